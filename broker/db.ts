@@ -1,0 +1,51 @@
+/**
+ * The only importer of better-sqlite3 (STYLE habit 7). Opens a SQLite file in WAL mode
+ * and applies migrations per component: each store owns its numbered steps, recorded in
+ * one table, so two stores never edit the same list.
+ */
+import Database from 'better-sqlite3';
+
+export type Db = Database.Database;
+
+export interface Migration {
+  /** 1, 2, 3 ... in order; never change a step that has shipped, add the next one. */
+  version: number;
+  sql: string;
+}
+
+export function openDatabase(file: string): Db {
+  const db = new Database(file);
+  // WAL lets the API read while the pipeline writes; NORMAL sync is durable across a
+  // process crash (not a power cut), which the journal of issue 4 covers separately.
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    component TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    applied_at TEXT NOT NULL,
+    PRIMARY KEY (component, version)
+  )`);
+  return db;
+}
+
+/** Applies the steps of `component` that this file has not seen yet, each in a transaction. */
+export function migrate(db: Db, component: string, steps: readonly Migration[]): void {
+  const done = new Set(
+    db
+      .prepare('SELECT version FROM schema_migrations WHERE component = ?')
+      .all(component)
+      .map((row) => (row as { version: number }).version),
+  );
+  const record = db.prepare(
+    'INSERT INTO schema_migrations (component, version, applied_at) VALUES (?, ?, ?)',
+  );
+  for (const step of [...steps].sort((a, b) => a.version - b.version)) {
+    if (done.has(step.version)) continue;
+    db.transaction(() => {
+      db.exec(step.sql);
+      record.run(component, step.version, new Date().toISOString());
+    })();
+  }
+}

@@ -1,0 +1,21 @@
+/**
+ * What the broker tells its live listeners (the API's server-sent events, later the
+ * notifications): a device changed, a ticket changed. Typed so a listener cannot
+ * subscribe to a name nobody emits.
+ */
+import { EventEmitter } from 'node:events';
+import type { Device } from '../shared/api/devices.js';
+import type { Ticket } from '../shared/api/tickets.js';
+
+export interface BrokerEventMap {
+  device: [Device];
+  ticket: [Ticket];
+}
+
+export class BrokerEvents extends EventEmitter<BrokerEventMap> {
+  constructor() {
+    super();
+    // One listener per open console tab; hundreds are normal in a NOC.
+    this.setMaxListeners(0);
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * The metrics store: where every reading goes, and where trends come from. Two
+ * implementations pass one conformance suite (test/suites/metrics-store.ts): InfluxDB
+ * (broker/metrics/influx.ts, the only importer of `influx`) and the embedded store
+ * (broker/metrics/embedded.ts, SQLite) that the demo uses.
+ */
+
+/** One reading. Tags are bounded sets (site, agent, device, kind, channel); fields are values. */
+export interface MetricPoint {
+  measurement: string;
+  tags: Record<string, string>;
+  fields: Record<string, number | boolean>;
+  time: Date;
+}
+
+export interface PointQuery {
+  measurement: string;
+  /** Exact tag matches, e.g. { site: 'demo-site', device: 'cam-01' }. */
+  tags?: Record<string, string>;
+  from: Date;
+  to: Date;
+}
+
+export interface TrendQuery extends PointQuery {
+  field: string;
+  /** Bucket width in seconds (300 = the 5-minute rollup). */
+  bucketS: number;
+}
+
+export interface TrendBucket {
+  /** Start of the bucket. */
+  time: Date;
+  mean: number | null;
+  min: number | null;
+  max: number | null;
+  count: number;
+}
+
+export interface MetricsStore {
+  /** "influxdb" or "embedded": shown by /api/health. */
+  readonly kind: string;
+  /** Creates the database, retention policies, tables; connects. */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Resolves once the points are durably written; rejects if the store is unreachable. */
+  write(points: MetricPoint[]): Promise<void>;
+  /** Raw points, oldest first. */
+  query(query: PointQuery): Promise<MetricPoint[]>;
+  /** Aggregated buckets of one numeric field, oldest first; empty buckets are left out. */
+  trend(query: TrendQuery): Promise<TrendBucket[]>;
+  /** True when the store answered its last check. */
+  ping(): Promise<boolean>;
+}

@@ -1,0 +1,50 @@
+/**
+ * The types every pipeline stage shares. A stage is a named step; the order lives in
+ * broker/pipeline/index.ts only, and stages never import each other (STYLE habit 6):
+ * they talk through the context.
+ */
+import type { Device } from '../../shared/api/devices.js';
+import type { PublishedKind, PayloadOf } from '../../shared/contract.js';
+import type { ParsedTopic } from '../../shared/topics.js';
+
+/** One MQTT message as it came in. */
+export interface Envelope {
+  topic: string;
+  payload: Buffer;
+  /** MQTT client id and the authenticated identity that published it. */
+  clientId: string;
+  receivedAt: Date;
+}
+
+export type DecodedMessage = {
+  [K in PublishedKind]: { kind: K; payload: PayloadOf<K> };
+}[PublishedKind];
+
+/**
+ * A condition the detector found. The ticket stage turns these into tickets; later
+ * issues add site-unreachable, flapping, degradations.
+ */
+export type Detection =
+  | { kind: 'device-down'; device: Device; at: Date; reason: string }
+  | { kind: 'device-up'; device: Device; at: Date };
+
+export interface PipelineContext {
+  envelope: Envelope;
+  /** Set by decode. */
+  topic?: ParsedTopic;
+  /** Set by decode (JSON parsed) and narrowed by validate. */
+  raw?: unknown;
+  message?: DecodedMessage;
+  /** Set by track-state for device state messages: the device before and after. */
+  previous?: Device;
+  device?: Device;
+  detections: Detection[];
+}
+
+export type StageResult = 'continue' | 'stop';
+
+export interface Stage {
+  /** Appears in logs and counters: "validate", "store-metrics", ... */
+  readonly name: string;
+  run(ctx: PipelineContext): StageResult | Promise<StageResult>;
+}

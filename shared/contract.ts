@@ -1,0 +1,35 @@
+/**
+ * The MQTT contract: for every topic kind, the schema of its payload, whether it is
+ * retained, and a validated example (the idea of zigbee2mqtt's lib/types/api.ts).
+ * Agent and broker both read this map; a test validates every example against it.
+ */
+import type { Static, TSchema } from 'typebox';
+import { AgentHealth, agentHealthExample } from './messages/agent-health.js';
+import {
+  AgentStatus,
+  agentOfflineExample,
+  agentOnlineExample,
+} from './messages/agent-status.js';
+import { DeviceMetrics, deviceMetricsExample } from './messages/device-metrics.js';
+import { DeviceState, deviceStateExample } from './messages/device-state.js';
+import type { TopicKind } from './topics.js';
+
+interface Entry<S extends TSchema> {
+  schema: S;
+  retained: boolean;
+  examples: Static<S>[];
+}
+
+function entry<S extends TSchema>(schema: S, retained: boolean, examples: Static<S>[]): Entry<S> {
+  return { schema, retained, examples };
+}
+
+export const contract = {
+  agentStatus: entry(AgentStatus, true, [agentOnlineExample, agentOfflineExample]),
+  agentHealth: entry(AgentHealth, false, [agentHealthExample]),
+  deviceState: entry(DeviceState, true, [deviceStateExample]),
+  deviceMetrics: entry(DeviceMetrics, false, [deviceMetricsExample]),
+} satisfies Partial<Record<TopicKind, Entry<TSchema>>>;
+
+export type PublishedKind = keyof typeof contract;
+export type PayloadOf<K extends PublishedKind> = Static<(typeof contract)[K]['schema']>;

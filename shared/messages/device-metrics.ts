@@ -1,0 +1,45 @@
+import { Type, type Static } from 'typebox';
+import { Id } from '../ids.js';
+import { DeviceKind, Header } from './common.js';
+
+/**
+ * One reading per poll. Values become InfluxDB fields (measurement `device`, tags site,
+ * agent, device, kind); see docs/METRICS.md.
+ */
+export const DeviceMetricValues = Type.Object(
+  {
+    /** The device answered the poll. */
+    up: Type.Boolean(),
+    /** Round trip of GetSystemDateAndTime, when it answered. */
+    responseMs: Type.Optional(Type.Number({ minimum: 0 })),
+    /** Device clock minus gateway clock, in seconds (ONVIF Core 8.3.11 GetSystemDateAndTime). */
+    clockOffsetS: Type.Optional(Type.Number()),
+    /** Media profiles the device offers. */
+    profiles: Type.Optional(Type.Integer({ minimum: 0 })),
+  },
+  { additionalProperties: false },
+);
+
+export const DeviceMetrics = Type.Object(
+  {
+    ...Header,
+    deviceId: Id,
+    kind: DeviceKind,
+    values: DeviceMetricValues,
+  },
+  { additionalProperties: false },
+);
+
+export type DeviceMetricValues = Static<typeof DeviceMetricValues>;
+export type DeviceMetrics = Static<typeof DeviceMetrics>;
+
+export const deviceMetricsExample: DeviceMetrics = {
+  v: 1,
+  siteId: 'demo-site',
+  agentId: 'gw-01',
+  seq: 43,
+  ts: '2026-11-26T08:03:30.004Z',
+  deviceId: 'cam-01',
+  kind: 'camera',
+  values: { up: true, responseMs: 12.4, clockOffsetS: -0.8, profiles: 2 },
+};

@@ -1,0 +1,65 @@
+import { Type, type Static } from 'typebox';
+import { Id, Timestamp } from '../ids.js';
+import { DeviceIdentity, DeviceKind, DeviceStatus, Header } from './common.js';
+
+/**
+ * Why a device is not up. `down` reasons: unreachable (refused, no route), timeout (no
+ * answer in time), auth-failed (NotAuthorized: credentials rotated), protocol-error
+ * (malformed answer, SOAP fault). `degraded` reasons come with the later health checks.
+ */
+export const ReasonCode = Type.Union([
+  Type.Literal('unreachable'),
+  Type.Literal('timeout'),
+  Type.Literal('auth-failed'),
+  Type.Literal('protocol-error'),
+  Type.Literal('clock-drift'),
+  Type.Literal('slow-response'),
+]);
+
+export const Reason = Type.Object(
+  { code: ReasonCode, message: Type.String({ maxLength: 1000 }) },
+  { additionalProperties: false },
+);
+
+/** Retained: the latest state of one device; published at once when it changes. */
+export const DeviceState = Type.Object(
+  {
+    ...Header,
+    deviceId: Id,
+    name: Type.String({ maxLength: 200 }),
+    kind: DeviceKind,
+    xaddr: Type.String({ format: 'uri' }),
+    status: DeviceStatus,
+    /** When the device entered this status. */
+    since: Timestamp,
+    reasons: Type.Array(Reason),
+    identity: Type.Optional(DeviceIdentity),
+  },
+  { additionalProperties: false },
+);
+
+export type ReasonCode = Static<typeof ReasonCode>;
+export type Reason = Static<typeof Reason>;
+export type DeviceState = Static<typeof DeviceState>;
+
+export const deviceStateExample: DeviceState = {
+  v: 1,
+  siteId: 'demo-site',
+  agentId: 'gw-01',
+  seq: 42,
+  ts: '2026-11-26T08:03:15.120Z',
+  deviceId: 'cam-01',
+  name: 'Lobby entrance',
+  kind: 'camera',
+  xaddr: 'http://192.0.2.11/onvif/device_service',
+  status: 'down',
+  since: '2026-11-26T08:03:15.120Z',
+  reasons: [{ code: 'unreachable', message: 'connect ECONNREFUSED 192.0.2.11:80' }],
+  identity: {
+    manufacturer: 'Vigil Sim',
+    model: 'VS-IPC-4M',
+    firmwareVersion: '5.7.3 build 260101',
+    serialNumber: 'VS4M2026110001',
+    hardwareId: 'HW-4M-A1',
+  },
+};

@@ -1,0 +1,37 @@
+/**
+ * The one place that compiles TypeBox schemas into validators. Every error is reported
+ * with its JSON path, so a bad message or a bad config file says exactly what to fix.
+ */
+import type { Static, TSchema } from 'typebox';
+import { Compile } from 'typebox/compile';
+
+export type Validation<T> = { ok: true; value: T } | { ok: false; errors: string[] };
+
+export interface Validator<S extends TSchema> {
+  (value: unknown): Validation<Static<S>>;
+}
+
+/** "/devices/2/host" -> "devices/2/host"; the root is "(root)". */
+function where(instancePath: string): string {
+  return instancePath === '' ? '(root)' : instancePath.replace(/^\//, '');
+}
+
+export function validator<S extends TSchema>(schema: S): Validator<S> {
+  const compiled = Compile(schema);
+  return (value: unknown) => {
+    if (compiled.Check(value)) return { ok: true, value: value as Static<S> };
+    const seen = new Set<string>();
+    for (const error of compiled.Errors(value)) {
+      // A union reports one line per branch plus a summary; the summary is enough.
+      if (error.keyword === 'const' && error.schemaPath.includes('anyOf')) continue;
+      let text = `${where(error.instancePath)}: ${error.message}`;
+      if (error.keyword === 'additionalProperties') {
+        const extra = (error.params as { additionalProperties?: string[] }).additionalProperties;
+        text = `${where(error.instancePath)}: unknown field(s) ${extra?.join(', ') ?? ''}`;
+      }
+      if (error.keyword === 'boolean') continue;
+      seen.add(text);
+    }
+    return { ok: false, errors: [...seen] };
+  };
+}

@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { contract } from '../../../shared/contract.js';
+import { loginResponseExample, LoginResponse } from '../../../shared/api/auth.js';
+import { Device, deviceExample } from '../../../shared/api/devices.js';
+import { Health, healthExample } from '../../../shared/api/health.js';
+import { LiveEvent, liveEventExamples } from '../../../shared/api/live.js';
+import { Ticket, ticketExample } from '../../../shared/api/tickets.js';
+import { validator } from '../../../shared/validate.js';
+
+describe('MQTT contract', () => {
+  for (const [kind, entry] of Object.entries(contract)) {
+    it(`every example of ${kind} passes its schema`, () => {
+      const check = validator(entry.schema);
+      expect(entry.examples.length).toBeGreaterThan(0);
+      for (const example of entry.examples) expect(check(example)).toEqual({ ok: true, value: example });
+    });
+  }
+
+  it('reports every error of a bad device state by path', () => {
+    const check = validator(contract.deviceState.schema);
+    const result = check({ ...contract.deviceState.examples[0], status: 'on fire', seq: -1, extra: 1 });
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.errors).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^status: /),
+        expect.stringMatching(/^seq: must be >= 0/),
+        '(root): unknown field(s) extra',
+      ]),
+    );
+  });
+
+  it('refuses ids that would break the topic tree', () => {
+    const check = validator(contract.deviceMetrics.schema);
+    const result = check({ ...contract.deviceMetrics.examples[0], deviceId: 'cam/+' });
+    expect(result.ok).toBe(false);
+  });
+});
+
+describe('API schemas', () => {
+  const cases = [
+    ['LoginResponse', LoginResponse, [loginResponseExample]],
+    ['Device', Device, [deviceExample]],
+    ['Ticket', Ticket, [ticketExample]],
+    ['Health', Health, [healthExample]],
+    ['LiveEvent', LiveEvent, liveEventExamples],
+  ] as const;
+  for (const [name, schema, examples] of cases) {
+    it(`the example of ${name} passes its schema`, () => {
+      const check = validator(schema);
+      for (const example of examples) expect(check(example).ok).toBe(true);
+    });
+  }
+});
