@@ -1,0 +1,182 @@
+/**
+ * The simulator's control API (routes and schemas in shared/api/sim.ts), on plain
+ * node:http: four routes do not need a framework. Bodies are checked with the shared
+ * validator and every refusal is an ApiError {code, message, details}.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { ApiError } from '../shared/api/common.js';
+import { SimFault, simRoutes, type SimDevice as SimDeviceInfo } from '../shared/api/sim.js';
+import { errorCodes, type ErrorCode } from '../shared/errors.js';
+import { validator } from '../shared/validate.js';
+import { acceptedFaults } from './faults.js';
+import { BodyTooLargeError, readBody } from './soap/http.js';
+
+/** What the control API drives; SimSite implements it. */
+export interface ControlTarget {
+  devices(): SimDeviceInfo[];
+  device(id: string): SimDeviceInfo | undefined;
+  setFault(id: string, fault: SimFault): Promise<SimDeviceInfo>;
+  clearFaults(id: string): Promise<SimDeviceInfo>;
+}
+
+export interface ControlServerOptions {
+  host: string;
+  port: number;
+  target: ControlTarget;
+}
+
+const MAX_BODY_BYTES = 64 * 1024;
+const checkFault = validator(SimFault);
+const devicePath = new RegExp(`^${simRoutes.devices}/([^/]+)(/faults)?$`);
+
+export class ControlServer {
+  private readonly options: ControlServerOptions;
+  private server: Server | null = null;
+  private port = 0;
+
+  constructor(options: ControlServerOptions) {
+    this.options = options;
+  }
+
+  /** http://HOST:PORT, known after start(). */
+  get url(): string {
+    const host = this.options.host.includes(':') ? `[${this.options.host}]` : this.options.host;
+    return `http://${host}:${this.port}`;
+  }
+
+  async start(): Promise<void> {
+    const server = createServer((req, res) => {
+      this.route(req, res).catch((error: unknown) => {
+        console.error('sim: control API request failed:', error);
+        if (!res.headersSent) {
+          sendJson(res, 500, { code: 'VIGIL_SIM_FAILED', message: describe(error) });
+        } else res.destroy();
+      });
+    });
+    const { host, port } = this.options;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ host, port }, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    }).catch((error: unknown) => {
+      if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+      throw new Error(
+        `sim: the control API cannot listen on ${host}:${port}: the port is in use; ` +
+          'choose another with --control-port (or SIM_CONTROL_PORT)',
+      );
+    });
+    const address = server.address();
+    if (address && typeof address === 'object') this.port = address.port;
+    this.server = server;
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = null;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeAllConnections();
+    await closed;
+  }
+
+  private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const { target } = this.options;
+    const path = new URL(req.url ?? '/', 'http://sim').pathname;
+    if (path === simRoutes.devices) {
+      if (req.method !== 'GET') return methodNotAllowed(res, 'GET');
+      return sendJson(res, 200, target.devices());
+    }
+    const match = devicePath.exec(path);
+    if (!match)
+      return sendError(res, 404, 'VIGIL_NOT_FOUND', `no route ${path}; see ${simRoutes.devices}`);
+    const id = safeDecode(match[1] ?? '');
+    const isFaults = match[2] !== undefined;
+    if (!isFaults && req.method !== 'GET') return methodNotAllowed(res, 'GET');
+    if (isFaults && req.method !== 'POST' && req.method !== 'DELETE') {
+      return methodNotAllowed(res, 'POST, DELETE');
+    }
+    const device = target.device(id);
+    if (!device) {
+      const known = target.devices().map((d) => d.id);
+      return sendError(res, 404, 'VIGIL_NOT_FOUND', `no simulated device "${id}"`, [
+        `known devices: ${known.join(', ')}`,
+      ]);
+    }
+    if (!isFaults) return sendJson(res, 200, device);
+    if (req.method === 'DELETE') return sendJson(res, 200, await target.clearFaults(id));
+
+    const body = await readJson(req);
+    if (!body.ok) return sendError(res, 400, 'VIGIL_BAD_REQUEST', body.message, acceptedList());
+    const fault = checkFault(body.value);
+    if (!fault.ok) {
+      return sendError(
+        res,
+        400,
+        'VIGIL_BAD_REQUEST',
+        'the body is not a fault this simulator knows',
+        [...fault.errors, ...acceptedList()],
+      );
+    }
+    return sendJson(res, 201, await target.setFault(id, fault.value));
+  }
+}
+
+function acceptedList(): string[] {
+  return acceptedFaults().map((line) => `accepted: ${line}`);
+}
+
+async function readJson(
+  req: IncomingMessage,
+): Promise<{ ok: true; value: unknown } | { ok: false; message: string }> {
+  let text: string;
+  try {
+    text = await readBody(req, MAX_BODY_BYTES);
+  } catch (error) {
+    if (error instanceof BodyTooLargeError) return { ok: false, message: error.message };
+    throw error;
+  }
+  try {
+    return { ok: true, value: JSON.parse(text) as unknown };
+  } catch {
+    return { ok: false, message: 'the body must be JSON, e.g. {"kind":"offline"}' };
+  }
+}
+
+function sendJson(res: ServerResponse, status: number, value: unknown): void {
+  const body = Buffer.from(JSON.stringify(value), 'utf8');
+  res.writeHead(status, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': body.length,
+  });
+  res.end(body);
+}
+
+function sendError(
+  res: ServerResponse,
+  status: number,
+  code: ErrorCode,
+  message: string,
+  details: string[] = [],
+): void {
+  const error: ApiError = { code, message: `${message}. ${errorCodes[code]}`, details };
+  sendJson(res, status, error);
+}
+
+function methodNotAllowed(res: ServerResponse, allow: string): void {
+  res.setHeader('Allow', allow);
+  sendError(res, 405, 'VIGIL_BAD_REQUEST', `method not allowed here; use ${allow}`);
+}
+
+function safeDecode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,112 @@
+/** The control API over HTTP, as the demo and other parts' tests drive it. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ApiError } from '../../../shared/api/common.js';
+import { SimDevice, SimDeviceList, simRoutes } from '../../../shared/api/sim.js';
+import { validator } from '../../../shared/validate.js';
+import { SimSite } from '../../../sim/site.js';
+import { soapRequest } from '../../unit/sim/requests.js';
+import { send } from './http.js';
+
+const site = new SimSite({
+  siteId: 'it-control',
+  cameras: 2,
+  nvrs: 1,
+  nvrChannels: 3,
+  credentials: { username: 'admin', password: 'top secret pw' },
+});
+
+beforeAll(() => site.start());
+afterAll(() => site.stop());
+
+async function call(method: string, path: string, body?: string) {
+  const answer = await send(`${site.controlUrl}${path}`, {
+    method,
+    body,
+    contentType: 'application/json',
+  });
+  return { ...answer, json: JSON.parse(answer.body) as unknown };
+}
+
+describe('GET /sim/devices', () => {
+  it('lists every device with its identity, never the password', async () => {
+    const { status, json, headers, body } = await call('GET', simRoutes.devices);
+    expect(status).toBe(200);
+    expect(headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(validator(SimDeviceList)(json).ok).toBe(true);
+    const devices = json as SimDevice[];
+    expect(devices.map((d) => d.id)).toEqual(['cam-01', 'cam-02', 'nvr-01']);
+    expect(devices[2]).toMatchObject({ kind: 'nvr', channels: 3, faults: [] });
+    expect(devices[0]?.xaddr).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/onvif\/device_service$/);
+    expect(body).not.toContain('top secret pw');
+  });
+
+  it('GET /sim/devices/{id} answers one device, 404 for an unknown id', async () => {
+    const one = await call('GET', simRoutes.device('cam-02'));
+    expect(one.status).toBe(200);
+    expect(one.json).toEqual(site.device('cam-02'));
+    const missing = await call('GET', simRoutes.device('cam-99'));
+    expect(missing.status).toBe(404);
+    expect(missing.json).toMatchObject({
+      code: 'VIGIL_NOT_FOUND',
+      message: expect.stringContaining('cam-99'),
+      details: ['known devices: cam-01, cam-02, nvr-01'],
+    });
+  });
+});
+
+describe('faults', () => {
+  it('POST a fault: 201 with the device; the device goes offline; DELETE: 200, back', async () => {
+    const xaddr = site.device('cam-01')?.xaddr ?? '';
+    const created = await call('POST', simRoutes.faults('cam-01'), '{"kind":"offline"}');
+    expect(created.status).toBe(201);
+    expect(validator(SimDevice)(created.json).ok).toBe(true);
+    expect(created.json).toMatchObject({ id: 'cam-01', faults: [{ kind: 'offline' }] });
+    const probe = soapRequest('<tds:GetSystemDateAndTime/>');
+    await expect(send(xaddr, { method: 'POST', body: probe })).rejects.toMatchObject({
+      code: 'ECONNREFUSED',
+    });
+
+    const cleared = await call('DELETE', simRoutes.faults('cam-01'));
+    expect(cleared.status).toBe(200);
+    expect(cleared.json).toMatchObject({ id: 'cam-01', xaddr, faults: [] });
+    expect((await send(xaddr, { method: 'POST', body: probe })).status).toBe(200);
+  });
+
+  it('a hang fault shows in the device list', async () => {
+    await call('POST', simRoutes.faults('nvr-01'), '{"kind":"hang"}');
+    const { json } = await call('GET', simRoutes.devices);
+    expect((json as SimDevice[]).find((d) => d.id === 'nvr-01')?.faults).toEqual([
+      { kind: 'hang' },
+    ]);
+    await call('DELETE', simRoutes.faults('nvr-01'));
+  });
+
+  it('an invalid body is 400 and says what is accepted', async () => {
+    for (const body of ['{"kind":"meltdown"}', '{"kind":"offline","extra":1}', 'not json', '']) {
+      const { status, json } = await call('POST', simRoutes.faults('cam-02'), body);
+      expect(status).toBe(400);
+      const error = json as ApiError;
+      expect(error.code).toBe('VIGIL_BAD_REQUEST');
+      expect(error.details).toEqual(
+        expect.arrayContaining([
+          expect.stringContaining('accepted: {"kind":"offline"}'),
+          expect.stringContaining('accepted: {"kind":"hang"}'),
+        ]),
+      );
+    }
+    expect(site.device('cam-02')?.faults).toEqual([]);
+  });
+
+  it('faults of an unknown device: 404', async () => {
+    expect((await call('POST', simRoutes.faults('nope'), '{"kind":"hang"}')).status).toBe(404);
+    expect((await call('DELETE', simRoutes.faults('nope'))).status).toBe(404);
+  });
+
+  it('unknown routes are 404, wrong methods 405', async () => {
+    expect((await call('GET', '/sim/nothing')).status).toBe(404);
+    const wrong = await call('PUT', simRoutes.devices);
+    expect(wrong.status).toBe(405);
+    expect(wrong.headers['allow']).toBe('GET');
+    expect((await call('GET', simRoutes.faults('cam-01'))).status).toBe(405);
+  });
+});
