@@ -20,16 +20,29 @@ export function validator<S extends TSchema>(schema: S): Validator<S> {
   const compiled = Compile(schema);
   return (value: unknown) => {
     if (compiled.Check(value)) return { ok: true, value: value as Static<S> };
+    const errors = [...compiled.Errors(value)];
+    // A union of literals reports one "const" line per branch, then an "anyOf" summary;
+    // gather the allowed values so the summary can say "must be one of: open, all".
+    const allowed = new Map<string, unknown[]>();
+    for (const error of errors) {
+      if (error.keyword !== 'const' || !error.schemaPath.includes('anyOf')) continue;
+      const list = allowed.get(error.instancePath) ?? [];
+      list.push((error.params as { allowedValue?: unknown }).allowedValue);
+      allowed.set(error.instancePath, list);
+    }
     const seen = new Set<string>();
-    for (const error of compiled.Errors(value)) {
-      // A union reports one line per branch plus a summary; the summary is enough.
+    for (const error of errors) {
+      if (error.keyword === 'boolean') continue;
       if (error.keyword === 'const' && error.schemaPath.includes('anyOf')) continue;
       let text = `${where(error.instancePath)}: ${error.message}`;
+      if (error.keyword === 'anyOf' && allowed.has(error.instancePath)) {
+        const values = allowed.get(error.instancePath) ?? [];
+        text = `${where(error.instancePath)}: must be one of ${values.map((v) => JSON.stringify(v)).join(', ')}`;
+      }
       if (error.keyword === 'additionalProperties') {
         const extra = (error.params as { additionalProperties?: string[] }).additionalProperties;
         text = `${where(error.instancePath)}: unknown field(s) ${extra?.join(', ') ?? ''}`;
       }
-      if (error.keyword === 'boolean') continue;
       seen.add(text);
     }
     return { ok: false, errors: [...seen] };
