@@ -1,0 +1,186 @@
+import { LitElement, css, html, nothing } from 'lit';
+import { customElement, property, query } from 'lit/decorators.js';
+import { controls } from '../theme.js';
+import { strings } from '../strings.js';
+
+export interface LoginSubmitDetail {
+  username: string;
+  password: string;
+}
+
+/**
+ * The sign-in form. It does not call the API itself: it fires `vigil-login-submit` and
+ * its owner shows the outcome through `busy`, `error` and `notice`.
+ *
+ * @fires vigil-login-submit - CustomEvent<LoginSubmitDetail>, when the form is submitted.
+ */
+@customElement('vigil-login')
+export class VigilLogin extends LitElement {
+  static override styles = [
+    controls,
+    css`
+      :host {
+        display: block;
+        max-width: 22rem;
+        margin: 12vh auto 0;
+        padding: 0 1rem;
+      }
+      form {
+        display: grid;
+        gap: 0.9rem;
+        padding: 1.5rem;
+        background: var(--vigil-surface);
+        border: 1px solid var(--vigil-border);
+        border-radius: var(--vigil-radius);
+      }
+      h1 {
+        margin: 0;
+        font-size: 1.35rem;
+      }
+      .intro {
+        margin: -0.5rem 0 0;
+        color: var(--vigil-muted);
+        font-size: 0.875rem;
+      }
+      label {
+        display: grid;
+        gap: 0.3rem;
+        font-weight: 600;
+        font-size: 0.875rem;
+      }
+      input {
+        font: inherit;
+        font-weight: 400;
+        color: var(--vigil-text);
+        background: var(--vigil-bg);
+        border: 1px solid var(--vigil-border);
+        border-radius: var(--vigil-radius);
+        padding: 0.5rem 0.6rem;
+      }
+      input:focus-visible {
+        outline: 3px solid var(--vigil-focus);
+        outline-offset: 0;
+      }
+      .message {
+        margin: 0;
+        padding: 0.5rem 0.6rem;
+        border-radius: var(--vigil-radius);
+        font-size: 0.875rem;
+      }
+      .error {
+        color: var(--vigil-down-text);
+        background: var(--vigil-down-bg);
+        border-left: 4px solid var(--vigil-down);
+      }
+      .notice {
+        color: var(--vigil-info-text);
+        background: var(--vigil-info-bg);
+        border-left: 4px solid var(--vigil-info);
+      }
+      button {
+        padding: 0.55rem;
+        font-weight: 600;
+      }
+    `,
+  ];
+
+  /** True while the login request is in flight. */
+  @property({ type: Boolean }) busy = false;
+
+  /** The API's message for a failed login, shown in an alert. */
+  @property() error: string | null = null;
+
+  /** Information that is not an error, e.g. "your session has ended". */
+  @property() notice: string | null = null;
+
+  @query('input[name="username"]') private _username!: HTMLInputElement;
+  @query('input[name="password"]') private _password!: HTMLInputElement;
+
+  override render() {
+    const t = strings.login;
+    return html`
+      <form data-testid="login-form" @submit=${this._submit} aria-busy=${this.busy}>
+        <h1>${t.title}</h1>
+        <p class="intro">${t.intro}</p>
+        ${
+          this.notice === null || this.error !== null
+            ? nothing
+            : html`<p class="message notice" role="status" data-testid="login-notice">
+                ${this.notice}
+              </p>`
+        }
+        <label>
+          ${t.username}
+          <input
+            name="username"
+            autocomplete="username"
+            autocapitalize="none"
+            spellcheck="false"
+            required
+            maxlength="100"
+            ?disabled=${this.busy}
+          />
+        </label>
+        <label>
+          ${t.password}
+          <input
+            name="password"
+            type="password"
+            autocomplete="current-password"
+            required
+            maxlength="200"
+            ?disabled=${this.busy}
+          />
+        </label>
+        ${
+          this.error === null
+            ? nothing
+            : html`<p class="message error" role="alert" data-testid="login-error">
+                ${this.error}
+              </p>`
+        }
+        <button class="primary" type="submit" ?disabled=${this.busy}>
+          ${this.busy ? t.busy : t.submit}
+        </button>
+      </form>
+    `;
+  }
+
+  protected override firstUpdated(): void {
+    this._username.focus();
+  }
+
+  protected override updated(changed: Map<PropertyKey, unknown>): void {
+    // After a failed attempt, the password is the field to type again.
+    if (changed.has('error') && this.error !== null) {
+      this._password.value = '';
+      this._password.focus();
+    }
+  }
+
+  private _submit(event: SubmitEvent): void {
+    event.preventDefault();
+    if (this.busy) return;
+    const detail: LoginSubmitDetail = {
+      username: this._username.value.trim(),
+      password: this._password.value,
+    };
+    if (detail.username === '' || detail.password === '') return;
+    this.dispatchEvent(
+      new CustomEvent<LoginSubmitDetail>('vigil-login-submit', {
+        detail,
+        bubbles: true,
+        composed: true,
+      }),
+    );
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'vigil-login': VigilLogin;
+  }
+  interface HTMLElementEventMap {
+    'vigil-login-submit': CustomEvent<LoginSubmitDetail>;
+  }
+}

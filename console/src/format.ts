@@ -1,0 +1,80 @@
+/** Durations, times and ages as the console writes them, in the current locale. */
+import { strings } from './strings.js';
+
+const SECOND = 1_000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+/**
+ * "9 min 12 s", "1 h 5 min", "2 d 3 h": the two largest units. `round` says how the
+ * seconds round: up for time left (it reaches 0 s at the deadline), down for time passed.
+ * `coarse` drops the seconds once a minute has passed ("overdue 3 min").
+ */
+export function formatDuration(
+  ms: number,
+  { round = 'down', coarse = false }: { round?: 'up' | 'down'; coarse?: boolean } = {},
+): string {
+  const t = strings.time;
+  const seconds = round === 'up' ? Math.ceil(ms / SECOND) : Math.floor(ms / SECOND);
+  const total = Math.max(0, seconds) * SECOND;
+  const parts: string[] = [];
+  if (total >= DAY) {
+    parts.push(t.day(Math.floor(total / DAY)));
+    const hours = Math.floor((total % DAY) / HOUR);
+    if (hours > 0) parts.push(t.hour(hours));
+  } else if (total >= HOUR) {
+    parts.push(t.hour(Math.floor(total / HOUR)));
+    const minutes = Math.floor((total % HOUR) / MINUTE);
+    if (minutes > 0) parts.push(t.minute(minutes));
+  } else if (total >= MINUTE) {
+    parts.push(t.minute(Math.floor(total / MINUTE)));
+    const secs = Math.floor((total % MINUTE) / SECOND);
+    if (!coarse && secs > 0) parts.push(t.second(secs));
+  } else {
+    parts.push(t.second(total / SECOND));
+  }
+  return parts.join(t.join);
+}
+
+const timeOfDay = new Intl.DateTimeFormat(strings.locale, {
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+  hourCycle: 'h23',
+});
+const dateAndTime = new Intl.DateTimeFormat(strings.locale, {
+  month: 'short',
+  day: 'numeric',
+  hour: '2-digit',
+  minute: '2-digit',
+  hourCycle: 'h23',
+});
+const fullDateTime = new Intl.DateTimeFormat(strings.locale, {
+  dateStyle: 'medium',
+  timeStyle: 'medium',
+  hourCycle: 'h23',
+});
+
+/** "08:03:30" today, "26 Nov, 08:03" on another day (local time of the browser). */
+export function formatTime(at: string | number, now: number): string {
+  const date = new Date(at);
+  const today = new Date(now);
+  const sameDay =
+    date.getFullYear() === today.getFullYear() &&
+    date.getMonth() === today.getMonth() &&
+    date.getDate() === today.getDate();
+  return (sameDay ? timeOfDay : dateAndTime).format(date);
+}
+
+/** The full date and time, for tooltips. */
+export function formatFull(at: string | number): string {
+  return fullDateTime.format(new Date(at));
+}
+
+/** "just now", "12 s ago", "3 min ago". */
+export function formatAgo(at: string, now: number): string {
+  const ms = now - Date.parse(at);
+  if (ms < 5 * SECOND) return strings.time.justNow;
+  return strings.time.ago(formatDuration(ms, { coarse: true }));
+}

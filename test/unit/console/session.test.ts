@@ -1,0 +1,194 @@
+/**
+ * The console's data layer against a real HTTP server on 127.0.0.1:0 that answers like
+ * the broker's API (shared/api/). Only the live stream is a fake: Node 20 has no
+ * EventSource without a flag, and the stream's reconnects are checked in the browser.
+ */
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { apiRoutes } from '../../../shared/api/routes.js';
+import { deviceExample, type Device } from '../../../shared/api/devices.js';
+import { ticketExample, type Ticket } from '../../../shared/api/tickets.js';
+import { ApiClient, ApiRequestError } from '../../../console/src/data/api.js';
+import type { LiveHandlers, LiveStream } from '../../../console/src/data/live.js';
+import { Session } from '../../../console/src/data/session.js';
+import { Store } from '../../../console/src/data/store.js';
+import { strings } from '../../../console/src/strings.js';
+
+const TOKEN = 'token-of-the-test';
+
+interface FakeApi {
+  server: Server;
+  base: string;
+  devices: Device[];
+  tickets: Ticket[];
+  requests: { method: string; url: string; auth?: string; contentType?: string }[];
+  sessionValid: boolean;
+  /** When set, GET /api/devices takes its snapshot and then waits for `release`. */
+  hold: boolean;
+  release: (() => void) | null;
+}
+
+async function startApi(): Promise<FakeApi> {
+  const api: FakeApi = {
+    server: createServer(),
+    base: '',
+    devices: [deviceExample],
+    tickets: [{ ...ticketExample, status: 'open', resolvedAt: null }],
+    requests: [],
+    sessionValid: true,
+    hold: false,
+    release: null,
+  };
+  const body = async (req: IncomingMessage) => {
+    let text = '';
+    for await (const chunk of req) text += String(chunk);
+    return text;
+  };
+  api.server.on('request', async (req, res) => {
+    api.requests.push({
+      method: req.method ?? '',
+      url: req.url ?? '',
+      auth: req.headers.authorization,
+      contentType: req.headers['content-type'],
+    });
+    const send = (status: number, value?: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(value === undefined ? '' : JSON.stringify(value));
+    };
+    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    if (path === apiRoutes.login) {
+      const { username, password } = JSON.parse(await body(req)) as Record<string, string>;
+      if (username !== 'admin' || password !== 'right') {
+        return send(401, { code: 'VIGIL_AUTH_FAILED', message: 'Wrong username or password.' });
+      }
+      return send(200, {
+        token: TOKEN,
+        username,
+        role: 'admin',
+        expiresAt: '2030-01-01T00:00:00.000Z',
+      });
+    }
+    if (path === apiRoutes.logout) return send(204);
+    if (!api.sessionValid || req.headers.authorization !== `Bearer ${TOKEN}`) {
+      return send(401, { code: 'VIGIL_AUTH_REQUIRED', message: 'Log in first.' });
+    }
+    if (path === apiRoutes.devices) {
+      const snapshot = structuredClone(api.devices);
+      if (api.hold) await new Promise<void>((resolve) => (api.release = resolve));
+      return send(200, snapshot);
+    }
+    if (path === apiRoutes.tickets) return send(200, api.tickets);
+    return send(404, { code: 'VIGIL_NOT_FOUND', message: 'No such resource.' });
+  });
+  await new Promise<void>((resolve) => api.server.listen(0, '127.0.0.1', resolve));
+  api.base = `http://127.0.0.1:${(api.server.address() as AddressInfo).port}`;
+  return api;
+}
+
+class FakeLive implements LiveStream {
+  state: LiveStream['state'] = 'idle';
+  constructor(readonly handlers: LiveHandlers) {}
+  start(): void {
+    this.state = 'connecting';
+  }
+  stop(): void {
+    this.state = 'idle';
+  }
+}
+
+const until = async (check: () => boolean) => {
+  for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 5));
+  expect(check()).toBe(true);
+};
+
+describe('Session', () => {
+  let api: FakeApi;
+  let store: Store;
+  let live: FakeLive | null;
+  let session: Session;
+
+  beforeEach(async () => {
+    api = await startApi();
+    store = new Store();
+    live = null;
+    session = new Session(store, new ApiClient(api.base), (_url, handlers) => {
+      live = new FakeLive(handlers);
+      return live;
+    });
+  });
+
+  afterEach(async () => {
+    session.stop();
+    api.release?.();
+    await new Promise((resolve) => api.server.close(resolve));
+  });
+
+  it('shows the API message for a wrong password and stays signed out', async () => {
+    store.update({ session: 'signed-out' });
+    const failure = await session.login('admin', 'wrong').catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(ApiRequestError);
+    expect(failure).toMatchObject({
+      code: 'VIGIL_AUTH_FAILED',
+      message: 'Wrong username or password.',
+    });
+    expect(store.get().session).toBe('signed-out');
+    expect(live).toBeNull();
+  });
+
+  it('signs in, loads both lists with the token and opens the live stream', async () => {
+    await session.login('admin', 'right');
+    expect(store.get()).toMatchObject({ session: 'signed-in', user: { username: 'admin' } });
+    expect([...store.get().devices.keys()]).toEqual(['cam-01']);
+    expect([...store.get().tickets.keys()]).toEqual([17]);
+    expect(api.requests.filter((r) => r.method === 'GET').map((r) => [r.url, r.auth])).toEqual([
+      ['/api/devices', `Bearer ${TOKEN}`],
+      ['/api/tickets?status=open', `Bearer ${TOKEN}`],
+    ]);
+    expect(live?.state).toBe('connecting');
+  });
+
+  it('keeps a live change that arrives while the lists reload', async () => {
+    await session.login('admin', 'right');
+    api.hold = true;
+    live?.handlers.opened(true);
+    await until(() => api.release !== null);
+    // The reload's snapshot was taken before cam-01 went down...
+    live?.handlers.event({ type: 'device', device: { ...deviceExample, status: 'down' } });
+    const before = store.get().devices;
+    api.release?.();
+    await until(() => store.get().devices !== before);
+    // ...and still the board shows it down.
+    expect(store.get().devices.get('cam-01')?.status).toBe('down');
+  });
+
+  it('goes back to the login screen when the stream fails because the session ended', async () => {
+    await session.login('admin', 'right');
+    api.sessionValid = false;
+    live?.handlers.failed();
+    await until(() => store.get().session === 'signed-out');
+    expect(store.get().notice).toBe(strings.login.sessionEnded);
+    expect(live?.state).toBe('idle');
+  });
+
+  it('shows the resolved tickets only after asking the API for all of them', async () => {
+    await session.login('admin', 'right');
+    api.tickets = [...api.tickets, { ...ticketExample, id: 16 }];
+    await session.showResolved(true);
+    expect(api.requests.at(-1)?.url).toBe('/api/tickets?status=all');
+    expect(store.get()).toMatchObject({ ticketScope: 'all', loadingTickets: false });
+    expect(store.get().tickets.size).toBe(2);
+  });
+
+  it('logs out with a bodiless POST and forgets the token', async () => {
+    await session.login('admin', 'right');
+    await session.logout();
+    const logout = api.requests.find((r) => r.url === apiRoutes.logout);
+    expect(logout).toMatchObject({ method: 'POST', contentType: undefined });
+    expect(store.get().session).toBe('signed-out');
+    expect(store.get().devices.size).toBe(0);
+    await expect(new ApiClient(api.base).fetchDevices()).rejects.toMatchObject({
+      needsLogin: true,
+    });
+  });
+});
