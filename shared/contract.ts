@@ -5,11 +5,7 @@
  */
 import type { Static, TSchema } from 'typebox';
 import { AgentHealth, agentHealthExample } from './messages/agent-health.js';
-import {
-  AgentStatus,
-  agentOfflineExample,
-  agentOnlineExample,
-} from './messages/agent-status.js';
+import { AgentStatus, agentOfflineExample, agentOnlineExample } from './messages/agent-status.js';
 import { DeviceMetrics, deviceMetricsExample } from './messages/device-metrics.js';
 import { DeviceState, deviceStateExample } from './messages/device-state.js';
 import type { TopicKind } from './topics.js';

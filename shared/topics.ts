@@ -12,7 +12,8 @@ import { isId } from './ids.js';
 
 export const TOPIC_ROOT = 'vigil/v1';
 
-export type TopicKind = 'agentStatus' | 'agentHealth' | 'agentCommands' | 'deviceState' | 'deviceMetrics';
+export type TopicKind =
+  'agentStatus' | 'agentHealth' | 'agentCommands' | 'deviceState' | 'deviceMetrics';
 
 export type ParsedTopic =
   | { kind: 'agentStatus' | 'agentHealth' | 'agentCommands'; siteId: string; agentId: string }
@@ -60,7 +61,11 @@ export const filters = {
   },
 } as const;
 
-const agentLeaves = { status: 'agentStatus', health: 'agentHealth', commands: 'agentCommands' } as const;
+const agentLeaves = {
+  status: 'agentStatus',
+  health: 'agentHealth',
+  commands: 'agentCommands',
+} as const;
 const deviceLeaves = { state: 'deviceState', metrics: 'deviceMetrics' } as const;
 
 /** Parses a topic of the tree; anything else (another version, a stray level) gives null. */

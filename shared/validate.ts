@@ -4,6 +4,12 @@
  */
 import type { Static, TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
+import { Settings } from 'typebox/system';
+
+// TypeBox stops after 8 errors by default; a config file with a dozen mistakes must list
+// them all (STYLE habit 4). Still bounded, so a hostile message cannot make us buffer
+// without end.
+Settings.Set({ maxErrors: 100 });
 
 export type Validation<T> = { ok: true; value: T } | { ok: false; errors: string[] };
 

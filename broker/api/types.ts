@@ -3,6 +3,7 @@ import type { DeviceRegistry } from '../devices/registry.js';
 import type { BrokerEvents } from '../events.js';
 import type { TicketService } from '../tickets/types.js';
 import type { Db } from '../db.js';
+import type { Log } from '../log.js';
 
 /** What the HTTP API needs from the rest of the broker; wired in broker/main.ts. */
 export interface ApiDeps {
@@ -13,4 +14,12 @@ export interface ApiDeps {
   health: () => Promise<Health>;
   /** Folder of the built console (dist/console), served at /. */
   consoleDir: string | null;
+  /** Where the API writes what a person may need to read later; the console by default. */
+  log?: Log;
+  /** Wait before answering a failed login (slows password guessing); 500 ms by default. */
+  loginFailureDelayMs?: number;
+  /** Comment line sent on idle live streams so proxies keep them; 15 000 ms by default. */
+  liveHeartbeatMs?: number;
+  /** The clock for session expiry; tests pass a fixed one. */
+  now?: () => Date;
 }

@@ -17,7 +17,9 @@ export interface PointQuery {
   measurement: string;
   /** Exact tag matches, e.g. { site: 'demo-site', device: 'cam-01' }. */
   tags?: Record<string, string>;
+  /** Included. */
   from: Date;
+  /** Excluded: [from, to), so consecutive ranges never count a point twice. */
   to: Date;
 }
 
@@ -28,7 +30,7 @@ export interface TrendQuery extends PointQuery {
 }
 
 export interface TrendBucket {
-  /** Start of the bucket. */
+  /** Start of the bucket; buckets are aligned to the Unix epoch (InfluxDB's GROUP BY time()). */
   time: Date;
   mean: number | null;
   min: number | null;

@@ -13,6 +13,8 @@ export interface Envelope {
   payload: Buffer;
   /** MQTT client id and the authenticated identity that published it. */
   clientId: string;
+  /** The agent account the client logged in with (broker/mqtt/ authenticated it). */
+  agent?: { siteId: string; agentId: string };
   receivedAt: Date;
 }
 
@@ -39,6 +41,11 @@ export interface PipelineContext {
   previous?: Device;
   device?: Device;
   detections: Detection[];
+  /**
+   * Set by a stage that refuses the message (decode, validate): why. The pipeline then
+   * stops, keeps the message in the dead-letter table and counts it as rejected.
+   */
+  rejection?: string;
 }
 
 export type StageResult = 'continue' | 'stop';

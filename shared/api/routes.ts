@@ -8,6 +8,13 @@ export const apiRoutes = {
   health: '/api/health',
   devices: '/api/devices',
   tickets: '/api/tickets',
+  /** One ticket with its timeline; build the URL with ticketPath(id). */
+  ticket: '/api/tickets/:id',
   live: '/api/live',
   openapi: '/api/openapi.json',
 } as const;
+
+/** The URL of one ticket: apiRoutes.ticket with its id. */
+export function ticketPath(id: number): string {
+  return apiRoutes.ticket.replace(':id', String(id));
+}

@@ -54,11 +54,25 @@ export const Ticket = Type.Object({
 export type Ticket = Static<typeof Ticket>;
 export const TicketList = Type.Array(Ticket);
 
+/**
+ * GET /api/tickets: `open` (the default) lists every ticket not yet resolved or closed,
+ * most urgent first; `all` lists the newest `limit` tickets (default 200).
+ */
 export const TicketQuery = Type.Object(
-  { status: Type.Optional(Type.Union([Type.Literal('open'), Type.Literal('all')])) },
+  {
+    status: Type.Optional(Type.Union([Type.Literal('open'), Type.Literal('all')])),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+  },
   { additionalProperties: false },
 );
 export type TicketQuery = Static<typeof TicketQuery>;
+
+/** GET /api/tickets/:id */
+export const TicketParams = Type.Object(
+  { id: Type.Integer({ minimum: 1 }) },
+  { additionalProperties: false },
+);
+export type TicketParams = Static<typeof TicketParams>;
 
 export const ticketExample: Ticket = {
   id: 17,

@@ -50,8 +50,18 @@ export const agentOnlineExample: AgentOnline = {
   startedAt: '2026-11-26T07:59:58.000Z',
   hostname: 'gateway-01',
   devices: [
-    { id: 'cam-01', name: 'Lobby entrance', kind: 'camera', xaddr: 'http://192.0.2.11/onvif/device_service' },
-    { id: 'nvr-01', name: 'Recorder A', kind: 'nvr', xaddr: 'http://192.0.2.50/onvif/device_service' },
+    {
+      id: 'cam-01',
+      name: 'Lobby entrance',
+      kind: 'camera',
+      xaddr: 'http://192.0.2.11/onvif/device_service',
+    },
+    {
+      id: 'nvr-01',
+      name: 'Recorder A',
+      kind: 'nvr',
+      xaddr: 'http://192.0.2.50/onvif/device_service',
+    },
   ],
 };
 

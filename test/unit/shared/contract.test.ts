@@ -52,3 +52,15 @@ describe('API schemas', () => {
     });
   }
 });
+
+describe('validator', () => {
+  it('lists every error, not only the first eight', () => {
+    const check = validator(contract.deviceState.schema);
+    const bad = Object.fromEntries(
+      Object.keys(contract.deviceState.examples[0] ?? {}).map((key) => [key, { wrong: true }]),
+    );
+    const result = check(bad);
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.errors.length).toBeGreaterThan(10);
+  });
+});

@@ -1,0 +1,227 @@
+/**
+ * Console users and their sessions, in SQLite (component "users").
+ *
+ * Passwords: scrypt (RFC 7914) with a random 16-byte salt per user; the stored string
+ * carries its own parameters (`scrypt$N$r$p$salt$hash`) so they can be raised later
+ * without breaking old rows. Sessions: a random 32-byte token handed to the client once;
+ * only its SHA-256 is stored, so a copy of the database opens no session.
+ */
+import { createHash, randomBytes, scrypt, scryptSync, timingSafeEqual } from 'node:crypto';
+import type { UserRole } from '../../shared/api/auth.js';
+import { VigilError } from '../../shared/errors.js';
+import { migrate, type Db, type Migration } from '../db.js';
+
+export const SESSION_TTL_MS = 12 * 60 * 60 * 1000;
+
+/** The account ensureAdmin() creates or updates. */
+export const ADMIN_USERNAME = 'admin';
+
+export const userMigrations: readonly Migration[] = [
+  {
+    version: 1,
+    sql: `
+      CREATE TABLE users (
+        username TEXT PRIMARY KEY,
+        role TEXT NOT NULL CHECK (role IN ('admin', 'operator', 'viewer')),
+        password_hash TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        failed_logins INTEGER NOT NULL DEFAULT 0,
+        last_failed_at TEXT,
+        last_login_at TEXT
+      );
+      CREATE TABLE sessions (
+        token_hash TEXT PRIMARY KEY,
+        username TEXT NOT NULL REFERENCES users (username) ON DELETE CASCADE,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL
+      );
+      CREATE INDEX sessions_expires_at ON sessions (expires_at);
+    `,
+  },
+];
+
+export interface SessionUser {
+  username: string;
+  role: UserRole;
+}
+
+export interface Session extends SessionUser {
+  expiresAt: Date;
+}
+
+export interface UserStore {
+  /**
+   * The user when the password is right, else undefined. Takes the same time whether or
+   * not the user exists, so the answer's timing does not tell.
+   */
+  verify(username: string, password: string): Promise<SessionUser | undefined>;
+  /** Counts a failed login (per user when the user exists); returns the process total. */
+  recordFailure(username: string): number;
+  /** Failed logins since this process started. */
+  readonly failedLogins: number;
+  /** Creates the user or replaces its role and password; ends its sessions. */
+  setUser(username: string, role: UserRole, password: string): void;
+  openSession(user: SessionUser): { token: string; expiresAt: Date };
+  /** The session of a token, or undefined when unknown or expired. */
+  session(token: string): Session | undefined;
+  closeSession(token: string): void;
+}
+
+// scrypt cost: N = 2^15 (RFC 7914 section 2 suggests 2^14 as the interactive minimum;
+// OWASP's 2023 password storage cheat sheet gives 2^17 with r=8 at ~128 MiB, too much
+// memory for a gateway-sized broker). About 100 ms and 32 MiB per login on a current core.
+const SCRYPT = { N: 32768, r: 8, p: 1, keylen: 64 };
+const scryptMaxmem = (params: { N: number; r: number }) => 256 * params.N * params.r;
+
+function hashPassword(password: string): string {
+  const salt = randomBytes(16);
+  const { N, r, p, keylen } = SCRYPT;
+  const hash = scryptSync(password, salt, keylen, { N, r, p, maxmem: scryptMaxmem(SCRYPT) });
+  return ['scrypt', N, r, p, salt.toString('base64'), hash.toString('base64')].join('$');
+}
+
+function parseHash(stored: string) {
+  const [scheme, N, r, p, salt, hash] = stored.split('$');
+  if (scheme !== 'scrypt' || salt === undefined || hash === undefined) return undefined;
+  return {
+    N: Number(N),
+    r: Number(r),
+    p: Number(p),
+    salt: Buffer.from(salt, 'base64'),
+    hash: Buffer.from(hash, 'base64'),
+  };
+}
+
+function scryptAsync(password: string, salt: Buffer, params: typeof SCRYPT): Promise<Buffer> {
+  const { N, r, p, keylen } = params;
+  return new Promise((resolve, reject) =>
+    scrypt(password, salt, keylen, { N, r, p, maxmem: scryptMaxmem(params) }, (error, key) =>
+      error ? reject(error) : resolve(key),
+    ),
+  );
+}
+
+async function passwordMatches(password: string, stored: string): Promise<boolean> {
+  const parsed = parseHash(stored);
+  if (parsed === undefined) return false;
+  const key = await scryptAsync(password, parsed.salt, { ...parsed, keylen: parsed.hash.length });
+  return timingSafeEqual(key, parsed.hash);
+}
+
+const sha256 = (token: string) => createHash('sha256').update(token).digest('hex');
+
+interface UserRow {
+  username: string;
+  role: UserRole;
+  password_hash: string;
+}
+
+/** Creates the tables on first use and prepares the statements. */
+export function createUserStore(db: Db, opts: { now?: () => Date } = {}): UserStore {
+  migrate(db, 'users', userMigrations);
+  const now = opts.now ?? (() => new Date());
+  let failedLogins = 0;
+  // Checked against when the user does not exist, so that case costs one scrypt too.
+  let decoyHash: string | undefined;
+
+  const selectUser = db.prepare(
+    'SELECT username, role, password_hash FROM users WHERE username = ?',
+  );
+  const upsertUser = db.prepare(`
+    INSERT INTO users (username, role, password_hash, created_at, updated_at)
+    VALUES (@username, @role, @hash, @now, @now)
+    ON CONFLICT (username) DO UPDATE
+      SET role = @role, password_hash = @hash, updated_at = @now, failed_logins = 0`);
+  const deleteUserSessions = db.prepare('DELETE FROM sessions WHERE username = ?');
+  const countFailure = db.prepare(
+    'UPDATE users SET failed_logins = failed_logins + 1, last_failed_at = ? WHERE username = ?',
+  );
+  const markLogin = db.prepare(
+    'UPDATE users SET failed_logins = 0, last_login_at = ? WHERE username = ?',
+  );
+  const insertSession = db.prepare(
+    'INSERT INTO sessions (token_hash, username, created_at, expires_at) VALUES (?, ?, ?, ?)',
+  );
+  const deleteExpired = db.prepare('DELETE FROM sessions WHERE expires_at <= ?');
+  const selectSession = db.prepare(`
+    SELECT u.username, u.role, s.expires_at FROM sessions s JOIN users u USING (username)
+    WHERE s.token_hash = ? AND s.expires_at > ?`);
+  const deleteSession = db.prepare('DELETE FROM sessions WHERE token_hash = ?');
+
+  return {
+    async verify(username, password) {
+      const row = selectUser.get(username) as UserRow | undefined;
+      decoyHash ??= hashPassword(randomBytes(16).toString('hex'));
+      const ok = await passwordMatches(password, row?.password_hash ?? decoyHash);
+      if (row === undefined || !ok) return undefined;
+      markLogin.run(now().toISOString(), row.username);
+      return { username: row.username, role: row.role };
+    },
+    recordFailure(username) {
+      countFailure.run(now().toISOString(), username);
+      return ++failedLogins;
+    },
+    get failedLogins() {
+      return failedLogins;
+    },
+    setUser(username, role, password) {
+      const hash = hashPassword(password);
+      db.transaction(() => {
+        upsertUser.run({ username, role, hash, now: now().toISOString() });
+        // A new password ends every session opened with the old one.
+        deleteUserSessions.run(username);
+      })();
+    },
+    openSession(user) {
+      const at = now();
+      const token = randomBytes(32).toString('hex');
+      const expiresAt = new Date(at.getTime() + SESSION_TTL_MS);
+      deleteExpired.run(at.toISOString());
+      insertSession.run(sha256(token), user.username, at.toISOString(), expiresAt.toISOString());
+      return { token, expiresAt };
+    },
+    session(token) {
+      const row = selectSession.get(sha256(token), now().toISOString()) as
+        { username: string; role: UserRole; expires_at: string } | undefined;
+      if (row === undefined) return undefined;
+      return { username: row.username, role: row.role, expiresAt: new Date(row.expires_at) };
+    },
+    closeSession(token) {
+      deleteSession.run(sha256(token));
+    },
+  };
+}
+
+/**
+ * Makes sure someone can log in to a new broker. With a password (from the config or
+ * VIGIL_ADMIN_PASSWORD): creates "admin" or sets its password. Without one: when no
+ * admin exists, creates "admin" with a generated password and returns it for the caller
+ * to print once (it is stored only as a hash); when an admin exists, does nothing.
+ */
+export function ensureAdmin(
+  db: Db,
+  password: string | undefined,
+): { created: boolean; generatedPassword?: string } {
+  if (password === '') {
+    throw new VigilError(
+      'VIGIL_CONFIG_INVALID',
+      'The admin password is empty: set a non-empty one, or none to have one generated.',
+    );
+  }
+  const users = createUserStore(db);
+  const exists = (username: string) =>
+    db.prepare('SELECT 1 FROM users WHERE username = ?').get(username) !== undefined;
+  if (password !== undefined) {
+    const created = !exists(ADMIN_USERNAME);
+    users.setUser(ADMIN_USERNAME, 'admin', password);
+    return { created };
+  }
+  if (db.prepare("SELECT 1 FROM users WHERE role = 'admin'").get() !== undefined) {
+    return { created: false };
+  }
+  const generatedPassword = randomBytes(18).toString('base64url');
+  const created = !exists(ADMIN_USERNAME);
+  users.setUser(ADMIN_USERNAME, 'admin', generatedPassword);
+  return { created, generatedPassword };
+}

@@ -1,0 +1,216 @@
+/**
+ * The broker's configuration: a YAML file checked against one TypeBox schema, every
+ * error reported with its path (STYLE habit 4). Every setting has a default, so
+ * `vigil broker` without --config runs a complete broker on this machine.
+ *
+ *   dataDir: ./data                 # VIGIL_DATA_DIR; holds vigil.db and metrics.db
+ *   mqtt: { host: 0.0.0.0, port: 1883 }      # port: MQTT_PORT
+ *   http: { host: 0.0.0.0, port: 8080 }      # port: HTTP_PORT
+ *   influx:                         # absent: the embedded metrics store (SQLite)
+ *     url: http://127.0.0.1:8086
+ *     database: vigil
+ *     username: vigil               # optional; InfluxDB with auth-enabled
+ *     password: ...
+ *   sla:                            # optional, per priority, over the contract's table
+ *     serious: { respondMin: 5 }
+ *   consoleDir: /srv/vigil/console  # default: dist/console of this build; null: no console
+ *
+ * Relative paths in a file are taken from the file's folder, so a config works from any
+ * working directory.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Type, type Static } from 'typebox';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { VigilError } from '../shared/errors.js';
+import { validator } from '../shared/validate.js';
+import { defaultSla, type SlaTable, type SlaTerms } from './tickets/types.js';
+
+const Host = Type.String({ minLength: 1, maxLength: 255 });
+// Port 0 asks the system for a free port (tests, several brokers on one machine).
+const Port = Type.Integer({ minimum: 0, maximum: 65535 });
+const Minutes = Type.Number({ exclusiveMinimum: 0 });
+
+const Listener = Type.Object(
+  { host: Type.Optional(Host), port: Type.Optional(Port) },
+  { additionalProperties: false },
+);
+
+const SlaTermsOverride = Type.Object(
+  {
+    respondMin: Type.Optional(Minutes),
+    onSiteMin: Type.Optional(Type.Union([Minutes, Type.Null()])),
+    resolveMin: Type.Optional(Type.Union([Minutes, Type.Null()])),
+  },
+  { additionalProperties: false },
+);
+
+export const BrokerConfigFile = Type.Object(
+  {
+    dataDir: Type.Optional(Type.String({ minLength: 1 })),
+    mqtt: Type.Optional(Listener),
+    http: Type.Optional(Listener),
+    influx: Type.Optional(
+      Type.Object(
+        {
+          url: Type.String({ format: 'uri', pattern: '^https?://' }),
+          database: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+          username: Type.Optional(Type.String({ minLength: 1 })),
+          password: Type.Optional(Type.String()),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    sla: Type.Optional(
+      Type.Object(
+        {
+          emergency: Type.Optional(SlaTermsOverride),
+          serious: Type.Optional(SlaTermsOverride),
+          general: Type.Optional(SlaTermsOverride),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    consoleDir: Type.Optional(Type.Union([Type.String({ minLength: 1 }), Type.Null()])),
+  },
+  { additionalProperties: false },
+);
+export type BrokerConfigFile = Static<typeof BrokerConfigFile>;
+
+export interface InfluxConfig {
+  url: string;
+  database: string;
+  username?: string;
+  password?: string;
+}
+
+export interface BrokerConfig {
+  dataDir: string;
+  mqtt: { host: string; port: number };
+  http: { host: string; port: number };
+  /** null: the embedded metrics store in `dataDir`. */
+  influx: InfluxConfig | null;
+  sla: SlaTable;
+  /** Folder of the built console; null when there is none to serve. */
+  consoleDir: string | null;
+}
+
+const checkFile = validator(BrokerConfigFile);
+
+/** The folder `npm run build:console` writes: dist/console beside dist/broker. */
+function builtConsoleDir(): string | null {
+  const here = dirname(fileURLToPath(import.meta.url));
+  // Compiled: dist/broker/config.js -> dist/console. From source (tests): broker/config.ts
+  // -> dist/console of the checkout, which exists once the project was built.
+  const compiled = import.meta.url.endsWith('.js');
+  const dir = compiled ? resolve(here, '..', 'console') : resolve(here, '..', 'dist', 'console');
+  return existsSync(join(dir, 'index.html')) ? dir : null;
+}
+
+function portFromEnv(env: NodeJS.ProcessEnv, name: string, errors: string[]): number | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    errors.push(`${name} (environment): "${raw}" is not a TCP port; use a number from 0 to 65535`);
+    return undefined;
+  }
+  return port;
+}
+
+function mergeSla(overrides: BrokerConfigFile['sla']): SlaTable {
+  const merged = { ...defaultSla };
+  for (const priority of Object.keys(defaultSla) as (keyof SlaTable)[]) {
+    const override = overrides?.[priority];
+    if (override) merged[priority] = { ...defaultSla[priority], ...override } as SlaTerms;
+  }
+  return merged;
+}
+
+/**
+ * Checks an already parsed config document and fills in the defaults. `baseDir` is the
+ * folder relative paths start from; `env` supplies VIGIL_DATA_DIR, MQTT_PORT, HTTP_PORT.
+ */
+export function resolveConfig(
+  document: unknown,
+  options: { baseDir?: string; env?: NodeJS.ProcessEnv; source?: string } = {},
+): BrokerConfig {
+  const env = options.env ?? process.env;
+  const baseDir = options.baseDir ?? process.cwd();
+  const source = options.source ?? 'the broker configuration';
+  // An empty YAML file parses as null: the same as no settings at all.
+  const checked = checkFile(document ?? {});
+  const errors = checked.ok ? [] : [...checked.errors];
+  const envErrors: string[] = [];
+  const mqttPort = portFromEnv(env, 'MQTT_PORT', envErrors);
+  const httpPort = portFromEnv(env, 'HTTP_PORT', envErrors);
+  errors.push(...envErrors);
+  if (!checked.ok || errors.length > 0) {
+    throw new VigilError('VIGIL_CONFIG_INVALID', `${source} has ${errors.length} error(s)`, errors);
+  }
+  const file = checked.value;
+
+  const dataDir = file.dataDir
+    ? resolve(baseDir, file.dataDir)
+    : resolve(env.VIGIL_DATA_DIR || 'data');
+  const influx: InfluxConfig | null = file.influx
+    ? {
+        url: file.influx.url,
+        database: file.influx.database ?? 'vigil',
+        ...(file.influx.username !== undefined ? { username: file.influx.username } : {}),
+        ...(file.influx.password !== undefined ? { password: file.influx.password } : {}),
+      }
+    : null;
+  let consoleDir: string | null;
+  if (file.consoleDir === undefined) consoleDir = builtConsoleDir();
+  else consoleDir = file.consoleDir === null ? null : resolve(baseDir, file.consoleDir);
+
+  return {
+    dataDir,
+    mqtt: { host: file.mqtt?.host ?? '0.0.0.0', port: file.mqtt?.port ?? mqttPort ?? 1883 },
+    http: { host: file.http?.host ?? '0.0.0.0', port: file.http?.port ?? httpPort ?? 8080 },
+    influx,
+    sla: mergeSla(file.sla),
+    consoleDir,
+  };
+}
+
+/** Parses YAML text; a syntax error is reported with its line and column. */
+export function parseConfig(
+  text: string,
+  options: { baseDir?: string; env?: NodeJS.ProcessEnv; source?: string } = {},
+): BrokerConfig {
+  const source = options.source ?? 'the broker configuration';
+  let document: unknown;
+  try {
+    document = parseYaml(text);
+  } catch (error) {
+    if (error instanceof YAMLParseError) {
+      const at = error.linePos?.[0];
+      const where = at ? `line ${at.line}, column ${at.col}` : '(root)';
+      throw new VigilError('VIGIL_CONFIG_INVALID', `${source} is not valid YAML`, [
+        `${where}: ${error.message.split('\n')[0] ?? error.message}`,
+      ]);
+    }
+    throw error;
+  }
+  return resolveConfig(document, options);
+}
+
+/**
+ * Loads `file`, or the defaults when no file is given. Relative paths inside the file
+ * are taken from the file's folder.
+ */
+export function loadConfig(file?: string, env: NodeJS.ProcessEnv = process.env): BrokerConfig {
+  if (file === undefined) return resolveConfig({}, { env });
+  const path = resolve(file);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new VigilError('VIGIL_CONFIG_UNREADABLE', `cannot read ${path}`, [reason]);
+  }
+  return parseConfig(text, { baseDir: dirname(path), env, source: path });
+}

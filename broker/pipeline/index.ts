@@ -1,0 +1,39 @@
+/**
+ * The broker's pipeline: the one place that lists the stages and their order (the Aedes
+ * habit of named steps in an array). Stages never import each other; each reads and
+ * fills the context (./types.ts).
+ *
+ *   decode -> validate -> track-state -> store-metrics -> detect -> ticket
+ */
+import type { DeviceRegistry } from '../devices/registry.js';
+import type { BrokerEvents } from '../events.js';
+import { decodeStage } from '../stages/decode.js';
+import { detectStage } from '../stages/detect.js';
+import { storeMetricsStage, type PointSink } from '../stages/store-metrics.js';
+import { ticketStage } from '../stages/ticket.js';
+import { trackStateStage } from '../stages/track-state.js';
+import { validateStage } from '../stages/validate.js';
+import type { TicketService } from '../tickets/types.js';
+import type { Stage } from './types.js';
+
+export { Pipeline, type PipelineCounters } from './pipeline.js';
+export { DeadLetterStore, type DeadLetter, type DeadLetterSink } from './dead-letters.js';
+
+export interface StageDeps {
+  registry: DeviceRegistry;
+  events: BrokerEvents;
+  /** The batching metrics writer. */
+  metrics: PointSink;
+  tickets: TicketService;
+}
+
+export function brokerStages(deps: StageDeps): Stage[] {
+  return [
+    decodeStage(),
+    validateStage(),
+    trackStateStage(deps.registry, deps.events),
+    storeMetricsStage(deps.metrics),
+    detectStage(),
+    ticketStage(deps.tickets),
+  ];
+}

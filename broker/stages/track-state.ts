@@ -1,0 +1,69 @@
+/**
+ * track-state: keeps the device registry up to date. A device state message replaces
+ * the device's entry (and tells the live listeners); a metrics message refreshes when
+ * the device was last heard of and its response time. Sets ctx.previous and ctx.device
+ * for the stages after it.
+ */
+import type { Device } from '../../shared/api/devices.js';
+import type { DeviceMetrics } from '../../shared/messages/device-metrics.js';
+import type { DeviceState } from '../../shared/messages/device-state.js';
+import type { DeviceRegistry } from '../devices/registry.js';
+import type { BrokerEvents } from '../events.js';
+import type { Stage } from '../pipeline/types.js';
+
+/** The later of two ISO timestamps (they compare as strings: same format, UTC). */
+function later(a: string | null | undefined, b: string): string {
+  return a && a > b ? a : b;
+}
+
+export function deviceFromState(state: DeviceState, previous: Device | undefined): Device {
+  const identity = state.identity ?? previous?.identity ?? null;
+  return {
+    id: state.deviceId,
+    siteId: state.siteId,
+    agentId: state.agentId,
+    name: state.name,
+    kind: state.kind,
+    status: state.status,
+    reasons: state.reasons,
+    xaddr: state.xaddr,
+    serialNumber: identity?.serialNumber ?? null,
+    identity,
+    since: state.since,
+    lastSeen: later(previous?.lastSeen, state.ts),
+    responseMs: previous?.responseMs ?? null,
+  };
+}
+
+export function deviceWithMetrics(device: Device, metrics: DeviceMetrics): Device {
+  const responseMs = metrics.values.responseMs;
+  return {
+    ...device,
+    lastSeen: later(device.lastSeen, metrics.ts),
+    responseMs: responseMs ?? device.responseMs,
+  };
+}
+
+export function trackStateStage(registry: DeviceRegistry, events: BrokerEvents): Stage {
+  return {
+    name: 'track-state',
+    run(ctx) {
+      const message = ctx.message;
+      if (message?.kind === 'deviceState') {
+        const state = message.payload;
+        const previous = registry.get(state.siteId, state.deviceId);
+        const device = deviceFromState(state, previous);
+        registry.put(device);
+        if (previous) ctx.previous = previous;
+        ctx.device = device;
+        events.emit('device', device);
+      } else if (message?.kind === 'deviceMetrics') {
+        // A reading of a device the broker has no state for yet (its retained state is
+        // on the way) has nothing to refresh; the reading itself is still stored.
+        const known = registry.get(message.payload.siteId, message.payload.deviceId);
+        if (known) registry.put(deviceWithMetrics(known, message.payload));
+      }
+      return 'continue';
+    },
+  };
+}

@@ -1,0 +1,128 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { Log } from '../../../../broker/log.js';
+import type { MetricPoint, MetricsStore } from '../../../../broker/metrics/store.js';
+import { MetricsWriter } from '../../../../broker/metrics/writer.js';
+
+/** A store that records batches and fails while `down` is set. */
+class FakeStore implements MetricsStore {
+  readonly kind = 'fake';
+  batches: MetricPoint[][] = [];
+  down = false;
+  async start() {}
+  async stop() {}
+  async write(points: MetricPoint[]) {
+    if (this.down) throw new Error('connect ECONNREFUSED 127.0.0.1:8086');
+    this.batches.push([...points]);
+  }
+  async query() {
+    return [];
+  }
+  async trend() {
+    return [];
+  }
+  async ping() {
+    return !this.down;
+  }
+  get written(): number {
+    return this.batches.reduce((n, b) => n + b.length, 0);
+  }
+}
+
+const point = (i: number): MetricPoint => ({
+  measurement: 'device',
+  tags: { device: `cam-${i}` },
+  fields: { up: true },
+  time: new Date(i),
+});
+const points = (n: number, from = 0) => Array.from({ length: n }, (_, i) => point(from + i));
+
+describe('metrics writer', () => {
+  let store: FakeStore;
+  let lines: string[];
+  let log: Log;
+
+  beforeEach(() => {
+    vi.useFakeTimers();
+    store = new FakeStore();
+    lines = [];
+    log = { info: (l) => lines.push(l), warn: (l) => lines.push(l), error: (l) => lines.push(l) };
+  });
+
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('writes a second after the first point when the batch is small', async () => {
+    const writer = new MetricsWriter(store, log);
+    writer.add(points(3));
+    await vi.advanceTimersByTimeAsync(999);
+    expect(store.written).toBe(0);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(store.batches).toEqual([points(3)]);
+  });
+
+  it('writes at once in batches of 5000', async () => {
+    const writer = new MetricsWriter(store, log);
+    writer.add(points(12_000));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(store.batches.map((b) => b.length)).toEqual([5000, 5000]);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(store.batches.map((b) => b.length)).toEqual([5000, 5000, 2000]);
+    expect(writer.stats).toMatchObject({ buffered: 0, written: 12_000, dropped: 0 });
+  });
+
+  it('keeps the points of a failed write and retries with a growing delay until the store is back', async () => {
+    const writer = new MetricsWriter(store, log);
+    store.down = true;
+    writer.add(points(10));
+    await vi.advanceTimersByTimeAsync(1000); // first try fails
+    expect(writer.stats).toMatchObject({ buffered: 10, failedWrites: 1 });
+    await vi.advanceTimersByTimeAsync(1000); // retry after 1 s fails
+    await vi.advanceTimersByTimeAsync(2000); // retry after 2 s fails
+    expect(writer.stats.failedWrites).toBe(3);
+    writer.add(points(5, 10));
+    store.down = false;
+    await vi.advanceTimersByTimeAsync(3999);
+    expect(store.written).toBe(0); // the next retry is 4 s after the last failure
+    await vi.advanceTimersByTimeAsync(1);
+    expect(store.batches).toEqual([points(15)]);
+    expect(writer.stats).toMatchObject({ buffered: 0, written: 15, lastError: null });
+    // One line when it broke and one when it came back, not one per retry.
+    expect(lines).toEqual([
+      expect.stringMatching(
+        /^cannot write to the fake metrics store \(connect ECONNREFUSED.*\); 10 readings wait and are retried/,
+      ),
+      'the fake metrics store accepts writes again',
+    ]);
+  });
+
+  it('drops the oldest points past its memory bound and counts them', async () => {
+    const writer = new MetricsWriter(store, log, { maxBuffered: 100 });
+    store.down = true;
+    writer.add(points(150));
+    expect(writer.stats).toMatchObject({ buffered: 100, dropped: 50 });
+    store.down = false;
+    await writer.flush();
+    expect(store.batches).toEqual([points(100, 50)]);
+  });
+
+  it('flushes everything on stop', async () => {
+    const writer = new MetricsWriter(store, log);
+    writer.add(points(7));
+    await writer.stop();
+    expect(store.written).toBe(7);
+    writer.add(points(1));
+    expect(writer.stats.buffered).toBe(0);
+  });
+
+  it('says how many readings are lost when the store is down at stop', async () => {
+    const writer = new MetricsWriter(store, log);
+    store.down = true;
+    writer.add(points(7));
+    await writer.stop();
+    expect(lines.at(-1)).toBe(
+      '7 readings could not be written to the fake metrics store and are lost',
+    );
+    expect(vi.getTimerCount()).toBe(0);
+  });
+});

@@ -1,0 +1,94 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openDatabase, type Db } from '../../../../broker/db.js';
+import { SqliteDeviceRegistry } from '../../../../broker/devices/sqlite-registry.js';
+import { BrokerEvents } from '../../../../broker/events.js';
+import { decodeStage } from '../../../../broker/stages/decode.js';
+import { trackStateStage } from '../../../../broker/stages/track-state.js';
+import { validateStage } from '../../../../broker/stages/validate.js';
+import type { Device } from '../../../../shared/api/devices.js';
+import { context, metricsMessage, stateMessage } from './fixtures.js';
+
+describe('track-state', () => {
+  let db: Db;
+  let registry: SqliteDeviceRegistry;
+  let events: BrokerEvents;
+  let emitted: Device[];
+  const stages = () => [decodeStage(), validateStage(), trackStateStage(registry, events)];
+
+  async function run(env: ReturnType<typeof stateMessage>) {
+    const ctx = context(env);
+    for (const stage of stages()) if ((await stage.run(ctx)) === 'stop') break;
+    return ctx;
+  }
+
+  beforeEach(() => {
+    db = openDatabase(':memory:');
+    registry = new SqliteDeviceRegistry(db);
+    registry.start();
+    events = new BrokerEvents();
+    emitted = [];
+    events.on('device', (device) => emitted.push(device));
+  });
+
+  afterEach(() => db.close());
+
+  it('records a device state, tells the live listeners, and hands the change on', async () => {
+    const ctx = await run(
+      stateMessage({ status: 'up', reasons: [], since: '2026-11-26T07:00:00.000Z' }),
+    );
+    const device = registry.get('demo-site', 'cam-01');
+    expect(device).toMatchObject({
+      id: 'cam-01',
+      siteId: 'demo-site',
+      agentId: 'gw-01',
+      name: 'Lobby entrance',
+      kind: 'camera',
+      status: 'up',
+      serialNumber: 'VS4M2026110001',
+      since: '2026-11-26T07:00:00.000Z',
+      lastSeen: '2026-11-26T08:03:15.120Z',
+      responseMs: null,
+    });
+    expect(emitted).toEqual([device]);
+    expect(ctx.previous).toBeUndefined();
+    expect(ctx.device).toEqual(device);
+
+    const next = await run(stateMessage({ status: 'down', ts: '2026-11-26T08:10:00.000Z' }));
+    expect(next.previous?.status).toBe('up');
+    expect(next.device?.status).toBe('down');
+    expect(registry.list()).toHaveLength(1);
+  });
+
+  it('refreshes last seen and response time from metrics without a live event', async () => {
+    await run(stateMessage({ status: 'up', reasons: [] }));
+    emitted = [];
+    const ctx = await run(
+      metricsMessage({ up: true, responseMs: 33.5 }, '2026-11-26T08:20:00.000Z'),
+    );
+    expect(registry.get('demo-site', 'cam-01')).toMatchObject({
+      lastSeen: '2026-11-26T08:20:00.000Z',
+      responseMs: 33.5,
+    });
+    expect(emitted).toEqual([]);
+    expect(ctx.device).toBeUndefined();
+    // A late reading (older timestamp) does not move last seen back.
+    await run(metricsMessage({ up: false }, '2026-11-26T08:00:00.000Z'));
+    expect(registry.get('demo-site', 'cam-01')).toMatchObject({
+      lastSeen: '2026-11-26T08:20:00.000Z',
+      responseMs: 33.5,
+    });
+  });
+
+  it('ignores readings of devices it has no state for', async () => {
+    await run(metricsMessage());
+    expect(registry.list()).toEqual([]);
+  });
+
+  it('keeps devices in the database, where another registry over it finds them', async () => {
+    await run(stateMessage());
+    const again = new SqliteDeviceRegistry(db);
+    again.start();
+    expect(again.list({ siteId: 'demo-site' })).toHaveLength(1);
+    expect(again.list({ siteId: 'other' })).toEqual([]);
+  });
+});

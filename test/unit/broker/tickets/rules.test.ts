@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { deviceExample, type Device } from '../../../../shared/api/devices.js';
+import { decide, defaultRules } from '../../../../broker/tickets/rules.js';
+
+const at = new Date('2026-11-26T08:03:15.500Z');
+const camera: Device = { ...deviceExample, status: 'down' };
+const nvr: Device = { ...deviceExample, id: 'nvr-01', kind: 'nvr', status: 'down' };
+
+describe('ticket rules', () => {
+  it('opens an emergency ticket when a camera goes down (contract: system unusable)', () => {
+    expect(decide({ kind: 'device-down', device: camera, at, reason: 'unreachable' })).toEqual({
+      action: 'open',
+      fault: 'device-down',
+      priority: 'emergency',
+    });
+  });
+
+  it('opens an emergency ticket when an NVR goes down', () => {
+    expect(decide({ kind: 'device-down', device: nvr, at, reason: 'timeout' })).toMatchObject({
+      action: 'open',
+      priority: 'emergency',
+    });
+  });
+
+  it('resolves the device-down ticket when the device is up again', () => {
+    expect(decide({ kind: 'device-up', device: { ...camera, status: 'up' }, at })).toEqual({
+      action: 'resolve',
+      fault: 'device-down',
+    });
+  });
+
+  it('opens nothing for a kind the rules leave out', () => {
+    const rules = { deviceDown: { ...defaultRules.deviceDown, nvr: null } };
+    expect(decide({ kind: 'device-down', device: nvr, at, reason: 'timeout' }, rules)).toEqual({
+      action: 'none',
+    });
+  });
+});
