@@ -133,7 +133,7 @@ class Demo {
         devices: devices.map((d) => ({ id: d.id, name: d.name, kind: d.kind, xaddr: d.xaddr })),
       }),
     );
-    await this.startChild('agent', ['agent', '--config', configFile], {}, /agent: /);
+    await this.startChild('agent', ['agent', '--config', configFile], {}, /vigil agent: ready/);
     return controlUrl;
   }
 }

@@ -16,10 +16,14 @@ describe.runIf(compose.status === 0)('docker-compose.yml', () => {
     const result = run({ VIGIL_ADMIN_PASSWORD: 'a-secret', VIGIL_AGENT_PASSWORD: 'b-secret' });
     expect(result.stderr).not.toMatch(/error/i);
     expect(result.status).toBe(0);
-    const services = execFileSync('docker-compose', ['-f', 'docker-compose.yml', 'config', '--services'], {
-      encoding: 'utf8',
-      env: { PATH: process.env.PATH ?? '', VIGIL_ADMIN_PASSWORD: 'a', VIGIL_AGENT_PASSWORD: 'b' },
-    });
+    const services = execFileSync(
+      'docker-compose',
+      ['-f', 'docker-compose.yml', 'config', '--services'],
+      {
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH ?? '', VIGIL_ADMIN_PASSWORD: 'a', VIGIL_AGENT_PASSWORD: 'b' },
+      },
+    );
     expect(services.split('\n').filter(Boolean).sort()).toEqual(['broker', 'influxdb', 'site']);
   });
 

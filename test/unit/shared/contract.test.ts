@@ -12,13 +12,19 @@ describe('MQTT contract', () => {
     it(`every example of ${kind} passes its schema`, () => {
       const check = validator(entry.schema);
       expect(entry.examples.length).toBeGreaterThan(0);
-      for (const example of entry.examples) expect(check(example)).toEqual({ ok: true, value: example });
+      for (const example of entry.examples)
+        expect(check(example)).toEqual({ ok: true, value: example });
     });
   }
 
   it('reports every error of a bad device state by path', () => {
     const check = validator(contract.deviceState.schema);
-    const result = check({ ...contract.deviceState.examples[0], status: 'on fire', seq: -1, extra: 1 });
+    const result = check({
+      ...contract.deviceState.examples[0],
+      status: 'on fire',
+      seq: -1,
+      extra: 1,
+    });
     expect(result.ok).toBe(false);
     if (result.ok) return;
     expect(result.errors).toEqual(

@@ -1,0 +1,375 @@
+/**
+ * The agent's configuration: one YAML file, checked once at start against a TypeBox schema.
+ * Every error is reported with its path and the agent refuses to run half configured
+ * (STYLE habit 4). Relative file paths (passwordFile, ca, cert, key, dataDir) are read
+ * relative to the configuration file. Secrets are wrapped in `Secret`, so the loaded
+ * configuration can be printed without leaking them.
+ */
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { Type, type Static, type TSchema } from 'typebox';
+import { parseDocument } from 'yaml';
+import { VigilError } from '../shared/errors.js';
+import { Id, ID_PATTERN } from '../shared/ids.js';
+import { validator } from '../shared/validate.js';
+import { Secret } from './secret.js';
+
+const Text = Type.String({ minLength: 1 });
+
+/** Either the secret itself or a file that holds it (so the YAML can be world-readable). */
+const PasswordFields = {
+  password: Type.Optional(Text),
+  passwordFile: Type.Optional(Text),
+};
+
+const MqttSection = Type.Object(
+  {
+    url: Text,
+    username: Text,
+    ...PasswordFields,
+    ca: Type.Optional(Text),
+    cert: Type.Optional(Text),
+    key: Type.Optional(Text),
+  },
+  { additionalProperties: false },
+);
+
+const PollingSection = Type.Object(
+  {
+    intervalS: Type.Optional(Type.Number({ minimum: 0.1, maximum: 86_400 })),
+    timeoutMs: Type.Optional(Type.Integer({ minimum: 50, maximum: 120_000 })),
+    concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 1024 })),
+    recheckS: Type.Optional(Type.Number({ minimum: 0.05, maximum: 3600 })),
+    jitterPct: Type.Optional(Type.Number({ minimum: 0, maximum: 50 })),
+    healthIntervalS: Type.Optional(Type.Number({ minimum: 0.1, maximum: 86_400 })),
+  },
+  { additionalProperties: false },
+);
+
+const OnvifSection = Type.Object(
+  { username: Text, ...PasswordFields },
+  { additionalProperties: false },
+);
+
+const DeviceEntry = Type.Object(
+  {
+    id: Id,
+    name: Type.String({ minLength: 1, maxLength: 200 }),
+    kind: Type.Union([Type.Literal('camera'), Type.Literal('nvr')]),
+    xaddr: Text,
+    username: Type.Optional(Text),
+    password: Type.Optional(Text),
+  },
+  { additionalProperties: false },
+);
+
+const TopLevel = Type.Object(
+  {
+    siteId: Id,
+    agentId: Id,
+    dataDir: Type.Optional(Text),
+    mqtt: Type.Object({}),
+    polling: Type.Optional(Type.Object({})),
+    onvif: Type.Object({}),
+    devices: Type.Array(Type.Object({})),
+  },
+  { additionalProperties: false },
+);
+
+/** The file as written; exported for documentation and tests. */
+export const ConfigFile = Type.Object({
+  siteId: Id,
+  agentId: Id,
+  dataDir: Type.Optional(Text),
+  mqtt: MqttSection,
+  polling: Type.Optional(PollingSection),
+  onvif: OnvifSection,
+  devices: Type.Array(DeviceEntry),
+});
+export type ConfigFile = Static<typeof ConfigFile>;
+
+export const pollingDefaults = {
+  intervalS: 15,
+  timeoutMs: 5000,
+  concurrency: 16,
+  recheckS: 2,
+  jitterPct: 10,
+  healthIntervalS: 30,
+} as const;
+
+export interface DeviceConfig {
+  id: string;
+  name: string;
+  kind: 'camera' | 'nvr';
+  xaddr: string;
+  username: string;
+  password: Secret;
+}
+
+export interface MqttConfig {
+  url: string;
+  username: string;
+  password: Secret;
+  ca?: Buffer;
+  cert?: Buffer;
+  key?: Secret<Buffer>;
+}
+
+export type PollingConfig = { [K in keyof typeof pollingDefaults]: number };
+
+/** The configuration after validation: defaults applied, secrets and TLS files read. */
+export interface AgentConfig {
+  siteId: string;
+  agentId: string;
+  /** Where the agent keeps its data (the spool, later); gateway health reports its disk. */
+  dataDir: string;
+  mqtt: MqttConfig;
+  polling: PollingConfig;
+  devices: DeviceConfig[];
+}
+
+type Section = { path: string; schema: TSchema; value: unknown };
+
+/**
+ * TypeBox stops collecting after a few errors per validation, so each section (and each
+ * device) is validated on its own: an error in `mqtt` never hides one in `devices/7`.
+ */
+function schemaErrors(raw: unknown): string[] {
+  const top = validator(TopLevel)(raw);
+  const errors = top.ok ? [] : [...top.errors];
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return errors;
+  const doc = raw as Record<string, unknown>;
+  const sections: Section[] = [
+    { path: 'mqtt', schema: MqttSection, value: doc.mqtt },
+    { path: 'polling', schema: PollingSection, value: doc.polling },
+    { path: 'onvif', schema: OnvifSection, value: doc.onvif },
+  ];
+  if (Array.isArray(doc.devices)) {
+    doc.devices.forEach((device, i) => {
+      sections.push({ path: `devices/${i}`, schema: DeviceEntry, value: device });
+    });
+  }
+  for (const section of sections) {
+    if (typeof section.value !== 'object' || section.value === null) continue; // reported above
+    const result = validator(section.schema)(section.value);
+    if (result.ok) continue;
+    for (const error of result.errors) {
+      errors.push(
+        error.startsWith('(root): ')
+          ? `${section.path}: ${error.slice('(root): '.length)}`
+          : `${section.path}/${error}`,
+      );
+    }
+  }
+  return errors.map(plainer);
+}
+
+/** Schema wording that a person at a site should not have to decode. */
+function plainer(error: string): string {
+  return error
+    .replace(/: must not have fewer than 1 characters$/, ': must not be empty')
+    .replace(
+      `: must match pattern "${ID_PATTERN}"`,
+      ': must be 1 to 64 letters, digits, "_", "." or "-", starting with a letter or digit',
+    );
+}
+
+/** Sorted by path, so the errors of one section read together. */
+function byPath(a: string, b: string): number {
+  const path = (error: string): string => error.slice(0, error.indexOf(':'));
+  const pa = path(a);
+  const pb = path(b);
+  if (pa === pb) return 0;
+  if (pa === '(root)') return -1;
+  if (pb === '(root)') return 1;
+  return pa.localeCompare(pb, 'en', { numeric: true });
+}
+
+function record(value: unknown): Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : {};
+}
+
+/** Rules a schema cannot say well: exclusive fields, URL schemes, unique ids. */
+function ruleErrors(raw: unknown): string[] {
+  const errors: string[] = [];
+  const doc = record(raw);
+  for (const path of ['mqtt', 'onvif']) {
+    const section = record(doc[path]);
+    if (!(path in doc)) continue;
+    const has = (key: string): boolean => section[key] !== undefined;
+    if (has('password') && has('passwordFile')) {
+      errors.push(`${path}: set password or passwordFile, not both`);
+    } else if (!has('password') && !has('passwordFile')) {
+      errors.push(`${path}: password or passwordFile is required`);
+    }
+  }
+  const url = record(doc.mqtt).url;
+  if (typeof url === 'string' && url !== '') {
+    let parsed: URL | null = null;
+    try {
+      parsed = new URL(url);
+    } catch {
+      errors.push('mqtt/url: must be a URL such as mqtts://noc.example.com:8883');
+    }
+    if (parsed && parsed.protocol !== 'mqtt:' && parsed.protocol !== 'mqtts:') {
+      errors.push('mqtt/url: must start with mqtt:// or mqtts://');
+    }
+    if (parsed && (parsed.username !== '' || parsed.password !== '')) {
+      // Credentials in a URL end up in logs and process lists; they have their own fields.
+      errors.push('mqtt/url: must not contain credentials; use mqtt.username and mqtt.password');
+    }
+  }
+  const seen = new Map<string, number>();
+  const devices = Array.isArray(doc.devices) ? doc.devices : [];
+  devices.forEach((entry, i) => {
+    const device = record(entry);
+    if (typeof device.id === 'string') {
+      const first = seen.get(device.id);
+      if (first !== undefined) {
+        errors.push(`devices/${i}/id: "${device.id}" is already used by devices/${first}`);
+      } else {
+        seen.set(device.id, i);
+      }
+    }
+    if (typeof device.xaddr === 'string' && device.xaddr !== '') {
+      let parsed: URL | null = null;
+      try {
+        parsed = new URL(device.xaddr);
+      } catch {
+        // fall through to the message below
+      }
+      // node-onvif speaks plain HTTP only (shared/onvif/README.md), so an https XAddr would
+      // fail on every poll; better to say so now.
+      if (!parsed || parsed.protocol !== 'http:') {
+        errors.push(
+          `devices/${i}/xaddr: must be an http:// URL such as http://192.0.2.11/onvif/device_service (https is not supported yet)`,
+        );
+      } else if (parsed.username !== '' || parsed.password !== '') {
+        errors.push(`devices/${i}/xaddr: must not contain credentials; use username and password`);
+      }
+    }
+  });
+  return errors;
+}
+
+async function readSecretFile(
+  path: string,
+  file: string,
+  base: string,
+  errors: string[],
+): Promise<string> {
+  try {
+    // A trailing newline is how editors save a one-line file; it is not part of the secret.
+    const text = (await readFile(resolve(base, file), 'utf8')).replace(/\r?\n$/, '');
+    if (text === '') errors.push(`${path}: ${file} is empty`);
+    return text;
+  } catch (error) {
+    errors.push(`${path}: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? error}`);
+    return '';
+  }
+}
+
+async function readBinaryFile(
+  path: string,
+  file: string | undefined,
+  base: string,
+  errors: string[],
+): Promise<Buffer | undefined> {
+  if (file === undefined) return undefined;
+  try {
+    return await readFile(resolve(base, file));
+  } catch (error) {
+    errors.push(`${path}: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? error}`);
+    return undefined;
+  }
+}
+
+async function password(
+  path: string,
+  section: { password?: string; passwordFile?: string },
+  base: string,
+  errors: string[],
+): Promise<Secret> {
+  if (section.password !== undefined) return new Secret(section.password);
+  return new Secret(
+    await readSecretFile(`${path}/passwordFile`, section.passwordFile ?? '', base, errors),
+  );
+}
+
+/**
+ * Checks a parsed document and builds the configuration. `base` is the folder relative
+ * file paths are read from. Throws VIGIL_CONFIG_INVALID listing every error by path.
+ */
+export async function buildConfig(raw: unknown, base: string): Promise<AgentConfig> {
+  const errors = [...schemaErrors(raw), ...ruleErrors(raw)];
+  if (errors.length > 0) {
+    throw new VigilError('VIGIL_CONFIG_INVALID', undefined, [...new Set(errors)].sort(byPath));
+  }
+  const file = raw as ConfigFile;
+  const fileErrors: string[] = [];
+  const mqttPassword = await password('mqtt', file.mqtt, base, fileErrors);
+  const onvifPassword = await password('onvif', file.onvif, base, fileErrors);
+  const ca = await readBinaryFile('mqtt/ca', file.mqtt.ca, base, fileErrors);
+  const cert = await readBinaryFile('mqtt/cert', file.mqtt.cert, base, fileErrors);
+  const key = await readBinaryFile('mqtt/key', file.mqtt.key, base, fileErrors);
+  if (fileErrors.length > 0) throw new VigilError('VIGIL_CONFIG_INVALID', undefined, fileErrors);
+
+  const mqtt: MqttConfig = {
+    url: file.mqtt.url,
+    username: file.mqtt.username,
+    password: mqttPassword,
+  };
+  if (ca) mqtt.ca = ca;
+  if (cert) mqtt.cert = cert;
+  if (key) mqtt.key = new Secret(key);
+  return {
+    siteId: file.siteId,
+    agentId: file.agentId,
+    dataDir: resolve(base, file.dataDir ?? '.'),
+    mqtt,
+    polling: { ...pollingDefaults, ...file.polling },
+    devices: file.devices.map((device) => ({
+      id: device.id,
+      name: device.name,
+      kind: device.kind,
+      xaddr: device.xaddr,
+      username: device.username ?? file.onvif.username,
+      password: device.password !== undefined ? new Secret(device.password) : onvifPassword,
+    })),
+  };
+}
+
+/** Reads, parses and checks a configuration file. */
+export async function loadConfig(path: string): Promise<AgentConfig> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new VigilError(
+      'VIGIL_CONFIG_UNREADABLE',
+      `Cannot read the configuration file ${path} (${(error as NodeJS.ErrnoException).code ?? error}); check the path and its permissions.`,
+    );
+  }
+  const doc = parseDocument(text, { prettyErrors: true });
+  if (doc.errors.length > 0) {
+    throw new VigilError(
+      'VIGIL_CONFIG_INVALID',
+      `${path} is not valid YAML; fix every listed line and start again.`,
+      doc.errors.map((error) => error.message.split('\n')[0] ?? error.message),
+    );
+  }
+  try {
+    return await buildConfig(doc.toJS(), dirname(resolve(path)));
+  } catch (error) {
+    if (error instanceof VigilError && error.code === 'VIGIL_CONFIG_INVALID') {
+      throw new VigilError(
+        'VIGIL_CONFIG_INVALID',
+        `${path} has errors; fix every listed path and start again.`,
+        error.details,
+      );
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,257 @@
+/**
+ * The agent's ONVIF client, one long-lived instance per device, and the only importer of
+ * node-onvif. node-onvif builds the authenticated requests (WS-UsernameToken
+ * PasswordDigest, ONVIF Core 5.12 Security) for GetDeviceInformation, GetCapabilities and
+ * GetProfiles; GetSystemDateAndTime is our own request (soap.ts), because node-onvif's
+ * date parsing rolls the month over and its offset is never refreshed.
+ *
+ * Around node-onvif: our deadline wraps every call (its own timeout is a fixed 3 s idle
+ * timeout); its socket timeout is set to the same value just before each call, so a
+ * device that hangs has its socket destroyed too; its error strings are mapped to our
+ * four failure kinds. We never call OnvifDevice.init() (about 150 requests on an NVR, and
+ * it throws on encoder configurations without Resolution).
+ */
+import OnvifServiceDevice from 'node-onvif/lib/modules/service-device.js';
+import OnvifServiceMedia from 'node-onvif/lib/modules/service-media.js';
+import nodeOnvifSoap, { type NodeOnvifResult } from 'node-onvif/lib/modules/soap.js';
+import type { Secret } from '../secret.js';
+import { clockOffsetMs, deviceUtcFromResponse } from './date-time.js';
+import { bodyElement, NS, soapRequest } from './soap.js';
+import {
+  OnvifError,
+  type DeviceClock,
+  type DeviceInformation,
+  type MediaProfiles,
+  type OnvifClient,
+} from './types.js';
+
+export interface OnvifTarget {
+  /** The device service address (XAddr), http only. */
+  xaddr: string;
+  username: string;
+  password: Secret;
+}
+
+export interface OnvifClientOptions {
+  /** Deadline of one request, in milliseconds. */
+  timeoutMs: number;
+}
+
+/** xml2js (node-onvif's parser) gives a leaf as a string, or as { _, $ } when it has attributes. */
+function text(node: unknown): string {
+  if (typeof node === 'string') return node.trim();
+  if (node && typeof node === 'object' && '_' in node) return text((node as { _: unknown })._);
+  return '';
+}
+
+function child(node: unknown, name: string): unknown {
+  if (!node || typeof node !== 'object') return undefined;
+  const value = (node as Record<string, unknown>)[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** Words in a fault reason that say the device lacks an operation rather than refusing us. */
+const UNSUPPORTED = /not\s*supported|unknown\s+action|no\s+such/i;
+
+/**
+ * node-onvif reports failures as plain Error messages:
+ *   "Network Error: <socket error>"          connection failed or its idle timeout fired
+ *   "<status> <status text>[ - <reason>]"    HTTP status other than 200
+ *   "<fault reason>"                         a SOAP fault inside a 200 answer
+ *   "The device seems to not support ..."    a 200 answer without the expected element
+ *   anything else                            xml2js could not parse the answer
+ */
+export function mapNodeOnvifError(error: unknown, timedOut: boolean): OnvifError {
+  const message = error instanceof Error ? error.message : String(error);
+  if (message.startsWith('Network Error: ')) {
+    const detail = message.slice('Network Error: '.length);
+    if (timedOut || /ETIMEDOUT/.test(detail)) return new OnvifError('timeout', detail);
+    return new OnvifError('unreachable', detail);
+  }
+  const status = /^(\d{3}) /.exec(message);
+  if (status) {
+    const code = Number(status[1]);
+    // This call carried credentials, and ONVIF devices answer wrong ones with 400 and a
+    // ter:NotAuthorized fault (ONVIF Core 5.11.2.2) or with HTTP 401.
+    if (code === 401 || code === 403 || (code === 400 && !UNSUPPORTED.test(message))) {
+      return new OnvifError('auth-failed', `the device refused the credentials (${message})`);
+    }
+    if (/not\s*authori[sz]ed/i.test(message)) {
+      return new OnvifError('auth-failed', `the device refused the credentials (${message})`);
+    }
+    return new OnvifError('protocol-error', message);
+  }
+  if (/not\s*authori[sz]ed/i.test(message)) {
+    return new OnvifError('auth-failed', `the device refused the credentials (${message})`);
+  }
+  return new OnvifError('protocol-error', message);
+}
+
+export class OnvifDeviceClient implements OnvifClient {
+  readonly #target: OnvifTarget;
+  readonly #options: OnvifClientOptions;
+  #device: OnvifServiceDevice | null = null;
+  #media: OnvifServiceMedia | null = null;
+  /** Device clock minus ours; applied to the Created time of every UsernameToken. */
+  #offsetMs = 0;
+
+  constructor(target: OnvifTarget, options: OnvifClientOptions) {
+    this.#target = target;
+    this.#options = options;
+  }
+
+  /**
+   * ONVIF Core 8.3.11 GetSystemDateAndTime, without credentials (Core 5.12.1: the device
+   * must answer it before authentication, so a client can align its clock).
+   */
+  async clock(signal?: AbortSignal): Promise<DeviceClock> {
+    const answer = await soapRequest({
+      url: this.#target.xaddr,
+      action: `${NS.tds}/GetSystemDateAndTime`,
+      body: '<tds:GetSystemDateAndTime/>',
+      namespaces: { tds: NS.tds },
+      timeoutMs: this.#options.timeoutMs,
+      ...(signal ? { signal } : {}),
+    });
+    const response = bodyElement(answer.envelope, 'GetSystemDateAndTimeResponse');
+    if (response === undefined) {
+      throw new OnvifError('protocol-error', 'the answer has no GetSystemDateAndTimeResponse');
+    }
+    const deviceUtc = deviceUtcFromResponse(response);
+    // A reading without milliseconds came from whole seconds (the tt:DateTime form).
+    const offsetMs = deviceUtc
+      ? clockOffsetMs(
+          deviceUtc,
+          answer.sentAtMs,
+          answer.receivedAtMs,
+          deviceUtc.getUTCMilliseconds() === 0,
+        )
+      : null;
+    if (offsetMs !== null) this.#useClockOffset(offsetMs);
+    return { deviceUtc, offsetMs, responseMs: answer.elapsedMs };
+  }
+
+  /** ONVIF Core (8.3 System) GetDeviceInformation: needs credentials, so it proves them. */
+  async deviceInformation(signal?: AbortSignal): Promise<DeviceInformation> {
+    const device = this.#deviceService();
+    const result = await this.#call(() => device.getDeviceInformation(), signal);
+    const info = child(result.data, 'GetDeviceInformationResponse');
+    if (info === undefined) {
+      throw new OnvifError('protocol-error', 'the answer has no GetDeviceInformationResponse');
+    }
+    return {
+      manufacturer: text(child(info, 'Manufacturer')),
+      model: text(child(info, 'Model')),
+      firmwareVersion: text(child(info, 'FirmwareVersion')),
+      serialNumber: text(child(info, 'SerialNumber')),
+      hardwareId: text(child(info, 'HardwareId')),
+    };
+  }
+
+  /**
+   * ONVIF Media Service (trt, ver10) GetProfiles. Only counts them: nothing below a profile
+   * is read, so encoder configurations without Resolution or RateControl do no harm.
+   */
+  async profiles(signal?: AbortSignal): Promise<MediaProfiles> {
+    const media = await this.#mediaService(signal);
+    let result: NodeOnvifResult;
+    try {
+      result = await this.#call(() => media.getProfiles(), signal);
+    } catch (error) {
+      // The media address may have changed (a replaced device): read it again next time.
+      if (error instanceof OnvifError && error.kind === 'protocol-error') this.#media = null;
+      throw error;
+    }
+    const response = child(result.data, 'GetProfilesResponse');
+    const profiles =
+      response && typeof response === 'object'
+        ? (response as Record<string, unknown>).Profiles
+        : undefined;
+    const count = Array.isArray(profiles) ? profiles.length : profiles === undefined ? 0 : 1;
+    return { count };
+  }
+
+  #useClockOffset(offsetMs: number): void {
+    this.#offsetMs = Math.round(offsetMs);
+    if (this.#device) this.#device.time_diff = this.#offsetMs;
+    if (this.#media) this.#media.time_diff = this.#offsetMs;
+  }
+
+  #deviceService(): OnvifServiceDevice {
+    if (!this.#device) {
+      const device = new OnvifServiceDevice({ xaddr: this.#target.xaddr });
+      // setAuth skips the constructor's check that refuses non-ASCII passwords and "<", ">";
+      // the password itself never enters the XML (only its digest does).
+      device.setAuth(this.#target.username, this.#target.password.reveal());
+      device.time_diff = this.#offsetMs;
+      this.#device = device;
+    }
+    return this.#device;
+  }
+
+  /**
+   * The media service address from GetCapabilities (ONVIF Core, 8.1 Capabilities), read once and
+   * kept. Only its path is used: the host and port stay those of the configured XAddr,
+   * because devices behind NAT or port forwarding advertise addresses the gateway cannot
+   * reach. A device without GetCapabilities or a Media entry gets the device address.
+   */
+  async #mediaService(signal?: AbortSignal): Promise<OnvifServiceMedia> {
+    if (this.#media) return this.#media;
+    const device = this.#deviceService();
+    let address = this.#target.xaddr;
+    try {
+      const result = await this.#call(() => device.getCapabilities(), signal);
+      const capabilities = child(child(result.data, 'GetCapabilitiesResponse'), 'Capabilities');
+      const advertised = text(child(child(capabilities, 'Media'), 'XAddr'));
+      if (advertised !== '') {
+        const configured = new URL(this.#target.xaddr);
+        const media = new URL(advertised);
+        configured.pathname = media.pathname;
+        configured.search = media.search;
+        address = configured.toString();
+      }
+    } catch (error) {
+      if (!(error instanceof OnvifError) || error.kind !== 'protocol-error') throw error;
+    }
+    const media = new OnvifServiceMedia({ xaddr: address });
+    media.setAuth(this.#target.username, this.#target.password.reveal());
+    media.time_diff = this.#offsetMs;
+    this.#media = media;
+    return media;
+  }
+
+  /** Runs one node-onvif call under our deadline and maps its failure. */
+  async #call(
+    start: () => Promise<NodeOnvifResult>,
+    signal?: AbortSignal,
+  ): Promise<NodeOnvifResult> {
+    const timeoutMs = this.#options.timeoutMs;
+    if (signal?.aborted) throw new OnvifError('timeout', 'the poll was cancelled');
+    // node-onvif reads HTTP_TIMEOUT synchronously while it starts the request, so setting
+    // it right before the call applies to this request only.
+    nodeOnvifSoap.HTTP_TIMEOUT = timeoutMs;
+    const started = performance.now();
+    const call = start();
+    let timer: NodeJS.Timeout | undefined;
+    let onAbort: (() => void) | undefined;
+    const stop = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new OnvifError('timeout', `no answer within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      onAbort = () => reject(new OnvifError('timeout', 'the poll was cancelled'));
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+    // The call may still fail after we gave up on it; that outcome is not wanted any more.
+    call.catch(() => undefined);
+    try {
+      return await Promise.race([call, stop]);
+    } catch (error) {
+      if (error instanceof OnvifError) throw error;
+      throw mapNodeOnvifError(error, performance.now() - started >= timeoutMs - 1);
+    } finally {
+      clearTimeout(timer);
+      if (onAbort) signal?.removeEventListener('abort', onAbort);
+    }
+  }
+}

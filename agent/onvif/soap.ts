@@ -1,0 +1,280 @@
+/**
+ * SOAP requests of our own, for what node-onvif gets wrong or lacks (its date parsing, a
+ * fixed 3 s timeout, no way to cancel). The only importer of fast-xml-parser in the agent.
+ *
+ * Each request has one deadline for the whole exchange (connect, send, answer); when it
+ * passes, or the caller aborts, the socket is destroyed, so a device that hangs holds
+ * nothing of ours.
+ */
+import http from 'node:http';
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { OnvifError, type OnvifFailureKind } from './types.js';
+
+export const NS = {
+  soap: 'http://www.w3.org/2003/05/soap-envelope',
+  tds: 'http://www.onvif.org/ver10/device/wsdl',
+  tt: 'http://www.onvif.org/ver10/schema',
+} as const;
+
+/** Answers larger than this are not ONVIF health data; refuse rather than buffer them. */
+const MAX_ANSWER_BYTES = 4 * 1024 * 1024;
+
+const parser = new XMLParser({
+  removeNSPrefix: true,
+  ignoreAttributes: false,
+  attributeNamePrefix: '@_',
+  // Keep every value a string: a serial number "00012" must stay "00012".
+  parseTagValue: false,
+  parseAttributeValue: false,
+  trimValues: true,
+  ignoreDeclaration: true,
+  ignorePiTags: true,
+});
+
+/** A parsed XML document: plain objects, arrays and strings. */
+export type XmlNode = Record<string, unknown>;
+
+/**
+ * The text of an answer. Some devices declare `utf-16` on UTF-8 bytes
+ * (shared/onvif/README.md), so the declaration is ignored and only a byte order mark
+ * switches to UTF-16.
+ */
+export function decodeAnswer(bytes: Buffer): string {
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) return bytes.subarray(2).toString('utf16le');
+  if (bytes[0] === 0xfe && bytes[1] === 0xff) {
+    const swapped = Buffer.from(bytes.subarray(2));
+    swapped.swap16();
+    return swapped.toString('utf16le');
+  }
+  if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) {
+    return bytes.subarray(3).toString('utf8');
+  }
+  return bytes.toString('utf8');
+}
+
+/** Parses XML; malformed XML is a protocol error. */
+export function parseXml(xml: string): XmlNode {
+  const valid = XMLValidator.validate(xml);
+  if (valid !== true) {
+    throw new OnvifError(
+      'protocol-error',
+      `malformed XML at line ${valid.err.line}: ${valid.err.msg}`,
+    );
+  }
+  return parser.parse(xml) as XmlNode;
+}
+
+function child(node: unknown, name: string): unknown {
+  if (!node || typeof node !== 'object') return undefined;
+  const value = (node as Record<string, unknown>)[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function textOf(node: unknown): string | undefined {
+  if (typeof node === 'string') return node.trim();
+  if (node && typeof node === 'object' && '#text' in node) {
+    return textOf((node as Record<string, unknown>)['#text']);
+  }
+  return undefined;
+}
+
+export interface SoapFault {
+  /** env:Code/env:Value, without its prefix: Sender, Receiver, ... */
+  code: string;
+  /** The innermost env:Subcode/env:Value without its prefix: NotAuthorized, ActionNotSupported, ... */
+  subcode: string;
+  reason: string;
+}
+
+function localName(qname: string): string {
+  return qname.slice(qname.lastIndexOf(':') + 1).trim();
+}
+
+/** The SOAP 1.2 fault of a parsed envelope (SOAP 1.2 part 1, section 5.4), if it has one. */
+export function faultOf(envelope: XmlNode): SoapFault | null {
+  const fault = child(child(child(envelope, 'Envelope'), 'Body'), 'Fault');
+  if (fault === undefined) return null;
+  const code = child(fault, 'Code');
+  let subcode = '';
+  for (let sub = child(code, 'Subcode'); sub !== undefined; sub = child(sub, 'Subcode')) {
+    subcode = localName(textOf(child(sub, 'Value')) ?? subcode);
+  }
+  // SOAP 1.1 faults (faultcode/faultstring) still come from older firmware.
+  const reason =
+    textOf(child(child(fault, 'Reason'), 'Text')) ?? textOf(child(fault, 'faultstring')) ?? '';
+  return {
+    code: localName(textOf(child(code, 'Value')) ?? textOf(child(fault, 'faultcode')) ?? ''),
+    subcode,
+    reason,
+  };
+}
+
+/** The first element of the SOAP body that is named `name` (namespace prefix removed). */
+export function bodyElement(envelope: XmlNode, name: string): unknown {
+  return child(child(child(envelope, 'Envelope'), 'Body'), name);
+}
+
+function isNotAuthorized(fault: SoapFault | null): boolean {
+  // ONVIF Core 5.11.2.2: ter:NotAuthorized. Some firmware names it only in the reason.
+  return (
+    fault !== null &&
+    (/^NotAuthori[sz]ed$/i.test(fault.subcode) || /not\s*authori[sz]ed/i.test(fault.reason))
+  );
+}
+
+/**
+ * What a failed HTTP exchange means. 401 (HTTP authentication) and the NotAuthorized
+ * fault (answered with 400 by ONVIF devices, SOAP 1.2 part 2 section 7.5.1) are wrong
+ * credentials; any other fault or status is a device speaking something we cannot use.
+ */
+export function classifyAnswer(status: number, fault: SoapFault | null): OnvifError | null {
+  if (status === 401 || status === 403 || isNotAuthorized(fault)) {
+    const detail = fault ? `: ${fault.reason || fault.subcode}` : '';
+    return new OnvifError(
+      'auth-failed',
+      `the device refused the credentials (HTTP ${status}${detail})`,
+    );
+  }
+  if (fault) {
+    const name = [fault.code, fault.subcode].filter(Boolean).join('/');
+    return new OnvifError('protocol-error', `SOAP fault ${name}: ${fault.reason}`.trim());
+  }
+  if (status < 200 || status >= 300) {
+    return new OnvifError('protocol-error', `the device answered HTTP ${status}`);
+  }
+  return null;
+}
+
+/**
+ * A socket error before an answer: the OS's own connect timeout is a timeout; refused,
+ * reset, no route (ECONNREFUSED, ECONNRESET, EHOSTUNREACH, ENETUNREACH, ENOTFOUND ...) and anything else that kills the
+ * connection ("socket hang up") mean the device is not there for us.
+ */
+export function classifySocketError(error: NodeJS.ErrnoException): OnvifFailureKind {
+  return error.code === 'ETIMEDOUT' ? 'timeout' : 'unreachable';
+}
+
+export interface SoapRequest {
+  url: string;
+  /** The SOAP 1.2 action (RFC 3902 `action` parameter of application/soap+xml). */
+  action: string;
+  /** The content of <s:Body>. */
+  body: string;
+  /** Extra namespace declarations for the envelope, as `prefix: uri`. */
+  namespaces?: Record<string, string>;
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+export interface SoapAnswer {
+  envelope: XmlNode;
+  /** Wall-clock times (Date.now()) around the exchange, for clock offsets. */
+  sentAtMs: number;
+  receivedAtMs: number;
+  /** The round trip measured with the monotonic clock. */
+  elapsedMs: number;
+}
+
+export function envelope(body: string, namespaces: Record<string, string> = {}): string {
+  const xmlns = Object.entries({ s: NS.soap, ...namespaces })
+    .map(([prefix, uri]) => ` xmlns:${prefix}="${uri}"`)
+    .join('');
+  return `<?xml version="1.0" encoding="UTF-8"?><s:Envelope${xmlns}><s:Body>${body}</s:Body></s:Envelope>`;
+}
+
+/**
+ * One unauthenticated SOAP 1.2 request over HTTP. Resolves with the parsed envelope of a
+ * successful answer; rejects with an OnvifError of the right kind otherwise.
+ */
+export function soapRequest(request: SoapRequest): Promise<SoapAnswer> {
+  const payload = Buffer.from(envelope(request.body, request.namespaces), 'utf8');
+  const url = new URL(request.url);
+  return new Promise<SoapAnswer>((resolve, reject) => {
+    const startedAt = performance.now();
+    const sentAtMs = Date.now();
+    let settled = false;
+    const finish = (outcome: { error: OnvifError } | { answer: SoapAnswer }): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(deadline);
+      request.signal?.removeEventListener('abort', onAbort);
+      if ('error' in outcome) {
+        req.destroy();
+        reject(outcome.error);
+      } else {
+        resolve(outcome.answer);
+      }
+    };
+    const req = http.request({
+      protocol: url.protocol,
+      hostname: url.hostname,
+      port: url.port || 80,
+      path: `${url.pathname}${url.search}`,
+      method: 'POST',
+      // One connection per request: nothing lingers in a pool after a device hangs.
+      agent: false,
+      headers: {
+        'Content-Type': `application/soap+xml; charset=utf-8; action="${request.action}"`,
+        'Content-Length': payload.length,
+      },
+    });
+    const deadline = setTimeout(() => {
+      finish({
+        error: new OnvifError('timeout', `no answer within ${request.timeoutMs} ms`),
+      });
+    }, request.timeoutMs);
+    const onAbort = (): void => {
+      finish({
+        error: new OnvifError('timeout', 'the poll was cancelled before the device answered'),
+      });
+    };
+    if (request.signal?.aborted) {
+      onAbort();
+      return;
+    }
+    request.signal?.addEventListener('abort', onAbort, { once: true });
+
+    req.on('error', (error: NodeJS.ErrnoException) => {
+      finish({ error: new OnvifError(classifySocketError(error), error.message) });
+    });
+    req.on('response', (res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > MAX_ANSWER_BYTES) {
+          finish({
+            error: new OnvifError('protocol-error', `answer larger than ${MAX_ANSWER_BYTES} bytes`),
+          });
+          return;
+        }
+        chunks.push(chunk);
+      });
+      res.on('error', (error: NodeJS.ErrnoException) => {
+        finish({ error: new OnvifError(classifySocketError(error), error.message) });
+      });
+      // Answers without Content-Length (a quirk of real devices) simply end with the connection.
+      res.on('end', () => {
+        if (settled) return;
+        const receivedAtMs = Date.now();
+        const elapsedMs = performance.now() - startedAt;
+        const status = res.statusCode ?? 0;
+        const text = decodeAnswer(Buffer.concat(chunks));
+        let parsed: XmlNode | null = null;
+        let parseError: OnvifError | null = null;
+        try {
+          parsed = text.trim() === '' ? null : parseXml(text);
+        } catch (error) {
+          parseError =
+            error instanceof OnvifError ? error : new OnvifError('protocol-error', String(error));
+        }
+        const failure = classifyAnswer(status, parsed ? faultOf(parsed) : null);
+        if (failure) return finish({ error: failure });
+        if (parseError) return finish({ error: parseError });
+        if (!parsed) return finish({ error: new OnvifError('protocol-error', 'empty answer') });
+        finish({ answer: { envelope: parsed, sentAtMs, receivedAtMs, elapsedMs } });
+      });
+    });
+    req.end(payload);
+  });
+}

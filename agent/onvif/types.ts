@@ -1,0 +1,61 @@
+/**
+ * What the rest of the agent sees of ONVIF: our types, never node-onvif's or the XML
+ * parser's (STYLE habit 7).
+ */
+import type { ErrorCode } from '../../shared/errors.js';
+
+/**
+ * How a request to a device failed. The names are the device-state reason codes of
+ * shared/messages/device-state.ts, so a failure becomes a reason without translation.
+ */
+export type OnvifFailureKind = 'unreachable' | 'timeout' | 'auth-failed' | 'protocol-error';
+
+const codes: Record<OnvifFailureKind, ErrorCode> = {
+  unreachable: 'VIGIL_ONVIF_UNREACHABLE',
+  timeout: 'VIGIL_ONVIF_TIMEOUT',
+  'auth-failed': 'VIGIL_ONVIF_AUTH',
+  'protocol-error': 'VIGIL_ONVIF_PROTOCOL',
+};
+
+export class OnvifError extends Error {
+  readonly kind: OnvifFailureKind;
+  /** The coded error of shared/errors.ts that says what to do about this kind. */
+  readonly code: ErrorCode;
+
+  constructor(kind: OnvifFailureKind, message: string) {
+    super(message);
+    this.name = 'OnvifError';
+    this.kind = kind;
+    this.code = codes[kind];
+  }
+}
+
+/** tds:GetSystemDateAndTime as the agent uses it (ONVIF Core 8.3.11). */
+export interface DeviceClock {
+  /** The device's UTC clock, or null when its answer carried no usable UTCDateTime. */
+  deviceUtc: Date | null;
+  /** Device clock minus gateway clock at the midpoint of the request, in milliseconds. */
+  offsetMs: number | null;
+  /** Round trip of the request, in milliseconds. */
+  responseMs: number;
+}
+
+/** tds:GetDeviceInformation (ONVIF Core, section 8.3 System). */
+export interface DeviceInformation {
+  manufacturer: string;
+  model: string;
+  firmwareVersion: string;
+  serialNumber: string;
+  hardwareId: string;
+}
+
+export interface MediaProfiles {
+  count: number;
+}
+
+/** One device's client; the adapter implements it, tests may fake it. */
+export interface OnvifClient {
+  clock(signal?: AbortSignal): Promise<DeviceClock>;
+  deviceInformation(signal?: AbortSignal): Promise<DeviceInformation>;
+  profiles(signal?: AbortSignal): Promise<MediaProfiles>;
+}

@@ -1,0 +1,161 @@
+/**
+ * When each device is polled. Every device has its own timer (interval with jitter, or
+ * the short recheck delay after a first failure); due polls run through one global
+ * concurrency limit; every poll has a deadline after which its slot is freed whatever the
+ * poll does. So a hanging device costs one slot for at most one deadline and never delays
+ * another device while slots are free.
+ */
+
+/** What a poll asks for next: the normal interval, or a quick recheck. */
+export type PollNext = 'interval' | 'recheck';
+
+/**
+ * Polls one device. It must honour `signal` (aborted at the deadline); the scheduler frees
+ * the slot at the deadline anyway, and reports a poll that ignored it through onError.
+ */
+export type PollTask = (deviceId: string, signal: AbortSignal) => Promise<PollNext>;
+
+export interface SchedulerOptions {
+  intervalMs: number;
+  recheckMs: number;
+  /** Each delay varies by up to this share of itself, so polls do not march in step. */
+  jitterPct: number;
+  concurrency: number;
+  pollTimeoutMs: number;
+  /** A poll threw, or outlived its deadline: a bug in the agent, not a device failure. */
+  onError?: (deviceId: string, error: unknown) => void;
+  /** Injected for tests; Math.random by default. */
+  random?: () => number;
+}
+
+export class PollDeadlineError extends Error {
+  constructor(deviceId: string, ms: number) {
+    super(`the poll of ${deviceId} did not end within its ${ms} ms deadline`);
+    this.name = 'PollDeadlineError';
+  }
+}
+
+/** How long a poll may take to settle after its deadline aborted it. */
+const ABORT_GRACE_MS = 500;
+
+interface Entry {
+  id: string;
+  timer: NodeJS.Timeout | null;
+  lastStart: number;
+}
+
+export class Scheduler {
+  readonly #entries: Entry[];
+  readonly #task: PollTask;
+  readonly #options: SchedulerOptions;
+  readonly #random: () => number;
+  readonly #queue: Entry[] = [];
+  readonly #inFlight = new Set<Promise<void>>();
+  #running = false;
+
+  constructor(deviceIds: readonly string[], task: PollTask, options: SchedulerOptions) {
+    this.#entries = deviceIds.map((id) => ({ id, timer: null, lastStart: 0 }));
+    this.#task = task;
+    this.#options = options;
+    this.#random = options.random ?? Math.random;
+  }
+
+  /** Polls running now. */
+  get active(): number {
+    return this.#inFlight.size;
+  }
+
+  /** Polls due but waiting for a free slot. */
+  get waiting(): number {
+    return this.#queue.length;
+  }
+
+  /**
+   * Starts polling. First polls are spread over the jitter window of one interval, so a
+   * restart does not hit every device in the same millisecond.
+   */
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    const spread = (this.#options.intervalMs * this.#options.jitterPct) / 100;
+    for (const entry of this.#entries) this.#arm(entry, this.#random() * spread);
+  }
+
+  /** Cancels every timer and waiting poll, then waits for the polls in flight to end. */
+  async stop(): Promise<void> {
+    this.#running = false;
+    for (const entry of this.#entries) {
+      if (entry.timer) clearTimeout(entry.timer);
+      entry.timer = null;
+    }
+    this.#queue.length = 0;
+    await Promise.allSettled([...this.#inFlight]);
+  }
+
+  #jittered(ms: number): number {
+    const pct = this.#options.jitterPct / 100;
+    return ms * (1 + (this.#random() * 2 - 1) * pct);
+  }
+
+  #arm(entry: Entry, delayMs: number): void {
+    entry.timer = setTimeout(
+      () => {
+        entry.timer = null;
+        this.#queue.push(entry);
+        this.#pump();
+      },
+      Math.max(0, delayMs),
+    );
+  }
+
+  #pump(): void {
+    while (this.#running && this.#inFlight.size < this.#options.concurrency) {
+      const entry = this.#queue.shift();
+      if (!entry) return;
+      const run = this.#run(entry).finally(() => {
+        this.#inFlight.delete(run);
+        this.#pump();
+      });
+      this.#inFlight.add(run);
+    }
+  }
+
+  async #run(entry: Entry): Promise<void> {
+    entry.lastStart = Date.now();
+    const controller = new AbortController();
+    const { pollTimeoutMs } = this.#options;
+    let deadline: NodeJS.Timeout | undefined;
+    let grace: NodeJS.Timeout | undefined;
+    const expired = new Promise<'expired'>((resolve) => {
+      deadline = setTimeout(() => {
+        controller.abort(new PollDeadlineError(entry.id, pollTimeoutMs));
+        // A task that honours the abort settles within moments; one that does not is stuck.
+        grace = setTimeout(() => resolve('expired'), ABORT_GRACE_MS);
+      }, pollTimeoutMs);
+    });
+    let next: PollNext = 'interval';
+    try {
+      const task = this.#task(entry.id, controller.signal);
+      // A stuck task's result is ignored; so is its late failure.
+      task.catch(() => undefined);
+      const outcome = await Promise.race([task, expired]);
+      if (outcome === 'expired') {
+        this.#options.onError?.(entry.id, new PollDeadlineError(entry.id, pollTimeoutMs));
+      } else {
+        next = outcome;
+      }
+    } catch (error) {
+      this.#options.onError?.(entry.id, error);
+    } finally {
+      clearTimeout(deadline);
+      clearTimeout(grace);
+    }
+    if (!this.#running) return;
+    if (next === 'recheck') {
+      this.#arm(entry, this.#options.recheckMs);
+    } else {
+      // Measured from the start of this poll, so slow answers do not stretch the interval.
+      this.#arm(entry, entry.lastStart + this.#jittered(this.#options.intervalMs) - Date.now());
+    }
+  }
+}

@@ -1,0 +1,216 @@
+/**
+ * The outer edge for the agent's integration tests: a real Aedes broker on a free port
+ * with a password check, a real mqtt.js subscriber that keeps every message of the site,
+ * and an agent configuration file for a simulated site.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, type AddressInfo, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Aedes, type AuthenticateError, type Client } from 'aedes';
+import mqtt, { type MqttClient } from 'mqtt';
+import { contract } from '../../../shared/contract.js';
+import { filters, parseTopic, type ParsedTopic } from '../../../shared/topics.js';
+import { validator } from '../../../shared/validate.js';
+import type { SimDeviceInfo } from '../../../sim/site.js';
+
+export const SITE = 'it-site';
+export const AGENT = 'gw-01';
+export const MQTT_USER = `${SITE}.${AGENT}`;
+export const MQTT_PASSWORD = 'broker-secret-4711';
+export const ONVIF = { username: 'monitor', password: 'onvif-secret-0815' };
+
+export interface TestBroker {
+  url: string;
+  aedes: Aedes;
+  /** Connection attempts seen by the authenticate hook: time and whether accepted. */
+  attempts: { clientId: string; at: number; ok: boolean }[];
+  clients: Map<string, Client>;
+  stop(): Promise<void>;
+}
+
+export interface BrokerOptions {
+  /** Listen on this port (0: a free one). */
+  port?: number;
+  /** The agent's CONNECT is answered only once this settles (watchers are let in at once). */
+  admitAgent?: Promise<void>;
+}
+
+export async function startBroker({
+  port = 0,
+  admitAgent,
+}: BrokerOptions = {}): Promise<TestBroker> {
+  const attempts: TestBroker['attempts'] = [];
+  const clients = new Map<string, Client>();
+  const aedes = await Aedes.createBroker({
+    authenticate: (client, username, password, done) => {
+      const ok = password?.toString('utf8') === MQTT_PASSWORD && typeof username === 'string';
+      const answer = (): void => {
+        attempts.push({ clientId: client.id, at: Date.now(), ok });
+        if (ok) return done(null, true);
+        const error = new Error('bad username or password') as AuthenticateError;
+        error.returnCode = 4; // MQTT 3.1.1 CONNACK: bad user name or password
+        done(error, false);
+      };
+      if (admitAgent && client.id === MQTT_USER) void admitAgent.then(answer);
+      else answer();
+    },
+  });
+  aedes.on('client', (client) => clients.set(client.id, client));
+  aedes.on('clientDisconnect', (client) => {
+    if (clients.get(client.id) === client) clients.delete(client.id);
+  });
+  const server: Server = createServer(aedes.handle);
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  const address = server.address() as AddressInfo;
+  return {
+    url: `mqtt://127.0.0.1:${address.port}`,
+    aedes,
+    attempts,
+    clients,
+    async stop() {
+      // Drop every connection at once, as a crashing broker would.
+      for (const client of clients.values()) client.conn.destroy();
+      await new Promise<void>((resolve) => aedes.close(() => resolve()));
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+export interface Seen {
+  topic: string;
+  parsed: ParsedTopic;
+  payload: Record<string, unknown>;
+  retain: boolean;
+  at: number;
+}
+
+const validators = Object.fromEntries(
+  Object.entries(contract).map(([kind, entry]) => [kind, validator(entry.schema)]),
+) as Record<string, ReturnType<typeof validator>>;
+
+/** A subscriber to everything of the site; checks every payload against its schema. */
+export class Watcher {
+  readonly messages: Seen[] = [];
+  readonly invalid: string[] = [];
+  #client: MqttClient | null = null;
+
+  async start(
+    url: string,
+    clientId = `watcher-${Math.random().toString(16).slice(2)}`,
+  ): Promise<void> {
+    this.#client = await mqtt.connectAsync(url, {
+      clientId,
+      username: 'watcher',
+      password: MQTT_PASSWORD,
+      reconnectPeriod: 0,
+    });
+    this.#client.on('message', (topic, payload, packet) => {
+      const parsed = parseTopic(topic);
+      if (!parsed) {
+        this.invalid.push(`${topic}: not a topic of the tree`);
+        return;
+      }
+      let body: Record<string, unknown>;
+      try {
+        body = JSON.parse(payload.toString('utf8')) as Record<string, unknown>;
+      } catch {
+        this.invalid.push(`${topic}: not JSON`);
+        return;
+      }
+      const check = validators[parsed.kind];
+      const result = check ? check(body) : { ok: false as const, errors: ['no schema'] };
+      if (!result.ok) this.invalid.push(`${topic}: ${result.errors.join('; ')}`);
+      this.messages.push({ topic, parsed, payload: body, retain: packet.retain, at: Date.now() });
+    });
+    await this.#client.subscribeAsync(filters.site(SITE), { qos: 1 });
+  }
+
+  of(kind: ParsedTopic['kind'], id?: string): Seen[] {
+    return this.messages.filter(
+      (m) =>
+        m.parsed.kind === kind &&
+        (id === undefined ||
+          ('deviceId' in m.parsed ? m.parsed.deviceId : m.parsed.agentId) === id),
+    );
+  }
+
+  /** Waits for a message matching `predicate` that arrives after `since` (ms epoch). */
+  async waitFor(
+    predicate: (m: Seen) => boolean,
+    { timeoutMs = 10_000, since = 0 }: { timeoutMs?: number; since?: number } = {},
+  ): Promise<Seen> {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.messages.find((m) => m.at >= since && predicate(m));
+      if (found) return found;
+      if (Date.now() > end) {
+        const recent = this.messages
+          .slice(-8)
+          .map((m) => `${m.topic} ${JSON.stringify(m.payload).slice(0, 200)}`);
+        throw new Error(
+          `no matching message within ${timeoutMs} ms; last seen:\n${recent.join('\n')}`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.#client?.endAsync(true);
+    this.#client = null;
+  }
+}
+
+export interface TempDir {
+  path: string;
+  remove(): Promise<void>;
+}
+
+export async function tempDir(): Promise<TempDir> {
+  const path = await mkdtemp(join(tmpdir(), 'vigil-agent-it-'));
+  return { path, remove: () => rm(path, { recursive: true, force: true }) };
+}
+
+/** Writes an agent configuration file for the simulated devices; returns its path. */
+export async function writeAgentConfig(
+  dir: string,
+  brokerUrl: string,
+  devices: SimDeviceInfo[],
+  {
+    mqttPassword = MQTT_PASSWORD,
+    devicePasswords = {},
+    timeoutMs = 500,
+  }: { mqttPassword?: string; devicePasswords?: Record<string, string>; timeoutMs?: number } = {},
+): Promise<string> {
+  await writeFile(join(dir, 'mqtt-password'), `${mqttPassword}\n`, { mode: 0o600 });
+  const lines = [
+    `siteId: ${SITE}`,
+    `agentId: ${AGENT}`,
+    'mqtt:',
+    `  url: ${brokerUrl}`,
+    `  username: ${MQTT_USER}`,
+    '  passwordFile: mqtt-password',
+    'polling:',
+    '  intervalS: 1',
+    `  timeoutMs: ${timeoutMs}`,
+    '  recheckS: 0.5',
+    '  jitterPct: 10',
+    '  concurrency: 16',
+    '  healthIntervalS: 1',
+    'onvif:',
+    `  username: ${ONVIF.username}`,
+    `  password: ${ONVIF.password}`,
+    'devices:',
+    ...devices.flatMap((d) => [
+      `  - id: ${d.id}`,
+      `    name: ${JSON.stringify(d.name)}`,
+      `    kind: ${d.kind}`,
+      `    xaddr: ${d.xaddr}`,
+      ...(devicePasswords[d.id] ? [`    password: ${devicePasswords[d.id]}`] : []),
+    ]),
+  ];
+  const path = join(dir, 'agent.yaml');
+  await writeFile(path, `${lines.join('\n')}\n`);
+  return path;
+}

@@ -1,0 +1,118 @@
+import { readdir } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { checks } from '../../../agent/checks/index.js';
+import type { Check } from '../../../agent/checks/types.js';
+import { OnvifError, type OnvifClient } from '../../../agent/onvif/types.js';
+import { runChecks } from '../../../agent/poll.js';
+
+const CHECKS_DIR = fileURLToPath(new URL('../../../agent/checks/', import.meta.url));
+/** Files of the folder that are not checks. */
+const NOT_CHECKS = new Set(['index.ts', 'types.ts']);
+
+function isCheck(value: unknown): value is Check {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as Check).name === 'string' &&
+    typeof (value as Check).run === 'function'
+  );
+}
+
+describe('the list of checks', () => {
+  it('holds every check of agent/checks/, each once', async () => {
+    const files = (await readdir(CHECKS_DIR)).filter(
+      (f) => f.endsWith('.ts') && !NOT_CHECKS.has(f),
+    );
+    expect(files.length).toBeGreaterThan(0);
+    for (const file of files) {
+      const module = (await import(`${CHECKS_DIR}${file}`)) as Record<string, unknown>;
+      const found = Object.values(module).filter(isCheck);
+      expect(found, `${file} exports no check`).not.toHaveLength(0);
+      for (const check of found) {
+        expect(checks, `${file}: check "${check.name}" is missing from checks/index.ts`).toContain(
+          check,
+        );
+      }
+    }
+    expect(new Set(checks.map((c) => c.name)).size).toBe(checks.length);
+  });
+
+  it('runs reachable first: it needs no credentials and aligns the clock for the others', () => {
+    expect(checks[0]?.name).toBe('reachable');
+  });
+});
+
+const identity = {
+  manufacturer: 'M',
+  model: 'X',
+  firmwareVersion: '1',
+  serialNumber: 'S',
+  hardwareId: 'H',
+};
+
+function fakeClient(overrides: Partial<OnvifClient> = {}): OnvifClient {
+  return {
+    clock: async () => ({ deviceUtc: new Date(), offsetMs: -812.4, responseMs: 12.345 }),
+    deviceInformation: async () => identity,
+    profiles: async () => ({ count: 3 }),
+    ...overrides,
+  };
+}
+
+const device = {
+  id: 'cam-01',
+  name: 'Lobby',
+  kind: 'camera' as const,
+  xaddr: 'http://192.0.2.1/onvif/device_service',
+};
+const signal = new AbortController().signal;
+
+describe('one poll', () => {
+  it('merges the readings of every check', async () => {
+    const result = await runChecks(checks, { device, client: fakeClient(), signal });
+    expect(result).toEqual({
+      ok: true,
+      values: { up: true, responseMs: 12.3, clockOffsetS: -0.812, profiles: 3 },
+      identity,
+      degraded: [],
+    });
+  });
+
+  it('stops at the first failure and names its reason', async () => {
+    let asked = false;
+    const client = fakeClient({
+      deviceInformation: async () => {
+        throw new OnvifError('auth-failed', 'the device refused the credentials (HTTP 400)');
+      },
+      profiles: async () => {
+        asked = true;
+        return { count: 1 };
+      },
+    });
+    const result = await runChecks(checks, { device, client, signal });
+    expect(result).toEqual({
+      ok: false,
+      values: { up: false, responseMs: 12.3, clockOffsetS: -0.812 },
+      failure: { code: 'auth-failed', message: 'the device refused the credentials (HTTP 400)' },
+    });
+    expect(asked).toBe(false);
+  });
+
+  it('leaves the clock offset out when the device gave no usable clock', async () => {
+    const client = fakeClient({
+      clock: async () => ({ deviceUtc: null, offsetMs: null, responseMs: 4 }),
+    });
+    const result = await runChecks(checks, { device, client, signal });
+    expect(result.values).toEqual({ up: true, responseMs: 4, profiles: 3 });
+  });
+
+  it('lets a bug (not a device failure) escape, so it is counted as a check error', async () => {
+    const client = fakeClient({
+      profiles: async () => {
+        throw new TypeError('undefined is not a function');
+      },
+    });
+    await expect(runChecks(checks, { device, client, signal })).rejects.toThrow(TypeError);
+  });
+});

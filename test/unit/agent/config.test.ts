@@ -1,0 +1,219 @@
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { inspect } from 'node:util';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../agent/config.js';
+import { VigilError } from '../../../shared/errors.js';
+
+let dir: string;
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'vigil-agent-config-'));
+});
+
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function write(name: string, text: string): Promise<string> {
+  const path = join(dir, name);
+  await writeFile(path, text);
+  return path;
+}
+
+async function rejection(promise: Promise<unknown>): Promise<VigilError> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(VigilError);
+    return error as VigilError;
+  }
+  throw new Error('expected the configuration to be refused');
+}
+
+const valid = `
+siteId: demo-site
+agentId: gw-01
+mqtt:
+  url: mqtts://noc.example.com:8883
+  username: demo-site.gw-01
+  passwordFile: secrets/mqtt-password
+onvif:
+  username: monitor
+  password: site-onvif-secret
+devices:
+  - id: cam-01
+    name: Lobby entrance
+    kind: camera
+    xaddr: http://192.0.2.11/onvif/device_service
+  - id: nvr-01
+    name: Recorder A
+    kind: nvr
+    xaddr: http://192.0.2.50:8080/onvif/device_service
+    username: admin
+    password: nvr-secret
+`;
+
+describe('agent configuration', () => {
+  it('loads a valid file with defaults, file secrets and per-device credentials', async () => {
+    await mkdir(join(dir, 'secrets'));
+    await write('secrets/mqtt-password', 'broker-secret\n');
+    const config = await loadConfig(await write('agent.yaml', valid));
+    expect(config.siteId).toBe('demo-site');
+    expect(config.polling).toEqual({
+      intervalS: 15,
+      timeoutMs: 5000,
+      concurrency: 16,
+      recheckS: 2,
+      jitterPct: 10,
+      healthIntervalS: 30,
+    });
+    expect(config.mqtt.password.reveal()).toBe('broker-secret');
+    expect(config.dataDir).toBe(dir);
+    const [cam, nvr] = config.devices;
+    expect(cam).toMatchObject({ id: 'cam-01', username: 'monitor' });
+    expect(cam?.password.reveal()).toBe('site-onvif-secret');
+    expect(nvr).toMatchObject({ id: 'nvr-01', username: 'admin' });
+    expect(nvr?.password.reveal()).toBe('nvr-secret');
+  });
+
+  it('never shows a secret when the configuration is printed', async () => {
+    const config = await loadConfig(
+      await write(
+        'agent.yaml',
+        valid.replace('passwordFile: secrets/mqtt-password', 'password: broker-secret'),
+      ),
+    );
+    const printed = [
+      JSON.stringify(config),
+      inspect(config, { depth: 10 }),
+      String(config.mqtt.password),
+    ].join('\n');
+    for (const secret of ['broker-secret', 'site-onvif-secret', 'nvr-secret']) {
+      expect(printed).not.toContain(secret);
+    }
+  });
+
+  it('lists every error of a file with many, each by its path', async () => {
+    const path = await write(
+      'agent.yaml',
+      `
+siteId: "demo/site"
+agentId: gw-01
+colour: blue
+mqtt:
+  url: https://user:pw@noc.example.com
+  username: ""
+polling:
+  intervalS: -1
+  concurrency: 2.5
+  jitterPct: 80
+  everySecond: true
+onvif:
+  username: monitor
+  password: a
+  passwordFile: b
+devices:
+  - id: cam-01
+    name: Lobby
+    kind: camera
+    xaddr: https://192.0.2.11/onvif/device_service
+  - id: cam-01
+    name: Lobby again
+    kind: doorbell
+    xaddr: http://192.0.2.12/onvif/device_service
+  - id: cam 3
+    kind: camera
+    xaddr: not a url
+    port: 80
+`,
+    );
+    const error = await rejection(loadConfig(path));
+    expect(error.code).toBe('VIGIL_CONFIG_INVALID');
+    expect(error.message).toContain(path);
+    const expected = [
+      /^siteId: must be 1 to 64 letters/,
+      /^\(root\): unknown field\(s\) colour$/,
+      /^mqtt\/url: must start with mqtt:\/\/ or mqtts:\/\/$/,
+      /^mqtt\/url: must not contain credentials/,
+      /^mqtt\/username: must not be empty$/,
+      /^mqtt: password or passwordFile is required$/,
+      /^polling\/intervalS: must be >= 0.1$/,
+      /^polling\/concurrency: must be integer$/,
+      /^polling\/jitterPct: must be <= 50$/,
+      /^polling: unknown field\(s\) everySecond$/,
+      /^onvif: set password or passwordFile, not both$/,
+      /^devices\/0\/xaddr: must be an http:\/\/ URL/,
+      /^devices\/1\/id: "cam-01" is already used by devices\/0$/,
+      /^devices\/1\/kind: must be one of "camera", "nvr"$/,
+      /^devices\/2\/id: must be 1 to 64 letters/,
+      /^devices\/2: must have required properties name$/,
+      /^devices\/2: unknown field\(s\) port$/,
+      /^devices\/2\/xaddr: must be an http:\/\/ URL/,
+    ];
+    for (const pattern of expected) {
+      expect(error.details, `${pattern} in\n${error.details.join('\n')}`).toEqual(
+        expect.arrayContaining([expect.stringMatching(pattern)]),
+      );
+    }
+    expect(error.details).toHaveLength(expected.length);
+    // What a person reads: the code, every path, what to do.
+    const text = error.describe();
+    expect(text).toContain('VIGIL_CONFIG_INVALID');
+    expect(text).toContain('  - devices/1/id');
+    expect(text).not.toContain('pw@');
+  });
+
+  it('names an unreadable password file by its path', async () => {
+    const error = await rejection(loadConfig(await write('agent.yaml', valid)));
+    expect(error.details).toEqual([
+      expect.stringMatching(/^mqtt\/passwordFile: cannot read secrets\/mqtt-password: ENOENT$/),
+    ]);
+  });
+
+  it('names an unreadable TLS file by its path', async () => {
+    const text = valid.replace(
+      'passwordFile: secrets/mqtt-password',
+      'password: x\n  ca: /nonexistent/ca.pem',
+    );
+    const error = await rejection(loadConfig(await write('agent.yaml', text)));
+    expect(error.details).toEqual(['mqtt/ca: cannot read /nonexistent/ca.pem: ENOENT']);
+  });
+
+  it('reports broken YAML with its line', async () => {
+    const error = await rejection(
+      loadConfig(await write('agent.yaml', 'siteId: [unclosed\nagentId: x\n')),
+    );
+    expect(error.code).toBe('VIGIL_CONFIG_INVALID');
+    expect(error.details.join('\n')).toMatch(/line \d+/);
+  });
+
+  it('says when the file cannot be read at all', async () => {
+    const error = await rejection(loadConfig(join(dir, 'missing.yaml')));
+    expect(error.code).toBe('VIGIL_CONFIG_UNREADABLE');
+    expect(error.message).toContain('missing.yaml');
+  });
+
+  it('refuses a document that is not a mapping', async () => {
+    const error = await rejection(loadConfig(await write('agent.yaml', '- just\n- a list\n')));
+    expect(error.details).toEqual(['(root): must be object']);
+  });
+});
+
+describe('agent/agent.example.yaml', () => {
+  it('is a valid configuration once its files exist', async () => {
+    const example = new URL('../../../agent/agent.example.yaml', import.meta.url);
+    const path = join(dir, 'agent.yaml');
+    await copyFile(example, path);
+    await mkdir(join(dir, 'secrets'));
+    await mkdir(join(dir, 'tls'));
+    await write('secrets/mqtt-password', 'm\n');
+    await write('secrets/onvif-password', 'o\n');
+    await write('tls/ca.pem', '-----BEGIN CERTIFICATE-----\n');
+    const config = await loadConfig(path);
+    expect(config.devices.map((d) => d.id)).toEqual(['cam-01', 'nvr-01']);
+    expect(config.dataDir).toBe(join(dir, 'data'));
+    expect(config.mqtt.ca?.toString()).toContain('BEGIN CERTIFICATE');
+  });
+});

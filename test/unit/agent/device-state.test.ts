@@ -1,0 +1,134 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { DeviceState } from '../../../agent/device-state.js';
+import type { PollResult } from '../../../agent/poll.js';
+
+const identity = {
+  manufacturer: 'Vigil Sim',
+  model: 'VS-IPC-4M',
+  firmwareVersion: '5.7.3',
+  serialNumber: 'SN-1',
+  hardwareId: 'HW-1',
+};
+
+const ok = (extra: Partial<Extract<PollResult, { ok: true }>> = {}): PollResult => ({
+  ok: true,
+  values: { up: true, responseMs: 5 },
+  degraded: [],
+  ...extra,
+});
+
+const failed = (
+  code: 'unreachable' | 'timeout' | 'auth-failed',
+  message: string = code,
+): PollResult => ({
+  ok: false,
+  values: { up: false },
+  failure: { code, message },
+});
+
+describe('device state', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+    vi.setSystemTime(new Date('2026-11-26T08:00:00Z'));
+  });
+
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('starts unknown and reports up, with identity, at the first good poll', () => {
+    const state = new DeviceState();
+    expect(state.snapshot()).toMatchObject({ status: 'unknown', reasons: [] });
+    vi.advanceTimersByTime(1000);
+    const { change, recheck } = state.record(ok({ identity }));
+    expect(recheck).toBe(false);
+    expect(change).toEqual({
+      status: 'up',
+      since: new Date('2026-11-26T08:00:01Z'),
+      reasons: [],
+      identity,
+    });
+    expect(state.record(ok({ identity })).change).toBeNull();
+  });
+
+  it('goes down only after two failed polls in a row, asking for a quick recheck after the first', () => {
+    const state = new DeviceState();
+    state.record(ok());
+    vi.advanceTimersByTime(15_000);
+    const first = state.record(failed('unreachable'));
+    expect(first).toEqual({ change: null, recheck: true });
+    expect(state.status).toBe('up');
+    vi.advanceTimersByTime(2000);
+    const second = state.record(failed('unreachable', 'connect ECONNREFUSED'));
+    expect(second.recheck).toBe(false);
+    expect(second.change).toEqual({
+      status: 'down',
+      since: new Date('2026-11-26T08:00:17Z'),
+      reasons: [{ code: 'unreachable', message: 'connect ECONNREFUSED' }],
+    });
+  });
+
+  it('a single failure between good polls changes nothing', () => {
+    const state = new DeviceState();
+    state.record(ok());
+    expect(state.record(failed('timeout')).change).toBeNull();
+    expect(state.record(ok()).change).toBeNull();
+    expect(state.record(failed('timeout')).recheck).toBe(true);
+    expect(state.status).toBe('up');
+  });
+
+  it('stays down quietly, but reports a new reason', () => {
+    const state = new DeviceState();
+    state.record(failed('timeout'));
+    expect(state.record(failed('timeout')).change?.status).toBe('down');
+    expect(state.record(failed('timeout', 'other words')).change).toBeNull();
+    vi.advanceTimersByTime(30_000);
+    const change = state.record(failed('auth-failed')).change;
+    expect(change?.reasons).toEqual([{ code: 'auth-failed', message: 'auth-failed' }]);
+    // Still the same outage: `since` is when it went down.
+    expect(change?.since).toEqual(new Date('2026-11-26T08:00:00Z'));
+  });
+
+  it('comes back up at the first good poll, keeping the identity it knew', () => {
+    const state = new DeviceState();
+    state.record(ok({ identity }));
+    state.record(failed('unreachable'));
+    state.record(failed('unreachable'));
+    vi.advanceTimersByTime(60_000);
+    const { change } = state.record(ok());
+    expect(change).toEqual({
+      status: 'up',
+      since: new Date('2026-11-26T08:01:00Z'),
+      reasons: [],
+      identity,
+    });
+  });
+
+  it('is degraded when a check reports a degradation, and up again when it clears', () => {
+    const state = new DeviceState();
+    state.record(ok());
+    const drift = { code: 'clock-drift' as const, message: 'clock 120 s ahead' };
+    expect(state.record(ok({ degraded: [drift] })).change).toMatchObject({
+      status: 'degraded',
+      reasons: [drift],
+    });
+    expect(state.record(ok()).change).toMatchObject({ status: 'up', reasons: [] });
+  });
+
+  it('reports a new identity (a replaced device) even when the status stays', () => {
+    const state = new DeviceState();
+    state.record(ok({ identity }));
+    const replaced = { ...identity, serialNumber: 'SN-2' };
+    expect(state.record(ok({ identity: replaced })).change).toMatchObject({
+      status: 'up',
+      identity: replaced,
+    });
+  });
+
+  it('can require more confirmations', () => {
+    const state = new DeviceState({ confirmations: 3 });
+    expect(state.record(failed('timeout')).recheck).toBe(true);
+    expect(state.record(failed('timeout')).recheck).toBe(true);
+    expect(state.record(failed('timeout')).change?.status).toBe('down');
+  });
+});

@@ -1,0 +1,215 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { Scheduler, type PollNext, type SchedulerOptions } from '../../../agent/scheduler.js';
+
+const base: SchedulerOptions = {
+  intervalMs: 1000,
+  recheckMs: 200,
+  jitterPct: 0,
+  concurrency: 4,
+  pollTimeoutMs: 500,
+  random: () => 0.5,
+};
+
+/** Records when each device's poll started, in fake milliseconds since the test began. */
+function recorder() {
+  const started = new Map<string, number[]>();
+  const t0 = Date.now();
+  return {
+    started,
+    mark(id: string): void {
+      started.set(id, [...(started.get(id) ?? []), Date.now() - t0]);
+    },
+  };
+}
+
+/** A poll that hangs until its deadline aborts it (as a hanging camera's poll does). */
+function hangUntilAborted(signal: AbortSignal): Promise<PollNext> {
+  return new Promise((_, reject) => {
+    signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true });
+  });
+}
+
+/** Stops while fake time runs on, so polls in flight can reach their end. */
+async function stopAll(scheduler: Scheduler): Promise<void> {
+  const stopped = scheduler.stop();
+  await vi.advanceTimersByTimeAsync(2000);
+  await stopped;
+}
+
+describe('scheduler', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('polls every device once per interval', async () => {
+    const log = recorder();
+    const scheduler = new Scheduler(['a', 'b'], async (id) => (log.mark(id), 'interval'), base);
+    scheduler.start();
+    await vi.advanceTimersByTimeAsync(3500);
+    await stopAll(scheduler);
+    expect(log.started.get('a')).toEqual([0, 1000, 2000, 3000]);
+    expect(log.started.get('b')).toEqual([0, 1000, 2000, 3000]);
+  });
+
+  it('keeps every delay within the jitter and spreads the first polls', async () => {
+    let n = 0;
+    const randoms = [0, 1, 0.25, 0.75];
+    const log = recorder();
+    const scheduler = new Scheduler(['a'], async (id) => (log.mark(id), 'interval'), {
+      ...base,
+      jitterPct: 10,
+      random: () => randoms[n++ % randoms.length]!,
+    });
+    scheduler.start();
+    await vi.advanceTimersByTimeAsync(5000);
+    await stopAll(scheduler);
+    const times = log.started.get('a')!;
+    expect(times[0]).toBe(0); // random 0 of a 100 ms spread
+    for (let i = 1; i < times.length; i++) {
+      const gap = times[i]! - times[i - 1]!;
+      expect(gap).toBeGreaterThanOrEqual(900);
+      expect(gap).toBeLessThanOrEqual(1100);
+    }
+    expect(new Set(times.slice(1).map((t, i) => t - times[i]!)).size).toBeGreaterThan(1);
+  });
+
+  it('re-checks soon when a poll asks for it', async () => {
+    const log = recorder();
+    let calls = 0;
+    const scheduler = new Scheduler(
+      ['a'],
+      async (id) => {
+        log.mark(id);
+        calls += 1;
+        return calls === 2 ? 'recheck' : 'interval';
+      },
+      base,
+    );
+    scheduler.start();
+    await vi.advanceTimersByTimeAsync(2500);
+    await stopAll(scheduler);
+    expect(log.started.get('a')).toEqual([0, 1000, 1200, 2200]);
+  });
+
+  it('never runs more polls at once than the concurrency limit', async () => {
+    let running = 0;
+    let most = 0;
+    const ids = Array.from({ length: 10 }, (_, i) => `d${i}`);
+    const scheduler = new Scheduler(
+      ids,
+      async () => {
+        running += 1;
+        most = Math.max(most, running);
+        await new Promise((r) => setTimeout(r, 100));
+        running -= 1;
+        return 'interval';
+      },
+      { ...base, concurrency: 3 },
+    );
+    scheduler.start();
+    await vi.advanceTimersByTimeAsync(10);
+    expect(scheduler.active).toBe(3);
+    expect(scheduler.waiting).toBe(7);
+    await vi.advanceTimersByTimeAsync(3000);
+    await stopAll(scheduler);
+    expect(most).toBe(3);
+  });
+
+  it('a hanging device never delays the others', async () => {
+    const log = recorder();
+    const errors: unknown[] = [];
+    const ids = ['hung', 'cam-1', 'cam-2', 'cam-3'];
+    const scheduler = new Scheduler(
+      ids,
+      (id, signal) => {
+        log.mark(id);
+        return id === 'hung' ? hangUntilAborted(signal) : Promise.resolve('interval');
+      },
+      { ...base, concurrency: 2, onError: (_id, error) => errors.push(error) },
+    );
+    scheduler.start();
+    await vi.advanceTimersByTimeAsync(5050);
+    await stopAll(scheduler);
+    // Every healthy device was polled on time, every interval, despite one slot held.
+    for (const id of ['cam-1', 'cam-2', 'cam-3']) {
+      expect(log.started.get(id)).toEqual([0, 1000, 2000, 3000, 4000, 5000]);
+    }
+    // The hanging one was cut at its deadline each time and polled again.
+    expect(log.started.get('hung')).toEqual([0, 1000, 2000, 3000, 4000, 5000]);
+    expect(errors.length).toBeGreaterThan(0);
+  });
+
+  it('frees the slot of a poll that ignores its deadline', async () => {
+    const errors: string[] = [];
+    const log = recorder();
+    const scheduler = new Scheduler(
+      ['stuck', 'ok'],
+      (id) => {
+        log.mark(id);
+        return id === 'stuck'
+          ? new Promise<PollNext>(() => undefined)
+          : Promise.resolve('interval');
+      },
+      {
+        ...base,
+        concurrency: 1,
+        onError: (id, e) => errors.push(`${id}: ${(e as Error).message}`),
+      },
+    );
+    scheduler.start();
+    await vi.advanceTimersByTimeAsync(1500);
+    expect(errors).toEqual(['stuck: the poll of stuck did not end within its 500 ms deadline']);
+    expect(log.started.get('ok')?.length).toBeGreaterThanOrEqual(1);
+    await stopAll(scheduler);
+  });
+
+  it('reports a poll that throws and keeps polling that device', async () => {
+    const errors: unknown[] = [];
+    let calls = 0;
+    const scheduler = new Scheduler(
+      ['a'],
+      async () => {
+        calls += 1;
+        throw new Error('bug');
+      },
+      { ...base, onError: (_id, e) => errors.push(e) },
+    );
+    scheduler.start();
+    await vi.advanceTimersByTimeAsync(2100);
+    await stopAll(scheduler);
+    expect(calls).toBe(3);
+    expect(errors).toHaveLength(3);
+  });
+
+  it('stop() cancels the timers and waits for the polls in flight', async () => {
+    let finished = 0;
+    let started = 0;
+    const scheduler = new Scheduler(
+      ['a', 'b'],
+      async () => {
+        started += 1;
+        await new Promise((r) => setTimeout(r, 300));
+        finished += 1;
+        return 'interval';
+      },
+      base,
+    );
+    scheduler.start();
+    await vi.advanceTimersByTimeAsync(100);
+    expect(started).toBe(2);
+    let stopped = false;
+    const stopping = scheduler.stop().then(() => (stopped = true));
+    await vi.advanceTimersByTimeAsync(100);
+    expect(stopped).toBe(false);
+    await vi.advanceTimersByTimeAsync(200);
+    await stopping;
+    expect(finished).toBe(2);
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(started).toBe(2);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+});
