@@ -59,8 +59,11 @@ describe('console in a browser', () => {
     await expect.poll(() => ticket.textContent()).toContain('cam-03');
 
     // The respond-by countdown runs: two readings a second apart differ.
-    const countdown = ticket.locator('[data-deadline="respond-by"]');
+    const countdown = ticket.locator(
+      '[data-deadline="respond-by"] [data-testid="countdown-value"]',
+    );
     const first = await countdown.textContent();
+    expect(first).toMatch(/\d+ min \d+ s/);
     await page.waitForTimeout(1_500);
     expect(await countdown.textContent()).not.toBe(first);
     await page.screenshot({ path: join(screenshotDir, 'ticket-open.png'), fullPage: true });
