@@ -63,7 +63,7 @@ describe('console in a browser', () => {
       '[data-deadline="respond-by"] [data-testid="countdown-value"]',
     );
     const first = await countdown.textContent();
-    expect(first).toMatch(/\d+ min \d+ s/);
+    expect(first).toMatch(/\d+ min/);
     await page.waitForTimeout(1_500);
     expect(await countdown.textContent()).not.toBe(first);
     await page.screenshot({ path: join(screenshotDir, 'ticket-open.png'), fullPage: true });
