@@ -1,0 +1,109 @@
+/**
+ * The console's state in one small store. Every change replaces the changed part with a
+ * new object (a new Map for devices or tickets), so a Lit property that holds it changes
+ * identity and re-renders; listeners are called once per change.
+ */
+import type {
+  ConnectionState,
+  Device,
+  LiveEvent,
+  Ticket,
+  TicketId,
+  TicketScope,
+  UserRole,
+} from './types.js';
+
+export type SessionState = 'checking' | 'signed-out' | 'signed-in';
+
+export interface ConsoleUser {
+  username: string;
+  role: UserRole;
+}
+
+export interface ConsoleState {
+  session: SessionState;
+  /** Known after a login in this page; null after a reload that resumed the cookie session. */
+  user: ConsoleUser | null;
+  devices: ReadonlyMap<string, Device>;
+  tickets: ReadonlyMap<TicketId, Ticket>;
+  /** Which tickets the lists hold: only open ones, or resolved ones too. */
+  ticketScope: TicketScope;
+  /** True while the resolved tickets are being loaded for the first time. */
+  loadingTickets: boolean;
+  connection: ConnectionState;
+  /** Why the last reload of the lists failed; null once one succeeded. */
+  problem: string | null;
+  /** A message for the login screen, e.g. that the session ended. */
+  notice: string | null;
+}
+
+export type Listener = (state: ConsoleState) => void;
+
+export function initialState(session: SessionState = 'checking'): ConsoleState {
+  return {
+    session,
+    user: null,
+    devices: new Map(),
+    tickets: new Map(),
+    ticketScope: 'open',
+    loadingTickets: false,
+    connection: 'idle',
+    problem: null,
+    notice: null,
+  };
+}
+
+export class Store {
+  private state: ConsoleState;
+  private readonly listeners: Set<Listener>;
+
+  constructor(state: ConsoleState = initialState()) {
+    this.state = state;
+    this.listeners = new Set();
+  }
+
+  get(): ConsoleState {
+    return this.state;
+  }
+
+  /** Calls `listener` on every change until the returned function is called. */
+  subscribe(listener: Listener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  update(patch: Partial<ConsoleState>): void {
+    this.state = { ...this.state, ...patch };
+    for (const listener of [...this.listeners]) listener(this.state);
+  }
+
+  setDevices(devices: readonly Device[]): void {
+    this.update({ devices: new Map(devices.map((device) => [device.id, device])) });
+  }
+
+  setTickets(tickets: readonly Ticket[], scope: TicketScope): void {
+    this.update({
+      tickets: new Map(tickets.map((ticket) => [ticket.id, ticket])),
+      ticketScope: scope,
+    });
+  }
+
+  /** A device or ticket from the live stream replaces the one with its id. */
+  apply(event: LiveEvent): void {
+    if (event.type === 'device') {
+      const devices = new Map(this.state.devices);
+      devices.set(event.device.id, event.device);
+      this.update({ devices });
+    } else {
+      const tickets = new Map(this.state.tickets);
+      tickets.set(event.ticket.id, event.ticket);
+      this.update({ tickets });
+    }
+  }
+
+  /** Back to an empty console, e.g. after logging out. */
+  reset(session: SessionState, notice: string | null = null): void {
+    this.state = { ...initialState(session), notice };
+    for (const listener of [...this.listeners]) listener(this.state);
+  }
+}

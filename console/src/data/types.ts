@@ -1,0 +1,32 @@
+/**
+ * The API's types as the console uses them. They come from the shared schemas
+ * (shared/api/), imported as types only so no schema code reaches the browser bundle.
+ */
+import type { Device } from '../../../shared/api/devices.js';
+import type { Ticket, TicketQuery } from '../../../shared/api/tickets.js';
+
+export type { ApiError as ApiErrorBody } from '../../../shared/api/common.js';
+export type { Device } from '../../../shared/api/devices.js';
+export type { LiveEvent } from '../../../shared/api/live.js';
+export type { LoginRequest, LoginResponse, UserRole } from '../../../shared/api/auth.js';
+export type {
+  Priority,
+  Ticket,
+  TicketStatus,
+  TimelineEntry,
+} from '../../../shared/api/tickets.js';
+
+export type DeviceStatus = Device['status'];
+export type DeviceKind = Device['kind'];
+export type Reason = Device['reasons'][number];
+
+/** Which tickets GET /api/tickets returns: the open ones (default) or all of them. */
+export type TicketScope = NonNullable<TicketQuery['status']>;
+
+/** The three deadlines of the contract's table, in the order a ticket meets them. */
+export type DeadlineKind = 'respond' | 'onSite' | 'resolve';
+
+export type TicketId = Ticket['id'];
+
+/** State of the live stream: `idle` when stopped, `reconnecting` after a failure. */
+export type ConnectionState = 'idle' | 'connecting' | 'live' | 'reconnecting';
