@@ -45,8 +45,7 @@ export class Session {
     try {
       await this.reload();
     } catch (error) {
-      const notice =
-        error instanceof ApiRequestError && !error.needsLogin ? error.message : null;
+      const notice = error instanceof ApiRequestError && !error.needsLogin ? error.message : null;
       this.store.reset('signed-out', notice);
       return;
     }
