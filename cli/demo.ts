@@ -23,6 +23,7 @@ interface SimDevice {
   kind: 'camera' | 'nvr';
   name: string;
   xaddr: string;
+  credentials: { username: string; password: string };
 }
 
 function secret(): string {
@@ -106,11 +107,23 @@ class Demo {
     agentId: string;
   }): Promise<string> {
     const controlPort = portFromEnv('SIM_CONTROL_PORT', 8090);
-    const simPassword = secret();
+    // The site file: `demo` has faults that come and go on their own; tests choose `calm`.
+    const siteFile = process.env.VIGIL_DEMO_SITE || 'demo';
     await this.startChild(
       'sim',
-      ['sim', '--control-port', String(controlPort), '--site-id', options.siteId],
-      { VIGIL_SIM_USERNAME: 'admin', VIGIL_SIM_PASSWORD: simPassword },
+      [
+        'sim',
+        '--site',
+        siteFile,
+        '--site-id',
+        options.siteId,
+        '--control-port',
+        String(controlPort),
+        // Any free RTSP port: 8554 may be taken by a real RTSP server on this machine.
+        '--rtsp-port',
+        '0',
+      ],
+      { VIGIL_SIM_USERNAME: 'admin', VIGIL_SIM_PASSWORD: secret() },
       /control API/,
     );
     const controlUrl = `http://127.0.0.1:${controlPort}`;
@@ -129,8 +142,18 @@ class Demo {
         },
         // Shorter than the 15 s default so the demo shows a failure within seconds.
         polling: { intervalS: 5, timeoutMs: 3000, concurrency: 16, recheckS: 2 },
-        onvif: { username: 'admin', password: simPassword },
-        devices: devices.map((d) => ({ id: d.id, name: d.name, kind: d.kind, xaddr: d.xaddr })),
+        // The site-wide account is the first device's; a device with another one says so.
+        onvif: devices[0]?.credentials ?? { username: 'admin', password: secret() },
+        devices: devices.map((d) => ({
+          id: d.id,
+          name: d.name,
+          kind: d.kind,
+          xaddr: d.xaddr,
+          ...(d.credentials.username !== devices[0]?.credentials.username ||
+          d.credentials.password !== devices[0]?.credentials.password
+            ? d.credentials
+            : {}),
+        })),
       }),
     );
     await this.startChild('agent', ['agent', '--config', configFile], {}, /vigil agent: ready/);

@@ -1,14 +1,19 @@
 /**
  * The simulator's control API (routes and schemas in shared/api/sim.ts), on plain
- * node:http: four routes do not need a framework. Bodies are checked with the shared
+ * node:http: a handful of routes do not need a framework. Bodies are checked with the shared
  * validator and every refusal is an ApiError {code, message, details}.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { ApiError } from '../shared/api/common.js';
-import { SimFault, simRoutes, type SimDevice as SimDeviceInfo } from '../shared/api/sim.js';
+import {
+  simRoutes,
+  type SimDevice as SimDeviceInfo,
+  type SimFault,
+  type SimFaultKind,
+  type SimRequestLogEntry,
+} from '../shared/api/sim.js';
 import { errorCodes, type ErrorCode } from '../shared/errors.js';
-import { validator } from '../shared/validate.js';
-import { acceptedFaults } from './faults.js';
+import { acceptedFaults, checkFault, faultKinds, isFaultKind } from './faults.js';
 import { BodyTooLargeError, readBody } from './soap/http.js';
 
 /** What the control API drives; SimSite implements it. */
@@ -16,7 +21,9 @@ export interface ControlTarget {
   devices(): SimDeviceInfo[];
   device(id: string): SimDeviceInfo | undefined;
   setFault(id: string, fault: SimFault): Promise<SimDeviceInfo>;
-  clearFaults(id: string): Promise<SimDeviceInfo>;
+  clearFaults(id: string, kind?: SimFaultKind): Promise<SimDeviceInfo>;
+  requests(id: string): SimRequestLogEntry[];
+  reset(): Promise<SimDeviceInfo[]>;
 }
 
 export interface ControlServerOptions {
@@ -26,8 +33,7 @@ export interface ControlServerOptions {
 }
 
 const MAX_BODY_BYTES = 64 * 1024;
-const checkFault = validator(SimFault);
-const devicePath = new RegExp(`^${simRoutes.devices}/([^/]+)(/faults)?$`);
+const devicePath = new RegExp(`^${simRoutes.devices}/([^/]+)(?:/(faults|requests)(?:/([^/]+))?)?$`);
 
 export class ControlServer {
   private readonly options: ControlServerOptions;
@@ -88,15 +94,20 @@ export class ControlServer {
       if (req.method !== 'GET') return methodNotAllowed(res, 'GET');
       return sendJson(res, 200, target.devices());
     }
-    const match = devicePath.exec(path);
-    if (!match)
-      return sendError(res, 404, 'VIGIL_NOT_FOUND', `no route ${path}; see ${simRoutes.devices}`);
-    const id = safeDecode(match[1] ?? '');
-    const isFaults = match[2] !== undefined;
-    if (!isFaults && req.method !== 'GET') return methodNotAllowed(res, 'GET');
-    if (isFaults && req.method !== 'POST' && req.method !== 'DELETE') {
-      return methodNotAllowed(res, 'POST, DELETE');
+    if (path === simRoutes.reset) {
+      if (req.method !== 'POST') return methodNotAllowed(res, 'POST');
+      return sendJson(res, 200, await target.reset());
     }
+    const match = devicePath.exec(path);
+    if (!match || (match[2] !== 'faults' && match[3] !== undefined)) {
+      return sendError(res, 404, 'VIGIL_NOT_FOUND', `no route ${path}; see ${simRoutes.devices}`);
+    }
+    const id = safeDecode(match[1] ?? '');
+    const sub = match[2];
+    const kind = match[3] === undefined ? undefined : safeDecode(match[3]);
+    const allowed =
+      sub === undefined || sub === 'requests' ? ['GET'] : kind ? ['DELETE'] : ['POST', 'DELETE'];
+    if (!allowed.includes(req.method ?? '')) return methodNotAllowed(res, allowed.join(', '));
     const device = target.device(id);
     if (!device) {
       const known = target.devices().map((d) => d.id);
@@ -104,7 +115,16 @@ export class ControlServer {
         `known devices: ${known.join(', ')}`,
       ]);
     }
-    if (!isFaults) return sendJson(res, 200, device);
+    if (sub === undefined) return sendJson(res, 200, device);
+    if (sub === 'requests') return sendJson(res, 200, target.requests(id));
+    if (kind !== undefined) {
+      if (!isFaultKind(kind)) {
+        return sendError(res, 404, 'VIGIL_NOT_FOUND', `no fault kind "${kind}"`, [
+          `fault kinds: ${faultKinds.join(', ')}`,
+        ]);
+      }
+      return sendJson(res, 200, await target.clearFaults(id, kind));
+    }
     if (req.method === 'DELETE') return sendJson(res, 200, await target.clearFaults(id));
 
     const body = await readJson(req);
@@ -119,7 +139,7 @@ export class ControlServer {
         [...fault.errors, ...acceptedList()],
       );
     }
-    return sendJson(res, 201, await target.setFault(id, fault.value));
+    return sendJson(res, 201, await target.setFault(id, fault.value as SimFault));
   }
 }
 

@@ -1,23 +1,49 @@
 /**
- * One simulated device: its own HTTP server on its own port, serving the ONVIF device
- * and media services, with faults applied to its sockets. The port is chosen once (0 =
- * a free one) and kept, so a device that went offline comes back on the same XAddr.
+ * One simulated device: its own HTTP server on its own port, serving the ONVIF services
+ * and the snapshot pictures, with faults applied to its sockets, answers, pictures,
+ * events and recordings. The port is chosen once (0 = a free one) and kept, so a device
+ * that went offline comes back on the same XAddr.
  */
+import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import type { SimDevice as SimDeviceInfo, SimFault } from '../shared/api/sim.js';
-import { effectsOf, withFault, type FaultEffects } from './faults.js';
+import type {
+  SimDevice as SimDeviceInfo,
+  SimFault,
+  SimFaultKind,
+  SimRequestLogEntry,
+} from '../shared/api/sim.js';
+import { EventHub, TOPICS, type EventMessage } from './events.js';
+import { durationOf, effectsOf, faultKey, withFault, type FaultEffects } from './faults.js';
+import type { DeviceIdentity } from './identity.js';
 import type { DeviceModel } from './model.js';
+import { formatDateTime, quirksOf, quirkyXml, type Quirks } from './personality.js';
+import { Recorder, type JobState } from './recording.js';
+import type { RtspDevice, RtspStream } from './rtsp.js';
+import { SnapshotSource } from './snapshot.js';
 import { NonceCache, type Credentials } from './soap/auth.js';
 import { answerSoap, type SoapService } from './soap/dispatch.js';
-import { faultAnswer } from './soap/answer.js';
+import { faultAnswer, type SoapAnswer } from './soap/answer.js';
 import { faults as soapFaults } from './soap/fault.js';
 import { BodyTooLargeError, readBody, sendSoap, sendText } from './soap/http.js';
-import { DEVICE_SERVICE_PATH, type ServiceContext } from './services/context.js';
+import { DEVICE_SERVICE_PATH, SNAPSHOT_PATH, type ServiceContext } from './services/context.js';
 import { deviceService } from './services/device.js';
-import { mediaService } from './services/media.js';
+import { eventsService, pullPointService } from './services/events.js';
+import { mediaService, streamPath } from './services/media.js';
+import { media2Service } from './services/media2.js';
+import { recordingService, searchService } from './services/recording.js';
 
-const services: readonly SoapService<ServiceContext>[] = [deviceService, mediaService];
+const cameraServices: readonly SoapService<ServiceContext>[] = [
+  deviceService,
+  mediaService,
+  media2Service,
+  eventsService,
+  pullPointService,
+];
+const nvrServices = [...cameraServices, recordingService, searchService];
+
+/** How many requests each device remembers for GET /sim/devices/{id}/requests. */
+export const REQUEST_LOG_SIZE = 500;
 
 export interface SimulatedDeviceOptions {
   model: DeviceModel;
@@ -28,23 +54,39 @@ export interface SimulatedDeviceOptions {
   credentials: Credentials;
   /** Port of the site's RTSP server, for GetStreamUri. */
   rtspPort: number;
+  /** Name of the personality (sim/personality.ts). */
+  personality?: string;
+  /** Called when the device comes up (start, end of a reboot): WS-Discovery Hello. */
+  onUp?: (device: SimulatedDevice) => void;
 }
 
-export class SimulatedDevice {
-  private readonly model: DeviceModel;
+export class SimulatedDevice implements RtspDevice {
+  readonly model: DeviceModel;
   private readonly host: string;
   private readonly credentials: Credentials;
   private readonly rtspPort: number;
+  readonly personality: string;
+  private readonly quirks: Quirks;
+  private readonly onUp: ((device: SimulatedDevice) => void) | undefined;
   private port: number;
   private server: Server | null = null;
   private running = false;
   private faults: SimFault[] = [];
+  private readonly faultTimers = new Map<string, NodeJS.Timeout>();
   private effects: FaultEffects = effectsOf([]);
+  private flapTimer: NodeJS.Timeout | null = null;
+  private flapPeriodS: number | null = null;
+  private flapDown = false;
   /** Sockets of requests a hang fault holds; destroyed when the hang ends. */
   private readonly held = new Set<Socket>();
-  private readonly nonces = new NonceCache();
-  /** Clock offset of the device against the wall clock; clock faults will set it. */
-  private clockOffsetMs = 0;
+  private nonces = new NonceCache();
+  private readonly events = new EventHub();
+  private readonly recorder: Recorder;
+  private readonly snapshots: SnapshotSource;
+  private readonly log: SimRequestLogEntry[] = [];
+  /** Property states last announced, by topic and source, to raise only changes. */
+  private readonly announced = new Map<string, string>();
+  private bootTime = Date.now();
   /** Start, stop and fault changes run one after the other. */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -54,6 +96,12 @@ export class SimulatedDevice {
     this.port = options.port;
     this.credentials = options.credentials;
     this.rtspPort = options.rtspPort;
+    this.personality = options.personality ?? 'standard';
+    this.quirks = quirksOf(this.personality);
+    this.onUp = options.onUp;
+    this.recorder = new Recorder(options.model.channels, Date.now());
+    const tint = createHash('sha1').update(options.model.id).digest()[0] ?? 0;
+    this.snapshots = new SnapshotSource(options.model.id, tint);
   }
 
   get id(): string {
@@ -64,26 +112,65 @@ export class SimulatedDevice {
     return `${httpBase(this.host, this.port)}${DEVICE_SERVICE_PATH}`;
   }
 
+  /** The device answers on the network now (for discovery). */
+  get reachable(): boolean {
+    return this.server !== null;
+  }
+
+  identity(): DeviceIdentity {
+    const base = this.model.identity;
+    const { serialNumber, firmwareVersion } = this.effects;
+    return {
+      ...base,
+      serialNumber:
+        serialNumber === null
+          ? base.serialNumber
+          : serialNumber || replacementSerial(base.serialNumber),
+      firmwareVersion:
+        firmwareVersion === null
+          ? base.firmwareVersion
+          : firmwareVersion || nextFirmware(base.firmwareVersion),
+    };
+  }
+
+  currentCredentials(): Credentials {
+    return {
+      username: this.credentials.username,
+      password: this.effects.password ?? this.credentials.password,
+    };
+  }
+
   info(): SimDeviceInfo {
-    const { identity } = this.model;
+    const identity = this.identity();
+    const host = hostForUrl(
+      this.host === '0.0.0.0' || this.host === '::' ? '127.0.0.1' : this.host,
+    );
+    const streams: Record<string, string> = {};
+    for (const profile of this.model.profiles) {
+      streams[profile.token] = `rtsp://${host}:${this.rtspPort}${streamPath(this.model, profile)}`;
+    }
     return {
       id: this.model.id,
       kind: this.model.kind,
       name: this.model.name,
       xaddr: this.xaddr,
-      serialNumber: identity.serialNumber,
-      manufacturer: identity.manufacturer,
-      model: identity.model,
-      firmwareVersion: identity.firmwareVersion,
-      hardwareId: identity.hardwareId,
+      ...identity,
       channels: this.model.channels,
+      credentials: this.currentCredentials(),
+      personality: this.personality,
+      streams,
       faults: this.faults.map((f) => ({ ...f })),
     };
+  }
+
+  requests(): SimRequestLogEntry[] {
+    return [...this.log];
   }
 
   start(): Promise<void> {
     return this.serially(async () => {
       this.running = true;
+      this.bootTime = Date.now();
       await this.reconcile();
     });
   }
@@ -91,24 +178,57 @@ export class SimulatedDevice {
   stop(): Promise<void> {
     return this.serially(async () => {
       this.running = false;
+      for (const timer of this.faultTimers.values()) clearTimeout(timer);
+      this.faultTimers.clear();
       await this.reconcile();
+      this.events.clear();
     });
   }
 
   setFault(fault: SimFault): Promise<SimDeviceInfo> {
     return this.serially(async () => {
+      const key = faultKey(fault);
+      clearTimeout(this.faultTimers.get(key));
+      this.faultTimers.delete(key);
       this.faults = withFault(this.faults, fault);
+      const seconds = durationOf(fault);
+      if (seconds !== undefined && this.running) {
+        const timer = setTimeout(() => {
+          this.faultTimers.delete(key);
+          void this.serially(async () => {
+            this.faults = this.faults.filter((f) => faultKey(f) !== key);
+            await this.reconcile();
+          });
+        }, seconds * 1000);
+        timer.unref();
+        this.faultTimers.set(key, timer);
+      }
       await this.reconcile();
       return this.info();
     });
   }
 
-  clearFaults(): Promise<SimDeviceInfo> {
+  /** Clears every fault of this kind (every kind when none is given). */
+  clearFaults(kind?: SimFaultKind): Promise<SimDeviceInfo> {
     return this.serially(async () => {
-      this.faults = [];
+      for (const fault of this.faults) {
+        if (kind !== undefined && fault.kind !== kind) continue;
+        const key = faultKey(fault);
+        clearTimeout(this.faultTimers.get(key));
+        this.faultTimers.delete(key);
+      }
+      this.faults = kind === undefined ? [] : this.faults.filter((f) => f.kind !== kind);
       await this.reconcile();
       return this.info();
     });
+  }
+
+  /** Back to the state of a fresh start: no faults, empty request log, no pull points. */
+  async reset(): Promise<SimDeviceInfo> {
+    const info = await this.clearFaults();
+    this.log.length = 0;
+    this.events.clear();
+    return { ...info, faults: [] };
   }
 
   private serially<T>(step: () => Promise<T>): Promise<T> {
@@ -117,16 +237,130 @@ export class SimulatedDevice {
     return next;
   }
 
-  /** Makes the sockets match `running` and the faults' effects. */
+  /** Makes sockets, events and recordings match `running` and the faults' effects. */
   private async reconcile(): Promise<void> {
+    const before = this.effects;
     this.effects = effectsOf(this.faults);
-    if (this.effects.answering || !this.running) this.releaseHeld();
-    await this.ensureListening(this.running && this.effects.listening);
+    const effects = this.effects;
+    const now = Date.now();
+    if (effects.rebooting && !before.rebooting) {
+      // A rebooting device forgets its subscriptions, nonces and searches.
+      this.events.clear();
+      this.nonces = new NonceCache();
+    }
+    const rebooted = before.rebooting && !effects.rebooting;
+    if (rebooted) this.bootTime = now;
+    this.updateFlapping();
+    const storageError = effects.storageFailed || effects.storageFull;
+    for (let channel = 1; channel <= this.model.channels; channel++) {
+      const c = effects.channel(channel);
+      if (c.picture === 'frozen') this.snapshots.freezeNow(channel, now + effects.clockOffsetMs);
+      const state: JobState = !c.recordingStopped ? 'Active' : storageError ? 'Error' : 'Idle';
+      this.recorder.setState(channel, state, now);
+    }
+    this.announceChanges(now);
+    if (rebooted) this.publish(this.lastRebootMessage('Changed'));
+    if (effects.answering || !this.running) this.releaseHeld();
+    const wasUp = this.server !== null;
+    await this.ensureListening(this.running && effects.listening && !this.flapDown);
+    if (!wasUp && this.server !== null) this.onUp?.(this);
+  }
+
+  private updateFlapping(): void {
+    const period = this.running ? this.effects.flapPeriodS : null;
+    if (period === this.flapPeriodS) return;
+    if (this.flapTimer) clearInterval(this.flapTimer);
+    this.flapTimer = null;
+    this.flapDown = false;
+    this.flapPeriodS = period;
+    if (period === null) return;
+    // Up for the first half period, down for the second, and so on.
+    this.flapTimer = setInterval(
+      () => {
+        this.flapDown = !this.flapDown;
+        void this.serially(() => this.reconcile());
+      },
+      (period * 1000) / 2,
+    );
+    this.flapTimer.unref();
+  }
+
+  /** Raises a Changed event for every property whose value the faults changed. */
+  private announceChanges(now: number): void {
+    const deviceNow = now + this.effects.clockOffsetMs;
+    for (const message of this.propertyMessages('Changed', deviceNow)) {
+      const key = `${message.topic}|${JSON.stringify(message.source)}`;
+      const value = JSON.stringify(message.data);
+      const previous = this.announced.get(key);
+      this.announced.set(key, value);
+      if (previous !== undefined && previous !== value) this.publish(message);
+    }
+  }
+
+  private publish(message: EventMessage): void {
+    this.events.publish(message);
+  }
+
+  /** Every property state of the device as event messages. */
+  private propertyMessages(operation: 'Initialized' | 'Changed', deviceNow: number) {
+    const messages: EventMessage[] = [];
+    const effects = this.effects;
+    const message = (
+      topic: { topic: string },
+      source: [string, string][],
+      data: [string, string][],
+    ) => messages.push({ topic: topic.topic, utcTime: deviceNow, operation, source, data });
+    for (let channel = 1; channel <= this.model.channels; channel++) {
+      const c = effects.channel(channel);
+      const source = `vs${channel}`;
+      message(TOPICS.signalLoss, [['VideoSource', source]], [['State', String(c.signalLoss)]]);
+      message(
+        TOPICS.tamper,
+        [
+          ['VideoSourceConfigurationToken', `vsc${channel}`],
+          ['VideoAnalyticsConfigurationToken', `vac${channel}`],
+          ['Rule', 'TamperDetector'],
+        ],
+        [['IsTamper', String(c.tamper)]],
+      );
+      message(TOPICS.sceneChange, [['Source', source]], [['State', String(c.tamper)]]);
+      const job = this.recorder.all()[channel - 1];
+      if (this.model.kind === 'nvr' && job) {
+        message(TOPICS.jobState, [['RecordingJobToken', job.jobToken]], [['State', job.state]]);
+      }
+    }
+    message(
+      TOPICS.storageFailure,
+      [['Token', 'storage0']],
+      [['Failed', String(effects.storageFailed)]],
+    );
+    return messages;
+  }
+
+  private lastRebootMessage(operation: 'Initialized' | 'Changed'): EventMessage {
+    const deviceNow = Date.now() + this.effects.clockOffsetMs;
+    return {
+      topic: TOPICS.lastReboot.topic,
+      utcTime: deviceNow,
+      operation,
+      source: [],
+      data: [['Status', formatDateTime(this.bootTime + this.effects.clockOffsetMs, this.quirks)]],
+    };
+  }
+
+  private initialEvents(): EventMessage[] {
+    const deviceNow = Date.now() + this.effects.clockOffsetMs;
+    return [
+      ...this.propertyMessages('Initialized', deviceNow),
+      this.lastRebootMessage('Initialized'),
+    ];
   }
 
   private async ensureListening(listen: boolean): Promise<void> {
     if (listen && !this.server) {
-      const server = createServer((req, res) => this.onRequest(req, res));
+      // requestTimeout 0: node:http would otherwise answer a held (hang) request with 408
+      // after five minutes, and a hung device never answers.
+      const server = createServer({ requestTimeout: 0 }, (req, res) => this.onRequest(req, res));
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen({ host: this.host, port: this.port, exclusive: true }, () => {
@@ -155,31 +389,61 @@ export class SimulatedDevice {
     this.held.clear();
   }
 
+  private record(entry: Omit<SimRequestLogEntry, 'at'>): void {
+    this.log.push({ at: new Date().toISOString(), ...entry });
+    if (this.log.length > REQUEST_LOG_SIZE) this.log.shift();
+  }
+
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const from = clientAddress(req.socket);
     if (!this.effects.answering) {
       // Hang: the request was accepted and is never answered.
       const socket = req.socket;
       this.held.add(socket);
       socket.once('close', () => this.held.delete(socket));
       req.resume();
+      this.record({ protocol: 'http', path, operation: '', status: 0, authenticated: false, from });
       return;
     }
-    this.answer(req, res).catch((error: unknown) => {
+    this.answer(req, res, path, from).catch((error: unknown) => {
       console.error(`sim: ${this.model.id} failed to answer:`, error);
       if (!res.headersSent) sendSoap(res, faultAnswer(soapFaults.actionFailed()));
       else res.destroy();
     });
   }
 
-  private async answer(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = (req.url ?? '/').split('?')[0];
-    const service = services.find((s) => s.path === path);
+  private async answer(
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+    from: string,
+  ): Promise<void> {
+    const delay = this.effects.delayMs;
+    if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+    if (res.destroyed) return;
+    if (path.startsWith(SNAPSHOT_PATH)) return this.answerSnapshot(req, res, path, from);
+    const services = this.model.kind === 'nvr' ? nvrServices : cameraServices;
+    const service = services.find((s) =>
+      s.path.endsWith('/') ? path.startsWith(s.path) : s.path === path,
+    );
+    const log = (status: number, operation = '', authenticated = false, detail?: string) =>
+      this.record({
+        protocol: 'soap',
+        path,
+        operation,
+        status,
+        authenticated,
+        from,
+        ...(detail === undefined ? {} : { detail }),
+      });
     if (!service) {
-      // Snapshots (/snapshot/<token>.jpg) come with the picture endpoints, later.
+      log(404);
       sendText(res, 404, `no such path on this device: ${path}`);
       return;
     }
     if (req.method !== 'POST') {
+      log(405);
       sendText(res, 405, 'ONVIF SOAP services take POST requests', { Allow: 'POST' });
       return;
     }
@@ -188,19 +452,183 @@ export class SimulatedDevice {
       body = await readBody(req);
     } catch (error) {
       if (!(error instanceof BodyTooLargeError)) throw error;
+      log(413);
       sendSoap(res, { ...faultAnswer(soapFaults.wellFormed(error.message)), status: 413 });
       return;
     }
-    const deviceNow = Date.now() + this.clockOffsetMs;
+    const broken = this.brokenAnswer();
+    if (broken) {
+      log(broken.status, operationName(body));
+      if (broken.html) {
+        sendText(res, broken.status, broken.xml, { 'Content-Type': 'text/html; charset=utf-8' });
+      } else this.send(res, broken);
+      return;
+    }
+    const effects = this.effects;
+    const deviceNow = Date.now() + effects.clockOffsetMs;
+    const advertised = advertisedHost(this.host, req);
     const context: ServiceContext = {
       device: this.model,
-      httpBase: httpBase(advertisedHost(this.host, req), this.port),
-      rtspBase: `rtsp://${hostForUrl(advertisedHost(this.host, req))}:${this.rtspPort}`,
+      identity: this.identity(),
+      httpBase: httpBase(advertised, this.port),
+      rtspBase: `rtsp://${hostForUrl(advertised)}:${this.rtspPort}`,
       deviceNow,
+      clockOffsetMs: effects.clockOffsetMs,
+      quirks: this.quirks,
+      path,
+      events: this.events,
+      initialEvents: () => this.initialEvents(),
+      recorder: this.recorder,
+      effects,
+      bootTime: this.bootTime,
     };
-    const auth = { credentials: this.credentials, nonces: this.nonces, deviceNow };
-    sendSoap(res, answerSoap(body, service, auth, context));
+    const auth = { credentials: this.currentCredentials(), nonces: this.nonces, deviceNow };
+    const result = await answerSoap(body, service, auth, context);
+    log(result.status, result.operation, result.authenticated, result.detail);
+    if (res.destroyed) return;
+    this.send(res, result);
   }
+
+  /** What a broken web service answers instead (malformed, soap-fault, http-500). */
+  private brokenAnswer(): (SoapAnswer & { html?: boolean }) | null {
+    switch (this.effects.soapBreak) {
+      case 'malformed': {
+        // Cut off inside an element, as a crashed writer or a truncated buffer leaves it.
+        const whole = faultAnswer(soapFaults.actionFailed()).xml;
+        return { status: 200, xml: whole.slice(0, Math.floor(whole.length * 0.6)) };
+      }
+      case 'soap-fault':
+        return { ...faultAnswer(soapFaults.actionFailed()), status: 500 };
+      case 'http-500':
+        return {
+          status: 500,
+          xml: '<html><head><title>500 Internal Server Error</title></head><body><h1>Internal Server Error</h1></body></html>',
+          html: true,
+        };
+      case null:
+        return null;
+    }
+  }
+
+  private send(res: ServerResponse, answer: SoapAnswer): void {
+    const xml = quirkyXml(answer.xml, this.quirks);
+    let status = answer.status;
+    const headers: Record<string, string> = {};
+    if (status === 400 && this.quirks.unauthorized401 && xml.includes('ter:NotAuthorized')) {
+      status = 401;
+      headers['WWW-Authenticate'] =
+        `Digest realm="${this.model.id}", qop="auth", nonce="${Date.now()}"`;
+    }
+    if (this.quirks.noContentLength) {
+      res.writeHead(status, { ...headers, 'Content-Type': 'application/soap+xml; charset=utf-8' });
+      res.end(xml);
+      return;
+    }
+    for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+    sendSoap(res, { status, xml });
+  }
+
+  private answerSnapshot(req: IncomingMessage, res: ServerResponse, path: string, from: string) {
+    const token = decodeURIComponent(path.slice(SNAPSHOT_PATH.length).replace(/\.jpg$/, ''));
+    const profile = this.model.profiles.find((p) => p.token === token);
+    const log = (status: number) =>
+      this.record({
+        protocol: 'snapshot',
+        path,
+        operation: req.method ?? '',
+        status,
+        authenticated: false,
+        from,
+      });
+    req.resume();
+    if (!profile) {
+      log(404);
+      sendText(res, 404, `no profile "${token}" on this device`);
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      log(405);
+      sendText(res, 405, 'snapshots take GET requests', { Allow: 'GET, HEAD' });
+      return;
+    }
+    const mode = this.effects.channel(profile.channel).picture;
+    const bytes = this.snapshots.picture(
+      profile.channel,
+      mode,
+      Date.now() + this.effects.clockOffsetMs,
+    );
+    log(200);
+    res.writeHead(200, {
+      'Content-Type': 'image/jpeg',
+      'Content-Length': bytes.length,
+      'Cache-Control': 'no-store',
+    });
+    res.end(req.method === 'HEAD' ? undefined : bytes);
+  }
+
+  // RtspDevice: the site's RTSP server asks these.
+
+  rtspState(): 'up' | 'offline' | 'hang' {
+    if (!this.server) return 'offline';
+    return this.effects.answering ? 'up' : 'hang';
+  }
+
+  rtspDelayMs(): number {
+    return this.effects.delayMs;
+  }
+
+  stream(profileToken: string): RtspStream | undefined {
+    const profile = this.model.profiles.find((p) => p.token === profileToken);
+    if (!profile) return undefined;
+    const { encoder } = profile;
+    return {
+      channel: profile.channel,
+      width: encoder.resolution.width,
+      height: encoder.resolution.height,
+      frameRate: encoder.frameRate,
+      bitrateKbps: encoder.bitrateKbps,
+      h264Profile: encoder.h264Profile,
+      title: `${this.model.name} ${profile.name}`,
+    };
+  }
+
+  streamDown(channel: number): boolean {
+    return this.effects.channel(channel).streamDown;
+  }
+
+  logRtsp(entry: { path: string; method: string; status: number; from: string }): void {
+    this.record({
+      protocol: 'rtsp',
+      path: entry.path,
+      operation: entry.method,
+      status: entry.status,
+      authenticated: false,
+      from: entry.from,
+    });
+  }
+}
+
+/** The operation element's local name, read cheaply for the log of a broken answer. */
+function operationName(body: string): string {
+  return /<(?:\w+:)?Body[^>]*>\s*<(?:\w+:)?(\w+)/.exec(body)?.[1] ?? '';
+}
+
+/** Another unit of the same model: same prefix, other digits, stable for a given serial. */
+export function replacementSerial(serial: string): string {
+  const digits = createHash('sha256').update(`replaced:${serial}`).digest('hex').replace(/\D/g, '');
+  const tail = digits.slice(0, 6).padEnd(6, '7');
+  return `${serial.slice(0, Math.max(0, serial.length - 6))}${tail}`;
+}
+
+/** The next patch release: "5.7.3 build 260101" -> "5.7.4 build 260101". */
+export function nextFirmware(version: string): string {
+  const match = /^(\d+)\.(\d+)\.(\d+)(.*)$/.exec(version);
+  if (!match) return `${version}-upd`;
+  return `${match[1]}.${match[2]}.${Number(match[3]) + 1}${match[4]}`;
+}
+
+function clientAddress(socket: Socket): string {
+  return (socket.remoteAddress ?? '').replace(/^::ffff:/, '');
 }
 
 /** A device bound to every interface hands out the address the client reached. */

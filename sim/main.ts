@@ -6,23 +6,30 @@ import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { simRoutes } from '../shared/api/sim.js';
 import { VigilError } from '../shared/errors.js';
+import { DISCOVERY_PORT } from './discovery.js';
+import { loadScenario } from './scenario.js';
 import { checkSiteOptions, SimSite, type SimSiteOptions } from './site.js';
 
 const USAGE = `usage: vigil sim [options]
 
+  --site FILE            a site file (layout, personalities, timed faults), e.g.
+                         sim/scenarios/demo.yaml, or a name in sim/scenarios ("calm")
   --control-port N       control API port (default: env SIM_CONTROL_PORT, else 8090; 0 = free port)
   --host ADDRESS         address of every device and the control API (default 127.0.0.1)
-  --cameras N            number of cameras (default 24)
+  --cameras N            number of cameras (default 24; not with --site)
   --nvrs N               number of NVRs (default 2)
   --channels N           channels per NVR (default 16)
   --site-id ID           site id (default demo-site)
   --seed TEXT            changes serial numbers and firmware of the whole fleet
   --device-port-base N   device n listens on N + n (default: free ports)
-  --rtsp-port N          RTSP port in the stream URIs (default 8554)
+  --rtsp-port N          RTSP port (default: env SIM_RTSP_PORT, else 8554; 0 = free port)
+  --discovery-port N     WS-Discovery UDP port (default 3702; 0 = no discovery)
+  --discovery-address A  address the discovery socket binds (default 0.0.0.0)
   -h, --help             show this help
 
 Devices accept the user VIGIL_SIM_USERNAME (default admin) with the password
-VIGIL_SIM_PASSWORD; without it a password is generated and printed once.`;
+VIGIL_SIM_PASSWORD (a site file's credentials win); without either a password is
+generated and printed once. GET /sim/devices lists every device's credentials.`;
 
 export type ParsedArgs =
   | { ok: true; help: false; options: SimSiteOptions; generatedPassword: boolean }
@@ -47,6 +54,9 @@ export function parseSimArgs(argv: string[], env: NodeJS.ProcessEnv): ParsedArgs
         seed: { type: 'string' },
         'device-port-base': { type: 'string' },
         'rtsp-port': { type: 'string' },
+        site: { type: 'string' },
+        'discovery-port': { type: 'string' },
+        'discovery-address': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -64,8 +74,21 @@ export function parseSimArgs(argv: string[], env: NodeJS.ProcessEnv): ParsedArgs
     }
     return Number(text);
   };
-  const password = env['VIGIL_SIM_PASSWORD'];
+  let scenario;
+  if (values.site !== undefined) {
+    for (const flag of ['cameras', 'nvrs', 'channels'] as const) {
+      if (values[flag] !== undefined) errors.push(`--${flag}: not with --site (the file says)`);
+    }
+    const loaded = loadScenario(values.site);
+    if (!loaded.ok) return { ok: false, errors: [...errors, ...loaded.errors] };
+    scenario = loaded.scenario;
+  }
+  const password = scenario?.credentials?.password ?? env['VIGIL_SIM_PASSWORD'];
   const generatedPassword = !password;
+  const discoveryPort = integer(
+    '--discovery-port',
+    values['discovery-port'] ?? String(DISCOVERY_PORT),
+  );
   const options: SimSiteOptions = {
     controlPort: integer(
       '--control-port',
@@ -75,14 +98,24 @@ export function parseSimArgs(argv: string[], env: NodeJS.ProcessEnv): ParsedArgs
     cameras: integer('--cameras', values.cameras),
     nvrs: integer('--nvrs', values.nvrs),
     nvrChannels: integer('--channels', values.channels),
-    siteId: values['site-id'],
-    seed: values.seed,
+    siteId: values['site-id'] ?? scenario?.siteId,
+    seed: values.seed ?? scenario?.seed,
     devicePortBase: integer('--device-port-base', values['device-port-base']),
-    rtspPort: integer('--rtsp-port', values['rtsp-port']),
+    rtspPort: integer('--rtsp-port', values['rtsp-port'] ?? env['SIM_RTSP_PORT'] ?? '8554'),
     credentials: {
-      username: env['VIGIL_SIM_USERNAME'] || 'admin',
+      username: scenario?.credentials?.username ?? (env['VIGIL_SIM_USERNAME'] || 'admin'),
       password: password || randomBytes(12).toString('base64url'),
     },
+    ...(scenario ? { devices: scenario.devices, timedFaults: scenario.timedFaults } : {}),
+    ...(discoveryPort
+      ? {
+          discovery: {
+            address: values['discovery-address'] ?? '0.0.0.0',
+            port: discoveryPort,
+            multicast: true,
+          },
+        }
+      : {}),
   };
   if (errors.length === 0) errors.push(...checkSiteOptions(options).map(asOptionError));
   return errors.length > 0
@@ -98,6 +131,7 @@ function asOptionError(error: string): string {
     siteId: '--site-id',
     devicePortBase: '--device-port-base',
     rtspPort: '--rtsp-port',
+    devices: '--site',
     cameras: '--cameras',
     nvrs: '--nvrs',
     host: '--host',
@@ -136,9 +170,20 @@ export async function main(argv: string[]): Promise<void> {
     process.exitCode = 1;
     return;
   }
-  const count = site.devices().length;
+  const devices = site.devices();
+  // A thousand-device bench site would drown the terminal; the control API lists them all.
+  for (const device of devices.slice(0, 100)) {
+    console.log(
+      `sim:   ${device.id.padEnd(8)} ${device.kind.padEnd(6)} ${device.xaddr}  ${device.name}` +
+        (device.personality === 'standard' ? '' : `  [${device.personality}]`),
+    );
+  }
   console.log(
-    `sim: ${count} devices of site ${site.siteId}, control API ${site.controlUrl}${simRoutes.devices}`,
+    `sim: RTSP on port ${site.rtspPort}` +
+      (site.discoveryPort ? `, WS-Discovery on UDP ${site.discoveryPort}` : ', no WS-Discovery'),
+  );
+  console.log(
+    `sim: ${devices.length} devices of site ${site.siteId}, control API ${site.controlUrl}${simRoutes.devices}`,
   );
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     const onSignal = (name: NodeJS.Signals) => {

@@ -1,6 +1,7 @@
 /**
- * A simulated site: cameras and NVRs, each an ONVIF device on its own port, plus the
- * control API that lists them and injects faults. Other parts' tests use it in-process:
+ * A simulated site: cameras and NVRs, each an ONVIF device on its own port, the site's
+ * RTSP server, WS-Discovery, timed faults, and the control API that lists the devices
+ * and injects faults. Other parts' tests use it in-process:
  *
  *   const site = new SimSite({ cameras: 2, nvrs: 1, credentials: { username, password } });
  *   await site.start();
@@ -8,34 +9,59 @@
  *   await site.stop();
  */
 import { Type, type Static } from 'typebox';
-import type { SimDevice as SimDeviceInfo, SimFault } from '../shared/api/sim.js';
+import type {
+  SimDevice as SimDeviceInfo,
+  SimFault,
+  SimFaultKind,
+  SimRequestLogEntry,
+} from '../shared/api/sim.js';
 import { VigilError } from '../shared/errors.js';
 import { ID_PATTERN } from '../shared/ids.js';
 import { validator } from '../shared/validate.js';
 import { ControlServer, type ControlTarget } from './control.js';
 import { SimulatedDevice } from './device.js';
-import { buildFleet } from './model.js';
+import { DiscoveryResponder, type Discoverable } from './discovery.js';
+import { buildFleet, buildLayout, type DeviceSpec } from './model.js';
+import { RtspServer } from './rtsp.js';
+import { FaultSchedule, type TimedFault } from './schedule.js';
 import type { Credentials } from './soap/auth.js';
 
-export type { SimDeviceInfo, SimFault, Credentials };
+export type { SimDeviceInfo, SimFault, Credentials, TimedFault };
+
+/** A device of an explicit layout, with its own account and personality if it has one. */
+export interface SiteDeviceSpec extends DeviceSpec {
+  credentials?: Credentials;
+  personality?: string;
+}
 
 export interface SimSiteOptions {
   siteId?: string;
-  /** Address every device and the control API listen on. */
+  /** Address every device, the RTSP server and the control API listen on. */
   host?: string;
   /** 0 picks a free port (see `controlUrl`). */
   controlPort?: number;
   cameras?: number;
   nvrs?: number;
   nvrChannels?: number;
-  /** The one account every device accepts (WS-UsernameToken). */
+  /** An explicit layout (site file); replaces cameras/nvrs/nvrChannels when given. */
+  devices?: SiteDeviceSpec[];
+  /** The account every device accepts (WS-UsernameToken) unless its spec names another. */
   credentials: Credentials;
   /** Changes every serial number and firmware choice; same seed, same fleet. */
   seed?: string | number;
   /** Device n (0-based, cameras first) listens on devicePortBase + n; 0 or absent: free ports. */
   devicePortBase?: number;
-  /** Port of the site's RTSP server in the stream URIs. */
+  /** Port of the site's RTSP server; 0 or absent: a free port (see `rtspPort`). */
   rtspPort?: number;
+  /** WS-Discovery responder; absent: none. `announceTo`: where Hello/Bye go (tests). */
+  discovery?: {
+    address: string;
+    port: number;
+    multicast: boolean;
+    announceTo?: { address: string; port: number };
+  };
+  /** Faults that come and go on their own (site files). */
+  timedFaults?: TimedFault[];
 }
 
 const Port = Type.Integer({ minimum: 0, maximum: 65535 });
@@ -43,8 +69,8 @@ const SiteSettings = Type.Object({
   siteId: Type.String({ pattern: ID_PATTERN }),
   host: Type.String({ minLength: 1 }),
   controlPort: Port,
-  cameras: Type.Integer({ minimum: 0, maximum: 999 }),
-  nvrs: Type.Integer({ minimum: 0, maximum: 99 }),
+  cameras: Type.Integer({ minimum: 0, maximum: 9999 }),
+  nvrs: Type.Integer({ minimum: 0, maximum: 999 }),
   nvrChannels: Type.Integer({ minimum: 1, maximum: 256 }),
   credentials: Type.Object({
     username: Type.String({ minLength: 1 }),
@@ -52,20 +78,19 @@ const SiteSettings = Type.Object({
   }),
   seed: Type.String(),
   devicePortBase: Port,
-  rtspPort: Type.Integer({ minimum: 1, maximum: 65535 }),
+  rtspPort: Port,
 });
 const checkSettings = validator(SiteSettings);
 
-/** Every error of these options, by path ("cameras: must be <= 999"); empty when valid. */
+/** Every error of these options, by path ("cameras: must be <= 9999"); empty when valid. */
 export function checkSiteOptions(options: SimSiteOptions): string[] {
   const checked = checkSettings(withDefaults(options));
   if (!checked.ok) return checked.errors;
-  const { devicePortBase, cameras, nvrs } = checked.value;
-  const last = devicePortBase + cameras + nvrs - 1;
+  const { devicePortBase } = checked.value;
+  const count = options.devices?.length ?? checked.value.cameras + checked.value.nvrs;
+  const last = devicePortBase + count - 1;
   if (devicePortBase > 0 && last > 65535) {
-    return [
-      `devicePortBase: ${cameras + nvrs} devices from port ${devicePortBase} pass port 65535`,
-    ];
+    return [`devicePortBase: ${count} devices from port ${devicePortBase} pass port 65535`];
   }
   return [];
 }
@@ -81,17 +106,22 @@ function withDefaults(options: SimSiteOptions): Static<typeof SiteSettings> {
     credentials: options.credentials,
     seed: String(options.seed ?? ''),
     devicePortBase: options.devicePortBase ?? 0,
-    rtspPort: options.rtspPort ?? 8554,
+    rtspPort: options.rtspPort ?? 0,
   };
 }
 
 export class SimSite implements ControlTarget {
   readonly siteId: string;
+  private readonly options: SimSiteOptions;
   private readonly settings: Static<typeof SiteSettings>;
   private readonly byId = new Map<string, SimulatedDevice>();
   private control: ControlServer | null = null;
+  private rtsp: RtspServer | null = null;
+  private discovery: DiscoveryResponder | null = null;
+  private schedule: FaultSchedule | null = null;
 
   constructor(options: SimSiteOptions) {
+    this.options = options;
     this.settings = withDefaults(options);
     this.siteId = this.settings.siteId;
   }
@@ -102,32 +132,73 @@ export class SimSite implements ControlTarget {
     return this.control.url;
   }
 
+  /** The RTSP server's port; known once start() resolved. */
+  get rtspPort(): number {
+    return this.rtsp?.port ?? 0;
+  }
+
+  /** The WS-Discovery socket's port, 0 without discovery. */
+  get discoveryPort(): number {
+    return this.discovery?.port ?? 0;
+  }
+
   async start(): Promise<void> {
     if (this.byId.size > 0) throw new Error('SimSite.start(): already started; stop() it first');
-    const errors = checkSiteOptions(this.settings);
+    const errors = checkSiteOptions(this.options);
     if (errors.length > 0) {
       throw new VigilError('VIGIL_CONFIG_INVALID', 'invalid simulator settings', errors);
     }
     const s = this.settings;
-    const fleet = buildFleet(s);
-    fleet.forEach((model, n) => {
-      const port = s.devicePortBase > 0 ? s.devicePortBase + n : 0;
-      this.byId.set(
-        model.id,
-        new SimulatedDevice({
-          model,
-          host: s.host,
-          port,
-          credentials: s.credentials,
-          rtspPort: s.rtspPort,
-        }),
-      );
-    });
-    const control = new ControlServer({ host: s.host, port: s.controlPort, target: this });
+    const specs: SiteDeviceSpec[] = this.options.devices ?? [];
+    const fleet = this.options.devices ? buildLayout(s, specs) : buildFleet(s);
     try {
+      const rtsp = new RtspServer({
+        host: s.host,
+        port: s.rtspPort,
+        lookup: (id) => this.byId.get(id),
+      });
+      this.rtsp = rtsp;
+      await rtsp.start();
+      fleet.forEach((model, n) => {
+        const spec = specs[n];
+        this.byId.set(
+          model.id,
+          new SimulatedDevice({
+            model,
+            host: s.host,
+            port: s.devicePortBase > 0 ? s.devicePortBase + n : 0,
+            credentials: spec?.credentials ?? s.credentials,
+            personality: spec?.personality,
+            rtspPort: rtsp.port,
+            onUp: (device) => void this.discovery?.hello(discoverable(device)),
+          }),
+        );
+      });
       await Promise.all([...this.byId.values()].map((d) => d.start()));
+      if (this.options.discovery) {
+        const discovery = new DiscoveryResponder({
+          ...this.options.discovery,
+          devices: () => [...this.byId.values()].map(discoverable),
+        });
+        try {
+          await discovery.start();
+          this.discovery = discovery;
+        } catch (error) {
+          // Devices work without discovery; clients that need it say so themselves.
+          const { address, port } = this.options.discovery;
+          console.error(
+            `sim: WS-Discovery cannot bind ${address}:${port} (${(error as Error).message}); ` +
+              'running without discovery (choose another --discovery-port, or 0)',
+          );
+        }
+      }
+      const control = new ControlServer({ host: s.host, port: s.controlPort, target: this });
       await control.start();
       this.control = control;
+      if (this.options.timedFaults?.length) {
+        this.schedule = new FaultSchedule(this.options.timedFaults, this);
+        this.schedule.start();
+      }
     } catch (error) {
       await this.stop();
       throw error;
@@ -135,11 +206,19 @@ export class SimSite implements ControlTarget {
   }
 
   async stop(): Promise<void> {
+    this.schedule?.stop();
+    this.schedule = null;
     const control = this.control;
     this.control = null;
     await control?.stop();
+    const discovery = this.discovery;
+    this.discovery = null;
+    await discovery?.stop();
     await Promise.all([...this.byId.values()].map((d) => d.stop()));
     this.byId.clear();
+    const rtsp = this.rtsp;
+    this.rtsp = null;
+    await rtsp?.stop();
   }
 
   devices(): SimDeviceInfo[] {
@@ -150,14 +229,27 @@ export class SimSite implements ControlTarget {
     return this.byId.get(id)?.info();
   }
 
-  /** Adds a fault (replacing one of the same kind); resolves once the sockets obey it. */
+  /** Adds a fault (replacing one of the same kind and channel); resolves once it acts. */
   setFault(deviceId: string, fault: SimFault): Promise<SimDeviceInfo> {
     return this.require(deviceId).setFault(fault);
   }
 
-  /** Clears every fault; an offline device listens again on its old port. */
-  clearFaults(deviceId: string): Promise<SimDeviceInfo> {
-    return this.require(deviceId).clearFaults();
+  /** Clears every fault (or every fault of one kind); an offline device listens again. */
+  clearFaults(deviceId: string, kind?: SimFaultKind): Promise<SimDeviceInfo> {
+    return this.require(deviceId).clearFaults(kind);
+  }
+
+  /** What the device was asked, oldest first (the last 500 requests). */
+  requests(deviceId: string): SimRequestLogEntry[] {
+    return this.require(deviceId).requests();
+  }
+
+  /** Every device as at start: no faults, empty logs; timed faults start over. */
+  async reset(): Promise<SimDeviceInfo[]> {
+    this.schedule?.stop();
+    const devices = await Promise.all([...this.byId.values()].map((d) => d.reset()));
+    this.schedule?.start();
+    return devices;
   }
 
   private require(deviceId: string): SimulatedDevice {
@@ -169,4 +261,17 @@ export class SimSite implements ControlTarget {
     }
     return device;
   }
+}
+
+function discoverable(device: SimulatedDevice): Discoverable {
+  const identity = device.identity();
+  return {
+    id: device.id,
+    kind: device.model.kind,
+    name: device.model.name,
+    xaddr: device.xaddr,
+    hardware: identity.model,
+    serialNumber: identity.serialNumber,
+    reachable: device.reachable,
+  };
 }

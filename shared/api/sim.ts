@@ -1,13 +1,17 @@
 /**
- * The simulator's control API (`vigil sim`): list the simulated devices and inject or
- * clear faults. Tests of other parts and the demo drive the simulator through it.
+ * The simulator's control API (`vigil sim`): list the simulated devices, inject or clear
+ * faults, read what each device was asked, reset the site. Tests of other parts and the
+ * demo drive the simulator through it.
  *
- *   GET    /sim/devices              -> SimDevice[]
- *   GET    /sim/devices/{id}         -> SimDevice            (404 ApiError)
- *   POST   /sim/devices/{id}/faults  SimFault -> 201 SimDevice (400, 404 ApiError)
- *   DELETE /sim/devices/{id}/faults  -> 200 SimDevice, every fault cleared (404 ApiError)
+ *   GET    /sim/devices                     -> SimDevice[]
+ *   GET    /sim/devices/{id}                -> SimDevice               (404 ApiError)
+ *   POST   /sim/devices/{id}/faults         SimFault -> 201 SimDevice  (400, 404 ApiError)
+ *   DELETE /sim/devices/{id}/faults         -> 200 SimDevice, every fault cleared
+ *   DELETE /sim/devices/{id}/faults/{kind}  -> 200 SimDevice, that fault cleared
+ *   GET    /sim/devices/{id}/requests       -> SimRequestLogEntry[] (oldest first, last 500)
+ *   POST   /sim/reset                       -> 200 SimDevice[]: every device as at start
  */
-import { Type, type Static } from 'typebox';
+import { Type, type Static, type TSchema } from 'typebox';
 import { Id } from '../ids.js';
 import { DeviceKind } from '../messages/common.js';
 
@@ -15,24 +19,96 @@ export const simRoutes = {
   devices: '/sim/devices',
   device: (id: string) => `/sim/devices/${encodeURIComponent(id)}`,
   faults: (id: string) => `/sim/devices/${encodeURIComponent(id)}/faults`,
+  fault: (id: string, kind: string) =>
+    `/sim/devices/${encodeURIComponent(id)}/faults/${encodeURIComponent(kind)}`,
+  requests: (id: string) => `/sim/devices/${encodeURIComponent(id)}/requests`,
+  reset: '/sim/reset',
 } as const;
 
+/** Seconds after which the fault clears itself; absent: until cleared. */
+const durationS = Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 7 * 86_400 }));
+/** The 1-based video channel (NVR input) the fault hits; absent: every channel. */
+const channel = Type.Optional(Type.Integer({ minimum: 1, maximum: 256 }));
+
+function fault<K extends string, P extends Record<string, TSchema>>(kind: K, fields: P) {
+  return Type.Object(
+    { kind: Type.Literal(kind), durationS, ...fields },
+    { additionalProperties: false },
+  );
+}
+
 /**
- * A fault the simulator can inject into one device. One object per kind; kinds with
- * parameters (slow, clock-drift, ...) join this union with their own fields.
- * - offline: the device's port refuses connections.
- * - hang: the device accepts the connection and the request and never answers.
+ * Every fault the simulator can inject into one device, one schema per kind (the
+ * behaviour of each is described in sim/README.md and sim/faults.ts).
  */
+export const simFaultSchemas = {
+  offline: fault('offline', {}),
+  hang: fault('hang', {}),
+  slow: fault('slow', { delayMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 600_000 })) }),
+  flapping: fault('flapping', {
+    periodS: Type.Optional(Type.Number({ minimum: 0.2, maximum: 86_400 })),
+  }),
+  'auth-changed': fault('auth-changed', { password: Type.Optional(Type.String({ minLength: 1 })) }),
+  'clock-drift': fault('clock-drift', {
+    offsetS: Type.Number({ minimum: -3e9, maximum: 3e9 }),
+  }),
+  malformed: fault('malformed', {}),
+  'soap-fault': fault('soap-fault', {}),
+  'http-500': fault('http-500', {}),
+  'stream-down': fault('stream-down', { channel }),
+  'snapshot-black': fault('snapshot-black', { channel }),
+  'snapshot-frozen': fault('snapshot-frozen', { channel }),
+  'snapshot-covered': fault('snapshot-covered', { channel }),
+  'video-loss': fault('video-loss', { channel }),
+  tamper: fault('tamper', { channel }),
+  reboot: fault('reboot', { downS: Type.Optional(Type.Number({ minimum: 0, maximum: 3600 })) }),
+  replaced: fault('replaced', { serialNumber: Type.Optional(Type.String({ minLength: 1 })) }),
+  'firmware-changed': fault('firmware-changed', {
+    firmwareVersion: Type.Optional(Type.String({ minLength: 1 })),
+  }),
+  'recording-stopped': fault('recording-stopped', { channel }),
+  'storage-failure': fault('storage-failure', {}),
+  'storage-full': fault('storage-full', {}),
+} as const;
+
+const f = simFaultSchemas;
 export const SimFault = Type.Union([
-  Type.Object({ kind: Type.Literal('offline') }, { additionalProperties: false }),
-  Type.Object({ kind: Type.Literal('hang') }, { additionalProperties: false }),
+  f.offline,
+  f.hang,
+  f.slow,
+  f.flapping,
+  f['auth-changed'],
+  f['clock-drift'],
+  f.malformed,
+  f['soap-fault'],
+  f['http-500'],
+  f['stream-down'],
+  f['snapshot-black'],
+  f['snapshot-frozen'],
+  f['snapshot-covered'],
+  f['video-loss'],
+  f.tamper,
+  f.reboot,
+  f.replaced,
+  f['firmware-changed'],
+  f['recording-stopped'],
+  f['storage-failure'],
+  f['storage-full'],
 ]);
 export type SimFault = Static<typeof SimFault>;
 export type SimFaultKind = SimFault['kind'];
+export const simFaultKinds = Object.keys(simFaultSchemas) as SimFaultKind[];
 
-export const simFaultExamples: SimFault[] = [{ kind: 'offline' }, { kind: 'hang' }];
+export const simFaultExamples: SimFault[] = [
+  { kind: 'offline' },
+  { kind: 'hang', durationS: 30 },
+  { kind: 'slow', delayMs: 4000 },
+  { kind: 'clock-drift', offsetS: 600 },
+  { kind: 'video-loss', channel: 3 },
+  { kind: 'reboot', downS: 20 },
+];
 
-/** A simulated device as the control API shows it; the device password is never here. */
+/** A simulated device as the control API shows it: a simulator, so credentials included. */
 export const SimDevice = Type.Object(
   {
     id: Id,
@@ -47,12 +123,46 @@ export const SimDevice = Type.Object(
     hardwareId: Type.String(),
     /** Video inputs: 1 for a camera, the channel count for an NVR. */
     channels: Type.Integer({ minimum: 1 }),
+    /** The account the device accepts now (auth-changed rotates the password). */
+    credentials: Type.Object(
+      { username: Type.String(), password: Type.String() },
+      { additionalProperties: false },
+    ),
+    /** Name of the personality (set of real-world quirks) the device answers with. */
+    personality: Type.String(),
+    /** Stream URI of each profile, by profile token. */
+    streams: Type.Record(Type.String(), Type.String()),
     faults: Type.Array(SimFault),
   },
   { additionalProperties: false },
 );
 export type SimDevice = Static<typeof SimDevice>;
 export const SimDeviceList = Type.Array(SimDevice);
+
+/** One request a device received, as the request log shows it. */
+export const SimRequestLogEntry = Type.Object(
+  {
+    /** ISO 8601 time the request arrived (simulator wall clock). */
+    at: Type.String(),
+    /** soap, snapshot, rtsp or http (anything else). */
+    protocol: Type.String(),
+    /** HTTP path or RTSP URI path. */
+    path: Type.String(),
+    /** SOAP operation or RTSP method; '' when unknown. */
+    operation: Type.String(),
+    /** HTTP or RTSP status answered; 0 when none was (hang, offline, dropped). */
+    status: Type.Integer(),
+    /** The request carried a valid UsernameToken. */
+    authenticated: Type.Boolean(),
+    /** Address of the client. */
+    from: Type.String(),
+    /** Why a request was refused (the SOAP fault's reason), when it was. */
+    detail: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+export type SimRequestLogEntry = Static<typeof SimRequestLogEntry>;
+export const SimRequestLog = Type.Array(SimRequestLogEntry);
 
 export const simDeviceExample: SimDevice = {
   id: 'cam-01',
@@ -65,5 +175,20 @@ export const simDeviceExample: SimDevice = {
   firmwareVersion: '5.7.3 build 260101',
   hardwareId: 'HW-4M-A1',
   channels: 1,
+  credentials: { username: 'admin', password: 'example-password' },
+  personality: 'standard',
+  streams: { main: 'rtsp://127.0.0.1:8554/cam-01/main', sub: 'rtsp://127.0.0.1:8554/cam-01/sub' },
   faults: [{ kind: 'hang' }],
 };
+
+export const simRequestLogExample: SimRequestLogEntry[] = [
+  {
+    at: '2026-11-26T01:00:00.000Z',
+    protocol: 'soap',
+    path: '/onvif/device_service',
+    operation: 'GetDeviceInformation',
+    status: 200,
+    authenticated: true,
+    from: '127.0.0.1',
+  },
+];

@@ -7,8 +7,19 @@ import { faults, SoapFaultError } from '../soap/fault.js';
 import type { Operation, SoapService } from '../soap/dispatch.js';
 import { NS } from '../soap/namespaces.js';
 import { childrenNamed, escapeXml, textAt } from '../soap/xml.js';
-import { DEVICE_SERVICE_PATH, MEDIA_SERVICE_PATH, type ServiceContext } from './context.js';
+import {
+  DEVICE_SERVICE_PATH,
+  EVENTS_SERVICE_PATH,
+  MEDIA2_SERVICE_PATH,
+  MEDIA_SERVICE_PATH,
+  RECORDING_SERVICE_PATH,
+  SEARCH_SERVICE_PATH,
+  type ServiceContext,
+} from './context.js';
+import { eventsServiceCapabilities } from './events.js';
 import { mediaServiceCapabilities } from './media.js';
+import { media2ServiceCapabilities } from './media2.js';
+import { recordingServiceCapabilities, searchServiceCapabilities } from './recording.js';
 
 type DeviceOperation = Operation<ServiceContext>;
 
@@ -51,8 +62,7 @@ const getSystemDateAndTime: DeviceOperation = {
 const getDeviceInformation: DeviceOperation = {
   name: 'GetDeviceInformation',
   access: 'user',
-  handle: (_request, { device }) => {
-    const { identity } = device;
+  handle: (_request, { identity }) => {
     return (
       '<tds:GetDeviceInformationResponse>' +
       `<tds:Manufacturer>${escapeXml(identity.manufacturer)}</tds:Manufacturer>` +
@@ -66,7 +76,7 @@ const getDeviceInformation: DeviceOperation = {
 };
 
 /** GetCapabilities categories this device has; others get NoSuchService. */
-const CATEGORIES = ['All', 'Device', 'Media'] as const;
+const CATEGORIES = ['All', 'Device', 'Media', 'Events'] as const;
 
 const getCapabilities: DeviceOperation = {
   name: 'GetCapabilities',
@@ -98,6 +108,14 @@ const getCapabilities: DeviceOperation = {
         '<tt:KerberosToken>false</tt:KerberosToken><tt:RELToken>false</tt:RELToken></tt:Security>' +
         '</tt:Device>';
     }
+    if (wants('Events')) {
+      capabilities +=
+        `<tt:Events><tt:XAddr>${httpBase}${EVENTS_SERVICE_PATH}</tt:XAddr>` +
+        '<tt:WSSubscriptionPolicySupport>false</tt:WSSubscriptionPolicySupport>' +
+        '<tt:WSPullPointSupport>true</tt:WSPullPointSupport>' +
+        '<tt:WSPausableSubscriptionManagerInterfaceSupport>false</tt:WSPausableSubscriptionManagerInterfaceSupport>' +
+        '</tt:Events>';
+    }
     if (wants('Media')) {
       capabilities +=
         `<tt:Media><tt:XAddr>${httpBase}${MEDIA_SERVICE_PATH}</tt:XAddr>` +
@@ -106,6 +124,18 @@ const getCapabilities: DeviceOperation = {
         `<tt:Extension><tt:ProfileCapabilities><tt:MaximumNumberOfProfiles>${device.profiles.length}` +
         '</tt:MaximumNumberOfProfiles></tt:ProfileCapabilities></tt:Extension>' +
         '</tt:Media>';
+    }
+    // ONVIF Core 8.1.2.2: Profile G services sit in Capabilities/Extension.
+    if (wants('All') && device.kind === 'nvr') {
+      capabilities +=
+        '<tt:Extension>' +
+        `<tt:Recording><tt:XAddr>${httpBase}${RECORDING_SERVICE_PATH}</tt:XAddr>` +
+        '<tt:ReceiverSource>false</tt:ReceiverSource><tt:MediaProfileSource>true</tt:MediaProfileSource>' +
+        '<tt:DynamicRecordings>false</tt:DynamicRecordings><tt:DynamicTracks>false</tt:DynamicTracks>' +
+        `<tt:MaxStringLength>256</tt:MaxStringLength></tt:Recording>` +
+        `<tt:Search><tt:XAddr>${httpBase}${SEARCH_SERVICE_PATH}</tt:XAddr>` +
+        '<tt:MetadataSearch>false</tt:MetadataSearch></tt:Search>' +
+        '</tt:Extension>';
     }
     return `<tds:GetCapabilitiesResponse><tds:Capabilities>${capabilities}</tds:Capabilities></tds:GetCapabilitiesResponse>`;
   },
@@ -130,15 +160,30 @@ const getServices: DeviceOperation = {
   name: 'GetServices',
   access: 'pre-auth',
   handle: (request, context) => {
+    if (context.quirks.noGetServices) {
+      throw new SoapFaultError(faults.actionNotSupported('GetServices'));
+    }
     const withCapabilities = textAt(request, 'IncludeCapability') === 'true';
-    const services = [
+    const services: { namespace: string; path: string; capabilities: string }[] = [
       { namespace: NS.tds, path: DEVICE_SERVICE_PATH, capabilities: deviceServiceCapabilities() },
       {
         namespace: NS.trt,
         path: MEDIA_SERVICE_PATH,
         capabilities: mediaServiceCapabilities(context.device),
       },
+      { namespace: NS.tr2, path: MEDIA2_SERVICE_PATH, capabilities: media2ServiceCapabilities() },
+      { namespace: NS.tev, path: EVENTS_SERVICE_PATH, capabilities: eventsServiceCapabilities() },
     ];
+    if (context.device.kind === 'nvr') {
+      services.push(
+        {
+          namespace: NS.trc,
+          path: RECORDING_SERVICE_PATH,
+          capabilities: recordingServiceCapabilities(context.device.channels),
+        },
+        { namespace: NS.tse, path: SEARCH_SERVICE_PATH, capabilities: searchServiceCapabilities() },
+      );
+    }
     const entries = services.map(
       (service) =>
         '<tds:Service>' +
@@ -175,6 +220,24 @@ const getWsdlUrl: DeviceOperation = {
     '<tds:GetWsdlUrlResponse><tds:WsdlUrl>https://www.onvif.org/profiles/specifications/</tds:WsdlUrl></tds:GetWsdlUrlResponse>',
 };
 
+/**
+ * ONVIF Core 8.7 (storage configuration): where recordings go. Configuration only: the
+ * standard has no capacity or health field, so storage trouble arrives as events.
+ */
+const getStorageConfigurations: DeviceOperation = {
+  name: 'GetStorageConfigurations',
+  access: 'user',
+  handle: (_request, { device }) => {
+    const path = device.kind === 'nvr' ? '/mnt/hdd0' : '/mnt/sdcard';
+    return (
+      '<tds:GetStorageConfigurationsResponse>' +
+      '<tds:StorageConfigurations token="storage0"><tt:Data type="LocalStorage">' +
+      `<tt:LocalPath>${path}</tt:LocalPath><tt:StorageUri>file://${path}</tt:StorageUri>` +
+      '</tt:Data></tds:StorageConfigurations></tds:GetStorageConfigurationsResponse>'
+    );
+  },
+};
+
 export const deviceService: SoapService<ServiceContext> = {
   path: DEVICE_SERVICE_PATH,
   namespace: NS.tds,
@@ -186,5 +249,6 @@ export const deviceService: SoapService<ServiceContext> = {
     getServiceCapabilities,
     getHostname,
     getWsdlUrl,
+    getStorageConfigurations,
   ],
 };

@@ -1,8 +1,10 @@
 /**
  * The ONVIF media service ver10 (trt, ONVIF Media Service Specification). Answers are
- * shaped like the captures GetProfiles.xml, GetStreamUri.xml and GetSnapshotUri.xml of
- * shared/onvif/fixtures-agsh-onvif. Every profile carries Resolution and RateControl:
- * node-onvif's init() throws without them.
+ * shaped like the captures GetProfiles.xml, GetStreamUri.xml, GetSnapshotUri.xml and
+ * media.GetVideoSources.xml of
+ * shared/onvif/fixtures-agsh-onvif. Every profile carries Resolution and RateControl
+ * (node-onvif's init() throws without them) unless the personality's
+ * encoderWithoutResolution quirk drops them, as some real NVRs do.
  */
 import type { DeviceModel } from '../model.js';
 import type { MediaProfile } from '../profiles.js';
@@ -10,7 +12,7 @@ import type { Operation, SoapService } from '../soap/dispatch.js';
 import { faults, SoapFaultError } from '../soap/fault.js';
 import { NS } from '../soap/namespaces.js';
 import { escapeXml, textAt, type XmlElement } from '../soap/xml.js';
-import { MEDIA_SERVICE_PATH, type ServiceContext } from './context.js';
+import { MEDIA_SERVICE_PATH, SNAPSHOT_PATH, type ServiceContext } from './context.js';
 
 type MediaOperation = Operation<ServiceContext>;
 
@@ -33,10 +35,15 @@ function useCounts(device: DeviceModel): Map<string, number> {
   return counts;
 }
 
-function profileXml(profile: MediaProfile, useCount: number): string {
+function profileXml(
+  profile: MediaProfile,
+  useCount: number,
+  withResolution: boolean,
+  tag = 'trt:Profiles',
+): string {
   const { videoSource: source, encoder } = profile;
   return (
-    `<trt:Profiles fixed="true" token="${escapeXml(profile.token)}">` +
+    `<${tag} fixed="true" token="${escapeXml(profile.token)}">` +
     `<tt:Name>${escapeXml(profile.name)}</tt:Name>` +
     `<tt:VideoSourceConfiguration token="${escapeXml(source.configToken)}">` +
     `<tt:Name>${escapeXml(source.configToken)}</tt:Name>` +
@@ -48,19 +55,23 @@ function profileXml(profile: MediaProfile, useCount: number): string {
     `<tt:Name>${escapeXml(encoder.name)}</tt:Name>` +
     '<tt:UseCount>1</tt:UseCount>' +
     `<tt:Encoding>${encoder.encoding}</tt:Encoding>` +
-    `<tt:Resolution><tt:Width>${encoder.resolution.width}</tt:Width><tt:Height>${encoder.resolution.height}</tt:Height></tt:Resolution>` +
+    (withResolution
+      ? `<tt:Resolution><tt:Width>${encoder.resolution.width}</tt:Width><tt:Height>${encoder.resolution.height}</tt:Height></tt:Resolution>`
+      : '') +
     `<tt:Quality>${encoder.quality}</tt:Quality>` +
-    '<tt:RateControl>' +
-    `<tt:FrameRateLimit>${encoder.frameRate}</tt:FrameRateLimit>` +
-    '<tt:EncodingInterval>1</tt:EncodingInterval>' +
-    `<tt:BitrateLimit>${encoder.bitrateKbps}</tt:BitrateLimit>` +
-    '</tt:RateControl>' +
+    (withResolution
+      ? '<tt:RateControl>' +
+        `<tt:FrameRateLimit>${encoder.frameRate}</tt:FrameRateLimit>` +
+        '<tt:EncodingInterval>1</tt:EncodingInterval>' +
+        `<tt:BitrateLimit>${encoder.bitrateKbps}</tt:BitrateLimit>` +
+        '</tt:RateControl>'
+      : '') +
     `<tt:H264><tt:GovLength>${encoder.govLength}</tt:GovLength><tt:H264Profile>${encoder.h264Profile}</tt:H264Profile></tt:H264>` +
     '<tt:Multicast><tt:Address><tt:Type>IPv4</tt:Type><tt:IPv4Address>0.0.0.0</tt:IPv4Address></tt:Address>' +
     '<tt:Port>0</tt:Port><tt:TTL>0</tt:TTL><tt:AutoStart>false</tt:AutoStart></tt:Multicast>' +
     '<tt:SessionTimeout>PT60S</tt:SessionTimeout>' +
     '</tt:VideoEncoderConfiguration>' +
-    '</trt:Profiles>'
+    `</${tag}>`
   );
 }
 
@@ -90,12 +101,23 @@ export function streamPath(device: DeviceModel, profile: MediaProfile): string {
 const getProfiles: MediaOperation = {
   name: 'GetProfiles',
   access: 'user',
-  handle: (_request, { device }) => {
+  handle: (_request, { device, quirks }) => {
     const counts = useCounts(device);
     const profiles = device.profiles.map((p) =>
-      profileXml(p, counts.get(p.videoSource.configToken) ?? 1),
+      profileXml(p, counts.get(p.videoSource.configToken) ?? 1, !quirks.encoderWithoutResolution),
     );
     return `<trt:GetProfilesResponse>${profiles.join('')}</trt:GetProfilesResponse>`;
+  },
+};
+
+const getProfile: MediaOperation = {
+  name: 'GetProfile',
+  access: 'user',
+  handle: (request, { device, quirks }) => {
+    const profile = requestedProfile(request, device);
+    const count = useCounts(device).get(profile.videoSource.configToken) ?? 1;
+    const xml = profileXml(profile, count, !quirks.encoderWithoutResolution, 'trt:Profile');
+    return `<trt:GetProfileResponse>${xml}</trt:GetProfileResponse>`;
   },
 };
 
@@ -116,8 +138,30 @@ const getSnapshotUri: MediaOperation = {
   access: 'user',
   handle: (request, { device, httpBase }) => {
     const profile = requestedProfile(request, device);
-    const uri = `${httpBase}/snapshot/${encodeURIComponent(profile.token)}.jpg`;
+    const uri = `${httpBase}${SNAPSHOT_PATH}${encodeURIComponent(profile.token)}.jpg`;
     return `<trt:GetSnapshotUriResponse>${mediaUri(uri)}</trt:GetSnapshotUriResponse>`;
+  },
+};
+
+/** One VideoSource per channel (what NVR clients count inputs by). */
+const getVideoSources: MediaOperation = {
+  name: 'GetVideoSources',
+  access: 'user',
+  handle: (_request, { device }) => {
+    const seen = new Set<string>();
+    const sources: string[] = [];
+    for (const profile of device.profiles) {
+      const { videoSource, encoder } = profile;
+      if (seen.has(videoSource.token)) continue;
+      seen.add(videoSource.token);
+      sources.push(
+        `<trt:VideoSources token="${escapeXml(videoSource.token)}">` +
+          `<tt:Framerate>${encoder.frameRate}</tt:Framerate>` +
+          `<tt:Resolution><tt:Width>${videoSource.bounds.width}</tt:Width><tt:Height>${videoSource.bounds.height}</tt:Height></tt:Resolution>` +
+          '</trt:VideoSources>',
+      );
+    }
+    return `<trt:GetVideoSourcesResponse>${sources.join('')}</trt:GetVideoSourcesResponse>`;
   },
 };
 
@@ -131,5 +175,12 @@ const getServiceCapabilities: MediaOperation = {
 export const mediaService: SoapService<ServiceContext> = {
   path: MEDIA_SERVICE_PATH,
   namespace: NS.trt,
-  operations: [getProfiles, getStreamUri, getSnapshotUri, getServiceCapabilities],
+  operations: [
+    getProfiles,
+    getProfile,
+    getStreamUri,
+    getSnapshotUri,
+    getVideoSources,
+    getServiceCapabilities,
+  ],
 };

@@ -64,8 +64,10 @@ export function checkUsernameToken(token: UsernameToken | null, check: AuthCheck
     );
   }
   // Only a token that passed every other check uses up its nonce, so garbage cannot
-  // push real nonces out of the cache.
-  if (!check.nonces.remember(nonce.toString('base64'), check.deviceNow)) {
+  // push real nonces out of the cache. A replay is the same nonce with the same
+  // Created: libonvif (onvif-util) seeds its nonce from the clock's second, so two of
+  // its calls in one second share a nonce but not a Created (milliseconds differ).
+  if (!check.nonces.remember(`${nonce.toString('base64')} ${token.created}`, check.deviceNow)) {
     return refuse('the nonce was already used (replay)');
   }
   return { ok: true };

@@ -1,7 +1,8 @@
 /**
  * One SOAP request in, one answer out: parse the envelope, find the operation, check the
- * UsernameToken when the operation needs it, run it. Pure apart from the nonce cache,
- * so it is tested without sockets; the HTTP side lives in http.ts.
+ * UsernameToken when the operation needs it, run it. Pure apart from the nonce cache
+ * (and whatever the operation's context holds), so it is tested without sockets; the
+ * HTTP side lives in http.ts.
  */
 import { faultAnswer, resultAnswer, type SoapAnswer } from './answer.js';
 import { checkUsernameToken, type Credentials, type NonceCache } from './auth.js';
@@ -18,12 +19,14 @@ export type Access = 'pre-auth' | 'user';
 export interface Operation<Context> {
   name: string;
   access: Access;
+  /** Namespace of the request element when it is not the service's (wsnt:Renew). */
+  ns?: string;
   /** Returns the Body content of the answer, or throws SoapFaultError. */
-  handle(request: XmlElement, context: Context): string;
+  handle(request: XmlElement, context: Context): string | Promise<string>;
 }
 
 export interface SoapService<Context> {
-  /** HTTP path of the service's XAddr, e.g. /onvif/device_service. */
+  /** HTTP path of the service's XAddr, e.g. /onvif/device_service; a prefix if it ends in '/'. */
   path: string;
   /** The WSDL namespace of the service's messages, e.g. tds. */
   namespace: string;
@@ -37,30 +40,55 @@ export interface AuthState {
   deviceNow: number;
 }
 
-export function answerSoap<Context>(
+export interface DispatchResult extends SoapAnswer {
+  /** Name of the operation asked for; '' when the request could not be read. */
+  operation: string;
+  authenticated: boolean;
+  /** The fault's reason when the answer is a fault. */
+  detail?: string;
+}
+
+export async function answerSoap<Context>(
   text: string,
   service: SoapService<Context>,
   auth: AuthState,
   context: Context,
-): SoapAnswer {
+): Promise<DispatchResult> {
   const parsed = parseEnvelope(text);
-  if (!parsed.ok) return faultAnswer(parsed.fault);
+  if (!parsed.ok) {
+    return {
+      ...faultAnswer(parsed.fault),
+      operation: '',
+      authenticated: false,
+      detail: parsed.fault.reason,
+    };
+  }
   const { operation: element, usernameToken } = parsed.request;
-  const operation =
-    element.ns === service.namespace
-      ? service.operations.find((op) => op.name === element.name)
-      : undefined;
-  if (!operation) return faultAnswer(faults.actionNotSupported(element.name));
-  if (operation.access !== 'pre-auth') {
-    const result = checkUsernameToken(usernameToken, auth);
-    if (!result.ok) return faultAnswer(faults.notAuthorized(result.reason));
+  const operation = service.operations.find(
+    (op) => op.name === element.name && (op.ns ?? service.namespace) === element.ns,
+  );
+  const asked = { operation: element.name, authenticated: false };
+  if (!operation) {
+    const fault = faults.actionNotSupported(element.name);
+    return { ...faultAnswer(fault), ...asked, detail: fault.reason };
+  }
+  // A token sent with a pre-auth operation is checked too (and its nonce used up), so
+  // the request log can say who asked; only operations that need it are refused.
+  const check = usernameToken || operation.access !== 'pre-auth';
+  const result = check ? checkUsernameToken(usernameToken, auth) : null;
+  asked.authenticated = result?.ok === true;
+  if (operation.access !== 'pre-auth' && result && !result.ok) {
+    const fault = faults.notAuthorized(result.reason);
+    return { ...faultAnswer(fault), ...asked, detail: fault.reason };
   }
   try {
-    return resultAnswer(operation.handle(element, context));
+    return { ...resultAnswer(await operation.handle(element, context)), ...asked };
   } catch (error) {
-    if (error instanceof SoapFaultError) return faultAnswer(error.fault);
+    if (error instanceof SoapFaultError) {
+      return { ...faultAnswer(error.fault), ...asked, detail: error.fault.reason };
+    }
     // A bug of the simulator: say so on stderr, answer like a device would.
     console.error(`sim: ${operation.name} failed:`, error);
-    return faultAnswer(faults.actionFailed());
+    return { ...faultAnswer(faults.actionFailed()), ...asked };
   }
 }

@@ -53,8 +53,8 @@ export function sendText(
 ): void {
   const body = Buffer.from(`${text}\n`, 'utf8');
   res.writeHead(status, {
-    ...headers,
     'Content-Type': 'text/plain; charset=utf-8',
+    ...headers,
     'Content-Length': body.length,
   });
   res.end(body);

@@ -39,6 +39,8 @@ export async function startDemo(env: Record<string, string> = {}): Promise<Runni
       SIM_CONTROL_PORT: String(simPort),
       VIGIL_DATA_DIR: dataDir,
       VIGIL_ADMIN_PASSWORD: adminPassword,
+      // No timed faults: the tests inject the ones they assert on.
+      VIGIL_DEMO_SITE: 'calm',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

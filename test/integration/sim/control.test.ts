@@ -1,10 +1,16 @@
 /** The control API over HTTP, as the demo and other parts' tests drive it. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiError } from '../../../shared/api/common.js';
-import { SimDevice, SimDeviceList, simRoutes } from '../../../shared/api/sim.js';
+import {
+  SimDevice,
+  SimDeviceList,
+  SimRequestLog,
+  simRoutes,
+  type SimRequestLogEntry,
+} from '../../../shared/api/sim.js';
 import { validator } from '../../../shared/validate.js';
 import { SimSite } from '../../../sim/site.js';
-import { soapRequest } from '../../unit/sim/requests.js';
+import { soapRequest } from '../../helpers/soap-requests.js';
 import { send } from './http.js';
 
 const site = new SimSite({
@@ -28,7 +34,7 @@ async function call(method: string, path: string, body?: string) {
 }
 
 describe('GET /sim/devices', () => {
-  it('lists every device with its identity, never the password', async () => {
+  it('lists every device with its identity and its credentials (a simulator)', async () => {
     const { status, json, headers, body } = await call('GET', simRoutes.devices);
     expect(status).toBe(200);
     expect(headers['content-type']).toBe('application/json; charset=utf-8');
@@ -37,7 +43,8 @@ describe('GET /sim/devices', () => {
     expect(devices.map((d) => d.id)).toEqual(['cam-01', 'cam-02', 'nvr-01']);
     expect(devices[2]).toMatchObject({ kind: 'nvr', channels: 3, faults: [] });
     expect(devices[0]?.xaddr).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/onvif\/device_service$/);
-    expect(body).not.toContain('top secret pw');
+    expect(devices[0]?.credentials).toEqual({ username: 'admin', password: 'top secret pw' });
+    expect(body).toContain('"streams"');
   });
 
   it('GET /sim/devices/{id} answers one device, 404 for an unknown id', async () => {
@@ -108,5 +115,52 @@ describe('faults', () => {
     expect(wrong.status).toBe(405);
     expect(wrong.headers['allow']).toBe('GET');
     expect((await call('GET', simRoutes.faults('cam-01'))).status).toBe(405);
+  });
+});
+
+describe('request log, one-kind clear, reset', () => {
+  it('logs what each device was asked, with operation, status and authentication', async () => {
+    const xaddr = site.device('cam-02')?.xaddr ?? '';
+    await send(xaddr, { method: 'POST', body: soapRequest('<tds:GetSystemDateAndTime/>') });
+    await send(xaddr, { method: 'POST', body: soapRequest('<tds:GetDeviceInformation/>') });
+    const { status, json } = await call('GET', simRoutes.requests('cam-02'));
+    expect(status).toBe(200);
+    expect(validator(SimRequestLog)(json).ok).toBe(true);
+    expect((json as SimRequestLogEntry[]).slice(-2)).toMatchObject([
+      { protocol: 'soap', operation: 'GetSystemDateAndTime', status: 200, authenticated: false },
+      { protocol: 'soap', operation: 'GetDeviceInformation', status: 400, authenticated: false },
+    ]);
+  });
+
+  it('DELETE /faults/{kind} clears that kind only', async () => {
+    await call('POST', simRoutes.faults('cam-01'), '{"kind":"slow","delayMs":10}');
+    await call('POST', simRoutes.faults('cam-01'), '{"kind":"tamper"}');
+    const { status, json } = await call('DELETE', simRoutes.fault('cam-01', 'slow'));
+    expect(status).toBe(200);
+    expect((json as SimDevice).faults).toEqual([{ kind: 'tamper' }]);
+    const unknown = await call('DELETE', simRoutes.fault('cam-01', 'meltdown'));
+    expect(unknown.status).toBe(404);
+  });
+
+  it('a bad fault is refused with every error by path and the accepted list', async () => {
+    const { status, json } = await call(
+      'POST',
+      simRoutes.faults('cam-01'),
+      '{"kind":"clock-drift","offsetS":"ten"}',
+    );
+    expect(status).toBe(400);
+    const details = (json as ApiError).details ?? [];
+    expect(details[0]).toMatch(/^offsetS: /);
+    expect(details).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^accepted: \{"kind":"reboot"/)]),
+    );
+  });
+
+  it('POST /sim/reset clears every fault and log', async () => {
+    await call('POST', simRoutes.faults('nvr-01'), '{"kind":"storage-full"}');
+    const { status, json } = await call('POST', simRoutes.reset);
+    expect(status).toBe(200);
+    expect((json as SimDevice[]).every((d) => d.faults.length === 0)).toBe(true);
+    expect((await call('GET', simRoutes.requests('cam-02'))).json).toEqual([]);
   });
 });

@@ -1,7 +1,7 @@
 /** Faults as a client on the network notices them: no answer, refused connections. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SimSite } from '../../../sim/site.js';
-import { soapRequest } from '../../unit/sim/requests.js';
+import { soapRequest } from '../../helpers/soap-requests.js';
 import { send } from './http.js';
 
 const site = new SimSite({

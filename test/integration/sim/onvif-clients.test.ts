@@ -5,7 +5,7 @@
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SimSite } from '../../../sim/site.js';
-import { securityHeader, soapRequest } from '../../unit/sim/requests.js';
+import { securityHeader, soapRequest } from '../../helpers/soap-requests.js';
 import { send } from './http.js';
 
 /** The part of node-onvif 0.1.7 (untyped, CommonJS) these tests use. */
@@ -59,7 +59,7 @@ describe('node-onvif against the simulator', () => {
     const profiles = camera.getProfileList();
     expect(profiles.map((p) => p.token)).toEqual(['main', 'sub']);
     const port = new URL(xaddrOf('cam-01')).port;
-    expect(profiles[0]?.stream.rtsp).toBe('rtsp://127.0.0.1:8554/cam-01/main');
+    expect(profiles[0]?.stream.rtsp).toBe(`rtsp://127.0.0.1:${site.rtspPort}/cam-01/main`);
     expect(profiles[0]?.snapshot).toBe(`http://127.0.0.1:${port}/snapshot/main.jpg`);
     expect(profiles[0]?.video.encoder?.resolution.width).toBeGreaterThan(0);
   });
@@ -71,9 +71,8 @@ describe('node-onvif against the simulator', () => {
     const profiles = nvr.getProfileList();
     expect(profiles).toHaveLength(8);
     expect(new Set(profiles.map((p) => p.video.source?.token)).size).toBe(4);
-    expect(profiles.every((p) => p.stream.rtsp.startsWith('rtsp://127.0.0.1:8554/nvr-01/'))).toBe(
-      true,
-    );
+    const prefix = `rtsp://127.0.0.1:${site.rtspPort}/nvr-01/`;
+    expect(profiles.every((p) => p.stream.rtsp.startsWith(prefix))).toBe(true);
   });
 
   it('init() with a wrong password fails with the device refusing it', async () => {

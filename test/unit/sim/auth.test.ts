@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkUsernameToken, NonceCache, passwordDigest } from '../../../sim/soap/auth.js';
 import { parseEnvelope, type UsernameToken } from '../../../sim/soap/envelope.js';
-import { securityHeader, soapRequest, type TokenOptions } from './requests.js';
+import { securityHeader, soapRequest, type TokenOptions } from '../../helpers/soap-requests.js';
 
 const credentials = { username: 'admin', password: 'S3cret!' };
 const deviceNow = Date.parse('2026-11-26T08:00:00.000Z');

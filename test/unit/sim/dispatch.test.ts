@@ -7,26 +7,27 @@ import { NonceCache } from '../../../sim/soap/auth.js';
 import { answerSoap, type SoapService } from '../../../sim/soap/dispatch.js';
 import { NS } from '../../../sim/soap/namespaces.js';
 import { child, childrenNamed, parseXml, textAt, type XmlElement } from '../../../sim/soap/xml.js';
-import { securityHeader, soapRequest } from './requests.js';
+import { testContext } from './context.js';
+import { securityHeader, soapRequest } from '../../helpers/soap-requests.js';
 
 const credentials = { username: 'admin', password: 'pw' };
 const fleet = buildFleet({ siteId: 'unit', seed: '', cameras: 1, nvrs: 1, nvrChannels: 4 });
 const camera = fleet[0] as DeviceModel;
 const nvr = fleet[1] as DeviceModel;
 
-function ask(service: SoapService<ServiceContext>, device: DeviceModel, body: string, auth = true) {
+async function ask(
+  service: SoapService<ServiceContext>,
+  device: DeviceModel,
+  body: string,
+  auth = true,
+) {
   const now = Date.now();
   const header = auth ? securityHeader({ password: credentials.password }) : '';
-  const answer = answerSoap(
+  const answer = await answerSoap(
     soapRequest(body, header),
     service,
     { credentials, nonces: new NonceCache(), deviceNow: now },
-    {
-      device,
-      httpBase: 'http://127.0.0.1:40001',
-      rtspBase: 'rtsp://127.0.0.1:8554',
-      deviceNow: now,
-    },
+    testContext(device, { deviceNow: now }),
   );
   const bodyElement = child(parseXml(answer.xml), 'Body', NS.env);
   return { status: answer.status, result: bodyElement?.children[0] as XmlElement };
@@ -41,8 +42,13 @@ function paths(element: XmlElement, prefix = ''): string[] {
 }
 
 describe('device service', () => {
-  it('GetSystemDateAndTime needs no credentials and has the fixture shape', () => {
-    const { status, result } = ask(deviceService, camera, '<tds:GetSystemDateAndTime/>', false);
+  it('GetSystemDateAndTime needs no credentials and has the fixture shape', async () => {
+    const { status, result } = await ask(
+      deviceService,
+      camera,
+      '<tds:GetSystemDateAndTime/>',
+      false,
+    );
     expect(status).toBe(200);
     expect(result).toMatchObject({ name: 'GetSystemDateAndTimeResponse', ns: NS.tds });
     expect(paths(result)).toEqual(
@@ -62,9 +68,11 @@ describe('device service', () => {
     expect(year).toBe(new Date().getUTCFullYear());
   });
 
-  it('GetDeviceInformation needs credentials and answers the identity', () => {
-    expect(ask(deviceService, camera, '<tds:GetDeviceInformation/>', false).status).toBe(400);
-    const { status, result } = ask(deviceService, camera, '<tds:GetDeviceInformation/>');
+  it('GetDeviceInformation needs credentials and answers the identity', async () => {
+    expect((await ask(deviceService, camera, '<tds:GetDeviceInformation/>', false)).status).toBe(
+      400,
+    );
+    const { status, result } = await ask(deviceService, camera, '<tds:GetDeviceInformation/>');
     expect(status).toBe(200);
     expect(result.children.map((c) => [c.name, c.text])).toEqual([
       ['Manufacturer', camera.identity.manufacturer],
@@ -75,8 +83,8 @@ describe('device service', () => {
     ]);
   });
 
-  it('GetCapabilities (no credentials) points at both services', () => {
-    const { status, result } = ask(
+  it('GetCapabilities (no credentials) points at both services', async () => {
+    const { status, result } = await ask(
       deviceService,
       camera,
       '<tds:GetCapabilities><tds:Category>All</tds:Category></tds:GetCapabilities>',
@@ -97,20 +105,29 @@ describe('device service', () => {
     );
   });
 
-  it('GetCapabilities for a missing service is NoSuchService', () => {
+  it('GetCapabilities for a missing service is NoSuchService', async () => {
     const body = '<tds:GetCapabilities><tds:Category>PTZ</tds:Category></tds:GetCapabilities>';
-    const { status, result } = ask(deviceService, camera, body, false);
+    const { status, result } = await ask(deviceService, camera, body, false);
     expect(status).toBe(500);
     expect(result.name).toBe('Fault');
   });
 
-  it('GetServices (no credentials) lists device and media with versions', () => {
+  it('GetServices (no credentials) lists device, media, media2, events with versions', async () => {
     const body =
       '<tds:GetServices><tds:IncludeCapability>true</tds:IncludeCapability></tds:GetServices>';
-    const { status, result } = ask(deviceService, camera, body, false);
+    const { status, result } = await ask(deviceService, camera, body, false);
     expect(status).toBe(200);
     const services = childrenNamed(result, 'Service');
-    expect(services.map((s) => textAt(s, 'Namespace'))).toEqual([NS.tds, NS.trt]);
+    expect(services.map((s) => textAt(s, 'Namespace'))).toEqual([NS.tds, NS.trt, NS.tr2, NS.tev]);
+    const nvrAnswer = await ask(deviceService, nvr, body, false);
+    expect(childrenNamed(nvrAnswer.result, 'Service').map((s) => textAt(s, 'Namespace'))).toEqual([
+      NS.tds,
+      NS.trt,
+      NS.tr2,
+      NS.tev,
+      NS.trc,
+      NS.tse,
+    ]);
     for (const service of services) {
       expect(service.children.map((c) => c.name)).toEqual([
         'Namespace',
@@ -121,21 +138,21 @@ describe('device service', () => {
     }
   });
 
-  it('an operation the service lacks is ActionNotSupported', () => {
-    const { status, result } = ask(deviceService, camera, '<tds:SystemReboot/>');
+  it('an operation the service lacks is ActionNotSupported', async () => {
+    const { status, result } = await ask(deviceService, camera, '<tds:SystemReboot/>');
     expect(status).toBe(500);
     expect(textAt(result, 'Code', 'Subcode', 'Value')).toBe('ter:ActionNotSupported');
   });
 
-  it('a media operation sent to the device service is ActionNotSupported', () => {
-    const { status } = ask(deviceService, camera, '<trt:GetProfiles/>');
+  it('a media operation sent to the device service is ActionNotSupported', async () => {
+    const { status } = await ask(deviceService, camera, '<trt:GetProfiles/>');
     expect(status).toBe(500);
   });
 });
 
 describe('media service', () => {
-  it('a camera has a main and a sub profile of one video source', () => {
-    const { status, result } = ask(mediaService, camera, '<trt:GetProfiles/>');
+  it('a camera has a main and a sub profile of one video source', async () => {
+    const { status, result } = await ask(mediaService, camera, '<trt:GetProfiles/>');
     expect(status).toBe(200);
     const profiles = childrenNamed(result, 'Profiles');
     expect(profiles.map((p) => p.attributes['token'])).toEqual(['main', 'sub']);
@@ -155,8 +172,8 @@ describe('media service', () => {
     );
   });
 
-  it('an NVR has a main and a sub profile per channel, each on its channel source', () => {
-    const { result } = ask(mediaService, nvr, '<trt:GetProfiles/>');
+  it('an NVR has a main and a sub profile per channel, each on its channel source', async () => {
+    const { result } = await ask(mediaService, nvr, '<trt:GetProfiles/>');
     const profiles = childrenNamed(result, 'Profiles');
     expect(profiles).toHaveLength(8);
     const sources = profiles.map((p) => textAt(p, 'VideoSourceConfiguration', 'SourceToken'));
@@ -168,27 +185,27 @@ describe('media service', () => {
     ]);
   });
 
-  it('GetStreamUri gives a stable RTSP URI per profile', () => {
+  it('GetStreamUri gives a stable RTSP URI per profile', async () => {
     const body =
       '<trt:GetStreamUri><trt:StreamSetup><tt:Stream>RTP-Unicast</tt:Stream><tt:Transport>' +
       '<tt:Protocol>RTSP</tt:Protocol></tt:Transport></trt:StreamSetup>' +
       '<trt:ProfileToken>ch02_sub</trt:ProfileToken></trt:GetStreamUri>';
-    const { result } = ask(mediaService, nvr, body);
+    const { result } = await ask(mediaService, nvr, body);
     expect(textAt(result, 'MediaUri', 'Uri')).toBe(`rtsp://127.0.0.1:8554/${nvr.id}/ch02_sub`);
     expect(textAt(result, 'MediaUri', 'Timeout')).toBe('PT0S');
   });
 
-  it('GetSnapshotUri points at the device HTTP port', () => {
+  it('GetSnapshotUri points at the device HTTP port', async () => {
     const body =
       '<trt:GetSnapshotUri><trt:ProfileToken>main</trt:ProfileToken></trt:GetSnapshotUri>';
-    const { result } = ask(mediaService, camera, body);
+    const { result } = await ask(mediaService, camera, body);
     expect(textAt(result, 'MediaUri', 'Uri')).toBe('http://127.0.0.1:40001/snapshot/main.jpg');
   });
 
-  it('an unknown profile token is InvalidArgVal / NoProfile', () => {
+  it('an unknown profile token is InvalidArgVal / NoProfile', async () => {
     const body =
       '<trt:GetSnapshotUri><trt:ProfileToken>nope</trt:ProfileToken></trt:GetSnapshotUri>';
-    const { status, result } = ask(mediaService, camera, body);
+    const { status, result } = await ask(mediaService, camera, body);
     expect(status).toBe(400);
     expect(textAt(result, 'Code', 'Subcode', 'Subcode', 'Value')).toBe('ter:NoProfile');
   });

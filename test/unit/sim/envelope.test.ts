@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseEnvelope } from '../../../sim/soap/envelope.js';
 import { NS } from '../../../sim/soap/namespaces.js';
-import { securityHeader, soapRequest } from './requests.js';
+import { securityHeader, soapRequest } from '../../helpers/soap-requests.js';
 
 function faultOf(text: string) {
   const parsed = parseEnvelope(text);

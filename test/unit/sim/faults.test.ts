@@ -1,36 +1,91 @@
 import { describe, expect, it } from 'vitest';
 import { SimFault, simFaultExamples } from '../../../shared/api/sim.js';
-import { acceptedFaults, effectsOf, faultKinds, withFault } from '../../../sim/faults.js';
+import {
+  acceptedFaults,
+  checkFault,
+  durationOf,
+  effectsOf,
+  faultKinds,
+  withFault,
+} from '../../../sim/faults.js';
 
 describe('fault catalogue', () => {
   it('has an entry for every kind of the SimFault schema, and no other', () => {
     const schemaKinds = SimFault.anyOf.map((variant) => variant.properties.kind.const);
     expect([...faultKinds].sort()).toEqual([...schemaKinds].sort());
-    expect(simFaultExamples.map((f) => f.kind).sort()).toEqual([...faultKinds].sort());
+    expect(faultKinds).toHaveLength(21);
+    for (const example of simFaultExamples) expect(checkFault(example).ok).toBe(true);
   });
 
-  it('a healthy device listens and answers', () => {
-    expect(effectsOf([])).toEqual({ listening: true, answering: true });
+  it('a healthy device listens, answers, has live pictures and records', () => {
+    const effects = effectsOf([]);
+    expect(effects).toMatchObject({ listening: true, answering: true, delayMs: 0 });
+    expect(effects.channel(1)).toEqual({
+      picture: 'live',
+      streamDown: false,
+      signalLoss: false,
+      tamper: false,
+      recordingStopped: false,
+    });
   });
 
   it('offline stops listening; hang stops answering; both together do both', () => {
-    expect(effectsOf([{ kind: 'offline' }])).toEqual({ listening: false, answering: true });
-    expect(effectsOf([{ kind: 'hang' }])).toEqual({ listening: true, answering: false });
-    expect(effectsOf([{ kind: 'hang' }, { kind: 'offline' }])).toEqual({
+    expect(effectsOf([{ kind: 'offline' }])).toMatchObject({ listening: false, answering: true });
+    expect(effectsOf([{ kind: 'hang' }])).toMatchObject({ listening: true, answering: false });
+    expect(effectsOf([{ kind: 'hang' }, { kind: 'offline' }])).toMatchObject({
       listening: false,
       answering: false,
     });
   });
 
-  it('a kind is active once', () => {
+  it('channel faults hit their channel only, or every channel without one', () => {
+    const one = effectsOf([{ kind: 'video-loss', channel: 2 }]);
+    expect(one.channel(2)).toMatchObject({ signalLoss: true, picture: 'black' });
+    expect(one.channel(1)).toMatchObject({ signalLoss: false, picture: 'live' });
+    const all = effectsOf([{ kind: 'stream-down' }]);
+    expect([all.channel(1).streamDown, all.channel(7).streamDown]).toEqual([true, true]);
+  });
+
+  it('storage faults stop every recording', () => {
+    expect(effectsOf([{ kind: 'storage-full' }]).channel(3).recordingStopped).toBe(true);
+    expect(effectsOf([{ kind: 'storage-failure' }])).toMatchObject({ storageFailed: true });
+  });
+
+  it('a kind is active once per channel', () => {
     const faults = withFault(withFault([{ kind: 'hang' }], { kind: 'offline' }), { kind: 'hang' });
     expect(faults).toEqual([{ kind: 'offline' }, { kind: 'hang' }]);
+    const channels = withFault([{ kind: 'tamper', channel: 1 }], { kind: 'tamper', channel: 2 });
+    expect(channels).toHaveLength(2);
+  });
+
+  it('reboot clears itself after downS; others only with durationS', () => {
+    expect(durationOf({ kind: 'reboot' })).toBe(20);
+    expect(durationOf({ kind: 'reboot', downS: 3 })).toBe(3);
+    expect(durationOf({ kind: 'offline' })).toBeUndefined();
+    expect(durationOf({ kind: 'offline', durationS: 60 })).toBe(60);
+  });
+
+  it('checks the kind first, then that kind fields, every error by path', () => {
+    expect(checkFault({ kind: 'meltdown' })).toEqual({
+      ok: false,
+      errors: [expect.stringMatching(/^kind: must be one of "offline", "hang", /)],
+    });
+    const bad = checkFault({ kind: 'clock-drift', offsetS: 'ten', extra: 1 });
+    expect(bad.ok).toBe(false);
+    if (!bad.ok) {
+      expect(bad.errors).toEqual(
+        expect.arrayContaining([
+          expect.stringMatching(/^offsetS: /),
+          expect.stringMatching(/unknown field\(s\) extra/),
+        ]),
+      );
+    }
+    expect(checkFault('offline').ok).toBe(false);
   });
 
   it('describes what is accepted, with an example each', () => {
-    expect(acceptedFaults()).toEqual([
-      expect.stringMatching(/^\{"kind":"offline"\}: /),
-      expect.stringMatching(/^\{"kind":"hang"\}: /),
-    ]);
+    const lines = acceptedFaults();
+    expect(lines).toHaveLength(faultKinds.length);
+    expect(lines[0]).toMatch(/^\{"kind":"offline"\}: /);
   });
 });

@@ -56,3 +56,33 @@ describe('vigil sim options', () => {
     expect(parseSimArgs(['--bogus'], {}).ok).toBe(false);
   });
 });
+
+describe('vigil sim --site', () => {
+  it('takes the layout and timed faults from the file; --site-id still wins', () => {
+    const parsed = parseSimArgs(['--site', 'demo', '--site-id', 'other'], {
+      VIGIL_SIM_PASSWORD: 'pw',
+    });
+    expect(parsed.ok && !parsed.help).toBe(true);
+    if (!parsed.ok || parsed.help) return;
+    expect(parsed.options.siteId).toBe('other');
+    expect(parsed.options.devices).toHaveLength(26);
+    expect(parsed.options.timedFaults?.length).toBeGreaterThan(2);
+    expect(parsed.options.discovery).toEqual({ address: '0.0.0.0', port: 3702, multicast: true });
+  });
+
+  it('refuses --cameras with --site, and a missing file, saying what to do', () => {
+    expect(parseSimArgs(['--site', 'demo', '--cameras', '3'], {})).toMatchObject({
+      ok: false,
+      errors: ['--cameras: not with --site (the file says)'],
+    });
+    expect(parseSimArgs(['--site', 'missing.yaml'], {})).toMatchObject({
+      ok: false,
+      errors: [expect.stringMatching(/^--site: no site file "missing.yaml"/)],
+    });
+  });
+
+  it('--discovery-port 0 turns discovery off', () => {
+    const parsed = parseSimArgs(['--discovery-port', '0'], {});
+    expect(parsed.ok && !parsed.help && parsed.options.discovery).toBe(undefined);
+  });
+});

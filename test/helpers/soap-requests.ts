@@ -1,7 +1,7 @@
-/** SOAP requests as clients write them, for the simulator's unit tests. */
+/** SOAP requests as clients write them, for the simulator's tests. */
 import { randomBytes } from 'node:crypto';
-import { passwordDigest } from '../../../sim/soap/auth.js';
-import { PASSWORD_DIGEST_TYPE } from '../../../sim/soap/namespaces.js';
+import { passwordDigest } from '../../sim/soap/auth.js';
+import { PASSWORD_DIGEST_TYPE } from '../../sim/soap/namespaces.js';
 
 export interface TokenOptions {
   username?: string;
@@ -32,6 +32,10 @@ export function soapRequest(body: string, header = ''): string {
     '<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"' +
     ' xmlns:tds="http://www.onvif.org/ver10/device/wsdl"' +
     ' xmlns:trt="http://www.onvif.org/ver10/media/wsdl"' +
+    ' xmlns:tev="http://www.onvif.org/ver10/events/wsdl"' +
+    ' xmlns:trc="http://www.onvif.org/ver10/recording/wsdl"' +
+    ' xmlns:tse="http://www.onvif.org/ver10/search/wsdl"' +
+    ' xmlns:wsnt="http://docs.oasis-open.org/wsn/b-2"' +
     ' xmlns:tt="http://www.onvif.org/ver10/schema">' +
     `<s:Header>${header}</s:Header><s:Body>${body}</s:Body></s:Envelope>`
   );

@@ -1,0 +1,100 @@
+/**
+ * Device personalities: named sets of the real-world quirks listed in
+ * shared/onvif/README.md, so the agent is tested against devices that bend the standard
+ * the way installed ones do. A quirk changes an answer's shape, never its meaning.
+ */
+import { NS } from './soap/namespaces.js';
+
+export interface Quirks {
+  /** xs:dateTime values written as 2026-11-26-01:02:03Z (date and time joined by '-'). */
+  hyphenatedDateTimes: boolean;
+  /** xs:dateTime values without a zone (2026-11-26T01:02:03). */
+  zonelessDateTimes: boolean;
+  /** Video encoder configurations without Resolution and RateControl (some NVRs). */
+  encoderWithoutResolution: boolean;
+  /** Leaf elements repeat an xmlns declaration (`<tt:Model xmlns:tt="...">`). */
+  xmlnsOnLeaves: boolean;
+  /** GetRecordingSummary and recordings say DataFrom 1970-01-01T00:00:00Z. */
+  epochDataFrom: boolean;
+  /** NotAuthorized is answered with HTTP 401 (and a Digest challenge) instead of 400. */
+  unauthorized401: boolean;
+  /** The XML declaration says encoding="utf-16" although the bytes are UTF-8. */
+  utf16Declaration: boolean;
+  /** Answers are sent chunked, without Content-Length. */
+  noContentLength: boolean;
+  /** GetServices is ActionNotSupported: clients must fall back to GetCapabilities. */
+  noGetServices: boolean;
+}
+
+export const noQuirks: Readonly<Quirks> = {
+  hyphenatedDateTimes: false,
+  zonelessDateTimes: false,
+  encoderWithoutResolution: false,
+  xmlnsOnLeaves: false,
+  epochDataFrom: false,
+  unauthorized401: false,
+  utf16Declaration: false,
+  noContentLength: false,
+  noGetServices: false,
+};
+
+/** Personalities by name; a site file picks one per device group. */
+export const personalities: Record<string, Readonly<Quirks>> = {
+  /** By the book. */
+  standard: noQuirks,
+  /** An old camera firmware: no GetServices, zone-less date-times, 401, xmlns on leaves. */
+  'legacy-camera': {
+    ...noQuirks,
+    noGetServices: true,
+    zonelessDateTimes: true,
+    unauthorized401: true,
+    xmlnsOnLeaves: true,
+  },
+  /** A budget NVR: encoder configurations without Resolution, DataFrom 1970, hyphenated times. */
+  'budget-nvr': {
+    ...noQuirks,
+    encoderWithoutResolution: true,
+    epochDataFrom: true,
+    hyphenatedDateTimes: true,
+  },
+  /** An encoder whose web server declares utf-16 and streams answers chunked. */
+  'odd-encoder': { ...noQuirks, utf16Declaration: true, noContentLength: true },
+};
+
+export const personalityNames = Object.keys(personalities);
+
+export function quirksOf(personality: string): Quirks {
+  return { ...(personalities[personality] ?? noQuirks) };
+}
+
+/** xs:dateTime of a device clock instant, as this personality writes it. */
+export function formatDateTime(ms: number, quirks: Quirks): string {
+  const iso = new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  if (quirks.hyphenatedDateTimes) return iso.replace('T', '-');
+  if (quirks.zonelessDateTimes) return iso.slice(0, -1);
+  return iso;
+}
+
+const prefixNamespaces: Record<string, string> = {
+  tds: NS.tds,
+  trt: NS.trt,
+  tt: NS.tt,
+  tev: NS.tev,
+  trc: NS.trc,
+  tse: NS.tse,
+};
+
+/** Applies the quirks that rewrite a finished answer. */
+export function quirkyXml(xml: string, quirks: Quirks): string {
+  let out = xml;
+  if (quirks.xmlnsOnLeaves) {
+    // A leaf is an element with text and no child: <p:Name>text</p:Name>.
+    out = out.replace(
+      /<(tds|trt|tt|tev|trc|tse):(\w+)>([^<]*)<\/\1:\2>/g,
+      (_m, prefix: string, name: string, text: string) =>
+        `<${prefix}:${name} xmlns:${prefix}="${prefixNamespaces[prefix]}">${text}</${prefix}:${name}>`,
+    );
+  }
+  if (quirks.utf16Declaration) out = out.replace('encoding="UTF-8"', 'encoding="utf-16"');
+  return out;
+}

@@ -1,0 +1,88 @@
+/**
+ * What an NVR has recorded, per channel (ONVIF Recording Control and Recording Search,
+ * Profile G): one recording and one recording job per channel. While a job is active
+ * the recording's DataUntil is "now"; once it stops, DataUntil stays at the stop time,
+ * which is how a client notices a recording gap.
+ */
+import { randomBytes } from 'node:crypto';
+
+/** tt:RecordingJobState values (Recording Control 5.3.5: Idle, Active, plus Error). */
+export type JobState = 'Active' | 'Idle' | 'Error';
+
+export interface ChannelRecording {
+  channel: number;
+  recordingToken: string;
+  jobToken: string;
+  sourceToken: string;
+  /** Wall clock ms of the oldest recorded data. */
+  dataFrom: number;
+  state: JobState;
+  /** Wall clock ms the job stopped; null while it runs. */
+  stoppedAt: number | null;
+}
+
+/** Days of footage an NVR holds when the simulator starts. */
+export const RETENTION_DAYS = 30;
+const SEARCH_KEEP_MS = 60_000;
+
+export function recordingToken(channel: number): string {
+  return `REC_CH${String(channel).padStart(2, '0')}`;
+}
+
+export class Recorder {
+  private readonly channels: ChannelRecording[];
+  private readonly searches = new Map<string, number>();
+
+  constructor(channelCount: number, startedAt: number) {
+    this.channels = [];
+    for (let channel = 1; channel <= channelCount; channel++) {
+      this.channels.push({
+        channel,
+        recordingToken: recordingToken(channel),
+        jobToken: `JOB_CH${String(channel).padStart(2, '0')}`,
+        sourceToken: `vs${channel}`,
+        dataFrom: startedAt - RETENTION_DAYS * 86_400_000,
+        state: 'Active',
+        stoppedAt: null,
+      });
+    }
+  }
+
+  all(): readonly ChannelRecording[] {
+    return this.channels;
+  }
+
+  /** DataUntil of a channel's recording in wall clock ms. */
+  dataUntil(recording: ChannelRecording, now: number): number {
+    return recording.stoppedAt ?? now;
+  }
+
+  /** Sets a channel's job state; returns true when it changed (an event is due). */
+  setState(channel: number, state: JobState, now: number): boolean {
+    const recording = this.channels[channel - 1];
+    if (!recording || recording.state === state) return false;
+    if (state === 'Active') recording.stoppedAt = null;
+    else if (recording.stoppedAt === null) recording.stoppedAt = now;
+    recording.state = state;
+    return true;
+  }
+
+  /** FindRecordings: a search session with a token, kept a minute after its last use. */
+  startSearch(now: number): string {
+    for (const [token, expiry] of this.searches) if (expiry <= now) this.searches.delete(token);
+    const token = `search-${randomBytes(6).toString('hex')}`;
+    this.searches.set(token, now + SEARCH_KEEP_MS);
+    return token;
+  }
+
+  touchSearch(token: string, now: number): boolean {
+    const expiry = this.searches.get(token);
+    if (expiry === undefined || expiry <= now) return false;
+    this.searches.set(token, now + SEARCH_KEEP_MS);
+    return true;
+  }
+
+  endSearch(token: string): boolean {
+    return this.searches.delete(token);
+  }
+}

@@ -1,0 +1,242 @@
+/**
+ * The site's RTSP server (RTSP 1.0, RFC 2326) on one TCP port: it answers OPTIONS and
+ * DESCRIBE for every profile's stream URI (rtsp://HOST:PORT/<device>/<profile>) with an
+ * SDP (RFC 4566) describing an H.264 stream (RFC 6184). No media is sent: SETUP and PLAY
+ * get 501, which is all a health check needs to tell a live stream from a dead one.
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+
+export interface RtspStream {
+  /** 1-based channel, for per-channel faults. */
+  channel: number;
+  width: number;
+  height: number;
+  frameRate: number;
+  bitrateKbps: number;
+  h264Profile: 'Main' | 'High';
+  title: string;
+}
+
+/** What the server needs of a device; SimulatedDevice implements it. */
+export interface RtspDevice {
+  /** up: answers; offline: the connection drops; hang: no answer, ever. */
+  rtspState(): 'up' | 'offline' | 'hang';
+  /** Added before each answer (slow fault). */
+  rtspDelayMs(): number;
+  stream(profileToken: string): RtspStream | undefined;
+  streamDown(channel: number): boolean;
+  logRtsp(entry: { path: string; method: string; status: number; from: string }): void;
+}
+
+export interface RtspServerOptions {
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+  lookup(deviceId: string): RtspDevice | undefined;
+}
+
+const PUBLIC = 'OPTIONS, DESCRIBE, SETUP, PLAY, TEARDOWN';
+const MAX_HEADER_BYTES = 8192;
+
+interface RtspRequest {
+  method: string;
+  uri: string;
+  cseq: string;
+}
+
+export class RtspServer {
+  private readonly options: RtspServerOptions;
+  private server: Server | null = null;
+  private readonly sockets = new Set<Socket>();
+  private boundPort = 0;
+
+  constructor(options: RtspServerOptions) {
+    this.options = options;
+  }
+
+  get port(): number {
+    return this.boundPort;
+  }
+
+  async start(): Promise<void> {
+    const server = createServer((socket) => this.onConnection(socket));
+    const { host, port } = this.options;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ host, port }, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    }).catch((error: unknown) => {
+      if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+      throw new Error(
+        `sim: the RTSP server cannot listen on ${host}:${port}: the port is in use; ` +
+          'choose another with --rtsp-port (0 = a free port)',
+      );
+    });
+    const address = server.address();
+    if (address && typeof address === 'object') this.boundPort = address.port;
+    this.server = server;
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = null;
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  private onConnection(socket: Socket): void {
+    this.sockets.add(socket);
+    socket.on('close', () => this.sockets.delete(socket));
+    socket.on('error', () => socket.destroy());
+    let buffered = Buffer.alloc(0);
+    let chain = Promise.resolve();
+    socket.on('data', (chunk: Buffer) => {
+      buffered = Buffer.concat([buffered, chunk]);
+      for (;;) {
+        const end = buffered.indexOf('\r\n\r\n');
+        if (end < 0) {
+          if (buffered.length > MAX_HEADER_BYTES) socket.destroy();
+          return;
+        }
+        const head = buffered.subarray(0, end).toString('latin1');
+        const length = Number(/\r\ncontent-length:\s*(\d+)/i.exec(head)?.[1] ?? 0);
+        if (buffered.length < end + 4 + length) return;
+        buffered = buffered.subarray(end + 4 + length);
+        const request = parseRequest(head);
+        // Answers leave in request order (RFC 2326 section 10: CSeq pairs them anyway).
+        chain = chain.then(() => this.answer(socket, request));
+      }
+    });
+  }
+
+  private async answer(socket: Socket, request: RtspRequest | null): Promise<void> {
+    if (socket.destroyed) return;
+    if (!request) {
+      socket.end(reply(400, 'Bad Request', '0'));
+      return;
+    }
+    const { path, deviceId, profileToken } = splitUri(request.uri);
+    const device = deviceId === undefined ? undefined : this.options.lookup(deviceId);
+    const from = (socket.remoteAddress ?? '').replace(/^::ffff:/, '');
+    if (!device) {
+      if (request.method === 'OPTIONS' && path === '*') {
+        socket.write(reply(200, 'OK', request.cseq, { Public: PUBLIC }));
+      } else socket.write(reply(404, 'Not Found', request.cseq));
+      return;
+    }
+    const state = device.rtspState();
+    if (state === 'offline') {
+      device.logRtsp({ path, method: request.method, status: 0, from });
+      socket.destroy();
+      return;
+    }
+    if (state === 'hang') {
+      device.logRtsp({ path, method: request.method, status: 0, from });
+      return;
+    }
+    const delay = device.rtspDelayMs();
+    if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+    if (socket.destroyed) return;
+    const stream = profileToken === undefined ? undefined : device.stream(profileToken);
+    const send = (
+      status: number,
+      text: string,
+      headers: Record<string, string> = {},
+      body = '',
+    ) => {
+      device.logRtsp({ path, method: request.method, status, from });
+      socket.write(reply(status, text, request.cseq, headers, body));
+    };
+    if (!stream) return send(404, 'Not Found');
+    if (device.streamDown(stream.channel)) return send(503, 'Service Unavailable');
+    switch (request.method) {
+      case 'OPTIONS':
+        return send(200, 'OK', { Public: PUBLIC });
+      case 'DESCRIBE': {
+        const host = socket.localAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1';
+        const sdp = sessionDescription(stream, host);
+        return send(
+          200,
+          'OK',
+          {
+            'Content-Base': `${request.uri.replace(/\/$/, '')}/`,
+            'Content-Type': 'application/sdp',
+          },
+          sdp,
+        );
+      }
+      case 'TEARDOWN':
+        return send(200, 'OK');
+      default:
+        return send(501, 'Not Implemented', { Public: PUBLIC });
+    }
+  }
+}
+
+function parseRequest(head: string): RtspRequest | null {
+  const [line = '', ...headerLines] = head.split('\r\n');
+  const match = /^([A-Z_]+) (\S+) RTSP\/1\.0$/.exec(line);
+  if (!match) return null;
+  let cseq = '0';
+  for (const header of headerLines) {
+    const found = /^cseq:\s*(\S+)/i.exec(header);
+    if (found?.[1]) cseq = found[1];
+  }
+  return { method: match[1] ?? '', uri: match[2] ?? '', cseq };
+}
+
+function splitUri(uri: string): { path: string; deviceId?: string; profileToken?: string } {
+  if (uri === '*') return { path: '*' };
+  let path: string;
+  try {
+    path = new URL(uri).pathname;
+  } catch {
+    return { path: uri };
+  }
+  const [deviceId, profileToken] = path.split('/').filter(Boolean).map(decodeURIComponent);
+  return { path, deviceId, profileToken };
+}
+
+function reply(
+  status: number,
+  text: string,
+  cseq: string,
+  headers: Record<string, string> = {},
+  body = '',
+): string {
+  const lines = [`RTSP/1.0 ${status} ${text}`, `CSeq: ${cseq}`, 'Server: Vigil Sim RTSP'];
+  lines.push(`Date: ${new Date().toUTCString()}`);
+  for (const [name, value] of Object.entries(headers)) lines.push(`${name}: ${value}`);
+  if (body !== '' || status === 200) lines.push(`Content-Length: ${Buffer.byteLength(body)}`);
+  return `${lines.join('\r\n')}\r\n\r\n${body}`;
+}
+
+/**
+ * RFC 4566 session description of one H.264 stream; the fmtp parameters are those of
+ * RFC 6184 section 8.1 (profile-level-id: High 4.1 = 640029, Main 4.0 = 4d0028).
+ */
+export function sessionDescription(stream: RtspStream, host: string): string {
+  const profileLevel = stream.h264Profile === 'High' ? '640029' : '4d0028';
+  const session = Math.floor(Date.now() / 1000);
+  return (
+    [
+      'v=0',
+      `o=- ${session} 1 IN IP4 ${host}`,
+      `s=${stream.title}`,
+      'c=IN IP4 0.0.0.0',
+      't=0 0',
+      'a=control:*',
+      'a=range:npt=0-',
+      'm=video 0 RTP/AVP 96',
+      `b=AS:${stream.bitrateKbps}`,
+      'a=rtpmap:96 H264/90000',
+      `a=fmtp:96 packetization-mode=1;profile-level-id=${profileLevel}`,
+      `a=framerate:${stream.frameRate}`,
+      `a=x-dimensions:${stream.width},${stream.height}`,
+      'a=control:trackID=1',
+    ].join('\r\n') + '\r\n'
+  );
+}
