@@ -8,6 +8,7 @@
  */
 import { createHash, randomBytes, scrypt, scryptSync, timingSafeEqual } from 'node:crypto';
 import type { UserRole } from '../../shared/api/auth.js';
+import type { Locale, UserSummary } from '../../shared/api/users.js';
 import { VigilError } from '../../shared/errors.js';
 import { migrate, type Db, type Migration } from '../db.js';
 
@@ -39,6 +40,11 @@ export const userMigrations: readonly Migration[] = [
       CREATE INDEX sessions_expires_at ON sessions (expires_at);
     `,
   },
+  {
+    // The console's language per user (NULL: not chosen yet, the browser's is used).
+    version: 2,
+    sql: `ALTER TABLE users ADD COLUMN locale TEXT;`,
+  },
 ];
 
 export interface SessionUser {
@@ -66,6 +72,15 @@ export interface UserStore {
   /** The session of a token, or undefined when unknown or expired. */
   session(token: string): Session | undefined;
   closeSession(token: string): void;
+  /** One user, or undefined. */
+  user(username: string): UserSummary | undefined;
+  /** Every user, by name. */
+  list(): UserSummary[];
+  /** Changes the role only (the password stays, the sessions too). */
+  setRole(username: string, role: UserRole): void;
+  setLocale(username: string, locale: Locale): void;
+  /** Deletes the user and its sessions; false when there was none. */
+  remove(username: string): boolean;
 }
 
 // scrypt cost: N = 2^15 (RFC 7914 section 2 suggests 2^14 as the interactive minimum;
@@ -109,12 +124,44 @@ async function passwordMatches(password: string, stored: string): Promise<boolea
   return timingSafeEqual(key, parsed.hash);
 }
 
+/** The same check, synchronous: for start-up only, never on a request path. */
+function passwordMatchesSync(password: string, stored: string): boolean {
+  const parsed = parseHash(stored);
+  if (parsed === undefined) return false;
+  const { N, r, p } = parsed;
+  const key = scryptSync(password, parsed.salt, parsed.hash.length, {
+    N,
+    r,
+    p,
+    maxmem: scryptMaxmem(parsed),
+  });
+  return timingSafeEqual(key, parsed.hash);
+}
+
 const sha256 = (token: string) => createHash('sha256').update(token).digest('hex');
 
 interface UserRow {
   username: string;
   role: UserRole;
   password_hash: string;
+}
+
+interface SummaryRow {
+  username: string;
+  role: UserRole;
+  locale: Locale | null;
+  created_at: string;
+  last_login_at: string | null;
+}
+
+function toSummary(row: SummaryRow): UserSummary {
+  return {
+    username: row.username,
+    role: row.role,
+    locale: row.locale,
+    createdAt: row.created_at,
+    lastLoginAt: row.last_login_at,
+  };
 }
 
 /** Creates the tables on first use and prepares the statements. */
@@ -148,6 +195,12 @@ export function createUserStore(db: Db, opts: { now?: () => Date } = {}): UserSt
     SELECT u.username, u.role, s.expires_at FROM sessions s JOIN users u USING (username)
     WHERE s.token_hash = ? AND s.expires_at > ?`);
   const deleteSession = db.prepare('DELETE FROM sessions WHERE token_hash = ?');
+  const summaryColumns = 'username, role, locale, created_at, last_login_at';
+  const selectSummary = db.prepare(`SELECT ${summaryColumns} FROM users WHERE username = ?`);
+  const selectSummaries = db.prepare(`SELECT ${summaryColumns} FROM users ORDER BY username`);
+  const updateRole = db.prepare('UPDATE users SET role = ?, updated_at = ? WHERE username = ?');
+  const updateLocale = db.prepare('UPDATE users SET locale = ? WHERE username = ?');
+  const deleteUser = db.prepare('DELETE FROM users WHERE username = ?');
 
   return {
     async verify(username, password) {
@@ -190,6 +243,26 @@ export function createUserStore(db: Db, opts: { now?: () => Date } = {}): UserSt
     closeSession(token) {
       deleteSession.run(sha256(token));
     },
+    user(username) {
+      const row = selectSummary.get(username) as SummaryRow | undefined;
+      return row === undefined ? undefined : toSummary(row);
+    },
+    list() {
+      return (selectSummaries.all() as SummaryRow[]).map(toSummary);
+    },
+    setRole(username, role) {
+      updateRole.run(role, now().toISOString(), username);
+    },
+    setLocale(username, locale) {
+      updateLocale.run(locale, username);
+    },
+    remove(username) {
+      // Sessions go with the user (ON DELETE CASCADE needs foreign_keys on; be explicit).
+      return db.transaction(() => {
+        deleteUserSessions.run(username);
+        return deleteUser.run(username).changes > 0;
+      })();
+    },
   };
 }
 
@@ -213,9 +286,16 @@ export function ensureAdmin(
   const exists = (username: string) =>
     db.prepare('SELECT 1 FROM users WHERE username = ?').get(username) !== undefined;
   if (password !== undefined) {
-    const created = !exists(ADMIN_USERNAME);
+    const row = db
+      .prepare('SELECT role, password_hash FROM users WHERE username = ?')
+      .get(ADMIN_USERNAME) as { role: UserRole; password_hash: string } | undefined;
+    // The same password at every start (VIGIL_ADMIN_PASSWORD) must not end the admin's
+    // open sessions: only a changed password or role is written.
+    if (row?.role === 'admin' && passwordMatchesSync(password, row.password_hash)) {
+      return { created: false };
+    }
     users.setUser(ADMIN_USERNAME, 'admin', password);
-    return { created };
+    return { created: row === undefined };
   }
   if (db.prepare("SELECT 1 FROM users WHERE role = 'admin'").get() !== undefined) {
     return { created: false };

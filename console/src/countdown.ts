@@ -8,6 +8,7 @@ export const WARNING_FRACTION = 0.8;
 
 export type CountdownState =
   | { state: 'none' }
+  | { state: 'paused' }
   | { state: 'ok' | 'warning'; remainingMs: number; usedFraction: number }
   | { state: 'breached'; overdueMs: number }
   | { state: 'met'; at: number; earlyMs: number }
@@ -22,8 +23,10 @@ export function countdownState(
   due: string | null,
   doneAt: string | null,
   now: number,
+  paused = false,
 ): CountdownState {
   if (due === null) return { state: 'none' };
+  if (paused && doneAt === null) return { state: 'paused' };
   const dueMs = Date.parse(due);
   if (doneAt !== null) {
     const doneMs = Date.parse(doneAt);

@@ -37,24 +37,50 @@ export function formatDuration(
   return parts.join(t.join);
 }
 
-const timeOfDay = new Intl.DateTimeFormat(strings.locale, {
-  hour: '2-digit',
-  minute: '2-digit',
-  second: '2-digit',
-  hourCycle: 'h23',
-});
-const dateAndTime = new Intl.DateTimeFormat(strings.locale, {
-  month: 'short',
-  day: 'numeric',
-  hour: '2-digit',
-  minute: '2-digit',
-  hourCycle: 'h23',
-});
-const fullDateTime = new Intl.DateTimeFormat(strings.locale, {
-  dateStyle: 'medium',
-  timeStyle: 'medium',
-  hourCycle: 'h23',
-});
+interface Formatters {
+  locale: string;
+  timeOfDay: Intl.DateTimeFormat;
+  dateAndTime: Intl.DateTimeFormat;
+  fullDateTime: Intl.DateTimeFormat;
+  day: Intl.DateTimeFormat;
+  month: Intl.DateTimeFormat;
+  number: Intl.NumberFormat;
+  percent: Intl.NumberFormat;
+}
+
+let cached: Formatters | null = null;
+
+/** The Intl formatters of the current language, made again when the language changes. */
+function formatters(): Formatters {
+  const locale = strings.locale;
+  if (cached?.locale === locale) return cached;
+  cached = {
+    locale,
+    timeOfDay: new Intl.DateTimeFormat(locale, {
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+      hourCycle: 'h23',
+    }),
+    dateAndTime: new Intl.DateTimeFormat(locale, {
+      month: 'short',
+      day: 'numeric',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+    }),
+    fullDateTime: new Intl.DateTimeFormat(locale, {
+      dateStyle: 'medium',
+      timeStyle: 'medium',
+      hourCycle: 'h23',
+    }),
+    day: new Intl.DateTimeFormat(locale, { dateStyle: 'medium' }),
+    month: new Intl.DateTimeFormat(locale, { year: 'numeric', month: 'long' }),
+    number: new Intl.NumberFormat(locale, { maximumFractionDigits: 1 }),
+    percent: new Intl.NumberFormat(locale, { style: 'percent', maximumFractionDigits: 2 }),
+  };
+  return cached;
+}
 
 /** "08:03:30" today, "26 Nov, 08:03" on another day (local time of the browser). */
 export function formatTime(at: string | number, now: number): string {
@@ -64,12 +90,13 @@ export function formatTime(at: string | number, now: number): string {
     date.getFullYear() === today.getFullYear() &&
     date.getMonth() === today.getMonth() &&
     date.getDate() === today.getDate();
-  return (sameDay ? timeOfDay : dateAndTime).format(date);
+  const f = formatters();
+  return (sameDay ? f.timeOfDay : f.dateAndTime).format(date);
 }
 
 /** The full date and time, for tooltips. */
 export function formatFull(at: string | number): string {
-  return fullDateTime.format(new Date(at));
+  return formatters().fullDateTime.format(new Date(at));
 }
 
 /** "just now", "12 s ago", "3 min ago". */
@@ -77,4 +104,25 @@ export function formatAgo(at: string, now: number): string {
   const ms = now - Date.parse(at);
   if (ms < 5 * SECOND) return strings.time.justNow;
   return strings.time.ago(formatDuration(ms, { coarse: true }));
+}
+
+/** A calendar day ("2026-11-26" or a timestamp) in the current language. */
+export function formatDay(day: string): string {
+  // A bare YYYY-MM-DD is a calendar day, not midnight UTC: read it as local noon.
+  const date = /^\d{4}-\d{2}-\d{2}$/.test(day) ? new Date(`${day}T12:00:00`) : new Date(day);
+  return formatters().day.format(date);
+}
+
+/** "November 2026" / "2026年11月". */
+export function formatMonth(at: Date): string {
+  return formatters().month.format(at);
+}
+
+export function formatNumber(value: number): string {
+  return formatters().number.format(value);
+}
+
+/** 0.9987 -> "99.87%". */
+export function formatPercent(share: number): string {
+  return formatters().percent.format(share);
 }

@@ -102,3 +102,120 @@ export const controls = css`
     outline-offset: 2px;
   }
 `;
+
+/** Sections, tables and form fields shared by the screens. */
+export const page = css`
+  :host {
+    display: block;
+  }
+  h2 {
+    margin: 0 0 0.6rem;
+    font-size: 1.15rem;
+  }
+  h3 {
+    margin: 0 0 0.4rem;
+    font-size: 1rem;
+  }
+  a {
+    color: var(--vigil-accent);
+  }
+  .card {
+    background: var(--vigil-surface);
+    border: 1px solid var(--vigil-border);
+    border-radius: var(--vigil-radius);
+    padding: 0.8rem 1rem;
+    margin-bottom: 1rem;
+  }
+  table {
+    width: 100%;
+    border-collapse: collapse;
+    font-variant-numeric: tabular-nums;
+  }
+  th,
+  td {
+    text-align: left;
+    padding: 0.3rem 0.5rem;
+    border-bottom: 1px solid var(--vigil-border);
+    vertical-align: top;
+  }
+  th {
+    font-size: 0.8rem;
+    color: var(--vigil-muted);
+    font-weight: 600;
+  }
+  dl.facts {
+    display: grid;
+    grid-template-columns: max-content 1fr;
+    gap: 0.25rem 1rem;
+    margin: 0;
+  }
+  dl.facts dt {
+    color: var(--vigil-muted);
+  }
+  dl.facts dd {
+    margin: 0;
+  }
+  label {
+    display: grid;
+    gap: 0.2rem;
+    font-size: 0.85rem;
+    color: var(--vigil-muted);
+  }
+  input,
+  select,
+  textarea {
+    font: inherit;
+    color: var(--vigil-text);
+    background: var(--vigil-surface);
+    border: 1px solid var(--vigil-border);
+    border-radius: var(--vigil-radius);
+    padding: 0.35rem 0.5rem;
+  }
+  .row {
+    display: flex;
+    flex-wrap: wrap;
+    gap: 0.6rem;
+    align-items: end;
+  }
+  .error {
+    color: var(--vigil-down-text);
+    background: var(--vigil-down-bg);
+    border-left: 4px solid var(--vigil-down);
+    padding: 0.4rem 0.6rem;
+    border-radius: var(--vigil-radius);
+  }
+  .ok {
+    color: var(--vigil-up-text);
+  }
+  .muted {
+    color: var(--vigil-muted);
+  }
+  .pill {
+    display: inline-block;
+    padding: 0.05rem 0.5rem;
+    border-radius: 999px;
+    font-size: 0.8rem;
+    font-weight: 700;
+    color: var(--vigil-unknown-text);
+    background: var(--vigil-unknown-bg);
+  }
+  [data-state='ok'] .pill,
+  .pill[data-state='ok'],
+  .pill[data-state='up'] {
+    color: var(--vigil-up-text);
+    background: var(--vigil-up-bg);
+  }
+  .pill[data-state='degraded'] {
+    color: var(--vigil-degraded-text);
+    background: var(--vigil-degraded-bg);
+  }
+  .pill[data-state='down'],
+  .pill[data-state='unreachable'] {
+    color: var(--vigil-down-text);
+    background: var(--vigil-down-bg);
+  }
+  .pill[data-state='maintenance'] {
+    color: var(--vigil-info-text);
+    background: var(--vigil-info-bg);
+  }
+`;

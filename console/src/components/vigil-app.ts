@@ -5,13 +5,27 @@ import { ApiRequestError } from '../data/api.js';
 import { Session } from '../data/session.js';
 import { Store, type ConsoleState } from '../data/store.js';
 import type { Device, Ticket } from '../data/types.js';
+import { keyed } from 'lit/directives/keyed.js';
+import { RouteController } from '../controllers/route.js';
+import { FleetOrder } from '../data/fleet.js';
+import { initialLocale } from '../data/preferences.js';
+import { href, type Route } from '../router.js';
 import { controls, theme } from '../theme.js';
-import { strings } from '../strings.js';
+import { setLanguage, strings, type Locale } from '../strings.js';
 import type { LoginSubmitDetail } from './vigil-login.js';
 import type { ShowResolvedDetail } from './vigil-ticket-list.js';
-import './vigil-device-board.js';
+import './vigil-device-page.js';
+import './vigil-fleet.js';
+import './vigil-incident-report.js';
+import './vigil-inspection.js';
+import './vigil-language-switch.js';
 import './vigil-login.js';
+import './vigil-maintenance.js';
+import './vigil-ticket-desk.js';
 import './vigil-ticket-list.js';
+import './vigil-ticket-page.js';
+import './vigil-users.js';
+import './vigil-wall.js';
 
 /**
  * The console's shell: the login screen until signed in, then the header (site,
@@ -113,15 +127,62 @@ export class VigilApp extends LitElement {
         border-left: 4px solid var(--vigil-down);
       }
       main {
+        padding: 1rem 1.25rem 2rem;
+      }
+      .split {
         display: grid;
         grid-template-columns: minmax(0, 1fr) minmax(24rem, 34rem);
         align-items: start;
         gap: 1.25rem;
-        padding: 1rem 1.25rem 2rem;
       }
       @media (max-width: 900px) {
-        main {
+        .split {
           grid-template-columns: minmax(0, 1fr);
+        }
+      }
+      nav {
+        display: flex;
+        flex-wrap: wrap;
+        gap: 0.25rem;
+      }
+      nav a {
+        padding: 0.3rem 0.6rem;
+        border-radius: var(--vigil-radius);
+        color: var(--vigil-text);
+        text-decoration: none;
+        font-weight: 600;
+      }
+      nav a[aria-current='page'] {
+        color: var(--vigil-accent-text);
+        background: var(--vigil-accent);
+      }
+      nav a:hover {
+        text-decoration: underline;
+      }
+      .banner {
+        margin: 0;
+        padding: 0.5rem 1.25rem;
+        font-weight: 600;
+        color: var(--vigil-degraded-text);
+        background: var(--vigil-degraded-bg);
+        border-bottom: 2px solid var(--vigil-degraded);
+      }
+      .corner {
+        position: fixed;
+        top: 0.75rem;
+        right: 1rem;
+      }
+      @media print {
+        .bar,
+        .banner,
+        .problem {
+          display: none !important;
+        }
+        main {
+          padding: 0;
+        }
+        :host {
+          background: #fff;
         }
       }
       .loading {
@@ -139,12 +200,21 @@ export class VigilApp extends LitElement {
   @state() private _loginError: string | null = null;
 
   private store: StoreController | null = null;
-  private cachedDevices: { from: ConsoleState['devices']; list: Device[] } | null = null;
+  private readonly router = new RouteController(this);
+  /** The devices in the fleet's order (site, id), re-sorted only when one is added. */
+  private readonly fleetOrder = new FleetOrder();
   private cachedTickets: { from: ConsoleState['tickets']; list: Ticket[] } | null = null;
 
   override connectedCallback(): void {
     super.connectedCallback();
     this.store ??= new StoreController(this, this.session.store);
+    if (this.session.store.get().session === 'checking') {
+      // Before sign-in: this browser's last choice, else its language.
+      const locale = initialLocale();
+      setLanguage(locale);
+      document.documentElement.lang = locale;
+      this.session.store.update({ locale });
+    }
     const current = this.session.store.get().session;
     if (current === 'checking') void this.session.resume();
     else if (current === 'signed-in') this.session.startLive();
@@ -161,23 +231,50 @@ export class VigilApp extends LitElement {
       case 'checking':
         return html`<p class="loading" role="status">${strings.loading}</p>`;
       case 'signed-out':
-        return html`<vigil-login
-          .busy=${this._loginBusy}
-          .error=${this._loginError}
-          .notice=${state.notice}
-          @vigil-login-submit=${this._login}
-        ></vigil-login>`;
+        return html`<div class="corner">
+            <vigil-language-switch
+              .locale=${state.locale}
+              @vigil-locale-change=${this._locale}
+            ></vigil-language-switch>
+          </div>
+          ${keyed(
+            state.locale,
+            html`<vigil-login
+              .busy=${this._loginBusy}
+              .error=${this._loginError}
+              .notice=${state.notice}
+              @vigil-login-submit=${this._login}
+            ></vigil-login>`,
+          )}`;
       case 'signed-in':
         return this.renderConsole(state);
     }
   }
 
   private renderConsole(state: ConsoleState) {
+    const route = this.router.route;
+    // Keyed by language: a switch renders every screen again in the new language.
+    if (route.screen === 'wall') {
+      return keyed(state.locale, html`<vigil-wall .state=${state}></vigil-wall>`);
+    }
     const devices = this.deviceList(state);
     const connection = state.connection;
+    const n = strings.nav;
+    const link = (to: string, label: string, screens: Route['screen'][]) =>
+      html`<a href=${to} aria-current=${screens.includes(route.screen) ? 'page' : nothing}
+        >${label}</a
+      >`;
     return html`
       <header class="bar">
         <h1 class="brand">${strings.appName}</h1>
+        <nav aria-label=${n.label}>
+          ${link(href.fleet(), n.fleet, ['fleet', 'device'])}
+          ${link(href.tickets(), n.tickets, ['tickets', 'ticket', 'report'])}
+          ${link(href.maintenance(), n.maintenance, ['maintenance'])}
+          ${link(href.inspection(), n.inspection, ['inspection'])}
+          ${state.user?.role === 'admin' ? link(href.users(), n.users, ['users']) : nothing}
+          ${link(href.wall(), n.wall, [])}
+        </nav>
         <span class="site" data-testid="site">${this.siteLabel(devices)}</span>
         <span
           class="badge"
@@ -190,25 +287,85 @@ export class VigilApp extends LitElement {
         <span class="user">
           ${state.user === null ? nothing : strings.header.signedInAs(state.user.username)}
         </span>
+        <vigil-language-switch
+          .locale=${state.locale}
+          @vigil-locale-change=${this._locale}
+        ></vigil-language-switch>
         <button type="button" data-testid="logout" @click=${this._logout}>
           ${strings.header.logout}
         </button>
       </header>
       ${
+        connection === 'reconnecting'
+          ? html`<p class="banner" role="alert" data-testid="disconnected">
+              ${strings.connection.banner}
+            </p>`
+          : nothing
+      }
+      ${
         state.problem === null
           ? nothing
           : html`<p class="problem" role="alert" data-testid="problem">${state.problem}</p>`
       }
-      <main>
-        <vigil-device-board .devices=${devices}></vigil-device-board>
-        <vigil-ticket-list
-          .tickets=${this.ticketList(state)}
-          ?showResolved=${state.ticketScope === 'all'}
-          ?loading=${state.loadingTickets}
-          @vigil-show-resolved-change=${this._showResolved}
-        ></vigil-ticket-list>
-      </main>
+      ${keyed(state.locale, html`<main>${this.renderScreen(route, state, devices)}</main>`)}
     `;
+  }
+
+  private renderScreen(route: Route, state: ConsoleState, devices: Device[]) {
+    const session = this.session;
+    switch (route.screen) {
+      case 'fleet':
+        return html`<div class="split">
+          <vigil-fleet .state=${state} .devices=${devices} .siteId=${route.siteId}></vigil-fleet>
+          <vigil-ticket-list
+            .tickets=${this.ticketList(state)}
+            .devices=${state.devices}
+            ?showResolved=${state.ticketScope === 'all'}
+            ?loading=${state.loadingTickets}
+            @vigil-show-resolved-change=${this._showResolved}
+          ></vigil-ticket-list>
+        </div>`;
+      case 'device':
+        return html`<vigil-device-page
+          .session=${session}
+          .state=${state}
+          .deviceId=${route.deviceId}
+        ></vigil-device-page>`;
+      case 'tickets':
+        return html`<vigil-ticket-desk
+          .tickets=${this.ticketList(state)}
+          .state=${state}
+        ></vigil-ticket-desk>`;
+      case 'ticket':
+        return html`<vigil-ticket-page
+          .session=${session}
+          .state=${state}
+          .ticketId=${route.ticketId}
+        ></vigil-ticket-page>`;
+      case 'report':
+        return html`<vigil-incident-report
+          .session=${session}
+          .ticketId=${route.ticketId}
+        ></vigil-incident-report>`;
+      case 'maintenance':
+        return html`<vigil-maintenance .session=${session} .state=${state}></vigil-maintenance>`;
+      case 'inspection':
+        return html`<vigil-inspection
+          .session=${session}
+          .state=${state}
+          .siteId=${route.siteId}
+          .period=${route.period}
+        ></vigil-inspection>`;
+      case 'users':
+        return html`<vigil-users .session=${session} .state=${state}></vigil-users>`;
+      case 'wall':
+      case 'not-found':
+        return html`<p role="alert">${strings.nav.notFound}</p>`;
+    }
+  }
+
+  private _locale(event: CustomEvent<{ locale: Locale }>): void {
+    void this.session.setLocale(event.detail.locale);
   }
 
   /** The API has no site names yet: the site ids the devices report stand for them. */
@@ -221,10 +378,7 @@ export class VigilApp extends LitElement {
 
   /** A new array only when the store's map changed, so the board re-renders only then. */
   private deviceList(state: ConsoleState): Device[] {
-    if (this.cachedDevices?.from !== state.devices) {
-      this.cachedDevices = { from: state.devices, list: [...state.devices.values()] };
-    }
-    return this.cachedDevices.list;
+    return this.fleetOrder.of(state.devices);
   }
 
   private ticketList(state: ConsoleState): Ticket[] {

@@ -58,6 +58,10 @@ export class VigilCountdown extends LitElement {
       color: var(--vigil-down-text);
       background: var(--vigil-down-bg);
     }
+    :host([data-state='paused']) .value {
+      color: var(--vigil-info-text);
+      background: var(--vigil-info-bg);
+    }
     :host([data-state='none']) .value {
       font-weight: 400;
       color: var(--vigil-muted);
@@ -93,11 +97,14 @@ export class VigilCountdown extends LitElement {
   /** When the step was done; the countdown stops there. */
   @property({ attribute: false }) doneAt: string | null = null;
 
+  /** A maintenance window holds the clock. */
+  @property({ type: Boolean }) paused = false;
+
   private readonly clock = new ClockController(this);
   private view: CountdownState = { state: 'none' };
 
   protected override willUpdate(): void {
-    this.view = countdownState(this.start, this.due, this.doneAt, this.clock.now);
+    this.view = countdownState(this.start, this.due, this.doneAt, this.clock.now, this.paused);
     this.dataset.state = this.view.state;
   }
 
@@ -134,6 +141,8 @@ export class VigilCountdown extends LitElement {
     switch (view.state) {
       case 'none':
         return c.none;
+      case 'paused':
+        return c.paused;
       case 'ok':
       case 'warning':
         return c.remaining(formatDuration(view.remainingMs, { round: 'up' }));
@@ -156,6 +165,7 @@ export class VigilCountdown extends LitElement {
       case 'met':
         return 1;
       case 'none':
+      case 'paused':
         return 0;
     }
   }

@@ -2,11 +2,13 @@ import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
 import { repeat } from 'lit/directives/repeat.js';
 import { clock } from '../controllers/clock.js';
-import { deadlinesOf, isFinished, nextDue, type TicketDeadline } from '../data/tickets.js';
-import type { DeadlineKind, Ticket } from '../data/types.js';
+import { byUrgency, deadlinesOf, isFinished, type TicketDeadline } from '../data/tickets.js';
+import type { DeadlineKind, Device, Ticket } from '../data/types.js';
 import { formatFull, formatTime } from '../format.js';
 import { controls } from '../theme.js';
 import { strings } from '../strings.js';
+import { href } from '../router.js';
+import { ticketTitle } from '../wording.js';
 import './vigil-countdown.js';
 import './vigil-timeline.js';
 
@@ -20,14 +22,6 @@ const deadlineAttr: Record<DeadlineKind, string> = {
   onSite: 'on-site-by',
   resolve: 'resolve-by',
 };
-
-/** Open tickets: the one whose running deadline comes first on top; overdue ones first of all. */
-function byUrgency(a: Ticket, b: Ticket): number {
-  const da = nextDue(a) ?? Number.POSITIVE_INFINITY;
-  const db = nextDue(b) ?? Number.POSITIVE_INFINITY;
-  if (da !== db) return da < db ? -1 : 1;
-  return a.id - b.id;
-}
 
 function byResolvedLast(a: Ticket, b: Ticket): number {
   const ra = Date.parse(a.resolvedAt ?? a.openedAt);
@@ -181,6 +175,9 @@ export class VigilTicketList extends LitElement {
 
   @property({ attribute: false }) tickets: readonly Ticket[] = [];
 
+  /** The devices by id, for titles in languages other than the broker's. */
+  @property({ attribute: false }) devices: ReadonlyMap<string, Device> = new Map();
+
   /** Whether the resolved tickets are shown (their list is loaded by the owner). */
   @property({ type: Boolean }) showResolved = false;
 
@@ -252,14 +249,18 @@ export class VigilTicketList extends LitElement {
         data-priority=${ticket.priority}
         data-status=${ticket.status}
         data-ticket-device=${ticket.deviceId ?? nothing}
-        aria-label=${`${t.number(ticket.id)} ${ticket.title}`}
+        aria-label=${`${t.number(ticket.id)} ${ticketTitle(ticket, this.devices)}`}
       >
         <div class="top">
           <span class="priority">${t.priority[ticket.priority]}</span>
           <span class="number">${t.number(ticket.id)}</span>
           <span class="status">${t.status[ticket.status]}</span>
         </div>
-        <h3>${ticket.title}</h3>
+        <h3>
+          <a href=${href.ticket(ticket.id)} data-testid="ticket-link"
+            >${ticketTitle(ticket, this.devices)}</a
+          >
+        </h3>
         <div class="meta">
           <time datetime=${ticket.openedAt} title=${formatFull(ticket.openedAt)}
             >${t.openedAt(formatTime(ticket.openedAt, now))}</time
@@ -297,6 +298,7 @@ export class VigilTicketList extends LitElement {
       start=${ticket.openedAt}
       .due=${deadline.due}
       .doneAt=${deadline.doneAt}
+      ?paused=${deadline.paused}
     ></vigil-countdown>`;
   }
 

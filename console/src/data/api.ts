@@ -8,16 +8,48 @@
  * sent as `Authorization: Bearer`; after a page reload only the cookie remains, which
  * is enough.
  */
-import { apiRoutes } from '../../../shared/api/routes.js';
+import { apiRoutes, ticketPath } from '../../../shared/api/routes.js';
+import { ticketActionsPath, ticketReportPath } from '../../../shared/api/tickets.js';
+import { siteApiRoutes } from '../../../shared/api/sites.js';
+import { maintenanceApiRoutes, maintenancePath } from '../../../shared/api/maintenance.js';
+import { inspectionPath } from '../../../shared/api/inspection.js';
+import { userPath, userRoutes } from '../../../shared/api/users.js';
+import { metricRoutes } from '../../../shared/api/metrics.js';
+import { commandPath } from '../../../shared/api/commands.js';
 import { strings } from '../strings.js';
 import type {
   ApiErrorBody,
+  CommandRequest,
+  CommandResult,
   Device,
+  IncidentReport,
+  InspectionReport,
+  Locale,
   LoginRequest,
   LoginResponse,
+  MaintenanceWindow,
+  MetricSeries,
+  NewMaintenance,
+  SessionInfo,
+  Site,
   Ticket,
+  TicketAction,
   TicketScope,
+  UserSummary,
+  UserWrite,
 } from './types.js';
+
+type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/** Query values: undefined ones are left out. */
+function query(params: Record<string, string | number | undefined>): string {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) {
+    if (value !== undefined) search.set(key, String(value));
+  }
+  const text = search.toString();
+  return text === '' ? '' : `?${text}`;
+}
 
 /** Codes for failures that never got an answer from the API; the rest are shared/errors.ts codes. */
 export type ClientErrorCode = 'CONSOLE_NETWORK' | 'CONSOLE_BAD_RESPONSE' | `HTTP_${number}`;
@@ -91,12 +123,99 @@ export class ApiClient {
     return list;
   }
 
+  async fetchTicket(id: number): Promise<Ticket> {
+    return this.request<Ticket>('GET', ticketPath(id));
+  }
+
+  /** Tickets of one device or site, open and past (newest first). */
+  async fetchTicketsOf(filter: { deviceId?: string; siteId?: string }): Promise<Ticket[]> {
+    const path = `${apiRoutes.tickets}${query({ status: 'all', limit: 200, ...filter })}`;
+    return this.request<Ticket[]>('GET', path);
+  }
+
+  async ticketAction(id: number, action: TicketAction): Promise<Ticket> {
+    return this.request<Ticket>('POST', ticketActionsPath(id), action);
+  }
+
+  async fetchIncidentReport(id: number): Promise<IncidentReport> {
+    return this.request<IncidentReport>('GET', ticketReportPath(id));
+  }
+
+  async fetchSession(): Promise<SessionInfo> {
+    return this.request<SessionInfo>('GET', userRoutes.session);
+  }
+
+  async saveLocale(locale: Locale): Promise<SessionInfo> {
+    return this.request<SessionInfo>('PATCH', userRoutes.session, { locale });
+  }
+
+  async fetchUsers(): Promise<UserSummary[]> {
+    return this.request<UserSummary[]>('GET', userRoutes.users);
+  }
+
+  async saveUser(username: string, user: UserWrite): Promise<UserSummary> {
+    return this.request<UserSummary>('PUT', userPath(username), user);
+  }
+
+  async deleteUser(username: string): Promise<void> {
+    await this.request<unknown>('DELETE', userPath(username));
+  }
+
+  async fetchSites(): Promise<Site[]> {
+    return this.request<Site[]>('GET', siteApiRoutes.list);
+  }
+
+  async fetchMaintenance(include: 'current' | 'all' = 'current'): Promise<MaintenanceWindow[]> {
+    return this.request<MaintenanceWindow[]>(
+      'GET',
+      `${maintenanceApiRoutes.list}${query({ include })}`,
+    );
+  }
+
+  async createMaintenance(window: NewMaintenance): Promise<MaintenanceWindow> {
+    return this.request<MaintenanceWindow>('POST', maintenanceApiRoutes.list, window);
+  }
+
+  /** Ends a window now (its end moves to the broker's present). */
+  async endMaintenance(id: number, at: string): Promise<MaintenanceWindow> {
+    return this.request<MaintenanceWindow>('PATCH', maintenancePath(id), { endsAt: at });
+  }
+
+  async fetchInspection(site: string, period: string): Promise<InspectionReport> {
+    return this.request<InspectionReport>('GET', inspectionPath(site, period));
+  }
+
+  /** The printable HTML of the broker, for a link. */
+  inspectionHtmlUrl(site: string, period: string): string {
+    return `${this.base}${inspectionPath(site, period, true)}`;
+  }
+
+  async fetchSeries(params: {
+    device: string;
+    field: string;
+    from: string;
+    to: string;
+  }): Promise<MetricSeries> {
+    const path = `${metricRoutes.series}${query({ measurement: 'device', ...params })}`;
+    return this.request<MetricSeries>('GET', path);
+  }
+
+  /**
+   * A remote command to the device's agent (poll the device now, rediscover the site's
+   * network); resolves with the agent's answer once it ran.
+   */
+  async sendCommand(device: Device, command: 'poll-now' | 'rediscover'): Promise<CommandResult> {
+    const body: CommandRequest =
+      command === 'poll-now' ? { command, deviceId: device.id } : { command };
+    return this.request<CommandResult>('POST', commandPath(device.siteId, device.agentId), body);
+  }
+
   /** URL of the server-sent events stream (authenticated by the cookie). */
   liveUrl(): string {
     return `${this.base}${apiRoutes.live}`;
   }
 
-  private async request<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+  private async request<T>(method: Method, path: string, body?: unknown): Promise<T> {
     const headers: Record<string, string> = { Accept: 'application/json' };
     if (this.token !== null) headers.Authorization = `Bearer ${this.token}`;
     // Only a request with a body says it is JSON: fastify refuses an empty JSON body.

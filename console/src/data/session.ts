@@ -10,8 +10,12 @@
 import { ApiClient, ApiRequestError } from './api.js';
 import { LiveConnection, type LiveHandlers, type LiveStream } from './live.js';
 import type { Store } from './store.js';
-import type { LiveEvent, TicketScope } from './types.js';
-import { strings } from '../strings.js';
+import type { LiveEvent, Locale, TicketScope } from './types.js';
+import { setLanguage, strings } from '../strings.js';
+import { storeLocale } from './preferences.js';
+
+/** Live events are applied together at most this often, so a burst costs one render. */
+const BATCH_MS = 50;
 
 export type LiveFactory = (url: string, handlers: LiveHandlers) => LiveStream;
 
@@ -26,6 +30,9 @@ export class Session {
   private reloadSeq: number;
   /** Events seen during the reloads in flight, replayed on top of their result. */
   private readonly replay: Map<number, LiveEvent[]>;
+  /** Live events waiting for the next batch. */
+  private pending: LiveEvent[];
+  private batchTimer: ReturnType<typeof setTimeout> | null;
 
   constructor(store: Store, api: ApiClient = new ApiClient(), makeLive: LiveFactory = defaultLive) {
     this.store = store;
@@ -34,6 +41,51 @@ export class Session {
     this.live = null;
     this.reloadSeq = 0;
     this.replay = new Map();
+    this.pending = [];
+    this.batchTimer = null;
+  }
+
+  /** The API client, for the screens that load their own data (a ticket, a report). */
+  get client(): ApiClient {
+    return this.api;
+  }
+
+  /**
+   * Switches the language now, remembers it in this browser and, when signed in, for the
+   * user on the server (so it follows them to another desk).
+   */
+  async setLocale(locale: Locale): Promise<void> {
+    this.useLocale(locale);
+    storeLocale(locale);
+    if (this.store.get().session !== 'signed-in') return;
+    await this.api.saveLocale(locale).catch(() => {
+      // Kept in this browser; the server learns it at the next switch.
+    });
+  }
+
+  private useLocale(locale: Locale): void {
+    setLanguage(locale);
+    // The page's language, for screen readers and the CJK font choice (absent in tests).
+    const page = (globalThis as { document?: { documentElement: { lang: string } } }).document;
+    if (page !== undefined) page.documentElement.lang = locale;
+    this.store.update({ locale });
+  }
+
+  /** Who is signed in and the language they chose; a missing route is no failure. */
+  private async loadSessionInfo(): Promise<void> {
+    try {
+      const info = await this.api.fetchSession();
+      this.store.update({ user: { username: info.username, role: info.role } });
+      if (info.locale !== null && info.locale !== this.store.get().locale) {
+        this.useLocale(info.locale);
+        storeLocale(info.locale);
+      } else if (info.locale === null) {
+        // First sign-in of this user: what this browser shows becomes their choice.
+        await this.api.saveLocale(this.store.get().locale).catch(() => undefined);
+      }
+    } catch (error) {
+      if (error instanceof ApiRequestError && error.needsLogin) throw error;
+    }
   }
 
   /**
@@ -49,6 +101,7 @@ export class Session {
       this.store.reset('signed-out', notice);
       return;
     }
+    await this.loadSessionInfo().catch(() => undefined);
     this.store.update({ session: 'signed-in' });
     this.startLive();
   }
@@ -60,6 +113,7 @@ export class Session {
       user: { username: answer.username, role: answer.role },
       notice: null,
     });
+    await this.loadSessionInfo().catch(() => undefined);
     // Signed in from here on; a list that fails to load shows as a problem banner.
     const ended = await this.reload().then(
       () => false,
@@ -99,6 +153,9 @@ export class Session {
 
   /** Stops the live stream; the store keeps what it shows. */
   stop(): void {
+    if (this.batchTimer !== null) clearTimeout(this.batchTimer);
+    this.batchTimer = null;
+    this.pending = [];
     this.live?.stop();
     this.live = null;
     this.reloadSeq += 1;
@@ -124,8 +181,26 @@ export class Session {
   }
 
   private onLiveEvent(event: LiveEvent): void {
-    this.store.apply(event);
+    this.pending.push(event);
+    this.batchTimer ??= setTimeout(() => this.flush(), BATCH_MS);
     for (const pending of this.replay.values()) pending.push(event);
+  }
+
+  private flush(): void {
+    this.batchTimer = null;
+    const events = this.pending;
+    this.pending = [];
+    this.store.applyAll(events);
+  }
+
+  /** Sites and maintenance windows; an older broker without these routes shows none. */
+  private async optional<T>(load: () => Promise<T>, fallback: T): Promise<T> {
+    try {
+      return await load();
+    } catch (error) {
+      if (error instanceof ApiRequestError && error.needsLogin) throw error;
+      return fallback;
+    }
   }
 
   /** Loads devices and tickets; the store changes only if no newer reload started. */
@@ -134,15 +209,17 @@ export class Session {
     const pending: LiveEvent[] = [];
     this.replay.set(seq, pending);
     try {
-      const [devices, tickets] = await Promise.all([
+      const [devices, tickets, sites, maintenance] = await Promise.all([
         this.api.fetchDevices(),
         this.api.fetchTickets(scope),
+        this.optional(() => this.api.fetchSites(), []),
+        this.optional(() => this.api.fetchMaintenance(), []),
       ]);
       if (seq !== this.reloadSeq) return;
       this.store.setDevices(devices);
       this.store.setTickets(tickets, scope);
-      for (const event of pending) this.store.apply(event);
-      this.store.update({ problem: null });
+      this.store.applyAll(pending);
+      this.store.update({ problem: null, sites, maintenance });
     } finally {
       this.replay.delete(seq);
     }

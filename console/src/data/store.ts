@@ -7,6 +7,9 @@ import type {
   ConnectionState,
   Device,
   LiveEvent,
+  Locale,
+  MaintenanceWindow,
+  Site,
   Ticket,
   TicketId,
   TicketScope,
@@ -35,11 +38,20 @@ export interface ConsoleState {
   problem: string | null;
   /** A message for the login screen, e.g. that the session ended. */
   notice: string | null;
+  /** The console's language: the user's choice, remembered by the server and the browser. */
+  locale: Locale;
+  /** Site metadata (names, warranty); empty when the broker has no sites API. */
+  sites: readonly Site[];
+  /** Current and planned maintenance windows. */
+  maintenance: readonly MaintenanceWindow[];
 }
 
 export type Listener = (state: ConsoleState) => void;
 
-export function initialState(session: SessionState = 'checking'): ConsoleState {
+export function initialState(
+  session: SessionState = 'checking',
+  locale: Locale = 'en',
+): ConsoleState {
   return {
     session,
     user: null,
@@ -50,6 +62,9 @@ export function initialState(session: SessionState = 'checking'): ConsoleState {
     connection: 'idle',
     problem: null,
     notice: null,
+    locale,
+    sites: [],
+    maintenance: [],
   };
 }
 
@@ -90,20 +105,45 @@ export class Store {
 
   /** A device or ticket from the live stream replaces the one with its id. */
   apply(event: LiveEvent): void {
-    if (event.type === 'device') {
-      const devices = new Map(this.state.devices);
-      devices.set(event.device.id, event.device);
-      this.update({ devices });
-    } else {
-      const tickets = new Map(this.state.tickets);
-      tickets.set(event.ticket.id, event.ticket);
-      this.update({ tickets });
+    this.applyAll([event]);
+  }
+
+  /**
+   * Many live events in one change: one new map per kind and one render, however many
+   * events arrived (a site coming back can send thousands in a second).
+   */
+  applyAll(events: readonly LiveEvent[]): void {
+    if (events.length === 0) return;
+    let devices: Map<string, Device> | null = null;
+    let tickets: Map<TicketId, Ticket> | null = null;
+    let maintenance: MaintenanceWindow[] | null = null;
+    for (const event of events) {
+      if (event.type === 'device') {
+        devices ??= new Map(this.state.devices);
+        devices.set(event.device.id, event.device);
+      } else if (event.type === 'ticket') {
+        tickets ??= new Map(this.state.tickets);
+        tickets.set(event.ticket.id, event.ticket);
+      } else if (event.type === 'maintenance') {
+        maintenance ??= [...this.state.maintenance];
+        const at = maintenance.findIndex((w) => w.id === event.window.id);
+        if (event.window.state === 'over') {
+          if (at >= 0) maintenance.splice(at, 1);
+        } else if (at >= 0) maintenance[at] = event.window;
+        else maintenance.push(event.window);
+      }
     }
+    const patch: Partial<ConsoleState> = {};
+    if (devices !== null) patch.devices = devices;
+    if (tickets !== null) patch.tickets = tickets;
+    if (maintenance !== null) patch.maintenance = maintenance;
+    if (Object.keys(patch).length > 0) this.update(patch);
   }
 
   /** Back to an empty console, e.g. after logging out. */
   reset(session: SessionState, notice: string | null = null): void {
-    this.state = { ...initialState(session), notice };
+    // The language stays: the login screen keeps speaking it.
+    this.state = { ...initialState(session, this.state.locale), notice };
     for (const listener of [...this.listeners]) listener(this.state);
   }
 }

@@ -18,6 +18,20 @@ export interface TicketDeadline {
   due: string | null;
   /** When the step it limits was done, null while it is still to do. */
   doneAt: string | null;
+  /** A maintenance window holds the clock (the broker moves `due` when it ends). */
+  paused: boolean;
+}
+
+const slaName: Record<DeadlineKind, string> = {
+  respond: 'respond',
+  onSite: 'on-site',
+  resolve: 'resolve',
+};
+
+/** The broker's clock of a deadline, when it sends them (shared/api/tickets.ts SlaClock). */
+function clockOf(ticket: Ticket, kind: DeadlineKind) {
+  const clocks = (ticket as Partial<Ticket>).sla ?? [];
+  return clocks.find((clock) => clock.deadline === slaName[kind]);
 }
 
 /**
@@ -47,18 +61,33 @@ function earliest(a: string | null, b: string | null): string | null {
 
 export function deadlinesOf(ticket: Ticket): TicketDeadline[] {
   const resolvedAt = ticket.resolvedAt;
+  return rawDeadlines(ticket, resolvedAt).map((deadline) => {
+    const clock = clockOf(ticket, deadline.kind);
+    if (clock === undefined) return deadline;
+    return {
+      kind: deadline.kind,
+      due: clock.due,
+      doneAt: clock.doneAt ?? deadline.doneAt,
+      paused: clock.state === 'paused',
+    };
+  });
+}
+
+function rawDeadlines(ticket: Ticket, resolvedAt: string | null): TicketDeadline[] {
   return [
     {
       kind: 'respond',
       due: ticket.respondBy,
       doneAt: earliest(firstStep(ticket, stepOf.respond), resolvedAt),
+      paused: false,
     },
     {
       kind: 'onSite',
       due: ticket.onSiteBy,
       doneAt: earliest(firstStep(ticket, stepOf.onSite), resolvedAt),
+      paused: false,
     },
-    { kind: 'resolve', due: ticket.resolveBy, doneAt: resolvedAt },
+    { kind: 'resolve', due: ticket.resolveBy, doneAt: resolvedAt, paused: false },
   ];
 }
 
@@ -66,9 +95,46 @@ export function deadlinesOf(ticket: Ticket): TicketDeadline[] {
 export function nextDue(ticket: Ticket): number | null {
   let next: number | null = null;
   for (const deadline of deadlinesOf(ticket)) {
-    if (deadline.due === null || deadline.doneAt !== null) continue;
+    if (deadline.due === null || deadline.doneAt !== null || deadline.paused) continue;
     const at = Date.parse(deadline.due);
     if (next === null || at < next) next = at;
   }
   return next;
 }
+
+const priorityRank: Record<Ticket['priority'], number> = { emergency: 0, serious: 1, general: 2 };
+
+/** The desk's order: the running deadline that comes first on top, then priority, then id. */
+export function byUrgency(a: Ticket, b: Ticket): number {
+  const da = nextDue(a) ?? Number.POSITIVE_INFINITY;
+  const db = nextDue(b) ?? Number.POSITIVE_INFINITY;
+  if (da !== db) return da < db ? -1 : 1;
+  return priorityRank[a.priority] - priorityRank[b.priority] || a.id - b.id;
+}
+
+export interface TicketFilter {
+  priority: Ticket['priority'] | null;
+  siteId: string | null;
+  status: Ticket['status'] | null;
+}
+
+export const noTicketFilter: TicketFilter = { priority: null, siteId: null, status: null };
+
+export function filterTickets(tickets: readonly Ticket[], filter: TicketFilter): Ticket[] {
+  return tickets.filter(
+    (t) =>
+      (filter.priority === null || t.priority === filter.priority) &&
+      (filter.siteId === null || t.siteId === filter.siteId) &&
+      (filter.status === null || t.status === filter.status),
+  );
+}
+
+/** Which actions the ticket's step allows, as the broker's table says. */
+export const actionsByStatus: Record<Ticket['status'], readonly string[]> = {
+  open: ['acknowledge', 'dispatch', 'note', 'resolve'],
+  acknowledged: ['dispatch', 'on-site', 'note', 'resolve'],
+  dispatched: ['on-site', 'note', 'resolve'],
+  'on-site': ['note', 'resolve'],
+  resolved: ['note', 'close'],
+  closed: ['note'],
+};

@@ -25,3 +25,17 @@ export type TicketId = Ticket['id'];
 
 /** State of the live stream: `idle` when stopped, `reconnecting` after a failure. */
 export type ConnectionState = 'idle' | 'connecting' | 'live' | 'reconnecting';
+
+export type {
+  IncidentReport,
+  SlaClock,
+  TicketAction,
+  TicketActionName,
+} from '../../../shared/api/tickets.js';
+export type { Site, SiteDevice } from '../../../shared/api/sites.js';
+export type { MaintenanceWindow, NewMaintenance } from '../../../shared/api/maintenance.js';
+export type { InspectionReport } from '../../../shared/api/inspection.js';
+export type { Locale, SessionInfo, UserSummary, UserWrite } from '../../../shared/api/users.js';
+export type { MetricSeries } from '../../../shared/api/metrics.js';
+export type { CommandRequest } from '../../../shared/api/commands.js';
+export type { AgentCommandResponse as CommandResult } from '../../../shared/messages/agent-command.js';

@@ -1,11 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { ticketExample, type Ticket } from '../../../shared/api/tickets.js';
-import { deadlinesOf, isFinished, nextDue } from '../../../console/src/data/tickets.js';
+import {
+  byUrgency,
+  deadlinesOf,
+  filterTickets,
+  isFinished,
+  nextDue,
+} from '../../../console/src/data/tickets.js';
 
+/** A ticket as an older broker sent it: no SLA clocks, only the timeline. */
 const open: Ticket = {
   ...ticketExample,
   status: 'acknowledged',
   resolvedAt: null,
+  sla: [],
   timeline: [
     { at: '2026-11-26T08:03:15.500Z', kind: 'detected', actor: 'system', text: 'Device down' },
     { at: '2026-11-26T08:05:00.000Z', kind: 'acknowledged', actor: 'li.wei', text: 'On it' },
@@ -15,28 +23,42 @@ const open: Ticket = {
 describe('reading a ticket', () => {
   it('stops the respond-by clock at the acknowledgement and keeps the others running', () => {
     expect(deadlinesOf(open)).toEqual([
-      { kind: 'respond', due: open.respondBy, doneAt: '2026-11-26T08:05:00.000Z' },
-      { kind: 'onSite', due: open.onSiteBy, doneAt: null },
-      { kind: 'resolve', due: open.resolveBy, doneAt: null },
+      { kind: 'respond', due: open.respondBy, doneAt: '2026-11-26T08:05:00.000Z', paused: false },
+      { kind: 'onSite', due: open.onSiteBy, doneAt: null, paused: false },
+      { kind: 'resolve', due: open.resolveBy, doneAt: null, paused: false },
     ]);
     expect(nextDue(open)).toBe(Date.parse(open.onSiteBy ?? ''));
     expect(isFinished(open)).toBe(false);
   });
 
-  it('stops every clock when the fault was resolved', () => {
-    // The example was resolved automatically before anyone responded.
+  it("takes the broker's clocks when it sends them: a resolved ticket runs none", () => {
     const done = deadlinesOf(ticketExample).map((d) => d.doneAt);
-    expect(done).toEqual([
-      ticketExample.resolvedAt,
-      ticketExample.resolvedAt,
-      ticketExample.resolvedAt,
-    ]);
+    expect(done).toEqual(ticketExample.sla.map((clock) => clock.doneAt));
     expect(nextDue(ticketExample)).toBeNull();
     expect(isFinished(ticketExample)).toBe(true);
+  });
+
+  it('shows a paused clock (maintenance) and leaves it out of the urgency', () => {
+    const paused: Ticket = {
+      ...open,
+      sla: ticketExample.sla.map((clock) => ({ ...clock, state: 'paused', doneAt: null })),
+    };
+    expect(deadlinesOf(paused).every((d) => d.paused)).toBe(true);
+    expect(nextDue(paused)).toBeNull();
   });
 
   it('has no running deadline where the contract sets none', () => {
     const general: Ticket = { ...open, onSiteBy: null, timeline: [] };
     expect(nextDue(general)).toBe(Date.parse(general.respondBy ?? ''));
+  });
+
+  it('puts the nearest running deadline first, then the higher priority', () => {
+    const later: Ticket = { ...open, id: 1, respondBy: '2026-11-26T09:00:00.000Z', timeline: [] };
+    const sooner: Ticket = { ...open, id: 2, respondBy: '2026-11-26T08:30:00.000Z', timeline: [] };
+    const general: Ticket = { ...later, id: 3, priority: 'general' };
+    expect([later, general, sooner].sort(byUrgency).map((t) => t.id)).toEqual([2, 1, 3]);
+    expect(
+      filterTickets([later, general], { priority: 'general', siteId: null, status: null }),
+    ).toEqual([general]);
   });
 });

@@ -50,6 +50,14 @@ describe('users and sessions over a SQLite file', () => {
     expect(users.session(token)).toBeUndefined();
   });
 
+  it('keeps the admin logged in when a restart sets the same password again', async () => {
+    expect(ensureAdmin(db, 'same-password')).toEqual({ created: true });
+    const users = createUserStore(db);
+    const { token } = users.openSession((await users.verify('admin', 'same-password'))!);
+    expect(ensureAdmin(db, 'same-password')).toEqual({ created: false });
+    expect(users.session(token)).toMatchObject({ username: 'admin' });
+  });
+
   it('refuses an empty admin password with a message that says what to do', () => {
     expect(() => ensureAdmin(db, '')).toThrow(/non-empty/);
   });

@@ -1,0 +1,163 @@
+/**
+ * The signed-in user's own session (GET, and PATCH for the language) and the console
+ * users, which only an admin manages (shared/api/users.ts).
+ */
+import type { FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { ApiError } from '../../shared/api/common.js';
+import {
+  SessionInfo,
+  SessionPatch,
+  UserParams,
+  UserSummary,
+  UserSummaryList,
+  UserWrite,
+  userRoutes,
+} from '../../shared/api/users.js';
+import { VigilError } from '../../shared/errors.js';
+import { tokenOf } from './auth.js';
+import type { SessionUser, UserStore } from './users.js';
+
+/** The user of a protected route; the session hook has set it. */
+function signedIn(request: FastifyRequest): SessionUser {
+  if (request.user === null) throw new VigilError('VIGIL_AUTH_REQUIRED');
+  return request.user;
+}
+
+function requireAdmin(request: FastifyRequest): SessionUser {
+  const user = signedIn(request);
+  if (user.role !== 'admin') {
+    throw new VigilError('VIGIL_FORBIDDEN', 'Only an admin manages users.');
+  }
+  return user;
+}
+
+export const userAdminRoutes: FastifyPluginAsyncTypebox<{ users: UserStore }> = async (
+  app,
+  { users },
+) => {
+  const sessionInfo = (request: FastifyRequest) => {
+    const user = signedIn(request);
+    const token = tokenOf(request);
+    const session = token === undefined ? undefined : users.session(token);
+    const summary = users.user(user.username);
+    if (session === undefined || summary === undefined) throw new VigilError('VIGIL_AUTH_REQUIRED');
+    return {
+      username: summary.username,
+      role: summary.role,
+      locale: summary.locale,
+      expiresAt: session.expiresAt.toISOString(),
+    };
+  };
+
+  app.get(
+    userRoutes.session,
+    {
+      schema: {
+        summary: 'The signed-in user: name, role, language',
+        tags: ['auth'],
+        response: { 200: SessionInfo, 401: ApiError },
+      },
+    },
+    async (request) => sessionInfo(request),
+  );
+
+  app.patch(
+    userRoutes.session,
+    {
+      schema: {
+        summary: "Sets the signed-in user's language",
+        tags: ['auth'],
+        body: SessionPatch,
+        response: { 200: SessionInfo, 400: ApiError, 401: ApiError },
+      },
+    },
+    async (request) => {
+      users.setLocale(signedIn(request).username, request.body.locale);
+      return sessionInfo(request);
+    },
+  );
+
+  app.get(
+    userRoutes.users,
+    {
+      schema: {
+        summary: 'Every console user (admin)',
+        tags: ['users'],
+        response: { 200: UserSummaryList, 401: ApiError, 403: ApiError },
+      },
+    },
+    async (request) => {
+      requireAdmin(request);
+      return users.list();
+    },
+  );
+
+  app.put(
+    userRoutes.user,
+    {
+      schema: {
+        summary: 'Creates a user or changes its role or password (admin)',
+        tags: ['users'],
+        params: UserParams,
+        body: UserWrite,
+        response: { 200: UserSummary, 400: ApiError, 401: ApiError, 403: ApiError },
+      },
+    },
+    async (request) => {
+      const admin = requireAdmin(request);
+      const { username } = request.params;
+      const { role, password } = request.body;
+      const existing = users.user(username);
+      if (existing === undefined && password === undefined) {
+        throw new VigilError('VIGIL_BAD_REQUEST', 'A new user needs a password.', [
+          'password: required for a new user (at least 8 characters)',
+        ]);
+      }
+      if (username === admin.username && role !== 'admin') {
+        // Otherwise the last admin could lock everyone out of user management.
+        throw new VigilError('VIGIL_BAD_REQUEST', 'You cannot take the admin role from yourself.', [
+          'role: ask another admin to change yours',
+        ]);
+      }
+      if (password !== undefined) users.setUser(username, role, password);
+      else users.setRole(username, role);
+      request.log.info({ by: admin.username, user: username, role }, 'user saved');
+      const saved = users.user(username);
+      if (saved === undefined) throw new VigilError('VIGIL_INTERNAL');
+      return saved;
+    },
+  );
+
+  app.delete(
+    userRoutes.user,
+    {
+      schema: {
+        summary: 'Deletes a user and ends its sessions (admin; not oneself)',
+        tags: ['users'],
+        params: UserParams,
+        response: {
+          204: Type.Null({ description: 'Deleted' }),
+          400: ApiError,
+          401: ApiError,
+          403: ApiError,
+          404: ApiError,
+        },
+      },
+    },
+    async (request, reply) => {
+      const admin = requireAdmin(request);
+      const { username } = request.params;
+      if (username === admin.username) {
+        throw new VigilError('VIGIL_BAD_REQUEST', 'You cannot delete yourself.', [
+          'username: ask another admin',
+        ]);
+      }
+      if (!users.remove(username))
+        throw new VigilError('VIGIL_NOT_FOUND', `No user "${username}".`);
+      request.log.info({ by: admin.username, user: username }, 'user deleted');
+      return reply.status(204).send(null);
+    },
+  );
+};

@@ -1,0 +1,298 @@
+import { LitElement, css, html, nothing } from 'lit';
+import { customElement, property, state } from 'lit/decorators.js';
+import { ClockController } from '../controllers/clock.js';
+import { ApiRequestError } from '../data/api.js';
+import type { Session } from '../data/session.js';
+import type { ConsoleState } from '../data/store.js';
+import type { MetricSeries, Ticket } from '../data/types.js';
+import { formatAgo, formatDay, formatDuration, formatFull } from '../format.js';
+import { href } from '../router.js';
+import { reasonLabel, ticketTitle } from '../wording.js';
+import { strings } from '../strings.js';
+import { controls, page } from '../theme.js';
+import './vigil-chart.js';
+
+const periods = {
+  '1h': 3_600_000,
+  '24h': 86_400_000,
+  '7d': 7 * 86_400_000,
+  '30d': 30 * 86_400_000,
+};
+type Period = keyof typeof periods;
+const fields = ['responseMs', 'up'] as const;
+
+/**
+ * One device: identity and inventory, warranty (from the site's records), current state
+ * with its reasons, charts of its metrics over a chosen period, its outages (from its
+ * tickets) and tickets, and the remote commands.
+ *
+ * Test hooks: `[data-testid="device-page"][data-status]`, `[data-testid="period"]`,
+ * `[data-testid="chart"]`, `button[data-command]`.
+ */
+@customElement('vigil-device-page')
+export class VigilDevicePage extends LitElement {
+  static override styles = [
+    controls,
+    page,
+    css`
+      .grid {
+        display: grid;
+        grid-template-columns: repeat(auto-fit, minmax(22rem, 1fr));
+        gap: 1rem;
+      }
+    `,
+  ];
+
+  @property({ attribute: false }) session!: Session;
+  @property({ attribute: false }) state!: ConsoleState;
+  @property() deviceId = '';
+
+  @state() private period: Period = '1h';
+  @state() private series: Record<string, MetricSeries | null> = {};
+  @state() private range = { from: 0, to: 0 };
+  @state() private tickets: Ticket[] = [];
+  @state() private message: string | null = null;
+
+  private readonly clock = new ClockController(this);
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    void this.loadTickets();
+    void this.loadSeries();
+  }
+
+  private async loadTickets(): Promise<void> {
+    this.tickets = await this.session.client
+      .fetchTicketsOf({ deviceId: this.deviceId })
+      .catch(() => []);
+  }
+
+  private async loadSeries(): Promise<void> {
+    const to = new Date();
+    const from = new Date(to.getTime() - periods[this.period]);
+    const loaded: Record<string, MetricSeries | null> = {};
+    await Promise.all(
+      fields.map(async (field) => {
+        loaded[field] = await this.session.client
+          .fetchSeries({
+            device: this.deviceId,
+            field,
+            from: from.toISOString(),
+            to: to.toISOString(),
+          })
+          .catch(() => null);
+      }),
+    );
+    this.series = loaded;
+    this.range = { from: from.getTime(), to: to.getTime() };
+  }
+
+  override render() {
+    const d = strings.device;
+    const device = this.state.devices.get(this.deviceId);
+    if (device === undefined) return html`<p role="alert">${d.notFound(this.deviceId)}</p>`;
+    const now = this.clock.now;
+    const site = this.state.sites.find((s) => s.id === device.siteId);
+    const record = site?.devices.find((r) => r.deviceId === device.id);
+    const warrantyEnd = record?.warrantyEndsOn ?? null;
+    const id = device.identity;
+    const role = this.state.user?.role;
+    const canAct = role === 'operator' || role === 'admin';
+    const outages = this.tickets.filter((t) => t.fault === 'device-down');
+    return html`<article data-testid="device-page" data-status=${device.status}>
+      <p><a href=${href.fleet(device.siteId)}>← ${strings.nav.fleet}</a></p>
+      <h2>
+        ${device.name} <small class="muted">${device.id}</small>
+        <span class="pill" data-state=${device.status}
+          >${strings.devices.status[device.status]}</span
+        >
+      </h2>
+      ${
+        canAct
+          ? html`<p class="row">
+              <button
+                type="button"
+                data-command="poll-now"
+                @click=${() => this.command('poll-now')}
+              >
+                ${d.pollNow}
+              </button>
+              <button
+                type="button"
+                data-command="rediscover"
+                @click=${() => this.command('rediscover')}
+              >
+                ${d.rediscover}
+              </button>
+              ${this.message === null ? nothing : html`<span role="status">${this.message}</span>`}
+            </p>`
+          : nothing
+      }
+      <div class="grid">
+        <section class="card">
+          <h3>${d.identity}</h3>
+          <dl class="facts">
+            <dt>${d.manufacturer}</dt>
+            <dd>${id?.manufacturer ?? '–'}</dd>
+            <dt>${d.model}</dt>
+            <dd>${id?.model ?? '–'}</dd>
+            <dt>${d.firmware}</dt>
+            <dd>${id?.firmwareVersion ?? '–'}</dd>
+            <dt>${d.serial}</dt>
+            <dd>${device.serialNumber ?? '–'}</dd>
+            <dt>${d.hardware}</dt>
+            <dd>${id?.hardwareId ?? '–'}</dd>
+            <dt>${d.address}</dt>
+            <dd>${device.xaddr}</dd>
+            <dt>${d.site}</dt>
+            <dd><a href=${href.fleet(device.siteId)}>${site?.name ?? device.siteId}</a></dd>
+            <dt>${d.agent}</dt>
+            <dd>${device.agentId}</dd>
+            <dt>${d.warranty}</dt>
+            <dd data-testid="warranty">
+              ${
+                warrantyEnd === null
+                  ? d.warrantyUnknown
+                  : Date.parse(warrantyEnd) < now
+                    ? d.warrantyOver(formatDay(warrantyEnd))
+                    : d.warrantyEnds(formatDay(warrantyEnd))
+              }
+            </dd>
+            ${
+              record === undefined
+                ? nothing
+                : html`<dt>${d.criticality}</dt>
+                    <dd>${record.criticality}</dd>`
+            }
+          </dl>
+        </section>
+        <section class="card">
+          <h3>${d.checks}</h3>
+          <dl class="facts">
+            <dt>${strings.fleet.columns.state}</dt>
+            <dd>${strings.devices.status[device.status]}</dd>
+            <dt>${d.since}</dt>
+            <dd>${device.since === null ? '–' : formatFull(device.since)}</dd>
+            <dt>${strings.fleet.columns.lastSeen}</dt>
+            <dd>
+              ${device.lastSeen === null ? strings.devices.neverSeen : formatAgo(device.lastSeen, now)}
+            </dd>
+            <dt>${strings.fleet.columns.response}</dt>
+            <dd>
+              ${device.responseMs === null ? '–' : strings.fleet.responseMs(device.responseMs)}
+            </dd>
+          </dl>
+          ${
+            device.reasons.length === 0
+              ? html`<p class="ok">${strings.devices.noReasons}</p>`
+              : html`<ul>
+                  ${device.reasons.map(
+                    (r) =>
+                      html`<li data-reason=${r.code}>
+                        <strong>${reasonLabel(r)}</strong>: ${r.message}
+                      </li>`,
+                  )}
+                </ul>`
+          }
+        </section>
+      </div>
+      <section class="card">
+        <div class="row">
+          <h3>${d.charts}</h3>
+          <label
+            >${d.period}
+            <select data-testid="period" @change=${this._period}>
+              ${Object.keys(periods).map(
+                (p) =>
+                  html`<option value=${p} ?selected=${p === this.period}>${d.periods[p]}</option>`,
+              )}
+            </select></label
+          >
+        </div>
+        ${fields.map(
+          (field) =>
+            html`<h3>${d.fields[field]}</h3>
+              <vigil-chart
+                .series=${this.series[field] ?? null}
+                .from=${this.range.from}
+                .to=${this.range.to}
+                label=${d.fields[field] ?? field}
+              ></vigil-chart>`,
+        )}
+      </section>
+      <section class="card">
+        <h3>${d.outages}</h3>
+        ${
+          outages.length === 0
+            ? html`<p class="muted">${d.noOutages}</p>`
+            : html`<table>
+                <tbody>
+                  ${outages.map(
+                    (t) =>
+                      html`<tr>
+                        <td>${formatFull(t.openedAt)}</td>
+                        <td>
+                          ${
+                            t.resolvedAt === null
+                              ? strings.tickets.status[t.status]
+                              : formatDuration(Date.parse(t.resolvedAt) - Date.parse(t.openedAt))
+                          }
+                        </td>
+                      </tr>`,
+                  )}
+                </tbody>
+              </table>`
+        }
+      </section>
+      <section class="card">
+        <h3>${d.tickets}</h3>
+        ${
+          this.tickets.length === 0
+            ? html`<p class="muted">${d.noTickets}</p>`
+            : html`<ul>
+                ${this.tickets.map(
+                  (t) =>
+                    html`<li>
+                      <a href=${href.ticket(t.id)}
+                        >${strings.tickets.number(t.id)} ${ticketTitle(t, this.state.devices)}</a
+                      >
+                      · ${strings.tickets.status[t.status]}
+                    </li>`,
+                )}
+              </ul>`
+        }
+      </section>
+    </article>`;
+  }
+
+  private _period(event: Event): void {
+    this.period = (event.target as HTMLSelectElement).value as Period;
+    void this.loadSeries();
+  }
+
+  private async command(command: 'poll-now' | 'rediscover'): Promise<void> {
+    const device = this.state.devices.get(this.deviceId);
+    if (device === undefined) return;
+    this.message = strings.loading;
+    try {
+      const answer = await this.session.client.sendCommand(device, command);
+      this.message = answer.ok
+        ? strings.device.commandSent
+        : (answer.error ?? strings.device.commandFailed);
+    } catch (error) {
+      // An older broker without the command route answers 404 for the path.
+      const missing = error instanceof ApiRequestError && error.status === 404;
+      this.message = missing
+        ? strings.errors.notAvailable
+        : error instanceof Error
+          ? error.message
+          : String(error);
+    }
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'vigil-device-page': VigilDevicePage;
+  }
+}

@@ -1,0 +1,315 @@
+import { LitElement, css, html, nothing } from 'lit';
+import { customElement, property, state } from 'lit/decorators.js';
+import { ApiRequestError } from '../data/api.js';
+import { csvColumns, currentMonth, inspectionCsv, recentPeriods } from '../data/inspection.js';
+import type { Session } from '../data/session.js';
+import type { ConsoleState } from '../data/store.js';
+import type { InspectionReport } from '../data/types.js';
+import { formatDuration, formatFull, formatNumber } from '../format.js';
+import { href } from '../router.js';
+import { strings } from '../strings.js';
+import { controls, page } from '../theme.js';
+
+/**
+ * The inspection report (巡检报告) of a site and a month or quarter, as the broker
+ * computes it: availability chart and table, tickets by priority, suggestions, and a
+ * place for the customer's confirmation. Printable on A4 and exportable as CSV.
+ *
+ * Test hooks: `[data-testid="inspection-site"]`, `[data-testid="inspection-period"]`,
+ * `[data-testid="inspection-report"][data-site-id][data-period]`, `[data-testid="print"]`,
+ * `[data-testid="csv"]`.
+ */
+@customElement('vigil-inspection')
+export class VigilInspection extends LitElement {
+  static override styles = [
+    controls,
+    page,
+    css`
+      .bars {
+        display: grid;
+        gap: 0.25rem;
+      }
+      .bar {
+        display: grid;
+        grid-template-columns: 12rem 1fr 5rem;
+        gap: 0.5rem;
+        align-items: center;
+        font-size: 0.85rem;
+      }
+      .track {
+        display: block;
+        height: 0.8rem;
+        background: var(--vigil-unknown-bg);
+        border-radius: 3px;
+        overflow: hidden;
+      }
+      .fill {
+        display: block;
+        height: 100%;
+        background: var(--vigil-up);
+        print-color-adjust: exact;
+        -webkit-print-color-adjust: exact;
+      }
+      .fill[data-low] {
+        background: var(--vigil-down);
+      }
+      .sign {
+        height: 6rem;
+        border: 1px solid var(--vigil-border);
+        border-radius: var(--vigil-radius);
+      }
+      .headline {
+        font-size: 2rem;
+        font-weight: 700;
+      }
+      @media print {
+        .no-print {
+          display: none !important;
+        }
+        .card {
+          break-inside: avoid;
+          border-color: #999;
+        }
+        table {
+          font-size: 9pt;
+        }
+      }
+    `,
+  ];
+
+  @property({ attribute: false }) session!: Session;
+  @property({ attribute: false }) state!: ConsoleState;
+  @property({ attribute: false }) siteId: string | null = null;
+  @property({ attribute: false }) period: string | null = null;
+
+  @state() private report: InspectionReport | null = null;
+  @state() private error: string | null = null;
+  @state() private loading = false;
+
+  private loadedFor = '';
+
+  private sites(): { id: string; name: string }[] {
+    const ids = new Set([
+      ...this.state.sites.map((s) => s.id),
+      ...[...this.state.devices.values()].map((d) => d.siteId),
+    ]);
+    return [...ids].sort().map((id) => ({
+      id,
+      name: this.state.sites.find((s) => s.id === id)?.name ?? id,
+    }));
+  }
+
+  override willUpdate(): void {
+    const site = this.siteId ?? this.sites()[0]?.id ?? null;
+    const period = this.period ?? currentMonth();
+    const key = `${site}|${period}`;
+    if (site !== null && key !== this.loadedFor) {
+      this.loadedFor = key;
+      void this.load(site, period);
+    }
+  }
+
+  private async load(site: string, period: string): Promise<void> {
+    this.loading = true;
+    this.error = null;
+    try {
+      this.report = await this.session.client.fetchInspection(site, period);
+    } catch (error) {
+      this.report = null;
+      this.error =
+        error instanceof ApiRequestError && error.status === 404 && error.code === 'VIGIL_NOT_FOUND'
+          ? error.message
+          : error instanceof Error
+            ? error.message
+            : String(error);
+    } finally {
+      this.loading = false;
+    }
+  }
+
+  override render() {
+    const i = strings.inspection;
+    const sites = this.sites();
+    const site = this.siteId ?? sites[0]?.id ?? '';
+    const period = this.period ?? currentMonth();
+    const { months, quarters } = recentPeriods();
+    return html`
+      <h2>${i.title}</h2>
+      <form class="row no-print" @change=${this._pick}>
+        <label
+          >${i.site}
+          <select name="site" data-testid="inspection-site">
+            ${sites.map((s) => html`<option value=${s.id} ?selected=${s.id === site}>${s.name}</option>`)}
+          </select></label
+        >
+        <label
+          >${i.period}
+          <select name="period" data-testid="inspection-period">
+            <optgroup label=${i.month}>
+              ${months.map((m) => html`<option value=${m} ?selected=${m === period}>${m}</option>`)}
+            </optgroup>
+            <optgroup label=${i.quarter}>
+              ${quarters.map((q) => html`<option value=${q} ?selected=${q === period}>${q}</option>`)}
+            </optgroup>
+          </select></label
+        >
+        <button
+          type="button"
+          data-testid="print"
+          @click=${() => window.print()}
+          ?disabled=${this.report === null}
+        >
+          ${i.print}
+        </button>
+        <button
+          type="button"
+          data-testid="csv"
+          @click=${this._csv}
+          ?disabled=${this.report === null}
+        >
+          ${i.csv}
+        </button>
+      </form>
+      ${sites.length === 0 ? html`<p class="muted">${i.pick}</p>` : nothing}
+      ${this.loading ? html`<p role="status" class="no-print">${strings.loading}</p>` : nothing}
+      ${this.error === null ? nothing : html`<p class="error" role="alert">${this.error}</p>`}
+      ${this.report === null ? nothing : this.renderReport(this.report)}
+    `;
+  }
+
+  private renderReport(r: InspectionReport) {
+    const i = strings.inspection;
+    const pct = (v: number | null) => (v === null ? '–' : `${formatNumber(v)} %`);
+    return html`<article
+      data-testid="inspection-report"
+      data-site-id=${r.siteId}
+      data-period=${r.period}
+    >
+      <section class="card">
+        <h3>${[r.siteName, r.customer, r.period].filter((part) => part !== '').join(' · ')}</h3>
+        <p class="muted">${formatFull(r.from)} – ${formatFull(r.to)}</p>
+        <p>
+          ${i.availability}:
+          <span class="headline" data-testid="availability">${pct(r.availabilityPct)}</span>
+        </p>
+      </section>
+      <section class="card">
+        <h3>${i.availability}</h3>
+        <div class="bars" role="img" aria-label=${i.availability}>
+          ${r.devices.map(
+            (d) =>
+              html`<div class="bar">
+                <span>${d.name}</span>
+                <span class="track"
+                  ><span
+                    class="fill"
+                    ?data-low=${d.availabilityPct !== null && d.availabilityPct < 99}
+                    style="width:${d.availabilityPct ?? 0}%"
+                  ></span
+                ></span>
+                <span>${pct(d.availabilityPct)}</span>
+              </div>`,
+          )}
+        </div>
+      </section>
+      <section class="card">
+        <h3>${i.devices}</h3>
+        <table>
+          <thead>
+            <tr>
+              <th>${strings.fleet.columns.device}</th>
+              <th>${i.availability}</th>
+              <th>${strings.device.outages}</th>
+              <th>MTTR</th>
+              <th>MTBF</th>
+              <th>${i.tickets}</th>
+              <th>${strings.device.firmware}</th>
+              <th>${strings.device.warranty}</th>
+            </tr>
+          </thead>
+          <tbody>
+            ${r.devices.map(
+              (d) =>
+                html`<tr>
+                  <td>
+                    <a href=${href.device(d.deviceId)}>${d.name}</a>
+                    <small class="muted">${d.deviceId}</small>
+                  </td>
+                  <td>${pct(d.availabilityPct)}</td>
+                  <td>
+                    ${d.outages.count}
+                    (${formatDuration(d.outages.totalS * 1000, { coarse: true })})
+                  </td>
+                  <td>
+                    ${d.mttrS === null ? '–' : formatDuration(d.mttrS * 1000, { coarse: true })}
+                  </td>
+                  <td>
+                    ${d.mtbfS === null ? '–' : formatDuration(d.mtbfS * 1000, { coarse: true })}
+                  </td>
+                  <td>${d.tickets}</td>
+                  <td>${d.firmware ?? '–'}</td>
+                  <td>${d.warranty.endsOn ?? '–'}</td>
+                </tr>`,
+            )}
+          </tbody>
+        </table>
+      </section>
+      <section class="card">
+        <h3>${i.tickets}</h3>
+        <table>
+          <tbody>
+            ${r.tickets.map(
+              (t) =>
+                html`<tr>
+                  <th scope="row">${strings.tickets.priority[t.priority]}</th>
+                  <td>${t.tickets}</td>
+                  <td>✓ ${t.met} · ✗ ${t.breached}</td>
+                  <td>${pct(t.compliancePct)}</td>
+                </tr>`,
+            )}
+          </tbody>
+        </table>
+      </section>
+      <section class="card">
+        <h3>${i.suggestions}</h3>
+        ${
+          r.suggestions.length === 0
+            ? html`<p class="muted">–</p>`
+            : html`<ul data-testid="suggestions">
+                ${r.suggestions.map((s) => html`<li data-rule=${s.rule}>${s.text}</li>`)}
+              </ul>`
+        }
+      </section>
+      <section class="card">
+        <h3>${i.confirmation}</h3>
+        <p class="muted">${i.confirmationHint}</p>
+        <div class="sign" data-testid="confirmation-box"></div>
+      </section>
+    </article>`;
+  }
+
+  private _pick(event: Event): void {
+    const form = (event.target as HTMLElement).closest('form');
+    if (form === null) return;
+    const data = new FormData(form);
+    location.hash = href.inspection(String(data.get('site')), String(data.get('period')));
+  }
+
+  private _csv(): void {
+    if (this.report === null) return;
+    const text = inspectionCsv(this.report, csvColumns);
+    // A byte order mark so spreadsheet programs read the Chinese names as UTF-8.
+    const blob = new Blob(['\ufeff', text], { type: 'text/csv;charset=utf-8' });
+    const link = document.createElement('a');
+    link.href = URL.createObjectURL(blob);
+    link.download = `inspection-${this.report.siteId}-${this.report.period}.csv`;
+    link.click();
+    setTimeout(() => URL.revokeObjectURL(link.href), 1_000);
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'vigil-inspection': VigilInspection;
+  }
+}

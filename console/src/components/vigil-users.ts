@@ -1,0 +1,127 @@
+import { LitElement, html, nothing } from 'lit';
+import { customElement, property, state } from 'lit/decorators.js';
+import type { Session } from '../data/session.js';
+import type { ConsoleState } from '../data/store.js';
+import type { UserRole, UserSummary, UserWrite } from '../data/types.js';
+import { formatFull } from '../format.js';
+import { strings } from '../strings.js';
+import { controls, page } from '../theme.js';
+
+const roles: readonly UserRole[] = ['viewer', 'operator', 'admin'];
+
+/**
+ * Console users (admin only): list, create or change role/password, delete.
+ * Test hooks: `[data-testid="user-form"]`, `[data-testid="user"][data-username][data-role]`.
+ */
+@customElement('vigil-users')
+export class VigilUsers extends LitElement {
+  static override styles = [controls, page];
+
+  @property({ attribute: false }) session!: Session;
+  @property({ attribute: false }) state!: ConsoleState;
+
+  @state() private users: UserSummary[] = [];
+  @state() private error: string | null = null;
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    void this.load();
+  }
+
+  private async load(): Promise<void> {
+    try {
+      this.users = await this.session.client.fetchUsers();
+    } catch (error) {
+      this.error = error instanceof Error ? error.message : String(error);
+    }
+  }
+
+  override render() {
+    const u = strings.users;
+    if (this.state.user?.role !== 'admin') return html`<p role="alert">${u.adminOnly}</p>`;
+    return html`
+      <h2>${u.title}</h2>
+      <form class="card row" data-testid="user-form" @submit=${this._save}>
+        <label>${u.username}<input name="username" required pattern="[A-Za-z0-9._-]+" /></label>
+        <label
+          >${u.role}
+          <select name="role">
+            ${roles.map((r) => html`<option value=${r}>${strings.header.role[r] ?? r}</option>`)}
+          </select></label
+        >
+        <label title=${u.newPasswordHint}
+          >${u.password}<input
+            name="password"
+            type="password"
+            minlength="8"
+            autocomplete="new-password"
+        /></label>
+        <button class="primary" type="submit">${u.save}</button>
+      </form>
+      ${this.error === null ? nothing : html`<p class="error" role="alert">${this.error}</p>`}
+      <table class="card">
+        <thead>
+          <tr>
+            <th>${u.username}</th>
+            <th>${u.role}</th>
+            <th>${u.lastLogin}</th>
+            <th></th>
+          </tr>
+        </thead>
+        <tbody>
+          ${this.users.map(
+            (user) =>
+              html`<tr data-testid="user" data-username=${user.username} data-role=${user.role}>
+                <td>${user.username}</td>
+                <td>${strings.header.role[user.role] ?? user.role}</td>
+                <td>${user.lastLoginAt === null ? u.never : formatFull(user.lastLoginAt)}</td>
+                <td>
+                  ${
+                    user.username === this.state.user?.username
+                      ? nothing
+                      : html`<button type="button" @click=${() => this.removeUser(user.username)}>
+                          ${u.remove}
+                        </button>`
+                  }
+                </td>
+              </tr>`,
+          )}
+        </tbody>
+      </table>
+    `;
+  }
+
+  private async _save(event: SubmitEvent): Promise<void> {
+    event.preventDefault();
+    const form = event.target as HTMLFormElement;
+    const data = new FormData(form);
+    const username = String(data.get('username') ?? '').trim();
+    const password = String(data.get('password') ?? '');
+    const body: UserWrite = { role: String(data.get('role')) as UserRole };
+    if (password !== '') body.password = password;
+    this.error = null;
+    try {
+      await this.session.client.saveUser(username, body);
+      form.reset();
+      await this.load();
+    } catch (error) {
+      this.error = error instanceof Error ? error.message : String(error);
+    }
+  }
+
+  private async removeUser(username: string): Promise<void> {
+    if (!confirm(strings.users.removeConfirm(username))) return;
+    try {
+      await this.session.client.deleteUser(username);
+      await this.load();
+    } catch (error) {
+      this.error = error instanceof Error ? error.message : String(error);
+    }
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'vigil-users': VigilUsers;
+  }
+}
