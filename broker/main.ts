@@ -5,6 +5,8 @@
  *   vigil broker add-agent --site SITE [--name NAME] [--password-env VAR] [--data-dir DIR | --config FILE]
  *   vigil broker revoke-agent --site SITE --name NAME [--data-dir DIR | --config FILE]
  *   vigil broker list-agents [--data-dir DIR | --config FILE]
+ *   vigil broker add-client --role console|internal --name NAME [--password-env VAR] [...]
+ *   vigil broker revoke-client --role console|internal --name NAME [...]
  *
  * The account commands open <dataDir>/vigil.db directly, also while a broker runs on it
  * (SQLite WAL); a running broker closes a revoked agent's connections within seconds.
@@ -12,7 +14,7 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { AgentAccountError, AgentStore } from './agents/store.js';
+import { AgentAccountError, AgentStore, type ClientRole } from './agents/store.js';
 import { startBroker } from './app.js';
 import { loadConfig } from './config.js';
 import { openDatabase } from './db.js';
@@ -26,7 +28,12 @@ const USAGE = `usage:
   vigil broker revoke-agent --site SITE --name NAME [--data-dir DIR | --config FILE]
       refuse that agent from now on and close its connections
   vigil broker list-agents [--data-dir DIR | --config FILE]
-      the agent accounts, active and revoked`;
+      the agent accounts, active and revoked
+  vigil broker add-client --role console|internal --name NAME [--password-env VAR] [--data-dir DIR | --config FILE]
+      MQTT credentials for the console (reads the tree and $SYS) or an internal service
+      (reads everything, publishes agent commands); printed once
+  vigil broker revoke-client --role console|internal --name NAME [--data-dir DIR | --config FILE]
+      refuse that account from now on and close its connections`;
 
 /** A mistake on the command line: said on stderr with the usage, exit code 2. */
 class UsageError extends Error {}
@@ -132,6 +139,73 @@ async function revokeAgent(argv: string[]): Promise<void> {
   }
 }
 
+function roleOf(value: string | undefined): Exclude<ClientRole, 'agent'> {
+  if (value === 'console' || value === 'internal') return value;
+  throw new UsageError('--role must be console or internal');
+}
+
+async function addClient(argv: string[]): Promise<void> {
+  const { values } = parsed(() =>
+    parseArgs({
+      args: argv,
+      options: {
+        ...storeOptions,
+        role: { type: 'string' },
+        name: { type: 'string' },
+        'password-env': { type: 'string' },
+      },
+      strict: true,
+    }),
+  );
+  if (values.help) return void console.log(USAGE);
+  const role = roleOf(values.role);
+  if (values.name === undefined) throw new UsageError('--name is required');
+  const passwordEnv = values['password-env'];
+  const password = passwordEnv !== undefined ? process.env[passwordEnv] : undefined;
+  if (passwordEnv !== undefined && !password)
+    throw new UsageError(`--password-env ${passwordEnv}: that environment variable is not set`);
+  const { agents, close } = openAgents(dataDirOf(values));
+  try {
+    const added = await agents.addClient(role, values.name, password);
+    console.log(
+      [
+        `${added.replaced ? 'Replaced the password of' : 'Created'} the ${role} account ${values.name}.`,
+        passwordEnv !== undefined
+          ? `Its password is the value of ${passwordEnv}.`
+          : 'Its MQTT credentials, shown this once (the broker keeps only a hash):',
+        `  username: ${added.username}`,
+        `  password: ${passwordEnv !== undefined ? `<the value of ${passwordEnv}>` : added.password}`,
+      ].join('\n'),
+    );
+  } finally {
+    close();
+  }
+}
+
+async function revokeClient(argv: string[]): Promise<void> {
+  const { values } = parsed(() =>
+    parseArgs({
+      args: argv,
+      options: { ...storeOptions, role: { type: 'string' }, name: { type: 'string' } },
+      strict: true,
+    }),
+  );
+  if (values.help) return void console.log(USAGE);
+  const role = roleOf(values.role);
+  if (values.name === undefined) throw new UsageError('--name is required');
+  const { agents, close } = openAgents(dataDirOf(values));
+  try {
+    if (agents.revokeClient(role, values.name)) {
+      console.log(`Revoked the ${role} account ${values.name}: the broker refuses it from now on.`);
+    } else {
+      console.error(`There is no active ${role} account ${values.name}.`);
+      process.exitCode = 1;
+    }
+  } finally {
+    close();
+  }
+}
+
 async function listAgents(argv: string[]): Promise<void> {
   const { values } = parsed(() => parseArgs({ args: argv, options: storeOptions, strict: true }));
   if (values.help) return void console.log(USAGE);
@@ -202,6 +276,10 @@ export async function main(argv: string[]): Promise<void> {
         return await revokeAgent(rest);
       case 'list-agents':
         return await listAgents(rest);
+      case 'add-client':
+        return await addClient(rest);
+      case 'revoke-client':
+        return await revokeClient(rest);
       default:
         return await run(argv);
     }

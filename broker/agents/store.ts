@@ -14,11 +14,20 @@ import { EventEmitter } from 'node:events';
 import { isId } from '../../shared/ids.js';
 import { migrate, type Db } from '../db.js';
 
+/**
+ * What an account is for: a site agent, the console (reads the tree and $SYS), or an
+ * internal service of the NOC (reads everything, writes agent commands).
+ */
+export type ClientRole = 'agent' | 'console' | 'internal';
+export const CLIENT_ROLES: readonly ClientRole[] = ['agent', 'console', 'internal'];
+
 /** Who an authenticated MQTT client is. */
 export interface AgentIdentity {
   username: string;
   siteId: string;
   agentId: string;
+  /** Absent: an agent. */
+  role?: ClientRole;
 }
 
 export interface AgentAccount extends AgentIdentity {
@@ -65,6 +74,10 @@ const migrations = [
     );
     CREATE UNIQUE INDEX agent_accounts_site_agent ON agent_accounts (site_id, agent_id);`,
   },
+  {
+    version: 2,
+    sql: `ALTER TABLE agent_accounts ADD COLUMN role TEXT NOT NULL DEFAULT 'agent'`,
+  },
 ];
 
 interface AccountRow {
@@ -76,6 +89,7 @@ interface AccountRow {
   created_at: string;
   password_set_at: string;
   revoked_at: string | null;
+  role: ClientRole;
 }
 
 function derive(password: string, salt: Buffer, options: ScryptOptions): Promise<Buffer> {
@@ -120,6 +134,11 @@ export class AgentAccountError extends Error {
 
 export function agentUsername(siteId: string, agentId: string): string {
   return `${siteId}.${agentId}`;
+}
+
+/** "console:noc-wall": ":" is not allowed in ids, so it never clashes with an agent's name. */
+export function clientUsername(role: Exclude<ClientRole, 'agent'>, name: string): string {
+  return `${role}:${name}`;
 }
 
 export function generatePassword(): string {
@@ -185,9 +204,59 @@ export class AgentStore extends EventEmitter<AgentStoreEvents> {
     return { username, siteId, agentId, password: secret, replaced: clash !== undefined };
   }
 
+  /**
+   * Creates (or replaces the password of) a console or internal account: its own
+   * credentials, not an agent's, with the rights of its role (broker/mqtt/roles.ts).
+   */
+  async addClient(
+    role: Exclude<ClientRole, 'agent'>,
+    name: string,
+    password?: string,
+  ): Promise<NewAgentCredentials> {
+    if (!isId(name))
+      throw new AgentAccountError(
+        `cannot add the ${role} account: name "${name}": use letters, digits, "_", "." or "-" (at most 64)`,
+      );
+    if (password !== undefined && password.length < MIN_PASSWORD_LENGTH)
+      throw new AgentAccountError(`password: use at least ${MIN_PASSWORD_LENGTH} characters`);
+    const username = clientUsername(role, name);
+    const clash = this.row(username);
+    const secret = password ?? generatePassword();
+    const hash = await hashPassword(secret);
+    const now = new Date().toISOString();
+    this.db
+      .prepare(
+        `INSERT INTO agent_accounts (username, site_id, agent_id, password_hash, generation, created_at, password_set_at, role)
+         VALUES (@username, @siteId, @name, @hash, 1, @now, @now, @role)
+         ON CONFLICT (username) DO UPDATE SET
+           password_hash = excluded.password_hash,
+           generation = generation + 1,
+           password_set_at = excluded.password_set_at,
+           revoked_at = NULL`,
+      )
+      .run({ username, siteId: `$${role}`, name, hash, now, role });
+    if (clash) this.emit('invalidated', username);
+    return {
+      username,
+      siteId: `$${role}`,
+      agentId: name,
+      role,
+      password: secret,
+      replaced: clash !== undefined,
+    };
+  }
+
+  /** Refuses a console or internal account from now on. */
+  revokeClient(role: Exclude<ClientRole, 'agent'>, name: string): boolean {
+    return this.revokeUsername(clientUsername(role, name));
+  }
+
   /** Refuses the agent from now on; returns false when there is no such active account. */
   revoke(siteId: string, name: string): boolean {
-    const username = agentUsername(siteId, name);
+    return this.revokeUsername(agentUsername(siteId, name));
+  }
+
+  private revokeUsername(username: string): boolean {
     const result = this.db
       .prepare(
         `UPDATE agent_accounts SET revoked_at = ?, generation = generation + 1
@@ -215,7 +284,13 @@ export class AgentStore extends EventEmitter<AgentStoreEvents> {
     }
     const matches = await checkPassword(password, row.password_hash);
     if (!matches || row.revoked_at !== null) return null;
-    return { username, siteId: row.site_id, agentId: row.agent_id, generation: row.generation };
+    return {
+      username,
+      siteId: row.site_id,
+      agentId: row.agent_id,
+      generation: row.generation,
+      ...(row.role !== 'agent' ? { role: row.role } : {}),
+    };
   }
 
   /** Why `verify` said no, for the log: never includes the password. */
@@ -244,6 +319,7 @@ export class AgentStore extends EventEmitter<AgentStoreEvents> {
       createdAt: row.created_at,
       passwordSetAt: row.password_set_at,
       revokedAt: row.revoked_at,
+      ...(row.role !== 'agent' ? { role: row.role } : {}),
     }));
   }
 

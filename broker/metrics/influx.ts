@@ -3,9 +3,19 @@
  * habit 7). At start it makes sure the database is laid out as docs/METRICS.md says:
  *
  *   - retention policy `raw` (default, 30 days): every reading as it came;
- *   - retention policy `rollup_5m` (2 years): 5-minute mean/min/max/count of the device
- *     fields responseMs and clockOffsetS, filled by the continuous query `device_5m`,
- *     so the inspection reports of the contract can show trends over a year.
+ *   - retention policy `rollup_5m` (2 years): 5-minute mean/min/max/count/sum of the
+ *     device fields responseMs and clockOffsetS, filled by the continuous query
+ *     `device_5m`, so the inspection reports of the contract can show trends over a year.
+ *
+ * Trends of those fields with buckets that are whole multiples of 5 minutes read the
+ * rollup for the 5-minute-aligned, completed part of the range and the raw points for
+ * the edges, and merge the partial aggregates (mean = sum of sums / sum of counts), so
+ * they give the same answer as over the raw points, and a quarterly trend reads one row
+ * per 5 minutes per series instead of every reading. A continuous query only
+ * aggregates the interval that just ended; readings written late (the journal's replay
+ * after a crash, the backlog after an InfluxDB outage) would be missing from it, so
+ * every write marks its 5-minute intervals and a trend first recomputes the marked
+ * ones it reads (SELECT ... INTO over that interval, which overwrites the rollup row).
  *
  * Setting up is idempotent (run on every start; an existing policy is altered to the
  * configured durations, the continuous query is recreated). When InfluxDB is down at
@@ -21,6 +31,16 @@ export const ROLLUP_POLICY = 'rollup_5m';
 export const ROLLUP_QUERY = 'device_5m';
 /** Device fields kept in the 5-minute rollups. */
 export const ROLLUP_FIELDS = ['responseMs', 'clockOffsetS'] as const;
+
+const ROLLUP_MS = 5 * 60_000;
+
+/** Aggregates of one bucket that can be merged with another part of the same bucket. */
+interface Partial {
+  sum: number;
+  count: number;
+  min: number | null;
+  max: number | null;
+}
 
 export interface InfluxStoreOptions {
   url: string;
@@ -78,6 +98,8 @@ export class InfluxMetricsStore implements MetricsStore {
   private client: InfluxDB | null = null;
   private ready: Promise<void> | null = null;
   private readonly where: string;
+  /** Starts of the 5-minute intervals written since their rollup rows were computed. */
+  private readonly stale = new Set<number>();
 
   constructor(private readonly options: InfluxStoreOptions) {
     this.where = redacted(new URL(options.url));
@@ -101,6 +123,9 @@ export class InfluxMetricsStore implements MetricsStore {
       pool: { requestTimeout: this.options.timeoutMs ?? 10_000, maxRetries: 0 },
     });
     await this.ensureReady();
+    // Intervals a crash may have left half-rolled-up: recompute the last hour on demand.
+    const now = Math.floor(Date.now() / ROLLUP_MS) * ROLLUP_MS;
+    for (let t = now - 12 * ROLLUP_MS; t <= now; t += ROLLUP_MS) this.stale.add(t);
   }
 
   async stop(): Promise<void> {
@@ -125,6 +150,12 @@ export class InfluxMetricsStore implements MetricsStore {
       })),
       { precision: 'ms', retentionPolicy: RAW_POLICY },
     );
+    for (const point of points) {
+      if (point.measurement !== 'device') continue;
+      if (!ROLLUP_FIELDS.some((field) => field in point.fields)) continue;
+      const t = point.time.getTime();
+      this.stale.add(t - (((t % ROLLUP_MS) + ROLLUP_MS) % ROLLUP_MS));
+    }
   }
 
   async query(query: PointQuery): Promise<MetricPoint[]> {
@@ -154,27 +185,112 @@ export class InfluxMetricsStore implements MetricsStore {
 
   async trend(query: TrendQuery): Promise<TrendBucket[]> {
     if (!(query.bucketS > 0)) throw new Error('bucketS must be a positive number of seconds');
-    const field = escape.quoted(checkedName(query.field, 'field'));
+    const field = checkedName(query.field, 'field');
     const bucketMs = Math.round(query.bucketS * 1000);
-    const statement =
-      `SELECT mean(${field}) AS "mean", min(${field}) AS "min", max(${field}) AS "max", count(${field}) AS "count" ` +
-      `FROM ${this.source(query)} WHERE ${this.conditions(query)} GROUP BY time(${bucketMs}ms) fill(none)`;
-    const buckets: TrendBucket[] = [];
+    const from = query.from.getTime();
+    const to = query.to.getTime();
+    const partials = new Map<number, Partial>();
+    const fromRollup =
+      query.measurement === 'device' &&
+      (ROLLUP_FIELDS as readonly string[]).includes(field) &&
+      bucketMs % ROLLUP_MS === 0;
+    // The rollup covers whole, completed 5-minute intervals; the edges come from raw.
+    const rollupFrom = Math.ceil(from / ROLLUP_MS) * ROLLUP_MS;
+    const rollupTo = Math.min(
+      Math.floor(to / ROLLUP_MS) * ROLLUP_MS,
+      Math.floor(Date.now() / ROLLUP_MS) * ROLLUP_MS,
+    );
+    if (fromRollup && rollupFrom < rollupTo) {
+      await this.refreshRollups(rollupFrom, rollupTo);
+      await this.partials(partials, query, field, bucketMs, rollupFrom, rollupTo, true);
+      if (from < rollupFrom)
+        await this.partials(partials, query, field, bucketMs, from, rollupFrom, false);
+      if (rollupTo < to) await this.partials(partials, query, field, bucketMs, rollupTo, to, false);
+    } else {
+      await this.partials(partials, query, field, bucketMs, from, to, false);
+    }
+    return [...partials.entries()]
+      .filter(([, partial]) => partial.count > 0)
+      .sort(([a], [b]) => a - b)
+      .map(([time, partial]) => ({
+        time: new Date(time),
+        mean: partial.sum / partial.count,
+        min: partial.min,
+        max: partial.max,
+        count: partial.count,
+      }));
+  }
+
+  /** Adds the sum, count, min and max per bucket of [from, to) to `into`. */
+  private async partials(
+    into: Map<number, Partial>,
+    query: TrendQuery,
+    field: string,
+    bucketMs: number,
+    from: number,
+    to: number,
+    rollup: boolean,
+  ): Promise<void> {
+    const q = (name: string) => escape.quoted(name);
+    const aggregates = rollup
+      ? `sum(${q(`${field}_sum`)}) AS "sum", sum(${q(`${field}_count`)}) AS "count", min(${q(`${field}_min`)}) AS "min", max(${q(`${field}_max`)}) AS "max"`
+      : `sum(${q(field)}) AS "sum", count(${q(field)}) AS "count", min(${q(field)}) AS "min", max(${q(field)}) AS "max"`;
+    const source = rollup ? `${q(ROLLUP_POLICY)}.${q('device')}` : this.source(query);
+    const range = { ...query, from: new Date(from), to: new Date(to) };
+    const statement = `SELECT ${aggregates} FROM ${source} WHERE ${this.conditions(range)} GROUP BY time(${bucketMs}ms) fill(none)`;
     for (const series of await this.select(statement)) {
       const at = (name: string) => series.columns.indexOf(name);
       for (const row of series.values ?? []) {
         const num = (name: string) =>
           typeof row[at(name)] === 'number' ? (row[at(name)] as number) : null;
-        buckets.push({
-          time: new Date(row[at('time')] as number),
-          mean: num('mean'),
-          min: num('min'),
-          max: num('max'),
-          count: num('count') ?? 0,
+        const count = num('count') ?? 0;
+        if (count === 0) continue;
+        const time = row[at('time')] as number;
+        const before = into.get(time);
+        const min = num('min');
+        const max = num('max');
+        into.set(time, {
+          sum: (before?.sum ?? 0) + (num('sum') ?? 0),
+          count: (before?.count ?? 0) + count,
+          min: before?.min == null ? min : min === null ? before.min : Math.min(before.min, min),
+          max: before?.max == null ? max : max === null ? before.max : Math.max(before.max, max),
         });
       }
     }
-    return buckets.sort((a, b) => a.time.getTime() - b.time.getTime());
+  }
+
+  /** Recomputes the rollup rows of the stale intervals in [from, to), run by run. */
+  private async refreshRollups(from: number, to: number): Promise<void> {
+    const due = [...this.stale].filter((t) => t >= from && t < to).sort((a, b) => a - b);
+    let i = 0;
+    while (i < due.length) {
+      const start = due[i]!;
+      let end = start + ROLLUP_MS;
+      while (i + 1 < due.length && due[i + 1] === end) {
+        i++;
+        end += ROLLUP_MS;
+      }
+      i++;
+      const database = escape.quoted(this.options.database);
+      await this.statement(
+        `SELECT ${this.rollupAggregates()} INTO ${database}.${escape.quoted(ROLLUP_POLICY)}."device" ` +
+          `FROM ${database}.${escape.quoted(RAW_POLICY)}."device" WHERE time >= ${start}ms AND time < ${end}ms GROUP BY time(5m), *`,
+      );
+      for (let t = start; t < end; t += ROLLUP_MS) this.stale.delete(t);
+    }
+  }
+
+  private rollupAggregates(): string {
+    return ROLLUP_FIELDS.flatMap((name) => {
+      const field = escape.quoted(name);
+      return [
+        `mean(${field}) AS ${escape.quoted(`${name}_mean`)}`,
+        `min(${field}) AS ${escape.quoted(`${name}_min`)}`,
+        `max(${field}) AS ${escape.quoted(`${name}_max`)}`,
+        `count(${field}) AS ${escape.quoted(`${name}_count`)}`,
+        `sum(${field}) AS ${escape.quoted(`${name}_sum`)}`,
+      ];
+    }).join(', ');
   }
 
   async ping(): Promise<boolean> {
@@ -222,19 +338,10 @@ export class InfluxMetricsStore implements MetricsStore {
       ours?.values?.some((row) => row[ours.columns.indexOf('name')] === ROLLUP_QUERY) ?? false;
     if (exists)
       await this.statement(`DROP CONTINUOUS QUERY ${escape.quoted(ROLLUP_QUERY)} ON ${database}`);
-    const aggregates = ROLLUP_FIELDS.flatMap((name) => {
-      const field = escape.quoted(name);
-      return [
-        `mean(${field}) AS ${escape.quoted(`${name}_mean`)}`,
-        `min(${field}) AS ${escape.quoted(`${name}_min`)}`,
-        `max(${field}) AS ${escape.quoted(`${name}_max`)}`,
-        `count(${field}) AS ${escape.quoted(`${name}_count`)}`,
-      ];
-    });
     // GROUP BY *, so every series (site, agent, device, kind) keeps its tags in the rollup.
     await this.statement(
       `CREATE CONTINUOUS QUERY ${escape.quoted(ROLLUP_QUERY)} ON ${database} BEGIN ` +
-        `SELECT ${aggregates.join(', ')} INTO ${database}.${escape.quoted(ROLLUP_POLICY)}."device" ` +
+        `SELECT ${this.rollupAggregates()} INTO ${database}.${escape.quoted(ROLLUP_POLICY)}."device" ` +
         `FROM ${database}.${escape.quoted(RAW_POLICY)}."device" GROUP BY time(5m), * END`,
     );
   }

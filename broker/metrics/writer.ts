@@ -1,10 +1,15 @@
 /**
- * Batches readings on their way to the metrics store: a write goes out when 5000 points
+ * Batches readings on their way to the metrics store: a batch goes out when 5000 points
  * are waiting or 1 s after the first one, whichever comes first (InfluxDB's advice is
- * batches of 5000-10000 points). A failed write keeps its points in memory and is
- * retried with a growing delay (1 s, 2 s, 4 s ... at most 60 s), so a restarted InfluxDB
- * loses nothing. Memory is bounded by `maxBuffered`: past it the oldest points go and
- * are counted as dropped. Surviving a broker restart is the journal's job (a later issue).
+ * batches of 5000-10000 points), with up to `concurrency` batches in flight so one slow
+ * write does not hold the others back.
+ *
+ * Nothing is dropped: `add()` resolves once the points are written, and a failed batch is
+ * retried with a growing delay (1 s, 2 s, 4 s ... at most 30 s) while new batches wait,
+ * so a store that is down receives one probe at a time, not a storm. The memory bound is
+ * the ingest journal's (broker/journal/): it refuses new messages when full, and a
+ * message is finished in the journal only when this writer resolved its points, so what
+ * is still here at a crash or stop is replayed on the next start.
  */
 import type { Log } from '../log.js';
 import type { MetricPoint, MetricsStore } from './store.js';
@@ -12,41 +17,51 @@ import type { MetricPoint, MetricsStore } from './store.js';
 export interface MetricsWriterOptions {
   batchSize?: number;
   flushIntervalMs?: number;
-  maxBuffered?: number;
+  /** Batches written at the same time while the store answers; default 4. */
+  concurrency?: number;
   retryMinMs?: number;
   retryMaxMs?: number;
 }
 
 export interface MetricsWriterStats {
-  /** Waiting to be written. */
+  /** Waiting to be written (queued and in flight). */
   buffered: number;
+  /** Batches being written now. */
+  inFlight: number;
   written: number;
   failedWrites: number;
-  dropped: number;
   /** The error of the last failed write, until a write succeeds. */
   lastError: string | null;
+  /** Milliseconds the last successful write took. */
+  lastWriteMs: number;
+}
+
+interface Item {
+  points: MetricPoint[];
+  resolve: () => void;
 }
 
 export class MetricsWriter {
-  private buffer: MetricPoint[] = [];
-  private timer: NodeJS.Timeout | null = null;
-  private writing: Promise<number | null> | null = null;
-  /** Points at the head of the buffer that a write in flight carries. */
+  private queue: Item[] = [];
+  private queuedPoints = 0;
+  private inFlightPoints = 0;
   private inFlight = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private readonly retryTimers = new Set<NodeJS.Timeout>();
+  /** The oldest queued point has waited flushIntervalMs: send a partial batch. */
+  private due = false;
   private retryDelayMs = 0;
-  /** A flush() is writing: the timer stays off so no batch goes out twice. */
-  private flushing = false;
   private stopped = false;
-  private readonly stats_: MetricsWriterStats = {
-    buffered: 0,
+  private waiters: (() => void)[] = [];
+  private readonly stats_ = {
     written: 0,
     failedWrites: 0,
-    dropped: 0,
-    lastError: null,
+    lastError: null as string | null,
+    lastWriteMs: 0,
   };
   private readonly batchSize: number;
   private readonly flushIntervalMs: number;
-  private readonly maxBuffered: number;
+  private readonly concurrency: number;
   private readonly retryMinMs: number;
   private readonly retryMaxMs: number;
 
@@ -57,123 +72,141 @@ export class MetricsWriter {
   ) {
     this.batchSize = options.batchSize ?? 5000;
     this.flushIntervalMs = options.flushIntervalMs ?? 1000;
-    this.maxBuffered = options.maxBuffered ?? 1_000_000;
+    this.concurrency = options.concurrency ?? 4;
     this.retryMinMs = options.retryMinMs ?? 1000;
-    this.retryMaxMs = options.retryMaxMs ?? 60_000;
+    this.retryMaxMs = options.retryMaxMs ?? 30_000;
   }
 
   get stats(): MetricsWriterStats {
-    return { ...this.stats_, buffered: this.buffer.length };
+    return {
+      buffered: this.queuedPoints + this.inFlightPoints,
+      inFlight: this.inFlight,
+      ...this.stats_,
+    };
   }
 
-  add(points: MetricPoint[]): void {
-    if (this.stopped || points.length === 0) return;
-    this.buffer.push(...points);
-    const excess = this.buffer.length - this.maxBuffered;
-    if (excess > 0) {
-      // The oldest points that are not part of a write in flight.
-      this.buffer.splice(this.inFlight, excess);
-      this.stats_.dropped += excess;
-    }
-    if (this.buffer.length >= this.batchSize && this.retryDelayMs === 0) this.kick(0);
-    else this.kick(this.flushIntervalMs);
+  /** Resolves once the points are in the store; stays pending if the writer stops first. */
+  add(points: MetricPoint[]): Promise<void> {
+    if (this.stopped) return new Promise(() => {});
+    if (points.length === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      this.queue.push({ points, resolve });
+      this.queuedPoints += points.length;
+      if (!this.timer && !this.due) {
+        this.timer = setTimeout(() => {
+          this.timer = null;
+          this.due = true;
+          this.pump();
+        }, this.flushIntervalMs);
+      }
+      this.pump();
+    });
   }
 
   /**
-   * Writes everything waiting, once per batch; resolves when done or when a write
-   * failed (the points stay buffered). For shutdown and tests.
+   * Writes everything waiting; resolves when done, or when a write failed (the points
+   * stay and are retried). For shutdown and tests.
    */
   async flush(): Promise<void> {
-    this.flushing = true;
-    try {
-      this.clearTimer();
-      if (this.writing) await this.writing;
-      this.clearTimer();
-      while (this.buffer.length > 0) {
-        if (!(await this.writeBatch())) break;
-      }
-    } finally {
-      this.flushing = false;
+    const failuresBefore = this.stats_.failedWrites;
+    this.due = true;
+    this.pump();
+    while (this.queuedPoints + this.inFlight > 0 && this.stats_.failedWrites === failuresBefore) {
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
+      this.due = true;
+      this.pump();
     }
-    if (this.buffer.length > 0) this.kick(this.retryDelayMs || this.retryMinMs);
   }
 
-  /** Flushes what it can and stops the timers. */
+  /** Writes what it can and stops the timers; what is left stays in the journal. */
   async stop(): Promise<void> {
     await this.flush();
     this.stopped = true;
-    this.clearTimer();
-    if (this.buffer.length > 0) {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    for (const timer of this.retryTimers) clearTimeout(timer);
+    this.retryTimers.clear();
+    const left = this.queuedPoints + this.inFlightPoints;
+    if (left > 0) {
       this.log.warn(
-        `${this.buffer.length} readings could not be written to the ${this.store.kind} metrics store and are lost`,
+        `${left} readings are not written to the ${this.store.kind} metrics store yet; the ingest journal keeps them for the next start`,
       );
     }
   }
 
-  /** Schedules a write in `delayMs` unless one is scheduled or running already. */
-  private kick(delayMs: number): void {
-    if (this.stopped || this.writing || this.flushing) return;
-    if (this.timer && delayMs > 0) return;
-    this.clearTimer();
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      const writing = this.drain();
-      this.writing = writing;
-      void writing.then((nextDelayMs) => {
-        this.writing = null;
-        if (nextDelayMs !== null) this.kick(nextDelayMs);
-      });
-    }, delayMs);
+  private wake(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const resolve of waiters) resolve();
   }
 
-  /** Writes full batches while there are; returns when to try again, or null if all is written. */
-  private async drain(): Promise<number | null> {
-    while (this.buffer.length > 0 && !this.stopped) {
-      const ok = await this.writeBatch();
-      if (!ok) {
+  /** Starts batches while there are slots and something worth sending. */
+  private pump(): void {
+    while (
+      !this.stopped &&
+      this.retryDelayMs === 0 &&
+      this.inFlight < this.concurrency &&
+      (this.queuedPoints >= this.batchSize || (this.due && this.queuedPoints > 0))
+    ) {
+      let take = 0;
+      let size = 0;
+      while (take < this.queue.length && size < this.batchSize) {
+        size += this.queue[take]!.points.length;
+        take++;
+      }
+      // One splice, not a shift per item: the queue can hold hundreds of thousands.
+      const items = this.queue.splice(0, take);
+      this.queuedPoints -= size;
+      this.inFlightPoints += size;
+      this.inFlight++;
+      void this.send(items, size);
+    }
+    if (this.queuedPoints === 0) this.due = false;
+  }
+
+  private async send(items: Item[], size: number): Promise<void> {
+    const batch = items.length === 1 ? items[0]!.points : items.flatMap((item) => item.points);
+    for (;;) {
+      const started = performance.now();
+      try {
+        await this.store.write(batch);
+        this.stats_.lastWriteMs = performance.now() - started;
+        break;
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        if (this.stats_.lastError === null) {
+          this.log.warn(
+            `cannot write to the ${this.store.kind} metrics store (${message}); ${this.queuedPoints + this.inFlightPoints} readings wait and are retried`,
+          );
+        }
+        this.stats_.failedWrites++;
+        this.stats_.lastError = message;
         this.retryDelayMs = Math.min(
           this.retryDelayMs ? this.retryDelayMs * 2 : this.retryMinMs,
           this.retryMaxMs,
         );
-        return this.retryDelayMs;
+        this.wake();
+        const delay = this.retryDelayMs;
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(() => {
+            this.retryTimers.delete(timer);
+            resolve();
+          }, delay);
+          this.retryTimers.add(timer);
+        });
+        if (this.stopped) return;
       }
-      if (this.buffer.length < this.batchSize) break;
     }
-    return this.buffer.length > 0 ? this.flushIntervalMs : null;
-  }
-
-  /** Writes the oldest batch; true on success. */
-  private async writeBatch(): Promise<boolean> {
-    const batch = this.buffer.slice(0, this.batchSize);
-    this.inFlight = batch.length;
-    try {
-      await this.store.write(batch);
-    } catch (error) {
-      this.inFlight = 0;
-      const message = error instanceof Error ? error.message : String(error);
-      if (this.stats_.lastError === null) {
-        this.log.warn(
-          `cannot write to the ${this.store.kind} metrics store (${message}); ${this.buffer.length} readings wait and are retried`,
-        );
-      }
-      this.stats_.failedWrites++;
-      this.stats_.lastError = message;
-      return false;
-    }
-    // Points added while the write was in flight stay behind the batch.
-    this.buffer.splice(0, batch.length);
-    this.inFlight = 0;
-    this.stats_.written += batch.length;
+    this.inFlight--;
+    this.inFlightPoints -= size;
+    this.stats_.written += size;
     if (this.stats_.lastError !== null) {
       this.log.info(`the ${this.store.kind} metrics store accepts writes again`);
       this.stats_.lastError = null;
     }
     this.retryDelayMs = 0;
-    return true;
-  }
-
-  private clearTimer(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
+    for (const item of items) item.resolve();
+    this.pump();
+    this.wake();
   }
 }

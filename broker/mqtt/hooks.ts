@@ -7,7 +7,22 @@
 import type { AuthenticateError, Client, PublishPacket, Subscription } from 'aedes';
 import type { AgentIdentity, AgentStore } from '../agents/store.js';
 import type { Log } from '../log.js';
+import type { AuditLog } from './audit.js';
+import { clientMayPublish, clientMaySubscribe } from './roles.js';
 import { mayPublish, maySubscribe } from './rules.js';
+
+/** Agents by ./rules.ts, console and internal accounts by ./roles.ts. */
+function publishDecision(identity: AgentIdentity, topic: string) {
+  return identity.role && identity.role !== 'agent'
+    ? clientMayPublish(identity, topic)
+    : mayPublish(identity, topic);
+}
+
+function subscribeDecision(identity: AgentIdentity, filter: string) {
+  return identity.role && identity.role !== 'agent'
+    ? clientMaySubscribe(identity, filter)
+    : maySubscribe(identity, filter);
+}
 
 /** An authenticated connection: who it is and which credentials it used. */
 export interface Session {
@@ -58,14 +73,54 @@ export interface Hooks {
   ): void;
 }
 
-export function createHooks(deps: {
+export interface HookDeps {
   agents: AgentStore;
   sessions: Map<Client, Session>;
+  /** Who a client was after its session ended (its last will is published then). */
+  identityOf?: (client: Client) => AgentIdentity | undefined;
   log: Log;
+  audit?: AuditLog;
+  /**
+   * Takes an authorized message; resolves once it is durable (the journal fsynced it).
+   * Only then does Aedes send the PUBACK. A rejection refuses the message (journal full).
+   */
+  ingest?: (
+    client: Client,
+    identity: AgentIdentity | undefined,
+    packet: PublishPacket,
+  ) => Promise<void>;
+  /** Larger payloads are refused and audited; default 256 KiB. */
+  maxPayloadBytes?: number;
   now?: () => Date;
-}): Hooks {
-  const { agents, sessions, log } = deps;
+}
+
+export function createHooks(deps: HookDeps): Hooks {
+  const { agents, sessions, log, audit } = deps;
   const now = deps.now ?? (() => new Date());
+  const maxPayloadBytes = deps.maxPayloadBytes ?? 256 * 1024;
+  const audited = (
+    client: Client,
+    action: 'connect' | 'publish' | 'subscribe',
+    username: string | null,
+    topic: string | null,
+    reason: string,
+  ): void => {
+    try {
+      audit?.record({
+        at: now(),
+        action,
+        username,
+        clientId: client.id,
+        remoteAddress: remoteAddressOf(client),
+        topic,
+        reason,
+      });
+    } catch (error) {
+      log.error(
+        `cannot write the audit log: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+  };
 
   function who(client: Client): string {
     const session = sessions.get(client);
@@ -85,6 +140,7 @@ export function createHooks(deps: {
         `refused connection at ${now().toISOString()}: client ${quoted(client.id)}, username ${quoted(username)}, ` +
           `from ${remoteAddress}: ${reason}`,
       );
+      audited(client, 'connect', username ?? null, null, reason);
       done(
         refusal(code, code === NOT_AUTHORIZED ? 'Not authorized' : 'Bad username or password'),
         false,
@@ -125,17 +181,36 @@ export function createHooks(deps: {
       done(null);
       return;
     }
-    const session = sessions.get(client);
-    const decision = session
-      ? mayPublish(session.agent, packet.topic)
+    const identity = sessions.get(client)?.agent ?? deps.identityOf?.(client);
+    let decision = identity
+      ? publishDecision(identity, packet.topic)
       : { allowed: false as const, reason: 'not authenticated' };
+    const size = packet.payload.length;
+    if (decision.allowed && size > maxPayloadBytes)
+      decision = {
+        allowed: false,
+        reason: `payload of ${size} bytes over the limit of ${maxPayloadBytes}`,
+      };
     if (decision.allowed) {
-      done(null);
+      if (!deps.ingest) {
+        done(null);
+        return;
+      }
+      // PUBACK only once the message is on disk (the journal); Aedes sends it after done().
+      deps.ingest(client, identity, packet).then(
+        () => done(null),
+        (error: unknown) => {
+          const reason = error instanceof Error ? error.message : String(error);
+          log.error(`cannot take a message of ${who(client)}: ${reason}`);
+          done(new Error(reason));
+        },
+      );
       return;
     }
     log.warn(
       `refused publish at ${now().toISOString()}: ${who(client)} to ${quoted(packet.topic)}: ${decision.reason}`,
     );
+    audited(client, 'publish', identity?.username ?? null, packet.topic, decision.reason);
     // MQTT 3.1.1 [MQTT-3.3.5-2]: a server that does not authorize a PUBLISH cannot tell
     // the client; it acknowledges or closes the connection. Aedes closes on an error,
     // which makes a misconfigured agent visible instead of losing its data quietly.
@@ -149,7 +224,7 @@ export function createHooks(deps: {
   ): void {
     const session = sessions.get(client);
     const decision = session
-      ? maySubscribe(session.agent, subscription.topic)
+      ? subscribeDecision(session.agent, subscription.topic)
       : { allowed: false as const, reason: 'not authenticated' };
     if (decision.allowed) {
       done(null, subscription);
@@ -157,6 +232,13 @@ export function createHooks(deps: {
     }
     log.warn(
       `refused subscription at ${now().toISOString()}: ${who(client)} to ${quoted(subscription.topic)}: ${decision.reason}`,
+    );
+    audited(
+      client,
+      'subscribe',
+      session?.agent.username ?? null,
+      subscription.topic,
+      decision.reason,
     );
     // MQTT 3.1.1 section 3.9.3: return code 0x80 (failure) for this filter; the
     // connection and the client's other subscriptions stay.

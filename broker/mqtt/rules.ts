@@ -23,8 +23,13 @@ export function mayPublish(agent: AgentIdentity, topic: string): Decision {
   if (parsed.siteId !== agent.siteId)
     return deny(`site "${parsed.siteId}" is not the agent's site "${agent.siteId}"`);
   switch (parsed.kind) {
+    // Its status and health, its answers to NOC commands, and batches of its own messages
+    // (spool replay; the records inside are checked one by one when the batch is split,
+    // broker/stages/decode.ts).
     case 'agentStatus':
     case 'agentHealth':
+    case 'agentResponses':
+    case 'agentBatch':
       return parsed.agentId === agent.agentId
         ? allow
         : deny(`agent "${parsed.agentId}" is not the publishing agent "${agent.agentId}"`);

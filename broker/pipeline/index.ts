@@ -3,11 +3,13 @@
  * habit of named steps in an array). Stages never import each other; each reads and
  * fills the context (./types.ts).
  *
- *   decode -> validate -> track-state -> store-metrics -> detect -> ticket
+ *   decode -> validate -> dedupe -> track-state -> store-metrics -> detect -> ticket
  */
+import type { Detector } from '../detect/detector.js';
 import type { DeviceRegistry } from '../devices/registry.js';
 import type { BrokerEvents } from '../events.js';
 import { decodeStage } from '../stages/decode.js';
+import { dedupeStage } from '../stages/dedupe.js';
 import { detectStage } from '../stages/detect.js';
 import { storeMetricsStage, type PointSink } from '../stages/store-metrics.js';
 import { ticketStage } from '../stages/ticket.js';
@@ -25,15 +27,20 @@ export interface StageDeps {
   /** The batching metrics writer. */
   metrics: PointSink;
   tickets: TicketService;
+  /** Suppression, flapping, liveness (broker/detect/); without it, plain transitions. */
+  detector?: Detector;
+  /** Told of each duplicate the dedupe stage drops (agent "site/agent"). */
+  onDuplicate?: (agent: string) => void;
 }
 
 export function brokerStages(deps: StageDeps): Stage[] {
   return [
     decodeStage(),
     validateStage(),
+    dedupeStage(deps.onDuplicate ? { onDuplicate: deps.onDuplicate } : {}),
     trackStateStage(deps.registry, deps.events),
     storeMetricsStage(deps.metrics),
-    detectStage(),
+    detectStage(deps.detector),
     ticketStage(deps.tickets),
   ];
 }

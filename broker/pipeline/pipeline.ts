@@ -28,11 +28,21 @@ export class Pipeline {
     private readonly log: Log,
   ) {}
 
-  /** Queues the message behind the earlier ones of the same client. Never throws. */
-  feed(envelope: Envelope): void {
+  /**
+   * Queues the message behind the earlier ones of the same client. Never throws.
+   * `finished` is called once every stage ran and the work they started (the metrics
+   * write) completed: then the journal may forget the message. The client's next
+   * message does not wait for that work.
+   */
+  feed(envelope: Envelope, finished?: (ctx: PipelineContext) => void): void {
     const previous = this.queues.get(envelope.clientId) ?? Promise.resolve();
     const next = previous.then(async () => {
-      await this.run(envelope);
+      const ctx = await this.run(envelope);
+      if (finished) {
+        if (ctx.pending && ctx.pending.length > 0)
+          void Promise.all(ctx.pending).then(() => finished(ctx));
+        else finished(ctx);
+      }
     });
     this.queues.set(envelope.clientId, next);
     void next.then(() => {

@@ -28,7 +28,37 @@ export type DecodedMessage = {
  */
 export type Detection =
   | { kind: 'device-down'; device: Device; at: Date; reason: string }
-  | { kind: 'device-up'; device: Device; at: Date };
+  | { kind: 'device-up'; device: Device; at: Date }
+  | FaultRaised
+  | FaultCleared;
+
+/**
+ * A fault of broker/detect/ that needs a ticket now (held, suppressed and maintenance
+ * faults are not emitted until they need one). `condition` names the rule that maps it
+ * to a priority: "device-down:camera", "site-unreachable", "flapping", "degraded:clock-drift".
+ */
+export interface FaultRaised {
+  kind: 'fault';
+  siteId: string;
+  deviceId: string | null;
+  fault: string;
+  condition: string;
+  title: string;
+  text: string;
+  /** Devices the ticket covers (suppressed children). */
+  covers: string[];
+  at: Date;
+}
+
+/** The fault is over: the open ticket of this site, device and fault resolves itself. */
+export interface FaultCleared {
+  kind: 'fault-cleared';
+  siteId: string;
+  deviceId: string | null;
+  fault: string;
+  text: string;
+  at: Date;
+}
 
 export interface PipelineContext {
   envelope: Envelope;
@@ -46,6 +76,11 @@ export interface PipelineContext {
    * stops, keeps the message in the dead-letter table and counts it as rejected.
    */
   rejection?: string;
+  /**
+   * Work a stage started that must complete before the message counts as finished in the
+   * ingest journal (store-metrics: the points written to the store). Never rejects.
+   */
+  pending?: Promise<unknown>[];
 }
 
 export type StageResult = 'continue' | 'stop';

@@ -17,6 +17,11 @@ export interface RunningInfluxd {
   url: string;
   /** The last lines influxd wrote, to explain a failure. */
   output(): string;
+  /** Stops the process (SIGTERM) and keeps its data: an outage. */
+  halt(): Promise<void>;
+  /** Starts it again on the same port with the same data, after halt(). */
+  resume(): Promise<void>;
+  /** Stops it and deletes its data. */
   stop(): Promise<void>;
 }
 
@@ -80,34 +85,47 @@ export async function startInfluxd(timeoutMs = 30_000): Promise<RunningInfluxd> 
   const [httpPort, rpcPort] = (await freePorts(2)) as [number, number];
   const config = join(dir, 'influxdb.conf');
   await writeFile(config, configFile(dir, httpPort, rpcPort));
-  const child = spawn(INFLUXD, ['run', '-config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const url = `http://127.0.0.1:${httpPort}`;
   const lines: string[] = [];
   const keep = (chunk: Buffer) => {
     lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
     lines.splice(0, Math.max(0, lines.length - 50));
   };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  const url = `http://127.0.0.1:${httpPort}`;
+  let child: ChildProcess | null = null;
+
+  const launch = async (): Promise<void> => {
+    const started = spawn(INFLUXD, ['run', '-config', config], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child = started;
+    started.stdout?.on('data', keep);
+    started.stderr?.on('data', keep);
+    await waitForPing(url, started, timeoutMs);
+  };
+
+  const halt = async (): Promise<void> => {
+    const running = child;
+    child = null;
+    if (!running || running.exitCode !== null || running.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => running.once('exit', () => resolve()));
+    running.kill('SIGTERM');
+    const timer = setTimeout(() => running.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+  };
 
   const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-    }
+    await halt();
     await rm(dir, { recursive: true, force: true });
   };
 
   try {
-    await waitForPing(url, child, timeoutMs);
+    await launch();
   } catch (error) {
     await stop();
     throw new Error(
       `${error instanceof Error ? error.message : String(error)}\n${lines.join('\n')}`,
     );
   }
-  return { url, output: () => lines.join('\n'), stop };
+  return { url, output: () => lines.join('\n'), halt, resume: launch, stop };
 }

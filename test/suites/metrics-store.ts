@@ -224,6 +224,70 @@ export function metricsStoreSuite(name: string, open: () => Promise<StoreUnderTe
       expect(await store.trend({ ...never, field: 'responseMs', bucketS: 60 })).toEqual([]);
     });
 
+    it('gives a trend over a period of days with a bucket of a day, as the inspection reports ask', async () => {
+      const DAY = 24 * HOUR;
+      const day0 = Math.floor(Date.now() / DAY) * DAY - 3 * DAY;
+      const points: MetricPoint[] = [];
+      // Three days, a reading every 10 minutes; day d answers in 10*(d+1) ms, with one
+      // slow reading a day, and a second camera of another site that must not count.
+      for (let d = 0; d < 3; d++) {
+        for (let m = 0; m < 24 * 6; m++) {
+          const slow = m === 77;
+          const time = day0 + d * DAY + m * 10 * MINUTE;
+          points.push(devicePoint(time, 'cam-01', { responseMs: slow ? 900 : 10 * (d + 1) }));
+          points.push(devicePoint(time, 'cam-09', { responseMs: 5000 }, 'site-b'));
+        }
+      }
+      await store.write(points);
+      const trend = await store.trend({
+        measurement: 'device',
+        field: 'responseMs',
+        tags: { site: 'site-a' },
+        bucketS: 86_400,
+        // Not on the 5-minute grid at either end: the first and last readings are out.
+        from: new Date(day0 + 1000),
+        to: new Date(day0 + 3 * DAY - 1000),
+      });
+      const day = (d: number, count: number) => {
+        const normal = count - 1;
+        return {
+          time: new Date(day0 + d * DAY),
+          mean: (normal * 10 * (d + 1) + 900) / count,
+          min: 10 * (d + 1),
+          max: 900,
+          count,
+        };
+      };
+      expect(trend).toHaveLength(3);
+      expect(trend[0]).toEqual({ ...day(0, 143), mean: expect.closeTo(day(0, 143).mean, 9) });
+      expect(trend[1]).toEqual({ ...day(1, 144), mean: expect.closeTo(day(1, 144).mean, 9) });
+      expect(trend[2]).toEqual({ ...day(2, 144), mean: expect.closeTo(day(2, 144).mean, 9) });
+    });
+
+    it('gives the same 5-minute trend whatever part of the range is already rolled up', async () => {
+      await store.write([
+        devicePoint(t0 + 1 * MINUTE, 'cam-01', { responseMs: 10 }),
+        devicePoint(t0 + 6 * MINUTE, 'cam-01', { responseMs: 30 }),
+      ]);
+      const query = {
+        measurement: 'device',
+        field: 'responseMs',
+        bucketS: 300,
+        from: new Date(t0),
+        to: new Date(t0 + 20 * MINUTE),
+      };
+      expect(await store.trend(query)).toEqual([
+        { time: new Date(t0), mean: 10, min: 10, max: 10, count: 1 },
+        { time: new Date(t0 + 5 * MINUTE), mean: 30, min: 30, max: 30, count: 1 },
+      ]);
+      // A reading that arrives late (a replay after an outage) counts in the next trend.
+      await store.write([devicePoint(t0 + 2 * MINUTE, 'cam-01', { responseMs: 20 })]);
+      expect(await store.trend(query)).toEqual([
+        { time: new Date(t0), mean: 15, min: 10, max: 20, count: 2 },
+        { time: new Date(t0 + 5 * MINUTE), mean: 30, min: 30, max: 30, count: 1 },
+      ]);
+    });
+
     it('writes 10,000 points in one call and reads them all back', async () => {
       const points: MetricPoint[] = [];
       for (let i = 0; i < 10_000; i++) {

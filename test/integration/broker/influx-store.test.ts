@@ -66,6 +66,38 @@ describe.runIf(influxdAvailable())('InfluxDB store on a real influxd', () => {
     );
   });
 
+  it('reads long trends from the 5-minute rollup, also where the raw readings are gone', async () => {
+    const store = new InfluxMetricsStore({ url: influxd.url, database: 'rollup' });
+    await store.start();
+    try {
+      // A year ago: only the rollup keeps it (raw is 30 days). Two 5-minute rows of one day.
+      const DAY = 86_400_000;
+      const day = Math.floor(Date.now() / DAY) * DAY - 365 * DAY;
+      const tags = 'site=site-a,agent=gw-01,device=cam-01,kind=camera';
+      const row = (t: number, sum: number, count: number, min: number, max: number) =>
+        `device,${tags} responseMs_sum=${sum},responseMs_count=${count},responseMs_min=${min},responseMs_max=${max},responseMs_mean=${sum / count} ${t}`;
+      const response = await fetch(
+        `${influxd.url}/write?db=rollup&rp=${ROLLUP_POLICY}&precision=ms`,
+        {
+          method: 'POST',
+          body: [row(day + 300_000, 100, 10, 5, 20), row(day + 600_000, 300, 10, 1, 90)].join('\n'),
+        },
+      );
+      expect(response.status).toBe(204);
+      const trend = await store.trend({
+        measurement: 'device',
+        field: 'responseMs',
+        tags: { device: 'cam-01' },
+        bucketS: 86_400,
+        from: new Date(day),
+        to: new Date(day + DAY),
+      });
+      expect(trend).toEqual([{ time: new Date(day), mean: 20, min: 1, max: 90, count: 20 }]);
+    } finally {
+      await store.stop();
+    }
+  });
+
   it('refuses to start when InfluxDB does not answer, saying where it looked', async () => {
     const port = await freePort();
     const store = new InfluxMetricsStore({

@@ -55,7 +55,13 @@ describe('broker config', () => {
       file,
       [
         'dataDir: ./state',
-        'mqtt: { host: 127.0.0.1, port: 2883 }',
+        'mqtt:',
+        '  host: 127.0.0.1',
+        '  port: 2883',
+        '  tls: { port: 8883, cert: tls/broker.crt, key: tls/broker.key, ca: tls/ca.crt }',
+        '  ws: { port: 8083 }',
+        '  limits: { maxPayloadBytes: 65536 }',
+        'journal: { maxBytes: 104857600 }',
         'influx: { url: "http://influx:8086" }',
         'sla:',
         '  serious: { respondMin: 5 }',
@@ -64,7 +70,21 @@ describe('broker config', () => {
     );
     const config = loadConfig(file, { MQTT_PORT: '9999' });
     expect(config.dataDir).toBe(join(dir, 'state'));
-    expect(config.mqtt).toEqual({ host: '127.0.0.1', port: 2883 });
+    expect(config.mqtt).toEqual({
+      host: '127.0.0.1',
+      port: 2883,
+      tls: {
+        host: '127.0.0.1',
+        port: 8883,
+        certFile: join(dir, 'tls/broker.crt'),
+        keyFile: join(dir, 'tls/broker.key'),
+        caFile: join(dir, 'tls/ca.crt'),
+        requireClientCert: false,
+      },
+      ws: { host: '127.0.0.1', port: 8083 },
+      limits: { maxPayloadBytes: 65536, maxTopicLevels: 16, connectionsPerSecond: 200 },
+    });
+    expect(config.journal).toEqual({ maxBytes: 104_857_600 });
     expect(config.influx).toEqual({ url: 'http://influx:8086', database: 'vigil' });
     expect(config.sla.serious).toEqual({ ...defaultSla.serious, respondMin: 5 });
     expect(config.sla.emergency).toEqual(defaultSla.emergency);

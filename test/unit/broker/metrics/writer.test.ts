@@ -54,7 +54,7 @@ describe('metrics writer', () => {
 
   it('writes a second after the first point when the batch is small', async () => {
     const writer = new MetricsWriter(store, log);
-    writer.add(points(3));
+    void writer.add(points(3));
     await vi.advanceTimersByTimeAsync(999);
     expect(store.written).toBe(0);
     await vi.advanceTimersByTimeAsync(1);
@@ -63,29 +63,31 @@ describe('metrics writer', () => {
 
   it('writes at once in batches of 5000', async () => {
     const writer = new MetricsWriter(store, log);
-    writer.add(points(12_000));
+    // One reading per message, as the pipeline adds them.
+    for (let i = 0; i < 12_000; i++) void writer.add([point(i)]);
     await vi.advanceTimersByTimeAsync(0);
     expect(store.batches.map((b) => b.length)).toEqual([5000, 5000]);
     await vi.advanceTimersByTimeAsync(1000);
     expect(store.batches.map((b) => b.length)).toEqual([5000, 5000, 2000]);
-    expect(writer.stats).toMatchObject({ buffered: 0, written: 12_000, dropped: 0 });
+    expect(writer.stats).toMatchObject({ buffered: 0, written: 12_000, inFlight: 0 });
   });
 
   it('keeps the points of a failed write and retries with a growing delay until the store is back', async () => {
     const writer = new MetricsWriter(store, log);
     store.down = true;
-    writer.add(points(10));
+    void writer.add(points(10));
     await vi.advanceTimersByTimeAsync(1000); // first try fails
     expect(writer.stats).toMatchObject({ buffered: 10, failedWrites: 1 });
     await vi.advanceTimersByTimeAsync(1000); // retry after 1 s fails
     await vi.advanceTimersByTimeAsync(2000); // retry after 2 s fails
     expect(writer.stats.failedWrites).toBe(3);
-    writer.add(points(5, 10));
+    void writer.add(points(5, 10));
     store.down = false;
     await vi.advanceTimersByTimeAsync(3999);
     expect(store.written).toBe(0); // the next retry is 4 s after the last failure
     await vi.advanceTimersByTimeAsync(1);
-    expect(store.batches).toEqual([points(15)]);
+    // The failed batch as it was, then the points that waited behind it.
+    expect(store.batches).toEqual([points(10), points(5, 10)]);
     expect(writer.stats).toMatchObject({ buffered: 0, written: 15, lastError: null });
     // One line when it broke and one when it came back, not one per retry.
     expect(lines).toEqual([
@@ -96,32 +98,53 @@ describe('metrics writer', () => {
     ]);
   });
 
-  it('drops the oldest points past its memory bound and counts them', async () => {
-    const writer = new MetricsWriter(store, log, { maxBuffered: 100 });
+  it('resolves add() only once the points are written, so the journal can finish them', async () => {
+    const writer = new MetricsWriter(store, log);
     store.down = true;
-    writer.add(points(150));
-    expect(writer.stats).toMatchObject({ buffered: 100, dropped: 50 });
+    let written = false;
+    void writer.add(points(150)).then(() => (written = true));
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(written).toBe(false);
+    expect(writer.stats.buffered).toBe(150);
     store.down = false;
-    await writer.flush();
-    expect(store.batches).toEqual([points(100, 50)]);
+    await vi.advanceTimersByTimeAsync(8000);
+    expect(written).toBe(true);
+    expect(store.batches).toEqual([points(150)]);
+  });
+
+  it('keeps several batches in flight while the store is slow', async () => {
+    let running = 0;
+    let most = 0;
+    store.write = async (batch: MetricPoint[]) => {
+      running++;
+      most = Math.max(most, running);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      running--;
+      store.batches.push([...batch]);
+    };
+    const writer = new MetricsWriter(store, log, { concurrency: 3 });
+    for (let i = 0; i < 20; i++) void writer.add(points(1000, i * 1000));
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(most).toBe(3);
+    expect(store.written).toBe(20_000);
   });
 
   it('flushes everything on stop', async () => {
     const writer = new MetricsWriter(store, log);
-    writer.add(points(7));
+    void writer.add(points(7));
     await writer.stop();
     expect(store.written).toBe(7);
-    writer.add(points(1));
+    void writer.add(points(1));
     expect(writer.stats.buffered).toBe(0);
   });
 
   it('says how many readings are lost when the store is down at stop', async () => {
     const writer = new MetricsWriter(store, log);
     store.down = true;
-    writer.add(points(7));
+    void writer.add(points(7));
     await writer.stop();
     expect(lines.at(-1)).toBe(
-      '7 readings could not be written to the fake metrics store and are lost',
+      '7 readings are not written to the fake metrics store yet; the ingest journal keeps them for the next start',
     );
     expect(vi.getTimerCount()).toBe(0);
   });

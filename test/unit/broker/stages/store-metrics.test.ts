@@ -11,7 +11,7 @@ async function pointsOf(env: ReturnType<typeof metricsMessage>): Promise<MetricP
   for (const stage of [
     decodeStage(),
     validateStage(),
-    storeMetricsStage({ add: (p) => points.push(...p) }),
+    storeMetricsStage({ add: (p) => void points.push(...p) }),
   ]) {
     if ((await stage.run(ctx)) === 'stop') break;
   }

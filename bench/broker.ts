@@ -1,0 +1,416 @@
+/**
+ * `npm run bench:broker`: the Vigil broker with its durable ingest (journal fsync before
+ * PUBACK, InfluxDB behind) against Debian's mosquitto (password file, no persistence),
+ * in the same run on the same machine, under the same open-loop QoS 1 load from many
+ * agent connections. Prints, per rate step: CPU per message of the broker process,
+ * PUBACK p50/p99, end-to-end p99 into InfluxDB (Vigil only: mosquitto stores nothing),
+ * peak memory and loss; and InfluxDB's own write ceiling, and our share of it.
+ *
+ * Scale by env (defaults sized for a 2-core machine):
+ *   VIGIL_BENCH_AGENTS=200  VIGIL_BENCH_RATES=2000,5000,10000  VIGIL_BENCH_STEP_S=8
+ * The load generator (bench/mqtt-load.ts, MQTT written by hand: mqtt.js took 1.4 cores
+ * at 5,000 msg/s) runs in this process, on the same cores as the brokers and InfluxDB:
+ * the figures compare the two brokers, they are not either one's ceiling.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+import { connect } from 'mqtt';
+import {
+  addAgents,
+  startBrokerProcess,
+  writeBrokerConfig,
+  type BrokerProcess,
+} from '../test/helpers/broker-process.js';
+import { startInfluxd, type RunningInfluxd } from '../test/helpers/influxd.js';
+import { freePorts } from '../test/helpers/ports.js';
+import { topics } from '../shared/topics.js';
+import { LoadPublisher } from './mqtt-load.js';
+
+const AGENTS = Number(process.env.VIGIL_BENCH_AGENTS ?? 200);
+const RATES = (process.env.VIGIL_BENCH_RATES ?? '2000,5000,10000').split(',').map(Number);
+const STEP_S = Number(process.env.VIGIL_BENCH_STEP_S ?? 8);
+const SITE = 'bench';
+const DATABASE = 'vigil_bench';
+const TICK_MS = 10;
+const CLK_TCK = 100;
+const PAGE = 4096;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function percentile(values: number[], p: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+/** CPU seconds (user + system) and resident memory of a process, from /proc. */
+function usage(pid: number): { cpuS: number; rssMb: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const cpuS = (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+  const rssMb = (Number(fields[21]) * PAGE) / 1024 / 1024;
+  return { cpuS, rssMb };
+}
+
+async function influxQuery(url: string, q: string): Promise<unknown[][]> {
+  const response = await fetch(`${url}/query?db=${DATABASE}&epoch=ms&q=${encodeURIComponent(q)}`);
+  const body = (await response.json()) as { results: { series?: { values: unknown[][] }[] }[] };
+  return body.results[0]?.series?.[0]?.values ?? [];
+}
+
+interface Target {
+  name: string;
+  url: string;
+  pid: number;
+  /** Vigil only: where its readings land. */
+  influx?: RunningInfluxd;
+  stop(): Promise<void>;
+}
+
+interface StepResult {
+  broker: string;
+  rate: number;
+  sent: number;
+  acked: number;
+  stored: number | null;
+  cpuUsPerMsg: number;
+  pubackP50: number;
+  pubackP99: number;
+  e2eP99: number | null;
+  rssMb: number;
+  lost: number;
+  achieved: number;
+}
+
+async function startMosquitto(
+  dir: string,
+  credentials: { username: string; password: string }[],
+): Promise<Target> {
+  const [port] = (await freePorts(1)) as [number];
+  const passwords = join(dir, 'mosquitto.passwd');
+  await writeFile(passwords, '');
+  for (const { username, password } of credentials) {
+    execFileSync('mosquitto_passwd', ['-b', passwords, username, password]);
+  }
+  const conf = join(dir, 'mosquitto.conf');
+  await writeFile(
+    conf,
+    [
+      `listener ${port} 127.0.0.1`,
+      'allow_anonymous false',
+      `password_file ${passwords}`,
+      'persistence false',
+      // Started as root, mosquitto would switch to the "mosquitto" user, who cannot read
+      // our temporary folder: stay who we are.
+      `user ${userInfo().username}`,
+      'log_type error',
+    ].join('\n') + '\n',
+  );
+  const child: ChildProcess = spawn('/usr/sbin/mosquitto', ['-c', conf], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  for (let i = 0; i < 100; i++) {
+    if (child.exitCode !== null) throw new Error(`mosquitto exited with code ${child.exitCode}`);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const probe = connect(`mqtt://127.0.0.1:${port}`, {
+          ...credentials[0]!,
+          reconnectPeriod: 0,
+          connectTimeout: 500,
+        });
+        probe.once('connect', () => probe.end(true, () => resolve()));
+        probe.once('error', reject);
+      });
+      break;
+    } catch {
+      await sleep(50);
+    }
+  }
+  return {
+    name: 'mosquitto',
+    url: `mqtt://127.0.0.1:${port}`,
+    pid: child.pid!,
+    stop: async () => {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+async function startVigil(
+  dir: string,
+  influx: RunningInfluxd,
+): Promise<Target & { credentials: Awaited<ReturnType<typeof addAgents>> }> {
+  await mkdir(dir, { recursive: true });
+  const [mqttPort, httpPort] = (await freePorts(2)) as [number, number];
+  const config = await writeBrokerConfig(dir, {
+    mqtt: { host: '127.0.0.1', port: mqttPort, limits: { connectionsPerSecond: 2000 } },
+    http: { host: '127.0.0.1', port: httpPort },
+    influx: { url: influx.url, database: DATABASE },
+  });
+  const names = Array.from({ length: AGENTS }, (_, i) => `gw-${String(i).padStart(4, '0')}`);
+  const credentials = await addAgents(dir, SITE, names);
+  const broker: BrokerProcess = await startBrokerProcess(config);
+  return {
+    name: 'vigil',
+    url: `mqtt://127.0.0.1:${mqttPort}`,
+    pid: broker.pid,
+    influx,
+    credentials,
+    stop: async () => {
+      await broker.kill('SIGTERM');
+      // VIGIL_BENCH_VERBOSE=1: what the broker said, to explain a figure.
+      if (process.env.VIGIL_BENCH_VERBOSE) console.log(broker.output());
+    },
+  };
+}
+
+async function connectAll(
+  url: string,
+  credentials: { username: string; password: string }[],
+): Promise<LoadPublisher[]> {
+  const { hostname, port } = new URL(url);
+  const clients: LoadPublisher[] = [];
+  // A few at a time: every login costs the broker a password hash.
+  for (let i = 0; i < credentials.length; i += 20) {
+    const batch = credentials.slice(i, i + 20).map(async (c) => {
+      const client = new LoadPublisher(hostname, Number(port), c.username, c.username, c.password);
+      await client.start();
+      return client;
+    });
+    clients.push(...(await Promise.all(batch)));
+  }
+  return clients;
+}
+
+async function runStep(
+  target: Target,
+  clients: LoadPublisher[],
+  agentIds: string[],
+  rate: number,
+  base: number,
+): Promise<StepResult> {
+  const pubacks: number[] = [];
+  const probes: { sentAt: number; device: string; ts: number }[] = [];
+  let sent = 0;
+  let acked = 0;
+  let seq = 0;
+  let next = 0;
+  let peakRss = 0;
+  const before = usage(target.pid);
+  const started = performance.now();
+  // Open loop: the schedule follows the clock, not the acknowledgements (nor the timer's
+  // own lateness: a late tick sends what is due).
+  const timer = setInterval(() => {
+    const due = Math.floor(((performance.now() - started) / 1000) * rate);
+    const count = due - sent;
+    for (let i = 0; i < count; i++) {
+      const index = next++ % clients.length;
+      const client = clients[index]!;
+      const agentId = agentIds[index]!;
+      const n = seq++;
+      const ts = base + n;
+      const probe = n % Math.max(1, Math.round(rate / 5)) === 0;
+      const deviceId = probe ? `probe-${n}` : `cam-${index}`;
+      const payload = `{"v":1,"siteId":"${SITE}","agentId":"${agentId}","seq":${n},"ts":"${new Date(ts).toISOString()}","deviceId":"${deviceId}","kind":"camera","values":{"up":true,"responseMs":${n % 100}}}`;
+      const sentAt = performance.now();
+      if (probe) probes.push({ sentAt: Date.now(), device: deviceId, ts });
+      sent++;
+      client.publish(topics.deviceMetrics(SITE, deviceId), payload, () => {
+        acked++;
+        pubacks.push(performance.now() - sentAt);
+      });
+    }
+  }, TICK_MS);
+  const sampler = setInterval(() => {
+    peakRss = Math.max(peakRss, usage(target.pid).rssMb);
+  }, 250);
+
+  // End to end: how long until a probe reading is visible in InfluxDB.
+  const e2e: number[] = [];
+  const seen = new Set<string>();
+  const poll = async () => {
+    if (!target.influx) return;
+    const rows = await influxQuery(
+      target.influx.url,
+      `SELECT "up", "device" FROM "raw"."device" WHERE "device" =~ /^probe-/ AND time >= ${base}ms`,
+    );
+    const now = Date.now();
+    for (const row of rows) {
+      const device = String(row[2]);
+      if (seen.has(device)) continue;
+      seen.add(device);
+      const probe = probes.find((p) => p.device === device);
+      if (probe) e2e.push(now - probe.sentAt);
+    }
+  };
+  const poller = setInterval(() => void poll().catch(() => {}), 100);
+
+  await sleep(STEP_S * 1000);
+  clearInterval(timer);
+  const elapsedS = (performance.now() - started) / 1000;
+  const drainUntil = Date.now() + 20_000;
+  while (acked < sent && Date.now() < drainUntil) await sleep(50);
+  const after = usage(target.pid);
+  clearInterval(sampler);
+
+  let stored: number | null = null;
+  if (target.influx) {
+    const storeUntil = Date.now() + 60_000;
+    for (;;) {
+      const rows = await influxQuery(
+        target.influx.url,
+        `SELECT count("responseMs") FROM "raw"."device" WHERE time >= ${base}ms AND time < ${base + seq}ms`,
+      );
+      stored = Number(rows[0]?.[1] ?? 0);
+      if (stored >= acked || Date.now() > storeUntil) break;
+      await sleep(250);
+    }
+    await sleep(300);
+    await poll();
+  }
+  clearInterval(poller);
+  return {
+    broker: target.name,
+    rate,
+    sent,
+    acked,
+    stored,
+    cpuUsPerMsg: ((after.cpuS - before.cpuS) * 1e6) / Math.max(1, acked),
+    pubackP50: percentile(pubacks, 50),
+    pubackP99: percentile(pubacks, 99),
+    e2eP99: target.influx ? percentile(e2e, 99) : null,
+    rssMb: peakRss,
+    lost: target.influx ? Math.max(0, acked - (stored ?? 0)) : sent - acked,
+    achieved: acked / elapsedS,
+  };
+}
+
+/** InfluxDB's own ceiling: batches of 5000 points, 4 in flight, for a few seconds. */
+async function influxCeiling(influx: RunningInfluxd): Promise<number> {
+  const base = Date.now() - 20 * 86_400_000;
+  let written = 0;
+  let n = 0;
+  const until = performance.now() + 5000;
+  const started = performance.now();
+  const worker = async () => {
+    while (performance.now() < until) {
+      const lines: string[] = [];
+      for (let i = 0; i < 5000; i++, n++) {
+        lines.push(
+          `device,site=ceiling,agent=gw-${n % AGENTS},device=cam-${n % AGENTS},kind=camera up=true,responseMs=${n % 100} ${base + n}`,
+        );
+      }
+      const response = await fetch(`${influx.url}/write?db=${DATABASE}&rp=raw&precision=ms`, {
+        method: 'POST',
+        body: lines.join('\n'),
+      });
+      if (response.status === 204) written += 5000;
+    }
+  };
+  await Promise.all([worker(), worker(), worker(), worker()]);
+  return written / ((performance.now() - started) / 1000);
+}
+
+function table(results: StepResult[]): string {
+  const header = [
+    'broker',
+    'rate/s',
+    'achieved/s',
+    'sent',
+    'acked',
+    'stored',
+    'lost',
+    'CPU us/msg',
+    'PUBACK p50 ms',
+    'PUBACK p99 ms',
+    'e2e p99 ms',
+    'peak RSS MB',
+  ];
+  const f = (value: number | null, digits = 1) =>
+    value === null || Number.isNaN(value) ? '-' : value.toFixed(digits);
+  const rows = results.map((r) => [
+    r.broker,
+    String(r.rate),
+    f(r.achieved, 0),
+    String(r.sent),
+    String(r.acked),
+    r.stored === null ? '-' : String(r.stored),
+    String(r.lost),
+    f(r.cpuUsPerMsg),
+    f(r.pubackP50),
+    f(r.pubackP99),
+    f(r.e2eP99, 0),
+    f(r.rssMb, 0),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i]!)).join('  ');
+  return [line(header), ...rows.map(line)].join('\n');
+}
+
+async function main(): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'vigil-bench-broker-'));
+  const influx = await startInfluxd();
+  const results: StepResult[] = [];
+  try {
+    console.log(
+      `bench:broker: ${AGENTS} agent connections, QoS 1 open loop at ${RATES.join(', ')} msg/s, ${STEP_S} s per step`,
+    );
+    const vigil = await startVigil(join(dir, 'vigil'), influx);
+    const agentIds = vigil.credentials.map((c) => c.agentId);
+    const mosquitto = await startMosquitto(dir, vigil.credentials);
+    try {
+      for (const target of [vigil, mosquitto] as Target[]) {
+        const clients = await connectAll(target.url, vigil.credentials);
+        let base = Date.now() - 10 * 86_400_000 + (target.name === 'vigil' ? 0 : 86_400_000);
+        for (const rate of RATES) {
+          const result = await runStep(target, clients, agentIds, rate, base);
+          results.push(result);
+          console.log(
+            `  ${target.name} at ${rate}/s: achieved ${result.achieved.toFixed(0)}/s, PUBACK p99 ${result.pubackP99.toFixed(1)} ms, lost ${result.lost}`,
+          );
+          base += 3_600_000;
+        }
+        await Promise.all(clients.map((client) => client.stop()));
+      }
+    } finally {
+      await vigil.stop();
+      await mosquitto.stop();
+    }
+    const ceiling = await influxCeiling(influx);
+    console.log('');
+    console.log(table(results));
+    console.log('');
+    const ours = results.filter((r) => r.broker === 'vigil');
+    const best = Math.max(...ours.map((r) => (r.stored ?? 0) / STEP_S));
+    console.log(
+      `InfluxDB write ceiling (batches of 5000, 4 in flight, same machine): ${ceiling.toFixed(0)} points/s; ` +
+        `Vigil's best step stored ${best.toFixed(0)} points/s = ${((best / ceiling) * 100).toFixed(0)}% of it`,
+    );
+    for (const rate of RATES) {
+      const v = results.find((r) => r.broker === 'vigil' && r.rate === rate);
+      const m = results.find((r) => r.broker === 'mosquitto' && r.rate === rate);
+      if (v && m) {
+        console.log(
+          `at ${rate}/s: CPU per message vigil/mosquitto = ${(v.cpuUsPerMsg / m.cpuUsPerMsg).toFixed(2)}x ` +
+            `(goal <= 1.5x), Vigil PUBACK p99 ${v.pubackP99.toFixed(1)} ms (goal <= 50), lost ${v.lost} (goal 0)`,
+        );
+      }
+    }
+  } finally {
+    await influx.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
