@@ -4,7 +4,11 @@
  * call it in-process with port 0 and read the bound ports back.
  *
  *   SQLite vigil.db -> agent accounts, device registry, dead letters, tickets, users
- *   metrics store (InfluxDB or embedded) <- batching writer <- pipeline <- Aedes (MQTT)
+ *   metrics store (InfluxDB or embedded) <- batching writer <- pipeline <- journal <- Aedes (MQTT)
+ *
+ * A message is appended to the journal (fsync) before its PUBACK and finished there once
+ * the pipeline ran and its points are in the metrics store; at start the unfinished
+ * ones are fed to the pipeline again before the MQTT listeners open.
  *   HTTP API + console (broker/api/)
  */
 import { mkdirSync, readFileSync } from 'node:fs';
@@ -20,12 +24,17 @@ import { SqliteDeviceRegistry } from './devices/sqlite-registry.js';
 import { BrokerEvents } from './events.js';
 import { child, consoleLog, type Log } from './log.js';
 import { EmbeddedMetricsStore } from './metrics/embedded.js';
+import { Journal } from './journal/journal.js';
 import { InfluxMetricsStore } from './metrics/influx.js';
 import type { MetricsStore } from './metrics/store.js';
 import { MetricsWriter, type MetricsWriterOptions } from './metrics/writer.js';
+import { AuditLog } from './mqtt/audit.js';
 import { MqttServer } from './mqtt/server.js';
+import { BrokerFigures } from './mqtt/sys.js';
 import { brokerStages, DeadLetterStore, Pipeline } from './pipeline/index.js';
-import { createTicketService } from './tickets/service.js';
+import type { Envelope } from './pipeline/types.js';
+import { unbatch } from './stages/decode.js';
+import { startDesk, type Desk } from './tickets/desk.js';
 import type { TicketService } from './tickets/types.js';
 
 export interface BrokerOptions {
@@ -51,13 +60,19 @@ export interface RunningBroker {
   agents: AgentStore;
   devices: SqliteDeviceRegistry;
   tickets: TicketService;
+  /** Detector, maintenance, sites, history, audit, webhooks around the tickets. */
+  desk: Desk;
   events: BrokerEvents;
   metrics: MetricsStore;
   metricsWriter: MetricsWriter;
   pipeline: Pipeline;
   deadLetters: DeadLetterStore;
   mqtt: MqttServer;
+  journal: Journal;
+  audit: AuditLog;
   health(): Promise<Health>;
+  /** The figures of GET /api/broker and $SYS/vigil/broker/... */
+  figures: BrokerFigures;
   /** Stops accepting, flushes the readings, closes everything. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -115,14 +130,34 @@ export async function startBroker(
     const db = openDatabase(join(config.dataDir, 'vigil.db'));
     undo.push({ name: 'the database', run: () => void db.close() });
 
+    const journal = new Journal({
+      dir: join(config.dataDir, 'journal'),
+      maxBytes: config.journal.maxBytes,
+    });
+    const unfinished = await journal.start();
+    undo.push({ name: 'the journal', run: () => journal.stop() });
+
     const agents = new AgentStore(db);
     agents.start();
     const devices = new SqliteDeviceRegistry(db);
     devices.start();
     const deadLetters = new DeadLetterStore(db);
     deadLetters.start();
+    const audit = new AuditLog(db);
+    audit.start();
     const events = new BrokerEvents();
-    const tickets = createTicketService({ db, events, sla: config.sla });
+    // The ticket desk: detection without storms, SLA clocks, maintenance, site metadata,
+    // webhooks (broker/tickets/desk.ts). Stopped after the pipeline has drained.
+    const desk = startDesk({
+      db,
+      events,
+      registry: devices,
+      sla: config.sla,
+      config: config.desk,
+      log: child(log, 'tickets'),
+    });
+    undo.push({ name: 'the ticket desk', run: () => desk.stop() });
+    const tickets = desk.tickets;
 
     const metrics: MetricsStore = config.influx
       ? new InfluxMetricsStore(config.influx)
@@ -142,19 +177,60 @@ export async function startBroker(
     undo.push({ name: 'the metrics writer', run: () => metricsWriter.stop() });
 
     const pipeline = new Pipeline(
-      brokerStages({ registry: devices, events, metrics: metricsWriter, tickets }),
+      brokerStages({
+        registry: devices,
+        events,
+        metrics: metricsWriter,
+        tickets,
+        detector: desk.detector,
+        onDuplicate: () => journal.count('duplicates'),
+      }),
       deadLetters,
       child(log, 'pipeline'),
     );
     // Let the messages already accepted finish before the writer flushes.
     undo.push({ name: 'the pipeline', run: () => pipeline.idle() });
 
+    // An agent's batch (spool replay) becomes its records, in order (stages/decode.ts);
+    // the journal record is finished once all of them are.
+    const process = (id: number, envelope: Envelope): void => {
+      const parts = unbatch(envelope);
+      let left = parts.length;
+      for (const one of parts) {
+        pipeline.feed(one, () => {
+          if (--left === 0) journal.finish(id);
+        });
+      }
+    };
+    // What was acknowledged before the last stop or crash but not finished: again, in order.
+    for (const { id, ...envelope } of unfinished) process(id, envelope);
+    if (unfinished.length > 0)
+      log.info(`replaying ${unfinished.length} messages the journal kept from before the restart`);
+
+    const tls = config.mqtt.tls;
     const mqtt = new MqttServer({
       host: config.mqtt.host,
       port: config.mqtt.port,
+      tls: tls
+        ? {
+            host: tls.host,
+            port: tls.port,
+            cert: readFileSync(tls.certFile, 'utf8'),
+            key: readFileSync(tls.keyFile, 'utf8'),
+            ...(tls.caFile ? { ca: readFileSync(tls.caFile, 'utf8') } : {}),
+            requireClientCert: tls.requireClientCert,
+          }
+        : null,
+      ws: config.mqtt.ws,
+      limits: config.mqtt.limits,
       agents,
+      audit,
       log: child(log, 'mqtt'),
-      onMessage: (envelope) => pipeline.feed(envelope),
+      // On disk first (the PUBACK waits for this), then into the pipeline.
+      ingest: async (envelope) => {
+        const id = await journal.append(envelope);
+        process(id, envelope);
+      },
       ...(options.sweepIntervalMs !== undefined
         ? { sweepIntervalMs: options.sweepIntervalMs }
         : {}),
@@ -162,10 +238,44 @@ export async function startBroker(
     await mqtt.start();
     undo.push({ name: 'the MQTT server', run: () => mqtt.stop() });
 
+    const figures = new BrokerFigures({
+      collect: () => {
+        const { agents: agentClients, clients, messagesIn, messagesOut } = mqtt.stats;
+        const { depth, bytes, maxBytes, full, appended, finished, refused, commits } =
+          journal.stats;
+        return {
+          mqtt: {
+            clients,
+            agents: agentClients,
+            messagesIn,
+            messagesOut,
+            refused: { ...audit.refused },
+          },
+          journal: {
+            depth,
+            bytes,
+            maxBytes,
+            full,
+            appended,
+            finished,
+            refused,
+            commits,
+            lastCommitMs: Math.round(journal.stats.lastCommitMs * 1000) / 1000,
+            duplicates: journal.counters.duplicates ?? 0,
+          },
+          pipeline: { ...pipeline.counters },
+          metricsWriter: { kind: metrics.kind, ...metricsWriter.stats },
+        };
+      },
+      publish: (topic, payload) => mqtt.publishSys(topic, payload),
+    });
+    figures.start();
+    undo.push({ name: 'the broker figures', run: () => figures.stop() });
+
     const health = async (): Promise<Health> => {
       const storeOk = await metrics.ping().catch(() => false);
       return {
-        status: storeOk ? 'ok' : 'degraded',
+        status: storeOk && !journal.full ? 'ok' : 'degraded',
         version,
         uptimeS: Math.round((Date.now() - startedAt) / 1000),
         mqtt: { clients: mqtt.clients },
@@ -182,6 +292,9 @@ export async function startBroker(
         tickets,
         events,
         health,
+        desk,
+        brokerStats: () => figures.current(),
+        metrics,
         consoleDir: config.consoleDir,
         log: child(log, 'api'),
       },
@@ -200,12 +313,16 @@ export async function startBroker(
       agents,
       devices,
       tickets,
+      desk,
       events,
       metrics,
       metricsWriter,
       pipeline,
       deadLetters,
       mqtt,
+      journal,
+      audit,
+      figures,
       health,
       stop: () => (stopping ??= stopAll()),
     };

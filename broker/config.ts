@@ -4,7 +4,18 @@
  * `vigil broker` without --config runs a complete broker on this machine.
  *
  *   dataDir: ./data                 # VIGIL_DATA_DIR; holds vigil.db and metrics.db
- *   mqtt: { host: 0.0.0.0, port: 1883 }      # port: MQTT_PORT
+ *   mqtt:
+ *     host: 0.0.0.0
+ *     port: 1883                    # MQTT_PORT
+ *     tls:                          # optional: MQTT over TLS
+ *       port: 8883
+ *       cert: /etc/vigil/broker.crt  # PEM files
+ *       key: /etc/vigil/broker.key
+ *       ca: /etc/vigil/agents-ca.crt # optional: accept client certificates it signed
+ *       requireClientCert: false
+ *     ws: { port: 8083 }            # optional: MQTT over WebSocket
+ *     limits: { maxPayloadBytes: 262144, maxTopicLevels: 16, connectionsPerSecond: 200 }
+ *   journal: { maxBytes: 1073741824 } # the ingest journal in <dataDir>/journal
  *   http: { host: 0.0.0.0, port: 8080 }      # port: HTTP_PORT
  *   influx:                         # absent: the embedded metrics store (SQLite)
  *     url: http://127.0.0.1:8086
@@ -12,7 +23,11 @@
  *     username: vigil               # optional; InfluxDB with auth-enabled
  *     password: ...
  *   sla:                            # optional, per priority, over the contract's table
- *     serious: { respondMin: 5 }
+ *     serious: { respondMin: 5, onSiteMetBy: dispatch }
+ *   detect: { holdS: 2, heartbeatTimeoutS: 90, massShare: 0.3, flapFailures: 3 }
+ *   tickets: { warnShare: 0.8, relapseWindowMin: 60, priorities: { degraded:clock-drift: none } }
+ *   notify: { webhooks: [{ url: https://..., secret: ... }], attempts: 5, retryMs: 1000 }
+ *                                   # the last three: broker/tickets/desk-config.ts
  *   consoleDir: /srv/vigil/console  # default: dist/console of this build; null: no console
  *
  * Relative paths in a file are taken from the file's folder, so a config works from any
@@ -25,6 +40,13 @@ import { Type, type Static } from 'typebox';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { VigilError } from '../shared/errors.js';
 import { validator } from '../shared/validate.js';
+import {
+  DetectConfigFile,
+  NotifyConfigFile,
+  resolveDeskConfig,
+  TicketsConfigFile,
+  type DeskConfig,
+} from './tickets/desk-config.js';
 import { defaultSla, type SlaTable, type SlaTerms } from './tickets/types.js';
 
 const Host = Type.String({ minLength: 1, maxLength: 255 });
@@ -37,11 +59,49 @@ const Listener = Type.Object(
   { additionalProperties: false },
 );
 
+const MqttListener = Type.Object(
+  {
+    host: Type.Optional(Host),
+    port: Type.Optional(Port),
+    tls: Type.Optional(
+      Type.Object(
+        {
+          host: Type.Optional(Host),
+          port: Type.Optional(Port),
+          cert: Type.String({ minLength: 1 }),
+          key: Type.String({ minLength: 1 }),
+          ca: Type.Optional(Type.String({ minLength: 1 })),
+          requireClientCert: Type.Optional(Type.Boolean()),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    ws: Type.Optional(
+      Type.Object(
+        { host: Type.Optional(Host), port: Type.Optional(Port) },
+        { additionalProperties: false },
+      ),
+    ),
+    limits: Type.Optional(
+      Type.Object(
+        {
+          maxPayloadBytes: Type.Optional(Type.Integer({ minimum: 1024 })),
+          maxTopicLevels: Type.Optional(Type.Integer({ minimum: 6, maximum: 128 })),
+          connectionsPerSecond: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
 const SlaTermsOverride = Type.Object(
   {
     respondMin: Type.Optional(Minutes),
     onSiteMin: Type.Optional(Type.Union([Minutes, Type.Null()])),
     resolveMin: Type.Optional(Type.Union([Minutes, Type.Null()])),
+    onSiteMetBy: Type.Optional(Type.Union([Type.Literal('dispatch'), Type.Literal('on-site')])),
   },
   { additionalProperties: false },
 );
@@ -49,7 +109,13 @@ const SlaTermsOverride = Type.Object(
 export const BrokerConfigFile = Type.Object(
   {
     dataDir: Type.Optional(Type.String({ minLength: 1 })),
-    mqtt: Type.Optional(Listener),
+    mqtt: Type.Optional(MqttListener),
+    journal: Type.Optional(
+      Type.Object(
+        { maxBytes: Type.Optional(Type.Integer({ minimum: 1024 * 1024 })) },
+        { additionalProperties: false },
+      ),
+    ),
     http: Type.Optional(Listener),
     influx: Type.Optional(
       Type.Object(
@@ -73,6 +139,10 @@ export const BrokerConfigFile = Type.Object(
       ),
     ),
     consoleDir: Type.Optional(Type.Union([Type.String({ minLength: 1 }), Type.Null()])),
+    // The ticket desk (broker/tickets/desk-config.ts): detection, priorities, webhooks.
+    detect: Type.Optional(DetectConfigFile),
+    tickets: Type.Optional(TicketsConfigFile),
+    notify: Type.Optional(NotifyConfigFile),
   },
   { additionalProperties: false },
 );
@@ -85,13 +155,32 @@ export interface InfluxConfig {
   password?: string;
 }
 
+export interface MqttTlsConfig {
+  host: string;
+  port: number;
+  /** Paths of the PEM files, resolved; read at start. */
+  certFile: string;
+  keyFile: string;
+  caFile: string | null;
+  requireClientCert: boolean;
+}
+
 export interface BrokerConfig {
   dataDir: string;
-  mqtt: { host: string; port: number };
+  mqtt: {
+    host: string;
+    port: number;
+    tls: MqttTlsConfig | null;
+    ws: { host: string; port: number } | null;
+    limits: { maxPayloadBytes: number; maxTopicLevels: number; connectionsPerSecond: number };
+  };
+  journal: { maxBytes: number };
   http: { host: string; port: number };
   /** null: the embedded metrics store in `dataDir`. */
   influx: InfluxConfig | null;
   sla: SlaTable;
+  /** Detection, priority rules, SLA warning share, relapse window, webhooks. */
+  desk: DeskConfig;
   /** Folder of the built console; null when there is none to serve. */
   consoleDir: string | null;
 }
@@ -162,16 +251,41 @@ export function resolveConfig(
         ...(file.influx.password !== undefined ? { password: file.influx.password } : {}),
       }
     : null;
+  const mqttHost = file.mqtt?.host ?? '0.0.0.0';
+  const mqttTls = file.mqtt?.tls;
   let consoleDir: string | null;
   if (file.consoleDir === undefined) consoleDir = builtConsoleDir();
   else consoleDir = file.consoleDir === null ? null : resolve(baseDir, file.consoleDir);
 
   return {
     dataDir,
-    mqtt: { host: file.mqtt?.host ?? '0.0.0.0', port: file.mqtt?.port ?? mqttPort ?? 1883 },
+    mqtt: {
+      host: mqttHost,
+      port: file.mqtt?.port ?? mqttPort ?? 1883,
+      tls: mqttTls
+        ? {
+            host: mqttTls.host ?? mqttHost,
+            port: mqttTls.port ?? 8883,
+            certFile: resolve(baseDir, mqttTls.cert),
+            keyFile: resolve(baseDir, mqttTls.key),
+            caFile: mqttTls.ca ? resolve(baseDir, mqttTls.ca) : null,
+            requireClientCert: mqttTls.requireClientCert ?? false,
+          }
+        : null,
+      ws: file.mqtt?.ws
+        ? { host: file.mqtt.ws.host ?? mqttHost, port: file.mqtt.ws.port ?? 8083 }
+        : null,
+      limits: {
+        maxPayloadBytes: file.mqtt?.limits?.maxPayloadBytes ?? 256 * 1024,
+        maxTopicLevels: file.mqtt?.limits?.maxTopicLevels ?? 16,
+        connectionsPerSecond: file.mqtt?.limits?.connectionsPerSecond ?? 200,
+      },
+    },
+    journal: { maxBytes: file.journal?.maxBytes ?? 1024 ** 3 },
     http: { host: file.http?.host ?? '0.0.0.0', port: file.http?.port ?? httpPort ?? 8080 },
     influx,
     sla: mergeSla(file.sla),
+    desk: resolveDeskConfig(file),
     consoleDir,
   };
 }

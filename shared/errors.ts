@@ -12,6 +12,9 @@ export const errorCodes = {
   VIGIL_INTERNAL:
     'Something failed inside Vigil; the broker log has the details. Retry, and report it if it persists.',
   VIGIL_NOT_FOUND: 'No such resource; check the id in the URL.',
+  VIGIL_FORBIDDEN: 'Your role does not allow this; ask an admin for the operator or admin role.',
+  VIGIL_CONFLICT:
+    'The ticket or window is not in a state that allows this step; reload it and take the step the answer names.',
   VIGIL_BAD_REQUEST: 'The request does not match its schema; see the listed fields.',
   VIGIL_MQTT_BAD_CREDENTIALS:
     'The broker refused the agent: wrong username or password. Create credentials with `vigil broker add-agent --site SITE` and put them in the agent config.',
@@ -19,6 +22,10 @@ export const errorCodes = {
     "The broker refused a publish or subscribe outside the client's own topics.",
   VIGIL_MESSAGE_INVALID:
     'A message did not match its schema; it was kept in the dead-letter store.',
+  VIGIL_AGENT_NO_ANSWER:
+    'The agent did not answer the command in time; if it is offline, the command runs when it reconnects.',
+  VIGIL_SPOOL_WRITE:
+    "The agent could not write a message to its spool on disk; the message is lost. Check the data folder's free space and permissions.",
   VIGIL_ONVIF_UNREACHABLE:
     'The device refused the connection or has no route; check power, cabling and its address.',
   VIGIL_ONVIF_TIMEOUT:
@@ -31,6 +38,8 @@ export const errorCodes = {
     'The simulator could not apply the change, often because another program took a device port while it was offline; free the port or restart the simulator.',
   VIGIL_METRICS_STORE_DOWN:
     'The metrics store (InfluxDB) cannot be reached; readings wait and are retried.',
+  VIGIL_JOURNAL_FULL:
+    'The broker ingest journal is full, so agents are refused until the metrics store drains it; bring InfluxDB back or raise journal.maxBytes.',
 } as const;
 
 export type ErrorCode = keyof typeof errorCodes;

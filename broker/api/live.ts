@@ -7,7 +7,8 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Device } from '../../shared/api/devices.js';
-import { LiveEvent } from '../../shared/api/live.js';
+import { LiveEvent, type SlaAlert } from '../../shared/api/live.js';
+import type { MaintenanceWindow } from '../../shared/api/maintenance.js';
 import { apiRoutes } from '../../shared/api/routes.js';
 import type { Ticket } from '../../shared/api/tickets.js';
 import type { BrokerEvents } from '../events.js';
@@ -64,14 +65,21 @@ export const liveRoutes: FastifyPluginAsyncTypebox<LiveRoutesOptions> = async (a
 
       const onDevice = (device: Device) => res.write(sseFrame({ type: 'device', device }));
       const onTicket = (ticket: Ticket) => res.write(sseFrame({ type: 'ticket', ticket }));
+      const onSla = (alert: SlaAlert) => res.write(sseFrame({ type: 'sla', alert }));
+      const onWindow = (window: MaintenanceWindow) =>
+        res.write(sseFrame({ type: 'maintenance', window }));
       events.on('device', onDevice);
       events.on('ticket', onTicket);
+      events.on('sla', onSla);
+      events.on('maintenance', onWindow);
       const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), heartbeatMs);
 
       const end = () => {
         if (!open.delete(end)) return;
         events.off('device', onDevice);
         events.off('ticket', onTicket);
+        events.off('sla', onSla);
+        events.off('maintenance', onWindow);
         clearInterval(heartbeat);
         res.end();
       };

@@ -10,16 +10,24 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { SESSION_COOKIE } from '../../shared/api/auth.js';
 import { consoleLog } from '../log.js';
 import { authRoutes, sessionHook } from './auth.js';
+import { brokerStatsRoutes } from './broker-stats.js';
+import { commandRoutes } from './commands.js';
 import { notFoundHandler, registerConsole } from './console.js';
 import { deviceRoutes } from './devices.js';
 import { errorHandler, schemaValidator } from './errors.js';
 import { healthRoutes } from './health.js';
 import { liveRoutes } from './live.js';
+import { metricRoutesPlugin } from './metrics.js';
 import { fastifyLogger } from './logger.js';
 import { openapiRoutes } from './openapi.js';
 import { ticketRoutes } from './tickets.js';
+import { auditRoutes } from './audit.js';
+import { inspectionRoutes } from './inspection.js';
+import { maintenanceRoutes } from './maintenance.js';
+import { siteRoutes } from './sites.js';
 import type { ApiDeps } from './types.js';
 import { createUserStore } from './users.js';
+import { userAdminRoutes } from './users-admin.js';
 
 const VERSION = '0.1.0';
 
@@ -62,8 +70,27 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
 
   await app.register(authRoutes, { users, failureDelayMs: deps.loginFailureDelayMs ?? 500 });
   await app.register(healthRoutes, { health: deps.health });
+  if (deps.brokerStats) await app.register(brokerStatsRoutes, { stats: deps.brokerStats });
+  await app.register(userAdminRoutes, { users });
+  await app.register(metricRoutesPlugin, { metrics: deps.metrics ?? null });
   await app.register(deviceRoutes, { devices: deps.devices });
-  await app.register(ticketRoutes, { tickets: deps.tickets });
+  if (deps.commands) await app.register(commandRoutes, { commands: deps.commands });
+  await app.register(ticketRoutes, {
+    tickets: deps.tickets,
+    ...(deps.desk ? { audit: deps.desk.audit } : {}),
+  });
+  if (deps.desk) {
+    // The ticket desk's resources (broker/tickets/desk.ts): absent in API-only tests.
+    await app.register(maintenanceRoutes, { desk: deps.desk, events: deps.events });
+    await app.register(siteRoutes, { desk: deps.desk });
+    await app.register(inspectionRoutes, {
+      desk: deps.desk,
+      devices: deps.devices,
+      metrics: deps.metrics ?? null,
+      ...(deps.now ? { now: deps.now } : {}),
+    });
+    await app.register(auditRoutes, { audit: deps.desk.audit });
+  }
   await app.register(liveRoutes, {
     events: deps.events,
     heartbeatMs: deps.liveHeartbeatMs ?? 15_000,

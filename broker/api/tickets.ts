@@ -1,33 +1,74 @@
-/** GET /api/tickets and GET /api/tickets/:id: the ticket desk, read only in issue 1. */
+/**
+ * The ticket desk over HTTP: list and filter tickets, one ticket with its timeline, the
+ * work order's steps (operator or admin; a viewer reads only), and the incident report
+ * of a ticket as JSON and as printable HTML. Every step is written to the audit trail.
+ */
+import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import type { UserRole } from '../../shared/api/auth.js';
 import { ApiError } from '../../shared/api/common.js';
 import { apiRoutes } from '../../shared/api/routes.js';
-import { Ticket, TicketList, TicketParams, TicketQuery } from '../../shared/api/tickets.js';
+import {
+  IncidentReport,
+  Ticket,
+  TicketAction,
+  ticketApiRoutes,
+  TicketList,
+  TicketParams,
+  TicketQuery,
+} from '../../shared/api/tickets.js';
 import { VigilError } from '../../shared/errors.js';
+import type { AuditStore } from '../tickets/audit.js';
+import { incidentReportHtml } from '../tickets/report.js';
 import type { TicketService } from '../tickets/types.js';
+import type { SessionUser } from './users.js';
 
-export const ticketRoutes: FastifyPluginAsyncTypebox<{ tickets: TicketService }> = async (
-  app,
-  { tickets },
-) => {
+const rank: Record<UserRole, number> = { viewer: 0, operator: 1, admin: 2 };
+
+/** The logged-in user when their role is at least `least`; 403 otherwise. */
+export function requireRole(request: FastifyRequest, least: UserRole, what: string): SessionUser {
+  const user = request.user;
+  if (user === null) throw new VigilError('VIGIL_AUTH_REQUIRED');
+  if (rank[user.role] < rank[least]) {
+    throw new VigilError(
+      'VIGIL_FORBIDDEN',
+      `${what} needs the ${least} role; you are ${user.role}. Ask an admin.`,
+    );
+  }
+  return user;
+}
+
+function notFound(id: number): VigilError {
+  return new VigilError(
+    'VIGIL_NOT_FOUND',
+    `No ticket ${id}: it may have been opened in another broker's database.`,
+  );
+}
+
+export const ticketRoutes: FastifyPluginAsyncTypebox<{
+  tickets: TicketService;
+  audit?: AuditStore;
+}> = async (app, { tickets, audit }) => {
   app.get(
     apiRoutes.tickets,
     {
       schema: {
-        summary: 'Open tickets, most urgent first (default), or all tickets, newest first',
+        summary:
+          'Tickets: open ones most urgent first (default), or all newest first; filter by state, priority, site, device, fault, time',
         tags: ['tickets'],
         querystring: TicketQuery,
         response: { 200: TicketList, 400: ApiError, 401: ApiError },
       },
     },
-    async (request) => tickets.list({ ...request.query, status: request.query.status ?? 'open' }),
+    async (request) => tickets.list(request.query),
   );
 
   app.get(
     apiRoutes.ticket,
     {
       schema: {
-        summary: 'One ticket with its timeline',
+        summary: 'One ticket with its timeline and SLA clocks',
         tags: ['tickets'],
         params: TicketParams,
         response: { 200: Ticket, 400: ApiError, 401: ApiError, 404: ApiError },
@@ -35,13 +76,78 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{ tickets: TicketService }>
     },
     async (request) => {
       const ticket = tickets.get(request.params.id);
-      if (ticket === undefined) {
-        throw new VigilError(
-          'VIGIL_NOT_FOUND',
-          `No ticket ${request.params.id}: it may have been opened in another broker's database.`,
-        );
-      }
+      if (ticket === undefined) throw notFound(request.params.id);
       return ticket;
+    },
+  );
+
+  app.post(
+    ticketApiRoutes.actions,
+    {
+      schema: {
+        summary:
+          'One step of the work order: acknowledge, dispatch (engineer), on-site, note, resolve (cause, fix), close (confirmation)',
+        tags: ['tickets'],
+        params: TicketParams,
+        body: TicketAction,
+        response: {
+          200: Ticket,
+          400: ApiError,
+          401: ApiError,
+          403: ApiError,
+          404: ApiError,
+          409: ApiError,
+        },
+      },
+    },
+    async (request) => {
+      const user = requireRole(request, 'operator', 'Acting on a ticket');
+      const ticket = tickets.act(request.params.id, request.body, user.username);
+      audit?.add(
+        user.username,
+        `ticket.${request.body.action}`,
+        `ticket:${ticket.id}`,
+        request.body,
+      );
+      return ticket;
+    },
+  );
+
+  app.get(
+    ticketApiRoutes.report,
+    {
+      schema: {
+        summary: 'The incident report of a ticket (JSON)',
+        tags: ['tickets'],
+        params: TicketParams,
+        response: { 200: IncidentReport, 401: ApiError, 404: ApiError },
+      },
+    },
+    async (request) => {
+      const report = tickets.report(request.params.id);
+      if (report === undefined) throw notFound(request.params.id);
+      return report;
+    },
+  );
+
+  app.get(
+    ticketApiRoutes.reportHtml,
+    {
+      schema: {
+        summary: 'The incident report of a ticket as a printable HTML page',
+        tags: ['tickets'],
+        params: TicketParams,
+        response: {
+          200: { description: 'HTML', content: { 'text/html': { schema: Type.String() } } },
+          401: ApiError,
+          404: ApiError,
+        },
+      },
+    },
+    async (request, reply) => {
+      const report = tickets.report(request.params.id);
+      if (report === undefined) throw notFound(request.params.id);
+      return reply.type('text/html; charset=utf-8').send(incidentReportHtml(report));
     },
   );
 };

@@ -1,9 +1,13 @@
+import type { BrokerStats } from '../../shared/api/broker.js';
 import type { Health } from '../../shared/api/health.js';
 import type { DeviceRegistry } from '../devices/registry.js';
+import type { CommandSender } from '../commands/sender.js';
 import type { BrokerEvents } from '../events.js';
+import type { Desk } from '../tickets/desk.js';
 import type { TicketService } from '../tickets/types.js';
 import type { Db } from '../db.js';
 import type { Log } from '../log.js';
+import type { MetricsStore } from '../metrics/store.js';
 
 /** What the HTTP API needs from the rest of the broker; wired in broker/main.ts. */
 export interface ApiDeps {
@@ -12,6 +16,14 @@ export interface ApiDeps {
   tickets: TicketService;
   events: BrokerEvents;
   health: () => Promise<Health>;
+  /** Maintenance, sites, audit, inspection (broker/tickets/desk.ts); their routes need it. */
+  desk?: Desk;
+  /** GET /api/broker; without it the route is not registered. */
+  brokerStats?: () => BrokerStats;
+  /** NOC commands to agents; without it POST /api/sites/:site/agents/:agent/commands is absent. */
+  commands?: CommandSender;
+  /** Where the charts' series come from; without it /api/metrics answers 503. */
+  metrics?: MetricsStore;
   /** Folder of the built console (dist/console), served at /. */
   consoleDir: string | null;
   /** Where the API writes what a person may need to read later; the console by default. */

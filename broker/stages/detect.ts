@@ -1,10 +1,11 @@
 /**
- * detect: turns a device's status change into detections for the ticket stage. Into
- * `down` (from anything else, including a device seen for the first time) is
- * device-down; out of `down` into `up` or `degraded` is device-up. `unknown` says
- * nothing either way: an agent that lost track of a device has not repaired it.
+ * detect: hands what the agents report to the detector (broker/detect/): device state
+ * changes, the agents' birth and will, their health, and every message as a sign of
+ * life. The detector decides which faults need a ticket and sends them to the ticket
+ * service itself, also later (held faults, suppressed devices, heartbeats).
  */
 import type { Device } from '../../shared/api/devices.js';
+import type { Detector } from '../detect/detector.js';
 import type { Detection, Stage } from '../pipeline/types.js';
 
 /** The reasons as one line: "connect ECONNREFUSED 192.0.2.11:80; ...". */
@@ -13,6 +14,7 @@ export function reasonText(device: Device): string {
   return device.reasons.map((reason) => reason.message || reason.code).join('; ');
 }
 
+/** The plain transition of one device, without suppression (kept for tools and tests). */
 export function detectTransition(previous: Device | undefined, device: Device): Detection | null {
   const before = previous?.status;
   const at = new Date(device.since ?? device.lastSeen ?? Date.now());
@@ -25,13 +27,42 @@ export function detectTransition(previous: Device | undefined, device: Device): 
   return null;
 }
 
-export function detectStage(): Stage {
+/**
+ * Without a detector (tests of the pipeline alone) the stage reports plain transitions
+ * in ctx.detections for the ticket stage, as in issue 1.
+ */
+export function detectStage(detector?: Detector): Stage {
   return {
     name: 'detect',
     run(ctx) {
-      if (ctx.message?.kind !== 'deviceState' || !ctx.device) return 'continue';
-      const detection = detectTransition(ctx.previous, ctx.device);
-      if (detection) ctx.detections.push(detection);
+      const message = ctx.message;
+      if (!message) return 'continue';
+      if (detector === undefined) {
+        if (message.kind !== 'deviceState' || !ctx.device) return 'continue';
+        const detection = detectTransition(ctx.previous, ctx.device);
+        if (detection) ctx.detections.push(detection);
+        return 'continue';
+      }
+      switch (message.kind) {
+        case 'deviceState':
+          if (ctx.device) detector.deviceChanged(ctx.previous, ctx.device);
+          break;
+        case 'agentStatus': {
+          const status = message.payload;
+          detector.agentStatus(
+            status.siteId,
+            status.agentId,
+            status.state === 'online',
+            status.state === 'offline' ? status.reason : '',
+          );
+          break;
+        }
+        case 'agentHealth':
+          detector.agentHealth(message.payload);
+          break;
+        default:
+          detector.agentSeen(message.payload.siteId, message.payload.agentId);
+      }
       return 'continue';
     },
   };

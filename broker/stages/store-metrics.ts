@@ -12,9 +12,12 @@ import type { DeviceMetrics } from '../../shared/messages/device-metrics.js';
 import type { MetricPoint } from '../metrics/store.js';
 import type { Stage } from '../pipeline/types.js';
 
-/** Where points go: the MetricsWriter in the broker, a list in tests. */
+/**
+ * Where points go: the MetricsWriter in the broker, a list in tests. A promise returned
+ * resolves once the points are stored; the message is finished in the journal then.
+ */
 export interface PointSink {
-  add(points: MetricPoint[]): void;
+  add(points: MetricPoint[]): void | Promise<void>;
 }
 
 /** Copies the defined values only: a field missing from a reading stays absent. */
@@ -66,8 +69,13 @@ export function storeMetricsStage(sink: PointSink): Stage {
   return {
     name: 'store-metrics',
     run(ctx) {
-      if (ctx.message?.kind === 'deviceMetrics') sink.add([devicePoint(ctx.message.payload)]);
-      else if (ctx.message?.kind === 'agentHealth') sink.add([agentPoint(ctx.message.payload)]);
+      let point: MetricPoint | null = null;
+      if (ctx.message?.kind === 'deviceMetrics') point = devicePoint(ctx.message.payload);
+      else if (ctx.message?.kind === 'agentHealth') point = agentPoint(ctx.message.payload);
+      if (point) {
+        const stored = sink.add([point]);
+        if (stored) (ctx.pending ??= []).push(stored);
+      }
       return 'continue';
     },
   };

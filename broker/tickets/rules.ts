@@ -1,38 +1,107 @@
 /**
- * Which detection opens which ticket, at which priority: the contract's default mapping
- * (../shared/mission/service-commitments.md, "Priorities and time limits"). A camera or
- * an NVR that stops answering leaves the site without pictures or recordings there,
- * "system unusable, business interrupted": emergency. Later issues add flapping
- * (serious) and degradations (general) as further entries.
+ * Which detected condition opens a ticket at which priority: the contract's default
+ * mapping (../shared/mission/service-commitments.md, "Priorities and time limits"),
+ * every entry replaceable in the broker config (`tickets.priorities`).
+ *
+ * - emergency: a device that fails (camera or NVR stops answering), a site gateway that
+ *   went offline, a large share of a site's cameras failing at once ("system unusable,
+ *   business interrupted");
+ * - serious: a device that fails again and again ("frequent problem");
+ * - emergency too: an NVR whose recording stopped or whose storage failed;
+ * - general: degradation that does not stop use (clock drift, storage filling, slow
+ *   responses, firmware changed, credentials rejected, picture problems, gateway low on
+ *   resources): every `degraded:<reason code>` not listed falls back to `degraded:*`.
+ *
+ * A device's criticality (site metadata) moves the priority one step: high raises
+ * general to serious and serious to emergency; low lowers the other way.
  */
 import type { Device } from '../../shared/api/devices.js';
+import type { Criticality } from '../../shared/api/sites.js';
 import type { Fault, Priority } from '../../shared/api/tickets.js';
 import type { Detection } from '../pipeline/types.js';
 
+/** Condition -> priority; null opens no ticket. `degraded:*` is the fallback of degradations. */
+export type PriorityRules = Record<string, Priority | null>;
+
 export interface TicketRules {
-  /** Priority of a device-down ticket per device kind; null opens no ticket. */
-  deviceDown: Record<Device['kind'], Priority | null>;
+  priorities: PriorityRules;
+  /** Whether device criticality moves priorities; true by default. */
+  useCriticality: boolean;
 }
 
-export const defaultRules: TicketRules = {
-  deviceDown: { camera: 'emergency', nvr: 'emergency' },
+export const defaultPriorities: PriorityRules = {
+  'device-down:camera': 'emergency',
+  'device-down:nvr': 'emergency',
+  'site-unreachable': 'emergency',
+  'site-outage': 'emergency',
+  flapping: 'serious',
+  // The contract lists these with device failures: no recordings is business interrupted.
+  'degraded:recording-stopped': 'emergency',
+  'degraded:storage-failure': 'emergency',
+  // A replaced device is an inventory change (the inspection report lists it), not a fault.
+  'degraded:device-replaced': null,
+  'degraded:*': 'general',
 };
+
+export const defaultRules: TicketRules = { priorities: defaultPriorities, useCriticality: true };
+
+const ladder: readonly Priority[] = ['general', 'serious', 'emergency'];
+
+/** The priority one step up (high) or down (low); normal keeps it. */
+export function adjustForCriticality(priority: Priority, criticality: Criticality): Priority {
+  const index = ladder.indexOf(priority);
+  if (criticality === 'high') return ladder[Math.min(index + 1, ladder.length - 1)] ?? priority;
+  if (criticality === 'low') return ladder[Math.max(index - 1, 0)] ?? priority;
+  return priority;
+}
+
+/** The priority of a condition under the rules, before criticality; null: no ticket. */
+export function priorityOf(condition: string, rules: TicketRules = defaultRules): Priority | null {
+  if (Object.hasOwn(rules.priorities, condition)) return rules.priorities[condition] ?? null;
+  if (condition.startsWith('degraded:')) return rules.priorities['degraded:*'] ?? null;
+  return null;
+}
 
 export type TicketDecision =
   | { action: 'open'; fault: Fault; priority: Priority }
   | { action: 'resolve'; fault: Fault }
   | { action: 'none' };
 
-export function decide(detection: Detection, rules: TicketRules = defaultRules): TicketDecision {
+/** The condition name of a detection: "device-down:camera", or the fault's own. */
+export function conditionOf(detection: Detection): string | null {
   switch (detection.kind) {
-    case 'device-down': {
-      const priority = rules.deviceDown[detection.device.kind];
-      return priority === null
-        ? { action: 'none' }
-        : { action: 'open', fault: 'device-down', priority };
+    case 'device-down':
+      return `device-down:${detection.device.kind}`;
+    case 'fault':
+      return detection.condition;
+    default:
+      return null;
+  }
+}
+
+export function decide(
+  detection: Detection,
+  rules: TicketRules = defaultRules,
+  criticality: Criticality = 'normal',
+): TicketDecision {
+  switch (detection.kind) {
+    case 'device-down':
+    case 'fault': {
+      const base = priorityOf(conditionOf(detection) ?? '', rules);
+      if (base === null) return { action: 'none' };
+      const priority = rules.useCriticality ? adjustForCriticality(base, criticality) : base;
+      const fault = detection.kind === 'fault' ? detection.fault : 'device-down';
+      return { action: 'open', fault, priority };
     }
     case 'device-up':
       // Resolves whatever device-down ticket is open, even one opened under other rules.
       return { action: 'resolve', fault: 'device-down' };
+    case 'fault-cleared':
+      return { action: 'resolve', fault: detection.fault };
   }
+}
+
+/** Priority of a device kind's down condition (kept for callers that name the kind). */
+export function deviceDownCondition(kind: Device['kind']): string {
+  return `device-down:${kind}`;
 }

@@ -1,16 +1,26 @@
 /**
- * The ticket desk of issue 1: a device that goes down opens a ticket with the
- * contract's deadlines, the same device coming up resolves it. Every change is emitted
- * on BrokerEvents 'ticket' after it is committed, so a listener never sees a ticket the
- * database does not hold.
+ * The ticket desk: detections open, reopen and resolve tickets with the contract's
+ * deadlines; people take the work order's steps; the SLA clocks warn, breach and pause.
+ * Every change is emitted on BrokerEvents 'ticket' after it is committed, so a listener
+ * never sees a ticket the database does not hold; every clock alert on 'sla'.
  */
-import type { Ticket, TimelineEntry } from '../../shared/api/tickets.js';
+import type { SlaAlert } from '../../shared/api/live.js';
+import type { Criticality } from '../../shared/api/sites.js';
+import type {
+  SlaDeadline,
+  Ticket,
+  TicketAction,
+  TicketStatus,
+  TimelineEntry,
+} from '../../shared/api/tickets.js';
+import { VigilError } from '../../shared/errors.js';
 import type { Db } from '../db.js';
 import type { BrokerEvents } from '../events.js';
 import type { Detection } from '../pipeline/types.js';
 import { deadlinesFor } from './deadlines.js';
+import { incidentReport } from './report.js';
 import { decide, defaultRules, type TicketRules } from './rules.js';
-import { openTicketStore } from './store.js';
+import { DEFAULT_WARN_SHARE, openTicketStore, slaClockAt, type StepFields } from './store.js';
 import type { SlaTable, TicketService } from './types.js';
 import { RESOLVED_DEVICE_UP, deviceDownText, deviceDownTitle, downReason } from './wording.js';
 
@@ -18,18 +28,56 @@ export interface TicketServiceOptions {
   db: Db;
   events: BrokerEvents;
   sla: SlaTable;
-  /** Which detection opens which priority; the contract's mapping by default. */
+  /** Which condition opens which priority; the contract's mapping by default. */
   rules?: TicketRules;
-  /** The broker's clock; tests pass a fixed one. */
+  /** The broker's clock; tests pass a controllable one. */
   now?: () => Date;
+  /** Share of a deadline's time after which its clock warns; 0.8 by default. */
+  warnShare?: number;
+  /** A fault back within this many minutes of its resolution reopens the ticket; 60. */
+  relapseWindowMin?: number;
+  /** The device's criticality from the site metadata; normal when absent. */
+  criticalityOf?: (siteId: string, deviceId: string) => Criticality;
+  /** True while a maintenance window covers the device (or the site when deviceId is null). */
+  underMaintenance?: (siteId: string, deviceId: string | null, at: Date) => boolean;
 }
 
 const SYSTEM = 'system';
 
+/** What each action needs the ticket to be in, and where it takes it. */
+const transitions: Record<
+  TicketAction['action'],
+  { from: readonly TicketStatus[]; to: TicketStatus | null }
+> = {
+  acknowledge: { from: ['open'], to: 'acknowledged' },
+  dispatch: { from: ['open', 'acknowledged'], to: 'dispatched' },
+  'on-site': { from: ['open', 'acknowledged', 'dispatched'], to: 'on-site' },
+  note: {
+    from: ['open', 'acknowledged', 'dispatched', 'on-site', 'resolved', 'closed'],
+    to: null,
+  },
+  resolve: { from: ['open', 'acknowledged', 'dispatched', 'on-site'], to: 'resolved' },
+  close: { from: ['resolved'], to: 'closed' },
+};
+
+/** What to do instead, for the 409 answer. */
+function conflictHint(status: TicketStatus, action: TicketAction['action']): string {
+  if (status === 'closed') return 'It is closed: only notes can be added.';
+  if (status === 'resolved')
+    return 'It is resolved: close it with the customer confirmation, or add a note.';
+  if (action === 'close') return 'Resolve it first (with cause and fix), then close it.';
+  if (action === 'acknowledge') return 'It was already acknowledged.';
+  if (action === 'dispatch') return 'An engineer was already dispatched or is on site.';
+  return 'Reload the ticket and take the next step.';
+}
+
 export function createTicketService(opts: TicketServiceOptions): TicketService {
-  const store = openTicketStore(opts.db);
-  const rules = opts.rules ?? defaultRules;
   const now = opts.now ?? (() => new Date());
+  const warnShare = opts.warnShare ?? DEFAULT_WARN_SHARE;
+  const store = openTicketStore(opts.db, { now, warnShare });
+  const rules = opts.rules ?? defaultRules;
+  const relapseMs = (opts.relapseWindowMin ?? 60) * 60_000;
+  const underMaintenance = opts.underMaintenance ?? (() => false);
 
   function emit(ticket: Ticket | undefined): Ticket[] {
     if (ticket === undefined) return [];
@@ -37,60 +85,287 @@ export function createTicketService(opts: TicketServiceOptions): TicketService {
     return [ticket];
   }
 
+  function entry(kind: string, actor: string, text: string, at = now()): TimelineEntry {
+    return { at: at.toISOString(), kind, actor, text };
+  }
+
+  function open(detection: Detection & { kind: 'device-down' | 'fault' }): Ticket[] {
+    const siteId = detection.kind === 'fault' ? detection.siteId : detection.device.siteId;
+    const deviceId = detection.kind === 'fault' ? detection.deviceId : detection.device.id;
+    const criticality =
+      deviceId !== null && opts.criticalityOf ? opts.criticalityOf(siteId, deviceId) : 'normal';
+    const decision = decide(detection, rules, criticality);
+    if (decision.action !== 'open') return [];
+    // The contract's clock runs on the broker, not on the agent: agent clocks drift
+    // (that is one of the faults Vigil watches), and the NOC can only respond once the
+    // broker knows. detection.at stays in the device's own history.
+    const openedAt = now();
+    if (underMaintenance(siteId, deviceId, openedAt)) return [];
+    const text =
+      detection.kind === 'fault'
+        ? detection.text
+        : deviceDownText(detection.device, detection.reason);
+    const title =
+      detection.kind === 'fault'
+        ? detection.title
+        : deviceDownTitle(detection.device, downReason(detection.device, detection.reason));
+    const covers = detection.kind === 'fault' ? detection.covers : [];
+
+    const current = store.findOpen(siteId, deviceId, decision.fault);
+    if (current !== undefined) {
+      const same =
+        JSON.stringify([...current.covers].sort()) === JSON.stringify([...covers].sort());
+      return same ? [] : emit(coverTicket(current, covers));
+    }
+    // A relapse of the same fault soon after its resolution is the same problem: the
+    // ticket (and its service log) reopens instead of a new one starting from zero.
+    const latest = store.findLatest(siteId, deviceId, decision.fault);
+    if (
+      latest?.resolvedAt != null &&
+      openedAt.getTime() - Date.parse(latest.resolvedAt) <= relapseMs
+    ) {
+      const minutes = Math.round((openedAt.getTime() - Date.parse(latest.resolvedAt)) / 60_000);
+      const reopened = store.reopen(
+        latest.id,
+        entry(
+          'reopened',
+          SYSTEM,
+          `The fault came back ${minutes} min after it was resolved: ${text}`,
+        ),
+      );
+      if (reopened !== undefined) return emit(reopened);
+    }
+    // No "is one open?" check first: the unique index answers that, also for a writer
+    // that raced us. A refused insert means the ticket is already open.
+    const terms = opts.sla[decision.priority];
+    const ticket = store.insertOpen(
+      {
+        siteId,
+        deviceId,
+        fault: decision.fault,
+        priority: decision.priority,
+        title,
+        openedAt,
+        covers,
+        ...deadlinesFor(decision.priority, openedAt, opts.sla),
+      },
+      entry('detected', SYSTEM, text, openedAt),
+      { respond: terms.respondMin, 'on-site': terms.onSiteMin, resolve: terms.resolveMin },
+    );
+    return emit(ticket);
+  }
+
+  function coverTicket(ticket: Ticket, covers: string[]): Ticket | undefined {
+    const added = covers.filter((id) => !ticket.covers.includes(id));
+    const gone = ticket.covers.filter((id) => !covers.includes(id));
+    const parts = [];
+    if (added.length > 0) parts.push(`now also covers ${added.join(', ')}`);
+    if (gone.length > 0) parts.push(`no longer covers ${gone.join(', ')} (up again)`);
+    return store.annotate(ticket.id, entry('covered', SYSTEM, `${parts.join('; ')}.`), covers);
+  }
+
+  function resolve(siteId: string, deviceId: string | null, fault: string, text: string): Ticket[] {
+    const current = store.findOpen(siteId, deviceId, fault);
+    if (current === undefined) return [];
+    return emit(store.changeStatus(current.id, 'resolved', entry('resolved', SYSTEM, text)));
+  }
+
+  function stepFor(
+    ticket: Ticket,
+    action: TicketAction,
+    actor: string,
+    at: string,
+  ): { fields: StepFields; clocks: SlaDeadline[]; text: string } {
+    const responded: StepFields =
+      ticket.respondedAt === null ? { responded_at: at, responded_by: actor } : {};
+    const onSiteByDispatch = opts.sla[ticket.priority].onSiteMetBy === 'dispatch';
+    switch (action.action) {
+      case 'acknowledge':
+        return {
+          fields: responded,
+          clocks: ['respond'],
+          text: action.note ? `Acknowledged: ${action.note}` : 'Acknowledged',
+        };
+      case 'dispatch':
+        return {
+          fields: {
+            ...responded,
+            dispatched_at: at,
+            dispatched_by: actor,
+            engineer: action.engineer,
+          },
+          clocks: onSiteByDispatch ? ['respond', 'on-site'] : ['respond'],
+          text: `Engineer ${action.engineer} dispatched${action.note ? `: ${action.note}` : ''}`,
+        };
+      case 'on-site':
+        return {
+          fields: { ...responded, on_site_at: at, on_site_reported_by: actor },
+          clocks: ['respond', 'on-site'],
+          text: `Engineer on site${action.note ? `: ${action.note}` : ''}`,
+        };
+      case 'note':
+        return { fields: {}, clocks: [], text: action.text };
+      case 'resolve':
+        return {
+          fields: { resolved_at: at, resolved_by: actor, cause: action.cause, fix: action.fix },
+          clocks: ['respond', 'on-site', 'resolve'],
+          text: `Resolved. Cause: ${action.cause}. Fix: ${action.fix}`,
+        };
+      case 'close':
+        return {
+          fields: { closed_at: at, closed_by: actor, confirmation: action.confirmation },
+          clocks: [],
+          text: `Closed with the customer's confirmation: ${action.confirmation}`,
+        };
+    }
+  }
+
   return {
-    apply(detection: Detection): Ticket[] {
-      const decision = decide(detection, rules);
-      const { device } = detection;
-      switch (decision.action) {
-        case 'none':
-          return [];
-        case 'open': {
-          if (detection.kind !== 'device-down') return [];
-          // The contract's clock runs on the broker, not on the agent: agent clocks drift
-          // (that is one of the faults Vigil watches), and the NOC can only respond once
-          // the broker knows. detection.at stays in the device's own history.
-          const openedAt = now();
-          const detected: TimelineEntry = {
-            at: openedAt.toISOString(),
-            kind: 'detected',
-            actor: SYSTEM,
-            text: deviceDownText(device, detection.reason),
-          };
-          // No "is one open?" check first: the unique index answers that, also for a
-          // writer that raced us. A refused insert means the ticket is already open.
-          const ticket = store.insertOpen(
-            {
-              siteId: device.siteId,
-              deviceId: device.id,
-              fault: decision.fault,
-              priority: decision.priority,
-              title: deviceDownTitle(device, downReason(device, detection.reason)),
-              openedAt,
-              ...deadlinesFor(decision.priority, openedAt, opts.sla),
-            },
-            detected,
+    apply(detection) {
+      switch (detection.kind) {
+        case 'device-down':
+        case 'fault':
+          return open(detection);
+        case 'device-up':
+          return resolve(
+            detection.device.siteId,
+            detection.device.id,
+            'device-down',
+            RESOLVED_DEVICE_UP,
           );
-          return emit(ticket);
-        }
-        case 'resolve': {
-          const open = store.findOpen(device.siteId, device.id, decision.fault);
-          if (open === undefined) return [];
-          return emit(
-            store.changeStatus(open.id, 'resolved', {
-              at: now().toISOString(),
-              kind: 'resolved',
-              actor: SYSTEM,
-              text: RESOLVED_DEVICE_UP,
-            }),
-          );
-        }
+        case 'fault-cleared':
+          return resolve(detection.siteId, detection.deviceId, detection.fault, detection.text);
       }
     },
-    list(query) {
-      return store.list(query);
+
+    act(id, action, actor) {
+      const ticket = store.get(id);
+      if (ticket === undefined) {
+        throw new VigilError('VIGIL_NOT_FOUND', `No ticket ${id}: check the id.`);
+      }
+      const { from, to } = transitions[action.action];
+      const at = now().toISOString();
+      const refuse = () =>
+        new VigilError(
+          'VIGIL_CONFLICT',
+          `Ticket ${id} is ${ticket.status}; "${action.action}" is not possible now. ${conflictHint(ticket.status, action.action)}`,
+        );
+      if (!from.includes(ticket.status)) throw refuse();
+      const step = stepFor(ticket, action, actor, at);
+      const kind =
+        action.action === 'acknowledge'
+          ? 'acknowledged'
+          : action.action === 'dispatch'
+            ? 'dispatched'
+            : action.action === 'resolve'
+              ? 'resolved'
+              : action.action === 'close'
+                ? 'closed'
+                : action.action;
+      const changed = store.step(id, from, to, step.fields, step.clocks, {
+        at,
+        kind,
+        actor,
+        text: step.text,
+      });
+      // Someone else moved the ticket between our read and our write.
+      if (changed === undefined) throw refuse();
+      emit(changed);
+      return changed;
     },
-    get(id) {
-      return store.get(id);
+
+    cover(siteId, deviceId, fault, covers) {
+      const current = store.findOpen(siteId, deviceId, fault);
+      if (current === undefined) return undefined;
+      const same =
+        JSON.stringify([...current.covers].sort()) === JSON.stringify([...covers].sort());
+      if (same) return undefined;
+      return emit(coverTicket(current, covers))[0];
     },
+
+    tick() {
+      const at = now();
+      const atIso = at.toISOString();
+      const alerts: SlaAlert[] = [];
+      const changed = new Set<number>();
+      const pauseChecked = new Map<number, boolean>();
+      for (const row of store.runningClocks()) {
+        // Maintenance pauses every clock of a ticket it covers, and resumes them after.
+        let paused = pauseChecked.get(row.ticket_id);
+        if (paused === undefined) {
+          paused = underMaintenance(row.site_id, row.device_id, at);
+          pauseChecked.set(row.ticket_id, paused);
+          if (paused && row.paused_since === null && store.pause(row.ticket_id, atIso)) {
+            store.annotate(
+              row.ticket_id,
+              entry('paused', SYSTEM, 'SLA clocks paused: maintenance window'),
+            );
+            changed.add(row.ticket_id);
+          } else if (!paused && row.paused_since !== null && store.resume(row.ticket_id, atIso)) {
+            store.annotate(
+              row.ticket_id,
+              entry('resumed', SYSTEM, 'SLA clocks running again: maintenance over'),
+            );
+            changed.add(row.ticket_id);
+          }
+        }
+        if (paused) continue;
+        const fresh = store.clocks(row.ticket_id).find((c) => c.deadline === row.deadline);
+        if (fresh === undefined || fresh.done_at !== null) continue;
+        const clock = slaClockAt(fresh, at, warnShare);
+        const alert = (kind: SlaAlert['kind']): SlaAlert => ({
+          kind,
+          ticketId: row.ticket_id,
+          siteId: row.site_id,
+          deviceId: row.device_id,
+          priority: row.priority,
+          deadline: row.deadline,
+          due: clock.due,
+          at: atIso,
+          title: row.title,
+        });
+        if (clock.state === 'breached' && fresh.breached_at === null) {
+          if (store.markBreached(row.ticket_id, row.deadline, atIso)) {
+            store.annotate(
+              row.ticket_id,
+              entry(
+                'sla-breach',
+                SYSTEM,
+                `Escalation: the ${row.deadline} deadline (${clock.due}) passed`,
+              ),
+            );
+            alerts.push(alert('breach'));
+            changed.add(row.ticket_id);
+          }
+        } else if (clock.state === 'warning' && fresh.warned_at === null) {
+          if (store.markWarned(row.ticket_id, row.deadline, atIso)) {
+            const leftMin = Math.max(
+              0,
+              Math.round((Date.parse(clock.due) - at.getTime()) / 60_000),
+            );
+            store.annotate(
+              row.ticket_id,
+              entry(
+                'sla-warning',
+                SYSTEM,
+                `The ${row.deadline} deadline is near: ${leftMin} min left`,
+              ),
+            );
+            alerts.push(alert('warning'));
+            changed.add(row.ticket_id);
+          }
+        }
+      }
+      for (const id of changed) emit(store.get(id));
+      for (const alert of alerts) opts.events.emit('sla', alert);
+      return alerts;
+    },
+
+    report(id) {
+      const ticket = store.get(id);
+      return ticket === undefined ? undefined : incidentReport(ticket, now());
+    },
+    list: (query) => store.list(query),
+    get: (id) => store.get(id),
   };
 }

@@ -3,10 +3,15 @@
  * partial unique index, so it holds even when two writers race (two pipelines on one
  * file, a retry after a crash): the second insert fails and the caller leaves it there.
  * Timestamps are ISO 8601 UTC strings with milliseconds, so text order is time order.
+ *
+ * Each deadline of the contract table is a row of ticket_sla: its allowed time, its due
+ * time (moved later by maintenance pauses), when it was met, warned and breached.
  */
 import type {
   Fault,
   Priority,
+  SlaClock,
+  SlaDeadline,
   Ticket,
   TicketQuery,
   TicketStatus,
@@ -56,6 +61,41 @@ export const ticketMigrations: readonly Migration[] = [
       CREATE INDEX ticket_timeline_ticket ON ticket_timeline (ticket_id, id);
     `,
   },
+  {
+    // The work order's steps (who and when), the covered devices, and the SLA clocks.
+    version: 2,
+    sql: `
+      ALTER TABLE tickets ADD COLUMN responded_at TEXT;
+      ALTER TABLE tickets ADD COLUMN responded_by TEXT;
+      ALTER TABLE tickets ADD COLUMN dispatched_at TEXT;
+      ALTER TABLE tickets ADD COLUMN dispatched_by TEXT;
+      ALTER TABLE tickets ADD COLUMN engineer TEXT;
+      ALTER TABLE tickets ADD COLUMN on_site_at TEXT;
+      ALTER TABLE tickets ADD COLUMN on_site_reported_by TEXT;
+      ALTER TABLE tickets ADD COLUMN resolved_by TEXT;
+      ALTER TABLE tickets ADD COLUMN cause TEXT;
+      ALTER TABLE tickets ADD COLUMN fix TEXT;
+      ALTER TABLE tickets ADD COLUMN closed_at TEXT;
+      ALTER TABLE tickets ADD COLUMN closed_by TEXT;
+      ALTER TABLE tickets ADD COLUMN confirmation TEXT;
+      ALTER TABLE tickets ADD COLUMN covers TEXT NOT NULL DEFAULT '[]';
+      ALTER TABLE tickets ADD COLUMN occurrences INTEGER NOT NULL DEFAULT 1;
+      CREATE INDEX tickets_key ON tickets (site_id, device_id, fault, id);
+      CREATE TABLE ticket_sla (
+        ticket_id INTEGER NOT NULL REFERENCES tickets (id) ON DELETE CASCADE,
+        deadline TEXT NOT NULL CHECK (deadline IN ('respond', 'on-site', 'resolve')),
+        allowed_min REAL NOT NULL,
+        due TEXT NOT NULL,
+        done_at TEXT,
+        warned_at TEXT,
+        breached_at TEXT,
+        paused_ms REAL NOT NULL DEFAULT 0,
+        paused_since TEXT,
+        PRIMARY KEY (ticket_id, deadline)
+      );
+      CREATE INDEX ticket_sla_running ON ticket_sla (due) WHERE done_at IS NULL;
+    `,
+  },
 ];
 
 export interface NewTicket {
@@ -68,25 +108,49 @@ export interface NewTicket {
   respondBy: Date | null;
   onSiteBy: Date | null;
   resolveBy: Date | null;
+  covers?: string[];
 }
 
-export interface TicketStore {
-  /**
-   * Inserts an open ticket with its first timeline entry, in one transaction. Returns
-   * undefined when a ticket for the same site, device and fault is already open: the
-   * unique index refused the row.
-   */
-  insertOpen(ticket: NewTicket, first: TimelineEntry): Ticket | undefined;
-  findOpen(siteId: string, deviceId: string | null, fault: Fault): Ticket | undefined;
-  /**
-   * Moves a ticket that is still open to `status` and appends `entry`; sets resolvedAt
-   * when the status is 'resolved'. Returns undefined when the ticket is missing or
-   * already finished (someone else got there first).
-   */
-  changeStatus(id: number, status: TicketStatus, entry: TimelineEntry): Ticket | undefined;
-  list(query: TicketQuery): Ticket[];
-  get(id: number): Ticket | undefined;
+/** The stored state of one clock; the API's SlaClock adds the state derived from a time. */
+export interface SlaRow {
+  ticket_id: number;
+  deadline: SlaDeadline;
+  allowed_min: number;
+  due: string;
+  done_at: string | null;
+  warned_at: string | null;
+  breached_at: string | null;
+  paused_ms: number;
+  paused_since: string | null;
 }
+
+export interface RunningClock extends SlaRow {
+  site_id: string;
+  device_id: string | null;
+  priority: Priority;
+  title: string;
+}
+
+/** Fields a step of the work order sets (column name -> value). */
+export type StepFields = Partial<
+  Record<
+    | 'responded_at'
+    | 'responded_by'
+    | 'dispatched_at'
+    | 'dispatched_by'
+    | 'engineer'
+    | 'on_site_at'
+    | 'on_site_reported_by'
+    | 'resolved_at'
+    | 'resolved_by'
+    | 'cause'
+    | 'fix'
+    | 'closed_at'
+    | 'closed_by'
+    | 'confirmation',
+    string | null
+  >
+>;
 
 interface TicketRow {
   id: number;
@@ -101,6 +165,21 @@ interface TicketRow {
   on_site_by: string | null;
   resolve_by: string | null;
   resolved_at: string | null;
+  responded_at: string | null;
+  responded_by: string | null;
+  dispatched_at: string | null;
+  dispatched_by: string | null;
+  engineer: string | null;
+  on_site_at: string | null;
+  on_site_reported_by: string | null;
+  resolved_by: string | null;
+  cause: string | null;
+  fix: string | null;
+  closed_at: string | null;
+  closed_by: string | null;
+  confirmation: string | null;
+  covers: string;
+  occurrences: number;
 }
 
 interface TimelineRow extends TimelineEntry {
@@ -110,108 +189,363 @@ interface TimelineRow extends TimelineEntry {
 const notFinished = `status NOT IN (${FINISHED_STATUSES.map((s) => `'${s}'`).join(', ')})`;
 
 /** better-sqlite3 reports constraint failures as SqliteError with this code. */
-function isUniqueViolation(error: unknown): boolean {
+export function isUniqueViolation(error: unknown): boolean {
   return (error as { code?: unknown } | null)?.code === 'SQLITE_CONSTRAINT_UNIQUE';
 }
 
 const iso = (at: Date | null) => (at === null ? null : at.toISOString());
 
+const deadlineColumn: Record<SlaDeadline, 'respond_by' | 'on_site_by' | 'resolve_by'> = {
+  respond: 'respond_by',
+  'on-site': 'on_site_by',
+  resolve: 'resolve_by',
+};
+const deadlineOrder: Record<SlaDeadline, number> = { respond: 0, 'on-site': 1, resolve: 2 };
+
+/** Share of a deadline's time after which its clock warns, by default (80 %). */
+export const DEFAULT_WARN_SHARE = 0.8;
+
+/**
+ * The clock as the API shows it at `now`. A paused clock's due time runs on with the
+ * pause, so the countdown the console shows stands still.
+ */
+export function slaClockAt(row: SlaRow, now: Date, warnShare = DEFAULT_WARN_SHARE): SlaClock {
+  const pausedNow =
+    row.paused_since === null ? 0 : Math.max(0, now.getTime() - Date.parse(row.paused_since));
+  const due = Date.parse(row.due) + pausedNow;
+  const allowedMs = row.allowed_min * 60_000;
+  let state: SlaClock['state'];
+  if (row.done_at !== null) {
+    state = row.breached_at !== null || Date.parse(row.done_at) > due ? 'breached' : 'met';
+  } else if (row.paused_since !== null) state = 'paused';
+  else if (row.breached_at !== null || now.getTime() >= due) state = 'breached';
+  else if (row.warned_at !== null || now.getTime() >= due - (1 - warnShare) * allowedMs) {
+    state = 'warning';
+  } else state = 'running';
+  return {
+    deadline: row.deadline,
+    state,
+    allowedMin: row.allowed_min,
+    due: new Date(due).toISOString(),
+    doneAt: row.done_at,
+    warnedAt: row.warned_at,
+    breachedAt: row.breached_at,
+    pausedMs: row.paused_ms + pausedNow,
+  };
+}
+
+export interface TicketStore {
+  /**
+   * Inserts an open ticket with its first timeline entry and its clocks, in one
+   * transaction. Returns undefined when a ticket for the same site, device and fault is
+   * already open: the unique index refused the row.
+   */
+  insertOpen(
+    ticket: NewTicket,
+    first: TimelineEntry,
+    allowedMin: AllowedMinutes,
+  ): Ticket | undefined;
+  findOpen(siteId: string, deviceId: string | null, fault: Fault): Ticket | undefined;
+  /** The newest ticket of this site, device and fault, finished or not. */
+  findLatest(siteId: string, deviceId: string | null, fault: Fault): Ticket | undefined;
+  /**
+   * Moves a ticket that is still open to `status` and appends `entry`; sets resolvedAt
+   * when the status is 'resolved'. Returns undefined when the ticket is missing or
+   * already finished (someone else got there first).
+   */
+  changeStatus(id: number, status: TicketStatus, entry: TimelineEntry): Ticket | undefined;
+  /**
+   * One step of the work order: moves from one of `from` to `to` (or keeps the status
+   * when `to` is null), sets the step's fields, ends the named clocks, appends `entry`.
+   * Returns undefined when the ticket is not in one of `from` (someone else moved it).
+   */
+  step(
+    id: number,
+    from: readonly TicketStatus[],
+    to: TicketStatus | null,
+    fields: StepFields,
+    clocksDone: readonly SlaDeadline[],
+    entry: TimelineEntry,
+  ): Ticket | undefined;
+  /** Reopens a finished ticket (a relapse): status open, resolution cleared, occurrences + 1. */
+  reopen(id: number, entry: TimelineEntry): Ticket | undefined;
+  /** Appends an entry and optionally replaces the covered devices. */
+  annotate(id: number, entry: TimelineEntry, covers?: string[]): Ticket | undefined;
+  /** Clocks still running or paused, of tickets not finished. */
+  runningClocks(): RunningClock[];
+  markWarned(ticketId: number, deadline: SlaDeadline, at: string): boolean;
+  markBreached(ticketId: number, deadline: SlaDeadline, at: string): boolean;
+  pause(ticketId: number, at: string): boolean;
+  resume(ticketId: number, at: string): boolean;
+  clocks(ticketId: number): SlaRow[];
+  list(query: TicketQuery): Ticket[];
+  get(id: number): Ticket | undefined;
+}
+
+export type AllowedMinutes = Record<SlaDeadline, number | null>;
+
 /** Creates the tables on first use (component "tickets") and prepares the statements. */
-export function openTicketStore(db: Db): TicketStore {
+export function openTicketStore(
+  db: Db,
+  opts: { now?: () => Date; warnShare?: number } = {},
+): TicketStore {
   migrate(db, 'tickets', ticketMigrations);
+  const now = opts.now ?? (() => new Date());
+  const warnShare = opts.warnShare ?? DEFAULT_WARN_SHARE;
 
   const insertTicket = db.prepare(`
     INSERT INTO tickets (site_id, device_id, fault, priority, status, title, opened_at,
-                         respond_by, on_site_by, resolve_by, resolved_at)
-    VALUES (?, ?, ?, ?, 'open', ?, ?, ?, ?, ?, NULL)`);
+                         respond_by, on_site_by, resolve_by, resolved_at, covers)
+    VALUES (?, ?, ?, ?, 'open', ?, ?, ?, ?, ?, NULL, ?)`);
   const insertEntry = db.prepare(
     'INSERT INTO ticket_timeline (ticket_id, at, kind, actor, text) VALUES (?, ?, ?, ?, ?)',
+  );
+  const insertClock = db.prepare(
+    'INSERT INTO ticket_sla (ticket_id, deadline, allowed_min, due) VALUES (?, ?, ?, ?)',
   );
   const selectTicket = db.prepare('SELECT * FROM tickets WHERE id = ?');
   const selectOpen = db.prepare(`
     SELECT * FROM tickets
     WHERE site_id = ? AND coalesce(device_id, '') = coalesce(?, '') AND fault = ? AND ${notFinished}`);
+  const selectLatest = db.prepare(`
+    SELECT * FROM tickets
+    WHERE site_id = ? AND coalesce(device_id, '') = coalesce(?, '') AND fault = ?
+    ORDER BY id DESC LIMIT 1`);
   const updateStatus = db.prepare(`
-    UPDATE tickets SET status = ?, resolved_at = coalesce(?, resolved_at)
+    UPDATE tickets SET status = ?, resolved_at = coalesce(?, resolved_at),
+                       resolved_by = coalesce(?, resolved_by)
     WHERE id = ? AND ${notFinished}`);
-  // The open board: most urgent priority first, then the nearest response deadline.
-  const selectOpenList = db.prepare(`
-    SELECT * FROM tickets WHERE ${notFinished}
-    ORDER BY CASE priority WHEN 'emergency' THEN 0 WHEN 'serious' THEN 1 ELSE 2 END,
-             respond_by IS NULL, respond_by, id
-    LIMIT ?`);
-  const selectAllList = db.prepare(
-    'SELECT * FROM tickets ORDER BY opened_at DESC, id DESC LIMIT ?',
-  );
   const selectTimelines = db.prepare(`
     SELECT ticket_id, at, kind, actor, text FROM ticket_timeline
     WHERE ticket_id IN (SELECT value FROM json_each(?))
     ORDER BY ticket_id, id`);
+  const selectClocks = db.prepare(`
+    SELECT * FROM ticket_sla WHERE ticket_id IN (SELECT value FROM json_each(?))`);
+  const selectRunning = db.prepare(`
+    SELECT s.*, t.site_id, t.device_id, t.priority, t.title FROM ticket_sla s JOIN tickets t ON t.id = s.ticket_id
+    WHERE s.done_at IS NULL AND t.${notFinished}`);
+  const endClock = db.prepare(
+    'UPDATE ticket_sla SET done_at = ? WHERE ticket_id = ? AND deadline = ? AND done_at IS NULL',
+  );
 
-  function withTimelines(rows: TicketRow[]): Ticket[] {
+  function withDetails(rows: TicketRow[]): Ticket[] {
     if (rows.length === 0) return [];
+    const ids = JSON.stringify(rows.map((r) => r.id));
     const entries = new Map<number, TimelineEntry[]>();
-    for (const row of selectTimelines.all(JSON.stringify(rows.map((r) => r.id))) as TimelineRow[]) {
+    for (const row of selectTimelines.all(ids) as TimelineRow[]) {
       const list = entries.get(row.ticket_id) ?? [];
       list.push({ at: row.at, kind: row.kind, actor: row.actor, text: row.text });
       entries.set(row.ticket_id, list);
     }
-    return rows.map((row) => ({
-      id: row.id,
-      siteId: row.site_id,
-      deviceId: row.device_id,
-      fault: row.fault,
-      priority: row.priority,
-      status: row.status,
-      title: row.title,
-      openedAt: row.opened_at,
-      respondBy: row.respond_by,
-      onSiteBy: row.on_site_by,
-      resolveBy: row.resolve_by,
-      resolvedAt: row.resolved_at,
-      timeline: entries.get(row.id) ?? [],
-    }));
+    const clocks = new Map<number, SlaRow[]>();
+    for (const row of selectClocks.all(ids) as SlaRow[]) {
+      const list = clocks.get(row.ticket_id) ?? [];
+      list.push(row);
+      clocks.set(row.ticket_id, list);
+    }
+    const at = now();
+    return rows.map((row) => {
+      const sla = (clocks.get(row.id) ?? [])
+        .sort((a, b) => deadlineOrder[a.deadline] - deadlineOrder[b.deadline])
+        .map((clock) => slaClockAt(clock, at, warnShare));
+      // The deadlines as the console counts them down: paused time included.
+      const due = (deadline: SlaDeadline, stored: string | null) =>
+        sla.find((c) => c.deadline === deadline)?.due ?? stored;
+      return {
+        id: row.id,
+        siteId: row.site_id,
+        deviceId: row.device_id,
+        fault: row.fault,
+        priority: row.priority,
+        status: row.status,
+        title: row.title,
+        openedAt: row.opened_at,
+        respondBy: due('respond', row.respond_by),
+        onSiteBy: due('on-site', row.on_site_by),
+        resolveBy: due('resolve', row.resolve_by),
+        respondedAt: row.responded_at,
+        respondedBy: row.responded_by,
+        dispatchedAt: row.dispatched_at,
+        dispatchedBy: row.dispatched_by,
+        engineer: row.engineer,
+        onSiteAt: row.on_site_at,
+        onSiteReportedBy: row.on_site_reported_by,
+        resolvedAt: row.resolved_at,
+        resolvedBy: row.resolved_by,
+        cause: row.cause,
+        fix: row.fix,
+        closedAt: row.closed_at,
+        closedBy: row.closed_by,
+        confirmation: row.confirmation,
+        covers: JSON.parse(row.covers) as string[],
+        occurrences: row.occurrences,
+        sla,
+        timeline: entries.get(row.id) ?? [],
+      };
+    });
   }
 
   function get(id: number): Ticket | undefined {
     const row = selectTicket.get(id) as TicketRow | undefined;
-    return row === undefined ? undefined : withTimelines([row])[0];
+    return row === undefined ? undefined : withDetails([row])[0];
   }
 
   function addEntry(id: number, entry: TimelineEntry): void {
     insertEntry.run(id, entry.at, entry.kind, entry.actor, entry.text);
   }
 
-  const insertOpenTx = db.transaction((ticket: NewTicket, first: TimelineEntry): number => {
-    const result = insertTicket.run(
-      ticket.siteId,
-      ticket.deviceId,
-      ticket.fault,
-      ticket.priority,
-      ticket.title,
-      iso(ticket.openedAt),
-      iso(ticket.respondBy),
-      iso(ticket.onSiteBy),
-      iso(ticket.resolveBy),
-    );
-    const id = Number(result.lastInsertRowid);
-    addEntry(id, first);
-    return id;
-  });
+  const insertOpenTx = db.transaction(
+    (ticket: NewTicket, first: TimelineEntry, allowed: AllowedMinutes): number => {
+      const result = insertTicket.run(
+        ticket.siteId,
+        ticket.deviceId,
+        ticket.fault,
+        ticket.priority,
+        ticket.title,
+        iso(ticket.openedAt),
+        iso(ticket.respondBy),
+        iso(ticket.onSiteBy),
+        iso(ticket.resolveBy),
+        JSON.stringify(ticket.covers ?? []),
+      );
+      const id = Number(result.lastInsertRowid);
+      addEntry(id, first);
+      const dues: Record<SlaDeadline, Date | null> = {
+        respond: ticket.respondBy,
+        'on-site': ticket.onSiteBy,
+        resolve: ticket.resolveBy,
+      };
+      for (const deadline of Object.keys(dues) as SlaDeadline[]) {
+        const due = dues[deadline];
+        const minutes = allowed[deadline];
+        if (due !== null && minutes !== null) insertClock.run(id, deadline, minutes, iso(due));
+      }
+      return id;
+    },
+  );
 
   const changeStatusTx = db.transaction(
     (id: number, status: TicketStatus, entry: TimelineEntry): boolean => {
-      const resolvedAt = status === 'resolved' ? entry.at : null;
-      if (updateStatus.run(status, resolvedAt, id).changes === 0) return false;
+      const resolving = status === 'resolved';
+      const resolvedAt = resolving ? entry.at : null;
+      const resolvedBy = resolving ? entry.actor : null;
+      if (updateStatus.run(status, resolvedAt, resolvedBy, id).changes === 0) return false;
+      if (resolving)
+        for (const d of ['respond', 'on-site', 'resolve']) endClock.run(entry.at, id, d);
       addEntry(id, entry);
       return true;
     },
   );
 
+  const stepTx = db.transaction(
+    (
+      id: number,
+      from: readonly TicketStatus[],
+      to: TicketStatus | null,
+      fields: StepFields,
+      clocksDone: readonly SlaDeadline[],
+      entry: TimelineEntry,
+    ): boolean => {
+      const row = selectTicket.get(id) as TicketRow | undefined;
+      if (row === undefined || !from.includes(row.status)) return false;
+      // Column names come from the StepFields type, never from a request.
+      const names = Object.keys(fields);
+      const sets = [...names.map((name) => `${name} = @${name}`)];
+      if (to !== null) sets.push('status = @status');
+      if (sets.length > 0) {
+        db.prepare(`UPDATE tickets SET ${sets.join(', ')} WHERE id = @id`).run({
+          ...fields,
+          ...(to !== null ? { status: to } : {}),
+          id,
+        });
+      }
+      for (const deadline of clocksDone) endClock.run(entry.at, id, deadline);
+      addEntry(id, entry);
+      return true;
+    },
+  );
+
+  const reopenTx = db.transaction((id: number, entry: TimelineEntry): boolean => {
+    const changed = db
+      .prepare(
+        `UPDATE tickets SET status = 'open', resolved_at = NULL, resolved_by = NULL, cause = NULL,
+           fix = NULL, closed_at = NULL, closed_by = NULL, confirmation = NULL,
+           occurrences = occurrences + 1
+         WHERE id = ? AND status IN ('resolved', 'closed')`,
+      )
+      .run(id).changes;
+    if (changed === 0) return false;
+    // The repair is not done after all: the resolution clock starts again from now, and
+    // so do the steps not taken before the recovery (a relapse is a new call for help).
+    db.prepare(
+      `UPDATE ticket_sla SET done_at = NULL, warned_at = NULL, breached_at = NULL,
+         paused_ms = 0, paused_since = NULL,
+         due = strftime('%Y-%m-%dT%H:%M:%fZ', @at, '+' || (allowed_min * 60) || ' seconds')
+       WHERE ticket_id = @id AND (deadline = 'resolve'
+         OR (deadline = 'respond' AND (SELECT responded_at FROM tickets WHERE id = @id) IS NULL)
+         OR (deadline = 'on-site' AND (SELECT on_site_at FROM tickets WHERE id = @id) IS NULL
+             AND (SELECT dispatched_at FROM tickets WHERE id = @id) IS NULL))`,
+    ).run({ id, at: entry.at });
+    for (const row of db
+      .prepare('SELECT * FROM ticket_sla WHERE ticket_id = ?')
+      .all(id) as SlaRow[]) {
+      db.prepare(`UPDATE tickets SET ${deadlineColumn[row.deadline]} = ? WHERE id = ?`).run(
+        row.due,
+        id,
+      );
+    }
+    addEntry(id, entry);
+    return true;
+  });
+
+  const annotateTx = db.transaction(
+    (id: number, entry: TimelineEntry, covers?: string[]): boolean => {
+      if (selectTicket.get(id) === undefined) return false;
+      if (covers !== undefined) {
+        db.prepare('UPDATE tickets SET covers = ? WHERE id = ?').run(JSON.stringify(covers), id);
+      }
+      addEntry(id, entry);
+      return true;
+    },
+  );
+
+  const pauseTx = db.transaction((ticketId: number, at: string): boolean => {
+    return (
+      db
+        .prepare(
+          'UPDATE ticket_sla SET paused_since = ? WHERE ticket_id = ? AND done_at IS NULL AND paused_since IS NULL',
+        )
+        .run(at, ticketId).changes > 0
+    );
+  });
+
+  const resumeTx = db.transaction((ticketId: number, at: string): boolean => {
+    const rows = db
+      .prepare(
+        'SELECT * FROM ticket_sla WHERE ticket_id = ? AND done_at IS NULL AND paused_since IS NOT NULL',
+      )
+      .all(ticketId) as SlaRow[];
+    for (const row of rows) {
+      const pausedMs = Math.max(0, Date.parse(at) - Date.parse(row.paused_since ?? at));
+      const due = new Date(Date.parse(row.due) + pausedMs).toISOString();
+      db.prepare(
+        `UPDATE ticket_sla SET paused_since = NULL, paused_ms = paused_ms + ?, due = ?
+         WHERE ticket_id = ? AND deadline = ?`,
+      ).run(pausedMs, due, ticketId, row.deadline);
+      db.prepare(`UPDATE tickets SET ${deadlineColumn[row.deadline]} = ? WHERE id = ?`).run(
+        due,
+        ticketId,
+      );
+    }
+    return rows.length > 0;
+  });
+
+  const priorityRank = `CASE priority WHEN 'emergency' THEN 0 WHEN 'serious' THEN 1 ELSE 2 END`;
+
   return {
-    insertOpen(ticket, first) {
+    insertOpen(ticket, first, allowed) {
       try {
-        return get(insertOpenTx(ticket, first));
+        return get(insertOpenTx(ticket, first, allowed));
       } catch (error) {
         if (isUniqueViolation(error)) return undefined;
         throw error;
@@ -219,17 +553,102 @@ export function openTicketStore(db: Db): TicketStore {
     },
     findOpen(siteId, deviceId, fault) {
       const row = selectOpen.get(siteId, deviceId, fault) as TicketRow | undefined;
-      return row === undefined ? undefined : withTimelines([row])[0];
+      return row === undefined ? undefined : withDetails([row])[0];
+    },
+    findLatest(siteId, deviceId, fault) {
+      const row = selectLatest.get(siteId, deviceId, fault) as TicketRow | undefined;
+      return row === undefined ? undefined : withDetails([row])[0];
     },
     changeStatus(id, status, entry) {
       return changeStatusTx(id, status, entry) ? get(id) : undefined;
     },
-    list(query) {
-      // SQLite reads LIMIT -1 as "no limit".
-      if ((query.status ?? 'open') === 'open') {
-        return withTimelines(selectOpenList.all(query.limit ?? -1) as TicketRow[]);
+    step(id, from, to, fields, clocksDone, entry) {
+      return stepTx(id, from, to, fields, clocksDone, entry) ? get(id) : undefined;
+    },
+    reopen(id, entry) {
+      try {
+        return reopenTx(id, entry) ? get(id) : undefined;
+      } catch (error) {
+        // Another ticket of the same fault was opened meanwhile: it holds the slot.
+        if (isUniqueViolation(error)) return undefined;
+        throw error;
       }
-      return withTimelines(selectAllList.all(query.limit ?? DEFAULT_ALL_LIMIT) as TicketRow[]);
+    },
+    annotate(id, entry, covers) {
+      return annotateTx(id, entry, covers) ? get(id) : undefined;
+    },
+    runningClocks() {
+      return selectRunning.all() as RunningClock[];
+    },
+    markWarned(ticketId, deadline, at) {
+      return (
+        db
+          .prepare(
+            'UPDATE ticket_sla SET warned_at = ? WHERE ticket_id = ? AND deadline = ? AND warned_at IS NULL',
+          )
+          .run(at, ticketId, deadline).changes > 0
+      );
+    },
+    markBreached(ticketId, deadline, at) {
+      return (
+        db
+          .prepare(
+            'UPDATE ticket_sla SET breached_at = ? WHERE ticket_id = ? AND deadline = ? AND breached_at IS NULL',
+          )
+          .run(at, ticketId, deadline).changes > 0
+      );
+    },
+    pause: (ticketId, at) => pauseTx(ticketId, at),
+    resume: (ticketId, at) => resumeTx(ticketId, at),
+    clocks(ticketId) {
+      return selectClocks.all(JSON.stringify([ticketId])) as SlaRow[];
+    },
+    list(query) {
+      const where: string[] = [];
+      const params: Record<string, unknown> = {};
+      // Asking for one state exactly (resolved, closed) looks beyond the open board.
+      const open = (query.status ?? (query.state === undefined ? 'open' : 'all')) === 'open';
+      if (open) where.push(notFinished);
+      if (query.state !== undefined) {
+        where.push('status = @state');
+        params.state = query.state;
+      }
+      if (query.priority !== undefined) {
+        where.push('priority = @priority');
+        params.priority = query.priority;
+      }
+      if (query.siteId !== undefined) {
+        where.push('site_id = @siteId');
+        params.siteId = query.siteId;
+      }
+      if (query.deviceId !== undefined) {
+        where.push('device_id = @deviceId');
+        params.deviceId = query.deviceId;
+      }
+      if (query.fault !== undefined) {
+        where.push('fault = @fault');
+        params.fault = query.fault;
+      }
+      if (query.from !== undefined) {
+        where.push('opened_at >= @from');
+        params.from = new Date(query.from).toISOString();
+      }
+      if (query.to !== undefined) {
+        where.push('opened_at < @to');
+        params.to = new Date(query.to).toISOString();
+      }
+      const sort = query.sort ?? (open ? 'urgency' : 'newest');
+      const order = {
+        // The open board: most urgent priority first, then the nearest response deadline.
+        urgency: `${priorityRank}, respond_by IS NULL, respond_by, id`,
+        newest: 'opened_at DESC, id DESC',
+        oldest: 'opened_at, id',
+      }[sort];
+      // SQLite reads LIMIT -1 as "no limit".
+      params.limit = query.limit ?? (open ? -1 : DEFAULT_ALL_LIMIT);
+      const sql = `SELECT * FROM tickets ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+        ORDER BY ${order} LIMIT @limit`;
+      return withDetails(db.prepare(sql).all(params) as TicketRow[]);
     },
     get,
   };

@@ -1,14 +1,43 @@
-import type { Priority, Ticket, TicketQuery } from '../../shared/api/tickets.js';
+import type { SlaAlert } from '../../shared/api/live.js';
+import type {
+  IncidentReport,
+  Priority,
+  Ticket,
+  TicketAction,
+  TicketQuery,
+} from '../../shared/api/tickets.js';
 import type { Detection } from '../pipeline/types.js';
 
 /**
- * The ticket desk: opens and resolves tickets from detections, with the contract's
- * deadlines, and keeps them in SQLite (one open ticket per device and fault, held by a
- * unique index). Emits every change on BrokerEvents 'ticket'.
+ * The ticket desk: opens, reopens and resolves tickets from detections, with the
+ * contract's deadlines, takes the work order's steps from people, runs the SLA clocks,
+ * and keeps it all in SQLite (one open ticket per device and fault, held by a unique
+ * index). Emits every change on BrokerEvents 'ticket' and every clock alert on 'sla'.
  */
 export interface TicketService {
-  /** Opens, resolves or leaves alone; returns the tickets it changed. */
+  /** Opens, reopens, resolves or leaves alone; returns the tickets it changed. */
   apply(detection: Detection): Ticket[];
+  /**
+   * One step of the work order by `actor`. Throws VigilError VIGIL_NOT_FOUND for an
+   * unknown ticket and VIGIL_CONFLICT for a step its status does not allow.
+   */
+  act(id: number, action: TicketAction, actor: string): Ticket;
+  /**
+   * Replaces the devices an open ticket covers and says so in its timeline (a site
+   * ticket that finds more of its cameras down). Returns the ticket when it changed.
+   */
+  cover(
+    siteId: string,
+    deviceId: string | null,
+    fault: string,
+    covers: string[],
+  ): Ticket | undefined;
+  /**
+   * Checks every running clock at the service's `now`: pauses and resumes for
+   * maintenance, warns and breaches. Returns the alerts it raised (also emitted).
+   */
+  tick(): SlaAlert[];
+  report(id: number): IncidentReport | undefined;
   list(query: TicketQuery): Ticket[];
   get(id: number): Ticket | undefined;
 }
@@ -19,18 +48,23 @@ export interface TicketService {
  * emergency respond 10 / on site 120 / resolve 240 (software default); serious respond
  * 15 (software default for "immediately") / engineer departs 60 / resolve 240; general
  * respond 120 / on site at an agreed time (null) / resolve 480. Service is 7x24: the
- * clock never pauses for nights or holidays.
+ * clock never pauses for nights or holidays (only for maintenance windows).
+ *
+ * `onSiteMetBy` says which step meets the on-site deadline: for serious the contract
+ * promises the engineer *departs* within 1 h (dispatch), for emergency that they are on
+ * site within 2 h (arrival).
  */
 export interface SlaTerms {
   respondMin: number;
   onSiteMin: number | null;
   resolveMin: number | null;
+  onSiteMetBy?: 'dispatch' | 'on-site';
 }
 
 export type SlaTable = Record<Priority, SlaTerms>;
 
 export const defaultSla: SlaTable = {
-  emergency: { respondMin: 10, onSiteMin: 120, resolveMin: 240 },
-  serious: { respondMin: 15, onSiteMin: 60, resolveMin: 240 },
-  general: { respondMin: 120, onSiteMin: null, resolveMin: 480 },
+  emergency: { respondMin: 10, onSiteMin: 120, resolveMin: 240, onSiteMetBy: 'on-site' },
+  serious: { respondMin: 15, onSiteMin: 60, resolveMin: 240, onSiteMetBy: 'dispatch' },
+  general: { respondMin: 120, onSiteMin: null, resolveMin: 480, onSiteMetBy: 'on-site' },
 };

@@ -6,6 +6,8 @@ export const apiRoutes = {
   login: '/api/auth/login',
   logout: '/api/auth/logout',
   health: '/api/health',
+  /** The broker's own figures: MQTT, journal, pipeline, metrics writer. */
+  broker: '/api/broker',
   devices: '/api/devices',
   tickets: '/api/tickets',
   /** One ticket with its timeline; build the URL with ticketPath(id). */

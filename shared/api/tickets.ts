@@ -21,13 +21,30 @@ export const TicketStatus = Type.Union([
 ]);
 export type TicketStatus = Static<typeof TicketStatus>;
 
-/** What failed. One open ticket per device and fault at most. */
-export const Fault = Type.Union([Type.Literal('device-down')]);
-export type Fault = Static<typeof Fault>;
+/**
+ * What failed. One open ticket per site, device and fault at most (a unique index).
+ *
+ *   device-down       a camera or NVR stops answering (emergency)
+ *   site-unreachable  the site's agent is offline: one site ticket, its devices covered
+ *   site-outage       a large share of a site's cameras failed together: one site ticket
+ *   flapping          a device failed again and again ("frequent failures", serious)
+ *   degraded:<code>   a degradation the agent reported, by its reason code (general):
+ *                     degraded:clock-drift, degraded:slow-response, degraded:auth-failed ...
+ */
+export const FAULT_PATTERN =
+  '^(device-down|site-unreachable|site-outage|flapping|degraded:[a-z0-9-]{1,40})$';
+export const Fault = Type.String({ pattern: FAULT_PATTERN });
+export type Fault = string;
+
+/** The faults without a reason code, for filters and labels. */
+export const baseFaults = ['device-down', 'site-unreachable', 'site-outage', 'flapping'] as const;
 
 export const TimelineEntry = Type.Object({
   at: Timestamp,
-  /** detected, resolved, acknowledged, note, ... */
+  /**
+   * detected, acknowledged, dispatched, on-site, note, resolved, closed, reopened,
+   * relapse, covered, uncovered, sla-warning, sla-breach, paused, resumed, priority
+   */
   kind: Type.String(),
   /** "system" for what Vigil did by itself, otherwise the user name. */
   actor: Type.String(),
@@ -35,32 +52,113 @@ export const TimelineEntry = Type.Object({
 });
 export type TimelineEntry = Static<typeof TimelineEntry>;
 
+/** The deadlines of the contract table: first response, on site (dispatch), resolution. */
+export const SlaDeadline = Type.Union([
+  Type.Literal('respond'),
+  Type.Literal('on-site'),
+  Type.Literal('resolve'),
+]);
+export type SlaDeadline = Static<typeof SlaDeadline>;
+
+/**
+ * One countdown of a ticket. `running` until the step is done (`met`) or the due time
+ * passes (`breached`, which stays breached once the step is done late); `warning` once
+ * the warning share (80 % by default) of the allowed time is used; `paused` while a
+ * maintenance window covers the device or site (the due time moves by the pause).
+ */
+export const SlaClockState = Type.Union([
+  Type.Literal('running'),
+  Type.Literal('warning'),
+  Type.Literal('paused'),
+  Type.Literal('met'),
+  Type.Literal('breached'),
+]);
+export type SlaClockState = Static<typeof SlaClockState>;
+
+export const SlaClock = Type.Object({
+  deadline: SlaDeadline,
+  state: SlaClockState,
+  /** Allowed time in minutes, from the contract table. */
+  allowedMin: Type.Number(),
+  /** When it is due, pauses included; equals the ticket's respondBy/onSiteBy/resolveBy. */
+  due: Timestamp,
+  /** When the step was done (met or late); null while it is still to do. */
+  doneAt: Nullable(Timestamp),
+  warnedAt: Nullable(Timestamp),
+  breachedAt: Nullable(Timestamp),
+  /** Time spent paused so far, in ms. */
+  pausedMs: Type.Number({ minimum: 0 }),
+});
+export type SlaClock = Static<typeof SlaClock>;
+
 export const Ticket = Type.Object({
   id: Type.Integer({ minimum: 1 }),
   siteId: Id,
+  /** null for a site ticket (site-unreachable, site-outage). */
   deviceId: Nullable(Id),
   fault: Fault,
   priority: Priority,
   status: TicketStatus,
   title: Type.String(),
   openedAt: Timestamp,
-  /** Deadlines from the contract table; null where the contract sets none. */
+  /** Deadlines from the contract table, pauses included; null where the contract sets none. */
   respondBy: Nullable(Timestamp),
   onSiteBy: Nullable(Timestamp),
   resolveBy: Nullable(Timestamp),
+  /** Each step of the work order: when and by whom; null until done. */
+  respondedAt: Nullable(Timestamp),
+  respondedBy: Nullable(Type.String()),
+  dispatchedAt: Nullable(Timestamp),
+  dispatchedBy: Nullable(Type.String()),
+  /** The engineer sent to the site. */
+  engineer: Nullable(Type.String()),
+  onSiteAt: Nullable(Timestamp),
+  onSiteReportedBy: Nullable(Type.String()),
   resolvedAt: Nullable(Timestamp),
+  /** "system" when the device recovered by itself. */
+  resolvedBy: Nullable(Type.String()),
+  cause: Nullable(Type.String()),
+  fix: Nullable(Type.String()),
+  closedAt: Nullable(Timestamp),
+  closedBy: Nullable(Type.String()),
+  /** The customer's confirmation, as entered when closing. */
+  confirmation: Nullable(Type.String()),
+  /** Devices this ticket covers (a site ticket's or an NVR's), suppressed meanwhile. */
+  covers: Type.Array(Id),
+  /** How often the fault happened on this ticket: 1, more after relapses. */
+  occurrences: Type.Integer({ minimum: 1 }),
+  /** The countdowns of the deadlines that are set, in contract order. */
+  sla: Type.Array(SlaClock),
   timeline: Type.Array(TimelineEntry),
 });
 export type Ticket = Static<typeof Ticket>;
 export const TicketList = Type.Array(Ticket);
 
+export const TicketSort = Type.Union([
+  /** Most urgent priority first, then the nearest response deadline (the desk). */
+  Type.Literal('urgency'),
+  Type.Literal('newest'),
+  Type.Literal('oldest'),
+]);
+
 /**
- * GET /api/tickets: `open` (the default) lists every ticket not yet resolved or closed,
- * most urgent first; `all` lists the newest `limit` tickets (default 200).
+ * GET /api/tickets: `open` (the default) lists every ticket not yet resolved or closed;
+ * `all` every ticket (newest `limit`, default 200). Filters narrow either; `sort`
+ * defaults to urgency for `open` and newest for `all`.
  */
 export const TicketQuery = Type.Object(
   {
     status: Type.Optional(Type.Union([Type.Literal('open'), Type.Literal('all')])),
+    /** One step of the life cycle exactly. */
+    state: Type.Optional(TicketStatus),
+    priority: Type.Optional(Priority),
+    siteId: Type.Optional(Id),
+    deviceId: Type.Optional(Id),
+    fault: Type.Optional(Fault),
+    /** Opened at or after / before (ISO timestamps). */
+    from: Type.Optional(Timestamp),
+    to: Type.Optional(Timestamp),
+    sort: Type.Optional(TicketSort),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
   },
   { additionalProperties: false },
@@ -74,6 +172,82 @@ export const TicketParams = Type.Object(
 );
 export type TicketParams = Static<typeof TicketParams>;
 
+const Text = (max: number) => Type.String({ minLength: 1, maxLength: max });
+
+/**
+ * POST /api/tickets/:id/actions: one step of the work order by the logged-in user
+ * (operator or admin; a viewer gets 403). A step out of order (close before resolve)
+ * answers 409 with what to do first. Answers the changed ticket.
+ */
+export const TicketAction = Type.Union([
+  Type.Object(
+    { action: Type.Literal('acknowledge'), note: Type.Optional(Text(2000)) },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    {
+      action: Type.Literal('dispatch'),
+      engineer: Text(200),
+      note: Type.Optional(Text(2000)),
+    },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    { action: Type.Literal('on-site'), note: Type.Optional(Text(2000)) },
+    { additionalProperties: false },
+  ),
+  Type.Object({ action: Type.Literal('note'), text: Text(4000) }, { additionalProperties: false }),
+  Type.Object(
+    { action: Type.Literal('resolve'), cause: Text(2000), fix: Text(2000) },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    { action: Type.Literal('close'), confirmation: Text(2000) },
+    { additionalProperties: false },
+  ),
+]);
+export type TicketAction = Static<typeof TicketAction>;
+export type TicketActionName = TicketAction['action'];
+
+/** Which actions each status allows (the console greys out the others). */
+export const allowedActions: Record<TicketStatus, readonly TicketActionName[]> = {
+  open: ['acknowledge', 'dispatch', 'note', 'resolve'],
+  acknowledged: ['dispatch', 'on-site', 'note', 'resolve'],
+  dispatched: ['on-site', 'note', 'resolve'],
+  'on-site': ['note', 'resolve'],
+  resolved: ['note', 'close'],
+  closed: ['note'],
+};
+
+/** GET /api/tickets/:id/report (JSON) and /report.html: the contract's incident report. */
+export const IncidentReport = Type.Object({
+  ticketId: Type.Integer({ minimum: 1 }),
+  siteId: Id,
+  deviceId: Nullable(Id),
+  /** What failed, in words. */
+  title: Type.String(),
+  fault: Fault,
+  priority: Priority,
+  detectedAt: Timestamp,
+  resolvedAt: Nullable(Timestamp),
+  closedAt: Nullable(Timestamp),
+  /** Detection to resolution, in seconds; null while unresolved. */
+  durationS: Nullable(Type.Number()),
+  engineer: Nullable(Type.String()),
+  cause: Nullable(Type.String()),
+  fix: Nullable(Type.String()),
+  confirmation: Nullable(Type.String()),
+  covers: Type.Array(Id),
+  /** Who did what when: the ticket's timeline. */
+  steps: Type.Array(TimelineEntry),
+  /** Each deadline and whether it was met. */
+  sla: Type.Array(SlaClock),
+  /** True when every deadline is met (none breached). */
+  slaMet: Type.Boolean(),
+  generatedAt: Timestamp,
+});
+export type IncidentReport = Static<typeof IncidentReport>;
+
 export const ticketExample: Ticket = {
   id: 17,
   siteId: 'demo-site',
@@ -86,13 +260,66 @@ export const ticketExample: Ticket = {
   respondBy: '2026-11-26T08:13:15.500Z',
   onSiteBy: '2026-11-26T10:03:15.500Z',
   resolveBy: '2026-11-26T12:03:15.500Z',
+  respondedAt: '2026-11-26T08:05:00.000Z',
+  respondedBy: 'alice',
+  dispatchedAt: null,
+  dispatchedBy: null,
+  engineer: null,
+  onSiteAt: null,
+  onSiteReportedBy: null,
   resolvedAt: '2026-11-26T08:09:02.000Z',
+  resolvedBy: 'system',
+  cause: null,
+  fix: null,
+  closedAt: null,
+  closedBy: null,
+  confirmation: null,
+  covers: [],
+  occurrences: 1,
+  sla: [
+    {
+      deadline: 'respond',
+      state: 'met',
+      allowedMin: 10,
+      due: '2026-11-26T08:13:15.500Z',
+      doneAt: '2026-11-26T08:05:00.000Z',
+      warnedAt: null,
+      breachedAt: null,
+      pausedMs: 0,
+    },
+    {
+      deadline: 'on-site',
+      state: 'met',
+      allowedMin: 120,
+      due: '2026-11-26T10:03:15.500Z',
+      doneAt: '2026-11-26T08:09:02.000Z',
+      warnedAt: null,
+      breachedAt: null,
+      pausedMs: 0,
+    },
+    {
+      deadline: 'resolve',
+      state: 'met',
+      allowedMin: 240,
+      due: '2026-11-26T12:03:15.500Z',
+      doneAt: '2026-11-26T08:09:02.000Z',
+      warnedAt: null,
+      breachedAt: null,
+      pausedMs: 0,
+    },
+  ],
   timeline: [
     {
       at: '2026-11-26T08:03:15.500Z',
       kind: 'detected',
       actor: 'system',
       text: 'Device down: connect ECONNREFUSED 192.0.2.11:80',
+    },
+    {
+      at: '2026-11-26T08:05:00.000Z',
+      kind: 'acknowledged',
+      actor: 'alice',
+      text: 'Acknowledged',
     },
     {
       at: '2026-11-26T08:09:02.000Z',
@@ -102,3 +329,19 @@ export const ticketExample: Ticket = {
     },
   ],
 };
+
+/** Routes of the ticket desk beyond apiRoutes.tickets / apiRoutes.ticket. */
+export const ticketApiRoutes = {
+  actions: '/api/tickets/:id/actions',
+  report: '/api/tickets/:id/report',
+  reportHtml: '/api/tickets/:id/report.html',
+} as const;
+
+export function ticketActionsPath(id: number): string {
+  return ticketApiRoutes.actions.replace(':id', String(id));
+}
+
+export function ticketReportPath(id: number, format: 'json' | 'html' = 'json'): string {
+  const path = format === 'json' ? ticketApiRoutes.report : ticketApiRoutes.reportHtml;
+  return path.replace(':id', String(id));
+}

@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SESSION_COOKIE } from '../../../../shared/api/auth.js';
 import { deviceExample } from '../../../../shared/api/devices.js';
-import { LiveEvent } from '../../../../shared/api/live.js';
+import { LiveEvent, slaAlertExample } from '../../../../shared/api/live.js';
+import { maintenanceExample } from '../../../../shared/api/maintenance.js';
 import { apiRoutes } from '../../../../shared/api/routes.js';
 import { validator } from '../../../../shared/validate.js';
 import { startApi } from '../../../../broker/api/server.js';
@@ -108,6 +109,24 @@ describe('live stream over a real port', () => {
     const second = await sse.nextEvent();
     expect(second).toEqual({ event: 'ticket', data: { type: 'ticket', ticket } });
     expect(checkEvent(second.data).ok).toBe(true);
+  });
+
+  it('delivers SLA alerts and maintenance changes', async () => {
+    const { res } = await openStream();
+    const sse = new SseReader(res.body!.getReader());
+    await sse.next();
+    await until(() => fx.deps.events.listenerCount('sla') === 1, 'the stream to subscribe');
+    fx.deps.events.emit('sla', slaAlertExample);
+    fx.deps.events.emit('maintenance', maintenanceExample);
+    const alert = await sse.nextEvent();
+    expect(alert).toEqual({ event: 'sla', data: { type: 'sla', alert: slaAlertExample } });
+    expect(checkEvent(alert.data).ok).toBe(true);
+    const window = await sse.nextEvent();
+    expect(window).toEqual({
+      event: 'maintenance',
+      data: { type: 'maintenance', window: maintenanceExample },
+    });
+    expect(checkEvent(window.data).ok).toBe(true);
   });
 
   it('sends a heartbeat comment on an idle stream', async () => {

@@ -49,7 +49,7 @@ describe('ticket service over a SQLite file', () => {
 
   it('opens one emergency ticket for a camera that goes down, with the contract deadlines', () => {
     const [ticket] = down();
-    expect(ticket).toEqual({
+    expect(ticket).toMatchObject({
       id: 1,
       siteId: 'demo-site',
       deviceId: 'cam-01',
@@ -62,6 +62,14 @@ describe('ticket service over a SQLite file', () => {
       onSiteBy: '2026-11-26T10:03:15.500Z', // + 2 h
       resolveBy: '2026-11-26T12:03:15.500Z', // + 4 h
       resolvedAt: null,
+      respondedAt: null,
+      covers: [],
+      occurrences: 1,
+      sla: [
+        { deadline: 'respond', state: 'running', allowedMin: 10, due: '2026-11-26T08:13:15.500Z' },
+        { deadline: 'on-site', state: 'running', allowedMin: 120 },
+        { deadline: 'resolve', state: 'running', allowedMin: 240 },
+      ],
       timeline: [
         {
           at: '2026-11-26T08:03:15.500Z',
@@ -85,7 +93,7 @@ describe('ticket service over a SQLite file', () => {
     expect(emitted).toHaveLength(1);
   });
 
-  it('resolves the ticket when the device is up, then opens a new one on the next failure', () => {
+  it('resolves the ticket when the device is up, then opens a new one on a failure after the relapse hour', () => {
     const [opened] = down();
     clock = new Date('2026-11-26T08:09:02.000Z');
     const [resolved] = up();
@@ -107,9 +115,9 @@ describe('ticket service over a SQLite file', () => {
     // A second "up" has nothing to resolve.
     expect(up()).toEqual([]);
 
-    clock = new Date('2026-11-26T09:00:00.000Z');
+    clock = new Date('2026-11-26T09:10:00.000Z');
     const [again] = down();
-    expect(again).toMatchObject({ id: 2, status: 'open', openedAt: '2026-11-26T09:00:00.000Z' });
+    expect(again).toMatchObject({ id: 2, status: 'open', openedAt: '2026-11-26T09:10:00.000Z' });
     expect(service.list({ status: 'all' }).map((t) => [t.id, t.status])).toEqual([
       [2, 'open'],
       [1, 'resolved'],

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { deviceExample, type Device } from '../../../../shared/api/devices.js';
-import { decide, defaultRules } from '../../../../broker/tickets/rules.js';
+import {
+  adjustForCriticality,
+  decide,
+  defaultRules,
+  priorityOf,
+} from '../../../../broker/tickets/rules.js';
 
 const at = new Date('2026-11-26T08:03:15.500Z');
 const camera: Device = { ...deviceExample, status: 'down' };
@@ -30,9 +35,37 @@ describe('ticket rules', () => {
   });
 
   it('opens nothing for a kind the rules leave out', () => {
-    const rules = { deviceDown: { ...defaultRules.deviceDown, nvr: null } };
+    const rules = {
+      ...defaultRules,
+      priorities: { ...defaultRules.priorities, 'device-down:nvr': null },
+    };
     expect(decide({ kind: 'device-down', device: nvr, at, reason: 'timeout' }, rules)).toEqual({
       action: 'none',
     });
+  });
+
+  it('maps the other conditions to the contract priorities, degradations by reason code', () => {
+    expect(priorityOf('site-unreachable')).toBe('emergency');
+    expect(priorityOf('site-outage')).toBe('emergency');
+    expect(priorityOf('flapping')).toBe('serious');
+    expect(priorityOf('degraded:clock-drift')).toBe('general');
+    // A reason code the agent adds later still opens a general ticket.
+    expect(priorityOf('degraded:some-new-code')).toBe('general');
+    expect(priorityOf('nonsense')).toBeNull();
+  });
+
+  it('raises or lowers one step by device criticality', () => {
+    expect(adjustForCriticality('general', 'high')).toBe('serious');
+    expect(adjustForCriticality('serious', 'high')).toBe('emergency');
+    expect(adjustForCriticality('emergency', 'high')).toBe('emergency');
+    expect(adjustForCriticality('emergency', 'low')).toBe('serious');
+    expect(adjustForCriticality('general', 'low')).toBe('general');
+    expect(
+      decide(
+        { kind: 'device-down', device: camera, at, reason: 'unreachable' },
+        defaultRules,
+        'low',
+      ),
+    ).toMatchObject({ priority: 'serious' });
   });
 });

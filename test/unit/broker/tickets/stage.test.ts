@@ -11,6 +11,12 @@ describe('ticket stage', () => {
       apply: (detection) => (applied.push(detection), []),
       list: () => [],
       get: () => undefined,
+      act: () => {
+        throw new Error('not used');
+      },
+      cover: () => undefined,
+      tick: () => [],
+      report: () => undefined,
     };
     const at = new Date('2026-11-26T08:03:15.500Z');
     const detections: Detection[] = [

@@ -1,0 +1,108 @@
+/**
+ * Site metadata: read by anyone logged in, edited and imported (CSV) by an admin, every
+ * change audited.
+ */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { ApiError } from '../../shared/api/common.js';
+import {
+  Site,
+  siteApiRoutes,
+  SiteDevice,
+  SiteDeviceParams,
+  SiteDevicePut,
+  SiteImport,
+  SiteImportResult,
+  SiteList,
+  SiteParams,
+  SitePut,
+} from '../../shared/api/sites.js';
+import { importSitesCsv } from '../sites/csv.js';
+import type { Desk } from '../tickets/desk.js';
+import { requireRole } from './tickets.js';
+
+export const siteRoutes: FastifyPluginAsyncTypebox<{ desk: Desk }> = async (app, { desk }) => {
+  const errors = { 400: ApiError, 401: ApiError, 403: ApiError };
+
+  app.get(
+    siteApiRoutes.list,
+    {
+      schema: {
+        summary: 'Every described site with its devices metadata',
+        tags: ['sites'],
+        response: { 200: SiteList, 401: ApiError },
+      },
+    },
+    async () => desk.sites.list(),
+  );
+
+  app.get(
+    siteApiRoutes.one,
+    {
+      schema: {
+        summary: 'One site (defaults when nobody described it yet)',
+        tags: ['sites'],
+        params: SiteParams,
+        response: { 200: Site, ...errors },
+      },
+    },
+    async (request) => desk.sites.get(request.params.site),
+  );
+
+  app.put(
+    siteApiRoutes.one,
+    {
+      schema: {
+        summary: 'Creates or changes a site: customer, acceptance date, retention goal (admin)',
+        tags: ['sites'],
+        params: SiteParams,
+        body: SitePut,
+        response: { 200: Site, ...errors },
+      },
+    },
+    async (request) => {
+      const user = requireRole(request, 'admin', 'Editing a site');
+      const site = desk.sites.put(request.params.site, request.body);
+      desk.audit.add(user.username, 'site.put', `site:${site.id}`, request.body);
+      return site;
+    },
+  );
+
+  app.put(
+    siteApiRoutes.device,
+    {
+      schema: {
+        summary:
+          'Changes a device: criticality, recorder, acceptance, warranty, replacement (admin)',
+        tags: ['sites'],
+        params: SiteDeviceParams,
+        body: SiteDevicePut,
+        response: { 200: SiteDevice, ...errors },
+      },
+    },
+    async (request) => {
+      const user = requireRole(request, 'admin', 'Editing a device');
+      const { site, device } = request.params;
+      const saved = desk.sites.putDevice(site, device, request.body);
+      desk.audit.add(user.username, 'site.device', `device:${site}/${device}`, request.body);
+      return saved;
+    },
+  );
+
+  app.post(
+    siteApiRoutes.import,
+    {
+      schema: {
+        summary: 'Imports site and device metadata from CSV (admin); all rows or none',
+        tags: ['sites'],
+        body: SiteImport,
+        response: { 200: SiteImportResult, ...errors },
+      },
+    },
+    async (request) => {
+      const user = requireRole(request, 'admin', 'Importing sites');
+      const result = importSitesCsv(desk.sites, request.body.csv);
+      desk.audit.add(user.username, 'site.import', 'sites', result);
+      return result;
+    },
+  );
+};

@@ -1,0 +1,129 @@
+/**
+ * The broker config sections of the ticket desk, checked by broker/config.ts with the
+ * rest of the file:
+ *
+ *   detect:                 # broker/detect/config.ts: every key optional
+ *     holdS: 3
+ *     heartbeatTimeoutS: 90
+ *     massShare: 0.3
+ *     flapFailures: 3
+ *   tickets:
+ *     warnShare: 0.8        # SLA warning at 80 % of a deadline's time
+ *     relapseWindowMin: 60  # a fault back within an hour reopens its ticket
+ *     priorities:           # condition -> emergency | serious | general | none
+ *       degraded:clock-drift: none
+ *       device-down:camera: serious
+ *     useCriticality: true
+ *   notify:
+ *     webhooks:
+ *       - url: https://noc.example.com/hooks/vigil
+ *         secret: ...       # HMAC-SHA256 key; the signature is in X-Vigil-Signature
+ *         events: [ticket, sla]
+ */
+import { Type, type Static } from 'typebox';
+import { defaultDetectConfig, type DetectConfig } from '../detect/config.js';
+import { defaultPriorities, defaultRules, type TicketRules } from './rules.js';
+
+const Positive = Type.Number({ exclusiveMinimum: 0 });
+
+export const DetectConfigFile = Type.Object(
+  {
+    holdS: Type.Optional(Type.Number({ minimum: 0 })),
+    heartbeatTimeoutS: Type.Optional(Positive),
+    massShare: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1 })),
+    massWindowS: Type.Optional(Positive),
+    massMinDevices: Type.Optional(Type.Integer({ minimum: 1 })),
+    flapFailures: Type.Optional(Type.Integer({ minimum: 2 })),
+    flapWindowMin: Type.Optional(Positive),
+    gatewayMemPct: Type.Optional(Positive),
+    gatewayDiskPct: Type.Optional(Positive),
+    gatewayCpuPct: Type.Optional(Positive),
+    tickMs: Type.Optional(Type.Integer({ minimum: 50 })),
+  },
+  { additionalProperties: false },
+);
+
+export const TicketsConfigFile = Type.Object(
+  {
+    warnShare: Type.Optional(Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1 })),
+    relapseWindowMin: Type.Optional(Type.Number({ minimum: 0 })),
+    priorities: Type.Optional(
+      Type.Record(
+        Type.String({ pattern: '^[a-z0-9:*-]+$' }),
+        Type.Union([
+          Type.Literal('emergency'),
+          Type.Literal('serious'),
+          Type.Literal('general'),
+          Type.Literal('none'),
+        ]),
+      ),
+    ),
+    useCriticality: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+
+export const Webhook = Type.Object(
+  {
+    url: Type.String({ format: 'uri', pattern: '^https?://' }),
+    secret: Type.String({ minLength: 16 }),
+    events: Type.Optional(Type.Array(Type.Union([Type.Literal('ticket'), Type.Literal('sla')]))),
+  },
+  { additionalProperties: false },
+);
+export type Webhook = Static<typeof Webhook>;
+
+export const NotifyConfigFile = Type.Object(
+  {
+    webhooks: Type.Optional(Type.Array(Webhook)),
+    /** Attempts per delivery (first try included). */
+    attempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 20 })),
+    /** First retry after this many ms; doubles each time. */
+    retryMs: Type.Optional(Type.Integer({ minimum: 10 })),
+  },
+  { additionalProperties: false },
+);
+
+export interface NotifyConfig {
+  webhooks: Webhook[];
+  attempts: number;
+  retryMs: number;
+}
+
+export interface DeskConfig {
+  detect: DetectConfig;
+  rules: TicketRules;
+  warnShare: number;
+  relapseWindowMin: number;
+  notify: NotifyConfig;
+}
+
+export const defaultDeskConfig: DeskConfig = {
+  detect: defaultDetectConfig,
+  rules: defaultRules,
+  warnShare: 0.8,
+  relapseWindowMin: 60,
+  notify: { webhooks: [], attempts: 5, retryMs: 1000 },
+};
+
+export function resolveDeskConfig(file: {
+  detect?: Static<typeof DetectConfigFile>;
+  tickets?: Static<typeof TicketsConfigFile>;
+  notify?: Static<typeof NotifyConfigFile>;
+}): DeskConfig {
+  const priorities = { ...defaultPriorities };
+  for (const [condition, priority] of Object.entries(file.tickets?.priorities ?? {})) {
+    priorities[condition] = priority === 'none' ? null : priority;
+  }
+  return {
+    detect: { ...defaultDetectConfig, ...file.detect },
+    rules: { priorities, useCriticality: file.tickets?.useCriticality ?? true },
+    warnShare: file.tickets?.warnShare ?? defaultDeskConfig.warnShare,
+    relapseWindowMin: file.tickets?.relapseWindowMin ?? defaultDeskConfig.relapseWindowMin,
+    notify: {
+      webhooks: file.notify?.webhooks ?? [],
+      attempts: file.notify?.attempts ?? defaultDeskConfig.notify.attempts,
+      retryMs: file.notify?.retryMs ?? defaultDeskConfig.notify.retryMs,
+    },
+  };
+}

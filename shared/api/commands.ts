@@ -1,0 +1,34 @@
+import { Type, type Static } from 'typebox';
+import { Id } from '../ids.js';
+import { AgentCommandResponse, CommandName } from '../messages/agent-command.js';
+
+/**
+ * POST /api/sites/:site/agents/:agent/commands: the NOC asks one agent to act now (poll
+ * a device or all, rediscover, report its configuration) and gets the agent's answer
+ * (shared/messages/agent-command.ts). Operators and admins; 504 when the agent does not
+ * answer in time (offline: the command waits in its MQTT session and runs when it is back).
+ */
+export const commandRoute = '/api/sites/:site/agents/:agent/commands';
+
+export function commandPath(siteId: string, agentId: string): string {
+  return commandRoute.replace(':site', siteId).replace(':agent', agentId);
+}
+
+export const CommandParams = Type.Object({ site: Id, agent: Id });
+
+export const CommandRequest = Type.Object(
+  {
+    command: CommandName,
+    deviceId: Type.Optional(Id),
+    /** How long to wait for the answer, in seconds (default 15). */
+    waitS: Type.Optional(Type.Number({ minimum: 1, maximum: 120 })),
+  },
+  { additionalProperties: false },
+);
+
+export const CommandResult = AgentCommandResponse;
+
+export type CommandParams = Static<typeof CommandParams>;
+export type CommandRequest = Static<typeof CommandRequest>;
+
+export const commandRequestExample: CommandRequest = { command: 'poll-now', deviceId: 'cam-01' };

@@ -1,0 +1,123 @@
+import { Type, type Static } from 'typebox';
+import { Id, Timestamp } from '../ids.js';
+import { DeviceKind } from '../messages/common.js';
+import { Nullable } from './common.js';
+import { Priority } from './tickets.js';
+import { Day } from './sites.js';
+
+/**
+ * GET /api/sites/:site/inspection?period=2026-11 (month) or ?period=2026-Q4 (quarter),
+ * in UTC; also /inspection.html (printable, to sign). The contract's preventive
+ * inspection (巡检), computed from what the agents measured.
+ */
+export const InspectionQuery = Type.Object(
+  { period: Type.String({ pattern: '^\\d{4}-(0[1-9]|1[0-2]|Q[1-4])$' }) },
+  { additionalProperties: false },
+);
+export type InspectionQuery = Static<typeof InspectionQuery>;
+
+export const Outages = Type.Object({
+  count: Type.Integer({ minimum: 0 }),
+  totalS: Type.Number({ minimum: 0 }),
+  longestS: Type.Number({ minimum: 0 }),
+});
+
+export const WarrantyStatus = Type.Object({
+  /** null when neither the site nor the device has an acceptance date. */
+  endsOn: Nullable(Day),
+  state: Type.Union([
+    Type.Literal('in-warranty'),
+    /** Leaves warranty within 90 days of the period's end. */
+    Type.Literal('ending-soon'),
+    Type.Literal('expired'),
+    Type.Literal('unknown'),
+  ]),
+});
+
+export const DeviceInspection = Type.Object({
+  deviceId: Id,
+  name: Type.String(),
+  kind: DeviceKind,
+  /** Up share of the observed time outside maintenance, in %; null when never observed. */
+  availabilityPct: Nullable(Type.Number()),
+  /** Seconds of the period with a known state, outside maintenance. */
+  observedS: Type.Number({ minimum: 0 }),
+  maintenanceS: Type.Number({ minimum: 0 }),
+  outages: Outages,
+  /** Mean time to repair (mean outage length), s; null without outages. */
+  mttrS: Nullable(Type.Number()),
+  /** Mean time between failures (up time / outages), s; null without outages. */
+  mtbfS: Nullable(Type.Number()),
+  tickets: Type.Integer({ minimum: 0 }),
+  firmware: Nullable(Type.String()),
+  serialNumber: Nullable(Type.String()),
+  warranty: WarrantyStatus,
+});
+export type DeviceInspection = Static<typeof DeviceInspection>;
+
+export const PriorityCompliance = Type.Object({
+  priority: Priority,
+  tickets: Type.Integer({ minimum: 0 }),
+  /** Deadlines that ended in the period, met and breached (all three kinds). */
+  met: Type.Integer({ minimum: 0 }),
+  breached: Type.Integer({ minimum: 0 }),
+  /** met / (met + breached) in %; null when no deadline ended. */
+  compliancePct: Nullable(Type.Number()),
+});
+
+/** One ISO week (Monday 00:00 UTC) of one device's readings; null where nothing was measured. */
+export const WeeklyTrend = Type.Object({
+  deviceId: Id,
+  weekStart: Timestamp,
+  responseMs: Nullable(Type.Number()),
+  /** Largest absolute clock offset, s. */
+  clockOffsetS: Nullable(Type.Number()),
+  storageUsedPct: Nullable(Type.Number()),
+  retentionDays: Nullable(Type.Number()),
+  /** Share of the week with continuous recording, %. */
+  recordingPct: Nullable(Type.Number()),
+});
+export type WeeklyTrend = Static<typeof WeeklyTrend>;
+
+export const InventoryChange = Type.Object({
+  at: Timestamp,
+  deviceId: Id,
+  kind: Type.Union([Type.Literal('replaced'), Type.Literal('firmware')]),
+  from: Type.String(),
+  to: Type.String(),
+});
+export type InventoryChange = Static<typeof InventoryChange>;
+
+/** A generated improvement suggestion, with the figures that led to it. */
+export const Suggestion = Type.Object({
+  deviceId: Nullable(Id),
+  /** e.g. frequent-failures, low-availability, retention-below-goal, warranty-ending. */
+  rule: Type.String(),
+  text: Type.String(),
+  figures: Type.Record(Type.String(), Type.Union([Type.Number(), Type.String()])),
+});
+export type Suggestion = Static<typeof Suggestion>;
+
+export const InspectionReport = Type.Object({
+  siteId: Id,
+  siteName: Type.String(),
+  customer: Type.String(),
+  period: Type.String(),
+  from: Timestamp,
+  to: Timestamp,
+  generatedAt: Timestamp,
+  /** Site-wide availability over every device, maintenance excluded, %. */
+  availabilityPct: Nullable(Type.Number()),
+  devices: Type.Array(DeviceInspection),
+  tickets: Type.Array(PriorityCompliance),
+  trends: Type.Array(WeeklyTrend),
+  inventoryChanges: Type.Array(InventoryChange),
+  /** Devices whose warranty ends within 90 days of the period's end. */
+  warrantyEndingSoon: Type.Array(Id),
+  suggestions: Type.Array(Suggestion),
+});
+export type InspectionReport = Static<typeof InspectionReport>;
+
+export function inspectionPath(site: string, period: string, html = false): string {
+  return `/api/sites/${site}/inspection${html ? '.html' : ''}?period=${encodeURIComponent(period)}`;
+}

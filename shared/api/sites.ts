@@ -1,0 +1,122 @@
+import { Type, type Static } from 'typebox';
+import { Id } from '../ids.js';
+import { Nullable } from './common.js';
+
+/** YYYY-MM-DD (a calendar day, no time): acceptance and warranty dates. */
+export const Day = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' });
+
+/**
+ * How much a device matters to the customer. Rules raise a ticket one priority for
+ * `high` (general -> serious -> emergency) and lower it one for `low`.
+ */
+export const Criticality = Type.Union([
+  Type.Literal('high'),
+  Type.Literal('normal'),
+  Type.Literal('low'),
+]);
+export type Criticality = Static<typeof Criticality>;
+
+export const SiteDevice = Type.Object({
+  deviceId: Id,
+  criticality: Criticality,
+  /** The NVR that records this camera: an NVR down covers its cameras. */
+  recorderId: Nullable(Id),
+  /** Accepted on; null: the site's acceptance date. */
+  acceptedOn: Nullable(Day),
+  /** Warranty end; null: 3 years after the day after acceptance (or replacement). */
+  warrantyEndsOn: Nullable(Day),
+  /** Replaced on (a faulty part replaced restarts its warranty). */
+  replacedOn: Nullable(Day),
+});
+export type SiteDevice = Static<typeof SiteDevice>;
+
+/** The metadata of a site that the agents cannot discover. */
+export const Site = Type.Object({
+  id: Id,
+  name: Type.String(),
+  customer: Type.String(),
+  /** Final acceptance; the warranty starts the day after. */
+  acceptedOn: Nullable(Day),
+  /** Days of recordings the NVRs must keep. */
+  retentionGoalDays: Type.Number({ minimum: 0 }),
+  devices: Type.Array(SiteDevice),
+});
+export type Site = Static<typeof Site>;
+export const SiteList = Type.Array(Site);
+
+/** PUT /api/sites/:site (admin): creates or replaces the site's own fields. */
+export const SitePut = Type.Object(
+  {
+    name: Type.Optional(Type.String({ maxLength: 200 })),
+    customer: Type.Optional(Type.String({ maxLength: 200 })),
+    acceptedOn: Type.Optional(Nullable(Day)),
+    retentionGoalDays: Type.Optional(Type.Number({ minimum: 0, maximum: 3650 })),
+  },
+  { additionalProperties: false },
+);
+export type SitePut = Static<typeof SitePut>;
+
+/** PUT /api/sites/:site/devices/:device (admin). */
+export const SiteDevicePut = Type.Object(
+  {
+    criticality: Type.Optional(Criticality),
+    recorderId: Type.Optional(Nullable(Id)),
+    acceptedOn: Type.Optional(Nullable(Day)),
+    warrantyEndsOn: Type.Optional(Nullable(Day)),
+    replacedOn: Type.Optional(Nullable(Day)),
+  },
+  { additionalProperties: false },
+);
+export type SiteDevicePut = Static<typeof SiteDevicePut>;
+
+/**
+ * POST /api/sites/import (admin): CSV text, one row per device, header row first:
+ *   site,name,customer,accepted_on,retention_goal_days,device,criticality,recorder,warranty_ends_on,replaced_on
+ * Empty cells keep what is there. A row without `device` sets the site's fields only.
+ */
+export const SiteImport = Type.Object(
+  { csv: Type.String({ minLength: 1, maxLength: 5_000_000 }) },
+  { additionalProperties: false },
+);
+export const SiteImportResult = Type.Object({
+  sites: Type.Integer({ minimum: 0 }),
+  devices: Type.Integer({ minimum: 0 }),
+});
+export type SiteImportResult = Static<typeof SiteImportResult>;
+
+export const SiteParams = Type.Object({ site: Id }, { additionalProperties: false });
+export const SiteDeviceParams = Type.Object(
+  { site: Id, device: Id },
+  { additionalProperties: false },
+);
+
+export const siteApiRoutes = {
+  list: '/api/sites',
+  one: '/api/sites/:site',
+  device: '/api/sites/:site/devices/:device',
+  import: '/api/sites/import',
+  inspection: '/api/sites/:site/inspection',
+  inspectionHtml: '/api/sites/:site/inspection.html',
+} as const;
+
+export function sitePath(site: string): string {
+  return siteApiRoutes.one.replace(':site', site);
+}
+
+export const siteExample: Site = {
+  id: 'demo-site',
+  name: 'Demo plant',
+  customer: 'Example Logistics Ltd',
+  acceptedOn: '2025-03-14',
+  retentionGoalDays: 30,
+  devices: [
+    {
+      deviceId: 'cam-01',
+      criticality: 'high',
+      recorderId: 'nvr-01',
+      acceptedOn: null,
+      warrantyEndsOn: null,
+      replacedOn: null,
+    },
+  ],
+};

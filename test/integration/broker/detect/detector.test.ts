@@ -1,0 +1,252 @@
+/**
+ * Detection without storms, on the real ticket desk (SQLite, rules, SLA table) with a
+ * clock the test moves: what a NOC operator would see on the ticket board.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { agentHealthExample } from '../../../../shared/messages/agent-health.js';
+import { defaultDeskConfig } from '../../../../broker/tickets/desk-config.js';
+import { startDesk } from '../../../../broker/tickets/desk.js';
+import { defaultSla } from '../../../../broker/tickets/types.js';
+import { camera, makeDesk, type DeskFixture } from './desk-fixture.js';
+
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const site = 'demo-site';
+
+/** A site of 10 cameras and 1 NVR watched by agent gw-01. */
+function siteDevices() {
+  const cameras = Array.from({ length: 10 }, (_, i) =>
+    camera(`cam-${String(i + 1).padStart(2, '0')}`),
+  );
+  return [...cameras, camera('nvr-01', { kind: 'nvr', name: 'Recorder' })];
+}
+
+describe('detector', () => {
+  let f: DeskFixture;
+  afterEach(async () => {
+    await f?.cleanup();
+  });
+
+  it('opens one emergency ticket for an isolated camera failure at once, and resolves it on recovery', () => {
+    f = makeDesk({}, siteDevices());
+    f.report('cam-03', 'down');
+    const [ticket] = f.open();
+    expect(ticket).toMatchObject({
+      deviceId: 'cam-03',
+      fault: 'device-down',
+      priority: 'emergency',
+    });
+    f.advance(MINUTE);
+    f.report('cam-03', 'up');
+    expect(f.open()).toEqual([]);
+    expect(f.all()[0]?.timeline.at(-1)).toMatchObject({ kind: 'resolved', actor: 'system' });
+  });
+
+  it('reopens the same ticket when the same fault comes back within an hour', () => {
+    f = makeDesk({}, siteDevices());
+    f.report('cam-03', 'down');
+    f.advance(3 * SECOND);
+    f.advance(MINUTE);
+    f.report('cam-03', 'up');
+    f.advance(20 * MINUTE);
+    f.report('cam-03', 'down');
+    f.advance(3 * SECOND);
+    const all = f.all();
+    expect(all).toHaveLength(1);
+    expect(all[0]).toMatchObject({ status: 'open', occurrences: 2, resolvedAt: null });
+    expect(all[0]?.timeline.map((e) => e.kind)).toEqual(['detected', 'resolved', 'reopened']);
+  });
+
+  it('agent gone: one site ticket covering its devices, no device tickets; after it is back, devices still down get their own', () => {
+    f = makeDesk({}, siteDevices());
+    f.desk.detector.agentStatus(site, 'gw-01', true);
+    f.desk.detector.agentStatus(site, 'gw-01', false, 'connection-lost');
+    f.advance(3 * SECOND, false);
+    let open = f.open();
+    expect(open).toHaveLength(1);
+    expect(open[0]).toMatchObject({
+      fault: 'site-unreachable',
+      deviceId: null,
+      priority: 'emergency',
+    });
+    expect(open[0]?.covers).toHaveLength(11);
+    // The agent comes back; its retained states say cam-05 is down.
+    f.advance(MINUTE, false);
+    expect(f.open()).toHaveLength(1);
+    f.desk.detector.agentStatus(site, 'gw-01', true);
+    f.report('cam-05', 'down');
+    f.advance(3 * SECOND);
+    open = f.open();
+    expect(open.map((t) => [t.fault, t.deviceId])).toEqual([['device-down', 'cam-05']]);
+    expect(f.all().find((t) => t.fault === 'site-unreachable')?.status).toBe('resolved');
+  });
+
+  it('agent silent past the heartbeat timeout: site unreachable, resolved by its next message', () => {
+    f = makeDesk({}, siteDevices());
+    f.desk.detector.agentSeen(site, 'gw-01');
+    f.advance(80 * SECOND, false);
+    expect(f.open()).toEqual([]);
+    f.advance(11 * SECOND, false); // 91 s > 90 s
+    f.advance(3 * SECOND, false); // the hold
+    expect(f.open().map((t) => t.fault)).toEqual(['site-unreachable']);
+    f.desk.detector.agentSeen(site, 'gw-01');
+    expect(f.open()).toEqual([]);
+  });
+
+  it('many cameras at once: one site ticket listing them, not one per camera', () => {
+    f = makeDesk({}, siteDevices());
+    f.report('cam-01', 'down'); // alone so far: its own ticket at once
+    expect(f.open().map((t) => t.deviceId)).toEqual(['cam-01']);
+    f.advance(200);
+    f.report('cam-02', 'down'); // a second one shortly after: held
+    expect(f.open()).toHaveLength(1);
+    for (const id of ['cam-03', 'cam-04']) {
+      f.report(id, 'down');
+      f.advance(200);
+    }
+    f.advance(3 * SECOND);
+    const open = f.open();
+    expect(open).toHaveLength(1);
+    expect(open[0]).toMatchObject({ fault: 'site-outage', deviceId: null, priority: 'emergency' });
+    expect(open[0]?.covers).toEqual(['cam-01', 'cam-02', 'cam-03', 'cam-04']);
+    // cam-01's own ticket was folded into the site ticket.
+    const folded = f.all().find((t) => t.deviceId === 'cam-01');
+    expect(folded?.status).toBe('resolved');
+    expect(folded?.timeline.at(-1)?.text).toMatch(/Folded into the site ticket/);
+    // Most come back; the share falls below 30 %: the site ticket resolves, and the
+    // cameras still down get their own tickets.
+    f.report('cam-01', 'up');
+    f.report('cam-02', 'up');
+    f.advance(SECOND);
+    const after = f.open();
+    expect(after.map((t) => t.deviceId).sort()).toEqual(['cam-03', 'cam-04']);
+    expect(f.all().find((t) => t.fault === 'site-outage')?.status).toBe('resolved');
+  });
+
+  it('an NVR down covers the cameras it records; they get no tickets of their own', () => {
+    f = makeDesk({}, siteDevices());
+    f.desk.sites.putDevice(site, 'cam-01', { recorderId: 'nvr-01' });
+    f.desk.sites.putDevice(site, 'cam-02', { recorderId: 'nvr-01' });
+    f.report('nvr-01', 'down');
+    f.report('cam-01', 'down');
+    f.advance(3 * SECOND);
+    const open = f.open();
+    expect(open).toHaveLength(1);
+    expect(open[0]).toMatchObject({ deviceId: 'nvr-01', priority: 'emergency' });
+    expect(open[0]?.covers).toEqual(['cam-01', 'cam-02']);
+    // The NVR is back, cam-01 stays down: now it gets its own ticket.
+    f.report('nvr-01', 'up');
+    f.advance(SECOND);
+    expect(f.open().map((t) => t.deviceId)).toEqual(['cam-01']);
+  });
+
+  it('flapping: the third failure within an hour opens one serious ticket, later failures add none', () => {
+    f = makeDesk({}, siteDevices());
+    for (let i = 0; i < 5; i++) {
+      f.report('cam-07', 'down');
+      f.advance(5 * SECOND);
+      f.report('cam-07', 'up');
+      f.advance(2 * MINUTE);
+    }
+    const all = f.all();
+    expect(all.map((t) => [t.fault, t.priority]).sort()).toEqual([
+      ['device-down', 'emergency'],
+      ['flapping', 'serious'],
+    ]);
+    const flapping = all.find((t) => t.fault === 'flapping');
+    expect(flapping?.status).toBe('open');
+    expect(flapping?.timeline[0]?.text).toMatch(/failed 3 times within 60 min/);
+    // Quiet for an hour: the frequent-failures ticket resolves itself.
+    f.advance(61 * MINUTE);
+    expect(f.open()).toEqual([]);
+  });
+
+  it('opens nothing during maintenance, pauses nothing that is not there, and opens after if still down', () => {
+    f = makeDesk({}, siteDevices());
+    f.desk.maintenance.create({ siteId: site, durationMin: 30, reason: 'switch upgrade' }, 'alice');
+    f.report('cam-02', 'down');
+    f.desk.detector.agentStatus(site, 'gw-01', false, 'shutdown');
+    f.advance(10 * SECOND);
+    f.desk.detector.agentStatus(site, 'gw-01', true);
+    f.advance(10 * MINUTE);
+    expect(f.all()).toEqual([]);
+    f.advance(21 * MINUTE); // the window is over, cam-02 is still down
+    expect(f.open().map((t) => t.deviceId)).toEqual(['cam-02']);
+  });
+
+  it('degradations: a general ticket per reason code, resolved when the code goes away', () => {
+    f = makeDesk({}, siteDevices());
+    f.report('cam-04', 'degraded', {
+      reasons: [{ code: 'clock-drift', message: 'clock 620 s ahead' }],
+    });
+    const [drift] = f.open();
+    expect(drift).toMatchObject({ fault: 'degraded:clock-drift', priority: 'general' });
+    expect(drift?.title).toMatch(/clock drift/);
+    f.report('cam-04', 'up');
+    expect(f.open()).toEqual([]);
+  });
+
+  it('criticality from the site metadata moves the priority', () => {
+    f = makeDesk({}, siteDevices());
+    f.desk.sites.putDevice(site, 'cam-09', { criticality: 'low' });
+    f.report('cam-09', 'down');
+    f.advance(3 * SECOND);
+    expect(f.open()[0]?.priority).toBe('serious');
+  });
+
+  it("an NVR's recording stopped is an emergency, as the contract lists it", () => {
+    f = makeDesk({}, siteDevices());
+    f.report('nvr-01', 'degraded', {
+      reasons: [
+        { code: 'recording-stopped', message: 'newest recording 20 min old', channel: 'ch2' },
+      ],
+    });
+    expect(f.open()[0]).toMatchObject({
+      fault: 'degraded:recording-stopped',
+      priority: 'emergency',
+    });
+    expect(f.open()[0]?.timeline[0]?.text).toMatch(/ch2: newest recording 20 min old/);
+  });
+
+  it('gateway low on resources: one general site ticket, resolved when it recovers', () => {
+    f = makeDesk({}, siteDevices());
+    const health = {
+      ...agentHealthExample,
+      gateway: { cpuLoadPct: 10, memUsedPct: 40, diskUsedPct: 98 },
+    };
+    f.desk.detector.agentHealth(health);
+    f.desk.detector.agentHealth(health);
+    expect(f.open()).toEqual([
+      expect.objectContaining({
+        fault: 'degraded:gateway-resources',
+        deviceId: null,
+        priority: 'general',
+      }),
+    ]);
+    f.desk.detector.agentHealth({ ...health, gateway: { ...health.gateway, diskUsedPct: 50 } });
+    expect(f.open()).toEqual([]);
+  });
+
+  it("after a broker restart, the agent's first message resolves the site ticket of the previous run", async () => {
+    f = makeDesk({}, siteDevices());
+    f.desk.detector.agentStatus(site, 'gw-01', false, 'shutdown');
+    f.advance(3 * SECOND, false);
+    expect(f.open().map((t) => t.fault)).toEqual(['site-unreachable']);
+    await f.desk.stop();
+    const restarted = startDesk({
+      db: f.db,
+      events: f.events,
+      registry: f.registry,
+      sla: defaultSla,
+      config: { ...defaultDeskConfig, detect: { ...defaultDeskConfig.detect, tickMs: 3_600_000 } },
+      log: { info: () => {}, warn: () => {}, error: () => {} },
+      now: () => f.clock.now,
+    });
+    try {
+      restarted.detector.agentStatus(site, 'gw-01', true);
+      expect(restarted.tickets.list({ status: 'open' })).toEqual([]);
+    } finally {
+      await restarted.stop();
+    }
+  });
+});

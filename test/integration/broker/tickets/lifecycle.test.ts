@@ -1,0 +1,303 @@
+/**
+ * The contract's work order through the HTTP API, as the NOC uses it: list and filter,
+ * acknowledge, dispatch an engineer, on site, note, resolve with cause and fix, close
+ * with the customer's confirmation; roles; the audit trail; the incident report; the
+ * SLA clocks with a controllable clock (warning at 80 %, breach, pause in maintenance).
+ */
+import type { FastifyInstance } from 'fastify';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { healthExample } from '../../../../shared/api/health.js';
+import { IncidentReport, Ticket } from '../../../../shared/api/tickets.js';
+import { validator } from '../../../../shared/validate.js';
+import { buildApi } from '../../../../broker/api/server.js';
+import { createUserStore } from '../../../../broker/api/users.js';
+import { login } from '../api/fixture.js';
+import { camera, makeDesk, type DeskFixture } from '../detect/desk-fixture.js';
+
+const MINUTE = 60_000;
+const users = {
+  viewer: { username: 'vera', password: 'viewer password 123' },
+  operator: { username: 'olga', password: 'operator password 123' },
+  admin: { username: 'ada', password: 'admin password 12345' },
+};
+const checkTicket = validator(Ticket);
+const checkReport = validator(IncidentReport);
+
+describe('ticket work order over the API', () => {
+  let f: DeskFixture;
+  let app: FastifyInstance;
+  const tokens: Record<keyof typeof users, string> = { viewer: '', operator: '', admin: '' };
+  const as = (who: keyof typeof users) => ({ authorization: `Bearer ${tokens[who]}` });
+
+  const act = (id: number, body: object, who: keyof typeof users = 'operator') =>
+    app.inject({
+      method: 'POST',
+      url: `/api/tickets/${id}/actions`,
+      headers: as(who),
+      payload: body,
+    });
+
+  /** cam-03 down (an isolated failure: no hold): one open emergency ticket. */
+  function openTicket(): Ticket {
+    f.report('cam-03', 'down');
+    const [ticket] = f.open();
+    if (!ticket) throw new Error('no ticket opened');
+    return ticket;
+  }
+
+  beforeEach(async () => {
+    f = makeDesk({}, [camera('cam-03'), camera('cam-04')]);
+    const store = createUserStore(f.db);
+    for (const [role, user] of Object.entries(users)) {
+      store.setUser(user.username, role as keyof typeof users, user.password);
+    }
+    app = await buildApi({
+      db: f.db,
+      devices: f.registry,
+      tickets: f.desk.tickets,
+      desk: f.desk,
+      events: f.events,
+      health: async () => healthExample,
+      consoleDir: null,
+      log: { info: () => {}, warn: () => {}, error: () => {} },
+      loginFailureDelayMs: 10,
+      now: () => f.clock.now,
+    });
+    for (const who of Object.keys(users) as (keyof typeof users)[]) {
+      tokens[who] = (await login(app, users[who])).token;
+    }
+  });
+
+  afterEach(async () => {
+    await app?.close();
+    await f?.cleanup();
+  });
+
+  it('takes every step with who and when, meets the clocks, audits, and closes', async () => {
+    const ticket = openTicket();
+    const opened = f.clock.now.getTime();
+
+    f.advance(2 * MINUTE);
+    let res = await act(ticket.id, { action: 'acknowledge', note: 'looking' });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({
+      status: 'acknowledged',
+      respondedBy: 'olga',
+      respondedAt: new Date(opened + 2 * MINUTE).toISOString(),
+    });
+
+    f.advance(3 * MINUTE);
+    res = await act(ticket.id, { action: 'dispatch', engineer: 'Wang Lei' });
+    expect(res.json()).toMatchObject({
+      status: 'dispatched',
+      engineer: 'Wang Lei',
+      dispatchedBy: 'olga',
+    });
+
+    f.advance(50 * MINUTE);
+    res = await act(ticket.id, { action: 'on-site' });
+    expect(res.json()).toMatchObject({ status: 'on-site', onSiteReportedBy: 'olga' });
+    res = await act(ticket.id, { action: 'note', text: 'PoE port 7 dead' });
+    expect(res.statusCode).toBe(200);
+
+    // Closing before resolving is out of order: 409 with what to do.
+    res = await act(ticket.id, { action: 'close', confirmation: 'ok' });
+    expect(res.statusCode).toBe(409);
+    expect(res.json()).toMatchObject({ code: 'VIGIL_CONFLICT' });
+    expect(res.json().message).toMatch(/Resolve it first/);
+
+    f.advance(10 * MINUTE);
+    res = await act(ticket.id, {
+      action: 'resolve',
+      cause: 'PoE port failed',
+      fix: 'moved to port 9',
+    });
+    const resolved = res.json<Ticket>();
+    expect(resolved).toMatchObject({
+      status: 'resolved',
+      resolvedBy: 'olga',
+      cause: 'PoE port failed',
+    });
+    expect(resolved.sla.map((c) => [c.deadline, c.state])).toEqual([
+      ['respond', 'met'],
+      ['on-site', 'met'],
+      ['resolve', 'met'],
+    ]);
+
+    res = await act(ticket.id, { action: 'close', confirmation: 'Customer Li confirmed by phone' });
+    const closed = res.json<Ticket>();
+    expect(closed).toMatchObject({ status: 'closed', closedBy: 'olga' });
+    expect(checkTicket(closed).ok).toBe(true);
+    expect(closed.timeline.map((e) => [e.kind, e.actor])).toEqual([
+      ['detected', 'system'],
+      ['acknowledged', 'olga'],
+      ['dispatched', 'olga'],
+      ['on-site', 'olga'],
+      ['note', 'olga'],
+      ['resolved', 'olga'],
+      ['closed', 'olga'],
+    ]);
+
+    // The audit trail: every action, who, when, what; admins only.
+    expect((await app.inject({ url: '/api/audit', headers: as('operator') })).statusCode).toBe(403);
+    const audit = (await app.inject({ url: '/api/audit', headers: as('admin') })).json();
+    expect(audit.map((a: { action: string }) => a.action)).toEqual([
+      'ticket.close',
+      'ticket.resolve',
+      'ticket.note',
+      'ticket.on-site',
+      'ticket.dispatch',
+      'ticket.acknowledge',
+    ]);
+    expect(audit[0]).toMatchObject({ actor: 'olga', target: `ticket:${ticket.id}` });
+
+    // The incident report, JSON and printable HTML.
+    const report = (
+      await app.inject({ url: `/api/tickets/${ticket.id}/report`, headers: as('viewer') })
+    ).json();
+    expect(checkReport(report).ok).toBe(true);
+    expect(report).toMatchObject({
+      engineer: 'Wang Lei',
+      cause: 'PoE port failed',
+      fix: 'moved to port 9',
+      confirmation: 'Customer Li confirmed by phone',
+      slaMet: true,
+      durationS: 65 * 60,
+    });
+    const html = await app.inject({
+      url: `/api/tickets/${ticket.id}/report.html`,
+      headers: as('viewer'),
+    });
+    expect(html.headers['content-type']).toMatch(/text\/html/);
+    expect(html.body).toContain('Wang Lei');
+    expect(html.body).toContain('all deadlines met');
+  });
+
+  it('lets a viewer read but not act', async () => {
+    const ticket = openTicket();
+    const res = await act(ticket.id, { action: 'acknowledge' }, 'viewer');
+    expect(res.statusCode).toBe(403);
+    expect(res.json().code).toBe('VIGIL_FORBIDDEN');
+    expect(
+      (await app.inject({ url: `/api/tickets/${ticket.id}`, headers: as('viewer') })).statusCode,
+    ).toBe(200);
+    expect(f.desk.tickets.get(ticket.id)?.status).toBe('open');
+  });
+
+  it('filters and sorts the list', async () => {
+    openTicket();
+    f.report('cam-04', 'degraded', { reasons: [{ code: 'clock-drift', message: '700 s' }] });
+    const get = async (query: string) =>
+      (await app.inject({ url: `/api/tickets?${query}`, headers: as('viewer') })).json<Ticket[]>();
+    expect((await get('priority=general')).map((t) => t.fault)).toEqual(['degraded:clock-drift']);
+    expect((await get('deviceId=cam-03')).map((t) => t.fault)).toEqual(['device-down']);
+    expect((await get('fault=device-down&status=all')).length).toBe(1);
+    expect((await get('sort=oldest')).map((t) => t.deviceId)).toEqual(['cam-03', 'cam-04']);
+    expect((await get('state=acknowledged')).length).toBe(0);
+  });
+
+  it('SLA clocks: warning at 80 %, breach with escalation, in the live events', async () => {
+    const ticket = openTicket(); // emergency: respond within 10 min
+    f.advance(7 * MINUTE + 59_000);
+    expect(f.alerts).toEqual([]);
+    f.advance(1000); // 8 min = 80 % of 10
+    expect(f.alerts).toEqual([
+      expect.objectContaining({ kind: 'warning', ticketId: ticket.id, deadline: 'respond' }),
+    ]);
+    expect(f.desk.tickets.get(ticket.id)?.sla[0]?.state).toBe('warning');
+    f.advance(2 * MINUTE);
+    expect(f.alerts.map((a) => [a.kind, a.deadline])).toEqual([
+      ['warning', 'respond'],
+      ['breach', 'respond'],
+    ]);
+    const breached = f.desk.tickets.get(ticket.id)!;
+    expect(breached.sla[0]).toMatchObject({
+      state: 'breached',
+      breachedAt: f.clock.now.toISOString(),
+    });
+    expect(breached.timeline.at(-1)).toMatchObject({ kind: 'sla-breach', actor: 'system' });
+    // Acknowledging late ends the clock, still breached.
+    await act(ticket.id, { action: 'acknowledge' });
+    expect(f.desk.tickets.get(ticket.id)?.sla[0]?.state).toBe('breached');
+    // No second alert for the same deadline.
+    f.advance(MINUTE);
+    expect(f.alerts.filter((a) => a.deadline === 'respond')).toHaveLength(2);
+  });
+
+  it('SLA clocks pause during maintenance and resume with the due time moved', async () => {
+    const ticket = openTicket();
+    const due = Date.parse(ticket.respondBy!);
+    f.advance(5 * MINUTE);
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/maintenance',
+      headers: as('operator'),
+      payload: {
+        siteId: 'demo-site',
+        deviceId: 'cam-03',
+        durationMin: 30,
+        reason: 'replace camera',
+      },
+    });
+    expect(res.statusCode).toBe(201);
+    const window = res.json();
+    expect(window.state).toBe('active');
+    expect(f.desk.tickets.get(ticket.id)?.sla.map((c) => c.state)).toEqual([
+      'paused',
+      'paused',
+      'paused',
+    ]);
+    f.advance(29 * MINUTE);
+    expect(f.alerts).toEqual([]);
+    const paused = f.desk.tickets.get(ticket.id)!;
+    expect(Date.parse(paused.respondBy!)).toBe(due + 29 * MINUTE);
+
+    // End the window early (PATCH endsAt = now): the clocks run again from where they stood.
+    const end = await app.inject({
+      method: 'PATCH',
+      url: `/api/maintenance/${window.id}`,
+      headers: as('operator'),
+      payload: { endsAt: f.clock.now.toISOString() },
+    });
+    expect(end.statusCode).toBe(200);
+    const resumed = f.desk.tickets.get(ticket.id)!;
+    expect(resumed.sla[0]).toMatchObject({ state: 'running', pausedMs: 29 * MINUTE });
+    expect(Date.parse(resumed.respondBy!)).toBe(due + 29 * MINUTE);
+    expect(resumed.timeline.map((e) => e.kind)).toEqual(['detected', 'paused', 'resumed']);
+    // 5 min used before, 3 more reach 80 %.
+    f.advance(3 * MINUTE);
+    expect(f.alerts.map((a) => a.kind)).toEqual(['warning']);
+  });
+
+  it('maintenance windows: CRUD with roles, and nothing opens while one covers the site', async () => {
+    const create = (who: keyof typeof users, payload: object) =>
+      app.inject({ method: 'POST', url: '/api/maintenance', headers: as(who), payload });
+    expect(
+      (await create('viewer', { siteId: 'demo-site', durationMin: 60, reason: 'x' })).statusCode,
+    ).toBe(403);
+    const bad = await create('operator', { siteId: 'demo-site', reason: 'no end' });
+    expect(bad.statusCode).toBe(400);
+    const planned = await create('operator', {
+      siteId: 'demo-site',
+      startsAt: new Date(f.clock.now.getTime() + 60 * MINUTE).toISOString(),
+      durationMin: 120,
+      reason: 'NVR disk swap',
+    });
+    expect(planned.json()).toMatchObject({ state: 'planned', createdBy: 'olga', deviceId: null });
+    const list = (await app.inject({ url: '/api/maintenance', headers: as('viewer') })).json();
+    expect(list).toHaveLength(1);
+    f.advance(61 * MINUTE);
+    f.report('cam-04', 'down');
+    f.advance(MINUTE);
+    expect(f.open()).toEqual([]);
+    const id = planned.json().id;
+    const del = await app.inject({
+      method: 'DELETE',
+      url: `/api/maintenance/${id}`,
+      headers: as('operator'),
+    });
+    expect(del.statusCode).toBe(200);
+    f.advance(1000);
+    expect(f.open().map((t) => t.deviceId)).toEqual(['cam-04']);
+  });
+});

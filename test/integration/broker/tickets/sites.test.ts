@@ -1,0 +1,113 @@
+/** Site metadata over the API: edited by an admin, imported from CSV, read by anyone. */
+import type { FastifyInstance } from 'fastify';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { healthExample } from '../../../../shared/api/health.js';
+import { buildApi } from '../../../../broker/api/server.js';
+import { createUserStore } from '../../../../broker/api/users.js';
+import { parseCsv } from '../../../../broker/sites/csv.js';
+import { login } from '../api/fixture.js';
+import { makeDesk, type DeskFixture } from '../detect/desk-fixture.js';
+
+describe('sites API', () => {
+  let f: DeskFixture;
+  let app: FastifyInstance;
+  let admin = '';
+  let operator = '';
+
+  beforeEach(async () => {
+    f = makeDesk();
+    const store = createUserStore(f.db);
+    store.setUser('ada', 'admin', 'admin password 12345');
+    store.setUser('olga', 'operator', 'operator password 123');
+    app = await buildApi({
+      db: f.db,
+      devices: f.registry,
+      tickets: f.desk.tickets,
+      desk: f.desk,
+      events: f.events,
+      health: async () => healthExample,
+      consoleDir: null,
+      log: { info: () => {}, warn: () => {}, error: () => {} },
+      loginFailureDelayMs: 10,
+    });
+    admin = (await login(app, { username: 'ada', password: 'admin password 12345' })).token;
+    operator = (await login(app, { username: 'olga', password: 'operator password 123' })).token;
+  });
+
+  afterEach(async () => {
+    await app?.close();
+    await f?.cleanup();
+  });
+
+  const call = (token: string, method: 'GET' | 'PUT' | 'POST', url: string, payload?: object) =>
+    app.inject({
+      method,
+      url,
+      headers: { authorization: `Bearer ${token}` },
+      ...(payload ? { payload } : {}),
+    });
+
+  it('edits a site and a device (admin only) and audits it', async () => {
+    expect(
+      (await call(operator, 'PUT', '/api/sites/demo-site', { customer: 'X' })).statusCode,
+    ).toBe(403);
+    const site = await call(admin, 'PUT', '/api/sites/demo-site', {
+      name: 'Demo plant',
+      customer: 'Example Logistics',
+      acceptedOn: '2024-01-15',
+      retentionGoalDays: 30,
+    });
+    expect(site.json()).toMatchObject({ customer: 'Example Logistics', acceptedOn: '2024-01-15' });
+    const device = await call(admin, 'PUT', '/api/sites/demo-site/devices/cam-01', {
+      criticality: 'high',
+      recorderId: 'nvr-01',
+    });
+    expect(device.json()).toMatchObject({
+      criticality: 'high',
+      recorderId: 'nvr-01',
+      warrantyEndsOn: null,
+    });
+    const read = await call(operator, 'GET', '/api/sites/demo-site');
+    expect(read.json().devices).toHaveLength(1);
+    expect(f.desk.audit.list().map((a) => a.action)).toEqual(['site.device', 'site.put']);
+  });
+
+  it('imports CSV with quotes; refuses the whole file when a row is wrong', async () => {
+    const csv = [
+      'site,name,customer,accepted_on,retention_goal_days,device,criticality,recorder,warranty_ends_on,replaced_on',
+      'north,North depot,"Acme, Inc.",2024-03-01,45,,,,,',
+      'north,,,,,cam-01,high,nvr-01,,',
+      'north,,,,,cam-02,low,nvr-01,,2026-02-10',
+      'north,,,,,nvr-01,,,2027-12-31,',
+    ].join('\r\n');
+    const res = await call(admin, 'POST', '/api/sites/import', { csv });
+    expect(res.json()).toEqual({ sites: 1, devices: 3 });
+    const site = (await call(operator, 'GET', '/api/sites/north')).json();
+    expect(site).toMatchObject({
+      customer: 'Acme, Inc.',
+      retentionGoalDays: 45,
+      acceptedOn: '2024-03-01',
+    });
+    expect(site.devices.map((d: { deviceId: string }) => d.deviceId)).toEqual([
+      'cam-01',
+      'cam-02',
+      'nvr-01',
+    ]);
+
+    const bad = await call(admin, 'POST', '/api/sites/import', {
+      csv: 'site,device,criticality\nsouth,cam-01,urgent\n',
+    });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().details).toEqual(['line 2: criticality "urgent" is not high, normal or low']);
+    expect(
+      (await call(operator, 'GET', '/api/sites')).json().map((s: { id: string }) => s.id),
+    ).toEqual(['north']);
+  });
+
+  it('parses RFC 4180 quoting', () => {
+    expect(parseCsv('a,"b ""c""","d\ne"\n1,2,3')).toEqual([
+      ['a', 'b "c"', 'd\ne'],
+      ['1', '2', '3'],
+    ]);
+  });
+});

@@ -1,0 +1,117 @@
+import { describe, expect, it } from 'vitest';
+import { deviceExample, type Device } from '../../../../shared/api/devices.js';
+import { agentHealthExample } from '../../../../shared/messages/agent-health.js';
+import type { Condition } from '../../../../broker/detect/conditions.js';
+import { defaultDetectConfig } from '../../../../broker/detect/config.js';
+import { degradationCodes, degradationText } from '../../../../broker/detect/degradation.js';
+import { FailureLog } from '../../../../broker/detect/flapping.js';
+import { gatewayProblems } from '../../../../broker/detect/gateway.js';
+import { assessMassOutage } from '../../../../broker/detect/mass-outage.js';
+import { resolveDeskConfig } from '../../../../broker/tickets/desk-config.js';
+
+const down = (id: string, since: number): Condition => ({
+  siteId: 's',
+  deviceId: id,
+  agentId: 'gw',
+  kind: 'camera',
+  fault: 'device-down',
+  condition: 'device-down:camera',
+  title: '',
+  text: '',
+  since,
+  heldUntil: since,
+  ticketed: false,
+  covers: [],
+});
+
+describe('mass outage rule', () => {
+  const config = defaultDetectConfig;
+  it('needs 30 % of the cameras within the window, and at least 3', () => {
+    const now = 100_000;
+    const three = [down('a', now), down('b', now), down('c', now)];
+    expect(assessMassOutage(three, 10, false, now, config).isOutage).toBe(true);
+    expect(assessMassOutage(three, 11, false, now, config).isOutage).toBe(false);
+    expect(assessMassOutage(three.slice(0, 2), 4, false, now, config).isOutage).toBe(false);
+  });
+
+  it('does not start from failures spread over hours, but an active outage lasts while the share holds', () => {
+    const now = 10 * 3_600_000;
+    const old = [down('a', 0), down('b', 3_600_000), down('c', now)];
+    expect(assessMassOutage(old, 10, false, now, config).isOutage).toBe(false);
+    expect(assessMassOutage(old, 10, true, now, config)).toEqual({
+      down: ['a', 'b', 'c'],
+      isOutage: true,
+    });
+    expect(assessMassOutage(old.slice(0, 2), 10, true, now, config).isOutage).toBe(false);
+  });
+});
+
+describe('flapping failure log', () => {
+  it('counts failures within the window only', () => {
+    const log = new FailureLog(3_600_000);
+    expect(log.add('cam', 0)).toBe(1);
+    expect(log.add('cam', 1_000_000)).toBe(2);
+    expect(log.add('cam', 3_700_000)).toBe(2); // the first is more than an hour old
+    expect(log.last('cam')).toBe(3_700_000);
+  });
+});
+
+describe('degradation rule', () => {
+  const device = (patch: Partial<Device>): Device => ({ ...deviceExample, ...patch });
+  it('takes every reason code of a device that is not down, except the down codes', () => {
+    const codes = degradationCodes(
+      device({
+        status: 'degraded',
+        reasons: [
+          { code: 'clock-drift', message: 'ahead 600 s' },
+          { code: 'picture-black', message: 'black', channel: 'ch3' },
+          { code: 'timeout', message: 'slow once' },
+        ],
+      }),
+    );
+    expect([...codes]).toEqual(['clock-drift', 'picture-black']);
+    expect(
+      degradationCodes(device({ status: 'down', reasons: [{ code: 'clock-drift', message: '' }] }))
+        .size,
+    ).toBe(0);
+  });
+
+  it('names the channel of a per-channel reason', () => {
+    const text = degradationText(
+      device({
+        status: 'degraded',
+        reasons: [{ code: 'video-loss', message: 'no signal', channel: 'ch3' }],
+      }),
+      'video-loss',
+    );
+    expect(text).toBe('Degraded (video loss): ch3: no signal');
+  });
+});
+
+describe('gateway resources rule', () => {
+  it('reports memory, disk and CPU over their thresholds', () => {
+    expect(gatewayProblems(agentHealthExample, defaultDetectConfig)).toEqual([]);
+    const health = {
+      ...agentHealthExample,
+      gateway: { cpuLoadPct: 5, memUsedPct: 97, diskUsedPct: 99.2 },
+    };
+    expect(gatewayProblems(health, defaultDetectConfig)).toEqual([
+      'memory 97 % used',
+      'disk 99 % used',
+    ]);
+  });
+});
+
+describe('desk config', () => {
+  it('merges priorities over the contract defaults; none turns a condition off', () => {
+    const config = resolveDeskConfig({
+      tickets: { priorities: { 'degraded:clock-drift': 'none', 'device-down:camera': 'serious' } },
+      detect: { holdS: 0 },
+    });
+    expect(config.rules.priorities['degraded:clock-drift']).toBeNull();
+    expect(config.rules.priorities['device-down:camera']).toBe('serious');
+    expect(config.rules.priorities['device-down:nvr']).toBe('emergency');
+    expect(config.detect).toMatchObject({ holdS: 0, massShare: 0.3, flapFailures: 3 });
+    expect(config.warnShare).toBe(0.8);
+  });
+});
