@@ -5,10 +5,13 @@
  * tests run it in-process.
  */
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import type { DeviceRef } from '../shared/messages/common.js';
 import type { Static } from 'typebox';
 import { checks as allChecks } from './checks/index.js';
-import type { Check } from './checks/types.js';
+import { Commands } from './commands.js';
+import { probe, type DiscoveredDevice } from './onvif/discovery.js';
+import { DeviceMemory, type Check } from './checks/types.js';
 import type { AgentConfig, DeviceConfig } from './config.js';
 import { DeviceState, type DeviceSnapshot, type DeviceStatus } from './device-state.js';
 import { Gateway, type GatewayStats } from './gateway.js';
@@ -17,6 +20,8 @@ import { OnvifDeviceClient } from './onvif/adapter.js';
 import type { OnvifClient } from './onvif/types.js';
 import { runChecks, type PollResult } from './poll.js';
 import { Scheduler, type PollNext } from './scheduler.js';
+import { DiskSpool } from './spool/disk.js';
+import type { Spool } from './spool/types.js';
 import { Uplink, type Body } from './uplink.js';
 
 export interface AgentOptions {
@@ -31,6 +36,36 @@ export interface AgentOptions {
   gateway?: { sample(): Promise<GatewayStats> };
   /** Broker reconnect delays (tests shorten them). */
   reconnect?: { minMs: number; maxMs: number };
+  /** The outbox; a DiskSpool in `dataDir/spool` by default. */
+  spool?: Spool;
+  /** WS-Discovery for the rediscover command; a multicast probe by default. */
+  discover?: () => Promise<DiscoveredDevice[]>;
+}
+
+/** What makes a new MQTT session necessary when it changes. */
+function linkOf(config: AgentConfig): string {
+  const { mqtt } = config;
+  return JSON.stringify([
+    config.siteId,
+    config.agentId,
+    config.dataDir,
+    config.spool.maxBytes,
+    mqtt.url,
+    mqtt.username,
+    mqtt.password.reveal(),
+    mqtt.ca?.toString('base64'),
+    mqtt.cert?.toString('base64'),
+    mqtt.key?.reveal().toString('base64'),
+    mqtt.reconnectMaxS,
+  ]);
+}
+
+function deviceKey(device: DeviceConfig): string {
+  return JSON.stringify([device.kind, device.xaddr, device.username, device.password.reveal()]);
+}
+
+function diskSpool(config: AgentConfig): Spool {
+  return new DiskSpool({ dir: join(config.dataDir, 'spool'), maxBytes: config.spool.maxBytes });
 }
 
 interface Device {
@@ -39,10 +74,14 @@ interface Device {
   state: DeviceState;
   /** A state message was sent for it (so it is sent again when the broker lost it). */
   reported: boolean;
+  /** The last poll that found it answering. */
+  lastOkAt: Date | null;
+  /** What its checks remember between polls. */
+  memory: DeviceMemory;
 }
 
 export class Agent {
-  readonly #config: AgentConfig;
+  #config: AgentConfig;
   readonly #log: Logger;
   readonly #version: string;
   readonly #hostname: string;
@@ -50,6 +89,9 @@ export class Agent {
   readonly #clientFor: (device: DeviceConfig, timeoutMs: number) => OnvifClient;
   readonly #gateway: { sample(): Promise<GatewayStats> };
   readonly #reconnect: { minMs: number; maxMs: number } | undefined;
+  #spool: Spool;
+  readonly #ownSpool: boolean;
+  readonly #commands: Commands;
   readonly #devices = new Map<string, Device>();
   #uplink: Uplink | null = null;
   #scheduler: Scheduler | null = null;
@@ -72,7 +114,23 @@ export class Agent {
           { timeoutMs },
         ));
     this.#gateway = options.gateway ?? new Gateway(options.config.dataDir, this.#log);
-    this.#reconnect = options.reconnect;
+    const maxS = options.config.mqtt.reconnectMaxS;
+    this.#reconnect =
+      options.reconnect ??
+      (maxS !== undefined ? { minMs: Math.min(1000, maxS * 1000), maxMs: maxS * 1000 } : undefined);
+    this.#ownSpool = options.spool === undefined;
+    this.#spool = options.spool ?? diskSpool(options.config);
+    this.#commands = new Commands({
+      log: this.#log,
+      config: () => this.#config,
+      pollNow: (id) => this.pollNow(id),
+      discover: options.discover ?? (() => probe()),
+      respond: (body) => void this.#uplink?.publishResponse(body),
+    });
+  }
+
+  get config(): AgentConfig {
+    return this.#config;
   }
 
   /** Current status of every device, for tests and the NOC's "read the latest state". */
@@ -82,27 +140,105 @@ export class Agent {
 
   async start(): Promise<void> {
     if (this.#scheduler) return;
-    const { polling } = this.#config;
     this.#startedAt = new Date();
-    for (const config of this.#config.devices) {
-      this.#devices.set(config.id, {
-        config,
-        client: this.#clientFor(config, polling.timeoutMs),
-        state: new DeviceState(),
-        reported: false,
-      });
-    }
+    this.#setDevices(this.#config);
+    // Recovers what a previous run left unsent; its seq continues from there.
+    await this.#spool.start();
     const uplink = new Uplink({
       siteId: this.#config.siteId,
       agentId: this.#config.agentId,
       mqtt: this.#config.mqtt,
       log: this.#log,
+      spool: this.#spool,
       birth: () => this.#birth(),
       onSessionLost: () => this.#reportAgain(),
+      onCommand: (command) => void this.#commands.run(command),
       ...(this.#reconnect ? { reconnect: this.#reconnect } : {}),
     });
     this.#uplink = uplink;
     uplink.start();
+    this.#startPolling();
+  }
+
+  /**
+   * Applies a new configuration (SIGHUP). The same broker, identity and data folder: the
+   * devices and settings are swapped while the MQTT session stays up, devices that did not
+   * change keep their state, and a new birth lists the devices. Otherwise the agent stops
+   * and starts again with the new configuration (the spool keeps what was not sent).
+   */
+  async reload(config: AgentConfig): Promise<'applied' | 'restarted'> {
+    if (linkOf(config) === linkOf(this.#config) && this.#uplink) {
+      await this.#stopPolling();
+      this.#config = config;
+      this.#setDevices(config);
+      this.#startPolling();
+      this.#uplink.announce();
+      return 'applied';
+    }
+    await this.stop();
+    this.#config = config;
+    if (this.#ownSpool) this.#spool = diskSpool(config);
+    await this.start();
+    return 'restarted';
+  }
+
+  /** Polls one device (or all) now; resolves with their status after the poll. */
+  async pollNow(deviceId?: string): Promise<{ deviceId: string; status: DeviceStatus }[]> {
+    const ids = deviceId === undefined ? [...this.#devices.keys()] : [deviceId];
+    const out: { deviceId: string; status: DeviceStatus }[] = [];
+    for (const id of ids) {
+      if (!this.#devices.has(id))
+        throw new Error(`no device "${id}" in this agent's configuration`);
+    }
+    await Promise.all(
+      ids.map(async (id) => {
+        const controller = new AbortController();
+        const timer = setTimeout(
+          () => controller.abort(),
+          this.#config.polling.timeoutMs * (this.#checks.length + 1) * 4,
+        );
+        try {
+          await this.#poll(id, controller.signal);
+        } finally {
+          clearTimeout(timer);
+        }
+        out.push({ deviceId: id, status: this.#devices.get(id)?.state.status ?? 'unknown' });
+      }),
+    );
+    return out;
+  }
+
+  /** Keeps the devices whose address and account did not change; new ones start unknown. */
+  #setDevices(config: AgentConfig): void {
+    const before = new Map(this.#devices);
+    this.#devices.clear();
+    for (const device of config.devices) {
+      const kept = before.get(device.id);
+      if (kept && deviceKey(kept.config) === deviceKey(device)) {
+        kept.config = device;
+        this.#devices.set(device.id, kept);
+        continue;
+      }
+      this.#devices.set(device.id, {
+        config: device,
+        client: this.#clientFor(device, config.polling.timeoutMs),
+        state: new DeviceState(),
+        reported: false,
+        lastOkAt: null,
+        memory: new DeviceMemory(),
+      });
+    }
+  }
+
+  async #stopPolling(): Promise<void> {
+    if (this.#healthTimer) clearInterval(this.#healthTimer);
+    this.#healthTimer = null;
+    await this.#scheduler?.stop();
+    this.#scheduler = null;
+  }
+
+  #startPolling(): void {
+    const { polling } = this.#config;
     this.#scheduler = new Scheduler(
       [...this.#devices.keys()],
       (id, signal) => this.#poll(id, signal),
@@ -113,7 +249,8 @@ export class Agent {
         concurrency: polling.concurrency,
         // Every request of a poll has its own timeoutMs; one more is the margin for the
         // media check's first GetCapabilities. The deadline only catches agent bugs.
-        pollTimeoutMs: polling.timeoutMs * (this.#checks.length + 1),
+        // Stream and picture checks ask once per channel: an NVR takes more requests.
+        pollTimeoutMs: polling.timeoutMs * (this.#checks.length + 1) * 4,
         onError: (id, error) => this.#checkError(id, error),
       },
     );
@@ -126,12 +263,10 @@ export class Agent {
 
   /** Stops polling (waiting for polls in flight), then says goodbye to the broker. */
   async stop(): Promise<void> {
-    if (this.#healthTimer) clearInterval(this.#healthTimer);
-    this.#healthTimer = null;
-    await this.#scheduler?.stop();
-    this.#scheduler = null;
+    await this.#stopPolling();
     await this.#uplink?.stop();
     this.#uplink = null;
+    await this.#spool.stop();
   }
 
   async #poll(id: string, signal: AbortSignal): Promise<PollNext> {
@@ -143,12 +278,17 @@ export class Agent {
         device: device.config,
         client: device.client,
         signal,
+        settings: this.#config.checks,
+        memory: device.memory,
+        now: Date.now,
+        intervalS: this.#config.polling.intervalS,
       });
     } catch (error) {
       this.#checkError(id, error);
       return 'interval';
     }
     this.#lastPollAt = new Date();
+    if (result.ok) device.lastOkAt = this.#lastPollAt;
     const { change, recheck } = device.state.record(result);
     // The state first: a change is what the NOC acts on.
     if (change) this.#publishState(device, change);
@@ -157,7 +297,9 @@ export class Agent {
       kind: device.config.kind,
       values: result.values,
     });
-    return recheck ? 'recheck' : 'interval';
+    if (recheck) return 'recheck';
+    // Down: look again on a growing delay, so the slots go to devices that answer.
+    return device.state.status === 'down' ? 'backoff' : 'interval';
   }
 
   /** Something broke inside the agent (not a device fault): counted in AgentHealth. */
@@ -220,6 +362,7 @@ export class Agent {
       return;
     }
     const devices = { total: 0, up: 0, degraded: 0, down: 0, unknown: 0 };
+    const spool = this.#spool.stats();
     for (const device of this.#devices.values()) {
       devices.total += 1;
       devices[device.state.status] += 1;
@@ -228,6 +371,17 @@ export class Agent {
       uptimeS: Math.round((Date.now() - this.#startedAt.getTime()) / 100) / 10,
       devices,
       queueDepth: uplink.queueDepth,
+      spool: {
+        depth: spool.depth,
+        bytes: spool.bytes,
+        oldestAgeS:
+          spool.oldestAt === null ? null : Math.max(0, (Date.now() - spool.oldestAt) / 1000),
+        dropped: spool.dropped,
+      },
+      mqtt: { connected: uplink.connected, inFlight: uplink.inFlight },
+      lastOkPollAt: Object.fromEntries(
+        [...this.#devices].map(([id, d]) => [id, d.lastOkAt ? d.lastOkAt.toISOString() : null]),
+      ),
       checkErrors: this.#checkErrors + uplink.invalidMessages,
       lastPollAt: this.#lastPollAt ? this.#lastPollAt.toISOString() : null,
       gateway,

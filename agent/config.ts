@@ -30,6 +30,8 @@ const MqttSection = Type.Object(
     ca: Type.Optional(Text),
     cert: Type.Optional(Text),
     key: Type.Optional(Text),
+    /** Longest wait between two connection attempts (default 60 s). */
+    reconnectMaxS: Type.Optional(Type.Number({ minimum: 0.1, maximum: 3600 })),
   },
   { additionalProperties: false },
 );
@@ -42,6 +44,32 @@ const PollingSection = Type.Object(
     recheckS: Type.Optional(Type.Number({ minimum: 0.05, maximum: 3600 })),
     jitterPct: Type.Optional(Type.Number({ minimum: 0, maximum: 50 })),
     healthIntervalS: Type.Optional(Type.Number({ minimum: 0.1, maximum: 86_400 })),
+  },
+  { additionalProperties: false },
+);
+
+const SpoolSection = Type.Object(
+  {
+    /** Largest size of the spool on disk; beyond it the oldest records are dropped (counted). */
+    maxMiB: Type.Optional(Type.Number({ minimum: 1, maximum: 1_048_576 })),
+  },
+  { additionalProperties: false },
+);
+
+const ChecksSection = Type.Object(
+  {
+    /** Clock offset beyond which a device is degraded (clock-drift). */
+    clockDriftS: Type.Optional(Type.Number({ minimum: 0.1, maximum: 86_400 })),
+    /** GetSystemDateAndTime slower than this: degraded (slow-response). */
+    slowResponseMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 120_000 })),
+    /** An NVR channel whose newest recording is older than this: recording stopped. */
+    recordingLagS: Type.Optional(Type.Number({ minimum: 1, maximum: 7 * 86_400 })),
+    /** Identical snapshots in this many polls in a row: picture frozen. */
+    frozenPolls: Type.Optional(Type.Integer({ minimum: 2, maximum: 1000 })),
+    /** Download and judge a snapshot each poll (costs bandwidth on slow links). */
+    picture: Type.Optional(Type.Boolean()),
+    /** RTSP DESCRIBE each stream each poll. */
+    stream: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
 );
@@ -70,6 +98,8 @@ const TopLevel = Type.Object(
     dataDir: Type.Optional(Text),
     mqtt: Type.Object({}),
     polling: Type.Optional(Type.Object({})),
+    spool: Type.Optional(Type.Object({})),
+    checks: Type.Optional(Type.Object({})),
     onvif: Type.Object({}),
     devices: Type.Array(Type.Object({})),
   },
@@ -83,6 +113,8 @@ export const ConfigFile = Type.Object({
   dataDir: Type.Optional(Text),
   mqtt: MqttSection,
   polling: Type.Optional(PollingSection),
+  spool: Type.Optional(SpoolSection),
+  checks: Type.Optional(ChecksSection),
   onvif: OnvifSection,
   devices: Type.Array(DeviceEntry),
 });
@@ -96,6 +128,22 @@ export const pollingDefaults = {
   jitterPct: 10,
   healthIntervalS: 30,
 } as const;
+
+export const checkDefaults = {
+  clockDriftS: 5,
+  slowResponseMs: 2000,
+  recordingLagS: 120,
+  frozenPolls: 3,
+  picture: true,
+  stream: true,
+} as const;
+
+export type ChecksConfig = {
+  [K in keyof typeof checkDefaults]: (typeof checkDefaults)[K] extends boolean ? boolean : number;
+};
+
+/** 256 MiB: the default bound of the spool. */
+export const DEFAULT_SPOOL_MIB = 256;
 
 export interface DeviceConfig {
   id: string;
@@ -113,6 +161,7 @@ export interface MqttConfig {
   ca?: Buffer;
   cert?: Buffer;
   key?: Secret<Buffer>;
+  reconnectMaxS?: number;
 }
 
 export type PollingConfig = { [K in keyof typeof pollingDefaults]: number };
@@ -125,6 +174,8 @@ export interface AgentConfig {
   dataDir: string;
   mqtt: MqttConfig;
   polling: PollingConfig;
+  spool: { maxBytes: number };
+  checks: ChecksConfig;
   devices: DeviceConfig[];
 }
 
@@ -142,6 +193,8 @@ function schemaErrors(raw: unknown): string[] {
   const sections: Section[] = [
     { path: 'mqtt', schema: MqttSection, value: doc.mqtt },
     { path: 'polling', schema: PollingSection, value: doc.polling },
+    { path: 'spool', schema: SpoolSection, value: doc.spool },
+    { path: 'checks', schema: ChecksSection, value: doc.checks },
     { path: 'onvif', schema: OnvifSection, value: doc.onvif },
   ];
   if (Array.isArray(doc.devices)) {
@@ -324,12 +377,15 @@ export async function buildConfig(raw: unknown, base: string): Promise<AgentConf
   if (ca) mqtt.ca = ca;
   if (cert) mqtt.cert = cert;
   if (key) mqtt.key = new Secret(key);
+  if (file.mqtt.reconnectMaxS !== undefined) mqtt.reconnectMaxS = file.mqtt.reconnectMaxS;
   return {
     siteId: file.siteId,
     agentId: file.agentId,
     dataDir: resolve(base, file.dataDir ?? '.'),
     mqtt,
     polling: { ...pollingDefaults, ...file.polling },
+    spool: { maxBytes: Math.round((file.spool?.maxMiB ?? DEFAULT_SPOOL_MIB) * 1024 * 1024) },
+    checks: { ...checkDefaults, ...file.checks },
     devices: file.devices.map((device) => ({
       id: device.id,
       name: device.name,

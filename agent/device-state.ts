@@ -33,7 +33,10 @@ export interface DeviceStateOptions {
 
 function sameReasons(a: Reason[], b: Reason[]): boolean {
   // Messages vary between polls (ports, timings); only the codes make a new state.
-  return a.length === b.length && a.every((reason, i) => reason.code === b[i]?.code);
+  return (
+    a.length === b.length &&
+    a.every((reason, i) => reason.code === b[i]?.code && reason.channel === b[i]?.channel)
+  );
 }
 
 function sameIdentity(a: Identity | undefined, b: Identity | undefined): boolean {

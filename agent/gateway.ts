@@ -47,14 +47,16 @@ export class Gateway {
    * the log; this never throws, so health reports keep coming.
    */
   async sample(): Promise<GatewayStats> {
-    const [load, mem, disks, temperature] = await Promise.allSettled([
+    const [load, mem, disks, temperature, interfaces] = await Promise.allSettled([
       si.currentLoad(),
       si.mem(),
       si.fsSize(),
       si.cpuTemperature(),
+      si.networkInterfaces(),
     ]);
     const stats: GatewayStats = { ...this.#last };
     delete stats.temperatureC;
+    delete stats.interfaces;
     if (load.status === 'fulfilled' && Number.isFinite(load.value.currentLoad)) {
       stats.cpuLoadPct = Math.max(0, Math.round(load.value.currentLoad * 10) / 10);
     } else this.#warnOnce('cpu load', load);
@@ -72,6 +74,18 @@ export class Gateway {
       if (typeof main === 'number' && Number.isFinite(main) && main > -50) {
         stats.temperatureC = Math.round(main * 10) / 10;
       }
+    }
+    stats.uptimeS = Math.round(si.time().uptime);
+    if (interfaces.status === 'fulfilled') {
+      const list = Array.isArray(interfaces.value) ? interfaces.value : [interfaces.value];
+      stats.interfaces = list
+        .filter((i) => !i.internal)
+        .slice(0, 64)
+        .map((i) => ({
+          name: i.iface.slice(0, 64),
+          ip4: i.ip4.slice(0, 64),
+          up: i.operstate === 'up',
+        }));
     }
     this.#last = stats;
     return stats;

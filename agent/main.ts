@@ -1,56 +1,82 @@
 /**
  * `vigil agent --config FILE`: load the configuration, start the agent, print one ready
- * line, stop cleanly on SIGINT/SIGTERM. Nothing else lives here.
+ * line, reload on SIGHUP, stop cleanly on SIGINT/SIGTERM. Also the field engineer's tools:
+ * `vigil agent discover` and `vigil agent check URL`. Nothing else lives here.
  */
+import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { Agent } from './agent.js';
-import { loadConfig } from './config.js';
-import { consoleLogger, type Logger } from './log.js';
+import { checks } from './checks/index.js';
+import { DeviceMemory } from './checks/types.js';
+import { checkDefaults, loadConfig } from './config.js';
+import { jsonLogger, type Logger } from './log.js';
+import { OnvifDeviceClient } from './onvif/adapter.js';
+import { probe } from './onvif/discovery.js';
+import { runChecks } from './poll.js';
+import { Secret } from './secret.js';
 import { safeUrl } from './uplink.js';
 import { vigilVersion } from './version.js';
 
 const USAGE = `usage: vigil agent --config FILE
+       vigil agent discover [--address A] [--port P] [--wait S] [--json]
+       vigil agent check URL --user U (--password P | --password-file F) [--kind camera|nvr] [--json]
 
 Polls the ONVIF cameras and NVRs listed in FILE (YAML) and reports to the NOC broker.
+SIGHUP reloads FILE; SIGINT or SIGTERM sends what is queued, says goodbye and exits.
   -c, --config FILE   the agent configuration (see agent/README.md)
-  -h, --help          show this help`;
+  -h, --help          show this help
+
+discover: lists the ONVIF devices that answer a WS-Discovery probe (multicast
+  239.255.255.250:3702 unless --address/--port), waiting --wait seconds (default 3).
+check: runs every health check once against one device (URL = its device service,
+  e.g. http://192.0.2.11/onvif/device_service) and prints the result. The password may
+  also come from the VIGIL_ONVIF_PASSWORD environment variable (kept out of ps).
+  Exit status: 0 up, 3 degraded, 4 down.`;
 
 /** The process around the agent; tests pass their own to watch signals and exits. */
 export interface MainIo {
   log: Logger;
-  /** Where SIGINT and SIGTERM come from. */
+  /** Where SIGINT, SIGTERM and SIGHUP come from. */
   signals: { on(signal: NodeJS.Signals, listener: (signal: NodeJS.Signals) => void): unknown };
   exit(code: number): void;
-  /** Usage and option errors. */
+  /** Usage, option errors and the tools' output. */
   print(text: string): void;
   printError(text: string): void;
 }
 
 const processIo: MainIo = {
-  log: consoleLogger,
+  log: jsonLogger(),
   signals: process,
   exit: (code) => process.exit(code),
   print: (text) => console.log(text),
   printError: (text) => console.error(text),
 };
 
-export async function main(argv: string[], io: MainIo = processIo): Promise<void> {
-  let values: { config?: string; help?: boolean };
+function parse(
+  argv: string[],
+  options: NonNullable<NonNullable<Parameters<typeof parseArgs>[0]>['options']>,
+  io: MainIo,
+  positionals = false,
+): ReturnType<typeof parseArgs> | null {
   try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        config: { type: 'string', short: 'c' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
+    return parseArgs({ args: argv, options, strict: true, allowPositionals: positionals });
   } catch (error) {
     io.printError(`vigil agent: ${(error as Error).message}\n\n${USAGE}`);
     process.exitCode = 2;
-    return;
+    return null;
   }
+}
+
+export async function main(argv: string[], io: MainIo = processIo): Promise<void> {
+  if (argv[0] === 'discover') return discover(argv.slice(1), io);
+  if (argv[0] === 'check') return check(argv.slice(1), io);
+  const parsed = parse(
+    argv,
+    { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } },
+    io,
+  );
+  if (!parsed) return;
+  const values = parsed.values as { config?: string; help?: boolean };
   if (values.help) {
     io.print(USAGE);
     return;
@@ -60,9 +86,10 @@ export async function main(argv: string[], io: MainIo = processIo): Promise<void
     process.exitCode = 2;
     return;
   }
+  const path = values.config;
 
   // Throws VIGIL_CONFIG_INVALID with every error by path; cli/vigil.ts prints it, exits 1.
-  const config = await loadConfig(values.config);
+  const config = await loadConfig(path);
   const { log } = io;
   const agent = new Agent({ config, log, version: vigilVersion() });
   await agent.start();
@@ -71,6 +98,7 @@ export async function main(argv: string[], io: MainIo = processIo): Promise<void
   );
 
   let stopping = false;
+  let reloading: Promise<void> = Promise.resolve();
   const shutdown = (signal: NodeJS.Signals): void => {
     if (stopping) {
       // A second signal while stopping: the operator wants out now.
@@ -78,15 +106,141 @@ export async function main(argv: string[], io: MainIo = processIo): Promise<void
       return;
     }
     stopping = true;
-    log.info(`${signal}: stopping (publishing offline, disconnecting)`);
-    agent.stop().then(
-      () => io.exit(0),
-      (error: unknown) => {
-        log.error(`stopping failed: ${error instanceof Error ? error.message : String(error)}`);
-        io.exit(1);
-      },
-    );
+    log.info(`${signal}: stopping (sending what is queued, publishing offline, disconnecting)`);
+    reloading
+      .then(() => agent.stop())
+      .then(
+        () => io.exit(0),
+        (error: unknown) => {
+          log.error(`stopping failed: ${error instanceof Error ? error.message : String(error)}`);
+          io.exit(1);
+        },
+      );
+  };
+  // SIGHUP: read the file again; a file with errors is refused and the running
+  // configuration stays (never run half configured, STYLE habit 4).
+  const reload = (): void => {
+    if (stopping) return;
+    reloading = reloading.then(async () => {
+      try {
+        const next = await loadConfig(path);
+        const how = await agent.reload(next);
+        log.info(
+          `SIGHUP: configuration ${how === 'applied' ? 'applied' : 'applied with a new broker session'} (${next.devices.length} device(s))`,
+        );
+      } catch (error) {
+        const details =
+          error && typeof error === 'object' && 'details' in error && Array.isArray(error.details)
+            ? `: ${(error.details as string[]).join('; ')}`
+            : '';
+        log.error(
+          `SIGHUP: the configuration was not reloaded, the previous one stays: ${error instanceof Error ? error.message : String(error)}${details}`,
+        );
+      }
+    });
   };
   io.signals.on('SIGINT', shutdown);
   io.signals.on('SIGTERM', shutdown);
+  io.signals.on('SIGHUP', reload);
+}
+
+async function discover(argv: string[], io: MainIo): Promise<void> {
+  const parsed = parse(
+    argv,
+    {
+      address: { type: 'string' },
+      port: { type: 'string' },
+      wait: { type: 'string' },
+      json: { type: 'boolean' },
+    },
+    io,
+  );
+  if (!parsed) return;
+  const v = parsed.values as { address?: string; port?: string; wait?: string; json?: boolean };
+  const found = await probe({
+    ...(v.address ? { address: v.address } : {}),
+    ...(v.port ? { port: Number(v.port) } : {}),
+    waitMs: Math.round(Number(v.wait ?? 3) * 1000),
+  });
+  if (v.json) {
+    io.print(JSON.stringify(found, null, 2));
+    return;
+  }
+  if (found.length === 0) {
+    io.print(
+      "no ONVIF device answered; check that this gateway is on the cameras' network and that multicast (UDP 3702) is not filtered",
+    );
+    return;
+  }
+  for (const device of found) {
+    io.print(
+      `${device.xaddr}  ${device.name ?? '(no name)'}  ${device.hardware ?? ''}  ${device.endpoint}`,
+    );
+  }
+}
+
+async function check(argv: string[], io: MainIo): Promise<void> {
+  const parsed = parse(
+    argv,
+    {
+      user: { type: 'string', short: 'u' },
+      password: { type: 'string', short: 'p' },
+      'password-file': { type: 'string' },
+      kind: { type: 'string' },
+      timeout: { type: 'string' },
+      json: { type: 'boolean' },
+    },
+    io,
+    true,
+  );
+  if (!parsed) return;
+  const v = parsed.values as {
+    user?: string;
+    password?: string;
+    'password-file'?: string;
+    kind?: string;
+    timeout?: string;
+    json?: boolean;
+  };
+  const url = parsed.positionals[0];
+  let password = v.password ?? process.env.VIGIL_ONVIF_PASSWORD;
+  if (v['password-file'])
+    password = (await readFile(v['password-file'], 'utf8')).replace(/\r?\n$/, '');
+  const kind = v.kind ?? 'camera';
+  if (!url || !v.user || password === undefined || (kind !== 'camera' && kind !== 'nvr')) {
+    io.printError(`vigil agent check: URL, --user and a password are required\n\n${USAGE}`);
+    process.exitCode = 2;
+    return;
+  }
+  const client = new OnvifDeviceClient(
+    { xaddr: url, username: v.user, password: new Secret(password) },
+    { timeoutMs: Number(v.timeout ?? 5000) },
+  );
+  const result = await runChecks(checks, {
+    device: { id: 'checked', name: url, kind, xaddr: url },
+    client,
+    signal: new AbortController().signal,
+    settings: { ...checkDefaults },
+    memory: new DeviceMemory(),
+    now: Date.now,
+    intervalS: 15,
+  });
+  const status = result.ok ? (result.degraded.length > 0 ? 'degraded' : 'up') : 'down';
+  if (v.json) {
+    io.print(JSON.stringify({ url, status, ...result }, null, 2));
+  } else {
+    io.print(`${url}: ${status}`);
+    if (result.identity) {
+      const i = result.identity;
+      io.print(
+        `  ${i.manufacturer} ${i.model}, firmware ${i.firmwareVersion}, serial ${i.serialNumber}, hardware ${i.hardwareId}`,
+      );
+    }
+    for (const [key, value] of Object.entries(result.values))
+      io.print(`  ${key}: ${String(value)}`);
+    const reasons = result.ok ? result.degraded : [result.failure];
+    for (const r of reasons)
+      io.print(`  ! ${r.code}${r.channel ? ` [${r.channel}]` : ''}: ${r.message}`);
+  }
+  process.exitCode = status === 'up' ? 0 : status === 'degraded' ? 3 : 4;
 }

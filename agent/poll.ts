@@ -18,6 +18,8 @@ export async function runChecks(
   const degraded: Reason[] = [];
   let identity: Identity | undefined;
   for (const check of checks) {
+    if (check.appliesTo && !check.appliesTo.includes(context.device.kind)) continue;
+    if (check.enabled && !check.enabled(context.settings)) continue;
     const result = await check.run(context);
     Object.assign(readings, result.values);
     if (result.identity) identity = result.identity;

@@ -3,11 +3,17 @@
  * the short recheck delay after a first failure); due polls run through one global
  * concurrency limit; every poll has a deadline after which its slot is freed whatever the
  * poll does. So a hanging device costs one slot for at most one deadline and never delays
- * another device while slots are free.
+ * another device while slots are free. A device that stays down is polled at twice the
+ * interval, then four times ..., up to `maxBackoffMs`; the first answer brings it back
+ * to the normal interval.
  */
 
-/** What a poll asks for next: the normal interval, or a quick recheck. */
-export type PollNext = 'interval' | 'recheck';
+/**
+ * What a poll asks for next: the normal interval, a quick recheck (first failure), or a
+ * backoff (the device is down: look again later and later, so down devices do not fill
+ * the slots that answering devices need).
+ */
+export type PollNext = 'interval' | 'recheck' | 'backoff';
 
 /**
  * Polls one device. It must honour `signal` (aborted at the deadline); the scheduler frees
@@ -22,6 +28,8 @@ export interface SchedulerOptions {
   jitterPct: number;
   concurrency: number;
   pollTimeoutMs: number;
+  /** Longest delay between two polls of a down device; default 4 intervals (1 min at 15 s). */
+  maxBackoffMs?: number;
   /** A poll threw, or outlived its deadline: a bug in the agent, not a device failure. */
   onError?: (deviceId: string, error: unknown) => void;
   /** Injected for tests; Math.random by default. */
@@ -42,6 +50,9 @@ interface Entry {
   id: string;
   timer: NodeJS.Timeout | null;
   lastStart: number;
+  /** Backoff polls in a row (0 while the device answers). */
+  backoffs: number;
+  queued: boolean;
 }
 
 export class Scheduler {
@@ -54,7 +65,13 @@ export class Scheduler {
   #running = false;
 
   constructor(deviceIds: readonly string[], task: PollTask, options: SchedulerOptions) {
-    this.#entries = deviceIds.map((id) => ({ id, timer: null, lastStart: 0 }));
+    this.#entries = deviceIds.map((id) => ({
+      id,
+      timer: null,
+      lastStart: 0,
+      backoffs: 0,
+      queued: false,
+    }));
     this.#task = task;
     this.#options = options;
     this.#random = options.random ?? Math.random;
@@ -97,10 +114,24 @@ export class Scheduler {
     return ms * (1 + (this.#random() * 2 - 1) * pct);
   }
 
+  /** Polls a device as soon as a slot is free (a NOC command); false for an unknown id. */
+  pollSoon(deviceId: string): boolean {
+    const entry = this.#entries.find((e) => e.id === deviceId);
+    if (!entry || !this.#running) return false;
+    if (entry.queued) return true;
+    if (entry.timer) clearTimeout(entry.timer);
+    entry.timer = null;
+    entry.queued = true;
+    this.#queue.push(entry);
+    this.#pump();
+    return true;
+  }
+
   #arm(entry: Entry, delayMs: number): void {
     entry.timer = setTimeout(
       () => {
         entry.timer = null;
+        entry.queued = true;
         this.#queue.push(entry);
         this.#pump();
       },
@@ -112,6 +143,7 @@ export class Scheduler {
     while (this.#running && this.#inFlight.size < this.#options.concurrency) {
       const entry = this.#queue.shift();
       if (!entry) return;
+      entry.queued = false;
       const run = this.#run(entry).finally(() => {
         this.#inFlight.delete(run);
         this.#pump();
@@ -151,9 +183,17 @@ export class Scheduler {
       clearTimeout(grace);
     }
     if (!this.#running) return;
+    if (entry.timer || entry.queued) return; // pollSoon() already asked for the next one
     if (next === 'recheck') {
       this.#arm(entry, this.#options.recheckMs);
+    } else if (next === 'backoff') {
+      entry.backoffs += 1;
+      const { intervalMs } = this.#options;
+      const max = this.#options.maxBackoffMs ?? intervalMs * 4;
+      const delay = Math.min(max, intervalMs * 2 ** entry.backoffs);
+      this.#arm(entry, entry.lastStart + this.#jittered(delay) - Date.now());
     } else {
+      entry.backoffs = 0;
       // Measured from the start of this poll, so slow answers do not stretch the interval.
       this.#arm(entry, entry.lastStart + this.#jittered(this.#options.intervalMs) - Date.now());
     }

@@ -2,29 +2,37 @@
  * The agent's one connection to the NOC broker, and the only importer of mqtt in agent/.
  *
  * - clientId `<siteId>.<agentId>`; MQTT 3.1.1 with a persistent session (CleanSession 0),
- *   because only then must both sides re-send unacknowledged QoS 1 PUBLISH packets after
- *   a reconnect [MQTT-4.4.0-1], and the broker keeps the agent's subscriptions (NOC
- *   commands, a later issue) and queues their messages while the site link is down.
+ *   so the broker keeps the agent's command subscription and queues commands while the
+ *   site link is down (MQTT 3.1.1 section 3.1.2.4).
  * - Last will: AgentOffline { reason 'connection-lost' }, retained, QoS 1, on the agent
  *   status topic (MQTT 3.1.1 section 3.1.2.5); the broker publishes it when the link
  *   breaks. A clean stop publishes AgentOffline { reason 'shutdown' } and then DISCONNECT,
  *   which makes the broker drop the will [MQTT-3.14.4-3].
- * - Birth: AgentOnline, retained, on every connection.
- * - Every message goes out at QoS 1; retained or not as shared/contract.ts says. While
- *   the broker is unreachable mqtt.js keeps them in memory and sends them on reconnect
- *   (the durable spool is a later issue). Each message carries `seq`, one higher than the
- *   previous one, and is checked against its shared schema before it leaves.
+ * - Every message goes into the spool (./spool/) first: it counts as sent once it is on
+ *   disk, and leaves the spool when the broker acknowledged it (PUBACK, section 3.4).
+ *   mqtt.js's own store is not used for that: it holds at most 65,535 message ids and
+ *   replays one message per round trip. Here the spool is read in order and sent with a
+ *   window of several PUBLISH packets in flight; consecutive non-retained records go out
+ *   together as one batch (shared/messages/agent-batch.ts), each keeping its own `seq`
+ *   and `ts`. Retained messages (device state, birth) go alone on their own topic, since
+ *   retain is a property of one PUBLISH.
+ * - After a lost connection everything not acknowledged is sent again from the spool
+ *   on a new client (the broker drops what it already has by seq).
+ * - Birth: AgentOnline, retained, appended on every connection (after the backlog, so the
+ *   broker sees the sequence in order).
  * - Reconnects with exponential backoff and jitter; a refused CONNECT (bad credentials)
  *   is logged with what to do, never with the password.
  */
 import mqtt, { type IClientOptions, type IConnackPacket, type MqttClient } from 'mqtt';
-import { contract, type PayloadOf, type PublishedKind } from '../shared/contract.js';
+import { carriers, contract, type PayloadOf, type PublishedKind } from '../shared/contract.js';
 import { errorCodes } from '../shared/errors.js';
+import type { AgentCommand, AgentCommandResponse } from '../shared/messages/agent-command.js';
 import type { AgentOffline } from '../shared/messages/agent-status.js';
 import { topics } from '../shared/topics.js';
 import { validator, type Validator } from '../shared/validate.js';
 import type { MqttConfig } from './config.js';
 import type { Logger } from './log.js';
+import type { Spool, SpoolRecord } from './spool/types.js';
 
 type HeaderField = 'v' | 'siteId' | 'agentId' | 'seq' | 'ts';
 /** A payload as the agent writes it; the uplink adds the header. */
@@ -32,12 +40,30 @@ export type Body<K extends PublishedKind> = Omit<
   Extract<PayloadOf<K>, { seq: number }>,
   HeaderField
 >;
+export type ResponseBody = Omit<AgentCommandResponse, HeaderField>;
+
+export interface UplinkWindow {
+  /** PUBLISH packets awaiting their PUBACK at once. */
+  inFlight: number;
+  /** Records per batch at most. */
+  batchRecords: number;
+  /** Bytes per batch at most (the broker's payload limit is 256 KiB). */
+  batchBytes: number;
+}
+
+export const defaultWindow: UplinkWindow = {
+  inFlight: 8,
+  batchRecords: 500,
+  batchBytes: 192 * 1024,
+};
 
 export interface UplinkOptions {
   siteId: string;
   agentId: string;
   mqtt: MqttConfig;
   log: Logger;
+  /** Where messages wait for the broker; started and stopped by the caller. */
+  spool: Spool;
   /** The birth message's content, asked for on every connection. */
   birth: () => Body<'agentStatus'>;
   /**
@@ -45,9 +71,12 @@ export interface UplinkOptions {
    * broker that lost its state): retained messages may be gone and should be sent again.
    */
   onSessionLost?: () => void;
+  /** A command from the NOC (already checked against its schema). */
+  onCommand?: (command: AgentCommand) => void;
   /** Reconnect delays; the first retry waits minMs, then twice as long each time up to maxMs. */
   reconnect?: { minMs: number; maxMs: number };
   keepaliveS?: number;
+  window?: Partial<UplinkWindow>;
 }
 
 /** MQTT 3.1.1 section 3.2.2.3: CONNACK return codes 4 and 5 refuse the client's credentials. */
@@ -71,64 +100,66 @@ const validators = {
   deviceState: validator(contract.deviceState.schema),
   deviceMetrics: validator(contract.deviceMetrics.schema),
 } satisfies { [K in PublishedKind]: Validator<(typeof contract)[K]['schema']> };
+const checkResponse = validator(carriers.agentResponses.schema);
+const checkCommand = validator(carriers.agentCommands.schema);
+
+/** One PUBLISH awaiting its PUBACK: the spool records first..last. */
+interface Flight {
+  first: number;
+  last: number;
+  acked: boolean;
+}
 
 export class Uplink {
   readonly #options: UplinkOptions;
   readonly #url: string;
+  readonly #window: UplinkWindow;
+  readonly #spool: Spool;
   #client: MqttClient | null = null;
-  #seq = 0;
-  #pending = 0;
   #invalid = 0;
+  #failedAppends = 0;
   #attempt = 0;
   #reconnectTimer: NodeJS.Timeout | null = null;
   #stopping = false;
   #everConnected = false;
+  /** The next spool record to send on this connection. */
+  #sendSeq = 0;
+  #flights: Flight[] = [];
+  #pumping = false;
+  #pumpAgain = false;
+  #drained: (() => void)[] = [];
 
   constructor(options: UplinkOptions) {
     this.#options = options;
     this.#url = safeUrl(options.mqtt.url);
+    this.#window = { ...defaultWindow, ...options.window };
+    this.#spool = options.spool;
   }
 
   get connected(): boolean {
     return this.#client?.connected ?? false;
   }
 
-  /** Messages handed to MQTT and not yet acknowledged by the broker (PUBACK). */
+  /** Records in the spool: not yet acknowledged by the broker. */
   get queueDepth(): number {
-    return this.#pending;
+    return this.#spool.stats().depth;
   }
 
-  /** Messages refused by their own schema (a bug in the agent): never sent. */
+  /** PUBLISH packets sent and not yet acknowledged. */
+  get inFlight(): number {
+    return this.#flights.length;
+  }
+
+  /** Messages refused by their own schema (a bug in the agent), or not written to disk. */
   get invalidMessages(): number {
-    return this.#invalid;
+    return this.#invalid + this.#failedAppends;
   }
 
-  /** Starts connecting in the background: the agent polls and queues while the broker is away. */
+  /** Starts connecting in the background: the agent polls and spools while the broker is away. */
   start(): void {
     if (this.#client) return;
     this.#stopping = false;
-    const { mqtt: config, siteId, agentId } = this.#options;
-    const options: IClientOptions = {
-      clientId: `${siteId}.${agentId}`,
-      username: config.username,
-      password: config.password.reveal(),
-      protocolVersion: 4,
-      clean: false,
-      keepalive: this.#options.keepaliveS ?? 30,
-      connectTimeout: 10_000,
-      // Reconnects are ours (backoff); mqtt.js's own retry runs at a fixed period.
-      reconnectPeriod: 0,
-      will: this.#will(),
-      rejectUnauthorized: true,
-    };
-    if (config.ca) options.ca = config.ca;
-    if (config.cert) options.cert = config.cert;
-    if (config.key) options.key = config.key.reveal();
-    const client = mqtt.connect(config.url, options);
-    this.#client = client;
-    client.on('connect', (connack) => this.#onConnect(connack));
-    client.on('error', (error) => this.#onError(error));
-    client.on('close', () => this.#onClose());
+    this.#connect();
   }
 
   publishDeviceState(deviceId: string, body: Body<'deviceState'>): boolean {
@@ -148,11 +179,47 @@ export class Uplink {
     return this.#publish('agentHealth', topics.agentHealth(siteId, agentId), body);
   }
 
+  publishResponse(body: ResponseBody): boolean {
+    const { siteId, agentId } = this.#options;
+    const payload = this.#header(body);
+    const result = checkResponse(payload);
+    if (!result.ok) {
+      this.#invalid += 1;
+      this.#options.log.error(
+        `VIGIL_MESSAGE_INVALID: a command response of the agent does not match its schema and was not sent: ${result.errors.join('; ')}`,
+      );
+      return false;
+    }
+    return this.#append(topics.agentResponses(siteId, agentId), false, payload);
+  }
+
+  /** Publishes the birth again (the device list changed after a reload). */
+  announce(): void {
+    const { siteId, agentId } = this.#options;
+    this.#publish('agentStatus', topics.agentStatus(siteId, agentId), this.#options.birth());
+  }
+
+  /** Resolves once every record appended so far is acknowledged, or after `timeoutMs`. */
+  async flush(timeoutMs: number): Promise<boolean> {
+    const target = this.#spool.nextSeq;
+    const done = (): boolean => this.#spool.headSeq >= target;
+    const deadline = Date.now() + timeoutMs;
+    while (!done() && Date.now() < deadline) {
+      await new Promise<void>((resolve) => {
+        this.#drained.push(resolve);
+        setTimeout(resolve, Math.min(200, Math.max(1, deadline - Date.now()))).unref();
+      });
+    }
+    return done();
+  }
+
   /**
-   * Publishes AgentOffline { reason 'shutdown' } and disconnects cleanly when connected
-   * (waiting at most `timeoutMs` for the broker); otherwise just closes the socket.
+   * Waits (at most `timeoutMs`) for the spool to drain while connected, publishes
+   * AgentOffline { reason 'shutdown' } and disconnects; otherwise just closes the socket.
+   * What is not acknowledged stays in the spool for the next start.
    */
   async stop(timeoutMs = 3000): Promise<void> {
+    if (this.#client?.connected && !this.#stopping) await this.flush(timeoutMs);
     this.#stopping = true;
     if (this.#reconnectTimer) clearTimeout(this.#reconnectTimer);
     this.#reconnectTimer = null;
@@ -182,6 +249,34 @@ export class Uplink {
       if ((await within(client.endAsync().catch(() => undefined))) !== 'late') return;
     }
     await client.endAsync(true).catch(() => undefined);
+  }
+
+  #connect(): void {
+    const { mqtt: config, siteId, agentId } = this.#options;
+    const options: IClientOptions = {
+      clientId: `${siteId}.${agentId}`,
+      username: config.username,
+      password: config.password.reveal(),
+      protocolVersion: 4,
+      clean: false,
+      keepalive: this.#options.keepaliveS ?? 30,
+      connectTimeout: 10_000,
+      // Reconnects are ours (backoff); mqtt.js's own retry runs at a fixed period.
+      reconnectPeriod: 0,
+      will: this.#will(),
+      rejectUnauthorized: true,
+      // Sending is paced by the spool's window; mqtt.js must not queue on its own.
+      queueQoSZero: false,
+    };
+    if (config.ca) options.ca = config.ca;
+    if (config.cert) options.cert = config.cert;
+    if (config.key) options.key = config.key.reveal();
+    const client = mqtt.connect(config.url, options);
+    this.#client = client;
+    client.on('connect', (connack) => this.#onConnect(client, connack));
+    client.on('error', (error) => this.#onError(error));
+    client.on('close', () => this.#onClose(client));
+    client.on('message', (topic, payload) => this.#onMessage(topic, payload));
   }
 
   #will(): NonNullable<IClientOptions['will']> {
@@ -214,41 +309,154 @@ export class Uplink {
     return false;
   }
 
-  #publish<K extends PublishedKind>(kind: K, topic: string, body: object): boolean {
+  /** The header with the seq the spool gives the next record (append numbers synchronously). */
+  #header(body: object): Record<string, unknown> {
     const { siteId, agentId } = this.#options;
-    const payload = {
+    return {
       v: 1,
       siteId,
       agentId,
-      seq: this.#seq,
+      seq: this.#spool.nextSeq,
       ts: new Date().toISOString(),
       ...body,
     };
+  }
+
+  #publish<K extends PublishedKind>(kind: K, topic: string, body: object): boolean {
+    const payload = this.#header(body);
     if (!this.#check(kind, payload)) return false;
-    const client = this.#client;
-    if (!client || this.#stopping) return false;
-    this.#seq += 1;
-    this.#pending += 1;
-    client.publish(
-      topic,
-      JSON.stringify(payload),
-      { qos: 1, retain: contract[kind].retained },
-      () => {
-        this.#pending -= 1;
-      },
-    );
+    return this.#append(topic, contract[kind].retained, payload);
+  }
+
+  #append(topic: string, retain: boolean, payload: Record<string, unknown>): boolean {
+    if (this.#stopping) return false;
+    this.#spool
+      .append(topic, retain, (seq) => JSON.stringify({ ...payload, seq }))
+      .then(
+        () => this.#pump(),
+        (error: unknown) => {
+          this.#failedAppends += 1;
+          this.#options.log.error(
+            `VIGIL_SPOOL_WRITE: a message could not be written to the spool and is lost: ${error instanceof Error ? error.message : String(error)}; check the disk of the data folder (space, permissions)`,
+          );
+        },
+      );
     return true;
   }
 
-  #onConnect(connack: IConnackPacket): void {
+  /** Sends spool records while the window has room. One pump runs at a time. */
+  #pump(): void {
+    if (this.#pumping) {
+      this.#pumpAgain = true;
+      return;
+    }
+    this.#pumping = true;
+    void this.#pumpLoop()
+      .catch((error: unknown) => {
+        // A spool segment dropped (full) while it was read: the next pump reads on from the head.
+        this.#options.log.warn(
+          `reading the spool failed: ${error instanceof Error ? error.message : String(error)}`,
+        );
+        setTimeout(() => this.#pump(), 1000).unref();
+      })
+      .finally(() => {
+        this.#pumping = false;
+        if (this.#pumpAgain) {
+          this.#pumpAgain = false;
+          this.#pump();
+        }
+      });
+  }
+
+  async #pumpLoop(): Promise<void> {
+    while (!this.#stopping) {
+      const client = this.#client;
+      if (!client?.connected || this.#flights.length >= this.#window.inFlight) return;
+      const from = Math.max(this.#sendSeq, this.#spool.headSeq);
+      const records = await this.#spool.read(from, {
+        records: this.#window.batchRecords,
+        bytes: this.#window.batchBytes,
+      });
+      // The connection changed while reading: the new one starts from the spool's head.
+      if (client !== this.#client || !client.connected) return;
+      if (records.length === 0) return;
+      this.#send(client, this.#group(records));
+    }
+  }
+
+  /** The records that go in one PUBLISH: a retained one alone, else a run of non-retained ones. */
+  #group(records: SpoolRecord[]): SpoolRecord[] {
+    const first = records[0] as SpoolRecord;
+    if (first.retain) return [first];
+    const end = records.findIndex((r) => r.retain);
+    return end === -1 ? records : records.slice(0, end);
+  }
+
+  #send(client: MqttClient, group: SpoolRecord[]): void {
+    const first = group[0] as SpoolRecord;
+    const last = group.at(-1) as SpoolRecord;
+    const flight: Flight = { first: first.seq, last: last.seq, acked: false };
+    this.#flights.push(flight);
+    this.#sendSeq = last.seq + 1;
+    let topic = first.topic;
+    let payload = first.payload;
+    if (group.length > 1) {
+      const { siteId, agentId } = this.#options;
+      topic = topics.agentBatch(siteId, agentId);
+      // The payloads are JSON already: splice them in rather than parse and serialize again.
+      const records = group
+        .map((r) => `{"topic":${JSON.stringify(r.topic)},"message":${r.payload}}`)
+        .join(',');
+      payload = `{"v":1,"siteId":${JSON.stringify(siteId)},"agentId":${JSON.stringify(agentId)},"ts":"${new Date().toISOString()}","records":[${records}]}`;
+    }
+    client.publish(topic, payload, { qos: 1, retain: first.retain }, (error) => {
+      // A failed or old connection's packet is sent again from the spool on the next one.
+      if (error || client !== this.#client || !this.#flights.includes(flight)) return;
+      flight.acked = true;
+      let acked = -1;
+      while (this.#flights[0]?.acked) acked = (this.#flights.shift() as Flight).last;
+      if (acked >= 0) this.#spool.ack(acked);
+      for (const resolve of this.#drained.splice(0)) resolve();
+      this.#pump();
+    });
+  }
+
+  #onConnect(client: MqttClient, connack: IConnackPacket): void {
+    if (client !== this.#client) return;
     this.#attempt = 0;
     this.#options.log.info(
       `${this.#everConnected ? 'reconnected' : 'connected'} to ${this.#url} as ${this.#options.mqtt.username}`,
     );
     this.#everConnected = true;
+    this.#flights = [];
+    this.#sendSeq = this.#spool.headSeq;
     const { siteId, agentId } = this.#options;
+    if (this.#options.onCommand) {
+      client.subscribe(topics.agentCommands(siteId, agentId), { qos: 1 }, (error) => {
+        if (error) this.#options.log.warn(`cannot subscribe to NOC commands: ${error.message}`);
+      });
+    }
     this.#publish('agentStatus', topics.agentStatus(siteId, agentId), this.#options.birth());
     if (!connack.sessionPresent) this.#options.onSessionLost?.();
+    this.#pump();
+  }
+
+  #onMessage(topic: string, payload: Buffer): void {
+    const { siteId, agentId } = this.#options;
+    if (topic !== topics.agentCommands(siteId, agentId) || !this.#options.onCommand) return;
+    let raw: unknown;
+    try {
+      raw = JSON.parse(payload.toString('utf8'));
+    } catch {
+      this.#options.log.warn('ignored a NOC command that is not JSON');
+      return;
+    }
+    const result = checkCommand(raw);
+    if (!result.ok) {
+      this.#options.log.warn(`ignored a NOC command: ${result.errors.join('; ')}`);
+      return;
+    }
+    this.#options.onCommand(result.value as AgentCommand);
   }
 
   #onError(error: Error & { code?: string | number }): void {
@@ -261,9 +469,10 @@ export class Uplink {
     this.#options.log.warn(`cannot reach the broker ${this.#url}: ${error.code ?? error.message}`);
   }
 
-  #onClose(): void {
-    const client = this.#client;
-    if (this.#stopping || !client || this.#reconnectTimer) return;
+  #onClose(client: MqttClient): void {
+    if (this.#stopping || client !== this.#client || this.#reconnectTimer) return;
+    // What was in flight is sent again from the spool on the next connection.
+    this.#flights = [];
     const { minMs, maxMs } = this.#options.reconnect ?? { minMs: 1000, maxMs: 60_000 };
     const base = Math.min(maxMs, minMs * 2 ** this.#attempt);
     // +-20 %: agents of many sites do not all come back in the same second after a broker restart.
@@ -275,12 +484,11 @@ export class Uplink {
     this.#reconnectTimer = setTimeout(() => {
       this.#reconnectTimer = null;
       if (this.#stopping || this.#client !== client) return;
-      client.options.will = this.#will();
-      // Keep the stores: they hold the QoS 1 messages published while offline.
-      client.reconnect({
-        incomingStore: client.incomingStore,
-        outgoingStore: client.outgoingStore,
-      });
+      // A new client: the old one's store may hold packets we send again from the spool.
+      client.removeAllListeners();
+      client.on('error', () => undefined);
+      client.end(true);
+      this.#connect();
     }, delay);
   }
 }

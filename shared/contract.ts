@@ -4,6 +4,13 @@
  * Agent and broker both read this map; a test validates every example against it.
  */
 import type { Static, TSchema } from 'typebox';
+import { AgentBatch, agentBatchExample } from './messages/agent-batch.js';
+import {
+  AgentCommand,
+  AgentCommandResponse,
+  agentCommandExample,
+  agentCommandResponseExample,
+} from './messages/agent-command.js';
 import { AgentHealth, agentHealthExample } from './messages/agent-health.js';
 import { AgentStatus, agentOfflineExample, agentOnlineExample } from './messages/agent-status.js';
 import { DeviceMetrics, deviceMetricsExample } from './messages/device-metrics.js';
@@ -25,6 +32,16 @@ export const contract = {
   agentHealth: entry(AgentHealth, false, [agentHealthExample]),
   deviceState: entry(DeviceState, true, [deviceStateExample]),
   deviceMetrics: entry(DeviceMetrics, false, [deviceMetricsExample]),
+} satisfies Partial<Record<TopicKind, Entry<TSchema>>>;
+
+/**
+ * Topics that are not one agent message each: the batch that carries many of them (the
+ * broker splits it before its pipeline), and the command exchange with the NOC.
+ */
+export const carriers = {
+  agentBatch: entry(AgentBatch, false, [agentBatchExample]),
+  agentCommands: entry(AgentCommand, false, [agentCommandExample]),
+  agentResponses: entry(AgentCommandResponse, false, [agentCommandResponseExample]),
 } satisfies Partial<Record<TopicKind, Entry<TSchema>>>;
 
 export type PublishedKind = keyof typeof contract;

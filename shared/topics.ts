@@ -5,6 +5,8 @@
  *   vigil/v1/{site}/agents/{agent}/status    retained: birth (online) or last will (offline)
  *   vigil/v1/{site}/agents/{agent}/health    the agent's own health, every health interval
  *   vigil/v1/{site}/agents/{agent}/commands  commands from the NOC to one agent
+ *   vigil/v1/{site}/agents/{agent}/responses the agent's answers to those commands
+ *   vigil/v1/{site}/agents/{agent}/batch     many agent messages in one (spool replay)
  *   vigil/v1/{site}/devices/{device}/state   retained: up / degraded / down / unknown
  *   vigil/v1/{site}/devices/{device}/metrics one reading per poll
  */
@@ -13,10 +15,20 @@ import { isId } from './ids.js';
 export const TOPIC_ROOT = 'vigil/v1';
 
 export type TopicKind =
-  'agentStatus' | 'agentHealth' | 'agentCommands' | 'deviceState' | 'deviceMetrics';
+  | 'agentStatus'
+  | 'agentHealth'
+  | 'agentCommands'
+  | 'agentResponses'
+  | 'agentBatch'
+  | 'deviceState'
+  | 'deviceMetrics';
 
 export type ParsedTopic =
-  | { kind: 'agentStatus' | 'agentHealth' | 'agentCommands'; siteId: string; agentId: string }
+  | {
+      kind: 'agentStatus' | 'agentHealth' | 'agentCommands' | 'agentResponses' | 'agentBatch';
+      siteId: string;
+      agentId: string;
+    }
   | { kind: 'deviceState' | 'deviceMetrics'; siteId: string; deviceId: string };
 
 function checked(...ids: string[]): void {
@@ -42,6 +54,15 @@ export const topics = {
     checked(siteId, agentId);
     return `${TOPIC_ROOT}/${siteId}/agents/${agentId}/commands`;
   },
+  agentResponses(siteId: string, agentId: string): string {
+    checked(siteId, agentId);
+    return `${TOPIC_ROOT}/${siteId}/agents/${agentId}/responses`;
+  },
+  /** Many agent messages in one PUBLISH: how the agent replays its spool (agent-batch.ts). */
+  agentBatch(siteId: string, agentId: string): string {
+    checked(siteId, agentId);
+    return `${TOPIC_ROOT}/${siteId}/agents/${agentId}/batch`;
+  },
   deviceState(siteId: string, deviceId: string): string {
     checked(siteId, deviceId);
     return `${TOPIC_ROOT}/${siteId}/devices/${deviceId}/state`;
@@ -65,6 +86,8 @@ const agentLeaves = {
   status: 'agentStatus',
   health: 'agentHealth',
   commands: 'agentCommands',
+  responses: 'agentResponses',
+  batch: 'agentBatch',
 } as const;
 const deviceLeaves = { state: 'deviceState', metrics: 'deviceMetrics' } as const;
 

@@ -1,20 +1,45 @@
 /**
  * Is the device there, how fast does it answer, and how far off is its clock?
  * tds:GetSystemDateAndTime needs no credentials (ONVIF Core 5.12.1), so this check tells
- * "unreachable" apart from "wrong password".
+ * "unreachable" apart from "wrong password". The offset is computed by the agent
+ * (onvif/date-time.ts), not taken from node-onvif, whose month arithmetic is wrong at
+ * month ends. Beyond `checks.clockDriftS` (default 5 s) the device is degraded
+ * (clock-drift): its recordings are mistimed and its tokens may be refused. Slower than
+ * `checks.slowResponseMs`: degraded (slow-response).
  */
+import type { Reason } from '../../shared/messages/device-state.js';
 import { attempt, type Check } from './types.js';
 
 export const reachable: Check = {
   name: 'reachable',
-  run: ({ client, signal }) =>
+  run: ({ client, signal, settings, memory }) =>
     attempt(
       () => client.clock(signal),
-      (clock) => ({
-        values: {
-          responseMs: Math.round(clock.responseMs * 10) / 10,
-          ...(clock.offsetMs !== null ? { clockOffsetS: Math.round(clock.offsetMs) / 1000 } : {}),
-        },
-      }),
+      (clock) => {
+        const degraded: Reason[] = [];
+        if (clock.offsetMs !== null) {
+          memory.offsetMs = clock.offsetMs;
+          const driftS = Math.abs(clock.offsetMs) / 1000;
+          if (driftS > settings.clockDriftS) {
+            degraded.push({
+              code: 'clock-drift',
+              message: `the device clock is ${(clock.offsetMs / 1000).toFixed(1)} s off the gateway clock (limit ${settings.clockDriftS} s); check its NTP settings`,
+            });
+          }
+        }
+        if (clock.responseMs > settings.slowResponseMs) {
+          degraded.push({
+            code: 'slow-response',
+            message: `GetSystemDateAndTime took ${Math.round(clock.responseMs)} ms (limit ${settings.slowResponseMs} ms)`,
+          });
+        }
+        return {
+          values: {
+            responseMs: Math.round(clock.responseMs * 10) / 10,
+            ...(clock.offsetMs !== null ? { clockOffsetS: Math.round(clock.offsetMs) / 1000 } : {}),
+          },
+          degraded,
+        };
+      },
     ),
 };

@@ -8,15 +8,43 @@ import type { DeviceIdentity } from '../../shared/messages/common.js';
 import type { DeviceMetricValues } from '../../shared/messages/device-metrics.js';
 import type { Reason } from '../../shared/messages/device-state.js';
 import type { Static } from 'typebox';
-import { OnvifError, type OnvifClient } from '../onvif/types.js';
+import type { ChecksConfig } from '../config.js';
+import type { PictureStats } from '../picture.js';
+import { OnvifError, type OnvifClient, type VideoChannel } from '../onvif/types.js';
 
 export type Identity = Static<typeof DeviceIdentity>;
+
+/**
+ * What the checks of one device remember between polls: the identity last seen, the
+ * channels, the pictures, the event pull point, the conditions events reported.
+ */
+export class DeviceMemory {
+  identity: Identity | null = null;
+  /** Inventory events (replaced, firmware changed) and until when they stay reported (ms). */
+  inventoryEvents: { reason: Reason; until: number }[] = [];
+  /** Device clock minus ours, in ms, from the last reachable check. */
+  offsetMs = 0;
+  channels: VideoChannel[] = [];
+  streamUris = new Map<string, string>();
+  snapshotUris = new Map<string, string>();
+  /** Per channel: the last picture and how many polls in a row it did not change. */
+  pictures = new Map<string, { stats: PictureStats; unchanged: number }>();
+  pullPoint: { address: string; renewAt: number } | null = null;
+  /** Conditions reported by ONVIF events, by topic and source; removed when they clear. */
+  eventConditions = new Map<string, Reason>();
+}
 
 export interface CheckContext {
   device: { id: string; name: string; kind: 'camera' | 'nvr'; xaddr: string };
   client: OnvifClient;
   /** Aborted when the poll's deadline passes; hand it to every request. */
   signal: AbortSignal;
+  settings: ChecksConfig;
+  memory: DeviceMemory;
+  /** The gateway clock (ms since the epoch); tests move it. */
+  now: () => number;
+  /** The poll interval, in seconds (the event pull point lives a few of them). */
+  intervalS: number;
 }
 
 export interface CheckResult {
@@ -32,7 +60,32 @@ export interface CheckResult {
 export interface Check {
   /** Unique, stable: it names the check in logs and tests. */
   readonly name: string;
+  /** Device kinds it applies to; every kind when absent. */
+  readonly appliesTo?: readonly ('camera' | 'nvr')[];
+  /** Switched off in the configuration (checks.picture: false ...). */
+  readonly enabled?: (settings: ChecksConfig) => boolean;
   run(context: CheckContext): Promise<CheckResult>;
+}
+
+/**
+ * Runs a device request whose failure only degrades the device (it answered the earlier
+ * checks): an ONVIF failure becomes a degraded reason with `code`.
+ */
+export async function degradeOnFailure<T>(
+  code: Reason['code'],
+  request: () => Promise<T>,
+  channel?: string,
+): Promise<{ value: T } | { reason: Reason }> {
+  try {
+    return { value: await request() };
+  } catch (error) {
+    if (error instanceof OnvifError) {
+      const reason: Reason = { code, message: error.message.slice(0, 1000) };
+      if (channel !== undefined) reason.channel = channel;
+      return { reason };
+    }
+    throw error;
+  }
 }
 
 /**

@@ -16,13 +16,19 @@ import OnvifServiceMedia from 'node-onvif/lib/modules/service-media.js';
 import nodeOnvifSoap, { type NodeOnvifResult } from 'node-onvif/lib/modules/soap.js';
 import type { Secret } from '../secret.js';
 import { clockOffsetMs, deviceUtcFromResponse } from './date-time.js';
+import { httpGet, rtspDescribe } from './media-probe.js';
+import { OwnServices } from './services.js';
 import { bodyElement, NS, soapRequest } from './soap.js';
 import {
   OnvifError,
   type DeviceClock,
   type DeviceInformation,
+  type EventMessage,
   type MediaProfiles,
   type OnvifClient,
+  type RecordingInfo,
+  type StorageConfig,
+  type VideoChannel,
 } from './types.js';
 
 export interface OnvifTarget {
@@ -94,10 +100,62 @@ export class OnvifDeviceClient implements OnvifClient {
   #media: OnvifServiceMedia | null = null;
   /** Device clock minus ours; applied to the Created time of every UsernameToken. */
   #offsetMs = 0;
+  readonly #own: OwnServices;
 
   constructor(target: OnvifTarget, options: OnvifClientOptions) {
     this.#target = target;
     this.#options = options;
+    this.#own = new OwnServices({
+      xaddr: target.xaddr,
+      username: target.username,
+      password: target.password,
+      timeoutMs: options.timeoutMs,
+      offsetMs: () => this.#offsetMs,
+    });
+  }
+
+  channels(signal?: AbortSignal): Promise<VideoChannel[]> {
+    return this.#own.channels(signal);
+  }
+
+  streamUri(profileToken: string, signal?: AbortSignal): Promise<string> {
+    return this.#own.streamUri(profileToken, signal);
+  }
+
+  snapshotUri(profileToken: string, signal?: AbortSignal): Promise<string> {
+    return this.#own.snapshotUri(profileToken, signal);
+  }
+
+  describe(uri: string, signal?: AbortSignal): Promise<number> {
+    return rtspDescribe(uri, { timeoutMs: this.#options.timeoutMs, ...(signal ? { signal } : {}) });
+  }
+
+  snapshot(uri: string, signal?: AbortSignal): Promise<Buffer> {
+    return httpGet(uri, { timeoutMs: this.#options.timeoutMs, ...(signal ? { signal } : {}) });
+  }
+
+  recordings(signal?: AbortSignal): Promise<RecordingInfo[] | null> {
+    return this.#own.recordings(signal);
+  }
+
+  storage(signal?: AbortSignal): Promise<StorageConfig[]> {
+    return this.#own.storage(signal);
+  }
+
+  createPullPoint(keepAliveS: number, signal?: AbortSignal): Promise<string> {
+    return this.#own.createPullPoint(keepAliveS, signal);
+  }
+
+  pullMessages(address: string, signal?: AbortSignal): Promise<EventMessage[]> {
+    return this.#own.pullMessages(address, signal);
+  }
+
+  renew(address: string, keepAliveS: number, signal?: AbortSignal): Promise<void> {
+    return this.#own.renew(address, keepAliveS, signal);
+  }
+
+  unsubscribe(address: string, signal?: AbortSignal): Promise<void> {
+    return this.#own.unsubscribe(address, signal);
   }
 
   /**

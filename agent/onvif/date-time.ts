@@ -58,11 +58,11 @@ export function parseOnvifDateTime(node: Xml): Date | null {
 }
 
 const DATE_TIME =
-  /^(\d{4})-?(\d{2})-?(\d{2})[T ](\d{2}):?(\d{2}):?(\d{2})(?:[.,](\d+))?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
+  /^(\d{4})-?(\d{2})-?(\d{2})[T -](\d{2}):?(\d{2}):?(\d{2})(?:[.,](\d+))?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
 
 /**
  * An xs:dateTime as devices really write it: extended (2026-01-31T23:59:59Z) or basic
- * (20260131T235959Z) form, a space instead of `T`, fractions with `.` or `,`, and with or
+ * (20260131T235959Z) form, a space or a hyphen instead of `T` (budget NVRs), fractions with `.` or `,`, and with or
  * without a zone. A zone-less date-time is taken as UTC: ONVIF devices report UTC on the
  * wire, and a device clock in local time shows up as a clock offset, which is the point.
  */

@@ -13,7 +13,14 @@ import { OnvifError, type OnvifFailureKind } from './types.js';
 export const NS = {
   soap: 'http://www.w3.org/2003/05/soap-envelope',
   tds: 'http://www.onvif.org/ver10/device/wsdl',
+  trt: 'http://www.onvif.org/ver10/media/wsdl',
+  tev: 'http://www.onvif.org/ver10/events/wsdl',
+  trc: 'http://www.onvif.org/ver10/recording/wsdl',
+  tse: 'http://www.onvif.org/ver10/search/wsdl',
   tt: 'http://www.onvif.org/ver10/schema',
+  wsa: 'http://www.w3.org/2005/08/addressing',
+  wsse: 'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd',
+  wsu: 'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd',
 } as const;
 
 /** Answers larger than this are not ONVIF health data; refuse rather than buffer them. */
@@ -64,13 +71,29 @@ export function parseXml(xml: string): XmlNode {
   return parser.parse(xml) as XmlNode;
 }
 
-function child(node: unknown, name: string): unknown {
+/** The first child element `name` (xml parsers give one element or an array of them). */
+export function child(node: unknown, name: string): unknown {
   if (!node || typeof node !== 'object') return undefined;
   const value = (node as Record<string, unknown>)[name];
   return Array.isArray(value) ? value[0] : value;
 }
 
-function textOf(node: unknown): string | undefined {
+/** Every child element `name`, as an array. */
+export function children(node: unknown, name: string): unknown[] {
+  if (!node || typeof node !== 'object') return [];
+  const value = (node as Record<string, unknown>)[name];
+  if (value === undefined) return [];
+  return Array.isArray(value) ? value : [value];
+}
+
+/** An attribute of an element (the parser names them @_name). */
+export function attribute(node: unknown, name: string): string | undefined {
+  if (!node || typeof node !== 'object') return undefined;
+  const value = (node as Record<string, unknown>)[`@_${name}`];
+  return typeof value === 'string' ? value : undefined;
+}
+
+export function textOf(node: unknown): string | undefined {
   if (typeof node === 'string') return node.trim();
   if (node && typeof node === 'object' && '#text' in node) {
     return textOf((node as Record<string, unknown>)['#text']);
@@ -162,6 +185,8 @@ export interface SoapRequest {
   body: string;
   /** Extra namespace declarations for the envelope, as `prefix: uri`. */
   namespaces?: Record<string, string>;
+  /** Content of <s:Header>: the WS-Security UsernameToken of authenticated calls. */
+  header?: string;
   timeoutMs: number;
   signal?: AbortSignal;
 }
@@ -175,11 +200,16 @@ export interface SoapAnswer {
   elapsedMs: number;
 }
 
-export function envelope(body: string, namespaces: Record<string, string> = {}): string {
+export function envelope(
+  body: string,
+  namespaces: Record<string, string> = {},
+  header?: string,
+): string {
   const xmlns = Object.entries({ s: NS.soap, ...namespaces })
     .map(([prefix, uri]) => ` xmlns:${prefix}="${uri}"`)
     .join('');
-  return `<?xml version="1.0" encoding="UTF-8"?><s:Envelope${xmlns}><s:Body>${body}</s:Body></s:Envelope>`;
+  const head = header ? `<s:Header>${header}</s:Header>` : '';
+  return `<?xml version="1.0" encoding="UTF-8"?><s:Envelope${xmlns}>${head}<s:Body>${body}</s:Body></s:Envelope>`;
 }
 
 /**
@@ -187,7 +217,7 @@ export function envelope(body: string, namespaces: Record<string, string> = {}):
  * successful answer; rejects with an OnvifError of the right kind otherwise.
  */
 export function soapRequest(request: SoapRequest): Promise<SoapAnswer> {
-  const payload = Buffer.from(envelope(request.body, request.namespaces), 'utf8');
+  const payload = Buffer.from(envelope(request.body, request.namespaces, request.header), 'utf8');
   const url = new URL(request.url);
   return new Promise<SoapAnswer>((resolve, reject) => {
     const startedAt = performance.now();

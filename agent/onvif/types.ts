@@ -3,6 +3,9 @@
  * parser's (STYLE habit 7).
  */
 import type { ErrorCode } from '../../shared/errors.js';
+import type { EventMessage, RecordingInfo, StorageConfig, VideoChannel } from './services.js';
+
+export type { EventMessage, RecordingInfo, StorageConfig, VideoChannel };
 
 /**
  * How a request to a device failed. The names are the device-state reason codes of
@@ -58,4 +61,19 @@ export interface OnvifClient {
   clock(signal?: AbortSignal): Promise<DeviceClock>;
   deviceInformation(signal?: AbortSignal): Promise<DeviceInformation>;
   profiles(signal?: AbortSignal): Promise<MediaProfiles>;
+  /** Video channels: the media profiles grouped by video source. */
+  channels(signal?: AbortSignal): Promise<VideoChannel[]>;
+  streamUri(profileToken: string, signal?: AbortSignal): Promise<string>;
+  snapshotUri(profileToken: string, signal?: AbortSignal): Promise<string>;
+  /** RTSP DESCRIBE status of a stream URI. */
+  describe(uri: string, signal?: AbortSignal): Promise<number>;
+  /** The bytes of a snapshot URI. */
+  snapshot(uri: string, signal?: AbortSignal): Promise<Buffer>;
+  /** Profile G recordings; null when the device has no recording search (a camera). */
+  recordings(signal?: AbortSignal): Promise<RecordingInfo[] | null>;
+  storage(signal?: AbortSignal): Promise<StorageConfig[]>;
+  createPullPoint(keepAliveS: number, signal?: AbortSignal): Promise<string>;
+  pullMessages(address: string, signal?: AbortSignal): Promise<EventMessage[]>;
+  renew(address: string, keepAliveS: number, signal?: AbortSignal): Promise<void>;
+  unsubscribe(address: string, signal?: AbortSignal): Promise<void>;
 }

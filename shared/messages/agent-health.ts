@@ -25,12 +25,50 @@ export const AgentHealth = Type.Object(
     /** Polls that threw something other than a device failure (a bug, not a camera). */
     checkErrors: Type.Integer({ minimum: 0 }),
     lastPollAt: Type.Union([Timestamp, Type.Null()]),
+    /** The durable outbox (agent/spool/): what waits for the broker, and what was lost. */
+    spool: Type.Optional(
+      Type.Object(
+        {
+          depth: Type.Integer({ minimum: 0 }),
+          bytes: Type.Integer({ minimum: 0 }),
+          /** Age of the oldest record waiting, in seconds; null when empty. */
+          oldestAgeS: Type.Union([Type.Number({ minimum: 0 }), Type.Null()]),
+          /** Records dropped unsent because the spool was full (oldest first), ever. */
+          dropped: Type.Integer({ minimum: 0 }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    mqtt: Type.Optional(
+      Type.Object(
+        { connected: Type.Boolean(), inFlight: Type.Integer({ minimum: 0 }) },
+        { additionalProperties: false },
+      ),
+    ),
+    /** Per device id: the last poll that found it answering (up or degraded), or null. */
+    lastOkPollAt: Type.Optional(Type.Record(Type.String(), Type.Union([Timestamp, Type.Null()]))),
     gateway: Type.Object(
       {
         cpuLoadPct: Type.Number({ minimum: 0 }),
         memUsedPct: Type.Number({ minimum: 0, maximum: 100 }),
         diskUsedPct: Type.Number({ minimum: 0, maximum: 100 }),
         temperatureC: Type.Optional(Type.Number()),
+        /** Seconds since the gateway booted (a reboot nobody noticed shows here). */
+        uptimeS: Type.Optional(Type.Number({ minimum: 0 })),
+        /** Network interfaces that are up, with their first IPv4 address. */
+        interfaces: Type.Optional(
+          Type.Array(
+            Type.Object(
+              {
+                name: Type.String({ maxLength: 64 }),
+                ip4: Type.String({ maxLength: 64 }),
+                up: Type.Boolean(),
+              },
+              { additionalProperties: false },
+            ),
+            { maxItems: 64 },
+          ),
+        ),
       },
       { additionalProperties: false },
     ),
@@ -51,5 +89,15 @@ export const agentHealthExample: AgentHealth = {
   queueDepth: 0,
   checkErrors: 0,
   lastPollAt: '2026-11-26T08:03:59.310Z',
-  gateway: { cpuLoadPct: 7.5, memUsedPct: 41.2, diskUsedPct: 23.9, temperatureC: 48 },
+  spool: { depth: 3, bytes: 1180, oldestAgeS: 0.4, dropped: 0 },
+  mqtt: { connected: true, inFlight: 1 },
+  lastOkPollAt: { 'cam-01': '2026-11-26T08:03:59.310Z', 'cam-02': null },
+  gateway: {
+    cpuLoadPct: 7.5,
+    memUsedPct: 41.2,
+    diskUsedPct: 23.9,
+    temperatureC: 48,
+    uptimeS: 864_000,
+    interfaces: [{ name: 'eth0', ip4: '192.0.2.2', up: true }],
+  },
 };

@@ -16,6 +16,22 @@ export const DeviceMetricValues = Type.Object(
     clockOffsetS: Type.Optional(Type.Number()),
     /** Media profiles the device offers. */
     profiles: Type.Optional(Type.Integer({ minimum: 0 })),
+    /** Video channels (video sources) the device offers. */
+    channels: Type.Optional(Type.Integer({ minimum: 0 })),
+    /** Channels whose RTSP stream answered DESCRIBE with 200. */
+    streamsUp: Type.Optional(Type.Integer({ minimum: 0 })),
+    /** Channels whose snapshot decoded as a plausible picture. */
+    picturesOk: Type.Optional(Type.Integer({ minimum: 0 })),
+    /** Mean luminance (0-255) of the first channel's snapshot. */
+    pictureLuma: Type.Optional(Type.Number({ minimum: 0, maximum: 255 })),
+    /** NVR: the largest lag of a channel's newest recording behind now, in seconds. */
+    recordingLagS: Type.Optional(Type.Number()),
+    /** NVR: recordings whose newest data lags beyond the threshold. */
+    recordingsStopped: Type.Optional(Type.Integer({ minimum: 0 })),
+    /** Storage configurations the device reports. */
+    storages: Type.Optional(Type.Integer({ minimum: 0 })),
+    /** ONVIF event messages received since the last poll. */
+    events: Type.Optional(Type.Integer({ minimum: 0 })),
   },
   { additionalProperties: false },
 );

@@ -14,10 +14,33 @@ export const ReasonCode = Type.Union([
   Type.Literal('protocol-error'),
   Type.Literal('clock-drift'),
   Type.Literal('slow-response'),
+  // Inventory: the serial number changed at the same address / the firmware changed.
+  // Kept among the reasons for a while (agent checks.identityEventS) so the NOC sees it.
+  Type.Literal('device-replaced'),
+  Type.Literal('firmware-changed'),
+  // Per channel (Reason.channel): video, stream and picture.
+  Type.Literal('stream-down'),
+  Type.Literal('snapshot-failed'),
+  Type.Literal('picture-black'),
+  Type.Literal('picture-covered'),
+  Type.Literal('picture-frozen'),
+  Type.Literal('video-loss'),
+  Type.Literal('tampering'),
+  // NVR: a channel's newest recording lags behind now; storage failure or full.
+  Type.Literal('recording-stopped'),
+  Type.Literal('storage-failure'),
+  Type.Literal('storage-full'),
+  // ONVIF event tns1:Device/HardwareFailure/* (fan, power supply, temperature).
+  Type.Literal('hardware-failure'),
 ]);
 
 export const Reason = Type.Object(
-  { code: ReasonCode, message: Type.String({ maxLength: 1000 }) },
+  {
+    code: ReasonCode,
+    message: Type.String({ maxLength: 1000 }),
+    /** The video channel (media profile or source token, or recording) it concerns. */
+    channel: Type.Optional(Type.String({ maxLength: 200 })),
+  },
   { additionalProperties: false },
 );
 

@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import mqtt, { type MqttClient } from 'mqtt';
-import { contract } from '../../../shared/contract.js';
+import { carriers, contract } from '../../../shared/contract.js';
+import type { AgentBatch } from '../../../shared/messages/agent-batch.js';
 import { filters, parseTopic, type ParsedTopic } from '../../../shared/topics.js';
 import { validator } from '../../../shared/validate.js';
 import type { SimDeviceInfo } from '../../../sim/site.js';
@@ -85,22 +86,30 @@ export interface Seen {
   at: number;
 }
 
+const checkBatch = validator(carriers.agentBatch.schema);
 const validators = Object.fromEntries(
-  Object.entries(contract).map(([kind, entry]) => [kind, validator(entry.schema)]),
+  Object.entries({ ...contract, ...carriers }).map(([kind, entry]) => [
+    kind,
+    validator(entry.schema),
+  ]),
 ) as Record<string, ReturnType<typeof validator>>;
 
 /** A subscriber to everything of the site; checks every payload against its schema. */
 export class Watcher {
   readonly messages: Seen[] = [];
   readonly invalid: string[] = [];
+  /** Batches received (each counted once; their records are in `messages`). */
+  batches = 0;
   #client: MqttClient | null = null;
 
   async start(
     url: string,
     clientId = `watcher-${Math.random().toString(16).slice(2)}`,
+    { clean = true }: { clean?: boolean } = {},
   ): Promise<void> {
     this.#client = await mqtt.connectAsync(url, {
       clientId,
+      clean,
       username: 'watcher',
       password: MQTT_PASSWORD,
       reconnectPeriod: 0,
@@ -118,12 +127,31 @@ export class Watcher {
         this.invalid.push(`${topic}: not JSON`);
         return;
       }
-      const check = validators[parsed.kind];
-      const result = check ? check(body) : { ok: false as const, errors: ['no schema'] };
-      if (!result.ok) this.invalid.push(`${topic}: ${result.errors.join('; ')}`);
-      this.messages.push({ topic, parsed, payload: body, retain: packet.retain, at: Date.now() });
+      if (parsed.kind === 'agentBatch') {
+        // A spool replay: the records as if each had come alone, in order.
+        const batch = checkBatch(body);
+        if (!batch.ok) this.invalid.push(`${topic}: ${batch.errors.join('; ')}`);
+        this.batches += 1;
+        for (const record of (body as unknown as AgentBatch).records ?? []) {
+          this.#take(record.topic, record.message, false);
+        }
+        return;
+      }
+      this.#take(topic, body, packet.retain);
     });
     await this.#client.subscribeAsync(filters.site(SITE), { qos: 1 });
+  }
+
+  #take(topic: string, body: Record<string, unknown>, retain: boolean): void {
+    const parsed = parseTopic(topic);
+    if (!parsed) {
+      this.invalid.push(`${topic}: not a topic of the tree`);
+      return;
+    }
+    const check = validators[parsed.kind];
+    const result = check ? check(body) : { ok: false as const, errors: ['no schema'] };
+    if (!result.ok) this.invalid.push(`${topic}: ${result.errors.join('; ')}`);
+    this.messages.push({ topic, parsed, payload: body, retain, at: Date.now() });
   }
 
   of(kind: ParsedTopic['kind'], id?: string): Seen[] {
@@ -181,7 +209,18 @@ export async function writeAgentConfig(
     mqttPassword = MQTT_PASSWORD,
     devicePasswords = {},
     timeoutMs = 500,
-  }: { mqttPassword?: string; devicePasswords?: Record<string, string>; timeoutMs?: number } = {},
+    intervalS = 1,
+    // The simulator draws a live picture once a second: with 1 s polls, a few polls in a
+    // row can see the same one. Tests of the frozen picture set their own.
+    extra = ['checks:', '  frozenPolls: 20'],
+  }: {
+    mqttPassword?: string;
+    devicePasswords?: Record<string, string>;
+    timeoutMs?: number;
+    intervalS?: number;
+    /** More YAML lines at the top level (spool:, checks:). */
+    extra?: string[];
+  } = {},
 ): Promise<string> {
   await writeFile(join(dir, 'mqtt-password'), `${mqttPassword}\n`, { mode: 0o600 });
   const lines = [
@@ -192,12 +231,13 @@ export async function writeAgentConfig(
     `  username: ${MQTT_USER}`,
     '  passwordFile: mqtt-password',
     'polling:',
-    '  intervalS: 1',
+    `  intervalS: ${intervalS}`,
     `  timeoutMs: ${timeoutMs}`,
     '  recheckS: 0.5',
     '  jitterPct: 10',
     '  concurrency: 16',
     '  healthIntervalS: 1',
+    ...extra,
     'onvif:',
     `  username: ${ONVIF.username}`,
     `  password: ${ONVIF.password}`,

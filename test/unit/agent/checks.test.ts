@@ -2,7 +2,9 @@ import { readdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { checks } from '../../../agent/checks/index.js';
-import type { Check } from '../../../agent/checks/types.js';
+import jpeg from 'jpeg-js';
+import { DeviceMemory, type Check, type CheckContext } from '../../../agent/checks/types.js';
+import { checkDefaults, type ChecksConfig } from '../../../agent/config.js';
 import { OnvifError, type OnvifClient } from '../../../agent/onvif/types.js';
 import { runChecks } from '../../../agent/poll.js';
 
@@ -51,12 +53,57 @@ const identity = {
   hardwareId: 'H',
 };
 
+/** A 64x48 picture with detail: a gradient plus stripes. */
+function livePicture(): Buffer {
+  const width = 64;
+  const height = 48;
+  const data = Buffer.alloc(width * height * 4);
+  for (let i = 0; i < width * height; i++) {
+    const v = ((i % width) * 4 + (Math.floor(i / width) % 8 < 4 ? 60 : 0)) % 256;
+    data.writeUInt32BE(((v << 24) | (v << 16) | (v << 8) | 0xff) >>> 0, i * 4);
+  }
+  return jpeg.encode({ data, width, height }, 90).data;
+}
+
 function fakeClient(overrides: Partial<OnvifClient> = {}): OnvifClient {
   return {
     clock: async () => ({ deviceUtc: new Date(), offsetMs: -812.4, responseMs: 12.345 }),
     deviceInformation: async () => identity,
     profiles: async () => ({ count: 3 }),
+    channels: async () => [
+      {
+        profileToken: 'p1',
+        sourceToken: 'vs1',
+        name: 'Main',
+        encoding: 'H264',
+        width: null,
+        height: null,
+        profiles: 3,
+      },
+    ],
+    streamUri: async () => 'rtsp://192.0.2.1/p1',
+    snapshotUri: async () => 'http://192.0.2.1/snap/p1.jpg',
+    describe: async () => 200,
+    snapshot: async () => livePicture(),
+    recordings: async () => null,
+    storage: async () => [],
+    createPullPoint: async () => 'http://192.0.2.1/pull/1',
+    pullMessages: async () => [],
+    renew: async () => undefined,
+    unsubscribe: async () => undefined,
     ...overrides,
+  };
+}
+
+function contextFor(client: OnvifClient, settings: Partial<ChecksConfig> = {}): CheckContext {
+  return {
+    device,
+    client,
+    signal,
+    settings: { ...checkDefaults, ...settings },
+    memory: new DeviceMemory(),
+    now: Date.now,
+    intervalS: 15,
   };
 }
 
@@ -70,10 +117,20 @@ const signal = new AbortController().signal;
 
 describe('one poll', () => {
   it('merges the readings of every check', async () => {
-    const result = await runChecks(checks, { device, client: fakeClient(), signal });
+    const result = await runChecks(checks, contextFor(fakeClient()));
     expect(result).toEqual({
       ok: true,
-      values: { up: true, responseMs: 12.3, clockOffsetS: -0.812, profiles: 3 },
+      values: {
+        up: true,
+        responseMs: 12.3,
+        clockOffsetS: -0.812,
+        profiles: 3,
+        channels: 1,
+        streamsUp: 1,
+        picturesOk: 1,
+        pictureLuma: expect.any(Number),
+        events: 0,
+      },
       identity,
       degraded: [],
     });
@@ -85,12 +142,12 @@ describe('one poll', () => {
       deviceInformation: async () => {
         throw new OnvifError('auth-failed', 'the device refused the credentials (HTTP 400)');
       },
-      profiles: async () => {
+      channels: async () => {
         asked = true;
-        return { count: 1 };
+        return [];
       },
     });
-    const result = await runChecks(checks, { device, client, signal });
+    const result = await runChecks(checks, contextFor(client));
     expect(result).toEqual({
       ok: false,
       values: { up: false, responseMs: 12.3, clockOffsetS: -0.812 },
@@ -103,16 +160,17 @@ describe('one poll', () => {
     const client = fakeClient({
       clock: async () => ({ deviceUtc: null, offsetMs: null, responseMs: 4 }),
     });
-    const result = await runChecks(checks, { device, client, signal });
-    expect(result.values).toEqual({ up: true, responseMs: 4, profiles: 3 });
+    const result = await runChecks(checks, contextFor(client));
+    expect(result.values).toMatchObject({ up: true, responseMs: 4, profiles: 3 });
+    expect(result.values.clockOffsetS).toBeUndefined();
   });
 
   it('lets a bug (not a device failure) escape, so it is counted as a check error', async () => {
     const client = fakeClient({
-      profiles: async () => {
+      channels: async () => {
         throw new TypeError('undefined is not a function');
       },
     });
-    await expect(runChecks(checks, { device, client, signal })).rejects.toThrow(TypeError);
+    await expect(runChecks(checks, contextFor(client))).rejects.toThrow(TypeError);
   });
 });

@@ -95,6 +95,38 @@ describe('scheduler', () => {
     expect(log.started.get('a')).toEqual([0, 1000, 1200, 2200]);
   });
 
+  it('polls a down device on a growing delay, and at the interval once it answers', async () => {
+    const log = recorder();
+    let calls = 0;
+    const scheduler = new Scheduler(
+      ['a'],
+      async (id) => {
+        log.mark(id);
+        calls += 1;
+        return calls <= 4 ? 'backoff' : 'interval';
+      },
+      { ...base, maxBackoffMs: 4000 },
+    );
+    scheduler.start();
+    await vi.advanceTimersByTimeAsync(16_500);
+    await stopAll(scheduler);
+    // 2, 4, then capped at 4 intervals; back to 1 s once it answers.
+    expect(log.started.get('a')).toEqual([0, 2000, 6000, 10_000, 14_000, 15_000, 16_000]);
+  });
+
+  it('pollSoon polls a device now, outside its schedule', async () => {
+    const log = recorder();
+    const scheduler = new Scheduler(['a', 'b'], async (id) => (log.mark(id), 'interval'), base);
+    scheduler.start();
+    await vi.advanceTimersByTimeAsync(300);
+    expect(scheduler.pollSoon('b')).toBe(true);
+    expect(scheduler.pollSoon('nope')).toBe(false);
+    await vi.advanceTimersByTimeAsync(1000);
+    await stopAll(scheduler);
+    expect(log.started.get('b')).toEqual([0, 300, 1300]);
+    expect(log.started.get('a')).toEqual([0, 1000]);
+  });
+
   it('never runs more polls at once than the concurrency limit', async () => {
     let running = 0;
     let most = 0;

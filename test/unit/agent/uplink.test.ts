@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryLogger } from '../../../agent/log.js';
 import { Secret } from '../../../agent/secret.js';
+import { MemorySpool } from '../../../agent/spool/memory.js';
 import { safeUrl, Uplink } from '../../../agent/uplink.js';
 
 describe('uplink', () => {
@@ -19,6 +20,7 @@ describe('uplink', () => {
       agentId: 'gw-01',
       mqtt: { url: 'mqtt://127.0.0.1:1', username: 'demo-site.gw-01', password: new Secret('pw') },
       log,
+      spool: new MemorySpool(),
       birth: () => ({
         state: 'online',
         version: '0',

@@ -1,0 +1,112 @@
+/**
+ * Remote commands from the NOC (shared/messages/agent-command.ts), received on the agent's
+ * commands topic and answered on its responses topic with the same id:
+ *   poll-now       poll one device (deviceId) or all now; result: their status after it
+ *   rediscover     a WS-Discovery probe; result: what answered, marked known or new
+ *   report-config  the configuration in force, without any secret
+ * A command id seen again (QoS 1 may deliver twice, MQTT 3.1.1 section 4.3.2) gets the
+ * same answer again without running twice.
+ */
+import type { AgentCommand } from '../shared/messages/agent-command.js';
+import type { AgentConfig } from './config.js';
+import type { Logger } from './log.js';
+import type { DiscoveredDevice } from './onvif/discovery.js';
+import type { ResponseBody } from './uplink.js';
+
+export interface CommandDeps {
+  log: Logger;
+  config: () => AgentConfig;
+  pollNow: (deviceId?: string) => Promise<{ deviceId: string; status: string }[]>;
+  discover: () => Promise<DiscoveredDevice[]>;
+  respond: (body: ResponseBody) => void;
+}
+
+/** The configuration as the NOC may see it: every secret left out. */
+export function publicConfig(config: AgentConfig): Record<string, unknown> {
+  return {
+    siteId: config.siteId,
+    agentId: config.agentId,
+    dataDir: config.dataDir,
+    mqtt: {
+      url: config.mqtt.url,
+      username: config.mqtt.username,
+      tls: { ca: config.mqtt.ca !== undefined, clientCertificate: config.mqtt.cert !== undefined },
+    },
+    polling: config.polling,
+    spool: config.spool,
+    checks: config.checks,
+    devices: config.devices.map(({ id, name, kind, xaddr, username }) => ({
+      id,
+      name,
+      kind,
+      xaddr,
+      username,
+    })),
+  };
+}
+
+const REMEMBERED = 100;
+
+export class Commands {
+  readonly #deps: CommandDeps;
+  readonly #answered = new Map<string, ResponseBody>();
+
+  constructor(deps: CommandDeps) {
+    this.#deps = deps;
+  }
+
+  async run(command: AgentCommand): Promise<void> {
+    const earlier = this.#answered.get(command.id);
+    if (earlier) {
+      this.#deps.respond(earlier);
+      return;
+    }
+    this.#deps.log.info(
+      `NOC command ${command.command}${command.deviceId ? ` ${command.deviceId}` : ''} (id ${command.id}${command.by ? `, by ${command.by}` : ''})`,
+    );
+    let body: ResponseBody;
+    try {
+      body = {
+        commandId: command.id,
+        command: command.command,
+        ok: true,
+        result: await this.#result(command),
+      };
+    } catch (error) {
+      body = {
+        commandId: command.id,
+        command: command.command,
+        ok: false,
+        error: (error instanceof Error ? error.message : String(error)).slice(0, 1000),
+      };
+    }
+    this.#answered.set(command.id, body);
+    if (this.#answered.size > REMEMBERED) {
+      const oldest = this.#answered.keys().next().value;
+      if (oldest !== undefined) this.#answered.delete(oldest);
+    }
+    this.#deps.respond(body);
+  }
+
+  async #result(command: AgentCommand): Promise<Record<string, unknown>> {
+    switch (command.command) {
+      case 'poll-now':
+        return { polled: await this.#deps.pollNow(command.deviceId) };
+      case 'rediscover': {
+        const known = new Set(this.#deps.config().devices.map((d) => d.xaddr));
+        const found = await this.#deps.discover();
+        return {
+          found: found.map((d) => ({
+            xaddr: d.xaddr,
+            name: d.name,
+            hardware: d.hardware,
+            endpoint: d.endpoint,
+            known: known.has(d.xaddr),
+          })),
+        };
+      }
+      case 'report-config':
+        return { config: publicConfig(this.#deps.config()) };
+    }
+  }
+}

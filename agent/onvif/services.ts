@@ -1,0 +1,419 @@
+/**
+ * ONVIF operations node-onvif lacks or gets wrong, as SOAP requests of our own (soap.ts):
+ * the service map, media profiles parsed tolerantly (real NVRs omit Resolution), stream
+ * and snapshot URIs, Profile G recording search, storage configurations and the event
+ * pull point. Authenticated with a WS-Security UsernameToken, PasswordDigest (ONVIF Core
+ * 5.12.2), whose Created time follows the device clock (the offset from GetSystemDateAndTime).
+ *
+ * Service addresses: only the path of what the device advertises is used, on the host and
+ * port of the configured XAddr (devices behind NAT advertise addresses we cannot reach).
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import type { Secret } from '../secret.js';
+import { parseDateTimeText } from './date-time.js';
+import { attribute, bodyElement, child, children, NS, soapRequest, textOf } from './soap.js';
+import { OnvifError } from './types.js';
+
+export interface VideoChannel {
+  /** The media profile used for this channel (the first profile of its video source). */
+  profileToken: string;
+  sourceToken: string;
+  name: string;
+  encoding: string | null;
+  /** Absent on NVRs whose encoder configurations lack Resolution. */
+  width: number | null;
+  height: number | null;
+  /** Every profile of this source (main stream, sub stream ...). */
+  profiles: number;
+}
+
+export interface RecordingInfo {
+  token: string;
+  /** The camera (source) the recording holds: its name, or its id. */
+  source: string;
+  /** The newest recorded moment, in device time; null when the device says nothing. */
+  latest: Date | null;
+  /** RecordingStatus: Recording, Stopped, Initiated, Unknown ... */
+  status: string;
+}
+
+export interface StorageConfig {
+  token: string;
+  type: string;
+  path: string;
+}
+
+export interface EventMessage {
+  topic: string;
+  utcTime: Date | null;
+  /** Property operation: Initialized, Changed, Deleted (ONVIF Core 9.2.1). */
+  operation: string;
+  source: Record<string, string>;
+  data: Record<string, string>;
+}
+
+export interface OwnServicesOptions {
+  xaddr: string;
+  username: string;
+  password: Secret;
+  timeoutMs: number;
+  /** Device clock minus ours, in ms, as last measured. */
+  offsetMs: () => number;
+}
+
+function escapeXml(text: string): string {
+  return text.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+const PASSWORD_DIGEST =
+  'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-username-token-profile-1.0#PasswordDigest';
+const BASE64 =
+  'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-soap-message-security-1.0#Base64Binary';
+
+/** WS-Security UsernameToken with PasswordDigest = Base64(SHA1(nonce + created + password)). */
+export function usernameToken(username: string, password: string, offsetMs: number): string {
+  const nonce = randomBytes(16);
+  const created = new Date(Date.now() + offsetMs).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const digest = createHash('sha1')
+    .update(Buffer.concat([nonce, Buffer.from(created, 'utf8'), Buffer.from(password, 'utf8')]))
+    .digest('base64');
+  return (
+    `<wsse:Security xmlns:wsse="${NS.wsse}" xmlns:wsu="${NS.wsu}"><wsse:UsernameToken>` +
+    `<wsse:Username>${escapeXml(username)}</wsse:Username>` +
+    `<wsse:Password Type="${PASSWORD_DIGEST}">${digest}</wsse:Password>` +
+    `<wsse:Nonce EncodingType="${BASE64}">${nonce.toString('base64')}</wsse:Nonce>` +
+    `<wsu:Created>${created}</wsu:Created></wsse:UsernameToken></wsse:Security>`
+  );
+}
+
+function text(node: unknown): string {
+  return textOf(node) ?? '';
+}
+
+function simpleItems(node: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const item of children(node, 'SimpleItem')) {
+    const name = attribute(item, 'Name');
+    if (name !== undefined) out[name] = attribute(item, 'Value') ?? '';
+  }
+  return out;
+}
+
+/** The ONVIF operations of one device that we send ourselves. */
+export class OwnServices {
+  readonly #options: OwnServicesOptions;
+  #addresses: Map<string, string> | null = null;
+
+  constructor(options: OwnServicesOptions) {
+    this.#options = options;
+  }
+
+  /** Forget the service map (after a reboot or replacement the paths may differ). */
+  reset(): void {
+    this.#addresses = null;
+  }
+
+  /** The address of a service by its namespace; null when the device does not offer it. */
+  async address(namespace: string, signal?: AbortSignal): Promise<string | null> {
+    if (!this.#addresses) this.#addresses = await this.#serviceMap(signal);
+    return this.#addresses.get(namespace) ?? null;
+  }
+
+  async call(
+    url: string,
+    namespace: string,
+    operation: string,
+    body: string,
+    signal?: AbortSignal,
+    extraHeader = '',
+  ): Promise<unknown> {
+    const { username, password, timeoutMs, offsetMs } = this.#options;
+    const answer = await soapRequest({
+      url,
+      action: `${namespace}/${operation}`,
+      body,
+      namespaces: { tds: NS.tds, trt: NS.trt, tev: NS.tev, tse: NS.tse, trc: NS.trc, tt: NS.tt },
+      header: usernameToken(username, password.reveal(), offsetMs()) + extraHeader,
+      timeoutMs,
+      ...(signal ? { signal } : {}),
+    });
+    const response = bodyElement(answer.envelope, `${operation}Response`);
+    if (response === undefined) {
+      throw new OnvifError('protocol-error', `the answer has no ${operation}Response`);
+    }
+    return response;
+  }
+
+  /** trt:GetProfiles, grouped by video source: one entry per channel. */
+  async channels(signal?: AbortSignal): Promise<VideoChannel[]> {
+    const url = (await this.address(NS.trt, signal)) ?? this.#options.xaddr;
+    const response = await this.call(url, NS.trt, 'GetProfiles', '<trt:GetProfiles/>', signal);
+    const bySource = new Map<string, VideoChannel>();
+    for (const profile of children(response, 'Profiles')) {
+      const token = attribute(profile, 'token') ?? '';
+      const source = child(profile, 'VideoSourceConfiguration');
+      const sourceToken = text(child(source, 'SourceToken')) || token;
+      const known = bySource.get(sourceToken);
+      if (known) {
+        known.profiles += 1;
+        continue;
+      }
+      const encoder = child(profile, 'VideoEncoderConfiguration');
+      const resolution = child(encoder, 'Resolution');
+      const width = Number(text(child(resolution, 'Width')));
+      const height = Number(text(child(resolution, 'Height')));
+      bySource.set(sourceToken, {
+        profileToken: token,
+        sourceToken,
+        name: text(child(profile, 'Name')) || token,
+        encoding: text(child(encoder, 'Encoding')) || null,
+        width: Number.isFinite(width) && width > 0 ? width : null,
+        height: Number.isFinite(height) && height > 0 ? height : null,
+        profiles: 1,
+      });
+    }
+    return [...bySource.values()];
+  }
+
+  /** trt:GetStreamUri for RTSP (ONVIF Media 5.15.1). */
+  async streamUri(profileToken: string, signal?: AbortSignal): Promise<string> {
+    const url = (await this.address(NS.trt, signal)) ?? this.#options.xaddr;
+    const response = await this.call(
+      url,
+      NS.trt,
+      'GetStreamUri',
+      '<trt:GetStreamUri><trt:StreamSetup><tt:Stream>RTP-Unicast</tt:Stream>' +
+        '<tt:Transport><tt:Protocol>RTSP</tt:Protocol></tt:Transport></trt:StreamSetup>' +
+        `<trt:ProfileToken>${escapeXml(profileToken)}</trt:ProfileToken></trt:GetStreamUri>`,
+      signal,
+    );
+    return this.#reachable(text(child(child(response, 'MediaUri'), 'Uri')));
+  }
+
+  /** trt:GetSnapshotUri (ONVIF Media 5.16.1). */
+  async snapshotUri(profileToken: string, signal?: AbortSignal): Promise<string> {
+    const url = (await this.address(NS.trt, signal)) ?? this.#options.xaddr;
+    const response = await this.call(
+      url,
+      NS.trt,
+      'GetSnapshotUri',
+      `<trt:GetSnapshotUri><trt:ProfileToken>${escapeXml(profileToken)}</trt:ProfileToken></trt:GetSnapshotUri>`,
+      signal,
+    );
+    return this.#reachable(text(child(child(response, 'MediaUri'), 'Uri')));
+  }
+
+  /**
+   * Profile G recording search (ONVIF Recording Search 5.3): FindRecordings, then
+   * GetRecordingSearchResults until the search completes, then EndSearch. Null when the
+   * device has no search service (a camera).
+   */
+  async recordings(signal?: AbortSignal): Promise<RecordingInfo[] | null> {
+    const url = await this.address(NS.tse, signal);
+    if (!url) return null;
+    const found = await this.call(
+      url,
+      NS.tse,
+      'FindRecordings',
+      '<tse:FindRecordings><tse:Scope/><tse:KeepAliveTime>PT10S</tse:KeepAliveTime></tse:FindRecordings>',
+      signal,
+    );
+    const token = text(child(found, 'SearchToken'));
+    const out: RecordingInfo[] = [];
+    try {
+      for (let round = 0; round < 20; round++) {
+        const results = await this.call(
+          url,
+          NS.tse,
+          'GetRecordingSearchResults',
+          `<tse:GetRecordingSearchResults><tse:SearchToken>${escapeXml(token)}</tse:SearchToken>` +
+            '<tse:MaxResults>1000</tse:MaxResults><tse:WaitTime>PT1S</tse:WaitTime></tse:GetRecordingSearchResults>',
+          signal,
+        );
+        const list = child(results, 'ResultList');
+        for (const info of children(list, 'RecordingInformation')) {
+          const source = child(info, 'Source');
+          out.push({
+            token: text(child(info, 'RecordingToken')),
+            source: text(child(source, 'Name')) || text(child(source, 'SourceId')),
+            latest: parseDateTimeText(text(child(info, 'LatestRecording'))),
+            status: text(child(info, 'RecordingStatus')) || 'Unknown',
+          });
+        }
+        if (text(child(list, 'SearchState')) !== 'Searching') break;
+      }
+    } finally {
+      // Release the search on the device even when a round failed; a failure here is moot.
+      await this.call(
+        url,
+        NS.tse,
+        'EndSearch',
+        `<tse:EndSearch><tse:SearchToken>${escapeXml(token)}</tse:SearchToken></tse:EndSearch>`,
+        signal,
+      ).catch(() => undefined);
+    }
+    return out;
+  }
+
+  /** tds:GetStorageConfigurations (ONVIF Core 8.3.x, device storage). */
+  async storage(signal?: AbortSignal): Promise<StorageConfig[]> {
+    const response = await this.call(
+      this.#options.xaddr,
+      NS.tds,
+      'GetStorageConfigurations',
+      '<tds:GetStorageConfigurations/>',
+      signal,
+    );
+    return children(response, 'StorageConfigurations').map((config) => {
+      const data = child(config, 'Data');
+      return {
+        token: attribute(config, 'token') ?? '',
+        type: attribute(data, 'type') ?? '',
+        path: text(child(data, 'LocalPath')) || text(child(data, 'StorageUri')),
+      };
+    });
+  }
+
+  /** tev:CreatePullPointSubscription (ONVIF Core 9.1.1): the pull point's address. */
+  async createPullPoint(keepAliveS: number, signal?: AbortSignal): Promise<string> {
+    const url = await this.address(NS.tev, signal);
+    if (!url) throw new OnvifError('protocol-error', 'the device has no event service');
+    const response = await this.call(
+      url,
+      NS.tev,
+      'CreatePullPointSubscription',
+      `<tev:CreatePullPointSubscription><tev:InitialTerminationTime>PT${keepAliveS}S</tev:InitialTerminationTime></tev:CreatePullPointSubscription>`,
+      signal,
+    );
+    const address = text(child(child(response, 'SubscriptionReference'), 'Address'));
+    if (address === '') throw new OnvifError('protocol-error', 'the pull point has no address');
+    return this.#reachable(address);
+  }
+
+  /** tev:PullMessages on a pull point (ONVIF Core 9.1.2). */
+  async pullMessages(address: string, signal?: AbortSignal): Promise<EventMessage[]> {
+    const response = await this.call(
+      address,
+      NS.tev,
+      'PullMessages',
+      '<tev:PullMessages><tev:Timeout>PT0S</tev:Timeout><tev:MessageLimit>100</tev:MessageLimit></tev:PullMessages>',
+      signal,
+      `<wsa:To xmlns:wsa="${NS.wsa}">${escapeXml(address)}</wsa:To>`,
+    );
+    return children(response, 'NotificationMessage').map((notification) => {
+      const message = child(child(notification, 'Message'), 'Message');
+      const topic = text(child(notification, 'Topic'));
+      return {
+        topic: topic.replace(/^[a-z0-9]+:/i, ''),
+        utcTime: parseDateTimeText(attribute(message, 'UtcTime') ?? ''),
+        operation: attribute(message, 'PropertyOperation') ?? 'Changed',
+        source: simpleItems(child(message, 'Source')),
+        data: simpleItems(child(message, 'Data')),
+      };
+    });
+  }
+
+  /** wsnt:Renew (WS-BaseNotification 6.1): keeps the pull point alive. */
+  async renew(address: string, keepAliveS: number, signal?: AbortSignal): Promise<void> {
+    await this.call(
+      address,
+      'http://docs.oasis-open.org/wsn/bw-2/SubscriptionManager',
+      'Renew',
+      `<wsnt:Renew xmlns:wsnt="http://docs.oasis-open.org/wsn/b-2"><wsnt:TerminationTime>PT${keepAliveS}S</wsnt:TerminationTime></wsnt:Renew>`,
+      signal,
+      `<wsa:To xmlns:wsa="${NS.wsa}">${escapeXml(address)}</wsa:To>`,
+    );
+  }
+
+  async unsubscribe(address: string, signal?: AbortSignal): Promise<void> {
+    await this.call(
+      address,
+      'http://docs.oasis-open.org/wsn/bw-2/SubscriptionManager',
+      'Unsubscribe',
+      '<wsnt:Unsubscribe xmlns:wsnt="http://docs.oasis-open.org/wsn/b-2"/>',
+      signal,
+      `<wsa:To xmlns:wsa="${NS.wsa}">${escapeXml(address)}</wsa:To>`,
+    );
+  }
+
+  /** An advertised address moved onto the configured host and port (NAT, port forwarding). */
+  #reachable(advertised: string): string {
+    if (advertised === '') throw new OnvifError('protocol-error', 'the device gave an empty URI');
+    try {
+      const configured = new URL(this.#options.xaddr);
+      const url = new URL(advertised);
+      if (url.protocol === 'http:' || url.protocol === 'https:') {
+        url.hostname = configured.hostname;
+        url.port = configured.port;
+      } else {
+        // rtsp:// keeps its own port; only the host is replaced.
+        url.hostname = configured.hostname;
+      }
+      return url.toString();
+    } catch {
+      throw new OnvifError('protocol-error', `the device gave an invalid URI: ${advertised}`);
+    }
+  }
+
+  /** tds:GetServices (no authentication needed, ONVIF Core 5.12.1), else GetCapabilities. */
+  async #serviceMap(signal?: AbortSignal): Promise<Map<string, string>> {
+    const map = new Map<string, string>();
+    const { xaddr, timeoutMs } = this.#options;
+    const at = (advertised: string): string => {
+      try {
+        const url = new URL(xaddr);
+        const given = new URL(advertised);
+        url.pathname = given.pathname;
+        url.search = given.search;
+        return url.toString();
+      } catch {
+        return xaddr;
+      }
+    };
+    try {
+      const answer = await soapRequest({
+        url: xaddr,
+        action: `${NS.tds}/GetServices`,
+        body: '<tds:GetServices><tds:IncludeCapability>false</tds:IncludeCapability></tds:GetServices>',
+        namespaces: { tds: NS.tds },
+        timeoutMs,
+        ...(signal ? { signal } : {}),
+      });
+      for (const service of children(
+        bodyElement(answer.envelope, 'GetServicesResponse'),
+        'Service',
+      )) {
+        const namespace = text(child(service, 'Namespace'));
+        const address = text(child(service, 'XAddr'));
+        if (namespace && address) map.set(namespace, at(address));
+      }
+      if (map.size > 0) return map;
+    } catch (error) {
+      if (!(error instanceof OnvifError) || error.kind !== 'protocol-error') throw error;
+    }
+    // Some devices lack GetServices (shared/onvif/README.md): GetCapabilities has the map too.
+    const answer = await soapRequest({
+      url: xaddr,
+      action: `${NS.tds}/GetCapabilities`,
+      body: '<tds:GetCapabilities><tds:Category>All</tds:Category></tds:GetCapabilities>',
+      namespaces: { tds: NS.tds },
+      timeoutMs,
+      ...(signal ? { signal } : {}),
+    });
+    const capabilities = child(
+      bodyElement(answer.envelope, 'GetCapabilitiesResponse'),
+      'Capabilities',
+    );
+    const entries: [string, unknown][] = [
+      [NS.trt, child(capabilities, 'Media')],
+      [NS.tev, child(capabilities, 'Events')],
+      [NS.trc, child(child(capabilities, 'Extension'), 'Recording')],
+      [NS.tse, child(child(capabilities, 'Extension'), 'Search')],
+    ];
+    for (const [namespace, node] of entries) {
+      const address = text(child(node, 'XAddr'));
+      if (address) map.set(namespace, at(address));
+    }
+    return map;
+  }
+}

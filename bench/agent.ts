@@ -1,0 +1,395 @@
+/**
+ * `npm run bench:agent`: the agent's cost and its replay speed.
+ *
+ * 1. Polling: one simulator process (`vigil sim`, 500 cameras) and one agent process
+ *    (`vigil agent`) polling every device every 15 s and publishing to an Aedes broker in
+ *    this process. Prints the agent's CPU (share of one core) and resident memory. Peer
+ *    in the same run: the same agent with only the connection checks (reachable,
+ *    identity, media; no RTSP DESCRIBE, no snapshot download and JPEG decode), so the
+ *    cost of the picture and stream checks shows as a ratio. Goal: <= 25 % of a core,
+ *    <= 150 MiB.
+ * 2. Backlog: a spool holding one hour of 500 devices' readings (every 15 s: 120,000
+ *    metrics + health) is replayed through a TCP proxy that delays every chunk by 50 ms
+ *    each way; time until the broker acknowledged everything. Goal: <= 5 min. Peer:
+ *    mqtt.js's own offline store (QoS 1 messages published while disconnected, replayed
+ *    on connect) for a sample of the same messages through the same proxy, extrapolated.
+ *
+ * Scale by env: VIGIL_BENCH_AGENT_DEVICES=500 VIGIL_BENCH_AGENT_SECONDS=60
+ *   VIGIL_BENCH_AGENT_INTERVAL_S=15 VIGIL_BENCH_AGENT_BACKLOG_H=1 VIGIL_BENCH_AGENT_DELAY_MS=50
+ *   VIGIL_BENCH_AGENT_PEER_SAMPLE=600 VIGIL_BENCH_AGENT_CONCURRENCY=16
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Aedes } from 'aedes';
+import mqtt from 'mqtt';
+import { MemoryLogger } from '../agent/log.js';
+import { Secret } from '../agent/secret.js';
+import { DiskSpool } from '../agent/spool/disk.js';
+import { Uplink } from '../agent/uplink.js';
+import { topics } from '../shared/topics.js';
+
+const DEVICES = Number(process.env.VIGIL_BENCH_AGENT_DEVICES ?? 500);
+const SECONDS = Number(process.env.VIGIL_BENCH_AGENT_SECONDS ?? 60);
+const INTERVAL_S = Number(process.env.VIGIL_BENCH_AGENT_INTERVAL_S ?? 15);
+const BACKLOG_H = Number(process.env.VIGIL_BENCH_AGENT_BACKLOG_H ?? 1);
+const DELAY_MS = Number(process.env.VIGIL_BENCH_AGENT_DELAY_MS ?? 50);
+const CONCURRENCY = Number(process.env.VIGIL_BENCH_AGENT_CONCURRENCY ?? 16);
+const PEER_SAMPLE = Number(process.env.VIGIL_BENCH_AGENT_PEER_SAMPLE ?? 600);
+const CLK_TCK = 100;
+const PAGE = 4096;
+const SITE = 'bench-site';
+const AGENT = 'gw-01';
+const vigil = fileURLToPath(new URL('../cli/vigil.js', import.meta.url));
+
+/** CPU seconds (user + system) and resident memory of a process, from /proc. */
+function usage(pid: number): { cpuS: number; rssMb: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const cpuS = (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+  const rssMb = (Number(fields[21]) * PAGE) / 1024 / 1024;
+  return { cpuS, rssMb };
+}
+
+function waitForOutput(child: ChildProcess, pattern: RegExp, timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let output = '';
+    const timer = setTimeout(
+      () => reject(new Error(`no ${pattern} within ${timeoutMs} ms:\n${output}`)),
+      timeoutMs,
+    );
+    const on = (chunk: Buffer): void => {
+      output += chunk.toString();
+      const match = pattern.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1] ?? match[0]);
+      }
+    };
+    child.stdout?.on('data', on);
+    child.stderr?.on('data', on);
+    child.once('exit', (code) => reject(new Error(`exited with ${code}:\n${output}`)));
+  });
+}
+
+async function startBroker(): Promise<{
+  port: number;
+  received: () => number;
+  stop(): Promise<void>;
+}> {
+  const aedes = await Aedes.createBroker();
+  let received = 0;
+  // Records, not PUBLISH packets: a batch carries many.
+  aedes.on('publish', (packet, client) => {
+    if (!client) return;
+    if (packet.topic.endsWith('/batch')) {
+      const text = packet.payload.toString();
+      received += text.split('"message":').length - 1;
+    } else {
+      received += 1;
+    }
+  });
+  const server = createServer(aedes.handle);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    received: () => received,
+    stop: async () => {
+      await new Promise<void>((resolve) => aedes.close(() => resolve()));
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** A TCP proxy adding `delayMs` to every chunk in each direction (order kept). */
+async function delayingProxy(
+  targetPort: number,
+  delayMs: number,
+): Promise<{ port: number; server: Server }> {
+  const pipe = (from: Socket, to: Socket): void => {
+    from.on('data', (chunk) => {
+      setTimeout(() => {
+        if (!to.destroyed) to.write(chunk);
+      }, delayMs);
+    });
+    from.on('close', () => setTimeout(() => to.destroy(), delayMs));
+    from.on('error', () => to.destroy());
+  };
+  const server = createServer((client) => {
+    const upstream = connect(targetPort, '127.0.0.1');
+    pipe(client, upstream);
+    pipe(upstream, client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { port: (server.address() as AddressInfo).port, server };
+}
+
+interface PollPhase {
+  label: string;
+  cpuPct: number;
+  rssMb: number;
+  messages: number;
+}
+
+async function pollPhase(
+  label: string,
+  xaddrs: { id: string; xaddr: string }[],
+  brokerPort: number,
+  checks: string[],
+  received: () => number,
+): Promise<PollPhase> {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-agent-'));
+  try {
+    writeFileSync(join(dir, 'mqtt-password'), 'x\n');
+    const yaml = [
+      `siteId: ${SITE}`,
+      `agentId: ${AGENT}`,
+      'mqtt:',
+      `  url: mqtt://127.0.0.1:${brokerPort}`,
+      `  username: ${SITE}.${AGENT}`,
+      '  passwordFile: mqtt-password',
+      'polling:',
+      `  intervalS: ${INTERVAL_S}`,
+      '  timeoutMs: 5000',
+      `  concurrency: ${CONCURRENCY}`,
+      '  healthIntervalS: 30',
+      ...checks,
+      'onvif:',
+      '  username: admin',
+      '  password: bench-password',
+      'devices:',
+      ...xaddrs.flatMap((d) => [
+        `  - id: ${d.id}`,
+        `    name: ${d.id}`,
+        '    kind: camera',
+        `    xaddr: ${d.xaddr}`,
+      ]),
+    ];
+    writeFileSync(join(dir, 'agent.yaml'), `${yaml.join('\n')}\n`);
+    const agent = spawn(process.execPath, [vigil, 'agent', '--config', join(dir, 'agent.yaml')], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      await waitForOutput(agent, /vigil agent: ready/, 30_000);
+      const pid = agent.pid ?? 0;
+      // The first round starts every device at once: measure from the second interval on.
+      await new Promise((r) => setTimeout(r, INTERVAL_S * 1000));
+      const before = usage(pid);
+      const messagesBefore = received();
+      const t0 = Date.now();
+      let peakRss = before.rssMb;
+      const timer = setInterval(() => (peakRss = Math.max(peakRss, usage(pid).rssMb)), 1000);
+      await new Promise((r) => setTimeout(r, SECONDS * 1000));
+      clearInterval(timer);
+      const after = usage(pid);
+      const wall = (Date.now() - t0) / 1000;
+      return {
+        label,
+        cpuPct: ((after.cpuS - before.cpuS) / wall) * 100,
+        rssMb: Math.max(peakRss, after.rssMb),
+        messages: received() - messagesBefore,
+      };
+    } finally {
+      agent.kill('SIGTERM');
+      await new Promise((r) => agent.once('exit', r));
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function metricsPayload(seq: number, device: number, ts: string): string {
+  return JSON.stringify({
+    v: 1,
+    siteId: SITE,
+    agentId: AGENT,
+    seq,
+    ts,
+    deviceId: `cam-${device}`,
+    kind: 'camera',
+    values: {
+      up: true,
+      responseMs: 12.4,
+      clockOffsetS: -0.8,
+      profiles: 2,
+      channels: 1,
+      streamsUp: 1,
+      picturesOk: 1,
+      pictureLuma: 120.5,
+      events: 0,
+    },
+  });
+}
+
+async function backlogPhase(
+  brokerPort: number,
+): Promise<{ records: number; seconds: number; rssMb: number }> {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-spool-'));
+  const proxy = await delayingProxy(brokerPort, DELAY_MS);
+  try {
+    const spool = new DiskSpool({ dir });
+    await spool.start();
+    const rounds = Math.round((BACKLOG_H * 3600) / INTERVAL_S);
+    const start = Date.now() - BACKLOG_H * 3600 * 1000;
+    for (let r = 0; r < rounds; r++) {
+      const ts = new Date(start + r * INTERVAL_S * 1000).toISOString();
+      const appends: Promise<unknown>[] = [];
+      for (let d = 0; d < DEVICES; d++) {
+        appends.push(
+          spool.append(topics.deviceMetrics(SITE, `cam-${d}`), false, (seq) =>
+            metricsPayload(seq, d, ts),
+          ),
+        );
+      }
+      await Promise.all(appends);
+    }
+    const records = spool.stats().depth;
+    const uplink = new Uplink({
+      siteId: SITE,
+      agentId: AGENT,
+      mqtt: {
+        url: `mqtt://127.0.0.1:${proxy.port}`,
+        username: `${SITE}.${AGENT}`,
+        password: new Secret('x'),
+      },
+      log: new MemoryLogger(),
+      spool,
+      birth: () => ({
+        state: 'online',
+        version: 'bench',
+        startedAt: new Date().toISOString(),
+        hostname: 'bench',
+        devices: [],
+      }),
+    });
+    const t0 = Date.now();
+    uplink.start();
+    let peakRss = process.memoryUsage().rss / 1024 / 1024;
+    while (spool.stats().depth > 0) {
+      await new Promise((r) => setTimeout(r, 100));
+      peakRss = Math.max(peakRss, process.memoryUsage().rss / 1024 / 1024);
+    }
+    const seconds = (Date.now() - t0) / 1000;
+    await uplink.stop();
+    await spool.stop();
+    return { records, seconds, rssMb: peakRss };
+  } finally {
+    proxy.server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** mqtt.js's own offline store: publish while disconnected, then connect and time the replay. */
+async function mqttjsPeer(brokerPort: number): Promise<{ records: number; seconds: number }> {
+  const proxy = await delayingProxy(brokerPort, DELAY_MS);
+  try {
+    const client = mqtt.connect(`mqtt://127.0.0.1:${proxy.port}`, {
+      clientId: 'bench-peer',
+      clean: false,
+      manualConnect: true,
+      reconnectPeriod: 0,
+    });
+    let acked = 0;
+    const ts = new Date().toISOString();
+    for (let i = 0; i < PEER_SAMPLE; i++) {
+      client.publish(
+        topics.deviceMetrics(SITE, `cam-${i % DEVICES}`),
+        metricsPayload(i, i % DEVICES, ts),
+        { qos: 1 },
+        () => {
+          acked += 1;
+        },
+      );
+    }
+    const t0 = Date.now();
+    client.connect();
+    const deadline = t0 + 10 * 60 * 1000;
+    while (acked < PEER_SAMPLE && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 100));
+    const seconds = (Date.now() - t0) / 1000;
+    await client.endAsync(true);
+    return { records: acked, seconds };
+  } finally {
+    proxy.server.close();
+  }
+}
+
+async function main(): Promise<void> {
+  const broker = await startBroker();
+  const sim = spawn(
+    process.execPath,
+    [
+      vigil,
+      'sim',
+      '--cameras',
+      String(DEVICES),
+      '--nvrs',
+      '0',
+      '--control-port',
+      '0',
+      '--rtsp-port',
+      '0',
+      '--discovery-port',
+      '0',
+    ],
+    {
+      env: { ...process.env, VIGIL_SIM_PASSWORD: 'bench-password' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  try {
+    const controlUrl = await waitForOutput(sim, /control API (http:\/\/[\d.:]+)/, 120_000);
+    const devices = (await (await fetch(`${controlUrl}/sim/devices`)).json()) as {
+      id: string;
+      xaddr: string;
+    }[];
+    console.log(
+      `agent bench: ${devices.length} simulated cameras, every ${INTERVAL_S} s, concurrency ${CONCURRENCY}, measured over ${SECONDS} s`,
+    );
+
+    const full = await pollPhase('every check', devices, broker.port, [], broker.received);
+    const light = await pollPhase(
+      'connection checks only (peer)',
+      devices,
+      broker.port,
+      ['checks:', '  picture: false', '  stream: false'],
+      broker.received,
+    );
+    for (const p of [full, light]) {
+      console.log(
+        `  ${p.label.padEnd(32)} CPU ${p.cpuPct.toFixed(1).padStart(5)} % of one core   RSS ${p.rssMb.toFixed(0).padStart(4)} MiB   ${p.messages} records (${((p.messages / SECONDS) * INTERVAL_S).toFixed(0)} per interval)`,
+      );
+    }
+    console.log(
+      `  goal <= 25 % and <= 150 MiB: ${full.cpuPct <= 25 && full.rssMb <= 150 ? 'met' : 'NOT met'}; the picture and stream checks cost ${(full.cpuPct / Math.max(0.1, light.cpuPct)).toFixed(1)}x the connection checks`,
+    );
+  } finally {
+    sim.kill('SIGTERM');
+    await new Promise((r) => sim.once('exit', r));
+  }
+
+  console.log(
+    `backlog: ${BACKLOG_H} h of ${DEVICES} devices every ${INTERVAL_S} s, through a proxy adding ${DELAY_MS} ms each way`,
+  );
+  const backlog = await backlogPhase(broker.port);
+  console.log(
+    `  spool replay (batches, 8 in flight)   ${backlog.records} records in ${backlog.seconds.toFixed(1)} s (${Math.round(backlog.records / backlog.seconds)} records/s), bench process RSS ${backlog.rssMb.toFixed(0)} MiB; goal <= 300 s: ${backlog.seconds <= 300 ? 'met' : 'NOT met'}`,
+  );
+  const peer = await mqttjsPeer(broker.port);
+  const rate = peer.records / peer.seconds;
+  console.log(
+    `  mqtt.js offline store (peer)          ${peer.records} records in ${peer.seconds.toFixed(1)} s (${Math.round(rate)} records/s); ${backlog.records} records would take ~${Math.round(backlog.records / rate)} s; spool replay is ${(backlog.records / backlog.seconds / rate).toFixed(1)}x faster`,
+  );
+  await broker.stop();
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
