@@ -31,6 +31,7 @@ import { MetricsWriter, type MetricsWriterOptions } from './metrics/writer.js';
 import { AuditLog } from './mqtt/audit.js';
 import { MqttServer } from './mqtt/server.js';
 import { BrokerFigures } from './mqtt/sys.js';
+import { CommandSender } from './commands/sender.js';
 import { brokerStages, DeadLetterStore, Pipeline } from './pipeline/index.js';
 import type { Envelope } from './pipeline/types.js';
 import { unbatch } from './stages/decode.js';
@@ -191,12 +192,20 @@ export async function startBroker(
     // Let the messages already accepted finish before the writer flushes.
     undo.push({ name: 'the pipeline', run: () => pipeline.idle() });
 
+    // The NOC's commands to agents (poll now, rediscover, report config): published at
+    // QoS 1 through the MQTT server below; an agent's answer arrives as one of its messages.
+    const commands = new CommandSender({
+      publish: (topic, payload) => mqtt.publish(topic, payload),
+    });
+    undo.push({ name: 'the command sender', run: () => commands.stop() });
+
     // An agent's batch (spool replay) becomes its records, in order (stages/decode.ts);
     // the journal record is finished once all of them are.
     const process = (id: number, envelope: Envelope): void => {
       const parts = unbatch(envelope);
       let left = parts.length;
       for (const one of parts) {
+        commands.observe(one);
         pipeline.feed(one, () => {
           if (--left === 0) journal.finish(id);
         });
@@ -295,6 +304,7 @@ export async function startBroker(
         desk,
         brokerStats: () => figures.current(),
         metrics,
+        commands,
         consoleDir: config.consoleDir,
         log: child(log, 'api'),
       },

@@ -237,6 +237,22 @@ export class MqttServer {
     );
   }
 
+  /**
+   * Publishes at QoS 1, not retained, to the subscribers: the broker's own messages, such
+   * as the NOC's commands to an agent. It does not pass authorizePublish, so it is not
+   * journaled as an agent's reading.
+   */
+  publish(topic: string, payload: string): Promise<void> {
+    const aedes = this.aedes;
+    if (!aedes) return Promise.reject(new Error('the MQTT server is not running'));
+    return new Promise((resolve, reject) =>
+      aedes.publish(
+        { cmd: 'publish', topic, payload: Buffer.from(payload), qos: 1, retain: false, dup: false },
+        (error) => (error ? reject(error) : resolve()),
+      ),
+    );
+  }
+
   /** Closes every connection of `username`; returns how many. */
   disconnect(username: string, reason: string): number {
     let closed = 0;

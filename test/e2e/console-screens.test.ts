@@ -4,9 +4,6 @@
  * its ticket worked from the ticket page (acknowledge, dispatch) until it resolves on
  * recovery, the incident report and the inspection report printed to PDF, the device
  * page, maintenance, users and wall mode. Screenshots land in test-output/screenshots/.
- *
- * Steps that need an API another part adds (ticket actions, inspection) are skipped with
- * the reason when the broker under test does not offer it yet.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -110,7 +107,7 @@ describe('console screens in a browser', () => {
     await shot(page, 'fleet-fault');
   });
 
-  it('works the ticket from its page: acknowledge, dispatch an engineer', async (ctx) => {
+  it('works the ticket from its page: acknowledge, dispatch an engineer', async () => {
     await page
       .locator(`[data-ticket-id="${ticketId}"] [data-testid="ticket-link"]`)
       .first()
@@ -118,9 +115,7 @@ describe('console screens in a browser', () => {
     await page.locator('[data-testid="ticket-page"]').waitFor();
     expect(page.url()).toContain(`#/tickets/${ticketId}`);
     await shot(page, 'ticket');
-    if (!(await offers(`/api/tickets/${ticketId}/report`))) {
-      ctx.skip('the broker has no ticket actions yet (POST /api/tickets/:id/actions)');
-    }
+    expect(await offers(`/api/tickets/${ticketId}/report`)).toBe(true);
     await page.locator('button[data-action="acknowledge"]').click();
     await expect
       .poll(() => page.locator('[data-testid="ticket-page"]').getAttribute('data-status'))
@@ -150,10 +145,8 @@ describe('console screens in a browser', () => {
     await shot(page, 'ticket-resolved');
   });
 
-  it("closes the ticket with the customer's confirmation, after asking", async (ctx) => {
-    if (!(await offers(`/api/tickets/${ticketId}/report`))) {
-      ctx.skip('the broker has no ticket actions yet (POST /api/tickets/:id/actions)');
-    }
+  it("closes the ticket with the customer's confirmation, after asking", async () => {
+    expect(await offers(`/api/tickets/${ticketId}/report`)).toBe(true);
     await page.locator('button[data-action="close"]').click();
     await page.getByLabel("Customer's confirmation (name, how)").fill('Ms Zhang, by phone');
     page.once('dialog', (dialog) => void dialog.accept());
@@ -163,10 +156,8 @@ describe('console screens in a browser', () => {
       .toBe('closed');
   });
 
-  it('prints the incident report', async (ctx) => {
-    if (!(await offers(`/api/tickets/${ticketId}/report`))) {
-      ctx.skip('the broker has no incident report yet (GET /api/tickets/:id/report)');
-    }
+  it('prints the incident report', async () => {
+    expect(await offers(`/api/tickets/${ticketId}/report`)).toBe(true);
     await page.locator('[data-testid="report-link"]').click();
     await page.locator('[data-testid="incident-report"]').waitFor();
     await shot(page, 'incident-report');
@@ -186,14 +177,14 @@ describe('console screens in a browser', () => {
     await shot(page, 'device');
   });
 
-  it('polls the device now through its agent and says it is done', async (ctx) => {
+  it('polls the device now through its agent and says it is done', async () => {
     const probe = await fetch(`${demo.apiUrl}/api/sites/demo-site/agents/gw-01/commands`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: '{}',
     });
     // 401 (no session here) when the route exists, 404 when the broker lacks it.
-    if (probe.status === 404) ctx.skip('the broker has no remote commands yet (issue 4)');
+    expect(probe.status).not.toBe(404);
     await page.locator('button[data-command="poll-now"]').click();
     await page
       .getByRole('status')
@@ -201,10 +192,8 @@ describe('console screens in a browser', () => {
       .waitFor({ timeout: 20_000 });
   });
 
-  it('starts a maintenance window now, shows the site in maintenance, and ends it', async (ctx) => {
-    if (!(await offers('/api/maintenance'))) {
-      ctx.skip('the broker has no maintenance windows yet (GET /api/maintenance)');
-    }
+  it('starts a maintenance window now, shows the site in maintenance, and ends it', async () => {
+    expect(await offers('/api/maintenance')).toBe(true);
     await page.goto(`${demo.apiUrl}/#/maintenance`);
     await page.locator('[data-testid="maintenance-form"]').waitFor();
     await page.getByLabel('Reason').fill('Replace the core switch');
@@ -230,11 +219,9 @@ describe('console screens in a browser', () => {
     await shot(page, 'wall');
   });
 
-  it('opens the inspection report of the current month and prints it to PDF', async (ctx) => {
+  it('opens the inspection report of the current month and prints it to PDF', async () => {
     const month = new Date().toISOString().slice(0, 7);
-    if (!(await offers(`/api/sites/demo-site/inspection?period=${month}`))) {
-      ctx.skip('the broker has no inspection report yet (GET /api/sites/:site/inspection)');
-    }
+    expect(await offers(`/api/sites/demo-site/inspection?period=${month}`)).toBe(true);
     await page.goto(`${demo.apiUrl}/#/inspection?site=demo-site&period=${month}`);
     await page
       .locator(`[data-testid="inspection-report"][data-period="${month}"]`)
