@@ -127,5 +127,15 @@ export async function startInfluxd(timeoutMs = 30_000): Promise<RunningInfluxd> 
       `${error instanceof Error ? error.message : String(error)}\n${lines.join('\n')}`,
     );
   }
-  return { url, output: () => lines.join('\n'), halt, resume: launch, stop };
+  // A failed restart says why: the port taken meanwhile, a corrupt WAL, ...
+  const resume = async (): Promise<void> => {
+    try {
+      await launch();
+    } catch (error) {
+      throw new Error(
+        `${error instanceof Error ? error.message : String(error)}\n${lines.join('\n')}`,
+      );
+    }
+  };
+  return { url, output: () => lines.join('\n'), halt, resume, stop };
 }
