@@ -15,6 +15,7 @@ import {
 import { errorCodes, type ErrorCode } from '../shared/errors.js';
 import { acceptedFaults, checkFault, faultKinds, isFaultKind } from './faults.js';
 import { BodyTooLargeError, readBody } from './soap/http.js';
+import { listen } from './listen.js';
 
 /** What the control API drives; SimSite implements it. */
 export interface ControlTarget {
@@ -60,21 +61,13 @@ export class ControlServer {
       });
     });
     const { host, port } = this.options;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen({ host, port }, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    }).catch((error: unknown) => {
-      if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
-      throw new Error(
-        `sim: the control API cannot listen on ${host}:${port}: the port is in use; ` +
-          'choose another with --control-port (or SIM_CONTROL_PORT)',
-      );
-    });
-    const address = server.address();
-    if (address && typeof address === 'object') this.port = address.port;
+    this.port = await listen(
+      server,
+      host,
+      port,
+      'control API',
+      '--control-port (or SIM_CONTROL_PORT)',
+    );
     this.server = server;
   }
 

@@ -5,6 +5,7 @@
  * get 501, which is all a health check needs to tell a live stream from a dead one.
  */
 import { createServer, type Server, type Socket } from 'node:net';
+import { listen } from './listen.js';
 
 export interface RtspStream {
   /** 1-based channel, for per-channel faults. */
@@ -61,21 +62,13 @@ export class RtspServer {
   async start(): Promise<void> {
     const server = createServer((socket) => this.onConnection(socket));
     const { host, port } = this.options;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen({ host, port }, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    }).catch((error: unknown) => {
-      if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
-      throw new Error(
-        `sim: the RTSP server cannot listen on ${host}:${port}: the port is in use; ` +
-          'choose another with --rtsp-port (0 = a free port)',
-      );
-    });
-    const address = server.address();
-    if (address && typeof address === 'object') this.boundPort = address.port;
+    this.boundPort = await listen(
+      server,
+      host,
+      port,
+      'RTSP server',
+      '--rtsp-port (0 = a free port)',
+    );
     this.server = server;
   }
 
