@@ -82,7 +82,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   if (deps.desk) {
     // The ticket desk's resources (broker/tickets/desk.ts): absent in API-only tests.
     await app.register(maintenanceRoutes, { desk: deps.desk, events: deps.events });
-    await app.register(siteRoutes, { desk: deps.desk });
+    await app.register(siteRoutes, { desk: deps.desk, devices: deps.devices });
     await app.register(inspectionRoutes, {
       desk: deps.desk,
       devices: deps.devices,

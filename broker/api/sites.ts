@@ -15,13 +15,57 @@ import {
   SiteList,
   SiteParams,
   SitePut,
+  SiteRollupList,
+  type SiteRollup,
 } from '../../shared/api/sites.js';
+import type { DeviceRegistry } from '../devices/registry.js';
 import { importSitesCsv } from '../sites/csv.js';
+import { siteRollups } from '../sites/rollup.js';
 import type { Desk } from '../tickets/desk.js';
 import { requireRole } from './tickets.js';
 
-export const siteRoutes: FastifyPluginAsyncTypebox<{ desk: Desk }> = async (app, { desk }) => {
+/**
+ * Every site's roll-up now: the registry's devices, the site-wide maintenance windows in
+ * force, and the open site-unreachable tickets (the detector opens one per offline
+ * gateway agent and resolves it when the agent is back).
+ */
+export function rollupNow(desk: Desk, devices: DeviceRegistry): SiteRollup[] {
+  const inMaintenance = new Set(
+    desk.maintenance
+      .list()
+      .filter((w) => w.state === 'active' && w.deviceId === null)
+      .map((w) => w.siteId),
+  );
+  const agentsOffline = new Map<string, number>();
+  for (const ticket of desk.tickets.list({ status: 'open', fault: 'site-unreachable' })) {
+    agentsOffline.set(ticket.siteId, (agentsOffline.get(ticket.siteId) ?? 0) + 1);
+  }
+  return siteRollups({
+    devices: devices.list(),
+    sites: desk.sites.list(),
+    inMaintenance,
+    agentsOffline,
+  });
+}
+
+export const siteRoutes: FastifyPluginAsyncTypebox<{
+  desk: Desk;
+  devices: DeviceRegistry;
+}> = async (app, { desk, devices }) => {
   const errors = { 400: ApiError, 401: ApiError, 403: ApiError };
+
+  app.get(
+    siteApiRoutes.rollup,
+    {
+      schema: {
+        summary:
+          'Every site with its roll-up state (ok, degraded, down, unreachable, maintenance) and device counts',
+        tags: ['sites'],
+        response: { 200: SiteRollupList, 401: ApiError },
+      },
+    },
+    async () => rollupNow(desk, devices),
+  );
 
   app.get(
     siteApiRoutes.list,

@@ -62,3 +62,52 @@ export function drawSeries(
     destroy: () => plot.destroy(),
   };
 }
+
+/** Line colours for several devices in one chart; distinguishable and AA on white. */
+const palette = ['#1d4ed8', '#b45309', '#047857', '#b91c1c', '#6d28d9', '#0e7490', '#be185d'];
+
+/** Several devices' weekly figures on one chart: one line (with points) per device. */
+export function drawWeekly(
+  target: HTMLElement,
+  data: { weeks: number[]; devices: { name: string; values: (number | null)[] }[] },
+  opts: { label: string; width: number; height: number; locale: string },
+): ChartHandle {
+  // Weeks start on Monday 00:00 UTC (the report's weeks): label them in UTC, or a browser
+  // west of Greenwich would name the Sunday before.
+  const fmt = new Intl.DateTimeFormat(opts.locale, {
+    month: 'numeric',
+    day: 'numeric',
+    timeZone: 'UTC',
+  });
+  const weeks = data.weeks.map((ms) => ms / 1000);
+  const plot = new uPlot(
+    {
+      width: opts.width,
+      height: opts.height,
+      scales: { x: { time: true } },
+      axes: [
+        {
+          // A tick on each week start (Monday, UTC): the data has nothing in between.
+          splits: () => weeks,
+          values: (_u, ticks) => ticks.map((t) => fmt.format(new Date(t * 1000))),
+        },
+        { label: opts.label },
+      ],
+      series: [
+        {},
+        ...data.devices.map((device, index) => ({
+          label: device.name,
+          stroke: palette[index % palette.length] ?? '#1d4ed8',
+          width: 2,
+          points: { show: true, size: 6 },
+        })),
+      ],
+    },
+    [weeks, ...data.devices.map((d) => d.values)] as uPlot.AlignedData,
+    target,
+  );
+  return {
+    resize: (width) => plot.setSize({ width, height: opts.height }),
+    destroy: () => plot.destroy(),
+  };
+}

@@ -8,11 +8,7 @@ import { AgentCommandResponse, CommandName } from '../messages/agent-command.js'
  * (shared/messages/agent-command.ts). Operators and admins; 504 when the agent does not
  * answer in time (offline: the command waits in its MQTT session and runs when it is back).
  */
-export const commandRoute = '/api/sites/:site/agents/:agent/commands';
-
-export function commandPath(siteId: string, agentId: string): string {
-  return commandRoute.replace(':site', siteId).replace(':agent', agentId);
-}
+export { commandPath, commandRoute } from './routes.js';
 
 export const CommandParams = Type.Object({ site: Id, agent: Id });
 

@@ -118,6 +118,5 @@ export const InspectionReport = Type.Object({
 });
 export type InspectionReport = Static<typeof InspectionReport>;
 
-export function inspectionPath(site: string, period: string, html = false): string {
-  return `/api/sites/${site}/inspection${html ? '.html' : ''}?period=${encodeURIComponent(period)}`;
-}
+/** The route lives in routes.ts (the console imports it without TypeBox). */
+export { inspectionPath } from './routes.js';

@@ -65,14 +65,8 @@ export const MaintenanceParams = Type.Object(
   { additionalProperties: false },
 );
 
-export const maintenanceApiRoutes = {
-  list: '/api/maintenance',
-  one: '/api/maintenance/:id',
-} as const;
-
-export function maintenancePath(id: number): string {
-  return maintenanceApiRoutes.one.replace(':id', String(id));
-}
+/** The routes live in routes.ts (the console imports them without TypeBox). */
+export { maintenanceApiRoutes, maintenancePath } from './routes.js';
 
 export const maintenanceExample: MaintenanceWindow = {
   id: 3,

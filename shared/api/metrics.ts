@@ -9,7 +9,8 @@ import { Type, type Static } from 'typebox';
 import { Id, Timestamp } from '../ids.js';
 import { Nullable } from './common.js';
 
-export const metricRoutes = { series: '/api/metrics/series' } as const;
+/** The route lives in routes.ts (the console imports it without TypeBox). */
+export { metricRoutes } from './routes.js';
 
 export const MetricSeriesQuery = Type.Object(
   {

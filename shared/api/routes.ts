@@ -1,6 +1,9 @@
 /**
- * Every HTTP route of the broker's API, with its schemas. The broker registers these
- * paths and the console calls them; neither writes a path by hand.
+ * Every HTTP route of the broker's API, in one place (STYLE habit 1). The broker registers
+ * these paths and the console calls them; neither writes a path by hand. This module has
+ * no imports on purpose: the console bundles it at runtime, and the schema modules
+ * (shared/api/*.ts, which pull in TypeBox) stay out of the browser. The schema modules
+ * re-export the constants that belong to them, so either import works on the server.
  */
 export const apiRoutes = {
   login: '/api/auth/login',
@@ -19,4 +22,71 @@ export const apiRoutes = {
 /** The URL of one ticket: apiRoutes.ticket with its id. */
 export function ticketPath(id: number): string {
   return apiRoutes.ticket.replace(':id', String(id));
+}
+
+/** Routes of the ticket desk beyond apiRoutes.tickets / apiRoutes.ticket. */
+export const ticketApiRoutes = {
+  actions: '/api/tickets/:id/actions',
+  report: '/api/tickets/:id/report',
+  reportHtml: '/api/tickets/:id/report.html',
+} as const;
+
+export function ticketActionsPath(id: number): string {
+  return ticketApiRoutes.actions.replace(':id', String(id));
+}
+
+export function ticketReportPath(id: number, format: 'json' | 'html' = 'json'): string {
+  const path = format === 'json' ? ticketApiRoutes.report : ticketApiRoutes.reportHtml;
+  return path.replace(':id', String(id));
+}
+
+export const siteApiRoutes = {
+  list: '/api/sites',
+  one: '/api/sites/:site',
+  device: '/api/sites/:site/devices/:device',
+  import: '/api/sites/import',
+  inspection: '/api/sites/:site/inspection',
+  inspectionHtml: '/api/sites/:site/inspection.html',
+  /**
+   * Every site's roll-up state and counts (shared/api/sites.ts SiteRollup). Not under
+   * /api/sites/ so that no site id can shadow it.
+   */
+  rollup: '/api/rollup',
+} as const;
+
+export function sitePath(site: string): string {
+  return siteApiRoutes.one.replace(':site', site);
+}
+
+export function inspectionPath(site: string, period: string, html = false): string {
+  const route = html ? siteApiRoutes.inspectionHtml : siteApiRoutes.inspection;
+  return `${route.replace(':site', site)}?period=${encodeURIComponent(period)}`;
+}
+
+export const maintenanceApiRoutes = {
+  list: '/api/maintenance',
+  one: '/api/maintenance/:id',
+} as const;
+
+export function maintenancePath(id: number): string {
+  return maintenanceApiRoutes.one.replace(':id', String(id));
+}
+
+export const userRoutes = {
+  session: '/api/auth/session',
+  users: '/api/users',
+  user: '/api/users/:username',
+} as const;
+
+export function userPath(username: string): string {
+  return userRoutes.user.replace(':username', encodeURIComponent(username));
+}
+
+export const metricRoutes = { series: '/api/metrics/series' } as const;
+
+/** POST: one remote command to one agent (shared/api/commands.ts). */
+export const commandRoute = '/api/sites/:site/agents/:agent/commands';
+
+export function commandPath(siteId: string, agentId: string): string {
+  return commandRoute.replace(':site', siteId).replace(':agent', agentId);
 }

@@ -90,18 +90,48 @@ export const SiteDeviceParams = Type.Object(
   { additionalProperties: false },
 );
 
-export const siteApiRoutes = {
-  list: '/api/sites',
-  one: '/api/sites/:site',
-  device: '/api/sites/:site/devices/:device',
-  import: '/api/sites/import',
-  inspection: '/api/sites/:site/inspection',
-  inspectionHtml: '/api/sites/:site/inspection.html',
-} as const;
+/** The routes live in routes.ts (the console imports them without TypeBox). */
+export { siteApiRoutes, sitePath } from './routes.js';
 
-export function sitePath(site: string): string {
-  return siteApiRoutes.one.replace(':site', site);
-}
+/**
+ * A site's roll-up, most serious first: a site-wide maintenance window in force ->
+ * maintenance; its gateway agent offline (an open site-unreachable ticket) or every
+ * device unknown -> unreachable; a device down -> down; a device degraded or unknown ->
+ * degraded; else ok. Computed by the broker (broker/sites/rollup.ts), shown as is.
+ */
+export const SiteState = Type.Union([
+  Type.Literal('ok'),
+  Type.Literal('degraded'),
+  Type.Literal('down'),
+  Type.Literal('unreachable'),
+  Type.Literal('maintenance'),
+]);
+export type SiteState = Static<typeof SiteState>;
+
+/** Devices per status (shared/api/devices.ts Device.status). */
+export const StatusCounts = Type.Object({
+  up: Type.Integer({ minimum: 0 }),
+  degraded: Type.Integer({ minimum: 0 }),
+  down: Type.Integer({ minimum: 0 }),
+  unknown: Type.Integer({ minimum: 0 }),
+});
+export type StatusCounts = Static<typeof StatusCounts>;
+
+/** GET /api/rollup: every site that has devices or metadata, ordered by name. */
+export const SiteRollup = Type.Object({
+  siteId: Id,
+  /** The site's name, or its id when nobody described it. */
+  name: Type.String(),
+  state: SiteState,
+  total: Type.Integer({ minimum: 0 }),
+  counts: StatusCounts,
+  /** A site-wide maintenance window is in force now. */
+  inMaintenance: Type.Boolean(),
+  /** Gateway agents of the site known to be offline (open site-unreachable tickets). */
+  agentsOffline: Type.Integer({ minimum: 0 }),
+});
+export type SiteRollup = Static<typeof SiteRollup>;
+export const SiteRollupList = Type.Array(SiteRollup);
 
 export const siteExample: Site = {
   id: 'demo-site',

@@ -330,18 +330,5 @@ export const ticketExample: Ticket = {
   ],
 };
 
-/** Routes of the ticket desk beyond apiRoutes.tickets / apiRoutes.ticket. */
-export const ticketApiRoutes = {
-  actions: '/api/tickets/:id/actions',
-  report: '/api/tickets/:id/report',
-  reportHtml: '/api/tickets/:id/report.html',
-} as const;
-
-export function ticketActionsPath(id: number): string {
-  return ticketApiRoutes.actions.replace(':id', String(id));
-}
-
-export function ticketReportPath(id: number, format: 'json' | 'html' = 'json'): string {
-  const path = format === 'json' ? ticketApiRoutes.report : ticketApiRoutes.reportHtml;
-  return path.replace(':id', String(id));
-}
+/** The routes live in routes.ts (the console imports them without TypeBox). */
+export { ticketApiRoutes, ticketActionsPath, ticketReportPath } from './routes.js';

@@ -14,15 +14,8 @@ import { Timestamp } from '../ids.js';
 import { UserRole } from './auth.js';
 import { Nullable } from './common.js';
 
-export const userRoutes = {
-  session: '/api/auth/session',
-  users: '/api/users',
-  user: '/api/users/:username',
-} as const;
-
-export function userPath(username: string): string {
-  return userRoutes.user.replace(':username', encodeURIComponent(username));
-}
+/** The routes live in routes.ts (the console imports them without TypeBox). */
+export { userPath, userRoutes } from './routes.js';
 
 /** The console's languages, as BCP 47 tags. */
 export const Locale = Type.Union([Type.Literal('en'), Type.Literal('zh-CN')]);

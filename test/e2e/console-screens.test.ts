@@ -73,6 +73,12 @@ describe('console screens in a browser', () => {
     await expect
       .poll(() => page.locator('[data-testid="site-card"]').first().getAttribute('data-state'))
       .toBe('ok');
+    // The site's figures are the broker's roll-up (GET /api/rollup), kept current.
+    await expect
+      .poll(() => page.locator('[data-testid="site-card"]').first().getAttribute('data-total'), {
+        timeout: 10_000,
+      })
+      .toBe('26');
     // The search keeps what matches.
     await page.locator('[data-testid="device-search"]').fill('nvr');
     await expect.poll(() => page.locator('[data-testid="device-tile"]').count()).toBeLessThan(26);
@@ -177,6 +183,21 @@ describe('console screens in a browser', () => {
     await shot(page, 'device');
   });
 
+  it("shows an NVR's recording: channels, gaps on a time line, channels stopped over time", async () => {
+    await page.goto(`${demo.apiUrl}/#/devices/nvr-01`);
+    const timeline = page.locator('[data-testid="recording-timeline"]');
+    await timeline.waitFor({ timeout: 30_000 });
+    // Nothing stopped recording in the demo: every channel records, no gap in the hour.
+    expect(await timeline.getAttribute('data-gaps')).toBe('0');
+    expect(await page.locator('[data-testid="channel-stopped"]').count()).toBe(0);
+    // Its own tickets only (the page was showing cam-03 and its ticket just before).
+    await expect.poll(() => page.getByText('Main gate').count()).toBe(0);
+    await expect.poll(() => page.locator('[data-testid="chart"]').count()).toBe(3);
+    await shot(page, 'device-nvr');
+    await page.goto(`${demo.apiUrl}/#/devices/cam-03`);
+    await page.locator('[data-testid="device-page"]').waitFor({ timeout: 30_000 });
+  });
+
   it('polls the device now through its agent and says it is done', async () => {
     const probe = await fetch(`${demo.apiUrl}/api/sites/demo-site/agents/gw-01/commands`, {
       method: 'POST',
@@ -202,8 +223,11 @@ describe('console screens in a browser', () => {
     await window.waitFor();
     await shot(page, 'maintenance');
     await page.goto(`${demo.apiUrl}/#/fleet`);
+    // The broker's roll-up, asked again as soon as the window started.
     await expect
-      .poll(() => page.locator('[data-testid="site-card"]').first().getAttribute('data-state'))
+      .poll(() => page.locator('[data-testid="site-card"]').first().getAttribute('data-state'), {
+        timeout: 5_000,
+      })
       .toBe('maintenance');
     await page.goto(`${demo.apiUrl}/#/maintenance`);
     await page.locator('[data-testid="end-window"]').click();
@@ -226,6 +250,12 @@ describe('console screens in a browser', () => {
     await page
       .locator(`[data-testid="inspection-report"][data-period="${month}"]`)
       .waitFor({ timeout: 30_000 });
+    // The weekly trends the agents measured: a chart per figure from the second week of
+    // the period on, one table before (the demo has run for minutes: one week).
+    const trends = page.locator(
+      '[data-testid="trends"] [data-testid="trend"][data-kind="chart"], [data-testid="trend-table"] tbody tr',
+    );
+    await expect.poll(() => trends.count(), { timeout: 10_000 }).toBeGreaterThan(0);
     await shot(page, 'inspection');
     await page.emulateMedia({ media: 'print' });
     await shot(page, 'inspection-print');

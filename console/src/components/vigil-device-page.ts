@@ -1,8 +1,9 @@
-import { LitElement, css, html, nothing } from 'lit';
+import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import { ClockController } from '../controllers/clock.js';
 import { ApiRequestError } from '../data/api.js';
 import type { Session } from '../data/session.js';
+import { channelsStopped, chartFields, recordingGaps } from '../data/device.js';
 import type { ConsoleState } from '../data/store.js';
 import type { MetricSeries, Ticket } from '../data/types.js';
 import { formatAgo, formatDay, formatDuration, formatFull } from '../format.js';
@@ -11,6 +12,7 @@ import { reasonLabel, ticketTitle } from '../wording.js';
 import { strings } from '../strings.js';
 import { controls, page } from '../theme.js';
 import './vigil-chart.js';
+import './vigil-recording-timeline.js';
 
 const periods = {
   '1h': 3_600_000,
@@ -19,12 +21,12 @@ const periods = {
   '30d': 30 * 86_400_000,
 };
 type Period = keyof typeof periods;
-const fields = ['responseMs', 'up'] as const;
 
 /**
  * One device: identity and inventory, warranty (from the site's records), current state
- * with its reasons, charts of its metrics over a chosen period, its outages (from its
- * tickets) and tickets, and the remote commands.
+ * with its reasons, charts of its metrics over a chosen period, for an NVR its recording
+ * (channels stopped now, gaps on a time line), its outages (from its tickets) and
+ * tickets, and the remote commands.
  *
  * Test hooks: `[data-testid="device-page"][data-status]`, `[data-testid="period"]`,
  * `[data-testid="chart"]`, `button[data-command]`.
@@ -55,27 +57,44 @@ export class VigilDevicePage extends LitElement {
 
   private readonly clock = new ClockController(this);
 
+  /** The device whose tickets and series are loaded (the element is reused across devices). */
+  private loadedFor = '';
+
+  override willUpdate(changed: PropertyValues<this>): void {
+    if (changed.has('deviceId') && this.deviceId !== this.loadedFor) this.load();
+  }
+
   override connectedCallback(): void {
     super.connectedCallback();
+    if (this.deviceId !== '') this.load();
+  }
+
+  private load(): void {
+    this.loadedFor = this.deviceId;
+    this.tickets = [];
+    this.series = {};
     void this.loadTickets();
     void this.loadSeries();
   }
 
   private async loadTickets(): Promise<void> {
-    this.tickets = await this.session.client
-      .fetchTicketsOf({ deviceId: this.deviceId })
-      .catch(() => []);
+    const id = this.deviceId;
+    const tickets = await this.session.client.fetchTicketsOf({ deviceId: id }).catch(() => []);
+    // An answer for the device shown before this one is dropped.
+    if (id === this.deviceId) this.tickets = tickets;
   }
 
   private async loadSeries(): Promise<void> {
     const to = new Date();
     const from = new Date(to.getTime() - periods[this.period]);
     const loaded: Record<string, MetricSeries | null> = {};
+    const id = this.deviceId;
+    const fields = chartFields(this.state.devices.get(id)?.kind);
     await Promise.all(
       fields.map(async (field) => {
         loaded[field] = await this.session.client
           .fetchSeries({
-            device: this.deviceId,
+            device: id,
             field,
             from: from.toISOString(),
             to: to.toISOString(),
@@ -83,6 +102,7 @@ export class VigilDevicePage extends LitElement {
           .catch(() => null);
       }),
     );
+    if (id !== this.deviceId) return;
     this.series = loaded;
     this.range = { from: from.getTime(), to: to.getTime() };
   }
@@ -209,7 +229,7 @@ export class VigilDevicePage extends LitElement {
             </select></label
           >
         </div>
-        ${fields.map(
+        ${chartFields(device.kind).map(
           (field) =>
             html`<h3>${d.fields[field]}</h3>
               <vigil-chart
@@ -220,6 +240,19 @@ export class VigilDevicePage extends LitElement {
               ></vigil-chart>`,
         )}
       </section>
+      ${
+        device.kind === 'nvr'
+          ? html`<section class="card">
+              <h3>${d.recording.title}</h3>
+              <vigil-recording-timeline
+                .stopped=${channelsStopped(device)}
+                .gaps=${recordingGaps(this.tickets, this.range.from, this.range.to)}
+                .from=${this.range.from}
+                .to=${this.range.to}
+              ></vigil-recording-timeline>
+            </section>`
+          : nothing
+      }
       <section class="card">
         <h3>${d.outages}</h3>
         ${

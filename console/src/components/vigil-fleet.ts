@@ -1,15 +1,8 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
-import {
-  countByStatus,
-  filterDevices,
-  siteSummaries,
-  statusOrder,
-  type DeviceFilter,
-  type SiteSummary,
-} from '../data/fleet.js';
+import { countByStatus, filterDevices, statusOrder, type DeviceFilter } from '../data/fleet.js';
 import type { ConsoleState } from '../data/store.js';
-import type { Device, DeviceStatus } from '../data/types.js';
+import type { Device, DeviceStatus, SiteRollup } from '../data/types.js';
 import { href } from '../router.js';
 import { strings } from '../strings.js';
 import { controls, page } from '../theme.js';
@@ -102,12 +95,7 @@ export class VigilFleet extends LitElement {
 
   override render() {
     const f = strings.fleet;
-    const sites = siteSummaries(
-      this.devices,
-      this.state.sites,
-      this.state.tickets.values(),
-      this.state.maintenance,
-    );
+    const sites = this.state.rollup;
     const inSite =
       this.siteId === null ? this.devices : this.devices.filter((d) => d.siteId === this.siteId);
     const counts = countByStatus(inSite);
@@ -191,16 +179,17 @@ export class VigilFleet extends LitElement {
     `;
   }
 
-  private renderSite(site: SiteSummary) {
+  private renderSite(site: SiteRollup) {
     const f = strings.fleet;
     return html`<li>
       <a
         class="site"
-        href=${href.fleet(site.id)}
+        href=${href.fleet(site.siteId)}
         data-testid="site-card"
-        data-site-id=${site.id}
+        data-site-id=${site.siteId}
         data-state=${site.state}
-        aria-current=${this.siteId === site.id ? 'true' : 'false'}
+        data-total=${site.total}
+        aria-current=${this.siteId === site.siteId ? 'true' : 'false'}
       >
         <strong>${site.name}</strong>
         <span class="pill" data-state=${site.state}>${f.siteState[site.state]}</span>

@@ -1,19 +1,30 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import { ApiRequestError } from '../data/api.js';
-import { csvColumns, currentMonth, inspectionCsv, recentPeriods } from '../data/inspection.js';
+import {
+  csvColumns,
+  currentMonth,
+  inspectionCsv,
+  isChartable,
+  recentPeriods,
+  trendFields,
+  trendRows,
+  trendSeries,
+} from '../data/inspection.js';
 import type { Session } from '../data/session.js';
 import type { ConsoleState } from '../data/store.js';
 import type { InspectionReport } from '../data/types.js';
-import { formatDuration, formatFull, formatNumber } from '../format.js';
+import { formatDay, formatDuration, formatFull, formatNumber } from '../format.js';
 import { href } from '../router.js';
 import { strings } from '../strings.js';
 import { controls, page } from '../theme.js';
+import './vigil-trend-chart.js';
 
 /**
  * The inspection report (巡检报告) of a site and a month or quarter, as the broker
- * computes it: availability chart and table, tickets by priority, suggestions, and a
- * place for the customer's confirmation. Printable on A4 and exportable as CSV.
+ * computes it: availability chart and table, tickets by priority, weekly trends (uPlot,
+ * or a table when the period has a single week), inventory changes, warranties ending,
+ * suggestions, and a place for the customer's confirmation. Printable on A4 and exportable as CSV.
  *
  * Test hooks: `[data-testid="inspection-site"]`, `[data-testid="inspection-period"]`,
  * `[data-testid="inspection-report"][data-site-id][data-period]`, `[data-testid="print"]`,
@@ -270,6 +281,34 @@ export class VigilInspection extends LitElement {
           </tbody>
         </table>
       </section>
+      <section class="card" data-testid="trends">
+        <h3>${i.trends}</h3>
+        ${this.renderTrends(r)}
+      </section>
+      <section class="card">
+        <h3>${i.inventoryChanges}</h3>
+        ${
+          r.inventoryChanges.length === 0
+            ? html`<p class="muted">${i.none}</p>`
+            : html`<table data-testid="inventory-changes">
+                <tbody>
+                  ${r.inventoryChanges.map(
+                    (c) =>
+                      html`<tr>
+                        <td>${formatFull(c.at)}</td>
+                        <td>${c.deviceId}</td>
+                        <td>${i.change[c.kind] ?? c.kind}</td>
+                        <td>${c.from} → ${c.to}</td>
+                      </tr>`,
+                  )}
+                </tbody>
+              </table>`
+        }
+        <h3>${i.warrantyEndingSoon}</h3>
+        <p data-testid="warranty-ending">
+          ${r.warrantyEndingSoon.length === 0 ? i.none : r.warrantyEndingSoon.join(', ')}
+        </p>
+      </section>
       <section class="card">
         <h3>${i.suggestions}</h3>
         ${
@@ -286,6 +325,44 @@ export class VigilInspection extends LitElement {
         <div class="sign" data-testid="confirmation-box"></div>
       </section>
     </article>`;
+  }
+
+  /** A chart per figure over the weeks; one table of every figure when there is one week. */
+  private renderTrends(r: InspectionReport) {
+    const i = strings.inspection;
+    const series = trendFields.map((field) => trendSeries(r, field));
+    if (series.some(isChartable)) {
+      return series.map(
+        (trend) =>
+          html`<vigil-trend-chart
+            .trend=${trend}
+            label=${i.trend[trend.field] ?? trend.field}
+          ></vigil-trend-chart>`,
+      );
+    }
+    const rows = trendRows(r);
+    if (rows.length === 0) return html`<p class="muted">${i.noReadings}</p>`;
+    const names = new Map(r.devices.map((d) => [d.deviceId, d.name]));
+    const value = (v: number | null) => (v === null ? '–' : formatNumber(v));
+    return html`<table data-testid="trend-table">
+      <thead>
+        <tr>
+          <th>${strings.fleet.columns.device}</th>
+          <th>${i.week}</th>
+          ${trendFields.map((field) => html`<th>${i.trend[field] ?? field}</th>`)}
+        </tr>
+      </thead>
+      <tbody>
+        ${rows.map(
+          (t) =>
+            html`<tr>
+              <td>${names.get(t.deviceId) ?? t.deviceId}</td>
+              <td>${formatDay(t.weekStart.slice(0, 10))}</td>
+              ${trendFields.map((field) => html`<td>${value(t[field])}</td>`)}
+            </tr>`,
+        )}
+      </tbody>
+    </table>`;
   }
 
   private _pick(event: Event): void {

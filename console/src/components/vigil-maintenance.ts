@@ -162,7 +162,7 @@ export class VigilMaintenance extends LitElement {
     else if (text('durationMin') !== '') window.durationMin = Number(text('durationMin'));
     await this.run(async () => {
       const created = await this.session.client.createMaintenance(window);
-      this.session.store.applyAll([{ type: 'maintenance', window: created }]);
+      this.session.applyOwn([{ type: 'maintenance', window: created }]);
       form.reset();
     });
   }
@@ -170,7 +170,7 @@ export class VigilMaintenance extends LitElement {
   private async end(w: MaintenanceWindow): Promise<void> {
     await this.run(async () => {
       const ended = await this.session.client.endMaintenance(w.id, new Date().toISOString());
-      this.session.store.applyAll([{ type: 'maintenance', window: ended }]);
+      this.session.applyOwn([{ type: 'maintenance', window: ended }]);
     });
   }
 

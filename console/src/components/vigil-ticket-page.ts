@@ -246,7 +246,7 @@ export class VigilTicketPage extends LitElement {
     this.error = null;
     try {
       this.loaded = await this.session.client.ticketAction(this.ticketId, action);
-      this.session.store.applyAll([{ type: 'ticket', ticket: this.loaded }]);
+      this.session.applyOwn([{ type: 'ticket', ticket: this.loaded }]);
       this.form = null;
       this.saved = true;
     } catch (error) {

@@ -1,7 +1,6 @@
 import { LitElement, css, html } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
 import { ClockController } from '../controllers/clock.js';
-import { siteSummaries } from '../data/fleet.js';
 import type { ConsoleState } from '../data/store.js';
 import { byUrgency, deadlinesOf, isFinished } from '../data/tickets.js';
 import { formatFull } from '../format.js';
@@ -122,12 +121,7 @@ export class VigilWall extends LitElement {
   override render() {
     const w = strings.wall;
     const devices = [...this.state.devices.values()];
-    const sites = siteSummaries(
-      devices,
-      this.state.sites,
-      this.state.tickets.values(),
-      this.state.maintenance,
-    );
+    const sites = this.state.rollup;
     const open = [...this.state.tickets.values()].filter((t) => !isFinished(t)).sort(byUrgency);
     const down = devices.filter((d) => d.status === 'down').length;
     return html`<div data-testid="wall" lang=${strings.locale}>

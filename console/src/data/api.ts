@@ -8,14 +8,21 @@
  * sent as `Authorization: Bearer`; after a page reload only the cookie remains, which
  * is enough.
  */
-import { apiRoutes, ticketPath } from '../../../shared/api/routes.js';
-import { ticketActionsPath, ticketReportPath } from '../../../shared/api/tickets.js';
-import { siteApiRoutes } from '../../../shared/api/sites.js';
-import { maintenanceApiRoutes, maintenancePath } from '../../../shared/api/maintenance.js';
-import { inspectionPath } from '../../../shared/api/inspection.js';
-import { userPath, userRoutes } from '../../../shared/api/users.js';
-import { metricRoutes } from '../../../shared/api/metrics.js';
-import { commandPath } from '../../../shared/api/commands.js';
+// Only routes.ts at runtime: the schema modules would bring TypeBox into the bundle.
+import {
+  apiRoutes,
+  commandPath,
+  inspectionPath,
+  maintenanceApiRoutes,
+  maintenancePath,
+  metricRoutes,
+  siteApiRoutes,
+  ticketActionsPath,
+  ticketPath,
+  ticketReportPath,
+  userPath,
+  userRoutes,
+} from '../../../shared/api/routes.js';
 import { strings } from '../strings.js';
 import type {
   ApiErrorBody,
@@ -32,6 +39,7 @@ import type {
   NewMaintenance,
   SessionInfo,
   Site,
+  SiteRollup,
   Ticket,
   TicketAction,
   TicketScope,
@@ -163,6 +171,11 @@ export class ApiClient {
 
   async fetchSites(): Promise<Site[]> {
     return this.request<Site[]>('GET', siteApiRoutes.list);
+  }
+
+  /** Every site's roll-up state and counts, as the broker computes them. */
+  async fetchRollup(): Promise<SiteRollup[]> {
+    return this.request<SiteRollup[]>('GET', siteApiRoutes.rollup);
   }
 
   async fetchMaintenance(include: 'current' | 'all' = 'current'): Promise<MaintenanceWindow[]> {

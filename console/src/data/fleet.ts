@@ -1,22 +1,9 @@
 /**
- * The fleet's rules for display: a site's roll-up state and counts, which devices a
- * filter keeps and in which order. Components show the result and decide nothing.
- *
- * Roll-up, most serious first: a site-wide maintenance window in force -> maintenance;
- * an open "site-unreachable" ticket or every device unknown -> unreachable; any device
- * down -> down; any device degraded or unknown -> degraded; else ok.
+ * The fleet's display order and filters: which devices a filter keeps and in which order.
+ * The site roll-up (state and counts per site) is the broker's figure (GET /api/rollup,
+ * broker/sites/rollup.ts); the console shows it as it comes.
  */
-import type { Device, DeviceStatus, MaintenanceWindow, Site, Ticket } from './types.js';
-
-export type SiteState = 'ok' | 'degraded' | 'down' | 'unreachable' | 'maintenance';
-
-export interface SiteSummary {
-  id: string;
-  name: string;
-  state: SiteState;
-  total: number;
-  counts: Record<DeviceStatus, number>;
-}
+import type { Device, DeviceStatus } from './types.js';
 
 /** Status order for counts and for sorting by severity. */
 export const statusOrder: readonly DeviceStatus[] = ['down', 'degraded', 'unknown', 'up'];
@@ -25,49 +12,6 @@ const collator = new Intl.Collator(undefined, { numeric: true });
 
 function emptyCounts(): Record<DeviceStatus, number> {
   return { down: 0, degraded: 0, unknown: 0, up: 0 };
-}
-
-export function siteSummaries(
-  devices: Iterable<Device>,
-  sites: readonly Site[],
-  tickets: Iterable<Ticket>,
-  maintenance: readonly MaintenanceWindow[],
-): SiteSummary[] {
-  const bySite = new Map<string, SiteSummary>();
-  const names = new Map(sites.map((site) => [site.id, site.name]));
-  const summary = (id: string): SiteSummary => {
-    let entry = bySite.get(id);
-    if (entry === undefined) {
-      entry = { id, name: names.get(id) ?? id, state: 'ok', total: 0, counts: emptyCounts() };
-      bySite.set(id, entry);
-    }
-    return entry;
-  };
-  for (const site of sites) summary(site.id);
-  for (const device of devices) {
-    const entry = summary(device.siteId);
-    entry.total += 1;
-    entry.counts[device.status] += 1;
-  }
-  const unreachable = new Set<string>();
-  for (const ticket of tickets) {
-    if (ticket.fault === 'site-unreachable' && ticket.resolvedAt === null) {
-      unreachable.add(ticket.siteId);
-    }
-  }
-  const inMaintenance = new Set(
-    maintenance.filter((w) => w.state === 'active' && w.deviceId === null).map((w) => w.siteId),
-  );
-  for (const entry of bySite.values()) {
-    const c = entry.counts;
-    if (inMaintenance.has(entry.id)) entry.state = 'maintenance';
-    else if (unreachable.has(entry.id) || (entry.total > 0 && c.unknown === entry.total)) {
-      entry.state = 'unreachable';
-    } else if (c.down > 0) entry.state = 'down';
-    else if (c.degraded > 0 || c.unknown > 0) entry.state = 'degraded';
-    else entry.state = 'ok';
-  }
-  return [...bySite.values()].sort((a, b) => collator.compare(a.name, b.name));
 }
 
 export interface DeviceFilter {

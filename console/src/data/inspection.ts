@@ -4,6 +4,71 @@
  */
 import type { InspectionReport } from './types.js';
 
+/** The weekly trend figures of the report (shared/api/inspection.ts WeeklyTrend). */
+export type TrendField =
+  'responseMs' | 'clockOffsetS' | 'storageUsedPct' | 'retentionDays' | 'recordingPct';
+
+export const trendFields: readonly TrendField[] = [
+  'responseMs',
+  'clockOffsetS',
+  'storageUsedPct',
+  'retentionDays',
+  'recordingPct',
+];
+
+/** One trend figure of every device that measured it, aligned on the report's weeks. */
+export interface TrendSeries {
+  field: TrendField;
+  /** Week starts (Monday 00:00 UTC), ms since the epoch, ascending; shared by all fields. */
+  weeks: number[];
+  /** Devices with at least one reading of this field; `values[i]` belongs to `weeks[i]`. */
+  devices: { deviceId: string; name: string; values: (number | null)[] }[];
+}
+
+/**
+ * Pivots the report's per-device weekly rows into one series per device. Weeks are the
+ * union over all devices and fields, so every chart of a report has the same x axis.
+ */
+export function trendSeries(report: InspectionReport, field: TrendField): TrendSeries {
+  const weeks = [...new Set(report.trends.map((t) => Date.parse(t.weekStart)))].sort(
+    (a, b) => a - b,
+  );
+  const column = new Map(weeks.map((week, index) => [week, index]));
+  const names = new Map(report.devices.map((d) => [d.deviceId, d.name]));
+  const byDevice = new Map<string, (number | null)[]>();
+  for (const trend of report.trends) {
+    const value = trend[field];
+    if (value === null) continue;
+    let values = byDevice.get(trend.deviceId);
+    if (values === undefined) {
+      values = weeks.map(() => null);
+      byDevice.set(trend.deviceId, values);
+    }
+    values[column.get(Date.parse(trend.weekStart)) ?? 0] = value;
+  }
+  const devices = [...byDevice]
+    .map(([deviceId, values]) => ({ deviceId, name: names.get(deviceId) ?? deviceId, values }))
+    .sort((a, b) => a.deviceId.localeCompare(b.deviceId));
+  return { field, weeks, devices };
+}
+
+/** A line needs two weeks; with fewer (or no readings) the screen shows a table instead. */
+export function isChartable(trend: TrendSeries): boolean {
+  return trend.weeks.length >= 2 && trend.devices.length > 0;
+}
+
+/** The report's weekly rows with at least one reading, by device then week: the table shown
+ * when the period has no series to draw (a single week). */
+export function trendRows(report: InspectionReport): InspectionReport['trends'] {
+  return report.trends
+    .filter((t) => trendFields.some((field) => t[field] !== null))
+    .sort(
+      (a, b) =>
+        a.deviceId.localeCompare(b.deviceId, undefined, { numeric: true }) ||
+        a.weekStart.localeCompare(b.weekStart),
+    );
+}
+
 /** The current month as the API names it ("2026-11", UTC like the API). */
 export function currentMonth(now: Date = new Date()): string {
   return `${now.getUTCFullYear()}-${String(now.getUTCMonth() + 1).padStart(2, '0')}`;

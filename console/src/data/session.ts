@@ -16,6 +16,13 @@ import { storeLocale } from './preferences.js';
 
 /** Live events are applied together at most this often, so a burst costs one render. */
 const BATCH_MS = 50;
+/**
+ * The site roll-up is the broker's figure (GET /api/rollup): asked again at once after a
+ * live change but at most this often (a burst of a thousand costs one request), and every
+ * ROLLUP_IDLE_MS anyway, because a planned maintenance window starts by the clock alone.
+ */
+const ROLLUP_MS = 500;
+const ROLLUP_IDLE_MS = 30_000;
 
 export type LiveFactory = (url: string, handlers: LiveHandlers) => LiveStream;
 
@@ -33,6 +40,13 @@ export class Session {
   /** Live events waiting for the next batch. */
   private pending: LiveEvent[];
   private batchTimer: ReturnType<typeof setTimeout> | null;
+  private rollupTimer: ReturnType<typeof setTimeout> | null;
+  private rollupDue: number;
+  /** When the last roll-up request started, ms. */
+  private rollupLast: number;
+  /** A roll-up request is in flight; another is due when it ends. */
+  private rollupBusy: boolean;
+  private rollupAgain: boolean;
 
   constructor(store: Store, api: ApiClient = new ApiClient(), makeLive: LiveFactory = defaultLive) {
     this.store = store;
@@ -43,6 +57,11 @@ export class Session {
     this.replay = new Map();
     this.pending = [];
     this.batchTimer = null;
+    this.rollupTimer = null;
+    this.rollupDue = 0;
+    this.rollupLast = 0;
+    this.rollupBusy = false;
+    this.rollupAgain = false;
   }
 
   /** The API client, for the screens that load their own data (a ticket, a report). */
@@ -151,10 +170,22 @@ export class Session {
     }
   }
 
+  /**
+   * A change this console made (the API's answer to an action): shown at once, without
+   * waiting for its live event, and the site roll-up is asked again.
+   */
+  applyOwn(events: readonly LiveEvent[]): void {
+    this.store.applyAll(events);
+    this.scheduleRollup('soon');
+  }
+
   /** Stops the live stream; the store keeps what it shows. */
   stop(): void {
     if (this.batchTimer !== null) clearTimeout(this.batchTimer);
     this.batchTimer = null;
+    if (this.rollupTimer !== null) clearTimeout(this.rollupTimer);
+    this.rollupTimer = null;
+    this.rollupAgain = false;
     this.pending = [];
     this.live?.stop();
     this.live = null;
@@ -191,6 +222,51 @@ export class Session {
     const events = this.pending;
     this.pending = [];
     this.store.applyAll(events);
+    this.scheduleRollup('soon');
+  }
+
+  /**
+   * Asks for the roll-up: 'soon' after a change (at once, or ROLLUP_MS after the previous
+   * request, so a burst costs one request per ROLLUP_MS), 'idle' after ROLLUP_IDLE_MS. An
+   * earlier request already due is kept; a change during a request asks once more after.
+   */
+  private scheduleRollup(when: 'soon' | 'idle'): void {
+    if (this.live === null) return;
+    if (this.rollupBusy) {
+      if (when === 'soon') this.rollupAgain = true;
+      return;
+    }
+    const now = Date.now();
+    const due = when === 'soon' ? Math.max(now, this.rollupLast + ROLLUP_MS) : now + ROLLUP_IDLE_MS;
+    if (this.rollupTimer !== null) {
+      // Keep the earlier request: a steady stream of changes must not postpone it forever.
+      if (this.rollupDue <= due) return;
+      clearTimeout(this.rollupTimer);
+    }
+    this.rollupDue = due;
+    this.rollupTimer = setTimeout(() => void this.refreshRollup(), due - now);
+  }
+
+  private async refreshRollup(): Promise<void> {
+    this.rollupTimer = null;
+    this.rollupBusy = true;
+    this.rollupAgain = false;
+    this.rollupLast = Date.now();
+    const seq = this.reloadSeq;
+    try {
+      const rollup = await this.api.fetchRollup();
+      // A reload or sign-out since the request started brought newer figures (or none).
+      if (seq === this.reloadSeq && this.live !== null) this.store.update({ rollup });
+    } catch (error) {
+      if (error instanceof ApiRequestError && error.needsLogin) {
+        this.handleReloadError(error);
+        return;
+      }
+      // The stream's reconnect reloads everything; until then the last figures stay.
+    } finally {
+      this.rollupBusy = false;
+    }
+    this.scheduleRollup(this.rollupAgain ? 'soon' : 'idle');
   }
 
   /** Sites and maintenance windows; an older broker without these routes shows none. */
@@ -209,17 +285,21 @@ export class Session {
     const pending: LiveEvent[] = [];
     this.replay.set(seq, pending);
     try {
-      const [devices, tickets, sites, maintenance] = await Promise.all([
+      const [devices, tickets, sites, maintenance, rollup] = await Promise.all([
         this.api.fetchDevices(),
         this.api.fetchTickets(scope),
         this.optional(() => this.api.fetchSites(), []),
         this.optional(() => this.api.fetchMaintenance(), []),
+        this.optional(() => this.api.fetchRollup(), []),
       ]);
       if (seq !== this.reloadSeq) return;
       this.store.setDevices(devices);
       this.store.setTickets(tickets, scope);
       this.store.applyAll(pending);
-      this.store.update({ problem: null, sites, maintenance });
+      this.store.update({ problem: null, sites, maintenance, rollup });
+      // Events replayed on top of the snapshot may have changed the roll-up since.
+      if (pending.length > 0) this.scheduleRollup('soon');
+      else this.scheduleRollup('idle');
     } finally {
       this.replay.delete(seq);
     }

@@ -10,6 +10,7 @@ import type {
   Locale,
   MaintenanceWindow,
   Site,
+  SiteRollup,
   Ticket,
   TicketId,
   TicketScope,
@@ -44,6 +45,8 @@ export interface ConsoleState {
   sites: readonly Site[];
   /** Current and planned maintenance windows. */
   maintenance: readonly MaintenanceWindow[];
+  /** Every site's roll-up state and counts, as the broker computed them (GET /api/rollup). */
+  rollup: readonly SiteRollup[];
 }
 
 export type Listener = (state: ConsoleState) => void;
@@ -65,6 +68,7 @@ export function initialState(
     locale,
     sites: [],
     maintenance: [],
+    rollup: [],
   };
 }
 

@@ -32,7 +32,7 @@ export type {
   TicketAction,
   TicketActionName,
 } from '../../../shared/api/tickets.js';
-export type { Site, SiteDevice } from '../../../shared/api/sites.js';
+export type { Site, SiteDevice, SiteRollup, SiteState } from '../../../shared/api/sites.js';
 export type { MaintenanceWindow, NewMaintenance } from '../../../shared/api/maintenance.js';
 export type { InspectionReport } from '../../../shared/api/inspection.js';
 export type { Locale, SessionInfo, UserSummary, UserWrite } from '../../../shared/api/users.js';

@@ -4,7 +4,7 @@
  * because word order differs between the languages ("in 9 min" / "9 分钟后").
  */
 import type { DeviceKind, DeviceStatus, Priority, TicketStatus } from '../data/types.js';
-import type { SiteState } from '../data/fleet.js';
+import type { SiteState } from '../data/types.js';
 
 export const en = {
   /** BCP 47 tag for Intl formatting and the document's lang attribute. */
@@ -149,8 +149,19 @@ export const en = {
       responseMs: 'Response time (ms)',
       up: 'Up (1) / down (0)',
       clockOffsetS: 'Clock offset (s)',
+      recordingsStopped: 'Channels not recording',
     } as Record<string, string>,
     noData: 'No readings in this period.',
+    recording: {
+      title: 'Recording',
+      allRecording: 'Every channel is recording.',
+      stoppedNow: 'Channels stopped now',
+      timeline: 'Recording gaps in the period',
+      noGaps: 'No recording gap in this period.',
+      ongoing: 'still stopped',
+      perChannelNote:
+        'Gaps come from the recording-stopped tickets of this recorder; the broker keeps no per-channel history, so past gaps are not told apart by channel.',
+    },
     outages: 'Outages',
     noOutages: 'No outage in the recorded tickets.',
     tickets: 'Tickets',
@@ -286,6 +297,20 @@ export const en = {
     devices: 'Devices',
     confirmation: "Customer's confirmation",
     confirmationHint: 'Name, signature and date of the customer representative',
+    trends: 'Weekly trends',
+    trend: {
+      responseMs: 'Response time (ms)',
+      clockOffsetS: 'Clock drift, largest (s)',
+      storageUsedPct: 'Storage used (%)',
+      retentionDays: 'Retention (days)',
+      recordingPct: 'Recording continuity (%)',
+    } as Record<string, string>,
+    noReadings: 'No readings in this period.',
+    week: 'Week of',
+    inventoryChanges: 'Inventory changes',
+    change: { replaced: 'Replaced', firmware: 'Firmware' } as Record<string, string>,
+    warrantyEndingSoon: 'Warranty ending within 90 days',
+    none: 'None',
   },
 
   users: {

@@ -3,9 +3,12 @@ import {
   csvColumns,
   currentMonth,
   inspectionCsv,
+  isChartable,
   recentPeriods,
+  trendRows,
+  trendSeries,
 } from '../../../console/src/data/inspection.js';
-import type { InspectionReport } from '../../../shared/api/inspection.js';
+import type { InspectionReport, WeeklyTrend } from '../../../shared/api/inspection.js';
 import { parseRoute, href } from '../../../console/src/router.js';
 
 const report: InspectionReport = {
@@ -71,5 +74,72 @@ describe('the inspection screen', () => {
       period: '2026-Q4',
     });
     expect(parseRoute('#/tickets/abc')).toEqual({ screen: 'not-found' });
+  });
+
+  it('draws each weekly trend per device on the weeks of the whole report', () => {
+    const week = (deviceId: string, weekStart: string, figures: Partial<WeeklyTrend>) => ({
+      deviceId,
+      weekStart,
+      responseMs: null,
+      clockOffsetS: null,
+      storageUsedPct: null,
+      retentionDays: null,
+      recordingPct: null,
+      ...figures,
+    });
+    const withTrends: InspectionReport = {
+      ...report,
+      devices: [...report.devices, { ...report.devices[0]!, deviceId: 'nvr-01', name: 'NVR' }],
+      trends: [
+        week('nvr-01', '2026-11-09T00:00:00.000Z', { recordingPct: 97.5, retentionDays: 28 }),
+        week('cam-01', '2026-11-02T00:00:00.000Z', { responseMs: 120 }),
+        week('cam-01', '2026-11-09T00:00:00.000Z', { responseMs: 180 }),
+        week('nvr-01', '2026-11-02T00:00:00.000Z', { responseMs: 40, recordingPct: 100 }),
+      ],
+    };
+    const response = trendSeries(withTrends, 'responseMs');
+    expect(response.weeks).toEqual([
+      Date.parse('2026-11-02T00:00:00Z'),
+      Date.parse('2026-11-09T00:00:00Z'),
+    ]);
+    expect(response.devices).toEqual([
+      { deviceId: 'cam-01', name: 'Gate "north", 1', values: [120, 180] },
+      { deviceId: 'nvr-01', name: 'NVR', values: [40, null] },
+    ]);
+    expect(isChartable(response)).toBe(true);
+    // Only the NVR records: the cameras do not appear on the continuity chart.
+    const recording = trendSeries(withTrends, 'recordingPct');
+    expect(recording.devices).toEqual([{ deviceId: 'nvr-01', name: 'NVR', values: [100, 97.5] }]);
+    // Nothing measured: no lines, shown as "no readings".
+    expect(trendSeries(withTrends, 'clockOffsetS').devices).toEqual([]);
+    expect(isChartable(trendSeries(withTrends, 'clockOffsetS'))).toBe(false);
+  });
+
+  it('shows a table, not a chart, when the period has a single week', () => {
+    const oneWeek: InspectionReport = {
+      ...report,
+      trends: [
+        {
+          deviceId: 'cam-01',
+          weekStart: '2026-11-23T00:00:00.000Z',
+          responseMs: 95,
+          clockOffsetS: 0.4,
+          storageUsedPct: null,
+          retentionDays: null,
+          recordingPct: null,
+        },
+      ],
+    };
+    const trend = trendSeries(oneWeek, 'clockOffsetS');
+    expect(trend.devices).toEqual([{ deviceId: 'cam-01', name: 'Gate "north", 1', values: [0.4] }]);
+    expect(isChartable(trend)).toBe(false);
+    // The one-week table: the rows with a reading, every figure in its columns.
+    const empty = {
+      ...oneWeek.trends[0]!,
+      deviceId: 'cam-02',
+      responseMs: null,
+      clockOffsetS: null,
+    };
+    expect(trendRows({ ...oneWeek, trends: [empty, ...oneWeek.trends] })).toEqual(oneWeek.trends);
   });
 });

@@ -6,7 +6,8 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { apiRoutes } from '../../../shared/api/routes.js';
+import { apiRoutes, siteApiRoutes } from '../../../shared/api/routes.js';
+import type { SiteRollup } from '../../../shared/api/sites.js';
 import { deviceExample, type Device } from '../../../shared/api/devices.js';
 import { ticketExample, type Ticket } from '../../../shared/api/tickets.js';
 import { ApiClient, ApiRequestError } from '../../../console/src/data/api.js';
@@ -22,6 +23,8 @@ interface FakeApi {
   base: string;
   devices: Device[];
   tickets: Ticket[];
+  /** GET /api/rollup answers these (the broker's figures); null: 404 like an older broker. */
+  rollup: SiteRollup[] | null;
   requests: { method: string; url: string; auth?: string; contentType?: string }[];
   sessionValid: boolean;
   /** When set, GET /api/devices takes its snapshot and then waits for `release`. */
@@ -35,6 +38,7 @@ async function startApi(): Promise<FakeApi> {
     base: '',
     devices: [deviceExample],
     tickets: [{ ...ticketExample, status: 'open', resolvedAt: null }],
+    rollup: null,
     requests: [],
     sessionValid: true,
     hold: false,
@@ -79,6 +83,7 @@ async function startApi(): Promise<FakeApi> {
       return send(200, snapshot);
     }
     if (path === apiRoutes.tickets) return send(200, api.tickets);
+    if (path === siteApiRoutes.rollup && api.rollup !== null) return send(200, api.rollup);
     return send(404, { code: 'VIGIL_NOT_FOUND', message: 'No such resource.' });
   });
   await new Promise<void>((resolve) => api.server.listen(0, '127.0.0.1', resolve));
@@ -196,5 +201,33 @@ describe('Session', () => {
     await expect(new ApiClient(api.base).fetchDevices()).rejects.toMatchObject({
       needsLogin: true,
     });
+  });
+
+  it("shows the broker's site roll-up and asks again once after a burst of live changes", async () => {
+    const rollup = (state: SiteRollup['state'], down: number): SiteRollup[] => [
+      {
+        siteId: 'demo-site',
+        name: 'Demo plant',
+        state,
+        total: 1,
+        counts: { up: 1 - down, degraded: 0, down, unknown: 0 },
+        inMaintenance: false,
+        agentsOffline: 0,
+      },
+    ];
+    api.rollup = rollup('ok', 0);
+    // Signed in: the lists, the roll-up among them, are loaded (and no reload is in flight).
+    await session.login('admin', 'right');
+    expect(store.get().rollup[0]?.state).toBe('ok');
+    const asked = () => api.requests.filter((r) => r.url === siteApiRoutes.rollup).length;
+    const before = asked();
+    // cam-01 goes down: the broker's figure changes, and 20 events bring one request.
+    api.rollup = rollup('down', 1);
+    for (let i = 0; i < 20; i++) {
+      live?.handlers.event({ type: 'device', device: { ...deviceExample, status: 'down' } });
+    }
+    await until(() => store.get().rollup[0]?.state === 'down');
+    expect(store.get().rollup[0]?.counts.down).toBe(1);
+    expect(asked() - before).toBe(1);
   });
 });

@@ -6,7 +6,7 @@ import { buildApi } from '../../../../broker/api/server.js';
 import { createUserStore } from '../../../../broker/api/users.js';
 import { parseCsv } from '../../../../broker/sites/csv.js';
 import { login } from '../api/fixture.js';
-import { makeDesk, type DeskFixture } from '../detect/desk-fixture.js';
+import { camera, makeDesk, type DeskFixture } from '../detect/desk-fixture.js';
 
 describe('sites API', () => {
   let f: DeskFixture;
@@ -109,5 +109,44 @@ describe('sites API', () => {
       ['a', 'b "c"', 'd\ne'],
       ['1', '2', '3'],
     ]);
+  });
+
+  it('rolls every site up from the registry, maintenance and agent liveness', async () => {
+    type Rollup = { siteId: string; name: string; state: string; counts: object };
+    const rollup = async () =>
+      Object.fromEntries(
+        ((await call(operator, 'GET', '/api/rollup')).json() as Rollup[]).map((r) => [r.siteId, r]),
+      );
+    f.registry.put(camera('cam-01', { siteId: 'demo-site' }));
+    f.registry.put(camera('cam-02', { siteId: 'demo-site', status: 'down' }));
+    f.registry.put(camera('cam-09', { siteId: 'north' }));
+    await call(admin, 'PUT', '/api/sites/north', { name: 'North yard' });
+    let sites = await rollup();
+    expect(sites['demo-site']).toMatchObject({
+      state: 'down',
+      counts: { up: 1, down: 1, degraded: 0, unknown: 0 },
+    });
+    expect(sites['north']).toMatchObject({ name: 'North yard', state: 'ok' });
+
+    // The gateway agent goes away: the detector's site ticket makes the site unreachable.
+    f.desk.detector.agentStatus('demo-site', 'gw-01', true);
+    f.desk.detector.agentStatus('demo-site', 'gw-01', false, 'connection-lost');
+    f.advance(5 * 60_000, false);
+    expect(f.open().map((t) => t.fault)).toContain('site-unreachable');
+    // A site-wide window in force on the other site.
+    f.desk.maintenance.create(
+      { siteId: 'north', durationMin: 30, reason: 'switch upgrade' },
+      'ada',
+    );
+    sites = await rollup();
+    expect(sites['demo-site']).toMatchObject({ state: 'unreachable', agentsOffline: 1 });
+    expect(sites['north']).toMatchObject({ state: 'maintenance', inMaintenance: true });
+
+    // The agent is back, the window over: the figures follow.
+    f.desk.detector.agentStatus('demo-site', 'gw-01', true);
+    f.advance(31 * 60_000);
+    sites = await rollup();
+    expect(sites['demo-site']).toMatchObject({ state: 'down', agentsOffline: 0 });
+    expect(sites['north']).toMatchObject({ state: 'ok', inMaintenance: false });
   });
 });

@@ -1,0 +1,55 @@
+/**
+ * The console's browser bundle must not carry the API schemas (TypeBox): at runtime it
+ * imports only shared/api/routes.ts from shared/, and routes.ts imports nothing. Types
+ * from the schema modules are fine (`import type` is erased).
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const root = new URL('../../../', import.meta.url).pathname;
+
+function sources(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return sources(path);
+    return entry.name.endsWith('.ts') ? [path] : [];
+  });
+}
+
+/** Module specifiers of value imports and re-exports (not `import type` / `export type`). */
+function runtimeImports(text: string): string[] {
+  const found: string[] = [];
+  const pattern = /^(?:import|export)\s+(?!type\b)(?:[^'";]*?\sfrom\s+)?['"]([^'"]+)['"]/gms;
+  for (const match of text.matchAll(pattern)) found.push(match[1] ?? '');
+  return found;
+}
+
+describe('console bundle boundary', () => {
+  it('imports only shared/api/routes.ts from shared/ at runtime', () => {
+    const offenders: string[] = [];
+    for (const file of sources(join(root, 'console/src'))) {
+      for (const spec of runtimeImports(readFileSync(file, 'utf8'))) {
+        if (spec.includes('/shared/') && !spec.endsWith('/shared/api/routes.js')) {
+          offenders.push(`${file.slice(root.length)} -> ${spec}`);
+        }
+      }
+    }
+    expect(offenders).toEqual([]);
+  });
+
+  it('keeps routes.ts free of imports, so it adds nothing but paths', () => {
+    const text = readFileSync(join(root, 'shared/api/routes.ts'), 'utf8');
+    expect(runtimeImports(text)).toEqual([]);
+    expect(text).not.toMatch(/^import /m);
+  });
+
+  it('detects a value import of a schema module (the check itself works)', () => {
+    const sample = [
+      "import type { Site } from '../../../shared/api/sites.js';",
+      "import { siteApiRoutes } from '../../../shared/api/sites.js';",
+      "export type { Ticket } from '../../../shared/api/tickets.js';",
+    ].join('\n');
+    expect(runtimeImports(sample)).toEqual(['../../../shared/api/sites.js']);
+  });
+});
