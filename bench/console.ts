@@ -16,6 +16,7 @@ import { createServer, type IncomingMessage, type ServerResponse, type Server } 
 import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
+import { siteRollups } from '../broker/sites/rollup.js';
 import type { Device } from '../shared/api/devices.js';
 
 const COUNTS = (process.env.VIGIL_BENCH_DEVICES ?? '10000,1000').split(',').map(Number);
@@ -78,6 +79,7 @@ async function startFeed(count: number): Promise<Feed> {
       seq += 1;
       const i = (seq * 7919) % count;
       const device = makeDevice(i, statuses[seq % statuses.length] ?? 'up', now);
+      devices[i] = device;
       chunk += `event: device\ndata: ${JSON.stringify({ type: 'device', device })}\n\n`;
     }
     for (const stream of streams) stream.write(chunk);
@@ -91,6 +93,17 @@ async function startFeed(count: number): Promise<Feed> {
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     if (path === '/api/devices') return json(res, devicesJson);
+    // The broker's own roll-up rule over the devices as they are now: the console asks
+    // again after live changes, as it does against the real broker.
+    if (path === '/api/rollup') {
+      const rollups = siteRollups({
+        devices,
+        sites: [],
+        inMaintenance: new Set(),
+        agentsOffline: new Map(),
+      });
+      return json(res, JSON.stringify(rollups));
+    }
     if (path === '/api/tickets' || path === '/api/sites' || path === '/api/maintenance') {
       return json(res, '[]');
     }
