@@ -8,6 +8,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { DeviceRef } from '../shared/messages/common.js';
 import type { Static } from 'typebox';
+import { Adoption } from './adoption.js';
 import { checks as allChecks } from './checks/index.js';
 import { Commands } from './commands.js';
 import { probe, type DiscoveredDevice } from './onvif/discovery.js';
@@ -38,7 +39,10 @@ export interface AgentOptions {
   reconnect?: { minMs: number; maxMs: number };
   /** The outbox; a DiskSpool in `dataDir/spool` by default. */
   spool?: Spool;
-  /** WS-Discovery for the rediscover command; a multicast probe by default. */
+  /**
+   * WS-Discovery for the rediscover command and `discovery.enabled`; by default a probe to
+   * `discovery.address`:`discovery.port` (the multicast group) for `discovery.waitS`.
+   */
   discover?: () => Promise<DiscoveredDevice[]>;
 }
 
@@ -99,6 +103,11 @@ export class Agent {
   #startedAt = new Date();
   #lastPollAt: Date | null = null;
   #checkErrors = 0;
+  readonly #discover: () => Promise<DiscoveredDevice[]>;
+  readonly #adoption = new Adoption();
+  #discoveryTimer: NodeJS.Timeout | null = null;
+  /** The probe running now, so stop() and reload() wait for it. */
+  #discovering: Promise<DiscoveredDevice[]> | null = null;
 
   constructor(options: AgentOptions) {
     this.#config = options.config;
@@ -120,11 +129,18 @@ export class Agent {
       (maxS !== undefined ? { minMs: Math.min(1000, maxS * 1000), maxMs: maxS * 1000 } : undefined);
     this.#ownSpool = options.spool === undefined;
     this.#spool = options.spool ?? diskSpool(options.config);
+    this.#discover =
+      options.discover ??
+      (() => {
+        const { address, port, waitS } = this.#config.discovery;
+        return probe({ address, port, waitMs: waitS * 1000 });
+      });
     this.#commands = new Commands({
       log: this.#log,
       config: () => this.#config,
+      known: () => this.#effectiveDevices().map((d) => d.xaddr),
       pollNow: (id) => this.pollNow(id),
-      discover: options.discover ?? (() => probe()),
+      discover: () => this.discoverNow(),
       respond: (body) => void this.#uplink?.publishResponse(body),
     });
   }
@@ -158,6 +174,70 @@ export class Agent {
     this.#uplink = uplink;
     uplink.start();
     this.#startPolling();
+    this.#startDiscovery();
+  }
+
+  /** The devices polled: the configured ones, then those adopted from discovery. */
+  #effectiveDevices(config: AgentConfig = this.#config): DeviceConfig[] {
+    if (!config.discovery.enabled || config.discovery.adopt !== 'auto') return config.devices;
+    return [...config.devices, ...this.#adoption.adopted(config.onvif)];
+  }
+
+  #startDiscovery(): void {
+    const { discovery } = this.#config;
+    if (!discovery.enabled) return;
+    const run = (): void => {
+      this.discoverNow().catch((error: unknown) => {
+        // A gateway without a multicast route, a port in use: polling goes on regardless.
+        this.#log.warn(
+          `WS-Discovery probe to ${discovery.address}:${discovery.port} failed (${(error as Error).message}); ` +
+            'configured devices are still polled; check the gateway has a route to the camera network',
+        );
+      });
+    };
+    run();
+    this.#discoveryTimer = setInterval(run, discovery.intervalS * 1000);
+  }
+
+  #stopDiscovery(): void {
+    if (this.#discoveryTimer) clearInterval(this.#discoveryTimer);
+    this.#discoveryTimer = null;
+  }
+
+  /**
+   * One WS-Discovery probe, applied: with discovery on, new devices are adopted (`auto`,
+   * polled from now on) or listed for approval (`approve`), and the birth is sent again
+   * when either list changed. Resolves with everything that answered.
+   */
+  async discoverNow(): Promise<DiscoveredDevice[]> {
+    if (this.#discovering) return this.#discovering;
+    const running = this.#discover();
+    this.#discovering = running;
+    let found: DiscoveredDevice[];
+    try {
+      found = await running;
+    } finally {
+      this.#discovering = null;
+    }
+    const { discovery } = this.#config;
+    if (!discovery.enabled || !this.#uplink) return found;
+    const changed = this.#adoption.update(found, this.#config.devices, discovery.adopt);
+    if (changed.devices) {
+      const before = new Set(this.#devices.keys());
+      this.#setDevices(this.#config);
+      const added = [...this.#devices.keys()].filter((id) => !before.has(id));
+      for (const id of added) this.#scheduler?.add(id);
+      if (added.length > 0) {
+        this.#log.info(`adopted ${added.length} discovered device(s): ${added.join(', ')}`);
+      }
+    }
+    if (changed.pending && discovery.adopt === 'approve') {
+      this.#log.info(
+        `${this.#adoption.pending().length} discovered device(s) wait for approval (not polled)`,
+      );
+    }
+    if (changed.devices || changed.pending) this.#uplink.announce();
+    return found;
   }
 
   /**
@@ -168,10 +248,15 @@ export class Agent {
    */
   async reload(config: AgentConfig): Promise<'applied' | 'restarted'> {
     if (linkOf(config) === linkOf(this.#config) && this.#uplink) {
+      this.#stopDiscovery();
+      await this.#discovering?.catch(() => undefined);
       await this.#stopPolling();
       this.#config = config;
+      // Adopted devices now configured, or a changed mode, are sorted out by the next probe.
+      this.#adoption.update([], config.devices, config.discovery.adopt);
       this.#setDevices(config);
       this.#startPolling();
+      this.#startDiscovery();
       this.#uplink.announce();
       return 'applied';
     }
@@ -212,7 +297,7 @@ export class Agent {
   #setDevices(config: AgentConfig): void {
     const before = new Map(this.#devices);
     this.#devices.clear();
-    for (const device of config.devices) {
+    for (const device of this.#effectiveDevices(config)) {
       const kept = before.get(device.id);
       if (kept && deviceKey(kept.config) === deviceKey(device)) {
         kept.config = device;
@@ -263,6 +348,8 @@ export class Agent {
 
   /** Stops polling (waiting for polls in flight), then says goodbye to the broker. */
   async stop(): Promise<void> {
+    this.#stopDiscovery();
+    await this.#discovering?.catch(() => undefined);
     await this.#stopPolling();
     await this.#uplink?.stop();
     this.#uplink = null;
@@ -334,7 +421,7 @@ export class Agent {
   }
 
   #birth(): Body<'agentStatus'> {
-    const devices: Static<typeof DeviceRef>[] = this.#config.devices.map(
+    const devices: Static<typeof DeviceRef>[] = this.#effectiveDevices().map(
       ({ id, name, kind, xaddr }) => ({
         id,
         name,
@@ -348,6 +435,9 @@ export class Agent {
       startedAt: this.#startedAt.toISOString(),
       hostname: this.#hostname,
       devices,
+      ...(this.#config.discovery.enabled && this.#config.discovery.adopt === 'approve'
+        ? { discovered: this.#adoption.pending() }
+        : {}),
     };
   }
 

@@ -18,6 +18,8 @@ export interface CommandDeps {
   config: () => AgentConfig;
   pollNow: (deviceId?: string) => Promise<{ deviceId: string; status: string }[]>;
   discover: () => Promise<DiscoveredDevice[]>;
+  /** Service addresses of the devices polled (configured and adopted). */
+  known: () => string[];
   respond: (body: ResponseBody) => void;
 }
 
@@ -35,6 +37,7 @@ export function publicConfig(config: AgentConfig): Record<string, unknown> {
     polling: config.polling,
     spool: config.spool,
     checks: config.checks,
+    discovery: config.discovery,
     devices: config.devices.map(({ id, name, kind, xaddr, username }) => ({
       id,
       name,
@@ -93,7 +96,7 @@ export class Commands {
       case 'poll-now':
         return { polled: await this.#deps.pollNow(command.deviceId) };
       case 'rediscover': {
-        const known = new Set(this.#deps.config().devices.map((d) => d.xaddr));
+        const known = new Set(this.#deps.known());
         const found = await this.#deps.discover();
         return {
           found: found.map((d) => ({

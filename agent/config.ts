@@ -74,6 +74,26 @@ const ChecksSection = Type.Object(
   { additionalProperties: false },
 );
 
+/**
+ * WS-Discovery (ONVIF Core 7.3) beside the configured list. `auto`: a device that answers
+ * and is not configured is polled with the site's default `onvif:` account; `approve`: it
+ * is listed in the birth (AgentOnline.discovered) for the NOC and not polled.
+ */
+const DiscoverySection = Type.Object(
+  {
+    enabled: Type.Optional(Type.Boolean()),
+    /** Seconds between two probes (the first goes out at start). */
+    intervalS: Type.Optional(Type.Number({ minimum: 1, maximum: 86_400 })),
+    adopt: Type.Optional(Type.Union([Type.Literal('auto'), Type.Literal('approve')])),
+    /** Where the Probe goes: the WS-Discovery multicast group by default. */
+    address: Type.Optional(Text),
+    port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65_535 })),
+    /** How long answers are collected after a Probe. */
+    waitS: Type.Optional(Type.Number({ minimum: 0.1, maximum: 60 })),
+  },
+  { additionalProperties: false },
+);
+
 const OnvifSection = Type.Object(
   { username: Text, ...PasswordFields },
   { additionalProperties: false },
@@ -100,6 +120,7 @@ const TopLevel = Type.Object(
     polling: Type.Optional(Type.Object({})),
     spool: Type.Optional(Type.Object({})),
     checks: Type.Optional(Type.Object({})),
+    discovery: Type.Optional(Type.Object({})),
     onvif: Type.Object({}),
     devices: Type.Array(Type.Object({})),
   },
@@ -115,6 +136,7 @@ export const ConfigFile = Type.Object({
   polling: Type.Optional(PollingSection),
   spool: Type.Optional(SpoolSection),
   checks: Type.Optional(ChecksSection),
+  discovery: Type.Optional(DiscoverySection),
   onvif: OnvifSection,
   devices: Type.Array(DeviceEntry),
 });
@@ -123,7 +145,10 @@ export type ConfigFile = Static<typeof ConfigFile>;
 export const pollingDefaults = {
   intervalS: 15,
   timeoutMs: 5000,
-  concurrency: 16,
+  // Polls in flight. A poll is ~8 requests plus a snapshot and a DESCRIBE, nearly all of it
+  // waiting on the device: 500 devices every 15 s is 33 polls/s, so 32 slots keep up while
+  // a poll takes up to ~1 s (Little's law). Measured in agent/README.md (Concurrency).
+  concurrency: 32,
   recheckS: 2,
   jitterPct: 10,
   healthIntervalS: 30,
@@ -141,6 +166,24 @@ export const checkDefaults = {
 export type ChecksConfig = {
   [K in keyof typeof checkDefaults]: (typeof checkDefaults)[K] extends boolean ? boolean : number;
 };
+
+export const discoveryDefaults = {
+  enabled: false,
+  intervalS: 300,
+  adopt: 'approve',
+  address: '239.255.255.250',
+  port: 3702,
+  waitS: 3,
+} as const;
+
+export interface DiscoveryConfig {
+  enabled: boolean;
+  intervalS: number;
+  adopt: 'auto' | 'approve';
+  address: string;
+  port: number;
+  waitS: number;
+}
 
 /** 256 MiB: the issue's default bound of the spool. */
 export const DEFAULT_SPOOL_MIB = 256;
@@ -176,6 +219,9 @@ export interface AgentConfig {
   polling: PollingConfig;
   spool: { maxBytes: number };
   checks: ChecksConfig;
+  discovery: DiscoveryConfig;
+  /** The site's default ONVIF account: configured devices without their own, adopted ones. */
+  onvif: { username: string; password: Secret };
   devices: DeviceConfig[];
 }
 
@@ -195,6 +241,7 @@ function schemaErrors(raw: unknown): string[] {
     { path: 'polling', schema: PollingSection, value: doc.polling },
     { path: 'spool', schema: SpoolSection, value: doc.spool },
     { path: 'checks', schema: ChecksSection, value: doc.checks },
+    { path: 'discovery', schema: DiscoverySection, value: doc.discovery },
     { path: 'onvif', schema: OnvifSection, value: doc.onvif },
   ];
   if (Array.isArray(doc.devices)) {
@@ -386,6 +433,8 @@ export async function buildConfig(raw: unknown, base: string): Promise<AgentConf
     polling: { ...pollingDefaults, ...file.polling },
     spool: { maxBytes: Math.round((file.spool?.maxMiB ?? DEFAULT_SPOOL_MIB) * 1024 * 1024) },
     checks: { ...checkDefaults, ...file.checks },
+    discovery: { ...discoveryDefaults, ...file.discovery },
+    onvif: { username: file.onvif.username, password: onvifPassword },
     devices: file.devices.map((device) => ({
       id: device.id,
       name: device.name,

@@ -1,10 +1,10 @@
 /**
  * The site gateway's own resources, for AgentHealth: a gateway whose disk fills or whose
  * CPU is pegged stops monitoring before any camera fails. The only importer of
- * systeminformation.
+ * systeminformation, loaded on the first sample: `vigil agent check` and `discover`
+ * never pay for it.
  */
 import { resolve, sep } from 'node:path';
-import si from 'systeminformation';
 import type { AgentHealth } from '../shared/messages/agent-health.js';
 import type { Logger } from './log.js';
 
@@ -47,6 +47,7 @@ export class Gateway {
    * the log; this never throws, so health reports keep coming.
    */
   async sample(): Promise<GatewayStats> {
+    const si = (await import('systeminformation')).default;
     const [load, mem, disks, temperature, interfaces] = await Promise.allSettled([
       si.currentLoad(),
       si.mem(),

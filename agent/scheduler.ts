@@ -114,6 +114,20 @@ export class Scheduler {
     return ms * (1 + (this.#random() * 2 - 1) * pct);
   }
 
+  /**
+   * Adds a device while running (adopted from discovery); its first poll comes within the
+   * jitter window, as at start. False when it is already scheduled.
+   */
+  add(deviceId: string): boolean {
+    if (this.#entries.some((e) => e.id === deviceId)) return false;
+    const entry: Entry = { id: deviceId, timer: null, lastStart: 0, backoffs: 0, queued: false };
+    this.#entries.push(entry);
+    if (this.#running) {
+      this.#arm(entry, (this.#random() * this.#options.intervalMs * this.#options.jitterPct) / 100);
+    }
+    return true;
+  }
+
   /** Polls a device as soon as a slot is free (a NOC command); false for an unknown id. */
   pollSoon(deviceId: string): boolean {
     const entry = this.#entries.find((e) => e.id === deviceId);

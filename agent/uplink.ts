@@ -23,6 +23,7 @@
  * - Reconnects with exponential backoff and jitter; a refused CONNECT (bad credentials)
  *   is logged with what to do, never with the password.
  */
+import { createRequire } from 'node:module';
 import mqtt, { type IClientOptions, type IConnackPacket, type MqttClient } from 'mqtt';
 import { carriers, contract, type PayloadOf, type PublishedKind } from '../shared/contract.js';
 import { errorCodes } from '../shared/errors.js';
@@ -110,6 +111,26 @@ interface Flight {
   acked: boolean;
 }
 
+/**
+ * mqtt-packet (mqtt.js's encoder) builds, when it loads, one Buffer per 16-bit number
+ * (65,536 of them: about 7 MiB of heap for the life of the process) to write packet ids
+ * and lengths without allocating. The agent sends a few packets a second, so it writes
+ * them per packet (`writeCache: false`) and empties the cache; mqtt-packet rebuilds it
+ * should anything switch caching back on (its `cacheNumbers` setter).
+ */
+function releaseNumberCache(): void {
+  try {
+    const load = createRequire(createRequire(import.meta.url).resolve('mqtt'));
+    const numbers = load('mqtt-packet/numbers.js') as { cache?: Record<number, Buffer> };
+    const writer = load('mqtt-packet').writeToStream as { cacheNumbers: boolean };
+    writer.cacheNumbers = false;
+    const cache = numbers.cache;
+    if (cache) for (const key of Object.keys(cache)) delete cache[Number(key)];
+  } catch {
+    // Another layout of mqtt.js: the cache stays, which costs memory, nothing else.
+  }
+}
+
 export class Uplink {
   readonly #options: UplinkOptions;
   readonly #url: string;
@@ -159,6 +180,7 @@ export class Uplink {
   start(): void {
     if (this.#client) return;
     this.#stopping = false;
+    releaseNumberCache();
     this.#connect();
   }
 
@@ -267,6 +289,9 @@ export class Uplink {
       rejectUnauthorized: true,
       // Sending is paced by the spool's window; mqtt.js must not queue on its own.
       queueQoSZero: false,
+      // Two-byte numbers are made per packet instead of read from the 65,536-buffer cache
+      // (released by releaseNumberCache): a few packets a second do not need it.
+      writeCache: false,
     };
     if (config.ca) options.ca = config.ca;
     if (config.cert) options.cert = config.cert;

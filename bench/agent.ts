@@ -16,7 +16,9 @@
  *
  * Scale by env: VIGIL_BENCH_AGENT_DEVICES=500 VIGIL_BENCH_AGENT_SECONDS=60
  *   VIGIL_BENCH_AGENT_INTERVAL_S=15 VIGIL_BENCH_AGENT_BACKLOG_H=1 VIGIL_BENCH_AGENT_DELAY_MS=50
- *   VIGIL_BENCH_AGENT_PEER_SAMPLE=600 VIGIL_BENCH_AGENT_CONCURRENCY=16
+ *   VIGIL_BENCH_AGENT_PEER_SAMPLE=600 VIGIL_BENCH_AGENT_CONCURRENCY=32
+ *   VIGIL_BENCH_AGENT_NODE_ARGS="--max-semi-space-size=8" (node flags of the agent process,
+ *   to weigh V8 settings; none by default, as the systemd unit runs it)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -37,7 +39,8 @@ const SECONDS = Number(process.env.VIGIL_BENCH_AGENT_SECONDS ?? 60);
 const INTERVAL_S = Number(process.env.VIGIL_BENCH_AGENT_INTERVAL_S ?? 15);
 const BACKLOG_H = Number(process.env.VIGIL_BENCH_AGENT_BACKLOG_H ?? 1);
 const DELAY_MS = Number(process.env.VIGIL_BENCH_AGENT_DELAY_MS ?? 50);
-const CONCURRENCY = Number(process.env.VIGIL_BENCH_AGENT_CONCURRENCY ?? 16);
+const CONCURRENCY = Number(process.env.VIGIL_BENCH_AGENT_CONCURRENCY ?? 32);
+const NODE_ARGS = (process.env.VIGIL_BENCH_AGENT_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
 const PEER_SAMPLE = Number(process.env.VIGIL_BENCH_AGENT_PEER_SAMPLE ?? 600);
 const CLK_TCK = 100;
 const PAGE = 4096;
@@ -169,9 +172,13 @@ async function pollPhase(
       ]),
     ];
     writeFileSync(join(dir, 'agent.yaml'), `${yaml.join('\n')}\n`);
-    const agent = spawn(process.execPath, [vigil, 'agent', '--config', join(dir, 'agent.yaml')], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const agent = spawn(
+      process.execPath,
+      [...NODE_ARGS, vigil, 'agent', '--config', join(dir, 'agent.yaml')],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     try {
       await waitForOutput(agent, /vigil agent: ready/, 30_000);
       const pid = agent.pid ?? 0;

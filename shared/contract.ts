@@ -12,7 +12,12 @@ import {
   agentCommandResponseExample,
 } from './messages/agent-command.js';
 import { AgentHealth, agentHealthExample } from './messages/agent-health.js';
-import { AgentStatus, agentOfflineExample, agentOnlineExample } from './messages/agent-status.js';
+import {
+  AgentStatus,
+  agentOfflineExample,
+  agentOnlineDiscoveredExample,
+  agentOnlineExample,
+} from './messages/agent-status.js';
 import { DeviceMetrics, deviceMetricsExample } from './messages/device-metrics.js';
 import { DeviceState, deviceStateExample } from './messages/device-state.js';
 import type { TopicKind } from './topics.js';
@@ -28,7 +33,11 @@ function entry<S extends TSchema>(schema: S, retained: boolean, examples: Static
 }
 
 export const contract = {
-  agentStatus: entry(AgentStatus, true, [agentOnlineExample, agentOfflineExample]),
+  agentStatus: entry(AgentStatus, true, [
+    agentOnlineExample,
+    agentOnlineDiscoveredExample,
+    agentOfflineExample,
+  ]),
   agentHealth: entry(AgentHealth, false, [agentHealthExample]),
   deviceState: entry(DeviceState, true, [deviceStateExample]),
   deviceMetrics: entry(DeviceMetrics, false, [deviceMetricsExample]),

@@ -64,7 +64,7 @@ describe('agent configuration', () => {
     expect(config.polling).toEqual({
       intervalS: 15,
       timeoutMs: 5000,
-      concurrency: 16,
+      concurrency: 32,
       recheckS: 2,
       jitterPct: 10,
       healthIntervalS: 30,
@@ -198,6 +198,37 @@ devices:
   it('refuses a document that is not a mapping', async () => {
     const error = await rejection(loadConfig(await write('agent.yaml', '- just\n- a list\n')));
     expect(error.details).toEqual(['(root): must be object']);
+  });
+});
+
+describe('discovery section', () => {
+  beforeEach(async () => {
+    await mkdir(join(dir, 'secrets'));
+    await write('secrets/mqtt-password', 'm\n');
+  });
+
+  it('is off by default, with approve as the adoption mode', async () => {
+    const config = await loadConfig(await write('agent.yaml', valid));
+    expect(config.discovery).toMatchObject({ enabled: false, adopt: 'approve', intervalS: 300 });
+    expect(config.onvif.username).toBe('monitor');
+    expect(inspect(config.onvif)).not.toContain('site-onvif-secret');
+  });
+
+  it('takes auto and a probe target; refuses an unknown mode by path', async () => {
+    const on = valid.replace(
+      'onvif:',
+      '\ndiscovery:\n  enabled: true\n  adopt: auto\n  address: 127.0.0.1\n  port: 3702\nonvif:',
+    );
+    const config = await loadConfig(await write('on.yaml', on));
+    expect(config.discovery).toMatchObject({ enabled: true, adopt: 'auto', port: 3702 });
+    const bad = valid.replace('\nonvif:', '\ndiscovery:\n  adopt: always\n  port: 0\nonvif:');
+    const error = await rejection(loadConfig(await write('bad.yaml', bad)));
+    expect(error.details).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^discovery\/adopt: must be one of "auto", "approve"$/),
+        expect.stringMatching(/^discovery\/port: /),
+      ]),
+    );
   });
 });
 

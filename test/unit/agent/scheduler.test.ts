@@ -55,6 +55,20 @@ describe('scheduler', () => {
     expect(log.started.get('b')).toEqual([0, 1000, 2000, 3000]);
   });
 
+  it('polls a device added while running (adopted from discovery) from then on', async () => {
+    const log = recorder();
+    const scheduler = new Scheduler(['a'], async (id) => (log.mark(id), 'interval'), base);
+    scheduler.start();
+    await vi.advanceTimersByTimeAsync(1500);
+    expect(scheduler.add('b')).toBe(true);
+    expect(scheduler.add('b')).toBe(false);
+    expect(scheduler.add('a')).toBe(false);
+    await vi.advanceTimersByTimeAsync(2000);
+    await stopAll(scheduler);
+    expect(log.started.get('a')).toEqual([0, 1000, 2000, 3000]);
+    expect(log.started.get('b')).toEqual([1500, 2500, 3500]);
+  });
+
   it('keeps every delay within the jitter and spreads the first polls', async () => {
     let n = 0;
     const randoms = [0, 1, 0.25, 0.75];
