@@ -66,6 +66,24 @@ export class AgentTable {
     return [...this.agents.values()].filter((a) => a.online && now - a.lastSeen > timeoutMs);
   }
 
+  all(): AgentLiveness[] {
+    return [...this.agents.values()].map((a) => ({ ...a }));
+  }
+
+  /**
+   * The table of a previous run. An agent online then counts as seen `at` (the broker's
+   * start): it could not reach a broker that was down, so its heartbeat timeout starts
+   * now, not at its last message before the restart.
+   */
+  load(agents: readonly AgentLiveness[], at: number): void {
+    for (const agent of agents) {
+      this.agents.set(this.key(agent.siteId, agent.agentId), {
+        ...agent,
+        lastSeen: agent.online ? at : agent.lastSeen,
+      });
+    }
+  }
+
   offlineOf(siteId: string): AgentLiveness[] {
     return [...this.agents.values()].filter((a) => a.siteId === siteId && !a.online);
   }

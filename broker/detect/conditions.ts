@@ -56,6 +56,11 @@ export class ConditionTable {
     return existing;
   }
 
+  /** The table of a previous run (the state store). */
+  load(conditions: readonly Condition[]): void {
+    for (const condition of conditions) this.raise({ ...condition, covers: [...condition.covers] });
+  }
+
   all(): Condition[] {
     return [...this.entries.values()];
   }

@@ -4,9 +4,9 @@
  * (one per file in this folder) and decides on every change and every tick which of
  * them need a ticket now:
  *
- *   - an isolated device failure opens at once; a camera failing shortly after another
- *     of its site waits `holdS` (a site-wide event is seen whole first), and the first
- *     cameras' tickets fold into the site ticket when the event shows;
+ *   - a device failure opens at once; only once a site's recent camera failures are
+ *     80 % of the way to a site outage does a new one wait `holdS` (the event is seen whole
+ *     first), and the tickets opened before fold into the site ticket when it shows;
  *   - nothing opens for what a maintenance window covers (it opens after the window
  *     if the fault is still there);
  *   - an agent offline suppresses its devices: one site ticket covers them;
@@ -35,6 +35,7 @@ import { degradationCodes, degradationLabel, degradationText } from './degradati
 import { FailureLog, flappingText } from './flapping.js';
 import { gatewayProblems } from './gateway.js';
 import { assessMassOutage, massOutageText } from './mass-outage.js';
+import type { DetectStateStore } from './state-store.js';
 
 export interface DetectorOptions {
   registry: DeviceRegistry;
@@ -50,6 +51,10 @@ export interface DetectorOptions {
   now?: () => Date;
   /** Also run on each tick (the SLA clocks). */
   onTick?: () => void;
+  /** Where the state goes so it survives a restart (./state-store.ts); none: memory only. */
+  state?: DetectStateStore;
+  /** A state save that failed (the detection goes on from memory). */
+  onStateError?: (error: unknown) => void;
 }
 
 const SITE_UNREACHABLE = 'site-unreachable';
@@ -67,6 +72,8 @@ export class Detector {
   /** One-shot wake-ups at the end of holds, so a ticket does not wait for the next tick. */
   private readonly wakeups = new Set<NodeJS.Timeout>();
   private readonly now: () => Date;
+  /** Per agent, health messages in a row with the CPU load over the threshold. */
+  private readonly cpuHighReports = new Map<string, number>();
 
   constructor(private readonly opts: DetectorOptions) {
     this.config = { ...defaultDetectConfig, ...opts.config };
@@ -75,6 +82,12 @@ export class Detector {
   }
 
   start(): void {
+    const state = this.opts.state?.start();
+    if (state) {
+      this.conditions.load(state.conditions);
+      this.failures.load(state.failures);
+      this.agents.load(state.agents, this.now().getTime());
+    }
     this.timer = setInterval(() => this.tick(), this.config.tickMs);
     this.timer.unref();
   }
@@ -98,6 +111,24 @@ export class Detector {
     );
     wakeup.unref();
     this.wakeups.add(wakeup);
+  }
+
+  /**
+   * Saves what changed to the state store. The agents' last-seen times are left out: they
+   * change with every message, and a restart starts their heartbeat timeout afresh anyway.
+   */
+  private persist(): void {
+    if (!this.opts.state) return;
+    this.failures.prune(this.now().getTime());
+    try {
+      this.opts.state.save({
+        conditions: this.conditions.all(),
+        failures: this.failures.entries(),
+        agents: this.agents.all().map((a) => ({ ...a, lastSeen: 0 })),
+      });
+    } catch (error) {
+      this.opts.onStateError?.(error);
+    }
   }
 
   private emit(detection: Detection): void {
@@ -138,7 +169,10 @@ export class Detector {
   /** Any message from an agent. */
   agentSeen(siteId: string, agentId: string): void {
     const cameBack = this.agents.seen(siteId, agentId, this.now().getTime());
-    if (cameBack) this.agentBack(siteId);
+    if (cameBack) {
+      this.agentBack(siteId);
+      this.persist();
+    }
   }
 
   /** The agent's birth (online) or will / shutdown (offline) message. */
@@ -155,7 +189,13 @@ export class Detector {
 
   agentHealth(health: AgentHealth): void {
     this.agentSeen(health.siteId, health.agentId);
-    const problems = gatewayProblems(health, this.config);
+    const agentKey = `${health.siteId}|${health.agentId}`;
+    const cpuHigh =
+      health.gateway.cpuLoadPct >= this.config.gatewayCpuPct
+        ? (this.cpuHighReports.get(agentKey) ?? 0) + 1
+        : 0;
+    this.cpuHighReports.set(agentKey, cpuHigh);
+    const problems = gatewayProblems(health, this.config, cpuHigh);
     const existing = this.conditions.get(health.siteId, null, GATEWAY);
     if (problems.length > 0 && !existing) {
       const now = this.now().getTime();
@@ -176,6 +216,7 @@ export class Detector {
       this.evaluate();
     } else if (problems.length === 0 && existing) {
       this.clear(existing, 'Resolved automatically: the gateway has resources again');
+      this.persist();
     }
   }
 
@@ -207,16 +248,7 @@ export class Detector {
   private deviceDown(device: Device, now: number): void {
     const reason =
       device.reasons.map((r) => r.message || r.code).join('; ') || 'no reason reported';
-    // An isolated failure opens at once. Only when another camera of the site failed
-    // shortly before (the start of a site-wide event?) is it held, so the event is seen
-    // whole; the first camera's ticket is folded into the site ticket if it comes to that.
-    const windowMs = this.config.massWindowS * 1000;
-    const companions = this.conditions
-      .ofSite(device.siteId)
-      .filter(
-        (c) => c.fault === DEVICE_DOWN && c.deviceId !== device.id && now - c.since <= windowMs,
-      );
-    const hold = device.kind === 'camera' && companions.length > 0 ? this.config.holdS * 1000 : 0;
+    const hold = device.kind === 'camera' ? this.holdFor(device, now) : 0;
     this.conditions.raise({
       siteId: device.siteId,
       deviceId: device.id,
@@ -231,7 +263,15 @@ export class Detector {
       ticketed: false,
       covers: [],
     });
-    if (hold > 0) this.wakeAfterHold();
+    if (hold > 0) {
+      // While the event grows, the cameras held before wait with the newest one (up to
+      // the mass window): it is seen whole before any of them gets a ticket.
+      for (const held of this.conditions.ofSite(device.siteId)) {
+        if (held.fault !== DEVICE_DOWN || held.ticketed || held.heldUntil <= held.since) continue;
+        held.heldUntil = Math.min(now + hold, held.since + this.config.massWindowS * 1000);
+      }
+      this.wakeAfterHold();
+    }
     if (this.maintenance(device.siteId, device.id, now)) return;
     const key = `${device.siteId}|${device.id}`;
     const count = this.failures.add(key, now);
@@ -254,6 +294,37 @@ export class Detector {
         covers: [],
       });
     }
+  }
+
+  /**
+   * How long a camera's new failure waits (ms). A failure opens at once unless the site's
+   * recent camera failures are already 80 % (`holdFromShare`) of the way to a site outage: only
+   * then is a site-wide event likely enough to be worth the hold, so the event is seen
+   * whole. The tickets opened before are folded into the site ticket if it comes to that
+   * (evaluateSite), so a site-wide event still ends as one open ticket.
+   */
+  private holdFor(device: Device, now: number): number {
+    const windowMs = this.config.massWindowS * 1000;
+    const recent =
+      1 +
+      this.conditions
+        .ofSite(device.siteId)
+        .filter(
+          (c) =>
+            c.fault === DEVICE_DOWN &&
+            c.kind === 'camera' &&
+            c.deviceId !== device.id &&
+            now - c.since <= windowMs,
+        ).length;
+    if (recent < 2) return 0;
+    const cameras = this.opts.registry
+      .list({ siteId: device.siteId })
+      .filter((d) => d.kind === 'camera').length;
+    const threshold = Math.max(
+      this.config.massMinDevices,
+      Math.ceil(this.config.massShare * cameras),
+    );
+    return recent >= this.config.holdFromShare * threshold ? this.config.holdS * 1000 : 0;
   }
 
   private deviceUp(device: Device): void {
@@ -384,6 +455,7 @@ export class Detector {
     const now = this.now().getTime();
     const sites = new Set(this.conditions.all().map((c) => c.siteId));
     for (const siteId of sites) this.evaluateSite(siteId, now);
+    this.persist();
   }
 
   private evaluateSite(siteId: string, now: number): void {

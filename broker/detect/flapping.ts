@@ -24,6 +24,24 @@ export class FailureLog {
   last(key: string): number | undefined {
     return this.failures.get(key)?.at(-1);
   }
+
+  /** Forgets failures older than the window (a device quiet for a window has no entry). */
+  prune(at: number): void {
+    for (const [key, times] of this.failures) {
+      const recent = times.filter((t) => at - t < this.windowMs);
+      if (recent.length === 0) this.failures.delete(key);
+      else if (recent.length !== times.length) this.failures.set(key, recent);
+    }
+  }
+
+  /** The failure times per key, for the state store. */
+  entries(): Map<string, number[]> {
+    return new Map([...this.failures].map(([key, times]) => [key, [...times]]));
+  }
+
+  load(entries: ReadonlyMap<string, readonly number[]>): void {
+    for (const [key, times] of entries) this.failures.set(key, [...times]);
+  }
 }
 
 export function flappingText(count: number, windowMin: number): string {

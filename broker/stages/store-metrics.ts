@@ -5,7 +5,10 @@
  *   device  tags site, agent, device, kind   fields up, responseMs, clockOffsetS, profiles
  *   agent   tags site, agent                 fields uptimeS, queueDepth, checkErrors,
  *                                            devicesTotal/Up/Degraded/Down/Unknown,
- *                                            cpuLoadPct, memUsedPct, diskUsedPct, temperatureC
+ *                                            cpuLoadPct, memUsedPct, diskUsedPct, temperatureC,
+ *                                            gatewayUptimeS, lastPollAgeS, spoolDepth/Bytes/
+ *                                            OldestAgeS/Dropped, mqttConnected, mqttInFlight,
+ *                                            lastOkPollMaxAgeS, devicesNeverOk
  */
 import type { AgentHealth } from '../../shared/messages/agent-health.js';
 import type { DeviceMetrics } from '../../shared/messages/device-metrics.js';
@@ -43,7 +46,30 @@ export function devicePoint(metrics: DeviceMetrics): MetricPoint {
   };
 }
 
+/** Seconds from `at` (an ISO time) to the message's time; undefined without a time. */
+function ageS(ts: number, at: string | null | undefined): number | undefined {
+  if (!at) return undefined;
+  const ms = Date.parse(at);
+  return Number.isFinite(ms) ? Math.max(0, (ts - ms) / 1000) : undefined;
+}
+
+/**
+ * The per-device last good polls as two numbers for the `agent` measurement (its tags are
+ * site and agent, so no per-device field): how stale the stalest answering device is,
+ * and how many devices never answered a poll since the agent started.
+ */
+function lastOkPolls(health: AgentHealth, ts: number) {
+  if (health.lastOkPollAt === undefined) return {};
+  const entries = Object.values(health.lastOkPollAt);
+  const ages = entries.map((at) => ageS(ts, at)).filter((a) => a !== undefined);
+  return {
+    lastOkPollMaxAgeS: ages.length > 0 ? Math.max(...ages) : undefined,
+    devicesNeverOk: entries.filter((at) => at === null).length,
+  };
+}
+
 export function agentPoint(health: AgentHealth): MetricPoint {
+  const ts = Date.parse(health.ts);
   return {
     measurement: 'agent',
     tags: { site: health.siteId, agent: health.agentId },
@@ -60,6 +86,16 @@ export function agentPoint(health: AgentHealth): MetricPoint {
       memUsedPct: health.gateway.memUsedPct,
       diskUsedPct: health.gateway.diskUsedPct,
       temperatureC: health.gateway.temperatureC,
+      gatewayUptimeS: health.gateway.uptimeS,
+      lastPollAgeS: ageS(ts, health.lastPollAt),
+      spoolDepth: health.spool?.depth,
+      spoolBytes: health.spool?.bytes,
+      // null (empty spool) is left out, not written as 0: "no backlog" is spoolDepth 0.
+      spoolOldestAgeS: health.spool?.oldestAgeS ?? undefined,
+      spoolDropped: health.spool?.dropped,
+      mqttConnected: health.mqtt === undefined ? undefined : health.mqtt.connected ? 1 : 0,
+      mqttInFlight: health.mqtt?.inFlight,
+      ...lastOkPolls(health, ts),
     }),
     time: new Date(health.ts),
   };

@@ -3,7 +3,8 @@
  * rest of the file:
  *
  *   detect:                 # broker/detect/config.ts: every key optional
- *     holdS: 3
+ *     holdS: 2             # the hold of a camera while a site-wide event may be forming
+ *     holdFromShare: 0.8   # ... which starts at 80 % of the site-outage threshold
  *     heartbeatTimeoutS: 90
  *     massShare: 0.3
  *     flapFailures: 3
@@ -29,6 +30,7 @@ const Positive = Type.Number({ exclusiveMinimum: 0 });
 export const DetectConfigFile = Type.Object(
   {
     holdS: Type.Optional(Type.Number({ minimum: 0 })),
+    holdFromShare: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
     heartbeatTimeoutS: Type.Optional(Positive),
     massShare: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1 })),
     massWindowS: Type.Optional(Positive),
@@ -37,7 +39,8 @@ export const DetectConfigFile = Type.Object(
     flapWindowMin: Type.Optional(Positive),
     gatewayMemPct: Type.Optional(Positive),
     gatewayDiskPct: Type.Optional(Positive),
-    gatewayCpuPct: Type.Optional(Positive),
+    gatewayCpuPct: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 100 })),
+    gatewayCpuReports: Type.Optional(Type.Integer({ minimum: 1 })),
     tickMs: Type.Optional(Type.Integer({ minimum: 50 })),
   },
   { additionalProperties: false },

@@ -6,6 +6,7 @@
  */
 import type { Db } from '../db.js';
 import { Detector } from '../detect/detector.js';
+import { DetectStateStore } from '../detect/state-store.js';
 import type { DeviceRegistry } from '../devices/registry.js';
 import type { BrokerEvents } from '../events.js';
 import { StatusHistory } from '../inspection/history.js';
@@ -83,6 +84,12 @@ export function startDesk(opts: DeskOptions): Desk {
     history,
     now,
     onTick: () => tickets.tick(),
+    // Flapping history, suppressed devices and agent liveness survive a restart.
+    state: new DetectStateStore(opts.db),
+    onStateError: (error) =>
+      opts.log.error(
+        `cannot save the detector state (detection goes on, but a restart would forget it; check the disk of the data dir): ${error instanceof Error ? error.message : String(error)}`,
+      ),
   });
   detector.start();
   const notifier = new WebhookNotifier(opts.events, config.notify, opts.log);

@@ -35,6 +35,8 @@ export interface DeskFixture {
   open(): Ticket[];
   all(): Ticket[];
   logLines: string[];
+  /** Stops the desk and starts a new one on the same database, as a broker restart does. */
+  restart(): Promise<void>;
   cleanup(): Promise<void>;
 }
 
@@ -64,27 +66,31 @@ export function makeDesk(config: Partial<DeskConfig> = {}, devices: Device[] = [
     warn: (line) => logLines.push(line),
     error: (line) => logLines.push(line),
   };
-  const desk = startDesk({
-    db,
-    events,
-    registry,
-    sla: defaultSla,
-    // The test ticks by hand: the timer is set far out.
-    config: {
-      ...defaultDeskConfig,
-      ...config,
-      detect: { ...defaultDeskConfig.detect, tickMs: 3_600_000, ...config.detect },
-    },
-    log,
-    now: () => clock.now,
-  });
+  const start = () =>
+    startDesk({
+      db,
+      events,
+      registry,
+      sla: defaultSla,
+      // The test ticks by hand: the timer is set far out.
+      config: {
+        ...defaultDeskConfig,
+        ...config,
+        detect: { ...defaultDeskConfig.detect, tickMs: 3_600_000, ...config.detect },
+      },
+      log,
+      now: () => clock.now,
+    });
+  let desk = start();
   const emitted: Ticket[] = [];
   const alerts: SlaAlert[] = [];
   events.on('ticket', (ticket) => emitted.push(ticket));
   events.on('sla', (alert) => alerts.push(alert));
   return {
     db,
-    desk,
+    get desk() {
+      return desk;
+    },
     registry,
     events,
     clock,
@@ -122,6 +128,10 @@ export function makeDesk(config: Partial<DeskConfig> = {}, devices: Device[] = [
     },
     open: () => desk.tickets.list({ status: 'open' }),
     all: () => desk.tickets.list({ status: 'all' }),
+    async restart() {
+      await desk.stop();
+      desk = start();
+    },
     async cleanup() {
       await desk.stop();
       db.close();

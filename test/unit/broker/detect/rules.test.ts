@@ -54,6 +54,17 @@ describe('flapping failure log', () => {
     expect(log.add('cam', 3_700_000)).toBe(2); // the first is more than an hour old
     expect(log.last('cam')).toBe(3_700_000);
   });
+
+  it('forgets devices quiet for a whole window, and reloads what it saved', () => {
+    const log = new FailureLog(3_600_000);
+    log.add('a', 0);
+    log.add('b', 3_000_000);
+    log.prune(3_700_000);
+    expect([...log.entries().keys()]).toEqual(['b']);
+    const again = new FailureLog(3_600_000);
+    again.load(log.entries());
+    expect(again.add('b', 3_100_000)).toBe(2);
+  });
 });
 
 describe('degradation rule', () => {
@@ -99,6 +110,13 @@ describe('gateway resources rule', () => {
       'memory 97 % used',
       'disk 99 % used',
     ]);
+  });
+
+  it('reads CPU load as the agent measures it (whole machine, 0-100 %), after 3 busy reports in a row', () => {
+    const gateway = { ...agentHealthExample.gateway, cpuLoadPct: 99 };
+    const health = { ...agentHealthExample, gateway };
+    expect(gatewayProblems(health, defaultDetectConfig, 1)).toEqual([]);
+    expect(gatewayProblems(health, defaultDetectConfig, 3)).toEqual(['CPU load 99 %']);
   });
 });
 
