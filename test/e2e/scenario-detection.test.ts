@@ -16,6 +16,10 @@ describe('detection scenarios on a real site', () => {
   let site: ScenarioSite;
   const tickets = (query = 'status=all') => site.api<Ticket[]>(`/api/tickets?${query}`);
   const ofDevice = async (id: string) => (await tickets()).filter((t) => t.deviceId === id);
+  // A loaded machine may rightly add general tickets (slow answers, stream timeouts on a
+  // 16-channel NVR); the outage assertions are about the device-down ones.
+  const downOf = async (id: string) =>
+    (await ofDevice(id)).filter((t) => t.fault === 'device-down');
   const device = async (id: string) =>
     (await site.api<Device[]>('/api/devices')).find((d) => d.id === id);
 
@@ -100,18 +104,15 @@ describe('detection scenarios on a real site', () => {
       });
     }
     await site.fault('nvr-01');
-    const ticket = await eventually(
-      'a ticket for nvr-01',
-      async () => (await ofDevice('nvr-01'))[0],
-    );
+    const ticket = await eventually('a ticket for nvr-01', async () => (await downOf('nvr-01'))[0]);
     expect(ticket).toMatchObject({ priority: 'emergency', covers: ['cam-07', 'cam-08'] });
     await sleep(4000);
-    expect(await ofDevice('nvr-01')).toHaveLength(1);
-    expect([...(await ofDevice('cam-07')), ...(await ofDevice('cam-08'))]).toEqual([]);
+    expect(await downOf('nvr-01')).toHaveLength(1);
+    expect([...(await downOf('cam-07')), ...(await downOf('cam-08'))]).toEqual([]);
     await site.clear('nvr-01');
     await eventually(
       'nvr-01 resolved',
-      async () => (await ofDevice('nvr-01'))[0]?.status === 'resolved',
+      async () => (await downOf('nvr-01'))[0]?.status === 'resolved',
     );
   });
 
