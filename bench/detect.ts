@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import type { Device } from '../shared/api/devices.js';
 import type { Ticket } from '../shared/api/tickets.js';
+import { pollingDefaults } from '../agent/config.js';
 import { startBroker, type RunningBroker } from '../broker/app.js';
 import { resolveConfig } from '../broker/config.js';
 import { freePorts } from '../test/helpers/ports.js';
@@ -227,7 +228,7 @@ async function main(): Promise<void> {
     const devices = (await (await fetch(`${simUrl}/sim/devices`)).json()) as SimDevice[];
     console.log(
       `failure to ticket: ${FAILURES} cameras switched off one by one every ${SPACING_MS} ms, ` +
-        `${devices.length} devices, broker defaults (hold 2 s, only once a site's recent failures are 80 % of the way to a site outage), agent recheck 2 s`,
+        `${devices.length} devices, broker defaults (hold 2 s, only once a site's recent failures are 80 % of the way to a site outage), agent recheck ${pollingDefaults.recheckS} s`,
     );
     const rows = [];
     for (const pollS of POLLS) {

@@ -65,7 +65,7 @@ describe('agent configuration', () => {
       intervalS: 15,
       timeoutMs: 5000,
       concurrency: 32,
-      recheckS: 2,
+      recheckS: 1,
       jitterPct: 10,
       healthIntervalS: 30,
     });
