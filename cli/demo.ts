@@ -141,7 +141,7 @@ class Demo {
           password: options.agentPassword,
         },
         // Shorter than the 15 s default so the demo shows a failure within seconds.
-        polling: { intervalS: 5, timeoutMs: 3000, concurrency: 16, recheckS: 2 },
+        polling: { intervalS: 5 },
         // The site-wide account is the first device's; a device with another one says so.
         onvif: devices[0]?.credentials ?? { username: 'admin', password: secret() },
         devices: devices.map((d) => ({
