@@ -609,25 +609,18 @@ export function openTicketStore(
       // Asking for one state exactly (resolved, closed) looks beyond the open board.
       const open = (query.status ?? (query.state === undefined ? 'open' : 'all')) === 'open';
       if (open) where.push(notFinished);
-      if (query.state !== undefined) {
-        where.push('status = @state');
-        params.state = query.state;
-      }
-      if (query.priority !== undefined) {
-        where.push('priority = @priority');
-        params.priority = query.priority;
-      }
-      if (query.siteId !== undefined) {
-        where.push('site_id = @siteId');
-        params.siteId = query.siteId;
-      }
-      if (query.deviceId !== undefined) {
-        where.push('device_id = @deviceId');
-        params.deviceId = query.deviceId;
-      }
-      if (query.fault !== undefined) {
-        where.push('fault = @fault');
-        params.fault = query.fault;
+      // Exact matches: query field -> column.
+      const exact = [
+        ['state', 'status'],
+        ['priority', 'priority'],
+        ['siteId', 'site_id'],
+        ['deviceId', 'device_id'],
+        ['fault', 'fault'],
+      ] as const;
+      for (const [field, column] of exact) {
+        if (query[field] === undefined) continue;
+        where.push(`${column} = @${field}`);
+        params[field] = query[field];
       }
       if (query.from !== undefined) {
         where.push('opened_at >= @from');

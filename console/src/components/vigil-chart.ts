@@ -1,6 +1,7 @@
 import { LitElement, css, html, unsafeCSS } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
-import { drawSeries, uPlotCss, type ChartHandle } from '../chart.js';
+import { drawSeries, uPlotCss } from '../chart.js';
+import { PlotController } from '../controllers/plot.js';
 import type { MetricSeries } from '../data/types.js';
 import { strings } from '../strings.js';
 
@@ -23,8 +24,7 @@ export class VigilChart extends LitElement {
   @property({ type: Number }) from = 0;
   @property({ type: Number }) to = 0;
 
-  private handle: ChartHandle | null = null;
-  private observer: ResizeObserver | null = null;
+  private readonly plot = new PlotController(this);
 
   override render() {
     const points = this.series?.time.length ?? 0;
@@ -35,30 +35,18 @@ export class VigilChart extends LitElement {
   }
 
   override updated(): void {
-    this.handle?.destroy();
-    this.handle = null;
-    const target = this.renderRoot.querySelector<HTMLElement>('.plot');
-    if (target === null || this.series === null || this.series.time.length === 0) return;
-    this.handle = drawSeries(target, this.series, {
-      label: this.label,
-      width: Math.max(300, this.clientWidth),
-      height: 220,
-      locale: strings.locale,
-      from: this.from,
-      to: this.to,
+    this.plot.draw((width) => {
+      const target = this.renderRoot.querySelector<HTMLElement>('.plot');
+      if (target === null || this.series === null || this.series.time.length === 0) return null;
+      return drawSeries(target, this.series, {
+        label: this.label,
+        width,
+        height: 220,
+        locale: strings.locale,
+        from: this.from,
+        to: this.to,
+      });
     });
-    this.observer ??= new ResizeObserver(() =>
-      this.handle?.resize(Math.max(300, this.clientWidth)),
-    );
-    this.observer.observe(this);
-  }
-
-  override disconnectedCallback(): void {
-    super.disconnectedCallback();
-    this.observer?.disconnect();
-    this.observer = null;
-    this.handle?.destroy();
-    this.handle = null;
   }
 }
 

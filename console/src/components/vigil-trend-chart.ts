@@ -1,6 +1,7 @@
 import { LitElement, css, html, unsafeCSS } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
-import { drawWeekly, uPlotCss, type ChartHandle } from '../chart.js';
+import { drawWeekly, uPlotCss } from '../chart.js';
+import { PlotController } from '../controllers/plot.js';
 import { isChartable, type TrendSeries } from '../data/inspection.js';
 import { strings } from '../strings.js';
 import { page } from '../theme.js';
@@ -34,8 +35,7 @@ export class VigilTrendChart extends LitElement {
   @property({ attribute: false }) trend: TrendSeries | null = null;
   @property() label = '';
 
-  private handle: ChartHandle | null = null;
-  private observer: ResizeObserver | null = null;
+  private readonly plot = new PlotController(this);
 
   override render() {
     const trend = this.trend;
@@ -56,28 +56,16 @@ export class VigilTrendChart extends LitElement {
   }
 
   override updated(): void {
-    this.handle?.destroy();
-    this.handle = null;
-    const target = this.renderRoot.querySelector<HTMLElement>('.plot');
-    if (target === null || this.trend === null || !isChartable(this.trend)) return;
-    this.handle = drawWeekly(target, this.trend, {
-      label: this.label,
-      width: Math.max(300, this.clientWidth),
-      height: 200,
-      locale: strings.locale,
+    this.plot.draw((width) => {
+      const target = this.renderRoot.querySelector<HTMLElement>('.plot');
+      if (target === null || this.trend === null || !isChartable(this.trend)) return null;
+      return drawWeekly(target, this.trend, {
+        label: this.label,
+        width,
+        height: 200,
+        locale: strings.locale,
+      });
     });
-    this.observer ??= new ResizeObserver(() =>
-      this.handle?.resize(Math.max(300, this.clientWidth)),
-    );
-    this.observer.observe(this);
-  }
-
-  override disconnectedCallback(): void {
-    super.disconnectedCallback();
-    this.observer?.disconnect();
-    this.observer = null;
-    this.handle?.destroy();
-    this.handle = null;
   }
 }
 
