@@ -91,8 +91,30 @@ const agentLeaves = {
 } as const;
 const deviceLeaves = { state: 'deviceState', metrics: 'deviceMetrics' } as const;
 
-/** Parses a topic of the tree; anything else (another version, a stray level) gives null. */
-export function parseTopic(topic: string): ParsedTopic | null {
+/**
+ * Parsed topics, remembered: the broker parses the topic of every message several times
+ * (authorization, batch split, command answers, decode) and a fleet publishes on a
+ * bounded set of topics (one per device and agent leaf). Dropped whole when it reaches
+ * MEMO_LIMIT, so a client inventing topics cannot grow it.
+ */
+const memo = new Map<string, Readonly<ParsedTopic> | null>();
+const MEMO_LIMIT = 50_000;
+
+/**
+ * Parses a topic of the tree; anything else (another version, a stray level) gives null.
+ * The result is shared between callers and frozen: copy it to change it.
+ */
+export function parseTopic(topic: string): Readonly<ParsedTopic> | null {
+  let parsed = memo.get(topic);
+  if (parsed !== undefined) return parsed;
+  parsed = parseTopicOnce(topic);
+  if (parsed) Object.freeze(parsed);
+  if (memo.size >= MEMO_LIMIT) memo.clear();
+  memo.set(topic, parsed);
+  return parsed;
+}
+
+function parseTopicOnce(topic: string): ParsedTopic | null {
   const parts = topic.split('/');
   if (parts.length !== 6 || `${parts[0]}/${parts[1]}` !== TOPIC_ROOT) return null;
   const [, , siteId, branch, id, leaf] = parts as [string, string, string, string, string, string];

@@ -26,8 +26,19 @@
  * Whole segments below the checkpoint are deleted. A torn record at the end of a
  * segment (killed mid-write, never acknowledged) ends that segment's replay.
  */
-import { readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { mkdir, open, type FileHandle } from 'node:fs/promises';
+import {
+  close,
+  fdatasync,
+  open,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writev,
+} from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { VigilError } from '../../shared/errors.js';
 import { crc32 } from './crc32.js';
@@ -140,6 +151,50 @@ export function decodeSegment(data: Buffer): JournalRecord[] {
   return records;
 }
 
+// The callback forms of fs, wrapped by hand: fs/promises' FileHandle costs several times
+// more main-thread time per call, and the journal makes two calls per group commit
+// (measured with --cpu-prof under bench:broker: FileHandle.write alone was 6 % of the
+// broker's busy time at 10,000 msg/s).
+function openAppend(file: string): Promise<number> {
+  return new Promise((resolve, reject) =>
+    open(file, 'a', (error, fd) => (error ? reject(error) : resolve(fd))),
+  );
+}
+
+function closeFd(fd: number): Promise<void> {
+  return new Promise((resolve) => close(fd, () => resolve()));
+}
+
+/** Writes every buffer, in order, continuing after a short write. */
+async function writeAll(fd: number, buffers: Buffer[], bytes: number): Promise<void> {
+  let left = bytes;
+  let rest = buffers;
+  while (left > 0) {
+    const written = await new Promise<number>((resolve, reject) =>
+      writev(fd, rest, (error, count) => (error ? reject(error) : resolve(count))),
+    );
+    left -= written;
+    if (left === 0) return;
+    // A short write (a full disk's last blocks, a signal): skip what went out.
+    let skip = written;
+    const remaining: Buffer[] = [];
+    for (const buffer of rest) {
+      if (skip >= buffer.length) skip -= buffer.length;
+      else {
+        remaining.push(skip > 0 ? buffer.subarray(skip) : buffer);
+        skip = 0;
+      }
+    }
+    rest = remaining;
+  }
+}
+
+function syncData(fd: number): Promise<void> {
+  return new Promise((resolve, reject) =>
+    fdatasync(fd, (error) => (error ? reject(error) : resolve())),
+  );
+}
+
 function segmentName(firstId: number): string {
   return `seg-${String(firstId).padStart(16, '0')}.log`;
 }
@@ -152,7 +207,8 @@ interface Pending {
 }
 
 export class Journal {
-  private handle: FileHandle | null = null;
+  /** The open segment's file descriptor. */
+  private fd: number | null = null;
   private segments: Segment[] = [];
   private pending: Pending[] = [];
   private committing = false;
@@ -286,8 +342,8 @@ export class Journal {
     this.checkpointTimer = null;
     this.checkpointDirty = true;
     this.writeCheckpoint();
-    await this.handle?.close();
-    this.handle = null;
+    if (this.fd !== null) await closeFd(this.fd);
+    this.fd = null;
   }
 
   private async commitLoop(): Promise<void> {
@@ -295,15 +351,20 @@ export class Journal {
       while (this.pending.length > 0) {
         const batch = this.pending;
         this.pending = [];
-        const bytes = Buffer.concat(batch.map((item) => item.record));
+        const records = batch.map((item) => item.record);
+        let bytes = 0;
+        for (const record of records) bytes += record.length;
         const started = performance.now();
         try {
-          const handle = this.handle;
-          if (!handle) throw new Error('the journal is not open');
-          await handle.write(bytes);
-          await handle.datasync();
+          if (this.fd === null) {
+            if (this.stopped) throw new Error('the journal is stopped');
+            await this.openSegment(batch[0]!.id);
+          }
+          const fd = this.fd!;
+          await writeAll(fd, records, bytes);
+          await syncData(fd);
         } catch (error) {
-          this.pendingBytes -= bytes.length;
+          this.pendingBytes -= bytes;
           const reason = error instanceof Error ? error.message : String(error);
           for (const item of batch) {
             // Never acknowledged, so nothing to replay: count it as finished.
@@ -311,16 +372,22 @@ export class Journal {
             item.reject(new Error(`cannot write the ingest journal: ${reason}`));
           }
           this.advance();
+          // Part of the batch may be on disk, torn; replay stops at a torn record, so
+          // nothing acknowledged may follow it in this segment: go on in a new one.
+          // The next commit opens it.
+          if (this.fd !== null) await closeFd(this.fd);
+          this.fd = null;
           continue;
         }
-        this.pendingBytes -= bytes.length;
+        this.pendingBytes -= bytes;
         this.stats_.commits++;
         this.stats_.lastCommitMs = performance.now() - started;
         const segment = this.segments[this.segments.length - 1]!;
-        segment.bytes += bytes.length;
+        segment.bytes += bytes;
         segment.lastId = batch[batch.length - 1]!.id;
         for (const item of batch) item.resolve(item.id);
-        if (segment.bytes >= this.segmentBytes) await this.openSegment(this.lastId + 1);
+        if (segment.bytes >= this.segmentBytes)
+          await this.openSegment(this.pending[0]?.id ?? this.lastId + 1);
       }
     } finally {
       this.committing = false;
@@ -328,9 +395,10 @@ export class Journal {
   }
 
   private async openSegment(firstId: number): Promise<void> {
-    await this.handle?.close();
+    if (this.fd !== null) await closeFd(this.fd);
+    this.fd = null;
     const file = join(this.options.dir, segmentName(firstId));
-    this.handle = await open(file, 'a');
+    this.fd = await openAppend(file);
     this.segments.push({ file, firstId, lastId: firstId - 1, bytes: 0 });
   }
 
