@@ -20,7 +20,9 @@ import { startApi } from './api/server.js';
 import { ensureAdmin } from './api/users.js';
 import type { BrokerConfig } from './config.js';
 import { openDatabase, type Db } from './db.js';
+import type { DeviceRegistry } from './devices/registry.js';
 import { SqliteDeviceRegistry } from './devices/sqlite-registry.js';
+import { WriteBehindRegistry } from './devices/write-behind.js';
 import { BrokerEvents } from './events.js';
 import { child, consoleLog, type Log } from './log.js';
 import { EmbeddedMetricsStore } from './metrics/embedded.js';
@@ -59,7 +61,7 @@ export interface RunningBroker {
   generatedAdminPassword: string | null;
   db: Db;
   agents: AgentStore;
-  devices: SqliteDeviceRegistry;
+  devices: DeviceRegistry;
   tickets: TicketService;
   /** Detector, maintenance, sites, history, audit, webhooks around the tickets. */
   desk: Desk;
@@ -140,8 +142,12 @@ export async function startBroker(
 
     const agents = new AgentStore(db);
     agents.start();
-    const devices = new SqliteDeviceRegistry(db);
+    const deviceRows = new SqliteDeviceRegistry(db);
+    deviceRows.start();
+    // In memory, readings written behind (broker/devices/write-behind.ts).
+    const devices = new WriteBehindRegistry(deviceRows);
     devices.start();
+    undo.push({ name: 'the device registry', run: () => devices.stop() });
     const deadLetters = new DeadLetterStore(db);
     deadLetters.start();
     const audit = new AuditLog(db);
