@@ -20,6 +20,7 @@ import { liveRoutes } from './live.js';
 import { metricRoutesPlugin } from './metrics.js';
 import { fastifyLogger } from './logger.js';
 import { openapiRoutes } from './openapi.js';
+import { outageRoutes } from './outages.js';
 import { ticketRoutes } from './tickets.js';
 import { auditRoutes } from './audit.js';
 import { inspectionRoutes } from './inspection.js';
@@ -74,6 +75,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(userAdminRoutes, { users });
   await app.register(metricRoutesPlugin, { metrics: deps.metrics ?? null });
   await app.register(deviceRoutes, { devices: deps.devices });
+  await app.register(outageRoutes, { devices: deps.devices });
   if (deps.commands) await app.register(commandRoutes, { commands: deps.commands });
   await app.register(ticketRoutes, {
     tickets: deps.tickets,

@@ -1,4 +1,5 @@
 import type { Device } from '../../shared/api/devices.js';
+import type { OutageHistory } from './outages.js';
 
 /**
  * The latest known state of every device, kept by the pipeline's track-state stage and
@@ -8,6 +9,12 @@ import type { Device } from '../../shared/api/devices.js';
 export interface DeviceRegistry {
   get(siteId: string, deviceId: string): Device | undefined;
   list(filter?: { siteId?: string }): Device[];
-  /** Inserts or replaces; returns the previous value. */
-  put(device: Device): Device | undefined;
+  /**
+   * Inserts or replaces; returns the previous value. `at` (the agent's message time) is
+   * given for a state message: the reasons that appeared or cleared are dated by it in
+   * the outage history.
+   */
+  put(device: Device, at?: string): Device | undefined;
+  /** The history of the devices' reasons (broker/devices/outages.ts), when kept. */
+  readonly outages?: OutageHistory;
 }

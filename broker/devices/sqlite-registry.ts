@@ -5,6 +5,7 @@
  */
 import type { Device } from '../../shared/api/devices.js';
 import { migrate, type Db } from '../db.js';
+import { SqliteOutageHistory, type OutageHistoryOptions } from './outages.js';
 import type { DeviceRegistry } from './registry.js';
 
 const migrations = [
@@ -22,10 +23,19 @@ const migrations = [
 ];
 
 export class SqliteDeviceRegistry implements DeviceRegistry {
-  constructor(private readonly db: Db) {}
+  /** The devices' reasons over time, written in the same transaction as the device. */
+  readonly outages: SqliteOutageHistory;
+
+  constructor(
+    private readonly db: Db,
+    options: { outages?: OutageHistoryOptions } = {},
+  ) {
+    this.outages = new SqliteOutageHistory(db, options.outages);
+  }
 
   start(): void {
     migrate(this.db, 'devices', migrations);
+    this.outages.start();
   }
 
   get(siteId: string, deviceId: string): Device | undefined {
@@ -46,7 +56,7 @@ export class SqliteDeviceRegistry implements DeviceRegistry {
     return rows.map((row) => JSON.parse(row.data) as Device);
   }
 
-  put(device: Device): Device | undefined {
+  put(device: Device, at?: string): Device | undefined {
     return this.db.transaction(() => {
       const previous = this.get(device.siteId, device.id);
       this.db
@@ -62,6 +72,7 @@ export class SqliteDeviceRegistry implements DeviceRegistry {
           JSON.stringify(device),
           new Date().toISOString(),
         );
+      if (at !== undefined) this.outages.record(previous, device, at);
       return previous;
     })();
   }

@@ -1,7 +1,9 @@
 /**
  * track-state: keeps the device registry up to date. A device state message replaces
- * the device's entry (and tells the live listeners); a metrics message refreshes when
- * the device was last heard of and its response time. Sets ctx.previous and ctx.device
+ * the device's entry (and tells the live listeners), and the registry dates the reasons
+ * that appeared or cleared by the message's time (the outage history,
+ * broker/devices/outages.ts); a metrics message refreshes when the device was last heard
+ * of, its response time and its channel count. Sets ctx.previous and ctx.device
  * for the stages after it.
  */
 import type { Device } from '../../shared/api/devices.js';
@@ -32,15 +34,17 @@ export function deviceFromState(state: DeviceState, previous: Device | undefined
     since: state.since,
     lastSeen: later(previous?.lastSeen, state.ts),
     responseMs: previous?.responseMs ?? null,
+    ...(previous?.channels !== undefined ? { channels: previous.channels } : {}),
   };
 }
 
 export function deviceWithMetrics(device: Device, metrics: DeviceMetrics): Device {
-  const responseMs = metrics.values.responseMs;
+  const { responseMs, channels } = metrics.values;
   return {
     ...device,
     lastSeen: later(device.lastSeen, metrics.ts),
     responseMs: responseMs ?? device.responseMs,
+    ...(channels !== undefined ? { channels } : {}),
   };
 }
 
@@ -53,7 +57,7 @@ export function trackStateStage(registry: DeviceRegistry, events: BrokerEvents):
         const state = message.payload;
         const previous = registry.get(state.siteId, state.deviceId);
         const device = deviceFromState(state, previous);
-        registry.put(device);
+        registry.put(device, state.ts);
         if (previous) ctx.previous = previous;
         ctx.device = device;
         events.emit('device', device);

@@ -21,6 +21,8 @@ export const Device = Type.Object({
   /** Last message of any kind about this device. */
   lastSeen: Nullable(Timestamp),
   responseMs: Nullable(Type.Number()),
+  /** Video channels the device last reported (the agent's media check); absent until then. */
+  channels: Type.Optional(Type.Integer({ minimum: 0 })),
 });
 export type Device = Static<typeof Device>;
 export const DeviceList = Type.Array(Device);

@@ -84,6 +84,23 @@ export function userPath(username: string): string {
 
 export const metricRoutes = { series: '/api/metrics/series' } as const;
 
+/** Routes of one device beyond apiRoutes.devices (shared/api/outages.ts). */
+export const deviceApiRoutes = {
+  /** GET: the device's reason spans per channel over a period (the outage timeline). */
+  outages: '/api/devices/:id/outages',
+} as const;
+
+/** The URL of a device's outage timeline; `code` defaults to recording-stopped. */
+export function deviceOutagesPath(
+  id: string,
+  query: { from: string; to: string; code?: string; site?: string },
+): string {
+  const search = new URLSearchParams({ from: query.from, to: query.to });
+  if (query.code !== undefined) search.set('code', query.code);
+  if (query.site !== undefined) search.set('site', query.site);
+  return `${deviceApiRoutes.outages.replace(':id', encodeURIComponent(id))}?${search.toString()}`;
+}
+
 /** POST: one remote command to one agent (shared/api/commands.ts). */
 export const commandRoute = '/api/sites/:site/agents/:agent/commands';
 

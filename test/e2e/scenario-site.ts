@@ -57,6 +57,8 @@ async function stopProc(proc: Proc | undefined, signal: NodeJS.Signals = 'SIGTER
 
 export interface ScenarioSite {
   apiUrl: string;
+  /** The console's admin password (user admin). */
+  adminPassword: string;
   simUrl: string;
   api<T>(path: string, init?: RequestInit): Promise<T>;
   /** POST a sim fault on a device; DELETE clears its faults. */
@@ -68,7 +70,16 @@ export interface ScenarioSite {
   stop(): Promise<void>;
 }
 
-export async function startScenarioSite(): Promise<ScenarioSite> {
+export interface ScenarioOptions {
+  /** Serve the built console (dist/console) on the API's port; off by default. */
+  console?: boolean;
+  /** Channels per NVR (the simulator's --channels; 16 by default). */
+  nvrChannels?: number;
+  /** The agent's `checks` settings, e.g. { recordingLagS: 3 } (agent/config.ts). */
+  checks?: Record<string, number>;
+}
+
+export async function startScenarioSite(options: ScenarioOptions = {}): Promise<ScenarioSite> {
   if (!existsSync(vigilEntry)) throw new Error(`${vigilEntry} is missing: run npm run build first`);
   const [httpPort, mqttPort, simPort] = (await freePorts(3)) as [number, number, number];
   const dir = mkdtempSync(join(tmpdir(), 'vigil-scenario-'));
@@ -104,7 +115,7 @@ export async function startScenarioSite(): Promise<ScenarioSite> {
         dataDir: dir,
         mqtt: { host: '127.0.0.1', port: mqttPort },
         http: { host: '127.0.0.1', port: httpPort },
-        consoleDir: null,
+        ...(options.console ? {} : { consoleDir: null }),
       }),
       { mode: 0o600 },
     );
@@ -125,6 +136,7 @@ export async function startScenarioSite(): Promise<ScenarioSite> {
         '10',
         '--nvrs',
         '2',
+        ...(options.nvrChannels ? ['--channels', String(options.nvrChannels)] : []),
         '--discovery-port',
         '0',
         '--rtsp-port',
@@ -156,6 +168,7 @@ export async function startScenarioSite(): Promise<ScenarioSite> {
         },
         polling: { intervalS: 2, timeoutMs: 1500, concurrency: 16, recheckS: 1 },
         onvif: { username: 'admin', password: simPassword },
+        ...(options.checks ? { checks: options.checks } : {}),
         devices: devices.map((d) => ({ id: d.id, name: d.name, kind: d.kind, xaddr: d.xaddr })),
       }),
       { mode: 0o600 },
@@ -187,6 +200,7 @@ export async function startScenarioSite(): Promise<ScenarioSite> {
     };
     return {
       apiUrl,
+      adminPassword,
       simUrl,
       api,
       async fault(deviceId, kind = 'offline') {

@@ -3,9 +3,9 @@ import { customElement, property, state } from 'lit/decorators.js';
 import { ClockController } from '../controllers/clock.js';
 import { ApiRequestError } from '../data/api.js';
 import type { Session } from '../data/session.js';
-import { channelsStopped, chartFields, recordingGaps } from '../data/device.js';
+import { chartFields, fetchRecordingTimeline } from '../data/device.js';
 import type { ConsoleState } from '../data/store.js';
-import type { MetricSeries, Ticket } from '../data/types.js';
+import type { Device, DeviceOutages, MetricSeries, Ticket } from '../data/types.js';
 import { formatAgo, formatDay, formatDuration, formatFull } from '../format.js';
 import { href } from '../router.js';
 import { reasonLabel, ticketTitle } from '../wording.js';
@@ -22,11 +22,15 @@ const periods = {
 };
 type Period = keyof typeof periods;
 
+/** How often an open recording gap is asked for again (its length and total grow). */
+const RECORDING_REFRESH_MS = 15_000;
+
 /**
  * One device: identity and inventory, warranty (from the site's records), current state
  * with its reasons, charts of its metrics over a chosen period, for an NVR its recording
- * (channels stopped now, gaps on a time line), its outages (from its tickets) and
- * tickets, and the remote commands.
+ * (per channel: the gaps on a time line and their totals, from the broker's outage
+ * history, loaded again when the device's reasons change), its outages (from its
+ * tickets) and tickets, and the remote commands.
  *
  * Test hooks: `[data-testid="device-page"][data-status]`, `[data-testid="period"]`,
  * `[data-testid="chart"]`, `button[data-command]`.
@@ -53,6 +57,8 @@ export class VigilDevicePage extends LitElement {
   @state() private series: Record<string, MetricSeries | null> = {};
   @state() private range = { from: 0, to: 0 };
   @state() private tickets: Ticket[] = [];
+  @state() private recording: DeviceOutages | null = null;
+  @state() private recordingFailed = false;
   @state() private message: string | null = null;
 
   private readonly clock = new ClockController(this);
@@ -60,21 +66,64 @@ export class VigilDevicePage extends LitElement {
   /** The device whose tickets and series are loaded (the element is reused across devices). */
   private loadedFor = '';
 
+  /** The status and reasons the recording was loaded for: a change loads it again. */
+  private recordingFor = '';
+
   override willUpdate(changed: PropertyValues<this>): void {
     if (changed.has('deviceId') && this.deviceId !== this.loadedFor) this.load();
+    else if (changed.has('state')) {
+      const device = this.state.devices.get(this.deviceId);
+      if (device?.kind === 'nvr' && reasonsKey(device) !== this.recordingFor) {
+        void this.loadRecording();
+      }
+    }
   }
+
+  /** Loads the recording again while a gap is open, so it grows on screen. */
+  private refreshTimer: ReturnType<typeof setInterval> | undefined;
 
   override connectedCallback(): void {
     super.connectedCallback();
     if (this.deviceId !== '') this.load();
+    this.refreshTimer = setInterval(() => {
+      const r = this.recording;
+      if (r !== null && (r.channels.some((c) => c.open) || r.down.some((s) => s.open))) {
+        void this.loadRecording();
+      }
+    }, RECORDING_REFRESH_MS);
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    clearInterval(this.refreshTimer);
   }
 
   private load(): void {
     this.loadedFor = this.deviceId;
     this.tickets = [];
     this.series = {};
+    this.recording = null;
+    this.recordingFailed = false;
     void this.loadTickets();
     void this.loadSeries();
+    void this.loadRecording();
+  }
+
+  private async loadRecording(): Promise<void> {
+    const id = this.deviceId;
+    const device = this.state.devices.get(id);
+    if (device?.kind !== 'nvr') return;
+    this.recordingFor = reasonsKey(device);
+    const to = new Date();
+    const from = new Date(to.getTime() - periods[this.period]);
+    try {
+      const answer = await fetchRecordingTimeline(this.session.client, device, from, to);
+      if (id !== this.deviceId) return;
+      this.recording = answer;
+      this.recordingFailed = false;
+    } catch {
+      if (id === this.deviceId) this.recordingFailed = true;
+    }
   }
 
   private async loadTickets(): Promise<void> {
@@ -245,10 +294,8 @@ export class VigilDevicePage extends LitElement {
           ? html`<section class="card">
               <h3>${d.recording.title}</h3>
               <vigil-recording-timeline
-                .stopped=${channelsStopped(device)}
-                .gaps=${recordingGaps(this.tickets, this.range.from, this.range.to)}
-                .from=${this.range.from}
-                .to=${this.range.to}
+                .outages=${this.recording}
+                ?failed=${this.recordingFailed}
               ></vigil-recording-timeline>
             </section>`
           : nothing
@@ -301,6 +348,7 @@ export class VigilDevicePage extends LitElement {
   private _period(event: Event): void {
     this.period = (event.target as HTMLSelectElement).value as Period;
     void this.loadSeries();
+    void this.loadRecording();
   }
 
   private async command(command: 'poll-now' | 'rediscover'): Promise<void> {
@@ -322,6 +370,11 @@ export class VigilDevicePage extends LitElement {
           : String(error);
     }
   }
+}
+
+/** What of a device changes its recording timeline: its status and its reasons. */
+function reasonsKey(device: Device): string {
+  return `${device.id}|${device.status}|${device.reasons.map((r) => `${r.code}:${r.channel ?? ''}`).join(',')}`;
 }
 
 declare global {

@@ -1,23 +1,34 @@
-import { LitElement, css, html } from 'lit';
+import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
-import { gapPlacement, type ChannelStopped, type RecordingGap } from '../data/device.js';
-import { formatDuration, formatFull } from '../format.js';
-import { href } from '../router.js';
+import { spanPlacement } from '../data/device.js';
+import type { ChannelOutages, DeviceOutages, OutageSpan } from '../data/types.js';
+import { formatDuration, formatFull, formatPercent } from '../format.js';
 import { strings } from '../strings.js';
 import { page } from '../theme.js';
 
 /**
- * An NVR's recording over the chosen period: the channels stopped now (by channel) and
- * the recording gaps on a time line (from the device's recording-stopped tickets).
+ * An NVR's recording over the chosen period, one track per channel: the channel's gaps
+ * (recording stopped; an open one hatched), the time the recorder was down (grey, on
+ * every track), and the channel's total as the broker counts it (GET
+ * /api/devices/:id/outages). Every gap is focusable and says what it was (title and
+ * aria-label); the table under the tracks lists them too.
  *
- * Test hooks: `[data-testid="recording-timeline"][data-gaps]`,
- * `[data-testid="recording-gap"][data-open]`, `[data-testid="channel-stopped"][data-channel]`.
+ * Test hooks: `[data-testid="recording-timeline"][data-channels][data-gaps]`,
+ * `[data-testid="channel-track"][data-channel][data-gaps][data-open]`,
+ * `[data-testid="recording-gap"][data-channel][data-open]`, `[data-testid="down-span"]`,
+ * `[data-testid="channel-total"][data-channel][data-gap-s]`.
  */
 @customElement('vigil-recording-timeline')
 export class VigilRecordingTimeline extends LitElement {
   static override styles = [
     page,
     css`
+      .tracks {
+        display: grid;
+        grid-template-columns: minmax(6rem, max-content) 1fr minmax(9rem, max-content);
+        gap: 0.35rem 0.75rem;
+        align-items: center;
+      }
       .track {
         position: relative;
         height: 1.4rem;
@@ -26,13 +37,19 @@ export class VigilRecordingTimeline extends LitElement {
         border-radius: 3px;
         overflow: hidden;
       }
-      .gap {
+      .gap,
+      .down {
         position: absolute;
         top: 0;
         bottom: 0;
-        background: var(--vigil-down);
         print-color-adjust: exact;
         -webkit-print-color-adjust: exact;
+      }
+      .gap {
+        background: var(--vigil-down);
+      }
+      .down {
+        background: var(--vigil-unknown);
       }
       .gap[data-open] {
         background: repeating-linear-gradient(
@@ -43,78 +60,187 @@ export class VigilRecordingTimeline extends LitElement {
           var(--vigil-down-bg) 8px
         );
       }
+      .gap:focus-visible,
+      .down:focus-visible {
+        outline: 3px solid var(--vigil-focus);
+        outline-offset: 1px;
+        z-index: 1;
+      }
       .ends {
         display: flex;
         justify-content: space-between;
         font-size: 0.8rem;
+        grid-column: 2;
+      }
+      .total {
+        font-variant-numeric: tabular-nums;
       }
     `,
   ];
 
-  @property({ attribute: false }) gaps: readonly RecordingGap[] = [];
-  @property({ attribute: false }) stopped: readonly ChannelStopped[] = [];
-  /** The period shown, ms since the epoch. */
-  @property({ type: Number }) from = 0;
-  @property({ type: Number }) to = 0;
+  /** The broker's answer; null while loading. */
+  @property({ attribute: false }) outages: DeviceOutages | null = null;
+  /** The last load failed (the page keeps the previous answer if it had one). */
+  @property({ type: Boolean }) failed = false;
 
-  override render() {
+  private channelName(channel: string): string {
+    return channel === '' ? strings.device.recording.wholeDevice : channel;
+  }
+
+  private gapLabel(channel: string, span: OutageSpan): string {
     const r = strings.device.recording;
-    return html`<div data-testid="recording-timeline" data-gaps=${this.gaps.length}>
-      ${
-        this.stopped.length === 0
-          ? html`<p class="ok">${r.allRecording}</p>`
-          : html`<table>
-              <caption>
-                ${r.stoppedNow}
-              </caption>
-              <tbody>
-                ${this.stopped.map(
-                  (c) =>
-                    html`<tr data-testid="channel-stopped" data-channel=${c.channel}>
-                      <th scope="row">${c.channel === '' ? '–' : c.channel}</th>
-                      <td>${c.message}</td>
-                    </tr>`,
-                )}
-              </tbody>
-            </table>`
-      }
-      <div class="track" role="img" aria-label=${r.timeline}>
-        ${this.gaps.map((gap) => {
-          const { leftPct, widthPct } = gapPlacement(gap, this.from, this.to);
+    const from = Date.parse(span.started);
+    const to = Date.parse(span.ended);
+    return r.stoppedGap(
+      this.channelName(channel),
+      formatFull(from),
+      span.open ? r.ongoing : formatFull(to),
+      formatDuration(to - from, { coarse: true }),
+    );
+  }
+
+  private downLabel(span: OutageSpan): string {
+    const r = strings.device.recording;
+    const from = Date.parse(span.started);
+    const to = Date.parse(span.ended);
+    return r.downGap(
+      formatFull(from),
+      span.open ? r.ongoing : formatFull(to),
+      formatDuration(to - from, { coarse: true }),
+    );
+  }
+
+  private track(c: ChannelOutages, o: DeviceOutages) {
+    const r = strings.device.recording;
+    const from = Date.parse(o.from);
+    const to = Date.parse(o.to);
+    const name = this.channelName(c.channel);
+    return html`<span id="ch-${c.channel}">${name}</span>
+      <div
+        class="track"
+        role="group"
+        aria-labelledby="ch-${c.channel}"
+        data-testid="channel-track"
+        data-channel=${c.channel}
+        data-gaps=${c.spans.length}
+        ?data-open=${c.open}
+      >
+        ${o.down.map((span) => {
+          const { leftPct, widthPct } = spanPlacement(span, from, to);
+          const label = this.downLabel(span);
+          return html`<span
+            class="down"
+            data-testid="down-span"
+            tabindex="0"
+            role="img"
+            aria-label=${label}
+            title=${label}
+            style="left:${leftPct}%;width:${widthPct}%"
+          ></span>`;
+        })}
+        ${c.spans.map((span) => {
+          const { leftPct, widthPct } = spanPlacement(span, from, to);
+          const label = this.gapLabel(c.channel, span);
           return html`<span
             class="gap"
             data-testid="recording-gap"
-            ?data-open=${gap.to === null}
+            data-channel=${c.channel}
+            ?data-open=${span.open}
+            tabindex="0"
+            role="img"
+            aria-label=${label}
+            title=${label}
             style="left:${leftPct}%;width:${widthPct}%"
-            title=${formatFull(gap.from)}
           ></span>`;
         })}
       </div>
-      <div class="ends muted">
-        <span>${this.from === 0 ? '' : formatFull(this.from)}</span>
-        <span>${this.to === 0 ? '' : formatFull(this.to)}</span>
-      </div>
+      <span class="total" data-testid="channel-total" data-channel=${c.channel} data-gap-s=${c.gapS}
+        >${
+          c.gapS === 0
+            ? '–'
+            : r.totalOf(formatDuration(c.gapS * 1000, { coarse: true }), formatPercent(c.share))
+        }</span
+      >`;
+  }
+
+  override render() {
+    const r = strings.device.recording;
+    const o = this.outages;
+    if (o === null) {
+      return html`<div data-testid="recording-timeline" data-channels="0" data-gaps="0">
+        <p class="muted" role=${this.failed ? 'alert' : nothing}>
+          ${this.failed ? r.failed : r.loading}
+        </p>
+      </div>`;
+    }
+    const gaps = o.channels.reduce((n, c) => n + c.spans.length, 0);
+    const stopped = o.channels.filter((c) => c.open);
+    const named = o.channels.filter((c) => c.channel !== '').length;
+    const others = o.channelCount === null ? 0 : Math.max(0, o.channelCount - named);
+    const rows = o.channels.flatMap((c) => c.spans.map((span) => ({ channel: c.channel, span })));
+    rows.sort((a, b) => a.span.started.localeCompare(b.span.started));
+    return html`<div
+      data-testid="recording-timeline"
+      data-channels=${o.channels.length}
+      data-gaps=${gaps}
+      data-down=${o.down.length}
+    >
+      ${this.failed ? html`<p role="alert">${r.failed}</p>` : nothing}
       ${
-        this.gaps.length === 0
+        stopped.length === 0 && o.down.every((s) => !s.open)
+          ? html`<p class="ok">${r.allRecording}</p>`
+          : nothing
+      }
+      ${
+        o.channels.length === 0
+          ? html`<p class="muted">${r.noChannels}</p>`
+          : html`<h4>${r.timeline}</h4>
+              <div class="tracks">
+                ${o.channels.map((c) => this.track(c, o))}
+                <div class="ends muted">
+                  <span>${formatFull(Date.parse(o.from))}</span>
+                  <span>${formatFull(Date.parse(o.to))}</span>
+                </div>
+              </div>`
+      }
+      ${
+        others > 0 && o.channelCount !== null
+          ? html`<p class="muted" data-testid="other-channels">
+              ${r.otherChannels(others, o.channelCount)}
+            </p>`
+          : nothing
+      }
+      ${o.down.length > 0 ? html`<p class="muted">${r.downNote}</p>` : nothing}
+      ${
+        rows.length === 0
           ? html`<p class="muted">${r.noGaps}</p>`
           : html`<table>
+              <thead>
+                <tr>
+                  <th scope="col">${r.channel}</th>
+                  <th scope="col">${r.from}</th>
+                  <th scope="col">${r.to}</th>
+                  <th scope="col">${r.duration}</th>
+                </tr>
+              </thead>
               <tbody>
-                ${this.gaps.map(
-                  (gap) =>
-                    html`<tr>
+                ${rows.map(
+                  ({ channel, span }) =>
+                    html`<tr data-testid="gap-row" data-channel=${channel}>
+                      <th scope="row">${this.channelName(channel)}</th>
+                      <td>${formatFull(Date.parse(span.started))}</td>
+                      <td>${span.open ? r.ongoing : formatFull(Date.parse(span.ended))}</td>
                       <td>
-                        <a href=${href.ticket(gap.ticketId)}
-                          >${strings.tickets.number(gap.ticketId)}</a
-                        >
+                        ${formatDuration(Date.parse(span.ended) - Date.parse(span.started), {
+                          coarse: true,
+                        })}
                       </td>
-                      <td>${formatFull(gap.from)}</td>
-                      <td>${gap.to === null ? r.ongoing : formatDuration(gap.to - gap.from)}</td>
                     </tr>`,
                 )}
               </tbody>
             </table>`
       }
-      <p class="muted"><small>${r.perChannelNote}</small></p>
+      <p class="muted"><small>${r.retention(o.retentionDays)}</small></p>
     </div>`;
   }
 }

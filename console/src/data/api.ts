@@ -12,6 +12,7 @@
 import {
   apiRoutes,
   commandPath,
+  deviceOutagesPath,
   inspectionPath,
   maintenanceApiRoutes,
   maintenancePath,
@@ -29,6 +30,7 @@ import type {
   CommandRequest,
   CommandResult,
   Device,
+  DeviceOutages,
   IncidentReport,
   InspectionReport,
   Locale,
@@ -211,6 +213,14 @@ export class ApiClient {
   }): Promise<MetricSeries> {
     const path = `${metricRoutes.series}${query({ measurement: 'device', ...params })}`;
     return this.request<MetricSeries>('GET', path);
+  }
+
+  /** A device's outage timeline over a period (shared/api/outages.ts). */
+  async fetchOutages(
+    deviceId: string,
+    params: { from: string; to: string; code?: string; site?: string },
+  ): Promise<DeviceOutages> {
+    return this.request<DeviceOutages>('GET', deviceOutagesPath(deviceId, params));
   }
 
   /**

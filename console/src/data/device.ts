@@ -1,72 +1,49 @@
 /**
- * What the device page shows of an NVR's recording, from what the broker keeps:
- *
- * - the channels stopped now: the device's reasons with code recording-stopped (each
- *   names its channel, shared/messages/device-state.ts Reason.channel);
- * - the recording gaps: the device's "degraded:recording-stopped" tickets (the detector
- *   opens one when a channel stops and resolves it when recording is back), per device;
- * - the number of channels stopped over time: the `recordingsStopped` metric.
- *
- * The broker keeps no history of reasons (broker/inspection/history.ts stores the status
- * only), so a past gap cannot be told per channel; the page says so instead of guessing.
+ * What the device page shows of a device beyond its state: the metric fields it charts,
+ * and for an NVR the recording timeline per channel from GET /api/devices/:id/outages
+ * (the broker keeps the spans and computes every figure: broker/devices/outages.ts and
+ * timeline.ts). Here only the fetch and where a span sits on the drawn line.
  */
-import type { Device, DeviceKind, Ticket } from './types.js';
-
-export const RECORDING_FAULT = 'degraded:recording-stopped';
+import type { ApiClient } from './api.js';
+import type { DeviceKind, DeviceOutages, OutageSpan } from './types.js';
 
 /** Metric fields charted on the device page (docs/METRICS.md, measurement `device`). */
 export function chartFields(kind: DeviceKind | undefined): readonly string[] {
   return kind === 'nvr' ? ['responseMs', 'up', 'recordingsStopped'] : ['responseMs', 'up'];
 }
 
-export interface ChannelStopped {
-  channel: string;
-  message: string;
+/** The recording gaps of an NVR over [from, to), per channel, as the broker counts them. */
+export function fetchRecordingTimeline(
+  client: Pick<ApiClient, 'fetchOutages'>,
+  device: { id: string; siteId: string },
+  from: Date,
+  to: Date,
+): Promise<DeviceOutages> {
+  return client.fetchOutages(device.id, {
+    from: from.toISOString(),
+    to: to.toISOString(),
+    code: 'recording-stopped',
+    site: device.siteId,
+  });
 }
 
-export function channelsStopped(device: Device): ChannelStopped[] {
-  return device.reasons
-    .filter((r) => r.code === 'recording-stopped')
-    .map((r) => ({ channel: r.channel ?? '', message: r.message }))
-    .sort((a, b) => a.channel.localeCompare(b.channel, undefined, { numeric: true }));
-}
+const MIN_WIDTH_PCT = 0.5;
 
-export interface RecordingGap {
-  ticketId: number;
-  /** ms since the epoch. */
-  from: number;
-  /** null while recording is still stopped. */
-  to: number | null;
-}
-
-/** The recording gaps that overlap [from, to), oldest first. */
-export function recordingGaps(
-  tickets: readonly Ticket[],
-  from: number,
-  to: number,
-): RecordingGap[] {
-  return tickets
-    .filter((t) => t.fault === RECORDING_FAULT)
-    .map((t) => ({
-      ticketId: t.id,
-      from: Date.parse(t.openedAt),
-      to: t.resolvedAt === null ? null : Date.parse(t.resolvedAt),
-    }))
-    .filter((gap) => gap.from < to && (gap.to === null || gap.to > from))
-    .sort((a, b) => a.from - b.from);
-}
-
-/** Where a gap sits on a timeline of [from, to): left and width in % (open gaps run to `to`). */
-export function gapPlacement(
-  gap: RecordingGap,
+/**
+ * Where a span sits on a line drawn for [from, to): left and width in %. The span is
+ * already clipped to the period by the broker.
+ */
+export function spanPlacement(
+  span: Pick<OutageSpan, 'started' | 'ended'>,
   from: number,
   to: number,
 ): { leftPct: number; widthPct: number } {
-  const span = Math.max(1, to - from);
-  const start = Math.max(from, gap.from);
-  const end = Math.min(to, gap.to ?? to);
-  const leftPct = ((start - from) / span) * 100;
-  // At least a sliver, so a gap of seconds in a month stays visible.
-  const widthPct = Math.max(0.3, ((end - start) / span) * 100);
-  return { leftPct, widthPct: Math.min(widthPct, 100 - leftPct) };
+  const length = Math.max(1, to - from);
+  const start = Math.min(Math.max(from, Date.parse(span.started)), to);
+  const end = Math.min(to, Math.max(start, Date.parse(span.ended)));
+  // At least a sliver, so a gap of seconds in a month stays visible, also at the right
+  // edge (a gap that just opened).
+  const widthPct = Math.min(100, Math.max(MIN_WIDTH_PCT, ((end - start) / length) * 100));
+  const leftPct = Math.min(((start - from) / length) * 100, 100 - widthPct);
+  return { leftPct, widthPct };
 }

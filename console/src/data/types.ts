@@ -37,5 +37,6 @@ export type { MaintenanceWindow, NewMaintenance } from '../../../shared/api/main
 export type { InspectionReport } from '../../../shared/api/inspection.js';
 export type { Locale, SessionInfo, UserSummary, UserWrite } from '../../../shared/api/users.js';
 export type { MetricSeries } from '../../../shared/api/metrics.js';
+export type { ChannelOutages, DeviceOutages, OutageSpan } from '../../../shared/api/outages.js';
 export type { CommandRequest } from '../../../shared/api/commands.js';
 export type { AgentCommandResponse as CommandResult } from '../../../shared/messages/agent-command.js';

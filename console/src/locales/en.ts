@@ -155,12 +155,29 @@ export const en = {
     recording: {
       title: 'Recording',
       allRecording: 'Every channel is recording.',
-      stoppedNow: 'Channels stopped now',
-      timeline: 'Recording gaps in the period',
+      timeline: 'Recording gaps per channel in the period',
       noGaps: 'No recording gap in this period.',
+      noChannels: 'No channel of this recorder has stopped recording in the kept history.',
+      loading: 'Loading the recording history…',
+      failed: 'The recording history could not be loaded.',
       ongoing: 'still stopped',
-      perChannelNote:
-        'Gaps come from the recording-stopped tickets of this recorder; the broker keeps no per-channel history, so past gaps are not told apart by channel.',
+      wholeDevice: 'Whole recorder',
+      channel: 'Channel',
+      from: 'From',
+      to: 'To',
+      duration: 'Duration',
+      total: 'Gap in the period',
+      totalOf: (gap: string, share: string) => `${gap} (${share})`,
+      stoppedGap: (channel: string, from: string, to: string, duration: string) =>
+        `${channel}: recording stopped from ${from} to ${to} (${duration})`,
+      downGap: (from: string, to: string, duration: string) =>
+        `Recorder unreachable from ${from} to ${to} (${duration}): recording not verified`,
+      down: 'Recorder down',
+      downNote:
+        'While the recorder is down its recording cannot be verified: that time counts in every channel’s gap.',
+      otherChannels: (others: number, total: number) =>
+        `${others} of ${total} channels have not stopped recording in the kept history.`,
+      retention: (days: number) => `The broker keeps ${days} days of this history.`,
     },
     outages: 'Outages',
     noOutages: 'No outage in the recorded tickets.',

@@ -138,12 +138,28 @@ export const zhCN: Strings = {
     recording: {
       title: '录像',
       allRecording: '所有通道均在录像。',
-      stoppedNow: '当前停止录像的通道',
-      timeline: '本时间范围内的录像中断',
+      timeline: '本时间范围内各通道的录像中断',
       noGaps: '本时间范围内没有录像中断。',
+      noChannels: '在保存的历史中，本录像机没有通道停止过录像。',
+      loading: '正在加载录像历史…',
+      failed: '无法加载录像历史。',
       ongoing: '仍未恢复',
-      perChannelNote:
-        '中断记录来自本录像机的"录像停止"工单；服务器不保存按通道的历史，因此过去的中断无法区分到具体通道。',
+      wholeDevice: '整台录像机',
+      channel: '通道',
+      from: '开始',
+      to: '结束',
+      duration: '时长',
+      total: '本时间范围内的中断',
+      totalOf: (gap: string, share: string) => `${gap}（${share}）`,
+      stoppedGap: (channel: string, from: string, to: string, duration: string) =>
+        `${channel}：${from} 至 ${to} 停止录像（${duration}）`,
+      downGap: (from: string, to: string, duration: string) =>
+        `录像机 ${from} 至 ${to} 无法连接（${duration}）：无法确认是否在录像`,
+      down: '录像机离线',
+      downNote: '录像机离线期间无法确认录像，该时间计入每个通道的中断。',
+      otherChannels: (others: number, total: number) =>
+        `共 ${total} 个通道，其中 ${others} 个在保存的历史中未停止过录像。`,
+      retention: (days: number) => `服务器保存 ${days} 天的此类历史。`,
     },
     outages: '故障记录',
     noOutages: '工单中没有故障记录。',

@@ -1,73 +1,59 @@
 import { describe, expect, it } from 'vitest';
-import { deviceExample } from '../../../shared/api/devices.js';
-import { ticketExample, type Ticket } from '../../../shared/api/tickets.js';
+import { deviceOutagesExample } from '../../../shared/api/outages.js';
 import {
-  channelsStopped,
   chartFields,
-  gapPlacement,
-  recordingGaps,
+  fetchRecordingTimeline,
+  spanPlacement,
 } from '../../../console/src/data/device.js';
-
-const ticket = (
-  id: number,
-  fault: string,
-  openedAt: string,
-  resolvedAt: string | null,
-): Ticket => ({
-  ...ticketExample,
-  id,
-  fault,
-  openedAt,
-  resolvedAt,
-});
 
 describe("an NVR's recording on the device page", () => {
   const from = Date.parse('2026-11-26T00:00:00Z');
   const to = Date.parse('2026-11-27T00:00:00Z');
+  const at = (ms: number) => new Date(ms).toISOString();
 
-  it('takes the gaps from the recording-stopped tickets that overlap the period', () => {
-    const tickets = [
-      ticket(4, 'degraded:recording-stopped', '2026-11-26T10:00:00Z', null),
-      ticket(3, 'device-down', '2026-11-26T08:00:00Z', '2026-11-26T08:05:00Z'),
-      ticket(2, 'degraded:recording-stopped', '2026-11-26T06:00:00Z', '2026-11-26T06:30:00Z'),
-      ticket(1, 'degraded:recording-stopped', '2026-11-24T06:00:00Z', '2026-11-24T07:00:00Z'),
-    ];
-    expect(recordingGaps(tickets, from, to)).toEqual([
+  it('asks the broker for the recording-stopped spans of the device, at its site, over the period', async () => {
+    const asked: unknown[] = [];
+    const answer = await fetchRecordingTimeline(
       {
-        ticketId: 2,
-        from: Date.parse('2026-11-26T06:00:00Z'),
-        to: Date.parse('2026-11-26T06:30:00Z'),
+        fetchOutages: async (id, params) => {
+          asked.push({ id, ...params });
+          return deviceOutagesExample;
+        },
       },
-      { ticketId: 4, from: Date.parse('2026-11-26T10:00:00Z'), to: null },
+      { id: 'nvr-01', siteId: 'demo-site' },
+      new Date(from),
+      new Date(to),
+    );
+    expect(answer).toBe(deviceOutagesExample);
+    expect(asked).toEqual([
+      {
+        id: 'nvr-01',
+        from: at(from),
+        to: at(to),
+        code: 'recording-stopped',
+        site: 'demo-site',
+      },
     ]);
   });
 
-  it('places a gap on the time line, an open one up to the end', () => {
-    const half = { ticketId: 1, from: from + (to - from) / 2, to: null };
-    expect(gapPlacement(half, from, to)).toEqual({ leftPct: 50, widthPct: 50 });
-    // A gap that began before the period starts at its left edge.
-    const before = { ticketId: 2, from: from - 3_600_000, to: from + (to - from) / 4 };
-    expect(gapPlacement(before, from, to)).toEqual({ leftPct: 0, widthPct: 25 });
-    // Seconds in a day stay visible.
-    const short = { ticketId: 3, from, to: from + 5_000 };
-    expect(gapPlacement(short, from, to).widthPct).toBeGreaterThan(0.2);
+  it('places a span on the time line: half a day from noon, a sliver for seconds', () => {
+    const half = { started: at(from + (to - from) / 2), ended: at(to) };
+    expect(spanPlacement(half, from, to)).toEqual({ leftPct: 50, widthPct: 50 });
+    const quarter = { started: at(from), ended: at(from + (to - from) / 4) };
+    expect(spanPlacement(quarter, from, to)).toEqual({ leftPct: 0, widthPct: 25 });
+    const short = { started: at(from), ended: at(from + 5_000) };
+    expect(spanPlacement(short, from, to).widthPct).toBeGreaterThan(0.2);
+    // Never past the right edge.
+    const last = { started: at(to - 1_000), ended: at(to) };
+    const placed = spanPlacement(last, from, to);
+    expect(placed.leftPct + placed.widthPct).toBeCloseTo(100);
+    // A gap that just opened (no length yet) still shows at the right edge.
+    const opened = spanPlacement({ started: at(to), ended: at(to) }, from, to);
+    expect(opened.widthPct).toBeGreaterThan(0.2);
+    expect(opened.leftPct + opened.widthPct).toBeCloseTo(100);
   });
 
-  it('names the channels stopped now from the reasons, and charts their count for NVRs', () => {
-    const nvr = {
-      ...deviceExample,
-      kind: 'nvr' as const,
-      reasons: [
-        {
-          code: 'recording-stopped' as const,
-          message: 'last recording 12 min ago',
-          channel: 'ch10',
-        },
-        { code: 'clock-drift' as const, message: 'clock 40 s ahead' },
-        { code: 'recording-stopped' as const, message: 'last recording 9 min ago', channel: 'ch2' },
-      ],
-    };
-    expect(channelsStopped(nvr).map((c) => c.channel)).toEqual(['ch2', 'ch10']);
+  it('charts the count of channels not recording for NVRs only', () => {
     expect(chartFields('nvr')).toContain('recordingsStopped');
     expect(chartFields('camera')).not.toContain('recordingsStopped');
   });

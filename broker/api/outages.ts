@@ -1,0 +1,98 @@
+/**
+ * GET /api/devices/:id/outages: the device's outage timeline over a period (per channel,
+ * clipped, with totals) from the outage history the device registry keeps
+ * (broker/devices/outages.ts, broker/devices/timeline.ts). Any logged-in user may read it.
+ */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { ApiError } from '../../shared/api/common.js';
+import {
+  DeviceOutages,
+  DeviceOutagesParams,
+  DeviceOutagesQuery,
+  deviceApiRoutes,
+} from '../../shared/api/outages.js';
+import { VigilError } from '../../shared/errors.js';
+import { DOWN_CODES } from '../devices/outages.js';
+import type { DeviceRegistry } from '../devices/registry.js';
+import { outageTimeline } from '../devices/timeline.js';
+
+/** Thirteen months and a little: a quarter of last year is still comparable. */
+const MAX_SPAN_MS = 400 * 86_400_000;
+
+export const outageRoutes: FastifyPluginAsyncTypebox<{
+  devices: DeviceRegistry;
+  now?: () => Date;
+}> = async (app, { devices, now = () => new Date() }) => {
+  app.get(
+    deviceApiRoutes.outages,
+    {
+      schema: {
+        summary: "A device's outage timeline: reason spans per channel over a period",
+        tags: ['devices'],
+        params: DeviceOutagesParams,
+        querystring: DeviceOutagesQuery,
+        response: {
+          200: DeviceOutages,
+          400: ApiError,
+          401: ApiError,
+          404: ApiError,
+          503: ApiError,
+        },
+      },
+    },
+    async (request) => {
+      const { id } = request.params;
+      const q = request.query;
+      const from = new Date(q.from);
+      const to = new Date(q.to);
+      const span = to.getTime() - from.getTime();
+      if (!(span > 0) || span > MAX_SPAN_MS) {
+        throw new VigilError('VIGIL_BAD_REQUEST', 'The period is empty or too long.', [
+          'to: must be after from, at most 400 days later',
+        ]);
+      }
+      const matches = devices
+        .list(q.site === undefined ? {} : { siteId: q.site })
+        .filter((d) => d.id === id);
+      const device = matches[0];
+      if (device === undefined) {
+        throw new VigilError(
+          'VIGIL_NOT_FOUND',
+          `No device ${id}${q.site === undefined ? '' : ` at site ${q.site}`}: check the id in the device list.`,
+        );
+      }
+      if (matches.length > 1) {
+        throw new VigilError('VIGIL_BAD_REQUEST', `Several sites have a device ${id}.`, [
+          `site: required, one of ${matches.map((d) => d.siteId).join(', ')}`,
+        ]);
+      }
+      const history = devices.outages;
+      if (history === undefined) {
+        throw new VigilError(
+          'VIGIL_NOT_FOUND',
+          'This broker keeps no outage history (its device registry is not the SQLite one).',
+        );
+      }
+      const code = q.code ?? 'recording-stopped';
+      const fromIso = from.toISOString();
+      const toIso = to.toISOString();
+      return outageTimeline({
+        siteId: device.siteId,
+        deviceId: device.id,
+        code,
+        from,
+        to,
+        now: now(),
+        channelCount: device.channels ?? null,
+        retentionDays: history.retentionDays,
+        channels: history.channels(device.siteId, device.id, code),
+        spans: history.spans(device.siteId, device.id, [code], fromIso, toIso),
+        downSpans: DOWN_CODES.includes(code)
+          ? []
+          : history
+              .spans(device.siteId, device.id, DOWN_CODES, fromIso, toIso)
+              .filter((s) => s.channel === ''),
+      });
+    },
+  );
+};

@@ -1,0 +1,209 @@
+/**
+ * The history of a device's reasons (shared/messages/device-state.ts Reason) as spans in
+ * SQLite (vigil.db, component "outages"): one row per device, code and channel from the
+ * state message in which the reason appeared (`started`) to the one in which it cleared
+ * (`ended`, null while open). The outage timeline of the device page and its API
+ * (GET /api/devices/:id/outages) read them.
+ *
+ * What a NOC engineer expects of a device that goes down or unknown: its other reasons
+ * are not known to have cleared, so their spans stay open (a channel that had stopped
+ * recording before the NVR went down still has its gap after; the gap does not split).
+ * Only the down reasons themselves (unreachable, timeout, auth-failed, protocol-error)
+ * open and close while it is down. The time down is a span of its own (the down reason,
+ * channel "") and the API counts it in every channel's gap: a recorder that cannot be
+ * reached cannot show that it records.
+ *
+ * Spans are dated by the agent's message time (a spooled message replayed after an outage
+ * keeps its own time). They survive broker restarts: an open span stays open until a
+ * later state clears it. Spans that ended more than `retentionDays` ago (400 by default:
+ * the quarter of an inspection report and a year back to compare) are deleted at start
+ * and then at most once an hour, when a state is recorded.
+ */
+import type { ReasonCode } from '../../shared/messages/device-state.js';
+import type { Device } from '../../shared/api/devices.js';
+import { migrate, type Db } from '../db.js';
+
+export const DEFAULT_OUTAGE_RETENTION_DAYS = 400;
+const PRUNE_EVERY_MS = 3_600_000;
+const DAY_MS = 86_400_000;
+
+/** The reasons of a device that is down: while down, only these open and close. */
+export const DOWN_CODES: readonly ReasonCode[] = [
+  'unreachable',
+  'timeout',
+  'auth-failed',
+  'protocol-error',
+];
+
+const migrations = [
+  {
+    version: 1,
+    sql: `CREATE TABLE outage_spans (
+      id INTEGER PRIMARY KEY,
+      site_id TEXT NOT NULL,
+      device_id TEXT NOT NULL,
+      code TEXT NOT NULL,
+      channel TEXT NOT NULL,
+      started TEXT NOT NULL,
+      ended TEXT,
+      message TEXT NOT NULL
+    );
+    CREATE INDEX outage_spans_device ON outage_spans (site_id, device_id, started);
+    CREATE UNIQUE INDEX outage_spans_open ON outage_spans (site_id, device_id, code, channel)
+      WHERE ended IS NULL;
+    CREATE INDEX outage_spans_ended ON outage_spans (ended) WHERE ended IS NOT NULL;`,
+  },
+];
+
+/** One stored span; times are ISO 8601 UTC (they compare as strings). */
+export interface StoredSpan {
+  code: ReasonCode;
+  /** "" when the reason concerns the whole device. */
+  channel: string;
+  started: string;
+  ended: string | null;
+  message: string;
+}
+
+export interface OutageHistoryOptions {
+  /** Days a span is kept after it ended; 400 by default. */
+  retentionDays?: number;
+  /** The clock for pruning; tests pass their own. */
+  now?: () => number;
+}
+
+/** Read side, as the API uses it. */
+export interface OutageHistory {
+  readonly retentionDays: number;
+  /** Spans of the device overlapping [from, to) whose code is one of `codes`, oldest first. */
+  spans(
+    siteId: string,
+    deviceId: string,
+    codes: readonly ReasonCode[],
+    from: string,
+    to: string,
+  ): StoredSpan[];
+  /** Every channel that has a span of `code` for this device in the kept history. */
+  channels(siteId: string, deviceId: string, code: ReasonCode): string[];
+}
+
+function key(code: string, channel: string): string {
+  return `${code}\u0000${channel}`;
+}
+
+export class SqliteOutageHistory implements OutageHistory {
+  readonly retentionDays: number;
+  private readonly now: () => number;
+  private lastPrune = 0;
+
+  constructor(
+    private readonly db: Db,
+    options: OutageHistoryOptions = {},
+  ) {
+    this.retentionDays = options.retentionDays ?? DEFAULT_OUTAGE_RETENTION_DAYS;
+    this.now = options.now ?? Date.now;
+  }
+
+  start(): void {
+    migrate(this.db, 'outages', migrations);
+    this.prune();
+  }
+
+  /**
+   * Opens the spans of reasons that appeared and closes those that cleared between
+   * `previous` and `device`, at `at` (the agent's message time). Call it inside the
+   * transaction that stores `device`, so the registry and the history never disagree.
+   */
+  record(previous: Device | undefined, device: Device, at: string): void {
+    const down = device.status === 'down' || device.status === 'unknown';
+    const now = new Map<string, { code: ReasonCode; channel: string; message: string }>();
+    for (const r of device.reasons) {
+      const channel = r.channel ?? '';
+      now.set(key(r.code, channel), { code: r.code, channel, message: r.message });
+    }
+    const before = previous?.reasons ?? [];
+    if (
+      previous !== undefined &&
+      before.length === now.size &&
+      before.every((r) => now.has(key(r.code, r.channel ?? ''))) &&
+      this.isDown(previous) === down
+    ) {
+      return;
+    }
+    const open = this.db
+      .prepare(
+        `SELECT id, code, channel, started FROM outage_spans
+         WHERE site_id = ? AND device_id = ? AND ended IS NULL`,
+      )
+      .all(device.siteId, device.id) as {
+      id: number;
+      code: ReasonCode;
+      channel: string;
+      started: string;
+    }[];
+    const close = this.db.prepare('UPDATE outage_spans SET ended = ? WHERE id = ?');
+    const openKeys = new Set<string>();
+    for (const span of open) {
+      const k = key(span.code, span.channel);
+      if (now.has(k)) {
+        openKeys.add(k);
+        continue;
+      }
+      // Down or unknown: only the down reasons are known to have changed.
+      if (down && !DOWN_CODES.includes(span.code)) continue;
+      // A message older than the span's start (out of order) ends it where it began.
+      close.run(at > span.started ? at : span.started, span.id);
+    }
+    const insert = this.db.prepare(
+      `INSERT INTO outage_spans (site_id, device_id, code, channel, started, ended, message)
+       VALUES (?, ?, ?, ?, ?, NULL, ?)`,
+    );
+    for (const [k, r] of now) {
+      if (!openKeys.has(k)) insert.run(device.siteId, device.id, r.code, r.channel, at, r.message);
+    }
+    if (this.now() - this.lastPrune >= PRUNE_EVERY_MS) this.prune();
+  }
+
+  private isDown(device: Device): boolean {
+    return device.status === 'down' || device.status === 'unknown';
+  }
+
+  /** Deletes the spans that ended before the retention; open spans are always kept. */
+  prune(): number {
+    this.lastPrune = this.now();
+    const cut = new Date(this.now() - this.retentionDays * DAY_MS).toISOString();
+    return this.db
+      .prepare('DELETE FROM outage_spans WHERE ended IS NOT NULL AND ended < ?')
+      .run(cut).changes;
+  }
+
+  spans(
+    siteId: string,
+    deviceId: string,
+    codes: readonly ReasonCode[],
+    from: string,
+    to: string,
+  ): StoredSpan[] {
+    if (codes.length === 0) return [];
+    const marks = codes.map(() => '?').join(', ');
+    return this.db
+      .prepare(
+        `SELECT code, channel, started, ended, message FROM outage_spans
+         WHERE site_id = ? AND device_id = ? AND code IN (${marks})
+           AND started < ? AND (ended IS NULL OR ended > ?)
+         ORDER BY started, id`,
+      )
+      .all(siteId, deviceId, ...codes, to, from) as StoredSpan[];
+  }
+
+  channels(siteId: string, deviceId: string, code: ReasonCode): string[] {
+    return (
+      this.db
+        .prepare(
+          `SELECT DISTINCT channel FROM outage_spans
+           WHERE site_id = ? AND device_id = ? AND code = ?`,
+        )
+        .all(siteId, deviceId, code) as { channel: string }[]
+    ).map((row) => row.channel);
+  }
+}
