@@ -136,6 +136,7 @@ export async function startBroker(
     const journal = new Journal({
       dir: join(config.dataDir, 'journal'),
       maxBytes: config.journal.maxBytes,
+      groupCommitMs: config.journal.groupCommitMs,
     });
     const unfinished = await journal.start();
     undo.push({ name: 'the journal', run: () => journal.stop() });

@@ -20,6 +20,10 @@ export const errorCodes = {
     'The broker refused the agent: wrong username or password. Create credentials with `vigil broker add-agent --site SITE` and put them in the agent config.',
   VIGIL_MQTT_NOT_AUTHORIZED:
     "The broker refused a publish or subscribe outside the client's own topics.",
+  VIGIL_MQTT_PACKET_TOO_LARGE:
+    'The broker closed a connection whose packet announced more bytes than mqtt.limits allows, before reading it; send smaller messages or raise mqtt.limits.maxPayloadBytes.',
+  VIGIL_MQTT_CLIENT_CERT:
+    "The broker's TLS listener requires a client certificate signed by its agents' CA (mqtt.tls.requireClientCert); put one (mqtt.cert, mqtt.key) in the agent config.",
   VIGIL_MESSAGE_INVALID:
     'A message did not match its schema; it was kept in the dead-letter store.',
   VIGIL_AGENT_NO_ANSWER:

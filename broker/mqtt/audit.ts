@@ -44,6 +44,23 @@ const migrations = [
   },
 ];
 
+/**
+ * Errors whose refusal is already in the audit log. A refusal made in a hook travels on to
+ * Aedes' clientError event, where every other refusal is audited (./refusals.ts); this
+ * keeps each refusal one row.
+ */
+const auditedErrors = new WeakSet<Error>();
+
+/** Marks `error` as audited and returns it. */
+export function markAudited<E extends Error>(error: E): E {
+  auditedErrors.add(error);
+  return error;
+}
+
+export function isAudited(error: Error): boolean {
+  return auditedErrors.has(error);
+}
+
 /** Bounded, as in the log: a topic or name from the wire is the client's to choose. */
 function bounded(value: string | null, max = 512): string | null {
   return value !== null && value.length > max ? `${value.slice(0, max)}...` : value;

@@ -7,7 +7,7 @@
 import type { AuthenticateError, Client, PublishPacket, Subscription } from 'aedes';
 import type { AgentIdentity, AgentStore } from '../agents/store.js';
 import type { Log } from '../log.js';
-import type { AuditLog } from './audit.js';
+import { markAudited, type AuditLog } from './audit.js';
 import { clientMayPublish, clientMaySubscribe } from './roles.js';
 import { mayPublish, maySubscribe } from './rules.js';
 
@@ -45,7 +45,9 @@ function refusal(returnCode: AuthenticateError['returnCode'], message: string): 
 /** Where a client connects from, for the log. */
 export function remoteAddressOf(client: Client): string {
   const conn = client.conn as { remoteAddress?: string; remotePort?: number };
-  return conn.remoteAddress ? `${conn.remoteAddress}:${conn.remotePort ?? '?'}` : 'unknown address';
+  // Over WebSocket the connection is a stream; the address is on the HTTP request's socket.
+  const peer = conn.remoteAddress ? conn : (client.req?.socket ?? {});
+  return peer.remoteAddress ? `${peer.remoteAddress}:${peer.remotePort ?? '?'}` : 'unknown address';
 }
 
 /** Quoted and bounded: a username or topic from the wire cannot forge log lines. */
@@ -142,7 +144,9 @@ export function createHooks(deps: HookDeps): Hooks {
       );
       audited(client, 'connect', username ?? null, null, reason);
       done(
-        refusal(code, code === NOT_AUTHORIZED ? 'Not authorized' : 'Bad username or password'),
+        markAudited(
+          refusal(code, code === NOT_AUTHORIZED ? 'Not authorized' : 'Bad username or password'),
+        ),
         false,
       );
     };
@@ -214,7 +218,7 @@ export function createHooks(deps: HookDeps): Hooks {
     // MQTT 3.1.1 [MQTT-3.3.5-2]: a server that does not authorize a PUBLISH cannot tell
     // the client; it acknowledges or closes the connection. Aedes closes on an error,
     // which makes a misconfigured agent visible instead of losing its data quietly.
-    done(new Error(`not authorized to publish to ${packet.topic}`));
+    done(markAudited(new Error(`not authorized to publish to ${packet.topic}`)));
   }
 
   function authorizeSubscribe(

@@ -8,21 +8,33 @@
  * it happens in this process, and within `sweepIntervalMs` when another process changed
  * the accounts (`vigil broker revoke-agent` while the broker runs).
  *
- * Limits: the largest payload accepted, the topic depth (Aedes' maxTopicLevels), and new
- * connections per second (a token bucket in preConnect: after a broker restart the whole
- * fleet reconnects at once, and each login costs a scrypt; beyond the rate a CONNECT is
- * closed and the agent retries with its backoff).
+ * Limits: the largest packet, checked on its fixed header before its body is read
+ * (./packet-limit.ts); the largest payload accepted; the topic depth (Aedes'
+ * maxTopicLevels); and new connections per second (a token bucket in preConnect: after a
+ * broker restart the whole fleet reconnects at once, and each login costs a scrypt;
+ * beyond the rate a CONNECT is closed and the agent retries with its backoff).
+ *
+ * Every refusal is audited: the hooks audit theirs, preConnect the rate limit, the packet
+ * guard an oversize packet, the TLS listener a refused client certificate, and the
+ * clientError handler whatever Aedes refused on its own (./refusals.ts).
  */
-import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
-import { createServer, type AddressInfo, type Server } from 'node:net';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server as HttpServer,
+} from 'node:http';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { Aedes, type Client, type PublishPacket } from 'aedes';
 import { createWebSocketStream, WebSocketServer } from 'ws';
 import type { AgentIdentity, AgentStore } from '../agents/store.js';
 import type { Log } from '../log.js';
 import type { Envelope } from '../pipeline/types.js';
-import type { AuditLog } from './audit.js';
+import { isAudited, markAudited, type AuditEntry, type AuditLog } from './audit.js';
 import { createHooks, remoteAddressOf, type Session } from './hooks.js';
+import { PacketSizeGuard, type Oversize } from './packet-limit.js';
+import { refusalOf, tlsRefusal, type PacketInHand } from './refusals.js';
 
 export interface TlsListenerOptions {
   host: string;
@@ -39,6 +51,11 @@ export interface TlsListenerOptions {
 export interface MqttLimits {
   /** Largest PUBLISH payload accepted; default 256 KiB. */
   maxPayloadBytes?: number;
+  /**
+   * Largest packet, fixed header included, refused on its header before its body is
+   * read; default the payload limit plus PACKET_OVERHEAD_BYTES.
+   */
+  maxPacketBytes?: number;
   /** Topic levels at most; default 16 (the tree has 6). */
   maxTopicLevels?: number;
   /** New connections per second, bursts up to twice that; default 200. */
@@ -75,6 +92,25 @@ export interface MqttStats {
   refusedConnections: number;
 }
 
+/**
+ * Room above the payload limit for the rest of a PUBLISH: fixed header (up to 5 bytes),
+ * topic (2 + its length; the tree's topics are under 200 bytes) and packet id (2).
+ */
+export const PACKET_OVERHEAD_BYTES = 1024;
+
+/** The action an oversize packet is audited under. */
+function actionOf(oversize: Oversize): AuditEntry['action'] {
+  if (oversize.packet === 'PUBLISH') return 'publish';
+  if (oversize.packet === 'SUBSCRIBE' || oversize.packet === 'UNSUBSCRIBE') return 'subscribe';
+  return 'connect';
+}
+
+/** What a client claimed in its CONNECT, for the audit of a refusal before it logged in. */
+interface Claim {
+  clientId: string;
+  username: string | null;
+}
+
 /** A token bucket: `rate` per second, up to `burst` at once. */
 class RateLimit {
   private tokens: number;
@@ -100,10 +136,12 @@ export class MqttServer {
   private servers: (Server | HttpServer)[] = [];
   private wss: WebSocketServer | null = null;
   private sweepTimer: NodeJS.Timeout | null = null;
+  private maxPacketBytes = 0;
   private readonly sessions = new Map<Client, Session>();
   // Who each client was, kept after its session ends: its last will is published after
   // Aedes has already unregistered it, and the pipeline still needs to know whose it is.
   private readonly identities = new WeakMap<Client, AgentIdentity>();
+  private readonly claims = new WeakMap<Client, Claim>();
   private readonly counts = { messagesIn: 0, messagesOut: 0, refusedConnections: 0 };
   private readonly onInvalidated = (username: string): void => {
     this.disconnect(username, 'its credentials were revoked or replaced');
@@ -124,12 +162,17 @@ export class MqttServer {
     });
     const rate = limits.connectionsPerSecond ?? 200;
     const connections = new RateLimit(rate, rate * 2);
+    const maxTopicLevels = limits.maxTopicLevels ?? 16;
     const aedes = await Aedes.createBroker({
-      maxTopicLevels: limits.maxTopicLevels ?? 16,
+      maxTopicLevels,
       preConnect: (client, packet, done) => {
+        this.claims.set(client, {
+          clientId: packet.clientId ?? '',
+          username: packet.username ?? null,
+        });
         if (connections.take()) return done(null, true);
         this.counts.refusedConnections++;
-        this.options.audit?.record({
+        this.audited({
           at: new Date(),
           action: 'connect',
           username: packet.username ?? null,
@@ -138,7 +181,7 @@ export class MqttServer {
           topic: null,
           reason: `over the limit of ${rate} new connections per second`,
         });
-        done(new Error('too many new connections; retry later'), false);
+        done(markAudited(new Error('too many new connections; retry later')), false);
       },
       authenticate: (client, username, password, done) => {
         hooks.authenticate(client, username, password, (error, success) => {
@@ -156,28 +199,68 @@ export class MqttServer {
     });
     aedes.on('ack', () => this.counts.messagesOut++);
     aedes.on('clientDisconnect', (client) => this.sessions.delete(client));
-    aedes.on('clientError', (client, error) => {
+    const onError = (client: Client, error: Error): void => {
       log.info(
-        `client ${JSON.stringify(client.id)} from ${remoteAddressOf(client)} dropped: ${error.message}`,
+        `client ${JSON.stringify(client.id ?? null)} from ${remoteAddressOf(client)} dropped: ${error.message}`,
       );
-    });
+      if (!isAudited(error)) this.auditAedesRefusal(client, error, maxTopicLevels);
+    };
+    aedes.on('clientError', onError);
+    aedes.on('connectionError', onError);
 
-    const tcp = createServer(aedes.handle);
+    const maxPacketBytes =
+      limits.maxPacketBytes ?? (limits.maxPayloadBytes ?? 256 * 1024) + PACKET_OVERHEAD_BYTES;
+    this.maxPacketBytes = maxPacketBytes;
+    const tcp = createServer((socket) => this.admit(socket, socket));
     await this.listen(tcp, this.options.port, this.options.host);
 
     const tlsOptions = this.options.tls;
     if (tlsOptions) {
+      const required = tlsOptions.requireClientCert === true;
+      // Without a CA of our own Node would accept any client certificate a public CA
+      // signed: requiring one makes sense only with the agents' CA (config checks it too).
+      if (required && !tlsOptions.ca)
+        throw new Error(
+          'mqtt.tls.requireClientCert needs mqtt.tls.ca, the CA that signs the agents',
+        );
       const tls = createTlsServer(
         {
           cert: tlsOptions.cert,
           key: tlsOptions.key,
           ...(tlsOptions.ca ? { ca: tlsOptions.ca, requestCert: true } : {}),
           // Without requireClientCert a client may still log in with its password only.
-          rejectUnauthorized: tlsOptions.requireClientCert === true,
+          rejectUnauthorized: required,
           minVersion: 'TLSv1.2',
         },
-        (socket: TLSSocket) => aedes.handle(socket),
+        (socket: TLSSocket) => this.admit(socket, socket),
       );
+      // A refused handshake never reaches Aedes: audit it here (who: the address only).
+      tls.on('tlsClientError', (error: Error & { code?: string }, socket: TLSSocket) => {
+        // Typed as an Error, set by Node as the OpenSSL code (UNABLE_TO_VERIFY_LEAF_SIGNATURE).
+        const verdict: unknown = socket.authorizationError;
+        const reason = tlsRefusal(
+          error,
+          verdict instanceof Error ? verdict.message : verdict ? String(verdict) : undefined,
+        );
+        const remoteAddress = `${socket.remoteAddress ?? 'unknown address'}:${socket.remotePort ?? '?'}`;
+        if (!reason) {
+          log.info(`TLS client from ${remoteAddress} gave up: ${error.message}`);
+          return;
+        }
+        this.counts.refusedConnections++;
+        log.warn(
+          `refused TLS connection at ${new Date().toISOString()} from ${remoteAddress}: ${reason}`,
+        );
+        this.audited({
+          at: new Date(),
+          action: 'connect',
+          username: null,
+          clientId: '',
+          remoteAddress,
+          topic: null,
+          reason,
+        });
+      });
       await this.listen(tls, tlsOptions.port, tlsOptions.host);
     }
 
@@ -186,11 +269,22 @@ export class MqttServer {
         response.writeHead(426, { 'content-type': 'text/plain' });
         response.end('MQTT over WebSocket: connect with the "mqtt" subprotocol\n');
       });
-      const wss = new WebSocketServer({ server: http });
+      // ws buffers a whole WebSocket message before the packet guard sees a byte of it,
+      // so it gets a bound of its own: a message may carry a few packets (hence twice).
+      const wss = new WebSocketServer({ server: http, maxPayload: maxPacketBytes * 2 });
       wss.on('connection', (socket, request) => {
         const stream = createWebSocketStream(socket);
-        stream.on('error', () => socket.terminate());
-        aedes.handle(stream, request);
+        stream.on('error', (error: Error & { code?: string }) => {
+          socket.terminate();
+          // ws closed it with 1009 (RFC 6455 section 7.4.1) before the guard saw it.
+          if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' && client)
+            this.refuseOversize(client, stream, request.socket, {
+              action: 'connect',
+              topic: null,
+              reason: `WebSocket message over the limit of ${maxPacketBytes * 2} bytes`,
+            });
+        });
+        const client = this.admit(stream, request.socket, request);
       });
       this.wss = wss;
       await this.listen(http, this.options.ws.port, this.options.ws.host);
@@ -288,6 +382,101 @@ export class MqttServer {
     if (aedes) await new Promise<void>((resolve) => aedes.close(() => resolve()));
     await serversClosed;
     this.sessions.clear();
+  }
+
+  /**
+   * Hands a connection to Aedes, with the packet guard reading each chunk Aedes reads.
+   * Aedes reads in paused mode (conn.read() on 'readable'); a 'data' listener added after
+   * its 'readable' one does not switch the stream to flowing, it is called with each
+   * chunk read() returns, before Aedes parses it (Node stream docs: "'readable' takes
+   * precedence in controlling the flow").
+   */
+  private admit(conn: Duplex, socket: Socket, request?: IncomingMessage): Client | null {
+    const aedes = this.aedes;
+    if (!aedes) {
+      conn.destroy();
+      return null;
+    }
+    const client = aedes.handle(conn, request);
+    const guard = new PacketSizeGuard(this.maxPacketBytes);
+    const onData = (chunk: Buffer): void => {
+      const oversize = guard.scan(chunk);
+      if (!oversize) return;
+      conn.off('data', onData);
+      // After Aedes parsed this chunk: a CONNECT in it has reached preConnect, so the
+      // audit can say who the client claimed to be. No I/O happens before the tick.
+      process.nextTick(() =>
+        this.refuseOversize(client, conn, socket, {
+          action: actionOf(oversize),
+          topic: oversize.topic,
+          reason: `${oversize.packet} of ${oversize.bytes} bytes announced, over the limit of ${oversize.limit}`,
+        }),
+      );
+    };
+    conn.on('data', onData);
+    return client;
+  }
+
+  private refuseOversize(
+    client: Client,
+    conn: Duplex,
+    socket: Socket,
+    { action, topic, reason }: Pick<AuditEntry, 'action' | 'topic' | 'reason'>,
+  ): void {
+    const session = this.sessions.get(client);
+    const claim = this.claims.get(client);
+    const username = session?.agent.username ?? claim?.username ?? null;
+    const clientId = client.id ?? claim?.clientId ?? '';
+    const remoteAddress = `${socket.remoteAddress ?? 'unknown address'}:${socket.remotePort ?? '?'}`;
+    this.options.log.warn(
+      `VIGIL_MQTT_PACKET_TOO_LARGE: closed the connection of ${JSON.stringify(username)} ` +
+        `(client ${JSON.stringify(clientId)} from ${remoteAddress}) before reading the body: ${reason}`,
+    );
+    this.audited({ at: new Date(), action, username, clientId, remoteAddress, topic, reason });
+    // MQTT 3.1.1 has no way to say why (MQTT 5 would send DISCONNECT 0x95): close.
+    conn.destroy();
+  }
+
+  /** Audits a refusal Aedes made before any hook of ours ran (./refusals.ts). */
+  private auditAedesRefusal(client: Client, error: Error, maxTopicLevels: number): void {
+    // Aedes refuses synchronously inside the parser's 'packet' event, so the parser still
+    // holds the packet it refused (mqtt-packet resets it after the event). Private to
+    // Aedes: the front-door tests fail if an upgrade changes it.
+    const parser = (client as unknown as { _parser?: { packet?: PacketInHand; error?: Error } })
+      ._parser;
+    const info = (error as { info?: PacketInHand }).info;
+    const refusal = refusalOf(
+      error,
+      info ?? parser?.packet ?? null,
+      parser?.error === error,
+      maxTopicLevels,
+    );
+    if (!refusal) return;
+    const session = this.sessions.get(client);
+    const claim = this.claims.get(client);
+    this.audited({
+      at: new Date(),
+      action: refusal.action,
+      username: session?.agent.username ?? claim?.username ?? null,
+      clientId: client.id ?? claim?.clientId ?? '',
+      remoteAddress: remoteAddressOf(client),
+      topic: refusal.topic,
+      reason: refusal.reason,
+    });
+    this.options.log.warn(
+      `refused ${refusal.action} at ${new Date().toISOString()}: client ${JSON.stringify(client.id ?? null)} ` +
+        `from ${remoteAddressOf(client)}${refusal.topic === null ? '' : ` to ${JSON.stringify(refusal.topic.slice(0, 200))}`}: ${refusal.reason}`,
+    );
+  }
+
+  private audited(entry: AuditEntry): void {
+    try {
+      this.options.audit?.record(entry);
+    } catch (error) {
+      this.options.log.error(
+        `cannot write the audit log: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
   }
 
   private async listen(server: Server | HttpServer, port: number, host: string): Promise<void> {

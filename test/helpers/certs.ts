@@ -19,7 +19,8 @@ export interface TestCerts {
   remove(): Promise<void>;
 }
 
-export async function makeCerts(): Promise<TestCerts> {
+/** `caName`: the CA's common name; two CAs of the same name still differ in their keys. */
+export async function makeCerts(options: { caName?: string } = {}): Promise<TestCerts> {
   const dir = await mkdtemp(join(tmpdir(), 'vigil-certs-'));
   const at = (name: string) => join(dir, name);
   const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
@@ -36,7 +37,7 @@ export async function makeCerts(): Promise<TestCerts> {
     '-days',
     '2',
     '-subj',
-    '/CN=Vigil test CA',
+    `/CN=${options.caName ?? 'Vigil test CA'}`,
   );
   await writeFile(at('server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
   for (const [name, subject, ext] of [

@@ -5,10 +5,12 @@
  * account reads the broker's $SYS figures, which GET /api/broker serves too.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
+import { connect as netConnect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as mqttConnect, connectAsync, type IClientOptions, type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
 import type { NewAgentCredentials } from '../../../broker/agents/store.js';
 import { startBroker, type RunningBroker } from '../../../broker/app.js';
 import { resolveConfig } from '../../../broker/config.js';
@@ -21,6 +23,63 @@ import { makeCerts, type TestCerts } from '../../helpers/certs.js';
 
 const closed = (client: MqttClient) =>
   new Promise<void>((resolve) => client.once('close', () => resolve()));
+
+/** Remaining Length, MQTT 3.1.1 section 2.2.3. */
+function remainingLength(length: number): Buffer {
+  const bytes: number[] = [];
+  do {
+    let byte = length % 128;
+    length = Math.floor(length / 128);
+    if (length > 0) byte |= 0x80;
+    bytes.push(byte);
+  } while (length > 0);
+  return Buffer.from(bytes);
+}
+
+const utf8 = (text: string) => {
+  const bytes = Buffer.from(text);
+  return Buffer.concat([Buffer.from([bytes.length >> 8, bytes.length & 0xff]), bytes]);
+};
+
+/** A CONNECT written by hand (MQTT 3.1.1 section 3.1): clean session, username, password. */
+function connectPacket(clientId: string, username: string, password: string): Buffer {
+  const body = Buffer.concat([
+    utf8('MQTT'),
+    Buffer.from([4, 0xc2, 0, 60]),
+    utf8(clientId),
+    utf8(username),
+    utf8(password),
+  ]);
+  return Buffer.concat([Buffer.from([0x10]), remainingLength(body.length), body]);
+}
+
+/**
+ * What a hostile client does: sends `head` (a fixed header announcing `announced` bytes,
+ * and what fits after it), then streams the body in 64 KiB writes as fast as the broker
+ * reads, until the broker closes. Resolves with how long that took and how much got out.
+ */
+async function streamHugePacket(
+  socket: Socket,
+  head: Buffer,
+  announced: number,
+): Promise<{ ms: number; sent: number; closedByBroker: boolean }> {
+  const started = Date.now();
+  const chunk = Buffer.alloc(64 * 1024, 120);
+  let sent = 0;
+  let open = true;
+  const gone = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  socket.on('error', () => {});
+  void gone.then(() => (open = false));
+  socket.write(head);
+  while (open && sent < announced) {
+    if (!socket.write(chunk)) {
+      await Promise.race([new Promise((resolve) => socket.once('drain', resolve)), gone]);
+    }
+    sent += chunk.length;
+  }
+  await Promise.race([gone, new Promise((resolve) => setTimeout(resolve, 5000))]);
+  return { ms: Date.now() - started, sent, closedByBroker: !open && sent < announced };
+}
 
 describe('MQTT front door: TLS, WebSocket, audit, limits, roles', () => {
   let dir: string;
@@ -157,6 +216,7 @@ describe('MQTT front door: TLS, WebSocket, audit, limits, roles', () => {
       /payload of 5000 bytes over the limit of 4096/,
     );
 
+    // Aedes refuses the depth before our hooks run; the refusal is audited all the same.
     const deep = await connect(tcp(), {
       username: agent.username,
       password: agent.password,
@@ -165,6 +225,185 @@ describe('MQTT front door: TLS, WebSocket, audit, limits, roles', () => {
     const deepGone = closed(deep);
     deep.publish('vigil/v1/site-a/a/b/c/d/e/f/g/h', '{}', { qos: 1 });
     await deepGone;
+    const [entry] = audited('publish', 'deep');
+    expect(entry).toMatchObject({
+      username: 'site-a.gw-01',
+      topic: 'vigil/v1/site-a/a/b/c/d/e/f/g/h',
+      reason: 'topic of 11 levels over the limit of 8',
+      remoteAddress: expect.stringMatching(/^127\.0\.0\.1:\d+$/),
+    });
+    expect(Date.now() - Date.parse(entry!.at)).toBeLessThan(10_000);
+
+    // A too-deep filter and a wildcard in a PUBLISH topic: audited with the topic too.
+    const deepFilter = await connect(tcp(), {
+      username: agent.username,
+      password: agent.password,
+      clientId: 'deep-filter',
+    });
+    const filterGone = closed(deepFilter);
+    deepFilter.subscribe('vigil/v1/site-a/a/b/c/d/e/f/g/h', { qos: 1 }, () => {});
+    await filterGone;
+    expect(audited('subscribe', 'deep-filter')).toMatchObject([
+      {
+        topic: 'vigil/v1/site-a/a/b/c/d/e/f/g/h',
+        reason: 'topic of 11 levels over the limit of 8',
+      },
+    ]);
+  });
+
+  it('refuses an MQTT 5 client (Aedes 1.2 speaks 3.1.1), and audits why', async () => {
+    const error = await connect(tcp(), {
+      username: agent.username,
+      password: agent.password,
+      clientId: 'speaks-v5',
+      protocolVersion: 5,
+      connectTimeout: 3000,
+    }).catch((e: unknown) => e);
+    // CONNACK return code 1 (MQTT 3.1.1 section 3.2.2.3), which mqtt.js words clearly.
+    expect(error).toMatchObject({ code: 1, message: expect.stringMatching(/protocol version/) });
+    // Aedes audits after it wrote the CONNACK.
+    for (let i = 0; i < 50 && audited('connect', 'speaks-v5').length === 0; i++)
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(audited('connect', 'speaks-v5')).toMatchObject([
+      { username: 'site-a.gw-01', reason: expect.stringContaining('not MQTT 5') },
+    ]);
+  });
+
+  it('closes a connection announcing a 200 MiB PUBLISH on its header, without buffering it, and audits it', async () => {
+    const topic = topics.deviceMetrics('site-a', 'cam-01');
+    const socket = netConnect(broker.mqtt.port, '127.0.0.1');
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.write(connectPacket('hoarder', agent.username, agent.password));
+    // CONNACK: 0x20 0x02 0x00 0x00 (accepted).
+    const connack = await new Promise<Buffer>((resolve) => socket.once('data', resolve));
+    expect([...connack]).toEqual([0x20, 2, 0, 0]);
+
+    global.gc?.();
+    const before = process.memoryUsage();
+    const announced = 200 * 1024 * 1024;
+    const variable = Buffer.concat([utf8(topic), Buffer.from([0, 1])]);
+    const head = Buffer.concat([
+      Buffer.from([0x32]),
+      remainingLength(variable.length + announced),
+      variable,
+    ]);
+    const outcome = await streamHugePacket(socket, head, announced);
+    const after = process.memoryUsage();
+
+    expect(outcome.closedByBroker).toBe(true);
+    expect(outcome.ms).toBeLessThan(3000);
+    // What the broker took in before closing: socket buffers' worth, not 200 MiB.
+    expect(outcome.sent).toBeLessThan(32 * 1024 * 1024);
+    expect(after.arrayBuffers - before.arrayBuffers).toBeLessThan(32 * 1024 * 1024);
+    expect(audited('publish', 'hoarder')).toMatchObject([
+      {
+        username: 'site-a.gw-01',
+        topic,
+        reason: `PUBLISH of ${1 + 4 + variable.length + announced} bytes announced, over the limit of ${4096 + 1024}`,
+      },
+    ]);
+  });
+
+  it('closes an oversize CONNECT before the client logged in, and audits the address', async () => {
+    const socket = netConnect(broker.mqtt.port, '127.0.0.1');
+    await new Promise((resolve) => socket.once('connect', resolve));
+    const announced = 50 * 1024 * 1024;
+    const head = Buffer.concat([Buffer.from([0x10]), remainingLength(announced)]);
+    const outcome = await streamHugePacket(socket, head, announced);
+    expect(outcome.closedByBroker).toBe(true);
+    const entry = broker.audit.list({ limit: 1000 }).find((e) => e.reason.startsWith('CONNECT of'));
+    expect(entry).toMatchObject({
+      action: 'connect',
+      username: null,
+      remoteAddress: expect.stringMatching(/^127\.0\.0\.1:\d+$/),
+      reason: `CONNECT of ${1 + 4 + announced} bytes announced, over the limit of ${4096 + 1024}`,
+    });
+  });
+
+  it('holds the same limits over WebSocket: an oversize message, and a huge PUBLISH in small ones', async () => {
+    const url = `ws://127.0.0.1:${broker.mqtt.wsPort}/mqtt`;
+    const open = async (clientId: string) => {
+      const socket = new WebSocket(url, 'mqtt');
+      await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+      const connack = new Promise((resolve) => socket.once('message', resolve));
+      socket.send(connectPacket(clientId, agent.username, agent.password));
+      await connack;
+      return socket;
+    };
+    const closeCode = (socket: WebSocket) =>
+      new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
+
+    // One WebSocket message over twice the packet limit: ws refuses it with 1009.
+    const big = await open('ws-big');
+    const bigClosed = closeCode(big);
+    big.send(Buffer.alloc(3 * (4096 + 1024), 120));
+    expect(await bigClosed).toBe(1009);
+    expect(audited('connect', 'ws-big')[0]?.reason).toBe(
+      `WebSocket message over the limit of ${2 * (4096 + 1024)} bytes`,
+    );
+
+    // A 200 MiB PUBLISH announced, its body coming in small messages: closed on the header.
+    const hoarder = await open('ws-hoarder');
+    const hoarderClosed = closeCode(hoarder);
+    const topic = topics.deviceMetrics('site-a', 'cam-01');
+    const variable = Buffer.concat([utf8(topic), Buffer.from([0, 1])]);
+    hoarder.send(
+      Buffer.concat([
+        Buffer.from([0x32]),
+        remainingLength(variable.length + 200 * 1024 * 1024),
+        variable,
+      ]),
+    );
+    const chunk = Buffer.alloc(4096, 120);
+    let sent = 0;
+    while (hoarder.readyState === WebSocket.OPEN && sent < 64 * 1024 * 1024) {
+      hoarder.send(chunk);
+      sent += chunk.length;
+      if (sent % (1024 * 1024) === 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+    await hoarderClosed;
+    expect(sent).toBeLessThan(64 * 1024 * 1024);
+    expect(audited('publish', 'ws-hoarder')).toMatchObject([
+      {
+        username: 'site-a.gw-01',
+        topic,
+        remoteAddress: expect.stringMatching(/^127\.0\.0\.1:\d+$/),
+        reason: expect.stringMatching(/^PUBLISH of \d+ bytes announced/),
+      },
+    ]);
+
+    // A refusal by our hooks over WebSocket names the address too.
+    const astray = await open('ws-astray');
+    const astrayClosed = closeCode(astray);
+    const name = utf8(topics.deviceMetrics('site-b', 'cam-01'));
+    const body = Buffer.concat([name, Buffer.from([0, 2]), Buffer.from('{}')]);
+    astray.send(Buffer.concat([Buffer.from([0x32]), remainingLength(body.length), body]));
+    await astrayClosed;
+    expect(audited('publish', 'ws-astray')[0]?.remoteAddress).toMatch(/^127\.0\.0\.1:\d+$/);
+  });
+
+  it('still takes a message at the payload limit, and one of many small packets in one write', async () => {
+    const client = await connect(tcp(), {
+      username: agent.username,
+      password: agent.password,
+      clientId: 'at-limit',
+    });
+    const reading = JSON.stringify({ ...deviceMetricsExample, siteId: 'site-a', agentId: 'gw-01' });
+    const padded = Buffer.alloc(4096, 32);
+    padded.write(reading);
+    await client.publishAsync(topics.deviceMetrics('site-a', 'cam-01'), padded, { qos: 1 });
+    // A burst written together: many packets per chunk the broker reads.
+    await Promise.all(
+      Array.from({ length: 200 }, (_, seq) =>
+        client.publishAsync(
+          topics.deviceMetrics('site-a', 'cam-01'),
+          JSON.stringify({ ...deviceMetricsExample, siteId: 'site-a', agentId: 'gw-01', seq }),
+          { qos: 1 },
+        ),
+      ),
+    );
+    expect(client.connected).toBe(true);
+    expect(audited('publish', 'at-limit')).toEqual([]);
   });
 
   it('refuses connections over the rate limit, and audits them', async () => {
@@ -277,9 +516,173 @@ describe('MQTT front door: TLS, WebSocket, audit, limits, roles', () => {
     expect(response.status).toBe(200);
     const stats = (await response.json()) as unknown;
     expect(validator(BrokerStats)(stats).ok).toBe(true);
+    // The figures count what the audit log holds: every refusal of the tests above.
+    const rows = (action: string) =>
+      broker.audit.list({ limit: 1000 }).filter((e) => e.action === action).length;
+    expect(rows('connect')).toBeGreaterThanOrEqual(5);
+    expect(rows('subscribe')).toBe(2);
     expect(stats).toMatchObject({
-      mqtt: { refused: { connect: 2, subscribe: 1 } },
+      mqtt: { refused: { connect: rows('connect'), subscribe: rows('subscribe') } },
       journal: { full: false },
     });
+  });
+});
+
+describe('MQTT over TLS with required client certificates (requireClientCert)', () => {
+  let dir: string;
+  let certs: TestCerts;
+  // Impostors: a CA of another name, and one named like ours (same subject, other key).
+  let otherCa: TestCerts;
+  let lookalikeCa: TestCerts;
+  let broker: RunningBroker;
+  let agent: NewAgentCredentials;
+  const lines: string[] = [];
+  const log = {
+    info: (line: string) => lines.push(line),
+    warn: (line: string) => lines.push(line),
+    error: (line: string) => lines.push(line),
+  };
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'vigil-mtls-'));
+    [certs, otherCa, lookalikeCa] = await Promise.all([
+      makeCerts(),
+      makeCerts({ caName: 'Some other CA' }),
+      makeCerts(),
+    ]);
+    const config = resolveConfig(
+      {
+        dataDir: dir,
+        mqtt: {
+          host: '127.0.0.1',
+          port: 0,
+          tls: {
+            port: 0,
+            cert: certs.certFile,
+            key: certs.keyFile,
+            ca: certs.caFile,
+            requireClientCert: true,
+          },
+        },
+        http: { host: '127.0.0.1', port: 0 },
+        consoleDir: null,
+      },
+      { env: {} },
+    );
+    broker = await startBroker(config, {
+      log,
+      env: { VIGIL_ADMIN_PASSWORD: 'test-admin-password' },
+    });
+    agent = await broker.agents.add('site-a', 'gw-01');
+  });
+
+  afterAll(async () => {
+    await broker?.stop();
+    await Promise.all([certs?.remove(), otherCa?.remove(), lookalikeCa?.remove()]);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const options = (extra: IClientOptions): IClientOptions => ({
+    reconnectPeriod: 0,
+    connectTimeout: 5000,
+    username: agent.username,
+    password: agent.password,
+    ca: certs.ca,
+    ...extra,
+  });
+  const tlsUrl = () => `mqtts://127.0.0.1:${broker.mqtt.tlsPort}`;
+
+  /**
+   * One connection attempt, to its end: mqtt.js' connectAsync never settles when the
+   * socket closes before a CONNACK, which is what a refused certificate looks like.
+   */
+  function attempt(
+    extra: IClientOptions,
+  ): Promise<{ connected: boolean; error: (Error & { code?: string | number }) | null }> {
+    return new Promise((resolve) => {
+      const client = mqttConnect(tlsUrl(), options(extra));
+      let error: (Error & { code?: string | number }) | null = null;
+      client.on('error', (e) => (error = e));
+      client.once('connect', () => client.end(true, () => resolve({ connected: true, error })));
+      client.once('close', () => client.end(true, () => resolve({ connected: false, error })));
+    });
+  }
+
+  const certRefusals = () =>
+    broker.audit.list().filter((e) => e.reason.startsWith('VIGIL_MQTT_CLIENT_CERT'));
+
+  it('lets in a client whose certificate our CA signed, and it still needs its password', async () => {
+    const client = await connectAsync(
+      tlsUrl(),
+      options({ clientId: 'mtls-ok', cert: certs.clientCert, key: certs.clientKey }),
+    );
+    await client.publishAsync(
+      topics.deviceMetrics('site-a', 'cam-01'),
+      JSON.stringify({ ...deviceMetricsExample, siteId: 'site-a', agentId: 'gw-01', seq: 1 }),
+      { qos: 1 },
+    );
+    await client.endAsync();
+    expect(broker.journal.stats.appended).toBeGreaterThanOrEqual(1);
+
+    const wrong = await attempt({
+      clientId: 'mtls-wrong-password',
+      cert: certs.clientCert,
+      key: certs.clientKey,
+      password: 'not-the-password',
+    });
+    expect(wrong).toMatchObject({ connected: false, error: { code: 4 } });
+    expect(certRefusals()).toEqual([]);
+  });
+
+  it('refuses a client without a certificate at the TLS handshake: "certificate required"', async () => {
+    const outcome = await attempt({ clientId: 'mtls-none' });
+    // Before any MQTT: the TLS alert 116, which OpenSSL words "certificate required".
+    expect(outcome.connected).toBe(false);
+    expect(outcome.error?.code).toBe('ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED');
+    expect(outcome.error?.message).toContain('certificate required');
+    expect(certRefusals()).toMatchObject([
+      {
+        action: 'connect',
+        remoteAddress: expect.stringMatching(/^127\.0\.0\.1:\d+$/),
+        reason: expect.stringContaining('the client sent no certificate'),
+      },
+    ]);
+    expect(lines.join('\n')).toMatch(
+      /refused TLS connection at .* from 127\.0\.0\.1:\d+: VIGIL_MQTT_CLIENT_CERT: .*no certificate.*mqtt\.tls\.ca/,
+    );
+  });
+
+  it('refuses a client whose certificate another CA signed, even one named like ours', async () => {
+    const before = certRefusals().length;
+    for (const impostor of [otherCa, lookalikeCa]) {
+      const outcome = await attempt({
+        clientId: 'mtls-impostor',
+        cert: impostor.clientCert,
+        key: impostor.clientKey,
+      });
+      // Node's TLS server ends the connection after the handshake, before any MQTT: the
+      // client never gets a CONNACK, so its password was never checked.
+      expect(outcome.connected).toBe(false);
+      expect(outcome.error?.code).not.toBe(4);
+    }
+    // Newest first: the lookalike's, then the other CA's.
+    const reasons = certRefusals()
+      .slice(0, certRefusals().length - before)
+      .map((e) => e.reason);
+    expect(reasons).toEqual([
+      expect.stringMatching(/not signed by mqtt\.tls\.ca .*\(CERT_SIGNATURE_FAILURE\)/),
+      expect.stringMatching(/not signed by mqtt\.tls\.ca .*\(UNABLE_TO_VERIFY_LEAF_SIGNATURE\)/),
+    ]);
+    expect(broker.audit.list().filter((e) => e.clientId === 'mtls-impostor')).toEqual([]);
+  });
+
+  it('refuses plain MQTT on the TLS port, and the audit says what was likely meant', async () => {
+    const client = mqttConnect(`mqtt://127.0.0.1:${broker.mqtt.tlsPort}`, options({}));
+    client.on('error', () => {});
+    await new Promise<void>((resolve) => client.once('close', () => resolve()));
+    client.end(true);
+    expect(broker.audit.list()[0]?.reason).toMatch(
+      /^TLS handshake refused: ERR_SSL_\w+ \(a client using mqtt:\/\/ on the mqtts:\/\/ port/,
+    );
   });
 });

@@ -61,7 +61,7 @@ describe('broker config', () => {
         '  tls: { port: 8883, cert: tls/broker.crt, key: tls/broker.key, ca: tls/ca.crt }',
         '  ws: { port: 8083 }',
         '  limits: { maxPayloadBytes: 65536 }',
-        'journal: { maxBytes: 104857600 }',
+        'journal: { maxBytes: 104857600, groupCommitMs: 3 }',
         'influx: { url: "http://influx:8086" }',
         'sla:',
         '  serious: { respondMin: 5 }',
@@ -84,7 +84,7 @@ describe('broker config', () => {
       ws: { host: '127.0.0.1', port: 8083 },
       limits: { maxPayloadBytes: 65536, maxTopicLevels: 16, connectionsPerSecond: 200 },
     });
-    expect(config.journal).toEqual({ maxBytes: 104_857_600 });
+    expect(config.journal).toEqual({ maxBytes: 104_857_600, groupCommitMs: 3 });
     expect(config.influx).toEqual({ url: 'http://influx:8086', database: 'vigil' });
     expect(config.sla.serious).toEqual({ ...defaultSla.serious, respondMin: 5 });
     expect(config.sla.emergency).toEqual(defaultSla.emergency);
@@ -116,6 +116,17 @@ describe('broker config', () => {
       ]),
     );
     expect(error.describe()).toContain('fix every listed path');
+  });
+
+  it('refuses requireClientCert without the CA that signs the agents', () => {
+    const error = errorOf(() =>
+      parseConfig('mqtt: { tls: { cert: a.crt, key: a.key, requireClientCert: true } }', {
+        env: {},
+      }),
+    );
+    expect(error.details).toEqual([
+      "mqtt/tls/requireClientCert: needs mqtt/tls/ca, the CA that signs the agents' client certificates",
+    ]);
   });
 
   it('wants an http(s) URL for InfluxDB', () => {
