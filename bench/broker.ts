@@ -1,18 +1,23 @@
 /**
  * `npm run bench:broker`: the Vigil broker with its durable ingest (journal fsync before
  * PUBACK, InfluxDB behind) against Debian's mosquitto (password file, no persistence),
- * in the same run on the same machine, under the same open-loop QoS 1 load from many
- * agent connections. Prints, per rate step: CPU per message of the broker process,
+ * and against bare Aedes (the library with no hooks: bench/aedes-bare.ts, the floor of any
+ * broker built on it), in the same run on the same machine, under the same open-loop QoS 1
+ * load from many agent connections. Each target first gets VIGIL_BENCH_WARMUP_S (3 s) of
+ * load that is not measured: V8 compiles the hot path and the broker meets every device
+ * once, which is not what a broker running for months pays per message. Prints, per rate step: CPU per message of the broker process,
  * PUBACK p50/p99, end-to-end p99 into InfluxDB (Vigil only: mosquitto stores nothing),
  * peak memory and loss; and InfluxDB's own write ceiling, and our share of it.
  *
  * Scale by env (defaults sized for a 2-core machine):
  *   VIGIL_BENCH_AGENTS=200  VIGIL_BENCH_RATES=2000,5000,10000  VIGIL_BENCH_STEP_S=8
+ *   VIGIL_BENCH_WARMUP_S=3
  * The load generator (bench/mqtt-load.ts, MQTT written by hand: mqtt.js took 1.4 cores
  * at 5,000 msg/s) runs in this process, on the same cores as the brokers and InfluxDB:
  * the figures compare the two brokers, they are not either one's ceiling.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
@@ -32,6 +37,7 @@ import { LoadPublisher } from './mqtt-load.js';
 const AGENTS = Number(process.env.VIGIL_BENCH_AGENTS ?? 200);
 const RATES = (process.env.VIGIL_BENCH_RATES ?? '2000,5000,10000').split(',').map(Number);
 const STEP_S = Number(process.env.VIGIL_BENCH_STEP_S ?? 8);
+const WARMUP_S = Number(process.env.VIGIL_BENCH_WARMUP_S ?? 3);
 const SITE = 'bench';
 const DATABASE = 'vigil_bench';
 const TICK_MS = 10;
@@ -141,6 +147,26 @@ async function startMosquitto(
   };
 }
 
+/** bench/aedes-bare.ts as a process of its own, like the other two brokers. */
+async function startAedesBare(): Promise<Target> {
+  const entry = fileURLToPath(new URL('./aedes-bare.js', import.meta.url));
+  const child = spawn(process.execPath, [entry], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`bare Aedes exited with code ${code}`)));
+    child.stdout!.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim())));
+  });
+  return {
+    name: 'aedes-bare',
+    url: `mqtt://127.0.0.1:${port}`,
+    pid: child.pid!,
+    stop: async () => {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
 async function startVigil(
   dir: string,
   influx: RunningInfluxd,
@@ -193,6 +219,7 @@ async function runStep(
   agentIds: string[],
   rate: number,
   base: number,
+  seconds = STEP_S,
 ): Promise<StepResult> {
   const pubacks: number[] = [];
   const probes: { sentAt: number; device: string; ts: number }[] = [];
@@ -250,7 +277,7 @@ async function runStep(
   };
   const poller = setInterval(() => void poll().catch(() => {}), 100);
 
-  await sleep(STEP_S * 1000);
+  await sleep(seconds * 1000);
   clearInterval(timer);
   const elapsedS = (performance.now() - started) / 1000;
   const drainUntil = Date.now() + 20_000;
@@ -363,10 +390,15 @@ async function main(): Promise<void> {
     const vigil = await startVigil(join(dir, 'vigil'), influx);
     const agentIds = vigil.credentials.map((c) => c.agentId);
     const mosquitto = await startMosquitto(dir, vigil.credentials);
+    const bare = await startAedesBare();
     try {
-      for (const target of [vigil, mosquitto] as Target[]) {
+      for (const [n, target] of ([vigil, bare, mosquitto] as Target[]).entries()) {
         const clients = await connectAll(target.url, vigil.credentials);
-        let base = Date.now() - 10 * 86_400_000 + (target.name === 'vigil' ? 0 : 86_400_000);
+        let base = Date.now() - 10 * 86_400_000 + n * 86_400_000;
+        if (WARMUP_S > 0) {
+          await runStep(target, clients, agentIds, RATES[0]!, base, WARMUP_S);
+          base += 3_600_000;
+        }
         for (const rate of RATES) {
           const result = await runStep(target, clients, agentIds, rate, base);
           results.push(result);
@@ -379,6 +411,7 @@ async function main(): Promise<void> {
       }
     } finally {
       await vigil.stop();
+      await bare.stop();
       await mosquitto.stop();
     }
     const ceiling = await influxCeiling(influx);
@@ -393,11 +426,14 @@ async function main(): Promise<void> {
     );
     for (const rate of RATES) {
       const v = results.find((r) => r.broker === 'vigil' && r.rate === rate);
+      const a = results.find((r) => r.broker === 'aedes-bare' && r.rate === rate);
       const m = results.find((r) => r.broker === 'mosquitto' && r.rate === rate);
-      if (v && m) {
+      if (v && m && a) {
         console.log(
           `at ${rate}/s: CPU per message vigil/mosquitto = ${(v.cpuUsPerMsg / m.cpuUsPerMsg).toFixed(2)}x ` +
-            `(goal <= 1.5x), Vigil PUBACK p99 ${v.pubackP99.toFixed(1)} ms (goal <= 50), lost ${v.lost} (goal 0)`,
+            `(goal <= 1.5x; bare Aedes/mosquitto = ${(a.cpuUsPerMsg / m.cpuUsPerMsg).toFixed(2)}x, ` +
+            `vigil/bare Aedes = ${(v.cpuUsPerMsg / a.cpuUsPerMsg).toFixed(2)}x), ` +
+            `Vigil PUBACK p99 ${v.pubackP99.toFixed(1)} ms (goal <= 50), lost ${v.lost} (goal 0)`,
         );
       }
     }
