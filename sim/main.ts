@@ -16,6 +16,8 @@ const USAGE = `usage: vigil sim [options]
                          sim/scenarios/demo.yaml, or a name in sim/scenarios ("calm")
   --control-port N       control API port (default: env SIM_CONTROL_PORT, else 8090; 0 = free port)
   --host ADDRESS         address of every device and the control API (default 127.0.0.1)
+  --control-host ADDRESS address of the control API alone (default: env SIM_CONTROL_HOST,
+                         else --host); 0.0.0.0 publishes it from a container
   --cameras N            number of cameras (default 24; not with --site)
   --nvrs N               number of NVRs (default 2)
   --channels N           channels per NVR (default 16)
@@ -47,6 +49,7 @@ export function parseSimArgs(argv: string[], env: NodeJS.ProcessEnv): ParsedArgs
       options: {
         'control-port': { type: 'string' },
         host: { type: 'string' },
+        'control-host': { type: 'string' },
         cameras: { type: 'string' },
         nvrs: { type: 'string' },
         channels: { type: 'string' },
@@ -95,6 +98,9 @@ export function parseSimArgs(argv: string[], env: NodeJS.ProcessEnv): ParsedArgs
       values['control-port'] ?? env['SIM_CONTROL_PORT'] ?? '8090',
     ),
     host: values.host,
+    ...((values['control-host'] ?? env['SIM_CONTROL_HOST'])
+      ? { controlHost: values['control-host'] ?? env['SIM_CONTROL_HOST'] }
+      : {}),
     cameras: integer('--cameras', values.cameras),
     nvrs: integer('--nvrs', values.nvrs),
     nvrChannels: integer('--channels', values.channels),

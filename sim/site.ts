@@ -40,6 +40,11 @@ export interface SimSiteOptions {
   host?: string;
   /** 0 picks a free port (see `controlUrl`). */
   controlPort?: number;
+  /**
+   * Address the control API binds; default `host`. A container publishes it with
+   * 0.0.0.0 while the devices stay on loopback beside the agent (docker-compose.yml).
+   */
+  controlHost?: string;
   cameras?: number;
   nvrs?: number;
   nvrChannels?: number;
@@ -192,7 +197,11 @@ export class SimSite implements ControlTarget {
           );
         }
       }
-      const control = new ControlServer({ host: s.host, port: s.controlPort, target: this });
+      const control = new ControlServer({
+        host: this.options.controlHost ?? s.host,
+        port: s.controlPort,
+        target: this,
+      });
       await control.start();
       this.control = control;
       if (this.options.timedFaults?.length) {

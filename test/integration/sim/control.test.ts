@@ -164,3 +164,29 @@ describe('request log, one-kind clear, reset', () => {
     expect((await call('GET', simRoutes.requests('cam-02'))).json).toEqual([]);
   });
 });
+
+describe('control API address', () => {
+  it('listens on --control-host while the devices stay on --host (a container publishing 8090)', async () => {
+    const published = new SimSite({
+      siteId: 'it-control-host',
+      cameras: 1,
+      nvrs: 0,
+      controlHost: '0.0.0.0',
+      credentials: { username: 'admin', password: 'pw' },
+    });
+    await published.start();
+    try {
+      const port = new URL(published.controlUrl).port;
+      // 127.0.0.2 is another loopback address: answered only when bound to every address.
+      const answer = await fetch(`http://127.0.0.2:${port}/sim/devices`);
+      expect(answer.status).toBe(200);
+      const [device] = (await answer.json()) as { xaddr: string }[];
+      expect(new URL(device!.xaddr).hostname).toBe('127.0.0.1');
+    } finally {
+      await published.stop();
+    }
+    // The default binds the control API to the devices' address only.
+    const port = new URL(site.controlUrl).port;
+    await expect(fetch(`http://127.0.0.2:${port}/sim/devices`)).rejects.toThrow();
+  });
+});
