@@ -2,7 +2,9 @@
  * The broker's policy as Aedes hooks, one named function each (the Aedes habit): every
  * client authenticates against the agent accounts, and then publishes and subscribes
  * only where broker/mqtt/rules.ts allows. Every refusal is one log line saying who,
- * what, when and why; never the password.
+ * what, when and why; never the password. A last will is published only while its
+ * connection is the agent's last one (authorizeWill): a will of a connection the agent
+ * already replaced would mark a connected agent offline.
  */
 import type { AuthenticateError, Client, PublishPacket, Subscription } from 'aedes';
 import type { AgentIdentity, AgentStore } from '../agents/store.js';
@@ -30,6 +32,85 @@ export interface Session {
   /** The account's generation at login; a different one now means revoked or replaced. */
   generation: number;
   remoteAddress: string;
+  /** When it logged in (ms since the epoch), for the log of a will it made stale. */
+  since: number;
+}
+
+/**
+ * The authenticated connections, with each account's connections indexed so that a last
+ * will can ask whether its agent is connected again (authorizeWill) without a scan.
+ */
+export class SessionTable {
+  private readonly byClient = new Map<Client, Session>();
+  private readonly byUsername = new Map<string, Set<Client>>();
+
+  get size(): number {
+    return this.byClient.size;
+  }
+
+  get(client: Client): Session | undefined {
+    return this.byClient.get(client);
+  }
+
+  set(client: Client, session: Session): void {
+    this.delete(client);
+    this.byClient.set(client, session);
+    const username = session.agent.username;
+    const clients = this.byUsername.get(username);
+    if (clients) clients.add(client);
+    else this.byUsername.set(username, new Set([client]));
+  }
+
+  delete(client: Client): void {
+    const session = this.byClient.get(client);
+    if (!session) return;
+    this.byClient.delete(client);
+    const clients = this.byUsername.get(session.agent.username);
+    clients?.delete(client);
+    if (clients?.size === 0) this.byUsername.delete(session.agent.username);
+  }
+
+  clear(): void {
+    this.byClient.clear();
+    this.byUsername.clear();
+  }
+
+  [Symbol.iterator](): IterableIterator<[Client, Session]> {
+    return this.byClient.entries();
+  }
+
+  /**
+   * Another open connection of `username` than `client` that speaks for the agent now:
+   * it has its own will stored (Aedes' storeWill, which runs before registerClient takes
+   * over the old connection) or finished connecting. One only authenticated, still
+   * connecting without a will yet, does not count: if it died then, nobody would say
+   * the agent is offline.
+   */
+  successorOf(client: Client, username: string): [Client, Session] | undefined {
+    for (const other of this.byUsername.get(username) ?? []) {
+      if (other === client || other.closed) continue;
+      if (!other.connected && !(other as WillHolder).will) continue;
+      const session = this.byClient.get(other);
+      if (session) return [other, session];
+    }
+    return undefined;
+  }
+}
+
+/** Aedes keeps the CONNECT's will on the client; not in its type declarations. */
+interface WillHolder {
+  will?: unknown;
+}
+
+/** Stale wills of one account this often within the window: likely two gateways on it. */
+const REPLACED_WARN_COUNT = 3;
+const REPLACED_WINDOW_MS = 60_000;
+const REPLACED_WARN_EVERY_MS = 10 * 60_000;
+
+/** "192.0.2.7:51234" -> "192.0.2.7". */
+function hostOf(address: string): string {
+  const colon = address.lastIndexOf(':');
+  return colon > 0 ? address.slice(0, colon) : address;
 }
 
 // CONNACK return codes, MQTT 3.1.1 section 3.2.2.3 (Aedes declares them as a const enum,
@@ -77,7 +158,7 @@ export interface Hooks {
 
 export interface HookDeps {
   agents: AgentStore;
-  sessions: Map<Client, Session>;
+  sessions: SessionTable;
   /** Who a client was after its session ended (its last will is published then). */
   identityOf?: (client: Client) => AgentIdentity | undefined;
   log: Log;
@@ -100,6 +181,9 @@ export function createHooks(deps: HookDeps): Hooks {
   const { agents, sessions, log, audit } = deps;
   const now = deps.now ?? (() => new Date());
   const maxPayloadBytes = deps.maxPayloadBytes ?? 256 * 1024;
+  /** Per account, its recent stale wills (only wills touch these). */
+  const replacements = new Map<string, { at: number; from: string; to: string }[]>();
+  const warned = new Map<string, number>();
   const audited = (
     client: Client,
     action: 'connect' | 'publish' | 'subscribe',
@@ -159,7 +243,12 @@ export function createHooks(deps: HookDeps): Hooks {
       (agent) => {
         if (agent) {
           const { generation, ...identity } = agent;
-          sessions.set(client, { agent: identity, generation, remoteAddress });
+          sessions.set(client, {
+            agent: identity,
+            generation,
+            remoteAddress,
+            since: now().getTime(),
+          });
           done(null, true);
           return;
         }
@@ -185,6 +274,94 @@ export function createHooks(deps: HookDeps): Hooks {
       done(null);
       return;
     }
+    // A closed client publishes nothing but its last will (Aedes lib/client.js close():
+    // authorizePublish(client, client.will)); the one flag read is all a message pays.
+    if (client.closed && packet === (client as WillHolder).will) {
+      authorizeWill(client, packet, done);
+      return;
+    }
+    authorizeMessage(client, packet, done);
+  }
+
+  function dropStaleWill(
+    client: Client,
+    identity: AgentIdentity,
+    [successor, session]: [Client, Session],
+    /** '' or what happened first, with a leading space. */
+    when: string,
+    done: (error?: Error | null) => void,
+  ): void {
+    log.info(
+      `last will of ${identity.username} (client ${quoted(client.id)} from ${remoteAddressOf(client)}) ` +
+        `not published${when}: the agent is connected again as client ${quoted(successor.id)} ` +
+        `from ${session.remoteAddress} since ${new Date(session.since).toISOString()}, so the ` +
+        `will of its old connection would mark it offline while it is online`,
+    );
+    const replaced = replacements.get(identity.username) ?? [];
+    const at = now().getTime();
+    const recent = replaced.filter((r) => at - r.at < REPLACED_WINDOW_MS);
+    recent.push({ at, from: remoteAddressOf(client), to: session.remoteAddress });
+    replacements.set(identity.username, recent);
+    const warnedAt = warned.get(identity.username) ?? -Infinity;
+    if (recent.length >= REPLACED_WARN_COUNT && at - warnedAt > REPLACED_WARN_EVERY_MS) {
+      warned.set(identity.username, at);
+      const hosts = new Set(recent.flatMap((r) => [hostOf(r.from), hostOf(r.to)]));
+      log.warn(
+        `the connection of ${identity.username} was replaced ${recent.length} times within ` +
+          `${REPLACED_WINDOW_MS / 1000} s (from ${[...hosts].join(', ')}): two gateways may be ` +
+          `using the same agent credentials and taking over each other's connection; give ` +
+          `each gateway its own account (vigil broker add-agent --site SITE --name NAME)`,
+      );
+    }
+    // Aedes drops a will whose authorizePublish fails, and does nothing else with it
+    // (lib/client.js close()): no clientError, the new connection is untouched.
+    done(new Error(`stale last will of ${identity.username}`));
+  }
+
+  /**
+   * A last will. MQTT 3.1.1 section 3.1.2.5 publishes it when "the network connection is
+   * closed" without DISCONNECT; Aedes does that late in two cases that are not the agent
+   * going away: the agent reconnected with the same client id and took over the old
+   * connection [MQTT-3.1.4-2] (Aedes' registerClient closes it then), or the old
+   * connection's keep-alive ran out [MQTT-3.1.2-24] after the agent had reconnected under
+   * another client id. Published, that will would make the retained status offline, after
+   * the new birth in the second case, and the detector count a connected agent as gone.
+   * So a will is published only while its connection is the agent's last one; the one
+   * that replaced it has a will of its own for when the agent does go.
+   */
+  function authorizeWill(
+    client: Client,
+    packet: PublishPacket,
+    done: (error?: Error | null) => void,
+  ): void {
+    // Aedes asks before it unregisters the client, so its session is still there.
+    const identity = sessions.get(client)?.agent ?? deps.identityOf?.(client);
+    if (!identity) {
+      authorizeMessage(client, packet, done);
+      return;
+    }
+    const successor = sessions.successorOf(client, identity.username);
+    if (successor) {
+      dropStaleWill(client, identity, successor, '', done);
+      return;
+    }
+    // The agent's only connection ended: the will is true, and goes the usual way (journal,
+    // then published retained). If the agent connects again while the journal writes it,
+    // its new birth may be published first: the will is then not published, so that it
+    // cannot overwrite the birth's retained status. (The journal has it; the pipeline
+    // sees it before the new birth, which tells the detector the agent is back.)
+    authorizeMessage(client, packet, (error) => {
+      const late = error ? undefined : sessions.successorOf(client, identity.username);
+      if (late) dropStaleWill(client, identity, late, ' after it was journaled', done);
+      else done(error);
+    });
+  }
+
+  function authorizeMessage(
+    client: Client,
+    packet: PublishPacket,
+    done: (error?: Error | null) => void,
+  ): void {
     const identity = sessions.get(client)?.agent ?? deps.identityOf?.(client);
     let decision = identity
       ? publishDecision(identity, packet.topic)

@@ -32,7 +32,7 @@ import type { AgentIdentity, AgentStore } from '../agents/store.js';
 import type { Log } from '../log.js';
 import type { Envelope } from '../pipeline/types.js';
 import { isAudited, markAudited, type AuditEntry, type AuditLog } from './audit.js';
-import { createHooks, remoteAddressOf, type Session } from './hooks.js';
+import { createHooks, remoteAddressOf, SessionTable } from './hooks.js';
 import { PacketSizeGuard, type Oversize } from './packet-limit.js';
 import { refusalOf, tlsRefusal, type PacketInHand } from './refusals.js';
 
@@ -137,9 +137,10 @@ export class MqttServer {
   private wss: WebSocketServer | null = null;
   private sweepTimer: NodeJS.Timeout | null = null;
   private maxPacketBytes = 0;
-  private readonly sessions = new Map<Client, Session>();
-  // Who each client was, kept after its session ends: its last will is published after
-  // Aedes has already unregistered it, and the pipeline still needs to know whose it is.
+  private readonly sessions = new SessionTable();
+  // Who each client was, kept after its session ends: Aedes asks about its last will
+  // before it unregisters it (lib/client.js close()), but the sweep may have dropped the
+  // closed client's session already, and the pipeline still needs to know whose it is.
   private readonly identities = new WeakMap<Client, AgentIdentity>();
   private readonly claims = new WeakMap<Client, Claim>();
   private readonly counts = { messagesIn: 0, messagesOut: 0, refusedConnections: 0 };
