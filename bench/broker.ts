@@ -44,6 +44,12 @@ const TICK_MS = 10;
 const CLK_TCK = 100;
 const PAGE = 4096;
 
+/**
+ * The seq on the wire keeps counting across steps (an agent's seq only grows): the
+ * broker's dedupe stage drops a seq it has seen from the same agent run.
+ */
+let wireSeq = 0;
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function percentile(values: number[], p: number): number {
@@ -73,6 +79,8 @@ interface Target {
   pid: number;
   /** Vigil only: where its readings land. */
   influx?: RunningInfluxd;
+  /** Vigil only: its journal's counters (GET /api/broker), to explain PUBACK latency. */
+  journal?: () => Promise<{ appended: number; commits: number }>;
   stop(): Promise<void>;
 }
 
@@ -89,6 +97,9 @@ interface StepResult {
   rssMb: number;
   lost: number;
   achieved: number;
+  /** Vigil only: journal fsyncs per second and messages per fsync during the step. */
+  fsyncsPerS: number | null;
+  perFsync: number | null;
 }
 
 async function startMosquitto(
@@ -181,9 +192,15 @@ async function startVigil(
   const names = Array.from({ length: AGENTS }, (_, i) => `gw-${String(i).padStart(4, '0')}`);
   const credentials = await addAgents(dir, SITE, names);
   const broker: BrokerProcess = await startBrokerProcess(config);
+  const journal = async () => {
+    const response = await fetch(`http://127.0.0.1:${httpPort}/api/broker`);
+    const body = (await response.json()) as { journal: { appended: number; commits: number } };
+    return body.journal;
+  };
   return {
     name: 'vigil',
     url: `mqtt://127.0.0.1:${mqttPort}`,
+    journal,
     pid: broker.pid,
     influx,
     credentials,
@@ -228,6 +245,7 @@ async function runStep(
   let seq = 0;
   let next = 0;
   let peakRss = 0;
+  const journalBefore = await target.journal?.();
   const before = usage(target.pid);
   const started = performance.now();
   // Open loop: the schedule follows the clock, not the acknowledgements (nor the timer's
@@ -243,7 +261,7 @@ async function runStep(
       const ts = base + n;
       const probe = n % Math.max(1, Math.round(rate / 5)) === 0;
       const deviceId = probe ? `probe-${n}` : `cam-${index}`;
-      const payload = `{"v":1,"siteId":"${SITE}","agentId":"${agentId}","seq":${n},"ts":"${new Date(ts).toISOString()}","deviceId":"${deviceId}","kind":"camera","values":{"up":true,"responseMs":${n % 100}}}`;
+      const payload = `{"v":1,"siteId":"${SITE}","agentId":"${agentId}","seq":${wireSeq++},"ts":"${new Date(ts).toISOString()}","deviceId":"${deviceId}","kind":"camera","values":{"up":true,"responseMs":${n % 100}}}`;
       const sentAt = performance.now();
       if (probe) probes.push({ sentAt: Date.now(), device: deviceId, ts });
       sent++;
@@ -284,6 +302,11 @@ async function runStep(
   while (acked < sent && Date.now() < drainUntil) await sleep(50);
   const after = usage(target.pid);
   clearInterval(sampler);
+  const journalAfter = await target.journal?.();
+  const commits =
+    journalBefore && journalAfter ? journalAfter.commits - journalBefore.commits : null;
+  const appended =
+    journalBefore && journalAfter ? journalAfter.appended - journalBefore.appended : null;
 
   let stored: number | null = null;
   if (target.influx) {
@@ -314,6 +337,8 @@ async function runStep(
     rssMb: peakRss,
     lost: target.influx ? Math.max(0, acked - (stored ?? 0)) : sent - acked,
     achieved: acked / elapsedS,
+    fsyncsPerS: commits === null ? null : commits / elapsedS,
+    perFsync: commits && appended !== null ? appended / commits : null,
   };
 }
 
@@ -357,6 +382,8 @@ function table(results: StepResult[]): string {
     'PUBACK p99 ms',
     'e2e p99 ms',
     'peak RSS MB',
+    'fsyncs/s',
+    'msgs/fsync',
   ];
   const f = (value: number | null, digits = 1) =>
     value === null || Number.isNaN(value) ? '-' : value.toFixed(digits);
@@ -373,6 +400,8 @@ function table(results: StepResult[]): string {
     f(r.pubackP99),
     f(r.e2eP99, 0),
     f(r.rssMb, 0),
+    f(r.fsyncsPerS, 0),
+    f(r.perFsync),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i]!)).join('  ');
