@@ -61,15 +61,15 @@ describe('metrics writer', () => {
     expect(store.batches).toEqual([points(3)]);
   });
 
-  it('writes at once in batches of 5000', async () => {
+  it('writes at once in batches of 1000', async () => {
     const writer = new MetricsWriter(store, log);
     // One reading per message, as the pipeline adds them.
-    for (let i = 0; i < 12_000; i++) void writer.add([point(i)]);
+    for (let i = 0; i < 2_500; i++) void writer.add([point(i)]);
     await vi.advanceTimersByTimeAsync(0);
-    expect(store.batches.map((b) => b.length)).toEqual([5000, 5000]);
+    expect(store.batches.map((b) => b.length)).toEqual([1000, 1000]);
     await vi.advanceTimersByTimeAsync(1000);
-    expect(store.batches.map((b) => b.length)).toEqual([5000, 5000, 2000]);
-    expect(writer.stats).toMatchObject({ buffered: 0, written: 12_000, inFlight: 0 });
+    expect(store.batches.map((b) => b.length)).toEqual([1000, 1000, 500]);
+    expect(writer.stats).toMatchObject({ buffered: 0, written: 2_500, inFlight: 0 });
   });
 
   it('keeps the points of a failed write and retries with a growing delay until the store is back', async () => {
