@@ -6,6 +6,7 @@
 import Database from 'better-sqlite3';
 
 export type Db = Database.Database;
+export type Statement = Database.Statement;
 
 export interface Migration {
   /** 1, 2, 3 ... in order; never change a step that has shipped, add the next one. */

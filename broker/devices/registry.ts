@@ -15,6 +15,8 @@ export interface DeviceRegistry {
    * the outage history.
    */
   put(device: Device, at?: string): Device | undefined;
+  /** Many readings (no state change) in one write, where the store can; else put() each. */
+  putMany?(devices: Iterable<Device>): void;
   /** The history of the devices' reasons (broker/devices/outages.ts), when kept. */
   readonly outages?: OutageHistory;
 }

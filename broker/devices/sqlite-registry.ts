@@ -4,7 +4,7 @@
  * kept as the JSON of the API's `Device`, with its ids and status as columns to filter on.
  */
 import type { Device } from '../../shared/api/devices.js';
-import { migrate, type Db } from '../db.js';
+import { migrate, type Db, type Statement } from '../db.js';
 import { SqliteOutageHistory, type OutageHistoryOptions } from './outages.js';
 import type { DeviceRegistry } from './registry.js';
 
@@ -38,10 +38,25 @@ export class SqliteDeviceRegistry implements DeviceRegistry {
     this.outages.start();
   }
 
+  // Prepared once, on first use (after start() created the table): preparing a statement
+  // costs more than running it.
+  private selectOne: Statement | null = null;
+  private upsert: Statement | null = null;
+
+  private statements(): { selectOne: Statement; upsert: Statement } {
+    this.selectOne ??= this.db.prepare(
+      'SELECT data FROM devices WHERE site_id = ? AND device_id = ?',
+    );
+    this.upsert ??= this.db.prepare(
+      `INSERT INTO devices (site_id, device_id, status, data, updated_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (site_id, device_id) DO UPDATE SET
+         status = excluded.status, data = excluded.data, updated_at = excluded.updated_at`,
+    );
+    return { selectOne: this.selectOne, upsert: this.upsert };
+  }
+
   get(siteId: string, deviceId: string): Device | undefined {
-    const row = this.db
-      .prepare('SELECT data FROM devices WHERE site_id = ? AND device_id = ?')
-      .get(siteId, deviceId) as { data: string } | undefined;
+    const row = this.statements().selectOne.get(siteId, deviceId) as { data: string } | undefined;
     return row ? (JSON.parse(row.data) as Device) : undefined;
   }
 
@@ -59,21 +74,27 @@ export class SqliteDeviceRegistry implements DeviceRegistry {
   put(device: Device, at?: string): Device | undefined {
     return this.db.transaction(() => {
       const previous = this.get(device.siteId, device.id);
-      this.db
-        .prepare(
-          `INSERT INTO devices (site_id, device_id, status, data, updated_at) VALUES (?, ?, ?, ?, ?)
-           ON CONFLICT (site_id, device_id) DO UPDATE SET
-             status = excluded.status, data = excluded.data, updated_at = excluded.updated_at`,
-        )
-        .run(
-          device.siteId,
-          device.id,
-          device.status,
-          JSON.stringify(device),
-          new Date().toISOString(),
-        );
+      this.write(device, new Date().toISOString());
       if (at !== undefined) this.outages.record(previous, device, at);
       return previous;
     })();
+  }
+
+  /** Readings of many devices (no state change, so no outage history), in one transaction. */
+  putMany(devices: Iterable<Device>): void {
+    const now = new Date().toISOString();
+    this.db.transaction(() => {
+      for (const device of devices) this.write(device, now);
+    })();
+  }
+
+  private write(device: Device, updatedAt: string): void {
+    this.statements().upsert.run(
+      device.siteId,
+      device.id,
+      device.status,
+      JSON.stringify(device),
+      updatedAt,
+    );
   }
 }

@@ -67,10 +67,15 @@ export class WriteBehindRegistry implements DeviceRegistry {
   }
 
   private flush(): void {
+    if (this.dirty.size === 0) return;
+    const devices: Device[] = [];
     for (const id of this.dirty) {
       const device = this.devices.get(id);
-      if (device) this.store.put(device);
+      if (device) devices.push(device);
     }
     this.dirty.clear();
+    // One transaction for all of them: a put() each would be one SQLite commit per device.
+    if (this.store.putMany) this.store.putMany(devices);
+    else for (const device of devices) this.store.put(device);
   }
 }
