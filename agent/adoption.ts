@@ -12,6 +12,7 @@
 import { createHash } from 'node:crypto';
 import type { DiscoveredDevice as DiscoveredMessage } from '../shared/messages/agent-status.js';
 import type { DeviceConfig, DiscoveryConfig } from './config.js';
+import type { DiscoveredFile, SavedDevice } from './discovered-store.js';
 import type { DiscoveredDevice } from './onvif/discovery.js';
 import type { Secret } from './secret.js';
 
@@ -60,8 +61,8 @@ interface Seen {
 }
 
 export class Adoption {
-  /** By id; adopted devices stay while the agent runs (a camera that stops answering
-   * discovery is down, which is what the NOC must see, not gone). */
+  /** By id; adopted devices stay, across restarts too (`DiscoveredStore`): a camera that
+   * stops answering discovery is down, which is what the NOC must see, not gone. */
   readonly #adopted = new Map<string, Seen>();
   /** By id; the last probe's unconfigured devices in `approve` mode. */
   #pending = new Map<string, Seen>();
@@ -114,6 +115,49 @@ export class Adoption {
     const before = [...this.#pending.keys()].sort().join();
     this.#pending = pending;
     return { devices, pending: before !== [...pending.keys()].sort().join() };
+  }
+
+  /** Both lists as `DiscoveredStore` saves them. */
+  saved(): DiscoveredFile {
+    const out = ({ device, id, firstSeenAt, lastSeenAt }: Seen): SavedDevice => ({
+      id,
+      device,
+      firstSeenAt: firstSeenAt.toISOString(),
+      lastSeenAt: lastSeenAt.toISOString(),
+    });
+    return {
+      version: 1,
+      adopted: [...this.#adopted.values()].map(out),
+      pending: [...this.#pending.values()].map(out),
+    };
+  }
+
+  /**
+   * Takes back what a previous run saved, before the first probe: adopted devices are
+   * polled at once, answering the Probe or not. Those configured since then are left out
+   * (the configured entry is the device now), as are adopted ones in `approve` mode.
+   */
+  restore(
+    saved: DiscoveredFile,
+    configured: readonly DeviceConfig[],
+    mode: DiscoveryConfig['adopt'],
+  ): void {
+    const configuredIds = new Set(configured.map((c) => c.id));
+    const keep = (s: SavedDevice): boolean =>
+      !configuredIds.has(s.id) && !configured.some((c) => sameAddress(c.xaddr, s.device.xaddr));
+    const seen = (s: SavedDevice): [string, Seen] => [
+      s.id,
+      {
+        id: s.id,
+        device: s.device,
+        firstSeenAt: new Date(s.firstSeenAt),
+        lastSeenAt: new Date(s.lastSeenAt),
+      },
+    ];
+    this.#adopted.clear();
+    if (mode === 'auto')
+      for (const [id, s] of saved.adopted.filter(keep).map(seen)) this.#adopted.set(id, s);
+    this.#pending = new Map(mode === 'approve' ? saved.pending.filter(keep).map(seen) : []);
   }
 
   /** Adopted devices as configured ones, with the site's default account. */

@@ -11,6 +11,7 @@ import type { Static } from 'typebox';
 import { Adoption } from './adoption.js';
 import { checks as allChecks } from './checks/index.js';
 import { Commands } from './commands.js';
+import { DiscoveredStore } from './discovered-store.js';
 import { probe, type DiscoveredDevice } from './onvif/discovery.js';
 import { DeviceMemory, type Check } from './checks/types.js';
 import type { AgentConfig, DeviceConfig } from './config.js';
@@ -68,8 +69,13 @@ function deviceKey(device: DeviceConfig): string {
   return JSON.stringify([device.kind, device.xaddr, device.username, device.password.reveal()]);
 }
 
-function diskSpool(config: AgentConfig): Spool {
-  return new DiskSpool({ dir: join(config.dataDir, 'spool'), maxBytes: config.spool.maxBytes });
+function diskSpool(config: AgentConfig, log: Logger): Spool {
+  // The log: a full disk is said once, with the folder to free (not once per message).
+  return new DiskSpool({
+    dir: join(config.dataDir, 'spool'),
+    maxBytes: config.spool.maxBytes,
+    log,
+  });
 }
 
 interface Device {
@@ -105,6 +111,8 @@ export class Agent {
   #checkErrors = 0;
   readonly #discover: () => Promise<DiscoveredDevice[]>;
   readonly #adoption = new Adoption();
+  /** Where the adopted and pending devices are kept across restarts (`dataDir`). */
+  #discovered: DiscoveredStore;
   #discoveryTimer: NodeJS.Timeout | null = null;
   /** The probe running now, so stop() and reload() wait for it. */
   #discovering: Promise<DiscoveredDevice[]> | null = null;
@@ -127,8 +135,9 @@ export class Agent {
     this.#reconnect =
       options.reconnect ??
       (maxS !== undefined ? { minMs: Math.min(1000, maxS * 1000), maxMs: maxS * 1000 } : undefined);
+    this.#discovered = new DiscoveredStore(options.config.dataDir, this.#log);
     this.#ownSpool = options.spool === undefined;
-    this.#spool = options.spool ?? diskSpool(options.config);
+    this.#spool = options.spool ?? diskSpool(options.config, this.#log);
     this.#discover =
       options.discover ??
       (() => {
@@ -157,6 +166,7 @@ export class Agent {
   async start(): Promise<void> {
     if (this.#scheduler) return;
     this.#startedAt = new Date();
+    await this.#restoreDiscovered();
     this.#setDevices(this.#config);
     // Recovers what a previous run left unsent; its seq continues from there.
     await this.#spool.start();
@@ -175,6 +185,24 @@ export class Agent {
     uplink.start();
     this.#startPolling();
     this.#startDiscovery();
+  }
+
+  /**
+   * The devices a previous run adopted or listed for approval: polled (`auto`) and in the
+   * first birth at once, without waiting for them to answer a Probe, which a dead camera
+   * never will.
+   */
+  async #restoreDiscovered(): Promise<void> {
+    const { discovery, devices } = this.#config;
+    if (!discovery.enabled) return;
+    this.#discovered = new DiscoveredStore(this.#config.dataDir, this.#log);
+    this.#adoption.restore(await this.#discovered.load(), devices, discovery.adopt);
+    const adopted = this.#adoption.adopted(this.#config.onvif).map((d) => d.id);
+    if (discovery.adopt === 'auto' && adopted.length > 0) {
+      this.#log.info(
+        `${adopted.length} device(s) adopted by an earlier discovery, polled again: ${adopted.join(', ')}`,
+      );
+    }
   }
 
   /** The devices polled: the configured ones, then those adopted from discovery. */
@@ -236,7 +264,11 @@ export class Agent {
         `${this.#adoption.pending().length} discovered device(s) wait for approval (not polled)`,
       );
     }
-    if (changed.devices || changed.pending) this.#uplink.announce();
+    if (changed.devices || changed.pending) {
+      this.#uplink.announce();
+      // Only on a change: a gateway's flash card should not be written every interval.
+      void this.#discovered.save(this.#adoption.saved());
+    }
     return found;
   }
 
@@ -253,7 +285,8 @@ export class Agent {
       await this.#stopPolling();
       this.#config = config;
       // Adopted devices now configured, or a changed mode, are sorted out by the next probe.
-      this.#adoption.update([], config.devices, config.discovery.adopt);
+      const changed = this.#adoption.update([], config.devices, config.discovery.adopt);
+      if (changed.devices) void this.#discovered.save(this.#adoption.saved());
       this.#setDevices(config);
       this.#startPolling();
       this.#startDiscovery();
@@ -262,7 +295,7 @@ export class Agent {
     }
     await this.stop();
     this.#config = config;
-    if (this.#ownSpool) this.#spool = diskSpool(config);
+    if (this.#ownSpool) this.#spool = diskSpool(config, this.#log);
     await this.start();
     return 'restarted';
   }
@@ -354,6 +387,7 @@ export class Agent {
     await this.#uplink?.stop();
     this.#uplink = null;
     await this.#spool.stop();
+    await this.#discovered.flush();
   }
 
   async #poll(id: string, signal: AbortSignal): Promise<PollNext> {
@@ -467,6 +501,8 @@ export class Agent {
         oldestAgeS:
           spool.oldestAt === null ? null : Math.max(0, (Date.now() - spool.oldestAt) / 1000),
         dropped: spool.dropped,
+        held: spool.held,
+        ...(spool.writeError !== null ? { diskError: spool.writeError } : {}),
       },
       mqtt: { connected: uplink.connected, inFlight: uplink.inFlight },
       lastOkPollAt: Object.fromEntries(

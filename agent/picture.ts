@@ -1,9 +1,10 @@
 /**
  * What a snapshot shows, judged without a person: black (no light or no signal), covered
  * (nearly uniform: a lens under a cap, paint, or fog), or unchanged over several polls
- * (frozen encoder). The only importer of jpeg-js.
+ * (frozen encoder). The only importer of jpeg-js, which decodes what jpeg-luma.ts cannot read.
  */
 import jpeg from 'jpeg-js';
+import { lumaStats } from './jpeg-luma.js';
 
 export interface PictureStats {
   width: number;
@@ -23,8 +24,22 @@ export const BLACK_LUMA = 16;
 /** Below this contrast (luminance standard deviation) a picture is covered. */
 export const COVERED_CONTRAST = 6;
 
-/** Decodes a JPEG; throws an Error with a readable message when it is not one. */
+/**
+ * The statistics of a JPEG; throws an Error with a readable message when it is not one.
+ * Read from the DCT coefficients of baseline JPEGs (what cameras send; no pixel is
+ * decoded, see jpeg-luma.ts); anything else is decoded in full by jpeg-js.
+ */
 export function analyse(bytes: Buffer): PictureStats {
+  try {
+    return lumaStats(bytes);
+  } catch {
+    // Progressive, 12-bit, damaged: jpeg-js tells what is wrong, or decodes it anyway.
+    return decodeAndAnalyse(bytes);
+  }
+}
+
+/** The long way: every pixel decoded to RGBA, every 4th one in each direction sampled. */
+export function decodeAndAnalyse(bytes: Buffer): PictureStats {
   const image = jpeg.decode(bytes, {
     useTArray: true,
     maxMemoryUsageInMB: 256,

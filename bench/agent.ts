@@ -19,6 +19,7 @@
  *   VIGIL_BENCH_AGENT_PEER_SAMPLE=600 VIGIL_BENCH_AGENT_CONCURRENCY=32
  *   VIGIL_BENCH_AGENT_NODE_ARGS="--max-semi-space-size=8" (node flags of the agent process,
  *   to weigh V8 settings; none by default, as the systemd unit runs it)
+ * Polling only (to compare settings quickly): VIGIL_BENCH_AGENT_BACKLOG_H=0 VIGIL_BENCH_AGENT_PEER_SAMPLE=0
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

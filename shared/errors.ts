@@ -29,7 +29,9 @@ export const errorCodes = {
   VIGIL_AGENT_NO_ANSWER:
     'The agent did not answer the command in time; if it is offline, the command runs when it reconnects.',
   VIGIL_SPOOL_WRITE:
-    "The agent could not write a message to its spool on disk; the message is lost. Check the data folder's free space and permissions.",
+    "The agent could not write to its spool on disk; messages are kept in memory and sent meanwhile (one it could not take at all is lost). Check the data folder's permissions and its disk.",
+  VIGIL_SPOOL_DISK_FULL:
+    "The gateway's disk that holds the agent's spool is full; messages are kept in memory (bounded, oldest dropped first) and sent while the broker is reachable. Free space on the file system of the agent's dataDir; the agent writes to disk again by itself.",
   VIGIL_ONVIF_UNREACHABLE:
     'The device refused the connection or has no route; check power, cabling and its address.',
   VIGIL_ONVIF_TIMEOUT:

@@ -13,6 +13,10 @@
  *   tns1:Device/HardwareFailure/StorageFailure (Failed)       storage-failure
  *   any topic naming a full storage (Full / StorageFull)      storage-full
  *   tns1:Device/HardwareFailure/... (Failed, Critical)          hardware-failure
+ *
+ * tns1:RecordingConfig/JobState is left to the recording check, which reads the job states
+ * every poll and reports per recording; the event names the job, so the same channel would
+ * be reported twice under two tokens.
  */
 import type { Reason, ReasonCode } from '../../shared/messages/device-state.js';
 import { OnvifError, type EventMessage } from '../onvif/types.js';

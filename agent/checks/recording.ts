@@ -1,14 +1,42 @@
 /**
- * NVR recording continuity (ONVIF Profile G, Recording Search): FindRecordings,
- * GetRecordingSearchResults, EndSearch, as SOAP requests of our own (node-onvif has no
- * search service). Per recording (one per camera channel), the newest recorded moment
- * (LatestRecording, in device time, corrected by the measured clock offset) against now:
- * lagging more than `checks.recordingLagS` (default 120 s) means recording stopped on that
- * channel (degraded, recording-stopped). The per-channel outage timeline is the sequence
- * of these reasons appearing and clearing in the device's state messages.
+ * NVR recording continuity (ONVIF Profile G), as SOAP requests of our own (node-onvif has
+ * neither service). Two views of each recording (one per camera channel):
+ *
+ * - Recording Search (FindRecordings, GetRecordingSearchResults, EndSearch): the newest
+ *   recorded moment (LatestRecording, in device time, corrected by the measured clock
+ *   offset) against now; lagging more than `checks.recordingLagS` (default 120 s) means
+ *   nothing was written lately.
+ * - Recording Control (GetRecordingJobs, GetRecordingJobState; Recording Control 5.3): a
+ *   job told to record (Mode Active) whose state is Idle or Error has stopped, which the
+ *   device knows at once, before the lag grows past the limit (a full or failed disk, a
+ *   camera the recorder lost).
+ *
+ * Either gives one degraded `recording-stopped` per recording, with the recording token as
+ * `channel`; when both see it, one reason says both. A job switched off on purpose (Mode
+ * Idle) is not reported by its state; its recording still is when it lags. The per-channel
+ * outage timeline is the sequence of these reasons appearing and clearing in the device's
+ * state messages. The events check leaves tns1:RecordingConfig/JobState to this check, so
+ * that a channel is never reported twice under two tokens (job and recording).
  */
 import type { Reason } from '../../shared/messages/device-state.js';
+import { OnvifError, type RecordingJob } from '../onvif/types.js';
 import { degradeOnFailure, type Check } from './types.js';
+
+/** Recording Control 5.3: the job states in which nothing is recorded. */
+const NOT_RECORDING = new Set(['idle', 'error']);
+
+/** The job that keeps a recording from being written, or null when it records. */
+export function stoppedJob(jobs: readonly RecordingJob[]): RecordingJob | null {
+  const told = jobs.filter((j) => j.mode.toLowerCase() === 'active');
+  // Another job recording the same recording is enough (a recorder may run two).
+  if (told.some((j) => !NOT_RECORDING.has(j.state.toLowerCase()))) return null;
+  return told[0] ?? null;
+}
+
+function describeJob(job: RecordingJob): string {
+  const errors = job.errors.length > 0 ? `: ${job.errors.join(', ')}` : '';
+  return `recording job ${job.token} is ${job.state} though set to record${errors}`;
+}
 
 export const recording: Check = {
   name: 'recording',
@@ -19,27 +47,59 @@ export const recording: Check = {
       asked.reason.message = `the recording search failed: ${asked.reason.message}`.slice(0, 1000);
       return { degraded: [asked.reason] };
     }
-    if (asked.value === null) return {};
+    // The job states add what the search cannot see yet; a recorder whose recording
+    // control fails (or lacks it) is still judged by the search alone.
+    let jobs: RecordingJob[] | null = null;
+    try {
+      jobs = await client.recordingJobs(signal);
+    } catch (error) {
+      if (!(error instanceof OnvifError)) throw error;
+    }
+    if (asked.value === null && jobs === null) return {};
+    const byRecording = new Map<string, RecordingJob[]>();
+    for (const job of jobs ?? []) {
+      byRecording.set(job.recordingToken, [...(byRecording.get(job.recordingToken) ?? []), job]);
+    }
     const degraded: Reason[] = [];
     const deviceNow = now() + memory.offsetMs;
     let worst = 0;
-    for (const rec of asked.value) {
+    const searched = new Set<string>();
+    for (const rec of asked.value ?? []) {
+      searched.add(rec.token);
+      const name = rec.source || rec.token;
       const lagS = rec.latest === null ? Infinity : (deviceNow - rec.latest.getTime()) / 1000;
       if (Number.isFinite(lagS)) worst = Math.max(worst, lagS);
-      if (lagS > settings.recordingLagS) {
-        degraded.push({
-          code: 'recording-stopped',
-          message:
-            rec.latest === null
-              ? `${rec.source || rec.token}: no recording (status ${rec.status})`
-              : `${rec.source || rec.token}: newest recording ${Math.round(lagS)} s old (limit ${settings.recordingLagS} s, status ${rec.status})`,
-          channel: rec.token,
-        });
-      }
+      const job = stoppedJob(byRecording.get(rec.token) ?? []);
+      const lagging = lagS > settings.recordingLagS;
+      const lag =
+        rec.latest === null
+          ? `no recording (status ${rec.status})`
+          : `newest recording ${Math.round(lagS)} s old (limit ${settings.recordingLagS} s, status ${rec.status})`;
+      // What the NOC reads first is what found it: the lag, or the job's state.
+      let message: string;
+      if (lagging) message = `${name}: ${lag}${job ? `; ${describeJob(job)}` : ''}`;
+      else if (job) message = `${name}: ${describeJob(job)}; ${lag}`;
+      else continue;
+      degraded.push({
+        code: 'recording-stopped',
+        message: message.slice(0, 1000),
+        channel: rec.token.slice(0, 200),
+      });
     }
-    return {
-      values: { recordingLagS: Math.round(worst * 10) / 10, recordingsStopped: degraded.length },
-      degraded,
-    };
+    // Jobs of recordings the search did not list (or a recorder without search).
+    for (const [token, list] of byRecording) {
+      const job = searched.has(token) ? null : stoppedJob(list);
+      if (!job) continue;
+      degraded.push({
+        code: 'recording-stopped',
+        message: `${token}: ${describeJob(job)}`.slice(0, 1000),
+        channel: token.slice(0, 200),
+      });
+    }
+    const values =
+      asked.value === null
+        ? { recordingsStopped: degraded.length }
+        : { recordingLagS: Math.round(worst * 10) / 10, recordingsStopped: degraded.length };
+    return { values, degraded };
   },
 };

@@ -1,9 +1,14 @@
 /**
  * The agent's ONVIF client, one long-lived instance per device, and the only importer of
- * node-onvif. node-onvif builds the authenticated requests (WS-UsernameToken
- * PasswordDigest, ONVIF Core 5.12 Security) for GetDeviceInformation, GetCapabilities and
- * GetProfiles; GetSystemDateAndTime is our own request (soap.ts), because node-onvif's
- * date parsing rolls the month over and its offset is never refreshed.
+ * node-onvif. The checks use only our own requests (soap.ts, services.ts):
+ * GetSystemDateAndTime because node-onvif's date parsing rolls the month over and its
+ * offset is never refreshed, the rest because one parser (fast-xml-parser) for every
+ * answer is cheaper to hold and to run at 500 devices than node-onvif's xml2js beside it.
+ * node-onvif builds the authenticated GetCapabilities and GetProfiles of `profiles()`
+ * (WS-UsernameToken PasswordDigest, ONVIF Core 5.12 Security) and is loaded only when that
+ * is called, which no check does: a poll then allocates one parse tree per answer, not two
+ * kinds (xml2js builds arrays and objects for every element), which matters to the young
+ * generation at 500 devices more than the ~1 MiB the modules themselves take.
  *
  * Around node-onvif: our deadline wraps every call (its own timeout is a fixed 3 s idle
  * timeout); its socket timeout is set to the same value just before each call, so a
@@ -11,9 +16,9 @@
  * four failure kinds. We never call OnvifDevice.init() (about 150 requests on an NVR, and
  * it throws on encoder configurations without Resolution).
  */
-import OnvifServiceDevice from 'node-onvif/lib/modules/service-device.js';
-import OnvifServiceMedia from 'node-onvif/lib/modules/service-media.js';
-import nodeOnvifSoap, { type NodeOnvifResult } from 'node-onvif/lib/modules/soap.js';
+import type OnvifServiceDevice from 'node-onvif/lib/modules/service-device.js';
+import type OnvifServiceMedia from 'node-onvif/lib/modules/service-media.js';
+import type { NodeOnvifResult } from 'node-onvif/lib/modules/soap.js';
 import type { Secret } from '../secret.js';
 import { clockOffsetMs, deviceUtcFromResponse } from './date-time.js';
 import { httpGet, rtspDescribe } from './media-probe.js';
@@ -27,6 +32,7 @@ import {
   type MediaProfiles,
   type OnvifClient,
   type RecordingInfo,
+  type RecordingJob,
   type StorageConfig,
   type VideoChannel,
 } from './types.js';
@@ -54,6 +60,26 @@ function child(node: unknown, name: string): unknown {
   if (!node || typeof node !== 'object') return undefined;
   const value = (node as Record<string, unknown>)[name];
   return Array.isArray(value) ? value[0] : value;
+}
+
+/** node-onvif's modules, loaded on first use. */
+let nodeOnvif: Promise<{
+  Device: typeof OnvifServiceDevice;
+  Media: typeof OnvifServiceMedia;
+  soap: { HTTP_TIMEOUT: number };
+}> | null = null;
+
+function loadNodeOnvif(): NonNullable<typeof nodeOnvif> {
+  nodeOnvif ??= Promise.all([
+    import('node-onvif/lib/modules/service-device.js'),
+    import('node-onvif/lib/modules/service-media.js'),
+    import('node-onvif/lib/modules/soap.js'),
+  ]).then(([device, media, soap]) => ({
+    Device: device.default,
+    Media: media.default,
+    soap: soap.default,
+  }));
+  return nodeOnvif;
 }
 
 /** Words in a fault reason that say the device lacks an operation rather than refusing us. */
@@ -138,6 +164,10 @@ export class OnvifDeviceClient implements OnvifClient {
     return this.#own.recordings(signal);
   }
 
+  recordingJobs(signal?: AbortSignal): Promise<RecordingJob[] | null> {
+    return this.#own.recordingJobs(signal);
+  }
+
   storage(signal?: AbortSignal): Promise<StorageConfig[]> {
     return this.#own.storage(signal);
   }
@@ -190,20 +220,8 @@ export class OnvifDeviceClient implements OnvifClient {
   }
 
   /** ONVIF Core (8.3 System) GetDeviceInformation: needs credentials, so it proves them. */
-  async deviceInformation(signal?: AbortSignal): Promise<DeviceInformation> {
-    const device = this.#deviceService();
-    const result = await this.#call(() => device.getDeviceInformation(), signal);
-    const info = child(result.data, 'GetDeviceInformationResponse');
-    if (info === undefined) {
-      throw new OnvifError('protocol-error', 'the answer has no GetDeviceInformationResponse');
-    }
-    return {
-      manufacturer: text(child(info, 'Manufacturer')),
-      model: text(child(info, 'Model')),
-      firmwareVersion: text(child(info, 'FirmwareVersion')),
-      serialNumber: text(child(info, 'SerialNumber')),
-      hardwareId: text(child(info, 'HardwareId')),
-    };
+  deviceInformation(signal?: AbortSignal): Promise<DeviceInformation> {
+    return this.#own.deviceInformation(signal);
   }
 
   /**
@@ -235,9 +253,10 @@ export class OnvifDeviceClient implements OnvifClient {
     if (this.#media) this.#media.time_diff = this.#offsetMs;
   }
 
-  #deviceService(): OnvifServiceDevice {
+  async #deviceService(): Promise<OnvifServiceDevice> {
     if (!this.#device) {
-      const device = new OnvifServiceDevice({ xaddr: this.#target.xaddr });
+      const { Device } = await loadNodeOnvif();
+      const device = new Device({ xaddr: this.#target.xaddr });
       // setAuth skips the constructor's check that refuses non-ASCII passwords and "<", ">";
       // the password itself never enters the XML (only its digest does).
       device.setAuth(this.#target.username, this.#target.password.reveal());
@@ -255,7 +274,7 @@ export class OnvifDeviceClient implements OnvifClient {
    */
   async #mediaService(signal?: AbortSignal): Promise<OnvifServiceMedia> {
     if (this.#media) return this.#media;
-    const device = this.#deviceService();
+    const device = await this.#deviceService();
     let address = this.#target.xaddr;
     try {
       const result = await this.#call(() => device.getCapabilities(), signal);
@@ -271,7 +290,7 @@ export class OnvifDeviceClient implements OnvifClient {
     } catch (error) {
       if (!(error instanceof OnvifError) || error.kind !== 'protocol-error') throw error;
     }
-    const media = new OnvifServiceMedia({ xaddr: address });
+    const media = new (await loadNodeOnvif()).Media({ xaddr: address });
     media.setAuth(this.#target.username, this.#target.password.reveal());
     media.time_diff = this.#offsetMs;
     this.#media = media;
@@ -287,7 +306,7 @@ export class OnvifDeviceClient implements OnvifClient {
     if (signal?.aborted) throw new OnvifError('timeout', 'the poll was cancelled');
     // node-onvif reads HTTP_TIMEOUT synchronously while it starts the request, so setting
     // it right before the call applies to this request only.
-    nodeOnvifSoap.HTTP_TIMEOUT = timeoutMs;
+    (await loadNodeOnvif()).soap.HTTP_TIMEOUT = timeoutMs;
     const started = performance.now();
     const call = start();
     let timer: NodeJS.Timeout | undefined;

@@ -12,7 +12,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Secret } from '../secret.js';
 import { parseDateTimeText } from './date-time.js';
 import { attribute, bodyElement, child, children, NS, soapRequest, textOf } from './soap.js';
-import { OnvifError } from './types.js';
+import { OnvifError, type DeviceInformation } from './types.js';
 
 export interface VideoChannel {
   /** The media profile used for this channel (the first profile of its video source). */
@@ -35,6 +35,19 @@ export interface RecordingInfo {
   latest: Date | null;
   /** RecordingStatus: Recording, Stopped, Initiated, Unknown ... */
   status: string;
+}
+
+/**
+ * A recording job (ONVIF Recording Control 5.3): `mode` is what it is told to do (Active:
+ * record), `state` what it does (Idle, Active, PartiallyActive, Error).
+ */
+export interface RecordingJob {
+  token: string;
+  recordingToken: string;
+  mode: string;
+  state: string;
+  /** The tracks' Error texts, when the device gives any (storage full ...). */
+  errors: string[];
 }
 
 export interface StorageConfig {
@@ -144,6 +157,27 @@ export class OwnServices {
     return response;
   }
 
+  /**
+   * tds:GetDeviceInformation (ONVIF Core 8.3.3), with credentials: the identity check, and
+   * the proof that the password still works. Every value is kept as the device wrote it.
+   */
+  async deviceInformation(signal?: AbortSignal): Promise<DeviceInformation> {
+    const info = await this.call(
+      this.#options.xaddr,
+      NS.tds,
+      'GetDeviceInformation',
+      '<tds:GetDeviceInformation/>',
+      signal,
+    );
+    return {
+      manufacturer: text(child(info, 'Manufacturer')),
+      model: text(child(info, 'Model')),
+      firmwareVersion: text(child(info, 'FirmwareVersion')),
+      serialNumber: text(child(info, 'SerialNumber')),
+      hardwareId: text(child(info, 'HardwareId')),
+    };
+  }
+
   /** trt:GetProfiles, grouped by video source: one entry per channel. */
   async channels(signal?: AbortSignal): Promise<VideoChannel[]> {
     const url = (await this.address(NS.trt, signal)) ?? this.#options.xaddr;
@@ -251,6 +285,54 @@ export class OwnServices {
         `<tse:EndSearch><tse:SearchToken>${escapeXml(token)}</tse:SearchToken></tse:EndSearch>`,
         signal,
       ).catch(() => undefined);
+    }
+    return out;
+  }
+
+  /**
+   * Recording Control (trc) GetRecordingJobs, then GetRecordingJobState per job (ONVIF
+   * Recording Control 5.3.4 and 5.3.9: the job list has no state). Null when the device
+   * has no recording control service (a camera).
+   */
+  async recordingJobs(signal?: AbortSignal): Promise<RecordingJob[] | null> {
+    const url = await this.address(NS.trc, signal);
+    if (!url) return null;
+    const list = await this.call(
+      url,
+      NS.trc,
+      'GetRecordingJobs',
+      '<trc:GetRecordingJobs/>',
+      signal,
+    );
+    const out: RecordingJob[] = [];
+    // One at a time: an NVR is a small computer, and 16 channels are 16 requests.
+    for (const item of children(list, 'JobItem')) {
+      const token = text(child(item, 'JobToken'));
+      const configuration = child(item, 'JobConfiguration');
+      const answer = await this.call(
+        url,
+        NS.trc,
+        'GetRecordingJobState',
+        `<trc:GetRecordingJobState><trc:JobToken>${escapeXml(token)}</trc:JobToken></trc:GetRecordingJobState>`,
+        signal,
+      );
+      const state = child(answer, 'State');
+      const errors: string[] = [];
+      // tt:RecordingJobStateInformation: one Sources element per source, its Tracks.
+      for (const source of children(state, 'Sources')) {
+        for (const track of children(child(source, 'Tracks'), 'Track')) {
+          const error = text(child(track, 'Error'));
+          if (error) errors.push(error);
+        }
+      }
+      out.push({
+        token,
+        recordingToken:
+          text(child(state, 'RecordingToken')) || text(child(configuration, 'RecordingToken')),
+        mode: text(child(configuration, 'Mode')),
+        state: text(child(state, 'State')) || 'Unknown',
+        errors,
+      });
     }
     return out;
   }

@@ -3,9 +3,15 @@
  * parser's (STYLE habit 7).
  */
 import type { ErrorCode } from '../../shared/errors.js';
-import type { EventMessage, RecordingInfo, StorageConfig, VideoChannel } from './services.js';
+import type {
+  EventMessage,
+  RecordingInfo,
+  RecordingJob,
+  StorageConfig,
+  VideoChannel,
+} from './services.js';
 
-export type { EventMessage, RecordingInfo, StorageConfig, VideoChannel };
+export type { EventMessage, RecordingInfo, RecordingJob, StorageConfig, VideoChannel };
 
 /**
  * How a request to a device failed. The names are the device-state reason codes of
@@ -71,6 +77,8 @@ export interface OnvifClient {
   snapshot(uri: string, signal?: AbortSignal): Promise<Buffer>;
   /** Profile G recordings; null when the device has no recording search (a camera). */
   recordings(signal?: AbortSignal): Promise<RecordingInfo[] | null>;
+  /** Recording jobs with their state; null without a recording control service. */
+  recordingJobs(signal?: AbortSignal): Promise<RecordingJob[] | null>;
   storage(signal?: AbortSignal): Promise<StorageConfig[]>;
   createPullPoint(keepAliveS: number, signal?: AbortSignal): Promise<string>;
   pullMessages(address: string, signal?: AbortSignal): Promise<EventMessage[]>;

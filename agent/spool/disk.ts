@@ -10,15 +10,24 @@
  * - A torn record at the end of a segment (the power went during a write) fails its
  *   length or CRC check and is cut off at start; the records before it are kept.
  * - Acknowledged records are forgotten by moving `ackedSeq` forward; a segment file is
- *   deleted only when every record in it is acknowledged and state.json says so on disk,
- *   so a crash can make the agent send a record twice (the broker drops it by seq) but
- *   never lose one.
+ *   deleted only when every record in it is acknowledged, so a crash can make the agent
+ *   send a record twice (the broker drops it by seq) but never lose one.
  * - Bounded: when the segments exceed `maxBytes`, the oldest segment goes (oldest records
  *   dropped first); the records it held unsent are counted in `dropped`.
+ * - A disk that refuses a write (full: ENOSPC, EDQUOT; or failing: EIO, EROFS) stops
+ *   nothing. The segment written to is cut back to its last whole record and closed for
+ *   good (recovery stops at a torn record, so nothing may follow one in its segment), and
+ *   the records are kept in memory instead: `append` resolves, `read` serves them, the
+ *   broker gets them. Every `retryMs` the spool tries the disk again, in a new segment;
+ *   once a write succeeds, what was kept in memory and not yet acknowledged is written
+ *   first, in seq order. Memory is bounded by `memoryBytes` (oldest dropped first,
+ *   counted in `dropped`). One log line when it starts, one when it ends: a gateway with
+ *   a full disk must not also fill its journal.
  */
 import { mkdir, open, readdir, readFile, rename, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
+import type { Logger } from '../log.js';
 import {
   DEFAULT_SPOOL_BYTES,
   type ReadLimit,
@@ -29,6 +38,12 @@ import {
 
 const HEADER = 8;
 const STATE = 'state.json';
+/** state.json is padded to this size (JSON allows trailing blanks). */
+const STATE_BYTES = 256;
+/** What a gateway may give to messages its disk refused (the agent's goal is 150 MiB in all). */
+const DEFAULT_MEMORY_BYTES = 64 * 1024 * 1024;
+/** Error codes that mean "no room" (POSIX write(2)): the operator frees space. */
+const NO_ROOM = new Set(['ENOSPC', 'EDQUOT']);
 
 interface Segment {
   name: string;
@@ -39,13 +54,18 @@ interface Segment {
   /** Bytes written so far (the end of the last complete record). */
   size: number;
   handle: FileHandle | null;
+  /** A write into it failed: nothing more goes into it (see the module comment). */
+  sealed: boolean;
 }
 
+/** A record not yet on disk. */
 interface Pending {
-  record: SpoolRecord;
+  seq: number;
+  at: number;
+  /** The encoded record; `read` decodes it while the record is held in memory. */
   buffer: Buffer;
-  resolve: (record: SpoolRecord) => void;
-  reject: (error: Error) => void;
+  /** The append waiting for the disk; null once it resolved with the record held in memory. */
+  resolve: (() => void) | null;
 }
 
 interface State {
@@ -62,6 +82,12 @@ export interface DiskSpoolOptions {
   segmentBytes?: number;
   /** How long acknowledgements may wait before state.json is written (ms). */
   stateDelayMs?: number;
+  /** While the disk refuses writes, records kept in memory at most (bytes); min(maxBytes, 64 MiB). */
+  memoryBytes?: number;
+  /** While the disk refuses writes, the pause between two tries (ms); 5000. */
+  retryMs?: number;
+  /** Where a refusing disk and its end are reported (one line each). */
+  log?: Logger;
 }
 
 function encode(record: SpoolRecord): Buffer {
@@ -96,13 +122,48 @@ function segmentName(firstSeq: number): string {
   return `seg-${String(firstSeq).padStart(16, '0')}.log`;
 }
 
+/**
+ * Writes the whole buffer at `position`. write(2) may write less than asked (the last
+ * blocks of a full disk) without an error; the rest is written on, and the next call
+ * reports why it cannot.
+ */
+async function writeAll(handle: FileHandle, buffer: Buffer, position: number): Promise<void> {
+  let done = 0;
+  while (done < buffer.length) {
+    const { bytesWritten } = await handle.write(
+      buffer,
+      done,
+      buffer.length - done,
+      position + done,
+    );
+    if (bytesWritten <= 0) throw new Error('the disk took no bytes (write returned 0)');
+    done += bytesWritten;
+  }
+}
+
+/** A size for a person: "64 MiB", "0.004 MiB". */
+function mebibytes(bytes: number): string {
+  return `${Number((bytes / 1024 / 1024).toPrecision(2))} MiB`;
+}
+
+function codeOf(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : 'EIO';
+}
+
 export class DiskSpool implements Spool {
   readonly #dir: string;
   readonly #maxBytes: number;
   readonly #segmentBytes: number;
   readonly #stateDelayMs: number;
+  readonly #memoryBytes: number;
+  readonly #retryMs: number;
+  readonly #log: Logger | undefined;
   #segments: Segment[] = [];
+  /** Records not on disk yet, in seq order: being written, or held while the disk refuses. */
   #pending: Pending[] = [];
+  /** The bytes of #pending. */
+  #pendingBytes = 0;
   #flushing: Promise<void> | null = null;
   #state: State = { ackedSeq: -1, nextSeq: 0, dropped: 0 };
   #nextSeq = 0;
@@ -110,6 +171,13 @@ export class DiskSpool implements Spool {
   #stateTimer: NodeJS.Timeout | null = null;
   #stateWrite: Promise<void> = Promise.resolve();
   #started = false;
+  /** The code of the write the disk refused (ENOSPC...), null while it takes writes. */
+  #writeError: string | null = null;
+  #retryTimer: NodeJS.Timeout | null = null;
+  /** The last seq of the batch being written: held records up to it are not dropped. */
+  #writingTo = -1;
+  #droppedInMemory = false;
+  #stopping = false;
 
   constructor(options: DiskSpoolOptions) {
     this.#dir = options.dir;
@@ -117,12 +185,20 @@ export class DiskSpool implements Spool {
     this.#segmentBytes =
       options.segmentBytes ?? Math.max(64 * 1024, Math.min(8 * 1024 * 1024, this.#maxBytes / 8));
     this.#stateDelayMs = options.stateDelayMs ?? 200;
+    this.#memoryBytes = options.memoryBytes ?? Math.min(this.#maxBytes, DEFAULT_MEMORY_BYTES);
+    this.#retryMs = options.retryMs ?? 5000;
+    this.#log = options.log;
   }
 
   get headSeq(): number {
-    const first = this.#segments[0];
-    const firstSeq = first && first.offsets.length > 0 ? first.firstSeq : this.#nextSeq;
-    return Math.min(this.#nextSeq, Math.max(this.#state.ackedSeq + 1, firstSeq));
+    const after = this.#state.ackedSeq + 1;
+    for (const segment of this.#segments) {
+      if (segment.firstSeq + segment.offsets.length > after && segment.offsets.length > 0) {
+        return Math.max(after, segment.firstSeq);
+      }
+    }
+    for (const p of this.#pending) if (p.seq >= after) return p.seq;
+    return this.#nextSeq;
   }
 
   get nextSeq(): number {
@@ -161,18 +237,38 @@ export class DiskSpool implements Spool {
     }
     this.#nextSeq = Math.max(last + 1, this.#state.ackedSeq + 1, this.#state.nextSeq);
     this.#durableSeq = this.#nextSeq - 1;
+    this.#writeError = null;
+    this.#droppedInMemory = false;
+    this.#stopping = false;
     this.#started = true;
+    // On a full disk state.json may not be written: the agent starts all the same.
     await this.#forgetAcknowledged();
   }
 
   async stop(): Promise<void> {
     if (!this.#started) return;
+    this.#stopping = true;
+    if (this.#retryTimer) clearTimeout(this.#retryTimer);
+    this.#retryTimer = null;
     await this.#flush();
+    // A last try for what the disk refused: the space may be back.
+    if (this.#pending.length > 0) {
+      this.#kick();
+      await this.#flush();
+    }
+    const lost = this.#pending.filter((p) => p.seq > this.#state.ackedSeq).length;
+    if (lost > 0) {
+      this.#log?.error(
+        `${this.#code()}: ${lost} message(s) kept in memory because ${this.#dir} refused writes (${this.#writeError ?? 'error'}) are lost with this stop; ${this.#advice()}`,
+      );
+    }
+    this.#pending = [];
+    this.#pendingBytes = 0;
     if (this.#stateTimer) clearTimeout(this.#stateTimer);
     this.#stateTimer = null;
-    await this.#writeState();
+    await this.#writeState().catch(() => undefined);
     for (const segment of this.#segments) {
-      await segment.handle?.close();
+      await segment.handle?.close().catch(() => undefined);
       segment.handle = null;
     }
     this.#segments = [];
@@ -183,12 +279,18 @@ export class DiskSpool implements Spool {
     if (!this.#started) return Promise.reject(new Error('the spool is not started'));
     const seq = this.#nextSeq++;
     const record: SpoolRecord = { seq, topic, payload: make(seq), retain, at: Date.now() };
-    return new Promise((resolve, reject) => {
-      this.#pending.push({ record, buffer: encode(record), resolve, reject });
-      if (!this.#flushing) {
-        // setImmediate: the appends of this turn of the event loop share one fdatasync.
-        this.#flushing = new Promise<void>((done) => setImmediate(done)).then(() => this.#drain());
-      }
+    const pending: Pending = { seq, at: record.at, buffer: encode(record), resolve: null };
+    this.#pending.push(pending);
+    this.#pendingBytes += pending.buffer.length;
+    if (this.#writeError !== null) {
+      // The disk refuses writes: kept in memory until it takes them again (#retry).
+      this.#boundMemory();
+      return Promise.resolve(record);
+    }
+    return new Promise((resolve) => {
+      pending.resolve = () => resolve(record);
+      // setImmediate: the appends of this turn of the event loop share one fdatasync.
+      this.#flushing ??= new Promise<void>((done) => setImmediate(done)).then(() => this.#drain());
     });
   }
 
@@ -196,6 +298,7 @@ export class DiskSpool implements Spool {
     const out: SpoolRecord[] = [];
     let seq = Math.max(fromSeq, this.headSeq);
     let bytes = 0;
+    let full = false;
     for (const segment of [...this.#segments]) {
       const count = segment.offsets.length;
       const end = segment.firstSeq + count;
@@ -210,7 +313,10 @@ export class DiskSpool implements Spool {
         span += next;
         to += 1;
       }
-      if (to === from) break;
+      if (to === from) {
+        full = true;
+        break;
+      }
       const start = segment.offsets[from] as number;
       const buffer = Buffer.allocUnsafe(span);
       const handle = segment.handle ?? (await open(join(this.#dir, segment.name), 'r'));
@@ -227,27 +333,52 @@ export class DiskSpool implements Spool {
       }
       bytes += span;
       seq = segment.firstSeq + to;
-      if (out.length >= limit.records || to < count) break;
+      if (out.length >= limit.records || to < count) {
+        full = true;
+        break;
+      }
+    }
+    // Then what only memory holds (the disk refused it): sent like the rest.
+    for (const p of full ? [] : this.#pending) {
+      if (p.resolve !== null) break;
+      if (p.seq < seq || this.#onDisk(p.seq)) continue;
+      if (out.length >= limit.records) break;
+      if (out.length > 0 && bytes + p.buffer.length > limit.bytes) break;
+      out.push(decode(p.buffer.subarray(HEADER)));
+      bytes += p.buffer.length;
     }
     return out;
   }
 
   ack(seq: number): void {
     if (seq <= this.#state.ackedSeq) return;
-    this.#state.ackedSeq = Math.min(seq, this.#durableSeq);
+    const held = this.#pending.findLast((p) => p.resolve === null)?.seq ?? -1;
+    this.#state.ackedSeq = Math.min(seq, Math.max(this.#durableSeq, held));
+    // What the broker has need not reach the disk any more.
+    for (let first = this.#pending[0]; first; first = this.#pending[0]) {
+      if (first.resolve !== null || first.seq > this.#state.ackedSeq) break;
+      this.#pending.shift();
+      this.#pendingBytes -= first.buffer.length;
+    }
     this.#stateTimer ??= setTimeout(() => {
       this.#stateTimer = null;
-      // A failed write (disk full) only delays forgetting: acknowledged records may be
-      // sent again after a restart, which the broker drops by seq.
-      this.#forgetAcknowledged().catch(() => undefined);
+      void this.#forgetAcknowledged();
     }, this.#stateDelayMs);
   }
 
   stats(): SpoolStats {
     const head = this.headSeq;
-    let depth = this.#pending.length;
-    let bytes = this.#pending.reduce((sum, p) => sum + p.buffer.length, 0);
-    let oldestAt: number | null = this.#pending[0]?.record.at ?? null;
+    let depth = 0;
+    let bytes = 0;
+    let held = 0;
+    let oldestAt: number | null = null;
+    for (const p of this.#pending) {
+      if (p.seq < head || this.#onDisk(p.seq)) continue;
+      depth += 1;
+      bytes += p.buffer.length;
+      oldestAt ??= p.at;
+      if (p.resolve === null) held += 1;
+    }
     for (let i = this.#segments.length - 1; i >= 0; i--) {
       const segment = this.#segments[i] as Segment;
       const from = Math.max(0, head - segment.firstSeq);
@@ -256,7 +387,19 @@ export class DiskSpool implements Spool {
       bytes += segment.size - (segment.offsets[from] as number);
       oldestAt = segment.ats[from] ?? oldestAt;
     }
-    return { depth, bytes, oldestAt, dropped: this.#state.dropped };
+    return {
+      depth,
+      bytes,
+      oldestAt,
+      dropped: this.#state.dropped,
+      held,
+      writeError: this.#writeError,
+    };
+  }
+
+  /** A pending record the batch in flight already put on disk (not yet taken off #pending). */
+  #onDisk(seq: number): boolean {
+    return seq <= this.#durableSeq;
   }
 
   /** Reads one segment, cuts off a torn tail, and indexes its records. */
@@ -270,6 +413,7 @@ export class DiskSpool implements Spool {
       ats: [],
       size: 0,
       handle: null,
+      sealed: false,
     };
     let at = 0;
     let expected = segment.firstSeq;
@@ -293,6 +437,7 @@ export class DiskSpool implements Spool {
     }
     segment.size = at;
     if (at < data.length) {
+      // Cutting frees blocks, so it works on a full disk too.
       const handle = await open(path, 'r+');
       await handle.truncate(at);
       await handle.sync();
@@ -305,21 +450,118 @@ export class DiskSpool implements Spool {
     while (this.#flushing) await this.#flushing;
   }
 
+  /** Starts a write of everything pending unless one runs. */
+  #kick(): void {
+    // Through a microtask: a drain with nothing to do would clear #flushing before it is set.
+    this.#flushing ??= Promise.resolve().then(() => this.#drain());
+  }
+
   async #drain(): Promise<void> {
     try {
       while (this.#pending.length > 0) {
-        const batch = this.#pending;
-        this.#pending = [];
+        const batch = [...this.#pending];
+        const held = batch.filter((p) => p.resolve === null).length;
+        this.#writingTo = (batch.at(-1) as Pending).seq;
+        let failure: unknown = null;
         try {
           await this.#write(batch);
-          for (const p of batch) p.resolve(p.record);
         } catch (error) {
-          // The records are not durable: say so to whoever appended them.
-          for (const p of batch) p.reject(error as Error);
+          failure = error;
         }
+        this.#writingTo = -1;
+        if (failure === null) await this.#bound();
+        // What reached the disk leaves memory (a failed batch may have put a part there).
+        for (let first = this.#pending[0]; first; first = this.#pending[0]) {
+          if (first.seq > this.#durableSeq) break;
+          this.#pending.shift();
+          this.#pendingBytes -= first.buffer.length;
+          first.resolve?.();
+        }
+        if (failure !== null) {
+          this.#refused(failure);
+          return;
+        }
+        if (this.#writeError !== null) this.#recovered(held);
       }
     } finally {
       this.#flushing = null;
+    }
+  }
+
+  /** The disk refused a write: keep the records in memory, say so once, try again later. */
+  #refused(error: unknown): void {
+    const first = this.#writeError === null;
+    this.#writeError = codeOf(error);
+    for (const p of this.#pending) {
+      p.resolve?.();
+      p.resolve = null;
+    }
+    this.#boundMemory();
+    if (first) {
+      const reason = error instanceof Error ? error.message : String(error);
+      this.#log?.error(
+        `${this.#code()}: cannot write the spool in ${this.#dir} (${reason}). ` +
+          `Messages are kept in memory (up to ${mebibytes(this.#memoryBytes)}, oldest dropped first) ` +
+          `and sent while the broker is reachable; they go to disk again once it takes writes. ${this.#advice()}`,
+      );
+    }
+    this.#retryLater();
+  }
+
+  /**
+   * Tries the disk again later, with what memory holds. Nothing held (the broker took it
+   * all): nothing to try with, so later again; an append meanwhile is held too, which
+   * keeps one log line per spell of a full disk.
+   */
+  #retryLater(): void {
+    if (this.#stopping || this.#retryTimer) return;
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = null;
+      if (this.#stopping) return;
+      if (this.#pending.length === 0) this.#retryLater();
+      else this.#kick();
+    }, this.#retryMs);
+    this.#retryTimer.unref();
+  }
+
+  #recovered(written: number): void {
+    this.#log?.info(
+      `the spool in ${this.#dir} takes writes again; ${written} message(s) kept in memory meanwhile were written first`,
+    );
+    this.#writeError = null;
+    this.#droppedInMemory = false;
+  }
+
+  #code(): string {
+    return this.#writeError !== null && NO_ROOM.has(this.#writeError)
+      ? 'VIGIL_SPOOL_DISK_FULL'
+      : 'VIGIL_SPOOL_WRITE';
+  }
+
+  #advice(): string {
+    return this.#writeError !== null && NO_ROOM.has(this.#writeError)
+      ? `Free space on the gateway's file system that holds ${this.#dir} (df -h ${this.#dir}); the agent notices by itself.`
+      : `Check that the agent may write ${this.#dir} and that its disk works (dmesg; a file system remounted read-only after errors).`;
+  }
+
+  /** Held records beyond the memory budget go, oldest first, counted as dropped. */
+  #boundMemory(): void {
+    let dropped = 0;
+    while (this.#pendingBytes > this.#memoryBytes) {
+      // Not the batch a write is carrying to disk: it may land there.
+      const index = this.#pending.findIndex((p) => p.seq > this.#writingTo);
+      if (index === -1 || index === this.#pending.length - 1) break;
+      const [oldest] = this.#pending.splice(index, 1) as [Pending];
+      this.#pendingBytes -= oldest.buffer.length;
+      if (oldest.seq > this.#state.ackedSeq) dropped += 1;
+    }
+    if (dropped === 0) return;
+    this.#state.dropped += dropped;
+    if (!this.#droppedInMemory) {
+      this.#droppedInMemory = true;
+      this.#log?.warn(
+        `${this.#code()}: the memory kept for the spool (${mebibytes(this.#memoryBytes)}) is used up; the oldest messages are dropped and counted (AgentHealth spool.dropped). ${this.#advice()}`,
+      );
     }
   }
 
@@ -327,7 +569,7 @@ export class DiskSpool implements Spool {
   async #write(batch: Pending[]): Promise<void> {
     let i = 0;
     while (i < batch.length) {
-      const segment = await this.#segmentFor((batch[i] as Pending).record.seq);
+      const segment = await this.#segmentFor((batch[i] as Pending).seq);
       let j = i;
       let bytes = 0;
       while (j < batch.length && (j === i || segment.size + bytes < this.#segmentBytes)) {
@@ -336,40 +578,73 @@ export class DiskSpool implements Spool {
       }
       const chunk = batch.slice(i, j);
       const buffer = Buffer.concat(chunk.map((p) => p.buffer));
-      const handle = (segment.handle ??= await open(join(this.#dir, segment.name), 'a+'));
-      await handle.write(buffer, 0, buffer.length, segment.size);
-      await handle.datasync();
+      try {
+        // No O_APPEND: the record goes where the last whole one ends, over any torn tail.
+        const handle = (segment.handle ??= await open(join(this.#dir, segment.name), 'r+'));
+        await writeAll(handle, buffer, segment.size);
+        await handle.datasync();
+      } catch (error) {
+        await this.#seal(segment);
+        throw error;
+      }
       let at = segment.size;
       for (const p of chunk) {
         segment.offsets.push(at);
-        segment.ats.push(p.record.at);
+        segment.ats.push(p.at);
         at += p.buffer.length;
       }
       segment.size = at;
-      this.#durableSeq = (chunk.at(-1) as Pending).record.seq;
+      this.#durableSeq = (chunk.at(-1) as Pending).seq;
       i = j;
     }
-    await this.#bound();
+  }
+
+  /**
+   * After a failed write: cut the segment back to its last whole record and write no more
+   * into it (the broker's journal rule too); a segment with no record goes entirely.
+   */
+  async #seal(segment: Segment): Promise<void> {
+    segment.sealed = true;
+    const handle = segment.handle;
+    segment.handle = null;
+    await handle?.truncate(segment.size).catch(() => undefined);
+    await handle?.close().catch(() => undefined);
+    if (segment.offsets.length === 0) {
+      this.#segments = this.#segments.filter((s) => s !== segment);
+      await rm(join(this.#dir, segment.name), { force: true }).catch(() => undefined);
+    }
   }
 
   /** The segment the record `seq` goes into: the last one, or a new one when it is full. */
   async #segmentFor(seq: number): Promise<Segment> {
     const last = this.#segments.at(-1);
-    if (last && last.size < this.#segmentBytes && last.firstSeq + last.offsets.length === seq) {
+    if (
+      last &&
+      !last.sealed &&
+      last.size < this.#segmentBytes &&
+      last.firstSeq + last.offsets.length === seq
+    ) {
       return last;
     }
-    await last?.handle?.close();
+    await last?.handle?.close().catch(() => undefined);
     if (last) last.handle = null;
+    // 'w+': a file of that name can only be a leftover of a refused write; start it empty.
     const segment: Segment = {
       name: segmentName(seq),
       firstSeq: seq,
       offsets: [],
       ats: [],
       size: 0,
-      handle: await open(join(this.#dir, segmentName(seq)), 'a+'),
+      handle: await open(join(this.#dir, segmentName(seq)), 'w+'),
+      sealed: false,
     };
     this.#segments.push(segment);
-    await this.#syncDir();
+    try {
+      await this.#syncDir();
+    } catch (error) {
+      await this.#seal(segment);
+      throw error;
+    }
     return segment;
   }
 
@@ -384,43 +659,68 @@ export class DiskSpool implements Spool {
       if (unsent > 0) this.#state.dropped += unsent;
       this.#state.ackedSeq = Math.max(this.#state.ackedSeq, last);
       total -= oldest.size;
-      await oldest.handle?.close();
+      await oldest.handle?.close().catch(() => undefined);
       oldest.handle = null;
       dropped = true;
       // state.json first: a crash in between leaves a file that is already accounted for.
-      await this.#writeState();
-      await rm(join(this.#dir, oldest.name), { force: true });
+      // Refused (full disk): the file goes anyway; a restart starts at the next segment
+      // and only the drop count falls short.
+      await this.#writeState().catch(() => undefined);
+      await rm(join(this.#dir, oldest.name), { force: true }).catch(() => undefined);
     }
-    if (dropped) await this.#syncDir();
+    if (dropped) await this.#syncDir().catch(() => undefined);
   }
 
-  /** Writes state.json, then deletes the segment files that hold only acknowledged records. */
+  /**
+   * Writes state.json, then deletes the segment files that hold only acknowledged records.
+   * They go even when state.json cannot be written (full disk: that is when their room
+   * counts): the last segment stays, and a restart starts at the first segment left, so
+   * at worst an acknowledged record is sent again. Never throws.
+   */
   async #forgetAcknowledged(): Promise<void> {
-    await this.#writeState();
+    await this.#writeState().catch(() => undefined);
     const acked = this.#state.ackedSeq;
     while (this.#segments.length > 1) {
       const oldest = this.#segments[0] as Segment;
       if (oldest.firstSeq + oldest.offsets.length - 1 > acked) break;
       this.#segments.shift();
-      await oldest.handle?.close();
+      await oldest.handle?.close().catch(() => undefined);
       oldest.handle = null;
-      await rm(join(this.#dir, oldest.name), { force: true });
+      await rm(join(this.#dir, oldest.name), { force: true }).catch(() => undefined);
     }
   }
 
   #writeState(): Promise<void> {
     const write = async (): Promise<void> => {
-      this.#state.nextSeq = this.#durableSeq + 1;
+      // Every seq handed out, also to records that only memory held (the broker may have them).
+      this.#state.nextSeq = this.#nextSeq;
+      // Always the same size, so that a full disk can take it in place (below).
+      const text = Buffer.from(JSON.stringify(this.#state).padEnd(STATE_BYTES));
       const tmp = join(this.#dir, `${STATE}.tmp`);
-      const handle = await open(tmp, 'w');
       try {
-        await handle.writeFile(JSON.stringify(this.#state));
-        await handle.sync();
-      } finally {
-        await handle.close();
+        const handle = await open(tmp, 'w');
+        try {
+          await writeAll(handle, text, 0);
+          await handle.sync();
+        } finally {
+          await handle.close();
+        }
+        await rename(tmp, join(this.#dir, STATE));
+        await this.#syncDir();
+      } catch (error) {
+        if (!NO_ROOM.has(codeOf(error))) throw error;
+        await rm(tmp, { force: true }).catch(() => undefined);
+        // No room for a new file: overwrite the blocks the old one has. Not atomic, but a
+        // torn state.json is ignored at start (the segments tell the rest), and without
+        // it a restart would hand out again the seqs of records memory held and sent.
+        const handle = await open(join(this.#dir, STATE), 'r+');
+        try {
+          await writeAll(handle, text, 0);
+          await handle.datasync();
+        } finally {
+          await handle.close();
+        }
       }
-      await rename(tmp, join(this.#dir, STATE));
-      await this.#syncDir();
     };
     // One writer at a time: two renames of the same tmp file would race.
     this.#stateWrite = this.#stateWrite.then(write, write);

@@ -75,6 +75,8 @@ export class MemorySpool implements Spool {
       bytes: this.#bytes,
       oldestAt: this.#records[0]?.at ?? null,
       dropped: this.#dropped,
+      held: 0,
+      writeError: null,
     };
   }
 }

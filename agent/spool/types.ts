@@ -25,6 +25,13 @@ export interface SpoolStats {
   oldestAt: number | null;
   /** Records dropped unsent because the spool was full (oldest first), since it was created. */
   dropped: number;
+  /**
+   * Of `depth`, the records only memory holds because the storage refuses writes (a full
+   * disk): lost if the agent stops before they are sent or written. 0 normally.
+   */
+  held: number;
+  /** Why the storage refuses writes now ('ENOSPC': full), null while it takes them. */
+  writeError: string | null;
 }
 
 export interface ReadLimit {
@@ -39,11 +46,13 @@ export interface Spool {
   stop(): Promise<void>;
   /**
    * Gives the record the next sequence number (synchronously, so callers keep their order)
-   * and resolves once it is durable. `make` builds the payload from that number.
+   * and resolves once it is durable. `make` builds the payload from that number. While the
+   * storage refuses writes (a full disk), it resolves at once with the record held in
+   * memory (`stats().held`), to be sent and written later: the agent never stops.
    */
   append(topic: string, retain: boolean, make: (seq: number) => string): Promise<SpoolRecord>;
   /**
-   * Durable records with seq >= fromSeq, oldest first, at most `limit` (at least one
+   * Durable (or held) records with seq >= fromSeq, oldest first, at most `limit` (at least one
    * record even if it alone exceeds limit.bytes). Dropped and acknowledged ones are skipped.
    */
   read(fromSeq: number, limit: ReadLimit): Promise<SpoolRecord[]>;

@@ -35,6 +35,13 @@ export const AgentHealth = Type.Object(
           oldestAgeS: Type.Union([Type.Number({ minimum: 0 }), Type.Null()]),
           /** Records dropped unsent because the spool was full (oldest first), ever. */
           dropped: Type.Integer({ minimum: 0 }),
+          /**
+           * Of depth, the records kept only in memory because the gateway's disk refuses
+           * writes (full): lost if the agent stops before they are sent or written.
+           */
+          held: Type.Optional(Type.Integer({ minimum: 0 })),
+          /** Why the spool cannot write to disk now ('ENOSPC': full); absent while it can. */
+          diskError: Type.Optional(Type.String({ maxLength: 64 })),
         },
         { additionalProperties: false },
       ),
@@ -89,7 +96,7 @@ export const agentHealthExample: AgentHealth = {
   queueDepth: 0,
   checkErrors: 0,
   lastPollAt: '2026-11-26T08:03:59.310Z',
-  spool: { depth: 3, bytes: 1180, oldestAgeS: 0.4, dropped: 0 },
+  spool: { depth: 3, bytes: 1180, oldestAgeS: 0.4, dropped: 0, held: 0 },
   mqtt: { connected: true, inFlight: 1 },
   lastOkPollAt: { 'cam-01': '2026-11-26T08:03:59.310Z', 'cam-02': null },
   gateway: {

@@ -91,6 +91,9 @@ const getRecordings: ProfileGOperation = {
     '</trc:GetRecordingsResponse>',
 };
 
+// Mode is the job's configuration (Recording Control 5.3: Active = told to record) and
+// stays Active under the faults; what they change is the job's state (GetRecordingJobState),
+// as on a recorder whose disk failed: told to record, not recording.
 const getRecordingJobs: ProfileGOperation = {
   name: 'GetRecordingJobs',
   access: 'user',
@@ -102,7 +105,7 @@ const getRecordingJobs: ProfileGOperation = {
         (r) =>
           `<trc:JobItem><tt:JobToken>${r.jobToken}</tt:JobToken><tt:JobConfiguration>` +
           `<tt:RecordingToken>${r.recordingToken}</tt:RecordingToken>` +
-          `<tt:Mode>${r.state === 'Active' ? 'Active' : 'Idle'}</tt:Mode><tt:Priority>1</tt:Priority>` +
+          '<tt:Mode>Active</tt:Mode><tt:Priority>1</tt:Priority>' +
           `<tt:Source><tt:SourceToken Type="${PROFILE_SOURCE}"><tt:Token>${escapeXml(mainProfile(context, r.channel)?.token ?? '')}</tt:Token></tt:SourceToken>` +
           `<tt:Tracks><tt:SourceTag>video</tt:SourceTag><tt:Destination>${TRACK}</tt:Destination></tt:Tracks></tt:Source>` +
           '</tt:JobConfiguration></trc:JobItem>',

@@ -203,6 +203,46 @@ describe('faults that degrade a device', () => {
     const result = await probe(nvr(), { recordingLagS: 2, picture: false, stream: false }).poll();
     expect(codes(result)).toEqual(['recording-stopped']);
     expect(result.values.recordingsStopped).toBe(1);
+    // Found by the lag and by the job's state: one reason that says both.
+    const [reason] = result.ok ? result.degraded : [];
+    expect(reason?.channel).toBe('REC_CH01');
+    expect(reason?.message).toMatch(
+      /^.*channel 1: newest recording \d+ s old .*; recording job JOB_CH01 is Idle though set to record$/,
+    );
+  });
+
+  it("recording stopped is seen at once from the job's state, before the recording lags", async () => {
+    const p = probe(nvr(), { picture: false, stream: false });
+    expect(codes(await p.poll())).toEqual([]);
+    expect(site.requests(nvr()).map((r) => r.operation)).toEqual(
+      expect.arrayContaining(['GetRecordingJobs', 'GetRecordingJobState']),
+    );
+    await fault(nvr(), { kind: 'recording-stopped', channel: 2 });
+    const result = await p.poll();
+    expect(result.ok ? result.degraded : []).toEqual([
+      {
+        code: 'recording-stopped',
+        channel: 'REC_CH02',
+        message: expect.stringMatching(
+          /channel 2: recording job JOB_CH02 is Idle though set to record; newest recording \d+ s old \(limit 120 s, status Stopped\)$/,
+        ),
+      },
+    ]);
+    expect(result.values.recordingsStopped).toBe(1);
+    await site.clearFaults(nvr());
+    expect(codes(await p.poll())).toEqual([]);
+  });
+
+  it('a full disk stops every job (state Error): each channel reported once', async () => {
+    const p = probe(nvr(), { picture: false, stream: false });
+    await fault(nvr(), { kind: 'storage-full' });
+    await sleep(200);
+    const result = await p.poll();
+    const stopped = result.ok ? result.degraded.filter((r) => r.code === 'recording-stopped') : [];
+    expect(stopped.map((r) => r.channel)).toEqual(['REC_CH01', 'REC_CH02', 'REC_CH03']);
+    for (const reason of stopped)
+      expect(reason.message).toMatch(/is Error though set to record: storage full/);
+    expect(result.values.recordingsStopped).toBe(3);
   });
 
   it('ONVIF events: video loss, tampering and storage failure, and their end', async () => {

@@ -114,26 +114,31 @@ describe('captured answers of real devices', () => {
     expect(messages.length).toBeGreaterThan(0);
     for (const m of messages) expect(m.topic).toBeTruthy();
     expect(await c.recordings()).toBeNull();
+    // The captured camera advertises no recording control service.
+    expect(await c.recordingJobs()).toBeNull();
   });
 
-  it('a whole poll of every check finds the device up', async () => {
-    const result = await runChecks(checks, {
-      device: {
-        id: 'cam-x',
-        name: 'Captured',
-        kind: 'camera',
-        xaddr: `${base}/onvif/device_service`,
-      },
-      client: client(),
-      signal: new AbortController().signal,
-      // No RTSP server or JPEG behind the captured URIs.
-      settings: { ...checkDefaults, stream: false, picture: false, clockDriftS: 1e9 },
-      memory: new DeviceMemory(),
-      now: Date.now,
-      intervalS: 15,
-    });
-    expect(result.ok, JSON.stringify(result)).toBe(true);
-    expect(result.values).toMatchObject({ up: true, channels: expect.any(Number) });
-    expect(result.identity?.model).toBeTruthy();
-  });
+  it.each(['camera', 'nvr'] as const)(
+    'a whole poll of every check finds the device up (as %s)',
+    async (kind) => {
+      const result = await runChecks(checks, {
+        device: {
+          id: 'cam-x',
+          name: 'Captured',
+          kind,
+          xaddr: `${base}/onvif/device_service`,
+        },
+        client: client(),
+        signal: new AbortController().signal,
+        // No RTSP server or JPEG behind the captured URIs.
+        settings: { ...checkDefaults, stream: false, picture: false, clockDriftS: 1e9 },
+        memory: new DeviceMemory(),
+        now: Date.now,
+        intervalS: 15,
+      });
+      expect(result.ok, JSON.stringify(result)).toBe(true);
+      expect(result.values).toMatchObject({ up: true, channels: expect.any(Number) });
+      expect(result.identity?.model).toBeTruthy();
+    },
+  );
 });

@@ -121,7 +121,7 @@ describe('ONVIF adapter against captured answers', () => {
     expect(error.message).toContain('Receiver/Busy');
   });
 
-  it("maps malformed XML to protocol-error, on our requests and node-onvif's", async () => {
+  it('maps malformed XML to protocol-error, on the clock and the identity requests', async () => {
     const broken =
       '<?xml version="1.0"?><s:Envelope><s:Body><tds:GetSystemDateAndTimeResponse></s:Body>';
     server.answers.set('GetSystemDateAndTime', { body: broken });

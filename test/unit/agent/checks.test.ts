@@ -2,10 +2,16 @@ import { readdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { checks } from '../../../agent/checks/index.js';
+import { recording } from '../../../agent/checks/recording.js';
 import jpeg from 'jpeg-js';
 import { DeviceMemory, type Check, type CheckContext } from '../../../agent/checks/types.js';
 import { checkDefaults, type ChecksConfig } from '../../../agent/config.js';
-import { OnvifError, type OnvifClient } from '../../../agent/onvif/types.js';
+import {
+  OnvifError,
+  type OnvifClient,
+  type RecordingInfo,
+  type RecordingJob,
+} from '../../../agent/onvif/types.js';
 import { runChecks } from '../../../agent/poll.js';
 
 const CHECKS_DIR = fileURLToPath(new URL('../../../agent/checks/', import.meta.url));
@@ -86,6 +92,7 @@ function fakeClient(overrides: Partial<OnvifClient> = {}): OnvifClient {
     describe: async () => 200,
     snapshot: async () => livePicture(),
     recordings: async () => null,
+    recordingJobs: async () => null,
     storage: async () => [],
     createPullPoint: async () => 'http://192.0.2.1/pull/1',
     pullMessages: async () => [],
@@ -172,5 +179,88 @@ describe('one poll', () => {
       },
     });
     await expect(runChecks(checks, contextFor(client))).rejects.toThrow(TypeError);
+  });
+});
+
+describe('the recording check', () => {
+  const at = Date.parse('2026-11-26T08:00:00Z');
+  const nvr = { ...device, id: 'nvr-01', kind: 'nvr' as const };
+  const rec = (n: number, ageS: number): RecordingInfo => ({
+    token: `REC_CH0${n}`,
+    source: `Recorder channel ${n}`,
+    latest: new Date(at - ageS * 1000),
+    status: 'Recording',
+  });
+  const job = (n: number, state: string, mode = 'Active', errors: string[] = []): RecordingJob => ({
+    token: `JOB_CH0${n}`,
+    recordingToken: `REC_CH0${n}`,
+    mode,
+    state,
+    errors,
+  });
+  const run = (client: Partial<OnvifClient>) =>
+    recording.run({ ...contextFor(fakeClient(client)), device: nvr, now: () => at });
+
+  it('reports a job told to record but Idle or in Error, before the recording lags', async () => {
+    const result = await run({
+      recordings: async () => [rec(1, 1), rec(2, 1), rec(3, 1)],
+      recordingJobs: async () => [
+        job(1, 'Idle'),
+        job(2, 'Error', 'Active', ['storage full']),
+        job(3, 'Active'),
+      ],
+    });
+    expect(result.degraded).toEqual([
+      {
+        code: 'recording-stopped',
+        channel: 'REC_CH01',
+        message:
+          'Recorder channel 1: recording job JOB_CH01 is Idle though set to record; newest recording 1 s old (limit 120 s, status Recording)',
+      },
+      {
+        code: 'recording-stopped',
+        channel: 'REC_CH02',
+        message:
+          'Recorder channel 2: recording job JOB_CH02 is Error though set to record: storage full; newest recording 1 s old (limit 120 s, status Recording)',
+      },
+    ]);
+    expect(result.values).toEqual({ recordingLagS: 1, recordingsStopped: 2 });
+  });
+
+  it('reports a channel once when it lags and its job stopped, saying both', async () => {
+    const result = await run({
+      recordings: async () => [rec(1, 600)],
+      recordingJobs: async () => [job(1, 'Idle')],
+    });
+    expect(result.degraded).toEqual([
+      {
+        code: 'recording-stopped',
+        channel: 'REC_CH01',
+        message:
+          'Recorder channel 1: newest recording 600 s old (limit 120 s, status Recording); recording job JOB_CH01 is Idle though set to record',
+      },
+    ]);
+  });
+
+  it('leaves alone a job switched off on purpose, or one with another job recording', async () => {
+    const result = await run({
+      recordings: async () => [rec(1, 1), rec(2, 1)],
+      recordingJobs: async () => [
+        job(1, 'Idle', 'Idle'),
+        job(2, 'Idle'),
+        { ...job(2, 'Active'), token: 'JOB_B' },
+      ],
+    });
+    expect(result.degraded).toEqual([]);
+  });
+
+  it('judges by the search alone when recording control fails', async () => {
+    const result = await run({
+      recordings: async () => [rec(1, 1)],
+      recordingJobs: async () => {
+        throw new OnvifError('protocol-error', 'ter:ActionNotSupported');
+      },
+    });
+    expect(result).toEqual({ values: { recordingLagS: 1, recordingsStopped: 0 }, degraded: [] });
   });
 });
