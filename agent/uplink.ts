@@ -83,6 +83,16 @@ export interface UplinkOptions {
 /** MQTT 3.1.1 section 3.2.2.3: CONNACK return codes 4 and 5 refuse the client's credentials. */
 const REFUSED_CREDENTIALS = new Set([4, 5]);
 
+/** OpenSSL's verdicts on a broker certificate the agent cannot trust (Node's tls error codes). */
+const UNTRUSTED_SERVER = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_HAS_EXPIRED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
 /** The broker URL for a log line: never with credentials. */
 export function safeUrl(url: string): string {
   try {
@@ -488,6 +498,26 @@ export class Uplink {
     if (typeof error.code === 'number' && REFUSED_CREDENTIALS.has(error.code)) {
       this.#options.log.error(
         `VIGIL_MQTT_BAD_CREDENTIALS: ${errorCodes.VIGIL_MQTT_BAD_CREDENTIALS} (broker ${this.#url}, username "${this.#options.mqtt.username}"; ${error.message})`,
+      );
+      return;
+    }
+    // TLS 1.3 alert certificate_required (RFC 8446 section 6.2): the broker wants a client
+    // certificate and got none it accepts. Retrying will not help; configuring will.
+    if (error.code === 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED') {
+      const given = this.#options.mqtt.cert
+        ? 'the certificate given (mqtt.cert) was not accepted'
+        : 'no certificate is configured';
+      this.#options.log.error(
+        `VIGIL_MQTT_CLIENT_CERT: ${errorCodes.VIGIL_MQTT_CLIENT_CERT} (broker ${this.#url}: ${given})`,
+      );
+      return;
+    }
+    if (typeof error.code === 'string' && UNTRUSTED_SERVER.has(error.code)) {
+      this.#options.log.error(
+        `VIGIL_MQTT_SERVER_CERT: ${errorCodes.VIGIL_MQTT_SERVER_CERT} (broker ${this.#url}: ${error.code}` +
+          (this.#options.mqtt.ca
+            ? '; the mqtt.ca given did not sign it)'
+            : '; no mqtt.ca is configured)'),
       );
       return;
     }

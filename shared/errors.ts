@@ -24,6 +24,8 @@ export const errorCodes = {
     'The broker closed a connection whose packet announced more bytes than mqtt.limits allows, before reading it; send smaller messages or raise mqtt.limits.maxPayloadBytes.',
   VIGIL_MQTT_CLIENT_CERT:
     "The broker's TLS listener requires a client certificate signed by its agents' CA (mqtt.tls.requireClientCert); put one (mqtt.cert, mqtt.key) in the agent config.",
+  VIGIL_MQTT_SERVER_CERT:
+    "The agent cannot trust the broker's TLS certificate; give the CA that signed it as mqtt.ca in the agent config.",
   VIGIL_MESSAGE_INVALID:
     'A message did not match its schema; it was kept in the dead-letter store.',
   VIGIL_AGENT_NO_ANSWER:
