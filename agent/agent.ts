@@ -444,6 +444,7 @@ export class Agent {
       reasons: snapshot.reasons,
     };
     if (snapshot.identity) body.identity = snapshot.identity;
+    if (snapshot.recordings) body.recordings = snapshot.recordings;
     if (this.#uplink?.publishDeviceState(id, body)) device.reported = true;
   }
 

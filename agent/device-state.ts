@@ -4,7 +4,7 @@
  * open a ticket at emergency priority. After a first failure the scheduler re-checks soon
  * (recheckS); a second failure in a row confirms "down". Any change is reported at once.
  */
-import type { Reason } from '../shared/messages/device-state.js';
+import type { Reason, RecordingRef } from '../shared/messages/device-state.js';
 import type { Identity } from './checks/types.js';
 import type { PollResult } from './poll.js';
 
@@ -16,6 +16,8 @@ export interface DeviceSnapshot {
   since: Date;
   reasons: Reason[];
   identity?: Identity;
+  /** An NVR's recordings as last listed; kept while the recorder does not answer. */
+  recordings?: RecordingRef[];
 }
 
 export interface Recorded {
@@ -44,6 +46,14 @@ function sameIdentity(a: Identity | undefined, b: Identity | undefined): boolean
   return (Object.keys(a) as (keyof Identity)[]).every((key) => a[key] === b[key]);
 }
 
+function sameRecordings(a: RecordingRef[] | undefined, b: RecordingRef[] | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return (
+    a.length === b.length &&
+    a.every((rec, i) => rec.token === b[i]?.token && rec.source === b[i]?.source)
+  );
+}
+
 export class DeviceState {
   readonly #confirmations: number;
   readonly #now: () => Date;
@@ -51,6 +61,7 @@ export class DeviceState {
   #since: Date;
   #reasons: Reason[] = [];
   #identity: Identity | undefined;
+  #recordings: RecordingRef[] | undefined;
   #failuresInARow = 0;
 
   constructor(options: DeviceStateOptions = {}) {
@@ -70,38 +81,42 @@ export class DeviceState {
       reasons: [...this.#reasons],
     };
     if (this.#identity) snapshot.identity = this.#identity;
+    if (this.#recordings) snapshot.recordings = this.#recordings;
     return snapshot;
   }
 
   record(result: PollResult): Recorded {
-    const identityChanged =
-      result.identity !== undefined && !sameIdentity(result.identity, this.#identity);
+    // Identity and recordings: a poll that did not learn them keeps the last ones.
+    const inventoryChanged =
+      (result.identity !== undefined && !sameIdentity(result.identity, this.#identity)) ||
+      (result.recordings !== undefined && !sameRecordings(result.recordings, this.#recordings));
     if (result.identity) this.#identity = result.identity;
+    if (result.recordings) this.#recordings = [...result.recordings];
 
     if (result.ok) {
       this.#failuresInARow = 0;
       const status = result.degraded.length > 0 ? 'degraded' : 'up';
-      return { change: this.#become(status, result.degraded, identityChanged), recheck: false };
+      return { change: this.#become(status, result.degraded, inventoryChanged), recheck: false };
     }
 
     this.#failuresInARow += 1;
     if (this.#failuresInARow < this.#confirmations) {
       // Not confirmed yet: keep the current status, look again soon.
-      return { change: identityChanged ? this.snapshot() : null, recheck: true };
+      return { change: inventoryChanged ? this.snapshot() : null, recheck: true };
     }
-    return { change: this.#become('down', [result.failure], identityChanged), recheck: false };
+    return { change: this.#become('down', [result.failure], inventoryChanged), recheck: false };
   }
 
   #become(
     status: DeviceStatus,
     reasons: Reason[],
-    identityChanged: boolean,
+    inventoryChanged: boolean,
   ): DeviceSnapshot | null {
     const statusChanged = status !== this.#status;
     const reasonsChanged = !sameReasons(reasons, this.#reasons);
     if (statusChanged) this.#since = this.#now();
     this.#status = status;
     this.#reasons = [...reasons];
-    return statusChanged || reasonsChanged || identityChanged ? this.snapshot() : null;
+    return statusChanged || reasonsChanged || inventoryChanged ? this.snapshot() : null;
   }
 }

@@ -19,7 +19,7 @@ import {
   agentOnlineExample,
 } from './messages/agent-status.js';
 import { DeviceMetrics, deviceMetricsExample } from './messages/device-metrics.js';
-import { DeviceState, deviceStateExample } from './messages/device-state.js';
+import { DeviceState, deviceStateExample, deviceStateNvrExample } from './messages/device-state.js';
 import type { TopicKind } from './topics.js';
 
 interface Entry<S extends TSchema> {
@@ -39,7 +39,7 @@ export const contract = {
     agentOfflineExample,
   ]),
   agentHealth: entry(AgentHealth, false, [agentHealthExample]),
-  deviceState: entry(DeviceState, true, [deviceStateExample]),
+  deviceState: entry(DeviceState, true, [deviceStateExample, deviceStateNvrExample]),
   deviceMetrics: entry(DeviceMetrics, false, [deviceMetricsExample]),
 } satisfies Partial<Record<TopicKind, Entry<TSchema>>>;
 

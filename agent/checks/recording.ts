@@ -18,8 +18,8 @@
  * state messages. The events check leaves tns1:RecordingConfig/JobState to this check, so
  * that a channel is never reported twice under two tokens (job and recording).
  */
-import type { Reason } from '../../shared/messages/device-state.js';
-import { OnvifError, type RecordingJob } from '../onvif/types.js';
+import type { Reason, RecordingRef } from '../../shared/messages/device-state.js';
+import { OnvifError, type RecordingInfo, type RecordingJob } from '../onvif/types.js';
 import { degradeOnFailure, type Check } from './types.js';
 
 /** Recording Control 5.3: the job states in which nothing is recorded. */
@@ -31,6 +31,28 @@ export function stoppedJob(jobs: readonly RecordingJob[]): RecordingJob | null {
   // Another job recording the same recording is enough (a recorder may run two).
   if (told.some((j) => !NOT_RECORDING.has(j.state.toLowerCase()))) return null;
   return told[0] ?? null;
+}
+
+/** DeviceState.recordings bounds (shared/messages/device-state.ts). */
+const MAX_RECORDINGS = 256;
+const MAX_TEXT = 200;
+
+/**
+ * The recorder's recordings for the state message: in token order (CH2 before CH10), not
+ * the order of the search results, which a recorder may vary between searches; the state
+ * is published when it changes, so only a change of the recordings may change this list.
+ */
+export function recordingList(found: readonly RecordingInfo[]): RecordingRef[] {
+  const byToken = new Map<string, RecordingRef>();
+  for (const rec of found) {
+    const token = rec.token.slice(0, MAX_TEXT);
+    if (token === '' || byToken.has(token)) continue;
+    const source = rec.source.slice(0, MAX_TEXT);
+    byToken.set(token, source === '' ? { token } : { token, source });
+  }
+  return [...byToken.values()]
+    .sort((a, b) => a.token.localeCompare(b.token, 'en', { numeric: true }))
+    .slice(0, MAX_RECORDINGS);
 }
 
 function describeJob(job: RecordingJob): string {
@@ -96,10 +118,11 @@ export const recording: Check = {
         channel: token.slice(0, 200),
       });
     }
-    const values =
-      asked.value === null
-        ? { recordingsStopped: degraded.length }
-        : { recordingLagS: Math.round(worst * 10) / 10, recordingsStopped: degraded.length };
-    return { values, degraded };
+    if (asked.value === null) return { values: { recordingsStopped: degraded.length }, degraded };
+    return {
+      values: { recordingLagS: Math.round(worst * 10) / 10, recordingsStopped: degraded.length },
+      degraded,
+      recordings: recordingList(asked.value),
+    };
   },
 };

@@ -6,7 +6,7 @@
  */
 import type { DeviceIdentity } from '../../shared/messages/common.js';
 import type { DeviceMetricValues } from '../../shared/messages/device-metrics.js';
-import type { Reason } from '../../shared/messages/device-state.js';
+import type { Reason, RecordingRef } from '../../shared/messages/device-state.js';
 import type { Static } from 'typebox';
 import type { ChecksConfig } from '../config.js';
 import type { PictureStats } from '../picture.js';
@@ -55,6 +55,11 @@ export interface CheckResult {
   degraded?: Reason[];
   /** The device fails this check (status down once confirmed); later checks are skipped. */
   failure?: Reason;
+  /**
+   * An NVR's recordings, every one, in token order (the recording check, from the
+   * recording search); absent when the check could not list them this poll.
+   */
+  recordings?: RecordingRef[];
 }
 
 export interface Check {

@@ -84,6 +84,7 @@ export const outageRoutes: FastifyPluginAsyncTypebox<{
         to,
         now: now(),
         channelCount: device.channels ?? null,
+        ...(device.recordings !== undefined ? { recordings: device.recordings } : {}),
         retentionDays: history.retentionDays,
         channels: history.channels(device.siteId, device.id, code),
         spans: history.spans(device.siteId, device.id, [code], fromIso, toIso),

@@ -3,6 +3,7 @@
  * (broker/devices/outages.ts): per channel, its spans clipped to the period and the
  * seconds it was in a gap, counting the time the device was down in every channel's gap
  * (a recorder that cannot be reached cannot show that it records) but each second once.
+ * Every recording the agent listed has its channel, named by its source, clean ones too.
  */
 import type { ChannelOutages, DeviceOutages, OutageSpan } from '../../shared/api/outages.js';
 import type { ReasonCode } from '../../shared/messages/device-state.js';
@@ -66,6 +67,11 @@ export function outageTimeline(input: {
   retentionDays: number;
   /** Every channel with a span of `code` in the kept history. */
   channels: readonly string[];
+  /**
+   * The device's recordings as its agent last listed them (Device.recordings): each gets
+   * a channel entry, with no span when it never stopped. Absent: only the channels above.
+   */
+  recordings?: readonly { token: string; source?: string }[];
   /** Spans of `code` overlapping the period. */
   spans: readonly StoredSpan[];
   /** Spans of the down reasons (channel "") overlapping the period. */
@@ -82,14 +88,21 @@ export function outageTimeline(input: {
   const downIntervals = down.map(interval);
   const names = new Set(input.channels);
   for (const s of input.spans) names.add(s.channel);
+  const sources = new Map<string, string>();
+  for (const rec of input.recordings ?? []) {
+    names.add(rec.token);
+    if (rec.source) sources.set(rec.token, rec.source);
+  }
   const channels: ChannelOutages[] = [...names].sort(byChannel).map((channel) => {
     const spans = input.spans
       .filter((s) => s.channel === channel)
       .map((s) => clip(s, from, to, now))
       .filter((s): s is OutageSpan => s !== null);
     const gapMs = unionMs([...spans.map(interval), ...downIntervals]);
+    const name = sources.get(channel);
     return {
       channel,
+      ...(name !== undefined ? { name } : {}),
       spans,
       gapS: gapMs / 1000,
       share: periodMs > 0 ? Math.min(1, gapMs / periodMs) : 0,
@@ -104,6 +117,7 @@ export function outageTimeline(input: {
     to: input.to.toISOString(),
     periodS: periodMs / 1000,
     channelCount: input.channelCount,
+    allChannels: input.recordings !== undefined,
     channels,
     down,
     downS: unionMs(downIntervals) / 1000,

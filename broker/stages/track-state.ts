@@ -35,7 +35,18 @@ export function deviceFromState(state: DeviceState, previous: Device | undefined
     lastSeen: later(previous?.lastSeen, state.ts),
     responseMs: previous?.responseMs ?? null,
     ...(previous?.channels !== undefined ? { channels: previous.channels } : {}),
+    // An agent lists an NVR's recordings in its state; an older one does not, and the
+    // list last heard stays (the outage timeline names every channel from it).
+    ...recordingsOf(state, previous),
   };
+}
+
+function recordingsOf(
+  state: DeviceState,
+  previous: Device | undefined,
+): Pick<Device, 'recordings'> {
+  const recordings = state.recordings ?? previous?.recordings;
+  return recordings === undefined ? {} : { recordings };
 }
 
 export function deviceWithMetrics(device: Device, metrics: DeviceMetrics): Device {

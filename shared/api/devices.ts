@@ -1,7 +1,7 @@
 import { Type, type Static } from 'typebox';
 import { Id, Timestamp } from '../ids.js';
 import { DeviceIdentity, DeviceKind, DeviceStatus } from '../messages/common.js';
-import { Reason } from '../messages/device-state.js';
+import { Reason, RecordingRef } from '../messages/device-state.js';
 import { Nullable } from './common.js';
 
 /** A device as the broker knows it: the latest state an agent reported and when. */
@@ -23,6 +23,8 @@ export const Device = Type.Object({
   responseMs: Nullable(Type.Number()),
   /** Video channels the device last reported (the agent's media check); absent until then. */
   channels: Type.Optional(Type.Integer({ minimum: 0 })),
+  /** An NVR's recordings as its agent last listed them (DeviceState.recordings). */
+  recordings: Type.Optional(Type.Array(RecordingRef, { maxItems: 256 })),
 });
 export type Device = Static<typeof Device>;
 export const DeviceList = Type.Array(Device);

@@ -51,6 +51,8 @@ export type OutageSpan = Static<typeof OutageSpan>;
 export const ChannelOutages = Type.Object({
   /** The channel as the agent names it (an NVR's recording token); "" for the whole device. */
   channel: Type.String(),
+  /** What the recorder calls it (the recording's source camera), when known. */
+  name: Type.Optional(Type.String()),
   /** This channel's spans of the code in the period, oldest first. */
   spans: Type.Array(OutageSpan),
   /** Seconds of the period in a span of this channel or with the device down (overlaps once). */
@@ -69,12 +71,18 @@ export const DeviceOutages = Type.Object({
   from: Timestamp,
   to: Timestamp,
   periodS: Type.Number(),
-  /**
-   * Video channels the device last reported (the agent's media check); the channels
-   * listed below are those with a span of the code in the history, so fewer may be listed.
-   */
+  /** Video channels the device last reported (the agent's media check). */
   channelCount: Nullable(Type.Integer({ minimum: 0 })),
-  /** Every channel with a span of the code in the kept history, by channel name. */
+  /**
+   * True when the channels below include every recording the device last listed
+   * (DeviceState.recordings); false for an agent that does not list them, whose clean
+   * channels are then only counted (channelCount).
+   */
+  allChannels: Type.Boolean(),
+  /**
+   * Every recording the device last listed (clean ones with no span and gapS 0) and
+   * every channel with a span of the code in the kept history, by channel name.
+   */
   channels: Type.Array(ChannelOutages),
   /** The device down in the period (any down reason), oldest first. */
   down: Type.Array(OutageSpan),
@@ -92,9 +100,12 @@ export const deviceOutagesExample: DeviceOutages = {
   to: '2026-11-26T08:00:00.000Z',
   periodS: 3600,
   channelCount: 4,
+  allChannels: true,
   channels: [
+    { channel: 'REC_CH01', name: 'Channel 1', spans: [], gapS: 0, share: 0, open: false },
     {
       channel: 'REC_CH02',
+      name: 'Channel 2',
       spans: [
         {
           code: 'recording-stopped',
@@ -109,6 +120,8 @@ export const deviceOutagesExample: DeviceOutages = {
       share: 0.25,
       open: false,
     },
+    { channel: 'REC_CH03', name: 'Channel 3', spans: [], gapS: 0, share: 0, open: false },
+    { channel: 'REC_CH04', name: 'Channel 4', spans: [], gapS: 0, share: 0, open: false },
   ],
   down: [],
   downS: 0,

@@ -44,6 +44,19 @@ export const Reason = Type.Object(
   { additionalProperties: false },
 );
 
+/**
+ * One recording of an NVR (ONVIF Profile G, Recording Search FindRecordings /
+ * GetRecordingSearchResults): its token, the `channel` of its `recording-stopped` reasons,
+ * and the camera it holds (RecordingInformation/Source/Name, else SourceId) when known.
+ */
+export const RecordingRef = Type.Object(
+  {
+    token: Type.String({ minLength: 1, maxLength: 200 }),
+    source: Type.Optional(Type.String({ maxLength: 200 })),
+  },
+  { additionalProperties: false },
+);
+
 /** Retained: the latest state of one device; published at once when it changes. */
 export const DeviceState = Type.Object(
   {
@@ -57,10 +70,17 @@ export const DeviceState = Type.Object(
     since: Timestamp,
     reasons: Type.Array(Reason),
     identity: Type.Optional(DeviceIdentity),
+    /**
+     * An NVR's recordings, every one (clean ones included), in token order, so that the
+     * NOC sees each channel; absent for a camera or when the recorder has not answered
+     * the search yet. Changes only when the recorder's recordings change.
+     */
+    recordings: Type.Optional(Type.Array(RecordingRef, { maxItems: 256 })),
   },
   { additionalProperties: false },
 );
 
+export type RecordingRef = Static<typeof RecordingRef>;
 export type ReasonCode = Static<typeof ReasonCode>;
 export type Reason = Static<typeof Reason>;
 export type DeviceState = Static<typeof DeviceState>;
@@ -85,4 +105,32 @@ export const deviceStateExample: DeviceState = {
     serialNumber: 'VS4M2026110001',
     hardwareId: 'HW-4M-A1',
   },
+};
+
+/** An NVR with one of its four channels not recording. */
+export const deviceStateNvrExample: DeviceState = {
+  v: 1,
+  siteId: 'demo-site',
+  agentId: 'gw-01',
+  seq: 43,
+  ts: '2026-11-26T08:03:20.480Z',
+  deviceId: 'nvr-01',
+  name: 'Recorder rack A',
+  kind: 'nvr',
+  xaddr: 'http://192.0.2.50/onvif/device_service',
+  status: 'degraded',
+  since: '2026-11-26T08:03:20.480Z',
+  reasons: [
+    {
+      code: 'recording-stopped',
+      message: 'Channel 2: newest recording 130 s old (limit 120 s, status Idle)',
+      channel: 'REC_CH02',
+    },
+  ],
+  recordings: [
+    { token: 'REC_CH01', source: 'Channel 1' },
+    { token: 'REC_CH02', source: 'Channel 2' },
+    { token: 'REC_CH03', source: 'Channel 3' },
+    { token: 'REC_CH04', source: 'Channel 4' },
+  ],
 };

@@ -1,7 +1,8 @@
 /**
  * The NVR recording timeline in a real browser against the real broker, simulator and
- * agent (scenario site, console served): the simulator stops recording on one channel of
- * an NVR, and the device page shows a gap on that channel's track only, open while it
+ * agent (scenario site, console served): every channel of the NVR has a named track from
+ * the start (the agent lists its recordings); the simulator stops recording on one
+ * channel, and the device page shows a gap on that channel's track only, open while it
  * lasts; when recording resumes the gap closes, with its duration in the channel's total.
  * The agent's recording lag limit is 3 s here (120 s by default) so this takes seconds.
  * Screenshots land in test-output/screenshots/.
@@ -45,6 +46,11 @@ describe("an NVR's recording gaps per channel in the console", () => {
 
   const track = (channel: string) =>
     page.locator(`[data-testid="channel-track"][data-channel="${channel}"]`);
+  const ALL = ['REC_CH01', 'REC_CH02', 'REC_CH03', 'REC_CH04'];
+  const trackChannels = () =>
+    page
+      .locator('[data-testid="channel-track"]')
+      .evaluateAll((els) => els.map((el) => el.getAttribute('data-channel')));
 
   it('shows every channel recording before any fault', async () => {
     await page.goto(site.apiUrl);
@@ -57,6 +63,13 @@ describe("an NVR's recording gaps per channel in the console", () => {
     await timeline.waitFor({ timeout: 30_000 });
     await expect.poll(() => timeline.getAttribute('data-gaps'), { timeout: 10_000 }).toBe('0');
     expect(await page.locator('[data-testid="recording-gap"]').count()).toBe(0);
+    // Every channel has its track, clean ones included, named by its camera.
+    await expect.poll(trackChannels, { timeout: 30_000 }).toEqual(ALL);
+    await page
+      .getByText(/channel 3$/)
+      .first()
+      .waitFor();
+    expect(await page.locator('[data-testid="other-channels"]').count()).toBe(0);
   });
 
   it('draws an open gap on the stopped channel only, reachable from the keyboard', async () => {
@@ -72,18 +85,20 @@ describe("an NVR's recording gaps per channel in the console", () => {
       .waitFor({ timeout: 30_000 });
     const gap = page.locator('[data-testid="recording-gap"][data-channel="REC_CH02"][data-open]');
     expect(await gap.count()).toBe(1);
-    // No other channel has a gap.
+    // All 4 channels keep their track; no other channel has a gap.
+    expect(await trackChannels()).toEqual(ALL);
     const gaps = page.locator('[data-testid="recording-gap"]');
     expect(await gaps.count()).toBe(1);
     for (const other of ['REC_CH01', 'REC_CH03', 'REC_CH04']) {
       expect(await track(other).locator('[data-testid="recording-gap"]').count()).toBe(0);
+      expect(await track(other).getAttribute('data-open')).toBeNull();
     }
-    // The other channels are counted, not named (the agent names stopped channels only).
-    await page.locator('[data-testid="other-channels"]').waitFor();
-    // Keyboard: the gap takes the focus and says what it is.
+    expect(await page.locator('[data-testid="other-channels"]').count()).toBe(0);
+    await page.getByText('1 of 4 channels had a recording gap in the period.').waitFor();
+    // Keyboard: the gap takes the focus and says what it is, by the camera's name.
     await gap.focus();
     expect(await gap.evaluate((el) => el.matches(':focus'))).toBe(true);
-    expect(await gap.getAttribute('aria-label')).toMatch(/^REC_CH02: recording stopped from /);
+    expect(await gap.getAttribute('aria-label')).toMatch(/ channel 2: recording stopped from /);
     await shot(page, 'device-nvr-recording-gap');
 
     // The broker's figures say the same.
@@ -94,7 +109,14 @@ describe("an NVR's recording gaps per channel in the console", () => {
         to: new Date(now).toISOString(),
       }),
     );
-    expect(outages.channels.map((c) => [c.channel, c.open])).toEqual([['REC_CH02', true]]);
+    expect(outages.allChannels).toBe(true);
+    expect(outages.channels.map((c) => [c.channel, c.open, c.spans.length])).toEqual([
+      ['REC_CH01', false, 0],
+      ['REC_CH02', true, 1],
+      ['REC_CH03', false, 0],
+      ['REC_CH04', false, 0],
+    ]);
+    expect(outages.channels.filter((c) => c.gapS > 0).map((c) => c.channel)).toEqual(['REC_CH02']);
     expect(outages.channelCount).toBe(4);
   });
 
@@ -115,6 +137,14 @@ describe("an NVR's recording gaps per channel in the console", () => {
     );
     expect(total).toBeGreaterThan(0);
     expect(await page.locator('[data-testid="recording-gap"]').count()).toBe(1);
+    expect(await trackChannels()).toEqual(ALL);
+    for (const other of ['REC_CH01', 'REC_CH03', 'REC_CH04']) {
+      expect(
+        await page
+          .locator(`[data-testid="channel-total"][data-channel="${other}"]`)
+          .getAttribute('data-gap-s'),
+      ).toBe('0');
+    }
     await shot(page, 'device-nvr-recording-closed');
     // The Chinese page says the same.
     await page.locator('[data-testid="language"]').selectOption('zh-CN');

@@ -7,13 +7,14 @@ import { strings } from '../strings.js';
 import { page } from '../theme.js';
 
 /**
- * An NVR's recording over the chosen period, one track per channel: the channel's gaps
+ * An NVR's recording over the chosen period, one track per channel (every recording the
+ * agent listed, named by its source camera, clean ones included): the channel's gaps
  * (recording stopped; an open one hatched), the time the recorder was down (grey, on
  * every track), and the channel's total as the broker counts it (GET
  * /api/devices/:id/outages). Every gap is focusable and says what it was (title and
  * aria-label); the table under the tracks lists them too.
  *
- * Test hooks: `[data-testid="recording-timeline"][data-channels][data-gaps]`,
+ * Test hooks: `[data-testid="recording-timeline"][data-channels][data-gaps][data-all-channels]`,
  * `[data-testid="channel-track"][data-channel][data-gaps][data-open]`,
  * `[data-testid="recording-gap"][data-channel][data-open]`, `[data-testid="down-span"]`,
  * `[data-testid="channel-total"][data-channel][data-gap-s]`.
@@ -83,16 +84,17 @@ export class VigilRecordingTimeline extends LitElement {
   /** The last load failed (the page keeps the previous answer if it had one). */
   @property({ type: Boolean }) failed = false;
 
-  private channelName(channel: string): string {
-    return channel === '' ? strings.device.recording.wholeDevice : channel;
+  /** What the recorder calls the channel (its source camera), else its recording token. */
+  private channelName(channel: string, name?: string): string {
+    return channel === '' ? strings.device.recording.wholeDevice : (name ?? channel);
   }
 
-  private gapLabel(channel: string, span: OutageSpan): string {
+  private gapLabel(c: ChannelOutages, span: OutageSpan): string {
     const r = strings.device.recording;
     const from = Date.parse(span.started);
     const to = Date.parse(span.ended);
     return r.stoppedGap(
-      this.channelName(channel),
+      this.channelName(c.channel, c.name),
       formatFull(from),
       span.open ? r.ongoing : formatFull(to),
       formatDuration(to - from, { coarse: true }),
@@ -114,8 +116,8 @@ export class VigilRecordingTimeline extends LitElement {
     const r = strings.device.recording;
     const from = Date.parse(o.from);
     const to = Date.parse(o.to);
-    const name = this.channelName(c.channel);
-    return html`<span id="ch-${c.channel}">${name}</span>
+    const name = this.channelName(c.channel, c.name);
+    return html`<span id="ch-${c.channel}" title=${c.channel}>${name}</span>
       <div
         class="track"
         role="group"
@@ -140,7 +142,7 @@ export class VigilRecordingTimeline extends LitElement {
         })}
         ${c.spans.map((span) => {
           const { leftPct, widthPct } = spanPlacement(span, from, to);
-          const label = this.gapLabel(c.channel, span);
+          const label = this.gapLabel(c, span);
           return html`<span
             class="gap"
             data-testid="recording-gap"
@@ -176,13 +178,18 @@ export class VigilRecordingTimeline extends LitElement {
     const gaps = o.channels.reduce((n, c) => n + c.spans.length, 0);
     const stopped = o.channels.filter((c) => c.open);
     const named = o.channels.filter((c) => c.channel !== '').length;
-    const others = o.channelCount === null ? 0 : Math.max(0, o.channelCount - named);
-    const rows = o.channels.flatMap((c) => c.spans.map((span) => ({ channel: c.channel, span })));
+    // An agent that lists the recorder's recordings gives every channel a track; an older
+    // one names only the channels that stopped, and the others are counted.
+    const others =
+      o.allChannels || o.channelCount === null ? 0 : Math.max(0, o.channelCount - named);
+    const withGap = o.channels.filter((c) => c.channel !== '' && c.gapS > 0).length;
+    const rows = o.channels.flatMap((c) => c.spans.map((span) => ({ c, span })));
     rows.sort((a, b) => a.span.started.localeCompare(b.span.started));
     return html`<div
       data-testid="recording-timeline"
       data-channels=${o.channels.length}
       data-gaps=${gaps}
+      ?data-all-channels=${o.allChannels}
       data-down=${o.down.length}
     >
       ${this.failed ? html`<p role="alert">${r.failed}</p>` : nothing}
@@ -202,6 +209,13 @@ export class VigilRecordingTimeline extends LitElement {
                   <span>${formatFull(Date.parse(o.to))}</span>
                 </div>
               </div>`
+      }
+      ${
+        o.allChannels && named > 0
+          ? html`<p class="muted" data-testid="channels-with-gap">
+              ${r.channelsWithGap(withGap, named)}
+            </p>`
+          : nothing
       }
       ${
         others > 0 && o.channelCount !== null
@@ -225,9 +239,9 @@ export class VigilRecordingTimeline extends LitElement {
               </thead>
               <tbody>
                 ${rows.map(
-                  ({ channel, span }) =>
-                    html`<tr data-testid="gap-row" data-channel=${channel}>
-                      <th scope="row">${this.channelName(channel)}</th>
+                  ({ c, span }) =>
+                    html`<tr data-testid="gap-row" data-channel=${c.channel}>
+                      <th scope="row">${this.channelName(c.channel, c.name)}</th>
                       <td>${formatFull(Date.parse(span.started))}</td>
                       <td>${span.open ? r.ongoing : formatFull(Date.parse(span.ended))}</td>
                       <td>

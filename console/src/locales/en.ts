@@ -175,6 +175,8 @@ export const en = {
       down: 'Recorder down',
       downNote:
         'While the recorder is down its recording cannot be verified: that time counts in every channel’s gap.',
+      channelsWithGap: (withGap: number, total: number) =>
+        `${withGap} of ${total} channels had a recording gap in the period.`,
       otherChannels: (others: number, total: number) =>
         `${others} of ${total} channels have not stopped recording in the kept history.`,
       retention: (days: number) => `The broker keeps ${days} days of this history.`,

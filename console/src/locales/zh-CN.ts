@@ -157,6 +157,8 @@ export const zhCN: Strings = {
         `录像机 ${from} 至 ${to} 无法连接（${duration}）：无法确认是否在录像`,
       down: '录像机离线',
       downNote: '录像机离线期间无法确认录像，该时间计入每个通道的中断。',
+      channelsWithGap: (withGap: number, total: number) =>
+        `共 ${total} 个通道，其中 ${withGap} 个在本时间范围内有录像中断。`,
       otherChannels: (others: number, total: number) =>
         `共 ${total} 个通道，其中 ${others} 个在保存的历史中未停止过录像。`,
       retention: (days: number) => `服务器保存 ${days} 天的此类历史。`,

@@ -12,6 +12,7 @@ import {
   type RecordingInfo,
   type RecordingJob,
 } from '../../../agent/onvif/types.js';
+import { DeviceState } from '../../../agent/device-state.js';
 import { runChecks } from '../../../agent/poll.js';
 
 const CHECKS_DIR = fileURLToPath(new URL('../../../agent/checks/', import.meta.url));
@@ -172,6 +173,50 @@ describe('one poll', () => {
     expect(result.values.clockOffsetS).toBeUndefined();
   });
 
+  it("gives an NVR's state every recording, once, and a camera's none", async () => {
+    const at = Date.now();
+    const found = (n: number): RecordingInfo => ({
+      token: `REC_CH0${n}`,
+      source: `Recorder channel ${n}`,
+      latest: new Date(at - 1000),
+      status: 'Recording',
+    });
+    const nvr = { ...device, id: 'nvr-01', kind: 'nvr' as const };
+    let order = [1, 2, 3, 4];
+    const client = fakeClient({
+      recordings: async () => order.map(found),
+      recordingJobs: async () => null,
+      storage: async () => [],
+    });
+    const context = { ...contextFor(client), device: nvr };
+    const state = new DeviceState();
+    const first = state.record(await runChecks(checks, context));
+    expect(first.change?.recordings).toEqual(
+      [1, 2, 3, 4].map((n) => ({
+        token: `REC_CH0${n}`,
+        source: `Recorder channel ${n}`,
+      })),
+    );
+    // The recorder answers in another order: nothing to publish.
+    order = [4, 2, 1, 3];
+    expect(state.record(await runChecks(checks, context)).change).toBeNull();
+    // A recording added on the recorder: a new state with it.
+    order = [1, 2, 3, 4, 5];
+    const added = state.record(await runChecks(checks, context));
+    expect(added.change?.recordings?.map((r) => r.token)).toEqual([
+      'REC_CH01',
+      'REC_CH02',
+      'REC_CH03',
+      'REC_CH04',
+      'REC_CH05',
+    ]);
+
+    const camera = new DeviceState();
+    const result = await runChecks(checks, contextFor(fakeClient()));
+    expect(result).not.toHaveProperty('recordings');
+    expect(camera.record(result).change).not.toHaveProperty('recordings');
+  });
+
   it('lets a bug (not a device failure) escape, so it is counted as a check error', async () => {
     const client = fakeClient({
       channels: async () => {
@@ -261,6 +306,41 @@ describe('the recording check', () => {
         throw new OnvifError('protocol-error', 'ter:ActionNotSupported');
       },
     });
-    expect(result).toEqual({ values: { recordingLagS: 1, recordingsStopped: 0 }, degraded: [] });
+    expect(result).toEqual({
+      values: { recordingLagS: 1, recordingsStopped: 0 },
+      degraded: [],
+      recordings: [{ token: 'REC_CH01', source: 'Recorder channel 1' }],
+    });
+  });
+
+  it('lists every recording, clean ones included, in token order whatever the search order', async () => {
+    const ch10: RecordingInfo = { ...rec(1, 1), token: 'REC_CH10', source: '' };
+    const first = await run({
+      recordings: async () => [rec(3, 1), ch10, rec(2, 600), rec(1, 1)],
+      recordingJobs: async () => null,
+    });
+    const again = await run({
+      recordings: async () => [rec(1, 1), rec(2, 600), ch10, rec(3, 1)],
+      recordingJobs: async () => null,
+    });
+    expect(first.recordings).toEqual([
+      { token: 'REC_CH01', source: 'Recorder channel 1' },
+      { token: 'REC_CH02', source: 'Recorder channel 2' },
+      { token: 'REC_CH03', source: 'Recorder channel 3' },
+      { token: 'REC_CH10' },
+    ]);
+    expect(again.recordings).toEqual(first.recordings);
+    expect(first.degraded?.map((r) => r.channel)).toEqual(['REC_CH02']);
+  });
+
+  it('lists no recordings when the search fails or the device has none', async () => {
+    const failed = await run({
+      recordings: async () => {
+        throw new OnvifError('timeout', 'no answer');
+      },
+    });
+    expect(failed.recordings).toBeUndefined();
+    const none = await run({ recordings: async () => null, recordingJobs: async () => null });
+    expect(none.recordings).toBeUndefined();
   });
 });

@@ -125,6 +125,25 @@ describe('device state', () => {
     });
   });
 
+  it("reports an NVR's recordings when they change, and keeps them while it is down", () => {
+    const state = new DeviceState();
+    const four = ['REC_CH01', 'REC_CH02', 'REC_CH03', 'REC_CH04'].map((token) => ({ token }));
+    expect(state.record(ok({ recordings: four })).change?.recordings).toEqual(four);
+    expect(state.record(ok({ recordings: [...four] })).change).toBeNull();
+    // A poll that could not list them (the search failed) keeps the list.
+    expect(state.record(ok()).change).toBeNull();
+    state.record(failed('timeout'));
+    expect(state.record(failed('timeout')).change).toMatchObject({
+      status: 'down',
+      recordings: four,
+    });
+    const renamed = four.map((r, i) => (i === 0 ? { ...r, source: 'Gate' } : r));
+    expect(state.record(ok({ recordings: renamed })).change).toMatchObject({
+      status: 'up',
+      recordings: renamed,
+    });
+  });
+
   it('can require more confirmations', () => {
     const state = new DeviceState({ confirmations: 3 });
     expect(state.record(failed('timeout')).recheck).toBe(true);

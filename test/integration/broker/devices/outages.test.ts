@@ -88,6 +88,7 @@ describe('outage history of an NVR through the real broker', () => {
     minute: number | string,
     status: DeviceState['status'],
     reasons: Reason[],
+    recordings?: DeviceState['recordings'],
   ): Promise<void> {
     const ts = typeof minute === 'string' ? minute : at(minute);
     const state: DeviceState = {
@@ -102,6 +103,7 @@ describe('outage history of an NVR through the real broker', () => {
       status,
       since: ts,
       reasons,
+      ...(recordings ? { recordings } : {}),
     };
     await client!.publishAsync(topics.deviceState(SITE, NVR), JSON.stringify(state), { qos: 1 });
     await broker.pipeline.idle();
@@ -261,6 +263,22 @@ describe('outage history of an NVR through the real broker', () => {
     // CH01 is gone; CH04 (open since 450 days) and CH05 (ended 200 days ago) stay.
     expect(body.channels.map((c) => c.channel)).toEqual(['REC_CH04', 'REC_CH05']);
     expect(body.channels[0]?.open).toBe(true);
+  });
+
+  it('gives every recording the agent lists a channel, named by its source, clean ones with no gap', async () => {
+    const recordings = [1, 2, 3, 4].map((n) => ({ token: `REC_CH0${n}`, source: `Camera ${n}` }));
+    await publishState(0, 'up', [], recordings);
+    await publishState(10, 'degraded', [stopped('REC_CH02')], recordings);
+    // A state without the list (the agent restarted, not polled yet) keeps the one known.
+    await publishState(20, 'up', []);
+    const body = await outages(at(0), at(60));
+    expect(body.allChannels).toBe(true);
+    expect(body.channels.map((c) => [c.channel, c.name, c.gapS])).toEqual([
+      ['REC_CH01', 'Camera 1', 0],
+      ['REC_CH02', 'Camera 2', 10 * 60],
+      ['REC_CH03', 'Camera 3', 0],
+      ['REC_CH04', 'Camera 4', 0],
+    ]);
   });
 
   it('answers 404 for an unknown device, 400 for an empty period, 401 without a session', async () => {

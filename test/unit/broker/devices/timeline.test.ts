@@ -44,6 +44,52 @@ describe('the outage timeline of a device over a period', () => {
     expect(result.downS).toBe(4 * 3600);
   });
 
+  it('gives every recording the agent listed a channel, clean ones with no gap, named by source', () => {
+    const result = outageTimeline({
+      ...base,
+      now: new Date(iso(12)),
+      channels: ['REC_CH02', 'REC_OLD'],
+      recordings: [
+        { token: 'REC_CH01', source: 'Gate' },
+        { token: 'REC_CH02', source: 'Yard' },
+        { token: 'REC_CH03' },
+        { token: 'REC_CH04', source: 'Dock' },
+      ],
+      spans: [span('REC_CH02', 2, 6)],
+      downSpans: [],
+    });
+    expect(result.allChannels).toBe(true);
+    expect(result.channels.map((c) => [c.channel, c.name, c.gapS, c.spans.length])).toEqual([
+      ['REC_CH01', 'Gate', 0, 0],
+      ['REC_CH02', 'Yard', 4 * 3600, 1],
+      ['REC_CH03', undefined, 0, 0],
+      ['REC_CH04', 'Dock', 0, 0],
+      // Seen only in the history (a recording since removed): still listed.
+      ['REC_OLD', undefined, 0, 0],
+    ]);
+    expect(result.channels[0]).toEqual({
+      channel: 'REC_CH01',
+      name: 'Gate',
+      spans: [],
+      gapS: 0,
+      share: 0,
+      open: false,
+    });
+  });
+
+  it('lists only the channels with a history when the agent does not list recordings', () => {
+    const result = outageTimeline({
+      ...base,
+      now: new Date(iso(12)),
+      channels: ['REC_CH02'],
+      spans: [],
+      downSpans: [],
+    });
+    expect(result.allChannels).toBe(false);
+    expect(result.channels.map((c) => c.channel)).toEqual(['REC_CH02']);
+    expect(result.channels[0]).not.toHaveProperty('name');
+  });
+
   it('clips a span that began before the period and says so', () => {
     const result = outageTimeline({
       ...base,

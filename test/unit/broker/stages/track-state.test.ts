@@ -59,6 +59,18 @@ describe('track-state', () => {
     expect(registry.list()).toHaveLength(1);
   });
 
+  it("keeps an NVR's recordings, and the last list when a state comes without one", async () => {
+    const recordings = [
+      { token: 'REC_CH01', source: 'Channel 1' },
+      { token: 'REC_CH02', source: 'Channel 2' },
+    ];
+    await run(stateMessage({ kind: 'nvr', status: 'up', reasons: [], recordings }));
+    expect(registry.get('demo-site', 'cam-01')?.recordings).toEqual(recordings);
+    // An agent of before the list (or a state of the recorder down) has none: kept.
+    await run(stateMessage({ kind: 'nvr', status: 'down', ts: '2026-11-26T08:10:00.000Z' }));
+    expect(registry.get('demo-site', 'cam-01')).toMatchObject({ status: 'down', recordings });
+  });
+
   it('refreshes last seen and response time from metrics without a live event', async () => {
     await run(stateMessage({ status: 'up', reasons: [] }));
     emitted = [];
