@@ -7,6 +7,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startBroker, type RunningBroker } from '../../broker/app.js';
+import { resolveConfig } from '../../broker/config.js';
+import { silentLog, type Log } from '../../broker/log.js';
 
 export interface TestCerts {
   dir: string;
@@ -83,4 +86,35 @@ export async function makeCerts(options: { caName?: string } = {}): Promise<Test
     clientKey: await readFile(at('client.key'), 'utf8'),
     remove: () => rm(dir, { recursive: true, force: true }),
   };
+}
+
+/**
+ * The whole broker in this process with plain MQTT on a free port and a TLS listener
+ * that requires client certificates signed by `certs`' CA (mqtt.tls.requireClientCert).
+ */
+export async function startMutualTlsBroker(
+  dataDir: string,
+  certs: TestCerts,
+  log: Log = silentLog,
+): Promise<RunningBroker> {
+  const config = resolveConfig(
+    {
+      dataDir,
+      mqtt: {
+        host: '127.0.0.1',
+        port: 0,
+        tls: {
+          port: 0,
+          cert: certs.certFile,
+          key: certs.keyFile,
+          ca: certs.caFile,
+          requireClientCert: true,
+        },
+      },
+      http: { host: '127.0.0.1', port: 0 },
+      consoleDir: null,
+    },
+    { env: {} },
+  );
+  return startBroker(config, { log, env: { VIGIL_ADMIN_PASSWORD: 'test-admin-password' } });
 }

@@ -7,19 +7,20 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Agent } from '../../../agent/agent.js';
 import { loadConfig } from '../../../agent/config.js';
 import { MemoryLogger } from '../../../agent/log.js';
-import { SimSite, type SimDeviceInfo } from '../../../sim/site.js';
+import type { SimDeviceInfo, SimSite } from '../../../sim/site.js';
 import {
   AGENT,
   MQTT_PASSWORD,
   ONVIF,
   SITE,
-  startBroker,
-  tempDir,
   Watcher,
+  startBroker,
+  startTestbed,
   writeAgentConfig,
   type Seen,
   type TempDir,
   type TestBroker,
+  type Testbed,
 } from './harness.js';
 
 const INTERVAL_MS = 1000;
@@ -30,6 +31,7 @@ let broker: TestBroker;
 let site: SimSite;
 let dir: TempDir;
 let watcher: Watcher;
+let bed: Testbed;
 let agent: Agent | null;
 let log: MemoryLogger;
 let devices: SimDeviceInfo[];
@@ -59,30 +61,16 @@ const isState = (id: string, status: string) => (m: Seen) =>
   m.parsed.kind === 'deviceState' && m.payload.deviceId === id && m.payload.status === status;
 
 beforeEach(async () => {
-  broker = await startBroker();
-  site = new SimSite({
-    siteId: SITE,
-    cameras: 4,
-    nvrs: 1,
-    nvrChannels: 4,
-    credentials: ONVIF,
-    seed: 7,
-  });
-  await site.start();
+  bed = await startTestbed({ cameras: 4, nvrs: 1, nvrChannels: 4, seed: 7 });
+  ({ broker, site, dir, watcher } = bed);
   devices = site.devices();
-  dir = await tempDir();
-  watcher = new Watcher();
-  await watcher.start(broker.url);
   log = new MemoryLogger();
   agent = null;
 });
 
 afterEach(async () => {
   await agent?.stop();
-  await watcher.stop();
-  await site.stop();
-  await broker.stop();
-  await dir.remove();
+  await bed.stop();
 });
 
 describe('agent with a simulated site', () => {

@@ -13,49 +13,34 @@ import { Agent } from '../../../agent/agent.js';
 import { discoveredId } from '../../../agent/adoption.js';
 import { loadConfig } from '../../../agent/config.js';
 import { MemoryLogger } from '../../../agent/log.js';
-import { SimSite } from '../../../sim/site.js';
+import type { SimSite } from '../../../sim/site.js';
 import { endpointOf } from '../../../sim/discovery.js';
 import {
-  ONVIF,
-  SITE,
-  startBroker,
-  tempDir,
-  Watcher,
+  startTestbed,
   writeAgentConfig,
   type Seen,
   type TempDir,
   type TestBroker,
+  type Testbed,
+  type Watcher,
 } from './harness.js';
 
 let broker: TestBroker;
 let site: SimSite;
 let dir: TempDir;
 let watcher: Watcher;
+let bed: Testbed;
 let agent: Agent | null = null;
 
 beforeEach(async () => {
-  broker = await startBroker();
-  site = new SimSite({
-    siteId: SITE,
-    cameras: 3,
-    nvrs: 1,
-    nvrChannels: 2,
-    credentials: ONVIF,
-    discovery: { address: '127.0.0.1', port: 0, multicast: false },
-  });
-  await site.start();
-  dir = await tempDir();
-  watcher = new Watcher();
-  await watcher.start(broker.url);
+  bed = await startTestbed({ cameras: 3, nvrs: 1, nvrChannels: 2, discovery: true });
+  ({ broker, site, dir, watcher } = bed);
 });
 
 afterEach(async () => {
   await agent?.stop();
   agent = null;
-  await watcher.stop();
-  await site.stop();
-  await broker.stop();
-  await dir.remove();
+  await bed.stop();
 });
 
 async function startAgent(

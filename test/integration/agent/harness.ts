@@ -1,7 +1,7 @@
 /**
  * The outer edge for the agent's integration tests: a real Aedes broker on a free port
  * with a password check, a real mqtt.js subscriber that keeps every message of the site,
- * and an agent configuration file for a simulated site.
+ * and an agent configuration file for a simulated site; `startTestbed` starts all of it.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo, type Server } from 'node:net';
@@ -13,7 +13,7 @@ import { carriers, contract } from '../../../shared/contract.js';
 import type { AgentBatch } from '../../../shared/messages/agent-batch.js';
 import { filters, parseTopic, type ParsedTopic } from '../../../shared/topics.js';
 import { validator } from '../../../shared/validate.js';
-import type { SimDeviceInfo } from '../../../sim/site.js';
+import { SimSite, type SimDeviceInfo, type SimSiteOptions } from '../../../sim/site.js';
 
 export const SITE = 'it-site';
 export const AGENT = 'gw-01';
@@ -198,6 +198,48 @@ export interface TempDir {
 export async function tempDir(): Promise<TempDir> {
   const path = await mkdtemp(join(tmpdir(), 'vigil-agent-it-'));
   return { path, remove: () => rm(path, { recursive: true, force: true }) };
+}
+
+/** What every agent integration test runs against; `stop` ends all of it. */
+export interface Testbed {
+  broker: TestBroker;
+  site: SimSite;
+  dir: TempDir;
+  watcher: Watcher;
+  stop(): Promise<void>;
+}
+
+/**
+ * A broker, a simulated site of SITE with the ONVIF account (WS-Discovery answered on
+ * loopback when `discovery`), a temporary folder, and a watcher of everything published.
+ */
+export async function startTestbed(
+  options: Omit<SimSiteOptions, 'siteId' | 'credentials' | 'discovery'> & { discovery?: boolean },
+): Promise<Testbed> {
+  const { discovery, ...layout } = options;
+  const broker = await startBroker();
+  const site = new SimSite({
+    siteId: SITE,
+    credentials: ONVIF,
+    ...layout,
+    ...(discovery ? { discovery: { address: '127.0.0.1', port: 0, multicast: false } } : {}),
+  });
+  await site.start();
+  const dir = await tempDir();
+  const watcher = new Watcher();
+  await watcher.start(broker.url);
+  return {
+    broker,
+    site,
+    dir,
+    watcher,
+    stop: async () => {
+      await watcher.stop();
+      await site.stop();
+      await broker.stop();
+      await dir.remove();
+    },
+  };
 }
 
 /** Writes an agent configuration file for the simulated devices; returns its path. */

@@ -3,40 +3,31 @@ import { EventEmitter } from 'node:events';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { MemoryLogger } from '../../../agent/log.js';
 import { main } from '../../../agent/main.js';
-import { SimSite } from '../../../sim/site.js';
+import type { SimSite } from '../../../sim/site.js';
 import {
   AGENT,
   MQTT_PASSWORD,
-  ONVIF,
   SITE,
-  startBroker,
-  tempDir,
-  Watcher,
+  startTestbed,
   writeAgentConfig,
   type TempDir,
   type TestBroker,
+  type Testbed,
+  type Watcher,
 } from './harness.js';
 
 let broker: TestBroker;
 let site: SimSite;
 let dir: TempDir;
 let watcher: Watcher;
+let bed: Testbed;
 
 beforeEach(async () => {
-  broker = await startBroker();
-  site = new SimSite({ siteId: SITE, cameras: 2, nvrs: 1, nvrChannels: 2, credentials: ONVIF });
-  await site.start();
-  dir = await tempDir();
-  watcher = new Watcher();
-  await watcher.start(broker.url);
+  bed = await startTestbed({ cameras: 2, nvrs: 1, nvrChannels: 2 });
+  ({ broker, site, dir, watcher } = bed);
 });
 
-afterEach(async () => {
-  await watcher.stop();
-  await site.stop();
-  await broker.stop();
-  await dir.remove();
-});
+afterEach(() => bed.stop());
 
 it('prints one ready line, and on SIGTERM publishes offline, disconnects and exits 0', async () => {
   const path = await writeAgentConfig(dir.path, broker.url, site.devices());

@@ -14,47 +14,32 @@ import { main, type MainIo } from '../../../agent/main.js';
 import { probe } from '../../../agent/onvif/discovery.js';
 import type { AgentCommand } from '../../../shared/messages/agent-command.js';
 import { topics } from '../../../shared/topics.js';
-import { SimSite } from '../../../sim/site.js';
+import type { SimSite } from '../../../sim/site.js';
 import {
   AGENT,
   MQTT_PASSWORD,
   ONVIF,
   SITE,
-  startBroker,
-  tempDir,
-  Watcher,
+  startTestbed,
   writeAgentConfig,
   type TempDir,
   type TestBroker,
+  type Testbed,
+  type Watcher,
 } from './harness.js';
 
 let broker: TestBroker;
 let site: SimSite;
 let dir: TempDir;
 let watcher: Watcher;
+let bed: Testbed;
 
 beforeEach(async () => {
-  broker = await startBroker();
-  site = new SimSite({
-    siteId: SITE,
-    cameras: 2,
-    nvrs: 1,
-    nvrChannels: 2,
-    credentials: ONVIF,
-    discovery: { address: '127.0.0.1', port: 0, multicast: false },
-  });
-  await site.start();
-  dir = await tempDir();
-  watcher = new Watcher();
-  await watcher.start(broker.url);
+  bed = await startTestbed({ cameras: 2, nvrs: 1, nvrChannels: 2, discovery: true });
+  ({ broker, site, dir, watcher } = bed);
 });
 
-afterEach(async () => {
-  await watcher.stop();
-  await site.stop();
-  await broker.stop();
-  await dir.remove();
-});
+afterEach(() => bed.stop());
 
 function io(): MainIo & { out: string[]; signals: EventEmitter; exited: Promise<number> } {
   const out: string[] = [];

@@ -8,15 +8,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NewAgentCredentials } from '../../../broker/agents/store.js';
-import { startBroker, type RunningBroker } from '../../../broker/app.js';
-import { resolveConfig } from '../../../broker/config.js';
-import { silentLog } from '../../../broker/log.js';
+import type { RunningBroker } from '../../../broker/app.js';
 import type { MqttConfig } from '../../../agent/config.js';
 import { MemoryLogger } from '../../../agent/log.js';
 import { Secret } from '../../../agent/secret.js';
 import { MemorySpool } from '../../../agent/spool/memory.js';
 import { Uplink } from '../../../agent/uplink.js';
-import { makeCerts, type TestCerts } from '../../helpers/certs.js';
+import { makeCerts, startMutualTlsBroker, type TestCerts } from '../../helpers/certs.js';
 
 describe('agent uplink against a TLS broker that requires client certificates', () => {
   let dir: string;
@@ -28,29 +26,7 @@ describe('agent uplink against a TLS broker that requires client certificates', 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'vigil-uplink-tls-'));
     certs = await makeCerts();
-    const config = resolveConfig(
-      {
-        dataDir: dir,
-        mqtt: {
-          host: '127.0.0.1',
-          port: 0,
-          tls: {
-            port: 0,
-            cert: certs.certFile,
-            key: certs.keyFile,
-            ca: certs.caFile,
-            requireClientCert: true,
-          },
-        },
-        http: { host: '127.0.0.1', port: 0 },
-        consoleDir: null,
-      },
-      { env: {} },
-    );
-    broker = await startBroker(config, {
-      log: silentLog,
-      env: { VIGIL_ADMIN_PASSWORD: 'test-admin-password' },
-    });
+    broker = await startMutualTlsBroker(dir, certs);
     account = await broker.agents.add('site-a', 'gw-01');
     url = `mqtts://127.0.0.1:${broker.mqtt.tlsPort}`;
   }, 60_000);

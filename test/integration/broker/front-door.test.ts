@@ -19,7 +19,7 @@ import { BrokerStats } from '../../../shared/api/broker.js';
 import { deviceMetricsExample } from '../../../shared/messages/device-metrics.js';
 import { topics } from '../../../shared/topics.js';
 import { validator } from '../../../shared/validate.js';
-import { makeCerts, type TestCerts } from '../../helpers/certs.js';
+import { makeCerts, startMutualTlsBroker, type TestCerts } from '../../helpers/certs.js';
 
 const closed = (client: MqttClient) =>
   new Promise<void>((resolve) => client.once('close', () => resolve()));
@@ -550,29 +550,7 @@ describe('MQTT over TLS with required client certificates (requireClientCert)', 
       makeCerts({ caName: 'Some other CA' }),
       makeCerts(),
     ]);
-    const config = resolveConfig(
-      {
-        dataDir: dir,
-        mqtt: {
-          host: '127.0.0.1',
-          port: 0,
-          tls: {
-            port: 0,
-            cert: certs.certFile,
-            key: certs.keyFile,
-            ca: certs.caFile,
-            requireClientCert: true,
-          },
-        },
-        http: { host: '127.0.0.1', port: 0 },
-        consoleDir: null,
-      },
-      { env: {} },
-    );
-    broker = await startBroker(config, {
-      log,
-      env: { VIGIL_ADMIN_PASSWORD: 'test-admin-password' },
-    });
+    broker = await startMutualTlsBroker(dir, certs, log);
     agent = await broker.agents.add('site-a', 'gw-01');
   });
 
