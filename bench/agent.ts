@@ -21,12 +21,11 @@
  *   to weigh V8 settings; none by default, as the systemd unit runs it)
  * Polling only (to compare settings quickly): VIGIL_BENCH_AGENT_BACKLOG_H=0 VIGIL_BENCH_AGENT_PEER_SAMPLE=0
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Aedes } from 'aedes';
 import mqtt from 'mqtt';
 import { MemoryLogger } from '../agent/log.js';
@@ -34,6 +33,7 @@ import { Secret } from '../agent/secret.js';
 import { DiskSpool } from '../agent/spool/disk.js';
 import { Uplink } from '../agent/uplink.js';
 import { topics } from '../shared/topics.js';
+import { startSimProcess, usage, vigil, waitForOutput } from './processes.js';
 
 const DEVICES = Number(process.env.VIGIL_BENCH_AGENT_DEVICES ?? 500);
 const SECONDS = Number(process.env.VIGIL_BENCH_AGENT_SECONDS ?? 60);
@@ -43,41 +43,8 @@ const DELAY_MS = Number(process.env.VIGIL_BENCH_AGENT_DELAY_MS ?? 50);
 const CONCURRENCY = Number(process.env.VIGIL_BENCH_AGENT_CONCURRENCY ?? 32);
 const NODE_ARGS = (process.env.VIGIL_BENCH_AGENT_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
 const PEER_SAMPLE = Number(process.env.VIGIL_BENCH_AGENT_PEER_SAMPLE ?? 600);
-const CLK_TCK = 100;
-const PAGE = 4096;
 const SITE = 'bench-site';
 const AGENT = 'gw-01';
-const vigil = fileURLToPath(new URL('../cli/vigil.js', import.meta.url));
-
-/** CPU seconds (user + system) and resident memory of a process, from /proc. */
-function usage(pid: number): { cpuS: number; rssMb: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const cpuS = (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
-  const rssMb = (Number(fields[21]) * PAGE) / 1024 / 1024;
-  return { cpuS, rssMb };
-}
-
-function waitForOutput(child: ChildProcess, pattern: RegExp, timeoutMs: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let output = '';
-    const timer = setTimeout(
-      () => reject(new Error(`no ${pattern} within ${timeoutMs} ms:\n${output}`)),
-      timeoutMs,
-    );
-    const on = (chunk: Buffer): void => {
-      output += chunk.toString();
-      const match = pattern.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1] ?? match[0]);
-      }
-    };
-    child.stdout?.on('data', on);
-    child.stderr?.on('data', on);
-    child.once('exit', (code) => reject(new Error(`exited with ${code}:\n${output}`)));
-  });
-}
 
 async function startBroker(): Promise<{
   port: number;
@@ -327,29 +294,8 @@ async function mqttjsPeer(brokerPort: number): Promise<{ records: number; second
 
 async function main(): Promise<void> {
   const broker = await startBroker();
-  const sim = spawn(
-    process.execPath,
-    [
-      vigil,
-      'sim',
-      '--cameras',
-      String(DEVICES),
-      '--nvrs',
-      '0',
-      '--control-port',
-      '0',
-      '--rtsp-port',
-      '0',
-      '--discovery-port',
-      '0',
-    ],
-    {
-      env: { ...process.env, VIGIL_SIM_PASSWORD: 'bench-password' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  const { sim, controlUrl } = await startSimProcess(DEVICES, 0, 120_000);
   try {
-    const controlUrl = await waitForOutput(sim, /control API (http:\/\/[\d.:]+)/, 120_000);
     const devices = (await (await fetch(`${controlUrl}/sim/devices`)).json()) as {
       id: string;
       xaddr: string;

@@ -18,7 +18,6 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -33,6 +32,7 @@ import { startInfluxd, type RunningInfluxd } from '../test/helpers/influxd.js';
 import { freePorts } from '../test/helpers/ports.js';
 import { topics } from '../shared/topics.js';
 import { LoadPublisher } from './mqtt-load.js';
+import { percentile, usage } from './processes.js';
 
 const AGENTS = Number(process.env.VIGIL_BENCH_AGENTS ?? 500);
 const RATES = (process.env.VIGIL_BENCH_RATES ?? '2000,5000,10000').split(',').map(Number);
@@ -41,8 +41,6 @@ const WARMUP_S = Number(process.env.VIGIL_BENCH_WARMUP_S ?? 3);
 const SITE = 'bench';
 const DATABASE = 'vigil_bench';
 const TICK_MS = 10;
-const CLK_TCK = 100;
-const PAGE = 4096;
 
 /**
  * The seq on the wire keeps counting across steps (an agent's seq only grows): the
@@ -51,21 +49,6 @@ const PAGE = 4096;
 let wireSeq = 0;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function percentile(values: number[], p: number): number {
-  if (values.length === 0) return NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
-
-/** CPU seconds (user + system) and resident memory of a process, from /proc. */
-function usage(pid: number): { cpuS: number; rssMb: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const cpuS = (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
-  const rssMb = (Number(fields[21]) * PAGE) / 1024 / 1024;
-  return { cpuS, rssMb };
-}
 
 async function influxQuery(url: string, q: string): Promise<unknown[][]> {
   const response = await fetch(`${url}/query?db=${DATABASE}&epoch=ms&q=${encodeURIComponent(q)}`);

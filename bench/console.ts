@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 import { siteRollups } from '../broker/sites/rollup.js';
 import type { Device } from '../shared/api/devices.js';
+import { percentile } from './processes.js';
 
 const COUNTS = (process.env.VIGIL_BENCH_DEVICES ?? '10000,1000').split(',').map(Number);
 const RATE = Number(process.env.VIGIL_BENCH_RATE ?? 1000);
@@ -176,12 +177,6 @@ interface Result {
   over50: number;
   eventsPerS: number;
   rowsInDom: number;
-}
-
-function percentile(values: number[], p: number): number {
-  if (values.length === 0) return NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 }
 
 async function measure(browser: Browser, count: number): Promise<Result> {

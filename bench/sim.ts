@@ -11,21 +11,18 @@
  *   VIGIL_BENCH_SIM_INTERVAL_S=15
  * Run as `node dist/bench/sim.js load URL INTERVAL SECONDS` it is the load generator.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { passwordDigest } from '../sim/soap/auth.js';
 import { PASSWORD_DIGEST_TYPE } from '../sim/soap/namespaces.js';
+import { percentile, startSimProcess, usage, waitForOutput } from './processes.js';
 
 const DEVICES = Number(process.env.VIGIL_BENCH_SIM_DEVICES ?? 1000);
 const PEER = Number(process.env.VIGIL_BENCH_SIM_PEER ?? 100);
 const SECONDS = Number(process.env.VIGIL_BENCH_SIM_SECONDS ?? 45);
 const INTERVAL_S = Number(process.env.VIGIL_BENCH_SIM_INTERVAL_S ?? 15);
-const CLK_TCK = 100;
-const PAGE = 4096;
-const vigil = fileURLToPath(new URL('../cli/vigil.js', import.meta.url));
 const self = fileURLToPath(import.meta.url);
 
 interface Device {
@@ -40,22 +37,6 @@ interface LoadReport {
   errors: number;
   p50: number;
   p99: number;
-}
-
-/** CPU seconds (user + system) and resident memory of a process, from /proc. */
-function usage(pid: number): { cpuS: number; rssMb: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return {
-    cpuS: (Number(fields[11]) + Number(fields[12])) / CLK_TCK,
-    rssMb: (Number(fields[21]) * PAGE) / 1024 / 1024,
-  };
-}
-
-function percentile(values: number[], p: number): number {
-  if (values.length === 0) return NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 }
 
 function envelope(body: string, header = ''): string {
@@ -140,27 +121,6 @@ async function load(controlUrl: string, intervalS: number, seconds: number): Pro
   agent.destroy();
 }
 
-function waitForOutput(child: ChildProcess, pattern: RegExp, ms: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let output = '';
-    const timer = setTimeout(
-      () => reject(new Error(`no ${pattern} within ${ms} ms:\n${output}`)),
-      ms,
-    );
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = pattern.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1] ?? match[0]);
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`exited with ${code}:\n${output}`)));
-  });
-}
-
 interface PhaseResult {
   devices: number;
   cpuPercent: number;
@@ -171,29 +131,8 @@ interface PhaseResult {
 
 async function phase(devices: number): Promise<PhaseResult> {
   const nvrs = Math.max(1, Math.round(devices / 50));
-  const sim = spawn(
-    process.execPath,
-    [
-      vigil,
-      'sim',
-      '--cameras',
-      String(devices - nvrs),
-      '--nvrs',
-      String(nvrs),
-      '--control-port',
-      '0',
-      '--rtsp-port',
-      '0',
-      '--discovery-port',
-      '0',
-    ],
-    {
-      env: { ...process.env, VIGIL_SIM_PASSWORD: 'bench-password' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  const { sim, controlUrl } = await startSimProcess(devices - nvrs, nvrs, 60_000);
   try {
-    const controlUrl = await waitForOutput(sim, /control API (http:\/\/[\d.:]+)/, 60_000);
     const pid = sim.pid ?? 0;
     const before = usage(pid);
     const generator = spawn(
