@@ -187,9 +187,19 @@ describe('console screens in a browser', () => {
     await page.goto(`${demo.apiUrl}/#/devices/nvr-01`);
     const timeline = page.locator('[data-testid="recording-timeline"]');
     await timeline.waitFor({ timeout: 30_000 });
-    // Nothing stopped recording in the demo: every channel records, no gap in the hour
-    // (the broker's outage history; test/e2e/console-recording.test.ts injects one).
-    await expect.poll(() => timeline.getAttribute('data-channels')).toBe('0');
+    // Nothing stopped recording in the demo: every channel of the NVR has its track, none
+    // with a gap in the hour (the broker's outage history from the agent's list of
+    // recordings; test/e2e/console-recording.test.ts injects a gap).
+    const sim = (await (await fetch(`${demo.simUrl}/sim/devices`)).json()) as {
+      id: string;
+      channels: number;
+    }[];
+    const channels = sim.find((d) => d.id === 'nvr-01')!.channels;
+    expect(channels).toBeGreaterThan(1);
+    await expect
+      .poll(() => timeline.getAttribute('data-channels'), { timeout: 30_000 })
+      .toBe(String(channels));
+    expect(await timeline.getAttribute('data-all-channels')).not.toBeNull();
     expect(await timeline.getAttribute('data-gaps')).toBe('0');
     expect(await page.locator('[data-testid="recording-gap"]').count()).toBe(0);
     // Its own tickets only (the page was showing cam-03 and its ticket just before).
