@@ -5,24 +5,7 @@
  * and on a 2-core machine that starves them; this costs a few microseconds.
  */
 import { connect as tcpConnect, type Socket } from 'node:net';
-
-function remainingLength(length: number): Buffer {
-  const bytes: number[] = [];
-  do {
-    let byte = length % 128;
-    length = Math.floor(length / 128);
-    if (length > 0) byte |= 0x80;
-    bytes.push(byte);
-  } while (length > 0);
-  return Buffer.from(bytes);
-}
-
-function utf8(text: string): Buffer {
-  const body = Buffer.from(text, 'utf8');
-  const prefix = Buffer.alloc(2);
-  prefix.writeUInt16BE(body.length);
-  return Buffer.concat([prefix, body]);
-}
+import { connectPacket, remainingLength, utf8 } from '../test/helpers/mqtt-packets.js';
 
 export class LoadPublisher {
   private socket: Socket | null = null;
@@ -79,14 +62,7 @@ export class LoadPublisher {
           this.pending = this.pending.subarray(at + length);
         }
       });
-      const variable = Buffer.concat([utf8('MQTT'), Buffer.from([4, 0x80 | 0x40 | 0x02, 0, 60])]);
-      const payload = Buffer.concat([
-        utf8(this.clientId),
-        utf8(this.username),
-        utf8(this.password),
-      ]);
-      const body = Buffer.concat([variable, payload]);
-      socket.write(Buffer.concat([Buffer.from([0x10]), remainingLength(body.length), body]));
+      socket.write(connectPacket(this.clientId, this.username, this.password));
     });
   }
 

@@ -92,6 +92,28 @@ async function settle(
   }
 }
 
+/**
+ * One load agent per account, at RATE readings/s each from `t0`; readings of different
+ * agents are at different times, so each is one point in InfluxDB.
+ */
+function startLoad(
+  mqttPort: number,
+  credentials: Awaited<ReturnType<typeof addAgents>>,
+  t0: number,
+): LoadAgent[] {
+  return credentials.map((agent, i) => {
+    const load = new LoadAgent(
+      `mqtt://127.0.0.1:${mqttPort}`,
+      agent,
+      t0 + i * 10_000_000,
+      10,
+      RATE / 100,
+    );
+    load.start();
+    return load;
+  });
+}
+
 describe.skipIf(!influxdAvailable())('durable ingest (real broker process, real InfluxDB)', () => {
   let influx: RunningInfluxd;
   beforeAll(async () => {
@@ -119,19 +141,7 @@ describe.skipIf(!influxdAvailable())('durable ingest (real broker process, real 
       );
       const credentials = await addAgents(dataDir, 'crash-site', names);
       broker = await startBrokerProcess(config);
-      const t0 = Date.now() - 3_600_000;
-      for (const [i, agent] of credentials.entries()) {
-        // Readings of different agents at different times, so each is one point.
-        const load = new LoadAgent(
-          `mqtt://127.0.0.1:${mqttPort}`,
-          agent,
-          t0 + i * 10_000_000,
-          10,
-          RATE / 100,
-        );
-        load.start();
-        agents.push(load);
-      }
+      agents.push(...startLoad(mqttPort, credentials, Date.now() - 3_600_000));
       for (let kill = 0; kill < KILLS; kill++) {
         await sleep(1500 + Math.random() * 1500);
         await broker.kill('SIGKILL');
@@ -171,18 +181,7 @@ describe.skipIf(!influxdAvailable())('durable ingest (real broker process, real 
       });
       const credentials = await addAgents(dataDir, 'outage-site', ['gw-01', 'gw-02']);
       broker = await startBrokerProcess(config);
-      const t0 = Date.now() - 7_200_000;
-      for (const [i, agent] of credentials.entries()) {
-        const load = new LoadAgent(
-          `mqtt://127.0.0.1:${mqttPort}`,
-          agent,
-          t0 + i * 10_000_000,
-          10,
-          RATE / 100,
-        );
-        load.start();
-        agents.push(load);
-      }
+      agents.push(...startLoad(mqttPort, credentials, Date.now() - 7_200_000));
       const figures = async () =>
         (await (await fetch(`http://127.0.0.1:${httpPort}/api/broker`)).json()) as {
           journal: { depth: number };

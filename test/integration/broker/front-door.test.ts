@@ -20,38 +20,10 @@ import { deviceMetricsExample } from '../../../shared/messages/device-metrics.js
 import { topics } from '../../../shared/topics.js';
 import { validator } from '../../../shared/validate.js';
 import { makeCerts, startMutualTlsBroker, type TestCerts } from '../../helpers/certs.js';
+import { connectPacket, remainingLength, utf8 } from '../../helpers/mqtt-packets.js';
 
 const closed = (client: MqttClient) =>
   new Promise<void>((resolve) => client.once('close', () => resolve()));
-
-/** Remaining Length, MQTT 3.1.1 section 2.2.3. */
-function remainingLength(length: number): Buffer {
-  const bytes: number[] = [];
-  do {
-    let byte = length % 128;
-    length = Math.floor(length / 128);
-    if (length > 0) byte |= 0x80;
-    bytes.push(byte);
-  } while (length > 0);
-  return Buffer.from(bytes);
-}
-
-const utf8 = (text: string) => {
-  const bytes = Buffer.from(text);
-  return Buffer.concat([Buffer.from([bytes.length >> 8, bytes.length & 0xff]), bytes]);
-};
-
-/** A CONNECT written by hand (MQTT 3.1.1 section 3.1): clean session, username, password. */
-function connectPacket(clientId: string, username: string, password: string): Buffer {
-  const body = Buffer.concat([
-    utf8('MQTT'),
-    Buffer.from([4, 0xc2, 0, 60]),
-    utf8(clientId),
-    utf8(username),
-    utf8(password),
-  ]);
-  return Buffer.concat([Buffer.from([0x10]), remainingLength(body.length), body]);
-}
 
 /**
  * What a hostile client does: sends `head` (a fixed header announcing `announced` bytes,

@@ -7,27 +7,10 @@
 import { describe, expect, it } from 'vitest';
 import { PacketSizeGuard } from '../../../../broker/mqtt/packet-limit.js';
 import { refusalOf, tlsRefusal } from '../../../../broker/mqtt/refusals.js';
-
-/** Remaining Length encoding, MQTT 3.1.1 section 2.2.3. */
-function remainingLength(length: number): Buffer {
-  const bytes: number[] = [];
-  do {
-    let byte = length % 128;
-    length = Math.floor(length / 128);
-    if (length > 0) byte |= 0x80;
-    bytes.push(byte);
-  } while (length > 0);
-  return Buffer.from(bytes);
-}
+import { remainingLength, utf8 } from '../../../helpers/mqtt-packets.js';
 
 function publish(topic: string, payloadBytes: number): Buffer {
-  const name = Buffer.from(topic);
-  const body = Buffer.concat([
-    Buffer.from([name.length >> 8, name.length & 0xff]),
-    name,
-    Buffer.from([0, 1]),
-    Buffer.alloc(payloadBytes, 120),
-  ]);
+  const body = Buffer.concat([utf8(topic), Buffer.from([0, 1]), Buffer.alloc(payloadBytes, 120)]);
   return Buffer.concat([Buffer.from([0x32]), remainingLength(body.length), body]);
 }
 
