@@ -343,7 +343,7 @@ function ruleErrors(raw: unknown): string[] {
       } catch {
         // fall through to the message below
       }
-      // node-onvif speaks plain HTTP only (shared/onvif/README.md), so an https XAddr would
+      // node-onvif speaks plain HTTP only (docs/ONVIF.md), so an https XAddr would
       // fail on every poll; better to say so now.
       if (!parsed || parsed.protocol !== 'http:') {
         errors.push(

@@ -1,6 +1,6 @@
 /**
  * Device personalities: named sets of the real-world quirks listed in
- * shared/onvif/README.md, so the agent is tested against devices that bend the standard
+ * docs/ONVIF.md, so the agent is tested against devices that bend the standard
  * the way installed ones do. A quirk changes an answer's shape, never its meaning.
  */
 import { NS } from './soap/namespaces.js';

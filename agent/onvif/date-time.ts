@@ -1,7 +1,7 @@
 /**
  * Reading ONVIF date-times ourselves. node-onvif sets year, month and day one by one on a
  * `new Date()`, so the month rolls over (gateway on 31 Jan, device on 15 Feb gives 15 Mar;
- * shared/onvif/README.md); here every value is checked and the instant is built at once
+ * docs/ONVIF.md); here every value is checked and the instant is built at once
  * with Date.UTC.
  */
 

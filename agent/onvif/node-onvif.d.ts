@@ -2,7 +2,7 @@
  * Types for the parts of node-onvif 0.1.7 that agent/onvif/adapter.ts uses; the package
  * ships none. Only its service modules are used, not OnvifDevice: init() makes about 150
  * requests on an NVR and throws on encoder configurations without Resolution
- * (shared/onvif/README.md).
+ * (docs/ONVIF.md).
  */
 
 declare module 'node-onvif/lib/modules/soap.js' {

@@ -473,7 +473,7 @@ export class OwnServices {
     } catch (error) {
       if (!(error instanceof OnvifError) || error.kind !== 'protocol-error') throw error;
     }
-    // Some devices lack GetServices (shared/onvif/README.md): GetCapabilities has the map too.
+    // Some devices lack GetServices (docs/ONVIF.md): GetCapabilities has the map too.
     const answer = await soapRequest({
       url: xaddr,
       action: `${NS.tds}/GetCapabilities`,

@@ -43,7 +43,7 @@ export type XmlNode = Record<string, unknown>;
 
 /**
  * The text of an answer. Some devices declare `utf-16` on UTF-8 bytes
- * (shared/onvif/README.md), so the declaration is ignored and only a byte order mark
+ * (docs/ONVIF.md), so the declaration is ignored and only a byte order mark
  * switches to UTF-16.
  */
 export function decodeAnswer(bytes: Buffer): string {

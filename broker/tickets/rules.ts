@@ -1,6 +1,6 @@
 /**
  * Which detected condition opens a ticket at which priority: the contract's default
- * mapping (../shared/mission/service-commitments.md, "Priorities and time limits"),
+ * mapping (docs/SERVICE-COMMITMENTS.md, "Priorities and time limits"),
  * every entry replaceable in the broker config (`tickets.priorities`).
  *
  * - emergency: a device that fails (camera or NVR stops answering), a site gateway that

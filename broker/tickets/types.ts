@@ -44,7 +44,7 @@ export interface TicketService {
 
 /**
  * Deadlines per priority, in minutes after the ticket opened; null where the contract
- * sets none. Defaults are the contract table (../shared/mission/service-commitments.md):
+ * sets none. Defaults are the contract table (docs/SERVICE-COMMITMENTS.md):
  * emergency respond 10 / on site 120 / resolve 240 (software default); serious respond
  * 15 (software default for "immediately") / engineer departs 60 / resolve 240; general
  * respond 120 / on site at an agreed time (null) / resolve 480. Service is 7x24: the

@@ -2,7 +2,7 @@ import { Type, type Static } from 'typebox';
 import { Id, Timestamp } from '../ids.js';
 import { Nullable } from './common.js';
 
-/** The contract's priorities (../shared/mission/service-commitments.md). */
+/** The contract's priorities (docs/SERVICE-COMMITMENTS.md). */
 export const Priority = Type.Union([
   Type.Literal('emergency'),
   Type.Literal('serious'),

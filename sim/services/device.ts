@@ -1,6 +1,6 @@
 /**
  * The ONVIF device management service (tds, ONVIF Core section 8). Answers are shaped
- * like the captures in shared/onvif/fixtures-agsh-onvif (GetSystemDateAndTime.xml,
+ * like the captures in test/fixtures/onvif-agsh (GetSystemDateAndTime.xml,
  * GetDeviceInformation.xml, GetCapabilities.xml, GetServices.xml).
  */
 import { faults, SoapFaultError } from '../soap/fault.js';

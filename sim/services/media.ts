@@ -2,7 +2,7 @@
  * The ONVIF media service ver10 (trt, ONVIF Media Service Specification). Answers are
  * shaped like the captures GetProfiles.xml, GetStreamUri.xml, GetSnapshotUri.xml and
  * media.GetVideoSources.xml of
- * shared/onvif/fixtures-agsh-onvif. Every profile carries Resolution and RateControl
+ * test/fixtures/onvif-agsh. Every profile carries Resolution and RateControl
  * (node-onvif's init() throws without them) unless the personality's
  * encoderWithoutResolution quirk drops them, as some real NVRs do.
  */

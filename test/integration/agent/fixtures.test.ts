@@ -1,5 +1,5 @@
 /**
- * Real devices' answers (../shared/onvif/fixtures-agsh-onvif, captured by the agsh/onvif
+ * Real devices' answers (test/fixtures/onvif-agsh, captured by the agsh/onvif
  * project) served by a test server over HTTP: the agent's ONVIF client and every check
  * parse them without error. The server answers each SOAP operation with its capture,
  * filling the captures' template slots (host, port, times).
@@ -17,7 +17,7 @@ import { runChecks } from '../../../agent/poll.js';
 import { Secret } from '../../../agent/secret.js';
 
 const FIXTURES = fileURLToPath(
-  new URL('../../../../shared/onvif/fixtures-agsh-onvif/', import.meta.url),
+  new URL('../../fixtures/onvif-agsh/', import.meta.url),
 );
 
 /** SOAP operation -> capture file. */

@@ -1,6 +1,6 @@
 /**
  * A tiny ONVIF-ish HTTP server for unit tests of the adapter: it answers each SOAP
- * operation with a real captured answer from shared/onvif/fixtures-agsh-onvif, or with
+ * operation with a real captured answer from test/fixtures/onvif-agsh, or with
  * whatever a test sets (a fault, broken XML, silence). Listens on 127.0.0.1, port 0.
  */
 import { readFileSync } from 'node:fs';
@@ -9,7 +9,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 export const FIXTURES = fileURLToPath(
-  new URL('../../../../shared/onvif/fixtures-agsh-onvif/', import.meta.url),
+  new URL('../../fixtures/onvif-agsh/', import.meta.url),
 );
 
 export function fixture(name: string): string {
