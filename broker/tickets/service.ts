@@ -14,6 +14,7 @@ import type {
   TimelineEntry,
 } from '../../shared/api/tickets.js';
 import { VigilError } from '../../shared/errors.js';
+import { transitions } from '../../shared/ticket-workflow.js';
 import type { Db } from '../db.js';
 import type { BrokerEvents } from '../events.js';
 import type { Detection } from '../pipeline/types.js';
@@ -43,22 +44,6 @@ export interface TicketServiceOptions {
 }
 
 const SYSTEM = 'system';
-
-/** What each action needs the ticket to be in, and where it takes it. */
-const transitions: Record<
-  TicketAction['action'],
-  { from: readonly TicketStatus[]; to: TicketStatus | null }
-> = {
-  acknowledge: { from: ['open'], to: 'acknowledged' },
-  dispatch: { from: ['open', 'acknowledged'], to: 'dispatched' },
-  'on-site': { from: ['open', 'acknowledged', 'dispatched'], to: 'on-site' },
-  note: {
-    from: ['open', 'acknowledged', 'dispatched', 'on-site', 'resolved', 'closed'],
-    to: null,
-  },
-  resolve: { from: ['open', 'acknowledged', 'dispatched', 'on-site'], to: 'resolved' },
-  close: { from: ['resolved'], to: 'closed' },
-};
 
 /** What to do instead, for the 409 answer. */
 function conflictHint(status: TicketStatus, action: TicketAction['action']): string {

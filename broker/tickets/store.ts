@@ -17,10 +17,8 @@ import type {
   TicketStatus,
   TimelineEntry,
 } from '../../shared/api/tickets.js';
+import { FINISHED_STATUSES } from '../../shared/ticket-workflow.js';
 import { migrate, type Db, type Migration } from '../db.js';
-
-/** Statuses after which a ticket no longer holds the "one open ticket" slot. */
-export const FINISHED_STATUSES: readonly TicketStatus[] = ['resolved', 'closed'];
 
 /** Page size of `list({ status: 'all' })` when the query gives none. */
 export const DEFAULT_ALL_LIMIT = 200;
@@ -186,7 +184,10 @@ interface TimelineRow extends TimelineEntry {
   ticket_id: number;
 }
 
-const notFinished = `status NOT IN (${FINISHED_STATUSES.map((s) => `'${s}'`).join(', ')})`;
+// The workflow's finished statuses (shared/ticket-workflow.ts). The partial unique index
+// of migration 1 spells the same list; changing it needs a migration that rebuilds it.
+const finishedList = FINISHED_STATUSES.map((s) => `'${s}'`).join(', ');
+const notFinished = `status NOT IN (${finishedList})`;
 
 /** better-sqlite3 reports constraint failures as SqliteError with this code. */
 export function isUniqueViolation(error: unknown): boolean {
@@ -471,7 +472,7 @@ export function openTicketStore(
         `UPDATE tickets SET status = 'open', resolved_at = NULL, resolved_by = NULL, cause = NULL,
            fix = NULL, closed_at = NULL, closed_by = NULL, confirmation = NULL,
            occurrences = occurrences + 1
-         WHERE id = ? AND status IN ('resolved', 'closed')`,
+         WHERE id = ? AND status IN (${finishedList})`,
       )
       .run(id).changes;
     if (changed === 0) return false;

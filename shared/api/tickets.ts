@@ -209,16 +209,6 @@ export const TicketAction = Type.Union([
 export type TicketAction = Static<typeof TicketAction>;
 export type TicketActionName = TicketAction['action'];
 
-/** Which actions each status allows (the console greys out the others). */
-export const allowedActions: Record<TicketStatus, readonly TicketActionName[]> = {
-  open: ['acknowledge', 'dispatch', 'note', 'resolve'],
-  acknowledged: ['dispatch', 'on-site', 'note', 'resolve'],
-  dispatched: ['on-site', 'note', 'resolve'],
-  'on-site': ['note', 'resolve'],
-  resolved: ['note', 'close'],
-  closed: ['note'],
-};
-
 /** GET /api/tickets/:id/report (JSON) and /report.html: the contract's incident report. */
 export const IncidentReport = Type.Object({
   ticketId: Type.Integer({ minimum: 1 }),

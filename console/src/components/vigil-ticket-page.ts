@@ -3,8 +3,9 @@ import { customElement, property, state } from 'lit/decorators.js';
 import { ApiRequestError } from '../data/api.js';
 import type { Session } from '../data/session.js';
 import type { ConsoleState } from '../data/store.js';
-import { actionsByStatus, deadlinesOf } from '../data/tickets.js';
+import { deadlinesOf } from '../data/tickets.js';
 import type { Ticket, TicketAction } from '../data/types.js';
+import { actionsAllowedIn } from '../../../shared/ticket-workflow.js';
 import { formatFull } from '../format.js';
 import { href } from '../router.js';
 import { ticketTitle } from '../wording.js';
@@ -99,7 +100,7 @@ export class VigilTicketPage extends LitElement {
     }
     const role = this.state.user?.role;
     const canAct = role === 'operator' || role === 'admin';
-    const allowed = actionsByStatus[ticket.status];
+    const allowed = actionsAllowedIn(ticket.status);
     return html`
       <article data-testid="ticket-page" data-ticket-id=${ticket.id} data-status=${ticket.status}>
         <p><a href=${href.tickets()}>← ${strings.nav.tickets}</a></p>
@@ -149,9 +150,9 @@ export class VigilTicketPage extends LitElement {
                         type="button"
                         data-action=${action}
                         aria-expanded=${this.form === action ? 'true' : 'false'}
-                        @click=${() => this.choose(action as ActionName)}
+                        @click=${() => this.choose(action)}
                       >
-                        ${this.actionLabel(action as ActionName)}
+                        ${this.actionLabel(action)}
                       </button>`,
                   )}
                 </div>`

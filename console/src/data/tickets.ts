@@ -3,13 +3,12 @@
  * priority or computes a deadline: those come from the broker. This only tells which
  * recorded step ended which deadline's clock, so the console can stop a countdown.
  */
+import { isFinishedStatus } from '../../../shared/ticket-workflow.js';
 import type { DeadlineKind, Ticket } from './types.js';
 
-/** Statuses the API's `?status=open` leaves out: the work is done. */
-const finishedStatuses: ReadonlySet<Ticket['status']> = new Set(['resolved', 'closed']);
-
+/** The work is done: a finished status (the API's `?status=open` leaves it out). */
 export function isFinished(ticket: Ticket): boolean {
-  return finishedStatuses.has(ticket.status) || ticket.resolvedAt !== null;
+  return isFinishedStatus(ticket.status) || ticket.resolvedAt !== null;
 }
 
 export interface TicketDeadline {
@@ -128,13 +127,3 @@ export function filterTickets(tickets: readonly Ticket[], filter: TicketFilter):
       (filter.status === null || t.status === filter.status),
   );
 }
-
-/** Which actions the ticket's step allows, as the broker's table says. */
-export const actionsByStatus: Record<Ticket['status'], readonly string[]> = {
-  open: ['acknowledge', 'dispatch', 'note', 'resolve'],
-  acknowledged: ['dispatch', 'on-site', 'note', 'resolve'],
-  dispatched: ['on-site', 'note', 'resolve'],
-  'on-site': ['note', 'resolve'],
-  resolved: ['note', 'close'],
-  closed: ['note'],
-};
