@@ -30,7 +30,7 @@ import { Journal } from './journal/journal.js';
 import { InfluxMetricsStore } from './metrics/influx.js';
 import type { MetricsStore } from './metrics/store.js';
 import { MetricsWriter, type MetricsWriterOptions } from './metrics/writer.js';
-import { AuditLog } from './mqtt/audit.js';
+import { AuditLog } from './mqtt/refusal-audit.js';
 import { MqttServer } from './mqtt/server.js';
 import { BrokerFigures } from './mqtt/sys.js';
 import { CommandSender } from './commands/sender.js';

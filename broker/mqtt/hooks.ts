@@ -1,7 +1,7 @@
 /**
  * The broker's policy as Aedes hooks, one named function each (the Aedes habit): every
  * client authenticates against the agent accounts, and then publishes and subscribes
- * only where broker/mqtt/rules.ts allows. Every refusal is one log line saying who,
+ * only where broker/mqtt/topic-rights.ts allows. Every refusal is one log line saying who,
  * what, when and why; never the password. A last will is published only while its
  * connection is the agent's last one (authorizeWill): a will of a connection the agent
  * already replaced would mark a connected agent offline.
@@ -9,11 +9,11 @@
 import type { AuthenticateError, Client, PublishPacket, Subscription } from 'aedes';
 import type { AgentIdentity, AgentStore } from '../agents/store.js';
 import type { Log } from '../log.js';
-import { markAudited, type AuditLog } from './audit.js';
+import { markAudited, type AuditLog } from './refusal-audit.js';
 import { clientMayPublish, clientMaySubscribe } from './roles.js';
-import { mayPublish, maySubscribe } from './rules.js';
+import { mayPublish, maySubscribe } from './topic-rights.js';
 
-/** Agents by ./rules.ts, console and internal accounts by ./roles.ts. */
+/** Agents by ./topic-rights.ts, console and internal accounts by ./roles.ts. */
 function publishDecision(identity: AgentIdentity, topic: string) {
   return identity.role && identity.role !== 'agent'
     ? clientMayPublish(identity, topic)

@@ -8,7 +8,7 @@
  * The TLS listener's refusals (a client certificate missing or from another CA) are
  * worded here too.
  */
-import type { AuditAction } from './audit.js';
+import type { AuditAction } from './refusal-audit.js';
 
 /** The packet Aedes was handling when it refused (mqtt-packet's shape, the fields read). */
 export interface PacketInHand {

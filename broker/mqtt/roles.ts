@@ -1,11 +1,11 @@
 /**
- * What console and internal accounts may do (agents: ./rules.ts). Least privilege here
+ * What console and internal accounts may do (agents: ./topic-rights.ts). Least privilege here
  * too: the console only reads (the topic tree and the broker's $SYS figures); an
  * internal NOC service reads everything and writes only agent commands.
  */
 import { parseTopic, TOPIC_ROOT } from '../../shared/topics.js';
 import type { AgentIdentity } from '../agents/store.js';
-import type { Decision } from './rules.js';
+import type { Decision } from './topic-rights.js';
 
 const allow: Decision = { allowed: true };
 const deny = (reason: string): Decision => ({ allowed: false, reason });

@@ -31,7 +31,7 @@ import { createWebSocketStream, WebSocketServer } from 'ws';
 import type { AgentIdentity, AgentStore } from '../agents/store.js';
 import type { Log } from '../log.js';
 import type { Envelope } from '../pipeline/types.js';
-import { isAudited, markAudited, type AuditEntry, type AuditLog } from './audit.js';
+import { isAudited, markAudited, type AuditEntry, type AuditLog } from './refusal-audit.js';
 import { createHooks, remoteAddressOf, SessionTable } from './hooks.js';
 import { PacketSizeGuard, type Oversize } from './packet-limit.js';
 import { refusalOf, tlsRefusal, type PacketInHand } from './refusals.js';

@@ -2,7 +2,7 @@
  * The broker's figures, sampled every second for rates, served by GET /api/broker and
  * published retained under $SYS/vigil/broker/... every `publishIntervalMs` (MQTT 3.1.1
  * section 4.7.2: topics starting with $ are the server's; clients cannot publish there,
- * and an agent cannot subscribe there either, see rules.ts). Console and internal
+ * and an agent cannot subscribe there either, see topic-rights.ts). Console and internal
  * tools read them with their own accounts.
  */
 import type { BrokerStats } from '../../shared/api/broker.js';

@@ -11,7 +11,7 @@ import { carriers, contract } from '../../shared/contract.js';
 import type { AgentBatch } from '../../shared/messages/agent-batch.js';
 import { parseTopic } from '../../shared/topics.js';
 import { validator } from '../../shared/validate.js';
-import { mayPublish } from '../mqtt/rules.js';
+import { mayPublish } from '../mqtt/topic-rights.js';
 import type { Envelope, Stage } from '../pipeline/types.js';
 
 const checkBatch = validator(carriers.agentBatch.schema);

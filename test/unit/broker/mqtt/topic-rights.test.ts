@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mayPublish, maySubscribe } from '../../../../broker/mqtt/rules.js';
+import { mayPublish, maySubscribe } from '../../../../broker/mqtt/topic-rights.js';
 import { topics } from '../../../../shared/topics.js';
 
 const agent = { username: 'site-a.gw-01', siteId: 'site-a', agentId: 'gw-01' };
