@@ -18,10 +18,10 @@ import { transitions } from '../../shared/ticket-workflow.js';
 import type { Db } from '../db.js';
 import type { BrokerEvents } from '../events.js';
 import type { Detection } from '../pipeline/types.js';
-import { deadlinesFor } from './deadlines.js';
+import { DEFAULT_WARN_SHARE, deadlinesFor, slaClockAt } from './deadlines.js';
 import { incidentReport } from './report.js';
 import { decide, defaultRules, type TicketRules } from './rules.js';
-import { DEFAULT_WARN_SHARE, openTicketStore, slaClockAt, type StepFields } from './store.js';
+import { openTicketStore, type StepFields } from './store.js';
 import type { SlaTable, TicketService } from './types.js';
 import { RESOLVED_DEVICE_UP, deviceDownText, deviceDownTitle, downReason } from './wording.js';
 

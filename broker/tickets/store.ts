@@ -10,7 +10,6 @@
 import type {
   Fault,
   Priority,
-  SlaClock,
   SlaDeadline,
   Ticket,
   TicketQuery,
@@ -19,6 +18,7 @@ import type {
 } from '../../shared/api/tickets.js';
 import { FINISHED_STATUSES } from '../../shared/ticket-workflow.js';
 import { migrate, type Db, type Migration } from '../db.js';
+import { DEFAULT_WARN_SHARE, slaClockAt } from './deadlines.js';
 
 /** Page size of `list({ status: 'all' })` when the query gives none. */
 export const DEFAULT_ALL_LIMIT = 200;
@@ -109,7 +109,7 @@ export interface NewTicket {
   covers?: string[];
 }
 
-/** The stored state of one clock; the API's SlaClock adds the state derived from a time. */
+/** The stored state of one clock; the API's SlaClock (deadlines.ts slaClockAt) adds the state derived from a time. */
 export interface SlaRow {
   ticket_id: number;
   deadline: SlaDeadline;
@@ -202,38 +202,6 @@ const deadlineColumn: Record<SlaDeadline, 'respond_by' | 'on_site_by' | 'resolve
   resolve: 'resolve_by',
 };
 const deadlineOrder: Record<SlaDeadline, number> = { respond: 0, 'on-site': 1, resolve: 2 };
-
-/** Share of a deadline's time after which its clock warns, by default (80 %). */
-export const DEFAULT_WARN_SHARE = 0.8;
-
-/**
- * The clock as the API shows it at `now`. A paused clock's due time runs on with the
- * pause, so the countdown the console shows stands still.
- */
-export function slaClockAt(row: SlaRow, now: Date, warnShare = DEFAULT_WARN_SHARE): SlaClock {
-  const pausedNow =
-    row.paused_since === null ? 0 : Math.max(0, now.getTime() - Date.parse(row.paused_since));
-  const due = Date.parse(row.due) + pausedNow;
-  const allowedMs = row.allowed_min * 60_000;
-  let state: SlaClock['state'];
-  if (row.done_at !== null) {
-    state = row.breached_at !== null || Date.parse(row.done_at) > due ? 'breached' : 'met';
-  } else if (row.paused_since !== null) state = 'paused';
-  else if (row.breached_at !== null || now.getTime() >= due) state = 'breached';
-  else if (row.warned_at !== null || now.getTime() >= due - (1 - warnShare) * allowedMs) {
-    state = 'warning';
-  } else state = 'running';
-  return {
-    deadline: row.deadline,
-    state,
-    allowedMin: row.allowed_min,
-    due: new Date(due).toISOString(),
-    doneAt: row.done_at,
-    warnedAt: row.warned_at,
-    breachedAt: row.breached_at,
-    pausedMs: row.paused_ms + pausedNow,
-  };
-}
 
 export interface TicketStore {
   /**

@@ -62,9 +62,11 @@ export type SlaDeadline = Static<typeof SlaDeadline>;
 
 /**
  * One countdown of a ticket. `running` until the step is done (`met`) or the due time
- * passes (`breached`, which stays breached once the step is done late); `warning` once
- * the warning share (80 % by default) of the allowed time is used; `paused` while a
- * maintenance window covers the device or site (the due time moves by the pause).
+ * passes (`breached`, which stays breached once the step is done late); `warning` from
+ * `warnAt`, when the warning share (broker setting `tickets.warnShare`, 80 % by default)
+ * of the allowed time is used; `paused` while a maintenance window covers the device or
+ * site (the due and warning times move by the pause). The console counts down to `due`
+ * and warns from `warnAt`: it applies no share of its own (shared/ticket-workflow.ts).
  */
 export const SlaClockState = Type.Union([
   Type.Literal('running'),
@@ -82,6 +84,11 @@ export const SlaClock = Type.Object({
   allowedMin: Type.Number(),
   /** When it is due, pauses included; equals the ticket's respondBy/onSiteBy/resolveBy. */
   due: Timestamp,
+  /**
+   * When the clock turns to `warning`: the broker's warning share of the allowed time
+   * used, pauses included (due - (1 - warnShare) x allowedMin).
+   */
+  warnAt: Timestamp,
   /** When the step was done (met or late); null while it is still to do. */
   doneAt: Nullable(Timestamp),
   warnedAt: Nullable(Timestamp),
@@ -272,6 +279,7 @@ export const ticketExample: Ticket = {
       state: 'met',
       allowedMin: 10,
       due: '2026-11-26T08:13:15.500Z',
+      warnAt: '2026-11-26T08:11:15.500Z',
       doneAt: '2026-11-26T08:05:00.000Z',
       warnedAt: null,
       breachedAt: null,
@@ -282,6 +290,7 @@ export const ticketExample: Ticket = {
       state: 'met',
       allowedMin: 120,
       due: '2026-11-26T10:03:15.500Z',
+      warnAt: '2026-11-26T09:39:15.500Z',
       doneAt: '2026-11-26T08:09:02.000Z',
       warnedAt: null,
       breachedAt: null,
@@ -292,6 +301,7 @@ export const ticketExample: Ticket = {
       state: 'met',
       allowedMin: 240,
       due: '2026-11-26T12:03:15.500Z',
+      warnAt: '2026-11-26T11:15:15.500Z',
       doneAt: '2026-11-26T08:09:02.000Z',
       warnedAt: null,
       breachedAt: null,

@@ -2,17 +2,19 @@ import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
 import { styleMap } from 'lit/directives/style-map.js';
 import { ClockController } from '../controllers/clock.js';
-import { countdownState, type CountdownState } from '../countdown.js';
+import { countdownState, type CountdownClock, type CountdownState } from '../countdown.js';
 import { formatDuration, formatFull, formatTime } from '../format.js';
 import { strings } from '../strings.js';
 
 /**
  * One deadline: its label, the time left ("in 9 min 12 s") or past ("overdue 3 min"),
- * and a bar of the time used. Ticks with the page's shared clock.
+ * and a bar of the time used. Ticks with the page's shared clock, against the instants
+ * the broker sent (`due`, `warnAt`) and the broker's state of the clock.
  *
- * The host carries `data-state`: `ok`, `warning` (80 % of the time used), `breached`,
- * `met`, `missed` or `none`, for styling from outside and for tests; the text is in
- * `[data-testid="countdown-value"]` of its shadow root.
+ * The host carries `data-state`: `ok`, `warning` (from the broker's `warnAt`, or its
+ * clock says warning), `breached`, `met`, `missed`, `paused` or `none`, for styling from
+ * outside and for tests; the text is in `[data-testid="countdown-value"]` of its shadow
+ * root. It fires no events.
  *
  * @csspart value - The time left or past.
  */
@@ -88,30 +90,22 @@ export class VigilCountdown extends LitElement {
   /** What the deadline limits, e.g. "Respond by". */
   @property() label = '';
 
-  /** When the clock started: the ticket's openedAt. */
-  @property() start = '';
+  /** The deadline's clock as the broker sent it (data/tickets.ts deadlinesOf); null: none. */
+  @property({ attribute: false }) clock: CountdownClock | null = null;
 
-  /** The deadline from the API; null where the contract sets none. */
-  @property({ attribute: false }) due: string | null = null;
-
-  /** When the step was done; the countdown stops there. */
-  @property({ attribute: false }) doneAt: string | null = null;
-
-  /** A maintenance window holds the clock. */
-  @property({ type: Boolean }) paused = false;
-
-  private readonly clock = new ClockController(this);
+  private readonly ticker = new ClockController(this);
   private view: CountdownState = { state: 'none' };
 
   protected override willUpdate(): void {
-    this.view = countdownState(this.start, this.due, this.doneAt, this.clock.now, this.paused);
+    this.view =
+      this.clock === null ? { state: 'none' } : countdownState(this.clock, this.ticker.now);
     this.dataset.state = this.view.state;
   }
 
   override render() {
-    const now = this.clock.now;
+    const now = this.ticker.now;
     const view = this.view;
-    const due = this.due;
+    const due = this.clock?.due ?? null;
     return html`
       <span class="label">${this.label}</span>
       <span

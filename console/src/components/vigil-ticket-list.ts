@@ -276,7 +276,7 @@ export class VigilTicketList extends LitElement {
           ${ticket.deviceId === null ? nothing : html` · ${t.device(ticket.deviceId)}`}
         </div>
         <div class="deadlines" role="group" aria-label=${t.deadlinesLabel}>
-          ${deadlinesOf(ticket).map((deadline) => this.renderDeadline(ticket, deadline))}
+          ${deadlinesOf(ticket).map((deadline) => this.renderDeadline(deadline))}
         </div>
         ${
           ticket.timeline.length === 0
@@ -290,15 +290,12 @@ export class VigilTicketList extends LitElement {
     `;
   }
 
-  private renderDeadline(ticket: Ticket, deadline: TicketDeadline) {
+  private renderDeadline(deadline: TicketDeadline) {
     return html`<vigil-countdown
       data-testid="deadline"
       data-deadline=${deadlineAttr[deadline.kind]}
       label=${strings.tickets.deadline[deadline.kind]}
-      start=${ticket.openedAt}
-      .due=${deadline.due}
-      .doneAt=${deadline.doneAt}
-      ?paused=${deadline.paused}
+      .clock=${deadline}
     ></vigil-countdown>`;
   }
 

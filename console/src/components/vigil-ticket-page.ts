@@ -132,10 +132,7 @@ export class VigilTicketPage extends LitElement {
               html`<vigil-countdown
                 data-deadline=${deadlineAttr[d.kind]}
                 label=${t.deadline[d.kind]}
-                start=${ticket.openedAt}
-                .due=${d.due}
-                .doneAt=${d.doneAt}
-                ?paused=${d.paused}
+                .clock=${d}
               ></vigil-countdown>`,
           )}
         </div>

@@ -164,10 +164,7 @@ export class VigilWall extends LitElement {
                         html`<vigil-countdown
                           data-deadline=${deadlineAttr[d.kind]}
                           label=${strings.tickets.deadline[d.kind]}
-                          start=${t.openedAt}
-                          .due=${d.due}
-                          .doneAt=${d.doneAt}
-                          ?paused=${d.paused}
+                          .clock=${d}
                         ></vigil-countdown>`,
                     )}
                   </div>`,

@@ -4,6 +4,7 @@
  * recorded step ended which deadline's clock, so the console can stop a countdown.
  */
 import { isFinishedStatus } from '../../../shared/ticket-workflow.js';
+import type { CountdownClock } from '../countdown.js';
 import type { DeadlineKind, Ticket } from './types.js';
 
 /** The work is done: a finished status (the API's `?status=open` leaves it out). */
@@ -11,14 +12,9 @@ export function isFinished(ticket: Ticket): boolean {
   return isFinishedStatus(ticket.status) || ticket.resolvedAt !== null;
 }
 
-export interface TicketDeadline {
+/** One deadline of a ticket, as vigil-countdown shows it (countdown.ts). */
+export interface TicketDeadline extends CountdownClock {
   kind: DeadlineKind;
-  /** The deadline; null where the contract sets none ("at an agreed time"). */
-  due: string | null;
-  /** When the step it limits was done, null while it is still to do. */
-  doneAt: string | null;
-  /** A maintenance window holds the clock (the broker moves `due` when it ends). */
-  paused: boolean;
 }
 
 const slaName: Record<DeadlineKind, string> = {
@@ -58,6 +54,12 @@ function earliest(a: string | null, b: string | null): string | null {
   return Date.parse(a) <= Date.parse(b) ? a : b;
 }
 
+/**
+ * The ticket's deadlines with the broker's clocks: due and warning instants, state and
+ * allowed time as the broker computed them. A ticket without clocks (an older broker)
+ * falls back to its deadline fields and timeline, and then never shows a warning: only
+ * the broker knows its warning share.
+ */
 export function deadlinesOf(ticket: Ticket): TicketDeadline[] {
   const resolvedAt = ticket.resolvedAt;
   return rawDeadlines(ticket, resolvedAt).map((deadline) => {
@@ -66,27 +68,27 @@ export function deadlinesOf(ticket: Ticket): TicketDeadline[] {
     return {
       kind: deadline.kind,
       due: clock.due,
+      warnAt: clock.warnAt,
       doneAt: clock.doneAt ?? deadline.doneAt,
-      paused: clock.state === 'paused',
+      state: clock.state,
+      allowedMs: clock.allowedMin * 60_000,
     };
   });
 }
 
 function rawDeadlines(ticket: Ticket, resolvedAt: string | null): TicketDeadline[] {
+  const clock = (kind: DeadlineKind, due: string | null, doneAt: string | null) => ({
+    kind,
+    due,
+    warnAt: null,
+    doneAt,
+    state: null,
+    allowedMs: due === null ? null : Date.parse(due) - Date.parse(ticket.openedAt),
+  });
   return [
-    {
-      kind: 'respond',
-      due: ticket.respondBy,
-      doneAt: earliest(firstStep(ticket, stepOf.respond), resolvedAt),
-      paused: false,
-    },
-    {
-      kind: 'onSite',
-      due: ticket.onSiteBy,
-      doneAt: earliest(firstStep(ticket, stepOf.onSite), resolvedAt),
-      paused: false,
-    },
-    { kind: 'resolve', due: ticket.resolveBy, doneAt: resolvedAt, paused: false },
+    clock('respond', ticket.respondBy, earliest(firstStep(ticket, stepOf.respond), resolvedAt)),
+    clock('onSite', ticket.onSiteBy, earliest(firstStep(ticket, stepOf.onSite), resolvedAt)),
+    clock('resolve', ticket.resolveBy, resolvedAt),
   ];
 }
 
@@ -94,7 +96,9 @@ function rawDeadlines(ticket: Ticket, resolvedAt: string | null): TicketDeadline
 export function nextDue(ticket: Ticket): number | null {
   let next: number | null = null;
   for (const deadline of deadlinesOf(ticket)) {
-    if (deadline.due === null || deadline.doneAt !== null || deadline.paused) continue;
+    if (deadline.due === null || deadline.doneAt !== null || deadline.state === 'paused') {
+      continue;
+    }
     const at = Date.parse(deadline.due);
     if (next === null || at < next) next = at;
   }

@@ -22,10 +22,30 @@ const open: Ticket = {
 
 describe('reading a ticket', () => {
   it('stops the respond-by clock at the acknowledgement and keeps the others running', () => {
+    const clockless = { warnAt: null, state: null };
+    const allowed = (due: string | null) => Date.parse(due ?? '') - Date.parse(open.openedAt);
     expect(deadlinesOf(open)).toEqual([
-      { kind: 'respond', due: open.respondBy, doneAt: '2026-11-26T08:05:00.000Z', paused: false },
-      { kind: 'onSite', due: open.onSiteBy, doneAt: null, paused: false },
-      { kind: 'resolve', due: open.resolveBy, doneAt: null, paused: false },
+      {
+        kind: 'respond',
+        due: open.respondBy,
+        doneAt: '2026-11-26T08:05:00.000Z',
+        allowedMs: allowed(open.respondBy),
+        ...clockless,
+      },
+      {
+        kind: 'onSite',
+        due: open.onSiteBy,
+        doneAt: null,
+        allowedMs: allowed(open.onSiteBy),
+        ...clockless,
+      },
+      {
+        kind: 'resolve',
+        due: open.resolveBy,
+        doneAt: null,
+        allowedMs: allowed(open.resolveBy),
+        ...clockless,
+      },
     ]);
     expect(nextDue(open)).toBe(Date.parse(open.onSiteBy ?? ''));
     expect(isFinished(open)).toBe(false);
@@ -34,6 +54,9 @@ describe('reading a ticket', () => {
   it("takes the broker's clocks when it sends them: a resolved ticket runs none", () => {
     const done = deadlinesOf(ticketExample).map((d) => d.doneAt);
     expect(done).toEqual(ticketExample.sla.map((clock) => clock.doneAt));
+    expect(deadlinesOf(ticketExample).map((d) => [d.due, d.warnAt, d.state])).toEqual(
+      ticketExample.sla.map((clock) => [clock.due, clock.warnAt, clock.state]),
+    );
     expect(nextDue(ticketExample)).toBeNull();
     expect(isFinished(ticketExample)).toBe(true);
   });
@@ -43,7 +66,7 @@ describe('reading a ticket', () => {
       ...open,
       sla: ticketExample.sla.map((clock) => ({ ...clock, state: 'paused', doneAt: null })),
     };
-    expect(deadlinesOf(paused).every((d) => d.paused)).toBe(true);
+    expect(deadlinesOf(paused).map((d) => d.state)).toEqual(['paused', 'paused', 'paused']);
     expect(nextDue(paused)).toBeNull();
   });
 

@@ -2,7 +2,8 @@
  * The contract's work order through the HTTP API, as the NOC uses it: list and filter,
  * acknowledge, dispatch an engineer, on site, note, resolve with cause and fix, close
  * with the customer's confirmation; roles; the audit trail; the incident report; the
- * SLA clocks with a controllable clock (warning at 80 %, breach, pause in maintenance).
+ * SLA clocks with a controllable clock (warning at 80 % or the configured share, breach,
+ * pause in maintenance).
  */
 import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -11,6 +12,9 @@ import { IncidentReport, Ticket } from '../../../../shared/api/tickets.js';
 import { validator } from '../../../../shared/validate.js';
 import { buildApi } from '../../../../broker/api/server.js';
 import { createUserStore } from '../../../../broker/api/users.js';
+import { resolveDeskConfig } from '../../../../broker/tickets/desk-config.js';
+import { countdownState } from '../../../../console/src/countdown.js';
+import { deadlinesOf } from '../../../../console/src/data/tickets.js';
 import { login } from '../api/fixture.js';
 import { camera, makeDesk, type DeskFixture } from '../detect/desk-fixture.js';
 
@@ -45,8 +49,9 @@ describe('ticket work order over the API', () => {
     return ticket;
   }
 
-  beforeEach(async () => {
-    f = makeDesk({}, [camera('cam-03'), camera('cam-04')]);
+  /** The desk with `config` (the broker config file's shape), its API, and logged-in users. */
+  async function start(config: Parameters<typeof resolveDeskConfig>[0] = {}): Promise<void> {
+    f = makeDesk(resolveDeskConfig(config), [camera('cam-03'), camera('cam-04')]);
     const store = createUserStore(f.db);
     for (const [role, user] of Object.entries(users)) {
       store.setUser(user.username, role as keyof typeof users, user.password);
@@ -66,7 +71,9 @@ describe('ticket work order over the API', () => {
     for (const who of Object.keys(users) as (keyof typeof users)[]) {
       tokens[who] = (await login(app, users[who])).token;
     }
-  });
+  }
+
+  beforeEach(() => start());
 
   afterEach(async () => {
     await app?.close();
@@ -222,6 +229,51 @@ describe('ticket work order over the API', () => {
     // No second alert for the same deadline.
     f.advance(MINUTE);
     expect(f.alerts.filter((a) => a.deadline === 'respond')).toHaveLength(2);
+  });
+
+  it('SLA clocks: warnShare 0.5 in the broker config: the API sends warnAt at half the time, and the console warns with the broker', async () => {
+    await app.close();
+    await f.cleanup();
+    await start({ tickets: { warnShare: 0.5 } });
+    const fetch = async (id: number) => {
+      const res = await app.inject({ url: `/api/tickets/${id}`, headers: as('viewer') });
+      expect(res.statusCode).toBe(200);
+      const ticket = res.json<Ticket>();
+      expect(checkTicket(ticket).ok).toBe(true);
+      return ticket;
+    };
+    /** What the console's countdown of the respond deadline says now, from what the API sent. */
+    const screen = (ticket: Ticket) =>
+      countdownState(deadlinesOf(ticket)[0]!, f.clock.now.getTime()).state;
+
+    const ticket = openTicket(); // emergency: respond within 10 min
+    const opened = Date.parse(ticket.openedAt);
+    let sent = await fetch(ticket.id);
+    // Half of the 10 minutes, for every deadline the ticket has.
+    expect(sent.sla.map((c) => [c.deadline, c.state, c.warnAt])).toEqual(
+      sent.sla.map((c) => [
+        c.deadline,
+        'running',
+        new Date(Date.parse(c.due) - c.allowedMin * MINUTE * 0.5).toISOString(),
+      ]),
+    );
+    expect(sent.sla[0]).toMatchObject({
+      deadline: 'respond',
+      allowedMin: 10,
+      warnAt: new Date(opened + 5 * MINUTE).toISOString(),
+    });
+
+    f.advance(5 * MINUTE - 1000);
+    sent = await fetch(ticket.id);
+    expect([sent.sla[0]?.state, screen(sent), f.alerts]).toEqual(['running', 'ok', []]);
+    // The console, still holding that copy, turns at warnAt as the broker does.
+    f.advance(1000);
+    expect(screen(sent)).toBe('warning');
+    expect(f.alerts).toEqual([
+      expect.objectContaining({ kind: 'warning', ticketId: ticket.id, deadline: 'respond' }),
+    ]);
+    sent = await fetch(ticket.id);
+    expect([sent.sla[0]?.state, screen(sent)]).toEqual(['warning', 'warning']);
   });
 
   it('SLA clocks pause during maintenance and resume with the due time moved', async () => {

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { addMinutes, deadlinesFor } from '../../../../broker/tickets/deadlines.js';
+import {
+  DEFAULT_WARN_SHARE,
+  addMinutes,
+  deadlinesFor,
+  slaClockAt,
+} from '../../../../broker/tickets/deadlines.js';
+import type { SlaRow } from '../../../../broker/tickets/store.js';
 import { defaultSla } from '../../../../broker/tickets/types.js';
 
 const iso = (d: Date | null) => d?.toISOString() ?? null;
@@ -58,5 +64,66 @@ describe('ticket deadlines (7x24: plain elapsed time)', () => {
     expect(iso(d.respondBy)).toBe('2026-07-01T00:03:00.000Z');
     expect(d.onSiteBy).toBeNull();
     expect(d.resolveBy).toBeNull();
+  });
+});
+
+/** A respond clock of 10 minutes, opened at 08:00, nothing done yet. */
+const respond: SlaRow = {
+  ticket_id: 1,
+  deadline: 'respond',
+  allowed_min: 10,
+  due: '2026-11-26T08:10:00.000Z',
+  done_at: null,
+  warned_at: null,
+  breached_at: null,
+  paused_ms: 0,
+  paused_since: null,
+};
+const at = (iso: string) => new Date(iso);
+
+describe('an SLA clock at a moment (slaClockAt)', () => {
+  it(`warns at the default share (${DEFAULT_WARN_SHARE * 100} %) and says when: warnAt`, () => {
+    const before = slaClockAt(respond, at('2026-11-26T08:07:59.999Z'));
+    expect(before).toMatchObject({
+      state: 'running',
+      due: '2026-11-26T08:10:00.000Z',
+      warnAt: '2026-11-26T08:08:00.000Z',
+    });
+    expect(slaClockAt(respond, at(before.warnAt)).state).toBe('warning');
+  });
+
+  it('follows the configured share: warnShare 0.5 warns at half the allowed time', () => {
+    const clock = slaClockAt(respond, at('2026-11-26T08:04:59.999Z'), 0.5);
+    expect(clock).toMatchObject({ state: 'running', warnAt: '2026-11-26T08:05:00.000Z' });
+    expect(slaClockAt(respond, at('2026-11-26T08:05:00.000Z'), 0.5).state).toBe('warning');
+  });
+
+  it('is breached at the due time, and stays breached once done late', () => {
+    expect(slaClockAt(respond, at('2026-11-26T08:10:00.000Z')).state).toBe('breached');
+    const late = { ...respond, done_at: '2026-11-26T08:12:00.000Z' };
+    expect(slaClockAt(late, at('2026-11-26T09:00:00.000Z')).state).toBe('breached');
+    const early = { ...respond, done_at: '2026-11-26T08:09:00.000Z' };
+    expect(slaClockAt(early, at('2026-11-26T09:00:00.000Z')).state).toBe('met');
+  });
+
+  it('keeps warning once warned, even when the share moved later', () => {
+    const warned = { ...respond, warned_at: '2026-11-26T08:08:00.000Z' };
+    expect(slaClockAt(warned, at('2026-11-26T08:08:30.000Z'), 0.9).state).toBe('warning');
+  });
+
+  it('moves due and warnAt by a pause, the running one included', () => {
+    // Paused at 08:03 for 4 min so far, after 2 min of an earlier pause.
+    const paused = {
+      ...respond,
+      due: '2026-11-26T08:12:00.000Z',
+      paused_ms: 120_000,
+      paused_since: '2026-11-26T08:03:00.000Z',
+    };
+    expect(slaClockAt(paused, at('2026-11-26T08:07:00.000Z'))).toMatchObject({
+      state: 'paused',
+      due: '2026-11-26T08:16:00.000Z',
+      warnAt: '2026-11-26T08:14:00.000Z',
+      pausedMs: 360_000,
+    });
   });
 });
