@@ -47,6 +47,8 @@ export interface BrokerOptions {
   env?: NodeJS.ProcessEnv;
   /** How often MQTT sessions are checked against revocations made by another process. */
   sweepIntervalMs?: number;
+  /** Lines that can repeat per message: one per client and cause this often; default 60 s. */
+  logIntervalMs?: number;
   metricsWriter?: MetricsWriterOptions;
 }
 
@@ -195,9 +197,16 @@ export async function startBroker(
       }),
       deadLetters,
       child(log, 'pipeline'),
+      { logIntervalMs: options.logIntervalMs },
     );
     // Let the messages already accepted finish before the writer flushes.
-    undo.push({ name: 'the pipeline', run: () => pipeline.idle() });
+    undo.push({
+      name: 'the pipeline',
+      run: async () => {
+        await pipeline.idle();
+        pipeline.flushLog();
+      },
+    });
 
     // The NOC's commands to agents (poll now, rediscover, report config): published at
     // QoS 1 through the MQTT server below; an agent's answer arrives as one of its messages.
@@ -250,6 +259,7 @@ export async function startBroker(
       ...(options.sweepIntervalMs !== undefined
         ? { sweepIntervalMs: options.sweepIntervalMs }
         : {}),
+      logIntervalMs: options.logIntervalMs,
     });
     await mqtt.start();
     undo.push({ name: 'the MQTT server', run: () => mqtt.stop() });

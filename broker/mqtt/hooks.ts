@@ -1,14 +1,17 @@
 /**
  * The broker's policy as Aedes hooks, one named function each (the Aedes habit): every
  * client authenticates against the agent accounts, and then publishes and subscribes
- * only where broker/mqtt/topic-rights.ts allows. Every refusal is one log line saying who,
- * what, when and why; never the password. A last will is published only while its
+ * only where broker/mqtt/topic-rights.ts allows. Every refusal is audited, and logged
+ * saying who, what, when and why, never the password: at once the first time, then once
+ * per client and cause and interval with a count (../log-limiter.ts), since a client can
+ * repeat a refusal as fast as it can reconnect or send. A last will is published only while its
  * connection is the agent's last one (authorizeWill): a will of a connection the agent
  * already replaced would mark a connected agent offline.
  */
 import type { AuthenticateError, Client, PublishPacket, Subscription } from 'aedes';
 import type { AgentIdentity, AgentStore } from '../agents/store.js';
 import type { Log } from '../log.js';
+import { causeOf, hostOf, type LogLimiter } from '../log-limiter.js';
 import { markAudited, type AuditLog } from './refusal-audit.js';
 import { clientMayPublish, clientMaySubscribe } from './roles.js';
 import { mayPublish, maySubscribe } from './topic-rights.js';
@@ -107,12 +110,6 @@ const REPLACED_WARN_COUNT = 3;
 const REPLACED_WINDOW_MS = 60_000;
 const REPLACED_WARN_EVERY_MS = 10 * 60_000;
 
-/** "192.0.2.7:51234" -> "192.0.2.7". */
-function hostOf(address: string): string {
-  const colon = address.lastIndexOf(':');
-  return colon > 0 ? address.slice(0, colon) : address;
-}
-
 // CONNACK return codes, MQTT 3.1.1 section 3.2.2.3 (Aedes declares them as a const enum,
 // which isolatedModules cannot read).
 const BAD_USERNAME_OR_PASSWORD = 4 as AuthenticateError['returnCode'];
@@ -162,6 +159,11 @@ export interface HookDeps {
   /** Who a client was after its session ended (its last will is published then). */
   identityOf?: (client: Client) => AgentIdentity | undefined;
   log: Log;
+  /**
+   * The lines that can repeat per connection or message (refusals, a journal that cannot
+   * take messages): one per client and cause and interval. Its owner flushes it on stop.
+   */
+  limited: LogLimiter;
   audit?: AuditLog;
   /**
    * Takes an authorized message; resolves once it is durable (the journal fsynced it).
@@ -178,7 +180,7 @@ export interface HookDeps {
 }
 
 export function createHooks(deps: HookDeps): Hooks {
-  const { agents, sessions, log, audit } = deps;
+  const { agents, sessions, log, limited, audit } = deps;
   const now = deps.now ?? (() => new Date());
   const maxPayloadBytes = deps.maxPayloadBytes ?? 256 * 1024;
   /** Per account, its recent stale wills (only wills touch these). */
@@ -202,9 +204,8 @@ export function createHooks(deps: HookDeps): Hooks {
         reason,
       });
     } catch (error) {
-      log.error(
-        `cannot write the audit log: ${error instanceof Error ? error.message : String(error)}`,
-      );
+      const message = error instanceof Error ? error.message : String(error);
+      limited.error(`audit log|${causeOf(message)}`, `cannot write the audit log: ${message}`);
     }
   };
 
@@ -212,6 +213,11 @@ export function createHooks(deps: HookDeps): Hooks {
     const session = sessions.get(client);
     const name = session ? session.agent.username : '(not authenticated)';
     return `${name} (client ${quoted(client.id)} from ${remoteAddressOf(client)})`;
+  }
+
+  /** The client part of a log key: its account once logged in, else its address (not the port). */
+  function keyOf(client: Client): string {
+    return sessions.get(client)?.agent.username ?? hostOf(remoteAddressOf(client));
   }
 
   function authenticate(
@@ -222,7 +228,9 @@ export function createHooks(deps: HookDeps): Hooks {
   ): void {
     const remoteAddress = remoteAddressOf(client);
     const refuse = (code: AuthenticateError['returnCode'], reason: string): void => {
-      log.warn(
+      // Keyed by address: the client id and username are the client's to make up.
+      limited.warn(
+        `refused connection|${hostOf(remoteAddress)}|${reason}`,
         `refused connection at ${now().toISOString()}: client ${quoted(client.id)}, username ${quoted(username)}, ` +
           `from ${remoteAddress}: ${reason}`,
       );
@@ -258,7 +266,10 @@ export function createHooks(deps: HookDeps): Hooks {
         else refuse(BAD_USERNAME_OR_PASSWORD, 'wrong password');
       },
       (error: unknown) => {
-        log.error(`cannot check the credentials of client ${quoted(client.id)}: ${String(error)}`);
+        limited.error(
+          `credentials|${causeOf(String(error))}`,
+          `cannot check the credentials of client ${quoted(client.id)}: ${String(error)}`,
+        );
         done(refusal(SERVER_UNAVAILABLE, 'Server unavailable'), false);
       },
     );
@@ -382,13 +393,18 @@ export function createHooks(deps: HookDeps): Hooks {
         () => done(null),
         (error: unknown) => {
           const reason = error instanceof Error ? error.message : String(error);
-          log.error(`cannot take a message of ${who(client)}: ${reason}`);
+          // Per message while the journal cannot take any (a full disk).
+          limited.error(
+            `cannot take|${keyOf(client)}|${causeOf(reason)}`,
+            `cannot take a message of ${who(client)}: ${reason}`,
+          );
           done(new Error(reason));
         },
       );
       return;
     }
-    log.warn(
+    limited.warn(
+      `refused publish|${keyOf(client)}|${causeOf(decision.reason)}`,
       `refused publish at ${now().toISOString()}: ${who(client)} to ${quoted(packet.topic)}: ${decision.reason}`,
     );
     audited(client, 'publish', identity?.username ?? null, packet.topic, decision.reason);
@@ -411,7 +427,9 @@ export function createHooks(deps: HookDeps): Hooks {
       done(null, subscription);
       return;
     }
-    log.warn(
+    // A client may send SUBSCRIBE after SUBSCRIBE: the connection stays (below).
+    limited.warn(
+      `refused subscription|${keyOf(client)}|${causeOf(decision.reason)}`,
       `refused subscription at ${now().toISOString()}: ${who(client)} to ${quoted(subscription.topic)}: ${decision.reason}`,
     );
     audited(

@@ -16,7 +16,10 @@
  *
  * Every refusal is audited: the hooks audit theirs, preConnect the rate limit, the packet
  * guard an oversize packet, the TLS listener a refused client certificate, and the
- * clientError handler whatever Aedes refused on its own (./refusals.ts).
+ * clientError handler whatever Aedes refused on its own (./refusals.ts). Every refusal is
+ * logged too, but the lines a client can repeat (per connection or per packet) are
+ * limited to one per client and cause and interval, with a count (../log-limiter.ts,
+ * STYLE habit 16): the audit and the refusal counters still take every one.
  */
 import {
   createServer as createHttpServer,
@@ -30,6 +33,7 @@ import { Aedes, type Client, type PublishPacket } from 'aedes';
 import { createWebSocketStream, WebSocketServer } from 'ws';
 import type { AgentIdentity, AgentStore } from '../agents/store.js';
 import type { Log } from '../log.js';
+import { causeOf, hostOf, LogLimiter } from '../log-limiter.js';
 import type { Envelope } from '../pipeline/types.js';
 import { isAudited, markAudited, type AuditEntry, type AuditLog } from './refusal-audit.js';
 import { createHooks, remoteAddressOf, SessionTable } from './hooks.js';
@@ -80,6 +84,8 @@ export interface MqttServerOptions {
   ingest: (envelope: Envelope) => Promise<void>;
   /** How often open sessions are checked against the accounts; default 5 s. */
   sweepIntervalMs?: number;
+  /** Repeated lines of one client and cause are written at most this often; default 60 s. */
+  logIntervalMs?: number;
 }
 
 export interface MqttStats {
@@ -136,6 +142,7 @@ export class MqttServer {
   private servers: (Server | HttpServer)[] = [];
   private wss: WebSocketServer | null = null;
   private sweepTimer: NodeJS.Timeout | null = null;
+  private limited: LogLimiter | null = null;
   private maxPacketBytes = 0;
   private readonly sessions = new SessionTable();
   // Who each client was, kept after its session ends: Aedes asks about its last will
@@ -143,6 +150,9 @@ export class MqttServer {
   // closed client's session already, and the pipeline still needs to know whose it is.
   private readonly identities = new WeakMap<Client, AgentIdentity>();
   private readonly claims = new WeakMap<Client, Claim>();
+  // Where each client connected from, kept: once Aedes destroyed the socket of a refused
+  // connection, the socket no longer knows its peer, and the audit would say "unknown".
+  private readonly addresses = new WeakMap<Client, string>();
   private readonly counts = { messagesIn: 0, messagesOut: 0, refusedConnections: 0 };
   private readonly onInvalidated = (username: string): void => {
     this.disconnect(username, 'its credentials were revoked or replaced');
@@ -152,11 +162,14 @@ export class MqttServer {
 
   async start(): Promise<void> {
     const { agents, log, limits = {} } = this.options;
+    const limited = new LogLimiter(log, { intervalMs: this.options.logIntervalMs });
+    this.limited = limited;
     const hooks = createHooks({
       agents,
       sessions: this.sessions,
       identityOf: (client) => this.identities.get(client),
       log,
+      limited,
       ...(this.options.audit ? { audit: this.options.audit } : {}),
       ingest: (client, identity, packet) => this.ingest(client, identity, packet),
       maxPayloadBytes: limits.maxPayloadBytes ?? 256 * 1024,
@@ -178,7 +191,7 @@ export class MqttServer {
           action: 'connect',
           username: packet.username ?? null,
           clientId: packet.clientId ?? '',
-          remoteAddress: remoteAddressOf(client),
+          remoteAddress: this.addressOf(client),
           topic: null,
           reason: `over the limit of ${rate} new connections per second`,
         });
@@ -201,8 +214,10 @@ export class MqttServer {
     aedes.on('ack', () => this.counts.messagesOut++);
     aedes.on('clientDisconnect', (client) => this.sessions.delete(client));
     const onError = (client: Client, error: Error): void => {
-      log.info(
-        `client ${JSON.stringify(client.id ?? null)} from ${remoteAddressOf(client)} dropped: ${error.message}`,
+      // Keyed by client only: the message may carry a topic the client chose.
+      limited.info(
+        `dropped|${this.keyOf(client)}`,
+        `client ${JSON.stringify(client.id ?? null)} from ${this.addressOf(client)} dropped: ${error.message}`,
       );
       if (!isAudited(error)) this.auditAedesRefusal(client, error, maxTopicLevels);
     };
@@ -245,11 +260,15 @@ export class MqttServer {
         );
         const remoteAddress = `${socket.remoteAddress ?? 'unknown address'}:${socket.remotePort ?? '?'}`;
         if (!reason) {
-          log.info(`TLS client from ${remoteAddress} gave up: ${error.message}`);
+          limited.info(
+            `TLS gave up|${hostOf(remoteAddress)}|${causeOf(error.message)}`,
+            `TLS client from ${remoteAddress} gave up: ${error.message}`,
+          );
           return;
         }
         this.counts.refusedConnections++;
-        log.warn(
+        limited.warn(
+          `refused TLS|${hostOf(remoteAddress)}|${causeOf(reason)}`,
           `refused TLS connection at ${new Date().toISOString()} from ${remoteAddress}: ${reason}`,
         );
         this.audited({
@@ -383,6 +402,24 @@ export class MqttServer {
     if (aedes) await new Promise<void>((resolve) => aedes.close(() => resolve()));
     await serversClosed;
     this.sessions.clear();
+    // The counts of the last interval, once nothing more can come.
+    this.limited?.flush();
+    this.limited = null;
+  }
+
+  /** The client part of a log key: its account once logged in, else its address (not the port). */
+  private keyOf(client: Client): string {
+    return this.sessions.get(client)?.agent.username ?? hostOf(this.addressOf(client));
+  }
+
+  private addressOf(client: Client): string {
+    return this.addresses.get(client) ?? remoteAddressOf(client);
+  }
+
+  /** A line that can repeat per connection or packet: limited once started. */
+  private limitedWarn(key: string, line: string): void {
+    if (this.limited) this.limited.warn(key, line);
+    else this.options.log.warn(line);
   }
 
   /**
@@ -399,6 +436,7 @@ export class MqttServer {
       return null;
     }
     const client = aedes.handle(conn, request);
+    this.addresses.set(client, remoteAddressOf(client));
     const guard = new PacketSizeGuard(this.maxPacketBytes);
     const onData = (chunk: Buffer): void => {
       const oversize = guard.scan(chunk);
@@ -429,7 +467,8 @@ export class MqttServer {
     const username = session?.agent.username ?? claim?.username ?? null;
     const clientId = client.id ?? claim?.clientId ?? '';
     const remoteAddress = `${socket.remoteAddress ?? 'unknown address'}:${socket.remotePort ?? '?'}`;
-    this.options.log.warn(
+    this.limitedWarn(
+      `packet too large|${session?.agent.username ?? hostOf(remoteAddress)}|${action}`,
       `VIGIL_MQTT_PACKET_TOO_LARGE: closed the connection of ${JSON.stringify(username)} ` +
         `(client ${JSON.stringify(clientId)} from ${remoteAddress}) before reading the body: ${reason}`,
     );
@@ -460,13 +499,14 @@ export class MqttServer {
       action: refusal.action,
       username: session?.agent.username ?? claim?.username ?? null,
       clientId: client.id ?? claim?.clientId ?? '',
-      remoteAddress: remoteAddressOf(client),
+      remoteAddress: this.addressOf(client),
       topic: refusal.topic,
       reason: refusal.reason,
     });
-    this.options.log.warn(
+    this.limitedWarn(
+      `refused ${refusal.action}|${this.keyOf(client)}|${causeOf(refusal.reason)}`,
       `refused ${refusal.action} at ${new Date().toISOString()}: client ${JSON.stringify(client.id ?? null)} ` +
-        `from ${remoteAddressOf(client)}${refusal.topic === null ? '' : ` to ${JSON.stringify(refusal.topic.slice(0, 200))}`}: ${refusal.reason}`,
+        `from ${this.addressOf(client)}${refusal.topic === null ? '' : ` to ${JSON.stringify(refusal.topic.slice(0, 200))}`}: ${refusal.reason}`,
     );
   }
 
@@ -474,9 +514,10 @@ export class MqttServer {
     try {
       this.options.audit?.record(entry);
     } catch (error) {
-      this.options.log.error(
-        `cannot write the audit log: ${error instanceof Error ? error.message : String(error)}`,
-      );
+      const message = error instanceof Error ? error.message : String(error);
+      const line = `cannot write the audit log: ${message}`;
+      if (this.limited) this.limited.error(`audit log|${causeOf(message)}`, line);
+      else this.options.log.error(line);
     }
   }
 

@@ -2,12 +2,15 @@
  * Runs each message through the stages, in the order broker/pipeline/index.ts gives.
  * A stage refuses a message by setting `ctx.rejection` and stopping; a stage that
  * throws refuses it too. Either way the message goes to the dead-letter table, is
- * counted, and the next message runs: one bad message never stops the broker.
+ * counted, and the next message runs: one bad message never stops the broker. Its log
+ * line is limited to one per client and cause and interval, with a count (a client can
+ * send thousands: ../log-limiter.ts); the counters and the dead letters take every one.
  *
  * Messages of one MQTT client run one after the other, in the order they arrived, so
  * a device's "down" cannot overtake the "up" before it; different clients run side by side.
  */
 import type { Log } from '../log.js';
+import { causeOf, LogLimiter } from '../log-limiter.js';
 import type { DeadLetterSink } from './dead-letters.js';
 import type { Envelope, PipelineContext, Stage, StageResult } from './types.js';
 
@@ -29,16 +32,33 @@ interface ClientQueue {
   head: number;
 }
 
+/** The client part of a log key: the agent once known (a client id is the client's to choose). */
+function clientOf(envelope: Envelope): string {
+  return envelope.agent
+    ? `${envelope.agent.siteId}.${envelope.agent.agentId}`
+    : `client ${envelope.clientId}`;
+}
+
 export class Pipeline {
   readonly counters: PipelineCounters = { processed: 0, rejected: 0 };
   private readonly queues = new Map<string, ClientQueue>();
   private idleWaiters: (() => void)[] = [];
+  private readonly limited: LogLimiter;
 
   constructor(
     readonly stages: readonly Stage[],
     private readonly deadLetters: DeadLetterSink,
     private readonly log: Log,
-  ) {}
+    /** Repeated lines of one client and cause at most this often; default 60 s. */
+    options: { logIntervalMs?: number } = {},
+  ) {
+    this.limited = new LogLimiter(log, { intervalMs: options.logIntervalMs });
+  }
+
+  /** Writes the counts of rejections not logged yet (on stop, once idle). */
+  flushLog(): void {
+    this.limited.flush();
+  }
 
   /**
    * Queues the message behind the earlier ones of the same client and runs what can run
@@ -144,7 +164,8 @@ export class Pipeline {
   private failed(ctx: PipelineContext, index: number, error: unknown): void {
     const message = error instanceof Error ? error.message : String(error);
     ctx.rejection = `stage ${this.stages[index]?.name ?? ''} failed: ${message}`;
-    this.log.error(
+    this.limited.error(
+      `failed|${clientOf(ctx.envelope)}|${this.stages[index]?.name ?? ''}`,
       `${ctx.rejection} (topic ${JSON.stringify(ctx.envelope.topic)}, client ${JSON.stringify(ctx.envelope.clientId)})`,
     );
   }
@@ -158,7 +179,8 @@ export class Pipeline {
     const envelope = ctx.envelope;
     const stageName = this.stages[index]?.name ?? '';
     this.counters.rejected++;
-    this.log.warn(
+    this.limited.warn(
+      `rejected|${clientOf(envelope)}|${stageName}|${causeOf(ctx.rejection)}`,
       `rejected a message of client ${JSON.stringify(envelope.clientId)} on ${JSON.stringify(envelope.topic)} ` +
         `at ${stageName}: ${ctx.rejection}`,
     );

@@ -2,7 +2,9 @@
  * The front door with real parts: the whole broker in this process with TCP, TLS (a CA
  * made by openssl) and WebSocket listeners, real mqtt.js clients. Every refusal must be
  * refused AND written to the audit log (who, what topic, when); limits hold; the console
- * account reads the broker's $SYS figures, which GET /api/broker serves too.
+ * account reads the broker's $SYS figures, which GET /api/broker serves too. A client
+ * flooding the front door is refused and audited every time, but logged once per cause
+ * and interval, with the count (STYLE habit 16).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { connect as netConnect, type Socket } from 'node:net';
@@ -634,5 +636,213 @@ describe('MQTT over TLS with required client certificates (requireClientCert)', 
     expect(broker.audit.list()[0]?.reason).toMatch(
       /^TLS handshake refused: ERR_SSL_\w+ \(a client using mqtt:\/\/ on the mqtts:\/\/ port/,
     );
+  });
+});
+
+/** Reads MQTT packets off a raw socket (MQTT 3.1.1 section 2.2): counts by type, SUBACK codes. */
+function packetReader(socket: Socket): { count(type: number): number; subackCodes: number[] } {
+  const counts = new Map<number, number>();
+  const subackCodes: number[] = [];
+  let pending = Buffer.alloc(0);
+  socket.on('data', (chunk: Buffer) => {
+    pending = Buffer.concat([pending, chunk]);
+    for (;;) {
+      let length = 0;
+      let at = 1;
+      let byte = 0x80;
+      for (let multiplier = 1; byte & 0x80; multiplier *= 128) {
+        if (at >= pending.length) return;
+        byte = pending[at++]!;
+        length += (byte & 0x7f) * multiplier;
+      }
+      if (pending.length < at + length) return;
+      const type = pending[0]! >> 4;
+      counts.set(type, (counts.get(type) ?? 0) + 1);
+      // SUBACK: packet id (2 bytes), then one return code per filter (section 3.9.3).
+      if (type === 9) subackCodes.push(...pending.subarray(at + 2, at + length));
+      pending = pending.subarray(at + length);
+    }
+  });
+  return { count: (type) => counts.get(type) ?? 0, subackCodes };
+}
+
+async function until(what: string, probe: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!probe()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/**
+ * How many events the log told of for the lines matching `pattern`: a line written at once
+ * is one, a summary ("N more like this since ...; the first: ...") is N.
+ */
+function told(lines: string[], pattern: RegExp): { lines: number; events: number } {
+  let written = 0;
+  let events = 0;
+  for (const line of lines) {
+    const summary = / (\d+) more like this since .*; the first: (.*)$/.exec(line);
+    if (summary ? !pattern.test(summary[2]!) : !pattern.test(line)) continue;
+    written++;
+    events += summary ? Number(summary[1]) : 1;
+  }
+  return { lines: written, events };
+}
+
+describe('a client flooding the front door: every message refused and counted, a few lines logged', () => {
+  /** Repeated lines of one client and cause at most this often (BrokerOptions.logIntervalMs). */
+  const LOG_INTERVAL_MS = 1000;
+  const BAD_SUBSCRIPTIONS = 1000;
+  const BAD_PAYLOADS = 1000;
+  const MALFORMED_CONNECTIONS = 200;
+  let broker: RunningBroker;
+  const lines: string[] = [];
+  const log = {
+    lines,
+    info: (line: string) => lines.push(line),
+    warn: (line: string) => lines.push(line),
+    error: (line: string) => lines.push(line),
+  };
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'vigil-flood-'));
+    const config = resolveConfig(
+      {
+        dataDir: dir,
+        mqtt: { host: '127.0.0.1', port: 0 },
+        http: { host: '127.0.0.1', port: 0 },
+        consoleDir: null,
+      },
+      { env: {} },
+    );
+    broker = await startBroker(config, {
+      log,
+      env: { VIGIL_ADMIN_PASSWORD: 'test-admin-password' },
+      logIntervalMs: LOG_INTERVAL_MS,
+    });
+  });
+
+  afterAll(async () => {
+    await broker?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+  it('refuses 2,000 bad messages on one connection and 200 malformed connections, audits and counts each, logs one line per cause and interval with the count, and acknowledges a good agent throughout', async () => {
+    const flood = await broker.agents.add('site-a', 'gw-flood');
+    const good = await broker.agents.add('site-a', 'gw-good');
+    const started = Date.now();
+
+    const socket = netConnect(broker.mqttPort, '127.0.0.1');
+    await new Promise((resolve) => socket.once('connect', resolve));
+    const packets = packetReader(socket);
+    socket.write(connectPacket('flood', flood.username, flood.password));
+    await until('the CONNACK', () => packets.count(2) === 1);
+    // In one write: SUBSCRIBEs to another agent's commands (refused with 0x80, the
+    // connection stays, section 3.9.3) and QoS 1 PUBLISHes whose payload is not JSON (on
+    // disk and acknowledged, then rejected by the pipeline as dead letters).
+    const forbidden = utf8(topics.agentCommands('site-a', 'gw-good'));
+    const stream: Buffer[] = [];
+    for (let i = 0; i < BAD_SUBSCRIPTIONS; i++) {
+      const body = Buffer.concat([
+        Buffer.from([(i + 1) >> 8, (i + 1) & 0xff]),
+        forbidden,
+        Buffer.from([1]),
+      ]);
+      stream.push(Buffer.from([0x82]), remainingLength(body.length), body);
+    }
+    for (let i = 0; i < BAD_PAYLOADS; i++) {
+      const id = BAD_SUBSCRIPTIONS + i + 1;
+      const body = Buffer.concat([
+        utf8(topics.deviceMetrics('site-a', `cam-${i % 10}`)),
+        Buffer.from([id >> 8, id & 0xff]),
+        Buffer.from(`not JSON ${i}`),
+      ]);
+      stream.push(Buffer.from([0x32]), remainingLength(body.length), body);
+    }
+    socket.write(Buffer.concat(stream));
+
+    // Malformed packets before any CONNECT (both QoS bits set, section 3.3.1.2): Aedes'
+    // parser refuses each and closes the connection.
+    for (let i = 0; i < MALFORMED_CONNECTIONS; i += 20) {
+      await Promise.all(
+        Array.from({ length: 20 }, async () => {
+          const raw = netConnect(broker.mqttPort, '127.0.0.1');
+          raw.on('error', () => {});
+          const gone = new Promise((resolve) => raw.once('close', resolve));
+          raw.write(Buffer.from([0x36, 5, 0, 1, 0x61, 0, 1]));
+          await gone;
+        }),
+      );
+    }
+
+    // A well-behaved agent meanwhile: every reading acknowledged (PUBACK once journaled).
+    const client = await connectAsync(broker.mqttUrl, {
+      username: good.username,
+      password: good.password,
+      clientId: 'good',
+      reconnectPeriod: 0,
+      connectTimeout: 5000,
+    });
+    for (let seq = 1; seq <= 20; seq++) {
+      await client.publishAsync(
+        topics.deviceMetrics('site-a', 'cam-01'),
+        JSON.stringify({ ...deviceMetricsExample, siteId: 'site-a', agentId: 'gw-good', seq }),
+        { qos: 1 },
+      );
+    }
+    await until(
+      'a SUBACK and a PUBACK for every packet of the flood',
+      () => packets.count(9) === BAD_SUBSCRIPTIONS && packets.count(4) === BAD_PAYLOADS,
+    );
+    await broker.pipeline.idle();
+    expect(client.connected).toBe(true);
+    expect(socket.destroyed).toBe(false);
+    await client.endAsync();
+
+    // Every one refused or rejected, audited and counted, as before.
+    expect(packets.subackCodes).toEqual(Array(BAD_SUBSCRIPTIONS).fill(0x80));
+    expect(broker.audit.refused).toEqual({
+      connect: MALFORMED_CONNECTIONS,
+      publish: 0,
+      subscribe: BAD_SUBSCRIPTIONS,
+    });
+    expect(broker.audit.list({ limit: 10_000, username: flood.username })).toHaveLength(
+      BAD_SUBSCRIPTIONS,
+    );
+    const malformed = broker.audit
+      .list({ limit: 10_000 })
+      .filter((e) => e.reason.startsWith('malformed packet'));
+    expect(malformed).toHaveLength(MALFORMED_CONNECTIONS);
+    expect(broker.pipeline.counters).toEqual({ processed: 20, rejected: BAD_PAYLOADS });
+
+    // The log: once the last interval is over, every event told, in a few lines.
+    await new Promise((resolve) => setTimeout(resolve, 2 * LOG_INTERVAL_MS + 200));
+    const elapsedIntervals = Math.ceil((Date.now() - started) / LOG_INTERVAL_MS);
+    const causes = {
+      subscriptions: told(
+        log.lines,
+        /refused subscription at .*site-a\.gw-flood .*an agent may subscribe only to/,
+      ),
+      payloads: told(
+        log.lines,
+        /rejected a message of client "flood" .* at decode: the payload is not JSON/,
+      ),
+      // Who: the address it connected from, also once its socket is gone.
+      malformed: told(log.lines, /refused connect at .* from 127\.0\.0\.1:\d+: malformed packet: /),
+    };
+    expect(causes).toMatchObject({
+      subscriptions: { events: BAD_SUBSCRIPTIONS },
+      payloads: { events: BAD_PAYLOADS },
+      malformed: { events: MALFORMED_CONNECTIONS },
+    });
+    // One line at once, then at most one per interval (and one for the last interval).
+    for (const { lines } of Object.values(causes)) {
+      expect(lines).toBeGreaterThanOrEqual(2);
+      expect(lines).toBeLessThanOrEqual(elapsedIntervals + 1);
+    }
+    // Everything the broker logged (the malformed connections' "dropped" lines too): a
+    // few lines for 2,200 bad messages, where every one had a line before.
+    expect(log.lines.length).toBeLessThanOrEqual(4 * (elapsedIntervals + 1) + 5);
   });
 });

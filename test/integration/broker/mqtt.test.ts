@@ -244,7 +244,25 @@ describe('MQTT front door (real Aedes, real mqtt.js)', () => {
     expect(error).toHaveProperty('packet');
     expect((error as { packet: { granted: number[] } }).packet.granted).toEqual([1, 128, 128]);
     expect(client.connected).toBe(true);
-    expect(log.lines.filter((l) => l.includes('refused subscription'))).toHaveLength(2);
+    // Both refusals audited; logged once per client and cause and interval (STYLE habit
+    // 16): the first at once, the second counted and written with its count on stop.
+    expect(broker.audit.list().filter((e) => e.action === 'subscribe')).toMatchObject([
+      { topic: 'vigil/v1/#' },
+      { topic: 'vigil/v1/site-a/agents/gw-02/commands' },
+    ]);
+    const refused = () => log.lines.filter((l) => l.includes('refused subscription'));
+    expect(refused()).toEqual([
+      expect.stringMatching(
+        /^mqtt: refused subscription at .*: site-a\.gw-01 .* to "vigil\/v1\/site-a\/agents\/gw-02\/commands": an agent may subscribe only to/,
+      ),
+    ]);
+    await broker.stop();
+    expect(refused()).toEqual([
+      refused()[0],
+      expect.stringMatching(
+        /^mqtt: 1 more like this since .*; the first: refused subscription at .* to "vigil\/v1\/#": an agent may subscribe only to/,
+      ),
+    ]);
   });
 
   it('keeps a message that fails its schema as a dead letter and goes on with the next', async () => {
