@@ -7,7 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Device } from '../../shared/api/devices.js';
 import type { Ticket } from '../../shared/api/tickets.js';
-import { eventually, startDemo, type RunningDemo } from '../helpers/demo.js';
+import { startDemo, type RunningDemo } from '../helpers/demo.js';
+import { eventually } from '../helpers/eventually.js';
 import { startInfluxd, type RunningInfluxd } from '../helpers/influxd.js';
 
 const MINUTE = 60_000;

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Device } from '../../shared/api/devices.js';
 import type { Ticket } from '../../shared/api/tickets.js';
-import { eventually } from '../helpers/demo.js';
+import { eventually } from '../helpers/eventually.js';
 import { startScenarioSite, type ScenarioSite } from './scenario-site.js';
 
 const MINUTE = 60_000;

@@ -7,9 +7,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startBroker, type RunningBroker } from '../../broker/app.js';
-import { resolveConfig } from '../../broker/config.js';
-import { silentLog, type Log } from '../../broker/log.js';
+import type { RunningBroker } from '../../broker/app.js';
+import { startTestBroker } from './broker.js';
+import { silentLog, type Log } from './logs.js';
 
 export interface TestCerts {
   dir: string;
@@ -89,20 +89,17 @@ export async function makeCerts(options: { caName?: string } = {}): Promise<Test
 }
 
 /**
- * The whole broker in this process with plain MQTT on a free port and a TLS listener
- * that requires client certificates signed by `certs`' CA (mqtt.tls.requireClientCert).
+ * The whole broker in this process (test/helpers/broker.ts) with plain MQTT on a free port
+ * and a TLS listener that requires client certificates signed by `certs`' CA
+ * (mqtt.tls.requireClientCert); stop() removes its folder.
  */
 export async function startMutualTlsBroker(
-  dataDir: string,
   certs: TestCerts,
   log: Log = silentLog,
 ): Promise<RunningBroker> {
-  const config = resolveConfig(
-    {
-      dataDir,
+  return startTestBroker({
+    settings: {
       mqtt: {
-        host: '127.0.0.1',
-        port: 0,
         tls: {
           port: 0,
           cert: certs.certFile,
@@ -111,10 +108,7 @@ export async function startMutualTlsBroker(
           requireClientCert: true,
         },
       },
-      http: { host: '127.0.0.1', port: 0 },
-      consoleDir: null,
     },
-    { env: {} },
-  );
-  return startBroker(config, { log, env: { VIGIL_ADMIN_PASSWORD: 'test-admin-password' } });
+    log,
+  });
 }

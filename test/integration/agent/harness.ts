@@ -3,9 +3,8 @@
  * with a password check, a real mqtt.js subscriber that keeps every message of the site,
  * and an agent configuration file for a simulated site; `startTestbed` starts all of it.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import mqtt, { type MqttClient } from 'mqtt';
@@ -14,6 +13,7 @@ import type { AgentBatch } from '../../../shared/messages/agent-batch.js';
 import { filters, parseTopic, type ParsedTopic } from '../../../shared/topics.js';
 import { validator } from '../../../shared/validate.js';
 import { SimSite, type SimDeviceInfo, type SimSiteOptions } from '../../../sim/site.js';
+import { tempDir, type TempDir } from '../../helpers/temp.js';
 
 export const SITE = 'it-site';
 export const AGENT = 'gw-01';
@@ -190,15 +190,7 @@ export class Watcher {
   }
 }
 
-export interface TempDir {
-  path: string;
-  remove(): Promise<void>;
-}
-
-export async function tempDir(): Promise<TempDir> {
-  const path = await mkdtemp(join(tmpdir(), 'vigil-agent-it-'));
-  return { path, remove: () => rm(path, { recursive: true, force: true }) };
-}
+export { tempDir, type TempDir } from '../../helpers/temp.js';
 
 /** What every agent integration test runs against; `stop` ends all of it. */
 export interface Testbed {
@@ -225,7 +217,7 @@ export async function startTestbed(
     ...(discovery ? { discovery: { address: '127.0.0.1', port: 0, multicast: false } } : {}),
   });
   await site.start();
-  const dir = await tempDir();
+  const dir = await tempDir('vigil-agent-it-');
   const watcher = new Watcher();
   await watcher.start(broker.url);
   return {

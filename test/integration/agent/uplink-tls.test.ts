@@ -3,9 +3,7 @@
  * broker with a TLS listener requiring client certificates (certificates made with
  * openssl), the agent's uplink connecting to it with something missing.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NewAgentCredentials } from '../../../broker/agents/store.js';
 import type { RunningBroker } from '../../../broker/app.js';
@@ -17,16 +15,14 @@ import { Uplink } from '../../../agent/uplink.js';
 import { makeCerts, startMutualTlsBroker, type TestCerts } from '../../helpers/certs.js';
 
 describe('agent uplink against a TLS broker that requires client certificates', () => {
-  let dir: string;
   let certs: TestCerts;
   let broker: RunningBroker;
   let account: NewAgentCredentials;
   let url: string;
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'vigil-uplink-tls-'));
     certs = await makeCerts();
-    broker = await startMutualTlsBroker(dir, certs);
+    broker = await startMutualTlsBroker(certs);
     account = await broker.agents.add('site-a', 'gw-01');
     url = `mqtts://127.0.0.1:${broker.mqtt.tlsPort}`;
   }, 60_000);
@@ -34,7 +30,6 @@ describe('agent uplink against a TLS broker that requires client certificates', 
   afterAll(async () => {
     await broker?.stop();
     await certs?.remove();
-    await rm(dir, { recursive: true, force: true });
   });
 
   /** Runs an uplink with these TLS settings until `done` holds or 5 s pass; returns its log. */

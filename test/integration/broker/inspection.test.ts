@@ -17,6 +17,7 @@ import { EmbeddedMetricsStore } from '../../../broker/metrics/embedded.js';
 import type { MetricPoint } from '../../../broker/metrics/store.js';
 import { login } from './api/fixture.js';
 import { camera, makeDesk, type DeskFixture } from './detect/desk-fixture.js';
+import { silentLog } from '../../helpers/logs.js';
 
 const MIN = 60_000;
 const site = 'demo-site';
@@ -132,7 +133,7 @@ describe('inspection report', () => {
       events: f.events,
       health: async () => healthExample,
       consoleDir: null,
-      log: { info: () => {}, warn: () => {}, error: () => {} },
+      log: silentLog,
       loginFailureDelayMs: 10,
       now: () => f.clock.now,
     });

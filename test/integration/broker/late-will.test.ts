@@ -11,7 +11,6 @@
  * a TCP relay between the agent and the broker that can be cut without the broker
  * noticing (the agent's side is closed, the broker's side stays open and hears nothing).
  */
-import { mkdtemp, rm } from 'node:fs/promises';
 import {
   createServer,
   connect as tcpConnect,
@@ -19,15 +18,12 @@ import {
   type Server,
   type Socket,
 } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectAsync, type IClientOptions, type MqttClient } from 'mqtt';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AgentStore, type NewAgentCredentials } from '../../../broker/agents/store.js';
-import { startBroker, type RunningBroker } from '../../../broker/app.js';
-import { resolveConfig } from '../../../broker/config.js';
+import type { RunningBroker } from '../../../broker/app.js';
 import { openDatabase, type Db } from '../../../broker/db.js';
-import type { Log } from '../../../broker/log.js';
 import { MqttServer } from '../../../broker/mqtt/server.js';
 import { apiRoutes, siteApiRoutes } from '../../../shared/api/routes.js';
 import type { SiteRollup } from '../../../shared/api/sites.js';
@@ -35,36 +31,16 @@ import type { Ticket } from '../../../shared/api/tickets.js';
 import { agentOnlineExample, type AgentOffline } from '../../../shared/messages/agent-status.js';
 import { deviceStateExample } from '../../../shared/messages/device-state.js';
 import { topics } from '../../../shared/topics.js';
+import { startTestBroker } from '../../helpers/broker.js';
+import { eventually } from '../../helpers/eventually.js';
+import { recordingLog, type RecordingLog } from '../../helpers/logs.js';
+import { tempDir, type TempDir } from '../../helpers/temp.js';
 
 const SITE = 'site-a';
 const AGENT = 'gw-01';
 const ADMIN_PASSWORD = 'late-will admin password';
 /** The detector's hold before a site ticket opens; short so the test does not wait 2 s. */
 const HOLD_S = 0.3;
-
-function recordingLog(): Log & { lines: string[] } {
-  const lines: string[] = [];
-  return {
-    lines,
-    info: (l) => lines.push(`info ${l}`),
-    warn: (l) => lines.push(`warn ${l}`),
-    error: (l) => lines.push(`error ${l}`),
-  };
-}
-
-async function eventually<T>(
-  what: string,
-  probe: () => T | undefined | null | false | Promise<T | undefined | null | false>,
-  timeoutMs = 8000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -115,9 +91,8 @@ class Link {
 }
 
 describe('late last will after a fast reconnect (real broker, real mqtt.js, a cuttable link)', () => {
-  let dir: string;
   let broker: RunningBroker;
-  let log: ReturnType<typeof recordingLog>;
+  let log: RecordingLog;
   let agent: NewAgentCredentials;
   let link: Link;
   let token: string;
@@ -126,21 +101,11 @@ describe('late last will after a fast reconnect (real broker, real mqtt.js, a cu
   let seq = 0;
 
   beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'vigil-late-will-'));
     log = recordingLog();
-    const config = resolveConfig(
-      {
-        dataDir: dir,
-        mqtt: { host: '127.0.0.1', port: 0 },
-        http: { host: '127.0.0.1', port: 0 },
-        consoleDir: null,
-        detect: { holdS: HOLD_S },
-      },
-      { env: {} },
-    );
-    broker = await startBroker(config, {
+    broker = await startTestBroker({
+      settings: { detect: { holdS: HOLD_S } },
       log,
-      env: { VIGIL_ADMIN_PASSWORD: ADMIN_PASSWORD },
+      adminPassword: ADMIN_PASSWORD,
     });
     agent = await broker.agents.add(SITE, AGENT);
     link = new Link(broker.mqttPort);
@@ -157,7 +122,6 @@ describe('late last will after a fast reconnect (real broker, real mqtt.js, a cu
     await Promise.all(clients.splice(0).map((client) => client.endAsync(true)));
     await link.stop();
     await broker.stop();
-    await rm(dir, { recursive: true, force: true });
   });
 
   /** Connects as the agent does (agent/uplink.ts): fixed client id, persistent session, a retained will. */
@@ -392,19 +356,19 @@ describe('late last will after a fast reconnect (real broker, real mqtt.js, a cu
 });
 
 describe('a will being journaled while the agent reconnects (real MqttServer and Aedes)', () => {
-  let dir: string;
+  let dir: TempDir;
   let db: Db;
   let agents: AgentStore;
   let server: MqttServer;
-  let log: ReturnType<typeof recordingLog>;
+  let log: RecordingLog;
   const clients: MqttClient[] = [];
   /** The will's journal write, held until the test lets it finish. */
   let releaseWill: (() => void) | null = null;
   const ingested: string[] = [];
 
   beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'vigil-late-will-race-'));
-    db = openDatabase(join(dir, 'vigil.db'));
+    dir = await tempDir('vigil-late-will-race-');
+    db = openDatabase(join(dir.path, 'vigil.db'));
     agents = new AgentStore(db);
     agents.start();
     log = recordingLog();
@@ -430,7 +394,7 @@ describe('a will being journaled while the agent reconnects (real MqttServer and
     await Promise.all(clients.splice(0).map((client) => client.endAsync(true)));
     await server.stop();
     db.close();
-    await rm(dir, { recursive: true, force: true });
+    await dir.remove();
   });
 
   it('does not let the will overwrite the birth of a connection that came while it was written', async () => {

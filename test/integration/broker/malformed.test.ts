@@ -4,46 +4,27 @@
  * readings: the broker keeps serving, counts every bad one, and loses no good one.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { connect, type MqttClient } from 'mqtt';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startBroker, type RunningBroker } from '../../../broker/app.js';
-import { resolveConfig } from '../../../broker/config.js';
-import { silentLog } from '../../../broker/log.js';
+import type { RunningBroker } from '../../../broker/app.js';
 import { deviceMetricsExample } from '../../../shared/messages/device-metrics.js';
 import { topics } from '../../../shared/topics.js';
+import { startTestBroker } from '../../helpers/broker.js';
 
 const DURATION_MS = 4000;
 const INTERVAL_MS = 10;
 
 describe('malformed payloads under load', () => {
-  let dir: string;
   let broker: RunningBroker;
   const clients: MqttClient[] = [];
 
   beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'vigil-malformed-'));
-    const config = resolveConfig(
-      {
-        dataDir: dir,
-        mqtt: { host: '127.0.0.1', port: 0 },
-        http: { host: '127.0.0.1', port: 0 },
-        consoleDir: null,
-      },
-      { env: {} },
-    );
-    broker = await startBroker(config, {
-      log: silentLog,
-      env: { VIGIL_ADMIN_PASSWORD: 'test-admin-password' },
-    });
+    broker = await startTestBroker();
   });
 
   afterEach(async () => {
     await Promise.all(clients.splice(0).map((client) => client.endAsync(true)));
     await broker.stop();
-    await rm(dir, { recursive: true, force: true });
   });
 
   it('keeps serving, counts the bad ones, and stores every good reading', async () => {

@@ -3,6 +3,7 @@ import { mapNodeOnvifError, OnvifDeviceClient } from '../../../agent/onvif/adapt
 import { parseXml } from '../../../agent/onvif/soap.js';
 import { OnvifError } from '../../../agent/onvif/types.js';
 import { Secret } from '../../../agent/secret.js';
+import { eventually } from '../../helpers/eventually.js';
 import { fixture, notAuthorizedFault, SoapServer } from './soap-server.js';
 
 const TIMEOUT_MS = 300;
@@ -15,14 +16,6 @@ async function failure(promise: Promise<unknown>): Promise<OnvifError> {
     return error as OnvifError;
   }
   throw new Error('expected the request to fail');
-}
-
-async function until(condition: () => boolean, ms = 2000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 describe('ONVIF adapter against captured answers', () => {
@@ -149,7 +142,7 @@ describe('ONVIF adapter against captured answers', () => {
       expect(error.kind).toBe('timeout');
       expect(elapsed).toBeGreaterThanOrEqual(TIMEOUT_MS - 5);
       expect(elapsed).toBeLessThan(TIMEOUT_MS + 250);
-      await until(() => server.openSockets.size === 0);
+      await eventually('the sockets closed', () => server.openSockets.size === 0, 2000);
     },
   );
 
@@ -160,7 +153,7 @@ describe('ONVIF adapter against captured answers', () => {
     const started = performance.now();
     expect((await failure(client.clock(controller.signal))).kind).toBe('timeout');
     expect(performance.now() - started).toBeLessThan(TIMEOUT_MS);
-    await until(() => server.openSockets.size === 0);
+    await eventually('the sockets closed', () => server.openSockets.size === 0, 2000);
   });
 });
 

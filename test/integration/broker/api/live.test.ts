@@ -6,6 +6,7 @@ import { maintenanceExample } from '../../../../shared/api/maintenance.js';
 import { apiRoutes } from '../../../../shared/api/routes.js';
 import { validator } from '../../../../shared/validate.js';
 import { startApi } from '../../../../broker/api/server.js';
+import { eventually } from '../../../helpers/eventually.js';
 import { makeFixture, OPERATOR, type Fixture } from './fixture.js';
 
 const checkEvent = validator(LiveEvent);
@@ -41,14 +42,6 @@ class SseReader {
       const data = lines.find((l) => l.startsWith('data: '))?.slice(6);
       if (event !== undefined && data !== undefined) return { event, data: JSON.parse(data) };
     }
-  }
-}
-
-async function until(condition: () => boolean, what: string, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
 
@@ -92,7 +85,7 @@ describe('live stream over a real port', () => {
     expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
     const sse = new SseReader(res.body!.getReader());
     expect(await sse.next()).toBe('retry: 3000\n: connected');
-    await until(() => fx.deps.events.listenerCount('ticket') === 1, 'the stream to subscribe');
+    await eventually('the stream to subscribe', () => fx.deps.events.listenerCount('ticket') === 1);
 
     const device = { ...deviceExample, status: 'down' as const };
     fx.deps.events.emit('device', device);
@@ -115,7 +108,7 @@ describe('live stream over a real port', () => {
     const { res } = await openStream();
     const sse = new SseReader(res.body!.getReader());
     await sse.next();
-    await until(() => fx.deps.events.listenerCount('sla') === 1, 'the stream to subscribe');
+    await eventually('the stream to subscribe', () => fx.deps.events.listenerCount('sla') === 1);
     fx.deps.events.emit('sla', slaAlertExample);
     fx.deps.events.emit('maintenance', maintenanceExample);
     const alert = await sse.nextEvent();
@@ -146,11 +139,11 @@ describe('live stream over a real port', () => {
     const { res, abort } = await openStream();
     const sse = new SseReader(res.body!.getReader());
     await sse.next();
-    await until(() => fx.deps.events.listenerCount('ticket') === 1, 'the stream to subscribe');
+    await eventually('the stream to subscribe', () => fx.deps.events.listenerCount('ticket') === 1);
     abort.abort();
-    await until(
-      () => fx.deps.events.listenerCount('ticket') + fx.deps.events.listenerCount('device') === 0,
+    await eventually(
       'the listeners to go',
+      () => fx.deps.events.listenerCount('ticket') + fx.deps.events.listenerCount('device') === 0,
     );
   });
 

@@ -3,43 +3,24 @@
  * embedded metrics store, the ticket desk): every number it carries is stored in the
  * `agent` measurement, and a gateway running out of disk gets its general ticket.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startBroker, type RunningBroker } from '../../../../broker/app.js';
-import { resolveConfig } from '../../../../broker/config.js';
+import type { RunningBroker } from '../../../../broker/app.js';
 import { agentHealthExample, type AgentHealth } from '../../../../shared/messages/agent-health.js';
 import { topics } from '../../../../shared/topics.js';
-
-const quiet = { info: () => {}, warn: () => {}, error: () => {} };
+import { startTestBroker } from '../../../helpers/broker.js';
 
 describe('agent health to the metrics store and the gateway rule', () => {
-  let dir: string;
   let broker: RunningBroker;
   let client: MqttClient | undefined;
 
   beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'vigil-agent-health-'));
-    broker = await startBroker(
-      resolveConfig(
-        {
-          dataDir: dir,
-          mqtt: { host: '127.0.0.1', port: 0 },
-          http: { host: '127.0.0.1', port: 0 },
-          consoleDir: null,
-        },
-        { env: {} },
-      ),
-      { log: quiet, env: { VIGIL_ADMIN_PASSWORD: 'test-admin-password' } },
-    );
+    broker = await startTestBroker();
   });
 
   afterEach(async () => {
     await client?.endAsync(true);
     await broker.stop();
-    await rm(dir, { recursive: true, force: true });
   });
 
   it('stores spool, MQTT and last-good-poll figures, and opens a ticket for a full gateway disk', async () => {

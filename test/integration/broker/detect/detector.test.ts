@@ -8,6 +8,7 @@ import { defaultDeskConfig } from '../../../../broker/tickets/desk-config.js';
 import { startDesk } from '../../../../broker/tickets/desk.js';
 import { defaultSla } from '../../../../broker/tickets/types.js';
 import { camera, makeDesk, type DeskFixture } from './desk-fixture.js';
+import { silentLog } from '../../../helpers/logs.js';
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
@@ -241,7 +242,7 @@ describe('detector', () => {
       registry: f.registry,
       sla: defaultSla,
       config: { ...defaultDeskConfig, detect: { ...defaultDeskConfig.detect, tickMs: 3_600_000 } },
-      log: { info: () => {}, warn: () => {}, error: () => {} },
+      log: silentLog,
       now: () => f.clock.now,
     });
     try {

@@ -5,15 +5,10 @@
  * clips them to the period with per-channel totals, and spans past the retention are
  * pruned at start.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { connect, type MqttClient } from 'mqtt';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startBroker, type RunningBroker } from '../../../../broker/app.js';
-import { resolveConfig } from '../../../../broker/config.js';
+import type { RunningBroker } from '../../../../broker/app.js';
 import { createUserStore } from '../../../../broker/api/users.js';
-import { silentLog } from '../../../../broker/log.js';
 import { DeviceOutages, deviceOutagesPath } from '../../../../shared/api/outages.js';
 import { deviceMetricsExample } from '../../../../shared/messages/device-metrics.js';
 import {
@@ -23,6 +18,8 @@ import {
 } from '../../../../shared/messages/device-state.js';
 import { topics } from '../../../../shared/topics.js';
 import { validator } from '../../../../shared/validate.js';
+import { startTestBroker } from '../../../helpers/broker.js';
+import { tempDir, type TempDir } from '../../../helpers/temp.js';
 
 const SITE = 'site-a';
 const AGENT = 'gw-01';
@@ -38,7 +35,7 @@ const stopped = (channel: string): Reason => ({
 });
 
 describe('outage history of an NVR through the real broker', () => {
-  let dir: string;
+  let dir: TempDir;
   let broker: RunningBroker;
   let client: MqttClient | null = null;
   let credentials: { username: string; password: string };
@@ -49,19 +46,7 @@ describe('outage history of an NVR through the real broker', () => {
   const at = (minute: number) => new Date(t0 + minute * MIN).toISOString();
 
   async function start(): Promise<void> {
-    const config = resolveConfig(
-      {
-        dataDir: dir,
-        mqtt: { host: '127.0.0.1', port: 0 },
-        http: { host: '127.0.0.1', port: 0 },
-        consoleDir: null,
-      },
-      { env: {} },
-    );
-    broker = await startBroker(config, {
-      log: silentLog,
-      env: { VIGIL_ADMIN_PASSWORD: ADMIN_PASSWORD },
-    });
+    broker = await startTestBroker({ dataDir: dir.path, adminPassword: ADMIN_PASSWORD });
     const login = await fetch(`${broker.httpUrl}/api/auth/login`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -127,22 +112,10 @@ describe('outage history of an NVR through the real broker', () => {
   }
 
   beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'vigil-outages-'));
+    dir = await tempDir('vigil-outages-');
     seq = 0;
     // The account exists before the first start (AgentStore over the same vigil.db).
-    const config = resolveConfig(
-      {
-        dataDir: dir,
-        mqtt: { host: '127.0.0.1', port: 0 },
-        http: { host: '127.0.0.1', port: 0 },
-        consoleDir: null,
-      },
-      { env: {} },
-    );
-    const first = await startBroker(config, {
-      log: silentLog,
-      env: { VIGIL_ADMIN_PASSWORD: ADMIN_PASSWORD },
-    });
+    const first = await startTestBroker({ dataDir: dir.path, adminPassword: ADMIN_PASSWORD });
     credentials = await first.agents.add(SITE, AGENT);
     await first.stop();
     await start();
@@ -150,7 +123,7 @@ describe('outage history of an NVR through the real broker', () => {
 
   afterEach(async () => {
     await stop();
-    await rm(dir, { recursive: true, force: true });
+    await dir.remove();
   });
 
   it('opens a span per channel, closes it when the reason clears, keeps it open across a restart and while the NVR is down', async () => {

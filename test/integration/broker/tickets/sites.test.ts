@@ -7,6 +7,7 @@ import { createUserStore } from '../../../../broker/api/users.js';
 import { parseCsv } from '../../../../broker/sites/csv.js';
 import { login } from '../api/fixture.js';
 import { camera, makeDesk, type DeskFixture } from '../detect/desk-fixture.js';
+import { silentLog } from '../../../helpers/logs.js';
 
 describe('sites API', () => {
   let f: DeskFixture;
@@ -27,7 +28,7 @@ describe('sites API', () => {
       events: f.events,
       health: async () => healthExample,
       consoleDir: null,
-      log: { info: () => {}, warn: () => {}, error: () => {} },
+      log: silentLog,
       loginFailureDelayMs: 10,
     });
     admin = (await login(app, { username: 'ada', password: 'admin password 12345' })).token;

@@ -1,22 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase, type Db } from '../../../../broker/db.js';
-import type { Log } from '../../../../broker/log.js';
 import { DeadLetterStore } from '../../../../broker/pipeline/dead-letters.js';
 import { Pipeline } from '../../../../broker/pipeline/pipeline.js';
 import type { Envelope, Stage, StageResult } from '../../../../broker/pipeline/types.js';
 import { decodeStage } from '../../../../broker/stages/decode.js';
 import { validateStage } from '../../../../broker/stages/validate.js';
+import { recordingLog, type RecordingLog } from '../../../helpers/logs.js';
 import { envelope, metricsMessage, stateMessage } from '../stages/fixtures.js';
-
-function recordingLog(): Log & { lines: string[] } {
-  const lines: string[] = [];
-  return {
-    lines,
-    info: (l) => lines.push(l),
-    warn: (l) => lines.push(l),
-    error: (l) => lines.push(l),
-  };
-}
 
 /** A stage that records what reached it, after an optional delay. */
 function recorder(seen: string[], delayMs: (env: Envelope) => number = () => 0): Stage {
@@ -34,7 +24,7 @@ function recorder(seen: string[], delayMs: (env: Envelope) => number = () => 0):
 describe('pipeline', () => {
   let db: Db;
   let deadLetters: DeadLetterStore;
-  let log: ReturnType<typeof recordingLog>;
+  let log: RecordingLog;
 
   beforeEach(() => {
     db = openDatabase(':memory:');
