@@ -6,22 +6,19 @@
  * flooding the front door is refused and audited every time, but logged once per cause
  * and interval, with the count (STYLE habit 16).
  */
-import { mkdtemp, rm } from 'node:fs/promises';
 import { connect as netConnect, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { connect as mqttConnect, connectAsync, type IClientOptions, type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import type { NewAgentCredentials } from '../../../broker/agents/store.js';
-import { startBroker, type RunningBroker } from '../../../broker/app.js';
-import { resolveConfig } from '../../../broker/config.js';
-import { silentLog } from '../../../broker/log.js';
+import type { RunningBroker } from '../../../broker/app.js';
 import { BrokerStats } from '../../../shared/api/broker.js';
 import { deviceMetricsExample } from '../../../shared/messages/device-metrics.js';
 import { topics } from '../../../shared/topics.js';
 import { validator } from '../../../shared/validate.js';
+import { startTestBroker } from '../../helpers/broker.js';
 import { makeCerts, startMutualTlsBroker, type TestCerts } from '../../helpers/certs.js';
+import { recordingLog } from '../../helpers/logs.js';
 import { connectPacket, remainingLength, utf8 } from '../../helpers/mqtt-packets.js';
 
 const closed = (client: MqttClient) =>
@@ -56,7 +53,6 @@ async function streamHugePacket(
 }
 
 describe('MQTT front door: TLS, WebSocket, audit, limits, roles', () => {
-  let dir: string;
   let certs: TestCerts;
   let broker: RunningBroker;
   let agent: NewAgentCredentials;
@@ -74,26 +70,15 @@ describe('MQTT front door: TLS, WebSocket, audit, limits, roles', () => {
   const tcp = () => broker.mqttUrl;
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'vigil-front-door-'));
     certs = await makeCerts();
-    const config = resolveConfig(
-      {
-        dataDir: dir,
+    broker = await startTestBroker({
+      settings: {
         mqtt: {
-          host: '127.0.0.1',
-          port: 0,
           tls: { port: 0, cert: certs.certFile, key: certs.keyFile, ca: certs.caFile },
           ws: { port: 0 },
           limits: { maxPayloadBytes: 4096, maxTopicLevels: 8 },
         },
-        http: { host: '127.0.0.1', port: 0 },
-        consoleDir: null,
       },
-      { env: {} },
-    );
-    broker = await startBroker(config, {
-      log: silentLog,
-      env: { VIGIL_ADMIN_PASSWORD: 'test-admin-password' },
       sweepIntervalMs: 100,
     });
     agent = await broker.agents.add('site-a', 'gw-01');
@@ -103,7 +88,6 @@ describe('MQTT front door: TLS, WebSocket, audit, limits, roles', () => {
     await Promise.all(clients.splice(0).map((client) => client.endAsync(true)));
     await broker?.stop();
     await certs?.remove();
-    await rm(dir, { recursive: true, force: true });
   });
 
   const audited = (action: string, clientId: string) =>
@@ -381,19 +365,9 @@ describe('MQTT front door: TLS, WebSocket, audit, limits, roles', () => {
   });
 
   it('refuses connections over the rate limit, and audits them', async () => {
-    const limitedDir = await mkdtemp(join(tmpdir(), 'vigil-rate-'));
-    const limited = await startBroker(
-      resolveConfig(
-        {
-          dataDir: limitedDir,
-          mqtt: { host: '127.0.0.1', port: 0, limits: { connectionsPerSecond: 1 } },
-          http: { host: '127.0.0.1', port: 0 },
-          consoleDir: null,
-        },
-        { env: {} },
-      ),
-      { log: silentLog, env: { VIGIL_ADMIN_PASSWORD: 'test-admin-password' } },
-    );
+    const limited = await startTestBroker({
+      settings: { mqtt: { limits: { connectionsPerSecond: 1 } } },
+    });
     try {
       const fleet = await limited.agents.add('site-a', 'gw-01');
       // A burst of twice the rate gets in; the rest of the burst is turned away.
@@ -426,7 +400,6 @@ describe('MQTT front door: TLS, WebSocket, audit, limits, roles', () => {
       ).toHaveLength(2);
     } finally {
       await limited.stop();
-      await rm(limitedDir, { recursive: true, force: true });
     }
   });
 
@@ -503,35 +476,27 @@ describe('MQTT front door: TLS, WebSocket, audit, limits, roles', () => {
 });
 
 describe('MQTT over TLS with required client certificates (requireClientCert)', () => {
-  let dir: string;
   let certs: TestCerts;
   // Impostors: a CA of another name, and one named like ours (same subject, other key).
   let otherCa: TestCerts;
   let lookalikeCa: TestCerts;
   let broker: RunningBroker;
   let agent: NewAgentCredentials;
-  const lines: string[] = [];
-  const log = {
-    info: (line: string) => lines.push(line),
-    warn: (line: string) => lines.push(line),
-    error: (line: string) => lines.push(line),
-  };
+  const log = recordingLog();
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'vigil-mtls-'));
     [certs, otherCa, lookalikeCa] = await Promise.all([
       makeCerts(),
       makeCerts({ caName: 'Some other CA' }),
       makeCerts(),
     ]);
-    broker = await startMutualTlsBroker(dir, certs, log);
+    broker = await startMutualTlsBroker(certs, log);
     agent = await broker.agents.add('site-a', 'gw-01');
   });
 
   afterAll(async () => {
     await broker?.stop();
     await Promise.all([certs?.remove(), otherCa?.remove(), lookalikeCa?.remove()]);
-    await rm(dir, { recursive: true, force: true });
   });
 
   const options = (extra: IClientOptions): IClientOptions => ({
@@ -599,7 +564,7 @@ describe('MQTT over TLS with required client certificates (requireClientCert)', 
         reason: expect.stringContaining('the client sent no certificate'),
       },
     ]);
-    expect(lines.join('\n')).toMatch(
+    expect(log.lines.join('\n')).toMatch(
       /refused TLS connection at .* from 127\.0\.0\.1:\d+: VIGIL_MQTT_CLIENT_CERT: .*no certificate.*mqtt\.tls\.ca/,
     );
   });
@@ -697,37 +662,16 @@ describe('a client flooding the front door: every message refused and counted, a
   const BAD_PAYLOADS = 1000;
   const MALFORMED_CONNECTIONS = 200;
   let broker: RunningBroker;
-  const lines: string[] = [];
-  const log = {
-    lines,
-    info: (line: string) => lines.push(line),
-    warn: (line: string) => lines.push(line),
-    error: (line: string) => lines.push(line),
-  };
-  let dir: string;
+  const log = recordingLog();
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'vigil-flood-'));
-    const config = resolveConfig(
-      {
-        dataDir: dir,
-        mqtt: { host: '127.0.0.1', port: 0 },
-        http: { host: '127.0.0.1', port: 0 },
-        consoleDir: null,
-      },
-      { env: {} },
-    );
-    broker = await startBroker(config, {
-      log,
-      env: { VIGIL_ADMIN_PASSWORD: 'test-admin-password' },
-      logIntervalMs: LOG_INTERVAL_MS,
-    });
+    broker = await startTestBroker({ log, logIntervalMs: LOG_INTERVAL_MS });
   });
 
   afterAll(async () => {
     await broker?.stop();
-    await rm(dir, { recursive: true, force: true });
   });
+
   it('refuses 2,000 bad messages on one connection and 200 malformed connections, audits and counts each, logs one line per cause and interval with the count, and acknowledges a good agent throughout', async () => {
     const flood = await broker.agents.add('site-a', 'gw-flood');
     const good = await broker.agents.add('site-a', 'gw-good');

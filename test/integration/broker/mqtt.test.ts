@@ -3,52 +3,26 @@
  * with a SQLite file and the embedded metrics store, and real mqtt.js clients doing what
  * agents, misconfigured agents and intruders do.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectAsync, type IClientOptions, type MqttClient } from 'mqtt';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AgentStore, type NewAgentCredentials } from '../../../broker/agents/store.js';
-import { startBroker, type RunningBroker } from '../../../broker/app.js';
-import { resolveConfig } from '../../../broker/config.js';
+import type { RunningBroker } from '../../../broker/app.js';
 import { openDatabase } from '../../../broker/db.js';
-import type { Log } from '../../../broker/log.js';
 import { deviceMetricsExample } from '../../../shared/messages/device-metrics.js';
 import { deviceStateExample } from '../../../shared/messages/device-state.js';
 import { topics } from '../../../shared/topics.js';
-
-function recordingLog(): Log & { lines: string[] } {
-  const lines: string[] = [];
-  return {
-    lines,
-    info: (l) => lines.push(l),
-    warn: (l) => lines.push(l),
-    error: (l) => lines.push(l),
-  };
-}
-
-async function eventually<T>(
-  what: string,
-  probe: () => T | undefined | null | false,
-  timeoutMs = 5000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+import { startTestBroker } from '../../helpers/broker.js';
+import { eventually } from '../../helpers/eventually.js';
+import { recordingLog, type RecordingLog } from '../../helpers/logs.js';
 
 function closed(client: MqttClient): Promise<void> {
   return new Promise((resolve) => client.once('close', () => resolve()));
 }
 
 describe('MQTT front door (real Aedes, real mqtt.js)', () => {
-  let dir: string;
   let broker: RunningBroker;
-  let log: ReturnType<typeof recordingLog>;
+  let log: RecordingLog;
   let agent: NewAgentCredentials;
   const clients: MqttClient[] = [];
 
@@ -70,29 +44,14 @@ describe('MQTT front door (real Aedes, real mqtt.js)', () => {
   }
 
   beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'vigil-broker-'));
     log = recordingLog();
-    const config = resolveConfig(
-      {
-        dataDir: dir,
-        mqtt: { host: '127.0.0.1', port: 0 },
-        http: { host: '127.0.0.1', port: 0 },
-        consoleDir: null,
-      },
-      { env: {} },
-    );
-    broker = await startBroker(config, {
-      log,
-      env: { VIGIL_ADMIN_PASSWORD: 'test-admin-password' },
-      sweepIntervalMs: 100,
-    });
+    broker = await startTestBroker({ log, sweepIntervalMs: 100 });
     agent = await broker.agents.add('site-a', 'gw-01');
   });
 
   afterEach(async () => {
     await Promise.all(clients.splice(0).map((client) => client.endAsync(true)));
     await broker.stop();
-    await rm(dir, { recursive: true, force: true });
   });
 
   it("takes a good agent's messages into the registry and the metrics store", async () => {
@@ -199,7 +158,7 @@ describe('MQTT front door (real Aedes, real mqtt.js)', () => {
     const client = await connect(agent.username, agent.password, 'gw-01-live');
     const gone = closed(client);
     // What the CLI does: its own connection to the same vigil.db.
-    const db = openDatabase(join(dir, 'vigil.db'));
+    const db = openDatabase(join(broker.config.dataDir, 'vigil.db'));
     try {
       const cli = new AgentStore(db);
       cli.start();
@@ -253,14 +212,14 @@ describe('MQTT front door (real Aedes, real mqtt.js)', () => {
     const refused = () => log.lines.filter((l) => l.includes('refused subscription'));
     expect(refused()).toEqual([
       expect.stringMatching(
-        /^mqtt: refused subscription at .*: site-a\.gw-01 .* to "vigil\/v1\/site-a\/agents\/gw-02\/commands": an agent may subscribe only to/,
+        /^warn mqtt: refused subscription at .*: site-a\.gw-01 .* to "vigil\/v1\/site-a\/agents\/gw-02\/commands": an agent may subscribe only to/,
       ),
     ]);
     await broker.stop();
     expect(refused()).toEqual([
       refused()[0],
       expect.stringMatching(
-        /^mqtt: 1 more like this since .*; the first: refused subscription at .* to "vigil\/v1\/#": an agent may subscribe only to/,
+        /^warn mqtt: 1 more like this since .*; the first: refused subscription at .* to "vigil\/v1\/#": an agent may subscribe only to/,
       ),
     ]);
   });
