@@ -26,7 +26,8 @@ import { WriteBehindRegistry } from './devices/write-behind.js';
 import { BrokerEvents } from './events.js';
 import { child, consoleLog, type Log } from './log.js';
 import { EmbeddedMetricsStore } from './metrics/embedded.js';
-import { Journal } from './journal/journal.js';
+import { FileJournal } from './journal/journal.js';
+import type { IngestJournal } from './journal/types.js';
 import { InfluxMetricsStore } from './metrics/influx.js';
 import type { MetricsStore } from './metrics/store.js';
 import { MetricsWriter, type MetricsWriterOptions } from './metrics/writer.js';
@@ -73,7 +74,7 @@ export interface RunningBroker {
   pipeline: Pipeline;
   deadLetters: DeadLetterStore;
   mqtt: MqttServer;
-  journal: Journal;
+  journal: IngestJournal;
   audit: AuditLog;
   health(): Promise<Health>;
   /** The figures of GET /api/broker and $SYS/vigil/broker/... */
@@ -135,7 +136,7 @@ export async function startBroker(
     const db = openDatabase(join(config.dataDir, 'vigil.db'));
     undo.push({ name: 'the database', run: () => void db.close() });
 
-    const journal = new Journal({
+    const journal: IngestJournal = new FileJournal({
       dir: join(config.dataDir, 'journal'),
       maxBytes: config.journal.maxBytes,
       groupCommitMs: config.journal.groupCommitMs,

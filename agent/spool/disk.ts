@@ -2,31 +2,32 @@
  * The spool on disk: what survives a SIGKILL of the agent and a power cut of the gateway.
  *
  * Layout of the folder:
- *   seg-<first seq>.log   append-only segments of records [u32 length][u32 crc32][JSON]
+ *   seg-<first seq>.log   a segment log (lib/segment-log.ts): record number = seq, body =
+ *                         JSON { s: seq, t: topic, r: retain 0/1, a: at, p: payload }
  *   state.json            { ackedSeq, nextSeq, dropped }, replaced atomically (rename)
  *
  * - Appends are group-committed: the records appended while a write is under way go out
  *   together in the next write, followed by one fdatasync. `append` resolves after it.
  * - A torn record at the end of a segment (the power went during a write) fails its
- *   length or CRC check and is cut off at start; the records before it are kept.
+ *   length or CRC check and is cut off at start; the records before it are kept (the
+ *   segment log's rule).
  * - Acknowledged records are forgotten by moving `ackedSeq` forward; a segment file is
  *   deleted only when every record in it is acknowledged, so a crash can make the agent
  *   send a record twice (the broker drops it by seq) but never lose one.
  * - Bounded: when the segments exceed `maxBytes`, the oldest segment goes (oldest records
  *   dropped first); the records it held unsent are counted in `dropped`.
  * - A disk that refuses a write (full: ENOSPC, EDQUOT; or failing: EIO, EROFS) stops
- *   nothing. The segment written to is cut back to its last whole record and closed for
- *   good (recovery stops at a torn record, so nothing may follow one in its segment), and
- *   the records are kept in memory instead: `append` resolves, `read` serves them, the
- *   broker gets them. Every `retryMs` the spool tries the disk again, in a new segment;
- *   once a write succeeds, what was kept in memory and not yet acknowledged is written
- *   first, in seq order. Memory is bounded by `memoryBytes` (oldest dropped first,
- *   counted in `dropped`). One log line when it starts, one when it ends: a gateway with
- *   a full disk must not also fill its journal.
+ *   nothing. The segment log cuts the segment written to back to its last whole record
+ *   and closes it for good, and the records are kept in memory instead: `append`
+ *   resolves, `read` serves them, the broker gets them. Every `retryMs` the spool tries
+ *   the disk again, in a new segment; once a write succeeds, what was kept in memory and
+ *   not yet acknowledged is written first, in seq order. Memory is bounded by
+ *   `memoryBytes` (oldest dropped first, counted in `dropped`). One log line when it
+ *   starts, one when it ends: a gateway with a full disk must not also fill its journal.
  */
-import { mkdir, open, readdir, readFile, rename, rm, type FileHandle } from 'node:fs/promises';
+import { open, readFile, rename, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { crc32 } from 'node:zlib';
+import { frame, RECORD_HEADER, SegmentLog, syncDirectory } from '../../lib/segment-log.js';
 import type { Logger } from '../log.js';
 import {
   DEFAULT_SPOOL_BYTES,
@@ -36,7 +37,6 @@ import {
   type SpoolStats,
 } from './types.js';
 
-const HEADER = 8;
 const STATE = 'state.json';
 /** state.json is padded to this size (JSON allows trailing blanks). */
 const STATE_BYTES = 256;
@@ -44,19 +44,6 @@ const STATE_BYTES = 256;
 const DEFAULT_MEMORY_BYTES = 64 * 1024 * 1024;
 /** Error codes that mean "no room" (POSIX write(2)): the operator frees space. */
 const NO_ROOM = new Set(['ENOSPC', 'EDQUOT']);
-
-interface Segment {
-  name: string;
-  firstSeq: number;
-  /** Byte offset of each record in the file; offsets[i] is record firstSeq + i. */
-  offsets: number[];
-  ats: number[];
-  /** Bytes written so far (the end of the last complete record). */
-  size: number;
-  handle: FileHandle | null;
-  /** A write into it failed: nothing more goes into it (see the module comment). */
-  sealed: boolean;
-}
 
 /** A record not yet on disk. */
 interface Pending {
@@ -91,20 +78,17 @@ export interface DiskSpoolOptions {
 }
 
 function encode(record: SpoolRecord): Buffer {
-  const body = Buffer.from(
-    JSON.stringify({
-      s: record.seq,
-      t: record.topic,
-      r: record.retain ? 1 : 0,
-      a: record.at,
-      p: record.payload,
-    }),
+  return frame(
+    Buffer.from(
+      JSON.stringify({
+        s: record.seq,
+        t: record.topic,
+        r: record.retain ? 1 : 0,
+        a: record.at,
+        p: record.payload,
+      }),
+    ),
   );
-  const buffer = Buffer.allocUnsafe(HEADER + body.length);
-  buffer.writeUInt32LE(body.length, 0);
-  buffer.writeUInt32LE(crc32(body), 4);
-  body.copy(buffer, HEADER);
-  return buffer;
 }
 
 function decode(body: Buffer): SpoolRecord {
@@ -118,8 +102,14 @@ function decode(body: Buffer): SpoolRecord {
   return { seq: raw.s, topic: raw.t, retain: raw.r === 1, at: raw.a, payload: raw.p };
 }
 
-function segmentName(firstSeq: number): string {
-  return `seg-${String(firstSeq).padStart(16, '0')}.log`;
+/** Record `seq`'s time if `body` is record `seq`; null when it is not (ends its segment). */
+function accept(body: Buffer, seq: number): number | null {
+  try {
+    const record = decode(body);
+    return record.seq === seq ? record.at : null;
+  } catch {
+    return null;
+  }
 }
 
 /**
@@ -159,7 +149,8 @@ export class DiskSpool implements Spool {
   readonly #memoryBytes: number;
   readonly #retryMs: number;
   readonly #log: Logger | undefined;
-  #segments: Segment[] = [];
+  /** The records on disk. */
+  readonly #disk: SegmentLog;
   /** Records not on disk yet, in seq order: being written, or held while the disk refuses. */
   #pending: Pending[] = [];
   /** The bytes of #pending. */
@@ -167,6 +158,7 @@ export class DiskSpool implements Spool {
   #flushing: Promise<void> | null = null;
   #state: State = { ackedSeq: -1, nextSeq: 0, dropped: 0 };
   #nextSeq = 0;
+  /** At start, the last seq handed out before; `durableSeq` adds what the segment log wrote since. */
   #durableSeq = -1;
   #stateTimer: NodeJS.Timeout | null = null;
   #stateWrite: Promise<void> = Promise.resolve();
@@ -188,15 +180,13 @@ export class DiskSpool implements Spool {
     this.#memoryBytes = options.memoryBytes ?? Math.min(this.#maxBytes, DEFAULT_MEMORY_BYTES);
     this.#retryMs = options.retryMs ?? 5000;
     this.#log = options.log;
+    this.#disk = new SegmentLog({ dir: this.#dir, segmentBytes: this.#segmentBytes, accept });
   }
 
   get headSeq(): number {
     const after = this.#state.ackedSeq + 1;
-    for (const segment of this.#segments) {
-      if (segment.firstSeq + segment.offsets.length > after && segment.offsets.length > 0) {
-        return Math.max(after, segment.firstSeq);
-      }
-    }
+    const onDisk = this.#disk.firstFrom(after);
+    if (onDisk !== null) return onDisk;
     for (const p of this.#pending) if (p.seq >= after) return p.seq;
     return this.#nextSeq;
   }
@@ -206,12 +196,13 @@ export class DiskSpool implements Spool {
   }
 
   get durableSeq(): number {
-    return this.#durableSeq;
+    // The segment log's own figure: it moves the moment a write is synced, before the
+    // batch's records leave #pending (#drain), so nothing is counted twice meanwhile.
+    return Math.max(this.#durableSeq, this.#disk.last ?? -1);
   }
 
   async start(): Promise<void> {
     if (this.#started) return;
-    await mkdir(this.#dir, { recursive: true });
     try {
       const state = JSON.parse(await readFile(join(this.#dir, STATE), 'utf8')) as State;
       const int = (value: unknown, fallback: number): number =>
@@ -224,17 +215,8 @@ export class DiskSpool implements Spool {
     } catch {
       // No state yet (a new spool) or a half-written one: the segments tell the rest.
     }
-    const names = (await readdir(this.#dir)).filter((n) => /^seg-\d{16}\.log$/.test(n)).sort();
-    let last = -1;
-    for (const name of names) {
-      const segment = await this.#recover(name);
-      if (segment.offsets.length === 0) {
-        await rm(join(this.#dir, name), { force: true });
-        continue;
-      }
-      this.#segments.push(segment);
-      last = segment.firstSeq + segment.offsets.length - 1;
-    }
+    await this.#disk.start();
+    const last = this.#disk.last ?? -1;
     this.#nextSeq = Math.max(last + 1, this.#state.ackedSeq + 1, this.#state.nextSeq);
     this.#durableSeq = this.#nextSeq - 1;
     this.#writeError = null;
@@ -267,11 +249,7 @@ export class DiskSpool implements Spool {
     if (this.#stateTimer) clearTimeout(this.#stateTimer);
     this.#stateTimer = null;
     await this.#writeState().catch(() => undefined);
-    for (const segment of this.#segments) {
-      await segment.handle?.close().catch(() => undefined);
-      segment.handle = null;
-    }
-    this.#segments = [];
+    await this.#disk.stop();
     this.#started = false;
   }
 
@@ -295,56 +273,18 @@ export class DiskSpool implements Spool {
   }
 
   async read(fromSeq: number, limit: ReadLimit): Promise<SpoolRecord[]> {
-    const out: SpoolRecord[] = [];
-    let seq = Math.max(fromSeq, this.headSeq);
-    let bytes = 0;
-    let full = false;
-    for (const segment of [...this.#segments]) {
-      const count = segment.offsets.length;
-      const end = segment.firstSeq + count;
-      if (seq >= end) continue;
-      if (seq < segment.firstSeq) seq = segment.firstSeq;
-      const from = seq - segment.firstSeq;
-      let to = from;
-      let span = 0;
-      while (to < count && out.length + (to - from) < limit.records) {
-        const next = (segment.offsets[to + 1] ?? segment.size) - (segment.offsets[to] as number);
-        if (out.length + (to - from) > 0 && bytes + span + next > limit.bytes) break;
-        span += next;
-        to += 1;
-      }
-      if (to === from) {
-        full = true;
-        break;
-      }
-      const start = segment.offsets[from] as number;
-      const buffer = Buffer.allocUnsafe(span);
-      const handle = segment.handle ?? (await open(join(this.#dir, segment.name), 'r'));
-      try {
-        await handle.read(buffer, 0, span, start);
-      } finally {
-        if (handle !== segment.handle) await handle.close();
-      }
-      let at = 0;
-      while (at < span) {
-        const length = buffer.readUInt32LE(at);
-        out.push(decode(buffer.subarray(at + HEADER, at + HEADER + length)));
-        at += HEADER + length;
-      }
-      bytes += span;
-      seq = segment.firstSeq + to;
-      if (out.length >= limit.records || to < count) {
-        full = true;
-        break;
-      }
-    }
+    const disk = await this.#disk.read(Math.max(fromSeq, this.headSeq), limit);
+    const out = disk.bodies.map(decode);
+    const seq = disk.next;
+    let bytes = disk.bytes;
+    const full = disk.more;
     // Then what only memory holds (the disk refused it): sent like the rest.
     for (const p of full ? [] : this.#pending) {
       if (p.resolve !== null) break;
       if (p.seq < seq || this.#onDisk(p.seq)) continue;
       if (out.length >= limit.records) break;
       if (out.length > 0 && bytes + p.buffer.length > limit.bytes) break;
-      out.push(decode(p.buffer.subarray(HEADER)));
+      out.push(decode(p.buffer.subarray(RECORD_HEADER)));
       bytes += p.buffer.length;
     }
     return out;
@@ -353,7 +293,7 @@ export class DiskSpool implements Spool {
   ack(seq: number): void {
     if (seq <= this.#state.ackedSeq) return;
     const held = this.#pending.findLast((p) => p.resolve === null)?.seq ?? -1;
-    this.#state.ackedSeq = Math.min(seq, Math.max(this.#durableSeq, held));
+    this.#state.ackedSeq = Math.min(seq, Math.max(this.durableSeq, held));
     // What the broker has need not reach the disk any more.
     for (let first = this.#pending[0]; first; first = this.#pending[0]) {
       if (first.resolve !== null || first.seq > this.#state.ackedSeq) break;
@@ -379,14 +319,11 @@ export class DiskSpool implements Spool {
       oldestAt ??= p.at;
       if (p.resolve === null) held += 1;
     }
-    for (let i = this.#segments.length - 1; i >= 0; i--) {
-      const segment = this.#segments[i] as Segment;
-      const from = Math.max(0, head - segment.firstSeq);
-      if (from >= segment.offsets.length) continue;
-      depth += segment.offsets.length - from;
-      bytes += segment.size - (segment.offsets[from] as number);
-      oldestAt = segment.ats[from] ?? oldestAt;
-    }
+    // What is on disk is older than what only memory holds.
+    const disk = this.#disk.span(head);
+    depth += disk.records;
+    bytes += disk.bytes;
+    oldestAt = disk.oldestAt ?? oldestAt;
     return {
       depth,
       bytes,
@@ -399,51 +336,7 @@ export class DiskSpool implements Spool {
 
   /** A pending record the batch in flight already put on disk (not yet taken off #pending). */
   #onDisk(seq: number): boolean {
-    return seq <= this.#durableSeq;
-  }
-
-  /** Reads one segment, cuts off a torn tail, and indexes its records. */
-  async #recover(name: string): Promise<Segment> {
-    const path = join(this.#dir, name);
-    const data = await readFile(path);
-    const segment: Segment = {
-      name,
-      firstSeq: Number(name.slice(4, 20)),
-      offsets: [],
-      ats: [],
-      size: 0,
-      handle: null,
-      sealed: false,
-    };
-    let at = 0;
-    let expected = segment.firstSeq;
-    while (at + HEADER <= data.length) {
-      const length = data.readUInt32LE(at);
-      const end = at + HEADER + length;
-      if (end > data.length) break;
-      const body = data.subarray(at + HEADER, end);
-      if (crc32(body) !== data.readUInt32LE(at + 4)) break;
-      let record: SpoolRecord;
-      try {
-        record = decode(body);
-      } catch {
-        break;
-      }
-      if (record.seq !== expected) break;
-      segment.offsets.push(at);
-      segment.ats.push(record.at);
-      expected += 1;
-      at = end;
-    }
-    segment.size = at;
-    if (at < data.length) {
-      // Cutting frees blocks, so it works on a full disk too.
-      const handle = await open(path, 'r+');
-      await handle.truncate(at);
-      await handle.sync();
-      await handle.close();
-    }
-    return segment;
+    return seq <= this.durableSeq;
   }
 
   async #flush(): Promise<void> {
@@ -464,7 +357,7 @@ export class DiskSpool implements Spool {
         this.#writingTo = (batch.at(-1) as Pending).seq;
         let failure: unknown = null;
         try {
-          await this.#write(batch);
+          await this.#disk.append((batch[0] as Pending).seq, batch);
         } catch (error) {
           failure = error;
         }
@@ -472,7 +365,7 @@ export class DiskSpool implements Spool {
         if (failure === null) await this.#bound();
         // What reached the disk leaves memory (a failed batch may have put a part there).
         for (let first = this.#pending[0]; first; first = this.#pending[0]) {
-          if (first.seq > this.#durableSeq) break;
+          if (first.seq > this.durableSeq) break;
           this.#pending.shift();
           this.#pendingBytes -= first.buffer.length;
           first.resolve?.();
@@ -565,110 +458,19 @@ export class DiskSpool implements Spool {
     }
   }
 
-  /** Writes the records into as many segments as they need, then syncs each one. */
-  async #write(batch: Pending[]): Promise<void> {
-    let i = 0;
-    while (i < batch.length) {
-      const segment = await this.#segmentFor((batch[i] as Pending).seq);
-      let j = i;
-      let bytes = 0;
-      while (j < batch.length && (j === i || segment.size + bytes < this.#segmentBytes)) {
-        bytes += (batch[j] as Pending).buffer.length;
-        j += 1;
-      }
-      const chunk = batch.slice(i, j);
-      const buffer = Buffer.concat(chunk.map((p) => p.buffer));
-      try {
-        // No O_APPEND: the record goes where the last whole one ends, over any torn tail.
-        const handle = (segment.handle ??= await open(join(this.#dir, segment.name), 'r+'));
-        await writeAll(handle, buffer, segment.size);
-        await handle.datasync();
-      } catch (error) {
-        await this.#seal(segment);
-        throw error;
-      }
-      let at = segment.size;
-      for (const p of chunk) {
-        segment.offsets.push(at);
-        segment.ats.push(p.at);
-        at += p.buffer.length;
-      }
-      segment.size = at;
-      this.#durableSeq = (chunk.at(-1) as Pending).seq;
-      i = j;
-    }
-  }
-
-  /**
-   * After a failed write: cut the segment back to its last whole record and write no more
-   * into it (the broker's journal rule too); a segment with no record goes entirely.
-   */
-  async #seal(segment: Segment): Promise<void> {
-    segment.sealed = true;
-    const handle = segment.handle;
-    segment.handle = null;
-    await handle?.truncate(segment.size).catch(() => undefined);
-    await handle?.close().catch(() => undefined);
-    if (segment.offsets.length === 0) {
-      this.#segments = this.#segments.filter((s) => s !== segment);
-      await rm(join(this.#dir, segment.name), { force: true }).catch(() => undefined);
-    }
-  }
-
-  /** The segment the record `seq` goes into: the last one, or a new one when it is full. */
-  async #segmentFor(seq: number): Promise<Segment> {
-    const last = this.#segments.at(-1);
-    if (
-      last &&
-      !last.sealed &&
-      last.size < this.#segmentBytes &&
-      last.firstSeq + last.offsets.length === seq
-    ) {
-      return last;
-    }
-    await last?.handle?.close().catch(() => undefined);
-    if (last) last.handle = null;
-    // 'w+': a file of that name can only be a leftover of a refused write; start it empty.
-    const segment: Segment = {
-      name: segmentName(seq),
-      firstSeq: seq,
-      offsets: [],
-      ats: [],
-      size: 0,
-      handle: await open(join(this.#dir, segmentName(seq)), 'w+'),
-      sealed: false,
-    };
-    this.#segments.push(segment);
-    try {
-      await this.#syncDir();
-    } catch (error) {
-      await this.#seal(segment);
-      throw error;
-    }
-    return segment;
-  }
-
   /** Drops the oldest segments while the spool is over its size. */
   async #bound(): Promise<void> {
-    let total = this.#segments.reduce((sum, s) => sum + s.size, 0);
-    let dropped = false;
-    while (total > this.#maxBytes && this.#segments.length > 1) {
-      const oldest = this.#segments.shift() as Segment;
-      const last = oldest.firstSeq + oldest.offsets.length - 1;
-      const unsent = last - Math.max(oldest.firstSeq, this.#state.ackedSeq + 1) + 1;
-      if (unsent > 0) this.#state.dropped += unsent;
-      this.#state.ackedSeq = Math.max(this.#state.ackedSeq, last);
-      total -= oldest.size;
-      await oldest.handle?.close().catch(() => undefined);
-      oldest.handle = null;
-      dropped = true;
-      // state.json first: a crash in between leaves a file that is already accounted for.
-      // Refused (full disk): the file goes anyway; a restart starts at the next segment
-      // and only the drop count falls short.
-      await this.#writeState().catch(() => undefined);
-      await rm(join(this.#dir, oldest.name), { force: true }).catch(() => undefined);
-    }
-    if (dropped) await this.#syncDir().catch(() => undefined);
+    await this.#disk.dropWhile(() => this.#disk.bytes > this.#maxBytes, {
+      beforeDelete: (oldest) => {
+        const unsent = oldest.last - Math.max(oldest.first, this.#state.ackedSeq + 1) + 1;
+        if (unsent > 0) this.#state.dropped += unsent;
+        this.#state.ackedSeq = Math.max(this.#state.ackedSeq, oldest.last);
+        // state.json first: a crash in between leaves a file that is already accounted for.
+        // Refused (full disk): the file goes anyway; a restart starts at the next segment
+        // and only the drop count falls short.
+        return this.#writeState().catch(() => undefined);
+      },
+    });
   }
 
   /**
@@ -680,14 +482,7 @@ export class DiskSpool implements Spool {
   async #forgetAcknowledged(): Promise<void> {
     await this.#writeState().catch(() => undefined);
     const acked = this.#state.ackedSeq;
-    while (this.#segments.length > 1) {
-      const oldest = this.#segments[0] as Segment;
-      if (oldest.firstSeq + oldest.offsets.length - 1 > acked) break;
-      this.#segments.shift();
-      await oldest.handle?.close().catch(() => undefined);
-      oldest.handle = null;
-      await rm(join(this.#dir, oldest.name), { force: true }).catch(() => undefined);
-    }
+    await this.#disk.dropWhile((segment) => segment.last <= acked);
   }
 
   #writeState(): Promise<void> {
@@ -706,7 +501,7 @@ export class DiskSpool implements Spool {
           await handle.close();
         }
         await rename(tmp, join(this.#dir, STATE));
-        await this.#syncDir();
+        await syncDirectory(this.#dir);
       } catch (error) {
         if (!NO_ROOM.has(codeOf(error))) throw error;
         await rm(tmp, { force: true }).catch(() => undefined);
@@ -725,15 +520,5 @@ export class DiskSpool implements Spool {
     // One writer at a time: two renames of the same tmp file would race.
     this.#stateWrite = this.#stateWrite.then(write, write);
     return this.#stateWrite;
-  }
-
-  /** A new or removed file is durable only once its folder is synced (POSIX fsync). */
-  async #syncDir(): Promise<void> {
-    const handle = await open(this.#dir, 'r');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
   }
 }

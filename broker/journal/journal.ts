@@ -1,8 +1,6 @@
 /**
- * The ingest journal: every message the broker accepts is appended here and on disk
- * (fdatasync) before the MQTT PUBACK goes out, so "acknowledged" means "will be stored"
- * even if the process is killed the next instant (MQTT 3.1.1 section 4.3.2: after PUBACK
- * the sender forgets the message; the receiver now owns it).
+ * The file journal (IngestJournal, broker/journal/types.ts): a segment log
+ * (lib/segment-log.ts) in `dir`, so PUBACK waits for a write and an fdatasync.
  *
  * Why an append-only file and not SQLite: measured on this 2-core VM (50 records of
  * 280 bytes per commit, 300 commits), SQLite WAL with synchronous=FULL and
@@ -15,7 +13,7 @@
  * message waits for one fsync.
  *
  * Layout of `dir`:
- *   seg-<first id>.log   records [u32 body length][u32 crc32(body)][body], body =
+ *   seg-<first id>.log   the segment log; record number = id, body =
  *                        [f64 id][u32 meta length][meta JSON][payload]
  *   checkpoint.json      { done: every id <= done is finished, counters }
  *
@@ -24,40 +22,18 @@
  * `checkpointIntervalMs` without fsync: a lost checkpoint only replays more (the
  * dedupe stage and InfluxDB's same-series-same-time overwrite make that harmless).
  * Whole segments below the checkpoint are deleted. A torn record at the end of a
- * segment (killed mid-write, never acknowledged) ends that segment's replay.
+ * segment (killed mid-write, never acknowledged) ends that segment's replay and is cut
+ * off at start.
  */
-import {
-  close,
-  fdatasync,
-  open,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-  writev,
-} from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { VigilError } from '../../shared/errors.js';
-import { crc32 } from './crc32.js';
-
-export interface JournalEntry {
-  topic: string;
-  payload: Buffer;
-  clientId: string;
-  agent?: { siteId: string; agentId: string };
-  receivedAt: Date;
-}
-
-export interface JournalRecord extends JournalEntry {
-  id: number;
-}
+import { frameInPlace, RECORD_HEADER, SegmentLog } from '../../lib/segment-log.js';
+import type { IngestJournal, JournalEntry, JournalRecord, JournalStats } from './types.js';
 
 export interface JournalOptions {
   dir: string;
-  /** Appends are refused (VIGIL_JOURNAL_FULL) while the unfinished records take this much; default 1 GiB. */
+  /** Appends are refused (VIGIL_JOURNAL_FULL) while the segments take this much; default 1 GiB. */
   maxBytes?: number;
   /** A new segment starts past this size; default 64 MiB. */
   segmentBytes?: number;
@@ -71,29 +47,6 @@ export interface JournalOptions {
   groupCommitMs?: number;
 }
 
-export interface JournalStats {
-  /** Records appended and not finished yet. */
-  depth: number;
-  /** Bytes of segments on disk (finished records included until their segment goes). */
-  bytes: number;
-  maxBytes: number;
-  full: boolean;
-  appended: number;
-  finished: number;
-  /** Appends refused because the journal was full. */
-  refused: number;
-  /** Write+fsync rounds, and records per round on average. */
-  commits: number;
-  lastCommitMs: number;
-}
-
-interface Segment {
-  file: string;
-  firstId: number;
-  lastId: number;
-  bytes: number;
-}
-
 interface Meta {
   t: string;
   c: string;
@@ -102,7 +55,8 @@ interface Meta {
   r: number;
 }
 
-const HEADER = 8;
+/** Body: [f64 id][u32 meta length][meta JSON][payload]. */
+const BODY_FIXED = 12;
 
 function encode(id: number, entry: JournalEntry): Buffer {
   const meta: Meta = { t: entry.topic, c: entry.clientId, r: entry.receivedAt.getTime() };
@@ -111,105 +65,51 @@ function encode(id: number, entry: JournalEntry): Buffer {
     meta.a = entry.agent.agentId;
   }
   const metaBytes = Buffer.from(JSON.stringify(meta), 'utf8');
-  const bodyLength = 8 + 4 + metaBytes.length + entry.payload.length;
-  const record = Buffer.allocUnsafe(HEADER + bodyLength);
-  record.writeUInt32LE(bodyLength, 0);
-  record.writeDoubleLE(id, HEADER);
-  record.writeUInt32LE(metaBytes.length, HEADER + 8);
-  metaBytes.copy(record, HEADER + 12);
-  entry.payload.copy(record, HEADER + 12 + metaBytes.length);
-  record.writeUInt32LE(crc32(record, HEADER), 4);
-  return record;
-}
-
-/** The whole records of a segment; stops at the first torn or corrupt one. */
-export function decodeSegment(data: Buffer): JournalRecord[] {
-  const records: JournalRecord[] = [];
-  let at = 0;
-  while (at + HEADER <= data.length) {
-    const length = data.readUInt32LE(at);
-    const end = at + HEADER + length;
-    if (length < 12 || end > data.length) break;
-    if (crc32(data, at + HEADER, end) !== data.readUInt32LE(at + 4)) break;
-    const id = data.readDoubleLE(at + HEADER);
-    const metaLength = data.readUInt32LE(at + HEADER + 8);
-    const metaEnd = at + HEADER + 12 + metaLength;
-    if (metaEnd > end) break;
-    const meta = JSON.parse(data.toString('utf8', at + HEADER + 12, metaEnd)) as Meta;
-    records.push({
-      id,
-      topic: meta.t,
-      clientId: meta.c,
-      ...(meta.s !== undefined && meta.a !== undefined
-        ? { agent: { siteId: meta.s, agentId: meta.a } }
-        : {}),
-      receivedAt: new Date(meta.r),
-      payload: Buffer.from(data.subarray(metaEnd, end)),
-    });
-    at = end;
-  }
-  return records;
-}
-
-// The callback forms of fs, wrapped by hand: fs/promises' FileHandle costs several times
-// more main-thread time per call, and the journal makes two calls per group commit
-// (measured with --cpu-prof under bench:broker: FileHandle.write alone was 6 % of the
-// broker's busy time at 10,000 msg/s).
-function openAppend(file: string): Promise<number> {
-  return new Promise((resolve, reject) =>
-    open(file, 'a', (error, fd) => (error ? reject(error) : resolve(fd))),
+  const record = Buffer.allocUnsafe(
+    RECORD_HEADER + BODY_FIXED + metaBytes.length + entry.payload.length,
   );
+  record.writeDoubleLE(id, RECORD_HEADER);
+  record.writeUInt32LE(metaBytes.length, RECORD_HEADER + 8);
+  metaBytes.copy(record, RECORD_HEADER + BODY_FIXED);
+  entry.payload.copy(record, RECORD_HEADER + BODY_FIXED + metaBytes.length);
+  return frameInPlace(record);
 }
 
-function closeFd(fd: number): Promise<void> {
-  return new Promise((resolve) => close(fd, () => resolve()));
-}
-
-/** Writes every buffer, in order, continuing after a short write. */
-async function writeAll(fd: number, buffers: Buffer[], bytes: number): Promise<void> {
-  let left = bytes;
-  let rest = buffers;
-  while (left > 0) {
-    const written = await new Promise<number>((resolve, reject) =>
-      writev(fd, rest, (error, count) => (error ? reject(error) : resolve(count))),
-    );
-    left -= written;
-    if (left === 0) return;
-    // A short write (a full disk's last blocks, a signal): skip what went out.
-    let skip = written;
-    const remaining: Buffer[] = [];
-    for (const buffer of rest) {
-      if (skip >= buffer.length) skip -= buffer.length;
-      else {
-        remaining.push(skip > 0 ? buffer.subarray(skip) : buffer);
-        skip = 0;
-      }
-    }
-    rest = remaining;
+/** The record in `body` if it is record `id`; null when it is not (ends its segment). */
+function decode(body: Buffer, id: number): JournalRecord | null {
+  if (body.length < BODY_FIXED || body.readDoubleLE(0) !== id) return null;
+  const metaEnd = BODY_FIXED + body.readUInt32LE(8);
+  if (metaEnd > body.length) return null;
+  let meta: Meta;
+  try {
+    meta = JSON.parse(body.toString('utf8', BODY_FIXED, metaEnd)) as Meta;
+  } catch {
+    return null;
   }
+  return {
+    id,
+    topic: meta.t,
+    clientId: meta.c,
+    ...(meta.s !== undefined && meta.a !== undefined
+      ? { agent: { siteId: meta.s, agentId: meta.a } }
+      : {}),
+    receivedAt: new Date(meta.r),
+    // A copy: the segment's whole file is in `body`'s memory.
+    payload: Buffer.from(body.subarray(metaEnd)),
+  };
 }
 
-function syncData(fd: number): Promise<void> {
-  return new Promise((resolve, reject) =>
-    fdatasync(fd, (error) => (error ? reject(error) : resolve())),
-  );
-}
-
-function segmentName(firstId: number): string {
-  return `seg-${String(firstId).padStart(16, '0')}.log`;
-}
-
+/** An append waiting for its commit; `buffer` and `at` are what the segment log takes. */
 interface Pending {
-  record: Buffer;
+  buffer: Buffer;
+  at: number;
   id: number;
   resolve: (id: number) => void;
   reject: (error: Error) => void;
 }
 
-export class Journal {
-  /** The open segment's file descriptor. */
-  private fd: number | null = null;
-  private segments: Segment[] = [];
+export class FileJournal implements IngestJournal {
+  private log: SegmentLog | null = null;
   private pending: Pending[] = [];
   private committing = false;
   private lastId = 0;
@@ -230,33 +130,25 @@ export class Journal {
     this.segmentBytes = options.segmentBytes ?? 64 * 1024 ** 2;
   }
 
-  /**
-   * Opens the journal and returns the records that were appended but not finished
-   * before the last stop or crash, oldest first: feed them to the pipeline again.
-   */
   async start(): Promise<JournalRecord[]> {
-    await mkdir(this.options.dir, { recursive: true });
     this.readCheckpoint();
     const unfinished: JournalRecord[] = [];
-    const files = readdirSync(this.options.dir)
-      .filter((name) => /^seg-\d{16}\.log$/.test(name))
-      .sort();
-    this.lastId = this.done;
-    for (const file of files) {
-      const path = join(this.options.dir, file);
-      const firstId = Number(file.slice(4, 20));
-      const records = decodeSegment(readFileSync(path));
-      const lastId = records.length > 0 ? records[records.length - 1]!.id : firstId - 1;
-      this.lastId = Math.max(this.lastId, lastId);
-      // No whole record (opened just before a crash, or only a torn one): nothing in it
-      // was acknowledged, and the new segment may take its name.
-      if (records.length === 0 || lastId <= this.done) {
-        rmSync(path, { force: true });
-        continue;
-      }
-      this.segments.push({ file: path, firstId, lastId, bytes: statSync(path).size });
-      for (const record of records) if (record.id > this.done) unfinished.push(record);
-    }
+    const log = new SegmentLog({
+      dir: this.options.dir,
+      segmentBytes: this.segmentBytes,
+      accept: (body, id) => {
+        const record = decode(body, id);
+        if (record === null) return null;
+        if (id > this.done) unfinished.push(record);
+        return record.receivedAt.getTime();
+      },
+    });
+    await log.start();
+    this.log = log;
+    this.lastId = Math.max(this.done, log.last ?? 0);
+    // A segment every record of which is finished goes, the last one too: nothing is
+    // writing it yet.
+    await log.dropWhile((segment) => segment.last <= this.done, { last: true });
     // Ids that were never written whole (a torn tail) count as finished: nobody was
     // told they were stored.
     const replayed = new Set(unfinished.map((record) => record.id));
@@ -264,17 +156,19 @@ export class Journal {
       if (!replayed.has(id)) this.finishedAbove.add(id);
     }
     this.advance();
-    await this.openSegment(this.lastId + 1);
     this.stopped = false;
     this.checkpointTimer = setInterval(
-      () => this.writeCheckpoint(),
+      () =>
+        void this.writeCheckpoint().catch(() => {
+          // A full or failing disk: try again next time (appends report the disk's error).
+          this.checkpointDirty = true;
+        }),
       this.options.checkpointIntervalMs ?? 200,
     );
     this.checkpointTimer.unref();
     return unfinished;
   }
 
-  /** Resolves with the record's id once it is on disk; rejects with VIGIL_JOURNAL_FULL when full. */
   append(entry: JournalEntry): Promise<number> {
     if (this.stopped) return Promise.reject(new Error('the journal is stopped'));
     if (this.full) {
@@ -287,11 +181,11 @@ export class Journal {
       );
     }
     const id = ++this.lastId;
-    const record = encode(id, entry);
-    this.pendingBytes += record.length;
+    const buffer = encode(id, entry);
+    this.pendingBytes += buffer.length;
     this.stats_.appended++;
     return new Promise<number>((resolve, reject) => {
-      this.pending.push({ record, id, resolve, reject });
+      this.pending.push({ buffer, at: entry.receivedAt.getTime(), id, resolve, reject });
       if (!this.committing) {
         this.committing = true;
         // Let the rest of this socket read (and other clients) join the same fsync.
@@ -302,7 +196,6 @@ export class Journal {
     });
   }
 
-  /** The pipeline is done with record `id` (stored, or refused as a dead letter). */
   finish(id: number): void {
     if (id <= this.done) return;
     this.finishedAbove.add(id);
@@ -320,7 +213,7 @@ export class Journal {
   }
 
   get bytes(): number {
-    return this.segments.reduce((sum, segment) => sum + segment.bytes, 0);
+    return this.log?.bytes ?? 0;
   }
 
   get stats(): JournalStats {
@@ -333,7 +226,6 @@ export class Journal {
     };
   }
 
-  /** Writes what is pending and the checkpoint; unfinished records stay for the next start. */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
@@ -341,9 +233,12 @@ export class Journal {
     if (this.checkpointTimer) clearInterval(this.checkpointTimer);
     this.checkpointTimer = null;
     this.checkpointDirty = true;
-    this.writeCheckpoint();
-    if (this.fd !== null) await closeFd(this.fd);
-    this.fd = null;
+    try {
+      await this.writeCheckpoint();
+    } finally {
+      await this.log?.stop();
+      this.log = null;
+    }
   }
 
   private async commitLoop(): Promise<void> {
@@ -351,55 +246,38 @@ export class Journal {
       while (this.pending.length > 0) {
         const batch = this.pending;
         this.pending = [];
-        const records = batch.map((item) => item.record);
         let bytes = 0;
-        for (const record of records) bytes += record.length;
+        for (const item of batch) bytes += item.buffer.length;
         const started = performance.now();
+        const log = this.log;
         try {
-          if (this.fd === null) {
-            if (this.stopped) throw new Error('the journal is stopped');
-            await this.openSegment(batch[0]!.id);
-          }
-          const fd = this.fd!;
-          await writeAll(fd, records, bytes);
-          await syncData(fd);
+          if (log === null) throw new Error('the journal is stopped');
+          await log.append(batch[0]!.id, batch);
         } catch (error) {
           this.pendingBytes -= bytes;
           const reason = error instanceof Error ? error.message : String(error);
+          // A batch that filled a segment and went on in a new one may be durable in part.
+          const durable = log?.last ?? 0;
           for (const item of batch) {
+            if (item.id <= durable) {
+              item.resolve(item.id);
+              continue;
+            }
             // Never acknowledged, so nothing to replay: count it as finished.
             this.finishedAbove.add(item.id);
             item.reject(new Error(`cannot write the ingest journal: ${reason}`));
           }
           this.advance();
-          // Part of the batch may be on disk, torn; replay stops at a torn record, so
-          // nothing acknowledged may follow it in this segment: go on in a new one.
-          // The next commit opens it.
-          if (this.fd !== null) await closeFd(this.fd);
-          this.fd = null;
           continue;
         }
         this.pendingBytes -= bytes;
         this.stats_.commits++;
         this.stats_.lastCommitMs = performance.now() - started;
-        const segment = this.segments[this.segments.length - 1]!;
-        segment.bytes += bytes;
-        segment.lastId = batch[batch.length - 1]!.id;
         for (const item of batch) item.resolve(item.id);
-        if (segment.bytes >= this.segmentBytes)
-          await this.openSegment(this.pending[0]?.id ?? this.lastId + 1);
       }
     } finally {
       this.committing = false;
     }
-  }
-
-  private async openSegment(firstId: number): Promise<void> {
-    if (this.fd !== null) await closeFd(this.fd);
-    this.fd = null;
-    const file = join(this.options.dir, segmentName(firstId));
-    this.fd = await openAppend(file);
-    this.segments.push({ file, firstId, lastId: firstId - 1, bytes: 0 });
   }
 
   /** Moves the checkpoint over every contiguous finished id. */
@@ -423,7 +301,7 @@ export class Journal {
     }
   }
 
-  private writeCheckpoint(): void {
+  private async writeCheckpoint(): Promise<void> {
     if (!this.checkpointDirty) return;
     this.checkpointDirty = false;
     const path = join(this.options.dir, 'checkpoint.json');
@@ -432,11 +310,7 @@ export class Journal {
     writeFileSync(temporary, JSON.stringify({ done: this.done, counters: this.counters }));
     renameSync(temporary, path);
     // Segments entirely below the checkpoint are no longer needed; never the open one.
-    const open = this.segments[this.segments.length - 1];
-    this.segments = this.segments.filter((segment) => {
-      if (segment === open || segment.lastId > this.done) return true;
-      rmSync(segment.file, { force: true });
-      return false;
-    });
+    const done = this.done;
+    await this.log?.dropWhile((segment) => segment.last <= done);
   }
 }

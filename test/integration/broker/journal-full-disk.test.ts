@@ -9,7 +9,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Journal, type JournalEntry } from '../../../broker/journal/journal.js';
+import { FileJournal } from '../../../broker/journal/journal.js';
+import type { JournalEntry } from '../../../broker/journal/types.js';
 
 const entry = (n: number): JournalEntry => ({
   topic: `vigil/v1/site-a/devices/cam-${n % 50}/metrics`,
@@ -36,7 +37,7 @@ describe.skipIf(!root)('ingest journal on a full disk', () => {
   });
 
   it('refuses with the reason once full, keeps every acknowledged record, and goes on when there is room', async () => {
-    const journal = new Journal({ dir, checkpointIntervalMs: 60_000 });
+    const journal = new FileJournal({ dir, checkpointIntervalMs: 60_000 });
     await journal.start();
     const acknowledged: number[] = [];
     const refused: string[] = [];
@@ -58,7 +59,7 @@ describe.skipIf(!root)('ingest journal on a full disk', () => {
     for (let n = 1000; n < 1010; n++) acknowledged.push(await journal.append(entry(n)));
     await journal.stop();
 
-    const again = new Journal({ dir });
+    const again = new FileJournal({ dir });
     const replayed = await again.start();
     // Nothing was finished: every acknowledged record comes back, once, in order.
     expect(replayed.map((record) => record.id)).toEqual(acknowledged);

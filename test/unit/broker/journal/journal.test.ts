@@ -1,18 +1,32 @@
-import { mkdtemp, readdir, rm, stat, truncate } from 'node:fs/promises';
+/**
+ * The file journal: the ingest journal conformance suite, and what only files do (a torn
+ * record at the end, a segment left empty by a crash, the files earlier versions wrote).
+ */
+import { copyFile, mkdir, mkdtemp, readdir, rm, stat, truncate } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Journal, type JournalEntry } from '../../../../broker/journal/journal.js';
+import { FileJournal } from '../../../../broker/journal/journal.js';
+import { journalEntry as entry, journalSuite } from '../../../suites/journal.js';
 
-const entry = (n: number): JournalEntry => ({
-  topic: `vigil/v1/site-a/devices/cam-${n}/metrics`,
-  payload: Buffer.from(JSON.stringify({ n })),
-  clientId: 'site-a.gw-01',
-  agent: { siteId: 'site-a', agentId: 'gw-01' },
-  receivedAt: new Date(1_700_000_000_000 + n),
+const FIXTURES = fileURLToPath(new URL('../../../fixtures/segment-log/', import.meta.url));
+
+journalSuite('file', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'vigil-journal-'));
+  return {
+    // Small segments when a small limit is asked: a segment goes only once all of it is finished.
+    make: (options = {}) =>
+      new FileJournal({
+        dir,
+        ...options,
+        ...(options.maxBytes !== undefined ? { segmentBytes: 150 } : {}),
+      }),
+    dispose: () => rm(dir, { recursive: true, force: true }),
+  };
 });
 
-describe('ingest journal', () => {
+describe('file journal', () => {
   let dir: string;
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'vigil-journal-'));
@@ -20,96 +34,84 @@ describe('ingest journal', () => {
   afterEach(async () => {
     await rm(dir, { recursive: true, force: true });
   });
-
-  it('gives back, after a restart, exactly the appended records that were not finished, in order', async () => {
-    const journal = new Journal({ dir });
-    expect(await journal.start()).toEqual([]);
-    const ids = await Promise.all([1, 2, 3, 4, 5].map((n) => journal.append(entry(n))));
-    expect(ids).toEqual([1, 2, 3, 4, 5]);
-    journal.finish(1);
-    journal.finish(3); // out of order: 2 is still running
-    await journal.stop();
-
-    const again = new Journal({ dir });
-    const unfinished = await again.start();
-    // 3 finished but 2 did not: the checkpoint stays at 1, so 3 comes back too (dedupe drops it).
-    expect(unfinished.map((record) => record.id)).toEqual([2, 3, 4, 5]);
-    expect(unfinished[0]).toEqual({ id: 2, ...entry(2) });
-    // New ids continue after the old ones.
-    expect(await again.append(entry(6))).toBe(6);
-    await again.stop();
-  });
-
-  it('replays from the checkpoint even when the process never stopped cleanly', async () => {
-    const journal = new Journal({ dir, checkpointIntervalMs: 10 });
-    await journal.start();
-    for (let n = 1; n <= 10; n++) await journal.append(entry(n));
-    for (let n = 1; n <= 7; n++) journal.finish(n);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    // No stop(): as after a SIGKILL, only what is on disk counts.
-    const again = new Journal({ dir });
-    expect((await again.start()).map((record) => record.id)).toEqual([8, 9, 10]);
-    await again.stop();
-    await journal.stop();
-  });
+  const segments = async (): Promise<string[]> =>
+    (await readdir(dir)).filter((name) => name.startsWith('seg-')).sort();
 
   it('ignores a torn record at the end (killed mid-write, never acknowledged)', async () => {
-    const journal = new Journal({ dir });
+    const journal = new FileJournal({ dir });
     await journal.start();
     await journal.append(entry(1));
     await journal.append(entry(2));
     await journal.stop();
-    const [segment] = (await readdir(dir)).filter((name) => name.startsWith('seg-'));
+    const [segment] = await segments();
     const file = join(dir, segment!);
     await truncate(file, (await stat(file)).size - 3);
-    const again = new Journal({ dir });
+    const again = new FileJournal({ dir });
     expect((await again.start()).map((record) => record.id)).toEqual([1]);
+    // Id 2 was never acknowledged: it is given again, and read back after the next restart.
+    expect(await again.append(entry(3))).toBe(2);
     await again.stop();
+    const third = new FileJournal({ dir });
+    expect(await third.start()).toEqual([
+      { id: 1, ...entry(1) },
+      { id: 2, ...entry(3) },
+    ]);
+    await third.stop();
   });
 
   it('keeps appending safely after a crash left an empty segment behind', async () => {
-    const crashed: Journal[] = [];
+    const crashed: FileJournal[] = [];
     for (let run = 0; run < 3; run++) {
-      const journal = new Journal({ dir, checkpointIntervalMs: 5 });
+      const journal = new FileJournal({ dir, checkpointIntervalMs: 5 });
       crashed.push(journal);
       const unfinished = await journal.start();
       expect(unfinished.map((record) => record.id)).toEqual(run === 0 ? [] : [1]);
       if (run === 0) await journal.append(entry(1)); // never finished
-      // No stop(): each run ends as a crash would, its new segment still empty.
+      // No stop(): each run ends as a crash would.
     }
-    const files = (await readdir(dir)).filter((name) => name.startsWith('seg-'));
-    expect(files.length).toBeLessThanOrEqual(2);
+    expect((await segments()).length).toBeLessThanOrEqual(2);
     for (const journal of crashed) await journal.stop();
   });
 
-  it('refuses appends while full and says what to do, then takes them again once drained', async () => {
-    const journal = new Journal({ dir, maxBytes: 400, segmentBytes: 150 });
+  it('deletes the segments whose every record is finished, at the checkpoint and at start', async () => {
+    const journal = new FileJournal({ dir, segmentBytes: 150, checkpointIntervalMs: 60_000 });
     await journal.start();
-    const ids: number[] = [];
-    let refusal: unknown = null;
-    for (let n = 1; n <= 10 && refusal === null; n++) {
-      await journal.append(entry(n)).then(
-        (id) => ids.push(id),
-        (error: unknown) => (refusal = error),
-      );
-    }
-    expect(refusal).toMatchObject({ code: 'VIGIL_JOURNAL_FULL' });
-    expect(journal.stats).toMatchObject({ full: true, refused: 1 });
-    for (const id of ids) journal.finish(id);
-    await journal.stop(); // writes the checkpoint, which deletes the finished segments
-    const again = new Journal({ dir, maxBytes: 400, segmentBytes: 150 });
-    expect(await again.start()).toEqual([]);
-    expect(again.stats.full).toBe(false);
-    await expect(again.append(entry(99))).resolves.toBeGreaterThan(ids.length);
+    for (let n = 1; n <= 6; n++) await journal.append(entry(n));
+    expect(await segments()).toHaveLength(3);
+    for (let n = 1; n <= 4; n++) journal.finish(n);
+    await journal.stop();
+    // Records 1-4 are in the first two segments; the one still being written stays.
+    expect(await segments()).toEqual(['seg-0000000000000005.log']);
+    const again = new FileJournal({ dir, segmentBytes: 150 });
+    expect((await again.start()).map((record) => record.id)).toEqual([5, 6]);
+    again.finish(5);
+    again.finish(6);
     await again.stop();
+    // At start nothing writes yet, so the last segment goes too once all of it is finished.
+    const third = new FileJournal({ dir, segmentBytes: 150 });
+    expect(await third.start()).toEqual([]);
+    expect(await segments()).toEqual([]);
+    expect(third.stats.bytes).toBe(0);
+    expect(await third.append(entry(7))).toBe(7);
+    await third.stop();
   });
 
-  it('commits many appends with few fsyncs (group commit)', async () => {
-    const journal = new Journal({ dir });
-    await journal.start();
-    await Promise.all(Array.from({ length: 1000 }, (_, n) => journal.append(entry(n))));
-    expect(journal.stats.appended).toBe(1000);
-    expect(journal.stats.commits).toBeLessThan(50);
+  it('reads the journal an earlier version wrote (a broker upgraded in place)', async () => {
+    await mkdir(dir, { recursive: true });
+    for (const name of [
+      'seg-0000000000000001.log',
+      'seg-0000000000000004.log',
+      'checkpoint.json',
+    ]) {
+      await copyFile(
+        join(FIXTURES, `journal-${name.replace(/\.log$/, '.log.bin')}`),
+        join(dir, name),
+      );
+    }
+    const journal = new FileJournal({ dir });
+    expect(await journal.start()).toEqual([2, 3, 4].map((id) => ({ id, ...entry(id) })));
+    expect(journal.counters).toEqual({ duplicates: 2 });
+    expect(await journal.append(entry(5))).toBe(5);
     await journal.stop();
   });
 });
