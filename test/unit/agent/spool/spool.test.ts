@@ -2,31 +2,45 @@
  * Both spool backends through the one conformance suite, and what only the disk spool
  * does: cut off a record torn by a power cut.
  */
-import { mkdtemp, readdir, rm, appendFile } from 'node:fs/promises';
+import { appendFile, copyFile, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DiskSpool } from '../../../../agent/spool/disk.js';
 import { MemorySpool } from '../../../../agent/spool/memory.js';
 import { spoolSuite } from '../../../suites/spool.js';
 
-spoolSuite('memory', (maxBytes) =>
-  Promise.resolve({
-    spool: new MemorySpool(maxBytes !== undefined ? { maxBytes } : {}),
-    dispose: () => Promise.resolve(),
-  }),
+const FIXTURES = fileURLToPath(new URL('../../../fixtures/segment-log/', import.meta.url));
+
+spoolSuite(
+  'memory',
+  (maxBytes) =>
+    Promise.resolve({
+      spool: new MemorySpool(maxBytes !== undefined ? { maxBytes } : {}),
+      dispose: () => Promise.resolve(),
+    }),
+  { persistent: false },
 );
 
-spoolSuite('disk', async (maxBytes) => {
-  const dir = await mkdtemp(join(tmpdir(), 'vigil-spool-'));
-  const make = (): DiskSpool =>
-    new DiskSpool({
-      dir,
-      stateDelayMs: 5,
-      ...(maxBytes !== undefined ? { maxBytes, segmentBytes: 8 * 1024 } : {}),
-    });
-  return { spool: make(), reopen: make, dispose: () => rm(dir, { recursive: true, force: true }) };
-});
+spoolSuite(
+  'disk',
+  async (maxBytes) => {
+    const dir = await mkdtemp(join(tmpdir(), 'vigil-spool-'));
+    const make = (): DiskSpool =>
+      new DiskSpool({
+        dir,
+        stateDelayMs: 5,
+        ...(maxBytes !== undefined ? { maxBytes, segmentBytes: 8 * 1024 } : {}),
+      });
+    return {
+      spool: make(),
+      reopen: make,
+      dispose: () => rm(dir, { recursive: true, force: true }),
+    };
+  },
+  { persistent: true },
+);
 
 describe('disk spool', () => {
   const dirs: string[] = [];
@@ -68,6 +82,38 @@ describe('disk spool', () => {
     spool.ack(3000);
     await new Promise((r) => setTimeout(r, 100));
     expect((await readdir(dir)).filter((name) => name.startsWith('seg-')).length).toBe(1);
+    await spool.stop();
+  });
+
+  it('reads the spool an earlier version wrote (an agent upgraded in place)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'vigil-spool-'));
+    dirs.push(dir);
+    await copyFile(
+      join(FIXTURES, 'spool-seg-0000000000000000.log.bin'),
+      join(dir, 'seg-0000000000000000.log'),
+    );
+    await copyFile(join(FIXTURES, 'spool-state.json'), join(dir, 'state.json'));
+    const spool = new DiskSpool({ dir });
+    await spool.start();
+    expect(spool.headSeq).toBe(1);
+    expect(await spool.read(0, { records: 10, bytes: 1e6 })).toEqual([
+      {
+        seq: 1,
+        topic: 'vigil/v1/site-a/devices/cam-01/metrics',
+        payload: '{"seq":1}',
+        retain: true,
+        at: 1_700_000_000_000,
+      },
+      {
+        seq: 2,
+        topic: 'vigil/v1/site-a/devices/cam-01/metrics',
+        payload: '{"seq":2}',
+        retain: false,
+        at: 1_700_000_000_000,
+      },
+    ]);
+    expect(spool.stats()).toMatchObject({ depth: 2, oldestAt: 1_700_000_000_000, dropped: 0 });
+    expect((await spool.append('t', false, (seq) => `{"seq":${seq}}`)).seq).toBe(3);
     await spool.stop();
   });
 });
