@@ -1,2 +1,2 @@
 // Entry point of the console bundle: defines the elements; index.html holds <vigil-app>.
-import './components/vigil-app.js';
+import './views/vigil-app.js';

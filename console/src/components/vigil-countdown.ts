@@ -14,7 +14,7 @@ import { strings } from '../strings.js';
  * The host carries `data-state`: `ok`, `warning` (from the broker's `warnAt`, or its
  * clock says warning), `breached`, `met`, `missed`, `paused` or `none`, for styling from
  * outside and for tests; the text is in `[data-testid="countdown-value"]` of its shadow
- * root. It fires no events.
+ * root.
  *
  * @csspart value - The time left or past.
  */

@@ -112,8 +112,8 @@ export class VigilDeviceList extends LitElement {
 
   @property({ attribute: false }) devices: readonly Device[] = [];
 
-  @state() private first = 0;
-  @state() private visible = 40;
+  @state() private _first = 0;
+  @state() private _visible = 40;
 
   private readonly clock = new ClockController(this);
   private resizeObserver: ResizeObserver | null = null;
@@ -122,7 +122,7 @@ export class VigilDeviceList extends LitElement {
     const viewport = this.renderRoot.querySelector<HTMLElement>('.viewport');
     if (viewport === null) return;
     this.resizeObserver = new ResizeObserver(() => {
-      this.visible = Math.ceil(viewport.clientHeight / ROW_PX) + 1;
+      this._visible = Math.ceil(viewport.clientHeight / ROW_PX) + 1;
     });
     this.resizeObserver.observe(viewport);
   }
@@ -136,8 +136,8 @@ export class VigilDeviceList extends LitElement {
   override render() {
     const c = strings.fleet.columns;
     const total = this.devices.length;
-    const start = Math.max(0, this.first - OVERSCAN);
-    const end = Math.min(total, this.first + this.visible + OVERSCAN);
+    const start = Math.max(0, this._first - OVERSCAN);
+    const end = Math.min(total, this._first + this._visible + OVERSCAN);
     const rows = this.devices.slice(start, end);
     return html`
       <div class="head" aria-hidden="true">
@@ -188,7 +188,7 @@ export class VigilDeviceList extends LitElement {
     const top = (event.target as HTMLElement).scrollTop;
     const first = Math.floor(top / ROW_PX);
     // Re-render only when the window moves by a few rows, not on every scroll pixel.
-    if (Math.abs(first - this.first) >= 5 || first === 0) this.first = first;
+    if (Math.abs(first - this._first) >= 5 || first === 0) this._first = first;
   }
 }
 

@@ -3,11 +3,17 @@ import { customElement, property } from 'lit/decorators.js';
 import { catalogs, locales, strings, type Locale } from '../strings.js';
 import { controls } from '../theme.js';
 
+export interface LocaleChangeDetail {
+  locale: Locale;
+}
+
 /**
- * The language picker: each language named in itself ("English", "简体中文"). Fires
- * `vigil-locale-change` with `{locale}`; the owner switches and remembers it.
+ * The language picker: each language named in itself ("English", "简体中文"). It does
+ * not switch by itself: the owner switches and remembers the choice.
  *
  * Test hook: `select[data-testid="language"]`.
+ *
+ * @fires vigil-locale-change - CustomEvent<LocaleChangeDetail>, when a language is chosen.
  */
 @customElement('vigil-language-switch')
 export class VigilLanguageSwitch extends LitElement {
@@ -46,7 +52,11 @@ export class VigilLanguageSwitch extends LitElement {
   private _change(event: Event): void {
     const locale = (event.target as HTMLSelectElement).value as Locale;
     this.dispatchEvent(
-      new CustomEvent('vigil-locale-change', { detail: { locale }, bubbles: true, composed: true }),
+      new CustomEvent<LocaleChangeDetail>('vigil-locale-change', {
+        detail: { locale },
+        bubbles: true,
+        composed: true,
+      }),
     );
   }
 }
@@ -54,5 +64,8 @@ export class VigilLanguageSwitch extends LitElement {
 declare global {
   interface HTMLElementTagNameMap {
     'vigil-language-switch': VigilLanguageSwitch;
+  }
+  interface HTMLElementEventMap {
+    'vigil-locale-change': CustomEvent<LocaleChangeDetail>;
   }
 }

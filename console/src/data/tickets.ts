@@ -1,7 +1,9 @@
 /**
  * Reading tickets as the API sends them (shared/api/tickets.ts). Nothing here decides a
- * priority or computes a deadline: those come from the broker. This only tells which
- * recorded step ended which deadline's clock, so the console can stop a countdown.
+ * priority, a deadline or when a clock warns: those come from the broker, and the
+ * workflow's rules from shared/ticket-workflow.ts. This reads the broker's clocks of a
+ * ticket (for a ticket without them, which recorded step ended which deadline), orders
+ * the desk and filters it.
  */
 import { isFinishedStatus } from '../../../shared/ticket-workflow.js';
 import type { CountdownClock } from '../countdown.js';

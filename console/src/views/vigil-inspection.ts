@@ -18,7 +18,7 @@ import { formatDay, formatDuration, formatFull, formatNumber } from '../format.j
 import { href } from '../router.js';
 import { strings } from '../strings.js';
 import { controls, page } from '../theme.js';
-import './vigil-trend-chart.js';
+import '../components/vigil-trend-chart.js';
 
 /**
  * The inspection report (巡检报告) of a site and a month or quarter, as the broker
@@ -93,9 +93,9 @@ export class VigilInspection extends LitElement {
   @property({ attribute: false }) siteId: string | null = null;
   @property({ attribute: false }) period: string | null = null;
 
-  @state() private report: InspectionReport | null = null;
-  @state() private error: string | null = null;
-  @state() private loading = false;
+  @state() private _report: InspectionReport | null = null;
+  @state() private _error: string | null = null;
+  @state() private _loading = false;
 
   private loadedFor = '';
 
@@ -121,20 +121,20 @@ export class VigilInspection extends LitElement {
   }
 
   private async load(site: string, period: string): Promise<void> {
-    this.loading = true;
-    this.error = null;
+    this._loading = true;
+    this._error = null;
     try {
-      this.report = await this.session.client.fetchInspection(site, period);
+      this._report = await this.session.client.fetchInspection(site, period);
     } catch (error) {
-      this.report = null;
-      this.error =
+      this._report = null;
+      this._error =
         error instanceof ApiRequestError && error.status === 404 && error.code === 'VIGIL_NOT_FOUND'
           ? error.message
           : error instanceof Error
             ? error.message
             : String(error);
     } finally {
-      this.loading = false;
+      this._loading = false;
     }
   }
 
@@ -168,7 +168,7 @@ export class VigilInspection extends LitElement {
           type="button"
           data-testid="print"
           @click=${() => window.print()}
-          ?disabled=${this.report === null}
+          ?disabled=${this._report === null}
         >
           ${i.print}
         </button>
@@ -176,15 +176,15 @@ export class VigilInspection extends LitElement {
           type="button"
           data-testid="csv"
           @click=${this._csv}
-          ?disabled=${this.report === null}
+          ?disabled=${this._report === null}
         >
           ${i.csv}
         </button>
       </form>
       ${sites.length === 0 ? html`<p class="muted">${i.pick}</p>` : nothing}
-      ${this.loading ? html`<p role="status" class="no-print">${strings.loading}</p>` : nothing}
-      ${this.error === null ? nothing : html`<p class="error" role="alert">${this.error}</p>`}
-      ${this.report === null ? nothing : this.renderReport(this.report)}
+      ${this._loading ? html`<p role="status" class="no-print">${strings.loading}</p>` : nothing}
+      ${this._error === null ? nothing : html`<p class="error" role="alert">${this._error}</p>`}
+      ${this._report === null ? nothing : this.renderReport(this._report)}
     `;
   }
 
@@ -373,13 +373,13 @@ export class VigilInspection extends LitElement {
   }
 
   private _csv(): void {
-    if (this.report === null) return;
-    const text = inspectionCsv(this.report, csvColumns);
+    if (this._report === null) return;
+    const text = inspectionCsv(this._report, csvColumns);
     // A byte order mark so spreadsheet programs read the Chinese names as UTF-8.
     const blob = new Blob(['\ufeff', text], { type: 'text/csv;charset=utf-8' });
     const link = document.createElement('a');
     link.href = URL.createObjectURL(blob);
-    link.download = `inspection-${this.report.siteId}-${this.report.period}.csv`;
+    link.download = `inspection-${this._report.siteId}-${this._report.period}.csv`;
     link.click();
     setTimeout(() => URL.revokeObjectURL(link.href), 1_000);
   }

@@ -11,8 +11,8 @@ import { href } from '../router.js';
 import { ticketTitle } from '../wording.js';
 import { strings } from '../strings.js';
 import { controls, page } from '../theme.js';
-import './vigil-countdown.js';
-import './vigil-timeline.js';
+import '../components/vigil-countdown.js';
+import '../components/vigil-timeline.js';
 
 type ActionName = TicketAction['action'];
 
@@ -62,12 +62,12 @@ export class VigilTicketPage extends LitElement {
   @property({ attribute: false }) state!: ConsoleState;
   @property({ type: Number }) ticketId = 0;
 
-  @state() private loaded: Ticket | null = null;
-  @state() private missing = false;
-  @state() private form: ActionName | null = null;
-  @state() private busy = false;
-  @state() private error: string | null = null;
-  @state() private saved = false;
+  @state() private _loaded: Ticket | null = null;
+  @state() private _missing = false;
+  @state() private _form: ActionName | null = null;
+  @state() private _busy = false;
+  @state() private _error: string | null = null;
+  @state() private _saved = false;
 
   override connectedCallback(): void {
     super.connectedCallback();
@@ -76,27 +76,27 @@ export class VigilTicketPage extends LitElement {
 
   private async load(): Promise<void> {
     try {
-      this.loaded = await this.session.client.fetchTicket(this.ticketId);
+      this._loaded = await this.session.client.fetchTicket(this.ticketId);
     } catch (error) {
-      if (error instanceof ApiRequestError && error.status === 404) this.missing = true;
-      else this.error = error instanceof Error ? error.message : String(error);
+      if (error instanceof ApiRequestError && error.status === 404) this._missing = true;
+      else this._error = error instanceof Error ? error.message : String(error);
     }
   }
 
   /** The freshest copy: the live store's once it has one newer than the loaded one. */
   private get ticket(): Ticket | null {
-    return this.state.tickets.get(this.ticketId) ?? this.loaded;
+    return this.state.tickets.get(this.ticketId) ?? this._loaded;
   }
 
   override render() {
     const t = strings.tickets;
     const k = strings.ticket;
-    if (this.missing) return html`<p role="alert">${k.notFound(this.ticketId)}</p>`;
+    if (this._missing) return html`<p role="alert">${k.notFound(this.ticketId)}</p>`;
     const ticket = this.ticket;
     if (ticket === null) {
-      return this.error === null
+      return this._error === null
         ? html`<p role="status">${strings.loading}</p>`
-        : html`<p class="error" role="alert">${this.error}</p>`;
+        : html`<p class="error" role="alert">${this._error}</p>`;
     }
     const role = this.state.user?.role;
     const canAct = role === 'operator' || role === 'admin';
@@ -146,7 +146,7 @@ export class VigilTicketPage extends LitElement {
                       html`<button
                         type="button"
                         data-action=${action}
-                        aria-expanded=${this.form === action ? 'true' : 'false'}
+                        aria-expanded=${this._form === action ? 'true' : 'false'}
                         @click=${() => this.choose(action)}
                       >
                         ${this.actionLabel(action)}
@@ -155,9 +155,9 @@ export class VigilTicketPage extends LitElement {
                 </div>`
               : html`<p class="muted">${k.viewerOnly}</p>`
           }
-          ${this.form === null ? nothing : this.renderForm(this.form)}
-          ${this.error === null ? nothing : html`<p class="error" role="alert" data-testid="action-error">${this.error}</p>`}
-          ${this.saved ? html`<p class="ok" role="status">${k.done}</p>` : nothing}
+          ${this._form === null ? nothing : this.renderForm(this._form)}
+          ${this._error === null ? nothing : html`<p class="error" role="alert" data-testid="action-error">${this._error}</p>`}
+          ${this._saved ? html`<p class="ok" role="status">${k.done}</p>` : nothing}
         </section>
         <section class="card">
           <h3>${t.timeline}</h3>
@@ -188,11 +188,11 @@ export class VigilTicketPage extends LitElement {
   }
 
   private choose(action: ActionName): void {
-    this.saved = false;
-    this.error = null;
+    this._saved = false;
+    this._error = null;
     // Acknowledging and arriving need no text: done in one click.
     if (action === 'acknowledge' || action === 'on-site') void this.send({ action });
-    else this.form = action;
+    else this._form = action;
   }
 
   private renderForm(action: ActionName) {
@@ -207,7 +207,7 @@ export class VigilTicketPage extends LitElement {
       ${action === 'resolve' ? html`${field('cause', k.causeLabel, true)}${field('fix', k.fixLabel, true)}` : nothing}
       ${action === 'close' ? field('confirmation', k.confirmationLabel, true) : nothing}
       <div class="row">
-        <button class="primary" type="submit" ?disabled=${this.busy}>
+        <button class="primary" type="submit" ?disabled=${this._busy}>
           ${this.actionLabel(action)}
         </button>
       </div>
@@ -219,7 +219,7 @@ export class VigilTicketPage extends LitElement {
     const data = new FormData(event.target as HTMLFormElement);
     const value = (name: string) => String(data.get(name) ?? '').trim();
     let action: TicketAction;
-    switch (this.form) {
+    switch (this._form) {
       case 'dispatch':
         action = { action: 'dispatch', engineer: value('engineer') };
         break;
@@ -240,17 +240,17 @@ export class VigilTicketPage extends LitElement {
   }
 
   private async send(action: TicketAction): Promise<void> {
-    this.busy = true;
-    this.error = null;
+    this._busy = true;
+    this._error = null;
     try {
-      this.loaded = await this.session.client.ticketAction(this.ticketId, action);
-      this.session.applyOwn([{ type: 'ticket', ticket: this.loaded }]);
-      this.form = null;
-      this.saved = true;
+      this._loaded = await this.session.client.ticketAction(this.ticketId, action);
+      this.session.applyOwn([{ type: 'ticket', ticket: this._loaded }]);
+      this._form = null;
+      this._saved = true;
     } catch (error) {
-      this.error = error instanceof Error ? error.message : String(error);
+      this._error = error instanceof Error ? error.message : String(error);
     } finally {
-      this.busy = false;
+      this._busy = false;
     }
   }
 }

@@ -20,8 +20,8 @@ export class VigilUsers extends LitElement {
   @property({ attribute: false }) session!: Session;
   @property({ attribute: false }) state!: ConsoleState;
 
-  @state() private users: UserSummary[] = [];
-  @state() private error: string | null = null;
+  @state() private _users: UserSummary[] = [];
+  @state() private _error: string | null = null;
 
   override connectedCallback(): void {
     super.connectedCallback();
@@ -30,9 +30,9 @@ export class VigilUsers extends LitElement {
 
   private async load(): Promise<void> {
     try {
-      this.users = await this.session.client.fetchUsers();
+      this._users = await this.session.client.fetchUsers();
     } catch (error) {
-      this.error = error instanceof Error ? error.message : String(error);
+      this._error = error instanceof Error ? error.message : String(error);
     }
   }
 
@@ -58,7 +58,7 @@ export class VigilUsers extends LitElement {
         /></label>
         <button class="primary" type="submit">${u.save}</button>
       </form>
-      ${this.error === null ? nothing : html`<p class="error" role="alert">${this.error}</p>`}
+      ${this._error === null ? nothing : html`<p class="error" role="alert">${this._error}</p>`}
       <table class="card">
         <thead>
           <tr>
@@ -69,7 +69,7 @@ export class VigilUsers extends LitElement {
           </tr>
         </thead>
         <tbody>
-          ${this.users.map(
+          ${this._users.map(
             (user) =>
               html`<tr data-testid="user" data-username=${user.username} data-role=${user.role}>
                 <td>${user.username}</td>
@@ -99,13 +99,13 @@ export class VigilUsers extends LitElement {
     const password = String(data.get('password') ?? '');
     const body: UserWrite = { role: String(data.get('role')) as UserRole };
     if (password !== '') body.password = password;
-    this.error = null;
+    this._error = null;
     try {
       await this.session.client.saveUser(username, body);
       form.reset();
       await this.load();
     } catch (error) {
-      this.error = error instanceof Error ? error.message : String(error);
+      this._error = error instanceof Error ? error.message : String(error);
     }
   }
 
@@ -115,7 +115,7 @@ export class VigilUsers extends LitElement {
       await this.session.client.deleteUser(username);
       await this.load();
     } catch (error) {
-      this.error = error instanceof Error ? error.message : String(error);
+      this._error = error instanceof Error ? error.message : String(error);
     }
   }
 }

@@ -11,8 +11,8 @@ import { href } from '../router.js';
 import { reasonLabel, ticketTitle } from '../wording.js';
 import { strings } from '../strings.js';
 import { controls, page } from '../theme.js';
-import './vigil-chart.js';
-import './vigil-recording-timeline.js';
+import '../components/vigil-chart.js';
+import '../components/vigil-recording-timeline.js';
 
 const periods = {
   '1h': 3_600_000,
@@ -53,13 +53,13 @@ export class VigilDevicePage extends LitElement {
   @property({ attribute: false }) state!: ConsoleState;
   @property() deviceId = '';
 
-  @state() private period: Period = '1h';
-  @state() private series: Record<string, MetricSeries | null> = {};
-  @state() private range = { from: 0, to: 0 };
-  @state() private tickets: Ticket[] = [];
-  @state() private recording: DeviceOutages | null = null;
-  @state() private recordingFailed = false;
-  @state() private message: string | null = null;
+  @state() private _period: Period = '1h';
+  @state() private _series: Record<string, MetricSeries | null> = {};
+  @state() private _range = { from: 0, to: 0 };
+  @state() private _tickets: Ticket[] = [];
+  @state() private _recording: DeviceOutages | null = null;
+  @state() private _recordingFailed = false;
+  @state() private _message: string | null = null;
 
   private readonly clock = new ClockController(this);
 
@@ -86,7 +86,7 @@ export class VigilDevicePage extends LitElement {
     super.connectedCallback();
     if (this.deviceId !== '') this.load();
     this.refreshTimer = setInterval(() => {
-      const r = this.recording;
+      const r = this._recording;
       if (r !== null && (r.channels.some((c) => c.open) || r.down.some((s) => s.open))) {
         void this.loadRecording();
       }
@@ -100,10 +100,10 @@ export class VigilDevicePage extends LitElement {
 
   private load(): void {
     this.loadedFor = this.deviceId;
-    this.tickets = [];
-    this.series = {};
-    this.recording = null;
-    this.recordingFailed = false;
+    this._tickets = [];
+    this._series = {};
+    this._recording = null;
+    this._recordingFailed = false;
     void this.loadTickets();
     void this.loadSeries();
     void this.loadRecording();
@@ -115,14 +115,14 @@ export class VigilDevicePage extends LitElement {
     if (device?.kind !== 'nvr') return;
     this.recordingFor = reasonsKey(device);
     const to = new Date();
-    const from = new Date(to.getTime() - periods[this.period]);
+    const from = new Date(to.getTime() - periods[this._period]);
     try {
       const answer = await fetchRecordingTimeline(this.session.client, device, from, to);
       if (id !== this.deviceId) return;
-      this.recording = answer;
-      this.recordingFailed = false;
+      this._recording = answer;
+      this._recordingFailed = false;
     } catch {
-      if (id === this.deviceId) this.recordingFailed = true;
+      if (id === this.deviceId) this._recordingFailed = true;
     }
   }
 
@@ -130,12 +130,12 @@ export class VigilDevicePage extends LitElement {
     const id = this.deviceId;
     const tickets = await this.session.client.fetchTicketsOf({ deviceId: id }).catch(() => []);
     // An answer for the device shown before this one is dropped.
-    if (id === this.deviceId) this.tickets = tickets;
+    if (id === this.deviceId) this._tickets = tickets;
   }
 
   private async loadSeries(): Promise<void> {
     const to = new Date();
-    const from = new Date(to.getTime() - periods[this.period]);
+    const from = new Date(to.getTime() - periods[this._period]);
     const loaded: Record<string, MetricSeries | null> = {};
     const id = this.deviceId;
     const fields = chartFields(this.state.devices.get(id)?.kind);
@@ -152,8 +152,8 @@ export class VigilDevicePage extends LitElement {
       }),
     );
     if (id !== this.deviceId) return;
-    this.series = loaded;
-    this.range = { from: from.getTime(), to: to.getTime() };
+    this._series = loaded;
+    this._range = { from: from.getTime(), to: to.getTime() };
   }
 
   override render() {
@@ -167,7 +167,7 @@ export class VigilDevicePage extends LitElement {
     const id = device.identity;
     const role = this.state.user?.role;
     const canAct = role === 'operator' || role === 'admin';
-    const outages = this.tickets.filter((t) => t.fault === 'device-down');
+    const outages = this._tickets.filter((t) => t.fault === 'device-down');
     return html`<article data-testid="device-page" data-status=${device.status}>
       <p><a href=${href.fleet(device.siteId)}>← ${strings.nav.fleet}</a></p>
       <h2>
@@ -193,7 +193,7 @@ export class VigilDevicePage extends LitElement {
               >
                 ${d.rediscover}
               </button>
-              ${this.message === null ? nothing : html`<span role="status">${this.message}</span>`}
+              ${this._message === null ? nothing : html`<span role="status">${this._message}</span>`}
             </p>`
           : nothing
       }
@@ -270,10 +270,10 @@ export class VigilDevicePage extends LitElement {
           <h3>${d.charts}</h3>
           <label
             >${d.period}
-            <select data-testid="period" @change=${this._period}>
+            <select data-testid="period" @change=${this._periodChange}>
               ${Object.keys(periods).map(
                 (p) =>
-                  html`<option value=${p} ?selected=${p === this.period}>${d.periods[p]}</option>`,
+                  html`<option value=${p} ?selected=${p === this._period}>${d.periods[p]}</option>`,
               )}
             </select></label
           >
@@ -282,9 +282,9 @@ export class VigilDevicePage extends LitElement {
           (field) =>
             html`<h3>${d.fields[field]}</h3>
               <vigil-chart
-                .series=${this.series[field] ?? null}
-                .from=${this.range.from}
-                .to=${this.range.to}
+                .series=${this._series[field] ?? null}
+                .from=${this._range.from}
+                .to=${this._range.to}
                 label=${d.fields[field] ?? field}
               ></vigil-chart>`,
         )}
@@ -294,8 +294,8 @@ export class VigilDevicePage extends LitElement {
           ? html`<section class="card">
               <h3>${d.recording.title}</h3>
               <vigil-recording-timeline
-                .outages=${this.recording}
-                ?failed=${this.recordingFailed}
+                .outages=${this._recording}
+                ?failed=${this._recordingFailed}
               ></vigil-recording-timeline>
             </section>`
           : nothing
@@ -327,10 +327,10 @@ export class VigilDevicePage extends LitElement {
       <section class="card">
         <h3>${d.tickets}</h3>
         ${
-          this.tickets.length === 0
+          this._tickets.length === 0
             ? html`<p class="muted">${d.noTickets}</p>`
             : html`<ul>
-                ${this.tickets.map(
+                ${this._tickets.map(
                   (t) =>
                     html`<li>
                       <a href=${href.ticket(t.id)}
@@ -345,8 +345,8 @@ export class VigilDevicePage extends LitElement {
     </article>`;
   }
 
-  private _period(event: Event): void {
-    this.period = (event.target as HTMLSelectElement).value as Period;
+  private _periodChange(event: Event): void {
+    this._period = (event.target as HTMLSelectElement).value as Period;
     void this.loadSeries();
     void this.loadRecording();
   }
@@ -354,16 +354,16 @@ export class VigilDevicePage extends LitElement {
   private async command(command: 'poll-now' | 'rediscover'): Promise<void> {
     const device = this.state.devices.get(this.deviceId);
     if (device === undefined) return;
-    this.message = strings.loading;
+    this._message = strings.loading;
     try {
       const answer = await this.session.client.sendCommand(device, command);
-      this.message = answer.ok
+      this._message = answer.ok
         ? strings.device.commandSent
         : (answer.error ?? strings.device.commandFailed);
     } catch (error) {
       // An older broker without the command route answers 404 for the path.
       const missing = error instanceof ApiRequestError && error.status === 404;
-      this.message = missing
+      this._message = missing
         ? strings.errors.notAvailable
         : error instanceof Error
           ? error.message

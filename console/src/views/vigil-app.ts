@@ -11,25 +11,27 @@ import { FleetOrder } from '../data/fleet.js';
 import { initialLocale } from '../data/preferences.js';
 import { href, type Route } from '../router.js';
 import { controls, theme } from '../theme.js';
-import { setLanguage, strings, type Locale } from '../strings.js';
+import { setLanguage, strings } from '../strings.js';
+import type { LocaleChangeDetail } from '../components/vigil-language-switch.js';
+import type { ShowResolvedDetail } from '../components/vigil-ticket-list.js';
 import type { LoginSubmitDetail } from './vigil-login.js';
-import type { ShowResolvedDetail } from './vigil-ticket-list.js';
+import '../components/vigil-language-switch.js';
+import '../components/vigil-ticket-list.js';
 import './vigil-device-page.js';
 import './vigil-fleet.js';
 import './vigil-incident-report.js';
 import './vigil-inspection.js';
-import './vigil-language-switch.js';
 import './vigil-login.js';
 import './vigil-maintenance.js';
 import './vigil-ticket-desk.js';
-import './vigil-ticket-list.js';
 import './vigil-ticket-page.js';
 import './vigil-users.js';
 import './vigil-wall.js';
 
 /**
  * The console's shell: the login screen until signed in, then the header (site,
- * live-stream state, user, logout), the device board and the ticket desk.
+ * live-stream state, user, logout, navigation) and the screen the route names (the
+ * elements of src/views/; the widgets they are made of are in src/components/).
  *
  * Test hooks: `[data-testid="connection"][data-state="live" | "reconnecting" | ...]`,
  * `[data-testid="logout"]`, `[data-testid="problem"]`, `[data-testid="site"]`.
@@ -364,7 +366,7 @@ export class VigilApp extends LitElement {
     }
   }
 
-  private _locale(event: CustomEvent<{ locale: Locale }>): void {
+  private _locale(event: CustomEvent<LocaleChangeDetail>): void {
     void this.session.setLocale(event.detail.locale);
   }
 

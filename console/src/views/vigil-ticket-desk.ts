@@ -5,7 +5,7 @@ import { filterTickets, type TicketFilter } from '../data/tickets.js';
 import type { Priority, Ticket, TicketStatus } from '../data/types.js';
 import { strings } from '../strings.js';
 import { controls, page } from '../theme.js';
-import './vigil-ticket-list.js';
+import '../components/vigil-ticket-list.js';
 
 const priorities: readonly Priority[] = ['emergency', 'serious', 'general'];
 const statuses: readonly TicketStatus[] = ['open', 'acknowledged', 'dispatched', 'on-site'];
@@ -33,7 +33,7 @@ export class VigilTicketDesk extends LitElement {
   @property({ attribute: false }) tickets: readonly Ticket[] = [];
   @property({ attribute: false }) state!: ConsoleState;
 
-  @state() private filter: TicketFilter = { priority: null, siteId: null, status: null };
+  @state() private _filter: TicketFilter = { priority: null, siteId: null, status: null };
 
   override render() {
     const t = strings.tickets;
@@ -51,12 +51,13 @@ export class VigilTicketDesk extends LitElement {
           data-testid=${testid}
           @change=${(e: Event) => {
             const value = (e.target as HTMLSelectElement).value;
-            this.filter = { ...this.filter, [key]: value === '' ? null : value };
+            this._filter = { ...this._filter, [key]: value === '' ? null : value };
           }}
         >
           <option value="">${t.any}</option>
           ${options.map(
-            (o) => html`<option value=${o} ?selected=${this.filter[key] === o}>${name(o)}</option>`,
+            (o) =>
+              html`<option value=${o} ?selected=${this._filter[key] === o}>${name(o)}</option>`,
           )}
         </select></label
       >`;
@@ -68,7 +69,7 @@ export class VigilTicketDesk extends LitElement {
         ${select('siteId', 'filter-site', t.filterSite, sites, (s) => s)}
       </div>
       <vigil-ticket-list
-        .tickets=${filterTickets(this.tickets, this.filter)}
+        .tickets=${filterTickets(this.tickets, this._filter)}
         .devices=${this.state.devices}
         ?showResolved=${this.state.ticketScope === 'all'}
         ?loading=${this.state.loadingTickets}

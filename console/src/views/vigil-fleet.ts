@@ -6,7 +6,7 @@ import type { Device, DeviceStatus, SiteRollup } from '../data/types.js';
 import { href } from '../router.js';
 import { strings } from '../strings.js';
 import { controls, page } from '../theme.js';
-import './vigil-device-list.js';
+import '../components/vigil-device-list.js';
 
 /**
  * The fleet: every site with its roll-up state and counts, then the devices of the chosen
@@ -90,8 +90,8 @@ export class VigilFleet extends LitElement {
   @property({ attribute: false }) devices: readonly Device[] = [];
   @property({ attribute: false }) siteId: string | null = null;
 
-  @state() private status: DeviceStatus | null = null;
-  @state() private search = '';
+  @state() private _status: DeviceStatus | null = null;
+  @state() private _search = '';
 
   override render() {
     const f = strings.fleet;
@@ -99,7 +99,11 @@ export class VigilFleet extends LitElement {
     const inSite =
       this.siteId === null ? this.devices : this.devices.filter((d) => d.siteId === this.siteId);
     const counts = countByStatus(inSite);
-    const filter: DeviceFilter = { siteId: this.siteId, status: this.status, search: this.search };
+    const filter: DeviceFilter = {
+      siteId: this.siteId,
+      status: this._status,
+      search: this._search,
+    };
     // `devices` comes in the fleet's order already (FleetOrder in vigil-app).
     const shown = filterDevices(this.devices, filter, true);
     return html`
@@ -143,8 +147,8 @@ export class VigilFleet extends LitElement {
               type="search"
               data-testid="device-search"
               placeholder=${f.searchPlaceholder}
-              .value=${this.search}
-              @input=${(e: Event) => (this.search = (e.target as HTMLInputElement).value)}
+              .value=${this._search}
+              @input=${(e: Event) => (this._search = (e.target as HTMLInputElement).value)}
           /></label>
           <label
             >${f.statusFilter}
@@ -152,13 +156,13 @@ export class VigilFleet extends LitElement {
               data-testid="status-filter"
               @change=${(e: Event) => {
                 const value = (e.target as HTMLSelectElement).value;
-                this.status = value === '' ? null : (value as DeviceStatus);
+                this._status = value === '' ? null : (value as DeviceStatus);
               }}
             >
               <option value="">${f.anyStatus}</option>
               ${statusOrder.map(
                 (s) =>
-                  html`<option value=${s} ?selected=${this.status === s}>
+                  html`<option value=${s} ?selected=${this._status === s}>
                     ${strings.devices.status[s]}
                   </option>`,
               )}

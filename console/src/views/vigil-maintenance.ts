@@ -40,15 +40,15 @@ export class VigilMaintenance extends LitElement {
   @property({ attribute: false }) session!: Session;
   @property({ attribute: false }) state!: ConsoleState;
 
-  @state() private error: string | null = null;
-  @state() private busy = false;
-  @state() private past: MaintenanceWindow[] | null = null;
+  @state() private _error: string | null = null;
+  @state() private _busy = false;
+  @state() private _past: MaintenanceWindow[] | null = null;
 
   override render() {
     const m = strings.maintenance;
     const canAct = this.state.user?.role === 'operator' || this.state.user?.role === 'admin';
     const sites = [...new Set([...this.state.devices.values()].map((d) => d.siteId))].sort();
-    const windows = this.past ?? [...this.state.maintenance];
+    const windows = this._past ?? [...this.state.maintenance];
     return html`
       <h2>${m.title}</h2>
       ${
@@ -73,7 +73,7 @@ export class VigilMaintenance extends LitElement {
                   type="submit"
                   name="mode"
                   value="plan"
-                  ?disabled=${this.busy}
+                  ?disabled=${this._busy}
                 >
                   ${m.plan}
                 </button>
@@ -82,7 +82,7 @@ export class VigilMaintenance extends LitElement {
                   name="mode"
                   value="now"
                   data-testid="start-now"
-                  ?disabled=${this.busy}
+                  ?disabled=${this._busy}
                 >
                   ${m.startNow}
                 </button>
@@ -90,10 +90,10 @@ export class VigilMaintenance extends LitElement {
             </form>`
           : nothing
       }
-      ${this.error === null ? nothing : html`<p class="error" role="alert">${this.error}</p>`}
+      ${this._error === null ? nothing : html`<p class="error" role="alert">${this._error}</p>`}
       <p>
         <label class="row"
-          ><input type="checkbox" @change=${this._showAll} ?checked=${this.past !== null} />
+          ><input type="checkbox" @change=${this._showAll} ?checked=${this._past !== null} />
           ${m.showAll}</label
         >
       </p>
@@ -144,7 +144,7 @@ export class VigilMaintenance extends LitElement {
 
   private async _showAll(event: Event): Promise<void> {
     const all = (event.target as HTMLInputElement).checked;
-    this.past = all ? await this.session.client.fetchMaintenance('all').catch(() => []) : null;
+    this._past = all ? await this.session.client.fetchMaintenance('all').catch(() => []) : null;
   }
 
   private async _submit(event: SubmitEvent): Promise<void> {
@@ -175,14 +175,14 @@ export class VigilMaintenance extends LitElement {
   }
 
   private async run(work: () => Promise<void>): Promise<void> {
-    this.busy = true;
-    this.error = null;
+    this._busy = true;
+    this._error = null;
     try {
       await work();
     } catch (error) {
-      this.error = error instanceof Error ? error.message : String(error);
+      this._error = error instanceof Error ? error.message : String(error);
     } finally {
-      this.busy = false;
+      this._busy = false;
     }
   }
 }

@@ -7,7 +7,7 @@ import { formatFull } from '../format.js';
 import { href } from '../router.js';
 import { ticketTitle } from '../wording.js';
 import { strings } from '../strings.js';
-import './vigil-countdown.js';
+import '../components/vigil-countdown.js';
 
 const deadlineAttr = {
   respond: 'respond-by',

@@ -7,7 +7,7 @@ import { href } from '../router.js';
 import { ticketTitle } from '../wording.js';
 import { strings } from '../strings.js';
 import { controls, page } from '../theme.js';
-import './vigil-timeline.js';
+import '../components/vigil-timeline.js';
 
 const deadlineLabel = (d: string) =>
   d === 'respond'
@@ -52,22 +52,22 @@ export class VigilIncidentReport extends LitElement {
   @property({ attribute: false }) session!: Session;
   @property({ type: Number }) ticketId = 0;
 
-  @state() private report: IncidentReport | null = null;
-  @state() private error: string | null = null;
+  @state() private _report: IncidentReport | null = null;
+  @state() private _error: string | null = null;
 
   override connectedCallback(): void {
     super.connectedCallback();
     this.session.client.fetchIncidentReport(this.ticketId).then(
-      (report) => (this.report = report),
-      (error: unknown) => (this.error = error instanceof Error ? error.message : String(error)),
+      (report) => (this._report = report),
+      (error: unknown) => (this._error = error instanceof Error ? error.message : String(error)),
     );
   }
 
   override render() {
     const k = strings.ticket;
     const t = strings.tickets;
-    if (this.error !== null) return html`<p class="error" role="alert">${this.error}</p>`;
-    const r = this.report;
+    if (this._error !== null) return html`<p class="error" role="alert">${this._error}</p>`;
+    const r = this._report;
     if (r === null) return html`<p role="status">${strings.loading}</p>`;
     return html`<article data-testid="incident-report">
       <p class="no-print">
