@@ -35,10 +35,10 @@ import { AuditLog } from './mqtt/refusal-audit.js';
 import { MqttServer } from './mqtt/server.js';
 import { BrokerFigures } from './mqtt/sys.js';
 import { CommandSender } from './commands/sender.js';
-import { brokerStages, DeadLetterStore, Pipeline } from './pipeline/index.js';
+import { DeadLetterStore, type Pipeline } from './pipeline/index.js';
 import type { Envelope } from './pipeline/types.js';
 import { unbatch } from './stages/decode.js';
-import { startDesk, type Desk } from './tickets/desk.js';
+import { startDesk, type Desk } from './wiring/desk.js';
 import type { TicketService } from './tickets/types.js';
 
 export interface BrokerOptions {
@@ -157,18 +157,6 @@ export async function startBroker(
     const audit = new AuditLog(db);
     audit.start();
     const events = new BrokerEvents();
-    // The ticket desk: detection without storms, SLA clocks, maintenance, site metadata,
-    // webhooks (broker/tickets/desk.ts). Stopped after the pipeline has drained.
-    const desk = startDesk({
-      db,
-      events,
-      registry: devices,
-      sla: config.sla,
-      config: config.desk,
-      log: child(log, 'tickets'),
-    });
-    undo.push({ name: 'the ticket desk', run: () => desk.stop() });
-    const tickets = desk.tickets;
 
     const metrics: MetricsStore = config.influx
       ? new InfluxMetricsStore(config.influx)
@@ -187,27 +175,24 @@ export async function startBroker(
     const metricsWriter = new MetricsWriter(metrics, child(log, 'metrics'), options.metricsWriter);
     undo.push({ name: 'the metrics writer', run: () => metricsWriter.stop() });
 
-    const pipeline = new Pipeline(
-      brokerStages({
-        registry: devices,
-        events,
-        metrics: metricsWriter,
-        tickets,
-        detector: desk.detector,
-        onDuplicate: () => journal.count('duplicates'),
-      }),
+    // The pipeline and what it feeds: detection without storms, the ticket desk with its
+    // SLA clocks, maintenance, site metadata, webhooks, and the broker's clock
+    // (broker/wiring/desk.ts). Stopped before the metrics writer: the messages already
+    // accepted finish first, then the writer flushes.
+    const desk = startDesk({
+      db,
+      events,
+      registry: devices,
+      metrics: metricsWriter,
       deadLetters,
-      child(log, 'pipeline'),
-      { logIntervalMs: options.logIntervalMs },
-    );
-    // Let the messages already accepted finish before the writer flushes.
-    undo.push({
-      name: 'the pipeline',
-      run: async () => {
-        await pipeline.idle();
-        pipeline.flushLog();
-      },
+      sla: config.sla,
+      config: config.desk,
+      log,
+      onDuplicate: () => journal.count('duplicates'),
+      ...(options.logIntervalMs !== undefined ? { logIntervalMs: options.logIntervalMs } : {}),
     });
+    undo.push({ name: 'the ticket desk', run: () => desk.stop() });
+    const { pipeline, tickets } = desk;
 
     // The NOC's commands to agents (poll now, rediscover, report config): published at
     // QoS 1 through the MQTT server below; an agent's answer arrives as one of its messages.

@@ -27,7 +27,7 @@
  *   detect: { holdS: 2, heartbeatTimeoutS: 90, massShare: 0.3, flapFailures: 3 }
  *   tickets: { warnShare: 0.8, relapseWindowMin: 60, priorities: { degraded:clock-drift: none } }
  *   notify: { webhooks: [{ url: https://..., secret: ... }], attempts: 5, retryMs: 1000 }
- *                                   # the last three: broker/tickets/desk-config.ts
+ *                                   # the last three: broker/wiring/desk-config.ts
  *   consoleDir: /srv/vigil/console  # default: dist/console of this build; null: no console
  *
  * Relative paths in a file are taken from the file's folder, so a config works from any
@@ -40,13 +40,13 @@ import { Type, type Static } from 'typebox';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { VigilError } from '../shared/errors.js';
 import { validator } from '../shared/validate.js';
+import { NotifyConfigFile } from './notify/config.js';
 import {
   DetectConfigFile,
-  NotifyConfigFile,
   resolveDeskConfig,
   TicketsConfigFile,
   type DeskConfig,
-} from './tickets/desk-config.js';
+} from './wiring/desk-config.js';
 import { defaultSla, type SlaTable, type SlaTerms } from './tickets/types.js';
 
 /**
@@ -152,7 +152,7 @@ export const BrokerConfigFile = Type.Object(
       ),
     ),
     consoleDir: Type.Optional(Type.Union([Type.String({ minLength: 1 }), Type.Null()])),
-    // The ticket desk (broker/tickets/desk-config.ts): detection, priorities, webhooks.
+    // The ticket desk (broker/wiring/desk-config.ts): detection, priorities, webhooks.
     detect: Type.Optional(DetectConfigFile),
     tickets: Type.Optional(TicketsConfigFile),
     notify: Type.Optional(NotifyConfigFile),

@@ -8,7 +8,7 @@ import type { DeviceRegistry } from '../devices/registry.js';
 import { inspectionHtml } from '../inspection/html.js';
 import { inspectionReport, periodRange } from '../inspection/report.js';
 import type { MetricsStore } from '../metrics/store.js';
-import type { Desk } from '../tickets/desk.js';
+import type { Desk } from '../wiring/desk.js';
 
 export interface InspectionRoutesOptions {
   desk: Desk;

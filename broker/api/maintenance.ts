@@ -12,7 +12,7 @@ import {
 } from '../../shared/api/maintenance.js';
 import { VigilError } from '../../shared/errors.js';
 import type { BrokerEvents } from '../events.js';
-import type { Desk } from '../tickets/desk.js';
+import type { Desk } from '../wiring/desk.js';
 import { requireRole } from './tickets.js';
 
 export const maintenanceRoutes: FastifyPluginAsyncTypebox<{

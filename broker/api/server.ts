@@ -22,7 +22,7 @@ import { fastifyLogger } from './logger.js';
 import { openapiRoutes } from './openapi.js';
 import { outageRoutes } from './outages.js';
 import { ticketRoutes } from './tickets.js';
-import { auditRoutes } from './audit.js';
+import { auditRoutes } from './audit-trail.js';
 import { inspectionRoutes } from './inspection.js';
 import { maintenanceRoutes } from './maintenance.js';
 import { siteRoutes } from './sites.js';
@@ -82,7 +82,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     ...(deps.desk ? { audit: deps.desk.audit } : {}),
   });
   if (deps.desk) {
-    // The ticket desk's resources (broker/tickets/desk.ts): absent in API-only tests.
+    // The ticket desk's resources (broker/wiring/desk.ts): absent in API-only tests.
     await app.register(maintenanceRoutes, { desk: deps.desk, events: deps.events });
     await app.register(siteRoutes, { desk: deps.desk, devices: deps.devices });
     await app.register(inspectionRoutes, {

@@ -21,7 +21,7 @@ import {
 import type { DeviceRegistry } from '../devices/registry.js';
 import { importSitesCsv } from '../sites/csv.js';
 import { siteRollups } from '../sites/rollup.js';
-import type { Desk } from '../tickets/desk.js';
+import type { Desk } from '../wiring/desk.js';
 import { requireRole } from './tickets.js';
 
 /**

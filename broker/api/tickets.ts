@@ -19,7 +19,7 @@ import {
   TicketQuery,
 } from '../../shared/api/tickets.js';
 import { VigilError } from '../../shared/errors.js';
-import type { AuditStore } from '../tickets/audit.js';
+import type { AuditStore } from '../audit-trail.js';
 import { incidentReportHtml } from '../tickets/report.js';
 import type { TicketService } from '../tickets/types.js';
 import type { SessionUser } from './users.js';

@@ -3,7 +3,7 @@ import type { Health } from '../../shared/api/health.js';
 import type { DeviceRegistry } from '../devices/registry.js';
 import type { CommandSender } from '../commands/sender.js';
 import type { BrokerEvents } from '../events.js';
-import type { Desk } from '../tickets/desk.js';
+import type { Desk } from '../wiring/desk.js';
 import type { TicketService } from '../tickets/types.js';
 import type { Db } from '../db.js';
 import type { Log } from '../log.js';
@@ -16,7 +16,7 @@ export interface ApiDeps {
   tickets: TicketService;
   events: BrokerEvents;
   health: () => Promise<Health>;
-  /** Maintenance, sites, audit, inspection (broker/tickets/desk.ts); their routes need it. */
+  /** Maintenance, sites, audit, inspection (broker/wiring/desk.ts); their routes need it. */
   desk?: Desk;
   /** GET /api/broker; without it the route is not registered. */
   brokerStats?: () => BrokerStats;

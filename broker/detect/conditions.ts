@@ -5,6 +5,7 @@
  * entries need a ticket.
  */
 import type { Device } from '../../shared/api/devices.js';
+import type { Message } from '../../shared/wording/messages.js';
 
 export interface Condition {
   siteId: string;
@@ -15,8 +16,9 @@ export interface Condition {
   fault: string;
   /** Rule name for the priority table: device-down:camera, flapping, degraded:clock-drift ... */
   condition: string;
-  title: string;
-  text: string;
+  /** The ticket's title and its "detected" entry, as codes (shared/wording/). */
+  title: Message;
+  text: Message;
   since: number;
   /** No ticket before this time (ms). */
   heldUntil: number;

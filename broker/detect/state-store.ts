@@ -10,7 +10,8 @@
  *   detect_agents      agent liveness (online, last seen, why offline)
  */
 import { migrate, type Db, type Migration } from '../db.js';
-import type { AgentLiveness } from './agent-liveness.js';
+import { message, type Message } from '../../shared/wording/messages.js';
+import type { AgentLiveness } from './agent-table.js';
 import { conditionKey, type Condition } from './conditions.js';
 
 const migrations: Migration[] = [
@@ -57,7 +58,7 @@ export class DetectStateStore {
         return [key, JSON.parse(value) as T];
       });
     return {
-      conditions: read<Condition>('detect_conditions', 'body').map(([, c]) => c),
+      conditions: read<Condition>('detect_conditions', 'body').map(([, c]) => withMessages(c)),
       failures: new Map(read<number[]>('detect_failures', 'times')),
       agents: read<AgentLiveness>('detect_agents', 'body').map(([, a]) => a),
     };
@@ -107,4 +108,18 @@ export class DetectStateStore {
       else this.saved[table].set(key, value);
     }
   }
+}
+
+/**
+ * A condition saved before titles and texts were messages with codes held English
+ * sentences: they are kept as they were, as text messages.
+ */
+function withMessages(condition: Condition): Condition {
+  const asMessage = (value: Message | string): Message =>
+    typeof value === 'string' ? message('text', { text: value }) : value;
+  return {
+    ...condition,
+    title: asMessage(condition.title as Message | string),
+    text: asMessage(condition.text as Message | string),
+  };
 }

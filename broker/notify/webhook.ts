@@ -16,7 +16,7 @@ import type { SlaAlert } from '../../shared/api/live.js';
 import type { Ticket } from '../../shared/api/tickets.js';
 import type { BrokerEvents } from '../events.js';
 import type { Log } from '../log.js';
-import type { NotifyConfig, Webhook } from '../tickets/desk-config.js';
+import type { NotifyConfig, Webhook } from './config.js';
 
 export type Notification = { type: 'ticket'; ticket: Ticket } | { type: 'sla'; alert: SlaAlert };
 

@@ -4,10 +4,14 @@
  * fills the context (./types.ts).
  *
  *   decode -> validate -> dedupe -> track-state -> store-metrics -> detect -> ticket
+ *
+ * The broker's clock runs the same list (Pipeline.tick): each stage that acts on time
+ * (detect, ticket) has a `tick` of its own, in the same order.
  */
 import type { Detector } from '../detect/detector.js';
 import type { DeviceRegistry } from '../devices/registry.js';
 import type { BrokerEvents } from '../events.js';
+import type { Log } from '../log.js';
 import { decodeStage } from '../stages/decode.js';
 import { dedupeStage } from '../stages/dedupe.js';
 import { detectStage } from '../stages/detect.js';
@@ -27,8 +31,10 @@ export interface StageDeps {
   /** The batching metrics writer. */
   metrics: PointSink;
   tickets: TicketService;
-  /** Suppression, flapping, liveness (broker/detect/); without it, plain transitions. */
-  detector?: Detector;
+  /** Suppression, flapping, liveness, degradations (broker/detect/). */
+  detector: Detector;
+  /** Where the ticket stage says that a detection could not be applied. */
+  log: Log;
   /** Told of each duplicate the dedupe stage drops (agent "site/agent"). */
   onDuplicate?: (agent: string) => void;
 }
@@ -41,6 +47,6 @@ export function brokerStages(deps: StageDeps): Stage[] {
     trackStateStage(deps.registry, deps.events),
     storeMetricsStage(deps.metrics),
     detectStage(deps.detector),
-    ticketStage(deps.tickets),
+    ticketStage(deps.tickets, deps.log),
   ];
 }

@@ -12,7 +12,7 @@
 import type { Log } from '../log.js';
 import { causeOf, LogLimiter } from '../log-limiter.js';
 import type { DeadLetterSink } from './dead-letters.js';
-import type { Envelope, PipelineContext, Stage, StageResult } from './types.js';
+import type { Envelope, PipelineContext, Stage, StageResult, TickContext } from './types.js';
 
 export interface PipelineCounters {
   /** Messages that went through every stage they needed. */
@@ -87,6 +87,27 @@ export class Pipeline {
   idle(): Promise<void> {
     if (this.queues.size === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /**
+   * One beat of the broker's clock through the stages that act on time, in the same
+   * order as a message (types.ts TickContext). Synchronous, so it never interleaves
+   * with a message half way through a stage. Never throws: a stage that fails is logged
+   * and the next one still runs (the SLA clocks must not stop because detection failed).
+   */
+  tick(at: Date = new Date()): TickContext {
+    const ctx: TickContext = { at, detections: [] };
+    for (const stage of this.stages) {
+      if (stage.tick === undefined) continue;
+      try {
+        stage.tick(ctx);
+      } catch (error) {
+        this.log.error(
+          `stage ${stage.name} failed on the clock tick: ${error instanceof Error ? error.message : String(error)}`,
+        );
+      }
+    }
+    return ctx;
   }
 
   /** Runs one message through every stage now; resolves with the final context. Never rejects. */

@@ -6,6 +6,7 @@
 import type { Device } from '../../shared/api/devices.js';
 import type { PublishedKind, PayloadOf } from '../../shared/contract.js';
 import type { ParsedTopic } from '../../shared/topics.js';
+import type { Message } from '../../shared/wording/messages.js';
 
 /** One MQTT message as it came in. */
 export interface Envelope {
@@ -23,19 +24,17 @@ export type DecodedMessage = {
 }[PublishedKind];
 
 /**
- * A condition the detector found. The ticket stage turns these into tickets; later
- * issues add site-unreachable, flapping, degradations.
+ * What the detector decided (broker/detect/): a fault that needs a ticket now, or a
+ * fault that is over. The ticket stage turns them into tickets. Held, suppressed and
+ * maintenance faults are not emitted until they need one.
  */
-export type Detection =
-  | { kind: 'device-down'; device: Device; at: Date; reason: string }
-  | { kind: 'device-up'; device: Device; at: Date }
-  | FaultRaised
-  | FaultCleared;
+export type Detection = FaultRaised | FaultCleared;
 
 /**
- * A fault of broker/detect/ that needs a ticket now (held, suppressed and maintenance
- * faults are not emitted until they need one). `condition` names the rule that maps it
- * to a priority: "device-down:camera", "site-unreachable", "flapping", "degraded:clock-drift".
+ * A fault that needs a ticket. `condition` names the rule that maps it to a priority:
+ * "device-down:camera", "site-unreachable", "flapping", "degraded:clock-drift".
+ * `title` and `text` are messages with codes (shared/wording/), made words only where a
+ * person reads them.
  */
 export interface FaultRaised {
   kind: 'fault';
@@ -43,8 +42,9 @@ export interface FaultRaised {
   deviceId: string | null;
   fault: string;
   condition: string;
-  title: string;
-  text: string;
+  title: Message;
+  /** What was detected: the ticket's first timeline entry. */
+  text: Message;
   /** Devices the ticket covers (suppressed children). */
   covers: string[];
   at: Date;
@@ -56,7 +56,7 @@ export interface FaultCleared {
   siteId: string;
   deviceId: string | null;
   fault: string;
-  text: string;
+  text: Message;
   at: Date;
 }
 
@@ -85,8 +85,21 @@ export interface PipelineContext {
 
 export type StageResult = 'continue' | 'stop';
 
+/**
+ * One beat of the broker's clock (every `detect.tickMs`, and when a held fault's hold is
+ * over). It runs the same stages as a message, in the same order, through their `tick`:
+ * detect finds what time decides (held faults, silent agents, flapping that calmed
+ * down), ticket opens and resolves them and runs the SLA clocks.
+ */
+export interface TickContext {
+  at: Date;
+  detections: Detection[];
+}
+
 export interface Stage {
   /** Appears in logs and counters: "validate", "store-metrics", ... */
   readonly name: string;
   run(ctx: PipelineContext): StageResult | Promise<StageResult>;
+  /** The stage's part of a clock beat; only stages that act on time have one. Synchronous. */
+  tick?(ctx: TickContext): void;
 }

@@ -6,24 +6,18 @@
  */
 import type { SlaAlert } from '../../shared/api/live.js';
 import type { Criticality } from '../../shared/api/sites.js';
-import type {
-  SlaDeadline,
-  Ticket,
-  TicketAction,
-  TicketStatus,
-  TimelineEntry,
-} from '../../shared/api/tickets.js';
+import type { SlaDeadline, Ticket, TicketAction, TicketStatus } from '../../shared/api/tickets.js';
 import { VigilError } from '../../shared/errors.js';
 import { transitions } from '../../shared/ticket-workflow.js';
 import type { Db } from '../db.js';
 import type { BrokerEvents } from '../events.js';
-import type { Detection } from '../pipeline/types.js';
+import type { FaultRaised } from '../pipeline/types.js';
+import { bare, message, type Message } from '../../shared/wording/messages.js';
 import { DEFAULT_WARN_SHARE, deadlinesFor, slaClockAt } from './deadlines.js';
 import { incidentReport } from './report.js';
-import { decide, defaultRules, type TicketRules } from './rules.js';
-import { openTicketStore, type StepFields } from './store.js';
+import { decide, defaultRules, type TicketRules } from './priorities.js';
+import { openTicketStore, type NewEntry, type StepFields } from './store.js';
 import type { SlaTable, TicketService } from './types.js';
-import { RESOLVED_DEVICE_UP, deviceDownText, deviceDownTitle, downReason } from './wording.js';
 
 export interface TicketServiceOptions {
   db: Db;
@@ -70,13 +64,12 @@ export function createTicketService(opts: TicketServiceOptions): TicketService {
     return [ticket];
   }
 
-  function entry(kind: string, actor: string, text: string, at = now()): TimelineEntry {
-    return { at: at.toISOString(), kind, actor, text };
+  function entry(kind: string, actor: string, said: Message, at = now()): NewEntry {
+    return { at: at.toISOString(), kind, actor, message: said };
   }
 
-  function open(detection: Detection & { kind: 'device-down' | 'fault' }): Ticket[] {
-    const siteId = detection.kind === 'fault' ? detection.siteId : detection.device.siteId;
-    const deviceId = detection.kind === 'fault' ? detection.deviceId : detection.device.id;
+  function open(detection: FaultRaised): Ticket[] {
+    const { siteId, deviceId, text, title, covers } = detection;
     const criticality =
       deviceId !== null && opts.criticalityOf ? opts.criticalityOf(siteId, deviceId) : 'normal';
     const decision = decide(detection, rules, criticality);
@@ -86,15 +79,6 @@ export function createTicketService(opts: TicketServiceOptions): TicketService {
     // broker knows. detection.at stays in the device's own history.
     const openedAt = now();
     if (underMaintenance(siteId, deviceId, openedAt)) return [];
-    const text =
-      detection.kind === 'fault'
-        ? detection.text
-        : deviceDownText(detection.device, detection.reason);
-    const title =
-      detection.kind === 'fault'
-        ? detection.title
-        : deviceDownTitle(detection.device, downReason(detection.device, detection.reason));
-    const covers = detection.kind === 'fault' ? detection.covers : [];
 
     const current = store.findOpen(siteId, deviceId, decision.fault);
     if (current !== undefined) {
@@ -112,11 +96,7 @@ export function createTicketService(opts: TicketServiceOptions): TicketService {
       const minutes = Math.round((openedAt.getTime() - Date.parse(latest.resolvedAt)) / 60_000);
       const reopened = store.reopen(
         latest.id,
-        entry(
-          'reopened',
-          SYSTEM,
-          `The fault came back ${minutes} min after it was resolved: ${text}`,
-        ),
+        entry('reopened', SYSTEM, message('ticket.reopened', { minutes, detail: text })),
       );
       if (reopened !== undefined) return emit(reopened);
     }
@@ -143,13 +123,19 @@ export function createTicketService(opts: TicketServiceOptions): TicketService {
   function coverTicket(ticket: Ticket, covers: string[]): Ticket | undefined {
     const added = covers.filter((id) => !ticket.covers.includes(id));
     const gone = ticket.covers.filter((id) => !covers.includes(id));
-    const parts = [];
-    if (added.length > 0) parts.push(`now also covers ${added.join(', ')}`);
-    if (gone.length > 0) parts.push(`no longer covers ${gone.join(', ')} (up again)`);
-    return store.annotate(ticket.id, entry('covered', SYSTEM, `${parts.join('; ')}.`), covers);
+    return store.annotate(
+      ticket.id,
+      entry('covered', SYSTEM, message('ticket.covered', { added, gone })),
+      covers,
+    );
   }
 
-  function resolve(siteId: string, deviceId: string | null, fault: string, text: string): Ticket[] {
+  function resolve(
+    siteId: string,
+    deviceId: string | null,
+    fault: string,
+    text: Message,
+  ): Ticket[] {
     const current = store.findOpen(siteId, deviceId, fault);
     if (current === undefined) return [];
     return emit(store.changeStatus(current.id, 'resolved', entry('resolved', SYSTEM, text)));
@@ -160,16 +146,17 @@ export function createTicketService(opts: TicketServiceOptions): TicketService {
     action: TicketAction,
     actor: string,
     at: string,
-  ): { fields: StepFields; clocks: SlaDeadline[]; text: string } {
+  ): { fields: StepFields; clocks: SlaDeadline[]; said: Message } {
     const responded: StepFields =
       ticket.respondedAt === null ? { responded_at: at, responded_by: actor } : {};
     const onSiteByDispatch = opts.sla[ticket.priority].onSiteMetBy === 'dispatch';
+    const note = 'note' in action && action.note ? { note: action.note } : {};
     switch (action.action) {
       case 'acknowledge':
         return {
           fields: responded,
           clocks: ['respond'],
-          text: action.note ? `Acknowledged: ${action.note}` : 'Acknowledged',
+          said: message('step.acknowledged', note),
         };
       case 'dispatch':
         return {
@@ -180,27 +167,27 @@ export function createTicketService(opts: TicketServiceOptions): TicketService {
             engineer: action.engineer,
           },
           clocks: onSiteByDispatch ? ['respond', 'on-site'] : ['respond'],
-          text: `Engineer ${action.engineer} dispatched${action.note ? `: ${action.note}` : ''}`,
+          said: message('step.dispatched', { engineer: action.engineer, ...note }),
         };
       case 'on-site':
         return {
           fields: { ...responded, on_site_at: at, on_site_reported_by: actor },
           clocks: ['respond', 'on-site'],
-          text: `Engineer on site${action.note ? `: ${action.note}` : ''}`,
+          said: message('step.on-site', note),
         };
       case 'note':
-        return { fields: {}, clocks: [], text: action.text };
+        return { fields: {}, clocks: [], said: message('step.note', { text: action.text }) };
       case 'resolve':
         return {
           fields: { resolved_at: at, resolved_by: actor, cause: action.cause, fix: action.fix },
           clocks: ['respond', 'on-site', 'resolve'],
-          text: `Resolved. Cause: ${action.cause}. Fix: ${action.fix}`,
+          said: message('step.resolved', { cause: action.cause, fix: action.fix }),
         };
       case 'close':
         return {
           fields: { closed_at: at, closed_by: actor, confirmation: action.confirmation },
           clocks: [],
-          text: `Closed with the customer's confirmation: ${action.confirmation}`,
+          said: message('step.closed', { confirmation: action.confirmation }),
         };
     }
   }
@@ -208,16 +195,8 @@ export function createTicketService(opts: TicketServiceOptions): TicketService {
   return {
     apply(detection) {
       switch (detection.kind) {
-        case 'device-down':
         case 'fault':
           return open(detection);
-        case 'device-up':
-          return resolve(
-            detection.device.siteId,
-            detection.device.id,
-            'device-down',
-            RESOLVED_DEVICE_UP,
-          );
         case 'fault-cleared':
           return resolve(detection.siteId, detection.deviceId, detection.fault, detection.text);
       }
@@ -251,7 +230,7 @@ export function createTicketService(opts: TicketServiceOptions): TicketService {
         at,
         kind,
         actor,
-        text: step.text,
+        message: step.said,
       });
       // Someone else moved the ticket between our read and our write.
       if (changed === undefined) throw refuse();
@@ -281,16 +260,10 @@ export function createTicketService(opts: TicketServiceOptions): TicketService {
           paused = underMaintenance(row.site_id, row.device_id, at);
           pauseChecked.set(row.ticket_id, paused);
           if (paused && row.paused_since === null && store.pause(row.ticket_id, atIso)) {
-            store.annotate(
-              row.ticket_id,
-              entry('paused', SYSTEM, 'SLA clocks paused: maintenance window'),
-            );
+            store.annotate(row.ticket_id, entry('paused', SYSTEM, bare('ticket.paused')));
             changed.add(row.ticket_id);
           } else if (!paused && row.paused_since !== null && store.resume(row.ticket_id, atIso)) {
-            store.annotate(
-              row.ticket_id,
-              entry('resumed', SYSTEM, 'SLA clocks running again: maintenance over'),
-            );
+            store.annotate(row.ticket_id, entry('resumed', SYSTEM, bare('ticket.resumed')));
             changed.add(row.ticket_id);
           }
         }
@@ -316,7 +289,7 @@ export function createTicketService(opts: TicketServiceOptions): TicketService {
               entry(
                 'sla-breach',
                 SYSTEM,
-                `Escalation: the ${row.deadline} deadline (${clock.due}) passed`,
+                message('ticket.sla-breach', { deadline: row.deadline, due: clock.due }),
               ),
             );
             alerts.push(alert('breach'));
@@ -333,7 +306,7 @@ export function createTicketService(opts: TicketServiceOptions): TicketService {
               entry(
                 'sla-warning',
                 SYSTEM,
-                `The ${row.deadline} deadline is near: ${leftMin} min left`,
+                message('ticket.sla-warning', { deadline: row.deadline, leftMin }),
               ),
             );
             alerts.push(alert('warning'));

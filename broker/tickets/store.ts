@@ -17,6 +17,8 @@ import type {
   TimelineEntry,
 } from '../../shared/api/tickets.js';
 import { FINISHED_STATUSES } from '../../shared/ticket-workflow.js';
+import { say } from '../../shared/wording/render.js';
+import type { Message } from '../../shared/wording/messages.js';
 import { migrate, type Db, type Migration } from '../db.js';
 import { DEFAULT_WARN_SHARE, slaClockAt } from './deadlines.js';
 
@@ -94,14 +96,47 @@ export const ticketMigrations: readonly Migration[] = [
       CREATE INDEX ticket_sla_running ON ticket_sla (due) WHERE done_at IS NULL;
     `,
   },
+  {
+    // Titles and timeline entries as messages with codes (shared/wording/), made words
+    // where a person reads them. The English sentences of older tickets are kept as
+    // "text" messages, shown as they were.
+    version: 3,
+    sql: `
+      ALTER TABLE tickets ADD COLUMN title_message TEXT NOT NULL DEFAULT '{}';
+      UPDATE tickets SET title_message = json_object('code', 'text', 'params', json_object('text', title));
+      ALTER TABLE tickets DROP COLUMN title;
+      ALTER TABLE ticket_timeline ADD COLUMN message TEXT NOT NULL DEFAULT '{}';
+      UPDATE ticket_timeline SET message = json_object('code', 'text', 'params', json_object('text', text));
+      ALTER TABLE ticket_timeline DROP COLUMN text;
+    `,
+  },
 ];
+
+/** A timeline entry as the desk writes it: what happened as a message with a code. */
+export interface NewEntry {
+  at: string;
+  kind: string;
+  actor: string;
+  message: Message;
+}
+
+/** The entry as the API sends it: the message, and its words in English for readers without a catalogue. */
+function timelineEntry(row: {
+  at: string;
+  kind: string;
+  actor: string;
+  message: string;
+}): TimelineEntry {
+  const message = JSON.parse(row.message) as Message;
+  return { at: row.at, kind: row.kind, actor: row.actor, message, text: say(message) };
+}
 
 export interface NewTicket {
   siteId: string;
   deviceId: string | null;
   fault: Fault;
   priority: Priority;
-  title: string;
+  title: Message;
   openedAt: Date;
   respondBy: Date | null;
   onSiteBy: Date | null;
@@ -126,6 +161,7 @@ export interface RunningClock extends SlaRow {
   site_id: string;
   device_id: string | null;
   priority: Priority;
+  /** The ticket's title in English, for the alert. */
   title: string;
 }
 
@@ -157,7 +193,8 @@ interface TicketRow {
   fault: Fault;
   priority: Priority;
   status: TicketStatus;
-  title: string;
+  /** JSON of the title message (shared/wording/). */
+  title_message: string;
   opened_at: string;
   respond_by: string | null;
   on_site_by: string | null;
@@ -180,8 +217,12 @@ interface TicketRow {
   occurrences: number;
 }
 
-interface TimelineRow extends TimelineEntry {
+interface TimelineRow {
   ticket_id: number;
+  at: string;
+  kind: string;
+  actor: string;
+  message: string;
 }
 
 // The workflow's finished statuses (shared/ticket-workflow.ts). The partial unique index
@@ -209,11 +250,7 @@ export interface TicketStore {
    * transaction. Returns undefined when a ticket for the same site, device and fault is
    * already open: the unique index refused the row.
    */
-  insertOpen(
-    ticket: NewTicket,
-    first: TimelineEntry,
-    allowedMin: AllowedMinutes,
-  ): Ticket | undefined;
+  insertOpen(ticket: NewTicket, first: NewEntry, allowedMin: AllowedMinutes): Ticket | undefined;
   findOpen(siteId: string, deviceId: string | null, fault: Fault): Ticket | undefined;
   /** The newest ticket of this site, device and fault, finished or not. */
   findLatest(siteId: string, deviceId: string | null, fault: Fault): Ticket | undefined;
@@ -222,7 +259,7 @@ export interface TicketStore {
    * when the status is 'resolved'. Returns undefined when the ticket is missing or
    * already finished (someone else got there first).
    */
-  changeStatus(id: number, status: TicketStatus, entry: TimelineEntry): Ticket | undefined;
+  changeStatus(id: number, status: TicketStatus, entry: NewEntry): Ticket | undefined;
   /**
    * One step of the work order: moves from one of `from` to `to` (or keeps the status
    * when `to` is null), sets the step's fields, ends the named clocks, appends `entry`.
@@ -234,12 +271,12 @@ export interface TicketStore {
     to: TicketStatus | null,
     fields: StepFields,
     clocksDone: readonly SlaDeadline[],
-    entry: TimelineEntry,
+    entry: NewEntry,
   ): Ticket | undefined;
   /** Reopens a finished ticket (a relapse): status open, resolution cleared, occurrences + 1. */
-  reopen(id: number, entry: TimelineEntry): Ticket | undefined;
+  reopen(id: number, entry: NewEntry): Ticket | undefined;
   /** Appends an entry and optionally replaces the covered devices. */
-  annotate(id: number, entry: TimelineEntry, covers?: string[]): Ticket | undefined;
+  annotate(id: number, entry: NewEntry, covers?: string[]): Ticket | undefined;
   /** Clocks still running or paused, of tickets not finished. */
   runningClocks(): RunningClock[];
   markWarned(ticketId: number, deadline: SlaDeadline, at: string): boolean;
@@ -263,11 +300,11 @@ export function openTicketStore(
   const warnShare = opts.warnShare ?? DEFAULT_WARN_SHARE;
 
   const insertTicket = db.prepare(`
-    INSERT INTO tickets (site_id, device_id, fault, priority, status, title, opened_at,
+    INSERT INTO tickets (site_id, device_id, fault, priority, status, title_message, opened_at,
                          respond_by, on_site_by, resolve_by, resolved_at, covers)
     VALUES (?, ?, ?, ?, 'open', ?, ?, ?, ?, ?, NULL, ?)`);
   const insertEntry = db.prepare(
-    'INSERT INTO ticket_timeline (ticket_id, at, kind, actor, text) VALUES (?, ?, ?, ?, ?)',
+    'INSERT INTO ticket_timeline (ticket_id, at, kind, actor, message) VALUES (?, ?, ?, ?, ?)',
   );
   const insertClock = db.prepare(
     'INSERT INTO ticket_sla (ticket_id, deadline, allowed_min, due) VALUES (?, ?, ?, ?)',
@@ -285,13 +322,13 @@ export function openTicketStore(
                        resolved_by = coalesce(?, resolved_by)
     WHERE id = ? AND ${notFinished}`);
   const selectTimelines = db.prepare(`
-    SELECT ticket_id, at, kind, actor, text FROM ticket_timeline
+    SELECT ticket_id, at, kind, actor, message FROM ticket_timeline
     WHERE ticket_id IN (SELECT value FROM json_each(?))
     ORDER BY ticket_id, id`);
   const selectClocks = db.prepare(`
     SELECT * FROM ticket_sla WHERE ticket_id IN (SELECT value FROM json_each(?))`);
   const selectRunning = db.prepare(`
-    SELECT s.*, t.site_id, t.device_id, t.priority, t.title FROM ticket_sla s JOIN tickets t ON t.id = s.ticket_id
+    SELECT s.*, t.site_id, t.device_id, t.priority, t.title_message FROM ticket_sla s JOIN tickets t ON t.id = s.ticket_id
     WHERE s.done_at IS NULL AND t.${notFinished}`);
   const endClock = db.prepare(
     'UPDATE ticket_sla SET done_at = ? WHERE ticket_id = ? AND deadline = ? AND done_at IS NULL',
@@ -303,7 +340,7 @@ export function openTicketStore(
     const entries = new Map<number, TimelineEntry[]>();
     for (const row of selectTimelines.all(ids) as TimelineRow[]) {
       const list = entries.get(row.ticket_id) ?? [];
-      list.push({ at: row.at, kind: row.kind, actor: row.actor, text: row.text });
+      list.push(timelineEntry(row));
       entries.set(row.ticket_id, list);
     }
     const clocks = new Map<number, SlaRow[]>();
@@ -327,7 +364,8 @@ export function openTicketStore(
         fault: row.fault,
         priority: row.priority,
         status: row.status,
-        title: row.title,
+        title: say(JSON.parse(row.title_message) as Message),
+        titleMessage: JSON.parse(row.title_message) as Message,
         openedAt: row.opened_at,
         respondBy: due('respond', row.respond_by),
         onSiteBy: due('on-site', row.on_site_by),
@@ -359,18 +397,18 @@ export function openTicketStore(
     return row === undefined ? undefined : withDetails([row])[0];
   }
 
-  function addEntry(id: number, entry: TimelineEntry): void {
-    insertEntry.run(id, entry.at, entry.kind, entry.actor, entry.text);
+  function addEntry(id: number, entry: NewEntry): void {
+    insertEntry.run(id, entry.at, entry.kind, entry.actor, JSON.stringify(entry.message));
   }
 
   const insertOpenTx = db.transaction(
-    (ticket: NewTicket, first: TimelineEntry, allowed: AllowedMinutes): number => {
+    (ticket: NewTicket, first: NewEntry, allowed: AllowedMinutes): number => {
       const result = insertTicket.run(
         ticket.siteId,
         ticket.deviceId,
         ticket.fault,
         ticket.priority,
-        ticket.title,
+        JSON.stringify(ticket.title),
         iso(ticket.openedAt),
         iso(ticket.respondBy),
         iso(ticket.onSiteBy),
@@ -394,7 +432,7 @@ export function openTicketStore(
   );
 
   const changeStatusTx = db.transaction(
-    (id: number, status: TicketStatus, entry: TimelineEntry): boolean => {
+    (id: number, status: TicketStatus, entry: NewEntry): boolean => {
       const resolving = status === 'resolved';
       const resolvedAt = resolving ? entry.at : null;
       const resolvedBy = resolving ? entry.actor : null;
@@ -413,7 +451,7 @@ export function openTicketStore(
       to: TicketStatus | null,
       fields: StepFields,
       clocksDone: readonly SlaDeadline[],
-      entry: TimelineEntry,
+      entry: NewEntry,
     ): boolean => {
       const row = selectTicket.get(id) as TicketRow | undefined;
       if (row === undefined || !from.includes(row.status)) return false;
@@ -434,7 +472,7 @@ export function openTicketStore(
     },
   );
 
-  const reopenTx = db.transaction((id: number, entry: TimelineEntry): boolean => {
+  const reopenTx = db.transaction((id: number, entry: NewEntry): boolean => {
     const changed = db
       .prepare(
         `UPDATE tickets SET status = 'open', resolved_at = NULL, resolved_by = NULL, cause = NULL,
@@ -467,16 +505,14 @@ export function openTicketStore(
     return true;
   });
 
-  const annotateTx = db.transaction(
-    (id: number, entry: TimelineEntry, covers?: string[]): boolean => {
-      if (selectTicket.get(id) === undefined) return false;
-      if (covers !== undefined) {
-        db.prepare('UPDATE tickets SET covers = ? WHERE id = ?').run(JSON.stringify(covers), id);
-      }
-      addEntry(id, entry);
-      return true;
-    },
-  );
+  const annotateTx = db.transaction((id: number, entry: NewEntry, covers?: string[]): boolean => {
+    if (selectTicket.get(id) === undefined) return false;
+    if (covers !== undefined) {
+      db.prepare('UPDATE tickets SET covers = ? WHERE id = ?').run(JSON.stringify(covers), id);
+    }
+    addEntry(id, entry);
+    return true;
+  });
 
   const pauseTx = db.transaction((ticketId: number, at: string): boolean => {
     return (
@@ -547,7 +583,12 @@ export function openTicketStore(
       return annotateTx(id, entry, covers) ? get(id) : undefined;
     },
     runningClocks() {
-      return selectRunning.all() as RunningClock[];
+      return (
+        selectRunning.all() as (Omit<RunningClock, 'title'> & { title_message: string })[]
+      ).map(({ title_message, ...clock }) => ({
+        ...clock,
+        title: say(JSON.parse(title_message) as Message),
+      }));
     },
     markWarned(ticketId, deadline, at) {
       return (

@@ -39,6 +39,15 @@ export type Fault = string;
 /** The faults without a reason code, for filters and labels. */
 export const baseFaults = ['device-down', 'site-unreachable', 'site-outage', 'flapping'] as const;
 
+/**
+ * What Vigil says, as a code with parameters (shared/wording/messages.ts lists every
+ * code); a reader renders it in their language (shared/wording/render.ts).
+ */
+export const WordingMessage = Type.Object({
+  code: Type.String({ minLength: 1 }),
+  params: Type.Record(Type.String(), Type.Unknown()),
+});
+
 export const TimelineEntry = Type.Object({
   at: Timestamp,
   /**
@@ -48,7 +57,10 @@ export const TimelineEntry = Type.Object({
   kind: Type.String(),
   /** "system" for what Vigil did by itself, otherwise the user name. */
   actor: Type.String(),
+  /** What happened, in English (for readers without a catalogue: webhooks, scripts). */
   text: Type.String(),
+  /** The same as a code with parameters: screens and documents render it in their language. */
+  message: WordingMessage,
 });
 export type TimelineEntry = Static<typeof TimelineEntry>;
 
@@ -106,7 +118,10 @@ export const Ticket = Type.Object({
   fault: Fault,
   priority: Priority,
   status: TicketStatus,
+  /** What failed, in English. */
   title: Type.String(),
+  /** The same as a code with parameters, rendered in the reader's language. */
+  titleMessage: WordingMessage,
   openedAt: Timestamp,
   /** Deadlines from the contract table, pauses included; null where the contract sets none. */
   respondBy: Nullable(Timestamp),
@@ -253,6 +268,10 @@ export const ticketExample: Ticket = {
   priority: 'emergency',
   status: 'resolved',
   title: 'Camera "Lobby entrance" (cam-01) is down: unreachable',
+  titleMessage: {
+    code: 'title.device-down',
+    params: { kind: 'camera', name: 'Lobby entrance', device: 'cam-01', reason: 'unreachable' },
+  },
   openedAt: '2026-11-26T08:03:15.500Z',
   respondBy: '2026-11-26T08:13:15.500Z',
   onSiteBy: '2026-11-26T10:03:15.500Z',
@@ -314,18 +333,24 @@ export const ticketExample: Ticket = {
       kind: 'detected',
       actor: 'system',
       text: 'Device down: connect ECONNREFUSED 192.0.2.11:80',
+      message: {
+        code: 'detected.device-down',
+        params: { messages: ['connect ECONNREFUSED 192.0.2.11:80'] },
+      },
     },
     {
       at: '2026-11-26T08:05:00.000Z',
       kind: 'acknowledged',
       actor: 'alice',
       text: 'Acknowledged',
+      message: { code: 'step.acknowledged', params: {} },
     },
     {
       at: '2026-11-26T08:09:02.000Z',
       kind: 'resolved',
       actor: 'system',
       text: 'Resolved automatically: the device is up again',
+      message: { code: 'resolved.device-up', params: {} },
     },
   ],
 };

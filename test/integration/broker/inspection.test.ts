@@ -18,6 +18,7 @@ import type { MetricPoint } from '../../../broker/metrics/store.js';
 import { login } from './api/fixture.js';
 import { camera, makeDesk, type DeskFixture } from './detect/desk-fixture.js';
 import { silentLog } from '../../helpers/logs.js';
+import { deviceDown } from '../../../broker/detect/rules/device-down.js';
 
 const MIN = 60_000;
 const site = 'demo-site';
@@ -84,12 +85,7 @@ describe('inspection report', () => {
     // Two emergency tickets: one answered in 5 min (met), one in 20 min (breached).
     const down = (id: string, when: string) => {
       f.clock.now = at(when);
-      tickets.apply({
-        kind: 'device-down',
-        device: camera(id, { status: 'down' }),
-        at: f.clock.now,
-        reason: 'unreachable',
-      });
+      tickets.apply(deviceDown(camera(id, { status: 'down' }), f.clock.now));
       return tickets.list({ status: 'open', deviceId: id })[0]!;
     };
     const t1 = down('cam-01', '2026-11-03T10:00:00Z');

@@ -15,8 +15,20 @@ const open: Ticket = {
   resolvedAt: null,
   sla: [],
   timeline: [
-    { at: '2026-11-26T08:03:15.500Z', kind: 'detected', actor: 'system', text: 'Device down' },
-    { at: '2026-11-26T08:05:00.000Z', kind: 'acknowledged', actor: 'li.wei', text: 'On it' },
+    {
+      at: '2026-11-26T08:03:15.500Z',
+      kind: 'detected',
+      actor: 'system',
+      text: 'Device down',
+      message: { code: 'detected.device-down', params: { messages: [] } },
+    },
+    {
+      at: '2026-11-26T08:05:00.000Z',
+      kind: 'acknowledged',
+      actor: 'li.wei',
+      text: 'Acknowledged: On it',
+      message: { code: 'step.acknowledged', params: { note: 'On it' } },
+    },
   ],
 };
 

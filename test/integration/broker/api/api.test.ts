@@ -8,6 +8,7 @@ import { apiRoutes, ticketPath } from '../../../../shared/api/routes.js';
 import { Ticket, TicketList } from '../../../../shared/api/tickets.js';
 import { validator } from '../../../../shared/validate.js';
 import { buildApi, login, makeFixture, OPERATOR, type Fixture } from './fixture.js';
+import { deviceDown, deviceUp } from '../../../../broker/detect/rules/device-down.js';
 
 const valid = {
   login: validator(LoginResponse),
@@ -166,12 +167,7 @@ describe('broker API', () => {
 
     it('lists open and all tickets and one ticket, matching their schemas', async () => {
       const device = { ...deviceExample, status: 'down' as const };
-      fx.deps.tickets.apply({
-        kind: 'device-down',
-        device,
-        at: fx.clock.now,
-        reason: 'unreachable',
-      });
+      fx.deps.tickets.apply(deviceDown(device, fx.clock.now));
 
       const open = await app.inject({ url: apiRoutes.tickets, headers: auth() });
       expect(open.statusCode).toBe(200);
@@ -179,7 +175,7 @@ describe('broker API', () => {
       expect(open.json()).toHaveLength(1);
       expect(open.json()[0]).toMatchObject({ id: 1, status: 'open', priority: 'emergency' });
 
-      fx.deps.tickets.apply({ kind: 'device-up', device: deviceExample, at: fx.clock.now });
+      fx.deps.tickets.apply(deviceUp(deviceExample, fx.clock.now));
       const stillOpen = await app.inject({
         url: `${apiRoutes.tickets}?status=open`,
         headers: auth(),

@@ -8,6 +8,7 @@ import { validator } from '../../../../shared/validate.js';
 import { startApi } from '../../../../broker/api/server.js';
 import { eventually } from '../../../helpers/eventually.js';
 import { makeFixture, OPERATOR, type Fixture } from './fixture.js';
+import { deviceDown } from '../../../../broker/detect/rules/device-down.js';
 
 const checkEvent = validator(LiveEvent);
 
@@ -89,12 +90,7 @@ describe('live stream over a real port', () => {
 
     const device = { ...deviceExample, status: 'down' as const };
     fx.deps.events.emit('device', device);
-    const [ticket] = fx.deps.tickets.apply({
-      kind: 'device-down',
-      device,
-      at: fx.clock.now,
-      reason: 'unreachable',
-    });
+    const [ticket] = fx.deps.tickets.apply(deviceDown(device, fx.clock.now));
 
     const first = await sse.nextEvent();
     expect(first).toEqual({ event: 'device', data: { type: 'device', device } });

@@ -1,7 +1,9 @@
 /**
  * The ticket desk on a real SQLite file in a temp dir, with an in-memory device
- * registry, a clock the test moves, and helpers that report device states and agent
- * status the way the pipeline's detect stage hands them over.
+ * registry and a clock the test moves. Everything a test reports goes through the
+ * broker's own pipeline as the agent's MQTT messages would (decode, validate, dedupe,
+ * track-state, store-metrics, detect, ticket), and every clock step is the pipeline's
+ * clock beat: the path production runs, not a shortcut into the detector.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,11 +11,17 @@ import { join } from 'node:path';
 import { deviceExample, type Device } from '../../../../shared/api/devices.js';
 import type { SlaAlert } from '../../../../shared/api/live.js';
 import type { Ticket } from '../../../../shared/api/tickets.js';
+import type { PayloadOf, PublishedKind } from '../../../../shared/contract.js';
+import type { AgentHealth } from '../../../../shared/messages/agent-health.js';
+import { agentOnlineExample } from '../../../../shared/messages/agent-status.js';
+import type { DeviceState } from '../../../../shared/messages/device-state.js';
+import { topics } from '../../../../shared/topics.js';
+import { DeadLetterStore } from '../../../../broker/pipeline/index.js';
 import { openDatabase, type Db } from '../../../../broker/db.js';
 import { BrokerEvents } from '../../../../broker/events.js';
 import type { Log } from '../../../../broker/log.js';
-import { defaultDeskConfig, type DeskConfig } from '../../../../broker/tickets/desk-config.js';
-import { startDesk, type Desk } from '../../../../broker/tickets/desk.js';
+import { defaultDeskConfig, type DeskConfig } from '../../../../broker/wiring/desk-config.js';
+import { startDesk, type Desk } from '../../../../broker/wiring/desk.js';
 import { defaultSla } from '../../../../broker/tickets/types.js';
 import { MemoryRegistry } from '../api/fixture.js';
 
@@ -28,8 +36,16 @@ export interface DeskFixture {
    * life at each step unless `agentAlive` is false.
    */
   advance(ms: number, agentAlive?: boolean): void;
-  /** Reports a device's new state (status and reasons) through the detector. */
+  /** Reports a device's new state (status and reasons) as its agent's state message. */
   report(id: string, status: Device['status'], patch?: Partial<Device>): Device;
+  /** The agent's birth: a sign of life (gw-01 by default). */
+  agentOnline(agentId?: string): void;
+  /** The agent's last will (connection-lost) or its shutdown message. */
+  agentOffline(agentId?: string, reason?: 'connection-lost' | 'shutdown'): void;
+  /** The agent's health message. */
+  health(health: AgentHealth): void;
+  /** Messages the pipeline refused (a fixture bug if not empty). */
+  deadLetters: DeadLetterStore;
   emitted: Ticket[];
   alerts: SlaAlert[];
   open(): Ticket[];
@@ -66,11 +82,16 @@ export function makeDesk(config: Partial<DeskConfig> = {}, devices: Device[] = [
     warn: (line) => logLines.push(line),
     error: (line) => logLines.push(line),
   };
+  const deadLetters = new DeadLetterStore(db);
+  deadLetters.start();
   const start = () =>
     startDesk({
       db,
       events,
       registry,
+      // Readings are not what these tests look at; the pipeline still hands them on.
+      metrics: { add: () => undefined },
+      deadLetters,
       sla: defaultSla,
       // The test ticks by hand: the timer is set far out.
       config: {
@@ -82,6 +103,27 @@ export function makeDesk(config: Partial<DeskConfig> = {}, devices: Device[] = [
       now: () => clock.now,
     });
   let desk = start();
+  let seq = 0;
+  const site = 'demo-site';
+  /** One agent message through the pipeline, as the MQTT front door hands it over. */
+  function publish<K extends PublishedKind>(topic: string, payload: PayloadOf<K>): void {
+    desk.pipeline.feed({
+      topic,
+      payload: Buffer.from(JSON.stringify(payload)),
+      clientId: `${payload.siteId}/${payload.agentId}`,
+      agent: { siteId: payload.siteId, agentId: payload.agentId },
+      receivedAt: clock.now,
+    });
+  }
+  const birth = (agentId: string) =>
+    publish<'agentStatus'>(topics.agentStatus(site, agentId), {
+      ...agentOnlineExample,
+      siteId: site,
+      agentId,
+      seq: seq++,
+      ts: clock.now.toISOString(),
+      devices: [],
+    });
   const emitted: Ticket[] = [];
   const alerts: SlaAlert[] = [];
   events.on('ticket', (ticket) => emitted.push(ticket));
@@ -102,7 +144,7 @@ export function makeDesk(config: Partial<DeskConfig> = {}, devices: Device[] = [
       do {
         const step = Math.min(left, 30_000);
         clock.now = new Date(clock.now.getTime() + step);
-        if (agentAlive) desk.detector.agentSeen('demo-site', 'gw-01');
+        if (agentAlive) birth('gw-01');
         desk.tick();
         left -= step;
       } while (left > 0);
@@ -122,10 +164,43 @@ export function makeDesk(config: Partial<DeskConfig> = {}, devices: Device[] = [
         lastSeen: clock.now.toISOString(),
         ...patch,
       };
-      registry.put(device);
-      desk.detector.deviceChanged(previous, device);
-      return device;
+      const state: DeviceState = {
+        v: 1,
+        siteId: device.siteId,
+        agentId: device.agentId,
+        seq: seq++,
+        ts: clock.now.toISOString(),
+        deviceId: device.id,
+        name: device.name,
+        kind: device.kind,
+        xaddr: device.xaddr,
+        status: device.status,
+        since: device.since ?? clock.now.toISOString(),
+        reasons: device.reasons,
+        ...(device.identity ? { identity: device.identity } : {}),
+        ...(device.recordings ? { recordings: device.recordings } : {}),
+      };
+      publish<'deviceState'>(topics.deviceState(device.siteId, device.id), state);
+      return registry.get(device.siteId, device.id) ?? device;
     },
+    agentOnline: (agentId = 'gw-01') => birth(agentId),
+    agentOffline(agentId = 'gw-01', reason = 'connection-lost') {
+      publish<'agentStatus'>(topics.agentStatus(site, agentId), {
+        v: 1,
+        siteId: site,
+        agentId,
+        ts: clock.now.toISOString(),
+        state: 'offline',
+        reason,
+      });
+    },
+    health(health) {
+      publish<'agentHealth'>(topics.agentHealth(health.siteId, health.agentId), {
+        ...health,
+        seq: seq++,
+      });
+    },
+    deadLetters,
     open: () => desk.tickets.list({ status: 'open' }),
     all: () => desk.tickets.list({ status: 'all' }),
     async restart() {

@@ -4,11 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { agentHealthExample } from '../../../../shared/messages/agent-health.js';
-import { defaultDeskConfig } from '../../../../broker/tickets/desk-config.js';
-import { startDesk } from '../../../../broker/tickets/desk.js';
-import { defaultSla } from '../../../../broker/tickets/types.js';
 import { camera, makeDesk, type DeskFixture } from './desk-fixture.js';
-import { silentLog } from '../../../helpers/logs.js';
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
@@ -60,8 +56,8 @@ describe('detector', () => {
 
   it('agent gone: one site ticket covering its devices, no device tickets; after it is back, devices still down get their own', () => {
     f = makeDesk({}, siteDevices());
-    f.desk.detector.agentStatus(site, 'gw-01', true);
-    f.desk.detector.agentStatus(site, 'gw-01', false, 'connection-lost');
+    f.agentOnline('gw-01');
+    f.agentOffline('gw-01', 'connection-lost');
     f.advance(3 * SECOND, false);
     let open = f.open();
     expect(open).toHaveLength(1);
@@ -74,7 +70,7 @@ describe('detector', () => {
     // The agent comes back; its retained states say cam-05 is down.
     f.advance(MINUTE, false);
     expect(f.open()).toHaveLength(1);
-    f.desk.detector.agentStatus(site, 'gw-01', true);
+    f.agentOnline('gw-01');
     f.report('cam-05', 'down');
     f.advance(3 * SECOND);
     open = f.open();
@@ -84,13 +80,13 @@ describe('detector', () => {
 
   it('agent silent past the heartbeat timeout: site unreachable, resolved by its next message', () => {
     f = makeDesk({}, siteDevices());
-    f.desk.detector.agentSeen(site, 'gw-01');
+    f.agentOnline('gw-01');
     f.advance(80 * SECOND, false);
     expect(f.open()).toEqual([]);
     f.advance(11 * SECOND, false); // 91 s > 90 s
     f.advance(3 * SECOND, false); // the hold
     expect(f.open().map((t) => t.fault)).toEqual(['site-unreachable']);
-    f.desk.detector.agentSeen(site, 'gw-01');
+    f.agentOnline('gw-01');
     expect(f.open()).toEqual([]);
   });
 
@@ -168,9 +164,9 @@ describe('detector', () => {
     f = makeDesk({}, siteDevices());
     f.desk.maintenance.create({ siteId: site, durationMin: 30, reason: 'switch upgrade' }, 'alice');
     f.report('cam-02', 'down');
-    f.desk.detector.agentStatus(site, 'gw-01', false, 'shutdown');
+    f.agentOffline('gw-01', 'shutdown');
     f.advance(10 * SECOND);
-    f.desk.detector.agentStatus(site, 'gw-01', true);
+    f.agentOnline('gw-01');
     f.advance(10 * MINUTE);
     expect(f.all()).toEqual([]);
     f.advance(21 * MINUTE); // the window is over, cam-02 is still down
@@ -217,8 +213,8 @@ describe('detector', () => {
       ...agentHealthExample,
       gateway: { cpuLoadPct: 10, memUsedPct: 40, diskUsedPct: 98 },
     };
-    f.desk.detector.agentHealth(health);
-    f.desk.detector.agentHealth(health);
+    f.health(health);
+    f.health(health);
     expect(f.open()).toEqual([
       expect.objectContaining({
         fault: 'degraded:gateway-resources',
@@ -226,30 +222,17 @@ describe('detector', () => {
         priority: 'general',
       }),
     ]);
-    f.desk.detector.agentHealth({ ...health, gateway: { ...health.gateway, diskUsedPct: 50 } });
+    f.health({ ...health, gateway: { ...health.gateway, diskUsedPct: 50 } });
     expect(f.open()).toEqual([]);
   });
 
   it("after a broker restart, the agent's first message resolves the site ticket of the previous run", async () => {
     f = makeDesk({}, siteDevices());
-    f.desk.detector.agentStatus(site, 'gw-01', false, 'shutdown');
+    f.agentOffline('gw-01', 'shutdown');
     f.advance(3 * SECOND, false);
     expect(f.open().map((t) => t.fault)).toEqual(['site-unreachable']);
-    await f.desk.stop();
-    const restarted = startDesk({
-      db: f.db,
-      events: f.events,
-      registry: f.registry,
-      sla: defaultSla,
-      config: { ...defaultDeskConfig, detect: { ...defaultDeskConfig.detect, tickMs: 3_600_000 } },
-      log: silentLog,
-      now: () => f.clock.now,
-    });
-    try {
-      restarted.detector.agentStatus(site, 'gw-01', true);
-      expect(restarted.tickets.list({ status: 'open' })).toEqual([]);
-    } finally {
-      await restarted.stop();
-    }
+    await f.restart();
+    f.agentOnline('gw-01');
+    expect(f.open()).toEqual([]);
   });
 });

@@ -8,7 +8,6 @@ import { camera, makeDesk, type DeskFixture } from './desk-fixture.js';
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
-const site = 'demo-site';
 const id = (i: number) => `cam-${String(i).padStart(3, '0')}`;
 
 /** A site of `n` cameras watched by agent gw-01. */
@@ -120,13 +119,13 @@ describe('detector state across a broker restart', () => {
 
   it('an agent gone before the restart stays gone (no device tickets) until it is back', async () => {
     f = makeDesk({}, cameras(10));
-    f.desk.detector.agentStatus(site, 'gw-01', true);
-    f.desk.detector.agentStatus(site, 'gw-01', false, 'connection-lost');
+    f.agentOnline('gw-01');
+    f.agentOffline('gw-01', 'connection-lost');
     f.advance(3 * SECOND, false);
     await f.restart();
     f.advance(5 * MINUTE, false);
     expect(f.open().map((t) => t.fault)).toEqual(['site-unreachable']);
-    f.desk.detector.agentStatus(site, 'gw-01', true);
+    f.agentOnline('gw-01');
     f.report(id(5), 'down');
     f.advance(3 * SECOND);
     expect(f.open().map((t) => [t.fault, t.deviceId])).toEqual([['device-down', id(5)]]);
@@ -135,7 +134,7 @@ describe('detector state across a broker restart', () => {
 
   it('agents online before a long restart get a whole heartbeat timeout afresh', async () => {
     f = makeDesk({}, cameras(10));
-    f.desk.detector.agentStatus(site, 'gw-01', true);
+    f.agentOnline('gw-01');
     f.advance(10 * SECOND);
     await f.desk.stop();
     f.clock.now = new Date(f.clock.now.getTime() + 10 * MINUTE); // the broker was down

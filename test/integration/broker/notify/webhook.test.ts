@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sign } from '../../../../broker/notify/webhook.js';
-import { defaultDeskConfig } from '../../../../broker/tickets/desk-config.js';
+import { defaultDeskConfig } from '../../../../broker/wiring/desk-config.js';
 import { camera, makeDesk, type DeskFixture } from '../detect/desk-fixture.js';
 
 interface Received {

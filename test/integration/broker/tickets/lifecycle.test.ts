@@ -12,11 +12,12 @@ import { IncidentReport, Ticket } from '../../../../shared/api/tickets.js';
 import { validator } from '../../../../shared/validate.js';
 import { buildApi } from '../../../../broker/api/server.js';
 import { createUserStore } from '../../../../broker/api/users.js';
-import { resolveDeskConfig } from '../../../../broker/tickets/desk-config.js';
+import { resolveDeskConfig } from '../../../../broker/wiring/desk-config.js';
 import { countdownState } from '../../../../console/src/countdown.js';
 import { deadlinesOf } from '../../../../console/src/data/tickets.js';
 import { login } from '../api/fixture.js';
 import { camera, makeDesk, type DeskFixture } from '../detect/desk-fixture.js';
+import { silentLog } from '../../../helpers/logs.js';
 
 const MINUTE = 60_000;
 const users = {
@@ -64,7 +65,7 @@ describe('ticket work order over the API', () => {
       events: f.events,
       health: async () => healthExample,
       consoleDir: null,
-      log: { info: () => {}, warn: () => {}, error: () => {} },
+      log: silentLog,
       loginFailureDelayMs: 10,
       now: () => f.clock.now,
     });

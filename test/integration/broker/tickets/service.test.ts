@@ -5,10 +5,13 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { deviceExample, type Device } from '../../../../shared/api/devices.js';
 import { Ticket } from '../../../../shared/api/tickets.js';
 import { validator } from '../../../../shared/validate.js';
-import { openDatabase, type Db } from '../../../../broker/db.js';
+import { migrate, openDatabase, type Db } from '../../../../broker/db.js';
+import { ticketMigrations } from '../../../../broker/tickets/store.js';
+import { say } from '../../../../shared/wording/render.js';
 import { BrokerEvents } from '../../../../broker/events.js';
 import { createTicketService } from '../../../../broker/tickets/service.js';
 import { defaultSla, type TicketService } from '../../../../broker/tickets/types.js';
+import { deviceDown, deviceUp } from '../../../../broker/detect/rules/device-down.js';
 
 const checkTicket = validator(Ticket);
 
@@ -28,9 +31,8 @@ describe('ticket service over a SQLite file', () => {
   let emitted: Ticket[];
   let service: TicketService;
 
-  const down = (device = lobbyDown) =>
-    service.apply({ kind: 'device-down', device, at: clock, reason: 'unreachable' });
-  const up = (device = lobbyUp) => service.apply({ kind: 'device-up', device, at: clock });
+  const down = (device = lobbyDown) => service.apply(deviceDown(device, clock));
+  const up = (device = lobbyUp) => service.apply(deviceUp(device, clock));
 
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'vigil-tickets-'));
@@ -107,6 +109,7 @@ describe('ticket service over a SQLite file', () => {
       kind: 'resolved',
       actor: 'system',
       text: 'Resolved automatically: the device is up again',
+      message: { code: 'resolved.device-up', params: {} },
     });
     expect(checkTicket(resolved).ok).toBe(true);
     expect(emitted.map((t) => t.status)).toEqual(['open', 'resolved']);
@@ -137,8 +140,8 @@ describe('ticket service over a SQLite file', () => {
     const general = (id: string) =>
       db
         .prepare(
-          `INSERT INTO tickets (site_id, device_id, fault, priority, status, title, opened_at, respond_by)
-           VALUES ('demo-site', ?, 'device-down', 'general', 'open', 'slow', ?, ?)`,
+          `INSERT INTO tickets (site_id, device_id, fault, priority, status, title_message, opened_at, respond_by)
+           VALUES ('demo-site', ?, 'device-down', 'general', 'open', '{"code":"text","params":{"text":"slow"}}', ?, ?)`,
         )
         .run(id, '2026-11-26T07:00:00.000Z', '2026-11-26T09:00:00.000Z');
     general('cam-09');
@@ -166,9 +169,7 @@ describe('ticket service over a SQLite file', () => {
     try {
       const other = createTicketService({ db: otherDb, events, sla: defaultSla, now: () => clock });
       expect(down()).toHaveLength(1);
-      expect(
-        other.apply({ kind: 'device-down', device: lobbyDown, at: clock, reason: 'unreachable' }),
-      ).toEqual([]);
+      expect(other.apply(deviceDown(lobbyDown, clock))).toEqual([]);
       expect(service.list({ status: 'all' })).toHaveLength(1);
     } finally {
       otherDb.close();
@@ -178,8 +179,8 @@ describe('ticket service over a SQLite file', () => {
   it('has the database refuse a second open ticket inserted directly by SQL', () => {
     down();
     const insert = db.prepare(
-      `INSERT INTO tickets (site_id, device_id, fault, priority, status, title, opened_at)
-       VALUES ('demo-site', 'cam-01', 'device-down', 'emergency', ?, 'duplicate', ?)`,
+      `INSERT INTO tickets (site_id, device_id, fault, priority, status, title_message, opened_at)
+       VALUES ('demo-site', 'cam-01', 'device-down', 'emergency', ?, '{"code":"text","params":{"text":"duplicate"}}', ?)`,
     );
     expect(() => insert.run('open', clock.toISOString())).toThrow(/UNIQUE constraint failed/);
     expect(() => insert.run('acknowledged', clock.toISOString())).toThrow(/UNIQUE/);
@@ -190,8 +191,8 @@ describe('ticket service over a SQLite file', () => {
 
   it('holds the rule for site-wide faults too (no device id)', () => {
     const insert = db.prepare(
-      `INSERT INTO tickets (site_id, device_id, fault, priority, status, title, opened_at)
-       VALUES ('demo-site', NULL, 'site-unreachable', 'emergency', 'open', 'site', ?)`,
+      `INSERT INTO tickets (site_id, device_id, fault, priority, status, title_message, opened_at)
+       VALUES ('demo-site', NULL, 'site-unreachable', 'emergency', 'open', '{"code":"text","params":{"text":"site"}}', ?)`,
     );
     insert.run(clock.toISOString());
     expect(() => insert.run(clock.toISOString())).toThrow(/UNIQUE/);
@@ -204,5 +205,45 @@ describe('ticket service over a SQLite file', () => {
     service = createTicketService({ db, events, sla: defaultSla, now: () => clock });
     expect(service.list({ status: 'open' })).toHaveLength(1);
     expect(down()).toEqual([]);
+  });
+
+  it('keeps the English title and timeline of a ticket written before messages had codes', () => {
+    // A database as the broker left it before migration 3: titles and entries as text.
+    const old = openDatabase(join(dir, 'before-codes.db'));
+    try {
+      migrate(old, 'tickets', ticketMigrations.slice(0, 2));
+      old
+        .prepare(
+          `INSERT INTO tickets (site_id, device_id, fault, priority, status, title, opened_at)
+           VALUES ('demo-site', 'cam-01', 'device-down', 'emergency', 'open', ?, ?)`,
+        )
+        .run('Camera "Lobby" (cam-01) is down: unreachable', clock.toISOString());
+      old
+        .prepare(
+          `INSERT INTO ticket_timeline (ticket_id, at, kind, actor, text)
+           VALUES (1, ?, 'note', 'li.wei', '客户已通知')`,
+        )
+        .run(clock.toISOString());
+      const upgraded = createTicketService({ db: old, events, sla: defaultSla, now: () => clock });
+      const ticket = upgraded.get(1)!;
+      expect(ticket.title).toBe('Camera "Lobby" (cam-01) is down: unreachable');
+      expect(ticket.titleMessage).toEqual({
+        code: 'text',
+        params: { text: 'Camera "Lobby" (cam-01) is down: unreachable' },
+      });
+      expect(ticket.timeline).toEqual([
+        {
+          at: clock.toISOString(),
+          kind: 'note',
+          actor: 'li.wei',
+          text: '客户已通知',
+          message: { code: 'text', params: { text: '客户已通知' } },
+        },
+      ]);
+      expect(say(ticket.titleMessage as never, 'zh-CN')).toBe(ticket.title);
+      expect(checkTicket(ticket).ok).toBe(true);
+    } finally {
+      old.close();
+    }
   });
 });

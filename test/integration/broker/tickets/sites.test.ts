@@ -130,8 +130,8 @@ describe('sites API', () => {
     expect(sites['north']).toMatchObject({ name: 'North yard', state: 'ok' });
 
     // The gateway agent goes away: the detector's site ticket makes the site unreachable.
-    f.desk.detector.agentStatus('demo-site', 'gw-01', true);
-    f.desk.detector.agentStatus('demo-site', 'gw-01', false, 'connection-lost');
+    f.agentOnline('gw-01');
+    f.agentOffline('gw-01', 'connection-lost');
     f.advance(5 * 60_000, false);
     expect(f.open().map((t) => t.fault)).toContain('site-unreachable');
     // A site-wide window in force on the other site.
@@ -144,7 +144,7 @@ describe('sites API', () => {
     expect(sites['north']).toMatchObject({ state: 'maintenance', inMaintenance: true });
 
     // The agent is back, the window over: the figures follow.
-    f.desk.detector.agentStatus('demo-site', 'gw-01', true);
+    f.agentOnline('gw-01');
     f.advance(31 * 60_000);
     sites = await rollup();
     expect(sites['demo-site']).toMatchObject({ state: 'down', agentsOffline: 0 });

@@ -3,11 +3,15 @@ import { deviceExample, type Device } from '../../../../shared/api/devices.js';
 import { agentHealthExample } from '../../../../shared/messages/agent-health.js';
 import type { Condition } from '../../../../broker/detect/conditions.js';
 import { defaultDetectConfig } from '../../../../broker/detect/config.js';
-import { degradationCodes, degradationText } from '../../../../broker/detect/degradation.js';
-import { FailureLog } from '../../../../broker/detect/flapping.js';
-import { gatewayProblems } from '../../../../broker/detect/gateway.js';
-import { assessMassOutage } from '../../../../broker/detect/mass-outage.js';
-import { resolveDeskConfig } from '../../../../broker/tickets/desk-config.js';
+import { readdirSync } from 'node:fs';
+import { FailureLog } from '../../../../broker/detect/failure-log.js';
+import { detectRules } from '../../../../broker/detect/rules/index.js';
+import { degradationCodes, degradationText } from '../../../../broker/detect/rules/degradations.js';
+import { gatewayProblems } from '../../../../broker/detect/rules/gateway-resources.js';
+import { assessMassOutage } from '../../../../broker/detect/rules/mass-outage.js';
+import { say } from '../../../../shared/wording/render.js';
+import { message } from '../../../../shared/wording/messages.js';
+import { resolveDeskConfig } from '../../../../broker/wiring/desk-config.js';
 
 const down = (id: string, since: number): Condition => ({
   siteId: 's',
@@ -16,8 +20,8 @@ const down = (id: string, since: number): Condition => ({
   kind: 'camera',
   fault: 'device-down',
   condition: 'device-down:camera',
-  title: '',
-  text: '',
+  title: message('text', { text: '' }),
+  text: message('text', { text: '' }),
   since,
   heldUntil: since,
   ticketed: false,
@@ -95,7 +99,7 @@ describe('degradation rule', () => {
       }),
       'video-loss',
     );
-    expect(text).toBe('Degraded (video loss): ch3: no signal');
+    expect(say(text)).toBe('Degraded (video loss): ch3: no signal');
   });
 });
 
@@ -107,16 +111,28 @@ describe('gateway resources rule', () => {
       gateway: { cpuLoadPct: 5, memUsedPct: 97, diskUsedPct: 99.2 },
     };
     expect(gatewayProblems(health, defaultDetectConfig)).toEqual([
-      'memory 97 % used',
-      'disk 99 % used',
+      { what: 'memory', pct: 97 },
+      { what: 'disk', pct: 99.2 },
     ]);
+    expect(
+      say(
+        message('title.gateway-resources', {
+          agent: 'gw-01',
+          problems: gatewayProblems(health, defaultDetectConfig),
+        }),
+      ),
+    ).toBe('Site gateway gw-01 is low on resources: memory 97 % used, disk 99 % used');
   });
 
   it('reads CPU load as the agent measures it (whole machine, 0-100 %), after 3 busy reports in a row', () => {
     const gateway = { ...agentHealthExample.gateway, cpuLoadPct: 99 };
     const health = { ...agentHealthExample, gateway };
     expect(gatewayProblems(health, defaultDetectConfig, 1)).toEqual([]);
-    expect(gatewayProblems(health, defaultDetectConfig, 3)).toEqual(['CPU load 99 %']);
+    const cpu = gatewayProblems(health, defaultDetectConfig, 3);
+    expect(cpu).toEqual([{ what: 'cpu', pct: health.gateway.cpuLoadPct }]);
+    expect(say(message('detected.gateway-resources', { problems: cpu }))).toBe(
+      'Gateway resources low: CPU load 99 %',
+    );
   });
 });
 
@@ -131,5 +147,19 @@ describe('desk config', () => {
     expect(config.rules.priorities['device-down:nvr']).toBe('emergency');
     expect(config.detect).toMatchObject({ holdS: 0, massShare: 0.3, flapFailures: 3 });
     expect(config.warnShare).toBe(0.8);
+  });
+});
+
+describe('the rule list', () => {
+  it('runs every rule file of broker/detect/rules, each once, open-the-rest last', () => {
+    const dir = new URL('../../../../broker/detect/rules/', import.meta.url);
+    const files = readdirSync(dir)
+      .filter((name) => name.endsWith('.ts') && !['index.ts', 'types.ts'].includes(name))
+      .map((name) => name.slice(0, -3))
+      .sort();
+    const names = detectRules().map((rule) => rule.name);
+    expect([...names].sort()).toEqual(files);
+    expect(names.at(-1)).toBe('open-the-rest');
+    expect(names.indexOf('maintenance')).toBe(0);
   });
 });

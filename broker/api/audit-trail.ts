@@ -2,7 +2,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { auditApiRoutes, AuditList, AuditQuery } from '../../shared/api/audit.js';
 import { ApiError } from '../../shared/api/common.js';
-import type { AuditStore } from '../tickets/audit.js';
+import type { AuditStore } from '../audit-trail.js';
 import { requireRole } from './tickets.js';
 
 export const auditRoutes: FastifyPluginAsyncTypebox<{ audit: AuditStore }> = async (

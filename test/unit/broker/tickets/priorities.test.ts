@@ -1,19 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import { deviceExample, type Device } from '../../../../shared/api/devices.js';
+import { deviceDown, deviceUp } from '../../../../broker/detect/rules/device-down.js';
 import {
   adjustForCriticality,
   decide,
   defaultRules,
   priorityOf,
-} from '../../../../broker/tickets/rules.js';
+} from '../../../../broker/tickets/priorities.js';
 
 const at = new Date('2026-11-26T08:03:15.500Z');
 const camera: Device = { ...deviceExample, status: 'down' };
 const nvr: Device = { ...deviceExample, id: 'nvr-01', kind: 'nvr', status: 'down' };
 
-describe('ticket rules', () => {
+describe('ticket priorities', () => {
   it('opens an emergency ticket when a camera goes down (contract: system unusable)', () => {
-    expect(decide({ kind: 'device-down', device: camera, at, reason: 'unreachable' })).toEqual({
+    expect(decide(deviceDown(camera, at))).toEqual({
       action: 'open',
       fault: 'device-down',
       priority: 'emergency',
@@ -21,14 +22,14 @@ describe('ticket rules', () => {
   });
 
   it('opens an emergency ticket when an NVR goes down', () => {
-    expect(decide({ kind: 'device-down', device: nvr, at, reason: 'timeout' })).toMatchObject({
+    expect(decide(deviceDown(nvr, at))).toMatchObject({
       action: 'open',
       priority: 'emergency',
     });
   });
 
   it('resolves the device-down ticket when the device is up again', () => {
-    expect(decide({ kind: 'device-up', device: { ...camera, status: 'up' }, at })).toEqual({
+    expect(decide(deviceUp(camera, at))).toEqual({
       action: 'resolve',
       fault: 'device-down',
     });
@@ -39,7 +40,7 @@ describe('ticket rules', () => {
       ...defaultRules,
       priorities: { ...defaultRules.priorities, 'device-down:nvr': null },
     };
-    expect(decide({ kind: 'device-down', device: nvr, at, reason: 'timeout' }, rules)).toEqual({
+    expect(decide(deviceDown(nvr, at), rules)).toEqual({
       action: 'none',
     });
   });
@@ -60,12 +61,8 @@ describe('ticket rules', () => {
     expect(adjustForCriticality('emergency', 'high')).toBe('emergency');
     expect(adjustForCriticality('emergency', 'low')).toBe('serious');
     expect(adjustForCriticality('general', 'low')).toBe('general');
-    expect(
-      decide(
-        { kind: 'device-down', device: camera, at, reason: 'unreachable' },
-        defaultRules,
-        'low',
-      ),
-    ).toMatchObject({ priority: 'serious' });
+    expect(decide(deviceDown(camera, at), defaultRules, 'low')).toMatchObject({
+      priority: 'serious',
+    });
   });
 });

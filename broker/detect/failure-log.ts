@@ -1,8 +1,6 @@
 /**
- * Rule: flapping is a state. A device that fails `flapFailures` times within
- * `flapWindowMin` minutes gets one serious "frequent failures" ticket (the contract's
- * "frequent problem"), not a ticket per failure; it resolves itself once the device has
- * stayed up for a whole window.
+ * Each device's failure times within the flapping window (the rule is
+ * ./rules/flapping.ts), kept across restarts by the state store.
  */
 export class FailureLog {
   private readonly failures = new Map<string, number[]>();
@@ -42,8 +40,4 @@ export class FailureLog {
   load(entries: ReadonlyMap<string, readonly number[]>): void {
     for (const [key, times] of entries) this.failures.set(key, [...times]);
   }
-}
-
-export function flappingText(count: number, windowMin: number): string {
-  return `Frequent failures: failed ${count} times within ${windowMin} min`;
 }

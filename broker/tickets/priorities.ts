@@ -15,7 +15,6 @@
  * A device's criticality (site metadata) moves the priority one step: high raises
  * general to serious and serious to emergency; low lowers the other way.
  */
-import type { Device } from '../../shared/api/devices.js';
 import type { Criticality } from '../../shared/api/sites.js';
 import type { Fault, Priority } from '../../shared/api/tickets.js';
 import type { Detection } from '../pipeline/types.js';
@@ -67,41 +66,20 @@ export type TicketDecision =
   | { action: 'resolve'; fault: Fault }
   | { action: 'none' };
 
-/** The condition name of a detection: "device-down:camera", or the fault's own. */
-export function conditionOf(detection: Detection): string | null {
-  switch (detection.kind) {
-    case 'device-down':
-      return `device-down:${detection.device.kind}`;
-    case 'fault':
-      return detection.condition;
-    default:
-      return null;
-  }
-}
-
 export function decide(
   detection: Detection,
   rules: TicketRules = defaultRules,
   criticality: Criticality = 'normal',
 ): TicketDecision {
   switch (detection.kind) {
-    case 'device-down':
     case 'fault': {
-      const base = priorityOf(conditionOf(detection) ?? '', rules);
+      const base = priorityOf(detection.condition, rules);
       if (base === null) return { action: 'none' };
       const priority = rules.useCriticality ? adjustForCriticality(base, criticality) : base;
-      const fault = detection.kind === 'fault' ? detection.fault : 'device-down';
-      return { action: 'open', fault, priority };
+      return { action: 'open', fault: detection.fault, priority };
     }
-    case 'device-up':
-      // Resolves whatever device-down ticket is open, even one opened under other rules.
-      return { action: 'resolve', fault: 'device-down' };
     case 'fault-cleared':
+      // Resolves whatever ticket of the fault is open, even one opened under other rules.
       return { action: 'resolve', fault: detection.fault };
   }
-}
-
-/** Priority of a device kind's down condition (kept for callers that name the kind). */
-export function deviceDownCondition(kind: Device['kind']): string {
-  return `device-down:${kind}`;
 }

@@ -1,5 +1,5 @@
 /**
- * The broker config sections of the ticket desk, checked by broker/config.ts with the
+ * The broker config sections of the ticket desk (./desk.ts), checked by broker/config.ts with the
  * rest of the file:
  *
  *   detect:                 # broker/detect/config.ts: every key optional
@@ -23,7 +23,9 @@
  */
 import { Type, type Static } from 'typebox';
 import { defaultDetectConfig, type DetectConfig } from '../detect/config.js';
-import { defaultPriorities, defaultRules, type TicketRules } from './rules.js';
+import type { NotifyConfig, NotifyConfigFile } from '../notify/config.js';
+import { DEFAULT_WARN_SHARE } from '../tickets/deadlines.js';
+import { defaultPriorities, defaultRules, type TicketRules } from '../tickets/priorities.js';
 
 const Positive = Type.Number({ exclusiveMinimum: 0 });
 
@@ -66,33 +68,6 @@ export const TicketsConfigFile = Type.Object(
   { additionalProperties: false },
 );
 
-export const Webhook = Type.Object(
-  {
-    url: Type.String({ format: 'uri', pattern: '^https?://' }),
-    secret: Type.String({ minLength: 16 }),
-    events: Type.Optional(Type.Array(Type.Union([Type.Literal('ticket'), Type.Literal('sla')]))),
-  },
-  { additionalProperties: false },
-);
-export type Webhook = Static<typeof Webhook>;
-
-export const NotifyConfigFile = Type.Object(
-  {
-    webhooks: Type.Optional(Type.Array(Webhook)),
-    /** Attempts per delivery (first try included). */
-    attempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 20 })),
-    /** First retry after this many ms; doubles each time. */
-    retryMs: Type.Optional(Type.Integer({ minimum: 10 })),
-  },
-  { additionalProperties: false },
-);
-
-export interface NotifyConfig {
-  webhooks: Webhook[];
-  attempts: number;
-  retryMs: number;
-}
-
 export interface DeskConfig {
   detect: DetectConfig;
   rules: TicketRules;
@@ -104,7 +79,7 @@ export interface DeskConfig {
 export const defaultDeskConfig: DeskConfig = {
   detect: defaultDetectConfig,
   rules: defaultRules,
-  warnShare: 0.8,
+  warnShare: DEFAULT_WARN_SHARE,
   relapseWindowMin: 60,
   notify: { webhooks: [], attempts: 5, retryMs: 1000 },
 };
@@ -130,3 +105,5 @@ export function resolveDeskConfig(file: {
     },
   };
 }
+
+export type { NotifyConfig, Webhook } from '../notify/config.js';

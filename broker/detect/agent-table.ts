@@ -1,17 +1,16 @@
 /**
- * Rule: agent liveness. An agent is gone when its last will arrives (MQTT 3.1.1 section
- * 3.1.2.5: the broker publishes it when the connection is lost) or when nothing came
- * from it for `heartbeatTimeoutS` (a half-open TCP connection the will would only end
- * after the keep-alive). Gone means one site ticket "site unreachable" covering the
- * agent's devices, and no device tickets meanwhile: nobody watches them.
+ * Which agents are alive: every message is a sign of life; the last will or the
+ * heartbeat timeout makes one offline (the rule is ./rules/site-unreachable.ts).
  */
 export interface AgentLiveness {
   siteId: string;
   agentId: string;
   online: boolean;
   lastSeen: number;
-  /** Why it is offline: the will's reason or the heartbeat. */
+  /** Why it is offline: the will's reason ("connection-lost", "shutdown"); empty while online. */
   reason: string;
+  /** Set when it went offline by the heartbeat timeout: the seconds it was silent. */
+  silentS?: number;
 }
 
 export class AgentTable {
@@ -48,16 +47,28 @@ export class AgentTable {
     return wasOffline;
   }
 
-  offline(siteId: string, agentId: string, at: number, reason: string): void {
+  /** Gone: by its will (`reason`) or silent for `silentS` seconds (the heartbeat). */
+  offline(
+    siteId: string,
+    agentId: string,
+    at: number,
+    why: { reason: string } | { silentS: number },
+  ): void {
     const agent = this.get(siteId, agentId) ?? {
       siteId,
       agentId,
       online: false,
       lastSeen: at,
-      reason,
+      reason: '',
     };
     agent.online = false;
-    agent.reason = reason;
+    if ('reason' in why) {
+      agent.reason = why.reason;
+      delete agent.silentS;
+    } else {
+      agent.reason = '';
+      agent.silentS = why.silentS;
+    }
     this.agents.set(this.key(siteId, agentId), agent);
   }
 
@@ -87,8 +98,4 @@ export class AgentTable {
   offlineOf(siteId: string): AgentLiveness[] {
     return [...this.agents.values()].filter((a) => a.siteId === siteId && !a.online);
   }
-}
-
-export function siteUnreachableText(agent: AgentLiveness, devices: number): string {
-  return `Site gateway agent ${agent.agentId} is offline (${agent.reason}): its ${devices} devices are not watched until it is back`;
 }

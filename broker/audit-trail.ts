@@ -3,8 +3,8 @@
  * taken on a ticket, every maintenance window and site change, with who, when, what.
  * Only appended to; read by admins through GET /api/audit.
  */
-import type { AuditEntry, AuditQuery } from '../../shared/api/audit.js';
-import { migrate, type Db, type Migration } from '../db.js';
+import type { AuditEntry, AuditQuery } from '../shared/api/audit.js';
+import { migrate, type Db, type Migration } from './db.js';
 
 const migrations: readonly Migration[] = [
   {

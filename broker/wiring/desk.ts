@@ -1,0 +1,143 @@
+/**
+ * The processing side of the broker wired together: site metadata, maintenance windows,
+ * status history, the audit trail, the ticket service with its SLA clocks, the detector,
+ * the webhooks, and the pipeline that carries every message and every beat of the
+ * broker's clock through them (broker/pipeline/index.ts lists the stages).
+ *
+ * This is composition only: no folder below broker/ imports it, so detect, tickets,
+ * notify, sites and maintenance stay free of each other. broker/app.ts starts one; tests
+ * start one on a temporary database with a controllable clock and feed it messages.
+ */
+import { AuditStore } from '../audit-trail.js';
+import type { Db } from '../db.js';
+import { Detector } from '../detect/detector.js';
+import { DetectStateStore } from '../detect/state-store.js';
+import type { DeviceRegistry } from '../devices/registry.js';
+import type { BrokerEvents } from '../events.js';
+import { StatusHistory } from '../inspection/history.js';
+import { child, type Log } from '../log.js';
+import { MaintenanceStore } from '../maintenance/store.js';
+import { WebhookNotifier } from '../notify/webhook.js';
+import { brokerStages, Pipeline, type DeadLetterSink } from '../pipeline/index.js';
+import { SiteStore } from '../sites/store.js';
+import type { PointSink } from '../stages/store-metrics.js';
+import { createTicketService } from '../tickets/service.js';
+import type { SlaTable, TicketService } from '../tickets/types.js';
+import { defaultDeskConfig, type DeskConfig } from './desk-config.js';
+
+export interface DeskOptions {
+  db: Db;
+  events: BrokerEvents;
+  registry: DeviceRegistry;
+  /** Where the pipeline's store-metrics stage puts readings (the batching writer). */
+  metrics: PointSink;
+  /** Where refused messages are kept. */
+  deadLetters: DeadLetterSink;
+  sla: SlaTable;
+  config?: DeskConfig;
+  /** The broker's log: the desk's lines say "tickets:" or "pipeline:". */
+  log: Log;
+  now?: () => Date;
+  /** Told of each duplicate the dedupe stage drops (agent "site/agent"). */
+  onDuplicate?: (agent: string) => void;
+  /** The pipeline repeats a line of one client and cause at most this often; default 60 s. */
+  logIntervalMs?: number;
+}
+
+export interface Desk {
+  tickets: TicketService;
+  detector: Detector;
+  maintenance: MaintenanceStore;
+  sites: SiteStore;
+  history: StatusHistory;
+  audit: AuditStore;
+  notifier: WebhookNotifier;
+  pipeline: Pipeline;
+  /** One beat of the broker's clock now, through the pipeline (detect, then tickets). */
+  tick(): void;
+  /** Stops the clock, lets the accepted messages finish, stops the webhooks. */
+  stop(): Promise<void>;
+}
+
+/** Creates the tables, starts the clock and the webhooks. */
+export function startDesk(opts: DeskOptions): Desk {
+  const config = opts.config ?? defaultDeskConfig;
+  const log = child(opts.log, 'tickets');
+  const now = opts.now ?? (() => new Date());
+  const sites = new SiteStore(opts.db);
+  sites.start();
+  const maintenance = new MaintenanceStore(opts.db, now);
+  maintenance.start();
+  const history = new StatusHistory(opts.db);
+  history.start();
+  const audit = new AuditStore(opts.db, now);
+  audit.start();
+  const underMaintenance = (siteId: string, deviceId: string | null, at: Date) =>
+    maintenance.covers(siteId, deviceId, at);
+  const tickets = createTicketService({
+    db: opts.db,
+    events: opts.events,
+    sla: opts.sla,
+    rules: config.rules,
+    now,
+    warnShare: config.warnShare,
+    relapseWindowMin: config.relapseWindowMin,
+    criticalityOf: (siteId, deviceId) => sites.criticality(siteId, deviceId),
+    underMaintenance,
+  });
+  const tick = () => void pipeline.tick(now());
+  const detector = new Detector({
+    registry: opts.registry,
+    config: config.detect,
+    underMaintenance,
+    recordedBy: (siteId, nvrId) => sites.recordedBy(siteId, nvrId),
+    history,
+    now,
+    wake: tick,
+    // Flapping history, suppressed devices and agent liveness survive a restart.
+    state: new DetectStateStore(opts.db),
+    onStateError: (error) =>
+      log.error(
+        `cannot save the detector state (detection goes on, but a restart would forget it; check the disk of the data dir): ${error instanceof Error ? error.message : String(error)}`,
+      ),
+  });
+  detector.start();
+  const pipeline = new Pipeline(
+    brokerStages({
+      registry: opts.registry,
+      events: opts.events,
+      metrics: opts.metrics,
+      tickets,
+      detector,
+      log,
+      ...(opts.onDuplicate ? { onDuplicate: opts.onDuplicate } : {}),
+    }),
+    opts.deadLetters,
+    child(opts.log, 'pipeline'),
+    opts.logIntervalMs !== undefined ? { logIntervalMs: opts.logIntervalMs } : {},
+  );
+  // The broker's clock: held faults, heartbeats and flapping (detect), then the SLA
+  // clocks (ticket), every `detect.tickMs`.
+  const clock = setInterval(tick, detector.config.tickMs);
+  clock.unref();
+  const notifier = new WebhookNotifier(opts.events, config.notify, log);
+  notifier.start();
+  return {
+    tickets,
+    detector,
+    maintenance,
+    sites,
+    history,
+    audit,
+    notifier,
+    pipeline,
+    tick,
+    async stop() {
+      clearInterval(clock);
+      await pipeline.idle();
+      pipeline.flushLog();
+      detector.stop();
+      await notifier.stop();
+    },
+  };
+}

@@ -1,0 +1,106 @@
+/** English: the broker's API texts, incident reports and webhooks, and the console in English. */
+import type { Catalogue } from './catalogue.js';
+import type { GatewayProblem, Named } from './messages.js';
+
+const kind = { camera: 'Camera', nvr: 'NVR' } as const;
+
+const device = (n: Named) => `${kind[n.kind]} "${n.name}" (${n.device})`;
+
+/** Mid-sentence, a label loses its capital: "Camera ... : clock drift". */
+const lower = (label: string) => label.charAt(0).toLowerCase() + label.slice(1);
+
+const problems = (list: readonly GatewayProblem[]) =>
+  list
+    .map((p) =>
+      p.what === 'cpu' ? `CPU load ${p.pct.toFixed(0)} %` : `${p.what} ${p.pct.toFixed(0)} % used`,
+    )
+    .join(', ');
+
+const withNote = (text: string, note: string | undefined) => (note ? `${text}: ${note}` : text);
+
+export const en: Catalogue = {
+  labels: {
+    kind,
+    reasons: {
+      unreachable: 'Unreachable',
+      timeout: 'No answer in time',
+      'auth-failed': 'Password rejected',
+      'protocol-error': 'Bad ONVIF answer',
+      'clock-drift': 'Clock drift',
+      'slow-response': 'Slow response',
+      'device-replaced': 'Device replaced',
+      'firmware-changed': 'Firmware changed',
+      'stream-down': 'Video stream down',
+      'snapshot-failed': 'No snapshot',
+      'picture-black': 'Black picture',
+      'picture-covered': 'Lens covered',
+      'picture-frozen': 'Frozen picture',
+      'video-loss': 'Video loss',
+      tampering: 'Tampering',
+      'recording-stopped': 'Recording stopped',
+      'storage-failure': 'Storage failure',
+      'storage-full': 'Storage full',
+      'hardware-failure': 'Hardware failure',
+    },
+    deadline: { respond: 'respond', 'on-site': 'on-site', resolve: 'resolve' },
+  },
+  messages: {
+    'title.device-down': (p, s) =>
+      `${device(p)} is down: ${p.reason ? lower(s.reason(p.reason)) : 'no reason reported'}`,
+    'title.flapping': (p) => `${device(p)} fails again and again`,
+    'title.degraded': (p, s) => `${device(p)}: ${lower(s.reason(p.code))}`,
+    'title.site-unreachable': (p) =>
+      `Site ${p.site} is unreachable: gateway agent ${p.agent} is offline`,
+    'title.site-outage': (p) => `Site ${p.site}: ${p.down} of ${p.cameras} cameras down at once`,
+    'title.gateway-resources': (p) =>
+      `Site gateway ${p.agent} is low on resources: ${problems(p.problems)}`,
+
+    'detected.device-down': (p) =>
+      `Device down: ${p.messages.join('; ') || 'no reason reported'}` +
+      (p.alsoDown && p.alsoDown.length > 0 ? `; also down: ${p.alsoDown.join(', ')}` : ''),
+    'detected.degraded': (p, s) =>
+      `Degraded (${lower(s.reason(p.code))}): ${
+        p.lines.map((l) => (l.channel ? `${l.channel}: ${l.text}` : l.text)).join('; ') || p.code
+      }`,
+    'detected.flapping': (p) =>
+      `Frequent failures: failed ${p.count} times within ${p.windowMin} min`,
+    'detected.site-unreachable': (p) =>
+      `Site gateway agent ${p.agent} is offline (${
+        p.silentS !== undefined ? `no message for ${p.silentS} s` : (p.reason ?? 'connection lost')
+      }): its ${p.devices} devices are not watched until it is back`,
+    'detected.site-outage': (p) =>
+      `${p.down.length} of ${p.cameras} cameras failed together: ${p.down.join(', ')}`,
+    'detected.gateway-resources': (p) => `Gateway resources low: ${problems(p.problems)}`,
+
+    'resolved.device-up': () => 'Resolved automatically: the device is up again',
+    'resolved.not-reported': () => 'Resolved automatically: the device no longer reports it',
+    'resolved.gateway-ok': () => 'Resolved automatically: the gateway has resources again',
+    'resolved.agent-back': () => 'Resolved automatically: the site gateway agent is back online',
+    'resolved.flapping-calm': (p) => `Resolved automatically: no failure for ${p.windowMin} min`,
+    'resolved.outage-over': (p) => `Resolved automatically: ${p.stillDown} cameras still down`,
+    'folded.site-outage': (p) =>
+      `Folded into the site ticket: ${p.cameras} cameras of ${p.site} failed at once`,
+
+    'ticket.reopened': (p, s) =>
+      `The fault came back ${p.minutes} min after it was resolved: ${s.say(p.detail)}`,
+    'ticket.covered': (p) =>
+      [
+        ...(p.added.length > 0 ? [`now also covers ${p.added.join(', ')}`] : []),
+        ...(p.gone.length > 0 ? [`no longer covers ${p.gone.join(', ')} (up again)`] : []),
+      ].join('; ') + '.',
+    'ticket.paused': () => 'SLA clocks paused: maintenance window',
+    'ticket.resumed': () => 'SLA clocks running again: maintenance over',
+    'ticket.sla-warning': (p, s) =>
+      `The ${s.labels.deadline[p.deadline] ?? p.deadline} deadline is near: ${p.leftMin} min left`,
+    'ticket.sla-breach': (p, s) =>
+      `Escalation: the ${s.labels.deadline[p.deadline] ?? p.deadline} deadline (${p.due}) passed`,
+
+    'step.acknowledged': (p) => withNote('Acknowledged', p.note),
+    'step.dispatched': (p) => withNote(`Engineer ${p.engineer} dispatched`, p.note),
+    'step.on-site': (p) => withNote('Engineer on site', p.note),
+    'step.resolved': (p) => `Resolved. Cause: ${p.cause}. Fix: ${p.fix}`,
+    'step.closed': (p) => `Closed with the customer's confirmation: ${p.confirmation}`,
+    'step.note': (p) => p.text,
+    text: (p) => p.text,
+  },
+};

@@ -1,0 +1,111 @@
+/**
+ * What Vigil says by itself, as codes with parameters: ticket titles, timeline entries.
+ * They are stored and sent as `{ code, params }` and turned into words only where a
+ * person reads them (STYLE habit 14: words are made at the edge), by ./render.ts in
+ * the reader's language. Schema-free, so the console may import it without TypeBox.
+ *
+ * Every code has its parameters typed here; each language's catalogue must render every
+ * code (the compiler checks that), so a code never reaches a screen as a bare code.
+ */
+
+// Parameters are type aliases, not interfaces: the API's schema types a message's params
+// as Record<string, unknown>, which an interface (no index signature) does not satisfy.
+
+/** A device as a title names it. */
+export type Named = {
+  kind: 'camera' | 'nvr';
+  name: string;
+  device: string;
+};
+
+/** One degradation reason of a device, with the channel it concerns (an NVR's). */
+export type ReasonLine = {
+  text: string;
+  channel?: string;
+};
+
+/** A gateway resource short of its threshold, with the measured share. */
+export type GatewayProblem = {
+  what: 'memory' | 'disk' | 'cpu';
+  pct: number;
+};
+
+export interface MessageParams {
+  // ---- ticket titles ----------------------------------------------------------------
+  /** `reason`: the first reason code the agent sent; empty when it sent none. */
+  'title.device-down': Named & { reason: string };
+  'title.flapping': Named;
+  /** `code`: the agent's reason code (clock-drift, recording-stopped ...). */
+  'title.degraded': Named & { code: string };
+  'title.site-unreachable': { site: string; agent: string };
+  'title.site-outage': { site: string; down: number; cameras: number };
+  'title.gateway-resources': { agent: string; problems: GatewayProblem[] };
+
+  // ---- what the detector found (the "detected" entry) -------------------------------
+  /** Every message the agent gave (they say what to check); `alsoDown`: cameras an NVR covers. */
+  'detected.device-down': { messages: string[]; alsoDown?: string[] };
+  'detected.degraded': { code: string; lines: ReasonLine[] };
+  'detected.flapping': { count: number; windowMin: number };
+  /** `reason`: the agent's last will; `silentS`: offline by the heartbeat timeout. */
+  'detected.site-unreachable': {
+    agent: string;
+    devices: number;
+    reason?: string;
+    silentS?: number;
+  };
+  'detected.site-outage': { down: string[]; cameras: number };
+  'detected.gateway-resources': { problems: GatewayProblem[] };
+
+  // ---- why a ticket ended by itself --------------------------------------------------
+  'resolved.device-up': Record<string, never>;
+  'resolved.not-reported': Record<string, never>;
+  'resolved.gateway-ok': Record<string, never>;
+  'resolved.agent-back': Record<string, never>;
+  'resolved.flapping-calm': { windowMin: number };
+  'resolved.outage-over': { stillDown: number };
+  'folded.site-outage': { site: string; cameras: number };
+
+  // ---- the ticket desk --------------------------------------------------------------
+  'ticket.reopened': { minutes: number; detail: Message };
+  'ticket.covered': { added: string[]; gone: string[] };
+  'ticket.paused': Record<string, never>;
+  'ticket.resumed': Record<string, never>;
+  'ticket.sla-warning': { deadline: string; leftMin: number };
+  'ticket.sla-breach': { deadline: string; due: string };
+
+  // ---- a person's step of the work order ---------------------------------------------
+  'step.acknowledged': { note?: string };
+  'step.dispatched': { engineer: string; note?: string };
+  'step.on-site': { note?: string };
+  'step.resolved': { cause: string; fix: string };
+  'step.closed': { confirmation: string };
+  /** A person's note, shown as they wrote it. */
+  'step.note': { text: string };
+
+  /** Text kept from before messages had codes (older tickets), shown as it was. */
+  text: { text: string };
+}
+
+export type MessageCode = keyof MessageParams;
+
+export type Message = {
+  [C in MessageCode]: { code: C; params: MessageParams[C] };
+}[MessageCode];
+
+export type MessageOf<C extends MessageCode> = { code: C; params: MessageParams[C] };
+
+/** A message of `code` with its parameters (typed per code). */
+export function message<C extends MessageCode>(code: C, params: MessageParams[C]): MessageOf<C> {
+  return { code, params };
+}
+
+const NO_PARAMS: Record<string, never> = {};
+
+/** A message without parameters. */
+export function bare<
+  C extends {
+    [K in MessageCode]: MessageParams[K] extends Record<string, never> ? K : never;
+  }[MessageCode],
+>(code: C): MessageOf<C> {
+  return { code, params: NO_PARAMS as MessageParams[C] };
+}

@@ -1,0 +1,48 @@
+/**
+ * The one place where Vigil's messages become words: `say(message, locale)` for the
+ * broker (the API's English `title` and `text`, incident reports, webhooks) and the
+ * console (its language) alike. A message of a code this build does not know (a newer
+ * broker, an older console) is shown by its code and parameters rather than lost.
+ */
+import type { Catalogue, Speaker } from './catalogue.js';
+import { en } from './en.js';
+import type { Message, MessageCode } from './messages.js';
+import { zhCN } from './zh-CN.js';
+
+export type WordingLocale = 'en' | 'zh-CN';
+
+export const catalogues: Readonly<Record<WordingLocale, Catalogue>> = { en, 'zh-CN': zhCN };
+
+function speakerOf(catalogue: Catalogue): Speaker {
+  const speaker: Speaker = {
+    labels: catalogue.labels,
+    say: (message) => sayWith(catalogue, speaker, message),
+    reason: (code) => catalogue.labels.reasons[code] ?? code,
+  };
+  return speaker;
+}
+
+const speakers = new Map<Catalogue, Speaker>();
+
+function sayWith(catalogue: Catalogue, speaker: Speaker, message: Message): string {
+  const render = catalogue.messages[message.code as MessageCode] as
+    ((params: unknown, speaker: Speaker) => string) | undefined;
+  if (render === undefined) return `${message.code} ${JSON.stringify(message.params)}`;
+  return render(message.params, speaker);
+}
+
+/** The message in words of `locale` (English by default). */
+export function say(message: Message, locale: WordingLocale = 'en'): string {
+  const catalogue = catalogues[locale];
+  let speaker = speakers.get(catalogue);
+  if (speaker === undefined) {
+    speaker = speakerOf(catalogue);
+    speakers.set(catalogue, speaker);
+  }
+  return sayWith(catalogue, speaker, message);
+}
+
+/** A reason code of the agent (unreachable, clock-drift ...) in words of `locale`. */
+export function reasonLabel(code: string, locale: WordingLocale = 'en'): string {
+  return catalogues[locale].labels.reasons[code] ?? code;
+}

@@ -1,0 +1,100 @@
+/** 简体中文：控制台的中文界面，以及今后交给客户的中文文档。 */
+import type { Catalogue } from './catalogue.js';
+import type { GatewayProblem, Named } from './messages.js';
+
+const kind = { camera: '摄像机', nvr: '录像机' } as const;
+
+const device = (n: Named) => `${kind[n.kind]}“${n.name}”（${n.device}）`;
+
+const problems = (list: readonly GatewayProblem[]) =>
+  list
+    .map((p) =>
+      p.what === 'cpu'
+        ? `CPU 负载 ${p.pct.toFixed(0)}%`
+        : `${p.what === 'memory' ? '内存' : '磁盘'}已用 ${p.pct.toFixed(0)}%`,
+    )
+    .join('，');
+
+const withNote = (text: string, note: string | undefined) => (note ? `${text}：${note}` : text);
+
+export const zhCN: Catalogue = {
+  labels: {
+    kind,
+    reasons: {
+      unreachable: '无法连接',
+      timeout: '应答超时',
+      'auth-failed': '密码被拒绝',
+      'protocol-error': 'ONVIF 应答异常',
+      'clock-drift': '时钟偏差',
+      'slow-response': '响应缓慢',
+      'device-replaced': '设备已更换',
+      'firmware-changed': '固件已变更',
+      'stream-down': '视频流中断',
+      'snapshot-failed': '无法抓图',
+      'picture-black': '黑屏',
+      'picture-covered': '镜头被遮挡',
+      'picture-frozen': '画面冻结',
+      'video-loss': '视频丢失',
+      tampering: '人为破坏',
+      'recording-stopped': '录像停止',
+      'storage-failure': '存储故障',
+      'storage-full': '存储已满',
+      'hardware-failure': '硬件故障',
+    },
+    deadline: { respond: '响应', 'on-site': '到场', resolve: '解决' },
+  },
+  messages: {
+    'title.device-down': (p, s) =>
+      `${device(p)}故障离线：${p.reason ? s.reason(p.reason) : '未上报原因'}`,
+    'title.flapping': (p) => `${device(p)}频繁故障`,
+    'title.degraded': (p, s) => `${device(p)}：${s.reason(p.code)}`,
+    'title.site-unreachable': (p) => `站点 ${p.site} 失联：采集网关 ${p.agent} 离线`,
+    'title.site-outage': (p) => `站点 ${p.site}：${p.cameras} 台摄像机中 ${p.down} 台同时故障`,
+    'title.gateway-resources': (p) => `站点采集网关 ${p.agent} 资源不足：${problems(p.problems)}`,
+
+    'detected.device-down': (p) =>
+      `设备故障：${p.messages.join('；') || '未上报原因'}` +
+      (p.alsoDown && p.alsoDown.length > 0 ? `；同时故障：${p.alsoDown.join('、')}` : ''),
+    'detected.degraded': (p, s) =>
+      `性能下降（${s.reason(p.code)}）：${
+        p.lines.map((l) => (l.channel ? `${l.channel}：${l.text}` : l.text)).join('；') || p.code
+      }`,
+    'detected.flapping': (p) => `频繁故障：${p.windowMin} 分钟内故障 ${p.count} 次`,
+    'detected.site-unreachable': (p) =>
+      `站点采集网关 ${p.agent} 离线（${
+        p.silentS !== undefined ? `${p.silentS} 秒无消息` : (p.reason ?? '连接中断')
+      }）：在它恢复之前，其下 ${p.devices} 台设备无人监测`,
+    'detected.site-outage': (p) =>
+      `${p.cameras} 台摄像机中 ${p.down.length} 台同时故障：${p.down.join('、')}`,
+    'detected.gateway-resources': (p) => `采集网关资源不足：${problems(p.problems)}`,
+
+    'resolved.device-up': () => '自动解决：设备已恢复',
+    'resolved.not-reported': () => '自动解决：设备不再上报该问题',
+    'resolved.gateway-ok': () => '自动解决：采集网关资源已恢复',
+    'resolved.agent-back': () => '自动解决：站点采集网关已重新上线',
+    'resolved.flapping-calm': (p) => `自动解决：${p.windowMin} 分钟内未再故障`,
+    'resolved.outage-over': (p) => `自动解决：仍有 ${p.stillDown} 台摄像机故障`,
+    'folded.site-outage': (p) => `并入站点工单：站点 ${p.site} 有 ${p.cameras} 台摄像机同时故障`,
+
+    'ticket.reopened': (p, s) => `故障在解决 ${p.minutes} 分钟后再次出现：${s.say(p.detail)}`,
+    'ticket.covered': (p) =>
+      [
+        ...(p.added.length > 0 ? [`新增涵盖 ${p.added.join('、')}`] : []),
+        ...(p.gone.length > 0 ? [`不再涵盖 ${p.gone.join('、')}（已恢复）`] : []),
+      ].join('；') + '。',
+    'ticket.paused': () => 'SLA 计时暂停：维护窗口',
+    'ticket.resumed': () => 'SLA 计时恢复：维护结束',
+    'ticket.sla-warning': (p, s) =>
+      `${s.labels.deadline[p.deadline] ?? p.deadline}时限将到：剩余 ${p.leftMin} 分钟`,
+    'ticket.sla-breach': (p, s) =>
+      `升级处理：${s.labels.deadline[p.deadline] ?? p.deadline}时限（${p.due}）已过`,
+
+    'step.acknowledged': (p) => withNote('已响应', p.note),
+    'step.dispatched': (p) => withNote(`已派工程师 ${p.engineer}`, p.note),
+    'step.on-site': (p) => withNote('工程师已到场', p.note),
+    'step.resolved': (p) => `已解决。原因：${p.cause}。处理：${p.fix}`,
+    'step.closed': (p) => `已关闭，客户确认：${p.confirmation}`,
+    'step.note': (p) => p.text,
+    text: (p) => p.text,
+  },
+};
