@@ -2,7 +2,9 @@
  * The file journal: the ingest journal conformance suite, and what only files do (a torn
  * record at the end, a segment left empty by a crash, the files earlier versions wrote).
  */
+import fs from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readdir, rm, stat, truncate } from 'node:fs/promises';
+import { syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,6 +38,37 @@ describe('file journal', () => {
   });
   const segments = async (): Promise<string[]> =>
     (await readdir(dir)).filter((name) => name.startsWith('seg-')).sort();
+
+  it('resolves an append (lets the PUBACK go) only once the fdatasync of its write returned', async () => {
+    const journal = new FileJournal({ dir });
+    await journal.start();
+    // fdatasync held until the test lets it complete (node:fs's live ESM bindings follow
+    // the CommonJS exports after syncBuiltinESMExports).
+    const real = fs.fdatasync;
+    const held: (() => void)[] = [];
+    fs.fdatasync = ((fd: number, callback: (error: NodeJS.ErrnoException | null) => void) =>
+      held.push(() => real(fd, callback))) as typeof fs.fdatasync;
+    syncBuiltinESMExports();
+    try {
+      let acknowledged = false;
+      const appended = journal.append(entry(1)).then((id) => {
+        acknowledged = true;
+        return id;
+      });
+      const until = Date.now() + 5000;
+      while (held.length === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
+      expect(held).toHaveLength(1);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(acknowledged).toBe(false);
+      held.shift()!();
+      expect(await appended).toBe(1);
+      expect(journal.stats.commits).toBe(1);
+    } finally {
+      fs.fdatasync = real;
+      syncBuiltinESMExports();
+    }
+    await journal.stop();
+  });
 
   it('ignores a torn record at the end (killed mid-write, never acknowledged)', async () => {
     const journal = new FileJournal({ dir });
