@@ -46,8 +46,9 @@ describe('file journal', () => {
     // the CommonJS exports after syncBuiltinESMExports).
     const real = fs.fdatasync;
     const held: (() => void)[] = [];
-    fs.fdatasync = ((fd: number, callback: (error: NodeJS.ErrnoException | null) => void) =>
-      held.push(() => real(fd, callback))) as typeof fs.fdatasync;
+    fs.fdatasync = ((fd: number, callback: (error: NodeJS.ErrnoException | null) => void) => {
+      held.push(() => real(fd, callback));
+    }) as typeof fs.fdatasync;
     syncBuiltinESMExports();
     try {
       let acknowledged = false;
