@@ -12,6 +12,7 @@ export function incidentReport(ticket: Ticket, at: Date): IncidentReport {
     siteId: ticket.siteId,
     deviceId: ticket.deviceId,
     title: ticket.title,
+    titleMessage: ticket.titleMessage,
     fault: ticket.fault,
     priority: ticket.priority,
     detectedAt: ticket.openedAt,

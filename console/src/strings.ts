@@ -13,9 +13,12 @@ export const catalogs: Readonly<Record<Locale, Strings>> = { en, 'zh-CN': zhCN }
 export const locales: readonly Locale[] = ['en', 'zh-CN'];
 
 export let strings: Strings = en;
+/** The chosen language, for what shared/wording/ renders. */
+export let language: Locale = 'en';
 
 export function setLanguage(locale: Locale): void {
   strings = catalogs[locale];
+  language = locale;
 }
 
 export function isLocale(value: unknown): value is Locale {

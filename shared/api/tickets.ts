@@ -236,8 +236,10 @@ export const IncidentReport = Type.Object({
   ticketId: Type.Integer({ minimum: 1 }),
   siteId: Id,
   deviceId: Nullable(Id),
-  /** What failed, in words. */
+  /** What failed, in English. */
   title: Type.String(),
+  /** The same as a code with parameters, rendered in the reader's language. */
+  titleMessage: WordingMessage,
   fault: Fault,
   priority: Priority,
   detectedAt: Timestamp,

@@ -249,7 +249,7 @@ export class VigilTicketList extends LitElement {
         data-priority=${ticket.priority}
         data-status=${ticket.status}
         data-ticket-device=${ticket.deviceId ?? nothing}
-        aria-label=${`${t.number(ticket.id)} ${ticketTitle(ticket, this.devices)}`}
+        aria-label=${`${t.number(ticket.id)} ${ticketTitle(ticket)}`}
       >
         <div class="top">
           <span class="priority">${t.priority[ticket.priority]}</span>
@@ -257,9 +257,7 @@ export class VigilTicketList extends LitElement {
           <span class="status">${t.status[ticket.status]}</span>
         </div>
         <h3>
-          <a href=${href.ticket(ticket.id)} data-testid="ticket-link"
-            >${ticketTitle(ticket, this.devices)}</a
-          >
+          <a href=${href.ticket(ticket.id)} data-testid="ticket-link">${ticketTitle(ticket)}</a>
         </h3>
         <div class="meta">
           <time datetime=${ticket.openedAt} title=${formatFull(ticket.openedAt)}

@@ -5,6 +5,7 @@ import { clock } from '../controllers/clock.js';
 import type { TimelineEntry } from '../data/types.js';
 import { formatFull, formatTime } from '../format.js';
 import { strings } from '../strings.js';
+import { entryText } from '../wording.js';
 
 /**
  * A ticket's history (the contract's service log): each step with when, who and what,
@@ -78,7 +79,7 @@ export class VigilTimeline extends LitElement {
                 · <span class="kind">${strings.timeline.kind[entry.kind] ?? entry.kind}</span> ·
                 ${entry.actor === 'system' ? strings.timeline.system : entry.actor}
               </div>
-              <div class="text">${entry.text}</div>
+              <div class="text">${entryText(entry)}</div>
             </li>
           `,
         )}

@@ -354,39 +354,6 @@ export const en = {
     exit: 'Leave wall mode',
   },
 
-  /** Device check results by reason code (shared/messages/device-state.ts). */
-  reasons: {
-    unreachable: 'Unreachable',
-    timeout: 'No answer in time',
-    'auth-failed': 'Password rejected',
-    'protocol-error': 'Bad ONVIF answer',
-    'clock-drift': 'Clock drift',
-    'slow-response': 'Slow response',
-    'device-replaced': 'Device replaced',
-    'firmware-changed': 'Firmware changed',
-    'stream-down': 'Video stream down',
-    'snapshot-failed': 'No snapshot',
-    'picture-black': 'Black picture',
-    'picture-covered': 'Lens covered',
-    'picture-frozen': 'Frozen picture',
-    'video-loss': 'Video loss',
-    tampering: 'Tampering',
-    'recording-stopped': 'Recording stopped',
-    'storage-failure': 'Storage failure',
-    'storage-full': 'Storage full',
-    'hardware-failure': 'Hardware failure',
-  } as Readonly<Record<string, string>>,
-
-  /** Ticket titles composed from the ticket's fields, for languages other than the broker's. */
-  faults: {
-    deviceDown: (who: string) => `${who} is down`,
-    siteUnreachable: (site: string) => `Site ${site} is unreachable`,
-    siteOutage: (site: string) => `Many devices of site ${site} failed together`,
-    flapping: (who: string) => `${who} fails again and again`,
-    degraded: (who: string, what: string) => `${who}: ${what}`,
-    device: (kind: string, name: string, id: string) => `${kind} "${name}" (${id})`,
-  },
-
   time: {
     justNow: 'just now',
     ago: (duration: string) => `${duration} ago`,

@@ -334,37 +334,6 @@ export const zhCN: Strings = {
     exit: '退出大屏模式',
   },
 
-  reasons: {
-    unreachable: '无法连接',
-    timeout: '应答超时',
-    'auth-failed': '密码被拒绝',
-    'protocol-error': 'ONVIF 应答异常',
-    'clock-drift': '时钟偏差',
-    'slow-response': '响应缓慢',
-    'device-replaced': '设备已更换',
-    'firmware-changed': '固件已变更',
-    'stream-down': '视频流中断',
-    'snapshot-failed': '无法抓图',
-    'picture-black': '黑屏',
-    'picture-covered': '镜头被遮挡',
-    'picture-frozen': '画面冻结',
-    'video-loss': '视频丢失',
-    tampering: '人为破坏',
-    'recording-stopped': '录像停止',
-    'storage-failure': '存储故障',
-    'storage-full': '存储已满',
-    'hardware-failure': '硬件故障',
-  },
-
-  faults: {
-    deviceDown: (who: string) => `${who} 故障离线`,
-    siteUnreachable: (site: string) => `站点 ${site} 失联`,
-    siteOutage: (site: string) => `站点 ${site} 多台设备同时故障`,
-    flapping: (who: string) => `${who} 频繁故障`,
-    degraded: (who: string, what: string) => `${who}：${what}`,
-    device: (kind: string, name: string, id: string) => `${kind}“${name}”（${id}）`,
-  },
-
   time: {
     justNow: '刚刚',
     ago: (duration: string) => `${duration}前`,

@@ -334,7 +334,7 @@ export class VigilDevicePage extends LitElement {
                   (t) =>
                     html`<li>
                       <a href=${href.ticket(t.id)}
-                        >${strings.tickets.number(t.id)} ${ticketTitle(t, this.state.devices)}</a
+                        >${strings.tickets.number(t.id)} ${ticketTitle(t)}</a
                       >
                       · ${strings.tickets.status[t.status]}
                     </li>`,

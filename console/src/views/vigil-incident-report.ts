@@ -132,7 +132,7 @@ export class VigilIncidentReport extends LitElement {
                   <dd>${r.covers.join(', ')}</dd>`
           }
         </dl>
-        <p><strong>${ticketTitle(r, new Map())}</strong></p>
+        <p><strong>${ticketTitle(r)}</strong></p>
       </div>
       <div class="card">
         <h3>${t.deadlinesLabel}: ${r.slaMet ? k.slaMet : k.slaMissed}</h3>

@@ -104,7 +104,7 @@ export class VigilTicketPage extends LitElement {
     return html`
       <article data-testid="ticket-page" data-ticket-id=${ticket.id} data-status=${ticket.status}>
         <p><a href=${href.tickets()}>← ${strings.nav.tickets}</a></p>
-        <h2>${t.number(ticket.id)} ${ticketTitle(ticket, this.state.devices)}</h2>
+        <h2>${t.number(ticket.id)} ${ticketTitle(ticket)}</h2>
         <div class="card">
           <dl class="facts">
             <dt>${strings.tickets.filterPriority}</dt>

@@ -156,9 +156,7 @@ export class VigilWall extends LitElement {
                 (t) =>
                   html`<div class="ticket" data-priority=${t.priority}>
                     <strong>${strings.tickets.priority[t.priority]}</strong>
-                    <span
-                      >${strings.tickets.number(t.id)} ${ticketTitle(t, this.state.devices)}</span
-                    >
+                    <span>${strings.tickets.number(t.id)} ${ticketTitle(t)}</span>
                     ${deadlinesOf(t).map(
                       (d) =>
                         html`<vigil-countdown

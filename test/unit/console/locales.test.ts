@@ -3,8 +3,7 @@ import { en } from '../../../console/src/locales/en.js';
 import { zhCN } from '../../../console/src/locales/zh-CN.js';
 import { formatDuration, formatAgo } from '../../../console/src/format.js';
 import { setLanguage, strings } from '../../../console/src/strings.js';
-import { reasonLabel, ticketTitle } from '../../../console/src/wording.js';
-import { deviceExample } from '../../../shared/api/devices.js';
+import { entryText, reasonLabel, ticketTitle } from '../../../console/src/wording.js';
 import { ticketExample } from '../../../shared/api/tickets.js';
 
 /** Every key path of a catalog, with the kind of value and a function's arity. */
@@ -49,13 +48,20 @@ describe('the console languages', () => {
     expect(formatAgo(new Date(Date.now() - 3 * 60_000).toISOString(), Date.now())).toBe('3 分钟前');
   });
 
-  it("keeps the broker's English title in English and composes one in Chinese", () => {
-    const devices = new Map([[deviceExample.id, deviceExample]]);
-    expect(ticketTitle(ticketExample, devices)).toBe(ticketExample.title);
+  it("shows the broker's English title in English and says it in Chinese from its code", () => {
+    expect(ticketTitle(ticketExample)).toBe(ticketExample.title);
+    expect(entryText(ticketExample.timeline[0]!)).toBe(ticketExample.timeline[0]!.text);
     setLanguage('zh-CN');
-    expect(ticketTitle(ticketExample, devices)).toBe('摄像机“Lobby entrance”（cam-01） 故障离线');
-    const degraded = { ...ticketExample, fault: 'degraded:clock-drift' };
-    expect(ticketTitle(degraded, devices)).toBe('摄像机“Lobby entrance”（cam-01）：时钟偏差');
+    expect(ticketTitle(ticketExample)).toBe('摄像机“Lobby entrance”（cam-01）故障离线：无法连接');
+    const degraded = {
+      ...ticketExample,
+      titleMessage: {
+        code: 'title.degraded',
+        params: { kind: 'camera', name: 'Lobby entrance', device: 'cam-01', code: 'clock-drift' },
+      },
+    };
+    expect(ticketTitle(degraded)).toBe('摄像机“Lobby entrance”（cam-01）：时钟偏差');
+    expect(entryText(ticketExample.timeline[2]!)).toBe('自动解决：设备已恢复');
     expect(reasonLabel({ code: 'storage-full' })).toBe('存储已满');
   });
 });

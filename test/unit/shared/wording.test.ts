@@ -1,0 +1,137 @@
+/**
+ * The one module that turns Vigil's messages into words (shared/wording/): every code
+ * reads as a sentence in both languages, and the English ones are the texts the API,
+ * the incident report and the webhooks have always carried.
+ */
+import { describe, expect, it } from 'vitest';
+import { catalogues, reasonLabel, say } from '../../../shared/wording/render.js';
+import { bare, message, type Message, type MessageCode } from '../../../shared/wording/messages.js';
+import { ReasonCode } from '../../../shared/messages/device-state.js';
+
+const lobby = { kind: 'camera' as const, name: 'Lobby', device: 'cam-01' };
+
+/** One message of every code, with parameters a real ticket would carry. */
+const everyCode: { [C in MessageCode]: Message & { code: C } } = {
+  'title.device-down': message('title.device-down', { ...lobby, reason: 'unreachable' }),
+  'title.flapping': message('title.flapping', lobby),
+  'title.degraded': message('title.degraded', { ...lobby, code: 'clock-drift' }),
+  'title.site-unreachable': message('title.site-unreachable', { site: 'plant-3', agent: 'gw-01' }),
+  'title.site-outage': message('title.site-outage', { site: 'plant-3', down: 4, cameras: 10 }),
+  'title.gateway-resources': message('title.gateway-resources', {
+    agent: 'gw-01',
+    problems: [{ what: 'disk', pct: 98.4 }],
+  }),
+  'detected.device-down': message('detected.device-down', {
+    messages: ['connect ECONNREFUSED 192.0.2.11:80', 'no answer in 5 s'],
+  }),
+  'detected.degraded': message('detected.degraded', {
+    code: 'recording-stopped',
+    lines: [{ text: 'newest recording 20 min old', channel: 'ch2' }],
+  }),
+  'detected.flapping': message('detected.flapping', { count: 3, windowMin: 60 }),
+  'detected.site-unreachable': message('detected.site-unreachable', {
+    agent: 'gw-01',
+    devices: 26,
+    silentS: 90,
+  }),
+  'detected.site-outage': message('detected.site-outage', {
+    down: ['cam-01', 'cam-02'],
+    cameras: 6,
+  }),
+  'detected.gateway-resources': message('detected.gateway-resources', {
+    problems: [{ what: 'cpu', pct: 99 }],
+  }),
+  'resolved.device-up': bare('resolved.device-up'),
+  'resolved.not-reported': bare('resolved.not-reported'),
+  'resolved.gateway-ok': bare('resolved.gateway-ok'),
+  'resolved.agent-back': bare('resolved.agent-back'),
+  'resolved.flapping-calm': message('resolved.flapping-calm', { windowMin: 60 }),
+  'resolved.outage-over': message('resolved.outage-over', { stillDown: 1 }),
+  'folded.site-outage': message('folded.site-outage', { site: 'plant-3', cameras: 4 }),
+  'ticket.reopened': message('ticket.reopened', {
+    minutes: 12,
+    detail: message('detected.device-down', { messages: ['timeout'] }),
+  }),
+  'ticket.covered': message('ticket.covered', { added: ['cam-03'], gone: ['cam-01'] }),
+  'ticket.paused': bare('ticket.paused'),
+  'ticket.resumed': bare('ticket.resumed'),
+  'ticket.sla-warning': message('ticket.sla-warning', { deadline: 'respond', leftMin: 2 }),
+  'ticket.sla-breach': message('ticket.sla-breach', {
+    deadline: 'on-site',
+    due: '2026-11-26T10:03:15.500Z',
+  }),
+  'step.acknowledged': message('step.acknowledged', { note: 'on my way' }),
+  'step.dispatched': message('step.dispatched', { engineer: 'Wang Wei' }),
+  'step.on-site': message('step.on-site', {}),
+  'step.resolved': message('step.resolved', { cause: 'PoE port', fix: 'replaced the switch' }),
+  'step.closed': message('step.closed', { confirmation: 'Li Na signed' }),
+  'step.note': message('step.note', { text: 'customer informed' }),
+  text: message('text', { text: 'as written before codes' }),
+};
+
+describe('wording', () => {
+  it('says every code in English and in Chinese, never as a bare code', () => {
+    for (const locale of ['en', 'zh-CN'] as const) {
+      for (const [code, said] of Object.entries(everyCode)) {
+        const words = say(said, locale);
+        expect(words, `${locale} ${code}`).not.toBe('');
+        expect(words, `${locale} ${code}`).not.toContain(code.includes('.') ? code : '\u0000');
+        expect(words, `${locale} ${code}`).not.toMatch(/undefined|\[object/);
+      }
+    }
+  });
+
+  it('keeps the English texts the API and the webhooks carried before codes', () => {
+    expect(say(everyCode['title.device-down'])).toBe(
+      'Camera "Lobby" (cam-01) is down: unreachable',
+    );
+    expect(say(message('title.device-down', { ...lobby, kind: 'nvr', reason: '' }))).toBe(
+      'NVR "Lobby" (cam-01) is down: no reason reported',
+    );
+    expect(say(everyCode['detected.device-down'])).toBe(
+      'Device down: connect ECONNREFUSED 192.0.2.11:80; no answer in 5 s',
+    );
+    expect(say(message('detected.device-down', { messages: [] }))).toBe(
+      'Device down: no reason reported',
+    );
+    expect(say(everyCode['detected.degraded'])).toBe(
+      'Degraded (recording stopped): ch2: newest recording 20 min old',
+    );
+    expect(say(everyCode['resolved.device-up'])).toBe(
+      'Resolved automatically: the device is up again',
+    );
+    expect(say(everyCode['ticket.reopened'])).toBe(
+      'The fault came back 12 min after it was resolved: Device down: timeout',
+    );
+    expect(say(everyCode['ticket.covered'])).toBe(
+      'now also covers cam-03; no longer covers cam-01 (up again).',
+    );
+    expect(say(everyCode['step.acknowledged'])).toBe('Acknowledged: on my way');
+    expect(say(message('step.on-site', {}))).toBe('Engineer on site');
+  });
+
+  it('speaks Chinese to a Chinese reader', () => {
+    expect(say(everyCode['title.device-down'], 'zh-CN')).toBe(
+      '摄像机“Lobby”（cam-01）故障离线：无法连接',
+    );
+    expect(say(everyCode['detected.flapping'], 'zh-CN')).toBe('频繁故障：60 分钟内故障 3 次');
+    expect(say(everyCode['ticket.sla-warning'], 'zh-CN')).toBe('响应时限将到：剩余 2 分钟');
+  });
+
+  it('names every reason code of the contract in both languages', () => {
+    for (const locale of ['en', 'zh-CN'] as const) {
+      for (const code of ReasonCode.anyOf.map((literal) => literal.const as string)) {
+        expect(catalogues[locale].labels.reasons[code], `${locale} ${code}`).toBeTruthy();
+        expect(reasonLabel(code, locale)).not.toBe(code);
+      }
+    }
+  });
+
+  it('shows a code this build does not know by its code and parameters, not as nothing', () => {
+    const unknown = {
+      code: 'title.from-a-newer-broker',
+      params: { site: 'x' },
+    } as unknown as Message;
+    expect(say(unknown)).toBe('title.from-a-newer-broker {"site":"x"}');
+  });
+});
