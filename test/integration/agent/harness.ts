@@ -83,6 +83,8 @@ export interface Seen {
   parsed: ParsedTopic;
   payload: Record<string, unknown>;
   retain: boolean;
+  /** Sent again by the broker: a delivery it had not seen acknowledged [MQTT-4.4.0-1]. */
+  dup: boolean;
   at: number;
 }
 
@@ -133,16 +135,16 @@ export class Watcher {
         if (!batch.ok) this.invalid.push(`${topic}: ${batch.errors.join('; ')}`);
         this.batches += 1;
         for (const record of (body as unknown as AgentBatch).records ?? []) {
-          this.#take(record.topic, record.message, false);
+          this.#take(record.topic, record.message, false, packet.dup);
         }
         return;
       }
-      this.#take(topic, body, packet.retain);
+      this.#take(topic, body, packet.retain, packet.dup);
     });
     await this.#client.subscribeAsync(filters.site(SITE), { qos: 1 });
   }
 
-  #take(topic: string, body: Record<string, unknown>, retain: boolean): void {
+  #take(topic: string, body: Record<string, unknown>, retain: boolean, dup: boolean): void {
     const parsed = parseTopic(topic);
     if (!parsed) {
       this.invalid.push(`${topic}: not a topic of the tree`);
@@ -151,7 +153,7 @@ export class Watcher {
     const check = validators[parsed.kind];
     const result = check ? check(body) : { ok: false as const, errors: ['no schema'] };
     if (!result.ok) this.invalid.push(`${topic}: ${result.errors.join('; ')}`);
-    this.messages.push({ topic, parsed, payload: body, retain, at: Date.now() });
+    this.messages.push({ topic, parsed, payload: body, retain, dup, at: Date.now() });
   }
 
   of(kind: ParsedTopic['kind'], id?: string): Seen[] {
