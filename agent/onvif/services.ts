@@ -12,58 +12,15 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Secret } from '../secret.js';
 import { parseDateTimeText } from './date-time.js';
 import { attribute, bodyElement, child, children, NS, soapRequest, textOf } from './soap.js';
-import { OnvifError, type DeviceInformation } from './types.js';
-
-export interface VideoChannel {
-  /** The media profile used for this channel (the first profile of its video source). */
-  profileToken: string;
-  sourceToken: string;
-  name: string;
-  encoding: string | null;
-  /** Absent on NVRs whose encoder configurations lack Resolution. */
-  width: number | null;
-  height: number | null;
-  /** Every profile of this source (main stream, sub stream ...). */
-  profiles: number;
-}
-
-export interface RecordingInfo {
-  token: string;
-  /** The camera (source) the recording holds: its name, or its id. */
-  source: string;
-  /** The newest recorded moment, in device time; null when the device says nothing. */
-  latest: Date | null;
-  /** RecordingStatus: Recording, Stopped, Initiated, Unknown ... */
-  status: string;
-}
-
-/**
- * A recording job (ONVIF Recording Control 5.3): `mode` is what it is told to do (Active:
- * record), `state` what it does (Idle, Active, PartiallyActive, Error).
- */
-export interface RecordingJob {
-  token: string;
-  recordingToken: string;
-  mode: string;
-  state: string;
-  /** The tracks' Error texts, when the device gives any (storage full ...). */
-  errors: string[];
-}
-
-export interface StorageConfig {
-  token: string;
-  type: string;
-  path: string;
-}
-
-export interface EventMessage {
-  topic: string;
-  utcTime: Date | null;
-  /** Property operation: Initialized, Changed, Deleted (ONVIF Core 9.2.1). */
-  operation: string;
-  source: Record<string, string>;
-  data: Record<string, string>;
-}
+import {
+  OnvifError,
+  type DeviceInformation,
+  type EventMessage,
+  type RecordingInfo,
+  type RecordingJob,
+  type StorageConfig,
+  type VideoChannel,
+} from './types.js';
 
 export interface OwnServicesOptions {
   xaddr: string;

@@ -3,15 +3,6 @@
  * parser's (STYLE habit 7).
  */
 import type { ErrorCode } from '../../shared/errors.js';
-import type {
-  EventMessage,
-  RecordingInfo,
-  RecordingJob,
-  StorageConfig,
-  VideoChannel,
-} from './services.js';
-
-export type { EventMessage, RecordingInfo, RecordingJob, StorageConfig, VideoChannel };
 
 /**
  * How a request to a device failed. The names are the device-state reason codes of
@@ -84,4 +75,57 @@ export interface OnvifClient {
   pullMessages(address: string, signal?: AbortSignal): Promise<EventMessage[]>;
   renew(address: string, keepAliveS: number, signal?: AbortSignal): Promise<void>;
   unsubscribe(address: string, signal?: AbortSignal): Promise<void>;
+}
+
+// ---- what our own SOAP calls (./services.ts) read from a device ---------------------
+
+export interface VideoChannel {
+  /** The media profile used for this channel (the first profile of its video source). */
+  profileToken: string;
+  sourceToken: string;
+  name: string;
+  encoding: string | null;
+  /** Absent on NVRs whose encoder configurations lack Resolution. */
+  width: number | null;
+  height: number | null;
+  /** Every profile of this source (main stream, sub stream ...). */
+  profiles: number;
+}
+
+export interface RecordingInfo {
+  token: string;
+  /** The camera (source) the recording holds: its name, or its id. */
+  source: string;
+  /** The newest recorded moment, in device time; null when the device says nothing. */
+  latest: Date | null;
+  /** RecordingStatus: Recording, Stopped, Initiated, Unknown ... */
+  status: string;
+}
+
+/**
+ * A recording job (ONVIF Recording Control 5.3): `mode` is what it is told to do (Active:
+ * record), `state` what it does (Idle, Active, PartiallyActive, Error).
+ */
+export interface RecordingJob {
+  token: string;
+  recordingToken: string;
+  mode: string;
+  state: string;
+  /** The tracks' Error texts, when the device gives any (storage full ...). */
+  errors: string[];
+}
+
+export interface StorageConfig {
+  token: string;
+  type: string;
+  path: string;
+}
+
+export interface EventMessage {
+  topic: string;
+  utcTime: Date | null;
+  /** Property operation: Initialized, Changed, Deleted (ONVIF Core 9.2.1). */
+  operation: string;
+  source: Record<string, string>;
+  data: Record<string, string>;
 }

@@ -1,5 +1,5 @@
 /**
- * Runs each message through the stages, in the order broker/pipeline/index.ts gives.
+ * Runs each message through the stages, in the order broker/stages/index.ts gives.
  * A stage refuses a message by setting `ctx.rejection` and stopping; a stage that
  * throws refuses it too. Either way the message goes to the dead-letter table, is
  * counted, and the next message runs: one bad message never stops the broker. Its log

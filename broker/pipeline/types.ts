@@ -1,6 +1,6 @@
 /**
  * The types every pipeline stage shares. A stage is a named step; the order lives in
- * broker/pipeline/index.ts only, and stages never import each other (STYLE habit 6):
+ * broker/stages/index.ts only, and stages never import each other (STYLE habit 6):
  * they talk through the context.
  */
 import type { Device } from '../../shared/api/devices.js';

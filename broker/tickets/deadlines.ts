@@ -4,8 +4,7 @@
  * so a deadline is plain elapsed time on the UTC timeline; month and year ends, leap
  * days and daylight saving change nothing.
  */
-import type { Priority, SlaClock } from '../../shared/api/tickets.js';
-import type { SlaRow } from './store.js';
+import type { Priority, SlaClock, SlaDeadline } from '../../shared/api/tickets.js';
 import type { SlaTable } from './types.js';
 
 export interface Deadlines {
@@ -33,6 +32,19 @@ export function deadlinesFor(priority: Priority, openedAt: Date, sla: SlaTable):
 
 /** Share of a deadline's time after which its clock warns, by default (80 %). */
 export const DEFAULT_WARN_SHARE = 0.8;
+
+/** The stored state of one clock; the API's SlaClock (slaClockAt below) adds the state derived from a time. */
+export interface SlaRow {
+  ticket_id: number;
+  deadline: SlaDeadline;
+  allowed_min: number;
+  due: string;
+  done_at: string | null;
+  warned_at: string | null;
+  breached_at: string | null;
+  paused_ms: number;
+  paused_since: string | null;
+}
 
 /**
  * The clock as the API shows it at `now`, with the instants it turns to warning

@@ -20,7 +20,7 @@ import { FINISHED_STATUSES } from '../../shared/ticket-workflow.js';
 import { say } from '../../shared/wording/render.js';
 import type { Message } from '../../shared/wording/messages.js';
 import { migrate, type Db, type Migration } from '../db.js';
-import { DEFAULT_WARN_SHARE, slaClockAt } from './deadlines.js';
+import { DEFAULT_WARN_SHARE, slaClockAt, type SlaRow } from './deadlines.js';
 
 /** Page size of `list({ status: 'all' })` when the query gives none. */
 export const DEFAULT_ALL_LIMIT = 200;
@@ -142,19 +142,6 @@ export interface NewTicket {
   onSiteBy: Date | null;
   resolveBy: Date | null;
   covers?: string[];
-}
-
-/** The stored state of one clock; the API's SlaClock (deadlines.ts slaClockAt) adds the state derived from a time. */
-export interface SlaRow {
-  ticket_id: number;
-  deadline: SlaDeadline;
-  allowed_min: number;
-  due: string;
-  done_at: string | null;
-  warned_at: string | null;
-  breached_at: string | null;
-  paused_ms: number;
-  paused_since: string | null;
 }
 
 export interface RunningClock extends SlaRow {

@@ -2,7 +2,7 @@
  * The processing side of the broker wired together: site metadata, maintenance windows,
  * status history, the audit trail, the ticket service with its SLA clocks, the detector,
  * the webhooks, and the pipeline that carries every message and every beat of the
- * broker's clock through them (broker/pipeline/index.ts lists the stages).
+ * broker's clock through them (broker/stages/index.ts lists the stages).
  *
  * This is composition only: no folder below broker/ imports it, so detect, tickets,
  * notify, sites and maintenance stay free of each other. broker/app.ts starts one; tests
@@ -18,7 +18,8 @@ import { StatusHistory } from '../inspection/history.js';
 import { child, type Log } from '../log.js';
 import { MaintenanceStore } from '../maintenance/store.js';
 import { WebhookNotifier } from '../notify/webhook.js';
-import { brokerStages, Pipeline, type DeadLetterSink } from '../pipeline/index.js';
+import { Pipeline, type DeadLetterSink } from '../pipeline/index.js';
+import { brokerStages } from '../stages/index.js';
 import { SiteStore } from '../sites/store.js';
 import type { PointSink } from '../stages/store-metrics.js';
 import { createTicketService } from '../tickets/service.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { slaClockAt } from '../../../broker/tickets/deadlines.js';
-import type { SlaRow } from '../../../broker/tickets/store.js';
+import type { SlaRow } from '../../../broker/tickets/deadlines.js';
 import { ticketExample, type SlaClock, type Ticket } from '../../../shared/api/tickets.js';
 import { countdownState, type CountdownClock } from '../../../console/src/countdown.js';
 import { deadlinesOf } from '../../../console/src/data/tickets.js';

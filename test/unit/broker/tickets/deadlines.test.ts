@@ -5,7 +5,7 @@ import {
   deadlinesFor,
   slaClockAt,
 } from '../../../../broker/tickets/deadlines.js';
-import type { SlaRow } from '../../../../broker/tickets/store.js';
+import type { SlaRow } from '../../../../broker/tickets/deadlines.js';
 import { defaultSla } from '../../../../broker/tickets/types.js';
 
 const iso = (d: Date | null) => d?.toISOString() ?? null;
