@@ -82,13 +82,11 @@ describe('picture statistics from the JPEG coefficients', () => {
     expect(Math.abs(analyse(progressive).luma - lumaStats(scene420).luma)).toBeLessThan(3);
     expect(() => lumaStats(Buffer.from('<html>login</html>'))).toThrow(/not a JPEG/);
     expect(() => analyse(Buffer.from('<html>login</html>'))).toThrow(Error);
-    // Cut in the middle of its picture data: read by the full decode, or a readable error.
+    // Cut in the middle of its picture data: the short way says where it ends, and the full
+    // decode refuses it too with a readable error (jpeg-js: no end-of-image marker), never
+    // the statistics of half a picture.
     const cut = scene420.subarray(0, Math.floor(scene420.length / 2));
     expect(() => lumaStats(cut)).toThrow(/ends inside its picture data/);
-    try {
-      expect(analyse(cut).width).toBe(lumaStats(scene420).width);
-    } catch (error) {
-      expect((error as Error).message).toBeTruthy();
-    }
+    expect(() => analyse(cut)).toThrow(/marker was not found/);
   });
 });
