@@ -6,13 +6,14 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ApiError } from '../../shared/api/common.js';
 import { MetricSeries, MetricSeriesQuery, metricRoutes } from '../../shared/api/metrics.js';
 import { VigilError } from '../../shared/errors.js';
+import { periodOf } from './period.js';
 import type { MetricsStore } from '../metrics/store.js';
 
 /** About this many buckets per chart: a point per few pixels of a wide chart. */
 const TARGET_BUCKETS = 300;
 const MIN_BUCKET_S = 10;
 /** A year of data at most per request. */
-const MAX_SPAN_MS = 366 * 24 * 3600 * 1000;
+const MAX_SPAN_DAYS = 366;
 
 export const metricRoutesPlugin: FastifyPluginAsyncTypebox<{
   metrics: MetricsStore | null;
@@ -29,14 +30,7 @@ export const metricRoutesPlugin: FastifyPluginAsyncTypebox<{
     },
     async (request) => {
       const q = request.query;
-      const from = new Date(q.from);
-      const to = new Date(q.to);
-      const span = to.getTime() - from.getTime();
-      if (!(span > 0) || span > MAX_SPAN_MS) {
-        throw new VigilError('VIGIL_BAD_REQUEST', 'The period is empty or too long.', [
-          'to: must be after from, at most 366 days later',
-        ]);
-      }
+      const { from, to, spanMs: span } = periodOf(q, MAX_SPAN_DAYS);
       const tagName = q.measurement === 'device' ? 'device' : 'agent';
       const tagValue = q.measurement === 'device' ? q.device : q.agent;
       if (tagValue === undefined) {

@@ -12,12 +12,13 @@ import {
   deviceApiRoutes,
 } from '../../shared/api/outages.js';
 import { VigilError } from '../../shared/errors.js';
+import { periodOf } from './period.js';
 import { DOWN_CODES } from '../devices/outages.js';
 import type { DeviceRegistry } from '../devices/registry.js';
 import { outageTimeline } from '../devices/timeline.js';
 
 /** Thirteen months and a little: a quarter of last year is still comparable. */
-const MAX_SPAN_MS = 400 * 86_400_000;
+const MAX_SPAN_DAYS = 400;
 
 export const outageRoutes: FastifyPluginAsyncTypebox<{
   devices: DeviceRegistry;
@@ -43,14 +44,7 @@ export const outageRoutes: FastifyPluginAsyncTypebox<{
     async (request) => {
       const { id } = request.params;
       const q = request.query;
-      const from = new Date(q.from);
-      const to = new Date(q.to);
-      const span = to.getTime() - from.getTime();
-      if (!(span > 0) || span > MAX_SPAN_MS) {
-        throw new VigilError('VIGIL_BAD_REQUEST', 'The period is empty or too long.', [
-          'to: must be after from, at most 400 days later',
-        ]);
-      }
+      const { from, to } = periodOf(q, MAX_SPAN_DAYS);
       const matches = devices
         .list(q.site === undefined ? {} : { siteId: q.site })
         .filter((d) => d.id === id);
