@@ -23,7 +23,8 @@ import {
   writeBrokerConfig,
   type BrokerProcess,
 } from '../helpers/broker-process.js';
-import { influxdAvailable, startInfluxd, type RunningInfluxd } from '../helpers/influxd.js';
+import { startInfluxd, type RunningInfluxd } from '../helpers/influxd.js';
+import { influxd, skipReason, titled } from '../helpers/requires.js';
 import { freePorts } from '../helpers/ports.js';
 
 const KILLS = Number(process.env.VIGIL_E2E_CRASH_KILLS ?? 3);
@@ -114,7 +115,10 @@ function startLoad(
   });
 }
 
-describe.skipIf(!influxdAvailable())('durable ingest (real broker process, real InfluxDB)', () => {
+const noInfluxd = skipReason(influxd);
+const title = titled('durable ingest (real broker process, real InfluxDB)', noInfluxd);
+
+describe.skipIf(noInfluxd)(title, () => {
   let influx: RunningInfluxd;
   beforeAll(async () => {
     influx = await startInfluxd();

@@ -7,8 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext } from 'playwright-core';
-
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+import { CHROMIUM, chromium as chromiumProgram, need } from './requires.js';
 
 /** Screenshots land here so a person can look at each screen after a run. */
 export const screenshotDir = fileURLToPath(
@@ -21,6 +20,7 @@ export interface Browser {
 }
 
 export async function launchBrowser(): Promise<Browser> {
+  need(chromiumProgram);
   mkdirSync(screenshotDir, { recursive: true });
   const profile = mkdtempSync(join(tmpdir(), 'vigil-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {

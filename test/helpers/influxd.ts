@@ -4,7 +4,6 @@
  * Nothing is shared with a system InfluxDB (its config, /var/lib/influxdb, port 8086).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,10 +22,6 @@ export interface RunningInfluxd {
   resume(): Promise<void>;
   /** Stops it and deletes its data. */
   stop(): Promise<void>;
-}
-
-export function influxdAvailable(): boolean {
-  return existsSync(INFLUXD);
 }
 
 function configFile(dir: string, httpPort: number, rpcPort: number): string {

@@ -8,6 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { vigilEntry } from './demo.js';
+import { INFLUXD } from './influxd.js';
 
 export interface Requirement {
   /** What is wrong, with what to do about it; null when the machine has it. */
@@ -36,9 +37,11 @@ function onPath(name: string, debianPackage: string): Requirement {
   };
 }
 
-export const influxd = program('/usr/bin/influxd', 'influxdb');
+export const influxd = program(INFLUXD, 'influxdb');
 export const mosquitto = program('/usr/sbin/mosquitto', 'mosquitto');
-export const chromium = program(process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', 'chromium');
+/** Debian's chromium, or the one CHROMIUM_PATH names. */
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const chromium = program(CHROMIUM, 'chromium');
 export const onvifUtil = onPath('onvif-util', 'onvif-tools');
 export const dockerCompose = onPath('docker-compose', 'docker-compose');
 
@@ -75,6 +78,11 @@ export function skipReason(...requirements: Requirement[]): string | null {
   const reason = problems(requirements);
   if (reason && inCi) throw new Error(reason);
   return reason;
+}
+
+/** A describe title that tells why it was skipped, when it was. */
+export function titled(title: string, reason: string | null): string {
+  return reason ? `${title} (skipped: ${reason})` : title;
 }
 
 /** For tests that never skip: throws what is missing and what to do. */

@@ -11,7 +11,8 @@ import {
   ROLLUP_QUERY,
 } from '../../../broker/metrics/influx.js';
 import { VigilError } from '../../../shared/errors.js';
-import { influxdAvailable, startInfluxd, type RunningInfluxd } from '../../helpers/influxd.js';
+import { startInfluxd, type RunningInfluxd } from '../../helpers/influxd.js';
+import { influxd as influxdProgram, skipReason, titled } from '../../helpers/requires.js';
 import { freePort } from '../../helpers/ports.js';
 
 async function influxql(
@@ -24,7 +25,9 @@ async function influxql(
   return (await response.json()) as never;
 }
 
-describe.runIf(influxdAvailable())('InfluxDB store on a real influxd', () => {
+const noInfluxd = skipReason(influxdProgram);
+
+describe.skipIf(noInfluxd)(titled('InfluxDB store on a real influxd', noInfluxd), () => {
   let influxd: RunningInfluxd;
 
   beforeAll(async () => {

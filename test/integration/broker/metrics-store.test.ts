@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe } from 'vitest';
 import { EmbeddedMetricsStore } from '../../../broker/metrics/embedded.js';
 import { InfluxMetricsStore } from '../../../broker/metrics/influx.js';
-import { influxdAvailable, startInfluxd, type RunningInfluxd } from '../../helpers/influxd.js';
+import { startInfluxd, type RunningInfluxd } from '../../helpers/influxd.js';
+import { influxd as influxdProgram, skipReason, titled } from '../../helpers/requires.js';
 import { metricsStoreSuite } from '../../suites/metrics-store.js';
 
 metricsStoreSuite('embedded (SQLite file)', async () => {
@@ -19,7 +20,9 @@ metricsStoreSuite('embedded (SQLite file)', async () => {
   };
 });
 
-describe.runIf(influxdAvailable())('with a real influxd', () => {
+const noInfluxd = skipReason(influxdProgram);
+
+describe.skipIf(noInfluxd)(titled('with a real influxd', noInfluxd), () => {
   let influxd: RunningInfluxd;
   let databases = 0;
 

@@ -1,11 +1,12 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { dockerCompose, skipReason, titled } from '../../helpers/requires.js';
 
 // No Docker engine runs here; Debian's docker-compose still parses and interpolates the
 // file, which catches what users would meet first: a broken file or a missing secret.
-const compose = spawnSync('docker-compose', ['version'], { encoding: 'utf8' });
+const noCompose = skipReason(dockerCompose);
 
-describe.runIf(compose.status === 0)('docker-compose.yml', () => {
+describe.skipIf(noCompose)(titled('docker-compose.yml', noCompose), () => {
   const run = (env: Record<string, string>) =>
     spawnSync('docker-compose', ['-f', 'docker-compose.yml', 'config'], {
       encoding: 'utf8',
