@@ -99,20 +99,33 @@ export interface SegmentLogOptions {
    * segment as a torn record would. The user may keep what it decodes (the journal's replay).
    */
   accept(body: Buffer, number: number): number | null;
+  /**
+   * Keep each record's offset and time, which `read`, `span` and `firstFrom` need;
+   * default true. The journal, which reads only at start, does without.
+   */
+  index?: boolean;
 }
 
 /** Growable columns of a segment's record offsets and times: 12 bytes a record. */
 class Index {
-  offsets = new Uint32Array(64);
-  ats = new Float64Array(64);
+  offsets = new Uint32Array(0);
+  ats = new Float64Array(0);
   count = 0;
 
+  /** `keep` false: only the count (a user that never reads back saves the 12 bytes). */
+  constructor(private readonly keep: boolean) {}
+
   push(offset: number, at: number): void {
+    if (!this.keep) {
+      this.count += 1;
+      return;
+    }
     if (this.count === this.offsets.length) {
-      const offsets = new Uint32Array(this.count * 2);
+      const length = Math.max(64, this.count * 2);
+      const offsets = new Uint32Array(length);
       offsets.set(this.offsets);
       this.offsets = offsets;
-      const ats = new Float64Array(this.count * 2);
+      const ats = new Float64Array(length);
       ats.set(this.ats);
       this.ats = ats;
     }
@@ -222,6 +235,7 @@ export class SegmentLog {
   readonly #dir: string;
   readonly #segmentBytes: number;
   readonly #accept: (body: Buffer, number: number) => number | null;
+  readonly #index: boolean;
   #segments: Segment[] = [];
   #bytes = 0;
   #appending = false;
@@ -230,6 +244,7 @@ export class SegmentLog {
     this.#dir = options.dir;
     this.#segmentBytes = options.segmentBytes;
     this.#accept = options.accept;
+    this.#index = options.index ?? true;
   }
 
   /** The segments, oldest first. */
@@ -328,6 +343,7 @@ export class SegmentLog {
    * and `limit.bytes` (framed), but at least one.
    */
   async read(from: number, limit: ReadLimit): Promise<ReadResult> {
+    this.#indexed('read');
     const bodies: Buffer[] = [];
     let next = from;
     let bytes = 0;
@@ -369,6 +385,7 @@ export class SegmentLog {
 
   /** The first record numbered `from` or later; null when there is none. */
   firstFrom(from: number): number | null {
+    this.#indexed('firstFrom');
     for (const segment of this.#segments) {
       if (segment.index.count > 0 && segment.last >= from) return Math.max(from, segment.first);
     }
@@ -377,6 +394,7 @@ export class SegmentLog {
 
   /** The records numbered `from` on: how many, their bytes, and when the oldest was made. */
   span(from: number): { records: number; bytes: number; oldestAt: number | null } {
+    this.#indexed('span');
     let records = 0;
     let bytes = 0;
     let oldestAt: number | null = null;
@@ -423,6 +441,10 @@ export class SegmentLog {
     return dropped;
   }
 
+  #indexed(method: string): void {
+    if (!this.#index) throw new Error(`SegmentLog.${method} needs the option index: true`);
+  }
+
   /** Reads one segment, cuts off a torn tail, and indexes its records. */
   async #recover(name: string): Promise<Segment> {
     const path = join(this.#dir, name);
@@ -463,7 +485,7 @@ export class SegmentLog {
       first,
       last: first - 1,
       bytes: 0,
-      index: new Index(),
+      index: new Index(this.#index),
       fd: null,
       sealed: false,
       reads: new Set(),

@@ -136,6 +136,8 @@ export class FileJournal implements IngestJournal {
     const log = new SegmentLog({
       dir: this.options.dir,
       segmentBytes: this.segmentBytes,
+      // Read back only here, at start: no per-record index (12 bytes a record) meanwhile.
+      index: false,
       accept: (body, id) => {
         const record = decode(body, id);
         if (record === null) return null;
