@@ -8,16 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { healthExample } from '../../../shared/api/health.js';
 import { InspectionReport } from '../../../shared/api/inspection.js';
 import { validator } from '../../../shared/validate.js';
-import { buildApi } from '../../../broker/api/server.js';
-import { createUserStore } from '../../../broker/api/users.js';
 import { EmbeddedMetricsStore } from '../../../broker/metrics/embedded.js';
 import type { MetricPoint } from '../../../broker/metrics/store.js';
-import { login } from './api/fixture.js';
-import { camera, makeDesk, type DeskFixture } from './detect/desk-fixture.js';
-import { silentLog } from '../../helpers/logs.js';
+import { camera, deskApi, makeDesk, type DeskFixture } from './detect/desk-fixture.js';
 import { deviceDown } from '../../../broker/detect/rules/device-down.js';
 
 const MIN = 60_000;
@@ -119,21 +114,13 @@ describe('inspection report', () => {
     await metrics.write(points);
 
     f.clock.now = at('2026-12-02T08:00:00Z');
-    createUserStore(f.db).setUser('vera', 'viewer', 'viewer password 123');
-    app = await buildApi({
-      db: f.db,
-      devices: f.registry,
-      tickets: f.desk.tickets,
-      desk: f.desk,
-      metrics,
-      events: f.events,
-      health: async () => healthExample,
-      consoleDir: null,
-      log: silentLog,
-      loginFailureDelayMs: 10,
-      now: () => f.clock.now,
-    });
-    token = (await login(app, { username: 'vera', password: 'viewer password 123' })).token;
+    const api = await deskApi(
+      f,
+      { vera: { username: 'vera', password: 'viewer password 123', role: 'viewer' } },
+      { metrics },
+    );
+    app = api.app;
+    token = api.tokens.vera;
   });
 
   afterEach(async () => {

@@ -16,6 +16,14 @@ import type { AgentHealth } from '../../../../shared/messages/agent-health.js';
 import { agentOnlineExample } from '../../../../shared/messages/agent-status.js';
 import type { DeviceState } from '../../../../shared/messages/device-state.js';
 import { topics } from '../../../../shared/topics.js';
+import type { FastifyInstance } from 'fastify';
+import { healthExample } from '../../../../shared/api/health.js';
+import type { UserRole } from '../../../../shared/api/auth.js';
+import { buildApi } from '../../../../broker/api/server.js';
+import type { ApiDeps } from '../../../../broker/api/types.js';
+import { createUserStore } from '../../../../broker/api/users.js';
+import { login } from '../api/fixture.js';
+import { silentLog } from '../../../helpers/logs.js';
 import { DeadLetterStore } from '../../../../broker/pipeline/index.js';
 import { openDatabase, type Db } from '../../../../broker/db.js';
 import { BrokerEvents } from '../../../../broker/events.js';
@@ -213,4 +221,44 @@ export function makeDesk(config: Partial<DeskConfig> = {}, devices: Device[] = [
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A person who can log in to the desk's API. */
+export interface ApiUser {
+  username: string;
+  password: string;
+  role: UserRole;
+}
+
+/**
+ * The HTTP API over the desk (its tickets, sites, maintenance, audit trail), on the
+ * desk's clock, with each user created and logged in: their bearer tokens by name.
+ */
+export async function deskApi<Name extends string>(
+  f: DeskFixture,
+  users: Record<Name, ApiUser>,
+  extra: Partial<ApiDeps> = {},
+): Promise<{ app: FastifyInstance; tokens: Record<Name, string> }> {
+  const store = createUserStore(f.db);
+  for (const user of Object.values<ApiUser>(users))
+    store.setUser(user.username, user.role, user.password);
+  const app = await buildApi({
+    db: f.db,
+    devices: f.registry,
+    tickets: f.desk.tickets,
+    desk: f.desk,
+    events: f.events,
+    health: async () => healthExample,
+    consoleDir: null,
+    log: silentLog,
+    loginFailureDelayMs: 10,
+    now: () => f.clock.now,
+    ...extra,
+  });
+  const tokens = {} as Record<Name, string>;
+  for (const name of Object.keys(users) as Name[]) {
+    const { username, password } = users[name];
+    tokens[name] = (await login(app, { username, password })).token;
+  }
+  return { app, tokens };
 }

@@ -7,31 +7,32 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { healthExample } from '../../../../shared/api/health.js';
 import { IncidentReport, Ticket } from '../../../../shared/api/tickets.js';
 import { validator } from '../../../../shared/validate.js';
-import { buildApi } from '../../../../broker/api/server.js';
-import { createUserStore } from '../../../../broker/api/users.js';
 import { resolveDeskConfig } from '../../../../broker/wiring/desk-config.js';
 import { countdownState } from '../../../../console/src/countdown.js';
 import { deadlinesOf } from '../../../../console/src/data/tickets.js';
-import { login } from '../api/fixture.js';
-import { camera, makeDesk, type DeskFixture } from '../detect/desk-fixture.js';
-import { silentLog } from '../../../helpers/logs.js';
+import {
+  camera,
+  deskApi,
+  makeDesk,
+  type ApiUser,
+  type DeskFixture,
+} from '../detect/desk-fixture.js';
 
 const MINUTE = 60_000;
 const users = {
-  viewer: { username: 'vera', password: 'viewer password 123' },
-  operator: { username: 'olga', password: 'operator password 123' },
-  admin: { username: 'ada', password: 'admin password 12345' },
-};
+  viewer: { username: 'vera', password: 'viewer password 123', role: 'viewer' },
+  operator: { username: 'olga', password: 'operator password 123', role: 'operator' },
+  admin: { username: 'ada', password: 'admin password 12345', role: 'admin' },
+} satisfies Record<string, ApiUser>;
 const checkTicket = validator(Ticket);
 const checkReport = validator(IncidentReport);
 
 describe('ticket work order over the API', () => {
   let f: DeskFixture;
   let app: FastifyInstance;
-  const tokens: Record<keyof typeof users, string> = { viewer: '', operator: '', admin: '' };
+  let tokens: Record<keyof typeof users, string> = { viewer: '', operator: '', admin: '' };
   const as = (who: keyof typeof users) => ({ authorization: `Bearer ${tokens[who]}` });
 
   const act = (id: number, body: object, who: keyof typeof users = 'operator') =>
@@ -53,25 +54,7 @@ describe('ticket work order over the API', () => {
   /** The desk with `config` (the broker config file's shape), its API, and logged-in users. */
   async function start(config: Parameters<typeof resolveDeskConfig>[0] = {}): Promise<void> {
     f = makeDesk(resolveDeskConfig(config), [camera('cam-03'), camera('cam-04')]);
-    const store = createUserStore(f.db);
-    for (const [role, user] of Object.entries(users)) {
-      store.setUser(user.username, role as keyof typeof users, user.password);
-    }
-    app = await buildApi({
-      db: f.db,
-      devices: f.registry,
-      tickets: f.desk.tickets,
-      desk: f.desk,
-      events: f.events,
-      health: async () => healthExample,
-      consoleDir: null,
-      log: silentLog,
-      loginFailureDelayMs: 10,
-      now: () => f.clock.now,
-    });
-    for (const who of Object.keys(users) as (keyof typeof users)[]) {
-      tokens[who] = (await login(app, users[who])).token;
-    }
+    ({ app, tokens } = await deskApi(f, users));
   }
 
   beforeEach(() => start());

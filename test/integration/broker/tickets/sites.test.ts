@@ -1,13 +1,8 @@
 /** Site metadata over the API: edited by an admin, imported from CSV, read by anyone. */
 import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { healthExample } from '../../../../shared/api/health.js';
-import { buildApi } from '../../../../broker/api/server.js';
-import { createUserStore } from '../../../../broker/api/users.js';
 import { parseCsv } from '../../../../broker/sites/csv.js';
-import { login } from '../api/fixture.js';
-import { camera, makeDesk, type DeskFixture } from '../detect/desk-fixture.js';
-import { silentLog } from '../../../helpers/logs.js';
+import { camera, deskApi, makeDesk, type DeskFixture } from '../detect/desk-fixture.js';
 
 describe('sites API', () => {
   let f: DeskFixture;
@@ -17,22 +12,13 @@ describe('sites API', () => {
 
   beforeEach(async () => {
     f = makeDesk();
-    const store = createUserStore(f.db);
-    store.setUser('ada', 'admin', 'admin password 12345');
-    store.setUser('olga', 'operator', 'operator password 123');
-    app = await buildApi({
-      db: f.db,
-      devices: f.registry,
-      tickets: f.desk.tickets,
-      desk: f.desk,
-      events: f.events,
-      health: async () => healthExample,
-      consoleDir: null,
-      log: silentLog,
-      loginFailureDelayMs: 10,
+    const { app: api, tokens } = await deskApi(f, {
+      admin: { username: 'ada', password: 'admin password 12345', role: 'admin' },
+      operator: { username: 'olga', password: 'operator password 123', role: 'operator' },
     });
-    admin = (await login(app, { username: 'ada', password: 'admin password 12345' })).token;
-    operator = (await login(app, { username: 'olga', password: 'operator password 123' })).token;
+    app = api;
+    admin = tokens.admin;
+    operator = tokens.operator;
   });
 
   afterEach(async () => {
