@@ -30,15 +30,18 @@ describe('hang', () => {
   it('accepts the request and never answers, while another device answers at once', async () => {
     await site.setFault('cam-01', { kind: 'hang' });
     const started = Date.now();
-    const hung = ask('cam-01', 1500).then(
+    let gaveUp = false;
+    const hung = ask('cam-01', 3000).then(
       () => 'answered',
       (error: Error) => error.message,
     );
-    const other = await ask('cam-02', 1000);
+    void hung.finally(() => (gaveUp = true));
+    const other = await ask('cam-02', 1500);
     expect(other.status).toBe(200);
-    expect(Date.now() - started).toBeLessThan(500);
-    expect(await hung).toBe('no answer within 1500 ms');
-    expect(Date.now() - started).toBeGreaterThanOrEqual(1490);
+    // Answered while cam-01 still held its request: the hang holds only its own device.
+    expect(gaveUp).toBe(false);
+    expect(await hung).toBe('no answer within 3000 ms');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2990);
   });
 
   it('answers again once cleared, and the held request is let go', async () => {
@@ -100,7 +103,8 @@ describe('stop', () => {
     await new Promise((resolve) => setTimeout(resolve, 100));
     const started = Date.now();
     await local.stop();
-    expect(Date.now() - started).toBeLessThan(1000);
+    // Stopping lets the held request go rather than waiting for it (its client waits 10 s).
+    expect(Date.now() - started).toBeLessThan(5000);
     expect(await held).toBe('ECONNRESET');
     await expect(send(xaddr, { method: 'POST', body: dateAndTime })).rejects.toMatchObject({
       code: 'ECONNREFUSED',
