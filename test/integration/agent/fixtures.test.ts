@@ -16,9 +16,7 @@ import { OnvifDeviceClient } from '../../../agent/onvif/adapter.js';
 import { runChecks } from '../../../agent/poll.js';
 import { Secret } from '../../../agent/secret.js';
 
-const FIXTURES = fileURLToPath(
-  new URL('../../fixtures/onvif-agsh/', import.meta.url),
-);
+const FIXTURES = fileURLToPath(new URL('../../fixtures/onvif-agsh/', import.meta.url));
 
 /** SOAP operation -> capture file. */
 const files: Record<string, string> = {

@@ -8,9 +8,7 @@ import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
-export const FIXTURES = fileURLToPath(
-  new URL('../../fixtures/onvif-agsh/', import.meta.url),
-);
+export const FIXTURES = fileURLToPath(new URL('../../fixtures/onvif-agsh/', import.meta.url));
 
 export function fixture(name: string): string {
   return readFileSync(`${FIXTURES}${name}.xml`, 'utf8');
