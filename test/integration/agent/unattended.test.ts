@@ -15,6 +15,7 @@ import { probe } from '../../../agent/onvif/discovery.js';
 import type { AgentCommand } from '../../../shared/messages/agent-command.js';
 import { topics } from '../../../shared/topics.js';
 import type { SimSite } from '../../../sim/site.js';
+import { eventually } from '../../helpers/eventually.js';
 import {
   AGENT,
   MQTT_PASSWORD,
@@ -146,8 +147,10 @@ describe('SIGHUP', () => {
 
     await writeFile(path, (await readFile(path, 'utf8')).replace(/siteId: .*/, 'siteId: "a/b"'));
     process.signals.emit('SIGHUP', 'SIGHUP');
-    await new Promise((r) => setTimeout(r, 300));
-    const log = (process.log as MemoryLogger).text();
+    const log = await eventually('the refused reload logged', () => {
+      const text = (process.log as MemoryLogger).text();
+      return /SIGHUP: the configuration was not reloaded/.test(text) && text;
+    });
     expect(log).toMatch(/SIGHUP: the configuration was not reloaded, the previous one stays/);
     expect(log).toMatch(/siteId/);
 
@@ -165,6 +168,17 @@ describe('remote commands', () => {
       gateway: { sample: async () => ({ cpuLoadPct: 1, memUsedPct: 1, diskUsedPct: 1 }) },
       discover: () => probe({ address: '127.0.0.1', port: site.discoveryPort, waitMs: 300 }),
     });
+    // The agent subscribes to its commands on connect; the first command waits for that.
+    const commandsTopic = topics.agentCommands(SITE, AGENT);
+    const subscribed = new Promise<void>((resolve) =>
+      broker.aedes.on('subscribe', (subscriptions, client) => {
+        if (
+          client.id === `${SITE}.${AGENT}` &&
+          subscriptions.some((s) => s.topic === commandsTopic)
+        )
+          resolve();
+      }),
+    );
     await agent.start();
     const noc = await mqtt.connectAsync(broker.url, {
       clientId: 'noc',
@@ -173,8 +187,7 @@ describe('remote commands', () => {
     });
     try {
       await watcher.waitFor((m) => m.parsed.kind === 'agentStatus' && m.payload.state === 'online');
-      // The subscription is made on connect: give it a moment before the first command.
-      await new Promise((r) => setTimeout(r, 200));
+      await subscribed;
       const send = async (command: Omit<AgentCommand, 'v' | 'ts'>) => {
         const sentAt = Date.now();
         await noc.publishAsync(
