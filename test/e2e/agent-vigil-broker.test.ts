@@ -17,13 +17,26 @@ import { afterEach, expect, it } from 'vitest';
 import { DiskSpool } from '../../agent/spool/disk.js';
 import { SimSite } from '../../sim/site.js';
 import { vigilEntry } from '../helpers/demo.js';
+import { eventually } from '../helpers/eventually.js';
 import { freePorts } from '../helpers/ports.js';
+import { built, need } from '../helpers/requires.js';
 import { AGENT, ONVIF, SITE, tempDir, writeAgentConfig } from '../integration/agent/harness.js';
 
 const OUTAGE_S = Number(process.env.VIGIL_AGENT_OUTAGE_S ?? 60) / 2;
 const AGENT_PASSWORD = 'agent-password-for-e2e-0001';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Rows of the broker's metrics store (SQLite, WAL: read beside the running broker). */
+function query<T>(file: string, sql: string, ...params: unknown[]): T[] {
+  if (!existsSync(file)) return [];
+  const db = new Database(file, { readonly: true });
+  try {
+    return db.prepare(sql).all(...params) as T[];
+  } finally {
+    db.close();
+  }
+}
 
 interface Proc {
   child: ChildProcess;
@@ -67,7 +80,7 @@ it(
   'through the Vigil broker: every reading of the outage in the metrics store, none twice',
   { timeout: (OUTAGE_S + 120) * 1000 },
   async () => {
-    if (!existsSync(vigilEntry)) throw new Error(`${vigilEntry} is missing: run npm run build`);
+    need(built);
     const dir = await tempDir();
     cleanups.push(() => dir.remove());
     const brokerDir = join(dir.path, 'broker');
@@ -134,7 +147,15 @@ it(
     cleanups.push(async () => {
       if (agent.child.exitCode === null) agent.child.kill('SIGKILL');
     });
-    await sleep(4000);
+    // Running before the outage: a few readings of every device stored.
+    const metricsFile = join(brokerDir, 'metrics.db');
+    await eventually('three readings of every device in the metrics store', () => {
+      const counts = query<{ device: string; n: number }>(
+        metricsFile,
+        "SELECT json_extract(tags, '$.device') AS device, COUNT(*) AS n FROM points WHERE measurement = 'device' GROUP BY device",
+      );
+      return site.devices().every((d) => (counts.find((c) => c.device === d.id)?.n ?? 0) >= 3);
+    });
 
     broker.child.kill('SIGTERM');
     expect(await broker.exited).toBe(0);
@@ -148,8 +169,19 @@ it(
     await sleep((OUTAGE_S * 1000) / 2);
     const outageEnd = Date.now();
     broker = await run(['broker', '--config', brokerConfig], brokerEnv, /MQTT on/);
-    // The replay is fast (seconds); give it time, then stop everything cleanly.
-    await sleep(8000);
+    const backAt = Date.now();
+    // The replay is over once the agent, taken after the broker came back, reports an empty
+    // spool, and that report is stored (after everything it sent before it, in order).
+    await eventually(
+      'an empty spool reported after the outage',
+      () =>
+        query(
+          metricsFile,
+          "SELECT 1 FROM points WHERE measurement = 'agent' AND time > ? AND json_extract(fields, '$.spoolDepth') = 0 LIMIT 1",
+          backAt,
+        ).length > 0,
+      60_000,
+    );
     agent.child.kill('SIGTERM');
     expect(await agent.exited).toBe(0);
     broker.child.kill('SIGTERM');
