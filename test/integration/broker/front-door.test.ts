@@ -17,6 +17,7 @@ import { deviceMetricsExample } from '../../../shared/messages/device-metrics.js
 import { topics } from '../../../shared/topics.js';
 import { validator } from '../../../shared/validate.js';
 import { startTestBroker } from '../../helpers/broker.js';
+import { eventually } from '../../helpers/eventually.js';
 import { makeCerts, startMutualTlsBroker, type TestCerts } from '../../helpers/certs.js';
 import { recordingLog } from '../../helpers/logs.js';
 import { connectPacket, remainingLength, utf8 } from '../../helpers/mqtt-packets.js';
@@ -449,9 +450,9 @@ describe('MQTT front door: TLS, WebSocket, audit, limits, roles', () => {
     const figures = new Map<string, string>();
     client.on('message', (topic, payload) => figures.set(topic, payload.toString()));
     broker.figures.publish();
-    const deadline = Date.now() + 5000;
-    while (!figures.has('$SYS/vigil/broker/journal/depth') && Date.now() < deadline)
-      await new Promise((resolve) => setTimeout(resolve, 20));
+    await eventually("the broker's $SYS figures", () =>
+      figures.has('$SYS/vigil/broker/journal/depth'),
+    );
     expect(Number(figures.get('$SYS/vigil/broker/mqtt/refused/connect'))).toBeGreaterThanOrEqual(2);
 
     const gone = closed(client);
@@ -631,14 +632,6 @@ function packetReader(socket: Socket): { count(type: number): number; subackCode
   return { count: (type) => counts.get(type) ?? 0, subackCodes };
 }
 
-async function until(what: string, probe: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!probe()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 /**
  * How many events the log told of for the lines matching `pattern`: a line written at once
  * is one, a summary ("N more like this since ...; the first: ...") is N.
@@ -681,7 +674,7 @@ describe('a client flooding the front door: every message refused and counted, a
     await new Promise((resolve) => socket.once('connect', resolve));
     const packets = packetReader(socket);
     socket.write(connectPacket('flood', flood.username, flood.password));
-    await until('the CONNACK', () => packets.count(2) === 1);
+    await eventually('the CONNACK', () => packets.count(2) === 1);
     // In one write: SUBSCRIBEs to another agent's commands (refused with 0x80, the
     // connection stays, section 3.9.3) and QoS 1 PUBLISHes whose payload is not JSON (on
     // disk and acknowledged, then rejected by the pipeline as dead letters).
@@ -735,7 +728,7 @@ describe('a client flooding the front door: every message refused and counted, a
         { qos: 1 },
       );
     }
-    await until(
+    await eventually(
       'a SUBACK and a PUBACK for every packet of the flood',
       () => packets.count(9) === BAD_SUBSCRIPTIONS && packets.count(4) === BAD_PAYLOADS,
     );
