@@ -17,7 +17,7 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, chown, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -226,17 +226,10 @@ async function proveNoLoss(
 
   const config = await writeAgentConfig(dir.path, broker.url, site.devices(), {
     intervalS: 0.5,
+    // Short reconnect delays: the test waits for the replay, not for a 60 s backoff.
+    reconnectMaxS: 1,
     extra: ['checks:', '  picture: false', '  stream: false'],
   });
-  // Short reconnect delays: the test waits for the replay, not for a 60 s backoff.
-  const text = await readFile(config, 'utf8');
-  await writeFile(
-    config,
-    text.replace(
-      '  passwordFile: mqtt-password',
-      '  passwordFile: mqtt-password\n  reconnectMaxS: 1',
-    ),
-  );
   let agent = await startAgent(config);
   cleanups.push(async () => {
     if (agent.child.exitCode === null) agent.child.kill('SIGKILL');

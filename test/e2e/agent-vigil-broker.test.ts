@@ -10,7 +10,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, expect, it } from 'vitest';
@@ -132,16 +132,10 @@ it(
       {
         mqttPassword: AGENT_PASSWORD,
         intervalS: 0.5,
+        // Short reconnect delays: the test waits for the replay, not for a 60 s backoff.
+        reconnectMaxS: 1,
         extra: ['checks:', '  picture: false', '  stream: false'],
       },
-    );
-    const text = await readFile(config, 'utf8');
-    await writeFile(
-      config,
-      text.replace(
-        '  passwordFile: mqtt-password',
-        '  passwordFile: mqtt-password\n  reconnectMaxS: 1',
-      ),
     );
     let agent = await run(['agent', '--config', config], {}, /vigil agent: ready/);
     cleanups.push(async () => {

@@ -246,6 +246,7 @@ export async function writeAgentConfig(
     devicePasswords = {},
     timeoutMs = 500,
     intervalS = 1,
+    reconnectMaxS,
     // The simulator draws a live picture once a second: with 1 s polls, a few polls in a
     // row can see the same one. Tests of the frozen picture set their own.
     extra = ['checks:', '  frozenPolls: 20'],
@@ -254,6 +255,8 @@ export async function writeAgentConfig(
     devicePasswords?: Record<string, string>;
     timeoutMs?: number;
     intervalS?: number;
+    /** The longest wait between reconnects (mqtt.reconnectMaxS; the agent's default is 60). */
+    reconnectMaxS?: number;
     /** More YAML lines at the top level (spool:, checks:). */
     extra?: string[];
   } = {},
@@ -266,6 +269,7 @@ export async function writeAgentConfig(
     `  url: ${brokerUrl}`,
     `  username: ${MQTT_USER}`,
     '  passwordFile: mqtt-password',
+    ...(reconnectMaxS === undefined ? [] : [`  reconnectMaxS: ${reconnectMaxS}`]),
     'polling:',
     `  intervalS: ${intervalS}`,
     `  timeoutMs: ${timeoutMs}`,
