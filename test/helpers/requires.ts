@@ -7,6 +7,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { vigilEntry } from './demo.js';
 import { INFLUXD } from './influxd.js';
 
@@ -49,6 +50,14 @@ export const dockerCompose = onPath('docker-compose', 'docker-compose');
 export const built: Requirement = {
   problem: () =>
     existsSync(vigilEntry) ? null : `${vigilEntry} is missing: run npm run build (npm test does)`,
+};
+
+/** Root, for what only root may do (mount a small tmpfs to fill a disk). */
+export const root: Requirement = {
+  problem: () =>
+    userInfo().uid === 0
+      ? null
+      : 'not run as root, which mounting a tmpfs needs (.ci/run runs as root)',
 };
 
 /** A network namespace of our own (ip netns: iproute2, and root to make one). */

@@ -7,7 +7,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir, userInfo } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Agent } from '../../../agent/agent.js';
@@ -16,6 +16,8 @@ import { MemoryLogger } from '../../../agent/log.js';
 import { DiskSpool } from '../../../agent/spool/disk.js';
 import type { SpoolRecord } from '../../../agent/spool/types.js';
 import { SimSite } from '../../../sim/site.js';
+import { eventually } from '../../helpers/eventually.js';
+import { root, skipReason, titled } from '../../helpers/requires.js';
 import {
   MQTT_USER,
   ONVIF,
@@ -34,15 +36,7 @@ const small = (seq: number): string => JSON.stringify({ seq, pad: 'y'.repeat(100
 const all = { records: 100_000, bytes: 1e9 };
 
 // Mounting a small tmpfs needs root (CI and this project's machines run as root).
-const root = userInfo().uid === 0;
-
-async function until(what: string, ok: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const notRoot = skipReason(root);
 
 /** Fills the file system to the last byte, as a runaway log file would. */
 async function fill(mount: string): Promise<void> {
@@ -56,7 +50,7 @@ async function fill(mount: string): Promise<void> {
 const errors = (log: MemoryLogger, code: string): string[] =>
   log.lines.filter((l) => l.message.startsWith(code)).map((l) => l.message);
 
-describe.skipIf(!root)('agent spool on a full disk', () => {
+describe.skipIf(notRoot)(titled('agent spool on a full disk', notRoot), () => {
   let mount: string;
   const spools: DiskSpool[] = [];
   beforeEach(async () => {
@@ -111,7 +105,7 @@ describe.skipIf(!root)('agent spool on a full disk', () => {
 
     // Room again (an operator deleted old logs): the spool notices by itself.
     execFileSync('mount', ['-o', 'remount,size=1m', mount]);
-    await until('the disk taking writes', () => first.stats().writeError === null);
+    await eventually('the disk taking writes', () => first.stats().writeError === null);
     expect(first.stats().held).toBe(0);
     expect(log.lines.filter((l) => l.message.includes('takes writes again'))).toHaveLength(1);
     for (let i = 0; i < 10; i++) taken.push(await first.append(TOPIC, false, big));
@@ -157,7 +151,7 @@ describe.skipIf(!root)('agent spool on a full disk', () => {
 
     // Room: what memory held goes to disk, behind what was there.
     await rm(join(mount, 'filler'));
-    await until('the disk taking writes', () => second.stats().writeError === null);
+    await eventually('the disk taking writes', () => second.stats().writeError === null);
     // Full again, and the agent is stopped: what only memory holds is lost, and said so.
     await fill(mount);
     for (let i = 0; i < 3; i++) await second.append(TOPIC, false, small);
@@ -175,7 +169,12 @@ describe.skipIf(!root)('agent spool on a full disk', () => {
   });
 });
 
-describe.skipIf(!root)('agent with its data folder on a full disk, against a real broker', () => {
+const againstBroker = titled(
+  'agent with its data folder on a full disk, against a real broker',
+  notRoot,
+);
+
+describe.skipIf(notRoot)(againstBroker, () => {
   let mount: string;
   let broker: TestBroker;
   let site: SimSite;
@@ -281,7 +280,7 @@ describe.skipIf(!root)('agent with its data folder on a full disk, against a rea
     await new Promise((r) => setTimeout(r, 2500));
     // Space comes back (the operator freed it); the spool writes memory to disk by itself.
     execFileSync('mount', ['-o', 'remount,size=1m', join(mount, 'data')]);
-    await until(
+    await eventually(
       'the spool writing to disk again',
       () => log.lines.some((l) => l.message.includes('takes writes again')),
       15_000,
