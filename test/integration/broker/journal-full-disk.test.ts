@@ -6,9 +6,10 @@
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir, userInfo } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { root, skipReason, titled } from '../../helpers/requires.js';
 import { FileJournal } from '../../../broker/journal/journal.js';
 import type { JournalEntry } from '../../../broker/journal/types.js';
 
@@ -22,9 +23,9 @@ const entry = (n: number): JournalEntry => ({
 });
 
 // Mounting a small tmpfs needs root (CI and this project's machines run as root).
-const root = userInfo().uid === 0;
+const notRoot = skipReason(root);
 
-describe.skipIf(!root)('ingest journal on a full disk', () => {
+describe.skipIf(notRoot !== null)(titled('ingest journal on a full disk', notRoot), () => {
   let dir: string;
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'vigil-journal-full-'));

@@ -6,18 +6,19 @@
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
-import { tmpdir, userInfo } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { root, skipReason, titled } from '../../helpers/requires.js';
 import { frame, SegmentLog } from '../../../lib/segment-log.js';
 
 // Mounting a small tmpfs needs root (CI and this project's machines run as root).
-const root = userInfo().uid === 0;
+const notRoot = skipReason(root);
 
 const body = (n: number): Buffer =>
   Buffer.from(`${String(n).padStart(6, '0')}:${'x'.repeat(1000)}`);
 
-describe.skipIf(!root)('segment log on a full disk', () => {
+describe.skipIf(notRoot !== null)(titled('segment log on a full disk', notRoot), () => {
   let dir: string;
   const logs: SegmentLog[] = [];
   beforeEach(async () => {
