@@ -1,8 +1,8 @@
 /**
  * The detector's table of active conditions: one entry per site, device and fault that
  * is true now, whether or not it has a ticket yet (it may be held, suppressed by a
- * parent, or under maintenance). Rules fill and empty it; the detector decides which
- * entries need a ticket.
+ * parent, or under maintenance). Rules fill and empty it, and their `decide` hooks
+ * (./rules/index.ts) say which entries need a ticket.
  */
 import type { Device } from '../../shared/api/devices.js';
 import type { Message } from '../../shared/wording/messages.js';

@@ -134,8 +134,9 @@ export class Detector {
     const cameBack = this.agents.seen(siteId, agentId, this.now().getTime());
     if (!cameBack) return;
     for (const rule of this.rules) rule.agentBack?.(this.context, siteId, agentId);
-    // The agent republishes its devices' retained states: the ones still down get their
-    // own tickets as they arrive.
+    // Decided at once, on the states the registry has: a device the agent republishes
+    // as up a moment later resolves what opened (as before the rules were split; a short
+    // hold here would spare that ticket, and is left for the issue that tunes holds).
     this.evaluate(siteId);
   }
 
@@ -152,8 +153,18 @@ export class Detector {
     this.evaluate(health.siteId);
   }
 
-  /** A clock beat: what time decides (holds over, silent agents, flapping calmed down). */
+  /**
+   * A clock beat: what time decides. An agent silent past the heartbeat timeout is gone
+   * as if its will had come (every rule's agentOffline hears it); then each rule's own
+   * time (flapping that calmed down); then every site is decided (holds that are over).
+   */
   tick(): void {
+    const now = this.now().getTime();
+    const timeoutS = this.config.heartbeatTimeoutS;
+    for (const agent of this.agents.silent(now, timeoutS * 1000)) {
+      this.agents.offline(agent.siteId, agent.agentId, now, { silentS: timeoutS });
+      for (const rule of this.rules) rule.agentOffline?.(this.context, agent.siteId, agent.agentId);
+    }
     for (const rule of this.rules) rule.tick?.(this.context);
     this.evaluate();
   }

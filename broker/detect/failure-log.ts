@@ -15,10 +15,6 @@ export class FailureLog {
     return recent.length;
   }
 
-  count(key: string, at: number): number {
-    return (this.failures.get(key) ?? []).filter((t) => at - t < this.windowMs).length;
-  }
-
   last(key: string): number | undefined {
     return this.failures.get(key)?.at(-1);
   }

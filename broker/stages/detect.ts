@@ -7,7 +7,7 @@
  * the heartbeat timeout, flapping that calmed down.
  */
 import type { Detector } from '../detect/detector.js';
-import type { Stage } from '../pipeline/types.js';
+import type { PipelineContext, Stage } from '../pipeline/types.js';
 
 export function detectStage(detector: Detector): Stage {
   return {
@@ -15,28 +15,39 @@ export function detectStage(detector: Detector): Stage {
     run(ctx) {
       const message = ctx.message;
       if (!message) return 'continue';
-      switch (message.kind) {
-        case 'deviceState':
-          if (ctx.device) detector.deviceChanged(ctx.previous, ctx.device);
-          break;
-        case 'agentStatus': {
-          const status = message.payload;
-          if (status.state === 'online') detector.agentSeen(status.siteId, status.agentId);
-          else detector.agentOffline(status.siteId, status.agentId, status.reason);
-          break;
-        }
-        case 'agentHealth':
-          detector.agentHealth(message.payload);
-          break;
-        default:
-          detector.agentSeen(message.payload.siteId, message.payload.agentId);
-      }
+      // If a rule throws, the pipeline keeps the message as a dead letter and skips the
+      // ticket stage: what was decided stays in the outbox for the next message or beat.
+      hand(message, ctx);
       ctx.detections.push(...detector.take());
       return 'continue';
     },
     tick(ctx) {
-      detector.tick();
-      ctx.detections.push(...detector.take());
+      // A failed beat still hands on what was decided: Pipeline.tick runs the ticket
+      // stage after a stage that threw.
+      try {
+        detector.tick();
+      } finally {
+        ctx.detections.push(...detector.take());
+      }
     },
   };
+
+  function hand(message: NonNullable<PipelineContext['message']>, ctx: PipelineContext): void {
+    switch (message.kind) {
+      case 'deviceState':
+        if (ctx.device) detector.deviceChanged(ctx.previous, ctx.device);
+        break;
+      case 'agentStatus': {
+        const status = message.payload;
+        if (status.state === 'online') detector.agentSeen(status.siteId, status.agentId);
+        else detector.agentOffline(status.siteId, status.agentId, status.reason);
+        break;
+      }
+      case 'agentHealth':
+        detector.agentHealth(message.payload);
+        break;
+      default:
+        detector.agentSeen(message.payload.siteId, message.payload.agentId);
+    }
+  }
 }

@@ -13,6 +13,7 @@ import type { Db } from '../db.js';
 import type { BrokerEvents } from '../events.js';
 import type { FaultRaised } from '../pipeline/types.js';
 import { bare, message, type Message } from '../../shared/wording/messages.js';
+import { say } from '../../shared/wording/render.js';
 import { DEFAULT_WARN_SHARE, deadlinesFor, slaClockAt } from './deadlines.js';
 import { incidentReport } from './report.js';
 import { decide, defaultRules, type TicketRules } from './priorities.js';
@@ -280,7 +281,7 @@ export function createTicketService(opts: TicketServiceOptions): TicketService {
           deadline: row.deadline,
           due: clock.due,
           at: atIso,
-          title: row.title,
+          title: say(JSON.parse(row.title_message) as Message),
         });
         if (clock.state === 'breached' && fresh.breached_at === null) {
           if (store.markBreached(row.ticket_id, row.deadline, atIso)) {

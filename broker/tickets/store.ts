@@ -148,8 +148,8 @@ export interface RunningClock extends SlaRow {
   site_id: string;
   device_id: string | null;
   priority: Priority;
-  /** The ticket's title in English, for the alert. */
-  title: string;
+  /** JSON of the ticket's title message: made words only when a clock alerts. */
+  title_message: string;
 }
 
 /** Fields a step of the work order sets (column name -> value). */
@@ -338,6 +338,7 @@ export function openTicketStore(
     }
     const at = now();
     return rows.map((row) => {
+      const titleMessage = JSON.parse(row.title_message) as Message;
       const sla = (clocks.get(row.id) ?? [])
         .sort((a, b) => deadlineOrder[a.deadline] - deadlineOrder[b.deadline])
         .map((clock) => slaClockAt(clock, at, warnShare));
@@ -351,8 +352,8 @@ export function openTicketStore(
         fault: row.fault,
         priority: row.priority,
         status: row.status,
-        title: say(JSON.parse(row.title_message) as Message),
-        titleMessage: JSON.parse(row.title_message) as Message,
+        title: say(titleMessage),
+        titleMessage,
         openedAt: row.opened_at,
         respondBy: due('respond', row.respond_by),
         onSiteBy: due('on-site', row.on_site_by),
@@ -570,12 +571,7 @@ export function openTicketStore(
       return annotateTx(id, entry, covers) ? get(id) : undefined;
     },
     runningClocks() {
-      return (
-        selectRunning.all() as (Omit<RunningClock, 'title'> & { title_message: string })[]
-      ).map(({ title_message, ...clock }) => ({
-        ...clock,
-        title: say(JSON.parse(title_message) as Message),
-      }));
+      return selectRunning.all() as RunningClock[];
     },
     markWarned(ticketId, deadline, at) {
       return (

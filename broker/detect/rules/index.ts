@@ -1,8 +1,9 @@
 /**
  * The detection rules, in the one order they run (the Aedes habit of named steps in an
  * array). Every input (a device's state, an agent gone or back, an agent's health, the
- * clock) goes to each rule's hook in this order; then each site is decided by each
- * rule's `decide`, in this order too. Why this order:
+ * clock) goes to each rule's hook in this order; then the site the input concerns (on a
+ * clock beat: every site with a condition) is decided by each rule's `decide`, in this
+ * order too. Why this order:
  *
  *   1. maintenance         first: what a window covers waits, and is no evidence of a
  *                          site event for the rules after it;

@@ -59,14 +59,6 @@ export const siteUnreachable: DetectRule = {
       });
     }
   },
-  tick(d) {
-    const now = d.now();
-    const timeoutS = d.config.heartbeatTimeoutS;
-    for (const agent of d.agents.silent(now, timeoutS * 1000)) {
-      d.agents.offline(agent.siteId, agent.agentId, now, { silentS: timeoutS });
-      raise(d, agent.siteId, agent.agentId);
-    }
-  },
   decide(d, site) {
     const gone = site.conditions.find((c) => c.fault === SITE_UNREACHABLE);
     if (gone) {
