@@ -95,8 +95,8 @@ export class Pipeline {
    * with a message half way through a stage. Never throws: a stage that fails is logged
    * and the next one still runs (the SLA clocks must not stop because detection failed).
    */
-  tick(at: Date = new Date()): TickContext {
-    const ctx: TickContext = { at, detections: [] };
+  tick(): TickContext {
+    const ctx: TickContext = { detections: [] };
     for (const stage of this.stages) {
       if (stage.tick === undefined) continue;
       try {

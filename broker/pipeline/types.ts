@@ -92,7 +92,6 @@ export type StageResult = 'continue' | 'stop';
  * down), ticket opens and resolves them and runs the SLA clocks.
  */
 export interface TickContext {
-  at: Date;
   detections: Detection[];
 }
 

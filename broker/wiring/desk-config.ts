@@ -105,5 +105,3 @@ export function resolveDeskConfig(file: {
     },
   };
 }
-
-export type { NotifyConfig, Webhook } from '../notify/config.js';

@@ -86,7 +86,7 @@ export function startDesk(opts: DeskOptions): Desk {
     criticalityOf: (siteId, deviceId) => sites.criticality(siteId, deviceId),
     underMaintenance,
   });
-  const tick = () => void pipeline.tick(now());
+  const tick = () => void pipeline.tick();
   const detector = new Detector({
     registry: opts.registry,
     config: config.detect,

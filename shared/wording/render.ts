@@ -13,36 +13,32 @@ export type WordingLocale = 'en' | 'zh-CN';
 
 export const catalogues: Readonly<Record<WordingLocale, Catalogue>> = { en, 'zh-CN': zhCN };
 
+/** What a catalogue's message functions speak with: its labels, and itself for nested messages. */
 function speakerOf(catalogue: Catalogue): Speaker {
   const speaker: Speaker = {
     labels: catalogue.labels,
-    say: (message) => sayWith(catalogue, speaker, message),
+    say: (message) => {
+      const render = catalogue.messages[message.code as MessageCode] as
+        ((params: unknown, speaker: Speaker) => string) | undefined;
+      if (render === undefined) return `${message.code} ${JSON.stringify(message.params)}`;
+      return render(message.params, speaker);
+    },
     reason: (code) => catalogue.labels.reasons[code] ?? code,
   };
   return speaker;
 }
 
-const speakers = new Map<Catalogue, Speaker>();
-
-function sayWith(catalogue: Catalogue, speaker: Speaker, message: Message): string {
-  const render = catalogue.messages[message.code as MessageCode] as
-    ((params: unknown, speaker: Speaker) => string) | undefined;
-  if (render === undefined) return `${message.code} ${JSON.stringify(message.params)}`;
-  return render(message.params, speaker);
-}
+const speakers: Readonly<Record<WordingLocale, Speaker>> = {
+  en: speakerOf(en),
+  'zh-CN': speakerOf(zhCN),
+};
 
 /** The message in words of `locale` (English by default). */
 export function say(message: Message, locale: WordingLocale = 'en'): string {
-  const catalogue = catalogues[locale];
-  let speaker = speakers.get(catalogue);
-  if (speaker === undefined) {
-    speaker = speakerOf(catalogue);
-    speakers.set(catalogue, speaker);
-  }
-  return sayWith(catalogue, speaker, message);
+  return speakers[locale].say(message);
 }
 
 /** A reason code of the agent (unreachable, clock-drift ...) in words of `locale`. */
 export function reasonLabel(code: string, locale: WordingLocale = 'en'): string {
-  return catalogues[locale].labels.reasons[code] ?? code;
+  return speakers[locale].reason(code);
 }

@@ -150,7 +150,7 @@ describe('detect stage', () => {
     await stage.run(will);
     expect(will.detections).toEqual([]); // held: it may be back at once
     now = new Date(now.getTime() + detector.config.holdS * 1000);
-    const beat: TickContext = { at: now, detections: [] };
+    const beat: TickContext = { detections: [] };
     stage.tick?.(beat);
     expect(beat.detections.map((d) => [d.kind, d.fault])).toEqual([['fault', 'site-unreachable']]);
   });

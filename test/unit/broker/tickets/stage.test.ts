@@ -47,7 +47,7 @@ describe('ticket stage', () => {
     const applied: Detection[] = [];
     const ticks = { n: 0 };
     const detections = [deviceDown({ ...deviceExample, status: 'down' }, at)];
-    ticketStage(service(applied, ticks), recordingLog()).tick?.({ at, detections });
+    ticketStage(service(applied, ticks), recordingLog()).tick?.({ detections });
     expect(applied).toEqual(detections);
     expect(ticks.n).toBe(1);
   });
