@@ -11,7 +11,15 @@
  * policy would.
  */
 import { migrate, openDatabase, type Db } from '../db.js';
-import type { MetricPoint, MetricsStore, PointQuery, TrendBucket, TrendQuery } from './store.js';
+import { aggregatePoints } from './aggregate.js';
+import type {
+  GroupedTrendQuery,
+  MetricPoint,
+  MetricsStore,
+  PointQuery,
+  TrendBucket,
+  TrendQuery,
+} from './store.js';
 
 const migrations = [
   {
@@ -130,6 +138,17 @@ export class EmbeddedMetricsStore implements MetricsStore {
       max: row.max,
       count: row.count,
     }));
+  }
+
+  /** From the raw points for now: the rollups come next (issue 12). */
+  async trendBy(query: GroupedTrendQuery): Promise<Map<string, TrendBucket[]>> {
+    if (!(query.bucketS > 0)) throw new Error('bucketS must be a positive number of seconds');
+    return aggregatePoints(
+      await this.query(query),
+      query.field,
+      Math.round(query.bucketS * 1000),
+      query.by,
+    );
   }
 
   async ping(): Promise<boolean> {

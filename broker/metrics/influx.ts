@@ -24,7 +24,15 @@
  */
 import { escape, InfluxDB } from 'influx';
 import { VigilError } from '../../shared/errors.js';
-import type { MetricPoint, MetricsStore, PointQuery, TrendBucket, TrendQuery } from './store.js';
+import { aggregatePoints } from './aggregate.js';
+import type {
+  GroupedTrendQuery,
+  MetricPoint,
+  MetricsStore,
+  PointQuery,
+  TrendBucket,
+  TrendQuery,
+} from './store.js';
 
 export const RAW_POLICY = 'raw';
 export const ROLLUP_POLICY = 'rollup_5m';
@@ -291,6 +299,17 @@ export class InfluxMetricsStore implements MetricsStore {
         `sum(${field}) AS ${escape.quoted(`${name}_sum`)}`,
       ];
     }).join(', ');
+  }
+
+  /** From the raw points for now: the rollups come next (issue 12). */
+  async trendBy(query: GroupedTrendQuery): Promise<Map<string, TrendBucket[]>> {
+    if (!(query.bucketS > 0)) throw new Error('bucketS must be a positive number of seconds');
+    return aggregatePoints(
+      await this.query(query),
+      query.field,
+      Math.round(query.bucketS * 1000),
+      query.by,
+    );
   }
 
   async ping(): Promise<boolean> {

@@ -3,6 +3,11 @@
  * implementations pass one conformance suite (test/suites/metrics-store.ts): InfluxDB
  * (broker/metrics/influx.ts, the only importer of `influx`) and the embedded store
  * (broker/metrics/embedded.ts, SQLite) that the demo uses.
+ *
+ * Reads never stall the broker's event loop (every agent's PUBACK waits behind it): the
+ * embedded store answers them from a worker thread with its own read-only connection,
+ * InfluxDB in its own process. Trends read rollups (count, sum, min, max per 5 minutes
+ * and per day, kept 2 years) wherever the bucket allows, raw readings only at the edges.
  */
 
 /** One reading. Tags are bounded sets (site, agent, device, kind, channel); fields are values. */
@@ -38,6 +43,14 @@ export interface TrendBucket {
   count: number;
 }
 
+export interface GroupedTrendQuery extends TrendQuery {
+  /**
+   * The tag whose values split the answer: `device` gives every device of the tags'
+   * site in one query (a report asks once per field, not once per device and field).
+   */
+  by: string;
+}
+
 export interface MetricsStore {
   /** "influxdb" or "embedded": shown by /api/health. */
   readonly kind: string;
@@ -50,6 +63,11 @@ export interface MetricsStore {
   query(query: PointQuery): Promise<MetricPoint[]>;
   /** Aggregated buckets of one numeric field, oldest first; empty buckets are left out. */
   trend(query: TrendQuery): Promise<TrendBucket[]>;
+  /**
+   * trend() per value of the tag `by`, in one query: value -> its buckets, oldest first.
+   * Series without the tag are left out; series with the same value are merged.
+   */
+  trendBy(query: GroupedTrendQuery): Promise<Map<string, TrendBucket[]>>;
   /** True when the store answered its last check. */
   ping(): Promise<boolean>;
 }

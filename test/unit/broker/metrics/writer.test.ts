@@ -20,6 +20,9 @@ class FakeStore implements MetricsStore {
   async trend() {
     return [];
   }
+  async trendBy() {
+    return new Map();
+  }
   async ping() {
     return !this.down;
   }
