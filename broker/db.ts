@@ -50,3 +50,14 @@ export function migrate(db: Db, component: string, steps: readonly Migration[]):
     })();
   }
 }
+
+/**
+ * A read-only connection to a file another connection opened with openDatabase: in WAL
+ * mode readers never wait for the writer, so a reader thread can answer long queries
+ * while the event loop keeps writing (https://sqlite.org/wal.html, "Concurrency").
+ */
+export function openReadOnly(file: string): Db {
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  db.pragma('busy_timeout = 5000');
+  return db;
+}

@@ -1,0 +1,127 @@
+/**
+ * The thread that runs the embedded store's reads (embedded-worker.ts), and what happens
+ * when it misbehaves: a read that takes longer than the timeout, or a thread that dies,
+ * rejects every read waiting on it with an error that says what to do, and the next read
+ * starts a new thread.
+ */
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { ReadReply, ReadRequest } from './embedded-read.js';
+
+/** A request before it has an id: Omit over each member of the union. */
+type Request = ReadRequest extends infer R ? (R extends unknown ? Omit<R, 'id'> : never) : never;
+
+interface Waiting {
+  resolve(reply: ReadReply): void;
+  reject(error: Error): void;
+  timer: NodeJS.Timeout;
+}
+
+/**
+ * Under vitest this module is TypeScript source and Node 20 cannot run a .ts worker by
+ * itself: the worker then registers tsx (a devDependency) before importing the .ts entry.
+ * Built code (dist/) starts the compiled .js entry directly.
+ */
+function startWorker(file: string): Worker {
+  const data = { workerData: { file } };
+  if (!import.meta.url.endsWith('.ts'))
+    return new Worker(new URL('./embedded-worker.js', import.meta.url), data);
+  const tsx = pathToFileURL(tsxEsmApi()).href;
+  const entry = new URL('./embedded-worker.ts', import.meta.url).href;
+  return new Worker(
+    `import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); })`,
+    { ...data, eval: true },
+  );
+}
+
+/**
+ * The ESM build of tsx's API: require.resolve gives its CommonJS build, which in tsx 4.23
+ * fails to find its own ESM half from a worker; the package's exports name the ESM one.
+ */
+function tsxEsmApi(): string {
+  const require = createRequire(import.meta.url);
+  const manifest = require.resolve('tsx/package.json');
+  const { exports } = require(manifest) as {
+    exports: Record<string, { import: { default: string } }>;
+  };
+  const entry = exports['./esm/api']?.import.default;
+  if (!entry) throw new Error('tsx no longer exports ./esm/api: update embedded-reader.ts');
+  return join(dirname(manifest), entry);
+}
+
+export class ReaderThread {
+  private worker: Worker | null = null;
+  private readonly waiting = new Map<number, Waiting>();
+  private nextId = 1;
+
+  constructor(
+    private readonly file: string,
+    private readonly timeoutMs: number,
+  ) {}
+
+  ask(request: Request): Promise<ReadReply> {
+    const worker = this.worker ?? this.start();
+    const id = this.nextId++;
+    return new Promise<ReadReply>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.fail(
+          worker,
+          new Error(
+            `the embedded metrics store gave no answer within ${this.timeoutMs / 1000} s, and its reader was restarted: ask for a shorter range or a wider bucket, or move to InfluxDB (docs/METRICS.md)`,
+          ),
+        );
+      }, this.timeoutMs);
+      this.waiting.set(id, { resolve, reject, timer });
+      worker.postMessage({ ...request, id });
+    });
+  }
+
+  /** Ends the thread; reads still waiting are rejected, the next read starts a new one. */
+  async stop(): Promise<void> {
+    const worker = this.worker;
+    if (!worker) return;
+    this.fail(worker, new Error('the embedded metrics store was stopped before it answered'));
+  }
+
+  private start(): Worker {
+    const worker = startWorker(this.file);
+    worker.unref();
+    let cause = '';
+    worker.on('message', (reply: ReadReply) => {
+      const waiting = this.waiting.get(reply.id);
+      if (!waiting) return;
+      this.waiting.delete(reply.id);
+      clearTimeout(waiting.timer);
+      if (reply.ok) waiting.resolve(reply);
+      else waiting.reject(new Error(reply.error));
+    });
+    worker.on('error', (error) => {
+      cause = `: ${error.message}`;
+    });
+    worker.on('exit', (code) => {
+      if (this.worker !== worker) return;
+      this.fail(
+        worker,
+        new Error(
+          `the embedded metrics store's reader thread stopped (exit code ${code}${cause}) before it answered: ask again; if it keeps stopping, look at the broker's log and the free memory and disk`,
+        ),
+      );
+    });
+    this.worker = worker;
+    return worker;
+  }
+
+  /** Every read waits on the one thread: when it fails, all of them do. */
+  private fail(worker: Worker, error: Error): void {
+    if (this.worker !== worker) return;
+    this.worker = null;
+    void worker.terminate();
+    for (const [id, waiting] of this.waiting) {
+      clearTimeout(waiting.timer);
+      this.waiting.delete(id);
+      waiting.reject(error);
+    }
+  }
+}
