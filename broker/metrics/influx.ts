@@ -1,30 +1,51 @@
 /**
  * The metrics store on InfluxDB 1.x, the only importer of the `influx` package (STYLE
- * habit 7). At start it makes sure the database is laid out as docs/METRICS.md says:
+ * habit 7). At start it makes sure the database is laid out as docs/METRICS.md
+ * ("InfluxDB layout") says:
  *
  *   - retention policy `raw` (default, 30 days): every reading as it came;
- *   - retention policy `rollup_5m` (2 years): 5-minute mean/min/max/count/sum of the
- *     device fields responseMs and clockOffsetS, filled by the continuous query
- *     `device_5m`, so the inspection reports of the contract can show trends over a year.
+ *   - `rollup_5m` and `rollup_1d` (2 years): per series and interval, `<field>_sum`,
+ *     `_count`, `_min`, `_max` (and `_mean` at 5 minutes) of every numeric field of the
+ *     `device` and `agent` measurements (broker/metrics/influx-rollups.ts), filled by the
+ *     continuous queries `<measurement>_5m` (from raw) and `<measurement>_1d` (from the
+ *     5-minute rows, resampled every hour over two days so the last 5-minute row of a day
+ *     is in, whichever of the two queries InfluxDB runs first at midnight).
  *
- * Trends of those fields with buckets that are whole multiples of 5 minutes read the
- * rollup for the 5-minute-aligned, completed part of the range and the raw points for
- * the edges, and merge the partial aggregates (mean = sum of sums / sum of counts), so
- * they give the same answer as over the raw points, and a quarterly trend reads one row
- * per 5 minutes per series instead of every reading. A continuous query only
- * aggregates the interval that just ended; readings written late (the journal's replay
- * after a crash, the backlog after an InfluxDB outage) would be missing from it, so
- * every write marks its 5-minute intervals and a trend first recomputes the marked
- * ones it reads (SELECT ... INTO over that interval, which overwrites the rollup row).
+ * Trends read whole completed days from rollup_1d when the bucket is a whole number of
+ * days, whole completed 5-minute intervals from rollup_5m when it is a whole number of 5
+ * minutes, and raw points only for the edges, all levels in one request, and merge the
+ * partial aggregates (mean = sum of sums / sum of counts): the same answer as over the
+ * raw points (aggregatePoints). trendBy groups by the tag in each statement, so a site's
+ * devices cost one request, not one per device.
+ *
+ * A continuous query aggregates only the interval that just ended; readings written late
+ * (the journal's replay, the backlog after an outage or a WAN cut) would be missing. So
+ * every write marks its 5-minute intervals and their days stale; a trend first rolls up
+ * the stale intervals it reads (SELECT ... INTO overwrites the rows), and a background
+ * timer does the same for the others, one statement (a day at most) per tick. settle()
+ * waits until nothing is stale.
  *
  * Setting up is idempotent (run on every start; an existing policy is altered to the
- * configured durations, the continuous query is recreated). When InfluxDB is down at
- * start the broker still runs: every write first retries the setup, and the batching
- * writer keeps the readings until InfluxDB answers.
+ * configured durations, the continuous queries are recreated). A database laid out by an
+ * older version (no rollup_1d, or rollups of fewer fields: the `vigil_layout` marker says
+ * which) gets its rollups rebuilt in the background from the raw points still kept, and
+ * its daily rows from the 5-minute rows older than those. When InfluxDB is down at start
+ * the broker still runs: every write first retries the setup, and the batching writer
+ * keeps the readings until InfluxDB answers.
  */
 import { escape, InfluxDB } from 'influx';
 import { VigilError } from '../../shared/errors.js';
-import { aggregatePoints } from './aggregate.js';
+import {
+  DAY_MS,
+  FIVE_MS,
+  plan,
+  rolledUp,
+  ROLLUP_FIELDS,
+  rollupSelect,
+  StaleIntervals,
+  type Segment,
+} from './influx-rollups.js';
+import { bucketStart } from './aggregate.js';
 import type {
   GroupedTrendQuery,
   MetricPoint,
@@ -36,11 +57,18 @@ import type {
 
 export const RAW_POLICY = 'raw';
 export const ROLLUP_POLICY = 'rollup_5m';
+export const DAY_POLICY = 'rollup_1d';
+/** The continuous query of the device 5-minute rollup (one per level and measurement). */
 export const ROLLUP_QUERY = 'device_5m';
-/** Device fields kept in the 5-minute rollups. */
-export const ROLLUP_FIELDS = ['responseMs', 'clockOffsetS'] as const;
+/** Where the layout version is kept (policy rollup_1d): its absence means "rebuild". */
+export const LAYOUT_MEASUREMENT = 'vigil_layout';
+/** 2: rollup_1d, and every numeric field of device and agent rolled up. */
+const LAYOUT_VERSION = 2;
+/** The rolled-up field lists as stored in the marker: a new field means a rebuild. */
+const LAYOUT_FIELDS = JSON.stringify(ROLLUP_FIELDS);
 
-const ROLLUP_MS = 5 * 60_000;
+/** Background refresh leaves an interval alone this long after it ends (on-time writes). */
+const SETTLE_GRACE_MS = 30_000;
 
 /** Aggregates of one bucket that can be merged with another part of the same bucket. */
 interface Partial {
@@ -59,6 +87,10 @@ export interface InfluxStoreOptions {
   rollupRetentionDays?: number;
   /** Per request; default 10 s. */
   timeoutMs?: number;
+  /** Per rollup statement (a day of a large site); default 10 minutes. */
+  rollupTimeoutMs?: number;
+  /** Background refresh of stale rollups: one statement per tick; default every 2 s. */
+  refreshEveryMs?: number;
 }
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
@@ -101,13 +133,26 @@ function redacted(url: URL): string {
   return `${url.protocol}//${url.host}${url.pathname === '/' ? '' : url.pathname}`;
 }
 
+const q = (name: string) => escape.quoted(name);
+
 export class InfluxMetricsStore implements MetricsStore {
   readonly kind = 'influxdb';
   private client: InfluxDB | null = null;
+  /** The same server with a longer timeout, for rollup statements. */
+  private slow: InfluxDB | null = null;
   private ready: Promise<void> | null = null;
   private readonly where: string;
-  /** Starts of the 5-minute intervals written since their rollup rows were computed. */
-  private readonly stale = new Set<number>();
+  /** Per rolled-up measurement, the intervals written since their rollup rows were computed. */
+  private readonly stale = new Map<string, StaleIntervals>(
+    Object.keys(ROLLUP_FIELDS).map((measurement) => [measurement, new StaleIntervals()]),
+  );
+  /** Rollup work runs one statement at a time: a reader waits for at most one in flight. */
+  private work: Promise<unknown> = Promise.resolve();
+  private layoutChecked = false;
+  /** While rebuilding an older layout: the marker is written once nothing before this is stale. */
+  private rebuildBefore: number | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private stopped = true;
 
   constructor(private readonly options: InfluxStoreOptions) {
     this.where = redacted(new URL(options.url));
@@ -120,24 +165,38 @@ export class InfluxMetricsStore implements MetricsStore {
       this.options.username ?? (url.username ? decodeURIComponent(url.username) : undefined);
     const password =
       this.options.password ?? (url.password ? decodeURIComponent(url.password) : undefined);
-    this.client = new InfluxDB({
-      host: url.hostname,
-      port: url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 8086,
-      protocol: url.protocol === 'https:' ? 'https' : 'http',
-      path: url.pathname === '/' ? '' : url.pathname.replace(/\/$/, ''),
-      database: this.options.database,
-      // Sent as HTTP basic auth, never in the URL; without them InfluxDB's auth must be off.
-      ...(username !== undefined ? { username, password: password ?? '' } : {}),
-      pool: { requestTimeout: this.options.timeoutMs ?? 10_000, maxRetries: 0 },
-    });
+    const connect = (requestTimeout: number) =>
+      new InfluxDB({
+        host: url.hostname,
+        port: url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 8086,
+        protocol: url.protocol === 'https:' ? 'https' : 'http',
+        path: url.pathname === '/' ? '' : url.pathname.replace(/\/$/, ''),
+        database: this.options.database,
+        // Sent as HTTP basic auth, never in the URL; without them InfluxDB's auth must be off.
+        ...(username !== undefined ? { username, password: password ?? '' } : {}),
+        pool: { requestTimeout, maxRetries: 0 },
+      });
+    this.client = connect(this.options.timeoutMs ?? 10_000);
+    this.slow = connect(this.options.rollupTimeoutMs ?? 600_000);
+    this.stopped = false;
+    this.layoutChecked = false;
+    // Intervals a crash may have left half-rolled-up: the last hour, recomputed on demand.
+    const now = bucketStart(Date.now(), FIVE_MS);
+    for (const stale of this.stale.values())
+      for (let t = now - 12 * FIVE_MS; t <= now; t += FIVE_MS) stale.markInterval(t);
+    // Before the setup, which may fail: the broker runs on and sets up on a later write.
+    this.schedule(this.options.refreshEveryMs ?? 2000);
     await this.ensureReady();
-    // Intervals a crash may have left half-rolled-up: recompute the last hour on demand.
-    const now = Math.floor(Date.now() / ROLLUP_MS) * ROLLUP_MS;
-    for (let t = now - 12 * ROLLUP_MS; t <= now; t += ROLLUP_MS) this.stale.add(t);
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    // No statement of ours runs after stop().
+    await this.work.catch(() => {});
     this.client = null;
+    this.slow = null;
     this.ready = null;
   }
 
@@ -149,25 +208,44 @@ export class InfluxMetricsStore implements MetricsStore {
       for (const name of Object.keys(point.tags)) checkedName(name, 'tag');
       for (const name of Object.keys(point.fields)) checkedName(name, 'field');
     }
-    await this.open().writePoints(
-      points.map((point) => ({
-        measurement: point.measurement,
-        tags: point.tags,
-        fields: point.fields,
-        timestamp: point.time,
-      })),
-      { precision: 'ms', retentionPolicy: RAW_POLICY },
-    );
+    try {
+      await this.open().writePoints(
+        points.map((point) => ({
+          measurement: point.measurement,
+          tags: point.tags,
+          fields: point.fields,
+          timestamp: point.time,
+        })),
+        { precision: 'ms', retentionPolicy: RAW_POLICY },
+      );
+    } finally {
+      // Marked once the points are in (a rollup computed before would miss them), and
+      // also after a failure: some of the batch may have been written.
+      this.markStale(points);
+    }
+  }
+
+  private markStale(points: MetricPoint[]): void {
+    let measurement = '';
+    let stale: StaleIntervals | undefined;
+    let last = NaN;
     for (const point of points) {
-      if (point.measurement !== 'device') continue;
-      if (!ROLLUP_FIELDS.some((field) => field in point.fields)) continue;
-      const t = point.time.getTime();
-      this.stale.add(t - (((t % ROLLUP_MS) + ROLLUP_MS) % ROLLUP_MS));
+      if (point.measurement !== measurement) {
+        measurement = point.measurement;
+        stale = this.stale.get(measurement);
+        last = NaN;
+      }
+      if (!stale) continue;
+      // Batches come mostly in time order: one set insertion per interval, not per point.
+      const interval = bucketStart(point.time.getTime(), FIVE_MS);
+      if (interval === last) continue;
+      last = interval;
+      stale.markInterval(interval);
     }
   }
 
   async query(query: PointQuery): Promise<MetricPoint[]> {
-    const statement = `SELECT * FROM ${this.source(query)} WHERE ${this.conditions(query)} GROUP BY *`;
+    const statement = `SELECT * FROM ${this.source(RAW_POLICY, query.measurement)} WHERE ${this.conditions(query)} GROUP BY *`;
     const points: MetricPoint[] = [];
     for (const series of await this.select(statement)) {
       const timeColumn = series.columns.indexOf('time');
@@ -192,124 +270,236 @@ export class InfluxMetricsStore implements MetricsStore {
   }
 
   async trend(query: TrendQuery): Promise<TrendBucket[]> {
+    return (await this.grouped(query, undefined)).get('') ?? [];
+  }
+
+  async trendBy(query: GroupedTrendQuery): Promise<Map<string, TrendBucket[]>> {
+    return this.grouped(query, checkedName(query.by, 'tag'));
+  }
+
+  /**
+   * Buckets per value of `by` (one group "" without it): every level's part of the range
+   * in one request of one statement per part, GROUP BY time and the tag.
+   */
+  private async grouped(
+    query: TrendQuery,
+    by: string | undefined,
+  ): Promise<Map<string, TrendBucket[]>> {
     if (!(query.bucketS > 0)) throw new Error('bucketS must be a positive number of seconds');
     const field = checkedName(query.field, 'field');
+    const measurement = checkedName(query.measurement, 'measurement');
     const bucketMs = Math.round(query.bucketS * 1000);
-    const from = query.from.getTime();
-    const to = query.to.getTime();
-    const partials = new Map<number, Partial>();
-    const fromRollup =
-      query.measurement === 'device' &&
-      (ROLLUP_FIELDS as readonly string[]).includes(field) &&
-      bucketMs % ROLLUP_MS === 0;
-    // The rollup covers whole, completed 5-minute intervals; the edges come from raw.
-    const rollupFrom = Math.ceil(from / ROLLUP_MS) * ROLLUP_MS;
-    const rollupTo = Math.min(
-      Math.floor(to / ROLLUP_MS) * ROLLUP_MS,
-      Math.floor(Date.now() / ROLLUP_MS) * ROLLUP_MS,
+    const segments = plan(
+      query.from.getTime(),
+      query.to.getTime(),
+      bucketMs,
+      Date.now(),
+      rolledUp(measurement, field),
     );
-    if (fromRollup && rollupFrom < rollupTo) {
-      await this.refreshRollups(rollupFrom, rollupTo);
-      await this.partials(partials, query, field, bucketMs, rollupFrom, rollupTo, true);
-      if (from < rollupFrom)
-        await this.partials(partials, query, field, bucketMs, from, rollupFrom, false);
-      if (rollupTo < to) await this.partials(partials, query, field, bucketMs, rollupTo, to, false);
-    } else {
-      await this.partials(partials, query, field, bucketMs, from, to, false);
-    }
-    return [...partials.entries()]
-      .filter(([, partial]) => partial.count > 0)
-      .sort(([a], [b]) => a - b)
-      .map(([time, partial]) => ({
-        time: new Date(time),
-        mean: partial.sum / partial.count,
-        min: partial.min,
-        max: partial.max,
-        count: partial.count,
-      }));
-  }
-
-  /** Adds the sum, count, min and max per bucket of [from, to) to `into`. */
-  private async partials(
-    into: Map<number, Partial>,
-    query: TrendQuery,
-    field: string,
-    bucketMs: number,
-    from: number,
-    to: number,
-    rollup: boolean,
-  ): Promise<void> {
-    const q = (name: string) => escape.quoted(name);
-    const aggregates = rollup
-      ? `sum(${q(`${field}_sum`)}) AS "sum", sum(${q(`${field}_count`)}) AS "count", min(${q(`${field}_min`)}) AS "min", max(${q(`${field}_max`)}) AS "max"`
-      : `sum(${q(field)}) AS "sum", count(${q(field)}) AS "count", min(${q(field)}) AS "min", max(${q(field)}) AS "max"`;
-    const source = rollup ? `${q(ROLLUP_POLICY)}.${q('device')}` : this.source(query);
-    const range = { ...query, from: new Date(from), to: new Date(to) };
-    const statement = `SELECT ${aggregates} FROM ${source} WHERE ${this.conditions(range)} GROUP BY time(${bucketMs}ms) fill(none)`;
-    for (const series of await this.select(statement)) {
-      const at = (name: string) => series.columns.indexOf(name);
-      for (const row of series.values ?? []) {
-        const num = (name: string) =>
-          typeof row[at(name)] === 'number' ? (row[at(name)] as number) : null;
-        const count = num('count') ?? 0;
-        if (count === 0) continue;
-        const time = row[at('time')] as number;
-        const before = into.get(time);
-        const min = num('min');
-        const max = num('max');
-        into.set(time, {
-          sum: (before?.sum ?? 0) + (num('sum') ?? 0),
-          count: (before?.count ?? 0) + count,
-          min: before?.min == null ? min : min === null ? before.min : Math.min(before.min, min),
-          max: before?.max == null ? max : max === null ? before.max : Math.max(before.max, max),
-        });
+    await this.refreshFor(measurement, segments);
+    const groupBy = `GROUP BY time(${bucketMs}ms)${by === undefined ? '' : `, ${q(by)}`} fill(none)`;
+    const statements = segments.map((segment) => {
+      const range = { ...query, from: new Date(segment.from), to: new Date(segment.to) };
+      const aggregates =
+        segment.level === 'raw'
+          ? `sum(${q(field)}) AS "sum", count(${q(field)}) AS "count", min(${q(field)}) AS "min", max(${q(field)}) AS "max"`
+          : `sum(${q(`${field}_sum`)}) AS "sum", sum(${q(`${field}_count`)}) AS "count", min(${q(`${field}_min`)}) AS "min", max(${q(`${field}_max`)}) AS "max"`;
+      const policy =
+        segment.level === 'raw' ? RAW_POLICY : segment.level === '5m' ? ROLLUP_POLICY : DAY_POLICY;
+      return `SELECT ${aggregates} FROM ${this.source(policy, measurement)} WHERE ${this.conditions(range)} ${groupBy}`;
+    });
+    const groups = new Map<string, Map<number, Partial>>();
+    if (statements.length > 0) {
+      for (const series of await this.select(statements.join('; '))) {
+        const group = by === undefined ? '' : (series.tags?.[by] ?? '');
+        // GROUP BY a tag gives "" to the series without it: they are left out.
+        if (by !== undefined && group === '') continue;
+        let into = groups.get(group);
+        if (!into) groups.set(group, (into = new Map()));
+        addPartials(into, series);
       }
     }
+    const out = new Map<string, TrendBucket[]>();
+    for (const [group, partials] of groups) {
+      const buckets = [...partials.entries()]
+        .filter(([, partial]) => partial.count > 0)
+        .sort(([a], [b]) => a - b)
+        .map(([time, partial]) => ({
+          time: new Date(time),
+          mean: partial.sum / partial.count,
+          min: partial.min,
+          max: partial.max,
+          count: partial.count,
+        }));
+      if (buckets.length > 0) out.set(group, buckets);
+    }
+    return out;
   }
 
-  /** Recomputes the rollup rows of the stale intervals in [from, to), run by run. */
-  private async refreshRollups(from: number, to: number): Promise<void> {
-    const due = [...this.stale].filter((t) => t >= from && t < to).sort((a, b) => a - b);
-    let i = 0;
-    while (i < due.length) {
-      const start = due[i]!;
-      let end = start + ROLLUP_MS;
-      while (i + 1 < due.length && due[i + 1] === end) {
-        i++;
-        end += ROLLUP_MS;
+  /**
+   * Resolves once every stale interval is rolled up (both levels), including the ones
+   * still being written: for a benchmark or an import after a bulk write.
+   */
+  async settle(): Promise<void> {
+    await this.ensureReady();
+    while (await this.exclusive(() => this.refreshUnit(Infinity)));
+  }
+
+  /** Rolls up the stale intervals a trend is about to read. */
+  private async refreshFor(measurement: string, segments: Segment[]): Promise<void> {
+    const stale = this.stale.get(measurement);
+    if (!stale || segments.every((segment) => segment.level === 'raw')) return;
+    await this.exclusive(async () => {
+      for (const segment of segments) {
+        if (segment.level === '5m')
+          for (const day of stale.daysWithStaleIntervals(segment.from, segment.to))
+            await this.refreshFive(measurement, day, segment.from, segment.to);
+        if (segment.level === '1d')
+          for (const day of stale.staleDays(segment.from, segment.to))
+            await this.refreshDay(measurement, day);
       }
-      i++;
-      const database = escape.quoted(this.options.database);
+    });
+  }
+
+  /**
+   * One statement of rollup work whose intervals end before `before`, oldest day first:
+   * true if there was some (then there may be more).
+   */
+  private async refreshUnit(before: number): Promise<boolean> {
+    let due: { measurement: string; day: number; kind: 'five' | 'day' } | null = null;
+    for (const [measurement, stale] of this.stale) {
+      const next = stale.oldestDue(before);
+      if (next && (!due || next.day < due.day)) due = { measurement, ...next };
+    }
+    if (!due) {
+      await this.markRebuilt();
+      return false;
+    }
+    if (due.kind === 'five')
+      await this.refreshFive(due.measurement, due.day, due.day, before - FIVE_MS + 1);
+    else await this.refreshDay(due.measurement, due.day);
+    return true;
+  }
+
+  /** Recomputes the 5-minute rows of the stale intervals of `day` in [from, to), one statement. */
+  private async refreshFive(measurement: string, day: number, from: number, to: number) {
+    const stale = this.stale.get(measurement)!;
+    const span = stale.takeIntervals(day, Math.max(from, day), Math.min(to, day + DAY_MS));
+    if (!span) return;
+    try {
       await this.statement(
-        `SELECT ${this.rollupAggregates()} INTO ${database}.${escape.quoted(ROLLUP_POLICY)}."device" ` +
-          `FROM ${database}.${escape.quoted(RAW_POLICY)}."device" WHERE time >= ${start}ms AND time < ${end}ms GROUP BY time(5m), *`,
+        `SELECT ${rollupSelect(measurement, '5m', q)} INTO ${this.target(ROLLUP_POLICY, measurement)} ` +
+          `FROM ${this.target(RAW_POLICY, measurement)} WHERE time >= ${span.from}ms AND time < ${span.to}ms GROUP BY time(5m), *`,
+        true,
       );
-      for (let t = start; t < end; t += ROLLUP_MS) this.stale.delete(t);
+    } catch (error) {
+      stale.restoreIntervals(span);
+      throw error;
     }
   }
 
-  private rollupAggregates(): string {
-    return ROLLUP_FIELDS.flatMap((name) => {
-      const field = escape.quoted(name);
-      return [
-        `mean(${field}) AS ${escape.quoted(`${name}_mean`)}`,
-        `min(${field}) AS ${escape.quoted(`${name}_min`)}`,
-        `max(${field}) AS ${escape.quoted(`${name}_max`)}`,
-        `count(${field}) AS ${escape.quoted(`${name}_count`)}`,
-        `sum(${field}) AS ${escape.quoted(`${name}_sum`)}`,
-      ];
-    }).join(', ');
+  /** Recomputes a day's row from its 5-minute rows, those first. */
+  private async refreshDay(measurement: string, day: number): Promise<void> {
+    const stale = this.stale.get(measurement)!;
+    await this.refreshFive(measurement, day, day, day + DAY_MS);
+    stale.takeDay(day);
+    try {
+      await this.statement(
+        `SELECT ${rollupSelect(measurement, '1d', q)} INTO ${this.target(DAY_POLICY, measurement)} ` +
+          `FROM ${this.target(ROLLUP_POLICY, measurement)} WHERE time >= ${day}ms AND time < ${day + DAY_MS}ms GROUP BY time(1d), *`,
+        true,
+      );
+    } catch (error) {
+      stale.markDay(day);
+      throw error;
+    }
   }
 
-  /** From the raw points for now: the rollups come next (issue 12). */
-  async trendBy(query: GroupedTrendQuery): Promise<Map<string, TrendBucket[]>> {
-    if (!(query.bucketS > 0)) throw new Error('bucketS must be a positive number of seconds');
-    return aggregatePoints(
-      await this.query(query),
-      query.field,
-      Math.round(query.bucketS * 1000),
-      query.by,
+  /**
+   * Reads the layout marker; if it is missing or older (a database of the previous
+   * version: rollup_5m of two fields and no rollup_1d), marks for rebuilding every
+   * 5-minute interval the raw policy still holds, and every day of the 5-minute rollup
+   * older than that. The background then rebuilds them a day per statement.
+   */
+  private async checkLayout(): Promise<void> {
+    const marker = await this.select(
+      `SELECT * FROM ${this.target(DAY_POLICY, LAYOUT_MEASUREMENT)} ORDER BY time DESC LIMIT 1`,
     );
+    const row = marker[0];
+    const value = (name: string) => row?.values?.[0]?.[row.columns.indexOf(name)];
+    if (value('version') === LAYOUT_VERSION && value('fields') === LAYOUT_FIELDS) return;
+    const now = Date.now();
+    const rawHorizon = now - (this.options.rawRetentionDays ?? 30) * DAY_MS;
+    for (const [measurement, stale] of this.stale) {
+      const oldestRaw = await this.oldest(RAW_POLICY, measurement);
+      const oldestFive = await this.oldest(ROLLUP_POLICY, measurement);
+      const rawFrom =
+        oldestRaw === null ? null : bucketStart(Math.max(oldestRaw, rawHorizon), FIVE_MS);
+      if (rawFrom !== null) for (let t = rawFrom; t <= now; t += FIVE_MS) stale.markInterval(t);
+      if (oldestFive !== null) {
+        const until = rawFrom ?? now;
+        for (let d = bucketStart(oldestFive, DAY_MS); d < until; d += DAY_MS) stale.markDay(d);
+      }
+    }
+    this.rebuildBefore = bucketStart(now, FIVE_MS);
+    await this.markRebuilt();
+  }
+
+  /** Writes the layout marker once the rebuild has nothing left before its start. */
+  private async markRebuilt(): Promise<void> {
+    const before = this.rebuildBefore;
+    if (before === null) return;
+    for (const stale of this.stale.values())
+      if (stale.hasIntervalsBefore(before) || stale.hasDaysBefore(bucketStart(before, DAY_MS)))
+        return;
+    await this.open().writePoints(
+      [
+        {
+          measurement: LAYOUT_MEASUREMENT,
+          fields: { version: LAYOUT_VERSION, fields: LAYOUT_FIELDS },
+          timestamp: new Date(),
+        },
+      ],
+      { precision: 'ms', retentionPolicy: DAY_POLICY },
+    );
+    this.rebuildBefore = null;
+  }
+
+  /** The time of the oldest point of a measurement in a policy, or null. */
+  private async oldest(policy: string, measurement: string): Promise<number | null> {
+    const series = await this.select(
+      `SELECT * FROM ${this.target(policy, measurement)} ORDER BY time ASC LIMIT 1`,
+    );
+    const time = series[0]?.values?.[0]?.[series[0].columns.indexOf('time')];
+    return typeof time === 'number' ? time : null;
+  }
+
+  /** Runs `task` after the rollup work queued before it. */
+  private exclusive<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.work.then(task);
+    this.work = run.catch(() => {});
+    return run;
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => void this.tick(), delayMs);
+    // Never what keeps the process alive.
+    this.timer.unref();
+  }
+
+  /** Background refresh: one statement per tick, the next one soon when more is due. */
+  private async tick(): Promise<void> {
+    let more = false;
+    if (this.client && !this.stopped) {
+      try {
+        await this.ensureReady();
+        more = await this.exclusive(() => this.refreshUnit(Date.now() - SETTLE_GRACE_MS));
+      } catch {
+        // InfluxDB down or busy: what was taken is marked again, the next tick retries.
+      }
+    }
+    this.schedule(more ? 50 : (this.options.refreshEveryMs ?? 2000));
   }
 
   async ping(): Promise<boolean> {
@@ -333,7 +523,7 @@ export class InfluxMetricsStore implements MetricsStore {
 
   private async setUp(): Promise<void> {
     const db = this.open();
-    const database = escape.quoted(this.options.database);
+    const database = q(this.options.database);
     const rawDays = this.options.rawRetentionDays ?? 30;
     const rollupDays = this.options.rollupRetentionDays ?? 730;
     await this.statement(`CREATE DATABASE ${database}`);
@@ -344,47 +534,73 @@ export class InfluxMetricsStore implements MetricsStore {
       const verb = existing.has(name) ? 'ALTER' : 'CREATE';
       const replication = verb === 'CREATE' ? ' REPLICATION 1' : '';
       await this.statement(
-        `${verb} RETENTION POLICY ${escape.quoted(name)} ON ${database} DURATION ${days}d${replication}${isDefault ? ' DEFAULT' : ''}`,
+        `${verb} RETENTION POLICY ${q(name)} ON ${database} DURATION ${days}d${replication}${isDefault ? ' DEFAULT' : ''}`,
       );
     };
     await policy(RAW_POLICY, rawDays, true);
     await policy(ROLLUP_POLICY, rollupDays, false);
+    await policy(DAY_POLICY, rollupDays, false);
 
     // A continuous query cannot be altered: drop the old one (if any) and create it anew.
     const queries = await this.select('SHOW CONTINUOUS QUERIES');
     const ours = queries.find((series) => series.name === this.options.database);
-    const exists =
-      ours?.values?.some((row) => row[ours.columns.indexOf('name')] === ROLLUP_QUERY) ?? false;
-    if (exists)
-      await this.statement(`DROP CONTINUOUS QUERY ${escape.quoted(ROLLUP_QUERY)} ON ${database}`);
-    // GROUP BY *, so every series (site, agent, device, kind) keeps its tags in the rollup.
-    await this.statement(
-      `CREATE CONTINUOUS QUERY ${escape.quoted(ROLLUP_QUERY)} ON ${database} BEGIN ` +
-        `SELECT ${this.rollupAggregates()} INTO ${database}.${escape.quoted(ROLLUP_POLICY)}."device" ` +
-        `FROM ${database}.${escape.quoted(RAW_POLICY)}."device" GROUP BY time(5m), * END`,
-    );
+    const names = new Set(ours?.values?.map((row) => row[ours.columns.indexOf('name')]) ?? []);
+    for (const measurement of Object.keys(ROLLUP_FIELDS)) {
+      // GROUP BY *, so every series (site, agent, device, kind) keeps its tags in the rollup.
+      const five = `${measurement}_5m`;
+      if (names.has(five)) await this.statement(`DROP CONTINUOUS QUERY ${q(five)} ON ${database}`);
+      await this.statement(
+        `CREATE CONTINUOUS QUERY ${q(five)} ON ${database} BEGIN ` +
+          `SELECT ${rollupSelect(measurement, '5m', q)} INTO ${this.target(ROLLUP_POLICY, measurement)} ` +
+          `FROM ${this.target(RAW_POLICY, measurement)} GROUP BY time(5m), * END`,
+      );
+      // Every hour over the last two days: at midnight this query and the 5-minute one
+      // run in no fixed order (InfluxDB 1.x runs due queries in turn), so the day's last
+      // 5-minute row may come after the first run; the next run takes it in.
+      const day = `${measurement}_1d`;
+      if (names.has(day)) await this.statement(`DROP CONTINUOUS QUERY ${q(day)} ON ${database}`);
+      await this.statement(
+        `CREATE CONTINUOUS QUERY ${q(day)} ON ${database} RESAMPLE EVERY 1h FOR 2d BEGIN ` +
+          `SELECT ${rollupSelect(measurement, '1d', q)} INTO ${this.target(DAY_POLICY, measurement)} ` +
+          `FROM ${this.target(ROLLUP_POLICY, measurement)} GROUP BY time(1d), * END`,
+      );
+    }
+    // Once per process: a few small queries; the rebuild itself runs in the background.
+    if (!this.layoutChecked) {
+      await this.checkLayout();
+      this.layoutChecked = true;
+    }
   }
 
-  private source(query: PointQuery): string {
-    return `${escape.quoted(RAW_POLICY)}.${escape.quoted(checkedName(query.measurement, 'measurement'))}`;
+  /** policy.measurement of our database, for FROM in reads. */
+  private source(policy: string, measurement: string): string {
+    return `${q(policy)}.${q(checkedName(measurement, 'measurement'))}`;
+  }
+
+  /** database.policy.measurement, for INTO and FROM of rollup statements. */
+  private target(policy: string, measurement: string): string {
+    return `${q(this.options.database)}.${this.source(policy, measurement)}`;
   }
 
   /** [from, to) and exact tag matches. */
   private conditions(query: PointQuery): string {
     const clauses = [`time >= ${query.from.getTime()}ms`, `time < ${query.to.getTime()}ms`];
     for (const [key, value] of Object.entries(query.tags ?? {})) {
-      clauses.push(`${escape.quoted(checkedName(key, 'tag'))} = ${escape.stringLit(value)}`);
+      clauses.push(`${q(checkedName(key, 'tag'))} = ${escape.stringLit(value)}`);
     }
     return clauses.join(' AND ');
   }
 
   /** Runs a statement that returns nothing, failing on InfluxDB's error. */
-  private async statement(text: string): Promise<void> {
-    await this.select(text, 'POST');
+  private async statement(text: string, long = false): Promise<void> {
+    await this.select(text, 'POST', long);
   }
 
-  private async select(text: string, method: 'GET' | 'POST' = 'GET'): Promise<RawSeries[]> {
-    const response = (await this.open().queryRaw(text, { precision: 'ms', method })) as RawResponse;
+  /** Every series of every statement in `text` (statements separated by ";"). */
+  private async select(text: string, method: 'GET' | 'POST' = 'GET', long = false) {
+    const client = long ? this.slow : this.client;
+    if (!client) throw new Error('the InfluxDB metrics store is not started');
+    const response = (await client.queryRaw(text, { precision: 'ms', method })) as RawResponse;
     if (response.error) throw new Error(response.error);
     const series: RawSeries[] = [];
     for (const result of response.results ?? []) {
@@ -397,5 +613,27 @@ export class InfluxMetricsStore implements MetricsStore {
   private open(): InfluxDB {
     if (!this.client) throw new Error('the InfluxDB metrics store is not started');
     return this.client;
+  }
+}
+
+/** Adds one answer's sum, count, min and max per bucket to `into`. */
+function addPartials(into: Map<number, Partial>, series: RawSeries): void {
+  const at = (name: string) => series.columns.indexOf(name);
+  const [timeAt, sumAt, countAt, minAt, maxAt] = ['time', 'sum', 'count', 'min', 'max'].map(at);
+  for (const row of series.values ?? []) {
+    const num = (i: number | undefined) =>
+      i !== undefined && typeof row[i] === 'number' ? (row[i] as number) : null;
+    const count = num(countAt) ?? 0;
+    if (count === 0) continue;
+    const time = row[timeAt!] as number;
+    const before = into.get(time);
+    const min = num(minAt);
+    const max = num(maxAt);
+    into.set(time, {
+      sum: (before?.sum ?? 0) + (num(sumAt) ?? 0),
+      count: (before?.count ?? 0) + count,
+      min: before?.min == null ? min : min === null ? before.min : Math.min(before.min, min),
+      max: before?.max == null ? max : max === null ? before.max : Math.max(before.max, max),
+    });
   }
 }
