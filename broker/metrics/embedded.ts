@@ -94,7 +94,16 @@ function accumulate(
 ): void {
   const key = `${series},${field},${bucket}`;
   const acc = into.get(key);
-  if (!acc) into.set(key, { series, field, bucket, ...add });
+  if (!acc)
+    into.set(key, {
+      series,
+      field,
+      bucket,
+      count: add.count,
+      sum: add.sum,
+      min: add.min,
+      max: add.max,
+    });
   else {
     acc.count += add.count;
     acc.sum += add.sum;
