@@ -326,7 +326,8 @@ export function metricsStoreSuite(name: string, open: () => Promise<StoreUnderTe
       for (const [device, site] of cameras) {
         for (let time = start + Math.floor(random() * MINUTE); time < end;) {
           const up = random() > 0.05;
-          const fields = up ? { up, responseMs: Math.round(random() * 50_000) / 100 } : { up };
+          const fields: Record<string, number | boolean> = { up };
+          if (up) fields.responseMs = Math.round(random() * 50_000) / 100;
           points.push(devicePoint(time, device, fields, site));
           time += 5 * MINUTE + Math.floor(random() * 4 * MINUTE);
         }
