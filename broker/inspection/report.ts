@@ -15,7 +15,7 @@ import type {
 } from '../../shared/api/inspection.js';
 import type { Site } from '../../shared/api/sites.js';
 import type { Priority, Ticket } from '../../shared/api/tickets.js';
-import type { MetricsStore } from '../metrics/store.js';
+import type { MetricsStore, TrendBucket } from '../metrics/store.js';
 import type { Span } from '../maintenance/store.js';
 import type { InventoryRow, StatusChange } from './history.js';
 
@@ -172,11 +172,8 @@ export function weekStart(at: number): number {
 
 /** Trend fields read from the `device` measurement and how a week sums them up. */
 type TrendOut = 'responseMs' | 'clockOffsetS' | 'storageUsedPct' | 'retentionDays' | 'recordingPct';
-const trendFields: {
-  out: TrendOut;
-  field: string;
-  how: 'mean' | 'absmax' | 'max' | 'min' | 'continuity';
-}[] = [
+type TrendHow = 'mean' | 'absmax' | 'max' | 'min' | 'continuity';
+const trendFields: { out: TrendOut; field: string; how: TrendHow }[] = [
   { out: 'responseMs', field: 'responseMs', how: 'mean' },
   { out: 'clockOffsetS', field: 'clockOffsetS', how: 'absmax' },
   { out: 'storageUsedPct', field: 'storageUsedPct', how: 'max' },
@@ -186,87 +183,109 @@ const trendFields: {
   { out: 'recordingPct', field: 'recordingsStopped', how: 'continuity' },
 ];
 
-async function weeklyTrends(
-  metrics: MetricsStore | null,
+/**
+ * The weekly trends of every device of a site with readings in [from, to), sorted by
+ * device and week: one store query per field for the whole site (trendBy, by device),
+ * not one per device and field. What a report keeps in its cache (broker/inspection/
+ * cache.ts) once the period is over: the expensive part, and the same whatever devices
+ * the report lists (it takes its own from this list).
+ */
+export async function siteWeeklyTrends(
+  metrics: MetricsStore,
   siteId: string,
-  deviceIds: readonly string[],
   from: Date,
   to: Date,
 ): Promise<WeeklyTrend[]> {
-  if (metrics === null) return [];
-  const trends: WeeklyTrend[] = [];
-  for (const deviceId of deviceIds) {
-    const weeks = new Map<number, WeeklyTrend>();
-    const week = (start: number) => {
-      let entry = weeks.get(start);
-      if (!entry) {
-        entry = {
-          deviceId,
-          weekStart: new Date(start).toISOString(),
-          responseMs: null,
-          clockOffsetS: null,
-          storageUsedPct: null,
-          retentionDays: null,
-          recordingPct: null,
-        };
-        weeks.set(start, entry);
-      }
-      return entry;
-    };
-    for (const { out, field, how } of trendFields) {
-      // Daily buckets summed up per ISO week: store buckets align to the Unix epoch, a Thursday.
-      const buckets = await metrics
-        .trend({
-          measurement: 'device',
-          tags: { site: siteId, device: deviceId },
-          field,
-          from,
-          to,
-          bucketS: 86_400,
-        })
-        .catch(() => []);
-      const sums = new Map<
-        number,
-        { sum: number; count: number; value: number | null; days: number; cleanDays: number }
-      >();
-      for (const bucket of buckets) {
-        const start = weekStart(bucket.time.getTime());
-        const acc = sums.get(start) ?? { sum: 0, count: 0, value: null, days: 0, cleanDays: 0 };
-        acc.days++;
-        if (bucket.max === 0) acc.cleanDays++;
-        if (bucket.mean !== null) {
-          acc.sum += bucket.mean * bucket.count;
-          acc.count += bucket.count;
-        }
-        const candidate =
-          how === 'absmax'
-            ? Math.max(Math.abs(bucket.min ?? 0), Math.abs(bucket.max ?? 0))
-            : how === 'max'
-              ? bucket.max
-              : how === 'min'
-                ? bucket.min
-                : null;
-        if (candidate !== null) {
-          acc.value =
-            acc.value === null
-              ? candidate
-              : how === 'min'
-                ? Math.min(acc.value, candidate)
-                : Math.max(acc.value, candidate);
-        }
-        sums.set(start, acc);
-      }
-      for (const [start, acc] of sums) {
-        let value = acc.value;
-        if (how === 'mean') value = acc.count > 0 ? acc.sum / acc.count : null;
-        if (how === 'continuity') value = acc.days > 0 ? (acc.cleanDays / acc.days) * 100 : null;
-        week(start)[out] = value === null ? null : round(value, 2);
+  const perDevice = new Map<string, Map<number, WeeklyTrend>>();
+  const week = (deviceId: string, start: number) => {
+    let weeks = perDevice.get(deviceId);
+    if (!weeks) perDevice.set(deviceId, (weeks = new Map()));
+    let entry = weeks.get(start);
+    if (!entry) {
+      entry = {
+        deviceId,
+        weekStart: new Date(start).toISOString(),
+        responseMs: null,
+        clockOffsetS: null,
+        storageUsedPct: null,
+        retentionDays: null,
+        recordingPct: null,
+      };
+      weeks.set(start, entry);
+    }
+    return entry;
+  };
+  for (const { out, field, how } of trendFields) {
+    // Daily buckets summed up per ISO week: store buckets align to the Unix epoch, a Thursday.
+    const byDevice = await metrics
+      .trendBy({
+        measurement: 'device',
+        tags: { site: siteId },
+        by: 'device',
+        field,
+        from,
+        to,
+        bucketS: 86_400,
+      })
+      .catch(() => new Map<string, TrendBucket[]>());
+    for (const [deviceId, buckets] of byDevice) {
+      for (const [start, value] of weekly(buckets, how)) {
+        week(deviceId, start)[out] = value === null ? null : round(value, 2);
       }
     }
-    trends.push(...[...weeks.values()].sort((a, b) => a.weekStart.localeCompare(b.weekStart)));
   }
-  return trends;
+  return [...perDevice.keys()]
+    .sort()
+    .flatMap((deviceId) =>
+      [...perDevice.get(deviceId)!.values()].sort((a, b) => a.weekStart.localeCompare(b.weekStart)),
+    );
 }
+
+/** One device's daily buckets of a field summed up per ISO week: week start -> value. */
+function weekly(buckets: readonly TrendBucket[], how: TrendHow): Map<number, number | null> {
+  const sums = new Map<
+    number,
+    { sum: number; count: number; value: number | null; days: number; cleanDays: number }
+  >();
+  for (const bucket of buckets) {
+    const start = weekStart(bucket.time.getTime());
+    const acc = sums.get(start) ?? { sum: 0, count: 0, value: null, days: 0, cleanDays: 0 };
+    acc.days++;
+    if (bucket.max === 0) acc.cleanDays++;
+    if (bucket.mean !== null) {
+      acc.sum += bucket.mean * bucket.count;
+      acc.count += bucket.count;
+    }
+    const candidate =
+      how === 'absmax'
+        ? Math.max(Math.abs(bucket.min ?? 0), Math.abs(bucket.max ?? 0))
+        : how === 'max'
+          ? bucket.max
+          : how === 'min'
+            ? bucket.min
+            : null;
+    if (candidate !== null) {
+      acc.value =
+        acc.value === null
+          ? candidate
+          : how === 'min'
+            ? Math.min(acc.value, candidate)
+            : Math.max(acc.value, candidate);
+    }
+    sums.set(start, acc);
+  }
+  const values = new Map<number, number | null>();
+  for (const [start, acc] of sums) {
+    let value = acc.value;
+    if (how === 'mean') value = acc.count > 0 ? acc.sum / acc.count : null;
+    if (how === 'continuity') value = acc.days > 0 ? (acc.cleanDays / acc.days) * 100 : null;
+    values.set(start, value);
+  }
+  return values;
+}
+
+/** Where the site's weekly trends of a range come from: the store, or a cache in front of it. */
+export type TrendSource = (siteId: string, from: Date, to: Date) => Promise<WeeklyTrend[]>;
 
 export interface InspectionInput {
   site: Site;
@@ -279,6 +298,8 @@ export interface InspectionInput {
   tickets: readonly Ticket[];
   inventory: readonly InventoryRow[];
   metrics: MetricsStore | null;
+  /** The site's weekly trends; by default asked of `metrics` (siteWeeklyTrends). */
+  trends?: TrendSource;
   now: Date;
 }
 
@@ -364,13 +385,18 @@ export async function inspectionReport(input: InspectionInput): Promise<Inspecti
     }
   }
 
-  const trends = await weeklyTrends(
-    input.metrics,
-    site.id,
-    [...ids].sort(),
-    new Date(from),
-    new Date(Math.max(from + 1, to)),
-  );
+  const metrics = input.metrics;
+  const source: TrendSource | null =
+    input.trends ??
+    (metrics === null ? null : (siteId, a, b) => siteWeeklyTrends(metrics, siteId, a, b));
+  // The devices the report lists, in their order: a device whose readings are in the
+  // store but that the site no longer has is not one of them.
+  const trends =
+    source === null
+      ? []
+      : (await source(site.id, new Date(from), new Date(Math.max(from + 1, to)))).filter((t) =>
+          ids.has(t.deviceId),
+        );
   for (const id of ids) {
     const weeks = trends.filter((t) => t.deviceId === id);
     const retention = weeks.map((w) => w.retentionDays).filter((v): v is number => v !== null);

@@ -228,6 +228,74 @@ describe('inspection report', () => {
     ]);
   });
 
+  it('gives every device of the site its own trends, from one query per field for the whole site', async () => {
+    const reading = (tags: Record<string, string>, iso: string, fields: MetricPoint['fields']) => ({
+      measurement: 'device',
+      tags: { agent: 'gw-01', kind: 'camera', ...tags },
+      fields,
+      time: at(iso),
+    });
+    await metrics.write([
+      // cam-01: 30 ms in the mornings and 50 ms in the evenings of the week of November 2.
+      ...['03', '04', '05'].flatMap((day) => [
+        reading({ site, device: 'cam-01' }, `2026-11-${day}T06:00:00Z`, { responseMs: 30 }),
+        reading({ site, device: 'cam-01' }, `2026-11-${day}T18:00:00Z`, { responseMs: 50 }),
+      ]),
+      // cam-03: one reading on the last day, its clock 3 s behind.
+      reading({ site, device: 'cam-03' }, '2026-11-30T12:00:00Z', {
+        responseMs: 5,
+        clockOffsetS: -3,
+      }),
+      // Another site's cam-01, and a device this site does not list: in no figure.
+      reading({ site: 'other-site', device: 'cam-01' }, '2026-11-03T12:00:00Z', {
+        responseMs: 1000,
+      }),
+      reading({ site, device: 'cam-99' }, '2026-11-03T12:00:00Z', { responseMs: 1000 }),
+    ]);
+    const report = (
+      await get(`/api/sites/${site}/inspection?period=2026-11`)
+    ).json<InspectionReport>();
+    const empty = { storageUsedPct: null, retentionDays: null, recordingPct: null };
+    expect(report.trends.filter((t) => t.deviceId === 'cam-01')).toEqual([
+      {
+        deviceId: 'cam-01',
+        weekStart: '2026-11-02T00:00:00.000Z',
+        responseMs: 40,
+        clockOffsetS: null,
+        ...empty,
+      },
+    ]);
+    expect(report.trends.filter((t) => t.deviceId === 'cam-03')).toEqual([
+      {
+        deviceId: 'cam-03',
+        weekStart: '2026-11-30T00:00:00.000Z',
+        responseMs: 5,
+        clockOffsetS: 3,
+        ...empty,
+      },
+    ]);
+    // Unchanged by the others: the figures of the test above.
+    const cam2Weeks = report.trends.filter((t) => t.deviceId === 'cam-02');
+    expect(cam2Weeks.map((w) => [w.responseMs, w.clockOffsetS])).toEqual([
+      [10, 0.5],
+      [10, 0.5],
+      [10, 12],
+      [10, 0.5],
+      [10, 0.5],
+      [10, 0.5],
+    ]);
+    expect(
+      report.trends.filter((t) => t.deviceId === 'nvr-01').map((w) => w.retentionDays),
+    ).toEqual([40, 40, 40, 20, 40, 40]);
+    // Device by device in the report's order, each device's weeks in order.
+    expect(report.trends.map((t) => `${t.deviceId} ${t.weekStart.slice(0, 10)}`)).toEqual([
+      'cam-01 2026-11-02',
+      ...cam2Weeks.map((w) => `cam-02 ${w.weekStart.slice(0, 10)}`),
+      'cam-03 2026-11-30',
+      ...['10-26', '11-02', '11-09', '11-16', '11-23', '11-30'].map((d) => `nvr-01 2026-${d}`),
+    ]);
+  });
+
   it('covers a quarter and prints as HTML', async () => {
     const quarter = (
       await get(`/api/sites/${site}/inspection?period=2026-Q4`)
