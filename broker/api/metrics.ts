@@ -12,8 +12,24 @@ import type { MetricsStore } from '../metrics/store.js';
 /** About this many buckets per chart: a point per few pixels of a wide chart. */
 const TARGET_BUCKETS = 300;
 const MIN_BUCKET_S = 10;
+/** The widths the stores keep rollups of (docs/METRICS.md): 5 minutes and a day. */
+const ROLLUP_5M_S = 300;
+const ROLLUP_DAY_S = 86_400;
 /** A year of data at most per request. */
 const MAX_SPAN_DAYS = 366;
+
+/**
+ * The default bucket of a chart over `spanMs`: about TARGET_BUCKETS of them, widened to a
+ * width the rollups serve (a whole number of days once a day or more, of 5 minutes once
+ * 5 minutes or more), so a long chart reads the rollups and not the raw readings: 30 days
+ * are 8,640 s a bucket, read as 8,700 s (29 × 5 minutes) from the 5-minute rollup.
+ */
+export function defaultBucketS(spanMs: number): number {
+  const wanted = Math.max(MIN_BUCKET_S, Math.ceil(spanMs / 1000 / TARGET_BUCKETS));
+  if (wanted >= ROLLUP_DAY_S) return Math.ceil(wanted / ROLLUP_DAY_S) * ROLLUP_DAY_S;
+  if (wanted >= ROLLUP_5M_S) return Math.ceil(wanted / ROLLUP_5M_S) * ROLLUP_5M_S;
+  return wanted;
+}
 
 export const metricRoutesPlugin: FastifyPluginAsyncTypebox<{
   metrics: MetricsStore | null;
@@ -39,7 +55,7 @@ export const metricRoutesPlugin: FastifyPluginAsyncTypebox<{
         ]);
       }
       if (metrics === null) throw new VigilError('VIGIL_METRICS_STORE_DOWN');
-      const bucketS = q.bucketS ?? Math.max(MIN_BUCKET_S, Math.ceil(span / 1000 / TARGET_BUCKETS));
+      const bucketS = q.bucketS ?? defaultBucketS(span);
       const buckets = await metrics.trend({
         measurement: q.measurement,
         tags: { [tagName]: tagValue },

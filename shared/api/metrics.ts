@@ -22,7 +22,7 @@ export const MetricSeriesQuery = Type.Object(
     field: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_]+$' }),
     from: Timestamp,
     to: Timestamp,
-    /** Bucket width; by default about 300 buckets over the period, at least 10 s. */
+    /** Bucket width; default about 300 buckets, at least 10 s, rounded up to whole 5 min or days. */
     bucketS: Type.Optional(Type.Integer({ minimum: 1, maximum: 86_400 })),
   },
   { additionalProperties: false },
