@@ -24,6 +24,7 @@ import type { DeviceRegistry } from './devices/registry.js';
 import { SqliteDeviceRegistry } from './devices/sqlite-registry.js';
 import { WriteBehindRegistry } from './devices/write-behind.js';
 import { BrokerEvents } from './events.js';
+import { ReportCache } from './inspection/cache.js';
 import { child, consoleLog, type Log } from './log.js';
 import { EmbeddedMetricsStore } from './metrics/embedded.js';
 import { FileJournal } from './journal/journal.js';
@@ -172,7 +173,12 @@ export async function startBroker(
       );
     }
     undo.push({ name: 'the metrics store', run: () => metrics.stop() });
-    const metricsWriter = new MetricsWriter(metrics, child(log, 'metrics'), options.metricsWriter);
+    // Past periods' report trends, dropped when a reading dated inside one is written.
+    const reportCache = new ReportCache();
+    const metricsWriter = new MetricsWriter(metrics, child(log, 'metrics'), {
+      ...options.metricsWriter,
+      onWritten: (points) => reportCache.written(points),
+    });
     undo.push({ name: 'the metrics writer', run: () => metricsWriter.stop() });
 
     // The pipeline and what it feeds: detection without storms, the ticket desk with its
@@ -307,6 +313,7 @@ export async function startBroker(
         desk,
         brokerStats: () => figures.current(),
         metrics,
+        reportCache,
         commands,
         consoleDir: config.consoleDir,
         log: child(log, 'api'),

@@ -1,4 +1,10 @@
-/** GET /api/sites/:site/inspection(.html)?period=2026-11|2026-Q4: the contract's inspection report. */
+/**
+ * GET /api/sites/:site/inspection(.html)?period=2026-11|2026-Q4: the contract's inspection
+ * report. The weekly trends of a period that is over come from the report cache
+ * (broker/inspection/cache.ts); the answer's `x-vigil-report-cache` header says `hit`,
+ * `miss` (computed, and kept unless late data landed meanwhile), `not-over` (the
+ * period runs on: computed every time) or `off` (no metrics store or no cache). Everything else is read on every request.
+ */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { ApiError } from '../../shared/api/common.js';
@@ -6,41 +12,99 @@ import { InspectionQuery, InspectionReport } from '../../shared/api/inspection.j
 import { siteApiRoutes, SiteParams } from '../../shared/api/sites.js';
 import type { DeviceRegistry } from '../devices/registry.js';
 import { inspectionHtml } from '../inspection/html.js';
-import { inspectionReport, periodRange } from '../inspection/report.js';
+import type { CacheAnswer, ReportCache } from '../inspection/cache.js';
+import { inspectionReport, periodRange, siteWeeklyTrends } from '../inspection/report.js';
 import type { MetricsStore } from '../metrics/store.js';
+import type { TicketService } from '../tickets/types.js';
+import type { Ticket } from '../../shared/api/tickets.js';
 import type { Desk } from '../wiring/desk.js';
 
 export interface InspectionRoutesOptions {
   desk: Desk;
   devices: DeviceRegistry;
   metrics: MetricsStore | null;
+  /** Keeps the trends of past periods; without it every report reads its readings. */
+  cache?: ReportCache;
   now?: () => Date;
+}
+
+/** The largest page the ticket list gives (TicketQuery.limit). */
+const TICKET_PAGE = 1000;
+
+/**
+ * Every ticket of a site opened in [from, to), oldest first, a page at a time: a large
+ * site can open more than a page in a quarter, and each page is one bounded query on the
+ * event loop, with the loop handed back between pages. The next page starts at the last
+ * opening time (inclusive, the tickets already taken skipped): keyset paging, no OFFSET.
+ */
+async function ticketsOpened(
+  tickets: TicketService,
+  siteId: string,
+  from: Date,
+  to: Date,
+): Promise<Ticket[]> {
+  const all: Ticket[] = [];
+  const seen = new Set<number>();
+  let since = from.toISOString();
+  for (;;) {
+    const page = tickets.list({
+      status: 'all',
+      siteId,
+      from: since,
+      to: to.toISOString(),
+      sort: 'oldest',
+      limit: TICKET_PAGE,
+    });
+    const fresh = page.filter((ticket) => !seen.has(ticket.id));
+    for (const ticket of fresh) {
+      seen.add(ticket.id);
+      all.push(ticket);
+    }
+    // A short page is the last; a page with nothing new would be asked again forever
+    // (a whole page opened in the same millisecond: not a thing the desk does).
+    if (page.length < TICKET_PAGE || fresh.length === 0) return all;
+    since = page[page.length - 1]!.openedAt;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
 }
 
 export const inspectionRoutes: FastifyPluginAsyncTypebox<InspectionRoutesOptions> = async (
   app,
-  { desk, devices, metrics, now = () => new Date() },
+  { desk, devices, metrics, cache, now = () => new Date() },
 ) => {
-  async function build(site: string, period: string): Promise<InspectionReport> {
+  async function build(
+    site: string,
+    period: string,
+  ): Promise<{ report: InspectionReport; answer: CacheAnswer | 'off' }> {
     const { from, to } = periodRange(period);
-    return inspectionReport({
+    const at = now();
+    // Only a period that is over is kept: the rest of a running one is still to come.
+    const over = to.getTime() <= at.getTime();
+    let answer: CacheAnswer | 'off' = cache && metrics ? 'not-over' : 'off';
+    const tickets = await ticketsOpened(desk.tickets, site, from, to);
+    const report = await inspectionReport({
       site: desk.sites.get(site),
       period,
       devices: devices.list({ siteId: site }),
       changes: desk.history.changes(site, from, to),
       maintenance: desk.maintenance.spans(site, from, to),
-      tickets: desk.tickets.list({
-        status: 'all',
-        siteId: site,
-        from: from.toISOString(),
-        to: to.toISOString(),
-        sort: 'oldest',
-        limit: 1000,
-      }),
+      tickets,
       inventory: desk.history.inventory(site, from, to),
       metrics,
-      now: now(),
+      ...(cache && metrics && over
+        ? {
+            trends: async (siteId: string, a: Date, b: Date) => {
+              const kept = await cache.trends(siteId, a, b, at, () =>
+                siteWeeklyTrends(metrics, siteId, a, b),
+              );
+              answer = kept.answer;
+              return kept.trends;
+            },
+          }
+        : {}),
+      now: at,
     });
+    return { report, answer };
   }
 
   app.get(
@@ -54,7 +118,11 @@ export const inspectionRoutes: FastifyPluginAsyncTypebox<InspectionRoutesOptions
         response: { 200: InspectionReport, 400: ApiError, 401: ApiError },
       },
     },
-    async (request) => build(request.params.site, request.query.period),
+    async (request, reply) => {
+      const { report, answer } = await build(request.params.site, request.query.period);
+      void reply.header('x-vigil-report-cache', answer);
+      return report;
+    },
   );
 
   app.get(
@@ -73,7 +141,8 @@ export const inspectionRoutes: FastifyPluginAsyncTypebox<InspectionRoutesOptions
       },
     },
     async (request, reply) => {
-      const report = await build(request.params.site, request.query.period);
+      const { report, answer } = await build(request.params.site, request.query.period);
+      void reply.header('x-vigil-report-cache', answer);
       return reply.type('text/html; charset=utf-8').send(inspectionHtml(report));
     },
   );

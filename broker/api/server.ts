@@ -89,6 +89,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
       desk: deps.desk,
       devices: deps.devices,
       metrics: deps.metrics ?? null,
+      ...(deps.reportCache ? { cache: deps.reportCache } : {}),
       ...(deps.now ? { now: deps.now } : {}),
     });
     await app.register(auditRoutes, { audit: deps.desk.audit });

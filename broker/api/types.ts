@@ -7,6 +7,7 @@ import type { Desk } from '../wiring/desk.js';
 import type { TicketService } from '../tickets/types.js';
 import type { Db } from '../db.js';
 import type { Log } from '../log.js';
+import type { ReportCache } from '../inspection/cache.js';
 import type { MetricsStore } from '../metrics/store.js';
 
 /** What the HTTP API needs from the rest of the broker; wired in broker/main.ts. */
@@ -24,6 +25,8 @@ export interface ApiDeps {
   commands?: CommandSender;
   /** Where the charts' series come from; without it /api/metrics answers 503. */
   metrics?: MetricsStore;
+  /** Keeps the trends of past periods' inspection reports (broker/inspection/cache.ts). */
+  reportCache?: ReportCache;
   /** Folder of the built console (dist/console), served at /. */
   consoleDir: string | null;
   /** Where the API writes what a person may need to read later; the console by default. */

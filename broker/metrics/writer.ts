@@ -28,6 +28,12 @@ export interface MetricsWriterOptions {
   concurrency?: number;
   retryMinMs?: number;
   retryMaxMs?: number;
+  /**
+   * Told of each batch once the store holds it (before its add() calls resolve): the
+   * report cache drops the past periods a late reading falls in (broker/inspection/cache.ts).
+   * Runs on the event loop for every batch: keep it quick; what it throws is logged.
+   */
+  onWritten?: (points: readonly MetricPoint[]) => void;
 }
 
 export interface MetricsWriterStats {
@@ -71,6 +77,8 @@ export class MetricsWriter {
   private readonly concurrency: number;
   private readonly retryMinMs: number;
   private readonly retryMaxMs: number;
+  private readonly onWritten: ((points: readonly MetricPoint[]) => void) | undefined;
+  private onWrittenError: string | null = null;
 
   constructor(
     private readonly store: MetricsStore,
@@ -82,6 +90,7 @@ export class MetricsWriter {
     this.concurrency = options.concurrency ?? 4;
     this.retryMinMs = options.retryMinMs ?? 1000;
     this.retryMaxMs = options.retryMaxMs ?? 30_000;
+    this.onWritten = options.onWritten;
   }
 
   get stats(): MetricsWriterStats {
@@ -212,6 +221,16 @@ export class MetricsWriter {
       this.stats_.lastError = null;
     }
     this.retryDelayMs = 0;
+    if (this.onWritten) {
+      try {
+        this.onWritten(batch);
+      } catch (error) {
+        // A bug, not a cause that comes and goes: one line for each new message.
+        const message = error instanceof Error ? error.message : String(error);
+        if (message !== this.onWrittenError) this.log.error(`after a write: ${message}`);
+        this.onWrittenError = message;
+      }
+    }
     for (const item of items) item.resolve();
     this.pump();
     this.wake();

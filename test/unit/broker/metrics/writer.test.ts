@@ -151,4 +151,42 @@ describe('metrics writer', () => {
     );
     expect(vi.getTimerCount()).toBe(0);
   });
+
+  it('tells onWritten of each batch once it is in the store, not of failed attempts', async () => {
+    const told: number[][] = [];
+    const writer = new MetricsWriter(store, log, {
+      onWritten: (batch) => {
+        told.push(batch.map((p) => p.time.getTime()));
+        // The report cache hears of a batch before the journal may finish its messages.
+        expect(resolved).toBe(false);
+      },
+    });
+    let resolved = false;
+    store.down = true;
+    void writer.add(points(3)).then(() => (resolved = true));
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(told).toEqual([]);
+    store.down = false;
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(told).toEqual([[0, 1, 2]]);
+    expect(resolved).toBe(true);
+  });
+
+  it('logs a failing onWritten once per message and still resolves the points', async () => {
+    const writer = new MetricsWriter(store, log, {
+      onWritten: () => {
+        throw new Error('cache broken');
+      },
+    });
+    const first = writer.add(points(2));
+    await vi.advanceTimersByTimeAsync(1000);
+    await first;
+    const second = writer.add(points(2, 10));
+    await vi.advanceTimersByTimeAsync(1000);
+    await second;
+    expect(store.written).toBe(4);
+    expect(lines.filter((l) => l.includes('cache broken'))).toEqual([
+      'after a write: cache broken',
+    ]);
+  });
 });
