@@ -60,8 +60,10 @@ async function ticketsOpened(
       seen.add(ticket.id);
       all.push(ticket);
     }
-    // A short page is the last; a page with nothing new would be asked again forever
-    // (a whole page opened in the same millisecond: not a thing the desk does).
+    // A short page is the last. A page with nothing new would be asked again forever: a
+    // whole page of tickets opened in one millisecond (one clock beat opening 1,000
+    // tickets of a site: the detector holds a site-wide event as one ticket); paging
+    // past it needs an id cursor in TicketQuery.
     if (page.length < TICKET_PAGE || fresh.length === 0) return all;
     since = page[page.length - 1]!.openedAt;
     await new Promise((resolve) => setImmediate(resolve));

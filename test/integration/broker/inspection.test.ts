@@ -296,6 +296,22 @@ describe('inspection report', () => {
     ]);
   });
 
+  it('counts every ticket of a period, more than one page of the ticket list', async () => {
+    // 1,100 cameras each down once on November 12, besides the two tickets above; some in
+    // the same clock beat (the same millisecond), as a site-wide event opens them.
+    for (let i = 0; i < 1100; i++) {
+      f.clock.now = new Date(Date.parse('2026-11-12T10:00:00Z') + Math.floor(i / 4) * 1000);
+      const id = `cam-x${String(i).padStart(4, '0')}`;
+      f.desk.tickets.apply(deviceDown(camera(id, { status: 'down' }), f.clock.now));
+    }
+    f.clock.now = at('2026-12-02T08:00:00Z');
+    const report = (
+      await get(`/api/sites/${site}/inspection?period=2026-11`)
+    ).json<InspectionReport>();
+    expect(report.tickets.find((t) => t.priority === 'emergency')?.tickets).toBe(1102);
+    expect(report.devices.find((d) => d.deviceId === 'cam-01')?.tickets).toBe(1);
+  });
+
   it('covers a quarter and prints as HTML', async () => {
     const quarter = (
       await get(`/api/sites/${site}/inspection?period=2026-Q4`)
