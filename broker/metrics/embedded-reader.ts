@@ -16,7 +16,8 @@ type Request = ReadRequest extends infer R ? (R extends unknown ? Omit<R, 'id'> 
 interface Waiting {
   resolve(reply: ReadReply): void;
   reject(error: Error): void;
-  timer: NodeJS.Timeout;
+  /** Armed once the thread is ready: its start (tsx under vitest) is not the read's time. */
+  timer: NodeJS.Timeout | null;
 }
 
 /**
@@ -24,8 +25,11 @@ interface Waiting {
  * itself: the worker then registers tsx (a devDependency) before importing the .ts entry.
  * Built code (dist/) starts the compiled .js entry directly.
  */
-function startWorker(file: string): Worker {
-  const data = { workerData: { file } };
+function startWorker(file: string, memoryMb: number | undefined): Worker {
+  const data = {
+    workerData: { file },
+    ...(memoryMb ? { resourceLimits: { maxOldGenerationSizeMb: memoryMb } } : {}),
+  };
   if (!import.meta.url.endsWith('.ts'))
     return new Worker(new URL('./embedded-worker.js', import.meta.url), data);
   const tsx = pathToFileURL(tsxEsmApi()).href;
@@ -53,29 +57,36 @@ function tsxEsmApi(): string {
 
 export class ReaderThread {
   private worker: Worker | null = null;
+  private ready = false;
   private readonly waiting = new Map<number, Waiting>();
   private nextId = 1;
 
   constructor(
     private readonly file: string,
     private readonly timeoutMs: number,
+    private readonly memoryMb?: number,
   ) {}
 
   ask(request: Request): Promise<ReadReply> {
     const worker = this.worker ?? this.start();
     const id = this.nextId++;
     return new Promise<ReadReply>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.fail(
-          worker,
-          new Error(
-            `the embedded metrics store gave no answer within ${this.timeoutMs / 1000} s, and its reader was restarted: ask for a shorter range or a wider bucket, or move to InfluxDB (docs/METRICS.md)`,
-          ),
-        );
-      }, this.timeoutMs);
-      this.waiting.set(id, { resolve, reject, timer });
+      const waiting: Waiting = { resolve, reject, timer: null };
+      if (this.ready) this.arm(worker, waiting);
+      this.waiting.set(id, waiting);
       worker.postMessage({ ...request, id });
     });
+  }
+
+  private arm(worker: Worker, waiting: Waiting): void {
+    waiting.timer = setTimeout(() => {
+      this.fail(
+        worker,
+        new Error(
+          `the embedded metrics store gave no answer within ${this.timeoutMs / 1000} s, and its reader was restarted: ask for a shorter range or a wider bucket, or move to InfluxDB (docs/METRICS.md)`,
+        ),
+      );
+    }, this.timeoutMs);
   }
 
   /** Ends the thread; reads still waiting are rejected, the next read starts a new one. */
@@ -86,14 +97,19 @@ export class ReaderThread {
   }
 
   private start(): Worker {
-    const worker = startWorker(this.file);
+    const worker = startWorker(this.file, this.memoryMb);
     worker.unref();
     let cause = '';
-    worker.on('message', (reply: ReadReply) => {
+    worker.on('message', (reply: ReadReply | 'ready') => {
+      if (reply === 'ready') {
+        this.ready = true;
+        for (const waiting of this.waiting.values()) this.arm(worker, waiting);
+        return;
+      }
       const waiting = this.waiting.get(reply.id);
       if (!waiting) return;
       this.waiting.delete(reply.id);
-      clearTimeout(waiting.timer);
+      if (waiting.timer) clearTimeout(waiting.timer);
       if (reply.ok) waiting.resolve(reply);
       else waiting.reject(new Error(reply.error));
     });
@@ -110,6 +126,7 @@ export class ReaderThread {
       );
     });
     this.worker = worker;
+    this.ready = false;
     return worker;
   }
 
@@ -119,7 +136,7 @@ export class ReaderThread {
     this.worker = null;
     void worker.terminate();
     for (const [id, waiting] of this.waiting) {
-      clearTimeout(waiting.timer);
+      if (waiting.timer) clearTimeout(waiting.timer);
       this.waiting.delete(id);
       waiting.reject(error);
     }

@@ -24,3 +24,4 @@ port.on('message', (request: ReadRequest) => {
   }
   port.postMessage(reply);
 });
+port.postMessage('ready');

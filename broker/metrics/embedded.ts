@@ -52,6 +52,8 @@ export interface EmbeddedStoreOptions {
   rollupRetentionDays?: number;
   /** A read that has not answered after this long is given up and its thread restarted. */
   queryTimeoutMs?: number;
+  /** Heap of the reader thread (MB): a runaway read ends that thread, not the broker. */
+  readerMemoryMb?: number;
 }
 
 /** Count, sum, min and max of one field of one series in one bucket of a batch. */
@@ -133,6 +135,10 @@ export class EmbeddedMetricsStore implements MetricsStore {
       );
     const db = openDatabase(this.options.file);
     migrate(db, 'metrics-embedded', migrations);
+    // The rows a batch touches lie on many pages (one index leaf and a few rollup rows per
+    // series); SQLite's default 2 MB cache does not hold them for 500 devices and write()
+    // slows down by a third (measured, docs/METRICS.md). 64 MB, of this connection only.
+    db.pragma('cache_size = -65536');
     this.db = db;
     this.statements = {
       insertPoint: db.prepare('INSERT INTO points (series_id, time, fields) VALUES (?, ?, ?)'),
@@ -148,7 +154,11 @@ export class EmbeddedMetricsStore implements MetricsStore {
       insertField: db.prepare('INSERT INTO fields (name) VALUES (?) ON CONFLICT DO NOTHING'),
       selectField: db.prepare('SELECT id FROM fields WHERE name = ?'),
     };
-    this.reader = new ReaderThread(this.options.file, this.options.queryTimeoutMs ?? 60_000);
+    this.reader = new ReaderThread(
+      this.options.file,
+      this.options.queryTimeoutMs ?? 60_000,
+      this.options.readerMemoryMb,
+    );
     this.startRetention();
     this.retentionTimer = setInterval(() => this.startRetention(), HOUR_MS);
     this.retentionTimer.unref();
