@@ -110,6 +110,12 @@ export const ticketMigrations: readonly Migration[] = [
       ALTER TABLE ticket_timeline DROP COLUMN text;
     `,
   },
+  {
+    // A site's tickets of a period (the inspection report, the desk's lists by site):
+    // without it SQLite reads every ticket the site ever had (tickets_key) and sorts them.
+    version: 4,
+    sql: `CREATE INDEX tickets_site_opened ON tickets (site_id, opened_at, id);`,
+  },
 ];
 
 /** A timeline entry as the desk writes it: what happened as a message with a code. */

@@ -1,18 +1,20 @@
 /**
- * The status history the inspection report reads (broker/inspection/history.ts) on a real
- * SQLite file: each device's state when the period began and its changes in the period,
- * found by index seeks, so a report of an installation years old reads what the period
- * needs and not the years before it (the query runs on the broker's event loop).
+ * What the inspection report reads from SQLite, on a real file: the status history
+ * (broker/inspection/history.ts: each device's state when the period began and its
+ * changes in the period) and the site's tickets of the period (broker/tickets/store.ts),
+ * both found by index seeks, so a report of an installation years old reads what the
+ * period needs and not the years before it (these queries run on the broker's event loop).
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { openDatabase, type Db } from '../../../broker/db.js';
 import { CHANGES_SQL, StatusHistory } from '../../../broker/inspection/history.js';
+import { openTicketStore } from '../../../broker/tickets/store.js';
 import { tempDir, type TempDir } from '../../helpers/temp.js';
 
 const HOUR = 3_600_000;
 
-describe('status history of the inspection report', () => {
+describe('queries of the inspection report', () => {
   let dir: TempDir;
   let db: Db;
   let history: StatusHistory;
@@ -85,5 +87,34 @@ describe('status history of the inspection report', () => {
     expect(plan).toContain(
       'SEARCH device_status_history USING COVERING INDEX device_status_history_key (site_id=? AND device_id=? AND at<?)',
     );
+  });
+
+  it("reads a site's tickets of a period through the index of the site and opening time", () => {
+    const tickets = openTicketStore(db);
+    // The statement the store prepares, as it prepares it.
+    const prepared: string[] = [];
+    const prepare = db.prepare.bind(db);
+    db.prepare = ((sql: string) => {
+      prepared.push(sql);
+      return prepare(sql);
+    }) as typeof db.prepare;
+    const query = {
+      siteId: 'site-a',
+      from: '2026-11-01T00:00:00.000Z',
+      to: '2026-12-01T00:00:00.000Z',
+    };
+    tickets.list({ status: 'all', ...query, sort: 'oldest', limit: 1000 });
+    db.prepare = prepare;
+    const sql = prepared.find((s) => /FROM tickets/.test(s) && /opened_at >=/.test(s));
+    expect(sql).toBeDefined();
+    const plan = (
+      db.prepare(`EXPLAIN QUERY PLAN ${sql!}`).all({ ...query, limit: 1000 }) as {
+        detail: string;
+      }[]
+    ).map((row) => row.detail);
+    // Not tickets_key (site_id=?): every ticket the site ever had, sorted.
+    expect(plan).toEqual([
+      'SEARCH tickets USING INDEX tickets_site_opened (site_id=? AND opened_at>? AND opened_at<?)',
+    ]);
   });
 });
