@@ -53,7 +53,59 @@ const migrations = [
       WHERE ended IS NULL;
     CREATE INDEX outage_spans_ended ON outage_spans (ended) WHERE ended IS NOT NULL;`,
   },
+  {
+    // The timeline's reads by code and channel (SPANS_SQL, CHANNELS_SQL): with only
+    // (site_id, device_id, started) a day of a flapping NVR read every span it kept.
+    version: 2,
+    sql: `CREATE INDEX outage_spans_channel
+      ON outage_spans (site_id, device_id, code, channel, started);`,
+  },
 ];
+
+/**
+ * The channels of a device's spans of the codes in @codes (a JSON array): hopping from
+ * one channel to the next on outage_spans_channel, a seek each, where DISTINCT would read
+ * every span (SQLite's skip-scan done by hand: its own needs ANALYZE statistics).
+ */
+const CHANNELS_CTE = `
+  WITH RECURSIVE ch(code, channel) AS (
+    SELECT c.value, (SELECT min(channel) FROM outage_spans
+                     WHERE site_id = @site AND device_id = @device AND code = c.value)
+    FROM json_each(@codes) c
+    UNION ALL
+    SELECT ch.code, (SELECT min(channel) FROM outage_spans
+                     WHERE site_id = @site AND device_id = @device AND code = ch.code
+                       AND channel > ch.channel)
+    FROM ch WHERE ch.channel IS NOT NULL
+  )`;
+
+/** SqliteOutageHistory.channels(), exported for the test of its query plan. */
+export const CHANNELS_SQL = `${CHANNELS_CTE}
+  SELECT channel FROM ch WHERE channel IS NOT NULL ORDER BY channel`;
+
+/**
+ * SqliteOutageHistory.spans(), exported for the test of its query plan. The spans of one
+ * code and channel do not overlap (one is open at a time; the next opens after it
+ * closed), so of those that began before the period only the last can reach into it:
+ * one seek per code and channel (ORDER BY started DESC LIMIT 1), then the range of those
+ * that began in the period. Neither reads the spans before the period, nor after it.
+ */
+export const SPANS_SQL = `${CHANNELS_CTE}
+  SELECT code, channel, started, ended, message FROM (
+    SELECT s.id, s.code, s.channel, s.started, s.ended, s.message FROM ch
+    CROSS JOIN outage_spans s ON s.id = (
+      SELECT id FROM outage_spans
+      WHERE site_id = @site AND device_id = @device AND code = ch.code
+        AND channel = ch.channel AND started < @from
+      ORDER BY started DESC, id DESC LIMIT 1)
+    WHERE ch.channel IS NOT NULL AND (s.ended IS NULL OR s.ended > @from)
+    UNION ALL
+    SELECT s.id, s.code, s.channel, s.started, s.ended, s.message FROM ch
+    CROSS JOIN outage_spans s INDEXED BY outage_spans_channel
+      ON s.site_id = @site AND s.device_id = @device AND s.code = ch.code
+        AND s.channel = ch.channel AND s.started >= @from AND s.started < @to
+    WHERE ch.channel IS NOT NULL
+  ) ORDER BY started, id`;
 
 /** One stored span; times are ISO 8601 UTC (they compare as strings). */
 export interface StoredSpan {
@@ -185,25 +237,22 @@ export class SqliteOutageHistory implements OutageHistory {
     to: string,
   ): StoredSpan[] {
     if (codes.length === 0) return [];
-    const marks = codes.map(() => '?').join(', ');
-    return this.db
-      .prepare(
-        `SELECT code, channel, started, ended, message FROM outage_spans
-         WHERE site_id = ? AND device_id = ? AND code IN (${marks})
-           AND started < ? AND (ended IS NULL OR ended > ?)
-         ORDER BY started, id`,
-      )
-      .all(siteId, deviceId, ...codes, to, from) as StoredSpan[];
+    return this.db.prepare(SPANS_SQL).all({
+      site: siteId,
+      device: deviceId,
+      codes: JSON.stringify(codes),
+      from,
+      to,
+    }) as StoredSpan[];
   }
 
   channels(siteId: string, deviceId: string, code: ReasonCode): string[] {
     return (
       this.db
-        .prepare(
-          `SELECT DISTINCT channel FROM outage_spans
-           WHERE site_id = ? AND device_id = ? AND code = ?`,
-        )
-        .all(siteId, deviceId, code) as { channel: string }[]
+        .prepare(CHANNELS_SQL)
+        .all({ site: siteId, device: deviceId, codes: JSON.stringify([code]) }) as {
+        channel: string;
+      }[]
     ).map((row) => row.channel);
   }
 }
