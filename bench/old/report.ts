@@ -1,0 +1,442 @@
+// OLD CODE PATH, KEPT ONLY TO MEASURE AGAINST (npm run bench:report, bench/report.ts).
+// A copy of broker/inspection/report.ts as it was at commit cbf448a, before issue 12 (rollups, reads off
+// the event loop, one query per field). Nothing in the product imports it. Do not fix or
+// update it: its figures are "today's figures" the issue compares with. Only its import
+// paths differ from the original, so the benchmark runs from a clone without history.
+/**
+ * The contract's preventive inspection (巡检) of one site for a month or a quarter,
+ * computed from what Vigil recorded: device status history (availability, outages,
+ * MTTR, MTBF), maintenance windows (left out of every figure), tickets (SLA compliance
+ * per priority), the metrics store (weekly trends), inventory changes, warranty dates,
+ * and suggestions with the figures behind them. Periods are UTC calendar months and
+ * quarters; the part of a period still in the future is not counted.
+ */
+import type { Device } from '../../shared/api/devices.js';
+import type {
+  DeviceInspection,
+  InspectionReport,
+  Suggestion,
+  WeeklyTrend,
+} from '../../shared/api/inspection.js';
+import type { Site } from '../../shared/api/sites.js';
+import type { Priority, Ticket } from '../../shared/api/tickets.js';
+import type { MetricsStore } from './store.js';
+import type { Span } from '../../broker/maintenance/store.js';
+import type { InventoryRow, StatusChange } from '../../broker/inspection/history.js';
+
+const DAY_MS = 86_400_000;
+/** Leaving warranty within this many days of the period's end counts as "soon". */
+export const WARRANTY_SOON_DAYS = 90;
+export const WARRANTY_YEARS = 3;
+
+/** "2026-11" -> November 2026; "2026-Q4" -> October to December 2026 (UTC). */
+export function periodRange(period: string): { from: Date; to: Date } {
+  const quarter = /^(\d{4})-Q([1-4])$/.exec(period);
+  if (quarter) {
+    const year = Number(quarter[1]);
+    const first = (Number(quarter[2]) - 1) * 3;
+    return { from: new Date(Date.UTC(year, first, 1)), to: new Date(Date.UTC(year, first + 3, 1)) };
+  }
+  const month = /^(\d{4})-(\d{2})$/.exec(period);
+  if (!month) throw new Error(`period "${period}" is neither YYYY-MM nor YYYY-Qn`);
+  const year = Number(month[1]);
+  const index = Number(month[2]) - 1;
+  return { from: new Date(Date.UTC(year, index, 1)), to: new Date(Date.UTC(year, index + 1, 1)) };
+}
+
+interface Interval {
+  from: number;
+  to: number;
+}
+
+/** Length of `interval` outside every span. */
+function outside(interval: Interval, spans: readonly Interval[]): number {
+  let cuts: Interval[] = [interval];
+  for (const span of spans) {
+    const next: Interval[] = [];
+    for (const part of cuts) {
+      if (span.to <= part.from || span.from >= part.to) next.push(part);
+      else {
+        if (span.from > part.from) next.push({ from: part.from, to: span.from });
+        if (span.to < part.to) next.push({ from: span.to, to: part.to });
+      }
+    }
+    cuts = next;
+  }
+  return cuts.reduce((sum, part) => sum + (part.to - part.from), 0);
+}
+
+/** Status intervals of one device within [from, to), from its ordered changes. */
+export function statusIntervals(
+  changes: readonly StatusChange[],
+  from: number,
+  to: number,
+): { status: string; from: number; to: number }[] {
+  const intervals: { status: string; from: number; to: number }[] = [];
+  for (let i = 0; i < changes.length; i++) {
+    const change = changes[i]!;
+    const start = Math.max(Date.parse(change.at), from);
+    const end = Math.min(i + 1 < changes.length ? Date.parse(changes[i + 1]!.at) : to, to);
+    if (end > start) intervals.push({ status: change.status, from: start, to: end });
+  }
+  return intervals;
+}
+
+export interface AvailabilityFigures {
+  observedS: number;
+  maintenanceS: number;
+  upS: number;
+  downS: number;
+  outages: { count: number; totalS: number; longestS: number };
+  availabilityPct: number | null;
+  mttrS: number | null;
+  mtbfS: number | null;
+}
+
+export function availability(
+  changes: readonly StatusChange[],
+  spans: readonly Interval[],
+  from: number,
+  to: number,
+): AvailabilityFigures {
+  const intervals = statusIntervals(changes, from, to);
+  let observed = 0;
+  let down = 0;
+  let count = 0;
+  let longest = 0;
+  // Consecutive down intervals (down -> down with new reasons) are one outage.
+  let current = 0;
+  let previousDown = false;
+  for (const interval of intervals) {
+    const counted = outside(interval, spans);
+    const isDown = interval.status === 'down';
+    if (interval.status !== 'unknown') observed += counted;
+    if (isDown) {
+      down += counted;
+      if (!previousDown) {
+        current = 0;
+      }
+      current += counted;
+      if (!previousDown && counted > 0) count++;
+      longest = Math.max(longest, current);
+    }
+    previousDown = isDown;
+  }
+  const maintenance = to - from - outside({ from, to }, spans);
+  const up = observed - down;
+  return {
+    observedS: observed / 1000,
+    maintenanceS: maintenance / 1000,
+    upS: up / 1000,
+    downS: down / 1000,
+    outages: { count, totalS: down / 1000, longestS: longest / 1000 },
+    availabilityPct: observed > 0 ? round((up / observed) * 100, 3) : null,
+    mttrS: count > 0 ? down / 1000 / count : null,
+    mtbfS: count > 0 ? up / 1000 / count : null,
+  };
+}
+
+function round(value: number, digits = 1): number {
+  const factor = 10 ** digits;
+  return Math.round(value * factor) / factor;
+}
+
+function addYears(day: string, years: number): string {
+  const date = new Date(`${day}T00:00:00Z`);
+  date.setUTCFullYear(date.getUTCFullYear() + years);
+  return date.toISOString().slice(0, 10);
+}
+
+/**
+ * Warranty: 3 years from the day after final acceptance (the service-commitments page);
+ * a replaced device's warranty restarts from its replacement; an explicit end date wins.
+ */
+export function warrantyOf(
+  site: Site,
+  deviceId: string,
+  reference: Date,
+): DeviceInspection['warranty'] {
+  const meta = site.devices.find((d) => d.deviceId === deviceId);
+  const start = meta?.replacedOn ?? meta?.acceptedOn ?? site.acceptedOn;
+  const endsOn = meta?.warrantyEndsOn ?? (start ? addYears(start, WARRANTY_YEARS) : null);
+  if (endsOn === null) return { endsOn: null, state: 'unknown' };
+  const end = Date.parse(`${endsOn}T00:00:00Z`) + DAY_MS;
+  if (end <= reference.getTime()) return { endsOn, state: 'expired' };
+  if (end - reference.getTime() <= WARRANTY_SOON_DAYS * DAY_MS)
+    return { endsOn, state: 'ending-soon' };
+  return { endsOn, state: 'in-warranty' };
+}
+
+/** Monday 00:00 UTC of the week of `at` (ISO 8601 weeks start on Monday). */
+export function weekStart(at: number): number {
+  const day = new Date(at);
+  const midnight = Date.UTC(day.getUTCFullYear(), day.getUTCMonth(), day.getUTCDate());
+  const weekday = (day.getUTCDay() + 6) % 7;
+  return midnight - weekday * DAY_MS;
+}
+
+/** Trend fields read from the `device` measurement and how a week sums them up. */
+type TrendOut = 'responseMs' | 'clockOffsetS' | 'storageUsedPct' | 'retentionDays' | 'recordingPct';
+const trendFields: {
+  out: TrendOut;
+  field: string;
+  how: 'mean' | 'absmax' | 'max' | 'min' | 'continuity';
+}[] = [
+  { out: 'responseMs', field: 'responseMs', how: 'mean' },
+  { out: 'clockOffsetS', field: 'clockOffsetS', how: 'absmax' },
+  { out: 'storageUsedPct', field: 'storageUsedPct', how: 'max' },
+  { out: 'retentionDays', field: 'retentionDays', how: 'min' },
+  // Recording continuity: the share of the week's days on which no recording of the NVR
+  // lagged behind (the agent's recordingsStopped stayed 0).
+  { out: 'recordingPct', field: 'recordingsStopped', how: 'continuity' },
+];
+
+async function weeklyTrends(
+  metrics: MetricsStore | null,
+  siteId: string,
+  deviceIds: readonly string[],
+  from: Date,
+  to: Date,
+): Promise<WeeklyTrend[]> {
+  if (metrics === null) return [];
+  const trends: WeeklyTrend[] = [];
+  for (const deviceId of deviceIds) {
+    const weeks = new Map<number, WeeklyTrend>();
+    const week = (start: number) => {
+      let entry = weeks.get(start);
+      if (!entry) {
+        entry = {
+          deviceId,
+          weekStart: new Date(start).toISOString(),
+          responseMs: null,
+          clockOffsetS: null,
+          storageUsedPct: null,
+          retentionDays: null,
+          recordingPct: null,
+        };
+        weeks.set(start, entry);
+      }
+      return entry;
+    };
+    for (const { out, field, how } of trendFields) {
+      // Daily buckets summed up per ISO week: store buckets align to the Unix epoch, a Thursday.
+      const buckets = await metrics
+        .trend({
+          measurement: 'device',
+          tags: { site: siteId, device: deviceId },
+          field,
+          from,
+          to,
+          bucketS: 86_400,
+        })
+        .catch(() => []);
+      const sums = new Map<
+        number,
+        { sum: number; count: number; value: number | null; days: number; cleanDays: number }
+      >();
+      for (const bucket of buckets) {
+        const start = weekStart(bucket.time.getTime());
+        const acc = sums.get(start) ?? { sum: 0, count: 0, value: null, days: 0, cleanDays: 0 };
+        acc.days++;
+        if (bucket.max === 0) acc.cleanDays++;
+        if (bucket.mean !== null) {
+          acc.sum += bucket.mean * bucket.count;
+          acc.count += bucket.count;
+        }
+        const candidate =
+          how === 'absmax'
+            ? Math.max(Math.abs(bucket.min ?? 0), Math.abs(bucket.max ?? 0))
+            : how === 'max'
+              ? bucket.max
+              : how === 'min'
+                ? bucket.min
+                : null;
+        if (candidate !== null) {
+          acc.value =
+            acc.value === null
+              ? candidate
+              : how === 'min'
+                ? Math.min(acc.value, candidate)
+                : Math.max(acc.value, candidate);
+        }
+        sums.set(start, acc);
+      }
+      for (const [start, acc] of sums) {
+        let value = acc.value;
+        if (how === 'mean') value = acc.count > 0 ? acc.sum / acc.count : null;
+        if (how === 'continuity') value = acc.days > 0 ? (acc.cleanDays / acc.days) * 100 : null;
+        week(start)[out] = value === null ? null : round(value, 2);
+      }
+    }
+    trends.push(...[...weeks.values()].sort((a, b) => a.weekStart.localeCompare(b.weekStart)));
+  }
+  return trends;
+}
+
+export interface InspectionInput {
+  site: Site;
+  period: string;
+  devices: readonly Device[];
+  /** Status changes of the site (history.changes). */
+  changes: readonly StatusChange[];
+  maintenance: readonly Span[];
+  /** Tickets of the site opened in the period. */
+  tickets: readonly Ticket[];
+  inventory: readonly InventoryRow[];
+  metrics: MetricsStore | null;
+  now: Date;
+}
+
+const kindLabel = { camera: 'Camera', nvr: 'NVR' } as const;
+
+export async function inspectionReport(input: InspectionInput): Promise<InspectionReport> {
+  const { site, now } = input;
+  const range = periodRange(input.period);
+  const from = range.from.getTime();
+  // The future is not observed yet.
+  const to = Math.min(range.to.getTime(), now.getTime());
+  const devices = [...input.devices].sort((a, b) => a.id.localeCompare(b.id));
+  const ids = new Set(devices.map((d) => d.id));
+  for (const change of input.changes) ids.add(change.deviceId);
+
+  const perDevice: DeviceInspection[] = [];
+  const suggestions: Suggestion[] = [];
+  let siteObserved = 0;
+  let siteUp = 0;
+  for (const id of [...ids].sort()) {
+    const device = devices.find((d) => d.id === id);
+    const changes = input.changes.filter((c) => c.deviceId === id);
+    const spans = input.maintenance.filter((s) => s.deviceId === null || s.deviceId === id);
+    const figures = availability(changes, spans, from, Math.max(from, to));
+    siteObserved += figures.observedS;
+    siteUp += figures.upS;
+    const warranty = warrantyOf(site, id, range.to);
+    const name = device?.name ?? id;
+    const kind = device?.kind ?? 'camera';
+    perDevice.push({
+      deviceId: id,
+      name,
+      kind,
+      availabilityPct: figures.availabilityPct,
+      observedS: round(figures.observedS),
+      maintenanceS: round(figures.maintenanceS),
+      outages: {
+        count: figures.outages.count,
+        totalS: round(figures.outages.totalS),
+        longestS: round(figures.outages.longestS),
+      },
+      mttrS: figures.mttrS === null ? null : round(figures.mttrS),
+      mtbfS: figures.mtbfS === null ? null : round(figures.mtbfS),
+      tickets: input.tickets.filter((t) => t.deviceId === id).length,
+      firmware: device?.identity?.firmwareVersion ?? null,
+      serialNumber: device?.serialNumber ?? null,
+      warranty,
+    });
+    const label = `${kindLabel[kind]} "${name}" (${id})`;
+    if (figures.outages.count >= 3) {
+      suggestions.push({
+        deviceId: id,
+        rule: 'frequent-failures',
+        text:
+          kind === 'camera'
+            ? `${label} failed ${figures.outages.count} times: check its cabling and PoE port.`
+            : `${label} failed ${figures.outages.count} times: check its power supply and disks.`,
+        figures: {
+          outages: figures.outages.count,
+          downMin: round(figures.downS / 60),
+          longestMin: round(figures.outages.longestS / 60),
+        },
+      });
+    } else if (figures.availabilityPct !== null && figures.availabilityPct < 99) {
+      suggestions.push({
+        deviceId: id,
+        rule: 'low-availability',
+        text: `${label} was available ${figures.availabilityPct} % of the time: find the cause of its ${figures.outages.count} outage(s).`,
+        figures: {
+          availabilityPct: figures.availabilityPct,
+          outages: figures.outages.count,
+          downMin: round(figures.downS / 60),
+        },
+      });
+    }
+    if (warranty.state === 'ending-soon' && warranty.endsOn !== null) {
+      suggestions.push({
+        deviceId: id,
+        rule: 'warranty-ending',
+        text: `${label} leaves warranty on ${warranty.endsOn}: plan an extension or spare parts.`,
+        figures: { warrantyEndsOn: warranty.endsOn },
+      });
+    }
+  }
+
+  const trends = await weeklyTrends(
+    input.metrics,
+    site.id,
+    [...ids].sort(),
+    new Date(from),
+    new Date(Math.max(from + 1, to)),
+  );
+  for (const id of ids) {
+    const weeks = trends.filter((t) => t.deviceId === id);
+    const retention = weeks.map((w) => w.retentionDays).filter((v): v is number => v !== null);
+    if (retention.length > 0 && Math.min(...retention) < site.retentionGoalDays) {
+      suggestions.push({
+        deviceId: id,
+        rule: 'retention-below-goal',
+        text: `NVR ${id} kept ${Math.min(...retention)} days of recordings, below the goal of ${site.retentionGoalDays}: add storage or lower the bitrate.`,
+        figures: { retentionDays: Math.min(...retention), goalDays: site.retentionGoalDays },
+      });
+    }
+    const drift = weeks.map((w) => w.clockOffsetS).filter((v): v is number => v !== null);
+    if (drift.length > 0 && Math.max(...drift) > 5) {
+      suggestions.push({
+        deviceId: id,
+        rule: 'clock-drift',
+        text: `Device ${id}'s clock was up to ${Math.max(...drift)} s off: point it at the site's NTP server.`,
+        figures: { clockOffsetS: Math.max(...drift) },
+      });
+    }
+  }
+
+  const priorities: Priority[] = ['emergency', 'serious', 'general'];
+  const ticketFigures = priorities.map((priority) => {
+    const tickets = input.tickets.filter((t) => t.priority === priority);
+    let met = 0;
+    let breached = 0;
+    for (const ticket of tickets) {
+      for (const clock of ticket.sla) {
+        if (clock.state === 'met') met++;
+        else if (clock.state === 'breached') breached++;
+      }
+    }
+    const compliancePct = met + breached > 0 ? round((met / (met + breached)) * 100) : null;
+    if (breached > 0) {
+      suggestions.push({
+        deviceId: null,
+        rule: 'sla-breaches',
+        text: `${breached} ${priority} deadline(s) were missed: review the duty roster and travel times.`,
+        figures: { priority, met, breached },
+      });
+    }
+    return { priority, tickets: tickets.length, met, breached, compliancePct };
+  });
+
+  return {
+    siteId: site.id,
+    siteName: site.name,
+    customer: site.customer,
+    period: input.period,
+    from: range.from.toISOString(),
+    to: range.to.toISOString(),
+    generatedAt: now.toISOString(),
+    availabilityPct: siteObserved > 0 ? round((siteUp / siteObserved) * 100, 3) : null,
+    devices: perDevice,
+    tickets: ticketFigures,
+    trends,
+    inventoryChanges: input.inventory.map((row) => ({ ...row })),
+    warrantyEndingSoon: perDevice
+      .filter((d) => d.warranty.state === 'ending-soon')
+      .map((d) => d.deviceId),
+    suggestions,
+  };
+}
