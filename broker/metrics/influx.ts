@@ -5,7 +5,7 @@
  *
  *   - retention policy `raw` (default, 30 days): every reading as it came;
  *   - `rollup_5m` and `rollup_1d` (2 years): per series and interval, `<field>_sum`,
- *     `_count`, `_min`, `_max` (and `_mean` at 5 minutes) of every numeric field of the
+ *     `_count`, `_min`, `_max` of every numeric field of the
  *     `device` and `agent` measurements (broker/metrics/influx-rollups.ts), filled by the
  *     continuous queries `<measurement>_5m` (from raw) and `<measurement>_1d` (from the
  *     5-minute rows, resampled every hour over two days so the last 5-minute row of a day
@@ -62,6 +62,12 @@ export const DAY_POLICY = 'rollup_1d';
 export const ROLLUP_QUERY = 'device_5m';
 /** Where the layout version is kept (policy rollup_1d): its absence means "rebuild". */
 export const LAYOUT_MEASUREMENT = 'vigil_layout';
+/**
+ * Late 5-minute intervals not yet rolled up, one point each (policy raw, tag `of` = the
+ * measurement), so that a restart does not forget them: the journal does not replay a
+ * reading once it is written.
+ */
+export const STALE_MEASUREMENT = 'vigil_stale';
 /** 2: rollup_1d, and every numeric field of device and agent rolled up. */
 const LAYOUT_VERSION = 2;
 /** The rolled-up field lists as stored in the marker: a new field means a rebuild. */
@@ -91,6 +97,11 @@ export interface InfluxStoreOptions {
   rollupTimeoutMs?: number;
   /** Background refresh of stale rollups: one statement per tick; default every 2 s. */
   refreshEveryMs?: number;
+  /**
+   * settle() rolls up this many days at once (default 2): InfluxDB 1.6 runs a statement
+   * on one core.
+   */
+  settleParallel?: number;
 }
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
@@ -152,6 +163,10 @@ export class InfluxMetricsStore implements MetricsStore {
   /** While rebuilding an older layout: the marker is written once nothing before this is stale. */
   private rebuildBefore: number | null = null;
   private timer: NodeJS.Timeout | null = null;
+  /** Per measurement, the intervals with a STALE_MEASUREMENT point. */
+  private readonly persisted = new Map<string, Set<number>>(
+    Object.keys(ROLLUP_FIELDS).map((measurement) => [measurement, new Set()]),
+  );
   private stopped = true;
 
   constructor(private readonly options: InfluxStoreOptions) {
@@ -208,6 +223,7 @@ export class InfluxMetricsStore implements MetricsStore {
       for (const name of Object.keys(point.tags)) checkedName(name, 'tag');
       for (const name of Object.keys(point.fields)) checkedName(name, 'field');
     }
+    let late: Map<string, Set<number>>;
     try {
       await this.open().writePoints(
         points.map((point) => ({
@@ -221,11 +237,19 @@ export class InfluxMetricsStore implements MetricsStore {
     } finally {
       // Marked once the points are in (a rollup computed before would miss them), and
       // also after a failure: some of the batch may have been written.
-      this.markStale(points);
+      late = this.markStale(points);
     }
+    // Before write() resolves, so the journal replays the batch if this fails.
+    await this.persist(late);
   }
 
-  private markStale(points: MetricPoint[]): void {
+  /**
+   * Marks the points' 5-minute intervals stale; returns the late ones (ended before the
+   * continuous query's turn) not yet kept in InfluxDB.
+   */
+  private markStale(points: MetricPoint[]): Map<string, Set<number>> {
+    const late = new Map<string, Set<number>>();
+    const lateBefore = Date.now() - SETTLE_GRACE_MS - FIVE_MS;
     let measurement = '';
     let stale: StaleIntervals | undefined;
     let last = NaN;
@@ -241,6 +265,56 @@ export class InfluxMetricsStore implements MetricsStore {
       if (interval === last) continue;
       last = interval;
       stale.markInterval(interval);
+      if (interval < lateBefore && !this.persisted.get(measurement)!.has(interval)) {
+        let set = late.get(measurement);
+        if (!set) late.set(measurement, (set = new Set()));
+        set.add(interval);
+      }
+    }
+    return late;
+  }
+
+  /** Writes a STALE_MEASUREMENT point per late interval. */
+  private async persist(late: Map<string, Iterable<number>>): Promise<void> {
+    const marks = [...late].flatMap(([measurement, intervals]) =>
+      [...intervals].map((interval) => ({
+        measurement: STALE_MEASUREMENT,
+        tags: { of: measurement },
+        fields: { stale: true },
+        timestamp: new Date(interval),
+      })),
+    );
+    if (marks.length === 0) return;
+    await this.open().writePoints(marks, { precision: 'ms', retentionPolicy: RAW_POLICY });
+    for (const mark of marks) this.persisted.get(mark.tags.of)!.add(mark.timestamp.getTime());
+  }
+
+  /** Deletes the STALE_MEASUREMENT points of a span just rolled up. */
+  private async forget(measurement: string, span: { from: number; to: number }): Promise<void> {
+    const persisted = this.persisted.get(measurement)!;
+    const gone = [...persisted].filter((t) => t >= span.from && t < span.to);
+    if (gone.length === 0) return;
+    await this.statement(
+      `DELETE FROM ${q(STALE_MEASUREMENT)} WHERE "of" = ${escape.stringLit(measurement)} AND time >= ${span.from}ms AND time < ${span.to}ms`,
+    );
+    for (const t of gone) persisted.delete(t);
+    // Marked again by a write while the span was rolled up: kept again.
+    const stale = this.stale.get(measurement)!;
+    await this.persist(new Map([[measurement, gone.filter((t) => stale.has(t))]]));
+  }
+
+  /** The late intervals a previous run left unrolled, marked again. */
+  private async loadPersisted(): Promise<void> {
+    const series = await this.select(
+      `SELECT "stale" FROM ${this.target(RAW_POLICY, STALE_MEASUREMENT)} GROUP BY "of"`,
+    );
+    for (const { tags, values } of series) {
+      const stale = this.stale.get(tags?.of ?? '');
+      if (!stale) continue;
+      for (const [time] of values ?? []) {
+        stale.markInterval(time as number);
+        this.persisted.get(tags!.of!)!.add(time as number);
+      }
     }
   }
 
@@ -342,7 +416,8 @@ export class InfluxMetricsStore implements MetricsStore {
    */
   async settle(): Promise<void> {
     await this.ensureReady();
-    while (await this.exclusive(() => this.refreshUnit(Infinity)));
+    const parallel = this.options.settleParallel ?? 2;
+    while (await this.exclusive(() => this.refreshUnit(Infinity, parallel)));
   }
 
   /** Rolls up the stale intervals a trend is about to read. */
@@ -362,22 +437,25 @@ export class InfluxMetricsStore implements MetricsStore {
   }
 
   /**
-   * One statement of rollup work whose intervals end before `before`, oldest day first:
-   * true if there was some (then there may be more).
+   * Rollup work whose intervals end before `before`, oldest day first, one statement on
+   * each of up to `parallel` days at once: true if there was some (then there may be more).
    */
-  private async refreshUnit(before: number): Promise<boolean> {
-    let due: { measurement: string; day: number; kind: 'five' | 'day' } | null = null;
-    for (const [measurement, stale] of this.stale) {
-      const next = stale.oldestDue(before);
-      if (next && (!due || next.day < due.day)) due = { measurement, ...next };
-    }
-    if (!due) {
+  private async refreshUnit(before: number, parallel = 1): Promise<boolean> {
+    const due = [...this.stale]
+      .flatMap(([measurement, stale]) => stale.due(before).map((d) => ({ measurement, ...d })))
+      .sort((a, b) => a.day - b.day)
+      .slice(0, parallel);
+    if (due.length === 0) {
       await this.markRebuilt();
       return false;
     }
-    if (due.kind === 'five')
-      await this.refreshFive(due.measurement, due.day, due.day, before - FIVE_MS + 1);
-    else await this.refreshDay(due.measurement, due.day);
+    await Promise.all(
+      due.map((d) =>
+        d.kind === 'five'
+          ? this.refreshFive(d.measurement, d.day, d.day, before - FIVE_MS + 1)
+          : this.refreshDay(d.measurement, d.day),
+      ),
+    );
     return true;
   }
 
@@ -392,6 +470,7 @@ export class InfluxMetricsStore implements MetricsStore {
           `FROM ${this.target(RAW_POLICY, measurement)} WHERE time >= ${span.from}ms AND time < ${span.to}ms GROUP BY time(5m), *`,
         true,
       );
+      await this.forget(measurement, span);
     } catch (error) {
       stale.restoreIntervals(span);
       throw error;
@@ -567,6 +646,7 @@ export class InfluxMetricsStore implements MetricsStore {
     }
     // Once per process: a few small queries; the rebuild itself runs in the background.
     if (!this.layoutChecked) {
+      await this.loadPersisted();
       await this.checkLayout();
       this.layoutChecked = true;
     }

@@ -275,6 +275,50 @@ describe.skipIf(noInfluxd)(titled('InfluxDB store on a real influxd', noInfluxd)
     }
   });
 
+  it('still counts a late reading after a restart that came before its rollup', async () => {
+    // A store that leaves rollups to reads, stopped before anyone reads: the late
+    // reading's stale mark must outlive it (the journal does not replay a written reading).
+    const first = new InfluxMetricsStore({
+      url: influxd.url,
+      database: 'restart',
+      refreshEveryMs: 3_600_000,
+    });
+    await first.start();
+    const points = site(3, 1, 13);
+    await first.write(points);
+    await first.settle();
+    const late: MetricPoint = {
+      measurement: 'device',
+      tags: { site: 'site-a', agent: 'gw-01', device: 'dev-0', kind: 'nvr' },
+      fields: { up: true, responseMs: 7777 },
+      time: new Date(today() - 3 * DAY + 5 * 3_600_000 + 42),
+    };
+    await first.write([late]);
+    await first.stop();
+    const second = new InfluxMetricsStore({
+      url: influxd.url,
+      database: 'restart',
+      refreshEveryMs: 3_600_000,
+    });
+    await second.start();
+    try {
+      const trend = await second.trend({
+        measurement: 'device',
+        field: 'responseMs',
+        bucketS: 86_400,
+        from: new Date(today() - 3 * DAY),
+        to: new Date(today()),
+      });
+      expectSameBuckets(trend, aggregatePoints([...points, late], 'responseMs', DAY).get('')!);
+      expect(trend[0]?.max).toBe(7777);
+      // Rolled up: nothing left to remember.
+      await second.settle();
+      expect(rows(await influxql(influxd.url, 'SELECT * FROM vigil_stale', 'restart'))).toEqual([]);
+    } finally {
+      await second.stop();
+    }
+  });
+
   it("asks InfluxDB once for a whole site's trend, not once per device", async () => {
     const store = new InfluxMetricsStore({ url: influxd.url, database: 'grouped' });
     await store.start();
