@@ -74,6 +74,7 @@ export class ReaderThread {
       const waiting: Waiting = { resolve, reject, timer: null };
       if (this.ready) this.arm(worker, waiting);
       this.waiting.set(id, waiting);
+      worker.ref(); // a read keeps the process alive until it is answered
       worker.postMessage({ ...request, id });
     });
   }
@@ -109,6 +110,7 @@ export class ReaderThread {
       const waiting = this.waiting.get(reply.id);
       if (!waiting) return;
       this.waiting.delete(reply.id);
+      if (this.waiting.size === 0) worker.unref();
       if (waiting.timer) clearTimeout(waiting.timer);
       if (reply.ok) waiting.resolve(reply);
       else waiting.reject(new Error(reply.error));

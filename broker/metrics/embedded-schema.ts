@@ -79,9 +79,12 @@ export const migrations: readonly Migration[] = [
       SELECT DISTINCT measurement, tags FROM points_v1 ORDER BY measurement, tags;
     INSERT INTO series_tags (series_id, key, value)
       SELECT s.id, t.key, t.value FROM series s, json_each(s.tags) t;
+    -- CROSS JOIN keeps points_v1 the outer loop (https://sqlite.org/optoverview.html#crossjoin):
+    -- left to itself the planner scans series first and every point once per series
+    -- (measured: 3 minutes instead of 3 seconds for a million points of 500 devices).
     INSERT INTO points (series_id, time, fields)
       SELECT s.id, p.time, p.fields
-      FROM points_v1 p JOIN series s ON s.measurement = p.measurement AND s.tags = p.tags
+      FROM points_v1 p CROSS JOIN series s ON s.measurement = p.measurement AND s.tags = p.tags
       ORDER BY s.id, p.time, p.rowid;
     DROP TABLE points_v1;
 
