@@ -157,7 +157,7 @@ export class InfluxMetricsStore implements MetricsStore {
   private readonly stale = new Map<string, StaleIntervals>(
     Object.keys(ROLLUP_FIELDS).map((measurement) => [measurement, new StaleIntervals()]),
   );
-  /** Rollup work runs one statement at a time: a reader waits for at most one in flight. */
+  /** Rollup work runs one unit at a time: a reader waits for at most the unit in flight. */
   private work: Promise<unknown> = Promise.resolve();
   private layoutChecked = false;
   /** While rebuilding an older layout: the marker is written once nothing before this is stale. */
