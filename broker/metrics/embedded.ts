@@ -136,8 +136,8 @@ export class EmbeddedMetricsStore implements MetricsStore {
     const db = openDatabase(this.options.file);
     migrate(db, 'metrics-embedded', migrations);
     // The rows a batch touches lie on many pages (one index leaf and a few rollup rows per
-    // series); SQLite's default 2 MB cache does not hold them for 500 devices and write()
-    // slows down by a third (measured, docs/METRICS.md). 64 MB, of this connection only.
+    // series); SQLite's default 2 MB cache does not hold them for 500 devices (measured:
+    // 22,000 points/s with it, 34,000 with 64 MB). Of this connection only.
     db.pragma('cache_size = -65536');
     this.db = db;
     this.statements = {
