@@ -6,7 +6,7 @@
  */
 import { agentHealthExample } from '../../shared/messages/agent-health.js';
 import { DeviceMetricValues } from '../../shared/messages/device-metrics.js';
-import { agentPoint } from '../stages/store-metrics.js';
+import { agentPoint } from './points.js';
 import { bucketStart } from './aggregate.js';
 
 export const FIVE_MS = 5 * 60_000;
