@@ -241,8 +241,8 @@ export class EmbeddedMetricsStore implements MetricsStore {
     );
     const deleteRollups = ['rollup_5m', 'rollup_1d'].map((table) =>
       db.prepare(
-        `DELETE FROM ${table} WHERE series_id = ?1 AND field_id = ?2 AND bucket IN
-           (SELECT bucket FROM ${table} WHERE series_id = ?1 AND field_id = ?2 AND bucket < ?3
+        `DELETE FROM ${table} WHERE series_id = ? AND field_id = ? AND bucket IN
+           (SELECT bucket FROM ${table} WHERE series_id = ? AND field_id = ? AND bucket < ?
             LIMIT ${RETENTION_CHUNK})`,
       ),
     );
@@ -270,7 +270,9 @@ export class EmbeddedMetricsStore implements MetricsStore {
       removed.points += await step(() => deletePoints.run(id, rawCut).changes);
       for (const field of fields)
         for (const statement of deleteRollups)
-          removed.rollups += await step(() => statement.run(id, field, rollupCut).changes);
+          removed.rollups += await step(
+            () => statement.run(id, field, id, field, rollupCut).changes,
+          );
     }
     return removed;
   }

@@ -142,6 +142,31 @@ describe('embedded metrics store', () => {
     }
   });
 
+  it('drops raw readings after 30 days and rollups after two years: old charts stay', async () => {
+    const store = await started('retention.db');
+    const day = (daysAgo: number) => Math.floor(Date.now() / DAY) * DAY - daysAgo * DAY;
+    for (const daysAgo of [1, 40, 800])
+      await store.write([
+        camera(day(daysAgo) + HOUR, 'cam-01', { up: true, responseMs: daysAgo }),
+        camera(day(daysAgo) + 2 * HOUR, 'cam-01', { up: true, responseMs: daysAgo + 2 }),
+      ]);
+    const removed = await store.applyRetention();
+    expect(removed.points).toBe(4);
+    const dayOf = (daysAgo: number) => ({
+      measurement: 'device',
+      from: new Date(day(daysAgo)),
+      to: new Date(day(daysAgo) + DAY),
+    });
+    const daily = (daysAgo: number) =>
+      store.trend({ ...dayOf(daysAgo), field: 'responseMs', bucketS: 86_400 });
+    expect(await store.query(dayOf(40))).toEqual([]);
+    expect(await daily(40)).toEqual([
+      { time: new Date(day(40)), mean: 41, min: 40, max: 42, count: 2 },
+    ]);
+    expect(await daily(800)).toEqual([]);
+    expect((await store.query(dayOf(1))).map((p) => p.fields.responseMs)).toEqual([1, 3]);
+  });
+
   it('keeps the event loop turning while a heavy trend runs', async () => {
     const store = await started('heavy.db');
     // 60 cameras, a reading every 15 s for a day: 345,600 readings, and a bucket of
