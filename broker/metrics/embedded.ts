@@ -277,11 +277,16 @@ export class EmbeddedMetricsStore implements MetricsStore {
     return removed;
   }
 
-  /** One retention at a time; a failed one is tried again the next hour. */
+  /** One retention at a time; a failed one is said on stderr and tried again the next hour. */
   private startRetention(): void {
     if (this.retention) return;
     this.retention = this.applyRetention()
-      .catch(() => undefined)
+      .catch((error: Error) =>
+        process.emitWarning(
+          `the embedded metrics store's retention failed, it tries again in an hour: ${error.message}`,
+          'VigilMetricsRetention',
+        ),
+      )
       .finally(() => {
         this.retention = null;
       });
