@@ -159,9 +159,17 @@ export async function startBroker(
     audit.start();
     const events = new BrokerEvents();
 
+    const keep = {
+      rawRetentionDays: config.metrics.rawDays,
+      rollupRetentionDays: config.metrics.rollupDays,
+    };
     const metrics: MetricsStore = config.influx
-      ? new InfluxMetricsStore(config.influx)
-      : new EmbeddedMetricsStore({ file: join(config.dataDir, 'metrics.db') });
+      ? new InfluxMetricsStore({ ...config.influx, ...keep })
+      : new EmbeddedMetricsStore({
+          file: join(config.dataDir, 'metrics.db'),
+          retentionDays: keep.rawRetentionDays,
+          rollupRetentionDays: keep.rollupRetentionDays,
+        });
     try {
       await metrics.start();
     } catch (error) {

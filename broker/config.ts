@@ -17,6 +17,8 @@
  *     limits: { maxPayloadBytes: 262144, maxTopicLevels: 16, connectionsPerSecond: 200 }
  *   journal: { maxBytes: 1073741824, groupCommitMs: 2 } # the ingest journal in <dataDir>/journal
  *   http: { host: 0.0.0.0, port: 8080 }      # port: HTTP_PORT
+ *   metrics: { rawDays: 30, rollupDays: 730 } # how long readings, and their 5-minute and
+ *                                   # daily rollups, are kept (either store)
  *   influx:                         # absent: the embedded metrics store (SQLite)
  *     url: http://127.0.0.1:8086
  *     database: vigil
@@ -130,6 +132,16 @@ export const BrokerConfigFile = Type.Object(
       ),
     ),
     http: Type.Optional(Listener),
+    // How long the metrics store keeps readings and their rollups (docs/METRICS.md).
+    metrics: Type.Optional(
+      Type.Object(
+        {
+          rawDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650 })),
+          rollupDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 36500 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     influx: Type.Optional(
       Type.Object(
         {
@@ -189,6 +201,11 @@ export interface BrokerConfig {
   };
   journal: { maxBytes: number; groupCommitMs: number };
   http: { host: string; port: number };
+  /**
+   * Days the metrics store keeps raw readings (30, InfluxDB's `raw` policy) and their
+   * 5-minute and daily rollups (730: two years of monthly and quarterly reports).
+   */
+  metrics: { rawDays: number; rollupDays: number };
   /** null: the embedded metrics store in `dataDir`. */
   influx: InfluxConfig | null;
   sla: SlaTable;
@@ -304,6 +321,10 @@ export function resolveConfig(
       groupCommitMs: file.journal?.groupCommitMs ?? DEFAULT_GROUP_COMMIT_MS,
     },
     http: { host: file.http?.host ?? '0.0.0.0', port: file.http?.port ?? httpPort ?? 8080 },
+    metrics: {
+      rawDays: file.metrics?.rawDays ?? 30,
+      rollupDays: file.metrics?.rollupDays ?? 730,
+    },
     influx,
     sla: mergeSla(file.sla),
     desk: resolveDeskConfig(file),

@@ -23,7 +23,13 @@ describe('upgrade from cbf448a', () => {
     dir = await tempDir('vigil-upgrade-');
     // A copy: the broker migrates the files in place.
     cpSync(`${fixture}data`, dir.path, { recursive: true });
-    broker = await startTestBroker({ dataDir: dir.path });
+    // The fixture's readings are of 2026: rollups kept a century, so that this test still
+    // opens them when they are older than the default two years. Raw readings keep the
+    // default month: the reports must come from the rollups the migration built.
+    broker = await startTestBroker({
+      dataDir: dir.path,
+      settings: { metrics: { rollupDays: 36_500 } },
+    });
   });
 
   afterEach(async () => {

@@ -34,6 +34,8 @@ describe('broker config', () => {
       mqtt: { host: '0.0.0.0', port: 1883 },
       http: { host: '0.0.0.0', port: 8080 },
       influx: null,
+      // Raw readings a month, rollups two years: InfluxDB's policies, for either store.
+      metrics: { rawDays: 30, rollupDays: 730 },
       sla: defaultSla,
     });
   });
@@ -62,6 +64,7 @@ describe('broker config', () => {
         '  ws: { port: 8083 }',
         '  limits: { maxPayloadBytes: 65536 }',
         'journal: { maxBytes: 104857600, groupCommitMs: 3 }',
+        'metrics: { rawDays: 14, rollupDays: 1095 }',
         'influx: { url: "http://influx:8086" }',
         'sla:',
         '  serious: { respondMin: 5 }',
@@ -85,6 +88,7 @@ describe('broker config', () => {
       limits: { maxPayloadBytes: 65536, maxTopicLevels: 16, connectionsPerSecond: 200 },
     });
     expect(config.journal).toEqual({ maxBytes: 104_857_600, groupCommitMs: 3 });
+    expect(config.metrics).toEqual({ rawDays: 14, rollupDays: 1095 });
     expect(config.influx).toEqual({ url: 'http://influx:8086', database: 'vigil' });
     expect(config.sla.serious).toEqual({ ...defaultSla.serious, respondMin: 5 });
     expect(config.sla.emergency).toEqual(defaultSla.emergency);
