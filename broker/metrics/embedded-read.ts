@@ -1,5 +1,5 @@
 /**
- * The embedded store's reads, run by the reader thread (embedded-worker.ts) on its own
+ * The embedded store's reads, run by the reader thread (embedded-read-worker.ts) on its own
  * read-only connection, never on the broker's event loop. Dates cross the thread boundary
  * as milliseconds since the epoch.
  *

@@ -1,6 +1,6 @@
 /**
  * The embedded store's tables (docs/METRICS.md, "Embedded store"), its names and the
- * widths of its rollups: shared by the writer on the event loop (embedded.ts) and the
+ * widths of its rollups: shared by the writer thread (embedded-write.ts) and the
  * reader thread (embedded-read.ts).
  */
 import type { Migration } from '../db.js';

@@ -8,22 +8,18 @@
  * narrow tables, raw points per series, and count/sum/min/max of every numeric field per
  * 5 minutes and per day, maintained by write() as readings arrive.
  *
- * What runs where: write() and the retention run on the event loop, each step bounded by
- * an index and the batch it was given; query(), trend() and trendBy() run in a reader
- * thread on a read-only connection of its own (embedded-reader.ts), so a monthly report
- * never holds up an agent's PUBACK.
+ * What runs where: the event loop only checks names and values, hands batches on and
+ * migrates the file at start(). write() and the retention run in a writer thread that
+ * owns the one read-write connection (embedded-write.ts); query(), trend() and trendBy()
+ * in a reader thread on a read-only connection of its own (embedded-read.ts). Both
+ * threads are embedded-thread.ts's clients, so neither a batch's commit nor a monthly
+ * report holds up an agent's PUBACK.
  */
-import { migrate, openDatabase, type Db, type Statement } from '../db.js';
-import { bucketStart } from './aggregate.js';
-import type { WireBucket, WirePointQuery } from './embedded-read.js';
-import { ReaderThread } from './embedded-reader.js';
-import {
-  DAY_MS,
-  FIVE_MINUTES_MS,
-  canonicalTags,
-  checkedName,
-  migrations,
-} from './embedded-schema.js';
+import { migrate, openDatabase } from '../db.js';
+import type { ReadReply, ReadRequest, WireBucket, WirePointQuery } from './embedded-read.js';
+import { DAY_MS, checkedName, migrations } from './embedded-schema.js';
+import { WorkerThread } from './embedded-thread.js';
+import type { RetentionCursor, WriteReply, WriteRequest } from './embedded-write.js';
 import type {
   GroupedTrendQuery,
   MetricPoint,
@@ -38,13 +34,9 @@ const HOUR_MS = 3_600_000;
 const MAX_POINTS = 200_000;
 /** A trend is for a chart or a report: more buckets than this per group is a mistake. */
 const MAX_BUCKETS = 50_000;
-/** Rows one retention statement deletes: a few milliseconds of the event loop at most. */
-const RETENTION_CHUNK = 2_000;
-/** The retention hands the event loop back after this long. */
-const RETENTION_SLICE_MS = 10;
 
 export interface EmbeddedStoreOptions {
-  /** The SQLite file. A path: the reader thread opens the same file on its own connection. */
+  /** The SQLite file. A path: the reader and writer threads open it on their own connections. */
   file: string;
   /** Raw points are kept this long (30 days, InfluxDB's raw policy). */
   retentionDays?: number;
@@ -54,147 +46,110 @@ export interface EmbeddedStoreOptions {
   queryTimeoutMs?: number;
   /** Heap of the reader thread (MB): a runaway read ends that thread, not the broker. */
   readerMemoryMb?: number;
+  /**
+   * A write (or retention step) that has not committed after this long is given up and
+   * the writer thread restarted: its transaction is rolled back, the batch is retried.
+   */
+  writeTimeoutMs?: number;
 }
 
-/** Count, sum, min and max of one field of one series in one bucket of a batch. */
-interface Partial {
-  series: number;
-  field: number;
-  bucket: number;
-  count: number;
-  sum: number;
-  min: number;
-  max: number;
-}
-
-interface Statements {
-  insertPoint: Statement;
-  upsert5m: Statement;
-  upsert1d: Statement;
-  insertSeries: Statement;
-  selectSeries: Statement;
-  insertSeriesTag: Statement;
-  insertField: Statement;
-  selectField: Statement;
-}
-
-function upsert(table: string): string {
-  return `INSERT INTO ${table} (series_id, field_id, bucket, count, sum, min, max)
-    VALUES (?, ?, ?, ?, ?, ?, ?)
-    ON CONFLICT (series_id, field_id, bucket) DO UPDATE SET
-      count = count + excluded.count, sum = sum + excluded.sum,
-      min = min(min, excluded.min), max = max(max, excluded.max)`;
-}
-
-/** Adds a reading (or a partial aggregate) to the partial of its key. */
-function accumulate(
-  into: Map<string, Partial>,
-  series: number,
-  field: number,
-  bucket: number,
-  add: Pick<Partial, 'count' | 'sum' | 'min' | 'max'>,
-): void {
-  const key = `${series},${field},${bucket}`;
-  const acc = into.get(key);
-  if (!acc)
-    into.set(key, {
-      series,
-      field,
-      bucket,
-      count: add.count,
-      sum: add.sum,
-      min: add.min,
-      max: add.max,
-    });
-  else {
-    acc.count += add.count;
-    acc.sum += add.sum;
-    if (add.min < acc.min) acc.min = add.min;
-    if (add.max > acc.max) acc.max = add.max;
-  }
-}
+type Reader = WorkerThread<ReadRequest, ReadReply>;
+type Writer = WorkerThread<WriteRequest, WriteReply>;
 
 export class EmbeddedMetricsStore implements MetricsStore {
   readonly kind = 'embedded';
-  private db: Db | null = null;
-  private statements: Statements | null = null;
-  private reader: ReaderThread | null = null;
+  private writer: Writer | null = null;
+  private reader: Reader | null = null;
   private retentionTimer: NodeJS.Timeout | null = null;
   private retention: Promise<unknown> | null = null;
-  /** measurement + tags as given -> series id; field name -> id; names already checked. */
-  private readonly seriesIds = new Map<string, number>();
-  private readonly fieldIds = new Map<string, number>();
+  /** write() calls not answered yet: stop() waits for them. */
+  private readonly writing = new Set<Promise<unknown>>();
+  /** Names already checked. */
   private readonly goodNames = new Set<string>();
 
   constructor(private readonly options: EmbeddedStoreOptions) {}
 
+  /**
+   * Migrates the file on the event loop (once, before any thread opens it: an upgrade
+   * fails here, with SQLite's reason), then starts the writer thread and waits until it
+   * has opened the file too.
+   */
   async start(): Promise<void> {
-    if (this.options.file === ':memory:')
+    const { file } = this.options;
+    if (file === ':memory:')
       throw new Error(
-        'the embedded metrics store needs a file: its reader thread opens the same file',
+        'the embedded metrics store needs a file: its reader and writer threads open the same file',
       );
-    const db = openDatabase(this.options.file);
-    migrate(db, 'metrics-embedded', migrations);
-    // The rows a batch touches lie on many pages (one index leaf and a few rollup rows per
-    // series); SQLite's default 2 MB cache does not hold them for 500 devices (measured:
-    // 22,000 points/s with it, 34,000 with 64 MB). Of this connection only.
-    db.pragma('cache_size = -65536');
-    this.db = db;
-    this.statements = {
-      insertPoint: db.prepare('INSERT INTO points (series_id, time, fields) VALUES (?, ?, ?)'),
-      upsert5m: db.prepare(upsert('rollup_5m')),
-      upsert1d: db.prepare(upsert('rollup_1d')),
-      insertSeries: db.prepare(
-        'INSERT INTO series (measurement, tags) VALUES (?, ?) ON CONFLICT DO NOTHING',
-      ),
-      selectSeries: db.prepare('SELECT id FROM series WHERE measurement = ? AND tags = ?'),
-      insertSeriesTag: db.prepare(
-        'INSERT OR IGNORE INTO series_tags (series_id, key, value) VALUES (?, ?, ?)',
-      ),
-      insertField: db.prepare('INSERT INTO fields (name) VALUES (?) ON CONFLICT DO NOTHING'),
-      selectField: db.prepare('SELECT id FROM fields WHERE name = ?'),
-    };
-    this.reader = new ReaderThread(
-      this.options.file,
-      this.options.queryTimeoutMs ?? 60_000,
-      this.options.readerMemoryMb,
-    );
+    const db = openDatabase(file);
+    try {
+      migrate(db, 'metrics-embedded', migrations);
+    } finally {
+      db.close();
+    }
+    const writer: Writer = new WorkerThread({
+      entry: 'embedded-write-worker',
+      data: { file },
+      timeoutMs: this.options.writeTimeoutMs ?? 60_000,
+      role: 'writer',
+      onTimeout:
+        'the batch was not stored and the metrics writer writes it again; if it keeps happening, look at the disk (free space, speed) or move to InfluxDB (docs/METRICS.md)',
+      onExit:
+        "the batch was not stored and the metrics writer writes it again; if it keeps stopping, look at the broker's log and the free memory and disk",
+    });
+    try {
+      await writer.ask({ op: 'ping' });
+    } catch (error) {
+      await writer.stop();
+      throw new Error(
+        `the embedded metrics store cannot open ${file} for writing: ${(error as Error).message}`,
+      );
+    }
+    this.writer = writer;
+    this.reader = new WorkerThread({
+      entry: 'embedded-read-worker',
+      data: { file },
+      timeoutMs: this.options.queryTimeoutMs ?? 60_000,
+      memoryMb: this.options.readerMemoryMb,
+      role: 'reader',
+      onTimeout: 'ask for a shorter range or a wider bucket, or move to InfluxDB (docs/METRICS.md)',
+      onExit:
+        "ask again; if it keeps stopping, look at the broker's log and the free memory and disk",
+    });
     this.startRetention();
     this.retentionTimer = setInterval(() => this.startRetention(), HOUR_MS);
     this.retentionTimer.unref();
   }
 
+  /** Waits for the writes already handed on (committed or failed), then ends both threads. */
   async stop(): Promise<void> {
     if (this.retentionTimer) clearInterval(this.retentionTimer);
     this.retentionTimer = null;
-    const db = this.db;
-    this.db = null; // ends a running retention at its next step
+    const writer = this.writer;
+    this.writer = null; // refuses new writes; ends a running retention at its next step
     await this.retention;
+    await Promise.allSettled([...this.writing]);
+    // Closed by the thread itself, so the WAL is checkpointed as at any close.
+    if (writer?.running) await writer.ask({ op: 'close' }).catch(() => undefined);
+    await writer?.stop();
     await this.reader?.stop();
     this.reader = null;
-    this.statements = null;
-    this.seriesIds.clear();
-    this.fieldIds.clear();
-    db?.close();
   }
 
   /**
-   * One transaction per call: the raw points, and the rollups they touch, added up per
-   * series, field and bucket within the batch first, so consecutive readings of a device
-   * share one UPSERT per 5 minutes and one per day. A late reading adds to its old
-   * buckets the same way: the rollups are always exact.
+   * Checked here, handed to the writer thread, resolved once it has committed the batch
+   * (one transaction per call, embedded-write.ts): the ingest journal finishes a message
+   * only then. Batches commit in the order of the calls (one thread, one queue).
    */
   async write(points: MetricPoint[]): Promise<void> {
     if (points.length === 0) return;
-    const db = this.open();
+    const writer = this.open();
     for (const point of points) this.check(point);
+    const written = writer.ask({ op: 'write', points });
+    this.writing.add(written);
     try {
-      db.transaction(() => this.writeBatch(points))();
-    } catch (error) {
-      // Ids handed out inside a rolled-back transaction do not exist.
-      this.seriesIds.clear();
-      this.fieldIds.clear();
-      throw error;
+      await written;
+    } finally {
+      this.writing.delete(written);
     }
   }
 
@@ -216,7 +171,7 @@ export class EmbeddedMetricsStore implements MetricsStore {
 
   async ping(): Promise<boolean> {
     try {
-      this.open().prepare('SELECT 1').get();
+      await this.open().ask({ op: 'ping' });
       return true;
     } catch {
       return false;
@@ -225,54 +180,20 @@ export class EmbeddedMetricsStore implements MetricsStore {
 
   /**
    * Deletes raw points older than `retentionDays` and rollups older than
-   * `rollupRetentionDays`. On the event loop, but in chunks of RETENTION_CHUNK rows found
-   * by an index, handing the loop back every RETENTION_SLICE_MS: the writer's connection
-   * is the only one that writes, so a delete never makes write() wait for a lock (and
-   * better-sqlite3 would wait for it synchronously, on the event loop, for busy_timeout).
+   * `rollupRetentionDays`, in the writer thread, one bounded request at a time
+   * (embedded-write.ts, Writer.retain): writes asked meanwhile take turns with its steps.
    */
   async applyRetention(now = Date.now()): Promise<{ points: number; rollups: number }> {
-    const db = this.open();
     const removed = { points: 0, rollups: 0 };
     const rawCut = now - (this.options.retentionDays ?? 30) * DAY_MS;
     const rollupCut = now - (this.options.rollupRetentionDays ?? 730) * DAY_MS;
-    const deletePoints = db.prepare(
-      `DELETE FROM points WHERE rowid IN
-         (SELECT rowid FROM points WHERE series_id = ? AND time < ? LIMIT ${RETENTION_CHUNK})`,
-    );
-    const deleteRollups = ['rollup_5m', 'rollup_1d'].map((table) =>
-      db.prepare(
-        `DELETE FROM ${table} WHERE series_id = ? AND field_id = ? AND bucket IN
-           (SELECT bucket FROM ${table} WHERE series_id = ? AND field_id = ? AND bucket < ?
-            LIMIT ${RETENTION_CHUNK})`,
-      ),
-    );
-    let slice = Date.now();
-    const step = async (run: () => number): Promise<number> => {
-      let deleted = 0;
-      for (;;) {
-        if (this.db !== db) return deleted; // stopped meanwhile
-        const changes = run();
-        deleted += changes;
-        if (Date.now() - slice >= RETENTION_SLICE_MS) {
-          await new Promise((resolve) => setImmediate(resolve));
-          slice = Date.now();
-        }
-        if (changes < RETENTION_CHUNK) return deleted;
-      }
-    };
-    const series = (db.prepare('SELECT id FROM series').all() as { id: number }[]).map(
-      (row) => row.id,
-    );
-    const fields = (db.prepare('SELECT id FROM fields').all() as { id: number }[]).map(
-      (row) => row.id,
-    );
-    for (const id of series) {
-      removed.points += await step(() => deletePoints.run(id, rawCut).changes);
-      for (const field of fields)
-        for (const statement of deleteRollups)
-          removed.rollups += await step(
-            () => statement.run(id, field, id, field, rollupCut).changes,
-          );
+    let from: RetentionCursor | undefined = { series: 0, stage: 0 };
+    while (from) {
+      const step = await this.open().ask({ op: 'retain', rawCut, rollupCut, from });
+      if (!step.ok) break; // rejected instead: the type says otherwise
+      removed.points += step.points ?? 0;
+      removed.rollups += step.rollups ?? 0;
+      from = this.writer ? step.next : undefined; // stopped meanwhile
     }
     return removed;
   }
@@ -292,51 +213,12 @@ export class EmbeddedMetricsStore implements MetricsStore {
       });
   }
 
-  private writeBatch(points: MetricPoint[]): void {
-    const statements = this.statements as Statements;
-    const fiveMinutes = new Map<string, Partial>();
-    for (const point of points) {
-      const series = this.seriesId(point);
-      const time = point.time.getTime();
-      statements.insertPoint.run(series, time, JSON.stringify(point.fields));
-      const bucket = bucketStart(time, FIVE_MINUTES_MS);
-      for (const name in point.fields) {
-        const value = point.fields[name];
-        // Only numbers are rolled up: a boolean is not a number in InfluxDB either.
-        if (typeof value !== 'number') continue;
-        const one = { count: 1, sum: value, min: value, max: value };
-        accumulate(fiveMinutes, series, this.fieldId(name), bucket, one);
-      }
-    }
-    const days = new Map<string, Partial>();
-    for (const acc of fiveMinutes.values()) {
-      statements.upsert5m.run(
-        acc.series,
-        acc.field,
-        acc.bucket,
-        acc.count,
-        acc.sum,
-        acc.min,
-        acc.max,
-      );
-      accumulate(days, acc.series, acc.field, bucketStart(acc.bucket, DAY_MS), acc);
-    }
-    for (const acc of days.values())
-      statements.upsert1d.run(
-        acc.series,
-        acc.field,
-        acc.bucket,
-        acc.count,
-        acc.sum,
-        acc.min,
-        acc.max,
-      );
-  }
-
-  /** Bad input is refused before anything of the batch is written. */
+  /** Bad input is refused here, before anything of the batch is handed on. */
   private check(point: MetricPoint): void {
     if (!(point.time instanceof Date) || !Number.isFinite(point.time.getTime()))
       throw new Error(`a ${point.measurement} point has no valid time: give it a Date`);
+    for (const name in point.tags)
+      if (!this.goodNames.has(name)) this.goodNames.add(checkedName(name, 'tag'));
     for (const name in point.fields) {
       if (!this.goodNames.has(name)) this.goodNames.add(checkedName(name, 'field'));
       const value = point.fields[name];
@@ -345,34 +227,6 @@ export class EmbeddedMetricsStore implements MetricsStore {
           `field "${name}" of a ${point.measurement} point is ${String(value)}: give a finite number or a boolean`,
         );
     }
-  }
-
-  private seriesId(point: MetricPoint): number {
-    // Keyed by the tags as given (no sort): a writer sends its tags in one order.
-    const key = `${point.measurement}\u0000${JSON.stringify(point.tags)}`;
-    const known = this.seriesIds.get(key);
-    if (known !== undefined) return known;
-    const statements = this.statements as Statements;
-    const tags = canonicalTags(point.tags);
-    let id: number;
-    const inserted = statements.insertSeries.run(point.measurement, tags);
-    if (inserted.changes > 0) {
-      id = Number(inserted.lastInsertRowid);
-      for (const [name, value] of Object.entries(point.tags))
-        statements.insertSeriesTag.run(id, name, value);
-    } else id = (statements.selectSeries.get(point.measurement, tags) as { id: number }).id;
-    this.seriesIds.set(key, id);
-    return id;
-  }
-
-  private fieldId(name: string): number {
-    const known = this.fieldIds.get(name);
-    if (known !== undefined) return known;
-    const statements = this.statements as Statements;
-    statements.insertField.run(name);
-    const id = (statements.selectField.get(name) as { id: number }).id;
-    this.fieldIds.set(name, id);
-    return id;
   }
 
   private async trends(query: TrendQuery, by?: string): Promise<Map<string, TrendBucket[]>> {
@@ -410,13 +264,13 @@ export class EmbeddedMetricsStore implements MetricsStore {
     return { measurement: query.measurement, tags, from, to };
   }
 
-  private read(): ReaderThread {
+  private read(): Reader {
     this.open();
-    return this.reader as ReaderThread;
+    return this.reader as Reader;
   }
 
-  private open(): Db {
-    if (!this.db) throw new Error('the embedded metrics store is not started');
-    return this.db;
+  private open(): Writer {
+    if (!this.writer) throw new Error('the embedded metrics store is not started');
+    return this.writer;
   }
 }
