@@ -1,7 +1,8 @@
 /**
  * What only the embedded store does (the rest is the conformance suite,
- * metrics-store.test.ts): the upgrade of a data folder of the first version, reads that
- * leave the event loop free, and a reader thread that fails without taking reads with it.
+ * metrics-store.test.ts): the upgrade of a data folder of the first version, reads and
+ * writes that leave the event loop free, and reader and writer threads that fail without
+ * taking reads or readings with them.
  * Real SQLite files in a temporary folder.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -34,6 +35,20 @@ function camera(time: number, device: string, fields: MetricPoint['fields']): Me
     fields,
     time: new Date(time),
   };
+}
+
+/** `rounds` poll rounds of `devices` cameras every 15 s, devices mixed as they arrive live. */
+function fleet(start: number, rounds: number, devices = 500): MetricPoint[] {
+  const points: MetricPoint[] = [];
+  for (let r = 0; r < rounds; r++)
+    for (let d = 0; d < devices; d++)
+      points.push(
+        camera(start + r * 15_000 + d * 20, `cam-${d}`, {
+          up: true,
+          responseMs: (r + d) % 97,
+        }),
+      );
+  return points;
 }
 
 function sameBuckets(actual: TrendBucket[], expected: TrendBucket[]): void {
@@ -230,5 +245,67 @@ describe('embedded metrics store', () => {
       to: new Date(start + 1),
     });
     expect(one).toEqual([batch[0]]);
+  });
+
+  /** Raw points and rollup counts of `device` readings in [from, to), both from the store. */
+  async function counted(store: EmbeddedMetricsStore, from: number, to: number) {
+    const range = { measurement: 'device', from: new Date(from), to: new Date(to) };
+    const raw = await store.query(range);
+    const daily = await store.trend({ ...range, field: 'responseMs', bucketS: 86_400 });
+    return { raw: raw.length, rolledUp: daily.reduce((n, b) => n + b.count, 0) };
+  }
+
+  it('keeps the event loop turning while a big batch of many devices is written', async () => {
+    const store = await started('big-write.db');
+    const start = Math.floor(Date.now() / DAY) * DAY - DAY;
+    // 500 cameras, 100 poll rounds in one batch: 50,000 readings, seconds of SQLite work.
+    const batch = fleet(start, 100);
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 5);
+    const written = store.write(batch);
+    const ticksWhenAsked = ticks;
+    await written;
+    clearInterval(timer);
+    expect(ticksWhenAsked).toBe(0);
+    expect(ticks).toBeGreaterThanOrEqual(5);
+    expect(await counted(store, start, start + DAY)).toEqual({ raw: 50_000, rolledUp: 50_000 });
+  });
+
+  it('rejects the batch of a writer thread ended mid-batch, stores none of it, and writes on', async () => {
+    const store = await started('killed.db', { writeTimeoutMs: 500 });
+    const start = Math.floor(Date.now() / DAY) * DAY - DAY;
+    const before = fleet(start, 1, 100);
+    await store.write(before);
+    // 100,000 readings take seconds: the writer thread is ended in the middle of them.
+    const tooBig = fleet(start + HOUR, 200);
+    await expect(store.write(tooBig)).rejects.toThrow(
+      /writer gave no answer within 0.5 s.*not stored and the metrics writer writes it again/,
+    );
+    const after = fleet(start + 2 * DAY - HOUR, 1, 100);
+    await store.write(after);
+    expect(await counted(store, start, start + 2 * DAY)).toEqual({ raw: 200, rolledUp: 200 });
+    // The metrics writer's retry, in batches the thread commits in time: each point once.
+    for (let i = 0; i < tooBig.length; i += 2000) await store.write(tooBig.slice(i, i + 2000));
+    const all = await counted(store, start, start + 2 * DAY);
+    expect(all.rolledUp).toBe(200 + tooBig.length);
+    expect(await counted(store, start + HOUR, start + HOUR + 10 * MINUTE)).toEqual({
+      raw: 40 * 500,
+      rolledUp: 40 * 500,
+    });
+  });
+
+  it('completes the writes in flight when it stops', async () => {
+    const file = 'stopping.db';
+    const store = await started(file);
+    const start = Math.floor(Date.now() / DAY) * DAY - DAY;
+    const rounds = fleet(start, 40);
+    const writes = Array.from({ length: 20 }, (_, i) =>
+      store.write(rounds.slice(i * 1000, (i + 1) * 1000)),
+    );
+    await store.stop();
+    await Promise.all(writes);
+    await expect(store.write(rounds.slice(0, 1))).rejects.toThrow(/not started/);
+    const reopened = await started(file);
+    expect(await counted(reopened, start, start + DAY)).toEqual({ raw: 20_000, rolledUp: 20_000 });
   });
 });
