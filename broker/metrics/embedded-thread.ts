@@ -85,7 +85,7 @@ export class WorkerThread<Req extends { id: number }, Reply extends { id: number
   private ready = false;
   /** A thread that was ended: the next one starts once it is gone (its connection closed). */
   private ending: Promise<unknown> = Promise.resolve();
-  private readonly waiting = new Map<number, Waiting<Reply>>();
+  private readonly waiting = new Map<number, Waiting<Extract<Reply, { ok: true }>>>();
   private nextId = 1;
 
   constructor(private readonly options: ThreadOptions) {}
@@ -94,11 +94,12 @@ export class WorkerThread<Req extends { id: number }, Reply extends { id: number
     return this.worker !== null;
   }
 
-  ask(request: Unnumbered<Req>): Promise<Reply> {
+  /** The answer when it is ok; an answer that is not rejects with its error. */
+  ask(request: Unnumbered<Req>): Promise<Extract<Reply, { ok: true }>> {
     const worker = this.worker ?? this.start();
     const id = this.nextId++;
-    return new Promise<Reply>((resolve, reject) => {
-      const waiting: Waiting<Reply> = { resolve, reject, timer: null };
+    return new Promise<Extract<Reply, { ok: true }>>((resolve, reject) => {
+      const waiting: Waiting<Extract<Reply, { ok: true }>> = { resolve, reject, timer: null };
       if (this.ready) this.arm(worker, waiting);
       this.waiting.set(id, waiting);
       worker.ref(); // a request keeps the process alive until it is answered
@@ -119,7 +120,7 @@ export class WorkerThread<Req extends { id: number }, Reply extends { id: number
     await this.ending;
   }
 
-  private arm(worker: Worker, waiting: Waiting<Reply>): void {
+  private arm(worker: Worker, waiting: Waiting<unknown>): void {
     waiting.timer = setTimeout(() => {
       this.fail(
         worker,
@@ -148,7 +149,7 @@ export class WorkerThread<Req extends { id: number }, Reply extends { id: number
       this.waiting.delete(reply.id);
       if (this.waiting.size === 0) worker.unref();
       if (waiting.timer) clearTimeout(waiting.timer);
-      if (reply.ok) waiting.resolve(reply);
+      if (reply.ok) waiting.resolve(reply as Extract<Reply, { ok: true }>);
       else waiting.reject(new Error((reply as unknown as { error: string }).error));
     });
     worker.on('error', (error) => {

@@ -80,11 +80,17 @@ export class EmbeddedMetricsStore implements MetricsStore {
       throw new Error(
         'the embedded metrics store needs a file: its reader and writer threads open the same file',
       );
-    const db = openDatabase(file);
     try {
-      migrate(db, 'metrics-embedded', migrations);
-    } finally {
-      db.close();
+      const db = openDatabase(file);
+      try {
+        migrate(db, 'metrics-embedded', migrations);
+      } finally {
+        db.close();
+      }
+    } catch (error) {
+      throw new Error(
+        `the embedded metrics store cannot open or upgrade ${file}: ${(error as Error).message}; check that its folder exists and is writable, and the free disk`,
+      );
     }
     const writer: Writer = new WorkerThread({
       entry: 'embedded-write-worker',
@@ -187,13 +193,13 @@ export class EmbeddedMetricsStore implements MetricsStore {
     const removed = { points: 0, rollups: 0 };
     const rawCut = now - (this.options.retentionDays ?? 30) * DAY_MS;
     const rollupCut = now - (this.options.rollupRetentionDays ?? 730) * DAY_MS;
+    const writer = this.open();
     let from: RetentionCursor | undefined = { series: 0, stage: 0 };
     while (from) {
-      const step = await this.open().ask({ op: 'retain', rawCut, rollupCut, from });
-      if (!step.ok) break; // rejected instead: the type says otherwise
+      const step = await writer.ask({ op: 'retain', rawCut, rollupCut, from });
       removed.points += step.points ?? 0;
       removed.rollups += step.rollups ?? 0;
-      from = this.writer ? step.next : undefined; // stopped meanwhile
+      from = this.writer === writer ? step.next : undefined; // stopped meanwhile
     }
     return removed;
   }

@@ -308,4 +308,14 @@ describe('embedded metrics store', () => {
     const reopened = await started(file);
     expect(await counted(reopened, start, start + DAY)).toEqual({ raw: 20_000, rolledUp: 20_000 });
   });
+
+  it('refuses to start on a file it cannot open, saying which and what to check', async () => {
+    const store = new EmbeddedMetricsStore({ file: join(dir, 'no-such-folder', 'metrics.db') });
+    await expect(store.start()).rejects.toThrow(
+      /cannot open or upgrade .*no-such-folder.*check that its folder exists/,
+    );
+    await expect(store.write([camera(Date.now(), 'cam-01', { up: true })])).rejects.toThrow(
+      /not started/,
+    );
+  });
 });
