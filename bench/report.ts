@@ -99,6 +99,40 @@ const DAY_MS = 86_400_000;
 const CHART_TARGET_BUCKETS = 300;
 const GOALS = { reportS: 2, chartMs: 200, pubackP99Ms: 50 };
 
+/**
+ * What this run started and must undo (influxd, the broker, the temporary folder), so
+ * that an interrupted run (Ctrl-C, SIGTERM, its output piped into `head`) leaves
+ * nothing running: the finally blocks do not run when the process is cut short.
+ */
+const undo = new Set<() => Promise<unknown>>();
+/** Removed after the processes that write into it stopped. */
+let tempDir: string | null = null;
+
+/** Registers `stop`; the function returned runs it and forgets it. */
+function tracked(stop: () => Promise<unknown>): () => Promise<unknown> {
+  const once = () => {
+    undo.delete(once);
+    return stop();
+  };
+  undo.add(once);
+  return once;
+}
+
+let stopping = false;
+
+function interrupted(why: string): void {
+  if (stopping) return;
+  stopping = true;
+  console.error(`bench:report interrupted (${why}): stopping what it started`);
+  void Promise.allSettled([...undo].map((step) => step()))
+    .then(() => (tempDir ? rm(tempDir, { recursive: true, force: true }) : undefined))
+    .finally(() => process.exit(1));
+}
+process.once('SIGINT', () => interrupted('SIGINT'));
+process.once('SIGTERM', () => interrupted('SIGTERM'));
+// EPIPE: nobody reads the output any more.
+process.stdout.on('error', () => interrupted('its output was closed'));
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
@@ -471,7 +505,12 @@ const publishedMetrics = validator(DeviceMetrics);
 async function startSite(
   dataDir: string,
   influx: RunningInfluxd | null,
-): Promise<{ broker: BrokerProcess; api: Api; publishers: LoadPublisher[]; firstSeq: number }> {
+): Promise<{
+  stop: () => Promise<unknown>;
+  api: Api;
+  publishers: LoadPublisher[];
+  firstSeq: number;
+}> {
   const [mqttPort, httpPort] = (await freePorts(2)) as [number, number];
   const config = await writeBrokerConfig(dataDir, {
     mqtt: { host: '127.0.0.1', port: mqttPort, limits: { connectionsPerSecond: 2000 } },
@@ -489,6 +528,8 @@ async function startSite(
         'build it with npm run build:server (npm run bench:report does) and see its output above',
     );
   }
+  const started = broker;
+  const stop = tracked(() => started.kill('SIGTERM'));
   const api = new Api(`http://127.0.0.1:${httpPort}`);
   await api.login();
   const publishers: LoadPublisher[] = [];
@@ -542,7 +583,7 @@ async function startSite(
       DEVICES,
     60_000,
   );
-  return { broker, api, publishers, firstSeq: DEVICES_PER_AGENT };
+  return { stop, api, publishers, firstSeq: DEVICES_PER_AGENT };
 }
 
 /** The chart's URL, as the console asks for a device's last DAYS days (default bucket). */
@@ -758,7 +799,7 @@ async function benchEmbedded(dir: string): Promise<Row[]> {
     const unacked = await load.stop();
     if (unacked > 0) console.log(`  ANOMALY: ${unacked} messages never acknowledged`);
     await Promise.all(site.publishers.map((p) => p.stop()));
-    await site.broker.kill('SIGTERM');
+    await site.stop();
   }
 
   // Today's path: synchronous better-sqlite3 on the broker's event loop; the report's
@@ -895,6 +936,8 @@ async function benchInflux(dir: string): Promise<Row[]> {
         "install Debian's influxdb package (InfluxDB 1.x, /usr/bin/influxd) and check its output above",
     );
   }
+  const running = influx;
+  const stopInflux = tracked(() => running.stop());
   try {
     const dataDir = join(dir, 'influxdb');
     await mkdir(dataDir, { recursive: true });
@@ -967,11 +1010,11 @@ async function benchInflux(dir: string): Promise<Row[]> {
       const unacked = await load.stop();
       if (unacked > 0) console.log(`  ANOMALY: ${unacked} messages never acknowledged`);
       await Promise.all(site.publishers.map((p) => p.stop()));
-      await site.broker.kill('SIGTERM');
+      await site.stop();
     }
     return rows;
   } finally {
-    await influx.stop();
+    await stopInflux();
   }
 }
 
@@ -1044,12 +1087,15 @@ async function main(): Promise<void> {
   );
   const started = performance.now();
   const dir = await mkdtemp(join(tmpdir(), 'vigil-bench-report-'));
+  tempDir = dir;
   const rows: Row[] = [];
   try {
     if (STORES.includes('embedded')) rows.push(...(await benchEmbedded(dir)));
     if (STORES.includes('influxdb')) rows.push(...(await benchInflux(dir)));
   } finally {
+    await Promise.allSettled([...undo].map((step) => step()));
     await rm(dir, { recursive: true, force: true });
+    tempDir = null;
   }
   console.log('');
   console.log(table(rows));
@@ -1067,6 +1113,6 @@ main().then(
   () => process.exit(0),
   (error: unknown) => {
     console.error(`bench:report FAILED: ${message(error)}`);
-    process.exit(1);
+    void Promise.allSettled([...undo].map((step) => step())).finally(() => process.exit(1));
   },
 );
