@@ -31,7 +31,7 @@
  * broker and InfluxDB, like bench:broker's.
  */
 import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Device } from '../shared/api/devices.js';
 import type { InspectionReport } from '../shared/api/inspection.js';
@@ -617,7 +617,8 @@ async function measureNew(
   await sleep(BASELINE_S * 1000);
   const baseline = load.window(baseFrom, performance.now());
   console.log(
-    `  baseline (${BASELINE_S} s, no queries): PUBACK p50 ${baseline.p50.toFixed(1)} ms, p99 ${baseline.p99.toFixed(1)} ms (${baseline.n} messages)`,
+    `  baseline (${BASELINE_S} s, no queries): PUBACK p50 ${baseline.p50.toFixed(1)} ms, p99 ${baseline.p99.toFixed(1)} ms (${baseline.n} messages); ` +
+      `machine load average ${loadavg()[0]!.toFixed(1)} on ${availableParallelism()} cores (other processes than this run's count too)`,
   );
 
   const first = await timed(() => api.get<InspectionReport>(inspectionPath(period.period)));
