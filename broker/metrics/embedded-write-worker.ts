@@ -6,6 +6,7 @@
  */
 import { workerData } from 'node:worker_threads';
 import { openDatabase } from '../db.js';
+import type { WirePoint } from './embedded-read.js';
 import { serve } from './embedded-thread.js';
 import { Writer, type WriteRequest } from './embedded-write.js';
 
@@ -16,7 +17,7 @@ serve((): ((request: WriteRequest) => object) => {
   return (request) => {
     switch (request.op) {
       case 'write':
-        writer.write(request.points);
+        writer.write(JSON.parse(request.points) as WirePoint[]);
         return {};
       case 'retain':
         return writer.retain(request);

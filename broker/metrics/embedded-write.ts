@@ -4,13 +4,14 @@
  * event loop: a 1000-point batch of 500 devices dirties about 3,500 pages and takes tens
  * of milliseconds, which on the event loop every agent's PUBACK waited behind.
  *
- * Points cross the thread boundary by structured clone, Dates included (docs/METRICS.md
- * "Embedded store": cheaper on the event loop than one JSON string per batch).
+ * A batch crosses the thread boundary as one JSON string of WirePoints (times in ms since
+ * the epoch): measured cheaper on the event loop than a structured clone of the points
+ * (docs/METRICS.md, "Embedded store").
  */
 import type { Db, Statement } from '../db.js';
 import { bucketStart } from './aggregate.js';
+import type { WirePoint } from './embedded-read.js';
 import { DAY_MS, FIVE_MINUTES_MS, canonicalTags } from './embedded-schema.js';
-import type { MetricPoint } from './store.js';
 
 /** Rows one retention statement deletes, found by an index: a few milliseconds at most. */
 export const RETENTION_CHUNK = 2_000;
@@ -33,7 +34,7 @@ export interface RetentionStep {
 }
 
 export type WriteRequest =
-  | { id: number; op: 'write'; points: MetricPoint[] }
+  | { id: number; op: 'write'; /** JSON of WirePoint[] */ points: string }
   | ({ id: number; op: 'retain' } & RetentionStep)
   | { id: number; op: 'ping' }
   | { id: number; op: 'close' };
@@ -151,7 +152,7 @@ export class Writer {
    * buckets the same way: the rollups are always exact. The caller's write() resolves
    * only once this returned, that is once the batch is committed.
    */
-  write(points: MetricPoint[]): void {
+  write(points: WirePoint[]): void {
     try {
       this.db.transaction(() => this.writeBatch(points))();
     } catch (error) {
@@ -204,11 +205,11 @@ export class Writer {
     this.db.close();
   }
 
-  private writeBatch(points: MetricPoint[]): void {
+  private writeBatch(points: WirePoint[]): void {
     const fiveMinutes = new Map<string, Sums>();
     for (const point of points) {
       const series = this.seriesId(point);
-      const time = point.time.getTime();
+      const { time } = point;
       this.insertPoint.run(series, time, JSON.stringify(point.fields));
       const bucket = bucketStart(time, FIVE_MINUTES_MS);
       for (const name in point.fields) {
@@ -228,7 +229,7 @@ export class Writer {
       this.upsert1d.run(acc.series, acc.field, acc.bucket, acc.count, acc.sum, acc.min, acc.max);
   }
 
-  private seriesId(point: MetricPoint): number {
+  private seriesId(point: WirePoint): number {
     // Keyed by the tags as given (no sort): a writer sends its tags in one order.
     const key = `${point.measurement}\u0000${JSON.stringify(point.tags)}`;
     const known = this.seriesIds.get(key);

@@ -16,7 +16,13 @@
  * report holds up an agent's PUBACK.
  */
 import { migrate, openDatabase } from '../db.js';
-import type { ReadReply, ReadRequest, WireBucket, WirePointQuery } from './embedded-read.js';
+import type {
+  ReadReply,
+  ReadRequest,
+  WireBucket,
+  WirePoint,
+  WirePointQuery,
+} from './embedded-read.js';
 import { DAY_MS, checkedName, migrations } from './embedded-schema.js';
 import { WorkerThread } from './embedded-thread.js';
 import type { RetentionCursor, WriteReply, WriteRequest } from './embedded-write.js';
@@ -149,8 +155,8 @@ export class EmbeddedMetricsStore implements MetricsStore {
   async write(points: MetricPoint[]): Promise<void> {
     if (points.length === 0) return;
     const writer = this.open();
-    for (const point of points) this.check(point);
-    const written = writer.ask({ op: 'write', points });
+    const wire = points.map((point) => this.check(point));
+    const written = writer.ask({ op: 'write', points: JSON.stringify(wire) });
     this.writing.add(written);
     try {
       await written;
@@ -220,7 +226,7 @@ export class EmbeddedMetricsStore implements MetricsStore {
   }
 
   /** Bad input is refused here, before anything of the batch is handed on. */
-  private check(point: MetricPoint): void {
+  private check(point: MetricPoint): WirePoint {
     if (!(point.time instanceof Date) || !Number.isFinite(point.time.getTime()))
       throw new Error(`a ${point.measurement} point has no valid time: give it a Date`);
     for (const name in point.tags)
@@ -233,6 +239,8 @@ export class EmbeddedMetricsStore implements MetricsStore {
           `field "${name}" of a ${point.measurement} point is ${String(value)}: give a finite number or a boolean`,
         );
     }
+    const { measurement, tags, fields } = point;
+    return { measurement, tags, fields, time: point.time.getTime() };
   }
 
   private async trends(query: TrendQuery, by?: string): Promise<Map<string, TrendBucket[]>> {
