@@ -272,20 +272,20 @@ describe('embedded metrics store', () => {
   });
 
   it('rejects the batch of a writer thread ended mid-batch, stores none of it, and writes on', async () => {
-    const store = await started('killed.db', { writeTimeoutMs: 500 });
+    const store = await started('killed.db', { writeTimeoutMs: 1000 });
     const start = Math.floor(Date.now() / DAY) * DAY - DAY;
     const before = fleet(start, 1, 100);
     await store.write(before);
-    // 100,000 readings take seconds: the writer thread is ended in the middle of them.
-    const tooBig = fleet(start + HOUR, 200);
+    // 150,000 readings take seconds: the writer thread is ended in the middle of them.
+    const tooBig = fleet(start + HOUR, 300);
     await expect(store.write(tooBig)).rejects.toThrow(
-      /writer gave no answer within 0.5 s.*not stored and the metrics writer writes it again/,
+      /writer gave no answer within 1 s.*not stored and the metrics writer writes it again/,
     );
     const after = fleet(start + 2 * DAY - HOUR, 1, 100);
     await store.write(after);
     expect(await counted(store, start, start + 2 * DAY)).toEqual({ raw: 200, rolledUp: 200 });
     // The metrics writer's retry, in batches the thread commits in time: each point once.
-    for (let i = 0; i < tooBig.length; i += 2000) await store.write(tooBig.slice(i, i + 2000));
+    for (let i = 0; i < tooBig.length; i += 1000) await store.write(tooBig.slice(i, i + 1000));
     const all = await counted(store, start, start + 2 * DAY);
     expect(all.rolledUp).toBe(200 + tooBig.length);
     expect(await counted(store, start + HOUR, start + HOUR + 10 * MINUTE)).toEqual({
