@@ -140,6 +140,7 @@ export class WorkerThread<Req extends { id: number }, Reply extends { id: number
     let cause = '';
     worker.on('message', (reply: Reply | 'ready') => {
       if (reply === 'ready') {
+        if (this.worker !== worker) return; // an ended thread's late word
         this.ready = true;
         for (const waiting of this.waiting.values()) this.arm(worker, waiting);
         return;
