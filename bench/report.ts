@@ -44,7 +44,7 @@ import { validator } from '../shared/validate.js';
 import { openDatabase } from '../broker/db.js';
 import { EmbeddedMetricsStore } from '../broker/metrics/embedded.js';
 import { InfluxMetricsStore } from '../broker/metrics/influx.js';
-import type { MetricPoint } from '../broker/metrics/store.js';
+import type { MetricPoint, MetricsStore } from '../broker/metrics/store.js';
 import {
   addAgents,
   startBrokerProcess,
@@ -158,6 +158,38 @@ const devices: BenchDevice[] = Array.from({ length: DEVICES }, (_, index) => {
   };
 });
 const agentIds = [...new Set(devices.map((d) => d.agentId))];
+
+/** The report's trend fields (broker/inspection/report.ts): the stored field and the report's name. */
+const REPORT_FIELDS = [
+  { field: 'responseMs', out: 'responseMs' },
+  { field: 'clockOffsetS', out: 'clockOffsetS' },
+  { field: 'storageUsedPct', out: 'storageUsedPct' },
+  { field: 'retentionDays', out: 'retentionDays' },
+  { field: 'recordingsStopped', out: 'recordingPct' },
+] as const;
+
+/**
+ * The store's own time per field for the report's query (trendBy by device, daily
+ * buckets, the report's period), with no load: which field a slow report waits on.
+ */
+async function perField(store: MetricsStore, period: ReportPeriod): Promise<void> {
+  const times: string[] = [];
+  for (const { field } of REPORT_FIELDS) {
+    const answer = await timed(() =>
+      store.trendBy({
+        measurement: 'device',
+        tags: { site: SITE },
+        by: 'device',
+        field,
+        from: new Date(period.from),
+        to: new Date(Math.min(period.to, Date.now())),
+        bucketS: 86_400,
+      }),
+    );
+    times.push(`${field} ${answer.ms.toFixed(0)} ms (${answer.value.size} devices)`);
+  }
+  console.log(`  trendBy per field, straight from the store, no load: ${times.join(', ')}`);
+}
 
 /** A cheap deterministic hash of two integers (the readings must not cost the seeding). */
 function hash(a: number, b: number): number {
@@ -630,6 +662,12 @@ async function measureNew(
       `${(first.ms / 1000).toFixed(2)} s (cache ${firstCache}); PUBACK during it p50 ${pubackReport.p50.toFixed(1)} ms, ` +
       `p99 ${pubackReport.p99.toFixed(1)} ms, max ${pubackReport.max.toFixed(1)} ms (${pubackReport.n} messages)`,
   );
+  // The report leaves a field's trends out when its query fails (broker/inspection/
+  // report.ts): a fast report must also be a full one.
+  const filled = REPORT_FIELDS.map(
+    ({ out }) => `${out} ${first.value.trends.filter((t) => t[out] !== null).length}`,
+  );
+  console.log(`  weekly values per field: ${filled.join(', ')}`);
   if (first.value.devices.length !== DEVICES)
     console.log(
       `  ANOMALY: the report lists ${first.value.devices.length} devices, not ${DEVICES}`,
@@ -775,6 +813,7 @@ async function benchEmbedded(dir: string): Promise<Row[]> {
   const store = new EmbeddedMetricsStore({ file });
   await store.start();
   const seeded = await seed([{ name: 'embedded store', write: (points) => store.write(points) }]);
+  await perField(store, reportPeriod(seeded));
   await store.stop();
   const filled = await timed(() => fillOldTable(file, oldFile, seeded));
   console.log(
@@ -957,6 +996,7 @@ async function benchInflux(dir: string): Promise<Row[]> {
     );
     const settled = await timed(() => store.settle());
     console.log(`  settle() (rollups caught up): ${(settled.ms / 1000).toFixed(1)} s`);
+    await perField(store, reportPeriod(seeded));
     await store.stop();
     const disk = await influxDiskBytes(influx.url).catch(() => NaN);
     console.log(`  on disk: ${(disk / 2 ** 20).toFixed(0)} MiB (InfluxDB's shards)`);
