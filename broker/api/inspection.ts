@@ -117,7 +117,7 @@ export const inspectionRoutes: FastifyPluginAsyncTypebox<InspectionRoutesOptions
         tags: ['sites'],
         params: SiteParams,
         querystring: InspectionQuery,
-        response: { 200: InspectionReport, 400: ApiError, 401: ApiError },
+        response: { 200: InspectionReport, 400: ApiError, 401: ApiError, 503: ApiError },
       },
     },
     async (request, reply) => {
@@ -139,6 +139,7 @@ export const inspectionRoutes: FastifyPluginAsyncTypebox<InspectionRoutesOptions
           200: { description: 'HTML', content: { 'text/html': { schema: Type.String() } } },
           400: ApiError,
           401: ApiError,
+          503: ApiError,
         },
       },
     },

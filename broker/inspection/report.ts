@@ -15,6 +15,7 @@ import type {
 } from '../../shared/api/inspection.js';
 import type { Site } from '../../shared/api/sites.js';
 import type { Priority, Ticket } from '../../shared/api/tickets.js';
+import { VigilError } from '../../shared/errors.js';
 import type { MetricsStore, TrendBucket } from '../metrics/store.js';
 import type { Span } from '../maintenance/store.js';
 import type { InventoryRow, StatusChange } from './history.js';
@@ -227,7 +228,15 @@ export async function siteWeeklyTrends(
         to,
         bucketS: 86_400,
       })
-      .catch(() => new Map<string, TrendBucket[]>());
+      .catch((error: unknown) => {
+        // Not an empty trend: a report without its trends would read as "no data", and a
+        // past period's would be cached so. The request fails and can be tried again.
+        const reason = error instanceof Error ? error.message : String(error);
+        throw new VigilError(
+          'VIGIL_METRICS_STORE_DOWN',
+          `The report's ${field} trends could not be read from the metrics store (${reason}); try again in a minute, and if it persists check the store (GET /api/health).`,
+        );
+      });
     for (const [deviceId, buckets] of byDevice) {
       for (const [start, value] of weekly(buckets, how)) {
         week(deviceId, start)[out] = value === null ? null : round(value, 2);

@@ -5,6 +5,7 @@
  * logged nowhere unless the test passes a log to read them.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
+import { connect, type MqttClient } from 'mqtt';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startBroker, type BrokerOptions, type RunningBroker } from '../../broker/app.js';
@@ -70,4 +71,38 @@ export async function startTestBroker(options: TestBrokerOptions = {}): Promise<
     await rm(dir, { recursive: true, force: true });
   };
   return broker;
+}
+
+/** Logs a user in over HTTP (the admin by default): the bearer token a console holds. */
+export async function loginToken(
+  broker: RunningBroker,
+  password = TEST_ADMIN_PASSWORD,
+  username = 'admin',
+): Promise<string> {
+  const login = await fetch(`${broker.httpUrl}/api/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password }),
+  });
+  if (login.status !== 200) throw new Error(`login of ${username} failed: HTTP ${login.status}`);
+  return ((await login.json()) as { token: string }).token;
+}
+
+/**
+ * A real mqtt.js client logged in as an agent, connected (its client id is its user name,
+ * as the broker requires; no reconnecting, so a test sees a refusal as it is).
+ */
+export async function connectAgent(
+  broker: RunningBroker,
+  credentials: { username: string; password: string },
+): Promise<MqttClient> {
+  const client = connect(broker.mqttUrl, {
+    username: credentials.username,
+    password: credentials.password,
+    clientId: credentials.username,
+    reconnectPeriod: 0,
+  });
+  client.on('error', () => {});
+  await new Promise((resolve) => client.once('connect', resolve));
+  return client;
 }

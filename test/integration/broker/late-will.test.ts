@@ -31,7 +31,7 @@ import type { Ticket } from '../../../shared/api/tickets.js';
 import { agentOnlineExample, type AgentOffline } from '../../../shared/messages/agent-status.js';
 import { deviceStateExample } from '../../../shared/messages/device-state.js';
 import { topics } from '../../../shared/topics.js';
-import { startTestBroker } from '../../helpers/broker.js';
+import { loginToken, startTestBroker } from '../../helpers/broker.js';
 import { eventually } from '../../helpers/eventually.js';
 import { recordingLog, type RecordingLog } from '../../helpers/logs.js';
 import { tempDir, type TempDir } from '../../helpers/temp.js';
@@ -109,12 +109,7 @@ describe('late last will after a fast reconnect (real broker, real mqtt.js, a cu
     });
     agent = await broker.agents.add(SITE, AGENT);
     link = new Link(broker.mqttPort);
-    const login = await fetch(`${broker.httpUrl}/api/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }),
-    });
-    token = ((await login.json()) as { token: string }).token;
+    token = await loginToken(broker, ADMIN_PASSWORD);
     seq = 0;
   });
 

@@ -4,17 +4,26 @@
  * report of a past month is served from the cache (the `x-vigil-report-cache` header an
  * operator can read), a reading of today leaves it, and a late reading dated inside the
  * month (a spool flushed after a WAN cut) makes the next report compute again, with the
- * late reading in its figures.
+ * late reading in its figures. And a report whose trends cannot be read (InfluxDB down)
+ * answers 503 with what to do instead of a month without data, keeps nothing in the
+ * cache, and gives its figures once InfluxDB is back.
  */
-import { connect, type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { RunningBroker } from '../../../broker/app.js';
 import type { BrokerStats } from '../../../shared/api/broker.js';
 import type { InspectionReport } from '../../../shared/api/inspection.js';
 import { deviceStateExample } from '../../../shared/messages/device-state.js';
 import { topics } from '../../../shared/topics.js';
-import { startTestBroker, TEST_ADMIN_PASSWORD } from '../../helpers/broker.js';
+import {
+  connectAgent,
+  loginToken,
+  startTestBroker,
+  type TestBrokerSettings,
+} from '../../helpers/broker.js';
 import { eventually } from '../../helpers/eventually.js';
+import { startInfluxd, type RunningInfluxd } from '../../helpers/influxd.js';
+import { influxd as influxdProgram, skipReason, titled } from '../../helpers/requires.js';
 
 const SITE = 'site-a';
 const AGENT = 'gw-01';
@@ -31,92 +40,91 @@ function lastMonth(): { period: string; lastDay: string } {
   };
 }
 
+let broker: RunningBroker;
+let agent: MqttClient;
+let token = '';
+let seq = 0;
+const { period, lastDay } = lastMonth();
+
+async function start(settings: TestBrokerSettings = {}): Promise<void> {
+  broker = await startTestBroker({ settings });
+  const credentials = await broker.agents.add(SITE, AGENT);
+  token = await loginToken(broker);
+  agent = await connectAgent(broker, credentials);
+  seq = 0;
+}
+
+async function stop(): Promise<void> {
+  await agent?.endAsync(true);
+  await broker?.stop();
+}
+
+/** The camera as its agent announced it at `ts` (a report lists the site's devices). */
+async function announce(ts: string): Promise<void> {
+  await agent.publishAsync(
+    topics.deviceState(SITE, CAMERA),
+    JSON.stringify({
+      ...deviceStateExample,
+      siteId: SITE,
+      agentId: AGENT,
+      seq: seq++,
+      ts,
+      deviceId: CAMERA,
+      status: 'up',
+      since: ts,
+      reasons: [],
+    }),
+    { qos: 1, retain: true },
+  );
+}
+
+/** The agent's reading of the camera, dated `ts` (QoS 1: resolves on the PUBACK). */
+async function reading(ts: string, responseMs: number): Promise<void> {
+  await agent.publishAsync(
+    topics.deviceMetrics(SITE, CAMERA),
+    JSON.stringify({
+      v: 1,
+      siteId: SITE,
+      agentId: AGENT,
+      seq: seq++,
+      ts,
+      deviceId: CAMERA,
+      kind: 'camera',
+      values: { up: true, responseMs },
+    }),
+    { qos: 1 },
+  );
+}
+
+function fetchReport(): Promise<Response> {
+  return fetch(`${broker.httpUrl}/api/sites/${SITE}/inspection?period=${period}`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
+}
+
+async function report(): Promise<{ cache: string | null; responseMs: (number | null)[] }> {
+  const response = await fetchReport();
+  expect(response.status).toBe(200);
+  const body = (await response.json()) as InspectionReport;
+  return {
+    cache: response.headers.get('x-vigil-report-cache'),
+    responseMs: body.trends.filter((t) => t.deviceId === CAMERA).map((t) => t.responseMs),
+  };
+}
+
+/** Readings the metrics writer has put in the store (GET /api/broker, public). */
+async function written(): Promise<number> {
+  const stats = (await (await fetch(`${broker.httpUrl}/api/broker`)).json()) as BrokerStats;
+  return stats.metricsWriter.written;
+}
+
 describe('report cache in a real broker', () => {
-  let broker: RunningBroker;
-  let agent: MqttClient;
-  let token = '';
-  let seq = 0;
-  const { period, lastDay } = lastMonth();
-
-  beforeEach(async () => {
-    broker = await startTestBroker();
-    const credentials = await broker.agents.add(SITE, AGENT);
-    const login = await fetch(`${broker.httpUrl}/api/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username: 'admin', password: TEST_ADMIN_PASSWORD }),
-    });
-    token = ((await login.json()) as { token: string }).token;
-    agent = connect(broker.mqttUrl, {
-      username: credentials.username,
-      password: credentials.password,
-      clientId: credentials.username,
-      reconnectPeriod: 0,
-    });
-    agent.on('error', () => {});
-    await new Promise((resolve) => agent.once('connect', resolve));
-  });
-
-  afterEach(async () => {
-    await agent?.endAsync(true);
-    await broker?.stop();
-  });
-
-  /** The agent's reading of the camera, dated `ts` (QoS 1: resolves on the PUBACK). */
-  async function reading(ts: string, responseMs: number): Promise<void> {
-    await agent.publishAsync(
-      topics.deviceMetrics(SITE, CAMERA),
-      JSON.stringify({
-        v: 1,
-        siteId: SITE,
-        agentId: AGENT,
-        seq: seq++,
-        ts,
-        deviceId: CAMERA,
-        kind: 'camera',
-        values: { up: true, responseMs },
-      }),
-      { qos: 1 },
-    );
-  }
-
-  async function report(): Promise<{ cache: string | null; responseMs: (number | null)[] }> {
-    const response = await fetch(
-      `${broker.httpUrl}/api/sites/${SITE}/inspection?period=${period}`,
-      { headers: { authorization: `Bearer ${token}` } },
-    );
-    expect(response.status).toBe(200);
-    const body = (await response.json()) as InspectionReport;
-    return {
-      cache: response.headers.get('x-vigil-report-cache'),
-      responseMs: body.trends.filter((t) => t.deviceId === CAMERA).map((t) => t.responseMs),
-    };
-  }
-
-  /** Readings the metrics writer has put in the store (GET /api/broker, public). */
-  async function written(): Promise<number> {
-    const stats = (await (await fetch(`${broker.httpUrl}/api/broker`)).json()) as BrokerStats;
-    return stats.metricsWriter.written;
-  }
+  beforeEach(() => start());
+  afterEach(() => stop());
 
   it('serves a past month again from the cache and computes it again after late data', async () => {
     // The camera as its agent announced it, and two readings on the month's last day.
-    const ts = `${lastDay}T06:00:00.000Z`;
-    await agent.publishAsync(
-      topics.deviceState(SITE, CAMERA),
-      JSON.stringify({
-        ...deviceStateExample,
-        siteId: SITE,
-        agentId: AGENT,
-        seq: seq++,
-        ts,
-        deviceId: CAMERA,
-        status: 'up',
-        since: ts,
-        reasons: [],
-      }),
-      { qos: 1, retain: true },
-    );
+    await announce(`${lastDay}T06:00:00.000Z`);
     await reading(`${lastDay}T06:00:00.000Z`, 10);
     await reading(`${lastDay}T07:00:00.000Z`, 20);
     await eventually('both readings in the report', async () => {
@@ -141,5 +149,48 @@ describe('report cache in a real broker', () => {
     });
     expect(late.cache).toBe('miss');
     expect(await report()).toEqual({ cache: 'hit', responseMs: [30] });
+  });
+});
+
+const noInfluxd = skipReason(influxdProgram);
+
+describe.skipIf(noInfluxd)(titled('a report while InfluxDB is down', noInfluxd), () => {
+  let influxd: RunningInfluxd;
+
+  beforeEach(async () => {
+    influxd = await startInfluxd();
+    // Raw readings kept two months: last month's last day is 31 days old on some days.
+    await start({ influx: { url: influxd.url, database: 'reports' }, metrics: { rawDays: 62 } });
+  });
+
+  afterEach(async () => {
+    await stop();
+    await influxd?.stop();
+  });
+
+  it('answers 503 with what to do, caches nothing, and gives the figures once InfluxDB is back', async () => {
+    const ts = `${lastDay}T06:00:00.000Z`;
+    await announce(ts);
+    await reading(ts, 42);
+    await eventually('the reading written to InfluxDB', async () => (await written()) >= 1);
+
+    await influxd.halt();
+    const down = await fetchReport();
+    expect(down.status).toBe(503);
+    const error = (await down.json()) as { code: string; message: string };
+    expect(error.code).toBe('VIGIL_METRICS_STORE_DOWN');
+    expect(error.message).toMatch(/could not be read from the metrics store.*try again/);
+
+    await influxd.resume();
+    const back = await eventually('the report with its trends', async () => {
+      const response = await fetchReport();
+      if (response.status !== 200) return false;
+      const body = (await response.json()) as InspectionReport;
+      const trend = body.trends.find((t) => t.deviceId === CAMERA);
+      return trend ? { cache: response.headers.get('x-vigil-report-cache'), trend } : false;
+    });
+    // Computed now, not an empty answer kept from the outage.
+    expect(back.cache).toBe('miss');
+    expect(back.trend.responseMs).toBe(42);
   });
 });

@@ -5,7 +5,7 @@
  * clips them to the period with per-channel totals, and spans past the retention are
  * pruned at start.
  */
-import { connect, type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { RunningBroker } from '../../../../broker/app.js';
 import { createUserStore } from '../../../../broker/api/users.js';
@@ -18,7 +18,7 @@ import {
 } from '../../../../shared/messages/device-state.js';
 import { topics } from '../../../../shared/topics.js';
 import { validator } from '../../../../shared/validate.js';
-import { startTestBroker } from '../../../helpers/broker.js';
+import { connectAgent, loginToken, startTestBroker } from '../../../helpers/broker.js';
 import { tempDir, type TempDir } from '../../../helpers/temp.js';
 
 const SITE = 'site-a';
@@ -47,20 +47,8 @@ describe('outage history of an NVR through the real broker', () => {
 
   async function start(): Promise<void> {
     broker = await startTestBroker({ dataDir: dir.path, adminPassword: ADMIN_PASSWORD });
-    const login = await fetch(`${broker.httpUrl}/api/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }),
-    });
-    token = ((await login.json()) as { token: string }).token;
-    client = connect(broker.mqttUrl, {
-      username: credentials.username,
-      password: credentials.password,
-      clientId: credentials.username,
-      reconnectPeriod: 0,
-    });
-    client.on('error', () => {});
-    await new Promise((resolve) => client!.once('connect', resolve));
+    token = await loginToken(broker, ADMIN_PASSWORD);
+    client = await connectAgent(broker, credentials);
   }
 
   async function stop(): Promise<void> {
