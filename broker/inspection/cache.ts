@@ -50,6 +50,8 @@ export class ReportCache {
   /** Key -> entry, least recently used first (a Map keeps insertion order). */
   private readonly entries = new Map<string, Entry>();
   private readonly computing = new Set<Computing>();
+  /** Key -> the computation running now: a second request for it waits for the same one. */
+  private readonly inFlight = new Map<string, Promise<WeeklyTrend[]>>();
   private readonly counts = { hits: 0, misses: 0, invalidated: 0 };
 
   constructor(options: { maxEntries?: number } = {}) {
@@ -82,10 +84,16 @@ export class ReportCache {
       return { trends: kept.trends, answer: 'hit' };
     }
     this.counts.misses++;
+    // A past month of a large site takes a second or two to read: the same report opened
+    // twice meanwhile (a double click, two engineers) reads it once.
+    const running = this.inFlight.get(key);
+    if (running) return { trends: await running, answer: 'miss' };
     const mark: Computing = { siteId, from: from.getTime(), to: to.getTime(), stale: false };
     this.computing.add(mark);
+    const computation = compute();
+    this.inFlight.set(key, computation);
     try {
-      const trends = await compute();
+      const trends = await computation;
       if (!mark.stale) {
         this.entries.set(key, { ...mark, trends });
         for (const oldest of this.entries.keys()) {
@@ -96,6 +104,7 @@ export class ReportCache {
       return { trends, answer: 'miss' };
     } finally {
       this.computing.delete(mark);
+      this.inFlight.delete(key);
     }
   }
 

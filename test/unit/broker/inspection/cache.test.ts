@@ -43,6 +43,24 @@ describe('report cache', () => {
     expect(cache.stats).toEqual({ entries: 1, hits: 1, misses: 1, invalidated: 0 });
   });
 
+  it('reads a period asked twice at once only once', async () => {
+    const cache = new ReportCache();
+    let computed = 0;
+    let finish!: () => void;
+    const slow = () =>
+      new Promise<WeeklyTrend[]>((resolve) => {
+        computed++;
+        finish = () => resolve(trend(10));
+      });
+    const first = cache.trends('site-a', november.from, november.to, december, slow);
+    const second = cache.trends('site-a', november.from, november.to, december, slow);
+    finish();
+    expect(await first).toEqual({ trends: trend(10), answer: 'miss' });
+    expect(await second).toEqual({ trends: trend(10), answer: 'miss' });
+    expect(computed).toBe(1);
+    expect((await ask(cache, 'site-a', 99)).answer).toBe('hit');
+  });
+
   it('computes a period that is not over every time', async () => {
     const cache = new ReportCache();
     const running = {
