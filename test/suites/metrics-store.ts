@@ -395,6 +395,24 @@ export function metricsStoreSuite(name: string, open: () => Promise<StoreUnderTe
       expect(dayOf(after).max).toBe(9999);
     });
 
+    it('counts a reading written twice once (a retried batch, the journal replayed after a crash)', async () => {
+      const DAY0 = Math.floor(t0 / DAY) * DAY - 2 * DAY;
+      const batch = [
+        devicePoint(DAY0 + 1 * HOUR, 'cam-01', { up: true, responseMs: 10 }),
+        devicePoint(DAY0 + 2 * HOUR, 'cam-01', { up: true, responseMs: 30 }),
+      ];
+      await store.write(batch);
+      await store.write(batch);
+      const range = { measurement: 'device', from: new Date(DAY0), to: new Date(DAY0 + DAY) };
+      expect(await store.query(range)).toHaveLength(2);
+      // Daily buckets read the daily rollup, 5-minute ones the 5-minute rollup.
+      for (const bucketS of [86_400, 300]) {
+        const trend = await store.trend({ ...range, field: 'responseMs', bucketS });
+        expect(trend.reduce((sum, b) => sum + b.count, 0)).toBe(2);
+        expect(trend.reduce((sum, b) => sum + (b.mean ?? 0) * b.count, 0)).toBe(40);
+      }
+    });
+
     it('writes 10,000 points in one call and reads them all back', async () => {
       const points: MetricPoint[] = [];
       for (let i = 0; i < 10_000; i++) {
