@@ -270,6 +270,13 @@ export function resolveConfig(
     errors.push(
       "mqtt/tls/requireClientCert: needs mqtt/tls/ca, the CA that signs the agents' client certificates",
     );
+  // Reads take whole 5-minute intervals and days from the rollups: rollups kept shorter
+  // than the raw readings would leave charts empty where the readings still are.
+  const keep = checked.ok ? checked.value.metrics : undefined;
+  if ((keep?.rollupDays ?? 730) < (keep?.rawDays ?? 30))
+    errors.push(
+      `metrics/rollupDays: ${keep?.rollupDays ?? 730} is shorter than metrics/rawDays (${keep?.rawDays ?? 30}); keep the rollups at least as long as the raw readings`,
+    );
   if (!checked.ok || errors.length > 0) {
     throw new VigilError('VIGIL_CONFIG_INVALID', `${source} has ${errors.length} error(s)`, errors);
   }

@@ -95,6 +95,14 @@ describe('broker config', () => {
     expect(config.consoleDir).toBeNull();
   });
 
+  it('refuses rollups kept shorter than the raw readings, saying what to do', () => {
+    const error = errorOf(() => parseConfig('metrics: { rawDays: 30, rollupDays: 7 }'));
+    expect(error.details).toEqual([
+      'metrics/rollupDays: 7 is shorter than metrics/rawDays (30); keep the rollups at least as long as the raw readings',
+    ]);
+    expect(parseConfig('metrics: { rawDays: 7 }').metrics).toEqual({ rawDays: 7, rollupDays: 730 });
+  });
+
   it('lists every error by its path', () => {
     const error = errorOf(() =>
       parseConfig(
