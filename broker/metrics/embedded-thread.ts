@@ -32,6 +32,13 @@ export interface ThreadOptions {
   onTimeout: string;
   /** What to do after the thread died, said in its error. */
   onExit: string;
+  /**
+   * A new thread starts only once the ended one is gone: the writer's, whose connection
+   * may hold SQLite's write lock. A reader holds no lock and does not wait: an ended
+   * reader may still be inside one long SQLite call, which terminate() cannot interrupt,
+   * and the reads after it must not wait for that call to finish.
+   */
+  waitForEnded: boolean;
 }
 
 interface Waiting<T> {
@@ -132,9 +139,9 @@ export class WorkerThread<Req extends { id: number }, Reply extends { id: number
   }
 
   private start(): Worker {
-    // Until the previous thread is gone, the new one waits: a writer that was ended
+    // Until the previous thread is gone, a new writer waits: a writer that was ended
     // mid-transaction still holds SQLite's write lock until its connection is closed.
-    const previous = this.ending;
+    const previous = this.options.waitForEnded ? this.ending : Promise.resolve();
     const worker = startWorker(this.options);
     worker.unref();
     let cause = '';

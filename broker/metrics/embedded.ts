@@ -103,6 +103,7 @@ export class EmbeddedMetricsStore implements MetricsStore {
       data: { file },
       timeoutMs: this.options.writeTimeoutMs ?? 60_000,
       role: 'writer',
+      waitForEnded: true,
       onTimeout:
         'the batch was not stored and the metrics writer writes it again; if it keeps happening, look at the disk (free space, speed) or move to InfluxDB (docs/METRICS.md)',
       onExit:
@@ -123,6 +124,7 @@ export class EmbeddedMetricsStore implements MetricsStore {
       timeoutMs: this.options.queryTimeoutMs ?? 60_000,
       memoryMb: this.options.readerMemoryMb,
       role: 'reader',
+      waitForEnded: false,
       onTimeout: 'ask for a shorter range or a wider bucket, or move to InfluxDB (docs/METRICS.md)',
       onExit:
         "ask again; if it keeps stopping, look at the broker's log and the free memory and disk",
