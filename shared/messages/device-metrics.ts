@@ -28,6 +28,17 @@ export const DeviceMetricValues = Type.Object(
     recordingLagS: Type.Optional(Type.Number()),
     /** NVR: recordings whose newest data lags beyond the threshold. */
     recordingsStopped: Type.Optional(Type.Integer({ minimum: 0 })),
+    /**
+     * NVR: the fullest disk's used share, percent. The inspection report's weekly trend
+     * (its maximum); measured by the vendor drivers (issue 14), absent until then.
+     */
+    storageUsedPct: Type.Optional(Type.Number({ minimum: 0, maximum: 100 })),
+    /**
+     * NVR: days of recordings kept (the oldest recording's age), the least of its
+     * channels. The inspection report's weekly trend (its minimum) and its retention
+     * advice; measured from Profile G or the vendor API (issue 14), absent until then.
+     */
+    retentionDays: Type.Optional(Type.Number({ minimum: 0 })),
     /** Storage configurations the device reports. */
     storages: Type.Optional(Type.Integer({ minimum: 0 })),
     /** ONVIF event messages received since the last poll. */
