@@ -146,7 +146,7 @@ it(
     await eventually('three readings of every device in the metrics store', () => {
       const counts = query<{ device: string; n: number }>(
         metricsFile,
-        "SELECT json_extract(tags, '$.device') AS device, COUNT(*) AS n FROM points WHERE measurement = 'device' GROUP BY device",
+        "SELECT t.value AS device, COUNT(*) AS n FROM points p JOIN series_tags t ON t.series_id = p.series_id AND t.key = 'device' GROUP BY t.value",
       );
       return site.devices().every((d) => (counts.find((c) => c.device === d.id)?.n ?? 0) >= 3);
     });
@@ -171,7 +171,7 @@ it(
       () =>
         query(
           metricsFile,
-          "SELECT 1 FROM points WHERE measurement = 'agent' AND time > ? AND json_extract(fields, '$.spoolDepth') = 0 LIMIT 1",
+          "SELECT 1 FROM points p JOIN series s ON s.id = p.series_id WHERE s.measurement = 'agent' AND p.time > ? AND json_extract(p.fields, '$.spoolDepth') = 0 LIMIT 1",
           backAt,
         ).length > 0,
       60_000,
@@ -188,14 +188,24 @@ it(
 
     const db = new Database(join(brokerDir, 'metrics.db'), { readonly: true });
     try {
-      const twice = db
+      // None twice: the raw readings are one per series and time (the store's unique key),
+      // and the 5-minute rollups the charts and reports read count each reading once.
+      const counted = db
         .prepare(
-          "SELECT tags, time, COUNT(*) AS n FROM points WHERE measurement = 'device' GROUP BY tags, time HAVING n > 1",
+          `SELECT s.tags,
+             (SELECT COUNT(*) FROM points p WHERE p.series_id = s.id
+                AND json_extract(p.fields, '$.responseMs') IS NOT NULL) AS raw,
+             (SELECT COALESCE(SUM(r.count), 0) FROM rollup_5m r JOIN fields f ON f.id = r.field_id
+                WHERE r.series_id = s.id AND f.name = 'responseMs') AS rolled
+           FROM series s WHERE s.measurement = 'device'`,
         )
-        .all();
-      expect(twice).toEqual([]);
+        .all() as { tags: string; raw: number; rolled: number }[];
+      expect(counted.length).toBe(site.devices().length);
+      for (const row of counted) expect(row.rolled, row.tags).toBe(row.raw);
       const rows = db
-        .prepare("SELECT tags, time FROM points WHERE measurement = 'device' ORDER BY time")
+        .prepare(
+          "SELECT s.tags, p.time FROM points p JOIN series s ON s.id = p.series_id WHERE s.measurement = 'device' ORDER BY p.time",
+        )
         .all() as { tags: string; time: number }[];
       for (const device of site.devices()) {
         const times = rows
