@@ -42,19 +42,28 @@ export function aggregatePoints(
     } else buckets.set(start, { sum: value, count: 1, min: value, max: value });
   }
   const out = new Map<string, TrendBucket[]>();
-  for (const [group, buckets] of groups) {
-    out.set(
-      group,
-      [...buckets.entries()]
-        .sort(([a], [b]) => a - b)
-        .map(([time, acc]) => ({
-          time: new Date(time),
-          mean: acc.sum / acc.count,
-          min: acc.min,
-          max: acc.max,
-          count: acc.count,
-        })),
-    );
-  }
+  for (const [group, buckets] of groups) out.set(group, bucketsOf(buckets));
   return out;
+}
+
+/** Sums of one bucket (or of a part of it, to be added to the rest). */
+export interface BucketSums {
+  sum: number;
+  count: number;
+  min: number | null;
+  max: number | null;
+}
+
+/** Bucket start -> its sums, as trend buckets: oldest first, empty ones left out, mean = sum / count. */
+export function bucketsOf(sums: ReadonlyMap<number, BucketSums>): TrendBucket[] {
+  return [...sums.entries()]
+    .filter(([, acc]) => acc.count > 0)
+    .sort(([a], [b]) => a - b)
+    .map(([time, acc]) => ({
+      time: new Date(time),
+      mean: acc.sum / acc.count,
+      min: acc.min,
+      max: acc.max,
+      count: acc.count,
+    }));
 }

@@ -4,6 +4,7 @@
  * reader thread (embedded-read.ts).
  */
 import type { Migration } from '../db.js';
+import { checkedName } from './store.js';
 
 export const FIVE_MINUTES_MS = 5 * 60_000;
 export const DAY_MS = 24 * 60 * 60_000;
@@ -107,15 +108,6 @@ export const migrations: readonly Migration[] = [
       FROM rollup_5m GROUP BY series_id, field_id, b;`,
   },
 ];
-
-/** Tag and field names become JSON paths here and identifiers in InfluxQL: keep them plain. */
-const NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
-
-export function checkedName(name: string, what: string): string {
-  if (!NAME.test(name))
-    throw new Error(`${what} "${name}" is not a valid name: use letters, digits and "_"`);
-  return name;
-}
 
 /** The series' identity: tags as JSON with sorted keys, as version 1 stored them. */
 export function canonicalTags(tags: Record<string, string>): string {

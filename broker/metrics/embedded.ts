@@ -23,16 +23,17 @@ import type {
   WirePoint,
   WirePointQuery,
 } from './embedded-read.js';
-import { DAY_MS, checkedName, migrations } from './embedded-schema.js';
+import { DAY_MS, migrations } from './embedded-schema.js';
 import { WorkerThread } from './embedded-thread.js';
 import type { RetentionCursor, WriteReply, WriteRequest } from './embedded-write.js';
-import type {
-  GroupedTrendQuery,
-  MetricPoint,
-  MetricsStore,
-  PointQuery,
-  TrendBucket,
-  TrendQuery,
+import {
+  checkedName,
+  type GroupedTrendQuery,
+  type MetricPoint,
+  type MetricsStore,
+  type PointQuery,
+  type TrendBucket,
+  type TrendQuery,
 } from './store.js';
 
 const HOUR_MS = 3_600_000;

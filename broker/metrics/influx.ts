@@ -45,14 +45,15 @@ import {
   StaleIntervals,
   type Segment,
 } from './influx-rollups.js';
-import { bucketStart } from './aggregate.js';
-import type {
-  GroupedTrendQuery,
-  MetricPoint,
-  MetricsStore,
-  PointQuery,
-  TrendBucket,
-  TrendQuery,
+import { bucketStart, bucketsOf, type BucketSums } from './aggregate.js';
+import {
+  checkedName,
+  type GroupedTrendQuery,
+  type MetricPoint,
+  type MetricsStore,
+  type PointQuery,
+  type TrendBucket,
+  type TrendQuery,
 } from './store.js';
 
 export const RAW_POLICY = 'raw';
@@ -76,14 +77,6 @@ const LAYOUT_FIELDS = JSON.stringify(ROLLUP_FIELDS);
 /** Background refresh leaves an interval alone this long after it ends (on-time writes). */
 const SETTLE_GRACE_MS = 30_000;
 
-/** Aggregates of one bucket that can be merged with another part of the same bucket. */
-interface Partial {
-  sum: number;
-  count: number;
-  min: number | null;
-  max: number | null;
-}
-
 export interface InfluxStoreOptions {
   url: string;
   database: string;
@@ -102,14 +95,6 @@ export interface InfluxStoreOptions {
    * on one core.
    */
   settleParallel?: number;
-}
-
-const NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
-
-function checkedName(name: string, what: string): string {
-  if (!NAME.test(name))
-    throw new Error(`${what} "${name}" is not a valid name: use letters, digits and "_"`);
-  return name;
 }
 
 /** The shape of InfluxDB's /query answer (the HTTP API of 1.x, "epoch=ms"). */
@@ -387,7 +372,7 @@ export class InfluxMetricsStore implements MetricsStore {
         segment.level === 'raw' ? RAW_POLICY : segment.level === '5m' ? ROLLUP_POLICY : DAY_POLICY;
       return `SELECT ${aggregates} FROM ${this.source(policy, measurement)} WHERE ${this.conditions(range)} ${groupBy}`;
     });
-    const groups = new Map<string, Map<number, Partial>>();
+    const groups = new Map<string, Map<number, BucketSums>>();
     if (statements.length > 0) {
       for (const series of await this.select(statements.join('; '))) {
         const group = by === undefined ? '' : (series.tags?.[by] ?? '');
@@ -400,16 +385,7 @@ export class InfluxMetricsStore implements MetricsStore {
     }
     const out = new Map<string, TrendBucket[]>();
     for (const [group, partials] of groups) {
-      const buckets = [...partials.entries()]
-        .filter(([, partial]) => partial.count > 0)
-        .sort(([a], [b]) => a - b)
-        .map(([time, partial]) => ({
-          time: new Date(time),
-          mean: partial.sum / partial.count,
-          min: partial.min,
-          max: partial.max,
-          count: partial.count,
-        }));
+      const buckets = bucketsOf(partials);
       if (buckets.length > 0) out.set(group, buckets);
     }
     return out;
@@ -726,7 +702,7 @@ export class InfluxMetricsStore implements MetricsStore {
 }
 
 /** Adds one answer's sum, count, min and max per bucket to `into`. */
-function addPartials(into: Map<number, Partial>, series: RawSeries): void {
+function addPartials(into: Map<number, BucketSums>, series: RawSeries): void {
   const at = (name: string) => series.columns.indexOf(name);
   const [timeAt, sumAt, countAt, minAt, maxAt] = ['time', 'sum', 'count', 'min', 'max'].map(at);
   for (const row of series.values ?? []) {

@@ -10,6 +10,18 @@
  * and per day, kept 2 years) wherever the bucket allows, raw readings only at the edges.
  */
 
+/**
+ * Measurement, tag and field names become JSON paths and column values in the embedded
+ * store and identifiers in InfluxQL: both stores take only plain names, checked here.
+ */
+const NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+
+export function checkedName(name: string, what: string): string {
+  if (!NAME.test(name))
+    throw new Error(`${what} "${name}" is not a valid name: use letters, digits and "_"`);
+  return name;
+}
+
 /** One reading. Tags are bounded sets (site, agent, device, kind, channel); fields are values. */
 export interface MetricPoint {
   measurement: string;
