@@ -41,35 +41,32 @@ describe('detection scenarios on a real site', () => {
 
   it('camera offline: one emergency ticket whose deadlines are the contract numbers', async () => {
     await site.fault('cam-03');
-    const ticket = await eventually(
-      'a ticket for cam-03',
-      async () => (await ofDevice('cam-03'))[0],
-    );
+    const ticket = await eventually('a ticket for cam-03', async () => (await downOf('cam-03'))[0]);
     expect(ticket).toMatchObject({ priority: 'emergency', fault: 'device-down', status: 'open' });
     const opened = Date.parse(ticket.openedAt);
     expect(Date.parse(ticket.respondBy!) - opened).toBe(10 * MINUTE);
     expect(Date.parse(ticket.onSiteBy!) - opened).toBe(120 * MINUTE);
     expect(Date.parse(ticket.resolveBy!) - opened).toBe(240 * MINUTE);
     await sleep(5000); // further failed polls
-    expect(await ofDevice('cam-03')).toHaveLength(1);
+    expect(await downOf('cam-03')).toHaveLength(1);
   });
 
   it('recovery resolves it; a relapse within the hour reopens the same ticket', async () => {
     await site.clear('cam-03');
     const resolved = await eventually('cam-03 resolved', async () => {
-      const [ticket] = await ofDevice('cam-03');
+      const [ticket] = await downOf('cam-03');
       return ticket?.status === 'resolved' ? ticket : null;
     });
     expect(resolved.timeline.at(-1)).toMatchObject({ kind: 'resolved', actor: 'system' });
 
     await site.fault('cam-03');
     const reopened = await eventually('cam-03 reopened', async () => {
-      const [ticket] = await ofDevice('cam-03');
+      const [ticket] = await downOf('cam-03');
       return ticket?.status === 'open' ? ticket : null;
     });
     expect(reopened.id).toBe(resolved.id);
     expect(reopened.occurrences).toBe(2);
-    expect(await ofDevice('cam-03')).toHaveLength(1);
+    expect(await downOf('cam-03')).toHaveLength(1);
     await site.clear('cam-03');
   });
 
