@@ -4,8 +4,11 @@ import { DeviceIdentity, DeviceKind, DeviceStatus, Header } from './common.js';
 
 /**
  * Why a device is not up. `down` reasons: unreachable (refused, no route), timeout (no
- * answer in time), auth-failed (NotAuthorized: credentials rotated), protocol-error
- * (malformed answer, SOAP fault). `degraded` reasons come with the later health checks.
+ * answer in time), protocol-error (malformed answer, SOAP fault). `degraded` reasons come
+ * with the later health checks, and auth-failed is one of them: the device answers but
+ * refuses the agent's credentials (ONVIF ter:NotAuthorized, HTTP 401: the password was
+ * changed, or the account lacks rights). It still records; only our watching stopped, so
+ * it is no outage. Agents before issue 13 sent it as a down reason: see `statusOf`.
  */
 export const ReasonCode = Type.Union([
   Type.Literal('unreachable'),
@@ -84,6 +87,20 @@ export type RecordingRef = Static<typeof RecordingRef>;
 export type ReasonCode = Static<typeof ReasonCode>;
 export type Reason = Static<typeof Reason>;
 export type DeviceState = Static<typeof DeviceState>;
+
+/**
+ * The status a receiver takes from a state message: the message's own, except that an
+ * older agent's `down` whose only reason is auth-failed reads as `degraded`. That agent
+ * ended its poll at the first refused request; the device answered it, so it was there
+ * (and recording), as a current agent says. One home for the rule: the broker's registry
+ * applies it to every state it takes (broker/stages/track-state.ts), so detection, the
+ * outage history and the inspection report all see the same status.
+ */
+export function statusOf(state: Pick<DeviceState, 'status' | 'reasons'>): DeviceState['status'] {
+  const onlyRefused =
+    state.reasons.length > 0 && state.reasons.every((reason) => reason.code === 'auth-failed');
+  return state.status === 'down' && onlyRefused ? 'degraded' : state.status;
+}
 
 export const deviceStateExample: DeviceState = {
   v: 1,

@@ -24,7 +24,7 @@ export const en: Catalogue = {
     reasons: {
       unreachable: 'Unreachable',
       timeout: 'No answer in time',
-      'auth-failed': 'Password rejected',
+      'auth-failed': 'Monitoring credentials rejected',
       'protocol-error': 'Bad ONVIF answer',
       'clock-drift': 'Clock drift',
       'slow-response': 'Slow response',
@@ -62,6 +62,11 @@ export const en: Catalogue = {
       `Degraded (${lower(s.reason(p.code))}): ${
         p.lines.map((l) => (l.channel ? `${l.channel}: ${l.text}` : l.text)).join('; ') || p.code
       }`,
+    'detected.credentials-rejected': (p) =>
+      `Monitoring credentials rejected: ${p.lines.map((l) => l.text).join('; ') || 'no detail'}. ` +
+      `The device answers and is not counted as down (it most likely still records), but ` +
+      `Vigil cannot check its streams, pictures or recordings. Update the device's password ` +
+      `in the agent configuration (or its password file), or give the account the rights it lacks`,
     'detected.flapping': (p) =>
       `Frequent failures: failed ${p.count} times within ${p.windowMin} min`,
     'detected.site-unreachable': (p) =>

@@ -45,6 +45,8 @@ export interface MessageParams {
   /** Every message the agent gave (they say what to check); `alsoDown`: cameras an NVR covers. */
   'detected.device-down': { messages: string[]; alsoDown?: string[] };
   'detected.degraded': { code: string; lines: ReasonLine[] };
+  /** The device answers but refuses the agent's credentials: the agent's messages, what to do. */
+  'detected.credentials-rejected': { lines: ReasonLine[] };
   'detected.flapping': { count: number; windowMin: number };
   /** `reason`: the agent's last will; `silentS`: offline by the heartbeat timeout. */
   'detected.site-unreachable': {

@@ -23,7 +23,7 @@ export const zhCN: Catalogue = {
     reasons: {
       unreachable: '无法连接',
       timeout: '应答超时',
-      'auth-failed': '密码被拒绝',
+      'auth-failed': '监控账号密码被拒绝',
       'protocol-error': 'ONVIF 应答异常',
       'clock-drift': '时钟偏差',
       'slow-response': '响应缓慢',
@@ -59,6 +59,10 @@ export const zhCN: Catalogue = {
       `性能下降（${s.reason(p.code)}）：${
         p.lines.map((l) => (l.channel ? `${l.channel}：${l.text}` : l.text)).join('；') || p.code
       }`,
+    'detected.credentials-rejected': (p) =>
+      `监控账号密码被拒绝：${p.lines.map((l) => l.text).join('；') || '无详情'}。` +
+      `设备仍有应答，不计入停机时间（很可能仍在录像），但 Vigil 无法检查其视频流、画面和录像。` +
+      `请在采集网关的代理配置（或其密码文件）中更新该设备的密码，或为该账号授予所缺的权限`,
     'detected.flapping': (p) => `频繁故障：${p.windowMin} 分钟内故障 ${p.count} 次`,
     'detected.site-unreachable': (p) =>
       `站点采集网关 ${p.agent} 离线（${

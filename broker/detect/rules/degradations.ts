@@ -28,6 +28,11 @@ export function degradationCodes(device: Device): Set<string> {
 
 /** The "detected" entry: the agent's messages of that code, per channel where given. */
 export function degradationText(device: Device, code: string) {
+  if (code === 'auth-failed') {
+    // Words of its own: the device still answers (no outage), and what to do about it.
+    const lines = device.reasons.filter((r) => r.code === code).map((r) => ({ text: r.message }));
+    return message('detected.credentials-rejected', { lines });
+  }
   return message('detected.degraded', {
     code,
     lines: device.reasons

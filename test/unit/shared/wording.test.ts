@@ -28,6 +28,9 @@ const everyCode: { [C in MessageCode]: Message & { code: C } } = {
     code: 'recording-stopped',
     lines: [{ text: 'newest recording 20 min old', channel: 'ch2' }],
   }),
+  'detected.credentials-rejected': message('detected.credentials-rejected', {
+    lines: [{ text: 'GetDeviceInformation: the device refused the credentials (HTTP 401)' }],
+  }),
   'detected.flapping': message('detected.flapping', { count: 3, windowMin: 60 }),
   'detected.site-unreachable': message('detected.site-unreachable', {
     agent: 'gw-01',
@@ -116,6 +119,15 @@ describe('wording', () => {
     );
     expect(say(everyCode['detected.flapping'], 'zh-CN')).toBe('频繁故障：60 分钟内故障 3 次');
     expect(say(everyCode['ticket.sla-warning'], 'zh-CN')).toBe('响应时限将到：剩余 2 分钟');
+  });
+
+  it('names refused monitoring credentials as such, with what to do, in both languages', () => {
+    const title = message('title.degraded', { ...lobby, code: 'auth-failed' });
+    expect(say(title)).toBe('Camera "Lobby" (cam-01): monitoring credentials rejected');
+    expect(say(title, 'zh-CN')).toBe('摄像机“Lobby”（cam-01）：监控账号密码被拒绝');
+    const detected = everyCode['detected.credentials-rejected'];
+    expect(say(detected)).toMatch(/not counted as down.*Update the device's password/);
+    expect(say(detected, 'zh-CN')).toMatch(/不计入停机时间.*更新该设备的密码/);
   });
 
   it('names every reason code of the contract in both languages', () => {

@@ -101,6 +101,17 @@ describe('degradation rule', () => {
     );
     expect(say(text)).toBe('Degraded (video loss): ch3: no signal');
   });
+
+  it('takes refused credentials for a degradation with its own words, not for a failure', () => {
+    const refused = device({
+      status: 'degraded',
+      reasons: [{ code: 'auth-failed', message: 'GetDeviceInformation: HTTP 401' }],
+    });
+    expect([...degradationCodes(refused)]).toEqual(['auth-failed']);
+    expect(say(degradationText(refused, 'auth-failed'))).toMatch(
+      /^Monitoring credentials rejected: GetDeviceInformation: HTTP 401\. The device answers/,
+    );
+  });
 });
 
 describe('gateway resources rule', () => {
