@@ -85,6 +85,17 @@ export class DeviceState {
     return snapshot;
   }
 
+  /**
+   * A liveness probe between polls got no answer (agent/liveness.ts): it counts as the
+   * first failure of the confirmation, so the full check it triggers confirms "down" at
+   * once instead of after a recheck. Never more than that: the probe alone never changes
+   * the status, and a full check that answers clears it.
+   */
+  suspect(): void {
+    if (this.#status === 'down' || this.#status === 'unknown') return;
+    this.#failuresInARow = Math.max(this.#failuresInARow, Math.min(1, this.#confirmations - 1));
+  }
+
   record(result: PollResult): Recorded {
     // Identity and recordings: a poll that did not learn them keeps the last ones.
     const inventoryChanged =
