@@ -44,6 +44,12 @@ const PollingSection = Type.Object(
     recheckS: Type.Optional(Type.Number({ minimum: 0.05, maximum: 3600 })),
     jitterPct: Type.Optional(Type.Number({ minimum: 0, maximum: 50 })),
     healthIntervalS: Type.Optional(Type.Number({ minimum: 0.1, maximum: 86_400 })),
+    /** Seconds between two liveness probes of a device (agent/liveness.ts); 0: none. */
+    probeS: Type.Optional(
+      Type.Union([Type.Literal(0), Type.Number({ minimum: 0.5, maximum: 86_400 })]),
+    ),
+    /** Deadline of one liveness probe. */
+    probeTimeoutMs: Type.Optional(Type.Integer({ minimum: 50, maximum: 120_000 })),
   },
   { additionalProperties: false },
 );
@@ -155,6 +161,15 @@ export const pollingDefaults = {
   recheckS: 1,
   jitterPct: 10,
   healthIntervalS: 30,
+  // The liveness probe between polls (agent/liveness.ts). The goal is failure to ticket and
+  // return to resolved within 10 s (issue 13). A hung device or a silent link costs at worst
+  // probeS (the phase) + probeTimeoutMs (the probe) + timeoutMs (the confirming check's
+  // first request) = 3 + 1 + 5 = 9 s before the broker's part; a refused one probeS, a
+  // return probeS plus one poll. A LAN camera answers GetSystemDateAndTime in milliseconds,
+  // so 1 s is generous yet leaves the 5 s request deadline its whole share. 500 devices
+  // every 3 s is 167 small requests/s (bench:agent measures the cost; agent/README.md).
+  probeS: 3,
+  probeTimeoutMs: 1000,
 } as const;
 
 export const checkDefaults = {

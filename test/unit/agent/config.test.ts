@@ -68,6 +68,8 @@ describe('agent configuration', () => {
       recheckS: 1,
       jitterPct: 10,
       healthIntervalS: 30,
+      probeS: 3,
+      probeTimeoutMs: 1000,
     });
     expect(config.mqtt.password.reveal()).toBe('broker-secret');
     expect(config.dataDir).toBe(dir);
