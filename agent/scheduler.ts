@@ -6,6 +6,15 @@
  * another device while slots are free. A device that stays down is polled at twice the
  * interval, then four times ..., up to `maxBackoffMs`; the first answer brings it back
  * to the normal interval.
+ *
+ * Between polls, an optional liveness probe (`probe`, agent/liveness.ts decides what it
+ * means) asks every device one cheap question every `probe.intervalMs`, up and down
+ * devices alike. One sweep timer spreads the probes evenly over that interval (500
+ * devices every 3 s: about 17 every 100 ms, never all at once). A device whose poll is
+ * running, waiting for a slot or due for its quick recheck is not probed: that poll
+ * answers sooner. When the probe task asks for it, the device's full check runs at once
+ * (as pollSoon), also for a down device in its backoff: the backoff spaces full polls,
+ * the probe still sees the device come back.
  */
 
 /**
@@ -14,6 +23,20 @@
  * the slots that answering devices need).
  */
 export type PollNext = 'interval' | 'recheck' | 'backoff';
+
+/**
+ * Probes one device between polls; resolves true when its full check must run now. It
+ * must honour `signal` (aborted at `timeoutMs`, which is part of the question asked).
+ */
+export type ProbeTask = (deviceId: string, signal: AbortSignal) => Promise<boolean>;
+
+export interface ProbeOptions {
+  /** Every device is probed once per this interval, the probes spread evenly over it. */
+  intervalMs: number;
+  /** Deadline of one probe: the task's signal is aborted then. */
+  timeoutMs: number;
+  task: ProbeTask;
+}
 
 /**
  * Polls one device. It must honour `signal` (aborted at the deadline); the scheduler frees
@@ -34,6 +57,8 @@ export interface SchedulerOptions {
   onError?: (deviceId: string, error: unknown) => void;
   /** Injected for tests; Math.random by default. */
   random?: () => number;
+  /** The liveness probe between polls; none when absent. */
+  probe?: ProbeOptions;
 }
 
 export class PollDeadlineError extends Error {
@@ -46,6 +71,9 @@ export class PollDeadlineError extends Error {
 /** How long a poll may take to settle after its deadline aborted it. */
 const ABORT_GRACE_MS = 500;
 
+/** How often the probe sweep wakes up; the probes due since the last tick start then. */
+const PROBE_TICK_MS = 100;
+
 interface Entry {
   id: string;
   timer: NodeJS.Timeout | null;
@@ -53,6 +81,25 @@ interface Entry {
   /** Backoff polls in a row (0 while the device answers). */
   backoffs: number;
   queued: boolean;
+  /** A poll of it runs now. */
+  running: boolean;
+  /** Its timer is the quick recheck after a first failure. */
+  rechecking: boolean;
+  /** A liveness probe of it runs now. */
+  probing: boolean;
+}
+
+function newEntry(id: string): Entry {
+  return {
+    id,
+    timer: null,
+    lastStart: 0,
+    backoffs: 0,
+    queued: false,
+    running: false,
+    rechecking: false,
+    probing: false,
+  };
 }
 
 export class Scheduler {
@@ -63,15 +110,14 @@ export class Scheduler {
   readonly #queue: Entry[] = [];
   readonly #inFlight = new Set<Promise<void>>();
   #running = false;
+  #sweepTimer: NodeJS.Timeout | null = null;
+  /** Probes owed by the sweep (fractional: n devices per interval, a tick at a time). */
+  #probeCredit = 0;
+  #probeCursor = 0;
+  readonly #probes = new Set<Promise<void>>();
 
   constructor(deviceIds: readonly string[], task: PollTask, options: SchedulerOptions) {
-    this.#entries = deviceIds.map((id) => ({
-      id,
-      timer: null,
-      lastStart: 0,
-      backoffs: 0,
-      queued: false,
-    }));
+    this.#entries = deviceIds.map(newEntry);
     this.#task = task;
     this.#options = options;
     this.#random = options.random ?? Math.random;
@@ -96,17 +142,22 @@ export class Scheduler {
     this.#running = true;
     const spread = (this.#options.intervalMs * this.#options.jitterPct) / 100;
     for (const entry of this.#entries) this.#arm(entry, this.#random() * spread);
+    if (this.#options.probe) {
+      this.#sweepTimer = setInterval(() => this.#sweep(), PROBE_TICK_MS);
+    }
   }
 
   /** Cancels every timer and waiting poll, then waits for the polls in flight to end. */
   async stop(): Promise<void> {
     this.#running = false;
+    if (this.#sweepTimer) clearInterval(this.#sweepTimer);
+    this.#sweepTimer = null;
     for (const entry of this.#entries) {
       if (entry.timer) clearTimeout(entry.timer);
       entry.timer = null;
     }
     this.#queue.length = 0;
-    await Promise.allSettled([...this.#inFlight]);
+    await Promise.allSettled([...this.#inFlight, ...this.#probes]);
   }
 
   #jittered(ms: number): number {
@@ -120,7 +171,7 @@ export class Scheduler {
    */
   add(deviceId: string): boolean {
     if (this.#entries.some((e) => e.id === deviceId)) return false;
-    const entry: Entry = { id: deviceId, timer: null, lastStart: 0, backoffs: 0, queued: false };
+    const entry = newEntry(deviceId);
     this.#entries.push(entry);
     if (this.#running) {
       this.#arm(entry, (this.#random() * this.#options.intervalMs * this.#options.jitterPct) / 100);
@@ -132,19 +183,79 @@ export class Scheduler {
   pollSoon(deviceId: string): boolean {
     const entry = this.#entries.find((e) => e.id === deviceId);
     if (!entry || !this.#running) return false;
-    if (entry.queued) return true;
-    if (entry.timer) clearTimeout(entry.timer);
-    entry.timer = null;
-    entry.queued = true;
-    this.#queue.push(entry);
-    this.#pump();
+    this.#pollEntrySoon(entry);
     return true;
   }
 
-  #arm(entry: Entry, delayMs: number): void {
+  #pollEntrySoon(entry: Entry): void {
+    if (entry.queued) return;
+    if (entry.timer) clearTimeout(entry.timer);
+    entry.timer = null;
+    entry.rechecking = false;
+    entry.queued = true;
+    this.#queue.push(entry);
+    this.#pump();
+  }
+
+  /** Starts the probes due since the last tick, in device order, round after round. */
+  #sweep(): void {
+    const probe = this.#options.probe;
+    const count = this.#entries.length;
+    if (!probe || !this.#running || count === 0) return;
+    this.#probeCredit += (count * PROBE_TICK_MS) / probe.intervalMs;
+    // A stalled event loop owes at most one round, not a burst of several.
+    this.#probeCredit = Math.min(this.#probeCredit, count);
+    while (this.#probeCredit >= 1) {
+      this.#probeCredit -= 1;
+      this.#probeCursor = (this.#probeCursor + 1) % count;
+      const entry = this.#entries[this.#probeCursor];
+      if (entry) this.#startProbe(entry, probe);
+    }
+  }
+
+  #startProbe(entry: Entry, probe: ProbeOptions): void {
+    // Its poll is running or about to run: that answers sooner than a probe would.
+    if (entry.probing || entry.running || entry.queued || entry.rechecking) return;
+    entry.probing = true;
+    const run = this.#probe(entry, probe).finally(() => {
+      entry.probing = false;
+      this.#probes.delete(run);
+    });
+    this.#probes.add(run);
+  }
+
+  async #probe(entry: Entry, probe: ProbeOptions): Promise<void> {
+    const controller = new AbortController();
+    let grace: NodeJS.Timeout | undefined;
+    let expire: () => void = () => undefined;
+    const expired = new Promise<'expired'>((resolve) => (expire = () => resolve('expired')));
+    const deadline = setTimeout(() => {
+      controller.abort(new PollDeadlineError(entry.id, probe.timeoutMs));
+      grace = setTimeout(expire, ABORT_GRACE_MS);
+    }, probe.timeoutMs);
+    try {
+      const task = probe.task(entry.id, controller.signal);
+      task.catch(() => undefined);
+      const outcome = await Promise.race([task, expired]);
+      if (outcome === 'expired') {
+        this.#options.onError?.(entry.id, new PollDeadlineError(entry.id, probe.timeoutMs));
+      } else if (outcome && this.#running && !entry.running) {
+        this.#pollEntrySoon(entry);
+      }
+    } catch (error) {
+      this.#options.onError?.(entry.id, error);
+    } finally {
+      clearTimeout(deadline);
+      clearTimeout(grace);
+    }
+  }
+
+  #arm(entry: Entry, delayMs: number, rechecking = false): void {
+    entry.rechecking = rechecking;
     entry.timer = setTimeout(
       () => {
         entry.timer = null;
+        entry.rechecking = false;
         entry.queued = true;
         this.#queue.push(entry);
         this.#pump();
@@ -168,6 +279,7 @@ export class Scheduler {
 
   async #run(entry: Entry): Promise<void> {
     entry.lastStart = Date.now();
+    entry.running = true;
     const controller = new AbortController();
     const { pollTimeoutMs } = this.#options;
     let deadline: NodeJS.Timeout | undefined;
@@ -195,11 +307,12 @@ export class Scheduler {
     } finally {
       clearTimeout(deadline);
       clearTimeout(grace);
+      entry.running = false;
     }
     if (!this.#running) return;
     if (entry.timer || entry.queued) return; // pollSoon() already asked for the next one
     if (next === 'recheck') {
-      this.#arm(entry, this.#options.recheckMs);
+      this.#arm(entry, this.#options.recheckMs, true);
     } else if (next === 'backoff') {
       entry.backoffs += 1;
       const { intervalMs } = this.#options;

@@ -1,0 +1,133 @@
+/**
+ * The liveness probe between full polls: what one probe of a device means. The scheduler
+ * (scheduler.ts) runs it every `polling.probeS` per device, spread over that interval,
+ * with the deadline `polling.probeTimeoutMs`; this file only decides.
+ *
+ * The question is tds:GetSystemDateAndTime without credentials (ONVIF Core 5.12.1: a
+ * device answers it before authentication), the same request the `reachable` check
+ * opens every poll with, through the device's own client (onvif/adapter.ts clock()), so a
+ * probe costs one small HTTP exchange and no credentials. A TCP connect alone would pass a
+ * device whose firmware hung: it accepts and never answers. The probe sees:
+ * - a refused or reset connection, no route: fails at once;
+ * - a hung device or a link that went silent: fails at its deadline;
+ * - any answer that is not a GetSystemDateAndTimeResponse: fails (a web server that
+ *   answers HTTP 500 is not an ONVIF device that works).
+ *
+ * The probe never reports a state. When its answer disagrees with the device's status (an
+ * up or degraded device fails it; a down device answers it), it asks the scheduler for the
+ * device's full check at once, and that check decides as every poll does
+ * (device-state.ts). A failed probe counts as the first failure of the confirmation
+ * (`DeviceState.suspect`), so the check confirms "down" by itself: a refused device is
+ * down within a probe interval, a hung one within a probe interval plus the probe's
+ * deadline plus one request deadline. A check that finds the device well reports nothing.
+ *
+ * One disagreement asks for one check: a device that keeps disagreeing with its status (a
+ * camera slower than the probe's deadline, a recorder down for a reason the probe does
+ * not see) is checked again only after its next scheduled poll or once the probe agrees,
+ * so such a device costs at most one extra poll per poll, never one per probe.
+ */
+import type { DeviceStatus } from './device-state.js';
+import { OnvifError } from './onvif/types.js';
+
+/** What a probe found: the device answered the question, or it did not. */
+export type ProbeVerdict = 'answers' | 'fails';
+
+export interface LivenessOptions {
+  /** Asks the device the question; rejects with an OnvifError when it does not answer. */
+  ask(deviceId: string, signal: AbortSignal): Promise<unknown>;
+  /** The device's status now; undefined for a device no longer polled. */
+  status(deviceId: string): DeviceStatus | undefined;
+  /** The probe failed on a device that is not down: the first failure of a confirmation. */
+  suspect(deviceId: string): void;
+}
+
+/** Counts since start, for tests and the agent's figures. */
+export interface LivenessStats {
+  probes: number;
+  /** Full checks asked because an up or degraded device failed the probe. */
+  checksOnFailure: number;
+  /** Full checks asked because a down device answered the probe. */
+  checksOnAnswer: number;
+}
+
+interface Memory {
+  /** The verdict a check was already asked for, while it still disagrees. */
+  checkedOn: ProbeVerdict | null;
+  /** A check was asked and has not run yet. */
+  asked: boolean;
+}
+
+export class Liveness {
+  readonly #options: LivenessOptions;
+  readonly #memory = new Map<string, Memory>();
+  readonly #stats: LivenessStats = { probes: 0, checksOnFailure: 0, checksOnAnswer: 0 };
+
+  constructor(options: LivenessOptions) {
+    this.#options = options;
+  }
+
+  stats(): LivenessStats {
+    return { ...this.#stats };
+  }
+
+  /** The scheduler's probe task: resolves true when the device's full check must run now. */
+  async probe(deviceId: string, signal: AbortSignal): Promise<boolean> {
+    const before = this.#options.status(deviceId);
+    // Not polled yet, or its first polls still decide: nothing to compare with.
+    if (before === undefined || before === 'unknown') return false;
+    this.#stats.probes += 1;
+    let verdict: ProbeVerdict = 'answers';
+    try {
+      await this.#options.ask(deviceId, signal);
+    } catch (error) {
+      // Anything else is a bug in the agent: the scheduler counts it as a check error.
+      if (!(error instanceof OnvifError)) throw error;
+      verdict = 'fails';
+    }
+    // A poll may have ended while the probe waited: compare with the status now.
+    const status = this.#options.status(deviceId);
+    if (status === undefined || status === 'unknown') return false;
+    const memory = this.#memoryOf(deviceId);
+    const expected: ProbeVerdict = status === 'down' ? 'fails' : 'answers';
+    if (verdict === expected) {
+      memory.checkedOn = null;
+      return false;
+    }
+    if (memory.checkedOn === verdict) return false;
+    memory.checkedOn = verdict;
+    memory.asked = true;
+    if (verdict === 'fails') {
+      this.#stats.checksOnFailure += 1;
+      this.#options.suspect(deviceId);
+    } else {
+      this.#stats.checksOnAnswer += 1;
+    }
+    return true;
+  }
+
+  /**
+   * A full check of the device ended. The one the probe asked for keeps its disagreement
+   * answered; any other poll lets the probe ask again.
+   */
+  polled(deviceId: string): void {
+    const memory = this.#memory.get(deviceId);
+    if (!memory) return;
+    if (memory.asked) memory.asked = false;
+    else memory.checkedOn = null;
+  }
+
+  /** Forgets devices no longer polled. */
+  keep(deviceIds: Iterable<string>): void {
+    const kept = new Set(deviceIds);
+    for (const id of this.#memory.keys()) if (!kept.has(id)) this.#memory.delete(id);
+  }
+
+  #memoryOf(deviceId: string): Memory {
+    let memory = this.#memory.get(deviceId);
+    if (!memory) {
+      memory = { checkedOn: null, asked: false };
+      this.#memory.set(deviceId, memory);
+    }
+    return memory;
+  }
+}
