@@ -19,6 +19,8 @@ import { DeviceState, type DeviceSnapshot, type DeviceStatus } from './device-st
 import { Gateway, type GatewayStats } from './gateway.js';
 import { consoleLogger, type Logger } from './log.js';
 import { OnvifDeviceClient } from './onvif/adapter.js';
+import { CaTls, PinnedTls, type DeviceTls } from './onvif/device-tls.js';
+import { PinStore } from './tls-pins.js';
 import type { OnvifClient } from './onvif/types.js';
 import { runChecks, type PollResult } from './poll.js';
 import { Scheduler, type PollNext } from './scheduler.js';
@@ -33,8 +35,11 @@ export interface AgentOptions {
   hostname?: string;
   /** The checks of one poll; checks/index.ts by default. */
   checks?: readonly Check[];
-  /** Makes the ONVIF client of a device; the node-onvif adapter by default. */
-  clientFor?: (device: DeviceConfig, timeoutMs: number) => OnvifClient;
+  /**
+   * Makes the ONVIF client of a device; the node-onvif adapter by default. `tls`: how its
+   * https connections are trusted (pinned, or the CA file).
+   */
+  clientFor?: (device: DeviceConfig, timeoutMs: number, tls: DeviceTls) => OnvifClient;
   gateway?: { sample(): Promise<GatewayStats> };
   /** Broker reconnect delays (tests shorten them). */
   reconnect?: { minMs: number; maxMs: number };
@@ -66,7 +71,13 @@ function linkOf(config: AgentConfig): string {
 }
 
 function deviceKey(device: DeviceConfig): string {
-  return JSON.stringify([device.kind, device.xaddr, device.username, device.password.reveal()]);
+  return JSON.stringify([
+    device.kind,
+    device.xaddr,
+    device.username,
+    device.password.reveal(),
+    device.ca?.toString('base64'),
+  ]);
 }
 
 function diskSpool(config: AgentConfig, log: Logger): Spool {
@@ -96,7 +107,9 @@ export class Agent {
   readonly #version: string;
   readonly #hostname: string;
   readonly #checks: readonly Check[];
-  readonly #clientFor: (device: DeviceConfig, timeoutMs: number) => OnvifClient;
+  readonly #clientFor: (device: DeviceConfig, timeoutMs: number, tls: DeviceTls) => OnvifClient;
+  /** The HTTPS certificates pinned per device, in `dataDir/tls-pins.json`. */
+  #pins: PinStore;
   readonly #gateway: { sample(): Promise<GatewayStats> };
   readonly #reconnect: { minMs: number; maxMs: number } | undefined;
   #spool: Spool;
@@ -125,11 +138,12 @@ export class Agent {
     this.#checks = options.checks ?? allChecks;
     this.#clientFor =
       options.clientFor ??
-      ((device, timeoutMs) =>
+      ((device, timeoutMs, tls) =>
         new OnvifDeviceClient(
-          { xaddr: device.xaddr, username: device.username, password: device.password },
+          { xaddr: device.xaddr, username: device.username, password: device.password, tls },
           { timeoutMs },
         ));
+    this.#pins = new PinStore(options.config.dataDir, this.#log);
     this.#gateway = options.gateway ?? new Gateway(options.config.dataDir, this.#log);
     const maxS = options.config.mqtt.reconnectMaxS;
     this.#reconnect =
@@ -151,6 +165,7 @@ export class Agent {
       pollNow: (id) => this.pollNow(id),
       discover: () => this.discoverNow(),
       respond: (body) => void this.#uplink?.publishResponse(body),
+      trust: (id, fingerprint, by) => this.trustCertificate(id, fingerprint, by),
     });
   }
 
@@ -167,6 +182,8 @@ export class Agent {
     if (this.#scheduler) return;
     this.#startedAt = new Date();
     await this.#restoreDiscovered();
+    this.#pins = new PinStore(this.#config.dataDir, this.#log);
+    this.#pins.load();
     this.#setDevices(this.#config);
     // Recovers what a previous run left unsent; its seq continues from there.
     await this.#spool.start();
@@ -326,6 +343,47 @@ export class Agent {
     return out;
   }
 
+  /**
+   * Accepts the HTTPS certificate a device presents now in place of its pinned one (the
+   * NOC's trust-certificate command), then polls it. Only the fingerprint the device was
+   * last refused for: a third certificate since the operator looked is not accepted blindly.
+   */
+  async trustCertificate(
+    deviceId: string,
+    fingerprint: string,
+    by: string,
+  ): Promise<{ deviceId: string; previous: string | null; accepted: string; status: DeviceStatus }> {
+    const device = this.#devices.get(deviceId);
+    if (!device) throw new Error(`no device "${deviceId}" in this agent's configuration`);
+    if (new URL(device.config.xaddr).protocol !== 'https:') {
+      throw new Error(`device ${deviceId} is not reached over HTTPS (${device.config.xaddr}): it has no certificate to accept`);
+    }
+    if (this.#caOf(device.config)) {
+      throw new Error(
+        `device ${deviceId} is verified against the CA file of the agent config (tls.caFile), not pinned: install a certificate signed by that CA on the device`,
+      );
+    }
+    const pinned = this.#pins.get(deviceId)?.fingerprint ?? null;
+    const presented = this.#pins.refused(deviceId);
+    if (presented !== fingerprint) {
+      if (pinned === fingerprint) {
+        return { deviceId, previous: pinned, accepted: fingerprint, status: device.state.status };
+      }
+      throw new Error(
+        presented === undefined
+          ? `device ${deviceId} has not presented ${fingerprint} to this agent; nothing accepted (poll it, then accept the fingerprint its certificate-changed reason names)`
+          : `device ${deviceId} now presents ${presented}, not ${fingerprint}; nothing accepted: compare the fingerprints again`,
+      );
+    }
+    const { previous } = this.#pins.accept(deviceId, fingerprint, by);
+    const [polled] = await this.pollNow(deviceId);
+    return { deviceId, previous, accepted: fingerprint, status: polled?.status ?? 'unknown' };
+  }
+
+  #caOf(device: DeviceConfig): Buffer | undefined {
+    return device.ca ?? this.#config.tls.ca;
+  }
+
   /** Keeps the devices whose address and account did not change; new ones start unknown. */
   #setDevices(config: AgentConfig): void {
     const before = new Map(this.#devices);
@@ -339,13 +397,18 @@ export class Agent {
       }
       this.#devices.set(device.id, {
         config: device,
-        client: this.#clientFor(device, config.polling.timeoutMs),
+        client: this.#clientFor(device, config.polling.timeoutMs, this.#tlsOf(device, config)),
         state: new DeviceState(),
         reported: false,
         lastOkAt: null,
         memory: new DeviceMemory(),
       });
     }
+  }
+
+  #tlsOf(device: DeviceConfig, config: AgentConfig): DeviceTls {
+    const ca = device.ca ?? config.tls.ca;
+    return ca ? new CaTls(ca) : new PinnedTls(this.#pins, device.id);
   }
 
   async #stopPolling(): Promise<void> {

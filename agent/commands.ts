@@ -4,6 +4,10 @@
  *   poll-now       poll one device (deviceId) or all now; result: their status after it
  *   rediscover     a WS-Discovery probe; result: what answered, marked known or new
  *   report-config  the configuration in force, without any secret
+ *   trust-certificate  accept the HTTPS certificate a device (deviceId) now presents in
+ *                  place of its pinned one (`fingerprint`, which must be the one it presents:
+ *                  tls-pins.ts); result: the previous and accepted fingerprints, and the
+ *                  device's status after a poll with the new pin
  * A command id seen again (QoS 1 may deliver twice, MQTT 3.1.1 section 4.3.2) gets the
  * same answer again without running twice.
  */
@@ -21,6 +25,12 @@ export interface CommandDeps {
   /** Service addresses of the devices polled (configured and adopted). */
   known: () => string[];
   respond: (body: ResponseBody) => void;
+  /** Pins `fingerprint` for the device in place of the one it had; polls it again. */
+  trust: (
+    deviceId: string,
+    fingerprint: string,
+    by: string,
+  ) => Promise<{ deviceId: string; previous: string | null; accepted: string; status: string }>;
 }
 
 /** The configuration as the NOC may see it: every secret left out. */
@@ -110,6 +120,20 @@ export class Commands {
       }
       case 'report-config':
         return { config: publicConfig(this.#deps.config()) };
+      case 'trust-certificate': {
+        if (!command.deviceId || !command.fingerprint) {
+          throw new Error(
+            'trust-certificate needs deviceId and fingerprint (the SHA-256 fingerprint the device now presents, as its certificate-changed reason names it)',
+          );
+        }
+        return {
+          trusted: await this.#deps.trust(
+            command.deviceId,
+            command.fingerprint,
+            command.by ? `noc:${command.by}` : 'noc',
+          ),
+        };
+      }
     }
   }
 }

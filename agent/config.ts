@@ -105,6 +105,13 @@ const OnvifSection = Type.Object(
   { additionalProperties: false },
 );
 
+/**
+ * HTTPS device services (docs/ONVIF.md, HTTPS and pinning): without `caFile`, each
+ * device's certificate is pinned on first use (dataDir/tls-pins.json); with it, the chain
+ * and the name are verified against that CA instead.
+ */
+const TlsSection = Type.Object({ caFile: Type.Optional(Text) }, { additionalProperties: false });
+
 const DeviceEntry = Type.Object(
   {
     id: Id,
@@ -113,6 +120,7 @@ const DeviceEntry = Type.Object(
     xaddr: Text,
     username: Type.Optional(Text),
     password: Type.Optional(Text),
+    tls: Type.Optional(TlsSection),
   },
   { additionalProperties: false },
 );
@@ -127,6 +135,7 @@ const TopLevel = Type.Object(
     spool: Type.Optional(Type.Object({})),
     checks: Type.Optional(Type.Object({})),
     discovery: Type.Optional(Type.Object({})),
+    tls: Type.Optional(Type.Object({})),
     onvif: Type.Object({}),
     devices: Type.Array(Type.Object({})),
   },
@@ -143,6 +152,7 @@ export const ConfigFile = Type.Object({
   spool: Type.Optional(SpoolSection),
   checks: Type.Optional(ChecksSection),
   discovery: Type.Optional(DiscoverySection),
+  tls: Type.Optional(TlsSection),
   onvif: OnvifSection,
   devices: Type.Array(DeviceEntry),
 });
@@ -213,6 +223,8 @@ export interface DeviceConfig {
   xaddr: string;
   username: string;
   password: Secret;
+  /** An https device's CA (its own tls.caFile, else the agent's); absent: pinned on first use. */
+  ca?: Buffer;
 }
 
 export interface MqttConfig {
@@ -238,6 +250,8 @@ export interface AgentConfig {
   spool: { maxBytes: number };
   checks: ChecksConfig;
   discovery: DiscoveryConfig;
+  /** HTTPS device services: the agent's CA file (tls.caFile), read; absent: trust on first use. */
+  tls: { ca?: Buffer };
   /** The site's default ONVIF account: configured devices without their own, adopted ones. */
   onvif: { username: string; password: Secret };
   devices: DeviceConfig[];
@@ -260,6 +274,7 @@ function schemaErrors(raw: unknown): string[] {
     { path: 'spool', schema: SpoolSection, value: doc.spool },
     { path: 'checks', schema: ChecksSection, value: doc.checks },
     { path: 'discovery', schema: DiscoverySection, value: doc.discovery },
+    { path: 'tls', schema: TlsSection, value: doc.tls },
     { path: 'onvif', schema: OnvifSection, value: doc.onvif },
   ];
   if (Array.isArray(doc.devices)) {
@@ -358,11 +373,9 @@ function ruleErrors(raw: unknown): string[] {
       } catch {
         // fall through to the message below
       }
-      // node-onvif speaks plain HTTP only (docs/ONVIF.md), so an https XAddr would
-      // fail on every poll; better to say so now.
-      if (!parsed || parsed.protocol !== 'http:') {
+      if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) {
         errors.push(
-          `devices/${i}/xaddr: must be an http:// URL such as http://192.0.2.11/onvif/device_service (https is not supported yet)`,
+          `devices/${i}/xaddr: must be an http:// or https:// URL such as http://192.0.2.11/onvif/device_service`,
         );
       } else if (parsed.username !== '' || parsed.password !== '') {
         errors.push(`devices/${i}/xaddr: must not contain credentials; use username and password`);
@@ -432,6 +445,12 @@ export async function buildConfig(raw: unknown, base: string): Promise<AgentConf
   const ca = await readBinaryFile('mqtt/ca', file.mqtt.ca, base, fileErrors);
   const cert = await readBinaryFile('mqtt/cert', file.mqtt.cert, base, fileErrors);
   const key = await readBinaryFile('mqtt/key', file.mqtt.key, base, fileErrors);
+  const deviceCa = await readBinaryFile('tls/caFile', file.tls?.caFile, base, fileErrors);
+  const deviceCas = await Promise.all(
+    file.devices.map((device, i) =>
+      readBinaryFile(`devices/${i}/tls/caFile`, device.tls?.caFile, base, fileErrors),
+    ),
+  );
   if (fileErrors.length > 0) throw new VigilError('VIGIL_CONFIG_INVALID', undefined, fileErrors);
 
   const mqtt: MqttConfig = {
@@ -452,15 +471,20 @@ export async function buildConfig(raw: unknown, base: string): Promise<AgentConf
     spool: { maxBytes: Math.round((file.spool?.maxMiB ?? DEFAULT_SPOOL_MIB) * 1024 * 1024) },
     checks: { ...checkDefaults, ...file.checks },
     discovery: { ...discoveryDefaults, ...file.discovery },
+    tls: deviceCa ? { ca: deviceCa } : {},
     onvif: { username: file.onvif.username, password: onvifPassword },
-    devices: file.devices.map((device) => ({
-      id: device.id,
-      name: device.name,
-      kind: device.kind,
-      xaddr: device.xaddr,
-      username: device.username ?? file.onvif.username,
-      password: device.password !== undefined ? new Secret(device.password) : onvifPassword,
-    })),
+    devices: file.devices.map((device, i) => {
+      const ca = deviceCas[i] ?? deviceCa;
+      return {
+        id: device.id,
+        name: device.name,
+        kind: device.kind,
+        xaddr: device.xaddr,
+        username: device.username ?? file.onvif.username,
+        password: device.password !== undefined ? new Secret(device.password) : onvifPassword,
+        ...(ca ? { ca } : {}),
+      };
+    }),
   };
 }
 

@@ -42,6 +42,10 @@ export const errorCodes = {
     'The device rejected the credentials (NotAuthorized); update the password in the agent config or secrets file.',
   VIGIL_ONVIF_PROTOCOL:
     'The device answered something that is not valid ONVIF SOAP; check its firmware.',
+  VIGIL_DEVICE_CERT_CHANGED:
+    'The HTTPS device presented a certificate other than the one pinned on first contact, so the agent refuses to talk to it. If the device was replaced or its certificate renewed, accept the new one (the device page in the console, or `vigil agent trust DEVICE`); otherwise look for an impostor on the network.',
+  VIGIL_DEVICE_CERT_UNTRUSTED:
+    "The HTTPS device's certificate does not chain to the CA file of the agent config (tls.caFile); install a certificate signed by that CA on the device, or name the CA that signed it.",
   VIGIL_SIM_FAILED:
     'The simulator could not apply the change, often because another program took a device port while it was offline; free the port or restart the simulator.',
   VIGIL_METRICS_STORE_DOWN:

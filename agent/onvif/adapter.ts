@@ -21,6 +21,7 @@ import type OnvifServiceMedia from 'node-onvif/lib/modules/service-media.js';
 import type { NodeOnvifResult } from 'node-onvif/lib/modules/soap.js';
 import type { Secret } from '../secret.js';
 import { clockOffsetMs, deviceUtcFromResponse } from './date-time.js';
+import type { DeviceTls } from './device-tls.js';
 import { httpGet, rtspDescribe } from './media-probe.js';
 import { OwnServices } from './services.js';
 import { bodyElement, NS, soapRequest } from './soap.js';
@@ -38,10 +39,12 @@ import {
 } from './types.js';
 
 export interface OnvifTarget {
-  /** The device service address (XAddr), http only. */
+  /** The device service address (XAddr), http:// or https://. */
   xaddr: string;
   username: string;
   password: Secret;
+  /** How https connections to the device are trusted (pinned, or a CA file): device-tls.ts. */
+  tls?: DeviceTls;
 }
 
 export interface OnvifClientOptions {
@@ -254,6 +257,14 @@ export class OnvifDeviceClient implements OnvifClient {
   }
 
   async #deviceService(): Promise<OnvifServiceDevice> {
+    if (new URL(this.#target.xaddr).protocol !== 'http:') {
+      // node-onvif speaks plain HTTP only (docs/ONVIF.md) and would bypass the pinned
+      // connection (device-tls.ts): an https device never reaches it.
+      throw new OnvifError(
+        'protocol-error',
+        'this operation goes through node-onvif, which speaks plain HTTP only; it is not used for https:// devices',
+      );
+    }
     if (!this.#device) {
       const { Device } = await loadNodeOnvif();
       const device = new Device({ xaddr: this.#target.xaddr });

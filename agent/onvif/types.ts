@@ -3,30 +3,43 @@
  * parser's (STYLE habit 7).
  */
 import type { ErrorCode } from '../../shared/errors.js';
+import type { CertificateChange } from '../../shared/messages/device-state.js';
 
 /**
  * How a request to a device failed. The names are the device-state reason codes of
  * shared/messages/device-state.ts, so a failure becomes a reason without translation.
  */
-export type OnvifFailureKind = 'unreachable' | 'timeout' | 'auth-failed' | 'protocol-error';
+export type OnvifFailureKind =
+  | 'unreachable'
+  | 'timeout'
+  | 'auth-failed'
+  | 'protocol-error'
+  // HTTPS (device-tls.ts): a certificate we refuse, so nothing was exchanged.
+  | 'certificate-changed'
+  | 'certificate-untrusted';
 
 const codes: Record<OnvifFailureKind, ErrorCode> = {
   unreachable: 'VIGIL_ONVIF_UNREACHABLE',
   timeout: 'VIGIL_ONVIF_TIMEOUT',
   'auth-failed': 'VIGIL_ONVIF_AUTH',
   'protocol-error': 'VIGIL_ONVIF_PROTOCOL',
+  'certificate-changed': 'VIGIL_DEVICE_CERT_CHANGED',
+  'certificate-untrusted': 'VIGIL_DEVICE_CERT_UNTRUSTED',
 };
 
 export class OnvifError extends Error {
   readonly kind: OnvifFailureKind;
   /** The coded error of shared/errors.ts that says what to do about this kind. */
   readonly code: ErrorCode;
+  /** certificate-changed: the pinned and the presented fingerprints. */
+  readonly certificate: CertificateChange | undefined;
 
-  constructor(kind: OnvifFailureKind, message: string) {
+  constructor(kind: OnvifFailureKind, message: string, certificate?: CertificateChange) {
     super(message);
     this.name = 'OnvifError';
     this.kind = kind;
     this.code = codes[kind];
+    this.certificate = certificate;
   }
 }
 

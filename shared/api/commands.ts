@@ -1,6 +1,7 @@
 import { Type, type Static } from 'typebox';
 import { Id } from '../ids.js';
 import { AgentCommandResponse, CommandName } from '../messages/agent-command.js';
+import { Fingerprint } from '../messages/device-state.js';
 
 /**
  * POST /api/sites/:site/agents/:agent/commands: the NOC asks one agent to act now (poll
@@ -16,6 +17,8 @@ export const CommandRequest = Type.Object(
   {
     command: CommandName,
     deviceId: Type.Optional(Id),
+    /** trust-certificate: the presented fingerprint the operator accepts. */
+    fingerprint: Type.Optional(Fingerprint),
     /** How long to wait for the answer, in seconds (default 15). */
     waitS: Type.Optional(Type.Number({ minimum: 1, maximum: 120 })),
   },

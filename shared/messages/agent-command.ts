@@ -1,6 +1,7 @@
 import { Type, type Static } from 'typebox';
 import { Id, Timestamp } from '../ids.js';
 import { Header, PayloadVersion } from './common.js';
+import { Fingerprint } from './device-state.js';
 
 /**
  * Remote commands from the NOC to one agent, on vigil/v1/{site}/agents/{agent}/commands
@@ -15,6 +16,12 @@ export const CommandName = Type.Union([
   Type.Literal('rediscover'),
   /** The agent's current configuration, without any secret. */
   Type.Literal('report-config'),
+  /**
+   * Accept the certificate an HTTPS device (deviceId) now presents in place of the pinned
+   * one (`fingerprint`: the presented one the operator saw; the agent refuses if the
+   * device presents another by then).
+   */
+  Type.Literal('trust-certificate'),
 ]);
 
 export const AgentCommand = Type.Object(
@@ -25,6 +32,8 @@ export const AgentCommand = Type.Object(
     ts: Timestamp,
     command: CommandName,
     deviceId: Type.Optional(Id),
+    /** trust-certificate: the SHA-256 fingerprint to accept (AB:CD:...). */
+    fingerprint: Type.Optional(Fingerprint),
     /** Who asked (a NOC user name), for the agent's log. */
     by: Type.Optional(Type.String({ maxLength: 200 })),
   },

@@ -35,7 +35,27 @@ export const ReasonCode = Type.Union([
   Type.Literal('storage-full'),
   // ONVIF event tns1:Device/HardwareFailure/* (fan, power supply, temperature).
   Type.Literal('hardware-failure'),
+  // HTTPS device service: the certificate differs from the one pinned on first use, or
+  // (with a configured CA file) does not chain to that CA. Degraded, not down: the device
+  // answers the TLS handshake, but the agent refuses to exchange data with it until an
+  // operator accepts the new certificate (docs/ONVIF.md, HTTPS and pinning).
+  Type.Literal('certificate-changed'),
+  Type.Literal('certificate-untrusted'),
 ]);
+
+/** A SHA-256 certificate fingerprint as OpenSSL and node print it: 32 hex pairs joined by ':'. */
+export const Fingerprint = Type.String({ pattern: '^([0-9A-F]{2}:){31}[0-9A-F]{2}$' });
+
+/** The two certificates of a `certificate-changed` reason. */
+export const CertificateChange = Type.Object(
+  {
+    /** The fingerprint pinned on first use (or last accepted by an operator). */
+    pinned: Fingerprint,
+    /** The fingerprint the device presents now, refused. */
+    presented: Fingerprint,
+  },
+  { additionalProperties: false },
+);
 
 export const Reason = Type.Object(
   {
@@ -43,6 +63,8 @@ export const Reason = Type.Object(
     message: Type.String({ maxLength: 1000 }),
     /** The video channel (media profile or source token, or recording) it concerns. */
     channel: Type.Optional(Type.String({ maxLength: 200 })),
+    /** `certificate-changed`: the pinned and the presented certificate. */
+    certificate: Type.Optional(CertificateChange),
   },
   { additionalProperties: false },
 );
@@ -86,6 +108,7 @@ export const DeviceState = Type.Object(
 export type RecordingRef = Static<typeof RecordingRef>;
 export type ReasonCode = Static<typeof ReasonCode>;
 export type Reason = Static<typeof Reason>;
+export type CertificateChange = Static<typeof CertificateChange>;
 export type DeviceState = Static<typeof DeviceState>;
 
 /**

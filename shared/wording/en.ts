@@ -41,6 +41,8 @@ export const en: Catalogue = {
       'storage-failure': 'Storage failure',
       'storage-full': 'Storage full',
       'hardware-failure': 'Hardware failure',
+      'certificate-changed': 'Certificate changed',
+      'certificate-untrusted': 'Certificate not trusted',
     },
     deadline: { respond: 'respond', 'on-site': 'on-site', resolve: 'resolve' },
   },
@@ -62,6 +64,11 @@ export const en: Catalogue = {
       `Degraded (${lower(s.reason(p.code))}): ${
         p.lines.map((l) => (l.channel ? `${l.channel}: ${l.text}` : l.text)).join('; ') || p.code
       }`,
+    'detected.certificate-changed': (p) =>
+      `The device presents a different HTTPS certificate and Vigil no longer talks to it. ` +
+      `Pinned SHA-256 ${p.pinned}; presented ${p.presented}. If the device was replaced or ` +
+      `its certificate renewed, accept the new one (device page, or vigil agent trust on ` +
+      `the gateway); otherwise suspect an impostor on the site network`,
     'detected.credentials-rejected': (p) =>
       `Monitoring credentials rejected: ${p.lines.map((l) => l.text).join('; ') || 'no detail'}. ` +
       `The device answers and is not counted as down (it most likely still records), but ` +

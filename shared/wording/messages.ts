@@ -45,6 +45,8 @@ export interface MessageParams {
   /** Every message the agent gave (they say what to check); `alsoDown`: cameras an NVR covers. */
   'detected.device-down': { messages: string[]; alsoDown?: string[] };
   'detected.degraded': { code: string; lines: ReasonLine[] };
+  /** An HTTPS device presents another certificate than the pinned one (SHA-256 fingerprints). */
+  'detected.certificate-changed': { pinned: string; presented: string };
   /** The device answers but refuses the agent's credentials: the agent's messages, what to do. */
   'detected.credentials-rejected': { lines: ReasonLine[] };
   'detected.flapping': { count: number; windowMin: number };

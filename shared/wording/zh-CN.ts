@@ -40,6 +40,8 @@ export const zhCN: Catalogue = {
       'storage-failure': '存储故障',
       'storage-full': '存储已满',
       'hardware-failure': '硬件故障',
+      'certificate-changed': '证书已变更',
+      'certificate-untrusted': '证书不受信任',
     },
     deadline: { respond: '响应', 'on-site': '到场', resolve: '解决' },
   },
@@ -59,6 +61,11 @@ export const zhCN: Catalogue = {
       `性能下降（${s.reason(p.code)}）：${
         p.lines.map((l) => (l.channel ? `${l.channel}：${l.text}` : l.text)).join('；') || p.code
       }`,
+    'detected.certificate-changed': (p) =>
+      `设备出示了不同的 HTTPS 证书，Vigil 已停止与其通信。` +
+      `已固定的 SHA-256：${p.pinned}；当前出示：${p.presented}。` +
+      `如设备已更换或证书已更新，请接受新证书（设备页面，或在网关上执行 vigil agent trust）；` +
+      `否则请排查站点网络中是否有冒充设备`,
     'detected.credentials-rejected': (p) =>
       `监控账号密码被拒绝：${p.lines.map((l) => l.text).join('；') || '无详情'}。` +
       `设备仍有应答，不计入停机时间（很可能仍在录像），但 Vigil 无法检查其视频流、画面和录像。` +

@@ -8,7 +8,7 @@
  * NVR down, a site outage): it is a different fault of its own device.
  */
 import type { Device } from '../../../shared/api/devices.js';
-import { bare, message } from '../../../shared/wording/messages.js';
+import { bare, message, type Message } from '../../../shared/wording/messages.js';
 import { DEGRADED, named, type DetectRule } from './types.js';
 
 /** Reason codes that say the device does not answer: device-down, not a degradation. */
@@ -26,8 +26,16 @@ export function degradationCodes(device: Device): Set<string> {
   return codes;
 }
 
-/** The "detected" entry: the agent's messages of that code, per channel where given. */
-export function degradationText(device: Device, code: string) {
+/**
+ * The "detected" entry: the agent's messages of that code, per channel where given. A
+ * changed certificate names both fingerprints in words of its own (the operator compares
+ * them with the device's before accepting the new one).
+ */
+export function degradationText(device: Device, code: string): Message {
+  const change = device.reasons.find((r) => r.code === code && r.certificate)?.certificate;
+  if (code === 'certificate-changed' && change) {
+    return message('detected.certificate-changed', change);
+  }
   if (code === 'auth-failed') {
     // Words of its own: the device still answers (no outage), and what to do about it.
     const lines = device.reasons.filter((r) => r.code === code).map((r) => ({ text: r.message }));

@@ -28,6 +28,10 @@ const everyCode: { [C in MessageCode]: Message & { code: C } } = {
     code: 'recording-stopped',
     lines: [{ text: 'newest recording 20 min old', channel: 'ch2' }],
   }),
+  'detected.certificate-changed': message('detected.certificate-changed', {
+    pinned: `${'AB:'.repeat(31)}CD`,
+    presented: `${'12:'.repeat(31)}34`,
+  }),
   'detected.credentials-rejected': message('detected.credentials-rejected', {
     lines: [{ text: 'GetDeviceInformation: the device refused the credentials (HTTP 401)' }],
   }),

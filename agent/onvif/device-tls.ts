@@ -1,0 +1,198 @@
+/**
+ * HTTPS to a device service (docs/ONVIF.md, HTTPS and pinning). Self-signed certificates
+ * are the rule on cameras and NVRs, so there is no chain to verify: the agent pins the
+ * SHA-256 fingerprint of the leaf certificate at the first connection (tls-pins.ts) and
+ * refuses any other later. With a CA file in the config (`tls.caFile`, per agent or per
+ * device) the chain and the name are verified instead (RFC 5280, RFC 6125), as a browser does.
+ *
+ * The TLS connection is made and judged here before the HTTP request is handed the socket
+ * (node:http's `createConnection`): not one byte of a request, so no credential and no
+ * UsernameToken, goes to a certificate we refuse.
+ */
+import type { ClientRequestArgs } from 'node:http';
+import { isIP, type Socket } from 'node:net';
+import tls from 'node:tls';
+import type { PinStore } from '../tls-pins.js';
+import { OnvifError } from './types.js';
+
+export interface TlsConnectOptions {
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+/** How one device's HTTPS connections are trusted. */
+export interface DeviceTls {
+  /**
+   * A TLS connection to host:port whose certificate this policy accepts; rejects with an
+   * OnvifError (certificate-changed, certificate-untrusted, unreachable, timeout) otherwise.
+   */
+  connect(host: string, port: number, options: TlsConnectOptions): Promise<tls.TLSSocket>;
+}
+
+/** The certificate `host` presents and whether its chain verifies against `ca`. */
+function handshake(
+  host: string,
+  port: number,
+  options: TlsConnectOptions & { ca?: Buffer },
+): Promise<tls.TLSSocket> {
+  return new Promise((resolve, reject) => {
+    const socket = tls.connect({
+      host,
+      port,
+      // RFC 6066 section 3: no IP literal in the server name indication.
+      ...(isIP(host) === 0 ? { servername: host } : {}),
+      // Judged below, after the handshake and before any data: pinning needs the
+      // self-signed certificate that default verification would reject.
+      rejectUnauthorized: false,
+      ...(options.ca ? { ca: options.ca } : {}),
+    });
+    let done = false;
+    const finish = (error: OnvifError | null): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+      if (error) {
+        socket.destroy();
+        reject(error);
+      } else {
+        resolve(socket);
+      }
+    };
+    const timer = setTimeout(
+      () =>
+        finish(
+          new OnvifError(
+            'timeout',
+            `no TLS handshake with ${host}:${port} within ${options.timeoutMs} ms`,
+          ),
+        ),
+      options.timeoutMs,
+    );
+    const onAbort = (): void =>
+      finish(new OnvifError('timeout', 'the poll was cancelled before the TLS handshake ended'));
+    if (options.signal?.aborted) return onAbort();
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    socket.once('secureConnect', () => finish(null));
+    socket.once('error', (error: NodeJS.ErrnoException) => {
+      const kind = error.code === 'ETIMEDOUT' ? 'timeout' : 'unreachable';
+      finish(new OnvifError(kind, `TLS ${host}:${port}: ${error.code ?? error.message}`));
+    });
+    socket.once('close', () =>
+      finish(new OnvifError('unreachable', `TLS ${host}:${port}: closed during the handshake`)),
+    );
+  });
+}
+
+/** The SHA-256 fingerprint of the leaf certificate, as OpenSSL prints it (AB:CD:...). */
+export function leafFingerprint(socket: tls.TLSSocket): string {
+  const fingerprint = socket.getPeerCertificate().fingerprint256;
+  if (!fingerprint) {
+    throw new OnvifError('protocol-error', 'the device presented no TLS certificate');
+  }
+  return fingerprint.toUpperCase();
+}
+
+/** The fingerprint a device presents now, for `vigil agent trust` (nothing is pinned). */
+export async function presentedFingerprint(
+  host: string,
+  port: number,
+  options: TlsConnectOptions,
+): Promise<string> {
+  const socket = await handshake(host, port, options);
+  try {
+    return leafFingerprint(socket);
+  } finally {
+    socket.destroy();
+  }
+}
+
+/** Trust on first use: the certificate pinned for `deviceId`, or the first one seen. */
+export class PinnedTls implements DeviceTls {
+  readonly #pins: PinStore;
+  readonly #deviceId: string;
+
+  constructor(pins: PinStore, deviceId: string) {
+    this.#pins = pins;
+    this.#deviceId = deviceId;
+  }
+
+  async connect(host: string, port: number, options: TlsConnectOptions): Promise<tls.TLSSocket> {
+    const socket = await handshake(host, port, options);
+    let presented: string;
+    try {
+      presented = leafFingerprint(socket);
+    } catch (error) {
+      socket.destroy();
+      throw error;
+    }
+    const verdict = this.#pins.verify(this.#deviceId, presented);
+    if (verdict.ok) return socket;
+    socket.destroy();
+    throw new OnvifError(
+      'certificate-changed',
+      `the device presents another HTTPS certificate than the one pinned: pinned SHA-256 ${verdict.pinned}, presented ${verdict.presented}; nothing was sent to it. Accept the new one if the device was replaced or its certificate renewed`,
+      { pinned: verdict.pinned, presented: verdict.presented },
+    );
+  }
+}
+
+/** A CA file from the config: the chain and the device's name (or IP) are verified. */
+export class CaTls implements DeviceTls {
+  readonly #ca: Buffer;
+
+  constructor(ca: Buffer) {
+    this.#ca = ca;
+  }
+
+  async connect(host: string, port: number, options: TlsConnectOptions): Promise<tls.TLSSocket> {
+    const socket = await handshake(host, port, { ...options, ca: this.#ca });
+    // node verified the chain against the CA during the handshake; the name is checked
+    // here because it is not when verification is left to us (RFC 6125 section 6).
+    const error =
+      socket.authorizationError ??
+      tls.checkServerIdentity(host, socket.getPeerCertificate())?.message;
+    if (!socket.authorized || error) {
+      let presented = 'unknown';
+      try {
+        presented = leafFingerprint(socket);
+      } catch {
+        // No certificate at all: said as unknown.
+      }
+      socket.destroy();
+      throw new OnvifError(
+        'certificate-untrusted',
+        `the device's HTTPS certificate (SHA-256 ${presented}) is not trusted by the configured CA file: ${String(error ?? 'not authorized')}; nothing was sent to it`,
+      );
+    }
+    return socket;
+  }
+}
+
+/**
+ * node:http request options that send the request to `url` over a connection `policy`
+ * made and judged first. node:http uses `createConnection` only without an agent
+ * (`agent: false` would make a fresh Agent that ignores it), so the agent is left out:
+ * still one connection per request, nothing pooled.
+ */
+export function tlsRequestOptions(
+  policy: DeviceTls,
+  url: URL,
+  options: TlsConnectOptions,
+): Pick<ClientRequestArgs, 'createConnection' | 'port' | 'agent'> {
+  // URL keeps an IPv6 literal in brackets; a socket wants it bare.
+  const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+  const port = Number(url.port || 443);
+  return {
+    port,
+    agent: undefined,
+    createConnection: (_args, oncreate) => {
+      policy.connect(host, port, options).then(
+        (socket) => oncreate(null, socket),
+        (error: Error) => oncreate(error, undefined as unknown as Socket),
+      );
+      // node:http waits for oncreate when nothing is returned (the type wants a Socket).
+      return undefined as unknown as Socket;
+    },
+  };
+}
