@@ -1,10 +1,25 @@
 /**
  * One poll of one device: the checks of checks/index.ts in order, their readings merged.
- * The first failure ends the poll (after "unreachable" there is nothing left to learn).
+ * The first failure ends the poll (after "unreachable" there is nothing left to learn),
+ * except a refusal of our credentials (auth-failed): the device answered, so it is there
+ * and most likely still records; only our watching stopped. It is a degraded reason, the
+ * later checks that need credentials are skipped, and those that need none (the
+ * unauthenticated GetSystemDateAndTime of `reachable`, ONVIF Core 5.12.1) keep running on
+ * every poll, so a device that refuses us and then dies still goes down.
+ *
+ * Many cameras lock an account after a few failed logins (Hikvision, Dahua: five by
+ * default, for half an hour), and the account the agent uses may be the one the NVR
+ * records with. So a refused device gets at most one credentialed request a poll (the
+ * first refusal ends the credentialed checks), and after two refusals in a row the tries
+ * are spaced out: every 2, 4, 8 ... intervals, at most every CREDENTIALS_RETRY_MAX_MS.
+ * New credentials in the agent's config (SIGHUP) start a new device, tried at once.
  */
 import type { DeviceMetricValues } from '../shared/messages/device-metrics.js';
 import type { Reason, RecordingRef } from '../shared/messages/device-state.js';
-import type { Check, CheckContext, Identity } from './checks/types.js';
+import type { Check, CheckContext, CheckResult, DeviceMemory, Identity } from './checks/types.js';
+
+/** The longest wait between two tries of credentials the device refuses. */
+export const CREDENTIALS_RETRY_MAX_MS = 10 * 60 * 1000;
 
 /** `recordings`: an NVR's recordings when a check listed them in this poll. */
 export type PollResult =
@@ -23,25 +38,78 @@ export type PollResult =
       failure: Reason;
     };
 
+/** The degraded reason of a refusal: what the device said, and what to do about it. */
+export function credentialsRefused(check: Check, failure: Reason): Reason {
+  return {
+    code: 'auth-failed',
+    message: (
+      `monitoring credentials rejected (${check.name} check: ${failure.message.slice(0, 600)}). ` +
+      `The device answers, so it is not down, but its streams, pictures and recordings go ` +
+      `unchecked: update the device's password in the agent config (or its password file), ` +
+      `or give the account the rights it lacks`
+    ).slice(0, 1000),
+  };
+}
+
+/** Remembers a refusal and when to try the credentials again (see the file's comment). */
+function rememberRefusal(memory: DeviceMemory, reason: Reason, now: number, intervalS: number) {
+  const tries = (memory.refused?.tries ?? 0) + 1;
+  const intervalMs = intervalS * 1000;
+  // Half an interval early, so the poll due at that time (jittered) takes the try.
+  const waitMs = Math.min(intervalMs * 2 ** (tries - 1), CREDENTIALS_RETRY_MAX_MS) - intervalMs / 2;
+  memory.refused = { reason, tries, retryAt: now + waitMs };
+}
+
+/**
+ * Failures that are the agent's refusal, not the device's fault: an HTTPS certificate it
+ * does not trust (onvif/device-tls.ts). The device answered the TLS handshake, so it is
+ * there and presumably recording; nothing more can be asked of it, and it is degraded
+ * with that reason (not down, no outage) until an operator accepts the certificate.
+ */
+const REFUSED_BY_US: ReadonlySet<Reason['code']> = new Set([
+  'certificate-changed',
+  'certificate-untrusted',
+]);
+
 export async function runChecks(
   checks: readonly Check[],
   context: CheckContext,
 ): Promise<PollResult> {
+  const { memory } = context;
   const readings: Omit<DeviceMetricValues, 'up'> = {};
   const degraded: Reason[] = [];
   let identity: Identity | undefined;
   let recordings: RecordingRef[] | undefined;
+  // Waiting to try the credentials again: the last refusal stands for this poll.
+  let refused: Reason | null =
+    memory.refused && context.now() < memory.refused.retryAt ? memory.refused.reason : null;
+  let triedCredentials = false;
   for (const check of checks) {
     if (check.appliesTo && !check.appliesTo.includes(context.device.kind)) continue;
     if (check.enabled && !check.enabled(context.settings)) continue;
-    const result = await check.run(context);
+    if (refused && !check.withoutCredentials) continue;
+    const result: CheckResult = await check.run(context);
+    if (!check.withoutCredentials) triedCredentials = true;
     Object.assign(readings, result.values);
     if (result.identity) identity = result.identity;
     if (result.recordings) recordings = result.recordings;
     if (result.degraded) degraded.push(...result.degraded);
+    if (result.failure?.code === 'auth-failed' && !check.withoutCredentials) {
+      refused = credentialsRefused(check, result.failure);
+      rememberRefusal(memory, refused, context.now(), context.intervalS);
+      continue;
+    }
+    if (result.failure && REFUSED_BY_US.has(result.failure.code)) {
+      return {
+        ok: true,
+        values: { up: true, ...readings },
+        ...(identity ? { identity } : {}),
+        ...(recordings ? { recordings } : {}),
+        degraded: [...degraded, result.failure],
+      };
+    }
     if (result.failure) {
-      // `up` is false for any failure: a device that refuses our credentials cannot be
-      // monitored, and the state machine reports it down with that reason.
+      // `up` is false for any other failure: the device does not answer as it should.
       return {
         ok: false,
         values: { up: false, ...readings },
@@ -51,6 +119,8 @@ export async function runChecks(
       };
     }
   }
+  if (refused) degraded.unshift(refused);
+  else if (triedCredentials) memory.refused = null;
   return {
     ok: true,
     values: { up: true, ...readings },

@@ -1,10 +1,12 @@
 /**
  * Do our credentials still work, and which device is this? tds:GetDeviceInformation
  * (ONVIF Core 8.3 System) needs credentials: a NotAuthorized answer means the password
- * was changed (down, auth-failed). The identity feeds the inventory; compared with the
- * last one seen at this address, a new serial number means the device was replaced, a
- * new firmware version that it was updated. Both are reported as degraded reasons for
- * one hour (device-replaced, firmware-changed): a state change the NOC sees at once.
+ * was changed or the account lacks rights (degraded, auth-failed: the device answered;
+ * ../poll.ts skips the other credentialed checks and spaces out the next tries). The
+ * identity feeds the inventory; compared with the last one seen at this address, a new
+ * serial number means the device was replaced, a new firmware version that it was
+ * updated. Both are reported as degraded reasons for one hour (device-replaced,
+ * firmware-changed): a state change the NOC sees at once.
  */
 import type { Reason } from '../../shared/messages/device-state.js';
 import { attempt, type Check } from './types.js';

@@ -1,7 +1,10 @@
 /**
  * Is the device there, how fast does it answer, and how far off is its clock?
  * tds:GetSystemDateAndTime needs no credentials (ONVIF Core 5.12.1), so this check tells
- * "unreachable" apart from "wrong password". The offset is computed by the agent
+ * "unreachable" apart from "wrong password", and keeps running while the device refuses
+ * our credentials (../poll.ts). A device that demands credentials even for it (against
+ * 5.12.1) has answered all the same: it is there, with no clock reading, and `identity`
+ * tells whether our credentials work. The offset is computed by the agent
  * (onvif/date-time.ts), not taken from node-onvif, whose month arithmetic is wrong at
  * month ends. Beyond `checks.clockDriftS` (default 5 s) the device is degraded
  * (clock-drift): its recordings are mistimed and its tokens may be refused. Slower than
@@ -12,8 +15,9 @@ import { attempt, type Check } from './types.js';
 
 export const reachable: Check = {
   name: 'reachable',
-  run: ({ client, signal, settings, memory }) =>
-    attempt(
+  withoutCredentials: true,
+  run: async ({ client, signal, settings, memory }) => {
+    const result = await attempt(
       () => client.clock(signal),
       (clock) => {
         const degraded: Reason[] = [];
@@ -41,5 +45,7 @@ export const reachable: Check = {
           degraded,
         };
       },
-    ),
+    );
+    return result.failure?.code === 'auth-failed' ? {} : result;
+  },
 };

@@ -32,6 +32,12 @@ export class DeviceMemory {
   pullPoint: { address: string; renewAt: number } | null = null;
   /** Conditions reported by ONVIF events, by topic and source; removed when they clear. */
   eventConditions = new Map<string, Reason>();
+  /**
+   * The device refuses our credentials: the auth-failed reason, how many tries in a row it
+   * refused, and when the credentials may be tried again (ms; ../poll.ts spaces the tries
+   * out, since many cameras lock an account after a few failed logins). Null once they work.
+   */
+  refused: { reason: Reason; tries: number; retryAt: number } | null = null;
 }
 
 export interface CheckContext {
@@ -53,7 +59,11 @@ export interface CheckResult {
   identity?: Identity;
   /** The device works but something is wrong with it (status degraded). */
   degraded?: Reason[];
-  /** The device fails this check (status down once confirmed); later checks are skipped. */
+  /**
+   * The device fails this check (status down once confirmed); later checks are skipped.
+   * Except auth-failed: the device answered, so ../poll.ts makes it a degraded reason and
+   * skips only the later checks that need credentials.
+   */
   failure?: Reason;
   /**
    * An NVR's recordings, every one, in token order (the recording check, from the
@@ -69,6 +79,12 @@ export interface Check {
   readonly appliesTo?: readonly ('camera' | 'nvr')[];
   /** Switched off in the configuration (checks.picture: false ...). */
   readonly enabled?: (settings: ChecksConfig) => boolean;
+  /**
+   * The check sends no credentials, so it runs on every poll even while the device refuses
+   * ours: it is what still notices a device that refuses us and then dies. Absent: the
+   * check needs credentials and is skipped while they are refused.
+   */
+  readonly withoutCredentials?: true;
   run(context: CheckContext): Promise<CheckResult>;
 }
 

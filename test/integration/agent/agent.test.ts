@@ -297,14 +297,17 @@ describe('agent with a simulated site', () => {
     expect(text).not.toContain(ONVIF.password);
   });
 
-  it('reports a camera whose password was changed down with auth-failed', async () => {
+  it('reports a camera whose password was changed degraded with auth-failed, not down', async () => {
     const camera = devices.find((d) => d.kind === 'camera')!;
     await startAgent({ devicePasswords: { [camera.id]: 'not-the-password' } });
-    const down = await watcher.waitFor(isState(camera.id, 'down'), { timeoutMs: 5000 });
-    expect(down.payload.reasons).toEqual([{ code: 'auth-failed', message: expect.any(String) }]);
-    // The device still answered its clock: reachable, with a response time.
+    const refused = await watcher.waitFor(isState(camera.id, 'degraded'), { timeoutMs: 5000 });
+    expect(refused.payload.reasons).toEqual([
+      { code: 'auth-failed', message: expect.stringMatching(/^monitoring credentials rejected/) },
+    ]);
+    // The device still answered its clock: up, with a response time.
     const reading = watcher.of('deviceMetrics', camera.id)[0]!;
-    expect(reading.payload.values).toMatchObject({ up: false, responseMs: expect.any(Number) });
+    expect(reading.payload.values).toMatchObject({ up: true, responseMs: expect.any(Number) });
+    expect(watcher.of('deviceState', camera.id).map((m) => m.payload.status)).not.toContain('down');
     for (const other of devices.filter((d) => d.id !== camera.id)) {
       await watcher.waitFor(isState(other.id, 'up'));
     }

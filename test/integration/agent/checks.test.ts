@@ -48,7 +48,12 @@ interface Probe {
   memory: DeviceMemory;
 }
 
-function probe(id: string, settings: Partial<ChecksConfig> = {}, timeoutMs = 1500): Probe {
+function probe(
+  id: string,
+  settings: Partial<ChecksConfig> = {},
+  timeoutMs = 1500,
+  intervalS = 1,
+): Probe {
   const info = site.device(id)!;
   const client = new OnvifDeviceClient(
     { xaddr: info.xaddr, username: ONVIF.username, password: new Secret(ONVIF.password) },
@@ -65,7 +70,7 @@ function probe(id: string, settings: Partial<ChecksConfig> = {}, timeoutMs = 150
         settings: { ...checkDefaults, ...settings },
         memory,
         now: Date.now,
-        intervalS: 1,
+        intervalS,
       }),
   };
 }
@@ -105,6 +110,52 @@ describe('a healthy site', () => {
   });
 });
 
+describe('a device whose password was changed (auth-changed)', () => {
+  it('is degraded with auth-failed, not down, on both fault styles (400 and 401)', async () => {
+    for (const id of site
+      .devices()
+      .filter((d) => d.kind === 'camera')
+      .map((d) => d.id)) {
+      await fault(id, { kind: 'auth-changed', password: 'someone-else-knows' });
+      const result = await probe(id).poll();
+      expect(codes(result), id).toEqual(['auth-failed']);
+      // It answered its clock, and nothing that needs credentials was held against it.
+      expect(result.values, id).toMatchObject({ up: true, responseMs: expect.any(Number) });
+      expect(result.values.streamsUp, id).toBeUndefined();
+      const said = result.ok ? result.degraded[0]!.message : '';
+      expect(said, id).toMatch(/^monitoring credentials rejected/);
+      expect(said, id).not.toContain(ONVIF.password);
+    }
+  });
+
+  it('then switched off: down, unreachable (the check without credentials still runs)', async () => {
+    const id = camera();
+    const device = probe(id);
+    await fault(id, { kind: 'auth-changed', password: 'someone-else-knows' });
+    expect(codes(await device.poll())).toEqual(['auth-failed']);
+    await fault(id, { kind: 'offline' });
+    expect(codes(await device.poll())).toEqual(['down:unreachable']);
+    // Back on, password still changed: degraded again, not up.
+    await site.clearFaults(id);
+    await fault(id, { kind: 'auth-changed', password: 'someone-else-knows' });
+    expect(codes(await device.poll())).toEqual(['auth-failed']);
+  });
+
+  it('asks the device with credentials once a poll, then more rarely (account lockouts)', async () => {
+    const id = camera();
+    const device = probe(id, {}, 1500, 60);
+    await fault(id, { kind: 'auth-changed', password: 'someone-else-knows' });
+    // Every refusal, whatever the protocol: SOAP (400 NotAuthorized or 401), RTSP, snapshots.
+    const refusedLogins = () =>
+      site.requests(id).filter((r) => r.status === 400 || r.status === 401).length;
+    const before = refusedLogins();
+    for (let poll = 0; poll < 4; poll++) await device.poll();
+    // One refused login in the first poll (it ends the credentialed checks: no GetProfiles,
+    // no RTSP, no snapshot); the next polls, within half the 60 s interval, wait.
+    expect(refusedLogins() - before).toBe(1);
+  });
+});
+
 describe('faults that take a device down', () => {
   it('offline: unreachable', async () => {
     await fault(camera(), { kind: 'offline' });
@@ -116,16 +167,6 @@ describe('faults that take a device down', () => {
     const started = Date.now();
     expect(codes(await probe(camera(), {}, 400).poll())).toEqual(['down:timeout']);
     expect(Date.now() - started).toBeLessThan(2000);
-  });
-
-  it('auth-changed: auth-failed (NotAuthorized), on both fault styles (400 and 401)', async () => {
-    for (const id of site
-      .devices()
-      .filter((d) => d.kind === 'camera')
-      .map((d) => d.id)) {
-      await fault(id, { kind: 'auth-changed', password: 'someone-else-knows' });
-      expect(codes(await probe(id).poll()), id).toEqual(['down:auth-failed']);
-    }
   });
 
   it('malformed answers: protocol-error', async () => {

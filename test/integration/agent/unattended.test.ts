@@ -94,10 +94,11 @@ describe('vigil agent check', () => {
     } finally {
       delete process.env.VIGIL_ONVIF_PASSWORD;
     }
-    expect(down.out[0]).toBe(`${camera.xaddr}: down`);
-    expect(down.out.join('\n')).toMatch(/! auth-failed/);
+    // The camera answers, so it is degraded (exit 3), and the reason names the credentials.
+    expect(down.out[0]).toBe(`${camera.xaddr}: degraded`);
+    expect(down.out.join('\n')).toMatch(/! auth-failed: monitoring credentials rejected/);
     expect(down.out.join('\n')).not.toContain(ONVIF.password);
-    expect(process.exitCode).toBe(4);
+    expect(process.exitCode).toBe(3);
     process.exitCode = undefined;
   });
 });

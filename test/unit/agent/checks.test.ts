@@ -148,7 +148,7 @@ describe('one poll', () => {
     let asked = false;
     const client = fakeClient({
       deviceInformation: async () => {
-        throw new OnvifError('auth-failed', 'the device refused the credentials (HTTP 400)');
+        throw new OnvifError('protocol-error', 'no GetDeviceInformationResponse in the answer');
       },
       channels: async () => {
         asked = true;
@@ -159,7 +159,7 @@ describe('one poll', () => {
     expect(result).toEqual({
       ok: false,
       values: { up: false, responseMs: 12.3, clockOffsetS: -0.812 },
-      failure: { code: 'auth-failed', message: 'the device refused the credentials (HTTP 400)' },
+      failure: { code: 'protocol-error', message: 'no GetDeviceInformationResponse in the answer' },
     });
     expect(asked).toBe(false);
   });
