@@ -17,6 +17,7 @@ import { DeviceMemory, type Check } from './checks/types.js';
 import type { AgentConfig, DeviceConfig } from './config.js';
 import { DeviceState, type DeviceSnapshot, type DeviceStatus } from './device-state.js';
 import { Gateway, type GatewayStats } from './gateway.js';
+import { Liveness } from './liveness.js';
 import { consoleLogger, type Logger } from './log.js';
 import { OnvifDeviceClient } from './onvif/adapter.js';
 import { CaTls, PinnedTls, type DeviceTls } from './onvif/device-tls.js';
@@ -118,6 +119,15 @@ export class Agent {
   readonly #devices = new Map<string, Device>();
   #uplink: Uplink | null = null;
   #scheduler: Scheduler | null = null;
+  /** What a liveness probe between polls means (liveness.ts); the scheduler runs it. */
+  readonly #liveness = new Liveness({
+    ask: (id, signal) => {
+      const device = this.#devices.get(id);
+      return device ? device.client.clock(signal) : Promise.resolve();
+    },
+    status: (id) => this.#devices.get(id)?.state.status,
+    suspect: (id) => this.#devices.get(id)?.state.suspect(),
+  });
   #healthTimer: NodeJS.Timeout | null = null;
   #startedAt = new Date();
   #lastPollAt: Date | null = null;
@@ -433,8 +443,18 @@ export class Agent {
         // Stream and picture checks ask once per channel: an NVR takes more requests.
         pollTimeoutMs: polling.timeoutMs * (this.#checks.length + 1) * 4,
         onError: (id, error) => this.#checkError(id, error),
+        ...(polling.probeS > 0
+          ? {
+              probe: {
+                intervalMs: polling.probeS * 1000,
+                timeoutMs: polling.probeTimeoutMs,
+                task: (id, signal) => this.#liveness.probe(id, signal),
+              },
+            }
+          : {}),
       },
     );
+    this.#liveness.keep(this.#devices.keys());
     this.#scheduler.start();
     this.#healthTimer = setInterval(
       () => void this.#publishHealth(),
@@ -472,6 +492,7 @@ export class Agent {
       return 'interval';
     }
     this.#lastPollAt = new Date();
+    this.#liveness.polled(id);
     if (result.ok) device.lastOkAt = this.#lastPollAt;
     const { change, recheck } = device.state.record(result);
     // The state first: a change is what the NOC acts on.
