@@ -22,6 +22,8 @@ import type { NodeOnvifResult } from 'node-onvif/lib/modules/soap.js';
 import type { Secret } from '../secret.js';
 import { clockOffsetMs, deviceUtcFromResponse } from './date-time.js';
 import type { DeviceTls } from './device-tls.js';
+import type { Credentials } from './http-auth.js';
+import type { AuthMemory } from './http-exchange.js';
 import { httpGet, rtspDescribe } from './media-probe.js';
 import { OwnServices } from './services.js';
 import { bodyElement, NS, soapRequest } from './soap.js';
@@ -130,6 +132,12 @@ export class OnvifDeviceClient implements OnvifClient {
   /** Device clock minus ours; applied to the Created time of every UsernameToken. */
   #offsetMs = 0;
   readonly #own: OwnServices;
+  /**
+   * The HTTP authentication that worked, per server of the device: its SOAP service and
+   * its snapshot server may be different servers with their own nonces.
+   */
+  readonly #soapAuth: AuthMemory = { authorizer: null };
+  readonly #snapshotAuth: AuthMemory = { authorizer: null };
 
   constructor(target: OnvifTarget, options: OnvifClientOptions) {
     this.#target = target;
@@ -140,7 +148,14 @@ export class OnvifDeviceClient implements OnvifClient {
       password: target.password,
       timeoutMs: options.timeoutMs,
       offsetMs: () => this.#offsetMs,
+      auth: this.#soapAuth,
+      ...(target.tls ? { tls: target.tls } : {}),
     });
+  }
+
+  /** The device's credentials serve RTSP and snapshots too (the account needs live view). */
+  get #credentials(): Credentials {
+    return { username: this.#target.username, password: this.#target.password };
   }
 
   channels(signal?: AbortSignal): Promise<VideoChannel[]> {
@@ -156,11 +171,21 @@ export class OnvifDeviceClient implements OnvifClient {
   }
 
   describe(uri: string, signal?: AbortSignal): Promise<number> {
-    return rtspDescribe(uri, { timeoutMs: this.#options.timeoutMs, ...(signal ? { signal } : {}) });
+    return rtspDescribe(uri, {
+      timeoutMs: this.#options.timeoutMs,
+      credentials: this.#credentials,
+      ...(signal ? { signal } : {}),
+    });
   }
 
   snapshot(uri: string, signal?: AbortSignal): Promise<Buffer> {
-    return httpGet(uri, { timeoutMs: this.#options.timeoutMs, ...(signal ? { signal } : {}) });
+    return httpGet(uri, {
+      timeoutMs: this.#options.timeoutMs,
+      credentials: this.#credentials,
+      auth: this.#snapshotAuth,
+      ...(this.#target.tls ? { tls: this.#target.tls } : {}),
+      ...(signal ? { signal } : {}),
+    });
   }
 
   recordings(signal?: AbortSignal): Promise<RecordingInfo[] | null> {
@@ -202,6 +227,8 @@ export class OnvifDeviceClient implements OnvifClient {
       body: '<tds:GetSystemDateAndTime/>',
       namespaces: { tds: NS.tds },
       timeoutMs: this.#options.timeoutMs,
+      // No credentials: the clock is what still answers while they are refused.
+      ...(this.#target.tls ? { tls: this.#target.tls } : {}),
       ...(signal ? { signal } : {}),
     });
     const response = bodyElement(answer.envelope, 'GetSystemDateAndTimeResponse');

@@ -2,15 +2,28 @@
  * The two media checks that are not SOAP: an RTSP DESCRIBE of a stream URI (RTSP 1.0,
  * RFC 2326 section 10.2) and an HTTP GET of a snapshot URI (ONVIF Media 5.16.1). Both
  * with one deadline for the whole exchange; the socket is destroyed when it passes.
- * Credentials are never put into the URIs (they would end up in logs).
+ *
+ * Real cameras answer both without credentials with 401 and a challenge; they are
+ * answered with the device's credentials (http-auth.ts): RTSP on the same connection with
+ * the next CSeq, snapshots through http-exchange.ts like SOAP. Credentials are never put
+ * into the URIs (they would end up in logs) nor into a message.
  */
-import http from 'node:http';
 import { connect } from 'node:net';
+import { authorizerFor, isStale, type Credentials } from './http-auth.js';
+import {
+  cannotAuthenticate,
+  credentialsRejected,
+  httpExchange,
+  type AuthMemory,
+  type ExchangeTls,
+} from './http-exchange.js';
 import { OnvifError } from './types.js';
 
 export interface ProbeOptions {
   timeoutMs: number;
   signal?: AbortSignal;
+  /** The device's credentials, for a 401 with a challenge. */
+  credentials?: Credentials;
 }
 
 /** Runs `start` with a deadline and abort signal; `cleanup` destroys the socket. */
@@ -45,28 +58,117 @@ function guarded<T>(
   });
 }
 
-/** The status code of an RTSP DESCRIBE of `uri` (200: the stream is described). */
+/** One RTSP response: status, headers (names in lower case, repeated ones kept), body. */
+export interface RtspResponse {
+  status: number;
+  headers: Map<string, string[]>;
+  body: Buffer;
+}
+
+/** Headers above this are not an RTSP server talking to us. */
+const MAX_RTSP_HEAD = 64 * 1024;
+/** An SDP is a few KiB; more is refused rather than buffered. */
+const MAX_RTSP_BODY = 1024 * 1024;
+
+/**
+ * Reads one whole response from `buffer` (RFC 2326 section 7: status line, headers, an
+ * empty line, then Content-Length bytes of body; without Content-Length, no body).
+ * Returns null while incomplete; throws on what is not RTSP.
+ */
+export function readRtspResponse(buffer: Buffer): { response: RtspResponse; rest: Buffer } | null {
+  const end = buffer.indexOf('\r\n\r\n');
+  if (end < 0) {
+    if (buffer.length > MAX_RTSP_HEAD)
+      throw new OnvifError('protocol-error', 'RTSP headers too long');
+    const firstLine = buffer.toString('latin1').split('\r\n', 1)[0] ?? '';
+    // Fail early on a server that is plainly not RTSP (it may never send an empty line).
+    if (buffer.includes('\r\n') && !/^RTSP\/1\.\d \d{3}/.test(firstLine)) {
+      throw new OnvifError('protocol-error', `not an RTSP answer: ${firstLine.slice(0, 80)}`);
+    }
+    return null;
+  }
+  const lines = buffer.subarray(0, end).toString('latin1').split('\r\n');
+  const statusLine = lines[0] ?? '';
+  const match = /^RTSP\/1\.\d (\d{3})/.exec(statusLine);
+  if (!match)
+    throw new OnvifError('protocol-error', `not an RTSP answer: ${statusLine.slice(0, 80)}`);
+  const headers = new Map<string, string[]>();
+  for (const line of lines.slice(1)) {
+    const colon = line.indexOf(':');
+    if (colon <= 0) continue;
+    const name = line.slice(0, colon).trim().toLowerCase();
+    headers.set(name, [...(headers.get(name) ?? []), line.slice(colon + 1).trim()]);
+  }
+  const length = Number(headers.get('content-length')?.[0] ?? 0);
+  if (!Number.isInteger(length) || length < 0 || length > MAX_RTSP_BODY) {
+    throw new OnvifError('protocol-error', `RTSP Content-Length ${length} is not acceptable`);
+  }
+  const bodyStart = end + 4;
+  if (buffer.length < bodyStart + length) return null;
+  return {
+    response: {
+      status: Number(match[1]),
+      headers,
+      body: buffer.subarray(bodyStart, bodyStart + length),
+    },
+    rest: buffer.subarray(bodyStart + length),
+  };
+}
+
+/**
+ * The status code of an RTSP DESCRIBE of `uri` (200: the stream is described). A 401
+ * with a challenge is answered on the same connection, CSeq counting up (RFC 2326
+ * section 12.17), with Digest (the RFC 2617 form most cameras use: no qop, the response
+ * covers DESCRIBE and the Request-URI) or Basic; a 401 after that is auth-failed.
+ */
 export function rtspDescribe(uri: string, options: ProbeOptions): Promise<number> {
   const url = new URL(uri);
   // RFC 2326 section 3.2: the Request-URI without userinfo.
   url.username = '';
   url.password = '';
+  const requestUri = url.toString();
   return guarded<number>(options, (resolve, reject) => {
     const socket = connect(Number(url.port || 554), url.hostname);
-    let answer = '';
-    socket.setEncoding('latin1');
-    socket.on('connect', () => {
+    let buffer: Buffer = Buffer.alloc(0);
+    let cseq = 0;
+    let authorized = false;
+    let renewedStale = false;
+    const send = (authorization?: string): void => {
+      cseq += 1;
+      const auth = authorization ? `Authorization: ${authorization}\r\n` : '';
       socket.write(
-        `DESCRIBE ${url.toString()} RTSP/1.0\r\nCSeq: 1\r\nAccept: application/sdp\r\nUser-Agent: vigil-agent\r\n\r\n`,
+        `DESCRIBE ${requestUri} RTSP/1.0\r\nCSeq: ${cseq}\r\n${auth}Accept: application/sdp\r\nUser-Agent: vigil-agent\r\n\r\n`,
       );
-    });
-    socket.on('data', (chunk: string) => {
-      answer += chunk;
-      const line = answer.split('\r\n', 1)[0] ?? '';
-      if (!answer.includes('\r\n')) return;
-      const match = /^RTSP\/1\.\d (\d{3})/.exec(line);
-      if (match) resolve(Number(match[1]));
-      else reject(new OnvifError('protocol-error', `not an RTSP answer: ${line.slice(0, 80)}`));
+    };
+    const answer = (response: RtspResponse): void => {
+      if (response.status !== 401) return resolve(response.status);
+      const challenges = response.headers.get('www-authenticate') ?? [];
+      if (authorized && (renewedStale || !isStale(challenges))) {
+        return reject(credentialsRejected('RTSP DESCRIBE of', requestUri, 401));
+      }
+      if (authorized) renewedStale = true;
+      const authorizer = options.credentials && authorizerFor(challenges, options.credentials);
+      if (!authorizer) {
+        return reject(
+          cannotAuthenticate('RTSP DESCRIBE of', requestUri, challenges, !!options.credentials),
+        );
+      }
+      authorized = true;
+      send(authorizer.authorization('DESCRIBE', requestUri));
+    };
+    socket.on('connect', () => send());
+    socket.on('data', (chunk: Buffer) => {
+      buffer = Buffer.concat([buffer, chunk]);
+      let read: ReturnType<typeof readRtspResponse>;
+      try {
+        read = readRtspResponse(buffer);
+      } catch (error) {
+        reject(error as OnvifError);
+        return;
+      }
+      if (!read) return;
+      buffer = read.rest;
+      answer(read.response);
     });
     socket.on('error', (error: NodeJS.ErrnoException) =>
       reject(new OnvifError('unreachable', `RTSP ${url.host}: ${error.code ?? error.message}`)),
@@ -80,35 +182,37 @@ export function rtspDescribe(uri: string, options: ProbeOptions): Promise<number
   });
 }
 
-/** The bytes of an HTTP GET (a snapshot), at most `maxBytes`. */
-export function httpGet(
+/**
+ * The bytes of an HTTP GET (a snapshot), at most `maxBytes`, with HTTP Digest or Basic
+ * when the device challenges (http-exchange.ts). 401 after credentials, or 403: the
+ * credentials or the account's rights (auth-failed); any other status: protocol-error.
+ */
+export async function httpGet(
   uri: string,
-  options: ProbeOptions & { maxBytes?: number },
+  options: ProbeOptions & { maxBytes?: number; auth?: AuthMemory; tls?: ExchangeTls },
 ): Promise<Buffer> {
-  const max = options.maxBytes ?? 8 * 1024 * 1024;
-  return guarded<Buffer>(options, (resolve, reject) => {
-    const req = http.get(uri, { agent: false }, (res) => {
-      if (res.statusCode !== 200) {
-        res.resume();
-        const kind =
-          res.statusCode === 401 || res.statusCode === 403 ? 'auth-failed' : 'protocol-error';
-        reject(new OnvifError(kind, `the snapshot URI answered HTTP ${res.statusCode}`));
-        return;
-      }
-      const chunks: Buffer[] = [];
-      let size = 0;
-      res.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > max)
-          reject(new OnvifError('protocol-error', `snapshot larger than ${max} bytes`));
-        else chunks.push(chunk);
-      });
-      res.on('end', () => resolve(Buffer.concat(chunks)));
-      res.on('error', (error) => reject(new OnvifError('unreachable', error.message)));
-    });
-    req.on('error', (error: NodeJS.ErrnoException) =>
-      reject(new OnvifError('unreachable', `snapshot: ${error.code ?? error.message}`)),
-    );
-    return () => req.destroy();
+  const answer = await httpExchange({
+    url: uri,
+    method: 'GET',
+    timeoutMs: options.timeoutMs,
+    maxBytes: options.maxBytes ?? 8 * 1024 * 1024,
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.credentials ? { credentials: options.credentials } : {}),
+    ...(options.auth ? { auth: options.auth } : {}),
+    ...(options.tls ? { tls: options.tls } : {}),
   });
+  const { status } = answer;
+  if (status === 200) return answer.body;
+  if ((status === 401 && answer.authenticated) || status === 403) {
+    throw credentialsRejected('the snapshot URI', uri, status);
+  }
+  if (status === 401) {
+    throw cannotAuthenticate(
+      'the snapshot URI',
+      uri,
+      answer.headers['www-authenticate'],
+      !!options.credentials,
+    );
+  }
+  throw new OnvifError('protocol-error', `the snapshot URI answered HTTP ${status}`);
 }

@@ -11,7 +11,17 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Secret } from '../secret.js';
 import { parseDateTimeText } from './date-time.js';
-import { attribute, bodyElement, child, children, NS, soapRequest, textOf } from './soap.js';
+import type { AuthMemory, ExchangeTls } from './http-exchange.js';
+import {
+  attribute,
+  bodyElement,
+  child,
+  children,
+  NS,
+  soapRequest,
+  textOf,
+  type SoapRequest,
+} from './soap.js';
 import {
   OnvifError,
   type DeviceInformation,
@@ -29,6 +39,13 @@ export interface OwnServicesOptions {
   timeoutMs: number;
   /** Device clock minus ours, in ms, as last measured. */
   offsetMs: () => number;
+  /**
+   * The device's memory of the HTTP authentication that worked (http-exchange.ts): a
+   * device that wants HTTP Digest then gets it at once, beside the UsernameToken.
+   */
+  auth?: AuthMemory;
+  /** How https:// connections to the device are trusted. */
+  tls?: ExchangeTls;
 }
 
 function escapeXml(text: string): string {
@@ -78,6 +95,20 @@ export class OwnServices {
     this.#options = options;
   }
 
+  /**
+   * What every request of ours carries besides its SOAP: the credentials for an HTTP
+   * challenge (ONVIF Core 5.12.1: devices must accept HTTP Digest, and some answer a
+   * UsernameToken alone with 401), the memory of what worked, the TLS policy.
+   */
+  #transport(): Pick<SoapRequest, 'credentials' | 'auth' | 'tls'> {
+    const { username, password, auth, tls } = this.#options;
+    return {
+      credentials: { username, password },
+      ...(auth ? { auth } : {}),
+      ...(tls ? { tls } : {}),
+    };
+  }
+
   /** Forget the service map (after a reboot or replacement the paths may differ). */
   reset(): void {
     this.#addresses = null;
@@ -104,6 +135,7 @@ export class OwnServices {
       body,
       namespaces: { tds: NS.tds, trt: NS.trt, tev: NS.tev, tse: NS.tse, trc: NS.trc, tt: NS.tt },
       header: usernameToken(username, password.reveal(), offsetMs()) + extraHeader,
+      ...this.#transport(),
       timeoutMs,
       ...(signal ? { signal } : {}),
     });
@@ -415,6 +447,7 @@ export class OwnServices {
         action: `${NS.tds}/GetServices`,
         body: '<tds:GetServices><tds:IncludeCapability>false</tds:IncludeCapability></tds:GetServices>',
         namespaces: { tds: NS.tds },
+        ...this.#transport(),
         timeoutMs,
         ...(signal ? { signal } : {}),
       });
@@ -436,6 +469,7 @@ export class OwnServices {
       action: `${NS.tds}/GetCapabilities`,
       body: '<tds:GetCapabilities><tds:Category>All</tds:Category></tds:GetCapabilities>',
       namespaces: { tds: NS.tds },
+      ...this.#transport(),
       timeoutMs,
       ...(signal ? { signal } : {}),
     });

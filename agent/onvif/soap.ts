@@ -6,9 +6,15 @@
  * passes, or the caller aborts, the socket is destroyed, so a device that hangs holds
  * nothing of ours.
  */
-import http from 'node:http';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { OnvifError, type OnvifFailureKind } from './types.js';
+import type { Credentials } from './http-auth.js';
+import {
+  credentialsRejected,
+  httpExchange,
+  type AuthMemory,
+  type ExchangeTls,
+} from './http-exchange.js';
+import { OnvifError } from './types.js';
 
 export const NS = {
   soap: 'http://www.w3.org/2003/05/soap-envelope',
@@ -168,15 +174,6 @@ export function classifyAnswer(status: number, fault: SoapFault | null): OnvifEr
   return null;
 }
 
-/**
- * A socket error before an answer: the OS's own connect timeout is a timeout; refused,
- * reset, no route (ECONNREFUSED, ECONNRESET, EHOSTUNREACH, ENETUNREACH, ENOTFOUND ...) and anything else that kills the
- * connection ("socket hang up") mean the device is not there for us.
- */
-export function classifySocketError(error: NodeJS.ErrnoException): OnvifFailureKind {
-  return error.code === 'ETIMEDOUT' ? 'timeout' : 'unreachable';
-}
-
 export interface SoapRequest {
   url: string;
   /** The SOAP 1.2 action (RFC 3902 `action` parameter of application/soap+xml). */
@@ -189,6 +186,14 @@ export interface SoapRequest {
   header?: string;
   timeoutMs: number;
   signal?: AbortSignal;
+  /**
+   * For HTTP authentication: devices that want HTTP Digest (ONVIF Core 5.12.1 requires
+   * them to accept it) answer a UsernameToken alone with 401 and a challenge.
+   */
+  credentials?: Credentials;
+  /** The device's memory of the HTTP authentication that worked. */
+  auth?: AuthMemory;
+  tls?: ExchangeTls;
 }
 
 export interface SoapAnswer {
@@ -213,98 +218,44 @@ export function envelope(
 }
 
 /**
- * One unauthenticated SOAP 1.2 request over HTTP. Resolves with the parsed envelope of a
- * successful answer; rejects with an OnvifError of the right kind otherwise.
+ * One SOAP 1.2 request over HTTP (http-exchange.ts: one deadline, HTTP Digest or Basic
+ * when the device challenges). Resolves with the parsed envelope of a successful answer;
+ * rejects with an OnvifError of the right kind otherwise.
  */
-export function soapRequest(request: SoapRequest): Promise<SoapAnswer> {
-  const payload = Buffer.from(envelope(request.body, request.namespaces, request.header), 'utf8');
-  const url = new URL(request.url);
-  return new Promise<SoapAnswer>((resolve, reject) => {
-    const startedAt = performance.now();
-    const sentAtMs = Date.now();
-    let settled = false;
-    const finish = (outcome: { error: OnvifError } | { answer: SoapAnswer }): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(deadline);
-      request.signal?.removeEventListener('abort', onAbort);
-      if ('error' in outcome) {
-        req.destroy();
-        reject(outcome.error);
-      } else {
-        resolve(outcome.answer);
-      }
-    };
-    const req = http.request({
-      protocol: url.protocol,
-      hostname: url.hostname,
-      port: url.port || 80,
-      path: `${url.pathname}${url.search}`,
-      method: 'POST',
-      // One connection per request: nothing lingers in a pool after a device hangs.
-      agent: false,
-      headers: {
-        'Content-Type': `application/soap+xml; charset=utf-8; action="${request.action}"`,
-        'Content-Length': payload.length,
-      },
-    });
-    const deadline = setTimeout(() => {
-      finish({
-        error: new OnvifError('timeout', `no answer within ${request.timeoutMs} ms`),
-      });
-    }, request.timeoutMs);
-    const onAbort = (): void => {
-      finish({
-        error: new OnvifError('timeout', 'the poll was cancelled before the device answered'),
-      });
-    };
-    if (request.signal?.aborted) {
-      onAbort();
-      return;
-    }
-    request.signal?.addEventListener('abort', onAbort, { once: true });
-
-    req.on('error', (error: NodeJS.ErrnoException) => {
-      finish({ error: new OnvifError(classifySocketError(error), error.message) });
-    });
-    req.on('response', (res) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      res.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > MAX_ANSWER_BYTES) {
-          finish({
-            error: new OnvifError('protocol-error', `answer larger than ${MAX_ANSWER_BYTES} bytes`),
-          });
-          return;
-        }
-        chunks.push(chunk);
-      });
-      res.on('error', (error: NodeJS.ErrnoException) => {
-        finish({ error: new OnvifError(classifySocketError(error), error.message) });
-      });
-      // Answers without Content-Length (a quirk of real devices) simply end with the connection.
-      res.on('end', () => {
-        if (settled) return;
-        const receivedAtMs = Date.now();
-        const elapsedMs = performance.now() - startedAt;
-        const status = res.statusCode ?? 0;
-        const text = decodeAnswer(Buffer.concat(chunks));
-        let parsed: XmlNode | null = null;
-        let parseError: OnvifError | null = null;
-        try {
-          parsed = text.trim() === '' ? null : parseXml(text);
-        } catch (error) {
-          parseError =
-            error instanceof OnvifError ? error : new OnvifError('protocol-error', String(error));
-        }
-        const failure = classifyAnswer(status, parsed ? faultOf(parsed) : null);
-        if (failure) return finish({ error: failure });
-        if (parseError) return finish({ error: parseError });
-        if (!parsed) return finish({ error: new OnvifError('protocol-error', 'empty answer') });
-        finish({ answer: { envelope: parsed, sentAtMs, receivedAtMs, elapsedMs } });
-      });
-    });
-    req.end(payload);
+export async function soapRequest(request: SoapRequest): Promise<SoapAnswer> {
+  const answer = await httpExchange({
+    url: request.url,
+    method: 'POST',
+    headers: { 'Content-Type': `application/soap+xml; charset=utf-8; action="${request.action}"` },
+    body: Buffer.from(envelope(request.body, request.namespaces, request.header), 'utf8'),
+    timeoutMs: request.timeoutMs,
+    maxBytes: MAX_ANSWER_BYTES,
+    ...(request.signal ? { signal: request.signal } : {}),
+    ...(request.credentials ? { credentials: request.credentials } : {}),
+    ...(request.auth ? { auth: request.auth } : {}),
+    ...(request.tls ? { tls: request.tls } : {}),
   });
+  const { status } = answer;
+  if (status === 401 && answer.authenticated) {
+    throw credentialsRejected('the device service', request.url, status, 'ONVIF user');
+  }
+  const text = decodeAnswer(answer.body);
+  let parsed: XmlNode | null = null;
+  let parseError: OnvifError | null = null;
+  try {
+    parsed = text.trim() === '' ? null : parseXml(text);
+  } catch (error) {
+    parseError =
+      error instanceof OnvifError ? error : new OnvifError('protocol-error', String(error));
+  }
+  const failure = classifyAnswer(status, parsed ? faultOf(parsed) : null);
+  if (failure) throw failure;
+  if (parseError) throw parseError;
+  if (!parsed) throw new OnvifError('protocol-error', 'empty answer');
+  return {
+    envelope: parsed,
+    sentAtMs: answer.sentAtMs,
+    receivedAtMs: answer.receivedAtMs,
+    elapsedMs: answer.elapsedMs,
+  };
 }

@@ -1,0 +1,292 @@
+/**
+ * One HTTP exchange with a device, the one place the agent's HTTP requests (ONVIF SOAP,
+ * snapshot GETs) go through: one deadline for the whole exchange (connect, send, answer,
+ * and the authenticated retry), an abort signal, a size limit, and HTTP authentication
+ * (http-auth.ts): a `401` with a challenge is answered once with Digest or Basic, and the
+ * answer that worked is remembered per device (`AuthMemory`) so the next request
+ * authenticates at once (RFC 7616 section 3.6: the nonce may be reused, `nc` counts up).
+ *
+ * When the deadline passes or the caller aborts, the socket is destroyed, so a device
+ * that hangs holds nothing of ours. Credentials never enter a URL or a message.
+ */
+import http, { type IncomingHttpHeaders } from 'node:http';
+import type { Socket } from 'node:net';
+import {
+  authorizerFor,
+  isStale,
+  parseChallenges,
+  type Credentials,
+  type HttpAuthorizer,
+} from './http-auth.js';
+import { OnvifError, type OnvifFailureKind } from './types.js';
+
+/**
+ * The TLS of an https:// device address: how one device's connections are trusted (the
+ * pinned fingerprint, or a CA file), as device-tls.ts's DeviceTls provides it. The
+ * connection is made and judged before a byte of the request is written, so no
+ * credential goes to a certificate we refuse.
+ */
+export interface ExchangeTls {
+  connect(
+    host: string,
+    port: number,
+    options: { timeoutMs: number; signal?: AbortSignal },
+  ): Promise<Socket>;
+}
+
+/** What one device's exchanges remember about its HTTP authentication. */
+export interface AuthMemory {
+  /** The challenge answer that worked last; sent at once with the next request. */
+  authorizer: HttpAuthorizer | null;
+}
+
+export interface ExchangeRequest {
+  url: string;
+  method: 'GET' | 'POST';
+  headers?: Record<string, string>;
+  body?: Buffer;
+  timeoutMs: number;
+  signal?: AbortSignal;
+  /** Answers larger than this are refused rather than buffered. */
+  maxBytes: number;
+  /** The device's credentials, for a `401` with a challenge; without them a 401 is returned. */
+  credentials?: Credentials;
+  /** Per-device memory of the authentication that worked (kept by the caller). */
+  auth?: AuthMemory;
+  tls?: ExchangeTls;
+}
+
+export interface ExchangeAnswer {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+  /** The last request carried an Authorization header. */
+  authenticated: boolean;
+  /** Wall-clock times (Date.now()) around the last request, for clock offsets. */
+  sentAtMs: number;
+  receivedAtMs: number;
+  /** The round trip of the last request, measured with the monotonic clock. */
+  elapsedMs: number;
+}
+
+/**
+ * A URI fit for a message: without userinfo, and with the values of query parameters
+ * that look like credentials (some snapshot URIs carry `?user=..&pwd=..`) masked.
+ */
+export function safeUri(uri: string): string {
+  let url: URL;
+  try {
+    url = new URL(uri);
+  } catch {
+    return '(an invalid URI)';
+  }
+  url.username = '';
+  url.password = '';
+  for (const key of [...url.searchParams.keys()]) {
+    if (/user|pass|pwd|auth|token|key|secret/i.test(key)) url.searchParams.set(key, '***');
+  }
+  return url.toString();
+}
+
+/**
+ * The failure of a request that carried the device's credentials and was refused: the
+ * password changed on the device, or the account may not use this (media needs live-view
+ * rights on most firmware). Names the URI, never the credentials.
+ */
+export function credentialsRejected(
+  what: string,
+  uri: string,
+  status: number,
+  rights = 'media (live view)',
+): OnvifError {
+  return new OnvifError(
+    'auth-failed',
+    `${what} ${safeUri(uri)} refused the device's credentials (${status}): ` +
+      `the password was changed on the device (update it in the agent config or secrets file), ` +
+      `or the account lacks ${rights} rights`,
+  );
+}
+
+/**
+ * A 401 that we could not answer: the device has no credentials in the config, or it
+ * offers only schemes we do not speak (`offered`, from its challenges).
+ */
+export function cannotAuthenticate(
+  what: string,
+  uri: string,
+  offered: string | readonly string[] | undefined,
+  hasCredentials: boolean,
+): OnvifError {
+  const schemes = parseChallenges(offered).map((c) => c.scheme);
+  return new OnvifError(
+    'auth-failed',
+    hasCredentials
+      ? `${what} ${safeUri(uri)} asks for an authentication the agent cannot answer (${schemes.join(', ') || 'no challenge'}): enable Digest or Basic authentication on the device`
+      : `${what} ${safeUri(uri)} asks for credentials (401) and the device has none in the agent config: set its username and password`,
+  );
+}
+
+/**
+ * A socket error before an answer: the OS's own connect timeout is a timeout; refused,
+ * reset, no route (ECONNREFUSED, ECONNRESET, EHOSTUNREACH, ENETUNREACH, ENOTFOUND ...) and
+ * anything else that kills the connection ("socket hang up") mean the device is not there.
+ */
+export function classifySocketError(error: NodeJS.ErrnoException): OnvifFailureKind {
+  return error.code === 'ETIMEDOUT' ? 'timeout' : 'unreachable';
+}
+
+interface Attempt {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+  sentAtMs: number;
+  receivedAtMs: number;
+  elapsedMs: number;
+}
+
+/** One request on a fresh connection (no pool: nothing lingers after a device hangs). */
+async function attempt(
+  request: ExchangeRequest,
+  authorization: string | undefined,
+  signal: AbortSignal,
+): Promise<Attempt> {
+  const url = new URL(request.url);
+  let socket: Socket | undefined;
+  if (url.protocol === 'https:') {
+    if (!request.tls) {
+      throw new OnvifError('protocol-error', 'an https:// device address needs its TLS policy');
+    }
+    socket = await request.tls.connect(url.hostname, Number(url.port || 443), {
+      timeoutMs: request.timeoutMs,
+      signal,
+    });
+  } else if (url.protocol !== 'http:') {
+    throw new OnvifError('protocol-error', `${url.protocol} device addresses are not supported`);
+  }
+  return new Promise<Attempt>((resolve, reject) => {
+    const startedAt = performance.now();
+    const sentAtMs = Date.now();
+    const headers: Record<string, string | number> = { ...request.headers };
+    if (request.body) headers['Content-Length'] = request.body.length;
+    if (authorization) headers.Authorization = authorization;
+    const tlsSocket = socket;
+    const req = http.request({
+      hostname: url.hostname,
+      port: url.port || (tlsSocket ? 443 : 80),
+      path: `${url.pathname}${url.search}`,
+      method: request.method,
+      headers,
+      // A TLS socket already judged (ExchangeTls); else one connection per request.
+      ...(tlsSocket ? { createConnection: () => tlsSocket } : { agent: false }),
+    });
+    const onAbort = (): void => {
+      req.destroy();
+      reject(new Error('aborted'));
+    };
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    const fail = (error: OnvifError): void => {
+      signal.removeEventListener('abort', onAbort);
+      req.destroy();
+      reject(error);
+    };
+    req.on('error', (error: NodeJS.ErrnoException) => {
+      fail(new OnvifError(classifySocketError(error), error.message));
+    });
+    req.on('response', (res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > request.maxBytes) {
+          fail(new OnvifError('protocol-error', `answer larger than ${request.maxBytes} bytes`));
+          return;
+        }
+        chunks.push(chunk);
+      });
+      res.on('error', (error: NodeJS.ErrnoException) => {
+        fail(new OnvifError(classifySocketError(error), error.message));
+      });
+      // Answers without Content-Length (a quirk of real devices) simply end with the connection.
+      res.on('end', () => {
+        signal.removeEventListener('abort', onAbort);
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          body: Buffer.concat(chunks),
+          sentAtMs,
+          receivedAtMs: Date.now(),
+          elapsedMs: performance.now() - startedAt,
+        });
+      });
+    });
+    req.end(request.body);
+  });
+}
+
+/**
+ * Sends the request; on a `401` with a challenge we can answer, sends it again with the
+ * credentials (and once more on `stale=true`, RFC 7616 section 3.3). Resolves with the
+ * last answer whatever its status: the caller decides what a status means, and knows from
+ * `authenticated` whether a 401 refused our credentials. Rejects with an OnvifError only
+ * when no answer came (timeout, cancelled, unreachable, too large).
+ */
+export async function httpExchange(request: ExchangeRequest): Promise<ExchangeAnswer> {
+  const controller = new AbortController();
+  let reason: OnvifError | null = null;
+  const stop = (error: OnvifError): void => {
+    reason ??= error;
+    controller.abort();
+  };
+  const timer = setTimeout(
+    () => stop(new OnvifError('timeout', `no answer within ${request.timeoutMs} ms`)),
+    request.timeoutMs,
+  );
+  const onAbort = (): void =>
+    stop(new OnvifError('timeout', 'the poll was cancelled before the device answered'));
+  if (request.signal?.aborted) onAbort();
+  request.signal?.addEventListener('abort', onAbort, { once: true });
+  const { credentials, auth } = request;
+  const path = (() => {
+    const url = new URL(request.url);
+    return `${url.pathname}${url.search}`;
+  })();
+  try {
+    let authorizer = credentials ? (auth?.authorizer ?? null) : null;
+    // The remembered answer may meet an expired nonce: one fresh challenge is then fair.
+    let remembered = authorizer !== null;
+    let renewedStale = false;
+    for (;;) {
+      const authorization = authorizer?.authorization(request.method, path);
+      const answer = await attempt(request, authorization, controller.signal);
+      const authenticated = authorization !== undefined;
+      if (answer.status !== 401 || !credentials) {
+        if (auth && authenticated) auth.authorizer = authorizer;
+        return { ...answer, authenticated };
+      }
+      const challenges = answer.headers['www-authenticate'];
+      if (authorizer && !remembered) {
+        // Our answer to this very challenge was refused: wrong credentials, unless the
+        // device says only the nonce went stale (RFC 7616 section 3.3), once.
+        if (renewedStale || !isStale(challenges)) {
+          if (auth) auth.authorizer = null;
+          return { ...answer, authenticated };
+        }
+        renewedStale = true;
+      }
+      remembered = false;
+      const next = authorizerFor(challenges, credentials);
+      if (!next) {
+        if (auth) auth.authorizer = null;
+        return { ...answer, authenticated };
+      }
+      authorizer = next;
+    }
+  } catch (error) {
+    if (reason) throw reason;
+    throw error;
+  } finally {
+    clearTimeout(timer);
+    request.signal?.removeEventListener('abort', onAbort);
+  }
+}
