@@ -8,8 +8,11 @@
  * What a NOC engineer expects of a device that goes down or unknown: its other reasons
  * are not known to have cleared, so their spans stay open (a channel that had stopped
  * recording before the NVR went down still has its gap after; the gap does not split).
- * Only the down reasons themselves (unreachable, timeout, auth-failed, protocol-error)
- * open and close while it is down. The time down is a span of its own (the down reason,
+ * Only the down reasons themselves (unreachable, timeout, protocol-error) open and close
+ * while it is down. Refused credentials (auth-failed) are not one: the device answers and
+ * records, so their span is a degradation's, never time down (an older agent's
+ * down/auth-failed arrives as degraded: shared/messages/device-state.ts statusOf). Spans
+ * of auth-failed kept from before that read as what they are, not as time down. The time down is a span of its own (the down reason,
  * channel "") and the API counts it in every channel's gap: a recorder that cannot be
  * reached cannot show that it records.
  *
@@ -28,12 +31,7 @@ const PRUNE_EVERY_MS = 3_600_000;
 const DAY_MS = 86_400_000;
 
 /** The reasons of a device that is down: while down, only these open and close. */
-export const DOWN_CODES: readonly ReasonCode[] = [
-  'unreachable',
-  'timeout',
-  'auth-failed',
-  'protocol-error',
-];
+export const DOWN_CODES: readonly ReasonCode[] = ['unreachable', 'timeout', 'protocol-error'];
 
 const migrations = [
   {

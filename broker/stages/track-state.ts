@@ -8,7 +8,7 @@
  */
 import type { Device } from '../../shared/api/devices.js';
 import type { DeviceMetrics } from '../../shared/messages/device-metrics.js';
-import type { DeviceState } from '../../shared/messages/device-state.js';
+import { statusOf, type DeviceState } from '../../shared/messages/device-state.js';
 import type { DeviceRegistry } from '../devices/registry.js';
 import type { BrokerEvents } from '../events.js';
 import type { Stage } from '../pipeline/types.js';
@@ -26,7 +26,8 @@ export function deviceFromState(state: DeviceState, previous: Device | undefined
     agentId: state.agentId,
     name: state.name,
     kind: state.kind,
-    status: state.status,
+    // An older agent's down/auth-failed is degraded: the device answered (statusOf).
+    status: statusOf(state),
     reasons: state.reasons,
     xaddr: state.xaddr,
     serialNumber: identity?.serialNumber ?? null,

@@ -37,6 +37,9 @@ export const defaultPriorities: PriorityRules = {
   // The contract lists these with device failures: no recordings is business interrupted.
   'degraded:recording-stopped': 'emergency',
   'degraded:storage-failure': 'emergency',
+  // A refused password: the device answers and records, only our watching stopped
+  // ("does not affect actual use"); never counted as outage time (devices/outages.ts).
+  'degraded:auth-failed': 'general',
   // A replaced device is an inventory change (the inspection report lists it), not a fault.
   'degraded:device-replaced': null,
   'degraded:*': 'general',

@@ -6,8 +6,9 @@
  *
  *   GET /api/devices/nvr-01/outages?from=..&to=..[&code=recording-stopped][&site=demo-site]
  *
- * A device down (unreachable, timeout, auth-failed, protocol-error) cannot show that it
- * records: its down spans are listed apart (`down`) and count in every channel's gap.
+ * A device down (unreachable, timeout, protocol-error) cannot show that it records: its
+ * down spans are listed apart (`down`) and count in every channel's gap. Refused
+ * credentials (auth-failed) are no time down: the device answers and records.
  */
 import { Type, type Static } from 'typebox';
 import { Id, Timestamp } from '../ids.js';
