@@ -17,6 +17,7 @@ import { EventHub, TOPICS, type EventMessage } from './events.js';
 import { durationOf, effectsOf, faultKey, withFault, type FaultEffects } from './faults.js';
 import type { DeviceIdentity } from './identity.js';
 import type { DeviceModel } from './model.js';
+import { HttpAuthGuard, sendUnauthorized } from './http-auth.js';
 import { formatDateTime, quirksOf, quirkyXml, type Quirks } from './personality.js';
 import { Recorder, type JobState } from './recording.js';
 import type { RtspDevice, RtspStream } from './rtsp.js';
@@ -80,6 +81,10 @@ export class SimulatedDevice implements RtspDevice {
   /** Sockets of requests a hang fault holds; destroyed when the hang ends. */
   private readonly held = new Set<Socket>();
   private nonces = new NonceCache();
+  /** HTTP authentication of the RTSP server, the snapshot URIs and (a personality) SOAP. */
+  private rtspAuth: HttpAuthGuard;
+  private snapshotAuth: HttpAuthGuard;
+  private soapAuth: HttpAuthGuard | null;
   private readonly events = new EventHub();
   private readonly recorder: Recorder;
   private readonly snapshots: SnapshotSource;
@@ -98,6 +103,7 @@ export class SimulatedDevice implements RtspDevice {
     this.rtspPort = options.rtspPort;
     this.personality = options.personality ?? 'standard';
     this.quirks = quirksOf(this.personality);
+    ({ rtsp: this.rtspAuth, snapshot: this.snapshotAuth, soap: this.soapAuth } = this.authGuards());
     this.onUp = options.onUp;
     this.recorder = new Recorder(options.model.channels, Date.now());
     const tint = createHash('sha1').update(options.model.id).digest()[0] ?? 0;
@@ -130,6 +136,22 @@ export class SimulatedDevice implements RtspDevice {
         firmwareVersion === null
           ? base.firmwareVersion
           : firmwareVersion || nextFirmware(base.firmwareVersion),
+    };
+  }
+
+  /** Fresh guards: a device issues new nonces after a reboot and forgets the old ones. */
+  private authGuards(): {
+    rtsp: HttpAuthGuard;
+    snapshot: HttpAuthGuard;
+    soap: HttpAuthGuard | null;
+  } {
+    // A realm like the ones cameras send ("IP Camera(C1234)"): the device's id.
+    const realm = `Vigil Sim ${this.model.id}`;
+    const { rtspAuth, snapshotAuth, soapHttpAuth } = this.quirks;
+    return {
+      rtsp: new HttpAuthGuard(realm, rtspAuth),
+      snapshot: new HttpAuthGuard(realm, snapshotAuth),
+      soap: soapHttpAuth ? new HttpAuthGuard(realm, soapHttpAuth) : null,
     };
   }
 
@@ -247,6 +269,11 @@ export class SimulatedDevice implements RtspDevice {
       // A rebooting device forgets its subscriptions, nonces and searches.
       this.events.clear();
       this.nonces = new NonceCache();
+      ({
+        rtsp: this.rtspAuth,
+        snapshot: this.snapshotAuth,
+        soap: this.soapAuth,
+      } = this.authGuards());
     }
     const rebooted = before.rebooting && !effects.rebooting;
     if (rebooted) this.bootTime = now;
@@ -482,10 +509,28 @@ export class SimulatedDevice implements RtspDevice {
       effects,
       bootTime: this.bootTime,
     };
-    const auth = { credentials: this.currentCredentials(), nonces: this.nonces, deviceNow };
+    // The personality that wants HTTP Digest on SOAP checks it before the UsernameToken.
+    const http = this.soapAuth?.verify(
+      req.headers.authorization,
+      'POST',
+      req.url ?? path,
+      this.currentCredentials(),
+    );
+    const auth = {
+      credentials: this.currentCredentials(),
+      nonces: this.nonces,
+      deviceNow,
+      ...(http ? { httpAuthorized: http.ok } : {}),
+    };
     const result = await answerSoap(body, service, auth, context);
-    log(result.status, result.operation, result.authenticated, result.detail);
+    const detail = result.httpChallenge && http && !http.ok ? http.reason : result.detail;
+    log(result.status, result.operation, result.authenticated, detail);
     if (res.destroyed) return;
+    if (result.httpChallenge && this.soapAuth) {
+      const stale = http !== undefined && !http.ok && http.stale === true;
+      sendUnauthorized(res, this.soapAuth.challenges(stale));
+      return;
+    }
     this.send(res, result);
   }
 
@@ -531,14 +576,15 @@ export class SimulatedDevice implements RtspDevice {
   private answerSnapshot(req: IncomingMessage, res: ServerResponse, path: string, from: string) {
     const token = decodeURIComponent(path.slice(SNAPSHOT_PATH.length).replace(/\.jpg$/, ''));
     const profile = this.model.profiles.find((p) => p.token === token);
-    const log = (status: number) =>
+    const log = (status: number, authenticated = false, detail?: string) =>
       this.record({
         protocol: 'snapshot',
         path,
         operation: req.method ?? '',
         status,
-        authenticated: false,
+        authenticated,
         from,
+        ...(detail === undefined ? {} : { detail }),
       });
     req.resume();
     if (!profile) {
@@ -551,13 +597,26 @@ export class SimulatedDevice implements RtspDevice {
       sendText(res, 405, 'snapshots take GET requests', { Allow: 'GET, HEAD' });
       return;
     }
+    // Real cameras refuse a snapshot without credentials (the device's current ones: the
+    // auth-changed fault refuses the old password here too).
+    const checked = this.snapshotAuth.verify(
+      req.headers.authorization,
+      req.method,
+      req.url ?? path,
+      this.currentCredentials(),
+    );
+    if (!checked.ok) {
+      log(401, false, checked.reason);
+      sendUnauthorized(res, this.snapshotAuth.challenges(checked.stale));
+      return;
+    }
     const mode = this.effects.channel(profile.channel).picture;
     const bytes = this.snapshots.picture(
       profile.channel,
       mode,
       Date.now() + this.effects.clockOffsetMs,
     );
-    log(200);
+    log(200, true);
     res.writeHead(200, {
       'Content-Type': 'image/jpeg',
       'Content-Length': bytes.length,
@@ -592,18 +651,45 @@ export class SimulatedDevice implements RtspDevice {
     };
   }
 
+  rtspAuthorize(
+    method: string,
+    requestUri: string,
+    authorization: string | undefined,
+  ): { ok: true } | { ok: false; reason: string; challenges: string[] } {
+    const checked = this.rtspAuth.verify(
+      authorization,
+      method,
+      requestUri,
+      this.currentCredentials(),
+    );
+    if (checked.ok) return checked;
+    return {
+      ok: false,
+      reason: checked.reason,
+      challenges: this.rtspAuth.challenges(checked.stale),
+    };
+  }
+
   streamDown(channel: number): boolean {
     return this.effects.channel(channel).streamDown;
   }
 
-  logRtsp(entry: { path: string; method: string; status: number; from: string }): void {
+  logRtsp(entry: {
+    path: string;
+    method: string;
+    status: number;
+    from: string;
+    authenticated?: boolean;
+    detail?: string;
+  }): void {
     this.record({
       protocol: 'rtsp',
       path: entry.path,
       operation: entry.method,
       status: entry.status,
-      authenticated: false,
+      authenticated: entry.authenticated ?? false,
       from: entry.from,
+      ...(entry.detail === undefined ? {} : { detail: entry.detail }),
     });
   }
 }

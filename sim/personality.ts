@@ -3,6 +3,7 @@
  * docs/ONVIF.md, so the agent is tested against devices that bend the standard
  * the way installed ones do. A quirk changes an answer's shape, never its meaning.
  */
+import type { HttpAuthPolicy } from './http-auth.js';
 import { NS } from './soap/namespaces.js';
 
 export interface Quirks {
@@ -24,7 +25,24 @@ export interface Quirks {
   noContentLength: boolean;
   /** GetServices is ActionNotSupported: clients must fall back to GetCapabilities. */
   noGetServices: boolean;
+  /**
+   * What RTSP DESCRIBE demands (sim/http-auth.ts). Real cameras refuse a DESCRIBE without
+   * credentials; most offer Digest without qop (RFC 2617, Hikvision, Dahua).
+   */
+  rtspAuth: HttpAuthPolicy;
+  /** What a snapshot GET demands: HTTP Digest with qop=auth (RFC 7616) on most firmware. */
+  snapshotAuth: HttpAuthPolicy;
+  /**
+   * SOAP operations that need a user also need HTTP authentication: a UsernameToken alone
+   * gets 401 and a challenge (ONVIF Core 5.12.1 lets a device ask for HTTP Digest); with
+   * it, the UsernameToken is checked too. Null: the UsernameToken is enough.
+   */
+  soapHttpAuth: HttpAuthPolicy | null;
 }
+
+const rtspDigest: HttpAuthPolicy = { offer: ['digest'], algorithm: 'MD5', qop: false };
+const httpDigest: HttpAuthPolicy = { offer: ['digest'], algorithm: 'MD5', qop: true };
+const httpDigestSha256: HttpAuthPolicy = { offer: ['digest'], algorithm: 'SHA-256', qop: true };
 
 export const noQuirks: Readonly<Quirks> = {
   hyphenatedDateTimes: false,
@@ -36,29 +54,56 @@ export const noQuirks: Readonly<Quirks> = {
   utf16Declaration: false,
   noContentLength: false,
   noGetServices: false,
+  rtspAuth: rtspDigest,
+  snapshotAuth: httpDigest,
+  soapHttpAuth: null,
 };
 
 /** Personalities by name; a site file picks one per device group. */
 export const personalities: Record<string, Readonly<Quirks>> = {
   /** By the book. */
   standard: noQuirks,
-  /** An old camera firmware: no GetServices, zone-less date-times, 401, xmlns on leaves. */
+  /**
+   * An old camera firmware: no GetServices, zone-less date-times, 401, xmlns on leaves;
+   * RTSP and snapshots take Basic only.
+   */
   'legacy-camera': {
     ...noQuirks,
     noGetServices: true,
     zonelessDateTimes: true,
     unauthorized401: true,
     xmlnsOnLeaves: true,
+    rtspAuth: { ...rtspDigest, offer: ['basic'] },
+    snapshotAuth: { ...httpDigest, offer: ['basic'] },
   },
-  /** A budget NVR: encoder configurations without Resolution, DataFrom 1970, hyphenated times. */
+  /**
+   * A budget NVR: encoder configurations without Resolution, DataFrom 1970, hyphenated
+   * times; RTSP and snapshots offer Basic and Digest together.
+   */
   'budget-nvr': {
     ...noQuirks,
     encoderWithoutResolution: true,
     epochDataFrom: true,
     hyphenatedDateTimes: true,
+    rtspAuth: { ...rtspDigest, offer: ['basic', 'digest'] },
+    snapshotAuth: { ...httpDigest, offer: ['basic', 'digest'] },
   },
-  /** An encoder whose web server declares utf-16 and streams answers chunked. */
-  'odd-encoder': { ...noQuirks, utf16Declaration: true, noContentLength: true },
+  /** An encoder whose web server declares utf-16, streams answers chunked, wants SHA-256. */
+  'odd-encoder': {
+    ...noQuirks,
+    utf16Declaration: true,
+    noContentLength: true,
+    snapshotAuth: httpDigestSha256,
+  },
+  /**
+   * A camera that wants HTTP Digest on SOAP (and the UsernameToken beside it), SHA-256
+   * on snapshots, as some current firmware with "digest only" security settings.
+   */
+  'digest-only': {
+    ...noQuirks,
+    soapHttpAuth: httpDigest,
+    snapshotAuth: httpDigestSha256,
+  },
 };
 
 export const personalityNames = Object.keys(personalities);

@@ -3,6 +3,8 @@
  * DESCRIBE for every profile's stream URI (rtsp://HOST:PORT/<device>/<profile>) with an
  * SDP (RFC 4566) describing an H.264 stream (RFC 6184). No media is sent: SETUP and PLAY
  * get 501, which is all a health check needs to tell a live stream from a dead one.
+ * DESCRIBE, SETUP and PLAY demand the device's credentials as real cameras do (RFC 2326
+ * section 12.5 uses HTTP's schemes: 401 and a challenge, sim/http-auth.ts).
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { listen } from './listen.js';
@@ -26,7 +28,20 @@ export interface RtspDevice {
   rtspDelayMs(): number;
   stream(profileToken: string): RtspStream | undefined;
   streamDown(channel: number): boolean;
-  logRtsp(entry: { path: string; method: string; status: number; from: string }): void;
+  /** Checks the Authorization of a request for `requestUri` (the digest-uri must equal it). */
+  rtspAuthorize(
+    method: string,
+    requestUri: string,
+    authorization: string | undefined,
+  ): { ok: true } | { ok: false; reason: string; challenges: string[] };
+  logRtsp(entry: {
+    path: string;
+    method: string;
+    status: number;
+    from: string;
+    authenticated?: boolean;
+    detail?: string;
+  }): void;
 }
 
 export interface RtspServerOptions {
@@ -43,7 +58,11 @@ interface RtspRequest {
   method: string;
   uri: string;
   cseq: string;
+  authorization?: string;
 }
+
+/** Methods a camera answers only to an authenticated client. */
+const PROTECTED = new Set(['DESCRIBE', 'SETUP', 'PLAY']);
 
 export class RtspServer {
   private readonly options: RtspServerOptions;
@@ -134,16 +153,38 @@ export class RtspServer {
     if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
     if (socket.destroyed) return;
     const stream = profileToken === undefined ? undefined : device.stream(profileToken);
+    let authenticated = false;
     const send = (
       status: number,
       text: string,
-      headers: Record<string, string> = {},
+      headers: Record<string, string | string[]> = {},
       body = '',
+      detail?: string,
     ) => {
-      device.logRtsp({ path, method: request.method, status, from });
+      device.logRtsp({
+        path,
+        method: request.method,
+        status,
+        from,
+        authenticated,
+        ...(detail === undefined ? {} : { detail }),
+      });
       socket.write(reply(status, text, request.cseq, headers, body));
     };
     if (!stream) return send(404, 'Not Found');
+    if (PROTECTED.has(request.method)) {
+      const checked = device.rtspAuthorize(request.method, request.uri, request.authorization);
+      if (!checked.ok) {
+        return send(
+          401,
+          'Unauthorized',
+          { 'WWW-Authenticate': checked.challenges },
+          '',
+          checked.reason,
+        );
+      }
+      authenticated = true;
+    }
     if (device.streamDown(stream.channel)) return send(503, 'Service Unavailable');
     switch (request.method) {
       case 'OPTIONS':
@@ -174,11 +215,19 @@ function parseRequest(head: string): RtspRequest | null {
   const match = /^([A-Z_]+) (\S+) RTSP\/1\.0$/.exec(line);
   if (!match) return null;
   let cseq = '0';
+  let authorization: string | undefined;
   for (const header of headerLines) {
     const found = /^cseq:\s*(\S+)/i.exec(header);
     if (found?.[1]) cseq = found[1];
+    const auth = /^authorization:\s*(.+)$/i.exec(header);
+    if (auth?.[1]) authorization = auth[1].trim();
   }
-  return { method: match[1] ?? '', uri: match[2] ?? '', cseq };
+  return {
+    method: match[1] ?? '',
+    uri: match[2] ?? '',
+    cseq,
+    ...(authorization === undefined ? {} : { authorization }),
+  };
 }
 
 function splitUri(uri: string): { path: string; deviceId?: string; profileToken?: string } {
@@ -197,12 +246,14 @@ function reply(
   status: number,
   text: string,
   cseq: string,
-  headers: Record<string, string> = {},
+  headers: Record<string, string | string[]> = {},
   body = '',
 ): string {
   const lines = [`RTSP/1.0 ${status} ${text}`, `CSeq: ${cseq}`, 'Server: Vigil Sim RTSP'];
   lines.push(`Date: ${new Date().toUTCString()}`);
-  for (const [name, value] of Object.entries(headers)) lines.push(`${name}: ${value}`);
+  for (const [name, value] of Object.entries(headers)) {
+    for (const one of typeof value === 'string' ? [value] : value) lines.push(`${name}: ${one}`);
+  }
   if (body !== '' || status === 200) lines.push(`Content-Length: ${Buffer.byteLength(body)}`);
   return `${lines.join('\r\n')}\r\n\r\n${body}`;
 }

@@ -38,6 +38,11 @@ export interface AuthState {
   nonces: NonceCache;
   /** The device clock in ms since the epoch. */
   deviceNow: number;
+  /**
+   * Set when the device also demands HTTP authentication of operations that need a user
+   * (sim/personality.ts soapHttpAuth): whether the request's Authorization passed.
+   */
+  httpAuthorized?: boolean;
 }
 
 export interface DispatchResult extends SoapAnswer {
@@ -46,6 +51,8 @@ export interface DispatchResult extends SoapAnswer {
   authenticated: boolean;
   /** The fault's reason when the answer is a fault. */
   detail?: string;
+  /** Answer 401 with the device's HTTP challenge (the operation needs HTTP authentication). */
+  httpChallenge?: boolean;
 }
 
 export async function answerSoap<Context>(
@@ -71,6 +78,9 @@ export async function answerSoap<Context>(
   if (!operation) {
     const fault = faults.actionNotSupported(element.name);
     return { ...faultAnswer(fault), ...asked, detail: fault.reason };
+  }
+  if (operation.access !== 'pre-auth' && auth.httpAuthorized === false) {
+    return { status: 401, xml: '', ...asked, httpChallenge: true };
   }
   // A token sent with a pre-auth operation is checked too (and its nonce used up), so
   // the request log can say who asked; only operations that need it are refused.
