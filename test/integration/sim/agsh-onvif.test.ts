@@ -7,7 +7,7 @@
 import { Cam } from 'onvif';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SimSite } from '../../../sim/site.js';
-import { rtsp } from './client.js';
+import { rtsp, SimClient } from './client.js';
 import { send } from './http.js';
 
 const credentials = { username: 'admin', password: 'agsh pw' };
@@ -73,14 +73,17 @@ describe('onvif (agsh) against a simulated camera', () => {
       cam.getStreamUri({ protocol: 'RTSP', profileToken: 'main' }, done),
     );
     expect(stream.uri).toBe(expected?.streams['main']);
-    expect(await rtsp(stream.uri, 'DESCRIBE')).toMatchObject({
+    // The stream and the snapshot demand the device's credentials, as on real cameras.
+    expect(await rtsp(stream.uri, 'DESCRIBE')).toMatchObject({ status: 401 });
+    expect(await rtsp(stream.uri, 'DESCRIBE', 2000, credentials)).toMatchObject({
       status: 200,
       headers: { 'content-type': 'application/sdp' },
     });
     const snapshot = await call<{ uri: string }>((done) =>
       cam.getSnapshotUri({ profileToken: 'sub' }, done),
     );
-    const picture = await send(snapshot.uri);
+    expect((await send(snapshot.uri)).status).toBe(401);
+    const picture = await new SimClient(site).snapshot('cam-01', 'sub');
     expect(picture.status).toBe(200);
     expect(picture.bytes.subarray(0, 2)).toEqual(Buffer.from([0xff, 0xd8]));
   });

@@ -4,6 +4,8 @@
  * a strict client would (namespaces resolved, no prefix trusted).
  */
 import { connect } from 'node:net';
+import { authorizerFor } from '../../../agent/onvif/http-auth.js';
+import { Secret } from '../../../agent/secret.js';
 import { NS } from '../../../sim/soap/namespaces.js';
 import { child, childrenNamed, parseXml, textAt, type XmlElement } from '../../../sim/soap/xml.js';
 import type { SimSite } from '../../../sim/site.js';
@@ -60,8 +62,26 @@ export class SimClient {
     return Object.fromEntries(result.children.map((c) => [c.name, c.text]));
   }
 
-  snapshot(id: string, token: string): Promise<HttpAnswer> {
-    return send(this.url(id, `/snapshot/${token}.jpg`), { timeoutMs: 3000 });
+  /**
+   * A snapshot GET as a camera client makes it: without credentials first, then answering
+   * the 401's challenge with the device's current credentials (or `password`, or none).
+   */
+  async snapshot(id: string, token: string, password?: string | null): Promise<HttpAnswer> {
+    const url = this.url(id, `/snapshot/${token}.jpg`);
+    const first = await send(url, { timeoutMs: 3000 });
+    const { username, password: current } = this.info(id).credentials;
+    const secret = password === undefined ? current : password;
+    if (first.status !== 401 || secret === null) return first;
+    const authorizer = authorizerFor(first.headers['www-authenticate'], {
+      username,
+      password: new Secret(secret),
+    });
+    if (!authorizer) return first;
+    const path = new URL(url).pathname;
+    return send(url, {
+      timeoutMs: 3000,
+      headers: { Authorization: authorizer.authorization('GET', path) },
+    });
   }
 
   async subscribe(id: string): Promise<string> {
@@ -132,12 +152,22 @@ export type RtspResult =
   | { status: number; headers: Record<string, string>; body: string }
   | { error: 'reset' | 'timeout' | 'refused' };
 
-/** One RTSP request on a fresh connection (RFC 2326 section 6). */
-export function rtsp(uri: string, method: string, timeoutMs = 2000): Promise<RtspResult> {
+/**
+ * One RTSP request on a fresh connection (RFC 2326 section 6). With `credentials`, a 401
+ * is answered on the same connection with CSeq 2, as a camera client does.
+ */
+export function rtsp(
+  uri: string,
+  method: string,
+  timeoutMs = 2000,
+  credentials?: { username: string; password: string },
+): Promise<RtspResult> {
   const { hostname, port } = new URL(uri);
   return new Promise((resolve) => {
     const socket = connect({ host: hostname, port: Number(port) });
     let data = '';
+    let cseq = 1;
+    const challenges: string[] = [];
     const done = (result: RtspResult) => {
       clearTimeout(timer);
       socket.destroy();
@@ -157,14 +187,32 @@ export function rtsp(uri: string, method: string, timeoutMs = 2000): Promise<Rts
       if (end < 0) return;
       const [statusLine = '', ...lines] = data.slice(0, end).split('\r\n');
       const headers: Record<string, string> = {};
+      challenges.length = 0;
       for (const line of lines) {
         const colon = line.indexOf(':');
-        headers[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim();
+        const name = line.slice(0, colon).toLowerCase();
+        headers[name] = line.slice(colon + 1).trim();
+        if (name === 'www-authenticate') challenges.push(line.slice(colon + 1).trim());
       }
       const length = Number(headers['content-length'] ?? 0);
       if (data.length < end + 4 + length) return;
+      const status = Number(statusLine.split(' ')[1]);
+      if (status === 401 && credentials && cseq === 1) {
+        const authorizer = authorizerFor(challenges, {
+          username: credentials.username,
+          password: new Secret(credentials.password),
+        });
+        if (authorizer) {
+          data = data.slice(end + 4 + length);
+          cseq = 2;
+          socket.write(
+            `${method} ${uri} RTSP/1.0\r\nCSeq: 2\r\nAuthorization: ${authorizer.authorization(method, uri)}\r\nUser-Agent: vigil-test\r\n\r\n`,
+          );
+          return;
+        }
+      }
       done({
-        status: Number(statusLine.split(' ')[1]),
+        status,
         headers,
         body: data.slice(end + 4, end + 4 + length),
       });

@@ -264,8 +264,13 @@ describe('picture and stream faults', () => {
   it('stream-down: RTSP answers 503 for that channel, 200 for the others', async () => {
     const streams = site.device('nvr-01')?.streams ?? {};
     await site.setFault('nvr-01', { kind: 'stream-down', channel: 2 });
-    expect(await rtsp(streams['ch02_main'] ?? '', 'DESCRIBE')).toMatchObject({ status: 503 });
-    expect(await rtsp(streams['ch01_main'] ?? '', 'DESCRIBE')).toMatchObject({ status: 200 });
+    const account = { username: 'admin', password: PASSWORD };
+    expect(await rtsp(streams['ch02_main'] ?? '', 'DESCRIBE', 2000, account)).toMatchObject({
+      status: 503,
+    });
+    expect(await rtsp(streams['ch01_main'] ?? '', 'DESCRIBE', 2000, account)).toMatchObject({
+      status: 200,
+    });
   });
 });
 

@@ -10,11 +10,17 @@ export interface HttpAnswer {
 
 export function send(
   url: string,
-  options: { method?: string; body?: string; contentType?: string; timeoutMs?: number } = {},
+  options: {
+    method?: string;
+    body?: string;
+    contentType?: string;
+    timeoutMs?: number;
+    headers?: Record<string, string>;
+  } = {},
 ): Promise<HttpAnswer> {
   const { method = 'GET', body, contentType = 'application/soap+xml; charset=utf-8' } = options;
   return new Promise((resolve, reject) => {
-    const req = request(url, { method, agent: false }, (res) => {
+    const req = request(url, { method, agent: false, headers: options.headers ?? {} }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('end', () => {

@@ -4,10 +4,15 @@
  */
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HttpAuthorizer, parseChallenges, strongest } from '../../../agent/onvif/http-auth.js';
+import { Secret } from '../../../agent/secret.js';
 import { SimSite } from '../../../sim/site.js';
+import { securityHeader, soapRequest } from '../../helpers/soap-requests.js';
 import { childrenNamed, textAt } from '../../../sim/soap/xml.js';
 import { bodyOf, rtsp, SimClient } from './client.js';
+import { send } from './http.js';
 
+const ACCOUNT = { username: 'admin', password: 'services pw' };
 const site = new SimSite({
   siteId: 'it-services',
   devices: [
@@ -16,8 +21,9 @@ const site = new SimSite({
     { kind: 'camera', channels: 1, personality: 'legacy-camera' },
     { kind: 'nvr', channels: 2, personality: 'budget-nvr' },
     { kind: 'camera', channels: 1, personality: 'odd-encoder' },
+    { kind: 'camera', channels: 1, personality: 'digest-only' },
   ],
-  credentials: { username: 'admin', password: 'services pw' },
+  credentials: ACCOUNT,
 });
 const client = new SimClient(site);
 const EVENTS = '/onvif/events_service';
@@ -143,7 +149,7 @@ describe('RTSP', () => {
     for (const uri of Object.values(site.device('nvr-01')?.streams ?? {})) {
       const options = await rtsp(uri, 'OPTIONS');
       expect(options).toMatchObject({ status: 200, headers: { cseq: '1' } });
-      const describe = await rtsp(uri, 'DESCRIBE');
+      const describe = await rtsp(uri, 'DESCRIBE', 2000, ACCOUNT);
       if (!('status' in describe)) throw new Error(describe.error);
       expect(describe.headers['content-base']).toBe(`${uri}/`);
       const lines = describe.body.split('\r\n').filter(Boolean);
@@ -155,6 +161,18 @@ describe('RTSP', () => {
         expect.arrayContaining(['m=video 0 RTP/AVP 96', 'a=rtpmap:96 H264/90000']),
       );
     }
+  });
+
+  it('DESCRIBE demands credentials: 401 with a Digest challenge without qop, 401 again for a wrong password', async () => {
+    const uri = site.device('cam-01')?.streams['main'] ?? '';
+    const bare = await rtsp(uri, 'DESCRIBE');
+    expect(bare).toMatchObject({ status: 401 });
+    if (!('status' in bare)) throw new Error(bare.error);
+    expect(bare.headers['www-authenticate']).toMatch(/^Digest realm="[^"]+", nonce="[0-9a-f]+"$/);
+    expect(await rtsp(uri, 'DESCRIBE', 2000, { ...ACCOUNT, password: 'wrong' })).toMatchObject({
+      status: 401,
+    });
+    expect(await rtsp(uri, 'DESCRIBE', 2000, ACCOUNT)).toMatchObject({ status: 200 });
   });
 
   it('an unknown stream is 404', async () => {
@@ -223,6 +241,96 @@ describe('personalities', () => {
     expect(answer.body).toMatch(/^<\?xml version="1.0" encoding="utf-16"\?>/);
     expect(answer.headers['content-length']).toBeUndefined();
     expect(answer.headers['transfer-encoding']).toBe('chunked');
+  });
+
+  it.each([
+    ['cam-01', 'standard', ['digest'], 'MD5'],
+    ['cam-02', 'legacy-camera', ['basic'], undefined],
+    ['nvr-02', 'budget-nvr', ['basic', 'digest'], 'MD5'],
+    ['cam-03', 'odd-encoder', ['digest', 'digest'], 'SHA-256'],
+  ] as const)(
+    'snapshots of %s (%s) demand credentials: %j offered; a wrong password and a replayed nc are refused',
+    async (id, _personality, schemes, algorithm) => {
+      const token = Object.keys(site.device(id)?.streams ?? {})[0] ?? '';
+      const url = client.url(id, `/snapshot/${token}.jpg`);
+      const bare = await send(url);
+      expect(bare.status).toBe(401);
+      const offered = parseChallenges(bare.headers['www-authenticate']);
+      expect(offered.map((c) => c.scheme)).toEqual(schemes);
+      const chosen = strongest(offered);
+      expect(chosen?.params.algorithm ?? (chosen?.scheme === 'digest' ? 'MD5' : undefined)).toBe(
+        algorithm,
+      );
+      expect((await client.snapshot(id, token, 'wrong')).status).toBe(401);
+      const picture = await client.snapshot(id, token);
+      expect(picture.status).toBe(200);
+      expect(picture.bytes.subarray(0, 2)).toEqual(Buffer.from([0xff, 0xd8]));
+      if (chosen?.scheme === 'digest') {
+        // RFC 7616 section 3.4: the same nc twice is a replay; a growing one is fine.
+        const authorizer = new HttpAuthorizer(
+          chosen,
+          { username: ACCOUNT.username, password: new Secret(ACCOUNT.password) },
+          () => 'fixed-cnonce',
+        );
+        const path = new URL(url).pathname;
+        const first = authorizer.authorization('GET', path);
+        expect((await send(url, { headers: { Authorization: first } })).status).toBe(200);
+        expect((await send(url, { headers: { Authorization: first } })).status).toBe(401);
+        const next = authorizer.authorization('GET', path);
+        expect((await send(url, { headers: { Authorization: next } })).status).toBe(200);
+        // The digest covers the request-target: another path with this answer is refused.
+        const elsewhere = client.url(id, `/snapshot/${token}.jpg?x=1`);
+        const moved = authorizer.authorization('GET', path);
+        expect((await send(elsewhere, { headers: { Authorization: moved } })).status).toBe(401);
+      }
+    },
+  );
+
+  it('digest-only: a UsernameToken alone gets 401 and a challenge; HTTP Digest with it passes', async () => {
+    const xaddr = site.device('cam-04')?.xaddr ?? '';
+    const alone = await client.soap(
+      'cam-04',
+      '/onvif/device_service',
+      '<tds:GetDeviceInformation/>',
+    );
+    expect(alone.status).toBe(401);
+    const challenge = strongest(parseChallenges(alone.headers['www-authenticate']));
+    expect(challenge).toMatchObject({ scheme: 'digest', params: { qop: 'auth' } });
+    // Pre-auth operations stay open (ONVIF Core 5.12.1).
+    const clock = await client.soap(
+      'cam-04',
+      '/onvif/device_service',
+      '<tds:GetSystemDateAndTime/>',
+      {
+        password: null,
+      },
+    );
+    expect(clock.status).toBe(200);
+    const authorizer = new HttpAuthorizer(challenge!, {
+      username: ACCOUNT.username,
+      password: new Secret(ACCOUNT.password),
+    });
+    const withDigest = (header: string, password: string | null) =>
+      send(xaddr, {
+        method: 'POST',
+        body: soapRequest(
+          '<tds:GetDeviceInformation/>',
+          password === null ? '' : securityHeader({ ...ACCOUNT, password }),
+        ),
+        headers: { Authorization: header },
+      });
+    expect(
+      (
+        await withDigest(
+          authorizer.authorization('POST', '/onvif/device_service'),
+          ACCOUNT.password,
+        )
+      ).status,
+    ).toBe(200);
+    // It wants both: HTTP Digest with a wrong UsernameToken is NotAuthorized.
+    expect(
+      (await withDigest(authorizer.authorization('POST', '/onvif/device_service'), 'wrong')).status,
+    ).toBe(400);
   });
 
   it('node-onvif (the agent library) against each personality', async () => {
