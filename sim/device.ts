@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import type {
   SimDevice as SimDeviceInfo,
@@ -20,6 +21,7 @@ import type { DeviceModel } from './model.js';
 import { HttpAuthGuard, sendUnauthorized } from './http-auth.js';
 import { formatDateTime, quirksOf, quirkyXml, type Quirks } from './personality.js';
 import { Recorder, type JobState } from './recording.js';
+import { fingerprintOf, selfSignedIdentity, type TlsIdentity } from './tls.js';
 import type { RtspDevice, RtspStream } from './rtsp.js';
 import { SnapshotSource } from './snapshot.js';
 import { NonceCache, type Credentials } from './soap/auth.js';
@@ -57,6 +59,11 @@ export interface SimulatedDeviceOptions {
   rtspPort: number;
   /** Name of the personality (sim/personality.ts). */
   personality?: string;
+  /**
+   * Serve the device over HTTPS: `true` with a self-signed certificate made at the first
+   * start (sim/tls.ts), or with the given certificate and key (a CA-signed one, in tests).
+   */
+  https?: boolean | { cert: string; key: string };
   /** Called when the device comes up (start, end of a reboot): WS-Discovery Hello. */
   onUp?: (device: SimulatedDevice) => void;
 }
@@ -70,7 +77,14 @@ export class SimulatedDevice implements RtspDevice {
   private readonly quirks: Quirks;
   private readonly onUp: ((device: SimulatedDevice) => void) | undefined;
   private port: number;
-  private server: Server | null = null;
+  private server: Server | HttpsServer | null = null;
+  private readonly https: boolean | { cert: string; key: string };
+  /** The certificate an https device presents, and the one cert-changed swaps in. */
+  private tls: {
+    original: TlsIdentity;
+    changed: TlsIdentity | null;
+    presented: TlsIdentity;
+  } | null = null;
   private running = false;
   private faults: SimFault[] = [];
   private readonly faultTimers = new Map<string, NodeJS.Timeout>();
@@ -104,6 +118,7 @@ export class SimulatedDevice implements RtspDevice {
     this.personality = options.personality ?? 'standard';
     this.quirks = quirksOf(this.personality);
     ({ rtsp: this.rtspAuth, snapshot: this.snapshotAuth, soap: this.soapAuth } = this.authGuards());
+    this.https = options.https ?? false;
     this.onUp = options.onUp;
     this.recorder = new Recorder(options.model.channels, Date.now());
     const tint = createHash('sha1').update(options.model.id).digest()[0] ?? 0;
@@ -115,7 +130,11 @@ export class SimulatedDevice implements RtspDevice {
   }
 
   get xaddr(): string {
-    return `${httpBase(this.host, this.port)}${DEVICE_SERVICE_PATH}`;
+    return `${httpBase(this.host, this.port, this.scheme)}${DEVICE_SERVICE_PATH}`;
+  }
+
+  private get scheme(): 'http' | 'https' {
+    return this.https ? 'https' : 'http';
   }
 
   /** The device answers on the network now (for discovery). */
@@ -180,6 +199,7 @@ export class SimulatedDevice implements RtspDevice {
       channels: this.model.channels,
       credentials: this.currentCredentials(),
       personality: this.personality,
+      ...(this.tls ? { tlsFingerprint: this.tls.presented.fingerprint } : {}),
       streams,
       faults: this.faults.map((f) => ({ ...f })),
     };
@@ -288,6 +308,7 @@ export class SimulatedDevice implements RtspDevice {
     this.announceChanges(now);
     if (rebooted) this.publish(this.lastRebootMessage('Changed'));
     if (effects.answering || !this.running) this.releaseHeld();
+    await this.presentCertificate(effects.certificateChanged);
     const wasUp = this.server !== null;
     await this.ensureListening(this.running && effects.listening && !this.flapDown);
     if (!wasUp && this.server !== null) this.onUp?.(this);
@@ -383,11 +404,47 @@ export class SimulatedDevice implements RtspDevice {
     ];
   }
 
+  /**
+   * An https device's certificate: made at the first start (or given), a second one made
+   * when cert-changed first applies; the server presents the one the faults say, to every
+   * new connection (tls.Server.setSecureContext), and drops the open ones so that no
+   * client keeps talking over the certificate it saw before.
+   */
+  private async presentCertificate(changed: boolean): Promise<void> {
+    if (!this.https) return;
+    const host = this.host === '0.0.0.0' || this.host === '::' ? '127.0.0.1' : this.host;
+    if (!this.tls) {
+      const original =
+        this.https === true
+          ? await selfSignedIdentity(this.model.id, host)
+          : { ...this.https, fingerprint: fingerprintOf(this.https.cert) };
+      this.tls = { original, changed: null, presented: original };
+    }
+    if (changed && !this.tls.changed) {
+      this.tls.changed = await selfSignedIdentity(this.model.id, host);
+    }
+    const wanted = changed && this.tls.changed ? this.tls.changed : this.tls.original;
+    if (wanted === this.tls.presented) return;
+    this.tls.presented = wanted;
+    const server = this.server as HttpsServer | null;
+    if (server) {
+      server.setSecureContext({ cert: wanted.cert, key: wanted.key });
+      server.closeAllConnections();
+    }
+  }
+
   private async ensureListening(listen: boolean): Promise<void> {
     if (listen && !this.server) {
       // requestTimeout 0: node:http would otherwise answer a held (hang) request with 408
       // after five minutes, and a hung device never answers.
-      const server = createServer({ requestTimeout: 0 }, (req, res) => this.onRequest(req, res));
+      const handler = (req: IncomingMessage, res: ServerResponse): void => this.onRequest(req, res);
+      const presented = this.tls?.presented;
+      const server = presented
+        ? createHttpsServer(
+            { requestTimeout: 0, cert: presented.cert, key: presented.key },
+            handler,
+          )
+        : createServer({ requestTimeout: 0 }, handler);
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen({ host: this.host, port: this.port, exclusive: true }, () => {
@@ -497,7 +554,7 @@ export class SimulatedDevice implements RtspDevice {
     const context: ServiceContext = {
       device: this.model,
       identity: this.identity(),
-      httpBase: httpBase(advertised, this.port),
+      httpBase: httpBase(advertised, this.port, this.scheme),
       rtspBase: `rtsp://${hostForUrl(advertised)}:${this.rtspPort}`,
       deviceNow,
       clockOffsetMs: effects.clockOffsetMs,
@@ -727,8 +784,8 @@ function hostForUrl(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 
-function httpBase(host: string, port: number): string {
-  return `http://${hostForUrl(host)}:${port}`;
+function httpBase(host: string, port: number, scheme: 'http' | 'https' = 'http'): string {
+  return `${scheme}://${hostForUrl(host)}:${port}`;
 }
 
 function portError(error: unknown, id: string, host: string, port: number): Error {

@@ -47,6 +47,8 @@ export interface FaultEffects {
   firmwareVersion: string | null;
   storageFailed: boolean;
   storageFull: boolean;
+  /** An https device presents a second self-signed certificate (cert-changed). */
+  certificateChanged: boolean;
   /** Down for a reboot: comes back with a new LastReboot when the fault ends. */
   rebooting: boolean;
   /** Per channel; `channel(n)` gives channel n's effects. */
@@ -199,6 +201,12 @@ const catalogue: Catalogue = {
     example: { kind: 'storage-full' },
     apply: (e) => void (e.storageFull = true),
   },
+  'cert-changed': {
+    summary:
+      'an https device presents another self-signed certificate (a replaced device, a renewed certificate, or an impostor); cleared, the original again; an http device is unchanged',
+    example: { kind: 'cert-changed' },
+    apply: (e) => void (e.certificateChanged = true),
+  },
 };
 
 export const faultKinds: SimFaultKind[] = [...simFaultKinds];
@@ -220,6 +228,7 @@ export function effectsOf(faults: readonly SimFault[]): FaultEffects {
     flapPeriodS: null,
     soapBreak: null,
     password: null,
+    certificateChanged: false,
     clockOffsetMs: 0,
     serialNumber: null,
     firmwareVersion: null,

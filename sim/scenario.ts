@@ -14,6 +14,7 @@
  *       count: 2
  *       personality: legacy-camera   # standard | legacy-camera | budget-nvr | odd-encoder
  *       credentials: { username: service, password: other }
+ *       https: true                  # optional: ONVIF over HTTPS, self-signed certificate
  *     - kind: nvr
  *       count: 2
  *       channels: 16
@@ -57,6 +58,8 @@ const SiteFileSchema = Type.Object(
           personality: Type.Optional(Type.Union(personalityNames.map((n) => Type.Literal(n)))),
           credentials: Type.Optional(CredentialsSchema),
           names: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+          /** ONVIF over HTTPS with a self-signed certificate made at start (sim/tls.ts). */
+          https: Type.Optional(Type.Boolean()),
         },
         { additionalProperties: false },
       ),
@@ -133,6 +136,7 @@ function build(file: SiteFile): ScenarioResult {
         ...(group.names?.[i] ? { name: group.names[i] } : {}),
         ...(group.personality ? { personality: group.personality } : {}),
         ...(group.credentials ? { credentials: group.credentials } : {}),
+        ...(group.https ? { https: true } : {}),
       });
     }
   });

@@ -32,6 +32,8 @@ export type { SimDeviceInfo, SimFault, Credentials, TimedFault };
 export interface SiteDeviceSpec extends DeviceSpec {
   credentials?: Credentials;
   personality?: string;
+  /** Serve the device over HTTPS (sim/device.ts): self-signed, or this certificate and key. */
+  https?: boolean | { cert: string; key: string };
 }
 
 export interface SimSiteOptions {
@@ -174,6 +176,7 @@ export class SimSite implements ControlTarget {
             port: s.devicePortBase > 0 ? s.devicePortBase + n : 0,
             credentials: spec?.credentials ?? s.credentials,
             personality: spec?.personality,
+            ...(spec?.https ? { https: spec.https } : {}),
             rtspPort: rtsp.port,
             onUp: (device) => void this.discovery?.hello(discoverable(device)),
           }),

@@ -100,6 +100,12 @@ export async function degradeOnFailure<T>(
   try {
     return { value: await request() };
   } catch (error) {
+    if (error instanceof OnvifError && error.certificate) {
+      // The certificate changed between two requests of this poll: that is the device's
+      // reason (it is refused whole, tls-pins.ts), not a failure of this channel.
+      const { kind, message, certificate } = error;
+      return { reason: { code: kind, message: message.slice(0, 1000), certificate } };
+    }
     if (error instanceof OnvifError) {
       const reason: Reason = { code, message: error.message.slice(0, 1000) };
       if (channel !== undefined) reason.channel = channel;
@@ -122,7 +128,9 @@ export async function attempt<T>(
     value = await request();
   } catch (error) {
     if (error instanceof OnvifError) {
-      return { failure: { code: error.kind, message: error.message.slice(0, 1000) } };
+      const failure: Reason = { code: error.kind, message: error.message.slice(0, 1000) };
+      if (error.certificate) failure.certificate = error.certificate;
+      return { failure };
     }
     throw error;
   }

@@ -9,8 +9,7 @@
  * (node:http's `createConnection`): not one byte of a request, so no credential and no
  * UsernameToken, goes to a certificate we refuse.
  */
-import type { ClientRequestArgs } from 'node:http';
-import { isIP, type Socket } from 'node:net';
+import { isIP } from 'node:net';
 import tls from 'node:tls';
 import type { PinStore } from '../tls-pins.js';
 import { OnvifError } from './types.js';
@@ -35,6 +34,8 @@ function handshake(
   port: number,
   options: TlsConnectOptions & { ca?: Buffer },
 ): Promise<tls.TLSSocket> {
+  // URL.hostname keeps an IPv6 literal in brackets; a socket wants it bare.
+  host = host.replace(/^\[(.*)\]$/, '$1');
   return new Promise((resolve, reject) => {
     const socket = tls.connect({
       host,
@@ -167,32 +168,4 @@ export class CaTls implements DeviceTls {
     }
     return socket;
   }
-}
-
-/**
- * node:http request options that send the request to `url` over a connection `policy`
- * made and judged first. node:http uses `createConnection` only without an agent
- * (`agent: false` would make a fresh Agent that ignores it), so the agent is left out:
- * still one connection per request, nothing pooled.
- */
-export function tlsRequestOptions(
-  policy: DeviceTls,
-  url: URL,
-  options: TlsConnectOptions,
-): Pick<ClientRequestArgs, 'createConnection' | 'port' | 'agent'> {
-  // URL keeps an IPv6 literal in brackets; a socket wants it bare.
-  const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
-  const port = Number(url.port || 443);
-  return {
-    port,
-    agent: undefined,
-    createConnection: (_args, oncreate) => {
-      policy.connect(host, port, options).then(
-        (socket) => oncreate(null, socket),
-        (error: Error) => oncreate(error, undefined as unknown as Socket),
-      );
-      // node:http waits for oncreate when nothing is returned (the type wants a Socket).
-      return undefined as unknown as Socket;
-    },
-  };
 }

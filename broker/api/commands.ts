@@ -1,6 +1,9 @@
 /**
  * POST /api/sites/:site/agents/:agent/commands (shared/api/commands.ts): an operator asks
- * an agent to poll now, rediscover or report its configuration, and gets its answer.
+ * an agent to poll now, rediscover or report its configuration, or to accept the new
+ * HTTPS certificate of a device, and gets its answer. Accepting a certificate is audited
+ * (who, when, which device, the previous and accepted fingerprints, and whether the agent
+ * did it), since it decides which machine the agent trusts as that camera.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ApiError } from '../../shared/api/common.js';
@@ -10,13 +13,15 @@ import {
   CommandResult,
   commandRoute,
 } from '../../shared/api/commands.js';
+import type { AuditStore } from '../audit-trail.js';
 import { AgentNoAnswer, type CommandSender } from '../commands/sender.js';
 import { requireRole } from './tickets.js';
 
-export const commandRoutes: FastifyPluginAsyncTypebox<{ commands: CommandSender }> = async (
-  app,
-  { commands },
-) => {
+export const commandRoutes: FastifyPluginAsyncTypebox<{
+  commands: CommandSender;
+  /** The audit trail; absent in API-only tests. */
+  audit?: AuditStore;
+}> = async (app, { commands, audit }) => {
   app.post(
     commandRoute,
     {
@@ -31,18 +36,41 @@ export const commandRoutes: FastifyPluginAsyncTypebox<{ commands: CommandSender 
     async (request, reply) => {
       const user = requireRole(request, 'operator', 'Sending a command to an agent');
       const { site, agent } = request.params;
-      const { command, deviceId, waitS } = request.body;
+      const { command, deviceId, fingerprint, waitS } = request.body;
+      const trusting = command === 'trust-certificate';
+      const record = (detail: Record<string, unknown>): void =>
+        audit?.add(user.username, 'device.trust-certificate', `device:${site}/${deviceId ?? ''}`, {
+          agent,
+          fingerprint,
+          ...detail,
+        });
+      let answer;
       try {
-        return await commands.send(
+        answer = await commands.send(
           site,
           agent,
-          { command, ...(deviceId ? { deviceId } : {}), by: user.username },
+          {
+            command,
+            ...(deviceId ? { deviceId } : {}),
+            ...(fingerprint ? { fingerprint } : {}),
+            by: user.username,
+          },
           waitS ?? 15,
         );
       } catch (error) {
         if (!(error instanceof AgentNoAnswer)) throw error;
+        if (trusting) record({ ok: false, error: error.message });
         return reply.code(504).send({ code: 'VIGIL_AGENT_NO_ANSWER', message: error.message });
       }
+      if (trusting) {
+        const trusted = answer.result?.trusted as { previous?: unknown } | undefined;
+        record(
+          answer.ok
+            ? { ok: true, previous: trusted?.previous ?? null }
+            : { ok: false, error: answer.error },
+        );
+      }
+      return answer;
     },
   );
 };

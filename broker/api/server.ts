@@ -76,7 +76,12 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(metricRoutesPlugin, { metrics: deps.metrics ?? null });
   await app.register(deviceRoutes, { devices: deps.devices });
   await app.register(outageRoutes, { devices: deps.devices });
-  if (deps.commands) await app.register(commandRoutes, { commands: deps.commands });
+  if (deps.commands) {
+    await app.register(commandRoutes, {
+      commands: deps.commands,
+      ...(deps.desk ? { audit: deps.desk.audit } : {}),
+    });
+  }
   await app.register(ticketRoutes, {
     tickets: deps.tickets,
     ...(deps.desk ? { audit: deps.desk.audit } : {}),

@@ -54,7 +54,7 @@ export class CommandSender {
   async send(
     siteId: string,
     agentId: string,
-    request: { command: CommandName; deviceId?: string; by?: string },
+    request: { command: CommandName; deviceId?: string; fingerprint?: string; by?: string },
     waitS = 15,
   ): Promise<AgentCommandResponse> {
     const command: AgentCommand = {
@@ -63,6 +63,7 @@ export class CommandSender {
       ts: new Date().toISOString(),
       command: request.command,
       ...(request.deviceId ? { deviceId: request.deviceId } : {}),
+      ...(request.fingerprint ? { fingerprint: request.fingerprint } : {}),
       ...(request.by ? { by: request.by } : {}),
     };
     const answered = new Promise<AgentCommandResponse>((resolve, reject) => {

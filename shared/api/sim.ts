@@ -69,6 +69,7 @@ export const simFaultSchemas = {
   'recording-stopped': fault('recording-stopped', { channel }),
   'storage-failure': fault('storage-failure', {}),
   'storage-full': fault('storage-full', {}),
+  'cert-changed': fault('cert-changed', {}),
 } as const;
 
 const f = simFaultSchemas;
@@ -94,6 +95,7 @@ export const SimFault = Type.Union([
   f['recording-stopped'],
   f['storage-failure'],
   f['storage-full'],
+  f['cert-changed'],
 ]);
 export type SimFault = Static<typeof SimFault>;
 export type SimFaultKind = SimFault['kind'];
@@ -130,6 +132,8 @@ export const SimDevice = Type.Object(
     ),
     /** Name of the personality (set of real-world quirks) the device answers with. */
     personality: Type.String(),
+    /** An https device: the SHA-256 fingerprint of the certificate it presents now. */
+    tlsFingerprint: Type.Optional(Type.String()),
     /** Stream URI of each profile, by profile token. */
     streams: Type.Record(Type.String(), Type.String()),
     faults: Type.Array(SimFault),

@@ -4,26 +4,18 @@
  * commands topic -> the agent runs it -> its answer on the responses topic -> the HTTP
  * answer. Only operators may send; an agent that does not answer gives 504.
  */
-import Fastify from 'fastify';
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import mqtt from 'mqtt';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { Agent } from '../../../agent/agent.js';
 import { loadConfig } from '../../../agent/config.js';
 import { MemoryLogger } from '../../../agent/log.js';
-import { commandRoutes } from '../../../broker/api/commands.js';
-import { errorHandler } from '../../../broker/api/errors.js';
-import { CommandSender } from '../../../broker/commands/sender.js';
-import { unbatch } from '../../../broker/stages/decode.js';
 import { commandPath } from '../../../shared/api/commands.js';
-import { filters } from '../../../shared/topics.js';
 import { SimSite } from '../../../sim/site.js';
 import {
   AGENT,
-  MQTT_PASSWORD,
   ONVIF,
   SITE,
   startBroker,
+  startCommandApi,
   tempDir,
   writeAgentConfig,
   type TempDir,
@@ -54,34 +46,8 @@ it('an operator polls a camera now through the API and reads the agent answer', 
     log: new MemoryLogger(),
     gateway: { sample: async () => ({ cpuLoadPct: 1, memUsedPct: 1, diskUsedPct: 1 }) },
   });
-  // The broker side: a client standing in for the broker's own publish, and the
-  // responses it accepts fed to the sender (as broker/app.ts does with every message).
-  const noc = await mqtt.connectAsync(broker.url, {
-    clientId: 'noc-sender',
-    username: 'noc',
-    password: MQTT_PASSWORD,
-  });
-  const sender = new CommandSender({
-    publish: async (topic, payload) => {
-      await noc.publishAsync(topic, payload, { qos: 1 });
-    },
-  });
-  noc.on('message', (topic, payload) => {
-    const envelope = { topic, payload, clientId: `${SITE}.${AGENT}`, receivedAt: new Date() };
-    // Answers may come inside a batch, as any agent message: split first, as the broker does.
-    for (const one of unbatch(envelope)) sender.observe(one);
-  });
-  await noc.subscribeAsync(filters.site(SITE), { qos: 1 });
-
-  const app = Fastify().withTypeProvider<TypeBoxTypeProvider>();
-  app.setErrorHandler(errorHandler);
-  app.decorateRequest('user', null);
-  app.addHook('onRequest', async (request) => {
-    const role = request.headers['x-role'];
-    (request as { user: unknown }).user =
-      typeof role === 'string' ? { username: 'alice', role } : null;
-  });
-  await app.register(commandRoutes, { commands: sender });
+  // The broker side: the command route, its sender publishing through a client of ours.
+  const { app, stop } = await startCommandApi(broker.url);
   try {
     await agent.start();
     await new Promise((r) => setTimeout(r, 500));
@@ -116,9 +82,7 @@ it('an operator polls a camera now through the API and reads the agent answer', 
     expect(nobody.statusCode).toBe(504);
     expect(nobody.json()).toMatchObject({ code: 'VIGIL_AGENT_NO_ANSWER' });
   } finally {
-    await app.close();
-    sender.stop();
-    await noc.endAsync(true);
+    await stop();
     await agent.stop();
   }
 });

@@ -6,8 +6,15 @@
 import { writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { join } from 'node:path';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import mqtt, { type MqttClient } from 'mqtt';
+import { commandRoutes } from '../../../broker/api/commands.js';
+import { errorHandler } from '../../../broker/api/errors.js';
+import type { AuditStore } from '../../../broker/audit-trail.js';
+import { CommandSender } from '../../../broker/commands/sender.js';
+import { unbatch } from '../../../broker/stages/decode.js';
 import { carriers, contract } from '../../../shared/contract.js';
 import type { AgentBatch } from '../../../shared/messages/agent-batch.js';
 import { filters, parseTopic, type ParsedTopic } from '../../../shared/topics.js';
@@ -293,4 +300,49 @@ export async function writeAgentConfig(
   const path = join(dir, 'agent.yaml');
   await writeFile(path, `${lines.join('\n')}\n`);
   return path;
+}
+
+/**
+ * The broker's command route (broker/api/commands.ts) in a Fastify app, its CommandSender
+ * publishing through a client of `brokerUrl` and fed the agent's answers as broker/app.ts
+ * feeds it every message. The caller's role comes from the `x-role` header (user alice);
+ * `audit`: the audit trail the route writes to.
+ */
+export async function startCommandApi(
+  brokerUrl: string,
+  audit?: AuditStore,
+): Promise<{ app: FastifyInstance; stop(): Promise<void> }> {
+  const noc = await mqtt.connectAsync(brokerUrl, {
+    clientId: 'noc-sender',
+    username: 'noc',
+    password: MQTT_PASSWORD,
+  });
+  const sender = new CommandSender({
+    publish: async (topic, payload) => {
+      await noc.publishAsync(topic, payload, { qos: 1 });
+    },
+  });
+  noc.on('message', (topic, payload) => {
+    const envelope = { topic, payload, clientId: MQTT_USER, receivedAt: new Date() };
+    // Answers may come inside a batch, as any agent message: split first, as the broker does.
+    for (const one of unbatch(envelope)) sender.observe(one);
+  });
+  await noc.subscribeAsync(filters.site(SITE), { qos: 1 });
+  const app = Fastify().withTypeProvider<TypeBoxTypeProvider>();
+  app.setErrorHandler(errorHandler);
+  app.decorateRequest('user', null);
+  app.addHook('onRequest', async (request) => {
+    const role = request.headers['x-role'];
+    (request as { user: unknown }).user =
+      typeof role === 'string' ? { username: 'alice', role } : null;
+  });
+  await app.register(commandRoutes, { commands: sender, ...(audit ? { audit } : {}) });
+  return {
+    app,
+    stop: async () => {
+      await app.close();
+      sender.stop();
+      await noc.endAsync(true);
+    },
+  };
 }

@@ -1,0 +1,230 @@
+/**
+ * HTTPS device services against the simulator (a self-signed certificate per device, and
+ * the cert-changed fault), a real broker and real files: the agent pins each device's
+ * certificate on first contact, keeps the pin across a restart, refuses a changed one
+ * without sending it a byte of HTTP (degraded, certificate-changed, both fingerprints),
+ * and polls it again once an operator accepts it through the API (audited in SQLite); with
+ * a CA file it verifies the chain instead and refuses a certificate of another CA.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Agent } from '../../../agent/agent.js';
+import { loadConfig } from '../../../agent/config.js';
+import { MemoryLogger } from '../../../agent/log.js';
+import { PINS_FILE } from '../../../agent/tls-pins.js';
+import { AuditStore } from '../../../broker/audit-trail.js';
+import { openDatabase } from '../../../broker/db.js';
+import { commandPath } from '../../../shared/api/commands.js';
+import { makeCerts, type TestCerts } from '../../helpers/certs.js';
+import {
+  AGENT,
+  SITE,
+  startCommandApi,
+  startTestbed,
+  writeAgentConfig,
+  type Seen,
+  type Testbed,
+} from './harness.js';
+
+const gateway = { sample: async () => ({ cpuLoadPct: 1, memUsedPct: 1, diskUsedPct: 1 }) };
+
+let bed: Testbed | null = null;
+let agent: Agent | null = null;
+let certs: TestCerts[] = [];
+
+afterEach(async () => {
+  await agent?.stop();
+  agent = null;
+  await bed?.stop();
+  bed = null;
+  for (const c of certs) await c.remove();
+  certs = [];
+});
+
+async function startAgent(extra: string[] = []): Promise<Agent> {
+  if (!bed) throw new Error('no testbed');
+  const path = await writeAgentConfig(bed.dir.path, bed.broker.url, bed.site.devices(), {
+    extra: ['checks:', '  frozenPolls: 20', ...extra],
+  });
+  agent = new Agent({ config: await loadConfig(path), log: new MemoryLogger(), gateway });
+  await agent.start();
+  return agent;
+}
+
+/** The latest state message of a device, once it matches. */
+function stateOf(id: string, status: string, since = 0): Promise<Seen> {
+  if (!bed) throw new Error('no testbed');
+  return bed.watcher.waitFor(
+    (m) =>
+      m.parsed.kind === 'deviceState' && m.payload.deviceId === id && m.payload.status === status,
+    { since, timeoutMs: 15_000 },
+  );
+}
+
+async function pinsOnDisk(): Promise<
+  Record<string, { fingerprint: string; how: string; history: unknown[] }>
+> {
+  if (!bed) throw new Error('no testbed');
+  const file = JSON.parse(await readFile(join(bed.dir.path, PINS_FILE), 'utf8')) as {
+    devices: Record<string, { fingerprint: string; how: string; history: unknown[] }>;
+  };
+  return file.devices;
+}
+
+describe('HTTPS device services', () => {
+  it('trust on first use: pinned, kept across a restart, a changed certificate refused and named, accepted through the API with an audit row', async () => {
+    bed = await startTestbed({
+      devices: [
+        { kind: 'camera', channels: 1, https: true },
+        { kind: 'camera', channels: 1 },
+      ],
+      seed: 3,
+    });
+    const [secure, plain] = bed.site.devices();
+    expect(secure?.xaddr).toMatch(/^https:\/\//);
+    const original = secure?.tlsFingerprint;
+    expect(original).toMatch(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
+
+    // First contact: the device is polled over HTTPS and its certificate pinned.
+    await startAgent();
+    await stateOf('cam-01', 'up');
+    await stateOf('cam-02', 'up');
+    expect((await pinsOnDisk())['cam-01']).toMatchObject({
+      fingerprint: original,
+      how: 'first-use',
+    });
+    expect((await pinsOnDisk())['cam-02']).toBeUndefined();
+
+    // A restart keeps the pin: the same certificate is still accepted, nothing re-pinned.
+    await agent?.stop();
+    const restartedAt = Date.now();
+    await startAgent();
+    await stateOf('cam-01', 'up', restartedAt);
+    expect((await pinsOnDisk())['cam-01']).toMatchObject({
+      fingerprint: original,
+      how: 'first-use',
+    });
+
+    // The device presents a new certificate: refused, degraded, both fingerprints named.
+    const changedAt = Date.now();
+    const faulted = await bed.site.setFault('cam-01', { kind: 'cert-changed' });
+    const presented = faulted.tlsFingerprint;
+    expect(presented).not.toBe(original);
+    const refused = await bed.watcher.waitFor(
+      (m) =>
+        m.parsed.kind === 'deviceState' &&
+        m.payload.deviceId === 'cam-01' &&
+        m.payload.status === 'degraded' &&
+        JSON.stringify(m.payload.reasons).includes('certificate-changed'),
+      { since: changedAt, timeoutMs: 15_000 },
+    );
+    const reasons = refused.payload.reasons as {
+      code: string;
+      message: string;
+      certificate?: unknown;
+    }[];
+    expect(reasons).toEqual([
+      expect.objectContaining({
+        code: 'certificate-changed',
+        certificate: { pinned: original, presented },
+      }),
+    ]);
+    expect(reasons[0]?.message).toContain(original);
+    expect(reasons[0]?.message).toContain(presented);
+    // Nothing was exchanged with it: no HTTP request reached the device since the change.
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(bed.site.requests('cam-01').filter((r) => Date.parse(r.at) >= changedAt)).toEqual([]);
+    // The other camera is not concerned.
+    expect(agent?.statuses()['cam-02']).toBe('up');
+    expect(plain?.tlsFingerprint).toBeUndefined();
+
+    // The NOC's side: the API route, the command over MQTT, and the audit trail in SQLite.
+    const db = openDatabase(join(bed.dir.path, 'vigil.db'));
+    const audit = new AuditStore(db);
+    audit.start();
+    const { app, stop } = await startCommandApi(bed.broker.url, audit);
+    try {
+      const trust = (fingerprint: string) =>
+        app.inject({
+          method: 'POST',
+          url: commandPath(SITE, AGENT),
+          headers: { 'x-role': 'operator' },
+          payload: { command: 'trust-certificate', deviceId: 'cam-01', fingerprint },
+        });
+      // A fingerprint the device does not present is not accepted.
+      const wrong = await trust(`${'00:'.repeat(31)}00`);
+      expect(wrong.json()).toMatchObject({ ok: false });
+      expect(String(wrong.json().error)).toContain(presented);
+
+      const acceptedAt = Date.now();
+      const answer = await trust(presented ?? '');
+      expect(answer.statusCode).toBe(200);
+      expect(answer.json()).toMatchObject({
+        ok: true,
+        result: {
+          trusted: { deviceId: 'cam-01', previous: original, accepted: presented, status: 'up' },
+        },
+      });
+      await stateOf('cam-01', 'up', acceptedAt);
+      expect((await pinsOnDisk())['cam-01']).toMatchObject({
+        fingerprint: presented,
+        how: 'accepted',
+        history: [
+          expect.objectContaining({ by: 'noc:alice', previous: original, accepted: presented }),
+        ],
+      });
+      const rows = audit.list({ target: `device:${SITE}/cam-01` });
+      expect(rows.map((r) => [r.actor, r.action])).toEqual([
+        ['alice', 'device.trust-certificate'],
+        ['alice', 'device.trust-certificate'],
+      ]);
+      expect(JSON.parse(rows[0]?.detail ?? '{}')).toMatchObject({
+        agent: AGENT,
+        fingerprint: presented,
+        previous: original,
+        ok: true,
+      });
+      expect(JSON.parse(rows[1]?.detail ?? '{}')).toMatchObject({ ok: false });
+    } finally {
+      await stop();
+      db.close();
+    }
+  });
+
+  it('with a CA file: a certificate of that CA is verified and trusted, one of another CA refused', async () => {
+    const ca = await makeCerts({ caName: 'Site CA' });
+    const other = await makeCerts({ caName: 'Site CA' });
+    certs.push(ca, other);
+    bed = await startTestbed({
+      devices: [
+        {
+          kind: 'camera',
+          channels: 1,
+          https: {
+            cert: await readFile(ca.certFile, 'utf8'),
+            key: await readFile(ca.keyFile, 'utf8'),
+          },
+        },
+        {
+          kind: 'camera',
+          channels: 1,
+          https: {
+            cert: await readFile(other.certFile, 'utf8'),
+            key: await readFile(other.keyFile, 'utf8'),
+          },
+        },
+      ],
+      seed: 4,
+    });
+    await startAgent(['tls:', `  caFile: ${ca.caFile}`]);
+    await stateOf('cam-01', 'up');
+    const refused = await stateOf('cam-02', 'degraded');
+    expect(refused.payload.reasons).toEqual([
+      expect.objectContaining({ code: 'certificate-untrusted' }),
+    ]);
+    expect(bed.site.requests('cam-02')).toEqual([]);
+    // Chain verification, not pinning: nothing was pinned.
+    await expect(readFile(join(bed.dir.path, PINS_FILE), 'utf8')).rejects.toThrow(/ENOENT/);
+  });
+});
