@@ -18,7 +18,7 @@ const ok = (extra: Partial<Extract<PollResult, { ok: true }>> = {}): PollResult 
 });
 
 const failed = (
-  code: 'unreachable' | 'timeout' | 'auth-failed',
+  code: 'unreachable' | 'timeout' | 'protocol-error',
   message: string = code,
 ): PollResult => ({
   ok: false,
@@ -83,8 +83,8 @@ describe('device state', () => {
     expect(state.record(failed('timeout')).change?.status).toBe('down');
     expect(state.record(failed('timeout', 'other words')).change).toBeNull();
     vi.advanceTimersByTime(30_000);
-    const change = state.record(failed('auth-failed')).change;
-    expect(change?.reasons).toEqual([{ code: 'auth-failed', message: 'auth-failed' }]);
+    const change = state.record(failed('protocol-error')).change;
+    expect(change?.reasons).toEqual([{ code: 'protocol-error', message: 'protocol-error' }]);
     // Still the same outage: `since` is when it went down.
     expect(change?.since).toEqual(new Date('2026-11-26T08:00:00Z'));
   });
