@@ -1,0 +1,109 @@
+/**
+ * The RTSP side of media credentials on a socket of our own: what a camera sees. The
+ * answer to a 401 goes on the same connection with CSeq 2 (RFC 2326 section 12.17), the
+ * digest covers DESCRIBE and the Request-URI, and a response is read whole (headers and
+ * Content-Length body, however the bytes are split) before the next request is sent.
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { parseAuthorization } from '../../../agent/onvif/http-auth.js';
+import { readRtspResponse, rtspDescribe } from '../../../agent/onvif/media-probe.js';
+import { OnvifError } from '../../../agent/onvif/types.js';
+import { Secret } from '../../../agent/secret.js';
+
+interface Seen {
+  connection: number;
+  head: string;
+}
+
+let server: Server | null = null;
+
+afterEach(async () => {
+  const s = server;
+  server = null;
+  if (s) await new Promise<void>((resolve) => s.close(() => resolve()));
+});
+
+/** A camera that answers each request with the next of `answers` (split in two writes). */
+async function camera(answers: string[]): Promise<{ port: number; seen: Seen[] }> {
+  const seen: Seen[] = [];
+  let connections = 0;
+  server = createServer((socket: Socket) => {
+    const connection = ++connections;
+    let buffered = '';
+    socket.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString('latin1');
+      for (let end = buffered.indexOf('\r\n\r\n'); end >= 0; end = buffered.indexOf('\r\n\r\n')) {
+        seen.push({ connection, head: buffered.slice(0, end) });
+        buffered = buffered.slice(end + 4);
+        const answer = answers.shift() ?? 'RTSP/1.0 500 Internal Server Error\r\n\r\n';
+        const half = Math.floor(answer.length / 2);
+        socket.write(answer.slice(0, half));
+        setImmediate(() => socket.write(answer.slice(half)));
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  return { port: typeof address === 'object' && address ? address.port : 0, seen };
+}
+
+const credentials = { username: 'admin', password: new Secret('pa:ss "word"') };
+
+function header(head: string, name: string): string | undefined {
+  const line = head.split('\r\n').find((l) => l.toLowerCase().startsWith(`${name.toLowerCase()}:`));
+  return line?.slice(name.length + 1).trim();
+}
+
+describe('RTSP DESCRIBE with credentials', () => {
+  it('answers the Digest challenge on the same connection with CSeq 2', async () => {
+    const sdp = 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=x\r\n';
+    const { port, seen } = await camera([
+      // A 401 with a body of its own, which must be read before the next answer.
+      'RTSP/1.0 401 Unauthorized\r\nCSeq: 1\r\nWWW-Authenticate: Digest realm="IP Camera(C1)", nonce="abc123", stale="FALSE"\r\nWWW-Authenticate: Basic realm="IP Camera(C1)"\r\nContent-Length: 5\r\n\r\nnope!',
+      `RTSP/1.0 200 OK\r\nCSeq: 2\r\nContent-Type: application/sdp\r\nContent-Length: ${sdp.length}\r\n\r\n${sdp}`,
+    ]);
+    const uri = `rtsp://127.0.0.1:${port}/Streaming/Channels/101`;
+    expect(await rtspDescribe(uri, { timeoutMs: 2000, credentials })).toBe(200);
+    expect(seen.map((s) => s.connection)).toEqual([1, 1]);
+    expect(seen.map((s) => header(s.head, 'CSeq'))).toEqual(['1', '2']);
+    expect(header(seen[0]!.head, 'Authorization')).toBeUndefined();
+    const auth = parseAuthorization(header(seen[1]!.head, 'Authorization'));
+    // Digest is stronger than Basic; no qop offered, so none sent (RFC 2617).
+    expect(auth?.scheme).toBe('digest');
+    expect(auth?.params).toMatchObject({ uri, realm: 'IP Camera(C1)', nonce: 'abc123' });
+    expect(auth?.params).not.toHaveProperty('nc');
+    expect(seen[1]!.head.startsWith(`DESCRIBE ${uri} RTSP/1.0`)).toBe(true);
+  });
+
+  it('a 401 after credentials is auth-failed naming the URI, not the password', async () => {
+    const challenge =
+      'RTSP/1.0 401 Unauthorized\r\nCSeq: 1\r\nWWW-Authenticate: Basic realm="cam"\r\n\r\n';
+    const { port } = await camera([challenge, challenge.replace('CSeq: 1', 'CSeq: 2')]);
+    const uri = `rtsp://127.0.0.1:${port}/live`;
+    const error = await rtspDescribe(uri, { timeoutMs: 2000, credentials }).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(OnvifError);
+    expect((error as OnvifError).kind).toBe('auth-failed');
+    expect((error as OnvifError).message).toContain(uri);
+    expect((error as OnvifError).message).not.toContain('pa:ss');
+  });
+});
+
+describe('reading an RTSP response', () => {
+  it('waits for the whole Content-Length body and keeps what follows', () => {
+    const whole = Buffer.from('RTSP/1.0 200 OK\r\nCSeq: 1\r\nContent-Length: 4\r\n\r\nabcdRTSP');
+    expect(readRtspResponse(whole.subarray(0, 40))).toBeNull();
+    const read = readRtspResponse(whole);
+    expect(read?.response.status).toBe(200);
+    expect(read?.response.body.toString()).toBe('abcd');
+    expect(read?.rest.toString()).toBe('RTSP');
+  });
+
+  it('refuses what is not RTSP', () => {
+    expect(() => readRtspResponse(Buffer.from('HTTP/1.1 200 OK\r\n'))).toThrow(
+      /not an RTSP answer/,
+    );
+  });
+});
