@@ -16,7 +16,14 @@
  */
 import type { DeviceMetricValues } from '../shared/messages/device-metrics.js';
 import type { Reason, RecordingRef } from '../shared/messages/device-state.js';
-import type { Check, CheckContext, CheckResult, DeviceMemory, Identity } from './checks/types.js';
+import {
+  CredentialsRefused,
+  type Check,
+  type CheckContext,
+  type CheckResult,
+  type DeviceMemory,
+  type Identity,
+} from './checks/types.js';
 
 /** The longest wait between two tries of credentials the device refuses. */
 export const CREDENTIALS_RETRY_MAX_MS = 10 * 60 * 1000;
@@ -88,7 +95,15 @@ export async function runChecks(
     if (check.appliesTo && !check.appliesTo.includes(context.device.kind)) continue;
     if (check.enabled && !check.enabled(context.settings)) continue;
     if (refused && !check.withoutCredentials) continue;
-    const result: CheckResult = await check.run(context);
+    let result: CheckResult;
+    try {
+      result = await check.run(context);
+    } catch (error) {
+      // A refusal in the middle of a check (a stream's DESCRIBE, a snapshot): its readings
+      // of the channels before are dropped with it, as a failure's would be.
+      if (!(error instanceof CredentialsRefused)) throw error;
+      result = { failure: error.reason };
+    }
     if (!check.withoutCredentials) triedCredentials = true;
     Object.assign(readings, result.values);
     if (result.identity) identity = result.identity;

@@ -89,8 +89,26 @@ export interface Check {
 }
 
 /**
+ * Thrown by degradeOnFailure when the device refuses our credentials (an RTSP DESCRIBE or
+ * a snapshot GET answered 401 after credentials: the account lacks media rights, or the
+ * password changed): the check ends at once, without asking for its other channels, and
+ * ../poll.ts takes `reason` as the refusal it is (degraded auth-failed, the credentialed
+ * checks skipped, the next tries spaced out).
+ */
+export class CredentialsRefused extends Error {
+  readonly reason: Reason;
+
+  constructor(reason: Reason) {
+    super(reason.message);
+    this.name = 'CredentialsRefused';
+    this.reason = reason;
+  }
+}
+
+/**
  * Runs a device request whose failure only degrades the device (it answered the earlier
- * checks): an ONVIF failure becomes a degraded reason with `code`.
+ * checks): an ONVIF failure becomes a degraded reason with `code`; refused credentials
+ * throw CredentialsRefused instead (one refused login a poll, not one per channel).
  */
 export async function degradeOnFailure<T>(
   code: Reason['code'],
@@ -108,6 +126,9 @@ export async function degradeOnFailure<T>(
     }
     if (error instanceof OnvifError) {
       const reason: Reason = { code, message: error.message.slice(0, 1000) };
+      if (error.kind === 'auth-failed') {
+        throw new CredentialsRefused({ code: 'auth-failed', message: reason.message });
+      }
       if (channel !== undefined) reason.channel = channel;
       return { reason };
     }

@@ -62,23 +62,30 @@ class RefusingCamera {
   }
 }
 
-/** Polls one device on a clock the test moves, every INTERVAL_S by default. */
-function poller(camera: RefusingCamera) {
-  const memory = new DeviceMemory();
-  const client = camera.client();
-  let now = Date.parse('2026-12-06T08:00:00Z');
-  const context = (): CheckContext => ({
+function contextOf(client: OnvifClient, memory: DeviceMemory, now: () => number): CheckContext {
+  return {
     device: { id: 'cam-01', name: 'Lobby', kind: 'camera', xaddr: 'http://192.0.2.1/onvif' },
     client,
     signal: new AbortController().signal,
     settings: { ...checkDefaults },
     memory,
-    now: () => now,
+    now,
     intervalS: INTERVAL_S,
-  });
+  };
+}
+
+/** Polls one device on a clock the test moves, every INTERVAL_S by default. */
+function poller(camera: RefusingCamera) {
+  const memory = new DeviceMemory();
+  const client = camera.client();
+  let now = Date.parse('2026-12-06T08:00:00Z');
   return {
     memory,
-    poll: (): Promise<PollResult> => runChecks(checks, context()),
+    poll: (): Promise<PollResult> =>
+      runChecks(
+        checks,
+        contextOf(client, memory, () => now),
+      ),
     advance: (s: number) => (now += s * 1000),
   };
 }
@@ -160,18 +167,51 @@ describe('a device that refuses our credentials', () => {
     client.clock = async () => {
       throw new OnvifError('auth-failed', 'the device refused the credentials (HTTP 401)');
     };
-    const result = await runChecks(checks, {
-      device: { id: 'cam-01', name: 'Lobby', kind: 'camera', xaddr: 'http://192.0.2.1/onvif' },
-      client,
-      signal: new AbortController().signal,
-      settings: { ...checkDefaults },
-      memory: new DeviceMemory(),
-      now: Date.now,
-      intervalS: INTERVAL_S,
-    });
+    const result = await runChecks(checks, contextOf(client, new DeviceMemory(), Date.now));
     // Our credentials work (identity answered): up, only without a clock reading.
     expect(codes(result)).toEqual([]);
     expect(result.values.clockOffsetS).toBeUndefined();
     expect(camera.credentialed).toContain('GetDeviceInformation');
+  });
+
+  it('ends at the first refused stream or snapshot: one refused login a poll, not one per channel', async () => {
+    const camera = new RefusingCamera();
+    camera.password = 'configured';
+    const client = camera.client();
+    const channel = (n: number) => ({
+      profileToken: `p${n}`,
+      sourceToken: `vs${n}`,
+      name: `Channel ${n}`,
+      encoding: 'H264',
+      width: null,
+      height: null,
+      profiles: 1,
+    });
+    client.channels = async () => [channel(1), channel(2)];
+    client.streamUri = async (token) => `rtsp://192.0.2.1/${token}`;
+    const asked: string[] = [];
+    // The account works for ONVIF but lacks media rights: RTSP answers 401 after credentials.
+    client.describe = async (uri) => {
+      asked.push(uri);
+      throw new OnvifError('auth-failed', `RTSP DESCRIBE of ${uri} answered 401 after credentials`);
+    };
+    client.snapshot = async (uri) => {
+      asked.push(uri);
+      return Buffer.alloc(0);
+    };
+    const memory = new DeviceMemory();
+    const result = await runChecks(checks, contextOf(client, memory, Date.now));
+    expect(codes(result)).toEqual(['auth-failed']);
+    expect(result.ok && result.degraded[0]?.message).toMatch(
+      /^monitoring credentials rejected \(stream check: RTSP DESCRIBE of rtsp:\/\/192\.0\.2\.1\/p1 answered 401/,
+    );
+    expect(asked).toEqual(['rtsp://192.0.2.1/p1']);
+    // The next poll, at once: still refused, nothing asked with credentials.
+    const before = camera.credentialed.length;
+    expect(codes(await runChecks(checks, contextOf(client, memory, Date.now)))).toEqual([
+      'auth-failed',
+    ]);
+    expect(camera.credentialed.length).toBe(before);
+    expect(asked).toHaveLength(1);
   });
 });
