@@ -1,9 +1,11 @@
 /**
  * `vigil agent --config FILE`: load the configuration, start the agent, print one ready
  * line, reload on SIGHUP, stop cleanly on SIGINT/SIGTERM. Also the field engineer's tools:
- * `vigil agent discover` and `vigil agent check URL`. Nothing else lives here.
+ * `vigil agent discover`, `vigil agent check URL` and `vigil agent trust DEVICE`. Nothing
+ * else lives here.
  */
 import { readFile } from 'node:fs/promises';
+import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Agent } from './agent.js';
 import { checks } from './checks/index.js';
@@ -11,15 +13,18 @@ import { DeviceMemory } from './checks/types.js';
 import { checkDefaults, loadConfig } from './config.js';
 import { jsonLogger, type Logger } from './log.js';
 import { OnvifDeviceClient } from './onvif/adapter.js';
+import { CaTls, ObservedTls, presentedFingerprint } from './onvif/device-tls.js';
 import { probe } from './onvif/discovery.js';
 import { runChecks } from './poll.js';
 import { Secret } from './secret.js';
+import { PinStore } from './tls-pins.js';
 import { safeUrl } from './uplink.js';
 import { vigilVersion } from './version.js';
 
 const USAGE = `usage: vigil agent --config FILE
        vigil agent discover [--address A] [--port P] [--wait S] [--json]
-       vigil agent check URL --user U (--password P | --password-file F) [--kind camera|nvr] [--json]
+       vigil agent check URL --user U (--password P | --password-file F) [--kind camera|nvr] [--ca-file F] [--json]
+       vigil agent trust DEVICE --config FILE [--fingerprint SHA256]
 
 Polls the ONVIF cameras and NVRs listed in FILE (YAML) and reports to the NOC broker.
 SIGHUP reloads FILE; SIGINT or SIGTERM sends what is queued, says goodbye and exits.
@@ -31,7 +36,13 @@ discover: lists the ONVIF devices that answer a WS-Discovery probe (multicast
 check: runs every health check once against one device (URL = its device service,
   e.g. http://192.0.2.11/onvif/device_service) and prints the result. The password may
   also come from the VIGIL_ONVIF_PASSWORD environment variable (kept out of ps).
-  Exit status: 0 up, 3 degraded, 4 down.`;
+  Exit status: 0 up, 3 degraded, 4 down. An https:// URL is checked over TLS and its
+  certificate's SHA-256 printed, not verified, unless --ca-file names the CA to verify it.
+trust: accepts the HTTPS certificate DEVICE (an id of FILE) presents now in place of the
+  one the agent pinned (dataDir/tls-pins.json), after its certificate-changed alert. Without
+  --fingerprint it prints the pinned and the presented fingerprints and accepts nothing;
+  with it, it accepts the presented one if it is that one. The running agent uses the new
+  pin at its next poll.`;
 
 /** The process around the agent; tests pass their own to watch signals and exits. */
 export interface MainIo {
@@ -70,6 +81,7 @@ function parse(
 export async function main(argv: string[], io: MainIo = processIo): Promise<void> {
   if (argv[0] === 'discover') return discover(argv.slice(1), io);
   if (argv[0] === 'check') return check(argv.slice(1), io);
+  if (argv[0] === 'trust') return trust(argv.slice(1), io);
   const parsed = parse(
     argv,
     { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } },
@@ -188,6 +200,7 @@ async function check(argv: string[], io: MainIo): Promise<void> {
       'password-file': { type: 'string' },
       kind: { type: 'string' },
       timeout: { type: 'string' },
+      'ca-file': { type: 'string' },
       json: { type: 'boolean' },
     },
     io,
@@ -200,6 +213,7 @@ async function check(argv: string[], io: MainIo): Promise<void> {
     'password-file'?: string;
     kind?: string;
     timeout?: string;
+    'ca-file'?: string;
     json?: boolean;
   };
   const url = parsed.positionals[0];
@@ -212,8 +226,11 @@ async function check(argv: string[], io: MainIo): Promise<void> {
     process.exitCode = 2;
     return;
   }
+  // One look, nothing pinned: the certificate is shown (and verified with --ca-file).
+  const observed = new ObservedTls();
+  const tls = v['ca-file'] ? new CaTls(await readFile(v['ca-file'])) : observed;
   const client = new OnvifDeviceClient(
-    { xaddr: url, username: v.user, password: new Secret(password) },
+    { xaddr: url, username: v.user, password: new Secret(password), tls },
     { timeoutMs: Number(v.timeout ?? 5000) },
   );
   const result = await runChecks(checks, {
@@ -227,9 +244,13 @@ async function check(argv: string[], io: MainIo): Promise<void> {
   });
   const status = result.ok ? (result.degraded.length > 0 ? 'degraded' : 'up') : 'down';
   if (v.json) {
-    io.print(JSON.stringify({ url, status, ...result }, null, 2));
+    const certificate = observed.fingerprint ? { tlsFingerprint: observed.fingerprint } : {};
+    io.print(JSON.stringify({ url, status, ...certificate, ...result }, null, 2));
   } else {
     io.print(`${url}: ${status}`);
+    if (observed.fingerprint) {
+      io.print(`  HTTPS certificate SHA-256 ${observed.fingerprint} (shown, not verified)`);
+    }
     if (result.identity) {
       const i = result.identity;
       io.print(
@@ -243,4 +264,74 @@ async function check(argv: string[], io: MainIo): Promise<void> {
       io.print(`  ! ${r.code}${r.channel ? ` [${r.channel}]` : ''}: ${r.message}`);
   }
   process.exitCode = status === 'up' ? 0 : status === 'degraded' ? 3 : 4;
+}
+
+async function trust(argv: string[], io: MainIo): Promise<void> {
+  const parsed = parse(
+    argv,
+    {
+      config: { type: 'string', short: 'c' },
+      fingerprint: { type: 'string' },
+      timeout: { type: 'string' },
+    },
+    io,
+    true,
+  );
+  if (!parsed) return;
+  const v = parsed.values as { config?: string; fingerprint?: string; timeout?: string };
+  const id = parsed.positionals[0];
+  if (!id || !v.config) {
+    io.printError(`vigil agent trust: DEVICE and --config FILE are required\n\n${USAGE}`);
+    process.exitCode = 2;
+    return;
+  }
+  const config = await loadConfig(v.config);
+  const device = config.devices.find((d) => d.id === id);
+  const fail = (text: string): void => {
+    io.printError(`vigil agent trust: ${text}`);
+    process.exitCode = 1;
+  };
+  if (!device) {
+    return fail(
+      `no device "${id}" in ${v.config}; the devices are: ${config.devices.map((d) => d.id).join(', ')}`,
+    );
+  }
+  const url = new URL(device.xaddr);
+  if (url.protocol !== 'https:') {
+    return fail(`${id} is reached over ${url.protocol} (${device.xaddr}): it has no certificate`);
+  }
+  if (device.ca ?? config.tls.ca) {
+    return fail(
+      `${id} is verified against the CA file of the configuration (tls.caFile), not pinned: install a certificate signed by that CA on the device`,
+    );
+  }
+  const presented = await presentedFingerprint(
+    url.hostname.replace(/^\[(.*)\]$/, '$1'),
+    Number(url.port || 443),
+    { timeoutMs: Number(v.timeout ?? 5000) },
+  );
+  const pins = new PinStore(config.dataDir, io.log);
+  pins.load();
+  const pinned = pins.get(id)?.fingerprint;
+  io.print(`${id} (${device.xaddr})`);
+  io.print(`  pinned:    ${pinned ?? '(none yet: the agent pins the first certificate it sees)'}`);
+  io.print(`  presented: ${presented}`);
+  if (pinned === presented) {
+    io.print('  the presented certificate is the pinned one: nothing to accept');
+    return;
+  }
+  if (v.fingerprint === undefined) {
+    io.print(
+      `  compare it with the certificate on the device (its web page or label), then accept it:\n` +
+        `  vigil agent trust ${id} --config ${v.config} --fingerprint ${presented}`,
+    );
+    process.exitCode = 3;
+    return;
+  }
+  if (v.fingerprint.toUpperCase() !== presented) {
+    return fail(`${id} presents ${presented}, not ${v.fingerprint}; nothing accepted`);
+  }
+  const by = `gateway:${userInfo().username}`;
+  pins.accept(id, presented, by);
+  io.print(`  accepted by ${by}; the running agent uses it at its next poll`);
 }

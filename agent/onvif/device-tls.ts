@@ -108,6 +108,25 @@ export async function presentedFingerprint(
   }
 }
 
+/**
+ * Any certificate, remembered: `vigil agent check` looks once and shows the engineer what
+ * the device presents; nothing is pinned and no poll uses it.
+ */
+export class ObservedTls implements DeviceTls {
+  fingerprint: string | null = null;
+
+  async connect(host: string, port: number, options: TlsConnectOptions): Promise<tls.TLSSocket> {
+    const socket = await handshake(host, port, options);
+    try {
+      this.fingerprint = leafFingerprint(socket);
+    } catch (error) {
+      socket.destroy();
+      throw error;
+    }
+    return socket;
+  }
+}
+
 /** Trust on first use: the certificate pinned for `deviceId`, or the first one seen. */
 export class PinnedTls implements DeviceTls {
   readonly #pins: PinStore;

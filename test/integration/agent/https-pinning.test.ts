@@ -12,6 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Agent } from '../../../agent/agent.js';
 import { loadConfig } from '../../../agent/config.js';
 import { MemoryLogger } from '../../../agent/log.js';
+import { main } from '../../../agent/main.js';
 import { PINS_FILE } from '../../../agent/tls-pins.js';
 import { AuditStore } from '../../../broker/audit-trail.js';
 import { openDatabase } from '../../../broker/db.js';
@@ -42,11 +43,15 @@ afterEach(async () => {
   certs = [];
 });
 
-async function startAgent(extra: string[] = []): Promise<Agent> {
+async function configFile(extra: string[] = []): Promise<string> {
   if (!bed) throw new Error('no testbed');
-  const path = await writeAgentConfig(bed.dir.path, bed.broker.url, bed.site.devices(), {
+  return writeAgentConfig(bed.dir.path, bed.broker.url, bed.site.devices(), {
     extra: ['checks:', '  frozenPolls: 20', ...extra],
   });
+}
+
+async function startAgent(extra: string[] = []): Promise<Agent> {
+  const path = await configFile(extra);
   agent = new Agent({ config: await loadConfig(path), log: new MemoryLogger(), gateway });
   await agent.start();
   return agent;
@@ -132,9 +137,10 @@ describe('HTTPS device services', () => {
     ]);
     expect(reasons[0]?.message).toContain(original);
     expect(reasons[0]?.message).toContain(presented);
-    // Nothing was exchanged with it: no HTTP request reached the device since the change.
-    await new Promise((r) => setTimeout(r, 1500));
-    expect(bed.site.requests('cam-01').filter((r) => Date.parse(r.at) >= changedAt)).toEqual([]);
+    // Nothing is exchanged with it any more: no request reaches the device after the
+    // refusal, though the agent keeps polling it (1 s polls).
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(bed.site.requests('cam-01').filter((r) => Date.parse(r.at) > refused.at)).toEqual([]);
     // The other camera is not concerned.
     expect(agent?.statuses()['cam-02']).toBe('up');
     expect(plain?.tlsFingerprint).toBeUndefined();
@@ -190,6 +196,53 @@ describe('HTTPS device services', () => {
       await stop();
       db.close();
     }
+  });
+
+  it('vigil agent trust on the gateway: shows both fingerprints, accepts only the presented one, and the running agent polls again', async () => {
+    bed = await startTestbed({ devices: [{ kind: 'camera', channels: 1, https: true }], seed: 5 });
+    const path = await configFile();
+    await startAgent();
+    await stateOf('cam-01', 'up');
+    const original = bed.site.devices()[0]?.tlsFingerprint ?? '';
+    const changedAt = Date.now();
+    const presented = (await bed.site.setFault('cam-01', { kind: 'cert-changed' })).tlsFingerprint;
+    await stateOf('cam-01', 'degraded', changedAt);
+
+    const run = async (...args: string[]) => {
+      const out: string[] = [];
+      const err: string[] = [];
+      process.exitCode = undefined;
+      await main(['trust', 'cam-01', '--config', path, ...args], {
+        log: new MemoryLogger(),
+        signals: { on: () => undefined },
+        exit: () => undefined,
+        print: (t) => out.push(t),
+        printError: (t) => err.push(t),
+      });
+      const code = process.exitCode;
+      process.exitCode = undefined;
+      return { out: out.join('\n'), err: err.join('\n'), code };
+    };
+    // A look first: both fingerprints, nothing accepted.
+    const look = await run();
+    expect(look.out).toContain(`pinned:    ${original}`);
+    expect(look.out).toContain(`presented: ${presented}`);
+    expect(look.code).toBe(3);
+    expect((await pinsOnDisk())['cam-01']?.fingerprint).toBe(original);
+    // Another fingerprint than the presented one: refused.
+    const wrong = await run('--fingerprint', original);
+    expect(wrong.code).toBe(1);
+    expect(wrong.err).toContain('nothing accepted');
+    // The presented one: accepted, recorded with who; the running agent takes it up.
+    const acceptedAt = Date.now();
+    const ok = await run('--fingerprint', presented ?? '');
+    expect(ok.code ?? 0).toBe(0);
+    expect((await pinsOnDisk())['cam-01']).toMatchObject({
+      fingerprint: presented,
+      how: 'accepted',
+      history: [expect.objectContaining({ previous: original, accepted: presented })],
+    });
+    await stateOf('cam-01', 'up', acceptedAt);
   });
 
   it('with a CA file: a certificate of that CA is verified and trusted, one of another CA refused', async () => {
