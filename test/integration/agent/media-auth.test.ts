@@ -5,10 +5,13 @@
  * credentials: streams described, pictures read; a wrong password is auth-failed that
  * names the URI and never the password.
  */
+import { EventEmitter } from 'node:events';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { checks } from '../../../agent/checks/index.js';
 import { DeviceMemory } from '../../../agent/checks/types.js';
 import { checkDefaults } from '../../../agent/config.js';
+import { MemoryLogger } from '../../../agent/log.js';
+import { main } from '../../../agent/main.js';
 import { OnvifDeviceClient } from '../../../agent/onvif/adapter.js';
 import { httpGet, rtspDescribe } from '../../../agent/onvif/media-probe.js';
 import { OnvifError } from '../../../agent/onvif/types.js';
@@ -157,5 +160,50 @@ describe('refused credentials', () => {
     const rotated = client(device.id, 'rotated');
     expect(await rotated.describe(uri)).toBe(200);
     expect((await rotated.snapshot(snapshotUri)).subarray(0, 2)).toEqual(Buffer.from([0xff, 0xd8]));
+  });
+});
+
+describe('vigil agent check against strictly authenticating cameras', () => {
+  async function check(xaddr: string, password: string): Promise<string[]> {
+    const out: string[] = [];
+    process.exitCode = undefined;
+    await main(['check', xaddr, '--user', ONVIF.username, '--password', password, '--json'], {
+      log: new MemoryLogger(),
+      signals: new EventEmitter(),
+      exit: () => undefined,
+      print: (text) => out.push(text),
+      printError: (text) => out.push(text),
+    });
+    return out;
+  }
+
+  it('counts the described streams and read pictures; a wrong password is a credentials problem', async () => {
+    for (const personality of ['standard', 'digest-only', 'legacy-camera']) {
+      const camera = site.devices().find((d) => d.personality === personality)!;
+      const report = JSON.parse((await check(camera.xaddr, ONVIF.password)).join('\n')) as {
+        status: string;
+        values: Record<string, number>;
+        degraded?: { code: string }[];
+      };
+      expect(report.status, personality).toBe('up');
+      expect(report.degraded, personality).toEqual([]);
+      expect(report.values, personality).toMatchObject({ streamsUp: 1, picturesOk: 1 });
+      expect(process.exitCode).toBe(0);
+
+      const refused = (await check(camera.xaddr, 'not-the-password')).join('\n');
+      // The camera answers, so it is degraded (not down), and the reason names the credentials.
+      const wrong = JSON.parse(refused) as {
+        status: string;
+        degraded?: { code: string; message: string }[];
+      };
+      expect(wrong.status, personality).toBe('degraded');
+      expect(
+        wrong.degraded?.map((r) => r.code),
+        personality,
+      ).toEqual(['auth-failed']);
+      expect(wrong.degraded?.[0]?.message).toMatch(/credentials/);
+      expect(refused).not.toContain('not-the-password');
+      process.exitCode = undefined;
+    }
   });
 });
