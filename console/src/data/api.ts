@@ -233,6 +233,15 @@ export class ApiClient {
     return this.request<CommandResult>('POST', commandPath(device.siteId, device.agentId), body);
   }
 
+  /**
+   * Accepts the HTTPS certificate a device now presents (`fingerprint`, as its
+   * certificate-changed reason names it) in place of the pinned one; the broker audits it.
+   */
+  async trustCertificate(device: Device, fingerprint: string): Promise<CommandResult> {
+    const body: CommandRequest = { command: 'trust-certificate', deviceId: device.id, fingerprint };
+    return this.request<CommandResult>('POST', commandPath(device.siteId, device.agentId), body);
+  }
+
   /** URL of the server-sent events stream (authenticated by the cookie). */
   liveUrl(): string {
     return `${this.base}${apiRoutes.live}`;

@@ -189,6 +189,13 @@ export const en = {
     rediscover: 'Rediscover',
     commandSent: 'Done: the agent ran the command.',
     commandFailed: 'The agent could not run the command.',
+    certificateChanged:
+      'This device presents a different HTTPS certificate than the one pinned, and Vigil no longer talks to it.',
+    pinnedCertificate: 'Pinned (SHA-256)',
+    presentedCertificate: 'Presented (SHA-256)',
+    trustCertificate: 'Accept the new certificate',
+    trustConfirm: (presented: string) =>
+      `Accept the certificate ${presented}? Only if the device was replaced or its certificate renewed: compare the fingerprint with the device first. The acceptance is recorded in the audit trail.`,
   },
 
   tickets: {

@@ -171,6 +171,12 @@ export const zhCN: Strings = {
     rediscover: '重新发现',
     commandSent: '完成：采集网关已执行该命令。',
     commandFailed: '采集网关未能执行该命令。',
+    certificateChanged: '此设备出示的 HTTPS 证书与已固定的不同，Vigil 已停止与其通信。',
+    pinnedCertificate: '已固定（SHA-256）',
+    presentedCertificate: '当前出示（SHA-256）',
+    trustCertificate: '接受新证书',
+    trustConfirm: (presented: string) =>
+      `接受证书 ${presented}？仅当设备已更换或证书已更新时接受：请先与设备上的指纹核对。此操作将记入审计日志。`,
   },
 
   tickets: {

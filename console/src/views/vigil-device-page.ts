@@ -197,6 +197,7 @@ export class VigilDevicePage extends LitElement {
             </p>`
           : nothing
       }
+      ${this.renderCertificate(device, canAct)}
       <div class="grid">
         <section class="card">
           <h3>${d.identity}</h3>
@@ -349,6 +350,47 @@ export class VigilDevicePage extends LitElement {
     this._period = (event.target as HTMLSelectElement).value as Period;
     void this.loadSeries();
     void this.loadRecording();
+  }
+
+  /** A changed HTTPS certificate: both fingerprints, and for operators the way to accept it. */
+  private renderCertificate(device: Device, canAct: boolean) {
+    const change = device.reasons.find((r) => r.code === 'certificate-changed')?.certificate;
+    if (change === undefined) return nothing;
+    const d = strings.device;
+    return html`<section class="card" role="alert" data-testid="certificate-changed">
+      <p>${d.certificateChanged}</p>
+      <dl class="facts">
+        <dt>${d.pinnedCertificate}</dt>
+        <dd><code>${change.pinned}</code></dd>
+        <dt>${d.presentedCertificate}</dt>
+        <dd><code data-testid="presented-fingerprint">${change.presented}</code></dd>
+      </dl>
+      ${
+        canAct
+          ? html`<button
+              type="button"
+              data-command="trust-certificate"
+              @click=${() => this.trust(change.presented)}
+            >
+              ${d.trustCertificate}
+            </button>`
+          : nothing
+      }
+    </section>`;
+  }
+
+  private async trust(presented: string): Promise<void> {
+    const device = this.state.devices.get(this.deviceId);
+    if (device === undefined || !window.confirm(strings.device.trustConfirm(presented))) return;
+    this._message = strings.loading;
+    try {
+      const answer = await this.session.client.trustCertificate(device, presented);
+      this._message = answer.ok
+        ? strings.device.commandSent
+        : (answer.error ?? strings.device.commandFailed);
+    } catch (error) {
+      this._message = error instanceof Error ? error.message : String(error);
+    }
   }
 
   private async command(command: 'poll-now' | 'rediscover'): Promise<void> {
