@@ -305,7 +305,9 @@ describe('agent with a simulated site', () => {
       { code: 'auth-failed', message: expect.stringMatching(/^monitoring credentials rejected/) },
     ]);
     // The device still answered its clock: up, with a response time.
-    const reading = watcher.of('deviceMetrics', camera.id)[0]!;
+    const reading = await watcher.waitFor(
+      (m) => m.parsed.kind === 'deviceMetrics' && m.payload.deviceId === camera.id,
+    );
     expect(reading.payload.values).toMatchObject({ up: true, responseMs: expect.any(Number) });
     expect(watcher.of('deviceState', camera.id).map((m) => m.payload.status)).not.toContain('down');
     for (const other of devices.filter((d) => d.id !== camera.id)) {
