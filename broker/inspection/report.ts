@@ -17,6 +17,7 @@ import type { Site } from '../../shared/api/sites.js';
 import type { Priority, Ticket } from '../../shared/api/tickets.js';
 import { VigilError } from '../../shared/errors.js';
 import type { MetricsStore, TrendBucket } from '../metrics/store.js';
+import { loopSlices } from '../../lib/loop-slices.js';
 import type { Span } from '../maintenance/store.js';
 import type { InventoryRow, StatusChange } from './history.js';
 
@@ -216,6 +217,8 @@ export async function siteWeeklyTrends(
     }
     return entry;
   };
+  // Thousands of devices' buckets: summed up in slices (lib/loop-slices.ts).
+  const slices = loopSlices();
   for (const { out, field, how } of trendFields) {
     // Daily buckets summed up per ISO week: store buckets align to the Unix epoch, a Thursday.
     const byDevice = await metrics
@@ -238,6 +241,7 @@ export async function siteWeeklyTrends(
         );
       });
     for (const [deviceId, buckets] of byDevice) {
+      await slices.pause();
       for (const [start, value] of weekly(buckets, how)) {
         week(deviceId, start)[out] = value === null ? null : round(value, 2);
       }

@@ -35,6 +35,7 @@
  */
 import { escape, InfluxDB } from 'influx';
 import { VigilError } from '../../shared/errors.js';
+import { loopSlices } from '../../lib/loop-slices.js';
 import {
   DAY_MS,
   FIVE_MS,
@@ -373,8 +374,11 @@ export class InfluxMetricsStore implements MetricsStore {
       return `SELECT ${aggregates} FROM ${this.source(policy, measurement)} WHERE ${this.conditions(range)} ${groupBy}`;
     });
     const groups = new Map<string, Map<number, BucketSums>>();
+    // A site's month by device is thousands of series: merged in slices (lib/loop-slices.ts).
+    const slices = loopSlices();
     if (statements.length > 0) {
       for (const series of await this.select(statements.join('; '))) {
+        await slices.pause();
         const group = by === undefined ? '' : (series.tags?.[by] ?? '');
         // GROUP BY a tag gives "" to the series without it: they are left out.
         if (by !== undefined && group === '') continue;
@@ -385,6 +389,7 @@ export class InfluxMetricsStore implements MetricsStore {
     }
     const out = new Map<string, TrendBucket[]>();
     for (const [group, partials] of groups) {
+      await slices.pause();
       const buckets = bucketsOf(partials);
       if (buckets.length > 0) out.set(group, buckets);
     }
@@ -705,17 +710,17 @@ export class InfluxMetricsStore implements MetricsStore {
 function addPartials(into: Map<number, BucketSums>, series: RawSeries): void {
   const at = (name: string) => series.columns.indexOf(name);
   const [timeAt, sumAt, countAt, minAt, maxAt] = ['time', 'sum', 'count', 'min', 'max'].map(at);
+  const num = (row: unknown[], i: number | undefined) =>
+    i !== undefined && typeof row[i] === 'number' ? row[i] : null;
   for (const row of series.values ?? []) {
-    const num = (i: number | undefined) =>
-      i !== undefined && typeof row[i] === 'number' ? (row[i] as number) : null;
-    const count = num(countAt) ?? 0;
+    const count = num(row, countAt) ?? 0;
     if (count === 0) continue;
     const time = row[timeAt!] as number;
     const before = into.get(time);
-    const min = num(minAt);
-    const max = num(maxAt);
+    const min = num(row, minAt);
+    const max = num(row, maxAt);
     into.set(time, {
-      sum: (before?.sum ?? 0) + (num(sumAt) ?? 0),
+      sum: (before?.sum ?? 0) + (num(row, sumAt) ?? 0),
       count: (before?.count ?? 0) + count,
       min: before?.min == null ? min : min === null ? before.min : Math.min(before.min, min),
       max: before?.max == null ? max : max === null ? before.max : Math.max(before.max, max),
