@@ -120,7 +120,7 @@ devices:
   - id: cam-01
     name: Lobby
     kind: camera
-    xaddr: https://192.0.2.11/onvif/device_service
+    xaddr: ftp://192.0.2.11/onvif/device_service
   - id: cam-01
     name: Lobby again
     kind: doorbell
@@ -146,13 +146,13 @@ devices:
       /^polling\/jitterPct: must be <= 50$/,
       /^polling: unknown field\(s\) everySecond$/,
       /^onvif: set password or passwordFile, not both$/,
-      /^devices\/0\/xaddr: must be an http:\/\/ URL/,
+      /^devices\/0\/xaddr: must be an http:\/\/ or https:\/\/ URL/,
       /^devices\/1\/id: "cam-01" is already used by devices\/0$/,
       /^devices\/1\/kind: must be one of "camera", "nvr"$/,
       /^devices\/2\/id: must be 1 to 64 letters/,
       /^devices\/2: must have required properties name$/,
       /^devices\/2: unknown field\(s\) port$/,
-      /^devices\/2\/xaddr: must be an http:\/\/ URL/,
+      /^devices\/2\/xaddr: must be an http:\/\/ or https:\/\/ URL/,
     ];
     for (const pattern of expected) {
       expect(error.details, `${pattern} in\n${error.details.join('\n')}`).toEqual(
@@ -245,8 +245,33 @@ describe('agent/agent.example.yaml', () => {
     await write('secrets/onvif-password', 'o\n');
     await write('tls/ca.pem', '-----BEGIN CERTIFICATE-----\n');
     const config = await loadConfig(path);
-    expect(config.devices.map((d) => d.id)).toEqual(['cam-01', 'nvr-01']);
+    expect(config.devices.map((d) => d.id)).toEqual(['cam-01', 'cam-02', 'nvr-01']);
+    expect(config.devices[1]?.xaddr).toMatch(/^https:/);
     expect(config.dataDir).toBe(join(dir, 'data'));
     expect(config.mqtt.ca?.toString()).toContain('BEGIN CERTIFICATE');
+  });
+});
+
+describe('tls (HTTPS device services)', () => {
+  it("reads the agent CA file for every device and a device's own in its place; an unreadable one is an error by path", async () => {
+    await write('site-ca.pem', 'SITE CA\n');
+    await write('nvr-ca.pem', 'NVR CA\n');
+    const body = (nvrCa: string) => `
+siteId: s1
+agentId: gw-01
+mqtt: { url: "mqtt://127.0.0.1:1883", username: u, password: p }
+onvif: { username: monitor, password: o }
+tls: { caFile: site-ca.pem }
+devices:
+  - { id: cam-01, name: A, kind: camera, xaddr: "https://192.0.2.11/onvif/device_service" }
+  - { id: nvr-01, name: B, kind: nvr, xaddr: "https://192.0.2.50/onvif/device_service", tls: { caFile: ${nvrCa} } }
+`;
+    const config = await loadConfig(await write('agent.yaml', body('nvr-ca.pem')));
+    expect(config.tls.ca?.toString()).toBe('SITE CA\n');
+    expect(config.devices.map((d) => d.ca?.toString())).toEqual(['SITE CA\n', 'NVR CA\n']);
+    const error = await rejection(loadConfig(await write('agent.yaml', body('missing.pem'))));
+    expect(error.details).toEqual([
+      expect.stringMatching(/^devices\/1\/tls\/caFile: cannot read missing.pem: ENOENT/),
+    ]);
   });
 });

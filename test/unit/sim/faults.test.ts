@@ -13,7 +13,7 @@ describe('fault catalogue', () => {
   it('has an entry for every kind of the SimFault schema, and no other', () => {
     const schemaKinds = SimFault.anyOf.map((variant) => variant.properties.kind.const);
     expect([...faultKinds].sort()).toEqual([...schemaKinds].sort());
-    expect(faultKinds).toHaveLength(21);
+    expect(faultKinds).toHaveLength(22);
     for (const example of simFaultExamples) expect(checkFault(example).ok).toBe(true);
   });
 
@@ -26,6 +26,15 @@ describe('fault catalogue', () => {
       signalLoss: false,
       tamper: false,
       recordingStopped: false,
+    });
+  });
+
+  it('cert-changed makes an https device present another certificate, nothing else', () => {
+    expect(effectsOf([]).certificateChanged).toBe(false);
+    expect(effectsOf([{ kind: 'cert-changed' }])).toMatchObject({
+      certificateChanged: true,
+      listening: true,
+      answering: true,
     });
   });
 
