@@ -44,7 +44,12 @@ export interface ExchangeRequest {
   url: string;
   method: 'GET' | 'POST';
   headers?: Record<string, string>;
-  body?: Buffer;
+  /**
+   * The body, or a function that makes it for each attempt: a SOAP request signs a fresh
+   * UsernameToken (nonce, Created) for its authenticated retry, so no device sees a nonce
+   * twice (WS-Security UsernameToken Profile 1.0 section 3.1: replays are refused).
+   */
+  body?: Buffer | (() => Buffer);
   timeoutMs: number;
   signal?: AbortSignal;
   /** Answers larger than this are refused rather than buffered. */
@@ -167,7 +172,8 @@ async function attempt(
     const startedAt = performance.now();
     const sentAtMs = Date.now();
     const headers: Record<string, string | number> = { ...request.headers };
-    if (request.body) headers['Content-Length'] = request.body.length;
+    const body = typeof request.body === 'function' ? request.body() : request.body;
+    if (body) headers['Content-Length'] = body.length;
     if (authorization) headers.Authorization = authorization;
     const tlsSocket = socket;
     const req = http.request({
@@ -220,7 +226,7 @@ async function attempt(
         });
       });
     });
-    req.end(request.body);
+    req.end(body);
   });
 }
 

@@ -134,7 +134,7 @@ export class OwnServices {
       action: `${namespace}/${operation}`,
       body,
       namespaces: { tds: NS.tds, trt: NS.trt, tev: NS.tev, tse: NS.tse, trc: NS.trc, tt: NS.tt },
-      header: usernameToken(username, password.reveal(), offsetMs()) + extraHeader,
+      header: () => usernameToken(username, password.reveal(), offsetMs()) + extraHeader,
       ...this.#transport(),
       timeoutMs,
       ...(signal ? { signal } : {}),

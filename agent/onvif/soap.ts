@@ -182,8 +182,11 @@ export interface SoapRequest {
   body: string;
   /** Extra namespace declarations for the envelope, as `prefix: uri`. */
   namespaces?: Record<string, string>;
-  /** Content of <s:Header>: the WS-Security UsernameToken of authenticated calls. */
-  header?: string;
+  /**
+   * Content of <s:Header>: the WS-Security UsernameToken of authenticated calls; a
+   * function makes a fresh one for each attempt (the retry after an HTTP challenge).
+   */
+  header?: string | (() => string);
   timeoutMs: number;
   signal?: AbortSignal;
   /**
@@ -227,7 +230,10 @@ export async function soapRequest(request: SoapRequest): Promise<SoapAnswer> {
     url: request.url,
     method: 'POST',
     headers: { 'Content-Type': `application/soap+xml; charset=utf-8; action="${request.action}"` },
-    body: Buffer.from(envelope(request.body, request.namespaces, request.header), 'utf8'),
+    body: () => {
+      const header = typeof request.header === 'function' ? request.header() : request.header;
+      return Buffer.from(envelope(request.body, request.namespaces, header), 'utf8');
+    },
     timeoutMs: request.timeoutMs,
     maxBytes: MAX_ANSWER_BYTES,
     ...(request.signal ? { signal: request.signal } : {}),
