@@ -34,10 +34,16 @@ export interface DeviceStateOptions {
 }
 
 function sameReasons(a: Reason[], b: Reason[]): boolean {
-  // Messages vary between polls (ports, timings); only the codes make a new state.
+  // Messages vary between polls (ports, timings); only the codes make a new state, and
+  // the certificate a device presents (a third one must reach the operator who accepts).
   return (
     a.length === b.length &&
-    a.every((reason, i) => reason.code === b[i]?.code && reason.channel === b[i]?.channel)
+    a.every(
+      (reason, i) =>
+        reason.code === b[i]?.code &&
+        reason.channel === b[i]?.channel &&
+        reason.certificate?.presented === b[i]?.certificate?.presented,
+    )
   );
 }
 

@@ -18,6 +18,8 @@ import type { DeviceMetricValues } from '../shared/messages/device-metrics.js';
 import type { Reason, RecordingRef } from '../shared/messages/device-state.js';
 import {
   CredentialsRefused,
+  isCertificateRefusal,
+  reasonOf,
   type Check,
   type CheckContext,
   type CheckResult,
@@ -100,9 +102,11 @@ export async function runChecks(
       result = await check.run(context);
     } catch (error) {
       // A refusal in the middle of a check (a stream's DESCRIBE, a snapshot): its readings
-      // of the channels before are dropped with it, as a failure's would be.
-      if (!(error instanceof CredentialsRefused)) throw error;
-      result = { failure: error.reason };
+      // of the channels before are dropped with it, as a failure's would be. So is a
+      // certificate refused mid-poll: no request more goes to that device.
+      if (isCertificateRefusal(error)) result = { failure: reasonOf(error) };
+      else if (error instanceof CredentialsRefused) result = { failure: error.reason };
+      else throw error;
     }
     if (!check.withoutCredentials) triedCredentials = true;
     Object.assign(readings, result.values);

@@ -118,12 +118,9 @@ export async function degradeOnFailure<T>(
   try {
     return { value: await request() };
   } catch (error) {
-    if (error instanceof OnvifError && error.certificate) {
-      // The certificate changed between two requests of this poll: that is the device's
-      // reason (it is refused whole, tls-pins.ts), not a failure of this channel.
-      const { kind, message, certificate } = error;
-      return { reason: { code: kind, message: message.slice(0, 1000), certificate } };
-    }
+    // A certificate refused between two requests of this poll (it changed meanwhile): the
+    // device is refused whole (tls-pins.ts), not this channel; ../poll.ts ends the poll.
+    if (isCertificateRefusal(error)) throw error;
     if (error instanceof OnvifError) {
       const reason: Reason = { code, message: error.message.slice(0, 1000) };
       if (error.kind === 'auth-failed') {
@@ -134,6 +131,21 @@ export async function degradeOnFailure<T>(
     }
     throw error;
   }
+}
+
+/** An HTTPS certificate the agent refuses (onvif/device-tls.ts): nothing more is asked. */
+export function isCertificateRefusal(error: unknown): error is OnvifError {
+  return (
+    error instanceof OnvifError &&
+    (error.kind === 'certificate-changed' || error.kind === 'certificate-untrusted')
+  );
+}
+
+/** The reason of a failed request, with the certificates of a certificate-changed one. */
+export function reasonOf(error: OnvifError): Reason {
+  const reason: Reason = { code: error.kind, message: error.message.slice(0, 1000) };
+  if (error.certificate) reason.certificate = error.certificate;
+  return reason;
 }
 
 /**
@@ -148,11 +160,7 @@ export async function attempt<T>(
   try {
     value = await request();
   } catch (error) {
-    if (error instanceof OnvifError) {
-      const failure: Reason = { code: error.kind, message: error.message.slice(0, 1000) };
-      if (error.certificate) failure.certificate = error.certificate;
-      return { failure };
-    }
+    if (error instanceof OnvifError) return { failure: reasonOf(error) };
     throw error;
   }
   return use(value);

@@ -1,0 +1,85 @@
+/**
+ * The HTTPS pin store (agent/tls-pins.ts) on real files: trust on first use, refusal of
+ * another certificate, acceptance with its record, what `vigil agent trust` (another
+ * process writing the same file) accepted is taken up and never overwritten, and a damaged
+ * file is set aside with a warning instead of stopping the agent.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { MemoryLogger } from '../../../agent/log.js';
+import { PINS_FILE, PinStore } from '../../../agent/tls-pins.js';
+import { tempDir, type TempDir } from '../../helpers/temp.js';
+
+const A = `${'AA:'.repeat(31)}01`;
+const B = `${'BB:'.repeat(31)}02`;
+const C = `${'CC:'.repeat(31)}03`;
+
+let dir: TempDir;
+let log: MemoryLogger;
+
+beforeEach(async () => {
+  dir = await tempDir('vigil-pins-');
+  log = new MemoryLogger();
+});
+afterEach(() => dir.remove());
+
+function store(): PinStore {
+  const pins = new PinStore(dir.path, log);
+  pins.load();
+  return pins;
+}
+
+describe('PinStore', () => {
+  it('pins the first certificate, keeps it on disk, and refuses another naming both', () => {
+    const pins = store();
+    expect(pins.verify('cam-01', A)).toEqual({ ok: true, firstUse: true });
+    expect(pins.verify('cam-01', A)).toEqual({ ok: true, firstUse: false });
+    // A new process (an agent restart) reads the same pin.
+    const again = store();
+    expect(again.get('cam-01')).toMatchObject({ fingerprint: A, how: 'first-use' });
+    expect(again.verify('cam-01', B)).toEqual({ ok: false, pinned: A, presented: B });
+    expect(again.refused('cam-01')).toBe(B);
+    // Other devices have pins of their own.
+    expect(again.verify('cam-02', C)).toEqual({ ok: true, firstUse: true });
+  });
+
+  it('accepts a new certificate with who and the previous one, and clears the refusal', async () => {
+    const pins = store();
+    pins.verify('cam-01', A);
+    pins.verify('cam-01', B);
+    expect(pins.accept('cam-01', B, 'noc:alice')).toEqual({ previous: A, accepted: B });
+    expect(pins.refused('cam-01')).toBeUndefined();
+    expect(pins.verify('cam-01', B)).toEqual({ ok: true, firstUse: false });
+    const file = JSON.parse(await readFile(join(dir.path, PINS_FILE), 'utf8')) as {
+      devices: Record<string, unknown>;
+    };
+    expect(file.devices['cam-01']).toMatchObject({
+      fingerprint: B,
+      how: 'accepted',
+      history: [{ by: 'noc:alice', previous: A, accepted: B, at: expect.any(String) }],
+    });
+  });
+
+  it('takes up what another process accepted, and a save of its own keeps it', async () => {
+    const agent = store();
+    agent.verify('cam-01', A);
+    await new Promise((r) => setTimeout(r, 5));
+    // `vigil agent trust` in another process accepts B.
+    store().accept('cam-01', B, 'gateway:root');
+    // The running agent, still holding A, sees B: it reads the file before refusing.
+    expect(agent.verify('cam-01', B)).toEqual({ ok: true, firstUse: false });
+    // A pin of its own afterwards does not write the older A back over B.
+    agent.verify('cam-02', C);
+    expect(store().get('cam-01')).toMatchObject({ fingerprint: B, how: 'accepted' });
+  });
+
+  it('sets a damaged file aside with a warning and starts without pins', async () => {
+    await writeFile(join(dir.path, PINS_FILE), '{"version":1,"devices":{"cam-01":{"finger');
+    const pins = store();
+    expect(pins.get('cam-01')).toBeUndefined();
+    expect(log.text()).toContain(`${PINS_FILE}.corrupt`);
+    expect(await readFile(join(dir.path, `${PINS_FILE}.corrupt`), 'utf8')).toContain('finger');
+    expect(pins.verify('cam-01', A)).toEqual({ ok: true, firstUse: true });
+  });
+});
