@@ -258,4 +258,93 @@ describe('scheduler', () => {
     expect(started).toBe(2);
     expect(vi.getTimerCount()).toBe(0);
   });
+  describe('liveness probe between polls', () => {
+    const probing = (task: (id: string, signal: AbortSignal) => Promise<boolean>) => ({
+      ...base,
+      intervalMs: 60_000,
+      probe: { intervalMs: 400, timeoutMs: 150, task },
+    });
+
+    it('probes every device once per probe interval, spread over it, never all at once', async () => {
+      const log = recorder();
+      const scheduler = new Scheduler(
+        ['a', 'b', 'c', 'd'],
+        async () => 'interval',
+        probing(async (id) => (log.mark(id), false)),
+      );
+      scheduler.start();
+      await vi.advanceTimersByTimeAsync(1250);
+      await stopAll(scheduler);
+      // One device per 100 ms tick: each every 400 ms, a tick apart from the next.
+      expect(log.started.get('b')).toEqual([100, 500, 900]);
+      expect(log.started.get('c')).toEqual([200, 600, 1000]);
+      expect(log.started.get('d')).toEqual([300, 700, 1100]);
+      expect(log.started.get('a')).toEqual([400, 800, 1200]);
+    });
+
+    it('a probe asking for it polls the device at once, also a down device in its backoff', async () => {
+      const polls = recorder();
+      let askFor = '';
+      const scheduler = new Scheduler(
+        ['a', 'b'],
+        async (id) => (polls.mark(id), 'backoff'),
+        probing(async (id) => id === askFor),
+      );
+      scheduler.start();
+      await vi.advanceTimersByTimeAsync(1000);
+      askFor = 'a';
+      await vi.advanceTimersByTimeAsync(400);
+      askFor = '';
+      await vi.advanceTimersByTimeAsync(2000);
+      await stopAll(scheduler);
+      // Polled at start, then (its backoff is 2 minutes) only when its probe asked.
+      expect(polls.started.get('a')).toEqual([0, 1200]);
+      expect(polls.started.get('b')).toEqual([0]);
+    });
+
+    it('does not probe a device whose poll runs or whose recheck is due', async () => {
+      const probes = recorder();
+      const scheduler = new Scheduler(
+        ['a'],
+        async (_id, signal) => {
+          // The first poll takes 450 ms, then asks for a recheck 200 ms later.
+          await new Promise((r) => setTimeout(r, 450));
+          return signal.aborted ? 'interval' : 'recheck';
+        },
+        { ...probing(async (id) => (probes.mark(id), false)), pollTimeoutMs: 5000 },
+      );
+      scheduler.start();
+      await vi.advanceTimersByTimeAsync(1250);
+      await stopAll(scheduler);
+      // Busy 0-450 (poll), 450-650 (recheck due), 650-1100 (its recheck), 1100-1300 ...
+      expect(probes.started.get('a') ?? []).toEqual([]);
+    });
+
+    it('aborts a probe at its deadline and asks for nothing', async () => {
+      const polls = recorder();
+      const aborted: number[] = [];
+      const errors: unknown[] = [];
+      const t0 = Date.now();
+      const scheduler = new Scheduler(['a'], async (id) => (polls.mark(id), 'interval'), {
+        ...probing(
+          (_id, signal) =>
+            // A device that never answers; the question gives up when its deadline aborts it.
+            new Promise<boolean>((resolve) => {
+              signal.addEventListener('abort', () => {
+                aborted.push(Date.now() - t0);
+                resolve(false);
+              });
+            }),
+        ),
+        onError: (_id, error) => errors.push(error),
+      });
+      scheduler.start();
+      await vi.advanceTimersByTimeAsync(1000);
+      await stopAll(scheduler);
+      // Probed at 400 and 800, each aborted 150 ms later.
+      expect(aborted).toEqual([550, 950]);
+      expect(polls.started.get('a')).toEqual([0]);
+      expect(errors).toEqual([]);
+    });
+  });
 });

@@ -1,0 +1,91 @@
+/**
+ * What a liveness probe means (agent/liveness.ts), with a fake question and fake states:
+ * which answers ask for a full check, which count as a first failure, and that one
+ * disagreement asks once. The probe against the real simulator:
+ * test/integration/agent/liveness.test.ts.
+ */
+import { describe, expect, it } from 'vitest';
+import type { DeviceStatus } from '../../../agent/device-state.js';
+import { Liveness } from '../../../agent/liveness.js';
+import { OnvifError } from '../../../agent/onvif/types.js';
+
+function bed(initial: DeviceStatus) {
+  const state = { status: initial as DeviceStatus, answers: true, suspected: 0, asked: 0 };
+  const liveness = new Liveness({
+    ask: async () => {
+      state.asked += 1;
+      if (!state.answers) throw new OnvifError('unreachable', 'connect ECONNREFUSED');
+    },
+    status: () => state.status,
+    suspect: () => void (state.suspected += 1),
+  });
+  const probe = () => liveness.probe('cam-01', new AbortController().signal);
+  return { state, liveness, probe };
+}
+
+describe('liveness probe decisions', () => {
+  it('an up device that does not answer: a full check now, and a first failure counted', async () => {
+    const { state, probe } = bed('up');
+    expect(await probe()).toBe(false);
+    state.answers = false;
+    expect(await probe()).toBe(true);
+    expect(state.suspected).toBe(1);
+  });
+
+  it('a degraded device is alive too: it is checked only when it stops answering', async () => {
+    const { state, probe } = bed('degraded');
+    expect(await probe()).toBe(false);
+    state.answers = false;
+    expect(await probe()).toBe(true);
+  });
+
+  it('a down device that answers: a full check now, with nothing counted against it', async () => {
+    const { state, probe } = bed('down');
+    state.answers = false;
+    expect(await probe()).toBe(false);
+    state.answers = true;
+    expect(await probe()).toBe(true);
+    expect(state.suspected).toBe(0);
+  });
+
+  it('one disagreement asks once; the next scheduled poll or an agreeing probe lets it ask again', async () => {
+    const { state, liveness, probe } = bed('up');
+    state.answers = false;
+    expect(await probe()).toBe(true);
+    liveness.polled('cam-01'); // the check it asked for found the device well
+    expect(await probe()).toBe(false);
+    expect(await probe()).toBe(false);
+    liveness.polled('cam-01'); // its next scheduled poll
+    expect(await probe()).toBe(true);
+    liveness.polled('cam-01');
+    state.answers = true;
+    expect(await probe()).toBe(false); // agrees again
+    state.answers = false;
+    expect(await probe()).toBe(true);
+    expect(liveness.stats()).toEqual({ probes: 6, checksOnFailure: 3, checksOnAnswer: 0 });
+  });
+
+  it('a device not decided yet is not probed', async () => {
+    const { state, probe } = bed('unknown');
+    expect(await probe()).toBe(false);
+    expect(state.asked).toBe(0);
+  });
+
+  it('a poll that changed the status while the probe waited: compared with the status now', async () => {
+    const { state, liveness } = bed('up');
+    state.answers = false;
+    const probing = liveness.probe('cam-01', new AbortController().signal);
+    state.status = 'down'; // a poll confirmed it meanwhile
+    expect(await probing).toBe(false);
+    expect(state.suspected).toBe(0);
+  });
+
+  it('an error that is not the device failing is a bug and goes up', async () => {
+    const liveness = new Liveness({
+      ask: () => Promise.reject(new TypeError('x is undefined')),
+      status: () => 'up',
+      suspect: () => undefined,
+    });
+    await expect(liveness.probe('cam-01', new AbortController().signal)).rejects.toThrow(TypeError);
+  });
+});
