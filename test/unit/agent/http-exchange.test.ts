@@ -1,0 +1,116 @@
+/**
+ * The one HTTP exchange of the agent (SOAP, snapshots) against a small server of our own:
+ * a challenge answered once, the answer remembered so the next request authenticates at
+ * once with nc counting up, a stale nonce renewed once, and a refused answer reported as
+ * refused rather than retried.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { afterEach, describe, expect, it } from 'vitest';
+import { parseAuthorization } from '../../../agent/onvif/http-auth.js';
+import { httpExchange, safeUri, type AuthMemory } from '../../../agent/onvif/http-exchange.js';
+import { Secret } from '../../../agent/secret.js';
+
+let server: Server | null = null;
+
+afterEach(async () => {
+  const s = server;
+  server = null;
+  if (s) await new Promise<void>((resolve) => s.close(() => resolve()));
+});
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** Serves `handlers` one per request; records each request's Authorization. */
+async function serve(handlers: Handler[]): Promise<{ url: string; seen: (string | undefined)[] }> {
+  const seen: (string | undefined)[] = [];
+  server = createServer((req, res) => {
+    seen.push(req.headers.authorization);
+    req.resume();
+    const handler = handlers.shift();
+    if (handler) handler(req, res);
+    else res.writeHead(500).end();
+  });
+  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return { url: `http://127.0.0.1:${port}/snapshot/main.jpg?channel=1`, seen };
+}
+
+const challenge =
+  (nonce: string, stale = false): Handler =>
+  (_req, res) => {
+    const extra = stale ? ', stale=true' : '';
+    res
+      .writeHead(401, {
+        'WWW-Authenticate': `Digest realm="cam", qop="auth", nonce="${nonce}", opaque="op"${extra}`,
+      })
+      .end();
+  };
+const ok: Handler = (_req, res) => res.writeHead(200).end('picture');
+const credentials = { username: 'monitor', password: new Secret('s3cret') };
+
+function exchange(url: string, auth: AuthMemory) {
+  return httpExchange({ url, method: 'GET', timeoutMs: 2000, maxBytes: 1024, credentials, auth });
+}
+
+describe('one HTTP exchange with authentication', () => {
+  it('answers a challenge once, then sends the remembered Digest at once with nc counting up', async () => {
+    const { url, seen } = await serve([challenge('n1'), ok, ok]);
+    const auth: AuthMemory = { authorizer: null };
+    const first = await exchange(url, auth);
+    expect(first).toMatchObject({ status: 200, authenticated: true });
+    expect((await exchange(url, auth)).status).toBe(200);
+    expect(seen[0]).toBeUndefined();
+    const [second, third] = [parseAuthorization(seen[1]), parseAuthorization(seen[2])];
+    // The digest-uri is the request-target: path and query.
+    expect(second?.params).toMatchObject({
+      nonce: 'n1',
+      nc: '00000001',
+      uri: '/snapshot/main.jpg?channel=1',
+      opaque: 'op',
+    });
+    expect(third?.params).toMatchObject({ nonce: 'n1', nc: '00000002' });
+    expect(seen).toHaveLength(3);
+  });
+
+  it('renews a stale nonce once, and reports a refusal after that as refused', async () => {
+    const { url, seen } = await serve([
+      challenge('n1'),
+      challenge('n2', true),
+      ok,
+      challenge('n3', true),
+      challenge('n4'),
+    ]);
+    const auth: AuthMemory = { authorizer: null };
+    expect((await exchange(url, auth)).status).toBe(200);
+    expect(parseAuthorization(seen[2])?.params.nonce).toBe('n2');
+    // The remembered answer meets an expired nonce: answered afresh (n3); refused without
+    // stale, that is the password: given up and forgotten.
+    const refused = await exchange(url, auth);
+    expect(refused).toMatchObject({ status: 401, authenticated: true });
+    expect(seen).toHaveLength(5);
+    expect(auth.authorizer).toBeNull();
+  });
+
+  it('returns a 401 it cannot answer without retrying: no credentials, or no usable scheme', async () => {
+    const { url, seen } = await serve([
+      challenge('n1'),
+      (_req, res) => res.writeHead(401, { 'WWW-Authenticate': 'Negotiate' }).end(),
+    ]);
+    const bare = await httpExchange({ url, method: 'GET', timeoutMs: 2000, maxBytes: 1024 });
+    expect(bare).toMatchObject({ status: 401, authenticated: false });
+    expect(await exchange(url, { authorizer: null })).toMatchObject({
+      status: 401,
+      authenticated: false,
+    });
+    expect(seen).toEqual([undefined, undefined]);
+  });
+});
+
+describe('URIs in messages', () => {
+  it('drops userinfo and masks query values that look like credentials', () => {
+    expect(
+      safeUri('http://admin:pw@192.0.2.1/cgi-bin/snapshot.cgi?user=admin&pwd=pw&channel=1'),
+    ).toBe('http://192.0.2.1/cgi-bin/snapshot.cgi?user=***&pwd=***&channel=1');
+  });
+});
