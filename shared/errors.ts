@@ -39,7 +39,7 @@ export const errorCodes = {
   VIGIL_ONVIF_TIMEOUT:
     'The device did not answer in time; check it is not hung and the network is not congested.',
   VIGIL_ONVIF_AUTH:
-    'The device rejected the credentials (NotAuthorized); update the password in the agent config or secrets file.',
+    'The device rejected the credentials (NotAuthorized, or 401/403 on ONVIF, RTSP or a snapshot); update the password in the agent config or secrets file, or give the account the rights it lacks (media needs live view).',
   VIGIL_ONVIF_PROTOCOL:
     'The device answered something that is not valid ONVIF SOAP; check its firmware.',
   VIGIL_DEVICE_CERT_CHANGED:
