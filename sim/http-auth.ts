@@ -30,10 +30,15 @@ export interface Account {
 
 export type HttpAuthResult = { ok: true } | { ok: false; reason: string };
 
-/** How long a nonce is good for; then stale=true. */
+/** How long a nonce is good for; then stale=true (kept twice as long to say so). */
 const NONCE_LIFETIME_MS = 5 * 60_000;
-/** Nonces kept; the oldest is forgotten beyond this (a client then gets a new one). */
-const MAX_NONCES = 2048;
+/**
+ * Nonces kept per server; the oldest is forgotten beyond this (its client then gets a
+ * 401 with a new one). Clients answer a challenge within milliseconds, and a snapshot
+ * client reuses its nonce, so a few hundred recent ones are plenty even for an NVR of 16
+ * channels whose RTSP streams are described every 5 s (about a thousand in 5 min).
+ */
+const MAX_NONCES = 256;
 
 const HASHES = { md5: 'md5', 'sha-256': 'sha256' } as const;
 
@@ -169,12 +174,15 @@ export class HttpAuthGuard {
   }
 
   #issue(): string {
-    const nonce = randomBytes(16).toString('hex');
-    this.#nonces.set(nonce, { issuedAt: Date.now(), nc: 0 });
-    if (this.#nonces.size > MAX_NONCES) {
-      const oldest = this.#nonces.keys().next().value;
-      if (oldest !== undefined) this.#nonces.delete(oldest);
+    const now = Date.now();
+    // Oldest first (a Map keeps insertion order): forget the expired ones and, beyond the
+    // limit, the oldest, so 500 devices polled for days hold a bounded few.
+    for (const [nonce, { issuedAt }] of this.#nonces) {
+      if (now - issuedAt <= NONCE_LIFETIME_MS * 2 && this.#nonces.size < MAX_NONCES) break;
+      this.#nonces.delete(nonce);
     }
+    const nonce = randomBytes(16).toString('hex');
+    this.#nonces.set(nonce, { issuedAt: now, nc: 0 });
     return nonce;
   }
 }
