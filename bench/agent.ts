@@ -366,7 +366,7 @@ async function main(): Promise<void> {
     );
     for (const p of [full, noProbe, light]) {
       console.log(
-        `  ${p.label.padEnd(32)} CPU ${p.cpuPct.toFixed(1).padStart(5)} % of one core   RSS ${p.rssMb.toFixed(0).padStart(4)} MiB   ${p.messages} records (${((p.messages / SECONDS) * INTERVAL_S).toFixed(0)} per interval)`,
+        `  ${p.label.padEnd(32)} CPU ${p.cpuPct.toFixed(1).padStart(5)} % of one core   RSS ${p.rssMb.toFixed(0).padStart(4)} MiB   ${p.messages} records (${((p.messages / SECONDS) * INTERVAL_S).toFixed(0)} per interval, ${((p.cpuPct * 10 * SECONDS) / Math.max(1, p.messages)).toFixed(1)} ms of CPU each)`,
       );
     }
     console.log(
