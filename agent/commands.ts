@@ -48,12 +48,15 @@ export function publicConfig(config: AgentConfig): Record<string, unknown> {
     spool: config.spool,
     checks: config.checks,
     discovery: config.discovery,
-    devices: config.devices.map(({ id, name, kind, xaddr, username }) => ({
+    // How https devices are trusted: a CA file (its presence only), else pinned on first use.
+    tls: { ca: config.tls.ca !== undefined },
+    devices: config.devices.map(({ id, name, kind, xaddr, username, ca }) => ({
       id,
       name,
       kind,
       xaddr,
       username,
+      ...(xaddr.startsWith('https:') ? { tls: ca ? 'ca-file' : 'pinned' } : {}),
     })),
   };
 }

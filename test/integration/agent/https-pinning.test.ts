@@ -20,6 +20,7 @@ import { commandPath } from '../../../shared/api/commands.js';
 import { makeCerts, type TestCerts } from '../../helpers/certs.js';
 import {
   AGENT,
+  ONVIF,
   SITE,
   startCommandApi,
   startTestbed,
@@ -243,6 +244,37 @@ describe('HTTPS device services', () => {
       history: [expect.objectContaining({ previous: original, accepted: presented })],
     });
     await stateOf('cam-01', 'up', acceptedAt);
+  });
+
+  it('vigil agent check of an https device: polled over TLS, its certificate shown, nothing pinned', async () => {
+    bed = await startTestbed({ devices: [{ kind: 'camera', channels: 1, https: true }], seed: 6 });
+    const [camera] = bed.site.devices();
+    const out: string[] = [];
+    process.exitCode = undefined;
+    await main(
+      [
+        'check',
+        camera?.xaddr ?? '',
+        '--user',
+        ONVIF.username,
+        '--password',
+        ONVIF.password,
+        '--json',
+      ],
+      {
+        log: new MemoryLogger(),
+        signals: { on: () => undefined },
+        exit: () => undefined,
+        print: (t) => out.push(t),
+        printError: (t) => out.push(t),
+      },
+    );
+    const code = process.exitCode;
+    process.exitCode = undefined;
+    const result = JSON.parse(out.join('\n')) as { status: string; tlsFingerprint?: string };
+    expect(result).toMatchObject({ status: 'up', tlsFingerprint: camera?.tlsFingerprint });
+    expect(code).toBe(0);
+    await expect(readFile(join(bed.dir.path, PINS_FILE), 'utf8')).rejects.toThrow(/ENOENT/);
   });
 
   it('with a CA file: a certificate of that CA is verified and trusted, one of another CA refused', async () => {
