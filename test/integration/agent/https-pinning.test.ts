@@ -78,6 +78,23 @@ async function pinsOnDisk(): Promise<
   return file.devices;
 }
 
+/** `vigil agent ARGS` in this process: what it printed, on stderr, and its exit status. */
+async function vigilAgent(...args: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  process.exitCode = undefined;
+  await main(args, {
+    log: new MemoryLogger(),
+    signals: { on: () => undefined },
+    exit: () => undefined,
+    print: (t) => out.push(t),
+    printError: (t) => err.push(t),
+  });
+  const code = process.exitCode;
+  process.exitCode = undefined;
+  return { out: out.join('\n'), err: err.join('\n'), code };
+}
+
 describe('HTTPS device services', () => {
   it('trust on first use: pinned, kept across a restart, a changed certificate refused and named, accepted through the API with an audit row', async () => {
     bed = await startTestbed({
@@ -209,21 +226,7 @@ describe('HTTPS device services', () => {
     const presented = (await bed.site.setFault('cam-01', { kind: 'cert-changed' })).tlsFingerprint;
     await stateOf('cam-01', 'degraded', changedAt);
 
-    const run = async (...args: string[]) => {
-      const out: string[] = [];
-      const err: string[] = [];
-      process.exitCode = undefined;
-      await main(['trust', 'cam-01', '--config', path, ...args], {
-        log: new MemoryLogger(),
-        signals: { on: () => undefined },
-        exit: () => undefined,
-        print: (t) => out.push(t),
-        printError: (t) => err.push(t),
-      });
-      const code = process.exitCode;
-      process.exitCode = undefined;
-      return { out: out.join('\n'), err: err.join('\n'), code };
-    };
+    const run = (...args: string[]) => vigilAgent('trust', 'cam-01', '--config', path, ...args);
     // A look first: both fingerprints, nothing accepted.
     const look = await run();
     expect(look.out).toContain(`pinned:    ${original}`);
@@ -249,29 +252,16 @@ describe('HTTPS device services', () => {
   it('vigil agent check of an https device: polled over TLS, its certificate shown, nothing pinned', async () => {
     bed = await startTestbed({ devices: [{ kind: 'camera', channels: 1, https: true }], seed: 6 });
     const [camera] = bed.site.devices();
-    const out: string[] = [];
-    process.exitCode = undefined;
-    await main(
-      [
-        'check',
-        camera?.xaddr ?? '',
-        '--user',
-        ONVIF.username,
-        '--password',
-        ONVIF.password,
-        '--json',
-      ],
-      {
-        log: new MemoryLogger(),
-        signals: { on: () => undefined },
-        exit: () => undefined,
-        print: (t) => out.push(t),
-        printError: (t) => out.push(t),
-      },
+    const { out, code } = await vigilAgent(
+      'check',
+      camera?.xaddr ?? '',
+      '--user',
+      ONVIF.username,
+      '--password',
+      ONVIF.password,
+      '--json',
     );
-    const code = process.exitCode;
-    process.exitCode = undefined;
-    const result = JSON.parse(out.join('\n')) as { status: string; tlsFingerprint?: string };
+    const result = JSON.parse(out) as { status: string; tlsFingerprint?: string };
     expect(result).toMatchObject({ status: 'up', tlsFingerprint: camera?.tlsFingerprint });
     expect(code).toBe(0);
     await expect(readFile(join(bed.dir.path, PINS_FILE), 'utf8')).rejects.toThrow(/ENOENT/);
