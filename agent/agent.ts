@@ -418,7 +418,7 @@ export class Agent {
 
   #tlsOf(device: DeviceConfig, config: AgentConfig): DeviceTls {
     const ca = device.ca ?? config.tls.ca;
-    return ca ? new CaTls(ca) : new PinnedTls(this.#pins, device.id);
+    return ca ? new CaTls(ca) : new PinnedTls(() => this.#pins, device.id);
   }
 
   async #stopPolling(): Promise<void> {

@@ -127,12 +127,16 @@ export class ObservedTls implements DeviceTls {
   }
 }
 
-/** Trust on first use: the certificate pinned for `deviceId`, or the first one seen. */
+/**
+ * Trust on first use: the certificate pinned for `deviceId`, or the first one seen. `pins`
+ * gives the agent's store of the moment (a restart with another data folder makes a new
+ * one, while a device's client may be kept).
+ */
 export class PinnedTls implements DeviceTls {
-  readonly #pins: PinStore;
+  readonly #pins: () => PinStore;
   readonly #deviceId: string;
 
-  constructor(pins: PinStore, deviceId: string) {
+  constructor(pins: () => PinStore, deviceId: string) {
     this.#pins = pins;
     this.#deviceId = deviceId;
   }
@@ -146,7 +150,7 @@ export class PinnedTls implements DeviceTls {
       socket.destroy();
       throw error;
     }
-    const verdict = this.#pins.verify(this.#deviceId, presented);
+    const verdict = this.#pins().verify(this.#deviceId, presented);
     if (verdict.ok) return socket;
     socket.destroy();
     throw new OnvifError(
