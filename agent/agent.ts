@@ -362,11 +362,18 @@ export class Agent {
     deviceId: string,
     fingerprint: string,
     by: string,
-  ): Promise<{ deviceId: string; previous: string | null; accepted: string; status: DeviceStatus }> {
+  ): Promise<{
+    deviceId: string;
+    previous: string | null;
+    accepted: string;
+    status: DeviceStatus;
+  }> {
     const device = this.#devices.get(deviceId);
     if (!device) throw new Error(`no device "${deviceId}" in this agent's configuration`);
     if (new URL(device.config.xaddr).protocol !== 'https:') {
-      throw new Error(`device ${deviceId} is not reached over HTTPS (${device.config.xaddr}): it has no certificate to accept`);
+      throw new Error(
+        `device ${deviceId} is not reached over HTTPS (${device.config.xaddr}): it has no certificate to accept`,
+      );
     }
     if (this.#caOf(device.config)) {
       throw new Error(
