@@ -12,10 +12,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEntry } from '../../shared/api/audit.js';
-import { commandPath } from '../../shared/api/commands.js';
 import type { Device } from '../../shared/api/devices.js';
 import type { SimDevice } from '../../shared/api/sim.js';
 import type { Ticket } from '../../shared/api/tickets.js';
+import { launchBrowser, type Browser } from '../helpers/browser.js';
 import { startDemo, type RunningDemo } from '../helpers/demo.js';
 import { eventually } from '../helpers/eventually.js';
 
@@ -24,6 +24,7 @@ const FAULT = 'degraded:certificate-changed';
 
 describe('an HTTPS camera whose certificate changed', () => {
   let demo: RunningDemo;
+  let browser: Browser | null = null;
   let folder = '';
   let original = '';
   let presented = '';
@@ -58,6 +59,7 @@ describe('an HTTPS camera whose certificate changed', () => {
   }, 120_000);
 
   afterAll(async () => {
+    await browser?.close();
     await demo?.stop();
     if (folder) rmSync(folder, { recursive: true, force: true });
   });
@@ -99,23 +101,33 @@ describe('an HTTPS camera whose certificate changed', () => {
     );
   });
 
-  it('accepted by an operator, audited, the ticket resolves by itself', async () => {
-    const answer = await demo.api<{ ok: boolean; result?: Record<string, unknown> }>(
-      commandPath('demo-site', 'gw-01'),
-      {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
-          command: 'trust-certificate',
-          deviceId: CAMERA,
-          fingerprint: presented,
-        }),
-      },
+  it('accepted by an operator on its console page, audited, the ticket resolves by itself', async () => {
+    browser = await launchBrowser();
+    const page = await browser.context.newPage();
+    await page.goto(demo.apiUrl);
+    await page.getByLabel('Username').fill('admin');
+    await page.getByLabel('Password').fill(demo.adminPassword);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.locator('[data-testid="device-tile"]').first().waitFor({ timeout: 30_000 });
+    await page.goto(`${demo.apiUrl}/#/devices/${CAMERA}`);
+    const alert = page.locator('[data-testid="certificate-changed"]');
+    await alert.waitFor({ timeout: 30_000 });
+    expect(await alert.textContent()).toContain(original);
+    expect(await page.locator('[data-testid="presented-fingerprint"]').textContent()).toBe(
+      presented,
     );
-    expect(answer).toMatchObject({
-      ok: true,
-      result: { trusted: { previous: original, accepted: presented } },
+    // The confirmation names the fingerprint to compare with the device; accepted.
+    let asked = '';
+    page.once('dialog', (dialog) => {
+      asked = dialog.message();
+      void dialog.accept();
     });
+    await page.locator('button[data-command="trust-certificate"]').click();
+    await page
+      .getByRole('status')
+      .filter({ hasText: 'Done: the agent ran the command.' })
+      .waitFor({ timeout: 30_000 });
+    expect(asked).toContain(presented);
     await eventually(
       `the ${FAULT} ticket of ${CAMERA} resolved`,
       async () => {
