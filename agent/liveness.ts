@@ -27,6 +27,7 @@
  * so such a device costs at most one extra poll per poll, never one per probe.
  */
 import type { DeviceStatus } from './device-state.js';
+import { isCertificateRefusal } from './checks/types.js';
 import { OnvifError } from './onvif/types.js';
 
 /** What a probe found: the device answered the question, or it did not. */
@@ -82,7 +83,8 @@ export class Liveness {
     } catch (error) {
       // Anything else is a bug in the agent: the scheduler counts it as a check error.
       if (!(error instanceof OnvifError)) throw error;
-      verdict = 'fails';
+      // An HTTPS certificate we refuse came in a finished handshake: the device is there.
+      verdict = isCertificateRefusal(error) ? 'answers' : 'fails';
     }
     // A poll may have ended while the probe waited: compare with the status now.
     const status = this.#options.status(deviceId);

@@ -39,6 +39,21 @@ describe('liveness probe decisions', () => {
     expect(await probe()).toBe(true);
   });
 
+  it('a device whose HTTPS certificate we refuse is there: no check, nothing counted', async () => {
+    const pinned = `${'AA:'.repeat(31)}01`;
+    const presented = `${'BB:'.repeat(31)}02`;
+    const liveness = new Liveness({
+      ask: async () => {
+        throw new OnvifError('certificate-changed', 'another certificate', { pinned, presented });
+      },
+      status: () => 'degraded',
+      suspect: () => {
+        throw new Error('a refused certificate is no failure of the device');
+      },
+    });
+    expect(await liveness.probe('cam-01', new AbortController().signal)).toBe(false);
+  });
+
   it('a down device that answers: a full check now, with nothing counted against it', async () => {
     const { state, probe } = bed('down');
     state.answers = false;
