@@ -2,6 +2,7 @@
  * Every fault kind as a client on the network sees it: one test per kind (hang and
  * offline are in faults.test.ts), each through real sockets.
  */
+import tls from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { decodeJpeg } from '../../../sim/jpeg.js';
 import { SimSite } from '../../../sim/site.js';
@@ -332,6 +333,44 @@ describe('event and recording faults', () => {
     );
     expect(event.data).toEqual({ Failed: 'true' });
     expect(await jobState('nvr-01', 'JOB_CH03')).toBe('Error');
+  });
+
+  it('cert-changed: an https device presents another certificate; cleared, the first again', async () => {
+    const secure = new SimSite({
+      siteId: 'it-cert-changed',
+      devices: [{ kind: 'camera', channels: 1, https: true }],
+      credentials: { username: 'admin', password: PASSWORD },
+    });
+    await secure.start();
+    try {
+      const [camera] = secure.devices();
+      const url = new URL(camera?.xaddr ?? '');
+      expect(url.protocol).toBe('https:');
+      const presented = () =>
+        new Promise<string>((resolve, reject) => {
+          const socket = tls.connect(
+            { host: url.hostname, port: Number(url.port), rejectUnauthorized: false },
+            () => {
+              resolve(socket.getPeerCertificate().fingerprint256);
+              socket.destroy();
+            },
+          );
+          socket.once('error', reject);
+        });
+      const first = await presented();
+      expect(first).toBe(camera?.tlsFingerprint);
+      const changed = await secure.setFault(camera?.id ?? '', { kind: 'cert-changed' });
+      expect(changed.tlsFingerprint).not.toBe(first);
+      expect(await presented()).toBe(changed.tlsFingerprint);
+      await secure.clearFaults(camera?.id ?? '');
+      expect(await presented()).toBe(first);
+    } finally {
+      await secure.stop();
+    }
+    // An http device has no certificate to change.
+    const plain = await site.setFault('cam-01', { kind: 'cert-changed' });
+    expect(plain.tlsFingerprint).toBeUndefined();
+    expect(plain.xaddr).toMatch(/^http:/);
   });
 
   it('storage-full: every recording stops', async () => {
