@@ -305,11 +305,9 @@ async function trust(argv: string[], io: MainIo): Promise<void> {
       `${id} is verified against the CA file of the configuration (tls.caFile), not pinned: install a certificate signed by that CA on the device`,
     );
   }
-  const presented = await presentedFingerprint(
-    url.hostname.replace(/^\[(.*)\]$/, '$1'),
-    Number(url.port || 443),
-    { timeoutMs: Number(v.timeout ?? 5000) },
-  );
+  const presented = await presentedFingerprint(url.hostname, Number(url.port || 443), {
+    timeoutMs: Number(v.timeout ?? 5000),
+  });
   const pins = new PinStore(config.dataDir, io.log);
   pins.load();
   const pinned = pins.get(id)?.fingerprint;

@@ -28,14 +28,18 @@ export interface DeviceTls {
   connect(host: string, port: number, options: TlsConnectOptions): Promise<tls.TLSSocket>;
 }
 
+/** URL.hostname keeps an IPv6 literal in brackets; sockets and name checks want it bare. */
+function bare(host: string): string {
+  return host.replace(/^\[(.*)\]$/, '$1');
+}
+
 /** The certificate `host` presents and whether its chain verifies against `ca`. */
 function handshake(
   host: string,
   port: number,
   options: TlsConnectOptions & { ca?: Buffer },
 ): Promise<tls.TLSSocket> {
-  // URL.hostname keeps an IPv6 literal in brackets; a socket wants it bare.
-  host = host.replace(/^\[(.*)\]$/, '$1');
+  host = bare(host);
   return new Promise((resolve, reject) => {
     const socket = tls.connect({
       host,
@@ -175,7 +179,7 @@ export class CaTls implements DeviceTls {
     // here because it is not when verification is left to us (RFC 6125 section 6).
     const error =
       socket.authorizationError ??
-      tls.checkServerIdentity(host, socket.getPeerCertificate())?.message;
+      tls.checkServerIdentity(bare(host), socket.getPeerCertificate())?.message;
     if (!socket.authorized || error) {
       let presented = 'unknown';
       try {
