@@ -21,10 +21,15 @@
  * down within a probe interval, a hung one within a probe interval plus the probe's
  * deadline plus one request deadline. A check that finds the device well reports nothing.
  *
- * One disagreement asks for one check: a device that keeps disagreeing with its status (a
- * camera slower than the probe's deadline, a recorder down for a reason the probe does
- * not see) is checked again only after its next scheduled poll or once the probe agrees,
- * so such a device costs at most one extra poll per poll, never one per probe.
+ * A refused connection (or a reset, no route) always asks: it is definite, and a device
+ * that refuses is quickly checked. Any other disagreement that the check did not confirm
+ * asks again only every `REASK_AFTER` probes (or sooner, after the device's next
+ * scheduled poll or once the probe agrees): a device that keeps disagreeing with its
+ * status (a camera slower than the probe's deadline, a recorder down for a reason the
+ * probe does not see) costs one extra poll per 3 probes, not one per probe, and a camera
+ * that then hangs is still seen within 3 probes. bench:detect on a loaded machine showed
+ * why not "once until the next poll": a simulator answering late now and then put devices
+ * in that state, and a hang was then seen only by the 15 s poll.
  */
 import type { DeviceStatus } from './device-state.js';
 import { isCertificateRefusal } from './checks/types.js';
@@ -51,9 +56,14 @@ export interface LivenessStats {
   checksOnAnswer: number;
 }
 
+/** A disagreement not confirmed by its check asks again after this many probes. */
+export const REASK_AFTER = 3;
+
 interface Memory {
   /** The verdict a check was already asked for, while it still disagrees. */
   checkedOn: ProbeVerdict | null;
+  /** Probes still to let pass before asking again for the same verdict. */
+  quiet: number;
   /** A check was asked and has not run yet. */
   asked: boolean;
 }
@@ -78,6 +88,7 @@ export class Liveness {
     if (before === undefined || before === 'unknown') return false;
     this.#stats.probes += 1;
     let verdict: ProbeVerdict = 'answers';
+    let refused = false;
     try {
       await this.#options.ask(deviceId, signal);
     } catch (error) {
@@ -85,6 +96,7 @@ export class Liveness {
       if (!(error instanceof OnvifError)) throw error;
       // An HTTPS certificate we refuse came in a finished handshake: the device is there.
       verdict = isCertificateRefusal(error) ? 'answers' : 'fails';
+      refused = verdict === 'fails' && error.kind === 'unreachable';
     }
     // A poll may have ended while the probe waited: compare with the status now.
     const status = this.#options.status(deviceId);
@@ -95,8 +107,12 @@ export class Liveness {
       memory.checkedOn = null;
       return false;
     }
-    if (memory.checkedOn === verdict) return false;
+    if (memory.checkedOn === verdict && memory.quiet > 0 && !refused) {
+      memory.quiet -= 1;
+      return false;
+    }
     memory.checkedOn = verdict;
+    memory.quiet = REASK_AFTER - 1;
     memory.asked = true;
     if (verdict === 'fails') {
       this.#stats.checksOnFailure += 1;
@@ -127,7 +143,7 @@ export class Liveness {
   #memoryOf(deviceId: string): Memory {
     let memory = this.#memory.get(deviceId);
     if (!memory) {
-      memory = { checkedOn: null, asked: false };
+      memory = { checkedOn: null, quiet: 0, asked: false };
       this.#memory.set(deviceId, memory);
     }
     return memory;

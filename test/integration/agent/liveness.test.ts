@@ -117,7 +117,7 @@ describe('liveness probe', () => {
     expect(statesOf(camera.id)).toEqual(['up', 'down', 'up']);
   });
 
-  it('a probe failure the full check does not confirm reports nothing, and asks only once', async () => {
+  it('a probe failure the full check does not confirm reports nothing, and asks again only every 3 probes', async () => {
     // Every answer 800 ms late: the probe (300 ms) fails, the full check (1.5 s per
     // request; slow-response only beyond 2 s) finds the camera well.
     await startAgent();
@@ -129,10 +129,10 @@ describe('liveness probe', () => {
     );
     const checked = checksOf(camera.id).at(-1)!;
     expect((checked.payload.values as { up: boolean }).up).toBe(true);
-    // The probe keeps failing (0.5 s apart); the check it asked for answered it, so it does
-    // not ask again until the device's next poll or until it answers the probe.
+    // The probe keeps failing (0.5 s apart, 6 probes in 3 s); the check it asked for found
+    // the camera well, so it asks again only every third probe: at most 2 more checks.
     await new Promise((r) => setTimeout(r, 3000));
-    expect(checksOf(camera.id)).toHaveLength(2);
+    expect(checksOf(camera.id).length).toBeLessThanOrEqual(4);
     expect(statesOf(camera.id)).toEqual(['up']);
     expect(watcher.invalid).toEqual([]);
   });

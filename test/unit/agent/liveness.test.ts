@@ -7,14 +7,20 @@
 import { describe, expect, it } from 'vitest';
 import type { DeviceStatus } from '../../../agent/device-state.js';
 import { Liveness } from '../../../agent/liveness.js';
-import { OnvifError } from '../../../agent/onvif/types.js';
+import { OnvifError, type OnvifFailureKind } from '../../../agent/onvif/types.js';
 
 function bed(initial: DeviceStatus) {
-  const state = { status: initial as DeviceStatus, answers: true, suspected: 0, asked: 0 };
+  const state = {
+    status: initial as DeviceStatus,
+    answers: true,
+    failure: 'timeout' as OnvifFailureKind,
+    suspected: 0,
+    asked: 0,
+  };
   const liveness = new Liveness({
     ask: async () => {
       state.asked += 1;
-      if (!state.answers) throw new OnvifError('unreachable', 'connect ECONNREFUSED');
+      if (!state.answers) throw new OnvifError(state.failure, 'no answer');
     },
     status: () => state.status,
     suspect: () => void (state.suspected += 1),
@@ -63,12 +69,13 @@ describe('liveness probe decisions', () => {
     expect(state.suspected).toBe(0);
   });
 
-  it('one disagreement asks once; the next scheduled poll or an agreeing probe lets it ask again', async () => {
+  it('a disagreement its check did not confirm asks again every 3 probes, or after the next poll, or once the probe agrees', async () => {
     const { state, liveness, probe } = bed('up');
-    state.answers = false;
+    state.answers = false; // no answer within the deadline
     expect(await probe()).toBe(true);
     liveness.polled('cam-01'); // the check it asked for found the device well
-    expect(await probe()).toBe(false);
+    expect([await probe(), await probe(), await probe()]).toEqual([false, false, true]);
+    liveness.polled('cam-01');
     expect(await probe()).toBe(false);
     liveness.polled('cam-01'); // its next scheduled poll
     expect(await probe()).toBe(true);
@@ -77,7 +84,16 @@ describe('liveness probe decisions', () => {
     expect(await probe()).toBe(false); // agrees again
     state.answers = false;
     expect(await probe()).toBe(true);
-    expect(liveness.stats()).toEqual({ probes: 6, checksOnFailure: 3, checksOnAnswer: 0 });
+    expect(liveness.stats()).toEqual({ probes: 8, checksOnFailure: 4, checksOnAnswer: 0 });
+  });
+
+  it('a refused connection always asks: it is definite, and its check is quick', async () => {
+    const { state, liveness, probe } = bed('up');
+    state.answers = false;
+    state.failure = 'unreachable';
+    expect(await probe()).toBe(true);
+    liveness.polled('cam-01');
+    expect(await probe()).toBe(true);
   });
 
   it('a device not decided yet is not probed', async () => {
