@@ -45,6 +45,8 @@ export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const chromium = program(CHROMIUM, 'chromium');
 export const onvifUtil = onPath('onvif-util', 'onvif-tools');
 export const dockerCompose = onPath('docker-compose', 'docker-compose');
+/** An HTTP and RTSP client with its own Digest and Basic (independent of ours). */
+export const curl = onPath('curl', 'curl');
 
 /** The CLI the end-to-end tests start as processes. */
 export const built: Requirement = {
