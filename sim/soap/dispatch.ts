@@ -79,16 +79,17 @@ export async function answerSoap<Context>(
     const fault = faults.actionNotSupported(element.name);
     return { ...faultAnswer(fault), ...asked, detail: fault.reason };
   }
+  if (operation.access !== 'pre-auth' && auth.httpAuthorized === false) {
+    // HTTP authentication missing: 401 and a challenge from the device's web server,
+    // before the SOAP layer sees the token (its nonce is not used up: clients such as
+    // agsh/onvif resend the same envelope with Digest, and real devices accept that).
+    return { status: 401, xml: '', ...asked, httpChallenge: true };
+  }
   // A token sent with a pre-auth operation is checked too (and its nonce used up), so
   // the request log can say who asked; only operations that need it are refused.
   const check = usernameToken || operation.access !== 'pre-auth';
   const result = check ? checkUsernameToken(usernameToken, auth) : null;
   asked.authenticated = result?.ok === true;
-  if (operation.access !== 'pre-auth' && auth.httpAuthorized === false) {
-    // HTTP authentication missing: 401 and a challenge. The token's nonce is used up all
-    // the same, as the strictest devices do: a client must sign its retry anew.
-    return { status: 401, xml: '', ...asked, authenticated: false, httpChallenge: true };
-  }
   if (operation.access !== 'pre-auth' && result && !result.ok) {
     const fault = faults.notAuthorized(result.reason);
     return { ...faultAnswer(fault), ...asked, detail: fault.reason };

@@ -138,3 +138,38 @@ describe('onvif (agsh) against a simulated NVR', () => {
     await expect(call((done) => nvr.getProfiles(done))).rejects.toThrow(/not authorized/);
   });
 });
+
+describe('onvif (agsh) against a camera that wants HTTP Digest on SOAP (digest-only)', () => {
+  const strict = new SimSite({
+    siteId: 'it-agsh-digest',
+    devices: [{ kind: 'camera', channels: 1, personality: 'digest-only' }],
+    credentials,
+  });
+  beforeAll(() => strict.start());
+  afterAll(() => strict.stop());
+
+  function connectTo(password: string): Promise<Cam> {
+    const { hostname, port } = new URL(strict.devices()[0]?.xaddr ?? '');
+    return new Promise((resolve, reject) => {
+      const cam: Cam = new Cam(
+        { hostname, port: Number(port), username: credentials.username, password, timeout: 5000 },
+        (error) => (error ? reject(error) : resolve(cam)),
+      );
+    });
+  }
+
+  it('answers the 401 with its own Digest and reads the device information', async () => {
+    const cam = await connectTo(credentials.password);
+    const info = await call<Record<string, string>>((done) => cam.getDeviceInformation(done));
+    expect(info.serialNumber).toBe(strict.devices()[0]?.serialNumber);
+    const requests = strict.requests(strict.devices()[0]?.id ?? '');
+    expect(requests.some((r) => r.status === 401)).toBe(true);
+  });
+
+  it('a wrong password: its Digest is refused', async () => {
+    const cam = await connectTo('wrong');
+    await expect(call((done) => cam.getDeviceInformation(done))).rejects.toThrow(
+      /Digest authentication failed 401/,
+    );
+  });
+});
