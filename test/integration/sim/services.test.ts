@@ -333,7 +333,7 @@ describe('personalities', () => {
     ).toBe(400);
   });
 
-  it('node-onvif (the agent library) against each personality', async () => {
+  it('node-onvif (the library the agent once used) against each personality', async () => {
     const outcome = async (id: string) => {
       const device = new nodeOnvif.OnvifDevice({
         xaddr: site.device(id)?.xaddr ?? '',
