@@ -37,7 +37,7 @@ export interface AgentOptions {
   /** The checks of one poll; checks/index.ts by default. */
   checks?: readonly Check[];
   /**
-   * Makes the ONVIF client of a device; the node-onvif adapter by default. `tls`: how its
+   * Makes the ONVIF client of a device; onvif/adapter.ts's by default. `tls`: how its
    * https connections are trusted (pinned, or the CA file).
    */
   clientFor?: (device: DeviceConfig, timeoutMs: number, tls: DeviceTls) => OnvifClient;
