@@ -10,11 +10,14 @@
  * Between polls, an optional liveness probe (`probe`, agent/liveness.ts decides what it
  * means) asks every device one cheap question every `probe.intervalMs`, up and down
  * devices alike. One sweep timer spreads the probes evenly over that interval (500
- * devices every 3 s: about 17 every 100 ms, never all at once). A device whose poll is
- * running, waiting for a slot or due for its quick recheck is not probed: that poll
- * answers sooner. When the probe task asks for it, the device's full check runs at once
- * (as pollSoon), also for a down device in its backoff: the backoff spaces full polls,
- * the probe still sees the device come back.
+ * devices every 3 s: about 17 every 100 ms, never all at once). A device waiting for a
+ * slot or due for its quick recheck is not probed: that poll answers sooner. A device whose
+ * poll runs is: a poll that meets a hung device waits out its request deadline (5 s), and
+ * the probe's missed answer meanwhile is the first failure that poll then confirms, where
+ * otherwise a recheck and a second deadline would follow (11 s instead of 5). When the
+ * probe task asks for it, the device's full check runs at once (as pollSoon; not when its
+ * poll runs, which is that check), also for a down device in its backoff: the backoff
+ * spaces full polls, the probe still sees the device come back.
  */
 
 /**
@@ -214,8 +217,8 @@ export class Scheduler {
   }
 
   #startProbe(entry: Entry, probe: ProbeOptions): void {
-    // Its poll is running or about to run: that answers sooner than a probe would.
-    if (entry.probing || entry.running || entry.queued || entry.rechecking) return;
+    // Its poll is about to run: that answers sooner than a probe would.
+    if (entry.probing || entry.queued || entry.rechecking) return;
     entry.probing = true;
     const run = this.#probe(entry, probe).finally(() => {
       entry.probing = false;

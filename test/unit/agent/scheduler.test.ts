@@ -302,22 +302,23 @@ describe('scheduler', () => {
       expect(polls.started.get('b')).toEqual([0]);
     });
 
-    it('does not probe a device whose poll runs or whose recheck is due', async () => {
+    it('does not probe a device whose recheck is due, but does while its poll runs', async () => {
       const probes = recorder();
       const scheduler = new Scheduler(
         ['a'],
-        async (_id, signal) => {
-          // The first poll takes 450 ms, then asks for a recheck 200 ms later.
+        async () => {
+          // Each poll takes 450 ms, then asks for a recheck 200 ms later.
           await new Promise((r) => setTimeout(r, 450));
-          return signal.aborted ? 'interval' : 'recheck';
+          return 'recheck';
         },
         { ...probing(async (id) => (probes.mark(id), false)), pollTimeoutMs: 5000 },
       );
       scheduler.start();
       await vi.advanceTimersByTimeAsync(1250);
       await stopAll(scheduler);
-      // Busy 0-450 (poll), 450-650 (recheck due), 650-1100 (its recheck), 1100-1300 ...
-      expect(probes.started.get('a') ?? []).toEqual([]);
+      // Polls 0-450 and 650-1100, rechecks due 450-650 and 1100-1300: the probe at 400 and
+      // 800 came during a poll; none while a recheck was due.
+      expect(probes.started.get('a')).toEqual([400, 800]);
     });
 
     it('aborts a probe at its deadline and asks for nothing', async () => {
