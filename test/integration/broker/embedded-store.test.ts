@@ -5,7 +5,7 @@
  * taking reads or readings with them.
  * Real SQLite files in a temporary folder.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -212,6 +212,32 @@ describe('embedded metrics store', () => {
     expect(ticks).toBeGreaterThanOrEqual(5);
     expect(answer.size).toBe(60);
     expect(answer.get('cam-07')?.reduce((n, b) => n + b.count, 0)).toBe(DAY / 15_000);
+  });
+
+  it('reads at a lower CPU priority than the event loop, which keeps its own', async () => {
+    // Linux keeps a nice value per thread: /proc/self/task/<tid>/stat, field 19.
+    const niceOf = async () => {
+      const tasks = await readdir('/proc/self/task');
+      return Promise.all(
+        tasks.map(async (tid) => {
+          const stat = await readFile(`/proc/self/task/${tid}/stat`, 'utf8');
+          return {
+            tid: Number(tid),
+            nice: Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]),
+          };
+        }),
+      );
+    };
+    const before = new Set((await niceOf()).map((t) => t.tid));
+    const store = await started('nice.db');
+    await store.write([camera(Date.now() - MINUTE, 'cam-01', { up: true, responseMs: 5 })]);
+    await store.query({ measurement: 'device', from: new Date(0), to: new Date() }); // reader up
+    const threads = await niceOf();
+    const main = threads.find((t) => t.tid === process.pid);
+    expect(main?.nice).toBe(0);
+    // New threads of this store: the writer at the broker's priority, the reader lowered.
+    const added = threads.filter((t) => !before.has(t.tid) && t.nice !== 0);
+    expect(added.map((t) => t.nice)).toEqual([10]);
   });
 
   it('gives up a read that takes too long, says what to do, and answers the next one', async () => {
