@@ -11,6 +11,7 @@
  */
 import http, { type IncomingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
+import type { Secret } from '../secret.js';
 import {
   authorizerFor,
   isStale,
@@ -74,23 +75,69 @@ export interface ExchangeAnswer {
   elapsedMs: number;
 }
 
+const MASK = '***';
+
+/** Every form the password may take in a URI: raw, percent-encoded, form-encoded. */
+function passwordForms(password: Secret | undefined): string[] {
+  const raw = password?.reveal() ?? '';
+  if (raw === '') return [];
+  const forms = new Set([
+    raw,
+    encodeURIComponent(raw),
+    encodeURI(raw),
+    new URLSearchParams({ p: raw }).toString().slice(2),
+  ]);
+  // Percent-encoding is case-insensitive (RFC 3986 section 2.1): %2f as well as %2F.
+  for (const form of [...forms]) forms.add(form.replace(/%[0-9A-F]{2}/g, (e) => e.toLowerCase()));
+  // Longest first, so a form that contains another is masked whole.
+  return [...forms].sort((a, b) => b.length - a.length);
+}
+
 /**
- * A URI fit for a message: without userinfo, and with the values of query parameters
- * that look like credentials (some snapshot URIs carry `?user=..&pwd=..`) masked.
+ * Text with every occurrence of the password masked, in any of its URI forms: for what a
+ * device gave us (a URI, a fault reason) before it goes into a message, and from there to
+ * MQTT, tickets and logs. Devices put the password where we cannot predict it
+ * (`?loginuse=admin&loginpas=...`, path segments), so its value is what is looked for.
  */
-export function safeUri(uri: string): string {
+export function redact(text: string, password: Secret | undefined): string {
+  let out = text;
+  for (const form of passwordForms(password)) out = out.split(form).join(MASK);
+  return out;
+}
+
+/**
+ * A URI fit for a message: without userinfo, with the values of query parameters that look
+ * like credentials (some snapshot URIs carry `?user=..&pwd=..`) masked, and with every
+ * occurrence of the device's password masked whatever the parameter is called.
+ */
+export function safeUri(uri: string, password?: Secret): string {
   let url: URL;
   try {
-    url = new URL(uri);
+    // Masked before parsing too: a raw password with & or + would split into parameters.
+    url = new URL(redact(uri, password));
   } catch {
     return '(an invalid URI)';
   }
   url.username = '';
   url.password = '';
-  for (const key of [...url.searchParams.keys()]) {
-    if (/user|pass|pwd|auth|token|key|secret/i.test(key)) url.searchParams.set(key, '***');
+  // Decoded values and segments catch encodings of the password that no form above has.
+  const holds = (decoded: string): boolean => redact(decoded, password) !== decoded;
+  url.pathname = url.pathname
+    .split('/')
+    .map((segment) => {
+      try {
+        return holds(decodeURIComponent(segment)) ? MASK : segment;
+      } catch {
+        return segment;
+      }
+    })
+    .join('/');
+  for (const [key, value] of [...url.searchParams.entries()]) {
+    if (/user|pass|pwd|auth|token|key|secret/i.test(key) || holds(value)) {
+      url.searchParams.set(key, MASK);
+    }
   }
-  return url.toString();
+  return redact(url.toString(), password);
 }
 
 /**
@@ -102,11 +149,12 @@ export function credentialsRejected(
   what: string,
   uri: string,
   status: number,
+  password: Secret | undefined,
   rights = 'media (live view)',
 ): OnvifError {
   return new OnvifError(
     'auth-failed',
-    `${what} ${safeUri(uri)} refused the device's credentials (${status}): ` +
+    `${what} ${safeUri(uri, password)} refused the device's credentials (${status}): ` +
       `the password was changed on the device (update it in the agent config or secrets file), ` +
       `or the account lacks ${rights} rights`,
   );
@@ -120,14 +168,15 @@ export function cannotAuthenticate(
   what: string,
   uri: string,
   offered: string | readonly string[] | undefined,
-  hasCredentials: boolean,
+  credentials: Credentials | undefined,
 ): OnvifError {
   const schemes = parseChallenges(offered).map((c) => c.scheme);
+  const where = `${what} ${safeUri(uri, credentials?.password)}`;
   return new OnvifError(
     'auth-failed',
-    hasCredentials
-      ? `${what} ${safeUri(uri)} asks for an authentication the agent cannot answer (${schemes.join(', ') || 'no challenge'}): enable Digest or Basic authentication on the device`
-      : `${what} ${safeUri(uri)} asks for credentials (401) and the device has none in the agent config: set its username and password`,
+    credentials
+      ? `${where} asks for an authentication the agent cannot answer (${schemes.join(', ') || 'no challenge'}): enable Digest or Basic authentication on the device`
+      : `${where} asks for credentials (401) and the device has none in the agent config: set its username and password`,
   );
 }
 

@@ -140,18 +140,18 @@ export function rtspDescribe(uri: string, options: ProbeOptions): Promise<number
         `DESCRIBE ${requestUri} RTSP/1.0\r\nCSeq: ${cseq}\r\n${auth}Accept: application/sdp\r\nUser-Agent: vigil-agent\r\n\r\n`,
       );
     };
+    const what = 'RTSP DESCRIBE of';
     const answer = (response: RtspResponse): void => {
       if (response.status !== 401) return resolve(response.status);
+      const { credentials } = options;
       const challenges = response.headers.get('www-authenticate') ?? [];
       if (authorized && (renewedStale || !isStale(challenges))) {
-        return reject(credentialsRejected('RTSP DESCRIBE of', requestUri, 401));
+        return reject(credentialsRejected(what, requestUri, 401, credentials?.password));
       }
       if (authorized) renewedStale = true;
-      const authorizer = options.credentials && authorizerFor(challenges, options.credentials);
+      const authorizer = credentials && authorizerFor(challenges, credentials);
       if (!authorizer) {
-        return reject(
-          cannotAuthenticate('RTSP DESCRIBE of', requestUri, challenges, !!options.credentials),
-        );
+        return reject(cannotAuthenticate(what, requestUri, challenges, credentials));
       }
       authorized = true;
       send(authorizer.authorization('DESCRIBE', requestUri));
@@ -202,17 +202,14 @@ export async function httpGet(
     ...(options.tls ? { tls: options.tls } : {}),
   });
   const { status } = answer;
+  const { credentials } = options;
+  const what = 'the snapshot URI';
   if (status === 200) return answer.body;
   if ((status === 401 && answer.authenticated) || status === 403) {
-    throw credentialsRejected('the snapshot URI', uri, status);
+    throw credentialsRejected(what, uri, status, credentials?.password);
   }
   if (status === 401) {
-    throw cannotAuthenticate(
-      'the snapshot URI',
-      uri,
-      answer.headers['www-authenticate'],
-      !!options.credentials,
-    );
+    throw cannotAuthenticate(what, uri, answer.headers['www-authenticate'], credentials);
   }
-  throw new OnvifError('protocol-error', `the snapshot URI answered HTTP ${status}`);
+  throw new OnvifError('protocol-error', `${what} answered HTTP ${status}`);
 }

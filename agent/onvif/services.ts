@@ -11,7 +11,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Secret } from '../secret.js';
 import { parseDateTimeText } from './date-time.js';
-import type { AuthMemory, ExchangeTls } from './http-exchange.js';
+import { redact, type AuthMemory, type ExchangeTls } from './http-exchange.js';
 import {
   attribute,
   bodyElement,
@@ -422,7 +422,10 @@ export class OwnServices {
       }
       return url.toString();
     } catch {
-      throw new OnvifError('protocol-error', `the device gave an invalid URI: ${advertised}`);
+      throw new OnvifError(
+        'protocol-error',
+        `the device gave an invalid URI: ${redact(advertised, this.#options.password)}`,
+      );
     }
   }
 

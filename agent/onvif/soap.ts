@@ -11,6 +11,7 @@ import type { Credentials } from './http-auth.js';
 import {
   credentialsRejected,
   httpExchange,
+  redact,
   type AuthMemory,
   type ExchangeTls,
 } from './http-exchange.js';
@@ -242,8 +243,9 @@ export async function soapRequest(request: SoapRequest): Promise<SoapAnswer> {
     ...(request.tls ? { tls: request.tls } : {}),
   });
   const { status } = answer;
+  const password = request.credentials?.password;
   if (status === 401 && answer.authenticated) {
-    throw credentialsRejected('the device service', request.url, status, 'ONVIF user');
+    throw credentialsRejected('the device service', request.url, status, password, 'ONVIF user');
   }
   const text = decodeAnswer(answer.body);
   let parsed: XmlNode | null = null;
@@ -255,8 +257,13 @@ export async function soapRequest(request: SoapRequest): Promise<SoapAnswer> {
       error instanceof OnvifError ? error : new OnvifError('protocol-error', String(error));
   }
   const failure = classifyAnswer(status, parsed ? faultOf(parsed) : null);
-  if (failure) throw failure;
-  if (parseError) throw parseError;
+  // A fault reason or a parser's excerpt is the device's text: it may echo the password.
+  for (const error of [failure, parseError]) {
+    if (error) {
+      error.message = redact(error.message, password);
+      throw error;
+    }
+  }
   if (!parsed) throw new OnvifError('protocol-error', 'empty answer');
   return {
     envelope: parsed,

@@ -2,12 +2,15 @@
  * The one HTTP exchange of the agent (SOAP, snapshots) against a small server of our own:
  * a challenge answered once, the answer remembered so the next request authenticates at
  * once with nc counting up, a stale nonce renewed once, and a refused answer reported as
- * refused rather than retried.
+ * refused rather than retried; no Basic after Digest; IPv6 literals; the password never
+ * in a message.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseAuthorization } from '../../../agent/onvif/http-auth.js';
 import { httpExchange, safeUri, type AuthMemory } from '../../../agent/onvif/http-exchange.js';
+import { httpGet } from '../../../agent/onvif/media-probe.js';
+import { OnvifError } from '../../../agent/onvif/types.js';
 import { Secret } from '../../../agent/secret.js';
 
 let server: Server | null = null;
@@ -34,6 +37,16 @@ async function serve(handlers: Handler[]): Promise<{ url: string; seen: (string 
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   return { url: `http://127.0.0.1:${port}/snapshot/main.jpg?channel=1`, seen };
+}
+
+/** The rejection of `promise`, which must reject. */
+async function failure(promise: Promise<unknown>): Promise<OnvifError> {
+  const error = await promise.then(
+    () => new Error('resolved'),
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(OnvifError);
+  return error as OnvifError;
 }
 
 const challenge =
@@ -107,7 +120,43 @@ describe('one HTTP exchange with authentication', () => {
   });
 });
 
-describe('URIs in messages', () => {
+describe('the password never in a message', () => {
+  // A password with characters that URIs encode, as installers choose them.
+  const password = 'p@ss w/rd+1&2';
+  const forms = [
+    password,
+    encodeURIComponent(password),
+    new URLSearchParams({ p: password }).toString().slice(2),
+  ];
+  const secret = new Secret(password);
+
+  it('masks it in a snapshot URI whatever the parameter is called, raw or encoded', () => {
+    for (const form of forms) {
+      const masked = safeUri(
+        `http://192.0.2.1/snapshot.cgi?loginuse=admin&loginpas=${form}&channel=1`,
+        secret,
+      );
+      expect(masked).toBe('http://192.0.2.1/snapshot.cgi?loginuse=admin&loginpas=***&channel=1');
+    }
+    expect(safeUri(`http://192.0.2.1/${encodeURIComponent(password)}/snap.jpg`, secret)).toBe(
+      'http://192.0.2.1/***/snap.jpg',
+    );
+  });
+
+  it('is not in the auth-failed of a snapshot URI that carries it (?loginuse=&loginpas=)', async () => {
+    const { url } = await serve([challenge('n1'), challenge('n2')]);
+    const uri = url.replace(
+      '?channel=1',
+      `?loginuse=admin&loginpas=${encodeURIComponent(password)}&channel=1`,
+    );
+    const error = await failure(
+      httpGet(uri, { timeoutMs: 2000, credentials: { username: 'admin', password: secret } }),
+    );
+    expect(error.kind).toBe('auth-failed');
+    expect(error.message).toContain('loginpas=***');
+    for (const form of forms) expect(error.message).not.toContain(form);
+  });
+
   it('drops userinfo and masks query values that look like credentials', () => {
     expect(
       safeUri('http://admin:pw@192.0.2.1/cgi-bin/snapshot.cgi?user=admin&pwd=pw&channel=1'),
