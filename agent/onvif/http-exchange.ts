@@ -22,6 +22,16 @@ import {
 import { OnvifError, type OnvifFailureKind } from './types.js';
 
 /**
+ * The host of a URL as a socket wants it. URL.hostname keeps an IPv6 literal in brackets
+ * (WHATWG URL, host serializer; RFC 3986 section 3.2.2), and http.request and net.connect
+ * would look `[fe80::1]` up in DNS (ENOTFOUND).
+ */
+export function socketHost(url: URL): string {
+  const host = url.hostname;
+  return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+}
+
+/**
  * The TLS of an https:// device address: how one device's connections are trusted (the
  * pinned fingerprint, or a CA file), as device-tls.ts's DeviceTls provides it. The
  * connection is made and judged before a byte of the request is written, so no
@@ -210,6 +220,7 @@ async function attempt(
     if (!request.tls) {
       throw new OnvifError('protocol-error', 'an https:// device address needs its TLS policy');
     }
+    // device-tls.ts strips an IPv6 literal's brackets itself.
     socket = await request.tls.connect(url.hostname, Number(url.port || 443), {
       timeoutMs: request.timeoutMs,
       signal,
@@ -226,7 +237,7 @@ async function attempt(
     if (authorization) headers.Authorization = authorization;
     const tlsSocket = socket;
     const req = http.request({
-      hostname: url.hostname,
+      hostname: socketHost(url),
       port: url.port || (tlsSocket ? 443 : 80),
       path: `${url.pathname}${url.search}`,
       method: request.method,

@@ -14,6 +14,7 @@ import {
   cannotAuthenticate,
   credentialsRejected,
   httpExchange,
+  socketHost,
   type AuthMemory,
   type ExchangeTls,
 } from './http-exchange.js';
@@ -128,7 +129,7 @@ export function rtspDescribe(uri: string, options: ProbeOptions): Promise<number
   url.password = '';
   const requestUri = url.toString();
   return guarded<number>(options, (resolve, reject) => {
-    const socket = connect(Number(url.port || 554), url.hostname);
+    const socket = connect(Number(url.port || 554), socketHost(url));
     let buffer: Buffer = Buffer.alloc(0);
     let cseq = 0;
     let authorized = false;

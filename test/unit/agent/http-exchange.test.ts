@@ -24,7 +24,10 @@ afterEach(async () => {
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
 /** Serves `handlers` one per request; records each request's Authorization. */
-async function serve(handlers: Handler[]): Promise<{ url: string; seen: (string | undefined)[] }> {
+async function serve(
+  handlers: Handler[],
+  host = '127.0.0.1',
+): Promise<{ url: string; seen: (string | undefined)[] }> {
   const seen: (string | undefined)[] = [];
   server = createServer((req, res) => {
     seen.push(req.headers.authorization);
@@ -33,10 +36,11 @@ async function serve(handlers: Handler[]): Promise<{ url: string; seen: (string 
     if (handler) handler(req, res);
     else res.writeHead(500).end();
   });
-  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server!.listen(0, host, resolve));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
-  return { url: `http://127.0.0.1:${port}/snapshot/main.jpg?channel=1`, seen };
+  const authority = host.includes(':') ? `[${host}]` : host;
+  return { url: `http://${authority}:${port}/snapshot/main.jpg?channel=1`, seen };
 }
 
 /** The rejection of `promise`, which must reject. */
@@ -117,6 +121,15 @@ describe('one HTTP exchange with authentication', () => {
       authenticated: false,
     });
     expect(seen).toEqual([undefined, undefined]);
+  });
+});
+
+describe('addresses and names', () => {
+  it('reaches an IPv6 literal address (http://[::1]:port/)', async () => {
+    const { url, seen } = await serve([challenge('n1'), ok], '::1');
+    expect(url.startsWith('http://[::1]:')).toBe(true);
+    expect(await exchange(url, { authorizer: null })).toMatchObject({ status: 200 });
+    expect(seen).toHaveLength(2);
   });
 });
 

@@ -25,7 +25,10 @@ afterEach(async () => {
 });
 
 /** A camera that answers each request with the next of `answers` (split in two writes). */
-async function camera(answers: string[]): Promise<{ port: number; seen: Seen[] }> {
+async function camera(
+  answers: string[],
+  host = '127.0.0.1',
+): Promise<{ port: number; seen: Seen[] }> {
   const seen: Seen[] = [];
   let connections = 0;
   server = createServer((socket: Socket) => {
@@ -43,7 +46,7 @@ async function camera(answers: string[]): Promise<{ port: number; seen: Seen[] }
       }
     });
   });
-  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server!.listen(0, host, resolve));
   const address = server.address();
   return { port: typeof address === 'object' && address ? address.port : 0, seen };
 }
@@ -88,6 +91,14 @@ describe('RTSP DESCRIBE with credentials', () => {
     expect((error as OnvifError).kind).toBe('auth-failed');
     expect((error as OnvifError).message).toContain(uri);
     expect((error as OnvifError).message).not.toContain('pa:ss');
+  });
+});
+
+describe('RTSP answers, addresses and downgrades', () => {
+  it('describes a stream at an IPv6 literal address (rtsp://[::1]:port/)', async () => {
+    const { port, seen } = await camera(['RTSP/1.0 200 OK\r\nCSeq: 1\r\n\r\n'], '::1');
+    expect(await rtspDescribe(`rtsp://[::1]:${port}/live`, { timeoutMs: 2000 })).toBe(200);
+    expect(seen).toHaveLength(1);
   });
 });
 
