@@ -287,18 +287,19 @@ export class HttpAuthorizer {
       input.nc = this.#nc.toString(16).padStart(8, '0');
       input.cnonce = this.#cnonce();
     }
+    // The order of RFC 7616 section 3.9.1's example. RFC 7616 section 3.4: algorithm, qop
+    // and nc are tokens, never quoted; algorithm and opaque are echoed as the server sent them.
     const parts = [
       `username=${quote(username)}`,
       `realm=${quote(input.realm)}`,
-      `nonce=${quote(input.nonce)}`,
       `uri=${quote(uri)}`,
-      `response=${quote(digestResponse(input))}`,
     ];
-    // RFC 7616 section 3.4: algorithm and opaque are echoed as the server sent them.
     if (algorithm !== undefined) parts.push(`algorithm=${algorithm}`);
-    if (params.opaque !== undefined) parts.push(`opaque=${quote(params.opaque)}`);
-    if (qop !== null) parts.push(`qop=${qop}`);
+    parts.push(`nonce=${quote(input.nonce)}`);
     if (input.nc !== undefined) parts.push(`nc=${input.nc}`, `cnonce=${quote(input.cnonce ?? '')}`);
+    if (qop !== null) parts.push(`qop=${qop}`);
+    parts.push(`response=${quote(digestResponse(input))}`);
+    if (params.opaque !== undefined) parts.push(`opaque=${quote(params.opaque)}`);
     return `Digest ${parts.join(', ')}`;
   }
 }

@@ -15,6 +15,16 @@ function paramsOf(header: string): Record<string, string> {
   return parseAuthorization(header)?.params ?? {};
 }
 
+/**
+ * The auth-params of a Digest header exactly as written, quotes included, in any order:
+ * what tells `qop=auth` (RFC 7616 section 3.4) from a quoted `qop="auth"`.
+ */
+function rawParams(header: string): string[] {
+  return (
+    header.replace(/^Digest /, '').match(/[^=,\s]+=(?:"(?:[^"\\]|\\.)*"|[^,]*)/g) ?? []
+  ).sort();
+}
+
 describe('RFC 2617 section 3.5 worked example', () => {
   it('gives the response of the RFC (MD5, qop=auth)', () => {
     expect(
@@ -59,6 +69,32 @@ describe('RFC 2617 section 3.5 worked example', () => {
     expect(paramsOf(authorizer.authorization('GET', '/dir/index.html')).nc).toBe('00000002');
   });
 
+  it('writes the header of the RFC as written there: qop and nc unquoted, the rest quoted', () => {
+    const [challenge] = parseChallenges(
+      'Digest realm="testrealm@host.com", qop="auth,auth-int", ' +
+        'nonce="dcd98b7102dd2f0e8b11d0f600bfb0c093", opaque="5ccc069c403ebaf9f0171e9517f40e41"',
+    );
+    const header = new HttpAuthorizer(
+      challenge!,
+      { username: 'Mufasa', password: new Secret('Circle Of Life') },
+      () => '0a4f113b',
+    ).authorization('GET', '/dir/index.html');
+    // RFC 2617 section 3.5, line by line (its order differs from RFC 7616's, which we keep).
+    const rfc = [
+      'username="Mufasa"',
+      'realm="testrealm@host.com"',
+      'nonce="dcd98b7102dd2f0e8b11d0f600bfb0c093"',
+      'uri="/dir/index.html"',
+      'qop=auth',
+      'nc=00000001',
+      'cnonce="0a4f113b"',
+      'response="6629fae49393a05397450978507c4ef1"',
+      'opaque="5ccc069c403ebaf9f0171e9517f40e41"',
+    ];
+    expect(header.startsWith('Digest ')).toBe(true);
+    expect(rawParams(header)).toEqual([...rfc].sort());
+  });
+
   it('computes the RTSP form without qop: H(HA1:nonce:HA2) over DESCRIBE and the Request-URI', () => {
     const md5 = (s: string): string => createHash('md5').update(s).digest('hex');
     const uri = 'rtsp://192.0.2.7:554/Streaming/Channels/101';
@@ -99,6 +135,37 @@ describe('RFC 7616 section 3.9.1 worked example', () => {
   it('gives the SHA-256 response of the RFC', () => {
     expect(digestResponse({ ...base, algorithm: 'SHA-256' })).toBe(
       '753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1',
+    );
+  });
+
+  it('writes the Authorization headers of the RFC, byte for byte (MD5 and SHA-256)', () => {
+    const challenge = (algorithm: string): string =>
+      `Digest realm="http-auth@example.org", qop="auth, auth-int", algorithm=${algorithm}, ` +
+      'nonce="7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v", ' +
+      'opaque="FQhe/qaU925kfnzjCev0ciny7QMkPqMAFRtzCUYo5tdS"';
+    const header = (algorithm: string): string =>
+      new HttpAuthorizer(
+        parseChallenges(challenge(algorithm))[0]!,
+        { username: 'Mufasa', password: new Secret('Circle of Life') },
+        () => base.cnonce,
+      ).authorization('GET', '/dir/index.html');
+    // RFC 7616 section 3.9.1, its lines joined; algorithm, nc and qop are unquoted tokens.
+    const rfc = (algorithm: string, response: string): string =>
+      [
+        'Digest username="Mufasa"',
+        'realm="http-auth@example.org"',
+        'uri="/dir/index.html"',
+        `algorithm=${algorithm}`,
+        'nonce="7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v"',
+        'nc=00000001',
+        'cnonce="f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ"',
+        'qop=auth',
+        `response="${response}"`,
+        'opaque="FQhe/qaU925kfnzjCev0ciny7QMkPqMAFRtzCUYo5tdS"',
+      ].join(', ');
+    expect(header('MD5')).toBe(rfc('MD5', '8ca523f5e9506fed4657c9700eebdbec'));
+    expect(header('SHA-256')).toBe(
+      rfc('SHA-256', '753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1'),
     );
   });
 
