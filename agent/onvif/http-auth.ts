@@ -166,13 +166,21 @@ function qopOf(challenge: Challenge): 'auth' | null | undefined {
   return options.includes('auth') ? 'auth' : undefined;
 }
 
+/** RFC 7616 section 3.4.2: the -sess algorithms, whose HA1 is a session key. */
+function isSess(algorithm: string): boolean {
+  return algorithm.toLowerCase().endsWith('-sess');
+}
+
 /** How strong a challenge is, or 0 when we cannot answer it (Basic 1, Digest 10 + algorithm). */
 function rank(challenge: Challenge): number {
   if (challenge.scheme === 'basic') return 1;
   if (challenge.scheme !== 'digest') return 0;
   const algorithm = ALGORITHMS[algorithmOf(challenge)];
-  if (!algorithm || challenge.params.nonce === undefined || qopOf(challenge) === undefined)
-    return 0;
+  const qop = qopOf(challenge);
+  if (!algorithm || challenge.params.nonce === undefined || qop === undefined) return 0;
+  // -sess without qop cannot be answered: its session key needs a cnonce, and RFC 2617
+  // section 3.2.2 forbids sending cnonce (and nc) when the server sent no qop.
+  if (qop === null && isSess(algorithmOf(challenge))) return 0;
   return 10 + algorithm.rank;
 }
 
@@ -220,7 +228,7 @@ export function digestResponse(input: DigestInput): string {
   if (!algorithm) throw new Error(`unsupported digest algorithm ${input.algorithm}`);
   const h = (text: string): string => createHash(algorithm.hash).update(text, 'utf8').digest('hex');
   let ha1 = h(`${input.username}:${input.realm}:${input.password}`);
-  if (input.algorithm.toLowerCase().endsWith('-sess')) {
+  if (isSess(input.algorithm)) {
     ha1 = h(`${ha1}:${input.nonce}:${input.cnonce ?? ''}`);
   }
   const ha2 = h(`${input.method}:${input.uri}`);
@@ -243,6 +251,12 @@ export class HttpAuthorizer {
   readonly #credentials: Credentials;
   readonly #cnonce: () => string;
   #nc = 0;
+  /**
+   * -sess: the cnonce of the first request, kept for the session. RFC 2617 section
+   * 3.2.2.2 and RFC 7616 section 3.4.2: the session key H(HA1:nonce:cnonce) is computed
+   * once, on the first request after the challenge, and serves every later request.
+   */
+  #sessionCnonce: string | undefined;
 
   constructor(challenge: Challenge, credentials: Credentials, cnonce?: () => string) {
     this.challenge = challenge;
@@ -281,11 +295,13 @@ export class HttpAuthorizer {
       uri,
       qop,
     };
-    const sess = (algorithm ?? '').toLowerCase().endsWith('-sess');
-    if (qop !== null || sess) {
+    // RFC 2617 section 3.2.2: nc and cnonce only with qop (rank() refuses -sess without).
+    if (qop !== null) {
       this.#nc += 1;
       input.nc = this.#nc.toString(16).padStart(8, '0');
-      input.cnonce = this.#cnonce();
+      input.cnonce = isSess(input.algorithm)
+        ? (this.#sessionCnonce ??= this.#cnonce())
+        : this.#cnonce();
     }
     // The order of RFC 7616 section 3.9.1's example. RFC 7616 section 3.4: algorithm, qop
     // and nc are tokens, never quoted; algorithm and opaque are echoed as the server sent them.

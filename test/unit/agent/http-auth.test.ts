@@ -202,6 +202,38 @@ describe('RFC 7616 section 3.9.1 worked example', () => {
     );
     expect(digestResponse({ ...base, algorithm: 'MD5-sess' })).toBe(expected);
   });
+
+  it('keeps the -sess session key of the first request for the requests after it', () => {
+    const cnonces = ['first-cnonce', 'second-cnonce', 'third-cnonce'];
+    const authorizer = new HttpAuthorizer(
+      parseChallenges(
+        `Digest realm="${base.realm}", qop="auth", algorithm=SHA-256-sess, nonce="${base.nonce}"`,
+      )[0]!,
+      { username: base.username, password: new Secret(base.password) },
+      () => cnonces.shift() ?? 'more',
+    );
+    const first = paramsOf(authorizer.authorization('GET', '/a'));
+    const second = paramsOf(authorizer.authorization('GET', '/b'));
+    // RFC 7616 section 3.4.2: H(H(user:realm:password):nonce:cnonce) once, from the first cnonce.
+    expect([first.cnonce, second.cnonce]).toEqual(['first-cnonce', 'first-cnonce']);
+    expect(second.nc).toBe('00000002');
+    expect(second.response).toBe(
+      digestResponse({
+        ...base,
+        algorithm: 'SHA-256-sess',
+        uri: '/b',
+        nc: '00000002',
+        cnonce: 'first-cnonce',
+      }),
+    );
+  });
+
+  it('does not answer -sess without qop: it would need the cnonce RFC 2617 forbids there', () => {
+    const sess = 'Digest realm="r", nonce="n", algorithm=MD5-sess';
+    expect(strongest(parseChallenges(sess))).toBeNull();
+    expect(strongest(parseChallenges([sess, 'Basic realm="r"']))?.scheme).toBe('basic');
+    expect(strongest(parseChallenges(`${sess}, qop="auth"`))?.params.algorithm).toBe('MD5-sess');
+  });
 });
 
 describe('WWW-Authenticate parsing', () => {
