@@ -54,6 +54,8 @@ export class OnvifDeviceClient implements OnvifClient {
    */
   readonly #soapAuth: AuthMemory = { authorizer: null };
   readonly #snapshotAuth: AuthMemory = { authorizer: null };
+  /** RTSP answers each DESCRIBE afresh; kept for what its server offered (no Basic after Digest). */
+  readonly #rtspAuth: AuthMemory = { authorizer: null };
 
   constructor(target: OnvifTarget, options: OnvifClientOptions) {
     this.#target = target;
@@ -90,6 +92,7 @@ export class OnvifDeviceClient implements OnvifClient {
     return rtspDescribe(uri, {
       timeoutMs: this.#options.timeoutMs,
       credentials: this.#credentials,
+      auth: this.#rtspAuth,
       ...(signal ? { signal } : {}),
     });
   }

@@ -13,11 +13,11 @@ import http, { type IncomingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Secret } from '../secret.js';
 import {
-  authorizerFor,
+  HttpAuthorizer,
   isStale,
   parseChallenges,
+  strongest,
   type Credentials,
-  type HttpAuthorizer,
 } from './http-auth.js';
 import { OnvifError, type OnvifFailureKind } from './types.js';
 
@@ -49,6 +49,13 @@ export interface ExchangeTls {
 export interface AuthMemory {
   /** The challenge answer that worked last; sent at once with the next request. */
   authorizer: HttpAuthorizer | null;
+  /**
+   * This server once offered Digest. From then on a challenge offering only Basic is
+   * refused (downgradeRefused): over http:// and rtsp:// Basic sends the password readable,
+   * and stripping the Digest challenge is all a man in the middle needs for it (RFC 7617
+   * section 4, RFC 7616 section 5.8).
+   */
+  digestSeen?: boolean;
 }
 
 export interface ExchangeRequest {
@@ -188,6 +195,41 @@ export function cannotAuthenticate(
       ? `${where} asks for an authentication the agent cannot answer (${schemes.join(', ') || 'no challenge'}): enable Digest or Basic authentication on the device`
       : `${where} asks for credentials (401) and the device has none in the agent config: set its username and password`,
   );
+}
+
+/**
+ * The server offered only Basic after it had offered Digest (AuthMemory.digestSeen): the
+ * password is not sent. Auth-failed, as no authenticated request went out.
+ */
+export function downgradeRefused(what: string, uri: string, password: Secret): OnvifError {
+  return new OnvifError(
+    'auth-failed',
+    `${what} ${safeUri(uri, password)} now offers only Basic authentication, though it offered Digest before: ` +
+      `the agent refused this downgrade and did not send the password. Check the network path to the device ` +
+      `for something that rewrites its answers; if Digest was switched off on the device on purpose, restart the agent`,
+  );
+}
+
+/**
+ * How to answer a 401's challenges: the authorizer for the strongest one we can answer,
+ * null when there is none, or the downgrade error when only Basic is offered by a server
+ * that offered Digest before. Remembers in `auth` that Digest was offered.
+ */
+export function answerChallenges(
+  what: string,
+  uri: string,
+  challenges: string | readonly string[] | undefined,
+  credentials: Credentials,
+  auth: AuthMemory | undefined,
+): HttpAuthorizer | OnvifError | null {
+  const challenge = strongest(parseChallenges(challenges));
+  if (!challenge) return null;
+  if (challenge.scheme === 'digest') {
+    if (auth) auth.digestSeen = true;
+  } else if (auth?.digestSeen) {
+    return downgradeRefused(what, uri, credentials.password);
+  }
+  return new HttpAuthorizer(challenge, credentials);
 }
 
 /**
@@ -341,7 +383,8 @@ export async function httpExchange(request: ExchangeRequest): Promise<ExchangeAn
         renewedStale = true;
       }
       remembered = false;
-      const next = authorizerFor(challenges, credentials);
+      const next = answerChallenges('the device at', request.url, challenges, credentials, auth);
+      if (next instanceof OnvifError) throw next;
       if (!next) {
         if (auth) auth.authorizer = null;
         return { ...answer, authenticated };

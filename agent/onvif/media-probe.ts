@@ -9,8 +9,9 @@
  * into the URIs (they would end up in logs) nor into a message.
  */
 import { connect } from 'node:net';
-import { authorizerFor, isStale, type Credentials } from './http-auth.js';
+import { isStale, type Credentials } from './http-auth.js';
 import {
+  answerChallenges,
   cannotAuthenticate,
   credentialsRejected,
   httpExchange,
@@ -25,6 +26,8 @@ export interface ProbeOptions {
   signal?: AbortSignal;
   /** The device's credentials, for a 401 with a challenge. */
   credentials?: Credentials;
+  /** What this server offered before (http-exchange.ts: no Basic after Digest). */
+  auth?: AuthMemory;
 }
 
 /** Runs `start` with a deadline and abort signal; `cleanup` destroys the socket. */
@@ -150,7 +153,9 @@ export function rtspDescribe(uri: string, options: ProbeOptions): Promise<number
         return reject(credentialsRejected(what, requestUri, 401, credentials?.password));
       }
       if (authorized) renewedStale = true;
-      const authorizer = credentials && authorizerFor(challenges, credentials);
+      const authorizer =
+        credentials && answerChallenges(what, requestUri, challenges, credentials, options.auth);
+      if (authorizer instanceof OnvifError) return reject(authorizer);
       if (!authorizer) {
         return reject(cannotAuthenticate(what, requestUri, challenges, credentials));
       }

@@ -64,6 +64,8 @@ const challenge =
       .end();
   };
 const ok: Handler = (_req, res) => res.writeHead(200).end('picture');
+const basicOnly: Handler = (_req, res) =>
+  res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="cam"' }).end();
 const credentials = { username: 'monitor', password: new Secret('s3cret') };
 
 function exchange(url: string, auth: AuthMemory) {
@@ -121,6 +123,28 @@ describe('one HTTP exchange with authentication', () => {
       authenticated: false,
     });
     expect(seen).toEqual([undefined, undefined]);
+  });
+});
+
+describe('a server that offered Digest and then offers only Basic', () => {
+  it('is refused the password: no Basic header goes out, and the error says why', async () => {
+    const { url, seen } = await serve([challenge('n1'), ok, basicOnly]);
+    const auth: AuthMemory = { authorizer: null };
+    expect((await exchange(url, auth)).status).toBe(200);
+    // The remembered Digest meets a 401 offering only Basic, as a man in the middle
+    // who stripped the Digest challenge would answer.
+    const error = await failure(exchange(url, auth));
+    expect(error.kind).toBe('auth-failed');
+    expect(error.message).toMatch(/refused this downgrade/);
+    expect(error.message).toMatch(/network path/);
+    expect(seen).toHaveLength(3);
+    expect(seen.filter((h) => h?.startsWith('Basic'))).toEqual([]);
+  });
+
+  it('still answers Basic where the server never offered Digest', async () => {
+    const { url, seen } = await serve([basicOnly, ok]);
+    expect((await exchange(url, { authorizer: null })).status).toBe(200);
+    expect(seen[1]).toBe(`Basic ${Buffer.from('monitor:s3cret').toString('base64')}`);
   });
 });
 

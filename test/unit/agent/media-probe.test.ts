@@ -7,6 +7,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseAuthorization } from '../../../agent/onvif/http-auth.js';
+import type { AuthMemory } from '../../../agent/onvif/http-exchange.js';
 import { readRtspResponse, rtspDescribe } from '../../../agent/onvif/media-probe.js';
 import { OnvifError } from '../../../agent/onvif/types.js';
 import { Secret } from '../../../agent/secret.js';
@@ -99,6 +100,27 @@ describe('RTSP answers, addresses and downgrades', () => {
     const { port, seen } = await camera(['RTSP/1.0 200 OK\r\nCSeq: 1\r\n\r\n'], '::1');
     expect(await rtspDescribe(`rtsp://[::1]:${port}/live`, { timeoutMs: 2000 })).toBe(200);
     expect(seen).toHaveLength(1);
+  });
+
+  it('refuses Basic from a camera that offered Digest before, sending no password', async () => {
+    const { port, seen } = await camera([
+      digest,
+      'RTSP/1.0 200 OK\r\nCSeq: 2\r\n\r\n',
+      'RTSP/1.0 401 Unauthorized\r\nCSeq: 1\r\nWWW-Authenticate: Basic realm="cam"\r\n\r\n',
+      'RTSP/1.0 200 OK\r\nCSeq: 2\r\n\r\n',
+    ]);
+    const uri = `rtsp://127.0.0.1:${port}/live`;
+    const auth: AuthMemory = { authorizer: null };
+    expect(await rtspDescribe(uri, { timeoutMs: 2000, credentials, auth })).toBe(200);
+    const error = await rtspDescribe(uri, { timeoutMs: 2000, credentials, auth }).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(OnvifError);
+    expect((error as OnvifError).message).toMatch(/refused this downgrade/);
+    expect(seen).toHaveLength(3);
+    expect(seen.map((s) => header(s.head, 'Authorization') ?? '')).not.toContainEqual(
+      expect.stringMatching(/^Basic/),
+    );
   });
 });
 
