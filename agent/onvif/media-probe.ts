@@ -123,7 +123,10 @@ export function readRtspResponse(buffer: Buffer): { response: RtspResponse; rest
  * The status code of an RTSP DESCRIBE of `uri` (200: the stream is described). A 401
  * with a challenge is answered on the same connection, CSeq counting up (RFC 2326
  * section 12.17), with Digest (the RFC 2617 form most cameras use: no qop, the response
- * covers DESCRIBE and the Request-URI) or Basic; a 401 after that is auth-failed.
+ * covers DESCRIBE and the Request-URI) or Basic; a 401 after that is auth-failed. An
+ * answer is taken only when its CSeq is the one just sent (RFC 2326 section 12.17: the
+ * CSeq pairs a response with its request); a late or duplicate answer to an earlier
+ * request is passed over.
  */
 export function rtspDescribe(uri: string, options: ProbeOptions): Promise<number> {
   const url = new URL(uri);
@@ -146,6 +149,9 @@ export function rtspDescribe(uri: string, options: ProbeOptions): Promise<number
     };
     const what = 'RTSP DESCRIBE of';
     const answer = (response: RtspResponse): void => {
+      // A response without CSeq (against section 12.17) is taken: nothing else can be waited for.
+      const answered = response.headers.get('cseq')?.[0];
+      if (answered !== undefined && Number(answered) !== cseq) return;
       if (response.status !== 401) return resolve(response.status);
       const { credentials } = options;
       const challenges = response.headers.get('www-authenticate') ?? [];
@@ -165,16 +171,19 @@ export function rtspDescribe(uri: string, options: ProbeOptions): Promise<number
     socket.on('connect', () => send());
     socket.on('data', (chunk: Buffer) => {
       buffer = Buffer.concat([buffer, chunk]);
-      let read: ReturnType<typeof readRtspResponse>;
-      try {
-        read = readRtspResponse(buffer);
-      } catch (error) {
-        reject(error as OnvifError);
-        return;
+      // One chunk may hold several responses (a passed-over one, then ours).
+      for (;;) {
+        let read: ReturnType<typeof readRtspResponse>;
+        try {
+          read = readRtspResponse(buffer);
+        } catch (error) {
+          reject(error as OnvifError);
+          return;
+        }
+        if (!read) return;
+        buffer = read.rest;
+        answer(read.response);
       }
-      if (!read) return;
-      buffer = read.rest;
-      answer(read.response);
     });
     socket.on('error', (error: NodeJS.ErrnoException) =>
       reject(new OnvifError('unreachable', `RTSP ${url.host}: ${error.code ?? error.message}`)),

@@ -2,7 +2,8 @@
  * The RTSP side of media credentials on a socket of our own: what a camera sees. The
  * answer to a 401 goes on the same connection with CSeq 2 (RFC 2326 section 12.17), the
  * digest covers DESCRIBE and the Request-URI, and a response is read whole (headers and
- * Content-Length body, however the bytes are split) before the next request is sent.
+ * Content-Length body, however the bytes are split) before the next request is sent. An
+ * answer counts only with the CSeq just sent; no Basic after Digest; IPv6 literals.
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -96,6 +97,25 @@ describe('RTSP DESCRIBE with credentials', () => {
 });
 
 describe('RTSP answers, addresses and downgrades', () => {
+  const digest =
+    'RTSP/1.0 401 Unauthorized\r\nCSeq: 1\r\nWWW-Authenticate: Digest realm="cam", nonce="abc"\r\n\r\n';
+
+  it('takes only the answer with the CSeq just sent, passing over a late one', async () => {
+    const { port, seen } = await camera([
+      digest,
+      // A stray 200 to request 1, then the refusal of request 2 (the one that counts).
+      'RTSP/1.0 200 OK\r\nCSeq: 1\r\n\r\n' +
+        'RTSP/1.0 401 Unauthorized\r\nCSeq: 2\r\nWWW-Authenticate: Digest realm="cam", nonce="abc"\r\n\r\n',
+    ]);
+    const error = await rtspDescribe(`rtsp://127.0.0.1:${port}/live`, {
+      timeoutMs: 2000,
+      credentials,
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OnvifError);
+    expect((error as OnvifError).kind).toBe('auth-failed');
+    expect(seen).toHaveLength(2);
+  });
+
   it('describes a stream at an IPv6 literal address (rtsp://[::1]:port/)', async () => {
     const { port, seen } = await camera(['RTSP/1.0 200 OK\r\nCSeq: 1\r\n\r\n'], '::1');
     expect(await rtspDescribe(`rtsp://[::1]:${port}/live`, { timeoutMs: 2000 })).toBe(200);
