@@ -30,6 +30,8 @@ export interface Credentials {
 
 // RFC 7230 section 3.2.6: tchar.
 const TCHAR = /[!#$%&'*+\-.^_`|~0-9A-Za-z]/;
+// An unquoted auth-param value as devices send it: a token, or base64 with / + =.
+const UNQUOTED = /[^\s,"]/;
 // RFC 7235 section 2.1: token68.
 const TOKEN68 = /[A-Za-z0-9\-._~+/]/;
 
@@ -86,7 +88,9 @@ function readParams(c: Cursor, challenge: Challenge): void {
     }
     c.i += 1;
     c.skipSpace();
-    const value = c.char() === '"' ? c.quoted() : c.read(TCHAR);
+    // RFC 7235 section 2.2 allows only a token unquoted, but cameras send base64 nonces
+    // (`nonce=ab/c+d==`) unquoted; everything up to a comma or space is the value.
+    const value = c.char() === '"' ? c.quoted() : c.read(UNQUOTED);
     challenge.params[name.toLowerCase()] = value;
     c.skipSpace();
     if (c.char() !== ',') return;
@@ -242,6 +246,22 @@ function quote(value: string): string {
 }
 
 /**
+ * The username parameter. RFC 7616 section 3.4.4: a name that a quoted-string cannot carry
+ * (anything but printable ASCII) goes as `username*`, an RFC 5987 ext-value in UTF-8
+ * (section 3.9.2: `username*=UTF-8''J%C3%A4s%C3%B8n%20Doe`); Node would refuse such a
+ * name in a header, and a device could not know its charset.
+ */
+function usernameParam(username: string): string {
+  if (/^[\x20-\x7e]*$/.test(username)) return `username=${quote(username)}`;
+  // RFC 5987 attr-char leaves ' ( ) * out, which encodeURIComponent keeps.
+  const encoded = encodeURIComponent(username).replace(
+    /['()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
+  return `username*=UTF-8''${encoded}`;
+}
+
+/**
  * The answer to one challenge, for as many requests as the server keeps its nonce: each
  * `authorization()` counts `nc` up (RFC 7616 section 3.4: the server may check that it
  * grows, against replays). Holds the password only inside the Secret.
@@ -305,11 +325,7 @@ export class HttpAuthorizer {
     }
     // The order of RFC 7616 section 3.9.1's example. RFC 7616 section 3.4: algorithm, qop
     // and nc are tokens, never quoted; algorithm and opaque are echoed as the server sent them.
-    const parts = [
-      `username=${quote(username)}`,
-      `realm=${quote(input.realm)}`,
-      `uri=${quote(uri)}`,
-    ];
+    const parts = [usernameParam(username), `realm=${quote(input.realm)}`, `uri=${quote(uri)}`];
     if (algorithm !== undefined) parts.push(`algorithm=${algorithm}`);
     parts.push(`nonce=${quote(input.nonce)}`);
     if (input.nc !== undefined) parts.push(`nc=${input.nc}`, `cnonce=${quote(input.cnonce ?? '')}`);

@@ -282,6 +282,42 @@ describe('WWW-Authenticate parsing', () => {
     expect(authorizer.authorization('GET', '/')).toBe('Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==');
   });
 
+  it('reads an unquoted base64 nonce whole, / + and = included', () => {
+    expect(
+      parseChallenges('Digest realm="r", nonce=7ypf/xlj+XXw==, qop=auth, Basic realm="b"'),
+    ).toEqual([
+      { scheme: 'digest', params: { realm: 'r', nonce: '7ypf/xlj+XXw==', qop: 'auth' } },
+      { scheme: 'basic', params: { realm: 'b' } },
+    ]);
+  });
+
+  it('sends a name a quoted-string cannot carry as username* (RFC 7616 section 3.4.4)', () => {
+    const authorizer = new HttpAuthorizer(
+      parseChallenges('Digest realm="api@example.org", nonce="n", qop="auth"')[0]!,
+      { username: 'Jäsøn Doe', password: new Secret('Secret, or not?') },
+      () => 'c',
+    );
+    const header = authorizer.authorization('GET', '/doe.json');
+    // Section 3.9.2's encoding of the same name.
+    expect(header).toContain(`username*=UTF-8''J%C3%A4s%C3%B8n%20Doe, `);
+    expect(header).not.toContain('username=');
+    // The hash covers the name itself, in UTF-8.
+    expect(paramsOf(header).response).toBe(
+      digestResponse({
+        algorithm: 'MD5',
+        username: 'Jäsøn Doe',
+        password: 'Secret, or not?',
+        realm: 'api@example.org',
+        nonce: 'n',
+        method: 'GET',
+        uri: '/doe.json',
+        qop: 'auth',
+        nc: '00000001',
+        cnonce: 'c',
+      }),
+    );
+  });
+
   it('tells a stale nonce from a rejected password', () => {
     expect(isStale('Digest realm="r", nonce="n2", stale=TRUE')).toBe(true);
     expect(isStale('Digest realm="r", nonce="n2"')).toBe(false);

@@ -155,6 +155,19 @@ describe('addresses and names', () => {
     expect(await exchange(url, { authorizer: null })).toMatchObject({ status: 200 });
     expect(seen).toHaveLength(2);
   });
+
+  it('authenticates a user name beyond Latin-1 (username*, not a TypeError)', async () => {
+    const { url, seen } = await serve([challenge('n1'), ok]);
+    const answer = await httpExchange({
+      url,
+      method: 'GET',
+      timeoutMs: 2000,
+      maxBytes: 1024,
+      credentials: { username: '监控', password: new Secret('s3cret') },
+    });
+    expect(answer.status).toBe(200);
+    expect(seen[1]).toContain(`username*=UTF-8''%E7%9B%91%E6%8E%A7`);
+  });
 });
 
 describe('the password never in a message', () => {
