@@ -7,6 +7,8 @@
  *
  * Service addresses: only the path of what the device advertises is used, on the host and
  * port of the configured XAddr (devices behind NAT advertise addresses we cannot reach).
+ * Media and pull-point addresses keep their scheme, and take the configured port only
+ * when that scheme is the configured one (#reachable).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Secret } from '../secret.js';
@@ -407,19 +409,19 @@ export class OwnServices {
     );
   }
 
-  /** An advertised address moved onto the configured host and port (NAT, port forwarding). */
+  /**
+   * An advertised address moved onto the configured host (NAT, port forwarding). The
+   * configured port is the port of the configured scheme: it replaces the advertised port
+   * only when the schemes match. An http:// snapshot of a device configured as
+   * https://host:8443 keeps its own port (the configured one speaks TLS), as rtsp:// does.
+   */
   #reachable(advertised: string): string {
     if (advertised === '') throw new OnvifError('protocol-error', 'the device gave an empty URI');
     try {
       const configured = new URL(this.#options.xaddr);
       const url = new URL(advertised);
-      if (url.protocol === 'http:' || url.protocol === 'https:') {
-        url.hostname = configured.hostname;
-        url.port = configured.port;
-      } else {
-        // rtsp:// keeps its own port; only the host is replaced.
-        url.hostname = configured.hostname;
-      }
+      url.hostname = configured.hostname;
+      if (url.protocol === configured.protocol) url.port = configured.port;
       return url.toString();
     } catch {
       throw new OnvifError(

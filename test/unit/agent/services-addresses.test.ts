@@ -39,6 +39,20 @@ describe('advertised media addresses', () => {
     });
   };
 
+  it('puts an address of the configured scheme on the configured host and port', async () => {
+    advertise('http://192.168.68.111/snap.jpg?camera=1');
+    expect(await services.snapshotUri('p1')).toBe(
+      `http://127.0.0.1:${server.port}/snap.jpg?camera=1`,
+    );
+  });
+
+  it('keeps the advertised port of another scheme (the configured port speaks the other)', async () => {
+    advertise('https://192.168.68.111/snap.jpg');
+    expect(await services.snapshotUri('p1')).toBe('https://127.0.0.1/snap.jpg');
+    advertise('https://192.168.68.111:8443/snap.jpg');
+    expect(await services.snapshotUri('p1')).toBe('https://127.0.0.1:8443/snap.jpg');
+  });
+
   it('names an invalid advertised address without the password in it', async () => {
     advertise(`http://[bad/snap.cgi?loginuse=admin&amp;loginpas=${encodeURIComponent(PASSWORD)}`);
     const error = await services.snapshotUri('p1').catch((e: unknown) => e);
