@@ -15,6 +15,7 @@ import {
   cannotAuthenticate,
   credentialsRejected,
   httpExchange,
+  safeUri,
   socketHost,
   type AuthMemory,
   type ExchangeTls,
@@ -199,8 +200,10 @@ export function rtspDescribe(uri: string, options: ProbeOptions): Promise<number
 
 /**
  * The bytes of an HTTP GET (a snapshot), at most `maxBytes`, with HTTP Digest or Basic
- * when the device challenges (http-exchange.ts). 401 after credentials, or 403: the
- * credentials or the account's rights (auth-failed); any other status: protocol-error.
+ * when the device challenges (http-exchange.ts). 401 or 403 after credentials: the
+ * credentials or the account's rights (auth-failed). A 403 to a request without
+ * credentials refused no credentials of ours (RFC 9110 section 15.5.4: Forbidden is not a
+ * challenge, so none were sent): protocol-error, as is any other status.
  */
 export async function httpGet(
   uri: string,
@@ -220,11 +223,18 @@ export async function httpGet(
   const { credentials } = options;
   const what = 'the snapshot URI';
   if (status === 200) return answer.body;
-  if ((status === 401 && answer.authenticated) || status === 403) {
+  if ((status === 401 || status === 403) && answer.authenticated) {
     throw credentialsRejected(what, uri, status, credentials?.password);
   }
   if (status === 401) {
     throw cannotAuthenticate(what, uri, answer.headers['www-authenticate'], credentials);
+  }
+  if (status === 403) {
+    throw new OnvifError(
+      'protocol-error',
+      `${what} ${safeUri(uri, credentials?.password)} answered 403 (Forbidden) without asking for credentials, so the agent sent none: ` +
+        `allow snapshots for the device's account, or enable HTTP authentication for snapshots, on the device`,
+    );
   }
   throw new OnvifError('protocol-error', `${what} answered HTTP ${status}`);
 }

@@ -153,16 +153,25 @@ function isNotAuthorized(fault: SoapFault | null): boolean {
 }
 
 /**
- * What a failed HTTP exchange means. 401 (HTTP authentication) and the NotAuthorized
- * fault (answered with 400 by ONVIF devices, SOAP 1.2 part 2 section 7.5.1) are wrong
- * credentials; any other fault or status is a device speaking something we cannot use.
+ * What a failed HTTP exchange means. 401 (HTTP authentication), 403 and the NotAuthorized
+ * fault (answered with 400 by ONVIF devices, SOAP 1.2 part 2 section 7.5.1) are
+ * auth-failed: wrong credentials when the request carried them (`sentCredentials`: a
+ * UsernameToken or an Authorization header), else the device demanding credentials for
+ * a request sent without (tds:GetSystemDateAndTime, against ONVIF Core 5.12.1). Any other
+ * fault or status is a device speaking something we cannot use.
  */
-export function classifyAnswer(status: number, fault: SoapFault | null): OnvifError | null {
+export function classifyAnswer(
+  status: number,
+  fault: SoapFault | null,
+  sentCredentials = true,
+): OnvifError | null {
   if (status === 401 || status === 403 || isNotAuthorized(fault)) {
     const detail = fault ? `: ${fault.reason || fault.subcode}` : '';
     return new OnvifError(
       'auth-failed',
-      `the device refused the credentials (HTTP ${status}${detail})`,
+      sentCredentials
+        ? `the device refused the credentials (HTTP ${status}${detail})`
+        : `the device demands credentials for a request the agent sends without them (HTTP ${status}${detail})`,
     );
   }
   if (fault) {
@@ -256,7 +265,8 @@ export async function soapRequest(request: SoapRequest): Promise<SoapAnswer> {
     parseError =
       error instanceof OnvifError ? error : new OnvifError('protocol-error', String(error));
   }
-  const failure = classifyAnswer(status, parsed ? faultOf(parsed) : null);
+  const sentCredentials = answer.authenticated || request.header !== undefined;
+  const failure = classifyAnswer(status, parsed ? faultOf(parsed) : null, sentCredentials);
   // A fault reason or a parser's excerpt is the device's text: it may echo the password.
   for (const error of [failure, parseError]) {
     if (error) {

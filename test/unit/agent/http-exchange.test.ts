@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parseAuthorization } from '../../../agent/onvif/http-auth.js';
 import { httpExchange, safeUri, type AuthMemory } from '../../../agent/onvif/http-exchange.js';
 import { httpGet } from '../../../agent/onvif/media-probe.js';
+import { soapRequest } from '../../../agent/onvif/soap.js';
 import { OnvifError } from '../../../agent/onvif/types.js';
 import { Secret } from '../../../agent/secret.js';
 
@@ -211,5 +212,32 @@ describe('the password never in a message', () => {
     expect(
       safeUri('http://admin:pw@192.0.2.1/cgi-bin/snapshot.cgi?user=admin&pwd=pw&channel=1'),
     ).toBe('http://192.0.2.1/cgi-bin/snapshot.cgi?user=***&pwd=***&channel=1');
+  });
+});
+
+describe('403 Forbidden', () => {
+  const forbidden: Handler = (_req, res) => res.writeHead(403).end();
+
+  it('to a snapshot request without credentials is not a refusal of our credentials', async () => {
+    const { url, seen } = await serve([forbidden]);
+    const error = await failure(httpGet(url, { timeoutMs: 2000, credentials }));
+    expect(seen).toEqual([undefined]);
+    expect(error.kind).toBe('protocol-error');
+    expect(error.message).toMatch(/403 \(Forbidden\) without asking for credentials/);
+    expect(error.message).not.toMatch(/refused the device's credentials/);
+  });
+
+  it('after our Digest is the account refused (auth-failed)', async () => {
+    const { url } = await serve([challenge('n1'), forbidden]);
+    const error = await failure(httpGet(url, { timeoutMs: 2000, credentials }));
+    expect(error.kind).toBe('auth-failed');
+    expect(error.message).toMatch(/refused the device's credentials \(403\)/);
+  });
+
+  it('to a SOAP request sent without credentials says none were sent', async () => {
+    const { url } = await serve([forbidden]);
+    const error = await failure(soapRequest({ url, action: 'a', body: '<x/>', timeoutMs: 2000 }));
+    expect(error.kind).toBe('auth-failed');
+    expect(error.message).toMatch(/demands credentials for a request the agent sends without/);
   });
 });
