@@ -5,7 +5,9 @@
  * Basic (RFC 7617); Digest (RFC 7616 with qop=auth: nonce issued by us and not expired,
  * realm, uri equal to the request-target or RTSP Request-URI, algorithm and opaque echoed,
  * nc growing per nonce, cnonce present; RFC 2617 without qop as RTSP cameras use it).
- * Anything wrong is a 401 with a fresh challenge; an expired nonce says `stale=true`.
+ * Anything wrong is a 401 with a fresh challenge; `stale=true` only when the digest was
+ * right and just its nonce expired (RFC 7616 section 3.3), so a wrong password is never
+ * invited to try again as if it had been a timing matter.
  *
  * Written apart from the agent's agent/onvif/http-auth.ts on purpose: the simulator checks
  * the agent, so it must not share its arithmetic (or its mistakes).
@@ -73,10 +75,13 @@ export class HttpAuthGuard {
   readonly #opaque = randomBytes(12).toString('base64');
   /** nonce -> when it was issued and the highest nc seen with it. */
   readonly #nonces = new Map<string, { issuedAt: number; nc: number }>();
+  /** The clock nonces age by (a test moves it instead of waiting). */
+  readonly #now: () => number;
 
-  constructor(realm: string, policy: HttpAuthPolicy) {
+  constructor(realm: string, policy: HttpAuthPolicy, now: () => number = () => Date.now()) {
     this.#realm = realm;
     this.policy = policy;
+    this.#now = now;
   }
 
   /** The `WWW-Authenticate` header values of a 401 (one per challenge). */
@@ -138,9 +143,6 @@ export class HttpAuthGuard {
     const nonce = p.get('nonce') ?? '';
     const known = this.#nonces.get(nonce);
     if (!known) return { ok: false, reason: 'a nonce this device did not issue' };
-    if (Date.now() - known.issuedAt > NONCE_LIFETIME_MS) {
-      return { ok: false, reason: 'the nonce expired', stale: true };
-    }
     if (p.get('realm') !== this.#realm) return { ok: false, reason: 'wrong realm' };
     if (p.get('uri') !== target) return { ok: false, reason: `uri is not ${target}` };
     const algorithm = (p.get('algorithm') ?? 'MD5').toLowerCase();
@@ -150,6 +152,7 @@ export class HttpAuthGuard {
     const a1 = hex(hash, `${account.username}:${this.#realm}:${account.password}`);
     const a2 = hex(hash, `${method}:${target}`);
     let expected: string;
+    let count = 0;
     if (this.policy.qop) {
       const nc = p.get('nc') ?? '';
       const cnonce = p.get('cnonce') ?? '';
@@ -158,11 +161,8 @@ export class HttpAuthGuard {
         return { ok: false, reason: 'nc or cnonce missing' };
       }
       if (p.get('opaque') !== this.#opaque) return { ok: false, reason: 'opaque not echoed' };
-      const count = parseInt(nc, 16);
-      // RFC 7616 section 3.4: a repeated nc is a replay.
-      if (count <= known.nc) return { ok: false, reason: `nc ${nc} did not grow` };
+      count = parseInt(nc, 16);
       expected = hex(hash, [a1, nonce, nc, cnonce, 'auth', a2].join(':'));
-      if (sameText(p.get('response') ?? '', expected)) known.nc = count;
     } else {
       if (p.has('qop')) return { ok: false, reason: 'qop sent but not offered' };
       expected = hex(hash, `${a1}:${nonce}:${a2}`);
@@ -170,11 +170,21 @@ export class HttpAuthGuard {
     if (p.get('username') !== account.username || !sameText(p.get('response') ?? '', expected)) {
       return { ok: false, reason: 'wrong username or password (Digest)' };
     }
+    // RFC 7616 section 3.3: stale=true says the digest was valid and only the nonce is
+    // old, so it is said only now, after the response was verified.
+    if (this.#now() - known.issuedAt > NONCE_LIFETIME_MS) {
+      return { ok: false, reason: 'the nonce expired', stale: true };
+    }
+    if (this.policy.qop) {
+      // RFC 7616 section 3.4: a repeated nc is a replay.
+      if (count <= known.nc) return { ok: false, reason: `nc ${p.get('nc') ?? ''} did not grow` };
+      known.nc = count;
+    }
     return { ok: true };
   }
 
   #issue(): string {
-    const now = Date.now();
+    const now = this.#now();
     // Oldest first (a Map keeps insertion order): forget the expired ones and, beyond the
     // limit, the oldest, so 500 devices polled for days hold a bounded few.
     for (const [nonce, { issuedAt }] of this.#nonces) {
