@@ -1,5 +1,5 @@
 /**
- * ONVIF operations node-onvif lacks or gets wrong, as SOAP requests of our own (soap.ts):
+ * The ONVIF operations the agent uses, as SOAP requests of our own (soap.ts):
  * the service map, media profiles parsed tolerantly (real NVRs omit Resolution), stream
  * and snapshot URIs, Profile G recording search, storage configurations and the event
  * pull point. Authenticated with a WS-Security UsernameToken, PasswordDigest (ONVIF Core

@@ -1,6 +1,6 @@
 /**
- * SOAP requests of our own, for what node-onvif gets wrong or lacks (its date parsing, a
- * fixed 3 s timeout, no way to cancel). The only importer of fast-xml-parser in the agent.
+ * Every ONVIF SOAP request of the agent: the envelope, the HTTP exchange, and what an
+ * answer or fault means. The only importer of fast-xml-parser in the agent.
  *
  * Each request has one deadline for the whole exchange (connect, send, answer); when it
  * passes, or the caller aborts, the socket is destroyed, so a device that hangs holds
