@@ -4,9 +4,9 @@
  * "unreachable" apart from "wrong password", and keeps running while the device refuses
  * our credentials (../poll.ts). A device that demands credentials even for it (against
  * 5.12.1) has answered all the same: it is there, with no clock reading, and `identity`
- * tells whether our credentials work. The offset is computed by the agent
- * (onvif/date-time.ts), not taken from node-onvif, whose month arithmetic is wrong at
- * month ends. Beyond `checks.clockDriftS` (default 5 s) the device is degraded
+ * tells whether our credentials work. The offset is the device's UTC date-time fields
+ * (ONVIF Core 8.3.11) against the wall-clock time halfway through the round trip
+ * (onvif/date-time.ts). Beyond `checks.clockDriftS` (default 5 s) the device is degraded
  * (clock-drift): its recordings are mistimed and its tokens may be refused. Slower than
  * `checks.slowResponseMs`: degraded (slow-response).
  */
