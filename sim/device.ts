@@ -644,27 +644,28 @@ export class SimulatedDevice implements RtspDevice {
         ...(detail === undefined ? {} : { detail }),
       });
     req.resume();
-    if (!profile) {
-      log(404);
-      sendText(res, 404, `no profile "${token}" on this device`);
-      return;
-    }
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      log(405);
-      sendText(res, 405, 'snapshots take GET requests', { Allow: 'GET, HEAD' });
-      return;
-    }
     // Real cameras refuse a snapshot without credentials (the device's current ones: the
-    // auth-changed fault refuses the old password here too).
+    // auth-changed fault refuses the old password here too), and ask for them before
+    // saying whether the path exists: without the password nothing is learnt of it.
     const checked = this.snapshotAuth.verify(
       req.headers.authorization,
-      req.method,
+      req.method ?? 'GET',
       req.url ?? path,
       this.currentCredentials(),
     );
     if (!checked.ok) {
       log(401, false, checked.reason);
       sendUnauthorized(res, this.snapshotAuth.challenges(checked.stale));
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      log(405, true);
+      sendText(res, 405, 'snapshots take GET requests', { Allow: 'GET, HEAD' });
+      return;
+    }
+    if (!profile) {
+      log(404, true);
+      sendText(res, 404, `no profile "${token}" on this device`);
       return;
     }
     const mode = this.effects.channel(profile.channel).picture;

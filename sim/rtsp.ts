@@ -4,7 +4,10 @@
  * SDP (RFC 4566) describing an H.264 stream (RFC 6184). No media is sent: SETUP and PLAY
  * get 501, which is all a health check needs to tell a live stream from a dead one.
  * DESCRIBE, SETUP and PLAY demand the device's credentials as real cameras do (RFC 2326
- * section 12.5 uses HTTP's schemes: 401 and a challenge, sim/http-auth.ts).
+ * section 12.5 uses HTTP's schemes: 401 and a challenge, sim/http-auth.ts), before they
+ * say whether the stream exists: a camera answers 401 to any path, so a client without
+ * the password learns nothing of its streams. A request without CSeq is 400 Bad Request
+ * (RFC 2326 section 12.17: CSeq is required in every request), as real servers answer.
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { listen } from './listen.js';
@@ -57,7 +60,8 @@ const MAX_HEADER_BYTES = 8192;
 interface RtspRequest {
   method: string;
   uri: string;
-  cseq: string;
+  /** Absent when the request had no CSeq header (then it is answered 400). */
+  cseq?: string;
   authorization?: string;
 }
 
@@ -127,14 +131,16 @@ export class RtspServer {
   private async answer(socket: Socket, request: RtspRequest | null): Promise<void> {
     if (socket.destroyed) return;
     if (!request) {
-      socket.end(reply(400, 'Bad Request', '0'));
+      // Not even a request line: no CSeq to echo (RFC 2326 section 12.17 pairs by it).
+      socket.end(reply(400, 'Bad Request', undefined));
       return;
     }
     const { path, deviceId, profileToken } = splitUri(request.uri);
     const device = deviceId === undefined ? undefined : this.options.lookup(deviceId);
     const from = (socket.remoteAddress ?? '').replace(/^::ffff:/, '');
     if (!device) {
-      if (request.method === 'OPTIONS' && path === '*') {
+      if (request.cseq === undefined) socket.write(reply(400, 'Bad Request', undefined));
+      else if (request.method === 'OPTIONS' && path === '*') {
         socket.write(reply(200, 'OK', request.cseq, { Public: PUBLIC }));
       } else socket.write(reply(404, 'Not Found', request.cseq));
       return;
@@ -171,7 +177,9 @@ export class RtspServer {
       });
       socket.write(reply(status, text, request.cseq, headers, body));
     };
-    if (!stream) return send(404, 'Not Found');
+    if (request.cseq === undefined) {
+      return send(400, 'Bad Request', {}, '', 'no CSeq header (RFC 2326 section 12.17)');
+    }
     if (PROTECTED.has(request.method)) {
       const checked = device.rtspAuthorize(request.method, request.uri, request.authorization);
       if (!checked.ok) {
@@ -185,6 +193,7 @@ export class RtspServer {
       }
       authenticated = true;
     }
+    if (!stream) return send(404, 'Not Found');
     if (device.streamDown(stream.channel)) return send(503, 'Service Unavailable');
     switch (request.method) {
       case 'OPTIONS':
@@ -214,7 +223,7 @@ function parseRequest(head: string): RtspRequest | null {
   const [line = '', ...headerLines] = head.split('\r\n');
   const match = /^([A-Z_]+) (\S+) RTSP\/1\.0$/.exec(line);
   if (!match) return null;
-  let cseq = '0';
+  let cseq: string | undefined;
   let authorization: string | undefined;
   for (const header of headerLines) {
     const found = /^cseq:\s*(\S+)/i.exec(header);
@@ -225,7 +234,7 @@ function parseRequest(head: string): RtspRequest | null {
   return {
     method: match[1] ?? '',
     uri: match[2] ?? '',
-    cseq,
+    ...(cseq === undefined ? {} : { cseq }),
     ...(authorization === undefined ? {} : { authorization }),
   };
 }
@@ -245,11 +254,13 @@ function splitUri(uri: string): { path: string; deviceId?: string; profileToken?
 function reply(
   status: number,
   text: string,
-  cseq: string,
+  cseq: string | undefined,
   headers: Record<string, string | string[]> = {},
   body = '',
 ): string {
-  const lines = [`RTSP/1.0 ${status} ${text}`, `CSeq: ${cseq}`, 'Server: Vigil Sim RTSP'];
+  const lines = [`RTSP/1.0 ${status} ${text}`];
+  if (cseq !== undefined) lines.push(`CSeq: ${cseq}`);
+  lines.push('Server: Vigil Sim RTSP');
   lines.push(`Date: ${new Date().toUTCString()}`);
   for (const [name, value] of Object.entries(headers)) {
     for (const one of typeof value === 'string' ? [value] : value) lines.push(`${name}: ${one}`);

@@ -219,3 +219,36 @@ export function rtsp(
     });
   });
 }
+
+/**
+ * One request written exactly as given (for malformed ones: no CSeq, say) on a fresh
+ * connection; the status line and headers of the first answer, or how it failed.
+ */
+export function rtspRaw(uri: string, text: string, timeoutMs = 2000): Promise<RtspResult> {
+  const { hostname, port } = new URL(uri);
+  return new Promise((resolve) => {
+    const socket = connect({ host: hostname, port: Number(port) });
+    let data = '';
+    const done = (result: RtspResult) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(result);
+    };
+    const timer = setTimeout(() => done({ error: 'timeout' }), timeoutMs);
+    socket.on('connect', () => socket.write(text));
+    socket.on('error', () => done({ error: 'reset' }));
+    socket.on('close', () => done({ error: 'reset' }));
+    socket.on('data', (chunk: Buffer) => {
+      data += chunk.toString('latin1');
+      const end = data.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      const [statusLine = '', ...lines] = data.slice(0, end).split('\r\n');
+      const headers: Record<string, string> = {};
+      for (const line of lines) {
+        const colon = line.indexOf(':');
+        headers[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim();
+      }
+      done({ status: Number(statusLine.split(' ')[1]), headers, body: '' });
+    });
+  });
+}

@@ -9,7 +9,7 @@ import { Secret } from '../../../agent/secret.js';
 import { SimSite } from '../../../sim/site.js';
 import { securityHeader, soapRequest } from '../../helpers/soap-requests.js';
 import { childrenNamed, textAt } from '../../../sim/soap/xml.js';
-import { bodyOf, rtsp, SimClient } from './client.js';
+import { bodyOf, rtsp, rtspRaw, SimClient } from './client.js';
 import { send } from './http.js';
 
 const ACCOUNT = { username: 'admin', password: 'services pw' };
@@ -175,9 +175,28 @@ describe('RTSP', () => {
     expect(await rtsp(uri, 'DESCRIBE', 2000, ACCOUNT)).toMatchObject({ status: 200 });
   });
 
-  it('an unknown stream is 404', async () => {
+  it('an unknown stream: 401 first, as cameras ask for credentials on any path; 404 with them', async () => {
+    const uri = (site.device('cam-01')?.streams['main'] ?? '').replace('/main', '/nope');
+    expect(await rtsp(uri, 'DESCRIBE')).toMatchObject({ status: 401 });
+    expect(await rtsp(uri, 'DESCRIBE', 2000, ACCOUNT)).toMatchObject({ status: 404 });
+  });
+
+  it('a request without CSeq is 400 Bad Request (RFC 2326 section 12.17), with or without credentials', async () => {
     const uri = site.device('cam-01')?.streams['main'] ?? '';
-    expect(await rtsp(uri.replace('/main', '/nope'), 'DESCRIBE')).toMatchObject({ status: 404 });
+    const bare = await rtspRaw(uri, `OPTIONS ${uri} RTSP/1.0\r\nUser-Agent: vigil-test\r\n\r\n`);
+    expect(bare).toMatchObject({ status: 400 });
+    if (!('status' in bare)) throw new Error(bare.error);
+    expect(bare.headers['cseq']).toBeUndefined();
+    const described = await rtspRaw(
+      uri,
+      `DESCRIBE ${uri} RTSP/1.0\r\nAccept: application/sdp\r\n\r\n`,
+    );
+    expect(described).toMatchObject({ status: 400 });
+    // The same request with its CSeq is answered (the 401 of a protected method).
+    const paired = await rtspRaw(uri, `DESCRIBE ${uri} RTSP/1.0\r\nCSeq: 7\r\n\r\n`);
+    expect(paired).toMatchObject({ status: 401, headers: { cseq: '7' } });
+    const log = site.requests('cam-01').filter((r) => r.protocol === 'rtsp' && r.status === 400);
+    expect(log.map((r) => r.detail)).toContain('no CSeq header (RFC 2326 section 12.17)');
   });
 });
 
@@ -285,6 +304,11 @@ describe('personalities', () => {
       }
     },
   );
+
+  it('a snapshot of an unknown profile: 401 first, as cameras ask for credentials on any path; 404 with them', async () => {
+    expect((await send(client.url('cam-01', '/snapshot/nope.jpg'))).status).toBe(401);
+    expect((await client.snapshot('cam-01', 'nope')).status).toBe(404);
+  });
 
   it('digest-only: a UsernameToken alone gets 401 and a challenge; HTTP Digest with it passes', async () => {
     const xaddr = site.device('cam-04')?.xaddr ?? '';
