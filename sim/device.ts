@@ -19,6 +19,7 @@ import { durationOf, effectsOf, faultKey, withFault, type FaultEffects } from '.
 import type { DeviceIdentity } from './identity.js';
 import type { DeviceModel } from './model.js';
 import { HttpAuthGuard, sendUnauthorized } from './http-auth.js';
+import { DEFAULT_LOCKOUT, Lockout, type LockoutPolicy } from './lockout.js';
 import { formatDateTime, quirksOf, quirkyXml, type Quirks } from './personality.js';
 import { Recorder, type JobState } from './recording.js';
 import { fingerprintOf, selfSignedIdentity, type TlsIdentity } from './tls.js';
@@ -66,6 +67,8 @@ export interface SimulatedDeviceOptions {
   https?: boolean | { cert: string; key: string };
   /** Called when the device comes up (start, end of a reboot): WS-Discovery Hello. */
   onUp?: (device: SimulatedDevice) => void;
+  /** Account lockout after wrong passwords (sim/lockout.ts); default DEFAULT_LOCKOUT, false: none. */
+  lockout?: LockoutPolicy | false;
 }
 
 export class SimulatedDevice implements RtspDevice {
@@ -99,6 +102,8 @@ export class SimulatedDevice implements RtspDevice {
   private rtspAuth: HttpAuthGuard;
   private snapshotAuth: HttpAuthGuard;
   private soapAuth: HttpAuthGuard | null;
+  /** Users locked per client address after wrong passwords, on every protocol at once. */
+  private readonly lockout: Lockout;
   private readonly events = new EventHub();
   private readonly recorder: Recorder;
   private readonly snapshots: SnapshotSource;
@@ -120,6 +125,9 @@ export class SimulatedDevice implements RtspDevice {
     ({ rtsp: this.rtspAuth, snapshot: this.snapshotAuth, soap: this.soapAuth } = this.authGuards());
     this.https = options.https ?? false;
     this.onUp = options.onUp;
+    this.lockout = new Lockout(
+      options.lockout === false ? null : (options.lockout ?? DEFAULT_LOCKOUT),
+    );
     this.recorder = new Recorder(options.model.channels, Date.now());
     const tint = createHash('sha1').update(options.model.id).digest()[0] ?? 0;
     this.snapshots = new SnapshotSource(options.model.id, tint);
@@ -200,6 +208,7 @@ export class SimulatedDevice implements RtspDevice {
       credentials: this.currentCredentials(),
       personality: this.personality,
       ...(this.tls ? { tlsFingerprint: this.tls.presented.fingerprint } : {}),
+      lockouts: this.lockout.locked(),
       streams,
       faults: this.faults.map((f) => ({ ...f })),
     };
@@ -265,8 +274,9 @@ export class SimulatedDevice implements RtspDevice {
     });
   }
 
-  /** Back to the state of a fresh start: no faults, empty request log, no pull points. */
+  /** Back to the state of a fresh start: no faults, empty request log, no pull points, no locks. */
   async reset(): Promise<SimDeviceInfo> {
+    this.lockout.clear();
     const info = await this.clearFaults();
     this.log.length = 0;
     this.events.clear();
@@ -286,9 +296,10 @@ export class SimulatedDevice implements RtspDevice {
     const effects = this.effects;
     const now = Date.now();
     if (effects.rebooting && !before.rebooting) {
-      // A rebooting device forgets its subscriptions, nonces and searches.
+      // A rebooting device forgets its subscriptions, nonces, searches and account locks.
       this.events.clear();
       this.nonces = new NonceCache();
+      this.lockout.clear();
       ({
         rtsp: this.rtspAuth,
         snapshot: this.snapshotAuth,
@@ -567,16 +578,19 @@ export class SimulatedDevice implements RtspDevice {
       bootTime: this.bootTime,
     };
     // The personality that wants HTTP Digest on SOAP checks it before the UsernameToken.
+    const gate = this.lockout.gate(from);
     const http = this.soapAuth?.verify(
       req.headers.authorization,
       'POST',
       req.url ?? path,
       this.currentCredentials(),
+      gate,
     );
     const auth = {
       credentials: this.currentCredentials(),
       nonces: this.nonces,
       deviceNow,
+      gate,
       ...(http ? { httpAuthorized: http.ok } : {}),
     };
     const result = await answerSoap(body, service, auth, context);
@@ -652,6 +666,7 @@ export class SimulatedDevice implements RtspDevice {
       req.method ?? 'GET',
       req.url ?? path,
       this.currentCredentials(),
+      this.lockout.gate(from),
     );
     if (!checked.ok) {
       log(401, false, checked.reason);
@@ -713,12 +728,14 @@ export class SimulatedDevice implements RtspDevice {
     method: string,
     requestUri: string,
     authorization: string | undefined,
+    from: string,
   ): { ok: true } | { ok: false; reason: string; challenges: string[] } {
     const checked = this.rtspAuth.verify(
       authorization,
       method,
       requestUri,
       this.currentCredentials(),
+      this.lockout.gate(from),
     );
     if (checked.ok) return checked;
     return {

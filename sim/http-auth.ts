@@ -5,7 +5,9 @@
  * Basic (RFC 7617); Digest (RFC 7616 with qop=auth: nonce issued by us and not expired,
  * realm, uri equal to the request-target or RTSP Request-URI, algorithm and opaque echoed,
  * nc growing per nonce, cnonce present; RFC 2617 without qop as RTSP cameras use it).
- * Anything wrong is a 401 with a fresh challenge; `stale=true` only when the digest was
+ * Wrong passwords count towards the device's account lockout (sim/lockout.ts), and a
+ * locked user is refused even with the right one. Anything wrong is a 401 with a fresh
+ * challenge; `stale=true` only when the digest was
  * right and just its nonce expired (RFC 7616 section 3.3), so a wrong password is never
  * invited to try again as if it had been a timing matter.
  *
@@ -14,6 +16,7 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
+import type { LoginGate } from './lockout.js';
 
 /** What a device offers for one of its servers (sim/personality.ts picks it). */
 export interface HttpAuthPolicy {
@@ -43,6 +46,24 @@ const NONCE_LIFETIME_MS = 5 * 60_000;
 const MAX_NONCES = 256;
 
 const HASHES = { md5: 'md5', 'sha-256': 'sha256' } as const;
+
+const WRONG_BASIC = 'wrong username or password (Basic)';
+const WRONG_DIGEST = 'wrong username or password (Digest)';
+
+/**
+ * Tells the lockout what a check found: a wrong password counts, the right one starts the
+ * count again, anything else (stale or unknown nonce, replayed nc) is no guess of the
+ * password and leaves it alone.
+ */
+function counted<R extends HttpAuthResult>(
+  gate: LoginGate | undefined,
+  user: string,
+  result: R,
+): R {
+  if (result.ok) gate?.succeeded(user);
+  else if (result.reason === WRONG_BASIC || result.reason === WRONG_DIGEST) gate?.failed(user);
+  return result;
+}
 
 /** `name=value` pairs of a Digest credentials header, quoted values unescaped. */
 function credentialParams(text: string): Map<string, string> {
@@ -111,12 +132,14 @@ export class HttpAuthGuard {
   /**
    * Checks an `Authorization` header for `method` on `target` (the HTTP request-target,
    * or the RTSP Request-URI). `stale` in the refusal: the nonce expired, ask again.
+   * `gate`: the device's account lockout for the client's address (sim/lockout.ts).
    */
   verify(
     header: string | undefined,
     method: string,
     target: string,
     account: Account,
+    gate?: LoginGate,
   ): HttpAuthResult & { stale?: boolean } {
     if (!header) return { ok: false, reason: 'no credentials' };
     const space = header.indexOf(' ');
@@ -124,12 +147,19 @@ export class HttpAuthGuard {
     const rest = space < 0 ? '' : header.slice(space + 1).trim();
     if (scheme === 'basic' && this.policy.offer.includes('basic')) {
       const decoded = Buffer.from(rest, 'base64').toString('utf8');
-      return sameText(decoded, `${account.username}:${account.password}`)
-        ? { ok: true }
-        : { ok: false, reason: 'wrong username or password (Basic)' };
+      const username = decoded.slice(0, Math.max(0, decoded.indexOf(':')));
+      const locked = gate?.locked(username);
+      if (locked) return { ok: false, reason: locked };
+      const right = sameText(decoded, `${account.username}:${account.password}`);
+      const result: HttpAuthResult = right ? { ok: true } : { ok: false, reason: WRONG_BASIC };
+      return counted(gate, username, result);
     }
     if (scheme === 'digest' && this.policy.offer.includes('digest')) {
-      return this.#verifyDigest(credentialParams(rest), method, target, account);
+      const params = credentialParams(rest);
+      const username = params.get('username') ?? '';
+      const locked = gate?.locked(username);
+      if (locked) return { ok: false, reason: locked };
+      return counted(gate, username, this.#verifyDigest(params, method, target, account));
     }
     return { ok: false, reason: `scheme ${scheme} not offered` };
   }
@@ -168,7 +198,7 @@ export class HttpAuthGuard {
       expected = hex(hash, `${a1}:${nonce}:${a2}`);
     }
     if (p.get('username') !== account.username || !sameText(p.get('response') ?? '', expected)) {
-      return { ok: false, reason: 'wrong username or password (Digest)' };
+      return { ok: false, reason: WRONG_DIGEST };
     }
     // RFC 7616 section 3.3: stale=true says the digest was valid and only the nonce is
     // old, so it is said only now, after the response was verified.

@@ -31,11 +31,15 @@ export interface RtspDevice {
   rtspDelayMs(): number;
   stream(profileToken: string): RtspStream | undefined;
   streamDown(channel: number): boolean;
-  /** Checks the Authorization of a request for `requestUri` (the digest-uri must equal it). */
+  /**
+   * Checks the Authorization of a request for `requestUri` (the digest-uri must equal it)
+   * from the client address `from` (the device's account lockout counts per address).
+   */
   rtspAuthorize(
     method: string,
     requestUri: string,
     authorization: string | undefined,
+    from: string,
   ): { ok: true } | { ok: false; reason: string; challenges: string[] };
   logRtsp(entry: {
     path: string;
@@ -181,7 +185,12 @@ export class RtspServer {
       return send(400, 'Bad Request', {}, '', 'no CSeq header (RFC 2326 section 12.17)');
     }
     if (PROTECTED.has(request.method)) {
-      const checked = device.rtspAuthorize(request.method, request.uri, request.authorization);
+      const checked = device.rtspAuthorize(
+        request.method,
+        request.uri,
+        request.authorization,
+        from,
+      );
       if (!checked.ok) {
         return send(
           401,

@@ -21,6 +21,7 @@ import { validator } from '../shared/validate.js';
 import { ControlServer, type ControlTarget } from './control.js';
 import { SimulatedDevice } from './device.js';
 import { DiscoveryResponder, type Discoverable } from './discovery.js';
+import type { LockoutPolicy } from './lockout.js';
 import { buildFleet, buildLayout, type DeviceSpec } from './model.js';
 import { RtspServer } from './rtsp.js';
 import { FaultSchedule, type TimedFault } from './schedule.js';
@@ -69,6 +70,12 @@ export interface SimSiteOptions {
   };
   /** Faults that come and go on their own (site files). */
   timedFaults?: TimedFault[];
+  /**
+   * Every device's account lockout after wrong passwords (sim/lockout.ts): default
+   * DEFAULT_LOCKOUT (5 in a row lock the user for that address for 30 min), as cameras do;
+   * false: none. `reset()` and a reboot lift every lock.
+   */
+  lockout?: LockoutPolicy | false;
 }
 
 const Port = Type.Integer({ minimum: 0, maximum: 65535 });
@@ -98,6 +105,16 @@ export function checkSiteOptions(options: SimSiteOptions): string[] {
   const last = devicePortBase + count - 1;
   if (devicePortBase > 0 && last > 65535) {
     return [`devicePortBase: ${count} devices from port ${devicePortBase} pass port 65535`];
+  }
+  const { lockout } = options;
+  if (lockout) {
+    const { attempts, windowS, lockS } = lockout;
+    if (!Number.isInteger(attempts) || attempts < 1 || !(windowS > 0) || !(lockS > 0)) {
+      return [
+        'lockout: attempts must be a whole number >= 1 and windowS, lockS seconds > 0 ' +
+          '(or lockout: false for none)',
+      ];
+    }
   }
   return [];
 }
@@ -177,6 +194,7 @@ export class SimSite implements ControlTarget {
             credentials: spec?.credentials ?? s.credentials,
             personality: spec?.personality,
             ...(spec?.https ? { https: spec.https } : {}),
+            ...(this.options.lockout === undefined ? {} : { lockout: this.options.lockout }),
             rtspPort: rtsp.port,
             onUp: (device) => void this.discovery?.hello(discoverable(device)),
           }),

@@ -134,6 +134,16 @@ export const SimDevice = Type.Object(
     personality: Type.String(),
     /** An https device: the SHA-256 fingerprint of the certificate it presents now. */
     tlsFingerprint: Type.Optional(Type.String()),
+    /**
+     * Users the device locks out now after wrong passwords, per client address, and until
+     * when (ISO 8601); even the right password is refused meanwhile (sim/lockout.ts).
+     */
+    lockouts: Type.Array(
+      Type.Object(
+        { username: Type.String(), from: Type.String(), until: Type.String() },
+        { additionalProperties: false },
+      ),
+    ),
     /** Stream URI of each profile, by profile token. */
     streams: Type.Record(Type.String(), Type.String()),
     faults: Type.Array(SimFault),
@@ -181,6 +191,7 @@ export const simDeviceExample: SimDevice = {
   channels: 1,
   credentials: { username: 'admin', password: 'example-password' },
   personality: 'standard',
+  lockouts: [],
   streams: { main: 'rtsp://127.0.0.1:8554/cam-01/main', sub: 'rtsp://127.0.0.1:8554/cam-01/sub' },
   faults: [{ kind: 'hang' }],
 };

@@ -19,6 +19,9 @@ export const CREATED_WINDOW_MS = 5 * 60_000;
 
 export type AuthResult = { ok: true } | { ok: false; reason: string };
 
+/** The refusal of a wrong username or password: the one that counts towards a lockout. */
+export const WRONG_PASSWORD = 'wrong username or password';
+
 export interface AuthCheck {
   credentials: Credentials;
   /** The device clock, in ms since the epoch (wall clock plus the device's offset). */
@@ -55,7 +58,7 @@ export function checkUsernameToken(token: UsernameToken | null, check: AuthCheck
   const given = Buffer.from(token.password, 'base64');
   const digestMatches = given.length === expected.length && timingSafeEqual(given, expected);
   if (token.username !== check.credentials.username || !digestMatches) {
-    return refuse('wrong username or password');
+    return refuse(WRONG_PASSWORD);
   }
   if (Math.abs(Date.parse(token.created) - check.deviceNow) > windowMs) {
     return refuse(

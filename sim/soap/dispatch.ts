@@ -5,7 +5,14 @@
  * HTTP side lives in http.ts.
  */
 import { faultAnswer, resultAnswer, type SoapAnswer } from './answer.js';
-import { checkUsernameToken, type Credentials, type NonceCache } from './auth.js';
+import type { LoginGate } from '../lockout.js';
+import {
+  checkUsernameToken,
+  WRONG_PASSWORD,
+  type AuthResult,
+  type Credentials,
+  type NonceCache,
+} from './auth.js';
 import { parseEnvelope } from './envelope.js';
 import { faults, SoapFaultError } from './fault.js';
 import type { XmlElement } from './xml.js';
@@ -43,6 +50,11 @@ export interface AuthState {
    * (sim/personality.ts soapHttpAuth): whether the request's Authorization passed.
    */
   httpAuthorized?: boolean;
+  /**
+   * The device's account lockout for the client's address (sim/lockout.ts): a locked user
+   * is refused even with the right password, and a wrong password is counted.
+   */
+  gate?: LoginGate;
 }
 
 export interface DispatchResult extends SoapAnswer {
@@ -88,7 +100,7 @@ export async function answerSoap<Context>(
   // A token sent with a pre-auth operation is checked too (and its nonce used up), so
   // the request log can say who asked; only operations that need it are refused.
   const check = usernameToken || operation.access !== 'pre-auth';
-  const result = check ? checkUsernameToken(usernameToken, auth) : null;
+  const result = check ? checkToken(usernameToken, auth, operation.access === 'pre-auth') : null;
   asked.authenticated = result?.ok === true;
   if (operation.access !== 'pre-auth' && result && !result.ok) {
     const fault = faults.notAuthorized(result.reason);
@@ -104,4 +116,25 @@ export async function answerSoap<Context>(
     console.error(`sim: ${operation.name} failed:`, error);
     return { ...faultAnswer(faults.actionFailed()), ...asked };
   }
+}
+
+/**
+ * The UsernameToken check with the account lockout around it. A pre-auth operation asks
+ * for no login, so its token neither counts against the user nor is refused for a lock
+ * (it is only not taken as authenticated).
+ */
+function checkToken(
+  token: Parameters<typeof checkUsernameToken>[0],
+  auth: AuthState,
+  preAuth: boolean,
+): AuthResult {
+  const gate = auth.gate;
+  const locked = token && gate ? gate.locked(token.username) : null;
+  if (locked) return { ok: false, reason: locked };
+  const result = checkUsernameToken(token, auth);
+  if (token && gate && !preAuth) {
+    if (result.ok) gate.succeeded(token.username);
+    else if (result.reason === WRONG_PASSWORD) gate.failed(token.username);
+  }
+  return result;
 }
