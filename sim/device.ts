@@ -591,6 +591,7 @@ export class SimulatedDevice implements RtspDevice {
       nonces: this.nonces,
       deviceNow,
       gate,
+      tokenNonceUsedOn401: this.quirks.tokenNonceUsedOn401,
       ...(http ? { httpAuthorized: http.ok } : {}),
     };
     const result = await answerSoap(body, service, auth, context);

@@ -38,6 +38,14 @@ export interface Quirks {
    * it, the UsernameToken is checked too. Null: the UsernameToken is enough.
    */
   soapHttpAuth: HttpAuthPolicy | null;
+  /**
+   * With soapHttpAuth: the 401 for missing HTTP authentication comes after the device read
+   * the UsernameToken and used up its nonce (WS-Security UsernameToken Profile 1.0 section
+   * 3.1: a nonce is accepted once), so a client that resends the same envelope with its
+   * Digest is refused as a replay and must sign a fresh token. Others answer the 401 from
+   * their web server before the SOAP layer sees the token (agsh/onvif relies on that).
+   */
+  tokenNonceUsedOn401: boolean;
 }
 
 const rtspDigest: HttpAuthPolicy = { offer: ['digest'], algorithm: 'MD5', qop: false };
@@ -57,6 +65,7 @@ export const noQuirks: Readonly<Quirks> = {
   rtspAuth: rtspDigest,
   snapshotAuth: httpDigest,
   soapHttpAuth: null,
+  tokenNonceUsedOn401: false,
 };
 
 /** Personalities by name; a site file picks one per device group. */
@@ -103,6 +112,16 @@ export const personalities: Record<string, Readonly<Quirks>> = {
     ...noQuirks,
     soapHttpAuth: httpDigest,
     snapshotAuth: httpDigestSha256,
+  },
+  /**
+   * The strictest camera: HTTP Digest on SOAP as digest-only, but the UsernameToken is read
+   * (its nonce used up) before the 401, so a retry must sign a new token.
+   */
+  'hardened-camera': {
+    ...noQuirks,
+    soapHttpAuth: httpDigest,
+    snapshotAuth: httpDigestSha256,
+    tokenNonceUsedOn401: true,
   },
 };
 

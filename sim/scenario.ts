@@ -12,7 +12,7 @@
  *       count: 22
  *     - kind: camera
  *       count: 2
- *       personality: legacy-camera   # standard | legacy-camera | budget-nvr | odd-encoder
+ *       personality: legacy-camera   # any name of sim/personality.ts
  *       credentials: { username: service, password: other }
  *       https: true                  # optional: ONVIF over HTTPS, self-signed certificate
  *     - kind: nvr

@@ -50,6 +50,8 @@ export interface AuthState {
    * (sim/personality.ts soapHttpAuth): whether the request's Authorization passed.
    */
   httpAuthorized?: boolean;
+  /** The 401 for missing HTTP authentication uses up the token's nonce (sim/personality.ts). */
+  tokenNonceUsedOn401?: boolean;
   /**
    * The device's account lockout for the client's address (sim/lockout.ts): a locked user
    * is refused even with the right password, and a wrong password is counted.
@@ -92,9 +94,12 @@ export async function answerSoap<Context>(
     return { ...faultAnswer(fault), ...asked, detail: fault.reason };
   }
   if (operation.access !== 'pre-auth' && auth.httpAuthorized === false) {
-    // HTTP authentication missing: 401 and a challenge from the device's web server,
-    // before the SOAP layer sees the token (its nonce is not used up: clients such as
-    // agsh/onvif resend the same envelope with Digest, and real devices accept that).
+    // HTTP authentication missing: 401 and a challenge. Most devices answer it from their
+    // web server before the SOAP layer sees the token, so its nonce is not used up (agsh/
+    // onvif resends the same envelope with Digest, and they accept that). The strictest
+    // read the token first: its nonce is then spent, and the same envelope again is a
+    // replay. Neither is a login attempt, so the lockout does not count it.
+    if (auth.tokenNonceUsedOn401 && usernameToken) checkUsernameToken(usernameToken, auth);
     return { status: 401, xml: '', ...asked, httpChallenge: true };
   }
   // A token sent with a pre-auth operation is checked too (and its nonce used up), so

@@ -210,3 +210,43 @@ describe('media service', () => {
     expect(textAt(result, 'Code', 'Subcode', 'Subcode', 'Value')).toBe('ter:NoProfile');
   });
 });
+
+describe('HTTP authentication missing on a user operation (digest-only, hardened-camera)', () => {
+  /** The same envelope twice: first without HTTP authentication, then with it. */
+  async function resent(tokenNonceUsedOn401: boolean) {
+    const envelope = soapRequest(
+      '<tds:GetDeviceInformation/>',
+      securityHeader({ password: credentials.password }),
+    );
+    const nonces = new NonceCache();
+    const deviceNow = Date.now();
+    const context = testContext(camera, { deviceNow });
+    const base = { credentials, nonces, deviceNow, tokenNonceUsedOn401 };
+    const first = await answerSoap(
+      envelope,
+      deviceService,
+      { ...base, httpAuthorized: false },
+      context,
+    );
+    const again = await answerSoap(
+      envelope,
+      deviceService,
+      { ...base, httpAuthorized: true },
+      context,
+    );
+    return { first, again };
+  }
+
+  it('a web server in front (digest-only): the 401 leaves the token unread, the same envelope passes', async () => {
+    const { first, again } = await resent(false);
+    expect(first).toMatchObject({ status: 401, httpChallenge: true });
+    expect(again).toMatchObject({ status: 200, authenticated: true });
+  });
+
+  it('the strictest (hardened-camera): the 401 spends the nonce, the same envelope is a replay', async () => {
+    const { first, again } = await resent(true);
+    expect(first).toMatchObject({ status: 401, httpChallenge: true });
+    expect(again).toMatchObject({ status: 400, authenticated: false });
+    expect(again.detail).toMatch(/replay/);
+  });
+});
