@@ -585,6 +585,7 @@ export class SimulatedDevice implements RtspDevice {
       req.url ?? path,
       this.currentCredentials(),
       gate,
+      body,
     );
     const auth = {
       credentials: this.currentCredentials(),

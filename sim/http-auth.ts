@@ -2,9 +2,12 @@
  * HTTP authentication as a device demands it, for the simulator's RTSP server, snapshot
  * URIs and (one personality) SOAP: a `WWW-Authenticate` challenge offering Basic and/or
  * Digest, and a strict check of the `Authorization` that comes back, as real devices do:
- * Basic (RFC 7617); Digest (RFC 7616 with qop=auth: nonce issued by us and not expired,
- * realm, uri equal to the request-target or RTSP Request-URI, algorithm and opaque echoed,
- * nc growing per nonce, cnonce present; RFC 2617 without qop as RTSP cameras use it).
+ * Basic (RFC 7617); Digest (RFC 7616 with qop=auth, or auth-int where offered: nonce
+ * issued by us and not expired, realm, uri equal to the request-target or RTSP
+ * Request-URI, algorithm and opaque echoed, nc growing per nonce, cnonce present; RFC 2617
+ * without qop as RTSP cameras use it). The header is read as RFC 7616 section 3.4 writes
+ * it: username, realm, nonce, uri, response, cnonce and opaque quoted; algorithm, qop and
+ * nc not (they are tokens); anything else is malformed and refused.
  * Wrong passwords count towards the device's account lockout (sim/lockout.ts), and a
  * locked user is refused even with the right one. Anything wrong is a 401 with a fresh
  * challenge; `stale=true` only when the digest was
@@ -26,6 +29,10 @@ export interface HttpAuthPolicy {
   algorithm: 'MD5' | 'SHA-256';
   /** Digest: qop=auth (RFC 7616) or none (RFC 2617's form, most RTSP servers). */
   qop: boolean;
+  /** Digest with qop: offer qop="auth,auth-int" (the body is digested too, RFC 7616 3.4.3). */
+  authInt?: boolean;
+  /** How long a nonce is good for, in seconds (default 300); then stale=true. */
+  nonceLifetimeS?: number;
 }
 
 export interface Account {
@@ -35,7 +42,7 @@ export interface Account {
 
 export type HttpAuthResult = { ok: true } | { ok: false; reason: string };
 
-/** How long a nonce is good for; then stale=true (kept twice as long to say so). */
+/** How long a nonce is good for by default; then stale=true (kept twice as long to say so). */
 const NONCE_LIFETIME_MS = 5 * 60_000;
 /**
  * Nonces kept per server; the oldest is forgotten beyond this (its client then gets a
@@ -65,22 +72,91 @@ function counted<R extends HttpAuthResult>(
   return result;
 }
 
-/** `name=value` pairs of a Digest credentials header, quoted values unescaped. */
-function credentialParams(text: string): Map<string, string> {
+/** RFC 7616 section 3.4: these are quoted strings in an Authorization header... */
+const QUOTED = new Set(['username', 'realm', 'nonce', 'uri', 'response', 'cnonce', 'opaque']);
+/** ...and these tokens, never quoted (username* is an RFC 8187 ext-value, a token too). */
+const UNQUOTED = new Set(['algorithm', 'qop', 'nc', 'userhash', 'username*']);
+/** RFC 9110 section 5.6.2 token characters. */
+const TOKEN = /[!#$%&'*+.^_`|~0-9A-Za-z-]+/y;
+
+/**
+ * The parameters of a Digest credentials header (RFC 7616 section 3.4, auth-param list of
+ * RFC 9110 section 11.2), read strictly: `name=token` or `name="quoted string"` separated
+ * by commas, each name once, and each known name quoted or not as the RFC writes it. An
+ * error says what is wrong, for the request log.
+ */
+export function digestParams(text: string): Map<string, string> | { error: string } {
   const out = new Map<string, string>();
-  const pair = /([A-Za-z0-9_-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]*))/g;
-  for (let m = pair.exec(text); m; m = pair.exec(text)) {
-    const quoted = m[2];
-    out.set(
-      (m[1] ?? '').toLowerCase(),
-      quoted !== undefined ? quoted.replace(/\\(.)/g, '$1') : (m[3] ?? ''),
-    );
+  let i = 0;
+  const skipSpace = (): void => {
+    while (text[i] === ' ' || text[i] === '\t') i++;
+  };
+  const tokenAt = (): string => {
+    TOKEN.lastIndex = i;
+    const found = TOKEN.exec(text)?.[0] ?? '';
+    i += found.length;
+    return found;
+  };
+  for (;;) {
+    skipSpace();
+    const name = tokenAt().toLowerCase();
+    if (!name) return { error: `a parameter name expected at character ${i}` };
+    skipSpace();
+    if (text[i] !== '=') return { error: `${name} has no value` };
+    i++;
+    skipSpace();
+    let value = '';
+    const quoted = text[i] === '"';
+    if (quoted) {
+      for (i++; i < text.length && text[i] !== '"'; i++) {
+        if (text[i] === '\\') i++;
+        value += text[i] ?? '';
+      }
+      if (text[i] !== '"') return { error: `${name}: the quoted string is not closed` };
+      i++;
+    } else {
+      value = tokenAt();
+      if (!value) return { error: `${name} has no value` };
+    }
+    if (out.has(name)) return { error: `${name} appears twice` };
+    if (QUOTED.has(name) && !quoted) {
+      return { error: `${name} must be a quoted string (RFC 7616 section 3.4)` };
+    }
+    if (UNQUOTED.has(name) && quoted) {
+      return { error: `${name} must not be quoted (RFC 7616 section 3.4)` };
+    }
+    out.set(name, value);
+    skipSpace();
+    if (i >= text.length) return out;
+    if (text[i] !== ',') return { error: `a comma expected after ${name}` };
+    i++;
   }
-  return out;
 }
 
-function hex(hash: string, text: string): string {
-  return createHash(hash).update(Buffer.from(text, 'utf8')).digest('hex');
+/**
+ * The user a Digest header names: `username`, or `username*` (RFC 7616 section 3.4.4: an
+ * RFC 8187 ext-value, for a name that is not ASCII); never both.
+ */
+function digestUser(p: Map<string, string>): string | { error: string } {
+  const plain = p.get('username');
+  const extended = p.get('username*');
+  if (plain !== undefined && extended !== undefined) {
+    return { error: 'username and username* both given (RFC 7616 section 3.4.4)' };
+  }
+  if (extended === undefined) return plain ?? { error: 'username missing' };
+  const match = /^UTF-8'[^']*'(.*)$/i.exec(extended);
+  try {
+    if (match) return decodeURIComponent(match[1] ?? '');
+  } catch {
+    // Falls through to the error below.
+  }
+  return { error: 'username* is not a UTF-8 ext-value (RFC 8187)' };
+}
+
+function hex(hash: string, text: string | Buffer): string {
+  return createHash(hash)
+    .update(typeof text === 'string' ? Buffer.from(text, 'utf8') : text)
+    .digest('hex');
 }
 
 function sameText(a: string, b: string): boolean {
@@ -105,6 +181,12 @@ export class HttpAuthGuard {
     this.#now = now;
   }
 
+  get #lifetimeMs(): number {
+    return this.policy.nonceLifetimeS === undefined
+      ? NONCE_LIFETIME_MS
+      : this.policy.nonceLifetimeS * 1000;
+  }
+
   /** The `WWW-Authenticate` header values of a 401 (one per challenge). */
   challenges(stale = false): string[] {
     const out: string[] = [];
@@ -118,7 +200,7 @@ export class HttpAuthGuard {
       for (const algorithm of algorithms) {
         const nonce = this.#issue();
         const parts = [`realm="${this.#realm}"`];
-        if (this.policy.qop) parts.push('qop="auth"');
+        if (this.policy.qop) parts.push(this.policy.authInt ? 'qop="auth,auth-int"' : 'qop="auth"');
         if (algorithm) parts.push(`algorithm=${algorithm}`);
         parts.push(`nonce="${nonce}"`);
         if (this.policy.qop) parts.push(`opaque="${this.#opaque}"`);
@@ -132,7 +214,8 @@ export class HttpAuthGuard {
   /**
    * Checks an `Authorization` header for `method` on `target` (the HTTP request-target,
    * or the RTSP Request-URI). `stale` in the refusal: the nonce expired, ask again.
-   * `gate`: the device's account lockout for the client's address (sim/lockout.ts).
+   * `gate`: the device's account lockout for the client's address (sim/lockout.ts);
+   * `entity`: the request's body, which qop=auth-int digests.
    */
   verify(
     header: string | undefined,
@@ -140,6 +223,7 @@ export class HttpAuthGuard {
     target: string,
     account: Account,
     gate?: LoginGate,
+    entity: string | Buffer = '',
   ): HttpAuthResult & { stale?: boolean } {
     if (!header) return { ok: false, reason: 'no credentials' };
     const space = header.indexOf(' ');
@@ -155,21 +239,37 @@ export class HttpAuthGuard {
       return counted(gate, username, result);
     }
     if (scheme === 'digest' && this.policy.offer.includes('digest')) {
-      const params = credentialParams(rest);
-      const username = params.get('username') ?? '';
+      const params = digestParams(rest);
+      if (!(params instanceof Map)) {
+        return { ok: false, reason: `malformed Digest credentials: ${params.error}` };
+      }
+      const username = digestUser(params);
+      if (typeof username !== 'string') {
+        return { ok: false, reason: `malformed Digest credentials: ${username.error}` };
+      }
       const locked = gate?.locked(username);
       if (locked) return { ok: false, reason: locked };
-      return counted(gate, username, this.#verifyDigest(params, method, target, account));
+      return counted(
+        gate,
+        username,
+        this.#verifyDigest(params, username, { method, target, entity }, account),
+      );
     }
     return { ok: false, reason: `scheme ${scheme} not offered` };
   }
 
   #verifyDigest(
     p: Map<string, string>,
-    method: string,
-    target: string,
+    username: string,
+    request: { method: string; target: string; entity: string | Buffer },
     account: Account,
   ): HttpAuthResult & { stale?: boolean } {
+    const { method, target, entity } = request;
+    for (const name of ['realm', 'nonce', 'uri', 'response']) {
+      if (!p.has(name))
+        return { ok: false, reason: `malformed Digest credentials: ${name} missing` };
+    }
+    if (p.get('userhash') === 'true') return { ok: false, reason: 'userhash was not offered' };
     const nonce = p.get('nonce') ?? '';
     const known = this.#nonces.get(nonce);
     if (!known) return { ok: false, reason: 'a nonce this device did not issue' };
@@ -180,29 +280,38 @@ export class HttpAuthGuard {
     if (!offered.includes(algorithm)) return { ok: false, reason: `algorithm ${algorithm}` };
     const hash = HASHES[algorithm as keyof typeof HASHES];
     const a1 = hex(hash, `${account.username}:${this.#realm}:${account.password}`);
-    const a2 = hex(hash, `${method}:${target}`);
+    let a2 = hex(hash, `${method}:${target}`);
     let expected: string;
     let count = 0;
     if (this.policy.qop) {
       const nc = p.get('nc') ?? '';
       const cnonce = p.get('cnonce') ?? '';
-      if (p.get('qop') !== 'auth') return { ok: false, reason: 'qop=auth missing' };
+      const qop = p.get('qop');
+      const offered = this.policy.authInt ? ['auth', 'auth-int'] : ['auth'];
+      if (qop === undefined || !offered.includes(qop)) {
+        return {
+          ok: false,
+          reason: `qop=${qop ?? '(none)'}, where ${offered.join(' or ')} was offered`,
+        };
+      }
+      // RFC 7616 section 3.4.3: auth-int digests the body as well.
+      if (qop === 'auth-int') a2 = hex(hash, `${method}:${target}:${hex(hash, entity)}`);
       if (!/^[0-9a-f]{8}$/i.test(nc) || cnonce === '') {
         return { ok: false, reason: 'nc or cnonce missing' };
       }
       if (p.get('opaque') !== this.#opaque) return { ok: false, reason: 'opaque not echoed' };
       count = parseInt(nc, 16);
-      expected = hex(hash, [a1, nonce, nc, cnonce, 'auth', a2].join(':'));
+      expected = hex(hash, [a1, nonce, nc, cnonce, qop, a2].join(':'));
     } else {
       if (p.has('qop')) return { ok: false, reason: 'qop sent but not offered' };
       expected = hex(hash, `${a1}:${nonce}:${a2}`);
     }
-    if (p.get('username') !== account.username || !sameText(p.get('response') ?? '', expected)) {
+    if (username !== account.username || !sameText(p.get('response') ?? '', expected)) {
       return { ok: false, reason: WRONG_DIGEST };
     }
     // RFC 7616 section 3.3: stale=true says the digest was valid and only the nonce is
     // old, so it is said only now, after the response was verified.
-    if (this.#now() - known.issuedAt > NONCE_LIFETIME_MS) {
+    if (this.#now() - known.issuedAt > this.#lifetimeMs) {
       return { ok: false, reason: 'the nonce expired', stale: true };
     }
     if (this.policy.qop) {
@@ -218,7 +327,7 @@ export class HttpAuthGuard {
     // Oldest first (a Map keeps insertion order): forget the expired ones and, beyond the
     // limit, the oldest, so 500 devices polled for days hold a bounded few.
     for (const [nonce, { issuedAt }] of this.#nonces) {
-      if (now - issuedAt <= NONCE_LIFETIME_MS * 2 && this.#nonces.size < MAX_NONCES) break;
+      if (now - issuedAt <= this.#lifetimeMs * 2 && this.#nonces.size < MAX_NONCES) break;
       this.#nonces.delete(nonce);
     }
     const nonce = randomBytes(16).toString('hex');

@@ -51,6 +51,13 @@ export interface Quirks {
 const rtspDigest: HttpAuthPolicy = { offer: ['digest'], algorithm: 'MD5', qop: false };
 const httpDigest: HttpAuthPolicy = { offer: ['digest'], algorithm: 'MD5', qop: true };
 const httpDigestSha256: HttpAuthPolicy = { offer: ['digest'], algorithm: 'SHA-256', qop: true };
+/**
+ * The nonce lifetime of hardened-camera: shorter than any poll interval (15 s and up), so
+ * every poll's first request with a kept Digest meets a stale nonce. RFC 7616 section 3.3
+ * leaves the lifetime to the server (even one request per nonce), so a client must follow
+ * stale=true at any lifetime; this figure is ours, not a vendor's.
+ */
+const HARDENED_NONCE_S = 10;
 
 export const noQuirks: Readonly<Quirks> = {
   hyphenatedDateTimes: false,
@@ -115,12 +122,16 @@ export const personalities: Record<string, Readonly<Quirks>> = {
   },
   /**
    * The strictest camera: HTTP Digest on SOAP as digest-only, but the UsernameToken is read
-   * (its nonce used up) before the 401, so a retry must sign a new token.
+   * (its nonce used up) before the 401, so a retry must sign a new token; Digest offers
+   * qop="auth,auth-int" (a client picks auth, or digests the body); every nonce is good
+   * for HARDENED_NONCE_S seconds only, so a client that keeps its Digest between polls meets
+   * stale=true and must take the fresh nonce.
    */
   'hardened-camera': {
     ...noQuirks,
-    soapHttpAuth: httpDigest,
-    snapshotAuth: httpDigestSha256,
+    rtspAuth: { ...rtspDigest, nonceLifetimeS: HARDENED_NONCE_S },
+    soapHttpAuth: { ...httpDigest, authInt: true, nonceLifetimeS: HARDENED_NONCE_S },
+    snapshotAuth: { ...httpDigestSha256, authInt: true, nonceLifetimeS: HARDENED_NONCE_S },
     tokenNonceUsedOn401: true,
   },
 };
