@@ -2,8 +2,10 @@
  * Self-signed certificates for simulated HTTPS device services, as cameras make their
  * own at first boot (Hikvision, Dahua, Axis: a self-signed certificate for the device's
  * address, never signed by a CA the client knows). Made at start with Debian's openssl
- * (as test/helpers/certs.ts does) in a temporary folder that is removed at once: the key
- * lives only in the simulator's memory, never in the repository or on disk afterwards.
+ * (as test/helpers/certs.ts does): openssl writes key.pem into a fresh temporary folder
+ * (mkdtemp: mode 0700, so only our user can read it), the simulator reads it and removes
+ * the folder at once. So the key is on disk for the moment openssl takes, in the system's
+ * temporary folder, and afterwards only in the simulator's memory; never in the repository.
  */
 import { execFile } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
