@@ -49,6 +49,13 @@ const nvrServices = [...cameraServices, recordingService, searchService];
 /** How many requests each device remembers for GET /sim/devices/{id}/requests. */
 export const REQUEST_LOG_SIZE = 500;
 
+/**
+ * The live-view-refused fault: right credentials, but an account without the live-view
+ * right, which cameras answer on RTSP and snapshots as they answer a wrong password (401
+ * and a fresh challenge), while ONVIF SOAP accepts the same account.
+ */
+const NO_LIVE_VIEW = 'no live-view rights';
+
 export interface SimulatedDeviceOptions {
   model: DeviceModel;
   /** Address to listen on; also the host of every URI the device hands out. */
@@ -675,6 +682,11 @@ export class SimulatedDevice implements RtspDevice {
       sendUnauthorized(res, this.snapshotAuth.challenges(checked.stale));
       return;
     }
+    if (this.effects.liveViewRefused) {
+      log(401, false, NO_LIVE_VIEW);
+      sendUnauthorized(res, this.snapshotAuth.challenges(false));
+      return;
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       log(405, true);
       sendText(res, 405, 'snapshots take GET requests', { Allow: 'GET, HEAD' });
@@ -739,6 +751,9 @@ export class SimulatedDevice implements RtspDevice {
       this.currentCredentials(),
       this.lockout.gate(from),
     );
+    if (checked.ok && this.effects.liveViewRefused) {
+      return { ok: false, reason: NO_LIVE_VIEW, challenges: this.rtspAuth.challenges(false) };
+    }
     if (checked.ok) return checked;
     return {
       ok: false,

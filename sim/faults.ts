@@ -42,6 +42,8 @@ export interface FaultEffects {
   soapBreak: 'malformed' | 'soap-fault' | 'http-500' | null;
   /** The password the device accepts now; null: the configured one. */
   password: string | null;
+  /** RTSP and snapshots refuse the right credentials (an account without live-view rights). */
+  liveViewRefused: boolean;
   clockOffsetMs: number;
   serialNumber: string | null;
   firmwareVersion: string | null;
@@ -108,6 +110,12 @@ const catalogue: Catalogue = {
       'the password was rotated: the old one gets NotAuthorized (new one in the device list)',
     example: { kind: 'auth-changed', password: 'rotated-password' },
     apply: (e, f) => void (e.password = f.password ?? 'rotated-by-sim'),
+  },
+  'live-view-refused': {
+    summary:
+      'the account lacks live-view rights: RTSP and snapshots answer 401 to the right credentials, SOAP accepts them',
+    example: { kind: 'live-view-refused' },
+    apply: (e) => void (e.liveViewRefused = true),
   },
   'clock-drift': {
     summary: 'the device clock is offsetS seconds off (GetSystemDateAndTime, token window)',
@@ -228,6 +236,7 @@ export function effectsOf(faults: readonly SimFault[]): FaultEffects {
     flapPeriodS: null,
     soapBreak: null,
     password: null,
+    liveViewRefused: false,
     certificateChanged: false,
     clockOffsetMs: 0,
     serialNumber: null,

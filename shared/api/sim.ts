@@ -49,6 +49,7 @@ export const simFaultSchemas = {
     periodS: Type.Optional(Type.Number({ minimum: 0.2, maximum: 86_400 })),
   }),
   'auth-changed': fault('auth-changed', { password: Type.Optional(Type.String({ minLength: 1 })) }),
+  'live-view-refused': fault('live-view-refused', {}),
   'clock-drift': fault('clock-drift', {
     offsetS: Type.Number({ minimum: -3e9, maximum: 3e9 }),
   }),
@@ -79,6 +80,7 @@ export const SimFault = Type.Union([
   f.slow,
   f.flapping,
   f['auth-changed'],
+  f['live-view-refused'],
   f['clock-drift'],
   f.malformed,
   f['soap-fault'],
