@@ -7,6 +7,12 @@
  * unauthenticated GetSystemDateAndTime of `reachable`, ONVIF Core 5.12.1) keep running on
  * every poll, so a device that refuses us and then dies still goes down.
  *
+ * An account without live-view rights is refused only by the live-view checks
+ * (`Check.liveView`: an RTSP DESCRIBE, a snapshot GET) after `identity` answered in the
+ * same poll. Then only those checks wait for their next try: recording, storage and events
+ * keep running every poll, so a recorder that stops recording is seen at once, not at the
+ * next try of the refused credentials.
+ *
  * Many cameras lock an account after a few failed logins (Hikvision, Dahua: five by
  * default, for half an hour), and the account the agent uses may be the one the NVR
  * records with. So a refused device gets at most one credentialed request a poll (the
@@ -23,8 +29,8 @@ import {
   type Check,
   type CheckContext,
   type CheckResult,
-  type DeviceMemory,
   type Identity,
+  type Refusal,
 } from './checks/types.js';
 
 /** The longest wait between two tries of credentials the device refuses. */
@@ -49,24 +55,45 @@ export type PollResult =
 
 /** The degraded reason of a refusal: what the device said, and what to do about it. */
 export function credentialsRefused(check: Check, failure: Reason): Reason {
-  return {
-    code: 'auth-failed',
-    message: (
-      `monitoring credentials rejected (${check.name} check: ${failure.message.slice(0, 600)}). ` +
+  return refusalReason(
+    `monitoring credentials rejected (${check.name} check: ${failure.message.slice(0, 600)}). ` +
       `The device answers, so it is not down, but its streams, pictures and recordings go ` +
       `unchecked: update the device's password in the agent config (or its password file), ` +
-      `or give the account the rights it lacks`
-    ).slice(0, 1000),
-  };
+      `or give the account the rights it lacks`,
+  );
+}
+
+/** The degraded reason of a live-view refusal after the account worked in the same poll. */
+export function liveViewRefused(check: Check, failure: Reason): Reason {
+  return refusalReason(
+    `live view refused to the monitoring account (${check.name} check: ${failure.message.slice(0, 600)}). ` +
+      `The account works for ONVIF, so recordings, storage and events are still checked, ` +
+      `but streams and pictures go unchecked: give the account live-view (media) rights on ` +
+      `the device`,
+  );
+}
+
+function refusalReason(message: string): Reason {
+  return { code: 'auth-failed', message: message.slice(0, 1000) };
 }
 
 /** Remembers a refusal and when to try the credentials again (see the file's comment). */
-function rememberRefusal(memory: DeviceMemory, reason: Reason, now: number, intervalS: number) {
-  const tries = (memory.refused?.tries ?? 0) + 1;
+function nextRefusal(
+  before: Refusal | null,
+  reason: Reason,
+  now: number,
+  intervalS: number,
+): Refusal {
+  const tries = (before?.tries ?? 0) + 1;
   const intervalMs = intervalS * 1000;
   // Half an interval early, so the poll due at that time (jittered) takes the try.
   const waitMs = Math.min(intervalMs * 2 ** (tries - 1), CREDENTIALS_RETRY_MAX_MS) - intervalMs / 2;
-  memory.refused = { reason, tries, retryAt: now + waitMs };
+  return { reason, tries, retryAt: now + waitMs };
+}
+
+/** The reason that stands for this poll while a refusal waits for its next try. */
+function waiting(refusal: Refusal | null, now: number): Reason | null {
+  return refusal && now < refusal.retryAt ? refusal.reason : null;
 }
 
 /**
@@ -90,13 +117,18 @@ export async function runChecks(
   let identity: Identity | undefined;
   let recordings: RecordingRef[] | undefined;
   // Waiting to try the credentials again: the last refusal stands for this poll.
-  let refused: Reason | null =
-    memory.refused && context.now() < memory.refused.retryAt ? memory.refused.reason : null;
+  let refused = waiting(memory.refused, context.now());
+  let liveViewRefusal = waiting(memory.liveViewRefused, context.now());
   let triedCredentials = false;
+  let triedLiveView = false;
+  // A credentialed check answered in this poll (`identity`): the account works, so a
+  // refusal in a live-view check is about that right alone.
+  let accountWorks = false;
   for (const check of checks) {
     if (check.appliesTo && !check.appliesTo.includes(context.device.kind)) continue;
     if (check.enabled && !check.enabled(context.settings)) continue;
     if (refused && !check.withoutCredentials) continue;
+    if (liveViewRefusal && check.liveView) continue;
     let result: CheckResult;
     try {
       result = await check.run(context);
@@ -109,15 +141,28 @@ export async function runChecks(
       else throw error;
     }
     if (!check.withoutCredentials) triedCredentials = true;
+    if (check.liveView) triedLiveView = true;
     Object.assign(readings, result.values);
     if (result.identity) identity = result.identity;
     if (result.recordings) recordings = result.recordings;
     if (result.degraded) degraded.push(...result.degraded);
     if (result.failure?.code === 'auth-failed' && !check.withoutCredentials) {
-      refused = credentialsRefused(check, result.failure);
-      rememberRefusal(memory, refused, context.now(), context.intervalS);
+      const now = context.now();
+      if (check.liveView && accountWorks) {
+        liveViewRefusal = liveViewRefused(check, result.failure);
+        memory.liveViewRefused = nextRefusal(
+          memory.liveViewRefused,
+          liveViewRefusal,
+          now,
+          context.intervalS,
+        );
+      } else {
+        refused = credentialsRefused(check, result.failure);
+        memory.refused = nextRefusal(memory.refused, refused, now, context.intervalS);
+      }
       continue;
     }
+    if (!check.withoutCredentials && !check.liveView && !result.failure) accountWorks = true;
     if (result.failure && REFUSED_BY_US.has(result.failure.code)) {
       return {
         ok: true,
@@ -138,8 +183,14 @@ export async function runChecks(
       };
     }
   }
-  if (refused) degraded.unshift(refused);
-  else if (triedCredentials) memory.refused = null;
+  if (refused) {
+    // Refused whole: what the live-view checks would say is not known this poll.
+    degraded.unshift(refused);
+  } else {
+    if (triedCredentials) memory.refused = null;
+    if (liveViewRefusal) degraded.unshift(liveViewRefusal);
+    else if (triedLiveView) memory.liveViewRefused = null;
+  }
   return {
     ok: true,
     values: { up: true, ...readings },

@@ -11,6 +11,7 @@ import { degradeOnFailure, type Check } from './types.js';
 
 export const picture: Check = {
   name: 'picture',
+  liveView: true,
   enabled: (settings) => settings.picture,
   async run({ client, signal, memory, settings }) {
     const degraded: Reason[] = [];

@@ -8,6 +8,7 @@ import { degradeOnFailure, type Check } from './types.js';
 
 export const stream: Check = {
   name: 'stream',
+  liveView: true,
   enabled: (settings) => settings.stream,
   async run({ client, signal, memory }) {
     const degraded: Reason[] = [];

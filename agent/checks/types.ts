@@ -37,7 +37,22 @@ export class DeviceMemory {
    * refused, and when the credentials may be tried again (ms; ../poll.ts spaces the tries
    * out, since many cameras lock an account after a few failed logins). Null once they work.
    */
-  refused: { reason: Reason; tries: number; retryAt: number } | null = null;
+  refused: Refusal | null = null;
+  /**
+   * The account works for ONVIF but the live-view checks (`Check.liveView`: streams,
+   * pictures) are refused: an account without live-view rights. Spaced out as `refused`,
+   * and only those checks wait. Null once they are answered.
+   */
+  liveViewRefused: Refusal | null = null;
+}
+
+/** A refusal of our credentials and when to try them again (../poll.ts). */
+export interface Refusal {
+  reason: Reason;
+  /** Tries in a row that were refused. */
+  tries: number;
+  /** Gateway time (ms) from which the next poll tries again. */
+  retryAt: number;
 }
 
 export interface CheckContext {
@@ -85,6 +100,13 @@ export interface Check {
    * check needs credentials and is skipped while they are refused.
    */
   readonly withoutCredentials?: true;
+  /**
+   * The check watches live video (RTSP, snapshots), a right of its own that an account may
+   * lack while ONVIF accepts it. Refused after another credentialed check of the same poll
+   * was answered, only the live-view checks wait (../poll.ts): the recording, storage and
+   * events checks still run every poll.
+   */
+  readonly liveView?: true;
   run(context: CheckContext): Promise<CheckResult>;
 }
 

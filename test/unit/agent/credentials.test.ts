@@ -1,8 +1,9 @@
 /**
  * A device that answers but refuses the agent's credentials (agent/poll.ts): degraded with
  * auth-failed, never down for it; the check that needs no credentials still runs every
- * poll, so the device dying afterwards is still noticed; and the refused credentials are
- * tried at most once a poll, then more and more rarely (account lockouts).
+ * poll, so the device dying afterwards is still noticed; the refused credentials are tried
+ * at most once a poll, then more and more rarely (account lockouts); an account without
+ * live-view rights leaves only the stream and picture checks waiting.
  */
 import { describe, expect, it } from 'vitest';
 import { checks } from '../../../agent/checks/index.js';
@@ -174,7 +175,7 @@ describe('a device that refuses our credentials', () => {
     expect(camera.credentialed).toContain('GetDeviceInformation');
   });
 
-  it('ends at the first refused stream or snapshot: one refused login a poll, not one per channel', async () => {
+  it('an account without live-view rights: the first refused stream ends the live-view checks, and only they wait', async () => {
     const camera = new RefusingCamera();
     camera.password = 'configured';
     const client = camera.client();
@@ -203,15 +204,22 @@ describe('a device that refuses our credentials', () => {
     const result = await runChecks(checks, contextOf(client, memory, Date.now));
     expect(codes(result)).toEqual(['auth-failed']);
     expect(result.ok && result.degraded[0]?.message).toMatch(
-      /^monitoring credentials rejected \(stream check: RTSP DESCRIBE of rtsp:\/\/192\.0\.2\.1\/p1 answered 401/,
+      /^live view refused to the monitoring account \(stream check: RTSP DESCRIBE of rtsp:\/\/192\.0\.2\.1\/p1 answered 401/,
     );
+    expect(result.ok && result.degraded[0]?.message).toMatch(
+      /recordings, storage and events are still checked/,
+    );
+    // One refused DESCRIBE, no second channel, no snapshot.
     expect(asked).toEqual(['rtsp://192.0.2.1/p1']);
-    // The next poll, at once: still refused, nothing asked with credentials.
+    // The next poll, at once: the live view waits, the rest of the account is asked again.
     const before = camera.credentialed.length;
     expect(codes(await runChecks(checks, contextOf(client, memory, Date.now)))).toEqual([
       'auth-failed',
     ]);
-    expect(camera.credentialed.length).toBe(before);
+    const second = camera.credentialed.slice(before);
+    // The channels come from the test's own GetProfiles; the events check pulls its messages.
+    expect(second).toEqual(['GetDeviceInformation', 'PullMessages']);
     expect(asked).toHaveLength(1);
+    expect(memory.refused).toBeNull();
   });
 });
