@@ -72,6 +72,12 @@ const ChecksSection = Type.Object(
     recordingLagS: Type.Optional(Type.Number({ minimum: 1, maximum: 7 * 86_400 })),
     /** Identical snapshots in this many polls in a row: picture frozen. */
     frozenPolls: Type.Optional(Type.Integer({ minimum: 2, maximum: 1000 })),
+    /**
+     * From the second refusal of a device's credentials in a row on, try them at most once
+     * per this many seconds (agent/poll.ts: account lockouts count failed logins per half
+     * hour). New credentials (SIGHUP) are tried at once.
+     */
+    credentialsRetryS: Type.Optional(Type.Number({ minimum: 60, maximum: 86_400 })),
     /** Download and judge a snapshot each poll (costs bandwidth on slow links). */
     picture: Type.Optional(Type.Boolean()),
     /** RTSP DESCRIBE each stream each poll. */
@@ -187,6 +193,9 @@ export const checkDefaults = {
   slowResponseMs: 2000,
   recordingLagS: 120,
   frozenPolls: 3,
+  // Hikvision and Dahua lock an account after 5 failed logins, for 30 min by default; one
+  // try is at most 2 failed logins on the wire, so 2 tries per 30 min stay under (poll.ts).
+  credentialsRetryS: 1800,
   picture: true,
   stream: true,
 } as const;

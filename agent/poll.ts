@@ -15,10 +15,16 @@
  *
  * Many cameras lock an account after a few failed logins (Hikvision, Dahua: five by
  * default, for half an hour), and the account the agent uses may be the one the NVR
- * records with. So a refused device gets at most one credentialed request a poll (the
- * first refusal ends the credentialed checks), and after two refusals in a row the tries
- * are spaced out: every 2, 4, 8 ... intervals, at most every CREDENTIALS_RETRY_MAX_MS.
- * New credentials in the agent's config (SIGHUP) start a new device, tried at once.
+ * records with. So the first refused request of a poll ends the checks that need those
+ * credentials, and the tries are counted as the device counts them, on the wire: one
+ * refused try is at most two failed logins there (a remembered Digest refused, then the
+ * fresh challenge answered and refused, onvif/http-exchange.ts; or a UsernameToken alone
+ * answered 401, then Digest with a new token refused; a third request follows only a
+ * stale=true, which RFC 7616 section 3.3 sends for a right password). A refusal is tried
+ * again at the next poll (one may be a glitch); from the second in a row on, at most once
+ * per `checks.credentialsRetryS` (30 min by default): at most two tries, four failed
+ * logins, in any half hour, under the threshold of five. Between tries the last refusal
+ * stands. New credentials in the agent's config (SIGHUP) start a new device, tried at once.
  */
 import type { DeviceMetricValues } from '../shared/messages/device-metrics.js';
 import type { Reason, RecordingRef } from '../shared/messages/device-state.js';
@@ -32,9 +38,6 @@ import {
   type Identity,
   type Refusal,
 } from './checks/types.js';
-
-/** The longest wait between two tries of credentials the device refuses. */
-export const CREDENTIALS_RETRY_MAX_MS = 10 * 60 * 1000;
 
 /** `recordings`: an NVR's recordings when a check listed them in this poll. */
 export type PollResult =
@@ -82,12 +85,14 @@ function nextRefusal(
   before: Refusal | null,
   reason: Reason,
   now: number,
-  intervalS: number,
+  context: CheckContext,
 ): Refusal {
   const tries = (before?.tries ?? 0) + 1;
-  const intervalMs = intervalS * 1000;
-  // Half an interval early, so the poll due at that time (jittered) takes the try.
-  const waitMs = Math.min(intervalMs * 2 ** (tries - 1), CREDENTIALS_RETRY_MAX_MS) - intervalMs / 2;
+  // The first refusal: the next poll tries again (due half an interval from now, so the
+  // next poll, jittered, takes it). From the second in a row on: not before
+  // credentialsRetryS, never early, so that no window of that length holds three tries.
+  const waitMs =
+    tries < 2 ? (context.intervalS * 1000) / 2 : context.settings.credentialsRetryS * 1000;
   return { reason, tries, retryAt: now + waitMs };
 }
 
@@ -150,15 +155,10 @@ export async function runChecks(
       const now = context.now();
       if (check.liveView && accountWorks) {
         liveViewRefusal = liveViewRefused(check, result.failure);
-        memory.liveViewRefused = nextRefusal(
-          memory.liveViewRefused,
-          liveViewRefusal,
-          now,
-          context.intervalS,
-        );
+        memory.liveViewRefused = nextRefusal(memory.liveViewRefused, liveViewRefusal, now, context);
       } else {
         refused = credentialsRefused(check, result.failure);
-        memory.refused = nextRefusal(memory.refused, refused, now, context.intervalS);
+        memory.refused = nextRefusal(memory.refused, refused, now, context);
       }
       continue;
     }
