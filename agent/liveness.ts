@@ -11,7 +11,10 @@
  * - a refused or reset connection, no route: fails at once;
  * - a hung device or a link that went silent: fails at its deadline;
  * - any answer that is not a GetSystemDateAndTimeResponse: fails (a web server that
- *   answers HTTP 500 is not an ONVIF device that works).
+ *   answers HTTP 500 is not an ONVIF device that works), except the two the `reachable`
+ *   check also counts as answered (`answered` in checks/types.ts): a refusal of
+ *   credentials (a device that wants them even here, against Core 5.12.1) and an HTTPS
+ *   certificate the agent refuses.
  *
  * The probe never reports a state. When its answer disagrees with the device's status (an
  * up or degraded device fails it; a down device answers it), it asks the scheduler for the
@@ -32,7 +35,7 @@
  * in that state, and a hang was then seen only by the 15 s poll.
  */
 import type { DeviceStatus } from './device-state.js';
-import { isCertificateRefusal } from './checks/types.js';
+import { answered } from './checks/types.js';
 import { OnvifError } from './onvif/types.js';
 
 /** What a probe found: the device answered the question, or it did not. */
@@ -94,8 +97,9 @@ export class Liveness {
     } catch (error) {
       // Anything else is a bug in the agent: the scheduler counts it as a check error.
       if (!(error instanceof OnvifError)) throw error;
-      // An HTTPS certificate we refuse came in a finished handshake: the device is there.
-      verdict = isCertificateRefusal(error) ? 'answers' : 'fails';
+      // The same "answered" as the reachable check's (checks/types.ts): a refusal of
+      // credentials or an HTTPS certificate we refuse is the device being there.
+      verdict = answered(error) ? 'answers' : 'fails';
       refused = verdict === 'fails' && error.kind === 'unreachable';
     }
     // A poll may have ended while the probe waited: compare with the status now.

@@ -11,15 +11,26 @@
  * `checks.slowResponseMs`: degraded (slow-response).
  */
 import type { Reason } from '../../shared/messages/device-state.js';
-import { attempt, type Check } from './types.js';
+import { answered, attempt, isCertificateRefusal, type Check } from './types.js';
 
 export const reachable: Check = {
   name: 'reachable',
   withoutCredentials: true,
-  run: async ({ client, signal, settings, memory }) => {
-    const result = await attempt(
-      () => client.clock(signal),
+  run: ({ client, signal, settings, memory }) =>
+    attempt(
+      async () => {
+        try {
+          return await client.clock(signal);
+        } catch (error) {
+          // The device answered without a clock reading (it wants credentials for it): it
+          // is there, and `identity` judges the credentials. A refused certificate stays
+          // the failure that ends the poll (../poll.ts): nothing more is asked of it.
+          if (answered(error) && !isCertificateRefusal(error)) return null;
+          throw error;
+        }
+      },
       (clock) => {
+        if (clock === null) return {};
         const degraded: Reason[] = [];
         if (clock.offsetMs !== null) {
           memory.offsetMs = clock.offsetMs;
@@ -45,7 +56,5 @@ export const reachable: Check = {
           degraded,
         };
       },
-    );
-    return result.failure?.code === 'auth-failed' ? {} : result;
-  },
+    ),
 };

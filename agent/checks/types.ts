@@ -163,6 +163,19 @@ export function isCertificateRefusal(error: unknown): error is OnvifError {
   );
 }
 
+/**
+ * Did the device answer, whatever it said? One home for the question that `reachable` and
+ * the liveness probe (../liveness.ts) both ask of GetSystemDateAndTime. A refusal of
+ * credentials is an answer: a device that wants them even for this request (against ONVIF
+ * Core 5.12.1) is there. So is an HTTPS certificate we refuse: it came in a finished
+ * handshake. A timeout, a refused connection or a malformed answer is not.
+ */
+export function answered(error: unknown): error is OnvifError {
+  return (
+    error instanceof OnvifError && (error.kind === 'auth-failed' || isCertificateRefusal(error))
+  );
+}
+
 /** The reason of a failed request, with the certificates of a certificate-changed one. */
 export function reasonOf(error: OnvifError): Reason {
   const reason: Reason = { code: error.kind, message: error.message.slice(0, 1000) };

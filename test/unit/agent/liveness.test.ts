@@ -6,8 +6,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { DeviceStatus } from '../../../agent/device-state.js';
+import { reachable } from '../../../agent/checks/reachable.js';
+import { DeviceMemory } from '../../../agent/checks/types.js';
+import { checkDefaults } from '../../../agent/config.js';
 import { Liveness } from '../../../agent/liveness.js';
-import { OnvifError, type OnvifFailureKind } from '../../../agent/onvif/types.js';
+import { OnvifError, type OnvifClient, type OnvifFailureKind } from '../../../agent/onvif/types.js';
+
+/** Reasons with which a poll ends degraded, not down: a certificate the agent refuses. */
+const NOT_DOWN_BY_POLL = ['certificate-changed', 'certificate-untrusted'];
 
 function bed(initial: DeviceStatus) {
   const state = {
@@ -58,6 +64,53 @@ describe('liveness probe decisions', () => {
       },
     });
     expect(await liveness.probe('cam-01', new AbortController().signal)).toBe(false);
+  });
+
+  it('agrees with the reachable check on what "answered" means, for every failure of the question', async () => {
+    const certificate = { pinned: `${'AA:'.repeat(31)}01`, presented: `${'BB:'.repeat(31)}02` };
+    const kinds: OnvifFailureKind[] = [
+      'unreachable',
+      'timeout',
+      'auth-failed',
+      'protocol-error',
+      'certificate-changed',
+      'certificate-untrusted',
+    ];
+    for (const kind of kinds) {
+      const error = new OnvifError(kind, 'the question failed', certificate);
+      const client = { clock: () => Promise.reject(error) } as unknown as OnvifClient;
+      const result = await reachable.run({
+        device: { id: 'cam-01', name: 'Lobby', kind: 'camera', xaddr: 'http://192.0.2.1/onvif' },
+        client,
+        signal: new AbortController().signal,
+        settings: { ...checkDefaults },
+        memory: new DeviceMemory(),
+        now: Date.now,
+        intervalS: 15,
+      });
+      // The poll goes on with the device there, or ends it with a reason that is no outage.
+      const pollSaysThere =
+        result.failure === undefined || NOT_DOWN_BY_POLL.includes(result.failure.code);
+      let suspected = 0;
+      const liveness = new Liveness({
+        ask: () => Promise.reject(error),
+        status: () => 'up',
+        suspect: () => void (suspected += 1),
+      });
+      const asked = await liveness.probe('cam-01', new AbortController().signal);
+      expect({ kind, probeSaysThere: !asked && suspected === 0 }).toEqual({
+        kind,
+        probeSaysThere: pollSaysThere,
+      });
+    }
+  });
+
+  it('a camera that wants credentials even for its clock answered: no check, nothing counted', async () => {
+    const { state, probe } = bed('up');
+    state.answers = false;
+    state.failure = 'auth-failed';
+    expect(await probe()).toBe(false);
+    expect(state.suspected).toBe(0);
   });
 
   it('a down device that answers: a full check now, with nothing counted against it', async () => {
