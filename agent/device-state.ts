@@ -92,8 +92,9 @@ export class DeviceState {
   }
 
   /**
-   * A liveness probe between polls got no answer (agent/liveness.ts): it counts as the
-   * first failure of the confirmation, so the full check it triggers confirms "down" at
+   * A liveness probe between polls got no answer (agent/liveness.ts; never one that
+   * overlapped the device's poll, scheduler.ts): it counts as the first failure of the
+   * confirmation, so the full check it triggers confirms "down" at
    * once instead of after a recheck. Never more than that: the probe alone never changes
    * the status, and a full check that answers clears it.
    */

@@ -23,6 +23,9 @@
  * (`DeviceState.suspect`), so the check confirms "down" by itself: a refused device is
  * down within a probe interval, a hung one within a probe interval plus the probe's
  * deadline plus one request deadline. A check that finds the device well reports nothing.
+ * A device is not probed while its poll runs, and a probe still waiting when the poll
+ * starts counts for nothing (scheduler.ts): a device slow under our own poll would
+ * otherwise miss the probe and time out in the poll for one cause, and be down at once.
  *
  * A refused connection (or a reset, no route) always asks: it is definite, and a device
  * that refuses is quickly checked. Any other disagreement that the check did not confirm
@@ -37,6 +40,7 @@
 import type { DeviceStatus } from './device-state.js';
 import { answered } from './checks/types.js';
 import { OnvifError } from './onvif/types.js';
+import { PollStartedError } from './scheduler.js';
 
 /** What a probe found: the device answered the question, or it did not. */
 export type ProbeVerdict = 'answers' | 'fails';
@@ -95,6 +99,9 @@ export class Liveness {
     try {
       await this.#options.ask(deviceId, signal);
     } catch (error) {
+      // The device's poll started while the probe waited (scheduler.ts): that poll decides,
+      // and a miss under its load is no second, independent failure.
+      if (signal.reason instanceof PollStartedError) return false;
       // Anything else is a bug in the agent: the scheduler counts it as a check error.
       if (!(error instanceof OnvifError)) throw error;
       // The same "answered" as the reachable check's (checks/types.ts): a refusal of

@@ -10,14 +10,15 @@
  * Between polls, an optional liveness probe (`probe`, agent/liveness.ts decides what it
  * means) asks every device one cheap question every `probe.intervalMs`, up and down
  * devices alike. One sweep timer spreads the probes evenly over that interval (500
- * devices every 3 s: about 17 every 100 ms, never all at once). A device waiting for a
- * slot or due for its quick recheck is not probed: that poll answers sooner. A device whose
- * poll runs is: a poll that meets a hung device waits out its request deadline (5 s), and
- * the probe's missed answer meanwhile is the first failure that poll then confirms, where
- * otherwise a recheck and a second deadline would follow (11 s instead of 5). When the
- * probe task asks for it, the device's full check runs at once (as pollSoon; not when its
- * poll runs, which is that check), also for a down device in its backoff: the backoff
- * spaces full polls, the probe still sees the device come back.
+ * devices every 3 s: about 17 every 100 ms, never all at once). A device whose poll is
+ * running, waiting for a slot or due for its quick recheck is not probed: that poll
+ * answers sooner. A probe still waiting when the device's poll starts is abandoned
+ * (its signal aborted with PollStartedError): the probe's missed answer must not be the
+ * first failure that poll confirms, since both would miss for one cause (a device slow
+ * under our own poll, one request timing out) and "down" needs two independent failures
+ * (device-state.ts). When the probe task asks for it, the device's full check runs at
+ * once (as pollSoon), also for a down device in its backoff: the backoff spaces full
+ * polls, the probe still sees the device come back.
  */
 
 /**
@@ -71,6 +72,18 @@ export class PollDeadlineError extends Error {
   }
 }
 
+/**
+ * The abort reason of a probe whose device's poll started while it waited: the probe's
+ * answer no longer counts (see the file's comment); a probe task must not take it as the
+ * device failing.
+ */
+export class PollStartedError extends Error {
+  constructor(deviceId: string) {
+    super(`the poll of ${deviceId} started while its liveness probe waited`);
+    this.name = 'PollStartedError';
+  }
+}
+
 /** How long a poll may take to settle after its deadline aborted it. */
 const ABORT_GRACE_MS = 500;
 
@@ -88,8 +101,8 @@ interface Entry {
   running: boolean;
   /** Its timer is the quick recheck after a first failure. */
   rechecking: boolean;
-  /** A liveness probe of it runs now. */
-  probing: boolean;
+  /** The liveness probe of it running now, aborted when its poll starts; else null. */
+  probe: AbortController | null;
 }
 
 function newEntry(id: string): Entry {
@@ -101,7 +114,7 @@ function newEntry(id: string): Entry {
     queued: false,
     running: false,
     rechecking: false,
-    probing: false,
+    probe: null,
   };
 }
 
@@ -217,18 +230,18 @@ export class Scheduler {
   }
 
   #startProbe(entry: Entry, probe: ProbeOptions): void {
-    // Its poll is about to run: that answers sooner than a probe would.
-    if (entry.probing || entry.queued || entry.rechecking) return;
-    entry.probing = true;
-    const run = this.#probe(entry, probe).finally(() => {
-      entry.probing = false;
+    // Its poll is running or about to run: that answers sooner than a probe would.
+    if (entry.probe || entry.running || entry.queued || entry.rechecking) return;
+    const controller = new AbortController();
+    entry.probe = controller;
+    const run = this.#probe(entry, probe, controller).finally(() => {
+      entry.probe = null;
       this.#probes.delete(run);
     });
     this.#probes.add(run);
   }
 
-  async #probe(entry: Entry, probe: ProbeOptions): Promise<void> {
-    const controller = new AbortController();
+  async #probe(entry: Entry, probe: ProbeOptions, controller: AbortController): Promise<void> {
     let grace: NodeJS.Timeout | undefined;
     let expire: () => void = () => undefined;
     const expired = new Promise<'expired'>((resolve) => (expire = () => resolve('expired')));
@@ -283,6 +296,7 @@ export class Scheduler {
   async #run(entry: Entry): Promise<void> {
     entry.lastStart = Date.now();
     entry.running = true;
+    entry.probe?.abort(new PollStartedError(entry.id));
     const controller = new AbortController();
     const { pollTimeoutMs } = this.#options;
     let deadline: NodeJS.Timeout | undefined;

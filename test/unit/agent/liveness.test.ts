@@ -11,6 +11,7 @@ import { DeviceMemory } from '../../../agent/checks/types.js';
 import { checkDefaults } from '../../../agent/config.js';
 import { Liveness } from '../../../agent/liveness.js';
 import { OnvifError, type OnvifClient, type OnvifFailureKind } from '../../../agent/onvif/types.js';
+import { PollStartedError } from '../../../agent/scheduler.js';
 
 /** Reasons with which a poll ends degraded, not down: a certificate the agent refuses. */
 const NOT_DOWN_BY_POLL = ['certificate-changed', 'certificate-untrusted'];
@@ -147,6 +148,25 @@ describe('liveness probe decisions', () => {
     expect(await probe()).toBe(true);
     liveness.polled('cam-01');
     expect(await probe()).toBe(true);
+  });
+
+  it("a probe whose device's poll started while it waited counts for nothing", async () => {
+    let suspected = 0;
+    const liveness = new Liveness({
+      ask: (_id, signal) =>
+        new Promise((_, reject) =>
+          signal.addEventListener('abort', () => reject(new OnvifError('timeout', 'cancelled')), {
+            once: true,
+          }),
+        ),
+      status: () => 'up',
+      suspect: () => void (suspected += 1),
+    });
+    const controller = new AbortController();
+    const probing = liveness.probe('cam-01', controller.signal);
+    controller.abort(new PollStartedError('cam-01'));
+    expect(await probing).toBe(false);
+    expect(suspected).toBe(0);
   });
 
   it('a device not decided yet is not probed', async () => {

@@ -1,5 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { Scheduler, type PollNext, type SchedulerOptions } from '../../../agent/scheduler.js';
+import { DeviceState } from '../../../agent/device-state.js';
+import { Liveness } from '../../../agent/liveness.js';
+import { OnvifError } from '../../../agent/onvif/types.js';
+import {
+  PollStartedError,
+  Scheduler,
+  type PollNext,
+  type SchedulerOptions,
+} from '../../../agent/scheduler.js';
 
 const base: SchedulerOptions = {
   intervalMs: 1000,
@@ -302,7 +310,7 @@ describe('scheduler', () => {
       expect(polls.started.get('b')).toEqual([0]);
     });
 
-    it('does not probe a device whose recheck is due, but does while its poll runs', async () => {
+    it('does not probe a device whose poll runs or whose recheck is due', async () => {
       const probes = recorder();
       const scheduler = new Scheduler(
         ['a'],
@@ -316,9 +324,86 @@ describe('scheduler', () => {
       scheduler.start();
       await vi.advanceTimersByTimeAsync(1250);
       await stopAll(scheduler);
-      // Polls 0-450 and 650-1100, rechecks due 450-650 and 1100-1300: the probe at 400 and
-      // 800 came during a poll; none while a recheck was due.
-      expect(probes.started.get('a')).toEqual([400, 800]);
+      // Polls 0-450 and 650-1100, rechecks due 450-650 and 1100-1300: the probes due at
+      // 400, 800 and 1200 all found the device busy.
+      expect(probes.started.get('a') ?? []).toEqual([]);
+    });
+
+    it("abandons a probe still waiting when the device's poll starts", async () => {
+      const reasons: unknown[] = [];
+      const scheduler = new Scheduler(['a'], async () => 'interval', {
+        ...probing(
+          (_id, signal) =>
+            new Promise<boolean>((resolve) => {
+              signal.addEventListener('abort', () => {
+                reasons.push(signal.reason);
+                resolve(false);
+              });
+            }),
+        ),
+        pollTimeoutMs: 5000,
+      });
+      scheduler.start();
+      await vi.advanceTimersByTimeAsync(450); // the probe of 400 waits for its answer
+      scheduler.pollSoon('a');
+      await vi.advanceTimersByTimeAsync(10);
+      await stopAll(scheduler);
+      expect(reasons[0]).toBeInstanceOf(PollStartedError);
+    });
+
+    it("a device slow under its own poll is not down at that poll's first failure", async () => {
+      const state = new DeviceState();
+      let slow = false;
+      let hanging = false;
+      const liveness = new Liveness({
+        ask: (_id, signal) =>
+          hanging
+            ? new Promise((_, reject) =>
+                signal.addEventListener(
+                  'abort',
+                  () => reject(new OnvifError('timeout', 'the probe was cancelled')),
+                  { once: true },
+                ),
+              )
+            : Promise.resolve(),
+        status: () => state.status,
+        suspect: () => state.suspect(),
+      });
+      const scheduler = new Scheduler(
+        ['a'],
+        async () => {
+          if (!slow) {
+            state.record({ ok: true, values: { up: true }, degraded: [] });
+            return 'interval';
+          }
+          // A poll whose last request times out (5 s in the agent; 600 ms here).
+          await new Promise((r) => setTimeout(r, 600));
+          const { recheck } = state.record({
+            ok: false,
+            values: { up: false },
+            failure: { code: 'timeout', message: 'no answer within 600 ms' },
+          });
+          return recheck ? 'recheck' : 'backoff';
+        },
+        { ...probing((id, signal) => liveness.probe(id, signal)), pollTimeoutMs: 5000 },
+      );
+      scheduler.start();
+      await vi.advanceTimersByTimeAsync(1150); // polled at 0, probed at 400 and 800: up
+      expect(state.status).toBe('up');
+      // From now on the device is slow: the probe of 1200 waits, and its poll starts at
+      // 1250 (the NOC's poll command), to fail at 1850.
+      hanging = true;
+      slow = true;
+      await vi.advanceTimersByTimeAsync(100);
+      scheduler.pollSoon('a');
+      await vi.advanceTimersByTimeAsync(700);
+      // One failure: a recheck comes (at 2050), the device is not down yet.
+      expect(state.status).toBe('up');
+      expect(liveness.stats().checksOnFailure).toBe(0);
+      await vi.advanceTimersByTimeAsync(800);
+      // The recheck failed too: two failures, down.
+      expect(state.status).toBe('down');
+      await stopAll(scheduler);
     });
 
     it('aborts a probe at its deadline and asks for nothing', async () => {
