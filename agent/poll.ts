@@ -27,7 +27,11 @@
  * stands. New credentials in the agent's config (SIGHUP) start a new device, tried at once.
  */
 import type { DeviceMetricValues } from '../shared/messages/device-metrics.js';
-import type { Reason, RecordingRef } from '../shared/messages/device-state.js';
+import {
+  CERTIFICATE_CODES,
+  type Reason,
+  type RecordingRef,
+} from '../shared/messages/device-state.js';
 import {
   CredentialsRefused,
   isCertificateRefusal,
@@ -101,17 +105,6 @@ function waiting(refusal: Refusal | null, now: number): Reason | null {
   return refusal && now < refusal.retryAt ? refusal.reason : null;
 }
 
-/**
- * Failures that are the agent's refusal, not the device's fault: an HTTPS certificate it
- * does not trust (onvif/device-tls.ts). The device answered the TLS handshake, so it is
- * there and presumably recording; nothing more can be asked of it, and it is degraded
- * with that reason (not down, no outage) until an operator accepts the certificate.
- */
-const REFUSED_BY_US: ReadonlySet<Reason['code']> = new Set([
-  'certificate-changed',
-  'certificate-untrusted',
-]);
-
 export async function runChecks(
   checks: readonly Check[],
   context: CheckContext,
@@ -163,7 +156,9 @@ export async function runChecks(
       continue;
     }
     if (!check.withoutCredentials && !check.liveView && !result.failure) accountWorks = true;
-    if (result.failure && REFUSED_BY_US.has(result.failure.code)) {
+    // An HTTPS certificate the agent refuses: the device answered the handshake, so it is
+    // degraded with that reason, not down; nothing more is asked of it.
+    if (result.failure && CERTIFICATE_CODES.includes(result.failure.code)) {
       return {
         ok: true,
         values: { up: true, ...readings },

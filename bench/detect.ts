@@ -42,7 +42,7 @@ import type { Ticket } from '../shared/api/tickets.js';
 import { pollingDefaults } from '../agent/config.js';
 import { startBroker, type RunningBroker } from '../broker/app.js';
 import { resolveConfig } from '../broker/config.js';
-import { DOWN_CODES } from '../broker/devices/outages.js';
+import { DOWN_CODES } from '../shared/messages/device-state.js';
 import { freePorts } from '../test/helpers/ports.js';
 
 const OFFLINE = Number(process.env.VIGIL_BENCH_OFFLINE ?? 25);

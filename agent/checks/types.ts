@@ -6,7 +6,11 @@
  */
 import type { DeviceIdentity } from '../../shared/messages/common.js';
 import type { DeviceMetricValues } from '../../shared/messages/device-metrics.js';
-import type { Reason, RecordingRef } from '../../shared/messages/device-state.js';
+import {
+  CERTIFICATE_CODES,
+  type Reason,
+  type RecordingRef,
+} from '../../shared/messages/device-state.js';
 import type { Static } from 'typebox';
 import type { ChecksConfig } from '../config.js';
 import type { PictureStats } from '../picture.js';
@@ -157,10 +161,7 @@ export async function degradeOnFailure<T>(
 
 /** An HTTPS certificate the agent refuses (onvif/device-tls.ts): nothing more is asked. */
 export function isCertificateRefusal(error: unknown): error is OnvifError {
-  return (
-    error instanceof OnvifError &&
-    (error.kind === 'certificate-changed' || error.kind === 'certificate-untrusted')
-  );
+  return error instanceof OnvifError && CERTIFICATE_CODES.includes(error.kind);
 }
 
 /**

@@ -13,7 +13,7 @@ import {
 } from '../../shared/api/outages.js';
 import { VigilError } from '../../shared/errors.js';
 import { periodOf } from './period.js';
-import { DOWN_CODES } from '../devices/outages.js';
+import { DOWN_CODES } from '../../shared/messages/device-state.js';
 import type { DeviceRegistry } from '../devices/registry.js';
 import { outageTimeline } from '../devices/timeline.js';
 

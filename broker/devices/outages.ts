@@ -8,7 +8,7 @@
  * What a NOC engineer expects of a device that goes down or unknown: its other reasons
  * are not known to have cleared, so their spans stay open (a channel that had stopped
  * recording before the NVR went down still has its gap after; the gap does not split).
- * Only the down reasons themselves (unreachable, timeout, protocol-error) open and close
+ * Only the down reasons themselves (`DOWN_CODES`, shared/messages/device-state.ts) open and close
  * while it is down. Refused credentials (auth-failed) are not one: the device answers and
  * records, so their span is a degradation's, never time down (an older agent's
  * down/auth-failed arrives as degraded: shared/messages/device-state.ts statusOf). Spans
@@ -22,16 +22,13 @@
  * the quarter of an inspection report and a year back to compare) are deleted at start
  * and then at most once an hour, when a state is recorded.
  */
-import type { ReasonCode } from '../../shared/messages/device-state.js';
+import { DOWN_CODES, type ReasonCode } from '../../shared/messages/device-state.js';
 import type { Device } from '../../shared/api/devices.js';
 import { migrate, type Db } from '../db.js';
 
 export const DEFAULT_OUTAGE_RETENTION_DAYS = 400;
 const PRUNE_EVERY_MS = 3_600_000;
 const DAY_MS = 86_400_000;
-
-/** The reasons of a device that is down: while down, only these open and close. */
-export const DOWN_CODES: readonly ReasonCode[] = ['unreachable', 'timeout', 'protocol-error'];
 
 const migrations = [
   {

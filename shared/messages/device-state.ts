@@ -112,6 +112,24 @@ export type CertificateChange = Static<typeof CertificateChange>;
 export type DeviceState = Static<typeof DeviceState>;
 
 /**
+ * The reasons of a device that does not answer as it should: a device `down` has one of
+ * these, and every other code is a condition of a device that answers. One list for every
+ * reader: the degradations rule (broker/detect/rules/degradations.ts), the outage spans
+ * that open and close while a device is down (broker/devices/outages.ts) and their API.
+ */
+export const DOWN_CODES: readonly ReasonCode[] = ['unreachable', 'timeout', 'protocol-error'];
+
+/**
+ * The reasons of an HTTPS certificate the agent refuses (agent/onvif/device-tls.ts): the
+ * device answered the TLS handshake, so it is there and degraded, never down; nothing more
+ * is asked of it until an operator accepts the certificate (agent/poll.ts).
+ */
+export const CERTIFICATE_CODES: readonly ReasonCode[] = [
+  'certificate-changed',
+  'certificate-untrusted',
+];
+
+/**
  * The status a receiver takes from a state message: the message's own, except that an
  * older agent's `down` whose only reason is auth-failed reads as `degraded`. That agent
  * ended its poll at the first refused request; the device answered it, so it was there

@@ -8,21 +8,17 @@
  * NVR down, a site outage): it is a different fault of its own device.
  */
 import type { Device } from '../../../shared/api/devices.js';
+import { DOWN_CODES } from '../../../shared/messages/device-state.js';
 import { bare, message, type Message } from '../../../shared/wording/messages.js';
 import { DEGRADED, named, type DetectRule } from './types.js';
-
-/** Reason codes that say the device does not answer: device-down, not a degradation. */
-export const DOWN_CODES: ReadonlySet<string> = new Set([
-  'unreachable',
-  'timeout',
-  'protocol-error',
-]);
 
 /** The degradation codes a device reports now; a down device reports none it can be sure of. */
 export function degradationCodes(device: Device): Set<string> {
   const codes = new Set<string>();
   if (device.status === 'down' || device.status === 'unknown') return codes;
-  for (const reason of device.reasons) if (!DOWN_CODES.has(reason.code)) codes.add(reason.code);
+  // The codes that mean "down" (shared/messages/device-state.ts) are the device-down rule's.
+  for (const reason of device.reasons)
+    if (!DOWN_CODES.includes(reason.code)) codes.add(reason.code);
   return codes;
 }
 

@@ -12,9 +12,7 @@ import { checkDefaults } from '../../../agent/config.js';
 import { Liveness } from '../../../agent/liveness.js';
 import { OnvifError, type OnvifClient, type OnvifFailureKind } from '../../../agent/onvif/types.js';
 import { PollStartedError } from '../../../agent/scheduler.js';
-
-/** Reasons with which a poll ends degraded, not down: a certificate the agent refuses. */
-const NOT_DOWN_BY_POLL = ['certificate-changed', 'certificate-untrusted'];
+import { CERTIFICATE_CODES } from '../../../shared/messages/device-state.js';
 
 function bed(initial: DeviceStatus) {
   const state = {
@@ -91,7 +89,7 @@ describe('liveness probe decisions', () => {
       });
       // The poll goes on with the device there, or ends it with a reason that is no outage.
       const pollSaysThere =
-        result.failure === undefined || NOT_DOWN_BY_POLL.includes(result.failure.code);
+        result.failure === undefined || CERTIFICATE_CODES.includes(result.failure.code);
       let suspected = 0;
       const liveness = new Liveness({
         ask: () => Promise.reject(error),
