@@ -355,8 +355,13 @@ export class Agent {
 
   /**
    * Accepts the HTTPS certificate a device presents now in place of its pinned one (the
-   * NOC's trust-certificate command), then polls it. Only the fingerprint the device was
-   * last refused for: a third certificate since the operator looked is not accepted blindly.
+   * NOC's trust-certificate command). Only the fingerprint the device was last refused for:
+   * a third certificate since the operator looked is not accepted blindly.
+   *
+   * Answers as soon as the pin is written and polls the device without waiting for it: the
+   * broker waits for the answer a few seconds only (broker/api/commands.ts) and audits what
+   * it hears, so an answer held back by a slow poll was audited as refused while the pin had
+   * changed. The poll's outcome reaches the NOC as the device's next state.
    */
   async trustCertificate(
     deviceId: string,
@@ -366,7 +371,6 @@ export class Agent {
     deviceId: string;
     previous: string | null;
     accepted: string;
-    status: DeviceStatus;
   }> {
     const device = this.#devices.get(deviceId);
     if (!device) throw new Error(`no device "${deviceId}" in this agent's configuration`);
@@ -384,7 +388,7 @@ export class Agent {
     const presented = this.#pins.refused(deviceId);
     if (presented !== fingerprint) {
       if (pinned === fingerprint) {
-        return { deviceId, previous: pinned, accepted: fingerprint, status: device.state.status };
+        return { deviceId, previous: pinned, accepted: fingerprint };
       }
       throw new Error(
         presented === undefined
@@ -393,8 +397,8 @@ export class Agent {
       );
     }
     const { previous } = this.#pins.accept(deviceId, fingerprint, by);
-    const [polled] = await this.pollNow(deviceId);
-    return { deviceId, previous, accepted: fingerprint, status: polled?.status ?? 'unknown' };
+    this.pollNow(deviceId).catch((error: unknown) => this.#checkError(deviceId, error));
+    return { deviceId, previous, accepted: fingerprint };
   }
 
   #caOf(device: DeviceConfig): Buffer | undefined {

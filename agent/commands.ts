@@ -6,8 +6,8 @@
  *   report-config  the configuration in force, without any secret
  *   trust-certificate  accept the HTTPS certificate a device (deviceId) now presents in
  *                  place of its pinned one (`fingerprint`, which must be the one it presents:
- *                  tls-pins.ts); result: the previous and accepted fingerprints, and the
- *                  device's status after a poll with the new pin
+ *                  tls-pins.ts); result: the previous and accepted fingerprints, at once;
+ *                  the device is polled with the new pin after the answer
  * A command id seen again (QoS 1 may deliver twice, MQTT 3.1.1 section 4.3.2) gets the
  * same answer again without running twice.
  */
@@ -25,12 +25,12 @@ export interface CommandDeps {
   /** Service addresses of the devices polled (configured and adopted). */
   known: () => string[];
   respond: (body: ResponseBody) => void;
-  /** Pins `fingerprint` for the device in place of the one it had; polls it again. */
+  /** Pins `fingerprint` for the device in place of the one it had; a poll follows the answer. */
   trust: (
     deviceId: string,
     fingerprint: string,
     by: string,
-  ) => Promise<{ deviceId: string; previous: string | null; accepted: string; status: string }>;
+  ) => Promise<{ deviceId: string; previous: string | null; accepted: string }>;
 }
 
 /** The configuration as the NOC may see it: every secret left out. */

@@ -3,7 +3,9 @@
  * an agent to poll now, rediscover or report its configuration, or to accept the new
  * HTTPS certificate of a device, and gets its answer. Accepting a certificate is audited
  * (who, when, which device, the previous and accepted fingerprints, and whether the agent
- * did it), since it decides which machine the agent trusts as that camera.
+ * did it), since it decides which machine the agent trusts as that camera. No answer in
+ * time is audited as an unknown outcome, not a refusal: the command waits in the agent's
+ * MQTT session and may still be carried out (shared/api/commands.ts).
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ApiError } from '../../shared/api/common.js';
@@ -59,7 +61,7 @@ export const commandRoutes: FastifyPluginAsyncTypebox<{
         );
       } catch (error) {
         if (!(error instanceof AgentNoAnswer)) throw error;
-        if (trusting) record({ ok: false, error: error.message });
+        if (trusting) record({ outcome: 'unknown', error: error.message });
         return reply.code(504).send({ code: 'VIGIL_AGENT_NO_ANSWER', message: error.message });
       }
       if (trusting) {

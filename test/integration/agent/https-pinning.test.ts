@@ -3,7 +3,8 @@
  * the cert-changed fault), a real broker and real files: the agent pins each device's
  * certificate on first contact, keeps the pin across a restart, refuses a changed one
  * without sending it a byte of HTTP (degraded, certificate-changed, both fingerprints),
- * and polls it again once an operator accepts it through the API (audited in SQLite); with
+ * and polls it again once an operator accepts it through the API (answered at once, audited
+ * in SQLite as accepted even when the device is slow to poll); with
  * a CA file it verifies the chain instead and refuses a certificate of another CA.
  */
 import { readFile } from 'node:fs/promises';
@@ -181,15 +182,28 @@ describe('HTTPS device services', () => {
       expect(wrong.json()).toMatchObject({ ok: false });
       expect(String(wrong.json().error)).toContain(presented);
 
+      // The device answers slowly now (0.3 s an answer, a poll of several seconds): the
+      // answer comes right after the pin is written, within the route's 2 s wait, and does
+      // not wait for the poll with the new pin, which the NOC sees as the next state.
+      await bed.site.setFault('cam-01', { kind: 'slow', delayMs: 300 });
       const acceptedAt = Date.now();
-      const answer = await trust(presented ?? '');
+      const answer = await app.inject({
+        method: 'POST',
+        url: commandPath(SITE, AGENT),
+        headers: { 'x-role': 'operator' },
+        payload: {
+          command: 'trust-certificate',
+          deviceId: 'cam-01',
+          fingerprint: presented ?? '',
+          waitS: 2,
+        },
+      });
       expect(answer.statusCode).toBe(200);
       expect(answer.json()).toMatchObject({
         ok: true,
-        result: {
-          trusted: { deviceId: 'cam-01', previous: original, accepted: presented, status: 'up' },
-        },
+        result: { trusted: { deviceId: 'cam-01', previous: original, accepted: presented } },
       });
+      await bed.site.clearFaults('cam-01', 'slow');
       await stateOf('cam-01', 'up', acceptedAt);
       expect((await pinsOnDisk())['cam-01']).toMatchObject({
         fingerprint: presented,

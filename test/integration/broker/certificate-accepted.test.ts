@@ -5,7 +5,8 @@
  * the device and both fingerprints in English and Chinese; an operator accepts the new
  * certificate with the command route, the agent's answer comes back, the acceptance is a
  * row of the audit trail (who, device, previous and accepted fingerprints), and the agent's
- * next state resolves the ticket. A viewer may not accept.
+ * next state resolves the ticket. A viewer may not accept. An agent that does not answer in
+ * time is audited as an unknown outcome, never as a refusal (it may still accept).
  */
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -30,6 +31,8 @@ const AGENT = 'gw-01';
 const CAMERA = 'cam-01';
 const pinned = `${'AB:'.repeat(31)}01`;
 const presented = `${'7F:'.repeat(31)}02`;
+/** A fingerprint the stand-in agent leaves unanswered (offline, or busy past the wait). */
+const unanswered = `${'5A:'.repeat(31)}03`;
 const changed: Reason = {
   code: 'certificate-changed',
   message: `the device presents another HTTPS certificate than the one pinned: pinned SHA-256 ${pinned}, presented ${presented}`,
@@ -84,6 +87,7 @@ beforeAll(async () => {
   await agent.subscribeAsync(topics.agentCommands(SITE, AGENT), { qos: 1 });
   agent.on('message', (_topic, payload) => {
     const command = JSON.parse(payload.toString('utf8')) as AgentCommand;
+    if (command.fingerprint === unanswered) return;
     const accepted = command.fingerprint === presented;
     const answer = {
       v: 1,
@@ -167,4 +171,24 @@ it('opens a general ticket naming both fingerprints; accepted by an operator, au
     previous: pinned,
     ok: true,
   });
+});
+
+it('audits an acceptance the agent did not answer in time as an unknown outcome, not a refusal', async () => {
+  const answer = await api(commandPath(SITE, AGENT), {
+    method: 'POST',
+    body: JSON.stringify({
+      command: 'trust-certificate',
+      deviceId: CAMERA,
+      fingerprint: unanswered,
+      waitS: 1,
+    }),
+  });
+  expect(answer.status).toBe(504);
+  const audit = (await (
+    await api(`/api/audit?target=${encodeURIComponent(`device:${SITE}/${CAMERA}`)}`)
+  ).json()) as AuditEntry[];
+  const details = audit.map((a) => JSON.parse(a.detail) as Record<string, unknown>);
+  const row = details.find((d) => d.fingerprint === unanswered);
+  expect(row).toMatchObject({ agent: AGENT, fingerprint: unanswered, outcome: 'unknown' });
+  expect(row).not.toHaveProperty('ok');
 });
