@@ -312,7 +312,10 @@ async function trust(argv: string[], io: MainIo): Promise<void> {
   pins.load();
   const pinned = pins.get(id)?.fingerprint;
   io.print(`${id} (${device.xaddr})`);
-  io.print(`  pinned:    ${pinned ?? '(none yet: the agent pins the first certificate it sees)'}`);
+  const none = pins.lost
+    ? `(none: the pins were lost, ${pins.lost}; nothing is trusted on first use)`
+    : '(none yet: the agent pins the first certificate it sees)';
+  io.print(`  pinned:    ${pinned ?? none}`);
   io.print(`  presented: ${presented}`);
   if (pinned === presented) {
     io.print('  the presented certificate is the pinned one: nothing to accept');

@@ -7,9 +7,13 @@
  * the last acceptances of each device (who, when, which fingerprints).
  *
  * Written atomically like the discovered store (temporary file, fsync, rename, fsync of the
- * folder). `vigil agent trust` writes the same file while the agent runs: a mismatch reads
- * the file again before refusing, and each save merges what is newer on disk, so neither
- * writer loses the other's pin.
+ * folder), and each write goes first to `tls-pins.json.bak`, the last good copy: a damaged
+ * or unreadable file (a disk error, a hand edit) is read from that copy, and when neither
+ * can be read no device is trusted on first use any more (certificate-untrusted naming the
+ * file) until an operator accepts its certificate. Losing the file must never turn into a
+ * silent acceptance of whatever answers. `vigil agent trust` writes the same file while the
+ * agent runs: a mismatch reads the file again before refusing, and each save merges what
+ * is newer on disk, so neither writer loses the other's pin.
  */
 import {
   closeSync,
@@ -27,6 +31,8 @@ import { validator } from '../shared/validate.js';
 import type { Logger } from './log.js';
 
 export const PINS_FILE = 'tls-pins.json';
+/** The last good copy, written before each replace of PINS_FILE. */
+export const PINS_BACKUP = `${PINS_FILE}.bak`;
 
 /** Acceptances kept per device, newest last. */
 const HISTORY = 10;
@@ -46,25 +52,55 @@ const Pin = Type.Object({
   history: Type.Array(Acceptance, { maxItems: HISTORY }),
 });
 
+const Lost = Type.Object({
+  /** When the loss was first seen. */
+  at: Type.String({ format: 'date-time' }),
+  /** What was wrong with the file and its copy. */
+  problem: Type.String(),
+});
+
 const PinsFile = Type.Object({
   version: Type.Literal(1),
   devices: Type.Record(Type.String(), Pin),
+  /**
+   * Set when the pins were lost (the file and its copy unreadable) and written again from
+   * acceptances: a device with no pin here is refused, not pinned on first use, since it
+   * may have had one. Removing both files is the deliberate way back to trust on first use.
+   */
+  lost: Type.Optional(Lost),
 });
 
 export type Pin = Static<typeof Pin>;
+type Lost = Static<typeof Lost>;
 type PinsFile = Static<typeof PinsFile>;
 const check = validator(PinsFile);
 
 /** What a presented certificate is to the store. */
 export type PinVerdict =
-  { ok: true; firstUse: boolean } | { ok: false; pinned: string; presented: string };
+  | { ok: true; firstUse: boolean }
+  | { ok: false; pinned: string; presented: string }
+  /** No pin, and the pins were lost: nothing is trusted on first use (`why` says what to do). */
+  | { ok: false; pinned: null; presented: string; why: string };
+
+/** What reading the file gave: the pins, and whether they were lost. */
+interface Read {
+  pins: Record<string, Pin>;
+  /** Set when the pins could be read neither from the file nor from its copy. */
+  lost?: Lost;
+  /** The file itself is damaged or unreadable (set aside before it is written again). */
+  damaged: boolean;
+}
 
 export class PinStore {
   readonly #dir: string;
   readonly #log: Logger;
   #pins = new Map<string, Pin>();
+  /** Set once the pins were lost: a device without a pin is not trusted on first use. */
+  #lost: Lost | undefined;
   /** The fingerprint each device presented and was refused for, last seen. */
   readonly #refused = new Map<string, string>();
+  /** The last warning about the file, said once. */
+  #warned = '';
 
   constructor(dir: string, log: Logger) {
     this.#dir = dir;
@@ -75,9 +111,23 @@ export class PinStore {
     return join(this.#dir, PINS_FILE);
   }
 
-  /** Reads the file; a missing file is no pin yet, a damaged one is said and set aside. */
+  get backupPath(): string {
+    return join(this.#dir, PINS_BACKUP);
+  }
+
+  /**
+   * Reads the file; a missing file is no pin yet, a damaged one is read from its last good
+   * copy, and with neither the pins are lost (see verify).
+   */
   load(): void {
-    this.#pins = new Map(Object.entries(this.#read()));
+    const read = this.#read();
+    this.#pins = new Map(Object.entries(read.pins));
+    this.#lost = read.lost;
+  }
+
+  /** What was wrong when the pins were lost (none is trusted on first use since), if so. */
+  get lost(): string | undefined {
+    return this.#lost?.problem;
   }
 
   get(deviceId: string): Pin | undefined {
@@ -95,16 +145,33 @@ export class PinStore {
    */
   verify(deviceId: string, presented: string): PinVerdict {
     let pin = this.#pins.get(deviceId);
-    if (pin && pin.fingerprint !== presented) {
-      // `vigil agent trust` may have accepted it since: the file is the truth it wrote.
-      const onDisk = this.#read()[deviceId];
-      if (onDisk && onDisk.since > pin.since) {
+    if (!pin || pin.fingerprint !== presented) {
+      // `vigil agent trust` may have accepted it since: the file is the truth it wrote. And
+      // before a first use, the file must still be readable (else it may hold this pin).
+      const read = this.#read();
+      if (!pin) this.#lost ??= read.lost;
+      const onDisk = read.pins[deviceId];
+      if (onDisk && (!pin || onDisk.since > pin.since)) {
         this.#pins.set(deviceId, onDisk);
         pin = onDisk;
         this.#log.info(
           `device ${deviceId}: HTTPS certificate ${onDisk.fingerprint} accepted on the gateway (${onDisk.history.at(-1)?.by ?? 'vigil agent trust'})`,
         );
       }
+    }
+    if (!pin && this.#lost) {
+      this.#refused.set(deviceId, presented);
+      return {
+        ok: false,
+        pinned: null,
+        presented,
+        why:
+          `the HTTPS pins were lost (${this.#lost.problem}), so no certificate is trusted on first use: ` +
+          `compare SHA-256 ${presented} with the device's own certificate, then accept it ` +
+          `(vigil agent trust ${deviceId} --config FILE --fingerprint ${presented}, or the ` +
+          `trust-certificate command); removing ${this.path} and ${this.backupPath} and ` +
+          'restarting the agent pins every device again on first use',
+      };
     }
     if (!pin) {
       this.#pins.set(deviceId, {
@@ -155,41 +222,66 @@ export class PinStore {
   }
 
   /**
-   * The pins on disk. A damaged file (a disk error, a hand edit) is set aside as
-   * `tls-pins.json.corrupt` with a warning, and the devices are pinned again on their next
-   * connection, as a new gateway would be; the warning says to compare the fingerprints.
+   * The pins on disk: the file, else its last good copy. Neither file: no pin yet (a new
+   * gateway). The file damaged or unreadable and no good copy: lost, with why; the damaged
+   * file stays where it is, so a restart does not take its absence for a new gateway.
    */
-  #read(): Record<string, Pin> {
+  #read(): Read {
+    const main = this.#readOne(this.path);
+    if (main.pins) {
+      return {
+        pins: main.pins.devices,
+        damaged: false,
+        ...(main.pins.lost ? { lost: main.pins.lost } : {}),
+      };
+    }
+    const damaged = main.problem !== undefined;
+    const copy = this.#readOne(this.backupPath);
+    if (!damaged && copy.problem === undefined && !copy.pins) return { pins: {}, damaged };
+    const problem = `${this.path}: ${main.problem ?? 'missing'}`;
+    if (copy.pins) {
+      this.#warnOnce(
+        `${problem}; the HTTPS pins are read from its last good copy ${this.backupPath} (written with it)`,
+      );
+      return {
+        pins: copy.pins.devices,
+        damaged,
+        ...(copy.pins.lost ? { lost: copy.pins.lost } : {}),
+      };
+    }
+    const lost = {
+      at: new Date().toISOString(),
+      problem: `${problem}; ${this.backupPath}: ${copy.problem ?? 'missing'}`,
+    };
+    this.#warnOnce(
+      `the HTTPS pins are lost (${lost.problem}): no device is trusted on first use until an operator accepts its certificate`,
+    );
+    return { pins: {}, damaged, lost };
+  }
+
+  /** One file: its pins, nothing if it does not exist, or what is wrong with it. */
+  #readOne(path: string): { pins?: PinsFile; problem?: string } {
     let text: string;
     try {
-      text = readFileSync(this.path, 'utf8');
+      text = readFileSync(path, 'utf8');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
-        this.#log.warn(
-          `cannot read ${this.path} (${(error as Error).message}); HTTPS devices are pinned again on their next connection`,
-        );
-      }
-      return {};
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
+      return { problem: `unreadable (${(error as Error).message})` };
     }
-    let problem: string;
     try {
       const result = check(JSON.parse(text));
-      if (result.ok) return result.value.devices;
-      problem = result.errors.slice(0, 3).join('; ');
+      if (result.ok) return { pins: result.value };
+      return { problem: `damaged (${result.errors.slice(0, 3).join('; ')})` };
     } catch (error) {
-      problem = (error as Error).message;
+      return { problem: `damaged (${(error as Error).message})` };
     }
-    const aside = `${this.path}.corrupt`;
-    try {
-      renameSync(this.path, aside);
-    } catch {
-      // Already gone: nothing to set aside.
-    }
-    this.#log.warn(
-      `${this.path} is damaged (${problem}); set aside as ${aside}. HTTPS devices are pinned ` +
-        'again on their next connection: compare the fingerprints in this log with the devices',
-    );
-    return {};
+  }
+
+  /** A damaged file is read again at each refusal: said once per cause, not per poll. */
+  #warnOnce(message: string): void {
+    if (message === this.#warned) return;
+    this.#warned = message;
+    this.#log.warn(message);
   }
 
   /**
@@ -199,33 +291,50 @@ export class PinStore {
    */
   #save(): void {
     const onDisk = this.#read();
-    for (const [id, pin] of Object.entries(onDisk)) {
+    for (const [id, pin] of Object.entries(onDisk.pins)) {
       const mine = this.#pins.get(id);
       if (!mine || pin.since > mine.since) this.#pins.set(id, pin);
     }
-    const content: PinsFile = { version: 1, devices: Object.fromEntries(this.#pins) };
+    // Lost once, lost until both files are removed on purpose: the marker is written on.
+    this.#lost = this.#lost ?? onDisk.lost;
+    const content: PinsFile = {
+      version: 1,
+      devices: Object.fromEntries(this.#pins),
+      ...(this.#lost ? { lost: this.#lost } : {}),
+    };
+    const text = JSON.stringify(content, null, 1);
     try {
       mkdirSync(this.#dir, { recursive: true });
-      const tmp = `${this.path}.${process.pid}.tmp`;
-      const fd = openSync(tmp, 'w', 0o600);
-      try {
-        writeSync(fd, JSON.stringify(content, null, 1));
-        fsyncSync(fd);
-      } finally {
-        closeSync(fd);
-      }
-      renameSync(tmp, this.path);
-      // The rename is durable only once the folder is synced (POSIX fsync).
-      const dir = openSync(this.#dir, 'r');
-      try {
-        fsyncSync(dir);
-      } finally {
-        closeSync(dir);
-      }
+      // Kept for whoever looks into what damaged it.
+      if (onDisk.damaged) renameSync(this.path, `${this.path}.corrupt`);
+      // The copy first: whatever happens to the file afterwards, one of the two holds
+      // every pin written.
+      this.#replace(this.backupPath, text);
+      this.#replace(this.path, text);
     } catch (error) {
       this.#log.warn(
         `cannot save the HTTPS pins to ${this.path} (${(error as Error).message}); they hold until a restart: check the data folder is writable`,
       );
+    }
+  }
+
+  /** Atomic replace: temporary file, fsync, rename, fsync of the folder. */
+  #replace(path: string, text: string): void {
+    const tmp = `${path}.${process.pid}.tmp`;
+    const fd = openSync(tmp, 'w', 0o600);
+    try {
+      writeSync(fd, text);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+    // The rename is durable only once the folder is synced (POSIX fsync).
+    const dir = openSync(this.#dir, 'r');
+    try {
+      fsyncSync(dir);
+    } finally {
+      closeSync(dir);
     }
   }
 }

@@ -157,6 +157,9 @@ export class PinnedTls implements DeviceTls {
     const verdict = this.#pins().verify(this.#deviceId, presented);
     if (verdict.ok) return socket;
     socket.destroy();
+    if (verdict.pinned === null) {
+      throw new OnvifError('certificate-untrusted', `${verdict.why}; nothing was sent to it`);
+    }
     throw new OnvifError(
       'certificate-changed',
       `the device presents another HTTPS certificate than the one pinned: pinned SHA-256 ${verdict.pinned}, presented ${verdict.presented}; nothing was sent to it. Accept the new one if the device was replaced or its certificate renewed`,

@@ -2,13 +2,14 @@
  * The HTTPS pin store (agent/tls-pins.ts) on real files: trust on first use, refusal of
  * another certificate, acceptance with its record, what `vigil agent trust` (another
  * process writing the same file) accepted is taken up and never overwritten, and a damaged
- * file is set aside with a warning instead of stopping the agent.
+ * file never turns into trust on first use: it is read from its last good copy, and with
+ * none every device is refused until an operator accepts it.
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MemoryLogger } from '../../../agent/log.js';
-import { PINS_FILE, PinStore } from '../../../agent/tls-pins.js';
+import { PINS_BACKUP, PINS_FILE, PinStore } from '../../../agent/tls-pins.js';
 import { tempDir, type TempDir } from '../../helpers/temp.js';
 
 const A = `${'AA:'.repeat(31)}01`;
@@ -74,12 +75,34 @@ describe('PinStore', () => {
     expect(store().get('cam-01')).toMatchObject({ fingerprint: B, how: 'accepted' });
   });
 
-  it('sets a damaged file aside with a warning and starts without pins', async () => {
+  it('reads a damaged file from its last good copy: every pin written holds, none is trusted anew', async () => {
+    const pins = store();
+    pins.verify('cam-01', A);
+    pins.verify('cam-02', C);
+    await writeFile(join(dir.path, PINS_FILE), '{"version":1,"devices":{"cam-01":{"finger');
+    const again = store();
+    expect(again.get('cam-02')).toMatchObject({ fingerprint: C });
+    expect(again.verify('cam-01', B)).toEqual({ ok: false, pinned: A, presented: B });
+    expect(log.text()).toContain(PINS_BACKUP);
+  });
+
+  it('with neither the file nor its copy readable, refuses every device instead of pinning it, until an operator accepts it; a restart keeps refusing', async () => {
     await writeFile(join(dir.path, PINS_FILE), '{"version":1,"devices":{"cam-01":{"finger');
     const pins = store();
-    expect(pins.get('cam-01')).toBeUndefined();
-    expect(log.text()).toContain(`${PINS_FILE}.corrupt`);
+    expect(pins.verify('cam-01', A)).toMatchObject({
+      ok: false,
+      pinned: null,
+      presented: A,
+      why: expect.stringMatching(new RegExp(`${PINS_FILE}.*vigil agent trust cam-01`)),
+    });
+    expect(pins.refused('cam-01')).toBe(A);
+    // The operator compares and accepts it on the gateway (another process).
+    expect(store().accept('cam-01', A, 'gateway:root')).toEqual({ previous: null, accepted: A });
+    expect(pins.verify('cam-01', A)).toEqual({ ok: true, firstUse: false });
+    // Any other device is still refused, by this agent and after a restart alike.
+    expect(pins.verify('cam-02', C)).toMatchObject({ ok: false, pinned: null });
+    expect(store().verify('cam-02', C)).toMatchObject({ ok: false, pinned: null });
+    // The damaged file is kept for a look.
     expect(await readFile(join(dir.path, `${PINS_FILE}.corrupt`), 'utf8')).toContain('finger');
-    expect(pins.verify('cam-01', A)).toEqual({ ok: true, firstUse: true });
   });
 });
