@@ -17,7 +17,7 @@ import { CaTls, ObservedTls, presentedFingerprint } from './onvif/device-tls.js'
 import { probe } from './onvif/discovery.js';
 import { runChecks } from './poll.js';
 import { Secret } from './secret.js';
-import { PinStore } from './tls-pins.js';
+import { PinsLocked, PinStore } from './tls-pins.js';
 import { safeUrl } from './uplink.js';
 import { vigilVersion } from './version.js';
 
@@ -333,6 +333,11 @@ async function trust(argv: string[], io: MainIo): Promise<void> {
     return fail(`${id} presents ${presented}, not ${v.fingerprint}; nothing accepted`);
   }
   const by = `gateway:${userInfo().username}`;
-  pins.accept(id, presented, by);
+  try {
+    pins.accept(id, presented, by);
+  } catch (error) {
+    if (error instanceof PinsLocked) return fail(error.message);
+    throw error;
+  }
   io.print(`  accepted by ${by}; the running agent uses it at its next poll`);
 }

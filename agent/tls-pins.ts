@@ -11,9 +11,15 @@
  * or unreadable file (a disk error, a hand edit) is read from that copy, and when neither
  * can be read no device is trusted on first use any more (certificate-untrusted naming the
  * file) until an operator accepts its certificate. Losing the file must never turn into a
- * silent acceptance of whatever answers. `vigil agent trust` writes the same file while the
- * agent runs: a mismatch reads the file again before refusing, and each save merges what
- * is newer on disk, so neither writer loses the other's pin.
+ * silent acceptance of whatever answers.
+ *
+ * `vigil agent trust` writes the same file while the agent runs. Every change is a
+ * read-merge-write under an exclusive lock file (`tls-pins.json.lock`, created with O_EXCL
+ * and holding the writer's pid) that both take, and raises the file's revision; each pin
+ * carries the revision it was written at, and the higher revision wins a merge. Wall
+ * clocks decide nothing: two writes in the same millisecond, or a clock set back, would
+ * otherwise let the older pin overwrite the newer. A mismatch reads the file again before
+ * refusing, so an acceptance on the gateway is taken up at the next poll.
  */
 import {
   closeSync,
@@ -22,6 +28,7 @@ import {
   openSync,
   readFileSync,
   renameSync,
+  unlinkSync,
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
@@ -33,9 +40,18 @@ import type { Logger } from './log.js';
 export const PINS_FILE = 'tls-pins.json';
 /** The last good copy, written before each replace of PINS_FILE. */
 export const PINS_BACKUP = `${PINS_FILE}.bak`;
+/** Held by whoever reads, merges and writes PINS_FILE (the agent, `vigil agent trust`). */
+export const PINS_LOCK = `${PINS_FILE}.lock`;
 
 /** Acceptances kept per device, newest last. */
 const HISTORY = 10;
+/**
+ * How long a writer waits for the lock. A holder keeps it for one read and two small
+ * fsynced writes (milliseconds); a holder whose process is gone is taken over at once.
+ */
+const LOCK_WAIT_MS = 2000;
+/** Between two tries for the lock (a blocking wait: pin writes are rare and synchronous). */
+const LOCK_RETRY_MS = 10;
 
 const Acceptance = Type.Object({
   at: Type.String({ format: 'date-time' }),
@@ -46,10 +62,12 @@ const Acceptance = Type.Object({
 
 const Pin = Type.Object({
   fingerprint: Fingerprint,
-  /** When this fingerprint was pinned (first use) or accepted. */
+  /** When this fingerprint was pinned (first use) or accepted: for people, never compared. */
   since: Type.String({ format: 'date-time' }),
   how: Type.Union([Type.Literal('first-use'), Type.Literal('accepted')]),
   history: Type.Array(Acceptance, { maxItems: HISTORY }),
+  /** The file's revision this pin was written at (absent in files before it: 0). */
+  revision: Type.Optional(Type.Integer({ minimum: 0 })),
 });
 
 const Lost = Type.Object({
@@ -61,6 +79,8 @@ const Lost = Type.Object({
 
 const PinsFile = Type.Object({
   version: Type.Literal(1),
+  /** Raised by one at every write (absent in files before it: 0). */
+  revision: Type.Optional(Type.Integer({ minimum: 0 })),
   devices: Type.Record(Type.String(), Pin),
   /**
    * Set when the pins were lost (the file and its copy unreadable) and written again from
@@ -79,22 +99,53 @@ const check = validator(PinsFile);
 export type PinVerdict =
   | { ok: true; firstUse: boolean }
   | { ok: false; pinned: string; presented: string }
-  /** No pin, and the pins were lost: nothing is trusted on first use (`why` says what to do). */
+  /** No pin, and none may be made now (`why` says why and what to do). */
   | { ok: false; pinned: null; presented: string; why: string };
 
 /** What reading the file gave: the pins, and whether they were lost. */
 interface Read {
   pins: Record<string, Pin>;
+  revision: number;
   /** Set when the pins could be read neither from the file nor from its copy. */
   lost?: Lost;
   /** The file itself is damaged or unreadable (set aside before it is written again). */
   damaged: boolean;
 }
 
+function contents(file: PinsFile): Omit<Read, 'damaged'> {
+  return {
+    pins: file.devices,
+    revision: file.revision ?? 0,
+    ...(file.lost ? { lost: file.lost } : {}),
+  };
+}
+
+/** Another writer holds the pin file's lock. */
+export class PinsLocked extends Error {}
+
+/** Blocks the thread for `ms` (Atomics.wait on a buffer nobody notifies). */
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+function pause(ms: number): void {
+  Atomics.wait(sleeper, 0, 0, ms);
+}
+
+/** Whether a process of this pid runs (signal 0 only checks: POSIX kill(2)). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 export class PinStore {
   readonly #dir: string;
   readonly #log: Logger;
+  readonly #lockWaitMs: number;
   #pins = new Map<string, Pin>();
+  /** The file's revision last read or written. */
+  #revision = 0;
   /** Set once the pins were lost: a device without a pin is not trusted on first use. */
   #lost: Lost | undefined;
   /** The fingerprint each device presented and was refused for, last seen. */
@@ -102,9 +153,11 @@ export class PinStore {
   /** The last warning about the file, said once. */
   #warned = '';
 
-  constructor(dir: string, log: Logger) {
+  /** `lockWaitMs`: how long a write waits for another writer's lock (tests say 0). */
+  constructor(dir: string, log: Logger, options: { lockWaitMs?: number } = {}) {
     this.#dir = dir;
     this.#log = log;
+    this.#lockWaitMs = options.lockWaitMs ?? LOCK_WAIT_MS;
   }
 
   get path(): string {
@@ -115,6 +168,10 @@ export class PinStore {
     return join(this.#dir, PINS_BACKUP);
   }
 
+  get lockPath(): string {
+    return join(this.#dir, PINS_LOCK);
+  }
+
   /**
    * Reads the file; a missing file is no pin yet, a damaged one is read from its last good
    * copy, and with neither the pins are lost (see verify).
@@ -122,6 +179,7 @@ export class PinStore {
   load(): void {
     const read = this.#read();
     this.#pins = new Map(Object.entries(read.pins));
+    this.#revision = read.revision;
     this.#lost = read.lost;
   }
 
@@ -150,14 +208,8 @@ export class PinStore {
       // before a first use, the file must still be readable (else it may hold this pin).
       const read = this.#read();
       if (!pin) this.#lost ??= read.lost;
-      const onDisk = read.pins[deviceId];
-      if (onDisk && (!pin || onDisk.since > pin.since)) {
-        this.#pins.set(deviceId, onDisk);
-        pin = onDisk;
-        this.#log.info(
-          `device ${deviceId}: HTTPS certificate ${onDisk.fingerprint} accepted on the gateway (${onDisk.history.at(-1)?.by ?? 'vigil agent trust'})`,
-        );
-      }
+      this.#merge(read);
+      pin = this.#pins.get(deviceId);
     }
     if (!pin && this.#lost) {
       this.#refused.set(deviceId, presented);
@@ -174,17 +226,35 @@ export class PinStore {
       };
     }
     if (!pin) {
-      this.#pins.set(deviceId, {
-        fingerprint: presented,
-        since: new Date().toISOString(),
-        how: 'first-use',
-        history: [],
-      });
-      this.#save();
-      this.#log.info(
-        `device ${deviceId}: HTTPS certificate pinned on first use (SHA-256 ${presented})`,
-      );
-      return { ok: true, firstUse: true };
+      let made: { pin: Pin; first: boolean };
+      try {
+        // Under the lock: another process may have pinned or accepted it meanwhile.
+        made = this.#update((revision) => {
+          const had = this.#pins.get(deviceId);
+          if (had) return { pin: had, first: false };
+          const first: Pin = {
+            fingerprint: presented,
+            since: new Date().toISOString(),
+            how: 'first-use',
+            history: [],
+            revision,
+          };
+          this.#pins.set(deviceId, first);
+          return { pin: first, first: true };
+        });
+      } catch (error) {
+        if (!(error instanceof PinsLocked)) throw error;
+        // Not pinned unless it is written: the next poll asks again.
+        this.#refused.set(deviceId, presented);
+        return { ok: false, pinned: null, presented, why: error.message };
+      }
+      if (made.first) {
+        this.#log.info(
+          `device ${deviceId}: HTTPS certificate pinned on first use (SHA-256 ${presented})`,
+        );
+        return { ok: true, firstUse: true };
+      }
+      pin = made.pin;
     }
     if (pin.fingerprint === presented) {
       this.#refused.delete(deviceId);
@@ -197,28 +267,165 @@ export class PinStore {
   /**
    * Pins `fingerprint` for the device in place of the one it had, on an operator's word;
    * resolves with the acceptance recorded (its `previous` is null for a device never pinned).
+   * Throws PinsLocked when another writer holds the file longer than the lock wait.
    */
   accept(
     deviceId: string,
     fingerprint: string,
     by: string,
   ): { previous: string | null; accepted: string } {
-    const pin = this.#pins.get(deviceId);
-    const at = new Date().toISOString();
-    const history = pin ? [...pin.history] : [];
-    if (pin) history.push({ at, by, previous: pin.fingerprint, accepted: fingerprint });
-    this.#pins.set(deviceId, {
-      fingerprint,
-      since: at,
-      how: 'accepted',
-      history: history.slice(-HISTORY),
+    const previous = this.#update((revision) => {
+      // The pin as the file has it now, merged under the lock.
+      const pin = this.#pins.get(deviceId);
+      const at = new Date().toISOString();
+      const history = pin ? [...pin.history] : [];
+      if (pin) history.push({ at, by, previous: pin.fingerprint, accepted: fingerprint });
+      this.#pins.set(deviceId, {
+        fingerprint,
+        since: at,
+        how: 'accepted',
+        history: history.slice(-HISTORY),
+        revision,
+      });
+      return pin?.fingerprint ?? null;
     });
     this.#refused.delete(deviceId);
-    this.#save();
     this.#log.info(
-      `device ${deviceId}: HTTPS certificate ${fingerprint} accepted by ${by} (was ${pin?.fingerprint ?? 'not pinned'})`,
+      `device ${deviceId}: HTTPS certificate ${fingerprint} accepted by ${by} (was ${previous ?? 'not pinned'})`,
     );
-    return { previous: pin?.fingerprint ?? null, accepted: fingerprint };
+    return { previous, accepted: fingerprint };
+  }
+
+  /** Takes up every pin the file has at a higher revision than ours (another writer's). */
+  #merge(read: Read): void {
+    for (const [id, pin] of Object.entries(read.pins)) {
+      const mine = this.#pins.get(id);
+      if (mine && (pin.revision ?? 0) <= (mine.revision ?? 0)) continue;
+      this.#pins.set(id, pin);
+      if (mine && mine.fingerprint !== pin.fingerprint) {
+        this.#log.info(
+          `device ${id}: HTTPS certificate ${pin.fingerprint} accepted on the gateway (${pin.history.at(-1)?.by ?? 'vigil agent trust'})`,
+        );
+      }
+    }
+    this.#revision = Math.max(this.#revision, read.revision);
+  }
+
+  /**
+   * One change, made between a read and a write of the file under its lock, at the next
+   * revision (given to `change`). Pins are rare (first contact, an operator's acceptance),
+   * so the write is synchronous: it is durable before the first request goes to a freshly
+   * pinned device. A failed write is said and the change holds in memory until a restart.
+   */
+  #update<T>(change: (revision: number) => T): T {
+    let release: () => void;
+    try {
+      mkdirSync(this.#dir, { recursive: true });
+      release = this.#lock();
+    } catch (error) {
+      if (error instanceof PinsLocked) throw error;
+      // No file can be made in the folder, so the pins cannot be written either.
+      this.#merge(this.#read());
+      this.#revision += 1;
+      const result = change(this.#revision);
+      this.#cannotSave(error);
+      return result;
+    }
+    try {
+      const onDisk = this.#read();
+      this.#merge(onDisk);
+      // Lost once, lost until both files are removed on purpose: the marker is written on.
+      this.#lost = this.#lost ?? onDisk.lost;
+      const revision = this.#revision + 1;
+      const result = change(revision);
+      const content: PinsFile = {
+        version: 1,
+        revision,
+        devices: Object.fromEntries(this.#pins),
+        ...(this.#lost ? { lost: this.#lost } : {}),
+      };
+      const text = JSON.stringify(content, null, 1);
+      try {
+        // Kept for whoever looks into what damaged it.
+        if (onDisk.damaged) renameSync(this.path, `${this.path}.corrupt`);
+        // The copy first: whatever happens to the file afterwards, one of the two holds
+        // every pin written.
+        this.#replace(this.backupPath, text);
+        this.#replace(this.path, text);
+        this.#revision = revision;
+      } catch (error) {
+        this.#cannotSave(error);
+      }
+      return result;
+    } finally {
+      release();
+    }
+  }
+
+  #cannotSave(error: unknown): void {
+    this.#log.warn(
+      `cannot save the HTTPS pins to ${this.path} (${(error as Error).message}); they hold until a restart: check the data folder is writable`,
+    );
+  }
+
+  /**
+   * The exclusive lock around a read-merge-write: a file created with O_EXCL (`wx`), holding
+   * the pid of its holder, removed when done. A lock whose holder no longer runs (killed
+   * between the two) is taken over; one held past the wait is a PinsLocked error that names
+   * the file and says what to do.
+   */
+  #lock(): () => void {
+    const path = this.lockPath;
+    const deadline = Date.now() + this.#lockWaitMs;
+    for (;;) {
+      try {
+        const fd = openSync(path, 'wx', 0o600);
+        try {
+          writeSync(fd, String(process.pid));
+        } finally {
+          closeSync(fd);
+        }
+        return () => {
+          try {
+            unlinkSync(path);
+          } catch {
+            // Already gone (taken over as stale): nothing to release.
+          }
+        };
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
+      const holder = this.#holder(path);
+      if (holder !== undefined && holder !== process.pid && !alive(holder)) {
+        // Its holder died between lock and unlock. Removed only if still that one's.
+        if (this.#holder(path) === holder) {
+          try {
+            unlinkSync(path);
+          } catch {
+            // Someone else took it over first.
+          }
+        }
+        continue;
+      }
+      if (Date.now() >= deadline) {
+        throw new PinsLocked(
+          `cannot write ${this.path}: ${path} is held by process ${holder ?? '(unknown)'}; ` +
+            'it is released within moments by the agent or vigil agent trust: try again, and ' +
+            'if no such process runs, remove the lock file',
+        );
+      }
+      pause(LOCK_RETRY_MS);
+    }
+  }
+
+  /** The pid in a lock file, if it can be read yet. */
+  #holder(path: string): number | undefined {
+    try {
+      const pid = Number.parseInt(readFileSync(path, 'utf8'), 10);
+      return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   /**
@@ -228,26 +435,18 @@ export class PinStore {
    */
   #read(): Read {
     const main = this.#readOne(this.path);
-    if (main.pins) {
-      return {
-        pins: main.pins.devices,
-        damaged: false,
-        ...(main.pins.lost ? { lost: main.pins.lost } : {}),
-      };
-    }
+    if (main.pins) return { ...contents(main.pins), damaged: false };
     const damaged = main.problem !== undefined;
     const copy = this.#readOne(this.backupPath);
-    if (!damaged && copy.problem === undefined && !copy.pins) return { pins: {}, damaged };
+    if (!damaged && copy.problem === undefined && !copy.pins) {
+      return { pins: {}, revision: 0, damaged };
+    }
     const problem = `${this.path}: ${main.problem ?? 'missing'}`;
     if (copy.pins) {
       this.#warnOnce(
         `${problem}; the HTTPS pins are read from its last good copy ${this.backupPath} (written with it)`,
       );
-      return {
-        pins: copy.pins.devices,
-        damaged,
-        ...(copy.pins.lost ? { lost: copy.pins.lost } : {}),
-      };
+      return { ...contents(copy.pins), damaged };
     }
     const lost = {
       at: new Date().toISOString(),
@@ -256,7 +455,7 @@ export class PinStore {
     this.#warnOnce(
       `the HTTPS pins are lost (${lost.problem}): no device is trusted on first use until an operator accepts its certificate`,
     );
-    return { pins: {}, damaged, lost };
+    return { pins: {}, revision: 0, damaged, lost };
   }
 
   /** One file: its pins, nothing if it does not exist, or what is wrong with it. */
@@ -282,40 +481,6 @@ export class PinStore {
     if (message === this.#warned) return;
     this.#warned = message;
     this.#log.warn(message);
-  }
-
-  /**
-   * Writes the pins, merged with what is newer on disk (the CLI's acceptances). Pins are
-   * rare (first contact, an operator's acceptance), so the write is synchronous: it is
-   * durable before the first request goes to a freshly pinned device.
-   */
-  #save(): void {
-    const onDisk = this.#read();
-    for (const [id, pin] of Object.entries(onDisk.pins)) {
-      const mine = this.#pins.get(id);
-      if (!mine || pin.since > mine.since) this.#pins.set(id, pin);
-    }
-    // Lost once, lost until both files are removed on purpose: the marker is written on.
-    this.#lost = this.#lost ?? onDisk.lost;
-    const content: PinsFile = {
-      version: 1,
-      devices: Object.fromEntries(this.#pins),
-      ...(this.#lost ? { lost: this.#lost } : {}),
-    };
-    const text = JSON.stringify(content, null, 1);
-    try {
-      mkdirSync(this.#dir, { recursive: true });
-      // Kept for whoever looks into what damaged it.
-      if (onDisk.damaged) renameSync(this.path, `${this.path}.corrupt`);
-      // The copy first: whatever happens to the file afterwards, one of the two holds
-      // every pin written.
-      this.#replace(this.backupPath, text);
-      this.#replace(this.path, text);
-    } catch (error) {
-      this.#log.warn(
-        `cannot save the HTTPS pins to ${this.path} (${(error as Error).message}); they hold until a restart: check the data folder is writable`,
-      );
-    }
   }
 
   /** Atomic replace: temporary file, fsync, rename, fsync of the folder. */

@@ -1,15 +1,23 @@
 /**
  * The HTTPS pin store (agent/tls-pins.ts) on real files: trust on first use, refusal of
  * another certificate, acceptance with its record, what `vigil agent trust` (another
- * process writing the same file) accepted is taken up and never overwritten, and a damaged
+ * process writing the same file) accepted is taken up and never overwritten whatever the
+ * clocks say, every write waits for the lock file another writer holds, and a damaged
  * file never turns into trust on first use: it is read from its last good copy, and with
  * none every device is refused until an operator accepts it.
  */
+import { spawnSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MemoryLogger } from '../../../agent/log.js';
-import { PINS_BACKUP, PINS_FILE, PinStore } from '../../../agent/tls-pins.js';
+import {
+  PINS_BACKUP,
+  PINS_FILE,
+  PINS_LOCK,
+  PinsLocked,
+  PinStore,
+} from '../../../agent/tls-pins.js';
 import { tempDir, type TempDir } from '../../helpers/temp.js';
 
 const A = `${'AA:'.repeat(31)}01`;
@@ -23,7 +31,10 @@ beforeEach(async () => {
   dir = await tempDir('vigil-pins-');
   log = new MemoryLogger();
 });
-afterEach(() => dir.remove());
+afterEach(async () => {
+  vi.useRealTimers();
+  await dir.remove();
+});
 
 function store(): PinStore {
   const pins = new PinStore(dir.path, log);
@@ -62,17 +73,45 @@ describe('PinStore', () => {
     });
   });
 
-  it('takes up what another process accepted, and a save of its own keeps it', async () => {
+  it('takes up what another process accepted even when its clock is behind, and a save of its own keeps it', () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(new Date('2026-12-06T12:00:00.000Z'));
     const agent = store();
     agent.verify('cam-01', A);
-    await new Promise((r) => setTimeout(r, 5));
-    // `vigil agent trust` in another process accepts B.
+    // `vigil agent trust` in another process accepts B, its clock a minute behind (NTP
+    // stepped it back): the file's revision orders the writes, not the wall clock.
+    vi.setSystemTime(new Date('2026-12-06T11:59:00.000Z'));
     store().accept('cam-01', B, 'gateway:root');
     // The running agent, still holding A, sees B: it reads the file before refusing.
     expect(agent.verify('cam-01', B)).toEqual({ ok: true, firstUse: false });
     // A pin of its own afterwards does not write the older A back over B.
     agent.verify('cam-02', C);
     expect(store().get('cam-01')).toMatchObject({ fingerprint: B, how: 'accepted' });
+  });
+
+  it('writes only under the lock file: while another process holds it, nothing is written and the error names it', async () => {
+    const pins = store();
+    pins.verify('cam-01', A);
+    const before = await readFile(join(dir.path, PINS_FILE), 'utf8');
+    // A live process (this one's parent, say vigil agent trust) holds the lock.
+    await writeFile(join(dir.path, PINS_LOCK), String(process.ppid));
+    const waiting = new PinStore(dir.path, log, { lockWaitMs: 0 });
+    waiting.load();
+    expect(() => waiting.accept('cam-01', B, 'gateway:root')).toThrow(PinsLocked);
+    expect(() => waiting.accept('cam-01', B, 'gateway:root')).toThrow(PINS_LOCK);
+    // A first use waits for the lock too: refused this time, not pinned unwritten.
+    expect(waiting.verify('cam-02', C)).toMatchObject({ ok: false, pinned: null, presented: C });
+    expect(await readFile(join(dir.path, PINS_FILE), 'utf8')).toBe(before);
+  });
+
+  it('takes over a lock whose process is gone, and releases its own', async () => {
+    // The pid of a process that ran and ended (killed between lock and unlock).
+    const gone = spawnSync(process.execPath, ['-e', '']).pid;
+    await writeFile(join(dir.path, PINS_LOCK), String(gone));
+    const pins = new PinStore(dir.path, log, { lockWaitMs: 0 });
+    pins.load();
+    expect(pins.verify('cam-01', A)).toEqual({ ok: true, firstUse: true });
+    await expect(readFile(join(dir.path, PINS_LOCK), 'utf8')).rejects.toThrow(/ENOENT/);
   });
 
   it('reads a damaged file from its last good copy: every pin written holds, none is trusted anew', async () => {
