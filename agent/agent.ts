@@ -20,7 +20,7 @@ import { Gateway, type GatewayStats } from './gateway.js';
 import { Liveness } from './liveness.js';
 import { consoleLogger, type Logger } from './log.js';
 import { OnvifDeviceClient } from './onvif/adapter.js';
-import { CaTls, PinnedTls, type DeviceTls } from './onvif/device-tls.js';
+import { CaTls, endpointOfUrl, PinnedTls, type DeviceTls } from './onvif/device-tls.js';
 import { PinStore } from './tls-pins.js';
 import type { OnvifClient } from './onvif/types.js';
 import { runChecks, type PollResult } from './poll.js';
@@ -384,19 +384,30 @@ export class Agent {
         `device ${deviceId} is verified against the CA file of the agent config (tls.caFile), not pinned: install a certificate signed by that CA on the device`,
       );
     }
-    const pinned = this.#pins.get(deviceId)?.fingerprint ?? null;
-    const presented = this.#pins.refused(deviceId);
-    if (presented !== fingerprint) {
-      if (pinned === fingerprint) {
-        return { deviceId, previous: pinned, accepted: fingerprint };
+    // Pins are per address (tls-pins.ts): the fingerprint is accepted at every address of
+    // the device that presented it and was refused, the service's first.
+    const service = endpointOfUrl(device.config.xaddr);
+    const refusals = this.#pins.refusals(deviceId);
+    const accepting = refusals
+      .filter((r) => r.presented === fingerprint)
+      .sort((a, b) => Number(b.endpoint === service) - Number(a.endpoint === service));
+    if (accepting.length === 0) {
+      const at = { deviceId, endpoint: service, service: true };
+      if (this.#pins.get(at)?.fingerprint === fingerprint) {
+        return { deviceId, previous: fingerprint, accepted: fingerprint };
       }
       throw new Error(
-        presented === undefined
+        refusals.length === 0
           ? `device ${deviceId} has not presented ${fingerprint} to this agent; nothing accepted (poll it, then accept the fingerprint its certificate-changed reason names)`
-          : `device ${deviceId} now presents ${presented}, not ${fingerprint}; nothing accepted: compare the fingerprints again`,
+          : `device ${deviceId} now presents ${refusals.map((r) => `${r.presented} at ${r.endpoint}`).join(', ')}, not ${fingerprint}; nothing accepted: compare the fingerprints again`,
       );
     }
-    const { previous } = this.#pins.accept(deviceId, fingerprint, by);
+    let previous: string | null = null;
+    for (const [i, { endpoint }] of accepting.entries()) {
+      const at = { deviceId, endpoint, service: endpoint === service };
+      const done = this.#pins.accept(at, fingerprint, by);
+      if (i === 0) previous = done.previous;
+    }
     this.pollNow(deviceId).catch((error: unknown) => this.#checkError(deviceId, error));
     return { deviceId, previous, accepted: fingerprint };
   }
@@ -429,7 +440,7 @@ export class Agent {
 
   #tlsOf(device: DeviceConfig, config: AgentConfig): DeviceTls {
     const ca = device.ca ?? config.tls.ca;
-    return ca ? new CaTls(ca) : new PinnedTls(() => this.#pins, device.id);
+    return ca ? new CaTls(ca) : new PinnedTls(() => this.#pins, device.id, device.xaddr);
   }
 
   async #stopPolling(): Promise<void> {

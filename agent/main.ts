@@ -13,7 +13,7 @@ import { DeviceMemory } from './checks/types.js';
 import { checkDefaults, loadConfig } from './config.js';
 import { jsonLogger, type Logger } from './log.js';
 import { OnvifDeviceClient } from './onvif/adapter.js';
-import { CaTls, ObservedTls, presentedFingerprint } from './onvif/device-tls.js';
+import { CaTls, endpointOfUrl, ObservedTls, presentedFingerprint } from './onvif/device-tls.js';
 import { probe } from './onvif/discovery.js';
 import { runChecks } from './poll.js';
 import { Secret } from './secret.js';
@@ -310,7 +310,9 @@ async function trust(argv: string[], io: MainIo): Promise<void> {
   });
   const pins = new PinStore(config.dataDir, io.log);
   pins.load();
-  const pinned = pins.get(id)?.fingerprint;
+  // The device service's address: other addresses of the device are accepted from the NOC.
+  const at = { deviceId: id, endpoint: endpointOfUrl(device.xaddr), service: true };
+  const pinned = pins.get(at)?.fingerprint;
   io.print(`${id} (${device.xaddr})`);
   const none = pins.lost
     ? `(none: the pins were lost, ${pins.lost}; nothing is trusted on first use)`
@@ -334,7 +336,7 @@ async function trust(argv: string[], io: MainIo): Promise<void> {
   }
   const by = `gateway:${userInfo().username}`;
   try {
-    pins.accept(id, presented, by);
+    pins.accept(at, presented, by);
   } catch (error) {
     if (error instanceof PinsLocked) return fail(error.message);
     throw error;

@@ -1,10 +1,15 @@
 /**
- * Trust on first use for HTTPS device services: the SHA-256 fingerprint of each device's
- * leaf certificate, pinned at the first TLS connection and kept in `dataDir/tls-pins.json`
- * across restarts (beside discovered.json and the spool). A later connection that presents
- * another certificate is refused until an operator accepts it, from the console (the
- * trust-certificate command) or on the gateway (`vigil agent trust DEVICE`); the file keeps
- * the last acceptances of each device (who, when, which fingerprints).
+ * Trust on first use for HTTPS device services: the SHA-256 fingerprint of the leaf
+ * certificate each device presents at each address (host:port), pinned at the first TLS
+ * connection and kept in `dataDir/tls-pins.json` across restarts (beside discovered.json
+ * and the spool). A device may name other https addresses than its service (a snapshot
+ * URI on another port or host, a pull point): each has its own certificate, so each has
+ * its own pin, never the service's. A later connection that presents another certificate
+ * is refused until an operator accepts it, from the console (the trust-certificate
+ * command) or on the gateway (`vigil agent trust DEVICE`); the file keeps the last
+ * acceptances of each (who, when, which fingerprints). Files written before pins were per
+ * address (version 1, one pin per device) are read on: that pin was made at the device
+ * service, so it becomes the service address's pin at the first connection there.
  *
  * Written atomically like the discovered store (temporary file, fsync, rename, fsync of the
  * folder), and each write goes first to `tls-pins.json.bak`, the last good copy: a damaged
@@ -77,23 +82,56 @@ const Lost = Type.Object({
   problem: Type.String(),
 });
 
-const PinsFile = Type.Object({
+/**
+ * Set when the pins were lost (the file and its copy unreadable) and written again from
+ * acceptances: a device with no pin here is refused, not pinned on first use, since it may
+ * have had one. Removing both files is the deliberate way back to trust on first use.
+ */
+const LostField = Type.Optional(Lost);
+/** Raised by one at every write (absent in files before it: 0). */
+const RevisionField = Type.Optional(Type.Integer({ minimum: 0 }));
+
+/** Before pins were per address: one pin per device id, made at its device service. */
+const PinsFileV1 = Type.Object({
   version: Type.Literal(1),
-  /** Raised by one at every write (absent in files before it: 0). */
-  revision: Type.Optional(Type.Integer({ minimum: 0 })),
+  revision: RevisionField,
   devices: Type.Record(Type.String(), Pin),
-  /**
-   * Set when the pins were lost (the file and its copy unreadable) and written again from
-   * acceptances: a device with no pin here is refused, not pinned on first use, since it
-   * may have had one. Removing both files is the deliberate way back to trust on first use.
-   */
-  lost: Type.Optional(Lost),
+  lost: LostField,
+});
+
+/**
+ * Per device id, per address (`host:port`, device-tls.ts's endpointOf); the address `*` is a
+ * version 1 pin not yet placed at its device's service address.
+ */
+const PinsFile = Type.Object({
+  version: Type.Literal(2),
+  revision: RevisionField,
+  devices: Type.Record(Type.String(), Type.Record(Type.String(), Pin)),
+  lost: LostField,
 });
 
 export type Pin = Static<typeof Pin>;
 type Lost = Static<typeof Lost>;
 type PinsFile = Static<typeof PinsFile>;
-const check = validator(PinsFile);
+type PinsFileV1 = Static<typeof PinsFileV1>;
+const check = validator(Type.Union([PinsFile, PinsFileV1]));
+
+/** The address of a version 1 pin, until it is placed at the device's service address. */
+const UNPLACED = '*';
+
+/** Where a certificate is presented: a device, at one of its addresses. */
+export interface PinAt {
+  deviceId: string;
+  /** `host:port`, as onvif/device-tls.ts's endpointOf makes it. */
+  endpoint: string;
+  /** This is the device service's address (where a version 1 pin of the device was made). */
+  service: boolean;
+}
+
+/** The key of a pin in memory: device ids have no space (shared/ids.ts). */
+function keyOf(deviceId: string, endpoint: string): string {
+  return `${deviceId} ${endpoint}`;
+}
 
 /** What a presented certificate is to the store. */
 export type PinVerdict =
@@ -112,12 +150,19 @@ interface Read {
   damaged: boolean;
 }
 
-function contents(file: PinsFile): Omit<Read, 'damaged'> {
-  return {
-    pins: file.devices,
-    revision: file.revision ?? 0,
-    ...(file.lost ? { lost: file.lost } : {}),
-  };
+/** A file's pins by key; a version 1 file's are unplaced. */
+function contents(file: PinsFile | PinsFileV1): Omit<Read, 'damaged'> {
+  const pins: Record<string, Pin> = {};
+  for (const [id, value] of Object.entries(file.devices)) {
+    if (file.version === 1) {
+      pins[keyOf(id, UNPLACED)] = value as Pin;
+      continue;
+    }
+    for (const [endpoint, pin] of Object.entries(value as Record<string, Pin>)) {
+      pins[keyOf(id, endpoint)] = pin;
+    }
+  }
+  return { pins, revision: file.revision ?? 0, ...(file.lost ? { lost: file.lost } : {}) };
 }
 
 /** Another writer holds the pin file's lock. */
@@ -148,7 +193,7 @@ export class PinStore {
   #revision = 0;
   /** Set once the pins were lost: a device without a pin is not trusted on first use. */
   #lost: Lost | undefined;
-  /** The fingerprint each device presented and was refused for, last seen. */
+  /** The fingerprint presented and refused at each device's address, last seen, by key. */
   readonly #refused = new Map<string, string>();
   /** The last warning about the file, said once. */
   #warned = '';
@@ -188,50 +233,71 @@ export class PinStore {
     return this.#lost?.problem;
   }
 
-  get(deviceId: string): Pin | undefined {
-    return this.#pins.get(deviceId);
+  /** The pin of a device's address (at its service, a version 1 pin not yet placed). */
+  get(at: PinAt): Pin | undefined {
+    return this.#pins.get(keyOf(at.deviceId, at.endpoint)) ?? this.#unplaced(at);
   }
 
-  /** The fingerprint the device last presented and was refused for, if any. */
-  refused(deviceId: string): string | undefined {
-    return this.#refused.get(deviceId);
+  /** The addresses of a device and what each last presented and was refused for. */
+  refusals(deviceId: string): { endpoint: string; presented: string }[] {
+    const prefix = keyOf(deviceId, '');
+    return [...this.#refused]
+      .filter(([key]) => key.startsWith(prefix))
+      .map(([key, presented]) => ({ endpoint: key.slice(prefix.length), presented }));
+  }
+
+  /** A version 1 pin of the device, for its service address while nothing else is pinned. */
+  #unplaced(at: PinAt): Pin | undefined {
+    if (!at.service) return undefined;
+    const prefix = keyOf(at.deviceId, '');
+    for (const key of this.#pins.keys()) {
+      if (key.startsWith(prefix) && key !== keyOf(at.deviceId, UNPLACED)) return undefined;
+    }
+    return this.#pins.get(keyOf(at.deviceId, UNPLACED));
   }
 
   /**
-   * The verdict on a certificate a device presents now: pinned if the device has no pin
-   * yet (trust on first use), accepted if it is the pinned one, refused otherwise.
+   * The verdict on a certificate a device presents now at one address: pinned if the
+   * address has no pin yet (trust on first use), accepted if it is the pinned one, refused
+   * otherwise.
    */
-  verify(deviceId: string, presented: string): PinVerdict {
-    let pin = this.#pins.get(deviceId);
+  verify(at: PinAt, presented: string): PinVerdict {
+    const key = keyOf(at.deviceId, at.endpoint);
+    const where = `device ${at.deviceId} at ${at.endpoint}`;
+    let pin = this.get(at);
     if (!pin || pin.fingerprint !== presented) {
       // `vigil agent trust` may have accepted it since: the file is the truth it wrote. And
       // before a first use, the file must still be readable (else it may hold this pin).
       const read = this.#read();
       if (!pin) this.#lost ??= read.lost;
       this.#merge(read);
-      pin = this.#pins.get(deviceId);
+      pin = this.get(at);
     }
     if (!pin && this.#lost) {
-      this.#refused.set(deviceId, presented);
+      this.#refused.set(key, presented);
       return {
         ok: false,
         pinned: null,
         presented,
         why:
           `the HTTPS pins were lost (${this.#lost.problem}), so no certificate is trusted on first use: ` +
-          `compare SHA-256 ${presented} with the device's own certificate, then accept it ` +
-          `(vigil agent trust ${deviceId} --config FILE --fingerprint ${presented}, or the ` +
+          `compare SHA-256 ${presented} with the certificate of ${at.endpoint}, then accept it ` +
+          `(vigil agent trust ${at.deviceId} --config FILE --fingerprint ${presented}, or the ` +
           `trust-certificate command); removing ${this.path} and ${this.backupPath} and ` +
           'restarting the agent pins every device again on first use',
       };
     }
-    if (!pin) {
+    if (!pin || !this.#pins.has(key)) {
       let made: { pin: Pin; first: boolean };
       try {
-        // Under the lock: another process may have pinned or accepted it meanwhile.
+        // Under the lock: another process may have pinned or accepted it meanwhile. A
+        // version 1 pin is placed at the service address here, as it is (same revision).
         made = this.#update((revision) => {
-          const had = this.#pins.get(deviceId);
-          if (had) return { pin: had, first: false };
+          const had = this.get(at);
+          if (had) {
+            this.#pins.set(key, had);
+            return { pin: had, first: false };
+          }
           const first: Pin = {
             fingerprint: presented,
             since: new Date().toISOString(),
@@ -239,72 +305,73 @@ export class PinStore {
             history: [],
             revision,
           };
-          this.#pins.set(deviceId, first);
+          this.#pins.set(key, first);
           return { pin: first, first: true };
         });
       } catch (error) {
         if (!(error instanceof PinsLocked)) throw error;
         // Not pinned unless it is written: the next poll asks again.
-        this.#refused.set(deviceId, presented);
+        this.#refused.set(key, presented);
         return { ok: false, pinned: null, presented, why: error.message };
       }
       if (made.first) {
-        this.#log.info(
-          `device ${deviceId}: HTTPS certificate pinned on first use (SHA-256 ${presented})`,
-        );
+        this.#log.info(`${where}: HTTPS certificate pinned on first use (SHA-256 ${presented})`);
         return { ok: true, firstUse: true };
       }
       pin = made.pin;
     }
     if (pin.fingerprint === presented) {
-      this.#refused.delete(deviceId);
+      this.#refused.delete(key);
       return { ok: true, firstUse: false };
     }
-    this.#refused.set(deviceId, presented);
+    this.#refused.set(key, presented);
     return { ok: false, pinned: pin.fingerprint, presented };
   }
 
   /**
-   * Pins `fingerprint` for the device in place of the one it had, on an operator's word;
-   * resolves with the acceptance recorded (its `previous` is null for a device never pinned).
-   * Throws PinsLocked when another writer holds the file longer than the lock wait.
+   * Pins `fingerprint` for the device's address in place of the one it had, on an
+   * operator's word; resolves with the acceptance recorded (its `previous` is null for an
+   * address never pinned). Throws PinsLocked when another writer holds the file longer
+   * than the lock wait.
    */
   accept(
-    deviceId: string,
+    at: PinAt,
     fingerprint: string,
     by: string,
   ): { previous: string | null; accepted: string } {
+    const key = keyOf(at.deviceId, at.endpoint);
     const previous = this.#update((revision) => {
       // The pin as the file has it now, merged under the lock.
-      const pin = this.#pins.get(deviceId);
-      const at = new Date().toISOString();
+      const pin = this.get(at);
+      const when = new Date().toISOString();
       const history = pin ? [...pin.history] : [];
-      if (pin) history.push({ at, by, previous: pin.fingerprint, accepted: fingerprint });
-      this.#pins.set(deviceId, {
+      if (pin) history.push({ at: when, by, previous: pin.fingerprint, accepted: fingerprint });
+      this.#pins.set(key, {
         fingerprint,
-        since: at,
+        since: when,
         how: 'accepted',
         history: history.slice(-HISTORY),
         revision,
       });
       return pin?.fingerprint ?? null;
     });
-    this.#refused.delete(deviceId);
+    this.#refused.delete(key);
     this.#log.info(
-      `device ${deviceId}: HTTPS certificate ${fingerprint} accepted by ${by} (was ${previous ?? 'not pinned'})`,
+      `device ${at.deviceId} at ${at.endpoint}: HTTPS certificate ${fingerprint} accepted by ${by} (was ${previous ?? 'not pinned'})`,
     );
     return { previous, accepted: fingerprint };
   }
 
   /** Takes up every pin the file has at a higher revision than ours (another writer's). */
   #merge(read: Read): void {
-    for (const [id, pin] of Object.entries(read.pins)) {
-      const mine = this.#pins.get(id);
+    for (const [key, pin] of Object.entries(read.pins)) {
+      const mine = this.#pins.get(key);
       if (mine && (pin.revision ?? 0) <= (mine.revision ?? 0)) continue;
-      this.#pins.set(id, pin);
+      this.#pins.set(key, pin);
       if (mine && mine.fingerprint !== pin.fingerprint) {
+        const [id, endpoint] = key.split(' ');
         this.#log.info(
-          `device ${id}: HTTPS certificate ${pin.fingerprint} accepted on the gateway (${pin.history.at(-1)?.by ?? 'vigil agent trust'})`,
+          `device ${id} at ${endpoint}: HTTPS certificate ${pin.fingerprint} accepted on the gateway (${pin.history.at(-1)?.by ?? 'vigil agent trust'})`,
         );
       }
     }
@@ -339,9 +406,9 @@ export class PinStore {
       const revision = this.#revision + 1;
       const result = change(revision);
       const content: PinsFile = {
-        version: 1,
+        version: 2,
         revision,
-        devices: Object.fromEntries(this.#pins),
+        devices: this.#nested(),
         ...(this.#lost ? { lost: this.#lost } : {}),
       };
       const text = JSON.stringify(content, null, 1);
@@ -360,6 +427,22 @@ export class PinStore {
     } finally {
       release();
     }
+  }
+
+  /**
+   * The pins as the file holds them. A version 1 pin is left out once its device has a pin
+   * at an address: its service address is the first the device is reached at in a poll.
+   */
+  #nested(): PinsFile['devices'] {
+    const devices: PinsFile['devices'] = {};
+    for (const [key, pin] of this.#pins) {
+      const [id = '', endpoint = ''] = key.split(' ');
+      (devices[id] ??= {})[endpoint] = pin;
+    }
+    for (const pins of Object.values(devices)) {
+      if (Object.keys(pins).length > 1) delete pins[UNPLACED];
+    }
+    return devices;
   }
 
   #cannotSave(error: unknown): void {
@@ -459,7 +542,7 @@ export class PinStore {
   }
 
   /** One file: its pins, nothing if it does not exist, or what is wrong with it. */
-  #readOne(path: string): { pins?: PinsFile; problem?: string } {
+  #readOne(path: string): { pins?: PinsFile | PinsFileV1; problem?: string } {
     let text: string;
     try {
       text = readFileSync(path, 'utf8');

@@ -33,6 +33,22 @@ function bare(host: string): string {
   return host.replace(/^\[(.*)\]$/, '$1');
 }
 
+/**
+ * `host:port` of a TLS connection, as pins are keyed (tls-pins.ts): the host lower-cased
+ * (RFC 3986 section 3.2.2: case does not matter), an IPv6 literal in brackets whether it
+ * came with them (URL.hostname) or bare.
+ */
+export function endpointOf(host: string, port: number): string {
+  const name = bare(host).toLowerCase();
+  return `${name.includes(':') ? `[${name}]` : name}:${port}`;
+}
+
+/** The endpoint of an https URL (port 443 unless it names one). */
+export function endpointOfUrl(url: string): string {
+  const parsed = new URL(url);
+  return endpointOf(parsed.hostname, Number(parsed.port || 443));
+}
+
 /** The certificate `host` presents and whether its chain verifies against `ca`. */
 function handshake(
   host: string,
@@ -132,17 +148,22 @@ export class ObservedTls implements DeviceTls {
 }
 
 /**
- * Trust on first use: the certificate pinned for `deviceId`, or the first one seen. `pins`
- * gives the agent's store of the moment (a restart with another data folder makes a new
- * one, while a device's client may be kept).
+ * Trust on first use: the certificate pinned for `deviceId` at the host:port connected to,
+ * or the first one seen there. A device names other https addresses than its service
+ * (snapshot URIs, pull points: adapter.ts), each with a certificate of its own, so each is
+ * pinned apart. `pins` gives the agent's store of the moment (a restart with another data
+ * folder makes a new one, while a device's client may be kept); `xaddr` is the device
+ * service, where pins made before they were per address belong.
  */
 export class PinnedTls implements DeviceTls {
   readonly #pins: () => PinStore;
   readonly #deviceId: string;
+  readonly #service: string;
 
-  constructor(pins: () => PinStore, deviceId: string) {
+  constructor(pins: () => PinStore, deviceId: string, xaddr: string) {
     this.#pins = pins;
     this.#deviceId = deviceId;
+    this.#service = endpointOfUrl(xaddr);
   }
 
   async connect(host: string, port: number, options: TlsConnectOptions): Promise<tls.TLSSocket> {
@@ -154,7 +175,11 @@ export class PinnedTls implements DeviceTls {
       socket.destroy();
       throw error;
     }
-    const verdict = this.#pins().verify(this.#deviceId, presented);
+    const endpoint = endpointOf(host, port);
+    const verdict = this.#pins().verify(
+      { deviceId: this.#deviceId, endpoint, service: endpoint === this.#service },
+      presented,
+    );
     if (verdict.ok) return socket;
     socket.destroy();
     if (verdict.pinned === null) {
@@ -162,7 +187,7 @@ export class PinnedTls implements DeviceTls {
     }
     throw new OnvifError(
       'certificate-changed',
-      `the device presents another HTTPS certificate than the one pinned: pinned SHA-256 ${verdict.pinned}, presented ${verdict.presented}; nothing was sent to it. Accept the new one if the device was replaced or its certificate renewed`,
+      `the device presents another HTTPS certificate at ${endpoint} than the one pinned there: pinned SHA-256 ${verdict.pinned}, presented ${verdict.presented}; nothing was sent to it. Accept the new one if the device was replaced or its certificate renewed`,
       { pinned: verdict.pinned, presented: verdict.presented },
     );
   }

@@ -14,6 +14,7 @@ import { Agent } from '../../../agent/agent.js';
 import { loadConfig } from '../../../agent/config.js';
 import { MemoryLogger } from '../../../agent/log.js';
 import { main } from '../../../agent/main.js';
+import { endpointOfUrl } from '../../../agent/onvif/device-tls.js';
 import { PINS_FILE } from '../../../agent/tls-pins.js';
 import { AuditStore } from '../../../broker/audit-trail.js';
 import { openDatabase } from '../../../broker/db.js';
@@ -69,14 +70,20 @@ function stateOf(id: string, status: string, since = 0): Promise<Seen> {
   );
 }
 
-async function pinsOnDisk(): Promise<
-  Record<string, { fingerprint: string; how: string; history: unknown[] }>
-> {
+type PinOnDisk = { fingerprint: string; how: string; history: unknown[] };
+
+/** The pin file's pins, by device id, at each device's service address (its xaddr). */
+async function pinsOnDisk(): Promise<Record<string, PinOnDisk | undefined>> {
   if (!bed) throw new Error('no testbed');
   const file = JSON.parse(await readFile(join(bed.dir.path, PINS_FILE), 'utf8')) as {
-    devices: Record<string, { fingerprint: string; how: string; history: unknown[] }>;
+    devices: Record<string, Record<string, PinOnDisk>>;
   };
-  return file.devices;
+  return Object.fromEntries(
+    bed.site
+      .devices()
+      .filter((d) => d.xaddr.startsWith('https:'))
+      .map((d) => [d.id, file.devices[d.id]?.[endpointOfUrl(d.xaddr)]]),
+  );
 }
 
 /** `vigil agent ARGS` in this process: what it printed, on stderr, and its exit status. */
