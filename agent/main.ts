@@ -7,13 +7,22 @@
 import { readFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
+import { Fingerprint } from '../shared/messages/device-state.js';
+import { validator } from '../shared/validate.js';
 import { Agent } from './agent.js';
 import { checks } from './checks/index.js';
 import { DeviceMemory } from './checks/types.js';
 import { checkDefaults, loadConfig } from './config.js';
 import { jsonLogger, type Logger } from './log.js';
 import { OnvifDeviceClient } from './onvif/adapter.js';
-import { CaTls, endpointOfUrl, ObservedTls, presentedFingerprint } from './onvif/device-tls.js';
+import {
+  CaTls,
+  endpointOfUrl,
+  GivenTls,
+  ObservedTls,
+  presentedFingerprint,
+  type DeviceTls,
+} from './onvif/device-tls.js';
 import { probe } from './onvif/discovery.js';
 import { runChecks } from './poll.js';
 import { Secret } from './secret.js';
@@ -23,7 +32,8 @@ import { vigilVersion } from './version.js';
 
 const USAGE = `usage: vigil agent --config FILE
        vigil agent discover [--address A] [--port P] [--wait S] [--json]
-       vigil agent check URL --user U (--password P | --password-file F) [--kind camera|nvr] [--ca-file F] [--json]
+       vigil agent check URL --user U (--password P | --password-file F) [--kind camera|nvr]
+                         [--fingerprint SHA256 | --ca-file F] [--json]
        vigil agent trust DEVICE --config FILE [--fingerprint SHA256]
 
 Polls the ONVIF cameras and NVRs listed in FILE (YAML) and reports to the NOC broker.
@@ -36,13 +46,18 @@ discover: lists the ONVIF devices that answer a WS-Discovery probe (multicast
 check: runs every health check once against one device (URL = its device service,
   e.g. http://192.0.2.11/onvif/device_service) and prints the result. The password may
   also come from the VIGIL_ONVIF_PASSWORD environment variable (kept out of ps).
-  Exit status: 0 up, 3 degraded, 4 down. An https:// URL is checked over TLS and its
-  certificate's SHA-256 printed, not verified, unless --ca-file names the CA to verify it.
+  Exit status: 0 up, 3 degraded, 4 down, 5 not checked. Over https:// the credentials go
+  only to a certificate you confirmed: --fingerprint SHA256 (the device's certificate, as
+  its web page or label shows it) or --ca-file F (the CA that signed it). Without either,
+  check asks the device for its time only (no credentials: ONVIF Core 5.12), prints the
+  certificate's SHA-256 and exits 5: compare it, then run again with --fingerprint.
 trust: accepts the HTTPS certificate DEVICE (an id of FILE) presents now in place of the
   one the agent pinned (dataDir/tls-pins.json), after its certificate-changed alert. Without
   --fingerprint it prints the pinned and the presented fingerprints and accepts nothing;
   with it, it accepts the presented one if it is that one. The running agent uses the new
   pin at its next poll.`;
+
+const isFingerprint = validator(Fingerprint);
 
 /** The process around the agent; tests pass their own to watch signals and exits. */
 export interface MainIo {
@@ -201,6 +216,7 @@ async function check(argv: string[], io: MainIo): Promise<void> {
       kind: { type: 'string' },
       timeout: { type: 'string' },
       'ca-file': { type: 'string' },
+      fingerprint: { type: 'string' },
       json: { type: 'boolean' },
     },
     io,
@@ -214,6 +230,7 @@ async function check(argv: string[], io: MainIo): Promise<void> {
     kind?: string;
     timeout?: string;
     'ca-file'?: string;
+    fingerprint?: string;
     json?: boolean;
   };
   const url = parsed.positionals[0];
@@ -226,12 +243,30 @@ async function check(argv: string[], io: MainIo): Promise<void> {
     process.exitCode = 2;
     return;
   }
-  // One look, nothing pinned: the certificate is shown (and verified with --ca-file).
+  const fingerprint = v.fingerprint?.toUpperCase();
+  const usage = (text: string): void => {
+    io.printError(`vigil agent check: ${text}\n\n${USAGE}`);
+    process.exitCode = 2;
+  };
+  if (fingerprint !== undefined && !isFingerprint(fingerprint).ok) {
+    return usage(
+      `--fingerprint ${v.fingerprint}: a SHA-256 fingerprint is 32 hexadecimal pairs joined by ':' (AB:CD:...), as openssl x509 -fingerprint -sha256 prints it`,
+    );
+  }
+  if (fingerprint !== undefined && v['ca-file']) {
+    return usage('--fingerprint and --ca-file are two ways to trust the certificate: give one');
+  }
+  const timeoutMs = Number(v.timeout ?? 5000);
+  const https = url.startsWith('https:');
+  // Nothing pinned: the certificate is shown, and trusted only as the engineer said.
   const observed = new ObservedTls();
-  const tls = v['ca-file'] ? new CaTls(await readFile(v['ca-file'])) : observed;
+  let tls: DeviceTls = observed;
+  if (v['ca-file']) tls = new CaTls(await readFile(v['ca-file']));
+  else if (fingerprint !== undefined) tls = new GivenTls(fingerprint);
+  else if (https) return look(url, observed, timeoutMs, v.json === true, io);
   const client = new OnvifDeviceClient(
     { xaddr: url, username: v.user, password: new Secret(password), tls },
-    { timeoutMs: Number(v.timeout ?? 5000) },
+    { timeoutMs },
   );
   const result = await runChecks(checks, {
     device: { id: 'checked', name: url, kind, xaddr: url },
@@ -244,12 +279,12 @@ async function check(argv: string[], io: MainIo): Promise<void> {
   });
   const status = result.ok ? (result.degraded.length > 0 ? 'degraded' : 'up') : 'down';
   if (v.json) {
-    const certificate = observed.fingerprint ? { tlsFingerprint: observed.fingerprint } : {};
+    const certificate = fingerprint !== undefined && https ? { tlsFingerprint: fingerprint } : {};
     io.print(JSON.stringify({ url, status, ...certificate, ...result }, null, 2));
   } else {
     io.print(`${url}: ${status}`);
-    if (observed.fingerprint) {
-      io.print(`  HTTPS certificate SHA-256 ${observed.fingerprint} (shown, not verified)`);
+    if (fingerprint !== undefined && https) {
+      io.print(`  HTTPS certificate SHA-256 ${fingerprint} (the one given with --fingerprint)`);
     }
     if (result.identity) {
       const i = result.identity;
@@ -264,6 +299,58 @@ async function check(argv: string[], io: MainIo): Promise<void> {
       io.print(`  ! ${r.code}${r.channel ? ` [${r.channel}]` : ''}: ${r.message}`);
   }
   process.exitCode = status === 'up' ? 0 : status === 'degraded' ? 3 : 4;
+}
+
+/**
+ * `check` of an https URL with no certificate confirmed: the device is asked for its time
+ * only, with no credentials at all (GetSystemDateAndTime needs none, ONVIF Core 5.12), so
+ * a machine in the device's place learns nothing. The certificate's SHA-256 is printed for
+ * the engineer to compare with the device's own and give back with --fingerprint.
+ */
+async function look(
+  url: string,
+  observed: ObservedTls,
+  timeoutMs: number,
+  json: boolean,
+  io: MainIo,
+): Promise<void> {
+  const client = new OnvifDeviceClient(
+    { xaddr: url, username: '', password: new Secret(''), tls: observed },
+    { timeoutMs },
+  );
+  let answered: string;
+  try {
+    const clock = await client.clock(new AbortController().signal);
+    answered = `the device answered (its UTC clock: ${clock.deviceUtc?.toISOString() ?? 'not given'})`;
+  } catch (error) {
+    if (observed.fingerprint === null) {
+      io.print(
+        json
+          ? JSON.stringify({ url, status: 'down', reason: (error as Error).message }, null, 2)
+          : `${url}: down\n  ! ${(error as Error).message}`,
+      );
+      process.exitCode = 4;
+      return;
+    }
+    answered = `the device's answer: ${(error as Error).message}`;
+  }
+  const again = `run again with --fingerprint ${observed.fingerprint} to check it with the credentials`;
+  if (json) {
+    io.print(
+      JSON.stringify(
+        { url, status: 'not-checked', tlsFingerprint: observed.fingerprint, reason: again },
+        null,
+        2,
+      ),
+    );
+  } else {
+    io.print(`${url}: not checked, no credentials sent (its HTTPS certificate is not confirmed)`);
+    io.print(`  HTTPS certificate SHA-256 ${observed.fingerprint}; ${answered}`);
+    io.print(
+      `  compare it with the certificate on the device (its web page or label), then ${again}`,
+    );
+  }
+  process.exitCode = 5;
 }
 
 async function trust(argv: string[], io: MainIo): Promise<void> {

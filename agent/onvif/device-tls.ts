@@ -114,36 +114,67 @@ export function leafFingerprint(socket: tls.TLSSocket): string {
   return fingerprint.toUpperCase();
 }
 
+/** A finished handshake and the leaf certificate's fingerprint, before any byte is sent. */
+async function shown(
+  host: string,
+  port: number,
+  options: TlsConnectOptions,
+): Promise<{ socket: tls.TLSSocket; presented: string }> {
+  const socket = await handshake(host, port, options);
+  try {
+    return { socket, presented: leafFingerprint(socket) };
+  } catch (error) {
+    socket.destroy();
+    throw error;
+  }
+}
+
 /** The fingerprint a device presents now, for `vigil agent trust` (nothing is pinned). */
 export async function presentedFingerprint(
   host: string,
   port: number,
   options: TlsConnectOptions,
 ): Promise<string> {
-  const socket = await handshake(host, port, options);
-  try {
-    return leafFingerprint(socket);
-  } finally {
-    socket.destroy();
-  }
+  const { socket, presented } = await shown(host, port, options);
+  socket.destroy();
+  return presented;
 }
 
 /**
- * Any certificate, remembered: `vigil agent check` looks once and shows the engineer what
- * the device presents; nothing is pinned and no poll uses it.
+ * Any certificate, remembered: `vigil agent check` without a confirmed certificate looks
+ * once, without credentials, and shows the engineer what the device presents; nothing is
+ * pinned and no poll uses it.
  */
 export class ObservedTls implements DeviceTls {
   fingerprint: string | null = null;
 
   async connect(host: string, port: number, options: TlsConnectOptions): Promise<tls.TLSSocket> {
-    const socket = await handshake(host, port, options);
-    try {
-      this.fingerprint = leafFingerprint(socket);
-    } catch (error) {
-      socket.destroy();
-      throw error;
-    }
+    const { socket, presented } = await shown(host, port, options);
+    this.fingerprint = presented;
     return socket;
+  }
+}
+
+/**
+ * The one certificate an engineer confirmed (`vigil agent check --fingerprint`): any other
+ * is refused before a byte of the request, so the credentials go to that device only.
+ */
+export class GivenTls implements DeviceTls {
+  readonly #fingerprint: string;
+
+  /** `fingerprint`: SHA-256, upper case (AB:CD:...). */
+  constructor(fingerprint: string) {
+    this.#fingerprint = fingerprint;
+  }
+
+  async connect(host: string, port: number, options: TlsConnectOptions): Promise<tls.TLSSocket> {
+    const { socket, presented } = await shown(host, port, options);
+    if (presented === this.#fingerprint) return socket;
+    socket.destroy();
+    throw new OnvifError(
+      'certificate-untrusted',
+      `the device at ${endpointOf(host, port)} presents HTTPS certificate SHA-256 ${presented}, not ${this.#fingerprint} given with --fingerprint; nothing was sent to it`,
+    );
   }
 }
 
@@ -167,14 +198,7 @@ export class PinnedTls implements DeviceTls {
   }
 
   async connect(host: string, port: number, options: TlsConnectOptions): Promise<tls.TLSSocket> {
-    const socket = await handshake(host, port, options);
-    let presented: string;
-    try {
-      presented = leafFingerprint(socket);
-    } catch (error) {
-      socket.destroy();
-      throw error;
-    }
+    const { socket, presented } = await shown(host, port, options);
     const endpoint = endpointOf(host, port);
     const verdict = this.#pins().verify(
       { deviceId: this.#deviceId, endpoint, service: endpoint === this.#service },

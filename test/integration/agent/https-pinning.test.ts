@@ -270,21 +270,44 @@ describe('HTTPS device services', () => {
     await stateOf('cam-01', 'up', acceptedAt);
   });
 
-  it('vigil agent check of an https device: polled over TLS, its certificate shown, nothing pinned', async () => {
+  it('vigil agent check of an https device: credentials only to the certificate given with --fingerprint; without it, a look without credentials and the fingerprint to give back', async () => {
     bed = await startTestbed({ devices: [{ kind: 'camera', channels: 1, https: true }], seed: 6 });
     const [camera] = bed.site.devices();
-    const { out, code } = await vigilAgent(
-      'check',
-      camera?.xaddr ?? '',
-      '--user',
-      ONVIF.username,
-      '--password',
-      ONVIF.password,
-      '--json',
-    );
+    const fingerprint = camera?.tlsFingerprint ?? '';
+    const check = (...extra: string[]) =>
+      vigilAgent(
+        'check',
+        camera?.xaddr ?? '',
+        '--user',
+        ONVIF.username,
+        '--password',
+        ONVIF.password,
+        ...extra,
+      );
+    // No certificate confirmed: the device is asked its time without credentials, and the
+    // engineer is told its fingerprint and how to go on.
+    const look = await check();
+    expect(look.code).toBe(5);
+    expect(look.out).toContain(`HTTPS certificate SHA-256 ${fingerprint}`);
+    expect(look.out).toContain(`run again with --fingerprint ${fingerprint}`);
+    const asked = bed.site.requests('cam-01');
+    expect(asked.map((r) => r.operation)).toEqual(['GetSystemDateAndTime']);
+    expect(asked.some((r) => r.authenticated)).toBe(false);
+
+    // Another certificate than the one given: refused before any request.
+    const other = `${'00:'.repeat(31)}00`;
+    const refused = await check('--fingerprint', other, '--json');
+    expect(refused.out).toContain('certificate-untrusted');
+    expect(refused.out).toContain(fingerprint);
+    expect(refused.code).not.toBe(0);
+    expect(bed.site.requests('cam-01')).toHaveLength(asked.length);
+
+    // The certificate given (any case): checked with the credentials.
+    const { out, code } = await check('--fingerprint', fingerprint.toLowerCase(), '--json');
     const result = JSON.parse(out) as { status: string; tlsFingerprint?: string };
-    expect(result).toMatchObject({ status: 'up', tlsFingerprint: camera?.tlsFingerprint });
+    expect(result).toMatchObject({ status: 'up', tlsFingerprint: fingerprint });
     expect(code).toBe(0);
+    expect(bed.site.requests('cam-01').some((r) => r.authenticated)).toBe(true);
     await expect(readFile(join(bed.dir.path, PINS_FILE), 'utf8')).rejects.toThrow(/ENOENT/);
   });
 
