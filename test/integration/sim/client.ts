@@ -153,6 +153,27 @@ export type RtspResult =
   | { error: 'reset' | 'timeout' | 'refused' };
 
 /**
+ * The status and headers (names in lower case, the last of a name kept) of an RTSP
+ * answer's head, and every WWW-Authenticate challenge in it.
+ */
+function answerHead(head: string): {
+  status: number;
+  headers: Record<string, string>;
+  challenges: string[];
+} {
+  const [statusLine = '', ...lines] = head.split('\r\n');
+  const headers: Record<string, string> = {};
+  const challenges: string[] = [];
+  for (const line of lines) {
+    const colon = line.indexOf(':');
+    const name = line.slice(0, colon).toLowerCase();
+    headers[name] = line.slice(colon + 1).trim();
+    if (name === 'www-authenticate') challenges.push(line.slice(colon + 1).trim());
+  }
+  return { status: Number(statusLine.split(' ')[1]), headers, challenges };
+}
+
+/**
  * One RTSP request on a fresh connection (RFC 2326 section 6). With `credentials`, a 401
  * is answered on the same connection with CSeq 2, as a camera client does.
  */
@@ -185,18 +206,10 @@ export function rtsp(
       data += chunk.toString('latin1');
       const end = data.indexOf('\r\n\r\n');
       if (end < 0) return;
-      const [statusLine = '', ...lines] = data.slice(0, end).split('\r\n');
-      const headers: Record<string, string> = {};
-      challenges.length = 0;
-      for (const line of lines) {
-        const colon = line.indexOf(':');
-        const name = line.slice(0, colon).toLowerCase();
-        headers[name] = line.slice(colon + 1).trim();
-        if (name === 'www-authenticate') challenges.push(line.slice(colon + 1).trim());
-      }
+      const { status, headers, challenges: offered } = answerHead(data.slice(0, end));
+      challenges.splice(0, challenges.length, ...offered);
       const length = Number(headers['content-length'] ?? 0);
       if (data.length < end + 4 + length) return;
-      const status = Number(statusLine.split(' ')[1]);
       if (status === 401 && credentials && cseq === 1) {
         const authorizer = authorizerFor(challenges, {
           username: credentials.username,
@@ -242,13 +255,8 @@ export function rtspRaw(uri: string, text: string, timeoutMs = 2000): Promise<Rt
       data += chunk.toString('latin1');
       const end = data.indexOf('\r\n\r\n');
       if (end < 0) return;
-      const [statusLine = '', ...lines] = data.slice(0, end).split('\r\n');
-      const headers: Record<string, string> = {};
-      for (const line of lines) {
-        const colon = line.indexOf(':');
-        headers[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim();
-      }
-      done({ status: Number(statusLine.split(' ')[1]), headers, body: '' });
+      const { status, headers } = answerHead(data.slice(0, end));
+      done({ status, headers, body: '' });
     });
   });
 }
