@@ -106,7 +106,10 @@ export class EmbeddedMetricsStore implements MetricsStore {
       role: 'writer',
       waitForEnded: true,
       onTimeout:
-        'the batch was not stored and the metrics writer writes it again; if it keeps happening, look at the disk (free space, speed) or move to InfluxDB (docs/METRICS.md)',
+        // The thread is ended between two statements of the batch's transaction (rolled
+        // back), or, when the timeout fell in its COMMIT, after it: stored whole or not at
+        // all, and written again either way (a reading stored twice counts once).
+        'the batch may not be stored and the metrics writer writes it again; if it keeps happening, look at the disk (free space, speed) or move to InfluxDB (docs/METRICS.md)',
       onExit:
         "the batch was not stored and the metrics writer writes it again; if it keeps stopping, look at the broker's log and the free memory and disk",
     });

@@ -297,7 +297,7 @@ describe('embedded metrics store', () => {
     expect(await counted(store, start, start + DAY)).toEqual({ raw: 50_000, rolledUp: 50_000 });
   });
 
-  it('rejects the batch of a writer thread ended mid-batch, stores none of it, and writes on', async () => {
+  it('rejects the batch of a writer thread ended mid-batch, stores it whole or not at all, and writes on', async () => {
     const store = await started('killed.db', { writeTimeoutMs: 1000 });
     const start = Math.floor(Date.now() / DAY) * DAY - DAY;
     const before = fleet(start, 1, 100);
@@ -305,11 +305,15 @@ describe('embedded metrics store', () => {
     // 150,000 readings take seconds: the writer thread is ended in the middle of them.
     const tooBig = fleet(start + HOUR, 300);
     await expect(store.write(tooBig)).rejects.toThrow(
-      /writer gave no answer within 1 s.*not stored and the metrics writer writes it again/,
+      /writer gave no answer within 1 s.*may not be stored and the metrics writer writes it again/,
     );
     const after = fleet(start + 2 * DAY - HOUR, 1, 100);
     await store.write(after);
-    expect(await counted(store, start, start + 2 * DAY)).toEqual({ raw: 200, rolledUp: 200 });
+    // Whole or nothing: ended between two statements the transaction is rolled back; a
+    // loaded machine may reach the timeout inside its COMMIT, and then it is all there.
+    const afterEnd = await counted(store, start, start + 2 * DAY);
+    expect([200, 200 + tooBig.length]).toContain(afterEnd.raw);
+    expect(afterEnd.rolledUp).toBe(afterEnd.raw);
     // The metrics writer's retry, in batches the thread commits in time: each point once.
     for (let i = 0; i < tooBig.length; i += 1000) await store.write(tooBig.slice(i, i + 1000));
     const all = await counted(store, start, start + 2 * DAY);
