@@ -23,7 +23,7 @@ import { DEFAULT_LOCKOUT, Lockout, type LockoutPolicy } from './lockout.js';
 import { formatDateTime, quirksOf, quirkyXml, type Quirks } from './personality.js';
 import { Recorder, type JobState } from './recording.js';
 import { fingerprintOf, selfSignedIdentity, type TlsIdentity } from './tls.js';
-import type { RtspDevice, RtspStream } from './rtsp.js';
+import type { RtspDevice, RtspLogEntry, RtspStream } from './rtsp.js';
 import { SnapshotSource } from './snapshot.js';
 import { NonceCache, type Credentials } from './soap/auth.js';
 import { answerSoap, type SoapService } from './soap/dispatch.js';
@@ -766,14 +766,7 @@ export class SimulatedDevice implements RtspDevice {
     return this.effects.channel(channel).streamDown;
   }
 
-  logRtsp(entry: {
-    path: string;
-    method: string;
-    status: number;
-    from: string;
-    authenticated?: boolean;
-    detail?: string;
-  }): void {
+  logRtsp(entry: RtspLogEntry): void {
     this.record({
       protocol: 'rtsp',
       path: entry.path,

@@ -41,14 +41,17 @@ export interface RtspDevice {
     authorization: string | undefined,
     from: string,
   ): { ok: true } | { ok: false; reason: string; challenges: string[] };
-  logRtsp(entry: {
-    path: string;
-    method: string;
-    status: number;
-    from: string;
-    authenticated?: boolean;
-    detail?: string;
-  }): void;
+  logRtsp(entry: RtspLogEntry): void;
+}
+
+/** One RTSP request as the device's request log keeps it. */
+export interface RtspLogEntry {
+  path: string;
+  method: string;
+  status: number;
+  from: string;
+  authenticated?: boolean;
+  detail?: string;
 }
 
 export interface RtspServerOptions {
