@@ -13,7 +13,13 @@ import {
 import { validator, type Validation } from '../shared/validate.js';
 
 /** What a client sees of a picture source. */
-export type PictureMode = 'live' | 'black' | 'frozen' | 'covered';
+export type PictureMode = 'live' | 'black' | 'frozen' | 'covered' | 'blurred';
+
+/**
+ * A recorder's disk as the vendors' APIs report it (Hikvision ISAPI hdd/status: ok,
+ * error, smartFailed, unformatted, notexist for an empty bay; Dahua maps its own).
+ */
+export type DiskState = 'ok' | 'error' | 'smartFailed' | 'unformatted' | 'notexist';
 
 /** How one video channel behaves once the faults are applied. */
 export interface ChannelEffects {
@@ -26,6 +32,11 @@ export interface ChannelEffects {
   tamper: boolean;
   /** The recording job of this channel is stopped (DataUntil stops advancing). */
   recordingStopped: boolean;
+  /**
+   * An NVR's channel whose camera (on the NVR's own PoE port) is gone: the NVR reports the
+   * channel offline, its video lost, and records nothing from it.
+   */
+  offline: boolean;
 }
 
 /** How a device behaves, once all of its faults are applied. */
@@ -51,6 +62,10 @@ export interface FaultEffects {
   storageFull: boolean;
   /** An https device presents a second self-signed certificate (cert-changed). */
   certificateChanged: boolean;
+  /** Disk bays (1-based) whose state a fault changed; a bay absent here is as configured. */
+  disks: Record<number, DiskState>;
+  /** Days of recordings kept (the oldest recording's age); null: as the device's history. */
+  retentionDays: number | null;
   /** Down for a reboot: comes back with a new LastReboot when the fault ends. */
   rebooting: boolean;
   /** Per channel; `channel(n)` gives channel n's effects. */
@@ -63,6 +78,7 @@ const liveChannel: Readonly<ChannelEffects> = {
   signalLoss: false,
   tamper: false,
   recordingStopped: false,
+  offline: false,
 };
 
 interface FaultEntry<F extends SimFault> {
@@ -215,6 +231,44 @@ const catalogue: Catalogue = {
     example: { kind: 'cert-changed' },
     apply: (e) => void (e.certificateChanged = true),
   },
+  'disk-error': {
+    summary:
+      'the disk in bay `disk` (default 1) fails: ISAPI status error (or smartFailed), Dahua State Error',
+    example: { kind: 'disk-error', disk: 1, state: 'error' },
+    apply: (e, f) => void (e.disks = { ...e.disks, [f.disk ?? 1]: f.state ?? 'error' }),
+  },
+  'disk-unformatted': {
+    summary: 'the disk in bay `disk` (default 1) is new and unformatted: nothing is recorded on it',
+    example: { kind: 'disk-unformatted', disk: 2 },
+    apply: (e, f) => void (e.disks = { ...e.disks, [f.disk ?? 1]: 'unformatted' }),
+  },
+  'disk-removed': {
+    summary: 'bay `disk` (default 1) is empty: ISAPI status notexist (not a failure)',
+    example: { kind: 'disk-removed', disk: 2 },
+    apply: (e, f) => void (e.disks = { ...e.disks, [f.disk ?? 1]: 'notexist' }),
+  },
+  'retention-short': {
+    summary:
+      'the oldest recording is `days` old (overwritten early: disks too small, bitrate too high)',
+    example: { kind: 'retention-short', days: 12 },
+    apply: (e, f) => void (e.retentionDays = f.days),
+  },
+  'picture-blurred': {
+    summary: 'the snapshot is out of focus (a knocked lens, condensation): the scene, blurred',
+    example: { kind: 'picture-blurred', channel: 1 },
+    applyChannel: (c) => void (c.picture = c.picture === 'live' ? 'blurred' : c.picture),
+  },
+  'channel-offline': {
+    summary:
+      "an NVR's camera on its own PoE port is gone: channel offline, video lost, nothing recorded",
+    example: { kind: 'channel-offline', channel: 2 },
+    applyChannel: (c) => {
+      c.offline = true;
+      c.signalLoss = true;
+      c.picture = 'black';
+      c.recordingStopped = true;
+    },
+  },
 };
 
 export const faultKinds: SimFaultKind[] = [...simFaultKinds];
@@ -226,6 +280,10 @@ function entryOf<F extends SimFault>(fault: F): FaultEntry<F> {
 
 function channelOf(fault: SimFault): number | undefined {
   return 'channel' in fault ? fault.channel : undefined;
+}
+
+function diskOf(fault: SimFault): number | undefined {
+  return 'disk' in fault ? (fault.disk ?? 1) : undefined;
 }
 
 export function effectsOf(faults: readonly SimFault[]): FaultEffects {
@@ -244,6 +302,8 @@ export function effectsOf(faults: readonly SimFault[]): FaultEffects {
     storageFailed: false,
     storageFull: false,
     rebooting: false,
+    disks: {},
+    retentionDays: null,
   };
   for (const fault of faults) entryOf(fault).apply?.(effects, fault);
   const channelFaults = faults.filter((f) => entryOf(f).applyChannel);
@@ -261,8 +321,10 @@ export function effectsOf(faults: readonly SimFault[]): FaultEffects {
   };
 }
 
-/** Faults of the same kind on the same channel replace each other. */
+/** Faults of the same kind on the same channel (or disk bay) replace each other. */
 export function faultKey(fault: SimFault): string {
+  const disk = diskOf(fault);
+  if (disk !== undefined) return `${fault.kind}:disk${disk}`;
   return `${fault.kind}:${channelOf(fault) ?? '*'}`;
 }
 

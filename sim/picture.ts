@@ -167,3 +167,50 @@ function drawText(
     cursor += (columns + 1) * scale;
   }
 }
+
+/**
+ * The picture through a lens out of focus: three passes of a box blur of `radius` pixels
+ * across and down (close to a Gaussian blur, as defocus looks), colours and brightness kept.
+ * Edges blur into a soft ramp, so the picture's sharpness (what the agent measures) falls
+ * while its mean light does not: not black, not covered, just blurred.
+ */
+export function blurredPicture(image: RgbaImage, radius = 4): RgbaImage {
+  const { width, height } = image;
+  let data: Uint8Array = Uint8Array.from(image.data);
+  for (let pass = 0; pass < 3; pass++) {
+    data = boxBlur(data, width, height, radius, 'across');
+    data = boxBlur(data, width, height, radius, 'down');
+  }
+  return { width, height, data };
+}
+
+/** One box-blur pass across the rows or down the columns; pixels past the border repeat the edge. */
+function boxBlur(
+  source: Uint8Array,
+  width: number,
+  height: number,
+  radius: number,
+  direction: 'across' | 'down',
+): Uint8Array {
+  const across = direction === 'across';
+  const out = new Uint8Array(source.length);
+  const lines = across ? height : width;
+  const length = across ? width : height;
+  const span = 2 * radius + 1;
+  for (let line = 0; line < lines; line++) {
+    const at = (k: number): number => {
+      const clamped = Math.min(length - 1, Math.max(0, k));
+      return across ? (line * width + clamped) * 4 : (clamped * width + line) * 4;
+    };
+    for (let c = 0; c < 3; c++) {
+      let sum = 0;
+      for (let k = -radius; k <= radius; k++) sum += source[at(k) + c] ?? 0;
+      for (let k = 0; k < length; k++) {
+        out[at(k) + c] = Math.round(sum / span);
+        sum += (source[at(k + radius + 1) + c] ?? 0) - (source[at(k - radius) + c] ?? 0);
+      }
+    }
+    for (let k = 0; k < length; k++) out[at(k) + 3] = 255;
+  }
+  return out;
+}

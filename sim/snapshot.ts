@@ -5,8 +5,8 @@
  * the moment it froze.
  */
 import type { PictureMode } from './faults.js';
-import { encodeJpeg } from './jpeg.js';
-import { flatPicture, testPicture } from './picture.js';
+import { encodeJpeg, type RgbaImage } from './jpeg.js';
+import { blurredPicture, flatPicture, testPicture } from './picture.js';
 
 let black: Buffer | null = null;
 let covered: Buffer | null = null;
@@ -46,6 +46,8 @@ export class SnapshotSource {
         this.frozen.set(channel, kept);
         return kept;
       }
+      case 'blurred':
+        return encodeJpeg(blurredPicture(this.scene(channel, deviceNow)));
       case 'live':
         return this.livePicture(channel, deviceNow);
     }
@@ -60,10 +62,13 @@ export class SnapshotSource {
     const second = Math.floor(deviceNow / 1000);
     const cached = this.live.get(channel);
     if (cached && cached.second === second) return cached.bytes;
-    const bytes = encodeJpeg(
-      testPicture({ label: `${this.label} ch ${channel}`, time: deviceNow, tint: this.tint }),
-    );
+    const bytes = encodeJpeg(this.scene(channel, deviceNow));
     this.live.set(channel, { second, bytes });
     return bytes;
+  }
+
+  /** What the channel's camera sees now, before the lens or the encoder change it. */
+  private scene(channel: number, deviceNow: number): RgbaImage {
+    return testPicture({ label: `${this.label} ch ${channel}`, time: deviceNow, tint: this.tint });
   }
 }

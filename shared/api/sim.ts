@@ -29,6 +29,8 @@ export const simRoutes = {
 const durationS = Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 7 * 86_400 }));
 /** The 1-based video channel (NVR input) the fault hits; absent: every channel. */
 const channel = Type.Optional(Type.Integer({ minimum: 1, maximum: 256 }));
+/** The 1-based disk bay of a recorder the fault hits; absent: the first bay. */
+const disk = Type.Optional(Type.Integer({ minimum: 1, maximum: 64 }));
 
 function fault<K extends string, P extends Record<string, TSchema>>(kind: K, fields: P) {
   return Type.Object(
@@ -71,6 +73,19 @@ export const simFaultSchemas = {
   'storage-failure': fault('storage-failure', {}),
   'storage-full': fault('storage-full', {}),
   'cert-changed': fault('cert-changed', {}),
+  // Issue 14: what the vendors' own APIs (Hikvision ISAPI, Dahua CGI) and Profile G tell.
+  'disk-error': fault('disk-error', {
+    disk,
+    /** Hikvision's two failed states: error, or S.M.A.R.T. predicting failure. */
+    state: Type.Optional(Type.Union([Type.Literal('error'), Type.Literal('smartFailed')])),
+  }),
+  'disk-unformatted': fault('disk-unformatted', { disk }),
+  'disk-removed': fault('disk-removed', { disk }),
+  'retention-short': fault('retention-short', {
+    days: Type.Number({ minimum: 0, maximum: 3650 }),
+  }),
+  'picture-blurred': fault('picture-blurred', { channel }),
+  'channel-offline': fault('channel-offline', { channel }),
 } as const;
 
 const f = simFaultSchemas;
@@ -98,6 +113,12 @@ export const SimFault = Type.Union([
   f['storage-failure'],
   f['storage-full'],
   f['cert-changed'],
+  f['disk-error'],
+  f['disk-unformatted'],
+  f['disk-removed'],
+  f['retention-short'],
+  f['picture-blurred'],
+  f['channel-offline'],
 ]);
 export type SimFault = Static<typeof SimFault>;
 export type SimFaultKind = SimFault['kind'];

@@ -27,12 +27,16 @@ export const ReasonCode = Type.Union([
   Type.Literal('picture-black'),
   Type.Literal('picture-covered'),
   Type.Literal('picture-frozen'),
+  // Out of focus or smeared: the picture's sharpness far below the camera's own baseline.
+  Type.Literal('picture-blurred'),
   Type.Literal('video-loss'),
   Type.Literal('tampering'),
   // NVR: a channel's newest recording lags behind now; storage failure or full.
   Type.Literal('recording-stopped'),
   Type.Literal('storage-failure'),
   Type.Literal('storage-full'),
+  // NVR: days of recordings kept (retentionDays) below the site's retentionGoalDays.
+  Type.Literal('retention-short'),
   // ONVIF event tns1:Device/HardwareFailure/* (fan, power supply, temperature).
   Type.Literal('hardware-failure'),
   // HTTPS device service: the certificate differs from the one pinned on first use, or
@@ -65,6 +69,11 @@ export const Reason = Type.Object(
     channel: Type.Optional(Type.String({ maxLength: 200 })),
     /** `certificate-changed`: the pinned and the presented certificate. */
     certificate: Type.Optional(CertificateChange),
+    /**
+     * The device that saw this, when it is not the device itself: the NVR that reports
+     * its PoE camera's channel offline or its video lost (issue 14, cameras behind an NVR).
+     */
+    witness: Type.Optional(Id),
   },
   { additionalProperties: false },
 );

@@ -13,7 +13,7 @@ describe('fault catalogue', () => {
   it('has an entry for every kind of the SimFault schema, and no other', () => {
     const schemaKinds = SimFault.anyOf.map((variant) => variant.properties.kind.const);
     expect([...faultKinds].sort()).toEqual([...schemaKinds].sort());
-    expect(faultKinds).toHaveLength(23);
+    expect(faultKinds).toHaveLength(29);
     for (const example of simFaultExamples) expect(checkFault(example).ok).toBe(true);
   });
 
@@ -26,7 +26,30 @@ describe('fault catalogue', () => {
       signalLoss: false,
       tamper: false,
       recordingStopped: false,
+      offline: false,
     });
+    expect(effects).toMatchObject({ disks: {}, retentionDays: null });
+  });
+
+  it('disk faults change one bay each, and a second fault on the same bay replaces the first', () => {
+    let faults = withFault([], { kind: 'disk-error', disk: 2, state: 'smartFailed' });
+    faults = withFault(faults, { kind: 'disk-removed', disk: 3 });
+    faults = withFault(faults, { kind: 'disk-error', disk: 2 });
+    expect(effectsOf(faults).disks).toEqual({ 2: 'error', 3: 'notexist' });
+    expect(effectsOf([{ kind: 'disk-unformatted' }]).disks).toEqual({ 1: 'unformatted' });
+  });
+
+  it("channel-offline takes one NVR channel's camera away: video lost, nothing recorded", () => {
+    const effects = effectsOf([{ kind: 'channel-offline', channel: 2 }]);
+    expect(effects.channel(2)).toMatchObject({
+      offline: true,
+      signalLoss: true,
+      picture: 'black',
+      recordingStopped: true,
+    });
+    expect(effects.channel(1).offline).toBe(false);
+    expect(effectsOf([{ kind: 'picture-blurred', channel: 1 }]).channel(1).picture).toBe('blurred');
+    expect(effectsOf([{ kind: 'retention-short', days: 12 }]).retentionDays).toBe(12);
   });
 
   it('cert-changed makes an https device present another certificate, nothing else', () => {
