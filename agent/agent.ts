@@ -126,7 +126,7 @@ export class Agent {
       return device ? device.client.clock(signal) : Promise.resolve();
     },
     status: (id) => this.#devices.get(id)?.state.status,
-    suspect: (id) => this.#devices.get(id)?.state.suspect(),
+    suspect: (id, askedAt) => this.#devices.get(id)?.state.suspect(askedAt),
   });
   #healthTimer: NodeJS.Timeout | null = null;
   #startedAt = new Date();
@@ -499,6 +499,7 @@ export class Agent {
     const device = this.#devices.get(id);
     if (!device) return 'interval';
     let result: PollResult;
+    const startedAt = new Date();
     try {
       result = await runChecks(this.#checks, {
         device: device.config,
@@ -516,7 +517,7 @@ export class Agent {
     this.#lastPollAt = new Date();
     this.#liveness.polled(id);
     if (result.ok) device.lastOkAt = this.#lastPollAt;
-    const { change, recheck } = device.state.record(result);
+    const { change, recheck } = device.state.record(result, startedAt);
     // The state first: a change is what the NOC acts on.
     if (change) this.#publishState(device, change);
     this.#uplink?.publishDeviceMetrics(id, {

@@ -3,6 +3,12 @@
  * down. One failed poll is not enough for "down": a lost packet or a busy device would
  * open a ticket at emergency priority. After a first failure the scheduler re-checks soon
  * (recheckS); a second failure in a row confirms "down". Any change is reported at once.
+ *
+ * "Down since" is the first request of the confirmation that went unanswered (a liveness
+ * probe's or a poll's start), not the moment the second failure confirmed it: the device
+ * already failed to answer then, and the outage the customer's report shows
+ * (broker/devices/outages.ts dates a status change by `since`) would otherwise be shorter
+ * by the probe's deadline, the recheck delay and the confirming request's deadline.
  */
 import type { Reason, RecordingRef } from '../shared/messages/device-state.js';
 import type { Identity } from './checks/types.js';
@@ -69,6 +75,8 @@ export class DeviceState {
   #identity: Identity | undefined;
   #recordings: RecordingRef[] | undefined;
   #failuresInARow = 0;
+  /** When the first unanswered request of the current confirmation was sent; null: none. */
+  #firstMiss: Date | null = null;
 
   constructor(options: DeviceStateOptions = {}) {
     this.#confirmations = options.confirmations ?? 2;
@@ -98,12 +106,17 @@ export class DeviceState {
    * once instead of after a recheck. Never more than that: the probe alone never changes
    * the status, and a full check that answers clears it.
    */
-  suspect(): void {
+  suspect(askedAt: Date = this.#now()): void {
     if (this.#status === 'down' || this.#status === 'unknown') return;
     this.#failuresInARow = Math.max(this.#failuresInARow, Math.min(1, this.#confirmations - 1));
+    this.#firstMiss ??= askedAt;
   }
 
-  record(result: PollResult): Recorded {
+  /**
+   * A poll's result. `startedAt`: when the poll sent its first request (a failed poll's
+   * device was not answering from then on); absent, now.
+   */
+  record(result: PollResult, startedAt?: Date): Recorded {
     // Identity and recordings: a poll that did not learn them keeps the last ones.
     const inventoryChanged =
       (result.identity !== undefined && !sameIdentity(result.identity, this.#identity)) ||
@@ -113,26 +126,39 @@ export class DeviceState {
 
     if (result.ok) {
       this.#failuresInARow = 0;
+      this.#firstMiss = null;
       const status = result.degraded.length > 0 ? 'degraded' : 'up';
       return { change: this.#become(status, result.degraded, inventoryChanged), recheck: false };
     }
 
     this.#failuresInARow += 1;
+    this.#firstMiss ??= startedAt ?? this.#now();
     if (this.#failuresInARow < this.#confirmations) {
       // Not confirmed yet: keep the current status, look again soon.
       return { change: inventoryChanged ? this.snapshot() : null, recheck: true };
     }
-    return { change: this.#become('down', [result.failure], inventoryChanged), recheck: false };
+    const firstMiss = this.#firstMiss;
+    this.#firstMiss = null;
+    return {
+      change: this.#become('down', [result.failure], inventoryChanged, firstMiss),
+      recheck: false,
+    };
   }
 
   #become(
     status: DeviceStatus,
     reasons: Reason[],
     inventoryChanged: boolean,
+    since: Date | null = null,
   ): DeviceSnapshot | null {
     const statusChanged = status !== this.#status;
     const reasonsChanged = !sameReasons(reasons, this.#reasons);
-    if (statusChanged) this.#since = this.#now();
+    // Never before the status it ends began: a clock step back must not invert the spans.
+    if (statusChanged) {
+      const now = this.#now();
+      const at = since !== null && since < now ? since : now;
+      this.#since = at > this.#since ? at : now;
+    }
     this.#status = status;
     this.#reasons = [...reasons];
     return statusChanged || reasonsChanged || inventoryChanged ? this.snapshot() : null;

@@ -50,8 +50,11 @@ export interface LivenessOptions {
   ask(deviceId: string, signal: AbortSignal): Promise<unknown>;
   /** The device's status now; undefined for a device no longer polled. */
   status(deviceId: string): DeviceStatus | undefined;
-  /** The probe failed on a device that is not down: the first failure of a confirmation. */
-  suspect(deviceId: string): void;
+  /**
+   * The probe failed on a device that is not down: the first failure of a confirmation,
+   * unanswered since `askedAt` (when the probe's question was sent: the down span starts there).
+   */
+  suspect(deviceId: string, askedAt: Date): void;
 }
 
 /** Counts since start, for tests and the agent's figures. */
@@ -96,6 +99,7 @@ export class Liveness {
     this.#stats.probes += 1;
     let verdict: ProbeVerdict = 'answers';
     let refused = false;
+    const askedAt = new Date();
     try {
       await this.#options.ask(deviceId, signal);
     } catch (error) {
@@ -127,7 +131,7 @@ export class Liveness {
     memory.asked = true;
     if (verdict === 'fails') {
       this.#stats.checksOnFailure += 1;
-      this.#options.suspect(deviceId);
+      this.#options.suspect(deviceId, askedAt);
     } else {
       this.#stats.checksOnAnswer += 1;
     }

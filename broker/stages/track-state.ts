@@ -1,8 +1,8 @@
 /**
  * track-state: keeps the device registry up to date. A device state message replaces
  * the device's entry (and tells the live listeners), and the registry dates the reasons
- * that appeared or cleared by the message's time (the outage history,
- * broker/devices/outages.ts); a metrics message refreshes when the device was last heard
+ * that appeared or cleared (the outage history, broker/devices/outages.ts) by the
+ * message's time, or a new status by its `since` (changedAt); a metrics message refreshes when the device was last heard
  * of, its response time and its channel count. Sets ctx.previous and ctx.device
  * for the stages after it.
  */
@@ -16,6 +16,21 @@ import type { Stage } from '../pipeline/types.js';
 /** The later of two ISO timestamps (they compare as strings: same format, UTC). */
 function later(a: string | null | undefined, b: string): string {
   return a && a > b ? a : b;
+}
+
+/**
+ * When the change a state message reports happened, for the outage history: a new status
+ * began at the state's `since`, which the agent dates from the first request the device
+ * left unanswered (agent/device-state.ts), seconds before the confirming poll sent the
+ * message; anything else changed at the message's time. Never after the message, and never
+ * before the status it ends began (a `since` out of that range is a clock that stepped).
+ */
+export function changedAt(state: DeviceState, previous: Device | undefined): string {
+  if (previous !== undefined && previous.status === statusOf(state)) return state.ts;
+  const since = Date.parse(state.since);
+  if (!(since <= Date.parse(state.ts))) return state.ts;
+  if (previous?.since && since < Date.parse(previous.since)) return state.ts;
+  return state.since;
 }
 
 export function deviceFromState(state: DeviceState, previous: Device | undefined): Device {
@@ -69,7 +84,7 @@ export function trackStateStage(registry: DeviceRegistry, events: BrokerEvents):
         const state = message.payload;
         const previous = registry.get(state.siteId, state.deviceId);
         const device = deviceFromState(state, previous);
-        registry.put(device, state.ts);
+        registry.put(device, changedAt(state, previous));
         if (previous) ctx.previous = previous;
         ctx.device = device;
         events.emit('device', device);

@@ -61,11 +61,66 @@ describe('device state', () => {
     vi.advanceTimersByTime(2000);
     const second = state.record(failed('unreachable', 'connect ECONNREFUSED'));
     expect(second.recheck).toBe(false);
+    // Down since the first failure, not since the recheck that confirmed it.
     expect(second.change).toEqual({
       status: 'down',
-      since: new Date('2026-11-26T08:00:17Z'),
+      since: new Date('2026-11-26T08:00:15Z'),
       reasons: [{ code: 'unreachable', message: 'connect ECONNREFUSED' }],
     });
+  });
+
+  it('dates "down" from the first request left unanswered: the probe\'s question or the poll\'s start', () => {
+    const state = new DeviceState();
+    state.record(ok());
+    // A probe sent at 08:00:10 got no answer; the check it asked for (sent 08:00:11,
+    // given up 08:00:16) confirms.
+    vi.advanceTimersByTime(11_000);
+    state.suspect(new Date('2026-11-26T08:00:10Z'));
+    vi.advanceTimersByTime(5000);
+    const confirmed = state.record(failed('timeout'), new Date('2026-11-26T08:00:11Z'));
+    expect(confirmed.change).toMatchObject({
+      status: 'down',
+      since: new Date('2026-11-26T08:00:10Z'),
+    });
+
+    // Back up; then a poll sent at 08:01:00 fails and its recheck confirms.
+    vi.setSystemTime(new Date('2026-11-26T08:00:30Z'));
+    expect(state.record(ok()).change).toMatchObject({
+      status: 'up',
+      since: new Date('2026-11-26T08:00:30Z'),
+    });
+    vi.setSystemTime(new Date('2026-11-26T08:01:05Z'));
+    state.record(failed('timeout'), new Date('2026-11-26T08:01:00Z'));
+    vi.setSystemTime(new Date('2026-11-26T08:01:11Z'));
+    expect(state.record(failed('timeout'), new Date('2026-11-26T08:01:06Z')).change).toMatchObject({
+      status: 'down',
+      since: new Date('2026-11-26T08:01:00Z'),
+    });
+  });
+
+  it('forgets a miss that a good poll answered: a later outage starts at its own first miss', () => {
+    const state = new DeviceState();
+    state.record(ok());
+    vi.advanceTimersByTime(3000);
+    state.suspect(new Date('2026-11-26T08:00:02Z'));
+    state.record(ok());
+    vi.setSystemTime(new Date('2026-11-26T08:05:00Z'));
+    state.record(failed('unreachable'), new Date('2026-11-26T08:04:59Z'));
+    vi.advanceTimersByTime(1000);
+    expect(state.record(failed('unreachable')).change?.since).toEqual(
+      new Date('2026-11-26T08:04:59Z'),
+    );
+  });
+
+  it('never dates a new status before the one it ends began (a gateway clock that stepped)', () => {
+    const state = new DeviceState();
+    vi.setSystemTime(new Date('2026-11-26T08:00:10Z'));
+    state.record(ok());
+    vi.advanceTimersByTime(1000);
+    state.record(failed('unreachable'), new Date('2026-11-26T07:59:00Z'));
+    expect(state.record(failed('unreachable')).change?.since).toEqual(
+      new Date('2026-11-26T08:00:11Z'),
+    );
   });
 
   it('a single failure between good polls changes nothing', () => {

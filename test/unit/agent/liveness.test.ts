@@ -21,14 +21,23 @@ function bed(initial: DeviceStatus) {
     failure: 'timeout' as OnvifFailureKind,
     suspected: 0,
     asked: 0,
+    /** When the last question was sent, and the time the last suspicion was dated by. */
+    askedAt: 0,
+    suspectedAt: 0,
   };
   const liveness = new Liveness({
     ask: async () => {
       state.asked += 1;
+      state.askedAt = Date.now();
+      // The device leaves the question unanswered a while before the failure comes.
+      await new Promise((resolve) => setTimeout(resolve, 20));
       if (!state.answers) throw new OnvifError(state.failure, 'no answer');
     },
     status: () => state.status,
-    suspect: () => void (state.suspected += 1),
+    suspect: (_id, askedAt) => {
+      state.suspected += 1;
+      state.suspectedAt = askedAt.getTime();
+    },
   });
   const probe = () => liveness.probe('cam-01', new AbortController().signal);
   return { state, liveness, probe };
@@ -41,6 +50,9 @@ describe('liveness probe decisions', () => {
     state.answers = false;
     expect(await probe()).toBe(true);
     expect(state.suspected).toBe(1);
+    // The outage is dated from the unanswered question, not from when it was given up.
+    expect(state.suspectedAt).toBeLessThanOrEqual(state.askedAt);
+    expect(state.askedAt - state.suspectedAt).toBeLessThan(20);
   });
 
   it('a degraded device is alive too: it is checked only when it stops answering', async () => {

@@ -103,4 +103,54 @@ describe('track-state', () => {
     expect(again.list({ siteId: 'demo-site' })).toHaveLength(1);
     expect(again.list({ siteId: 'other' })).toEqual([]);
   });
+
+  it('dates a device down from its first unanswered request (since), other changes by the message', async () => {
+    await run(
+      stateMessage({
+        status: 'up',
+        reasons: [],
+        since: '2026-11-26T07:00:00.000Z',
+        ts: '2026-11-26T07:00:00.100Z',
+      }),
+    );
+    // The agent confirmed at 08:00:09 what its probe missed at 08:00:03.
+    const down = [{ code: 'timeout' as const, message: 'no answer within 5000 ms' }];
+    await run(
+      stateMessage({
+        status: 'down',
+        reasons: down,
+        since: '2026-11-26T08:00:03.000Z',
+        ts: '2026-11-26T08:00:09.000Z',
+      }),
+    );
+    // Still down, another message (a reconnect sends the state again): no new date.
+    await run(
+      stateMessage({
+        status: 'down',
+        reasons: [{ code: 'unreachable', message: 'connect ECONNREFUSED' }],
+        since: '2026-11-26T08:00:03.000Z',
+        ts: '2026-11-26T08:00:30.000Z',
+      }),
+    );
+    // Up again; a `since` after the message's own time (a clock that stepped) is not taken.
+    await run(
+      stateMessage({
+        status: 'up',
+        reasons: [],
+        since: '2026-11-26T08:02:00.000Z',
+        ts: '2026-11-26T08:01:00.000Z',
+      }),
+    );
+    const spans = registry.outages.spans(
+      'demo-site',
+      'cam-01',
+      ['timeout', 'unreachable'],
+      '2026-11-26T00:00:00.000Z',
+      '2026-11-27T00:00:00.000Z',
+    );
+    expect(spans.map((s) => [s.code, s.started, s.ended])).toEqual([
+      ['timeout', '2026-11-26T08:00:03.000Z', '2026-11-26T08:00:30.000Z'],
+      ['unreachable', '2026-11-26T08:00:30.000Z', '2026-11-26T08:01:00.000Z'],
+    ]);
+  });
 });
