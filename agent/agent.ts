@@ -517,6 +517,15 @@ export class Agent {
     this.#lastPollAt = new Date();
     this.#liveness.polled(id);
     if (result.ok) device.lastOkAt = this.#lastPollAt;
+    // The poll's opening question unanswered to its deadline missed the probe's deadline
+    // first: a missed probe and its confirming look (checks/reachable.ts). Only where the
+    // probe runs: with it off (probeS 0), every failure waits for its recheck, as before it.
+    const opening = device.memory.openingUnanswered;
+    device.memory.openingUnanswered = null;
+    const probing = this.#config.polling.probeS > 0;
+    if (probing && opening && !result.ok && result.failure.code === 'timeout') {
+      device.state.suspect(opening);
+    }
     const { change, recheck } = device.state.record(result, startedAt);
     // The state first: a change is what the NOC acts on.
     if (change) this.#publishState(device, change);
@@ -525,7 +534,10 @@ export class Agent {
       kind: device.config.kind,
       values: result.values,
     });
-    if (recheck) return 'recheck';
+    // A first failure that waited out a deadline is confirmed at once: the pause a
+    // recheck leaves for a glitch has passed (a hang met by a poll was a ticket 11-14 s
+    // after it began with the pause and the full deadline again; bench:detect, issue 13).
+    if (recheck) return !result.ok && result.failure.code === 'timeout' ? 'recheck-now' : 'recheck';
     // Down: look again on a growing delay, so the slots go to devices that answer.
     return device.state.status === 'down' ? 'backoff' : 'interval';
   }

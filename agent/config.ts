@@ -174,13 +174,16 @@ export const pollingDefaults = {
   // The confirming second look after a first failure. 1 s (was 2) took bench:detect's
   // failure-to-ticket p95 from 15.56 s to 14.89 s at the 15 s poll (goal <= 15 s); a
   // device that fails twice a second apart is down, and the contract's clock is running.
+  // A first failure by timeout is looked at again at once: it already waited its deadline.
   recheckS: 1,
   jitterPct: 10,
   healthIntervalS: 30,
   // The liveness probe between polls (agent/liveness.ts). The goal is failure to ticket and
   // return to resolved within 10 s (issue 13). A hung device or a silent link costs at worst
   // probeS (the phase) + probeTimeoutMs (the probe) + timeoutMs (the confirming check's
-  // first request) = 3 + 1 + 5 = 9 s before the broker's part; a refused one probeS, a
+  // first request) = 3 + 1 + 5 = 9 s before the broker's part; met by a poll instead of a
+  // probe, at most probeS + timeoutMs = 8 s (the poll's opening question is a probe too:
+  // agent/checks/reachable.ts); a refused one probeS, a
   // return probeS plus one poll. A LAN camera answers GetSystemDateAndTime in milliseconds,
   // so 1 s is generous yet leaves the 5 s request deadline its whole share. 500 devices
   // every 3 s is 167 small requests/s (bench:agent measures the cost; agent/README.md).

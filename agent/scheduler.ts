@@ -22,11 +22,13 @@
  */
 
 /**
- * What a poll asks for next: the normal interval, a quick recheck (first failure), or a
- * backoff (the device is down: look again later and later, so down devices do not fill
- * the slots that answering devices need).
+ * What a poll asks for next: the normal interval, a quick recheck (first failure), a
+ * recheck at once (a first failure that already waited out a deadline: the pause a
+ * recheck leaves for a glitch to pass has passed), or a backoff (the device is down: look
+ * again later and later, so down devices do not fill the slots that answering devices
+ * need).
  */
-export type PollNext = 'interval' | 'recheck' | 'backoff';
+export type PollNext = 'interval' | 'recheck' | 'recheck-now' | 'backoff';
 
 /**
  * Probes one device between polls; resolves true when its full check must run now. It
@@ -328,8 +330,8 @@ export class Scheduler {
     }
     if (!this.#running) return;
     if (entry.timer || entry.queued) return; // pollSoon() already asked for the next one
-    if (next === 'recheck') {
-      this.#arm(entry, this.#options.recheckMs, true);
+    if (next === 'recheck' || next === 'recheck-now') {
+      this.#arm(entry, next === 'recheck' ? this.#options.recheckMs : 0, true);
     } else if (next === 'backoff') {
       entry.backoffs += 1;
       const { intervalMs } = this.#options;

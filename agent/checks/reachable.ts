@@ -9,8 +9,18 @@
  * (onvif/date-time.ts). Beyond `checks.clockDriftS` (default 5 s) the device is degraded
  * (clock-drift): its recordings are mistimed and its tokens may be refused. Slower than
  * `checks.slowResponseMs`: degraded (slow-response).
+ *
+ * The question is the liveness probe's too (../liveness.ts), asked first in the poll,
+ * before anything of ours loads the device. Left unanswered to the request deadline
+ * (5 s), it was left unanswered past the probe's (1 s): the device missed a probe and then
+ * its confirming look, so ../agent.ts counts it as both failures (`openingUnanswered`) and
+ * the device is down at once, as when a probe had found it. Without that, a hang met by a
+ * poll instead of a probe waited a recheck and another full deadline: a ticket 11 to 14 s
+ * after the hang began instead of at most 8 (bench:detect, issue 13). A device that
+ * answers late, even after 4 s, is not counted at all.
  */
 import type { Reason } from '../../shared/messages/device-state.js';
+import { OnvifError } from '../onvif/types.js';
 import { answered, attempt, isCertificateRefusal, type Check } from './types.js';
 
 export const reachable: Check = {
@@ -19,6 +29,8 @@ export const reachable: Check = {
   run: ({ client, signal, settings, memory }) =>
     attempt(
       async () => {
+        const askedAt = new Date();
+        memory.openingUnanswered = null;
         try {
           return await client.clock(signal);
         } catch (error) {
@@ -26,6 +38,10 @@ export const reachable: Check = {
           // is there, and `identity` judges the credentials. A refused certificate stays
           // the failure that ends the poll (../poll.ts): nothing more is asked of it.
           if (answered(error) && !isCertificateRefusal(error)) return null;
+          // Its own deadline passed, not the poll's (a cancelled poll proves nothing).
+          if (error instanceof OnvifError && error.kind === 'timeout' && !signal.aborted) {
+            memory.openingUnanswered = askedAt;
+          }
           throw error;
         }
       },

@@ -28,6 +28,12 @@ export class DeviceMemory {
   inventoryEvents: { reason: Reason; until: number }[] = [];
   /** Device clock minus ours, in ms, from the last reachable check. */
   offsetMs = 0;
+  /**
+   * When the poll's opening question (the reachable check's GetSystemDateAndTime) was sent,
+   * if the device left it unanswered to its deadline; null otherwise. ../agent.ts counts it
+   * as a missed liveness probe (see reachable.ts).
+   */
+  openingUnanswered: Date | null = null;
   channels: VideoChannel[] = [];
   streamUris = new Map<string, string>();
   snapshotUris = new Map<string, string>();

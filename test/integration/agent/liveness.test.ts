@@ -28,20 +28,24 @@ let agent: Agent | null;
 let log: MemoryLogger;
 let camera: SimDeviceInfo;
 
-async function startAgent({ timeoutMs = 1500 }: { timeoutMs?: number } = {}): Promise<Agent> {
+async function startAgent({
+  timeoutMs = 1500,
+  intervalS = 600,
+  probeS = 0.5,
+}: { timeoutMs?: number; intervalS?: number; probeS?: number } = {}): Promise<Agent> {
   const path = await writeAgentConfig(bed.dir.path, bed.broker.url, site.devices(), {
     timeoutMs,
-    intervalS: 600,
+    intervalS,
     extra: ['checks:', '  frozenPolls: 20', '  picture: false', '  stream: false'],
   });
   // The harness's polling section, with no jitter (the first poll at once, the next in
   // 10 minutes) and the probe's settings.
   const yaml = (await readFile(path, 'utf8'))
     .replace('  jitterPct: 10\n', '  jitterPct: 0\n')
-    .replace('polling:\n', 'polling:\n  probeS: 0.5\n  probeTimeoutMs: 300\n');
+    .replace('polling:\n', `polling:\n  probeS: ${probeS}\n  probeTimeoutMs: 300\n`);
   await writeFile(path, yaml);
   const config = await loadConfig(path);
-  expect(config.polling).toMatchObject({ intervalS: 600, probeS: 0.5, probeTimeoutMs: 300 });
+  expect(config.polling).toMatchObject({ intervalS, probeS, probeTimeoutMs: 300 });
   agent = new Agent({ config, log, gateway: fakeGateway, reconnect: { minMs: 100, maxMs: 400 } });
   await agent.start();
   for (const device of site.devices()) await watcher.waitFor(isState(device.id, 'up'));
@@ -135,5 +139,36 @@ describe('liveness probe', () => {
     expect(checksOf(camera.id).length).toBeLessThanOrEqual(4);
     expect(statesOf(camera.id)).toEqual(['up']);
     expect(watcher.invalid).toEqual([]);
+  });
+
+  it('a hang met by a poll, not a probe: the unanswered opening question is the missed probe, down without a recheck, dated from it', async () => {
+    // Polls every 2 s, probes only every minute: the poll meets the hang first.
+    await startAgent({ intervalS: 2, probeS: 60 });
+    await site.setFault(camera.id, { kind: 'hang' });
+    const since = Date.now();
+    const down = await watcher.waitFor(isState(camera.id, 'down'), { since, timeoutMs: 15_000 });
+    expect(down.payload.reasons).toEqual([{ code: 'timeout', message: expect.any(String) }]);
+    // One failed poll, no recheck: its opening question waited out its 1.5 s deadline,
+    // far past the probe's 300 ms.
+    const failed = checksOf(camera.id).filter(
+      (m) => m.at >= since && !(m.payload.values as { up: boolean }).up,
+    );
+    expect(failed).toHaveLength(1);
+    // Down since that question was sent, not since the poll gave up on it.
+    const downSince = Date.parse(down.payload.since as string);
+    expect(downSince).toBeGreaterThanOrEqual(since - 50);
+    expect(downSince).toBeLessThanOrEqual(Date.parse(down.payload.ts as string) - 1400);
+  });
+
+  it('with the probe off, a hang met by a poll still waits for its recheck (the behaviour before the probe)', async () => {
+    await startAgent({ intervalS: 2, probeS: 0 });
+    await site.setFault(camera.id, { kind: 'hang' });
+    const since = Date.now();
+    const down = await watcher.waitFor(isState(camera.id, 'down'), { since, timeoutMs: 15_000 });
+    const failed = checksOf(camera.id).filter(
+      (m) => m.at >= since && !(m.payload.values as { up: boolean }).up,
+    );
+    expect(failed.length).toBeGreaterThanOrEqual(2);
+    expect(down.payload.reasons).toEqual([{ code: 'timeout', message: expect.any(String) }]);
   });
 });

@@ -117,6 +117,25 @@ describe('scheduler', () => {
     expect(log.started.get('a')).toEqual([0, 1000, 1200, 2200]);
   });
 
+  it('re-checks at once when the failure already waited out a deadline (recheck-now)', async () => {
+    const log = recorder();
+    let calls = 0;
+    const scheduler = new Scheduler(
+      ['a'],
+      async (id) => {
+        log.mark(id);
+        calls += 1;
+        return calls === 2 ? 'recheck-now' : 'interval';
+      },
+      base,
+    );
+    scheduler.start();
+    await vi.advanceTimersByTimeAsync(2500);
+    await stopAll(scheduler);
+    // At once: a timer of 0 ms, which Node runs after 1 ms.
+    expect(log.started.get('a')).toEqual([0, 1000, 1001, 2001]);
+  });
+
   it('polls a down device on a growing delay, and at the interval once it answers', async () => {
     const log = recorder();
     let calls = 0;
