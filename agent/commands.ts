@@ -50,13 +50,15 @@ export function publicConfig(config: AgentConfig): Record<string, unknown> {
     discovery: config.discovery,
     // How https devices are trusted: a CA file (its presence only), else pinned on first use.
     tls: { ca: config.tls.ca !== undefined },
-    devices: config.devices.map(({ id, name, kind, xaddr, username, ca }) => ({
+    devices: config.devices.map(({ id, name, kind, xaddr, username, ca, driver }) => ({
       id,
       name,
       kind,
       xaddr,
       username,
       ...(xaddr.startsWith('https:') ? { tls: ca ? 'ca-file' : 'pinned' } : {}),
+      // The vendor driver as configured; absent: chosen from the manufacturer (drivers/).
+      ...(driver ? { driver } : {}),
     })),
   };
 }

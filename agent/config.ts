@@ -12,6 +12,7 @@ import { parseDocument } from 'yaml';
 import { VigilError } from '../shared/errors.js';
 import { Id, ID_PATTERN } from '../shared/ids.js';
 import { validator } from '../shared/validate.js';
+import { DRIVER_NAMES, type DriverName } from './drivers/names.js';
 import { Secret } from './secret.js';
 
 const Text = Type.String({ minLength: 1 });
@@ -146,6 +147,12 @@ const TopLevel = Type.Object(
     devices: Type.Array(Type.Object({})),
   },
   { additionalProperties: false },
+    /**
+     * The vendor driver (agent/drivers/, docs/DRIVERS.md): `hikvision` (ISAPI), `dahua`
+     * (CGI), or `onvif` for ONVIF checks only. Absent: chosen from the manufacturer the
+     * device's GetDeviceInformation gives.
+     */
+    driver: Type.Optional(Type.Union(DRIVER_NAMES.map((name) => Type.Literal(name)))),
 );
 
 /** The file as written; exported for documentation and tests. */
@@ -265,6 +272,8 @@ export interface AgentConfig {
   /** HTTPS device services: the agent's CA file (tls.caFile), read; absent: trust on first use. */
   tls: { ca?: Buffer };
   /** The site's default ONVIF account: configured devices without their own, adopted ones. */
+  /** The vendor driver set in the config; absent: chosen from the manufacturer (drivers/index.ts). */
+  driver?: DriverName;
   onvif: { username: string; password: Secret };
   devices: DeviceConfig[];
 }
@@ -529,6 +538,7 @@ export async function loadConfig(path: string): Promise<AgentConfig> {
         error.details,
       );
     }
+        ...(device.driver ? { driver: device.driver } : {}),
     throw error;
   }
 }

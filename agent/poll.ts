@@ -25,6 +25,14 @@
  * per `checks.credentialsRetryS` (30 min by default): at most two tries, four failed
  * logins, in any half hour, under the threshold of five. Between tries the last refusal
  * stands. New credentials in the agent's config (SIGHUP) start a new device, tried at once.
+ *
+ * The vendor driver's checks (drivers/: Hikvision ISAPI, Dahua CGI) run last, those of the
+ * device's driver only (drivers/index.ts chooses it), with the same deadline. Their API
+ * keeps users of its own on Hikvision and Dahua firmware, so it may refuse an account that
+ * ONVIF accepts: that refusal is a degraded reason of its own ("vendor API refused"), only
+ * the driver's checks wait for their next try, spaced out as above (the device's lockout
+ * counts those failed logins too), and the ONVIF checks go on every poll. A driver check
+ * never takes a device down: ONVIF already said it answers.
  */
 import type { DeviceMetricValues } from '../shared/messages/device-metrics.js';
 import {
@@ -38,18 +46,30 @@ import {
   reasonOf,
   type Check,
   type CheckContext,
-  type CheckResult,
   type Identity,
   type Refusal,
 } from './checks/types.js';
+import { driverOf } from './drivers/index.js';
+import type { DriverName } from './drivers/names.js';
+import {
+  driverMemory,
+  isDriverCheck,
+  type DriverCheckResult,
+  type DriverFindings,
+  type VendorFindings,
+} from './drivers/types.js';
 
-/** `recordings`: an NVR's recordings when a check listed them in this poll. */
+/**
+ * `recordings`: an NVR's recordings when a check listed them in this poll; `vendor`: what
+ * the device's vendor driver found (disks, channels ...), when one of its checks ran.
+ */
 export type PollResult =
   | {
       ok: true;
       values: DeviceMetricValues;
       identity?: Identity;
       recordings?: RecordingRef[];
+      vendor?: VendorFindings;
       degraded: Reason[];
     }
   | {
@@ -57,6 +77,7 @@ export type PollResult =
       values: DeviceMetricValues;
       identity?: Identity;
       recordings?: RecordingRef[];
+      vendor?: VendorFindings;
       failure: Reason;
     };
 
@@ -78,6 +99,21 @@ export function liveViewRefused(check: Check, failure: Reason): Reason {
       `but streams and pictures go unchecked: give the account live-view (media) rights on ` +
       `the device`,
   );
+}
+
+/** The degraded reason of a vendor API that refuses the account ONVIF accepts. */
+export function vendorRefused(check: Check, failure: Reason): Reason {
+  return refusalReason(
+    `the device's own API refused the monitoring account (${check.name} check: ${failure.message.slice(0, 700)}). ` +
+      `ONVIF accepts it, so the device is watched, but its disks and channels go unchecked`,
+  );
+}
+
+/** Adds a driver check's findings to the poll's: lists replace, problems add up. */
+function addFindings(into: DriverFindings, found: DriverFindings): void {
+  const { problems, ...rest } = found;
+  Object.assign(into, rest);
+  if (problems) into.problems = [...(into.problems ?? []), ...problems];
 }
 
 function refusalReason(message: string): Reason {
@@ -117,8 +153,13 @@ export async function runChecks(
   // Waiting to try the credentials again: the last refusal stands for this poll.
   let refused = waiting(memory.refused, context.now());
   let liveViewRefusal = waiting(memory.liveViewRefused, context.now());
+  let vendorRefusal = waiting(driverMemory(memory).refused, context.now());
   let triedCredentials = false;
   let triedLiveView = false;
+  let triedVendor = false;
+  // The device's driver, chosen when its first check comes (after `identity` has answered).
+  let driver: DriverName | undefined;
+  let vendor: VendorFindings | undefined;
   // A credentialed check answered in this poll (`identity`): the account works, so a
   // refusal in a live-view check is about that right alone.
   let accountWorks = false;
@@ -127,7 +168,11 @@ export async function runChecks(
     if (check.enabled && !check.enabled(context.settings)) continue;
     if (refused && !check.withoutCredentials) continue;
     if (liveViewRefusal && check.liveView) continue;
-    let result: CheckResult;
+    if (isDriverCheck(check)) {
+      driver ??= driverOf(context);
+      if (check.driver !== driver || vendorRefusal) continue;
+    }
+    let result: DriverCheckResult;
     try {
       result = await check.run(context);
     } catch (error) {
@@ -137,6 +182,22 @@ export async function runChecks(
       if (isCertificateRefusal(error)) result = { failure: reasonOf(error) };
       else if (error instanceof CredentialsRefused) result = { failure: error.reason };
       else throw error;
+    }
+    if (isDriverCheck(check)) {
+      triedVendor = true;
+      if (result.findings) addFindings((vendor ??= { driver: check.driver }), result.findings);
+      if (result.failure?.code === 'auth-failed') {
+        // The vendor API's own users (see the file's comment): only the driver's checks wait.
+        vendorRefusal = vendorRefused(check, result.failure);
+        const { refused: before } = driverMemory(memory);
+        driverMemory(memory).refused = nextRefusal(before, vendorRefusal, context.now(), context);
+        continue;
+      }
+      const { failure, ...rest } = result;
+      if (failure && !CERTIFICATE_CODES.includes(failure.code)) {
+        // Never down for what a vendor API says: ONVIF answered in this poll.
+        result = { ...rest, degraded: [...(rest.degraded ?? []), failure] };
+      }
     }
     if (!check.withoutCredentials) triedCredentials = true;
     if (check.liveView) triedLiveView = true;
@@ -164,6 +225,7 @@ export async function runChecks(
         values: { up: true, ...readings },
         ...(identity ? { identity } : {}),
         ...(recordings ? { recordings } : {}),
+        ...(vendor ? { vendor } : {}),
         degraded: [...degraded, result.failure],
       };
     }
@@ -174,6 +236,7 @@ export async function runChecks(
         values: { up: false, ...readings },
         ...(identity ? { identity } : {}),
         ...(recordings ? { recordings } : {}),
+        ...(vendor ? { vendor } : {}),
         failure: result.failure,
       };
     }
@@ -185,12 +248,15 @@ export async function runChecks(
     if (triedCredentials) memory.refused = null;
     if (liveViewRefusal) degraded.unshift(liveViewRefusal);
     else if (triedLiveView) memory.liveViewRefused = null;
+    if (vendorRefusal) degraded.push(vendorRefusal);
+    else if (triedVendor) driverMemory(memory).refused = null;
   }
   return {
     ok: true,
     values: { up: true, ...readings },
     ...(identity ? { identity } : {}),
     ...(recordings ? { recordings } : {}),
+    ...(vendor ? { vendor } : {}),
     degraded,
   };
 }

@@ -4,7 +4,10 @@
  * first, because it is unauthenticated and aligns the clock used for the credentials of
  * the checks after it; `identity` proves the credentials; `media` finds the channels the
  * stream and picture checks look at. The gateway itself is sampled by ../gateway.ts.
+ * Then the vendor drivers' checks (../drivers/index.ts, each driver's in its own order):
+ * ../poll.ts runs those of the device's driver only, after every ONVIF check.
  */
+import { driverChecks } from '../drivers/index.js';
 import { events } from './events.js';
 import { identity } from './identity.js';
 import { media } from './media.js';
@@ -25,3 +28,4 @@ export const checks: readonly Check[] = [
   storage,
   events,
 ];
+  ...driverChecks,

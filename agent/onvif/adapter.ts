@@ -25,8 +25,10 @@ import {
   type RecordingInfo,
   type RecordingJob,
   type StorageConfig,
+  type VendorAnswer,
   type VideoChannel,
 } from './types.js';
+import { vendorGet } from './vendor-http.js';
 
 export interface OnvifTarget {
   /** The device service address (XAddr), http:// or https://. */
@@ -56,6 +58,11 @@ export class OnvifDeviceClient implements OnvifClient {
   readonly #snapshotAuth: AuthMemory = { authorizer: null };
   /** RTSP answers each DESCRIBE afresh; kept for what its server offered (no Basic after Digest). */
   readonly #rtspAuth: AuthMemory = { authorizer: null };
+  /**
+   * The device's own HTTP API (ISAPI, CGI): a realm and nonces of its own on many
+   * firmwares, so what worked for SOAP is not sent there (vendor-http.ts).
+   */
+  readonly #vendorAuth: AuthMemory = { authorizer: null };
 
   constructor(target: OnvifTarget, options: OnvifClientOptions) {
     this.#target = target;
@@ -133,6 +140,19 @@ export class OnvifDeviceClient implements OnvifClient {
 
   unsubscribe(address: string, signal?: AbortSignal): Promise<void> {
     return this.#own.unsubscribe(address, signal);
+  }
+
+  /** A GET on the device's own HTTP API (vendor-http.ts), for the vendor drivers. */
+  vendorGet(path: string, signal?: AbortSignal): Promise<VendorAnswer | null> {
+    return vendorGet({
+      xaddr: this.#target.xaddr,
+      path,
+      credentials: this.#credentials,
+      auth: this.#vendorAuth,
+      timeoutMs: this.#options.timeoutMs,
+      ...(this.#target.tls ? { tls: this.#target.tls } : {}),
+      ...(signal ? { signal } : {}),
+    });
   }
 
   /**

@@ -88,6 +88,26 @@ export interface OnvifClient {
   pullMessages(address: string, signal?: AbortSignal): Promise<EventMessage[]>;
   renew(address: string, keepAliveS: number, signal?: AbortSignal): Promise<void>;
   unsubscribe(address: string, signal?: AbortSignal): Promise<void>;
+  /**
+   * A GET of `path` (`/ISAPI/ContentMgmt/Storage`, `/cgi-bin/magicBox.cgi?action=...`) on
+   * the device's own HTTP API, at the origin (scheme, host, port) of its service address,
+   * with the device's credentials (vendor-http.ts). Null when the device lacks the path
+   * (404, 405, 501); any other answer is returned for the vendor driver to read (ISAPI
+   * explains a 403 in its body, Dahua's CGI a 400). Rejects with an OnvifError when no
+   * answer came, or when the credentials were refused (401: auth-failed).
+   *
+   * Optional: a client that speaks only ONVIF (a test's fake) has none, and the vendor
+   * checks then report nothing (agent/drivers/).
+   */
+  vendorGet?(path: string, signal?: AbortSignal): Promise<VendorAnswer | null>;
+}
+
+/** What a device's own HTTP API answered (OnvifClient.vendorGet). */
+export interface VendorAnswer {
+  /** The HTTP status: 2xx, or a refusal the vendor explains in its body (400, 403, 5xx). */
+  status: number;
+  /** The body as text (a UTF-8 or UTF-16 byte order mark honoured). */
+  body: string;
 }
 
 // ---- what our own SOAP calls (./services.ts) read from a device ---------------------

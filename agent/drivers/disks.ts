@@ -1,0 +1,57 @@
+/**
+ * What a recorder's disks mean, the same for every vendor (the drivers read the states,
+ * this file judges them): a failed disk is a `storage-failure` (an emergency by the
+ * contract, broker/tickets/priorities.ts), one reason per disk naming it and saying what to
+ * do; an empty bay is nothing; the fullest working disk's used share is `storageUsedPct`
+ * (the inspection report's storage trend), and the disks present are `storages`.
+ *
+ * A recorder that overwrites its oldest recordings (the default on Hikvision and Dahua)
+ * keeps its disks full: free space 0 and `storageUsedPct` 100 are normal there, so a full
+ * disk is a reading, never a fault. Whether the recorder still records is the recording
+ * check's question (recording lag, Profile G).
+ */
+import type { DeviceMetricValues } from '../../shared/messages/device-metrics.js';
+import type { Reason } from '../../shared/messages/device-state.js';
+import type { Disk } from './types.js';
+
+/** The readings and reasons of a recorder's disks. */
+export interface DiskVerdict {
+  values: Pick<DeviceMetricValues, 'storages' | 'storageUsedPct'>;
+  degraded: Reason[];
+}
+
+/** The used share of a disk, percent to a tenth; null without a usable capacity. */
+export function usedPct(disk: Disk): number | null {
+  if (disk.capacityMiB === null || disk.capacityMiB <= 0 || disk.freeMiB === null) return null;
+  const free = Math.min(Math.max(disk.freeMiB, 0), disk.capacityMiB);
+  return Math.round(((disk.capacityMiB - free) / disk.capacityMiB) * 1000) / 10;
+}
+
+/**
+ * The disks' readings and reasons. `advice(disk)` is the driver's words for a failed disk
+ * (what its state means and what to do), since the states are the vendor's.
+ */
+export function judgeDisks(disks: readonly Disk[], advice: (disk: Disk) => string): DiskVerdict {
+  const present = disks.filter((disk) => disk.health !== 'empty');
+  const degraded: Reason[] = present
+    .filter((disk) => disk.health === 'failed')
+    .map((disk): Reason => ({
+      code: 'storage-failure',
+      message: `disk ${label(disk)} is ${disk.state}: ${advice(disk)}`.slice(0, 1000),
+    }));
+  let fullest: number | null = null;
+  for (const disk of present) {
+    if (disk.health !== 'ok') continue;
+    const used = usedPct(disk);
+    if (used !== null && (fullest === null || used > fullest)) fullest = used;
+  }
+  return {
+    values: { storages: present.length, ...(fullest !== null ? { storageUsedPct: fullest } : {}) },
+    degraded,
+  };
+}
+
+/** The disk as the recorder shows it: its name, with its id when the name does not end in it. */
+function label(disk: Disk): string {
+  return disk.name.endsWith(disk.id) ? disk.name : `${disk.name} (id ${disk.id})`;
+}
