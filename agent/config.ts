@@ -128,6 +128,12 @@ const DeviceEntry = Type.Object(
     username: Type.Optional(Text),
     password: Type.Optional(Text),
     tls: Type.Optional(TlsSection),
+    /**
+     * The vendor driver (agent/drivers/, docs/DRIVERS.md): `hikvision` (ISAPI), `dahua`
+     * (CGI), or `onvif` for ONVIF checks only. Absent: chosen from the manufacturer the
+     * device's GetDeviceInformation gives.
+     */
+    driver: Type.Optional(Type.Union(DRIVER_NAMES.map((name) => Type.Literal(name)))),
   },
   { additionalProperties: false },
 );
@@ -147,12 +153,6 @@ const TopLevel = Type.Object(
     devices: Type.Array(Type.Object({})),
   },
   { additionalProperties: false },
-    /**
-     * The vendor driver (agent/drivers/, docs/DRIVERS.md): `hikvision` (ISAPI), `dahua`
-     * (CGI), or `onvif` for ONVIF checks only. Absent: chosen from the manufacturer the
-     * device's GetDeviceInformation gives.
-     */
-    driver: Type.Optional(Type.Union(DRIVER_NAMES.map((name) => Type.Literal(name)))),
 );
 
 /** The file as written; exported for documentation and tests. */
@@ -244,6 +244,8 @@ export interface DeviceConfig {
   password: Secret;
   /** An https device's CA (its own tls.caFile, else the agent's); absent: pinned on first use. */
   ca?: Buffer;
+  /** The vendor driver set in the config; absent: chosen from the manufacturer (drivers/index.ts). */
+  driver?: DriverName;
 }
 
 export interface MqttConfig {
@@ -272,8 +274,6 @@ export interface AgentConfig {
   /** HTTPS device services: the agent's CA file (tls.caFile), read; absent: trust on first use. */
   tls: { ca?: Buffer };
   /** The site's default ONVIF account: configured devices without their own, adopted ones. */
-  /** The vendor driver set in the config; absent: chosen from the manufacturer (drivers/index.ts). */
-  driver?: DriverName;
   onvif: { username: string; password: Secret };
   devices: DeviceConfig[];
 }
@@ -504,6 +504,7 @@ export async function buildConfig(raw: unknown, base: string): Promise<AgentConf
         username: device.username ?? file.onvif.username,
         password: device.password !== undefined ? new Secret(device.password) : onvifPassword,
         ...(ca ? { ca } : {}),
+        ...(device.driver ? { driver: device.driver } : {}),
       };
     }),
   };
@@ -538,7 +539,6 @@ export async function loadConfig(path: string): Promise<AgentConfig> {
         error.details,
       );
     }
-        ...(device.driver ? { driver: device.driver } : {}),
     throw error;
   }
 }

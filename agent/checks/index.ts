@@ -27,5 +27,5 @@ export const checks: readonly Check[] = [
   recording,
   storage,
   events,
-];
   ...driverChecks,
+];
