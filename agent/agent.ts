@@ -154,7 +154,9 @@ export class Agent {
           { timeoutMs },
         ));
     this.#pins = new PinStore(options.config.dataDir, this.#log);
-    this.#gateway = options.gateway ?? new Gateway(options.config.dataDir, this.#log);
+    this.#gateway =
+      options.gateway ??
+      new Gateway(options.config.dataDir, this.#log, () => this.#config.gateway.temperatureFile);
     const maxS = options.config.mqtt.reconnectMaxS;
     this.#reconnect =
       options.reconnect ??

@@ -107,6 +107,19 @@ const DiscoverySection = Type.Object(
   { additionalProperties: false },
 );
 
+/** The gateway's own health (agent/gateway.ts). */
+const GatewaySection = Type.Object(
+  {
+    /**
+     * A file giving the gateway's temperature as Linux thermal zones and hwmon do
+     * (millidegrees Celsius as text, e.g. /sys/class/thermal/thermal_zone0/temp), read
+     * instead of systeminformation's own choice of sensor.
+     */
+    temperatureFile: Type.Optional(Text),
+  },
+  { additionalProperties: false },
+);
+
 const OnvifSection = Type.Object(
   { username: Text, ...PasswordFields },
   { additionalProperties: false },
@@ -149,6 +162,7 @@ const TopLevel = Type.Object(
     checks: Type.Optional(Type.Object({})),
     discovery: Type.Optional(Type.Object({})),
     tls: Type.Optional(Type.Object({})),
+    gateway: Type.Optional(Type.Object({})),
     onvif: Type.Object({}),
     devices: Type.Array(Type.Object({})),
   },
@@ -166,6 +180,7 @@ export const ConfigFile = Type.Object({
   checks: Type.Optional(ChecksSection),
   discovery: Type.Optional(DiscoverySection),
   tls: Type.Optional(TlsSection),
+  gateway: Type.Optional(GatewaySection),
   onvif: OnvifSection,
   devices: Type.Array(DeviceEntry),
 });
@@ -273,6 +288,8 @@ export interface AgentConfig {
   discovery: DiscoveryConfig;
   /** HTTPS device services: the agent's CA file (tls.caFile), read; absent: trust on first use. */
   tls: { ca?: Buffer };
+  /** The gateway's own health: `temperatureFile` absolute, absent: systeminformation's sensor. */
+  gateway: { temperatureFile?: string };
   /** The site's default ONVIF account: configured devices without their own, adopted ones. */
   onvif: { username: string; password: Secret };
   devices: DeviceConfig[];
@@ -296,6 +313,7 @@ function schemaErrors(raw: unknown): string[] {
     { path: 'checks', schema: ChecksSection, value: doc.checks },
     { path: 'discovery', schema: DiscoverySection, value: doc.discovery },
     { path: 'tls', schema: TlsSection, value: doc.tls },
+    { path: 'gateway', schema: GatewaySection, value: doc.gateway },
     { path: 'onvif', schema: OnvifSection, value: doc.onvif },
   ];
   if (Array.isArray(doc.devices)) {
@@ -493,6 +511,9 @@ export async function buildConfig(raw: unknown, base: string): Promise<AgentConf
     checks: { ...checkDefaults, ...file.checks },
     discovery: { ...discoveryDefaults, ...file.discovery },
     tls: deviceCa ? { ca: deviceCa } : {},
+    gateway: file.gateway?.temperatureFile
+      ? { temperatureFile: resolve(base, file.gateway.temperatureFile) }
+      : {},
     onvif: { username: file.onvif.username, password: onvifPassword },
     devices: file.devices.map((device, i) => {
       const ca = deviceCas[i] ?? deviceCa;

@@ -1,9 +1,11 @@
 /**
  * The site gateway's own resources, for AgentHealth: a gateway whose disk fills or whose
- * CPU is pegged stops monitoring before any camera fails. The only importer of
- * systeminformation, loaded on the first sample: `vigil agent check` and `discover`
+ * CPU is pegged stops monitoring before any camera fails, and one that overheats (a
+ * fanless box in a cabinet in the sun) slows down and then shuts down. The only importer
+ * of systeminformation, loaded on the first sample: `vigil agent check` and `discover`
  * never pay for it.
  */
+import { readFile } from 'node:fs/promises';
 import { resolve, sep } from 'node:path';
 import type { AgentHealth } from '../shared/messages/agent-health.js';
 import type { Logger } from './log.js';
@@ -30,29 +32,63 @@ export function mountOf<T extends { mount: string }>(
   return best;
 }
 
+/**
+ * Degrees Celsius from the text of a Linux thermal zone's `temp` or a hwmon `temp*_input`
+ * file: an integer in millidegrees Celsius (kernel Documentation/ABI/testing/
+ * sysfs-class-thermal, "Unit: millidegree Celsius"; Documentation/hwmon/sysfs-interface:
+ * "temp[1-*]_input ... Unit: millidegree Celsius"), as `45000\n`. Throws on anything else,
+ * so a wrong file is said in the log instead of read as a temperature.
+ */
+export function parseMillidegrees(text: string): number {
+  const trimmed = text.trim();
+  if (!/^-?\d{1,7}$/.test(trimmed)) {
+    throw new Error(
+      `"${trimmed.slice(0, 40)}" is not millidegrees Celsius as a whole number (such as 45000)`,
+    );
+  }
+  return Number(trimmed) / 1000;
+}
+
 export class Gateway {
   readonly #dataDir: string;
   readonly #log: Logger;
+  readonly #temperatureFile: () => string | undefined;
   #last: GatewayStats = { cpuLoadPct: 0, memUsedPct: 0, diskUsedPct: 0 };
   #warned = new Set<string>();
 
-  constructor(dataDir: string, log: Logger) {
+  /**
+   * `temperatureFile`: the agent config's `gateway.temperatureFile` (asked at each sample,
+   * so a reloaded configuration takes effect); absent: systeminformation's own sensor.
+   */
+  constructor(
+    dataDir: string,
+    log: Logger,
+    temperatureFile: () => string | undefined = () => undefined,
+  ) {
     this.#dataDir = dataDir;
     this.#log = log;
+    this.#temperatureFile = temperatureFile;
   }
 
   /**
    * Reads CPU load, memory, the disk of the data folder and the CPU temperature. A value
    * that cannot be read keeps its last reading (0 before the first), and says so once in
-   * the log; this never throws, so health reports keep coming.
+   * the log; this never throws, so health reports keep coming. The temperature is the
+   * exception: without a reading there is none in the report (many x86 boxes have no
+   * sensor systeminformation finds), never an old one that could keep a heat alert open.
    */
   async sample(): Promise<GatewayStats> {
     const si = (await import('systeminformation')).default;
+    const file = this.#temperatureFile();
     const [load, mem, disks, temperature, interfaces] = await Promise.allSettled([
       si.currentLoad(),
       si.mem(),
       si.fsSize(),
-      si.cpuTemperature(),
+      // systeminformation picks a sensor itself (hwmon's CPU package, thermal_zone0 ...);
+      // a named file is that choice made by the installer, or the simulator's file.
+      file === undefined
+        ? si.cpuTemperature().then((t) => t.main)
+        : readFile(file, 'utf8').then(parseMillidegrees),
       si.networkInterfaces(),
     ]);
     const stats: GatewayStats = { ...this.#last };
@@ -69,13 +105,12 @@ export class Gateway {
     if (disk && disk.size > 0) {
       stats.diskUsedPct = percent((disk.used / disk.size) * 100);
     } else this.#warnOnce(`disk of ${this.#dataDir}`, disks);
-    if (temperature.status === 'fulfilled') {
-      const main = temperature.value.main;
-      // systeminformation reports null (or -1 on old kernels) where no sensor exists.
-      if (typeof main === 'number' && Number.isFinite(main) && main > -50) {
-        stats.temperatureC = Math.round(main * 10) / 10;
-      }
-    }
+    const celsius = temperature.status === 'fulfilled' ? temperature.value : undefined;
+    // systeminformation reports null (or -1 on old kernels) where no sensor exists: no
+    // temperature, said nowhere; a file the installer named and that gives none is said.
+    if (typeof celsius === 'number' && Number.isFinite(celsius) && celsius > -50) {
+      stats.temperatureC = Math.round(celsius * 10) / 10;
+    } else if (file !== undefined) this.#warnOnce(`temperature in ${file}`, temperature);
     stats.uptimeS = Math.round(si.time().uptime);
     if (interfaces.status === 'fulfilled') {
       const list = Array.isArray(interfaces.value) ? interfaces.value : [interfaces.value];
@@ -96,6 +131,9 @@ export class Gateway {
     if (this.#warned.has(what)) return;
     this.#warned.add(what);
     const why = result.status === 'rejected' ? String(result.reason) : 'no reading';
-    this.#log.warn(`gateway health: cannot read the ${what} (${why}); reporting the last value`);
+    const then = what.startsWith('temperature')
+      ? 'reporting no temperature; check gateway.temperatureFile in the agent config'
+      : 'reporting the last value';
+    this.#log.warn(`gateway health: cannot read the ${what} (${why}); ${then}`);
   }
 }
