@@ -5,12 +5,13 @@
  * them after its own).
  */
 import type { CheckContext } from '../checks/types.js';
+import { dahua } from './dahua/index.js';
 import { hikvision } from './hikvision/index.js';
 import { isDriverName, type DriverName } from './names.js';
 import type { Driver, DriverCheck } from './types.js';
 
 /** In the order their recognition is tried. */
-export const drivers: readonly Driver[] = [hikvision];
+export const drivers: readonly Driver[] = [hikvision, dahua];
 
 /** Every driver's checks, each driver's in its own order. */
 export const driverChecks: readonly DriverCheck[] = drivers.flatMap((driver) => driver.checks);
