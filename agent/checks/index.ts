@@ -14,6 +14,7 @@ import { media } from './media.js';
 import { picture } from './picture.js';
 import { reachable } from './reachable.js';
 import { recording } from './recording.js';
+import { retention } from './retention.js';
 import { storage } from './storage.js';
 import { stream } from './stream.js';
 import type { Check } from './types.js';
@@ -25,6 +26,7 @@ export const checks: readonly Check[] = [
   stream,
   picture,
   recording,
+  retention,
   storage,
   events,
   ...driverChecks,

@@ -54,6 +54,11 @@ export class DeviceMemory {
    * and only those checks wait. Null once they are answered.
    */
   liveViewRefused: Refusal | null = null;
+  /**
+   * Gateway time (ms) of the last retention measurement (./retention.ts): it is measured
+   * hourly, not every poll; null until the first.
+   */
+  retentionMeasuredAt: number | null = null;
 }
 
 /** A refusal of our credentials and when to try them again (../poll.ts). */

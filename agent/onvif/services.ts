@@ -263,6 +263,12 @@ export class OwnServices {
             source: text(child(source, 'Name')) || text(child(source, 'SourceId')),
             latest: parseDateTimeText(text(child(info, 'LatestRecording'))),
             status: text(child(info, 'RecordingStatus')) || 'Unknown',
+            starts: [
+              text(child(info, 'EarliestRecording')),
+              ...children(info, 'Track').map((track) => text(child(track, 'DataFrom'))),
+            ]
+              .map(parseDateTimeText)
+              .filter((at): at is Date => at !== null),
           });
         }
         if (text(child(list, 'SearchState')) !== 'Searching') break;

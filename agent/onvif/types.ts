@@ -131,6 +131,14 @@ export interface RecordingInfo {
   source: string;
   /** The newest recorded moment, in device time; null when the device says nothing. */
   latest: Date | null;
+  /**
+   * Where its recorded data starts, as the device says it (device time): EarliestRecording,
+   * then each track's DataFrom (Recording Search, RecordingInformation and TrackInformation
+   * structures: "the oldest data in the recording"; a track without data is not listed).
+   * Not judged here: some recorders say 1970-01-01 for a start they do not know
+   * (../checks/retention.ts). Empty or absent: the device gave none.
+   */
+  starts?: Date[];
   /** RecordingStatus: Recording, Stopped, Initiated, Unknown ... */
   status: string;
 }

@@ -1,0 +1,244 @@
+/**
+ * The retention check (agent/checks/retention.ts) with a fake client and a clock the test
+ * moves: days kept from the oldest plausible start per recording, the 1970 quirk ignored,
+ * the device's clock corrected, measured hourly; and the parsing of a GetRecordingSearchResults
+ * answer in the documented format (ONVIF Recording Search, tt:RecordingInformation:
+ * hand-written from the schema, not a recorded answer) by our own SOAP client.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  keptDays,
+  retention,
+  RETENTION_EVERY_MS,
+  RETENTION_RETRY_MS,
+  retentionDays,
+} from '../../../agent/checks/retention.js';
+import { DeviceMemory, type CheckContext } from '../../../agent/checks/types.js';
+import { checkDefaults } from '../../../agent/config.js';
+import { OnvifDeviceClient } from '../../../agent/onvif/adapter.js';
+import { OnvifError, type OnvifClient, type RecordingInfo } from '../../../agent/onvif/types.js';
+import { Secret } from '../../../agent/secret.js';
+import { SoapServer } from './soap-server.js';
+
+const DAY = 86_400_000;
+const now = Date.parse('2026-12-06T12:00:00Z');
+
+const rec = (token: string, ...starts: string[]): RecordingInfo => ({
+  token,
+  source: `Recorder ${token}`,
+  latest: new Date(now),
+  status: 'Recording',
+  starts: starts.map((at) => new Date(at)),
+});
+
+describe('days kept', () => {
+  it('is the age of the oldest start, the least of the recordings, to a tenth of a day', () => {
+    const found = [
+      rec('REC_CH01', '2026-11-06T12:00:00Z'),
+      rec('REC_CH02', '2026-11-24T00:00:00Z', '2026-11-24T06:00:00Z'),
+    ];
+    expect(keptDays(found[0]!, now)).toBe(30);
+    expect(keptDays(found[1]!, now)).toBe(12.5);
+    expect(retentionDays(found, now)).toBe(12.5);
+  });
+
+  it('ignores the 1970 quirk and starts in the future, and says nothing without a start', () => {
+    // EarliestRecording 1970 (an unknown start), the track's DataFrom right: the track counts.
+    expect(keptDays(rec('A', '1970-01-01T00:00:00Z', '2026-11-26T12:00:00Z'), now)).toBe(10);
+    // Only 1970, only before 2000, or only after now: no start, not 20,000 days.
+    expect(keptDays(rec('B', '1970-01-01T00:00:00Z'), now)).toBeNull();
+    expect(keptDays(rec('C', '1999-12-31T23:59:59Z'), now)).toBeNull();
+    expect(keptDays(rec('D', '2026-12-07T00:00:00Z'), now)).toBeNull();
+    // No data (no EarliestRecording, no track), or a recording being deleted.
+    expect(keptDays(rec('E'), now)).toBeNull();
+    expect(keptDays({ ...rec('F', '2026-11-06T12:00:00Z'), status: 'Removing' }, now)).toBeNull();
+    expect(keptDays({ token: 'G', source: '', latest: null, status: 'Unknown' }, now)).toBeNull();
+    // A recorder that says 1970 everywhere has no retention to report.
+    expect(retentionDays([rec('B', '1970-01-01T00:00:00Z'), rec('E')], now)).toBeNull();
+    // The others still count around a recording that gives none.
+    expect(
+      retentionDays([rec('B', '1970-01-01T00:00:00Z'), rec('H', '2026-11-16T12:00:00Z')], now),
+    ).toBe(20);
+  });
+});
+
+describe('the retention check', () => {
+  const nvr = {
+    id: 'nvr-01',
+    name: 'Recorder',
+    kind: 'nvr' as const,
+    xaddr: 'http://192.0.2.9/onvif/device_service',
+  };
+  let clock = now;
+  let searches = 0;
+  let answer: () => Promise<RecordingInfo[] | null>;
+  const client = {
+    recordings: () => {
+      searches++;
+      return answer();
+    },
+  } as unknown as OnvifClient;
+  const memory = new DeviceMemory();
+  const context = (): CheckContext => ({
+    device: nvr,
+    client,
+    signal: new AbortController().signal,
+    settings: checkDefaults,
+    memory,
+    now: () => clock,
+    intervalS: 15,
+  });
+
+  beforeEach(() => {
+    clock = now;
+    searches = 0;
+    memory.retentionMeasuredAt = null;
+    memory.offsetMs = 0;
+    answer = async () => [
+      rec('REC_CH01', '2026-11-06T12:00:00Z'),
+      rec('REC_CH02', '2026-11-22T12:00:00Z'),
+    ];
+  });
+
+  it('applies to NVRs only', () => {
+    expect(retention.appliesTo).toEqual(['nvr']);
+  });
+
+  it('measures at the first poll, then hourly: a poll in between sends nothing', async () => {
+    expect(await retention.run(context())).toEqual({ values: { retentionDays: 14 } });
+    expect(memory.retentionMeasuredAt).toBe(now);
+    for (const later of [15_000, 30 * 60_000, RETENTION_EVERY_MS - 1]) {
+      clock = now + later;
+      expect(await retention.run(context())).toEqual({});
+    }
+    expect(searches).toBe(1);
+    clock = now + RETENTION_EVERY_MS;
+    // An hour later the oldest recordings are an hour older.
+    expect(await retention.run(context())).toEqual({ values: { retentionDays: 14 } });
+    expect(searches).toBe(2);
+    clock = now + 12 * RETENTION_EVERY_MS;
+    expect(await retention.run(context())).toEqual({ values: { retentionDays: 14.5 } });
+    // A gateway clock set back measures again rather than waiting for the old hour.
+    clock = now;
+    await retention.run(context());
+    expect(searches).toBe(4);
+  });
+
+  it("counts the days on the device's clock: a recorder two years behind still keeps 14 days", async () => {
+    const behind = -2 * 365 * DAY;
+    memory.offsetMs = behind;
+    answer = async () => [rec('REC_CH01', new Date(now + behind - 14 * DAY).toISOString())];
+    expect(await retention.run(context())).toEqual({ values: { retentionDays: 14 } });
+  });
+
+  it('sends no retention for a recorder that says 1970, nor for one without a search', async () => {
+    answer = async () => [rec('REC_CH01', '1970-01-01T00:00:00Z'), rec('REC_CH02')];
+    expect(await retention.run(context())).toEqual({});
+    expect(memory.retentionMeasuredAt).toBe(now);
+    memory.retentionMeasuredAt = null;
+    answer = async () => null;
+    expect(await retention.run(context())).toEqual({});
+  });
+
+  it('tries a failed search again after a few minutes, not every poll, and reports nothing', async () => {
+    answer = () => Promise.reject(new OnvifError('timeout', 'no answer within 5000 ms'));
+    expect(await retention.run(context())).toEqual({});
+    clock = now + RETENTION_RETRY_MS - 1;
+    await retention.run(context());
+    expect(searches).toBe(1);
+    clock = now + RETENTION_RETRY_MS;
+    answer = async () => [rec('REC_CH01', '2026-11-06T12:00:00Z')];
+    expect(await retention.run(context())).toEqual({ values: { retentionDays: 30 } });
+    expect(searches).toBe(2);
+  });
+
+  it('leaves refused credentials to the poll (one refusal, not a reason of its own)', async () => {
+    answer = () => Promise.reject(new OnvifError('auth-failed', 'NotAuthorized'));
+    await expect(retention.run(context())).rejects.toMatchObject({ name: 'CredentialsRefused' });
+  });
+});
+
+describe('our recording search reads where recordings start', () => {
+  let server: SoapServer;
+  const ns =
+    'xmlns:env="http://www.w3.org/2003/05/soap-envelope" xmlns:tse="http://www.onvif.org/ver10/search/wsdl" ' +
+    'xmlns:tds="http://www.onvif.org/ver10/device/wsdl" xmlns:tt="http://www.onvif.org/ver10/schema"';
+  const envelope = (body: string) =>
+    `<?xml version="1.0" encoding="UTF-8"?><env:Envelope ${ns}><env:Body>${body}</env:Body></env:Envelope>`;
+  const info = (token: string, earliest: string | null, tracks: string[]) =>
+    '<tt:RecordingInformation>' +
+    `<tt:RecordingToken>${token}</tt:RecordingToken>` +
+    '<tt:Source><tt:SourceId>vs1</tt:SourceId><tt:Name>Gate</tt:Name><tt:Location/><tt:Description/><tt:Address/></tt:Source>' +
+    (earliest === null ? '' : `<tt:EarliestRecording>${earliest}</tt:EarliestRecording>`) +
+    '<tt:LatestRecording>2026-12-06T11:59:58Z</tt:LatestRecording><tt:Content/>' +
+    tracks
+      .map(
+        (from, i) =>
+          `<tt:Track><tt:TrackToken>VIDEO00${i + 1}</tt:TrackToken><tt:TrackType>Video</tt:TrackType>` +
+          `<tt:Description/><tt:DataFrom>${from}</tt:DataFrom><tt:DataTo>2026-12-06T11:59:58Z</tt:DataTo></tt:Track>`,
+      )
+      .join('') +
+    '<tt:RecordingStatus>Recording</tt:RecordingStatus></tt:RecordingInformation>';
+
+  beforeEach(async () => {
+    server = new SoapServer();
+    await server.start();
+    const service = (namespace: string) =>
+      `<tds:Service><tds:Namespace>${namespace}</tds:Namespace><tds:XAddr>${server.xaddr}</tds:XAddr>` +
+      '<tds:Version><tt:Major>2</tt:Major><tt:Minor>40</tt:Minor></tds:Version></tds:Service>';
+    server.answers.set('GetServices', {
+      body: envelope(
+        `<tds:GetServicesResponse>${service('http://www.onvif.org/ver10/device/wsdl')}` +
+          `${service('http://www.onvif.org/ver10/search/wsdl')}</tds:GetServicesResponse>`,
+      ),
+    });
+    server.answers.set('FindRecordings', {
+      body: envelope(
+        '<tse:FindRecordingsResponse><tse:SearchToken>s1</tse:SearchToken></tse:FindRecordingsResponse>',
+      ),
+    });
+    server.answers.set('GetRecordingSearchResults', {
+      body: envelope(
+        '<tse:GetRecordingSearchResultsResponse><tse:ResultList><tt:SearchState>Completed</tt:SearchState>' +
+          // The quirk: EarliestRecording 1970, the tracks say when their data starts.
+          info('REC_CH01', '1970-01-01T00:00:00Z', [
+            '2026-11-06T12:00:00Z',
+            '2026-11-10T00:00:00Z',
+          ]) +
+          // Hyphenated time (a budget NVR's), no tracks: EarliestRecording alone.
+          info('REC_CH02', '2026-11-22-12:00:00Z', []) +
+          // No data at all: no EarliestRecording, no track (the schema says a track without
+          // data is not provided).
+          info('REC_CH03', null, []) +
+          '</tse:ResultList></tse:GetRecordingSearchResultsResponse>',
+      ),
+    });
+    server.answers.set('EndSearch', {
+      body: envelope(
+        '<tse:EndSearchResponse><tse:Endpoint>2026-12-06T12:00:00Z</tse:Endpoint></tse:EndSearchResponse>',
+      ),
+    });
+  });
+
+  afterEach(async () => {
+    await server.stop();
+  });
+
+  it('keeps EarliestRecording and every track DataFrom, and the check takes the plausible oldest', async () => {
+    const client = new OnvifDeviceClient(
+      { xaddr: server.xaddr, username: 'vigil', password: new Secret('pw') },
+      { timeoutMs: 2000 },
+    );
+    const found = (await client.recordings())!;
+    expect(found.map((r) => [r.token, (r.starts ?? []).map((s) => s.toISOString())])).toEqual([
+      [
+        'REC_CH01',
+        ['1970-01-01T00:00:00.000Z', '2026-11-06T12:00:00.000Z', '2026-11-10T00:00:00.000Z'],
+      ],
+      ['REC_CH02', ['2026-11-22T12:00:00.000Z']],
+      ['REC_CH03', []],
+    ]);
+    expect(found.map((r) => keptDays(r, now))).toEqual([30, 14, null]);
+    expect(retentionDays(found, now)).toBe(14);
+  });
+});
