@@ -2,7 +2,8 @@
  * What an NVR has recorded, per channel (ONVIF Recording Control and Recording Search,
  * Profile G): one recording and one recording job per channel. While a job is active
  * the recording's DataUntil is "now"; once it stops, DataUntil stays at the stop time,
- * which is how a client notices a recording gap.
+ * which is how a client notices a recording gap. Its oldest data (EarliestRecording, the
+ * track's DataFrom) is what a full recorder still keeps: see `earliest`.
  */
 import { randomBytes } from 'node:crypto';
 
@@ -14,15 +15,19 @@ export interface ChannelRecording {
   recordingToken: string;
   jobToken: string;
   sourceToken: string;
-  /** Wall clock ms of the oldest recorded data. */
+  /** Wall clock ms the recording's history starts (its first data, before any overwrite). */
   dataFrom: number;
   state: JobState;
   /** Wall clock ms the job stopped; null while it runs. */
   stoppedAt: number | null;
 }
 
-/** Days of footage an NVR holds when the simulator starts. */
+/**
+ * Days of footage an NVR holds: its history when the simulator starts, and what its disks
+ * keep from then on (the default site's retentionGoalDays, so a healthy recorder meets it).
+ */
 export const RETENTION_DAYS = 30;
+const DAY_MS = 86_400_000;
 const SEARCH_KEEP_MS = 60_000;
 
 export function recordingToken(channel: number): string {
@@ -41,7 +46,7 @@ export class Recorder {
         recordingToken: recordingToken(channel),
         jobToken: `JOB_CH${String(channel).padStart(2, '0')}`,
         sourceToken: `vs${channel}`,
-        dataFrom: startedAt - RETENTION_DAYS * 86_400_000,
+        dataFrom: startedAt - RETENTION_DAYS * DAY_MS,
         state: 'Active',
         stoppedAt: null,
       });
@@ -50,6 +55,18 @@ export class Recorder {
 
   all(): readonly ChannelRecording[] {
     return this.channels;
+  }
+
+  /**
+   * Wall clock ms of a channel's oldest recorded data (EarliestRecording, DataFrom). A
+   * recorder past its first weeks is full and overwrites its oldest footage, so it keeps
+   * RETENTION_DAYS back from now, never more than its history; with the retention-short
+   * fault (`retentionDays`, FaultEffects) only that many days are left, as on a recorder
+   * whose disks are too small for its cameras' bitrate.
+   */
+  earliest(recording: ChannelRecording, now: number, retentionDays: number | null): number {
+    if (retentionDays !== null) return now - retentionDays * DAY_MS;
+    return Math.max(recording.dataFrom, now - RETENTION_DAYS * DAY_MS);
   }
 
   /** DataUntil of a channel's recording in wall clock ms. */

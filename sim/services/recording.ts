@@ -37,7 +37,8 @@ function mainProfile(context: ServiceContext, channel: number): MediaProfile | u
 }
 
 function dataFrom(context: ServiceContext, recording: ChannelRecording): string {
-  const at = context.quirks.epochDataFrom ? 0 : recording.dataFrom + context.clockOffsetMs;
+  const earliest = context.recorder.earliest(recording, Date.now(), context.effects.retentionDays);
+  const at = context.quirks.epochDataFrom ? 0 : earliest + context.clockOffsetMs;
   return formatDateTime(at, context.quirks);
 }
 
@@ -159,7 +160,9 @@ const getRecordingSummary: ProfileGOperation = {
   handle: (_request, context) => {
     const all = context.recorder.all();
     const now = Date.now();
-    const from = Math.min(...all.map((r) => r.dataFrom));
+    const from = Math.min(
+      ...all.map((r) => context.recorder.earliest(r, now, context.effects.retentionDays)),
+    );
     const until = Math.max(...all.map((r) => context.recorder.dataUntil(r, now)));
     const at = (ms: number) => formatDateTime(ms + context.clockOffsetMs, context.quirks);
     return (
