@@ -36,6 +36,14 @@ export interface DetectConfig {
   gatewayCpuPct: number;
   /** ... the CPU only after this many health messages in a row at or above it. */
   gatewayCpuReports: number;
+  /**
+   * The gateway's temperature (AgentHealth `gateway.temperatureC`, degrees Celsius) at or
+   * above this is a problem; a gateway that reports none (many x86 boxes have no sensor
+   * the agent finds) never is.
+   */
+  gatewayTempC: number;
+  /** ... and stays one until the temperature is this many degrees below `gatewayTempC`. */
+  gatewayTempHysteresisC: number;
   /** How often held and suppressed faults, heartbeats and SLA clocks are checked, ms. */
   tickMs: number;
 }
@@ -54,5 +62,16 @@ export const defaultDetectConfig: DetectConfig = {
   // systeminformation's currentLoad is the whole machine's share (0-100 %), not per core.
   gatewayCpuPct: 98,
   gatewayCpuReports: 3,
+  // 80 °C, early enough for a visit before a fanless gateway slows down or stops. The
+  // Raspberry Pi firmware throttles its cores from 80 °C and holds the SoC at 85 °C
+  // (raspberrypi/documentation, frequency-management.adoc); Linux's device trees for
+  // Rockchip SoCs common in Chinese industrial gateways throttle at 85 °C (px30.dtsi,
+  // trip-point-1 "target") or from 70 and 75 °C with a forced shutdown at 95 °C (RK3568,
+  // rk356x.dtsi). At 80 such a box is at or near throttling and some 15 °C from shutdown.
+  gatewayTempC: 80,
+  // The kernel's trips above use 2 °C, judged every 0.1 to 1 s while cooling acts; ours is
+  // one reading per health message (30 s) of a temperature that follows the load, so a
+  // gateway hovering at the limit would open and resolve a ticket every minute with 2.
+  gatewayTempHysteresisC: 5,
   tickMs: 1000,
 };

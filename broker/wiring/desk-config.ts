@@ -43,6 +43,8 @@ export const DetectConfigFile = Type.Object(
     gatewayDiskPct: Type.Optional(Positive),
     gatewayCpuPct: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 100 })),
     gatewayCpuReports: Type.Optional(Type.Integer({ minimum: 1 })),
+    gatewayTempC: Type.Optional(Type.Number({ minimum: 0, maximum: 200 })),
+    gatewayTempHysteresisC: Type.Optional(Type.Number({ minimum: 0, maximum: 50 })),
     tickMs: Type.Optional(Type.Integer({ minimum: 50 })),
   },
   { additionalProperties: false },

@@ -9,12 +9,35 @@ const device = (n: Named) => `${kind[n.kind]} "${n.name}" (${n.device})`;
 /** Mid-sentence, a label loses its capital: "Camera ... : clock drift". */
 const lower = (label: string) => label.charAt(0).toLowerCase() + label.slice(1);
 
+type Hot = Extract<GatewayProblem, { what: 'temperature' }>;
+const isHot = (p: GatewayProblem): p is Hot => p.what === 'temperature';
+/** A temperature to a tenth of a degree, without a trailing ".0". */
+const celsius = (c: number) => `${Math.round(c * 10) / 10} °C`;
+
 const problems = (list: readonly GatewayProblem[]) =>
   list
     .map((p) =>
-      p.what === 'cpu' ? `CPU load ${p.pct.toFixed(0)} %` : `${p.what} ${p.pct.toFixed(0)} % used`,
+      p.what === 'cpu'
+        ? `CPU load ${p.pct.toFixed(0)} %`
+        : p.what === 'temperature'
+          ? `temperature ${celsius(p.celsius)} (limit ${celsius(p.limitC)})`
+          : `${p.what} ${p.pct.toFixed(0)} % used`,
     )
     .join(', ');
+
+/** What the title says of the gateway: short of resources, too hot, or both. */
+const gatewayState = (list: readonly GatewayProblem[]) => {
+  const hot = list.some(isHot);
+  const short = list.some((p) => !isHot(p));
+  if (hot && short) return 'is low on resources and overheating';
+  return hot ? 'is overheating' : 'is low on resources';
+};
+
+/** The reading, the limit and what to do on site (the engineer who reads it goes there). */
+const heatAdvice = (p: Hot) =>
+  `Gateway overheating: ${celsius(p.celsius)}, its limit is ${celsius(p.limitC)}. Check its ` +
+  `ventilation on site: vents and fan free of dust, room around it, a cabinet out of the ` +
+  `sun (shade it or add a fan); fanless gateways slow down from about 85 °C and shut down hotter`;
 
 const withNote = (text: string, note: string | undefined) => (note ? `${text}: ${note}` : text);
 
@@ -57,7 +80,7 @@ export const en: Catalogue = {
       `Site ${p.site} is unreachable: gateway agent ${p.agent} is offline`,
     'title.site-outage': (p) => `Site ${p.site}: ${p.down} of ${p.cameras} cameras down at once`,
     'title.gateway-resources': (p) =>
-      `Site gateway ${p.agent} is low on resources: ${problems(p.problems)}`,
+      `Site gateway ${p.agent} ${gatewayState(p.problems)}: ${problems(p.problems)}`,
 
     'detected.device-down': (p) =>
       `Device down: ${p.messages.join('; ') || 'no reason reported'}` +
@@ -84,11 +107,19 @@ export const en: Catalogue = {
       }): its ${p.devices} devices are not watched until it is back`,
     'detected.site-outage': (p) =>
       `${p.down.length} of ${p.cameras} cameras failed together: ${p.down.join(', ')}`,
-    'detected.gateway-resources': (p) => `Gateway resources low: ${problems(p.problems)}`,
+    'detected.gateway-resources': (p) => {
+      const short = p.problems.filter((x) => !isHot(x));
+      const hot = p.problems.find(isHot);
+      return [
+        ...(short.length > 0 || !hot ? [`Gateway resources low: ${problems(short)}`] : []),
+        ...(hot ? [heatAdvice(hot)] : []),
+      ].join('. ');
+    },
 
     'resolved.device-up': () => 'Resolved automatically: the device is up again',
     'resolved.not-reported': () => 'Resolved automatically: the device no longer reports it',
-    'resolved.gateway-ok': () => 'Resolved automatically: the gateway has resources again',
+    'resolved.gateway-ok': () =>
+      'Resolved automatically: the gateway has resources again and is not overheating',
     'resolved.agent-back': () => 'Resolved automatically: the site gateway agent is back online',
     'resolved.flapping-calm': (p) => `Resolved automatically: no failure for ${p.windowMin} min`,
     'resolved.outage-over': (p) => `Resolved automatically: ${p.stillDown} cameras still down`,

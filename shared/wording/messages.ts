@@ -24,11 +24,20 @@ export type ReasonLine = {
   channel?: string;
 };
 
-/** A gateway resource short of its threshold, with the measured share. */
-export type GatewayProblem = {
-  what: 'memory' | 'disk' | 'cpu';
-  pct: number;
-};
+/**
+ * A gateway resource short of its threshold, with the measured share; or the gateway too
+ * hot, with its reading and the limit (degrees Celsius).
+ */
+export type GatewayProblem =
+  | {
+      what: 'memory' | 'disk' | 'cpu';
+      pct: number;
+    }
+  | {
+      what: 'temperature';
+      celsius: number;
+      limitC: number;
+    };
 
 export interface MessageParams {
   // ---- ticket titles ----------------------------------------------------------------

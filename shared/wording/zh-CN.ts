@@ -6,14 +6,35 @@ const kind = { camera: '摄像机', nvr: '录像机' } as const;
 
 const device = (n: Named) => `${kind[n.kind]}“${n.name}”（${n.device}）`;
 
+type Hot = Extract<GatewayProblem, { what: 'temperature' }>;
+const isHot = (p: GatewayProblem): p is Hot => p.what === 'temperature';
+/** 温度精确到 0.1 度，整数不带“.0”。 */
+const celsius = (c: number) => `${Math.round(c * 10) / 10} °C`;
+
 const problems = (list: readonly GatewayProblem[]) =>
   list
     .map((p) =>
       p.what === 'cpu'
         ? `CPU 负载 ${p.pct.toFixed(0)}%`
-        : `${p.what === 'memory' ? '内存' : '磁盘'}已用 ${p.pct.toFixed(0)}%`,
+        : p.what === 'temperature'
+          ? `温度 ${celsius(p.celsius)}（上限 ${celsius(p.limitC)}）`
+          : `${p.what === 'memory' ? '内存' : '磁盘'}已用 ${p.pct.toFixed(0)}%`,
     )
     .join('，');
+
+/** 标题里网关的状况：资源不足、温度过高，或两者兼有。 */
+const gatewayState = (list: readonly GatewayProblem[]) => {
+  const hot = list.some(isHot);
+  const short = list.some((p) => !isHot(p));
+  if (hot && short) return '资源不足且温度过高';
+  return hot ? '温度过高' : '资源不足';
+};
+
+/** 读数、上限，以及到现场该做什么。 */
+const heatAdvice = (p: Hot) =>
+  `采集网关温度过高：${celsius(p.celsius)}，超过上限 ${celsius(p.limitC)}。请到现场检查通风：` +
+  `清除通风口和风扇上的积尘，设备四周留出散热空间，机箱避免阳光直射（遮阳或加装风扇）；` +
+  `无风扇网关约 85 °C 起降频，更高时会关机`;
 
 const withNote = (text: string, note: string | undefined) => (note ? `${text}：${note}` : text);
 
@@ -54,7 +75,8 @@ export const zhCN: Catalogue = {
     'title.degraded': (p, s) => `${device(p)}：${s.reason(p.code)}`,
     'title.site-unreachable': (p) => `站点 ${p.site} 失联：采集网关 ${p.agent} 离线`,
     'title.site-outage': (p) => `站点 ${p.site}：${p.cameras} 台摄像机中 ${p.down} 台同时故障`,
-    'title.gateway-resources': (p) => `站点采集网关 ${p.agent} 资源不足：${problems(p.problems)}`,
+    'title.gateway-resources': (p) =>
+      `站点采集网关 ${p.agent} ${gatewayState(p.problems)}：${problems(p.problems)}`,
 
     'detected.device-down': (p) =>
       `设备故障：${p.messages.join('；') || '未上报原因'}` +
@@ -79,11 +101,18 @@ export const zhCN: Catalogue = {
       }）：在它恢复之前，其下 ${p.devices} 台设备无人监测`,
     'detected.site-outage': (p) =>
       `${p.cameras} 台摄像机中 ${p.down.length} 台同时故障：${p.down.join('、')}`,
-    'detected.gateway-resources': (p) => `采集网关资源不足：${problems(p.problems)}`,
+    'detected.gateway-resources': (p) => {
+      const short = p.problems.filter((x) => !isHot(x));
+      const hot = p.problems.find(isHot);
+      return [
+        ...(short.length > 0 || !hot ? [`采集网关资源不足：${problems(short)}`] : []),
+        ...(hot ? [heatAdvice(hot)] : []),
+      ].join('。');
+    },
 
     'resolved.device-up': () => '自动解决：设备已恢复',
     'resolved.not-reported': () => '自动解决：设备不再上报该问题',
-    'resolved.gateway-ok': () => '自动解决：采集网关资源已恢复',
+    'resolved.gateway-ok': () => '自动解决：采集网关资源与温度已恢复正常',
     'resolved.agent-back': () => '自动解决：站点采集网关已重新上线',
     'resolved.flapping-calm': (p) => `自动解决：${p.windowMin} 分钟内未再故障`,
     'resolved.outage-over': (p) => `自动解决：仍有 ${p.stillDown} 台摄像机故障`,

@@ -1,37 +1,71 @@
 /**
- * Rule: the site gateway running out of resources (memory, disk, CPU load) from the
- * agent's own health message: a general site ticket before the agent itself stops
- * working; resolved when the gateway has resources again.
+ * Rule: the site gateway running out of resources (memory, disk, CPU load) or too hot, from
+ * the agent's own health message: a general site ticket before the agent itself stops
+ * working (a full disk, a gateway that throttles and then shuts down); resolved when the
+ * gateway has resources again and has cooled down.
  */
 import type { AgentHealth } from '../../../shared/messages/agent-health.js';
 import { bare, message, type GatewayProblem } from '../../../shared/wording/messages.js';
+import type { Condition } from '../conditions.js';
 import type { DetectConfig } from '../config.js';
 import { GATEWAY_RESOURCES, type DetectRule } from './types.js';
+
+/**
+ * Whether the gateway counts as too hot. At or above `gatewayTempC` it is; once it was,
+ * it stays so until the temperature is `gatewayTempHysteresisC` below the limit, so a
+ * gateway hovering at the limit does not open and resolve a ticket at every reading. A
+ * gateway that reports no temperature never is (many x86 boxes have no sensor the agent
+ * finds: no reading is no alert, not a cold one).
+ */
+export function gatewayHot(health: AgentHealth, config: DetectConfig, wasHot: boolean): boolean {
+  const celsius = health.gateway.temperatureC;
+  if (celsius === undefined) return false;
+  if (celsius >= config.gatewayTempC) return true;
+  return wasHot && celsius > config.gatewayTempC - config.gatewayTempHysteresisC;
+}
 
 /**
  * `cpuHighReports`: how many health messages in a row (this one included) had the CPU
  * load at or above the threshold. The agent's figure is systeminformation's currentLoad,
  * the whole machine's load since the previous sample (0-100 %): one busy moment is not a
  * gateway short of CPU, so it counts after `gatewayCpuReports` reports in a row.
+ * `hot`: the temperature counts (gatewayHot, with the rule's memory of the last reading).
  */
 export function gatewayProblems(
   health: AgentHealth,
   config: DetectConfig,
   cpuHighReports = config.gatewayCpuReports,
+  hot = gatewayHot(health, config, false),
 ): GatewayProblem[] {
   const problems: GatewayProblem[] = [];
-  const { memUsedPct, diskUsedPct, cpuLoadPct } = health.gateway;
+  const { memUsedPct, diskUsedPct, cpuLoadPct, temperatureC } = health.gateway;
   if (memUsedPct >= config.gatewayMemPct) problems.push({ what: 'memory', pct: memUsedPct });
   if (diskUsedPct >= config.gatewayDiskPct) problems.push({ what: 'disk', pct: diskUsedPct });
   if (cpuLoadPct >= config.gatewayCpuPct && cpuHighReports >= config.gatewayCpuReports) {
     problems.push({ what: 'cpu', pct: cpuLoadPct });
   }
+  if (hot && temperatureC !== undefined) {
+    problems.push({ what: 'temperature', celsius: temperatureC, limitC: config.gatewayTempC });
+  }
   return problems;
 }
 
-/** A rule with memory of its own: per agent, health messages in a row with the CPU busy. */
+/** The open condition was raised with the heat among its problems (kept across restarts). */
+function raisedHot(condition: Condition | undefined): boolean {
+  const text = condition?.text;
+  return (
+    text?.code === 'detected.gateway-resources' &&
+    text.params.problems.some((p) => p.what === 'temperature')
+  );
+}
+
+/**
+ * A rule with memory of its own, per agent: health messages in a row with the CPU busy,
+ * and whether the gateway was too hot at the last one.
+ */
 export function gatewayResources(): DetectRule {
   const cpuHighReports = new Map<string, number>();
+  const hotAgents = new Map<string, boolean>();
   return {
     name: 'gateway-resources',
     agentHealth(d, health) {
@@ -41,8 +75,13 @@ export function gatewayResources(): DetectRule {
           ? (cpuHighReports.get(agentKey) ?? 0) + 1
           : 0;
       cpuHighReports.set(agentKey, cpuHigh);
-      const problems = gatewayProblems(health, d.config, cpuHigh);
       const existing = d.conditions.get(health.siteId, null, GATEWAY_RESOURCES);
+      // The hysteresis only keeps an open alert open. After a broker restart the memory is
+      // empty; the open condition still says whether it was raised for the heat.
+      const wasHot = existing ? (hotAgents.get(agentKey) ?? raisedHot(existing)) : false;
+      const hot = gatewayHot(health, d.config, wasHot);
+      hotAgents.set(agentKey, hot);
+      const problems = gatewayProblems(health, d.config, cpuHigh, hot);
       if (problems.length > 0 && !existing) {
         const now = d.now();
         d.conditions.raise({

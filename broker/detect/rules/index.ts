@@ -16,7 +16,7 @@
  *   6. nvr-covers-cameras  an NVR down covers the cameras it records;
  *   7. flapping            a device failing again and again: its failures go to one ticket;
  *   8. degradations        a degradation is its own device's fault: no parent covers it;
- *   9. gateway-resources   the gateway short of memory, disk or CPU;
+ *   9. gateway-resources   the gateway short of memory, disk or CPU, or too hot;
  *  10. open-the-rest       last: what no rule held back gets its ticket, parents first.
  *
  * A rule is one file in this folder named for what it decides; a test fails when a file
