@@ -248,8 +248,11 @@ export async function runChecks(
     if (triedCredentials) memory.refused = null;
     if (liveViewRefusal) degraded.unshift(liveViewRefusal);
     else if (triedLiveView) memory.liveViewRefused = null;
-    if (vendorRefusal) degraded.push(vendorRefusal);
-    else if (triedVendor) driverMemory(memory).refused = null;
+    // A refusal waiting for its next try stands while the device still has that driver
+    // (the config may have been set to `driver: onvif` since, and reloaded).
+    const vendorApplies = (driver ?? driverOf(context)) !== 'onvif';
+    if (vendorRefusal && vendorApplies) degraded.push(vendorRefusal);
+    else if (triedVendor || !vendorApplies) driverMemory(memory).refused = null;
   }
   return {
     ok: true,

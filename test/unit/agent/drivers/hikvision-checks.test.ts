@@ -251,6 +251,18 @@ describe('an ISAPI that refuses the account ONVIF accepts', () => {
     expect(fixed.values.storages).toBe(1);
   });
 
+  it('is forgotten once the config says driver: onvif for the device', async () => {
+    const recorder = new FakeRecorder();
+    recorder.refusing = true;
+    const memory = new DeviceMemory();
+    const refused = await runChecks(CHECKS, context(recorder, { memory }));
+    expect(refused.ok && refused.degraded.map((r) => r.code)).toEqual(['auth-failed']);
+    // SIGHUP with `driver: onvif`: the same device (address, account), no vendor API.
+    const after = await runChecks(CHECKS, context(recorder, { memory, driver: 'onvif' }));
+    expect(after.ok && after.degraded).toEqual([]);
+    expect(recorder.asked).toHaveLength(1);
+  });
+
   it('takes an account without the right (lowPrivilege) as the same refusal', async () => {
     const recorder = new FakeRecorder();
     recorder.routes['/ISAPI/ContentMgmt/Storage'] = {
