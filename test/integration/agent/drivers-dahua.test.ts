@@ -6,15 +6,24 @@
  * needs it: a failed or unformatted disk is a storage-failure naming the disk, an empty
  * bay nothing, a PoE camera gone an offline channel.
  */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { checks } from '../../../agent/checks/index.js';
-import { DeviceMemory } from '../../../agent/checks/types.js';
+import { DeviceMemory, type CheckContext } from '../../../agent/checks/types.js';
 import { checkDefaults } from '../../../agent/config.js';
+import { dahua } from '../../../agent/drivers/dahua/index.js';
 import { OnvifDeviceClient } from '../../../agent/onvif/adapter.js';
 import { runChecks, type PollResult } from '../../../agent/poll.js';
 import { Secret } from '../../../agent/secret.js';
 import { SimSite } from '../../../sim/site.js';
 import { ONVIF, SITE } from './harness.js';
+
+/** A Dahua answer of test/fixtures/vendor/dahua/ (SOURCE.md: recorded or documented). */
+const dahuaAnswer = (name: string): string =>
+  readFileSync(new URL(`../../fixtures/vendor/dahua/${name}`, import.meta.url), 'utf8');
 
 let site: SimSite;
 let id: string;
@@ -147,5 +156,145 @@ describe('a Dahua NVR of the simulator', () => {
       ['3', true, 'Connected'],
       ['4', true, 'Connected'],
     ]);
+  });
+});
+
+/**
+ * The challenge as Dahua firmware writes it, which the simulator does not copy byte for
+ * byte: no space after the commas, an empty opaque, `stale="false"` quoted (the form
+ * public projects quote from real units: `Digest realm="Login to 2J01018PAA00813",
+ * qop="auth",nonce="b252aWYtZGlnZXN0OjQzMjYxNjc5MTQw",opaque="",stale="false"`). A small
+ * server of the test answers so, checks each Authorization with its own MD5 (RFC 7616
+ * section 3.4.1, qop=auth), and later calls the nonce stale as a unit does after a while.
+ */
+describe("Dahua firmware's own Digest challenge", () => {
+  const USER = 'admin';
+  const PASSWORD = 'unit-secret-7';
+  const REALM = 'Login to 2J01018PAA00813';
+  const md5 = (text: string): string => createHash('md5').update(text).digest('hex');
+  const challenge = (nonce: string, stale: boolean): string =>
+    `Digest realm="${REALM}",qop="auth",nonce="${nonce}",opaque="",stale="${stale}"`;
+
+  interface Seen {
+    url: string;
+    status: number;
+    authorization?: Record<string, string>;
+  }
+  let server: Server;
+  let port = 0;
+  let nonce = 'b252aWYtZGlnZXN0OjQzMjYxNjc5MTQw';
+  /** Nonces the unit no longer takes: a digest with one is answered stale. */
+  const expired = new Set<string>();
+  const seen: Seen[] = [];
+  const routes: Record<string, () => string> = {
+    'magicBox.cgi?action=getSystemInfo': () => dahuaAnswer('documented-getSystemInfo-nvr.txt'),
+    'magicBox.cgi?action=getSoftwareVersion': () => 'version=4.001.0000000.2,build:2023-05-18\r\n',
+    'storageDevice.cgi?action=getDeviceAllInfo': () =>
+      dahuaAnswer('documented-getDeviceAllInfo-disk-error.txt'),
+    'LogicDeviceManager.cgi?action=getCameraState&uniqueChannels[0]=-1': () =>
+      dahuaAnswer('documented-getCameraState-nvr.txt'),
+  };
+
+  function parameters(header: string): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const m of header.replace(/^Digest\s+/i, '').matchAll(/(\w+)=(?:"([^"]*)"|([^,\s]*))/g)) {
+      out[m[1]!] = m[2] ?? m[3] ?? '';
+    }
+    return out;
+  }
+
+  /** The request carries a right digest for a nonce the unit issued: 'ok', 'stale' or 'no'. */
+  function verdict(method: string, url: string, p: Record<string, string>): 'ok' | 'stale' | 'no' {
+    if (p.username !== USER || p.realm !== REALM || p.uri !== url || p.qop !== 'auth') return 'no';
+    if (p.opaque !== '' || (p.algorithm && p.algorithm.toUpperCase() !== 'MD5')) return 'no';
+    const ha1 = md5(`${USER}:${REALM}:${PASSWORD}`);
+    const ha2 = md5(`${method}:${url}`);
+    const expected = md5(`${ha1}:${p.nonce}:${p.nc}:${p.cnonce}:auth:${ha2}`);
+    if (p.response !== expected) return 'no';
+    if (expired.has(p.nonce ?? '')) return 'stale';
+    return p.nonce === nonce ? 'ok' : 'no';
+  }
+
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      const url = req.url ?? '';
+      const header = req.headers.authorization;
+      const p = header ? parameters(header) : undefined;
+      const judged = p ? verdict(req.method ?? '', url, p) : 'no';
+      if (judged !== 'ok') {
+        seen.push({ url, status: 401, ...(p ? { authorization: p } : {}) });
+        res.writeHead(401, { 'WWW-Authenticate': challenge(nonce, judged === 'stale') });
+        res.end();
+        return;
+      }
+      const route = routes[url.replace(/^\/cgi-bin\//, '')];
+      const body = route ? route() : 'Error\r\nBad Request!\r\n';
+      seen.push({ url, status: route ? 200 : 400, authorization: p! });
+      res.writeHead(route ? 200 : 400, { 'Content-Type': 'text/plain;charset=utf-8' });
+      res.end(body);
+    });
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    port = (server.address() as AddressInfo).port;
+  });
+
+  afterAll(async () => {
+    await new Promise<void>((done) => server.close(() => done()));
+  });
+
+  it('is answered once per nonce, nc counting up; a stale nonce costs one retry, no failed login', async () => {
+    const client = new OnvifDeviceClient(
+      {
+        xaddr: `http://127.0.0.1:${port}/onvif/device_service`,
+        username: USER,
+        password: new Secret(PASSWORD),
+      },
+      { timeoutMs: 3000 },
+    );
+    const memory = new DeviceMemory();
+    let now = Date.now();
+    const poll = () =>
+      runChecks(dahua.checks, {
+        // The driver as configured: this server has no ONVIF identity to choose it by.
+        device: {
+          id: 'nvr-9',
+          name: 'NVR 9',
+          kind: 'nvr',
+          xaddr: `http://127.0.0.1:${port}/`,
+          driver: 'dahua',
+        } as CheckContext['device'],
+        client,
+        signal: new AbortController().signal,
+        settings: { ...checkDefaults },
+        memory,
+        now: () => now,
+        intervalS: 15,
+      });
+    const first = await poll();
+    expect(storageReasons(first)).toEqual([
+      expect.stringMatching(/^disk \/dev\/sdb \(id 2\) is Error/),
+    ]);
+    expect(first.vendor?.channels?.map((c) => c.online)).toEqual([true, false, true, false]);
+    // One 401 (the first request, without credentials), then every request let in with the
+    // same nonce, nc 1, 2, 3 ..., each uri the request's own (brackets of the query kept).
+    expect(seen.map((s) => s.status)).toEqual([401, 200, 200, 200, 400, 200]);
+    const authorized = seen.slice(1);
+    expect(authorized.map((s) => s.authorization!.nc)).toEqual([
+      '00000001',
+      '00000002',
+      '00000003',
+      '00000004',
+      '00000005',
+    ]);
+    expect(authorized.every((s) => s.authorization!.uri === s.url)).toBe(true);
+
+    // The unit calls the nonce stale: one 401 with stale="true", then the fresh nonce.
+    seen.length = 0;
+    expired.add(nonce);
+    nonce = 'b252aWYtZGlnZXN0OjQzMjYxNjc5MTQx';
+    now += 15_000;
+    const second = await poll();
+    expect(storageReasons(second)).toHaveLength(1);
+    expect(seen.map((s) => s.status)).toEqual([401, 200, 200]);
+    expect(seen[2]!.authorization!.nonce).toBe(nonce);
   });
 });
