@@ -36,6 +36,9 @@ import { eventsService, pullPointService } from './services/events.js';
 import { mediaService, streamPath } from './services/media.js';
 import { media2Service } from './services/media2.js';
 import { recordingService, searchService } from './services/recording.js';
+import { serveVendor, type VendorApi, type VendorState } from './vendor/api.js';
+import { vendorApi } from './vendor/index.js';
+import { DiskStore } from './vendor/storage.js';
 
 const cameraServices: readonly SoapService<ServiceContext>[] = [
   deviceService,
@@ -109,6 +112,10 @@ export class SimulatedDevice implements RtspDevice {
   private rtspAuth: HttpAuthGuard;
   private snapshotAuth: HttpAuthGuard;
   private soapAuth: HttpAuthGuard | null;
+  /** The vendor's own HTTP API (sim/vendor/), its Digest guard, and the recorder's disks. */
+  private readonly vendor: VendorApi | null;
+  private vendorAuth: HttpAuthGuard | null;
+  private readonly disks: DiskStore;
   /** Users locked per client address after wrong passwords, on every protocol at once. */
   private readonly lockout: Lockout;
   private readonly events = new EventHub();
@@ -130,6 +137,9 @@ export class SimulatedDevice implements RtspDevice {
     this.personality = options.personality ?? 'standard';
     this.quirks = quirksOf(this.personality);
     ({ rtsp: this.rtspAuth, snapshot: this.snapshotAuth, soap: this.soapAuth } = this.authGuards());
+    this.vendor = vendorApi(this.quirks.vendorApi);
+    this.vendorAuth = this.vendorGuard();
+    this.disks = new DiskStore(options.model.disks, Date.now());
     this.https = options.https ?? false;
     this.onUp = options.onUp;
     this.lockout = new Lockout(
@@ -296,12 +306,36 @@ export class SimulatedDevice implements RtspDevice {
     return next;
   }
 
+  /** A vendor API's guard: realm and nonces of its own web server (null without one). */
+  private vendorGuard(): HttpAuthGuard | null {
+    if (!this.vendor) return null;
+    return new HttpAuthGuard(this.vendor.realm(this.model.identity), this.vendor.authPolicy);
+  }
+
+  /** Bytes per second the recording channels write now (their main streams). */
+  private recordingRate(effects: FaultEffects): number {
+    let kbps = 0;
+    for (const profile of this.model.profiles) {
+      if (profile.token.endsWith('main') && !effects.channel(profile.channel).recordingStopped) {
+        kbps += profile.encoder.bitrateKbps;
+      }
+    }
+    return (kbps * 1000) / 8;
+  }
+
+  /** The disks' used space brought up to now, at the rate the current effects record. */
+  private advanceDisks(effects: FaultEffects, now: number): void {
+    this.disks.advance(now, this.recordingRate(effects), (bay) => effects.disks[bay] ?? 'ok');
+  }
+
   /** Makes sockets, events and recordings match `running` and the faults' effects. */
   private async reconcile(): Promise<void> {
     const before = this.effects;
+    const now = Date.now();
+    // What was recorded under the old effects is written before they change.
+    this.advanceDisks(before, now);
     this.effects = effectsOf(this.faults);
     const effects = this.effects;
-    const now = Date.now();
     if (effects.rebooting && !before.rebooting) {
       // A rebooting device forgets its subscriptions, nonces, searches and account locks.
       this.events.clear();
@@ -312,6 +346,7 @@ export class SimulatedDevice implements RtspDevice {
         snapshot: this.snapshotAuth,
         soap: this.soapAuth,
       } = this.authGuards());
+      this.vendorAuth = this.vendorGuard();
     }
     const rebooted = before.rebooting && !effects.rebooting;
     if (rebooted) this.bootTime = now;
@@ -525,6 +560,16 @@ export class SimulatedDevice implements RtspDevice {
     if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
     if (res.destroyed) return;
     if (path.startsWith(SNAPSHOT_PATH)) return this.answerSnapshot(req, res, path, from);
+    if (this.vendor && this.vendorAuth && this.vendor.owns(path)) {
+      serveVendor(this.vendor, req, res, path, {
+        guard: this.vendorAuth,
+        credentials: this.currentCredentials(),
+        gate: this.lockout.gate(from),
+        state: () => this.vendorState(),
+        log: (entry) => this.record({ protocol: 'http', path, from, ...entry }),
+      });
+      return;
+    }
     const services = this.model.kind === 'nvr' ? nvrServices : cameraServices;
     const service = services.find((s) =>
       s.path.endsWith('/') ? path.startsWith(s.path) : s.path === path,
@@ -612,6 +657,22 @@ export class SimulatedDevice implements RtspDevice {
       return;
     }
     this.send(res, result);
+  }
+
+  /** What the vendor API answers from: the same state as the ONVIF side, disks up to now. */
+  private vendorState(): VendorState {
+    const effects = this.effects;
+    const now = Date.now();
+    this.advanceDisks(effects, now);
+    return {
+      model: this.model,
+      identity: this.identity(),
+      effects,
+      deviceNow: now + effects.clockOffsetMs,
+      bootTime: this.bootTime,
+      disks: this.disks.read((bay) => effects.disks[bay] ?? 'ok'),
+      username: this.credentials.username,
+    };
   }
 
   /** What a broken web service answers instead (malformed, soap-fault, http-500). */
@@ -791,11 +852,16 @@ export function replacementSerial(serial: string): string {
   return `${serial.slice(0, Math.max(0, serial.length - 6))}${tail}`;
 }
 
-/** The next patch release: "5.7.3 build 260101" -> "5.7.4 build 260101". */
+/**
+ * The next patch release: "5.7.3 build 260101" -> "5.7.4 build 260101"; a vendor's "V"
+ * prefix and zero padding stay ("V4.74.210 ..." -> "V4.74.211 ...", Dahua's
+ * "4.001.0000005.0.R" -> "4.001.0000006.0.R"), so its own API reports the same change.
+ */
 export function nextFirmware(version: string): string {
-  const match = /^(\d+)\.(\d+)\.(\d+)(.*)$/.exec(version);
+  const match = /^(V?\d+)\.(\d+)\.(\d+)(.*)$/.exec(version);
   if (!match) return `${version}-upd`;
-  return `${match[1]}.${match[2]}.${Number(match[3]) + 1}${match[4]}`;
+  const patch = String(Number(match[3]) + 1).padStart(match[3]?.length ?? 1, '0');
+  return `${match[1]}.${match[2]}.${patch}${match[4]}`;
 }
 
 function clientAddress(socket: Socket): string {

@@ -33,6 +33,25 @@ export interface HttpAuthPolicy {
   authInt?: boolean;
   /** How long a nonce is good for, in seconds (default 300); then stale=true. */
   nonceLifetimeS?: number;
+  /**
+   * The opaque this server sends; default a random one per server. Hikvision NVRs send
+   * `opaque=""` (a capture in maciej-or/hikvision_next issue 50), and a client that echoes
+   * nothing then is as right as one that echoes the empty string.
+   */
+  opaque?: string;
+  /**
+   * Writes the Digest challenge as a vendor's web server lays it out (sim/vendor/*:
+   * parameter order, quoting, extras such as `stale="FALSE"`); default RFC 7616's layout.
+   */
+  digestChallenge?: (parts: DigestChallengeParts) => string;
+}
+
+/** What a vendor's Digest challenge is written from. */
+export interface DigestChallengeParts {
+  realm: string;
+  nonce: string;
+  opaque: string;
+  stale: boolean;
 }
 
 export interface Account {
@@ -169,7 +188,7 @@ function sameText(a: string, b: string): boolean {
 export class HttpAuthGuard {
   readonly policy: HttpAuthPolicy;
   readonly #realm: string;
-  readonly #opaque = randomBytes(12).toString('base64');
+  readonly #opaque: string;
   /** nonce -> when it was issued and the highest nc seen with it. */
   readonly #nonces = new Map<string, { issuedAt: number; nc: number }>();
   /** The clock nonces age by (a test moves it instead of waiting). */
@@ -178,6 +197,7 @@ export class HttpAuthGuard {
   constructor(realm: string, policy: HttpAuthPolicy, now: () => number = () => Date.now()) {
     this.#realm = realm;
     this.policy = policy;
+    this.#opaque = policy.opaque ?? randomBytes(12).toString('base64');
     this.#now = now;
   }
 
@@ -193,6 +213,11 @@ export class HttpAuthGuard {
     for (const scheme of this.policy.offer) {
       if (scheme === 'basic') {
         out.push(`Basic realm="${this.#realm}"`);
+        continue;
+      }
+      const write = this.policy.digestChallenge;
+      if (write) {
+        out.push(write({ realm: this.#realm, nonce: this.#issue(), opaque: this.#opaque, stale }));
         continue;
       }
       // RFC 7616 section 3.7: a server offering SHA-256 lists MD5 too, strongest first.
@@ -299,7 +324,9 @@ export class HttpAuthGuard {
       if (!/^[0-9a-f]{8}$/i.test(nc) || cnonce === '') {
         return { ok: false, reason: 'nc or cnonce missing' };
       }
-      if (p.get('opaque') !== this.#opaque) return { ok: false, reason: 'opaque not echoed' };
+      if ((p.get('opaque') ?? '') !== this.#opaque) {
+        return { ok: false, reason: 'opaque not echoed' };
+      }
       count = parseInt(nc, 16);
       expected = hex(hash, [a1, nonce, nc, cnonce, qop, a2].join(':'));
     } else {

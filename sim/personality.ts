@@ -46,6 +46,12 @@ export interface Quirks {
    * their web server before the SOAP layer sees the token (agsh/onvif relies on that).
    */
   tokenNonceUsedOn401: boolean;
+  /**
+   * The vendor's own HTTP API the device serves beside ONVIF, on the same port and account
+   * (sim/vendor/): Hikvision ISAPI or Dahua CGI; null: ONVIF only. It also makes the
+   * device say it is that vendor's (GetDeviceInformation, the API's own device info).
+   */
+  vendorApi: 'isapi' | 'dahua-cgi' | null;
 }
 
 const rtspDigest: HttpAuthPolicy = { offer: ['digest'], algorithm: 'MD5', qop: false };
@@ -73,6 +79,7 @@ export const noQuirks: Readonly<Quirks> = {
   snapshotAuth: httpDigest,
   soapHttpAuth: null,
   tokenNonceUsedOn401: false,
+  vendorApi: null,
 };
 
 /** Personalities by name; a site file picks one per device group. */
@@ -134,6 +141,19 @@ export const personalities: Record<string, Readonly<Quirks>> = {
     snapshotAuth: { ...httpDigestSha256, authInt: true, nonceLifetimeS: HARDENED_NONCE_S },
     tokenNonceUsedOn401: true,
   },
+  /**
+   * A Hikvision NVR: "HIKVISION" in GetDeviceInformation, a DS-76xxNI model and serial,
+   * and ISAPI (/ISAPI/...) behind HTTP Digest as its web server asks for it: disks, IP
+   * channels online or not, status (sim/vendor/hikvision.ts). RTSP Digest without qop and
+   * snapshots Digest qop=auth, as standard.
+   */
+  'hikvision-nvr': { ...noQuirks, vendorApi: 'isapi' },
+  /**
+   * A Dahua NVR: "Dahua" in GetDeviceInformation, a DHI-NVR model and a 15-character serial,
+   * and the CGI API (/cgi-bin/...) behind HTTP Digest, realm "Login to <serial>": disks,
+   * system info, camera states (sim/vendor/dahua.ts).
+   */
+  'dahua-nvr': { ...noQuirks, vendorApi: 'dahua-cgi' },
 };
 
 export const personalityNames = Object.keys(personalities);

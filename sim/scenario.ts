@@ -19,6 +19,8 @@
  *       count: 2
  *       channels: 16
  *       names: [Recorder A, Recorder B]
+ *       personality: hikvision-nvr   # ISAPI beside ONVIF (dahua-nvr: Dahua's CGI)
+ *       disks: [4000, 4000, 0]       # optional: bays, disk size in GB, 0 = empty bay
  *   faults:
  *     - device: cam-05
  *       at: 90                       # seconds after start (default 0)
@@ -60,6 +62,13 @@ const SiteFileSchema = Type.Object(
           names: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
           /** ONVIF over HTTPS with a self-signed certificate made at start (sim/tls.ts). */
           https: Type.Optional(Type.Boolean()),
+          /** An NVR's disk bays: the labelled size of each disk in GB, 0 for an empty bay. */
+          disks: Type.Optional(
+            Type.Array(Type.Integer({ minimum: 0, maximum: 100_000 }), {
+              minItems: 1,
+              maxItems: 64,
+            }),
+          ),
         },
         { additionalProperties: false },
       ),
@@ -123,6 +132,9 @@ function build(file: SiteFile): ScenarioResult {
     if (group.kind === 'camera' && group.channels !== undefined && group.channels !== 1) {
       errors.push(`devices/${g}/channels: a camera has one channel; leave channels out`);
     }
+    if (group.kind === 'camera' && group.disks !== undefined) {
+      errors.push(`devices/${g}/disks: only an NVR has disk bays; leave disks out`);
+    }
     if (group.names && group.names.length > count) {
       errors.push(`devices/${g}/names: ${group.names.length} names for ${count} devices`);
     }
@@ -137,6 +149,7 @@ function build(file: SiteFile): ScenarioResult {
         ...(group.personality ? { personality: group.personality } : {}),
         ...(group.credentials ? { credentials: group.credentials } : {}),
         ...(group.https ? { https: true } : {}),
+        ...(group.disks ? { disks: [...group.disks] } : {}),
       });
     }
   });

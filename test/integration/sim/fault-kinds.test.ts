@@ -335,6 +335,22 @@ describe('event and recording faults', () => {
     expect(await jobState('nvr-01', 'JOB_CH03')).toBe('Error');
   });
 
+  it('channel-offline: the PoE camera is gone: signal lost, black picture, that job stops', async () => {
+    const address = await client.subscribe('nvr-01');
+    await client.pull('nvr-01', address, 'PT0S', 1000);
+    await site.setFault('nvr-01', { kind: 'channel-offline', channel: 2 });
+    const event = await client.waitFor('nvr-01', address, (m) =>
+      m.topic.endsWith('VideoSource/SignalLoss'),
+    );
+    expect(event).toMatchObject({ source: { VideoSource: 'vs2' }, data: { State: 'true' } });
+    expect(luma((await client.snapshot('nvr-01', 'ch02_main')).bytes).mean).toBeLessThan(5);
+    expect(await jobState('nvr-01', 'JOB_CH02')).toBe('Idle');
+    expect(await jobState('nvr-01', 'JOB_CH01')).toBe('Active');
+    // What the vendor APIs say of the channel (ISAPI online=false, Dahua Unconnect), and
+    // the disk faults (disk-error, disk-unformatted, disk-removed), which only the vendor
+    // APIs show: test/integration/sim/vendor*.test.ts.
+  });
+
   it('cert-changed: an https device presents another certificate; cleared, the first again', async () => {
     const secure = new SimSite({
       siteId: 'it-cert-changed',
