@@ -107,6 +107,9 @@ class Demo {
     agentId: string;
   }): Promise<string> {
     const controlPort = portFromEnv('SIM_CONTROL_PORT', 8090);
+    // The gateway's temperature as a Linux thermal zone gives it: the simulator writes it
+    // (POST /sim/gateway/faults heats it), the agent reads it (gateway.temperatureFile).
+    const temperatureFile = join(options.dataDir, 'gateway-temperature');
     // The site file: `demo` has faults that come and go on their own; tests choose `calm`.
     const siteFile = process.env.VIGIL_DEMO_SITE || 'demo';
     await this.startChild(
@@ -122,6 +125,8 @@ class Demo {
         // Any free RTSP port: 8554 may be taken by a real RTSP server on this machine.
         '--rtsp-port',
         '0',
+        '--gateway-temperature-file',
+        temperatureFile,
       ],
       { VIGIL_SIM_USERNAME: 'admin', VIGIL_SIM_PASSWORD: secret() },
       /control API/,
@@ -142,6 +147,7 @@ class Demo {
         },
         // Shorter than the 15 s default so the demo shows a failure within seconds.
         polling: { intervalS: 5 },
+        gateway: { temperatureFile },
         // The site-wide account is the first device's; a device with another one says so.
         onvif: devices[0]?.credentials ?? { username: 'admin', password: secret() },
         devices: devices.map((d) => ({
@@ -226,6 +232,7 @@ async function runAll(): Promise<void> {
         `  Simulator:      ${controlUrl}/sim/devices`,
         `  Switch a camera off:  curl -X POST -H 'content-type: application/json' -d '{"kind":"offline"}' ${controlUrl}/sim/devices/cam-03/faults`,
         `  And back on:          curl -X DELETE ${controlUrl}/sim/devices/cam-03/faults`,
+        `  Heat the gateway:     curl -X POST -H 'content-type: application/json' -d '{"kind":"gateway-hot","temperatureC":92}' ${controlUrl}/sim/gateway/faults`,
         '  Stop with Ctrl-C.',
         '',
       ].join('\n'),

@@ -6,6 +6,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { ApiError } from '../shared/api/common.js';
 import {
+  SimGatewayFault,
   simRoutes,
   type SimDevice as SimDeviceInfo,
   type SimFault,
@@ -13,7 +14,9 @@ import {
   type SimRequestLogEntry,
 } from '../shared/api/sim.js';
 import { errorCodes, type ErrorCode } from '../shared/errors.js';
+import { validator } from '../shared/validate.js';
 import { acceptedFaults, checkFault, faultKinds, isFaultKind } from './faults.js';
+import type { SimGateway } from './gateway.js';
 import { BodyTooLargeError, readBody } from './soap/http.js';
 import { listen } from './listen.js';
 
@@ -31,7 +34,11 @@ export interface ControlServerOptions {
   host: string;
   port: number;
   target: ControlTarget;
+  /** The site gateway's temperature file (`--gateway-temperature-file`); absent: none. */
+  gateway?: SimGateway | null;
 }
+
+const checkGatewayFault = validator(SimGatewayFault);
 
 const MAX_BODY_BYTES = 64 * 1024;
 const devicePath = new RegExp(`^${simRoutes.devices}/([^/]+)(?:/(faults|requests)(?:/([^/]+))?)?$`);
@@ -91,6 +98,9 @@ export class ControlServer {
       if (req.method !== 'POST') return methodNotAllowed(res, 'POST');
       return sendJson(res, 200, await target.reset());
     }
+    if (path === simRoutes.gateway || path === simRoutes.gatewayFaults) {
+      return this.gatewayRoute(path, req, res);
+    }
     const match = devicePath.exec(path);
     if (!match || (match[2] !== 'faults' && match[3] !== undefined)) {
       return sendError(res, 404, 'VIGIL_NOT_FOUND', `no route ${path}; see ${simRoutes.devices}`);
@@ -133,6 +143,36 @@ export class ControlServer {
       );
     }
     return sendJson(res, 201, await target.setFault(id, fault.value as SimFault));
+  }
+
+  /** The site gateway (sim/gateway.ts): its temperature, heated and cooled on demand. */
+  private async gatewayRoute(
+    path: string,
+    req: IncomingMessage,
+    res: ServerResponse,
+  ): Promise<void> {
+    const allowed = path === simRoutes.gateway ? ['GET'] : ['POST', 'DELETE'];
+    if (!allowed.includes(req.method ?? '')) return methodNotAllowed(res, allowed.join(', '));
+    const { gateway } = this.options;
+    if (!gateway) {
+      return sendError(res, 404, 'VIGIL_NOT_FOUND', 'this simulator plays no gateway', [
+        'start it with --gateway-temperature-file FILE and name the same file in the ' +
+          "agent config's gateway.temperatureFile (vigil demo does both)",
+      ]);
+    }
+    if (req.method === 'GET') return sendJson(res, 200, gateway.info());
+    if (req.method === 'DELETE') return sendJson(res, 200, await gateway.clearFaults());
+    const body = await readJson(req);
+    const example = 'accepted: {"kind":"gateway-hot","temperatureC":92,"durationS":600}';
+    if (!body.ok) return sendError(res, 400, 'VIGIL_BAD_REQUEST', body.message, [example]);
+    const fault = checkGatewayFault(body.value);
+    if (!fault.ok) {
+      return sendError(res, 400, 'VIGIL_BAD_REQUEST', 'the body is not a gateway fault', [
+        ...fault.errors,
+        example,
+      ]);
+    }
+    return sendJson(res, 201, await gateway.setFault(fault.value));
   }
 }
 

@@ -3,6 +3,7 @@
  * SimSite, prints one ready line; nothing else lives here.
  */
 import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { simRoutes } from '../shared/api/sim.js';
 import { VigilError } from '../shared/errors.js';
@@ -27,6 +28,10 @@ const USAGE = `usage: vigil sim [options]
   --rtsp-port N          RTSP port (default: env SIM_RTSP_PORT, else 8554; 0 = free port)
   --discovery-port N     WS-Discovery UDP port (default 3702; 0 = no discovery)
   --discovery-address A  address the discovery socket binds (default 0.0.0.0)
+  --gateway-temperature-file FILE
+                         play the site gateway's temperature in FILE (millidegrees, as
+                         /sys/class/thermal/thermal_zone0/temp); heat it through
+                         POST /sim/gateway/faults {"kind":"gateway-hot"}
   -h, --help             show this help
 
 Devices accept the user VIGIL_SIM_USERNAME (default admin) with the password
@@ -60,6 +65,7 @@ export function parseSimArgs(argv: string[], env: NodeJS.ProcessEnv): ParsedArgs
         site: { type: 'string' },
         'discovery-port': { type: 'string' },
         'discovery-address': { type: 'string' },
+        'gateway-temperature-file': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -113,6 +119,9 @@ export function parseSimArgs(argv: string[], env: NodeJS.ProcessEnv): ParsedArgs
       password: password || randomBytes(12).toString('base64url'),
     },
     ...(scenario ? { devices: scenario.devices, timedFaults: scenario.timedFaults } : {}),
+    ...(values['gateway-temperature-file']
+      ? { gatewayTemperatureFile: resolve(values['gateway-temperature-file']) }
+      : {}),
     ...(discoveryPort
       ? {
           discovery: {

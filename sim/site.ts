@@ -21,6 +21,7 @@ import { validator } from '../shared/validate.js';
 import { ControlServer, type ControlTarget } from './control.js';
 import { SimulatedDevice } from './device.js';
 import { DiscoveryResponder, type Discoverable } from './discovery.js';
+import { SimGateway } from './gateway.js';
 import type { LockoutPolicy } from './lockout.js';
 import { buildFleet, buildLayout, type DeviceSpec } from './model.js';
 import { RtspServer } from './rtsp.js';
@@ -76,6 +77,12 @@ export interface SimSiteOptions {
    * false: none. `reset()` and a reboot lift every lock.
    */
   lockout?: LockoutPolicy | false;
+  /**
+   * The site gateway's temperature file (sim/gateway.ts), which the agent reads when its
+   * config names it (`gateway.temperatureFile`); the control API's gateway-hot fault heats
+   * it. Absent: the simulator plays no gateway.
+   */
+  gatewayTemperatureFile?: string;
 }
 
 const Port = Type.Integer({ minimum: 0, maximum: 65535 });
@@ -143,6 +150,7 @@ export class SimSite implements ControlTarget {
   private rtsp: RtspServer | null = null;
   private discovery: DiscoveryResponder | null = null;
   private schedule: FaultSchedule | null = null;
+  private gateway: SimGateway | null = null;
 
   constructor(options: SimSiteOptions) {
     this.options = options;
@@ -218,10 +226,16 @@ export class SimSite implements ControlTarget {
           );
         }
       }
+      if (this.options.gatewayTemperatureFile) {
+        const gateway = new SimGateway(this.options.gatewayTemperatureFile);
+        await gateway.start();
+        this.gateway = gateway;
+      }
       const control = new ControlServer({
         host: this.options.controlHost ?? s.host,
         port: s.controlPort,
         target: this,
+        gateway: this.gateway,
       });
       await control.start();
       this.control = control;
@@ -241,6 +255,8 @@ export class SimSite implements ControlTarget {
     const control = this.control;
     this.control = null;
     await control?.stop();
+    this.gateway?.stop();
+    this.gateway = null;
     const discovery = this.discovery;
     this.discovery = null;
     await discovery?.stop();
@@ -278,6 +294,7 @@ export class SimSite implements ControlTarget {
   async reset(): Promise<SimDeviceInfo[]> {
     this.schedule?.stop();
     const devices = await Promise.all([...this.byId.values()].map((d) => d.reset()));
+    await this.gateway?.clearFaults();
     this.schedule?.start();
     return devices;
   }

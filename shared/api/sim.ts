@@ -10,6 +10,9 @@
  *   DELETE /sim/devices/{id}/faults/{kind}  -> 200 SimDevice, that fault cleared
  *   GET    /sim/devices/{id}/requests       -> SimRequestLogEntry[] (oldest first, last 500)
  *   POST   /sim/reset                       -> 200 SimDevice[]: every device as at start
+ *   GET    /sim/gateway                     -> SimGateway              (404 ApiError: no file)
+ *   POST   /sim/gateway/faults              SimGatewayFault -> 201 SimGateway
+ *   DELETE /sim/gateway/faults              -> 200 SimGateway, cooled down
  */
 import { Type, type Static, type TSchema } from 'typebox';
 import { Id } from '../ids.js';
@@ -23,6 +26,8 @@ export const simRoutes = {
     `/sim/devices/${encodeURIComponent(id)}/faults/${encodeURIComponent(kind)}`,
   requests: (id: string) => `/sim/devices/${encodeURIComponent(id)}/requests`,
   reset: '/sim/reset',
+  gateway: '/sim/gateway',
+  gatewayFaults: '/sim/gateway/faults',
 } as const;
 
 /** Seconds after which the fault clears itself; absent: until cleared. */
@@ -132,6 +137,39 @@ export const simFaultExamples: SimFault[] = [
   { kind: 'video-loss', channel: 3 },
   { kind: 'reboot', downS: 20 },
 ];
+
+/**
+ * A fault of the site gateway the agent runs on, not of a device: the simulator writes the
+ * gateway's temperature file (`vigil sim --gateway-temperature-file`, in the millidegrees
+ * of a Linux thermal zone) that the agent reads (`gateway.temperatureFile`).
+ */
+export const SimGatewayFault = Type.Object(
+  {
+    kind: Type.Literal('gateway-hot'),
+    durationS,
+    /** The temperature the gateway reports, °C; default 92 (past where gateways throttle). */
+    temperatureC: Type.Optional(Type.Number({ minimum: -40, maximum: 150 })),
+  },
+  { additionalProperties: false },
+);
+export type SimGatewayFault = Static<typeof SimGatewayFault>;
+
+/** The simulated gateway: its temperature file, what it says now, and the fault if any. */
+export const SimGateway = Type.Object(
+  {
+    temperatureFile: Type.String(),
+    temperatureC: Type.Number(),
+    faults: Type.Array(SimGatewayFault),
+  },
+  { additionalProperties: false },
+);
+export type SimGateway = Static<typeof SimGateway>;
+
+export const simGatewayExample: SimGateway = {
+  temperatureFile: '/var/lib/vigil/demo/gateway-temperature',
+  temperatureC: 92,
+  faults: [{ kind: 'gateway-hot', temperatureC: 92 }],
+};
 
 /** A simulated device as the control API shows it: a simulator, so credentials included. */
 export const SimDevice = Type.Object(
