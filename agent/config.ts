@@ -71,9 +71,15 @@ const ChecksSection = Type.Object(
     slowResponseMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 120_000 })),
     /** An NVR channel whose newest recording is older than this: recording stopped. */
     recordingLagS: Type.Optional(Type.Number({ minimum: 1, maximum: 7 * 86_400 })),
-    /** Identical snapshots in this many polls in a row: picture frozen. */
+    /** Snapshots identical to the pixel in this many polls in a row: picture frozen. */
     frozenPolls: Type.Optional(Type.Integer({ minimum: 2, maximum: 1000 })),
     /**
+    /** Sharpness below this fraction of the camera's usual: blurred (agent/picture.ts). */
+    blurFraction: Type.Optional(Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1 })),
+    /** Polls in a row below blurFraction before picture-blurred. */
+    blurPolls: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+    /** Pictures learned before a camera's sharpness is judged at all. */
+    blurBaselinePolls: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
      * From the second refusal of a device's credentials in a row on, try them at most once
      * per this many seconds (agent/poll.ts: account lockouts count failed logins per half
      * hour). New credentials (SIGHUP) are tried at once.
@@ -240,6 +246,13 @@ export const discoveryDefaults = {
 
 export interface DiscoveryConfig {
   enabled: boolean;
+  // A lens knocked out of focus keeps well under half its sharpness (the simulator's blur,
+  // 3 box passes of radius 4, keeps under 1 %), while dusk (the measure is a ratio of two
+  // variances), passing traffic and another frame's noise move it by a few tens of percent. 4 polls is a minute at the 15 s poll; 20 learned pictures
+  // are 5 minutes (agent/README.md, picture check).
+  blurFraction: 0.4,
+  blurPolls: 4,
+  blurBaselinePolls: 20,
   intervalS: number;
   adopt: 'auto' | 'approve';
   address: string;

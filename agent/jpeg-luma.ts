@@ -1,16 +1,31 @@
 /**
  * The luminance statistics of a baseline JPEG read from its DCT coefficients, without
- * decoding a pixel (ITU-T T.81, the JPEG standard). The picture check needs only the mean
- * luminance, its standard deviation and an 8x8 grid of means; a full decode (jpeg-js) makes
- * an RGBA frame plus a typed array per 8x8 block for every snapshot: about 1 MiB of garbage
- * for a 320x180 picture, 20 MiB for a 4 MP one, 33 times a second at 500 cameras, which is
- * what kept the agent's young generation (and its resident size) large.
+ * decoding a pixel (ITU-T T.81, the JPEG standard). The picture check needs the mean
+ * luminance, its standard deviation, a sharpness and a digest of the picture; a full decode
+ * (jpeg-js) makes an RGBA frame plus a typed array per 8x8 block for every snapshot: about
+ * 1 MiB of garbage for a 320x180 picture, 20 MiB for a 4 MP one, 33 times a second at 500
+ * cameras, which is what kept the agent's young generation (and its resident size) large.
  *
  * Why the coefficients are enough: the JPEG forward DCT (T.81 A.3.3) is orthonormal, so for
  * each 8x8 block of the Y component the mean of its samples is 128 + DC/8 and the sum of the
  * squared deviations from that mean is the sum of the squared AC coefficients (Parseval).
  * The whole picture's mean and variance follow from those per-block sums exactly, up to the
  * quantization the encoder applied and the clamping a decoder would add.
+ *
+ * The sharpness is the variance of the Laplacian of the luma (Pech-Pacheco et al., "Diatom
+ * autofocusing in brightfield microscopy: a comparative study", ICPR 2000; OpenCV's
+ * `Laplacian(gray).var()`), also without a pixel: the DCT-II basis is the set of
+ * eigenvectors of the second difference with reflecting (Neumann) ends (G. Strang, "The
+ * Discrete Cosine Transform", SIAM Review 41(1), 1999), so inside a block the 5-point
+ * Laplacian of the picture is sum (lambda(u) + lambda(v)) F(u,v) basis(u,v) with
+ * lambda(k) = 4 sin^2(pi k / 16), and the sum of its squares is
+ * sum (lambda(u) + lambda(v))^2 F(u,v)^2 (Parseval again): one multiply per coefficient the
+ * decoder reads anyway. Differences across block edges are left out (they carry the
+ * encoder's blocking more than the scene). Pictures larger than 1280 pixels (longer side)
+ * are measured at a working scale of 1/2 or 1/4 (`workingScale`): the K x K lowest
+ * coefficients of each block, K = 8 / scale, are the block shrunk to K x K (DCT-domain
+ * downsampling, Dugad and Ahuja, IEEE TCSVT 11(4), 2001), so the finest detail a 4 MP
+ * sensor adds, and its noise, do not swamp what the lens's focus changes.
  *
  * Only what cameras send is read: baseline or extended sequential Huffman coding, 8-bit
  * samples (SOF0/SOF1), interleaved or not, restart intervals. Anything else (progressive,
@@ -27,8 +42,67 @@ export interface LumaStats {
   luma: number;
   /** Standard deviation of the luminance. */
   contrast: number;
-  /** 8x8 grid of mean luminance, row by row. */
-  fingerprint: number[];
+  /**
+   * Variance of the Laplacian of the luma at the working scale over the variance of the
+   * luma: the share of the picture's contrast that is fine detail. Unitless, and the same
+   * under any exposure or gain (both variances scale alike), so a scene at dusk keeps the
+   * sharpness it had at noon while a lens out of focus loses it.
+   */
+  sharpness: number;
+  /**
+   * A 32-bit digest of the picture as coded (FNV-1a over the size, the luma's quantization
+   * table and the scan's entropy-coded bytes): equal for two snapshots of one encoder whose
+   * pixels are identical, different as soon as sensor noise moved one coefficient.
+   */
+  digest: number;
+}
+
+/** Pictures up to this size (longer side) are measured at full scale; larger at 1/2 or 1/4. */
+export const WORKING_SIZE = 1280;
+
+/** 1, 2 or 4: the shrinking that brings a picture's longer side near WORKING_SIZE (at most 1/4). */
+export function workingScale(width: number, height: number): 1 | 2 | 4 {
+  const size = Math.max(width, height);
+  if (size <= WORKING_SIZE) return 1;
+  return size <= 2 * WORKING_SIZE ? 2 : 4;
+}
+
+/** The JPEG zigzag order (T.81 figure A.6): natural index (row * 8 + column) of each k. */
+const ZIGZAG = [
+  0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5, 12, 19, 26, 33, 40, 48, 41, 34, 27, 20,
+  13, 6, 7, 14, 21, 28, 35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51, 58, 59, 52,
+  45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63,
+];
+
+/**
+ * Per zigzag index: (lambda(u) + lambda(v))^2 of the K-point second difference, for the
+ * coefficients a block shrunk to K x K keeps, 0 for the others.
+ */
+const LAPLACIAN_WEIGHTS = new Map(
+  ([1, 2, 4] as const).map((scale) => {
+    const k = 8 / scale;
+    const lambda = (f: number): number => 4 * Math.sin((Math.PI * f) / (2 * k)) ** 2;
+    const weights = new Float64Array(64);
+    ZIGZAG.forEach((natural, z) => {
+      const v = Math.floor(natural / 8);
+      const u = natural % 8;
+      weights[z] = u < k && v < k ? (lambda(u) + lambda(v)) ** 2 : 0;
+    });
+    return [scale, weights];
+  }),
+);
+
+/** One step of FNV-1a on a 32-bit word: each step is a bijection, so one changed word shows. */
+export function mix(hash: number, word: number): number {
+  return Math.imul(hash ^ word, 16777619) >>> 0;
+}
+
+/** FNV-1a's offset basis. */
+export const DIGEST_START = 2166136261;
+
+/** Sharpness from the two variances; a picture without contrast has none to speak of. */
+export function sharpnessOf(laplacianVariance: number, contrast: number): number {
+  return laplacianVariance / Math.max(1, contrast * contrast);
 }
 
 interface Component {
@@ -294,13 +368,15 @@ function scanStats(
   }
   const { width, height, maxH, maxV, restartInterval } = frame;
   const bits = new Bits(data, start);
-  const grid = new Float64Array(64);
-  const counts = new Float64Array(64);
+  const weights = LAPLACIAN_WEIGHTS.get(workingScale(width, height)) as Float64Array;
   let sum = 0;
   let squares = 0;
   /** Blocks counted, in units of a whole block (edge blocks count for part of one). */
   let blocks = 0;
-  const take = (row: number, col: number, dc: number, acEnergy: number): void => {
+  /** Sum of the squared Laplacian over whole blocks, and how many whole blocks. */
+  let laplacian = 0;
+  let wholeBlocks = 0;
+  const take = (row: number, col: number, dc: number, acEnergy: number, lap: number): void => {
     const x = col * 8;
     const y = row * 8;
     if (x >= width || y >= height) return; // padding blocks of the last MCUs
@@ -311,11 +387,11 @@ function scanStats(
     sum += weight * mean;
     squares += weight * (acEnergy / 64 + mean * mean);
     blocks += weight;
-    const cell =
-      Math.floor((Math.min(y + 4, height - 1) * 8) / height) * 8 +
-      Math.floor((Math.min(x + 4, width - 1) * 8) / width);
-    grid[cell] = (grid[cell] ?? 0) + weight * mean;
-    counts[cell] = (counts[cell] ?? 0) + weight;
+    // The Laplacian only of whole blocks: the padding's made-up edge is no detail.
+    if (weight === 1) {
+      laplacian += lap;
+      wholeBlocks += 1;
+    }
   };
   const block = (c: Component, row: number, col: number): void => {
     const dcTable = c.dcTable as Huffman;
@@ -324,6 +400,7 @@ function scanStats(
     c.pred += bits.extend(t);
     const isLuma = c === luma;
     let energy = 0;
+    let lap = 0;
     for (let k = 1; k < COEFFICIENTS;) {
       const rs = bits.decode(acTable);
       const r = rs >> 4;
@@ -335,13 +412,15 @@ function scanStats(
       }
       k += r;
       const value = bits.extend(s);
-      if (isLuma) {
+      if (isLuma && k < COEFFICIENTS) {
         const coefficient = value * (q[k] ?? 1);
-        energy += coefficient * coefficient;
+        const squared = coefficient * coefficient;
+        energy += squared;
+        lap += (weights[k] ?? 0) * squared;
       }
       k += 1;
     }
-    if (isLuma) take(row, col, c.pred * (q[0] ?? 1), energy);
+    if (isLuma) take(row, col, c.pred * (q[0] ?? 1), energy, lap);
   };
   const single = scan.length === 1;
   const mcusPerLine = single ? luma.blocksPerLine : Math.ceil(width / (8 * maxH));
@@ -365,13 +444,24 @@ function scanStats(
     }
   }
   if (blocks === 0) throw new Error('the JPEG has no pixels');
+  // The coded bytes of the scan with the size and the luma's quantization: one encoder
+  // codes the same coefficients into the same bytes, and any other into other bytes.
+  let digest = mix(mix(DIGEST_START, width), height);
+  for (let k = 0; k < COEFFICIENTS; k++) digest = mix(digest, q[k] ?? 0);
+  const end = Math.min(bits.pos, data.length);
+  for (let i = start; i < end; i++) digest = Math.imul(digest ^ (data[i] ?? 0), 16777619);
+  digest >>>= 0;
   const mean = sum / blocks;
   const contrast = Math.sqrt(Math.max(0, squares / blocks - mean * mean));
+  // Per pixel of the working scale: a block shrunk to K x K holds F(u,v) K / 8 (the
+  // orthonormal DCT's scaling) over K^2 pixels, so K cancels: the sum over 64, every scale.
+  const laplacianVariance = wholeBlocks > 0 ? laplacian / (64 * wholeBlocks) : 0;
   return {
     width,
     height,
     luma: mean,
     contrast,
-    fingerprint: [...grid].map((v, i) => ((counts[i] ?? 0) > 0 ? v / (counts[i] ?? 1) : 0)),
+    sharpness: sharpnessOf(laplacianVariance, contrast),
+    digest,
   };
 }

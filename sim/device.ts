@@ -147,7 +147,7 @@ export class SimulatedDevice implements RtspDevice {
     );
     this.recorder = new Recorder(options.model.channels, Date.now());
     const tint = createHash('sha1').update(options.model.id).digest()[0] ?? 0;
-    this.snapshots = new SnapshotSource(options.model.id, tint);
+    this.snapshots = new SnapshotSource(options.model.id, tint, options.model.scene);
   }
 
   get id(): string {

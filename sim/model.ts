@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { deviceLook, type DeviceIdentity, type DeviceKind } from './identity.js';
 import { quirksOf } from './personality.js';
+import type { SceneKind } from './picture.js';
 import { mediaProfiles, type MediaProfile } from './profiles.js';
 import { vendorApi } from './vendor/index.js';
 import type { DiskBay } from './vendor/storage.js';
@@ -27,6 +28,8 @@ export interface DeviceModel {
   profiles: MediaProfile[];
   /** Disk bays (an NVR's; none for a camera): what the vendor APIs report. */
   disks: DiskBay[];
+  /** What its cameras look at (sim/picture.ts); `clock` when absent. */
+  scene?: SceneKind;
 }
 
 export interface FleetPlan {
@@ -54,6 +57,8 @@ export interface DeviceSpec {
    * default DEFAULT_NVR_DISKS_GB).
    */
   disks?: number[];
+  /** `static`: a view where nothing moves and no clock is drawn (only sensor noise changes). */
+  scene?: SceneKind;
 }
 
 /** cam-01, cam-02, ..., then nvr-01, ...; two digits at least, more for large fleets. */
@@ -80,6 +85,7 @@ export function buildLayout(
     index: number,
     channels: number,
     name?: string,
+    scene?: SceneKind,
     vendor: Pick<DeviceSpec, 'personality' | 'disks'> = {},
   ) => {
     const id = deviceId(kind, index);
@@ -94,12 +100,13 @@ export function buildLayout(
       channels,
       profiles: mediaProfiles(kind, channels, look.mainResolution),
       disks,
+      ...(scene ? { scene } : {}),
     });
   };
   for (const spec of specs) {
     counts[spec.kind] += 1;
     const channels = spec.kind === 'camera' ? 1 : spec.channels;
-    add(spec.kind, counts[spec.kind], channels, spec.name, spec);
+    add(spec.kind, counts[spec.kind], channels, spec.name, spec.scene, spec);
   }
   return fleet;
 }

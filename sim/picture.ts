@@ -2,6 +2,8 @@
  * The test picture a simulated camera "sees": colour bars tinted per device, a bar that
  * moves every second and a large clock (HH:MM:SS of the device clock), so a snapshot
  * taken a second later differs, a frozen one does not, and a person can read the time.
+ * A `static` scene leaves the bar and the clock out: a view where nothing moves, which
+ * only the sensor noise (`addSensorNoise`, every live frame) tells from a frozen one.
  * Drawn pixel by pixel with a 5x7 font of our own: no canvas dependency.
  */
 import type { RgbaImage } from './jpeg.js';
@@ -65,6 +67,9 @@ const BARS: [number, number, number][] = [
   [16, 16, 235],
 ];
 
+/** What a camera looks at: `clock` (bars, a moving block, a clock) or `static` (bars only). */
+export type SceneKind = 'clock' | 'static';
+
 export interface PictureInput {
   /** Text under the clock, e.g. "CAM-01 CH 1" (unknown characters draw as blanks). */
   label: string;
@@ -72,6 +77,8 @@ export interface PictureInput {
   time: number;
   /** 0..255, tints the bars so each device's picture differs. */
   tint: number;
+  /** `clock` when absent. */
+  scene?: SceneKind;
 }
 
 export function testPicture(input: PictureInput): RgbaImage {
@@ -97,11 +104,13 @@ export function testPicture(input: PictureInput): RgbaImage {
       data[i + 3] = 255;
     }
   }
-  // A black block that walks along the bars, one step per second.
-  const step = (second % 20) * (width / 20);
-  fillRect(data, width, step, barsBottom - 24, width / 20, 20, [0, 0, 0]);
-  const clock = new Date(input.time).toISOString().slice(11, 19);
-  drawText(data, width, clock, 16, barsBottom + 10, 6, [255, 255, 255]);
+  if (input.scene !== 'static') {
+    // A black block that walks along the bars, one step per second.
+    const step = (second % 20) * (width / 20);
+    fillRect(data, width, step, barsBottom - 24, width / 20, 20, [0, 0, 0]);
+    const clock = new Date(input.time).toISOString().slice(11, 19);
+    drawText(data, width, clock, 16, barsBottom + 10, 6, [255, 255, 255]);
+  }
   drawText(data, width, input.label.toUpperCase(), 16, barsBottom + 62, 2, [200, 200, 200]);
   return { width, height, data };
 }
@@ -122,6 +131,28 @@ export function flatPicture(level: number, noise: number): RgbaImage {
     data[i + 3] = 255;
   }
   return { width, height, data };
+}
+
+/**
+ * The noise of an image sensor, new in every frame: each pixel's brightness moved by up
+ * to `amplitude` steps (uniform; the same step on R, G and B, so it is luminance noise).
+ * A real camera's picture is never the same twice even when nothing moves, which is how
+ * the agent tells a frozen picture from a static scene. `seed` picks the frame's noise
+ * (xorshift32, Marsaglia 2003): the same seed, the same noise.
+ */
+export function addSensorNoise(image: RgbaImage, seed: number, amplitude = 2): RgbaImage {
+  const data = image.data;
+  const span = 2 * amplitude + 1;
+  let x = seed >>> 0 || 0x9e3779b9;
+  for (let i = 0; i < data.length; i += 4) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    const step = (x % span) - amplitude;
+    for (let c = 0; c < 3; c++) data[i + c] = Math.max(0, Math.min(255, (data[i + c] ?? 0) + step));
+  }
+  return image;
 }
 
 function fillRect(

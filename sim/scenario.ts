@@ -15,6 +15,7 @@
  *       personality: legacy-camera   # any name of sim/personality.ts
  *       credentials: { username: service, password: other }
  *       https: true                  # optional: ONVIF over HTTPS, self-signed certificate
+ *       scene: static                # optional: nothing moves, no clock (default: clock)
  *     - kind: nvr
  *       count: 2
  *       channels: 16
@@ -69,6 +70,8 @@ const SiteFileSchema = Type.Object(
               maxItems: 64,
             }),
           ),
+          /** What the cameras see (sim/picture.ts): `static` has no moving block, no clock. */
+          scene: Type.Optional(Type.Union([Type.Literal('clock'), Type.Literal('static')])),
         },
         { additionalProperties: false },
       ),
@@ -150,6 +153,7 @@ function build(file: SiteFile): ScenarioResult {
         ...(group.credentials ? { credentials: group.credentials } : {}),
         ...(group.https ? { https: true } : {}),
         ...(group.disks ? { disks: [...group.disks] } : {}),
+        ...(group.scene ? { scene: group.scene } : {}),
       });
     }
   });

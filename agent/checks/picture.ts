@@ -1,13 +1,23 @@
 /**
  * Does each channel show a picture? trt:GetSnapshotUri once per channel (kept), then an
- * HTTP GET of it every poll; the JPEG is decoded (agent/picture.ts) and judged: black
- * (mean luminance below 16), covered (almost no contrast: a cap, paint, fog), frozen (the
- * same picture for `checks.frozenPolls` polls in a row). Each is a degraded reason for
- * that channel, as is a snapshot that cannot be fetched or decoded (snapshot-failed).
+ * HTTP GET of it every poll; the JPEG is read (agent/picture.ts) and judged: black (mean
+ * luminance below 16), covered (almost no contrast: a cap, paint, fog), frozen (the same
+ * picture to the pixel for `checks.frozenPolls` polls in a row: a live camera's sensor
+ * noise changes every frame, even of a scene where nothing moves), blurred (sharpness
+ * below `checks.blurFraction` of the camera's usual for `checks.blurPolls` polls, once
+ * `checks.blurBaselinePolls` pictures taught it what is usual). Each is a degraded reason
+ * for that channel, as is a snapshot that cannot be fetched or decoded (snapshot-failed).
+ *
+ * The usual sharpness lives in the agent's memory only: after a restart each camera is
+ * learned again (about 5 minutes at the defaults), and a camera already out of focus then
+ * is learned as it is and not reported until it is sharp again and then loses it.
  */
 import type { Reason } from '../../shared/messages/device-state.js';
-import { analyse, samePicture, verdict, type PictureStats } from '../picture.js';
+import { analyse, judgeSharpness, samePicture, verdict, type PictureStats } from '../picture.js';
 import { degradeOnFailure, type Check } from './types.js';
+
+/** Two significant figures are what a person compares; more is noise. */
+const round = (value: number): number => Number(value.toPrecision(2));
 
 export const picture: Check = {
   name: 'picture',
@@ -17,6 +27,8 @@ export const picture: Check = {
     const degraded: Reason[] = [];
     let ok = 0;
     let firstLuma: number | undefined;
+    let firstSharpness: number | undefined;
+    let first = true;
     for (const channel of memory.channels) {
       const token = channel.sourceToken;
       let uri = memory.snapshotUris.get(channel.profileToken);
@@ -57,11 +69,26 @@ export const picture: Check = {
         });
         continue;
       }
-      firstLuma ??= Math.round(stats.luma * 10) / 10;
-      const before = memory.pictures.get(token);
-      const unchanged = before && samePicture(before.stats, stats) ? before.unchanged + 1 : 0;
-      memory.pictures.set(token, { stats, unchanged });
       const seen = verdict(stats);
+      if (first) {
+        firstLuma = Math.round(stats.luma * 10) / 10;
+        if (seen === 'ok') firstSharpness = round(stats.sharpness);
+        first = false;
+      }
+      const before = memory.pictures.get(token);
+      const same = before !== undefined && samePicture(before.stats, stats);
+      const unchanged = same ? before.unchanged + 1 : 0;
+      let baseline = before?.baseline ?? null;
+      let blurred = false;
+      if (seen !== 'ok') {
+        // Black and covered have reasons of their own; they break a run of blurred polls.
+        if (baseline) baseline.below = 0;
+      } else if (!same) {
+        // A frozen picture teaches nothing and is judged as frozen, not again as blurred.
+        baseline ??= { usual: stats.sharpness, learned: 0, below: 0 };
+        blurred = judgeSharpness(baseline, stats.sharpness, settings);
+      }
+      memory.pictures.set(token, { stats, unchanged, baseline });
       if (seen === 'black') {
         degraded.push({
           code: 'picture-black',
@@ -77,7 +104,14 @@ export const picture: Check = {
       } else if (unchanged + 1 >= settings.frozenPolls) {
         degraded.push({
           code: 'picture-frozen',
-          message: `${channel.name} has shown the same picture for ${unchanged + 1} polls`,
+          message: `${channel.name} has shown the same picture, identical to the pixel, for ${unchanged + 1} polls: the camera's encoder or the recorder's decoder is stuck`,
+          channel: token,
+        });
+      } else if (blurred && baseline) {
+        const share = Math.round((100 * stats.sharpness) / baseline.usual);
+        degraded.push({
+          code: 'picture-blurred',
+          message: `${channel.name} shows a blurred picture: sharpness ${round(stats.sharpness)}, ${share} % of its usual ${round(baseline.usual)}, for ${baseline.below} polls (lens out of focus, knocked, dirty or misted)`,
           channel: token,
         });
       } else {
@@ -85,7 +119,11 @@ export const picture: Check = {
       }
     }
     return {
-      values: { picturesOk: ok, ...(firstLuma !== undefined ? { pictureLuma: firstLuma } : {}) },
+      values: {
+        picturesOk: ok,
+        ...(firstLuma !== undefined ? { pictureLuma: firstLuma } : {}),
+        ...(firstSharpness !== undefined ? { pictureSharpness: firstSharpness } : {}),
+      },
       degraded,
     };
   },

@@ -13,7 +13,7 @@ import {
 } from '../../shared/messages/device-state.js';
 import type { Static } from 'typebox';
 import type { ChecksConfig } from '../config.js';
-import type { PictureStats } from '../picture.js';
+import type { ChannelPicture } from '../picture.js';
 import { OnvifError, type OnvifClient, type VideoChannel } from '../onvif/types.js';
 
 export type Identity = Static<typeof DeviceIdentity>;
@@ -37,8 +37,11 @@ export class DeviceMemory {
   channels: VideoChannel[] = [];
   streamUris = new Map<string, string>();
   snapshotUris = new Map<string, string>();
-  /** Per channel: the last picture and how many polls in a row it did not change. */
-  pictures = new Map<string, { stats: PictureStats; unchanged: number }>();
+  /**
+   * Per channel: the last picture, how many polls in a row it did not change, and the
+   * camera's usual sharpness (learned here, in memory only: relearned after a restart).
+   */
+  pictures = new Map<string, ChannelPicture>();
   pullPoint: { address: string; renewAt: number } | null = null;
   /** Conditions reported by ONVIF events, by topic and source; removed when they clear. */
   eventConditions = new Map<string, Reason>();

@@ -24,6 +24,12 @@ export const DeviceMetricValues = Type.Object(
     picturesOk: Type.Optional(Type.Integer({ minimum: 0 })),
     /** Mean luminance (0-255) of the first channel's snapshot. */
     pictureLuma: Type.Optional(Type.Number({ minimum: 0, maximum: 255 })),
+    /**
+     * Sharpness of the first channel's snapshot: the variance of the Laplacian of its luma
+     * over the variance of its luma (agent/jpeg-luma.ts). Compared with the camera's own
+     * usual value (picture-blurred); absent for a black or covered picture.
+     */
+    pictureSharpness: Type.Optional(Type.Number({ minimum: 0 })),
     /** NVR: the largest lag of a channel's newest recording behind now, in seconds. */
     recordingLagS: Type.Optional(Type.Number()),
     /** NVR: recordings whose newest data lags beyond the threshold. */

@@ -27,6 +27,8 @@ beforeAll(async () => {
       { kind: 'camera', channels: 1, personality: 'legacy-camera' },
       { kind: 'nvr', channels: 3 },
       { kind: 'nvr', channels: 2, personality: 'budget-nvr' },
+      // A view where nothing moves and no clock is drawn: only its sensor noise changes.
+      { kind: 'camera', channels: 1, scene: 'static' },
     ],
   });
   await site.start();
@@ -41,6 +43,12 @@ afterEach(async () => {
 });
 
 const camera = (): string => site.devices().find((d) => d.kind === 'camera')!.id;
+/** The camera of the static scene: the last one of the layout. */
+const stillCamera = (): string =>
+  site
+    .devices()
+    .filter((d) => d.kind === 'camera')
+    .at(-1)!.id;
 const nvr = (): string => site.devices().find((d) => d.kind === 'nvr')!.id;
 
 interface Probe {
@@ -236,6 +244,66 @@ describe('faults that degrade a device', () => {
     expect(codes(await frozen.poll())).toEqual([]);
     await sleep(1100);
     expect(codes(await frozen.poll())).toEqual(['picture-frozen']);
+  });
+
+  // Quick settings: 3 pictures learned, then 2 polls in a row (1 s apart, a new frame each).
+  const quick = { stream: false, frozenPolls: 2, blurBaselinePolls: 3, blurPolls: 2 };
+
+  it('a static scene without a clock is live: neither frozen nor blurred, poll after poll', async () => {
+    const still = probe(stillCamera(), quick);
+    for (let i = 0; i < 6; i++) {
+      if (i > 0) await sleep(1100);
+      const result = await still.poll();
+      expect(codes(result), `poll ${i}`).toEqual([]);
+      expect(result.values.pictureSharpness).toBeGreaterThan(0);
+    }
+    expect(still.memory.pictures.values().next().value?.baseline?.learned).toBe(6);
+    // The same camera stuck on one frame (a second after the last poll's, so the first
+    // frozen picture is new to the agent): frozen, and not called blurred besides.
+    await sleep(1100);
+    await fault(stillCamera(), { kind: 'snapshot-frozen' });
+    expect(codes(await still.poll())).toEqual([]);
+    await sleep(1100);
+    expect(codes(await still.poll())).toEqual(['picture-frozen']);
+  });
+
+  it('a blurred picture once the camera taught the agent its usual sharpness, and only then', async () => {
+    // Blurred from the first picture on: learned as this camera's usual, never reported.
+    await fault(camera(), { kind: 'picture-blurred' });
+    const early = probe(camera(), quick);
+    for (let i = 0; i < 5; i++) {
+      if (i > 0) await sleep(1100);
+      expect(codes(await early.poll()), `poll ${i}`).toEqual([]);
+    }
+    await site.clearFaults(camera());
+
+    const p = probe(camera(), quick);
+    for (let i = 0; i < 3; i++) {
+      if (i > 0) await sleep(1100);
+      expect(codes(await p.poll())).toEqual([]);
+    }
+    const sharp = p.memory.pictures.values().next().value?.baseline?.usual ?? 0;
+    expect(sharp).toBeGreaterThan(0);
+    await fault(camera(), { kind: 'picture-blurred' });
+    await sleep(1100);
+    const first = await p.poll();
+    expect(codes(first)).toEqual([]); // one low poll is not yet blurPolls
+    expect(first.values.picturesOk).toBe(1);
+    await sleep(1100);
+    const second = await p.poll();
+    expect(codes(second)).toEqual(['picture-blurred']);
+    expect(second.values.picturesOk).toBe(0);
+    expect(second.values.pictureSharpness).toBeLessThan(sharp * 0.4);
+    expect(second.ok && second.degraded[0]?.message).toMatch(
+      /blurred picture: sharpness .* % of its usual/,
+    );
+    // Focused again: fine at the next poll, and the usual was not lowered by the blur.
+    await site.clearFaults(camera());
+    await sleep(1100);
+    expect(codes(await p.poll())).toEqual([]);
+    expect(p.memory.pictures.values().next().value?.baseline?.usual).toBeGreaterThanOrEqual(
+      sharp * 0.99,
+    );
   });
 
   it('recording stopped on one NVR channel, and only there', async () => {

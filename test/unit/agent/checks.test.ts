@@ -137,6 +137,7 @@ describe('one poll', () => {
         streamsUp: 1,
         picturesOk: 1,
         pictureLuma: expect.any(Number),
+        pictureSharpness: expect.any(Number),
         events: 0,
       },
       identity,
