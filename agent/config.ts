@@ -224,6 +224,14 @@ export const checkDefaults = {
   slowResponseMs: 2000,
   recordingLagS: 120,
   frozenPolls: 3,
+  // A lens knocked out of focus keeps well under half its sharpness (the simulator's blur,
+  // 3 box passes of radius 4, keeps under 1 %), while dusk (the measure is a ratio of two
+  // variances), passing traffic and another frame's noise move it by tens of percent.
+  // 4 polls are a minute at the 15 s poll; 20 learned pictures are 5 minutes
+  // (agent/README.md, Pictures).
+  blurFraction: 0.4,
+  blurPolls: 4,
+  blurBaselinePolls: 20,
   // Hikvision and Dahua lock an account after 5 failed logins, for 30 min by default; one
   // try is at most 2 failed logins on the wire, so 2 tries per 30 min stay under (poll.ts).
   credentialsRetryS: 1800,
@@ -246,13 +254,6 @@ export const discoveryDefaults = {
 
 export interface DiscoveryConfig {
   enabled: boolean;
-  // A lens knocked out of focus keeps well under half its sharpness (the simulator's blur,
-  // 3 box passes of radius 4, keeps under 1 %), while dusk (the measure is a ratio of two
-  // variances), passing traffic and another frame's noise move it by a few tens of percent. 4 polls is a minute at the 15 s poll; 20 learned pictures
-  // are 5 minutes (agent/README.md, picture check).
-  blurFraction: 0.4,
-  blurPolls: 4,
-  blurBaselinePolls: 20,
   intervalS: number;
   adopt: 'auto' | 'approve';
   address: string;
