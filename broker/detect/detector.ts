@@ -12,6 +12,7 @@
  */
 import type { Device } from '../../shared/api/devices.js';
 import type { AgentHealth } from '../../shared/messages/agent-health.js';
+import type { DeviceMetrics } from '../../shared/messages/device-metrics.js';
 import type { Message } from '../../shared/wording/messages.js';
 import type { DeviceRegistry } from '../devices/registry.js';
 import type { StatusHistory } from '../inspection/history.js';
@@ -35,6 +36,8 @@ export interface DetectorOptions {
   underMaintenance?: (siteId: string, deviceId: string | null, at: Date) => boolean;
   /** The cameras an NVR records, from the site metadata. */
   recordedBy?: (siteId: string, nvrId: string) => string[];
+  /** Days of recordings the site's NVRs must keep (site metadata); none: no goal to judge. */
+  retentionGoalDays?: (siteId: string) => number;
   /** Status and inventory history for the inspection report. */
   history?: StatusHistory;
   now?: () => Date;
@@ -74,6 +77,7 @@ export class Detector {
       underMaintenance: (siteId, deviceId, at) =>
         opts.underMaintenance?.(siteId, deviceId, new Date(at)) ?? false,
       recordedBy: (siteId, nvrId) => opts.recordedBy?.(siteId, nvrId) ?? [],
+      retentionGoalDays: (siteId) => opts.retentionGoalDays?.(siteId) ?? 0,
       open: (condition) => this.open(condition),
       clear: (condition, why) => this.clear(condition, why),
       emit: (detection) => this.outbox.push(detection),
@@ -151,6 +155,20 @@ export class Detector {
     this.agentSeen(health.siteId, health.agentId);
     for (const rule of this.rules) rule.agentHealth?.(this.context, health);
     this.evaluate(health.siteId);
+  }
+
+  /**
+   * A device's reading: a sign of life of its agent, and what rules judge from readings
+   * (retention against the site's goal). The site is decided again only when a rule changed
+   * a condition: readings come every poll of every device.
+   */
+  deviceMetrics(metrics: DeviceMetrics): void {
+    this.agentSeen(metrics.siteId, metrics.agentId);
+    let changed = false;
+    for (const rule of this.rules) {
+      if (rule.deviceMetrics?.(this.context, metrics)) changed = true;
+    }
+    if (changed) this.evaluate(metrics.siteId);
   }
 
   /**

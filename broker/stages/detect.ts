@@ -1,8 +1,9 @@
 /**
  * detect: hands what the agents report to the detector (broker/detect/): device state
- * changes, the agents' birth and will, their health, and every message as a sign of
- * life. What the detector decides (a fault that needs a ticket now, a fault that is
- * over) goes into ctx.detections for the ticket stage. On a clock beat it lets the
+ * changes, the agents' birth and will, their health, devices' readings (for the rules
+ * that judge one: retention), and every message as a sign of life. What the detector
+ * decides (a fault that needs a ticket now, a fault that is over) goes into
+ * ctx.detections for the ticket stage. On a clock beat it lets the
  * detector decide what time decides: held faults whose hold is over, agents silent past
  * the heartbeat timeout, flapping that calmed down.
  */
@@ -46,8 +47,15 @@ export function detectStage(detector: Detector): Stage {
       case 'agentHealth':
         detector.agentHealth(message.payload);
         break;
-      default:
-        detector.agentSeen(message.payload.siteId, message.payload.agentId);
+      case 'deviceMetrics':
+        detector.deviceMetrics(message.payload);
+        break;
+      default: {
+        // Every kind an agent publishes is handled above (each is a sign of life too): a
+        // kind added to the contract must say here what the detector makes of it.
+        const unhandled: never = message;
+        return unhandled;
+      }
     }
   }
 }

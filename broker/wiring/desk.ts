@@ -92,6 +92,7 @@ export function startDesk(opts: DeskOptions): Desk {
     config: config.detect,
     underMaintenance,
     recordedBy: (siteId, nvrId) => sites.recordedBy(siteId, nvrId),
+    retentionGoalDays: (siteId) => sites.get(siteId).retentionGoalDays,
     history,
     now,
     wake: tick,

@@ -39,6 +39,9 @@ const heatAdvice = (p: Hot) =>
   `ventilation on site: vents and fan free of dust, room around it, a cabinet out of the ` +
   `sun (shade it or add a fan); fanless gateways slow down from about 85 °C and shut down hotter`;
 
+/** Days to a tenth, without a trailing ".0" (the agent measures to a tenth of a day). */
+const days = (n: number) => `${Math.round(n * 10) / 10}`;
+
 const withNote = (text: string, note: string | undefined) => (note ? `${text}: ${note}` : text);
 
 export const en: Catalogue = {
@@ -75,6 +78,8 @@ export const en: Catalogue = {
     'title.device-down': (p, s) =>
       `${device(p)} is down: ${p.reason ? lower(s.reason(p.reason)) : 'no reason reported'}`,
     'title.flapping': (p) => `${device(p)} fails again and again`,
+    'title.retention-short': (p) =>
+      `${device(p)}: recordings kept ${days(p.days)} days, the contract says ${days(p.goal)}`,
     'title.degraded': (p, s) => `${device(p)}: ${lower(s.reason(p.code))}`,
     'title.site-unreachable': (p) =>
       `Site ${p.site} is unreachable: gateway agent ${p.agent} is offline`,
@@ -101,6 +106,10 @@ export const en: Catalogue = {
       `in the agent configuration (or its password file), or give the account the rights it lacks`,
     'detected.flapping': (p) =>
       `Frequent failures: failed ${p.count} times within ${p.windowMin} min`,
+    'detected.retention-short': (p) =>
+      `The oldest recording of its shortest-kept channel is ${days(p.days)} days old; the ` +
+      `contract says ${days(p.goal)} days. The recorder overwrites too early: add or replace ` +
+      `disks, lower the cameras' bitrate or frame rate, or record on motion where allowed`,
     'detected.site-unreachable': (p) =>
       `Site gateway agent ${p.agent} is offline (${
         p.silentS !== undefined ? `no message for ${p.silentS} s` : (p.reason ?? 'connection lost')
@@ -122,6 +131,8 @@ export const en: Catalogue = {
       'Resolved automatically: the gateway has resources again and is not overheating',
     'resolved.agent-back': () => 'Resolved automatically: the site gateway agent is back online',
     'resolved.flapping-calm': (p) => `Resolved automatically: no failure for ${p.windowMin} min`,
+    'resolved.retention-ok': (p) =>
+      `Resolved automatically: recordings kept ${days(p.days)} days, the contract says ${days(p.goal)}`,
     'resolved.outage-over': (p) => `Resolved automatically: ${p.stillDown} cameras still down`,
     'folded.site-outage': (p) =>
       `Folded into the site ticket: ${p.cameras} cameras of ${p.site} failed at once`,

@@ -44,6 +44,8 @@ export interface MessageParams {
   /** `reason`: the first reason code the agent sent; empty when it sent none. */
   'title.device-down': Named & { reason: string };
   'title.flapping': Named;
+  /** An NVR keeps recordings `days` (its shortest channel), fewer than the site's `goal`. */
+  'title.retention-short': Named & { days: number; goal: number };
   /** `code`: the agent's reason code (clock-drift, recording-stopped ...). */
   'title.degraded': Named & { code: string };
   'title.site-unreachable': { site: string; agent: string };
@@ -59,6 +61,7 @@ export interface MessageParams {
   /** The device answers but refuses the agent's credentials: the agent's messages, what to do. */
   'detected.credentials-rejected': { lines: ReasonLine[] };
   'detected.flapping': { count: number; windowMin: number };
+  'detected.retention-short': { days: number; goal: number };
   /** `reason`: the agent's last will; `silentS`: offline by the heartbeat timeout. */
   'detected.site-unreachable': {
     agent: string;
@@ -75,6 +78,7 @@ export interface MessageParams {
   'resolved.gateway-ok': Record<string, never>;
   'resolved.agent-back': Record<string, never>;
   'resolved.flapping-calm': { windowMin: number };
+  'resolved.retention-ok': { days: number; goal: number };
   'resolved.outage-over': { stillDown: number };
   'folded.site-outage': { site: string; cameras: number };
 

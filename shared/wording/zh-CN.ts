@@ -38,6 +38,9 @@ const heatAdvice = (p: Hot) =>
 
 const withNote = (text: string, note: string | undefined) => (note ? `${text}：${note}` : text);
 
+/** 天数精确到 0.1 天，整数不带“.0”（采集端按 0.1 天测量）。 */
+const days = (n: number) => `${Math.round(n * 10) / 10}`;
+
 export const zhCN: Catalogue = {
   labels: {
     kind,
@@ -72,6 +75,8 @@ export const zhCN: Catalogue = {
     'title.device-down': (p, s) =>
       `${device(p)}故障离线：${p.reason ? s.reason(p.reason) : '未上报原因'}`,
     'title.flapping': (p) => `${device(p)}频繁故障`,
+    'title.retention-short': (p) =>
+      `${device(p)}：录像仅保存 ${days(p.days)} 天，合同要求 ${days(p.goal)} 天`,
     'title.degraded': (p, s) => `${device(p)}：${s.reason(p.code)}`,
     'title.site-unreachable': (p) => `站点 ${p.site} 失联：采集网关 ${p.agent} 离线`,
     'title.site-outage': (p) => `站点 ${p.site}：${p.cameras} 台摄像机中 ${p.down} 台同时故障`,
@@ -95,6 +100,9 @@ export const zhCN: Catalogue = {
       `设备仍有应答，不计入停机时间（很可能仍在录像），但 Vigil 无法检查其视频流、画面和录像。` +
       `请在采集网关的代理配置（或其密码文件）中更新该设备的密码，或为该账号授予所缺的权限`,
     'detected.flapping': (p) => `频繁故障：${p.windowMin} 分钟内故障 ${p.count} 次`,
+    'detected.retention-short': (p) =>
+      `保存时间最短的通道最早录像距今 ${days(p.days)} 天，合同要求 ${days(p.goal)} 天。` +
+      `录像机覆盖过早：请增加或更换硬盘，降低摄像机码率或帧率，或在允许处改为移动侦测录像`,
     'detected.site-unreachable': (p) =>
       `站点采集网关 ${p.agent} 离线（${
         p.silentS !== undefined ? `${p.silentS} 秒无消息` : (p.reason ?? '连接中断')
@@ -115,6 +123,8 @@ export const zhCN: Catalogue = {
     'resolved.gateway-ok': () => '自动解决：采集网关资源与温度已恢复正常',
     'resolved.agent-back': () => '自动解决：站点采集网关已重新上线',
     'resolved.flapping-calm': (p) => `自动解决：${p.windowMin} 分钟内未再故障`,
+    'resolved.retention-ok': (p) =>
+      `自动解决：录像保存 ${days(p.days)} 天，合同要求 ${days(p.goal)} 天`,
     'resolved.outage-over': (p) => `自动解决：仍有 ${p.stillDown} 台摄像机故障`,
     'folded.site-outage': (p) => `并入站点工单：站点 ${p.site} 有 ${p.cameras} 台摄像机同时故障`,
 

@@ -10,7 +10,7 @@
 import type { Device } from '../../../shared/api/devices.js';
 import { DOWN_CODES } from '../../../shared/messages/device-state.js';
 import { bare, message, type Message } from '../../../shared/wording/messages.js';
-import { DEGRADED, named, type DetectRule } from './types.js';
+import { DEGRADED, named, RETENTION_SHORT, type DetectRule } from './types.js';
 
 /** The degradation codes a device reports now; a down device reports none it can be sure of. */
 export function degradationCodes(device: Device): Set<string> {
@@ -86,6 +86,8 @@ export const degradations: DetectRule = {
     }
     for (const condition of d.conditions.ofSite(device.siteId)) {
       if (condition.deviceId !== device.id || !condition.fault.startsWith(DEGRADED)) continue;
+      // Judged from a reading against the site's goal, not reported as a reason.
+      if (condition.fault === RETENTION_SHORT) continue;
       if (!codes.has(condition.fault.slice(DEGRADED.length))) d.clear(condition, gone);
     }
   },

@@ -17,7 +17,8 @@
  *   7. flapping            a device failing again and again: its failures go to one ticket;
  *   8. degradations        a degradation is its own device's fault: no parent covers it;
  *   9. gateway-resources   the gateway short of memory, disk or CPU, or too hot;
- *  10. open-the-rest       last: what no rule held back gets its ticket, parents first.
+ *  10. retention-short     an NVR keeping recordings fewer days than the site's goal;
+ *  11. open-the-rest       last: what no rule held back gets its ticket, parents first.
  *
  * A rule is one file in this folder named for what it decides; a test fails when a file
  * here is missing from the list.
@@ -31,6 +32,7 @@ import { maintenance } from './maintenance.js';
 import { massOutage } from './mass-outage.js';
 import { nvrCoversCameras } from './nvr-covers-cameras.js';
 import { openTheRest } from './open-the-rest.js';
+import { retentionShort } from './retention-short.js';
 import { siteUnreachable } from './site-unreachable.js';
 import type { DetectRule } from './types.js';
 
@@ -46,6 +48,7 @@ export function detectRules(): DetectRule[] {
     flapping,
     degradations,
     gatewayResources(),
+    retentionShort,
     openTheRest,
   ];
 }

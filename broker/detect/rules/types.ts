@@ -7,6 +7,7 @@
  */
 import type { Device } from '../../../shared/api/devices.js';
 import type { AgentHealth } from '../../../shared/messages/agent-health.js';
+import type { DeviceMetrics } from '../../../shared/messages/device-metrics.js';
 import type { Message } from '../../../shared/wording/messages.js';
 import type { DeviceRegistry } from '../../devices/registry.js';
 import type { Detection } from '../../pipeline/types.js';
@@ -28,6 +29,8 @@ export interface DetectContext {
   underMaintenance(siteId: string, deviceId: string | null, at: number): boolean;
   /** The cameras an NVR records, from the site metadata. */
   recordedBy(siteId: string, nvrId: string): string[];
+  /** Days of recordings the site's NVRs must keep (shared/api/sites.ts); 0: no goal. */
+  retentionGoalDays(siteId: string): number;
   /** Asks for the condition's ticket now (again, when its covers or text changed). */
   open(condition: Condition): void;
   /** Removes the condition; its ticket, if it asked for one, resolves with `why`. */
@@ -60,6 +63,11 @@ export interface DetectRule {
   /** A message from an agent that was offline (or not known since the broker started). */
   agentBack?(d: DetectContext, siteId: string, agentId: string): void;
   agentHealth?(d: DetectContext, health: AgentHealth): void;
+  /**
+   * A device's reading (every poll of every device). True when the rule raised or cleared
+   * a condition: only then is the site decided again, so a reading costs no decision.
+   */
+  deviceMetrics?(d: DetectContext, metrics: DeviceMetrics): boolean;
   /** The broker's clock. */
   tick?(d: DetectContext): void;
   /** The rule's part of a site's decision, in the order of ./index.ts. */
@@ -73,6 +81,8 @@ export const SITE_OUTAGE = 'site-outage';
 export const FLAPPING = 'flapping';
 export const DEGRADED = 'degraded:';
 export const GATEWAY_RESOURCES = 'degraded:gateway-resources';
+/** Judged from a reading, not from a reason the agent reports (./retention-short.ts). */
+export const RETENTION_SHORT = 'degraded:retention-short';
 
 /** How a title names a device. */
 export function named(device: Pick<Device, 'kind' | 'name' | 'id'>) {

@@ -14,6 +14,13 @@ const lobby = { kind: 'camera' as const, name: 'Lobby', device: 'cam-01' };
 const everyCode: { [C in MessageCode]: Message & { code: C } } = {
   'title.device-down': message('title.device-down', { ...lobby, reason: 'unreachable' }),
   'title.flapping': message('title.flapping', lobby),
+  'title.retention-short': message('title.retention-short', {
+    kind: 'nvr',
+    name: 'Recorder',
+    device: 'nvr-01',
+    days: 12.4,
+    goal: 30,
+  }),
   'title.degraded': message('title.degraded', { ...lobby, code: 'clock-drift' }),
   'title.site-unreachable': message('title.site-unreachable', { site: 'plant-3', agent: 'gw-01' }),
   'title.site-outage': message('title.site-outage', { site: 'plant-3', down: 4, cameras: 10 }),
@@ -36,6 +43,7 @@ const everyCode: { [C in MessageCode]: Message & { code: C } } = {
     lines: [{ text: 'GetDeviceInformation: the device refused the credentials (HTTP 401)' }],
   }),
   'detected.flapping': message('detected.flapping', { count: 3, windowMin: 60 }),
+  'detected.retention-short': message('detected.retention-short', { days: 12.4, goal: 30 }),
   'detected.site-unreachable': message('detected.site-unreachable', {
     agent: 'gw-01',
     devices: 26,
@@ -53,6 +61,7 @@ const everyCode: { [C in MessageCode]: Message & { code: C } } = {
   'resolved.gateway-ok': bare('resolved.gateway-ok'),
   'resolved.agent-back': bare('resolved.agent-back'),
   'resolved.flapping-calm': message('resolved.flapping-calm', { windowMin: 60 }),
+  'resolved.retention-ok': message('resolved.retention-ok', { days: 30, goal: 30 }),
   'resolved.outage-over': message('resolved.outage-over', { stillDown: 1 }),
   'folded.site-outage': message('folded.site-outage', { site: 'plant-3', cameras: 4 }),
   'ticket.reopened': message('ticket.reopened', {
