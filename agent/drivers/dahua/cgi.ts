@@ -260,3 +260,44 @@ export function parseChannelTitles(body: string): Map<number, string> {
   }
   return titles;
 }
+
+// ---- LogicDeviceManager.cgi?action=getCameraAll -------------------------------------
+
+/** A camera bound to one of an NVR's channels (getCameraAll `camera[N]`). */
+export interface DahuaCamera {
+  /** `UniqueChannel`: the NVR's own channel, 0-based (the states' `channel`). */
+  uniqueChannel: number;
+  /** `Enable` (else `DeviceInfo.Enable`); null when neither is given. */
+  enabled: boolean | null;
+  /** `DeviceInfo.Address`, the camera's address as the NVR connects to it; null when none. */
+  address: string | null;
+  /** `DeviceInfo.VideoInputs[0].Name`, the camera's own name for its video; null when none. */
+  name: string | null;
+}
+
+/**
+ * getCameraAll: one `camera[N]` per channel the NVR keeps, with `UniqueChannel` (the NVR's
+ * channel, 0-based; `Channel` is the camera's own channel on its side and is NOT the NVR's),
+ * `Enable`, `Type` (Remote for an IP camera) and `DeviceInfo.{Address, Enable, VideoInputs}`
+ * (the fields the recorder's own web page reads over RPC2, `LogicDeviceManager.getCameraAll`,
+ * and public projects read over CGI; some answers say `table.camera[N]`). An entry without
+ * a readable UniqueChannel is left out; `0.0.0.0` or an empty address is no address.
+ */
+export function parseCameraAll(body: string): DahuaCamera[] {
+  const values = parseCgi(body);
+  let cameras = groups(values, 'camera');
+  if (cameras.length === 0) cameras = groups(values, 'table.camera');
+  const out: DahuaCamera[] = [];
+  for (const { values: own } of cameras) {
+    const uniqueChannel = numberOf(field(own, 'UniqueChannel'));
+    if (uniqueChannel === null || !Number.isInteger(uniqueChannel) || uniqueChannel < 0) continue;
+    const address = field(own, 'DeviceInfo.Address')?.trim() ?? '';
+    out.push({
+      uniqueChannel,
+      enabled: booleanOf(field(own, 'Enable')) ?? booleanOf(field(own, 'DeviceInfo.Enable')),
+      address: address === '' || address === '0.0.0.0' || address === '::' ? null : address,
+      name: nonEmpty(field(own, 'DeviceInfo.VideoInputs[0].Name')),
+    });
+  }
+  return out;
+}

@@ -12,7 +12,9 @@ import {
   groups,
   isCgiError,
   numberOf,
+  parseCameraAll,
   parseCameraStates,
+  parseChannelTitles,
   parseCgi,
   parseDeviceAllInfo,
   parseSoftwareVersion,
@@ -206,5 +208,35 @@ describe('parseCameraStates (LogicDeviceManager.cgi getCameraState)', () => {
     const body =
       'states[0].Channel=4\r\nstates[0].ConnectionState=Connected\r\nstates[1].Channel=x\r\n';
     expect(parseCameraStates(body)).toEqual([{ channel: 4, connectionState: 'Connected' }]);
+  });
+});
+
+describe('parseChannelTitles and parseCameraAll (the channel list)', () => {
+  it('reads the titles by 0-based channel, leaving empty names out', () => {
+    const titles = parseChannelTitles(
+      'table.ChannelTitle[0].Name=Gate=North\r\ntable.ChannelTitle[1].Name=\r\ntable.ChannelTitle[2].Name=大门\r\n',
+    );
+    expect([...titles]).toEqual([
+      [0, 'Gate=North'],
+      [2, '大门'],
+    ]);
+  });
+
+  it("takes UniqueChannel for the NVR's channel, never the camera's own Channel", () => {
+    // Written by us in the shape public projects read (not a recording, not the vendor's
+    // document): the recorder's web page reads the same fields over RPC2.
+    const body = [
+      'table.camera[0].Channel=3',
+      'table.camera[0].DeviceInfo.Address=10.0.0.5',
+      'table.camera[0].DeviceInfo.Enable=true',
+      'table.camera[0].UniqueChannel=7',
+      'table.camera[1].DeviceInfo.Address=0.0.0.0',
+      'table.camera[1].UniqueChannel=8',
+      'table.camera[2].DeviceInfo.Address=10.0.0.6',
+    ].join('\r\n');
+    expect(parseCameraAll(body)).toEqual([
+      { uniqueChannel: 7, enabled: true, address: '10.0.0.5', name: null },
+      { uniqueChannel: 8, enabled: null, address: null, name: null },
+    ]);
   });
 });

@@ -131,7 +131,40 @@ describe('a Dahua NVR', () => {
       SYSTEM.softwareVersion,
       DEVICE_ALL_INFO,
       CHANNELS.channelTitles,
+      CHANNELS.cameras, // this unit lacks it (Bad Request!): every channel is listed
       CHANNELS.cameraState,
+    ]);
+  });
+
+  it("lists only the channels with a camera bound, with the camera's address", async () => {
+    const unit = dahuaUnit();
+    // getCameraAll as public projects read it (written by us, not a recording): UniqueChannel
+    // is the NVR's channel; Channel the camera's own, which must not be taken for it.
+    unit.cgi.set(
+      CHANNELS.cameras,
+      text(
+        [
+          'camera[0].Channel=0',
+          'camera[0].DeviceInfo.Address=192.168.1.108',
+          'camera[0].Enable=true',
+          'camera[0].Type=Remote',
+          'camera[0].UniqueChannel=0',
+          'camera[1].Channel=0',
+          'camera[1].DeviceInfo.Address=192.168.1.109',
+          'camera[1].DeviceInfo.VideoInputs[0].Name=IPC',
+          'camera[1].Enable=true',
+          'camera[1].UniqueChannel=2',
+          'camera[2].DeviceInfo.Address=0.0.0.0',
+          'camera[2].Enable=false',
+          'camera[2].UniqueChannel=1',
+          '',
+        ].join('\r\n'),
+      ),
+    );
+    const result = await poller(unit).poll();
+    expect(result.vendor?.channels).toEqual([
+      { id: '1', name: 'Gate', address: '192.168.1.108', online: true, detail: 'Connected' },
+      { id: '3', name: 'IPC', address: '192.168.1.109', online: true, detail: 'Connected' },
     ]);
   });
 
