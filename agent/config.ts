@@ -73,13 +73,13 @@ const ChecksSection = Type.Object(
     recordingLagS: Type.Optional(Type.Number({ minimum: 1, maximum: 7 * 86_400 })),
     /** Snapshots identical to the pixel in this many polls in a row: picture frozen. */
     frozenPolls: Type.Optional(Type.Integer({ minimum: 2, maximum: 1000 })),
-    /**
     /** Sharpness below this fraction of the camera's usual: blurred (agent/picture.ts). */
     blurFraction: Type.Optional(Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1 })),
     /** Polls in a row below blurFraction before picture-blurred. */
     blurPolls: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
     /** Pictures learned before a camera's sharpness is judged at all. */
     blurBaselinePolls: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
+    /**
      * From the second refusal of a device's credentials in a row on, try them at most once
      * per this many seconds (agent/poll.ts: account lockouts count failed logins per half
      * hour). New credentials (SIGHUP) are tried at once.
