@@ -4,8 +4,8 @@
  * them. Asked first among the driver's checks, and at most every SLOW_MS (they do not
  * change between polls; ONVIF's GetDeviceInformation watches for a replaced device every
  * poll): a recorder whose CGI refuses the account shows it at once, with one request, and
- * the model says whether a device is a recorder (../types.ts isRecorder: `NVR`, `XVR` in
- * Dahua model names) when the agent config does not.
+ * the model says whether a device is a recorder (deviceClass below; ../types.ts isRecorder)
+ * when the agent config does not.
  */
 import { driverMemory, vendorAttempt, type DriverCheck, type VendorDeviceInfo } from '../types.js';
 import { parseSoftwareVersion, parseSystemInfo } from './cgi.js';
@@ -18,6 +18,20 @@ export const PATHS = {
   systemInfo: '/cgi-bin/magicBox.cgi?action=getSystemInfo',
   softwareVersion: '/cgi-bin/magicBox.cgi?action=getSoftwareVersion',
 } as const;
+
+/**
+ * The kind of device a Dahua model name says (getSystemInfo has no class of its own):
+ * `DHI-NVR4216-4KS2` an NVR, `DH-XVR5108HS` an XVR, `HCVR5104HS` a DVR (HDCVI recorders),
+ * `IPC-HDW2431T` or `SD49225T` a camera (IPC); else the model as given. ../types.ts
+ * isRecorder takes NVR, XVR and DVR for recorders.
+ */
+export function deviceClass(model: string): string {
+  if (/nvr/i.test(model)) return 'NVR';
+  if (/xvr/i.test(model)) return 'XVR';
+  if (/hcvr|dvr/i.test(model)) return 'DVR';
+  if (/(^|-)(ipc|sd\d)/i.test(model)) return 'IPC';
+  return model;
+}
 
 export const system: DriverCheck = {
   name: 'dahua-system',
@@ -36,8 +50,7 @@ export const system: DriverCheck = {
         const device: VendorDeviceInfo = {};
         if (parsed.deviceType) {
           device.model = parsed.deviceType;
-          // Dahua has no device class here; its model names say it (DHI-NVR4216-4KS2).
-          device.deviceType = parsed.deviceType;
+          device.deviceType = deviceClass(parsed.deviceType);
         }
         if (parsed.serialNumber) device.serialNumber = parsed.serialNumber;
         memory.device = device;

@@ -11,7 +11,7 @@ import { DeviceMemory, type Check, type CheckContext } from '../../../../agent/c
 import { checkDefaults } from '../../../../agent/config.js';
 import { dahua } from '../../../../agent/drivers/dahua/index.js';
 import { DEVICE_ALL_INFO } from '../../../../agent/drivers/dahua/storage.js';
-import { PATHS as SYSTEM } from '../../../../agent/drivers/dahua/system.js';
+import { deviceClass, PATHS as SYSTEM } from '../../../../agent/drivers/dahua/system.js';
 import { PATHS as CHANNELS } from '../../../../agent/drivers/dahua/channels.js';
 import {
   OnvifError,
@@ -105,7 +105,7 @@ describe('a Dahua NVR', () => {
       driver: 'dahua',
       device: {
         model: 'DHI-NVR4216-16P-4KS2',
-        deviceType: 'DHI-NVR4216-16P-4KS2',
+        deviceType: 'NVR',
         serialNumber: '6G0ABCD1234567',
         firmwareVersion: '4.001.0000005.0,build:2024-03-15',
       },
@@ -166,6 +166,19 @@ describe('a Dahua NVR', () => {
       { id: '1', name: 'Gate', address: '192.168.1.108', online: true, detail: 'Connected' },
       { id: '3', name: 'IPC', address: '192.168.1.109', online: true, detail: 'Connected' },
     ]);
+  });
+
+  it('tells a recorder from a camera by the model name', () => {
+    expect(
+      [
+        'DHI-NVR4216-16P-4KS2',
+        'DH-XVR5108HS',
+        'HCVR5104HS',
+        'IPC-HDW2431T-AS',
+        'SD49225T-HN',
+        'IP4M-1041B',
+      ].map(deviceClass),
+    ).toEqual(['NVR', 'XVR', 'DVR', 'IPC', 'IPC', 'IP4M-1041B']);
   });
 
   it('recognises Dahua however it is written, and nothing else', () => {
