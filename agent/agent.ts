@@ -9,12 +9,13 @@ import { join } from 'node:path';
 import type { DeviceRef } from '../shared/messages/common.js';
 import type { Static } from 'typebox';
 import { Adoption } from './adoption.js';
+import { behindAddress, judge, witnessed, type BehindRef, type NvrSight } from './behind-nvr.js';
 import { checks as allChecks } from './checks/index.js';
 import { Commands } from './commands.js';
 import { DiscoveredStore } from './discovered-store.js';
 import { probe, type DiscoveredDevice } from './onvif/discovery.js';
 import { DeviceMemory, type Check } from './checks/types.js';
-import type { AgentConfig, DeviceConfig } from './config.js';
+import type { AgentConfig, BehindCameraConfig, DeviceConfig } from './config.js';
 import { DeviceState, type DeviceSnapshot, type DeviceStatus } from './device-state.js';
 import { Gateway, type GatewayStats } from './gateway.js';
 import { Liveness } from './liveness.js';
@@ -102,6 +103,31 @@ interface Device {
   memory: DeviceMemory;
 }
 
+/** A camera only behind an NVR (agent/behind-nvr.ts): never polled, seen through its NVR. */
+interface BehindCamera {
+  config: BehindCameraConfig;
+  state: DeviceState;
+  reported: boolean;
+  /** Why it is unknown, as last logged; null while it is seen. */
+  unseenWhy: string | null;
+}
+
+/** What an NVR's last poll saw, for the cameras behind it. */
+interface Sighting {
+  sight: NvrSight;
+  /** Gateway ms of that poll. */
+  at: number;
+  /** Gateway ms of the last poll whose vendor API listed the channels; null: never. */
+  listedAt: number | null;
+}
+
+/**
+ * How long an NVR's view stays good for the cameras behind it, in poll intervals: a poll of
+ * the NVR without its channel list within it concludes nothing (behind-nvr.ts `judge`), and
+ * a camera also polled directly adds what its NVR saw within it.
+ */
+const SIGHT_INTERVALS = 4;
+
 export class Agent {
   #config: AgentConfig;
   readonly #log: Logger;
@@ -117,6 +143,10 @@ export class Agent {
   readonly #ownSpool: boolean;
   readonly #commands: Commands;
   readonly #devices = new Map<string, Device>();
+  /** Cameras only behind an NVR, by id (config.behindNvr). */
+  readonly #behind = new Map<string, BehindCamera>();
+  /** The last poll of each NVR as its cameras read it. */
+  readonly #sightings = new Map<string, Sighting>();
   #uplink: Uplink | null = null;
   #scheduler: Scheduler | null = null;
   /** What a liveness probe between polls means (liveness.ts); the scheduler runs it. */
@@ -187,7 +217,9 @@ export class Agent {
 
   /** Current status of every device, for tests and the NOC's "read the latest state". */
   statuses(): Record<string, DeviceStatus> {
-    return Object.fromEntries([...this.#devices].map(([id, d]) => [id, d.state.status]));
+    return Object.fromEntries(
+      [...this.#devices, ...this.#behind].map(([id, d]) => [id, d.state.status]),
+    );
   }
 
   async start(): Promise<void> {
@@ -331,6 +363,12 @@ export class Agent {
 
   /** Polls one device (or all) now; resolves with their status after the poll. */
   async pollNow(deviceId?: string): Promise<{ deviceId: string; status: DeviceStatus }[]> {
+    // A camera behind an NVR is seen by polling its NVR.
+    const behind = deviceId === undefined ? undefined : this.#behind.get(deviceId);
+    if (behind) {
+      await this.pollNow(behind.config.behind.nvr);
+      return [{ deviceId: behind.config.id, status: behind.state.status }];
+    }
     const ids = deviceId === undefined ? [...this.#devices.keys()] : [deviceId];
     const out: { deviceId: string; status: DeviceStatus }[] = [];
     for (const id of ids) {
@@ -420,6 +458,7 @@ export class Agent {
 
   /** Keeps the devices whose address and account did not change; new ones start unknown. */
   #setDevices(config: AgentConfig): void {
+    this.#setBehind(config);
     const before = new Map(this.#devices);
     this.#devices.clear();
     for (const device of this.#effectiveDevices(config)) {
@@ -438,6 +477,31 @@ export class Agent {
         memory: new DeviceMemory(),
       });
     }
+  }
+
+  /** The cameras only behind an NVR: kept while on the same NVR channel, else new (unknown). */
+  #setBehind(config: AgentConfig): void {
+    const before = new Map(this.#behind);
+    this.#behind.clear();
+    for (const camera of config.behindNvr) {
+      const kept = before.get(camera.id);
+      const same =
+        kept?.config.behind.nvr === camera.behind.nvr &&
+        kept.config.behind.channel === camera.behind.channel;
+      if (kept && same) {
+        kept.config = camera;
+        this.#behind.set(camera.id, kept);
+        continue;
+      }
+      this.#behind.set(camera.id, {
+        config: camera,
+        state: new DeviceState(),
+        reported: false,
+        unseenWhy: null,
+      });
+    }
+    const nvrs = new Set(config.devices.filter((d) => d.kind === 'nvr').map((d) => d.id));
+    for (const id of this.#sightings.keys()) if (!nvrs.has(id)) this.#sightings.delete(id);
   }
 
   #tlsOf(device: DeviceConfig, config: AgentConfig): DeviceTls {
@@ -528,6 +592,10 @@ export class Agent {
     if (probing && opening && !result.ok && result.failure.code === 'timeout') {
       device.state.suspect(opening);
     }
+    // Also behind an NVR: what the NVR saw of it and its own poll did not (behind-nvr.ts).
+    if (device.config.behind) {
+      result = witnessed(result, device.config.behind, this.#sightOf(device.config.behind));
+    }
     const { change, recheck } = device.state.record(result, startedAt);
     // The state first: a change is what the NOC acts on.
     if (change) this.#publishState(device, change);
@@ -536,12 +604,93 @@ export class Agent {
       kind: device.config.kind,
       values: result.values,
     });
+    // The cameras behind an NVR: a channel offline for the first time is looked at again
+    // soon, as a polled device's first failure is (behind-nvr.ts, confirmation).
+    const behindRecheck =
+      device.config.kind === 'nvr' && this.#seeBehind(device, result, startedAt);
     // A first failure that waited out a deadline is confirmed at once: the pause a
     // recheck leaves for a glitch has passed (a hang met by a poll was a ticket 11-14 s
     // after it began with the pause and the full deadline again; bench:detect, issue 13).
     if (recheck) return !result.ok && result.failure.code === 'timeout' ? 'recheck-now' : 'recheck';
+    if (behindRecheck) return 'recheck';
     // Down: look again on a growing delay, so the slots go to devices that answer.
     return device.state.status === 'down' ? 'backoff' : 'interval';
+  }
+
+  /** What an NVR's poll means for the cameras behind it; true: look at the NVR again soon. */
+  #seeBehind(nvr: Device, result: PollResult, startedAt: Date): boolean {
+    const now = Date.now();
+    const { id, name } = nvr.config;
+    const channels = result.vendor?.channels ?? null;
+    const before = this.#sightings.get(id);
+    const sight: NvrSight = {
+      nvr: { id, name },
+      status: nvr.state.status,
+      answered: result.ok,
+      channels,
+      reasons: result.ok ? result.degraded : [],
+      sources: nvr.memory.channels.map((c) => c.sourceToken),
+      recordings: nvr.state.snapshot().recordings ?? [],
+    };
+    const listedAt = channels ? now : (before?.listedAt ?? null);
+    this.#sightings.set(id, { sight, at: now, listedAt });
+    const graceMs = SIGHT_INTERVALS * this.#config.polling.intervalS * 1000;
+    const listedLately = listedAt !== null && now - listedAt <= graceMs;
+    let recheck = false;
+    for (const camera of this.#behind.values()) {
+      if (camera.config.behind.nvr !== id) continue;
+      const verdict = judge(camera.config.behind, sight, listedLately);
+      if (verdict.kind === 'wait') continue;
+      if (verdict.kind === 'unseen') {
+        if (verdict.why !== camera.unseenWhy) {
+          // One line per cause (STYLE habit 16), not one per poll.
+          this.#log.warn(
+            `camera ${camera.config.id} (behind ${id}, channel ${camera.config.behind.channel}) is not seen, its status is unknown: ${verdict.why}`,
+          );
+          camera.unseenWhy = verdict.why;
+        }
+        const change = camera.state.unseen();
+        if (change) this.#publishBehind(camera, change);
+        continue;
+      }
+      camera.unseenWhy = null;
+      const recorded = camera.state.record(verdict.result, startedAt);
+      if (recorded.change) this.#publishBehind(camera, recorded.change);
+      this.#uplink?.publishDeviceMetrics(camera.config.id, {
+        deviceId: camera.config.id,
+        kind: 'camera',
+        values: verdict.result.values,
+      });
+      recheck ||= recorded.recheck;
+    }
+    return recheck;
+  }
+
+  /** The NVR's last view, while recent enough to add to a camera's own poll. */
+  #sightOf(behind: BehindRef): NvrSight | null {
+    const seen = this.#sightings.get(behind.nvr);
+    const maxMs = SIGHT_INTERVALS * this.#config.polling.intervalS * 1000;
+    return seen && Date.now() - seen.at <= maxMs ? seen.sight : null;
+  }
+
+  /** The address a camera only behind an NVR is published with (behind-nvr.ts). */
+  #behindXaddr(camera: BehindCameraConfig): string {
+    const nvr = this.#devices.get(camera.behind.nvr)?.config;
+    return behindAddress(nvr?.xaddr ?? 'http://nvr.invalid/', camera.behind.channel);
+  }
+
+  #publishBehind(camera: BehindCamera, snapshot: DeviceSnapshot): void {
+    const { id, name, kind } = camera.config;
+    const body: Body<'deviceState'> = {
+      deviceId: id,
+      name,
+      kind,
+      xaddr: this.#behindXaddr(camera.config),
+      status: snapshot.status,
+      since: snapshot.since.toISOString(),
+      reasons: snapshot.reasons,
+    };
+    if (this.#uplink?.publishDeviceState(id, body)) camera.reported = true;
   }
 
   /** Something broke inside the agent (not a device fault): counted in AgentHealth. */
@@ -574,6 +723,9 @@ export class Agent {
     for (const device of this.#devices.values()) {
       if (device.reported) this.#publishState(device, device.state.snapshot());
     }
+    for (const camera of this.#behind.values()) {
+      if (camera.reported) this.#publishBehind(camera, camera.state.snapshot());
+    }
   }
 
   #birth(): Body<'agentStatus'> {
@@ -585,6 +737,10 @@ export class Agent {
         xaddr,
       }),
     );
+    for (const camera of this.#behind.values()) {
+      const { id, name, kind } = camera.config;
+      devices.push({ id, name, kind, xaddr: this.#behindXaddr(camera.config) });
+    }
     return {
       state: 'online',
       version: this.#version,
@@ -609,7 +765,7 @@ export class Agent {
     }
     const devices = { total: 0, up: 0, degraded: 0, down: 0, unknown: 0 };
     const spool = this.#spool.stats();
-    for (const device of this.#devices.values()) {
+    for (const device of [...this.#devices.values(), ...this.#behind.values()]) {
       devices.total += 1;
       devices[device.state.status] += 1;
     }

@@ -50,7 +50,7 @@ export function publicConfig(config: AgentConfig): Record<string, unknown> {
     discovery: config.discovery,
     // How https devices are trusted: a CA file (its presence only), else pinned on first use.
     tls: { ca: config.tls.ca !== undefined },
-    devices: config.devices.map(({ id, name, kind, xaddr, username, ca, driver }) => ({
+    devices: config.devices.map(({ id, name, kind, xaddr, username, ca, driver, behind }) => ({
       id,
       name,
       kind,
@@ -59,7 +59,10 @@ export function publicConfig(config: AgentConfig): Record<string, unknown> {
       ...(xaddr.startsWith('https:') ? { tls: ca ? 'ca-file' : 'pinned' } : {}),
       // The vendor driver as configured; absent: chosen from the manufacturer (drivers/).
       ...(driver ? { driver } : {}),
+      ...(behind ? { behind } : {}),
     })),
+    // Cameras only behind an NVR: not polled, seen through their NVR (behind-nvr.ts).
+    behindNvr: config.behindNvr,
   };
 }
 

@@ -13,6 +13,7 @@ import { VigilError } from '../shared/errors.js';
 import { Id, ID_PATTERN } from '../shared/ids.js';
 import { validator } from '../shared/validate.js';
 import { DRIVER_NAMES, type DriverName } from './drivers/names.js';
+import type { BehindRef } from './behind-nvr.js';
 import { Secret } from './secret.js';
 
 const Text = Type.String({ minLength: 1 });
@@ -138,12 +139,33 @@ const OnvifSection = Type.Object(
  */
 const TlsSection = Type.Object({ caFile: Type.Optional(Text) }, { additionalProperties: false });
 
+/**
+ * A camera on an NVR's channel (agent/behind-nvr.ts, docs/ARCHITECTURE.md "Cameras behind
+ * an NVR"): the NVR's device id in this file and the channel number as the NVR shows it.
+ */
+const BehindEntry = Type.Object(
+  {
+    nvr: Id,
+    channel: Type.Integer({ minimum: 1, maximum: 256 }),
+  },
+  { additionalProperties: false },
+);
+
 const DeviceEntry = Type.Object(
   {
     id: Id,
     name: Type.String({ minLength: 1, maxLength: 200 }),
     kind: Type.Union([Type.Literal('camera'), Type.Literal('nvr')]),
-    xaddr: Text,
+    /**
+     * The device's ONVIF service address. Absent only for a camera `behind` an NVR that the
+     * gateway cannot reach (on the NVR's own PoE ports): its state comes from its NVR.
+     */
+    xaddr: Type.Optional(Text),
+    /**
+     * The NVR channel the camera is on. With `xaddr` too, the camera is polled and what the
+     * NVR sees of it is added; without, it is not polled and its NVR's polls decide.
+     */
+    behind: Type.Optional(BehindEntry),
     username: Type.Optional(Text),
     password: Type.Optional(Text),
     tls: Type.Optional(TlsSection),
@@ -273,8 +295,21 @@ export interface DeviceConfig {
   password: Secret;
   /** An https device's CA (its own tls.caFile, else the agent's); absent: pinned on first use. */
   ca?: Buffer;
+  /** Also seen through an NVR's channel (agent/behind-nvr.ts: what the NVR saw is added). */
+  behind?: BehindRef;
   /** The vendor driver set in the config; absent: chosen from the manufacturer (drivers/index.ts). */
   driver?: DriverName;
+}
+
+/**
+ * A camera only behind an NVR (no `xaddr`): never polled, its state decided after each poll
+ * of its NVR (agent/behind-nvr.ts).
+ */
+export interface BehindCameraConfig {
+  id: string;
+  name: string;
+  kind: 'camera';
+  behind: BehindRef;
 }
 
 export interface MqttConfig {
@@ -307,6 +342,8 @@ export interface AgentConfig {
   /** The site's default ONVIF account: configured devices without their own, adopted ones. */
   onvif: { username: string; password: Secret };
   devices: DeviceConfig[];
+  /** Cameras behind an NVR that the gateway cannot reach (no xaddr): not polled. */
+  behindNvr: BehindCameraConfig[];
 }
 
 type Section = { path: string; schema: TSchema; value: unknown };
@@ -419,6 +456,12 @@ function ruleErrors(raw: unknown): string[] {
         seen.set(device.id, i);
       }
     }
+    if (device.xaddr === undefined && device.behind === undefined) {
+      errors.push(
+        `devices/${i}/xaddr: required (the device's ONVIF address, such as http://192.0.2.11/onvif/device_service), ` +
+          "unless the camera is on an NVR the gateway cannot see past: then set behind: {nvr: <the NVR's id>, channel: <its channel>}",
+      );
+    }
     if (typeof device.xaddr === 'string' && device.xaddr !== '') {
       let parsed: URL | null = null;
       try {
@@ -433,6 +476,56 @@ function ruleErrors(raw: unknown): string[] {
       } else if (parsed.username !== '' || parsed.password !== '') {
         errors.push(`devices/${i}/xaddr: must not contain credentials; use username and password`);
       }
+    }
+  });
+  errors.push(...behindErrors(devices.map(record)));
+  return errors;
+}
+
+/**
+ * `behind: {nvr, channel}`: a camera, on an NVR of this file that the gateway polls, one
+ * camera per channel. Whether the NVR has that channel is known only once it answers
+ * (agent/behind-nvr.ts says so in the log and keeps the camera unknown).
+ */
+function behindErrors(devices: Record<string, unknown>[]): string[] {
+  const errors: string[] = [];
+  const index = new Map<unknown, number>();
+  devices.forEach((device, i) => {
+    if (!index.has(device.id)) index.set(device.id, i);
+  });
+  const taken = new Map<string, number>();
+  devices.forEach((device, i) => {
+    const behind = record(device.behind);
+    if (device.behind === undefined || typeof behind.nvr !== 'string') return;
+    if (device.kind === 'nvr') {
+      errors.push(
+        `devices/${i}/behind: only a camera can be behind an NVR; remove behind from this NVR`,
+      );
+      return;
+    }
+    const at = index.get(behind.nvr);
+    const nvr = at === undefined ? undefined : devices[at];
+    if (at === undefined || nvr === undefined) {
+      errors.push(
+        `devices/${i}/behind/nvr: no device "${behind.nvr}" in this file; set it to the id of the NVR the camera is connected to, and list that NVR under devices`,
+      );
+      return;
+    }
+    if (nvr.kind !== 'nvr') {
+      errors.push(
+        `devices/${i}/behind/nvr: "${behind.nvr}" (devices/${at}) is a ${String(nvr.kind)}, not an NVR; set kind: nvr on it or name the NVR the camera is connected to`,
+      );
+      return;
+    }
+    if (typeof behind.channel !== 'number') return;
+    const key = `${behind.nvr}/${behind.channel}`;
+    const first = taken.get(key);
+    if (first !== undefined) {
+      errors.push(
+        `devices/${i}/behind/channel: channel ${behind.channel} of "${behind.nvr}" is already devices/${first}; one camera per channel (the NVR's channel list shows which camera is on which)`,
+      );
+    } else {
+      taken.set(key, i);
     }
   });
   return errors;
@@ -515,6 +608,17 @@ export async function buildConfig(raw: unknown, base: string): Promise<AgentConf
   if (cert) mqtt.cert = cert;
   if (key) mqtt.key = new Secret(key);
   if (file.mqtt.reconnectMaxS !== undefined) mqtt.reconnectMaxS = file.mqtt.reconnectMaxS;
+  // Polled: every device with an address. Only behind an NVR: the others (ruleErrors).
+  const polled = file.devices.flatMap((device, i) =>
+    device.xaddr === undefined
+      ? []
+      : [{ device: { ...device, xaddr: device.xaddr }, ownCa: deviceCas[i] }],
+  );
+  const behindNvr = file.devices.flatMap((device): BehindCameraConfig[] =>
+    device.xaddr === undefined && device.behind !== undefined
+      ? [{ id: device.id, name: device.name, kind: 'camera', behind: { ...device.behind } }]
+      : [],
+  );
   return {
     siteId: file.siteId,
     agentId: file.agentId,
@@ -529,8 +633,9 @@ export async function buildConfig(raw: unknown, base: string): Promise<AgentConf
       ? { temperatureFile: resolve(base, file.gateway.temperatureFile) }
       : {},
     onvif: { username: file.onvif.username, password: onvifPassword },
-    devices: file.devices.map((device, i) => {
-      const ca = deviceCas[i] ?? deviceCa;
+    behindNvr,
+    devices: polled.map(({ device, ownCa }) => {
+      const ca = ownCa ?? deviceCa;
       return {
         id: device.id,
         name: device.name,
@@ -539,6 +644,7 @@ export async function buildConfig(raw: unknown, base: string): Promise<AgentConf
         username: device.username ?? file.onvif.username,
         password: device.password !== undefined ? new Secret(device.password) : onvifPassword,
         ...(ca ? { ca } : {}),
+        ...(device.behind ? { behind: { ...device.behind } } : {}),
         ...(device.driver ? { driver: device.driver } : {}),
       };
     }),

@@ -113,6 +113,18 @@ export class DeviceState {
   }
 
   /**
+   * The device cannot be seen at all: a camera behind an NVR whose NVR is down, or that
+   * gives no state of its channel (agent/behind-nvr.ts). Unknown, with no reason (a reason
+   * is a fault the broker opens a ticket for; not seeing a device is none), and a
+   * confirmation under way starts again.
+   */
+  unseen(): DeviceSnapshot | null {
+    this.#failuresInARow = 0;
+    this.#firstMiss = null;
+    return this.#become('unknown', [], false);
+  }
+
+  /**
    * A poll's result. `startedAt`: when the poll sent its first request (a failed poll's
    * device was not answering from then on); absent, now.
    */

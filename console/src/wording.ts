@@ -6,12 +6,20 @@
  * failed).
  */
 import type { Message } from '../../shared/wording/messages.js';
-import { reasonLabel as labelOf, say } from '../../shared/wording/render.js';
+import { reasonLabel as labelOf, say, seenBy } from '../../shared/wording/render.js';
 import type { Reason, Ticket, TimelineEntry } from './data/types.js';
 import { language } from './strings.js';
 
 export function reasonLabel(reason: Pick<Reason, 'code'>): string {
   return labelOf(reason.code, language);
+}
+
+/**
+ * Who saw the reason when it is not the device itself (a camera behind an NVR: "seen by
+ * NVR nvr-01"); empty when the device saw it.
+ */
+export function reasonWitness(reason: Pick<Reason, 'witness'>): string {
+  return reason.witness ? seenBy(reason.witness, language) : '';
 }
 
 /** A ticket's (or an incident report's) title. */

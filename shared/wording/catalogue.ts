@@ -12,6 +12,11 @@ export interface Labels {
   reasons: Readonly<Record<string, string>>;
   /** The contract's deadlines: respond, on-site, resolve. */
   deadline: Readonly<Record<string, string>>;
+  /**
+   * Who saw a reason when it is not the device itself (Reason.witness): the NVR of a camera
+   * behind it. One home for the words, for tickets and the console's device page alike.
+   */
+  seenBy: (device: string) => string;
 }
 
 /** What a message's function gets besides its parameters. */

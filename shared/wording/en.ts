@@ -73,6 +73,8 @@ export const en: Catalogue = {
       'certificate-untrusted': 'Certificate not trusted',
     },
     deadline: { respond: 'respond', 'on-site': 'on-site', resolve: 'resolve' },
+    // The witness of a reason is the NVR of a camera behind it (agent/behind-nvr.ts).
+    seenBy: (device) => `seen by NVR ${device}`,
   },
   messages: {
     'title.device-down': (p, s) =>
@@ -87,12 +89,18 @@ export const en: Catalogue = {
     'title.gateway-resources': (p) =>
       `Site gateway ${p.agent} ${gatewayState(p.problems)}: ${problems(p.problems)}`,
 
-    'detected.device-down': (p) =>
-      `Device down: ${p.messages.join('; ') || 'no reason reported'}` +
+    'detected.device-down': (p, s) =>
+      `Device down${p.witness ? ` (${s.labels.seenBy(p.witness)})` : ''}: ` +
+      `${p.messages.join('; ') || 'no reason reported'}` +
       (p.alsoDown && p.alsoDown.length > 0 ? `; also down: ${p.alsoDown.join(', ')}` : ''),
     'detected.degraded': (p, s) =>
       `Degraded (${lower(s.reason(p.code))}): ${
-        p.lines.map((l) => (l.channel ? `${l.channel}: ${l.text}` : l.text)).join('; ') || p.code
+        p.lines
+          .map((l) => {
+            const text = l.witness ? `${l.text} (${s.labels.seenBy(l.witness)})` : l.text;
+            return l.channel ? `${l.channel}: ${text}` : text;
+          })
+          .join('; ') || p.code
       }`,
     'detected.certificate-changed': (p) =>
       `The device presents a different HTTPS certificate and Vigil no longer talks to it. ` +

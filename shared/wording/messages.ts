@@ -22,6 +22,8 @@ export type Named = {
 export type ReasonLine = {
   text: string;
   channel?: string;
+  /** The device that saw it, when not the device itself: a camera's NVR (Reason.witness). */
+  witness?: string;
 };
 
 /**
@@ -54,7 +56,7 @@ export interface MessageParams {
 
   // ---- what the detector found (the "detected" entry) -------------------------------
   /** Every message the agent gave (they say what to check); `alsoDown`: cameras an NVR covers. */
-  'detected.device-down': { messages: string[]; alsoDown?: string[] };
+  'detected.device-down': { messages: string[]; alsoDown?: string[]; witness?: string };
   'detected.degraded': { code: string; lines: ReasonLine[] };
   /** An HTTPS device presents another certificate than the pinned one (SHA-256 fingerprints). */
   'detected.certificate-changed': { pinned: string; presented: string };

@@ -38,6 +38,11 @@ export function say(message: Message, locale: WordingLocale = 'en'): string {
   return speakers[locale].say(message);
 }
 
+/** Who saw a reason (Reason.witness, an NVR's device id) in words of `locale`. */
+export function seenBy(device: string, locale: WordingLocale = 'en'): string {
+  return catalogues[locale].labels.seenBy(device);
+}
+
 /** A reason code of the agent (unreachable, clock-drift ...) in words of `locale`. */
 export function reasonLabel(code: string, locale: WordingLocale = 'en'): string {
   return speakers[locale].reason(code);

@@ -70,6 +70,8 @@ export const zhCN: Catalogue = {
       'certificate-untrusted': '证书不受信任',
     },
     deadline: { respond: '响应', 'on-site': '到场', resolve: '解决' },
+    // 原因的见证者：摄像机所接的录像机（agent/behind-nvr.ts）。
+    seenBy: (device) => `由录像机 ${device} 发现`,
   },
   messages: {
     'title.device-down': (p, s) =>
@@ -83,12 +85,18 @@ export const zhCN: Catalogue = {
     'title.gateway-resources': (p) =>
       `站点采集网关 ${p.agent} ${gatewayState(p.problems)}：${problems(p.problems)}`,
 
-    'detected.device-down': (p) =>
-      `设备故障：${p.messages.join('；') || '未上报原因'}` +
+    'detected.device-down': (p, s) =>
+      `设备故障${p.witness ? `（${s.labels.seenBy(p.witness)}）` : ''}：` +
+      `${p.messages.join('；') || '未上报原因'}` +
       (p.alsoDown && p.alsoDown.length > 0 ? `；同时故障：${p.alsoDown.join('、')}` : ''),
     'detected.degraded': (p, s) =>
       `性能下降（${s.reason(p.code)}）：${
-        p.lines.map((l) => (l.channel ? `${l.channel}：${l.text}` : l.text)).join('；') || p.code
+        p.lines
+          .map((l) => {
+            const text = l.witness ? `${l.text}（${s.labels.seenBy(l.witness)}）` : l.text;
+            return l.channel ? `${l.channel}：${text}` : text;
+          })
+          .join('；') || p.code
       }`,
     'detected.certificate-changed': (p) =>
       `设备出示了不同的 HTTPS 证书，Vigil 已停止与其通信。` +

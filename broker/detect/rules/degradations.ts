@@ -41,7 +41,11 @@ export function degradationText(device: Device, code: string): Message {
     code,
     lines: device.reasons
       .filter((r) => r.code === code && r.message !== '')
-      .map((r) => (r.channel ? { text: r.message, channel: r.channel } : { text: r.message })),
+      .map((r) => ({
+        text: r.message,
+        ...(r.channel ? { channel: r.channel } : {}),
+        ...(r.witness ? { witness: r.witness } : {}),
+      })),
   });
 }
 

@@ -16,6 +16,12 @@ function titleReason(device: Pick<Device, 'reasons'>): string {
   return device.reasons[0]?.code ?? '';
 }
 
+/** The device that saw the failure, when not the device itself (Reason.witness). */
+function witnessOf(device: Pick<Device, 'reasons'>): { witness?: string } {
+  const witness = device.reasons.find((reason) => reason.witness)?.witness;
+  return witness ? { witness } : {};
+}
+
 /** The device's fault as the rule raises it (also what a ticket of it is opened from). */
 export function deviceDown(device: Device, at: Date): FaultRaised {
   return {
@@ -28,6 +34,8 @@ export function deviceDown(device: Device, at: Date): FaultRaised {
     // Every message the agent gave: they say what to check.
     text: message('detected.device-down', {
       messages: device.reasons.map((reason) => reason.message || reason.code),
+      // A camera behind an NVR: the NVR saw it go (agent/behind-nvr.ts).
+      ...witnessOf(device),
     }),
     covers: [],
     at,

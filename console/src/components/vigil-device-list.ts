@@ -5,7 +5,7 @@ import { ClockController } from '../controllers/clock.js';
 import type { Device } from '../data/types.js';
 import { formatAgo, formatFull } from '../format.js';
 import { href } from '../router.js';
-import { reasonLabel } from '../wording.js';
+import { reasonLabel, reasonWitness } from '../wording.js';
 import { strings } from '../strings.js';
 
 /** Every row has this height, so the window is arithmetic and rows never shift. */
@@ -159,7 +159,11 @@ export class VigilDeviceList extends LitElement {
     const now = this.clock.now;
     const f = strings.fleet;
     const reasons = device.reasons.map(reasonLabel).join(' · ');
-    const details = device.reasons.map((reason) => reason.message).join('; ');
+    const details = device.reasons
+      .map((reason) =>
+        reason.witness ? `${reason.message} (${reasonWitness(reason)})` : reason.message,
+      )
+      .join('; ');
     return html`<a
       class="row"
       role="listitem"

@@ -8,7 +8,7 @@ import type { ConsoleState } from '../data/store.js';
 import type { Device, DeviceOutages, MetricSeries, Ticket } from '../data/types.js';
 import { formatAgo, formatDay, formatDuration, formatFull } from '../format.js';
 import { href } from '../router.js';
-import { reasonLabel, ticketTitle } from '../wording.js';
+import { reasonLabel, reasonWitness, ticketTitle } from '../wording.js';
 import { strings } from '../strings.js';
 import { controls, page } from '../theme.js';
 import '../components/vigil-chart.js';
@@ -260,6 +260,13 @@ export class VigilDevicePage extends LitElement {
                     (r) =>
                       html`<li data-reason=${r.code}>
                         <strong>${reasonLabel(r)}</strong>: ${r.message}
+                        ${
+                          r.witness
+                            ? html`<em data-testid="reason-witness" data-witness=${r.witness}
+                                >(${reasonWitness(r)})</em
+                              >`
+                            : nothing
+                        }
                       </li>`,
                   )}
                 </ul>`

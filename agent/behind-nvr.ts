@@ -1,0 +1,291 @@
+/**
+ * Cameras behind an NVR (issue 14 item 2): the state of a camera from what its NVR saw of
+ * it. Many small sites put their cameras on the NVR's own PoE ports, a network of the NVR's
+ * own (Hikvision 192.168.254.0/24, Dahua 10.1.1.0/24) that the gateway cannot reach. Such a
+ * camera is configured with `behind: {nvr, channel}` and no `xaddr`; it is never polled, and
+ * after each poll of its NVR this module decides its state from:
+ *
+ * - the NVR's vendor API (agent/drivers/: Hikvision ISAPI InputProxy channel status, Dahua
+ *   getCameraState): each IP channel online or not, numbered 1, 2 ... as the NVR shows them
+ *   (both drivers give 1-based ids). A channel offline is the NVR telling that it no longer
+ *   reaches the camera: the camera is `down`, reason `unreachable`, `witness` the NVR.
+ * - the NVR's ONVIF side (agent/checks/events.ts, recording.ts): a `video-loss` reason per
+ *   video source token (tns1:VideoSource/SignalLoss) and a `recording-stopped` reason per
+ *   recording token. Each becomes the camera's degraded reason of the same code, with the
+ *   NVR as witness. Which token is channel N: see `channelOfToken`.
+ *
+ * What is never made up: the NVR down (its poll failed twice, its own DeviceState), a
+ * channel the NVR does not list, or an NVR that gives no state of the channel (no vendor
+ * channel list, and no ONVIF video source or recording for it) make the camera `unknown`.
+ * Unknown carries no reason: a reason is a fault the broker opens a ticket for (the
+ * degradations rule takes every code), and not seeing a camera is none; the NVR's own
+ * ticket (device-down) covers it. Why it is unknown is said in the agent's log, once per
+ * change (agent.ts), and in `vigil agent check` of the NVR.
+ *
+ * Confirmation: an NVR marks a channel offline after its own reconnection attempts, but
+ * a camera that reboots or a PoE port that renegotiates shows offline for a moment too. So
+ * the camera goes through the agent's DeviceState like a polled device: a channel offline
+ * in one poll of the NVR is a first failure, the NVR is looked at again after
+ * `polling.recheckS` (agent.ts makes the NVR's poll a recheck), and the second offline in
+ * a row is `down`, dated from the first poll that saw it (`since`, as for a polled device).
+ *
+ * A camera reachable both directly (`xaddr`) and through the NVR (`behind`) is one device:
+ * its own poll decides its status, and `witnessed` adds what the NVR saw only where the
+ * camera's own poll did not say it (the NVR lost the camera's video while the gateway still
+ * reaches it: degraded `video-loss`, witness the NVR).
+ *
+ * Pure logic: agent.ts feeds it the NVR's poll, its DeviceState and what its checks keep.
+ */
+import type { Reason, RecordingRef } from '../shared/messages/device-state.js';
+import type { DeviceStatus } from './device-state.js';
+import type { PollResult } from './poll.js';
+
+/** Where a camera behind an NVR is: the NVR's device id and its channel, 1-based as shown. */
+export interface BehindRef {
+  nvr: string;
+  channel: number;
+}
+
+/**
+ * One IP channel as an NVR's vendor API lists it (agent/drivers/types.ts NvrChannel: the
+ * fields read here). `id` is the channel number as the NVR shows it, 1-based.
+ */
+export interface ChannelState {
+  id: string;
+  online: boolean | null;
+  /** The NVR's own word for it (ISAPI chanDetectResult, Dahua connectionState). */
+  detail?: string;
+  /** The camera's address on the NVR's network. */
+  address?: string;
+  name?: string;
+}
+
+/** What one poll of an NVR saw, as the cameras behind it read it. */
+export interface NvrSight {
+  nvr: { id: string; name: string };
+  /** The NVR's status after this poll (its own DeviceState: down only when confirmed). */
+  status: DeviceStatus;
+  /** The poll answered (an NVR's first failure is not yet down: nothing is concluded). */
+  answered: boolean;
+  /** Its vendor API's channel list of this poll; null: not listed in this poll. */
+  channels: ChannelState[] | null;
+  /** Its ONVIF degraded reasons of this poll (video-loss, recording-stopped per channel). */
+  reasons: Reason[];
+  /** Its video source tokens in its own order (the media check's channels). */
+  sources: string[];
+  /** Its recordings as last listed (token order). */
+  recordings: RecordingRef[];
+}
+
+/**
+ * What the NVR's poll means for one camera behind it: `unseen` (status unknown, `why` for
+ * the log), `wait` (nothing concluded this time: its state stays), or `seen` with the poll
+ * result its DeviceState records.
+ */
+export type Verdict =
+  { kind: 'unseen'; why: string } | { kind: 'wait' } | { kind: 'seen'; result: PollResult };
+
+// ---- which ONVIF token is channel N --------------------------------------------------------
+
+/** The last run of digits in a token or name: vs3, VideoSource_3, REC_CH03, "NVR channel 3". */
+export function lastNumber(text: string): number | null {
+  const match = /(\d+)\D*$/.exec(text);
+  return match ? Number(match[1]) : null;
+}
+
+/**
+ * The NVR channel (1-based) that an ONVIF token names, among `known`: the NVR's tokens of
+ * the same kind (video sources in the order its profiles list them, recordings in token
+ * order). ONVIF gives channels no number, and firmware names them in several ways:
+ *
+ * 1. Each known token ends in a number of its own (`vs1`, `VideoSource_1`, `REC_CH01`):
+ *    numbered from 1, the number is the channel; numbered from 0 (`VideoSource000`), the
+ *    number plus one; numbered otherwise (`101`, `201`: channel and stream), the rank of its
+ *    number among them.
+ * 2. Otherwise (no numbers, or the same number twice): its position among `known`, 1-based.
+ * 3. A token not among `known` (the NVR's lists not read yet): its own number when it is 1
+ *    or more, else null. Null means "not mapped": the reason stays the NVR's own.
+ */
+export function channelOfToken(token: string, known: readonly string[]): number | null {
+  const at = known.indexOf(token);
+  if (at < 0) {
+    const own = lastNumber(token);
+    return own !== null && own >= 1 ? own : null;
+  }
+  const numbers = known.map(lastNumber);
+  const distinct = numbers.every((n) => n !== null) && new Set(numbers).size === numbers.length;
+  if (!distinct) return at + 1;
+  const own = numbers[at] as number;
+  const lowest = Math.min(...(numbers as number[]));
+  if (lowest === 1) return own;
+  if (lowest === 0) return own + 1;
+  return [...(numbers as number[])].sort((a, b) => a - b).indexOf(own) + 1;
+}
+
+/**
+ * The channel of a recording: by its token (`REC_CH03`) when the recordings' tokens carry
+ * numbers of their own, else by the camera it holds (RecordingInformation Source Name,
+ * "NVR channel 3", or SourceId), else its position in token order.
+ */
+export function channelOfRecording(
+  token: string,
+  recordings: readonly RecordingRef[],
+): number | null {
+  const tokens = recordings.map((r) => r.token);
+  if (!tokens.includes(token)) return channelOfToken(token, []);
+  const numbered = (list: readonly string[]): boolean => {
+    const numbers = list.map(lastNumber);
+    return numbers.every((n) => n !== null) && new Set(numbers).size === numbers.length;
+  };
+  if (numbered(tokens)) return channelOfToken(token, tokens);
+  const sources = recordings.map((r) => r.source ?? '');
+  const own = sources[tokens.indexOf(token)] ?? '';
+  if (own !== '' && numbered(sources)) return channelOfToken(own, sources);
+  return channelOfToken(token, tokens);
+}
+
+// ---- the verdict -----------------------------------------------------------------------
+
+const MAX_MESSAGE = 1000;
+
+function nvrName(sight: NvrSight): string {
+  return `NVR "${sight.nvr.name}" (${sight.nvr.id})`;
+}
+
+/** The NVR's ONVIF reasons about channel N, as the camera's, with the NVR as witness. */
+export function onvifReasonsOf(sight: NvrSight, channel: number): Reason[] {
+  const out: Reason[] = [];
+  for (const reason of sight.reasons) {
+    if (reason.channel === undefined) continue;
+    let text: string;
+    if (reason.code === 'video-loss') {
+      if (channelOfToken(reason.channel, sight.sources) !== channel) continue;
+      text = `${nvrName(sight)} has lost the video of channel ${channel}`;
+    } else if (reason.code === 'recording-stopped') {
+      if (channelOfRecording(reason.channel, sight.recordings) !== channel) continue;
+      text = `${nvrName(sight)} does not record channel ${channel}`;
+    } else {
+      continue;
+    }
+    if (out.some((r) => r.code === reason.code)) continue;
+    out.push({
+      code: reason.code,
+      message: `${text}: ${reason.message}`.slice(0, MAX_MESSAGE),
+      witness: sight.nvr.id,
+    });
+  }
+  return out;
+}
+
+/** Does the NVR's ONVIF side list channel N (a video source or a recording of it)? */
+function onvifKnows(sight: NvrSight, channel: number): boolean {
+  return (
+    sight.sources.some((token) => channelOfToken(token, sight.sources) === channel) ||
+    sight.recordings.some((rec) => channelOfRecording(rec.token, sight.recordings) === channel)
+  );
+}
+
+function offlineReason(sight: NvrSight, channel: number, state: ChannelState): Reason {
+  const detail = state.detail ? ` (${state.detail})` : '';
+  const address = state.address ? ` at ${state.address}` : '';
+  return {
+    code: 'unreachable',
+    message: (
+      `${nvrName(sight)} reports channel ${channel} offline${detail}: it no longer reaches ` +
+      `the camera${address} on its network. Check the camera's cable, the NVR's PoE port ` +
+      `and the camera's power; the gateway cannot reach this camera itself`
+    ).slice(0, MAX_MESSAGE),
+    witness: sight.nvr.id,
+  };
+}
+
+/** The channel of the vendor list, or null. `id` is the number as the NVR shows it. */
+function listed(sight: NvrSight, channel: number): ChannelState | null {
+  return sight.channels?.find((c) => Number(c.id) === channel) ?? null;
+}
+
+/**
+ * The state of a camera that is only behind the NVR (see the file's comment). `listedLately`:
+ * the NVR's vendor API listed its channels in a recent poll; then a poll without the list
+ * (an ISAPI request that timed out) concludes nothing rather than falling back to ONVIF,
+ * which cannot say offline: the camera would flip between down and degraded.
+ */
+export function judge(behind: BehindRef, sight: NvrSight, listedLately: boolean): Verdict {
+  const { channel } = behind;
+  const nvr = nvrName(sight);
+  if (sight.status === 'down') return { kind: 'unseen', why: `${nvr} is down` };
+  if (!sight.answered) return { kind: 'wait' };
+  const state = listed(sight, channel);
+  if (sight.channels && !state) {
+    const ids = sight.channels.map((c) => c.id).join(', ') || 'none';
+    return {
+      kind: 'unseen',
+      why:
+        `${nvr} has no channel ${channel} (its IP channels: ${ids}); ` +
+        `set behind.channel to the channel the camera is on`,
+    };
+  }
+  if (state?.online === false) {
+    return {
+      kind: 'seen',
+      result: { ok: false, values: { up: false }, failure: offlineReason(sight, channel, state) },
+    };
+  }
+  const ok = (): Verdict => ({
+    kind: 'seen',
+    result: { ok: true, values: { up: true }, degraded: onvifReasonsOf(sight, channel) },
+  });
+  if (state?.online === true) return ok();
+  if (!sight.channels && listedLately) return { kind: 'wait' };
+  // The NVR gives no online state (an ONVIF-only NVR, a vendor API that refuses us): its
+  // ONVIF side alone. It cannot say offline: a gone camera shows as video loss and its
+  // recording stopping, never as down.
+  if (onvifKnows(sight, channel)) return ok();
+  return {
+    kind: 'unseen',
+    why:
+      `${nvr} gives no state of channel ${channel}: no channel list from its vendor API and ` +
+      `no ONVIF video source or recording of that channel`,
+  };
+}
+
+/**
+ * A camera reachable directly and through the NVR: its own poll's result, with what the NVR
+ * saw of it added where the camera's own poll did not say it. Only to a poll that answered
+ * (a camera down is down by its own poll), and only from an NVR that answered.
+ */
+export function witnessed(own: PollResult, behind: BehindRef, sight: NvrSight | null): PollResult {
+  if (!own.ok || !sight || !sight.answered || sight.status === 'down') return own;
+  const { channel } = behind;
+  const seen: Reason[] = [];
+  const state = listed(sight, channel);
+  if (state?.online === false) {
+    const detail = state.detail ? ` (${state.detail})` : '';
+    seen.push({
+      code: 'video-loss',
+      message: (
+        `${nvrName(sight)} reports channel ${channel} offline${detail} while the gateway ` +
+        `reaches the camera: the NVR gets no video from it and records nothing. Check the ` +
+        `link between the NVR and the camera, and the camera's account on the NVR`
+      ).slice(0, MAX_MESSAGE),
+      witness: sight.nvr.id,
+    });
+  }
+  for (const reason of onvifReasonsOf(sight, channel)) {
+    if (!seen.some((r) => r.code === reason.code)) seen.push(reason);
+  }
+  const added = seen.filter((r) => !own.degraded.some((mine) => mine.code === r.code));
+  if (added.length === 0) return own;
+  return { ...own, degraded: [...own.degraded, ...added] };
+}
+
+/**
+ * The address a camera only behind an NVR is published with (DeviceState.xaddr, the birth's
+ * device list, both URIs): its NVR's service address with the channel as fragment, the one
+ * way the gateway sees it. Never sent to anything.
+ */
+export function behindAddress(nvrXaddr: string, channel: number): string {
+  const url = new URL(nvrXaddr);
+  url.hash = `channel=${channel}`;
+  return url.toString();
+}

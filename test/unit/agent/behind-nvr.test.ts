@@ -1,0 +1,270 @@
+/**
+ * Cameras behind an NVR (agent/behind-nvr.ts): which ONVIF token is which channel, the
+ * state of a camera only behind its NVR, and what the NVR adds to a camera also polled
+ * directly; then the camera's DeviceState fed poll by poll, as agent.ts feeds it.
+ */
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import {
+  behindAddress,
+  channelOfRecording,
+  channelOfToken,
+  judge,
+  witnessed,
+  type NvrSight,
+} from '../../../agent/behind-nvr.js';
+import { DeviceState } from '../../../agent/device-state.js';
+import type { PollResult } from '../../../agent/poll.js';
+
+const BEHIND = { nvr: 'nvr-01', channel: 2 };
+
+function sight(extra: Partial<NvrSight> = {}): NvrSight {
+  return {
+    nvr: { id: 'nvr-01', name: 'Recorder A' },
+    status: 'up',
+    answered: true,
+    channels: [
+      { id: '1', online: true, detail: 'connect' },
+      { id: '2', online: true, detail: 'connect', address: '192.168.254.3' },
+    ],
+    reasons: [],
+    sources: ['vs1', 'vs2'],
+    recordings: [
+      { token: 'REC_CH01', source: 'Recorder A channel 1' },
+      { token: 'REC_CH02', source: 'Recorder A channel 2' },
+    ],
+    ...extra,
+  };
+}
+
+const offline = (detail = 'netUnreachable') =>
+  sight({
+    channels: [
+      { id: '1', online: true },
+      { id: '2', online: false, detail, address: '192.168.254.3' },
+    ],
+  });
+
+const videoLost = {
+  code: 'video-loss',
+  message: 'ONVIF event: video signal lost (vs2)',
+  channel: 'vs2',
+} as const;
+const notRecording = {
+  code: 'recording-stopped',
+  message: 'Recorder A channel 2: newest recording 300 s old (limit 120 s, status Idle)',
+  channel: 'REC_CH02',
+} as const;
+
+describe('which ONVIF token is channel N', () => {
+  it('reads the number a token ends in, numbered from 1 as most firmware does', () => {
+    expect(channelOfToken('vs3', ['vs1', 'vs2', 'vs3'])).toBe(3);
+    expect(channelOfToken('VideoSource_2', ['VideoSource_1', 'VideoSource_2'])).toBe(2);
+    expect(channelOfToken('REC_CH10', ['REC_CH01', 'REC_CH02', 'REC_CH10'])).toBe(10);
+  });
+
+  it('adds one to tokens numbered from 0, and ranks other numberings (101, 201)', () => {
+    expect(channelOfToken('VideoSource001', ['VideoSource000', 'VideoSource001'])).toBe(2);
+    expect(channelOfToken('201', ['101', '201', '301'])).toBe(2);
+  });
+
+  it('takes the position among the NVR tokens when they carry no numbers of their own', () => {
+    expect(channelOfToken('rear', ['front', 'rear'])).toBe(2);
+    expect(channelOfToken('Main_1b', ['Main_1a', 'Main_1b'])).toBe(2);
+  });
+
+  it('reads a token the NVR lists are not known for by its own number only', () => {
+    expect(channelOfToken('vs4', [])).toBe(4);
+    expect(channelOfToken('front', [])).toBeNull();
+    expect(channelOfToken('VideoSource000', [])).toBeNull();
+  });
+
+  it('maps a recording by its token, else by the camera it holds, else by its position', () => {
+    const byToken = sight().recordings;
+    expect(channelOfRecording('REC_CH02', byToken)).toBe(2);
+    const bySource = [
+      { token: 'RecordingA', source: 'Lobby channel 1' },
+      { token: 'RecordingB', source: 'Lobby channel 2' },
+    ];
+    expect(channelOfRecording('RecordingB', bySource)).toBe(2);
+    expect(channelOfRecording('b', [{ token: 'a' }, { token: 'b' }])).toBe(2);
+  });
+});
+
+describe('a camera only behind its NVR', () => {
+  it('is down, unreachable, with the NVR as witness, when the NVR reports its channel offline', () => {
+    const verdict = judge(BEHIND, offline(), true);
+    expect(verdict.kind).toBe('seen');
+    const result = verdict.kind === 'seen' ? verdict.result : null;
+    expect(result?.ok).toBe(false);
+    if (result?.ok !== false) return;
+    expect(result.values).toEqual({ up: false });
+    expect(result.failure.code).toBe('unreachable');
+    expect(result.failure.witness).toBe('nvr-01');
+    expect(result.failure.message).toMatch(
+      /^NVR "Recorder A" \(nvr-01\) reports channel 2 offline \(netUnreachable\): .*192\.168\.254\.3/,
+    );
+    expect(result.failure.message).toMatch(/PoE port/);
+  });
+
+  it('is up when the channel is online and the NVR says nothing against it', () => {
+    const verdict = judge(BEHIND, sight({ reasons: [{ ...videoLost, channel: 'vs1' }] }), true);
+    expect(verdict).toEqual({
+      kind: 'seen',
+      result: { ok: true, values: { up: true }, degraded: [] },
+    });
+  });
+
+  it("is degraded by the NVR's video loss and stopped recording of its channel, witnessed", () => {
+    const verdict = judge(BEHIND, sight({ reasons: [videoLost, notRecording] }), true);
+    expect(verdict.kind === 'seen' && verdict.result.ok && verdict.result.degraded).toEqual([
+      {
+        code: 'video-loss',
+        message:
+          'NVR "Recorder A" (nvr-01) has lost the video of channel 2: ONVIF event: video signal lost (vs2)',
+        witness: 'nvr-01',
+      },
+      {
+        code: 'recording-stopped',
+        message: `NVR "Recorder A" (nvr-01) does not record channel 2: ${notRecording.message}`,
+        witness: 'nvr-01',
+      },
+    ]);
+  });
+
+  it('is unknown while its NVR is down, and concludes nothing from a first failure', () => {
+    expect(judge(BEHIND, sight({ status: 'down', answered: false }), true)).toEqual({
+      kind: 'unseen',
+      why: 'NVR "Recorder A" (nvr-01) is down',
+    });
+    expect(judge(BEHIND, sight({ status: 'up', answered: false }), true)).toEqual({ kind: 'wait' });
+  });
+
+  it('is unknown, saying what to fix, on a channel the NVR does not have', () => {
+    const verdict = judge({ nvr: 'nvr-01', channel: 9 }, sight(), true);
+    expect(verdict.kind).toBe('unseen');
+    expect(verdict.kind === 'unseen' && verdict.why).toMatch(
+      /has no channel 9 \(its IP channels: 1, 2\); set behind.channel/,
+    );
+  });
+
+  it('waits out a poll without the channel list when the vendor API gave it lately', () => {
+    expect(judge(BEHIND, sight({ channels: null }), true)).toEqual({ kind: 'wait' });
+  });
+
+  it("reads an ONVIF-only NVR's video loss as degraded, never as down", () => {
+    const onvifOnly = sight({ channels: null, reasons: [videoLost] });
+    const verdict = judge(BEHIND, onvifOnly, false);
+    expect(verdict.kind === 'seen' && verdict.result.ok).toBe(true);
+    expect(verdict.kind === 'seen' && verdict.result.ok && verdict.result.degraded[0]?.code).toBe(
+      'video-loss',
+    );
+    expect(judge(BEHIND, sight({ channels: null }), false).kind).toBe('seen');
+  });
+
+  it('is unknown when the NVR gives no state of the channel at all', () => {
+    const blind = sight({ channels: null, sources: [], recordings: [] });
+    const verdict = judge(BEHIND, blind, false);
+    expect(verdict.kind).toBe('unseen');
+    expect(verdict.kind === 'unseen' && verdict.why).toMatch(/gives no state of channel 2/);
+  });
+
+  it('is published at its NVR address with the channel as fragment', () => {
+    expect(behindAddress('http://192.0.2.50/onvif/device_service', 3)).toBe(
+      'http://192.0.2.50/onvif/device_service#channel=3',
+    );
+  });
+});
+
+describe('a camera reachable directly and through its NVR', () => {
+  const own = (degraded: Extract<PollResult, { ok: true }>['degraded'] = []): PollResult => ({
+    ok: true,
+    values: { up: true, responseMs: 4 },
+    degraded,
+  });
+
+  it("adds the NVR's video loss when the gateway still reaches the camera", () => {
+    const result = witnessed(own(), BEHIND, offline());
+    expect(result.ok && result.degraded.map((r) => [r.code, r.witness])).toEqual([
+      ['video-loss', 'nvr-01'],
+    ]);
+    expect(result.ok && result.degraded[0]?.message).toMatch(
+      /reports channel 2 offline \(netUnreachable\) while the gateway reaches the camera/,
+    );
+  });
+
+  it('adds nothing the camera already says itself, nor from an NVR that is down or stale', () => {
+    const mine = {
+      code: 'video-loss',
+      message: 'ONVIF event: video signal lost (VideoSource_1)',
+    } as const;
+    expect(witnessed(own([mine]), BEHIND, sight({ reasons: [videoLost] }))).toEqual(own([mine]));
+    expect(witnessed(own(), BEHIND, sight({ status: 'down', answered: false }))).toEqual(own());
+    expect(witnessed(own(), BEHIND, null)).toEqual(own());
+  });
+
+  it('keeps its own failure: its own poll decides', () => {
+    const down: PollResult = {
+      ok: false,
+      values: { up: false },
+      failure: { code: 'timeout', message: 'no answer within 5000 ms' },
+    };
+    expect(witnessed(down, BEHIND, offline())).toBe(down);
+  });
+
+  it("adds the NVR's stopped recording beside its own other reasons", () => {
+    const drift = { code: 'clock-drift', message: 'clock 40 s ahead' } as const;
+    const result = witnessed(own([drift]), BEHIND, sight({ reasons: [notRecording] }));
+    expect(result.ok && result.degraded.map((r) => r.code)).toEqual([
+      'clock-drift',
+      'recording-stopped',
+    ]);
+  });
+});
+
+describe("the camera's DeviceState, poll by poll of its NVR", () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+    vi.setSystemTime(new Date('2026-12-06T08:00:00Z'));
+  });
+
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  const seen = (s: NvrSight): PollResult => {
+    const verdict = judge(BEHIND, s, true);
+    if (verdict.kind !== 'seen') throw new Error(`expected seen, got ${verdict.kind}`);
+    return verdict.result;
+  };
+
+  it('is down at the second offline in a row, dated from the first, and up again at once', () => {
+    const state = new DeviceState();
+    expect(state.record(seen(sight())).change?.status).toBe('up');
+    const firstAt = new Date('2026-12-06T08:00:15Z');
+    vi.setSystemTime(firstAt);
+    const first = state.record(seen(offline()), firstAt);
+    expect(first).toEqual({ change: null, recheck: true });
+    vi.setSystemTime(new Date('2026-12-06T08:00:16Z'));
+    const second = state.record(seen(offline()), new Date());
+    expect(second.change?.status).toBe('down');
+    expect(second.change?.since).toEqual(firstAt);
+    expect(second.change?.reasons[0]?.witness).toBe('nvr-01');
+    vi.setSystemTime(new Date('2026-12-06T08:01:00Z'));
+    expect(state.record(seen(sight())).change?.status).toBe('up');
+  });
+
+  it('goes unknown without reasons when its NVR is down, and back once it is seen', () => {
+    const state = new DeviceState();
+    state.record(seen(offline()));
+    state.record(seen(offline()));
+    expect(state.status).toBe('down');
+    const unseen = state.unseen();
+    expect(unseen?.status).toBe('unknown');
+    expect(unseen?.reasons).toEqual([]);
+    expect(state.unseen()).toBeNull();
+    // A confirmation starts again after being unseen: one offline is not yet down.
+    expect(state.record(seen(offline())).recheck).toBe(true);
+    expect(state.status).toBe('unknown');
+    expect(state.record(seen(sight())).change?.status).toBe('up');
+  });
+});
