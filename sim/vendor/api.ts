@@ -9,15 +9,18 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SimRequestLogEntry } from '../../shared/api/sim.js';
 import type { FaultEffects } from '../faults.js';
 import type { HttpAuthGuard, HttpAuthPolicy } from '../http-auth.js';
-import type { DeviceIdentity } from '../identity.js';
+import type { DeviceIdentity, DeviceKind } from '../identity.js';
 import type { LoginGate } from '../lockout.js';
-import type { DeviceModel } from '../model.js';
 import type { Credentials } from '../soap/auth.js';
 import type { DiskReading } from './storage.js';
 
 /** What a vendor's answers are computed from, at the moment of a request. */
 export interface VendorState {
-  model: DeviceModel;
+  /**
+   * What the answers read of the device's model (sim/model.ts DeviceModel): named here,
+   * not imported, because model.ts asks these APIs who a device is (no import cycle).
+   */
+  model: { name: string; kind: DeviceKind; channels: number };
   /** Who the device says it is now (the same as GetDeviceInformation). */
   identity: DeviceIdentity;
   effects: FaultEffects;
@@ -48,7 +51,7 @@ export interface VendorAnswer {
 /** Who a vendor personality says it is, from what the simulator derived for the device. */
 export interface VendorIdentitySource {
   base: DeviceIdentity;
-  kind: DeviceModel['kind'];
+  kind: DeviceKind;
   channels: number;
   /** Disk bays of the device (for a model name that counts them). */
   bays: number;
