@@ -649,7 +649,9 @@ export class Agent {
           );
           camera.unseenWhy = verdict.why;
         }
-        const change = camera.state.unseen();
+        // Unknown from the start (its NVR never answered yet) is said once too: the NOC
+        // sees the camera is not watched, rather than nothing at all.
+        const change = camera.state.unseen() ?? (camera.reported ? null : camera.state.snapshot());
         if (change) this.#publishBehind(camera, change);
         continue;
       }
