@@ -280,6 +280,25 @@ export function witnessed(own: PollResult, behind: BehindRef, sight: NvrSight | 
 }
 
 /**
+ * `vigil agent check` of an NVR: its IP channels, one line each, as an installer needs them
+ * to write the `behind:` entries of the cameras on its PoE ports (the camera's address on
+ * the NVR's network tells which camera is on which channel). Empty without a channel list.
+ */
+export function channelLines(channels: readonly ChannelState[]): string[] {
+  if (channels.length === 0) return [];
+  return [
+    "IP channels (a camera on one is configured with behind: { nvr: <this NVR's id>, channel: N }):",
+    ...channels.map((c) => {
+      const name = c.name ? ` "${c.name}"` : '';
+      const address = c.address ? ` at ${c.address}` : '';
+      const state = c.online === null ? 'state not given' : c.online ? 'online' : 'offline';
+      const detail = c.detail ? ` (${c.detail})` : '';
+      return `  channel ${c.id}${name}${address}: ${state}${detail}`;
+    }),
+  ];
+}
+
+/**
  * The address a camera only behind an NVR is published with (DeviceState.xaddr, the birth's
  * device list, both URIs): its NVR's service address with the channel as fragment, the one
  * way the gateway sees it. Never sent to anything.

@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { Fingerprint } from '../shared/messages/device-state.js';
 import { validator } from '../shared/validate.js';
 import { Agent } from './agent.js';
+import { channelLines } from './behind-nvr.js';
 import { checks } from './checks/index.js';
 import { DeviceMemory } from './checks/types.js';
 import { checkDefaults, loadConfig } from './config.js';
@@ -297,6 +298,8 @@ async function check(argv: string[], io: MainIo): Promise<void> {
     const reasons = result.ok ? result.degraded : [result.failure];
     for (const r of reasons)
       io.print(`  ! ${r.code}${r.channel ? ` [${r.channel}]` : ''}: ${r.message}`);
+    // An NVR's channels, for the `behind:` entries of the cameras on its PoE ports.
+    for (const line of channelLines(result.vendor?.channels ?? [])) io.print(`  ${line}`);
   }
   process.exitCode = status === 'up' ? 0 : status === 'degraded' ? 3 : 4;
 }

@@ -6,6 +6,7 @@
  * goes down when the NVR reports its channel offline, with the NVR as witness in its state
  * and in its emergency ticket, and comes back; the NVR down makes it unknown, never up.
  */
+import { EventEmitter } from 'node:events';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +14,7 @@ import { Agent } from '../../../agent/agent.js';
 import { publicConfig } from '../../../agent/commands.js';
 import { loadConfig } from '../../../agent/config.js';
 import { MemoryLogger } from '../../../agent/log.js';
+import { main } from '../../../agent/main.js';
 import type { RunningBroker } from '../../../broker/app.js';
 import type { Device } from '../../../shared/api/devices.js';
 import type { Ticket } from '../../../shared/api/tickets.js';
@@ -216,5 +218,21 @@ describe('a camera behind an NVR, through the real agent and broker', () => {
     );
     await site.clearFaults(nvr);
     await reaches(camera.id, 'up');
+  });
+
+  it('vigil agent check of the NVR lists its channels and their cameras, for the behind: entries', async () => {
+    const out: string[] = [];
+    const info = site.device(nvr)!;
+    await main(['check', info.xaddr, '--user', ONVIF.username, '--password', ONVIF.password], {
+      log: new MemoryLogger(),
+      signals: new EventEmitter(),
+      exit: () => undefined,
+      print: (text) => out.push(text),
+      printError: (text) => out.push(text),
+    });
+    process.exitCode = undefined;
+    const text = out.join('\n');
+    expect(text).toMatch(/IP channels \(a camera on one is configured with behind: /);
+    expect(text).toMatch(/ {4}channel 2 "IPCamera 02" at 192\.168\.254\.3: online \(connect\)/);
   });
 });

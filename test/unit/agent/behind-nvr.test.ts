@@ -6,6 +6,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   behindAddress,
+  channelLines,
   channelOfRecording,
   channelOfToken,
   judge,
@@ -266,5 +267,23 @@ describe("the camera's DeviceState, poll by poll of its NVR", () => {
     expect(state.record(seen(offline())).recheck).toBe(true);
     expect(state.status).toBe('unknown');
     expect(state.record(seen(sight())).change?.status).toBe('up');
+  });
+});
+
+describe('vigil agent check of an NVR', () => {
+  it('lists its IP channels with their cameras, for the behind: entries', () => {
+    expect(
+      channelLines([
+        { id: '1', name: 'IPCamera 01', address: '192.168.254.2', online: true, detail: 'connect' },
+        { id: '2', online: false, detail: 'netUnreachable' },
+        { id: '3', online: null },
+      ]),
+    ).toEqual([
+      "IP channels (a camera on one is configured with behind: { nvr: <this NVR's id>, channel: N }):",
+      '  channel 1 "IPCamera 01" at 192.168.254.2: online (connect)',
+      '  channel 2: offline (netUnreachable)',
+      '  channel 3: state not given',
+    ]);
+    expect(channelLines([])).toEqual([]);
   });
 });
