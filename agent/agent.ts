@@ -629,6 +629,7 @@ export class Agent {
       answered: result.ok,
       channels,
       reasons: result.ok ? result.degraded : [],
+      onvif: result.values.events !== undefined || result.values.recordingsStopped !== undefined,
       sources: nvr.memory.channels.map((c) => c.sourceToken),
       recordings: nvr.state.snapshot().recordings ?? [],
     };

@@ -16,7 +16,8 @@
  *
  * What is never made up: the NVR down (its poll failed twice, its own DeviceState), a
  * channel the NVR does not list, or an NVR that gives no state of the channel (no vendor
- * channel list, and no ONVIF video source or recording for it) make the camera `unknown`.
+ * channel list, and no ONVIF video source or recording for it, or its ONVIF side not read
+ * because it refuses our credentials or certificate) make the camera `unknown`.
  * Unknown carries no reason: a reason is a fault the broker opens a ticket for (the
  * degradations rule takes every code), and not seeing a camera is none; the NVR's own
  * ticket (device-down) covers it. Why it is unknown is said in the agent's log, once per
@@ -71,6 +72,12 @@ export interface NvrSight {
   channels: ChannelState[] | null;
   /** Its ONVIF degraded reasons of this poll (video-loss, recording-stopped per channel). */
   reasons: Reason[];
+  /**
+   * Its ONVIF events or recordings were read in this poll (the events or the recording
+   * check reported). False for an NVR that refuses our credentials or certificate: its
+   * reasons then say nothing of its channels, and no state is read into their silence.
+   */
+  onvif: boolean;
   /** Its video source tokens in its own order (the media check's channels). */
   sources: string[];
   /** Its recordings as last listed (token order). */
@@ -240,6 +247,15 @@ export function judge(behind: BehindRef, sight: NvrSight, listedLately: boolean)
   // The NVR gives no online state (an ONVIF-only NVR, a vendor API that refuses us): its
   // ONVIF side alone. It cannot say offline: a gone camera shows as video loss and its
   // recording stopping, never as down.
+  if (!sight.onvif) {
+    return {
+      kind: 'unseen',
+      why:
+        `${nvr} answers but tells nothing of its channels in this poll (no channel list from ` +
+        `its vendor API, its ONVIF events and recordings not read: credentials or ` +
+        `certificate refused?)`,
+    };
+  }
   if (onvifKnows(sight, channel)) return ok();
   return {
     kind: 'unseen',

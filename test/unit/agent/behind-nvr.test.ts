@@ -28,6 +28,7 @@ function sight(extra: Partial<NvrSight> = {}): NvrSight {
       { id: '2', online: true, detail: 'connect', address: '192.168.254.3' },
     ],
     reasons: [],
+    onvif: true,
     sources: ['vs1', 'vs2'],
     recordings: [
       { token: 'REC_CH01', source: 'Recorder A channel 1' },
@@ -160,6 +161,15 @@ describe('a camera only behind its NVR', () => {
       'video-loss',
     );
     expect(judge(BEHIND, sight({ channels: null }), false).kind).toBe('seen');
+  });
+
+  it('is unknown, never up, when the NVR answers but its ONVIF side was not read (refused)', () => {
+    const refused = sight({ channels: null, onvif: false });
+    const verdict = judge(BEHIND, refused, false);
+    expect(verdict.kind).toBe('unseen');
+    expect(verdict.kind === 'unseen' && verdict.why).toMatch(/tells nothing of its channels/);
+    // The vendor API saying online is enough on its own.
+    expect(judge(BEHIND, sight({ onvif: false }), true).kind).toBe('seen');
   });
 
   it('is unknown when the NVR gives no state of the channel at all', () => {
