@@ -77,6 +77,10 @@ export interface ScenarioOptions {
   nvrChannels?: number;
   /** The agent's `checks` settings, e.g. { recordingLagS: 3 } (agent/config.ts). */
   checks?: Record<string, number>;
+  /** A site file for the simulator (sim/scenario.ts) instead of 10 cameras and 2 NVRs. */
+  siteFile?: string;
+  /** Devices the agent watches beside the simulator's: cameras behind an NVR (no xaddr). */
+  moreDevices?: Record<string, unknown>[];
 }
 
 export async function startScenarioSite(options: ScenarioOptions = {}): Promise<ScenarioSite> {
@@ -132,10 +136,7 @@ export async function startScenarioSite(options: ScenarioOptions = {}): Promise<
         String(simPort),
         '--site-id',
         SITE,
-        '--cameras',
-        '10',
-        '--nvrs',
-        '2',
+        ...(options.siteFile ? ['--site', options.siteFile] : ['--cameras', '10', '--nvrs', '2']),
         ...(options.nvrChannels ? ['--channels', String(options.nvrChannels)] : []),
         '--discovery-port',
         '0',
@@ -169,7 +170,10 @@ export async function startScenarioSite(options: ScenarioOptions = {}): Promise<
         polling: { intervalS: 2, timeoutMs: 1500, concurrency: 16, recheckS: 1 },
         onvif: { username: 'admin', password: simPassword },
         ...(options.checks ? { checks: options.checks } : {}),
-        devices: devices.map((d) => ({ id: d.id, name: d.name, kind: d.kind, xaddr: d.xaddr })),
+        devices: [
+          ...devices.map((d) => ({ id: d.id, name: d.name, kind: d.kind, xaddr: d.xaddr })),
+          ...(options.moreDevices ?? []),
+        ],
       }),
       { mode: 0o600 },
     );
