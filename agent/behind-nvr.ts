@@ -38,14 +38,11 @@
  * Pure logic: agent.ts feeds it the NVR's poll, its DeviceState and what its checks keep.
  */
 import type { Reason, RecordingRef } from '../shared/messages/device-state.js';
+import type { BehindRef } from './config.js';
 import type { DeviceStatus } from './device-state.js';
 import type { PollResult } from './poll.js';
 
-/** Where a camera behind an NVR is: the NVR's device id and its channel, 1-based as shown. */
-export interface BehindRef {
-  nvr: string;
-  channel: number;
-}
+export type { BehindRef } from './config.js';
 
 /**
  * One IP channel as an NVR's vendor API lists it (agent/drivers/types.ts NvrChannel: the

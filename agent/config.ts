@@ -13,7 +13,6 @@ import { VigilError } from '../shared/errors.js';
 import { Id, ID_PATTERN } from '../shared/ids.js';
 import { validator } from '../shared/validate.js';
 import { DRIVER_NAMES, type DriverName } from './drivers/names.js';
-import type { BehindRef } from './behind-nvr.js';
 import { Secret } from './secret.js';
 
 const Text = Type.String({ minLength: 1 });
@@ -299,6 +298,15 @@ export interface DeviceConfig {
   behind?: BehindRef;
   /** The vendor driver set in the config; absent: chosen from the manufacturer (drivers/index.ts). */
   driver?: DriverName;
+}
+
+/**
+ * Where a camera behind an NVR is (agent/behind-nvr.ts): the NVR's device id and its
+ * channel, 1-based as the NVR shows it.
+ */
+export interface BehindRef {
+  nvr: string;
+  channel: number;
 }
 
 /**
