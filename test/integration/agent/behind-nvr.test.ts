@@ -1,8 +1,8 @@
 /**
- * Cameras behind an NVR end to end in one process: the simulator's Hikvision-like NVR
- * (sim/vendor/hikvision.ts: ISAPI channel status beside ONVIF), the real agent (config file,
- * polls, the Hikvision driver, agent/behind-nvr.ts) and the whole broker (MQTT, journal,
- * pipeline, desk, HTTP API). A camera on the NVR's PoE port that the gateway cannot reach
+ * Cameras behind an NVR end to end in one process: the simulator's Hikvision-like and
+ * Dahua-like NVRs (sim/vendor/: ISAPI channel status, CGI getCameraState, beside ONVIF), the
+ * real agent (config file, polls, the vendor drivers, agent/behind-nvr.ts) and the whole
+ * broker (MQTT, journal, pipeline, desk, HTTP API). A camera on the NVR's PoE port that the gateway cannot reach
  * goes down when the NVR reports its channel offline, with the NVR as witness in its state
  * and in its emergency ticket, and comes back; the NVR down makes it unknown, never up.
  */
@@ -26,213 +26,224 @@ import { eventually } from '../../helpers/eventually.js';
 import { tempDir, type TempDir } from '../../helpers/temp.js';
 import { ONVIF } from './harness.js';
 
-const SITE = 'it-behind';
 const AGENT = 'gw-01';
 
-let site: SimSite;
-let broker: RunningBroker;
-let dir: TempDir;
-let agent: Agent;
-let token = '';
-let nvr = '';
-/** A camera the gateway reaches that the NVR also records, on its channel 1. */
-let camera: SimDeviceInfo;
-const log = new MemoryLogger();
+/** Each vendor NVR of the simulator, and the word its API gives for a channel gone. */
+const recorders = [
+  { personality: 'hikvision-nvr', site: 'it-behind-hik', gone: 'netUnreachable' },
+  { personality: 'dahua-nvr', site: 'it-behind-dahua', gone: 'Unconnect' },
+];
 
-beforeAll(async () => {
-  site = new SimSite({
-    siteId: SITE,
-    credentials: ONVIF,
-    devices: [
-      { kind: 'nvr', channels: 4, personality: 'hikvision-nvr' },
-      { kind: 'camera', channels: 1 },
-    ],
-  });
-  await site.start();
-  nvr = site.devices().find((d) => d.kind === 'nvr')!.id;
-  camera = site.devices().find((d) => d.kind === 'camera')!;
-  broker = await startTestBroker();
-  token = await loginToken(broker);
-  const account = await broker.agents.add(SITE, AGENT);
-  dir = await tempDir('vigil-behind-nvr-');
-  const path = join(dir.path, 'agent.yaml');
-  const info = site.device(nvr)!;
-  await writeFile(
-    path,
-    [
-      `siteId: ${SITE}`,
-      `agentId: ${AGENT}`,
-      'mqtt:',
-      `  url: ${broker.mqttUrl}`,
-      `  username: ${account.username}`,
-      `  password: ${JSON.stringify(account.password)}`,
-      'polling:',
-      '  intervalS: 1',
-      '  timeoutMs: 1000',
-      '  recheckS: 0.3',
-      '  healthIntervalS: 5',
-      'checks:',
-      '  picture: false',
-      '  stream: false',
-      'onvif:',
-      `  username: ${ONVIF.username}`,
-      `  password: ${ONVIF.password}`,
-      'devices:',
-      `  - id: ${nvr}`,
-      `    name: ${JSON.stringify(info.name)}`,
-      '    kind: nvr',
-      `    xaddr: ${info.xaddr}`,
-      // On the NVR's own PoE ports: no address the gateway could reach.
-      `  - id: ${camera.id}`,
-      `    name: ${JSON.stringify(camera.name)}`,
-      '    kind: camera',
-      `    xaddr: ${camera.xaddr}`,
-      `    behind: { nvr: ${nvr}, channel: 1 }`,
-      '  - id: cam-poe-2',
-      '    name: Gate (NVR port 2)',
-      '    kind: camera',
-      `    behind: { nvr: ${nvr}, channel: 2 }`,
-      '  - id: cam-poe-3',
-      '    name: Yard (NVR port 3)',
-      '    kind: camera',
-      `    behind: { nvr: ${nvr}, channel: 3 }`,
-      '',
-    ].join('\n'),
-  );
-  agent = new Agent({
-    config: await loadConfig(path),
-    log,
-    version: '0.1.0-test',
-    gateway: { sample: () => Promise.resolve({ cpuLoadPct: 3, memUsedPct: 40, diskUsedPct: 20 }) },
-    reconnect: { minMs: 50, maxMs: 200 },
-  });
-  await agent.start();
-}, 30_000);
+describe.each(recorders)(
+  'a camera behind a $personality, through the real agent and broker',
+  ({ personality, site: SITE, gone }) => {
+    let site: SimSite;
+    let broker: RunningBroker;
+    let dir: TempDir;
+    let agent: Agent;
+    let token = '';
+    let nvr = '';
+    /** A camera the gateway reaches that the NVR also records, on its channel 1. */
+    let camera: SimDeviceInfo;
+    const log = new MemoryLogger();
 
-afterAll(async () => {
-  await agent?.stop();
-  await broker?.stop();
-  await site?.stop();
-  await dir?.remove();
-});
+    beforeAll(async () => {
+      site = new SimSite({
+        siteId: SITE,
+        credentials: ONVIF,
+        devices: [
+          { kind: 'nvr', channels: 4, personality },
+          { kind: 'camera', channels: 1 },
+        ],
+      });
+      await site.start();
+      nvr = site.devices().find((d) => d.kind === 'nvr')!.id;
+      camera = site.devices().find((d) => d.kind === 'camera')!;
+      broker = await startTestBroker();
+      token = await loginToken(broker);
+      const account = await broker.agents.add(SITE, AGENT);
+      dir = await tempDir('vigil-behind-nvr-');
+      const path = join(dir.path, 'agent.yaml');
+      const info = site.device(nvr)!;
+      await writeFile(
+        path,
+        [
+          `siteId: ${SITE}`,
+          `agentId: ${AGENT}`,
+          'mqtt:',
+          `  url: ${broker.mqttUrl}`,
+          `  username: ${account.username}`,
+          `  password: ${JSON.stringify(account.password)}`,
+          'polling:',
+          '  intervalS: 1',
+          '  timeoutMs: 1000',
+          '  recheckS: 0.3',
+          '  healthIntervalS: 5',
+          'checks:',
+          '  picture: false',
+          '  stream: false',
+          'onvif:',
+          `  username: ${ONVIF.username}`,
+          `  password: ${ONVIF.password}`,
+          'devices:',
+          `  - id: ${nvr}`,
+          `    name: ${JSON.stringify(info.name)}`,
+          '    kind: nvr',
+          `    xaddr: ${info.xaddr}`,
+          // Reached directly and recorded by the NVR on its channel 1.
+          `  - id: ${camera.id}`,
+          `    name: ${JSON.stringify(camera.name)}`,
+          '    kind: camera',
+          `    xaddr: ${camera.xaddr}`,
+          `    behind: { nvr: ${nvr}, channel: 1 }`,
+          // On the NVR's own PoE ports: no address the gateway could reach.
+          '  - id: cam-poe-2',
+          '    name: Gate (NVR port 2)',
+          '    kind: camera',
+          `    behind: { nvr: ${nvr}, channel: 2 }`,
+          '  - id: cam-poe-3',
+          '    name: Yard (NVR port 3)',
+          '    kind: camera',
+          `    behind: { nvr: ${nvr}, channel: 3 }`,
+          '',
+        ].join('\n'),
+      );
+      agent = new Agent({
+        config: await loadConfig(path),
+        log,
+        version: '0.1.0-test',
+        gateway: {
+          sample: () => Promise.resolve({ cpuLoadPct: 3, memUsedPct: 40, diskUsedPct: 20 }),
+        },
+        reconnect: { minMs: 50, maxMs: 200 },
+      });
+      await agent.start();
+    }, 30_000);
 
-async function get<T>(path: string): Promise<T> {
-  const response = await fetch(`${broker.httpUrl}${path}`, {
-    headers: { authorization: `Bearer ${token}` },
-  });
-  expect(response.status, path).toBe(200);
-  return (await response.json()) as T;
-}
-
-const deviceOf = async (id: string): Promise<Device | undefined> =>
-  (await get<Device[]>(`/api/devices?site=${SITE}`)).find((d) => d.id === id);
-
-/** Waits until the broker has the device in `status`; resolves with it. */
-const reaches = (id: string, status: Device['status'], timeoutMs = 20_000): Promise<Device> =>
-  eventually(
-    `${id} ${status}`,
-    async () => {
-      const d = await deviceOf(id);
-      return d?.status === status ? d : undefined;
-    },
-    timeoutMs,
-  );
-
-const ticketsOf = async (id: string): Promise<Ticket[]> =>
-  (await get<Ticket[]>('/api/tickets?status=all')).filter((t) => t.deviceId === id);
-
-describe('a camera behind an NVR, through the real agent and broker', () => {
-  it('is up while its channel is online, published at its NVR address and channel', async () => {
-    const camera = await reaches('cam-poe-2', 'up');
-    expect(camera.kind).toBe('camera');
-    expect(camera.xaddr).toBe(`${site.device(nvr)!.xaddr}#channel=2`);
-    // The NOC's poll-now of such a camera polls its NVR; report-config lists it.
-    expect(await agent.pollNow('cam-poe-2')).toEqual([{ deviceId: 'cam-poe-2', status: 'up' }]);
-    expect(publicConfig(agent.config).behindNvr).toEqual([
-      expect.objectContaining({ id: 'cam-poe-2', behind: { nvr, channel: 2 } }),
-      expect.objectContaining({ id: 'cam-poe-3', behind: { nvr, channel: 3 } }),
-    ]);
-  });
-
-  it('goes down with the NVR as witness when its channel goes offline, with an emergency ticket naming it', async () => {
-    await site.setFault(nvr, { kind: 'channel-offline', channel: 2 });
-    const camera = await reaches('cam-poe-2', 'down');
-    expect(camera.reasons).toEqual([
-      expect.objectContaining({ code: 'unreachable', witness: nvr }),
-    ]);
-    expect(camera.reasons[0]!.message).toMatch(/reports channel 2 offline \(netUnreachable\)/);
-    // Its neighbour on port 3 stays up: only channel 2 is gone.
-    expect((await deviceOf('cam-poe-3'))?.status).toBe('up');
-    const ticket = await eventually(
-      'the ticket of cam-poe-2',
-      async () => (await ticketsOf('cam-poe-2')).find((t) => t.status === 'open'),
-      10_000,
-    );
-    expect([ticket.fault, ticket.priority]).toEqual(['device-down', 'emergency']);
-    const detected = ticket.timeline[0]!;
-    expect(detected.text).toMatch(new RegExp(`^Device down \\(seen by NVR ${nvr}\\): `));
-    expect(say(detected.message as Message, 'zh-CN')).toMatch(
-      new RegExp(`^设备故障（由录像机 ${nvr} 发现）：`),
-    );
-  });
-
-  it('comes back up when the channel is online again, and its ticket resolves', async () => {
-    await site.clearFaults(nvr);
-    await reaches('cam-poe-2', 'up');
-    await eventually(
-      'the ticket of cam-poe-2 resolved',
-      async () =>
-        (await ticketsOf('cam-poe-2')).every((t) => t.status !== 'open') ? true : undefined,
-      10_000,
-    );
-  });
-
-  it('is unknown, without reasons, while its NVR is down, and never a made-up up', async () => {
-    await site.setFault(nvr, { kind: 'offline' });
-    await reaches(nvr, 'down');
-    const cameras = await eventually(
-      'both cameras unknown',
-      async () => {
-        const both = await Promise.all(['cam-poe-2', 'cam-poe-3'].map(deviceOf));
-        return both.every((d) => d?.status === 'unknown') ? both : undefined;
-      },
-      10_000,
-    );
-    for (const camera of cameras) expect(camera?.reasons).toEqual([]);
-    expect(log.text()).toMatch(
-      /camera cam-poe-2 \(behind .*, channel 2\) is not seen, its status is unknown: NVR .* is down/,
-    );
-    await site.clearFaults(nvr);
-    await reaches('cam-poe-3', 'up', 30_000);
-  });
-
-  it('reached directly too: its own poll decides, the NVR adds the video it lost, as witness', async () => {
-    await reaches(camera.id, 'up');
-    await site.setFault(nvr, { kind: 'channel-offline', channel: 1 });
-    const seen = await reaches(camera.id, 'degraded');
-    // The NVR's recording of it stops too (the fault stops the channel's recording job).
-    for (const reason of seen.reasons) expect(reason.witness).toBe(nvr);
-    expect(seen.reasons.map((r) => r.code)).toContain('video-loss');
-    expect(seen.reasons.find((r) => r.code === 'video-loss')?.message).toMatch(
-      /reports channel 1 offline \(netUnreachable\) while the gateway reaches the camera/,
-    );
-    await site.clearFaults(nvr);
-    await reaches(camera.id, 'up');
-  });
-
-  it('vigil agent check of the NVR lists its channels and their cameras, for the behind: entries', async () => {
-    const out: string[] = [];
-    const info = site.device(nvr)!;
-    await main(['check', info.xaddr, '--user', ONVIF.username, '--password', ONVIF.password], {
-      log: new MemoryLogger(),
-      signals: new EventEmitter(),
-      exit: () => undefined,
-      print: (text) => out.push(text),
-      printError: (text) => out.push(text),
+    afterAll(async () => {
+      await agent?.stop();
+      await broker?.stop();
+      await site?.stop();
+      await dir?.remove();
     });
-    process.exitCode = undefined;
-    const text = out.join('\n');
-    expect(text).toMatch(/IP channels \(a camera on one is configured with behind: /);
-    expect(text).toMatch(/ {4}channel 2 "IPCamera 02" at 192\.168\.254\.3: online \(connect\)/);
-  });
-});
+
+    async function get<T>(path: string): Promise<T> {
+      const response = await fetch(`${broker.httpUrl}${path}`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(response.status, path).toBe(200);
+      return (await response.json()) as T;
+    }
+
+    const deviceOf = async (id: string): Promise<Device | undefined> =>
+      (await get<Device[]>(`/api/devices?site=${SITE}`)).find((d) => d.id === id);
+
+    /** Waits until the broker has the device in `status`; resolves with it. */
+    const reaches = (id: string, status: Device['status'], timeoutMs = 20_000): Promise<Device> =>
+      eventually(
+        `${id} ${status}`,
+        async () => {
+          const d = await deviceOf(id);
+          return d?.status === status ? d : undefined;
+        },
+        timeoutMs,
+      );
+
+    const ticketsOf = async (id: string): Promise<Ticket[]> =>
+      (await get<Ticket[]>('/api/tickets?status=all')).filter((t) => t.deviceId === id);
+
+    it('is up while its channel is online, published at its NVR address and channel', async () => {
+      const camera = await reaches('cam-poe-2', 'up');
+      expect(camera.kind).toBe('camera');
+      expect(camera.xaddr).toBe(`${site.device(nvr)!.xaddr}#channel=2`);
+      // The NOC's poll-now of such a camera polls its NVR; report-config lists it.
+      expect(await agent.pollNow('cam-poe-2')).toEqual([{ deviceId: 'cam-poe-2', status: 'up' }]);
+      expect(publicConfig(agent.config).behindNvr).toEqual([
+        expect.objectContaining({ id: 'cam-poe-2', behind: { nvr, channel: 2 } }),
+        expect.objectContaining({ id: 'cam-poe-3', behind: { nvr, channel: 3 } }),
+      ]);
+    });
+
+    it('goes down with the NVR as witness when its channel goes offline, with an emergency ticket naming it', async () => {
+      await site.setFault(nvr, { kind: 'channel-offline', channel: 2 });
+      const camera = await reaches('cam-poe-2', 'down');
+      expect(camera.reasons).toEqual([
+        expect.objectContaining({ code: 'unreachable', witness: nvr }),
+      ]);
+      expect(camera.reasons[0]!.message).toContain(`reports channel 2 offline (${gone})`);
+      // Its neighbour on port 3 stays up: only channel 2 is gone.
+      expect((await deviceOf('cam-poe-3'))?.status).toBe('up');
+      const ticket = await eventually(
+        'the ticket of cam-poe-2',
+        async () => (await ticketsOf('cam-poe-2')).find((t) => t.status === 'open'),
+        10_000,
+      );
+      expect([ticket.fault, ticket.priority]).toEqual(['device-down', 'emergency']);
+      const detected = ticket.timeline[0]!;
+      expect(detected.text).toMatch(new RegExp(`^Device down \\(seen by NVR ${nvr}\\): `));
+      expect(say(detected.message as Message, 'zh-CN')).toMatch(
+        new RegExp(`^设备故障（由录像机 ${nvr} 发现）：`),
+      );
+    });
+
+    it('comes back up when the channel is online again, and its ticket resolves', async () => {
+      await site.clearFaults(nvr);
+      await reaches('cam-poe-2', 'up');
+      await eventually(
+        'the ticket of cam-poe-2 resolved',
+        async () =>
+          (await ticketsOf('cam-poe-2')).every((t) => t.status !== 'open') ? true : undefined,
+        10_000,
+      );
+    });
+
+    it('is unknown, without reasons, while its NVR is down, and never a made-up up', async () => {
+      await site.setFault(nvr, { kind: 'offline' });
+      await reaches(nvr, 'down');
+      const cameras = await eventually(
+        'both cameras unknown',
+        async () => {
+          const both = await Promise.all(['cam-poe-2', 'cam-poe-3'].map(deviceOf));
+          return both.every((d) => d?.status === 'unknown') ? both : undefined;
+        },
+        10_000,
+      );
+      for (const camera of cameras) expect(camera?.reasons).toEqual([]);
+      expect(log.text()).toMatch(
+        /camera cam-poe-2 \(behind .*, channel 2\) is not seen, its status is unknown: NVR .* is down/,
+      );
+      await site.clearFaults(nvr);
+      await reaches('cam-poe-3', 'up', 30_000);
+    });
+
+    it('reached directly too: its own poll decides, the NVR adds the video it lost, as witness', async () => {
+      await reaches(camera.id, 'up');
+      await site.setFault(nvr, { kind: 'channel-offline', channel: 1 });
+      const seen = await reaches(camera.id, 'degraded');
+      // The NVR's recording of it stops too (the fault stops the channel's recording job).
+      for (const reason of seen.reasons) expect(reason.witness).toBe(nvr);
+      expect(seen.reasons.map((r) => r.code)).toContain('video-loss');
+      expect(seen.reasons.find((r) => r.code === 'video-loss')?.message).toMatch(
+        `reports channel 1 offline (${gone}) while the gateway reaches the camera`,
+      );
+      await site.clearFaults(nvr);
+      await reaches(camera.id, 'up');
+    });
+
+    it('vigil agent check of the NVR lists its channels and their cameras, for the behind: entries', async () => {
+      const out: string[] = [];
+      const info = site.device(nvr)!;
+      await main(['check', info.xaddr, '--user', ONVIF.username, '--password', ONVIF.password], {
+        log: new MemoryLogger(),
+        signals: new EventEmitter(),
+        exit: () => undefined,
+        print: (text) => out.push(text),
+        printError: (text) => out.push(text),
+      });
+      process.exitCode = undefined;
+      const text = out.join('\n');
+      expect(text).toMatch(/IP channels \(a camera on one is configured with behind: /);
+      expect(text).toMatch(/\n {4}channel 2\b.*: online \(\w+\)/);
+    });
+  },
+);
