@@ -16,6 +16,7 @@ import {
   type ExchangeTls,
 } from './http-exchange.js';
 import { OnvifError } from './types.js';
+import { plainWellFormed } from './xml-check.js';
 
 export const NS = {
   soap: 'http://www.w3.org/2003/05/soap-envelope',
@@ -68,7 +69,9 @@ export function decodeAnswer(bytes: Buffer): string {
 
 /** Parses XML; malformed XML is a protocol error. */
 export function parseXml(xml: string): XmlNode {
-  const valid = XMLValidator.validate(xml);
+  // The quick check first (xml-check.ts: a subset of what the validator accepts, without
+  // its garbage); the validator still judges, and words the error of, everything else.
+  const valid = plainWellFormed(xml) || XMLValidator.validate(xml);
   if (valid !== true) {
     throw new OnvifError(
       'protocol-error',
