@@ -10,7 +10,7 @@
  * that hangs holds nothing of ours. Credentials never enter a URL or a message.
  */
 import http, { type IncomingHttpHeaders } from 'node:http';
-import type { Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import type { Secret } from '../secret.js';
 import {
   HttpAuthorizer,
@@ -284,8 +284,15 @@ async function attempt(
       path: `${url.pathname}${url.search}`,
       method: request.method,
       headers,
-      // A TLS socket already judged (ExchangeTls); else one connection per request.
-      ...(tlsSocket ? { createConnection: () => tlsSocket } : { agent: false }),
+      // A TLS socket already judged (ExchangeTls); else one connection per request, made
+      // here. `agent: false` did the same through a new http.Agent per request (its
+      // socket and request tables, its listeners), garbage that lived as long as the
+      // request and so was promoted to the old generation with it (agent/README.md,
+      // Memory); with createConnection and no agent, node:http uses the socket as given
+      // (ClientRequest: "agent will not be used when createConnection is provided").
+      createConnection: tlsSocket
+        ? () => tlsSocket
+        : () => connect({ host: socketHost(url), port: Number(url.port || 80) }),
     });
     const onAbort = (): void => {
       req.destroy();
