@@ -5,8 +5,8 @@
  * injected through the simulator's control API and what the NOC sees is read from the
  * broker's API: the device's reasons, the ticket's condition, title and priority.
  *
- * - a disk in error (ISAPI) or unformatted (Dahua CGI) is `storage-failure` naming the
- *   disk, an emergency ticket (the contract: "an NVR whose recording stopped or whose
+ * - a disk in error or failing S.M.A.R.T. (ISAPI), in error or unformatted (Dahua CGI) is
+ *   `storage-failure` naming the disk, an emergency ticket (the contract: "an NVR whose recording stopped or whose
  *   storage failed", ../shared/mission/service-commitments.md; broker/tickets/
  *   priorities.ts), resolved when the disk is back;
  * - an empty bay (`notexist`, as real recorders list it) is nothing: no reason, no ticket,
@@ -176,6 +176,30 @@ describe("faults only the vendors' APIs tell, through the real agent and broker"
 
     await site.clear(DAHUA);
     await resolved(DAHUA, 'degraded:storage-failure');
+  });
+
+  // The other failed states each vendor reports: a SMART failure in ISAPI (the disk still
+  // works, its free space is read), a disk in error in Dahua's CGI (State Error).
+  it.each([
+    {
+      what: 'a Hikvision disk failing S.M.A.R.T.',
+      nvr: HIK,
+      fault: { kind: 'disk-error', disk: 2, state: 'smartFailed' },
+      says: /^disk hdd2 is smartFailed: /,
+    },
+    {
+      what: 'a Dahua disk in error',
+      nvr: DAHUA,
+      fault: { kind: 'disk-error', disk: 1 },
+      // The device's own word, and what led to the verdict.
+      says: /^disk \S+ \(id 1\) is Error: the recorder reports it failed \(State Error, IsError on /,
+    },
+  ])('$what is an emergency storage-failure too', async ({ nvr, fault, says }) => {
+    await inject(nvr, fault);
+    expect((await reasonOf(nvr, 'storage-failure')).message).toMatch(says);
+    expect((await openTicket(nvr, 'degraded:storage-failure')).priority).toBe('emergency');
+    await site.clear(nvr);
+    await resolved(nvr, 'degraded:storage-failure');
   });
 
   it('a blurred picture after the baseline is learned is a general picture-blurred ticket', async () => {
