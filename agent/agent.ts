@@ -147,6 +147,8 @@ export class Agent {
   readonly #behind = new Map<string, BehindCamera>();
   /** The last poll of each NVR as its cameras read it. */
   readonly #sightings = new Map<string, Sighting>();
+  /** The NVRs some camera is behind: only their polls are read for cameras. */
+  #watchedNvrs = new Set<string>();
   #uplink: Uplink | null = null;
   #scheduler: Scheduler | null = null;
   /** What a liveness probe between polls means (liveness.ts); the scheduler runs it. */
@@ -500,8 +502,12 @@ export class Agent {
         unseenWhy: null,
       });
     }
-    const nvrs = new Set(config.devices.filter((d) => d.kind === 'nvr').map((d) => d.id));
-    for (const id of this.#sightings.keys()) if (!nvrs.has(id)) this.#sightings.delete(id);
+    this.#watchedNvrs = new Set(
+      [...config.behindNvr, ...config.devices].flatMap((d) => (d.behind ? [d.behind.nvr] : [])),
+    );
+    for (const id of this.#sightings.keys()) {
+      if (!this.#watchedNvrs.has(id)) this.#sightings.delete(id);
+    }
   }
 
   #tlsOf(device: DeviceConfig, config: AgentConfig): DeviceTls {
@@ -606,8 +612,7 @@ export class Agent {
     });
     // The cameras behind an NVR: a channel offline for the first time is looked at again
     // soon, as a polled device's first failure is (behind-nvr.ts, confirmation).
-    const behindRecheck =
-      device.config.kind === 'nvr' && this.#seeBehind(device, result, startedAt);
+    const behindRecheck = this.#watchedNvrs.has(id) && this.#seeBehind(device, result, startedAt);
     // A first failure that waited out a deadline is confirmed at once: the pause a
     // recheck leaves for a glitch has passed (a hang met by a poll was a ticket 11-14 s
     // after it began with the pause and the full deadline again; bench:detect, issue 13).
