@@ -99,8 +99,8 @@ export const channels: DriverCheck = {
     const list = async <T>(
       path: string,
       read: (body: string) => T,
-    ): Promise<{ refused: DriverCheckResult } | { value: T | null }> => {
-      const answer: { value: T | null } = { value: null };
+    ): Promise<{ refused: DriverCheckResult } | { value: T | null; failed: boolean }> => {
+      const answer: { value: T | null; failed: boolean } = { value: null, failed: false };
       const asked = await vendorAttempt(
         `GET ${path}`,
         () => cgiGet(context, path),
@@ -111,7 +111,9 @@ export const channels: DriverCheck = {
       );
       if (asked.failure) return { refused: asked };
       // Failed (late, an error): kept among the findings, the states are still asked.
-      problems.push(...(asked.findings?.problems ?? []));
+      const failed = asked.findings?.problems ?? [];
+      problems.push(...failed);
+      answer.failed = failed.length > 0;
       return answer;
     };
     if (memory.due('dahua-channel-list', SLOW_MS, context.now())) {
@@ -119,7 +121,14 @@ export const channels: DriverCheck = {
       if ('refused' in titles) return titles.refused;
       const cameras = await list(PATHS.cameras, parseCameraAll);
       if ('refused' in cameras) return cameras.refused;
-      memory.channelList = channelList(titles.value, cameras.value) ?? memory.channelList;
+      // A question that failed (late, an error) says nothing of the cameras: the last good
+      // list stays until the next good answer. Rebuilt from the titles alone, every free
+      // channel would read as a camera gone (Unconnect) for SLOW_MS. A question the firmware
+      // lacks (its answer null without a failure) is an answer: the titles are all there is.
+      const failed = titles.failed || cameras.failed;
+      if (!failed || memory.channelList === null) {
+        memory.channelList = channelList(titles.value, cameras.value) ?? memory.channelList;
+      }
     }
     const state = await vendorAttempt(
       `GET ${PATHS.cameraState}`,

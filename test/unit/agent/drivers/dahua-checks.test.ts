@@ -168,6 +168,36 @@ describe('a Dahua NVR', () => {
     ]);
   });
 
+  it('keeps the last good camera list when getCameraAll fails, until it answers again', async () => {
+    const unit = dahuaUnit();
+    unit.cgi.set(
+      CHANNELS.cameras,
+      text(
+        [
+          'camera[0].DeviceInfo.Address=192.168.1.108',
+          'camera[0].Enable=true',
+          'camera[0].UniqueChannel=0',
+          '',
+        ].join('\r\n'),
+      ),
+    );
+    const { poll, clock } = poller(unit);
+    const bound = [
+      { id: '1', name: 'Gate', address: '192.168.1.108', online: true, detail: 'Connected' },
+    ];
+    expect((await poll()).vendor?.channels).toEqual(bound);
+    // Ten minutes on, the slow list is asked again and the NVR does not answer in time:
+    // the free channels (Yard, 3, 4) must not come back as cameras gone.
+    clock.at += 10 * 60_000;
+    unit.cgi.set(CHANNELS.cameras, new OnvifError('timeout', 'no answer within 5000 ms'));
+    const failed = await poll();
+    expect(failed.vendor?.channels).toEqual(bound);
+    expect(failed.vendor?.problems?.join(' ')).toMatch(/getCameraAll.*no answer/);
+    // Another poll before the next slow list: still the good list.
+    clock.at += 15_000;
+    expect((await poll()).vendor?.channels).toEqual(bound);
+  });
+
   it('tells a recorder from a camera by the model name', () => {
     expect(
       [
