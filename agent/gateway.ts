@@ -33,20 +33,35 @@ export function mountOf<T extends { mount: string }>(
 }
 
 /**
+ * Below this magnitude a temperature file's whole number is degrees, not millidegrees.
+ * Linux thermal zones and hwmon write millidegrees (45 °C is `45000`), but some vendor
+ * kernels' and boards' files (and scripts an installer points at) write whole degrees
+ * (`45`): read as millidegrees that is 0.045 °C, a gateway that can never be hot. No SoC
+ * runs at 200 °C (thermal trip points are 100-125 °C), so a whole number below 200 is
+ * degrees; from 200 on (0.2 °C in millidegrees) it is millidegrees. The one reading this
+ * misreads is a millidegree sensor between -0.2 and +0.2 °C; once a file gave a reading
+ * in millidegrees the Gateway keeps reading it so (`millidegrees`).
+ */
+export const DEGREES_BELOW = 200;
+
+/**
  * Degrees Celsius from the text of a Linux thermal zone's `temp` or a hwmon `temp*_input`
  * file: an integer in millidegrees Celsius (kernel Documentation/ABI/testing/
  * sysfs-class-thermal, "Unit: millidegree Celsius"; Documentation/hwmon/sysfs-interface:
- * "temp[1-*]_input ... Unit: millidegree Celsius"), as `45000\n`. Throws on anything else,
- * so a wrong file is said in the log instead of read as a temperature.
+ * "temp[1-*]_input ... Unit: millidegree Celsius"), as `45000\n`; or whole degrees (`45`),
+ * as some vendor files give them (DEGREES_BELOW), unless `millidegrees` says the file is
+ * known to give millidegrees. Throws on anything else, so a wrong file is said in the log
+ * instead of read as a temperature.
  */
-export function parseMillidegrees(text: string): number {
+export function parseMillidegrees(text: string, millidegrees = false): number {
   const trimmed = text.trim();
   if (!/^-?\d{1,7}$/.test(trimmed)) {
     throw new Error(
       `"${trimmed.slice(0, 40)}" is not millidegrees Celsius as a whole number (such as 45000)`,
     );
   }
-  return Number(trimmed) / 1000;
+  const value = Number(trimmed);
+  return !millidegrees && Math.abs(value) < DEGREES_BELOW ? value : value / 1000;
 }
 
 export class Gateway {
@@ -55,6 +70,8 @@ export class Gateway {
   readonly #temperatureFile: () => string | undefined;
   #last: GatewayStats = { cpuLoadPct: 0, memUsedPct: 0, diskUsedPct: 0 };
   #warned = new Set<string>();
+  /** Files that gave a reading in millidegrees: their small numbers are millidegrees too. */
+  #millidegrees = new Set<string>();
 
   /**
    * `temperatureFile`: the agent config's `gateway.temperatureFile` (asked at each sample,
@@ -88,7 +105,10 @@ export class Gateway {
       // a named file is that choice made by the installer, or the simulator's file.
       file === undefined
         ? si.cpuTemperature().then((t) => t.main)
-        : readFile(file, 'utf8').then(parseMillidegrees),
+        : readFile(file, 'utf8').then((text) => {
+            if (Math.abs(Number(text.trim())) >= DEGREES_BELOW) this.#millidegrees.add(file);
+            return parseMillidegrees(text, this.#millidegrees.has(file));
+          }),
       si.networkInterfaces(),
     ]);
     const stats: GatewayStats = { ...this.#last };

@@ -11,15 +11,27 @@ import type { DetectConfig } from '../config.js';
 import { GATEWAY_RESOURCES, type DetectRule } from './types.js';
 
 /**
+ * Health messages in a row without a temperature after which a hot gateway is no longer
+ * taken for hot: 10, five minutes at the agent's 30 s health interval. One message without
+ * a reading (a thermal zone answering EAGAIN while the SoC throttles, a sensor driver
+ * reloading) says nothing of the heat; closing the ticket on it would reopen it at the
+ * next reading, flapping on exactly the boxes that fail. A sensor gone for good (or a
+ * configuration without one) ends the alert after these.
+ */
+export const HEAT_UNREAD_REPORTS = 10;
+
+/**
  * Whether the gateway counts as too hot. At or above `gatewayTempC` it is; once it was,
  * it stays so until the temperature is `gatewayTempHysteresisC` below the limit, so a
  * gateway hovering at the limit does not open and resolve a ticket at every reading. A
- * gateway that reports no temperature never is (many x86 boxes have no sensor the agent
- * finds: no reading is no alert, not a cold one).
+ * message without a temperature is unknown, not cold: it keeps what the last reading said
+ * (`wasHot`; the rule forgets it after HEAT_UNREAD_REPORTS such messages). A gateway that
+ * never reported one is never hot (many x86 boxes have no sensor the agent finds: no
+ * reading is no alert).
  */
 export function gatewayHot(health: AgentHealth, config: DetectConfig, wasHot: boolean): boolean {
   const celsius = health.gateway.temperatureC;
-  if (celsius === undefined) return false;
+  if (celsius === undefined) return wasHot;
   if (celsius >= config.gatewayTempC) return true;
   return wasHot && celsius > config.gatewayTempC - config.gatewayTempHysteresisC;
 }
@@ -30,15 +42,17 @@ export function gatewayHot(health: AgentHealth, config: DetectConfig, wasHot: bo
  * the whole machine's load since the previous sample (0-100 %): one busy moment is not a
  * gateway short of CPU, so it counts after `gatewayCpuReports` reports in a row.
  * `hot`: the temperature counts (gatewayHot, with the rule's memory of the last reading).
+ * `temperatureC`: the reading said, this message's or, when it has none, the last one.
  */
 export function gatewayProblems(
   health: AgentHealth,
   config: DetectConfig,
   cpuHighReports = config.gatewayCpuReports,
   hot = gatewayHot(health, config, false),
+  temperatureC = health.gateway.temperatureC,
 ): GatewayProblem[] {
   const problems: GatewayProblem[] = [];
-  const { memUsedPct, diskUsedPct, cpuLoadPct, temperatureC } = health.gateway;
+  const { memUsedPct, diskUsedPct, cpuLoadPct } = health.gateway;
   if (memUsedPct >= config.gatewayMemPct) problems.push({ what: 'memory', pct: memUsedPct });
   if (diskUsedPct >= config.gatewayDiskPct) problems.push({ what: 'disk', pct: diskUsedPct });
   if (cpuLoadPct >= config.gatewayCpuPct && cpuHighReports >= config.gatewayCpuReports) {
@@ -59,13 +73,20 @@ function raisedHot(condition: Condition | undefined): boolean {
   );
 }
 
+/** What the rule remembers of an agent's heat: hot or not, the last reading, messages since. */
+interface Heat {
+  hot: boolean;
+  celsius: number | undefined;
+  unread: number;
+}
+
 /**
  * A rule with memory of its own, per agent: health messages in a row with the CPU busy,
- * and whether the gateway was too hot at the last one.
+ * and whether the gateway was too hot at the last reading.
  */
 export function gatewayResources(): DetectRule {
   const cpuHighReports = new Map<string, number>();
-  const hotAgents = new Map<string, boolean>();
+  const heats = new Map<string, Heat>();
   return {
     name: 'gateway-resources',
     agentHealth(d, health) {
@@ -78,10 +99,15 @@ export function gatewayResources(): DetectRule {
       const existing = d.conditions.get(health.siteId, null, GATEWAY_RESOURCES);
       // The hysteresis only keeps an open alert open. After a broker restart the memory is
       // empty; the open condition still says whether it was raised for the heat.
-      const wasHot = existing ? (hotAgents.get(agentKey) ?? raisedHot(existing)) : false;
+      const before = heats.get(agentKey);
+      const reading = health.gateway.temperatureC;
+      const unread = reading === undefined ? (before?.unread ?? 0) + 1 : 0;
+      const wasHot =
+        existing && unread <= HEAT_UNREAD_REPORTS ? (before?.hot ?? raisedHot(existing)) : false;
       const hot = gatewayHot(health, d.config, wasHot);
-      hotAgents.set(agentKey, hot);
-      const problems = gatewayProblems(health, d.config, cpuHigh, hot);
+      const celsius = reading ?? before?.celsius;
+      heats.set(agentKey, { hot, celsius, unread });
+      const problems = gatewayProblems(health, d.config, cpuHigh, hot, celsius);
       if (problems.length > 0 && !existing) {
         const now = d.now();
         d.conditions.raise({

@@ -27,6 +27,26 @@ describe('gateway temperature file', () => {
     expect(() => parseMillidegrees('temp1: 45 C')).toThrow(/not millidegrees Celsius/);
   });
 
+  it('reads whole degrees as some vendor files give them, not as 0.045 °C', async () => {
+    expect(parseMillidegrees('45\n')).toBe(45);
+    expect(parseMillidegrees('92')).toBe(92);
+    expect(parseMillidegrees('-12')).toBe(-12);
+    expect(parseMillidegrees('199')).toBe(199);
+    expect(parseMillidegrees('200')).toBe(0.2);
+    // A file known to give millidegrees keeps its small numbers millidegrees.
+    expect(parseMillidegrees('150', true)).toBe(0.15);
+    dir = await tempDir('vigil-gateway-temp-');
+    const file = join(dir.path, 'temp');
+    const gateway = new Gateway(dir.path, new MemoryLogger(), () => file);
+    await writeFile(file, '85\n');
+    expect((await gateway.sample()).temperatureC).toBe(85);
+    // The same box later writing millidegrees (another driver loaded): from then on, so.
+    await writeFile(file, '1500\n');
+    expect((await gateway.sample()).temperatureC).toBe(1.5);
+    await writeFile(file, '100\n');
+    expect((await gateway.sample()).temperatureC).toBe(0.1);
+  });
+
   it("reports the file's temperature instead of systeminformation's guess, following a reload", async () => {
     dir = await tempDir('vigil-gateway-temp-');
     const first = join(dir.path, 'zone0');

@@ -5,8 +5,15 @@
  * English and in Chinese.
  */
 import { describe, expect, it } from 'vitest';
+import { ConditionTable } from '../../../../broker/detect/conditions.js';
 import { defaultDetectConfig } from '../../../../broker/detect/config.js';
-import { gatewayHot, gatewayProblems } from '../../../../broker/detect/rules/gateway-resources.js';
+import {
+  gatewayHot,
+  gatewayProblems,
+  gatewayResources,
+  HEAT_UNREAD_REPORTS,
+} from '../../../../broker/detect/rules/gateway-resources.js';
+import { GATEWAY_RESOURCES, type DetectContext } from '../../../../broker/detect/rules/types.js';
 import { resolveDeskConfig } from '../../../../broker/wiring/desk-config.js';
 import { agentHealthExample, type AgentHealth } from '../../../../shared/messages/agent-health.js';
 import { message, type GatewayProblem } from '../../../../shared/wording/messages.js';
@@ -45,8 +52,47 @@ describe('gateway heat', () => {
   });
 
   it('never alerts a gateway that reports no temperature (many x86 boxes have no sensor)', () => {
-    expect(gatewayHot(at(undefined), config, true)).toBe(false);
+    expect(gatewayHot(at(undefined), config, false)).toBe(false);
     expect(gatewayProblems(at(undefined), config, config.gatewayCpuReports, true)).toEqual([]);
+  });
+
+  it('takes a message without a reading for unknown: it keeps the last state, for a while', () => {
+    expect(gatewayHot(at(undefined), config, true)).toBe(true);
+    // The rule itself, with the real condition table: hot, then one message without a
+    // reading (a thermal zone answering EAGAIN while the SoC throttles), then hot again.
+    const conditions = new ConditionTable();
+    const cleared: string[] = [];
+    const d = {
+      config,
+      conditions,
+      now: () => 1_700_000_000_000,
+      clear: (condition) => {
+        conditions.clear(condition.siteId, condition.deviceId, condition.fault);
+        cleared.push(condition.fault);
+      },
+    } as Partial<DetectContext> as DetectContext;
+    const rule = gatewayResources();
+    const open = () => conditions.get(agentHealthExample.siteId, null, GATEWAY_RESOURCES);
+    rule.agentHealth?.(d, at(84));
+    const raised = open();
+    expect(raised).toBeDefined();
+    rule.agentHealth?.(d, at(undefined));
+    expect(open()).toBe(raised); // not resolved, not raised again
+    expect(cleared).toEqual([]);
+    // The hysteresis is not forgotten either: 77 °C after the gap is still hot.
+    rule.agentHealth?.(d, at(77));
+    expect(open()).toBe(raised);
+    // A sensor gone for good ends the alert after HEAT_UNREAD_REPORTS messages.
+    for (let i = 0; i < HEAT_UNREAD_REPORTS; i++) rule.agentHealth?.(d, at(undefined));
+    expect(open()).toBe(raised);
+    rule.agentHealth?.(d, at(undefined));
+    expect(open()).toBeUndefined();
+    expect(cleared).toHaveLength(1);
+    // A reading below the hysteresis resolves at once.
+    rule.agentHealth?.(d, at(90));
+    expect(open()).toBeDefined();
+    rule.agentHealth?.(d, at(70));
+    expect(open()).toBeUndefined();
   });
 
   it('takes its limit and hysteresis from the broker config', () => {
