@@ -152,9 +152,8 @@ describe("faults only the vendors' APIs tell, through the real agent and broker"
     );
     // A few more polls to be sure nothing follows the reading.
     await sleep(4 * POLL_S * 1000);
-    const nvr = await device(HIK);
-    expect(nvr?.status).toBe('up');
-    expect(nvr?.reasons.map((r) => r.code)).not.toContain('storage-failure');
+    // Only the storage verdict: a loaded machine may rightly add a slow answer or two.
+    expect((await device(HIK))?.reasons.map((r) => r.code)).not.toContain('storage-failure');
     expect((await openTickets(HIK)).map((t) => t.fault)).not.toContain('degraded:storage-failure');
 
     await site.clear(HIK);
