@@ -35,6 +35,15 @@
 
 export class UnsupportedJpeg extends Error {}
 
+/**
+ * The scan's data ends before its last block: a snapshot cut short (a camera serving the
+ * frame it is still encoding, a proxy's short read) and closed by an end marker, or by
+ * none. T.81 F.2.2.5 lets a decoder read zero bits past a marker, and all-zero Huffman
+ * codes are valid, so a lenient decoder (jpeg-js too) fills the missing blocks with made-up
+ * coefficients: a wrong picture, measured as if whole. Not to be decoded another way.
+ */
+export class TruncatedJpeg extends Error {}
+
 export interface LumaStats {
   width: number;
   height: number;
@@ -167,7 +176,7 @@ class Bits {
     if (this.#count === 0) {
       if (this.marker || this.#pos >= this.#data.length) {
         if (this.#pos >= this.#data.length)
-          throw new Error('the JPEG ends inside its picture data');
+          throw new TruncatedJpeg('the JPEG ends inside its picture data');
         this.#buffer = 0;
       } else {
         const byte = this.#data[this.#pos] ?? 0;
@@ -435,12 +444,23 @@ function scanStats(
     const mcuCol = mcu % mcusPerLine;
     if (single) {
       block(luma, mcuRow, mcuCol);
-      continue;
-    }
-    for (const c of scan) {
-      for (let v = 0; v < c.v; v++) {
-        for (let h = 0; h < c.h; h++) block(c, mcuRow * c.v + v, mcuCol * c.h + h);
+    } else {
+      for (const c of scan) {
+        for (let v = 0; v < c.v; v++) {
+          for (let h = 0; h < c.h; h++) block(c, mcuRow * c.v + v, mcuCol * c.h + h);
+        }
       }
+    }
+    // A whole segment's bits come before its marker (its last byte padded with 1-bits,
+    // T.81 F.1.2.3), so a decoder that reads into the marker before the segment's last MCU
+    // is reading made-up zeros. Only the last MCU of a segment may run into it: some
+    // encoders leave out the last padding byte, which libjpeg accepts with a warning.
+    const lastOfSegment =
+      mcu === total - 1 || (restartInterval > 0 && (mcu + 1) % restartInterval === 0);
+    if (bits.marker && !lastOfSegment) {
+      throw new TruncatedJpeg(
+        `the JPEG's picture data ends after ${mcu + 1} of its ${total} coded units (MCUs): cut short and closed by a marker`,
+      );
     }
   }
   if (blocks === 0) throw new Error('the JPEG has no pixels');

@@ -8,6 +8,7 @@ import jpeg from 'jpeg-js';
 import {
   DIGEST_START,
   lumaStats,
+  TruncatedJpeg,
   mix,
   sharpnessOf,
   workingScale,
@@ -32,7 +33,9 @@ export const COVERED_CONTRAST = 6;
 export function analyse(bytes: Buffer): PictureStats {
   try {
     return lumaStats(bytes);
-  } catch {
+  } catch (error) {
+    // Cut short: jpeg-js would "decode" it anyway, with made-up blocks (jpeg-luma.ts).
+    if (error instanceof TruncatedJpeg) throw error;
     // Progressive, 12-bit, damaged: jpeg-js tells what is wrong, or decodes it anyway.
     return decodeAndAnalyse(bytes);
   }

@@ -13,6 +13,7 @@
  * is learned as it is and not reported until it is sharp again and then loses it.
  */
 import type { Reason } from '../../shared/messages/device-state.js';
+import { TruncatedJpeg } from '../jpeg-luma.js';
 import { analyse, judgeSharpness, samePicture, verdict, type PictureStats } from '../picture.js';
 import { degradeOnFailure, type Check } from './types.js';
 
@@ -58,13 +59,13 @@ export const picture: Check = {
       try {
         stats = analyse(fetched.value);
       } catch (error) {
+        const why = error instanceof Error ? error.message : String(error);
         degraded.push({
           code: 'snapshot-failed',
-          message:
-            `the snapshot of ${channel.name} is not a JPEG: ${error instanceof Error ? error.message : String(error)}`.slice(
-              0,
-              1000,
-            ),
+          message: (error instanceof TruncatedJpeg
+            ? `the snapshot of ${channel.name} is cut short (${why}), so nothing was measured from it: the camera served a frame it was still encoding or the answer was cut on the way; if it repeats, check the network path to the camera and its snapshot settings`
+            : `the snapshot of ${channel.name} is not a JPEG: ${why}`
+          ).slice(0, 1000),
           channel: token,
         });
         continue;

@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { lumaStats, UnsupportedJpeg } from '../../../agent/jpeg-luma.js';
+import { lumaStats, TruncatedJpeg, UnsupportedJpeg } from '../../../agent/jpeg-luma.js';
 import {
   analyse,
   decodeAndAnalyse,
@@ -82,11 +82,28 @@ describe('picture statistics from the JPEG coefficients', () => {
     expect(Math.abs(analyse(progressive).luma - lumaStats(scene420).luma)).toBeLessThan(3);
     expect(() => lumaStats(Buffer.from('<html>login</html>'))).toThrow(/not a JPEG/);
     expect(() => analyse(Buffer.from('<html>login</html>'))).toThrow(Error);
-    // Cut in the middle of its picture data: the short way says where it ends, and the full
-    // decode refuses it too with a readable error (jpeg-js: no end-of-image marker), never
-    // the statistics of half a picture.
+    // Cut in the middle of its picture data: the short way says where it ends, and it is
+    // not handed to the full decode, never the statistics of half a picture.
     const cut = scene420.subarray(0, Math.floor(scene420.length / 2));
     expect(() => lumaStats(cut)).toThrow(/ends inside its picture data/);
-    expect(() => analyse(cut)).toThrow(/marker was not found/);
+    expect(() => analyse(cut)).toThrow(/ends inside its picture data/);
+  });
+
+  it.each([
+    ["the simulator's live picture", live(Date.parse('2026-11-26T08:00:00Z'))],
+    ['a 4:2:0 JPEG with restart markers', scene420],
+  ])('refuse a picture cut short and closed by an end marker: %s', (_, whole) => {
+    // What a camera serving a frame it is still encoding, or a proxy's short read, hands
+    // out: half the scan, then EOI. Read on as zero bits it measured as a wild picture.
+    for (const share of [0.3, 0.5, 0.9]) {
+      const at = Math.floor(whole.length * share);
+      const cut = Buffer.concat([whole.subarray(0, at), Buffer.from([0xff, 0xd9])]);
+      expect(() => lumaStats(cut), `cut at ${share}`).toThrow(TruncatedJpeg);
+      expect(() => analyse(cut), `cut at ${share}`).toThrow(
+        /picture data ends after \d+ of its \d+ coded units \(MCUs\): cut short/,
+      );
+    }
+    // The whole picture still reads.
+    expect(verdict(analyse(whole))).toBe('ok');
   });
 });
