@@ -237,7 +237,11 @@ describe("faults only the vendors' APIs tell, through the real agent and broker"
 
     await site.clear(HIK);
     await resolved(POE_CAMERA, 'device-down');
-    expect((await device(POE_CAMERA))?.status).toBe('up');
+    await eventually(
+      `${POE_CAMERA} up`,
+      async () => (await device(POE_CAMERA))?.status === 'up',
+      DETECT_MS,
+    );
   });
 
   it("the month's inspection report shows each recorder's storage use and measured retention", async () => {
