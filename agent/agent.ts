@@ -581,6 +581,7 @@ export class Agent {
         memory: device.memory,
         now: Date.now,
         intervalS: this.#config.polling.intervalS,
+        ...this.#confirmAfter(device),
       });
     } catch (error) {
       this.#checkError(id, error);
@@ -589,13 +590,11 @@ export class Agent {
     this.#lastPollAt = new Date();
     this.#liveness.polled(id);
     if (result.ok) device.lastOkAt = this.#lastPollAt;
-    // The poll's opening question unanswered to its deadline missed the probe's deadline
-    // first: a missed probe and its confirming look (checks/reachable.ts). Only where the
-    // probe runs: with it off (probeS 0), every failure waits for its recheck, as before it.
+    // The poll's opening question and its confirming second request both went unanswered
+    // (checks/reachable.ts): a failure and its confirmation, dated from the first.
     const opening = device.memory.openingUnanswered;
     device.memory.openingUnanswered = null;
-    const probing = this.#config.polling.probeS > 0;
-    if (probing && opening && !result.ok && result.failure.code === 'timeout') {
+    if (opening && !result.ok && result.failure.code === 'timeout') {
       device.state.suspect(opening);
     }
     // Also behind an NVR: what the NVR saw of it and its own poll did not (behind-nvr.ts).
@@ -613,10 +612,13 @@ export class Agent {
     // The cameras behind an NVR: a channel offline for the first time is looked at again
     // soon, as a polled device's first failure is (behind-nvr.ts, confirmation).
     const behindRecheck = this.#watchedNvrs.has(id) && this.#seeBehind(device, result, startedAt);
-    // A first failure that waited out a deadline is confirmed at once: the pause a
-    // recheck leaves for a glitch has passed (a hang met by a poll was a ticket 11-14 s
-    // after it began with the pause and the full deadline again; bench:detect, issue 13).
-    if (recheck) return !result.ok && result.failure.code === 'timeout' ? 'recheck-now' : 'recheck';
+    // Where the probe runs, a first failure that waited out a deadline is confirmed at
+    // once: the pause a recheck leaves for a glitch has passed. With the probe off
+    // (probeS 0) every failure waits for its recheck, as before the probe.
+    if (recheck) {
+      const waitedOut = !result.ok && result.failure.code === 'timeout';
+      return waitedOut && this.#config.polling.probeS > 0 ? 'recheck-now' : 'recheck';
+    }
     if (behindRecheck) return 'recheck';
     // Down: look again on a growing delay, so the slots go to devices that answer.
     return device.state.status === 'down' ? 'backoff' : 'interval';
@@ -699,6 +701,18 @@ export class Agent {
       reasons: snapshot.reasons,
     };
     if (this.#uplink?.publishDeviceState(id, body)) camera.reported = true;
+  }
+
+  /**
+   * The probe's deadline as the reachable check's confirming delay (checks/reachable.ts),
+   * for a poll of an answering device that confirms nothing yet, where the probe runs.
+   */
+  #confirmAfter(device: Device): { confirmAfterMs?: number } {
+    const { probeS, probeTimeoutMs } = this.#config.polling;
+    const status = device.state.status;
+    const answering = status === 'up' || status === 'degraded';
+    if (probeS <= 0 || !answering || device.state.suspected) return {};
+    return { confirmAfterMs: probeTimeoutMs };
   }
 
   /** Something broke inside the agent (not a device fault): counted in AgentHealth. */

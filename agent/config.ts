@@ -231,8 +231,8 @@ export const pollingDefaults = {
   // return to resolved within 10 s (issue 13). A hung device or a silent link costs at worst
   // probeS (the phase) + probeTimeoutMs (the probe) + timeoutMs (the confirming check's
   // first request) = 3 + 1 + 5 = 9 s before the broker's part; met by a poll instead of a
-  // probe, at most probeS + timeoutMs = 8 s (the poll's opening question is a probe too:
-  // agent/checks/reachable.ts); a refused one probeS, a
+  // probe, the same: the poll asks its opening question again once it is probeTimeoutMs
+  // overdue (agent/checks/reachable.ts); a refused one probeS, a
   // return probeS plus one poll. A LAN camera answers GetSystemDateAndTime in milliseconds,
   // so 1 s is generous yet leaves the 5 s request deadline its whole share. 500 devices
   // every 3 s is 167 small requests/s (bench:agent measures the cost; agent/README.md).

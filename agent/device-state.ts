@@ -88,6 +88,11 @@ export class DeviceState {
     return this.#status;
   }
 
+  /** A failure (a missed probe, a failed poll) waits for its confirmation. */
+  get suspected(): boolean {
+    return this.#failuresInARow > 0;
+  }
+
   snapshot(): DeviceSnapshot {
     const snapshot: DeviceSnapshot = {
       status: this.#status,

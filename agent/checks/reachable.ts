@@ -10,40 +10,112 @@
  * (clock-drift): its recordings are mistimed and its tokens may be refused. Slower than
  * `checks.slowResponseMs`: degraded (slow-response).
  *
- * The question is the liveness probe's too (../liveness.ts), asked first in the poll,
- * before anything of ours loads the device. Left unanswered to the request deadline
- * (5 s), it was left unanswered past the probe's (1 s): the device missed a probe and then
- * its confirming look, so ../agent.ts counts it as both failures (`openingUnanswered`) and
- * the device is down at once, as when a probe had found it. Without that, a hang met by a
- * poll instead of a probe waited a recheck and another full deadline: a ticket 11 to 14 s
- * after the hang began instead of at most 8 (bench:detect, issue 13). A device that
- * answers late, even after 4 s, is not counted at all.
+ * Where the liveness probe runs (CheckContext.confirmAfterMs), a poll that is not already
+ * confirming a failure asks this question twice if it must: once the first request is
+ * overdue by the probe's deadline (1 s), a second, separate request goes out, and the
+ * first answer of either is the answer. Left unanswered to their own deadlines (5 s
+ * each), the two requests are the missed question and its confirming look, and the device
+ * is down at once (`openingUnanswered`, ../agent.ts), dated from the first. Each was given
+ * the whole request deadline, so a device slow but there (even 4 s) answers both and is
+ * never called down, and a stall shorter than the second request's deadline is answered
+ * by it. Without the second request, a hang met by a poll instead of a probe waited out
+ * the deadline, a recheck and a second deadline: a ticket 11 to 14 s after the hang
+ * began; with it, at most the probe's phase + 1 s + 5 s (bench:detect, issue 13).
  */
 import type { Reason } from '../../shared/messages/device-state.js';
-import { OnvifError } from '../onvif/types.js';
+import { OnvifError, type DeviceClock, type OnvifClient } from '../onvif/types.js';
 import { answered, attempt, isCertificateRefusal, type Check } from './types.js';
+
+/** What one request of the question ended with. */
+type Outcome = { clock: DeviceClock | null } | { error: unknown; unanswered: boolean };
+
+/**
+ * One request of GetSystemDateAndTime. The device answered without a clock reading (it
+ * wants credentials for it): it is there, and `identity` judges the credentials (a null
+ * clock). A refused certificate stays the failure that ends the poll (../poll.ts).
+ */
+async function ask(client: OnvifClient, signal: AbortSignal): Promise<Outcome> {
+  try {
+    return { clock: await client.clock(signal) };
+  } catch (error) {
+    if (answered(error) && !isCertificateRefusal(error)) return { clock: null };
+    const unanswered = error instanceof OnvifError && error.kind === 'timeout' && !signal.aborted;
+    return { error, unanswered };
+  }
+}
+
+/** Whether an outcome settles the question: an answer, or a failure that no wait changes. */
+const decisive = (o: Outcome): boolean => 'clock' in o || !o.unanswered;
+
+/**
+ * The question, asked a second time once the first request is `confirmAfterMs` overdue
+ * (see the file's comment). Resolves with the first answer; else with the first request's
+ * error, `confirmed` when both requests went unanswered to their deadlines.
+ */
+async function askClock(
+  client: OnvifClient,
+  signal: AbortSignal,
+  confirmAfterMs: number | undefined,
+): Promise<{ clock: DeviceClock | null } | { error: unknown; confirmed: boolean }> {
+  const done = new AbortController();
+  const asking = AbortSignal.any([signal, done.signal]);
+  try {
+    const first = ask(client, asking);
+    if (confirmAfterMs === undefined) {
+      const outcome = await first;
+      return 'clock' in outcome ? outcome : { error: outcome.error, confirmed: false };
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const overdue = new Promise<null>((resolve) => {
+      timer = setTimeout(() => resolve(null), confirmAfterMs);
+    });
+    const early = await Promise.race([first, overdue]);
+    clearTimeout(timer);
+    if (early !== null) {
+      return 'clock' in early ? early : { error: early.error, confirmed: false };
+    }
+    const second = ask(client, asking);
+    // The first decisive outcome of either request; else both timed out.
+    const settled = await new Promise<Outcome | null>((resolve) => {
+      let left = 2;
+      for (const request of [first, second]) {
+        void request.then((outcome) => {
+          if (decisive(outcome)) resolve(outcome);
+          else if (--left === 0) resolve(null);
+        });
+      }
+    });
+    if (settled !== null) {
+      return 'clock' in settled ? settled : { error: settled.error, confirmed: false };
+    }
+    const outcome = await first;
+    const said = outcome && 'error' in outcome ? String((outcome.error as Error).message) : '';
+    return {
+      error: new OnvifError(
+        'timeout',
+        `${said || 'no answer in time'}; asked again on a second request after ${confirmAfterMs} ms, no answer to it either`,
+      ),
+      confirmed: true,
+    };
+  } finally {
+    // The request still waiting (the loser of the two) is not needed any more.
+    done.abort();
+  }
+}
 
 export const reachable: Check = {
   name: 'reachable',
   withoutCredentials: true,
-  run: ({ client, signal, settings, memory }) =>
+  run: ({ client, signal, settings, memory, confirmAfterMs }) =>
     attempt(
       async () => {
-        const askedAt = new Date();
         memory.openingUnanswered = null;
-        try {
-          return await client.clock(signal);
-        } catch (error) {
-          // The device answered without a clock reading (it wants credentials for it): it
-          // is there, and `identity` judges the credentials. A refused certificate stays
-          // the failure that ends the poll (../poll.ts): nothing more is asked of it.
-          if (answered(error) && !isCertificateRefusal(error)) return null;
-          // Its own deadline passed, not the poll's (a cancelled poll proves nothing).
-          if (error instanceof OnvifError && error.kind === 'timeout' && !signal.aborted) {
-            memory.openingUnanswered = askedAt;
-          }
-          throw error;
-        }
+        const askedAt = new Date();
+        const asked = await askClock(client, signal, confirmAfterMs);
+        if ('clock' in asked) return asked.clock;
+        // Both requests went unanswered to their deadlines (not a cancelled poll).
+        if (asked.confirmed) memory.openingUnanswered = askedAt;
+        throw asked.error;
       },
       (clock) => {
         if (clock === null) return {};

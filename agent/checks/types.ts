@@ -30,8 +30,9 @@ export class DeviceMemory {
   offsetMs = 0;
   /**
    * When the poll's opening question (the reachable check's GetSystemDateAndTime) was sent,
-   * if the device left it unanswered to its deadline; null otherwise. ../agent.ts counts it
-   * as a missed liveness probe (see reachable.ts).
+   * if the device left it and its confirming second request unanswered to their deadlines;
+   * null otherwise. ../agent.ts counts the two as a failure and its confirmation (see
+   * reachable.ts).
    */
   openingUnanswered: Date | null = null;
   channels: VideoChannel[] = [];
@@ -84,6 +85,12 @@ export interface CheckContext {
   now: () => number;
   /** The poll interval, in seconds (the event pull point lives a few of them). */
   intervalS: number;
+  /**
+   * The liveness probe's deadline, where the probe runs and this poll is no confirmation
+   * already: the reachable check asks its question a second time once the first request is
+   * this overdue (reachable.ts). Absent: asked once.
+   */
+  confirmAfterMs?: number;
 }
 
 export interface CheckResult {

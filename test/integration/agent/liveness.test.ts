@@ -141,23 +141,44 @@ describe('liveness probe', () => {
     expect(watcher.invalid).toEqual([]);
   });
 
-  it('a hang met by a poll, not a probe: the unanswered opening question is the missed probe, down without a recheck, dated from it', async () => {
+  it('a hang met by a poll, not a probe: the opening question is asked again once overdue, and the two unanswered make it down without a recheck, dated from the first', async () => {
     // Polls every 2 s, probes only every minute: the poll meets the hang first.
     await startAgent({ intervalS: 2, probeS: 60 });
     await site.setFault(camera.id, { kind: 'hang' });
     const since = Date.now();
     const down = await watcher.waitFor(isState(camera.id, 'down'), { since, timeoutMs: 15_000 });
-    expect(down.payload.reasons).toEqual([{ code: 'timeout', message: expect.any(String) }]);
-    // One failed poll, no recheck: its opening question waited out its 1.5 s deadline,
-    // far past the probe's 300 ms.
+    expect(down.payload.reasons).toEqual([
+      { code: 'timeout', message: expect.stringContaining('asked again on a second request') },
+    ]);
+    // One failed poll, no recheck: its first request waited out its 1.5 s deadline, and
+    // the second, sent once the first was 300 ms (the probe's deadline) overdue, its own.
     const failed = checksOf(camera.id).filter(
       (m) => m.at >= since && !(m.payload.values as { up: boolean }).up,
     );
     expect(failed).toHaveLength(1);
-    // Down since that question was sent, not since the poll gave up on it.
+    // Down since the first request was sent, not since the poll gave up on the second.
     const downSince = Date.parse(down.payload.since as string);
     expect(downSince).toBeGreaterThanOrEqual(since - 50);
-    expect(downSince).toBeLessThanOrEqual(Date.parse(down.payload.ts as string) - 1400);
+    expect(downSince).toBeLessThanOrEqual(Date.parse(down.payload.ts as string) - 1700);
+  });
+
+  it('a camera slower than the probe but within the request deadline is asked twice and stays up', async () => {
+    await startAgent({ intervalS: 2, probeS: 60 });
+    await site.setFault(camera.id, { kind: 'slow', delayMs: 900 });
+    const since = Date.now();
+    // Two whole polls (every answer is 900 ms late, so a poll takes seconds): each one's
+    // first request is overdue at 300 ms, and both requests answer.
+    let after = since;
+    for (let i = 0; i < 2; i++) {
+      const poll = await watcher.waitFor(
+        (m) => m.parsed.kind === 'deviceMetrics' && m.payload.deviceId === camera.id,
+        { since: after + 1, timeoutMs: 30_000 },
+      );
+      after = poll.at;
+    }
+    const polls = checksOf(camera.id).filter((m) => m.at >= since);
+    expect(polls.every((m) => (m.payload.values as { up: boolean }).up)).toBe(true);
+    expect(statesOf(camera.id)).toEqual(['up']);
   });
 
   it('with the probe off, a hang met by a poll still waits for its recheck (the behaviour before the probe)', async () => {
