@@ -345,3 +345,93 @@ describe('the recording check', () => {
     expect(none.recordings).toBeUndefined();
   });
 });
+
+describe('reachable: the opening question asked again once overdue (confirmAfterMs)', () => {
+  /** A clock request that ends after `ms` as told, or when its signal is aborted. */
+  type Script = { ms: number; ends: 'answers' | 'times-out' | 'refused' };
+  function scripted(scripts: Script[]) {
+    const sent: number[] = [];
+    const t0 = Date.now();
+    const clock = (signal?: AbortSignal) => {
+      const script = scripts[sent.length] ?? { ms: 10_000, ends: 'times-out' as const };
+      sent.push(Date.now() - t0);
+      return new Promise<{ deviceUtc: Date; offsetMs: number; responseMs: number }>(
+        (resolve, reject) => {
+          const timer = setTimeout(() => {
+            if (script.ends === 'answers') {
+              resolve({ deviceUtc: new Date(), offsetMs: 0, responseMs: script.ms });
+            } else if (script.ends === 'refused') {
+              reject(new OnvifError('unreachable', 'connect ECONNREFUSED'));
+            } else reject(new OnvifError('timeout', `no answer within ${script.ms} ms`));
+          }, script.ms);
+          signal?.addEventListener('abort', () => {
+            clearTimeout(timer);
+            reject(new OnvifError('timeout', 'the poll was cancelled before the device answered'));
+          });
+        },
+      );
+    };
+    return { client: fakeClient({ clock }), sent };
+  }
+  const reachable = checks[0]!;
+
+  it('a first request that answers in time is the only one', async () => {
+    const { client, sent } = scripted([{ ms: 5, ends: 'answers' }]);
+    const context = { ...contextFor(client), confirmAfterMs: 40 };
+    expect((await reachable.run(context)).failure).toBeUndefined();
+    expect(sent).toHaveLength(1);
+  });
+
+  it('a slow device: the second request goes out, the first answer of either counts', async () => {
+    const { client, sent } = scripted([
+      { ms: 80, ends: 'answers' },
+      { ms: 200, ends: 'times-out' },
+    ]);
+    const context = { ...contextFor(client), confirmAfterMs: 20 };
+    expect((await reachable.run(context)).failure).toBeUndefined();
+    expect(sent).toHaveLength(2);
+    expect(context.memory.openingUnanswered).toBeNull();
+  });
+
+  it('a stall: the first request unanswered, the second answered: up, nothing confirmed', async () => {
+    const { client } = scripted([
+      { ms: 60, ends: 'times-out' },
+      { ms: 60, ends: 'answers' },
+    ]);
+    const context = { ...contextFor(client), confirmAfterMs: 20 };
+    expect((await reachable.run(context)).failure).toBeUndefined();
+    expect(context.memory.openingUnanswered).toBeNull();
+  });
+
+  it('both unanswered to their deadlines: a timeout that says so, confirmed and dated from the first', async () => {
+    const { client, sent } = scripted([
+      { ms: 60, ends: 'times-out' },
+      { ms: 60, ends: 'times-out' },
+    ]);
+    const before = Date.now();
+    const context = { ...contextFor(client), confirmAfterMs: 20 };
+    const result = await reachable.run(context);
+    expect(result.failure).toEqual({
+      code: 'timeout',
+      message: expect.stringContaining('asked again on a second request after 20 ms'),
+    });
+    expect(sent).toHaveLength(2);
+    expect(context.memory.openingUnanswered?.getTime()).toBeGreaterThanOrEqual(before);
+    expect(context.memory.openingUnanswered!.getTime()).toBeLessThanOrEqual(before + sent[1]!);
+  });
+
+  it('a refused connection is decisive at once: no second request, nothing confirmed', async () => {
+    const { client, sent } = scripted([{ ms: 1, ends: 'refused' }]);
+    const context = { ...contextFor(client), confirmAfterMs: 20 };
+    expect((await reachable.run(context)).failure?.code).toBe('unreachable');
+    expect(sent).toHaveLength(1);
+    expect(context.memory.openingUnanswered).toBeNull();
+  });
+
+  it('without confirmAfterMs (a confirming poll, or the probe off) the question is asked once', async () => {
+    const { client, sent } = scripted([{ ms: 60, ends: 'times-out' }]);
+    const result = await reachable.run(contextFor(client));
+    expect(result.failure?.code).toBe('timeout');
+    expect(sent).toHaveLength(1);
+  });
+});
