@@ -585,6 +585,7 @@ export class Agent {
       });
     } catch (error) {
       this.#checkError(id, error);
+      device.state.forgetSuspicion();
       return 'interval';
     }
     this.#lastPollAt = new Date();

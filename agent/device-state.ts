@@ -130,6 +130,16 @@ export class DeviceState {
   }
 
   /**
+   * A poll that ended inside the agent (a bug, no result): whatever it was to confirm
+   * proves nothing, so a probe's earlier suspicion does not confirm the next failure, minutes
+   * later, dated from then.
+   */
+  forgetSuspicion(): void {
+    this.#failuresInARow = 0;
+    this.#firstMiss = null;
+  }
+
+  /**
    * A poll's result. `startedAt`: when the poll sent its first request (a failed poll's
    * device was not answering from then on); absent, now.
    */

@@ -112,6 +112,20 @@ describe('device state', () => {
     );
   });
 
+  it("a poll that ended inside the agent forgets a probe's suspicion: the next failure needs its own confirmation", () => {
+    const state = new DeviceState();
+    state.record(ok());
+    state.suspect(new Date('2026-11-26T08:00:00Z'));
+    state.forgetSuspicion();
+    vi.setSystemTime(new Date('2026-11-26T08:05:00Z'));
+    expect(state.record(failed('timeout')).recheck).toBe(true);
+    expect(state.status).toBe('up');
+    expect(state.record(failed('timeout')).change).toMatchObject({
+      status: 'down',
+      since: new Date('2026-11-26T08:05:00Z'),
+    });
+  });
+
   it('never dates a new status before the one it ends began (a gateway clock that stepped)', () => {
     const state = new DeviceState();
     vi.setSystemTime(new Date('2026-11-26T08:00:10Z'));
