@@ -64,6 +64,15 @@ export interface LumaStats {
    * pixels are identical, different as soon as sensor noise moved one coefficient.
    */
   digest: number;
+  /**
+   * A 32-bit digest of the size and the luma's quantization table alone: what the sharpness
+   * depends on besides the scene and the focus. The Laplacian weighs the highest
+   * frequencies most, which are what the quantization zeroes, so another quality setting,
+   * another snapshot size cap or another resolution (another working scale) moves the
+   * sharpness by large factors with the same lens: a sharpness is comparable only with one
+   * of the same `quality`.
+   */
+  quality: number;
 }
 
 /** Pictures up to this size (longer side) are measured at full scale; larger at 1/2 or 1/4. */
@@ -468,6 +477,7 @@ function scanStats(
   // codes the same coefficients into the same bytes, and any other into other bytes.
   let digest = mix(mix(DIGEST_START, width), height);
   for (let k = 0; k < COEFFICIENTS; k++) digest = mix(digest, q[k] ?? 0);
+  const quality = digest;
   const end = Math.min(bits.pos, data.length);
   for (let i = start; i < end; i++) digest = Math.imul(digest ^ (data[i] ?? 0), 16777619);
   digest >>>= 0;
@@ -483,5 +493,6 @@ function scanStats(
     contrast,
     sharpness: sharpnessOf(laplacianVariance, contrast),
     digest,
+    quality,
   };
 }

@@ -20,6 +20,9 @@ export type PictureStats = LumaStats;
 
 export type PictureVerdict = 'ok' | 'black' | 'covered';
 
+/** Mixed into the quality of a picture decoded in full (no quantization table known). */
+const DECODED = 0xdec0ded;
+
 /** Below this mean luminance a picture is black. */
 export const BLACK_LUMA = 16;
 /** Below this contrast (luminance standard deviation) a picture is covered. */
@@ -108,6 +111,9 @@ export function decodeAndAnalyse(bytes: Buffer): PictureStats {
     contrast,
     sharpness: sharpnessOf(wholeBlocks > 0 ? laplacian / wholeBlocks : 0, contrast),
     digest,
+    // The quantization is not seen from here, and pixels shrunk by averaging measure a
+    // little otherwise than coefficients: a quality of its own, never one of lumaStats'.
+    quality: mix(mix(mix(DIGEST_START, width), height), DECODED),
   };
 }
 
@@ -144,25 +150,66 @@ export interface BlurSettings {
  * white wall, a car park at night) has little detail and is not blurred for it, as the
  * tamper detectors of cameras compare with their own reference (Hikvision and Dahua
  * "defocus detection": a sensitivity against the camera's own picture).
+ *
+ * Robust by construction, since one baseline judges a camera for months:
+ * - While it learns, `usual` is a high quantile (LEARN_QUANTILE) of the pictures so far: one
+ *   odd picture among them (motion, a wiper, a cut snapshot) is not the usual.
+ * - Then it follows a quantile by signs only (stochastic approximation of the quantile,
+ *   Robbins and Monro 1951; the "frugal" streaming quantile of Ma, Muthukrishnan and
+ *   Sandler, 2013), in the logarithm: a picture above multiplies it by e^RISE (4 %), one
+ *   below by e^-FALL (1 %), never past the picture itself. In equilibrium a share
+ *   RISE / (RISE + FALL) = 80 % of the pictures lies below it; however wild one picture is,
+ *   it moves the usual by 4 % and no more.
+ * - A picture judged low (below blurFraction) still teaches, 5 times slower (SETTLE): a
+ *   camera turned to a plainer view, snow, a lamp gone, is learned in hours (a loss to 1/5
+ *   in about 1.5 h at the 15 s poll) instead of being blurred for ever, while a knocked lens
+ *   is told after blurPolls polls, as before, and stays told for hours.
+ * - It is judged against the lowest usual of the last 24 hours (`floors`), not the usual of
+ *   the moment: at night, gain noise is nearly all Laplacian energy (the sharpness of a
+ *   noisy night picture is many times the day's), so the usual climbs through the night;
+ *   in the morning the day's pictures are judged against the day's usual of the day
+ *   before, not against the night's.
  */
 export interface SharpnessBaseline {
-  /**
-   * The usual sharpness: a high expectile of the pictures learned (Newey and Powell,
-   * Econometrica 55(4), 1987), kept by an asymmetric moving average that rises 20 times
-   * faster than it falls (`RISE`, `FALL`): about the 95th expectile, so a moment of motion
-   * blur or rain does not lower it, and a slow change of the scene is followed within an
-   * hour or two (200 polls, 50 minutes, per e-fold at the 15 s poll).
-   */
+  /** The usual sharpness (see above). */
   usual: number;
   /** Pictures learned. */
   learned: number;
-  /** Polls in a row below blurFraction of usual. */
+  /** Polls in a row below blurFraction of the reference. */
   below: number;
+  /** The pictures' `quality` (size and quantization): another one starts a new baseline. */
+  quality: number;
+  /** While learning: the sharpness of each picture learned; empty after. */
+  window: number[];
+  /** The lowest usual of each hour (ms since the epoch / 1 h) of the last 24. */
+  floors: { hour: number; usual: number }[];
 }
 
-/** Per poll at the 15 s default: above, 10 % of the way up; below, 0.5 % of the way down. */
-export const RISE = 0.1;
-export const FALL = 0.005;
+/** Per poll, in the logarithm: a picture above the usual raises it 4 %... */
+export const RISE = 0.04;
+/** ...one below (not judged low) lowers it 1 %: the 80th percentile... */
+export const FALL = 0.01;
+/** ...and one judged low lowers it 0.2 %: a factor 2 in 350 polls, 1.5 h at the 15 s poll. */
+export const SETTLE = 0.002;
+/** The quantile of the pictures learned that is the usual once learning ends. */
+export const LEARN_QUANTILE = 0.8;
+/** How long a usual of the past still judges: a day, so a night never judges a morning. */
+export const FLOOR_HOURS = 24;
+const HOUR_MS = 3_600_000;
+/** Sharpness is a ratio of variances; below this it is no detail at all (log of 0). */
+const LEAST = 1e-6;
+
+/** A baseline for pictures of this `quality`, nothing learned yet. */
+export function newBaseline(quality: number): SharpnessBaseline {
+  return { usual: 0, learned: 0, below: 0, quality, window: [], floors: [] };
+}
+
+/** What a picture is judged against: the lowest usual of the last FLOOR_HOURS, or now's. */
+export function blurReference(baseline: SharpnessBaseline): number {
+  let least = baseline.usual;
+  for (const floor of baseline.floors) least = Math.min(least, floor.usual);
+  return least;
+}
 
 /** What the picture check keeps of each channel between polls (DeviceMemory.pictures). */
 export interface ChannelPicture {
@@ -175,22 +222,50 @@ export interface ChannelPicture {
 
 /**
  * Judges a new picture (not black, not covered, not the same as the last one) against the
- * baseline and learns from it. A picture below the fraction is not learned, so a blurred
- * camera does not teach itself that blur is usual; until `blurBaselinePolls` pictures are
- * learned nothing is judged. Returns whether the picture counts as blurred now.
+ * baseline and learns from it (see SharpnessBaseline); `at` is the gateway clock (ms).
+ * Until `blurBaselinePolls` pictures are learned nothing is judged. Returns whether the
+ * picture counts as blurred now: below blurFraction of the reference for blurPolls polls.
  */
 export function judgeSharpness(
   baseline: SharpnessBaseline,
   sharpness: number,
   settings: BlurSettings,
+  at: number = Date.now(),
 ): boolean {
-  const judged = baseline.learned >= settings.blurBaselinePolls;
-  if (judged && sharpness < settings.blurFraction * baseline.usual) {
-    baseline.below += 1;
-    return baseline.below >= settings.blurPolls;
+  const value = Math.max(LEAST, sharpness);
+  if (baseline.learned < settings.blurBaselinePolls) {
+    baseline.window.push(value);
+    baseline.learned += 1;
+    const sorted = [...baseline.window].sort((a, b) => a - b);
+    baseline.usual = sorted[Math.floor(LEARN_QUANTILE * (sorted.length - 1))] ?? value;
+    if (baseline.learned >= settings.blurBaselinePolls) {
+      // Learned: the usual from here on judges, and is remembered as this hour's.
+      baseline.window = [];
+      remember(baseline, at);
+    }
+    return false;
   }
-  baseline.below = 0;
-  baseline.usual += (sharpness > baseline.usual ? RISE : FALL) * (sharpness - baseline.usual);
-  baseline.learned += 1;
-  return false;
+  const low = value < settings.blurFraction * blurReference(baseline);
+  if (low) {
+    baseline.below += 1;
+    baseline.usual = Math.max(value, baseline.usual * Math.exp(-SETTLE));
+  } else {
+    baseline.below = 0;
+    baseline.usual =
+      value > baseline.usual
+        ? Math.min(value, baseline.usual * Math.exp(RISE))
+        : Math.max(value, baseline.usual * Math.exp(-FALL));
+    baseline.learned += 1;
+  }
+  remember(baseline, at);
+  return low && baseline.below >= settings.blurPolls;
+}
+
+/** Keeps the lowest usual of this hour, and forgets hours older than FLOOR_HOURS. */
+function remember(baseline: SharpnessBaseline, at: number): void {
+  const hour = Math.floor(at / HOUR_MS);
+  baseline.floors = baseline.floors.filter((f) => f.hour > hour - FLOOR_HOURS && f.hour <= hour);
+  const now = baseline.floors.find((f) => f.hour === hour);
+  if (now) now.usual = Math.min(now.usual, baseline.usual);
+  else baseline.floors.push({ hour, usual: baseline.usual });
 }

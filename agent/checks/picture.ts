@@ -10,11 +10,22 @@
  *
  * The usual sharpness lives in the agent's memory only: after a restart each camera is
  * learned again (about 5 minutes at the defaults), and a camera already out of focus then
- * is learned as it is and not reported until it is sharp again and then loses it.
+ * is learned as it is and not reported until it is sharp again and then loses it. It is
+ * learned again, too, when the snapshot's size or JPEG quantization changes (a sharpness
+ * is comparable only within one: jpeg-luma.ts `quality`), and a lasting loss of detail is
+ * learned within hours (agent/picture.ts SharpnessBaseline).
  */
 import type { Reason } from '../../shared/messages/device-state.js';
 import { TruncatedJpeg } from '../jpeg-luma.js';
-import { analyse, judgeSharpness, samePicture, verdict, type PictureStats } from '../picture.js';
+import {
+  analyse,
+  blurReference,
+  judgeSharpness,
+  newBaseline,
+  samePicture,
+  verdict,
+  type PictureStats,
+} from '../picture.js';
 import { degradeOnFailure, type Check } from './types.js';
 
 /** Two significant figures are what a person compares; more is noise. */
@@ -24,7 +35,7 @@ export const picture: Check = {
   name: 'picture',
   liveView: true,
   enabled: (settings) => settings.picture,
-  async run({ client, signal, memory, settings }) {
+  async run({ client, signal, memory, settings, now }) {
     const degraded: Reason[] = [];
     let ok = 0;
     let firstLuma: number | undefined;
@@ -79,15 +90,17 @@ export const picture: Check = {
       const before = memory.pictures.get(token);
       const same = before !== undefined && samePicture(before.stats, stats);
       const unchanged = same ? before.unchanged + 1 : 0;
-      let baseline = before?.baseline ?? null;
+      // A sharpness is comparable only at one size and quantization (jpeg-luma.ts
+      // `quality`): a camera whose snapshot quality or resolution changed learns anew.
+      let baseline = before?.baseline?.quality === stats.quality ? before.baseline : null;
       let blurred = false;
       if (seen !== 'ok') {
         // Black and covered have reasons of their own; they break a run of blurred polls.
         if (baseline) baseline.below = 0;
       } else if (!same) {
         // A frozen picture teaches nothing and is judged as frozen, not again as blurred.
-        baseline ??= { usual: stats.sharpness, learned: 0, below: 0 };
-        blurred = judgeSharpness(baseline, stats.sharpness, settings);
+        baseline ??= newBaseline(stats.quality);
+        blurred = judgeSharpness(baseline, stats.sharpness, settings, now());
       }
       memory.pictures.set(token, { stats, unchanged, baseline });
       if (seen === 'black') {
@@ -109,10 +122,11 @@ export const picture: Check = {
           channel: token,
         });
       } else if (blurred && baseline) {
-        const share = Math.round((100 * stats.sharpness) / baseline.usual);
+        const usual = blurReference(baseline);
+        const share = Math.round((100 * stats.sharpness) / usual);
         degraded.push({
           code: 'picture-blurred',
-          message: `${channel.name} shows a blurred picture: sharpness ${round(stats.sharpness)}, ${share} % of its usual ${round(baseline.usual)}, for ${baseline.below} polls (lens out of focus, knocked, dirty or misted)`,
+          message: `${channel.name} shows a blurred picture: sharpness ${round(stats.sharpness)}, ${share} % of its usual ${round(usual)}, for ${baseline.below} polls (lens out of focus, knocked, dirty or misted)`,
           channel: token,
         });
       } else {

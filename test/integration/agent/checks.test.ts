@@ -297,12 +297,14 @@ describe('faults that degrade a device', () => {
     expect(second.ok && second.degraded[0]?.message).toMatch(
       /blurred picture: sharpness .* % of its usual/,
     );
-    // Focused again: fine at the next poll, and the usual was not lowered by the blur.
+    // Focused again: fine at the next poll, and the usual was hardly lowered by the blur
+    // (a low picture teaches 0.2 % a poll, an ordinary one below the usual 1 %:
+    // agent/picture.ts SETTLE and FALL).
     await site.clearFaults(camera());
     await sleep(1100);
     expect(codes(await p.poll())).toEqual([]);
     expect(p.memory.pictures.values().next().value?.baseline?.usual).toBeGreaterThanOrEqual(
-      sharp * 0.99,
+      sharp * 0.98,
     );
   });
 

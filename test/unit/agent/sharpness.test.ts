@@ -14,6 +14,7 @@ import {
   analyse,
   decodeAndAnalyse,
   judgeSharpness,
+  newBaseline,
   samePicture,
   verdict,
   type BlurSettings,
@@ -134,38 +135,123 @@ describe('a frozen picture is the same to the pixel', () => {
 
 describe("the camera's own baseline", () => {
   const settings: BlurSettings = { blurFraction: 0.4, blurPolls: 3, blurBaselinePolls: 5 };
-  const fresh = (usual: number): SharpnessBaseline => ({ usual, learned: 0, below: 0 });
+  /** The gateway clock: a poll every 15 s, as the agent's default. */
+  const clock = { at: AT };
+  const judge = (b: SharpnessBaseline, sharpness: number): boolean => {
+    clock.at += 15_000;
+    return judgeSharpness(b, sharpness, settings, clock.at);
+  };
+  const learned = (usual: number): SharpnessBaseline => {
+    const b = newBaseline(0);
+    for (let i = 0; i < settings.blurBaselinePolls; i++) judge(b, usual);
+    return b;
+  };
 
   it('judges nothing before it has learned, then blurred after blurPolls low polls', () => {
-    const b = fresh(0.1);
+    const b = newBaseline(0);
     // While it learns, even a very low picture is learned (and so not judged).
-    for (let i = 0; i < 5; i++) expect(judgeSharpness(b, 0.1, settings)).toBe(false);
+    for (let i = 0; i < 4; i++) expect(judge(b, 0.1)).toBe(false);
+    expect(judge(b, 0.01)).toBe(false);
     expect(b.learned).toBe(5);
-    expect(judgeSharpness(b, 0.02, settings)).toBe(false);
-    expect(judgeSharpness(b, 0.02, settings)).toBe(false);
-    expect(judgeSharpness(b, 0.02, settings)).toBe(true);
-    // Low pictures are not learned: the usual stays what the camera showed when sharp.
+    // One odd picture among those learned is not the usual.
     expect(b.usual).toBeCloseTo(0.1, 6);
+    expect(judge(b, 0.02)).toBe(false);
+    expect(judge(b, 0.02)).toBe(false);
+    expect(judge(b, 0.02)).toBe(true);
+    // Low pictures teach only slowly: the usual stays near what the camera showed when sharp.
+    expect(b.usual).toBeGreaterThan(0.099);
     expect(b.learned).toBe(5);
     // Sharp again: the run ends at once.
-    expect(judgeSharpness(b, 0.09, settings)).toBe(false);
+    expect(judge(b, 0.09)).toBe(false);
     expect(b.below).toBe(0);
   });
 
   it('a plain scene is usual for its camera, not blurred', () => {
     // A white wall or a dark car park: a tenth of the detail of a street, always.
-    const b = fresh(0.01);
+    const b = newBaseline(0);
     for (let i = 0; i < 100; i++) {
-      expect(judgeSharpness(b, 0.01 * (1 + 0.3 * Math.sin(i)), settings)).toBe(false);
+      expect(judge(b, 0.01 * (1 + 0.3 * Math.sin(i)))).toBe(false);
     }
   });
 
   it('rises quickly to a sharper scene and falls slowly', () => {
-    const b = fresh(0.05);
-    for (let i = 0; i < 20; i++) judgeSharpness(b, 0.1, settings);
+    const b = learned(0.05);
+    for (let i = 0; i < 20; i++) judge(b, 0.1);
     expect(b.usual).toBeGreaterThan(0.09);
     // A moment of rain or motion at 60 % does not pull the usual down much.
-    for (let i = 0; i < 4; i++) judgeSharpness(b, 0.06, settings);
+    for (let i = 0; i < 4; i++) judge(b, 0.06);
     expect(b.usual).toBeGreaterThan(0.095 - 0.004);
+  });
+
+  it('one wild picture moves the usual by a few percent, not for ever', () => {
+    // review-a: one snapshot measured at 44 times the usual (a cut scan read as zeros)
+    // lifted the usual past 2.5 times the normal, and 997 of the next 1000 polls were blurred.
+    const b = learned(0.024);
+    judge(b, 1.07);
+    expect(b.usual).toBeLessThan(0.024 * 1.05);
+    let blurred = 0;
+    for (let i = 0; i < 1000; i++) if (judge(b, 0.024 * (1 + 0.1 * Math.sin(i)))) blurred += 1;
+    expect(blurred).toBe(0);
+  });
+
+  it('a camera turned to a plainer view is learned within hours; a knocked lens is told at once', () => {
+    const b = learned(0.1);
+    for (let i = 0; i < 200; i++) judge(b, 0.1);
+    // A plainer view: a fifth of the detail, for good. Blurred at first (no way to tell it
+    // from a lens knocked out of focus), then learned: fine within two hours (480 polls).
+    const polls: boolean[] = [];
+    for (let i = 0; i < 480; i++) polls.push(judge(b, 0.02));
+    expect(polls.slice(0, 3)).toEqual([false, false, true]);
+    expect(polls.slice(-60).every((blurred) => !blurred)).toBe(true);
+    // A lens knocked out of focus on the new view: blurred after blurPolls polls.
+    for (let i = 0; i < 200; i++) judge(b, 0.02);
+    expect([judge(b, 0.002), judge(b, 0.002), judge(b, 0.002)]).toEqual([false, false, true]);
+  });
+
+  it('a noisy night does not make the next day blurred (review-a, the night latch)', () => {
+    // The reviewer's scene through the agent's own reading of the JPEG: day gain 1 with
+    // sensor noise sigma 1, night gain 0.3 with sigma 6 (contrast 42 then 13.5, neither black
+    // nor covered). Gain noise is nearly all Laplacian energy: the night measures sharper.
+    const W = 704;
+    const H = 576;
+    let seed = 1;
+    const gauss = (): number => {
+      // Box-Muller over a fixed LCG: the same noise every run.
+      const next = (): number => {
+        seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+        return (seed + 1) / 4294967297;
+      };
+      return Math.sqrt(-2 * Math.log(next())) * Math.cos(2 * Math.PI * next());
+    };
+    const view = (x: number, y: number): number =>
+      128 +
+      60 * Math.sin(x / 37) * Math.cos(y / 23) +
+      ((Math.floor(x / 64) + Math.floor(y / 48)) % 2 ? 30 : -30) +
+      6 * Math.sin(x * 1.3 + 3 * Math.sin(y * 0.7)) * Math.cos(y * 0.9);
+    const shot = (gain: number, offset: number, noise: number): number => {
+      const data = new Uint8Array(W * H * 4);
+      for (let p = 0; p < W * H; p++) {
+        const l = offset + gain * (view(p % W, Math.floor(p / W)) - 128) + noise * gauss();
+        data.fill(Math.max(0, Math.min(255, Math.round(l))), p * 4, p * 4 + 3);
+        data[p * 4 + 3] = 255;
+      }
+      return analyse(encodeJpeg({ width: W, height: H, data })).sharpness;
+    };
+    const day = [shot(1, 128, 1), shot(1, 128, 1)];
+    const night = [shot(0.3, 60, 6), shot(0.3, 60, 6)];
+    expect(Math.min(...night)).toBeGreaterThan(10 * Math.max(...day));
+    const b = newBaseline(0);
+    clock.at = Date.parse('2026-12-05T09:00:00Z');
+    // A day (pictures alternate between the two measured frames), a night, the next day.
+    for (let i = 0; i < 8 * 240; i++) expect(judge(b, day[i % 2] as number)).toBe(false);
+    clock.at = Date.parse('2026-12-05T18:00:00Z');
+    for (let i = 0; i < 12 * 240; i++) judge(b, night[i % 2] as number);
+    expect(b.usual).toBeGreaterThan(0.5 * Math.min(...night));
+    let blurred = 0;
+    for (let i = 0; i < 8 * 240; i++) if (judge(b, day[i % 2] as number)) blurred += 1;
+    expect(blurred).toBe(0);
+    // And a lens knocked out of focus that next day is still told.
+    const knocked = Math.min(...day) * 0.1;
+    expect([judge(b, knocked), judge(b, knocked), judge(b, knocked)]).toEqual([false, false, true]);
   });
 });
