@@ -129,7 +129,10 @@ export function verdict(stats: PictureStats): PictureVerdict {
  * clock is drawn; an encoder or decoder that is stuck hands out the same frame again.
  * FFmpeg's freezedetect filter draws the line at a mean absolute difference of 0.001 of
  * full scale (its default `noise`, -60 dB), a quarter of one 8-bit step: in effect the
- * same rule. A digest of the coded picture tells it without keeping the last picture.
+ * same rule. A digest of the coded picture tells it without keeping the last picture: the
+ * same coded bytes, which a healthy channel also serves when its snapshot is a cached JPEG
+ * or an NVR's decode of a static scene its encoder coded as skipped frames (agent/README.md,
+ * Pictures).
  */
 export function samePicture(a: PictureStats, b: PictureStats): boolean {
   return a.digest === b.digest && a.width === b.width && a.height === b.height;

@@ -118,7 +118,7 @@ export const picture: Check = {
       } else if (unchanged + 1 >= settings.frozenPolls) {
         degraded.push({
           code: 'picture-frozen',
-          message: `${channel.name} has shown the same picture, identical to the pixel, for ${unchanged + 1} polls: the camera's encoder or the recorder's decoder is stuck`,
+          message: `${channel.name} has shown the same picture, byte for byte, for ${unchanged + 1} polls: the camera's encoder or the recorder's decoder is stuck, or the snapshot is not refreshed (a camera serving a cached snapshot; an NVR decoding a static, noise-reduced stream repeats frames exactly); compare with the live view before going on site`,
           channel: token,
         });
       } else if (blurred && baseline) {
