@@ -182,7 +182,7 @@ export interface SharpnessBaseline {
   below: number;
   /** The pictures' `quality` (size and quantization): another one starts a new baseline. */
   quality: number;
-  /** While learning: the sharpness of each picture learned; empty after. */
+  /** While learning: the sharpness of the pictures learned (LEARN_WINDOW latest); empty after. */
   window: number[];
   /** The lowest usual of each hour (ms since the epoch / 1 h) of the last 24. */
   floors: { hour: number; usual: number }[];
@@ -196,6 +196,8 @@ export const FALL = 0.01;
 export const SETTLE = 0.002;
 /** The quantile of the pictures learned that is the usual once learning ends. */
 export const LEARN_QUANTILE = 0.8;
+/** Pictures kept while learning, at most: an hour at the 15 s poll, sorted in microseconds. */
+export const LEARN_WINDOW = 240;
 /** How long a usual of the past still judges: a day, so a night never judges a morning. */
 export const FLOOR_HOURS = 24;
 const HOUR_MS = 3_600_000;
@@ -238,6 +240,8 @@ export function judgeSharpness(
   const value = Math.max(LEAST, sharpness);
   if (baseline.learned < settings.blurBaselinePolls) {
     baseline.window.push(value);
+    // A long learning (blurBaselinePolls up to 100 000) keeps its latest pictures only.
+    if (baseline.window.length > LEARN_WINDOW) baseline.window.shift();
     baseline.learned += 1;
     const sorted = [...baseline.window].sort((a, b) => a - b);
     baseline.usual = sorted[Math.floor(LEARN_QUANTILE * (sorted.length - 1))] ?? value;

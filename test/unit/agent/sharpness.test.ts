@@ -14,6 +14,7 @@ import {
   analyse,
   decodeAndAnalyse,
   judgeSharpness,
+  LEARN_WINDOW,
   newBaseline,
   samePicture,
   verdict,
@@ -164,6 +165,16 @@ describe("the camera's own baseline", () => {
     // Sharp again: the run ends at once.
     expect(judge(b, 0.09)).toBe(false);
     expect(b.below).toBe(0);
+  });
+
+  it('a long learning keeps its latest pictures only, and its quantile of them', () => {
+    const long: BlurSettings = { ...settings, blurBaselinePolls: 10_000 };
+    const b = newBaseline(0);
+    for (let i = 0; i < 9_999; i++) judgeSharpness(b, i < 5_000 ? 1 : 0.1, long, AT + i);
+    expect(b.window).toHaveLength(LEARN_WINDOW);
+    expect(b.usual).toBe(0.1);
+    judgeSharpness(b, 0.1, long, AT + 10_000);
+    expect(b.window).toEqual([]);
   });
 
   it('a plain scene is usual for its camera, not blurred', () => {
