@@ -108,8 +108,11 @@ export const deviceDownRule: DetectRule = {
         d.wakeAfterHold();
       }
     } else if (
-      previous?.status === 'down' &&
-      (device.status === 'up' || device.status === 'degraded')
+      (device.status === 'up' || device.status === 'degraded') &&
+      (previous?.status === 'down' ||
+        // Down, then not seen for a while (a camera behind an NVR that went down too,
+        // agent/behind-nvr.ts), then back: its failure is still the open one.
+        (previous?.status === 'unknown' && d.conditions.has(device.siteId, device.id, DEVICE_DOWN)))
     ) {
       const condition = d.conditions.clear(device.siteId, device.id, DEVICE_DOWN);
       // Resolve whatever is open, also a ticket opened before a broker restart.

@@ -39,6 +39,22 @@ describe('detector', () => {
     expect(f.all()[0]?.timeline.at(-1)).toMatchObject({ kind: 'resolved', actor: 'system' });
   });
 
+  it('a camera down, then unknown (its NVR went down too), then back: its ticket resolves', () => {
+    f = makeDesk({}, siteDevices());
+    f.report('cam-03', 'down');
+    expect(f.open().map((t) => [t.deviceId, t.fault])).toEqual([['cam-03', 'device-down']]);
+    f.advance(MINUTE);
+    f.report('cam-03', 'unknown');
+    f.advance(MINUTE);
+    f.report('cam-03', 'up');
+    expect(f.open()).toEqual([]);
+    // A camera only unknown before (never down) coming up resolves nothing and opens nothing.
+    f.report('cam-04', 'unknown');
+    f.advance(MINUTE);
+    f.report('cam-04', 'up');
+    expect(f.all().filter((t) => t.deviceId === 'cam-04')).toEqual([]);
+  });
+
   it('reopens the same ticket when the same fault comes back within an hour', () => {
     f = makeDesk({}, siteDevices());
     f.report('cam-03', 'down');
