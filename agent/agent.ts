@@ -9,7 +9,15 @@ import { join } from 'node:path';
 import type { DeviceRef } from '../shared/messages/common.js';
 import type { Static } from 'typebox';
 import { Adoption } from './adoption.js';
-import { behindAddress, judge, witnessed, type BehindRef, type NvrSight } from './behind-nvr.js';
+import {
+  behindAddress,
+  judge,
+  nvrOwnReasons,
+  witnessed,
+  type BehindClaim,
+  type BehindRef,
+  type NvrSight,
+} from './behind-nvr.js';
 import { checks as allChecks } from './checks/index.js';
 import { Commands } from './commands.js';
 import { DiscoveredStore } from './discovered-store.js';
@@ -602,6 +610,17 @@ export class Agent {
     if (device.config.behind) {
       result = witnessed(result, device.config.behind, this.#sightOf(device.config.behind));
     }
+    // An NVR with cameras behind it: its reasons about their channels are theirs, taken
+    // before its state is recorded (behind-nvr.ts nvrOwnReasons). Its metrics stay as
+    // measured: the recording of that channel did stop, and the inspection report's
+    // recording figures are the NVR's.
+    const seen = this.#watchedNvrs.has(id) ? this.#sightOfPoll(device, result) : null;
+    if (seen && result.ok) {
+      result = {
+        ...result,
+        degraded: nvrOwnReasons(seen.sight, this.#claimsOn(id), seen.listedLately),
+      };
+    }
     const { change, recheck } = device.state.record(result, startedAt);
     // The state first: a change is what the NOC acts on.
     if (change) this.#publishState(device, change);
@@ -612,7 +631,7 @@ export class Agent {
     });
     // The cameras behind an NVR: a channel offline for the first time is looked at again
     // soon, as a polled device's first failure is (behind-nvr.ts, confirmation).
-    const behindRecheck = this.#watchedNvrs.has(id) && this.#seeBehind(device, result, startedAt);
+    const behindRecheck = seen !== null && this.#seeBehind(device, seen, startedAt);
     // Where the probe runs, a first failure that waited out a deadline is confirmed at
     // once: the pause a recheck leaves for a glitch has passed. With the probe off
     // (probeS 0) every failure waits for its recheck, as before the probe.
@@ -625,8 +644,14 @@ export class Agent {
     return device.state.status === 'down' ? 'backoff' : 'interval';
   }
 
-  /** What an NVR's poll means for the cameras behind it; true: look at the NVR again soon. */
-  #seeBehind(nvr: Device, result: PollResult, startedAt: Date): boolean {
+  /**
+   * What an NVR's poll shows its cameras, read before its state is recorded: all its reasons
+   * (those about their channels among them); its status is set once recorded (#seeBehind).
+   */
+  #sightOfPoll(
+    nvr: Device,
+    result: PollResult,
+  ): { sight: NvrSight; listedAt: number | null; listedLately: boolean } {
     const now = Date.now();
     const { id, name } = nvr.config;
     const channels = result.vendor?.channels ?? null;
@@ -639,12 +664,41 @@ export class Agent {
       reasons: result.ok ? result.degraded : [],
       onvif: result.values.events !== undefined || result.values.recordingsStopped !== undefined,
       sources: nvr.memory.channels.map((c) => c.sourceToken),
-      recordings: nvr.state.snapshot().recordings ?? [],
+      profiles: nvr.memory.channels.map((c) => ({ token: c.profileToken, source: c.sourceToken })),
+      recordings: result.recordings ?? nvr.state.snapshot().recordings ?? [],
     };
     const listedAt = channels ? now : (before?.listedAt ?? null);
-    this.#sightings.set(id, { sight, at: now, listedAt });
     const graceMs = SIGHT_INTERVALS * this.#config.polling.intervalS * 1000;
     const listedLately = listedAt !== null && now - listedAt <= graceMs;
+    return { sight, listedAt, listedLately };
+  }
+
+  /** The cameras configured behind an NVR (only behind it, or reached directly too). */
+  #claimsOn(nvrId: string): BehindClaim[] {
+    const claims: BehindClaim[] = [];
+    for (const camera of this.#behind.values()) {
+      if (camera.config.behind.nvr === nvrId) {
+        claims.push({ behind: camera.config.behind, direct: false });
+      }
+    }
+    for (const device of this.#devices.values()) {
+      if (device.config.behind?.nvr === nvrId) {
+        claims.push({ behind: device.config.behind, direct: true });
+      }
+    }
+    return claims;
+  }
+
+  /** What an NVR's poll means for the cameras behind it; true: look at the NVR again soon. */
+  #seeBehind(
+    nvr: Device,
+    seen: { sight: NvrSight; listedAt: number | null; listedLately: boolean },
+    startedAt: Date,
+  ): boolean {
+    const { id } = nvr.config;
+    const sight: NvrSight = { ...seen.sight, status: nvr.state.status };
+    const { listedAt, listedLately } = seen;
+    this.#sightings.set(id, { sight, at: Date.now(), listedAt });
     let recheck = false;
     for (const camera of this.#behind.values()) {
       if (camera.config.behind.nvr !== id) continue;

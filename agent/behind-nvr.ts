@@ -9,10 +9,21 @@
  *   getCameraState): each IP channel online or not, numbered 1, 2 ... as the NVR shows them
  *   (both drivers give 1-based ids). A channel offline is the NVR telling that it no longer
  *   reaches the camera: the camera is `down`, reason `unreachable`, `witness` the NVR.
- * - the NVR's ONVIF side (agent/checks/events.ts, recording.ts): a `video-loss` reason per
- *   video source token (tns1:VideoSource/SignalLoss) and a `recording-stopped` reason per
- *   recording token. Each becomes the camera's degraded reason of the same code, with the
- *   NVR as witness. Which token is channel N: see `channelOfToken`.
+ * - the NVR's own reasons about its channels (agent/checks/: `video-loss` and `tampering`
+ *   per video source token from its events, `stream-down`, `snapshot-failed` and the
+ *   picture codes per video source token from its stream and picture checks,
+ *   `recording-stopped` per recording token). Which token is channel N: `channelOfReason`.
+ *
+ * A channel with a camera configured behind it belongs to that camera (`nvrOwnReasons`):
+ * after the NVR's poll and before its state is recorded, every reason of the NVR about that
+ * channel leaves the NVR. The camera answering (its channel online), each becomes the
+ * camera's degraded reason of the same code with the NVR as witness; the camera down
+ * because its channel is offline, its one `unreachable` stands and the channel's
+ * consequences (black picture, video lost, recording stopped) are said on neither device:
+ * one cause, one ticket, one dispatch. A reason whose channel is not known with certainty
+ * stays the NVR's (a signal is never lost). The NVR's metrics stay as measured
+ * (`recordingsStopped` counts the recording that did stop: the recording figures of the
+ * inspection report are the NVR's).
  *
  * What is never made up: the NVR down (its poll failed twice, its own DeviceState), a
  * channel the NVR does not list, or an NVR that gives no state of the channel (no vendor
@@ -32,12 +43,13 @@
  *
  * A camera reachable both directly (`xaddr`) and through the NVR (`behind`) is one device:
  * its own poll decides its status, and `witnessed` adds what the NVR saw only where the
- * camera's own poll did not say it (the NVR lost the camera's video while the gateway still
- * reaches it: degraded `video-loss`, witness the NVR).
+ * camera's own poll did not say the same code (the NVR lost the camera's video while the
+ * gateway still reaches it: degraded `video-loss`, witness the NVR). The NVR's reasons
+ * about its channel leave the NVR all the same.
  *
  * Pure logic: agent.ts feeds it the NVR's poll, its DeviceState and what its checks keep.
  */
-import type { Reason, RecordingRef } from '../shared/messages/device-state.js';
+import type { Reason, ReasonCode, RecordingRef } from '../shared/messages/device-state.js';
 import type { BehindRef } from './config.js';
 import type { DeviceStatus } from './device-state.js';
 import type { PollResult } from './poll.js';
@@ -67,7 +79,7 @@ export interface NvrSight {
   answered: boolean;
   /** Its vendor API's channel list of this poll; null: not listed in this poll. */
   channels: ChannelState[] | null;
-  /** Its ONVIF degraded reasons of this poll (video-loss, recording-stopped per channel). */
+  /** Its degraded reasons of this poll, all of them (those of its channels among them). */
   reasons: Reason[];
   /**
    * Its ONVIF events or recordings were read in this poll (the events or the recording
@@ -77,6 +89,11 @@ export interface NvrSight {
   onvif: boolean;
   /** Its video source tokens in its own order (the media check's channels). */
   sources: string[];
+  /**
+   * The media profile of each video source (the media check's channels), so that a reason
+   * naming a profile (`ch02_main`, Hikvision `Profile_201`) is read as its source's channel.
+   */
+  profiles?: readonly { token: string; source: string }[];
   /** Its recordings as last listed (token order). */
   recordings: RecordingRef[];
 }
@@ -148,6 +165,67 @@ export function channelOfRecording(
   return channelOfToken(token, tokens);
 }
 
+/**
+ * The reasons about one video channel of an NVR (agent/checks/): the token of the video
+ * source (or of the recording) they concern is their `channel`. Any other code, or one
+ * without a channel, is about the NVR itself (its disks, its clock, our credentials).
+ */
+export const CHANNEL_CODES: ReadonlySet<ReasonCode> = new Set<ReasonCode>([
+  'stream-down',
+  'snapshot-failed',
+  'picture-black',
+  'picture-covered',
+  'picture-frozen',
+  'picture-blurred',
+  'video-loss',
+  'tampering',
+  'recording-stopped',
+]);
+
+/**
+ * The channel of a token the NVR's lists do not hold: its own number, 1 or more, when below
+ * 100. From 100 on it may be Hikvision's stream numbering, channel × 100 + stream (101 the
+ * main stream of channel 1, 102 its sub stream, 201 ...: ISAPI /Streaming/channels/<id>,
+ * which the firmware reuses in its ONVIF profile tokens), or a channel of a 128-channel
+ * recorder: read as a stream only where the NVR's channel list has that channel and no
+ * channel of the whole number; otherwise it is not known (null: the reason stays the NVR's).
+ */
+function channelOfUnlisted(token: string, channels: readonly ChannelState[] | null): number | null {
+  const own = lastNumber(token);
+  if (own === null || own < 1) return null;
+  if (own < 100) return own;
+  const channel = Math.floor(own / 100);
+  const stream = own % 100;
+  const has = (n: number): boolean => channels?.some((c) => Number(c.id) === n) ?? false;
+  return stream >= 1 && stream <= 9 && has(channel) && !has(own) ? channel : null;
+}
+
+/**
+ * The NVR channel (1-based) a reason of the NVR is about, or null: not a reason about a
+ * channel (see CHANNEL_CODES), or a token that cannot be read with certainty. A recording
+ * token by `channelOfRecording`; a video source token by `channelOfToken` among the NVR's
+ * sources; a media profile token (`ch02_main`, `Profile_201`) by the source it belongs to;
+ * a token in none of the NVR's lists by its own number (`channelOfUnlisted`).
+ */
+export function channelOfReason(
+  reason: Reason,
+  sight: Pick<NvrSight, 'sources' | 'recordings' | 'profiles' | 'channels'>,
+): number | null {
+  const token = reason.channel;
+  if (token === undefined || !CHANNEL_CODES.has(reason.code)) return null;
+  if (reason.code === 'recording-stopped') {
+    return sight.recordings.some((r) => r.token === token)
+      ? channelOfRecording(token, sight.recordings)
+      : channelOfUnlisted(token, sight.channels);
+  }
+  if (sight.sources.includes(token)) return channelOfToken(token, sight.sources);
+  const profile = sight.profiles?.find((p) => p.token === token);
+  if (profile && sight.sources.includes(profile.source)) {
+    return channelOfToken(profile.source, sight.sources);
+  }
+  return channelOfUnlisted(token, sight.channels);
+}
+
 // ---- the verdict -----------------------------------------------------------------------
 
 const MAX_MESSAGE = 1000;
@@ -156,25 +234,37 @@ function nvrName(sight: NvrSight): string {
   return `NVR "${sight.nvr.name}" (${sight.nvr.id})`;
 }
 
-/** The NVR's ONVIF reasons about channel N, as the camera's, with the NVR as witness. */
-export function onvifReasonsOf(sight: NvrSight, channel: number): Reason[] {
+/** What the NVR's reason says of channel N, as the camera's message opens. */
+function leadOf(code: ReasonCode, nvr: string, channel: number): string {
+  switch (code) {
+    case 'video-loss':
+      return `${nvr} has lost the video of channel ${channel}`;
+    case 'recording-stopped':
+      return `${nvr} does not record channel ${channel}`;
+    case 'stream-down':
+      return `${nvr} does not stream channel ${channel}`;
+    case 'snapshot-failed':
+      return `${nvr} gives no snapshot of channel ${channel}`;
+    default:
+      return `${nvr} sees on channel ${channel}`;
+  }
+}
+
+/**
+ * The NVR's reasons about channel N, as the camera's, with the NVR as witness: one per code
+ * (the NVR may say the same of a channel under two tokens, a profile and its source).
+ */
+export function channelReasons(sight: NvrSight, channel: number): Reason[] {
   const out: Reason[] = [];
   for (const reason of sight.reasons) {
-    if (reason.channel === undefined) continue;
-    let text: string;
-    if (reason.code === 'video-loss') {
-      if (channelOfToken(reason.channel, sight.sources) !== channel) continue;
-      text = `${nvrName(sight)} has lost the video of channel ${channel}`;
-    } else if (reason.code === 'recording-stopped') {
-      if (channelOfRecording(reason.channel, sight.recordings) !== channel) continue;
-      text = `${nvrName(sight)} does not record channel ${channel}`;
-    } else {
-      continue;
-    }
+    if (channelOfReason(reason, sight) !== channel) continue;
     if (out.some((r) => r.code === reason.code)) continue;
     out.push({
       code: reason.code,
-      message: `${text}: ${reason.message}`.slice(0, MAX_MESSAGE),
+      message: `${leadOf(reason.code, nvrName(sight), channel)}: ${reason.message}`.slice(
+        0,
+        MAX_MESSAGE,
+      ),
       witness: sight.nvr.id,
     });
   }
@@ -237,7 +327,7 @@ export function judge(behind: BehindRef, sight: NvrSight, listedLately: boolean)
   }
   const ok = (): Verdict => ({
     kind: 'seen',
-    result: { ok: true, values: { up: true }, degraded: onvifReasonsOf(sight, channel) },
+    result: { ok: true, values: { up: true }, degraded: channelReasons(sight, channel) },
   });
   if (state?.online === true) return ok();
   if (!sight.channels && listedLately) return { kind: 'wait' };
@@ -284,12 +374,59 @@ export function witnessed(own: PollResult, behind: BehindRef, sight: NvrSight | 
       witness: sight.nvr.id,
     });
   }
-  for (const reason of onvifReasonsOf(sight, channel)) {
+  for (const reason of channelReasons(sight, channel)) {
     if (!seen.some((r) => r.code === reason.code)) seen.push(reason);
   }
   const added = seen.filter((r) => !own.degraded.some((mine) => mine.code === r.code));
   if (added.length === 0) return own;
   return { ...own, degraded: [...own.degraded, ...added] };
+}
+
+/** A camera configured behind an NVR; `direct`: it has an `xaddr` of its own too. */
+export interface BehindClaim {
+  behind: BehindRef;
+  direct: boolean;
+}
+
+/**
+ * The reasons the NVR keeps of its poll once the channels with a camera behind them took
+ * theirs (see the file's comment): applied before the NVR's state is recorded. A reason
+ * about such a channel leaves the NVR
+ *
+ * - for a camera only behind it that this poll sees (`judge`: `seen`): online, it becomes
+ *   the camera's (`channelReasons`); offline, the camera's `unreachable` says it all;
+ * - for a camera only behind it whose state this poll leaves as it was (`wait`: the
+ *   vendor list missing from one poll): held back, the next poll that lists the channels
+ *   gives it to the camera or drops it, rather than an NVR ticket opened for one poll;
+ * - for a camera also reached directly: its own poll decides, `witnessed` adds it there.
+ *
+ * It stays the NVR's when its channel is not known with certainty, when no camera is
+ * configured on that channel, or when the camera is not seen (`unseen`: the NVR lists no
+ * such channel, or gives no state of it): a signal is never lost.
+ */
+export function nvrOwnReasons(
+  sight: NvrSight,
+  claims: readonly BehindClaim[],
+  listedLately: boolean,
+): Reason[] {
+  // Reasons come only from a poll that answered, and such a poll makes the NVR up or
+  // degraded when recorded (device-state.ts): not down, whatever it was before.
+  if (!sight.answered) return sight.reasons;
+  const answering: NvrSight = sight.status === 'down' ? { ...sight, status: 'up' } : sight;
+  const taken = new Map<number, boolean>();
+  const takes = (channel: number): boolean => {
+    const known = taken.get(channel);
+    if (known !== undefined) return known;
+    const claim = claims.find((c) => c.behind.channel === channel);
+    const verdict = claim && !claim.direct ? judge(claim.behind, answering, listedLately) : null;
+    const yes = claim !== undefined && (claim.direct || verdict?.kind !== 'unseen');
+    taken.set(channel, yes);
+    return yes;
+  };
+  return sight.reasons.filter((reason) => {
+    const channel = channelOfReason(reason, sight);
+    return channel === null || !takes(channel);
+  });
 }
 
 /**

@@ -1,20 +1,31 @@
 /**
  * Cameras behind an NVR (agent/behind-nvr.ts): which ONVIF token is which channel, the
  * state of a camera only behind its NVR, and what the NVR adds to a camera also polled
- * directly; then the camera's DeviceState fed poll by poll, as agent.ts feeds it.
+ * directly; then the camera's DeviceState fed poll by poll, as agent.ts feeds it. Last, a
+ * channel with a camera behind it belongs to that camera (nvrOwnReasons): every reason of
+ * the NVR about it leaves the NVR, becomes the camera's (witness the NVR) while the camera
+ * answers, and is said on neither device while the camera is down because its channel is
+ * offline; a reason whose channel is not known with certainty stays the NVR's. The reasons
+ * are worded as the checks make them (agent/checks/: the source token for stream, picture
+ * and events, the recording token for recording; sim/profiles.ts, sim/recording.ts).
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   behindAddress,
   channelLines,
+  channelOfReason,
   channelOfRecording,
   channelOfToken,
+  channelReasons,
   judge,
+  nvrOwnReasons,
   witnessed,
+  type BehindClaim,
   type NvrSight,
 } from '../../../agent/behind-nvr.js';
 import { DeviceState } from '../../../agent/device-state.js';
 import type { PollResult } from '../../../agent/poll.js';
+import type { Reason, ReasonCode } from '../../../shared/messages/device-state.js';
 
 const BEHIND = { nvr: 'nvr-01', channel: 2 };
 
@@ -295,5 +306,184 @@ describe('vigil agent check of an NVR', () => {
       '  channel 3: state not given',
     ]);
     expect(channelLines([])).toEqual([]);
+  });
+});
+
+const ONLY_BEHIND: BehindClaim = { behind: BEHIND, direct: false };
+
+/** Each code a channel has, as the check that finds it words it, on channel 2's token. */
+const onChannel2: Reason[] = [
+  { code: 'stream-down', message: 'RTSP DESCRIBE of ch02_mainStream answered 404', channel: 'vs2' },
+  { code: 'snapshot-failed', message: 'the snapshot of ch02_mainStream timed out', channel: 'vs2' },
+  {
+    code: 'picture-black',
+    message: 'ch02_mainStream shows a black picture (mean luminance 3)',
+    channel: 'vs2',
+  },
+  {
+    code: 'picture-covered',
+    message: 'ch02_mainStream shows a nearly uniform picture (contrast 1.2): covered',
+    channel: 'vs2',
+  },
+  { code: 'picture-frozen', message: 'ch02_mainStream has shown the same picture', channel: 'vs2' },
+  {
+    code: 'picture-blurred',
+    message: 'ch02_mainStream shows a blurred picture: sharpness 12',
+    channel: 'vs2',
+  },
+  { code: 'video-loss', message: 'ONVIF event: video signal lost (vs2)', channel: 'vs2' },
+  { code: 'tampering', message: 'ONVIF event: tampering detected (vs2)', channel: 'vs2' },
+  {
+    code: 'recording-stopped',
+    message: 'REC_CH02: recording job JOB_CH02 is Idle though set to record',
+    channel: 'REC_CH02',
+  },
+];
+/** The NVR's own: its disk, and channel 1, which no camera only behind it is on. */
+const storage: Reason = { code: 'storage-failure', message: 'disk hdd1 is error' };
+const blackOn1: Reason = {
+  code: 'picture-black',
+  message: 'ch01_mainStream shows a black picture (mean luminance 2)',
+  channel: 'vs1',
+};
+/** The media check's profiles of the NVR (sim/profiles.ts tokens). */
+const profiles = [
+  { token: 'ch01_main', source: 'vs1' },
+  { token: 'ch02_main', source: 'vs2' },
+];
+
+describe('which channel a reason of the NVR is about', () => {
+  it.each(onChannel2.map((r) => [r.code, r] as const))('%s on channel 2', (_code, reason) => {
+    expect(channelOfReason(reason, sight())).toBe(2);
+  });
+
+  it('reads a media profile token by its source, and a token in no list by its number', () => {
+    const black = (channel: string): Reason => ({ ...blackOn1, channel });
+    expect(channelOfReason(black('ch02_main'), sight({ profiles }))).toBe(2);
+    // Not among the profiles (another stream of the channel): its own number.
+    expect(channelOfReason(black('ch02_mainStream'), sight())).toBe(2);
+    expect(channelOfReason(black('VideoSource_2'), sight({ sources: [], profiles: [] }))).toBe(2);
+  });
+
+  it("reads Hikvision's channel × 100 + stream only where the NVR's channel list says so", () => {
+    const hik = sight({ sources: ['101', '201'], recordings: [] });
+    const on = (channel: string, code: ReasonCode = 'video-loss'): Reason => ({
+      code,
+      message: 'x',
+      channel,
+    });
+    // Among its sources: their rank.
+    expect(channelOfReason(on('201'), hik)).toBe(2);
+    // A sub stream's profile token in no list: channel 2, stream 2.
+    expect(channelOfReason(on('Profile_202'), hik)).toBe(2);
+    expect(channelOfReason(on('202', 'recording-stopped'), hik)).toBe(2);
+    // Without a channel list, or on a recorder that has a channel 202: not known.
+    expect(channelOfReason(on('Profile_202'), { ...hik, channels: null })).toBeNull();
+    const big = Array.from({ length: 256 }, (_, i) => ({ id: String(i + 1), online: true }));
+    expect(channelOfReason(on('Profile_202'), { ...hik, channels: big })).toBeNull();
+  });
+
+  it('is none for a reason about the NVR itself or a token that cannot be read', () => {
+    expect(channelOfReason(storage, sight())).toBeNull();
+    expect(channelOfReason({ ...storage, channel: 'hdd1' }, sight())).toBeNull();
+    expect(channelOfReason({ ...blackOn1, channel: 'front' }, sight())).toBeNull();
+    expect(channelOfReason({ ...blackOn1, channel: 'VideoSource000' }, sight())).toBeNull();
+    expect(channelOfReason({ code: 'picture-black', message: 'x' }, sight())).toBeNull();
+  });
+});
+
+describe("the NVR's reasons about a channel with a camera behind it", () => {
+  const all = [storage, ...onChannel2, blackOn1];
+
+  it('leave the NVR, and each becomes the online camera’s, witnessed by the NVR', () => {
+    const seen = sight({ reasons: all });
+    expect(nvrOwnReasons(seen, [ONLY_BEHIND], true)).toEqual([storage, blackOn1]);
+    const verdict = judge(ONLY_BEHIND.behind, seen, true);
+    const camera = verdict.kind === 'seen' && verdict.result.ok ? verdict.result.degraded : [];
+    expect(camera.map((r) => [r.code, r.witness])).toEqual(
+      onChannel2.map((r) => [r.code, 'nvr-01']),
+    );
+    expect(camera.find((r) => r.code === 'picture-covered')?.message).toBe(
+      'NVR "Recorder A" (nvr-01) sees on channel 2: ch02_mainStream shows a nearly uniform picture (contrast 1.2): covered',
+    );
+    expect(camera.find((r) => r.code === 'stream-down')?.message).toMatch(
+      /^NVR "Recorder A" \(nvr-01\) does not stream channel 2: RTSP DESCRIBE/,
+    );
+    // The camera's reasons are its own: no NVR token on them.
+    for (const reason of camera) expect(reason.channel).toBeUndefined();
+  });
+
+  it('are said on neither device while the camera is down because its channel is offline', () => {
+    const seen = { ...offline(), reasons: all };
+    expect(nvrOwnReasons(seen, [ONLY_BEHIND], true)).toEqual([storage, blackOn1]);
+    const verdict = judge(ONLY_BEHIND.behind, seen, true);
+    expect(verdict.kind === 'seen' && !verdict.result.ok && verdict.result.failure.code).toBe(
+      'unreachable',
+    );
+  });
+
+  it('stay the NVR’s when no camera is on the channel, or the camera is not seen', () => {
+    const seen = sight({ reasons: all });
+    expect(nvrOwnReasons(seen, [], true)).toEqual(all);
+    // A camera configured on channel 9, which the NVR does not list: it is unknown, and
+    // the NVR keeps what it says of its channels.
+    const wrong: BehindClaim = { behind: { nvr: 'nvr-01', channel: 9 }, direct: false };
+    const on9 = { ...blackOn1, channel: 'vs9' };
+    expect(nvrOwnReasons(sight({ reasons: [on9] }), [wrong], true)).toEqual([on9]);
+  });
+
+  it('stay the NVR’s when their channel cannot be read with certainty', () => {
+    const unreadable: Reason = { code: 'video-loss', message: 'signal lost', channel: 'front' };
+    const seen = sight({ reasons: [unreadable] });
+    expect(nvrOwnReasons(seen, [ONLY_BEHIND], true)).toEqual([unreadable]);
+  });
+
+  it('are held back while a poll without the channel list leaves the camera as it was', () => {
+    const seen = sight({ channels: null, reasons: all });
+    expect(judge(ONLY_BEHIND.behind, seen, true).kind).toBe('wait');
+    expect(nvrOwnReasons(seen, [ONLY_BEHIND], true)).toEqual([storage, blackOn1]);
+  });
+
+  it('leave an NVR that answers now, whatever its status before this poll', () => {
+    const seen = sight({ status: 'down', reasons: all });
+    expect(nvrOwnReasons(seen, [ONLY_BEHIND], true)).toEqual([storage, blackOn1]);
+  });
+
+  it('leave the NVR for a camera reached directly too, whose own poll decides', () => {
+    const direct: BehindClaim = { ...ONLY_BEHIND, direct: true };
+    const seen = { ...offline(), reasons: all };
+    expect(nvrOwnReasons(seen, [direct], true)).toEqual([storage, blackOn1]);
+    // Its own poll answered: what the NVR saw is added where it did not say the same code.
+    const mine: Reason = {
+      code: 'picture-covered',
+      message: 'main shows a nearly uniform picture',
+    };
+    const own: PollResult = { ok: true, values: { up: true }, degraded: [mine] };
+    const result = witnessed(own, direct.behind, sight({ reasons: all }));
+    const codes = result.ok ? result.degraded.map((r) => r.code) : [];
+    expect(codes.filter((c) => c === 'picture-covered')).toHaveLength(1);
+    expect(codes).toContain('recording-stopped');
+    // Its own poll down: its failure stands alone.
+    const down: PollResult = {
+      ok: false,
+      values: { up: false },
+      failure: { code: 'timeout', message: 'no answer within 5000 ms' },
+    };
+    expect(witnessed(down, direct.behind, seen)).toBe(down);
+  });
+
+  it('are one per code on the camera, though the NVR says it under two tokens', () => {
+    const twice = [
+      { ...onChannel2[2]!, channel: 'vs2' },
+      { ...onChannel2[2]!, channel: 'ch02_main' },
+    ];
+    const seen = sight({ profiles, reasons: twice });
+    expect(nvrOwnReasons(seen, [ONLY_BEHIND], true)).toEqual([]);
+    expect(channelReasons(seen, 2).map((r) => r.code)).toEqual(['picture-black']);
+  });
+
+  it('are all the NVR’s from a poll that did not answer (there are none to take)', () => {
+    const failed = sight({ answered: false, reasons: [] });
+    expect(nvrOwnReasons(failed, [ONLY_BEHIND], true)).toEqual([]);
   });
 });
