@@ -180,6 +180,13 @@ export interface SharpnessBaseline {
   learned: number;
   /** Polls in a row below blurFraction of the reference. */
   below: number;
+  /**
+   * The contrast (luma standard deviation) of the pictures learned, followed by signs as
+   * the usual is (CONTRAST_STEP a poll): a low picture with CONTRAST_RISE times more
+   * contrast is a change of light or view, not a blur, and starts a new baseline. NaN until
+   * a contrast was given.
+   */
+  contrast: number;
   /** The pictures' `quality` (size and quantization): another one starts a new baseline. */
   quality: number;
   /** While learning: the sharpness of the pictures learned (LEARN_WINDOW latest); empty after. */
@@ -196,6 +203,12 @@ export const FALL = 0.01;
 export const SETTLE = 0.002;
 /** The quantile of the pictures learned that is the usual once learning ends. */
 export const LEARN_QUANTILE = 0.8;
+/** A low picture with this many times the learned contrast is no blur (judgeSharpness). */
+export const CONTRAST_RISE = 1.5;
+/** Per learned picture, in the logarithm: the baseline's contrast follows by 1 %... */
+export const CONTRAST_STEP = 0.01;
+/** ...and while it learns, by 10 %. */
+const LEARN_CONTRAST_STEP = 0.1;
 /** Pictures kept while learning, at most: an hour at the 15 s poll, sorted in microseconds. */
 export const LEARN_WINDOW = 240;
 /** How long a usual of the past still judges: a day, so a night never judges a morning. */
@@ -206,7 +219,7 @@ const LEAST = 1e-6;
 
 /** A baseline for pictures of this `quality`, nothing learned yet. */
 export function newBaseline(quality: number): SharpnessBaseline {
-  return { usual: 0, learned: 0, below: 0, quality, window: [], floors: [] };
+  return { usual: 0, learned: 0, below: 0, contrast: Number.NaN, quality, window: [], floors: [] };
 }
 
 /** What a picture is judged against: the lowest usual of the last FLOOR_HOURS, or now's. */
@@ -236,9 +249,11 @@ export function judgeSharpness(
   sharpness: number,
   settings: BlurSettings,
   at: number = Date.now(),
+  contrast: number = Number.NaN,
 ): boolean {
   const value = Math.max(LEAST, sharpness);
   if (baseline.learned < settings.blurBaselinePolls) {
+    follow(baseline, contrast, baseline.learned === 0 ? Infinity : LEARN_CONTRAST_STEP);
     baseline.window.push(value);
     // A long learning (blurBaselinePolls up to 100 000) keeps its latest pictures only.
     if (baseline.window.length > LEARN_WINDOW) baseline.window.shift();
@@ -253,6 +268,15 @@ export function judgeSharpness(
     return false;
   }
   const low = value < settings.blurFraction * blurReference(baseline);
+  if (low && contrast > CONTRAST_RISE * baseline.contrast) {
+    // Less detail with much more contrast is no blur: a lens out of focus, mist or dirt is
+    // a low-pass filter (a kernel of non-negative weights summing to 1, |H| <= 1 at every
+    // frequency), which never raises the luma's variance. The light changed (the morning
+    // after a noisy night the agent started in, the IR-cut filter switching) or the view
+    // did: learned anew, as after a change of quality.
+    Object.assign(baseline, newBaseline(baseline.quality));
+    return judgeSharpness(baseline, sharpness, settings, at, contrast);
+  }
   if (low) {
     baseline.below += 1;
     baseline.usual = Math.max(value, baseline.usual * Math.exp(-SETTLE));
@@ -263,9 +287,21 @@ export function judgeSharpness(
         ? Math.min(value, baseline.usual * Math.exp(RISE))
         : Math.max(value, baseline.usual * Math.exp(-FALL));
     baseline.learned += 1;
+    follow(baseline, contrast, CONTRAST_STEP);
   }
   remember(baseline, at);
   return low && baseline.below >= settings.blurPolls;
+}
+
+/** Moves the baseline's contrast toward a learned picture's, by at most `step` (log). */
+function follow(baseline: SharpnessBaseline, contrast: number, step: number): void {
+  if (!Number.isFinite(contrast) || contrast <= 0) return;
+  if (!Number.isFinite(baseline.contrast) || step === Infinity) {
+    baseline.contrast = contrast;
+    return;
+  }
+  const move = Math.max(-step, Math.min(step, Math.log(contrast / baseline.contrast)));
+  baseline.contrast *= Math.exp(move);
 }
 
 /** Keeps the lowest usual of this hour, and forgets hours older than FLOOR_HOURS. */

@@ -100,7 +100,7 @@ export const picture: Check = {
       } else if (!same) {
         // A frozen picture teaches nothing and is judged as frozen, not again as blurred.
         baseline ??= newBaseline(stats.quality);
-        blurred = judgeSharpness(baseline, stats.sharpness, settings, now());
+        blurred = judgeSharpness(baseline, stats.sharpness, settings, now(), stats.contrast);
       }
       memory.pictures.set(token, { stats, unchanged, baseline });
       if (seen === 'black') {

@@ -19,6 +19,7 @@ import {
   samePicture,
   verdict,
   type BlurSettings,
+  type PictureStats,
   type SharpnessBaseline,
 } from '../../../agent/picture.js';
 import { encodeJpeg, type RgbaImage } from '../../../sim/jpeg.js';
@@ -239,30 +240,50 @@ describe("the camera's own baseline", () => {
       60 * Math.sin(x / 37) * Math.cos(y / 23) +
       ((Math.floor(x / 64) + Math.floor(y / 48)) % 2 ? 30 : -30) +
       6 * Math.sin(x * 1.3 + 3 * Math.sin(y * 0.7)) * Math.cos(y * 0.9);
-    const shot = (gain: number, offset: number, noise: number): number => {
+    const shot = (gain: number, offset: number, noise: number) => {
       const data = new Uint8Array(W * H * 4);
       for (let p = 0; p < W * H; p++) {
         const l = offset + gain * (view(p % W, Math.floor(p / W)) - 128) + noise * gauss();
         data.fill(Math.max(0, Math.min(255, Math.round(l))), p * 4, p * 4 + 3);
         data[p * 4 + 3] = 255;
       }
-      return analyse(encodeJpeg({ width: W, height: H, data })).sharpness;
+      return analyse(encodeJpeg({ width: W, height: H, data }));
     };
     const day = [shot(1, 128, 1), shot(1, 128, 1)];
     const night = [shot(0.3, 60, 6), shot(0.3, 60, 6)];
-    expect(Math.min(...night)).toBeGreaterThan(10 * Math.max(...day));
+    const least = (pictures: PictureStats[]) => Math.min(...pictures.map((p) => p.sharpness));
+    const most = (pictures: PictureStats[]) => Math.max(...pictures.map((p) => p.sharpness));
+    expect(least(night)).toBeGreaterThan(10 * most(day));
+    const see = (b: SharpnessBaseline, p: PictureStats): boolean => {
+      clock.at += 15_000;
+      return judgeSharpness(b, p.sharpness, settings, clock.at, p.contrast);
+    };
     const b = newBaseline(0);
     clock.at = Date.parse('2026-12-05T09:00:00Z');
     // A day (pictures alternate between the two measured frames), a night, the next day.
-    for (let i = 0; i < 8 * 240; i++) expect(judge(b, day[i % 2] as number)).toBe(false);
+    for (let i = 0; i < 8 * 240; i++) expect(see(b, day[i % 2] as PictureStats)).toBe(false);
     clock.at = Date.parse('2026-12-05T18:00:00Z');
-    for (let i = 0; i < 12 * 240; i++) judge(b, night[i % 2] as number);
-    expect(b.usual).toBeGreaterThan(0.5 * Math.min(...night));
+    for (let i = 0; i < 12 * 240; i++) see(b, night[i % 2] as PictureStats);
+    expect(b.usual).toBeGreaterThan(0.5 * least(night));
     let blurred = 0;
-    for (let i = 0; i < 8 * 240; i++) if (judge(b, day[i % 2] as number)) blurred += 1;
+    for (let i = 0; i < 8 * 240; i++) if (see(b, day[i % 2] as PictureStats)) blurred += 1;
     expect(blurred).toBe(0);
-    // And a lens knocked out of focus that next day is still told.
-    const knocked = Math.min(...day) * 0.1;
-    expect([judge(b, knocked), judge(b, knocked), judge(b, knocked)]).toEqual([false, false, true]);
+    // And a lens knocked out of focus that next day is still told (a blur lowers contrast).
+    const knocked = { ...(day[0] as PictureStats), sharpness: least(day) * 0.1 };
+    knocked.contrast *= 0.8;
+    expect([see(b, knocked), see(b, knocked), see(b, knocked)]).toEqual([false, false, true]);
+
+    // An agent started at night has no day in its memory: the morning's pictures, far less
+    // detailed but with three times the contrast, are no blur (a blur never raises the
+    // contrast) and the camera is learned anew, when the light changes at once (the IR-cut
+    // filter switching).
+    const started = newBaseline(0);
+    for (let i = 0; i < 240; i++) see(started, night[i % 2] as PictureStats);
+    blurred = 0;
+    for (let i = 0; i < 240; i++) if (see(started, day[i % 2] as PictureStats)) blurred += 1;
+    expect(blurred).toBe(0);
+    expect(started.usual).toBeLessThan(2 * most(day));
+    // Over a slow dawn instead the pictures turn low before the contrast has risen half
+    // again, and are blurred until learned (hours): agent/README.md, Pictures, not solved.
   });
 });
