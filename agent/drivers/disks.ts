@@ -2,8 +2,11 @@
  * What a recorder's disks mean, the same for every vendor (the drivers read the states,
  * this file judges them): a failed disk is a `storage-failure` (an emergency by the
  * contract, broker/tickets/priorities.ts), one reason per disk naming it and saying what to
- * do; an empty bay is nothing; the fullest working disk's used share is `storageUsedPct`
- * (the inspection report's storage trend), and the disks present are `storages`.
+ * do; an empty bay is nothing; the working disks' used space over their capacity, together,
+ * is `storageUsedPct` (the inspection report's storage trend), and the disks present are
+ * `storages`. Together, not the fullest disk: Hikvision and Dahua recorders fill their
+ * disks one after the other by default, so the first disk reads 100 % within weeks of
+ * installation while most of the storage is still empty (review-b #6).
  *
  * A recorder that overwrites its oldest recordings (the default on Hikvision and Dahua)
  * keeps its disks full: free space 0 and `storageUsedPct` 100 are normal there, so a full
@@ -39,14 +42,17 @@ export function judgeDisks(disks: readonly Disk[], advice: (disk: Disk) => strin
       code: 'storage-failure',
       message: `disk ${label(disk)} is ${disk.state}: ${advice(disk)}`.slice(0, 1000),
     }));
-  let fullest: number | null = null;
+  let capacityMiB = 0;
+  let usedMiB = 0;
   for (const disk of present) {
-    if (disk.health !== 'ok') continue;
-    const used = usedPct(disk);
-    if (used !== null && (fullest === null || used > fullest)) fullest = used;
+    if (disk.health !== 'ok' || usedPct(disk) === null) continue;
+    const capacity = disk.capacityMiB ?? 0;
+    capacityMiB += capacity;
+    usedMiB += capacity - Math.min(Math.max(disk.freeMiB ?? 0, 0), capacity);
   }
+  const pooled = capacityMiB > 0 ? Math.round((usedMiB / capacityMiB) * 1000) / 10 : null;
   return {
-    values: { storages: present.length, ...(fullest !== null ? { storageUsedPct: fullest } : {}) },
+    values: { storages: present.length, ...(pooled !== null ? { storageUsedPct: pooled } : {}) },
     degraded,
   };
 }

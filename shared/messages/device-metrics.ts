@@ -35,8 +35,9 @@ export const DeviceMetricValues = Type.Object(
     /** NVR: recordings whose newest data lags beyond the threshold. */
     recordingsStopped: Type.Optional(Type.Integer({ minimum: 0 })),
     /**
-     * NVR: the fullest disk's used share, percent. The inspection report's weekly trend
-     * (its maximum); measured by the vendor drivers (issue 14), absent until then.
+     * NVR: the used share of its working disks together, percent (recorders fill their
+     * disks one after another, so the fullest disk says little). The inspection report's
+     * weekly trend (its maximum); measured by the vendor drivers (agent/drivers/disks.ts).
      */
     storageUsedPct: Type.Optional(Type.Number({ minimum: 0, maximum: 100 })),
     /**

@@ -3,7 +3,7 @@
  * API, Storage, "GetDeviceAllInfo") every poll, what ONVIF cannot say (no disk state, no
  * space used). ../disks.ts judges the disks the same for every vendor: a failed disk is a
  * `storage-failure` naming it and what to do, an empty bay nothing, `storageUsedPct` the
- * fullest working disk's used share (100 is normal on a recorder that overwrites: Dahua
+ * working disks' used share together (100 is normal on a recorder that overwrites: Dahua
  * recorders do by default, UsedBytes == TotalBytes), `storages` the disks present.
  * Recorders only (configured as an NVR, or a recorder by its model): on a camera the list
  * is its memory card, which many sites leave empty or unused.

@@ -3,7 +3,7 @@
  * disk's state, capacity and free space, every poll. A disk in error, smartFailed,
  * unformatted, offline or mismatch is a `storage-failure` naming the disk and what to do
  * (../disks.ts judges, isapi.ts says what each state means); an empty bay (`notexist`) is
- * nothing; `storageUsedPct` is the fullest working disk's used share (100 is normal on a
+ * nothing; `storageUsedPct` is the working disks' used share together (100 is normal on a
  * recorder that overwrites), `storages` the disks present. Recorders only (configured
  * as an NVR, or a recorder by its ISAPI deviceType): on a camera the list is its memory
  * card, which many sites leave empty or unused.

@@ -100,7 +100,7 @@ describe('a Dahua NVR', () => {
     const unit = dahuaUnit();
     const result = await poller(unit, { driver: undefined }).poll();
     expect(result).toMatchObject({ ok: true, degraded: [] });
-    expect(result.values).toMatchObject({ up: true, storages: 2, storageUsedPct: 100 });
+    expect(result.values).toMatchObject({ up: true, storages: 2, storageUsedPct: 70 });
     expect(result.vendor).toEqual({
       driver: 'dahua',
       device: {

@@ -2,7 +2,7 @@
  * What a Dahua recorder's getDeviceAllInfo means for the NOC (agent/drivers/dahua/storage.ts,
  * judged by agent/drivers/disks.ts): a failed or unformatted disk is a storage-failure
  * naming the disk, what the recorder said and what to do; an empty bay is nothing;
- * storageUsedPct is the fullest working disk's used share.
+ * storageUsedPct is the working disks' used space over their capacity, together.
  */
 import { describe, expect, it } from 'vitest';
 import { parseDeviceAllInfo, type DahuaDisk } from '../../../../agent/drivers/dahua/cgi.js';
@@ -48,9 +48,9 @@ const judge = (disks: DahuaDisk[]) => judgeDisks(disks.map(toDisk), diskAdvice);
 const judgeFixture = (name: string) => judge(parseDeviceAllInfo(dahuaFixture(name)));
 
 describe('the documented answers', () => {
-  it('two working disks: no reason, two storages, the fullest (overwriting) at 100 %', () => {
+  it('two working disks: no reason, two storages, 70 % used together (the first full, the second 40 %)', () => {
     expect(judgeFixture('documented-getDeviceAllInfo-nvr-two-disks.txt')).toEqual({
-      values: { storages: 2, storageUsedPct: 100 },
+      values: { storages: 2, storageUsedPct: 70 },
       degraded: [],
     });
   });
@@ -158,14 +158,15 @@ describe('sizes', () => {
     });
   });
 
-  it('storageUsedPct is the fullest working disk, never a failed or unknown one', () => {
+  it('storageUsedPct is the working disks together, never a failed or unknown one', () => {
     const { values, degraded } = judge([
       disk({ partitions: [part(1000, 123)] }),
       disk({ index: 1, state: 'Initializing', partitions: [part(10, 10)] }),
       disk({ index: 2, name: '/dev/sdc', state: 'Error', partitions: [part(10, 10)] }),
       disk({ index: 3, name: '/dev/sdd', partitions: [part(1000, 456)] }),
     ]);
-    expect(values).toEqual({ storages: 4, storageUsedPct: 45.6 });
+    // (123 + 456) / (1000 + 1000): the first full disk does not make the storage full.
+    expect(values).toEqual({ storages: 4, storageUsedPct: 29 });
     expect(degraded.map((r) => r.message.split(':')[0])).toEqual(['disk /dev/sdc (id 3) is Error']);
   });
 });

@@ -198,7 +198,7 @@ describe('disks', () => {
     const result = await runChecks(CHECKS, context(recorder));
     expect(result.ok).toBe(true);
     if (!result.ok) return;
-    expect(result.values).toMatchObject({ up: true, storages: 7, storageUsedPct: 70 });
+    expect(result.values).toMatchObject({ up: true, storages: 7, storageUsedPct: 63.3 });
     expect(result.degraded.map((r) => r.message.split(': ')[0])).toEqual([
       'disk hdd2 is smartFailed',
       'disk hdd3 is error',

@@ -83,9 +83,10 @@ describe('ISAPI storage', () => {
       ['NAS 192.0.2.80:/volume1/nvr', 'offline', 'failed'],
     ]);
     const verdict = judgeDisks(disks, diskAdvice);
-    // Seven disks present (the empty bay is not one); the fullest working disk is hdd1
-    // (70 % used): hdd2 is failing and is not a working disk, hdd6 is being formatted.
-    expect(verdict.values).toEqual({ storages: 7, storageUsedPct: 70 });
+    // Seven disks present (the empty bay is not one); the working disks are hdd1 (70 % of
+    // 3815447 MiB used) and hdd5 (idle, 50 % of 1907729): 3624678 / 5723176 MiB = 63.3 %.
+    // hdd2 is failing and is not a working disk, hdd6 is being formatted.
+    expect(verdict.values).toEqual({ storages: 7, storageUsedPct: 63.3 });
     expect(verdict.degraded.map((r) => r.code)).toEqual([
       'storage-failure',
       'storage-failure',
