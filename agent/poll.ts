@@ -54,9 +54,11 @@ import type { DriverName } from './drivers/names.js';
 import {
   driverMemory,
   isDriverCheck,
+  isRecorder,
   type DriverCheckResult,
   type DriverFindings,
   type VendorFindings,
+  type VendorName,
 } from './drivers/types.js';
 
 /**
@@ -251,8 +253,17 @@ export async function runChecks(
     // A refusal waiting for its next try stands while the device still has that driver
     // (the config may have been set to `driver: onvif` since, and reloaded).
     const vendorApplies = (driver ?? driverOf(context)) !== 'onvif';
-    if (vendorRefusal && vendorApplies) degraded.push(vendorRefusal);
-    else if (triedVendor || !vendorApplies) driverMemory(memory).refused = null;
+    if (vendorRefusal && vendorApplies) {
+      // Only a recorder's vendor API tells what ONVIF does not (disks, IP channels): on a
+      // camera a refusal costs nothing watched, so it is a finding, not a ticket (review-b
+      // #7: one "credentials rejected" ticket per camera of a site with ISAPI locked down).
+      if (isRecorder(context)) degraded.push(vendorRefusal);
+      else {
+        // vendorApplies: the device's driver is a vendor's.
+        vendor ??= { driver: (driver ?? driverOf(context)) as VendorName };
+        vendor.problems = [...(vendor.problems ?? []), vendorRefusal.message];
+      }
+    } else if (triedVendor || !vendorApplies) driverMemory(memory).refused = null;
   }
   return {
     ok: true,

@@ -251,6 +251,26 @@ describe('an ISAPI that refuses the account ONVIF accepts', () => {
     expect(fixed.values.storages).toBe(1);
   });
 
+  it('on a camera, a refusal is a finding, not a ticket (the ISAPI of a camera tells nothing ONVIF does not), and its tries are spaced out all the same', async () => {
+    const camera = new FakeRecorder();
+    camera.refusing = true;
+    let now = 1_000_000;
+    const memory = new DeviceMemory();
+    const poll = () =>
+      runChecks(CHECKS, context(camera, { kind: 'camera', memory, now: () => now }));
+    const first = await poll();
+    expect(first.ok && first.degraded).toEqual([]);
+    expect(first.vendor?.problems).toEqual([
+      expect.stringMatching(/^the device's own API refused the monitoring account/),
+    ]);
+    for (let i = 0; i < 5; i++) {
+      now += 15_000;
+      await poll();
+    }
+    // The first try and the one after; no more within credentialsRetryS.
+    expect(camera.asked).toHaveLength(2);
+  });
+
   it('is forgotten once the config says driver: onvif for the device', async () => {
     const recorder = new FakeRecorder();
     recorder.refusing = true;
