@@ -22,14 +22,16 @@
  *   VIGIL_BENCH_AGENT_PEER_SAMPLE=(the backlog, at most 30000) VIGIL_BENCH_AGENT_PEER_S=120
  *   VIGIL_BENCH_AGENT_CONCURRENCY=32
  *   VIGIL_BENCH_AGENT_NODE_ARGS="--max-semi-space-size=8" (node flags of the agent process,
- *   to weigh V8 settings; none by default, as the systemd unit runs it)
+ *   to weigh V8 settings; by default those of the systemd unit's ExecStart,
+ *   agent/vigil-agent.service, so the agent is measured as it runs)
  * Polling only (to compare settings quickly): VIGIL_BENCH_AGENT_BACKLOG_H=0 VIGIL_BENCH_AGENT_PEER_SAMPLE=0
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Aedes } from 'aedes';
 import mqtt from 'mqtt';
 import { pollingDefaults } from '../agent/config.js';
@@ -46,7 +48,21 @@ const INTERVAL_S = Number(process.env.VIGIL_BENCH_AGENT_INTERVAL_S ?? 15);
 const BACKLOG_H = Number(process.env.VIGIL_BENCH_AGENT_BACKLOG_H ?? 1);
 const DELAY_MS = Number(process.env.VIGIL_BENCH_AGENT_DELAY_MS ?? 50);
 const CONCURRENCY = Number(process.env.VIGIL_BENCH_AGENT_CONCURRENCY ?? 32);
-const NODE_ARGS = (process.env.VIGIL_BENCH_AGENT_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+/**
+ * The node flags the systemd unit starts the agent with (its ExecStart, between the node
+ * binary and cli/vigil.js): read from the unit itself, so the bench and the product cannot
+ * drift apart.
+ */
+function unitNodeArgs(): string {
+  const unit = readFileSync(
+    fileURLToPath(new URL('../../agent/vigil-agent.service', import.meta.url)),
+    'utf8',
+  );
+  return /^ExecStart=\S*node\s+(.*?)\s*\S*\/cli\/vigil\.js\s/m.exec(unit)?.[1] ?? '';
+}
+const NODE_ARGS = (process.env.VIGIL_BENCH_AGENT_NODE_ARGS ?? unitNodeArgs())
+  .split(/\s+/)
+  .filter(Boolean);
 /** The backlog's records: one per device per interval over BACKLOG_H hours. */
 const BACKLOG_RECORDS = Math.round((BACKLOG_H * 3600) / INTERVAL_S) * DEVICES;
 /**
@@ -339,7 +355,7 @@ async function main(): Promise<void> {
       xaddr: string;
     }[];
     console.log(
-      `agent bench: ${devices.length} simulated cameras, every ${INTERVAL_S} s, concurrency ${CONCURRENCY}, measured over ${SECONDS} s`,
+      `agent bench: ${devices.length} simulated cameras, every ${INTERVAL_S} s, concurrency ${CONCURRENCY}, measured over ${SECONDS} s, agent node flags: ${NODE_ARGS.join(' ') || 'none'}`,
     );
 
     const full = await pollPhase(
