@@ -3,7 +3,10 @@
  * Profile G): one recording and one recording job per channel. While a job is active
  * the recording's DataUntil is "now"; once it stops, DataUntil stays at the stop time,
  * which is how a client notices a recording gap. Its oldest data (EarliestRecording, the
- * track's DataFrom) is what a full recorder still keeps: see `earliest`.
+ * track's DataFrom) is what a full recorder still keeps: see `earliest`. A full recorder
+ * overwrites, so that start moves forward with the clock; a recorder still filling (new,
+ * or a channel whose camera was added later: `startChannel`) keeps its first data, so its
+ * start stays where its history began.
  */
 import { randomBytes } from 'node:crypto';
 
@@ -15,7 +18,10 @@ export interface ChannelRecording {
   recordingToken: string;
   jobToken: string;
   sourceToken: string;
-  /** Wall clock ms the recording's history starts (its first data, before any overwrite). */
+  /**
+   * Wall clock ms the recording's history starts (its first data, before any overwrite):
+   * the recorder's history when the simulator starts, or when its camera was added.
+   */
   dataFrom: number;
   state: JobState;
   /** Wall clock ms the job stopped; null while it runs. */
@@ -38,7 +44,11 @@ export class Recorder {
   private readonly channels: ChannelRecording[];
   private readonly searches = new Map<string, number>();
 
-  constructor(channelCount: number, startedAt: number) {
+  /**
+   * `historyDays`: how long the recorder has been recording when the simulator starts; at
+   * least RETENTION_DAYS (the default) it is full and overwrites, fewer it is still filling.
+   */
+  constructor(channelCount: number, startedAt: number, historyDays = RETENTION_DAYS) {
     this.channels = [];
     for (let channel = 1; channel <= channelCount; channel++) {
       this.channels.push({
@@ -46,7 +56,7 @@ export class Recorder {
         recordingToken: recordingToken(channel),
         jobToken: `JOB_CH${String(channel).padStart(2, '0')}`,
         sourceToken: `vs${channel}`,
-        dataFrom: startedAt - RETENTION_DAYS * DAY_MS,
+        dataFrom: startedAt - historyDays * DAY_MS,
         state: 'Active',
         stoppedAt: null,
       });
@@ -60,13 +70,22 @@ export class Recorder {
   /**
    * Wall clock ms of a channel's oldest recorded data (EarliestRecording, DataFrom). A
    * recorder past its first weeks is full and overwrites its oldest footage, so it keeps
-   * RETENTION_DAYS back from now, never more than its history; with the retention-short
-   * fault (`retentionDays`, FaultEffects) only that many days are left, as on a recorder
-   * whose disks are too small for its cameras' bitrate.
+   * RETENTION_DAYS back from now (a start that moves forward with the clock), never more
+   * than its history (a start that stays while it fills); with the retention-short fault
+   * (`retentionDays`, FaultEffects) only that many days are left, as on a recorder whose
+   * disks are too small for its cameras' bitrate.
    */
   earliest(recording: ChannelRecording, now: number, retentionDays: number | null): number {
-    if (retentionDays !== null) return now - retentionDays * DAY_MS;
-    return Math.max(recording.dataFrom, now - RETENTION_DAYS * DAY_MS);
+    return Math.max(recording.dataFrom, now - (retentionDays ?? RETENTION_DAYS) * DAY_MS);
+  }
+
+  /**
+   * A camera added to (or replaced on) a channel at `now`: the channel's history starts
+   * then, and it fills while the recorder's other channels go on overwriting.
+   */
+  startChannel(channel: number, now: number): void {
+    const recording = this.channels[channel - 1];
+    if (recording) recording.dataFrom = now;
   }
 
   /** DataUntil of a channel's recording in wall clock ms. */

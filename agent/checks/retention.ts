@@ -1,9 +1,39 @@
 /**
- * NVR retention, measured (ONVIF Profile G, Recording Search): how many days of footage
- * each recording (one per camera channel) still holds, the device's now minus the oldest
- * data it keeps, and the least of them as `retentionDays`. The contract promises the
+ * NVR retention, measured (ONVIF Profile G, Recording Search): how many days of footage a
+ * full recorder keeps before it overwrites, as `retentionDays`. The contract promises the
  * site's `retentionGoalDays`; a recorder whose disks are too small for its cameras'
  * bitrate overwrites early, and nobody notices until the footage is asked for and gone.
+ *
+ * Retention is the limit a recorder reaches by overwriting, not the age of its oldest
+ * recording. A recording (one per camera channel) whose oldest data has not been
+ * overwritten yet is still filling: a camera added an hour ago, or every channel of a
+ * recorder installed last week, whose age says only "at least this much". Recorders
+ * overwrite their oldest footage, across channels or per channel quota, so a young
+ * channel says nothing about what the disks keep. What the device shows of it: an
+ * overwritten recording's oldest start moves forward between two measurements (data was
+ * deleted from its beginning: overwritten, or expired by the recorder's own keep-at-most
+ * setting, which is as much a limit). So each measurement compares every recording's
+ * start with the last one (DeviceMemory.retentionStarts, by recording token): a recording
+ * seen moving forward by at least MOVED_MS is overwriting from then on, and
+ * `retentionDays` is the least kept days of the overwriting recordings only. While no
+ * recording is overwriting (a new recorder, still filling) it is absent: no reading, no
+ * ticket and no advice to add storage to a recorder that is not full. A start that moves
+ * back (older data than before: a recording recreated, a disk with old footage put in)
+ * is learned anew, and so is one that jumps forward by far more than the time since (a disk
+ * formatted or replaced, a recording deleted: the recorder fills again, it did not
+ * overwrite).
+ *
+ * Not the vendor API's fullness (`storageUsedPct`): it is the fullest disk's share, 100 on
+ * a recorder that fills its disks in turn while the next ones are empty, and it comes from
+ * a driver check that runs after this one; the moving start is the direct evidence.
+ *
+ * After an agent restart (the memory is gone) the first measurement cannot tell: every
+ * recording is new to it. The next one is then taken at the next poll instead of an hour
+ * later (one search more), which decides for a recorder whose start moves smoothly; a
+ * recorder that overwrites in larger pieces (a file of minutes to an hour per channel) is
+ * decided at a following hourly measurement. Meanwhile nothing is sent, and the broker
+ * leaves an open retention ticket as it is. A recording listed for the first time (a
+ * camera added) asks for the same early second look.
  *
  * Where the start comes from: FindRecordings and GetRecordingSearchResults, per recording
  * its EarliestRecording and its tracks' DataFrom (ONVIF Recording Search Service
@@ -26,8 +56,8 @@
  * clock is years off still reads the days it keeps.
  *
  * Hourly, not every poll: retention moves by the day, and the search lists every recording.
- * Measured at the device's first poll, then once an hour (DeviceMemory.retentionMeasuredAt);
- * a poll in between sends nothing for it. A failed search (the recording check reports it,
+ * Measured at the device's first poll, then once an hour (DeviceMemory.retentionMeasuredAt),
+ * with the early second look above; a poll in between sends nothing for it. A failed search (the recording check reports it,
  * from its own search in the same poll) is tried again after RETRY_MS.
  *
  * No degraded reason here: the agent does not know the site's goal. The broker compares the
@@ -44,26 +74,104 @@ export const RETENTION_EVERY_MS = 3_600_000;
 export const RETENTION_RETRY_MS = 300_000;
 /** Before this instant a start is a placeholder (the epoch, a clock never set), not data. */
 const PLAUSIBLE_FROM = Date.UTC(2000, 0, 1);
+/**
+ * How far a recording's oldest start must move forward to count as overwritten: a second,
+ * the resolution of the xs:dateTime most recorders give, so a start that reads the same
+ * with or without its fraction is no movement.
+ */
+export const MOVED_MS = 1000;
+/**
+ * How much further than the time between two measurements a start may move forward and
+ * still be an overwrite: recorders delete their oldest footage in pieces (a record file of
+ * minutes to hours per channel), not second by second. More is footage removed at once.
+ */
+export const RESET_SLACK_MS = DAY_MS;
 /** RecordingStatus of a recording being deleted: nothing left to count. */
 const GONE = new Set(['removing', 'removed']);
 
 /**
- * Days of footage a recording keeps at `deviceNow` (device time, ms): from its earliest
- * plausible start; null when it gives none (no data, the 1970 quirk, a start in the future).
+ * A recording's earliest plausible start (device time, ms): null when it gives none (no
+ * data, the 1970 quirk, a start in the future, a recording being deleted).
  */
-export function keptDays(recording: RecordingInfo, deviceNow: number): number | null {
+export function earliestStart(recording: RecordingInfo, deviceNow: number): number | null {
   if (GONE.has(recording.status.toLowerCase())) return null;
   let earliest = Infinity;
   for (const start of recording.starts ?? []) {
     const at = start.getTime();
     if (at >= PLAUSIBLE_FROM && at <= deviceNow) earliest = Math.min(earliest, at);
   }
-  return Number.isFinite(earliest) ? (deviceNow - earliest) / DAY_MS : null;
+  return Number.isFinite(earliest) ? earliest : null;
 }
 
 /**
- * The least days kept of the recordings, to a tenth of a day (a measurement off by the
- * second never reads as a day short); null when none of them gives a plausible start.
+ * Days of footage a recording keeps at `deviceNow` (device time, ms): from its earliest
+ * plausible start; null when it gives none.
+ */
+export function keptDays(recording: RecordingInfo, deviceNow: number): number | null {
+  const earliest = earliestStart(recording, deviceNow);
+  return earliest === null ? null : (deviceNow - earliest) / DAY_MS;
+}
+
+/** What a measurement learned of a recorder's recordings, with the memory it updated. */
+export interface Overwriting {
+  /** The recordings seen overwriting (their oldest start moved forward, now or before). */
+  overwriting: RecordingInfo[];
+  /** A recording had no earlier start to compare with (first sight, or after a restart). */
+  firstSeen: boolean;
+}
+
+/** What the check remembers of a recording between measurements (DeviceMemory). */
+export interface KnownStart {
+  /** Its earliest plausible start (device time, ms). */
+  from: number;
+  /** When that was measured (gateway time, ms). */
+  at: number;
+  /** Its start was seen moving forward by an overwrite. */
+  overwriting: boolean;
+}
+
+/**
+ * Compares each recording's earliest start with the one `known` holds (by token) and
+ * updates `known`: a start moved forward by MOVED_MS or more marks the recording
+ * overwriting for good. Learned anew (filling, until seen moving again): a start moved
+ * back, and one moved forward by more than the time since plus RESET_SLACK_MS, which is
+ * no overwrite but footage removed at once (a disk formatted or replaced, the recording
+ * deleted and made again, a shorter keep-at-most setting): the recorder is filling again.
+ * A recording no longer listed, or without a plausible start, is dropped.
+ */
+export function overwritingOf(
+  recordings: readonly RecordingInfo[],
+  deviceNow: number,
+  at: number,
+  known: Map<string, KnownStart>,
+): Overwriting {
+  const overwriting: RecordingInfo[] = [];
+  let firstSeen = false;
+  const listed = new Set<string>();
+  for (const recording of recordings) {
+    const from = earliestStart(recording, deviceNow);
+    if (from === null) continue;
+    listed.add(recording.token);
+    const before = known.get(recording.token);
+    let moving = false;
+    if (before === undefined) firstSeen = true;
+    else {
+      const moved = from - before.from;
+      const since = Math.max(0, at - before.at);
+      if (moved >= MOVED_MS) moving = moved <= since + RESET_SLACK_MS;
+      else if (-moved < MOVED_MS) moving = before.overwriting;
+    }
+    known.set(recording.token, { from, at, overwriting: moving });
+    if (moving) overwriting.push(recording);
+  }
+  for (const token of known.keys()) if (!listed.has(token)) known.delete(token);
+  return { overwriting, firstSeen };
+}
+
+/**
+ * The least days kept of the recordings (the check gives it the overwriting ones), to a
+ * tenth of a day (a measurement off by the second never reads as a day short); null when
+ * none of them gives a plausible start.
  */
 export function retentionDays(
   recordings: readonly RecordingInfo[],
@@ -95,7 +203,21 @@ export const retention: Check = {
     }
     memory.retentionMeasuredAt = at;
     // A recorder without a search service (null) has nothing to measure.
-    const days = asked.value === null ? null : retentionDays(asked.value, at + memory.offsetMs);
+    if (asked.value === null) {
+      memory.retentionStarts.clear();
+      return {};
+    }
+    const deviceNow = at + memory.offsetMs;
+    const { overwriting, firstSeen } = overwritingOf(
+      asked.value,
+      deviceNow,
+      at,
+      memory.retentionStarts,
+    );
+    // A recording without an earlier start to compare with: look again at the next poll
+    // rather than in an hour (see the file's comment).
+    if (firstSeen) memory.retentionMeasuredAt = at - RETENTION_EVERY_MS;
+    const days = retentionDays(overwriting, deviceNow);
     return days === null ? {} : { values: { retentionDays: days } };
   },
 };

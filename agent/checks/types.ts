@@ -14,6 +14,7 @@ import {
 import type { Static } from 'typebox';
 import type { ChecksConfig } from '../config.js';
 import type { ChannelPicture } from '../picture.js';
+import type { KnownStart } from './retention.js';
 import { OnvifError, type OnvifClient, type VideoChannel } from '../onvif/types.js';
 
 export type Identity = Static<typeof DeviceIdentity>;
@@ -63,6 +64,13 @@ export class DeviceMemory {
    * hourly, not every poll; null until the first.
    */
   retentionMeasuredAt: number | null = null;
+  /**
+   * Per recording token, its oldest start at the last retention measurement (device time,
+   * ms), when measured, and whether it was seen moving forward, i.e. overwritten
+   * (./retention.ts: only those count for `retentionDays`). Lost on restart: the next
+   * measurement learns anew.
+   */
+  retentionStarts = new Map<string, KnownStart>();
 }
 
 /** A refusal of our credentials and when to try them again (../poll.ts). */

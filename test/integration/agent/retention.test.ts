@@ -3,8 +3,9 @@
  * poll, on a clock the test moves: ./sim-poller.ts), then judged by the whole broker (real
  * Aedes, mqtt.js, the pipeline and the desk): a recorder that keeps 12 days where the site's
  * contract says 20 gets a general ticket, which resolves once it keeps enough again. The
- * simulator's recorders keep 30 days (sim/recording.ts); the retention-short fault keeps
- * fewer; budget-nvr says 1970-01-01 for every start.
+ * simulator's recorders are full and keep 30 days (sim/recording.ts: their oldest data
+ * moves on with the clock, which is how the check knows they overwrite); the
+ * retention-short fault keeps fewer; budget-nvr says 1970-01-01 for every start.
  */
 import { connectAsync, type MqttClient } from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -42,13 +43,15 @@ const standard = () => nvrs()[0]!.id;
 const budget = () => nvrs()[1]!.id;
 
 describe('retention measured on the simulator', () => {
-  it('reads the 30 days a healthy recorder keeps at the first poll, then once an hour', async () => {
+  it('reads the 30 days a full recorder keeps at its second poll (its oldest data moved on), then hourly', async () => {
     const nvr = simPoller(site, standard(), QUARTER_HOUR_S);
     const polls: PollResult[] = [];
-    for (let i = 0; i < 5; i++) polls.push((await nvr.poll()).result);
-    expect(polls.map(codes)).toEqual([[], [], [], [], []]);
-    // Polls every 15 min: measured at 0 and 60 min, nothing for it in between.
+    for (let i = 0; i < 6; i++) polls.push((await nvr.poll()).result);
+    expect(polls.map(codes)).toEqual([[], [], [], [], [], []]);
+    // Polls every 15 min: the first measurement has nothing to compare with, so the second
+    // is at the next poll (15 min on) and then an hour later; nothing in between.
     expect(polls.map((p) => p.values.retentionDays)).toEqual([
+      undefined,
       30,
       undefined,
       undefined,
@@ -61,8 +64,13 @@ describe('retention measured on the simulator', () => {
   it('reads the days the retention-short fault leaves, and 30 again once it is gone', async () => {
     const nvr = simPoller(site, standard(), HOUR_S);
     await site.setFault(standard(), { kind: 'retention-short', days: 12 });
+    expect((await nvr.poll()).result.values).not.toHaveProperty('retentionDays');
     expect((await nvr.poll()).result.values.retentionDays).toBeCloseTo(12, 1);
+    // The simulator gives the footage back when the fault goes (its start moves back 18
+    // days, which no recorder does): the check learns the recordings anew, and an hour
+    // later they overwrite again.
     await site.clearFaults(standard());
+    expect((await nvr.poll()).result.values).not.toHaveProperty('retentionDays');
     expect((await nvr.poll()).result.values.retentionDays).toBe(30);
   });
 
@@ -70,6 +78,7 @@ describe('retention measured on the simulator', () => {
     const nvr = simPoller(site, standard(), HOUR_S);
     await site.setFault(standard(), { kind: 'clock-drift', offsetS: -2 * 365 * 86_400 });
     await site.setFault(standard(), { kind: 'retention-short', days: 12 });
+    await nvr.poll();
     const { result } = await nvr.poll();
     expect(codes(result)).toContain('clock-drift');
     expect(result.values.retentionDays).toBeCloseTo(12, 1);
@@ -128,6 +137,9 @@ describe('retention short, from the recorder to the ticket desk', () => {
     const id = standard();
     const nvr = simPoller(site, id, QUARTER_HOUR_S);
     await site.setFault(id, { kind: 'retention-short', days: 12 });
+    // The first measurement cannot tell a full recorder from a filling one: no ticket yet.
+    await publish(id, (await nvr.poll()).result);
+    expect(tickets(id)).toEqual([]);
     await publish(id, (await nvr.poll()).result);
     expect(tickets(id)).toEqual([
       expect.objectContaining({
@@ -140,8 +152,10 @@ describe('retention short, from the recorder to the ticket desk', () => {
 
     // The fault is gone, but the polls before the next hourly measurement say nothing of
     // it: the ticket stays open until the recorder is measured again.
+    // (The simulator's cleared fault moves the start back, learned anew at the next hourly
+    // measurement, decided at the one after.)
     await site.clearFaults(id);
-    for (let i = 0; i < 3; i++) await publish(id, (await nvr.poll()).result);
+    for (let i = 0; i < 7; i++) await publish(id, (await nvr.poll()).result);
     expect(tickets(id).map((t) => t.status)).toEqual(['open']);
     await publish(id, (await nvr.poll()).result);
     const [resolved] = tickets(id);

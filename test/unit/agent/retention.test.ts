@@ -1,7 +1,9 @@
 /**
  * The retention check (agent/checks/retention.ts) with a fake client and a clock the test
  * moves: days kept from the oldest plausible start per recording, the 1970 quirk ignored,
- * the device's clock corrected, measured hourly; and the parsing of a GetRecordingSearchResults
+ * the device's clock corrected, measured hourly; only the recordings seen overwriting
+ * count (a camera added later, a recorder still filling: no retention yet), also on the
+ * simulator's own recorder model; and the parsing of a GetRecordingSearchResults
  * answer in the documented format (ONVIF Recording Search, tt:RecordingInformation:
  * hand-written from the schema, not a recorded answer) by our own SOAP client.
  */
@@ -18,6 +20,7 @@ import { checkDefaults } from '../../../agent/config.js';
 import { OnvifDeviceClient } from '../../../agent/onvif/adapter.js';
 import { OnvifError, type OnvifClient, type RecordingInfo } from '../../../agent/onvif/types.js';
 import { Secret } from '../../../agent/secret.js';
+import { Recorder } from '../../../sim/recording.js';
 import { SoapServer } from './soap-server.js';
 
 const DAY = 86_400_000;
@@ -78,7 +81,7 @@ describe('the retention check', () => {
       return answer();
     },
   } as unknown as OnvifClient;
-  const memory = new DeviceMemory();
+  let memory = new DeviceMemory();
   const context = (): CheckContext => ({
     device: nvr,
     client,
@@ -88,52 +91,146 @@ describe('the retention check', () => {
     now: () => clock,
     intervalS: 15,
   });
+  /** A recording whose oldest data is `days` old at the clock: a full one, overwriting. */
+  const keeping = (token: string, days: number) =>
+    rec(token, new Date(clock - days * DAY).toISOString());
+  /** A recording whose history began at `from` and is all still there: filling. */
+  const since = (token: string, from: number) => rec(token, new Date(from).toISOString());
+  const measure = async () => (await retention.run(context())).values?.retentionDays;
 
   beforeEach(() => {
     clock = now;
     searches = 0;
-    memory.retentionMeasuredAt = null;
-    memory.offsetMs = 0;
-    answer = async () => [
-      rec('REC_CH01', '2026-11-06T12:00:00Z'),
-      rec('REC_CH02', '2026-11-22T12:00:00Z'),
-    ];
+    memory = new DeviceMemory();
+    answer = async () => [keeping('REC_CH01', 30), keeping('REC_CH02', 14)];
   });
 
   it('applies to NVRs only', () => {
     expect(retention.appliesTo).toEqual(['nvr']);
   });
 
-  it('measures at the first poll, then hourly: a poll in between sends nothing', async () => {
+  it('needs a second look to know a recorder overwrites: taken at the next poll, then hourly', async () => {
+    // Nothing to compare with yet (a new agent, or one just restarted): no reading.
+    expect(await retention.run(context())).toEqual({});
+    clock = now + 15_000;
+    // 15 s later the oldest data of both is 15 s younger: overwritten, both count.
     expect(await retention.run(context())).toEqual({ values: { retentionDays: 14 } });
-    expect(memory.retentionMeasuredAt).toBe(now);
+    expect(memory.retentionMeasuredAt).toBe(clock);
+    expect(searches).toBe(2);
     for (const later of [15_000, 30 * 60_000, RETENTION_EVERY_MS - 1]) {
-      clock = now + later;
+      clock = now + 15_000 + later;
       expect(await retention.run(context())).toEqual({});
     }
-    expect(searches).toBe(1);
-    clock = now + RETENTION_EVERY_MS;
-    // An hour later the oldest recordings are an hour older.
-    expect(await retention.run(context())).toEqual({ values: { retentionDays: 14 } });
     expect(searches).toBe(2);
-    clock = now + 12 * RETENTION_EVERY_MS;
-    expect(await retention.run(context())).toEqual({ values: { retentionDays: 14.5 } });
+    clock = now + 15_000 + RETENTION_EVERY_MS;
+    expect(await measure()).toBe(14);
+    expect(searches).toBe(3);
+    // A recording seen overwriting stays so when its start did not move this hour (a
+    // recorder that overwrites a file of an hour at once): a kept figure, growing.
+    const frozen = clock;
+    answer = async () => [keeping('REC_CH01', 30), since('REC_CH02', frozen - 14 * DAY)];
+    clock = frozen + 12 * RETENTION_EVERY_MS;
+    expect(await measure()).toBe(14.5);
     // A gateway clock set back measures again rather than waiting for the old hour.
     clock = now;
     await retention.run(context());
-    expect(searches).toBe(4);
+    expect(searches).toBe(5);
+  });
+
+  it('leaves out a camera added to a full recorder: its young recording is still filling', async () => {
+    await retention.run(context());
+    clock += 15_000;
+    expect(await measure()).toBe(14);
+    // A camera added an hour ago on channel 3: its recording's age (0.04 days) is no
+    // retention, it has overwritten nothing.
+    const added = clock - 3_600_000;
+    answer = async () => [
+      keeping('REC_CH01', 30),
+      keeping('REC_CH02', 14),
+      since('REC_CH03', added),
+    ];
+    clock += RETENTION_EVERY_MS;
+    expect(await measure()).toBe(14);
+    // First seen, so looked at again at the next poll: still not moving, still left out.
+    clock += 15_000;
+    expect(await measure()).toBe(14);
+    for (let hour = 0; hour < 48; hour++) {
+      clock += RETENTION_EVERY_MS;
+      expect(await measure()).toBe(14);
+    }
+    expect(memory.retentionStarts.get('REC_CH03')).toMatchObject({
+      from: added,
+      overwriting: false,
+    });
+  });
+
+  it('sends nothing for a recorder that still fills, until it overwrites', async () => {
+    // Installed five days ago: every channel holds all it ever recorded.
+    const installed = now - 5 * DAY;
+    answer = async () => [since('REC_CH01', installed), since('REC_CH02', installed)];
+    for (let hour = 0; hour < 24; hour++) {
+      expect(await retention.run(context())).toEqual({});
+      clock += RETENTION_EVERY_MS;
+    }
+    // Six days on, its disks are full: the oldest data goes, one channel first.
+    answer = async () => [keeping('REC_CH01', 5.8), since('REC_CH02', installed)];
+    expect(await measure()).toBe(5.8);
+    clock += RETENTION_EVERY_MS;
+    answer = async () => [keeping('REC_CH01', 5.8), keeping('REC_CH02', 5.7)];
+    expect(await measure()).toBe(5.7);
+  });
+
+  it('learns anew a recording whose start moves back, and forgets one no longer listed', async () => {
+    await retention.run(context());
+    clock += 15_000;
+    expect(await measure()).toBe(14);
+    // Channel 2's recording now starts earlier than before (recreated, or a disk with old
+    // footage put back): not known to overwrite any more.
+    const older = now - 20 * DAY;
+    answer = async () => [keeping('REC_CH01', 30), since('REC_CH02', older)];
+    clock += RETENTION_EVERY_MS;
+    expect(await measure()).toBe(30);
+    answer = async () => [keeping('REC_CH01', 30)];
+    clock += RETENTION_EVERY_MS;
+    expect(await measure()).toBe(30);
+    expect([...memory.retentionStarts.keys()]).toEqual(['REC_CH01']);
+  });
+
+  it('takes footage removed at once (a disk formatted) for a recorder filling again, not 0 days', async () => {
+    await retention.run(context());
+    clock += 15_000;
+    expect(await measure()).toBe(14);
+    // Both disks replaced: an hour later every recording starts minutes ago, 14 and 30 days
+    // forward in an hour. That is no overwrite: nothing to report until they move again.
+    const formatted = clock + RETENTION_EVERY_MS - 600_000;
+    answer = async () => [since('REC_CH01', formatted), since('REC_CH02', formatted)];
+    clock += RETENTION_EVERY_MS;
+    expect(await retention.run(context())).toEqual({});
+    clock += RETENTION_EVERY_MS;
+    expect(await retention.run(context())).toEqual({});
+    // Full again ten days on: an overwrite of a whole record file (hours of one channel at
+    // once, in an hour) still counts.
+    clock += 10 * DAY;
+    expect(await retention.run(context())).toEqual({});
+    const hours = (n: number) => n * RETENTION_EVERY_MS;
+    answer = async () => [since('REC_CH01', formatted + hours(5)), since('REC_CH02', formatted)];
+    clock += RETENTION_EVERY_MS;
+    expect(await measure()).toBeCloseTo((clock - formatted - hours(5)) / DAY, 1);
   });
 
   it("counts the days on the device's clock: a recorder two years behind still keeps 14 days", async () => {
     const behind = -2 * 365 * DAY;
     memory.offsetMs = behind;
-    answer = async () => [rec('REC_CH01', new Date(now + behind - 14 * DAY).toISOString())];
+    answer = async () => [rec('REC_CH01', new Date(clock + behind - 14 * DAY).toISOString())];
+    await retention.run(context());
+    clock += 15_000;
     expect(await retention.run(context())).toEqual({ values: { retentionDays: 14 } });
   });
 
   it('sends no retention for a recorder that says 1970, nor for one without a search', async () => {
     answer = async () => [rec('REC_CH01', '1970-01-01T00:00:00Z'), rec('REC_CH02')];
     expect(await retention.run(context())).toEqual({});
+    // No start to compare later: the next measurement is in an hour, not at the next poll.
     expect(memory.retentionMeasuredAt).toBe(now);
     memory.retentionMeasuredAt = null;
     answer = async () => null;
@@ -147,14 +244,64 @@ describe('the retention check', () => {
     await retention.run(context());
     expect(searches).toBe(1);
     clock = now + RETENTION_RETRY_MS;
-    answer = async () => [rec('REC_CH01', '2026-11-06T12:00:00Z')];
+    answer = async () => [keeping('REC_CH01', 30)];
+    expect(await retention.run(context())).toEqual({});
+    clock += 15_000;
     expect(await retention.run(context())).toEqual({ values: { retentionDays: 30 } });
-    expect(searches).toBe(2);
+    expect(searches).toBe(3);
   });
 
   it('leaves refused credentials to the poll (one refusal, not a reason of its own)', async () => {
     answer = () => Promise.reject(new OnvifError('auth-failed', 'NotAuthorized'));
     await expect(retention.run(context())).rejects.toMatchObject({ name: 'CredentialsRefused' });
+  });
+});
+
+describe("the simulator's recorder, as the check sees it", () => {
+  it('a camera added later and a new recorder fill; a full recorder overwrites', async () => {
+    let clock = now;
+    const full = new Recorder(3, now);
+    const young = new Recorder(2, now, 5);
+    const searched = (recorder: Recorder, days: number | null) => async () =>
+      recorder.all().map((r): RecordingInfo => ({
+        token: r.recordingToken,
+        source: r.sourceToken,
+        latest: new Date(clock),
+        status: 'Recording',
+        starts: [new Date(recorder.earliest(r, clock, days))],
+      }));
+    const run = async (recorder: Recorder, memory: DeviceMemory, days: number | null = null) =>
+      (
+        await retention.run({
+          device: { id: 'nvr', name: 'nvr', kind: 'nvr', xaddr: 'http://192.0.2.9/' },
+          client: { recordings: searched(recorder, days) } as unknown as OnvifClient,
+          signal: new AbortController().signal,
+          settings: checkDefaults,
+          memory,
+          now: () => clock,
+          intervalS: 60,
+        })
+      ).values?.retentionDays;
+    const fullMemory = new DeviceMemory();
+    const youngMemory = new DeviceMemory();
+    const shortMemory = new DeviceMemory();
+    const short = new Recorder(2, now);
+    full.startChannel(3, now - 3_600_000);
+    const readings: (number | undefined)[][] = [];
+    for (const step of [0, 60_000, RETENTION_EVERY_MS, RETENTION_EVERY_MS]) {
+      clock += step;
+      readings.push([
+        await run(full, fullMemory),
+        await run(young, youngMemory),
+        await run(short, shortMemory, 12),
+      ]);
+    }
+    expect(readings).toEqual([
+      [undefined, undefined, undefined],
+      [30, undefined, 12],
+      [30, undefined, 12],
+      [30, undefined, 12],
+    ]);
   });
 });
 

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { Detector } from '../../../../broker/detect/detector.js';
 import type { DetectStateStore } from '../../../../broker/detect/state-store.js';
 import type { DeviceRegistry } from '../../../../broker/devices/registry.js';
+import { RESOLVE_MARGIN_DAYS } from '../../../../broker/detect/rules/retention-short.js';
 import { deviceExample } from '../../../../shared/api/devices.js';
 import type { DeviceMetrics } from '../../../../shared/messages/device-metrics.js';
 
@@ -30,7 +31,7 @@ function reading(values: Partial<DeviceMetrics['values']>, deviceId = 'nvr-01'):
   };
 }
 
-function detectorWith(goal: number) {
+function detectorWith(goal: number | (() => number)) {
   let saves = 0;
   const state = {
     start: () => ({ conditions: [], failures: [], agents: [] }),
@@ -38,7 +39,7 @@ function detectorWith(goal: number) {
   } as unknown as DetectStateStore;
   const detector = new Detector({
     registry,
-    retentionGoalDays: () => goal,
+    retentionGoalDays: typeof goal === 'number' ? () => goal : goal,
     state,
     now: () => new Date('2026-12-06T12:00:00.000Z'),
   });
@@ -70,14 +71,35 @@ describe('the retention-short rule', () => {
     // Asked once: the next reading below the goal changes nothing.
     detector.deviceMetrics(reading({ retentionDays: 11 }));
     expect(detector.take()).toEqual([]);
-    detector.deviceMetrics(reading({ retentionDays: 30 }));
+    // Resolved a day above the goal (RESOLVE_MARGIN_DAYS), not at it.
+    detector.deviceMetrics(reading({ retentionDays: 30.9 }));
+    expect(detector.take()).toEqual([]);
+    detector.deviceMetrics(reading({ retentionDays: 31 }));
     expect(detector.take()).toEqual([
       expect.objectContaining({
         kind: 'fault-cleared',
         fault: 'degraded:retention-short',
-        text: { code: 'resolved.retention-ok', params: { days: 30, goal: 30 } },
+        text: { code: 'resolved.retention-ok', params: { days: 31, goal: 30 } },
       }),
     ]);
+  });
+
+  it('does not flap on a recorder sized just for the goal: one ticket for a day of readings', () => {
+    const { detector } = detectorWith(30);
+    expect(RESOLVE_MARGIN_DAYS).toBe(1);
+    // Hourly readings of a recorder whose cameras' bitrate is higher by day than by night.
+    const day = [30.1, 30.2, 30.0, 29.8, 29.7, 29.9, 30.1, 30.3, 29.9, 30.2, 30.4, 29.8];
+    for (const days of [...day, ...day]) detector.deviceMetrics(reading({ retentionDays: days }));
+    expect(detector.take().map((e) => e.kind)).toEqual(['fault']);
+  });
+
+  it('resolves an open ticket once the site asks for no retention', () => {
+    let goal = 30;
+    const { detector } = detectorWith(() => goal);
+    detector.deviceMetrics(reading({ retentionDays: 12 }));
+    goal = 0;
+    detector.deviceMetrics(reading({ retentionDays: 12 }));
+    expect(detector.take().map((e) => e.kind)).toEqual(['fault', 'fault-cleared']);
   });
 
   it('decides and saves nothing for the readings that carry no retention', async () => {
