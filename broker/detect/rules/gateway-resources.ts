@@ -96,7 +96,13 @@ export function gatewayResources(): DetectRule {
           ? (cpuHighReports.get(agentKey) ?? 0) + 1
           : 0;
       cpuHighReports.set(agentKey, cpuHigh);
-      const existing = d.conditions.get(health.siteId, null, GATEWAY_RESOURCES);
+      const open = d.conditions.get(health.siteId, null, GATEWAY_RESOURCES);
+      // One condition per site, owned by the gateway that raised it: another gateway of
+      // the site in good health neither clears nor feeds it (review-a #9: two gateways
+      // would open and resolve it on every health message). While it is open, a second
+      // gateway's own problems wait for it to close (one gateway ticket per site).
+      if (open && open.agentId !== null && open.agentId !== health.agentId) return;
+      const existing = open;
       // The hysteresis only keeps an open alert open. After a broker restart the memory is
       // empty; the open condition still says whether it was raised for the heat.
       const before = heats.get(agentKey);

@@ -56,6 +56,35 @@ describe('gateway heat', () => {
     expect(gatewayProblems(at(undefined), config, config.gatewayCpuReports, true)).toEqual([]);
   });
 
+  it("a second gateway of the site in good health neither resolves nor feeds the first one's alert", () => {
+    const conditions = new ConditionTable();
+    const cleared: string[] = [];
+    const d = {
+      config,
+      conditions,
+      now: () => 1_700_000_000_000,
+      clear: (condition) => {
+        conditions.clear(condition.siteId, condition.deviceId, condition.fault);
+        cleared.push(condition.agentId ?? '');
+      },
+    } as Partial<DetectContext> as DetectContext;
+    const rule = gatewayResources();
+    const open = () => conditions.get(agentHealthExample.siteId, null, GATEWAY_RESOURCES);
+    const of = (agentId: string, temperatureC: number): AgentHealth => ({
+      ...at(temperatureC),
+      agentId,
+    });
+    rule.agentHealth?.(d, of('gw-01', 88));
+    expect(open()?.agentId).toBe('gw-01');
+    rule.agentHealth?.(d, of('gw-02', 40));
+    rule.agentHealth?.(d, of('gw-02', 41));
+    expect(open()?.agentId).toBe('gw-01');
+    expect(cleared).toEqual([]);
+    rule.agentHealth?.(d, of('gw-01', 60));
+    expect(open()).toBeUndefined();
+    expect(cleared).toEqual(['gw-01']);
+  });
+
   it('takes a message without a reading for unknown: it keeps the last state, for a while', () => {
     expect(gatewayHot(at(undefined), config, true)).toBe(true);
     // The rule itself, with the real condition table: hot, then one message without a
