@@ -6,7 +6,9 @@
  * goes down when the NVR reports its channel offline, with the NVR as witness in its state
  * and in its emergency ticket, and comes back; the NVR down makes it unknown, never up. An
  * NVR that speaks ONVIF only cannot say offline: its camera gone is degraded (video loss,
- * the NVR as witness), never a made-up outage.
+ * the NVR as witness), never a made-up outage. A channel with a camera behind it belongs to
+ * that camera: what the NVR sees on it (black picture, video lost, recording stopped, a
+ * covered lens) is the camera's, never a second ticket on the NVR.
  */
 import { EventEmitter } from 'node:events';
 import { writeFile } from 'node:fs/promises';
@@ -91,7 +93,10 @@ describe.each(recorders)(
           '  recheckS: 0.3',
           '  healthIntervalS: 5',
           'checks:',
-          '  picture: false',
+          // Pictures on, for what the NVR sees on a camera's channel; frozen and blurred
+          // are not what these tests are about (a 1 s poll may read one frame twice).
+          '  frozenPolls: 1000',
+          '  blurBaselinePolls: 100000',
           '  stream: false',
           'onvif:',
           `  username: ${ONVIF.username}`,
@@ -163,6 +168,31 @@ describe.each(recorders)(
     const ticketsOf = async (id: string): Promise<Ticket[]> =>
       (await get<Ticket[]>('/api/tickets?status=all')).filter((t) => t.deviceId === id);
 
+    /** What the NVR says of a channel (agent/behind-nvr.ts CHANNEL_CODES). */
+    const channelCodes = [
+      'stream-down',
+      'snapshot-failed',
+      'picture-black',
+      'picture-covered',
+      'picture-frozen',
+      'picture-blurred',
+      'video-loss',
+      'tampering',
+      'recording-stopped',
+    ];
+
+    /**
+     * A few polls on, the NVR has said nothing of its channels (the cameras behind it are
+     * on every channel the faults touch), in its state or in a ticket opened since `since`.
+     */
+    async function nvrSaysNothingOfChannels(since: number): Promise<void> {
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      const reasons = (await deviceOf(nvr))?.reasons ?? [];
+      expect(reasons.filter((r) => channelCodes.includes(r.code))).toEqual([]);
+      const opened = (await ticketsOf(nvr)).filter((t) => Date.parse(t.openedAt) >= since);
+      expect(opened.map((t) => t.fault)).toEqual([]);
+    }
+
     it('is up while its channel is online, published at its NVR address and channel', async () => {
       const camera = await reaches('cam-poe-2', 'up');
       expect(camera.kind).toBe('camera');
@@ -176,6 +206,7 @@ describe.each(recorders)(
     });
 
     it('goes down with the NVR as witness when its channel goes offline (ONVIF only: degraded), with a ticket naming it', async () => {
+      const since = Date.now();
       await site.setFault(nvr, { kind: 'channel-offline', channel: 2 });
       if (gone === null) {
         // ONVIF has no channel state: the video lost and the recording stopped are all it
@@ -185,6 +216,8 @@ describe.each(recorders)(
         expect(lost.reasons.find((r) => r.code === 'video-loss')?.message).toContain(
           'has lost the video of channel 2',
         );
+        // They are the camera's, not the NVR's as well.
+        await nvrSaysNothingOfChannels(since);
         return;
       }
       const camera = await reaches('cam-poe-2', 'down');
@@ -205,6 +238,10 @@ describe.each(recorders)(
       expect(say(detected.message as Message, 'zh-CN')).toMatch(
         new RegExp(`^设备故障（由录像机 ${nvr} 发现）：`),
       );
+      // One cause, one ticket: the black picture, the video lost and the recording stopped
+      // of channel 2 are the unplugged camera's consequences, said on neither device.
+      await nvrSaysNothingOfChannels(since);
+      expect((await deviceOf('cam-poe-2'))?.reasons.map((r) => r.code)).toEqual(['unreachable']);
     });
 
     it('comes back up when the channel is online again, and its ticket resolves', async () => {
@@ -216,6 +253,19 @@ describe.each(recorders)(
           (await ticketsOf('cam-poe-2')).every((t) => t.status !== 'open') ? true : undefined,
         10_000,
       );
+    });
+
+    it("shows a lens covered on the NVR's channel on the camera behind it, with the NVR as witness", async () => {
+      await reaches('cam-poe-2', 'up');
+      const since = Date.now();
+      await site.setFault(nvr, { kind: 'snapshot-covered', channel: 2 });
+      const covered = await reaches('cam-poe-2', 'degraded');
+      const reason = covered.reasons.find((r) => r.code === 'picture-covered');
+      expect(reason?.witness).toBe(nvr);
+      expect(reason?.message).toMatch(/ \(.+\) sees on channel 2: .*nearly uniform picture/);
+      await nvrSaysNothingOfChannels(since);
+      await site.clearFaults(nvr);
+      await reaches('cam-poe-2', 'up');
     });
 
     it('is unknown, without reasons, while its NVR is down, and never a made-up up', async () => {
