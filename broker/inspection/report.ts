@@ -436,6 +436,9 @@ export async function inspectionReport(input: InspectionInput): Promise<Inspecti
   const trendsOf = perDeviceOf(trends, (t) => t.deviceId);
   for (const id of ids) {
     const weeks = trendsOf.get(id) ?? [];
+    // retentionDays is what a full recorder keeps by overwriting (agent/checks/retention.ts):
+    // a recorder still filling sends none, so it gets no advice to add storage. The advice
+    // takes the week's least reading below the goal, as the retention-short ticket opens.
     const retention = weeks.map((w) => w.retentionDays).filter((v): v is number => v !== null);
     if (retention.length > 0 && Math.min(...retention) < site.retentionGoalDays) {
       suggestions.push({
