@@ -169,11 +169,12 @@ export function overwritingOf(
 }
 
 /**
- * The least days kept of the recordings (the check gives it the overwriting ones), to a
- * tenth of a day (a measurement off by the second never reads as a day short); null when
- * none of them gives a plausible start.
+ * The least days kept of the recordings given, to a tenth of a day (a measurement off by
+ * the second never reads as a day short); null when none of them gives a plausible start.
+ * Not the recorder's retention by itself: the check gives it the overwriting recordings
+ * only, since a recording still filling is younger than what the disks keep.
  */
-export function retentionDays(
+export function leastKeptDays(
   recordings: readonly RecordingInfo[],
   deviceNow: number,
 ): number | null {
@@ -217,7 +218,7 @@ export const retention: Check = {
     // A recording without an earlier start to compare with: look again at the next poll
     // rather than in an hour (see the file's comment).
     if (firstSeen) memory.retentionMeasuredAt = at - RETENTION_EVERY_MS;
-    const days = retentionDays(overwriting, deviceNow);
+    const days = leastKeptDays(overwriting, deviceNow);
     return days === null ? {} : { values: { retentionDays: days } };
   },
 };

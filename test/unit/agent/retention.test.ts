@@ -13,7 +13,7 @@ import {
   retention,
   RETENTION_EVERY_MS,
   RETENTION_RETRY_MS,
-  retentionDays,
+  leastKeptDays,
 } from '../../../agent/checks/retention.js';
 import { DeviceMemory, type CheckContext } from '../../../agent/checks/types.js';
 import { checkDefaults } from '../../../agent/config.js';
@@ -42,7 +42,7 @@ describe('days kept', () => {
     ];
     expect(keptDays(found[0]!, now)).toBe(30);
     expect(keptDays(found[1]!, now)).toBe(12.5);
-    expect(retentionDays(found, now)).toBe(12.5);
+    expect(leastKeptDays(found, now)).toBe(12.5);
   });
 
   it('ignores the 1970 quirk and starts in the future, and says nothing without a start', () => {
@@ -57,10 +57,10 @@ describe('days kept', () => {
     expect(keptDays({ ...rec('F', '2026-11-06T12:00:00Z'), status: 'Removing' }, now)).toBeNull();
     expect(keptDays({ token: 'G', source: '', latest: null, status: 'Unknown' }, now)).toBeNull();
     // A recorder that says 1970 everywhere has no retention to report.
-    expect(retentionDays([rec('B', '1970-01-01T00:00:00Z'), rec('E')], now)).toBeNull();
+    expect(leastKeptDays([rec('B', '1970-01-01T00:00:00Z'), rec('E')], now)).toBeNull();
     // The others still count around a recording that gives none.
     expect(
-      retentionDays([rec('B', '1970-01-01T00:00:00Z'), rec('H', '2026-11-16T12:00:00Z')], now),
+      leastKeptDays([rec('B', '1970-01-01T00:00:00Z'), rec('H', '2026-11-16T12:00:00Z')], now),
     ).toBe(20);
   });
 });
@@ -386,6 +386,6 @@ describe('our recording search reads where recordings start', () => {
       ['REC_CH03', []],
     ]);
     expect(found.map((r) => keptDays(r, now))).toEqual([30, 14, null]);
-    expect(retentionDays(found, now)).toBe(14);
+    expect(leastKeptDays(found, now)).toBe(14);
   });
 });
