@@ -1,7 +1,9 @@
 /**
  * Retention measured in the demo's own processes (`vigil demo` from dist/: simulator,
  * broker, agent): a recorder that keeps 12 days from the start (the retention-short fault
- * of its site file) is measured at the agent's first poll of it, the broker opens the
+ * of its site file) is measured at the agent's second poll of it (the first cannot tell a
+ * full recorder from one still filling; the second sees its oldest data moved on, i.e.
+ * overwritten: agent/checks/retention.ts), the broker opens the
  * general ticket "recordings kept 12 days, the contract says 30" (the default goal), and the
  * month's inspection report shows that retention in its trend and its advice. A budget
  * recorder that says 1970-01-01 for its oldest data shows no retention, not 20,000 days.
@@ -17,7 +19,7 @@ import type { Ticket } from '../../shared/api/tickets.js';
 import { startDemo, type RunningDemo } from '../helpers/demo.js';
 import { eventually } from '../helpers/eventually.js';
 
-/** The agent's first poll of every device, with room for a busy machine. */
+/** The agent's first two polls of every device, with room for a busy machine. */
 const FIRST_POLL_MS = 90_000;
 
 const siteFile = `# test/e2e/retention.test.ts: two recorders, one keeping 12 days from the start
