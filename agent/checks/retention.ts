@@ -19,9 +19,8 @@
  * recording is overwriting (a new recorder, still filling) it is absent: no reading, no
  * ticket and no advice to add storage to a recorder that is not full. A start that moves
  * back (older data than before: a recording recreated, a disk with old footage put in)
- * is learned anew, and so is one that jumps forward by far more than the time since (a disk
- * formatted or replaced, a recording deleted: the recorder fills again, it did not
- * overwrite).
+ * is learned anew, and so is one that jumps past the last measurement (a disk formatted or
+ * replaced, a recording deleted: all its footage gone at once, the recorder fills again).
  *
  * Not the vendor API's fullness (`storageUsedPct`): it is the fullest disk's share, 100 on
  * a recorder that fills its disks in turn while the next ones are empty, and it comes from
@@ -80,12 +79,6 @@ const PLAUSIBLE_FROM = Date.UTC(2000, 0, 1);
  * with or without its fraction is no movement.
  */
 export const MOVED_MS = 1000;
-/**
- * How much further than the time between two measurements a start may move forward and
- * still be an overwrite: recorders delete their oldest footage in pieces (a record file of
- * minutes to hours per channel), not second by second. More is footage removed at once.
- */
-export const RESET_SLACK_MS = DAY_MS;
 /** RecordingStatus of a recording being deleted: nothing left to count. */
 const GONE = new Set(['removing', 'removed']);
 
@@ -124,7 +117,7 @@ export interface Overwriting {
 export interface KnownStart {
   /** Its earliest plausible start (device time, ms). */
   from: number;
-  /** When that was measured (gateway time, ms). */
+  /** When that was measured (device time, ms). */
   at: number;
   /** Its start was seen moving forward by an overwrite. */
   overwriting: boolean;
@@ -133,16 +126,17 @@ export interface KnownStart {
 /**
  * Compares each recording's earliest start with the one `known` holds (by token) and
  * updates `known`: a start moved forward by MOVED_MS or more marks the recording
- * overwriting for good. Learned anew (filling, until seen moving again): a start moved
- * back, and one moved forward by more than the time since plus RESET_SLACK_MS, which is
- * no overwrite but footage removed at once (a disk formatted or replaced, the recording
- * deleted and made again, a shorter keep-at-most setting): the recorder is filling again.
+ * overwriting for good, if footage older than the last measurement is left. Learned anew
+ * (filling, until seen moving again): a start moved back, and one moved past the last
+ * measurement, which is no overwrite but all footage removed at once (a disk formatted or
+ * replaced, the recording deleted and made again): the recorder is filling again. How far
+ * an overwrite moves the start is no test: recorders delete in pieces (a record file per
+ * channel), and a file of a channel recorded on motion may span days.
  * A recording no longer listed, or without a plausible start, is dropped.
  */
 export function overwritingOf(
   recordings: readonly RecordingInfo[],
   deviceNow: number,
-  at: number,
   known: Map<string, KnownStart>,
 ): Overwriting {
   const overwriting: RecordingInfo[] = [];
@@ -157,11 +151,10 @@ export function overwritingOf(
     if (before === undefined) firstSeen = true;
     else {
       const moved = from - before.from;
-      const since = Math.max(0, at - before.at);
-      if (moved >= MOVED_MS) moving = moved <= since + RESET_SLACK_MS;
+      if (moved >= MOVED_MS) moving = from < before.at;
       else if (-moved < MOVED_MS) moving = before.overwriting;
     }
-    known.set(recording.token, { from, at, overwriting: moving });
+    known.set(recording.token, { from, at: deviceNow, overwriting: moving });
     if (moving) overwriting.push(recording);
   }
   for (const token of known.keys()) if (!listed.has(token)) known.delete(token);
@@ -212,7 +205,6 @@ export const retention: Check = {
     const { overwriting, firstSeen } = overwritingOf(
       asked.value,
       deviceNow,
-      at,
       memory.retentionStarts,
     );
     // A recording without an earlier start to compare with: look again at the next poll

@@ -208,14 +208,13 @@ describe('the retention check', () => {
     expect(await retention.run(context())).toEqual({});
     clock += RETENTION_EVERY_MS;
     expect(await retention.run(context())).toEqual({});
-    // Full again ten days on: an overwrite of a whole record file (hours of one channel at
-    // once, in an hour) still counts.
+    // Full again ten days on: an overwrite of a whole record file, even one of a channel
+    // recorded on motion that spans three days, still counts.
     clock += 10 * DAY;
     expect(await retention.run(context())).toEqual({});
-    const hours = (n: number) => n * RETENTION_EVERY_MS;
-    answer = async () => [since('REC_CH01', formatted + hours(5)), since('REC_CH02', formatted)];
+    answer = async () => [since('REC_CH01', formatted + 3 * DAY), since('REC_CH02', formatted)];
     clock += RETENTION_EVERY_MS;
-    expect(await measure()).toBeCloseTo((clock - formatted - hours(5)) / DAY, 1);
+    expect(await measure()).toBeCloseTo((clock - formatted - 3 * DAY) / DAY, 1);
   });
 
   it("counts the days on the device's clock: a recorder two years behind still keeps 14 days", async () => {
