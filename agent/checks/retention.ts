@@ -22,9 +22,13 @@
  * is learned anew, and so is one that jumps past the last measurement (a disk formatted or
  * replaced, a recording deleted: all its footage gone at once, the recorder fills again).
  *
- * Not the vendor API's fullness (`storageUsedPct`): it is the fullest disk's share, 100 on
- * a recorder that fills its disks in turn while the next ones are empty, and it comes from
- * a driver check that runs after this one; the moving start is the direct evidence.
+ * A recorder set not to overwrite (it stops recording when full) never shows a moving
+ * start: it sends no retention, and its stop is the recording check's (recording-stopped).
+ *
+ * Not the vendor API's fullness (`storageUsedPct`): full says nothing of overwriting (see
+ * above), a fullest-disk share reads 100 while the next disks are still empty, and it
+ * comes from a driver check that runs after this one, on recorders with a driver only. The
+ * moving start is the direct evidence, on every Profile G recorder.
  *
  * After an agent restart (the memory is gone) the first measurement cannot tell: every
  * recording is new to it. The next one is then taken at the next poll instead of an hour
@@ -56,8 +60,9 @@
  *
  * Hourly, not every poll: retention moves by the day, and the search lists every recording.
  * Measured at the device's first poll, then once an hour (DeviceMemory.retentionMeasuredAt),
- * with the early second look above; a poll in between sends nothing for it. A failed search (the recording check reports it,
- * from its own search in the same poll) is tried again after RETRY_MS.
+ * with the early second look above; a poll in between sends nothing for it. A failed
+ * search (the recording check reports it, from its own search in the same poll) is tried
+ * again after RETRY_MS.
  *
  * No degraded reason here: the agent does not know the site's goal. The broker compares the
  * reading with the site's retentionGoalDays, one home for that rule
