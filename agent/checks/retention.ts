@@ -116,6 +116,8 @@ export interface Overwriting {
   overwriting: RecordingInfo[];
   /** A recording had no earlier start to compare with (first sight, or after a restart). */
   firstSeen: boolean;
+  /** Recordings that had one. */
+  compared: number;
 }
 
 /** What the check remembers of a recording between measurements (DeviceMemory). */
@@ -146,6 +148,7 @@ export function overwritingOf(
 ): Overwriting {
   const overwriting: RecordingInfo[] = [];
   let firstSeen = false;
+  let compared = 0;
   const listed = new Set<string>();
   for (const recording of recordings) {
     const from = earliestStart(recording, deviceNow);
@@ -155,6 +158,7 @@ export function overwritingOf(
     let moving = false;
     if (before === undefined) firstSeen = true;
     else {
+      compared++;
       const moved = from - before.from;
       if (moved >= MOVED_MS) moving = from < before.at;
       else if (-moved < MOVED_MS) moving = before.overwriting;
@@ -163,7 +167,7 @@ export function overwritingOf(
     if (moving) overwriting.push(recording);
   }
   for (const token of known.keys()) if (!listed.has(token)) known.delete(token);
-  return { overwriting, firstSeen };
+  return { overwriting, firstSeen, compared };
 }
 
 /**
@@ -207,14 +211,17 @@ export const retention: Check = {
       return {};
     }
     const deviceNow = at + memory.offsetMs;
-    const { overwriting, firstSeen } = overwritingOf(
+    const knew = memory.retentionStarts.size > 0;
+    const { overwriting, firstSeen, compared } = overwritingOf(
       asked.value,
       deviceNow,
       memory.retentionStarts,
     );
     // A recording without an earlier start to compare with: look again at the next poll
-    // rather than in an hour (see the file's comment).
-    if (firstSeen) memory.retentionMeasuredAt = at - RETENTION_EVERY_MS;
+    // rather than in an hour (see the file's comment). Not when every recording is new
+    // although some were known: a recorder whose tokens change from search to search
+    // would be searched every poll; hourly it is.
+    if (firstSeen && (!knew || compared > 0)) memory.retentionMeasuredAt = at - RETENTION_EVERY_MS;
     const days = leastKeptDays(overwriting, deviceNow);
     return days === null ? {} : { values: { retentionDays: days } };
   },

@@ -217,6 +217,17 @@ describe('the retention check', () => {
     expect(await measure()).toBeCloseTo((clock - formatted - 3 * DAY) / DAY, 1);
   });
 
+  it('looks early once, not every poll, at a recorder whose tokens change from search to search', async () => {
+    let search = 0;
+    answer = async () => [keeping(`REC_${++search}`, 30)];
+    for (let poll = 0; poll < 8; poll++) {
+      expect(await retention.run(context())).toEqual({});
+      clock += 15 * 60_000;
+    }
+    // The first look, the early second one, then hourly: at 15 min, 75 min.
+    expect(searches).toBe(3);
+  });
+
   it("counts the days on the device's clock: a recorder two years behind still keeps 14 days", async () => {
     const behind = -2 * 365 * DAY;
     memory.offsetMs = behind;
