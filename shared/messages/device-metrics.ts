@@ -41,9 +41,10 @@ export const DeviceMetricValues = Type.Object(
      */
     storageUsedPct: Type.Optional(Type.Number({ minimum: 0, maximum: 100 })),
     /**
-     * NVR: days of recordings kept (the oldest recording's age), the least of its
-     * channels. The inspection report's weekly trend (its minimum) and its retention
-     * advice; measured from Profile G or the vendor API (issue 14), absent until then.
+     * NVR: days of recordings a full recorder keeps (the oldest recording's age), the
+     * least of its channels that overwrite; absent while every channel is still filling
+     * (agent/checks/retention.ts). The inspection report's weekly trend (its minimum) and
+     * its retention advice, and the broker's retention-short rule; measured from Profile G.
      */
     retentionDays: Type.Optional(Type.Number({ minimum: 0 })),
     /** Storage configurations the device reports. */
