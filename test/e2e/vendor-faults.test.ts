@@ -15,7 +15,8 @@
  *   ticket `picture-blurred`;
  * - a camera on the recorder's own PoE port (`behind: {nvr, channel}`, no address the
  *   gateway reaches) goes down when the recorder reports its channel offline, the
- *   recorder named as witness, with an emergency ticket;
+ *   recorder named as witness, with an emergency ticket, the only one: the channel's black
+ *   picture, video loss and stopped recording are the camera's, not the recorder's too;
  * - the month's inspection report shows each recorder's storage use (storageUsedPct from
  *   the vendor driver) and its measured retention in its trends.
  *
@@ -214,7 +215,8 @@ describe("faults only the vendors' APIs tell, through the real agent and broker"
     await resolved(CAMERA, 'degraded:picture-blurred');
   });
 
-  it('a camera on the NVR port goes down with the NVR as witness when its channel goes offline', async () => {
+  it('a camera on the NVR port goes down with the NVR as witness when its channel goes offline, one ticket', async () => {
+    const since = Date.now();
     await inject(HIK, { kind: 'channel-offline', channel: 2 });
     const camera = await eventually(
       `${POE_CAMERA} down`,
@@ -233,6 +235,15 @@ describe("faults only the vendors' APIs tell, through the real agent and broker"
     expect(ticket.timeline[0]!.text).toMatch(new RegExp(`^Device down \\(seen by NVR ${HIK}\\): `));
     // The recorder itself answers: it is not down for a camera it lost.
     expect((await device(HIK))?.status).not.toBe('down');
+    // One cause, one dispatch: a few polls on, the camera's ticket is the only one opened
+    // (agent/behind-nvr.ts: the channel's black picture, video loss and stopped recording
+    // are consequences of the camera gone, said on neither device).
+    await sleep(3 * POLL_S * 1000);
+    const opened = (await site.api<Ticket[]>('/api/tickets?status=all')).filter(
+      (t) => Date.parse(t.openedAt) >= since && (t.deviceId === HIK || t.deviceId === POE_CAMERA),
+    );
+    expect(opened.map((t) => [t.deviceId, t.fault])).toEqual([[POE_CAMERA, 'device-down']]);
+    expect((await device(POE_CAMERA))?.reasons.map((r) => r.code)).toEqual(['unreachable']);
 
     await site.clear(HIK);
     await resolved(POE_CAMERA, 'device-down');
