@@ -69,7 +69,7 @@
  * (broker/detect/rules/retention-short.ts).
  */
 import type { RecordingInfo } from '../onvif/types.js';
-import { degradeOnFailure, type Check } from './types.js';
+import { degradeOnFailure, type Check, type KnownStart } from './types.js';
 
 const DAY_MS = 86_400_000;
 /** How often retention is measured: it moves by the day. */
@@ -118,16 +118,6 @@ export interface Overwriting {
   firstSeen: boolean;
   /** Recordings that had one. */
   compared: number;
-}
-
-/** What the check remembers of a recording between measurements (DeviceMemory). */
-export interface KnownStart {
-  /** Its earliest plausible start (device time, ms). */
-  from: number;
-  /** When that was measured (device time, ms). */
-  at: number;
-  /** Its start was seen moving forward by an overwrite. */
-  overwriting: boolean;
 }
 
 /**

@@ -14,7 +14,6 @@ import {
 import type { Static } from 'typebox';
 import type { ChecksConfig } from '../config.js';
 import type { ChannelPicture } from '../picture.js';
-import type { KnownStart } from './retention.js';
 import { OnvifError, type OnvifClient, type VideoChannel } from '../onvif/types.js';
 
 export type Identity = Static<typeof DeviceIdentity>;
@@ -71,6 +70,16 @@ export class DeviceMemory {
    * measurement learns anew.
    */
   retentionStarts = new Map<string, KnownStart>();
+}
+
+/** What the check remembers of a recording between measurements (DeviceMemory.retentionStarts; ./retention.ts). */
+export interface KnownStart {
+  /** Its earliest plausible start (device time, ms). */
+  from: number;
+  /** When that was measured (device time, ms). */
+  at: number;
+  /** Its start was seen moving forward by an overwrite. */
+  overwriting: boolean;
 }
 
 /** A refusal of our credentials and when to try them again (../poll.ts). */
