@@ -118,6 +118,8 @@ interface BehindCamera {
   reported: boolean;
   /** Why it is unknown, as last logged; null while it is seen. */
   unseenWhy: string | null;
+  /** When its NVR's poll first showed its channel offline, without a break since (ms); else null. */
+  offlineSince: number | null;
 }
 
 /** What an NVR's last poll saw, for the cameras behind it. */
@@ -508,6 +510,7 @@ export class Agent {
         state: new DeviceState(),
         reported: false,
         unseenWhy: null,
+        offlineSince: null,
       });
     }
     this.#watchedNvrs = new Set(
@@ -629,9 +632,9 @@ export class Agent {
       kind: device.config.kind,
       values: result.values,
     });
-    // The cameras behind an NVR: a channel offline for the first time is looked at again
-    // soon, as a polled device's first failure is (behind-nvr.ts, confirmation).
-    const behindRecheck = seen !== null && this.#seeBehind(device, seen, startedAt);
+    // The cameras behind an NVR (behind-nvr.ts): confirmed by the NVR's next polls, not by
+    // a quick recheck (see #seeBehind).
+    if (seen !== null) this.#seeBehind(device, seen, startedAt);
     // Where the probe runs, a first failure that waited out a deadline is confirmed at
     // once: the pause a recheck leaves for a glitch has passed. With the probe off
     // (probeS 0) every failure waits for its recheck, as before the probe.
@@ -639,7 +642,6 @@ export class Agent {
       const waitedOut = !result.ok && result.failure.code === 'timeout';
       return waitedOut && this.#config.polling.probeS > 0 ? 'recheck-now' : 'recheck';
     }
-    if (behindRecheck) return 'recheck';
     // Down: look again on a growing delay, so the slots go to devices that answer.
     return device.state.status === 'down' ? 'backoff' : 'interval';
   }
@@ -694,12 +696,11 @@ export class Agent {
     nvr: Device,
     seen: { sight: NvrSight; listedAt: number | null; listedLately: boolean },
     startedAt: Date,
-  ): boolean {
+  ): void {
     const { id } = nvr.config;
     const sight: NvrSight = { ...seen.sight, status: nvr.state.status };
     const { listedAt, listedLately } = seen;
     this.#sightings.set(id, { sight, at: Date.now(), listedAt });
-    let recheck = false;
     for (const camera of this.#behind.values()) {
       if (camera.config.behind.nvr !== id) continue;
       const verdict = judge(camera.config.behind, sight, listedLately);
@@ -714,11 +715,32 @@ export class Agent {
         }
         // Unknown from the start (its NVR never answered yet) is said once too: the NOC
         // sees the camera is not watched, rather than nothing at all.
+        camera.offlineSince = null;
         const change = camera.state.unseen() ?? (camera.reported ? null : camera.state.snapshot());
         if (change) this.#publishBehind(camera, change);
         continue;
       }
       camera.unseenWhy = null;
+      if (!verdict.result.ok) {
+        // Its channel offline: the first sighting is the first failure (the outage is dated
+        // from it); the confirming one only once the channel stayed offline
+        // `polling.behindOfflineS` without a break. A second look 1 s later would read the
+        // NVR's same list: it confirms nothing about a camera that is rebooting (config.ts).
+        camera.offlineSince ??= startedAt.getTime();
+        // From poll start to poll start: the shorter, surer span.
+        const lasted =
+          startedAt.getTime() - camera.offlineSince >= this.#config.polling.behindOfflineS * 1000;
+        if (camera.state.suspected && !lasted) {
+          this.#uplink?.publishDeviceMetrics(camera.config.id, {
+            deviceId: camera.config.id,
+            kind: 'camera',
+            values: verdict.result.values,
+          });
+          continue;
+        }
+      } else {
+        camera.offlineSince = null;
+      }
       const recorded = camera.state.record(verdict.result, startedAt);
       if (recorded.change) this.#publishBehind(camera, recorded.change);
       this.#uplink?.publishDeviceMetrics(camera.config.id, {
@@ -726,9 +748,7 @@ export class Agent {
         kind: 'camera',
         values: verdict.result.values,
       });
-      recheck ||= recorded.recheck;
     }
-    return recheck;
   }
 
   /** The NVR's last view, while recent enough to add to a camera's own poll. */

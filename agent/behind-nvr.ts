@@ -34,12 +34,15 @@
  * ticket (device-down) covers it. Why it is unknown is said in the agent's log, once per
  * change (agent.ts), and in `vigil agent check` of the NVR.
  *
- * Confirmation: an NVR marks a channel offline after its own reconnection attempts, but
- * a camera that reboots or a PoE port that renegotiates shows offline for a moment too. So
- * the camera goes through the agent's DeviceState like a polled device: a channel offline
- * in one poll of the NVR is a first failure, the NVR is looked at again after
- * `polling.recheckS` (agent.ts makes the NVR's poll a recheck), and the second offline in
- * a row is `down`, dated from the first poll that saw it (`since`, as for a polled device).
+ * Confirmation: an NVR marks a channel offline as soon as its camera drops, and a camera
+ * that reboots (a weekly auto maintenance, a firmware push) or boots on the PoE port of an
+ * NVR that has just restarted shows offline for a minute or two. So the camera goes through
+ * the agent's DeviceState like a polled device, but confirmed by time, not by a second
+ * look: a channel offline in one poll of the NVR is a first failure, and it is `down` once
+ * the NVR's polls showed it offline `polling.behindOfflineS` (120 s) without a break,
+ * dated from the first poll that saw it (`since`, as for a polled device). A second look
+ * 1 s later, as for a polled device, would read the NVR's same list (review-b: every PoE
+ * camera of a rebooted NVR was an emergency). agent.ts keeps the clock (`offlineSince`).
  *
  * A camera reachable both directly (`xaddr`) and through the NVR (`behind`) is one device:
  * its own poll decides its status, and `witnessed` adds what the NVR saw only where the

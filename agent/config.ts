@@ -51,6 +51,12 @@ const PollingSection = Type.Object(
     ),
     /** Deadline of one liveness probe. */
     probeTimeoutMs: Type.Optional(Type.Integer({ minimum: 50, maximum: 120_000 })),
+    /**
+     * A camera behind an NVR is down once its NVR has shown its channel offline this long
+     * without a break (agent/behind-nvr.ts: a camera rebooting shows offline for a minute
+     * or two).
+     */
+    behindOfflineS: Type.Optional(Type.Number({ minimum: 0, maximum: 3600 })),
   },
   { additionalProperties: false },
 );
@@ -238,6 +244,14 @@ export const pollingDefaults = {
   // every 3 s is 167 small requests/s (bench:agent measures the cost; agent/README.md).
   probeS: 3,
   probeTimeoutMs: 1000,
+  // A camera behind an NVR: its channel offline for 2 minutes without a break before it
+  // is down. An NVR marks a channel offline as soon as its camera drops, and a camera
+  // rebooting (Hikvision's weekly auto maintenance, a firmware push) or booting on the
+  // PoE port of an NVR that has just restarted is offline for 60 to 120 s; a second look
+  // 1 s later (recheckS) sees the NVR's same list and confirms nothing (review-b). The
+  // contract's 10 minutes to answer an emergency leave room for 2 of them; the outage is
+  // still dated from the first offline sighting.
+  behindOfflineS: 120,
 } as const;
 
 export const checkDefaults = {

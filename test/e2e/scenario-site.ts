@@ -167,7 +167,7 @@ export async function startScenarioSite(options: ScenarioOptions = {}): Promise<
           username: `${SITE}.${AGENT}`,
           password: agentPassword,
         },
-        polling: { intervalS: 2, timeoutMs: 1500, concurrency: 16, recheckS: 1 },
+        polling: { intervalS: 2, timeoutMs: 1500, concurrency: 16, recheckS: 1, behindOfflineS: 4 },
         onvif: { username: 'admin', password: simPassword },
         ...(options.checks ? { checks: options.checks } : {}),
         devices: [

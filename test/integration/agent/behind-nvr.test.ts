@@ -32,6 +32,8 @@ import { tempDir, type TempDir } from '../../helpers/temp.js';
 import { ONVIF } from './harness.js';
 
 const AGENT = 'gw-01';
+/** A channel offline this long (polls every 1 s) makes its camera down; shorter is a reboot. */
+const behindOfflineS = 3;
 
 /**
  * Each vendor NVR of the simulator, with the word its API gives for a channel gone, and an
@@ -92,6 +94,7 @@ describe.each(recorders)(
           '  intervalS: 1',
           '  timeoutMs: 1000',
           '  recheckS: 0.3',
+          `  behindOfflineS: ${behindOfflineS}`,
           '  healthIntervalS: 5',
           'checks:',
           // Pictures on, for what the NVR sees on a camera's channel; frozen and blurred
@@ -192,6 +195,21 @@ describe.each(recorders)(
         expect.objectContaining({ id: 'cam-poe-2', behind: { nvr, channel: 2 } }),
         expect.objectContaining({ id: 'cam-poe-3', behind: { nvr, channel: 3 } }),
       ]);
+    });
+
+    it('a channel offline for a moment (a camera rebooting) is not an outage', async () => {
+      if (gone === null) return; // ONVIF has no channel state to blink
+      const since = Date.now();
+      await site.setFault(nvr, { kind: 'channel-offline', channel: 2, durationS: 0.5 });
+      // Seen offline by a poll or two, back well within behindOfflineS.
+      await new Promise((resolve) => setTimeout(resolve, (behindOfflineS + 2) * 1000));
+      expect((await deviceOf('cam-poe-2'))?.status).toBe('up');
+      // No outage: no device-down ticket. (What the NVR's ONVIF side saw of the moment, a
+      // black picture, may be said as such: that is not this test's question.)
+      const tickets = await ticketsOf('cam-poe-2');
+      expect(
+        tickets.filter((t) => t.fault === 'device-down' && Date.parse(t.openedAt) >= since),
+      ).toEqual([]);
     });
 
     it('goes down with the NVR as witness when its channel goes offline (ONVIF only: degraded), with a ticket naming it', async () => {

@@ -70,6 +70,7 @@ describe('agent configuration', () => {
       healthIntervalS: 30,
       probeS: 3,
       probeTimeoutMs: 1000,
+      behindOfflineS: 120,
     });
     expect(config.mqtt.password.reveal()).toBe('broker-secret');
     expect(config.dataDir).toBe(dir);
