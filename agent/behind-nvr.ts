@@ -123,9 +123,11 @@ export function lastNumber(text: string): number | null {
  * order). ONVIF gives channels no number, and firmware names them in several ways:
  *
  * 1. Each known token ends in a number of its own (`vs1`, `VideoSource_1`, `REC_CH01`):
- *    numbered from 1, the number is the channel; numbered from 0 (`VideoSource000`), the
- *    number plus one; numbered otherwise (`101`, `201`: channel and stream), the rank of its
- *    number among them.
+ *    numbered from 0 (`VideoSource000`), the number plus one; a number under 100 is the
+ *    channel itself, also when the lowest is above 1 (channel 1 free: `VideoSource_2`,
+ *    `VideoSource_3` are channels 2 and 3, not 1 and 2; review-b #4); numbered as
+ *    Hikvision numbers streams, channel x 100 + stream (`101`, `301`: channels 1 and 3),
+ *    the hundreds; any other numbering, the rank of its number among them.
  * 2. Otherwise (no numbers, or the same number twice): its position among `known`, 1-based.
  * 3. A token not among `known` (the NVR's lists not read yet): its own number when it is 1
  *    or more, else null. Null means "not mapped": the reason stays the NVR's own.
@@ -140,10 +142,13 @@ export function channelOfToken(token: string, known: readonly string[]): number 
   const distinct = numbers.every((n) => n !== null) && new Set(numbers).size === numbers.length;
   if (!distinct) return at + 1;
   const own = numbers[at] as number;
-  const lowest = Math.min(...(numbers as number[]));
-  if (lowest === 1) return own;
+  const all = numbers as number[];
+  const lowest = Math.min(...all);
   if (lowest === 0) return own + 1;
-  return [...(numbers as number[])].sort((a, b) => a - b).indexOf(own) + 1;
+  if (Math.max(...all) < 100) return own;
+  // Channel x 100 + stream 1 to 9 (Hikvision: 101 main, 102 sub, 201 ...).
+  if (all.every((n) => n >= 100 && n % 100 >= 1 && n % 100 <= 9)) return Math.floor(own / 100);
+  return [...all].sort((a, b) => a - b).indexOf(own) + 1;
 }
 
 /**

@@ -75,9 +75,17 @@ describe('which ONVIF token is channel N', () => {
     expect(channelOfToken('REC_CH10', ['REC_CH01', 'REC_CH02', 'REC_CH10'])).toBe(10);
   });
 
-  it('adds one to tokens numbered from 0, and ranks other numberings (101, 201)', () => {
+  it('adds one to tokens numbered from 0, and reads Hikvision stream numbers (101, 201) by their hundreds', () => {
     expect(channelOfToken('VideoSource001', ['VideoSource000', 'VideoSource001'])).toBe(2);
     expect(channelOfToken('201', ['101', '201', '301'])).toBe(2);
+    expect(channelOfToken('102', ['101', '102', '201'])).toBe(1);
+  });
+
+  it('keeps the numbers when a channel is free: channel 1 unused, or channel 2 (review-b #4)', () => {
+    expect(channelOfToken('VideoSource_2', ['VideoSource_2', 'VideoSource_3'])).toBe(2);
+    expect(channelOfToken('VideoSource_3', ['VideoSource_2', 'VideoSource_3'])).toBe(3);
+    expect(channelOfToken('301', ['101', '301'])).toBe(3);
+    expect(channelOfToken('REC_CH04', ['REC_CH01', 'REC_CH04'])).toBe(4);
   });
 
   it('takes the position among the NVR tokens when they carry no numbers of their own', () => {
