@@ -236,13 +236,15 @@ export const pollingDefaults = {
   // The liveness probe between polls (agent/liveness.ts). The goal is failure to ticket and
   // return to resolved within 10 s (issue 13). A hung device or a silent link costs at worst
   // probeS (the phase) + probeTimeoutMs (the probe) + timeoutMs (the confirming check's
-  // first request) = 3 + 1 + 5 = 9 s before the broker's part; met by a poll instead of a
+  // first request) = 2 + 1 + 5 = 8 s before the broker's part; met by a poll instead of a
   // probe, the same: the poll asks its opening question again once it is probeTimeoutMs
   // overdue (agent/checks/reachable.ts); a refused one probeS, a
   // return probeS plus one poll. A LAN camera answers GetSystemDateAndTime in milliseconds,
-  // so 1 s is generous yet leaves the 5 s request deadline its whole share. 500 devices
-  // every 3 s is 167 small requests/s (bench:agent measures the cost; agent/README.md).
-  probeS: 3,
+  // so 1 s is generous yet leaves the 5 s request deadline its whole share. 2 s, not 3:
+  // at 3 s bench:detect measured the hang's p95 at 10.25 s (goal 10; the theoretical 9 s
+  // plus the simulator's, the agent's and the broker's own time). 500 devices every 2 s is
+  // 250 small requests/s (bench:agent measures the cost; agent/README.md).
+  probeS: 2,
   probeTimeoutMs: 1000,
   // A camera behind an NVR: its channel offline for 2 minutes without a break before it
   // is down. An NVR marks a channel offline as soon as its camera drops, and a camera

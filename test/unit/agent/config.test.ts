@@ -68,7 +68,7 @@ describe('agent configuration', () => {
       recheckS: 1,
       jitterPct: 10,
       healthIntervalS: 30,
-      probeS: 3,
+      probeS: 2,
       probeTimeoutMs: 1000,
       behindOfflineS: 120,
     });
