@@ -29,6 +29,26 @@ function at(temperatureC: number | undefined): AgentHealth {
 
 const config = defaultDetectConfig;
 
+/**
+ * The rule itself with a real condition table, as the detector runs it: what it cleared
+ * (agent, fault) and the site's open gateway condition.
+ */
+function desk() {
+  const conditions = new ConditionTable();
+  const cleared: [string | null, string][] = [];
+  const d = {
+    config,
+    conditions,
+    now: () => 1_700_000_000_000,
+    clear: (condition) => {
+      conditions.clear(condition.siteId, condition.deviceId, condition.fault);
+      cleared.push([condition.agentId, condition.fault]);
+    },
+  } as Partial<DetectContext> as DetectContext;
+  const open = () => conditions.get(agentHealthExample.siteId, null, GATEWAY_RESOURCES);
+  return { d, rule: gatewayResources(), open, cleared };
+}
+
 describe('gateway heat', () => {
   it('is a problem from 80 °C by default, with the reading and the limit', () => {
     expect(config.gatewayTempC).toBe(80);
@@ -57,19 +77,7 @@ describe('gateway heat', () => {
   });
 
   it("a second gateway of the site in good health neither resolves nor feeds the first one's alert", () => {
-    const conditions = new ConditionTable();
-    const cleared: string[] = [];
-    const d = {
-      config,
-      conditions,
-      now: () => 1_700_000_000_000,
-      clear: (condition) => {
-        conditions.clear(condition.siteId, condition.deviceId, condition.fault);
-        cleared.push(condition.agentId ?? '');
-      },
-    } as Partial<DetectContext> as DetectContext;
-    const rule = gatewayResources();
-    const open = () => conditions.get(agentHealthExample.siteId, null, GATEWAY_RESOURCES);
+    const { d, rule, open, cleared } = desk();
     const of = (agentId: string, temperatureC: number): AgentHealth => ({
       ...at(temperatureC),
       agentId,
@@ -82,26 +90,14 @@ describe('gateway heat', () => {
     expect(cleared).toEqual([]);
     rule.agentHealth?.(d, of('gw-01', 60));
     expect(open()).toBeUndefined();
-    expect(cleared).toEqual(['gw-01']);
+    expect(cleared).toEqual([['gw-01', GATEWAY_RESOURCES]]);
   });
 
   it('takes a message without a reading for unknown: it keeps the last state, for a while', () => {
     expect(gatewayHot(at(undefined), config, true)).toBe(true);
     // The rule itself, with the real condition table: hot, then one message without a
     // reading (a thermal zone answering EAGAIN while the SoC throttles), then hot again.
-    const conditions = new ConditionTable();
-    const cleared: string[] = [];
-    const d = {
-      config,
-      conditions,
-      now: () => 1_700_000_000_000,
-      clear: (condition) => {
-        conditions.clear(condition.siteId, condition.deviceId, condition.fault);
-        cleared.push(condition.fault);
-      },
-    } as Partial<DetectContext> as DetectContext;
-    const rule = gatewayResources();
-    const open = () => conditions.get(agentHealthExample.siteId, null, GATEWAY_RESOURCES);
+    const { d, rule, open, cleared } = desk();
     rule.agentHealth?.(d, at(84));
     const raised = open();
     expect(raised).toBeDefined();
