@@ -99,7 +99,12 @@ describe('scheduler', () => {
     expect(new Set(times.slice(1).map((t, i) => t - times[i]!)).size).toBeGreaterThan(1);
   });
 
-  it('re-checks soon when a poll asks for it', async () => {
+  // recheck: soon (recheckMs, 200); recheck-now: at once, the failure already waited out a
+  // deadline (a timer of 0 ms, which Node runs after 1 ms).
+  it.each([
+    ['recheck' as const, [0, 1000, 1200, 2200]],
+    ['recheck-now' as const, [0, 1000, 1001, 2001]],
+  ])('looks again when a poll asks for it (%s)', async (next, starts) => {
     const log = recorder();
     let calls = 0;
     const scheduler = new Scheduler(
@@ -107,33 +112,14 @@ describe('scheduler', () => {
       async (id) => {
         log.mark(id);
         calls += 1;
-        return calls === 2 ? 'recheck' : 'interval';
+        return calls === 2 ? next : 'interval';
       },
       base,
     );
     scheduler.start();
     await vi.advanceTimersByTimeAsync(2500);
     await stopAll(scheduler);
-    expect(log.started.get('a')).toEqual([0, 1000, 1200, 2200]);
-  });
-
-  it('re-checks at once when the failure already waited out a deadline (recheck-now)', async () => {
-    const log = recorder();
-    let calls = 0;
-    const scheduler = new Scheduler(
-      ['a'],
-      async (id) => {
-        log.mark(id);
-        calls += 1;
-        return calls === 2 ? 'recheck-now' : 'interval';
-      },
-      base,
-    );
-    scheduler.start();
-    await vi.advanceTimersByTimeAsync(2500);
-    await stopAll(scheduler);
-    // At once: a timer of 0 ms, which Node runs after 1 ms.
-    expect(log.started.get('a')).toEqual([0, 1000, 1001, 2001]);
+    expect(log.started.get('a')).toEqual(starts);
   });
 
   it('polls a down device on a growing delay, and at the interval once it answers', async () => {
