@@ -170,6 +170,12 @@ export type VendorFindings = DriverFindings & { driver: VendorName };
 
 // ---- what a driver keeps between polls -----------------------------------------------------
 
+/**
+ * How often a driver asks again what seldom changes (device info, system status, an NVR's
+ * list of cameras): every 10 minutes, not every poll. One value for every driver.
+ */
+export const SLOW_MS = 10 * 60 * 1000;
+
 /** A path the device lacks is asked again after this long (a firmware update may add it). */
 export const LACKING_RECHECK_MS = 60 * 60 * 1000;
 

@@ -17,12 +17,13 @@
  * camera bound to it is left out: it is a free channel, not a camera gone.
  */
 import {
-  driverMemory,
-  isRecorder,
-  vendorAttempt,
   type DriverCheck,
   type DriverCheckResult,
+  driverMemory,
+  isRecorder,
   type NvrChannel,
+  SLOW_MS,
+  vendorAttempt,
 } from '../types.js';
 import {
   parseCameraAll,
@@ -32,7 +33,6 @@ import {
   type DahuaCameraState,
 } from './cgi.js';
 import { cgiGet } from './request.js';
-import { SLOW_MS } from './system.js';
 
 export const PATHS = {
   cameraState: '/cgi-bin/LogicDeviceManager.cgi?action=getCameraState&uniqueChannels[0]=-1',

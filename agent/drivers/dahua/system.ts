@@ -7,12 +7,15 @@
  * the model says whether a device is a recorder (deviceClass below; ../types.ts isRecorder)
  * when the agent config does not.
  */
-import { driverMemory, vendorAttempt, type DriverCheck, type VendorDeviceInfo } from '../types.js';
+import {
+  driverMemory,
+  SLOW_MS,
+  vendorAttempt,
+  type DriverCheck,
+  type VendorDeviceInfo,
+} from '../types.js';
 import { parseSoftwareVersion, parseSystemInfo } from './cgi.js';
 import { cgiGet } from './request.js';
-
-/** How often the questions whose answers seldom change are asked again. */
-export const SLOW_MS = 10 * 60 * 1000;
 
 export const PATHS = {
   systemInfo: '/cgi-bin/magicBox.cgi?action=getSystemInfo',

@@ -6,8 +6,7 @@
  * cameras on the NVR's own PoE ports, which the gateway cannot reach) will be devices of
  * their own whose state comes from here.
  */
-import { driverMemory, isRecorder, vendorAttempt, type DriverCheck } from '../types.js';
-import { SLOW_MS } from './device-info.js';
+import { type DriverCheck, driverMemory, isRecorder, SLOW_MS, vendorAttempt } from '../types.js';
 import { isapiGet, mergeChannels, parseChannelList, parseChannelStatus, PATHS } from './isapi.js';
 
 export const channels: DriverCheck = {

@@ -5,11 +5,8 @@
  * between polls; ONVIF's GetDeviceInformation watches for a replaced device every poll):
  * a device whose ISAPI is off or refuses the account shows it at once, with one request.
  */
-import { driverMemory, vendorAttempt, type DriverCheck } from '../types.js';
+import { driverMemory, SLOW_MS, vendorAttempt, type DriverCheck } from '../types.js';
 import { isapiGet, parseDeviceInfo, PATHS } from './isapi.js';
-
-/** How often the questions whose answers seldom change are asked again. */
-export const SLOW_MS = 10 * 60 * 1000;
 
 export const deviceInfo: DriverCheck = {
   name: 'hikvision-device-info',

@@ -6,8 +6,7 @@
  * the ONVIF event tns1:Device/HardwareFailure/TemperatureCritical (hardware-failure, the
  * events check). `vigil agent check --json` shows them.
  */
-import { driverMemory, vendorAttempt, type DriverCheck } from '../types.js';
-import { SLOW_MS } from './device-info.js';
+import { type DriverCheck, driverMemory, SLOW_MS, vendorAttempt } from '../types.js';
 import { isapiGet, parseSystemStatus, PATHS } from './isapi.js';
 
 export const systemStatus: DriverCheck = {
