@@ -107,3 +107,33 @@ export const commandRoute = '/api/sites/:site/agents/:agent/commands';
 export function commandPath(siteId: string, agentId: string): string {
   return commandRoute.replace(':site', siteId).replace(':agent', agentId);
 }
+
+/** On call: people, teams, rotas, overrides, coverage (shared/api/oncall.ts). */
+export const oncallApiRoutes = {
+  people: '/api/oncall/people',
+  person: '/api/oncall/people/:id',
+  teams: '/api/oncall/teams',
+  team: '/api/oncall/teams/:id',
+  teamNow: '/api/oncall/teams/:id/now',
+  rotations: '/api/oncall/teams/:id/rotations',
+  rotation: '/api/oncall/teams/:id/rotations/:rotation',
+  overrides: '/api/oncall/overrides',
+  override: '/api/oncall/overrides/:id',
+  coverage: '/api/oncall/coverage',
+  coverageEntry: '/api/oncall/coverage/:id',
+  /** GET ?siteId=&at=: who is on call for a site now (or at `at`), and next. */
+  now: '/api/oncall/now',
+} as const;
+
+/** A route of oncallApiRoutes with its :id (and :rotation) filled in. */
+export function oncallPath(
+  route: Exclude<
+    keyof typeof oncallApiRoutes,
+    'people' | 'teams' | 'overrides' | 'coverage' | 'now'
+  >,
+  id: string | number,
+  rotation?: number,
+): string {
+  const path = oncallApiRoutes[route].replace(':id', encodeURIComponent(String(id)));
+  return rotation === undefined ? path : path.replace(':rotation', String(rotation));
+}
