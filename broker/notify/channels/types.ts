@@ -1,0 +1,64 @@
+/**
+ * The channels part of issue 15, as fixed between its three parts (people and rotas,
+ * channels, escalation): what a message is, whom it is for, how a channel answers. The
+ * escalation engine sees channels only through ChannelRegistry and ChannelDriver.
+ */
+export type ChannelType = 'dingtalk' | 'wecom' | 'feishu' | 'sms' | 'email' | 'webhook';
+
+/** Whom a message is for; a Person of broker/oncall is assignable to it. */
+export interface Recipient {
+  name: string;
+  phone: string | null;
+  email: string | null;
+  dingtalkUserId: string | null;
+  wecomUserId: string | null;
+  feishuOpenId: string | null;
+}
+
+export interface OutgoingMessage {
+  kind: 'ticket' | 'sla' | 'digest' | 'test' | 'channel-alert';
+  language: 'zh-CN' | 'en';
+  /** One plain line. */
+  title: string;
+  /** Body, channel-neutral markdown (headings, **bold**, [links](url), - lists); drivers adapt and cut to their limits. */
+  markdown: string;
+  /** Plain text body (email text part, robots' text fallback). */
+  text: string;
+  /** Robots @-mention them; sms texts their phones; email mails them. */
+  to: Recipient[];
+  /** Alibaba SMS template variables; keys: priority, site, device, fault, deadline, count, link. */
+  sms?: Record<string, string>;
+  /** The tickets it carries. */
+  ticketIds: number[];
+  /** The signed webhook's JSON payload. */
+  data?: unknown;
+}
+
+export type DeliveryResult =
+  | { delivered: true }
+  | { delivered: false; code: string; message: string; retryable: boolean; retryAfterMs?: number };
+
+export interface ChannelDriver {
+  readonly type: ChannelType;
+  /** The service's documented limit of messages per minute for one channel; null: none. */
+  readonly perMinute: number | null;
+  /** Never throws: network errors, timeouts, HTTP errors and the services' codes are results. */
+  send(message: OutgoingMessage, signal: AbortSignal): Promise<DeliveryResult>;
+}
+
+export interface ChannelInfo {
+  id: string;
+  name: string;
+  type: ChannelType;
+  default: boolean;
+  enabled: boolean;
+}
+
+export interface ChannelRegistry {
+  list(): ChannelInfo[];
+  get(id: string): ChannelInfo | undefined;
+  /** undefined: unknown or disabled. */
+  driver(id: string): ChannelDriver | undefined;
+  /** Enabled channels with default: true. */
+  defaults(): ChannelInfo[];
+}
