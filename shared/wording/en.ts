@@ -42,6 +42,8 @@ const heatAdvice = (p: Hot) =>
 /** Days to a tenth, without a trailing ".0" (the agent measures to a tenth of a day). */
 const days = (n: number) => `${Math.round(n * 10) / 10}`;
 
+const priority = { emergency: 'Emergency', serious: 'Serious', general: 'General' } as const;
+
 const withNote = (text: string, note: string | undefined) => (note ? `${text}: ${note}` : text);
 
 export const en: Catalogue = {
@@ -165,6 +167,48 @@ export const en: Catalogue = {
     'step.resolved': (p) => `Resolved. Cause: ${p.cause}. Fix: ${p.fix}`,
     'step.closed': (p) => `Closed with the customer's confirmation: ${p.confirmation}`,
     'step.note': (p) => p.text,
+
+    'notify.subject': (p, s) => {
+      const stage = {
+        opened: 'new ticket',
+        unacknowledged: 'not acknowledged yet',
+        'sla-warning': `${s.labels.deadline[p.deadline ?? ''] ?? p.deadline ?? ''} deadline near`,
+        'sla-breach': `${s.labels.deadline[p.deadline ?? ''] ?? p.deadline ?? ''} deadline passed`,
+      }[p.stage];
+      return `[${priority[p.priority]}] #${p.id} ${stage}: ${s.say(p.title)}`;
+    },
+    'notify.body': (p) =>
+      [
+        `- **Customer**: ${p.customer || '-'}`,
+        `- **Site**: ${p.site}`,
+        ...(p.device ? [`- **Device**: ${p.device}`] : []),
+        `- **Fault**: ${p.fault}`,
+        ...(p.to.length > 0 ? [`- **For**: ${p.to.join(', ')}`] : []),
+        ...(p.respondBy ? [`- **Respond by**: ${p.respondBy}`] : []),
+        ...(p.onSiteBy ? [`- **On site by**: ${p.onSiteBy}`] : []),
+        ...(p.resolveBy ? [`- **Resolve by**: ${p.resolveBy}`] : []),
+        '',
+        p.ticketUrl && p.ackUrl
+          ? `[Open the ticket](${p.ticketUrl}) · [Acknowledge](${p.ackUrl})`
+          : 'No links: the broker setting notify.publicUrl (its address as people reach it) is not set.',
+      ].join('\n'),
+    'notify.digest-subject': (p) => `${p.count} notifications`,
+    'notify.channel-alert': (p) =>
+      `Channel "${p.channel}" has failed every delivery for ${p.minutes} min (${p.code}: ${p.message}); its notifications wait and are retried. Check the channel's settings and the service.`,
+    'notify.sent': (p) =>
+      `${p.repeat ? 'Notified again after a restart' : 'Notified'} through ${p.channel}${p.to.length > 0 ? `: ${p.to.join(', ')}` : ''}`,
+    'notify.failed': (p) =>
+      `Notification through ${p.channel}${p.to.length > 0 ? ` to ${p.to.join(', ')}` : ''} failed (${p.code}: ${p.message})${p.final ? '; given up' : '; retrying'}`,
+    'ack.heading': (p) => `Acknowledge ticket #${p.id}`,
+    'ack.button': () => 'Acknowledge',
+    'ack.name': () => 'Your name',
+    'ack.done': (p) => `Acknowledged by ${p.by}. The escalation stops.`,
+    'ack.already': (p) =>
+      `This ticket is already ${p.status}${p.by ? ` (acknowledged by ${p.by})` : ''}; nothing to do.`,
+    'ack.used': () => 'This link was already used. Open the ticket in the console.',
+    'ack.expired': () => 'This link has expired. Open the ticket in the console to acknowledge it.',
+    'ack.invalid': () =>
+      'This link is not valid (cut short, or from another broker). Open the ticket in the console.',
     text: (p) => p.text,
   },
 };

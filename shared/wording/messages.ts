@@ -41,6 +41,9 @@ export type GatewayProblem =
       limitC: number;
     };
 
+/** Why a ticket's notification goes out: opened, still not acknowledged, an SLA clock. */
+export type NotifyStage = 'opened' | 'unacknowledged' | 'sla-warning' | 'sla-breach';
+
 export interface MessageParams {
   // ---- ticket titles ----------------------------------------------------------------
   /** `reason`: the first reason code the agent sent; empty when it sent none. */
@@ -100,6 +103,49 @@ export interface MessageParams {
   'step.closed': { confirmation: string };
   /** A person's note, shown as they wrote it. */
   'step.note': { text: string };
+
+  // ---- notifications of tickets (broker/notify/: escalation, outbox, acknowledge link) ----
+  /** A notification's first line; `stage`: why it goes out now; `deadline` for SLA stages. */
+  'notify.subject': {
+    priority: 'emergency' | 'serious' | 'general';
+    stage: NotifyStage;
+    id: number;
+    title: Message;
+    deadline?: string;
+  };
+  /**
+   * A notification's body as channel-neutral markdown lines; times already in the
+   * team's zone with its offset; null links: the broker has no public URL set.
+   */
+  'notify.body': {
+    customer: string;
+    site: string;
+    device: string | null;
+    fault: string;
+    to: string[];
+    respondBy: string | null;
+    onSiteBy: string | null;
+    resolveBy: string | null;
+    ticketUrl: string | null;
+    ackUrl: string | null;
+  };
+  /** Several notifications of one channel in one message (rate limit, general tickets). */
+  'notify.digest-subject': { count: number };
+  /** A channel failed every attempt for `minutes`: said through the other channels. */
+  'notify.channel-alert': { channel: string; minutes: number; code: string; message: string };
+  /** Timeline: a notification was accepted by the channel's service. */
+  'notify.sent': { channel: string; to: string[]; repeat?: boolean };
+  /** Timeline: the channel's service refused it or could not be reached; `final`: given up. */
+  'notify.failed': { channel: string; to: string[]; code: string; message: string; final: boolean };
+  /** The acknowledge page (GET /ack/<token>): its heading, button and answers. */
+  'ack.heading': { id: number };
+  'ack.button': Record<string, never>;
+  'ack.name': Record<string, never>;
+  'ack.done': { by: string };
+  'ack.already': { status: string; by: string | null };
+  'ack.used': Record<string, never>;
+  'ack.expired': Record<string, never>;
+  'ack.invalid': Record<string, never>;
 
   /** Text kept from before messages had codes (older tickets), shown as it was. */
   text: { text: string };

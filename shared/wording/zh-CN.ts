@@ -36,6 +36,8 @@ const heatAdvice = (p: Hot) =>
   `清除通风口和风扇上的积尘，设备四周留出散热空间，机箱避免阳光直射（遮阳或加装风扇）；` +
   `无风扇网关约 85 °C 起降频，更高时会关机`;
 
+const priority = { emergency: '紧急', serious: '严重', general: '一般' } as const;
+
 const withNote = (text: string, note: string | undefined) => (note ? `${text}：${note}` : text);
 
 /** 天数精确到 0.1 天，整数不带“.0”（采集端按 0.1 天测量）。 */
@@ -155,6 +157,47 @@ export const zhCN: Catalogue = {
     'step.resolved': (p) => `已解决。原因：${p.cause}。处理：${p.fix}`,
     'step.closed': (p) => `已关闭，客户确认：${p.confirmation}`,
     'step.note': (p) => p.text,
+
+    'notify.subject': (p, s) => {
+      const stage = {
+        opened: '新工单',
+        unacknowledged: '仍未响应',
+        'sla-warning': `${s.labels.deadline[p.deadline ?? ''] ?? p.deadline ?? ''}时限将到`,
+        'sla-breach': `${s.labels.deadline[p.deadline ?? ''] ?? p.deadline ?? ''}时限已过`,
+      }[p.stage];
+      return `【${priority[p.priority]}】#${p.id} ${stage}：${s.say(p.title)}`;
+    },
+    'notify.body': (p) =>
+      [
+        `- **客户**：${p.customer || '-'}`,
+        `- **站点**：${p.site}`,
+        ...(p.device ? [`- **设备**：${p.device}`] : []),
+        `- **故障**：${p.fault}`,
+        ...(p.to.length > 0 ? [`- **通知**：${p.to.join('、')}`] : []),
+        ...(p.respondBy ? [`- **响应时限**：${p.respondBy}`] : []),
+        ...(p.onSiteBy ? [`- **到场时限**：${p.onSiteBy}`] : []),
+        ...(p.resolveBy ? [`- **解决时限**：${p.resolveBy}`] : []),
+        '',
+        p.ticketUrl && p.ackUrl
+          ? `[查看工单](${p.ticketUrl}) · [确认响应](${p.ackUrl})`
+          : '无链接：未设置服务端参数 notify.publicUrl（人员访问平台所用的地址）。',
+      ].join('\n'),
+    'notify.digest-subject': (p) => `汇总：${p.count} 条通知`,
+    'notify.channel-alert': (p) =>
+      `通知渠道“${p.channel}”已连续 ${p.minutes} 分钟发送失败（${p.code}：${p.message}）；其通知正在排队重试。请检查该渠道的设置及其服务。`,
+    'notify.sent': (p) =>
+      `${p.repeat ? '重启后再次通知' : '已通知'}，渠道 ${p.channel}${p.to.length > 0 ? `：${p.to.join('、')}` : ''}`,
+    'notify.failed': (p) =>
+      `经渠道 ${p.channel}${p.to.length > 0 ? `通知 ${p.to.join('、')}` : '的通知'}失败（${p.code}：${p.message}）${p.final ? '，已放弃' : '，将重试'}`,
+    'ack.heading': (p) => `确认响应工单 #${p.id}`,
+    'ack.button': () => '确认响应',
+    'ack.name': () => '您的姓名',
+    'ack.done': (p) => `已由 ${p.by} 确认响应，升级通知停止。`,
+    'ack.already': (p) =>
+      `该工单当前状态为“${p.status}”${p.by ? `（${p.by} 已响应）` : ''}，无需操作。`,
+    'ack.used': () => '此链接已使用过。请在控制台中查看工单。',
+    'ack.expired': () => '此链接已过期。请在控制台中确认响应该工单。',
+    'ack.invalid': () => '此链接无效（不完整，或来自其他服务器）。请在控制台中查看工单。',
     text: (p) => p.text,
   },
 };

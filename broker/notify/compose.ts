@@ -1,0 +1,182 @@
+/**
+ * Notifications in words: a ticket's message in the team's language and time zone, a
+ * digest of several, a channel's own alert. Words come from the catalogue
+ * (shared/wording/, codes notify.*); this module only fills in the parameters and
+ * makes the plain-text twin of the markdown the drivers adapt.
+ */
+import type { Ticket } from '../../shared/api/tickets.js';
+import { message, type NotifyStage } from '../../shared/wording/messages.js';
+import { say } from '../../shared/wording/render.js';
+import type { Language, OutgoingMessage, Recipient } from './deps.js';
+
+/**
+ * A time as the team reads it: local date and time in its IANA zone, with the offset
+ * ("2026-12-06 22:30 (UTC+08:00)"), so a reader in another zone is not misled.
+ */
+export function localTime(iso: string, timeZone: string): string {
+  const parts = new Intl.DateTimeFormat('en-CA', {
+    timeZone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+    timeZoneName: 'longOffset',
+  }).formatToParts(new Date(iso));
+  const part = (type: Intl.DateTimeFormatPartTypes) =>
+    parts.find((p) => p.type === type)?.value ?? '';
+  // longOffset says "GMT+08:00", and "GMT" alone for UTC itself.
+  const zone = part('timeZoneName').replace('GMT', 'UTC');
+  return `${part('year')}-${part('month')}-${part('day')} ${part('hour')}:${part('minute')} (${zone === 'UTC' ? 'UTC+00:00' : zone})`;
+}
+
+/** Markdown made plain: robots' text fallback, the email's text part, SMS. */
+export function plain(markdown: string): string {
+  return markdown
+    .replace(/\[([^\]]*)\]\(([^)]*)\)/g, '$1: $2')
+    .replace(/\*\*([^*]*)\*\*/g, '$1')
+    .replace(/^#+\s*/gm, '');
+}
+
+export interface TicketContext {
+  ticket: Ticket;
+  stage: NotifyStage;
+  /** The SLA deadline of an sla-warning / sla-breach stage. */
+  deadline?: string;
+  language: Language;
+  timeZone: string;
+  customer: string;
+  siteName: string;
+  to: Recipient[];
+  /** Null: notify.publicUrl is not set, and the message says so. */
+  ticketUrl: string | null;
+  ackUrl: string | null;
+}
+
+/** One ticket's notification. */
+export function ticketMessage(c: TicketContext): OutgoingMessage {
+  const { ticket, language } = c;
+  const when = (iso: string | null) => (iso === null ? null : localTime(iso, c.timeZone));
+  const title = say(
+    message('notify.subject', {
+      priority: ticket.priority,
+      stage: c.stage,
+      id: ticket.id,
+      title: ticket.titleMessage as Parameters<typeof say>[0],
+      ...(c.deadline !== undefined ? { deadline: c.deadline } : {}),
+    }),
+    language,
+  );
+  const site =
+    c.siteName && c.siteName !== ticket.siteId ? `${c.siteName} (${ticket.siteId})` : ticket.siteId;
+  const body = say(
+    message('notify.body', {
+      customer: c.customer,
+      site,
+      device: ticket.deviceId,
+      fault: ticket.fault,
+      to: c.to.map((r) => r.name),
+      respondBy: when(ticket.respondBy),
+      onSiteBy: when(ticket.onSiteBy),
+      resolveBy: when(ticket.resolveBy),
+      ticketUrl: c.ticketUrl,
+      ackUrl: c.ackUrl,
+    }),
+    language,
+  );
+  const markdown = `**${title}**\n\n${body}`;
+  const deadline = ticket.respondBy ?? ticket.resolveBy;
+  return {
+    kind: c.stage === 'sla-warning' || c.stage === 'sla-breach' ? 'sla' : 'ticket',
+    language,
+    title,
+    markdown,
+    text: plain(markdown),
+    to: c.to,
+    // Alibaba SMS template variables (channels part): short values, no markdown.
+    sms: {
+      priority: ticket.priority,
+      site: ticket.siteId,
+      device: ticket.deviceId ?? '-',
+      fault: ticket.fault,
+      deadline: deadline === null ? '-' : localTime(deadline, c.timeZone),
+      count: '1',
+      link: c.ackUrl ?? c.ticketUrl ?? '-',
+    },
+    ticketIds: [ticket.id],
+    data: { type: 'ticket', stage: c.stage, ticket },
+  };
+}
+
+/** Several notifications as one message: their titles as a list, everyone mentioned once. */
+export function digestMessage(parts: readonly OutgoingMessage[]): OutgoingMessage {
+  const language = parts[0]?.language ?? 'zh-CN';
+  // A digest of digests lists the original titles, not "3 notifications".
+  const titles = parts.flatMap((p) =>
+    p.kind === 'digest' && Array.isArray((p.data as { titles?: unknown })?.titles)
+      ? (p.data as { titles: string[] }).titles
+      : [p.title],
+  );
+  const title = say(message('notify.digest-subject', { count: titles.length }), language);
+  const seen = new Set<string>();
+  const to: Recipient[] = [];
+  for (const r of parts.flatMap((p) => p.to)) {
+    const key = `${r.name}|${r.phone ?? ''}|${r.email ?? ''}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    to.push(r);
+  }
+  const links = parts.flatMap((p) => {
+    const match = /\]\((https?:[^)]*\/ack\/[^)]*)\)/.exec(p.markdown);
+    return match ? [match[1]!] : [];
+  });
+  const lines = titles.map((t, i) => (links[i] ? `- ${t} ([✓](${links[i]}))` : `- ${t}`));
+  const markdown = `**${title}**\n\n${lines.join('\n')}`;
+  const ticketIds = [...new Set(parts.flatMap((p) => p.ticketIds))];
+  const sms = parts[0]?.sms;
+  return {
+    kind: 'digest',
+    language,
+    title,
+    markdown,
+    text: plain(markdown),
+    to,
+    ...(sms ? { sms: { ...sms, count: String(titles.length) } } : {}),
+    ticketIds,
+    data: { type: 'digest', titles, ticketIds },
+  };
+}
+
+/** What a channel failing for long says through the others. */
+export function channelAlertMessage(
+  channel: string,
+  minutes: number,
+  code: string,
+  detail: string,
+  language: Language,
+): OutgoingMessage {
+  const text = say(
+    message('notify.channel-alert', { channel, minutes, code, message: detail }),
+    language,
+  );
+  return {
+    kind: 'channel-alert',
+    language,
+    title: text.split(/[(（]/)[0]!.trim(),
+    markdown: text,
+    text,
+    to: [],
+    sms: {
+      priority: 'channel',
+      site: '-',
+      device: channel,
+      fault: code,
+      deadline: '-',
+      count: '1',
+      link: '-',
+    },
+    ticketIds: [],
+    data: { type: 'channel-alert', channel, minutes, code, message: detail },
+  };
+}

@@ -1,0 +1,509 @@
+/**
+ * The durable outbox: every notification is a row in SQLite before anything is sent, so
+ * a restart or a crash loses none (issue 15 part 4).
+ *
+ *   pending -> sending -> delivered
+ *                      -> pending (retryable failure: again after a backoff)
+ *                      -> failed  (refused for good, or out of attempts)
+ *   pending -> merged  (folded into a digest row by the rate limit)
+ *
+ * A row is marked `sending` in the database before the request and changed after the
+ * answer. The robots take no idempotency key, so a row found `sending` at start was in
+ * flight when the broker died: it is sent once more and counted as a repeat; `pending`
+ * rows are simply sent.
+ *
+ * Rate limit: each driver names its service's limit per minute (DingTalk and WeCom robots
+ * 20; past it DingTalk blocks the robot for 10 minutes, errcode 130101). The outbox counts
+ * requests per channel over a sliding 60 s window, and when more rows are waiting than the
+ * window allows it merges them into one digest instead of queueing past the limit.
+ *
+ * A channel whose every attempt failed for `alertAfterMs` raises one `channel-alert`
+ * through other channels per failure spell.
+ */
+import { migrate, type Db, type Migration } from '../db.js';
+import type { Log } from '../log.js';
+import { channelAlertMessage, digestMessage } from './compose.js';
+import type { ChannelRegistry, DeliveryResult, Language, OutgoingMessage } from './deps.js';
+
+export type OutboxState = 'pending' | 'sending' | 'delivered' | 'failed' | 'merged';
+
+export interface OutboxRow {
+  id: number;
+  channelId: string;
+  message: OutgoingMessage;
+  ticketIds: number[];
+  state: OutboxState;
+  attempts: number;
+  /** Epoch ms of the next attempt. */
+  nextAt: number;
+  errorCode: string | null;
+  errorMessage: string | null;
+  createdAt: string;
+  sentAt: string | null;
+  /** Sent again after a restart found it in flight. */
+  repeated: boolean;
+  mergedInto: number | null;
+}
+
+/** What happened to one attempt, for the ticket timeline. */
+export type Outcome =
+  { delivered: true } | { delivered: false; code: string; message: string; final: boolean };
+
+export interface OutboxSettings {
+  /** First retry after this many ms, doubling up to maxMs. */
+  retryFirstMs: number;
+  retryMaxMs: number;
+  /** Attempts per row, first included. */
+  attempts: number;
+  /** A channel failing every attempt this long raises its alert. */
+  alertAfterMs: number;
+  /** One request's deadline. */
+  sendTimeoutMs: number;
+}
+
+export const defaultOutboxSettings: OutboxSettings = {
+  retryFirstMs: 5_000,
+  retryMaxMs: 5 * 60_000,
+  // 5 s, 10 s, 20 s ... 5 min: about 23 min of trying, past a robot's 10-minute block.
+  attempts: 10,
+  alertAfterMs: 10 * 60_000,
+  sendTimeoutMs: 15_000,
+};
+
+export interface OutboxOptions {
+  db: Db;
+  channels: ChannelRegistry;
+  log: Log;
+  now?: () => Date;
+  settings?: Partial<OutboxSettings>;
+  /** Told of every attempt's outcome (the ticket timeline). */
+  onOutcome?: (row: OutboxRow, outcome: Outcome) => void;
+  /** Where a failing channel's alert goes: other channels' ids, and their language. */
+  alertTargets?: (channelId: string) => { channelIds: string[]; language: Language };
+}
+
+/** The wait before attempt `attempt + 1` after `attempt` failures: doubling, capped. */
+export function backoffMs(attempt: number, firstMs: number, maxMs: number): number {
+  return Math.min(maxMs, firstMs * 2 ** Math.max(0, attempt - 1));
+}
+
+/**
+ * How the rows waiting on one channel go out given the room left in its window: the
+ * first `room - 1` alone and the rest as one digest, so that the channel never gets more
+ * requests than its limit; all of them alone when they fit. Pure: tested alone.
+ */
+export function planSends<T>(waiting: readonly T[], room: number): { alone: T[]; merged: T[] } {
+  if (waiting.length <= Math.max(room, 1)) return { alone: [...waiting], merged: [] };
+  const alone = waiting.slice(0, Math.max(0, room - 1));
+  const merged = waiting.slice(alone.length);
+  return merged.length >= 2 ? { alone, merged } : { alone: [...waiting], merged: [] };
+}
+
+const WINDOW_MS = 60_000;
+
+const migrations: readonly Migration[] = [
+  {
+    version: 1,
+    sql: `
+      CREATE TABLE notify_outbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        channel_id TEXT NOT NULL,
+        message TEXT NOT NULL,
+        ticket_ids TEXT NOT NULL DEFAULT '[]',
+        state TEXT NOT NULL DEFAULT 'pending'
+          CHECK (state IN ('pending', 'sending', 'delivered', 'failed', 'merged')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_at INTEGER NOT NULL,
+        last_attempt_at INTEGER,
+        error_code TEXT,
+        error_message TEXT,
+        created_at TEXT NOT NULL,
+        sent_at TEXT,
+        repeated INTEGER NOT NULL DEFAULT 0,
+        merged_into INTEGER
+      );
+      CREATE INDEX notify_outbox_due ON notify_outbox (state, next_at);
+    `,
+  },
+];
+
+interface Row {
+  id: number;
+  channel_id: string;
+  message: string;
+  ticket_ids: string;
+  state: OutboxState;
+  attempts: number;
+  next_at: number;
+  error_code: string | null;
+  error_message: string | null;
+  created_at: string;
+  sent_at: string | null;
+  repeated: number;
+  merged_into: number | null;
+}
+
+const view = (r: Row): OutboxRow => ({
+  id: r.id,
+  channelId: r.channel_id,
+  message: JSON.parse(r.message) as OutgoingMessage,
+  ticketIds: JSON.parse(r.ticket_ids) as number[],
+  state: r.state,
+  attempts: r.attempts,
+  nextAt: r.next_at,
+  errorCode: r.error_code,
+  errorMessage: r.error_message,
+  createdAt: r.created_at,
+  sentAt: r.sent_at,
+  repeated: r.repeated === 1,
+  mergedInto: r.merged_into,
+});
+
+interface Spell {
+  since: number;
+  alerted: boolean;
+  code: string;
+  message: string;
+}
+
+export class Outbox {
+  readonly settings: OutboxSettings;
+  /** Since this process started; `repeats` counts rows sent again after a crash. */
+  readonly counters = { delivered: 0, failed: 0, retried: 0, repeats: 0, merged: 0, alerts: 0 };
+  private readonly now: () => Date;
+  private readonly sentAt = new Map<string, number[]>();
+  private readonly spells = new Map<string, Spell>();
+  private readonly busy = new Map<string, Promise<void>>();
+  private readonly controller = new AbortController();
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private again = false;
+  private started = false;
+
+  constructor(private readonly opts: OutboxOptions) {
+    this.now = opts.now ?? (() => new Date());
+    this.settings = { ...defaultOutboxSettings, ...opts.settings };
+  }
+
+  /** Creates the table, takes back what a crash left in flight, and starts sending. */
+  start(): void {
+    migrate(this.opts.db, 'outbox', migrations);
+    const { db } = this.opts;
+    const now = this.now().getTime();
+    // The window survives a restart: a robot counts our requests, not our processes.
+    const recent = db
+      .prepare('SELECT channel_id, last_attempt_at FROM notify_outbox WHERE last_attempt_at > ?')
+      .all(now - WINDOW_MS) as { channel_id: string; last_attempt_at: number }[];
+    for (const r of recent) this.window(r.channel_id, now).push(r.last_attempt_at);
+    const inFlight = db
+      .prepare(
+        "UPDATE notify_outbox SET state = 'pending', repeated = 1, next_at = ? WHERE state = 'sending'",
+      )
+      .run(now).changes;
+    if (inFlight > 0) {
+      this.counters.repeats += inFlight;
+      this.opts.log.warn(
+        `${inFlight} notification(s) were in flight when the broker stopped; sending them again (a recipient may see them twice)`,
+      );
+    }
+    // Finished rows are kept 30 days: the delivery log of the channels screen.
+    db.prepare(
+      "DELETE FROM notify_outbox WHERE state IN ('delivered', 'failed', 'merged') AND next_at < ?",
+    ).run(now - 30 * 24 * 3600_000);
+    this.started = true;
+    this.kick();
+  }
+
+  /** Stops sending; a request under way is aborted and its row stays `sending`. */
+  async stop(): Promise<void> {
+    this.started = false;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.controller.abort();
+    await this.running;
+    await Promise.allSettled([...this.busy.values()]);
+  }
+
+  /** Queues one notification for one channel; returns its row id. */
+  enqueue(channelId: string, message: OutgoingMessage): number {
+    const at = this.now();
+    const id = Number(
+      this.opts.db
+        .prepare(
+          'INSERT INTO notify_outbox (channel_id, message, ticket_ids, next_at, created_at) VALUES (?, ?, ?, ?, ?)',
+        )
+        .run(
+          channelId,
+          JSON.stringify(message),
+          JSON.stringify(message.ticketIds),
+          at.getTime(),
+          at.toISOString(),
+        ).lastInsertRowid,
+    );
+    this.kick();
+    return id;
+  }
+
+  get(id: number): OutboxRow | undefined {
+    const row = this.opts.db.prepare('SELECT * FROM notify_outbox WHERE id = ?').get(id) as
+      Row | undefined;
+    return row === undefined ? undefined : view(row);
+  }
+
+  /** The newest rows, of one channel or all: the delivery log. */
+  list(channelId?: string, limit = 100): OutboxRow[] {
+    const rows = (
+      channelId === undefined
+        ? this.opts.db.prepare('SELECT * FROM notify_outbox ORDER BY id DESC LIMIT ?').all(limit)
+        : this.opts.db
+            .prepare('SELECT * FROM notify_outbox WHERE channel_id = ? ORDER BY id DESC LIMIT ?')
+            .all(channelId, limit)
+    ) as Row[];
+    return rows.map(view);
+  }
+
+  /** Resolves when nothing is due or in flight (tests). */
+  async idle(): Promise<void> {
+    for (;;) {
+      await this.running;
+      await Promise.allSettled([...this.busy.values()]);
+      if (this.running === null && this.busy.size === 0) return;
+    }
+  }
+
+  /** Sends what is due now (the timer calls it; tests may too). */
+  runDue(): Promise<void> {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = (async () => {
+      do {
+        this.again = false;
+        this.pass();
+        // Lets an enqueue made meanwhile ask for another pass.
+        await Promise.resolve();
+      } while (this.again);
+    })().finally(() => {
+      this.running = null;
+      if (this.again) this.kick();
+      else this.schedule();
+    });
+    return this.running;
+  }
+
+  private kick(): void {
+    if (this.started) void this.runDue();
+  }
+
+  private window(channelId: string, now: number): number[] {
+    const list = (this.sentAt.get(channelId) ?? []).filter((t) => t > now - WINDOW_MS);
+    this.sentAt.set(channelId, list);
+    return list;
+  }
+
+  /** One look at the due rows: plan each idle channel's sends and start them. */
+  private pass(): void {
+    const { db, channels } = this.opts;
+    const now = this.now().getTime();
+    const due = (
+      db
+        .prepare("SELECT * FROM notify_outbox WHERE state = 'pending' AND next_at <= ? ORDER BY id")
+        .all(now) as Row[]
+    ).map(view);
+    const byChannel = new Map<string, OutboxRow[]>();
+    for (const row of due) {
+      const list = byChannel.get(row.channelId) ?? [];
+      list.push(row);
+      byChannel.set(row.channelId, list);
+    }
+    for (const [channelId, rows] of byChannel) {
+      if (this.busy.has(channelId)) continue;
+      const driver = channels.driver(channelId);
+      if (driver === undefined) {
+        for (const row of rows) {
+          this.finish(row, {
+            delivered: false,
+            code: 'channel-unavailable',
+            message: `channel ${channelId} is unknown or disabled; enable it or remove it from the team`,
+            retryable: false,
+          });
+        }
+        continue;
+      }
+      const limit = driver.perMinute;
+      const room = limit === null ? Infinity : limit - this.window(channelId, now).length;
+      const plan = planSends(rows, room);
+      let sends = plan.alone;
+      if (plan.merged.length > 0) sends = [...sends, this.merge(channelId, plan.merged, now)];
+      if (room <= 0) continue; // the timer comes back when the window has room
+      sends = sends.slice(0, room === Infinity ? sends.length : room);
+      const work = (async () => {
+        for (const row of sends) {
+          if (this.controller.signal.aborted) return;
+          await this.send(row, driver);
+        }
+      })().finally(() => {
+        this.busy.delete(channelId);
+        this.kick();
+      });
+      this.busy.set(channelId, work);
+    }
+  }
+
+  /** Folds `rows` into one digest row; they become `merged`. */
+  private merge(channelId: string, rows: OutboxRow[], now: number): OutboxRow {
+    const { db } = this.opts;
+    const digest = digestMessage(rows.map((r) => r.message));
+    const at = new Date(now).toISOString();
+    const id = db.transaction(() => {
+      const newId = Number(
+        db
+          .prepare(
+            'INSERT INTO notify_outbox (channel_id, message, ticket_ids, next_at, created_at) VALUES (?, ?, ?, ?, ?)',
+          )
+          .run(channelId, JSON.stringify(digest), JSON.stringify(digest.ticketIds), now, at)
+          .lastInsertRowid,
+      );
+      const mark = db.prepare(
+        "UPDATE notify_outbox SET state = 'merged', merged_into = ? WHERE id = ? AND state = 'pending'",
+      );
+      for (const row of rows) mark.run(newId, row.id);
+      return newId;
+    })();
+    this.counters.merged += rows.length;
+    return this.get(id)!;
+  }
+
+  private async send(
+    row: OutboxRow,
+    driver: NonNullable<ReturnType<ChannelRegistry['driver']>>,
+  ): Promise<void> {
+    const { db } = this.opts;
+    const startedAt = this.now().getTime();
+    // On disk before the request: a crash from here on is a repeat at the next start.
+    db.prepare(
+      "UPDATE notify_outbox SET state = 'sending', attempts = attempts + 1, last_attempt_at = ? WHERE id = ?",
+    ).run(startedAt, row.id);
+    this.window(row.channelId, startedAt).push(startedAt);
+    const signal = AbortSignal.any([
+      this.controller.signal,
+      AbortSignal.timeout(this.settings.sendTimeoutMs),
+    ]);
+    let result: DeliveryResult;
+    try {
+      result = await driver.send(row.message, signal);
+    } catch (error) {
+      // Drivers never throw (the channels' contract); one that does is a bug, still retried.
+      result = {
+        delivered: false,
+        code: 'driver-error',
+        message: error instanceof Error ? error.message : String(error),
+        retryable: true,
+      };
+    }
+    // Stopped mid-request: we cannot know whether it arrived; leave the row `sending`.
+    if (this.controller.signal.aborted) return;
+    this.finish({ ...row, attempts: row.attempts + 1 }, result);
+  }
+
+  private finish(row: OutboxRow, result: DeliveryResult): void {
+    const { db, log } = this.opts;
+    const now = this.now();
+    const nowMs = now.getTime();
+    if (result.delivered) {
+      db.prepare("UPDATE notify_outbox SET state = 'delivered', sent_at = ? WHERE id = ?").run(
+        now.toISOString(),
+        row.id,
+      );
+      this.counters.delivered++;
+      const spell = this.spells.get(row.channelId);
+      if (spell?.alerted) log.info(`channel ${row.channelId} delivers again`);
+      this.spells.delete(row.channelId);
+      this.opts.onOutcome?.({ ...row, state: 'delivered' }, { delivered: true });
+      return;
+    }
+    const final = !result.retryable || row.attempts >= this.settings.attempts;
+    const wait = Math.max(
+      backoffMs(row.attempts, this.settings.retryFirstMs, this.settings.retryMaxMs),
+      result.retryAfterMs ?? 0,
+    );
+    db.prepare(
+      'UPDATE notify_outbox SET state = ?, next_at = ?, error_code = ?, error_message = ? WHERE id = ?',
+    ).run(
+      final ? 'failed' : 'pending',
+      final ? nowMs : nowMs + wait,
+      result.code,
+      result.message,
+      row.id,
+    );
+    if (final) {
+      this.counters.failed++;
+      log.warn(
+        `notification ${row.id} through channel ${row.channelId} given up after ${row.attempts} attempt(s): ${result.code}: ${result.message}`,
+      );
+    } else this.counters.retried++;
+    this.opts.onOutcome?.(
+      { ...row, state: final ? 'failed' : 'pending' },
+      { delivered: false, code: result.code, message: result.message, final },
+    );
+    if (result.code !== 'channel-unavailable') this.failing(row.channelId, result, nowMs);
+  }
+
+  /** Counts a failure into the channel's spell and raises its alert once. */
+  private failing(
+    channelId: string,
+    result: Extract<DeliveryResult, { delivered: false }>,
+    now: number,
+  ): void {
+    const spell = this.spells.get(channelId) ?? {
+      since: now,
+      alerted: false,
+      code: result.code,
+      message: result.message,
+    };
+    spell.code = result.code;
+    spell.message = result.message;
+    this.spells.set(channelId, spell);
+    if (spell.alerted || now - spell.since < this.settings.alertAfterMs) return;
+    spell.alerted = true;
+    const targets = this.opts.alertTargets?.(channelId) ?? { channelIds: [], language: 'zh-CN' };
+    const others = targets.channelIds.filter(
+      (id) => id !== channelId && !this.spells.get(id)?.alerted,
+    );
+    const name = this.opts.channels.get(channelId)?.name ?? channelId;
+    const minutes = Math.round((now - spell.since) / 60_000);
+    this.opts.log.error(
+      `channel "${name}" (${channelId}) has failed every delivery for ${minutes} min (${result.code}: ${result.message}); alerting through ${others.length} other channel(s)`,
+    );
+    this.counters.alerts++;
+    for (const id of others) {
+      this.enqueue(
+        id,
+        channelAlertMessage(name, minutes, result.code, result.message, targets.language),
+      );
+    }
+  }
+
+  private schedule(): void {
+    if (!this.started) return;
+    if (this.timer) clearTimeout(this.timer);
+    const now = this.now().getTime();
+    const next = this.opts.db
+      .prepare("SELECT MIN(next_at) AS at FROM notify_outbox WHERE state = 'pending'")
+      .get() as { at: number | null };
+    let at = next.at ?? Infinity;
+    // A channel held back by its window: come back when its oldest request leaves it.
+    for (const [id, list] of this.sentAt) {
+      const pending = this.opts.db
+        .prepare(
+          "SELECT 1 FROM notify_outbox WHERE state = 'pending' AND channel_id = ? AND next_at <= ? LIMIT 1",
+        )
+        .get(id, now);
+      if (pending && list.length > 0) at = Math.min(at, list[0]! + WINDOW_MS);
+    }
+    if (at === Infinity) return;
+    this.timer = setTimeout(() => void this.runDue(), Math.max(10, Math.min(at - now, 60_000)));
+    this.timer.unref();
+  }
+}

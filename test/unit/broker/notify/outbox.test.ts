@@ -1,0 +1,217 @@
+/**
+ * The durable outbox (broker/notify/outbox.ts) on a real SQLite file with a controlled
+ * clock and in-test drivers: backoff and the service's retry-after, the rate limit that
+ * merges into a digest instead of queueing past it, the repeat of a row left in flight
+ * by a crash, and a channel's own alert after failing for long.
+ */
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openDatabase, type Db } from '../../../../broker/db.js';
+import { silentLog, type Log } from '../../../../broker/log.js';
+import type { OutgoingMessage } from '../../../../broker/notify/deps.js';
+import { backoffMs, Outbox, planSends, type Outcome } from '../../../../broker/notify/outbox.js';
+import { tempDir, type TempDir } from '../../../helpers/temp.js';
+import { fakeChannel, fakeRegistry, type FakeChannel } from './fakes.js';
+
+const msg = (n: number): OutgoingMessage => ({
+  kind: 'ticket',
+  language: 'en',
+  title: `ticket ${n}`,
+  markdown: `**ticket ${n}**`,
+  text: `ticket ${n}`,
+  to: [],
+  ticketIds: [n],
+});
+
+let dir: TempDir;
+let db: Db;
+let clock: number;
+const now = () => new Date(clock);
+
+beforeEach(async () => {
+  dir = await tempDir('vigil-outbox-');
+  db = openDatabase(join(dir.path, 'vigil.db'));
+  clock = Date.parse('2026-12-06T12:00:00Z');
+});
+afterEach(async () => {
+  db.close();
+  await dir.remove();
+});
+
+function outboxOf(
+  channels: FakeChannel[],
+  extra: Partial<ConstructorParameters<typeof Outbox>[0]> = {},
+) {
+  return new Outbox({ db, channels: fakeRegistry(channels), log: silentLog, now, ...extra });
+}
+
+describe('backoff and planning', () => {
+  it('doubles from the first wait up to the cap', () => {
+    expect([1, 2, 3, 4, 10].map((a) => backoffMs(a, 5_000, 60_000))).toEqual([
+      5_000, 10_000, 20_000, 40_000, 60_000,
+    ]);
+  });
+
+  it('sends alone what fits the window, and merges the rest into one', () => {
+    expect(planSends([1, 2, 3], 20)).toEqual({ alone: [1, 2, 3], merged: [] });
+    expect(planSends([1, 2, 3, 4, 5], 3)).toEqual({ alone: [1, 2], merged: [3, 4, 5] });
+    expect(planSends([1, 2, 3], 0)).toEqual({ alone: [], merged: [1, 2, 3] });
+    // One waiting on a full window waits as it is: nothing to merge it with.
+    expect(planSends([1], 0)).toEqual({ alone: [1], merged: [] });
+  });
+});
+
+describe('Outbox', () => {
+  it('marks a row delivered and tells the timeline', async () => {
+    const robot = fakeChannel('a');
+    const outcomes: Outcome[] = [];
+    const outbox = outboxOf([robot], { onOutcome: (_row, o) => outcomes.push(o) });
+    outbox.start();
+    const id = outbox.enqueue('a', msg(1));
+    await outbox.idle();
+    expect(outbox.get(id)).toMatchObject({ state: 'delivered', attempts: 1 });
+    expect(robot.sent.map((m) => m.title)).toEqual(['ticket 1']);
+    expect(outcomes).toEqual([{ delivered: true }]);
+    await outbox.stop();
+  });
+
+  it('retries a retryable failure after the backoff or the service retry-after, whichever is later', async () => {
+    const robot = fakeChannel('a', {
+      answers: [
+        {
+          delivered: false,
+          code: '130101',
+          message: 'send too fast',
+          retryable: true,
+          retryAfterMs: 30_000,
+        },
+        { delivered: false, code: 'timeout', message: 'no answer', retryable: true },
+        { delivered: true },
+      ],
+    });
+    const outbox = outboxOf([robot], { settings: { retryFirstMs: 5_000 } });
+    outbox.start();
+    const id = outbox.enqueue('a', msg(1));
+    await outbox.idle();
+    expect(outbox.get(id)).toMatchObject({ state: 'pending', attempts: 1, errorCode: '130101' });
+    expect(outbox.get(id)!.nextAt).toBe(clock + 30_000);
+    clock += 29_000;
+    await outbox.runDue();
+    await outbox.idle();
+    expect(robot.sent).toHaveLength(1);
+    clock += 1_000;
+    await outbox.runDue();
+    await outbox.idle();
+    // Second failure: backoff of attempt 2 is 10 s.
+    expect(outbox.get(id)).toMatchObject({ state: 'pending', attempts: 2, errorCode: 'timeout' });
+    expect(outbox.get(id)!.nextAt).toBe(clock + 10_000);
+    clock += 10_000;
+    await outbox.runDue();
+    await outbox.idle();
+    expect(outbox.get(id)).toMatchObject({ state: 'delivered', attempts: 3 });
+    expect(outbox.counters).toMatchObject({ delivered: 1, retried: 2, failed: 0 });
+    await outbox.stop();
+  });
+
+  it('gives up at once on a refusal that no retry changes', async () => {
+    const robot = fakeChannel('a', {
+      answers: [{ delivered: false, code: '310000', message: 'sign not match', retryable: false }],
+    });
+    const outcomes: Outcome[] = [];
+    const outbox = outboxOf([robot], { onOutcome: (_row, o) => outcomes.push(o) });
+    outbox.start();
+    const id = outbox.enqueue('a', msg(1));
+    await outbox.idle();
+    expect(outbox.get(id)).toMatchObject({ state: 'failed', errorCode: '310000' });
+    expect(outcomes).toEqual([
+      { delivered: false, code: '310000', message: 'sign not match', final: true },
+    ]);
+    await outbox.stop();
+  });
+
+  it('never sends a channel more than its limit a minute: the rest goes as one digest', async () => {
+    const robot = fakeChannel('a', { perMinute: 5 });
+    const outbox = outboxOf([robot]);
+    // Queued before start, as after a restart with a backlog: one pass sees them all.
+    outbox.start();
+    await outbox.stop();
+    const fresh = outboxOf([robot]);
+    for (let n = 1; n <= 12; n++) fresh.enqueue('a', msg(n));
+    fresh.start();
+    await fresh.idle();
+    // 4 alone and one digest of the other 8: 5 requests, the limit.
+    expect(robot.sent).toHaveLength(5);
+    const digest = robot.sent[4]!;
+    expect(digest.kind).toBe('digest');
+    expect(digest.ticketIds).toEqual([5, 6, 7, 8, 9, 10, 11, 12]);
+    expect(digest.title).toBe('8 notifications');
+    expect(fresh.counters.merged).toBe(8);
+    // The window is full: one more waits, and two more become one digest when it frees.
+    fresh.enqueue('a', msg(13));
+    fresh.enqueue('a', msg(14));
+    await fresh.idle();
+    expect(robot.sent).toHaveLength(5);
+    clock += 60_001;
+    await fresh.runDue();
+    await fresh.idle();
+    expect(robot.sent).toHaveLength(6);
+    expect(robot.sent[5]!.ticketIds).toEqual([13, 14]);
+    await fresh.stop();
+  });
+
+  it('sends a row left in flight by a crash once more and counts it', async () => {
+    const robot = fakeChannel('a');
+    const first = outboxOf([robot]);
+    first.start();
+    await first.stop();
+    // Queued while stopped: pending; then one marked in flight as a crashed process leaves it.
+    const started = first.enqueue('a', msg(1));
+    const waiting = first.enqueue('a', msg(2));
+    db.prepare("UPDATE notify_outbox SET state = 'sending', attempts = 1 WHERE id = ?").run(
+      started,
+    );
+    const lines: string[] = [];
+    const log: Log = { ...silentLog, warn: (line) => lines.push(line) };
+    const second = outboxOf([robot], { log });
+    second.start();
+    await second.idle();
+    expect(second.counters.repeats).toBe(1);
+    expect(lines.join('\n')).toMatch(/1 notification\(s\) were in flight/);
+    expect(second.get(started)).toMatchObject({ state: 'delivered', repeated: true, attempts: 2 });
+    expect(second.get(waiting)).toMatchObject({ state: 'delivered', repeated: false, attempts: 1 });
+    expect(robot.sent.map((m) => m.title)).toEqual(['ticket 1', 'ticket 2']);
+    await second.stop();
+  });
+
+  it('alerts through the other channels once when a channel failed every attempt for long', async () => {
+    const broken = fakeChannel('a', {
+      answers: [
+        { delivered: false, code: '93000', message: 'invalid webhook url', retryable: true },
+      ],
+    });
+    const other = fakeChannel('b');
+    const outbox = outboxOf([broken, other], {
+      settings: {
+        alertAfterMs: 10 * 60_000,
+        retryFirstMs: 60_000,
+        retryMaxMs: 60_000,
+        attempts: 100,
+      },
+      alertTargets: () => ({ channelIds: ['a', 'b'], language: 'en' }),
+    });
+    outbox.start();
+    outbox.enqueue('a', msg(1));
+    for (let minute = 0; minute <= 12; minute++) {
+      await outbox.runDue();
+      await outbox.idle();
+      clock += 60_000;
+    }
+    expect(outbox.counters.alerts).toBe(1);
+    expect(other.sent).toHaveLength(1);
+    expect(other.sent[0]).toMatchObject({ kind: 'channel-alert', language: 'en' });
+    expect(other.sent[0]!.text).toMatch(
+      /Channel "robot a" has failed every delivery for 10 min \(93000/,
+    );
+    await outbox.stop();
+  });
+});
