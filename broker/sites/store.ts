@@ -93,6 +93,13 @@ export class SiteStore {
     );
   }
 
+  /** The site's customer as its free-text field names it; null when unset (on-call coverage). */
+  customerOf(siteId: string): string | null {
+    const row = this.db.prepare('SELECT customer FROM sites WHERE id = ?').get(siteId) as
+      { customer: string } | undefined;
+    return row?.customer ? row.customer : null;
+  }
+
   exists(siteId: string): boolean {
     return this.db.prepare('SELECT 1 FROM sites WHERE id = ?').get(siteId) !== undefined;
   }

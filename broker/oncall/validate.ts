@@ -1,0 +1,40 @@
+/**
+ * The checks of on-call data that a schema cannot say clearly: a phone number the robots
+ * and SMS can use, an email address, a time zone Intl knows. Each failure is one line
+ * "field: what is wrong, what to send instead", as the API's other errors are.
+ */
+import { isTimeZone } from './rota.js';
+
+/**
+ * Mainland China mobile numbers: 11 digits, 1 then 3-9 (the MIIT numbering plan's mobile
+ * blocks 13x-19x). DingTalk's at.atMobiles, WeCom's mentioned_mobile_list and Alibaba
+ * Cloud SendSms PhoneNumbers take them in this bare form, without +86.
+ */
+const MAINLAND_MOBILE = /^1[3-9]\d{9}$/;
+
+/** The bare 11 digits of a mainland mobile as typed ("+86 138-0013-8000"), or an error line. */
+export function normalizePhone(
+  raw: string,
+): { ok: true; phone: string } | { ok: false; error: string } {
+  const phone = raw.replace(/[\s\-()]/g, '').replace(/^(\+86|0086)/, '');
+  if (MAINLAND_MOBILE.test(phone)) return { ok: true, phone };
+  return {
+    ok: false,
+    error: `phone: "${raw}" is not a mainland mobile number; send 11 digits starting with 1, e.g. 13800138000 (a leading +86, spaces and dashes are allowed)`,
+  };
+}
+
+/** Enough to catch a typo (a missing @ or domain); the mail server has the last word. */
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@.]+$/;
+
+export function emailError(email: string): string | null {
+  return EMAIL.test(email)
+    ? null
+    : `email: "${email}" is not an email address; send one like zhang.wei@example.com`;
+}
+
+export function timeZoneError(timeZone: string): string | null {
+  return isTimeZone(timeZone)
+    ? null
+    : `timeZone: "${timeZone}" is not an IANA time zone; send one like Asia/Shanghai or Europe/Berlin`;
+}
