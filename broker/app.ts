@@ -37,6 +37,7 @@ import { MqttServer } from './mqtt/server.js';
 import { BrokerFigures } from './mqtt/sys.js';
 import { CommandSender } from './commands/sender.js';
 import { DeadLetterStore, type Pipeline } from './pipeline/index.js';
+import { OnCallStore } from './oncall/index.js';
 import type { Envelope } from './pipeline/types.js';
 import { unbatch } from './stages/decode.js';
 import { startDesk, type Desk } from './wiring/desk.js';
@@ -69,6 +70,8 @@ export interface RunningBroker {
   tickets: TicketService;
   /** Detector, maintenance, sites, history, audit, webhooks around the tickets. */
   desk: Desk;
+  /** People, teams, rotas and coverage: who is on call for a site (OnCallDirectory). */
+  oncall: OnCallStore;
   events: BrokerEvents;
   metrics: MetricsStore;
   metricsWriter: MetricsWriter;
@@ -207,6 +210,9 @@ export async function startBroker(
     });
     undo.push({ name: 'the ticket desk', run: () => desk.stop() });
     const { pipeline, tickets } = desk;
+    // Who is on call for a site (broker/oncall/): the escalation engine pages from it.
+    const oncall = new OnCallStore(db, desk.sites);
+    oncall.start();
 
     // The NOC's commands to agents (poll now, rediscover, report config): published at
     // QoS 1 through the MQTT server below; an agent's answer arrives as one of its messages.
@@ -323,6 +329,7 @@ export async function startBroker(
         metrics,
         reportCache,
         commands,
+        oncall,
         consoleDir: config.consoleDir,
         log: child(log, 'api'),
       },
@@ -342,6 +349,7 @@ export async function startBroker(
       devices,
       tickets,
       desk,
+      oncall,
       events,
       metrics,
       metricsWriter,

@@ -397,7 +397,7 @@ export class OnCallStore implements OnCallDirectory {
   }
 
   updateTeam(id: string, patch: TeamPatch): Team {
-    const team = this.checkTeam({ ...this.mustTeam(id), ...patch, id });
+    const team = this.checkTeam({ ...this.requireTeam(id), ...patch, id });
     this.db
       .prepare(
         `UPDATE oncall_teams SET name = @name, time_zone = @timeZone, language = @language,
@@ -411,11 +411,12 @@ export class OnCallStore implements OnCallDirectory {
 
   /** The team with its rotations, overrides and coverage entries (sites fall to the next entry). */
   deleteTeam(id: string): void {
-    this.mustTeam(id);
+    this.requireTeam(id);
     this.db.prepare('DELETE FROM oncall_teams WHERE id = ?').run(id);
   }
 
-  private mustTeam(id: string): Team {
+  /** The team, or a not-found error naming where the teams are listed. */
+  requireTeam(id: string): Team {
     const team = this.team(id);
     if (team === undefined) {
       throw new VigilError('VIGIL_NOT_FOUND', `No team "${id}"; GET /api/oncall/teams lists them.`);
@@ -452,7 +453,7 @@ export class OnCallStore implements OnCallDirectory {
   }
 
   createRotation(teamId: string, write: RotationWrite): Rotation {
-    this.mustTeam(teamId);
+    this.requireTeam(teamId);
     const rotation = this.checkRotation({
       id: 0,
       teamId,
@@ -540,6 +541,11 @@ export class OnCallStore implements OnCallDirectory {
         )
         .all(params) as OverrideRow[]
     ).map(overrideView);
+  }
+
+  /** The overrides in force or ahead now (of one team, or all): what the console lists. */
+  comingOverrides(teamId?: string): Override[] {
+    return this.overrides({ ...(teamId === undefined ? {} : { teamId }), endingAfter: this.now() });
   }
 
   createOverride(write: OverrideWrite): Override {
@@ -672,7 +678,7 @@ export class OnCallStore implements OnCallDirectory {
   }
 
   teamOnCall(teamId: string, at: Date = this.now()): TeamOnCall {
-    return this.answer(this.mustTeam(teamId), at);
+    return this.answer(this.requireTeam(teamId), at);
   }
 
   private answer(team: Team, at: Date): TeamOnCall {

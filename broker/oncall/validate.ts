@@ -33,8 +33,18 @@ export function emailError(email: string): string | null {
     : `email: "${email}" is not an email address; send one like zhang.wei@example.com`;
 }
 
+/**
+ * An IANA Area/Location name (or UTC). Intl also takes the tz database's legacy names,
+ * but an abbreviation misleads here: to the tz database "CST" is US Central time
+ * (America/Chicago), while in China it means China Standard Time; the database's own
+ * theory file calls such names obsolete, kept only for compatibility.
+ */
 export function timeZoneError(timeZone: string): string | null {
-  return isTimeZone(timeZone)
-    ? null
-    : `timeZone: "${timeZone}" is not an IANA time zone; send one like Asia/Shanghai or Europe/Berlin`;
+  const areaLocation = timeZone.includes('/') || timeZone.toUpperCase() === 'UTC';
+  if (areaLocation && isTimeZone(timeZone)) return null;
+  return `timeZone: "${timeZone}" is not an IANA time zone; send one like Asia/Shanghai or Europe/Berlin${
+    areaLocation
+      ? ''
+      : ' (abbreviations such as CST are ambiguous: to the tz database CST is Chicago)'
+  }`;
 }
