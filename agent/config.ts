@@ -125,7 +125,7 @@ const GatewaySection = Type.Object(
     /**
      * A file giving the gateway's temperature as Linux thermal zones and hwmon do
      * (millidegrees Celsius as text, e.g. /sys/class/thermal/thermal_zone0/temp), read
-     * instead of systeminformation's own choice of sensor.
+     * instead of the sensor the agent finds (agent/gateway.ts findCpuSensor).
      */
     temperatureFile: Type.Optional(Text),
   },
@@ -361,7 +361,7 @@ export interface AgentConfig {
   discovery: DiscoveryConfig;
   /** HTTPS device services: the agent's CA file (tls.caFile), read; absent: trust on first use. */
   tls: { ca?: Buffer };
-  /** The gateway's own health: `temperatureFile` absolute, absent: systeminformation's sensor. */
+  /** The gateway's own health: `temperatureFile` absolute, absent: the sensor the agent finds. */
   gateway: { temperatureFile?: string };
   /** The site's default ONVIF account: configured devices without their own, adopted ones. */
   onvif: { username: string; password: Secret };

@@ -47,7 +47,7 @@ describe('gateway temperature file', () => {
     expect((await gateway.sample()).temperatureC).toBe(0.1);
   });
 
-  it("reports the file's temperature instead of systeminformation's guess, following a reload", async () => {
+  it("reports the named file's temperature instead of the sensor found, following a reload", async () => {
     dir = await tempDir('vigil-gateway-temp-');
     const first = join(dir.path, 'zone0');
     const second = join(dir.path, 'zone1');
