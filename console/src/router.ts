@@ -11,6 +11,7 @@ export type Route =
   | { screen: 'maintenance' }
   | { screen: 'inspection'; siteId: string | null; period: string | null }
   | { screen: 'users' }
+  | { screen: 'oncall' }
   | { screen: 'wall' }
   | { screen: 'not-found' };
 
@@ -39,6 +40,8 @@ export function parseRoute(hash: string): Route {
       return { screen: 'inspection', siteId: params.get('site'), period: params.get('period') };
     case 'users':
       return { screen: 'users' };
+    case 'oncall':
+      return { screen: 'oncall' };
     case 'wall':
       return { screen: 'wall' };
     default:
@@ -63,5 +66,6 @@ export const href = {
     return text === '' ? '#/inspection' : `#/inspection?${text}`;
   },
   users: () => '#/users',
+  oncall: () => '#/oncall',
   wall: () => '#/wall',
 };

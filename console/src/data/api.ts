@@ -17,6 +17,8 @@ import {
   maintenanceApiRoutes,
   maintenancePath,
   metricRoutes,
+  oncallApiRoutes,
+  oncallPath,
   siteApiRoutes,
   ticketActionsPath,
   ticketPath,
@@ -39,6 +41,17 @@ import type {
   MaintenanceWindow,
   MetricSeries,
   NewMaintenance,
+  OnCallCoverage,
+  OnCallCoverageWrite,
+  OnCallNow,
+  OnCallOverride,
+  OnCallOverrideWrite,
+  OnCallPerson,
+  OnCallPersonCreate,
+  OnCallRotation,
+  OnCallRotationWrite,
+  OnCallTeam,
+  OnCallTeamCreate,
   SessionInfo,
   Site,
   SiteRollup,
@@ -169,6 +182,82 @@ export class ApiClient {
 
   async deleteUser(username: string): Promise<void> {
     await this.request<unknown>('DELETE', userPath(username));
+  }
+
+  // --- on call (shared/api/oncall.ts): reads for everyone, writes for admins ---
+
+  async fetchPeople(): Promise<OnCallPerson[]> {
+    return this.request<OnCallPerson[]>('GET', oncallApiRoutes.people);
+  }
+
+  async createPerson(person: OnCallPersonCreate): Promise<OnCallPerson> {
+    return this.request<OnCallPerson>('POST', oncallApiRoutes.people, person);
+  }
+
+  async deletePerson(id: string): Promise<void> {
+    await this.request<unknown>('DELETE', oncallPath('person', id));
+  }
+
+  async fetchTeams(): Promise<OnCallTeam[]> {
+    return this.request<OnCallTeam[]>('GET', oncallApiRoutes.teams);
+  }
+
+  async createTeam(team: OnCallTeamCreate): Promise<OnCallTeam> {
+    return this.request<OnCallTeam>('POST', oncallApiRoutes.teams, team);
+  }
+
+  async deleteTeam(id: string): Promise<void> {
+    await this.request<unknown>('DELETE', oncallPath('team', id));
+  }
+
+  /** Who is on call for the team now, until when, and next. */
+  async fetchTeamOnCall(id: string): Promise<Omit<OnCallNow, 'siteId'>> {
+    return this.request<Omit<OnCallNow, 'siteId'>>('GET', oncallPath('teamNow', id));
+  }
+
+  /** Who is on call for a site now: its team by coverage, the engineer, next. */
+  async fetchSiteOnCall(siteId: string): Promise<OnCallNow> {
+    return this.request<OnCallNow>('GET', `${oncallApiRoutes.now}${query({ siteId })}`);
+  }
+
+  async fetchRotations(teamId: string): Promise<OnCallRotation[]> {
+    return this.request<OnCallRotation[]>('GET', oncallPath('rotations', teamId));
+  }
+
+  async createRotation(teamId: string, rotation: OnCallRotationWrite): Promise<OnCallRotation> {
+    return this.request<OnCallRotation>('POST', oncallPath('rotations', teamId), rotation);
+  }
+
+  async deleteRotation(teamId: string, id: number): Promise<void> {
+    await this.request<unknown>('DELETE', oncallPath('rotation', teamId, id));
+  }
+
+  /** Overrides in force or ahead. */
+  async fetchOverrides(teamId: string): Promise<OnCallOverride[]> {
+    return this.request<OnCallOverride[]>(
+      'GET',
+      `${oncallApiRoutes.overrides}${query({ teamId })}`,
+    );
+  }
+
+  async createOverride(override: OnCallOverrideWrite): Promise<OnCallOverride> {
+    return this.request<OnCallOverride>('POST', oncallApiRoutes.overrides, override);
+  }
+
+  async deleteOverride(id: number): Promise<void> {
+    await this.request<unknown>('DELETE', oncallPath('override', id));
+  }
+
+  async fetchCoverage(): Promise<OnCallCoverage[]> {
+    return this.request<OnCallCoverage[]>('GET', oncallApiRoutes.coverage);
+  }
+
+  async setCoverage(entry: OnCallCoverageWrite): Promise<OnCallCoverage> {
+    return this.request<OnCallCoverage>('POST', oncallApiRoutes.coverage, entry);
+  }
+
+  async deleteCoverage(id: number): Promise<void> {
+    await this.request<unknown>('DELETE', oncallPath('coverageEntry', id));
   }
 
   async fetchSites(): Promise<Site[]> {

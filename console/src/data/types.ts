@@ -40,3 +40,16 @@ export type { MetricSeries } from '../../../shared/api/metrics.js';
 export type { ChannelOutages, DeviceOutages, OutageSpan } from '../../../shared/api/outages.js';
 export type { CommandRequest } from '../../../shared/api/commands.js';
 export type { AgentCommandResponse as CommandResult } from '../../../shared/messages/agent-command.js';
+export type {
+  Coverage as OnCallCoverage,
+  CoverageWrite as OnCallCoverageWrite,
+  OnCallNow,
+  Override as OnCallOverride,
+  OverrideWrite as OnCallOverrideWrite,
+  Person as OnCallPerson,
+  PersonCreate as OnCallPersonCreate,
+  Rotation as OnCallRotation,
+  RotationWrite as OnCallRotationWrite,
+  Team as OnCallTeam,
+  TeamCreate as OnCallTeamCreate,
+} from '../../../shared/api/oncall.js';

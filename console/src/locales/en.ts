@@ -5,6 +5,7 @@
  */
 import type { DeviceKind, DeviceStatus, Priority, TicketStatus } from '../data/types.js';
 import type { SiteState } from '../data/types.js';
+import { oncallEn } from './oncall-en.js';
 
 export const en = {
   /** BCP 47 tag for Intl formatting and the document's lang attribute. */
@@ -352,6 +353,9 @@ export const en = {
     never: 'never',
     adminOnly: 'Only an admin manages users.',
   },
+
+  /** People, teams, rotas and coverage (./oncall-*.ts). */
+  oncall: oncallEn,
 
   wall: {
     title: 'NOC wall',

@@ -1,5 +1,6 @@
 /** 简体中文. The same keys as en.ts (a unit test checks); the type makes the compiler check too. */
 import type { Strings } from './en.js';
+import { oncallZhCN } from './oncall-zh-CN.js';
 
 export const zhCN: Strings = {
   locale: 'zh-CN',
@@ -331,6 +332,9 @@ export const zhCN: Strings = {
     never: '从未',
     adminOnly: '只有管理员可以管理用户。',
   },
+
+  /** People, teams, rotas and coverage (./oncall-*.ts). */
+  oncall: oncallZhCN,
 
   wall: {
     title: '监控大屏',

@@ -26,6 +26,7 @@ import './vigil-maintenance.js';
 import './vigil-ticket-desk.js';
 import './vigil-ticket-page.js';
 import './vigil-users.js';
+import './vigil-oncall.js';
 import './vigil-wall.js';
 
 /**
@@ -274,6 +275,7 @@ export class VigilApp extends LitElement {
           ${link(href.tickets(), n.tickets, ['tickets', 'ticket', 'report'])}
           ${link(href.maintenance(), n.maintenance, ['maintenance'])}
           ${link(href.inspection(), n.inspection, ['inspection'])}
+          ${link(href.oncall(), strings.oncall.nav, ['oncall'])}
           ${state.user?.role === 'admin' ? link(href.users(), n.users, ['users']) : nothing}
           ${link(href.wall(), n.wall, [])}
         </nav>
@@ -360,6 +362,8 @@ export class VigilApp extends LitElement {
         ></vigil-inspection>`;
       case 'users':
         return html`<vigil-users .session=${session} .state=${state}></vigil-users>`;
+      case 'oncall':
+        return html`<vigil-oncall .session=${session} .state=${state}></vigil-oncall>`;
       case 'wall':
       case 'not-found':
         return html`<p role="alert">${strings.nav.notFound}</p>`;
