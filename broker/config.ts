@@ -30,6 +30,8 @@
  *   tickets: { warnShare: 0.8, relapseWindowMin: 60, priorities: { degraded:clock-drift: none } }
  *   notify: { webhooks: [{ url: https://..., secret: ... }], attempts: 5, retryMs: 1000 }
  *                                   # the last three: broker/wiring/desk-config.ts
+ *   notify: { publicUrl: https://vigil.example.com, policies: ..., outbox: ... }
+ *                                   # escalation: broker/notify/config.ts, docs/NOTIFY.md
  *   consoleDir: /srv/vigil/console  # default: dist/console of this build; null: no console
  *
  * Relative paths in a file are taken from the file's folder, so a config works from any
@@ -42,7 +44,11 @@ import { Type, type Static } from 'typebox';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { VigilError } from '../shared/errors.js';
 import { validator } from '../shared/validate.js';
-import { NotifyConfigFile } from './notify/config.js';
+import {
+  NotifyConfigFile,
+  resolveEscalationConfig,
+  type EscalationConfig,
+} from './notify/config.js';
 import {
   DetectConfigFile,
   resolveDeskConfig,
@@ -213,6 +219,8 @@ export interface BrokerConfig {
   desk: DeskConfig;
   /** Folder of the built console; null when there is none to serve. */
   consoleDir: string | null;
+  /** Escalation policies, the outbox, acknowledge links (broker/notify/config.ts). */
+  escalation: EscalationConfig;
 }
 
 const checkFile = validator(BrokerConfigFile);
@@ -277,6 +285,7 @@ export function resolveConfig(
     errors.push(
       `metrics/rollupDays: ${keep?.rollupDays ?? 730} is shorter than metrics/rawDays (${keep?.rawDays ?? 30}); keep the rollups at least as long as the raw readings`,
     );
+  const escalation = resolveEscalationConfig(checked.ok ? checked.value.notify : undefined, errors);
   if (!checked.ok || errors.length > 0) {
     throw new VigilError('VIGIL_CONFIG_INVALID', `${source} has ${errors.length} error(s)`, errors);
   }
@@ -336,6 +345,7 @@ export function resolveConfig(
     sla: mergeSla(file.sla),
     desk: resolveDeskConfig(file),
     consoleDir,
+    escalation,
   };
 }
 

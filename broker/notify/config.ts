@@ -3,6 +3,10 @@
  * (./webhook.ts), checked with the rest of the file by broker/config.ts.
  */
 import { Type, type Static } from 'typebox';
+import { PriorityPolicy, type NotifyPolicies } from '../../shared/api/notify-policy.js';
+import { defaultOutboxSettings, type OutboxSettings } from './outbox.js';
+import { defaultPolicies, mergePolicies, policyProblems } from './policies.js';
+import { DEFAULT_ACK_TTL_MS } from './ack-link.js';
 
 export const Webhook = Type.Object(
   {
@@ -14,8 +18,39 @@ export const Webhook = Type.Object(
 );
 export type Webhook = Static<typeof Webhook>;
 
+/** Escalation policies over the defaults, per priority (shared/api/notify-policy.ts). */
+const PoliciesOverride = Type.Object(
+  {
+    emergency: Type.Optional(Type.Partial(PriorityPolicy)),
+    serious: Type.Optional(Type.Partial(PriorityPolicy)),
+    general: Type.Optional(Type.Partial(PriorityPolicy)),
+  },
+  { additionalProperties: false },
+);
+
 export const NotifyConfigFile = Type.Object(
   {
+    /**
+     * The broker's address as people reach it (https://vigil.example.com): the ticket and
+     * acknowledge links in notifications. Unset: messages carry no links and say so.
+     */
+    publicUrl: Type.Optional(Type.String({ format: 'uri', pattern: '^https?://' })),
+    /** How long an acknowledge link stays valid; 24 h. */
+    ackLinkHours: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 720 })),
+    policies: Type.Optional(PoliciesOverride),
+    /** The durable outbox (broker/notify/outbox.ts). */
+    outbox: Type.Optional(
+      Type.Object(
+        {
+          retryFirstMs: Type.Optional(Type.Integer({ minimum: 10 })),
+          retryMaxMs: Type.Optional(Type.Integer({ minimum: 10 })),
+          attempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+          /** A channel failing every attempt this long alerts through the others; 10. */
+          alertAfterMin: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     webhooks: Type.Optional(Type.Array(Webhook)),
     /** Attempts per delivery (first try included). */
     attempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 20 })),
@@ -29,4 +64,45 @@ export interface NotifyConfig {
   webhooks: Webhook[];
   attempts: number;
   retryMs: number;
+}
+
+/** The escalation engine's settings (broker/notify/escalation.ts), resolved. */
+export interface EscalationConfig {
+  publicUrl: string | null;
+  ackTtlMs: number;
+  /** The configured policies (defaults with notify.policies over them). */
+  policies: NotifyPolicies;
+  outbox: OutboxSettings;
+}
+
+export const defaultEscalationConfig: EscalationConfig = {
+  publicUrl: null,
+  ackTtlMs: DEFAULT_ACK_TTL_MS,
+  policies: defaultPolicies,
+  outbox: defaultOutboxSettings,
+};
+
+/**
+ * The `notify:` section's escalation settings with their defaults; `errors` gets every
+ * policy step that cannot run, with its path.
+ */
+export function resolveEscalationConfig(
+  file: Static<typeof NotifyConfigFile> | undefined,
+  errors: string[],
+): EscalationConfig {
+  const policies = mergePolicies(defaultPolicies, file?.policies);
+  errors.push(...policyProblems(policies).map((p) => `notify/policies/${p}`));
+  const o = file?.outbox;
+  return {
+    publicUrl: file?.publicUrl?.replace(/\/+$/, '') ?? null,
+    ackTtlMs: file?.ackLinkHours !== undefined ? file.ackLinkHours * 3600_000 : DEFAULT_ACK_TTL_MS,
+    policies,
+    outbox: {
+      ...defaultOutboxSettings,
+      ...(o?.retryFirstMs !== undefined ? { retryFirstMs: o.retryFirstMs } : {}),
+      ...(o?.retryMaxMs !== undefined ? { retryMaxMs: o.retryMaxMs } : {}),
+      ...(o?.attempts !== undefined ? { attempts: o.attempts } : {}),
+      ...(o?.alertAfterMin !== undefined ? { alertAfterMs: o.alertAfterMin * 60_000 } : {}),
+    },
+  };
 }

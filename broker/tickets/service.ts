@@ -320,6 +320,10 @@ export function createTicketService(opts: TicketServiceOptions): TicketService {
       return alerts;
     },
 
+    record(id, kind, actor, said) {
+      return emit(store.annotate(id, entry(kind, actor, said)))[0];
+    },
+
     report(id) {
       const ticket = store.get(id);
       return ticket === undefined ? undefined : incidentReport(ticket, now());

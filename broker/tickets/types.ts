@@ -6,6 +6,7 @@ import type {
   TicketAction,
   TicketQuery,
 } from '../../shared/api/tickets.js';
+import type { Message } from '../../shared/wording/messages.js';
 import type { Detection } from '../pipeline/types.js';
 
 /**
@@ -37,6 +38,11 @@ export interface TicketService {
    * maintenance, warns and breaches. Returns the alerts it raised (also emitted).
    */
   tick(): SlaAlert[];
+  /**
+   * Appends a timeline entry without changing the ticket (what the notifications did:
+   * broker/notify/escalation.ts) and emits the ticket. Undefined for an unknown ticket.
+   */
+  record(id: number, kind: string, actor: string, said: Message): Ticket | undefined;
   report(id: number): IncidentReport | undefined;
   list(query: TicketQuery): Ticket[];
   get(id: number): Ticket | undefined;

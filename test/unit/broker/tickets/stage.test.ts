@@ -20,6 +20,7 @@ function service(applied: Detection[], ticks: { n: number }, failOn?: string): T
     },
     cover: () => undefined,
     tick: () => (ticks.n++, []),
+    record: () => undefined,
     report: () => undefined,
   };
 }

@@ -1,0 +1,408 @@
+/**
+ * The escalation engine (issue 15 parts 2, 5, 6): pages the right people about a ticket,
+ * through the channels they carry, until someone acknowledges it.
+ *
+ *   'ticket' opened  -> the policy's `opened` steps at once (general ones into a digest),
+ *                       its `unacknowledged` steps scheduled in SQLite
+ *   due step         -> runs if the ticket is still `open` (not acknowledged)
+ *   'sla' warning / breach -> the policy's sla-warning / sla-breach steps
+ *   ticket leaves `open` (acknowledged, dispatched, resolved ...) -> its schedule is dropped
+ *
+ * Whom: the site's on-call answer (OnCallDirectory.onCall) at the moment the step runs,
+ * the policy's roles (engineer, lead, supervisor, manager). Where: the covering team's
+ * channels; a site no team covers goes to the channels marked default, for emergencies
+ * and SLA alerts (so that a fresh install with one default channel already pages).
+ *
+ * Every message goes through the durable outbox (./outbox.ts); each delivery and failure
+ * becomes a ticket timeline entry (`notified`, `notify-failed`, actor "system"). The
+ * schedule and the digests live in SQLite (component "escalation"): after a restart the
+ * overdue steps run at once.
+ */
+import type { SlaAlert } from '../../shared/api/live.js';
+import type { NotifyPolicies, PolicyStep } from '../../shared/api/notify-policy.js';
+import type { Ticket } from '../../shared/api/tickets.js';
+import { message, type NotifyStage } from '../../shared/wording/messages.js';
+import { migrate, type Db, type Migration } from '../db.js';
+import type { BrokerEvents } from '../events.js';
+import { child, type Log } from '../log.js';
+import type { TicketService } from '../tickets/types.js';
+import { AckLinks } from './ack-link.js';
+import { digestMessage, ticketMessage } from './compose.js';
+import type { EscalationConfig } from './config.js';
+import type {
+  ChannelInfo,
+  ChannelRegistry,
+  Language,
+  OnCallDirectory,
+  OutgoingMessage,
+  Person,
+} from './deps.js';
+import { Outbox, type Outcome, type OutboxRow } from './outbox.js';
+import { digestDueAt, PolicyStore, stepsAt } from './policies.js';
+
+export interface EscalationOptions {
+  db: Db;
+  events: BrokerEvents;
+  tickets: TicketService;
+  directory: OnCallDirectory;
+  channels: ChannelRegistry;
+  /** The site's name and its customer (the site record's `customer` field). */
+  sites: { get(siteId: string): { name: string; customer: string } };
+  config: EscalationConfig;
+  log: Log;
+  now?: () => Date;
+}
+
+const DEFAULT_TIME_ZONE = 'Asia/Shanghai';
+const DEFAULT_LANGUAGE: Language = 'zh-CN';
+
+const migrations: readonly Migration[] = [
+  {
+    version: 1,
+    sql: `
+      -- Tickets whose escalation started, with the occurrence (a reopened ticket starts again).
+      CREATE TABLE notify_tickets (
+        ticket_id INTEGER PRIMARY KEY,
+        occurrence INTEGER NOT NULL,
+        started_at TEXT NOT NULL
+      );
+      -- Steps to come: the index of the step in its priority's policy, and when.
+      CREATE TABLE notify_escalation (
+        ticket_id INTEGER NOT NULL,
+        step INTEGER NOT NULL,
+        due_at INTEGER NOT NULL,
+        PRIMARY KEY (ticket_id, step)
+      );
+      CREATE INDEX notify_escalation_due ON notify_escalation (due_at);
+      -- Notifications waiting for their digest, per channel.
+      CREATE TABLE notify_digest (
+        ticket_id INTEGER NOT NULL,
+        channel_id TEXT NOT NULL,
+        message TEXT NOT NULL,
+        queued_at INTEGER NOT NULL,
+        opened_at INTEGER NOT NULL,
+        respond_by INTEGER,
+        every_ms INTEGER NOT NULL,
+        PRIMARY KEY (ticket_id, channel_id)
+      );
+    `,
+  },
+];
+
+interface DigestRow {
+  ticket_id: number;
+  channel_id: string;
+  message: string;
+  queued_at: number;
+  opened_at: number;
+  respond_by: number | null;
+  every_ms: number;
+}
+
+export class Escalations {
+  readonly outbox: Outbox;
+  readonly acks: AckLinks;
+  readonly policies: PolicyStore;
+  private readonly now: () => Date;
+  private readonly log: Log;
+  private timer: NodeJS.Timeout | null = null;
+  private unsubscribe: (() => void) | null = null;
+  /** Sites already logged as having no channel at all, so the line is not repeated. */
+  private readonly unreachable = new Set<string>();
+
+  constructor(private readonly opts: EscalationOptions) {
+    this.now = opts.now ?? (() => new Date());
+    this.log = child(opts.log, 'notify');
+    this.outbox = new Outbox({
+      db: opts.db,
+      channels: opts.channels,
+      log: this.log,
+      now: this.now,
+      settings: opts.config.outbox,
+      onOutcome: (row, outcome) => this.onOutcome(row, outcome),
+      alertTargets: () => this.alertTargets(),
+    });
+    this.acks = new AckLinks(opts.db, { ttlMs: opts.config.ackTtlMs, now: this.now });
+    this.policies = new PolicyStore(opts.db, opts.config.policies, this.now);
+  }
+
+  start(): void {
+    migrate(this.opts.db, 'escalation', migrations);
+    this.policies.start();
+    this.acks.start();
+    this.outbox.start();
+    if (this.opts.config.publicUrl === null)
+      this.log.warn(
+        'notify.publicUrl is not set: notifications carry no ticket or acknowledge link. Set it in the broker config to the address people reach the console at (https://vigil.example.com)',
+      );
+    const onTicket = (ticket: Ticket) => this.guard(() => this.onTicket(ticket));
+    const onSla = (alert: SlaAlert) => this.guard(() => this.onSla(alert));
+    this.opts.events.on('ticket', onTicket);
+    this.opts.events.on('sla', onSla);
+    this.unsubscribe = () => {
+      this.opts.events.off('ticket', onTicket);
+      this.opts.events.off('sla', onSla);
+    };
+    // Steps that fell due while the broker was down run now.
+    this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.outbox.stop();
+  }
+
+  /** Runs the due steps and digests now (the timer does; tests may). */
+  run(): void {
+    this.guard(() => {
+      this.runDueSteps();
+      this.flushDigests();
+    });
+    this.schedule();
+  }
+
+  /** A notification must never break the ticket desk that emitted the event. */
+  private guard(work: () => void): void {
+    try {
+      work();
+    } catch (error) {
+      this.log.error(
+        `escalation failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+      );
+    }
+  }
+
+  private onTicket(ticket: Ticket): void {
+    const { db } = this.opts;
+    if (ticket.status !== 'open') {
+      // Acknowledged (respondedAt set), dispatched, on site, resolved or closed: nobody
+      // needs to be chased any more; SLA alerts of the later deadlines still go out.
+      db.prepare('DELETE FROM notify_escalation WHERE ticket_id = ?').run(ticket.id);
+      db.prepare('DELETE FROM notify_digest WHERE ticket_id = ?').run(ticket.id);
+      return;
+    }
+    const known = db
+      .prepare('SELECT occurrence FROM notify_tickets WHERE ticket_id = ?')
+      .get(ticket.id) as { occurrence: number } | undefined;
+    if (known !== undefined && known.occurrence >= ticket.occurrences) return;
+    const now = this.now();
+    db.prepare(
+      `INSERT INTO notify_tickets (ticket_id, occurrence, started_at) VALUES (?, ?, ?)
+       ON CONFLICT (ticket_id) DO UPDATE SET occurrence = excluded.occurrence, started_at = excluded.started_at`,
+    ).run(ticket.id, ticket.occurrences, now.toISOString());
+    const policy = this.policies.current()[ticket.priority];
+    for (const step of stepsAt(policy, 'opened')) this.notify(ticket, step, 'opened');
+    const insert = db.prepare(
+      'INSERT OR REPLACE INTO notify_escalation (ticket_id, step, due_at) VALUES (?, ?, ?)',
+    );
+    policy.steps.forEach((step, index) => {
+      if (step.when !== 'unacknowledged') return;
+      // From now, not openedAt: a reopened ticket is chased from its reopening.
+      insert.run(ticket.id, index, now.getTime() + (step.afterMin ?? 0) * 60_000);
+    });
+    this.schedule();
+  }
+
+  private onSla(alert: SlaAlert): void {
+    const ticket = this.opts.tickets.get(alert.ticketId);
+    if (ticket === undefined || ticket.status === 'resolved' || ticket.status === 'closed') return;
+    const when = alert.kind === 'warning' ? 'sla-warning' : 'sla-breach';
+    const policy = this.policies.current()[ticket.priority];
+    for (const step of stepsAt(policy, when)) this.notify(ticket, step, when, alert.deadline);
+  }
+
+  private runDueSteps(): void {
+    const { db, tickets } = this.opts;
+    const due = db
+      .prepare('SELECT ticket_id, step FROM notify_escalation WHERE due_at <= ? ORDER BY due_at')
+      .all(this.now().getTime()) as { ticket_id: number; step: number }[];
+    for (const row of due) {
+      db.prepare('DELETE FROM notify_escalation WHERE ticket_id = ? AND step = ?').run(
+        row.ticket_id,
+        row.step,
+      );
+      const ticket = tickets.get(row.ticket_id);
+      if (ticket?.status !== 'open') continue;
+      const step = this.policies.current()[ticket.priority].steps[row.step];
+      // The policy changed meanwhile and has no such step any more.
+      if (step?.when !== 'unacknowledged') continue;
+      this.notify(ticket, step, 'unacknowledged');
+    }
+  }
+
+  /** Sends the digests whose time came, one message per channel. */
+  private flushDigests(): void {
+    const { db, tickets } = this.opts;
+    const rows = db.prepare('SELECT * FROM notify_digest ORDER BY queued_at').all() as DigestRow[];
+    const byChannel = new Map<string, DigestRow[]>();
+    for (const row of rows)
+      byChannel.set(row.channel_id, [...(byChannel.get(row.channel_id) ?? []), row]);
+    const now = this.now().getTime();
+    for (const [channelId, batch] of byChannel) {
+      if (this.digestDue(batch) > now) continue;
+      const messages = batch
+        .filter((r) => tickets.get(r.ticket_id)?.status === 'open')
+        .map((r) => JSON.parse(r.message) as OutgoingMessage);
+      db.prepare('DELETE FROM notify_digest WHERE channel_id = ?').run(channelId);
+      if (messages.length === 1) this.outbox.enqueue(channelId, messages[0]!);
+      else if (messages.length > 1) this.outbox.enqueue(channelId, digestMessage(messages));
+    }
+  }
+
+  private digestDue(batch: DigestRow[]): number {
+    return digestDueAt({
+      firstQueuedAt: Math.min(...batch.map((r) => r.queued_at)),
+      everyMs: Math.min(...batch.map((r) => r.every_ms)),
+      tickets: batch.map((r) => ({ openedAt: r.opened_at, respondBy: r.respond_by })),
+    });
+  }
+
+  private schedule(): void {
+    if (this.unsubscribe === null) return;
+    if (this.timer) clearTimeout(this.timer);
+    const { db } = this.opts;
+    const step = db.prepare('SELECT MIN(due_at) AS at FROM notify_escalation').get() as {
+      at: number | null;
+    };
+    let at = step.at ?? Infinity;
+    const rows = db.prepare('SELECT * FROM notify_digest').all() as DigestRow[];
+    const byChannel = new Map<string, DigestRow[]>();
+    for (const row of rows)
+      byChannel.set(row.channel_id, [...(byChannel.get(row.channel_id) ?? []), row]);
+    for (const batch of byChannel.values()) at = Math.min(at, this.digestDue(batch));
+    if (at === Infinity) return;
+    const wait = Math.max(10, Math.min(at - this.now().getTime(), 60_000));
+    this.timer = setTimeout(() => this.run(), wait);
+    this.timer.unref();
+  }
+
+  /** One step of a policy for one ticket: whom, where, in which words; then the outbox. */
+  private notify(ticket: Ticket, step: PolicyStep, stage: NotifyStage, deadline?: string): void {
+    const { directory, channels, sites, config } = this.opts;
+    const now = this.now();
+    const onCall = directory.onCall(ticket.siteId, now);
+    const team = onCall.team;
+    const people: Person[] = [];
+    for (const role of step.notify) {
+      const person = onCall[role];
+      if (person && !people.some((p) => p.id === person.id)) people.push(person);
+    }
+    let targets: ChannelInfo[];
+    if (team !== null && team.channelIds.length > 0) {
+      targets = team.channelIds
+        .map((id) => channels.get(id))
+        .filter((c): c is ChannelInfo => c !== undefined && c.enabled);
+    } else {
+      // Nobody's policy covers the site: the default channels get what the contract
+      // cannot leave unsaid (emergencies and SLA alerts).
+      const needed =
+        ticket.priority === 'emergency' || stage === 'sla-warning' || stage === 'sla-breach';
+      targets = needed ? channels.defaults() : [];
+    }
+    if (!step.sms) targets = targets.filter((c) => c.type !== 'sms');
+    if (targets.length === 0) {
+      if (!this.unreachable.has(ticket.siteId)) {
+        this.unreachable.add(ticket.siteId);
+        this.log.warn(
+          `no channel reaches site ${ticket.siteId} (ticket ${ticket.id}): give its team a channel, or mark a channel default in the console`,
+        );
+      }
+      return;
+    }
+    const site = safeSite(sites, ticket.siteId);
+    const base = config.publicUrl;
+    // The link names whom it was sent to: the first person of the step (the engineer).
+    const token = base === null ? null : this.acks.issue(ticket.id, people[0]?.id ?? null);
+    const outgoing = ticketMessage({
+      ticket,
+      stage,
+      ...(deadline !== undefined ? { deadline } : {}),
+      language: team?.language ?? DEFAULT_LANGUAGE,
+      timeZone: team?.timeZone ?? DEFAULT_TIME_ZONE,
+      customer: site.customer,
+      siteName: site.name,
+      to: people,
+      ticketUrl: base === null ? null : `${base}/#/tickets/${ticket.id}`,
+      ackUrl: token === null ? null : `${base}/ack/${token}`,
+    });
+    const policy = this.policies.current()[ticket.priority];
+    const digest = stage === 'opened' && policy.digestEveryMin !== null;
+    for (const channel of targets) {
+      if (digest) {
+        this.opts.db
+          .prepare(
+            `INSERT OR REPLACE INTO notify_digest
+               (ticket_id, channel_id, message, queued_at, opened_at, respond_by, every_ms)
+             VALUES (?, ?, ?, ?, ?, ?, ?)`,
+          )
+          .run(
+            ticket.id,
+            channel.id,
+            JSON.stringify(outgoing),
+            now.getTime(),
+            Date.parse(ticket.openedAt),
+            ticket.respondBy === null ? null : Date.parse(ticket.respondBy),
+            policy.digestEveryMin! * 60_000,
+          );
+      } else this.outbox.enqueue(channel.id, outgoing);
+    }
+    if (digest) this.schedule();
+  }
+
+  /** Each outcome on the timeline of every ticket it carried. */
+  private onOutcome(row: OutboxRow, outcome: Outcome): void {
+    const channel = this.opts.channels.get(row.channelId)?.name ?? row.channelId;
+    const to = row.message.to.map((r) => r.name);
+    for (const id of row.ticketIds) {
+      if (outcome.delivered) {
+        this.opts.tickets.record(
+          id,
+          'notified',
+          'system',
+          message('notify.sent', { channel, to, ...(row.repeated ? { repeat: true } : {}) }),
+        );
+      } else if (outcome.final || row.attempts === 1) {
+        // The first failure and the last: retries in between would flood the timeline.
+        this.opts.tickets.record(
+          id,
+          'notify-failed',
+          'system',
+          message('notify.failed', {
+            channel,
+            to,
+            code: outcome.code,
+            message: outcome.message,
+            final: outcome.final,
+          }),
+        );
+      }
+    }
+  }
+
+  /** A failing channel's alert: the default channels, else every other enabled one. */
+  private alertTargets(): { channelIds: string[]; language: Language } {
+    const defaults = this.opts.channels.defaults();
+    const list =
+      defaults.length > 0 ? defaults : this.opts.channels.list().filter((c) => c.enabled);
+    return { channelIds: list.map((c) => c.id), language: DEFAULT_LANGUAGE };
+  }
+
+  /** The policies in force (GET /api/notify/policies). */
+  currentPolicies(): NotifyPolicies {
+    return this.policies.current();
+  }
+}
+
+function safeSite(
+  sites: EscalationOptions['sites'],
+  siteId: string,
+): { name: string; customer: string } {
+  try {
+    return sites.get(siteId);
+  } catch {
+    return { name: siteId, customer: '' };
+  }
+}

@@ -1,0 +1,233 @@
+/**
+ * The escalation engine (broker/notify/escalation.ts) over a real ticket desk on a SQLite
+ * file, with in-test channels and on-call answers (./fakes.ts) and a controlled clock:
+ * who is paged where and in which words, the step after 5 minutes without
+ * acknowledgement, acknowledgement stopping it, default channels for sites no team
+ * covers, general tickets in digests, the timeline entries, and a restart.
+ */
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { deviceExample, type Device } from '../../../../shared/api/devices.js';
+import { message } from '../../../../shared/wording/messages.js';
+import { openDatabase, type Db } from '../../../../broker/db.js';
+import { deviceDown } from '../../../../broker/detect/rules/device-down.js';
+import { BrokerEvents } from '../../../../broker/events.js';
+import { silentLog } from '../../../../broker/log.js';
+import {
+  defaultEscalationConfig,
+  type EscalationConfig,
+} from '../../../../broker/notify/config.js';
+import type { OnCallDirectory, Team } from '../../../../broker/notify/deps.js';
+import { Escalations } from '../../../../broker/notify/escalation.js';
+import { createTicketService } from '../../../../broker/tickets/service.js';
+import { defaultSla, type TicketService } from '../../../../broker/tickets/types.js';
+import { tempDir, type TempDir } from '../../../helpers/temp.js';
+import { fakeChannel, fakeDirectory, fakeRegistry, person, type FakeChannel } from './fakes.js';
+
+const MIN = 60_000;
+const lobbyDown: Device = {
+  ...deviceExample,
+  name: 'Lobby',
+  status: 'down',
+  reasons: [{ code: 'unreachable', message: 'connect ECONNREFUSED 192.0.2.11:80' }],
+};
+
+const zhang = person('zhang-wei', '张伟', { phone: '13800138000', userName: 'zhangwei' });
+const li = person('li-na', '李娜', { phone: '13900139000' });
+const team: Team = {
+  id: 'east',
+  name: 'East',
+  timeZone: 'Asia/Shanghai',
+  language: 'zh-CN',
+  leadId: 'li-na',
+  supervisorId: null,
+  managerId: null,
+  channelIds: ['robot', 'sms'],
+};
+
+let dir: TempDir;
+let db: Db;
+let clock: number;
+const now = () => new Date(clock);
+let events: BrokerEvents;
+let tickets: TicketService;
+let robot: FakeChannel;
+let sms: FakeChannel;
+let noc: FakeChannel;
+let running: Escalations[];
+
+beforeEach(async () => {
+  dir = await tempDir('vigil-escalation-');
+  db = openDatabase(join(dir.path, 'vigil.db'));
+  clock = Date.parse('2026-12-06T18:00:00Z'); // 02:00 in Shanghai: nobody watches the screen
+  events = new BrokerEvents();
+  tickets = createTicketService({ db, events, sla: defaultSla, now });
+  robot = fakeChannel('robot');
+  sms = fakeChannel('sms', { type: 'sms', perMinute: null });
+  noc = fakeChannel('noc', { default: true });
+  running = [];
+});
+afterEach(async () => {
+  for (const e of running) await e.stop();
+  db.close();
+  await dir.remove();
+});
+
+function start(directory: OnCallDirectory, config: Partial<EscalationConfig> = {}): Escalations {
+  const escalations = new Escalations({
+    db,
+    events,
+    tickets,
+    directory,
+    channels: fakeRegistry([robot, sms, noc]),
+    sites: {
+      get: (id) => ({ name: id === 'demo-site' ? 'Demo Mall' : id, customer: 'Acme Retail' }),
+    },
+    config: { ...defaultEscalationConfig, publicUrl: 'https://vigil.example.com', ...config },
+    log: silentLog,
+    now,
+  });
+  escalations.start();
+  running.push(escalations);
+  return escalations;
+}
+
+async function settle(e: Escalations): Promise<void> {
+  e.run();
+  await e.outbox.idle();
+}
+
+describe('Escalations', () => {
+  it('pages the on-call engineer at once by robot and SMS, in Chinese, with local deadlines and links', async () => {
+    const e = start(fakeDirectory(team, { engineer: zhang, lead: li }));
+    const [ticket] = tickets.apply(deviceDown(lobbyDown, now()));
+    await settle(e);
+    expect(robot.sent).toHaveLength(1);
+    expect(sms.sent).toHaveLength(1);
+    const sent = robot.sent[0]!;
+    expect(sent.to.map((p) => p.name)).toEqual(['张伟']);
+    expect(sent.language).toBe('zh-CN');
+    expect(sent.title).toBe(
+      `【紧急】#${ticket!.id} 新工单：摄像机“Lobby”（cam-01）故障离线：无法连接`,
+    );
+    expect(sent.markdown).toContain('- **客户**：Acme Retail');
+    expect(sent.markdown).toContain('- **站点**：Demo Mall (demo-site)');
+    // Respond within 10 min of 18:00 UTC: 02:10 the next day in Shanghai.
+    expect(sent.markdown).toContain('- **响应时限**：2026-12-07 02:10 (UTC+08:00)');
+    expect(sent.markdown).toContain(
+      `[查看工单](https://vigil.example.com/#/tickets/${ticket!.id})`,
+    );
+    expect(sent.markdown).toMatch(
+      /\[确认响应\]\(https:\/\/vigil\.example\.com\/ack\/[\w-]+\.[\w-]+\)/,
+    );
+    expect(sent.text).not.toContain('**');
+    expect(sms.sent[0]!.sms).toMatchObject({
+      priority: 'emergency',
+      site: 'demo-site',
+      device: 'cam-01',
+    });
+    const timeline = tickets.get(ticket!.id)!.timeline;
+    expect(timeline.filter((t) => t.kind === 'notified').map((t) => t.text)).toEqual([
+      'Notified through robot robot: 张伟',
+      'Notified through robot sms: 张伟',
+    ]);
+    expect(timeline.every((t) => t.kind !== 'notified' || t.actor === 'system')).toBe(true);
+  });
+
+  it('escalates to the lead after 5 min without acknowledgement, and stops once acknowledged', async () => {
+    const e = start(fakeDirectory(team, { engineer: zhang, lead: li }));
+    const [ticket] = tickets.apply(deviceDown(lobbyDown, now()));
+    await settle(e);
+    clock += 5 * MIN - 1;
+    await settle(e);
+    expect(robot.sent).toHaveLength(1);
+    clock += 1;
+    await settle(e);
+    expect(robot.sent).toHaveLength(2);
+    expect(robot.sent[1]!.title).toContain('仍未响应');
+    expect(robot.sent[1]!.to.map((p) => p.name)).toEqual(['张伟', '李娜']);
+
+    // A second emergency, acknowledged within the 5 minutes: no second round.
+    const other = tickets.apply(
+      deviceDown({ ...lobbyDown, id: 'cam-02', name: 'Gate' }, now()),
+    )[0]!;
+    await settle(e);
+    expect(robot.sent).toHaveLength(3);
+    tickets.act(other.id, { action: 'acknowledge' }, 'zhangwei');
+    clock += 10 * MIN;
+    await settle(e);
+    expect(robot.sent).toHaveLength(3);
+    expect(tickets.get(ticket!.id)!.status).toBe('open');
+  });
+
+  it('pages the default channels for an emergency at a site no team covers', async () => {
+    const e = start(fakeDirectory(null));
+    tickets.apply(deviceDown(lobbyDown, now()));
+    await settle(e);
+    expect(noc.sent).toHaveLength(1);
+    expect(noc.sent[0]!.to).toEqual([]);
+    expect(robot.sent).toHaveLength(0);
+  });
+
+  it('bundles general tickets into one digest, sent before half of their response time', async () => {
+    const e = start(fakeDirectory(team, { engineer: zhang }));
+    const degraded = (id: string) =>
+      tickets.apply({
+        kind: 'fault',
+        siteId: 'demo-site',
+        deviceId: id,
+        fault: 'degraded:clock-drift',
+        condition: 'degraded:clock-drift',
+        title: message('title.degraded', {
+          kind: 'camera',
+          name: id,
+          device: id,
+          code: 'clock-drift',
+        }),
+        text: message('detected.degraded', { code: 'clock-drift', lines: [] }),
+        covers: [],
+        at: now(),
+      });
+    degraded('cam-05');
+    clock += 5 * MIN;
+    degraded('cam-06');
+    await settle(e);
+    expect(robot.sent).toHaveLength(0);
+    clock += 25 * MIN - 1;
+    await settle(e);
+    expect(robot.sent).toHaveLength(0);
+    clock += 1;
+    await settle(e);
+    expect(robot.sent).toHaveLength(1);
+    expect(robot.sent[0]!.kind).toBe('digest');
+    expect(robot.sent[0]!.ticketIds).toHaveLength(2);
+    // No SMS for general tickets.
+    expect(sms.sent).toHaveLength(0);
+  });
+
+  it('runs a step that fell due while the broker was down at the next start', async () => {
+    const first = start(fakeDirectory(team, { engineer: zhang, lead: li }));
+    tickets.apply(deviceDown(lobbyDown, now()));
+    await settle(first);
+    await first.stop();
+    running = [];
+    clock += 30 * MIN;
+    const second = start(fakeDirectory(team, { engineer: zhang, lead: li }));
+    await second.outbox.idle();
+    expect(robot.sent).toHaveLength(2);
+    expect(robot.sent[1]!.title).toContain('仍未响应');
+  });
+
+  it('records a refused delivery on the timeline with the service code', async () => {
+    robot.answers = [
+      { delivered: false, code: '310000', message: 'sign not match', retryable: false },
+    ];
+    const e = start(fakeDirectory(team, { engineer: zhang }));
+    const [ticket] = tickets.apply(deviceDown(lobbyDown, now()));
+    await settle(e);
+    const failed = tickets.get(ticket!.id)!.timeline.filter((t) => t.kind === 'notify-failed');
+    expect(failed.map((t) => t.text)).toEqual([
+      'Notification through robot robot to 张伟 failed (310000: sign not match); given up',
+    ]);
+  });
+});
