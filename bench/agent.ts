@@ -1,9 +1,11 @@
 /**
  * `npm run bench:agent`: the agent's cost and its replay speed.
  *
- * 1. Polling: one simulator process (`vigil sim`, 500 cameras) and one agent process
- *    (`vigil agent`) polling every device every 15 s and publishing to an Aedes broker in
- *    this process. Prints the agent's CPU (share of one core) and resident memory. Peer
+ * 1. Polling: one simulator process (`vigil sim`, 500 devices: 470 cameras and 30
+ *    NVRs, half Hikvision speaking ISAPI, half Dahua speaking its CGI, each with 16
+ *    channels and two disks, as sites put one recorder per 16 cameras or so) and one
+ *    agent process (`vigil agent`) polling every device every 15 s, the NVRs also
+ *    through their vendor driver, and publishing to an Aedes broker in this process. Prints the agent's CPU (share of one core) and resident memory. Peer
  *    in the same run: the same agent program with only the connection checks (reachable,
  *    identity, media; no RTSP DESCRIBE, no snapshot download and JPEG decode), so the
  *    cost of the picture and stream checks shows as a ratio; and the same agent with every
@@ -17,7 +19,8 @@
  *    on connect) for a sample of the same messages through the same proxy, for 120 s or
  *    until done, extrapolated to the backlog (see PEER_SAMPLE for why that sample).
  *
- * Scale by env: VIGIL_BENCH_AGENT_DEVICES=500 VIGIL_BENCH_AGENT_SECONDS=60
+ * Scale by env: VIGIL_BENCH_AGENT_DEVICES=500 VIGIL_BENCH_AGENT_NVRS=30 (of the devices; 0:
+ *   cameras only) VIGIL_BENCH_AGENT_SECONDS=60
  *   VIGIL_BENCH_AGENT_INTERVAL_S=15 VIGIL_BENCH_AGENT_BACKLOG_H=1 VIGIL_BENCH_AGENT_DELAY_MS=50
  *   VIGIL_BENCH_AGENT_PEER_SAMPLE=(the backlog, at most 30000) VIGIL_BENCH_AGENT_PEER_S=120
  *   VIGIL_BENCH_AGENT_CONCURRENCY=32
@@ -43,6 +46,7 @@ import { topics } from '../shared/topics.js';
 import { startSimProcess, usage, vigil, waitForOutput } from './processes.js';
 
 const DEVICES = Number(process.env.VIGIL_BENCH_AGENT_DEVICES ?? 500);
+const NVRS = Math.min(DEVICES, Number(process.env.VIGIL_BENCH_AGENT_NVRS ?? 30));
 const SECONDS = Number(process.env.VIGIL_BENCH_AGENT_SECONDS ?? 60);
 const INTERVAL_S = Number(process.env.VIGIL_BENCH_AGENT_INTERVAL_S ?? 15);
 const BACKLOG_H = Number(process.env.VIGIL_BENCH_AGENT_BACKLOG_H ?? 1);
@@ -146,7 +150,7 @@ interface PollPhase {
 
 async function pollPhase(
   label: string,
-  xaddrs: { id: string; xaddr: string }[],
+  xaddrs: { id: string; kind: string; xaddr: string }[],
   brokerPort: number,
   checks: string[],
   received: () => number,
@@ -176,7 +180,7 @@ async function pollPhase(
       ...xaddrs.flatMap((d) => [
         `  - id: ${d.id}`,
         `    name: ${d.id}`,
-        '    kind: camera',
+        `    kind: ${d.kind}`,
         `    xaddr: ${d.xaddr}`,
       ]),
     ];
@@ -348,14 +352,39 @@ async function mqttjsPeer(
 
 async function main(): Promise<void> {
   const broker = await startBroker();
-  const { sim, controlUrl } = await startSimProcess(DEVICES, 0, 120_000);
+  const siteDir = mkdtempSync(join(tmpdir(), 'vigil-bench-site-'));
+  const siteFile = join(siteDir, 'site.yaml');
+  const recorders = (count: number, personality: string): string[] =>
+    count > 0
+      ? [
+          '  - kind: nvr',
+          `    count: ${count}`,
+          '    channels: 16',
+          `    personality: ${personality}`,
+          '    disks: [4000, 4000]',
+        ]
+      : [];
+  const hikvision = Math.ceil(NVRS / 2);
+  writeFileSync(
+    siteFile,
+    [
+      `site: ${SITE}`,
+      'devices:',
+      ...(DEVICES - NVRS > 0 ? ['  - kind: camera', `    count: ${DEVICES - NVRS}`] : []),
+      ...recorders(hikvision, 'hikvision-nvr'),
+      ...recorders(NVRS - hikvision, 'dahua-nvr'),
+      '',
+    ].join('\n'),
+  );
+  const { sim, controlUrl } = await startSimProcess(0, 0, 120_000, { siteFile });
   try {
     const devices = (await (await fetch(`${controlUrl}/sim/devices`)).json()) as {
       id: string;
+      kind: string;
       xaddr: string;
     }[];
     console.log(
-      `agent bench: ${devices.length} simulated cameras, every ${INTERVAL_S} s, concurrency ${CONCURRENCY}, measured over ${SECONDS} s, agent node flags: ${NODE_ARGS.join(' ') || 'none'}`,
+      `agent bench: ${devices.length} simulated devices (${DEVICES - NVRS} cameras, ${hikvision} Hikvision and ${NVRS - hikvision} Dahua NVRs of 16 channels), every ${INTERVAL_S} s, concurrency ${CONCURRENCY}, measured over ${SECONDS} s, agent node flags: ${NODE_ARGS.join(' ') || 'none'}`,
     );
 
     const full = await pollPhase(
@@ -391,6 +420,7 @@ async function main(): Promise<void> {
   } finally {
     sim.kill('SIGTERM');
     await new Promise((r) => sim.once('exit', r));
+    rmSync(siteDir, { recursive: true, force: true });
   }
 
   console.log(

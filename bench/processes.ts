@@ -54,30 +54,22 @@ export function waitForOutput(child: ChildProcess, pattern: RegExp, ms: number):
 }
 
 /**
- * `vigil sim` with this many cameras and NVRs on free ports (no discovery); resolves once
- * its control API answers, with the process and the control API's URL.
+ * `vigil sim` with this many cameras and NVRs on free ports (no discovery), or the layout
+ * of a site file (`layout: {siteFile}`); resolves once its control API answers, with the
+ * process and the control API's URL.
  */
 export async function startSimProcess(
   cameras: number,
   nvrs: number,
   timeoutMs: number,
+  layout: { siteFile?: string } = {},
 ): Promise<{ sim: ChildProcess; controlUrl: string }> {
+  const fleet = layout.siteFile
+    ? ['--site', layout.siteFile]
+    : ['--cameras', String(cameras), '--nvrs', String(nvrs)];
   const sim = spawn(
     process.execPath,
-    [
-      vigil,
-      'sim',
-      '--cameras',
-      String(cameras),
-      '--nvrs',
-      String(nvrs),
-      '--control-port',
-      '0',
-      '--rtsp-port',
-      '0',
-      '--discovery-port',
-      '0',
-    ],
+    [vigil, 'sim', ...fleet, '--control-port', '0', '--rtsp-port', '0', '--discovery-port', '0'],
     {
       env: { ...process.env, VIGIL_SIM_PASSWORD: 'bench-password' },
       stdio: ['ignore', 'pipe', 'pipe'],
