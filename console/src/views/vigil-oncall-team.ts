@@ -13,6 +13,27 @@ import { formatFull } from '../format.js';
 import { strings } from '../strings.js';
 import { controls, page } from '../theme.js';
 
+/** The forms and muted notes of the on-call screens (this element and vigil-oncall). */
+export const oncallStyles = css`
+  form {
+    display: grid;
+    grid-template-columns: repeat(auto-fit, minmax(11rem, 1fr));
+    gap: 0.6rem;
+    align-items: end;
+    margin-bottom: 0.6rem;
+  }
+  .muted {
+    color: var(--vigil-muted);
+  }
+`;
+
+/** A failed request as one alert line: the API's message and every field it lists. */
+export function problem(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const details = (error as { details?: string[] }).details ?? [];
+  return [error.message, ...details].join(' — ');
+}
+
 /** `datetime-local` value -> ISO timestamp in the browser's time zone. */
 function fromLocalInput(value: string): string {
   return new Date(value).toISOString();
@@ -33,17 +54,8 @@ export class VigilOncallTeam extends LitElement {
   static override styles = [
     controls,
     page,
+    oncallStyles,
     css`
-      form {
-        display: grid;
-        grid-template-columns: repeat(auto-fit, minmax(11rem, 1fr));
-        gap: 0.6rem;
-        align-items: end;
-        margin-bottom: 0.6rem;
-      }
-      .muted {
-        color: var(--vigil-muted);
-      }
       header {
         display: flex;
         justify-content: space-between;
@@ -74,7 +86,7 @@ export class VigilOncallTeam extends LitElement {
       this._rotations = rotations;
       this._overrides = overrides;
     } catch (error) {
-      this._error = error instanceof Error ? error.message : String(error);
+      this._error = problem(error);
     }
   }
 
@@ -88,10 +100,7 @@ export class VigilOncallTeam extends LitElement {
       );
       return true;
     } catch (error) {
-      const details = (error as { details?: string[] }).details ?? [];
-      this._error = [error instanceof Error ? error.message : String(error), ...details].join(
-        ' — ',
-      );
+      this._error = problem(error);
       return false;
     }
   }

@@ -14,7 +14,7 @@ import type {
 import { formatFull } from '../format.js';
 import { strings } from '../strings.js';
 import { controls, page } from '../theme.js';
-import './vigil-oncall-team.js';
+import { oncallStyles, problem } from './vigil-oncall-team.js';
 
 type TeamOnCall = Omit<OnCallNow, 'siteId'>;
 
@@ -22,13 +22,6 @@ type TeamOnCall = Omit<OnCallNow, 'siteId'>;
 function field(data: FormData, name: string): string | null {
   const value = String(data.get(name) ?? '').trim();
   return value === '' ? null : value;
-}
-
-/** The API's error with every field it lists, for the alert line. */
-function problem(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const details = (error as { details?: string[] }).details ?? [];
-  return [error.message, ...details].join(' — ');
 }
 
 /**
@@ -46,16 +39,8 @@ export class VigilOncall extends LitElement {
   static override styles = [
     controls,
     page,
+    oncallStyles,
     css`
-      form {
-        display: grid;
-        grid-template-columns: repeat(auto-fit, minmax(11rem, 1fr));
-        gap: 0.6rem;
-        align-items: end;
-      }
-      .muted {
-        color: var(--vigil-muted);
-      }
       .phone {
         font-family: var(--vigil-mono);
       }
@@ -228,6 +213,18 @@ export class VigilOncall extends LitElement {
     </p>`;
   }
 
+  /** The language messages are written in: Chinese first, the default. */
+  private languageSelect(label: string) {
+    const languages = strings.oncall.languages;
+    return html`<label
+      >${label}
+      <select name="language">
+        <option value="zh-CN">${languages['zh-CN']}</option>
+        <option value="en">${languages.en}</option>
+      </select></label
+    >`;
+  }
+
   private renderPeople() {
     const p = strings.oncall.people;
     const languages = strings.oncall.languages;
@@ -246,13 +243,7 @@ export class VigilOncall extends LitElement {
                 <label>${p.dingtalk}<input name="dingtalkUserId" /></label>
                 <label>${p.wecom}<input name="wecomUserId" /></label>
                 <label>${p.feishu}<input name="feishuOpenId" /></label>
-                <label
-                  >${p.language}
-                  <select name="language">
-                    <option value="zh-CN">${languages['zh-CN']}</option>
-                    <option value="en">${languages.en}</option>
-                  </select></label
-                >
+                ${this.languageSelect(p.language)}
                 <label>${p.account}<input name="userName" /></label>
                 <button class="primary" type="submit">${p.add}</button>
               </form>`
@@ -323,13 +314,7 @@ export class VigilOncall extends LitElement {
                 /></label>
                 <label>${t.name}<input name="name" required /></label>
                 <label>${t.timeZone}<input name="timeZone" placeholder="Asia/Shanghai" /></label>
-                <label
-                  >${t.language}
-                  <select name="language">
-                    <option value="zh-CN">${strings.oncall.languages['zh-CN']}</option>
-                    <option value="en">${strings.oncall.languages.en}</option>
-                  </select></label
-                >
+                ${this.languageSelect(t.language)}
                 <label
                   >${t.lead}<select name="leadId">
                     ${personOptions}
