@@ -334,7 +334,10 @@ export class SimulatedDevice implements RtspDevice {
     const now = Date.now();
     // What was recorded under the old effects is written before they change.
     this.advanceDisks(before, now);
-    this.effects = effectsOf(this.faults);
+    this.effects = effectsOf(
+      this.faults,
+      this.disks.bays.filter((b) => b.sizeGB > 0).map((b) => b.bay),
+    );
     const effects = this.effects;
     if (effects.rebooting && !before.rebooting) {
       // A rebooting device forgets its subscriptions, nonces, searches and account locks.
@@ -351,7 +354,7 @@ export class SimulatedDevice implements RtspDevice {
     const rebooted = before.rebooting && !effects.rebooting;
     if (rebooted) this.bootTime = now;
     this.updateFlapping();
-    const storageError = effects.storageFailed || effects.storageFull;
+    const storageError = effects.storageFailed || effects.storageFull || effects.noDiskWorking;
     for (let channel = 1; channel <= this.model.channels; channel++) {
       const c = effects.channel(channel);
       if (c.picture === 'frozen') this.snapshots.freezeNow(channel, now + effects.clockOffsetMs);

@@ -64,6 +64,12 @@ export interface FaultEffects {
   certificateChanged: boolean;
   /** Disk bays (1-based) whose state a fault changed; a bay absent here is as configured. */
   disks: Record<number, DiskState>;
+  /**
+   * No disk of the recorder can take a recording: every bay that holds one is in error,
+   * unformatted or removed. Its recording jobs stop in Error, as a recorder's do with
+   * nowhere to write (a disk failing S.M.A.R.T. still records: Hikvision's smartFailed).
+   */
+  noDiskWorking: boolean;
   /** Days of recordings kept (the oldest recording's age); null: as the device's history. */
   retentionDays: number | null;
   /** Down for a reboot: comes back with a new LastReboot when the fault ends. */
@@ -286,7 +292,14 @@ function diskOf(fault: SimFault): number | undefined {
   return 'disk' in fault ? (fault.disk ?? 1) : undefined;
 }
 
-export function effectsOf(faults: readonly SimFault[]): FaultEffects {
+/** Disk states in which nothing is written to the disk. */
+const NOT_RECORDING: ReadonlySet<DiskState> = new Set(['error', 'unformatted', 'notexist']);
+
+/**
+ * What the faults do, together. `bays`: the recorder's bays that hold a disk (1-based), so
+ * that disk faults on all of them stop its recordings; none for a camera.
+ */
+export function effectsOf(faults: readonly SimFault[], bays: readonly number[] = []): FaultEffects {
   const effects: Mutable = {
     listening: true,
     answering: true,
@@ -303,11 +316,14 @@ export function effectsOf(faults: readonly SimFault[]): FaultEffects {
     storageFull: false,
     rebooting: false,
     disks: {},
+    noDiskWorking: false,
     retentionDays: null,
   };
   for (const fault of faults) entryOf(fault).apply?.(effects, fault);
+  effects.noDiskWorking =
+    bays.length > 0 && bays.every((bay) => NOT_RECORDING.has(effects.disks[bay] ?? 'ok'));
   const channelFaults = faults.filter((f) => entryOf(f).applyChannel);
-  const storageStops = effects.storageFailed || effects.storageFull;
+  const storageStops = effects.storageFailed || effects.storageFull || effects.noDiskWorking;
   return {
     ...effects,
     channel(n: number): ChannelEffects {

@@ -335,6 +335,16 @@ describe('event and recording faults', () => {
     expect(await jobState('nvr-01', 'JOB_CH03')).toBe('Error');
   });
 
+  it('disk faults on every bay leave nothing to record on: every job in Error; one bay left, Active', async () => {
+    await site.setFault('nvr-01', { kind: 'disk-error', disk: 1 });
+    expect(await jobState('nvr-01', 'JOB_CH01')).toBe('Active');
+    await site.setFault('nvr-01', { kind: 'disk-removed', disk: 2 });
+    expect(await jobState('nvr-01', 'JOB_CH01')).toBe('Error');
+    expect(await jobState('nvr-01', 'JOB_CH03')).toBe('Error');
+    await site.clearFaults('nvr-01', 'disk-removed');
+    expect(await jobState('nvr-01', 'JOB_CH01')).toBe('Active');
+  });
+
   it('channel-offline: the PoE camera is gone: signal lost, black picture, that job stops', async () => {
     const address = await client.subscribe('nvr-01');
     await client.pull('nvr-01', address, 'PT0S', 1000);

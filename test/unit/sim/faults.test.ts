@@ -83,6 +83,25 @@ describe('fault catalogue', () => {
     expect(effectsOf([{ kind: 'storage-failure' }])).toMatchObject({ storageFailed: true });
   });
 
+  it('a recorder stops recording once no disk can take it, not while one still can', () => {
+    const bays = [1, 2];
+    let faults = withFault([], { kind: 'disk-error', disk: 1 });
+    expect(effectsOf(faults, bays)).toMatchObject({ noDiskWorking: false });
+    expect(effectsOf(faults, bays).channel(1).recordingStopped).toBe(false);
+    // A disk failing S.M.A.R.T. still records (Hikvision's smartFailed).
+    expect(
+      effectsOf(withFault(faults, { kind: 'disk-error', disk: 2, state: 'smartFailed' }), bays),
+    ).toMatchObject({ noDiskWorking: false });
+    faults = withFault(faults, { kind: 'disk-unformatted', disk: 2 });
+    expect(effectsOf(faults, bays)).toMatchObject({ noDiskWorking: true });
+    expect(effectsOf(faults, bays).channel(4).recordingStopped).toBe(true);
+    // A fault on a bay without a disk changes nothing; a camera has no bays at all.
+    expect(effectsOf([{ kind: 'disk-error', disk: 3 }], bays)).toMatchObject({
+      noDiskWorking: false,
+    });
+    expect(effectsOf(faults)).toMatchObject({ noDiskWorking: false });
+  });
+
   it('a kind is active once per channel', () => {
     const faults = withFault(withFault([{ kind: 'hang' }], { kind: 'offline' }), { kind: 'hang' });
     expect(faults).toEqual([{ kind: 'offline' }, { kind: 'hang' }]);
