@@ -25,6 +25,7 @@ import { ticketRoutes } from './tickets.js';
 import { auditRoutes } from './audit-trail.js';
 import { inspectionRoutes } from './inspection.js';
 import { maintenanceRoutes } from './maintenance.js';
+import { notifyChannelRoutesPlugin } from './notify-channels.js';
 import { oncallRoutes } from './oncall.js';
 import { siteRoutes } from './sites.js';
 import type { ApiDeps } from './types.js';
@@ -101,6 +102,12 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     await app.register(auditRoutes, { audit: deps.desk.audit });
     if (deps.oncall)
       await app.register(oncallRoutes, { oncall: deps.oncall, audit: deps.desk.audit });
+  }
+  if (deps.channels) {
+    await app.register(notifyChannelRoutesPlugin, {
+      channels: deps.channels,
+      ...(deps.desk ? { audit: deps.desk.audit } : {}),
+    });
   }
   await app.register(liveRoutes, {
     events: deps.events,

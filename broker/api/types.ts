@@ -9,6 +9,7 @@ import type { Db } from '../db.js';
 import type { Log } from '../log.js';
 import type { ReportCache } from '../inspection/cache.js';
 import type { MetricsStore } from '../metrics/store.js';
+import type { ChannelStore } from '../notify/channels/store.js';
 import type { OnCallStore } from '../oncall/store.js';
 
 /** What the HTTP API needs from the rest of the broker; wired in broker/main.ts. */
@@ -30,6 +31,8 @@ export interface ApiDeps {
   reportCache?: ReportCache;
   /** People, teams, rotas, coverage (broker/oncall/); with `desk`, /api/oncall/* is served. */
   oncall?: OnCallStore;
+  /** Notification channels (broker/notify/channels/); /api/notify/channels* is served with it. */
+  channels?: ChannelStore;
   /** Folder of the built console (dist/console), served at /. */
   consoleDir: string | null;
   /** Where the API writes what a person may need to read later; the console by default. */

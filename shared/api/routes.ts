@@ -137,3 +137,15 @@ export function oncallPath(
   const path = oncallApiRoutes[route].replace(':id', encodeURIComponent(String(id)));
   return rotation === undefined ? path : path.replace(':rotation', String(rotation));
 }
+
+/** Notification channels (shared/api/notify.ts, channels section). */
+export const notifyChannelRoutes = {
+  list: '/api/notify/channels',
+  one: '/api/notify/channels/:id',
+  test: '/api/notify/channels/:id/test',
+} as const;
+
+/** A route of notifyChannelRoutes with the channel's id filled in. */
+export function notifyChannelPath(route: 'one' | 'test', id: string): string {
+  return notifyChannelRoutes[route].replace(':id', encodeURIComponent(id));
+}

@@ -1,0 +1,138 @@
+/**
+ * Notification channels (issue 15, "Interface"): list, create, change, delete and
+ * test-send, admin only (a channel holds secrets and decides who is woken at night).
+ * Every write is audited, secrets left out of the audit's detail; the answers show
+ * secrets masked only (broker/notify/channels/store.ts).
+ */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { ApiError } from '../../shared/api/common.js';
+import {
+  Channel,
+  ChannelList,
+  ChannelParams,
+  ChannelPatch,
+  ChannelTest,
+  ChannelTestResult,
+  NewChannel,
+  notifyChannelRoutes,
+} from '../../shared/api/notify.js';
+import type { AuditStore } from '../audit-trail.js';
+import { SECRET_SETTINGS } from '../notify/channels/drivers.js';
+import type { ChannelStore } from '../notify/channels/store.js';
+import { testMessage } from '../notify/channels/test-message.js';
+import { requireRole } from './tickets.js';
+
+/** The request body without its secrets, for the audit trail: which ones changed, not their values. */
+function auditable(body: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(body)) {
+    out[key] = (SECRET_SETTINGS as readonly string[]).includes(key) ? '(set)' : value;
+  }
+  return out;
+}
+
+export const notifyChannelRoutesPlugin: FastifyPluginAsyncTypebox<{
+  channels: ChannelStore;
+  audit?: AuditStore;
+}> = async (app, { channels, audit }) => {
+  const errors = { 400: ApiError, 401: ApiError, 403: ApiError, 404: ApiError };
+
+  app.get(
+    notifyChannelRoutes.list,
+    {
+      schema: {
+        summary: 'Every notification channel, secrets masked (admin)',
+        tags: ['notify'],
+        response: { 200: ChannelList, 401: ApiError, 403: ApiError },
+      },
+    },
+    async (request) => {
+      requireRole(request, 'admin', 'Reading notification channels');
+      return channels.views();
+    },
+  );
+
+  app.post(
+    notifyChannelRoutes.list,
+    {
+      schema: {
+        summary:
+          'Adds a channel: DingTalk, WeCom, Feishu robot, SMS, email or signed webhook (admin)',
+        tags: ['notify'],
+        body: NewChannel,
+        response: { 201: Channel, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const user = requireRole(request, 'admin', 'Adding a notification channel');
+      const channel = channels.create(request.body);
+      audit?.add(user.username, 'channel.create', `channel:${channel.id}`, auditable(request.body));
+      return reply.status(201).send(channel);
+    },
+  );
+
+  app.patch(
+    notifyChannelRoutes.one,
+    {
+      schema: {
+        summary: 'Changes a channel; secrets left out or sent back masked keep their value (admin)',
+        tags: ['notify'],
+        params: ChannelParams,
+        body: ChannelPatch,
+        response: { 200: Channel, ...errors },
+      },
+    },
+    async (request) => {
+      const user = requireRole(request, 'admin', 'Changing a notification channel');
+      const channel = channels.update(request.params.id, request.body);
+      audit?.add(user.username, 'channel.update', `channel:${channel.id}`, auditable(request.body));
+      return channel;
+    },
+  );
+
+  app.delete(
+    notifyChannelRoutes.one,
+    {
+      schema: {
+        summary: 'Deletes a channel (admin)',
+        tags: ['notify'],
+        params: ChannelParams,
+        response: { 200: Channel, ...errors },
+      },
+    },
+    async (request) => {
+      const user = requireRole(request, 'admin', 'Deleting a notification channel');
+      const channel = channels.remove(request.params.id);
+      audit?.add(user.username, 'channel.delete', `channel:${channel.id}`);
+      return channel;
+    },
+  );
+
+  app.post(
+    notifyChannelRoutes.test,
+    {
+      schema: {
+        summary:
+          "Sends a test message: 200 {delivered: true}, or 502 with the service's own code and message (admin)",
+        tags: ['notify'],
+        params: ChannelParams,
+        body: ChannelTest,
+        response: { 200: ChannelTestResult, 502: ChannelTestResult, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const user = requireRole(request, 'admin', 'Testing a notification channel');
+      const { id } = request.params;
+      const { driver, name } = channels.testDriver(id);
+      const { language, ...to } = request.body ?? {};
+      const result = await driver.send(
+        testMessage(name, to, language),
+        new AbortController().signal,
+      );
+      audit?.add(user.username, 'channel.test', `channel:${id}`, result);
+      if (result.delivered) return { delivered: true as const };
+      const { code, message, retryable } = result;
+      return reply.status(502).send({ delivered: false as const, code, message, retryable });
+    },
+  );
+};

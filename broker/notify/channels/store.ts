@@ -1,0 +1,315 @@
+/**
+ * The notification channels, in SQLite (component "channels"): the ChannelRegistry the
+ * escalation engine reads, and create / update / delete for the API. Secrets (a robot
+ * URL with its token, signing secrets, the SMS AccessKey secret, the SMTP password
+ * file's path) are kept in their own column, encrypted (AES-256-GCM) when the broker has
+ * a secrets key, and never leave through `view`: masked there ("abcd…wxyz").
+ */
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import type { Channel, ChannelPatch, NewChannel } from '../../../shared/api/notify.js';
+import { VigilError } from '../../../shared/errors.js';
+import { migrate, type Db, type Migration } from '../../db.js';
+import {
+  createDriver,
+  missingSettings,
+  PER_MINUTE,
+  SECRET_SETTINGS,
+  type ChannelSettings,
+  type DriverOptions,
+} from './drivers.js';
+import { mask, maskUrl } from './http.js';
+import type { ChannelDriver, ChannelInfo, ChannelRegistry, ChannelType } from './types.js';
+
+const migrations: readonly Migration[] = [
+  {
+    version: 1,
+    sql: `
+      CREATE TABLE notify_channels (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        type TEXT NOT NULL CHECK (type IN ('dingtalk', 'wecom', 'feishu', 'sms', 'email', 'webhook')),
+        is_default INTEGER NOT NULL DEFAULT 0,
+        enabled INTEGER NOT NULL DEFAULT 1,
+        settings TEXT NOT NULL,
+        secrets TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+    `,
+  },
+];
+
+interface Row {
+  id: string;
+  name: string;
+  type: ChannelType;
+  is_default: number;
+  enabled: number;
+  settings: string;
+  secrets: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ChannelStoreOptions extends DriverOptions {
+  /** Encrypts the secrets column; without it they are stored as JSON (the file is 0600). */
+  secretsKey?: Buffer | string;
+  now?: () => Date;
+}
+
+type SecretName = (typeof SECRET_SETTINGS)[number];
+const isSecret = (key: string): key is SecretName =>
+  (SECRET_SETTINGS as readonly string[]).includes(key);
+
+/** Settings a PATCH may send back as the API showed them: masked ones keep their value. */
+const looksMasked = (value: unknown): boolean => typeof value === 'string' && value.includes('…');
+
+export class ChannelStore implements ChannelRegistry {
+  private readonly key: Buffer | null;
+  private readonly now: () => Date;
+
+  constructor(
+    private readonly db: Db,
+    private readonly options: ChannelStoreOptions = {},
+  ) {
+    this.key =
+      options.secretsKey === undefined
+        ? null
+        : createHash('sha256').update(options.secretsKey).digest();
+    this.now = options.now ?? (() => new Date());
+  }
+
+  start(): void {
+    migrate(this.db, 'channels', migrations);
+  }
+
+  // --- ChannelRegistry -------------------------------------------------------------------
+
+  list(): ChannelInfo[] {
+    return this.rows().map(info);
+  }
+
+  get(id: string): ChannelInfo | undefined {
+    const row = this.row(id);
+    return row && info(row);
+  }
+
+  driver(id: string): ChannelDriver | undefined {
+    const row = this.row(id);
+    if (!row || !row.enabled) return undefined;
+    return createDriver(row.type, this.settings(row), this.driverOptions());
+  }
+
+  /** The driver and name of a channel, enabled or not: the console's test-send button. */
+  testDriver(id: string): { driver: ChannelDriver; name: string } {
+    const row = this.mustRow(id);
+    return {
+      driver: createDriver(row.type, this.settings(row), this.driverOptions()),
+      name: row.name,
+    };
+  }
+
+  defaults(): ChannelInfo[] {
+    return this.list().filter((c) => c.default && c.enabled);
+  }
+
+  // --- the API's views and writes --------------------------------------------------------
+
+  views(): Channel[] {
+    return this.rows().map((row) => this.view(row));
+  }
+
+  one(id: string): Channel {
+    return this.view(this.mustRow(id));
+  }
+
+  create(input: NewChannel): Channel {
+    const { name, type, default: isDefault, enabled, ...rest } = input;
+    const settings = rest as ChannelSettings;
+    const missing = missingSettings(type, settings);
+    if (missing.length > 0) {
+      throw new VigilError(
+        'VIGIL_BAD_REQUEST',
+        `The ${type} channel lacks settings: give every listed one.`,
+        missing,
+      );
+    }
+    const id = `${type}-${randomBytes(4).toString('hex')}`;
+    const at = this.now().toISOString();
+    const { plain, secret } = split(settings);
+    this.db
+      .prepare(
+        `INSERT INTO notify_channels (id, name, type, is_default, enabled, settings, secrets, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        id,
+        name,
+        type,
+        isDefault ? 1 : 0,
+        enabled === false ? 0 : 1,
+        JSON.stringify(plain),
+        this.seal(secret),
+        at,
+        at,
+      );
+    return this.one(id);
+  }
+
+  update(id: string, patch: ChannelPatch): Channel {
+    const row = this.mustRow(id);
+    const { name, default: isDefault, enabled, ...rest } = patch;
+    const settings: ChannelSettings = this.settings(row);
+    for (const [key, value] of Object.entries(rest)) {
+      if (value === undefined) continue;
+      if (isSecret(key) && looksMasked(value)) continue;
+      (settings as Record<string, unknown>)[key] = value;
+    }
+    if (settings.url !== undefined) {
+      try {
+        const url = new URL(settings.url);
+        if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error();
+      } catch {
+        throw new VigilError('VIGIL_BAD_REQUEST', 'url: must be an http:// or https:// address.', [
+          'url: must be a URL',
+        ]);
+      }
+    }
+    const missing = missingSettings(row.type, settings);
+    if (missing.length > 0) {
+      throw new VigilError(
+        'VIGIL_BAD_REQUEST',
+        `The ${row.type} channel would lack settings.`,
+        missing,
+      );
+    }
+    const { plain, secret } = split(settings);
+    this.db
+      .prepare(
+        `UPDATE notify_channels SET name = ?, is_default = ?, enabled = ?, settings = ?, secrets = ?, updated_at = ?
+         WHERE id = ?`,
+      )
+      .run(
+        name ?? row.name,
+        isDefault === undefined ? row.is_default : isDefault ? 1 : 0,
+        enabled === undefined ? row.enabled : enabled ? 1 : 0,
+        JSON.stringify(plain),
+        this.seal(secret),
+        this.now().toISOString(),
+        id,
+      );
+    return this.one(id);
+  }
+
+  remove(id: string): Channel {
+    const channel = this.one(id);
+    this.db.prepare('DELETE FROM notify_channels WHERE id = ?').run(id);
+    return channel;
+  }
+
+  // --- inside ----------------------------------------------------------------------------
+
+  private driverOptions(): DriverOptions {
+    return {
+      ...(this.options.fetch ? { fetch: this.options.fetch } : {}),
+      ...(this.options.timeoutMs !== undefined ? { timeoutMs: this.options.timeoutMs } : {}),
+    };
+  }
+
+  private rows(): Row[] {
+    return this.db.prepare('SELECT * FROM notify_channels ORDER BY created_at, id').all() as Row[];
+  }
+
+  private row(id: string): Row | undefined {
+    return this.db.prepare('SELECT * FROM notify_channels WHERE id = ?').get(id) as Row | undefined;
+  }
+
+  private mustRow(id: string): Row {
+    const row = this.row(id);
+    if (!row) {
+      throw new VigilError(
+        'VIGIL_NOT_FOUND',
+        `No notification channel ${id}: list them at GET /api/notify/channels.`,
+      );
+    }
+    return row;
+  }
+
+  /** Every setting of the row, secrets included: for the driver only. */
+  private settings(row: Row): ChannelSettings {
+    return { ...(JSON.parse(row.settings) as ChannelSettings), ...this.open(row.secrets) };
+  }
+
+  private view(row: Row): Channel {
+    const s = this.settings(row);
+    const channel: Channel = {
+      id: row.id,
+      name: row.name,
+      type: row.type,
+      default: row.is_default === 1,
+      enabled: row.enabled === 1,
+      perMinute: PER_MINUTE[row.type],
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
+    };
+    for (const [key, value] of Object.entries(s)) {
+      if (value === undefined) continue;
+      if (key === 'url') channel.url = maskUrl(value as string);
+      else if (key === 'secret') channel.secret = value === null ? null : mask(value as string);
+      else if (key === 'accessKeySecret') channel.accessKeySecret = mask(value as string);
+      else if (key === 'passwordFile') channel.passwordFileSet = Boolean(value);
+      else (channel as Record<string, unknown>)[key] = value;
+    }
+    return channel;
+  }
+
+  /** JSON, or "v1:" + base64(iv | tag | AES-256-GCM ciphertext) with a secrets key. */
+  private seal(secrets: Partial<Record<SecretName, unknown>>): string {
+    const json = JSON.stringify(secrets);
+    if (!this.key) return json;
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', this.key, iv);
+    const data = Buffer.concat([cipher.update(json, 'utf8'), cipher.final()]);
+    return `v1:${Buffer.concat([iv, cipher.getAuthTag(), data]).toString('base64')}`;
+  }
+
+  private open(stored: string): Partial<ChannelSettings> {
+    if (!stored.startsWith('v1:')) return JSON.parse(stored) as Partial<ChannelSettings>;
+    if (!this.key) {
+      throw new VigilError(
+        'VIGIL_INTERNAL',
+        'Channel secrets are encrypted but the broker has no secrets key; start it with the key it used.',
+      );
+    }
+    const raw = Buffer.from(stored.slice(3), 'base64');
+    const decipher = createDecipheriv('aes-256-gcm', this.key, raw.subarray(0, 12));
+    decipher.setAuthTag(raw.subarray(12, 28));
+    const json = Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString(
+      'utf8',
+    );
+    return JSON.parse(json) as Partial<ChannelSettings>;
+  }
+}
+
+function info(row: Row): ChannelInfo {
+  return {
+    id: row.id,
+    name: row.name,
+    type: row.type,
+    default: row.is_default === 1,
+    enabled: row.enabled === 1,
+  };
+}
+
+function split(settings: ChannelSettings): {
+  plain: Partial<ChannelSettings>;
+  secret: Partial<Record<SecretName, unknown>>;
+} {
+  const plain: Record<string, unknown> = {};
+  const secret: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(settings)) {
+    if (value === undefined) continue;
+    (isSecret(key) ? secret : plain)[key] = value;
+  }
+  return { plain, secret };
+}
