@@ -35,6 +35,8 @@ import {
   TeamList,
   TeamOnCall,
   TeamPatch,
+  TurnList,
+  TurnsQuery,
 } from '../../shared/api/oncall.js';
 import type { AuditStore } from '../audit-trail.js';
 import type { OnCallStore } from '../oncall/store.js';
@@ -198,6 +200,27 @@ export const oncallRoutes: FastifyPluginAsyncTypebox<{
     async (request) => {
       const { at } = request.query;
       return oncall.teamOnCall(request.params.id, at === undefined ? undefined : new Date(at));
+    },
+  );
+
+  app.get(
+    routes.turns,
+    {
+      schema: {
+        summary:
+          'Who is on call for the team when, turn by turn, over the coming days (14 by default)',
+        tags,
+        params: IdParams,
+        querystring: TurnsQuery,
+        response: { 200: TurnList, ...errors },
+      },
+    },
+    async (request) => {
+      const { from, days } = request.query;
+      return oncall.turns(request.params.id, {
+        ...(from === undefined ? {} : { from: new Date(from) }),
+        ...(days === undefined ? {} : { days }),
+      });
     },
   );
 

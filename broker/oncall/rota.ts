@@ -263,3 +263,26 @@ export function onCallAt(input: RotaInput, at: number): OnCallAnswer {
     t = boundary;
   }
 }
+
+/** One stretch of time with the same person on call (epoch ms). */
+export interface Turn {
+  personId: string | null;
+  from: number;
+  to: number;
+}
+
+/**
+ * Who is on call from `from` to `to`, as consecutive turns, each ending where another
+ * person (or nobody) takes over: the rota as an admin checks it, overrides applied.
+ */
+export function turnsBetween(input: RotaInput, from: number, to: number, max = 500): Turn[] {
+  const turns: Turn[] = [];
+  let at = from;
+  while (at < to && turns.length < max) {
+    const answer = onCallAt(input, at);
+    const end = answer.until === null ? to : Math.min(answer.until, to);
+    turns.push({ personId: answer.personId, from: at, to: end });
+    at = end;
+  }
+  return turns;
+}

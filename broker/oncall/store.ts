@@ -19,13 +19,14 @@ import type {
   TeamCreate,
   TeamOnCall,
   TeamPatch,
+  Turn,
 } from '../../shared/api/oncall.js';
 import { VigilError } from '../../shared/errors.js';
 import { isId } from '../../shared/ids.js';
 import { migrate, type Db, type Migration } from '../db.js';
-import { onCallAt } from './rota.js';
+import { onCallAt, turnsBetween } from './rota.js';
 import type { Language, OnCallDirectory, OnCallNow, Person, Team } from './types.js';
-import { emailError, normalizePhone, timeZoneError } from './validate.js';
+import { emailError, feishuOpenIdError, normalizePhone, timeZoneError } from './validate.js';
 
 // The plain interfaces of types.ts and the API's schemas must stay one shape.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
@@ -342,6 +343,10 @@ export class OnCallStore implements OnCallDirectory {
     const email = person.email === null ? null : person.email.trim();
     if (email !== null) {
       const error = emailError(email);
+      if (error) errors.push(error);
+    }
+    if (person.feishuOpenId !== null) {
+      const error = feishuOpenIdError(person.feishuOpenId);
       if (error) errors.push(error);
     }
     if (!person.name.trim()) errors.push('name: empty; send the name people know them by');
@@ -679,6 +684,27 @@ export class OnCallStore implements OnCallDirectory {
 
   teamOnCall(teamId: string, at: Date = this.now()): TeamOnCall {
     return this.answer(this.requireTeam(teamId), at);
+  }
+
+  /** Who is on call for the team over `days` from `from` (now), turn by turn, overrides applied. */
+  turns(teamId: string, options: { from?: Date; days?: number } = {}): Turn[] {
+    const team = this.requireTeam(teamId);
+    const from = options.from ?? this.now();
+    const to = new Date(from.getTime() + (options.days ?? 14) * 86_400_000);
+    const people = new Map(this.people().map((p) => [p.id, p]));
+    return turnsBetween(
+      {
+        timeZone: team.timeZone,
+        rotations: this.rotations(team.id),
+        overrides: this.overrides({ teamId: team.id, endingAfter: from }),
+      },
+      from.getTime(),
+      to.getTime(),
+    ).map((turn) => ({
+      engineer: turn.personId === null ? null : (people.get(turn.personId) ?? null),
+      from: new Date(turn.from).toISOString(),
+      to: new Date(turn.to).toISOString(),
+    }));
   }
 
   private answer(team: Team, at: Date): TeamOnCall {

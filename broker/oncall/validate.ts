@@ -48,3 +48,14 @@ export function timeZoneError(timeZone: string): string | null {
       : ' (abbreviations such as CST are ambiguous: to the tz database CST is Chicago)'
   }`;
 }
+
+/**
+ * Feishu robots mention a person as `<at user_id="ou_...">` with their open_id, which
+ * starts with "ou_" (Feishu Open Platform, "User identities": open_id, union_id "on_",
+ * user_id without prefix). A user_id or union_id would mention nobody.
+ */
+export function feishuOpenIdError(openId: string): string | null {
+  return openId.startsWith('ou_')
+    ? null
+    : `feishuOpenId: "${openId}" is not an open_id; send the one starting with ou_ (not the user_id or the union_id on_...)`;
+}

@@ -13,6 +13,7 @@
  *   PATCH  /api/oncall/teams/:id                     TeamPatch -> Team
  *   DELETE /api/oncall/teams/:id                     -> 204 (its rotations, overrides, coverage go too)
  *   GET    /api/oncall/teams/:id/now?at=             -> TeamOnCall
+ *   GET    /api/oncall/teams/:id/turns?from=&days=   -> Turn[] (who is on call when, 14 days by default)
  *   GET    /api/oncall/teams/:id/rotations           -> Rotation[]
  *   POST   /api/oncall/teams/:id/rotations           RotationWrite -> 201 Rotation
  *   PATCH  /api/oncall/teams/:id/rotations/:rotation RotationPatch -> Rotation
@@ -265,6 +266,24 @@ export type OnCallNow = Static<typeof OnCallNow>;
 /** GET /api/oncall/teams/:id/now: the same for one team. */
 export const TeamOnCall = Type.Object({ team: Team, ...onCallFields });
 export type TeamOnCall = Static<typeof TeamOnCall>;
+
+/** GET /api/oncall/teams/:id/turns: who is on call when, over the coming days. */
+export const Turn = Type.Object({
+  engineer: Nullable(Person),
+  from: Timestamp,
+  to: Timestamp,
+});
+export type Turn = Static<typeof Turn>;
+export const TurnList = Type.Array(Turn);
+export const TurnsQuery = Type.Object(
+  {
+    /** From this instant; now when left out. */
+    from: Type.Optional(Timestamp),
+    /** How many days ahead; 14 when left out. */
+    days: Type.Optional(Type.Integer({ minimum: 1, maximum: 92 })),
+  },
+  { additionalProperties: false },
+);
 
 export const OnCallNowQuery = Type.Object(
   {

@@ -115,6 +115,7 @@ export const oncallApiRoutes = {
   teams: '/api/oncall/teams',
   team: '/api/oncall/teams/:id',
   teamNow: '/api/oncall/teams/:id/now',
+  turns: '/api/oncall/teams/:id/turns',
   rotations: '/api/oncall/teams/:id/rotations',
   rotation: '/api/oncall/teams/:id/rotations/:rotation',
   overrides: '/api/oncall/overrides',

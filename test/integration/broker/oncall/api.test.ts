@@ -171,6 +171,23 @@ describe('on-call API', () => {
       next: { engineer: { id: 'zhang-wei' } },
     });
 
+    // The rota as an admin checks it: a week from Monday, the leave cover inside.
+    const turns = await call(
+      operator,
+      'GET',
+      `${oncallPath('turns', 'east')}?from=${encodeURIComponent('2026-11-30T01:00:00.000Z')}&days=8`,
+    );
+    expect(
+      (
+        turns.body as unknown as { engineer: { id: string } | null; from: string; to: string }[]
+      ).map((t) => [t.engineer?.id, t.from, t.to]),
+    ).toEqual([
+      ['zhang-wei', '2026-11-30T01:00:00.000Z', '2026-12-02T16:00:00.000Z'],
+      ['chen-jie', '2026-12-02T16:00:00.000Z', '2026-12-04T16:00:00.000Z'],
+      ['zhang-wei', '2026-12-04T16:00:00.000Z', '2026-12-07T01:00:00.000Z'],
+      ['li-na', '2026-12-07T01:00:00.000Z', '2026-12-08T01:00:00.000Z'],
+    ]);
+
     // A site nobody covers: an answer with no team, not an error.
     const uncovered = await call(operator, 'GET', `${routes.now}?siteId=elsewhere`);
     expect(uncovered.body).toMatchObject({ siteId: 'elsewhere', team: null, engineer: null });

@@ -58,12 +58,19 @@ describe('OnCallStore', () => {
     seed();
     expect(store.person('zhang-wei')?.phone).toBe('13800138000');
     const error = errorOf(() =>
-      store.createPerson({ id: 'bad', name: 'Bad', phone: '2345678', email: 'no-at-sign' }),
+      store.createPerson({
+        id: 'bad',
+        name: 'Bad',
+        phone: '2345678',
+        email: 'no-at-sign',
+        feishuOpenId: 'on_1234',
+      }),
     );
     expect(error.code).toBe('VIGIL_BAD_REQUEST');
     expect(error.details).toEqual([
       'phone: "2345678" is not a mainland mobile number; send 11 digits starting with 1, e.g. 13800138000 (a leading +86, spaces and dashes are allowed)',
       'email: "no-at-sign" is not an email address; send one like zhang.wei@example.com',
+      'feishuOpenId: "on_1234" is not an open_id; send the one starting with ou_ (not the user_id or the union_id on_...)',
     ]);
     expect(store.person('bad')).toBeUndefined();
     // One console account per person.

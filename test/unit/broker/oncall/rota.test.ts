@@ -12,6 +12,7 @@ import {
   onCallAt,
   personAt,
   shiftAt,
+  turnsBetween,
   zonedInstant,
   dayNumber,
   type RotaInput,
@@ -325,5 +326,24 @@ describe('overrides', () => {
     // Created earlier, the same span loses to the longer one.
     const older = { ...second, createdAt: '2026-10-01T00:00:00.000Z' };
     expect(personAt({ ...base, overrides: [older, first] }, at('2026-12-03T12:00:00Z'))).toBe('x');
+  });
+});
+
+describe('turns between two instants', () => {
+  it('lists who is on call when, merging a person who runs into their own turn', () => {
+    const input: RotaInput = {
+      timeZone: 'Asia/Shanghai',
+      rotations: [rotation({ personIds: ['a', 'b'] })],
+      overrides: [
+        override({ personId: 'a', from: '2026-12-02T01:00:00Z', to: '2026-12-03T01:00:00Z' }),
+      ],
+    };
+    const turns = turnsBetween(input, at('2026-11-30T12:00:00Z'), at('2026-12-05T01:00:00Z'));
+    expect(turns.map((t) => [t.personId, iso(t.from), iso(t.to)])).toEqual([
+      [null, '2026-11-30T12:00:00.000Z', '2026-12-01T01:00:00.000Z'],
+      // a's own turn, then b's turn taken by a, then a's own again: one stretch.
+      ['a', '2026-12-01T01:00:00.000Z', '2026-12-04T01:00:00.000Z'],
+      ['b', '2026-12-04T01:00:00.000Z', '2026-12-05T01:00:00.000Z'],
+    ]);
   });
 });
