@@ -38,6 +38,8 @@ import { BrokerFigures } from './mqtt/sys.js';
 import { CommandSender } from './commands/sender.js';
 import { DeadLetterStore, type Pipeline } from './pipeline/index.js';
 import { OnCallStore } from './oncall/index.js';
+import { ChannelStore } from './notify/channels/index.js';
+import { Escalations } from './notify/escalation.js';
 import type { Envelope } from './pipeline/types.js';
 import { unbatch } from './stages/decode.js';
 import { startDesk, type Desk } from './wiring/desk.js';
@@ -72,6 +74,8 @@ export interface RunningBroker {
   desk: Desk;
   /** People, teams, rotas and coverage: who is on call for a site (OnCallDirectory). */
   oncall: OnCallStore;
+  /** Pages the on-call through the channels until acknowledged (broker/notify/escalation.ts). */
+  escalations: Escalations;
   events: BrokerEvents;
   metrics: MetricsStore;
   metricsWriter: MetricsWriter;
@@ -213,6 +217,22 @@ export async function startBroker(
     // Who is on call for a site (broker/oncall/): the escalation engine pages from it.
     const oncall = new OnCallStore(db, desk.sites);
     oncall.start();
+    // Where notifications go (broker/notify/channels/), and the engine that pages through
+    // them from the ticket and SLA events; stopped before the desk that emits those.
+    const channels = new ChannelStore(db);
+    channels.start();
+    const escalations = new Escalations({
+      db,
+      events,
+      tickets,
+      directory: oncall,
+      channels,
+      sites: desk.sites,
+      config: config.escalation,
+      log,
+    });
+    escalations.start();
+    undo.push({ name: 'the escalations', run: () => escalations.stop() });
 
     // The NOC's commands to agents (poll now, rediscover, report config): published at
     // QoS 1 through the MQTT server below; an agent's answer arrives as one of its messages.
@@ -330,6 +350,7 @@ export async function startBroker(
         reportCache,
         commands,
         oncall,
+        escalations,
         consoleDir: config.consoleDir,
         log: child(log, 'api'),
       },
@@ -350,6 +371,7 @@ export async function startBroker(
       tickets,
       desk,
       oncall,
+      escalations,
       events,
       metrics,
       metricsWriter,

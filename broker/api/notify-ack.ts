@@ -7,7 +7,6 @@
  * use the link up. A used, expired or forged link says so.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from 'typebox';
 import type { Ticket } from '../../shared/api/tickets.js';
 import { VigilError } from '../../shared/errors.js';
 import { bare, message, type Message } from '../../shared/wording/messages.js';
@@ -18,10 +17,19 @@ import type { Escalations } from '../notify/escalation.js';
 import type { TicketService } from '../tickets/types.js';
 import { escapeHtml } from '../tickets/report.js';
 
-export const ackRoute = '/ack/:token';
+/**
+ * A wildcard, not `:token`: the router refuses a parameter over 100 characters (414), and
+ * a signed token with a person's id is longer.
+ */
+export const ackRoute = '/ack/*';
 
-const Params = Type.Object({ token: Type.String({ minLength: 10, maxLength: 1000 }) });
-const Body = Type.Object({ name: Type.Optional(Type.String({ maxLength: 100 })) });
+/** The token of the path (no params schema: the validator would read "*" as a pattern). */
+const tokenOf = (params: unknown): string => String((params as { '*'?: unknown })['*'] ?? '');
+/** The form's name field, when the link names nobody; a POST may come without a body. */
+const nameOf = (body: unknown): string | undefined => {
+  const name = (body as { name?: unknown } | null | undefined)?.name;
+  return typeof name === 'string' ? name.trim().slice(0, 100) : undefined;
+};
 
 function page(locale: WordingLocale, heading: string, body: string): string {
   return `<!doctype html>
@@ -75,9 +83,9 @@ export const ackRoutes: FastifyPluginAsyncTypebox<{
     );
   };
 
-  app.get(ackRoute, { schema: { hide: true, params: Params } }, async (request, reply) => {
+  app.get(ackRoute, { schema: { hide: true } }, async (request, reply) => {
     reply.type('text/html; charset=utf-8').header('cache-control', 'no-store');
-    const check = escalations.acks.check(request.params.token);
+    const check = escalations.acks.check(tokenOf(request.params));
     const locale = localeOf(check);
     if (!check.ok)
       return reply.status(check.reason === 'invalid' ? 404 : 410).send(refusal(check, locale));
@@ -98,47 +106,43 @@ export const ackRoutes: FastifyPluginAsyncTypebox<{
     );
   });
 
-  app.post(
-    ackRoute,
-    { schema: { hide: true, params: Params, body: Type.Optional(Body) } },
-    async (request, reply) => {
-      reply.type('text/html; charset=utf-8').header('cache-control', 'no-store');
-      const { token } = request.params;
-      const check = escalations.acks.check(token);
-      const locale = localeOf(check);
-      if (!check.ok)
-        return reply.status(check.reason === 'invalid' ? 404 : 410).send(refusal(check, locale));
-      const ticket = tickets.get(check.claims.ticketId);
-      if (ticket === undefined)
-        return reply.status(404).send(refusal({ ok: false, reason: 'invalid' }, locale));
-      if (ticket.status !== 'open') return reply.status(409).send(already(ticket, locale));
-      const person = check.claims.personId ? directory.person(check.claims.personId) : undefined;
-      // The person's console account if they have one, so the desk shows one name for them.
-      const actor = person?.userName ?? person?.name ?? request.body?.name?.trim();
-      if (!actor) {
-        throw new VigilError(
-          'VIGIL_BAD_REQUEST',
-          'Give your name: the ticket records who acknowledged it.',
-        );
-      }
-      const redeemed = escalations.acks.redeem(token, actor);
-      if (!redeemed.ok) return reply.status(410).send(refusal(redeemed, locale));
-      let done: Ticket;
-      try {
-        done = tickets.act(ticket.id, { action: 'acknowledge' }, actor);
-      } catch (error) {
-        // Someone acknowledged it in the console between our look and our step.
-        if (error instanceof VigilError && error.code === 'VIGIL_CONFLICT') {
-          return reply.status(409).send(already(tickets.get(ticket.id) ?? ticket, locale));
-        }
-        throw error;
-      }
-      const text = said(message('ack.done', { by: person?.name ?? actor }), locale);
-      return page(
-        locale,
-        said(message('ack.heading', { id: done.id }), locale),
-        `${summary(done, locale)}<p>${escapeHtml(text)}</p>`,
+  app.post(ackRoute, { schema: { hide: true } }, async (request, reply) => {
+    reply.type('text/html; charset=utf-8').header('cache-control', 'no-store');
+    const token = tokenOf(request.params);
+    const check = escalations.acks.check(token);
+    const locale = localeOf(check);
+    if (!check.ok)
+      return reply.status(check.reason === 'invalid' ? 404 : 410).send(refusal(check, locale));
+    const ticket = tickets.get(check.claims.ticketId);
+    if (ticket === undefined)
+      return reply.status(404).send(refusal({ ok: false, reason: 'invalid' }, locale));
+    if (ticket.status !== 'open') return reply.status(409).send(already(ticket, locale));
+    const person = check.claims.personId ? directory.person(check.claims.personId) : undefined;
+    // The person's console account if they have one, so the desk shows one name for them.
+    const actor = person?.userName ?? person?.name ?? nameOf(request.body);
+    if (!actor) {
+      throw new VigilError(
+        'VIGIL_BAD_REQUEST',
+        'Give your name: the ticket records who acknowledged it.',
       );
-    },
-  );
+    }
+    const redeemed = escalations.acks.redeem(token, actor);
+    if (!redeemed.ok) return reply.status(410).send(refusal(redeemed, locale));
+    let done: Ticket;
+    try {
+      done = tickets.act(ticket.id, { action: 'acknowledge' }, actor);
+    } catch (error) {
+      // Someone acknowledged it in the console between our look and our step.
+      if (error instanceof VigilError && error.code === 'VIGIL_CONFLICT') {
+        return reply.status(409).send(already(tickets.get(ticket.id) ?? ticket, locale));
+      }
+      throw error;
+    }
+    const text = said(message('ack.done', { by: person?.name ?? actor }), locale);
+    return page(
+      locale,
+      said(message('ack.heading', { id: done.id }), locale),
+      `${summary(done, locale)}<p>${escapeHtml(text)}</p>`,
+    );
+  });
 };

@@ -27,6 +27,8 @@ import { inspectionRoutes } from './inspection.js';
 import { maintenanceRoutes } from './maintenance.js';
 import { notifyChannelRoutesPlugin } from './notify-channels.js';
 import { oncallRoutes } from './oncall.js';
+import { ackRoutes } from './notify-ack.js';
+import { notifyPolicyRoutesPlugin } from './notify-policies.js';
 import { siteRoutes } from './sites.js';
 import type { ApiDeps } from './types.js';
 import { createUserStore } from './users.js';
@@ -102,6 +104,11 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     await app.register(auditRoutes, { audit: deps.desk.audit });
     if (deps.oncall)
       await app.register(oncallRoutes, { oncall: deps.oncall, audit: deps.desk.audit });
+    if (deps.escalations && deps.oncall) {
+      const { escalations, oncall } = deps;
+      await app.register(ackRoutes, { escalations, tickets: deps.tickets, directory: oncall });
+      await app.register(notifyPolicyRoutesPlugin, { escalations, audit: deps.desk.audit });
+    }
   }
   if (deps.channels) {
     await app.register(notifyChannelRoutesPlugin, {

@@ -11,6 +11,7 @@ import type { ReportCache } from '../inspection/cache.js';
 import type { MetricsStore } from '../metrics/store.js';
 import type { ChannelStore } from '../notify/channels/store.js';
 import type { OnCallStore } from '../oncall/store.js';
+import type { Escalations } from '../notify/escalation.js';
 
 /** What the HTTP API needs from the rest of the broker; wired in broker/main.ts. */
 export interface ApiDeps {
@@ -31,6 +32,8 @@ export interface ApiDeps {
   reportCache?: ReportCache;
   /** People, teams, rotas, coverage (broker/oncall/); with `desk`, /api/oncall/* is served. */
   oncall?: OnCallStore;
+  /** Escalation (broker/notify/escalation.ts); with `oncall`, /ack/<token> and /api/notify/policies. */
+  escalations?: Escalations;
   /** Notification channels (broker/notify/channels/); /api/notify/channels* is served with it. */
   channels?: ChannelStore;
   /** Folder of the built console (dist/console), served at /. */

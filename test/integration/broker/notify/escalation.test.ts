@@ -1,0 +1,188 @@
+/**
+ * Escalation through the whole broker (broker/app.ts) on its real SQLite file, with the
+ * real on-call store and channel store configured over the API, and a DingTalk robot
+ * stand-in (test/standins/dingtalk.ts) that checks the signature, the mention and the
+ * limit as DingTalk documents them:
+ *
+ *   ticket opened -> the on-call engineer's @-mention arrives -> not acknowledged ->
+ *   again with the lead (short timer by config) -> the link's GET leaves it usable ->
+ *   its POST acknowledges in the engineer's name -> nothing more is sent;
+ *   a broker stopped mid-delivery sends that message once more at its next start and
+ *   counts the repeat.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningBroker } from '../../../../broker/app.js';
+import { deviceDown } from '../../../../broker/detect/rules/device-down.js';
+import { deviceExample, type Device } from '../../../../shared/api/devices.js';
+import { oncallApiRoutes, oncallPath } from '../../../../shared/api/oncall.js';
+import { notifyPolicyRoutes } from '../../../../shared/api/notify-policy.js';
+import { sitePath } from '../../../../shared/api/sites.js';
+import { DingTalkStandin } from '../../../standins/dingtalk.js';
+import { loginToken, startTestBroker, type TestBrokerSettings } from '../../../helpers/broker.js';
+import { eventually } from '../../../helpers/eventually.js';
+import { tempDir, type TempDir } from '../../../helpers/temp.js';
+
+const ENGINEER_PHONE = '13800138000';
+const LEAD_PHONE = '13900139000';
+
+const camera = (id: string): Device => ({
+  ...deviceExample,
+  id,
+  name: `Camera ${id}`,
+  siteId: 'plant-7',
+  status: 'down',
+  reasons: [{ code: 'unreachable', message: 'connect ECONNREFUSED 192.0.2.11:80' }],
+});
+
+const settings: TestBrokerSettings = {
+  notify: {
+    // Links name this address; the test calls the broker's real one with the same path.
+    publicUrl: 'https://vigil.example.com',
+    policies: {
+      emergency: {
+        steps: [
+          { when: 'opened', notify: ['engineer'], sms: true },
+          // 1.5 s instead of 5 min: the step, not the wait, is under test.
+          { when: 'unacknowledged', afterMin: 0.025, notify: ['engineer', 'lead'], sms: true },
+        ],
+      },
+    },
+    outbox: { retryFirstMs: 200, retryMaxMs: 1000 },
+  },
+};
+
+describe('escalation through the broker', () => {
+  let robot: DingTalkStandin;
+  let dir: TempDir;
+  let broker: RunningBroker | null = null;
+  let admin: string;
+
+  const call = async (method: string, path: string, body?: unknown) => {
+    const response = await fetch(`${broker!.httpUrl}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${admin}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await response.text();
+    expect(response.status, `${method} ${path}: ${text}`).toBeLessThan(300);
+    return text ? (JSON.parse(text) as Record<string, unknown>) : null;
+  };
+
+  const start = async () => {
+    broker = await startTestBroker({ settings, dataDir: dir.path });
+    admin = await loginToken(broker);
+  };
+
+  beforeAll(async () => {
+    robot = await new DingTalkStandin('robot-token-0001', 'SEC0123456789abcdef').start();
+    dir = await tempDir('vigil-escalation-');
+    await start();
+    const channel = await call('POST', '/api/notify/channels', {
+      name: 'East DingTalk group',
+      type: 'dingtalk',
+      url: robot.url,
+      secret: robot.secret,
+    });
+    await call('POST', oncallApiRoutes.people, {
+      id: 'zhang-wei',
+      name: '张伟',
+      phone: ENGINEER_PHONE,
+    });
+    await call('POST', oncallApiRoutes.people, { id: 'li-na', name: '李娜', phone: LEAD_PHONE });
+    await call('POST', oncallApiRoutes.teams, {
+      id: 'east',
+      name: '华东',
+      leadId: 'li-na',
+      channelIds: [channel!.id],
+    });
+    await call('POST', oncallPath('rotations', 'east'), {
+      personIds: ['zhang-wei'],
+      handover: 'daily',
+      handoverTime: '09:00',
+      startDate: '2026-01-01',
+    });
+    await call('PUT', sitePath('plant-7'), { customer: 'Example Logistics Ltd' });
+    await call('POST', oncallApiRoutes.coverage, { scope: 'site', key: 'plant-7', teamId: 'east' });
+  });
+  afterEach(() => {
+    robot.hang = false;
+  });
+  afterAll(async () => {
+    await broker?.stop();
+    await robot?.stop();
+    await dir?.remove();
+  });
+
+  it('pages the engineer, escalates to the lead, and stops when acknowledged from the link', async () => {
+    const policies = await call('GET', notifyPolicyRoutes.policies);
+    expect(policies).toMatchObject({
+      emergency: { steps: [{ when: 'opened' }, { afterMin: 0.025 }] },
+    });
+
+    const [ticket] = broker!.tickets.apply(deviceDown(camera('cam-03'), new Date()));
+    const first = await eventually('the engineer is paged', () => robot.messages[0]);
+    expect(first.mentioned).toEqual([ENGINEER_PHONE]);
+    expect(first.notShown).toEqual([]);
+    expect(first.text).toContain('Example Logistics Ltd');
+    expect(first.text).toContain('(UTC+08:00)');
+
+    const second = await eventually('the lead is paged too', () => robot.messages[1]);
+    expect(second.mentioned.sort()).toEqual([ENGINEER_PHONE, LEAD_PHONE].sort());
+    expect(second.title ?? second.text).toContain('仍未响应');
+
+    const link = /https:\/\/vigil\.example\.com(\/ack\/[\w.-]+)/.exec(second.text)![1]!;
+    // A chat app's preview: the page, and the link still usable.
+    const page = await fetch(`${broker!.httpUrl}${link}`);
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain('确认响应');
+    expect(html).toContain('<form method="post">');
+    expect(broker!.tickets.get(ticket!.id)!.status).toBe('open');
+
+    const done = await fetch(`${broker!.httpUrl}${link}`, { method: 'POST' });
+    expect(done.status).toBe(200);
+    expect(await done.text()).toContain('已由 张伟 确认响应');
+    const acknowledged = broker!.tickets.get(ticket!.id)!;
+    expect(acknowledged).toMatchObject({ status: 'acknowledged', respondedBy: '张伟' });
+    const again = await fetch(`${broker!.httpUrl}${link}`, { method: 'POST' });
+    expect(again.status).toBe(410);
+    expect(await again.text()).toContain('此链接已使用过');
+
+    // Nothing more for this ticket: wait past another step's time.
+    const sent = robot.messages.length;
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    expect(robot.messages.length).toBe(sent);
+    const kinds = acknowledged.timeline.map((t) => `${t.kind}/${t.actor}`);
+    expect(kinds).toEqual(expect.arrayContaining(['notified/system', 'acknowledged/张伟']));
+    expect(acknowledged.timeline.filter((t) => t.kind === 'notified')).toHaveLength(2);
+  });
+
+  it('sends a message in flight when the broker stopped once more at its next start, and counts it', async () => {
+    robot.hang = true;
+    const before = robot.requests.length;
+    const [ticket] = broker!.tickets.apply(deviceDown(camera('cam-04'), new Date()));
+    await eventually('the request is in flight', () => robot.requests.length > before);
+    await broker!.stop();
+    broker = null;
+    robot.hang = false;
+    const received = robot.messages.length;
+    await start();
+    const repeated = await eventually('the message arrives after the restart', () =>
+      robot.messages.slice(received).find((m) => m.text.includes('cam-04')),
+    );
+    expect(repeated.mentioned).toEqual([ENGINEER_PHONE]);
+    expect(broker!.escalations.outbox.counters.repeats).toBe(1);
+    // Once: the opened message is not sent a third time (the later step may follow).
+    const opened = robot.messages.filter(
+      (m) => m.text.includes('cam-04') && m.text.includes('新工单'),
+    );
+    expect(opened).toHaveLength(1);
+    const timeline = broker!.tickets.get(ticket!.id)!.timeline;
+    expect(timeline.find((t) => t.kind === 'notified')!.text).toBe(
+      'Notified again after a restart through East DingTalk group: 张伟',
+    );
+  });
+});
