@@ -12,6 +12,7 @@ export type Route =
   | { screen: 'inspection'; siteId: string | null; period: string | null }
   | { screen: 'users' }
   | { screen: 'oncall' }
+  | { screen: 'channels' }
   | { screen: 'wall' }
   | { screen: 'not-found' };
 
@@ -42,6 +43,8 @@ export function parseRoute(hash: string): Route {
       return { screen: 'users' };
     case 'oncall':
       return { screen: 'oncall' };
+    case 'channels':
+      return { screen: 'channels' };
     case 'wall':
       return { screen: 'wall' };
     default:
@@ -67,5 +70,6 @@ export const href = {
   },
   users: () => '#/users',
   oncall: () => '#/oncall',
+  channels: () => '#/channels',
   wall: () => '#/wall',
 };

@@ -17,6 +17,8 @@ import {
   maintenanceApiRoutes,
   maintenancePath,
   metricRoutes,
+  notifyChannelPath,
+  notifyChannelRoutes,
   oncallApiRoutes,
   oncallPath,
   siteApiRoutes,
@@ -40,6 +42,10 @@ import type {
   LoginResponse,
   MaintenanceWindow,
   MetricSeries,
+  NewNotifyChannel,
+  NotifyChannel,
+  NotifyChannelPatch,
+  NotifyChannelTestResult,
   NewMaintenance,
   OnCallCoverage,
   OnCallCoverageWrite,
@@ -329,6 +335,32 @@ export class ApiClient {
   async trustCertificate(device: Device, fingerprint: string): Promise<CommandResult> {
     const body: CommandRequest = { command: 'trust-certificate', deviceId: device.id, fingerprint };
     return this.request<CommandResult>('POST', commandPath(device.siteId, device.agentId), body);
+  }
+
+  // --- notification channels (shared/api/notify.ts): admin only ---
+
+  async fetchChannels(): Promise<NotifyChannel[]> {
+    return this.request<NotifyChannel[]>('GET', notifyChannelRoutes.list);
+  }
+
+  async createChannel(channel: NewNotifyChannel): Promise<NotifyChannel> {
+    return this.request<NotifyChannel>('POST', notifyChannelRoutes.list, channel);
+  }
+
+  async updateChannel(id: string, patch: NotifyChannelPatch): Promise<NotifyChannel> {
+    return this.request<NotifyChannel>('PATCH', notifyChannelPath('one', id), patch);
+  }
+
+  async deleteChannel(id: string): Promise<void> {
+    await this.request<unknown>('DELETE', notifyChannelPath('one', id));
+  }
+
+  /** 200 delivered; the service's refusal arrives as a 502 ApiRequestError (data/channels.ts). */
+  async testChannel(
+    id: string,
+    to: { phone?: string; email?: string },
+  ): Promise<NotifyChannelTestResult> {
+    return this.request<NotifyChannelTestResult>('POST', notifyChannelPath('test', id), to);
   }
 
   /** URL of the server-sent events stream (authenticated by the cookie). */

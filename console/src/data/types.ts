@@ -53,3 +53,10 @@ export type {
   Team as OnCallTeam,
   TeamCreate as OnCallTeamCreate,
 } from '../../../shared/api/oncall.js';
+export type {
+  Channel as NotifyChannel,
+  ChannelPatch as NotifyChannelPatch,
+  ChannelTestResult as NotifyChannelTestResult,
+  ChannelType,
+  NewChannel as NewNotifyChannel,
+} from '../../../shared/api/notify.js';

@@ -6,6 +6,7 @@
 import type { DeviceKind, DeviceStatus, Priority, TicketStatus } from '../data/types.js';
 import type { SiteState } from '../data/types.js';
 import { oncallEn } from './oncall-en.js';
+import { channelsEn } from './channels-en.js';
 
 export const en = {
   /** BCP 47 tag for Intl formatting and the document's lang attribute. */
@@ -356,6 +357,9 @@ export const en = {
 
   /** People, teams, rotas and coverage (./oncall-*.ts). */
   oncall: oncallEn,
+
+  /** Notification channels (./channels-*.ts). */
+  channels: channelsEn,
 
   wall: {
     title: 'NOC wall',

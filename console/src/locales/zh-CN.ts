@@ -1,6 +1,7 @@
 /** 简体中文. The same keys as en.ts (a unit test checks); the type makes the compiler check too. */
 import type { Strings } from './en.js';
 import { oncallZhCN } from './oncall-zh-CN.js';
+import { channelsZhCN } from './channels-zh-CN.js';
 
 export const zhCN: Strings = {
   locale: 'zh-CN',
@@ -335,6 +336,9 @@ export const zhCN: Strings = {
 
   /** People, teams, rotas and coverage (./oncall-*.ts). */
   oncall: oncallZhCN,
+
+  /** Notification channels (./channels-*.ts). */
+  channels: channelsZhCN,
 
   wall: {
     title: '监控大屏',

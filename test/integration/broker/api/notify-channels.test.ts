@@ -5,7 +5,10 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { AddressInfo } from 'node:net';
 import { ChannelStore } from '../../../../broker/notify/channels/store.js';
+import { ApiClient } from '../../../../console/src/data/api.js';
+import { channelBody, testChannel } from '../../../../console/src/data/channels.js';
 import { createUserStore } from '../../../../broker/api/users.js';
 import { DingTalkStandin } from '../../../standins/dingtalk.js';
 import { buildApi, login, makeFixture, type Fixture } from './fixture.js';
@@ -172,5 +175,26 @@ describe('notification channels API', () => {
       headers: admin,
     });
     expect(again.statusCode).toBe(404);
+  });
+
+  it("the console's data layer adds a channel from its form and shows the service's refusal", async () => {
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const client = new ApiClient(`http://127.0.0.1:${(app.server.address() as AddressInfo).port}`);
+    await client.login(ADMIN);
+    const form = new FormData();
+    form.set('url', robot.url);
+    form.set('secret', 'SEC0000000000000000000000000000000000000000000000000000000000000000');
+    const channel = await client.createChannel({
+      name: '钉钉',
+      type: 'dingtalk',
+      ...channelBody('dingtalk', form),
+    });
+    expect((await client.fetchChannels()).map((c) => c.id)).toEqual([channel.id]);
+    expect(await testChannel(client, channel.id, {})).toEqual({
+      delivered: false,
+      code: '310000',
+      message: 'sign not match',
+      retryable: false,
+    });
   });
 });
