@@ -75,6 +75,12 @@ describe.skipIf(!existsSync(join(consoleDir, 'index.html')))('on-call screen in 
     const person = page.locator('[data-testid="person"][data-person="zhang-wei"]');
     await person.waitFor();
     expect(await person.textContent()).toContain('13800138000');
+    // Changed later: the same form, filled in, saves with PATCH.
+    await person.locator('[data-testid="edit-person"]').click();
+    expect(await form.getByLabel('Mobile (11 digits)').inputValue()).toBe('13800138000');
+    await form.getByLabel('Email').fill('zhang.wei@example.com');
+    await form.getByRole('button', { name: 'Save person' }).click();
+    await expect.poll(() => person.textContent()).toContain('zhang.wei@example.com');
   });
 
   it('adds a team with its rota and coverage, and shows who is on call now', async () => {
@@ -93,6 +99,17 @@ describe.skipIf(!existsSync(join(consoleDir, 'index.html')))('on-call screen in 
     await rotation.getByLabel('From').fill('2026-01-01');
     await rotation.getByRole('button', { name: 'Add rotation' }).click();
     await page.locator('[data-testid="rotation"]').waitFor();
+    // The next 14 days: zhang-wei the whole time, one turn.
+    await expect
+      .poll(() => page.locator('[data-testid="turn"]').first().getAttribute('data-person'))
+      .toBe('zhang-wei');
+    // The team's own fields: li-na becomes the supervisor too.
+    const edit = page.locator('[data-testid="team-edit-form"]');
+    await edit.getByLabel('Supervisor').selectOption('li-na');
+    await edit.getByRole('button', { name: 'Save team' }).click();
+    await expect
+      .poll(() => page.locator('[data-testid="oncall-now"][data-team="east"]').textContent())
+      .toContain('李娜 / 李娜 / –');
 
     const coverage = page.locator('[data-testid="coverage-form"]');
     await coverage.getByLabel('Covers').selectOption('customer');

@@ -54,10 +54,13 @@ import type {
   OnCallOverrideWrite,
   OnCallPerson,
   OnCallPersonCreate,
+  OnCallPersonPatch,
   OnCallRotation,
   OnCallRotationWrite,
   OnCallTeam,
   OnCallTeamCreate,
+  OnCallTeamPatch,
+  OnCallTurn,
   SessionInfo,
   Site,
   SiteRollup,
@@ -200,6 +203,10 @@ export class ApiClient {
     return this.request<OnCallPerson>('POST', oncallApiRoutes.people, person);
   }
 
+  async updatePerson(id: string, patch: OnCallPersonPatch): Promise<OnCallPerson> {
+    return this.request<OnCallPerson>('PATCH', oncallPath('person', id), patch);
+  }
+
   async deletePerson(id: string): Promise<void> {
     await this.request<unknown>('DELETE', oncallPath('person', id));
   }
@@ -210,6 +217,10 @@ export class ApiClient {
 
   async createTeam(team: OnCallTeamCreate): Promise<OnCallTeam> {
     return this.request<OnCallTeam>('POST', oncallApiRoutes.teams, team);
+  }
+
+  async updateTeam(id: string, patch: OnCallTeamPatch): Promise<OnCallTeam> {
+    return this.request<OnCallTeam>('PATCH', oncallPath('team', id), patch);
   }
 
   async deleteTeam(id: string): Promise<void> {
@@ -224,6 +235,11 @@ export class ApiClient {
   /** Who is on call for a site now: its team by coverage, the engineer, next. */
   async fetchSiteOnCall(siteId: string): Promise<OnCallNow> {
     return this.request<OnCallNow>('GET', `${oncallApiRoutes.now}${query({ siteId })}`);
+  }
+
+  /** Who is on call for the team when, over the next `days` (14). */
+  async fetchTurns(teamId: string, days = 14): Promise<OnCallTurn[]> {
+    return this.request<OnCallTurn[]>('GET', `${oncallPath('turns', teamId)}${query({ days })}`);
   }
 
   async fetchRotations(teamId: string): Promise<OnCallRotation[]> {

@@ -48,10 +48,13 @@ export type {
   OverrideWrite as OnCallOverrideWrite,
   Person as OnCallPerson,
   PersonCreate as OnCallPersonCreate,
+  PersonPatch as OnCallPersonPatch,
   Rotation as OnCallRotation,
   RotationWrite as OnCallRotationWrite,
   Team as OnCallTeam,
   TeamCreate as OnCallTeamCreate,
+  TeamPatch as OnCallTeamPatch,
+  Turn as OnCallTurn,
 } from '../../../shared/api/oncall.js';
 export type {
   Channel as NotifyChannel,

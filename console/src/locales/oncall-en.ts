@@ -30,6 +30,9 @@ export const oncallEn = {
   },
 
   people: {
+    edit: 'Edit',
+    save: 'Save person',
+    cancel: 'Cancel',
     title: 'People',
     id: 'Id (e.g. zhang-wei)',
     name: 'Name',
@@ -46,6 +49,7 @@ export const oncallEn = {
   },
 
   teams: {
+    save: 'Save team',
     title: 'Teams',
     id: 'Id (e.g. east-china)',
     name: 'Name',
@@ -63,6 +67,8 @@ export const oncallEn = {
   },
 
   team: {
+    turns: 'Who is on call, next 14 days',
+    noTurns: 'Nobody on call in the next 14 days.',
     close: 'Close',
     timesIn: (zone: string) => `Hand-over times are local to ${zone}.`,
     rotations: 'Rotations',

@@ -28,6 +28,9 @@ export const oncallZhCN: typeof oncallEn = {
   },
 
   people: {
+    edit: '编辑',
+    save: '保存人员',
+    cancel: '取消',
     title: '人员',
     id: '标识（如 zhang-wei）',
     name: '姓名',
@@ -44,6 +47,7 @@ export const oncallZhCN: typeof oncallEn = {
   },
 
   teams: {
+    save: '保存班组',
     title: '班组',
     id: '标识（如 east-china）',
     name: '名称',
@@ -60,6 +64,8 @@ export const oncallZhCN: typeof oncallEn = {
   },
 
   team: {
+    turns: '未来 14 天值班安排',
+    noTurns: '未来 14 天无人值班。',
     close: '关闭',
     timesIn: (zone: string) => `交接时间为 ${zone} 当地时间。`,
     rotations: '轮值',

@@ -8,6 +8,8 @@ import type {
   OnCallRotation,
   OnCallRotationWrite,
   OnCallTeam,
+  OnCallTeamPatch,
+  OnCallTurn,
 } from '../data/types.js';
 import { formatFull } from '../format.js';
 import { strings } from '../strings.js';
@@ -46,7 +48,8 @@ function fromLocalInput(value: string): string {
  * @fires vigil-oncall-changed - CustomEvent<void>, after a rotation or override was added or deleted.
  * @fires vigil-oncall-close - CustomEvent<void>, when the user closes the team.
  *
- * Test hooks: `[data-testid="rotation"][data-rotation]`, `[data-testid="rotation-form"]`,
+ * Test hooks: `[data-testid="team-edit-form"]`, `[data-testid="turn"][data-person]`,
+ * `[data-testid="rotation"][data-rotation]`, `[data-testid="rotation-form"]`,
  * `[data-testid="override"]`, `[data-testid="override-form"]`.
  */
 @customElement('vigil-oncall-team')
@@ -71,6 +74,7 @@ export class VigilOncallTeam extends LitElement {
 
   @state() private _rotations: OnCallRotation[] = [];
   @state() private _overrides: OnCallOverride[] = [];
+  @state() private _turns: OnCallTurn[] = [];
   @state() private _error: string | null = null;
 
   override updated(changed: Map<string, unknown>): void {
@@ -79,12 +83,14 @@ export class VigilOncallTeam extends LitElement {
 
   private async load(): Promise<void> {
     try {
-      const [rotations, overrides] = await Promise.all([
+      const [rotations, overrides, turns] = await Promise.all([
         this.session.client.fetchRotations(this.team.id),
         this.session.client.fetchOverrides(this.team.id),
+        this.session.client.fetchTurns(this.team.id),
       ]);
       this._rotations = rotations;
       this._overrides = overrides;
+      this._turns = turns;
     } catch (error) {
       this._error = problem(error);
     }
@@ -123,7 +129,24 @@ export class VigilOncallTeam extends LitElement {
           </button>
         </header>
         ${this._error === null ? nothing : html`<p class="error" role="alert">${this._error}</p>`}
+        ${this.editable ? this.renderTeamForm() : nothing}
         <p class="muted">${t.timesIn(this.team.timeZone)} ${t.rotationRule}</p>
+        <h3>${t.turns}</h3>
+        ${
+          this._turns.length === 0
+            ? html`<p class="muted">${t.noTurns}</p>`
+            : html`<table>
+                <tbody>
+                  ${this._turns.map(
+                    (turn) =>
+                      html`<tr data-testid="turn" data-person=${turn.engineer?.id ?? ''}>
+                        <td>${turn.engineer?.name ?? strings.oncall.nobody}</td>
+                        <td>${formatFull(turn.from)} – ${formatFull(turn.to)}</td>
+                      </tr>`,
+                  )}
+                </tbody>
+              </table>`
+        }
         <h3>${t.rotations}</h3>
         ${this.editable ? this.renderRotationForm() : nothing}
         ${
@@ -167,6 +190,41 @@ export class VigilOncallTeam extends LitElement {
         }
       </section>
     `;
+  }
+
+  /** The team's own fields: zone, language, the people of the later escalation steps, channels. */
+  private renderTeamForm() {
+    const t = strings.oncall.teams;
+    const team = this.team;
+    const languages = strings.oncall.languages;
+    const person = (name: string, label: string, chosen: string | null) =>
+      html`<label
+        >${label}
+        <select name=${name}>
+          <option value=""></option>
+          ${this.people.map(
+            (p) => html`<option value=${p.id} ?selected=${p.id === chosen}>${p.name}</option>`,
+          )}
+        </select></label
+      >`;
+    return html`<form data-testid="team-edit-form" @submit=${this._saveTeam}>
+      <label>${t.name}<input name="name" required value=${team.name} /></label>
+      <label>${t.timeZone}<input name="timeZone" required value=${team.timeZone} /></label>
+      <label
+        >${t.language}
+        <select name="language">
+          ${(['zh-CN', 'en'] as const).map(
+            (l) =>
+              html`<option value=${l} ?selected=${team.language === l}>${languages[l]}</option>`,
+          )}
+        </select></label
+      >
+      ${person('leadId', t.lead, team.leadId)}
+      ${person('supervisorId', t.supervisor, team.supervisorId)}
+      ${person('managerId', t.manager, team.managerId)}
+      <label>${t.channels}<input name="channelIds" value=${team.channelIds.join(', ')} /></label>
+      <button class="primary" type="submit">${t.save}</button>
+    </form>`;
   }
 
   private renderRotation(rotation: OnCallRotation) {
@@ -254,6 +312,26 @@ export class VigilOncallTeam extends LitElement {
       <label>${t.reason}<input name="reason" /></label>
       <button class="primary" type="submit">${t.addOverride}</button>
     </form>`;
+  }
+
+  private async _saveTeam(event: SubmitEvent): Promise<void> {
+    event.preventDefault();
+    const data = new FormData(event.target as HTMLFormElement);
+    const text = (name: string) => String(data.get(name) ?? '').trim();
+    const person = (name: string) => text(name) || null;
+    const patch: OnCallTeamPatch = {
+      name: text('name'),
+      timeZone: text('timeZone'),
+      language: text('language') === 'en' ? 'en' : 'zh-CN',
+      leadId: person('leadId'),
+      supervisorId: person('supervisorId'),
+      managerId: person('managerId'),
+      channelIds: text('channelIds')
+        .split(',')
+        .map((id) => id.trim())
+        .filter(Boolean),
+    };
+    await this.change(() => this.session.client.updateTeam(this.team.id, patch));
   }
 
   private async _addRotation(event: SubmitEvent): Promise<void> {

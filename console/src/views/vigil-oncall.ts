@@ -1,5 +1,6 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
+import { keyed } from 'lit/directives/keyed.js';
 import type { Session } from '../data/session.js';
 import type { ConsoleState } from '../data/store.js';
 import type {
@@ -7,7 +8,7 @@ import type {
   OnCallCoverageWrite,
   OnCallNow,
   OnCallPerson,
-  OnCallPersonCreate,
+  OnCallPersonPatch,
   OnCallTeam,
   OnCallTeamCreate,
 } from '../data/types.js';
@@ -55,6 +56,8 @@ export class VigilOncall extends LitElement {
   @state() private _now = new Map<string, TeamOnCall>();
   @state() private _coverage: OnCallCoverage[] = [];
   @state() private _openTeam: string | null = null;
+  /** The person the form changes; null: the form adds one. */
+  @state() private _editing: OnCallPerson | null = null;
   @state() private _site: OnCallNow | null = null;
   @state() private _error: string | null = null;
 
@@ -214,15 +217,45 @@ export class VigilOncall extends LitElement {
   }
 
   /** The language messages are written in: Chinese first, the default. */
-  private languageSelect(label: string) {
+  private languageSelect(label: string, chosen = 'zh-CN') {
     const languages = strings.oncall.languages;
     return html`<label
       >${label}
       <select name="language">
-        <option value="zh-CN">${languages['zh-CN']}</option>
-        <option value="en">${languages.en}</option>
+        <option value="zh-CN" ?selected=${chosen === 'zh-CN'}>${languages['zh-CN']}</option>
+        <option value="en" ?selected=${chosen === 'en'}>${languages.en}</option>
       </select></label
     >`;
+  }
+
+  /** Adds a person, or changes `editing` (its id stays). */
+  private renderPersonForm(editing: OnCallPerson | null) {
+    const p = strings.oncall.people;
+    const text = (name: keyof OnCallPerson, label: string, type = 'text') =>
+      html`<label
+        >${label}<input name=${name} type=${type} value=${String(editing?.[name] ?? '')}
+      /></label>`;
+    return html`<form data-testid="person-form" @submit=${this._savePerson}>
+      <label
+        >${p.id}<input
+          name="id"
+          required
+          pattern="[A-Za-z0-9][A-Za-z0-9_.\\-]*"
+          value=${editing?.id ?? ''}
+          ?readonly=${editing !== null}
+      /></label>
+      <label>${p.name}<input name="name" required value=${editing?.name ?? ''} /></label>
+      ${text('phone', p.phone, 'tel')} ${text('email', p.email, 'email')}
+      ${text('dingtalkUserId', p.dingtalk)} ${text('wecomUserId', p.wecom)}
+      ${text('feishuOpenId', p.feishu)} ${this.languageSelect(p.language, editing?.language)}
+      ${text('userName', p.account)}
+      <button class="primary" type="submit">${editing === null ? p.add : p.save}</button>
+      ${
+        editing === null
+          ? nothing
+          : html`<button type="button" @click=${() => (this._editing = null)}>${p.cancel}</button>`
+      }
+    </form>`;
   }
 
   private renderPeople() {
@@ -233,20 +266,7 @@ export class VigilOncall extends LitElement {
         <h3>${p.title}</h3>
         ${
           this.canEdit
-            ? html`<form data-testid="person-form" @submit=${this._addPerson}>
-                <label
-                  >${p.id}<input name="id" required pattern="[A-Za-z0-9][A-Za-z0-9_.\\-]*"
-                /></label>
-                <label>${p.name}<input name="name" required /></label>
-                <label>${p.phone}<input name="phone" inputmode="tel" /></label>
-                <label>${p.email}<input name="email" type="email" /></label>
-                <label>${p.dingtalk}<input name="dingtalkUserId" /></label>
-                <label>${p.wecom}<input name="wecomUserId" /></label>
-                <label>${p.feishu}<input name="feishuOpenId" /></label>
-                ${this.languageSelect(p.language)}
-                <label>${p.account}<input name="userName" /></label>
-                <button class="primary" type="submit">${p.add}</button>
-              </form>`
+            ? keyed(this._editing?.id ?? '', this.renderPersonForm(this._editing))
             : nothing
         }
         ${
@@ -282,11 +302,15 @@ export class VigilOncall extends LitElement {
                           ${
                             this.canEdit
                               ? html`<button
-                                  type="button"
-                                  @click=${() => this.removePerson(person)}
-                                >
-                                  ${strings.oncall.remove}
-                                </button>`
+                                    type="button"
+                                    data-testid="edit-person"
+                                    @click=${() => (this._editing = person)}
+                                  >
+                                    ${p.edit}
+                                  </button>
+                                  <button type="button" @click=${() => this.removePerson(person)}>
+                                    ${strings.oncall.remove}
+                                  </button>`
                               : nothing
                           }
                         </td>
@@ -461,12 +485,11 @@ export class VigilOncall extends LitElement {
     }
   }
 
-  private async _addPerson(event: SubmitEvent): Promise<void> {
+  private async _savePerson(event: SubmitEvent): Promise<void> {
     event.preventDefault();
     const form = event.target as HTMLFormElement;
     const data = new FormData(form);
-    const person: OnCallPersonCreate = {
-      id: field(data, 'id') ?? '',
+    const fields: Required<OnCallPersonPatch> = {
       name: field(data, 'name') ?? '',
       phone: field(data, 'phone'),
       email: field(data, 'email'),
@@ -476,7 +499,16 @@ export class VigilOncall extends LitElement {
       language: field(data, 'language') === 'en' ? 'en' : 'zh-CN',
       userName: field(data, 'userName'),
     };
-    if (await this.change(() => this.session.client.createPerson(person))) form.reset();
+    const editing = this._editing;
+    const client = this.session.client;
+    const saved = await this.change(() =>
+      editing === null
+        ? client.createPerson({ id: field(data, 'id') ?? '', ...fields })
+        : client.updatePerson(editing.id, fields),
+    );
+    if (!saved) return;
+    if (editing === null) form.reset();
+    else this._editing = null;
   }
 
   private async _addTeam(event: SubmitEvent): Promise<void> {
