@@ -76,6 +76,8 @@ export interface RunningBroker {
   oncall: OnCallStore;
   /** Pages the on-call through the channels until acknowledged (broker/notify/escalation.ts). */
   escalations: Escalations;
+  /** Notification channels (broker/notify/channels/): the registry the escalations send through. */
+  channels: ChannelStore;
   events: BrokerEvents;
   metrics: MetricsStore;
   metricsWriter: MetricsWriter;
@@ -219,7 +221,8 @@ export async function startBroker(
     oncall.start();
     // Where notifications go (broker/notify/channels/), and the engine that pages through
     // them from the ticket and SLA events; stopped before the desk that emits those.
-    const channels = new ChannelStore(db);
+    // VIGIL_SECRETS_KEY, when set, encrypts the channels' secrets in vigil.db (docs/CHANNELS.md).
+    const channels = new ChannelStore(db, { secretsKey: env.VIGIL_SECRETS_KEY || undefined });
     channels.start();
     const escalations = new Escalations({
       db,
@@ -351,6 +354,7 @@ export async function startBroker(
         commands,
         oncall,
         escalations,
+        channels,
         consoleDir: config.consoleDir,
         log: child(log, 'api'),
       },
@@ -372,6 +376,7 @@ export async function startBroker(
       desk,
       oncall,
       escalations,
+      channels,
       events,
       metrics,
       metricsWriter,
