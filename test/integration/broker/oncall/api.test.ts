@@ -93,6 +93,9 @@ describe('on-call API', () => {
     expect(zone.body!.details).toEqual([
       'timeZone: "CST" is not an IANA time zone; send one like Asia/Shanghai or Europe/Berlin (abbreviations such as CST are ambiguous: to the tz database CST is Chicago)',
     ]);
+    const at = await call(admin, 'GET', `${routes.now}?siteId=plant-7&at=yesterday`);
+    expect(at.status).toBe(400);
+    expect(at.body!.code).toBe('VIGIL_BAD_REQUEST');
     expect((await call(admin, 'PATCH', oncallPath('person', 'ghost'), { name: 'G' })).status).toBe(
       404,
     );
