@@ -16,7 +16,7 @@ export function inspectionHtml(report: InspectionReport): string {
   const tickets = report.tickets
     .map(
       (t) =>
-        `<tr><td>${t.priority}</td><td>${t.tickets}</td><td>${t.met}</td><td>${t.breached}</td><td>${pct(t.compliancePct)}</td></tr>`,
+        `<tr><td>${t.priority}</td><td>${t.tickets}</td><td>${t.met}</td><td>${t.breached}</td><td>${pct(t.compliancePct)}</td><td>${t.acknowledged ?? 0}: ${minutes(t.ackMedianS ?? null)} / ${minutes(t.ackMaxS ?? null)}</td></tr>`,
     )
     .join('\n');
   const suggestions = report.suggestions
@@ -51,7 +51,7 @@ export function inspectionHtml(report: InspectionReport): string {
 ${devices}
 </table>
 <h2>Tickets and deadlines</h2>
-<table><tr><th>Priority</th><th>Tickets</th><th>Deadlines met</th><th>Breached</th><th>Compliance</th></tr>
+<table><tr><th>Priority</th><th>Tickets</th><th>Deadlines met</th><th>Breached</th><th>Compliance</th><th>Acknowledged: median / slowest</th></tr>
 ${tickets}
 </table>
 <h2>Inventory changes</h2>

@@ -300,6 +300,26 @@ function weekly(buckets: readonly TrendBucket[], how: TrendHow): Map<number, num
 /** Where the site's weekly trends of a range come from: the store, or a cache in front of it. */
 export type TrendSource = (siteId: string, from: Date, to: Date) => Promise<WeeklyTrend[]>;
 
+/**
+ * How fast tickets were acknowledged (issue 15 part 6): opened to the first response, in
+ * the console or from a notification's link; how many were, the median and the slowest, s.
+ */
+export function acknowledgeFigures(tickets: readonly Pick<Ticket, 'openedAt' | 'respondedAt'>[]): {
+  acknowledged: number;
+  ackMedianS: number | null;
+  ackMaxS: number | null;
+} {
+  const seconds = tickets
+    .filter((t) => t.respondedAt !== null)
+    .map((t) => (Date.parse(t.respondedAt!) - Date.parse(t.openedAt)) / 1000)
+    .sort((a, b) => a - b);
+  const n = seconds.length;
+  if (n === 0) return { acknowledged: 0, ackMedianS: null, ackMaxS: null };
+  const middle = Math.floor(n / 2);
+  const median = n % 2 === 1 ? seconds[middle]! : (seconds[middle - 1]! + seconds[middle]!) / 2;
+  return { acknowledged: n, ackMedianS: round(median), ackMaxS: round(seconds[n - 1]!) };
+}
+
 export interface InspectionInput {
   site: Site;
   period: string;
@@ -479,7 +499,14 @@ export async function inspectionReport(input: InspectionInput): Promise<Inspecti
         figures: { priority, met, breached },
       });
     }
-    return { priority, tickets: tickets.length, met, breached, compliancePct };
+    return {
+      priority,
+      tickets: tickets.length,
+      met,
+      breached,
+      compliancePct,
+      ...acknowledgeFigures(tickets),
+    };
   });
 
   return {

@@ -188,6 +188,10 @@ export class Escalations {
       .prepare('SELECT occurrence FROM notify_tickets WHERE ticket_id = ?')
       .get(ticket.id) as { occurrence: number } | undefined;
     if (known !== undefined && known.occurrence >= ticket.occurrences) return;
+    // Only its opening (or reopening) starts a ticket's escalation: a ticket open since
+    // before this broker notified (an upgrade) is not paged anew when a device joins it.
+    const last = ticket.timeline.at(-1)?.kind;
+    if (last !== 'detected' && last !== 'reopened') return;
     const now = this.now();
     db.prepare(
       `INSERT INTO notify_tickets (ticket_id, occurrence, started_at) VALUES (?, ?, ?)

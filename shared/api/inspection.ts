@@ -63,6 +63,13 @@ export const PriorityCompliance = Type.Object({
   breached: Type.Integer({ minimum: 0 }),
   /** met / (met + breached) in %; null when no deadline ended. */
   compliancePct: Nullable(Type.Number()),
+  /**
+   * How fast tickets were acknowledged (opened to the first response, console or the
+   * notification's link): how many were, the median and the slowest in seconds.
+   */
+  acknowledged: Type.Optional(Type.Integer({ minimum: 0 })),
+  ackMedianS: Type.Optional(Nullable(Type.Number())),
+  ackMaxS: Type.Optional(Nullable(Type.Number())),
 });
 
 /** One ISO week (Monday 00:00 UTC) of one device's readings; null where nothing was measured. */
