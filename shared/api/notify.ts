@@ -177,5 +177,8 @@ export const channelExample: Channel = {
 };
 
 // ---------------------------------------------------------------------------------------
-// Escalation policies: the escalation part adds its section below.
+// Escalation policies: who is paged when, per priority (GET/PUT /api/notify/policies).
+// Kept in their own module so that each part commits only its own file.
 // ---------------------------------------------------------------------------------------
+
+export * from './notify-policy.js';
