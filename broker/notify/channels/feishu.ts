@@ -56,7 +56,11 @@ export class FeishuDriver implements ChannelDriver {
       msg_type: 'interactive',
       card: {
         config: { wide_screen_mode: true },
-        header: { title: { tag: 'plain_text', content: message.title }, template: 'red' },
+        // Red for what pages someone, blue for a test or a digest.
+        header: {
+          title: { tag: 'plain_text', content: message.title },
+          template: message.kind === 'test' || message.kind === 'digest' ? 'blue' : 'red',
+        },
         elements: [{ tag: 'div', text: { tag: 'lark_md', content } }],
       },
     };
