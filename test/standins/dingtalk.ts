@@ -12,7 +12,10 @@
  *   message meanwhile answered errcode 130101.
  *
  * Codes and messages are the documented ones; where the document gives a code without
- * its exact text the message is ours (documented format, not a recorded answer).
+ * its exact text the message is ours (documented format, not a recorded answer). Real
+ * answers seen in public code append a link ("sign not match, more: [https://...]"), and
+ * older ones name a wrong token 300001 instead of 300005: a driver keeps whatever text
+ * comes and judges by the code.
  */
 import { createHmac } from 'node:crypto';
 import { HttpStandin, parseJson, type Answer, type Seen } from './server.js';
