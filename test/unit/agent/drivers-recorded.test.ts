@@ -16,6 +16,9 @@
  * - the 401 of that firmware is an HTML page with a Digest challenge that puts `qop`
  *   first, names no algorithm (MD5, RFC 7616 section 3.3), no opaque, and `stale="FALSE"`
  *   in capitals.
+ * And what a real recorder described in prose showed (not a recording, so no fixture): a
+ * disk set to `Redund` beside a `RW` one sits idle, so storageUsedPct pools read-write
+ * disks only (agent/drivers/disks.ts recordsOnto, changed for it).
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -32,7 +35,7 @@ import {
   PATHS,
   responseStatusOf,
 } from '../../../agent/drivers/hikvision/isapi.js';
-import { isRecorder, driverMemory } from '../../../agent/drivers/types.js';
+import { isRecorder, driverMemory, type Disk } from '../../../agent/drivers/types.js';
 import { authorizerFor, isStale, parseChallenges } from '../../../agent/onvif/http-auth.js';
 import { parseXml } from '../../../agent/onvif/soap.js';
 import type { DeviceInformation, OnvifClient, VendorAnswer } from '../../../agent/onvif/types.js';
@@ -187,6 +190,51 @@ describe('a published ResponseStatus methodNotAllowed (evercam/hikvision_client,
     now += 31 * 60_000;
     await isapiGet(ctx, PATHS.status);
     expect(device.asked).toEqual([PATHS.status, PATHS.status]);
+  });
+});
+
+describe('a recorder with a redundant disk, as a real one was described', () => {
+  // techmarkai/hikvision-nvr-ha (MIT), docs/HANDOVER.md: a DS-7608NI-K2/8P on V4.40.015
+  // with "2 x 2.8 TB SATA, one Redund, one RW", and "one disk full, the other idle" when
+  // no channel records redundantly. Described there in prose, not recorded: the disks
+  // below are ours, in the ISAPI form parseStorage gives (capacity and free space in MiB).
+  const disk = (id: string, property: string, freeMiB: number): Disk => ({
+    id,
+    name: `hdd${id}`,
+    state: 'ok',
+    health: 'ok',
+    capacityMiB: 2861022,
+    freeMiB,
+    type: 'SATA',
+    property,
+  });
+
+  it('counts the redundant disk as present, but not in storageUsedPct: the RW disk is full', () => {
+    expect(judgeDisks([disk('1', 'RW', 0), disk('2', 'Redund', 2861022)], diskAdvice)).toEqual({
+      values: { storages: 2, storageUsedPct: 100 },
+      degraded: [],
+    });
+  });
+
+  it('leaves a read-only disk out of the pool too, and reads no share without a RW disk', () => {
+    expect(judgeDisks([disk('1', 'RW', 1430511), disk('2', 'RO', 0)], diskAdvice).values).toEqual({
+      storages: 2,
+      storageUsedPct: 50,
+    });
+    expect(judgeDisks([disk('1', 'Redund', 0)], diskAdvice).values).toEqual({ storages: 1 });
+  });
+
+  it("still judges a redundant disk's failure", () => {
+    const failed: Disk = { ...disk('2', 'Redund', 0), state: 'error', health: 'failed' };
+    const verdict = judgeDisks([disk('1', 'RW', 0), failed], diskAdvice);
+    expect(verdict.degraded.map((r) => r.code)).toEqual(['storage-failure']);
+    expect(verdict.values).toEqual({ storages: 2, storageUsedPct: 100 });
+  });
+
+  it("reads Dahua's partition Type the same: ReadWrite pooled, others not", () => {
+    expect(
+      judgeDisks([disk('1', 'ReadWrite', 0), disk('2', 'Redundant', 2861022)], diskAdvice).values,
+    ).toEqual({ storages: 2, storageUsedPct: 100 });
   });
 });
 
