@@ -134,7 +134,13 @@ export function digestMessage(parts: readonly OutgoingMessage[]): OutgoingMessag
   const lines = titles.map((t, i) => (links[i] ? `- ${t} ([✓](${links[i]}))` : `- ${t}`));
   const markdown = `**${title}**\n\n${lines.join('\n')}`;
   const ticketIds = [...new Set(parts.flatMap((p) => p.ticketIds))];
-  const sms = parts[0]?.sms;
+  // One text names the first device and how many more (template variables are short).
+  const first = parts[0]?.sms;
+  const devices = [...new Set(parts.map((p) => p.sms?.device).filter((d) => d && d !== '-'))];
+  const sms = first && {
+    ...first,
+    ...(devices.length > 1 ? { device: `${devices[0]} +${devices.length - 1}` } : {}),
+  };
   return {
     kind: 'digest',
     language,

@@ -59,6 +59,12 @@ export interface OutboxSettings {
   alertAfterMs: number;
   /** One request's deadline. */
   sendTimeoutMs: number;
+  /**
+   * Texts a minute per SMS channel. The SMS services set no rate per minute but cap
+   * texts per number and day (Alibaba Cloud: 50 notifications), so a burst must go as a
+   * few digests, not one text per alert.
+   */
+  smsPerMinute: number;
 }
 
 export const defaultOutboxSettings: OutboxSettings = {
@@ -68,6 +74,7 @@ export const defaultOutboxSettings: OutboxSettings = {
   attempts: 10,
   alertAfterMs: 10 * 60_000,
   sendTimeoutMs: 15_000,
+  smsPerMinute: 5,
 };
 
 export interface OutboxOptions {
@@ -331,7 +338,7 @@ export class Outbox {
         }
         continue;
       }
-      const limit = driver.perMinute;
+      const limit = driver.perMinute ?? (driver.type === 'sms' ? this.settings.smsPerMinute : null);
       const room = limit === null ? Infinity : limit - this.window(channelId, now).length;
       const plan = planSends(rows, room);
       let sends = plan.alone;
@@ -404,6 +411,15 @@ export class Outbox {
     }
     // Stopped mid-request: we cannot know whether it arrived; leave the row `sending`.
     if (this.controller.signal.aborted) return;
+    // The window counts the request from its answer on: the service took it somewhere
+    // between our start and its answer, and counts its own minute from then. Counting
+    // from our start, a slow answer followed by a fast one could land 21 in its minute.
+    const answeredAt = this.now().getTime();
+    const list = this.sentAt.get(row.channelId) ?? [];
+    const at = list.indexOf(startedAt);
+    if (at >= 0) list.splice(at, 1);
+    list.push(answeredAt);
+    db.prepare('UPDATE notify_outbox SET last_attempt_at = ? WHERE id = ?').run(answeredAt, row.id);
     this.finish({ ...row, attempts: row.attempts + 1 }, result);
   }
 

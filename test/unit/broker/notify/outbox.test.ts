@@ -215,3 +215,21 @@ describe('Outbox', () => {
     await outbox.stop();
   });
 });
+
+describe('SMS pacing', () => {
+  it('texts at most smsPerMinute a minute per SMS channel and merges the rest, naming the first device', async () => {
+    const sms = fakeChannel('sms', { type: 'sms', perMinute: null });
+    const outbox = outboxOf([sms], { settings: { smsPerMinute: 2 } });
+    outbox.start();
+    await outbox.stop();
+    const texted = outboxOf([sms], { settings: { smsPerMinute: 2 } });
+    for (let n = 1; n <= 5; n++)
+      texted.enqueue('sms', { ...msg(n), sms: { device: `cam-0${n}`, count: '1' } });
+    texted.start();
+    await texted.idle();
+    expect(sms.sent).toHaveLength(2);
+    expect(sms.sent[0]!.sms).toMatchObject({ device: 'cam-01' });
+    expect(sms.sent[1]!.sms).toMatchObject({ device: 'cam-02 +3', count: '4' });
+    await texted.stop();
+  });
+});
