@@ -29,6 +29,7 @@
  *   algorithm="MD5", stale="FALSE"` (hikvision_next issue 50). Digest only, as with the
  *   web authentication setting "digest" (the default of current firmware); Basic is not
  *   offered.
+ * - Line ends: CR LF, as the recorded answers of a Hikvision camera (crlf below).
  * Every answer here is written for the simulator from those formats; none is a recording.
  */
 import { createHash } from 'node:crypto';
@@ -61,8 +62,18 @@ function element(name: string, value: string | number): string {
   return `<${name}>${escapeXml(String(value))}</${name}>\n`;
 }
 
+/**
+ * Lines end in CR LF, as every recorded answer of Hikvision firmware does (a DS-2CD2155FWD-I
+ * camera's deviceInfo and status on V5.4.5 and V5.5.0, byte for byte in
+ * test/fixtures/vendor/hikvision/recorded-*). No recorded answer of an NVR was found; its
+ * web server is taken to write the same. A client that splits lines on LF alone keeps a CR.
+ */
+function crlf(body: string): string {
+  return body.replace(/\r?\n/g, '\r\n');
+}
+
 function ok(operation: string, body: string): VendorAnswer {
-  return { status: 200, contentType: XML_TYPE, body, operation };
+  return { status: 200, contentType: XML_TYPE, body: crlf(body), operation };
 }
 
 /** ISAPI's error document (ResponseStatus) with the HTTP status the firmware pairs it with. */
@@ -77,12 +88,14 @@ function responseStatus(
     status,
     contentType: XML_TYPE,
     operation: `${request.method} ${request.path}`,
-    body: xml(
-      'ResponseStatus',
-      element('requestURL', request.path) +
-        element('statusCode', statusCode) +
-        element('statusString', statusString) +
-        element('subStatusCode', subStatusCode),
+    body: crlf(
+      xml(
+        'ResponseStatus',
+        element('requestURL', request.path) +
+          element('statusCode', statusCode) +
+          element('statusString', statusString) +
+          element('subStatusCode', subStatusCode),
+      ),
     ),
   };
 }

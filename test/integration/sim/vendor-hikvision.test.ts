@@ -92,6 +92,11 @@ describe.skipIf(reason)(titled('Hikvision ISAPI on the hikvision-nvr personality
       onvif['FirmwareVersion'],
     );
     expect(textAt(info, 'deviceType')).toBe('NVR');
+    // CR LF line ends, as the recorded answers of Hikvision firmware
+    // (test/fixtures/vendor/hikvision/recorded-*): no bare LF.
+    const raw = (await curl(url('/ISAPI/System/deviceInfo'), ACCOUNT)).body;
+    expect(raw.startsWith('<?xml version="1.0" encoding="UTF-8"?>\r\n<DeviceInfo ')).toBe(true);
+    expect(raw.replace(/\r\n/g, '')).not.toMatch(/[\r\n]/);
     expect(site.requests(NVR).at(-1)).toMatchObject({
       protocol: 'http',
       path: '/ISAPI/System/deviceInfo',
