@@ -1,5 +1,6 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
+import { live } from 'lit/directives/live.js';
 import {
   channelBody,
   channelFields,
@@ -173,7 +174,7 @@ export class VigilChannels extends LitElement {
     return html`<form class="card" data-testid="channel-form" @submit=${this.save}>
       <div class="fields">
         <label
-          >${c.name}<input name="name" required maxlength="100" .value=${editing?.name ?? ''}
+          >${c.name}<input name="name" required maxlength="100" .value=${live(editing?.name ?? '')}
         /></label>
         <label
           >${c.type}
@@ -205,7 +206,7 @@ export class VigilChannels extends LitElement {
                   name=${field}
                   type=${field === 'port' ? 'number' : secretFields.has(field) && field !== 'url' ? 'password' : 'text'}
                   autocomplete="off"
-                  .value=${value(field)}
+                  .value=${live(value(field))}
                   placeholder=${placeholder(field)}
               /></label>`,
         )}
@@ -213,10 +214,13 @@ export class VigilChannels extends LitElement {
           >${c.isDefault}<input
             name="default"
             type="checkbox"
-            .checked=${editing?.default ?? false}
+            .checked=${live(editing?.default ?? false)}
         /></label>
         <label
-          >${c.enabled}<input name="enabled" type="checkbox" .checked=${editing?.enabled ?? true}
+          >${c.enabled}<input
+            name="enabled"
+            type="checkbox"
+            .checked=${live(editing?.enabled ?? true)}
         /></label>
       </div>
       <button class="primary" type="submit">${editing ? c.save : c.add}</button>
@@ -256,6 +260,8 @@ export class VigilChannels extends LitElement {
         await this.session.client.createChannel({ ...common, type, ...channelBody(type, data) });
       }
       form.reset();
+      // reset() puts the checkboxes back to their HTML defaults; `live` re-renders them from state.
+      this.requestUpdate();
       await this.load();
     } catch (error) {
       this._error = error instanceof Error ? error.message : String(error);
