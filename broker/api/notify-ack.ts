@@ -12,7 +12,7 @@ import { VigilError } from '../../shared/errors.js';
 import { bare, message, type Message } from '../../shared/wording/messages.js';
 import { say, type WordingLocale } from '../../shared/wording/render.js';
 import type { AckCheck } from '../notify/ack-link.js';
-import type { OnCallDirectory } from '../notify/deps.js';
+import type { OnCallDirectory, Person } from '../notify/deps.js';
 import type { Escalations } from '../notify/escalation.js';
 import type { TicketService } from '../tickets/types.js';
 import { escapeHtml } from '../tickets/report.js';
@@ -83,6 +83,20 @@ export const ackRoutes: FastifyPluginAsyncTypebox<{
     );
   };
 
+  /** The summary and the button; a link that names nobody asks for a name. */
+  const formPage = (ticket: Ticket, locale: WordingLocale, person: Person | undefined) => {
+    const nameField =
+      person === undefined
+        ? `<p><label>${escapeHtml(said(bare('ack.name'), locale))} <input name="name" required maxlength="100"></label></p>`
+        : `<p>${escapeHtml(person.name)}</p>`;
+    return page(
+      locale,
+      said(message('ack.heading', { id: ticket.id }), locale),
+      `${summary(ticket, locale)}
+<form method="post">${nameField}<button type="submit">${escapeHtml(said(bare('ack.button'), locale))}</button></form>`,
+    );
+  };
+
   app.get(ackRoute, { schema: { hide: true } }, async (request, reply) => {
     reply.type('text/html; charset=utf-8').header('cache-control', 'no-store');
     const check = escalations.acks.check(tokenOf(request.params));
@@ -94,16 +108,7 @@ export const ackRoutes: FastifyPluginAsyncTypebox<{
       return reply.status(404).send(refusal({ ok: false, reason: 'invalid' }, locale));
     if (ticket.status !== 'open') return already(ticket, locale);
     const person = check.claims.personId ? directory.person(check.claims.personId) : undefined;
-    const nameField =
-      person === undefined
-        ? `<p><label>${escapeHtml(said(bare('ack.name'), locale))} <input name="name" required maxlength="100"></label></p>`
-        : `<p>${escapeHtml(person.name)}</p>`;
-    return page(
-      locale,
-      said(message('ack.heading', { id: ticket.id }), locale),
-      `${summary(ticket, locale)}
-<form method="post">${nameField}<button type="submit">${escapeHtml(said(bare('ack.button'), locale))}</button></form>`,
-    );
+    return formPage(ticket, locale, person);
   });
 
   app.post(ackRoute, { schema: { hide: true } }, async (request, reply) => {
@@ -120,12 +125,9 @@ export const ackRoutes: FastifyPluginAsyncTypebox<{
     const person = check.claims.personId ? directory.person(check.claims.personId) : undefined;
     // The person's console account if they have one, so the desk shows one name for them.
     const actor = person?.userName ?? person?.name ?? nameOf(request.body);
-    if (!actor) {
-      throw new VigilError(
-        'VIGIL_BAD_REQUEST',
-        'Give your name: the ticket records who acknowledged it.',
-      );
-    }
+    // Answered as pages, not thrown: the API's log line of a failed request names its
+    // path, and the path holds the token.
+    if (!actor) return reply.status(400).send(formPage(ticket, locale, person));
     const redeemed = escalations.acks.redeem(token, actor);
     if (!redeemed.ok) return reply.status(410).send(refusal(redeemed, locale));
     let done: Ticket;
@@ -136,7 +138,10 @@ export const ackRoutes: FastifyPluginAsyncTypebox<{
       if (error instanceof VigilError && error.code === 'VIGIL_CONFLICT') {
         return reply.status(409).send(already(tickets.get(ticket.id) ?? ticket, locale));
       }
-      throw error;
+      request.log.error(
+        `acknowledging ticket ${ticket.id} from a notification link failed: ${error instanceof Error ? error.message : String(error)}`,
+      );
+      return reply.status(500).send(refusal({ ok: false, reason: 'invalid' }, locale));
     }
     const text = said(message('ack.done', { by: person?.name ?? actor }), locale);
     return page(

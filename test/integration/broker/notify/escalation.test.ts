@@ -185,4 +185,34 @@ describe('escalation through the broker', () => {
       'Notified again after a restart through East DingTalk group: 张伟',
     );
   });
+  it('lets an admin replace the policies, refusing a step that cannot run with its path', async () => {
+    const current = (await call('GET', notifyPolicyRoutes.policies)) as Record<string, unknown>;
+    const refused = await fetch(`${broker!.httpUrl}${notifyPolicyRoutes.policies}`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        ...current,
+        serious: {
+          steps: [{ when: 'unacknowledged', notify: ['lead'], sms: false }],
+          digestEveryMin: null,
+        },
+      }),
+    });
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toMatchObject({
+      code: 'VIGIL_BAD_REQUEST',
+      details: [
+        'serious/steps/0/afterMin: required for an unacknowledged step (minutes after opening)',
+      ],
+    });
+    const quieter = {
+      ...current,
+      general: {
+        steps: [{ when: 'sla-breach', notify: ['lead'], sms: false }],
+        digestEveryMin: 60,
+      },
+    };
+    expect(await call('PUT', notifyPolicyRoutes.policies, quieter)).toEqual(quieter);
+    expect(await call('GET', notifyPolicyRoutes.policies)).toEqual(quieter);
+  });
 });
