@@ -401,6 +401,8 @@ export const en = {
       paused: 'Clocks paused',
       resumed: 'Clocks resumed',
       priority: 'Priority changed',
+      notified: 'Notified',
+      'notify-failed': 'Notification failed',
     } as Readonly<Record<string, string>>,
   },
 };

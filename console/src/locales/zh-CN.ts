@@ -378,6 +378,8 @@ export const zhCN: Strings = {
       paused: '计时暂停',
       resumed: '计时恢复',
       priority: '优先级变更',
+      notified: '已通知',
+      'notify-failed': '通知失败',
     },
   },
 };
