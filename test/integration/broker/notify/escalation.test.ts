@@ -8,7 +8,8 @@
  *   again with the lead (short timer by config) -> the link's GET leaves it usable ->
  *   its POST acknowledges in the engineer's name -> nothing more is sent;
  *   a broker stopped mid-delivery sends that message once more at its next start and
- *   counts the repeat.
+ *   counts the repeat; a site no team covers pages the default channel, whose link asks
+ *   for a name; the policies API refuses a step that cannot run.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningBroker } from '../../../../broker/app.js';
@@ -185,6 +186,41 @@ describe('escalation through the broker', () => {
       'Notified again after a restart through East DingTalk group: 张伟',
     );
   });
+  it('pages the default channel for a site nobody covers; its link asks for a name', async () => {
+    const noc = await new DingTalkStandin('noc-token-0002', null).start();
+    try {
+      await call('POST', '/api/notify/channels', {
+        name: 'NOC group',
+        type: 'dingtalk',
+        url: noc.url,
+        default: true,
+      });
+      const uncovered = { ...camera('cam-09'), siteId: 'plant-9' };
+      const [ticket] = broker!.tickets.apply(deviceDown(uncovered, new Date()));
+      const page = await eventually('the default channel is paged', () => noc.messages[0]);
+      expect(page.mentioned).toEqual([]);
+      const link = /https:\/\/vigil\.example\.com(\/ack\/[\w.-]+)/.exec(page.text)![1]!;
+      const form = await (await fetch(`${broker!.httpUrl}${link}`)).text();
+      expect(form).toContain('<input name="name" required');
+      const nameless = await fetch(`${broker!.httpUrl}${link}`, { method: 'POST' });
+      expect(nameless.status).toBe(400);
+      const done = await fetch(`${broker!.httpUrl}${link}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ name: 'Wang Fang' }).toString(),
+      });
+      expect(done.status).toBe(200);
+      expect(broker!.tickets.get(ticket!.id)).toMatchObject({
+        status: 'acknowledged',
+        respondedBy: 'Wang Fang',
+      });
+      // The team's robot heard nothing of it.
+      expect(robot.messages.some((m) => m.text.includes('cam-09'))).toBe(false);
+    } finally {
+      await noc.stop();
+    }
+  });
+
   it('lets an admin replace the policies, refusing a step that cannot run with its path', async () => {
     const current = (await call('GET', notifyPolicyRoutes.policies)) as Record<string, unknown>;
     const refused = await fetch(`${broker!.httpUrl}${notifyPolicyRoutes.policies}`, {
