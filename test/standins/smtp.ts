@@ -11,7 +11,13 @@ export interface MailSeen {
   from: string;
   to: string[];
   raw: string;
+  /** Whether the session was encrypted (implicit TLS or STARTTLS) when the mail came. */
+  secure: boolean;
 }
+
+/** TLS of the server: none (a relay on loopback), STARTTLS offered (RFC 3207), or implicit (RFC 8314). */
+export type SmtpTls =
+  { mode: 'none' } | { mode: 'starttls' | 'implicit'; key: string; cert: string };
 
 export class SmtpStandin {
   readonly mails: MailSeen[] = [];
@@ -22,14 +28,18 @@ export class SmtpStandin {
   constructor(
     readonly user: string,
     readonly password: string,
+    readonly tls: SmtpTls = { mode: 'none' },
   ) {}
 
   async start(): Promise<this> {
+    const tls = this.tls;
     const server = new SMTPServer({
-      secure: false,
-      // A relay on loopback without TLS; the driver's `tls: none`.
-      disabledCommands: ['STARTTLS'],
-      allowInsecureAuth: true,
+      secure: tls.mode === 'implicit',
+      ...(tls.mode === 'none'
+        ? // A relay on loopback without TLS; the driver's `tls: none`.
+          { disabledCommands: ['STARTTLS'], allowInsecureAuth: true }
+        : // With TLS, AUTH only once the session is encrypted, as a real relay does.
+          { key: tls.key, cert: tls.cert, allowInsecureAuth: false }),
       authMethods: ['PLAIN', 'LOGIN'],
       logger: false,
       onConnect: (_session, callback) => {
@@ -53,6 +63,7 @@ export class SmtpStandin {
             from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
             to: session.envelope.rcptTo.map((r) => r.address),
             raw: Buffer.concat(chunks).toString('utf8'),
+            secure: session.secure,
           });
           callback();
         });

@@ -104,10 +104,22 @@ export class EmailDriver implements ChannelDriver {
         return failure('aborted', 'The delivery was stopped (the broker is stopping).', true);
       const e = error as {
         code?: string;
+        command?: string;
         responseCode?: number;
         response?: string;
         message?: string;
       };
+      if (e.command === 'STARTTLS' || e.code === 'ETLS') {
+        // Required TLS the server cannot give: never fall back to a clear session.
+        return failure(
+          'starttls',
+          scrub(
+            `The SMTP server refused STARTTLS (${e.response ?? e.message ?? e.code}); set TLS to implicit (port 465), or none only for a relay on a trusted network.`,
+            secrets,
+          ),
+          false,
+        );
+      }
       if (e.responseCode !== undefined) {
         return failure(
           String(e.responseCode),

@@ -4,7 +4,7 @@
  * mobiles and its 4,096 bytes; Feishu's mentions, window and hook; Alibaba SMS's
  * template and daily cap; email's recipients and password file; the webhook's signature.
  */
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AlibabaSms } from '../../../../../broker/notify/channels/alibaba.js';
@@ -15,6 +15,7 @@ import { SmsDriver } from '../../../../../broker/notify/channels/sms.js';
 import type { Recipient } from '../../../../../broker/notify/channels/types.js';
 import { WebhookDriver } from '../../../../../broker/notify/channels/webhook.js';
 import { WeComDriver } from '../../../../../broker/notify/channels/wecom.js';
+import { makeCerts } from '../../../../helpers/certs.js';
 import { tempDir } from '../../../../helpers/temp.js';
 import { AliyunSmsStandin } from '../../../../standins/aliyun-sms.js';
 import { DingTalkStandin } from '../../../../standins/dingtalk.js';
@@ -275,6 +276,47 @@ describe('email', () => {
     expect(await driver.send(message(to), signal)).toEqual({ delivered: true });
     expect(smtp.mails[0]!.to).toEqual(['li.na@example.cn', 'noc@example.cn']);
     expect(smtp.mails[0]!.raw).toMatch(/^Subject: /m);
+  });
+
+  it.each(['starttls', 'implicit'] as const)(
+    'with TLS (%s): authenticates and mails over the encrypted session only',
+    async (mode) => {
+      const certs = await makeCerts();
+      running.push({ stop: () => certs.remove() });
+      const dir = await tempDir('vigil-email-');
+      running.push({ stop: () => dir.remove() });
+      await writeFile(join(dir.path, 'pw'), 'relay-password\n');
+      const [key, cert] = await Promise.all([
+        readFile(certs.keyFile, 'utf8'),
+        readFile(certs.certFile, 'utf8'),
+      ]);
+      const smtp = await up(new SmtpStandin('vigil', 'relay-password', { mode, key, cert }));
+      const driver = new EmailDriver({
+        host: '127.0.0.1',
+        port: smtp.port,
+        tls: mode,
+        user: 'vigil',
+        passwordFile: join(dir.path, 'pw'),
+        from: 'vigil@example.cn',
+        allowSelfSigned: true,
+      });
+      expect(await driver.send(message([person({ email: 'li.na@example.cn' })]), signal)).toEqual({
+        delivered: true,
+      });
+      expect(smtp.mails[0]!.secure).toBe(true);
+    },
+  );
+
+  it('STARTTLS required but the server offers none: refused, not sent in clear', async () => {
+    const smtp = await up(new SmtpStandin('vigil', 'relay-password'));
+    const result = await new EmailDriver({
+      host: '127.0.0.1',
+      port: smtp.port,
+      tls: 'starttls',
+      from: 'vigil@example.cn',
+    }).send(message([person({ email: 'li.na@example.cn' })]), signal);
+    expect(result).toMatchObject({ delivered: false, code: 'starttls', retryable: false });
+    expect(smtp.mails).toHaveLength(0);
   });
 
   it('a password file it cannot read: said, without its path', async () => {
