@@ -10,7 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { deviceExample, type Device } from '../../../../shared/api/devices.js';
 import { message } from '../../../../shared/wording/messages.js';
 import { openDatabase, type Db } from '../../../../broker/db.js';
-import { deviceDown } from '../../../../broker/detect/rules/device-down.js';
+import { deviceDown, deviceUp } from '../../../../broker/detect/rules/device-down.js';
 import { BrokerEvents } from '../../../../broker/events.js';
 import { silentLog } from '../../../../broker/log.js';
 import {
@@ -216,6 +216,24 @@ describe('Escalations', () => {
     await second.outbox.idle();
     expect(robot.sent).toHaveLength(2);
     expect(robot.sent[1]!.title).toContain('仍未响应');
+  });
+
+  it('pages again when a resolved ticket reopens, and not for a later change of an open one', async () => {
+    const e = start(fakeDirectory(team, { engineer: zhang }));
+    const [ticket] = tickets.apply(deviceDown(lobbyDown, now()));
+    await settle(e);
+    expect(robot.sent).toHaveLength(1);
+    // A timeline entry of its own (the notification) changed the ticket: nothing new.
+    tickets.act(ticket!.id, { action: 'note', text: 'customer called' }, 'olga');
+    await settle(e);
+    expect(robot.sent).toHaveLength(1);
+    tickets.apply(deviceUp(lobbyDown, now()));
+    clock += 10 * MIN;
+    const [reopened] = tickets.apply(deviceDown(lobbyDown, now()));
+    expect(reopened!.occurrences).toBe(2);
+    await settle(e);
+    expect(robot.sent).toHaveLength(2);
+    expect(robot.sent[1]!.ticketIds).toEqual([ticket!.id]);
   });
 
   it('records a refused delivery on the timeline with the service code', async () => {
