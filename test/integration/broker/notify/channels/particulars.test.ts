@@ -192,6 +192,22 @@ describe('Feishu', () => {
     });
   });
 
+  it('past 5 a second: 11232, retried after a minute', async () => {
+    let now = Date.parse('2026-12-06T02:00:00Z');
+    const robot = await up(new FeishuStandin(hook, null, () => now));
+    const driver = new FeishuDriver({ url: robot.url });
+    for (let i = 0; i < 5; i++) {
+      expect(await driver.send(message([]), signal)).toEqual({ delivered: true });
+    }
+    expect(await driver.send(message([]), signal)).toMatchObject({
+      code: '11232',
+      retryable: true,
+      retryAfterMs: 60_000,
+    });
+    now += 1000;
+    expect(await driver.send(message([]), signal)).toEqual({ delivered: true });
+  });
+
   it('a wrong hook id: 19001, the id masked', async () => {
     const robot = await up(new FeishuStandin(hook, null));
     const wrong = '00000000-d78e-4a07-bd07-265f269f86fd';
