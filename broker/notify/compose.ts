@@ -134,13 +134,10 @@ export function digestMessage(parts: readonly OutgoingMessage[]): OutgoingMessag
   const lines = titles.map((t, i) => (links[i] ? `- ${t} ([✓](${links[i]}))` : `- ${t}`));
   const markdown = `**${title}**\n\n${lines.join('\n')}`;
   const ticketIds = [...new Set(parts.flatMap((p) => p.ticketIds))];
-  // One text names the first device and how many more (template variables are short).
+  // A merged text keeps the first message's variables (its device) with the count of
+  // notifications: a template reads "{device} and {count} more", not a list that would
+  // overflow its variable.
   const first = parts[0]?.sms;
-  const devices = [...new Set(parts.map((p) => p.sms?.device).filter((d) => d && d !== '-'))];
-  const sms = first && {
-    ...first,
-    ...(devices.length > 1 ? { device: `${devices[0]} +${devices.length - 1}` } : {}),
-  };
   return {
     kind: 'digest',
     language,
@@ -148,7 +145,7 @@ export function digestMessage(parts: readonly OutgoingMessage[]): OutgoingMessag
     markdown,
     text: plain(markdown),
     to,
-    ...(sms ? { sms: { ...sms, count: String(titles.length) } } : {}),
+    ...(first ? { sms: { ...first, count: String(titles.length) } } : {}),
     ticketIds,
     data: { type: 'digest', titles, ticketIds },
   };
