@@ -3,6 +3,7 @@
  * and applies migrations per component: each store owns its numbered steps, recorded in
  * one table, so two stores never edit the same list.
  */
+import { chmodSync } from 'node:fs';
 import Database from 'better-sqlite3';
 
 export type Db = Database.Database;
@@ -14,8 +15,27 @@ export interface Migration {
   sql: string;
 }
 
+/**
+ * Owner-only: the file holds the channels' robot tokens and secrets (plain JSON when no
+ * VIGIL_SECRETS_KEY is set), the acknowledge links' signing key, password hashes and
+ * sessions. SQLite creates the -wal and -shm files with the database file's permissions
+ * (https://sqlite.org/tempfiles.html), so setting them before WAL is switched on covers
+ * those too; a file and its companions left readable by an older version are closed here.
+ */
+function ownerOnly(file: string): void {
+  if (file === ':memory:' || file === '') return;
+  for (const path of [file, `${file}-wal`, `${file}-shm`]) {
+    try {
+      chmodSync(path, 0o600);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+  }
+}
+
 export function openDatabase(file: string): Db {
   const db = new Database(file);
+  ownerOnly(file);
   // WAL lets the API read while the pipeline writes; NORMAL sync is durable across a
   // process crash (not a power cut), which the journal of issue 4 covers separately.
   db.pragma('journal_mode = WAL');
