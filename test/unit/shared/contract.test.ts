@@ -4,6 +4,8 @@ import { loginResponseExample, LoginResponse } from '../../../shared/api/auth.js
 import { Device, deviceExample } from '../../../shared/api/devices.js';
 import { Health, healthExample } from '../../../shared/api/health.js';
 import { LiveEvent, liveEventExamples } from '../../../shared/api/live.js';
+import { Channel, channelExample } from '../../../shared/api/notify.js';
+import { NotifyPolicies, notifyPoliciesExample } from '../../../shared/api/notify-policy.js';
 import { Ticket, ticketExample } from '../../../shared/api/tickets.js';
 import { validator } from '../../../shared/validate.js';
 
@@ -50,6 +52,8 @@ describe('API schemas', () => {
     ['Ticket', Ticket, [ticketExample]],
     ['Health', Health, [healthExample]],
     ['LiveEvent', LiveEvent, liveEventExamples],
+    ['Channel', Channel, [channelExample]],
+    ['NotifyPolicies', NotifyPolicies, [notifyPoliciesExample]],
   ] as const;
   for (const [name, schema, examples] of cases) {
     it(`the example of ${name} passes its schema`, () => {
