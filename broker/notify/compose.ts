@@ -105,20 +105,51 @@ export function ticketMessage(c: TicketContext): OutgoingMessage {
       link: c.ackUrl ?? c.ticketUrl ?? '-',
     },
     ticketIds: [ticket.id],
-    data: { type: 'ticket', stage: c.stage, ticket },
+    // The line a digest makes of it, kept whole so a digest of digests pairs each link
+    // with its own ticket (never parsed back out of the markdown).
+    data: {
+      type: 'ticket',
+      stage: c.stage,
+      ticket,
+      lines: [{ title, ticketId: ticket.id, ackUrl: c.ackUrl }],
+    },
   };
+}
+
+/** One entry of a digest: a notification's title, its ticket and its acknowledge link. */
+export interface DigestLine {
+  title: string;
+  ticketId: number | null;
+  ackUrl: string | null;
+}
+
+/**
+ * The lines a message contributes to a digest. Ticket messages and digests carry them in
+ * `data.lines`; anything else (a channel alert, a test) is one line without a ticket or link.
+ */
+export function digestLines(m: OutgoingMessage): DigestLine[] {
+  const lines = (m.data as { lines?: unknown } | undefined)?.lines;
+  if (Array.isArray(lines) && lines.every(isDigestLine)) return lines;
+  return [{ title: m.title, ticketId: null, ackUrl: null }];
+}
+
+function isDigestLine(x: unknown): x is DigestLine {
+  const l = x as Partial<DigestLine> | null;
+  return (
+    typeof l === 'object' &&
+    l !== null &&
+    typeof l.title === 'string' &&
+    (l.ticketId === null || typeof l.ticketId === 'number') &&
+    (l.ackUrl === null || typeof l.ackUrl === 'string')
+  );
 }
 
 /** Several notifications as one message: their titles as a list, everyone mentioned once. */
 export function digestMessage(parts: readonly OutgoingMessage[]): OutgoingMessage {
   const language = parts[0]?.language ?? 'zh-CN';
-  // A digest of digests lists the original titles, not "3 notifications".
-  const titles = parts.flatMap((p) =>
-    p.kind === 'digest' && Array.isArray((p.data as { titles?: unknown })?.titles)
-      ? (p.data as { titles: string[] }).titles
-      : [p.title],
-  );
-  const title = say(message('notify.digest-subject', { count: titles.length }), language);
+  // A digest of digests lists the original lines, each with its own ticket's link.
+  const entries = parts.flatMap(digestLines);
+  const title = say(message('notify.digest-subject', { count: entries.length }), language);
   const seen = new Set<string>();
   const to: Recipient[] = [];
   for (const r of parts.flatMap((p) => p.to)) {
@@ -127,11 +158,9 @@ export function digestMessage(parts: readonly OutgoingMessage[]): OutgoingMessag
     seen.add(key);
     to.push(r);
   }
-  const links = parts.flatMap((p) => {
-    const match = /\]\((https?:[^)]*\/ack\/[^)]*)\)/.exec(p.markdown);
-    return match ? [match[1]!] : [];
-  });
-  const lines = titles.map((t, i) => (links[i] ? `- ${t} ([✓](${links[i]}))` : `- ${t}`));
+  const lines = entries.map((l) =>
+    l.ackUrl !== null ? `- ${l.title} ([✓](${l.ackUrl}))` : `- ${l.title}`,
+  );
   const markdown = `**${title}**\n\n${lines.join('\n')}`;
   const ticketIds = [...new Set(parts.flatMap((p) => p.ticketIds))];
   // A merged text keeps the first message's variables (its device) with the count of
@@ -145,9 +174,9 @@ export function digestMessage(parts: readonly OutgoingMessage[]): OutgoingMessag
     markdown,
     text: plain(markdown),
     to,
-    ...(first ? { sms: { ...first, count: String(titles.length) } } : {}),
+    ...(first ? { sms: { ...first, count: String(entries.length) } } : {}),
     ticketIds,
-    data: { type: 'digest', titles, ticketIds },
+    data: { type: 'digest', titles: entries.map((l) => l.title), ticketIds, lines: entries },
   };
 }
 

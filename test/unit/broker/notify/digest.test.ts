@@ -1,0 +1,116 @@
+/**
+ * Digests and their acknowledge links (broker/notify/compose.ts digestMessage, merged by
+ * the real Outbox): every ✓ link of a digest must acknowledge the ticket of its own line,
+ * also in a digest of a digest and beside a line that carries no link (a channel alert).
+ * The tokens are real ones of AckLinks, checked for their ticket claim.
+ */
+import { join } from 'node:path';
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import { ticketExample, type Ticket } from '../../../../shared/api/tickets.js';
+import { openDatabase, type Db } from '../../../../broker/db.js';
+import { silentLog } from '../../../../broker/log.js';
+import { AckLinks } from '../../../../broker/notify/ack-link.js';
+import {
+  channelAlertMessage,
+  digestMessage,
+  ticketMessage,
+} from '../../../../broker/notify/compose.js';
+import type { OutgoingMessage } from '../../../../broker/notify/deps.js';
+import { Outbox } from '../../../../broker/notify/outbox.js';
+import { tempDir, type TempDir } from '../../../helpers/temp.js';
+import { fakeChannel, fakeRegistry } from './fakes.js';
+
+const BASE = 'https://vigil.example.com';
+let dir: TempDir;
+let db: Db;
+let acks: AckLinks;
+const now = () => new Date('2026-12-06T18:00:00Z');
+
+beforeEach(async () => {
+  dir = await tempDir('vigil-digest-');
+  db = openDatabase(join(dir.path, 'vigil.db'));
+  acks = new AckLinks(db, { now });
+  acks.start();
+});
+afterEach(async () => {
+  db.close();
+  await dir.remove();
+});
+
+function page(id: number): OutgoingMessage {
+  const ticket: Ticket = { ...ticketExample, id, status: 'open', respondedAt: null };
+  return ticketMessage({
+    ticket,
+    stage: 'opened',
+    language: 'en',
+    timeZone: 'Asia/Shanghai',
+    customer: 'ACME',
+    siteName: 'Demo',
+    to: [],
+    ticketUrl: `${BASE}/#/tickets/${id}`,
+    ackUrl: `${BASE}/ack/${acks.issue(id, null)}`,
+  });
+}
+
+/** Each list line of a digest: the ticket its title names, and the ticket its ✓ link acknowledges. */
+function pairs(markdown: string): { titleTicket: number | null; linkTicket: number | null }[] {
+  return markdown
+    .split('\n')
+    .filter((l) => l.startsWith('- '))
+    .map((line) => {
+      const title = /#(\d+) /.exec(line);
+      const link = /\[✓\]\(https?:[^)]*\/ack\/([^)]*)\)/.exec(line);
+      const checked = link ? acks.check(link[1]!) : null;
+      return {
+        titleTicket: title ? Number(title[1]) : null,
+        linkTicket: checked?.ok ? checked.claims.ticketId : null,
+      };
+    });
+}
+
+it('pairs every ✓ link of a digest of a digest with its own ticket, through the outbox', async () => {
+  const robot = fakeChannel('a', { perMinute: 2 });
+  const make = () => new Outbox({ db, channels: fakeRegistry([robot]), log: silentLog, now });
+  // Queued before start, as after a restart with a backlog: one pass sees them all.
+  const first = make();
+  first.start();
+  await first.stop();
+  const outbox = make();
+  // A digest already made (by the escalation's general-ticket digest) whose first line has
+  // no link, then more pages than the robot's window takes: the outbox folds them all
+  // into a digest of that digest.
+  const earlier = digestMessage([
+    channelAlertMessage('NOC robot', 10, '310000', 'sign not match', 'en'),
+    page(2),
+    page(3),
+  ]);
+  outbox.enqueue('a', page(1));
+  outbox.enqueue('a', earlier);
+  outbox.enqueue('a', page(4));
+  outbox.enqueue('a', page(5));
+  outbox.start();
+  await outbox.idle();
+  expect(robot.sent).toHaveLength(2);
+  const digest = robot.sent[1]!;
+  expect(digest.kind).toBe('digest');
+  expect(digest.ticketIds).toEqual([2, 3, 4, 5]);
+  const lines = pairs(digest.markdown);
+  expect(lines).toEqual([
+    { titleTicket: null, linkTicket: null }, // the channel alert: no link
+    { titleTicket: 2, linkTicket: 2 },
+    { titleTicket: 3, linkTicket: 3 },
+    { titleTicket: 4, linkTicket: 4 },
+    { titleTicket: 5, linkTicket: 5 },
+  ]);
+  expect(digest.title).toBe('5 notifications');
+  await outbox.stop();
+});
+
+it('never moves a link to a line without one when a part has none (publicUrl unset)', () => {
+  const noLink = { ...page(7), data: undefined, markdown: '**#7 without link**' };
+  const digest = digestMessage([noLink, page(8)]);
+  expect(pairs(digest.markdown)).toEqual([
+    { titleTicket: 7, linkTicket: null },
+    { titleTicket: 8, linkTicket: 8 },
+  ]);
+});
