@@ -157,11 +157,12 @@ export class Escalations {
 
   /** Runs the due steps and digests now (the timer does; tests may). */
   run(): void {
+    // The timer calls this: an exception here would be uncaught and end the broker.
     this.guard(() => {
       this.runDueSteps();
       this.flushDigests();
     });
-    this.schedule();
+    this.guard(() => this.schedule());
   }
 
   /** A notification must never break the ticket desk that emitted the event. */

@@ -108,6 +108,22 @@ export function planSends<T>(waiting: readonly T[], room: number): { alone: T[];
 
 const WINDOW_MS = 60_000;
 
+/**
+ * A channel that cannot be opened (ChannelStore.driver decrypts its secrets): said without
+ * the error's own text, which for a damaged row may quote the decrypted secrets.
+ */
+export function unopenable(error: unknown): Extract<DeliveryResult, { delivered: false }> {
+  const noKey = error instanceof Error && /no secrets key/i.test(error.message);
+  return {
+    delivered: false,
+    code: 'channel-unreadable',
+    message: noKey
+      ? 'cannot be opened: its secrets are encrypted and the broker has no secrets key (VIGIL_SECRETS_KEY missing). Start the broker with the key it used when the channel was saved, or enter the channel again.'
+      : `cannot be opened: its secrets do not decrypt. VIGIL_SECRETS_KEY changed or is missing since the channel was saved: start the broker with the key it used, or enter the channel's secrets again.`,
+    retryable: true,
+  };
+}
+
 const migrations: readonly Migration[] = [
   {
     version: 1,
@@ -181,10 +197,13 @@ export class Outbox {
   private readonly sentAt = new Map<string, number[]>();
   private readonly spells = new Map<string, Spell>();
   private readonly busy = new Map<string, Promise<void>>();
+  /** Channels whose secrets could not be opened, logged once until they open again. */
+  private readonly unopened = new Set<string>();
   private readonly controller = new AbortController();
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private again = false;
+  private lastFailure: string | null = null;
   private started = false;
 
   constructor(private readonly opts: OutboxOptions) {
@@ -287,7 +306,11 @@ export class Outbox {
     this.running = (async () => {
       do {
         this.again = false;
-        this.pass();
+        try {
+          this.pass();
+        } catch (error) {
+          this.failed('a pass', error);
+        }
         // Lets an enqueue made meanwhile ask for another pass.
         await Promise.resolve();
       } while (this.again);
@@ -300,7 +323,19 @@ export class Outbox {
   }
 
   private kick(): void {
-    if (this.started) void this.runDue();
+    if (this.started) this.runDue().catch((error: unknown) => this.failed('a pass', error));
+  }
+
+  /**
+   * Nothing of the outbox may end the broker: a promise nobody awaits that rejects is an
+   * unhandled rejection, which stops Node. Said once per cause, without the error's text
+   * repeated if it comes back every pass.
+   */
+  private failed(what: string, error: unknown): void {
+    const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    if (text === this.lastFailure) return;
+    this.lastFailure = text;
+    this.opts.log.error(`notification outbox: ${what} failed: ${text}`);
   }
 
   private window(channelId: string, now: number): number[] {
@@ -326,7 +361,30 @@ export class Outbox {
     }
     for (const [channelId, rows] of byChannel) {
       if (this.busy.has(channelId)) continue;
-      const driver = channels.driver(channelId);
+      let driver: ReturnType<ChannelRegistry['driver']>;
+      try {
+        driver = channels.driver(channelId);
+      } catch (error) {
+        // Opening a channel decrypts its secrets; a changed or missing VIGIL_SECRETS_KEY
+        // (or a damaged row) throws here. One channel that cannot be opened must not stop
+        // the others, nor the broker: its rows wait and are retried like any failure, so
+        // a restart with the right key still sends them.
+        const result = unopenable(error);
+        if (!this.unopened.has(channelId)) {
+          this.unopened.add(channelId);
+          const name = this.opts.channels.get(channelId)?.name ?? channelId;
+          this.opts.log.error(`channel "${name}" (${channelId}) ${result.message}`);
+        }
+        const count = db.prepare(
+          'UPDATE notify_outbox SET attempts = attempts + 1, last_attempt_at = ? WHERE id = ?',
+        );
+        for (const row of rows) {
+          count.run(now, row.id);
+          this.finish({ ...row, attempts: row.attempts + 1 }, result);
+        }
+        continue;
+      }
+      this.unopened.delete(channelId);
       if (driver === undefined) {
         for (const row of rows) {
           this.finish(row, {
@@ -350,10 +408,12 @@ export class Outbox {
           if (this.controller.signal.aborted) return;
           await this.send(row, driver);
         }
-      })().finally(() => {
-        this.busy.delete(channelId);
-        this.kick();
-      });
+      })()
+        .catch((error: unknown) => this.failed(`sending through channel ${channelId}`, error))
+        .finally(() => {
+          this.busy.delete(channelId);
+          this.kick();
+        });
       this.busy.set(channelId, work);
     }
   }
@@ -436,7 +496,7 @@ export class Outbox {
       const spell = this.spells.get(row.channelId);
       if (spell?.alerted) log.info(`channel ${row.channelId} delivers again`);
       this.spells.delete(row.channelId);
-      this.opts.onOutcome?.({ ...row, state: 'delivered' }, { delivered: true });
+      this.tell({ ...row, state: 'delivered' }, { delivered: true });
       return;
     }
     const final = !result.retryable || row.attempts >= this.settings.attempts;
@@ -459,11 +519,20 @@ export class Outbox {
         `notification ${row.id} through channel ${row.channelId} given up after ${row.attempts} attempt(s): ${result.code}: ${result.message}`,
       );
     } else this.counters.retried++;
-    this.opts.onOutcome?.(
+    this.tell(
       { ...row, state: final ? 'failed' : 'pending' },
       { delivered: false, code: result.code, message: result.message, final },
     );
     if (result.code !== 'channel-unavailable') this.failing(row.channelId, result, nowMs);
+  }
+
+  /** The timeline hears of an outcome; its failure must not stop the channel's other sends. */
+  private tell(row: OutboxRow, outcome: Outcome): void {
+    try {
+      this.opts.onOutcome?.(row, outcome);
+    } catch (error) {
+      this.failed(`recording the outcome of notification ${row.id}`, error);
+    }
   }
 
   /** Counts a failure into the channel's spell and raises its alert once. */
@@ -519,7 +588,7 @@ export class Outbox {
       if (pending && list.length > 0) at = Math.min(at, list[0]! + WINDOW_MS);
     }
     if (at === Infinity) return;
-    this.timer = setTimeout(() => void this.runDue(), Math.max(10, Math.min(at - now, 60_000)));
+    this.timer = setTimeout(() => this.kick(), Math.max(10, Math.min(at - now, 60_000)));
     this.timer.unref();
   }
 }

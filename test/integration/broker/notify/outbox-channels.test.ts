@@ -1,0 +1,143 @@
+/**
+ * The outbox (broker/notify/outbox.ts) over the real ChannelStore on a real SQLite file,
+ * delivering through the real webhook driver to a local HTTP server: a channel whose
+ * secrets no longer decrypt (VIGIL_SECRETS_KEY changed or missing since it was saved)
+ * must leave the outbox running and the other channels delivering, and say what to do
+ * without naming a secret. Before the fix the exception escaped as an unhandled
+ * rejection, which ends the broker, at every start.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import { openDatabase, type Db } from '../../../../broker/db.js';
+import { silentLog, type Log } from '../../../../broker/log.js';
+import { ChannelStore } from '../../../../broker/notify/channels/store.js';
+import type { OutgoingMessage } from '../../../../broker/notify/deps.js';
+import { Outbox, type Outcome } from '../../../../broker/notify/outbox.js';
+import { tempDir, type TempDir } from '../../../helpers/temp.js';
+
+const SECRET = 'whsec-do-not-log-0123456789';
+
+const msg = (n: number): OutgoingMessage => ({
+  kind: 'ticket',
+  language: 'en',
+  title: `ticket ${n}`,
+  markdown: `**ticket ${n}**`,
+  text: `ticket ${n}`,
+  to: [],
+  ticketIds: [n],
+});
+
+let dir: TempDir;
+let db: Db;
+let server: Server;
+let received: string[];
+let url: string;
+
+beforeEach(async () => {
+  dir = await tempDir('vigil-outbox-channels-');
+  db = openDatabase(join(dir.path, 'vigil.db'));
+  received = [];
+  server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+    req.on('end', () => {
+      received.push(body);
+      res.writeHead(200).end('ok');
+    });
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+});
+afterEach(async () => {
+  await new Promise((done) => server.close(done));
+  db.close();
+  await dir.remove();
+});
+
+it('keeps running and delivering through the other channels when one channel cannot be decrypted', async () => {
+  // Saved under the old key ...
+  const before = new ChannelStore(db, { secretsKey: 'key-one' });
+  before.start();
+  const lost = before.create({ name: 'old robot', type: 'webhook', url, secret: SECRET });
+  // ... and the broker started with another one; a channel entered since then is readable.
+  const store = new ChannelStore(db, { secretsKey: 'key-two' });
+  store.start();
+  const fine = store.create({ name: 'new hook', type: 'webhook', url, secret: SECRET });
+
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown) => unhandled.push(reason);
+  process.on('unhandledRejection', onUnhandled);
+  const lines: string[] = [];
+  const log: Log = {
+    ...silentLog,
+    error: (line) => lines.push(line),
+    warn: (line) => lines.push(line),
+  };
+  const outcomes: { channelId: string; outcome: Outcome }[] = [];
+  const outbox = new Outbox({
+    db,
+    channels: store,
+    log,
+    onOutcome: (row, outcome) => outcomes.push({ channelId: row.channelId, outcome }),
+    settings: { retryFirstMs: 60_000 },
+  });
+  try {
+    outbox.start();
+    const stuck = outbox.enqueue(lost.id, msg(1));
+    const sent = outbox.enqueue(fine.id, msg(2));
+    await outbox.idle();
+    // Another pass after both: the outbox still runs.
+    const later = outbox.enqueue(fine.id, msg(3));
+    await outbox.idle();
+    await new Promise((done) => setTimeout(done, 50));
+
+    expect(unhandled).toEqual([]);
+    expect(outbox.get(sent)).toMatchObject({ state: 'delivered' });
+    expect(outbox.get(later)).toMatchObject({ state: 'delivered' });
+    expect(received).toHaveLength(2);
+    // The unreadable channel's page waits for a retry (a restart with the right key sends it).
+    expect(outbox.get(stuck)).toMatchObject({
+      state: 'pending',
+      attempts: 1,
+      errorCode: 'channel-unreadable',
+    });
+    expect(outbox.get(stuck)!.errorMessage).toMatch(/VIGIL_SECRETS_KEY changed or is missing/);
+    expect(outcomes.find((o) => o.channelId === lost.id)?.outcome).toMatchObject({
+      delivered: false,
+      code: 'channel-unreadable',
+      final: false,
+    });
+    // Said once, naming the channel and what to do, never its secret or address.
+    const said = lines.filter((l) => l.includes(lost.id));
+    expect(said).toHaveLength(1);
+    expect(said[0]).toMatch(/"old robot".*cannot be opened.*VIGIL_SECRETS_KEY/);
+    expect(lines.join('\n')).not.toContain(SECRET);
+    expect(lines.join('\n')).not.toContain(url);
+  } finally {
+    await outbox.stop();
+    process.off('unhandledRejection', onUnhandled);
+  }
+});
+
+it('sends the waiting page once the broker runs with the key it was saved under', async () => {
+  const original = new ChannelStore(db, { secretsKey: 'key-one' });
+  original.start();
+  const robot = original.create({ name: 'robot', type: 'webhook', url, secret: SECRET });
+  const wrong = new Outbox({ db, channels: new ChannelStore(db, {}), log: silentLog });
+  wrong.start();
+  const id = wrong.enqueue(robot.id, msg(1));
+  await wrong.idle();
+  expect(wrong.get(id)).toMatchObject({ state: 'pending', errorCode: 'channel-unreadable' });
+  expect(wrong.get(id)!.errorMessage).toMatch(/no secrets key \(VIGIL_SECRETS_KEY missing\)/);
+  await wrong.stop();
+
+  const clock = Date.now() + 60_000; // past the retry
+  const right = new Outbox({ db, channels: original, log: silentLog, now: () => new Date(clock) });
+  right.start();
+  await right.idle();
+  expect(right.get(id)).toMatchObject({ state: 'delivered' });
+  expect(received).toHaveLength(1);
+  await right.stop();
+});
