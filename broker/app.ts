@@ -224,6 +224,7 @@ export async function startBroker(
     // VIGIL_SECRETS_KEY, when set, encrypts the channels' secrets in vigil.db (docs/CHANNELS.md).
     const channels = new ChannelStore(db, { secretsKey: env.VIGIL_SECRETS_KEY || undefined });
     channels.start();
+    for (const problem of channels.problems()) log.warn(`notify: ${problem}`);
     const escalations = new Escalations({
       db,
       events,

@@ -129,6 +129,11 @@ export const Channel = Type.Object({
   allowSelfSigned: Type.Optional(Nullable(Type.Boolean())),
   /** The service's documented messages per minute for one channel; null: none. */
   perMinute: Nullable(Type.Integer()),
+  /**
+   * Why the channel cannot send, when its stored secrets cannot be read (the broker runs
+   * with another VIGIL_SECRETS_KEY than the one that sealed them): what to do, no secret.
+   */
+  problem: Type.Optional(Type.String()),
   createdAt: Timestamp,
   updatedAt: Timestamp,
 });

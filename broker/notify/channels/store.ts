@@ -83,6 +83,37 @@ export class ChannelStore implements ChannelRegistry {
     migrate(this.db, 'channels', migrations);
   }
 
+  /**
+   * What stops channels from sending, said once at start (broker/app.ts logs it): secrets
+   * sealed with another key than this broker's, or kept readable because no key is set.
+   * Never a secret. The broker runs on: the other channels page.
+   */
+  problems(): string[] {
+    const out: string[] = [];
+    let plain = 0;
+    for (const row of this.rows()) {
+      const problem = this.problemOf(row);
+      if (problem) out.push(`channel ${row.id} (${row.name}): ${problem}`);
+      if (!row.secrets.startsWith('v1:') && row.secrets !== '{}') plain += 1;
+    }
+    if (!this.key && plain > 0) {
+      out.push(
+        `${plain} channel(s) keep their tokens and secrets unencrypted in vigil.db (readable by its owner only); set VIGIL_SECRETS_KEY to encrypt them (docs/CHANNELS.md)`,
+      );
+    }
+    return out;
+  }
+
+  /** Why the row's secrets cannot be read, or null when they can. */
+  private problemOf(row: Row): string | null {
+    try {
+      this.open(row.secrets);
+      return null;
+    } catch (error) {
+      return error instanceof VigilError ? error.message : String(error);
+    }
+  }
+
   // --- ChannelRegistry -------------------------------------------------------------------
 
   list(): ChannelInfo[] {
@@ -241,7 +272,10 @@ export class ChannelStore implements ChannelRegistry {
   }
 
   private view(row: Row): Channel {
-    const s = this.settings(row);
+    // A channel whose secrets cannot be read is still listed (so an admin can see it and
+    // enter its secrets again), with its plain settings and what is wrong.
+    const problem = this.problemOf(row);
+    const s = problem ? (JSON.parse(row.settings) as ChannelSettings) : this.settings(row);
     const channel: Channel = {
       id: row.id,
       name: row.name,
@@ -249,6 +283,7 @@ export class ChannelStore implements ChannelRegistry {
       default: row.is_default === 1,
       enabled: row.enabled === 1,
       perMinute: PER_MINUTE[row.type],
+      ...(problem ? { problem } : {}),
       createdAt: row.created_at,
       updatedAt: row.updated_at,
     };
@@ -281,13 +316,21 @@ export class ChannelStore implements ChannelRegistry {
         'Channel secrets are encrypted but the broker has no secrets key; start it with the key it used.',
       );
     }
-    const raw = Buffer.from(stored.slice(3), 'base64');
-    const decipher = createDecipheriv('aes-256-gcm', this.key, raw.subarray(0, 12));
-    decipher.setAuthTag(raw.subarray(12, 28));
-    const json = Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString(
-      'utf8',
-    );
-    return JSON.parse(json) as Partial<ChannelSettings>;
+    try {
+      const raw = Buffer.from(stored.slice(3), 'base64');
+      const decipher = createDecipheriv('aes-256-gcm', this.key, raw.subarray(0, 12));
+      decipher.setAuthTag(raw.subarray(12, 28));
+      const json = Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString(
+        'utf8',
+      );
+      return JSON.parse(json) as Partial<ChannelSettings>;
+    } catch {
+      // AES-GCM refuses a wrong key and damaged data alike (the tag does not match).
+      throw new VigilError(
+        'VIGIL_INTERNAL',
+        "Channel secrets cannot be decrypted: VIGIL_SECRETS_KEY is not the key they were sealed with (or the row is damaged). Start the broker with that key, or enter the channel's token and secret again.",
+      );
+    }
   }
 }
 

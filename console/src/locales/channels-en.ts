@@ -27,6 +27,8 @@ export const channelsEn = {
   perMinuteValue: (n: number | null) => (n === null ? '–' : `${n} / min`),
   yes: 'yes',
   no: 'no',
+  unreadable:
+    'Cannot send: its token and secret cannot be decrypted (the broker runs with another VIGIL_SECRETS_KEY). Start the broker with the key that sealed them, or edit the channel and enter them again.',
   add: 'Add channel',
   edit: 'Edit',
   save: 'Save',

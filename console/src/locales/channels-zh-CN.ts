@@ -23,6 +23,8 @@ export const channelsZhCN: typeof channelsEn = {
   perMinute: '频率限制',
   perMinuteValue: (n: number | null) => (n === null ? '–' : `${n} 条/分钟`),
   yes: '是',
+  unreadable:
+    '无法发送：该渠道的令牌和密钥无法解密（代理以另一个 VIGIL_SECRETS_KEY 运行）。请用加密时的密钥启动代理，或编辑该渠道重新填写令牌和密钥。',
   no: '否',
   add: '添加渠道',
   edit: '编辑',

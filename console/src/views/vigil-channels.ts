@@ -109,7 +109,16 @@ export class VigilChannels extends LitElement {
     const result = this._results[channel.id];
     const address = channel.url ?? channel.host ?? channel.signName ?? '';
     return html`<tr data-testid="channel" data-id=${channel.id} data-type=${channel.type}>
-        <td>${channel.name}</td>
+        <td>
+          ${channel.name}
+          ${
+            channel.problem
+              ? html`<div class="error" role="alert" data-testid="channel-problem">
+                  ${c.unreadable}
+                </div>`
+              : nothing
+          }
+        </td>
         <td>${c.types[channel.type] ?? channel.type}</td>
         <td><code>${address}</code></td>
         <td>${channel.default ? c.yes : c.no}</td>
