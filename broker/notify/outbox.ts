@@ -199,6 +199,8 @@ export class Outbox {
   private readonly busy = new Map<string, Promise<void>>();
   /** Channels whose secrets could not be opened, logged once until they open again. */
   private readonly unopened = new Set<string>();
+  /** Channels whose window is full: the moment the next request leaves it. */
+  private readonly heldUntil = new Map<string, number>();
   private readonly controller = new AbortController();
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
@@ -397,11 +399,23 @@ export class Outbox {
         continue;
       }
       const limit = driver.perMinute ?? (driver.type === 'sms' ? this.settings.smsPerMinute : null);
-      const room = limit === null ? Infinity : limit - this.window(channelId, now).length;
+      const window = this.window(channelId, now);
+      const room = limit === null ? Infinity : limit - window.length;
+      if (room <= 0) {
+        // Held back: the timer comes back when the window's next request leaves it, not
+        // every pass. Nothing is merged yet: rows that come meanwhile join the digest
+        // made when it actually goes, once.
+        const times = [...window].sort((a, b) => a - b);
+        this.heldUntil.set(
+          channelId,
+          (times[Math.max(0, times.length - limit!)] ?? now) + WINDOW_MS,
+        );
+        continue;
+      }
+      this.heldUntil.delete(channelId);
       const plan = planSends(rows, room);
       let sends = plan.alone;
       if (plan.merged.length > 0) sends = [...sends, this.merge(channelId, plan.merged, now)];
-      if (room <= 0) continue; // the timer comes back when the window has room
       sends = sends.slice(0, room === Infinity ? sends.length : room);
       const work = (async () => {
         for (const row of sends) {
@@ -570,22 +584,24 @@ export class Outbox {
     }
   }
 
+  /**
+   * Wakes at the next moment something can go: per channel, its earliest pending row, or
+   * later when its window is full; a channel under way is woken by its own completion.
+   */
   private schedule(): void {
     if (!this.started) return;
     if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
     const now = this.now().getTime();
     const next = this.opts.db
-      .prepare("SELECT MIN(next_at) AS at FROM notify_outbox WHERE state = 'pending'")
-      .get() as { at: number | null };
-    let at = next.at ?? Infinity;
-    // A channel held back by its window: come back when its oldest request leaves it.
-    for (const [id, list] of this.sentAt) {
-      const pending = this.opts.db
-        .prepare(
-          "SELECT 1 FROM notify_outbox WHERE state = 'pending' AND channel_id = ? AND next_at <= ? LIMIT 1",
-        )
-        .get(id, now);
-      if (pending && list.length > 0) at = Math.min(at, list[0]! + WINDOW_MS);
+      .prepare(
+        "SELECT channel_id, MIN(next_at) AS at FROM notify_outbox WHERE state = 'pending' GROUP BY channel_id",
+      )
+      .all() as { channel_id: string; at: number }[];
+    let at = Infinity;
+    for (const { channel_id: id, at: due } of next) {
+      if (this.busy.has(id)) continue;
+      at = Math.min(at, Math.max(due, this.heldUntil.get(id) ?? 0));
     }
     if (at === Infinity) return;
     this.timer = setTimeout(() => this.kick(), Math.max(10, Math.min(at - now, 60_000)));
