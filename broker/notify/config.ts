@@ -47,6 +47,8 @@ export const NotifyConfigFile = Type.Object(
           attempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
           /** A channel failing every attempt this long alerts through the others; 10. */
           alertAfterMin: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+          /** How long a graceful stop waits for requests under way to be answered; 15 s. */
+          stopWaitMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 120_000 })),
           /** Texts a minute per SMS channel before the rest merge into one; 5. */
           smsPerMinute: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
         },
@@ -106,6 +108,7 @@ export function resolveEscalationConfig(
       ...(o?.attempts !== undefined ? { attempts: o.attempts } : {}),
       ...(o?.alertAfterMin !== undefined ? { alertAfterMs: o.alertAfterMin * 60_000 } : {}),
       ...(o?.smsPerMinute !== undefined ? { smsPerMinute: o.smsPerMinute } : {}),
+      ...(o?.stopWaitMs !== undefined ? { stopWaitMs: o.stopWaitMs } : {}),
     },
   };
 }

@@ -60,6 +60,11 @@ export interface OutboxSettings {
   /** One request's deadline. */
   sendTimeoutMs: number;
   /**
+   * How long a graceful stop waits for requests under way to be answered and recorded, so
+   * that only a crash (or a service that does not answer in time) repeats a message.
+   */
+  stopWaitMs: number;
+  /**
    * Texts a minute per SMS channel. The SMS services set no rate per minute but cap
    * texts per number and day (Alibaba Cloud: 50 notifications), so a burst must go as a
    * few digests, not one text per alert.
@@ -74,6 +79,7 @@ export const defaultOutboxSettings: OutboxSettings = {
   attempts: 10,
   alertAfterMs: 10 * 60_000,
   sendTimeoutMs: 15_000,
+  stopWaitMs: 15_000,
   smsPerMinute: 5,
 };
 
@@ -242,13 +248,31 @@ export class Outbox {
     this.kick();
   }
 
-  /** Stops sending; a request under way is aborted and its row stays `sending`. */
+  /**
+   * Stops sending. Nothing new starts; requests under way get up to `stopWaitMs` to be
+   * answered and recorded, since the robots take no idempotency key and a row left
+   * `sending` is sent again at the next start. Past that they are aborted and left
+   * `sending`: the next start repeats them and counts it, as after a crash.
+   */
   async stop(): Promise<void> {
     this.started = false;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    this.controller.abort();
     await this.running;
+    const under = Promise.allSettled([...this.busy.values()]);
+    let bound: NodeJS.Timeout | undefined;
+    const waited = await Promise.race([
+      under.then(() => true),
+      new Promise<false>((done) => {
+        bound = setTimeout(() => done(false), this.settings.stopWaitMs);
+      }),
+    ]);
+    clearTimeout(bound);
+    if (!waited)
+      this.opts.log.warn(
+        `stopping with ${this.busy.size} channel(s) still waiting for an answer after ${this.settings.stopWaitMs} ms; their messages are sent again at the next start`,
+      );
+    this.controller.abort();
     await Promise.allSettled([...this.busy.values()]);
   }
 
@@ -419,7 +443,8 @@ export class Outbox {
       sends = sends.slice(0, room === Infinity ? sends.length : room);
       const work = (async () => {
         for (const row of sends) {
-          if (this.controller.signal.aborted) return;
+          // Stopping: what has not started waits in the database for the next start.
+          if (!this.started || this.controller.signal.aborted) return;
           await this.send(row, driver);
         }
       })()

@@ -7,8 +7,9 @@
  *   ticket opened -> the on-call engineer's @-mention arrives -> not acknowledged ->
  *   again with the lead (short timer by config) -> the link's GET leaves it usable ->
  *   its POST acknowledges in the engineer's name -> nothing more is sent;
- *   a broker stopped mid-delivery sends that message once more at its next start and
- *   counts the repeat; a site no team covers pages the default channel, whose link asks
+ *   a broker stopped while the robot holds its answer past the stop's wait sends that
+ *   message once more at its next start and counts the repeat (a stop that gets its answer
+ *   repeats nothing: test/unit/broker/notify/outbox.test.ts); a site no team covers pages the default channel, whose link asks
  *   for a name; the policies API refuses a step that cannot run.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -48,7 +49,9 @@ const settings: TestBrokerSettings = {
         ],
       },
     },
-    outbox: { retryFirstMs: 200, retryMaxMs: 1000 },
+    // A stop waits this long for a robot's answer (15 s by default) before leaving the
+    // message in flight; the hung robot below never answers.
+    outbox: { retryFirstMs: 200, retryMaxMs: 1000, stopWaitMs: 500 },
   },
 };
 
@@ -161,7 +164,7 @@ describe('escalation through the broker', () => {
     expect(acknowledged.timeline.filter((t) => t.kind === 'notified')).toHaveLength(2);
   });
 
-  it('sends a message in flight when the broker stopped once more at its next start, and counts it', async () => {
+  it('sends a message still unanswered when the broker stopped once more at its next start, and counts it', async () => {
     robot.hang = true;
     const before = robot.requests.length;
     const [ticket] = broker!.tickets.apply(deviceDown(camera('cam-04'), new Date()));

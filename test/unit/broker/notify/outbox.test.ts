@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { openDatabase, type Db } from '../../../../broker/db.js';
 import { silentLog, type Log } from '../../../../broker/log.js';
-import type { OutgoingMessage } from '../../../../broker/notify/deps.js';
+import type { ChannelRegistry, OutgoingMessage } from '../../../../broker/notify/deps.js';
 import { backoffMs, Outbox, planSends, type Outcome } from '../../../../broker/notify/outbox.js';
 import { tempDir, type TempDir } from '../../../helpers/temp.js';
 import { fakeChannel, fakeRegistry, type FakeChannel } from './fakes.js';
@@ -212,6 +212,82 @@ describe('Outbox', () => {
       /Channel "robot a" has failed every delivery for 10 min \(93000/,
     );
     await outbox.stop();
+  });
+});
+
+describe('a graceful stop', () => {
+  /** A robot that answers `delivered` after `ms`, or never (until aborted) when null. */
+  function slowRobot(ms: number | null) {
+    const sent: string[] = [];
+    let started = 0;
+    const registry: ChannelRegistry = {
+      ...fakeRegistry([fakeChannel('a')]),
+      driver: () => ({
+        type: 'dingtalk',
+        perMinute: 20,
+        send: (message, signal) => {
+          started++;
+          return new Promise((resolve) => {
+            const answer = () => {
+              sent.push(message.title);
+              resolve({ delivered: true });
+            };
+            if (ms !== null) setTimeout(answer, ms);
+            signal.addEventListener('abort', () =>
+              resolve({ delivered: false, code: 'aborted', message: 'aborted', retryable: true }),
+            );
+          });
+        },
+      }),
+    };
+    return { registry, sent, started: () => started };
+  }
+
+  it('waits for the answer of what is in flight and records it, so the next start repeats nothing', async () => {
+    const robot = slowRobot(150);
+    const first = new Outbox({ db, channels: robot.registry, log: silentLog });
+    first.start();
+    const inFlight = first.enqueue('a', msg(1));
+    const queued = first.enqueue('a', msg(2));
+    await expect.poll(() => robot.started()).toBe(1);
+    await first.stop();
+    expect(first.get(inFlight)).toMatchObject({ state: 'delivered', attempts: 1 });
+    // Not started before the stop: it waits in the database, as pending, not in flight.
+    expect(first.get(queued)).toMatchObject({ state: 'pending', attempts: 0 });
+
+    const after = slowRobot(0);
+    const second = new Outbox({ db, channels: after.registry, log: silentLog });
+    second.start();
+    await second.idle();
+    expect(second.counters.repeats).toBe(0);
+    expect(after.sent).toEqual(['ticket 2']);
+    await second.stop();
+  });
+
+  it('gives a request that does not answer only stopWaitMs, then leaves it to be repeated', async () => {
+    const robot = slowRobot(null);
+    const lines: string[] = [];
+    const first = new Outbox({
+      db,
+      channels: robot.registry,
+      log: { ...silentLog, warn: (line) => lines.push(line) },
+      settings: { stopWaitMs: 100 },
+    });
+    first.start();
+    const id = first.enqueue('a', msg(1));
+    await expect.poll(() => robot.started()).toBe(1);
+    const t0 = Date.now();
+    await first.stop();
+    expect(Date.now() - t0).toBeLessThan(2_000);
+    expect(first.get(id)).toMatchObject({ state: 'sending' });
+    expect(lines.join('\n')).toMatch(/still waiting for an answer after 100 ms/);
+    const after = slowRobot(0);
+    const second = new Outbox({ db, channels: after.registry, log: silentLog });
+    second.start();
+    await second.idle();
+    expect(second.counters.repeats).toBe(1);
+    expect(second.get(id)).toMatchObject({ state: 'delivered', repeated: true });
+    await second.stop();
   });
 });
 
