@@ -16,6 +16,10 @@ import { Nullable } from './common.js';
 
 export { notifyChannelRoutes, notifyChannelPath } from './routes.js';
 
+/**
+ * The types of shared/notify-channels.ts CHANNEL_TYPES, the list the console's form reads
+ * (test/unit/shared/contract.test.ts holds the two to the same names).
+ */
 export const ChannelType = Type.Union([
   Type.Literal('dingtalk'),
   Type.Literal('wecom'),

@@ -2,6 +2,7 @@
  * One explicit list: channel type -> its driver (STYLE habit 2), built from a channel's
  * full settings (secrets included). The store calls it; tests build drivers directly.
  */
+import { REQUIRED_SETTINGS } from '../../../shared/notify-channels.js';
 import { AlibabaSms } from './alibaba.js';
 import { DingTalkDriver } from './dingtalk.js';
 import { EmailDriver, type EmailTls } from './email.js';
@@ -31,27 +32,19 @@ export interface ChannelSettings {
   allowSelfSigned?: boolean | null;
 }
 
-/** The settings that are secrets: stored apart (encrypted with a key) and never returned. */
-export const SECRET_SETTINGS = ['url', 'secret', 'accessKeySecret', 'passwordFile'] as const;
+// Which settings are secrets and which are required: shared/notify-channels.ts, the one
+// home the console's form reads too.
+export { SECRET_SETTINGS } from '../../../shared/notify-channels.js';
 
 export interface DriverOptions {
   fetch?: typeof fetch;
   timeoutMs?: number;
 }
 
-/** What each type needs; the store refuses a channel missing any (all listed). */
-export const REQUIRED: Record<ChannelType, readonly (keyof ChannelSettings)[]> = {
-  dingtalk: ['url'],
-  wecom: ['url'],
-  feishu: ['url'],
-  sms: ['accessKeyId', 'accessKeySecret', 'signName', 'templateCode'],
-  email: ['host', 'port', 'from'],
-  webhook: ['url', 'secret'],
-};
-
 export function missingSettings(type: ChannelType, settings: ChannelSettings): string[] {
-  const missing = REQUIRED[type]
-    .filter((key) => settings[key] === undefined || settings[key] === null || settings[key] === '')
+  const given = settings as Record<string, unknown>;
+  const missing = REQUIRED_SETTINGS[type]
+    .filter((key) => given[key] === undefined || given[key] === null || given[key] === '')
     .map((key) => `${key}: required for a ${type} channel`);
   if (type === 'webhook' && settings.secret && settings.secret.length < 16) {
     missing.push('secret: at least 16 characters for a webhook (the HMAC key)');

@@ -3,34 +3,18 @@
  * each type asks for, and the test-send answer read from the API's 200 or 502. The
  * requests themselves go through ApiClient (./api.ts), the only caller of fetch.
  */
+import {
+  CHANNEL_SETTINGS,
+  CHANNEL_TYPES,
+  SECRET_SETTINGS,
+} from '../../../shared/notify-channels.js';
 import { ApiRequestError, type ApiClient } from './api.js';
 import type { ChannelType, NotifyChannelTestResult } from './types.js';
 
-/** The settings the form shows for each type, in order; secrets are marked. */
-export const channelFields: Readonly<Record<ChannelType, readonly string[]>> = {
-  dingtalk: ['url', 'secret'],
-  wecom: ['url'],
-  feishu: ['url', 'secret'],
-  sms: ['accessKeyId', 'accessKeySecret', 'signName', 'templateCode', 'endpoint'],
-  email: ['host', 'port', 'tls', 'user', 'passwordFile', 'from', 'to'],
-  webhook: ['url', 'secret'],
-};
-
-export const secretFields: ReadonlySet<string> = new Set([
-  'url',
-  'secret',
-  'accessKeySecret',
-  'passwordFile',
-]);
-
-export const channelTypes: readonly ChannelType[] = [
-  'dingtalk',
-  'wecom',
-  'feishu',
-  'sms',
-  'email',
-  'webhook',
-];
+/** The settings the form shows for each type, in order, and which are secrets (shared). */
+export const channelFields: Readonly<Record<ChannelType, readonly string[]>> = CHANNEL_SETTINGS;
+export const secretFields: ReadonlySet<string> = new Set(SECRET_SETTINGS);
+export const channelTypes: readonly ChannelType[] = CHANNEL_TYPES;
 
 /** The form's text fields as the API wants them: numbers, lists, nothing for empty. */
 export function channelBody(type: ChannelType, data: FormData): Record<string, unknown> {

@@ -14,6 +14,7 @@ const root = new URL('../../../', import.meta.url).pathname;
 const schemaFree = [
   'api/routes.ts',
   'ticket-workflow.ts',
+  'notify-channels.ts',
   'wording/render.ts',
   'wording/messages.ts',
   'wording/catalogue.ts',

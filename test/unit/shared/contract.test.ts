@@ -4,7 +4,8 @@ import { loginResponseExample, LoginResponse } from '../../../shared/api/auth.js
 import { Device, deviceExample } from '../../../shared/api/devices.js';
 import { Health, healthExample } from '../../../shared/api/health.js';
 import { LiveEvent, liveEventExamples } from '../../../shared/api/live.js';
-import { Channel, channelExample } from '../../../shared/api/notify.js';
+import { Channel, channelExample, ChannelType } from '../../../shared/api/notify.js';
+import { CHANNEL_SETTINGS, CHANNEL_TYPES } from '../../../shared/notify-channels.js';
 import { NotifyPolicies, notifyPoliciesExample } from '../../../shared/api/notify-policy.js';
 import { Ticket, ticketExample } from '../../../shared/api/tickets.js';
 import { validator } from '../../../shared/validate.js';
@@ -72,5 +73,12 @@ describe('validator', () => {
     const result = check(bad);
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.errors.length).toBeGreaterThan(10);
+  });
+});
+
+describe('notification channel types', () => {
+  it('the schema and the schema-free list the console reads name the same types', () => {
+    expect(ChannelType.anyOf.map((literal) => literal.const)).toEqual([...CHANNEL_TYPES]);
+    expect(Object.keys(CHANNEL_SETTINGS)).toEqual([...CHANNEL_TYPES]);
   });
 });
