@@ -99,6 +99,43 @@ export function formatFull(at: string | number): string {
   return formatters().fullDateTime.format(new Date(at));
 }
 
+const zoned = new Map<string, Intl.DateTimeFormat>();
+
+/**
+ * Date and time as the clocks of `timeZone` read them, with the offset ("7 Dec 2026,
+ * 09:00 GMT+8"): a team's hand-overs in the team's zone, which an admin elsewhere would
+ * otherwise misread by hours.
+ */
+export function formatInZone(at: string | number, timeZone: string): string {
+  const key = `${strings.locale}|${timeZone}`;
+  let format = zoned.get(key);
+  if (!format) {
+    format = new Intl.DateTimeFormat(strings.locale, {
+      timeZone,
+      dateStyle: 'medium',
+      timeStyle: 'short',
+      hourCycle: 'h23',
+    });
+    // dateStyle and timeZoneName cannot be combined: the offset is its own formatter.
+    zoned.set(key, format);
+  }
+  return `${format.format(new Date(at))} ${zoneOffset(at, timeZone)}`;
+}
+
+/** The zone's offset at `at` as "GMT+8", "GMT-4:30", "GMT+0" (or "GMT", as ICU versions word it). */
+export function zoneOffset(at: string | number, timeZone: string): string {
+  const part = new Intl.DateTimeFormat('en-US', { timeZone, timeZoneName: 'shortOffset' })
+    .formatToParts(new Date(at))
+    .find((p) => p.type === 'timeZoneName');
+  return part?.value ?? timeZone;
+}
+
+/** The browser's own zone and its offset now, to label what a datetime-local input means. */
+export function browserZone(now = Date.now()): string {
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  return `${zone} ${zoneOffset(now, zone)}`;
+}
+
 /** "just now", "12 s ago", "3 min ago". */
 export function formatAgo(at: string, now: number): string {
   const ms = now - Date.parse(at);

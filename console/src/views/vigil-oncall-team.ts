@@ -11,7 +11,7 @@ import type {
   OnCallTeamPatch,
   OnCallTurn,
 } from '../data/types.js';
-import { formatFull } from '../format.js';
+import { browserZone, formatInZone } from '../format.js';
 import { strings } from '../strings.js';
 import { controls, page } from '../theme.js';
 
@@ -141,7 +141,10 @@ export class VigilOncallTeam extends LitElement {
                     (turn) =>
                       html`<tr data-testid="turn" data-person=${turn.engineer?.id ?? ''}>
                         <td>${turn.engineer?.name ?? strings.oncall.nobody}</td>
-                        <td>${formatFull(turn.from)} – ${formatFull(turn.to)}</td>
+                        <td>
+                          ${formatInZone(turn.from, this.team.timeZone)} –
+                          ${formatInZone(turn.to, this.team.timeZone)}
+                        </td>
                       </tr>`,
                   )}
                 </tbody>
@@ -169,8 +172,8 @@ export class VigilOncallTeam extends LitElement {
                       ${t.overrideText(
                         this.name(o.personId),
                         o.replacesId === null ? null : this.name(o.replacesId),
-                        formatFull(o.from),
-                        formatFull(o.to),
+                        formatInZone(o.from, this.team.timeZone),
+                        formatInZone(o.to, this.team.timeZone),
                       )}
                       ${o.reason ? html`<span class="muted">(${o.reason})</span>` : nothing}
                       ${
@@ -307,6 +310,7 @@ export class VigilOncallTeam extends LitElement {
           ${options}
         </select></label
       >
+      <p class="muted">${t.enteredIn(browserZone())}</p>
       <label>${t.from}<input name="from" type="datetime-local" required /></label>
       <label>${t.to}<input name="to" type="datetime-local" required /></label>
       <label>${t.reason}<input name="reason" /></label>
