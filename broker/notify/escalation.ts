@@ -107,7 +107,7 @@ export class Escalations {
   private readonly log: Log;
   private timer: NodeJS.Timeout | null = null;
   private unsubscribe: (() => void) | null = null;
-  /** Sites already logged as having no channel at all, so the line is not repeated. */
+  /** Causes already logged (a site without a channel ...), so the line is not repeated. */
   private readonly unreachable = new Set<string>();
 
   constructor(private readonly opts: EscalationOptions) {
@@ -120,7 +120,7 @@ export class Escalations {
       now: this.now,
       settings: opts.config.outbox,
       onOutcome: (row, outcome) => this.onOutcome(row, outcome),
-      alertTargets: () => this.alertTargets(),
+      alertTargets: (channelId) => this.alertTargets(channelId),
     });
     this.acks = new AckLinks(opts.db, { ttlMs: opts.config.ackTtlMs, now: this.now });
     this.policies = new PolicyStore(opts.db, opts.config.policies, this.now);
@@ -295,26 +295,45 @@ export class Escalations {
       const person = onCall[role];
       if (person && !people.some((p) => p.id === person.id)) people.push(person);
     }
+    // What the contract cannot leave unsaid: emergencies and SLA alerts.
+    const needed =
+      ticket.priority === 'emergency' || stage === 'sla-warning' || stage === 'sla-breach';
+    const carries = (c: ChannelInfo) => c.enabled && (step.sms || c.type !== 'sms');
     let targets: ChannelInfo[];
     if (team !== null && team.channelIds.length > 0) {
       targets = team.channelIds
         .map((id) => channels.get(id))
-        .filter((c): c is ChannelInfo => c !== undefined && c.enabled);
+        .filter((c): c is ChannelInfo => c !== undefined && carries(c));
+      if (targets.length === 0) {
+        // The team's channels were deleted, disabled, or are SMS only for a step without
+        // SMS: the default channels, and for what the contract cannot leave unsaid every
+        // other channel, rather than nobody.
+        targets = this.fallback([], step.sms, needed);
+        if (targets.length > 0)
+          this.logOnce(
+            `${ticket.siteId}|fallback`,
+            `no channel of team ${team.id} can carry ticket ${ticket.id} of site ${ticket.siteId} (deleted, disabled, or SMS only); paging ${targets.map((c) => c.name).join(', ')} instead. Give the team a working channel in the console`,
+          );
+      }
     } else {
       // Nobody's policy covers the site: the default channels get what the contract
       // cannot leave unsaid (emergencies and SLA alerts).
-      const needed =
-        ticket.priority === 'emergency' || stage === 'sla-warning' || stage === 'sla-breach';
-      targets = needed ? channels.defaults() : [];
-    }
-    if (!step.sms) targets = targets.filter((c) => c.type !== 'sms');
-    if (targets.length === 0) {
-      if (!this.unreachable.has(ticket.siteId)) {
-        this.unreachable.add(ticket.siteId);
-        this.log.warn(
-          `no channel reaches site ${ticket.siteId} (ticket ${ticket.id}): give its team a channel, or mark a channel default in the console`,
+      if (!needed) {
+        // General and serious tickets of a site nobody covers page nobody, by design.
+        this.logOnce(
+          `${ticket.siteId}|uncovered`,
+          `no team covers site ${ticket.siteId} (ticket ${ticket.id}): only emergencies and SLA alerts go to the default channels. Give the site a team in the console`,
         );
+        return;
       }
+      targets = channels.defaults().filter(carries);
+    }
+    if (targets.length === 0) {
+      this.nowhere(
+        ticket.id,
+        `no channel reaches site ${ticket.siteId} (ticket ${ticket.id}): give its team a channel, or mark a channel default in the console`,
+        ticket.siteId,
+      );
       return;
     }
     const site = safeSite(sites, ticket.siteId);
@@ -333,6 +352,9 @@ export class Escalations {
       ticketUrl: base === null ? null : `${base}/#/tickets/${ticket.id}`,
       ackUrl: token === null ? null : `${base}/ack/${token}`,
     });
+    // The channels it went to: a channel that refuses it for good hands it to others, not
+    // to these again.
+    outgoing.data = { ...(outgoing.data as object), channelIds: targets.map((c) => c.id) };
     const policy = this.policies.current()[ticket.priority];
     const digest = stage === 'opened' && policy.digestEveryMin !== null;
     for (const channel of targets) {
@@ -355,6 +377,81 @@ export class Escalations {
       } else this.outbox.enqueue(channel.id, outgoing);
     }
     if (digest) this.schedule();
+  }
+
+  /**
+   * Channels to page when the usual ones cannot: the enabled default channels except
+   * `exclude`, and when none is left and `everyOther`, every other enabled channel.
+   * Without SMS unless `sms`: a text is for the step that asked for one.
+   */
+  private fallback(exclude: readonly string[], sms: boolean, everyOther: boolean): ChannelInfo[] {
+    const ok = (c: ChannelInfo) =>
+      c.enabled && !exclude.includes(c.id) && (sms || c.type !== 'sms');
+    const defaults = this.opts.channels.defaults().filter(ok);
+    if (defaults.length > 0 || !everyOther) return defaults;
+    return this.opts.channels.list().filter(ok);
+  }
+
+  /** Logs a cause once per process (habit 16), keyed by what it is about. */
+  private logOnce(key: string, line: string): void {
+    if (this.unreachable.has(key)) return;
+    this.unreachable.add(key);
+    this.log.warn(line);
+  }
+
+  /** A page that could go nowhere: in the log (once per cause) and on the ticket's timeline. */
+  private nowhere(ticketId: number, line: string, key: string, channel?: string): void {
+    this.logOnce(`${key}|nowhere`, line);
+    this.opts.tickets.record(
+      ticketId,
+      'notify-failed',
+      'system',
+      message('notify.nowhere', channel !== undefined ? { channel } : {}),
+    );
+  }
+
+  /**
+   * A page refused for good (a revoked robot, a changed secret, a channel disabled or
+   * unreadable) goes to the default channels, or when the failing one is the only default
+   * to every other channel, once: a failing channel must not leave a ticket unsaid.
+   */
+  private reroute(row: OutboxRow): void {
+    const { message: m } = row;
+    if (m.kind !== 'ticket' && m.kind !== 'sla' && m.kind !== 'digest') return;
+    const data = (typeof m.data === 'object' && m.data !== null ? m.data : {}) as {
+      channelIds?: string[];
+      fallbackFrom?: string;
+    };
+    if (data.fallbackFrom !== undefined) return;
+    const live = row.ticketIds.filter((id) => {
+      const status = this.opts.tickets.get(id)?.status;
+      return status !== undefined && status !== 'resolved' && status !== 'closed';
+    });
+    if (live.length === 0) return;
+    const name = this.opts.channels.get(row.channelId)?.name ?? row.channelId;
+    const targets = this.fallback([row.channelId, ...(data.channelIds ?? [])], false, true);
+    if (targets.length === 0) {
+      for (const id of live)
+        this.nowhere(
+          id,
+          `channel "${name}" (${row.channelId}) refused notification ${row.id} for good and no other channel is enabled: ticket(s) ${live.join(', ')} reached nobody. Fix the channel or add another in the console`,
+          row.channelId,
+          name,
+        );
+      return;
+    }
+    const copy: OutgoingMessage = { ...m, data: { ...data, fallbackFrom: row.channelId } };
+    for (const target of targets) this.outbox.enqueue(target.id, copy);
+    this.log.warn(
+      `channel "${name}" (${row.channelId}) refused notification ${row.id} for good; sent through ${targets.map((c) => c.name).join(', ')} instead`,
+    );
+    for (const id of live)
+      this.opts.tickets.record(
+        id,
+        'notify-failed',
+        'system',
+        message('notify.fallback', { channel: name, to: targets.map((c) => c.name) }),
+      );
   }
 
   /** Each outcome on the timeline of every ticket it carried. */
@@ -385,13 +482,16 @@ export class Escalations {
         );
       }
     }
+    if (!outcome.delivered && outcome.final) this.reroute(row);
   }
 
-  /** A failing channel's alert: the default channels, else every other enabled one. */
-  private alertTargets(): { channelIds: string[]; language: Language } {
-    const defaults = this.opts.channels.defaults();
-    const list =
-      defaults.length > 0 ? defaults : this.opts.channels.list().filter((c) => c.enabled);
+  /**
+   * A failing channel's alert: the other default channels, else every other enabled one
+   * (the failing channel may be the only default). Not SMS or email: the alert names no
+   * person, and those channels need one.
+   */
+  private alertTargets(failing: string): { channelIds: string[]; language: Language } {
+    const list = this.fallback([failing], false, true).filter((c) => c.type !== 'email');
     return { channelIds: list.map((c) => c.id), language: DEFAULT_LANGUAGE };
   }
 

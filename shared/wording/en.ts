@@ -195,6 +195,12 @@ export const en: Catalogue = {
     'notify.digest-subject': (p) => `${p.count} notifications`,
     'notify.channel-alert': (p) =>
       `Channel "${p.channel}" has failed every delivery for ${p.minutes} min (${p.code}: ${p.message}); its notifications wait and are retried. Check the channel's settings and the service.`,
+    'notify.nowhere': (p) =>
+      p.channel !== undefined
+        ? `Channel ${p.channel} refused this notification for good and no other channel is enabled: it reached nobody. Fix the channel or add another`
+        : 'No channel reaches this site: nobody was notified. Give its team a channel, or mark a channel default',
+    'notify.fallback': (p) =>
+      `Channel ${p.channel} refused this notification for good; sent through ${p.to.join(', ')} instead`,
     'notify.sent': (p) =>
       `${p.repeat ? 'Notified again after a restart' : 'Notified'} through ${p.channel}${p.to.length > 0 ? `: ${p.to.join(', ')}` : ''}`,
     'notify.failed': (p) =>

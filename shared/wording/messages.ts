@@ -133,6 +133,10 @@ export interface MessageParams {
   'notify.digest-subject': { count: number };
   /** A channel failed every attempt for `minutes`: said through the other channels. */
   'notify.channel-alert': { channel: string; minutes: number; code: string; message: string };
+  /** Timeline: a page reached nobody (no channel reaches the site, or `channel` refused it and no other is enabled). */
+  'notify.nowhere': { channel?: string };
+  /** Timeline: `channel` refused a page for good; it went through the channels `to` instead. */
+  'notify.fallback': { channel: string; to: string[] };
   /** Timeline: a notification was accepted by the channel's service. */
   'notify.sent': { channel: string; to: string[]; repeat?: boolean };
   /** Timeline: the channel's service refused it or could not be reached; `final`: given up. */

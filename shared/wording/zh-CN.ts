@@ -185,6 +185,11 @@ export const zhCN: Catalogue = {
     'notify.digest-subject': (p) => `汇总：${p.count} 条通知`,
     'notify.channel-alert': (p) =>
       `通知渠道“${p.channel}”已连续 ${p.minutes} 分钟发送失败（${p.code}：${p.message}）；其通知正在排队重试。请检查该渠道的设置及其服务。`,
+    'notify.nowhere': (p) =>
+      p.channel !== undefined
+        ? `渠道 ${p.channel} 拒绝了此通知且无其他启用的渠道：未通知到任何人。请修复该渠道或添加其他渠道`
+        : '没有渠道能通知此站点：未通知到任何人。请为其团队配置渠道，或将某个渠道设为默认',
+    'notify.fallback': (p) => `渠道 ${p.channel} 拒绝了此通知，已改经 ${p.to.join('、')} 发送`,
     'notify.sent': (p) =>
       `${p.repeat ? '重启后再次通知' : '已通知'}，渠道 ${p.channel}${p.to.length > 0 ? `：${p.to.join('、')}` : ''}`,
     'notify.failed': (p) =>

@@ -108,6 +108,8 @@ const everyCode: { [C in MessageCode]: Message & { code: C } } = {
     code: '310000',
     message: 'sign not match',
   }),
+  'notify.nowhere': message('notify.nowhere', { channel: 'NOC robot' }),
+  'notify.fallback': message('notify.fallback', { channel: 'East robot', to: ['NOC robot'] }),
   'notify.sent': message('notify.sent', { channel: 'NOC robot', to: ['Zhang Wei'] }),
   'notify.failed': message('notify.failed', {
     channel: 'NOC robot',

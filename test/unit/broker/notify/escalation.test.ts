@@ -12,7 +12,7 @@ import { message } from '../../../../shared/wording/messages.js';
 import { openDatabase, type Db } from '../../../../broker/db.js';
 import { deviceDown, deviceUp } from '../../../../broker/detect/rules/device-down.js';
 import { BrokerEvents } from '../../../../broker/events.js';
-import { silentLog } from '../../../../broker/log.js';
+import { silentLog, type Log } from '../../../../broker/log.js';
 import {
   defaultEscalationConfig,
   type EscalationConfig,
@@ -73,7 +73,11 @@ afterEach(async () => {
   await dir.remove();
 });
 
-function start(directory: OnCallDirectory, config: Partial<EscalationConfig> = {}): Escalations {
+function start(
+  directory: OnCallDirectory,
+  config: Partial<EscalationConfig> = {},
+  log: Log = silentLog,
+): Escalations {
   const escalations = new Escalations({
     db,
     events,
@@ -84,7 +88,7 @@ function start(directory: OnCallDirectory, config: Partial<EscalationConfig> = {
       get: (id) => ({ name: id === 'demo-site' ? 'Demo Mall' : id, customer: 'Acme Retail' }),
     },
     config: { ...defaultEscalationConfig, publicUrl: 'https://vigil.example.com', ...config },
-    log: silentLog,
+    log,
     now,
   });
   escalations.start();
@@ -246,6 +250,75 @@ describe('Escalations', () => {
     const failed = tickets.get(ticket!.id)!.timeline.filter((t) => t.kind === 'notify-failed');
     expect(failed.map((t) => t.text)).toEqual([
       'Notification through robot robot to 张伟 failed (310000: sign not match); given up',
+      'Channel robot robot refused this notification for good; sent through robot noc instead',
     ]);
+  });
+});
+
+describe('when the usual channels cannot carry a page', () => {
+  const lines: string[] = [];
+  const log: Log = { ...silentLog, warn: (l) => lines.push(l), error: (l) => lines.push(l) };
+  beforeEach(() => {
+    lines.length = 0;
+  });
+
+  it('hands an emergency refused for good by the team robot to the default channel, and says so', async () => {
+    robot.answers = [
+      { delivered: false, code: '300005', message: 'token is not exist', retryable: false },
+    ];
+    const e = start(fakeDirectory(team, { engineer: zhang }), {}, log);
+    const [ticket] = tickets.apply(deviceDown(lobbyDown, now()));
+    await settle(e);
+    await e.outbox.idle();
+    expect(noc.sent).toHaveLength(1);
+    expect(noc.sent[0]!.title).toBe(robot.sent[0]!.title);
+    expect(noc.sent[0]!.to.map((p) => p.name)).toEqual(['张伟']);
+    // Once: the team's SMS channel, which carried it, does not get it again.
+    expect(sms.sent).toHaveLength(1);
+    const texts = tickets.get(ticket!.id)!.timeline.map((t) => t.text);
+    expect(texts).toContain(
+      'Channel robot robot refused this notification for good; sent through robot noc instead',
+    );
+    expect(texts).toContain('Notified through robot noc: 张伟');
+    expect(lines.join('\n')).toMatch(/refused notification \d+ for good; sent through robot noc/);
+  });
+
+  it('pages the default channel when every channel of the team is gone or disabled', async () => {
+    const e = start(fakeDirectory({ ...team, channelIds: ['deleted', 'robot'] }), {}, log);
+    robot.enabled = false;
+    tickets.apply(deviceDown(lobbyDown, now()));
+    await settle(e);
+    expect(noc.sent).toHaveLength(1);
+    expect(lines.join('\n')).toMatch(/no channel of team east can carry ticket/);
+  });
+
+  it('alerts through every other channel when the failing channel is the only default', async () => {
+    noc.answers = [{ delivered: false, code: '130101', message: 'send too fast', retryable: true }];
+    const e = start(
+      fakeDirectory(null),
+      { outbox: { ...defaultEscalationConfig.outbox, alertAfterMs: 0 } },
+      log,
+    );
+    tickets.apply(deviceDown(lobbyDown, now()));
+    await settle(e);
+    await e.outbox.idle();
+    expect(robot.sent.map((m) => m.kind)).toEqual(['channel-alert']);
+    // Not the SMS channel: the alert names nobody to text.
+    expect(sms.sent).toHaveLength(0);
+  });
+
+  it('says on the timeline and in the log when a page reaches nobody', async () => {
+    robot.enabled = false;
+    noc.enabled = false;
+    sms.enabled = false;
+    const e = start(fakeDirectory({ ...team, channelIds: ['robot'] }), {}, log);
+    const [ticket] = tickets.apply(deviceDown(lobbyDown, now()));
+    await settle(e);
+    expect(sms.sent).toHaveLength(0);
+    const failed = tickets.get(ticket!.id)!.timeline.filter((t) => t.kind === 'notify-failed');
+    expect(failed.map((t) => t.text)).toEqual([
+      'No channel reaches this site: nobody was notified. Give its team a channel, or mark a channel default',
+    ]);
+    expect(lines.join('\n')).toMatch(/no channel reaches site demo-site/);
   });
 });
