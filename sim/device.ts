@@ -66,6 +66,14 @@ export interface SimulatedDeviceOptions {
   /** 0 picks a free port at the first start. */
   port: number;
   credentials: Credentials;
+  /**
+   * The account list of the vendor API (ISAPI, Dahua CGI), where it is not ONVIF's: on
+   * Hikvision and Dahua firmware the ONVIF users are a list of their own, apart from the
+   * web users that ISAPI and the CGI accept, so an installer's ONVIF user ("onvif") is
+   * refused there with a 401 after Digest, and the web account ("admin") by ONVIF.
+   * Absent: the vendor API accepts `credentials` (an installer who uses admin for both).
+   */
+  vendorCredentials?: Credentials;
   /** Port of the site's RTSP server, for GetStreamUri. */
   rtspPort: number;
   /** Name of the personality (sim/personality.ts). */
@@ -85,6 +93,8 @@ export class SimulatedDevice implements RtspDevice {
   readonly model: DeviceModel;
   private readonly host: string;
   private readonly credentials: Credentials;
+  /** The vendor API's own account, apart from ONVIF's (see SimulatedDeviceOptions). */
+  private readonly vendorCredentials: Credentials | null;
   private readonly rtspPort: number;
   readonly personality: string;
   private readonly quirks: Quirks;
@@ -133,6 +143,7 @@ export class SimulatedDevice implements RtspDevice {
     this.host = options.host;
     this.port = options.port;
     this.credentials = options.credentials;
+    this.vendorCredentials = options.vendorCredentials ? { ...options.vendorCredentials } : null;
     this.rtspPort = options.rtspPort;
     this.personality = options.personality ?? 'standard';
     this.quirks = quirksOf(this.personality);
@@ -223,6 +234,7 @@ export class SimulatedDevice implements RtspDevice {
       ...identity,
       channels: this.model.channels,
       credentials: this.currentCredentials(),
+      ...(this.vendorCredentials ? { vendorCredentials: { ...this.vendorCredentials } } : {}),
       personality: this.personality,
       ...(this.tls ? { tlsFingerprint: this.tls.presented.fingerprint } : {}),
       lockouts: this.lockout.locked(),
@@ -566,7 +578,9 @@ export class SimulatedDevice implements RtspDevice {
     if (this.vendor && this.vendorAuth && this.vendor.owns(path)) {
       serveVendor(this.vendor, req, res, path, {
         guard: this.vendorAuth,
-        credentials: this.currentCredentials(),
+        // The vendor API's own users where the site file gives them (auth-changed rotates
+        // the ONVIF account, which is then the only one the vendor API shares).
+        credentials: this.vendorCredentials ?? this.currentCredentials(),
         gate: this.lockout.gate(from),
         state: () => this.vendorState(),
         log: (entry) => this.record({ protocol: 'http', path, from, ...entry }),

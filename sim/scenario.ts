@@ -22,6 +22,13 @@
  *       names: [Recorder A, Recorder B]
  *       personality: hikvision-nvr   # ISAPI beside ONVIF (dahua-nvr: Dahua's CGI)
  *       disks: [4000, 4000, 0]       # optional: bays, disk size in GB, 0 = empty bay
+ *       credentials: { username: onvif, password: onvif-pw }   # the ONVIF user list
+ *       vendorCredentials: { username: admin, password: web-pw }
+ *                                    # optional, a vendor personality only: the device's own
+ *                                    # (web, ISAPI, CGI) account. Hikvision and Dahua keep
+ *                                    # the ONVIF users as a list of their own: with it, the
+ *                                    # vendor API accepts only this account and ONVIF only
+ *                                    # `credentials`. Absent: both accept `credentials`.
  *   faults:
  *     - device: cam-05
  *       at: 90                       # seconds after start (default 0)
@@ -37,7 +44,7 @@ import { ID_PATTERN } from '../shared/ids.js';
 import { validator } from '../shared/validate.js';
 import { checkFault } from './faults.js';
 import { deviceId } from './model.js';
-import { personalityNames } from './personality.js';
+import { personalityNames, quirksOf } from './personality.js';
 import type { TimedFault } from './schedule.js';
 import type { SiteDeviceSpec } from './site.js';
 import type { Credentials } from './soap/auth.js';
@@ -60,6 +67,8 @@ const SiteFileSchema = Type.Object(
           channels: Type.Optional(Type.Integer({ minimum: 1, maximum: 256 })),
           personality: Type.Optional(Type.Union(personalityNames.map((n) => Type.Literal(n)))),
           credentials: Type.Optional(CredentialsSchema),
+          /** The vendor API's own account, apart from ONVIF's (see the header). */
+          vendorCredentials: Type.Optional(CredentialsSchema),
           names: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
           /** ONVIF over HTTPS with a self-signed certificate made at start (sim/tls.ts). */
           https: Type.Optional(Type.Boolean()),
@@ -138,6 +147,13 @@ function build(file: SiteFile): ScenarioResult {
     if (group.kind === 'camera' && group.disks !== undefined) {
       errors.push(`devices/${g}/disks: only an NVR has disk bays; leave disks out`);
     }
+    if (group.vendorCredentials && !quirksOf(group.personality ?? 'standard').vendorApi) {
+      const vendors = personalityNames.filter((name) => quirksOf(name).vendorApi);
+      errors.push(
+        `devices/${g}/vendorCredentials: personality ${group.personality ?? 'standard'} has no vendor API; ` +
+          `set personality to ${vendors.join(' or ')}, or leave vendorCredentials out`,
+      );
+    }
     if (group.names && group.names.length > count) {
       errors.push(`devices/${g}/names: ${group.names.length} names for ${count} devices`);
     }
@@ -151,6 +167,7 @@ function build(file: SiteFile): ScenarioResult {
         ...(group.names?.[i] ? { name: group.names[i] } : {}),
         ...(group.personality ? { personality: group.personality } : {}),
         ...(group.credentials ? { credentials: group.credentials } : {}),
+        ...(group.vendorCredentials ? { vendorCredentials: group.vendorCredentials } : {}),
         ...(group.https ? { https: true } : {}),
         ...(group.disks ? { disks: [...group.disks] } : {}),
         ...(group.scene ? { scene: group.scene } : {}),

@@ -33,6 +33,11 @@ export type { SimDeviceInfo, SimFault, Credentials, TimedFault };
 /** A device of an explicit layout, with its own account and personality if it has one. */
 export interface SiteDeviceSpec extends DeviceSpec {
   credentials?: Credentials;
+  /**
+   * The vendor API's own account (ISAPI, Dahua CGI), another list than ONVIF's as on
+   * Hikvision and Dahua firmware (sim/device.ts); absent: the vendor API takes `credentials`.
+   */
+  vendorCredentials?: Credentials;
   personality?: string;
   /** Serve the device over HTTPS (sim/device.ts): self-signed, or this certificate and key. */
   https?: boolean | { cert: string; key: string };
@@ -200,6 +205,7 @@ export class SimSite implements ControlTarget {
             host: s.host,
             port: s.devicePortBase > 0 ? s.devicePortBase + n : 0,
             credentials: spec?.credentials ?? s.credentials,
+            ...(spec?.vendorCredentials ? { vendorCredentials: spec.vendorCredentials } : {}),
             personality: spec?.personality,
             ...(spec?.https ? { https: spec.https } : {}),
             ...(this.options.lockout === undefined ? {} : { lockout: this.options.lockout }),

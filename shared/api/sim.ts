@@ -191,6 +191,18 @@ export const SimDevice = Type.Object(
       { username: Type.String(), password: Type.String() },
       { additionalProperties: false },
     ),
+    /**
+     * The account its vendor API (ISAPI, Dahua CGI) accepts, where it is another user list
+     * than ONVIF's (site file `vendorCredentials`, as on Hikvision and Dahua firmware):
+     * then ONVIF refuses it and the vendor API refuses `credentials`. Absent: the vendor
+     * API, if the device has one, accepts `credentials`.
+     */
+    vendorCredentials: Type.Optional(
+      Type.Object(
+        { username: Type.String(), password: Type.String() },
+        { additionalProperties: false },
+      ),
+    ),
     /** Name of the personality (set of real-world quirks) the device answers with. */
     personality: Type.String(),
     /** An https device: the SHA-256 fingerprint of the certificate it presents now. */
