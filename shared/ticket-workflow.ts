@@ -74,3 +74,14 @@ export function isFinalClockState(state: SlaClockState): boolean {
 export function isAlertingClockState(state: SlaClockState): boolean {
   return ALERTING_CLOCK_STATES.includes(state);
 }
+
+/**
+ * Statuses in which nobody has answered the ticket yet: the ones the `acknowledge`
+ * action starts from. Any later step (acknowledged, dispatched, on-site, resolved) is an
+ * answer, so the wall's alarm and an escalation's "not acknowledged" step stop there.
+ */
+export const AWAITING_ACKNOWLEDGEMENT: readonly TicketStatus[] = transitions.acknowledge.from;
+
+export function isAwaitingAcknowledgement(status: TicketStatus): boolean {
+  return AWAITING_ACKNOWLEDGEMENT.includes(status);
+}

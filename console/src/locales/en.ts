@@ -7,6 +7,7 @@ import type { DeviceKind, DeviceStatus, Priority, TicketStatus } from '../data/t
 import type { SiteState } from '../data/types.js';
 import { oncallEn } from './oncall-en.js';
 import { channelsEn } from './channels-en.js';
+import { alarmEn } from './alarm-en.js';
 
 export const en = {
   /** BCP 47 tag for Intl formatting and the document's lang attribute. */
@@ -367,6 +368,8 @@ export const en = {
     devicesDown: 'Devices down',
     allClear: 'All systems normal',
     exit: 'Leave wall mode',
+    /** The alarm for emergencies nobody acknowledged (./alarm-*.ts). */
+    alarm: alarmEn,
   },
 
   time: {

@@ -2,6 +2,7 @@
 import type { Strings } from './en.js';
 import { oncallZhCN } from './oncall-zh-CN.js';
 import { channelsZhCN } from './channels-zh-CN.js';
+import { alarmZhCN } from './alarm-zh-CN.js';
 
 export const zhCN: Strings = {
   locale: 'zh-CN',
@@ -346,6 +347,7 @@ export const zhCN: Strings = {
     devicesDown: '故障设备',
     allClear: '全部正常',
     exit: '退出大屏模式',
+    alarm: alarmZhCN,
   },
 
   time: {

@@ -8,6 +8,7 @@ import { href } from '../router.js';
 import { ticketTitle } from '../wording.js';
 import { strings } from '../strings.js';
 import '../components/vigil-countdown.js';
+import '../components/vigil-wall-alarm.js';
 
 const deadlineAttr = {
   respond: 'respond-by',
@@ -18,7 +19,9 @@ const deadlineAttr = {
 /**
  * Wall mode for the NOC screen: large, high-contrast (white on black, at least 7:1,
  * WCAG 1.4.6), no interaction needed; sites by state, devices down, and the most urgent
- * open tickets with their running countdowns. Test hook: `[data-testid="wall"]`.
+ * open tickets with their running countdowns. An emergency nobody acknowledged flashes
+ * and sounds until someone does (components/vigil-wall-alarm.ts). Test hook:
+ * `[data-testid="wall"]`.
  */
 @customElement('vigil-wall')
 export class VigilWall extends LitElement {
@@ -132,6 +135,7 @@ export class VigilWall extends LitElement {
           <a class="exit" href=${href.fleet()}>${w.exit}</a></span
         >
       </header>
+      <vigil-wall-alarm .state=${this.state}></vigil-wall-alarm>
       <div class="figures">
         <div class="figure" ?data-alarm=${open.length > 0}>
           <strong data-testid="wall-open">${open.length}</strong>${w.openTickets}
