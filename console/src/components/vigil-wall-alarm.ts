@@ -133,7 +133,7 @@ export class VigilWallAlarm extends LitElement {
 
   @property({ attribute: false }) state!: ConsoleState;
 
-  @state() private notify: NotifyState = notifyState();
+  @state() private _notify: NotifyState = notifyState();
 
   private readonly tracker = new AlarmTracker();
   private sound: AlarmSound | null = null;
@@ -193,7 +193,7 @@ export class VigilWallAlarm extends LitElement {
   }
 
   private async onToggleNotifications(): Promise<void> {
-    this.notify = await toggleNotifications();
+    this._notify = await toggleNotifications();
   }
 
   private onMute(): void {
@@ -207,7 +207,11 @@ export class VigilWallAlarm extends LitElement {
     const sound = this.sound?.state ?? 'unsupported';
     const tickets = this.tracker.tickets;
     const notifyLabel =
-      this.notify === 'on' ? a.notifications.on : this.notify === 'off' ? a.notifications.off : '';
+      this._notify === 'on'
+        ? a.notifications.on
+        : this._notify === 'off'
+          ? a.notifications.off
+          : '';
     return html`
       ${
         this.tracker.flashing
@@ -270,10 +274,10 @@ export class VigilWallAlarm extends LitElement {
         }
         ${
           notifyLabel === ''
-            ? html`<span class="note">${a.notifications[this.notify]}</span>`
+            ? html`<span class="note">${a.notifications[this._notify]}</span>`
             : html`<button
                 data-testid="alarm-notifications"
-                aria-pressed=${this.notify === 'on' ? 'true' : 'false'}
+                aria-pressed=${this._notify === 'on' ? 'true' : 'false'}
                 title=${a.notifications.hint}
                 @click=${() => void this.onToggleNotifications()}
               >
