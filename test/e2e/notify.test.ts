@@ -59,6 +59,8 @@ const TEAM_OFFSET_MS = 6 * 3600_000;
 const ESCALATE_MIN = 0.2;
 const ESCALATE_AGAIN_MIN = 0.5;
 const BURST = 40;
+/** The fault of a camera that stopped answering (broker/detect/rules/types.ts). */
+const DEVICE_DOWN = 'device-down';
 /** The broker's output lands here (test-output/ is where e2e tests leave what they saw). */
 const outputDir = fileURLToPath(new URL('../../test-output/notify-e2e/', import.meta.url));
 
@@ -203,11 +205,15 @@ describe('notifications end to end: DingTalk and SMS pages, escalation, crash, b
     expect(response.status, `fault on ${device}`).toBe(201);
   };
 
+  // Other faults of a camera (a slow answer on a loaded machine) are general tickets of
+  // their own; the ones under test are its device-down emergency.
   const openTicket = (device: string, timeoutMs = 60_000) =>
     eventually(
-      `the ticket of ${device}`,
+      `the device-down ticket of ${device}`,
       async () =>
-        (await api<Ticket[]>('GET', '/api/tickets?status=all')).find((t) => t.deviceId === device),
+        (await api<Ticket[]>('GET', '/api/tickets?status=all')).find(
+          (t) => t.deviceId === device && t.fault === DEVICE_DOWN,
+        ),
       timeoutMs,
     );
 
@@ -520,7 +526,9 @@ describe('notifications end to end: DingTalk and SMS pages, escalation, crash, b
       `${BURST} tickets`,
       async () => {
         const all = await api<Ticket[]>('GET', '/api/tickets?status=all');
-        const found = devices.map((d) => all.find((t) => t.deviceId === d));
+        const found = devices.map((d) =>
+          all.find((t) => t.deviceId === d && t.fault === DEVICE_DOWN),
+        );
         return found.every(Boolean) ? (found as Ticket[]) : null;
       },
       60_000,
@@ -567,17 +575,26 @@ describe('notifications end to end: DingTalk and SMS pages, escalation, crash, b
     for (const d of digests) expect(d.mentioned).toContain(ENGINEER.phone);
   }, 300_000);
   // Alibaba SMS: the emergency policy texts the engineer (sms: true); the provider caps
-  // texts per number and day (50), so a burst must go out as digests, not one per alert.
+  // texts per number and day (50), so a burst must go out merged, not one per alert. A
+  // merged text names its first device only, so which tickets it carried is read from
+  // their timelines (a `notified` entry through the SMS channel), checked against what
+  // the stand-in accepted.
   it('texts the on-call engineer about every ticket, under the provider daily cap', async () => {
     const refusals = sms.requests.length - sms.sent.length;
-    const untexted = paged.filter((t) => !sms.sent.some((s) => s.params.device === t.deviceId));
+    const untexted: string[] = [];
+    for (const t of paged) {
+      const timeline = (await ticket(t.id)).timeline;
+      if (!timeline.some((e) => e.kind === 'notified' && e.text.includes('值班短信')))
+        untexted.push(t.deviceId ?? String(t.id));
+    }
     console.log(
       `SMS: ${sms.requests.length} requests, ${sms.sent.length} accepted, ${refusals} refused; ` +
         `${untexted.length} of ${paged.length} tickets never texted`,
     );
     expect(paged.length).toBe(4 + BURST);
-    expect(untexted.map((t) => t.deviceId)).toEqual([]);
+    expect(sms.requests.length - sms.sent.length, 'texts the provider refused').toBe(0);
+    expect(untexted).toEqual([]);
     for (const text of sms.sent) expect(text.phones).toContain(ENGINEER.phone);
-    expect(refusals).toBe(0);
+    expect(sms.sent.length).toBeLessThanOrEqual(50);
   });
 });
