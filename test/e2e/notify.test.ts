@@ -347,7 +347,7 @@ describe('notifications end to end: DingTalk and SMS pages, escalation, crash, b
     await dir?.remove();
   });
 
-  it('pages the on-call engineer on DingTalk with an @-mention, signed, in zh-CN and the team local time, and by SMS', async () => {
+  it('pages the on-call engineer on DingTalk with an @-mention, signed, in zh-CN and the team local time', async () => {
     await fail('cam-01');
     first = await openTicket('cam-01');
     paged.push(first);
