@@ -37,7 +37,7 @@ import type {
   OutgoingMessage,
   Person,
 } from './deps.js';
-import { Outbox, type Outcome, type OutboxRow } from './outbox.js';
+import { MESSAGE_FAILURES, Outbox, type Outcome, type OutboxRow } from './outbox.js';
 import { digestDueAt, PolicyStore, stepsAt } from './policies.js';
 
 export interface EscalationOptions {
@@ -121,6 +121,7 @@ export class Escalations {
       settings: opts.config.outbox,
       onOutcome: (row, outcome) => this.onOutcome(row, outcome),
       alertTargets: (channelId) => this.alertTargets(channelId),
+      wanted: (row) => this.wanted(row),
     });
     this.acks = new AckLinks(opts.db, { ttlMs: opts.config.ackTtlMs, now: this.now });
     this.policies = new PolicyStore(opts.db, opts.config.policies, this.now);
@@ -194,21 +195,27 @@ export class Escalations {
     const last = ticket.timeline.at(-1)?.kind;
     if (last !== 'detected' && last !== 'reopened') return;
     const now = this.now();
-    db.prepare(
-      `INSERT INTO notify_tickets (ticket_id, occurrence, started_at) VALUES (?, ?, ?)
-       ON CONFLICT (ticket_id) DO UPDATE SET occurrence = excluded.occurrence, started_at = excluded.started_at`,
-    ).run(ticket.id, ticket.occurrences, now.toISOString());
     const policy = this.policies.current()[ticket.priority];
-    for (const step of stepsAt(policy, 'opened')) this.notify(ticket, step, 'opened');
-    const insert = db.prepare(
-      'INSERT OR REPLACE INTO notify_escalation (ticket_id, step, due_at) VALUES (?, ?, ?)',
-    );
-    policy.steps.forEach((step, index) => {
-      if (step.when !== 'unacknowledged') return;
-      // From now, not openedAt: a reopened ticket is chased from its reopening.
-      insert.run(ticket.id, index, now.getTime() + (step.afterMin ?? 0) * 60_000);
-    });
+    // The ticket becomes known together with its schedule, and before its first page: a
+    // page that throws (directory, time zone, words) must not leave a known ticket with
+    // no step to chase it.
+    db.transaction(() => {
+      db.prepare(
+        `INSERT INTO notify_tickets (ticket_id, occurrence, started_at) VALUES (?, ?, ?)
+         ON CONFLICT (ticket_id) DO UPDATE SET occurrence = excluded.occurrence, started_at = excluded.started_at`,
+      ).run(ticket.id, ticket.occurrences, now.toISOString());
+      const insert = db.prepare(
+        'INSERT OR REPLACE INTO notify_escalation (ticket_id, step, due_at) VALUES (?, ?, ?)',
+      );
+      policy.steps.forEach((step, index) => {
+        if (step.when !== 'unacknowledged') return;
+        // From now, not openedAt: a reopened ticket is chased from its reopening.
+        insert.run(ticket.id, index, now.getTime() + (step.afterMin ?? 0) * 60_000);
+      });
+    })();
     this.schedule();
+    for (const step of stepsAt(policy, 'opened'))
+      this.guard(() => this.notify(ticket, step, 'opened'));
   }
 
   private onSla(alert: SlaAlert): void {
@@ -225,16 +232,31 @@ export class Escalations {
       .prepare('SELECT ticket_id, step FROM notify_escalation WHERE due_at <= ? ORDER BY due_at')
       .all(this.now().getTime()) as { ticket_id: number; step: number }[];
     for (const row of due) {
-      db.prepare('DELETE FROM notify_escalation WHERE ticket_id = ? AND step = ?').run(
-        row.ticket_id,
-        row.step,
-      );
-      const ticket = tickets.get(row.ticket_id);
-      if (ticket?.status !== 'open') continue;
-      const step = this.policies.current()[ticket.priority].steps[row.step];
-      // The policy changed meanwhile and has no such step any more.
-      if (step?.when !== 'unacknowledged') continue;
-      this.notify(ticket, step, 'unacknowledged');
+      // The step leaves the schedule only with its pages queued: one transaction.
+      try {
+        db.transaction(() => {
+          db.prepare('DELETE FROM notify_escalation WHERE ticket_id = ? AND step = ?').run(
+            row.ticket_id,
+            row.step,
+          );
+          const ticket = tickets.get(row.ticket_id);
+          if (ticket?.status !== 'open') return;
+          const step = this.policies.current()[ticket.priority].steps[row.step];
+          // The policy changed meanwhile and has no such step any more.
+          if (step?.when !== 'unacknowledged') return;
+          this.notify(ticket, step, 'unacknowledged');
+        })();
+      } catch (error) {
+        // Kept, and tried again in a minute rather than at every pass.
+        db.prepare('UPDATE notify_escalation SET due_at = ? WHERE ticket_id = ? AND step = ?').run(
+          this.now().getTime() + 60_000,
+          row.ticket_id,
+          row.step,
+        );
+        this.log.error(
+          `escalation step ${row.step} of ticket ${row.ticket_id} failed, tried again in 1 min: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+        );
+      }
     }
   }
 
@@ -251,9 +273,12 @@ export class Escalations {
       const messages = batch
         .filter((r) => tickets.get(r.ticket_id)?.status === 'open')
         .map((r) => JSON.parse(r.message) as OutgoingMessage);
-      db.prepare('DELETE FROM notify_digest WHERE channel_id = ?').run(channelId);
-      if (messages.length === 1) this.outbox.enqueue(channelId, messages[0]!);
-      else if (messages.length > 1) this.outbox.enqueue(channelId, digestMessage(messages));
+      // Out of the waiting list only as the outbox's row: one transaction.
+      db.transaction(() => {
+        db.prepare('DELETE FROM notify_digest WHERE channel_id = ?').run(channelId);
+        if (messages.length === 1) this.outbox.enqueue(channelId, messages[0]!);
+        else if (messages.length > 1) this.outbox.enqueue(channelId, digestMessage(messages));
+      })();
     }
   }
 
@@ -357,6 +382,19 @@ export class Escalations {
     outgoing.data = { ...(outgoing.data as object), channelIds: targets.map((c) => c.id) };
     const policy = this.policies.current()[ticket.priority];
     const digest = stage === 'opened' && policy.digestEveryMin !== null;
+    // Every channel of the step or none: a retry of the event must not page some twice.
+    this.opts.db.transaction(() => this.queue(ticket, targets, outgoing, digest, now))();
+    if (digest) this.schedule();
+  }
+
+  private queue(
+    ticket: Ticket,
+    targets: ChannelInfo[],
+    outgoing: OutgoingMessage,
+    digest: boolean,
+    now: Date,
+  ): void {
+    const policy = this.policies.current()[ticket.priority];
     for (const channel of targets) {
       if (digest) {
         this.opts.db
@@ -376,7 +414,23 @@ export class Escalations {
           );
       } else this.outbox.enqueue(channel.id, outgoing);
     }
-    if (digest) this.schedule();
+  }
+
+  /**
+   * Whether a queued page is still worth sending when its turn (or its retry) comes: a
+   * page chasing a response is not, once the ticket left `open` (acknowledged ...); an SLA
+   * alert or a digest is, until its tickets are resolved or closed.
+   */
+  private wanted(row: OutboxRow): boolean {
+    const status = (id: number) => this.opts.tickets.get(id)?.status;
+    const { kind } = row.message;
+    if (kind === 'ticket') return row.ticketIds.some((id) => status(id) === 'open');
+    if (kind === 'sla' || kind === 'digest')
+      return row.ticketIds.some((id) => {
+        const s = status(id);
+        return s !== undefined && s !== 'resolved' && s !== 'closed';
+      });
+    return true;
   }
 
   /**
@@ -415,9 +469,11 @@ export class Escalations {
    * unreadable) goes to the default channels, or when the failing one is the only default
    * to every other channel, once: a failing channel must not leave a ticket unsaid.
    */
-  private reroute(row: OutboxRow): void {
+  private reroute(row: OutboxRow, code: string): void {
     const { message: m } = row;
     if (m.kind !== 'ticket' && m.kind !== 'sla' && m.kind !== 'digest') return;
+    // Nobody in it to text or mail: the robots of the step carried it.
+    if (MESSAGE_FAILURES.has(code)) return;
     const data = (typeof m.data === 'object' && m.data !== null ? m.data : {}) as {
       channelIds?: string[];
       fallbackFrom?: string;
@@ -482,7 +538,7 @@ export class Escalations {
         );
       }
     }
-    if (!outcome.delivered && outcome.final) this.reroute(row);
+    if (!outcome.delivered && outcome.final) this.reroute(row, outcome.code);
   }
 
   /**

@@ -91,6 +91,11 @@ export interface OutboxOptions {
   settings?: Partial<OutboxSettings>;
   /** Told of every attempt's outcome (the ticket timeline). */
   onOutcome?: (row: OutboxRow, outcome: Outcome) => void;
+  /**
+   * Whether a row is still worth sending (checked before every attempt, first or retry):
+   * a page for a ticket acknowledged meanwhile is dropped, not sent late.
+   */
+  wanted?: (row: OutboxRow) => boolean;
   /** Where a failing channel's alert goes: other channels' ids, and their language. */
   alertTargets?: (channelId: string) => { channelIds: string[]; language: Language };
 }
@@ -113,6 +118,9 @@ export function planSends<T>(waiting: readonly T[], room: number): { alone: T[];
 }
 
 const WINDOW_MS = 60_000;
+
+/** Failure codes caused by the message rather than the channel (channels/sms.ts, email.ts). */
+export const MESSAGE_FAILURES: ReadonlySet<string> = new Set(['no-recipient']);
 
 /**
  * A channel that cannot be opened (ChannelStore.driver decrypts its secrets): said without
@@ -198,7 +206,16 @@ interface Spell {
 export class Outbox {
   readonly settings: OutboxSettings;
   /** Since this process started; `repeats` counts rows sent again after a crash. */
-  readonly counters = { delivered: 0, failed: 0, retried: 0, repeats: 0, merged: 0, alerts: 0 };
+  readonly counters = {
+    delivered: 0,
+    failed: 0,
+    retried: 0,
+    repeats: 0,
+    merged: 0,
+    alerts: 0,
+    /** Rows no longer wanted when their turn came (their ticket acknowledged meanwhile). */
+    dropped: 0,
+  };
   private readonly now: () => Date;
   private readonly sentAt = new Map<string, number[]>();
   private readonly spells = new Map<string, Spell>();
@@ -292,7 +309,10 @@ export class Outbox {
           at.toISOString(),
         ).lastInsertRowid,
     );
-    this.kick();
+    // Inside a caller's transaction the pass waits for its commit: it would otherwise send
+    // (and mark `sending`) rows a rollback then takes back.
+    if (this.opts.db.inTransaction) queueMicrotask(() => this.kick());
+    else this.kick();
     return id;
   }
 
@@ -385,8 +405,10 @@ export class Outbox {
       list.push(row);
       byChannel.set(row.channelId, list);
     }
-    for (const [channelId, rows] of byChannel) {
+    for (const [channelId, all] of byChannel) {
       if (this.busy.has(channelId)) continue;
+      const rows = this.keep(all);
+      if (rows.length === 0) continue;
       let driver: ReturnType<ChannelRegistry['driver']>;
       try {
         driver = channels.driver(channelId);
@@ -455,6 +477,33 @@ export class Outbox {
         });
       this.busy.set(channelId, work);
     }
+  }
+
+  /**
+   * The rows still wanted; the others are closed as `failed` with the code `not-needed`
+   * (the table's states predate this; the code tells them apart in the delivery log).
+   */
+  private keep(rows: OutboxRow[]): OutboxRow[] {
+    const { wanted } = this.opts;
+    if (!wanted) return rows;
+    const kept: OutboxRow[] = [];
+    const drop = this.opts.db.prepare(
+      "UPDATE notify_outbox SET state = 'failed', error_code = 'not-needed', error_message = ? WHERE id = ? AND state = 'pending'",
+    );
+    for (const row of rows) {
+      let keepIt = true;
+      try {
+        keepIt = wanted(row);
+      } catch (error) {
+        this.failed('deciding whether a notification is still wanted', error);
+      }
+      if (keepIt) kept.push(row);
+      else {
+        drop.run('its tickets were acknowledged or closed before it could go', row.id);
+        this.counters.dropped++;
+      }
+    }
+    return kept;
   }
 
   /** Folds `rows` into one digest row; they become `merged`. */
@@ -562,7 +611,10 @@ export class Outbox {
       { ...row, state: final ? 'failed' : 'pending' },
       { delivered: false, code: result.code, message: result.message, final },
     );
-    if (result.code !== 'channel-unavailable') this.failing(row.channelId, result, nowMs);
+    // A failure of the message, not of the channel (nobody in it has a phone or an email
+    // address), says nothing of the channel's health.
+    if (result.code !== 'channel-unavailable' && !MESSAGE_FAILURES.has(result.code))
+      this.failing(row.channelId, result, nowMs);
   }
 
   /** The timeline hears of an outcome; its failure must not stop the channel's other sends. */

@@ -255,6 +255,53 @@ describe('Escalations', () => {
   });
 });
 
+describe('bookkeeping and late retries', () => {
+  it('drops a retry of a page whose ticket was acknowledged meanwhile', async () => {
+    robot.answers = [
+      {
+        delivered: false,
+        code: '130101',
+        message: 'send too fast',
+        retryable: true,
+        retryAfterMs: 10 * MIN,
+      },
+      { delivered: true },
+    ];
+    const e = start(fakeDirectory(team, { engineer: zhang }));
+    const [ticket] = tickets.apply(deviceDown(lobbyDown, now()));
+    await settle(e);
+    expect(robot.sent).toHaveLength(1);
+    tickets.act(ticket!.id, { action: 'acknowledge' }, 'zhangwei');
+    clock += 10 * MIN;
+    await e.outbox.runDue();
+    await settle(e);
+    expect(robot.sent).toHaveLength(1);
+    expect(e.outbox.counters.dropped).toBe(1);
+    const row = e.outbox.list('robot')[0]!;
+    expect(row).toMatchObject({ state: 'failed', errorCode: 'not-needed' });
+  });
+
+  it('still chases a ticket whose first page threw: its steps are scheduled before it', async () => {
+    const working = fakeDirectory(team, { engineer: zhang, lead: li });
+    let calls = 0;
+    const flaky: OnCallDirectory = {
+      ...working,
+      onCall: (siteId, at) => {
+        if (calls++ === 0) throw new Error('rota store busy');
+        return working.onCall(siteId, at);
+      },
+    };
+    const e = start(flaky);
+    tickets.apply(deviceDown(lobbyDown, now()));
+    await settle(e);
+    expect(robot.sent).toHaveLength(0);
+    clock += 5 * MIN;
+    await settle(e);
+    expect(robot.sent).toHaveLength(1);
+    expect(robot.sent[0]!.to.map((p) => p.name)).toEqual(['张伟', '李娜']);
+  });
+});
+
 describe('when the usual channels cannot carry a page', () => {
   const lines: string[] = [];
   const log: Log = { ...silentLog, warn: (l) => lines.push(l), error: (l) => lines.push(l) };

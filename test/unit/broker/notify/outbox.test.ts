@@ -333,6 +333,34 @@ describe('a channel held back by its window', () => {
   });
 });
 
+describe('failures of the message, not the channel', () => {
+  it('does not count a message without recipients into the channel failure spell', async () => {
+    const sms = fakeChannel('sms', {
+      type: 'sms',
+      perMinute: null,
+      answers: [
+        { delivered: false, code: 'no-recipient', message: 'nobody has a phone', retryable: false },
+      ],
+    });
+    const other = fakeChannel('b');
+    const outbox = outboxOf([sms, other], {
+      settings: { alertAfterMs: 10 * 60_000 },
+      alertTargets: () => ({ channelIds: ['b'], language: 'en' }),
+    });
+    outbox.start();
+    for (let minute = 0; minute <= 12; minute += 6) {
+      outbox.enqueue('sms', msg(minute));
+      await outbox.runDue();
+      await outbox.idle();
+      clock += 6 * 60_000;
+    }
+    expect(sms.sent).toHaveLength(3);
+    expect(outbox.counters.alerts).toBe(0);
+    expect(other.sent).toHaveLength(0);
+    await outbox.stop();
+  });
+});
+
 describe('SMS pacing', () => {
   it('texts at most smsPerMinute a minute per SMS channel and merges the rest, with the first device and the count', async () => {
     const sms = fakeChannel('sms', { type: 'sms', perMinute: null });
