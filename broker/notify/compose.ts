@@ -94,7 +94,11 @@ export function ticketMessage(c: TicketContext): OutgoingMessage {
     markdown,
     text: plain(markdown),
     to: c.to,
-    // Alibaba SMS template variables (channels part): short values, no markdown.
+    // Alibaba SMS template variables (channels part): short values, no markdown, and no
+    // link: a notification template may hold a link only as fixed text ("模板如需链接请将
+    // 已ICP备案的网址写于模板非变量内容中", Alibaba Cloud SMS manual, 设置短信模板), and a
+    // variable is cut at 35 characters, where an acknowledge link is ~150. The ticket's
+    // number instead; docs/NOTIFY.md says how the template reads.
     sms: {
       priority: ticket.priority,
       site: ticket.siteId,
@@ -102,7 +106,7 @@ export function ticketMessage(c: TicketContext): OutgoingMessage {
       fault: ticket.fault,
       deadline: deadline === null ? '-' : localTime(deadline, c.timeZone),
       count: '1',
-      link: c.ackUrl ?? c.ticketUrl ?? '-',
+      ticket: String(ticket.id),
     },
     ticketIds: [ticket.id],
     // The line a digest makes of it, kept whole so a digest of digests pairs each link
@@ -206,7 +210,7 @@ export function channelAlertMessage(
       fault: code,
       deadline: '-',
       count: '1',
-      link: '-',
+      ticket: '-',
     },
     ticketIds: [],
     data: { type: 'channel-alert', channel, minutes, code, message: detail },
