@@ -11,7 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { DiscoveredDevice as DiscoveredMessage } from '../shared/messages/agent-status.js';
-import type { DeviceConfig, DiscoveryConfig } from './config.js';
+import type { DeviceConfig, DiscoveryConfig, VendorAccount } from './config.js';
 import type { DiscoveredFile, SavedDevice } from './discovered-store.js';
 import type { DiscoveredDevice } from './onvif/discovery.js';
 import type { Secret } from './secret.js';
@@ -160,8 +160,11 @@ export class Adoption {
     this.#pending = new Map(mode === 'approve' ? saved.pending.filter(keep).map(seen) : []);
   }
 
-  /** Adopted devices as configured ones, with the site's default account. */
-  adopted(account: { username: string; password: Secret }): DeviceConfig[] {
+  /**
+   * Adopted devices as configured ones, with the site's default account (and its default
+   * vendor API account, `vendor:`, when the config has one).
+   */
+  adopted(account: { username: string; password: Secret }, vendor?: VendorAccount): DeviceConfig[] {
     return [...this.#adopted.values()].map(({ device, id }) => ({
       id,
       name: (device.name ?? device.hardware ?? id).slice(0, 200),
@@ -169,6 +172,7 @@ export class Adoption {
       xaddr: device.xaddr,
       username: account.username,
       password: account.password,
+      ...(vendor ? { vendor } : {}),
     }));
   }
 

@@ -87,6 +87,9 @@ function deviceKey(device: DeviceConfig): string {
     device.username,
     device.password.reveal(),
     device.ca?.toString('base64'),
+    // Another vendor account is new credentials too: tried at once (poll.ts).
+    device.vendor?.username,
+    device.vendor?.password.reveal(),
   ]);
 }
 
@@ -192,7 +195,13 @@ export class Agent {
       options.clientFor ??
       ((device, timeoutMs, tls) =>
         new OnvifDeviceClient(
-          { xaddr: device.xaddr, username: device.username, password: device.password, tls },
+          {
+            xaddr: device.xaddr,
+            username: device.username,
+            password: device.password,
+            tls,
+            ...(device.vendor ? { vendor: { ...device.vendor } } : {}),
+          },
           { timeoutMs },
         ));
     this.#pins = new PinStore(options.config.dataDir, this.#log);
@@ -270,7 +279,9 @@ export class Agent {
     if (!discovery.enabled) return;
     this.#discovered = new DiscoveredStore(this.#config.dataDir, this.#log);
     this.#adoption.restore(await this.#discovered.load(), devices, discovery.adopt);
-    const adopted = this.#adoption.adopted(this.#config.onvif).map((d) => d.id);
+    const adopted = this.#adoption
+      .adopted(this.#config.onvif, this.#config.vendor)
+      .map((d) => d.id);
     if (discovery.adopt === 'auto' && adopted.length > 0) {
       this.#log.info(
         `${adopted.length} device(s) adopted by an earlier discovery, polled again: ${adopted.join(', ')}`,
@@ -281,7 +292,7 @@ export class Agent {
   /** The devices polled: the configured ones, then those adopted from discovery. */
   #effectiveDevices(config: AgentConfig = this.#config): DeviceConfig[] {
     if (!config.discovery.enabled || config.discovery.adopt !== 'auto') return config.devices;
-    return [...config.devices, ...this.#adoption.adopted(config.onvif)];
+    return [...config.devices, ...this.#adoption.adopted(config.onvif, config.vendor)];
   }
 
   #startDiscovery(): void {

@@ -138,6 +138,18 @@ const OnvifSection = Type.Object(
 );
 
 /**
+ * The device's own account for its vendor API (Hikvision ISAPI, Dahua CGI; docs/DRIVERS.md):
+ * on that firmware the ONVIF users are a list of their own, apart from the web users the
+ * vendor API accepts, so a site whose ONVIF user ("onvif") is not a web user gives the
+ * driver the web account here. Top level: the site's default; in a device entry: that
+ * device's. Absent in both: the vendor driver uses the device's ONVIF account.
+ */
+const VendorSection = Type.Object(
+  { username: Text, ...PasswordFields },
+  { additionalProperties: false },
+);
+
+/**
  * HTTPS device services (docs/ONVIF.md, HTTPS and pinning): without `caFile`, each
  * device's certificate is pinned on first use (dataDir/tls-pins.json); with it, the chain
  * and the name are verified against that CA instead.
@@ -180,6 +192,8 @@ const DeviceEntry = Type.Object(
      * device's GetDeviceInformation gives.
      */
     driver: Type.Optional(Type.Union(DRIVER_NAMES.map((name) => Type.Literal(name)))),
+    /** The device's own (web, ISAPI, CGI) account for its vendor driver (VendorSection). */
+    vendor: Type.Optional(VendorSection),
   },
   { additionalProperties: false },
 );
@@ -197,6 +211,7 @@ const TopLevel = Type.Object(
     tls: Type.Optional(Type.Object({})),
     gateway: Type.Optional(Type.Object({})),
     onvif: Type.Object({}),
+    vendor: Type.Optional(Type.Object({})),
     devices: Type.Array(Type.Object({})),
   },
   { additionalProperties: false },
@@ -215,6 +230,7 @@ export const ConfigFile = Type.Object({
   tls: Type.Optional(TlsSection),
   gateway: Type.Optional(GatewaySection),
   onvif: OnvifSection,
+  vendor: Type.Optional(VendorSection),
   devices: Type.Array(DeviceEntry),
 });
 export type ConfigFile = Static<typeof ConfigFile>;
@@ -314,6 +330,17 @@ export interface DeviceConfig {
   behind?: BehindRef;
   /** The vendor driver set in the config; absent: chosen from the manufacturer (drivers/index.ts). */
   driver?: DriverName;
+  /**
+   * The account its vendor driver uses (the device's `vendor:`, else the site's); absent:
+   * the ONVIF account above (docs/DRIVERS.md, the device's own account).
+   */
+  vendor?: VendorAccount;
+}
+
+/** A device's own (web, ISAPI, CGI) account, for its vendor API. */
+export interface VendorAccount {
+  username: string;
+  password: Secret;
 }
 
 /**
@@ -365,6 +392,8 @@ export interface AgentConfig {
   gateway: { temperatureFile?: string };
   /** The site's default ONVIF account: configured devices without their own, adopted ones. */
   onvif: { username: string; password: Secret };
+  /** The site's default vendor API account (`vendor:`), for devices without their own. */
+  vendor?: VendorAccount;
   devices: DeviceConfig[];
   /** Cameras behind an NVR that the gateway cannot reach (no xaddr): not polled. */
   behindNvr: BehindCameraConfig[];
@@ -390,6 +419,7 @@ function schemaErrors(raw: unknown): string[] {
     { path: 'tls', schema: TlsSection, value: doc.tls },
     { path: 'gateway', schema: GatewaySection, value: doc.gateway },
     { path: 'onvif', schema: OnvifSection, value: doc.onvif },
+    { path: 'vendor', schema: VendorSection, value: doc.vendor },
   ];
   if (Array.isArray(doc.devices)) {
     doc.devices.forEach((device, i) => {
@@ -442,16 +472,24 @@ function record(value: unknown): Record<string, unknown> {
 function ruleErrors(raw: unknown): string[] {
   const errors: string[] = [];
   const doc = record(raw);
-  for (const path of ['mqtt', 'onvif']) {
-    const section = record(doc[path]);
-    if (!(path in doc)) continue;
+  const passwordRule = (path: string, value: unknown): void => {
+    const section = record(value);
     const has = (key: string): boolean => section[key] !== undefined;
     if (has('password') && has('passwordFile')) {
       errors.push(`${path}: set password or passwordFile, not both`);
     } else if (!has('password') && !has('passwordFile')) {
       errors.push(`${path}: password or passwordFile is required`);
     }
+  };
+  for (const path of ['mqtt', 'onvif', 'vendor']) {
+    if (path in doc && (path !== 'vendor' || doc[path] !== undefined))
+      passwordRule(path, doc[path]);
   }
+  const entries = Array.isArray(doc.devices) ? doc.devices : [];
+  entries.forEach((entry, i) => {
+    const vendor = record(entry).vendor;
+    if (vendor !== undefined) passwordRule(`devices/${i}/vendor`, vendor);
+  });
   const url = record(doc.mqtt).url;
   if (typeof url === 'string' && url !== '') {
     let parsed: URL | null = null;
@@ -600,6 +638,38 @@ async function password(
 }
 
 /**
+ * A vendor API account (`vendor:` of the site or of a device). A password file that cannot
+ * be read names the device and says what the file must hold: the vendor account is the
+ * one an installer is least likely to recognise from its path.
+ */
+async function vendorAccount(
+  path: string,
+  owner: string,
+  section: { username: string; password?: string; passwordFile?: string } | undefined,
+  base: string,
+  errors: string[],
+): Promise<VendorAccount | undefined> {
+  if (!section) return undefined;
+  if (section.password !== undefined) {
+    return { username: section.username, password: new Secret(section.password) };
+  }
+  const file = section.passwordFile ?? '';
+  const what =
+    `put the password of the device's own (web, ISAPI or CGI) account "${section.username}" in it ` +
+    `(one line, readable by the agent; a relative path is read from the configuration file's folder), ` +
+    `or remove vendor: to use the ONVIF account for the vendor API`;
+  try {
+    const text = (await readFile(resolve(base, file), 'utf8')).replace(/\r?\n$/, '');
+    if (text === '') errors.push(`${path}/passwordFile: ${file} (${owner}) is empty: ${what}`);
+    return { username: section.username, password: new Secret(text) };
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? String(error);
+    errors.push(`${path}/passwordFile: cannot read ${file} (${owner}, ${code}): ${what}`);
+    return undefined;
+  }
+}
+
+/**
  * Checks a parsed document and builds the configuration. `base` is the folder relative
  * file paths are read from. Throws VIGIL_CONFIG_INVALID listing every error by path.
  */
@@ -615,6 +685,18 @@ export async function buildConfig(raw: unknown, base: string): Promise<AgentConf
   const ca = await readBinaryFile('mqtt/ca', file.mqtt.ca, base, fileErrors);
   const cert = await readBinaryFile('mqtt/cert', file.mqtt.cert, base, fileErrors);
   const key = await readBinaryFile('mqtt/key', file.mqtt.key, base, fileErrors);
+  const siteVendor = await vendorAccount(
+    'vendor',
+    "the site's default",
+    file.vendor,
+    base,
+    fileErrors,
+  );
+  const deviceVendors = await Promise.all(
+    file.devices.map((device, i) =>
+      vendorAccount(`devices/${i}/vendor`, `device ${device.id}`, device.vendor, base, fileErrors),
+    ),
+  );
   const deviceCa = await readBinaryFile('tls/caFile', file.tls?.caFile, base, fileErrors);
   const deviceCas = await Promise.all(
     file.devices.map((device, i) =>
@@ -636,7 +718,13 @@ export async function buildConfig(raw: unknown, base: string): Promise<AgentConf
   const polled = file.devices.flatMap((device, i) =>
     device.xaddr === undefined
       ? []
-      : [{ device: { ...device, xaddr: device.xaddr }, ownCa: deviceCas[i] }],
+      : [
+          {
+            device: { ...device, xaddr: device.xaddr },
+            ownCa: deviceCas[i],
+            vendor: deviceVendors[i] ?? siteVendor,
+          },
+        ],
   );
   const behindNvr = file.devices.flatMap((device): BehindCameraConfig[] =>
     device.xaddr === undefined && device.behind !== undefined
@@ -657,8 +745,9 @@ export async function buildConfig(raw: unknown, base: string): Promise<AgentConf
       ? { temperatureFile: resolve(base, file.gateway.temperatureFile) }
       : {},
     onvif: { username: file.onvif.username, password: onvifPassword },
+    ...(siteVendor ? { vendor: siteVendor } : {}),
     behindNvr,
-    devices: polled.map(({ device, ownCa }) => {
+    devices: polled.map(({ device, ownCa, vendor }) => {
       const ca = ownCa ?? deviceCa;
       return {
         id: device.id,
@@ -670,6 +759,7 @@ export async function buildConfig(raw: unknown, base: string): Promise<AgentConf
         ...(ca ? { ca } : {}),
         ...(device.behind ? { behind: { ...device.behind } } : {}),
         ...(device.driver ? { driver: device.driver } : {}),
+        ...(vendor ? { vendor } : {}),
       };
     }),
   };

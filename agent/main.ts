@@ -34,6 +34,7 @@ import { vigilVersion } from './version.js';
 const USAGE = `usage: vigil agent --config FILE
        vigil agent discover [--address A] [--port P] [--wait S] [--json]
        vigil agent check URL --user U (--password P | --password-file F) [--kind camera|nvr]
+                         [--vendor-user U (--vendor-password P | --vendor-password-file F)]
                          [--fingerprint SHA256 | --ca-file F] [--json]
        vigil agent trust DEVICE --config FILE [--fingerprint SHA256]
 
@@ -47,6 +48,9 @@ discover: lists the ONVIF devices that answer a WS-Discovery probe (multicast
 check: runs every health check once against one device (URL = its device service,
   e.g. http://192.0.2.11/onvif/device_service) and prints the result. The password may
   also come from the VIGIL_ONVIF_PASSWORD environment variable (kept out of ps).
+  --vendor-user: the device's own (web) account for its vendor API (Hikvision ISAPI,
+  Dahua CGI), where the ONVIF user is not one of its web users; its password as for the
+  ONVIF one, or from VIGIL_VENDOR_PASSWORD. Without it the vendor API gets --user.
   Exit status: 0 up, 3 degraded, 4 down, 5 not checked. Over https:// the credentials go
   only to a certificate you confirmed: --fingerprint SHA256 (the device's certificate, as
   its web page or label shows it) or --ca-file F (the CA that signed it). Without either,
@@ -214,6 +218,9 @@ async function check(argv: string[], io: MainIo): Promise<void> {
       user: { type: 'string', short: 'u' },
       password: { type: 'string', short: 'p' },
       'password-file': { type: 'string' },
+      'vendor-user': { type: 'string' },
+      'vendor-password': { type: 'string' },
+      'vendor-password-file': { type: 'string' },
       kind: { type: 'string' },
       timeout: { type: 'string' },
       'ca-file': { type: 'string' },
@@ -228,6 +235,9 @@ async function check(argv: string[], io: MainIo): Promise<void> {
     user?: string;
     password?: string;
     'password-file'?: string;
+    'vendor-user'?: string;
+    'vendor-password'?: string;
+    'vendor-password-file'?: string;
     kind?: string;
     timeout?: string;
     'ca-file'?: string;
@@ -249,6 +259,27 @@ async function check(argv: string[], io: MainIo): Promise<void> {
     io.printError(`vigil agent check: ${text}\n\n${USAGE}`);
     process.exitCode = 2;
   };
+  // The vendor API's own account, given as the ONVIF one is (docs/DRIVERS.md).
+  const vendorUser = v['vendor-user'];
+  if (vendorUser === undefined && (v['vendor-password'] ?? v['vendor-password-file'])) {
+    return usage('--vendor-password and --vendor-password-file need --vendor-user');
+  }
+  let vendorPassword: string | undefined;
+  if (vendorUser !== undefined) {
+    vendorPassword = v['vendor-password'] ?? process.env.VIGIL_VENDOR_PASSWORD;
+    if (v['vendor-password-file']) {
+      vendorPassword = (await readFile(v['vendor-password-file'], 'utf8')).replace(/\r?\n$/, '');
+    }
+    if (vendorUser === '' || vendorPassword === undefined) {
+      return usage(
+        '--vendor-user needs a name and a password (--vendor-password-file F, --vendor-password P or VIGIL_VENDOR_PASSWORD)',
+      );
+    }
+  }
+  const vendor =
+    vendorUser !== undefined && vendorPassword !== undefined
+      ? { vendor: { username: vendorUser, password: new Secret(vendorPassword) } }
+      : {};
   if (fingerprint !== undefined && !isFingerprint(fingerprint).ok) {
     return usage(
       `--fingerprint ${v.fingerprint}: a SHA-256 fingerprint is 32 hexadecimal pairs joined by ':' (AB:CD:...), as openssl x509 -fingerprint -sha256 prints it`,
@@ -266,7 +297,7 @@ async function check(argv: string[], io: MainIo): Promise<void> {
   else if (fingerprint !== undefined) tls = new GivenTls(fingerprint);
   else if (https) return look(url, observed, timeoutMs, v.json === true, io);
   const client = new OnvifDeviceClient(
-    { xaddr: url, username: v.user, password: new Secret(password), tls },
+    { xaddr: url, username: v.user, password: new Secret(password), tls, ...vendor },
     { timeoutMs },
   );
   const result = await runChecks(checks, {

@@ -37,6 +37,11 @@ export interface OnvifTarget {
   password: Secret;
   /** How https connections to the device are trusted (pinned, or a CA file): device-tls.ts. */
   tls?: DeviceTls;
+  /**
+   * The device's own (web) account for its vendor API, where it is not the ONVIF one
+   * (the agent config's `vendor:`); absent: the vendor API is asked with `username`.
+   */
+  vendor?: Credentials;
 }
 
 export interface OnvifClientOptions {
@@ -147,7 +152,8 @@ export class OnvifDeviceClient implements OnvifClient {
     return vendorGet({
       xaddr: this.#target.xaddr,
       path,
-      credentials: this.#credentials,
+      credentials: this.#target.vendor ?? this.#credentials,
+      ownAccount: this.#target.vendor !== undefined,
       auth: this.#vendorAuth,
       timeoutMs: this.#options.timeoutMs,
       ...(this.#target.tls ? { tls: this.#target.tls } : {}),

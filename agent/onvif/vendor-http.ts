@@ -45,6 +45,11 @@ export interface VendorGetOptions {
   /** An absolute path with its query, such as `/ISAPI/System/status`. */
   path: string;
   credentials: Credentials;
+  /**
+   * `credentials` are the device's own account (`vendor:` in the agent config), not its
+   * ONVIF one: a refusal then says to check that account rather than to add one.
+   */
+  ownAccount?: boolean;
   auth: AuthMemory;
   tls?: ExchangeTls;
   timeoutMs: number;
@@ -82,16 +87,27 @@ export async function vendorGet(options: VendorGetOptions): Promise<VendorAnswer
   const { status } = answer;
   const password = options.credentials.password;
   if (status === 401 && answer.authenticated) {
-    // RFC 9110 section 15.5.2: a 401 to a request with credentials refuses them. The
-    // device answered ONVIF with the same account, most likely: its own API keeps users
+    // RFC 9110 section 15.5.2: a 401 to a request with credentials refuses them.
+    if (options.ownAccount) {
+      // The account configured for this API (`vendor:`): its name or password is wrong.
+      throw new OnvifError(
+        'auth-failed',
+        `GET ${safeUri(url, password)} (the device's own HTTP API) refused the account set under ` +
+          `"vendor:" for this device in the agent config (401): check its username and password ` +
+          `against the device's own (web) users, or set "driver: onvif" for this device so that ` +
+          `the agent stops asking`,
+      );
+    }
+    // The device answered ONVIF with the same account, most likely: its own API keeps users
     // of its own on Hikvision and Dahua firmware (the ONVIF users are another list).
     throw new OnvifError(
       'auth-failed',
       `GET ${safeUri(url, password)} (the device's own HTTP API) refused the device's credentials (401): ` +
         `the account is not a user of that API or has another password there (on Hikvision and Dahua ` +
         `firmware the ONVIF users are a list of their own): add the account to the device's own users ` +
-        `with the rights to read its status and storage, or set "driver: onvif" for this device in the ` +
-        `agent config so that the agent stops asking`,
+        `with the rights to read its status and storage, or give the agent the device's own account ` +
+        `("vendor:" in the device's entry of the agent config), or set "driver: onvif" for this device ` +
+        `so that the agent stops asking`,
     );
   }
   if (status === 401) {

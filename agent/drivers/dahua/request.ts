@@ -40,7 +40,7 @@ export async function cgiGet(context: CheckContext, path: string): Promise<strin
   if (REFUSED.test(said) || status === 403) {
     throw new OnvifError(
       'auth-failed',
-      `Dahua HTTP API ${path.split('?')[0]} refused the monitoring account (HTTP ${status}${said ? `, ${said}` : ''}): give the account the right on the recorder (System > Account), or use an account that has it`,
+      `Dahua HTTP API ${path.split('?')[0]} refused the monitoring account (HTTP ${status}${said ? `, ${said}` : ''}): give the account the right on the recorder (System > Account), or give the agent an account that has it ("vendor:" in the device's entry of the agent config)`,
     );
   }
   if (status === 400 || (ok && error)) {

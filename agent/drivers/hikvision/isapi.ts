@@ -155,7 +155,8 @@ export async function isapiGet(context: CheckContext, path: string): Promise<Xml
       'auth-failed',
       `GET ${path} refused the account the right to read it${said}: give the account the ` +
         `remote rights "Parameters Settings" and "Log Search / Interrogate Working Status" in the ` +
-        `recorder's User Management, or set "driver: onvif" for this device in the agent config`,
+        `recorder's User Management, or give the agent an account that has them ("vendor:" in the ` +
+        `device's entry of the agent config), or set "driver: onvif" for this device`,
     );
   }
   throw new OnvifError(

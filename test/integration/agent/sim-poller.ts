@@ -11,7 +11,7 @@ import type { SimRequestLogEntry } from '../../../shared/api/sim.js';
 import { checks } from '../../../agent/checks/index.js';
 import { DeviceMemory } from '../../../agent/checks/types.js';
 import { checkDefaults } from '../../../agent/config.js';
-import { OnvifDeviceClient } from '../../../agent/onvif/adapter.js';
+import { OnvifDeviceClient, type OnvifTarget } from '../../../agent/onvif/adapter.js';
 import { runChecks, type PollResult } from '../../../agent/poll.js';
 import { Secret } from '../../../agent/secret.js';
 import { SimSite, type SimSiteOptions } from '../../../sim/site.js';
@@ -44,10 +44,22 @@ export interface SimPoller {
   poll(): Promise<{ result: PollResult; requests: SimRequestLogEntry[] }>;
 }
 
-export function simPoller(site: SimSite, id: string, intervalS: number): SimPoller {
+/**
+ * `account`: the device's credentials as the agent's config gives them (its ONVIF account
+ * and a `vendor:` account); default ONVIF of ./harness.ts.
+ */
+export function simPoller(
+  site: SimSite,
+  id: string,
+  intervalS: number,
+  account?: Pick<OnvifTarget, 'username' | 'password' | 'vendor'>,
+): SimPoller {
   const info = site.device(id)!;
   const client = new OnvifDeviceClient(
-    { xaddr: info.xaddr, username: ONVIF.username, password: new Secret(ONVIF.password) },
+    {
+      xaddr: info.xaddr,
+      ...(account ?? { username: ONVIF.username, password: new Secret(ONVIF.password) }),
+    },
     { timeoutMs: 2000 },
   );
   const memory = new DeviceMemory();

@@ -276,3 +276,116 @@ devices:
     ]);
   });
 });
+
+/*
+ * The vendor API's own account (`vendor:` of the site and of a device): on Hikvision and
+ * Dahua firmware the ONVIF users are another list than the web users that ISAPI and the
+ * CGI accept (docs/DRIVERS.md). Read as the ONVIF account is, never printed, and a
+ * password file that cannot be read names the device and says what to do.
+ */
+
+/**
+ * The valid file (mqtt's password inline) with `site` lines before its devices and `extra`
+ * lines at the end of its last device, nvr-01 (ONVIF user admin, password nvr-secret).
+ */
+function vendorFile(extra: string, site = ''): string {
+  const file = valid
+    .replace('passwordFile: secrets/mqtt-password', 'password: broker-secret')
+    .replace('\ndevices:\n', `\n${site}devices:\n`);
+  return `${file}${extra}`;
+}
+
+async function refused(text: string): Promise<string[]> {
+  const error = await rejection(loadConfig(await write('agent.yaml', text)));
+  expect(error.code).toBe('VIGIL_CONFIG_INVALID');
+  return error.details ?? [];
+}
+
+describe('vendor: the device’s own account for its vendor API', () => {
+  it('absent: devices have none and the vendor driver uses the ONVIF account', async () => {
+    const config = await loadConfig(await write('agent.yaml', vendorFile('')));
+    expect(config.vendor).toBeUndefined();
+    expect(config.devices.map((d) => d.vendor)).toEqual([undefined, undefined]);
+  });
+
+  it('a device’s own, from a password file relative to the config, beside its ONVIF account', async () => {
+    await write('nvr-01-web', 'web-secret\n');
+    const config = await loadConfig(
+      await write(
+        'agent.yaml',
+        vendorFile('    vendor:\n      username: admin\n      passwordFile: nvr-01-web\n'),
+      ),
+    );
+    const nvr = config.devices[1];
+    expect(nvr?.username).toBe('admin');
+    expect(nvr?.password.reveal()).toBe('nvr-secret');
+    expect(nvr?.vendor?.username).toBe('admin');
+    expect(nvr?.vendor?.password.reveal()).toBe('web-secret');
+    expect(config.devices[0]?.vendor).toBeUndefined();
+    // Never printed: the loaded configuration can be logged whole.
+    const printed = `${inspect(config, { depth: 10 })} ${JSON.stringify(config)}`;
+    expect(printed).not.toContain('web-secret');
+    expect(printed).not.toContain('nvr-secret');
+  });
+
+  it('the site’s default for every device without its own; a device’s own wins', async () => {
+    const config = await loadConfig(
+      await write(
+        'agent.yaml',
+        vendorFile(
+          '    vendor: { username: installer, password: own-secret }\n',
+          'vendor:\n  username: admin\n  password: site-web-secret\n',
+        ),
+      ),
+    );
+    expect(config.vendor?.username).toBe('admin');
+    const [cam, nvr] = config.devices;
+    expect(cam?.vendor?.username).toBe('admin');
+    expect(cam?.vendor?.password.reveal()).toBe('site-web-secret');
+    expect(nvr?.vendor?.username).toBe('installer');
+    expect(nvr?.vendor?.password.reveal()).toBe('own-secret');
+  });
+
+  it('a missing password file says which device, which account and what to do', async () => {
+    const details = await refused(
+      vendorFile('    vendor:\n      username: admin\n      passwordFile: secrets/nvr-01-web\n'),
+    );
+    expect(details).toEqual([
+      'devices/1/vendor/passwordFile: cannot read secrets/nvr-01-web (device nvr-01, ENOENT): ' +
+        'put the password of the device\'s own (web, ISAPI or CGI) account "admin" in it ' +
+        "(one line, readable by the agent; a relative path is read from the configuration file's folder), " +
+        'or remove vendor: to use the ONVIF account for the vendor API',
+    ]);
+  });
+
+  it('an empty password file is refused the same way; the site’s names the site', async () => {
+    await write('empty', '\n');
+    const details = await refused(
+      vendorFile('', 'vendor:\n  username: admin\n  passwordFile: empty\n'),
+    );
+    expect(details).toEqual([
+      expect.stringMatching(
+        /^vendor\/passwordFile: empty \(the site's default\) is empty: put the password of the device's own \(web, ISAPI or CGI\) account "admin" in it/,
+      ),
+    ]);
+  });
+
+  it('needs a username and exactly one of password and passwordFile, by path', async () => {
+    const details = await refused(
+      vendorFile(
+        '    vendor: { username: admin }\n',
+        'vendor: { username: admin, password: a, passwordFile: b }\n',
+      ),
+    );
+    expect(details).toEqual([
+      'devices/1/vendor: password or passwordFile is required',
+      'vendor: set password or passwordFile, not both',
+    ]);
+    const missing = await refused(vendorFile('    vendor: { password: x }\n'));
+    expect(missing).toEqual([expect.stringMatching(/^devices\/1\/vendor.*username/)]);
+    const unknown = await refused(
+      vendorFile('    vendor: { username: a, password: x, user: b }\n'),
+    );
+    expect(unknown.join('\n')).toMatch(/devices\/1\/vendor/);
+  });
+});
