@@ -130,11 +130,11 @@ export function unopenable(error: unknown): Extract<DeliveryResult, { delivered:
   const noKey = error instanceof Error && /no secrets key/i.test(error.message);
   return {
     delivered: false,
-    code: 'channel-unreadable',
+    code: 'channel-unavailable',
     message: noKey
       ? 'cannot be opened: its secrets are encrypted and the broker has no secrets key (VIGIL_SECRETS_KEY missing). Start the broker with the key it used when the channel was saved, or enter the channel again.'
       : `cannot be opened: its secrets do not decrypt. VIGIL_SECRETS_KEY changed or is missing since the channel was saved: start the broker with the key it used, or enter the channel's secrets again.`,
-    retryable: true,
+    retryable: false,
   };
 }
 
@@ -415,8 +415,9 @@ export class Outbox {
       } catch (error) {
         // Opening a channel decrypts its secrets; a changed or missing VIGIL_SECRETS_KEY
         // (or a damaged row) throws here. One channel that cannot be opened must not stop
-        // the others, nor the broker: its rows wait and are retried like any failure, so
-        // a restart with the right key still sends them.
+        // the others, nor the broker: like a disabled channel it is unavailable, and its
+        // pages fail at once, so that the escalation hands them to other channels now
+        // rather than after 23 minutes of retries.
         const result = unopenable(error);
         if (!this.unopened.has(channelId)) {
           this.unopened.add(channelId);

@@ -81,7 +81,6 @@ it('keeps running and delivering through the other channels when one channel can
     channels: store,
     log,
     onOutcome: (row, outcome) => outcomes.push({ channelId: row.channelId, outcome }),
-    settings: { retryFirstMs: 60_000 },
   });
   try {
     outbox.start();
@@ -97,22 +96,24 @@ it('keeps running and delivering through the other channels when one channel can
     expect(outbox.get(sent)).toMatchObject({ state: 'delivered' });
     expect(outbox.get(later)).toMatchObject({ state: 'delivered' });
     expect(received).toHaveLength(2);
-    // The unreadable channel's page waits for a retry (a restart with the right key sends it).
+    // The unreadable channel is unavailable: its page fails at once (the escalation hands
+    // it to other channels), saying what to do.
     expect(outbox.get(stuck)).toMatchObject({
-      state: 'pending',
+      state: 'failed',
       attempts: 1,
-      errorCode: 'channel-unreadable',
+      errorCode: 'channel-unavailable',
     });
     expect(outbox.get(stuck)!.errorMessage).toMatch(/VIGIL_SECRETS_KEY changed or is missing/);
     expect(outcomes.find((o) => o.channelId === lost.id)?.outcome).toMatchObject({
       delivered: false,
-      code: 'channel-unreadable',
-      final: false,
+      code: 'channel-unavailable',
+      final: true,
     });
     // Said once, naming the channel and what to do, never its secret or address.
-    const said = lines.filter((l) => l.includes(lost.id));
+    // (Each notification given up has its own line as well.)
+    const said = lines.filter((l) => l.startsWith(`channel "old robot" (${lost.id})`));
     expect(said).toHaveLength(1);
-    expect(said[0]).toMatch(/"old robot".*cannot be opened.*VIGIL_SECRETS_KEY/);
+    expect(said[0]).toMatch(/cannot be opened.*VIGIL_SECRETS_KEY/);
     expect(lines.join('\n')).not.toContain(SECRET);
     expect(lines.join('\n')).not.toContain(url);
   } finally {
@@ -121,23 +122,23 @@ it('keeps running and delivering through the other channels when one channel can
   }
 });
 
-it('sends the waiting page once the broker runs with the key it was saved under', async () => {
+it('says that the broker has no secrets key when it was started without one', async () => {
   const original = new ChannelStore(db, { secretsKey: 'key-one' });
   original.start();
   const robot = original.create({ name: 'robot', type: 'webhook', url, secret: SECRET });
-  const wrong = new Outbox({ db, channels: new ChannelStore(db, {}), log: silentLog });
-  wrong.start();
-  const id = wrong.enqueue(robot.id, msg(1));
-  await wrong.idle();
-  expect(wrong.get(id)).toMatchObject({ state: 'pending', errorCode: 'channel-unreadable' });
-  expect(wrong.get(id)!.errorMessage).toMatch(/no secrets key \(VIGIL_SECRETS_KEY missing\)/);
-  await wrong.stop();
-
-  const clock = Date.now() + 60_000; // past the retry
-  const right = new Outbox({ db, channels: original, log: silentLog, now: () => new Date(clock) });
+  const keyless = new Outbox({ db, channels: new ChannelStore(db, {}), log: silentLog });
+  keyless.start();
+  const id = keyless.enqueue(robot.id, msg(1));
+  await keyless.idle();
+  expect(keyless.get(id)).toMatchObject({ state: 'failed', errorCode: 'channel-unavailable' });
+  expect(keyless.get(id)!.errorMessage).toMatch(/no secrets key \(VIGIL_SECRETS_KEY missing\)/);
+  await keyless.stop();
+  // The same channel opened with its key delivers.
+  const right = new Outbox({ db, channels: original, log: silentLog });
   right.start();
+  const again = right.enqueue(robot.id, msg(2));
   await right.idle();
-  expect(right.get(id)).toMatchObject({ state: 'delivered' });
+  expect(right.get(again)).toMatchObject({ state: 'delivered' });
   expect(received).toHaveLength(1);
   await right.stop();
 });
