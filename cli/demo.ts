@@ -24,6 +24,8 @@ interface SimDevice {
   name: string;
   xaddr: string;
   credentials: { username: string; password: string };
+  /** The vendor API's own account, where the site file keeps it apart (sim/README.md). */
+  vendorCredentials?: { username: string; password: string };
 }
 
 function secret(): string {
@@ -159,6 +161,8 @@ class Demo {
           d.credentials.password !== devices[0]?.credentials.password
             ? d.credentials
             : {}),
+          // Its web account for the vendor driver, as an installer gives it (docs/DRIVERS.md).
+          ...(d.vendorCredentials ? { vendor: d.vendorCredentials } : {}),
         })),
       }),
     );
