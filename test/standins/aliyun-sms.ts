@@ -38,8 +38,16 @@ export interface AliyunSmsOptions {
   clock?: () => number;
 }
 
+/**
+ * Percent-encoding as Alibaba Cloud's signature documents it: only A-Z a-z 0-9 - _ . ~ stay
+ * as they are, every other byte is %XY, a space %20 ("Signature mechanism" / "V3版本请求体&
+ * 签名机制", help.aliyun.com). encodeURIComponent leaves ! ' ( ) * as they are: those too.
+ */
 const encode = (s: string): string =>
-  encodeURIComponent(s).replace(/\+/g, '%20').replace(/\*/g, '%2A').replace(/%7E/g, '~');
+  encodeURIComponent(s).replace(
+    /[!'()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
 
 const sha256 = (s: string): string => createHash('sha256').update(s, 'utf8').digest('hex');
 

@@ -242,6 +242,23 @@ describe('Alibaba Cloud SMS', () => {
     });
   });
 
+  it("variables with characters encodeURIComponent keeps ( ) ! ' *: signed as Alibaba encodes them", async () => {
+    // A deadline in the team's zone carries its offset in brackets: every page's text.
+    const sms = await up(new AliyunSmsStandin(options));
+    const variables = {
+      priority: '紧急',
+      site: "O'Neil (B1)!",
+      device: 'cam-03*',
+      fault: 'device-down',
+      deadline: '2026-12-07 03:10 (UTC+06:00)',
+    };
+    const to = [person({ phone: '13900139000' })];
+    expect(await driver(sms).send(message(to, { sms: variables }), signal)).toEqual({
+      delivered: true,
+    });
+    expect(sms.sent[0]?.params).toMatchObject(variables);
+  });
+
   it('nobody with a phone: not sent, and said why', async () => {
     const sms = await up(new AliyunSmsStandin(options));
     expect(await driver(sms).send(message([nobody]), signal)).toMatchObject({
