@@ -7,6 +7,8 @@
  * who use admin for both). curl's own Digest and a raw UsernameToken, over real sockets.
  */
 import { describe, expect, it } from 'vitest';
+import { SimDeviceList } from '../../../shared/api/sim.js';
+import { validator } from '../../../shared/validate.js';
 import { parseScenario } from '../../../sim/scenario.js';
 import { SimSite } from '../../../sim/site.js';
 import { curl as curlProgram, skipReason, titled } from '../../helpers/requires.js';
@@ -42,6 +44,7 @@ const site = new SimSite({
 });
 const client = new SimClient(site);
 const reason = skipReason(curlProgram);
+const checkList = validator(SimDeviceList);
 const PATHS: Record<string, string> = {
   'nvr-01': '/ISAPI/System/deviceInfo',
   'nvr-02': '/cgi-bin/magicBox.cgi?action=getSystemInfo',
@@ -75,7 +78,15 @@ describe('site file vendorCredentials', () => {
 });
 
 describe.skipIf(reason)(titled('separate ONVIF and web accounts', reason), () => {
-  it('the device list shows the web account beside the ONVIF one', () => {
+  it('the device list shows the web account beside the ONVIF one', async () => {
+    // The control API's listing, checked against its contract (shared/api/sim.ts).
+    const listed = (await (await fetch(`${site.controlUrl}/sim/devices`)).json()) as unknown;
+    expect(checkList(listed).ok).toBe(true);
+    expect(listed).toMatchObject([
+      { id: 'nvr-01', credentials: ONVIF, vendorCredentials: WEB },
+      { id: 'nvr-02', credentials: ONVIF, vendorCredentials: WEB },
+      { id: 'nvr-03', credentials: ONVIF },
+    ]);
     expect(site.device('nvr-01')).toMatchObject({ credentials: ONVIF, vendorCredentials: WEB });
     expect(site.device('nvr-02')).toMatchObject({ credentials: ONVIF, vendorCredentials: WEB });
     expect(site.device('nvr-03')?.vendorCredentials).toBeUndefined();
