@@ -191,9 +191,16 @@ export function channelAlertMessage(
   code: string,
   detail: string,
   language: Language,
+  refused = false,
 ): OutgoingMessage {
   const text = say(
-    message('notify.channel-alert', { channel, minutes, code, message: detail }),
+    message('notify.channel-alert', {
+      channel,
+      minutes,
+      code,
+      message: detail,
+      ...(refused ? { refused } : {}),
+    }),
     language,
   );
   return {
@@ -213,6 +220,6 @@ export function channelAlertMessage(
       ticket: '-',
     },
     ticketIds: [],
-    data: { type: 'channel-alert', channel, minutes, code, message: detail },
+    data: { type: 'channel-alert', channel, minutes, code, message: detail, refused },
   };
 }

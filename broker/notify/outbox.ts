@@ -642,7 +642,11 @@ export class Outbox {
     spell.code = result.code;
     spell.message = result.message;
     this.spells.set(channelId, spell);
-    if (spell.alerted || now - spell.since < this.settings.alertAfterMs) return;
+    // A refusal no retry changes (a revoked robot token, a changed secret: DingTalk
+    // 300005 / 310000, WeCom 93000, Feishu 19021) alerts at once: a quiet night may bring
+    // no second failure to make a spell of.
+    const refused = !result.retryable;
+    if (spell.alerted || (!refused && now - spell.since < this.settings.alertAfterMs)) return;
     spell.alerted = true;
     const targets = this.opts.alertTargets?.(channelId) ?? { channelIds: [], language: 'zh-CN' };
     const others = targets.channelIds.filter(
@@ -651,13 +655,13 @@ export class Outbox {
     const name = this.opts.channels.get(channelId)?.name ?? channelId;
     const minutes = Math.round((now - spell.since) / 60_000);
     this.opts.log.error(
-      `channel "${name}" (${channelId}) has failed every delivery for ${minutes} min (${result.code}: ${result.message}); alerting through ${others.length} other channel(s)`,
+      `channel "${name}" (${channelId}) ${refused ? 'refused a notification for good' : `has failed every delivery for ${minutes} min`} (${result.code}: ${result.message}); alerting through ${others.length} other channel(s)`,
     );
     this.counters.alerts++;
     for (const id of others) {
       this.enqueue(
         id,
-        channelAlertMessage(name, minutes, result.code, result.message, targets.language),
+        channelAlertMessage(name, minutes, result.code, result.message, targets.language, refused),
       );
     }
   }

@@ -194,7 +194,9 @@ export const en: Catalogue = {
       ].join('\n'),
     'notify.digest-subject': (p) => `${p.count} notifications`,
     'notify.channel-alert': (p) =>
-      `Channel "${p.channel}" has failed every delivery for ${p.minutes} min (${p.code}: ${p.message}); its notifications wait and are retried. Check the channel's settings and the service.`,
+      p.refused
+        ? `Channel "${p.channel}" refused a notification for good (${p.code}: ${p.message}): a revoked token, a changed secret or a deleted robot. Its pages go through other channels meanwhile. Check the channel's settings.`
+        : `Channel "${p.channel}" has failed every delivery for ${p.minutes} min (${p.code}: ${p.message}); its notifications wait and are retried. Check the channel's settings and the service.`,
     'notify.nowhere': (p) =>
       p.channel !== undefined
         ? `Channel ${p.channel} refused this notification for good and no other channel is enabled: it reached nobody. Fix the channel or add another`

@@ -132,7 +132,14 @@ export interface MessageParams {
   /** Several notifications of one channel in one message (rate limit, general tickets). */
   'notify.digest-subject': { count: number };
   /** A channel failed every attempt for `minutes`: said through the other channels. */
-  'notify.channel-alert': { channel: string; minutes: number; code: string; message: string };
+  'notify.channel-alert': {
+    channel: string;
+    minutes: number;
+    code: string;
+    message: string;
+    /** The service refused for good (a revoked token, a changed secret): said at once. */
+    refused?: boolean;
+  };
   /** Timeline: a page reached nobody (no channel reaches the site, or `channel` refused it and no other is enabled). */
   'notify.nowhere': { channel?: string };
   /** Timeline: `channel` refused a page for good; it went through the channels `to` instead. */

@@ -184,7 +184,9 @@ export const zhCN: Catalogue = {
       ].join('\n'),
     'notify.digest-subject': (p) => `汇总：${p.count} 条通知`,
     'notify.channel-alert': (p) =>
-      `通知渠道“${p.channel}”已连续 ${p.minutes} 分钟发送失败（${p.code}：${p.message}）；其通知正在排队重试。请检查该渠道的设置及其服务。`,
+      p.refused
+        ? `通知渠道“${p.channel}”拒绝了通知（${p.code}：${p.message}），通常是令牌已撤销、密钥已更改或机器人已删除；其通知暂改经其他渠道发送。请检查该渠道的设置。`
+        : `通知渠道“${p.channel}”已连续 ${p.minutes} 分钟发送失败（${p.code}：${p.message}）；其通知正在排队重试。请检查该渠道的设置及其服务。`,
     'notify.nowhere': (p) =>
       p.channel !== undefined
         ? `渠道 ${p.channel} 拒绝了此通知且无其他启用的渠道：未通知到任何人。请修复该渠道或添加其他渠道`

@@ -333,6 +333,33 @@ describe('a channel held back by its window', () => {
   });
 });
 
+describe('a refusal no retry changes', () => {
+  it('alerts through the other channels at once, not after a spell of failures', async () => {
+    const revoked = fakeChannel('a', {
+      answers: [
+        { delivered: false, code: '300005', message: 'token is not exist', retryable: false },
+      ],
+    });
+    const other = fakeChannel('b');
+    const outbox = outboxOf([revoked, other], {
+      alertTargets: () => ({ channelIds: ['b'], language: 'en' }),
+    });
+    outbox.start();
+    outbox.enqueue('a', msg(1));
+    await outbox.idle();
+    await outbox.idle();
+    expect(outbox.counters.alerts).toBe(1);
+    expect(other.sent.map((m) => m.text)).toEqual([
+      'Channel "robot a" refused a notification for good (300005: token is not exist): a revoked token, a changed secret or a deleted robot. Its pages go through other channels meanwhile. Check the channel\'s settings.',
+    ]);
+    // Once per spell.
+    outbox.enqueue('a', msg(2));
+    await outbox.idle();
+    expect(outbox.counters.alerts).toBe(1);
+    await outbox.stop();
+  });
+});
+
 describe('failures of the message, not the channel', () => {
   it('does not count a message without recipients into the channel failure spell', async () => {
     const sms = fakeChannel('sms', {
