@@ -78,6 +78,7 @@ describe('wall alarm in a browser', () => {
   beforeAll(async () => {
     demo = await startDemo();
     browser = await launchBrowser();
+    await browser.context.grantPermissions(['notifications'], { origin: demo.apiUrl });
     page = await browser.context.newPage();
   });
 
@@ -138,6 +139,20 @@ describe('wall alarm in a browser', () => {
     await expect.poll(beeps, { timeout: 10_000 }).toBeGreaterThan(mutedAt);
   });
 
+  it("speaks the user's language: the banner in Chinese", async () => {
+    const chosen = await page.request.patch(`${demo.apiUrl}/api/auth/session`, {
+      data: { locale: 'zh-CN' },
+    });
+    expect(chosen.status()).toBe(200);
+    await page.reload();
+    await expect
+      .poll(() => banner().locator('h2').textContent(), { timeout: 15_000 })
+      .toBe('2 个紧急工单未确认');
+    expect(await banner().locator('dt').first().textContent()).toBe('站点');
+    expect(await banner().textContent()).toContain('cam-04');
+    await shot(page, 'wall-alarm-zh');
+  });
+
   it('stops flash and beeps by itself once every emergency is acknowledged elsewhere', async () => {
     const open = await demo.api<Ticket[]>('/api/tickets');
     const emergencies = open.filter((t) => t.priority === 'emergency' && t.status === 'open');
@@ -167,12 +182,13 @@ describe('wall alarm in a browser', () => {
     await shot(page, 'wall-alarm-acknowledged');
   });
 
-  it('switches desktop notifications on from a click, asking the browser then', async () => {
-    await browser.context.grantPermissions(['notifications'], { origin: demo.apiUrl });
+  it('switches desktop notifications on only from the opt-in click', async () => {
+    // The browser's permission was granted up front (a headless browser shows no prompt
+    // to answer): even so, nothing is on until the operator opts in.
     const toggle = page.locator('[data-testid="alarm-notifications"]');
     expect(await toggle.getAttribute('aria-pressed')).toBe('false');
     await toggle.click();
-    await expect.poll(() => toggle.getAttribute('aria-pressed')).toBe('true');
+    await expect.poll(() => toggle.getAttribute('aria-pressed'), { timeout: 10_000 }).toBe('true');
     expect(await page.evaluate("localStorage.getItem('vigil.alarm.notifications')")).toBe('on');
   });
 });

@@ -54,18 +54,25 @@ export class VigilWallAlarm extends LitElement {
       margin: 0 0 0.5rem;
       font-size: 2.2rem;
     }
+    /* One grid for every row, so that sites, devices and faults line up in columns. */
     .banner ul {
       margin: 0;
       padding: 0;
       list-style: none;
       display: grid;
-      gap: 0.4rem;
+      grid-template-columns: max-content max-content 1fr;
+      gap: 0.4rem 2rem;
+      align-items: baseline;
+      font-size: 1.6rem;
     }
     .banner li {
-      display: flex;
-      flex-wrap: wrap;
-      gap: 0.4rem 2rem;
-      font-size: 1.6rem;
+      display: grid;
+      grid-column: 1 / -1;
+      grid-template-columns: subgrid;
+      align-items: baseline;
+    }
+    .banner dl {
+      margin: 0;
     }
     .banner dt {
       display: inline;
@@ -226,14 +233,14 @@ export class VigilWallAlarm extends LitElement {
                         <dt>${a.site}</dt>
                         <dd data-field="site">${this.siteName(t)}</dd>
                       </dl>
-                      ${
-                        device === null
-                          ? nothing
-                          : html`<dl>
-                              <dt>${a.device}</dt>
-                              <dd data-field="device">${device}</dd>
-                            </dl>`
-                      }
+                      <dl>
+                        ${
+                          device === null
+                            ? nothing
+                            : html`<dt>${a.device}</dt>
+                                <dd data-field="device">${device}</dd>`
+                        }
+                      </dl>
                       <dl>
                         <dt>${a.fault}</dt>
                         <dd data-field="fault">${ticketTitle(t)}</dd>
@@ -251,6 +258,27 @@ export class VigilWallAlarm extends LitElement {
         data-beeps=${this.sound?.beeps ?? 0}
         data-sound=${sound}
       >
+        <!-- Notifications and mute first: the sound's button and hint go away on the
+          first click, and what follows them must not move under the pointer. -->
+        ${
+          notifyLabel === ''
+            ? html`<span class="note">${a.notifications[this._notify]}</span>`
+            : html`<button
+                data-testid="alarm-notifications"
+                aria-pressed=${this._notify === 'on' ? 'true' : 'false'}
+                title=${a.notifications.hint}
+                @click=${() => void this.onToggleNotifications()}
+              >
+                ${notifyLabel}
+              </button>`
+        }
+        ${
+          this.tracker.flashing
+            ? this.tracker.sounding
+              ? html`<button data-testid="alarm-mute" @click=${this.onMute}>${a.mute}</button>`
+              : html`<span class="note" data-testid="alarm-muted">${a.muted}</span>`
+            : nothing
+        }
         ${
           sound === 'suspended'
             ? html`<button
@@ -264,25 +292,6 @@ export class VigilWallAlarm extends LitElement {
             : sound === 'unsupported'
               ? html`<span class="note">${a.soundUnsupported}</span>`
               : nothing
-        }
-        ${
-          this.tracker.flashing
-            ? this.tracker.sounding
-              ? html`<button data-testid="alarm-mute" @click=${this.onMute}>${a.mute}</button>`
-              : html`<span class="note" data-testid="alarm-muted">${a.muted}</span>`
-            : nothing
-        }
-        ${
-          notifyLabel === ''
-            ? html`<span class="note">${a.notifications[this._notify]}</span>`
-            : html`<button
-                data-testid="alarm-notifications"
-                aria-pressed=${this._notify === 'on' ? 'true' : 'false'}
-                title=${a.notifications.hint}
-                @click=${() => void this.onToggleNotifications()}
-              >
-                ${notifyLabel}
-              </button>`
         }
       </div>
     `;

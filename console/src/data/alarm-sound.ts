@@ -42,7 +42,9 @@ export class AlarmSound {
     if (soundChoice.get()) {
       // Enabled before: try now (a kiosk policy allows it), else on the first gesture.
       void this.context.resume().catch(() => undefined);
-      window.addEventListener('pointerdown', this.onGesture, { once: true, capture: true });
+      // `click`, not `pointerdown`: the page changes only after the click has reached its
+      // button, never between press and release.
+      window.addEventListener('click', this.onGesture, { once: true, capture: true });
       window.addEventListener('keydown', this.onGesture, { once: true, capture: true });
     }
   }
@@ -95,7 +97,7 @@ export class AlarmSound {
 
   dispose(): void {
     this.stop();
-    window.removeEventListener('pointerdown', this.onGesture, { capture: true });
+    window.removeEventListener('click', this.onGesture, { capture: true });
     window.removeEventListener('keydown', this.onGesture, { capture: true });
     void this.context?.close().catch(() => undefined);
   }
