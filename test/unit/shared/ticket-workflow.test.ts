@@ -5,6 +5,7 @@ import {
   actionsAllowedIn,
   isAlertingClockState,
   isAllowed,
+  isAwaitingAcknowledgement,
   isFinalClockState,
   transitions,
 } from '../../../shared/ticket-workflow.js';
@@ -52,5 +53,17 @@ describe('the ticket workflow (one table for broker and console)', () => {
     const states = ['running', 'warning', 'paused', 'met', 'breached'] as const;
     expect(states.filter(isFinalClockState)).toEqual(['met', 'breached']);
     expect(states.filter(isAlertingClockState)).toEqual(['warning', 'breached']);
+  });
+
+  it('awaits an acknowledgement only while nobody answered: any later step is an answer', () => {
+    const statuses = [
+      'open',
+      'acknowledged',
+      'dispatched',
+      'on-site',
+      'resolved',
+      'closed',
+    ] as const;
+    expect(statuses.filter(isAwaitingAcknowledgement)).toEqual(['open']);
   });
 });
