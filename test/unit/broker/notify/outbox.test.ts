@@ -129,7 +129,8 @@ describe('Outbox', () => {
     await outbox.stop();
   });
 
-  it('never sends a channel more than its limit a minute: the rest goes as one digest', async () => {
+  it('paces a channel within its limit a minute: what waits goes as one digest at the pace', async () => {
+    // 5 a minute: a burst of 1, then one every 15 s (paced: 1 + 60 / 15 - 1 = 5 in any 60 s).
     const robot = fakeChannel('a', { perMinute: 5 });
     const outbox = outboxOf([robot]);
     // Queued before start, as after a restart with a backlog: one pass sees them all.
@@ -139,23 +140,54 @@ describe('Outbox', () => {
     for (let n = 1; n <= 12; n++) fresh.enqueue('a', msg(n));
     fresh.start();
     await fresh.idle();
-    // 4 alone and one digest of the other 8: 5 requests, the limit.
-    expect(robot.sent).toHaveLength(5);
-    const digest = robot.sent[4]!;
+    expect(robot.sent).toHaveLength(1);
+    const digest = robot.sent[0]!;
     expect(digest.kind).toBe('digest');
-    expect(digest.ticketIds).toEqual([5, 6, 7, 8, 9, 10, 11, 12]);
-    expect(digest.title).toBe('8 notifications');
-    expect(fresh.counters.merged).toBe(8);
-    // The window is full: two more wait, unmerged, and go alone when it frees (they fit).
+    expect(digest.ticketIds).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+    expect(digest.title).toBe('12 notifications');
+    expect(fresh.counters.merged).toBe(12);
+    // Two more wait, unmerged, for the pace, then go together.
     fresh.enqueue('a', msg(13));
     fresh.enqueue('a', msg(14));
     await fresh.idle();
-    expect(robot.sent).toHaveLength(5);
-    clock += 60_001;
+    clock += 14_000;
     await fresh.runDue();
     await fresh.idle();
-    expect(robot.sent.slice(5).map((m) => m.ticketIds)).toEqual([[13], [14]]);
+    expect(robot.sent).toHaveLength(1);
+    clock += 1_001;
+    await fresh.runDue();
+    await fresh.idle();
+    expect(robot.sent.slice(1).map((m) => m.ticketIds)).toEqual([[13, 14]]);
     await fresh.stop();
+  });
+
+  it('a steady burst: never more than the limit in any 60 s, and nothing waits past the pace', async () => {
+    // DingTalk as we send it: 18 a minute, a burst of 3, then one every 4 s.
+    const robot = fakeChannel('a', { perMinute: 18 });
+    const outbox = outboxOf([robot]);
+    outbox.start();
+    const sentAt: number[] = [];
+    const queuedAt = new Map<number, number>();
+    const waited: number[] = [];
+    // Two tickets a second for two minutes, far past what the robot takes alone.
+    for (let n = 1; n <= 240; n++) {
+      if (n % 2 === 1) clock += 1_000;
+      queuedAt.set(n, clock);
+      outbox.enqueue('a', msg(n));
+      await outbox.runDue();
+      await outbox.idle();
+      for (const message of robot.sent.slice(sentAt.length)) {
+        sentAt.push(clock);
+        for (const id of message.ticketIds) waited.push(clock - queuedAt.get(id)!);
+      }
+    }
+    for (const at of sentAt) {
+      expect(sentAt.filter((t) => t > at - 60_000 && t <= at).length).toBeLessThanOrEqual(18);
+    }
+    // Every ticket queued but the last few was carried, none later than the pace (4 s).
+    expect(waited.length).toBeGreaterThan(230);
+    expect(Math.max(...waited)).toBeLessThanOrEqual(4_000);
+    await outbox.stop();
   });
 
   it('sends a row left in flight by a crash once more and counts it', async () => {
@@ -390,17 +422,25 @@ describe('failures of the message, not the channel', () => {
 
 describe('SMS pacing', () => {
   it('texts at most smsPerMinute a minute per SMS channel and merges the rest, with the first device and the count', async () => {
+    // 2 a minute: a burst of 1, then one every 60 s.
     const sms = fakeChannel('sms', { type: 'sms', perMinute: null });
     const outbox = outboxOf([sms], { settings: { smsPerMinute: 2 } });
     outbox.start();
     await outbox.stop();
     const texted = outboxOf([sms], { settings: { smsPerMinute: 2 } });
-    for (let n = 1; n <= 5; n++)
-      texted.enqueue('sms', { ...msg(n), sms: { device: `cam-0${n}`, count: '1' } });
+    texted.enqueue('sms', { ...msg(1), sms: { device: 'cam-01', count: '1' } });
     texted.start();
     await texted.idle();
-    expect(sms.sent).toHaveLength(2);
+    for (let n = 2; n <= 5; n++)
+      texted.enqueue('sms', { ...msg(n), sms: { device: `cam-0${n}`, count: '1' } });
+    await texted.runDue();
+    await texted.idle();
+    expect(sms.sent).toHaveLength(1);
     expect(sms.sent[0]!.sms).toMatchObject({ device: 'cam-01' });
+    clock += 60_001;
+    await texted.runDue();
+    await texted.idle();
+    expect(sms.sent).toHaveLength(2);
     expect(sms.sent[1]!.sms).toMatchObject({ device: 'cam-02', count: '4' });
     await texted.stop();
   });
