@@ -59,7 +59,7 @@ export const defaultDetectConfig: DetectConfig = {
   flapWindowMin: 60,
   gatewayMemPct: 95,
   gatewayDiskPct: 95,
-  // systeminformation's currentLoad is the whole machine's share (0-100 %), not per core.
+  // The agent's CPU load is the whole machine's share (0-100 %, agent/gateway.ts), not per core.
   gatewayCpuPct: 98,
   gatewayCpuReports: 3,
   // 80 °C, early enough for a visit before a fanless gateway slows down or stops. The

@@ -38,7 +38,7 @@ export function gatewayHot(health: AgentHealth, config: DetectConfig, wasHot: bo
 
 /**
  * `cpuHighReports`: how many health messages in a row (this one included) had the CPU
- * load at or above the threshold. The agent's figure is systeminformation's currentLoad,
+ * load at or above the threshold. The agent's figure (agent/gateway.ts, from /proc/stat) is
  * the whole machine's load since the previous sample (0-100 %): one busy moment is not a
  * gateway short of CPU, so it counts after `gatewayCpuReports` reports in a row.
  * `hot`: the temperature counts (gatewayHot, with the rule's memory of the last reading).
