@@ -20,7 +20,8 @@
  */
 import type { SlaAlert } from '../../shared/api/live.js';
 import type { NotifyPolicies, PolicyStep } from '../../shared/api/notify-policy.js';
-import type { Ticket } from '../../shared/api/tickets.js';
+import type { Ticket, TicketStatus } from '../../shared/api/tickets.js';
+import { isAwaitingAcknowledgement } from '../../shared/ticket-workflow.js';
 import { message, type NotifyStage } from '../../shared/wording/messages.js';
 import { migrate, type Db, type Migration } from '../db.js';
 import type { BrokerEvents } from '../events.js';
@@ -52,6 +53,10 @@ export interface EscalationOptions {
   log: Log;
   now?: () => Date;
 }
+
+/** Still to be acknowledged (shared/ticket-workflow.ts: the rule the console's alarm reads). */
+const awaiting = (status: TicketStatus | undefined): boolean =>
+  status !== undefined && isAwaitingAcknowledgement(status);
 
 const DEFAULT_TIME_ZONE = 'Asia/Shanghai';
 const DEFAULT_LANGUAGE: Language = 'zh-CN';
@@ -179,7 +184,7 @@ export class Escalations {
 
   private onTicket(ticket: Ticket): void {
     const { db } = this.opts;
-    if (ticket.status !== 'open') {
+    if (!isAwaitingAcknowledgement(ticket.status)) {
       // Acknowledged (respondedAt set), dispatched, on site, resolved or closed: nobody
       // needs to be chased any more; SLA alerts of the later deadlines still go out.
       db.prepare('DELETE FROM notify_escalation WHERE ticket_id = ?').run(ticket.id);
@@ -240,7 +245,7 @@ export class Escalations {
             row.step,
           );
           const ticket = tickets.get(row.ticket_id);
-          if (ticket?.status !== 'open') return;
+          if (!ticket || !isAwaitingAcknowledgement(ticket.status)) return;
           const step = this.policies.current()[ticket.priority].steps[row.step];
           // The policy changed meanwhile and has no such step any more.
           if (step?.when !== 'unacknowledged') return;
@@ -271,7 +276,7 @@ export class Escalations {
     for (const [channelId, batch] of byChannel) {
       if (this.digestDue(batch) > now) continue;
       const messages = batch
-        .filter((r) => tickets.get(r.ticket_id)?.status === 'open')
+        .filter((r) => awaiting(tickets.get(r.ticket_id)?.status))
         .map((r) => JSON.parse(r.message) as OutgoingMessage);
       // Out of the waiting list only as the outbox's row: one transaction.
       db.transaction(() => {
@@ -424,7 +429,7 @@ export class Escalations {
   private wanted(row: OutboxRow): boolean {
     const status = (id: number) => this.opts.tickets.get(id)?.status;
     const { kind } = row.message;
-    if (kind === 'ticket') return row.ticketIds.some((id) => status(id) === 'open');
+    if (kind === 'ticket') return row.ticketIds.some((id) => awaiting(status(id)));
     if (kind === 'sla' || kind === 'digest')
       return row.ticketIds.some((id) => {
         const s = status(id);
