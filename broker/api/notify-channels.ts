@@ -8,6 +8,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ApiError } from '../../shared/api/common.js';
 import {
   Channel,
+  ChannelDeliveryList,
+  ChannelDeliveryQuery,
   ChannelList,
   ChannelParams,
   ChannelPatch,
@@ -19,6 +21,7 @@ import {
 import type { AuditStore } from '../audit-trail.js';
 import { SECRET_SETTINGS } from '../notify/channels/drivers.js';
 import type { ChannelStore } from '../notify/channels/store.js';
+import type { Outbox } from '../notify/outbox.js';
 import { testMessage } from '../notify/channels/test-message.js';
 import { requireRole } from './tickets.js';
 
@@ -34,7 +37,9 @@ function auditable(body: Record<string, unknown>): Record<string, unknown> {
 export const notifyChannelRoutesPlugin: FastifyPluginAsyncTypebox<{
   channels: ChannelStore;
   audit?: AuditStore;
-}> = async (app, { channels, audit }) => {
+  /** The escalation's outbox: each channel's delivery log. */
+  outbox?: Outbox;
+}> = async (app, { channels, audit, outbox }) => {
   const errors = { 400: ApiError, 401: ApiError, 403: ApiError, 404: ApiError };
 
   app.get(
@@ -105,6 +110,39 @@ export const notifyChannelRoutesPlugin: FastifyPluginAsyncTypebox<{
       const channel = channels.remove(request.params.id);
       audit?.add(user.username, 'channel.delete', `channel:${channel.id}`);
       return channel;
+    },
+  );
+
+  app.get(
+    notifyChannelRoutes.deliveries,
+    {
+      schema: {
+        summary:
+          "A channel's newest notifications and what became of each: delivered, failed with the service's code, merged into a digest, repeated after a crash (admin)",
+        tags: ['notify'],
+        params: ChannelParams,
+        querystring: ChannelDeliveryQuery,
+        response: { 200: ChannelDeliveryList, ...errors },
+      },
+    },
+    async (request) => {
+      requireRole(request, 'admin', "Reading a channel's delivery log");
+      const { id } = request.params;
+      channels.one(id); // 404 for an unknown channel
+      // The message's text stays out: it holds live acknowledge links.
+      return (outbox?.list(id, request.query.limit ?? 50) ?? []).map((row) => ({
+        id: row.id,
+        kind: row.message.kind,
+        ticketIds: row.ticketIds,
+        state: row.state,
+        attempts: row.attempts,
+        errorCode: row.errorCode,
+        errorMessage: row.errorMessage,
+        createdAt: row.createdAt,
+        sentAt: row.sentAt,
+        repeated: row.repeated,
+        mergedInto: row.mergedInto,
+      }));
     },
   );
 

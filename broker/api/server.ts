@@ -114,6 +114,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     await app.register(notifyChannelRoutesPlugin, {
       channels: deps.channels,
       ...(deps.desk ? { audit: deps.desk.audit } : {}),
+      ...(deps.escalations ? { outbox: deps.escalations.outbox } : {}),
     });
   }
   await app.register(liveRoutes, {

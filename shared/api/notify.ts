@@ -147,6 +147,40 @@ export const ChannelList = Type.Array(Channel);
 export const ChannelParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) });
 
 /**
+ * One notification of a channel's delivery log (the outbox, broker/notify/outbox.ts):
+ * what it carried and what became of it, never its text, which holds live acknowledge
+ * links.
+ */
+export const ChannelDelivery = Type.Object({
+  id: Type.Integer(),
+  kind: Type.String(),
+  ticketIds: Type.Array(Type.Integer()),
+  state: Type.Union([
+    Type.Literal('pending'),
+    Type.Literal('sending'),
+    Type.Literal('delivered'),
+    Type.Literal('failed'),
+    Type.Literal('merged'),
+  ]),
+  attempts: Type.Integer({ minimum: 0 }),
+  /** The service's code and message of the last failure; null when none. */
+  errorCode: Nullable(Type.String()),
+  errorMessage: Nullable(Type.String()),
+  createdAt: Timestamp,
+  sentAt: Nullable(Timestamp),
+  /** Sent again after a crash found it in flight (the robots take no idempotency key). */
+  repeated: Type.Boolean(),
+  /** The digest it was folded into, by the channel's pace. */
+  mergedInto: Nullable(Type.Integer()),
+});
+export type ChannelDelivery = Static<typeof ChannelDelivery>;
+export const ChannelDeliveryList = Type.Array(ChannelDelivery);
+export const ChannelDeliveryQuery = Type.Object(
+  { limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })) },
+  { additionalProperties: false },
+);
+
+/**
  * POST /api/notify/channels/:id/test (admin): a test message; robots mention, SMS texts
  * and email mails whom is named here (SMS and email need someone).
  */

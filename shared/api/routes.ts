@@ -144,9 +144,10 @@ export const notifyChannelRoutes = {
   list: '/api/notify/channels',
   one: '/api/notify/channels/:id',
   test: '/api/notify/channels/:id/test',
+  deliveries: '/api/notify/channels/:id/deliveries',
 } as const;
 
 /** A route of notifyChannelRoutes with the channel's id filled in. */
-export function notifyChannelPath(route: 'one' | 'test', id: string): string {
+export function notifyChannelPath(route: 'one' | 'test' | 'deliveries', id: string): string {
   return notifyChannelRoutes[route].replace(':id', encodeURIComponent(id));
 }

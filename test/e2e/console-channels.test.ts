@@ -87,6 +87,10 @@ describe.skipIf(!existsSync(join(consoleDir, 'index.html')))('channels screen in
     await refused.waitFor();
     expect(await refused.textContent()).toContain('310000 sign not match');
 
+    // The delivery log: test-sends do not go through the outbox, so nothing is listed yet.
+    await page.getByRole('button', { name: 'Delivery log' }).click();
+    await page.getByText('Nothing sent through this channel yet.').waitFor();
+
     page.once('dialog', (dialog) => void dialog.accept());
     await row.getByRole('button', { name: 'Delete' }).click();
     await page.getByText('No channel yet.', { exact: false }).waitFor();

@@ -45,6 +45,7 @@ import type {
   NewNotifyChannel,
   NotifyChannel,
   NotifyChannelPatch,
+  NotifyChannelDelivery,
   NotifyChannelTestResult,
   NewMaintenance,
   OnCallCoverage,
@@ -377,6 +378,14 @@ export class ApiClient {
     to: { phone?: string; email?: string },
   ): Promise<NotifyChannelTestResult> {
     return this.request<NotifyChannelTestResult>('POST', notifyChannelPath('test', id), to);
+  }
+
+  /** A channel's newest notifications and what became of each (no texts: they hold live links). */
+  async fetchChannelDeliveries(id: string): Promise<NotifyChannelDelivery[]> {
+    return this.request<NotifyChannelDelivery[]>(
+      'GET',
+      `${notifyChannelPath('deliveries', id)}${query({ limit: 20 })}`,
+    );
   }
 
   /** URL of the server-sent events stream (authenticated by the cookie). */

@@ -58,6 +58,7 @@ export type {
 } from '../../../shared/api/oncall.js';
 export type {
   Channel as NotifyChannel,
+  ChannelDelivery as NotifyChannelDelivery,
   ChannelPatch as NotifyChannelPatch,
   ChannelTestResult as NotifyChannelTestResult,
   ChannelType,

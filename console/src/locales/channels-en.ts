@@ -29,6 +29,29 @@ export const channelsEn = {
   no: 'no',
   unreadable:
     'Cannot send: its token and secret cannot be decrypted (the broker runs with another VIGIL_SECRETS_KEY). Start the broker with the key that sealed them, or edit the channel and enter them again.',
+  deliveries: {
+    show: 'Delivery log',
+    hide: 'Hide delivery log',
+    empty: 'Nothing sent through this channel yet.',
+    kinds: {
+      ticket: 'page',
+      sla: 'SLA alert',
+      digest: 'digest',
+      test: 'test',
+      'channel-alert': 'channel alert',
+    } as Readonly<Record<string, string>>,
+    states: {
+      pending: 'waiting',
+      sending: 'sending',
+      delivered: 'delivered',
+      failed: 'failed',
+      merged: 'merged into a digest',
+    } as Readonly<Record<string, string>>,
+    tickets: (ids: readonly number[]) =>
+      ids.length === 0 ? '' : ids.map((id) => `#${id}`).join(' '),
+    attempts: (n: number) => (n === 1 ? '1 attempt' : `${n} attempts`),
+    repeated: 'sent again after a broker crash',
+  },
   add: 'Add channel',
   edit: 'Edit',
   save: 'Save',
@@ -63,6 +86,4 @@ export const channelsEn = {
     delivered: 'Delivered: the service accepted the test message.',
     refused: (code: string, message: string) => `The service refused it: ${code} ${message}`,
   },
-  /** The delivery log per channel comes with the escalation's outbox (not yet served). */
-  deliveries: 'Recent deliveries',
 };

@@ -26,6 +26,29 @@ export const channelsZhCN: typeof channelsEn = {
   unreadable:
     '无法发送：该渠道的令牌和密钥无法解密（代理以另一个 VIGIL_SECRETS_KEY 运行）。请用加密时的密钥启动代理，或编辑该渠道重新填写令牌和密钥。',
   no: '否',
+  deliveries: {
+    show: '发送记录',
+    hide: '隐藏发送记录',
+    empty: '尚未通过此渠道发送任何消息。',
+    kinds: {
+      ticket: '工单通知',
+      sla: 'SLA 预警',
+      digest: '汇总',
+      test: '测试',
+      'channel-alert': '渠道告警',
+    },
+    states: {
+      pending: '等待中',
+      sending: '发送中',
+      delivered: '已送达',
+      failed: '失败',
+      merged: '已并入汇总',
+    },
+    tickets: (ids: readonly number[]) =>
+      ids.length === 0 ? '' : ids.map((id) => `#${id}`).join(' '),
+    attempts: (n: number) => `尝试 ${n} 次`,
+    repeated: '代理崩溃后重发',
+  },
   add: '添加渠道',
   edit: '编辑',
   save: '保存',
@@ -58,5 +81,4 @@ export const channelsZhCN: typeof channelsEn = {
     delivered: '已送达：服务已接受测试消息。',
     refused: (code: string, message: string) => `服务拒绝：${code} ${message}`,
   },
-  deliveries: '最近投递',
 };

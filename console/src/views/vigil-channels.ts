@@ -10,7 +10,13 @@ import {
 } from '../data/channels.js';
 import type { Session } from '../data/session.js';
 import type { ConsoleState } from '../data/store.js';
-import type { ChannelType, NotifyChannel, NotifyChannelTestResult } from '../data/types.js';
+import type {
+  ChannelType,
+  NotifyChannel,
+  NotifyChannelDelivery,
+  NotifyChannelTestResult,
+} from '../data/types.js';
+import { formatFull } from '../format.js';
 import { strings } from '../strings.js';
 import { controls, page } from '../theme.js';
 
@@ -19,8 +25,9 @@ import { controls, page } from '../theme.js';
  * that shows the service's own answer (DingTalk 310000 sign not match, WeCom 93000 ...).
  * Secrets come back masked; editing leaves a secret field empty to keep it.
  *
- * Delivery log: the escalation part's outbox will serve each channel's recent deliveries;
- * `renderDeliveries` is where they go (a column of this table), empty until then.
+ * Delivery log: each channel's newest notifications from the outbox (GET
+ * /api/notify/channels/:id/deliveries), shown on demand: delivered, failed with the
+ * service's code, merged into a digest, repeated after a crash. Never their texts.
  *
  * Test hooks: `[data-testid="channel-form"]`, `[data-testid="channel"][data-id][data-type]`,
  * `[data-testid="channel-test-result"][data-delivered]`.
@@ -60,6 +67,7 @@ export class VigilChannels extends LitElement {
   @state() private _type: ChannelType = 'dingtalk';
   @state() private _testing: string | null = null;
   @state() private _results: Record<string, NotifyChannelTestResult> = {};
+  @state() private _deliveries: Record<string, NotifyChannelDelivery[]> = {};
 
   override connectedCallback(): void {
     super.connectedCallback();
@@ -160,9 +168,53 @@ export class VigilChannels extends LitElement {
       </tr>`;
   }
 
-  /** Hook for the escalation's delivery log (outbox) of this channel; nothing until it exists. */
-  private renderDeliveries(_channel: NotifyChannel) {
-    return nothing;
+  /** The channel's delivery log (the outbox), loaded when asked for. */
+  private renderDeliveries(channel: NotifyChannel) {
+    const d = strings.channels.deliveries;
+    const log = this._deliveries[channel.id];
+    const toggle = html`<button
+      type="button"
+      data-testid="channel-deliveries-toggle"
+      @click=${() => this.toggleDeliveries(channel.id)}
+    >
+      ${log ? d.hide : d.show}
+    </button>`;
+    if (!log) return toggle;
+    return html`${toggle}
+    ${
+      log.length === 0
+        ? html`<p class="muted">${d.empty}</p>`
+        : html`<ul data-testid="channel-deliveries">
+            ${log.map(
+              (row) =>
+                html`<li data-state=${row.state}>
+                  ${formatFull(row.sentAt ?? row.createdAt)} · ${d.kinds[row.kind] ?? row.kind}
+                  ${d.tickets(row.ticketIds)} · <strong>${d.states[row.state] ?? row.state}</strong>
+                  ${row.attempts > 1 ? html` · ${d.attempts(row.attempts)}` : nothing}
+                  ${row.repeated ? html` · ${d.repeated}` : nothing}
+                  ${
+                    row.errorCode
+                      ? html`<span class="error">(${row.errorCode}: ${row.errorMessage})</span>`
+                      : nothing
+                  }
+                </li>`,
+            )}
+          </ul>`
+    }`;
+  }
+
+  private async toggleDeliveries(id: string): Promise<void> {
+    if (this._deliveries[id]) {
+      const { [id]: _hidden, ...rest } = this._deliveries;
+      this._deliveries = rest;
+      return;
+    }
+    try {
+      const log = await this.session.client.fetchChannelDeliveries(id);
+      this._deliveries = { ...this._deliveries, [id]: log };
+    } catch (error) {
+      this._error = error instanceof Error ? error.message : String(error);
+    }
   }
 
   private renderForm() {

@@ -17,6 +17,7 @@ import type { RunningBroker } from '../../../../broker/app.js';
 import { deviceDown } from '../../../../broker/detect/rules/device-down.js';
 import { deviceExample, type Device } from '../../../../shared/api/devices.js';
 import { oncallApiRoutes, oncallPath } from '../../../../shared/api/oncall.js';
+import { notifyChannelPath } from '../../../../shared/api/notify.js';
 import { notifyPolicyRoutes } from '../../../../shared/api/notify-policy.js';
 import { sitePath } from '../../../../shared/api/sites.js';
 import { DingTalkStandin } from '../../../standins/dingtalk.js';
@@ -60,6 +61,7 @@ describe('escalation through the broker', () => {
   let dir: TempDir;
   let broker: RunningBroker | null = null;
   let admin: string;
+  let channelId = '';
 
   const call = async (method: string, path: string, body?: unknown) => {
     const response = await fetch(`${broker!.httpUrl}${path}`, {
@@ -90,6 +92,7 @@ describe('escalation through the broker', () => {
       url: robot.url,
       secret: robot.secret,
     });
+    channelId = channel!.id as string;
     await call('POST', oncallApiRoutes.people, {
       id: 'zhang-wei',
       name: '张伟',
@@ -162,6 +165,32 @@ describe('escalation through the broker', () => {
     const kinds = acknowledged.timeline.map((t) => `${t.kind}/${t.actor}`);
     expect(kinds).toEqual(expect.arrayContaining(['notified/system', 'acknowledged/张伟']));
     expect(acknowledged.timeline.filter((t) => t.kind === 'notified')).toHaveLength(2);
+  });
+
+  it("lists the channel's deliveries for an admin, without their text (it holds live links)", async () => {
+    const log = (await call('GET', notifyChannelPath('deliveries', channelId))) as unknown as {
+      kind: string;
+      state: string;
+      ticketIds: number[];
+      sentAt: string | null;
+    }[];
+    // The two pages of the test above, newest first, delivered.
+    expect(log.length).toBeGreaterThanOrEqual(2);
+    expect(log.slice(0, 2).map((d) => [d.kind, d.state])).toEqual([
+      ['ticket', 'delivered'],
+      ['ticket', 'delivered'],
+    ]);
+    expect(log[0]!.sentAt).not.toBeNull();
+    expect(JSON.stringify(log)).not.toContain('/ack/');
+    // Only an admin reads it; an unknown channel is a 404.
+    const anonymous = await fetch(
+      `${broker!.httpUrl}${notifyChannelPath('deliveries', channelId)}`,
+    );
+    expect(anonymous.status).toBe(401);
+    const unknown = await fetch(`${broker!.httpUrl}${notifyChannelPath('deliveries', 'nope')}`, {
+      headers: { authorization: `Bearer ${admin}` },
+    });
+    expect(unknown.status).toBe(404);
   });
 
   it('sends a message still unanswered when the broker stopped once more at its next start, and counts it', async () => {
