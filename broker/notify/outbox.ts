@@ -494,9 +494,18 @@ export class Outbox {
         continue;
       }
       this.heldUntil.delete(channelId);
-      const plan = planSends(rows, room);
-      let sends = plan.alone;
-      if (plan.merged.length > 0) sends = [...sends, this.merge(channelId, plan.merged, now)];
+      // A repeat (in flight at a crash) goes first and alone, as it was: it may have reached
+      // the service already, and its ticket's timeline says it was sent again; folded into
+      // a digest it would be neither.
+      const repeats = rows.filter((r) => r.repeated).slice(0, room);
+      const others = rows.filter((r) => !r.repeated);
+      const left = room - repeats.length;
+      let sends = repeats;
+      if (left > 0 && others.length > 0) {
+        const plan = planSends(others, left);
+        sends = [...sends, ...plan.alone];
+        if (plan.merged.length > 0) sends = [...sends, this.merge(channelId, plan.merged, now)];
+      }
       sends = sends.slice(0, room === Infinity ? sends.length : room);
       const work = (async () => {
         for (const row of sends) {

@@ -99,8 +99,14 @@ describe('a camera fails and comes back', () => {
       30_000,
     );
     expect(resolved.resolvedAt).not.toBeNull();
-    expect(resolved.timeline.map((entry) => entry.kind)).toEqual(['detected', 'resolved']);
-    expect(resolved.timeline[1]?.actor).toBe('system');
+    // The demo has no notification channel: the emergency reached nobody, and says so.
+    expect(resolved.timeline.map((entry) => entry.kind)).toEqual([
+      'detected',
+      'notify-failed',
+      'resolved',
+    ]);
+    expect(resolved.timeline[1]?.text).toMatch(/No channel reaches this site: nobody was notified/);
+    expect(resolved.timeline[2]?.actor).toBe('system');
     expect(
       (await demo.api<Ticket[]>('/api/tickets?status=open')).filter((t) => t.deviceId === 'cam-03'),
     ).toEqual([]);

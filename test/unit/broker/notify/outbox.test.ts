@@ -214,6 +214,30 @@ describe('Outbox', () => {
     await second.stop();
   });
 
+  it('sends a repeat alone, never folded into a digest, even when the pace merges the rest', async () => {
+    // 5 a minute: a burst of 1, then one every 15 s.
+    const robot = fakeChannel('a', { perMinute: 5 });
+    const first = outboxOf([robot]);
+    first.start();
+    await first.stop();
+    const started = first.enqueue('a', msg(1));
+    const waiting = [first.enqueue('a', msg(2)), first.enqueue('a', msg(3))];
+    db.prepare("UPDATE notify_outbox SET state = 'sending', attempts = 1 WHERE id = ?").run(
+      started,
+    );
+    const second = outboxOf([robot]);
+    second.start();
+    await second.idle();
+    expect(robot.sent.map((m) => m.title)).toEqual(['ticket 1']);
+    expect(second.get(started)).toMatchObject({ state: 'delivered', repeated: true });
+    clock += 15_001;
+    await second.runDue();
+    await second.idle();
+    expect(robot.sent.slice(1).map((m) => m.ticketIds)).toEqual([[2, 3]]);
+    for (const id of waiting) expect(second.get(id)).toMatchObject({ state: 'merged' });
+    await second.stop();
+  });
+
   it('alerts through the other channels once when a channel failed every attempt for long', async () => {
     const broken = fakeChannel('a', {
       answers: [
