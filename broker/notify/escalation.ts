@@ -198,7 +198,8 @@ export class Escalations {
     // Only its opening (or reopening) starts a ticket's escalation: a ticket open since
     // before this broker notified (an upgrade) is not paged anew when a device joins it.
     const last = ticket.timeline.at(-1)?.kind;
-    if (last !== 'detected' && last !== 'reopened') return;
+    // 'reported': a manual ticket's opening (POST /api/tickets), paged like a detected one.
+    if (last !== 'detected' && last !== 'reopened' && last !== 'reported') return;
     const now = this.now();
     const policy = this.policies.current()[ticket.priority];
     // The ticket becomes known together with its schedule, and before its first page: a
