@@ -36,6 +36,8 @@ export interface TicketServiceOptions {
   criticalityOf?: (siteId: string, deviceId: string) => Criticality;
   /** True while a maintenance window covers the device (or the site when deviceId is null). */
   underMaintenance?: (siteId: string, deviceId: string | null, at: Date) => boolean;
+  /** The deadlines of a site's tickets: its customer's contract; `sla` when absent. */
+  slaFor?: (siteId: string) => SlaTable;
 }
 
 const SYSTEM = 'system';
@@ -58,6 +60,7 @@ export function createTicketService(opts: TicketServiceOptions): TicketService {
   const rules = opts.rules ?? defaultRules;
   const relapseMs = (opts.relapseWindowMin ?? 60) * 60_000;
   const underMaintenance = opts.underMaintenance ?? (() => false);
+  const slaOf = (siteId: string): SlaTable => opts.slaFor?.(siteId) ?? opts.sla;
 
   function emit(ticket: Ticket | undefined): Ticket[] {
     if (ticket === undefined) return [];
@@ -103,7 +106,8 @@ export function createTicketService(opts: TicketServiceOptions): TicketService {
     }
     // No "is one open?" check first: the unique index answers that, also for a writer
     // that raced us. A refused insert means the ticket is already open.
-    const terms = opts.sla[decision.priority];
+    const sla = slaOf(siteId);
+    const terms = sla[decision.priority];
     const ticket = store.insertOpen(
       {
         siteId,
@@ -113,7 +117,7 @@ export function createTicketService(opts: TicketServiceOptions): TicketService {
         title,
         openedAt,
         covers,
-        ...deadlinesFor(decision.priority, openedAt, opts.sla),
+        ...deadlinesFor(decision.priority, openedAt, sla),
       },
       entry('detected', SYSTEM, text, openedAt),
       { respond: terms.respondMin, 'on-site': terms.onSiteMin, resolve: terms.resolveMin },
@@ -150,7 +154,7 @@ export function createTicketService(opts: TicketServiceOptions): TicketService {
   ): { fields: StepFields; clocks: SlaDeadline[]; said: Message } {
     const responded: StepFields =
       ticket.respondedAt === null ? { responded_at: at, responded_by: actor } : {};
-    const onSiteByDispatch = opts.sla[ticket.priority].onSiteMetBy === 'dispatch';
+    const onSiteByDispatch = slaOf(ticket.siteId)[ticket.priority].onSiteMetBy === 'dispatch';
     const note = 'note' in action && action.note ? { note: action.note } : {};
     switch (action.action) {
       case 'acknowledge':
