@@ -11,7 +11,7 @@ import type { Secret } from '../secret.js';
 import { clockOffsetMs, deviceUtcFromResponse } from './date-time.js';
 import type { DeviceTls } from './device-tls.js';
 import type { Credentials } from './http-auth.js';
-import type { AuthMemory } from './http-exchange.js';
+import { deviceConnections, type AuthMemory } from './http-exchange.js';
 import { httpGet, rtspDescribe } from './media-probe.js';
 import { OwnServices } from './services.js';
 import { bodyElement, NS, soapRequest } from './soap.js';
@@ -68,6 +68,12 @@ export class OnvifDeviceClient implements OnvifClient {
    * firmwares, so what worked for SOAP is not sent there (vendor-http.ts).
    */
   readonly #vendorAuth: AuthMemory = { authorizer: null };
+  /**
+   * The device's kept HTTP connections, shared by its SOAP, snapshot and vendor API
+   * requests and the liveness probe (http-exchange.ts deviceConnections); idle ones close
+   * by themselves, so a device dropped from the config leaves nothing open for long.
+   */
+  readonly #connections = deviceConnections();
 
   constructor(target: OnvifTarget, options: OnvifClientOptions) {
     this.#target = target;
@@ -79,6 +85,7 @@ export class OnvifDeviceClient implements OnvifClient {
       timeoutMs: options.timeoutMs,
       offsetMs: () => this.#offsetMs,
       auth: this.#soapAuth,
+      connections: this.#connections,
       ...(target.tls ? { tls: target.tls } : {}),
     });
   }
@@ -114,6 +121,7 @@ export class OnvifDeviceClient implements OnvifClient {
       timeoutMs: this.#options.timeoutMs,
       credentials: this.#credentials,
       auth: this.#snapshotAuth,
+      connections: this.#connections,
       ...(this.#target.tls ? { tls: this.#target.tls } : {}),
       ...(signal ? { signal } : {}),
     });
@@ -155,6 +163,7 @@ export class OnvifDeviceClient implements OnvifClient {
       credentials: this.#target.vendor ?? this.#credentials,
       ownAccount: this.#target.vendor !== undefined,
       auth: this.#vendorAuth,
+      connections: this.#connections,
       timeoutMs: this.#options.timeoutMs,
       ...(this.#target.tls ? { tls: this.#target.tls } : {}),
       ...(signal ? { signal } : {}),
@@ -173,6 +182,7 @@ export class OnvifDeviceClient implements OnvifClient {
       namespaces: { tds: NS.tds },
       timeoutMs: this.#options.timeoutMs,
       // No credentials: the clock is what still answers while they are refused.
+      connections: this.#connections,
       ...(this.#target.tls ? { tls: this.#target.tls } : {}),
       ...(signal ? { signal } : {}),
     });

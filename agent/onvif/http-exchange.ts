@@ -8,6 +8,11 @@
  *
  * When the deadline passes or the caller aborts, the socket is destroyed, so a device
  * that hangs holds nothing of ours. Credentials never enter a URL or a message.
+ *
+ * A device's plain-HTTP exchanges share its persistent connections (`connections`, one
+ * per device, see deviceConnections): a poll's ten requests and the liveness probe every
+ * 2 s then cost no TCP handshake and close each; connect and close were a fifth of the
+ * agent's CPU at 500 devices (bench:agent, agent/README.md).
  */
 import http, { type IncomingHttpHeaders } from 'node:http';
 import { connect, type Socket } from 'node:net';
@@ -77,6 +82,37 @@ export interface ExchangeRequest {
   /** Per-device memory of the authentication that worked (kept by the caller). */
   auth?: AuthMemory;
   tls?: ExchangeTls;
+  /**
+   * The device's persistent connections (deviceConnections) for http:// requests; absent,
+   * a connection of its own for this request, closed after it.
+   */
+  connections?: http.Agent;
+}
+
+/**
+ * How long a connection of ours waits idle for the device's next request. Devices close
+ * idle connections themselves, some after a few seconds (Node's own server and many
+ * embedded ones after 5 s; a `Keep-Alive: timeout=N` hint shortens ours further, as
+ * Node's agent honours it); our shorter wait makes a race with their close rare, and the
+ * one retry in attempt() answers the race when it happens.
+ */
+const IDLE_MS = 4_000;
+
+/**
+ * One device's persistent HTTP/1.1 connections (RFC 9112 section 9.3): at most one kept
+ * idle per server of the device (its SOAP service, its snapshot server), unreferenced so
+ * it never holds the agent open, closed after IDLE_MS idle. Requests that overlap (a probe
+ * during a poll) each get a connection; only one stays. Kept by the device's client for
+ * as long as the device is configured (onvif/adapter.ts), closed with close().
+ */
+export function deviceConnections(): http.Agent {
+  return new http.Agent({
+    keepAlive: true,
+    maxFreeSockets: 1,
+    timeout: IDLE_MS,
+    // The most recently used idle socket first: the one least likely closed by the device.
+    scheduling: 'lifo',
+  });
 }
 
 export interface ExchangeAnswer {
@@ -250,11 +286,42 @@ interface Attempt {
   elapsedMs: number;
 }
 
-/** One request on a fresh connection (no pool: nothing lingers after a device hangs). */
+/**
+ * A request that went out on a kept connection the device had closed meanwhile (it sent
+ * FIN or RST as we wrote): nothing was answered, so it is sent once more, on a connection
+ * of its own. Node marks such a request `reusedSocket` and recommends exactly this retry
+ * (the http module's documentation, request.reusedSocket). The requests that go through
+ * here are idempotent reads (ONVIF Get* operations, snapshot and vendor API GETs).
+ */
+function closedWhileIdle(error: NodeJS.ErrnoException, reusedSocket: boolean): boolean {
+  return reusedSocket && (error.code === 'ECONNRESET' || error.code === 'EPIPE');
+}
+
+/**
+ * One request: on one of the device's kept connections (`connections`), else on a
+ * connection made for it and closed after it; a kept one the device closed while idle is
+ * retried once on a fresh connection (closedWhileIdle).
+ */
 async function attempt(
   request: ExchangeRequest,
   authorization: string | undefined,
   signal: AbortSignal,
+): Promise<Attempt> {
+  try {
+    return await attemptOn(request, authorization, signal, request.connections);
+  } catch (error) {
+    if (!(error instanceof ClosedWhileIdle)) throw error;
+    return attemptOn(request, authorization, signal, undefined);
+  }
+}
+
+class ClosedWhileIdle extends Error {}
+
+async function attemptOn(
+  request: ExchangeRequest,
+  authorization: string | undefined,
+  signal: AbortSignal,
+  connections: http.Agent | undefined,
 ): Promise<Attempt> {
   const url = new URL(request.url);
   let socket: Socket | undefined;
@@ -284,15 +351,21 @@ async function attempt(
       path: `${url.pathname}${url.search}`,
       method: request.method,
       headers,
-      // A TLS socket already judged (ExchangeTls); else one connection per request, made
-      // here. `agent: false` did the same through a new http.Agent per request (its
-      // socket and request tables, its listeners), garbage that lived as long as the
-      // request and so was promoted to the old generation with it (agent/README.md,
-      // Memory); with createConnection and no agent, node:http uses the socket as given
-      // (ClientRequest: "agent will not be used when createConnection is provided").
-      createConnection: tlsSocket
-        ? () => tlsSocket
-        : () => connect({ host: socketHost(url), port: Number(url.port || 80) }),
+      // A TLS socket already judged (ExchangeTls); else the device's kept connections;
+      // else one connection for this request, made here. `agent: false` did the same
+      // through a new http.Agent per request (its socket and request tables, its
+      // listeners), garbage that lived as long as the request and so was promoted to the
+      // old generation with it (agent/README.md, Memory); with createConnection and no
+      // agent, node:http uses the socket as given (ClientRequest: "agent will not be used
+      // when createConnection is provided").
+      ...(tlsSocket
+        ? { createConnection: () => tlsSocket }
+        : connections
+          ? { agent: connections }
+          : {
+              createConnection: () =>
+                connect({ host: socketHost(url), port: Number(url.port || 80) }),
+            }),
     });
     const onAbort = (): void => {
       req.destroy();
@@ -305,10 +378,18 @@ async function attempt(
       req.destroy();
       reject(error);
     };
+    let answered = false;
     req.on('error', (error: NodeJS.ErrnoException) => {
+      if (!answered && closedWhileIdle(error, req.reusedSocket)) {
+        signal.removeEventListener('abort', onAbort);
+        req.destroy();
+        reject(new ClosedWhileIdle(error.message));
+        return;
+      }
       fail(new OnvifError(classifySocketError(error), error.message));
     });
     req.on('response', (res) => {
+      answered = true;
       const chunks: Buffer[] = [];
       let size = 0;
       res.on('data', (chunk: Buffer) => {

@@ -8,6 +8,7 @@
  * the next CSeq, snapshots through http-exchange.ts like SOAP. Credentials are never put
  * into the URIs (they would end up in logs) nor into a message.
  */
+import type { Agent } from 'node:http';
 import { connect } from 'node:net';
 import { isStale, type Credentials } from './http-auth.js';
 import {
@@ -207,7 +208,12 @@ export function rtspDescribe(uri: string, options: ProbeOptions): Promise<number
  */
 export async function httpGet(
   uri: string,
-  options: ProbeOptions & { maxBytes?: number; auth?: AuthMemory; tls?: ExchangeTls },
+  options: ProbeOptions & {
+    maxBytes?: number;
+    auth?: AuthMemory;
+    tls?: ExchangeTls;
+    connections?: Agent;
+  },
 ): Promise<Buffer> {
   const answer = await httpExchange({
     url: uri,
@@ -218,6 +224,7 @@ export async function httpGet(
     ...(options.credentials ? { credentials: options.credentials } : {}),
     ...(options.auth ? { auth: options.auth } : {}),
     ...(options.tls ? { tls: options.tls } : {}),
+    ...(options.connections ? { connections: options.connections } : {}),
   });
   const { status } = answer;
   const { credentials } = options;

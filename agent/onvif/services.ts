@@ -10,6 +10,7 @@
  * Media and pull-point addresses keep their scheme, and take the configured port only
  * when that scheme is the configured one (#reachable).
  */
+import type { Agent } from 'node:http';
 import { createHash, randomBytes } from 'node:crypto';
 import type { Secret } from '../secret.js';
 import { parseDateTimeText } from './date-time.js';
@@ -48,6 +49,8 @@ export interface OwnServicesOptions {
   auth?: AuthMemory;
   /** How https:// connections to the device are trusted. */
   tls?: ExchangeTls;
+  /** The device's kept connections (http-exchange.ts deviceConnections). */
+  connections?: Agent;
 }
 
 function escapeXml(text: string): string {
@@ -102,12 +105,13 @@ export class OwnServices {
    * challenge (ONVIF Core 5.12.1: devices must accept HTTP Digest, and some answer a
    * UsernameToken alone with 401), the memory of what worked, the TLS policy.
    */
-  #transport(): Pick<SoapRequest, 'credentials' | 'auth' | 'tls'> {
-    const { username, password, auth, tls } = this.#options;
+  #transport(): Pick<SoapRequest, 'credentials' | 'auth' | 'tls' | 'connections'> {
+    const { username, password, auth, tls, connections } = this.#options;
     return {
       credentials: { username, password },
       ...(auth ? { auth } : {}),
       ...(tls ? { tls } : {}),
+      ...(connections ? { connections } : {}),
     };
   }
 

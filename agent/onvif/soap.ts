@@ -6,6 +6,7 @@
  * passes, or the caller aborts, the socket is destroyed, so a device that hangs holds
  * nothing of ours.
  */
+import type { Agent } from 'node:http';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import type { Credentials } from './http-auth.js';
 import {
@@ -217,6 +218,8 @@ export interface SoapRequest {
   /** The device's memory of the HTTP authentication that worked. */
   auth?: AuthMemory;
   tls?: ExchangeTls;
+  /** The device's kept connections (http-exchange.ts deviceConnections). */
+  connections?: Agent;
 }
 
 export interface SoapAnswer {
@@ -260,6 +263,7 @@ export async function soapRequest(request: SoapRequest): Promise<SoapAnswer> {
     ...(request.credentials ? { credentials: request.credentials } : {}),
     ...(request.auth ? { auth: request.auth } : {}),
     ...(request.tls ? { tls: request.tls } : {}),
+    ...(request.connections ? { connections: request.connections } : {}),
   });
   const { status } = answer;
   const password = request.credentials?.password;

@@ -15,6 +15,7 @@
  * own nonces, and on Hikvision and Dahua firmware its users are another list than the
  * ONVIF users.
  */
+import type { Agent } from 'node:http';
 import type { Credentials } from './http-auth.js';
 import {
   cannotAuthenticate,
@@ -52,6 +53,8 @@ export interface VendorGetOptions {
   ownAccount?: boolean;
   auth: AuthMemory;
   tls?: ExchangeTls;
+  /** The device's kept connections (http-exchange.ts deviceConnections). */
+  connections?: Agent;
   timeoutMs: number;
   signal?: AbortSignal;
 }
@@ -82,6 +85,7 @@ export async function vendorGet(options: VendorGetOptions): Promise<VendorAnswer
     credentials: options.credentials,
     auth: options.auth,
     ...(options.tls ? { tls: options.tls } : {}),
+    ...(options.connections ? { connections: options.connections } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
   });
   const { status } = answer;

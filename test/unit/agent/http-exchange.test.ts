@@ -5,10 +5,21 @@
  * refused rather than retried; no Basic after Digest; IPv6 literals; the password never
  * in a message.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type Agent,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseAuthorization } from '../../../agent/onvif/http-auth.js';
-import { httpExchange, safeUri, type AuthMemory } from '../../../agent/onvif/http-exchange.js';
+import {
+  deviceConnections,
+  httpExchange,
+  safeUri,
+  type AuthMemory,
+} from '../../../agent/onvif/http-exchange.js';
 import { httpGet } from '../../../agent/onvif/media-probe.js';
 import { soapRequest } from '../../../agent/onvif/soap.js';
 import { OnvifError } from '../../../agent/onvif/types.js';
@@ -239,5 +250,69 @@ describe('403 Forbidden', () => {
     const error = await failure(soapRequest({ url, action: 'a', body: '<x/>', timeoutMs: 2000 }));
     expect(error.kind).toBe('auth-failed');
     expect(error.message).toMatch(/demands credentials for a request the agent sends without/);
+  });
+});
+
+describe("a device's kept connections (deviceConnections)", () => {
+  /** Serves `handlers` one per request, counting the connections the client opened. */
+  async function counting(
+    handlers: Handler[],
+  ): Promise<{ url: string; connections: () => number }> {
+    const served = await serve(handlers);
+    let opened = 0;
+    server!.on('connection', () => (opened += 1));
+    return { url: served.url, connections: () => opened };
+  }
+  const get = (url: string, connections?: Agent, timeoutMs = 2000) =>
+    httpExchange({
+      url,
+      method: 'GET',
+      timeoutMs,
+      maxBytes: 1024,
+      ...(connections ? { connections } : {}),
+    });
+
+  it('sends a poll’s requests over one connection, where each used to open its own', async () => {
+    const kept = await counting([ok, ok, ok, ok, ok]);
+    const connections = deviceConnections();
+    for (let i = 0; i < 5; i += 1) expect((await get(kept.url, connections)).status).toBe(200);
+    expect(kept.connections()).toBe(1);
+    connections.destroy();
+    await new Promise<void>((resolve) => server!.close(() => resolve()));
+    server = null;
+
+    const fresh = await counting([ok, ok, ok]);
+    for (let i = 0; i < 3; i += 1) expect((await get(fresh.url)).status).toBe(200);
+    expect(fresh.connections()).toBe(3);
+  });
+
+  it('sends a request again on a new connection when the device closed the kept one as it went out', async () => {
+    // The second request arrives on the kept connection and the device drops it unanswered
+    // (its idle close racing our write); the retry on a new connection is answered.
+    const dropped: Handler = (req) => req.socket.destroy();
+    const kept = await counting([ok, dropped, ok]);
+    const connections = deviceConnections();
+    expect((await get(kept.url, connections)).status).toBe(200);
+    const again = await get(kept.url, connections);
+    expect(again.status).toBe(200);
+    expect(again.body.toString()).toBe('picture');
+    expect(kept.connections()).toBe(2);
+    connections.destroy();
+  });
+
+  it('still times out a device that hangs on a kept connection, and names it unreachable once it refuses', async () => {
+    const hang: Handler = () => undefined;
+    const kept = await counting([ok, hang]);
+    const connections = deviceConnections();
+    expect((await get(kept.url, connections)).status).toBe(200);
+    const started = Date.now();
+    expect((await failure(get(kept.url, connections, 300))).kind).toBe('timeout');
+    expect(Date.now() - started).toBeLessThan(1500);
+    // Switched off: its connections close and its port refuses.
+    server!.closeAllConnections();
+    await new Promise<void>((resolve) => server!.close(() => resolve()));
+    server = null;
+    expect((await failure(get(kept.url, connections, 1000))).kind).toBe('unreachable');
+    connections.destroy();
   });
 });
