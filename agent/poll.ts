@@ -103,11 +103,14 @@ export function liveViewRefused(check: Check, failure: Reason): Reason {
   );
 }
 
-/** The degraded reason of a vendor API that refuses the account ONVIF accepts. */
+/**
+ * The degraded reason of a vendor API that refuses the agent: the ONVIF account, or the
+ * device's own one set under `vendor:` (the inner message says which and what to do).
+ */
 export function vendorRefused(check: Check, failure: Reason): Reason {
   return refusalReason(
-    `the device's own API refused the monitoring account (${check.name} check: ${failure.message.slice(0, 700)}). ` +
-      `ONVIF accepts it, so the device is watched, but its disks and channels go unchecked`,
+    `the device's own API refused the agent (${check.name} check: ${failure.message.slice(0, 700)}). ` +
+      `ONVIF still answers the monitoring account, so the device is watched, but its disks and channels go unchecked`,
   );
 }
 

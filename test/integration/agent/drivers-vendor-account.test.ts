@@ -104,7 +104,7 @@ describe.each(RECORDERS)('a %s recorder whose ONVIF user is not a web user', (dr
     const refused = result.degraded.filter((r) => r.code === 'auth-failed');
     expect(refused).toHaveLength(1);
     expect(refused[0]?.message).toMatch(
-      /^the device's own API refused the monitoring account \(.*\(401\): .*"vendor:" in the device's entry of the agent config.*ONVIF accepts it/,
+      /^the device's own API refused the agent \(.*\(401\): .*"vendor:" in the device's entry of the agent config.*ONVIF still answers the monitoring account/,
     );
     expect(result.vendor?.disks).toBeUndefined();
     // The simulator refused the ONVIF user on its vendor API, and only there.

@@ -223,7 +223,7 @@ describe('an ISAPI that refuses the account ONVIF accepts', () => {
     expect(first.degraded).toHaveLength(1);
     expect(first.degraded[0]!.code).toBe('auth-failed');
     expect(first.degraded[0]!.message).toMatch(
-      /^the device's own API refused the monitoring account \(hikvision-device-info check: GET .*\(401\)\)\. ONVIF accepts it/,
+      /^the device's own API refused the agent \(hikvision-device-info check: GET .*\(401\)\)\. ONVIF still answers the monitoring account/,
     );
     // One refused request, none after it in the same poll; ONVIF went on.
     expect(recorder.asked).toEqual(['/ISAPI/System/deviceInfo']);
@@ -261,7 +261,7 @@ describe('an ISAPI that refuses the account ONVIF accepts', () => {
     const first = await poll();
     expect(first.ok && first.degraded).toEqual([]);
     expect(first.vendor?.problems).toEqual([
-      expect.stringMatching(/^the device's own API refused the monitoring account/),
+      expect.stringMatching(/^the device's own API refused the agent /),
     ]);
     for (let i = 0; i < 5; i++) {
       now += 15_000;
