@@ -2,6 +2,12 @@
  * Site metadata the agents cannot discover: customer, acceptance date, retention goal,
  * and per device its criticality, the NVR that records it, and warranty dates. Edited
  * through the API, imported from CSV (./csv.ts).
+ *
+ * A site belongs to a customer (customer_id, broker/customers/store.ts). The free-text
+ * `customer` column of older versions stays as the customer's name at the time of the
+ * last write (an older broker on the same file still reads it); with the customers
+ * wired in, a text without a customer becomes one (at start for the rows of an older
+ * version, and on each write: a CSV import, an older console).
  */
 import type {
   Criticality,
@@ -10,6 +16,7 @@ import type {
   SiteDevicePut,
   SitePut,
 } from '../../shared/api/sites.js';
+import { VigilError } from '../../shared/errors.js';
 import { migrate, type Db, type Migration } from '../db.js';
 
 const migrations: readonly Migration[] = [
@@ -35,7 +42,22 @@ const migrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    sql: `
+      ALTER TABLE sites ADD COLUMN customer_id TEXT;
+      CREATE INDEX sites_customer ON sites (customer_id);
+    `,
+  },
 ];
+
+/** What the site store asks of the customers (broker/customers/store.ts), wired by the desk. */
+export interface CustomerNames {
+  /** The customer's name; null for an unknown id. */
+  nameOf(customerId: string): string | null;
+  /** The id of the customer of this name, created when there is none. */
+  named(name: string): string;
+}
 
 /** Days of recordings an NVR must keep when the site sets no goal. */
 export const DEFAULT_RETENTION_GOAL_DAYS = 30;
@@ -44,6 +66,7 @@ interface SiteRow {
   id: string;
   name: string;
   customer: string;
+  customer_id: string | null;
   accepted_on: string | null;
   retention_goal_days: number;
 }
@@ -67,10 +90,24 @@ const deviceView = (row: DeviceRow): SiteDevice => ({
 });
 
 export class SiteStore {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly customers?: CustomerNames,
+  ) {}
 
+  /** Start the customers' store first: the free text of older versions becomes customers here. */
   start(): void {
     migrate(this.db, 'sites', migrations);
+    if (this.customers === undefined) return;
+    const customers = this.customers;
+    const loose = this.db
+      .prepare("SELECT id, customer FROM sites WHERE customer_id IS NULL AND customer <> ''")
+      .all() as { id: string; customer: string }[];
+    if (loose.length === 0) return;
+    const link = this.db.prepare('UPDATE sites SET customer_id = ? WHERE id = ?');
+    this.db.transaction(() => {
+      for (const site of loose) link.run(customers.named(site.customer), site.id);
+    })();
   }
 
   list(): Site[] {
@@ -87,17 +124,43 @@ export class SiteStore {
         id: siteId,
         name: siteId,
         customer: '',
+        customer_id: null,
         accepted_on: null,
         retention_goal_days: DEFAULT_RETENTION_GOAL_DAYS,
       },
     );
   }
 
-  /** The site's customer as its free-text field names it; null when unset (on-call coverage). */
+  /** The name of the site's customer; null when unset (on-call coverage keys teams by it). */
   customerOf(siteId: string): string | null {
-    const row = this.db.prepare('SELECT customer FROM sites WHERE id = ?').get(siteId) as
-      { customer: string } | undefined;
-    return row?.customer ? row.customer : null;
+    const row = this.db
+      .prepare('SELECT customer, customer_id FROM sites WHERE id = ?')
+      .get(siteId) as Pick<SiteRow, 'customer' | 'customer_id'> | undefined;
+    if (row === undefined) return null;
+    const name = this.customerName(row);
+    return name ? name : null;
+  }
+
+  /** The id of the site's customer; null when it belongs to none. */
+  customerIdOf(siteId: string): string | null {
+    const row = this.db.prepare('SELECT customer_id FROM sites WHERE id = ?').get(siteId) as
+      { customer_id: string | null } | undefined;
+    return row?.customer_id ?? null;
+  }
+
+  /** The ids of the sites of a customer. */
+  sitesOf(customerId: string): string[] {
+    return (
+      this.db.prepare('SELECT id FROM sites WHERE customer_id = ? ORDER BY id').all(customerId) as {
+        id: string;
+      }[]
+    ).map((row) => row.id);
+  }
+
+  /** The customer's current name (renamed since the last write), else the stored text. */
+  private customerName(row: Pick<SiteRow, 'customer' | 'customer_id'>): string {
+    if (row.customer_id === null || this.customers === undefined) return row.customer;
+    return this.customers.nameOf(row.customer_id) ?? row.customer;
   }
 
   exists(siteId: string): boolean {
@@ -111,7 +174,8 @@ export class SiteStore {
     return {
       id: row.id,
       name: row.name || row.id,
-      customer: row.customer,
+      customer: this.customerName(row),
+      customerId: row.customer_id,
       acceptedOn: row.accepted_on,
       retentionGoalDays: row.retention_goal_days,
       devices: devices.map(deviceView),
@@ -140,23 +204,51 @@ export class SiteStore {
     ).map((row) => row.device_id);
   }
 
+  /**
+   * `customerId` names the customer (VIGIL_BAD_REQUEST when there is none; null: no
+   * customer); a `customer` text without it is the customer of that name, created when
+   * needed (the older field, kept for CSV files and older consoles).
+   */
   put(siteId: string, put: SitePut): Site {
     const current = this.get(siteId);
+    const customer = this.customerFor(put, current);
     this.db
       .prepare(
-        `INSERT INTO sites (id, name, customer, accepted_on, retention_goal_days)
-         VALUES (@id, @name, @customer, @accepted, @goal)
+        `INSERT INTO sites (id, name, customer, customer_id, accepted_on, retention_goal_days)
+         VALUES (@id, @name, @customer, @customerId, @accepted, @goal)
          ON CONFLICT (id) DO UPDATE SET name = @name, customer = @customer,
-           accepted_on = @accepted, retention_goal_days = @goal`,
+           customer_id = @customerId, accepted_on = @accepted, retention_goal_days = @goal`,
       )
       .run({
         id: siteId,
         name: put.name ?? current.name,
-        customer: put.customer ?? current.customer,
+        customer: customer.name,
+        customerId: customer.id,
         accepted: put.acceptedOn === undefined ? current.acceptedOn : put.acceptedOn,
         goal: put.retentionGoalDays ?? current.retentionGoalDays,
       });
     return this.get(siteId);
+  }
+
+  private customerFor(put: SitePut, current: Site): { id: string | null; name: string } {
+    const customers = this.customers;
+    if (put.customerId === null) return { id: null, name: '' };
+    if (put.customerId !== undefined) {
+      const name = customers?.nameOf(put.customerId) ?? null;
+      if (name === null) {
+        throw new VigilError('VIGIL_BAD_REQUEST', `No customer ${put.customerId}.`, [
+          `customerId: no customer "${put.customerId}"; send one of GET /api/customers, or create it first with POST /api/customers`,
+        ]);
+      }
+      return { id: put.customerId, name };
+    }
+    if (put.customer === undefined)
+      return { id: current.customerId ?? null, name: current.customer };
+    const text = put.customer.trim();
+    if (text === '') return { id: null, name: '' };
+    if (customers === undefined) return { id: null, name: put.customer };
+    const id = customers.named(text);
+    return { id, name: customers.nameOf(id) ?? text };
   }
 
   putDevice(siteId: string, deviceId: string, put: SiteDevicePut): SiteDevice {

@@ -9,6 +9,7 @@
  * start one on a temporary database with a controllable clock and feed it messages.
  */
 import { AuditStore } from '../audit-trail.js';
+import { CustomerStore } from '../customers/store.js';
 import type { Db } from '../db.js';
 import { Detector } from '../detect/detector.js';
 import { DetectStateStore } from '../detect/state-store.js';
@@ -50,6 +51,8 @@ export interface Desk {
   detector: Detector;
   maintenance: MaintenanceStore;
   sites: SiteStore;
+  /** Customers and their contracts: deadlines, time zone and language per site. */
+  customers: CustomerStore;
   history: StatusHistory;
   audit: AuditStore;
   notifier: WebhookNotifier;
@@ -65,7 +68,22 @@ export function startDesk(opts: DeskOptions): Desk {
   const config = opts.config ?? defaultDeskConfig;
   const log = child(opts.log, 'tickets');
   const now = opts.now ?? (() => new Date());
-  const sites = new SiteStore(opts.db);
+  // Each asks the other through a function: the customers' deadlines and zone per site,
+  // the sites' customer names. Customers start first: the sites' free text of an older
+  // version becomes customers at the sites' start.
+  const customers: CustomerStore = new CustomerStore(opts.db, {
+    sla: opts.sla,
+    sites: {
+      customerIdOf: (siteId) => sites.customerIdOf(siteId),
+      sitesOf: (customerId) => sites.sitesOf(customerId),
+    },
+    now,
+  });
+  customers.start();
+  const sites: SiteStore = new SiteStore(opts.db, {
+    nameOf: (id) => customers.nameOf(id),
+    named: (name) => customers.named(name),
+  });
   sites.start();
   const maintenance = new MaintenanceStore(opts.db, now);
   maintenance.start();
@@ -85,6 +103,7 @@ export function startDesk(opts: DeskOptions): Desk {
     relapseWindowMin: config.relapseWindowMin,
     criticalityOf: (siteId, deviceId) => sites.criticality(siteId, deviceId),
     underMaintenance,
+    slaFor: (siteId) => customers.slaOf(siteId),
   });
   const tick = () => void pipeline.tick();
   const detector = new Detector({
@@ -129,6 +148,7 @@ export function startDesk(opts: DeskOptions): Desk {
     detector,
     maintenance,
     sites,
+    customers,
     history,
     audit,
     notifier,

@@ -151,3 +151,16 @@ export const notifyChannelRoutes = {
 export function notifyChannelPath(route: 'one' | 'test' | 'deliveries', id: string): string {
   return notifyChannelRoutes[route].replace(':id', encodeURIComponent(id));
 }
+
+/** Customers and their contracts (shared/api/customers.ts). */
+export const customerApiRoutes = {
+  list: '/api/customers',
+  one: '/api/customers/:id',
+  /** GET ?period=YYYY-MM|YYYY-Qn: availability and SLA compliance over the customer's sites. */
+  figures: '/api/customers/:id/figures',
+} as const;
+
+/** A route of customerApiRoutes with the customer's id filled in. */
+export function customerPath(id: string, route: 'one' | 'figures' = 'one'): string {
+  return customerApiRoutes[route].replace(':id', encodeURIComponent(id));
+}

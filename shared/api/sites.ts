@@ -34,7 +34,13 @@ export type SiteDevice = Static<typeof SiteDevice>;
 export const Site = Type.Object({
   id: Id,
   name: Type.String(),
+  /** The customer's name (the free-text field of older versions; '' for none). */
   customer: Type.String(),
+  /**
+   * The customer the site belongs to (shared/api/customers.ts); null: none. Always sent
+   * by the broker; optional so that site records written before customers still read.
+   */
+  customerId: Type.Optional(Nullable(Id)),
   /** Final acceptance; the warranty starts the day after. */
   acceptedOn: Nullable(Day),
   /** Days of recordings the NVRs must keep. */
@@ -48,6 +54,9 @@ export const SiteList = Type.Array(Site);
 export const SitePut = Type.Object(
   {
     name: Type.Optional(Type.String({ maxLength: 200 })),
+    /** The customer by id (POST /api/customers creates one); null: none. */
+    customerId: Type.Optional(Nullable(Id)),
+    /** Older form: the customer by name, created with the defaults when there is none. */
     customer: Type.Optional(Type.String({ maxLength: 200 })),
     acceptedOn: Type.Optional(Nullable(Day)),
     retentionGoalDays: Type.Optional(Type.Number({ minimum: 0, maximum: 3650 })),
@@ -137,6 +146,7 @@ export const siteExample: Site = {
   id: 'demo-site',
   name: 'Demo plant',
   customer: 'Example Logistics Ltd',
+  customerId: 'example-logistics',
   acceptedOn: '2025-03-14',
   retentionGoalDays: 30,
   devices: [

@@ -1,0 +1,339 @@
+/**
+ * Customers and their contracts, in SQLite (component `customers`). A customer's contract
+ * is stored only once it sets something of its own; until then it follows the broker's
+ * template (the `sla` of the broker's config, the contract of service-commitments.md by
+ * default), so a deadline changed in broker.yaml reaches every customer that kept the
+ * template. Which sites belong to a customer is the site store's (sites.customer_id).
+ */
+import { createHash } from 'node:crypto';
+import type {
+  Contract,
+  ContractPatch,
+  Customer,
+  CustomerContact,
+  CustomerCreate,
+  CustomerLocale,
+  CustomerPatch,
+} from '../../shared/api/customers.js';
+import type { Priority } from '../../shared/api/tickets.js';
+import { VigilError } from '../../shared/errors.js';
+import { isId } from '../../shared/ids.js';
+import { migrate, type Db, type Migration } from '../db.js';
+import { WARRANTY_YEARS } from '../inspection/report.js';
+import { customerKey } from '../oncall/store.js';
+import { defaultSla, type SlaTable } from '../tickets/types.js';
+import { checkContacts, timeZoneError } from './validate.js';
+
+const migrations: readonly Migration[] = [
+  {
+    version: 1,
+    sql: `
+      CREATE TABLE customers (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        -- customerKey(name): on-call coverage names a customer so, and two customers
+        -- whose names differ only in case or spaces would be one to it.
+        name_key TEXT NOT NULL UNIQUE,
+        contacts TEXT NOT NULL DEFAULT '[]',
+        locale TEXT NOT NULL DEFAULT 'zh-CN' CHECK (locale IN ('zh-CN', 'en')),
+        time_zone TEXT NOT NULL DEFAULT 'Asia/Shanghai',
+        -- JSON of the whole contract; NULL: the broker's template.
+        contract TEXT,
+        created_at TEXT NOT NULL
+      );
+    `,
+  },
+];
+
+/** The contract's customer is in China: its documents in Chinese, its months in Beijing time. */
+export const DEFAULT_TIME_ZONE = 'Asia/Shanghai';
+export const DEFAULT_LOCALE: CustomerLocale = 'zh-CN';
+
+/** 备件服务: a stocked spare replaced within 2 h, an unstocked one shipped within 8 h. */
+const SPARE_PARTS = { stockedHours: 2, unstockedHours: 8 } as const;
+
+/** The template contract around a deadline table (the broker's `sla`). */
+export function templateContract(sla: SlaTable = defaultSla): Contract {
+  const terms = (priority: Priority) => ({ ...sla[priority] });
+  return {
+    sla: { emergency: terms('emergency'), serious: terms('serious'), general: terms('general') },
+    serviceHours: '7x24',
+    inspections: { monthly: true, quarterly: true },
+    warrantyYears: WARRANTY_YEARS,
+    spareParts: { ...SPARE_PARTS },
+  };
+}
+
+/** `contract` with what `patch` sets; every field not sent stays. */
+export function patchContract(contract: Contract, patch: ContractPatch): Contract {
+  const sla = { ...contract.sla };
+  for (const priority of ['emergency', 'serious', 'general'] as const) {
+    const change = patch.sla?.[priority];
+    if (change) sla[priority] = { ...sla[priority], ...change };
+  }
+  return {
+    sla,
+    serviceHours: patch.serviceHours ?? contract.serviceHours,
+    inspections: { ...contract.inspections, ...patch.inspections },
+    warrantyYears: patch.warrantyYears ?? contract.warrantyYears,
+    spareParts: { ...contract.spareParts, ...patch.spareParts },
+  };
+}
+
+/**
+ * An id for a customer known only by its name (today's free-text field): ASCII letters
+ * and digits of the name, the rest as dashes ("Acme, Inc." -> "acme-inc"); a name with
+ * none (a Chinese company name) gets "customer-" and the first 8 hex digits of its
+ * name's SHA-256, the same on every broker.
+ */
+export function slugOf(name: string): string {
+  const ascii = name
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 48)
+    .replace(/-+$/, '');
+  if (ascii !== '' && isId(ascii)) return ascii;
+  return `customer-${createHash('sha256').update(customerKey(name)).digest('hex').slice(0, 8)}`;
+}
+
+/** What the customer store asks of the sites: which belong to whom (sites.customer_id). */
+export interface SiteLinks {
+  customerIdOf(siteId: string): string | null;
+  sitesOf(customerId: string): string[];
+}
+
+export interface CustomerStoreOptions {
+  /** The deadlines a customer follows until it sets its own: the broker's `sla`. */
+  sla?: SlaTable;
+  sites?: SiteLinks;
+  now?: () => Date;
+}
+
+interface Row {
+  id: string;
+  name: string;
+  name_key: string;
+  contacts: string;
+  locale: CustomerLocale;
+  time_zone: string;
+  contract: string | null;
+  created_at: string;
+}
+
+function invalid(what: string, errors: string[]): VigilError {
+  return new VigilError(
+    'VIGIL_BAD_REQUEST',
+    `${what} is not valid; fix the listed fields.`,
+    errors,
+  );
+}
+
+export class CustomerStore {
+  private readonly template: Contract;
+  private readonly now: () => Date;
+
+  constructor(
+    private readonly db: Db,
+    private readonly opts: CustomerStoreOptions = {},
+  ) {
+    this.template = templateContract(opts.sla);
+    this.now = opts.now ?? (() => new Date());
+  }
+
+  start(): void {
+    migrate(this.db, 'customers', migrations);
+  }
+
+  list(): Customer[] {
+    const rows = this.db.prepare('SELECT * FROM customers ORDER BY name_key, id').all() as Row[];
+    return rows.map((row) => this.view(row));
+  }
+
+  get(id: string): Customer | undefined {
+    const row = this.row(id);
+    return row === undefined ? undefined : this.view(row);
+  }
+
+  /** The customer, or VIGIL_NOT_FOUND saying where the ids are. */
+  require(id: string): Customer {
+    const customer = this.get(id);
+    if (customer === undefined) {
+      throw new VigilError(
+        'VIGIL_NOT_FOUND',
+        `No customer ${id}; GET /api/customers lists them, POST /api/customers creates one.`,
+      );
+    }
+    return customer;
+  }
+
+  /** The customer's name; null for an unknown id (what a site shows as its `customer`). */
+  nameOf(id: string): string | null {
+    return this.row(id)?.name ?? null;
+  }
+
+  /** The customer a site belongs to; null when it belongs to none. */
+  forSite(siteId: string): Customer | null {
+    const id = this.opts.sites?.customerIdOf(siteId) ?? null;
+    return id === null ? null : (this.get(id) ?? null);
+  }
+
+  /** The zone of a site's documents and report periods: its customer's, else Asia/Shanghai. */
+  timeZoneOf(siteId: string): string {
+    return this.forSite(siteId)?.timeZone ?? DEFAULT_TIME_ZONE;
+  }
+
+  /** The deadlines of a site's tickets: its customer's contract, else the template. */
+  slaOf(siteId: string): SlaTable {
+    const id = this.opts.sites?.customerIdOf(siteId) ?? null;
+    const row = id === null ? undefined : this.row(id);
+    return row === undefined ? (this.opts.sla ?? defaultSla) : this.contractOf(row).sla;
+  }
+
+  create(input: CustomerCreate): Customer {
+    const errors: string[] = [];
+    if (!input.name.trim()) errors.push('name: empty; send the name the customer is known by');
+    const timeZone = input.timeZone ?? DEFAULT_TIME_ZONE;
+    const zoneError = timeZoneError(timeZone);
+    if (zoneError !== null) errors.push(zoneError);
+    const contacts = checkContacts(input.contacts ?? []);
+    if (!contacts.ok) errors.push(...contacts.errors);
+    const contract =
+      input.contract === undefined ? null : this.checkContract(this.template, input.contract);
+    if (contract !== null && !contract.ok) errors.push(...contract.errors);
+    if (errors.length > 0) throw invalid(`Customer ${input.id}`, errors);
+    this.refuseTaken(input.id, input.name);
+    this.db
+      .prepare(
+        `INSERT INTO customers (id, name, name_key, contacts, locale, time_zone, contract, created_at)
+         VALUES (@id, @name, @key, @contacts, @locale, @zone, @contract, @at)`,
+      )
+      .run({
+        id: input.id,
+        name: input.name.trim(),
+        key: customerKey(input.name),
+        contacts: JSON.stringify(contacts.ok ? contacts.contacts : []),
+        locale: input.locale ?? DEFAULT_LOCALE,
+        zone: timeZone,
+        contract: contract?.ok ? JSON.stringify(contract.contract) : null,
+        at: this.now().toISOString(),
+      });
+    return this.get(input.id)!;
+  }
+
+  patch(id: string, patch: CustomerPatch): Customer {
+    const row = this.row(id);
+    if (row === undefined) return this.require(id);
+    const errors: string[] = [];
+    if (patch.name !== undefined && !patch.name.trim())
+      errors.push('name: empty; send the name the customer is known by');
+    if (patch.timeZone !== undefined) {
+      const zoneError = timeZoneError(patch.timeZone);
+      if (zoneError !== null) errors.push(zoneError);
+    }
+    const contacts = patch.contacts === undefined ? null : checkContacts(patch.contacts);
+    if (contacts !== null && !contacts.ok) errors.push(...contacts.errors);
+    const contract =
+      patch.contract === undefined
+        ? null
+        : this.checkContract(this.contractOf(row), patch.contract);
+    if (contract !== null && !contract.ok) errors.push(...contract.errors);
+    if (errors.length > 0) throw invalid(`Customer ${id}`, errors);
+    if (patch.name !== undefined && customerKey(patch.name) !== row.name_key)
+      this.refuseTaken(null, patch.name);
+    this.db
+      .prepare(
+        `UPDATE customers SET name = @name, name_key = @key, contacts = @contacts, locale = @locale,
+           time_zone = @zone, contract = @contract WHERE id = @id`,
+      )
+      .run({
+        id,
+        name: patch.name?.trim() ?? row.name,
+        key: patch.name === undefined ? row.name_key : customerKey(patch.name),
+        contacts: contacts?.ok ? JSON.stringify(contacts.contacts) : row.contacts,
+        locale: patch.locale ?? row.locale,
+        zone: patch.timeZone ?? row.time_zone,
+        contract: contract?.ok ? JSON.stringify(contract.contract) : row.contract,
+      });
+    return this.get(id)!;
+  }
+
+  /**
+   * The id of the customer of this name (compared as on-call coverage compares them),
+   * created with the defaults when there is none: today's free-text `customer` of a site
+   * becomes a customer so (the upgrade, a CSV import, an older console).
+   */
+  named(name: string): string {
+    const key = customerKey(name);
+    const found = this.db.prepare('SELECT id FROM customers WHERE name_key = ?').get(key) as
+      { id: string } | undefined;
+    if (found !== undefined) return found.id;
+    const base = slugOf(name);
+    let id = base;
+    for (let n = 2; this.row(id) !== undefined; n++) id = `${base}-${n}`;
+    return this.create({ id, name: name.trim() }).id;
+  }
+
+  private row(id: string): Row | undefined {
+    return this.db.prepare('SELECT * FROM customers WHERE id = ?').get(id) as Row | undefined;
+  }
+
+  private refuseTaken(id: string | null, name: string): void {
+    if (id !== null && this.row(id) !== undefined) {
+      throw new VigilError(
+        'VIGIL_CONFLICT',
+        `A customer ${id} exists already; change it with PATCH /api/customers/${id}, or pick another id.`,
+      );
+    }
+    const same = this.db
+      .prepare('SELECT id FROM customers WHERE name_key = ?')
+      .get(customerKey(name)) as { id: string } | undefined;
+    if (same !== undefined) {
+      throw new VigilError(
+        'VIGIL_CONFLICT',
+        `Customer ${same.id} has the name "${name.trim()}" already; on-call coverage tells customers apart by name, so give this one another name.`,
+      );
+    }
+  }
+
+  /**
+   * The contract with the patch, checked where the schema cannot: the on-site deadline
+   * of a priority within its resolution deadline would be a promise nobody can keep
+   * otherwise, and the response comes first.
+   */
+  private checkContract(
+    base: Contract,
+    patch: ContractPatch,
+  ): { ok: true; contract: Contract } | { ok: false; errors: string[] } {
+    const contract = patchContract(base, patch);
+    const errors: string[] = [];
+    for (const [priority, terms] of Object.entries(contract.sla)) {
+      const later = [terms.onSiteMin, terms.resolveMin].filter((m): m is number => m !== null);
+      if (later.some((minutes) => minutes < terms.respondMin)) {
+        errors.push(
+          `contract/sla/${priority}: the first response (${terms.respondMin} min) must come before the on-site and resolution deadlines`,
+        );
+      }
+    }
+    return errors.length === 0 ? { ok: true, contract } : { ok: false, errors };
+  }
+
+  private contractOf(row: Row): Contract {
+    return row.contract === null ? this.template : (JSON.parse(row.contract) as Contract);
+  }
+
+  private view(row: Row): Customer {
+    return {
+      id: row.id,
+      name: row.name,
+      contacts: JSON.parse(row.contacts) as CustomerContact[],
+      locale: row.locale,
+      timeZone: row.time_zone,
+      contract: structuredClone(this.contractOf(row)),
+      contractIsTemplate: row.contract === null,
+      sites: this.opts.sites?.sitesOf(row.id) ?? [],
+    };
+  }
+}
