@@ -340,7 +340,7 @@ export async function startBroker(
       };
     };
 
-    const admin = ensureAdmin(db, env.VIGIL_ADMIN_PASSWORD);
+    const admin = ensureAdmin(db, env.VIGIL_ADMIN_PASSWORD, desk.audit);
     const api = await startApi(
       {
         db,
@@ -359,7 +359,8 @@ export async function startBroker(
         consoleDir: config.consoleDir,
         log: child(log, 'api'),
       },
-      { host: config.http.host, port: config.http.port },
+      // With http.tls: HTTPS, and a plain port that redirects (broker/api/https.ts).
+      config.http,
     );
     undo.push({ name: 'the API', run: () => api.close() });
 

@@ -17,6 +17,12 @@
  *     limits: { maxPayloadBytes: 262144, maxTopicLevels: 16, connectionsPerSecond: 200 }
  *   journal: { maxBytes: 1073741824, groupCommitMs: 2 } # the ingest journal in <dataDir>/journal
  *   http: { host: 0.0.0.0, port: 8080 }      # port: HTTP_PORT
+ *   http:                           # the console from outside (docs/PORTAL-SECURITY.md)
+ *     port: 443                     # with tls: HTTPS on this port
+ *     tls: { cert: /etc/vigil/console.crt, key: /etc/vigil/console.key,
+ *            redirectPort: 80, hstsMaxAgeS: 31536000 }  # redirectPort: plain HTTP, redirected
+ *     trustProxy: [127.0.0.1]       # the reverse proxies whose X-Forwarded-For is believed
+ *     loginLimits: { failuresPerAccount: 20, failuresPerAddress: 100, windowMin: 15, lockMin: 15 }
  *   metrics: { rawDays: 30, rollupDays: 730 } # how long readings, and their 5-minute and
  *                                   # daily rollups, are kept (either store)
  *   influx:                         # absent: the embedded metrics store (SQLite)
@@ -38,6 +44,7 @@
  * working directory.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Type, type Static } from 'typebox';
@@ -70,8 +77,43 @@ const Host = Type.String({ minLength: 1, maxLength: 255 });
 const Port = Type.Integer({ minimum: 0, maximum: 65535 });
 const Minutes = Type.Number({ exclusiveMinimum: 0 });
 
-const Listener = Type.Object(
-  { host: Type.Optional(Host), port: Type.Optional(Port) },
+/**
+ * The API's listener. With `tls` it serves HTTPS (RFC 9110 section 4.2.2) on `port`, and
+ * `tls.redirectPort` answers plain HTTP there with a redirect to it.
+ */
+const HttpListener = Type.Object(
+  {
+    host: Type.Optional(Host),
+    port: Type.Optional(Port),
+    tls: Type.Optional(
+      Type.Object(
+        {
+          cert: Type.String({ minLength: 1 }),
+          key: Type.String({ minLength: 1 }),
+          redirectPort: Type.Optional(Port),
+          // RFC 6797: how long browsers go straight to HTTPS; 0 sends no header.
+          hstsMaxAgeS: Type.Optional(Type.Integer({ minimum: 0, maximum: 2 * 365 * 86400 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    // Addresses or CIDR ranges of reverse proxies (or loopback, linklocal, uniquelocal):
+    // only their X-Forwarded-For and X-Forwarded-Proto are believed.
+    trustProxy: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { minItems: 1 }),
+    ),
+    loginLimits: Type.Optional(
+      Type.Object(
+        {
+          failuresPerAccount: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000 })),
+          failuresPerAddress: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000 })),
+          windowMin: Type.Optional(Minutes),
+          lockMin: Type.Optional(Minutes),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
   { additionalProperties: false },
 );
 
@@ -137,7 +179,7 @@ export const BrokerConfigFile = Type.Object(
         { additionalProperties: false },
       ),
     ),
-    http: Type.Optional(Listener),
+    http: Type.Optional(HttpListener),
     // How long the metrics store keeps readings and their rollups (docs/METRICS.md).
     metrics: Type.Optional(
       Type.Object(
@@ -196,6 +238,44 @@ export interface MqttTlsConfig {
   requireClientCert: boolean;
 }
 
+/** HTTPS on the API's own listener (http.tls). */
+export interface HttpTlsConfig {
+  /** Paths of the PEM files, resolved; read and checked at start. */
+  certFile: string;
+  keyFile: string;
+  /** A plain HTTP port that redirects to HTTPS; null: none. */
+  redirectPort: number | null;
+  /** Strict-Transport-Security max-age; 0: no header. */
+  hstsMaxAgeS: number;
+}
+
+/** How many wrong passwords lock what, for how long (broker/api/login-limits.ts). */
+export interface LoginLimitsConfig {
+  /** Wrong passwords for one user name from one address that lock that name from there. */
+  failuresPerAccount: number;
+  /** Wrong passwords from one address across all names that lock the address. */
+  failuresPerAddress: number;
+  /** The failures counted are those within this many minutes of the first. */
+  windowMin: number;
+  lockMin: number;
+}
+
+export const DEFAULT_LOGIN_LIMITS: LoginLimitsConfig = {
+  failuresPerAccount: 20,
+  failuresPerAddress: 100,
+  windowMin: 15,
+  lockMin: 15,
+};
+
+export interface HttpConfig {
+  host: string;
+  port: number;
+  tls: HttpTlsConfig | null;
+  /** The reverse proxies to believe (fastify's trustProxy); null: none, the peer is the client. */
+  trustProxy: string[] | null;
+  loginLimits: LoginLimitsConfig;
+}
+
 export interface BrokerConfig {
   dataDir: string;
   mqtt: {
@@ -206,7 +286,7 @@ export interface BrokerConfig {
     limits: { maxPayloadBytes: number; maxTopicLevels: number; connectionsPerSecond: number };
   };
   journal: { maxBytes: number; groupCommitMs: number };
-  http: { host: string; port: number };
+  http: HttpConfig;
   /**
    * Days the metrics store keeps raw readings (30, InfluxDB's `raw` policy) and their
    * 5-minute and daily rollups (730: two years of monthly and quarterly reports).
@@ -255,6 +335,58 @@ function mergeSla(overrides: BrokerConfigFile['sla']): SlaTable {
   return merged;
 }
 
+/** The proxy-addr names fastify's trustProxy takes besides addresses and CIDR ranges. */
+const PROXY_RANGES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+function isProxyAddress(entry: string): boolean {
+  if (PROXY_RANGES.has(entry)) return true;
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const version = isIP(address);
+  if (version === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  const bits = Number(prefix);
+  return /^\d+$/.test(prefix) && bits <= (version === 4 ? 32 : 128);
+}
+
+function httpErrors(http: BrokerConfigFile['http']): string[] {
+  const errors: string[] = [];
+  const redirect = http?.tls?.redirectPort;
+  if (redirect !== undefined && redirect !== 0 && redirect === (http?.port ?? 8080))
+    errors.push(
+      `http/tls/redirectPort: ${redirect} is the HTTPS port itself; give the plain HTTP port to redirect from (80), or leave it out`,
+    );
+  (http?.trustProxy ?? []).forEach((entry, i) => {
+    if (!isProxyAddress(entry))
+      errors.push(
+        `http/trustProxy/${i}: "${entry}" is not an IP address, a CIDR range (10.0.0.0/8) or loopback, linklocal, uniquelocal`,
+      );
+  });
+  return errors;
+}
+
+function resolveHttp(
+  http: BrokerConfigFile['http'],
+  envPort: number | undefined,
+  baseDir: string,
+): HttpConfig {
+  const tls = http?.tls;
+  return {
+    host: http?.host ?? '0.0.0.0',
+    port: http?.port ?? envPort ?? 8080,
+    tls: tls
+      ? {
+          certFile: resolve(baseDir, tls.cert),
+          keyFile: resolve(baseDir, tls.key),
+          redirectPort: tls.redirectPort ?? null,
+          // A year: what the HSTS preload list asks for; the header counts only over HTTPS.
+          hstsMaxAgeS: tls.hstsMaxAgeS ?? 365 * 86400,
+        }
+      : null,
+    trustProxy: http?.trustProxy ?? null,
+    loginLimits: { ...DEFAULT_LOGIN_LIMITS, ...http?.loginLimits },
+  };
+}
+
 /**
  * Checks an already parsed config document and fills in the defaults. `baseDir` is the
  * folder relative paths start from; `env` supplies VIGIL_DATA_DIR, MQTT_PORT, HTTP_PORT.
@@ -285,6 +417,7 @@ export function resolveConfig(
     errors.push(
       `metrics/rollupDays: ${keep?.rollupDays ?? 730} is shorter than metrics/rawDays (${keep?.rawDays ?? 30}); keep the rollups at least as long as the raw readings`,
     );
+  if (checked.ok) errors.push(...httpErrors(checked.value.http));
   const escalation = resolveEscalationConfig(checked.ok ? checked.value.notify : undefined, errors);
   if (!checked.ok || errors.length > 0) {
     throw new VigilError('VIGIL_CONFIG_INVALID', `${source} has ${errors.length} error(s)`, errors);
@@ -336,7 +469,7 @@ export function resolveConfig(
       maxBytes: file.journal?.maxBytes ?? 1024 ** 3,
       groupCommitMs: file.journal?.groupCommitMs ?? DEFAULT_GROUP_COMMIT_MS,
     },
-    http: { host: file.http?.host ?? '0.0.0.0', port: file.http?.port ?? httpPort ?? 8080 },
+    http: resolveHttp(file.http, httpPort, baseDir),
     metrics: {
       rawDays: file.metrics?.rawDays ?? 30,
       rollupDays: file.metrics?.rollupDays ?? 730,

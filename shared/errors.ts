@@ -9,6 +9,8 @@ export const errorCodes = {
     'The configuration file cannot be read; check the path and its permissions.',
   VIGIL_AUTH_REQUIRED: 'Log in first: send "Authorization: Bearer <token>" or the session cookie.',
   VIGIL_AUTH_FAILED: 'Wrong username or password.',
+  VIGIL_AUTH_LOCKED:
+    'Too many wrong passwords from your address: logins are refused from it for a while. Wait until the time the answer names, or ask an admin to lift the lock.',
   VIGIL_INTERNAL:
     'Something failed inside Vigil; the broker log has the details. Retry, and report it if it persists.',
   VIGIL_NOT_FOUND: 'No such resource; check the id in the URL.',

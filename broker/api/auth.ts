@@ -6,14 +6,27 @@
  * headers). The cookie is HttpOnly (page scripts cannot read it) and SameSite=Strict
  * (RFC 6265bis: no other site can make the browser send it, which is the CSRF defence).
  * A token never goes in a URL: URLs end up in logs and browser history.
+ *
+ * Logins are limited per client address (login-limits.ts): a login refused by a lock
+ * answers 429 with the lock's end, before its password is checked. Every login, failed
+ * login, lock and logout goes to the audit log with the client's address, never the
+ * password, and never a name no user has (it may be a password typed in the wrong field).
  */
 import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { LoginRequest, LoginResponse, SESSION_COOKIE } from '../../shared/api/auth.js';
+import {
+  LoginLocked,
+  LoginRequest,
+  LoginResponse,
+  SESSION_COOKIE,
+  type LoginLock,
+} from '../../shared/api/auth.js';
 import { ApiError } from '../../shared/api/common.js';
 import { apiRoutes } from '../../shared/api/routes.js';
 import { VigilError } from '../../shared/errors.js';
+import type { AuditStore } from '../audit-trail.js';
+import type { LockAnswer, LoginAccount, LoginLimits } from './login-limits.js';
 import type { SessionUser, UserStore } from './users.js';
 
 declare module 'fastify' {
@@ -62,8 +75,31 @@ export function sessionHook(users: UserStore): onRequestAsyncHookHandler {
 
 export interface AuthRoutesOptions {
   users: UserStore;
+  limits: LoginLimits;
+  /** Where logins, failures and locks are recorded; absent in API-only tests. */
+  audit?: AuditStore;
   /** Wait before answering a failed login. */
   failureDelayMs: number;
+  now?: () => Date;
+}
+
+/** The audit target of a login: the user, or a name no user has, which is not kept. */
+export const loginTarget = (account: LoginAccount) =>
+  account.exists ? `user:${account.username}` : 'user:(unknown)';
+
+/** The audit target of a lock: the user from an address, or the address for every name. */
+export const lockTarget = (lock: LoginLock) =>
+  lock.scope === 'address'
+    ? `address:${lock.address}`
+    : `user:${lock.username ?? '(unknown)'}@${lock.address}`;
+
+/** What the lock answer says: which lock, until when, what to do. The same for any name. */
+export function lockedMessage(lock: LoginLock): string {
+  const what =
+    lock.scope === 'account'
+      ? `Too many wrong passwords for this user name from your address (${lock.address}): its logins from this address are refused until ${lock.until}.`
+      : `Too many wrong passwords from your address (${lock.address}): logins from it are refused for every user name until ${lock.until}.`;
+  return `${what} Wait until then, or ask an admin to lift the lock.`;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -86,7 +122,31 @@ function setSessionCookie(
 }
 
 export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (app, opts) => {
-  const { users, failureDelayMs } = opts;
+  const { users, limits, audit, failureDelayMs } = opts;
+  const now = opts.now ?? (() => new Date());
+
+  const refuse = (reply: FastifyReply, lock: LoginLock) => {
+    const seconds = Math.max(1, Math.ceil((Date.parse(lock.until) - now().getTime()) / 1000));
+    const body: LoginLocked = {
+      code: 'VIGIL_AUTH_LOCKED',
+      message: lockedMessage(lock),
+      lock: { scope: lock.scope, address: lock.address, until: lock.until },
+    };
+    return reply.status(429).header('retry-after', String(seconds)).send(body);
+  };
+
+  /** A lock this attempt set is audited once; refusals while it holds are counted on it. */
+  const audited = (answer: LockAnswer, address: string) => {
+    if (!answer.created) return;
+    const { lock } = answer;
+    audit?.add('system', 'auth.lock', lockTarget(lock), {
+      lockId: lock.id,
+      scope: lock.scope,
+      address,
+      failures: lock.failures,
+      until: lock.until,
+    });
+  };
 
   app.post(
     apiRoutes.login,
@@ -97,24 +157,38 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
         tags: ['auth'],
         security: [],
         body: LoginRequest,
-        response: { 200: LoginResponse, 400: ApiError, 401: ApiError },
+        response: { 200: LoginResponse, 400: ApiError, 401: ApiError, 429: LoginLocked },
       },
     },
     async (request, reply) => {
       const { username, password } = request.body;
+      // request.ip: the peer, or with http.trustProxy the client the proxy names.
+      const address = request.ip;
+      const account: LoginAccount = { username, exists: users.user(username) !== undefined };
+      const begun = limits.begin(account, address);
+      if ('lock' in begun) {
+        audited(begun, address);
+        return refuse(reply, begun.lock);
+      }
       const user = await users.verify(username, password);
       if (user === undefined) {
         const total = users.recordFailure(username);
+        const locked = limits.failed(begun.attempt);
+        audit?.add('anonymous', 'auth.login-failed', loginTarget(account), { address });
+        if (locked) audited(locked, address);
         // The username is left out: people type their password into that field.
-        request.log.warn({ failedLogins: total }, 'login failed');
+        request.log.warn({ failedLogins: total, address }, 'login failed');
         // One answer and about one delay for a wrong password and an unknown user, so
         // neither the text nor the timing says which; the delay slows guessing.
         await sleep(failureDelayMs);
+        if (locked) return refuse(reply, locked.lock);
         throw new VigilError('VIGIL_AUTH_FAILED');
       }
+      limits.succeeded(begun.attempt);
       const session = users.openSession(user);
       setSessionCookie(request, reply, session.token, session.expiresAt);
-      request.log.info({ user: user.username }, 'login');
+      audit?.add(user.username, 'auth.login', loginTarget(account), { address });
+      request.log.info({ user: user.username, address }, 'login');
       return {
         token: session.token,
         username: user.username,
@@ -138,7 +212,12 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
     },
     async (request, reply) => {
       const token = tokenOf(request);
+      const session = token === undefined ? undefined : users.session(token);
       if (token !== undefined) users.closeSession(token);
+      if (session !== undefined)
+        audit?.add(session.username, 'auth.logout', `user:${session.username}`, {
+          address: request.ip,
+        });
       void reply.clearCookie(SESSION_COOKIE, { path: '/api' });
       return reply.status(204).send(null);
     },

@@ -17,6 +17,8 @@ export const httpStatus: Partial<Record<ErrorCode, number>> = {
   VIGIL_BAD_REQUEST: 400,
   VIGIL_AUTH_REQUIRED: 401,
   VIGIL_AUTH_FAILED: 401,
+  // RFC 6585 section 4: too many requests, with Retry-After.
+  VIGIL_AUTH_LOCKED: 429,
   VIGIL_FORBIDDEN: 403,
   VIGIL_CONFLICT: 409,
   VIGIL_METRICS_STORE_DOWN: 503,

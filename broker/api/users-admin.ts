@@ -1,11 +1,14 @@
 /**
- * The signed-in user's own session (GET, and PATCH for the language) and the console
- * users, which only an admin manages (shared/api/users.ts).
+ * The signed-in user's own session (GET, and PATCH for the language), the console
+ * users, which only an admin manages (shared/api/users.ts), and the login locks an admin
+ * lifts (shared/api/auth.ts). Every change to a user and every lifted lock is audited.
  */
 import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
+import { LoginLockList, LoginLockParams } from '../../shared/api/auth.js';
 import { ApiError } from '../../shared/api/common.js';
+import { loginLockRoutes } from '../../shared/api/routes.js';
 import {
   SessionInfo,
   SessionPatch,
@@ -16,7 +19,9 @@ import {
   userRoutes,
 } from '../../shared/api/users.js';
 import { VigilError } from '../../shared/errors.js';
-import { tokenOf } from './auth.js';
+import type { AuditStore } from '../audit-trail.js';
+import { lockTarget, tokenOf } from './auth.js';
+import type { LoginLimits } from './login-limits.js';
 import type { SessionUser, UserStore } from './users.js';
 
 /** The user of a protected route; the session hook has set it. */
@@ -33,9 +38,16 @@ function requireAdmin(request: FastifyRequest): SessionUser {
   return user;
 }
 
-export const userAdminRoutes: FastifyPluginAsyncTypebox<{ users: UserStore }> = async (
+export interface UserAdminOptions {
+  users: UserStore;
+  limits: LoginLimits;
+  /** Where user changes and lifted locks are recorded; absent in API-only tests. */
+  audit?: AuditStore;
+}
+
+export const userAdminRoutes: FastifyPluginAsyncTypebox<UserAdminOptions> = async (
   app,
-  { users },
+  { users, limits, audit },
 ) => {
   const sessionInfo = (request: FastifyRequest) => {
     const user = signedIn(request);
@@ -74,7 +86,9 @@ export const userAdminRoutes: FastifyPluginAsyncTypebox<{ users: UserStore }> = 
       },
     },
     async (request) => {
-      users.setLocale(signedIn(request).username, request.body.locale);
+      const { username } = signedIn(request);
+      users.setLocale(username, request.body.locale);
+      audit?.add(username, 'user.locale', `user:${username}`, { locale: request.body.locale });
       return sessionInfo(request);
     },
   );
@@ -123,6 +137,19 @@ export const userAdminRoutes: FastifyPluginAsyncTypebox<{ users: UserStore }> = 
       }
       if (password !== undefined) users.setUser(username, role, password);
       else users.setRole(username, role);
+      // Whether the password changed, never the password.
+      audit?.add(
+        admin.username,
+        existing === undefined ? 'user.create' : 'user.update',
+        `user:${username}`,
+        {
+          role,
+          ...(existing !== undefined && existing.role !== role
+            ? { previousRole: existing.role }
+            : {}),
+          passwordChanged: password !== undefined,
+        },
+      );
       request.log.info({ by: admin.username, user: username, role }, 'user saved');
       const saved = users.user(username);
       if (saved === undefined) throw new VigilError('VIGIL_INTERNAL');
@@ -154,9 +181,63 @@ export const userAdminRoutes: FastifyPluginAsyncTypebox<{ users: UserStore }> = 
           'username: ask another admin',
         ]);
       }
+      const existing = users.user(username);
       if (!users.remove(username))
         throw new VigilError('VIGIL_NOT_FOUND', `No user "${username}".`);
+      audit?.add(admin.username, 'user.delete', `user:${username}`, { role: existing?.role });
       request.log.info({ by: admin.username, user: username }, 'user deleted');
+      return reply.status(204).send(null);
+    },
+  );
+
+  app.get(
+    loginLockRoutes.list,
+    {
+      schema: {
+        summary: 'The login locks in force, newest first (admin)',
+        tags: ['users'],
+        response: { 200: LoginLockList, 401: ApiError, 403: ApiError },
+      },
+    },
+    async (request) => {
+      requireAdmin(request);
+      return limits.active();
+    },
+  );
+
+  app.delete(
+    loginLockRoutes.one,
+    {
+      schema: {
+        summary: 'Lifts a login lock before it ends by itself (admin)',
+        tags: ['users'],
+        params: LoginLockParams,
+        response: {
+          204: Type.Null({ description: 'Lifted' }),
+          400: ApiError,
+          401: ApiError,
+          403: ApiError,
+          404: ApiError,
+        },
+      },
+    },
+    async (request, reply) => {
+      const admin = requireAdmin(request);
+      const lock = limits.lift(request.params.id, admin.username);
+      if (lock === undefined) {
+        throw new VigilError(
+          'VIGIL_NOT_FOUND',
+          `No login lock ${request.params.id} in force: it ended or was lifted already (GET ${loginLockRoutes.list} lists those in force).`,
+        );
+      }
+      audit?.add(admin.username, 'auth.unlock', lockTarget(lock), {
+        lockId: lock.id,
+        scope: lock.scope,
+        address: lock.address,
+        until: lock.until,
+        refused: lock.refused,
+      });
+      request.log.info({ by: admin.username, lock: lock.id }, 'login lock lifted');
       return reply.status(204).send(null);
     },
   );

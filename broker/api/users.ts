@@ -10,6 +10,7 @@ import { createHash, randomBytes, scrypt, scryptSync, timingSafeEqual } from 'no
 import type { UserRole } from '../../shared/api/auth.js';
 import type { Locale, UserSummary } from '../../shared/api/users.js';
 import { VigilError } from '../../shared/errors.js';
+import type { AuditStore } from '../audit-trail.js';
 import { migrate, type Db, type Migration } from '../db.js';
 
 export const SESSION_TTL_MS = 12 * 60 * 60 * 1000;
@@ -275,6 +276,7 @@ export function createUserStore(db: Db, opts: { now?: () => Date } = {}): UserSt
 export function ensureAdmin(
   db: Db,
   password: string | undefined,
+  audit?: AuditStore,
 ): { created: boolean; generatedPassword?: string } {
   if (password === '') {
     throw new VigilError(
@@ -295,6 +297,16 @@ export function ensureAdmin(
       return { created: false };
     }
     users.setUser(ADMIN_USERNAME, 'admin', password);
+    audit?.add(
+      'system',
+      row === undefined ? 'user.create' : 'user.update',
+      `user:${ADMIN_USERNAME}`,
+      {
+        role: 'admin',
+        passwordChanged: true,
+        source: 'the admin password of the broker (VIGIL_ADMIN_PASSWORD)',
+      },
+    );
     return { created: row === undefined };
   }
   if (db.prepare("SELECT 1 FROM users WHERE role = 'admin'").get() !== undefined) {
@@ -303,5 +315,10 @@ export function ensureAdmin(
   const generatedPassword = randomBytes(18).toString('base64url');
   const created = !exists(ADMIN_USERNAME);
   users.setUser(ADMIN_USERNAME, 'admin', generatedPassword);
+  audit?.add('system', created ? 'user.create' : 'user.update', `user:${ADMIN_USERNAME}`, {
+    role: 'admin',
+    passwordChanged: true,
+    source: 'generated at start (no admin existed)',
+  });
   return { created, generatedPassword };
 }

@@ -82,6 +82,16 @@ export function userPath(username: string): string {
   return userRoutes.user.replace(':username', encodeURIComponent(username));
 }
 
+/** Login locks (shared/api/auth.ts): the ones in force, and lifting one (admin). */
+export const loginLockRoutes = {
+  list: '/api/auth/locks',
+  one: '/api/auth/locks/:id',
+} as const;
+
+export function loginLockPath(id: number): string {
+  return loginLockRoutes.one.replace(':id', String(id));
+}
+
 export const metricRoutes = { series: '/api/metrics/series' } as const;
 
 /** Routes of one device beyond apiRoutes.devices (shared/api/outages.ts). */

@@ -74,7 +74,7 @@ describe('broker API', () => {
       }
       expect(wrong.json()).toEqual(unknown.json());
       expect(wrong.json().code).toBe('VIGIL_AUTH_FAILED');
-      expect(fx.logLines).toContain('login failed (failedLogins=2)');
+      expect(fx.logLines).toContain('login failed (failedLogins=2, address=127.0.0.1)');
       const row = fx.db.prepare('SELECT failed_logins FROM users WHERE username = ?').get('olga');
       expect(row).toEqual({ failed_logins: 1 });
     });
