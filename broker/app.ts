@@ -337,6 +337,11 @@ export async function startBroker(
         mqtt: { clients: mqtt.clients },
         metricsStore: { kind: metrics.kind, ok: storeOk },
         pipeline: { ...pipeline.counters },
+        // The outbox's counters per channel type and the failing channels (SQLite).
+        notify: (() => {
+          const { byType, failing } = escalations.outbox.stats();
+          return { outbox: byType, failing };
+        })(),
       };
     };
 

@@ -16,7 +16,8 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ health: () => Promise<Hea
     {
       config: { public: true },
       schema: {
-        summary: 'Broker health: MQTT clients, metrics store, pipeline counters',
+        summary:
+          'Broker health: MQTT clients, metrics store, pipeline counters, the notification outbox per channel type',
         tags: ['health'],
         security: [],
         response: { 200: Health },

@@ -148,6 +148,21 @@ function isDigestLine(x: unknown): x is DigestLine {
   );
 }
 
+/**
+ * One SMS per number: the message once per recipient's phone, each with only the people
+ * of that phone (SMS is read by one person, and Alibaba Cloud counts its limits per
+ * number). The key is the phone; a message where nobody has one stays whole under '' (the
+ * driver then says so: no-recipient).
+ */
+export function splitByPhone(m: OutgoingMessage): [string, OutgoingMessage][] {
+  const byPhone = new Map<string, Recipient[]>();
+  for (const r of m.to) if (r.phone) byPhone.set(r.phone, [...(byPhone.get(r.phone) ?? []), r]);
+  if (byPhone.size === 0) return [['', m]];
+  return [...byPhone].map(([phone, to]) => [phone, { ...m, to }]);
+}
+
+const SMS_RANK: Record<string, number> = { emergency: 0, serious: 1, general: 2 };
+
 /** Several notifications as one message: their titles as a list, everyone mentioned once. */
 export function digestMessage(parts: readonly OutgoingMessage[]): OutgoingMessage {
   const language = parts[0]?.language ?? 'zh-CN';
@@ -167,10 +182,13 @@ export function digestMessage(parts: readonly OutgoingMessage[]): OutgoingMessag
   );
   const markdown = `**${title}**\n\n${lines.join('\n')}`;
   const ticketIds = [...new Set(parts.flatMap((p) => p.ticketIds))];
-  // A merged text keeps the first message's variables (its device) with the count of
-  // notifications: a template reads "{device} and {count} more", not a list that would
-  // overflow its variable.
-  const first = parts[0]?.sms;
+  // A merged text keeps one message's variables (its device, its ticket) with the count of
+  // notifications: a template variable holds at most 35 characters, not a list. The one
+  // shown is the most urgent (an emergency before a general ticket), the first of those.
+  const first = parts
+    .filter((p) => p.sms !== undefined)
+    .sort((a, b) => (SMS_RANK[a.sms!.priority!] ?? 3) - (SMS_RANK[b.sms!.priority!] ?? 3))[0]?.sms;
+  const urgent = parts.some((p) => p.urgent === true);
   return {
     kind: 'digest',
     language,
@@ -181,6 +199,7 @@ export function digestMessage(parts: readonly OutgoingMessage[]): OutgoingMessag
     ...(first ? { sms: { ...first, count: String(entries.length) } } : {}),
     ticketIds,
     data: { type: 'digest', titles: entries.map((l) => l.title), ticketIds, lines: entries },
+    ...(urgent ? { urgent } : {}),
   };
 }
 

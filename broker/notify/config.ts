@@ -1,6 +1,7 @@
 /**
- * The `notify:` section of the broker config: where ticket and SLA events go
- * (./webhook.ts), checked with the rest of the file by broker/config.ts.
+ * The `notify:` section of the broker config: the escalation (policies, the outbox, the
+ * acknowledge link) and the config file's signed webhooks (./webhook.ts), checked with the
+ * rest of the file by broker/config.ts.
  */
 import { Type, type Static } from 'typebox';
 import { PriorityPolicy, type NotifyPolicies } from '../../shared/api/notify-policy.js';
@@ -49,26 +50,35 @@ export const NotifyConfigFile = Type.Object(
           alertAfterMin: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
           /** How long a graceful stop waits for requests under way to be answered; 15 s. */
           stopWaitMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 120_000 })),
-          /** Texts a minute per SMS channel before the rest merge into one; 5. */
+          /** Texts a minute to one number of an SMS channel before the rest merge into one; 5. */
           smsPerMinute: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+          /**
+           * Longest a service's own wait (SMS flow control, a robot's block) may hold an
+           * emergency or an SLA alert before it goes to other channels instead; 120 s.
+           */
+          urgentMaxWaitS: Type.Optional(Type.Integer({ minimum: 0, maximum: 3600 })),
         },
         { additionalProperties: false },
       ),
     ),
+    /** Signed JSON hooks of every ticket change and SLA alert, through the outbox. */
     webhooks: Type.Optional(Type.Array(Webhook)),
-    /** Attempts per delivery (first try included). */
+    /** Attempts per delivery of those hooks (first try included). */
     attempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 20 })),
-    /** First retry after this many ms; doubles each time. */
+    /** Their first retry after this many ms; doubles each time (up to outbox.retryMaxMs). */
     retryMs: Type.Optional(Type.Integer({ minimum: 10 })),
   },
   { additionalProperties: false },
 );
 
-export interface NotifyConfig {
-  webhooks: Webhook[];
+/** The config file's webhooks (./webhook.ts) and their own retries. */
+export interface WebhooksConfig {
+  hooks: Webhook[];
   attempts: number;
   retryMs: number;
 }
+
+export const defaultWebhooksConfig: WebhooksConfig = { hooks: [], attempts: 5, retryMs: 1000 };
 
 /** The escalation engine's settings (broker/notify/escalation.ts), resolved. */
 export interface EscalationConfig {
@@ -77,6 +87,8 @@ export interface EscalationConfig {
   /** The configured policies (defaults with notify.policies over them). */
   policies: NotifyPolicies;
   outbox: OutboxSettings;
+  /** `notify.webhooks`, `notify.attempts`, `notify.retryMs`. */
+  webhooks: WebhooksConfig;
 }
 
 export const defaultEscalationConfig: EscalationConfig = {
@@ -84,6 +96,7 @@ export const defaultEscalationConfig: EscalationConfig = {
   ackTtlMs: DEFAULT_ACK_TTL_MS,
   policies: defaultPolicies,
   outbox: defaultOutboxSettings,
+  webhooks: defaultWebhooksConfig,
 };
 
 /**
@@ -109,6 +122,12 @@ export function resolveEscalationConfig(
       ...(o?.alertAfterMin !== undefined ? { alertAfterMs: o.alertAfterMin * 60_000 } : {}),
       ...(o?.smsPerMinute !== undefined ? { smsPerMinute: o.smsPerMinute } : {}),
       ...(o?.stopWaitMs !== undefined ? { stopWaitMs: o.stopWaitMs } : {}),
+      ...(o?.urgentMaxWaitS !== undefined ? { urgentMaxWaitMs: o.urgentMaxWaitS * 1000 } : {}),
+    },
+    webhooks: {
+      hooks: file?.webhooks ?? [],
+      attempts: file?.attempts ?? defaultWebhooksConfig.attempts,
+      retryMs: file?.retryMs ?? defaultWebhooksConfig.retryMs,
     },
   };
 }

@@ -10,6 +10,7 @@ export type {
   ChannelInfo,
   ChannelRegistry,
   ChannelType,
+  DeliveryContext,
   DeliveryResult,
   OutgoingMessage,
   Recipient,

@@ -28,7 +28,7 @@ import type { BrokerEvents } from '../events.js';
 import { child, type Log } from '../log.js';
 import type { TicketService } from '../tickets/types.js';
 import { AckLinks } from './ack-link.js';
-import { digestMessage, ticketMessage } from './compose.js';
+import { digestMessage, splitByPhone, ticketMessage } from './compose.js';
 import type { EscalationConfig } from './config.js';
 import type {
   ChannelInfo,
@@ -40,6 +40,7 @@ import type {
 } from './deps.js';
 import { MESSAGE_FAILURES, Outbox, type Outcome, type OutboxRow } from './outbox.js';
 import { digestDueAt, PolicyStore, stepsAt } from './policies.js';
+import { ConfigWebhooks } from './webhook.js';
 
 export interface EscalationOptions {
   db: Db;
@@ -108,6 +109,8 @@ export class Escalations {
   readonly outbox: Outbox;
   readonly acks: AckLinks;
   readonly policies: PolicyStore;
+  /** The config file's webhooks: channels of the outbox that take every ticket event. */
+  readonly hooks: ConfigWebhooks;
   private readonly now: () => Date;
   private readonly log: Log;
   private timer: NodeJS.Timeout | null = null;
@@ -118,9 +121,10 @@ export class Escalations {
   constructor(private readonly opts: EscalationOptions) {
     this.now = opts.now ?? (() => new Date());
     this.log = child(opts.log, 'notify');
+    this.hooks = new ConfigWebhooks(opts.config.webhooks);
     this.outbox = new Outbox({
       db: opts.db,
-      channels: opts.channels,
+      channels: this.hooks.overlay(opts.channels),
       log: this.log,
       now: this.now,
       settings: opts.config.outbox,
@@ -149,6 +153,11 @@ export class Escalations {
       this.opts.events.off('ticket', onTicket);
       this.opts.events.off('sla', onSla);
     };
+    this.hooks.start(
+      this.opts.events,
+      (channelId, m) => this.guard(() => void this.outbox.enqueue(channelId, m)),
+      this.now,
+    );
     // Steps that fell due while the broker was down run now.
     this.run();
   }
@@ -156,6 +165,7 @@ export class Escalations {
   async stop(): Promise<void> {
     this.unsubscribe?.();
     this.unsubscribe = null;
+    this.hooks.stop();
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     await this.outbox.stop();
@@ -279,11 +289,17 @@ export class Escalations {
       const messages = batch
         .filter((r) => awaiting(tickets.get(r.ticket_id)?.status))
         .map((r) => JSON.parse(r.message) as OutgoingMessage);
-      // Out of the waiting list only as the outbox's row: one transaction.
+      // A text is read by one person: an SMS channel's digest goes per phone, with only
+      // that person's tickets (the robots' one message mentions everyone in it).
+      const groups =
+        this.opts.channels.get(channelId)?.type === 'sms' ? byPhone(messages) : [messages];
+      // Out of the waiting list only as the outbox's rows: one transaction.
       db.transaction(() => {
         db.prepare('DELETE FROM notify_digest WHERE channel_id = ?').run(channelId);
-        if (messages.length === 1) this.outbox.enqueue(channelId, messages[0]!);
-        else if (messages.length > 1) this.outbox.enqueue(channelId, digestMessage(messages));
+        for (const group of groups) {
+          if (group.length === 1) this.outbox.enqueue(channelId, group[0]!);
+          else if (group.length > 1) this.outbox.enqueue(channelId, digestMessage(group));
+        }
       })();
     }
   }
@@ -386,6 +402,8 @@ export class Escalations {
     // The channels it went to: a channel that refuses it for good hands it to others, not
     // to these again.
     outgoing.data = { ...(outgoing.data as object), channelIds: targets.map((c) => c.id) };
+    // What the contract cannot leave unsaid does not sit out a service's long wait.
+    if (needed) outgoing.urgent = true;
     const policy = this.policies.current()[ticket.priority];
     const digest = stage === 'opened' && policy.digestEveryMin !== null;
     // Every channel of the step or none: a retry of the event must not page some twice.
@@ -428,6 +446,8 @@ export class Escalations {
    * alert or a digest is, until its tickets are resolved or closed.
    */
   private wanted(row: OutboxRow): boolean {
+    // A config-file hook takes every change of a ticket, whatever its status.
+    if (this.hooks.has(row.channelId)) return true;
     const status = (id: number) => this.opts.tickets.get(id)?.status;
     const { kind } = row.message;
     if (kind === 'ticket') return row.ticketIds.some((id) => awaiting(status(id)));
@@ -492,6 +512,16 @@ export class Escalations {
     if (live.length === 0) return;
     const name = this.opts.channels.get(row.channelId)?.name ?? row.channelId;
     const targets = this.fallback([row.channelId, ...(data.channelIds ?? [])], false, true);
+    const carriedElsewhere = (data.channelIds ?? []).some((id) => id !== row.channelId);
+    if (targets.length === 0 && carriedElsewhere) {
+      // The step's other channels (the robot beside the SMS) carried it; their own outcome
+      // is on the timeline. Nothing else to hand it to.
+      this.logOnce(
+        `${row.channelId}|no-fallback`,
+        `channel "${name}" (${row.channelId}) refused notification ${row.id} for good (${code}); no channel beyond the step's own is left to carry it. Add a default channel in the console`,
+      );
+      return;
+    }
     if (targets.length === 0) {
       for (const id of live)
         this.nowhere(
@@ -518,6 +548,9 @@ export class Escalations {
 
   /** Each outcome on the timeline of every ticket it carried. */
   private onOutcome(row: OutboxRow, outcome: Outcome): void {
+    // A config-file hook's delivery is not a page: on the ticket's timeline it would be a
+    // change of the ticket, which the hook then posts again, without end.
+    if (this.hooks.has(row.channelId)) return;
     const channel = this.opts.channels.get(row.channelId)?.name ?? row.channelId;
     const to = row.message.to.map((r) => r.name);
     for (const id of row.ticketIds) {
@@ -561,6 +594,15 @@ export class Escalations {
   currentPolicies(): NotifyPolicies {
     return this.policies.current();
   }
+}
+
+/** Messages grouped by recipient phone, each narrowed to that phone's people. */
+function byPhone(messages: readonly OutgoingMessage[]): OutgoingMessage[][] {
+  const groups = new Map<string, OutgoingMessage[]>();
+  for (const m of messages)
+    for (const [phone, part] of splitByPhone(m))
+      groups.set(phone, [...(groups.get(phone) ?? []), part]);
+  return [...groups.values()];
 }
 
 function safeSite(

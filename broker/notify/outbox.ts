@@ -14,16 +14,31 @@
  *
  * Rate limit: each driver names its service's limit per minute (DingTalk and WeCom robots
  * 20; past it DingTalk blocks the robot for 10 minutes, errcode 130101). The outbox counts
- * requests per channel over a sliding 60 s window, and when more rows are waiting than the
- * window allows it merges them into one digest instead of queueing past the limit.
+ * requests per lane over a sliding 60 s window, and when more rows are waiting than the
+ * window allows it merges them into one digest instead of queueing past the limit. A lane
+ * is the channel, except for SMS: one per phone number, since the provider counts per
+ * number (Alibaba Cloud: per number, sign and template) and a text must carry only its
+ * reader's tickets, so an SMS row has one recipient and a digest never mixes people.
+ *
+ * Every counter (delivered, failed, retried, repeated after a crash, merged, dropped,
+ * alerts) and every channel's failure spell is kept in SQLite per channel type, so a
+ * restart neither resets what GET /api/health shows nor forgets a channel failing since
+ * before it.
  *
  * A channel whose every attempt failed for `alertAfterMs` raises one `channel-alert`
  * through other channels per failure spell.
  */
+import { randomUUID } from 'node:crypto';
 import { migrate, type Db, type Migration } from '../db.js';
 import type { Log } from '../log.js';
-import { channelAlertMessage, digestMessage } from './compose.js';
-import type { ChannelRegistry, DeliveryResult, Language, OutgoingMessage } from './deps.js';
+import { channelAlertMessage, digestMessage, splitByPhone } from './compose.js';
+import type {
+  ChannelDriver,
+  ChannelRegistry,
+  DeliveryResult,
+  Language,
+  OutgoingMessage,
+} from './deps.js';
 
 export type OutboxState = 'pending' | 'sending' | 'delivered' | 'failed' | 'merged';
 
@@ -43,7 +58,51 @@ export interface OutboxRow {
   /** Sent again after a restart found it in flight. */
   repeated: boolean;
   mergedInto: number | null;
+  /** The same on every attempt (X-Vigil-Delivery of a webhook). */
+  deliveryId: string;
+  /** The channel's type when it was queued; 'unknown' for a row older than the column. */
+  channelType: string;
+  /** The recipient's phone of an SMS row, '' otherwise: its pace and its digests. */
+  lane: string;
 }
+
+/** What the outbox has done, per channel type (GET /api/health). */
+export interface OutboxCounts {
+  /** Waiting or in flight now. */
+  pending: number;
+  delivered: number;
+  /** Given up: refused for good or out of attempts (not `dropped`). */
+  failed: number;
+  retried: number;
+  /** Sent again because a crash left them in flight. */
+  repeats: number;
+  /** Folded into a digest. */
+  merged: number;
+  /** No longer wanted when their turn came (their ticket acknowledged meanwhile). */
+  dropped: number;
+  /** Alerts this type's failing channels raised through others. */
+  alerts: number;
+}
+
+/** A channel failing every attempt, since when (kept in SQLite). */
+export interface FailingChannel {
+  channelId: string;
+  type: string;
+  since: string;
+  alerted: boolean;
+  code: string;
+}
+
+const COUNTERS = [
+  'delivered',
+  'failed',
+  'retried',
+  'repeats',
+  'merged',
+  'dropped',
+  'alerts',
+] as const;
+type Counter = (typeof COUNTERS)[number];
 
 /** What happened to one attempt, for the ticket timeline. */
 export type Outcome =
@@ -65,11 +124,17 @@ export interface OutboxSettings {
    */
   stopWaitMs: number;
   /**
-   * Texts a minute per SMS channel. The SMS services set no rate per minute but cap
-   * texts per number and day (Alibaba Cloud: 50 notifications), so a burst must go as a
-   * few digests, not one text per alert.
+   * Texts a minute to one number of an SMS channel. The SMS services set no rate per
+   * minute but cap texts per number and day (Alibaba Cloud: 50 notifications), so a burst
+   * must go as a few digests, not one text per alert.
    */
   smsPerMinute: number;
+  /**
+   * Longest a service's own wait (a retry-after: SMS flow control, a robot's block) may
+   * hold an urgent message (an emergency, an SLA alert); past it the row is given up at
+   * once, so the escalation hands it to other channels instead of paging late.
+   */
+  urgentMaxWaitMs: number;
 }
 
 export const defaultOutboxSettings: OutboxSettings = {
@@ -81,6 +146,7 @@ export const defaultOutboxSettings: OutboxSettings = {
   sendTimeoutMs: 15_000,
   stopWaitMs: 15_000,
   smsPerMinute: 5,
+  urgentMaxWaitMs: 120_000,
 };
 
 export interface OutboxOptions {
@@ -190,6 +256,32 @@ const migrations: readonly Migration[] = [
       CREATE INDEX notify_outbox_due ON notify_outbox (state, next_at);
     `,
   },
+  {
+    version: 2,
+    sql: `
+      -- The delivery id of every attempt of a row (X-Vigil-Delivery), its channel's type
+      -- (the counters, and the health of a channel since deleted), its lane (an SMS row's
+      -- phone).
+      ALTER TABLE notify_outbox ADD COLUMN delivery_id TEXT;
+      ALTER TABLE notify_outbox ADD COLUMN channel_type TEXT;
+      ALTER TABLE notify_outbox ADD COLUMN lane TEXT NOT NULL DEFAULT '';
+      UPDATE notify_outbox SET delivery_id = lower(hex(randomblob(16))) WHERE delivery_id IS NULL;
+      CREATE TABLE notify_outbox_counts (
+        channel_type TEXT NOT NULL,
+        counter TEXT NOT NULL,
+        n INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (channel_type, counter)
+      );
+      CREATE TABLE notify_channel_spells (
+        channel_id TEXT PRIMARY KEY,
+        channel_type TEXT NOT NULL,
+        since INTEGER NOT NULL,
+        alerted INTEGER NOT NULL DEFAULT 0,
+        code TEXT NOT NULL,
+        message TEXT NOT NULL
+      );
+    `,
+  },
 ];
 
 interface Row {
@@ -206,6 +298,9 @@ interface Row {
   sent_at: string | null;
   repeated: number;
   merged_into: number | null;
+  delivery_id: string;
+  channel_type: string | null;
+  lane: string;
 }
 
 const view = (r: Row): OutboxRow => ({
@@ -222,35 +317,36 @@ const view = (r: Row): OutboxRow => ({
   sentAt: r.sent_at,
   repeated: r.repeated === 1,
   mergedInto: r.merged_into,
+  deliveryId: r.delivery_id,
+  channelType: r.channel_type ?? 'unknown',
+  lane: r.lane,
 });
 
-interface Spell {
+interface SpellRow {
+  channel_id: string;
+  channel_type: string;
   since: number;
-  alerted: boolean;
+  alerted: number;
   code: string;
   message: string;
 }
 
+/** The pace and window of a channel's lane: the channel, or one phone of an SMS channel. */
+const laneKey = (channelId: string, lane: string): string =>
+  lane === '' ? channelId : `${channelId}\u0000${lane}`;
+
 export class Outbox {
   readonly settings: OutboxSettings;
-  /** Since this process started; `repeats` counts rows sent again after a crash. */
-  readonly counters = {
-    delivered: 0,
-    failed: 0,
-    retried: 0,
-    repeats: 0,
-    merged: 0,
-    alerts: 0,
-    /** Rows no longer wanted when their turn came (their ticket acknowledged meanwhile). */
-    dropped: 0,
-  };
   private readonly now: () => Date;
+  /** Per lane (laneKey): when its requests were answered, over the last minute. */
   private readonly sentAt = new Map<string, number[]>();
-  private readonly spells = new Map<string, Spell>();
   private readonly busy = new Map<string, Promise<void>>();
   /** Channels whose secrets could not be opened, logged once until they open again. */
   private readonly unopened = new Set<string>();
-  /** Channels whose window is full: the moment the next request leaves it. */
+  /**
+   * Lanes held back: their window or pace is full, or the service asked to wait (a
+   * retry-after: DingTalk's block, SMS flow control), until this moment.
+   */
   private readonly heldUntil = new Map<string, number>();
   private readonly controller = new AbortController();
   private timer: NodeJS.Timeout | null = null;
@@ -269,18 +365,35 @@ export class Outbox {
     migrate(this.opts.db, 'outbox', migrations);
     const { db } = this.opts;
     const now = this.now().getTime();
+    // Rows queued before the type column: their channel's type now, if it still exists.
+    const untyped = db
+      .prepare('SELECT DISTINCT channel_id FROM notify_outbox WHERE channel_type IS NULL')
+      .all() as { channel_id: string }[];
+    for (const { channel_id: id } of untyped)
+      db.prepare(
+        'UPDATE notify_outbox SET channel_type = ? WHERE channel_id = ? AND channel_type IS NULL',
+      ).run(this.typeOf(id), id);
     // The window survives a restart: a robot counts our requests, not our processes.
     const recent = db
-      .prepare('SELECT channel_id, last_attempt_at FROM notify_outbox WHERE last_attempt_at > ?')
-      .all(now - WINDOW_MS) as { channel_id: string; last_attempt_at: number }[];
-    for (const r of recent) this.window(r.channel_id, now).push(r.last_attempt_at);
-    const inFlight = db
       .prepare(
-        "UPDATE notify_outbox SET state = 'pending', repeated = 1, next_at = ? WHERE state = 'sending'",
+        'SELECT channel_id, lane, last_attempt_at FROM notify_outbox WHERE last_attempt_at > ?',
       )
-      .run(now).changes;
+      .all(now - WINDOW_MS) as { channel_id: string; lane: string; last_attempt_at: number }[];
+    for (const r of recent) this.window(laneKey(r.channel_id, r.lane), now).push(r.last_attempt_at);
+    const inFlight = db.transaction(() => {
+      const byType = db
+        .prepare(
+          "SELECT channel_type AS type, COUNT(*) AS n FROM notify_outbox WHERE state = 'sending' GROUP BY channel_type",
+        )
+        .all() as { type: string | null; n: number }[];
+      for (const { type, n } of byType) this.count(type ?? 'unknown', 'repeats', n);
+      return db
+        .prepare(
+          "UPDATE notify_outbox SET state = 'pending', repeated = 1, next_at = ? WHERE state = 'sending'",
+        )
+        .run(now).changes;
+    })();
     if (inFlight > 0) {
-      this.counters.repeats += inFlight;
       this.opts.log.warn(
         `${inFlight} notification(s) were in flight when the broker stopped; sending them again (a recipient may see them twice)`,
       );
@@ -321,27 +434,119 @@ export class Outbox {
     await Promise.allSettled([...this.busy.values()]);
   }
 
-  /** Queues one notification for one channel; returns its row id. */
+  /**
+   * Queues one notification for one channel; returns its row id. For an SMS channel, one
+   * row per recipient's phone (the first id returned): each number has its own pace and
+   * digests, and a text carries only its reader's tickets.
+   */
   enqueue(channelId: string, message: OutgoingMessage): number {
     const at = this.now();
-    const id = Number(
+    const type = this.typeOf(channelId);
+    const parts: [string, OutgoingMessage][] =
+      type === 'sms' ? splitByPhone(message) : [['', message]];
+    const { db } = this.opts;
+    const ids = db.transaction(() =>
+      parts.map(([lane, part]) => this.insert(channelId, type, lane, part, at.getTime())),
+    )();
+    // Inside a caller's transaction the pass waits for its commit: it would otherwise send
+    // (and mark `sending`) rows a rollback then takes back.
+    if (db.inTransaction) queueMicrotask(() => this.kick());
+    else this.kick();
+    return ids[0]!;
+  }
+
+  private insert(
+    channelId: string,
+    type: string,
+    lane: string,
+    message: OutgoingMessage,
+    at: number,
+  ): number {
+    return Number(
       this.opts.db
         .prepare(
-          'INSERT INTO notify_outbox (channel_id, message, ticket_ids, next_at, created_at) VALUES (?, ?, ?, ?, ?)',
+          `INSERT INTO notify_outbox
+             (channel_id, channel_type, lane, delivery_id, message, ticket_ids, next_at, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           channelId,
+          type,
+          lane,
+          randomUUID(),
           JSON.stringify(message),
           JSON.stringify(message.ticketIds),
-          at.getTime(),
-          at.toISOString(),
+          at,
+          new Date(at).toISOString(),
         ).lastInsertRowid,
     );
-    // Inside a caller's transaction the pass waits for its commit: it would otherwise send
-    // (and mark `sending`) rows a rollback then takes back.
-    if (this.opts.db.inTransaction) queueMicrotask(() => this.kick());
-    else this.kick();
-    return id;
+  }
+
+  private typeOf(channelId: string): string {
+    return this.opts.channels.get(channelId)?.type ?? 'unknown';
+  }
+
+  /** Adds to a counter of a channel type, on disk. */
+  private count(type: string, counter: Counter, by = 1): void {
+    this.opts.db
+      .prepare(
+        `INSERT INTO notify_outbox_counts (channel_type, counter, n) VALUES (?, ?, ?)
+         ON CONFLICT (channel_type, counter) DO UPDATE SET n = n + excluded.n`,
+      )
+      .run(type, counter, by);
+  }
+
+  /** Every counter summed over the channel types, since the outbox's table was made. */
+  get counters(): Record<Counter, number> {
+    const out = Object.fromEntries(COUNTERS.map((c) => [c, 0])) as Record<Counter, number>;
+    for (const counts of Object.values(this.stats().byType))
+      for (const c of COUNTERS) out[c] += counts[c];
+    return out;
+  }
+
+  /**
+   * The counters per channel type (since the table was made; kept across restarts), the
+   * rows waiting or in flight now, and the channels failing now with when they started:
+   * GET /api/health. Never a message, a recipient or a secret.
+   */
+  stats(): { byType: Record<string, OutboxCounts>; failing: FailingChannel[] } {
+    const { db } = this.opts;
+    const byType: Record<string, OutboxCounts> = {};
+    const of = (type: string): OutboxCounts =>
+      (byType[type] ??= {
+        pending: 0,
+        delivered: 0,
+        failed: 0,
+        retried: 0,
+        repeats: 0,
+        merged: 0,
+        dropped: 0,
+        alerts: 0,
+      });
+    for (const r of db
+      .prepare('SELECT channel_type, counter, n FROM notify_outbox_counts')
+      .all() as {
+      channel_type: string;
+      counter: Counter;
+      n: number;
+    }[])
+      if ((COUNTERS as readonly string[]).includes(r.counter)) of(r.channel_type)[r.counter] = r.n;
+    for (const r of db
+      .prepare(
+        "SELECT channel_type AS type, COUNT(*) AS n FROM notify_outbox WHERE state IN ('pending', 'sending') GROUP BY channel_type",
+      )
+      .all() as { type: string | null; n: number }[])
+      of(r.type ?? 'unknown').pending = r.n;
+    const failing = (
+      db.prepare('SELECT * FROM notify_channel_spells ORDER BY since').all() as SpellRow[]
+    ).map((r) => ({
+      channelId: r.channel_id,
+      type: r.channel_type,
+      since: new Date(r.since).toISOString(),
+      alerted: r.alerted === 1,
+      code: r.code,
+    }));
+    return { byType, failing };
   }
 
   get(id: number): OutboxRow | undefined {
@@ -412,9 +617,9 @@ export class Outbox {
     this.opts.log.error(`notification outbox: ${what} failed: ${text}`);
   }
 
-  private window(channelId: string, now: number): number[] {
-    const list = (this.sentAt.get(channelId) ?? []).filter((t) => t > now - WINDOW_MS);
-    this.sentAt.set(channelId, list);
+  private window(lane: string, now: number): number[] {
+    const list = (this.sentAt.get(lane) ?? []).filter((t) => t > now - WINDOW_MS);
+    this.sentAt.set(lane, list);
     return list;
   }
 
@@ -473,8 +678,61 @@ export class Outbox {
         }
         continue;
       }
-      const limit = driver.perMinute ?? (driver.type === 'sms' ? this.settings.smsPerMinute : null);
-      const window = this.window(channelId, now);
+      const sends = this.plan(channelId, driver, rows, now);
+      if (sends.length === 0) continue;
+      const work = (async () => {
+        for (const row of sends) {
+          // Stopping: what has not started waits in the database for the next start.
+          if (!this.started || this.controller.signal.aborted) return;
+          // The service asked this lane to wait (a block, flow control): the rest of it waits too.
+          if ((this.heldUntil.get(laneKey(channelId, row.lane)) ?? 0) > this.now().getTime()) {
+            if (driver.ordered) return;
+            continue;
+          }
+          const delivered = await this.send(row, driver);
+          // A receiver that takes changes in order gets none past one still to be retried.
+          if (!delivered && driver.ordered) return;
+        }
+      })()
+        .catch((error: unknown) => this.failed(`sending through channel ${channelId}`, error))
+        .finally(() => {
+          this.busy.delete(channelId);
+          this.kick();
+        });
+      this.busy.set(channelId, work);
+    }
+  }
+
+  /**
+   * What goes now of one channel's due rows, lane by lane (the channel; each phone of an
+   * SMS channel): within the lane's pace, a repeat alone and first, what fits alone, the
+   * rest as one digest.
+   */
+  private plan(
+    channelId: string,
+    driver: ChannelDriver,
+    rows: OutboxRow[],
+    now: number,
+  ): OutboxRow[] {
+    let candidates = rows;
+    if (driver.ordered) {
+      // In order: nothing past the oldest row still waiting for its retry.
+      const blocked = this.opts.db
+        .prepare(
+          "SELECT MIN(id) AS id FROM notify_outbox WHERE channel_id = ? AND state = 'pending' AND next_at > ?",
+        )
+        .get(channelId, now) as { id: number | null };
+      if (blocked.id !== null) candidates = rows.filter((r) => r.id < blocked.id!);
+    }
+    const byLane = new Map<string, OutboxRow[]>();
+    for (const row of candidates) byLane.set(row.lane, [...(byLane.get(row.lane) ?? []), row]);
+    const limit = driver.perMinute ?? (driver.type === 'sms' ? this.settings.smsPerMinute : null);
+    const sends: OutboxRow[] = [];
+    for (const [lane, waiting] of byLane) {
+      const key = laneKey(channelId, lane);
+      if ((this.heldUntil.get(key) ?? 0) > now) continue;
+      this.heldUntil.delete(key);
+      const window = this.window(key, now);
       let room = Infinity;
       let wakeAt = now;
       if (limit !== null) {
@@ -490,37 +748,26 @@ export class Outbox {
         // Held back: the timer comes back when the pace or the window lets the next
         // request go, not every pass. Nothing is merged yet: rows that come meanwhile
         // join the digest made when it actually goes, once.
-        this.heldUntil.set(channelId, wakeAt);
+        this.heldUntil.set(key, wakeAt);
         continue;
       }
-      this.heldUntil.delete(channelId);
       // A repeat (in flight at a crash) goes first and alone, as it was: it may have reached
       // the service already, and its ticket's timeline says it was sent again; folded into
       // a digest it would be neither.
-      const repeats = rows.filter((r) => r.repeated).slice(0, room);
-      const others = rows.filter((r) => !r.repeated);
+      const repeats = waiting.filter((r) => r.repeated).slice(0, room);
+      const others = waiting.filter((r) => !r.repeated);
       const left = room - repeats.length;
-      let sends = repeats;
-      if (left > 0 && others.length > 0) {
+      let lanes = repeats;
+      // An ordered channel sends each row as it is, in order: a digest would reorder them.
+      if (left > 0 && others.length > 0 && !driver.ordered) {
         const plan = planSends(others, left);
-        sends = [...sends, ...plan.alone];
-        if (plan.merged.length > 0) sends = [...sends, this.merge(channelId, plan.merged, now)];
-      }
-      sends = sends.slice(0, room === Infinity ? sends.length : room);
-      const work = (async () => {
-        for (const row of sends) {
-          // Stopping: what has not started waits in the database for the next start.
-          if (!this.started || this.controller.signal.aborted) return;
-          await this.send(row, driver);
-        }
-      })()
-        .catch((error: unknown) => this.failed(`sending through channel ${channelId}`, error))
-        .finally(() => {
-          this.busy.delete(channelId);
-          this.kick();
-        });
-      this.busy.set(channelId, work);
+        lanes = [...lanes, ...plan.alone];
+        if (plan.merged.length > 0)
+          lanes = [...lanes, this.merge(channelId, lane, plan.merged, now)];
+      } else if (left > 0) lanes = [...lanes, ...others];
+      sends.push(...lanes.slice(0, room === Infinity ? lanes.length : room));
     }
+    return sends;
   }
 
   /**
@@ -544,54 +791,49 @@ export class Outbox {
       if (keepIt) kept.push(row);
       else {
         drop.run('its tickets were acknowledged or closed before it could go', row.id);
-        this.counters.dropped++;
+        this.count(row.channelType, 'dropped');
       }
     }
     return kept;
   }
 
-  /** Folds `rows` into one digest row; they become `merged`. */
-  private merge(channelId: string, rows: OutboxRow[], now: number): OutboxRow {
+  /** Folds `rows` (of one lane) into one digest row; they become `merged`. */
+  private merge(channelId: string, lane: string, rows: OutboxRow[], now: number): OutboxRow {
     const { db } = this.opts;
     const digest = digestMessage(rows.map((r) => r.message));
-    const at = new Date(now).toISOString();
+    const type = rows[0]?.channelType ?? this.typeOf(channelId);
     const id = db.transaction(() => {
-      const newId = Number(
-        db
-          .prepare(
-            'INSERT INTO notify_outbox (channel_id, message, ticket_ids, next_at, created_at) VALUES (?, ?, ?, ?, ?)',
-          )
-          .run(channelId, JSON.stringify(digest), JSON.stringify(digest.ticketIds), now, at)
-          .lastInsertRowid,
-      );
+      const newId = this.insert(channelId, type, lane, digest, now);
       const mark = db.prepare(
         "UPDATE notify_outbox SET state = 'merged', merged_into = ? WHERE id = ? AND state = 'pending'",
       );
       for (const row of rows) mark.run(newId, row.id);
+      this.count(type, 'merged', rows.length);
       return newId;
     })();
-    this.counters.merged += rows.length;
     return this.get(id)!;
   }
 
-  private async send(
-    row: OutboxRow,
-    driver: NonNullable<ReturnType<ChannelRegistry['driver']>>,
-  ): Promise<void> {
+  /** One attempt of one row; true when delivered. */
+  private async send(row: OutboxRow, driver: ChannelDriver): Promise<boolean> {
     const { db } = this.opts;
     const startedAt = this.now().getTime();
+    const key = laneKey(row.channelId, row.lane);
     // On disk before the request: a crash from here on is a repeat at the next start.
     db.prepare(
       "UPDATE notify_outbox SET state = 'sending', attempts = attempts + 1, last_attempt_at = ? WHERE id = ?",
     ).run(startedAt, row.id);
-    this.window(row.channelId, startedAt).push(startedAt);
+    this.window(key, startedAt).push(startedAt);
     const signal = AbortSignal.any([
       this.controller.signal,
       AbortSignal.timeout(this.settings.sendTimeoutMs),
     ]);
     let result: DeliveryResult;
     try {
-      result = await driver.send(row.message, signal);
+      result = await driver.send(row.message, signal, {
+        deliveryId: row.deliveryId,
+        attempt: row.attempts + 1,
+      });
     } catch (error) {
       // Drivers never throw (the channels' contract); one that does is a bug, still retried.
       result = {
@@ -602,63 +844,94 @@ export class Outbox {
       };
     }
     // Stopped mid-request: we cannot know whether it arrived; leave the row `sending`.
-    if (this.controller.signal.aborted) return;
+    if (this.controller.signal.aborted) return false;
     // The window counts the request from its answer on: the service took it somewhere
     // between our start and its answer, and counts its own minute from then. Counting
     // from our start, a slow answer followed by a fast one could land 21 in its minute.
     const answeredAt = this.now().getTime();
-    const list = this.sentAt.get(row.channelId) ?? [];
+    const list = this.sentAt.get(key) ?? [];
     const at = list.indexOf(startedAt);
     if (at >= 0) list.splice(at, 1);
     list.push(answeredAt);
     db.prepare('UPDATE notify_outbox SET last_attempt_at = ? WHERE id = ?').run(answeredAt, row.id);
-    this.finish({ ...row, attempts: row.attempts + 1 }, result);
+    this.finish({ ...row, attempts: row.attempts + 1 }, result, driver.retry);
+    return result.delivered;
   }
 
-  private finish(row: OutboxRow, result: DeliveryResult): void {
+  private finish(
+    row: OutboxRow,
+    result: DeliveryResult,
+    retry?: { attempts: number; firstMs: number },
+  ): void {
     const { db, log } = this.opts;
     const now = this.now();
     const nowMs = now.getTime();
     if (result.delivered) {
-      db.prepare("UPDATE notify_outbox SET state = 'delivered', sent_at = ? WHERE id = ?").run(
-        now.toISOString(),
-        row.id,
-      );
-      this.counters.delivered++;
-      const spell = this.spells.get(row.channelId);
-      if (spell?.alerted) log.info(`channel ${row.channelId} delivers again`);
-      this.spells.delete(row.channelId);
+      db.transaction(() => {
+        db.prepare("UPDATE notify_outbox SET state = 'delivered', sent_at = ? WHERE id = ?").run(
+          now.toISOString(),
+          row.id,
+        );
+        this.count(row.channelType, 'delivered');
+        const ended = db
+          .prepare('DELETE FROM notify_channel_spells WHERE channel_id = ? RETURNING alerted')
+          .get(row.channelId) as { alerted: number } | undefined;
+        if (ended?.alerted === 1) log.info(`channel ${row.channelId} delivers again`);
+      })();
       this.tell({ ...row, state: 'delivered' }, { delivered: true });
       return;
     }
-    const final = !result.retryable || row.attempts >= this.settings.attempts;
+    const attempts = retry?.attempts ?? this.settings.attempts;
     const wait = Math.max(
-      backoffMs(row.attempts, this.settings.retryFirstMs, this.settings.retryMaxMs),
+      backoffMs(
+        row.attempts,
+        retry?.firstMs ?? this.settings.retryFirstMs,
+        this.settings.retryMaxMs,
+      ),
       result.retryAfterMs ?? 0,
     );
-    db.prepare(
-      'UPDATE notify_outbox SET state = ?, next_at = ?, error_code = ?, error_message = ? WHERE id = ?',
-    ).run(
-      final ? 'failed' : 'pending',
-      final ? nowMs : nowMs + wait,
-      result.code,
-      result.message,
-      row.id,
-    );
-    if (final) {
-      this.counters.failed++;
-      log.warn(
-        `notification ${row.id} through channel ${row.channelId} given up after ${row.attempts} attempt(s): ${result.code}: ${result.message}`,
+    // The service asked to wait (a robot's block, SMS flow control): the whole lane waits,
+    // not only this row; the next rows would be refused the same way.
+    if (result.retryable && result.retryAfterMs !== undefined)
+      this.heldUntil.set(laneKey(row.channelId, row.lane), nowMs + result.retryAfterMs);
+    // An emergency or an SLA alert does not sit out a long wait of the service: given up
+    // now, the escalation hands it to other channels (docs/NOTIFY.md).
+    const tooLate =
+      result.retryable &&
+      row.message.urgent === true &&
+      (result.retryAfterMs ?? 0) > this.settings.urgentMaxWaitMs;
+    const final = !result.retryable || tooLate || row.attempts >= attempts;
+    const message = tooLate
+      ? `${result.message} (the service asks to wait ${Math.round((result.retryAfterMs ?? 0) / 60_000)} min, too long for an urgent notification: handed to other channels)`
+      : result.message;
+    db.transaction(() => {
+      db.prepare(
+        'UPDATE notify_outbox SET state = ?, next_at = ?, error_code = ?, error_message = ? WHERE id = ?',
+      ).run(
+        final ? 'failed' : 'pending',
+        final ? nowMs : nowMs + wait,
+        result.code,
+        message,
+        row.id,
       );
-    } else this.counters.retried++;
+      this.count(row.channelType, final ? 'failed' : 'retried');
+    })();
+    if (final)
+      log.warn(
+        `notification ${row.id} through channel ${row.channelId} given up after ${row.attempts} attempt(s): ${result.code}: ${message}`,
+      );
     this.tell(
       { ...row, state: final ? 'failed' : 'pending' },
-      { delivered: false, code: result.code, message: result.message, final },
+      { delivered: false, code: result.code, message, final },
     );
     // A failure of the message, not of the channel (nobody in it has a phone or an email
-    // address), says nothing of the channel's health.
-    if (result.code !== 'channel-unavailable' && !MESSAGE_FAILURES.has(result.code))
-      this.failing(row.channelId, result, nowMs);
+    // address), says nothing of the channel's health; nor does flow control of one number.
+    if (
+      result.code !== 'channel-unavailable' &&
+      !MESSAGE_FAILURES.has(result.code) &&
+      result.perRecipient !== true
+    )
+      this.failing(row.channelId, row.channelType, result, nowMs);
   }
 
   /** The timeline hears of an outcome; its failure must not stop the channel's other sends. */
@@ -670,37 +943,46 @@ export class Outbox {
     }
   }
 
-  /** Counts a failure into the channel's spell and raises its alert once. */
+  /**
+   * Counts a failure into the channel's spell (SQLite: a restart does not forget a channel
+   * failing since before it) and raises its alert once.
+   */
   private failing(
     channelId: string,
+    type: string,
     result: Extract<DeliveryResult, { delivered: false }>,
     now: number,
   ): void {
-    const spell = this.spells.get(channelId) ?? {
-      since: now,
-      alerted: false,
-      code: result.code,
-      message: result.message,
-    };
-    spell.code = result.code;
-    spell.message = result.message;
-    this.spells.set(channelId, spell);
+    const { db } = this.opts;
+    db.prepare(
+      `INSERT INTO notify_channel_spells (channel_id, channel_type, since, alerted, code, message)
+       VALUES (?, ?, ?, 0, ?, ?)
+       ON CONFLICT (channel_id) DO UPDATE SET code = excluded.code, message = excluded.message`,
+    ).run(channelId, type, now, result.code, result.message);
+    const spell = db
+      .prepare('SELECT * FROM notify_channel_spells WHERE channel_id = ?')
+      .get(channelId) as SpellRow;
     // A refusal no retry changes (a revoked robot token, a changed secret: DingTalk
     // 300005 / 310000, WeCom 93000, Feishu 19021) alerts at once: a quiet night may bring
     // no second failure to make a spell of.
     const refused = !result.retryable;
-    if (spell.alerted || (!refused && now - spell.since < this.settings.alertAfterMs)) return;
-    spell.alerted = true;
+    if (spell.alerted === 1 || (!refused && now - spell.since < this.settings.alertAfterMs)) return;
+    db.prepare('UPDATE notify_channel_spells SET alerted = 1 WHERE channel_id = ?').run(channelId);
     const targets = this.opts.alertTargets?.(channelId) ?? { channelIds: [], language: 'zh-CN' };
-    const others = targets.channelIds.filter(
-      (id) => id !== channelId && !this.spells.get(id)?.alerted,
+    const alerted = new Set(
+      (
+        db.prepare('SELECT channel_id FROM notify_channel_spells WHERE alerted = 1').all() as {
+          channel_id: string;
+        }[]
+      ).map((r) => r.channel_id),
     );
+    const others = targets.channelIds.filter((id) => id !== channelId && !alerted.has(id));
     const name = this.opts.channels.get(channelId)?.name ?? channelId;
     const minutes = Math.round((now - spell.since) / 60_000);
     this.opts.log.error(
       `channel "${name}" (${channelId}) ${refused ? 'refused a notification for good' : `has failed every delivery for ${minutes} min`} (${result.code}: ${result.message}); alerting through ${others.length} other channel(s)`,
     );
-    this.counters.alerts++;
+    this.count(type, 'alerts');
     for (const id of others) {
       this.enqueue(
         id,
@@ -710,8 +992,8 @@ export class Outbox {
   }
 
   /**
-   * Wakes at the next moment something can go: per channel, its earliest pending row, or
-   * later when its window is full; a channel under way is woken by its own completion.
+   * Wakes at the next moment something can go: per lane, its earliest pending row, or
+   * later when it is held; a channel under way is woken by its own completion.
    */
   private schedule(): void {
     if (!this.started) return;
@@ -720,13 +1002,13 @@ export class Outbox {
     const now = this.now().getTime();
     const next = this.opts.db
       .prepare(
-        "SELECT channel_id, MIN(next_at) AS at FROM notify_outbox WHERE state = 'pending' GROUP BY channel_id",
+        "SELECT channel_id, lane, MIN(next_at) AS at FROM notify_outbox WHERE state = 'pending' GROUP BY channel_id, lane",
       )
-      .all() as { channel_id: string; at: number }[];
+      .all() as { channel_id: string; lane: string; at: number }[];
     let at = Infinity;
-    for (const { channel_id: id, at: due } of next) {
+    for (const { channel_id: id, lane, at: due } of next) {
       if (this.busy.has(id)) continue;
-      at = Math.min(at, Math.max(due, this.heldUntil.get(id) ?? 0));
+      at = Math.min(at, Math.max(due, this.heldUntil.get(laneKey(id, lane)) ?? 0));
     }
     if (at === Infinity) return;
     this.timer = setTimeout(() => this.kick(), Math.max(10, Math.min(at - now, 60_000)));

@@ -1,130 +1,135 @@
 /**
- * Outgoing notifications: every ticket change and SLA alert as a JSON POST to the
- * configured webhooks, signed with the hook's shared secret so the receiver can check
- * it came from this broker:
+ * The config file's webhooks (`notify.webhooks`): every ticket change and SLA alert as a
+ * JSON POST, signed with the hook's shared secret so the receiver can check it came from
+ * this broker:
  *
  *   X-Vigil-Event: ticket | sla
- *   X-Vigil-Delivery: <uuid>            the same on every retry of one delivery
+ *   X-Vigil-Delivery: <uuid>            the same on every attempt of one notification
  *   X-Vigil-Signature: sha256=<hex>     HMAC-SHA256 (RFC 2104) of the raw body
  *
- * A delivery that fails (network error, HTTP status other than 2xx) is retried with
- * doubling waits up to `attempts`, then logged and dropped; deliveries of one hook go
- * one at a time, in order. The secret never appears in a log line.
+ * Each hook is a channel of type webhook (./channels/webhook.ts) that lives in the config
+ * rather than in the channel table: its notifications are rows of the durable outbox
+ * (./outbox.ts) like every other channel's, so a restart or a crash loses none (issue 15
+ * part 4: these deliveries used to live in memory), with the outbox's pacing, delivery log
+ * and counters, and retries as `notify.attempts` / `notify.retryMs` always said. The id
+ * of a hook is derived from its URL, so rows queued before a restart find it again.
  */
-import { createHmac, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { SlaAlert } from '../../shared/api/live.js';
 import type { Ticket } from '../../shared/api/tickets.js';
 import type { BrokerEvents } from '../events.js';
-import type { Log } from '../log.js';
-import type { NotifyConfig, Webhook } from './config.js';
+import { WebhookDriver } from './channels/webhook.js';
+import type { HttpOptions } from './channels/http.js';
+import type { WebhooksConfig } from './config.js';
+import type { ChannelDriver, ChannelInfo, ChannelRegistry, OutgoingMessage } from './deps.js';
+
+export { SIGNATURE_HEADER, sign } from './channels/webhook.js';
 
 export type Notification = { type: 'ticket'; ticket: Ticket } | { type: 'sla'; alert: SlaAlert };
 
-export const SIGNATURE_HEADER = 'x-vigil-signature';
-
-export function sign(secret: string, body: string): string {
-  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+interface Hook {
+  info: ChannelInfo;
+  events: readonly Notification['type'][];
+  driver: ChannelDriver;
 }
 
-interface Delivery {
-  id: string;
-  hook: Webhook;
-  event: Notification['type'];
-  body: string;
+/** The message a config-file hook carries: its body is `data`, exactly as before. */
+export function hookMessage(notification: Notification, at: Date): OutgoingMessage {
+  const ticketId =
+    notification.type === 'ticket' ? notification.ticket.id : notification.alert.ticketId;
+  return {
+    kind: notification.type,
+    language: 'en',
+    title:
+      notification.type === 'ticket'
+        ? `ticket ${ticketId} ${notification.ticket.status}`
+        : `ticket ${ticketId} SLA ${notification.alert.kind}`,
+    markdown: '',
+    text: '',
+    to: [],
+    ticketIds: [ticketId],
+    // sentAt is when the notification was made, so every attempt posts the same bytes.
+    data: { ...notification, sentAt: at.toISOString() },
+  };
 }
 
-export class WebhookNotifier {
-  private readonly queues = new Map<Webhook, Promise<void>>();
-  private readonly controller = new AbortController();
+export class ConfigWebhooks {
+  private readonly hooks = new Map<string, Hook>();
   private unsubscribe: (() => void) | null = null;
-  /** Deliveries that succeeded and that were given up, for health and tests. */
-  readonly counters = { delivered: 0, failed: 0, retried: 0 };
 
-  constructor(
-    private readonly events: BrokerEvents,
-    private readonly config: NotifyConfig,
-    private readonly log: Log,
-  ) {}
+  constructor(config: WebhooksConfig, options: HttpOptions = {}) {
+    config.hooks.forEach((hook, index) => {
+      const base = `config-webhook-${createHash('sha256').update(hook.url).digest('hex').slice(0, 12)}`;
+      let id = base;
+      for (let n = 2; this.hooks.has(id); n++) id = `${base}-${n}`;
+      this.hooks.set(id, {
+        // Named by its place and origin only: a path or query may hold a token.
+        info: {
+          id,
+          name: `notify.webhooks[${index}] ${new URL(hook.url).origin}`,
+          type: 'webhook',
+          default: false,
+          enabled: true,
+        },
+        events: hook.events ?? ['ticket', 'sla'],
+        driver: new WebhookDriver(
+          { url: hook.url, secret: hook.secret },
+          {
+            ...options,
+            payload: 'data',
+            retry: { attempts: config.attempts, firstMs: config.retryMs },
+          },
+        ),
+      });
+    });
+  }
 
-  start(): void {
-    if (this.config.webhooks.length === 0) return;
-    const onTicket = (ticket: Ticket) => this.send({ type: 'ticket', ticket });
-    const onSla = (alert: SlaAlert) => this.send({ type: 'sla', alert });
-    this.events.on('ticket', onTicket);
-    this.events.on('sla', onSla);
-    this.unsubscribe = () => {
-      this.events.off('ticket', onTicket);
-      this.events.off('sla', onSla);
+  has(channelId: string): boolean {
+    return this.hooks.has(channelId);
+  }
+
+  ids(): string[] {
+    return [...this.hooks.keys()];
+  }
+
+  /**
+   * The registry the outbox sends through: the channel table's channels and these hooks.
+   * `list` and `defaults` stay the table's: a hook takes ticket events, not pages,
+   * fallbacks or other channels' alerts.
+   */
+  overlay(registry: ChannelRegistry): ChannelRegistry {
+    return {
+      list: () => registry.list(),
+      defaults: () => registry.defaults(),
+      get: (id) => this.hooks.get(id)?.info ?? registry.get(id),
+      driver: (id) => this.hooks.get(id)?.driver ?? registry.driver(id),
     };
   }
 
-  /** Stops listening and abandons the retries still waiting. */
-  async stop(): Promise<void> {
+  /** Queues every ticket change and SLA alert for the hooks that take it. */
+  start(
+    events: BrokerEvents,
+    enqueue: (channelId: string, message: OutgoingMessage) => void,
+    now: () => Date,
+  ): void {
+    if (this.hooks.size === 0) return;
+    const send = (notification: Notification) => {
+      const message = hookMessage(notification, now());
+      for (const [id, hook] of this.hooks)
+        if (hook.events.includes(notification.type)) enqueue(id, message);
+    };
+    const onTicket = (ticket: Ticket) => send({ type: 'ticket', ticket });
+    const onSla = (alert: SlaAlert) => send({ type: 'sla', alert });
+    events.on('ticket', onTicket);
+    events.on('sla', onSla);
+    this.unsubscribe = () => {
+      events.off('ticket', onTicket);
+      events.off('sla', onSla);
+    };
+  }
+
+  stop(): void {
     this.unsubscribe?.();
     this.unsubscribe = null;
-    this.controller.abort();
-    await Promise.allSettled([...this.queues.values()]);
-  }
-
-  /** Resolves once every queued delivery has succeeded or been given up. */
-  async idle(): Promise<void> {
-    while (this.queues.size > 0) await Promise.allSettled([...this.queues.values()]);
-  }
-
-  send(notification: Notification): void {
-    const body = JSON.stringify({ ...notification, sentAt: new Date().toISOString() });
-    for (const hook of this.config.webhooks) {
-      if (hook.events && !hook.events.includes(notification.type)) continue;
-      const delivery: Delivery = { id: randomUUID(), hook, event: notification.type, body };
-      const previous = this.queues.get(hook) ?? Promise.resolve();
-      const next = previous.then(() => this.deliver(delivery));
-      this.queues.set(hook, next);
-      void next.then(() => {
-        if (this.queues.get(hook) === next) this.queues.delete(hook);
-      });
-    }
-  }
-
-  private async deliver(delivery: Delivery): Promise<void> {
-    const signal = this.controller.signal;
-    let wait = this.config.retryMs;
-    for (let attempt = 1; attempt <= this.config.attempts && !signal.aborted; attempt++) {
-      let problem: string;
-      try {
-        const response = await fetch(delivery.hook.url, {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            'x-vigil-event': delivery.event,
-            'x-vigil-delivery': delivery.id,
-            [SIGNATURE_HEADER]: sign(delivery.hook.secret, delivery.body),
-          },
-          body: delivery.body,
-          signal: AbortSignal.any([signal, AbortSignal.timeout(10_000)]),
-        });
-        await response.arrayBuffer().catch(() => undefined);
-        if (response.ok) {
-          this.counters.delivered++;
-          return;
-        }
-        problem = `HTTP ${response.status}`;
-      } catch (error) {
-        if (signal.aborted) return;
-        problem = error instanceof Error ? error.message : String(error);
-      }
-      if (attempt === this.config.attempts) {
-        this.counters.failed++;
-        this.log.warn(
-          `webhook ${new URL(delivery.hook.url).origin} refused ${delivery.event} delivery ${delivery.id} ${attempt} times (${problem}); dropped. Check the receiver.`,
-        );
-        return;
-      }
-      this.counters.retried++;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, wait);
-        signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
-      });
-      wait *= 2;
-    }
   }
 }

@@ -15,15 +15,11 @@
  *       degraded:clock-drift: none
  *       device-down:camera: serious
  *     useCriticality: true
- *   notify:
- *     webhooks:
- *       - url: https://noc.example.com/hooks/vigil
- *         secret: ...       # HMAC-SHA256 key; the signature is in X-Vigil-Signature
- *         events: [ticket, sla]
+ *
+ * `notify:` (webhooks, escalation, the outbox) is broker/notify/config.ts.
  */
 import { Type, type Static } from 'typebox';
 import { defaultDetectConfig, type DetectConfig } from '../detect/config.js';
-import type { NotifyConfig, NotifyConfigFile } from '../notify/config.js';
 import { DEFAULT_WARN_SHARE } from '../tickets/deadlines.js';
 import { defaultPriorities, defaultRules, type TicketRules } from '../tickets/priorities.js';
 
@@ -75,7 +71,6 @@ export interface DeskConfig {
   rules: TicketRules;
   warnShare: number;
   relapseWindowMin: number;
-  notify: NotifyConfig;
 }
 
 export const defaultDeskConfig: DeskConfig = {
@@ -83,13 +78,11 @@ export const defaultDeskConfig: DeskConfig = {
   rules: defaultRules,
   warnShare: DEFAULT_WARN_SHARE,
   relapseWindowMin: 60,
-  notify: { webhooks: [], attempts: 5, retryMs: 1000 },
 };
 
 export function resolveDeskConfig(file: {
   detect?: Static<typeof DetectConfigFile>;
   tickets?: Static<typeof TicketsConfigFile>;
-  notify?: Static<typeof NotifyConfigFile>;
 }): DeskConfig {
   const priorities = { ...defaultPriorities };
   for (const [condition, priority] of Object.entries(file.tickets?.priorities ?? {})) {
@@ -100,10 +93,5 @@ export function resolveDeskConfig(file: {
     rules: { priorities, useCriticality: file.tickets?.useCriticality ?? true },
     warnShare: file.tickets?.warnShare ?? defaultDeskConfig.warnShare,
     relapseWindowMin: file.tickets?.relapseWindowMin ?? defaultDeskConfig.relapseWindowMin,
-    notify: {
-      webhooks: file.notify?.webhooks ?? [],
-      attempts: file.notify?.attempts ?? defaultDeskConfig.notify.attempts,
-      retryMs: file.notify?.retryMs ?? defaultDeskConfig.notify.retryMs,
-    },
   };
 }

@@ -1,7 +1,7 @@
 /**
  * The processing side of the broker wired together: site metadata, maintenance windows,
  * status history, the audit trail, the ticket service with its SLA clocks, the detector,
- * the webhooks, and the pipeline that carries every message and every beat of the
+ * and the pipeline that carries every message and every beat of the
  * broker's clock through them (broker/stages/index.ts lists the stages).
  *
  * This is composition only: no folder below broker/ imports it, so detect, tickets,
@@ -18,7 +18,6 @@ import type { BrokerEvents } from '../events.js';
 import { StatusHistory } from '../inspection/history.js';
 import { child, type Log } from '../log.js';
 import { MaintenanceStore } from '../maintenance/store.js';
-import { WebhookNotifier } from '../notify/webhook.js';
 import { Pipeline, type DeadLetterSink } from '../pipeline/index.js';
 import { brokerStages } from '../stages/index.js';
 import { SiteStore } from '../sites/store.js';
@@ -55,15 +54,17 @@ export interface Desk {
   customers: CustomerStore;
   history: StatusHistory;
   audit: AuditStore;
-  notifier: WebhookNotifier;
   pipeline: Pipeline;
   /** One beat of the broker's clock now, through the pipeline (detect, then tickets). */
   tick(): void;
-  /** Stops the clock, lets the accepted messages finish, stops the webhooks. */
+  /** Stops the clock and lets the accepted messages finish. */
   stop(): Promise<void>;
 }
 
-/** Creates the tables, starts the clock and the webhooks. */
+/**
+ * Creates the tables and starts the clock. The config file's webhooks go through the
+ * notification outbox (broker/notify/webhook.ts, started with the escalations).
+ */
 export function startDesk(opts: DeskOptions): Desk {
   const config = opts.config ?? defaultDeskConfig;
   const log = child(opts.log, 'tickets');
@@ -141,8 +142,6 @@ export function startDesk(opts: DeskOptions): Desk {
   // clocks (ticket), every `detect.tickMs`.
   const clock = setInterval(tick, detector.config.tickMs);
   clock.unref();
-  const notifier = new WebhookNotifier(opts.events, config.notify, log);
-  notifier.start();
   return {
     tickets,
     detector,
@@ -151,7 +150,6 @@ export function startDesk(opts: DeskOptions): Desk {
     customers,
     history,
     audit,
-    notifier,
     pipeline,
     tick,
     async stop() {
@@ -159,7 +157,6 @@ export function startDesk(opts: DeskOptions): Desk {
       await pipeline.idle();
       pipeline.flushLog();
       detector.stop();
-      await notifier.stop();
     },
   };
 }

@@ -27,16 +27,50 @@ export interface AlibabaSmsSettings {
 export const ALIBABA_ENDPOINT = 'https://dysmsapi.aliyuncs.com';
 
 /**
- * Codes worth another try, with the wait: flow control per number (1 a minute, 5 an
- * hour for the same number and template, the document's 流控) and the platform's own
- * errors. Every other code is a refusal a person must fix (sign, template, key, balance).
+ * Codes worth another try, with the wait: the platform's own errors. Flow control of a
+ * number has its own rule (`flowControl`); every other code is a refusal a person must
+ * fix (sign, template, key, balance; isv.DAY_LIMIT_CONTROL / isv.MONTH_LIMIT_CONTROL, the
+ * account's own daily or monthly total set in the console, "触发日发送限额", API错误码).
  */
 const RETRY: Record<string, number> = {
-  'isv.BUSINESS_LIMIT_CONTROL': 60 * 60_000,
   'isp.SYSTEM_ERROR': 60_000,
   Throttling: 60_000,
   ServiceUnavailable: 60_000,
 };
+
+export const FLOW_CONTROL = 'isv.BUSINESS_LIMIT_CONTROL';
+
+/**
+ * isv.BUSINESS_LIMIT_CONTROL is the flow control of one number (短信发送频率限制,
+ * https://help.aliyun.com/document_detail/2881383.html: per sign and number for codes, per
+ * sign, template and number for notifications, 50 a day by default, limits an account may
+ * set per minute, hour and day). Its message names the level that refused it:
+ * "触发分钟级流控Permits:1", "触发小时级流控Permits:5", "触发天级流控Permits:50" (the
+ * day being the 24 hours before the send). Only accepted texts count towards the limits
+ * ("短信提交成功就会计入短信发送流控"), so a refused one costs nothing:
+ *
+ * - minute level: again after 60 s, when the minute has passed;
+ * - hour level: again after an hour;
+ * - day level: given up now; the next day is too late for a page, and the robots carry it;
+ * - a message naming no level: as the minute level, the shortest.
+ *
+ * It concerns that number only (`perRecipient`): the others' texts go on, and the
+ * channel is not failing. An emergency does not sit out the wait either way: past
+ * notify.outbox.urgentMaxWaitS the outbox hands it to other channels.
+ */
+export function flowControl(message: string): { retryable: boolean; retryAfterMs?: number } {
+  if (/天级|\bday\b/i.test(message)) return { retryable: false };
+  if (/小时级|\bhour\b/i.test(message)) return { retryable: true, retryAfterMs: 60 * 60_000 };
+  return { retryable: true, retryAfterMs: 60_000 };
+}
+
+function refusal(code: string, message: string, wait: number | undefined): DeliveryResult {
+  if (code === FLOW_CONTROL) {
+    const rule = flowControl(message);
+    return { ...failure(code, message, rule.retryable, rule.retryAfterMs), perRecipient: true };
+  }
+  return failure(code || 'bad-answer', message, wait !== undefined, wait);
+}
 
 // A CommonJS module whose class is its `default` export: Node's ESM sees the whole
 // module (the class under .default), bundlers and vitest the class itself.
@@ -117,8 +151,7 @@ export class AlibabaSms implements SmsProvider {
         const code = response.body?.code ?? '';
         if (code === 'OK') return { delivered: true };
         const message = scrub(response.body?.message ?? '', secrets);
-        const wait = RETRY[code];
-        return failure(code || 'bad-answer', message, wait !== undefined, wait);
+        return refusal(code, message, RETRY[code]);
       },
       (error: unknown): DeliveryResult => {
         const e = error as {
@@ -144,8 +177,7 @@ export class AlibabaSms implements SmsProvider {
         }
         const code = e.code ?? `http-${e.statusCode}`;
         const message = scrub(e.data?.Message ?? `HTTP ${e.statusCode}`, secrets);
-        const wait = RETRY[code] ?? (e.statusCode >= 500 ? 60_000 : undefined);
-        return failure(code, message, wait !== undefined, wait);
+        return refusal(code, message, RETRY[code] ?? (e.statusCode >= 500 ? 60_000 : undefined));
       },
     );
     return Promise.race([sent, aborted]);

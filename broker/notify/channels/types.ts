@@ -26,24 +26,61 @@ export interface OutgoingMessage {
   text: string;
   /** Robots @-mention them; sms texts their phones; email mails them. */
   to: Recipient[];
-  /** Alibaba SMS template variables; keys: priority, site, device, fault, deadline, count, link. */
+  /** Alibaba SMS template variables; keys: priority, site, device, fault, deadline, count, ticket. */
   sms?: Record<string, string>;
   /** The tickets it carries. */
   ticketIds: number[];
   /** The signed webhook's JSON payload. */
   data?: unknown;
+  /**
+   * What the contract cannot leave unsaid (an emergency, an SLA warning or breach): the
+   * outbox does not sit on it behind a long wait of the service (SMS flow control, a
+   * robot's block) but gives it up at once, so that the escalation hands it to other
+   * channels.
+   */
+  urgent?: boolean;
+}
+
+/** Which notification an attempt carries: the same on every attempt of one outbox row. */
+export interface DeliveryContext {
+  /** Stored with the row (a UUID): receivers that can deduplicate use it (X-Vigil-Delivery). */
+  deliveryId: string;
+  /** 1 for the first attempt. */
+  attempt: number;
 }
 
 export type DeliveryResult =
   | { delivered: true }
-  | { delivered: false; code: string; message: string; retryable: boolean; retryAfterMs?: number };
+  | {
+      delivered: false;
+      code: string;
+      message: string;
+      retryable: boolean;
+      retryAfterMs?: number;
+      /**
+       * The refusal concerns the recipient, not the channel (one number's SMS flow
+       * control): it holds that number's texts and says nothing of the channel's health.
+       */
+      perRecipient?: boolean;
+    };
 
 export interface ChannelDriver {
   readonly type: ChannelType;
   /** The service's documented limit of messages per minute for one channel; null: none. */
   readonly perMinute: number | null;
+  /**
+   * Sends in the order queued, one at a time: a row waiting for its retry holds the later
+   * ones (the webhook, whose receivers may apply ticket changes in the order they come).
+   */
+  readonly ordered?: boolean;
+  /** Retries of its own (the config file's webhooks: `notify.attempts`, `notify.retryMs`). */
+  readonly retry?: { attempts: number; firstMs: number };
   /** Never throws: network errors, timeouts, HTTP errors and the services' codes are results. */
-  send(message: OutgoingMessage, signal: AbortSignal): Promise<DeliveryResult>;
+  send(
+    message: OutgoingMessage,
+    signal: AbortSignal,
+    delivery?: DeliveryContext,
+  ): Promise<DeliveryResult>;
 }
 
 export interface ChannelInfo {

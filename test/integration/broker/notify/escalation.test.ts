@@ -15,7 +15,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningBroker } from '../../../../broker/app.js';
 import { deviceDown } from '../../../../broker/detect/rules/device-down.js';
-import { deviceExample, type Device } from '../../../../shared/api/devices.js';
 import { oncallApiRoutes, oncallPath } from '../../../../shared/api/oncall.js';
 import { notifyChannelPath } from '../../../../shared/api/notify.js';
 import { notifyPolicyRoutes } from '../../../../shared/api/notify-policy.js';
@@ -24,18 +23,11 @@ import { DingTalkStandin } from '../../../standins/dingtalk.js';
 import { loginToken, startTestBroker, type TestBrokerSettings } from '../../../helpers/broker.js';
 import { eventually } from '../../../helpers/eventually.js';
 import { tempDir, type TempDir } from '../../../helpers/temp.js';
+import { camera } from './camera.js';
 
 const ENGINEER_PHONE = '13800138000';
 const LEAD_PHONE = '13900139000';
 
-const camera = (id: string): Device => ({
-  ...deviceExample,
-  id,
-  name: `Camera ${id}`,
-  siteId: 'plant-7',
-  status: 'down',
-  reasons: [{ code: 'unreachable', message: 'connect ECONNREFUSED 192.0.2.11:80' }],
-});
 
 const settings: TestBrokerSettings = {
   notify: {

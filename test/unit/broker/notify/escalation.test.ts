@@ -260,10 +260,11 @@ describe('bookkeeping and late retries', () => {
     robot.answers = [
       {
         delivered: false,
-        code: '130101',
-        message: 'send too fast',
+        code: '45009',
+        message: 'api freq out of limit',
         retryable: true,
-        retryAfterMs: 10 * MIN,
+        // Within notify.outbox.urgentMaxWaitS: an emergency waits it out on its own robot.
+        retryAfterMs: MIN,
       },
       { delivered: true },
     ];
@@ -272,7 +273,7 @@ describe('bookkeeping and late retries', () => {
     await settle(e);
     expect(robot.sent).toHaveLength(1);
     tickets.act(ticket!.id, { action: 'acknowledge' }, 'zhangwei');
-    clock += 10 * MIN;
+    clock += MIN;
     await e.outbox.runDue();
     await settle(e);
     expect(robot.sent).toHaveLength(1);

@@ -8,6 +8,7 @@ import type {
   ChannelDriver,
   ChannelInfo,
   ChannelRegistry,
+  DeliveryContext,
   DeliveryResult,
   OnCallDirectory,
   OnCallNow,
@@ -21,6 +22,10 @@ export interface FakeChannel extends ChannelInfo {
   /** Answers in order; the last one repeats. */
   answers: DeliveryResult[];
   sent: OutgoingMessage[];
+  /** The outbox's delivery context of each send, in order. */
+  contexts: (DeliveryContext | undefined)[];
+  /** Sends in order, a retry holding the later rows (as the webhook does). */
+  ordered?: boolean;
 }
 
 export function fakeChannel(id: string, extra: Partial<FakeChannel> = {}): FakeChannel {
@@ -33,6 +38,7 @@ export function fakeChannel(id: string, extra: Partial<FakeChannel> = {}): FakeC
     perMinute: 20,
     answers: [{ delivered: true }],
     sent: [],
+    contexts: [],
     ...extra,
   };
 }
@@ -48,8 +54,10 @@ export function fakeRegistry(channels: FakeChannel[]): ChannelRegistry {
   const driver = (c: FakeChannel): ChannelDriver => ({
     type: c.type,
     perMinute: c.perMinute,
-    send: (message) => {
+    ...(c.ordered ? { ordered: true } : {}),
+    send: (message, _signal, context) => {
       c.sent.push(message);
+      c.contexts.push(context);
       const answer = c.answers.length > 1 ? c.answers.shift()! : c.answers[0]!;
       return Promise.resolve(answer);
     },
