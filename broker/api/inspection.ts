@@ -4,15 +4,21 @@
  * (broker/inspection/cache.ts); the answer's `x-vigil-report-cache` header says `hit`,
  * `miss` (computed, and kept unless late data landed meanwhile), `not-over` (the
  * period runs on: computed every time) or `off` (no metrics store or no cache). Everything else is read on every request.
+ *
+ * A period is a calendar month or quarter in the site's customer's time zone (Asia/Shanghai
+ * for a site without one); the answer says which (`timeZone`). A customer's figures
+ * (GET /api/customers/:id/figures) are read from its sites' reports of the same period.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { ApiError } from '../../shared/api/common.js';
+import type { CustomerFigures } from '../../shared/api/customers.js';
 import { InspectionQuery, InspectionReport } from '../../shared/api/inspection.js';
 import { siteApiRoutes, SiteParams } from '../../shared/api/sites.js';
 import type { DeviceRegistry } from '../devices/registry.js';
 import { inspectionHtml } from '../inspection/html.js';
 import type { CacheAnswer, ReportCache } from '../inspection/cache.js';
+import { combinedFigures, siteFigures } from '../inspection/figures.js';
 import { inspectionReport, periodRange, siteWeeklyTrends } from '../inspection/report.js';
 import type { MetricsStore } from '../metrics/store.js';
 import type { TicketService } from '../tickets/types.js';
@@ -70,44 +76,86 @@ async function ticketsOpened(
   }
 }
 
+/**
+ * One site's report of a period, in its customer's zone. Without `withTrends` the weekly
+ * trends (the readings, the expensive part) are left out: the customer's figures need
+ * none of them.
+ */
+export async function buildSiteReport(
+  { desk, devices, metrics, cache, now = () => new Date() }: InspectionRoutesOptions,
+  site: string,
+  period: string,
+  withTrends = true,
+): Promise<{ report: InspectionReport; answer: CacheAnswer | 'off' }> {
+  const timeZone = desk.customers.timeZoneOf(site);
+  const { from, to } = periodRange(period, timeZone);
+  const at = now();
+  // Only a period that is over is kept: the rest of a running one is still to come.
+  const over = to.getTime() <= at.getTime();
+  const store = withTrends ? metrics : null;
+  let answer: CacheAnswer | 'off' = cache && store ? 'not-over' : 'off';
+  const tickets = await ticketsOpened(desk.tickets, site, from, to);
+  const report = await inspectionReport({
+    site: desk.sites.get(site),
+    period,
+    timeZone,
+    devices: devices.list({ siteId: site }),
+    changes: desk.history.changes(site, from, to),
+    maintenance: desk.maintenance.spans(site, from, to),
+    tickets,
+    inventory: desk.history.inventory(site, from, to),
+    metrics: store,
+    // The cache keys by instants, and a zone's month has instants of its own: two zones'
+    // "2026-11" are two entries.
+    ...(cache && store && over
+      ? {
+          trends: async (siteId: string, a: Date, b: Date) => {
+            const kept = await cache.trends(siteId, a, b, at, () =>
+              siteWeeklyTrends(store, siteId, a, b),
+            );
+            answer = kept.answer;
+            return kept.trends;
+          },
+        }
+      : {}),
+    now: at,
+  });
+  return { report, answer };
+}
+
+/**
+ * A customer's availability and SLA compliance over its sites for a period in its zone:
+ * each site's figures from its report (broker/inspection/figures.ts), then combined.
+ */
+export async function customerFigures(
+  options: InspectionRoutesOptions,
+  customerId: string,
+  period: string,
+): Promise<CustomerFigures> {
+  const customer = options.desk.customers.require(customerId);
+  const { from, to } = periodRange(period, customer.timeZone);
+  const sites = [];
+  for (const siteId of customer.sites) {
+    const { report } = await buildSiteReport(options, siteId, period, false);
+    sites.push(siteFigures(report));
+  }
+  return {
+    customerId: customer.id,
+    customerName: customer.name,
+    period,
+    timeZone: customer.timeZone,
+    from: from.toISOString(),
+    to: to.toISOString(),
+    ...combinedFigures(sites),
+    sites,
+  };
+}
+
 export const inspectionRoutes: FastifyPluginAsyncTypebox<InspectionRoutesOptions> = async (
   app,
-  { desk, devices, metrics, cache, now = () => new Date() },
+  options,
 ) => {
-  async function build(
-    site: string,
-    period: string,
-  ): Promise<{ report: InspectionReport; answer: CacheAnswer | 'off' }> {
-    const { from, to } = periodRange(period);
-    const at = now();
-    // Only a period that is over is kept: the rest of a running one is still to come.
-    const over = to.getTime() <= at.getTime();
-    let answer: CacheAnswer | 'off' = cache && metrics ? 'not-over' : 'off';
-    const tickets = await ticketsOpened(desk.tickets, site, from, to);
-    const report = await inspectionReport({
-      site: desk.sites.get(site),
-      period,
-      devices: devices.list({ siteId: site }),
-      changes: desk.history.changes(site, from, to),
-      maintenance: desk.maintenance.spans(site, from, to),
-      tickets,
-      inventory: desk.history.inventory(site, from, to),
-      metrics,
-      ...(cache && metrics && over
-        ? {
-            trends: async (siteId: string, a: Date, b: Date) => {
-              const kept = await cache.trends(siteId, a, b, at, () =>
-                siteWeeklyTrends(metrics, siteId, a, b),
-              );
-              answer = kept.answer;
-              return kept.trends;
-            },
-          }
-        : {}),
-      now: at,
-    });
-    return { report, answer };
-  }
+  const build = (site: string, period: string) => buildSiteReport(options, site, period);
 
   app.get(
     siteApiRoutes.inspection,

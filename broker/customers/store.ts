@@ -19,7 +19,7 @@ import type { Priority } from '../../shared/api/tickets.js';
 import { VigilError } from '../../shared/errors.js';
 import { isId } from '../../shared/ids.js';
 import { migrate, type Db, type Migration } from '../db.js';
-import { WARRANTY_YEARS } from '../inspection/report.js';
+import { DEFAULT_TIME_ZONE, WARRANTY_YEARS } from '../inspection/report.js';
 import { customerKey } from '../oncall/store.js';
 import { defaultSla, type SlaTable } from '../tickets/types.js';
 import { checkContacts, timeZoneError } from './validate.js';
@@ -45,8 +45,8 @@ const migrations: readonly Migration[] = [
   },
 ];
 
-/** The contract's customer is in China: its documents in Chinese, its months in Beijing time. */
-export const DEFAULT_TIME_ZONE = 'Asia/Shanghai';
+export { DEFAULT_TIME_ZONE };
+/** The contract's customer is in China: its documents in Chinese (its months in Beijing time). */
 export const DEFAULT_LOCALE: CustomerLocale = 'zh-CN';
 
 /** 备件服务: a stocked spare replaced within 2 h, an unstocked one shipped within 8 h. */

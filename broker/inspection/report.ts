@@ -3,8 +3,10 @@
  * computed from what Vigil recorded: device status history (availability, outages,
  * MTTR, MTBF), maintenance windows (left out of every figure), tickets (SLA compliance
  * per priority), the metrics store (weekly trends), inventory changes, warranty dates,
- * and suggestions with the figures behind them. Periods are UTC calendar months and
- * quarters; the part of a period still in the future is not counted.
+ * and suggestions with the figures behind them. Periods are calendar months and
+ * quarters in the customer's time zone (a fault at 06:00 on 1 December Beijing time is
+ * December's); the part of a period still in the future is not counted. An outage across
+ * a period's edge counts in both periods, each with its own part of the down time.
  */
 import type { Device } from '../../shared/api/devices.js';
 import type {
@@ -19,6 +21,7 @@ import { VigilError } from '../../shared/errors.js';
 import type { MetricsStore, TrendBucket } from '../metrics/store.js';
 import { loopSlices } from '../../lib/loop-slices.js';
 import type { Span } from '../maintenance/store.js';
+import { dayNumber, zonedInstant } from '../oncall/rota.js';
 import type { InventoryRow, StatusChange } from './history.js';
 
 const DAY_MS = 86_400_000;
@@ -26,19 +29,41 @@ const DAY_MS = 86_400_000;
 export const WARRANTY_SOON_DAYS = 90;
 export const WARRANTY_YEARS = 3;
 
-/** "2026-11" -> November 2026; "2026-Q4" -> October to December 2026 (UTC). */
-export function periodRange(period: string): { from: Date; to: Date } {
+/**
+ * The zone of a site without a customer: the contract's customers are in China, and a
+ * month is the customer's month (Beijing time has no daylight saving since 1991).
+ */
+export const DEFAULT_TIME_ZONE = 'Asia/Shanghai';
+
+/** The instant of local midnight at the start of the 1st of month `index` (0-based, may overflow). */
+function monthStart(timeZone: string, year: number, index: number): Date {
+  const first = new Date(Date.UTC(year, index, 1)).toISOString().slice(0, 10);
+  // A midnight that a daylight-saving change skips (clocks forward at 00:00, as in
+  // America/Santiago) starts the day at the first instant that exists (zonedInstant).
+  return new Date(zonedInstant(timeZone, dayNumber(first), 0));
+}
+
+/**
+ * "2026-11" -> November 2026; "2026-Q4" -> October to December 2026: from local midnight
+ * of the first day to local midnight of the first day after, in `timeZone` (2026-11 in
+ * Asia/Shanghai runs from 2026-10-31T16:00Z to 2026-11-30T16:00Z). In a zone with
+ * daylight saving a month is an hour shorter or longer than its days.
+ */
+export function periodRange(
+  period: string,
+  timeZone: string = DEFAULT_TIME_ZONE,
+): { from: Date; to: Date } {
   const quarter = /^(\d{4})-Q([1-4])$/.exec(period);
   if (quarter) {
     const year = Number(quarter[1]);
     const first = (Number(quarter[2]) - 1) * 3;
-    return { from: new Date(Date.UTC(year, first, 1)), to: new Date(Date.UTC(year, first + 3, 1)) };
+    return { from: monthStart(timeZone, year, first), to: monthStart(timeZone, year, first + 3) };
   }
   const month = /^(\d{4})-(\d{2})$/.exec(period);
   if (!month) throw new Error(`period "${period}" is neither YYYY-MM nor YYYY-Qn`);
   const year = Number(month[1]);
   const index = Number(month[2]) - 1;
-  return { from: new Date(Date.UTC(year, index, 1)), to: new Date(Date.UTC(year, index + 1, 1)) };
+  return { from: monthStart(timeZone, year, index), to: monthStart(timeZone, year, index + 1) };
 }
 
 interface Interval {
@@ -133,7 +158,8 @@ export function availability(
   };
 }
 
-function round(value: number, digits = 1): number {
+/** `value` to `digits` decimals, as every figure of a report is rounded. */
+export function round(value: number, digits = 1): number {
   const factor = 10 ** digits;
   return Math.round(value * factor) / factor;
 }
@@ -333,6 +359,8 @@ export interface InspectionInput {
   metrics: MetricsStore | null;
   /** The site's weekly trends; by default asked of `metrics` (siteWeeklyTrends). */
   trends?: TrendSource;
+  /** The IANA zone of the period's months (the customer's); Asia/Shanghai by default. */
+  timeZone?: string;
   now: Date;
 }
 
@@ -358,7 +386,8 @@ function perDeviceOf<T>(
 
 export async function inspectionReport(input: InspectionInput): Promise<InspectionReport> {
   const { site, now } = input;
-  const range = periodRange(input.period);
+  const timeZone = input.timeZone ?? DEFAULT_TIME_ZONE;
+  const range = periodRange(input.period, timeZone);
   const from = range.from.getTime();
   // The future is not observed yet.
   const to = Math.min(range.to.getTime(), now.getTime());
@@ -514,6 +543,7 @@ export async function inspectionReport(input: InspectionInput): Promise<Inspecti
     siteName: site.name,
     customer: site.customer,
     period: input.period,
+    timeZone,
     from: range.from.toISOString(),
     to: range.to.toISOString(),
     generatedAt: now.toISOString(),

@@ -7,7 +7,8 @@ import { Day } from './sites.js';
 
 /**
  * GET /api/sites/:site/inspection?period=2026-11 (month) or ?period=2026-Q4 (quarter),
- * in UTC; also /inspection.html (printable, to sign). The contract's preventive
+ * calendar periods in the site's customer's time zone (Asia/Shanghai for a site without
+ * a customer); also /inspection.html (printable, to sign). The contract's preventive
  * inspection (巡检), computed from what the agents measured.
  */
 export const InspectionQuery = Type.Object(
@@ -110,6 +111,12 @@ export const InspectionReport = Type.Object({
   siteName: Type.String(),
   customer: Type.String(),
   period: Type.String(),
+  /**
+   * The IANA zone of the period: `from` and `to` are its local midnights. Sent by every
+   * broker since customers (issue 16); absent in reports kept by an older one, whose
+   * periods were UTC months.
+   */
+  timeZone: Type.Optional(Type.String()),
   from: Timestamp,
   to: Timestamp,
   generatedAt: Timestamp,

@@ -36,7 +36,10 @@ describe('inspection report', () => {
       camera('cam-03', { name: 'Dock' }),
       camera('nvr-01', { kind: 'nvr', name: 'Recorder' }),
     ]);
-    const { history, sites, maintenance, tickets } = f.desk;
+    const { history, sites, maintenance, tickets, customers } = f.desk;
+    // The history below is written in UTC months: the customer's zone is UTC, so every
+    // figure stays the one injected (periods in other zones: customers/periods.test.ts).
+    customers.create({ id: 'example-logistics', name: 'Example Logistics', timeZone: 'UTC' });
     sites.put(site, {
       name: 'Demo plant',
       customer: 'Example Logistics',

@@ -11,13 +11,65 @@ import {
 const ms = (iso: string) => Date.parse(iso);
 
 describe('inspection figures', () => {
-  it('reads months and quarters as UTC ranges', () => {
-    expect(periodRange('2026-11')).toEqual({
+  it('reads months and quarters as UTC ranges in UTC', () => {
+    expect(periodRange('2026-11', 'UTC')).toEqual({
       from: new Date('2026-11-01T00:00:00Z'),
       to: new Date('2026-12-01T00:00:00Z'),
     });
-    expect(periodRange('2026-Q4').to).toEqual(new Date('2027-01-01T00:00:00Z'));
-    expect(periodRange('2028-02').to).toEqual(new Date('2028-03-01T00:00:00Z'));
+    expect(periodRange('2026-Q4', 'UTC').to).toEqual(new Date('2027-01-01T00:00:00Z'));
+    expect(periodRange('2028-02', 'UTC').to).toEqual(new Date('2028-03-01T00:00:00Z'));
+  });
+
+  it("reads a period in Beijing time by default: a customer's month in China", () => {
+    expect(periodRange('2026-11')).toEqual({
+      from: new Date('2026-10-31T16:00:00Z'),
+      to: new Date('2026-11-30T16:00:00Z'),
+    });
+    expect(periodRange('2026-11', 'Asia/Shanghai')).toEqual(periodRange('2026-11'));
+    // A quarter's edges are the local midnights of its first day and of the next quarter's.
+    expect(periodRange('2026-Q4', 'Asia/Shanghai')).toEqual({
+      from: new Date('2026-09-30T16:00:00Z'),
+      to: new Date('2026-12-31T16:00:00Z'),
+    });
+    expect(periodRange('2027-Q1', 'Asia/Shanghai').from).toEqual(
+      periodRange('2026-Q4', 'Asia/Shanghai').to,
+    );
+    // 2028 is a leap year: February has 29 local days.
+    const feb = periodRange('2028-02', 'Asia/Shanghai');
+    expect(feb.to.getTime() - feb.from.getTime()).toBe(29 * 86_400_000);
+  });
+
+  it('gives a month of a daylight-saving zone its short or long day', () => {
+    // New York: EDT (UTC-4) until 2026-11-01 02:00, then EST (UTC-5).
+    const november = periodRange('2026-11', 'America/New_York');
+    expect(november).toEqual({
+      from: new Date('2026-11-01T04:00:00Z'),
+      to: new Date('2026-12-01T05:00:00Z'),
+    });
+    expect(november.to.getTime() - november.from.getTime()).toBe((30 * 24 + 1) * 3_600_000);
+    // March 2026: clocks forward on the 8th, so the month is an hour short.
+    const march = periodRange('2026-03', 'America/New_York');
+    expect(march.from).toEqual(new Date('2026-03-01T05:00:00Z'));
+    expect(march.to).toEqual(new Date('2026-04-01T04:00:00Z'));
+    // Berlin: CET (UTC+1) to CEST (UTC+2) on 2026-03-29, back on 2026-10-25.
+    expect(periodRange('2026-03', 'Europe/Berlin')).toEqual({
+      from: new Date('2026-02-28T23:00:00Z'),
+      to: new Date('2026-03-31T22:00:00Z'),
+    });
+    expect(periodRange('2026-10', 'Europe/Berlin')).toEqual({
+      from: new Date('2026-09-30T22:00:00Z'),
+      to: new Date('2026-10-31T23:00:00Z'),
+    });
+    // A quarter across both changes: Q2 starts in summer time and ends in it.
+    expect(periodRange('2026-Q2', 'Europe/Berlin')).toEqual({
+      from: new Date('2026-03-31T22:00:00Z'),
+      to: new Date('2026-06-30T22:00:00Z'),
+    });
+    // A zone whose clocks jump at midnight: Santiago skips 00:00-01:00 on 2026-09-06 (not a
+    // first of the month), and Havana on 2026-03-08; a month still starts at local midnight.
+    expect(periodRange('2026-12', 'America/Santiago').from).toEqual(
+      new Date('2026-12-01T03:00:00Z'),
+    );
   });
 
   it('counts consecutive down states as one outage, and unknown time as not observed', () => {
