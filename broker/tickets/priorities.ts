@@ -11,6 +11,10 @@
  * - general: degradation that does not stop use (clock drift, storage filling, slow
  *   responses, firmware changed, credentials rejected, picture problems, gateway low on
  *   resources): every `degraded:<reason code>` not listed falls back to `degraded:*`.
+ * - general too: a fault a person reports (`manual`, POST /api/tickets) when they give no
+ *   priority. The contract's general is "an occasional problem that does not affect actual
+ *   use"; a blurred or misaimed picture, the typical call, is that. Vigil reads no meaning
+ *   into the words: who knows it is worse picks the priority, and an outage is detected.
  *
  * A device's criticality (site metadata) moves the priority one step: high raises
  * general to serious and serious to emergency; low lowers the other way.
@@ -43,6 +47,8 @@ export const defaultPriorities: PriorityRules = {
   // A replaced device is an inventory change (the inspection report lists it), not a fault.
   'degraded:device-replaced': null,
   'degraded:*': 'general',
+  // A person's report without a priority (never "none": a reported fault always opens).
+  manual: 'general',
 };
 
 export const defaultRules: TicketRules = { priorities: defaultPriorities, useCriticality: true };
@@ -62,6 +68,21 @@ export function priorityOf(condition: string, rules: TicketRules = defaultRules)
   if (Object.hasOwn(rules.priorities, condition)) return rules.priorities[condition] ?? null;
   if (condition.startsWith('degraded:')) return rules.priorities['degraded:*'] ?? null;
   return null;
+}
+
+/**
+ * The priority of a manual ticket: the one the reporter chose, else the rules' `manual`
+ * entry (general when the config removed it), moved by the device's criticality like a
+ * detected fault's.
+ */
+export function manualPriority(
+  chosen: Priority | undefined,
+  rules: TicketRules = defaultRules,
+  criticality: Criticality = 'normal',
+): Priority {
+  if (chosen !== undefined) return chosen;
+  const base = priorityOf('manual', rules) ?? 'general';
+  return rules.useCriticality ? adjustForCriticality(base, criticality) : base;
 }
 
 export type TicketDecision =

@@ -6,7 +6,13 @@
  */
 import type { SlaAlert } from '../../shared/api/live.js';
 import type { Criticality } from '../../shared/api/sites.js';
-import type { SlaDeadline, Ticket, TicketAction, TicketStatus } from '../../shared/api/tickets.js';
+import {
+  MANUAL_FAULT,
+  type SlaDeadline,
+  type Ticket,
+  type TicketAction,
+  type TicketStatus,
+} from '../../shared/api/tickets.js';
 import { VigilError } from '../../shared/errors.js';
 import { transitions } from '../../shared/ticket-workflow.js';
 import type { Db } from '../db.js';
@@ -16,9 +22,9 @@ import { bare, message, type Message } from '../../shared/wording/messages.js';
 import { say } from '../../shared/wording/render.js';
 import { DEFAULT_WARN_SHARE, deadlinesFor, slaClockAt } from './deadlines.js';
 import { incidentReport } from './report.js';
-import { decide, defaultRules, type TicketRules } from './priorities.js';
+import { decide, defaultRules, manualPriority, type TicketRules } from './priorities.js';
 import { openTicketStore, type NewEntry, type StepFields } from './store.js';
-import type { SlaTable, TicketService } from './types.js';
+import type { ManualReport, SlaTable, TicketService } from './types.js';
 
 export interface TicketServiceOptions {
   db: Db;
@@ -38,6 +44,12 @@ export interface TicketServiceOptions {
   underMaintenance?: (siteId: string, deviceId: string | null, at: Date) => boolean;
   /** The deadlines of a site's tickets: its customer's contract; `sla` when absent. */
   slaFor?: (siteId: string) => SlaTable;
+  /**
+   * Whether a site exists (described, or watched by an agent), and whether a device is
+   * one of its devices: what a manual ticket may name. Without them every name is taken.
+   */
+  siteExists?: (siteId: string) => boolean;
+  deviceOnSite?: (siteId: string, deviceId: string) => boolean;
 }
 
 const SYSTEM = 'system';
@@ -125,6 +137,69 @@ export function createTicketService(opts: TicketServiceOptions): TicketService {
     return emit(ticket);
   }
 
+  /**
+   * A fault a person reported: its own ticket, whatever else is open on the device (no
+   * one-open rule, no relapse), with the clocks of its priority from now. It never
+   * resolves by itself: the detector's lookups do not find it (store.ts).
+   */
+  function openManual(report: ManualReport): Ticket {
+    const { siteId, deviceId } = report;
+    if (opts.siteExists && !opts.siteExists(siteId)) {
+      throw new VigilError(
+        'VIGIL_NOT_FOUND',
+        `No site "${siteId}": check the site id (GET /api/sites lists the described sites, GET /api/devices the devices agents watch).`,
+      );
+    }
+    if (deviceId !== null && opts.deviceOnSite && !opts.deviceOnSite(siteId, deviceId)) {
+      throw new VigilError(
+        'VIGIL_BAD_REQUEST',
+        `Site "${siteId}" has no device "${deviceId}": send one of its device ids, or leave deviceId out for a fault of the whole site.`,
+        [`deviceId: not a device of site ${siteId}`],
+      );
+    }
+    const title = report.title.trim();
+    if (title === '') {
+      throw new VigilError(
+        'VIGIL_BAD_REQUEST',
+        'The title is blank: say in a line what is wrong ("the picture at the gate is blurred").',
+        ['title: must hold more than spaces'],
+      );
+    }
+    const criticality =
+      deviceId !== null && opts.criticalityOf ? opts.criticalityOf(siteId, deviceId) : 'normal';
+    const priority = manualPriority(report.priority, rules, criticality);
+    const openedAt = now();
+    const sla = slaOf(siteId);
+    const terms = sla[priority];
+    const description = report.description.trim();
+    const ticket = store.insertOpen(
+      {
+        siteId,
+        deviceId,
+        fault: MANUAL_FAULT,
+        priority,
+        title: message('title.manual', { text: title }),
+        openedAt,
+        ...deadlinesFor(priority, openedAt, sla),
+        source: 'manual',
+        reportedBy: report.reportedBy,
+        reportedVia: report.via,
+        description,
+      },
+      entry(
+        'reported',
+        report.reportedBy,
+        message('reported.manual', { by: report.reportedBy, via: report.via, description }),
+        openedAt,
+      ),
+      { respond: terms.respondMin, 'on-site': terms.onSiteMin, resolve: terms.resolveMin },
+    );
+    // The unique index leaves manual tickets alone: a refused insert is a bug.
+    if (ticket === undefined) throw new Error(`manual ticket on ${siteId} was not stored`);
+    emit(ticket);
+    return ticket;
+  }
+
   function coverTicket(ticket: Ticket, covers: string[]): Ticket | undefined {
     const added = covers.filter((id) => !ticket.covers.includes(id));
     const gone = ticket.covers.filter((id) => !covers.includes(id));
@@ -206,6 +281,8 @@ export function createTicketService(opts: TicketServiceOptions): TicketService {
           return resolve(detection.siteId, detection.deviceId, detection.fault, detection.text);
       }
     },
+
+    openManual,
 
     act(id, action, actor) {
       const ticket = store.get(id);

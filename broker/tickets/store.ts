@@ -2,6 +2,9 @@
  * Tickets in SQLite. The rule "at most one open ticket per site, device and fault" is a
  * partial unique index, so it holds even when two writers race (two pipelines on one
  * file, a retry after a crash): the second insert fails and the caller leaves it there.
+ * The rule is for detected faults: manual tickets (source 'manual', reported by a
+ * person) are outside the index, each stands alone, and the detector's lookups
+ * (findOpen, findLatest) never see them, so no recovery resolves one.
  * Timestamps are ISO 8601 UTC strings with milliseconds, so text order is time order.
  *
  * Each deadline of the contract table is a row of ticket_sla: its allowed time, its due
@@ -10,9 +13,11 @@
 import type {
   Fault,
   Priority,
+  ReportedVia,
   SlaDeadline,
   Ticket,
   TicketQuery,
+  TicketSource,
   TicketStatus,
   TimelineEntry,
 } from '../../shared/api/tickets.js';
@@ -116,6 +121,23 @@ export const ticketMigrations: readonly Migration[] = [
     version: 4,
     sql: `CREATE INDEX tickets_site_opened ON tickets (site_id, opened_at, id);`,
   },
+  {
+    // Manual tickets (issue 16 part 6): who reported it, how, and what they said. The
+    // one-open rule becomes the detected faults' own: two people may report two problems
+    // of one camera, and each is its own work order.
+    version: 5,
+    sql: `
+      ALTER TABLE tickets ADD COLUMN source TEXT NOT NULL DEFAULT 'detected'
+        CHECK (source IN ('detected', 'manual'));
+      ALTER TABLE tickets ADD COLUMN reported_by TEXT;
+      ALTER TABLE tickets ADD COLUMN reported_via TEXT CHECK (reported_via IN ('phone', 'portal'));
+      ALTER TABLE tickets ADD COLUMN description TEXT;
+      DROP INDEX tickets_one_open;
+      CREATE UNIQUE INDEX tickets_one_open
+        ON tickets (site_id, coalesce(device_id, ''), fault)
+        WHERE status NOT IN ('resolved', 'closed') AND source = 'detected';
+    `,
+  },
 ];
 
 /** A timeline entry as the desk writes it: what happened as a message with a code. */
@@ -148,6 +170,11 @@ export interface NewTicket {
   onSiteBy: Date | null;
   resolveBy: Date | null;
   covers?: string[];
+  /** Detected unless said; a manual ticket names who reported it, how, and what they said. */
+  source?: TicketSource;
+  reportedBy?: string;
+  reportedVia?: ReportedVia;
+  description?: string;
 }
 
 export interface RunningClock extends SlaRow {
@@ -208,6 +235,10 @@ interface TicketRow {
   confirmation: string | null;
   covers: string;
   occurrences: number;
+  source: TicketSource;
+  reported_by: string | null;
+  reported_via: ReportedVia | null;
+  description: string | null;
 }
 
 interface TimelineRow {
@@ -219,7 +250,8 @@ interface TimelineRow {
 }
 
 // The workflow's finished statuses (shared/ticket-workflow.ts). The partial unique index
-// of migration 1 spells the same list; changing it needs a migration that rebuilds it.
+// (migration 1, rebuilt by 5) spells the same list; changing it needs a migration that
+// rebuilds it.
 const finishedList = FINISHED_STATUSES.map((s) => `'${s}'`).join(', ');
 const notFinished = `status NOT IN (${finishedList})`;
 
@@ -240,12 +272,13 @@ const deadlineOrder: Record<SlaDeadline, number> = { respond: 0, 'on-site': 1, r
 export interface TicketStore {
   /**
    * Inserts an open ticket with its first timeline entry and its clocks, in one
-   * transaction. Returns undefined when a ticket for the same site, device and fault is
-   * already open: the unique index refused the row.
+   * transaction. Returns undefined when a detected ticket for the same site, device and
+   * fault is already open: the unique index refused the row (never for a manual one).
    */
   insertOpen(ticket: NewTicket, first: NewEntry, allowedMin: AllowedMinutes): Ticket | undefined;
+  /** The open detected ticket of this site, device and fault (manual ones are never found). */
   findOpen(siteId: string, deviceId: string | null, fault: Fault): Ticket | undefined;
-  /** The newest ticket of this site, device and fault, finished or not. */
+  /** The newest detected ticket of this site, device and fault, finished or not. */
   findLatest(siteId: string, deviceId: string | null, fault: Fault): Ticket | undefined;
   /**
    * Moves a ticket that is still open to `status` and appends `entry`; sets resolvedAt
@@ -294,8 +327,9 @@ export function openTicketStore(
 
   const insertTicket = db.prepare(`
     INSERT INTO tickets (site_id, device_id, fault, priority, status, title_message, opened_at,
-                         respond_by, on_site_by, resolve_by, resolved_at, covers)
-    VALUES (?, ?, ?, ?, 'open', ?, ?, ?, ?, ?, NULL, ?)`);
+                         respond_by, on_site_by, resolve_by, resolved_at, covers,
+                         source, reported_by, reported_via, description)
+    VALUES (?, ?, ?, ?, 'open', ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?)`);
   const insertEntry = db.prepare(
     'INSERT INTO ticket_timeline (ticket_id, at, kind, actor, message) VALUES (?, ?, ?, ?, ?)',
   );
@@ -305,10 +339,12 @@ export function openTicketStore(
   const selectTicket = db.prepare('SELECT * FROM tickets WHERE id = ?');
   const selectOpen = db.prepare(`
     SELECT * FROM tickets
-    WHERE site_id = ? AND coalesce(device_id, '') = coalesce(?, '') AND fault = ? AND ${notFinished}`);
+    WHERE site_id = ? AND coalesce(device_id, '') = coalesce(?, '') AND fault = ? AND ${notFinished}
+      AND source = 'detected'`);
   const selectLatest = db.prepare(`
     SELECT * FROM tickets
     WHERE site_id = ? AND coalesce(device_id, '') = coalesce(?, '') AND fault = ?
+      AND source = 'detected'
     ORDER BY id DESC LIMIT 1`);
   const updateStatus = db.prepare(`
     UPDATE tickets SET status = ?, resolved_at = coalesce(?, resolved_at),
@@ -380,6 +416,10 @@ export function openTicketStore(
         confirmation: row.confirmation,
         covers: JSON.parse(row.covers) as string[],
         occurrences: row.occurrences,
+        source: row.source,
+        reportedBy: row.reported_by,
+        reportedVia: row.reported_via,
+        description: row.description,
         sla,
         timeline: entries.get(row.id) ?? [],
       };
@@ -408,6 +448,10 @@ export function openTicketStore(
         iso(ticket.onSiteBy),
         iso(ticket.resolveBy),
         JSON.stringify(ticket.covers ?? []),
+        ticket.source ?? 'detected',
+        ticket.reportedBy ?? null,
+        ticket.reportedVia ?? null,
+        ticket.description ?? null,
       );
       const id = Number(result.lastInsertRowid);
       addEntry(id, first);
@@ -615,6 +659,7 @@ export function openTicketStore(
         ['siteId', 'site_id'],
         ['deviceId', 'device_id'],
         ['fault', 'fault'],
+        ['source', 'source'],
       ] as const;
       for (const [field, column] of exact) {
         if (query[field] === undefined) continue;

@@ -2,6 +2,7 @@ import type { SlaAlert } from '../../shared/api/live.js';
 import type {
   IncidentReport,
   Priority,
+  ReportedVia,
   Ticket,
   TicketAction,
   TicketQuery,
@@ -11,13 +12,19 @@ import type { Detection } from '../pipeline/types.js';
 
 /**
  * The ticket desk: opens, reopens and resolves tickets from detections, with the
- * contract's deadlines, takes the work order's steps from people, runs the SLA clocks,
- * and keeps it all in SQLite (one open ticket per device and fault, held by a unique
- * index). Emits every change on BrokerEvents 'ticket' and every clock alert on 'sla'.
+ * contract's deadlines, opens the tickets people report (manual, each its own), takes
+ * the work order's steps from people, runs the SLA clocks, and keeps it all in SQLite
+ * (one open detected ticket per device and fault, held by a unique index). Emits every change on BrokerEvents 'ticket' and every clock alert on 'sla'.
  */
 export interface TicketService {
   /** Opens, reopens, resolves or leaves alone; returns the tickets it changed. */
   apply(detection: Detection): Ticket[];
+  /**
+   * Opens a manual ticket (a fault a person reported) and emits it. Throws VigilError
+   * VIGIL_NOT_FOUND for an unknown site and VIGIL_BAD_REQUEST for a device not on the
+   * site or a blank title.
+   */
+  openManual(report: ManualReport): Ticket;
   /**
    * One step of the work order by `actor`. Throws VigilError VIGIL_NOT_FOUND for an
    * unknown ticket and VIGIL_CONFLICT for a step its status does not allow.
@@ -46,6 +53,20 @@ export interface TicketService {
   report(id: number): IncidentReport | undefined;
   list(query: TicketQuery): Ticket[];
   get(id: number): Ticket | undefined;
+}
+
+/** A fault a person reported (POST /api/tickets), with who and how. */
+export interface ManualReport {
+  siteId: string;
+  /** null: a fault of the whole site. */
+  deviceId: string | null;
+  title: string;
+  description: string;
+  /** The reporter's choice; the contract's rule for manual tickets when absent. */
+  priority?: Priority;
+  /** The user who opens it. */
+  reportedBy: string;
+  via: ReportedVia;
 }
 
 /**

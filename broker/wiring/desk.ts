@@ -105,6 +105,11 @@ export function startDesk(opts: DeskOptions): Desk {
     criticalityOf: (siteId, deviceId) => sites.criticality(siteId, deviceId),
     underMaintenance,
     slaFor: (siteId) => customers.slaOf(siteId),
+    // A manual ticket names a site described in the site records or watched by an agent.
+    siteExists: (siteId) => sites.exists(siteId) || opts.registry.list({ siteId }).length > 0,
+    deviceOnSite: (siteId, deviceId) =>
+      sites.device(siteId, deviceId) !== undefined ||
+      opts.registry.get(siteId, deviceId) !== undefined,
   });
   const tick = () => void pipeline.tick();
   const detector = new Detector({

@@ -30,14 +30,36 @@ export type TicketStatus = Static<typeof TicketStatus>;
  *   flapping          a device failed again and again ("frequent failures", serious)
  *   degraded:<code>   a degradation the agent reported, by its reason code (general):
  *                     degraded:clock-drift, degraded:slow-response, degraded:auth-failed ...
+ *   manual            a fault a person reported (POST /api/tickets) that no check sees:
+ *                     each stands alone, outside the one-open-ticket rule, and never
+ *                     resolves by itself
  */
 export const FAULT_PATTERN =
-  '^(device-down|site-unreachable|site-outage|flapping|degraded:[a-z0-9-]{1,40})$';
+  '^(device-down|site-unreachable|site-outage|flapping|manual|degraded:[a-z0-9-]{1,40})$';
 export const Fault = Type.String({ pattern: FAULT_PATTERN });
 export type Fault = string;
 
 /** The faults without a reason code, for filters and labels. */
 export const baseFaults = ['device-down', 'site-unreachable', 'site-outage', 'flapping'] as const;
+
+/** The fault of every manual ticket (POST /api/tickets). */
+export const MANUAL_FAULT = 'manual';
+
+/**
+ * Where a ticket came from: `detected` by Vigil's checks (opened, reopened and resolved
+ * by the detector), or `manual`, reported by a person. Manual tickets stand alone: the
+ * one-open-ticket-per-device-and-fault rule is for detected faults only, and only a
+ * person resolves them (shared/ticket-workflow.ts).
+ */
+export const TicketSource = Type.Union([Type.Literal('detected'), Type.Literal('manual')]);
+export type TicketSource = Static<typeof TicketSource>;
+
+/**
+ * How a manual ticket reached the desk: `phone`, opened by NOC staff (operator, admin)
+ * for a customer's call, or `portal`, opened by the customer's own account.
+ */
+export const ReportedVia = Type.Union([Type.Literal('phone'), Type.Literal('portal')]);
+export type ReportedVia = Static<typeof ReportedVia>;
 
 /**
  * What Vigil says, as a code with parameters (shared/wording/messages.ts lists every
@@ -51,8 +73,9 @@ export const WordingMessage = Type.Object({
 export const TimelineEntry = Type.Object({
   at: Timestamp,
   /**
-   * detected, acknowledged, dispatched, on-site, note, resolved, closed, reopened,
-   * relapse, covered, uncovered, sla-warning, sla-breach, paused, resumed, priority
+   * detected, reported (a manual ticket's first entry), acknowledged, dispatched,
+   * on-site, note, resolved, closed, reopened, relapse, covered, uncovered, sla-warning,
+   * sla-breach, paused, resumed, priority
    */
   kind: Type.String(),
   /** "system" for what Vigil did by itself, otherwise the user name. */
@@ -149,6 +172,14 @@ export const Ticket = Type.Object({
   covers: Type.Array(Id),
   /** How often the fault happened on this ticket: 1, more after relapses. */
   occurrences: Type.Integer({ minimum: 1 }),
+  /** `detected` by Vigil's checks, or `manual`: reported by a person. */
+  source: TicketSource,
+  /** Who opened a manual ticket (the user name); null for a detected one. */
+  reportedBy: Nullable(Type.String()),
+  /** How a manual ticket reached the desk; null for a detected one. */
+  reportedVia: Nullable(ReportedVia),
+  /** What the reporter said, as they wrote it; null for a detected one. */
+  description: Nullable(Type.String()),
   /** The countdowns of the deadlines that are set, in contract order. */
   sla: Type.Array(SlaClock),
   timeline: Type.Array(TimelineEntry),
@@ -177,6 +208,7 @@ export const TicketQuery = Type.Object(
     siteId: Type.Optional(Id),
     deviceId: Type.Optional(Id),
     fault: Type.Optional(Fault),
+    source: Type.Optional(TicketSource),
     /** Opened at or after / before (ISO timestamps). */
     from: Type.Optional(Timestamp),
     to: Type.Optional(Timestamp),
@@ -186,6 +218,38 @@ export const TicketQuery = Type.Object(
   { additionalProperties: false },
 );
 export type TicketQuery = Static<typeof TicketQuery>;
+
+/**
+ * POST /api/tickets: a manual ticket for a fault no check can see ("the picture at the
+ * gate is blurred"), opened by an operator or admin (a viewer gets 403). The site must
+ * exist (404 otherwise); `deviceId`, when given, must be one of the site's devices (400).
+ * Without `priority` it is the contract's rule for manual tickets (broker config
+ * `tickets.priorities.manual`, general by default, moved one step by the device's
+ * criticality like every ticket); a given priority is taken as the person chose it.
+ * Answers 201 with the ticket: the same deadlines, clocks, timeline and notifications
+ * as a detected ticket of that priority.
+ */
+export const ManualTicketRequest = Type.Object(
+  {
+    siteId: Id,
+    deviceId: Type.Optional(Id),
+    /** What is wrong, in a line: the ticket's title. */
+    title: Type.String({ minLength: 1, maxLength: 200 }),
+    /** What the reporter said: where, since when, what they see. May be empty. */
+    description: Type.String({ maxLength: 4000 }),
+    priority: Type.Optional(Priority),
+  },
+  { additionalProperties: false },
+);
+export type ManualTicketRequest = Static<typeof ManualTicketRequest>;
+
+export const manualTicketRequestExample: ManualTicketRequest = {
+  siteId: 'demo-site',
+  deviceId: 'cam-01',
+  title: 'The picture at the gate is blurred',
+  description:
+    'The guard called at 09:10: since the storm last night the gate camera is out of focus.',
+};
 
 /** GET /api/tickets/:id */
 export const TicketParams = Type.Object(
@@ -294,6 +358,10 @@ export const ticketExample: Ticket = {
   confirmation: null,
   covers: [],
   occurrences: 1,
+  source: 'detected',
+  reportedBy: null,
+  reportedVia: null,
+  description: null,
   sla: [
     {
       deadline: 'respond',
@@ -353,6 +421,65 @@ export const ticketExample: Ticket = {
       actor: 'system',
       text: 'Resolved automatically: the device is up again',
       message: { code: 'resolved.device-up', params: {} },
+    },
+  ],
+};
+
+/** A manual ticket as an operator opened it for a caller (POST /api/tickets). */
+export const manualTicketExample: Ticket = {
+  ...ticketExample,
+  id: 18,
+  fault: 'manual',
+  priority: 'general',
+  status: 'open',
+  title: 'The picture at the gate is blurred',
+  titleMessage: { code: 'title.manual', params: { text: 'The picture at the gate is blurred' } },
+  openedAt: '2026-11-26T09:12:00.000Z',
+  respondBy: '2026-11-26T11:12:00.000Z',
+  onSiteBy: null,
+  resolveBy: '2026-11-26T17:12:00.000Z',
+  respondedAt: null,
+  respondedBy: null,
+  resolvedAt: null,
+  resolvedBy: null,
+  source: 'manual',
+  reportedBy: 'olga',
+  reportedVia: 'phone',
+  description: manualTicketRequestExample.description,
+  sla: [
+    {
+      deadline: 'respond',
+      state: 'running',
+      allowedMin: 120,
+      due: '2026-11-26T11:12:00.000Z',
+      warnAt: '2026-11-26T10:48:00.000Z',
+      doneAt: null,
+      warnedAt: null,
+      breachedAt: null,
+      pausedMs: 0,
+    },
+    {
+      deadline: 'resolve',
+      state: 'running',
+      allowedMin: 480,
+      due: '2026-11-26T17:12:00.000Z',
+      warnAt: '2026-11-26T15:36:00.000Z',
+      doneAt: null,
+      warnedAt: null,
+      breachedAt: null,
+      pausedMs: 0,
+    },
+  ],
+  timeline: [
+    {
+      at: '2026-11-26T09:12:00.000Z',
+      kind: 'reported',
+      actor: 'olga',
+      text: `Ticket opened by olga, reported by phone: ${manualTicketRequestExample.description}`,
+      message: {
+        code: 'reported.manual',
+        params: { by: 'olga', via: 'phone', description: manualTicketRequestExample.description },
+      },
     },
   ],
 };

@@ -91,6 +91,8 @@ export const en: Catalogue = {
     'title.gateway-resources': (p) =>
       `Site gateway ${p.agent} ${gatewayState(p.problems)}: ${problems(p.problems)}`,
 
+    'title.manual': (p) => p.text,
+
     'detected.device-down': (p, s) =>
       `Device down${p.witness ? ` (${s.labels.seenBy(p.witness)})` : ''}: ` +
       `${p.messages.join('; ') || 'no reason reported'}` +
@@ -134,6 +136,10 @@ export const en: Catalogue = {
         ...(hot ? [heatAdvice(hot)] : []),
       ].join('. ');
     },
+
+    'reported.manual': (p) =>
+      `Ticket opened by ${p.by}, reported ${p.via === 'portal' ? 'through the customer portal' : 'by phone'}` +
+      (p.description ? `: ${p.description}` : ''),
 
     'resolved.device-up': () => 'Resolved automatically: the device is up again',
     'resolved.not-reported': () => 'Resolved automatically: the device no longer reports it',

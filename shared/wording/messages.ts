@@ -56,6 +56,8 @@ export interface MessageParams {
   'title.site-unreachable': { site: string; agent: string };
   'title.site-outage': { site: string; down: number; cameras: number };
   'title.gateway-resources': { agent: string; problems: GatewayProblem[] };
+  /** A manual ticket's title as the reporter wrote it (POST /api/tickets). */
+  'title.manual': { text: string };
 
   // ---- what the detector found (the "detected" entry) -------------------------------
   /** Every message the agent gave (they say what to check); `alsoDown`: cameras an NVR covers. */
@@ -76,6 +78,13 @@ export interface MessageParams {
   };
   'detected.site-outage': { down: string[]; cameras: number };
   'detected.gateway-resources': { problems: GatewayProblem[] };
+
+  // ---- a fault a person reported (the first entry of a manual ticket) ---------------
+  /**
+   * `by`: the user who opened it; `via`: phone (NOC staff for a caller) or portal (the
+   * customer's account); `description`: what the reporter said, as written (may be empty).
+   */
+  'reported.manual': { by: string; via: 'phone' | 'portal'; description: string };
 
   // ---- why a ticket ended by itself --------------------------------------------------
   'resolved.device-up': Record<string, never>;

@@ -87,6 +87,8 @@ export const zhCN: Catalogue = {
     'title.gateway-resources': (p) =>
       `站点采集网关 ${p.agent} ${gatewayState(p.problems)}：${problems(p.problems)}`,
 
+    'title.manual': (p) => p.text,
+
     'detected.device-down': (p, s) =>
       `设备故障${p.witness ? `（${s.labels.seenBy(p.witness)}）` : ''}：` +
       `${p.messages.join('；') || '未上报原因'}` +
@@ -127,6 +129,10 @@ export const zhCN: Catalogue = {
         ...(hot ? [heatAdvice(hot)] : []),
       ].join('。');
     },
+
+    'reported.manual': (p) =>
+      `${p.by} 开单，${p.via === 'portal' ? '客户通过门户报修' : '电话报修'}` +
+      (p.description ? `：${p.description}` : ''),
 
     'resolved.device-up': () => '自动解决：设备已恢复',
     'resolved.not-reported': () => '自动解决：设备不再上报该问题',

@@ -7,7 +7,13 @@ import { LiveEvent, liveEventExamples } from '../../../shared/api/live.js';
 import { Channel, channelExample, ChannelType } from '../../../shared/api/notify.js';
 import { CHANNEL_SETTINGS, CHANNEL_TYPES } from '../../../shared/notify-channels.js';
 import { NotifyPolicies, notifyPoliciesExample } from '../../../shared/api/notify-policy.js';
-import { Ticket, ticketExample } from '../../../shared/api/tickets.js';
+import {
+  ManualTicketRequest,
+  manualTicketExample,
+  manualTicketRequestExample,
+  Ticket,
+  ticketExample,
+} from '../../../shared/api/tickets.js';
 import { validator } from '../../../shared/validate.js';
 
 describe('MQTT contract', () => {
@@ -50,7 +56,8 @@ describe('API schemas', () => {
   const cases = [
     ['LoginResponse', LoginResponse, [loginResponseExample]],
     ['Device', Device, [deviceExample]],
-    ['Ticket', Ticket, [ticketExample]],
+    ['Ticket', Ticket, [ticketExample, manualTicketExample]],
+    ['ManualTicketRequest', ManualTicketRequest, [manualTicketRequestExample]],
     ['Health', Health, [healthExample]],
     ['LiveEvent', LiveEvent, liveEventExamples],
     ['Channel', Channel, [channelExample]],

@@ -28,6 +28,7 @@ const everyCode: { [C in MessageCode]: Message & { code: C } } = {
     agent: 'gw-01',
     problems: [{ what: 'disk', pct: 98.4 }],
   }),
+  'title.manual': message('title.manual', { text: 'The picture at the gate is blurred' }),
   'detected.device-down': message('detected.device-down', {
     messages: ['connect ECONNREFUSED 192.0.2.11:80', 'no answer in 5 s'],
   }),
@@ -55,6 +56,11 @@ const everyCode: { [C in MessageCode]: Message & { code: C } } = {
   }),
   'detected.gateway-resources': message('detected.gateway-resources', {
     problems: [{ what: 'cpu', pct: 99 }],
+  }),
+  'reported.manual': message('reported.manual', {
+    by: 'olga',
+    via: 'phone',
+    description: 'out of focus since the storm',
   }),
   'resolved.device-up': bare('resolved.device-up'),
   'resolved.not-reported': bare('resolved.not-reported'),
@@ -194,6 +200,18 @@ describe('wording', () => {
         expect(reasonLabel(code, locale)).not.toBe(code);
       }
     }
+  });
+
+  it('says who opened a manual ticket and how it was reported, in both languages', () => {
+    expect(say(everyCode['reported.manual'])).toBe(
+      'Ticket opened by olga, reported by phone: out of focus since the storm',
+    );
+    expect(say(everyCode['reported.manual'], 'zh-CN')).toBe(
+      'olga 开单，电话报修：out of focus since the storm',
+    );
+    const portal = message('reported.manual', { by: 'acme-li', via: 'portal', description: '' });
+    expect(say(portal)).toBe('Ticket opened by acme-li, reported through the customer portal');
+    expect(say(portal, 'zh-CN')).toBe('acme-li 开单，客户通过门户报修');
   });
 
   it('shows a code this build does not know by its code and parameters, not as nothing', () => {

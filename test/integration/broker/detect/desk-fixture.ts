@@ -230,6 +230,13 @@ export interface ApiUser {
   role: UserRole;
 }
 
+/** A viewer, an operator and an admin of the desk's API, for the role checks. */
+export const deskUsers = {
+  viewer: { username: 'vera', password: 'viewer password 123', role: 'viewer' },
+  operator: { username: 'olga', password: 'operator password 123', role: 'operator' },
+  admin: { username: 'ada', password: 'admin password 12345', role: 'admin' },
+} satisfies Record<string, ApiUser>;
+
 /**
  * The HTTP API over the desk (its tickets, sites, maintenance, audit trail), on the
  * desk's clock, with each user created and logged in: their bearer tokens by name.

@@ -12,20 +12,10 @@ import { validator } from '../../../../shared/validate.js';
 import { resolveDeskConfig } from '../../../../broker/wiring/desk-config.js';
 import { countdownState } from '../../../../console/src/countdown.js';
 import { deadlinesOf } from '../../../../console/src/data/tickets.js';
-import {
-  camera,
-  deskApi,
-  makeDesk,
-  type ApiUser,
-  type DeskFixture,
-} from '../detect/desk-fixture.js';
+import { camera, deskApi, deskUsers, makeDesk, type DeskFixture } from '../detect/desk-fixture.js';
 
 const MINUTE = 60_000;
-const users = {
-  viewer: { username: 'vera', password: 'viewer password 123', role: 'viewer' },
-  operator: { username: 'olga', password: 'operator password 123', role: 'operator' },
-  admin: { username: 'ada', password: 'admin password 12345', role: 'admin' },
-} satisfies Record<string, ApiUser>;
+const users = deskUsers;
 const checkTicket = validator(Ticket);
 const checkReport = validator(IncidentReport);
 

@@ -18,6 +18,9 @@ function service(applied: Detection[], ticks: { n: number }, failOn?: string): T
     act: () => {
       throw new Error('not used');
     },
+    openManual: () => {
+      throw new Error('not used');
+    },
     cover: () => undefined,
     tick: () => (ticks.n++, []),
     record: () => undefined,
