@@ -1,5 +1,11 @@
-/** The inspection report as one printable page, to be handed to and signed by the customer. */
+/**
+ * The inspection report as one printable page, to be handed to and signed by the customer.
+ * Every time on it is the customer's local time with its UTC offset ("2026-11-01 00:00
+ * (UTC+08:00)"): a document read in another zone, or across a daylight-saving change,
+ * cannot be misread.
+ */
 import type { InspectionReport } from '../../shared/api/inspection.js';
+import { localTime } from '../notify/compose.js';
 import { escapeHtml as e } from '../tickets/report.js';
 
 const hours = (s: number) => `${(s / 3600).toFixed(1)} h`;
@@ -7,6 +13,9 @@ const minutes = (s: number | null) => (s === null ? '—' : `${(s / 60).toFixed(
 const pct = (value: number | null) => (value === null ? '—' : `${value} %`);
 
 export function inspectionHtml(report: InspectionReport): string {
+  // A report kept by a version before customers has no zone: its periods were UTC months.
+  const timeZone = report.timeZone ?? 'UTC';
+  const when = (iso: string) => e(localTime(iso, timeZone));
   const devices = report.devices
     .map(
       (d) =>
@@ -30,7 +39,7 @@ export function inspectionHtml(report: InspectionReport): string {
   const changes = report.inventoryChanges
     .map(
       (c) =>
-        `<tr><td>${e(c.at)}</td><td>${e(c.deviceId)}</td><td>${c.kind}</td><td>${e(c.from)} → ${e(c.to)}</td></tr>`,
+        `<tr><td>${when(c.at)}</td><td>${e(c.deviceId)}</td><td>${c.kind}</td><td>${e(c.from)} → ${e(c.to)}</td></tr>`,
     )
     .join('\n');
   return `<!doctype html>
@@ -45,7 +54,7 @@ export function inspectionHtml(report: InspectionReport): string {
   @media print { body { margin: 0; } @page { size: A4 landscape; margin: 12mm; } }
 </style></head><body>
 <h1>Preventive inspection — ${e(report.siteName)} (${e(report.siteId)}), ${e(report.period)}</h1>
-<p>Customer: ${e(report.customer || '—')}. Period ${e(report.from)} to ${e(report.to)}. Site availability ${pct(report.availabilityPct)} (maintenance excluded).</p>
+<p>Customer: ${e(report.customer || '—')}. Period ${when(report.from)} to ${when(report.to)} (${e(timeZone)}). Site availability ${pct(report.availabilityPct)} (maintenance excluded).</p>
 <h2>Devices</h2>
 <table><tr><th>Device</th><th>Name</th><th>Availability</th><th>Outages</th><th>Down</th><th>Longest</th><th>MTTR</th><th>MTBF</th><th>Maintenance</th><th>Warranty</th></tr>
 ${devices}
@@ -61,7 +70,7 @@ ${changes || '<tr><td colspan="4">none</td></tr>'}
 <h2>Suggestions</h2>
 <ul>${suggestions || '<li>none</li>'}</ul>
 <div class="sign"><div>Service provider</div><div>Customer</div></div>
-<p><small>Generated ${e(report.generatedAt)} by Vigil.</small></p>
+<p><small>Generated ${when(report.generatedAt)} by Vigil.</small></p>
 </body></html>
 `;
 }
