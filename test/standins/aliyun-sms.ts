@@ -11,10 +11,17 @@
  * - SendSms (https://help.aliyun.com/zh/sms/developer-reference/api-dysmsapi-2017-05-25-sendsms):
  *   PhoneNumbers (mainland mobiles, comma-separated, up to 1,000), SignName and
  *   TemplateCode approved, TemplateParam JSON with string values naming every variable
- *   of the template; a notification to one number at most 50 times a day (流控,
- *   isv.BUSINESS_LIMIT_CONTROL).
+ *   of the template, each at most 35 characters (isv.PARAM_LENGTH_LIMIT);
+ * - flow control per number (短信发送频率限制, https://help.aliyun.com/document_detail/2881383.html):
+ *   a notification to one number at most 50 times in 24 hours by default, and the limits
+ *   per minute and hour an account may set in the console, each answered
+ *   isv.BUSINESS_LIMIT_CONTROL with the level in its message ("触发分钟级流控Permits:1",
+ *   "触发小时级流控Permits:5", "触发天级流控Permits:50"); only accepted texts count;
+ * - the account's own daily total set in the console: isv.DAY_LIMIT_CONTROL (触发日发送限额).
  *
- * Codes and messages from the document's error list (https://help.aliyun.com/document_detail/101346.html).
+ * Codes and messages from the document's error list (https://help.aliyun.com/document_detail/101346.html,
+ * 国内消息API错误码); the flow-control messages as the service words them in answers quoted
+ * publicly (the level, then "Permits:" and the limit).
  */
 import { createHash, createHmac } from 'node:crypto';
 import { HttpStandin, type Answer, type Seen } from './server.js';
@@ -33,8 +40,14 @@ export interface AliyunSmsOptions {
   templateCode: string;
   /** The template's variables, each required in TemplateParam. */
   variables: string[];
-  /** Notifications per number and day; 50 by default. */
+  /** Notifications per number in 24 hours; 50 by default. */
   perNumberPerDay?: number;
+  /** Per number and minute, as set in the console; none by default. */
+  perNumberPerMinute?: number;
+  /** Per number and hour, as set in the console; none by default. */
+  perNumberPerHour?: number;
+  /** The account's texts per day, as set in the console (安全设置); none by default. */
+  accountPerDay?: number;
   clock?: () => number;
 }
 
@@ -49,6 +62,9 @@ const encode = (s: string): string =>
     (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
   );
 
+/** The provider's day: the 24 hours before the send ("天的计算方式是从发送时间起24小时内"). */
+const DAY_MS = 24 * 3_600_000;
+
 const sha256 = (s: string): string => createHash('sha256').update(s, 'utf8').digest('hex');
 
 const refused = (status: number, Code: string, Message: string): Answer => ({
@@ -59,8 +75,8 @@ const refused = (status: number, Code: string, Message: string): Answer => ({
 export class AliyunSmsStandin extends HttpStandin {
   readonly sent: SmsSent[] = [];
   private readonly nonces = new Set<string>();
-  /** "<day> <phone>" -> count. */
-  private readonly perDay = new Map<string, number>();
+  /** Per phone: when each accepted text was taken (ms). */
+  private readonly taken = new Map<string, number[]>();
 
   constructor(readonly options: AliyunSmsOptions) {
     super(options.clock);
@@ -184,15 +200,29 @@ export class AliyunSmsStandin extends HttpStandin {
     if (this.options.variables.some((v) => !(v in params))) {
       return refused(200, 'isv.TEMPLATE_MISSING_PARAMETERS', '模板变量缺少对应参数值');
     }
-    const day = new Date(this.clock() + 8 * 3_600_000).toISOString().slice(0, 10); // China's day
-    const cap = this.options.perNumberPerDay ?? 50;
+    if (Object.values(params).some((v) => [...(v as string)].length > 35)) {
+      return refused(200, 'isv.PARAM_LENGTH_LIMIT', '参数超出长度限制');
+    }
+    const now = this.clock();
+    const today = [...this.taken.values()].flat().filter((t) => t > now - DAY_MS).length;
+    if (
+      this.options.accountPerDay !== undefined &&
+      today + phones.length > this.options.accountPerDay
+    )
+      return refused(200, 'isv.DAY_LIMIT_CONTROL', '触发日发送限额');
+    const levels = [
+      ['分钟级', 60_000, this.options.perNumberPerMinute],
+      ['小时级', 3_600_000, this.options.perNumberPerHour],
+      ['天级', DAY_MS, this.options.perNumberPerDay ?? 50],
+    ] as const;
     for (const phone of phones) {
-      if ((this.perDay.get(`${day} ${phone}`) ?? 0) >= cap) {
-        return refused(200, 'isv.BUSINESS_LIMIT_CONTROL', `触发天级流控Permits:${cap}`);
+      const times = this.taken.get(phone) ?? [];
+      for (const [level, span, cap] of levels) {
+        if (cap !== undefined && times.filter((t) => t > now - span).length >= cap)
+          return refused(200, 'isv.BUSINESS_LIMIT_CONTROL', `触发${level}流控Permits:${cap}`);
       }
     }
-    for (const phone of phones)
-      this.perDay.set(`${day} ${phone}`, (this.perDay.get(`${day} ${phone}`) ?? 0) + 1);
+    for (const phone of phones) this.taken.set(phone, [...(this.taken.get(phone) ?? []), now]);
     this.sent.push({
       phones,
       signName: param('SignName'),

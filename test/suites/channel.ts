@@ -57,7 +57,7 @@ export function message(
       fault: '离线',
       deadline: '10:40',
       count: '1',
-      link: 'vigil.example/t/42',
+      ticket: '42',
     },
     ticketIds: [42],
     ...overrides,

@@ -209,6 +209,83 @@ describe('Escalations', () => {
     expect(sms.sent).toHaveLength(0);
   });
 
+  it('texts each person apart, and digests of general tickets per number with only their own tickets', async () => {
+    let engineer = zhang;
+    const base = fakeDirectory(team, { engineer: zhang, lead: li });
+    const directory: OnCallDirectory = {
+      ...base,
+      onCall: (siteId, at) => ({ ...base.onCall(siteId, at), engineer }),
+    };
+    const sendsSms = {
+      ...defaultEscalationConfig.policies,
+      general: {
+        steps: [{ when: 'opened' as const, notify: ['engineer' as const], sms: true }],
+        digestEveryMin: 30,
+      },
+    };
+    const e = start(directory, { policies: sendsSms });
+    // The emergency's second step names the engineer and the lead: one text each.
+    tickets.apply(deviceDown(lobbyDown, now()));
+    await settle(e);
+    clock += 5 * MIN;
+    await settle(e);
+    const second = sms.sent.slice(1);
+    expect(second.map((m) => m.to.map((p) => p.name))).toEqual([['张伟'], ['李娜']]);
+
+    // Two general tickets, the rota handing over between them: 张伟's and 李娜's.
+    sms.sent.length = 0;
+    const drift = (id: string) =>
+      tickets.apply({
+        kind: 'fault',
+        siteId: 'demo-site',
+        deviceId: id,
+        fault: 'degraded:clock-drift',
+        condition: 'degraded:clock-drift',
+        title: message('title.degraded', {
+          kind: 'camera',
+          name: id,
+          device: id,
+          code: 'clock-drift',
+        }),
+        text: message('detected.degraded', { code: 'clock-drift', lines: [] }),
+        covers: [],
+        at: now(),
+      })[0]!;
+    const first = drift('cam-05');
+    const third = drift('cam-07');
+    engineer = li;
+    const other = drift('cam-06');
+    clock += 30 * MIN;
+    await settle(e);
+    const texts = sms.sent.filter((m) => m.ticketIds.some((id) => id !== 1));
+    expect(texts.map((m) => [m.to.map((p) => p.name), m.ticketIds])).toEqual([
+      [['张伟'], [first.id, third.id]],
+      [['李娜'], [other.id]],
+    ]);
+    expect(texts[0]!.sms).toMatchObject({ count: '2' });
+  });
+
+  it("hands an emergency text the number's hour-level flow control holds to the default channel at once", async () => {
+    sms.answers = [
+      {
+        delivered: false,
+        code: 'isv.BUSINESS_LIMIT_CONTROL',
+        message: '触发小时级流控Permits:5',
+        retryable: true,
+        retryAfterMs: 60 * MIN,
+        perRecipient: true,
+      },
+    ];
+    const e = start(fakeDirectory(team, { engineer: zhang }));
+    const [ticket] = tickets.apply(deviceDown(lobbyDown, now()));
+    await settle(e);
+    await e.outbox.idle();
+    // Not an hour later: now, through the default channel (and no alert: the channel is fine).
+    expect(noc.sent.map((m) => [m.kind, m.to.map((p) => p.name)])).toEqual([['ticket', ['张伟']]]);
+    const texts = tickets.get(ticket!.id)!.timeline.map((t) => t.text);
+    expect(texts.join('\n')).toMatch(/handed to other channels/);
+  });
+
   it('runs a step that fell due while the broker was down at the next start', async () => {
     const first = start(fakeDirectory(team, { engineer: zhang, lead: li }));
     tickets.apply(deviceDown(lobbyDown, now()));

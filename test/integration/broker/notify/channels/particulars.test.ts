@@ -277,16 +277,82 @@ describe('Alibaba Cloud SMS', () => {
     expect(result).toMatchObject({ code: 'isv.TEMPLATE_MISSING_PARAMETERS', retryable: false });
   });
 
-  it("the provider's daily cap per number: isv.BUSINESS_LIMIT_CONTROL, retried later", async () => {
+  it("the number's day-level flow control: isv.BUSINESS_LIMIT_CONTROL, given up (its day is too late)", async () => {
     const sms = await up(new AliyunSmsStandin({ ...options, perNumberPerDay: 2 }));
     const to = [person({ phone: '13900139000' })];
     await driver(sms).send(message(to), signal);
     await driver(sms).send(message(to), signal);
-    expect(await driver(sms).send(message(to), signal)).toMatchObject({
+    expect(await driver(sms).send(message(to), signal)).toEqual({
+      delivered: false,
       code: 'isv.BUSINESS_LIMIT_CONTROL',
       message: '触发天级流控Permits:2',
-      retryable: true,
+      retryable: false,
+      perRecipient: true,
     });
+  });
+
+  it('minute-level flow control waits a minute, hour-level an hour, for that number only', async () => {
+    // The stand-in checks x-acs-date against its clock: from now on.
+    let clock = Date.now();
+    const sms = await up(
+      new AliyunSmsStandin({
+        ...options,
+        perNumberPerMinute: 1,
+        perNumberPerHour: 2,
+        clock: () => clock,
+      }),
+    );
+    const zhang = [person({ phone: '13900139000' })];
+    expect(await driver(sms).send(message(zhang), signal)).toEqual({ delivered: true });
+    expect(await driver(sms).send(message(zhang), signal)).toEqual({
+      delivered: false,
+      code: 'isv.BUSINESS_LIMIT_CONTROL',
+      message: '触发分钟级流控Permits:1',
+      retryable: true,
+      retryAfterMs: 60_000,
+      perRecipient: true,
+    });
+    // Another number is not held.
+    expect(await driver(sms).send(message([person({ phone: '13800138000' })]), signal)).toEqual({
+      delivered: true,
+    });
+    clock += 60_000;
+    expect(await driver(sms).send(message(zhang), signal)).toEqual({ delivered: true });
+    clock += 60_000;
+    expect(await driver(sms).send(message(zhang), signal)).toMatchObject({
+      message: '触发小时级流控Permits:2',
+      retryable: true,
+      retryAfterMs: 3_600_000,
+      perRecipient: true,
+    });
+  });
+
+  it("the account's own daily total: isv.DAY_LIMIT_CONTROL, a refusal of the channel", async () => {
+    const sms = await up(new AliyunSmsStandin({ ...options, accountPerDay: 1 }));
+    expect(await driver(sms).send(message([person({ phone: '13900139000' })]), signal)).toEqual({
+      delivered: true,
+    });
+    const result = await driver(sms).send(message([person({ phone: '13800138000' })]), signal);
+    expect(result).toEqual({
+      delivered: false,
+      code: 'isv.DAY_LIMIT_CONTROL',
+      message: '触发日发送限额',
+      retryable: false,
+    });
+  });
+
+  it('a variable past 35 characters is cut to fit, which the service accepts', async () => {
+    const sms = await up(new AliyunSmsStandin(options));
+    const long = {
+      ...message([]).sms!,
+      site: '上海市浦东新区张江高科技园区某某路一百二十三号地下二层停车场东侧出入口旁边',
+    };
+    const result = await driver(sms).send(
+      message([person({ phone: '13900139000' })], { sms: long }),
+      signal,
+    );
+    expect(result).toEqual({ delivered: true });
+    expect([...sms.sent[0]!.params.site!]).toHaveLength(35);
   });
 });
 
