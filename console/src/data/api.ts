@@ -93,8 +93,16 @@ export class ApiRequestError extends Error {
   /** HTTP status, 0 when no answer arrived. */
   readonly status: number;
   readonly details: string[];
+  /** The whole error answer, for codes that carry more (VIGIL_AUTH_LOCKED's `lock`). */
+  readonly body: unknown;
 
-  constructor(code: string, message: string, status: number, details: string[] = []) {
+  constructor(
+    code: string,
+    message: string,
+    status: number,
+    details: string[] = [],
+    body: unknown = null,
+  ) {
     super(message);
     this.name = 'ApiRequestError';
     this.code = code;
@@ -423,7 +431,8 @@ export class ApiClient {
 
     if (!response.ok) {
       if (isErrorBody(parsed)) {
-        throw new ApiRequestError(parsed.code, parsed.message, response.status, parsed.details);
+        const { code, message, details } = parsed;
+        throw new ApiRequestError(code, message, response.status, details, parsed);
       }
       const code: ClientErrorCode = `HTTP_${response.status}`;
       throw new ApiRequestError(code, strings.errors.http(response.status), response.status);

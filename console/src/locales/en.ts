@@ -26,6 +26,12 @@ export const en = {
     busy: 'Signing in…',
     sessionEnded: 'Your session has ended. Sign in again.',
   },
+    failed: 'Wrong username or password.',
+    /** A login lock (VIGIL_AUTH_LOCKED): which address, until when, what to do. */
+    lockedAccount: (address: string, until: string) =>
+      `Too many wrong passwords for this username from your address (${address}). Signing in with it from here is blocked until ${until}. Wait until then, or ask an admin to lift the lock.`,
+    lockedAddress: (address: string, until: string) =>
+      `Too many wrong passwords from your address (${address}). Signing in from here is blocked for every username until ${until}. Wait until then, or ask an admin to lift the lock.`,
 
   header: {
     logout: 'Log out',

@@ -19,6 +19,11 @@ export const zhCN: Strings = {
     busy: '正在登录…',
     sessionEnded: '会话已结束，请重新登录。',
   },
+    failed: '用户名或密码错误。',
+    lockedAccount: (address: string, until: string) =>
+      `此用户名从您的地址（${address}）输错密码次数过多，${until} 之前无法从该地址登录。请等到那时再试，或请管理员解除锁定。`,
+    lockedAddress: (address: string, until: string) =>
+      `您的地址（${address}）输错密码次数过多，${until} 之前该地址的任何用户名都无法登录。请等到那时再试，或请管理员解除锁定。`,
 
   header: {
     logout: '退出登录',

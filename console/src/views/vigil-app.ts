@@ -1,7 +1,6 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import { StoreController } from '../controllers/store.js';
-import { ApiRequestError } from '../data/api.js';
 import { Session } from '../data/session.js';
 import { Store, type ConsoleState } from '../data/store.js';
 import type { Device, Ticket } from '../data/types.js';
@@ -14,7 +13,7 @@ import { controls, theme } from '../theme.js';
 import { setLanguage, strings } from '../strings.js';
 import type { LocaleChangeDetail } from '../components/vigil-language-switch.js';
 import type { ShowResolvedDetail } from '../components/vigil-ticket-list.js';
-import type { LoginSubmitDetail } from './vigil-login.js';
+import { loginErrorText, type LoginSubmitDetail } from './vigil-login.js';
 import '../components/vigil-language-switch.js';
 import '../components/vigil-ticket-list.js';
 import './vigil-device-page.js';
@@ -404,7 +403,7 @@ export class VigilApp extends LitElement {
     try {
       await this.session.login(event.detail.username, event.detail.password);
     } catch (error) {
-      this._loginError = error instanceof ApiRequestError ? error.message : strings.errors.network;
+      this._loginError = loginErrorText(error);
     } finally {
       this._loginBusy = false;
     }

@@ -1,11 +1,37 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, query } from 'lit/decorators.js';
+import { ApiRequestError } from '../data/api.js';
+import { formatInZone } from '../format.js';
 import { controls } from '../theme.js';
 import { strings } from '../strings.js';
 
 export interface LoginSubmitDetail {
   username: string;
   password: string;
+}
+
+/** The lock of a VIGIL_AUTH_LOCKED answer (shared/api/auth.ts LoginLocked), if it is one. */
+function lockOf(error: ApiRequestError): { scope: string; address: string; until: string } | null {
+  const lock = (error.body as { lock?: unknown } | null)?.lock as
+    Record<string, unknown> | undefined;
+  if (typeof lock?.until !== 'string' || typeof lock.address !== 'string') return null;
+  return { scope: String(lock.scope), address: lock.address, until: lock.until };
+}
+
+/**
+ * What the form says about a failed login, in the console's language: a lock with its
+ * address and its end in the browser's zone with the offset (nobody is signed in yet, so
+ * no user's zone applies), a wrong password, or the API's own words for anything else.
+ */
+export function loginErrorText(error: unknown): string {
+  if (!(error instanceof ApiRequestError)) return strings.errors.network;
+  if (error.code === 'VIGIL_AUTH_FAILED') return strings.login.failed;
+  const lock = error.code === 'VIGIL_AUTH_LOCKED' ? lockOf(error) : null;
+  if (lock === null) return error.message;
+  const until = formatInZone(lock.until, Intl.DateTimeFormat().resolvedOptions().timeZone);
+  return lock.scope === 'address'
+    ? strings.login.lockedAddress(lock.address, until)
+    : strings.login.lockedAccount(lock.address, until);
 }
 
 /**
