@@ -96,6 +96,21 @@ function start(
   return escalations;
 }
 
+/** A general ticket: the camera's clock drifts. */
+function clockDrift(id: string) {
+  return tickets.apply({
+    kind: 'fault',
+    siteId: 'demo-site',
+    deviceId: id,
+    fault: 'degraded:clock-drift',
+    condition: 'degraded:clock-drift',
+    title: message('title.degraded', { kind: 'camera', name: id, device: id, code: 'clock-drift' }),
+    text: message('detected.degraded', { code: 'clock-drift', lines: [] }),
+    covers: [],
+    at: now(),
+  });
+}
+
 async function settle(e: Escalations): Promise<void> {
   e.run();
   await e.outbox.idle();
@@ -175,26 +190,9 @@ describe('Escalations', () => {
 
   it('bundles general tickets into one digest, sent before half of their response time', async () => {
     const e = start(fakeDirectory(team, { engineer: zhang }));
-    const degraded = (id: string) =>
-      tickets.apply({
-        kind: 'fault',
-        siteId: 'demo-site',
-        deviceId: id,
-        fault: 'degraded:clock-drift',
-        condition: 'degraded:clock-drift',
-        title: message('title.degraded', {
-          kind: 'camera',
-          name: id,
-          device: id,
-          code: 'clock-drift',
-        }),
-        text: message('detected.degraded', { code: 'clock-drift', lines: [] }),
-        covers: [],
-        at: now(),
-      });
-    degraded('cam-05');
+    clockDrift('cam-05');
     clock += 5 * MIN;
-    degraded('cam-06');
+    clockDrift('cam-06');
     await settle(e);
     expect(robot.sent).toHaveLength(0);
     clock += 25 * MIN - 1;
@@ -234,27 +232,10 @@ describe('Escalations', () => {
 
     // Two general tickets, the rota handing over between them: 张伟's and 李娜's.
     sms.sent.length = 0;
-    const drift = (id: string) =>
-      tickets.apply({
-        kind: 'fault',
-        siteId: 'demo-site',
-        deviceId: id,
-        fault: 'degraded:clock-drift',
-        condition: 'degraded:clock-drift',
-        title: message('title.degraded', {
-          kind: 'camera',
-          name: id,
-          device: id,
-          code: 'clock-drift',
-        }),
-        text: message('detected.degraded', { code: 'clock-drift', lines: [] }),
-        covers: [],
-        at: now(),
-      })[0]!;
-    const first = drift('cam-05');
-    const third = drift('cam-07');
+    const first = clockDrift('cam-05')[0]!;
+    const third = clockDrift('cam-07')[0]!;
     engineer = li;
-    const other = drift('cam-06');
+    const other = clockDrift('cam-06')[0]!;
     clock += 30 * MIN;
     await settle(e);
     const texts = sms.sent.filter((m) => m.ticketIds.some((id) => id !== 1));
