@@ -3,6 +3,10 @@
  * commit cbf448a (test/fixtures/upgrade-cbf448a/, README.md there says how) opens in
  * this broker, whose migrations build what the reports now read from the readings
  * already stored, and the reports of its past periods give the figures that version gave.
+ *
+ * That version's periods were UTC months; since customers (issue 16) a period is a month in
+ * the customer's zone, and the upgrade makes the site's free-text customer a customer in
+ * Asia/Shanghai. Set to UTC, the customer's reports give the old figures again.
  */
 import { cpSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -46,12 +50,32 @@ describe('upgrade from cbf448a', () => {
         body: JSON.stringify({ username: 'admin', password: TEST_ADMIN_PASSWORD }),
       });
       const { token } = (await login.json()) as { token: string };
+      const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+      const customer = await fetch(`${broker.httpUrl}/api/customers/example-logistics`, {
+        headers,
+      });
+      expect(await customer.json()).toMatchObject({
+        name: 'Example Logistics',
+        timeZone: 'Asia/Shanghai',
+        sites: [SITE],
+      });
+      const utc = await fetch(`${broker.httpUrl}/api/customers/example-logistics`, {
+        method: 'PATCH',
+        headers,
+        body: JSON.stringify({ timeZone: 'UTC' }),
+      });
+      expect(utc.status).toBe(200);
       const response = await fetch(
         `${broker.httpUrl}/api/sites/${SITE}/inspection?period=${period}`,
         { headers: { authorization: `Bearer ${token}` } },
       );
       expect(response.status).toBe(200);
-      const { generatedAt: _now, ...report } = (await response.json()) as InspectionReport;
+      const {
+        generatedAt: _now,
+        timeZone,
+        ...report
+      } = (await response.json()) as InspectionReport;
+      expect(timeZone).toBe('UTC');
       const { generatedAt: _then, ...expected } = JSON.parse(
         readFileSync(`${fixture}expected-${period}.json`, 'utf8'),
       ) as InspectionReport;
