@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { contract } from '../../../shared/contract.js';
-import { loginResponseExample, LoginResponse } from '../../../shared/api/auth.js';
+import {
+  LoginLock,
+  loginLockExample,
+  LoginLocked,
+  loginLockedExample,
+  loginResponseExample,
+  LoginResponse,
+} from '../../../shared/api/auth.js';
 import { Device, deviceExample } from '../../../shared/api/devices.js';
 import { Health, healthExample } from '../../../shared/api/health.js';
 import { LiveEvent, liveEventExamples } from '../../../shared/api/live.js';
@@ -55,6 +62,8 @@ describe('MQTT contract', () => {
 describe('API schemas', () => {
   const cases = [
     ['LoginResponse', LoginResponse, [loginResponseExample]],
+    ['LoginLock', LoginLock, [loginLockExample]],
+    ['LoginLocked', LoginLocked, [loginLockedExample]],
     ['Device', Device, [deviceExample]],
     ['Ticket', Ticket, [ticketExample, manualTicketExample]],
     ['ManualTicketRequest', ManualTicketRequest, [manualTicketRequestExample]],
