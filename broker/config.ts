@@ -34,10 +34,9 @@
  *     serious: { respondMin: 5, onSiteMetBy: dispatch }
  *   detect: { holdS: 2, heartbeatTimeoutS: 90, massShare: 0.3, flapFailures: 3 }
  *   tickets: { warnShare: 0.8, relapseWindowMin: 60, priorities: { degraded:clock-drift: none } }
- *   notify: { webhooks: [{ url: https://..., secret: ... }], attempts: 5, retryMs: 1000 }
- *                                   # the last three: broker/wiring/desk-config.ts
- *   notify: { publicUrl: https://vigil.example.com, policies: ..., outbox: ... }
- *                                   # escalation: broker/notify/config.ts, docs/NOTIFY.md
+ *   notify: { webhooks: [{ url: https://..., secret: ... }], attempts: 5, retryMs: 1000,
+ *             publicUrl: https://vigil.example.com, policies: ..., outbox: ... }
+ *                                   # broker/notify/config.ts, docs/NOTIFY.md
  *   consoleDir: /srv/vigil/console  # default: dist/console of this build; null: no console
  *
  * Relative paths in a file are taken from the file's folder, so a config works from any
