@@ -23,7 +23,7 @@
  *   cameras only) VIGIL_BENCH_AGENT_SECONDS=60
  *   VIGIL_BENCH_AGENT_INTERVAL_S=15 VIGIL_BENCH_AGENT_BACKLOG_H=1 VIGIL_BENCH_AGENT_DELAY_MS=50
  *   VIGIL_BENCH_AGENT_PEER_SAMPLE=(the backlog, at most 30000) VIGIL_BENCH_AGENT_PEER_S=120
- *   VIGIL_BENCH_AGENT_CONCURRENCY=32
+ *   VIGIL_BENCH_AGENT_CONCURRENCY=32 VIGIL_BENCH_AGENT_SIMS=2 (simulator processes)
  *   VIGIL_BENCH_AGENT_NODE_ARGS="--max-semi-space-size=8" (node flags of the agent process,
  *   to weigh V8 settings; by default those of the systemd unit's ExecStart,
  *   agent/vigil-agent.service, so the agent is measured as it runs)
@@ -52,6 +52,8 @@ const INTERVAL_S = Number(process.env.VIGIL_BENCH_AGENT_INTERVAL_S ?? 15);
 const BACKLOG_H = Number(process.env.VIGIL_BENCH_AGENT_BACKLOG_H ?? 1);
 const DELAY_MS = Number(process.env.VIGIL_BENCH_AGENT_DELAY_MS ?? 50);
 const CONCURRENCY = Number(process.env.VIGIL_BENCH_AGENT_CONCURRENCY ?? 32);
+/** Simulator processes the fleet is split over (see main). */
+const SIMS = Math.max(1, Number(process.env.VIGIL_BENCH_AGENT_SIMS ?? 2));
 /**
  * The node flags the systemd unit starts the agent with (its ExecStart, between the node
  * binary and cli/vigil.js): read from the unit itself, so the bench and the product cannot
@@ -350,10 +352,10 @@ async function mqttjsPeer(
   }
 }
 
-async function main(): Promise<void> {
-  const broker = await startBroker();
-  const siteDir = mkdtempSync(join(tmpdir(), 'vigil-bench-site-'));
-  const siteFile = join(siteDir, 'site.yaml');
+/** The bench's fleet split into `parts` site files, as even as whole devices allow. */
+function siteFiles(dir: string, parts: number): string[] {
+  const share = (total: number, part: number): number =>
+    Math.floor(total / parts) + (part < total % parts ? 1 : 0);
   const recorders = (count: number, personality: string): string[] =>
     count > 0
       ? [
@@ -365,26 +367,52 @@ async function main(): Promise<void> {
         ]
       : [];
   const hikvision = Math.ceil(NVRS / 2);
-  writeFileSync(
-    siteFile,
-    [
-      `site: ${SITE}`,
-      'devices:',
-      ...(DEVICES - NVRS > 0 ? ['  - kind: camera', `    count: ${DEVICES - NVRS}`] : []),
-      ...recorders(hikvision, 'hikvision-nvr'),
-      ...recorders(NVRS - hikvision, 'dahua-nvr'),
-      '',
-    ].join('\n'),
+  return Array.from({ length: parts }, (_, part) => {
+    const file = join(dir, `site-${part + 1}.yaml`);
+    const cameras = share(DEVICES - NVRS, part);
+    writeFileSync(
+      file,
+      [
+        `site: ${SITE}`,
+        'devices:',
+        ...(cameras > 0 ? ['  - kind: camera', `    count: ${cameras}`] : []),
+        ...recorders(share(hikvision, part), 'hikvision-nvr'),
+        ...recorders(share(NVRS - hikvision, part), 'dahua-nvr'),
+        '',
+      ].join('\n'),
+    );
+    return file;
+  });
+}
+
+async function main(): Promise<void> {
+  const broker = await startBroker();
+  const siteDir = mkdtempSync(join(tmpdir(), 'vigil-bench-site-'));
+  const hikvision = Math.ceil(NVRS / 2);
+  // The simulator draws and encodes every picture it serves and shares the machine's cores
+  // with the agent: in one process it served only 420 of the 500 polls per interval (248
+  // with the NVRs' 16 channels each) on two cores, and an agent polling fewer devices than
+  // due measures less than the goal asks. Several processes, each a part of the fleet, as
+  // a site has many devices; the agent sees one fleet.
+  const sims = await Promise.all(
+    siteFiles(siteDir, SIMS).map((siteFile) => startSimProcess(0, 0, 120_000, { siteFile })),
   );
-  const { sim, controlUrl } = await startSimProcess(0, 0, 120_000, { siteFile });
   try {
-    const devices = (await (await fetch(`${controlUrl}/sim/devices`)).json()) as {
-      id: string;
-      kind: string;
-      xaddr: string;
-    }[];
+    const devices = (
+      await Promise.all(
+        sims.map(async ({ controlUrl }, part) =>
+          (
+            (await (await fetch(`${controlUrl}/sim/devices`)).json()) as {
+              id: string;
+              kind: string;
+              xaddr: string;
+            }[]
+          ).map((d) => ({ ...d, id: SIMS > 1 ? `s${part + 1}-${d.id}` : d.id })),
+        ),
+      )
+    ).flat();
     console.log(
-      `agent bench: ${devices.length} simulated devices (${DEVICES - NVRS} cameras, ${hikvision} Hikvision and ${NVRS - hikvision} Dahua NVRs of 16 channels), every ${INTERVAL_S} s, concurrency ${CONCURRENCY}, measured over ${SECONDS} s, agent node flags: ${NODE_ARGS.join(' ') || 'none'}`,
+      `agent bench: ${devices.length} simulated devices (${DEVICES - NVRS} cameras, ${hikvision} Hikvision and ${NVRS - hikvision} Dahua NVRs of 16 channels) in ${SIMS} simulator process(es), every ${INTERVAL_S} s, concurrency ${CONCURRENCY}, measured over ${SECONDS} s, agent node flags: ${NODE_ARGS.join(' ') || 'none'}`,
     );
 
     const full = await pollPhase(
@@ -409,17 +437,31 @@ async function main(): Promise<void> {
       ['checks:', '  picture: false', '  stream: false'],
       broker.received,
     );
+    const perInterval = (p: PollPhase): number => (p.messages / SECONDS) * INTERVAL_S;
     for (const p of [full, noProbe, light]) {
       console.log(
-        `  ${p.label.padEnd(32)} CPU ${p.cpuPct.toFixed(1).padStart(5)} % of one core   RSS ${p.rssMb.toFixed(0).padStart(4)} MiB   ${p.messages} records (${((p.messages / SECONDS) * INTERVAL_S).toFixed(0)} per interval, ${((p.cpuPct * 10 * SECONDS) / Math.max(1, p.messages)).toFixed(1)} ms of CPU each)`,
+        `  ${p.label.padEnd(32)} CPU ${p.cpuPct.toFixed(1).padStart(5)} % of one core   RSS ${p.rssMb.toFixed(0).padStart(4)} MiB   ${p.messages} records (${perInterval(p).toFixed(0)} per interval, ${((p.cpuPct * 10 * SECONDS) / Math.max(1, p.messages)).toFixed(1)} ms of CPU each)`,
       );
     }
+    // The goal is for every device polled on time: a run whose simulator fell behind polled
+    // fewer and would pass for less than it costs, so it is judged only at 95 % of the rate.
+    const rate = perInterval(full) / DEVICES;
+    const verdict =
+      rate < 0.95
+        ? `NOT judged: only ${(rate * 100).toFixed(0)} % of the polls due were made (a busy machine, or the simulator fell behind); run it again on a quiet machine`
+        : full.cpuPct <= 25 && full.rssMb <= 150
+          ? 'met'
+          : 'NOT met';
     console.log(
-      `  goal <= 25 % and <= 150 MiB: ${full.cpuPct <= 25 && full.rssMb <= 150 ? 'met' : 'NOT met'}; the picture and stream checks cost ${(noProbe.cpuPct / Math.max(0.1, light.cpuPct)).toFixed(1)}x the connection checks; the probe (every ${pollingDefaults.probeS} s) adds ${(full.cpuPct - noProbe.cpuPct).toFixed(1)} points of a core and ${(full.rssMb - noProbe.rssMb).toFixed(0)} MiB`,
+      `  goal <= 25 % and <= 150 MiB at ${DEVICES} polls per interval: ${verdict}; the picture and stream checks cost ${(noProbe.cpuPct / Math.max(0.1, light.cpuPct)).toFixed(1)}x the connection checks; the probe (every ${pollingDefaults.probeS} s) adds ${(full.cpuPct - noProbe.cpuPct).toFixed(1)} points of a core and ${(full.rssMb - noProbe.rssMb).toFixed(0)} MiB`,
     );
   } finally {
-    sim.kill('SIGTERM');
-    await new Promise((r) => sim.once('exit', r));
+    await Promise.all(
+      sims.map(async ({ sim }) => {
+        sim.kill('SIGTERM');
+        await new Promise((r) => sim.once('exit', r));
+      }),
+    );
     rmSync(siteDir, { recursive: true, force: true });
   }
 
