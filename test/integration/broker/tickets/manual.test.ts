@@ -5,6 +5,9 @@
  * resolves it: the detector's recoveries (fed through the broker's real pipeline, as an
  * agent's messages would be) leave it open. Bad input, unknown sites and roles.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Ticket, type ManualTicketRequest } from '../../../../shared/api/tickets.js';
@@ -12,6 +15,8 @@ import { validator } from '../../../../shared/validate.js';
 import type { Message } from '../../../../shared/wording/messages.js';
 import { say } from '../../../../shared/wording/render.js';
 import { resolveDeskConfig } from '../../../../broker/wiring/desk-config.js';
+import { migrate, openDatabase } from '../../../../broker/db.js';
+import { openTicketStore, ticketMigrations } from '../../../../broker/tickets/store.js';
 import { camera, deskApi, deskUsers, makeDesk, type DeskFixture } from '../detect/desk-fixture.js';
 
 const MINUTE = 60_000;
@@ -283,5 +288,55 @@ describe('manual tickets over the API', () => {
     // demo-site has no record: its agent's devices make it a site.
     expect(f.desk.sites.exists('demo-site')).toBe(false);
     expect((await opened({ ...blurred, deviceId: 'cam-04' })).deviceId).toBe('cam-04');
+  });
+});
+
+describe('a ticket database of the version before manual tickets', () => {
+  it('keeps its tickets detected, and the one-open rule for them, after migration 5', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-manual-migration-'));
+    const db = openDatabase(join(dir, 'vigil.db'));
+    try {
+      migrate(
+        db,
+        'tickets',
+        ticketMigrations.filter((m) => m.version <= 4),
+      );
+      db.prepare(
+        `INSERT INTO tickets (site_id, device_id, fault, priority, status, title_message, opened_at)
+         VALUES ('demo-site', 'cam-03', 'device-down', 'emergency', 'open', ?, '2026-11-26T08:00:00.000Z')`,
+      ).run(JSON.stringify({ code: 'text', params: { text: 'cam-03 down' } }));
+
+      const store = openTicketStore(db);
+      const old = store.findOpen('demo-site', 'cam-03', 'device-down');
+      expect(old).toMatchObject({ source: 'detected', reportedBy: null, description: null });
+      const again = {
+        siteId: 'demo-site',
+        deviceId: 'cam-03',
+        fault: 'device-down',
+        priority: 'emergency' as const,
+        title: { code: 'text' as const, params: { text: 'cam-03 down' } },
+        openedAt: new Date('2026-11-26T08:05:00.000Z'),
+        respondBy: null,
+        onSiteBy: null,
+        resolveBy: null,
+      };
+      const first = {
+        at: '2026-11-26T08:05:00.000Z',
+        kind: 'detected',
+        actor: 'system',
+        message: again.title,
+      };
+      const none = { respond: null, 'on-site': null, resolve: null };
+      // The rebuilt index still refuses a second open detected ticket of the fault ...
+      expect(store.insertOpen(again, first, none)).toBeUndefined();
+      // ... and takes manual ones, two on the same device.
+      const manual = { ...again, fault: 'manual', source: 'manual' as const, reportedBy: 'olga' };
+      expect(store.insertOpen(manual, first, none)).toMatchObject({ source: 'manual' });
+      expect(store.insertOpen(manual, first, none)).toMatchObject({ source: 'manual' });
+      expect(store.list({ status: 'open' })).toHaveLength(3);
+    } finally {
+      db.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
