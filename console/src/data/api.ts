@@ -16,6 +16,8 @@ import {
   inspectionPath,
   maintenanceApiRoutes,
   maintenancePath,
+  loginLockPath,
+  loginLockRoutes,
   metricRoutes,
   notifyChannelPath,
   notifyChannelRoutes,
@@ -43,6 +45,7 @@ import type {
   MaintenanceWindow,
   MetricSeries,
   NewNotifyChannel,
+  LoginLock,
   NotifyChannel,
   NotifyChannelPatch,
   NotifyChannelDelivery,
@@ -214,6 +217,15 @@ export class ApiClient {
 
   async updatePerson(id: string, patch: OnCallPersonPatch): Promise<OnCallPerson> {
     return this.request<OnCallPerson>('PATCH', oncallPath('person', id), patch);
+  /** The login locks in force (admin; docs/PORTAL-SECURITY.md). */
+  async fetchLoginLocks(): Promise<LoginLock[]> {
+    return this.request<LoginLock[]>('GET', loginLockRoutes.list);
+  }
+
+  async liftLoginLock(id: number): Promise<void> {
+    await this.request<unknown>('DELETE', loginLockPath(id));
+  }
+
   }
 
   async deletePerson(id: string): Promise<void> {

@@ -8,7 +8,7 @@ import type { Ticket, TicketQuery } from '../../../shared/api/tickets.js';
 export type { ApiError as ApiErrorBody } from '../../../shared/api/common.js';
 export type { Device } from '../../../shared/api/devices.js';
 export type { LiveEvent } from '../../../shared/api/live.js';
-export type { LoginRequest, LoginResponse, UserRole } from '../../../shared/api/auth.js';
+export type { LoginLock, LoginRequest, LoginResponse, UserRole } from '../../../shared/api/auth.js';
 export type { Priority, Ticket, TicketStatus, TimelineEntry } from '../../../shared/api/tickets.js';
 
 export type DeviceStatus = Device['status'];

@@ -362,6 +362,20 @@ export const en = {
     adminOnly: 'Only an admin manages users.',
   },
 
+    /** Login locks (docs/PORTAL-SECURITY.md). */
+    locks: 'Login locks',
+    locksIntro:
+      'Too many wrong passwords from one address lock that username, or every username, from that address only. A lock ends by itself; lift it when the person is known.',
+    noLocks: 'No login is locked.',
+    lockWho: 'Username',
+    anyName: 'every username',
+    unknownName: 'a username no user has',
+    address: 'From address',
+    until: 'Locked until',
+    failures: 'Wrong passwords',
+    refused: 'Refused since',
+    lift: 'Lift',
+    liftConfirm: (address: string) => `Lift this lock? Logins from ${address} are taken again.`,
   /** People, teams, rotas and coverage (./oncall-*.ts). */
   oncall: oncallEn,
 

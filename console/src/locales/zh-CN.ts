@@ -340,6 +340,19 @@ export const zhCN: Strings = {
     adminOnly: '只有管理员可以管理用户。',
   },
 
+    locks: '登录锁定',
+    locksIntro:
+      '同一地址输错密码次数过多时，只在该地址锁定该用户名（或所有用户名）。锁定会自动到期；确认是本人后可以提前解除。',
+    noLocks: '当前没有被锁定的登录。',
+    lockWho: '用户名',
+    anyName: '所有用户名',
+    unknownName: '不存在的用户名',
+    address: '来源地址',
+    until: '锁定至',
+    failures: '密码错误次数',
+    refused: '锁定后被拒次数',
+    lift: '解除',
+    liftConfirm: (address: string) => `解除此锁定？将重新接受来自 ${address} 的登录。`,
   /** People, teams, rotas and coverage (./oncall-*.ts). */
   oncall: oncallZhCN,
 

@@ -2,7 +2,7 @@ import { LitElement, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import type { Session } from '../data/session.js';
 import type { ConsoleState } from '../data/store.js';
-import type { UserRole, UserSummary, UserWrite } from '../data/types.js';
+import type { LoginLock, UserRole, UserSummary, UserWrite } from '../data/types.js';
 import { formatFull } from '../format.js';
 import { strings } from '../strings.js';
 import { controls, page } from '../theme.js';
@@ -10,8 +10,10 @@ import { controls, page } from '../theme.js';
 const roles: readonly UserRole[] = ['viewer', 'operator', 'admin'];
 
 /**
- * Console users (admin only): list, create or change role/password, delete.
- * Test hooks: `[data-testid="user-form"]`, `[data-testid="user"][data-username][data-role]`.
+ * Console users (admin only): list, create or change role/password, delete; and the
+ * login locks in force, which an admin lifts.
+ * Test hooks: `[data-testid="user-form"]`, `[data-testid="user"][data-username][data-role]`,
+ * `[data-testid="login-lock"][data-address]`.
  */
 @customElement('vigil-users')
 export class VigilUsers extends LitElement {
@@ -21,6 +23,7 @@ export class VigilUsers extends LitElement {
   @property({ attribute: false }) state!: ConsoleState;
 
   @state() private _users: UserSummary[] = [];
+  @state() private _locks: LoginLock[] = [];
   @state() private _error: string | null = null;
 
   override connectedCallback(): void {
@@ -31,6 +34,7 @@ export class VigilUsers extends LitElement {
   private async load(): Promise<void> {
     try {
       this._users = await this.session.client.fetchUsers();
+      this._locks = await this.session.client.fetchLoginLocks();
     } catch (error) {
       this._error = error instanceof Error ? error.message : String(error);
     }
@@ -88,7 +92,59 @@ export class VigilUsers extends LitElement {
           )}
         </tbody>
       </table>
+      ${this.renderLocks()}
     `;
+  }
+
+  private renderLocks() {
+    const u = strings.users;
+    const who = (lock: LoginLock) =>
+      lock.scope === 'address' ? u.anyName : (lock.username ?? u.unknownName);
+    return html`
+      <h3>${u.locks}</h3>
+      <p>${u.locksIntro}</p>
+      ${
+        this._locks.length === 0
+          ? html`<p data-testid="no-login-locks">${u.noLocks}</p>`
+          : html`<table class="card">
+              <thead>
+                <tr>
+                  <th>${u.lockWho}</th>
+                  <th>${u.address}</th>
+                  <th>${u.until}</th>
+                  <th>${u.failures}</th>
+                  <th>${u.refused}</th>
+                  <th></th>
+                </tr>
+              </thead>
+              <tbody>
+                ${this._locks.map(
+                  (lock) =>
+                    html`<tr data-testid="login-lock" data-address=${lock.address}>
+                      <td>${who(lock)}</td>
+                      <td>${lock.address}</td>
+                      <td>${formatFull(lock.until)}</td>
+                      <td>${lock.failures}</td>
+                      <td>${lock.refused}</td>
+                      <td>
+                        <button type="button" @click=${() => this.liftLock(lock)}>${u.lift}</button>
+                      </td>
+                    </tr>`,
+                )}
+              </tbody>
+            </table>`
+      }
+    `;
+  }
+
+  private async liftLock(lock: LoginLock): Promise<void> {
+    if (!confirm(strings.users.liftConfirm(lock.address))) return;
+    try {
+      await this.session.client.liftLoginLock(lock.id);
+      await this.load();
+    } catch (error) {
+      this._error = error instanceof Error ? error.message : String(error);
+    }
   }
 
   private async _save(event: SubmitEvent): Promise<void> {
