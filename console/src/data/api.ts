@@ -205,6 +205,15 @@ export class ApiClient {
     await this.request<unknown>('DELETE', userPath(username));
   }
 
+  /** The login locks in force (admin; docs/PORTAL-SECURITY.md). */
+  async fetchLoginLocks(): Promise<LoginLock[]> {
+    return this.request<LoginLock[]>('GET', loginLockRoutes.list);
+  }
+
+  async liftLoginLock(id: number): Promise<void> {
+    await this.request<unknown>('DELETE', loginLockPath(id));
+  }
+
   // --- on call (shared/api/oncall.ts): reads for everyone, writes for admins ---
 
   async fetchPeople(): Promise<OnCallPerson[]> {
@@ -217,15 +226,6 @@ export class ApiClient {
 
   async updatePerson(id: string, patch: OnCallPersonPatch): Promise<OnCallPerson> {
     return this.request<OnCallPerson>('PATCH', oncallPath('person', id), patch);
-  /** The login locks in force (admin; docs/PORTAL-SECURITY.md). */
-  async fetchLoginLocks(): Promise<LoginLock[]> {
-    return this.request<LoginLock[]>('GET', loginLockRoutes.list);
-  }
-
-  async liftLoginLock(id: number): Promise<void> {
-    await this.request<unknown>('DELETE', loginLockPath(id));
-  }
-
   }
 
   async deletePerson(id: string): Promise<void> {

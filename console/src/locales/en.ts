@@ -25,13 +25,13 @@ export const en = {
     submit: 'Sign in',
     busy: 'Signing in…',
     sessionEnded: 'Your session has ended. Sign in again.',
-  },
     failed: 'Wrong username or password.',
     /** A login lock (VIGIL_AUTH_LOCKED): which address, until when, what to do. */
     lockedAccount: (address: string, until: string) =>
       `Too many wrong passwords for this username from your address (${address}). Signing in with it from here is blocked until ${until}. Wait until then, or ask an admin to lift the lock.`,
     lockedAddress: (address: string, until: string) =>
       `Too many wrong passwords from your address (${address}). Signing in from here is blocked for every username until ${until}. Wait until then, or ask an admin to lift the lock.`,
+  },
 
   header: {
     logout: 'Log out',
@@ -360,8 +360,6 @@ export const en = {
     lastLogin: 'Last login',
     never: 'never',
     adminOnly: 'Only an admin manages users.',
-  },
-
     /** Login locks (docs/PORTAL-SECURITY.md). */
     locks: 'Login locks',
     locksIntro:
@@ -376,6 +374,8 @@ export const en = {
     refused: 'Refused since',
     lift: 'Lift',
     liftConfirm: (address: string) => `Lift this lock? Logins from ${address} are taken again.`,
+  },
+
   /** People, teams, rotas and coverage (./oncall-*.ts). */
   oncall: oncallEn,
 
