@@ -16,6 +16,7 @@
  */
 import http, { type IncomingHttpHeaders } from 'node:http';
 import { connect, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Secret } from '../secret.js';
 import {
   HttpAuthorizer,
@@ -99,14 +100,51 @@ export interface ExchangeRequest {
 const IDLE_MS = 4_000;
 
 /**
+ * What an https:// request hands its device's connections (DeviceConnections) to make a
+ * new one: the device's TLS policy and the request's deadline and signal. Node gives a
+ * request's own options to its agent's createConnection.
+ */
+interface TlsRequestOptions extends http.ClientRequestArgs {
+  vigilTls?: ExchangeTls;
+  vigilTimeoutMs?: number;
+  vigilSignal?: AbortSignal;
+}
+
+/**
  * One device's persistent HTTP/1.1 connections (RFC 9112 section 9.3): at most one kept
  * idle per server of the device (its SOAP service, its snapshot server), unreferenced so
  * it never holds the agent open, closed after IDLE_MS idle. Requests that overlap (a probe
  * during a poll) each get a connection; only one stays. Kept by the device's client for
- * as long as the device is configured (onvif/adapter.ts), closed with close().
+ * as long as the device is configured (onvif/adapter.ts).
+ *
+ * An https:// server's connections are made by its TLS policy (device-tls.ts: the pinned
+ * fingerprint or the CA file), judged before a byte of a request is written, and kept as
+ * the plain ones are: a kept connection was judged when it was made, and a device that
+ * changes its certificate restarts its web server, which closes them (as the simulator's
+ * cert-changed does). That spares a handshake per request, the costliest part of one.
  */
+class DeviceConnections extends http.Agent {
+  override createConnection(
+    options: TlsRequestOptions,
+    callback?: (err: Error | null, stream: Duplex) => void,
+  ): Duplex | null | undefined {
+    const policy = options.vigilTls;
+    if (!policy) return super.createConnection(options, callback);
+    policy
+      .connect(String(options.host), Number(options.port), {
+        timeoutMs: options.vigilTimeoutMs ?? 5000,
+        ...(options.vigilSignal ? { signal: options.vigilSignal } : {}),
+      })
+      .then(
+        (socket) => callback?.(null, socket),
+        (error: Error) => callback?.(error, undefined as unknown as Duplex),
+      );
+    return undefined;
+  }
+}
+
 export function deviceConnections(): http.Agent {
-  return new http.Agent({
+  return new DeviceConnections({
     keepAlive: true,
     maxFreeSockets: 1,
     timeout: IDLE_MS,
@@ -325,15 +363,19 @@ async function attemptOn(
 ): Promise<Attempt> {
   const url = new URL(request.url);
   let socket: Socket | undefined;
-  if (url.protocol === 'https:') {
+  const https = url.protocol === 'https:';
+  if (https) {
     if (!request.tls) {
       throw new OnvifError('protocol-error', 'an https:// device address needs its TLS policy');
     }
+    // The device's connections make it through the policy (DeviceConnections); else here.
     // device-tls.ts strips an IPv6 literal's brackets itself.
-    socket = await request.tls.connect(url.hostname, Number(url.port || 443), {
-      timeoutMs: request.timeoutMs,
-      signal,
-    });
+    if (!connections) {
+      socket = await request.tls.connect(url.hostname, Number(url.port || 443), {
+        timeoutMs: request.timeoutMs,
+        signal,
+      });
+    }
   } else if (url.protocol !== 'http:') {
     throw new OnvifError('protocol-error', `${url.protocol} device addresses are not supported`);
   }
@@ -345,14 +387,14 @@ async function attemptOn(
     if (body) headers['Content-Length'] = body.length;
     if (authorization) headers.Authorization = authorization;
     const tlsSocket = socket;
-    const req = http.request({
+    const options: TlsRequestOptions = {
       hostname: socketHost(url),
-      port: url.port || (tlsSocket ? 443 : 80),
+      port: url.port || (https ? 443 : 80),
       path: `${url.pathname}${url.search}`,
       method: request.method,
       headers,
-      // A TLS socket already judged (ExchangeTls); else the device's kept connections;
-      // else one connection for this request, made here. `agent: false` did the same
+      // A TLS socket already judged (ExchangeTls); else the device's kept connections
+      // (https ones made through the policy); else one connection for this request. `agent: false` did the same
       // through a new http.Agent per request (its socket and request tables, its
       // listeners), garbage that lived as long as the request and so was promoted to the
       // old generation with it (agent/README.md, Memory); with createConnection and no
@@ -366,7 +408,11 @@ async function attemptOn(
               createConnection: () =>
                 connect({ host: socketHost(url), port: Number(url.port || 80) }),
             }),
-    });
+      ...(https && connections
+        ? { vigilTls: request.tls, vigilTimeoutMs: request.timeoutMs, vigilSignal: signal }
+        : {}),
+    };
+    const req = http.request(options);
     const onAbort = (): void => {
       req.destroy();
       reject(new Error('aborted'));
@@ -380,6 +426,8 @@ async function attemptOn(
     };
     let answered = false;
     req.on('error', (error: NodeJS.ErrnoException) => {
+      // The TLS policy's own verdict (certificate-changed, untrusted, its timeouts) as given.
+      if (error instanceof OnvifError) return fail(error);
       if (!answered && closedWhileIdle(error, req.reusedSocket)) {
         signal.removeEventListener('abort', onAbort);
         req.destroy();

@@ -12,6 +12,10 @@ import {
   type Server,
   type ServerResponse,
 } from 'node:http';
+import { readFile } from 'node:fs/promises';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import type { Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseAuthorization } from '../../../agent/onvif/http-auth.js';
 import {
@@ -19,11 +23,13 @@ import {
   httpExchange,
   safeUri,
   type AuthMemory,
+  type ExchangeTls,
 } from '../../../agent/onvif/http-exchange.js';
 import { httpGet } from '../../../agent/onvif/media-probe.js';
 import { soapRequest } from '../../../agent/onvif/soap.js';
 import { OnvifError } from '../../../agent/onvif/types.js';
 import { Secret } from '../../../agent/secret.js';
+import { makeCerts, type TestCerts } from '../../helpers/certs.js';
 
 let server: Server | null = null;
 
@@ -313,6 +319,91 @@ describe("a device's kept connections (deviceConnections)", () => {
     await new Promise<void>((resolve) => server!.close(() => resolve()));
     server = null;
     expect((await failure(get(kept.url, connections, 1000))).kind).toBe('unreachable');
+    connections.destroy();
+  });
+});
+
+describe("an https device's kept connections", () => {
+  let certs: TestCerts | null = null;
+  let secure: HttpsServer | null = null;
+  afterEach(async () => {
+    const s = secure;
+    secure = null;
+    if (s) {
+      s.closeAllConnections();
+      await new Promise<void>((resolve) => s.close(() => resolve()));
+    }
+    await certs?.remove();
+    certs = null;
+  });
+
+  /** A TLS policy that accepts the test certificate and counts its handshakes. */
+  function countingPolicy(): ExchangeTls & { handshakes: number } {
+    const policy = {
+      handshakes: 0,
+      connect(host: string, port: number): Promise<Socket> {
+        policy.handshakes += 1;
+        return new Promise((resolve, reject) => {
+          const socket = tlsConnect({ host, port, rejectUnauthorized: false });
+          socket.once('secureConnect', () => resolve(socket));
+          socket.once('error', reject);
+        });
+      },
+    };
+    return policy;
+  }
+
+  it('makes one handshake, through the device’s TLS policy, for a poll’s requests', async () => {
+    certs = await makeCerts();
+    const [cert, key] = await Promise.all([
+      readFile(certs.certFile, 'utf8'),
+      readFile(certs.keyFile, 'utf8'),
+    ]);
+    secure = createHttpsServer({ cert, key }, (req, res) => {
+      req.resume();
+      res.writeHead(200).end('picture');
+    });
+    await new Promise<void>((resolve) => secure!.listen(0, '127.0.0.1', resolve));
+    const address = secure.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    const url = `https://127.0.0.1:${port}/snapshot`;
+    const policy = countingPolicy();
+    const connections = deviceConnections();
+    for (let i = 0; i < 4; i += 1) {
+      const answer = await httpExchange({
+        url,
+        method: 'GET',
+        timeoutMs: 2000,
+        maxBytes: 1024,
+        tls: policy,
+        connections,
+      });
+      expect(answer.body.toString()).toBe('picture');
+    }
+    expect(policy.handshakes).toBe(1);
+    connections.destroy();
+  });
+
+  it('gives the policy’s refusal as it is: a changed certificate stays certificate-changed', async () => {
+    const refusing: ExchangeTls = {
+      connect: () =>
+        Promise.reject(
+          new OnvifError('certificate-changed', 'the device presents another certificate'),
+        ),
+    };
+    const connections = deviceConnections();
+    const error = await failure(
+      httpExchange({
+        url: 'https://127.0.0.1:9/onvif/device_service',
+        method: 'GET',
+        timeoutMs: 2000,
+        maxBytes: 1024,
+        tls: refusing,
+        connections,
+      }),
+    );
+    expect(error.kind).toBe('certificate-changed');
+    expect(error.message).toMatch(/another certificate/);
     connections.destroy();
   });
 });
