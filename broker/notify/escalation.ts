@@ -93,7 +93,24 @@ const migrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    sql: `
+      -- The step itself (its JSON), not only its place: a PUT of the policies that inserts
+      -- or removes a step moves the others, and a scheduled row must not run another step.
+      ALTER TABLE notify_escalation ADD COLUMN step_json TEXT;
+    `,
+  },
 ];
+
+/** A step as stored and compared: the same fields in the same order. */
+const stepKey = (step: PolicyStep): string =>
+  JSON.stringify({
+    when: step.when,
+    afterMin: step.afterMin ?? null,
+    notify: step.notify,
+    sms: step.sms,
+  });
 
 interface DigestRow {
   ticket_id: number;
@@ -221,12 +238,12 @@ export class Escalations {
          ON CONFLICT (ticket_id) DO UPDATE SET occurrence = excluded.occurrence, started_at = excluded.started_at`,
       ).run(ticket.id, ticket.occurrences, now.toISOString());
       const insert = db.prepare(
-        'INSERT OR REPLACE INTO notify_escalation (ticket_id, step, due_at) VALUES (?, ?, ?)',
+        'INSERT OR REPLACE INTO notify_escalation (ticket_id, step, due_at, step_json) VALUES (?, ?, ?, ?)',
       );
       policy.steps.forEach((step, index) => {
         if (step.when !== 'unacknowledged') return;
         // From now, not openedAt: a reopened ticket is chased from its reopening.
-        insert.run(ticket.id, index, now.getTime() + (step.afterMin ?? 0) * 60_000);
+        insert.run(ticket.id, index, now.getTime() + (step.afterMin ?? 0) * 60_000, stepKey(step));
       });
     })();
     this.schedule();
@@ -245,8 +262,10 @@ export class Escalations {
   private runDueSteps(): void {
     const { db, tickets } = this.opts;
     const due = db
-      .prepare('SELECT ticket_id, step FROM notify_escalation WHERE due_at <= ? ORDER BY due_at')
-      .all(this.now().getTime()) as { ticket_id: number; step: number }[];
+      .prepare(
+        'SELECT ticket_id, step, step_json FROM notify_escalation WHERE due_at <= ? ORDER BY due_at',
+      )
+      .all(this.now().getTime()) as { ticket_id: number; step: number; step_json: string | null }[];
     for (const row of due) {
       // The step leaves the schedule only with its pages queued: one transaction.
       try {
@@ -257,9 +276,20 @@ export class Escalations {
           );
           const ticket = tickets.get(row.ticket_id);
           if (!ticket || !isAwaitingAcknowledgement(ticket.status)) return;
-          const step = this.policies.current()[ticket.priority].steps[row.step];
-          // The policy changed meanwhile and has no such step any more.
-          if (step?.when !== 'unacknowledged') return;
+          const steps = this.policies.current()[ticket.priority].steps;
+          // Found by what it is, not where it was: a PUT of the policies may have moved it.
+          // Rows older than the step's JSON go by their place, as they were written.
+          const step =
+            row.step_json === null
+              ? steps[row.step]
+              : steps.find((s) => s.when === 'unacknowledged' && stepKey(s) === row.step_json);
+          if (step?.when !== 'unacknowledged') {
+            // The policy changed meanwhile and has no such step any more.
+            this.log.info(
+              `escalation step of ticket ${row.ticket_id} not run: the ${ticket.priority} policy no longer has it (changed since the ticket opened)`,
+            );
+            return;
+          }
           this.notify(ticket, step, 'unacknowledged');
         })();
       } catch (error) {

@@ -4,12 +4,7 @@
  * PUT /api/notify/policies over both (kept in SQLite, component "notify-policies").
  * Also the digest timing of priorities that bundle their notifications.
  */
-import {
-  notifyPoliciesExample,
-  type NotifyPolicies,
-  type PolicyStep,
-  type PriorityPolicy,
-} from '../../shared/api/notify-policy.js';
+import type { NotifyPolicies, PolicyStep, PriorityPolicy } from '../../shared/api/notify-policy.js';
 import type { Priority } from '../../shared/api/tickets.js';
 import { VigilError } from '../../shared/errors.js';
 import { migrate, type Db, type Migration } from '../db.js';
@@ -20,7 +15,33 @@ import { migrate, type Db, type Migration } from '../db.js';
  * without acknowledgement, the supervisor at the SLA warning, the manager at the breach;
  * serious ones the same without SMS; general ones in a digest at most every 30 minutes.
  */
-export const defaultPolicies: NotifyPolicies = notifyPoliciesExample;
+export const defaultPolicies: NotifyPolicies = {
+  emergency: {
+    steps: [
+      { when: 'opened', notify: ['engineer'], sms: true },
+      { when: 'unacknowledged', afterMin: 5, notify: ['engineer', 'lead'], sms: true },
+      { when: 'sla-warning', notify: ['supervisor'], sms: true },
+      { when: 'sla-breach', notify: ['manager'], sms: true },
+    ],
+    digestEveryMin: null,
+  },
+  serious: {
+    steps: [
+      { when: 'opened', notify: ['engineer'], sms: false },
+      { when: 'unacknowledged', afterMin: 10, notify: ['engineer', 'lead'], sms: false },
+      { when: 'sla-warning', notify: ['supervisor'], sms: false },
+      { when: 'sla-breach', notify: ['manager'], sms: false },
+    ],
+    digestEveryMin: null,
+  },
+  general: {
+    steps: [
+      { when: 'opened', notify: ['engineer'], sms: false },
+      { when: 'sla-breach', notify: ['lead'], sms: false },
+    ],
+    digestEveryMin: 30,
+  },
+};
 
 /** Steps that cannot run as written, each with its path; empty when the policies are sound. */
 export function policyProblems(policies: NotifyPolicies): string[] {

@@ -67,31 +67,31 @@ export const NotifyPolicies = Type.Object(
 );
 export type NotifyPolicies = Static<typeof NotifyPolicies>;
 
-/** The defaults, which keep the contract (docs/NOTIFY.md). */
+/**
+ * An operator's own policies, as a PUT sends them: a third level after 10 minutes, SMS for
+ * serious tickets, general ones bundled hourly. Only an example (docs, the contract test):
+ * the broker's defaults are `defaultPolicies` in broker/notify/policies.ts.
+ */
 export const notifyPoliciesExample: NotifyPolicies = {
   emergency: {
     steps: [
       { when: 'opened', notify: ['engineer'], sms: true },
-      { when: 'unacknowledged', afterMin: 5, notify: ['engineer', 'lead'], sms: true },
-      { when: 'sla-warning', notify: ['supervisor'], sms: true },
+      { when: 'unacknowledged', afterMin: 3, notify: ['engineer', 'lead'], sms: true },
+      { when: 'unacknowledged', afterMin: 10, notify: ['supervisor'], sms: true },
       { when: 'sla-breach', notify: ['manager'], sms: true },
     ],
     digestEveryMin: null,
   },
   serious: {
     steps: [
-      { when: 'opened', notify: ['engineer'], sms: false },
-      { when: 'unacknowledged', afterMin: 10, notify: ['engineer', 'lead'], sms: false },
-      { when: 'sla-warning', notify: ['supervisor'], sms: false },
+      { when: 'opened', notify: ['engineer'], sms: true },
+      { when: 'unacknowledged', afterMin: 15, notify: ['lead'], sms: false },
       { when: 'sla-breach', notify: ['manager'], sms: false },
     ],
     digestEveryMin: null,
   },
   general: {
-    steps: [
-      { when: 'opened', notify: ['engineer'], sms: false },
-      { when: 'sla-breach', notify: ['lead'], sms: false },
-    ],
-    digestEveryMin: 30,
+    steps: [{ when: 'opened', notify: ['engineer'], sms: false }],
+    digestEveryMin: 60,
   },
 };

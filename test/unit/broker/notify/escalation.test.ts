@@ -179,6 +179,32 @@ describe('Escalations', () => {
     expect(tickets.get(ticket!.id)!.status).toBe('open');
   });
 
+  it('runs a scheduled step by what it is, after a PUT of the policies inserted one before it', async () => {
+    const e = start(fakeDirectory(team, { engineer: zhang, lead: li }));
+    tickets.apply(deviceDown(lobbyDown, now()));
+    await settle(e);
+    const policies = e.currentPolicies();
+    const [opened, ...rest] = policies.emergency.steps;
+    e.policies.save(
+      {
+        ...policies,
+        emergency: {
+          ...policies.emergency,
+          steps: [
+            opened!,
+            { when: 'unacknowledged', afterMin: 30, notify: ['manager'], sms: false },
+            ...rest,
+          ],
+        },
+      },
+      'admin',
+    );
+    clock += 5 * MIN;
+    await settle(e);
+    // The 5-minute step (engineer and lead), now second in the list, not the one in its place.
+    expect(robot.sent.map((m) => m.to.map((p) => p.name))).toEqual([['张伟'], ['张伟', '李娜']]);
+  });
+
   it('pages the default channels for an emergency at a site no team covers', async () => {
     const e = start(fakeDirectory(null));
     tickets.apply(deviceDown(lobbyDown, now()));
