@@ -13,6 +13,7 @@ export type Route =
   | { screen: 'users' }
   | { screen: 'oncall' }
   | { screen: 'channels' }
+  | { screen: 'customers' }
   | { screen: 'wall' }
   | { screen: 'not-found' };
 
@@ -45,6 +46,8 @@ export function parseRoute(hash: string): Route {
       return { screen: 'oncall' };
     case 'channels':
       return { screen: 'channels' };
+    case 'customers':
+      return { screen: 'customers' };
     case 'wall':
       return { screen: 'wall' };
     default:
@@ -71,5 +74,6 @@ export const href = {
   users: () => '#/users',
   oncall: () => '#/oncall',
   channels: () => '#/channels',
+  customers: () => '#/customers',
   wall: () => '#/wall',
 };

@@ -12,6 +12,8 @@
 import {
   apiRoutes,
   commandPath,
+  customerApiRoutes,
+  customerPath,
   deviceOutagesPath,
   inspectionPath,
   maintenanceApiRoutes,
@@ -35,6 +37,9 @@ import type {
   ApiErrorBody,
   CommandRequest,
   CommandResult,
+  Customer,
+  CustomerCreate,
+  CustomerPatch,
   Device,
   DeviceOutages,
   IncidentReport,
@@ -372,6 +377,20 @@ export class ApiClient {
   async trustCertificate(device: Device, fingerprint: string): Promise<CommandResult> {
     const body: CommandRequest = { command: 'trust-certificate', deviceId: device.id, fingerprint };
     return this.request<CommandResult>('POST', commandPath(device.siteId, device.agentId), body);
+  }
+
+  // --- customers and their contracts (shared/api/customers.ts): admin writes ---
+
+  async fetchCustomers(): Promise<Customer[]> {
+    return this.request<Customer[]>('GET', customerApiRoutes.list);
+  }
+
+  async createCustomer(customer: CustomerCreate): Promise<Customer> {
+    return this.request<Customer>('POST', customerApiRoutes.list, customer);
+  }
+
+  async updateCustomer(id: string, patch: CustomerPatch): Promise<Customer> {
+    return this.request<Customer>('PATCH', customerPath(id), patch);
   }
 
   // --- notification channels (shared/api/notify.ts): admin only ---

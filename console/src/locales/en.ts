@@ -7,6 +7,7 @@ import type { DeviceKind, DeviceStatus, Priority, TicketStatus } from '../data/t
 import type { SiteState } from '../data/types.js';
 import { oncallEn } from './oncall-en.js';
 import { channelsEn } from './channels-en.js';
+import { customersEn } from './customers-en.js';
 import { alarmEn } from './alarm-en.js';
 
 export const en = {
@@ -381,6 +382,9 @@ export const en = {
 
   /** Notification channels (./channels-*.ts). */
   channels: channelsEn,
+
+  /** Customers and their contracts (./customers-*.ts). */
+  customers: customersEn,
 
   wall: {
     title: 'NOC wall',

@@ -2,6 +2,7 @@
 import type { Strings } from './en.js';
 import { oncallZhCN } from './oncall-zh-CN.js';
 import { channelsZhCN } from './channels-zh-CN.js';
+import { customersZhCN } from './customers-zh-CN.js';
 import { alarmZhCN } from './alarm-zh-CN.js';
 
 export const zhCN: Strings = {
@@ -358,6 +359,9 @@ export const zhCN: Strings = {
 
   /** Notification channels (./channels-*.ts). */
   channels: channelsZhCN,
+
+  /** Customers and their contracts (./customers-*.ts). */
+  customers: customersZhCN,
 
   wall: {
     title: '监控大屏',

@@ -1,0 +1,41 @@
+/**
+ * English texts of the customers screen, kept beside en.ts so that the catalog holds them
+ * under `customers`; customers-zh-CN.ts has the same keys.
+ */
+export const customersEn = {
+  nav: 'Customers',
+  title: 'Customers and contracts',
+  intro:
+    'Each site belongs to a customer: its tickets run on the customer’s deadlines, its reports are months in the customer’s time zone.',
+  empty: 'No customer yet. Add one, then give its sites to it (PUT /api/sites/:site customerId).',
+  id: 'Id',
+  name: 'Name',
+  timeZone: 'Time zone',
+  timeZoneHint: 'An IANA zone such as Asia/Shanghai (not CST)',
+  locale: 'Documents in',
+  locales: { 'zh-CN': '简体中文', en: 'English' } as Readonly<Record<string, string>>,
+  sites: 'Sites',
+  noSites: 'none',
+  deadlines: 'Deadlines (min)',
+  priorities: {
+    emergency: 'Emergency',
+    serious: 'Serious',
+    general: 'General',
+  } as Readonly<Record<string, string>>,
+  respond: 'Respond',
+  onSite: 'On site',
+  resolve: 'Resolve',
+  none: '–',
+  noneHint: 'Leave empty where the contract sets no deadline',
+  template: 'the broker’s template',
+  own: 'its own contract',
+  warranty: (years: number) => `Warranty ${years} years`,
+  spareParts: (stocked: number, unstocked: number) =>
+    `Spare parts: stocked ${stocked} h, unstocked shipped ${unstocked} h`,
+  add: 'Add customer',
+  edit: 'Edit',
+  save: 'Save',
+  cancel: 'Cancel',
+  saved: (name: string) => `${name} saved.`,
+  adminOnly: 'Only an admin adds and changes customers.',
+};

@@ -1,0 +1,35 @@
+/** 客户页面的简体中文; 与 customers-en.ts 的键相同 (类型检查). */
+import type { customersEn } from './customers-en.js';
+
+export const customersZhCN: typeof customersEn = {
+  nav: '客户',
+  title: '客户与合同',
+  intro: '每个站点属于一个客户：其工单按该客户合同的时限计时，其报告按客户所在时区的自然月计算。',
+  empty: '尚无客户。先添加客户，再把站点归属给它（PUT /api/sites/:site 的 customerId）。',
+  id: '编号',
+  name: '名称',
+  timeZone: '时区',
+  timeZoneHint: 'IANA 时区，例如 Asia/Shanghai（不要用 CST）',
+  locale: '文档语言',
+  locales: { 'zh-CN': '简体中文', en: 'English' },
+  sites: '站点',
+  noSites: '无',
+  deadlines: '时限（分钟）',
+  priorities: { emergency: '紧急', serious: '严重', general: '一般' },
+  respond: '响应',
+  onSite: '到场',
+  resolve: '解决',
+  none: '–',
+  noneHint: '合同未规定时限处留空',
+  template: '系统默认合同',
+  own: '自定合同',
+  warranty: (years: number) => `质保 ${years} 年`,
+  spareParts: (stocked: number, unstocked: number) =>
+    `备件：有库存 ${stocked} 小时内更换，无库存 ${unstocked} 小时内发出`,
+  add: '添加客户',
+  edit: '编辑',
+  save: '保存',
+  cancel: '取消',
+  saved: (name: string) => `已保存 ${name}。`,
+  adminOnly: '只有管理员可以添加和修改客户。',
+};
