@@ -12,8 +12,6 @@
 import {
   apiRoutes,
   commandPath,
-  customerApiRoutes,
-  customerPath,
   deviceOutagesPath,
   inspectionPath,
   maintenanceApiRoutes,
@@ -37,9 +35,6 @@ import type {
   ApiErrorBody,
   CommandRequest,
   CommandResult,
-  Customer,
-  CustomerCreate,
-  CustomerPatch,
   Device,
   DeviceOutages,
   IncidentReport,
@@ -48,6 +43,7 @@ import type {
   LoginRequest,
   LoginResponse,
   MaintenanceWindow,
+  ManualTicketRequest,
   MetricSeries,
   NewNotifyChannel,
   LoginLock,
@@ -182,6 +178,11 @@ export class ApiClient {
     return this.request<Ticket[]>('GET', path);
   }
 
+  /** Opens a manual ticket for a fault a person reports (201 with the ticket). */
+  async openTicket(report: ManualTicketRequest): Promise<Ticket> {
+    return this.request<Ticket>('POST', apiRoutes.tickets, report);
+  }
+
   async ticketAction(id: number, action: TicketAction): Promise<Ticket> {
     return this.request<Ticket>('POST', ticketActionsPath(id), action);
   }
@@ -210,15 +211,6 @@ export class ApiClient {
     await this.request<unknown>('DELETE', userPath(username));
   }
 
-  /** The login locks in force (admin; docs/PORTAL-SECURITY.md). */
-  async fetchLoginLocks(): Promise<LoginLock[]> {
-    return this.request<LoginLock[]>('GET', loginLockRoutes.list);
-  }
-
-  async liftLoginLock(id: number): Promise<void> {
-    await this.request<unknown>('DELETE', loginLockPath(id));
-  }
-
   // --- on call (shared/api/oncall.ts): reads for everyone, writes for admins ---
 
   async fetchPeople(): Promise<OnCallPerson[]> {
@@ -231,6 +223,15 @@ export class ApiClient {
 
   async updatePerson(id: string, patch: OnCallPersonPatch): Promise<OnCallPerson> {
     return this.request<OnCallPerson>('PATCH', oncallPath('person', id), patch);
+  /** The login locks in force (admin; docs/PORTAL-SECURITY.md). */
+  async fetchLoginLocks(): Promise<LoginLock[]> {
+    return this.request<LoginLock[]>('GET', loginLockRoutes.list);
+  }
+
+  async liftLoginLock(id: number): Promise<void> {
+    await this.request<unknown>('DELETE', loginLockPath(id));
+  }
+
   }
 
   async deletePerson(id: string): Promise<void> {
@@ -377,20 +378,6 @@ export class ApiClient {
   async trustCertificate(device: Device, fingerprint: string): Promise<CommandResult> {
     const body: CommandRequest = { command: 'trust-certificate', deviceId: device.id, fingerprint };
     return this.request<CommandResult>('POST', commandPath(device.siteId, device.agentId), body);
-  }
-
-  // --- customers and their contracts (shared/api/customers.ts): admin writes ---
-
-  async fetchCustomers(): Promise<Customer[]> {
-    return this.request<Customer[]>('GET', customerApiRoutes.list);
-  }
-
-  async createCustomer(customer: CustomerCreate): Promise<Customer> {
-    return this.request<Customer>('POST', customerApiRoutes.list, customer);
-  }
-
-  async updateCustomer(id: string, patch: CustomerPatch): Promise<Customer> {
-    return this.request<Customer>('PATCH', customerPath(id), patch);
   }
 
   // --- notification channels (shared/api/notify.ts): admin only ---

@@ -28,6 +28,7 @@ export type ConnectionState = 'idle' | 'connecting' | 'live' | 'reconnecting';
 
 export type {
   IncidentReport,
+  ManualTicketRequest,
   SlaClock,
   TicketAction,
   TicketActionName,
@@ -64,9 +65,3 @@ export type {
   ChannelType,
   NewChannel as NewNotifyChannel,
 } from '../../../shared/api/notify.js';
-export type {
-  Customer,
-  CustomerCreate,
-  CustomerPatch,
-  CustomerFigures,
-} from '../../../shared/api/customers.js';

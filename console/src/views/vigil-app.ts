@@ -27,7 +27,6 @@ import './vigil-ticket-page.js';
 import './vigil-users.js';
 import './vigil-oncall.js';
 import './vigil-channels.js';
-import './vigil-customers.js';
 import './vigil-wall.js';
 
 /**
@@ -279,7 +278,6 @@ export class VigilApp extends LitElement {
           ${link(href.oncall(), strings.oncall.nav, ['oncall'])}
           ${state.user?.role === 'admin' ? link(href.users(), n.users, ['users']) : nothing}
           ${state.user?.role === 'admin' ? link(href.channels(), strings.channels.nav, ['channels']) : nothing}
-          ${link(href.customers(), strings.customers.nav, ['customers'])}
           ${link(href.wall(), n.wall, [])}
         </nav>
         <span class="site" data-testid="site">${this.siteLabel(devices)}</span>
@@ -340,6 +338,7 @@ export class VigilApp extends LitElement {
         ></vigil-device-page>`;
       case 'tickets':
         return html`<vigil-ticket-desk
+          .session=${session}
           .tickets=${this.ticketList(state)}
           .state=${state}
         ></vigil-ticket-desk>`;
@@ -369,8 +368,6 @@ export class VigilApp extends LitElement {
         return html`<vigil-oncall .session=${session} .state=${state}></vigil-oncall>`;
       case 'channels':
         return html`<vigil-channels .session=${session} .state=${state}></vigil-channels>`;
-      case 'customers':
-        return html`<vigil-customers .session=${session} .state=${state}></vigil-customers>`;
       case 'wall':
       case 'not-found':
         return html`<p role="alert">${strings.nav.notFound}</p>`;

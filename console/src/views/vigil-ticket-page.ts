@@ -119,7 +119,8 @@ export class VigilTicketPage extends LitElement {
                 : html`<dt>${strings.fleet.columns.device}</dt>
                     <dd><a href=${href.device(ticket.deviceId)}>${ticket.deviceId}</a></dd>`
             }
-            <dt>${k.detectedAt}</dt>
+            ${this.reporter(ticket)}
+            <dt>${ticket.source === 'manual' ? strings.newTicket.reportedAt : k.detectedAt}</dt>
             <dd>${formatFull(ticket.openedAt)}</dd>
             ${this.fact(t.engineer, ticket.engineer)} ${this.fact(t.cause, ticket.cause)}
             ${this.fact(t.fix, ticket.fix)} ${this.fact(t.confirmation, ticket.confirmation)}
@@ -165,6 +166,28 @@ export class VigilTicketPage extends LitElement {
         </section>
       </article>
     `;
+  }
+
+  /**
+   * Where the ticket came from; for a manual one who reported it, how, and what they
+   * said. A ticket of an older broker has no source: it was detected.
+   */
+  private reporter(ticket: Ticket) {
+    const n = strings.newTicket;
+    const manual = ticket.source === 'manual';
+    return html`<dt>${n.source}</dt>
+      <dd data-testid="ticket-source" data-source=${manual ? 'manual' : 'detected'}>
+        ${n.sources[manual ? 'manual' : 'detected']}
+      </dd>
+      ${
+        manual
+          ? html`<dt>${n.reportedBy}</dt>
+              <dd data-testid="reported-by">
+                ${ticket.reportedBy ?? ''}${ticket.reportedVia ? `, ${n.via[ticket.reportedVia]}` : ''}
+              </dd>
+              ${this.fact(n.descriptionLabel, ticket.description || null)}`
+          : nothing
+      }`;
   }
 
   private fact(label: string, value: string | null) {
