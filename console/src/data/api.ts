@@ -12,6 +12,8 @@
 import {
   apiRoutes,
   commandPath,
+  customerApiRoutes,
+  customerPath,
   deviceOutagesPath,
   inspectionPath,
   maintenanceApiRoutes,
@@ -35,6 +37,9 @@ import type {
   ApiErrorBody,
   CommandRequest,
   CommandResult,
+  Customer,
+  CustomerCreate,
+  CustomerPatch,
   Device,
   DeviceOutages,
   IncidentReport,
@@ -211,6 +216,15 @@ export class ApiClient {
     await this.request<unknown>('DELETE', userPath(username));
   }
 
+  /** The login locks in force (admin; docs/PORTAL-SECURITY.md). */
+  async fetchLoginLocks(): Promise<LoginLock[]> {
+    return this.request<LoginLock[]>('GET', loginLockRoutes.list);
+  }
+
+  async liftLoginLock(id: number): Promise<void> {
+    await this.request<unknown>('DELETE', loginLockPath(id));
+  }
+
   // --- on call (shared/api/oncall.ts): reads for everyone, writes for admins ---
 
   async fetchPeople(): Promise<OnCallPerson[]> {
@@ -223,15 +237,6 @@ export class ApiClient {
 
   async updatePerson(id: string, patch: OnCallPersonPatch): Promise<OnCallPerson> {
     return this.request<OnCallPerson>('PATCH', oncallPath('person', id), patch);
-  /** The login locks in force (admin; docs/PORTAL-SECURITY.md). */
-  async fetchLoginLocks(): Promise<LoginLock[]> {
-    return this.request<LoginLock[]>('GET', loginLockRoutes.list);
-  }
-
-  async liftLoginLock(id: number): Promise<void> {
-    await this.request<unknown>('DELETE', loginLockPath(id));
-  }
-
   }
 
   async deletePerson(id: string): Promise<void> {
@@ -378,6 +383,20 @@ export class ApiClient {
   async trustCertificate(device: Device, fingerprint: string): Promise<CommandResult> {
     const body: CommandRequest = { command: 'trust-certificate', deviceId: device.id, fingerprint };
     return this.request<CommandResult>('POST', commandPath(device.siteId, device.agentId), body);
+  }
+
+  // --- customers and their contracts (shared/api/customers.ts): admin writes ---
+
+  async fetchCustomers(): Promise<Customer[]> {
+    return this.request<Customer[]>('GET', customerApiRoutes.list);
+  }
+
+  async createCustomer(customer: CustomerCreate): Promise<Customer> {
+    return this.request<Customer>('POST', customerApiRoutes.list, customer);
+  }
+
+  async updateCustomer(id: string, patch: CustomerPatch): Promise<Customer> {
+    return this.request<Customer>('PATCH', customerPath(id), patch);
   }
 
   // --- notification channels (shared/api/notify.ts): admin only ---

@@ -65,3 +65,9 @@ export type {
   ChannelType,
   NewChannel as NewNotifyChannel,
 } from '../../../shared/api/notify.js';
+export type {
+  Customer,
+  CustomerCreate,
+  CustomerPatch,
+  CustomerFigures,
+} from '../../../shared/api/customers.js';

@@ -7,6 +7,7 @@ import type { DeviceKind, DeviceStatus, Priority, TicketStatus } from '../data/t
 import type { SiteState } from '../data/types.js';
 import { oncallEn } from './oncall-en.js';
 import { channelsEn } from './channels-en.js';
+import { customersEn } from './customers-en.js';
 import { alarmEn } from './alarm-en.js';
 import { newTicketEn } from './new-ticket-en.js';
 
@@ -26,13 +27,13 @@ export const en = {
     submit: 'Sign in',
     busy: 'Signing in…',
     sessionEnded: 'Your session has ended. Sign in again.',
-  },
     failed: 'Wrong username or password.',
     /** A login lock (VIGIL_AUTH_LOCKED): which address, until when, what to do. */
     lockedAccount: (address: string, until: string) =>
       `Too many wrong passwords for this username from your address (${address}). Signing in with it from here is blocked until ${until}. Wait until then, or ask an admin to lift the lock.`,
     lockedAddress: (address: string, until: string) =>
       `Too many wrong passwords from your address (${address}). Signing in from here is blocked for every username until ${until}. Wait until then, or ask an admin to lift the lock.`,
+  },
 
   header: {
     logout: 'Log out',
@@ -361,8 +362,6 @@ export const en = {
     lastLogin: 'Last login',
     never: 'never',
     adminOnly: 'Only an admin manages users.',
-  },
-
     /** Login locks (docs/PORTAL-SECURITY.md). */
     locks: 'Login locks',
     locksIntro:
@@ -377,6 +376,8 @@ export const en = {
     refused: 'Refused since',
     lift: 'Lift',
     liftConfirm: (address: string) => `Lift this lock? Logins from ${address} are taken again.`,
+  },
+
   /** People, teams, rotas and coverage (./oncall-*.ts). */
   oncall: oncallEn,
 
@@ -385,6 +386,9 @@ export const en = {
 
   /** The desk's "new ticket" form and a manual ticket's reporter (./new-ticket-*.ts). */
   newTicket: newTicketEn,
+
+  /** Customers and their contracts (./customers-*.ts). */
+  customers: customersEn,
 
   wall: {
     title: 'NOC wall',

@@ -2,6 +2,7 @@
 import type { Strings } from './en.js';
 import { oncallZhCN } from './oncall-zh-CN.js';
 import { channelsZhCN } from './channels-zh-CN.js';
+import { customersZhCN } from './customers-zh-CN.js';
 import { alarmZhCN } from './alarm-zh-CN.js';
 import { newTicketZhCN } from './new-ticket-zh-CN.js';
 
@@ -19,12 +20,12 @@ export const zhCN: Strings = {
     submit: '登录',
     busy: '正在登录…',
     sessionEnded: '会话已结束，请重新登录。',
-  },
     failed: '用户名或密码错误。',
     lockedAccount: (address: string, until: string) =>
       `此用户名从您的地址（${address}）输错密码次数过多，${until} 之前无法从该地址登录。请等到那时再试，或请管理员解除锁定。`,
     lockedAddress: (address: string, until: string) =>
       `您的地址（${address}）输错密码次数过多，${until} 之前该地址的任何用户名都无法登录。请等到那时再试，或请管理员解除锁定。`,
+  },
 
   header: {
     logout: '退出登录',
@@ -339,8 +340,6 @@ export const zhCN: Strings = {
     lastLogin: '最后登录',
     never: '从未',
     adminOnly: '只有管理员可以管理用户。',
-  },
-
     locks: '登录锁定',
     locksIntro:
       '同一地址输错密码次数过多时，只在该地址锁定该用户名（或所有用户名）。锁定会自动到期；确认是本人后可以提前解除。',
@@ -354,6 +353,8 @@ export const zhCN: Strings = {
     refused: '锁定后被拒次数',
     lift: '解除',
     liftConfirm: (address: string) => `解除此锁定？将重新接受来自 ${address} 的登录。`,
+  },
+
   /** People, teams, rotas and coverage (./oncall-*.ts). */
   oncall: oncallZhCN,
 
@@ -362,6 +363,9 @@ export const zhCN: Strings = {
 
   /** The desk's "new ticket" form and a manual ticket's reporter (./new-ticket-*.ts). */
   newTicket: newTicketZhCN,
+
+  /** Customers and their contracts (./customers-*.ts). */
+  customers: customersZhCN,
 
   wall: {
     title: '监控大屏',

@@ -27,6 +27,7 @@ import './vigil-ticket-page.js';
 import './vigil-users.js';
 import './vigil-oncall.js';
 import './vigil-channels.js';
+import './vigil-customers.js';
 import './vigil-wall.js';
 
 /**
@@ -278,6 +279,7 @@ export class VigilApp extends LitElement {
           ${link(href.oncall(), strings.oncall.nav, ['oncall'])}
           ${state.user?.role === 'admin' ? link(href.users(), n.users, ['users']) : nothing}
           ${state.user?.role === 'admin' ? link(href.channels(), strings.channels.nav, ['channels']) : nothing}
+          ${link(href.customers(), strings.customers.nav, ['customers'])}
           ${link(href.wall(), n.wall, [])}
         </nav>
         <span class="site" data-testid="site">${this.siteLabel(devices)}</span>
@@ -368,6 +370,8 @@ export class VigilApp extends LitElement {
         return html`<vigil-oncall .session=${session} .state=${state}></vigil-oncall>`;
       case 'channels':
         return html`<vigil-channels .session=${session} .state=${state}></vigil-channels>`;
+      case 'customers':
+        return html`<vigil-customers .session=${session} .state=${state}></vigil-customers>`;
       case 'wall':
       case 'not-found':
         return html`<p role="alert">${strings.nav.notFound}</p>`;
