@@ -69,21 +69,33 @@ export function trendRows(report: InspectionReport): InspectionReport['trends'] 
     );
 }
 
-/** The current month as the API names it ("2026-11", UTC like the API). */
-export function currentMonth(now: Date = new Date()): string {
-  return `${now.getUTCFullYear()}-${String(now.getUTCMonth() + 1).padStart(2, '0')}`;
+/**
+ * The month as the API names it ("2026-11") on the calendar of `timeZone`, the browser's
+ * by default: the broker reads the period in the customer's zone, so on 1 December at
+ * 06:00 in Beijing the current month is December, not UTC's November.
+ */
+export function currentMonth(now: Date = new Date(), timeZone?: string): string {
+  const parts = new Intl.DateTimeFormat('en-CA', {
+    year: 'numeric',
+    month: '2-digit',
+    ...(timeZone === undefined ? {} : { timeZone }),
+  }).formatToParts(now);
+  const part = (type: string) => parts.find((p) => p.type === type)?.value ?? '';
+  return `${part('year')}-${part('month')}`;
 }
 
-/** The last `count` months and the quarters they fall in, newest first. */
+/** The last `count` months and the quarters they fall in, newest first (see currentMonth). */
 export function recentPeriods(
   now: Date = new Date(),
   count = 12,
+  timeZone?: string,
 ): { months: string[]; quarters: string[] } {
+  const [year, month] = currentMonth(now, timeZone).split('-').map(Number);
   const months: string[] = [];
   const quarters: string[] = [];
   for (let i = 0; i < count; i++) {
-    const at = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - i, 1));
-    months.push(currentMonth(at));
+    const at = new Date(Date.UTC(year!, month! - 1 - i, 1));
+    months.push(`${at.getUTCFullYear()}-${String(at.getUTCMonth() + 1).padStart(2, '0')}`);
     const quarter = `${at.getUTCFullYear()}-Q${Math.floor(at.getUTCMonth() / 3) + 1}`;
     if (!quarters.includes(quarter)) quarters.push(quarter);
   }

@@ -14,7 +14,7 @@ import {
 import type { Session } from '../data/session.js';
 import type { ConsoleState } from '../data/store.js';
 import type { InspectionReport } from '../data/types.js';
-import { formatDay, formatDuration, formatFull, formatNumber } from '../format.js';
+import { formatDay, formatDuration, formatFull, formatInZone, formatNumber } from '../format.js';
 import { href } from '../router.js';
 import { strings } from '../strings.js';
 import { controls, page } from '../theme.js';
@@ -198,7 +198,14 @@ export class VigilInspection extends LitElement {
     >
       <section class="card">
         <h3>${[r.siteName, r.customer, r.period].filter((part) => part !== '').join(' · ')}</h3>
-        <p class="muted">${formatFull(r.from)} – ${formatFull(r.to)}</p>
+        <p class="muted" data-testid="inspection-period">
+          ${
+            r.timeZone === undefined
+              ? html`${formatFull(r.from)} – ${formatFull(r.to)}`
+              : html`${formatInZone(r.from, r.timeZone)} – ${formatInZone(r.to, r.timeZone)}
+                (${r.timeZone})`
+          }
+        </p>
         <p>
           ${i.availability}:
           <span class="headline" data-testid="availability">${pct(r.availabilityPct)}</span>

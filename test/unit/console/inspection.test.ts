@@ -57,10 +57,26 @@ describe('the inspection screen', () => {
 
   it('offers the current month and quarter first', () => {
     const now = new Date('2026-11-26T08:00:00Z');
-    expect(currentMonth(now)).toBe('2026-11');
-    const { months, quarters } = recentPeriods(now, 12);
+    expect(currentMonth(now, 'Asia/Shanghai')).toBe('2026-11');
+    const { months, quarters } = recentPeriods(now, 12, 'Asia/Shanghai');
     expect(months.slice(0, 3)).toEqual(['2026-11', '2026-10', '2026-09']);
     expect(quarters.slice(0, 2)).toEqual(['2026-Q4', '2026-Q3']);
+  });
+
+  it("names the current month on the zone's calendar", () => {
+    // 1 December, 01:00 in Beijing: still November in UTC and in New York.
+    const now = new Date('2026-11-30T17:00:00Z');
+    expect(currentMonth(now, 'Asia/Shanghai')).toBe('2026-12');
+    expect(currentMonth(now, 'UTC')).toBe('2026-11');
+    expect(currentMonth(now, 'America/New_York')).toBe('2026-11');
+    expect(recentPeriods(now, 2, 'Asia/Shanghai')).toEqual({
+      months: ['2026-12', '2026-11'],
+      quarters: ['2026-Q4'],
+    });
+    expect(recentPeriods(new Date('2027-01-15T00:00:00Z'), 2, 'UTC').quarters).toEqual([
+      '2027-Q1',
+      '2026-Q4',
+    ]);
   });
 
   it('routes by hash, and links lead back to the same screen', () => {
