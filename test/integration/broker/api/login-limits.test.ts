@@ -174,6 +174,64 @@ describe('login limits per client address (real HTTP, whole broker)', () => {
     });
   });
 
+  describe('the audit of user changes', () => {
+    let broker: RunningBroker;
+
+    beforeAll(async () => {
+      broker = await startTestBroker();
+    });
+
+    afterAll(async () => {
+      await broker?.stop();
+    });
+
+    it('records every user change, by whom, without the password', async () => {
+      const admin = await loginToken(broker);
+      await createUser(broker, admin, 'temp', 'temp password 1');
+      const role = await call(broker, 'PUT', '/api/users/temp', {
+        token: admin,
+        body: { role: 'viewer' },
+      });
+      expect(role.status).toBe(200);
+      const password = await call(broker, 'PUT', '/api/users/temp', {
+        token: admin,
+        body: { role: 'viewer', password: 'temp password 2' },
+      });
+      expect(password.status).toBe(200);
+      const own = (await login(broker, 'temp', 'temp password 2', '127.0.0.8')).body as {
+        token: string;
+      };
+      const locale = await call(broker, 'PATCH', '/api/auth/session', {
+        token: own.token,
+        body: { locale: 'zh-CN' },
+      });
+      expect(locale.status).toBe(200);
+      const logout = await call(broker, 'POST', apiRoutes.logout, { token: own.token });
+      expect(logout.status).toBe(204);
+      expect((await call(broker, 'DELETE', '/api/users/temp', { token: admin })).status).toBe(204);
+
+      const entries = (await audit(broker, admin, 'target=user:temp')).reverse();
+      expect(entries.map((e) => [e.actor, e.action, JSON.parse(e.detail)])).toEqual([
+        ['admin', 'user.create', { role: 'operator', passwordChanged: true }],
+        [
+          'admin',
+          'user.update',
+          { role: 'viewer', previousRole: 'operator', passwordChanged: false },
+        ],
+        ['admin', 'user.update', { role: 'viewer', passwordChanged: true }],
+        ['temp', 'auth.login', { address: '127.0.0.8' }],
+        ['temp', 'user.locale', { locale: 'zh-CN' }],
+        ['temp', 'auth.logout', { address: '127.0.0.1' }],
+        ['admin', 'user.delete', { role: 'viewer' }],
+      ]);
+      // The admin account the broker set at start (VIGIL_ADMIN_PASSWORD).
+      const start = await audit(broker, admin, 'target=user:admin');
+      expect(start.at(-1)).toMatchObject({ actor: 'system', action: 'user.create' });
+      const everything = JSON.stringify(await audit(broker, admin, ''));
+      expect(everything).not.toMatch(/temp password|test-admin-password/);
+    });
+  });
+
   describe('with a lock of 15 min, behind a reverse proxy on 127.0.0.1', () => {
     let dataDir: string;
     let broker: RunningBroker;
