@@ -39,6 +39,7 @@ import type {
   CommandResult,
   Customer,
   CustomerCreate,
+  CustomerFigures,
   CustomerPatch,
   Device,
   DeviceOutages,
@@ -397,6 +398,14 @@ export class ApiClient {
 
   async updateCustomer(id: string, patch: CustomerPatch): Promise<Customer> {
     return this.request<Customer>('PATCH', customerPath(id), patch);
+  }
+
+  /** Availability and SLA compliance over the customer's sites in a period of its zone. */
+  async fetchCustomerFigures(id: string, period: string): Promise<CustomerFigures> {
+    return this.request<CustomerFigures>(
+      'GET',
+      `${customerPath(id, 'figures')}${query({ period })}`,
+    );
   }
 
   // --- notification channels (shared/api/notify.ts): admin only ---

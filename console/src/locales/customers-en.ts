@@ -32,6 +32,12 @@ export const customersEn = {
   warranty: (years: number) => `Warranty ${years} years`,
   spareParts: (stocked: number, unstocked: number) =>
     `Spare parts: stocked ${stocked} h, unstocked shipped ${unstocked} h`,
+  figures: 'Figures of',
+  availability: 'Availability',
+  compliance: 'Deadlines met',
+  figuresValue: (availability: string, compliance: string, met: number, breached: number) =>
+    `${availability} available · ${compliance} of deadlines met (${met} met, ${breached} missed)`,
+  noFigure: '–',
   add: 'Add customer',
   edit: 'Edit',
   save: 'Save',

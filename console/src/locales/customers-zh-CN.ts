@@ -26,6 +26,12 @@ export const customersZhCN: typeof customersEn = {
   warranty: (years: number) => `质保 ${years} 年`,
   spareParts: (stocked: number, unstocked: number) =>
     `备件：有库存 ${stocked} 小时内更换，无库存 ${unstocked} 小时内发出`,
+  figures: '考核期间',
+  availability: '可用率',
+  compliance: '时限达成率',
+  figuresValue: (availability: string, compliance: string, met: number, breached: number) =>
+    `可用率 ${availability} · 时限达成率 ${compliance}（达成 ${met}，超时 ${breached}）`,
+  noFigure: '–',
   add: '添加客户',
   edit: '编辑',
   save: '保存',

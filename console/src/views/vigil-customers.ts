@@ -7,10 +7,11 @@ import {
   knownTimeZones,
   priorities,
 } from '../data/customers.js';
+import { recentPeriods } from '../data/inspection.js';
 import { ApiRequestError } from '../data/api.js';
 import type { Session } from '../data/session.js';
 import type { ConsoleState } from '../data/store.js';
-import type { Customer } from '../data/types.js';
+import type { Customer, CustomerFigures } from '../data/types.js';
 import { strings } from '../strings.js';
 import { controls, page } from '../theme.js';
 
@@ -18,7 +19,8 @@ import { controls, page } from '../theme.js';
  * Customers and their contracts: everyone signed in reads them; an admin adds one (id,
  * name, time zone, language) and changes its zone, language and deadlines per priority.
  * The broker checks every value and its refusal is shown as it says it (an unknown zone
- * names one to send).
+ * names one to send). Beside each, the figures its contract is judged by for a month or
+ * quarter (GET /api/customers/:id/figures): availability and deadlines met over its sites.
  *
  * Test hooks: `[data-testid="customer"][data-id]`, `[data-testid="customer-form"]`,
  * `[data-testid="customer-edit"][data-id]`.
@@ -53,6 +55,9 @@ export class VigilCustomers extends LitElement {
   @state() private _notice: string | null = null;
   /** The id of the customer being edited. */
   @state() private _editing: string | null = null;
+  /** The period of the figures; the last month by default (the current one runs on). */
+  @state() private _period = recentPeriods(new Date(), 2).months[1]!;
+  @state() private _figures: Record<string, CustomerFigures> = {};
 
   private readonly _zones = knownTimeZones();
 
@@ -66,8 +71,29 @@ export class VigilCustomers extends LitElement {
       this._customers = await this.session.client.fetchCustomers();
     } catch (error) {
       this._error = error instanceof Error ? error.message : String(error);
+      return;
+    }
+    await this.loadFigures();
+  }
+
+  private async loadFigures(): Promise<void> {
+    const period = this._period;
+    const figures: Record<string, CustomerFigures> = {};
+    try {
+      for (const customer of this._customers) {
+        figures[customer.id] = await this.session.client.fetchCustomerFigures(customer.id, period);
+      }
+      if (period === this._period) this._figures = figures;
+    } catch (error) {
+      this._error = error instanceof Error ? error.message : String(error);
     }
   }
+
+  private readonly pickPeriod = (event: Event): void => {
+    this._period = (event.target as HTMLSelectElement).value;
+    this._figures = {};
+    void this.loadFigures();
+  };
 
   private get admin(): boolean {
     return this.state.user?.role === 'admin';
@@ -82,6 +108,20 @@ export class VigilCustomers extends LitElement {
         ${this._zones.map((zone) => html`<option value=${zone}></option>`)}
       </datalist>
       ${this.admin ? this.renderCreate() : html`<p class="muted">${c.adminOnly}</p>`}
+      <label
+        >${c.figures}
+        <select data-testid="customer-period" @change=${this.pickPeriod}>
+          ${(() => {
+            const { months, quarters } = recentPeriods(new Date(), 12);
+            return [...months, ...quarters].map(
+              (period) =>
+                html`<option value=${period} ?selected=${period === this._period}>
+                  ${period}
+                </option>`,
+            );
+          })()}
+        </select></label
+      >
       ${this._error === null ? nothing : html`<p class="error" role="alert">${this._error}</p>`}
       ${this._notice === null ? nothing : html`<p role="status">${this._notice}</p>`}
       ${
@@ -96,6 +136,7 @@ export class VigilCustomers extends LitElement {
                   <th>${c.locale}</th>
                   <th>${c.sites}</th>
                   <th>${c.deadlines}</th>
+                  <th>${c.availability} · ${c.compliance}</th>
                   <th></th>
                 </tr>
               </thead>
@@ -158,6 +199,7 @@ export class VigilCustomers extends LitElement {
             ${c.spareParts(contract.spareParts.stockedHours, contract.spareParts.unstockedHours)}</small
           >
         </td>
+        <td data-testid="customer-figures">${this.renderFigures(this._figures[customer.id])}</td>
         <td>
           ${
             this.admin
@@ -171,10 +213,22 @@ export class VigilCustomers extends LitElement {
       ${this._editing === customer.id ? this.renderEdit(customer) : nothing}`;
   }
 
+  private renderFigures(figures: CustomerFigures | undefined) {
+    const c = strings.customers;
+    if (figures === undefined) return c.noFigure;
+    const pct = (value: number | null) => (value === null ? c.noFigure : `${value} %`);
+    return c.figuresValue(
+      pct(figures.availabilityPct),
+      pct(figures.compliancePct),
+      figures.met,
+      figures.breached,
+    );
+  }
+
   private renderEdit(customer: Customer) {
     const c = strings.customers;
     return html`<tr>
-      <td colspan="7">
+      <td colspan="8">
         <form
           data-testid="customer-edit"
           data-id=${customer.id}
