@@ -118,6 +118,7 @@ export class ApiRequestError extends Error {
     this.code = code;
     this.status = status;
     this.details = details;
+    this.body = body;
   }
 
   /** The session is missing or over: the user has to sign in (again). */
