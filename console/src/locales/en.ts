@@ -373,7 +373,7 @@ export const en = {
     address: 'From address',
     until: 'Locked until',
     failures: 'Wrong passwords',
-    refused: 'Refused since',
+    refused: 'Refused while locked',
     lift: 'Lift',
     liftConfirm: (address: string) => `Lift this lock? Logins from ${address} are taken again.`,
   },
