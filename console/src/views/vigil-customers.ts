@@ -108,20 +108,22 @@ export class VigilCustomers extends LitElement {
         ${this._zones.map((zone) => html`<option value=${zone}></option>`)}
       </datalist>
       ${this.admin ? this.renderCreate() : html`<p class="muted">${c.adminOnly}</p>`}
-      <label
-        >${c.figures}
-        <select data-testid="customer-period" @change=${this.pickPeriod}>
-          ${(() => {
-            const { months, quarters } = recentPeriods(new Date(), 12);
-            return [...months, ...quarters].map(
-              (period) =>
-                html`<option value=${period} ?selected=${period === this._period}>
-                  ${period}
-                </option>`,
-            );
-          })()}
-        </select></label
-      >
+      <div class="fields">
+        <label
+          >${c.figures}
+          <select data-testid="customer-period" @change=${this.pickPeriod}>
+            ${(() => {
+              const { months, quarters } = recentPeriods(new Date(), 12);
+              return [...months, ...quarters].map(
+                (period) =>
+                  html`<option value=${period} ?selected=${period === this._period}>
+                    ${period}
+                  </option>`,
+              );
+            })()}
+          </select></label
+        >
+      </div>
       ${this._error === null ? nothing : html`<p class="error" role="alert">${this._error}</p>`}
       ${this._notice === null ? nothing : html`<p role="status">${this._notice}</p>`}
       ${
