@@ -15,6 +15,7 @@ import { apiRoutes } from '../../../../shared/api/routes.js';
 import { VigilError } from '../../../../shared/errors.js';
 import { startTestBroker, TEST_ADMIN_PASSWORD } from '../../../helpers/broker.js';
 import { makeCerts, type TestCerts } from '../../../helpers/certs.js';
+import { recordingLog, type RecordingLog } from '../../../helpers/logs.js';
 import { freePort } from '../../../helpers/ports.js';
 
 interface Answer {
@@ -80,12 +81,15 @@ describe('HTTPS on the broker listener (real TLS client, openssl certificate)', 
   let certs: TestCerts;
   let broker: RunningBroker;
   let redirectPort: number;
+  let log: RecordingLog;
 
   beforeAll(async () => {
     certs = await makeCerts();
     redirectPort = await freePort();
+    log = recordingLog();
     broker = await startTestBroker({
       settings: { http: { tls: { cert: certs.certFile, key: certs.keyFile, redirectPort } } },
+      log,
     });
   });
 
@@ -112,6 +116,12 @@ describe('HTTPS on the broker listener (real TLS client, openssl certificate)', 
         req.end();
       }),
     ).rejects.toMatchObject({ code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' });
+  });
+
+  it('warns at start of a certificate that ends within 14 days (the test one lasts 2)', () => {
+    const warning = log.lines.find((line) => line.includes('the HTTPS certificate'));
+    expect(warning).toMatch(/^warn .*the HTTPS certificate \(.*server\.crt\) expires on \d{4}-/);
+    expect(warning).toContain('renew it and restart the broker');
   });
 
   it('sets the session cookie Secure over HTTPS', async () => {
