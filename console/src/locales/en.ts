@@ -417,6 +417,7 @@ export const en = {
     /** Labels of the entry kinds the broker writes; an unknown kind shows as sent. */
     kind: {
       detected: 'Detected',
+      reported: 'Reported',
       acknowledged: 'Acknowledged',
       dispatched: 'Dispatched',
       'on-site': 'On site',

@@ -28,6 +28,8 @@ export const newTicketEn = {
   via: { phone: 'by phone', portal: 'through the customer portal' } as Readonly<
     Record<'phone' | 'portal', string>
   >,
+  /** Who and how, as the ticket page shows it: "olga, by phone". */
+  reporter: (by: string, via: string | null) => (via === null ? by : `${by}, ${via}`),
   source: 'Source',
   sources: { detected: 'Detected by Vigil', manual: 'Reported by a person' } as Readonly<
     Record<'detected' | 'manual', string>

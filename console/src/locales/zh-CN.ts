@@ -391,6 +391,7 @@ export const zhCN: Strings = {
     system: 'Vigil 系统',
     kind: {
       detected: '发现故障',
+      reported: '人工报修',
       acknowledged: '已响应',
       dispatched: '已派工',
       'on-site': '已到场',

@@ -183,7 +183,10 @@ export class VigilTicketPage extends LitElement {
         manual
           ? html`<dt>${n.reportedBy}</dt>
               <dd data-testid="reported-by">
-                ${ticket.reportedBy ?? ''}${ticket.reportedVia ? `, ${n.via[ticket.reportedVia]}` : ''}
+                ${n.reporter(
+                  ticket.reportedBy ?? '',
+                  ticket.reportedVia ? n.via[ticket.reportedVia] : null,
+                )}
               </dd>
               ${this.fact(n.descriptionLabel, ticket.description || null)}`
           : nothing
