@@ -99,6 +99,8 @@ export async function buildSiteReport(
     site: desk.sites.get(site),
     period,
     timeZone,
+    // The customer's warranty years (issue 16 part 7); the contract's 3 for a site without one.
+    ...warrantyYearsOf(desk, site),
     devices: devices.list({ siteId: site }),
     changes: desk.history.changes(site, from, to),
     maintenance: desk.maintenance.spans(site, from, to),
@@ -127,6 +129,11 @@ export async function buildSiteReport(
  * A customer's availability and SLA compliance over its sites for a period in its zone:
  * each site's figures from its report (broker/inspection/figures.ts), then combined.
  */
+function warrantyYearsOf(desk: Desk, site: string): { warrantyYears?: number } {
+  const years = desk.customers.forSite(site)?.contract.warrantyYears;
+  return years === undefined ? {} : { warrantyYears: years };
+}
+
 export async function customerFigures(
   options: InspectionRoutesOptions,
   customerId: string,

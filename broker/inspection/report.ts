@@ -18,6 +18,7 @@ import type {
 import type { Site } from '../../shared/api/sites.js';
 import type { Priority, Ticket } from '../../shared/api/tickets.js';
 import { VigilError } from '../../shared/errors.js';
+import { DEFAULT_WARRANTY_YEARS, warrantyEnd, warrantyState } from '../../shared/warranty.js';
 import type { MetricsStore, TrendBucket } from '../metrics/store.js';
 import { loopSlices } from '../../lib/loop-slices.js';
 import type { Span } from '../maintenance/store.js';
@@ -26,8 +27,8 @@ import type { InventoryRow, StatusChange } from './history.js';
 
 const DAY_MS = 86_400_000;
 /** Leaving warranty within this many days of the period's end counts as "soon". */
-export const WARRANTY_SOON_DAYS = 90;
-export const WARRANTY_YEARS = 3;
+export { WARRANTY_SOON_DAYS } from '../../shared/warranty.js';
+export const WARRANTY_YEARS = DEFAULT_WARRANTY_YEARS;
 
 /**
  * The zone of a site without a customer: the contract's customers are in China, and a
@@ -164,30 +165,28 @@ export function round(value: number, digits = 1): number {
   return Math.round(value * factor) / factor;
 }
 
-function addYears(day: string, years: number): string {
-  const date = new Date(`${day}T00:00:00Z`);
-  date.setUTCFullYear(date.getUTCFullYear() + years);
-  return date.toISOString().slice(0, 10);
-}
-
 /**
- * Warranty: 3 years from the day after final acceptance (the service-commitments page);
- * a replaced device's warranty restarts from its replacement; an explicit end date wins.
+ * Warranty: the contract's years (the customer's, 3 by default) from the day after final
+ * acceptance; a warranty repair restarts it from the replacement; an explicit end date
+ * wins. The rule itself is shared/warranty.ts, read by the customers' expiry list too.
  */
 export function warrantyOf(
   site: Site,
   deviceId: string,
   reference: Date,
+  years: number = DEFAULT_WARRANTY_YEARS,
 ): DeviceInspection['warranty'] {
   const meta = site.devices.find((d) => d.deviceId === deviceId);
-  const start = meta?.replacedOn ?? meta?.acceptedOn ?? site.acceptedOn;
-  const endsOn = meta?.warrantyEndsOn ?? (start ? addYears(start, WARRANTY_YEARS) : null);
-  if (endsOn === null) return { endsOn: null, state: 'unknown' };
-  const end = Date.parse(`${endsOn}T00:00:00Z`) + DAY_MS;
-  if (end <= reference.getTime()) return { endsOn, state: 'expired' };
-  if (end - reference.getTime() <= WARRANTY_SOON_DAYS * DAY_MS)
-    return { endsOn, state: 'ending-soon' };
-  return { endsOn, state: 'in-warranty' };
+  const endsOn = warrantyEnd(
+    {
+      replacedOn: meta?.replacedOn ?? null,
+      acceptedOn: meta?.acceptedOn ?? null,
+      siteAcceptedOn: site.acceptedOn,
+      warrantyEndsOn: meta?.warrantyEndsOn ?? null,
+    },
+    years,
+  );
+  return { endsOn, state: warrantyState(endsOn, reference) };
 }
 
 /** Monday 00:00 UTC of the week of `at` (ISO 8601 weeks start on Monday). */
@@ -361,6 +360,8 @@ export interface InspectionInput {
   trends?: TrendSource;
   /** The IANA zone of the period's months (the customer's); Asia/Shanghai by default. */
   timeZone?: string;
+  /** The customer's contract.warrantyYears; 3 (the contract's) by default. */
+  warrantyYears?: number;
   now: Date;
 }
 
@@ -411,7 +412,7 @@ export async function inspectionReport(input: InspectionInput): Promise<Inspecti
     const figures = availability(changes, spans, from, Math.max(from, to));
     siteObserved += figures.observedS;
     siteUp += figures.upS;
-    const warranty = warrantyOf(site, id, range.to);
+    const warranty = warrantyOf(site, id, range.to, input.warrantyYears);
     const name = device?.name ?? id;
     const kind = device?.kind ?? 'camera';
     perDevice.push({
