@@ -3,7 +3,7 @@
  * it was detected, who did what when, cause and fix as entered, and the SLA outcome.
  * JSON for systems, and one self-contained printable HTML page to hand to the customer.
  */
-import type { IncidentReport, Ticket } from '../../shared/api/tickets.js';
+import type { IncidentReport, SlaDeadline, Ticket } from '../../shared/api/tickets.js';
 
 export function incidentReport(ticket: Ticket, at: Date): IncidentReport {
   const resolvedAt = ticket.resolvedAt;
@@ -42,7 +42,13 @@ export function escapeHtml(text: string): string {
     .replaceAll("'", '&#39;');
 }
 
-const deadlineLabel = { respond: 'First response', 'on-site': 'On site', resolve: 'Resolved' };
+const deadlineLabel: Record<SlaDeadline, string> = {
+  respond: 'First response',
+  'on-site': 'On site',
+  resolve: 'Resolved',
+  'part-replaced': 'Spare part replaced',
+  'part-shipped': 'Spare part shipped',
+};
 
 function duration(seconds: number | null): string {
   if (seconds === null) return 'not resolved';

@@ -405,6 +405,15 @@ export function createTicketService(opts: TicketServiceOptions): TicketService {
       return emit(store.annotate(id, entry(kind, actor, said)))[0];
     },
 
+    clock(id, deadline, allowedMin, kind, actor, said) {
+      const step = entry(kind, actor, said);
+      const changed =
+        allowedMin === null
+          ? store.endClock(id, deadline, step)
+          : store.startClock(id, deadline, allowedMin, step);
+      return emit(changed)[0];
+    },
+
     report(id) {
       const ticket = store.get(id);
       return ticket === undefined ? undefined : incidentReport(ticket, now());

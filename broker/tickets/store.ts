@@ -20,6 +20,7 @@ import type {
   TicketSource,
   TicketStatus,
   TimelineEntry,
+  ContractDeadline,
 } from '../../shared/api/tickets.js';
 import { FINISHED_STATUSES } from '../../shared/ticket-workflow.js';
 import { say } from '../../shared/wording/render.js';
@@ -136,6 +137,33 @@ export const ticketMigrations: readonly Migration[] = [
       CREATE UNIQUE INDEX tickets_one_open
         ON tickets (site_id, coalesce(device_id, ''), fault)
         WHERE status NOT IN ('resolved', 'closed') AND source = 'detected';
+    `,
+  },
+  {
+    // The spare-part clocks (issue 16 part 7, broker/parts/) run as rows of ticket_sla
+    // beside the contract table's, so they warn, breach, pause and count down the same
+    // way. SQLite cannot widen a CHECK in place: the table is rebuilt
+    // (https://sqlite.org/lang_altertable.html#otheralter).
+    version: 6,
+    sql: `
+      CREATE TABLE ticket_sla_new (
+        ticket_id INTEGER NOT NULL REFERENCES tickets (id) ON DELETE CASCADE,
+        deadline TEXT NOT NULL
+          CHECK (deadline IN ('respond', 'on-site', 'resolve', 'part-replaced', 'part-shipped')),
+        allowed_min REAL NOT NULL,
+        due TEXT NOT NULL,
+        done_at TEXT,
+        warned_at TEXT,
+        breached_at TEXT,
+        paused_ms REAL NOT NULL DEFAULT 0,
+        paused_since TEXT,
+        PRIMARY KEY (ticket_id, deadline)
+      );
+      INSERT INTO ticket_sla_new SELECT ticket_id, deadline, allowed_min, due, done_at,
+        warned_at, breached_at, paused_ms, paused_since FROM ticket_sla;
+      DROP TABLE ticket_sla;
+      ALTER TABLE ticket_sla_new RENAME TO ticket_sla;
+      CREATE INDEX ticket_sla_running ON ticket_sla (due) WHERE done_at IS NULL;
     `,
   },
 ];
@@ -262,12 +290,19 @@ export function isUniqueViolation(error: unknown): boolean {
 
 const iso = (at: Date | null) => (at === null ? null : at.toISOString());
 
-const deadlineColumn: Record<SlaDeadline, 'respond_by' | 'on_site_by' | 'resolve_by'> = {
+// The spare-part clocks have no column of their own on the ticket: their due time is the clock's.
+const deadlineColumn: Partial<Record<SlaDeadline, 'respond_by' | 'on_site_by' | 'resolve_by'>> = {
   respond: 'respond_by',
   'on-site': 'on_site_by',
   resolve: 'resolve_by',
 };
-const deadlineOrder: Record<SlaDeadline, number> = { respond: 0, 'on-site': 1, resolve: 2 };
+const deadlineOrder: Record<SlaDeadline, number> = {
+  respond: 0,
+  'on-site': 1,
+  resolve: 2,
+  'part-replaced': 3,
+  'part-shipped': 4,
+};
 
 export interface TicketStore {
   /**
@@ -310,11 +345,23 @@ export interface TicketStore {
   pause(ticketId: number, at: string): boolean;
   resume(ticketId: number, at: string): boolean;
   clocks(ticketId: number): SlaRow[];
+  /**
+   * Starts (or starts again from `entry.at`) a clock beyond the contract table's, a
+   * spare-part clock, and appends `entry`. Undefined for an unknown or finished ticket.
+   */
+  startClock(
+    id: number,
+    deadline: SlaDeadline,
+    allowedMin: number,
+    entry: NewEntry,
+  ): Ticket | undefined;
+  /** Ends a running clock as done at `entry.at` and appends `entry`; undefined when none ran. */
+  endClock(id: number, deadline: SlaDeadline, entry: NewEntry): Ticket | undefined;
   list(query: TicketQuery): Ticket[];
   get(id: number): Ticket | undefined;
 }
 
-export type AllowedMinutes = Record<SlaDeadline, number | null>;
+export type AllowedMinutes = Record<ContractDeadline, number | null>;
 
 /** Creates the tables on first use (component "tickets") and prepares the statements. */
 export function openTicketStore(
@@ -455,12 +502,12 @@ export function openTicketStore(
       );
       const id = Number(result.lastInsertRowid);
       addEntry(id, first);
-      const dues: Record<SlaDeadline, Date | null> = {
+      const dues: Record<ContractDeadline, Date | null> = {
         respond: ticket.respondBy,
         'on-site': ticket.onSiteBy,
         resolve: ticket.resolveBy,
       };
-      for (const deadline of Object.keys(dues) as SlaDeadline[]) {
+      for (const deadline of Object.keys(dues) as ContractDeadline[]) {
         const due = dues[deadline];
         const minutes = allowed[deadline];
         if (due !== null && minutes !== null) insertClock.run(id, deadline, minutes, iso(due));
@@ -534,10 +581,9 @@ export function openTicketStore(
     for (const row of db
       .prepare('SELECT * FROM ticket_sla WHERE ticket_id = ?')
       .all(id) as SlaRow[]) {
-      db.prepare(`UPDATE tickets SET ${deadlineColumn[row.deadline]} = ? WHERE id = ?`).run(
-        row.due,
-        id,
-      );
+      const column = deadlineColumn[row.deadline];
+      if (column === undefined) continue;
+      db.prepare(`UPDATE tickets SET ${column} = ? WHERE id = ?`).run(row.due, id);
     }
     addEntry(id, entry);
     return true;
@@ -575,13 +621,36 @@ export function openTicketStore(
         `UPDATE ticket_sla SET paused_since = NULL, paused_ms = paused_ms + ?, due = ?
          WHERE ticket_id = ? AND deadline = ?`,
       ).run(pausedMs, due, ticketId, row.deadline);
-      db.prepare(`UPDATE tickets SET ${deadlineColumn[row.deadline]} = ? WHERE id = ?`).run(
-        due,
-        ticketId,
-      );
+      const column = deadlineColumn[row.deadline];
+      if (column !== undefined)
+        db.prepare(`UPDATE tickets SET ${column} = ? WHERE id = ?`).run(due, ticketId);
     }
     return rows.length > 0;
   });
+
+  const startClockTx = db.transaction(
+    (id: number, deadline: SlaDeadline, allowedMin: number, entry: NewEntry): boolean => {
+      const row = selectTicket.get(id) as TicketRow | undefined;
+      if (row === undefined || FINISHED_STATUSES.includes(row.status)) return false;
+      const due = new Date(Date.parse(entry.at) + allowedMin * 60_000).toISOString();
+      db.prepare(
+        `INSERT INTO ticket_sla (ticket_id, deadline, allowed_min, due) VALUES (?, ?, ?, ?)
+         ON CONFLICT (ticket_id, deadline) DO UPDATE SET allowed_min = excluded.allowed_min,
+           due = excluded.due, done_at = NULL, warned_at = NULL, breached_at = NULL,
+           paused_ms = 0, paused_since = NULL`,
+      ).run(id, deadline, allowedMin, due);
+      addEntry(id, entry);
+      return true;
+    },
+  );
+
+  const endClockTx = db.transaction(
+    (id: number, deadline: SlaDeadline, entry: NewEntry): boolean => {
+      if (endClock.run(entry.at, id, deadline).changes === 0) return false;
+      addEntry(id, entry);
+      return true;
+    },
+  );
 
   const priorityRank = `CASE priority WHEN 'emergency' THEN 0 WHEN 'serious' THEN 1 ELSE 2 END`;
 
@@ -645,6 +714,12 @@ export function openTicketStore(
     resume: (ticketId, at) => resumeTx(ticketId, at),
     clocks(ticketId) {
       return selectClocks.all(JSON.stringify([ticketId])) as SlaRow[];
+    },
+    startClock(id, deadline, allowedMin, entry) {
+      return startClockTx(id, deadline, allowedMin, entry) ? get(id) : undefined;
+    },
+    endClock(id, deadline, entry) {
+      return endClockTx(id, deadline, entry) ? get(id) : undefined;
     },
     list(query) {
       const where: string[] = [];

@@ -3,6 +3,7 @@ import type {
   IncidentReport,
   Priority,
   ReportedVia,
+  SlaDeadline,
   Ticket,
   TicketAction,
   TicketQuery,
@@ -50,6 +51,20 @@ export interface TicketService {
    * broker/notify/escalation.ts) and emits the ticket. Undefined for an unknown ticket.
    */
   record(id: number, kind: string, actor: string, said: Message): Ticket | undefined;
+  /**
+   * Starts a clock beyond the contract table's (a spare-part clock, broker/parts/) with
+   * `allowedMin` from now, or ends it as done now when `allowedMin` is null; appends an
+   * entry of `kind` saying `said`, and emits the ticket. Undefined for an unknown or
+   * finished ticket, or an end of a clock that was not running.
+   */
+  clock(
+    id: number,
+    deadline: SlaDeadline,
+    allowedMin: number | null,
+    kind: string,
+    actor: string,
+    said: Message,
+  ): Ticket | undefined;
   report(id: number): IncidentReport | undefined;
   list(query: TicketQuery): Ticket[];
   get(id: number): Ticket | undefined;

@@ -174,3 +174,32 @@ export const customerApiRoutes = {
 export function customerPath(id: string, route: 'one' | 'figures' = 'one'): string {
   return customerApiRoutes[route].replace(':id', encodeURIComponent(id));
 }
+
+/**
+ * Spare parts and warranty (shared/api/parts.ts, issue 16 part 7): depots and their
+ * stock, a ticket's replacements and spare-part clocks, a customer's warranty expiries.
+ */
+export const partApiRoutes = {
+  depots: '/api/depots',
+  depotStock: '/api/depots/:id/stock',
+  /** PUT {count}: the stock of one part model in one depot. */
+  stockItem: '/api/depots/:id/stock/:model',
+  replacements: '/api/tickets/:id/replacements',
+  /** PATCH: record an existing replacement as a warranty repair (or correct it). */
+  replacement: '/api/tickets/:id/replacements/:replacement',
+  partNeeded: '/api/tickets/:id/part-needed',
+  partShipped: '/api/tickets/:id/part-shipped',
+  /** GET ?days=90: the customer's devices leaving warranty within the days. */
+  customerWarranty: '/api/customers/:id/warranty',
+} as const;
+
+/** A route of partApiRoutes with its ids filled in. */
+export function partPath(
+  route: keyof typeof partApiRoutes,
+  ids: { id?: string | number; model?: string; replacement?: number } = {},
+): string {
+  return partApiRoutes[route]
+    .replace(':id', encodeURIComponent(String(ids.id ?? '')))
+    .replace(':model', encodeURIComponent(ids.model ?? ''))
+    .replace(':replacement', String(ids.replacement ?? ''));
+}

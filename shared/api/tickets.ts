@@ -87,13 +87,25 @@ export const TimelineEntry = Type.Object({
 });
 export type TimelineEntry = Static<typeof TimelineEntry>;
 
-/** The deadlines of the contract table: first response, on site (dispatch), resolution. */
+/**
+ * The deadlines of a ticket: the contract table's first response, on site (dispatch) and
+ * resolution, set when it opens; and the spare-part promises (备件服务, issue 16 part 7),
+ * started when an engineer says a part is needed (POST /api/tickets/:id/part-needed):
+ * `part-replaced`, a stocked part replaced within contract.spareParts.stockedHours (2 h),
+ * or `part-shipped`, an unstocked one shipped within unstockedHours (8 h).
+ */
 export const SlaDeadline = Type.Union([
   Type.Literal('respond'),
   Type.Literal('on-site'),
   Type.Literal('resolve'),
+  Type.Literal('part-replaced'),
+  Type.Literal('part-shipped'),
 ]);
 export type SlaDeadline = Static<typeof SlaDeadline>;
+/** The contract table's deadlines, set when a ticket opens (ticket fields respondBy, onSiteBy, resolveBy). */
+export type ContractDeadline = 'respond' | 'on-site' | 'resolve';
+/** The spare-part clocks (broker/parts/). */
+export type PartDeadline = 'part-replaced' | 'part-shipped';
 
 /**
  * One countdown of a ticket. `running` until the step is done (`met`) or the due time

@@ -74,7 +74,13 @@ export const en: Catalogue = {
       'certificate-changed': 'Certificate changed',
       'certificate-untrusted': 'Certificate not trusted',
     },
-    deadline: { respond: 'respond', 'on-site': 'on-site', resolve: 'resolve' },
+    deadline: {
+      respond: 'respond',
+      'on-site': 'on-site',
+      resolve: 'resolve',
+      'part-replaced': 'spare part replaced',
+      'part-shipped': 'spare part shipped',
+    },
     // The witness of a reason is the NVR of a camera behind it (agent/behind-nvr.ts).
     seenBy: (device) => `seen by NVR ${device}`,
   },
@@ -173,6 +179,29 @@ export const en: Catalogue = {
     'step.resolved': (p) => `Resolved. Cause: ${p.cause}. Fix: ${p.fix}`,
     'step.closed': (p) => `Closed with the customer's confirmation: ${p.confirmation}`,
     'step.note': (p) => p.text,
+
+    'part.replaced': (p) =>
+      withNote(
+        `Part ${p.part} replaced` +
+          (p.oldSerial || p.newSerial
+            ? `: serial ${p.oldSerial ?? '?'} → ${p.newSerial ?? '?'}`
+            : '') +
+          (p.depot ? `, taken from depot ${p.depot}` : '') +
+          (p.warranty ? ' (warranty repair)' : ''),
+        p.note,
+      ),
+    'part.detected': (p) => `Device replaced: serial ${p.oldSerial} → ${p.newSerial}`,
+    'part.warranty-repair': (p) => `Replacement of ${p.part} recorded as a warranty repair`,
+    'part.warranty-restarted': (p) =>
+      `Warranty restarted: ${p.startsOn} to ${p.endsOn} (${p.years} years)`,
+    'part.needed': (p) =>
+      withNote(
+        p.stocked
+          ? `Spare part ${p.part} needed, in stock at ${p.depots.join(', ')}: to be replaced within ${p.hours} h`
+          : `Spare part ${p.part} needed, in no depot: to be shipped within ${p.hours} h`,
+        p.note,
+      ),
+    'part.shipped': (p) => withNote('Spare part shipped', p.note),
 
     'notify.subject': (p, s) => {
       const stage = {

@@ -113,6 +113,30 @@ export interface MessageParams {
   /** A person's note, shown as they wrote it. */
   'step.note': { text: string };
 
+  // ---- spare parts and warranty (broker/parts/, issue 16 part 7) --------------------
+  /** A replacement recorded by an engineer; `depot`: where the part was taken from. */
+  'part.replaced': {
+    part: string;
+    oldSerial?: string;
+    newSerial?: string;
+    depot?: string;
+    warranty: boolean;
+    note?: string;
+  };
+  /** The agent saw another serial number at the device's address: the device was replaced. */
+  'part.detected': { oldSerial: string; newSerial: string };
+  /** A replacement marked a warranty repair afterwards (PATCH). */
+  'part.warranty-repair': { part: string };
+  /** The device's warranty restarted: from `startsOn` to `endsOn` (`years` of the contract). */
+  'part.warranty-restarted': { startsOn: string; endsOn: string; years: number };
+  /**
+   * An engineer needs a part: `stocked` in `depots`, its clock `hours` (the contract's
+   * stocked or unstocked promise).
+   */
+  'part.needed': { part: string; stocked: boolean; depots: string[]; hours: number; note?: string };
+  /** The unstocked part left for the site. */
+  'part.shipped': { note?: string };
+
   // ---- notifications of tickets (broker/notify/: escalation, outbox, acknowledge link) ----
   /** A notification's first line; `stage`: why it goes out now; `deadline` for SLA stages. */
   'notify.subject': {

@@ -71,7 +71,13 @@ export const zhCN: Catalogue = {
       'certificate-changed': '证书已变更',
       'certificate-untrusted': '证书不受信任',
     },
-    deadline: { respond: '响应', 'on-site': '到场', resolve: '解决' },
+    deadline: {
+      respond: '响应',
+      'on-site': '到场',
+      resolve: '解决',
+      'part-replaced': '备件更换',
+      'part-shipped': '备件发货',
+    },
     // 原因的见证者：摄像机所接的录像机（agent/behind-nvr.ts）。
     seenBy: (device) => `由录像机 ${device} 发现`,
   },
@@ -163,6 +169,29 @@ export const zhCN: Catalogue = {
     'step.resolved': (p) => `已解决。原因：${p.cause}。处理：${p.fix}`,
     'step.closed': (p) => `已关闭，客户确认：${p.confirmation}`,
     'step.note': (p) => p.text,
+
+    'part.replaced': (p) =>
+      withNote(
+        `已更换部件 ${p.part}` +
+          (p.oldSerial || p.newSerial
+            ? `，序列号 ${p.oldSerial ?? '?'} → ${p.newSerial ?? '?'}`
+            : '') +
+          (p.depot ? `，取自备件库 ${p.depot}` : '') +
+          (p.warranty ? '（保修维修）' : ''),
+        p.note,
+      ),
+    'part.detected': (p) => `设备已更换：序列号 ${p.oldSerial} → ${p.newSerial}`,
+    'part.warranty-repair': (p) => `部件 ${p.part} 的更换已记为保修维修`,
+    'part.warranty-restarted': (p) =>
+      `质保期重新计算：${p.startsOn} 至 ${p.endsOn}（${p.years} 年）`,
+    'part.needed': (p) =>
+      withNote(
+        p.stocked
+          ? `需要备件 ${p.part}，备件库 ${p.depots.join('、')} 有货：应在 ${p.hours} 小时内更换`
+          : `需要备件 ${p.part}，各备件库均无货：应在 ${p.hours} 小时内发货`,
+        p.note,
+      ),
+    'part.shipped': (p) => withNote('备件已发货', p.note),
 
     'notify.subject': (p, s) => {
       const stage = {

@@ -88,6 +88,27 @@ const everyCode: { [C in MessageCode]: Message & { code: C } } = {
   'step.resolved': message('step.resolved', { cause: 'PoE port', fix: 'replaced the switch' }),
   'step.closed': message('step.closed', { confirmation: 'Li Na signed' }),
   'step.note': message('step.note', { text: 'customer informed' }),
+  'part.replaced': message('part.replaced', {
+    part: 'DS-2CD2143G2-I',
+    oldSerial: 'A1',
+    newSerial: 'B2',
+    depot: 'sh-pudong',
+    warranty: true,
+  }),
+  'part.detected': message('part.detected', { oldSerial: 'A1', newSerial: 'B2' }),
+  'part.warranty-repair': message('part.warranty-repair', { part: 'DS-2CD2143G2-I' }),
+  'part.warranty-restarted': message('part.warranty-restarted', {
+    startsOn: '2026-12-07',
+    endsOn: '2029-12-07',
+    years: 3,
+  }),
+  'part.needed': message('part.needed', {
+    part: 'DS-2CD2143G2-I',
+    stocked: true,
+    depots: ['sh-pudong'],
+    hours: 2,
+  }),
+  'part.shipped': message('part.shipped', {}),
   'notify.subject': message('notify.subject', {
     priority: 'emergency',
     stage: 'sla-warning',

@@ -24,6 +24,7 @@ function service(applied: Detection[], ticks: { n: number }, failOn?: string): T
     cover: () => undefined,
     tick: () => (ticks.n++, []),
     record: () => undefined,
+    clock: () => undefined,
     report: () => undefined,
   };
 }
