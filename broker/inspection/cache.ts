@@ -13,6 +13,10 @@
  * carries a mark that `written()` sets when a point falls in its range).
  *
  * Bounded: the least recently used entry goes past `maxEntries`.
+ *
+ * Keyed by site and the range's instants, not the period's name: "2026-11" of a customer
+ * in Asia/Shanghai and of one in Europe/Berlin are two ranges, so two entries, and a
+ * customer whose zone changes asks for new instants.
  */
 import type { WeeklyTrend } from '../../shared/api/inspection.js';
 import type { MetricPoint } from '../metrics/store.js';
