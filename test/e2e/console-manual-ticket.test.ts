@@ -93,8 +93,13 @@ describe.skipIf(!existsSync(join(consoleDir, 'index.html')))('new ticket form in
       reportedVia: 'phone',
     });
     expect(await opened.textContent()).toContain(`Ticket #${ticket!.id} opened.`);
-    // The desk lists it at once.
-    await page.getByText('The picture at the gate is blurred').first().waitFor();
+    // The desk lists it at once, with who reported it.
+    const line = page.locator(`[data-testid="ticket"][data-ticket-id="${ticket!.id}"]`);
+    await line.waitFor();
+    expect(await line.getAttribute('data-source')).toBe('manual');
+    expect(await line.locator('[data-testid="reported-by"]').textContent()).toBe(
+      'Reported by olga',
+    );
 
     await opened.getByRole('link').click();
     const article = page.locator(`[data-testid="ticket-page"][data-ticket-id="${ticket!.id}"]`);

@@ -34,7 +34,9 @@ function byResolvedLast(a: Ticket, b: Ticket): number {
  * resolved ones with their history. Priorities, statuses and deadlines are the API's.
  *
  * Test hooks: `[data-testid="ticket"][data-ticket-id][data-priority][data-status]
- * [data-ticket-device]` (the device's id, named apart from the board's data-device-id), inside it `vigil-countdown[data-deadline="respond-by" |
+ * [data-ticket-device]` (the device's id, named apart from the board's data-device-id)
+ * `[data-source]` (detected or manual; a manual one's line has `[data-testid="reported-by"]`),
+ * inside it `vigil-countdown[data-deadline="respond-by" |
  * "on-site-by" | "resolve-by"][data-state]`; the toggle is `[data-testid="show-resolved"]`
  * with aria-pressed.
  *
@@ -249,6 +251,7 @@ export class VigilTicketList extends LitElement {
         data-priority=${ticket.priority}
         data-status=${ticket.status}
         data-ticket-device=${ticket.deviceId ?? nothing}
+        data-source=${ticket.source === 'manual' ? 'manual' : 'detected'}
         aria-label=${`${t.number(ticket.id)} ${ticketTitle(ticket)}`}
       >
         <div class="top">
@@ -272,6 +275,14 @@ export class VigilTicketList extends LitElement {
                   >`
           }
           ${ticket.deviceId === null ? nothing : html` · ${t.device(ticket.deviceId)}`}
+          ${
+            ticket.source === 'manual'
+              ? html` ·
+                  <span data-testid="reported-by"
+                    >${strings.newTicket.listReporter(ticket.reportedBy ?? '')}</span
+                  >`
+              : nothing
+          }
         </div>
         <div class="deadlines" role="group" aria-label=${t.deadlinesLabel}>
           ${deadlinesOf(ticket).map((deadline) => this.renderDeadline(deadline))}

@@ -28,6 +28,8 @@ export const newTicketEn = {
   via: { phone: 'by phone', portal: 'through the customer portal' } as Readonly<
     Record<'phone' | 'portal', string>
   >,
+  /** A manual ticket's line on the desk's list: who reported it. */
+  listReporter: (by: string) => `Reported by ${by}`,
   /** Who and how, as the ticket page shows it: "olga, by phone". */
   reporter: (by: string, via: string | null) => (via === null ? by : `${by}, ${via}`),
   source: 'Source',

@@ -20,6 +20,7 @@ export const newTicketZhCN: typeof newTicketEn = {
   reportedBy: '报修人',
   reportedAt: '报修时间',
   via: { phone: '电话报修', portal: '客户门户报修' },
+  listReporter: (by: string) => `${by} 报修`,
   reporter: (by: string, via: string | null) => (via === null ? by : `${by}（${via}）`),
   source: '来源',
   sources: { detected: 'Vigil 自动检测', manual: '人工报修' },
