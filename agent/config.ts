@@ -77,11 +77,11 @@ const ChecksSection = Type.Object(
     slowResponseMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 120_000 })),
     /** An NVR channel whose newest recording is older than this: recording stopped. */
     recordingLagS: Type.Optional(Type.Number({ minimum: 1, maximum: 7 * 86_400 })),
-    /** Snapshots identical to the pixel in this many polls in a row: picture frozen. */
+    /** Snapshots identical to the pixel in this many of a channel's pictures in a row: frozen. */
     frozenPolls: Type.Optional(Type.Integer({ minimum: 2, maximum: 1000 })),
     /** Sharpness below this fraction of the camera's usual: blurred (agent/picture.ts). */
     blurFraction: Type.Optional(Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1 })),
-    /** Polls in a row below blurFraction before picture-blurred. */
+    /** Pictures of a channel in a row below blurFraction before picture-blurred. */
     blurPolls: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
     /** Pictures learned before a camera's sharpness is judged at all. */
     blurBaselinePolls: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
@@ -93,6 +93,11 @@ const ChecksSection = Type.Object(
     credentialsRetryS: Type.Optional(Type.Number({ minimum: 60, maximum: 86_400 })),
     /** Download and judge a snapshot each poll (costs bandwidth on slow links). */
     picture: Type.Optional(Type.Boolean()),
+    /**
+     * Channels of one device whose snapshot is taken in one poll, in turn (an NVR's 16 or
+     * 64); each of the others keeps the verdict of its last picture (agent/checks/picture.ts).
+     */
+    picturesPerPoll: Type.Optional(Type.Integer({ minimum: 1, maximum: 1024 })),
     /** RTSP DESCRIBE each stream each poll. */
     stream: Type.Optional(Type.Boolean()),
   },
@@ -289,6 +294,14 @@ export const checkDefaults = {
   // try is at most 2 failed logins on the wire, so 2 tries per 30 min stay under (poll.ts).
   credentialsRetryS: 1800,
   picture: true,
+  // An NVR's channels are pictured in turn, 4 a poll: a 16-channel recorder's each once a
+  // minute at the 15 s poll, a camera's every poll. A recorder decodes a picture for each
+  // snapshot (of a 4 MP channel, a JPEG of some 300 KB) and the agent reads every one: 16
+  // to 64 of them each 15 s cost the recorder, the LAN and the gateway more than the
+  // faults a picture shows (black, covered, frozen, blurred: general tickets, hours to
+  // answer) are worth, while the recorder's own channel state (vendor drivers) and the
+  // streams (stream check) are still read every poll. bench:agent: agent/README.md.
+  picturesPerPoll: 4,
   stream: true,
 } as const;
 

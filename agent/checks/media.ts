@@ -20,6 +20,8 @@ export const media: Check = {
           memory.streamUris.clear();
           memory.snapshotUris.clear();
           memory.pictures.clear();
+          memory.pictureVerdicts.clear();
+          memory.pictureTurn = 0;
         }
         memory.channels = channels;
         return {

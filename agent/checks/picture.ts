@@ -26,10 +26,38 @@ import {
   verdict,
   type PictureStats,
 } from '../picture.js';
-import { degradeOnFailure, type Check } from './types.js';
+import type { VideoChannel } from '../onvif/types.js';
+import { degradeOnFailure, type Check, type CheckContext, type DeviceMemory } from './types.js';
 
 /** Two significant figures are what a person compares; more is noise. */
 const round = (value: number): number => Number(value.toPrecision(2));
+
+/**
+ * The channels pictured in this poll: every one not pictured yet (a device's first poll,
+ * `vigil agent check`, a new channel), then `perPoll` of the others in turn from where the
+ * last poll stopped. A camera's one channel is pictured every poll.
+ */
+export function channelsInTurn(
+  channels: readonly VideoChannel[],
+  memory: Pick<DeviceMemory, 'pictureVerdicts' | 'pictureTurn'>,
+  perPoll: number,
+): Set<VideoChannel> {
+  const chosen = new Set(channels.filter((c) => !memory.pictureVerdicts.has(c.sourceToken)));
+  const count = channels.length;
+  if (count === 0) return chosen;
+  let taken = 0;
+  let at = memory.pictureTurn % count;
+  for (let looked = 0; looked < count && taken < perPoll; looked++) {
+    const channel = channels[at]!;
+    if (!chosen.has(channel)) {
+      chosen.add(channel);
+      taken += 1;
+    }
+    at = (at + 1) % count;
+  }
+  memory.pictureTurn = at;
+  return chosen;
+}
 
 export const picture: Check = {
   name: 'picture',
@@ -40,97 +68,25 @@ export const picture: Check = {
     let ok = 0;
     let firstLuma: number | undefined;
     let firstSharpness: number | undefined;
-    let first = true;
-    for (const channel of memory.channels) {
+    const inTurn = channelsInTurn(memory.channels, memory, settings.picturesPerPoll);
+    for (const [index, channel] of memory.channels.entries()) {
       const token = channel.sourceToken;
-      let uri = memory.snapshotUris.get(channel.profileToken);
-      if (uri === undefined) {
-        const asked = await degradeOnFailure(
-          'snapshot-failed',
-          () => client.snapshotUri(channel.profileToken, signal),
-          token,
-        );
-        if ('reason' in asked) {
-          degraded.push(asked.reason);
-          continue;
-        }
-        uri = asked.value;
-        memory.snapshotUris.set(channel.profileToken, uri);
-      }
-      const fetched = await degradeOnFailure(
-        'snapshot-failed',
-        () => client.snapshot(uri, signal),
-        token,
-      );
-      if ('reason' in fetched) {
-        degraded.push(fetched.reason);
+      if (!inTurn.has(channel)) {
+        // Its last picture's verdict stands until its turn comes again.
+        const last = memory.pictureVerdicts.get(token) ?? [];
+        degraded.push(...last);
+        if (last.length === 0) ok += 1;
         continue;
       }
-      let stats: PictureStats;
-      try {
-        stats = analyse(fetched.value);
-      } catch (error) {
-        const why = error instanceof Error ? error.message : String(error);
-        degraded.push({
-          code: 'snapshot-failed',
-          message: (error instanceof TruncatedJpeg
-            ? `the snapshot of ${channel.name} is cut short (${why}), so nothing was measured from it: the camera served a frame it was still encoding or the answer was cut on the way; if it repeats, check the network path to the camera and its snapshot settings`
-            : `the snapshot of ${channel.name} is not a JPEG: ${why}`
-          ).slice(0, 1000),
-          channel: token,
-        });
-        continue;
-      }
-      const seen = verdict(stats);
-      if (first) {
-        firstLuma = Math.round(stats.luma * 10) / 10;
-        if (seen === 'ok') firstSharpness = round(stats.sharpness);
-        first = false;
-      }
-      const before = memory.pictures.get(token);
-      const same = before !== undefined && samePicture(before.stats, stats);
-      const unchanged = same ? before.unchanged + 1 : 0;
-      // A sharpness is comparable only at one size and quantization (jpeg-luma.ts
-      // `quality`): a camera whose snapshot quality or resolution changed learns anew.
-      let baseline = before?.baseline?.quality === stats.quality ? before.baseline : null;
-      let blurred = false;
-      if (seen !== 'ok') {
-        // Black and covered have reasons of their own; they break a run of blurred polls.
-        if (baseline) baseline.below = 0;
-      } else if (!same) {
-        // A frozen picture teaches nothing and is judged as frozen, not again as blurred.
-        baseline ??= newBaseline(stats.quality);
-        blurred = judgeSharpness(baseline, stats.sharpness, settings, now(), stats.contrast);
-      }
-      memory.pictures.set(token, { stats, unchanged, baseline });
-      if (seen === 'black') {
-        degraded.push({
-          code: 'picture-black',
-          message: `${channel.name} shows a black picture (mean luminance ${stats.luma.toFixed(0)})`,
-          channel: token,
-        });
-      } else if (seen === 'covered') {
-        degraded.push({
-          code: 'picture-covered',
-          message: `${channel.name} shows a nearly uniform picture (contrast ${stats.contrast.toFixed(1)}): covered or out of focus`,
-          channel: token,
-        });
-      } else if (unchanged + 1 >= settings.frozenPolls) {
-        degraded.push({
-          code: 'picture-frozen',
-          message: `${channel.name} has shown the same picture, byte for byte, for ${unchanged + 1} polls: the camera's encoder or the recorder's decoder is stuck, or the snapshot is not refreshed (a camera serving a cached snapshot; an NVR decoding a static, noise-reduced stream repeats frames exactly); compare with the live view before going on site`,
-          channel: token,
-        });
-      } else if (blurred && baseline) {
-        const usual = blurReference(baseline);
-        const share = Math.round((100 * stats.sharpness) / usual);
-        degraded.push({
-          code: 'picture-blurred',
-          message: `${channel.name} shows a blurred picture: sharpness ${round(stats.sharpness)}, ${share} % of its usual ${round(usual)}, for ${baseline.below} polls (lens out of focus, knocked, dirty or misted)`,
-          channel: token,
-        });
-      } else {
-        ok += 1;
+      const seen = await pictureOf(channel, { client, signal, memory, settings, now });
+      memory.pictureVerdicts.set(token, seen.reasons);
+      degraded.push(...seen.reasons);
+      if (seen.reasons.length === 0) ok += 1;
+      // The first channel's readings, when it was pictured in this poll: a metric is a
+      // reading of its moment, never a repeated one.
+      if (index === 0 && seen.stats) {
+        firstLuma = Math.round(seen.stats.luma * 10) / 10;
+        if (seen.plain) firstSharpness = round(seen.stats.sharpness);
       }
     }
     return {
@@ -143,3 +99,125 @@ export const picture: Check = {
     };
   },
 };
+
+/**
+ * One channel's picture: its snapshot fetched, read and judged against its last pictures;
+ * the reasons (none: a good picture), and the readings when it could be read.
+ */
+async function pictureOf(
+  channel: VideoChannel,
+  {
+    client,
+    signal,
+    memory,
+    settings,
+    now,
+  }: Pick<CheckContext, 'client' | 'signal' | 'memory' | 'settings' | 'now'>,
+): Promise<{ reasons: Reason[]; stats?: PictureStats; plain?: boolean }> {
+  const token = channel.sourceToken;
+  let uri = memory.snapshotUris.get(channel.profileToken);
+  if (uri === undefined) {
+    const asked = await degradeOnFailure(
+      'snapshot-failed',
+      () => client.snapshotUri(channel.profileToken, signal),
+      token,
+    );
+    if ('reason' in asked) return { reasons: [asked.reason] };
+    uri = asked.value;
+    memory.snapshotUris.set(channel.profileToken, uri);
+  }
+  const snapshotUri = uri;
+  const fetched = await degradeOnFailure(
+    'snapshot-failed',
+    () => client.snapshot(snapshotUri, signal),
+    token,
+  );
+  if ('reason' in fetched) return { reasons: [fetched.reason] };
+  let stats: PictureStats;
+  try {
+    stats = analyse(fetched.value);
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error);
+    return {
+      reasons: [
+        {
+          code: 'snapshot-failed',
+          message: (error instanceof TruncatedJpeg
+            ? `the snapshot of ${channel.name} is cut short (${why}), so nothing was measured from it: the camera served a frame it was still encoding or the answer was cut on the way; if it repeats, check the network path to the camera and its snapshot settings`
+            : `the snapshot of ${channel.name} is not a JPEG: ${why}`
+          ).slice(0, 1000),
+          channel: token,
+        },
+      ],
+    };
+  }
+  const seen = verdict(stats);
+  const before = memory.pictures.get(token);
+  const same = before !== undefined && samePicture(before.stats, stats);
+  const unchanged = same ? before.unchanged + 1 : 0;
+  // A sharpness is comparable only at one size and quantization (jpeg-luma.ts
+  // `quality`): a camera whose snapshot quality or resolution changed learns anew.
+  let baseline = before?.baseline?.quality === stats.quality ? before.baseline : null;
+  let blurred = false;
+  if (seen !== 'ok') {
+    // Black and covered have reasons of their own; they break a run of blurred polls.
+    if (baseline) baseline.below = 0;
+  } else if (!same) {
+    // A frozen picture teaches nothing and is judged as frozen, not again as blurred.
+    baseline ??= newBaseline(stats.quality);
+    blurred = judgeSharpness(baseline, stats.sharpness, settings, now(), stats.contrast);
+  }
+  memory.pictures.set(token, { stats, unchanged, baseline });
+  const found = { stats, plain: seen === 'ok' };
+  if (seen === 'black') {
+    return {
+      ...found,
+      reasons: [
+        {
+          code: 'picture-black',
+          message: `${channel.name} shows a black picture (mean luminance ${stats.luma.toFixed(0)})`,
+          channel: token,
+        },
+      ],
+    };
+  }
+  if (seen === 'covered') {
+    return {
+      ...found,
+      reasons: [
+        {
+          code: 'picture-covered',
+          message: `${channel.name} shows a nearly uniform picture (contrast ${stats.contrast.toFixed(1)}): covered or out of focus`,
+          channel: token,
+        },
+      ],
+    };
+  }
+  if (unchanged + 1 >= settings.frozenPolls) {
+    return {
+      ...found,
+      reasons: [
+        {
+          code: 'picture-frozen',
+          message: `${channel.name} has shown the same picture, byte for byte, in ${unchanged + 1} pictures in a row: the camera's encoder or the recorder's decoder is stuck, or the snapshot is not refreshed (a camera serving a cached snapshot; an NVR decoding a static, noise-reduced stream repeats frames exactly); compare with the live view before going on site`,
+          channel: token,
+        },
+      ],
+    };
+  }
+  if (blurred && baseline) {
+    const usual = blurReference(baseline);
+    const share = Math.round((100 * stats.sharpness) / usual);
+    return {
+      ...found,
+      reasons: [
+        {
+          code: 'picture-blurred',
+          message: `${channel.name} shows a blurred picture: sharpness ${round(stats.sharpness)}, ${share} % of its usual ${round(usual)}, for ${baseline.below} pictures (lens out of focus, knocked, dirty or misted)`,
+          channel: token,
+        },
+      ],
+    };
+  }
+  return { ...found, reasons: [] };
+}

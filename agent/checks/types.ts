@@ -43,6 +43,13 @@ export class DeviceMemory {
    * camera's usual sharpness (learned here, in memory only: relearned after a restart).
    */
   pictures = new Map<string, ChannelPicture>();
+  /**
+   * Per channel: the verdict of its last picture (its reasons; ok when none), which stands
+   * for it in the polls where another channel's turn it is (checks.picturesPerPoll).
+   */
+  pictureVerdicts = new Map<string, Reason[]>();
+  /** Where the next poll's turn of pictures starts, an index into `channels`. */
+  pictureTurn = 0;
   pullPoint: { address: string; renewAt: number } | null = null;
   /** Conditions reported by ONVIF events, by topic and source; removed when they clear. */
   eventConditions = new Map<string, Reason>();

@@ -108,3 +108,99 @@ describe('the picture check', () => {
     });
   });
 });
+
+describe("an NVR's channels pictured in turn (checks.picturesPerPoll)", () => {
+  /** A recorder of 16 channels; `black` holds the channels whose picture is black now. */
+  function recorder() {
+    const black = new Set<number>();
+    const fetched: number[] = [];
+    let frame = 0;
+    const client = {
+      snapshotUri: async (profile: string) => `http://192.0.2.20/snapshot/${profile}.jpg`,
+      snapshot: async (uri: string) => {
+        const n = Number(/P(\d+)\.jpg$/.exec(uri)![1]);
+        fetched.push(n);
+        if (black.has(n)) return encodeJpeg({ width: W, height: H, data: flat(0) }, 90);
+        // A new frame each time (a live sensor's noise), so none is frozen.
+        frame += 1;
+        return view(frame, 95);
+      },
+    } as Partial<OnvifClient> as OnvifClient;
+    const memory = new DeviceMemory();
+    memory.channels = Array.from({ length: 16 }, (_, i) => ({
+      profileToken: `P${i + 1}`,
+      sourceToken: `V${i + 1}`,
+      name: `Channel ${i + 1}`,
+      encoding: 'H264',
+      width: W,
+      height: H,
+      profiles: 1,
+    }));
+    const poll = async () => {
+      fetched.length = 0;
+      const result = await picture.run({
+        client,
+        signal: new AbortController().signal,
+        memory,
+        settings: { ...checkDefaults },
+        now: () => Date.now(),
+      } as Partial<CheckContext> as CheckContext);
+      return { result, fetched: [...fetched] };
+    };
+    return { black, poll };
+  }
+  const flat = (level: number) => {
+    const data = new Uint8Array(W * H * 4).fill(level);
+    for (let p = 3; p < data.length; p += 4) data[p] = 255;
+    return data;
+  };
+
+  it('pictures every channel at first, then 4 a poll in turn, each once in 4 polls', async () => {
+    expect(checkDefaults.picturesPerPoll).toBe(4);
+    const nvr = recorder();
+    const first = await nvr.poll();
+    expect(first.fetched).toHaveLength(16);
+    expect(first.result.values?.picturesOk).toBe(16);
+    const seen: number[][] = [];
+    for (let i = 0; i < 4; i++) seen.push((await nvr.poll()).fetched);
+    for (const turn of seen) expect(turn).toHaveLength(4);
+    expect(seen.flat().sort((a, b) => a - b)).toEqual(Array.from({ length: 16 }, (_, i) => i + 1));
+  });
+
+  it("keeps a channel's black picture as its reason until its turn shows it cleared", async () => {
+    const nvr = recorder();
+    await nvr.poll();
+    nvr.black.add(9);
+    let turns = 0;
+    let reasons: string[] = [];
+    // Polls until channel 9's turn: from then on its reason stands in every poll.
+    for (; turns < 4; turns++) {
+      const { result, fetched } = await nvr.poll();
+      reasons = (result.degraded ?? []).map((r) => `${r.code} ${r.channel}`);
+      if (fetched.includes(9)) break;
+      expect(reasons).toEqual([]);
+    }
+    expect(reasons).toEqual(['picture-black V9']);
+    for (let i = 0; i < 3; i++) {
+      const { result, fetched } = await nvr.poll();
+      expect(fetched).not.toContain(9);
+      expect((result.degraded ?? []).map((r) => `${r.code} ${r.channel}`)).toEqual([
+        'picture-black V9',
+      ]);
+      expect(result.values?.picturesOk).toBe(15);
+    }
+    nvr.black.delete(9);
+    const { result, fetched } = await nvr.poll();
+    expect(fetched).toContain(9);
+    expect(result.degraded).toEqual([]);
+    expect(result.values?.picturesOk).toBe(16);
+  });
+
+  it("gives the first channel's readings only from a poll that pictured it", async () => {
+    const nvr = recorder();
+    expect((await nvr.poll()).result.values?.pictureLuma).toBeTypeOf('number');
+    const lumas: unknown[] = [];
+    for (let i = 0; i < 4; i++) lumas.push((await nvr.poll()).result.values?.pictureLuma);
+    expect(lumas.filter((l) => l !== undefined)).toHaveLength(1);
+  });
+});
