@@ -99,6 +99,15 @@ describe('customers API', () => {
     const missing = await call(viewer, 'GET', customerPath('nobody'));
     expect(missing.statusCode).toBe(404);
     expect(missing.json().message).toMatch(/GET \/api\/customers/);
+    // The routes are in the OpenAPI document, from their schemas.
+    const doc = (await call(viewer, 'GET', '/api/openapi.json')).json<{ paths: object }>();
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining([
+        '/api/customers',
+        '/api/customers/{id}',
+        '/api/customers/{id}/figures',
+      ]),
+    );
     expect(
       f.desk.audit
         .list()
