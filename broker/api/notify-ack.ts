@@ -12,6 +12,7 @@ import { VigilError } from '../../shared/errors.js';
 import { bare, message, type Message } from '../../shared/wording/messages.js';
 import { say, type WordingLocale } from '../../shared/wording/render.js';
 import type { AckCheck } from '../notify/ack-link.js';
+import { localTime } from '../notify/compose.js';
 import type { OnCallDirectory, Person } from '../notify/deps.js';
 import type { Escalations } from '../notify/escalation.js';
 import type { TicketService } from '../tickets/types.js';
@@ -67,9 +68,20 @@ export const ackRoutes: FastifyPluginAsyncTypebox<{
     return page(locale, text, `<p>${escapeHtml(text)}</p>`);
   };
 
+  /** When it opened, as the team reads it (its zone, with the offset), not raw UTC. */
+  const opened = (ticket: Ticket): string => {
+    let zone = 'Asia/Shanghai';
+    try {
+      zone = directory.onCall(ticket.siteId, new Date()).team?.timeZone ?? zone;
+    } catch {
+      // The rota store unreadable: Beijing time, still with its offset.
+    }
+    return localTime(ticket.openedAt, zone);
+  };
+
   const summary = (ticket: Ticket, locale: WordingLocale) =>
     `<dl><dt>${escapeHtml(say(ticket.titleMessage as Message, locale))}</dt>
-<dd>${escapeHtml(ticket.siteId)}${ticket.deviceId ? ` / ${escapeHtml(ticket.deviceId)}` : ''} · ${escapeHtml(ticket.priority)} · ${escapeHtml(ticket.openedAt)}</dd></dl>`;
+<dd>${escapeHtml(ticket.siteId)}${ticket.deviceId ? ` / ${escapeHtml(ticket.deviceId)}` : ''} · ${escapeHtml(ticket.priority)} · ${escapeHtml(opened(ticket))}</dd></dl>`;
 
   const already = (ticket: Ticket, locale: WordingLocale) => {
     const text = said(

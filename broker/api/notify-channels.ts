@@ -163,10 +163,11 @@ export const notifyChannelRoutesPlugin: FastifyPluginAsyncTypebox<{
       const { id } = request.params;
       const { driver, name } = channels.testDriver(id);
       const { language, ...to } = request.body ?? {};
-      const result = await driver.send(
-        testMessage(name, to, language),
-        new AbortController().signal,
-      );
+      // Through the outbox's window: a test press counts towards the robot's limit.
+      const test = testMessage(name, to, language);
+      const result = outbox
+        ? await outbox.sendOutside(id, driver, test)
+        : await driver.send(test, new AbortController().signal);
       audit?.add(user.username, 'channel.test', `channel:${id}`, result);
       if (result.delivered) return { delivered: true as const };
       const { code, message, retryable } = result;

@@ -198,8 +198,17 @@ export function paced(
   sends: readonly number[],
   now: number,
   limit: number,
+  perSecond?: number,
 ): { room: number; nextAt: number } {
-  const burst = Math.max(1, Math.floor(limit / 6));
+  // A service that also limits each second (Feishu: 5) gets a burst that, with the
+  // refill of the following second, stays within it: b + (limit - b) / 60 <= perSecond.
+  const burst = Math.max(
+    1,
+    Math.min(
+      Math.floor(limit / 6),
+      perSecond === undefined ? Infinity : Math.floor(((perSecond - limit / 60) * 60) / 59),
+    ),
+  );
   const spacing = WINDOW_MS / Math.max(1, limit - burst);
   let tokens = burst;
   let at = now - WINDOW_MS;
@@ -567,6 +576,45 @@ export class Outbox {
     return rows.map(view);
   }
 
+  /**
+   * One message outside the queue (the channels screen's test button), within the
+   * channel's limit: it counts in the window like any request, so a few test presses during
+   * a burst cannot push a robot past its limit (DingTalk would block it for 10 minutes);
+   * when there is no room now it is not sent but answered `rate-limited`, with the wait.
+   */
+  async sendOutside(
+    channelId: string,
+    driver: ChannelDriver,
+    message: OutgoingMessage,
+  ): Promise<DeliveryResult> {
+    const lane = driver.type === 'sms' ? (splitByPhone(message)[0]?.[0] ?? '') : '';
+    const key = laneKey(channelId, lane);
+    const now = this.now().getTime();
+    const limit = this.limitOf(driver);
+    let wait = Math.max(0, (this.heldUntil.get(key) ?? 0) - now);
+    if (wait === 0) {
+      const { room, wakeAt } = this.room(key, driver, now);
+      if (room <= 0) wait = wakeAt - now;
+    }
+    if (wait > 0)
+      return {
+        delivered: false,
+        code: 'rate-limited',
+        message: `The channel is at its service's limit (${limit ?? '-'} a minute) with the notifications going out now; try again in ${Math.ceil(wait / 1000)} s.`,
+        retryable: true,
+        retryAfterMs: wait,
+      };
+    this.window(key, now).push(now);
+    const result = await driver.send(message, AbortSignal.timeout(this.settings.sendTimeoutMs));
+    const list = this.sentAt.get(key) ?? [];
+    const at = list.indexOf(now);
+    if (at >= 0) list.splice(at, 1);
+    list.push(this.now().getTime());
+    if (!result.delivered && result.retryable && result.retryAfterMs !== undefined)
+      this.heldUntil.set(key, this.now().getTime() + result.retryAfterMs);
+    return result;
+  }
+
   /** Resolves when nothing is due or in flight (tests). */
   async idle(): Promise<void> {
     for (;;) {
@@ -726,24 +774,12 @@ export class Outbox {
     }
     const byLane = new Map<string, OutboxRow[]>();
     for (const row of candidates) byLane.set(row.lane, [...(byLane.get(row.lane) ?? []), row]);
-    const limit = driver.perMinute ?? (driver.type === 'sms' ? this.settings.smsPerMinute : null);
     const sends: OutboxRow[] = [];
     for (const [lane, waiting] of byLane) {
       const key = laneKey(channelId, lane);
       if ((this.heldUntil.get(key) ?? 0) > now) continue;
       this.heldUntil.delete(key);
-      const window = this.window(key, now);
-      let room = Infinity;
-      let wakeAt = now;
-      if (limit !== null) {
-        // The limit in any 60 s is the hard cap; the pace spreads what it allows.
-        const times = [...window].sort((a, b) => a - b);
-        const pace = paced(times, now, limit);
-        room = Math.min(limit - window.length, pace.room);
-        const freed =
-          window.length >= limit ? (times[times.length - limit] ?? now) + WINDOW_MS : now;
-        wakeAt = Math.max(pace.nextAt, freed);
-      }
+      const { room, wakeAt } = this.room(key, driver, now);
       if (room <= 0) {
         // Held back: the timer comes back when the pace or the window lets the next
         // request go, not every pass. Nothing is merged yet: rows that come meanwhile
@@ -768,6 +804,28 @@ export class Outbox {
       sends.push(...lanes.slice(0, room === Infinity ? lanes.length : room));
     }
     return sends;
+  }
+
+  /** Requests a minute the channel takes; null: no limit. */
+  private limitOf(driver: ChannelDriver): number | null {
+    return driver.perMinute ?? (driver.type === 'sms' ? this.settings.smsPerMinute : null);
+  }
+
+  /**
+   * How many requests a lane may send now, and when the next may go if none: the limit in
+   * any 60 s is the hard cap, the pace spreads what it allows.
+   */
+  private room(key: string, driver: ChannelDriver, now: number): { room: number; wakeAt: number } {
+    const limit = this.limitOf(driver);
+    if (limit === null) return { room: Infinity, wakeAt: now };
+    const window = this.window(key, now);
+    const times = [...window].sort((a, b) => a - b);
+    const pace = paced(times, now, limit, driver.perSecond);
+    const freed = window.length >= limit ? (times[times.length - limit] ?? now) + WINDOW_MS : now;
+    return {
+      room: Math.min(limit - window.length, pace.room),
+      wakeAt: Math.max(pace.nextAt, freed),
+    };
   }
 
   /**

@@ -26,6 +26,7 @@ export interface FeishuSettings {
 }
 
 export const FEISHU_PER_MINUTE = 100;
+export const FEISHU_PER_SECOND = 5;
 export const FEISHU_MAX_BODY_BYTES = 20 * 1024;
 const FREQUENCY_LIMITED = 11232;
 
@@ -36,6 +37,8 @@ export function feishuSign(secret: string, timestampS: number): string {
 export class FeishuDriver implements ChannelDriver {
   readonly type = 'feishu' as const;
   readonly perMinute = FEISHU_PER_MINUTE;
+  /** "100 次/分钟，5 次/秒" (自定义机器人使用指南, 频率限制): the outbox's burst stays within it. */
+  readonly perSecond = FEISHU_PER_SECOND;
   private readonly secrets: string[];
 
   constructor(

@@ -68,6 +68,8 @@ export interface ChannelDriver {
   readonly type: ChannelType;
   /** The service's documented limit of messages per minute for one channel; null: none. */
   readonly perMinute: number | null;
+  /** The service's limit per second as well, when it documents one (Feishu: 5). */
+  readonly perSecond?: number;
   /**
    * Sends in the order queued, one at a time: a row waiting for its retry holds the later
    * ones (the webhook, whose receivers may apply ticket changes in the order they come).

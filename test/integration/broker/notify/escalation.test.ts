@@ -28,7 +28,6 @@ import { camera } from './camera.js';
 const ENGINEER_PHONE = '13800138000';
 const LEAD_PHONE = '13900139000';
 
-
 const settings: TestBrokerSettings = {
   notify: {
     // Links name this address; the test calls the broker's real one with the same path.
@@ -139,6 +138,8 @@ describe('escalation through the broker', () => {
     const html = await page.text();
     expect(html).toContain('确认响应');
     expect(html).toContain('<form method="post">');
+    // When it opened, in the team's zone with its offset, not raw UTC (review 15, finding 15).
+    expect(html).toMatch(/\d{4}-\d{2}-\d{2} \d{2}:\d{2} \(UTC\+08:00\)/);
     expect(broker!.tickets.get(ticket!.id)!.status).toBe('open');
 
     const done = await fetch(`${broker!.httpUrl}${link}`, { method: 'POST' });

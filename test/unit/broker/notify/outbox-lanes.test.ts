@@ -309,3 +309,26 @@ describe('counters and spells on disk', () => {
     await second.stop();
   });
 });
+
+describe('a message outside the queue (the test button)', () => {
+  it("counts in the robot's window, and is refused with the wait when there is no room", async () => {
+    const robot = fakeChannel('r', { perMinute: 18 });
+    const outbox = outboxOf([robot]);
+    outbox.start();
+    const driver = fakeRegistry([robot]).driver('r')!;
+    // The pace's burst of 3 (18 a minute): the queue takes it.
+    for (const n of [1, 2, 3]) outbox.enqueue('r', msg(n));
+    await outbox.idle();
+    expect(robot.sent).toHaveLength(3);
+    const refused = await outbox.sendOutside('r', driver, msg(99));
+    expect(refused).toMatchObject({ delivered: false, code: 'rate-limited', retryable: true });
+    expect(robot.sent).toHaveLength(3);
+    clock += (refused as { retryAfterMs: number }).retryAfterMs;
+    expect(await outbox.sendOutside('r', driver, msg(99))).toEqual({ delivered: true });
+    // It took the slot: the next queued row waits for the pace.
+    outbox.enqueue('r', msg(4));
+    await outbox.idle();
+    expect(robot.sent.map((m) => m.ticketIds[0])).toEqual([1, 2, 3, 99]);
+    await outbox.stop();
+  });
+});
