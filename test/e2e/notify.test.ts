@@ -29,6 +29,7 @@ import { stringify } from 'yaml';
 import type { Ticket } from '../../shared/api/tickets.js';
 import { oncallApiRoutes, oncallPath } from '../../shared/api/oncall.js';
 import { sitePath } from '../../shared/api/sites.js';
+import type { Health } from '../../shared/api/health.js';
 import { AliyunSmsStandin } from '../standins/aliyun-sms.js';
 import { DingTalkStandin } from '../standins/dingtalk.js';
 import type { Answer, Seen } from '../standins/server.js';
@@ -510,6 +511,9 @@ describe('notifications end to end: DingTalk and SMS pages, escalation, crash, b
     }
     // Counted: the broker says so once, and the repeat is marked on the ticket's timeline.
     expect(broker.output()).toContain('1 notification(s) were in flight');
+    // ... and GET /api/health counts it, per channel type, from the database.
+    const health = (await (await fetch(`${apiUrl}/api/health`)).json()) as Health;
+    expect(health.notify?.outbox.dingtalk?.repeats).toBe(1);
     const timeline = await eventually('the repeat on the timeline', async () => {
       const entries = (await ticket(held.id)).timeline.filter((e) => e.kind === 'notified');
       return entries.some((e) => (e.message.params as { repeat?: boolean }).repeat)
@@ -587,8 +591,9 @@ describe('notifications end to end: DingTalk and SMS pages, escalation, crash, b
     expect(perMinute).toBeLessThanOrEqual(20);
     for (const d of digests) expect(d.mentioned).toContain(ENGINEER.phone);
   }, 300_000);
-  // Alibaba SMS: the emergency policy texts the engineer (sms: true); the provider caps
-  // texts per number and day (50), so a burst must go out merged, not one per alert. A
+  // Alibaba SMS: the emergency policy texts the engineer (sms: true), and the lead when it
+  // escalates, each their own text; the provider caps texts per number and day (50), so a
+  // burst must go out merged per number, not one per alert. A
   // merged text names its first device only, so which tickets it carried is read from
   // their timelines (a `notified` entry through the SMS channel), checked against what
   // the stand-in accepted.
@@ -617,7 +622,10 @@ describe('notifications end to end: DingTalk and SMS pages, escalation, crash, b
     expect(paged.length).toBe(4 + BURST);
     expect(sms.requests.length - sms.sent.length, 'texts the provider refused').toBe(0);
     expect(untexted).toEqual([]);
-    for (const text of sms.sent) expect(text.phones).toContain(ENGINEER.phone);
-    expect(sms.sent.length).toBeLessThanOrEqual(50);
+    // A text is one person's: never two numbers in one request (review 15, finding 14).
+    for (const text of sms.sent)
+      expect([[ENGINEER.phone], [LEAD.phone]]).toContainEqual(text.phones);
+    for (const phone of [ENGINEER.phone, LEAD.phone])
+      expect(sms.sent.filter((t) => t.phones[0] === phone).length).toBeLessThanOrEqual(50);
   });
 });
