@@ -130,9 +130,12 @@ export async function buildApi(deps: ApiDeps, serve: ServeOptions = {}): Promise
       ...(deps.desk ? { audit: deps.desk.audit } : {}),
     });
   }
+  const desk = deps.desk;
   await app.register(ticketRoutes, {
     tickets: deps.tickets,
-    ...(deps.desk ? { audit: deps.desk.audit } : {}),
+    ...(desk
+      ? { audit: desk.audit, timeZoneOf: (siteId: string) => desk.customers.timeZoneOf(siteId) }
+      : {}),
   });
   if (deps.desk) {
     // The ticket desk's resources (broker/wiring/desk.ts): absent in API-only tests.

@@ -23,6 +23,7 @@ import {
 } from '../../shared/api/tickets.js';
 import { VigilError } from '../../shared/errors.js';
 import type { AuditStore } from '../audit-trail.js';
+import { localTime } from '../notify/compose.js';
 import { incidentReportHtml } from '../tickets/report.js';
 import type { TicketService } from '../tickets/types.js';
 import type { SessionUser } from './users.js';
@@ -66,7 +67,9 @@ function notFound(id: number): VigilError {
 export const ticketRoutes: FastifyPluginAsyncTypebox<{
   tickets: TicketService;
   audit?: AuditStore;
-}> = async (app, { tickets, audit }) => {
+  /** The zone of a site's documents (its customer's); the printed report is in UTC without it. */
+  timeZoneOf?: (siteId: string) => string;
+}> = async (app, { tickets, audit, timeZoneOf }) => {
   app.get(
     apiRoutes.tickets,
     {
@@ -192,7 +195,13 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{
     async (request, reply) => {
       const report = tickets.report(request.params.id);
       if (report === undefined) throw notFound(request.params.id);
-      return reply.type('text/html; charset=utf-8').send(incidentReportHtml(report));
+      // A document for the customer: its times in the customer's zone, with the offset.
+      const zone = timeZoneOf?.(report.siteId);
+      const html =
+        zone === undefined
+          ? incidentReportHtml(report)
+          : incidentReportHtml(report, { zone, format: (iso) => localTime(iso, zone) });
+      return reply.type('text/html; charset=utf-8').send(html);
     },
   );
 };

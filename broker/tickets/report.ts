@@ -56,20 +56,33 @@ function duration(seconds: number | null): string {
   return minutes < 60 ? `${minutes} min` : `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
 }
 
-/** A printable page: no scripts, no external files, print styles for A4. */
-export function incidentReportHtml(report: IncidentReport): string {
+/** How the page writes a time: the zone it names and the text of an instant in it. */
+export interface ReportClock {
+  zone: string;
+  format: (iso: string) => string;
+}
+
+/**
+ * A printable page: no scripts, no external files, print styles for A4. Times as `clock`
+ * writes them (the API gives the customer's zone with its offset); as stored, UTC, without.
+ */
+export function incidentReportHtml(
+  report: IncidentReport,
+  clock: ReportClock = { zone: 'UTC', format: (iso) => iso },
+): string {
   const e = (value: string | null) => escapeHtml(value ?? '—');
+  const when = (iso: string | null) => escapeHtml(iso === null ? '—' : clock.format(iso));
   const row = (label: string, value: string) => `<tr><th>${label}</th><td>${value}</td></tr>`;
   const steps = report.steps
     .map(
       (step) =>
-        `<tr><td>${e(step.at)}</td><td>${e(step.kind)}</td><td>${e(step.actor)}</td><td>${e(step.text)}</td></tr>`,
+        `<tr><td>${when(step.at)}</td><td>${e(step.kind)}</td><td>${e(step.actor)}</td><td>${e(step.text)}</td></tr>`,
     )
     .join('\n');
   const sla = report.sla
     .map(
       (clock) =>
-        `<tr><td>${deadlineLabel[clock.deadline]}</td><td>${clock.allowedMin} min</td><td>${e(clock.due)}</td><td>${e(clock.doneAt)}</td><td class="${clock.state}">${clock.state}</td></tr>`,
+        `<tr><td>${deadlineLabel[clock.deadline]}</td><td>${clock.allowedMin} min</td><td>${when(clock.due)}</td><td>${when(clock.doneAt)}</td><td class="${clock.state}">${clock.state}</td></tr>`,
     )
     .join('\n');
   return `<!doctype html>
@@ -89,8 +102,8 @@ export function incidentReportHtml(report: IncidentReport): string {
 ${row('What failed', e(report.title))}
 ${row('Site / device', `${e(report.siteId)} / ${e(report.deviceId)}`)}
 ${row('Fault / priority', `${e(report.fault)} / ${e(report.priority)}`)}
-${row('Detected', e(report.detectedAt))}
-${row('Resolved', `${e(report.resolvedAt)} (${duration(report.durationS)})`)}
+${row('Detected', when(report.detectedAt))}
+${row('Resolved', `${when(report.resolvedAt)} (${duration(report.durationS)})`)}
 ${row('Engineer', e(report.engineer))}
 ${row('Cause', e(report.cause))}
 ${row('Fix', e(report.fix))}
@@ -103,11 +116,11 @@ ${row('SLA', report.slaMet ? '<span class="met">all deadlines met</span>' : '<sp
 ${sla}
 </table>
 <h2>Service log</h2>
-<table><tr><th>When (UTC)</th><th>Step</th><th>Who</th><th>What</th></tr>
+<table><tr><th>When (${escapeHtml(clock.zone)})</th><th>Step</th><th>Who</th><th>What</th></tr>
 ${steps}
 </table>
 <div class="sign"><div>Service provider</div><div>Customer</div></div>
-<p><small>Generated ${e(report.generatedAt)} by Vigil.</small></p>
+<p><small>Generated ${when(report.generatedAt)} by Vigil.</small></p>
 </body></html>
 `;
 }

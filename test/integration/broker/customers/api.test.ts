@@ -135,7 +135,12 @@ describe('customers API', () => {
     };
     const allowed = (ticket: Ticket) =>
       Object.fromEntries(ticket.sla.map((clock) => [clock.deadline, clock.allowedMin]));
-    expect(allowed(open('cam-01', 'north'))).toEqual({ respond: 5, 'on-site': 60, resolve: 240 });
+    const north = open('cam-01', 'north');
+    expect(allowed(north)).toEqual({ respond: 5, 'on-site': 60, resolve: 240 });
+    // Its printed incident report is a document for the customer: Beijing time, with the offset.
+    const html = await call(viewer, 'GET', `/api/tickets/${north.id}/report.html`);
+    expect(html.body).toContain('When (Asia/Shanghai)');
+    expect(html.body).toContain('2026-11-26 16:00 (UTC+08:00)');
     // A site without a customer keeps the broker's deadlines.
     expect(allowed(open('cam-09', 'south'))).toEqual({ respond: 10, 'on-site': 120, resolve: 240 });
   });
