@@ -71,6 +71,7 @@ function linkOf(config: AgentConfig): string {
     config.dataDir,
     config.spool.maxBytes,
     mqtt.url,
+    mqtt.urls,
     mqtt.username,
     mqtt.password.reveal(),
     mqtt.ca?.toString('base64'),

@@ -41,6 +41,7 @@ export function publicConfig(config: AgentConfig): Record<string, unknown> {
     dataDir: config.dataDir,
     mqtt: {
       url: config.mqtt.url,
+      ...(config.mqtt.urls ? { urls: config.mqtt.urls } : {}),
       username: config.mqtt.username,
       tls: { ca: config.mqtt.ca !== undefined, clientCertificate: config.mqtt.cert !== undefined },
     },

@@ -25,7 +25,12 @@ const PasswordFields = {
 
 const MqttSection = Type.Object(
   {
-    url: Text,
+    /**
+     * The broker, or the broker nodes in order (an active node and its standbys, issue
+     * 17): the agent stays with the one that accepts it and moves on when it refuses
+     * (CONNACK 3, server unavailable) or goes away.
+     */
+    url: Type.Union([Text, Type.Array(Text, { minItems: 1, maxItems: 16 })]),
     username: Text,
     ...PasswordFields,
     ca: Type.Optional(Text),
@@ -377,7 +382,10 @@ export interface BehindCameraConfig {
 }
 
 export interface MqttConfig {
+  /** The first broker URL (what a single-broker config names); `urls` holds them all. */
   url: string;
+  /** Every broker node in the config's order (uplink.ts moves along them). */
+  urls?: string[];
   username: string;
   password: Secret;
   ca?: Buffer;
@@ -503,22 +511,24 @@ function ruleErrors(raw: unknown): string[] {
     const vendor = record(entry).vendor;
     if (vendor !== undefined) passwordRule(`devices/${i}/vendor`, vendor);
   });
-  const url = record(doc.mqtt).url;
-  if (typeof url === 'string' && url !== '') {
+  const urls = record(doc.mqtt).url;
+  (Array.isArray(urls) ? urls : [urls]).forEach((url, i) => {
+    if (typeof url !== 'string' || url === '') return;
+    const path = Array.isArray(urls) ? `mqtt/url/${i}` : 'mqtt/url';
     let parsed: URL | null = null;
     try {
       parsed = new URL(url);
     } catch {
-      errors.push('mqtt/url: must be a URL such as mqtts://noc.example.com:8883');
+      errors.push(`${path}: must be a URL such as mqtts://noc.example.com:8883`);
     }
     if (parsed && parsed.protocol !== 'mqtt:' && parsed.protocol !== 'mqtts:') {
-      errors.push('mqtt/url: must start with mqtt:// or mqtts://');
+      errors.push(`${path}: must start with mqtt:// or mqtts://`);
     }
     if (parsed && (parsed.username !== '' || parsed.password !== '')) {
       // Credentials in a URL end up in logs and process lists; they have their own fields.
-      errors.push('mqtt/url: must not contain credentials; use mqtt.username and mqtt.password');
+      errors.push(`${path}: must not contain credentials; use mqtt.username and mqtt.password`);
     }
-  }
+  });
   const seen = new Map<string, number>();
   const devices = Array.isArray(doc.devices) ? doc.devices : [];
   devices.forEach((entry, i) => {
@@ -718,8 +728,10 @@ export async function buildConfig(raw: unknown, base: string): Promise<AgentConf
   );
   if (fileErrors.length > 0) throw new VigilError('VIGIL_CONFIG_INVALID', undefined, fileErrors);
 
+  const brokers = typeof file.mqtt.url === 'string' ? [file.mqtt.url] : file.mqtt.url;
   const mqtt: MqttConfig = {
-    url: file.mqtt.url,
+    url: brokers[0]!,
+    ...(brokers.length > 1 ? { urls: brokers } : {}),
     username: file.mqtt.username,
     password: mqttPassword,
   };

@@ -126,7 +126,7 @@ export async function main(argv: string[], io: MainIo = processIo): Promise<void
   const agent = new Agent({ config, log, version: vigilVersion() });
   await agent.start();
   log.info(
-    `vigil agent: ready (site ${config.siteId}, agent ${config.agentId}, ${config.devices.length} device(s), broker ${safeUrl(config.mqtt.url)})`,
+    `vigil agent: ready (site ${config.siteId}, agent ${config.agentId}, ${config.devices.length} device(s), broker ${(config.mqtt.urls ?? [config.mqtt.url]).map(safeUrl).join(', ')})`,
   );
 
   let stopping = false;

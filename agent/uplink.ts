@@ -82,6 +82,11 @@ export interface UplinkOptions {
 
 /** MQTT 3.1.1 section 3.2.2.3: CONNACK return codes 4 and 5 refuse the client's credentials. */
 const REFUSED_CREDENTIALS = new Set([4, 5]);
+/**
+ * CONNACK 3, Server unavailable (MQTT 3.1.1 section 3.2.2.3): the node is there but not
+ * serving, as a standby of an active/standby pair answers; the next node is asked.
+ */
+const SERVER_UNAVAILABLE = 3;
 
 /** OpenSSL's verdicts on a broker certificate the agent cannot trust (Node's tls error codes). */
 const UNTRUSTED_SERVER = new Set([
@@ -143,7 +148,11 @@ function releaseNumberCache(): void {
 
 export class Uplink {
   readonly #options: UplinkOptions;
-  readonly #url: string;
+  /** The broker nodes, in the config's order; `#at` is the one asked now. */
+  readonly #urls: string[];
+  #at = 0;
+  /** The current client got a CONNACK that accepted it. */
+  #accepted = false;
   readonly #window: UplinkWindow;
   readonly #spool: Spool;
   #client: MqttClient | null = null;
@@ -162,9 +171,19 @@ export class Uplink {
 
   constructor(options: UplinkOptions) {
     this.#options = options;
-    this.#url = safeUrl(options.mqtt.url);
+    this.#urls = options.mqtt.urls ?? [options.mqtt.url];
     this.#window = { ...defaultWindow, ...options.window };
     this.#spool = options.spool;
+  }
+
+  /** The broker node asked now, without credentials, for logs. */
+  get #url(): string {
+    return safeUrl(this.#urls[this.#at]!);
+  }
+
+  /** The broker node connected to or asked now (for health and tests). */
+  get broker(): string {
+    return this.#url;
   }
 
   get connected(): boolean {
@@ -306,8 +325,9 @@ export class Uplink {
     if (config.ca) options.ca = config.ca;
     if (config.cert) options.cert = config.cert;
     if (config.key) options.key = config.key.reveal();
-    const client = mqtt.connect(config.url, options);
+    const client = mqtt.connect(this.#urls[this.#at]!, options);
     this.#client = client;
+    this.#accepted = false;
     client.on('connect', (connack) => this.#onConnect(client, connack));
     client.on('error', (error) => this.#onError(error));
     client.on('close', () => this.#onClose(client));
@@ -459,6 +479,7 @@ export class Uplink {
   #onConnect(client: MqttClient, connack: IConnackPacket): void {
     if (client !== this.#client) return;
     this.#attempt = 0;
+    this.#accepted = true;
     this.#options.log.info(
       `${this.#everConnected ? 'reconnected' : 'connected'} to ${this.#url} as ${this.#options.mqtt.username}`,
     );
@@ -521,6 +542,13 @@ export class Uplink {
       );
       return;
     }
+    if (error.code === SERVER_UNAVAILABLE) {
+      this.#options.log.warn(
+        `the broker ${this.#url} does not serve now (server unavailable: a standby node?)` +
+          (this.#urls.length > 1 ? '; asking the next one' : '; asking again later'),
+      );
+      return;
+    }
     this.#options.log.warn(`cannot reach the broker ${this.#url}: ${error.code ?? error.message}`);
   }
 
@@ -529,13 +557,24 @@ export class Uplink {
     // What was in flight is sent again from the spool on the next connection.
     this.#flights = [];
     const { minMs, maxMs } = this.#options.reconnect ?? { minMs: 1000, maxMs: 60_000 };
-    const base = Math.min(maxMs, minMs * 2 ** this.#attempt);
-    // +-20 %: agents of many sites do not all come back in the same second after a broker restart.
-    const delay = Math.round(base * (0.8 + Math.random() * 0.4));
-    this.#attempt += 1;
-    if (this.#everConnected && this.#attempt === 1) {
+    if (this.#everConnected && this.#accepted) {
       this.#options.log.warn(`lost the connection to ${this.#url}; reconnecting`);
     }
+    // A node that refused or could not be reached: the next one, at once while the round
+    // of nodes is not over; the backoff grows once per round, so a pair whose leader died
+    // is left for its standby within one short wait. A node that had accepted us is asked
+    // again first (a restart, a cut of the link).
+    let delay = minMs;
+    if (!this.#accepted && this.#urls.length > 1) {
+      this.#at = (this.#at + 1) % this.#urls.length;
+    }
+    if (this.#accepted || this.#at === 0 || this.#urls.length === 1) {
+      const base = Math.min(maxMs, minMs * 2 ** this.#attempt);
+      // +-20 %: agents of many sites do not all come back in the same second after a broker restart.
+      delay = Math.round(base * (0.8 + Math.random() * 0.4));
+      this.#attempt += 1;
+    }
+    this.#accepted = false;
     this.#reconnectTimer = setTimeout(() => {
       this.#reconnectTimer = null;
       if (this.#stopping || this.#client !== client) return;
