@@ -4,7 +4,7 @@
  * unavailable: a standby) or goes away; what it spooled meanwhile reaches the node that
  * took over. Real Aedes brokers over TCP, the agent's real uplink (mqtt.js).
  */
-import { createServer, type AddressInfo, type Server } from 'node:net';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { Aedes } from 'aedes';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../agent/config.js';
@@ -54,7 +54,7 @@ async function brokerNode(serving: boolean): Promise<Node> {
   aedes.on('publish', (packet, client) => {
     if (client) node.published.push(packet.topic);
   });
-  const sockets = new Set<import('node:net').Socket>();
+  const sockets = new Set<Socket>();
   const server: Server = createServer((socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
