@@ -1,8 +1,8 @@
 /**
  * The customers screen in a real browser against the whole broker (broker/app.ts) serving
  * the built console: an admin adds a customer (an ambiguous zone refused with what to
- * send), changes its deadlines, sees its site and its figures, and the screen speaks
- * Chinese. The console is the one `npm run build` put in dist/console
+ * send), gives it a site from its row, changes its deadlines, sees its figures, and the
+ * screen speaks Chinese. The console is the one `npm run build` put in dist/console
  * (VIGIL_TEST_CONSOLE_DIR names another build). Screenshots land in test-output/screenshots/.
  */
 import { existsSync } from 'node:fs';
@@ -81,10 +81,19 @@ describe.skipIf(!existsSync(join(consoleDir, 'index.html')))(
     });
 
     it("changes the customer's deadlines and shows its site and figures", async () => {
-      await api('PUT', sitePath('plant-7'), { customerId: 'acme' });
+      await api('PUT', sitePath('plant-7'), { name: 'Plant 7' });
       await page.reload();
       const row = page.locator('[data-testid="customer"][data-id="acme"]');
       await row.waitFor();
+      // The site's customer, picked on the customer's row.
+      const addSite = row.locator('[data-testid="customer-add-site"]');
+      await addSite.getByLabel('Site').selectOption('plant-7');
+      await addSite.getByRole('button', { name: 'Add site' }).click();
+      await page.getByRole('status').filter({ hasText: 'Acme Security saved.' }).waitFor();
+      expect(await api('GET', sitePath('plant-7'))).toMatchObject({
+        customerId: 'acme',
+        customer: 'Acme Security',
+      });
       await row.getByRole('button', { name: 'Edit' }).click();
       const edit = page.locator('[data-testid="customer-edit"][data-id="acme"]');
       await edit.locator('input[name="emergency.respondMin"]').fill('5');

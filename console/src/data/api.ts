@@ -26,6 +26,7 @@ import {
   oncallApiRoutes,
   oncallPath,
   siteApiRoutes,
+  sitePath,
   ticketActionsPath,
   ticketPath,
   ticketReportPath,
@@ -321,6 +322,11 @@ export class ApiClient {
   }
 
   /** Every site's roll-up state and counts, as the broker computes them. */
+  /** Gives a site to a customer, or to none (admin): PUT /api/sites/:site {customerId}. */
+  async setSiteCustomer(siteId: string, customerId: string | null): Promise<Site> {
+    return this.request<Site>('PUT', sitePath(siteId), { customerId });
+  }
+
   async fetchRollup(): Promise<SiteRollup[]> {
     return this.request<SiteRollup[]>('GET', siteApiRoutes.rollup);
   }

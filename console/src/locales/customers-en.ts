@@ -38,6 +38,8 @@ export const customersEn = {
   figuresValue: (availability: string, compliance: string, met: number, breached: number) =>
     `${availability} available · ${compliance} of deadlines met (${met} met, ${breached} missed)`,
   noFigure: '–',
+  addSite: 'Add site',
+  pickSite: 'Site',
   add: 'Add customer',
   edit: 'Edit',
   save: 'Save',

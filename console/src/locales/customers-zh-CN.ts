@@ -32,6 +32,8 @@ export const customersZhCN: typeof customersEn = {
   figuresValue: (availability: string, compliance: string, met: number, breached: number) =>
     `可用率 ${availability} · 时限达成率 ${compliance}（达成 ${met}，超时 ${breached}）`,
   noFigure: '–',
+  addSite: '添加站点',
+  pickSite: '站点',
   add: '添加客户',
   edit: '编辑',
   save: '保存',

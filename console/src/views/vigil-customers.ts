@@ -58,6 +58,8 @@ export class VigilCustomers extends LitElement {
   /** The period of the figures; the last month by default (the current one runs on). */
   @state() private _period = recentPeriods(new Date(), 2).months[1]!;
   @state() private _figures: Record<string, CustomerFigures> = {};
+  /** Every site the broker knows (described or reporting), for an admin to give to a customer. */
+  @state() private _siteIds: string[] = [];
 
   private readonly _zones = knownTimeZones();
 
@@ -69,6 +71,9 @@ export class VigilCustomers extends LitElement {
   private async load(): Promise<void> {
     try {
       this._customers = await this.session.client.fetchCustomers();
+      if (this.admin) {
+        this._siteIds = (await this.session.client.fetchRollup()).map((site) => site.siteId);
+      }
     } catch (error) {
       this._error = error instanceof Error ? error.message : String(error);
       return;
@@ -186,7 +191,10 @@ export class VigilCustomers extends LitElement {
         <td><code>${customer.id}</code></td>
         <td>${customer.timeZone}</td>
         <td>${c.locales[customer.locale] ?? customer.locale}</td>
-        <td>${customer.sites.length === 0 ? c.noSites : customer.sites.join(', ')}</td>
+        <td>
+          ${customer.sites.length === 0 ? c.noSites : customer.sites.join(', ')}
+          ${this.admin ? this.renderAddSite(customer) : nothing}
+        </td>
         <td>
           ${priorities.map((priority) => {
             const terms = contract.sla[priority];
@@ -213,6 +221,35 @@ export class VigilCustomers extends LitElement {
         </td>
       </tr>
       ${this._editing === customer.id ? this.renderEdit(customer) : nothing}`;
+  }
+
+  /** The site editor's customer field: a site of the broker given to this customer. */
+  private renderAddSite(customer: Customer) {
+    const c = strings.customers;
+    const others = this._siteIds.filter((id) => !customer.sites.includes(id));
+    if (others.length === 0) return nothing;
+    return html`<form
+      class="row"
+      data-testid="customer-add-site"
+      @submit=${(event: SubmitEvent) => this.addSite(event, customer)}
+    >
+      <label
+        >${c.pickSite}
+        <select name="siteId">
+          ${others.map((id) => html`<option value=${id}>${id}</option>`)}
+        </select></label
+      >
+      <button type="submit">${c.addSite}</button>
+    </form>`;
+  }
+
+  private async addSite(event: SubmitEvent, customer: Customer): Promise<void> {
+    event.preventDefault();
+    const siteId = String(new FormData(event.currentTarget as HTMLFormElement).get('siteId'));
+    await this.write(async () => {
+      await this.session.client.setSiteCustomer(siteId, customer.id);
+      return customer;
+    });
   }
 
   private renderFigures(figures: CustomerFigures | undefined) {
