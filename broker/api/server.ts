@@ -31,6 +31,7 @@ import { outageRoutes } from './outages.js';
 import { ticketRoutes } from './tickets.js';
 import { auditRoutes } from './audit-trail.js';
 import { customerRoutes } from './customers.js';
+import { partRoutes } from './parts.js';
 import { customerFigures, inspectionRoutes } from './inspection.js';
 import { maintenanceRoutes } from './maintenance.js';
 import { notifyChannelRoutesPlugin } from './notify-channels.js';
@@ -154,6 +155,7 @@ export async function buildApi(deps: ApiDeps, serve: ServeOptions = {}): Promise
       figures: (id, period) => customerFigures(reports, id, period),
     });
     await app.register(auditRoutes, { audit: deps.desk.audit });
+    await app.register(partRoutes, { parts: deps.desk.parts, audit: deps.desk.audit });
     if (deps.oncall)
       await app.register(oncallRoutes, { oncall: deps.oncall, audit: deps.desk.audit });
     if (deps.escalations && deps.oncall) {

@@ -21,6 +21,9 @@ import { MaintenanceStore } from '../maintenance/store.js';
 import { Pipeline, type DeadLetterSink } from '../pipeline/index.js';
 import { brokerStages } from '../stages/index.js';
 import { SiteStore } from '../sites/store.js';
+import { PartsService } from '../parts/service.js';
+import { PartStore } from '../parts/store.js';
+import type { Device } from '../../shared/api/devices.js';
 import type { PointSink } from '../stages/store-metrics.js';
 import { createTicketService } from '../tickets/service.js';
 import type { SlaTable, TicketService } from '../tickets/types.js';
@@ -54,6 +57,8 @@ export interface Desk {
   customers: CustomerStore;
   history: StatusHistory;
   audit: AuditStore;
+  /** Spare parts, replacements and warranty restarts (broker/parts/, issue 16 part 7). */
+  parts: PartsService;
   pipeline: Pipeline;
   /** One beat of the broker's clock now, through the pipeline (detect, then tickets). */
   tick(): void;
@@ -111,6 +116,35 @@ export function startDesk(opts: DeskOptions): Desk {
       sites.device(siteId, deviceId) !== undefined ||
       opts.registry.get(siteId, deviceId) !== undefined,
   });
+  const partStore = new PartStore(opts.db);
+  partStore.start();
+  const parts = new PartsService({
+    store: partStore,
+    tickets,
+    contractOf: (siteId) => customers.forSite(siteId)?.contract ?? null,
+    timeZoneOf: (siteId) => customers.timeZoneOf(siteId),
+    site: (siteId) => sites.get(siteId),
+    putDevice: (siteId, deviceId, put) => void sites.putDevice(siteId, deviceId, put),
+    customer: (id) => customers.require(id),
+    devicesOf: (siteId) => opts.registry.list({ siteId }),
+    now,
+  });
+  // Serial numbers known before this version (or before the parts store) are the
+  // baseline: only a change seen from now on is a replacement.
+  for (const device of opts.registry.list()) parts.seen(device);
+  const partsLog = child(opts.log, 'parts');
+  // Called inside the pipeline's track-state stage: a failure here must not fail the
+  // message, so it is said and the device's state goes on.
+  const onDevice = (device: Device) => {
+    try {
+      parts.seen(device);
+    } catch (error) {
+      partsLog.error(
+        `serial number of ${device.siteId}/${device.id} not checked for a replacement: ${(error as Error).message}`,
+      );
+    }
+  };
+  opts.events.on('device', onDevice);
   const tick = () => void pipeline.tick();
   const detector = new Detector({
     registry: opts.registry,
@@ -155,10 +189,12 @@ export function startDesk(opts: DeskOptions): Desk {
     customers,
     history,
     audit,
+    parts,
     pipeline,
     tick,
     async stop() {
       clearInterval(clock);
+      opts.events.off('device', onDevice);
       await pipeline.idle();
       pipeline.flushLog();
       detector.stop();

@@ -172,9 +172,10 @@ export const WarrantyEntry = Type.Object({
   serialNumber: Nullable(Type.String()),
   /** Where the warranty started: the replacement, else the device's or site's acceptance. */
   startsOn: Nullable(Day),
+  /** The last day of the warranty (shared/warranty.ts). */
   endsOn: Day,
-  /** ending-soon within `days`, or expired already (listed so nobody misses one). */
-  state: Type.Union([Type.Literal('ending-soon'), Type.Literal('expired')]),
+  /** Whole days from now until the warranty is over (0 on its last day). */
+  daysLeft: Type.Integer({ minimum: 0 }),
 });
 export type WarrantyEntry = Static<typeof WarrantyEntry>;
 
@@ -184,7 +185,10 @@ export const CustomerWarranty = Type.Object({
   warrantyYears: Type.Integer({ minimum: 0 }),
   days: Type.Integer({ minimum: 0 }),
   at: Timestamp,
-  /** Soonest end first; devices without any acceptance date are not listed. */
+  /**
+   * Devices still in warranty whose warranty ends within `days`, soonest first; devices
+   * without any acceptance date, and those already out of warranty, are not listed.
+   */
   devices: Type.Array(WarrantyEntry),
 });
 export type CustomerWarranty = Static<typeof CustomerWarranty>;
