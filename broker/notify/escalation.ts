@@ -148,6 +148,7 @@ export class Escalations {
       onOutcome: (row, outcome) => this.onOutcome(row, outcome),
       alertTargets: (channelId) => this.alertTargets(channelId),
       wanted: (row) => this.wanted(row),
+      handOver: (row) => this.handOver(row),
     });
     this.acks = new AckLinks(opts.db, { ttlMs: opts.config.ackTtlMs, now: this.now });
     this.policies = new PolicyStore(opts.db, opts.config.policies, this.now);
@@ -487,6 +488,21 @@ export class Escalations {
         return s !== undefined && s !== 'resolved' && s !== 'closed';
       });
     return true;
+  }
+
+  /**
+   * Whether an urgent page this channel cannot deliver soon is carried elsewhere: by the
+   * step's other channels (the robot beside the SMS), or by a fallback channel. A copy that
+   * is itself a fallback, or a page with nowhere else to go, waits for its channel instead.
+   */
+  private handOver(row: OutboxRow): boolean {
+    if (this.hooks.has(row.channelId)) return false;
+    const data = (
+      typeof row.message.data === 'object' && row.message.data !== null ? row.message.data : {}
+    ) as { channelIds?: string[]; fallbackFrom?: string };
+    if (data.fallbackFrom !== undefined) return false;
+    const others = (data.channelIds ?? []).filter((id) => id !== row.channelId);
+    return others.length > 0 || this.fallback([row.channelId], false, true).length > 0;
   }
 
   /**

@@ -162,6 +162,12 @@ export interface OutboxOptions {
    * a page for a ticket acknowledged meanwhile is dropped, not sent late.
    */
   wanted?: (row: OutboxRow) => boolean;
+  /**
+   * Whether another channel carries an urgent row (the step's other channels, or a
+   * fallback): only then is it given up rather than sit out a long wait of its service. A
+   * robot that is the only way to reach anyone is waited for, late rather than never.
+   */
+  handOver?: (row: OutboxRow) => boolean;
   /** Where a failing channel's alert goes: other channels' ids, and their language. */
   alertTargets?: (channelId: string) => { channelIds: string[]; language: Language };
 }
@@ -957,7 +963,8 @@ export class Outbox {
     const tooLate =
       result.retryable &&
       row.message.urgent === true &&
-      (result.retryAfterMs ?? 0) > this.settings.urgentMaxWaitMs;
+      (result.retryAfterMs ?? 0) > this.settings.urgentMaxWaitMs &&
+      this.handsOver(row);
     const final = !result.retryable || tooLate || row.attempts >= attempts;
     const message = tooLate
       ? `${result.message} (the service asks to wait ${Math.round((result.retryAfterMs ?? 0) / 60_000)} min, too long for an urgent notification: handed to other channels)`
@@ -990,6 +997,15 @@ export class Outbox {
       result.perRecipient !== true
     )
       this.failing(row.channelId, row.channelType, result, nowMs);
+  }
+
+  private handsOver(row: OutboxRow): boolean {
+    try {
+      return this.opts.handOver?.(row) ?? false;
+    } catch (error) {
+      this.failed('deciding whether another channel carries a notification', error);
+      return false;
+    }
   }
 
   /** The timeline hears of an outcome; its failure must not stop the channel's other sends. */

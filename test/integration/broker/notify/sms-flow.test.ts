@@ -99,6 +99,8 @@ function outboxWith(outcomes: string[]): Outbox {
     now: () => new Date(clock),
     // The outbox's own pace out of the way: the service's flow control is under test.
     settings: { smsPerMinute: 100 },
+    // The step's robot carries the page too (the escalation answers this from its channels).
+    handOver: () => true,
     onOutcome: (row, o: Outcome) =>
       outcomes.push(
         `#${row.ticketIds.join(',')} ${o.delivered ? 'delivered' : `${o.code} final=${o.final}`}`,

@@ -205,6 +205,29 @@ describe('Escalations', () => {
     expect(robot.sent.map((m) => m.to.map((p) => p.name))).toEqual([['张伟'], ['张伟', '李娜']]);
   });
 
+  it("waits out the robot's block for an emergency when no other channel could carry it", async () => {
+    robot.answers = [
+      {
+        delivered: false,
+        code: '130101',
+        message: 'send too fast',
+        retryable: true,
+        retryAfterMs: 10 * MIN,
+      },
+      { delivered: true },
+    ];
+    noc.enabled = false;
+    const e = start(fakeDirectory({ ...team, channelIds: ['robot'] }, { engineer: zhang }));
+    tickets.apply(deviceDown(lobbyDown, now()));
+    await settle(e);
+    const page = e.outbox.list('robot')[0]!;
+    expect(page).toMatchObject({ state: 'pending', errorCode: '130101' });
+    clock += 10 * MIN;
+    await settle(e);
+    // Sent again once the block is over (with the 5-minute step held behind it).
+    expect(e.outbox.get(page.id)).toMatchObject({ state: 'delivered', attempts: 2 });
+  });
+
   it('pages the default channels for an emergency at a site no team covers', async () => {
     const e = start(fakeDirectory(null));
     tickets.apply(deviceDown(lobbyDown, now()));

@@ -197,6 +197,8 @@ describe("the service's wait", () => {
     const outcomes: string[] = [];
     const outbox = outboxOf([sms], {
       onOutcome: (row, o) => outcomes.push(`${row.message.title}:${o.delivered ? 'ok' : o.final}`),
+      // Another channel carries it (the escalation says so from the step's channels).
+      handOver: () => true,
     });
     outbox.start();
     const urgent = outbox.enqueue('sms', msg(1, [zhang], { urgent: true }));
@@ -206,6 +208,27 @@ describe("the service's wait", () => {
     expect(outbox.get(urgent)).toMatchObject({ state: 'failed' });
     expect(outbox.get(urgent)!.errorMessage).toMatch(/too long for an urgent notification/);
     expect(outbox.get(calm)).toMatchObject({ state: 'pending', nextAt: clock + 60 * MIN });
+    await outbox.stop();
+  });
+
+  it('waits it out for an urgent row no other channel carries: late rather than never', async () => {
+    const block = {
+      delivered: false as const,
+      code: '130101',
+      message: 'send too fast',
+      retryable: true,
+      retryAfterMs: 10 * MIN,
+    };
+    const robot = fakeChannel('r', { answers: [block, { delivered: true }] });
+    const outbox = outboxOf([robot], { handOver: () => false });
+    outbox.start();
+    const id = outbox.enqueue('r', msg(1, [], { urgent: true }));
+    await outbox.idle();
+    expect(outbox.get(id)).toMatchObject({ state: 'pending', nextAt: clock + 10 * MIN });
+    clock += 10 * MIN;
+    await outbox.runDue();
+    await outbox.idle();
+    expect(outbox.get(id)).toMatchObject({ state: 'delivered', attempts: 2 });
     await outbox.stop();
   });
 
