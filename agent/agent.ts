@@ -124,6 +124,12 @@ interface BehindCamera {
   unseenWhy: string | null;
   /** When its NVR's poll first showed its channel offline, without a break since (ms); else null. */
   offlineSince: number | null;
+  /**
+   * Its channel came back online in the NVR's last poll: what the NVR says of the channel
+   * besides (video loss, a black picture, recording behind) is its boot, not a fault, and
+   * waits for the next poll.
+   */
+  settling: boolean;
 }
 
 /** What an NVR's last poll saw, for the cameras behind it. */
@@ -523,6 +529,7 @@ export class Agent {
         reported: false,
         unseenWhy: null,
         offlineSince: null,
+        settling: false,
       });
     }
     this.#watchedNvrs = new Set(
@@ -751,9 +758,17 @@ export class Agent {
           continue;
         }
       } else {
+        // Back online after its NVR showed it offline: a camera that rebooted (firmware, the
+        // weekly auto-maintenance, PoE after the NVR restarted) gives its first seconds of
+        // stream as video loss or a black picture, and the NVR's recording of it starts a
+        // moment later. What the NVR says of the channel is taken from its next poll on
+        // (a lasting fault is then seen; a passing one never pages anybody).
+        camera.settling = camera.offlineSince !== null;
         camera.offlineSince = null;
       }
-      const recorded = camera.state.record(verdict.result, startedAt);
+      const result =
+        verdict.result.ok && camera.settling ? { ...verdict.result, degraded: [] } : verdict.result;
+      const recorded = camera.state.record(result, startedAt);
       if (recorded.change) this.#publishBehind(camera, recorded.change);
       this.#uplink?.publishDeviceMetrics(camera.config.id, {
         deviceId: camera.config.id,

@@ -100,7 +100,8 @@ const ChecksSection = Type.Object(
     picture: Type.Optional(Type.Boolean()),
     /**
      * Channels of one device whose snapshot is taken in one poll, in turn (an NVR's 16 or
-     * 64); each of the others keeps the verdict of its last picture (agent/checks/picture.ts).
+     * 64), besides those whose last picture was wrong (every poll until good again);
+     * agent/checks/picture.ts.
      */
     picturesPerPoll: Type.Optional(Type.Integer({ minimum: 1, maximum: 1024 })),
     /** RTSP DESCRIBE each stream each poll. */

@@ -34,15 +34,19 @@ const round = (value: number): number => Number(value.toPrecision(2));
 
 /**
  * The channels pictured in this poll: every one not pictured yet (a device's first poll,
- * `vigil agent check`, a new channel), then `perPoll` of the others in turn from where the
- * last poll stopped. A camera's one channel is pictured every poll.
+ * `vigil agent check`, a new channel) and every one whose last picture was wrong (so a
+ * fault is seen to last or to end at each poll, never carried on a stale picture), then
+ * `perPoll` of the others in turn from where the last poll stopped. A camera's one
+ * channel is pictured every poll.
  */
 export function channelsInTurn(
   channels: readonly VideoChannel[],
   memory: Pick<DeviceMemory, 'pictureVerdicts' | 'pictureTurn'>,
   perPoll: number,
 ): Set<VideoChannel> {
-  const chosen = new Set(channels.filter((c) => !memory.pictureVerdicts.has(c.sourceToken)));
+  const chosen = new Set(
+    channels.filter((c) => (memory.pictureVerdicts.get(c.sourceToken)?.length ?? 1) > 0),
+  );
   const count = channels.length;
   if (count === 0) return chosen;
   let taken = 0;
@@ -72,10 +76,8 @@ export const picture: Check = {
     for (const [index, channel] of memory.channels.entries()) {
       const token = channel.sourceToken;
       if (!inTurn.has(channel)) {
-        // Its last picture's verdict stands until its turn comes again.
-        const last = memory.pictureVerdicts.get(token) ?? [];
-        degraded.push(...last);
-        if (last.length === 0) ok += 1;
+        // Its last picture was good (channelsInTurn): so it stands until its turn.
+        ok += 1;
         continue;
       }
       const seen = await pictureOf(channel, { client, signal, memory, settings, now });

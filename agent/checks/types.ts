@@ -44,8 +44,8 @@ export class DeviceMemory {
    */
   pictures = new Map<string, ChannelPicture>();
   /**
-   * Per channel: the verdict of its last picture (its reasons; ok when none), which stands
-   * for it in the polls where another channel's turn it is (checks.picturesPerPoll).
+   * Per channel: the verdict of its last picture (its reasons; good when none). A good one
+   * stands for it in the polls where another channel's turn it is (checks.picturesPerPoll).
    */
   pictureVerdicts = new Map<string, Reason[]>();
   /** Where the next poll's turn of pictures starts, an index into `channels`. */

@@ -212,6 +212,29 @@ describe.each(recorders)(
       ).toEqual([]);
     });
 
+    it('a camera back from a reboot, its first moment of lost video, pages nobody', async () => {
+      if (gone === null) return; // ONVIF has no channel state to come back from
+      const since = Date.now();
+      const states: string[] = [];
+      const watch = setInterval(() => {
+        void deviceOf('cam-poe-3').then((d) => d && states.push(d.status));
+      }, 200);
+      try {
+        // Offline for 1.5 s, then online with its stream not there yet for 0.7 s more: the
+        // NVR's first poll after the return sees video loss (most times: it polls every 1 s).
+        await Promise.all([
+          site.setFault(nvr, { kind: 'channel-offline', channel: 3, durationS: 1.5 }),
+          site.setFault(nvr, { kind: 'video-loss', channel: 3, durationS: 2.2 }),
+        ]);
+        await new Promise((resolve) => setTimeout(resolve, (behindOfflineS + 3) * 1000));
+      } finally {
+        clearInterval(watch);
+      }
+      expect(states.filter((s) => s !== 'up')).toEqual([]);
+      const opened = (await ticketsOf('cam-poe-3')).filter((t) => Date.parse(t.openedAt) >= since);
+      expect(opened.map((t) => t.fault)).toEqual([]);
+    });
+
     it('goes down with the NVR as witness when its channel goes offline (ONVIF only: degraded), with a ticket naming it', async () => {
       const since = Date.now();
       await site.setFault(nvr, { kind: 'channel-offline', channel: 2 });
