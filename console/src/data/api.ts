@@ -14,6 +14,7 @@ import {
   commandPath,
   customerApiRoutes,
   customerPath,
+  partPath,
   deviceOutagesPath,
   inspectionPath,
   loginLockPath,
@@ -41,6 +42,7 @@ import type {
   Customer,
   CustomerCreate,
   CustomerFigures,
+  CustomerWarranty,
   CustomerPatch,
   Device,
   DeviceOutages,
@@ -412,6 +414,14 @@ export class ApiClient {
     return this.request<CustomerFigures>(
       'GET',
       `${customerPath(id, 'figures')}${query({ period })}`,
+    );
+  }
+
+  /** The customer's devices leaving warranty within `days` (shared/api/parts.ts). */
+  async fetchCustomerWarranty(id: string, days = 90): Promise<CustomerWarranty> {
+    return this.request<CustomerWarranty>(
+      'GET',
+      `${partPath('customerWarranty', { id })}${query({ days })}`,
     );
   }
 

@@ -71,3 +71,4 @@ export type {
   CustomerPatch,
   CustomerFigures,
 } from '../../../shared/api/customers.js';
+export type { CustomerWarranty, WarrantyEntry } from '../../../shared/api/parts.js';

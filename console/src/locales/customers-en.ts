@@ -46,4 +46,15 @@ export const customersEn = {
   cancel: 'Cancel',
   saved: (name: string) => `${name} saved.`,
   adminOnly: 'Only an admin adds and changes customers.',
+  /** The warranty expiry list (GET /api/customers/:id/warranty, docs/PARTS.md). */
+  expiry: {
+    title: (days: number) => `Leaving warranty within ${days} days`,
+    none: 'No device leaves warranty in that time.',
+    site: 'Site',
+    device: 'Device',
+    serial: 'Serial number',
+    start: 'Warranty from',
+    end: 'Warranty until',
+    left: (days: number) => `${days} d left`,
+  },
 };

@@ -40,4 +40,15 @@ export const customersZhCN: typeof customersEn = {
   cancel: '取消',
   saved: (name: string) => `已保存 ${name}。`,
   adminOnly: '只有管理员可以添加和修改客户。',
+  /** 质保到期清单（GET /api/customers/:id/warranty，docs/PARTS.md）。 */
+  expiry: {
+    title: (days: number) => `${days} 天内质保到期`,
+    none: '此期间没有设备质保到期。',
+    site: '站点',
+    device: '设备',
+    serial: '序列号',
+    start: '质保起始',
+    end: '质保截止',
+    left: (days: number) => `剩余 ${days} 天`,
+  },
 };

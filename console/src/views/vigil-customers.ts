@@ -11,7 +11,7 @@ import { recentPeriods } from '../data/inspection.js';
 import { ApiRequestError } from '../data/api.js';
 import type { Session } from '../data/session.js';
 import type { ConsoleState } from '../data/store.js';
-import type { Customer, CustomerFigures } from '../data/types.js';
+import type { Customer, CustomerFigures, CustomerWarranty } from '../data/types.js';
 import { strings } from '../strings.js';
 import { controls, page } from '../theme.js';
 
@@ -60,6 +60,8 @@ export class VigilCustomers extends LitElement {
   @state() private _figures: Record<string, CustomerFigures> = {};
   /** Every site the broker knows (described or reporting), for an admin to give to a customer. */
   @state() private _siteIds: string[] = [];
+  /** Per customer, its devices leaving warranty within 90 days (docs/PARTS.md). */
+  @state() private _warranty: Record<string, CustomerWarranty> = {};
 
   private readonly _zones = knownTimeZones();
 
@@ -79,6 +81,60 @@ export class VigilCustomers extends LitElement {
       return;
     }
     await this.loadFigures();
+    await this.loadWarranty();
+  }
+
+  private async loadWarranty(): Promise<void> {
+    const lists: Record<string, CustomerWarranty> = {};
+    try {
+      for (const customer of this._customers) {
+        lists[customer.id] = await this.session.client.fetchCustomerWarranty(customer.id);
+      }
+      this._warranty = lists;
+    } catch (error) {
+      this._error = error instanceof Error ? error.message : String(error);
+    }
+  }
+
+  /** The expiry list of every customer: the broker applies the warranty rule, this only shows it. */
+  private renderWarranty() {
+    const e = strings.customers.expiry;
+    return this._customers.map((customer) => {
+      const list = this._warranty[customer.id];
+      if (list === undefined) return nothing;
+      return html`<section class="card" data-testid="warranty-${customer.id}">
+        <h3>${customer.name} · ${e.title(list.days)}</h3>
+        ${
+          list.devices.length === 0
+            ? html`<p class="muted">${e.none}</p>`
+            : html`<table>
+                <thead>
+                  <tr>
+                    <th>${e.site}</th>
+                    <th>${e.device}</th>
+                    <th>${e.serial}</th>
+                    <th>${e.start}</th>
+                    <th>${e.end}</th>
+                    <th></th>
+                  </tr>
+                </thead>
+                <tbody>
+                  ${list.devices.map(
+                    (d) =>
+                      html`<tr>
+                        <td>${d.siteName}</td>
+                        <td>${d.deviceName ?? d.deviceId}</td>
+                        <td>${d.serialNumber ?? '–'}</td>
+                        <td>${d.startsOn ?? '–'}</td>
+                        <td>${d.endsOn}</td>
+                        <td>${e.left(d.daysLeft)}</td>
+                      </tr>`,
+                  )}
+                </tbody>
+              </table>`
+        }
+      </section>`;
+    });
   }
 
   private async loadFigures(): Promise<void> {
@@ -152,6 +208,7 @@ export class VigilCustomers extends LitElement {
               </tbody>
             </table>`
       }
+      ${this.renderWarranty()}
     `;
   }
 
