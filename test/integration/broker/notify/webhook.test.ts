@@ -20,7 +20,6 @@ import { WebhookStandin } from '../../../standins/webhook.js';
 
 const SECRET = 'a shared secret of the NOC';
 
-
 const settings = (url: string, attempts = 5): TestBrokerSettings => ({
   notify: {
     webhooks: [{ url, secret: SECRET, events: ['ticket'] }],
