@@ -38,6 +38,9 @@
  *             publicUrl: https://vigil.example.com, policies: ..., outbox: ... }
  *                                   # broker/notify/config.ts, docs/NOTIFY.md
  *   consoleDir: /srv/vigil/console  # default: dist/console of this build; null: no console
+ *   database:                       # PostgreSQL (docs/HA.md); not yet used by the stores
+ *     url: postgres://vigil@db.example.com:5432/vigil  # VIGIL_DATABASE_URL
+ *     passwordFile: /etc/vigil/db-password              # or the password in the URL
  *
  * Relative paths in a file are taken from the file's folder, so a config works from any
  * working directory.
@@ -62,6 +65,7 @@ import {
   type DeskConfig,
 } from './wiring/desk-config.js';
 import { defaultSla, type SlaTable, type SlaTerms } from './tickets/types.js';
+import { maskDatabaseUrl, type DatabaseConfig } from './ha/pg.js';
 
 /**
  * How long the first message of a journal commit waits for others to share its fsync.
@@ -215,6 +219,17 @@ export const BrokerConfigFile = Type.Object(
     detect: Type.Optional(DetectConfigFile),
     tickets: Type.Optional(TicketsConfigFile),
     notify: Type.Optional(NotifyConfigFile),
+    // PostgreSQL for the HA pair (issue 17, docs/HA.md). The URL is checked by
+    // databaseErrors, which never repeats a password in its message.
+    database: Type.Optional(
+      Type.Object(
+        {
+          url: Type.Optional(Type.String({ minLength: 1, maxLength: 2000 })),
+          passwordFile: Type.Optional(Type.String({ minLength: 1 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
@@ -300,6 +315,11 @@ export interface BrokerConfig {
   consoleDir: string | null;
   /** Escalation policies, the outbox, acknowledge links (broker/notify/config.ts). */
   escalation: EscalationConfig;
+  /**
+   * PostgreSQL (database.url or VIGIL_DATABASE_URL); null: none. Used by the HA lease
+   * (broker/ha/lease.ts) only; the stores still use SQLite in `dataDir` (docs/HA.md).
+   */
+  database: DatabaseConfig | null;
 }
 
 const checkFile = validator(BrokerConfigFile);
@@ -332,6 +352,40 @@ function mergeSla(overrides: BrokerConfigFile['sla']): SlaTable {
     if (override) merged[priority] = { ...defaultSla[priority], ...override } as SlaTerms;
   }
   return merged;
+}
+
+/**
+ * `database`: a postgres:// URL (file or VIGIL_DATABASE_URL), and the password in at most
+ * one place. Messages show the URL with its password masked.
+ */
+function databaseErrors(database: BrokerConfigFile['database'], env: NodeJS.ProcessEnv): string[] {
+  const errors: string[] = [];
+  const fromFile = database?.url;
+  const url = fromFile ?? (env.VIGIL_DATABASE_URL || undefined);
+  const where = fromFile !== undefined ? 'database/url' : 'VIGIL_DATABASE_URL (environment)';
+  if (url === undefined) {
+    if (database?.passwordFile !== undefined)
+      errors.push(
+        'database/passwordFile: needs database/url (or VIGIL_DATABASE_URL), the server to log in to',
+      );
+    return errors;
+  }
+  let parsed: URL | null = null;
+  try {
+    parsed = new URL(url);
+  } catch {
+    // The text may hold a password: say what is wrong without repeating it.
+  }
+  if (!parsed || !['postgres:', 'postgresql:'].includes(parsed.protocol) || !parsed.hostname) {
+    errors.push(
+      `${where}: ${parsed ? maskDatabaseUrl(url) : 'the value'} is not a PostgreSQL URL; write postgres://USER@HOST:5432/DATABASE`,
+    );
+  } else if (parsed.password && database?.passwordFile !== undefined) {
+    errors.push(
+      `${where}: holds a password and database/passwordFile gives one too; keep the password only in the file`,
+    );
+  }
+  return errors;
 }
 
 /** The proxy-addr names fastify's trustProxy takes besides addresses and CIDR ranges. */
@@ -417,6 +471,7 @@ export function resolveConfig(
       `metrics/rollupDays: ${keep?.rollupDays ?? 730} is shorter than metrics/rawDays (${keep?.rawDays ?? 30}); keep the rollups at least as long as the raw readings`,
     );
   if (checked.ok) errors.push(...httpErrors(checked.value.http));
+  if (checked.ok) errors.push(...databaseErrors(checked.value.database, env));
   const escalation = resolveEscalationConfig(checked.ok ? checked.value.notify : undefined, errors);
   if (!checked.ok || errors.length > 0) {
     throw new VigilError('VIGIL_CONFIG_INVALID', `${source} has ${errors.length} error(s)`, errors);
@@ -432,6 +487,15 @@ export function resolveConfig(
         database: file.influx.database ?? 'vigil',
         ...(file.influx.username !== undefined ? { username: file.influx.username } : {}),
         ...(file.influx.password !== undefined ? { password: file.influx.password } : {}),
+      }
+    : null;
+  const databaseUrl = file.database?.url ?? (env.VIGIL_DATABASE_URL || undefined);
+  const database: DatabaseConfig | null = databaseUrl
+    ? {
+        url: databaseUrl,
+        passwordFile: file.database?.passwordFile
+          ? resolve(baseDir, file.database.passwordFile)
+          : null,
       }
     : null;
   const mqttHost = file.mqtt?.host ?? '0.0.0.0';
@@ -478,6 +542,7 @@ export function resolveConfig(
     desk: resolveDeskConfig(file),
     consoleDir,
     escalation,
+    database,
   };
 }
 
