@@ -6,7 +6,7 @@
  * failed).
  */
 import type { Message } from '../../shared/wording/messages.js';
-import { reasonLabel as labelOf, say, seenBy } from '../../shared/wording/render.js';
+import { catalogues, reasonLabel as labelOf, say, seenBy } from '../../shared/wording/render.js';
 import type { Reason, Ticket, TimelineEntry } from './data/types.js';
 import { language } from './strings.js';
 
@@ -31,4 +31,9 @@ export function ticketTitle(ticket: Pick<Ticket, 'titleMessage'>): string {
 /** What a timeline entry says. */
 export function entryText(entry: Pick<TimelineEntry, 'message'>): string {
   return say(entry.message as Message, language);
+}
+
+/** A ticket clock's name by its deadline code (the spare-part clocks, docs/PARTS.md, included). */
+export function deadlineName(deadline: string): string {
+  return catalogues[language].labels.deadline[deadline] ?? deadline;
 }

@@ -4,7 +4,7 @@ import type { Session } from '../data/session.js';
 import type { IncidentReport } from '../data/types.js';
 import { formatDuration, formatFull } from '../format.js';
 import { href } from '../router.js';
-import { ticketTitle } from '../wording.js';
+import { deadlineName, ticketTitle } from '../wording.js';
 import { strings } from '../strings.js';
 import { controls, page } from '../theme.js';
 import '../components/vigil-timeline.js';
@@ -14,7 +14,10 @@ const deadlineLabel = (d: string) =>
     ? strings.tickets.deadline.respond
     : d === 'on-site'
       ? strings.tickets.deadline.onSite
-      : strings.tickets.deadline.resolve;
+      : d === 'resolve'
+        ? strings.tickets.deadline.resolve
+        : // The spare-part clocks (docs/PARTS.md): their words are the shared wording's.
+          deadlineName(d);
 
 /**
  * The contract's incident report of one ticket, as the broker computes it, laid out for
