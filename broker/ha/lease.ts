@@ -68,6 +68,11 @@ export type DeposedReason =
   | 'stopped';
 
 export interface LeaseOptions {
+  /**
+   * The lease's own pool, opened with queryTimeoutMs at most ttl/3: a claim that hangs on
+   * a dead link would otherwise hold back the next ones (the leader still deposes itself
+   * on time, but could not claim again until TCP gives up).
+   */
   db: Database;
   /** The lease's row: one per group of nodes sharing a database. */
   name?: string;

@@ -8,7 +8,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   ensureLeaseTable,
   fencedWrite,
@@ -233,6 +233,20 @@ describe('lease: one leader, a standby that takes over', () => {
     expect(a.lease.token).toBe(token);
     expect(a.events.map((e) => e.what)).toEqual([`elected ${token}`]);
     expect(b.lease.isLeader).toBe(false);
+  });
+});
+
+describe('the PostgreSQL test helper', () => {
+  it('fails, saying what to install, when PostgreSQL is missing', async () => {
+    vi.stubEnv('VIGIL_PG_BIN', join(dir.path, 'no-postgresql-here'));
+    vi.resetModules();
+    try {
+      const helper = await import('../../../helpers/postgres.js');
+      await expect(helper.startPostgres()).rejects.toThrow('install the Debian package postgresql');
+    } finally {
+      vi.unstubAllEnvs();
+      vi.resetModules();
+    }
   });
 });
 
