@@ -21,6 +21,8 @@ const deadlineAttr: Record<DeadlineKind, string> = {
   respond: 'respond-by',
   onSite: 'on-site-by',
   resolve: 'resolve-by',
+  partReplaced: 'part-replaced-by',
+  partShipped: 'part-shipped-by',
 };
 
 function byResolvedLast(a: Ticket, b: Ticket): number {

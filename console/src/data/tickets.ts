@@ -23,7 +23,12 @@ const slaName: Record<DeadlineKind, string> = {
   respond: 'respond',
   onSite: 'on-site',
   resolve: 'resolve',
+  partReplaced: 'part-replaced',
+  partShipped: 'part-shipped',
 };
+
+/** The spare-part clocks: shown only when the broker started one (POST .../part-needed). */
+const partKinds = ['partReplaced', 'partShipped'] as const;
 
 /** The broker's clock of a deadline, when it sends them (shared/api/tickets.ts SlaClock). */
 function clockOf(ticket: Ticket, kind: DeadlineKind) {
@@ -36,7 +41,7 @@ function clockOf(ticket: Ticket, kind: DeadlineKind) {
  * acknowledgement, the on-site deadline is met by arriving (service-commitments.md,
  * "Priorities and time limits"). Resolving the fault ends every clock still running.
  */
-const stepOf: Record<Exclude<DeadlineKind, 'resolve'>, string> = {
+const stepOf: Record<'respond' | 'onSite', string> = {
   respond: 'acknowledged',
   onSite: 'on-site',
 };
@@ -64,6 +69,23 @@ function earliest(a: string | null, b: string | null): string | null {
  */
 export function deadlinesOf(ticket: Ticket): TicketDeadline[] {
   const resolvedAt = ticket.resolvedAt;
+  const parts: TicketDeadline[] = [];
+  for (const kind of partKinds) {
+    const clock = clockOf(ticket, kind);
+    if (clock === undefined) continue;
+    parts.push({
+      kind,
+      due: clock.due,
+      warnAt: clock.warnAt,
+      doneAt: clock.doneAt,
+      state: clock.state,
+      allowedMs: clock.allowedMin * 60_000,
+    });
+  }
+  return [...contractDeadlines(ticket, resolvedAt), ...parts];
+}
+
+function contractDeadlines(ticket: Ticket, resolvedAt: string | null): TicketDeadline[] {
   return rawDeadlines(ticket, resolvedAt).map((deadline) => {
     const clock = clockOf(ticket, deadline.kind);
     if (clock === undefined) return deadline;

@@ -19,7 +19,8 @@ export type Reason = Device['reasons'][number];
 export type TicketScope = NonNullable<TicketQuery['status']>;
 
 /** The three deadlines of the contract's table, in the order a ticket meets them. */
-export type DeadlineKind = 'respond' | 'onSite' | 'resolve';
+/** The contract table's three, and the spare-part clocks when a part is needed (docs/PARTS.md). */
+export type DeadlineKind = 'respond' | 'onSite' | 'resolve' | 'partReplaced' | 'partShipped';
 
 export type TicketId = Ticket['id'];
 

@@ -251,6 +251,9 @@ export const en = {
       respond: 'Respond by',
       onSite: 'On site by',
       resolve: 'Resolve by',
+      /** The spare-part clocks (docs/PARTS.md). */
+      partReplaced: 'Part replaced by',
+      partShipped: 'Part shipped by',
     },
   },
 

@@ -231,6 +231,9 @@ export const zhCN: Strings = {
       respond: '响应时限',
       onSite: '到场时限',
       resolve: '修复时限',
+      /** 备件时限（docs/PARTS.md）。 */
+      partReplaced: '备件更换时限',
+      partShipped: '备件发货时限',
     },
   },
 

@@ -14,6 +14,8 @@ const deadlineAttr = {
   respond: 'respond-by',
   onSite: 'on-site-by',
   resolve: 'resolve-by',
+  partReplaced: 'part-replaced-by',
+  partShipped: 'part-shipped-by',
 } as const;
 
 /**
