@@ -54,9 +54,17 @@ WHERE name = $1 AND holder = $2`;
  * The fence: in the writer's transaction, the row's token must still be the writer's.
  * FOR SHARE holds the row until the writer commits, so a takeover (which updates the row)
  * waits for that commit and everything the new leader reads includes the write; without
- * it, a takeover could commit between the check and the write. $1: lease name.
+ * it, a takeover could commit between the check and the write.
+ *
+ * That lock must not outlive a frozen writer: a process stopped inside the transaction
+ * keeps its session, and the takeover would wait for it forever. So the same statement
+ * sets idle_in_transaction_session_timeout for this transaction only (set_config's
+ * is_local, PostgreSQL 15 docs 9.27.1): the server ends a session that sits idle in the
+ * transaction longer than $2 ms, which rolls the write back and frees the row.
+ * $1: lease name; $2: the idle limit in milliseconds, as text (at most the ttl).
  */
-export const FENCE_SQL = 'SELECT token FROM vigil_leader WHERE name = $1 FOR SHARE';
+export const FENCE_SQL = `SELECT token, set_config('idle_in_transaction_session_timeout', $2, true)
+FROM vigil_leader WHERE name = $1 FOR SHARE`;
 
 /** Why a leader stopped leading. */
 export type DeposedReason =
@@ -114,16 +122,22 @@ export async function ensureLeaseTable(db: SqlClient): Promise<void> {
 
 /**
  * Runs `work` in a transaction that commits only while `token` is the lease's token
- * (FENCE_SQL); otherwise it throws LeaseLostError and nothing is written.
+ * (FENCE_SQL); otherwise it throws LeaseLostError and nothing is written. `idleLimitMs`
+ * (the lease's ttl, 10 s by default) bounds how long a frozen writer can hold back a
+ * takeover; `work` must not wait that long between its own statements.
  */
 export async function fencedWrite<T>(
   db: Database,
   name: string,
   token: number,
   work: (tx: SqlClient) => Promise<T>,
+  idleLimitMs = 10_000,
 ): Promise<T> {
   return db.transaction(async (tx) => {
-    const { rows } = await tx.query<{ token: string }>(FENCE_SQL, [name]);
+    const { rows } = await tx.query<{ token: string }>(FENCE_SQL, [
+      name,
+      String(Math.max(1, Math.round(idleLimitMs))),
+    ]);
     const current = rows[0] ? Number(rows[0].token) : null;
     if (current !== token) throw new LeaseLostError(name, token, current);
     return work(tx);

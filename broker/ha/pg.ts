@@ -106,6 +106,13 @@ export function openDatabase(config: DatabaseConfig, options: PoolOptions = {}):
     async transaction(work) {
       const connection = await pool.connect();
       let broken: Error | undefined;
+      // The server may end the session between two statements (idle_in_transaction_
+      // session_timeout, pg_terminate_backend); pg emits that on the checked-out client,
+      // and unheard it would end the process. The next statement fails and says so.
+      const onLost = (error: Error) => {
+        broken = error;
+      };
+      connection.on('error', onLost);
       try {
         await connection.query('BEGIN');
         const result = await work({ query: (sql, params) => run(connection, sql, params) });
@@ -121,6 +128,7 @@ export function openDatabase(config: DatabaseConfig, options: PoolOptions = {}):
         }
         throw error;
       } finally {
+        connection.removeListener('error', onLost);
         connection.release(broken);
       }
     },

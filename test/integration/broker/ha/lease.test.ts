@@ -194,6 +194,49 @@ describe('lease: one leader, a standby that takes over', () => {
     expect(rows.map((r) => r.note)).toEqual(['a leads', 'b leads']);
   });
 
+  it('a leader frozen inside a fenced write holds the takeover back by at most the ttl, and its write is rolled back', async () => {
+    const [a, b] = await pair('stuck');
+    const token = a.lease.token ?? 0;
+    let thaw = () => undefined as void;
+    const thawed = new Promise<void>((resolve) => {
+      thaw = resolve;
+    });
+    // Frozen after its first statement, with the lease row locked FOR SHARE.
+    const stuck = fencedWrite(
+      a.db,
+      'stuck',
+      token,
+      async (tx) => {
+        await tx.query('INSERT INTO tickets_written (by_token, note) VALUES ($1, $2)', [
+          token,
+          'a stuck',
+        ]);
+        await thawed;
+        await tx.query('INSERT INTO tickets_written (by_token, note) VALUES ($1, $2)', [
+          token,
+          'a thawed',
+        ]);
+      },
+      TTL_MS,
+    );
+    const frozenAt = performance.now();
+    a.lease.halt();
+
+    // The server ends the idle transaction after TTL_MS, then the row can expire and move.
+    await eventually('node_b to take over', () => b.lease.isLeader, TTL_MS * 5);
+    expect(when(a, 'deposed expired')).toBeLessThan(when(b, 'elected'));
+    expect(when(b, 'elected') - frozenAt).toBeLessThan(TTL_MS * 2 + b.lease.renewMs + SLACK_MS);
+    expect(b.lease.token).toBeGreaterThan(token);
+
+    thaw();
+    await expect(stuck).rejects.toThrow();
+    const { rows } = await admin.query<{ note: string }>(
+      "SELECT note FROM tickets_written WHERE note LIKE 'a %'",
+    );
+    expect(rows.map((r) => r.note)).not.toContain('a stuck');
+    expect(rows.map((r) => r.note)).not.toContain('a thawed');
+  });
+
   it('a leader cut off from the database deposes itself before its lease runs out; back, it stands by', async () => {
     const [a, b] = await pair('cut');
     expect(a.lease.isLeader).toBe(true);
