@@ -438,6 +438,11 @@ export const en = {
       priority: 'Priority changed',
       notified: 'Notified',
       'notify-failed': 'Notification failed',
+      // Spare parts and warranty (docs/PARTS.md).
+      replaced: 'Part replaced',
+      warranty: 'Warranty restarted',
+      'part-needed': 'Part needed',
+      'part-shipped': 'Part shipped',
     } as Readonly<Record<string, string>>,
   },
 };

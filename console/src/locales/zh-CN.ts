@@ -412,6 +412,11 @@ export const zhCN: Strings = {
       priority: '优先级变更',
       notified: '已通知',
       'notify-failed': '通知失败',
+      // 备件与质保（docs/PARTS.md）。
+      replaced: '更换部件',
+      warranty: '质保重计',
+      'part-needed': '需要备件',
+      'part-shipped': '备件发货',
     },
   },
 };
