@@ -35,9 +35,16 @@ export const LEASE_TABLE_SQL = `CREATE TABLE IF NOT EXISTS vigil_leader (
  * checked with clock_timestamp() (the moment of decision, even after a lock wait) and set
  * from now() (the statement's start, never later than the moment the claim was sent).
  * $3: ttl in milliseconds.
+ *
+ * A standby's claim of a live lease stops at the NOT EXISTS, a plain read that locks
+ * nothing: ON CONFLICT DO UPDATE locks the row before it evaluates its WHERE, so without
+ * it every standby claim would queue behind (and in front of) the leader's fenced writes,
+ * which hold the row FOR SHARE.
  */
 const CLAIM_SQL = `INSERT INTO vigil_leader AS l (name, holder, token, expires_at)
-VALUES ($1, $2, 1, now() + $3 * interval '1 millisecond')
+SELECT $1, $2, 1, now() + $3 * interval '1 millisecond'
+WHERE NOT EXISTS (SELECT 1 FROM vigil_leader
+                  WHERE name = $1 AND holder <> $2 AND expires_at >= clock_timestamp())
 ON CONFLICT (name) DO UPDATE
 SET holder = EXCLUDED.holder,
     token = CASE WHEN l.holder = EXCLUDED.holder AND l.expires_at >= clock_timestamp()

@@ -237,6 +237,37 @@ describe('lease: one leader, a standby that takes over', () => {
     expect(rows.map((r) => r.note)).not.toContain('a thawed');
   });
 
+  it("a standby's claims never wait behind the leader's open write", async () => {
+    const [a, b] = await pair('busy');
+    const token = a.lease.token ?? 0;
+    const waits: number[] = [];
+    await fencedWrite(
+      a.db,
+      'busy',
+      token,
+      async (tx) => {
+        await tx.query('INSERT INTO tickets_written (by_token, note) VALUES ($1, $2)', [
+          token,
+          'a busy',
+        ]);
+        // Two standby claims fall inside this transaction, which holds the row FOR SHARE.
+        const until = performance.now() + b.lease.renewMs * 2 + 100;
+        while (performance.now() < until) {
+          const { rows } = await admin.query<{ n: string }>(
+            "SELECT count(*) AS n FROM pg_stat_activity WHERE usename = 'node_b' AND wait_event_type = 'Lock'",
+          );
+          waits.push(Number(rows[0]?.n ?? 0));
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+      },
+      TTL_MS,
+    );
+    expect(waits.length).toBeGreaterThan(10);
+    expect(Math.max(...waits)).toBe(0);
+    expect(a.lease.token).toBe(token);
+    expect(b.lease.isLeader).toBe(false);
+  });
+
   it('a leader cut off from the database deposes itself before its lease runs out; back, it stands by', async () => {
     const [a, b] = await pair('cut');
     expect(a.lease.isLeader).toBe(true);
