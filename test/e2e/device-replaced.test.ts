@@ -6,12 +6,15 @@
  * both serial numbers, and once the engineer records it as a warranty repair the
  * camera's warranty restarts from that day.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Device } from '../../shared/api/devices.js';
 import type { Replacement } from '../../shared/api/parts.js';
 import type { Site } from '../../shared/api/sites.js';
 import type { Ticket } from '../../shared/api/tickets.js';
 import { addYears } from '../../shared/warranty.js';
+import { launchBrowser, screenshotDir } from '../helpers/browser.js';
 import { startDemo, type RunningDemo } from '../helpers/demo.js';
 import { eventually } from '../helpers/eventually.js';
 
@@ -94,5 +97,24 @@ describe('a camera is swapped while its ticket is open', () => {
       replacedOn: today,
       warrantyEndsOn: addYears(today, 3),
     });
+
+    // The console's device page says the new end (with the built console only).
+    if (!existsSync(join('dist', 'console', 'index.html'))) return;
+    const browser = await launchBrowser();
+    try {
+      const page = await browser.context.newPage();
+      await page.goto(demo.apiUrl);
+      await page.getByLabel('Username').fill('admin');
+      await page.getByLabel('Password').fill(demo.adminPassword);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.locator('nav').waitFor();
+      await page.goto(`${demo.apiUrl}/#/devices/${CAMERA}`);
+      const warranty = page.locator('[data-testid="warranty"]');
+      await warranty.waitFor();
+      expect(await warranty.textContent()).toContain(addYears(today, 3).slice(0, 4));
+      await page.screenshot({ path: join(screenshotDir, 'device-replaced.png'), fullPage: true });
+    } finally {
+      await browser.close();
+    }
   });
 });

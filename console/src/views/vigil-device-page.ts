@@ -10,6 +10,7 @@ import { formatAgo, formatDay, formatDuration, formatFull } from '../format.js';
 import { href } from '../router.js';
 import { reasonLabel, reasonWitness, ticketTitle } from '../wording.js';
 import { strings } from '../strings.js';
+import { DEFAULT_WARRANTY_YEARS, warrantyEnd, warrantyState } from '../../../shared/warranty.js';
 import { controls, page } from '../theme.js';
 import '../components/vigil-chart.js';
 import '../components/vigil-recording-timeline.js';
@@ -60,6 +61,8 @@ export class VigilDevicePage extends LitElement {
   @state() private _recording: DeviceOutages | null = null;
   @state() private _recordingFailed = false;
   @state() private _message: string | null = null;
+  /** The warranty years of the site's customer's contract (docs/PARTS.md). */
+  @state() private _warrantyYears = DEFAULT_WARRANTY_YEARS;
 
   private readonly clock = new ClockController(this);
 
@@ -107,6 +110,17 @@ export class VigilDevicePage extends LitElement {
     void this.loadTickets();
     void this.loadSeries();
     void this.loadRecording();
+    void this.loadWarrantyYears();
+  }
+
+  /** The contract's years of the site's customer; the contract's 3 without one. */
+  private async loadWarrantyYears(): Promise<void> {
+    const device = this.state.devices.get(this.deviceId);
+    const customerId = this.state.sites.find((s) => s.id === device?.siteId)?.customerId;
+    if (customerId === undefined || customerId === null) return;
+    const customers = await this.session.client.fetchCustomers().catch(() => []);
+    const years = customers.find((c) => c.id === customerId)?.contract.warrantyYears;
+    if (years !== undefined) this._warrantyYears = years;
   }
 
   private async loadRecording(): Promise<void> {
@@ -163,7 +177,16 @@ export class VigilDevicePage extends LitElement {
     const now = this.clock.now;
     const site = this.state.sites.find((s) => s.id === device.siteId);
     const record = site?.devices.find((r) => r.deviceId === device.id);
-    const warrantyEnd = record?.warrantyEndsOn ?? null;
+    // The warranty rule is shared/warranty.ts's, the one the broker's lists and reports read.
+    const warrantyEndsOn = warrantyEnd(
+      {
+        replacedOn: record?.replacedOn ?? null,
+        acceptedOn: record?.acceptedOn ?? null,
+        siteAcceptedOn: site?.acceptedOn ?? null,
+        warrantyEndsOn: record?.warrantyEndsOn ?? null,
+      },
+      this._warrantyYears,
+    );
     const id = device.identity;
     const role = this.state.user?.role;
     const canAct = role === 'operator' || role === 'admin';
@@ -221,11 +244,11 @@ export class VigilDevicePage extends LitElement {
             <dt>${d.warranty}</dt>
             <dd data-testid="warranty">
               ${
-                warrantyEnd === null
+                warrantyEndsOn === null
                   ? d.warrantyUnknown
-                  : Date.parse(warrantyEnd) < now
-                    ? d.warrantyOver(formatDay(warrantyEnd))
-                    : d.warrantyEnds(formatDay(warrantyEnd))
+                  : warrantyState(warrantyEndsOn, new Date(now)) === 'expired'
+                    ? d.warrantyOver(formatDay(warrantyEndsOn))
+                    : d.warrantyEnds(formatDay(warrantyEndsOn))
               }
             </dd>
             ${
