@@ -299,7 +299,8 @@ export class PartsService {
    * Called with every device state (BrokerEvents 'device'). The first serial seen is
    * remembered; another one later means another unit at that address. With an open
    * ticket on the device, the replacement is recorded there (the most urgent ticket
-   * when several are open); without one it is only remembered.
+   * when several are open), else on an open ticket that covers the device (its NVR's,
+   * its site's); without one it is only remembered.
    */
   seen(device: Device): Replacement | undefined {
     const serial = device.identity?.serialNumber ?? device.serialNumber;
@@ -310,11 +311,9 @@ export class PartsService {
     if (before === serial) return undefined;
     store.setSerial(device.siteId, device.id, serial, at.toISOString());
     if (before === undefined) return undefined;
-    const [ticket] = this.deps.tickets.list({
-      status: 'open',
-      siteId: device.siteId,
-      deviceId: device.id,
-    });
+    const open = this.deps.tickets.list({ status: 'open', siteId: device.siteId });
+    const ticket =
+      open.find((t) => t.deviceId === device.id) ?? open.find((t) => t.covers.includes(device.id));
     if (ticket === undefined) return undefined;
     const recorded = store.takeAndRecord({
       ticketId: ticket.id,

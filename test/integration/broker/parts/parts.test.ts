@@ -286,6 +286,24 @@ describe('spare parts and warranty over the API', () => {
     });
   });
 
+  it('links a new serial number to the open ticket of the NVR that covers the camera', async () => {
+    f.desk.sites.putDevice('demo-site', 'cam-03', { recorderId: 'nvr-01' });
+    f.report('nvr-01', 'down', { kind: 'nvr', name: 'NVR 1' });
+    f.report('cam-03', 'down');
+    f.advance(3_000);
+    const [nvrTicket] = f.open();
+    expect(nvrTicket).toMatchObject({ deviceId: 'nvr-01', covers: ['cam-03'] });
+    const base = camera('cam-03');
+    f.report('cam-03', 'down', {
+      serialNumber: 'SN-OTHER',
+      identity: { ...base.identity!, serialNumber: 'SN-OTHER' },
+    });
+    const list = await ok<Replacement[]>('GET', `/api/tickets/${nvrTicket!.id}/replacements`);
+    expect(list).toMatchObject([
+      { deviceId: 'cam-03', oldSerial: 'SN-cam-03', newSerial: 'SN-OTHER', source: 'detected' },
+    ]);
+  });
+
   it("lists the customer's devices leaving warranty within the days asked, by the same rule as the report", async () => {
     // Accepted 2022-01-10 with 5 years: cam-04 ends 2027-01-10, 45 days after 2026-11-26.
     await ok('PUT', '/api/sites/demo-site/devices/cam-03', { acceptedOn: '2025-06-01' }, 'admin');
