@@ -99,11 +99,11 @@ const ChecksSection = Type.Object(
     /** Download and judge a snapshot each poll (costs bandwidth on slow links). */
     picture: Type.Optional(Type.Boolean()),
     /**
-     * Channels of one device whose snapshot is taken in one poll, in turn (an NVR's 16 or
-     * 64), besides those whose last picture was wrong (every poll until good again);
-     * agent/checks/picture.ts.
+     * Channels of one device whose picture and stream are checked in one poll, in turn (an
+     * NVR's 16 or 64), besides those whose last look was wrong (every poll until good
+     * again); agent/checks/turns.ts.
      */
-    picturesPerPoll: Type.Optional(Type.Integer({ minimum: 1, maximum: 1024 })),
+    channelsPerPoll: Type.Optional(Type.Integer({ minimum: 1, maximum: 1024 })),
     /** RTSP DESCRIBE each stream each poll. */
     stream: Type.Optional(Type.Boolean()),
   },
@@ -300,14 +300,15 @@ export const checkDefaults = {
   // try is at most 2 failed logins on the wire, so 2 tries per 30 min stay under (poll.ts).
   credentialsRetryS: 1800,
   picture: true,
-  // An NVR's channels are pictured in turn, 4 a poll: a 16-channel recorder's each once a
-  // minute at the 15 s poll, a camera's every poll. A recorder decodes a picture for each
-  // snapshot (of a 4 MP channel, a JPEG of some 300 KB) and the agent reads every one: 16
-  // to 64 of them each 15 s cost the recorder, the LAN and the gateway more than the
-  // faults a picture shows (black, covered, frozen, blurred: general tickets, hours to
-  // answer) are worth, while the recorder's own channel state (vendor drivers) and the
-  // streams (stream check) are still read every poll. bench:agent: agent/README.md.
-  picturesPerPoll: 4,
+  // An NVR's channels are pictured and described in turn, 4 a poll: a 16-channel
+  // recorder's each once a minute at the 15 s poll, a camera's every poll. A recorder
+  // decodes a picture for each snapshot (of a 4 MP channel, a JPEG of some 300 KB) and
+  // answers each DESCRIBE on a connection of its own: 16 to 64 of each every 15 s cost the
+  // recorder, the LAN and the gateway more than the faults they show (a picture's black,
+  // covered, frozen, blurred; a channel's stream not served) are worth, while the
+  // recorder's own channel state (vendor drivers: online, video loss) is still read every
+  // poll and a channel found wrong is looked at every poll. bench:agent: agent/README.md.
+  channelsPerPoll: 4,
   stream: true,
 } as const;
 

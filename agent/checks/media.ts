@@ -21,7 +21,9 @@ export const media: Check = {
           memory.snapshotUris.clear();
           memory.pictures.clear();
           memory.pictureVerdicts.clear();
-          memory.pictureTurn = 0;
+          memory.pictureTurn = { at: 0 };
+          memory.streamsGood.clear();
+          memory.streamTurn = { at: 0 };
         }
         memory.channels = channels;
         return {

@@ -27,41 +27,11 @@ import {
   type PictureStats,
 } from '../picture.js';
 import type { VideoChannel } from '../onvif/types.js';
-import { degradeOnFailure, type Check, type CheckContext, type DeviceMemory } from './types.js';
+import { channelsInTurn } from './turns.js';
+import { degradeOnFailure, type Check, type CheckContext } from './types.js';
 
 /** Two significant figures are what a person compares; more is noise. */
 const round = (value: number): number => Number(value.toPrecision(2));
-
-/**
- * The channels pictured in this poll: every one not pictured yet (a device's first poll,
- * `vigil agent check`, a new channel) and every one whose last picture was wrong (so a
- * fault is seen to last or to end at each poll, never carried on a stale picture), then
- * `perPoll` of the others in turn from where the last poll stopped. A camera's one
- * channel is pictured every poll.
- */
-export function channelsInTurn(
-  channels: readonly VideoChannel[],
-  memory: Pick<DeviceMemory, 'pictureVerdicts' | 'pictureTurn'>,
-  perPoll: number,
-): Set<VideoChannel> {
-  const chosen = new Set(
-    channels.filter((c) => (memory.pictureVerdicts.get(c.sourceToken)?.length ?? 1) > 0),
-  );
-  const count = channels.length;
-  if (count === 0) return chosen;
-  let taken = 0;
-  let at = memory.pictureTurn % count;
-  for (let looked = 0; looked < count && taken < perPoll; looked++) {
-    const channel = channels[at]!;
-    if (!chosen.has(channel)) {
-      chosen.add(channel);
-      taken += 1;
-    }
-    at = (at + 1) % count;
-  }
-  memory.pictureTurn = at;
-  return chosen;
-}
 
 export const picture: Check = {
   name: 'picture',
@@ -72,7 +42,15 @@ export const picture: Check = {
     let ok = 0;
     let firstLuma: number | undefined;
     let firstSharpness: number | undefined;
-    const inTurn = channelsInTurn(memory.channels, memory, settings.picturesPerPoll);
+    const inTurn = channelsInTurn(
+      memory.channels,
+      (c) => {
+        const verdict = memory.pictureVerdicts.get(c.sourceToken);
+        return verdict && verdict.length === 0;
+      },
+      memory.pictureTurn,
+      settings.channelsPerPoll,
+    );
     for (const [index, channel] of memory.channels.entries()) {
       const token = channel.sourceToken;
       if (!inTurn.has(channel)) {

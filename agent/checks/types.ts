@@ -14,6 +14,7 @@ import {
 import type { Static } from 'typebox';
 import type { ChecksConfig } from '../config.js';
 import type { ChannelPicture } from '../picture.js';
+import type { Turn } from './turns.js';
 import { OnvifError, type OnvifClient, type VideoChannel } from '../onvif/types.js';
 
 export type Identity = Static<typeof DeviceIdentity>;
@@ -45,11 +46,14 @@ export class DeviceMemory {
   pictures = new Map<string, ChannelPicture>();
   /**
    * Per channel: the verdict of its last picture (its reasons; good when none). A good one
-   * stands for it in the polls where another channel's turn it is (checks.picturesPerPoll).
+   * stands for it in the polls where another channel's turn it is (./turns.ts).
    */
   pictureVerdicts = new Map<string, Reason[]>();
   /** Where the next poll's turn of pictures starts, an index into `channels`. */
-  pictureTurn = 0;
+  pictureTurn: Turn = { at: 0 };
+  /** Per channel: its stream answered DESCRIBE with 200 at the last look (./turns.ts). */
+  streamsGood = new Map<string, boolean>();
+  streamTurn: Turn = { at: 0 };
   pullPoint: { address: string; renewAt: number } | null = null;
   /** Conditions reported by ONVIF events, by topic and source; removed when they clear. */
   eventConditions = new Map<string, Reason>();

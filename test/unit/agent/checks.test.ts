@@ -17,7 +17,7 @@ import { runChecks } from '../../../agent/poll.js';
 
 const CHECKS_DIR = fileURLToPath(new URL('../../../agent/checks/', import.meta.url));
 /** Files of the folder that are not checks. */
-const NOT_CHECKS = new Set(['index.ts', 'types.ts']);
+const NOT_CHECKS = new Set(['index.ts', 'types.ts', 'turns.ts']);
 
 function isCheck(value: unknown): value is Check {
   return (

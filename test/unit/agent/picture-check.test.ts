@@ -109,7 +109,7 @@ describe('the picture check', () => {
   });
 });
 
-describe("an NVR's channels pictured in turn (checks.picturesPerPoll)", () => {
+describe("an NVR's channels pictured in turn (checks.channelsPerPoll)", () => {
   /** A recorder of 16 channels; `black` holds the channels whose picture is black now. */
   function recorder() {
     const black = new Set<number>();
@@ -156,7 +156,7 @@ describe("an NVR's channels pictured in turn (checks.picturesPerPoll)", () => {
   };
 
   it('pictures every channel at first, then 4 a poll in turn, each once in 4 polls', async () => {
-    expect(checkDefaults.picturesPerPoll).toBe(4);
+    expect(checkDefaults.channelsPerPoll).toBe(4);
     const nvr = recorder();
     const first = await nvr.poll();
     expect(first.fetched).toHaveLength(16);
