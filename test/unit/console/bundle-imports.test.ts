@@ -15,6 +15,7 @@ const schemaFree = [
   'api/routes.ts',
   'ticket-workflow.ts',
   'notify-channels.ts',
+  'warranty.ts',
   'wording/render.ts',
   'wording/messages.ts',
   'wording/catalogue.ts',
