@@ -15,7 +15,7 @@
  * is comparable only within one: jpeg-luma.ts `quality`), and a lasting loss of detail is
  * learned within hours (agent/picture.ts SharpnessBaseline).
  */
-import type { Reason } from '../../shared/messages/device-state.js';
+import type { Reason, ReasonCode } from '../../shared/messages/device-state.js';
 import { TruncatedJpeg } from '../jpeg-luma.js';
 import {
   analyse,
@@ -148,56 +148,37 @@ async function pictureOf(
     blurred = judgeSharpness(baseline, stats.sharpness, settings, now(), stats.contrast);
   }
   memory.pictures.set(token, { stats, unchanged, baseline });
-  const found = { stats, plain: seen === 'ok' };
+  // One reason at most, in this order (agent/README.md, Pictures); none: a good picture.
+  const judged = (code: ReasonCode, message: string) => ({
+    stats,
+    plain: seen === 'ok',
+    reasons: [{ code, message, channel: token }],
+  });
   if (seen === 'black') {
-    return {
-      ...found,
-      reasons: [
-        {
-          code: 'picture-black',
-          message: `${channel.name} shows a black picture (mean luminance ${stats.luma.toFixed(0)})`,
-          channel: token,
-        },
-      ],
-    };
+    return judged(
+      'picture-black',
+      `${channel.name} shows a black picture (mean luminance ${stats.luma.toFixed(0)})`,
+    );
   }
   if (seen === 'covered') {
-    return {
-      ...found,
-      reasons: [
-        {
-          code: 'picture-covered',
-          message: `${channel.name} shows a nearly uniform picture (contrast ${stats.contrast.toFixed(1)}): covered or out of focus`,
-          channel: token,
-        },
-      ],
-    };
+    return judged(
+      'picture-covered',
+      `${channel.name} shows a nearly uniform picture (contrast ${stats.contrast.toFixed(1)}): covered or out of focus`,
+    );
   }
   if (unchanged + 1 >= settings.frozenPolls) {
-    return {
-      ...found,
-      reasons: [
-        {
-          code: 'picture-frozen',
-          message: `${channel.name} has shown the same picture, byte for byte, in ${unchanged + 1} pictures in a row: the camera's encoder or the recorder's decoder is stuck, or the snapshot is not refreshed (a camera serving a cached snapshot; an NVR decoding a static, noise-reduced stream repeats frames exactly); compare with the live view before going on site`,
-          channel: token,
-        },
-      ],
-    };
+    return judged(
+      'picture-frozen',
+      `${channel.name} has shown the same picture, byte for byte, in ${unchanged + 1} pictures in a row: the camera's encoder or the recorder's decoder is stuck, or the snapshot is not refreshed (a camera serving a cached snapshot; an NVR decoding a static, noise-reduced stream repeats frames exactly); compare with the live view before going on site`,
+    );
   }
   if (blurred && baseline) {
     const usual = blurReference(baseline);
     const share = Math.round((100 * stats.sharpness) / usual);
-    return {
-      ...found,
-      reasons: [
-        {
-          code: 'picture-blurred',
-          message: `${channel.name} shows a blurred picture: sharpness ${round(stats.sharpness)}, ${share} % of its usual ${round(usual)}, for ${baseline.below} pictures (lens out of focus, knocked, dirty or misted)`,
-          channel: token,
-        },
-      ],
-    };
+    return judged(
+      'picture-blurred',
+      `${channel.name} shows a blurred picture: sharpness ${round(stats.sharpness)}, ${share} % of its usual ${round(usual)}, for ${baseline.below} pictures (lens out of focus, knocked, dirty or misted)`,
+    );
   }
-  return { ...found, reasons: [] };
+  return { stats, plain: seen === 'ok', reasons: [] };
 }

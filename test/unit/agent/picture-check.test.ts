@@ -10,6 +10,7 @@ import { DeviceMemory, type CheckContext } from '../../../agent/checks/types.js'
 import { checkDefaults } from '../../../agent/config.js';
 import type { OnvifClient } from '../../../agent/onvif/types.js';
 import { encodeJpeg } from '../../../sim/jpeg.js';
+import { pollOnce, sixteenChannels } from './recorder-fixture.js';
 
 const W = 320;
 const H = 240;
@@ -126,26 +127,10 @@ describe("an NVR's channels pictured in turn (checks.channelsPerPoll)", () => {
         return view(frame, 95);
       },
     } as Partial<OnvifClient> as OnvifClient;
-    const memory = new DeviceMemory();
-    memory.channels = Array.from({ length: 16 }, (_, i) => ({
-      profileToken: `P${i + 1}`,
-      sourceToken: `V${i + 1}`,
-      name: `Channel ${i + 1}`,
-      encoding: 'H264',
-      width: W,
-      height: H,
-      profiles: 1,
-    }));
+    const memory = sixteenChannels(W, H);
     const poll = async () => {
-      fetched.length = 0;
-      const result = await picture.run({
-        client,
-        signal: new AbortController().signal,
-        memory,
-        settings: { ...checkDefaults },
-        now: () => Date.now(),
-      } as Partial<CheckContext> as CheckContext);
-      return { result, fetched: [...fetched] };
+      const { result, looked } = await pollOnce(picture, client, memory, fetched);
+      return { result, fetched: looked };
     };
     return { black, poll };
   }

@@ -5,9 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { stream } from '../../../agent/checks/stream.js';
-import { DeviceMemory, type CheckContext } from '../../../agent/checks/types.js';
-import { checkDefaults } from '../../../agent/config.js';
 import type { OnvifClient } from '../../../agent/onvif/types.js';
+import { pollOnce, sixteenChannels } from './recorder-fixture.js';
 
 function recorder() {
   const down = new Set<number>();
@@ -20,26 +19,10 @@ function recorder() {
       return down.has(n) ? 404 : 200;
     },
   } as Partial<OnvifClient> as OnvifClient;
-  const memory = new DeviceMemory();
-  memory.channels = Array.from({ length: 16 }, (_, i) => ({
-    profileToken: `P${i + 1}`,
-    sourceToken: `V${i + 1}`,
-    name: `Channel ${i + 1}`,
-    encoding: 'H264',
-    width: 704,
-    height: 576,
-    profiles: 1,
-  }));
+  const memory = sixteenChannels(704, 576);
   const poll = async () => {
-    described.length = 0;
-    const result = await stream.run({
-      client,
-      signal: new AbortController().signal,
-      memory,
-      settings: { ...checkDefaults },
-      now: () => Date.now(),
-    } as Partial<CheckContext> as CheckContext);
-    return { result, described: [...described] };
+    const { result, looked } = await pollOnce(stream, client, memory, described);
+    return { result, described: looked };
   };
   return { down, poll };
 }
