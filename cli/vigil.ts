@@ -24,6 +24,14 @@ const subcommands: Record<string, { summary: string; load: () => Promise<Main> }
     summary: 'run the ONVIF site simulator',
     load: async () => (await import('../sim/main.js')).main,
   },
+  backup: {
+    summary: "copy the broker's databases, config and credentials: vigil backup --out DIR",
+    load: async () => (await import('./backup.js')).backupMain,
+  },
+  restore: {
+    summary: 'put a backup back: vigil restore --from DIR --config broker.yaml',
+    load: async () => (await import('./backup.js')).restoreMain,
+  },
 };
 
 function usage(): string {

@@ -54,6 +54,10 @@ export const errorCodes = {
     'The metrics store (InfluxDB) cannot be reached; readings wait and are retried.',
   VIGIL_JOURNAL_FULL:
     'The broker ingest journal is full, so agents are refused until the metrics store drains it; bring InfluxDB back or raise journal.maxBytes.',
+  VIGIL_BACKUP_FAILED:
+    'The backup did not complete; the listed reason says what failed. Fix it and run `vigil backup` again into a new folder (docs/BACKUP.md).',
+  VIGIL_RESTORE_REFUSED:
+    'The restore was refused or failed; every listed reason says what to do (stop the broker, add --force, use another backup). docs/BACKUP.md.',
 } as const;
 
 export type ErrorCode = keyof typeof errorCodes;
