@@ -18,6 +18,8 @@ export const errorCodes = {
   VIGIL_CONFLICT:
     'The ticket or window is not in a state that allows this step; reload it and take the step the answer names.',
   VIGIL_BAD_REQUEST: 'The request does not match its schema; see the listed fields.',
+  VIGIL_REPORT_PRINT_FAILED:
+    'The broker could not print the report to PDF with chromium; install it (apt-get install chromium fonts-wqy-microhei) or set reports.chromiumPath in broker.yaml, then issue the report again.',
   VIGIL_MQTT_BAD_CREDENTIALS:
     'The broker refused the agent: wrong username or password. Create credentials with `vigil broker add-agent --site SITE` and put them in the agent config.',
   VIGIL_MQTT_NOT_AUTHORIZED:

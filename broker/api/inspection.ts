@@ -6,7 +6,9 @@
  * period runs on: computed every time) or `off` (no metrics store or no cache). Everything else is read on every request.
  *
  * A period is a calendar month or quarter in the site's customer's time zone (Asia/Shanghai
- * for a site without one); the answer says which (`timeZone`). A customer's figures
+ * for a site without one); the answer says which (`timeZone`). Its text (suggestions, the
+ * printed page) is in the customer's language (zh-CN for a site without one) unless
+ * `locale` asks for another; the answer says which (`locale`). A customer's figures
  * (GET /api/customers/:id/figures) are read from its sites' reports of the same period.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
@@ -19,7 +21,13 @@ import type { DeviceRegistry } from '../devices/registry.js';
 import { inspectionHtml } from '../inspection/html.js';
 import type { CacheAnswer, ReportCache } from '../inspection/cache.js';
 import { combinedFigures, siteFigures } from '../inspection/figures.js';
-import { inspectionReport, periodRange, siteWeeklyTrends } from '../inspection/report.js';
+import {
+  DEFAULT_REPORT_LOCALE,
+  inspectionReport,
+  periodRange,
+  siteWeeklyTrends,
+} from '../inspection/report.js';
+import type { WordingLocale } from '../../shared/wording/render.js';
 import type { MetricsStore } from '../metrics/store.js';
 import type { TicketService } from '../tickets/types.js';
 import type { Ticket } from '../../shared/api/tickets.js';
@@ -86,8 +94,11 @@ export async function buildSiteReport(
   site: string,
   period: string,
   withTrends = true,
+  locale?: WordingLocale,
 ): Promise<{ report: InspectionReport; answer: CacheAnswer | 'off' }> {
   const timeZone = desk.customers.timeZoneOf(site);
+  // The text in the customer's language unless the reader asked for another (?locale=).
+  const language = locale ?? desk.customers.forSite(site)?.locale ?? DEFAULT_REPORT_LOCALE;
   const { from, to } = periodRange(period, timeZone);
   const at = now();
   // Only a period that is over is kept: the rest of a running one is still to come.
@@ -99,6 +110,7 @@ export async function buildSiteReport(
     site: desk.sites.get(site),
     period,
     timeZone,
+    locale: language,
     // The customer's warranty years (issue 16 part 7); the contract's 3 for a site without one.
     ...warrantyYearsOf(desk, site),
     devices: devices.list({ siteId: site }),
@@ -162,7 +174,8 @@ export const inspectionRoutes: FastifyPluginAsyncTypebox<InspectionRoutesOptions
   app,
   options,
 ) => {
-  const build = (site: string, period: string) => buildSiteReport(options, site, period);
+  const build = (site: string, period: string, locale?: WordingLocale) =>
+    buildSiteReport(options, site, period, true, locale);
 
   app.get(
     siteApiRoutes.inspection,
@@ -176,7 +189,11 @@ export const inspectionRoutes: FastifyPluginAsyncTypebox<InspectionRoutesOptions
       },
     },
     async (request, reply) => {
-      const { report, answer } = await build(request.params.site, request.query.period);
+      const { report, answer } = await build(
+        request.params.site,
+        request.query.period,
+        request.query.locale,
+      );
       void reply.header('x-vigil-report-cache', answer);
       // JSON.stringify, not the schema's serializer: for a 500-device report that one
       // compiled a validator per nullable field on first use and checked every nullable
@@ -203,7 +220,11 @@ export const inspectionRoutes: FastifyPluginAsyncTypebox<InspectionRoutesOptions
       },
     },
     async (request, reply) => {
-      const { report, answer } = await build(request.params.site, request.query.period);
+      const { report, answer } = await build(
+        request.params.site,
+        request.query.period,
+        request.query.locale,
+      );
       void reply.header('x-vigil-report-cache', answer);
       return reply.type('text/html; charset=utf-8').send(inspectionHtml(report));
     },

@@ -32,6 +32,7 @@ import { ticketRoutes } from './tickets.js';
 import { auditRoutes } from './audit-trail.js';
 import { customerRoutes } from './customers.js';
 import { partRoutes } from './parts.js';
+import { issuedReportOptions, issuedReportRoutesPlugin } from './issued-reports.js';
 import { customerFigures, inspectionRoutes } from './inspection.js';
 import { maintenanceRoutes } from './maintenance.js';
 import { notifyChannelRoutesPlugin } from './notify-channels.js';
@@ -156,6 +157,7 @@ export async function buildApi(deps: ApiDeps, serve: ServeOptions = {}): Promise
     });
     await app.register(auditRoutes, { audit: deps.desk.audit });
     await app.register(partRoutes, { parts: deps.desk.parts, audit: deps.desk.audit });
+    await app.register(issuedReportRoutesPlugin, issuedReportOptions(reports, deps.db, deps.pdf));
     if (deps.oncall)
       await app.register(oncallRoutes, { oncall: deps.oncall, audit: deps.desk.audit });
     if (deps.escalations && deps.oncall) {

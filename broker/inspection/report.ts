@@ -18,6 +18,8 @@ import type {
 import type { Site } from '../../shared/api/sites.js';
 import type { Priority, Ticket } from '../../shared/api/tickets.js';
 import { VigilError } from '../../shared/errors.js';
+import { message, type Message, type MessageOf } from '../../shared/wording/messages.js';
+import { say, type WordingLocale } from '../../shared/wording/render.js';
 import { DEFAULT_WARRANTY_YEARS, warrantyEnd, warrantyState } from '../../shared/warranty.js';
 import type { MetricsStore, TrendBucket } from '../metrics/store.js';
 import { loopSlices } from '../../lib/loop-slices.js';
@@ -35,6 +37,9 @@ export const WARRANTY_YEARS = DEFAULT_WARRANTY_YEARS;
  * month is the customer's month (Beijing time has no daylight saving since 1991).
  */
 export const DEFAULT_TIME_ZONE = 'Asia/Shanghai';
+
+/** The language of a site without a customer: the contract's customers read Chinese. */
+export const DEFAULT_REPORT_LOCALE: WordingLocale = 'zh-CN';
 
 /** The instant of local midnight at the start of the 1st of month `index` (0-based, may overflow). */
 function monthStart(timeZone: string, year: number, index: number): Date {
@@ -362,10 +367,31 @@ export interface InspectionInput {
   timeZone?: string;
   /** The customer's contract.warrantyYears; 3 (the contract's) by default. */
   warrantyYears?: number;
+  /** The language of the suggestions' `text` (the customer's); zh-CN by default. */
+  locale?: WordingLocale;
   now: Date;
 }
 
-const kindLabel = { camera: 'Camera', nvr: 'NVR' } as const;
+/** The advice codes of the report's rules (shared/wording/messages.ts advice.*). */
+type AdviceCode = Extract<Message['code'], `advice.${string}`>;
+
+/**
+ * The report in another language: every suggestion's `text` rendered again from its
+ * message (STYLE habit 14: the code and figures are the suggestion, the words are made
+ * for the reader). A suggestion of a report kept before codes keeps its text.
+ */
+export function reportInLanguage(
+  report: InspectionReport,
+  locale: WordingLocale,
+): InspectionReport {
+  return {
+    ...report,
+    locale,
+    suggestions: report.suggestions.map((s) =>
+      s.message === undefined ? s : { ...s, text: say(s.message as Message, locale) },
+    ),
+  };
+}
 
 /**
  * Rows per device id, in their order: one pass, where a filter per device would compare
@@ -396,8 +422,23 @@ export async function inspectionReport(input: InspectionInput): Promise<Inspecti
   const ids = new Set(devices.map((d) => d.id));
   for (const change of input.changes) ids.add(change.deviceId);
 
+  const locale = input.locale ?? DEFAULT_REPORT_LOCALE;
   const perDevice: DeviceInspection[] = [];
   const suggestions: Suggestion[] = [];
+  /** A suggestion is its rule, code and figures; `text` is only their words in `locale`. */
+  const advise = <C extends AdviceCode>(
+    deviceId: string | null,
+    rule: string,
+    advice: MessageOf<C>,
+    figures: Suggestion['figures'],
+  ) => {
+    const said = advice as Message;
+    suggestions.push({ deviceId, rule, text: say(said, locale), message: said, figures });
+  };
+  const named = (id: string, fallback: 'camera' | 'nvr') => {
+    const device = deviceById.get(id);
+    return { kind: device?.kind ?? fallback, name: device?.name ?? id, device: id };
+  };
   let siteObserved = 0;
   let siteUp = 0;
   const deviceById = new Map(devices.map((d) => [d.id, d]));
@@ -434,40 +475,39 @@ export async function inspectionReport(input: InspectionInput): Promise<Inspecti
       serialNumber: device?.serialNumber ?? null,
       warranty,
     });
-    const label = `${kindLabel[kind]} "${name}" (${id})`;
+    const who = { kind, name, device: id };
     if (figures.outages.count >= 3) {
-      suggestions.push({
-        deviceId: id,
-        rule: 'frequent-failures',
-        text:
-          kind === 'camera'
-            ? `${label} failed ${figures.outages.count} times: check its cabling and PoE port.`
-            : `${label} failed ${figures.outages.count} times: check its power supply and disks.`,
-        figures: {
-          outages: figures.outages.count,
-          downMin: round(figures.downS / 60),
-          longestMin: round(figures.outages.longestS / 60),
-        },
-      });
+      const counted = {
+        outages: figures.outages.count,
+        downMin: round(figures.downS / 60),
+        longestMin: round(figures.outages.longestS / 60),
+      };
+      advise(
+        id,
+        'frequent-failures',
+        message('advice.frequent-failures', { ...who, ...counted }),
+        counted,
+      );
     } else if (figures.availabilityPct !== null && figures.availabilityPct < 99) {
-      suggestions.push({
-        deviceId: id,
-        rule: 'low-availability',
-        text: `${label} was available ${figures.availabilityPct} % of the time: find the cause of its ${figures.outages.count} outage(s).`,
-        figures: {
-          availabilityPct: figures.availabilityPct,
-          outages: figures.outages.count,
-          downMin: round(figures.downS / 60),
-        },
-      });
+      const counted = {
+        availabilityPct: figures.availabilityPct,
+        outages: figures.outages.count,
+        downMin: round(figures.downS / 60),
+      };
+      advise(
+        id,
+        'low-availability',
+        message('advice.low-availability', { ...who, ...counted }),
+        counted,
+      );
     }
     if (warranty.state === 'ending-soon' && warranty.endsOn !== null) {
-      suggestions.push({
-        deviceId: id,
-        rule: 'warranty-ending',
-        text: `${label} leaves warranty on ${warranty.endsOn}: plan an extension or spare parts.`,
-        figures: { warrantyEndsOn: warranty.endsOn },
-      });
+      advise(
+        id,
+        'warranty-ending',
+        message('advice.warranty-ending', { ...who, endsOn: warranty.endsOn }),
+        { warrantyEndsOn: warranty.endsOn },
+      );
     }
   }
 
@@ -491,21 +531,27 @@ export async function inspectionReport(input: InspectionInput): Promise<Inspecti
     // takes the week's least reading below the goal, as the retention-short ticket opens.
     const retention = weeks.map((w) => w.retentionDays).filter((v): v is number => v !== null);
     if (retention.length > 0 && Math.min(...retention) < site.retentionGoalDays) {
-      suggestions.push({
-        deviceId: id,
-        rule: 'retention-below-goal',
-        text: `NVR ${id} kept ${Math.min(...retention)} days of recordings, below the goal of ${site.retentionGoalDays}: add storage or lower the bitrate.`,
-        figures: { retentionDays: Math.min(...retention), goalDays: site.retentionGoalDays },
-      });
+      const days = Math.min(...retention);
+      advise(
+        id,
+        'retention-below-goal',
+        message('advice.retention-below-goal', {
+          ...named(id, 'nvr'),
+          days,
+          goal: site.retentionGoalDays,
+        }),
+        { retentionDays: days, goalDays: site.retentionGoalDays },
+      );
     }
     const drift = weeks.map((w) => w.clockOffsetS).filter((v): v is number => v !== null);
     if (drift.length > 0 && Math.max(...drift) > 5) {
-      suggestions.push({
-        deviceId: id,
-        rule: 'clock-drift',
-        text: `Device ${id}'s clock was up to ${Math.max(...drift)} s off: point it at the site's NTP server.`,
-        figures: { clockOffsetS: Math.max(...drift) },
-      });
+      const offsetS = Math.max(...drift);
+      advise(
+        id,
+        'clock-drift',
+        message('advice.clock-drift', { ...named(id, 'camera'), offsetS }),
+        { clockOffsetS: offsetS },
+      );
     }
   }
 
@@ -522,11 +568,10 @@ export async function inspectionReport(input: InspectionInput): Promise<Inspecti
     }
     const compliancePct = met + breached > 0 ? round((met / (met + breached)) * 100) : null;
     if (breached > 0) {
-      suggestions.push({
-        deviceId: null,
-        rule: 'sla-breaches',
-        text: `${breached} ${priority} deadline(s) were missed: review the duty roster and travel times.`,
-        figures: { priority, met, breached },
+      advise(null, 'sla-breaches', message('advice.sla-breaches', { priority, breached, met }), {
+        priority,
+        met,
+        breached,
       });
     }
     return {
@@ -545,6 +590,7 @@ export async function inspectionReport(input: InspectionInput): Promise<Inspecti
     customer: site.customer,
     period: input.period,
     timeZone,
+    locale,
     from: range.from.toISOString(),
     to: range.to.toISOString(),
     generatedAt: now.toISOString(),

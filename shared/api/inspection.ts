@@ -2,7 +2,8 @@ import { Type, type Static } from 'typebox';
 import { Id, Timestamp } from '../ids.js';
 import { DeviceKind } from '../messages/common.js';
 import { Nullable } from './common.js';
-import { Priority } from './tickets.js';
+import { Priority, WordingMessage } from './tickets.js';
+import { CustomerLocale } from './customers.js';
 import { Day } from './sites.js';
 
 /**
@@ -12,7 +13,11 @@ import { Day } from './sites.js';
  * inspection (巡检), computed from what the agents measured.
  */
 export const InspectionQuery = Type.Object(
-  { period: Type.String({ pattern: '^\\d{4}-(0[1-9]|1[0-2]|Q[1-4])$' }) },
+  {
+    period: Type.String({ pattern: '^\\d{4}-(0[1-9]|1[0-2]|Q[1-4])$' }),
+    /** The language of the report's text; the site's customer's (zh-CN by default) without it. */
+    locale: Type.Optional(CustomerLocale),
+  },
   { additionalProperties: false },
 );
 export type InspectionQuery = Static<typeof InspectionQuery>;
@@ -101,7 +106,14 @@ export const Suggestion = Type.Object({
   deviceId: Nullable(Id),
   /** e.g. frequent-failures, low-availability, retention-below-goal, warranty-ending. */
   rule: Type.String(),
+  /** The suggestion in the report's language (`locale`), rendered from `message`. */
   text: Type.String(),
+  /**
+   * What the suggestion says, as a code with parameters (advice.*, shared/wording/
+   * messages.ts): the source of the text, rendered in the reader's language. Sent by every
+   * broker since issue 16; absent in reports kept by an older one, which have `text` only.
+   */
+  message: Type.Optional(WordingMessage),
   figures: Type.Record(Type.String(), Type.Union([Type.Number(), Type.String()])),
 });
 export type Suggestion = Static<typeof Suggestion>;
@@ -117,6 +129,11 @@ export const InspectionReport = Type.Object({
    * periods were UTC months.
    */
   timeZone: Type.Optional(Type.String()),
+  /**
+   * The language of the report's text (its suggestions' `text`): the query's `locale`, else
+   * the site's customer's. Absent in reports kept by a broker before issue 16 (English).
+   */
+  locale: Type.Optional(CustomerLocale),
   from: Timestamp,
   to: Timestamp,
   generatedAt: Timestamp,

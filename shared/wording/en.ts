@@ -252,6 +252,22 @@ export const en: Catalogue = {
     'ack.expired': () => 'This link has expired. Open the ticket in the console to acknowledge it.',
     'ack.invalid': () =>
       'This link is not valid (cut short, or from another broker). Open the ticket in the console.',
+    'advice.frequent-failures': (p) =>
+      `${device(p)} failed ${p.outages} times, down ${p.downMin} min in all, the longest ` +
+      `${p.longestMin} min: ${p.kind === 'camera' ? 'check its cabling and PoE port' : 'check its power supply and disks'}.`,
+    'advice.low-availability': (p) =>
+      `${device(p)} was available ${p.availabilityPct} % of the time, down ${p.downMin} min in ` +
+      `${p.outages} outage${p.outages === 1 ? '' : 's'}: find the cause.`,
+    'advice.warranty-ending': (p) =>
+      `${device(p)} leaves warranty on ${p.endsOn}: plan an extension or spare parts.`,
+    'advice.retention-below-goal': (p) =>
+      `${device(p)} kept ${days(p.days)} days of recordings, below the goal of ${days(p.goal)}: ` +
+      `add storage or lower the bitrate.`,
+    'advice.clock-drift': (p) =>
+      `The clock of ${device(p)} was up to ${p.offsetS} s off: point it at the site's NTP server.`,
+    'advice.sla-breaches': (p) =>
+      `${p.breached} deadline${p.breached === 1 ? '' : 's'} of ${priority[p.priority].toLowerCase()} ` +
+      `tickets missed (${p.met} met): review the duty roster and travel times.`,
     text: (p) => p.text,
   },
 };

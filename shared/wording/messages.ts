@@ -191,6 +191,26 @@ export interface MessageParams {
   'ack.expired': Record<string, never>;
   'ack.invalid': Record<string, never>;
 
+  // ---- the inspection report's evaluation and improvement advice (评测和改进意见) -----
+  // One code per rule of broker/inspection/report.ts, with the figures that led to it:
+  // the report keeps the code and figures, and a reader gets them in their language.
+  /** Failed `outages` times in the period: `downMin` in all, the longest `longestMin`. */
+  'advice.frequent-failures': Named & { outages: number; downMin: number; longestMin: number };
+  /** Available `availabilityPct` % of the observed time (below 99 %). */
+  'advice.low-availability': Named & { availabilityPct: number; outages: number; downMin: number };
+  /** Leaves warranty on `endsOn` (a day, YYYY-MM-DD), within 90 days of the period's end. */
+  'advice.warranty-ending': Named & { endsOn: string };
+  /** Kept `days` of recordings at the least, the site's goal is `goal`. */
+  'advice.retention-below-goal': Named & { days: number; goal: number };
+  /** The clock was up to `offsetS` seconds off. */
+  'advice.clock-drift': Named & { offsetS: number };
+  /** `breached` deadlines of `priority` tickets were missed, `met` were kept. */
+  'advice.sla-breaches': {
+    priority: 'emergency' | 'serious' | 'general';
+    breached: number;
+    met: number;
+  };
+
   /** Text kept from before messages had codes (older tickets), shown as it was. */
   text: { text: string };
 }

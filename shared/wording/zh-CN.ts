@@ -43,6 +43,12 @@ const withNote = (text: string, note: string | undefined) => (note ? `${text}：
 /** 天数精确到 0.1 天，整数不带“.0”（采集端按 0.1 天测量）。 */
 const days = (n: number) => `${Math.round(n * 10) / 10}`;
 
+/** 日期按中文习惯书写：2027-01-15 写作“2027年1月15日”。 */
+const chineseDay = (day: string) => {
+  const [y, m, d] = day.split('-');
+  return y && m && d ? `${y}年${Number(m)}月${Number(d)}日` : day;
+};
+
 export const zhCN: Catalogue = {
   labels: {
     kind,
@@ -240,6 +246,23 @@ export const zhCN: Catalogue = {
     'ack.used': () => '此链接已使用过。请在控制台中查看工单。',
     'ack.expired': () => '此链接已过期。请在控制台中确认响应该工单。',
     'ack.invalid': () => '此链接无效（不完整，或来自其他服务器）。请在控制台中查看工单。',
+    // 评测和改进意见：先写本期数据，再写建议，按维保工程师写巡检报告的习惯。
+    'advice.frequent-failures': (p) =>
+      `${device(p)}本期故障 ${p.outages} 次，累计停机 ${p.downMin} 分钟，最长一次 ${p.longestMin} 分钟。` +
+      `建议检查${p.kind === 'camera' ? '网线、水晶头及交换机 PoE 供电端口' : '电源及硬盘状态'}。`,
+    'advice.low-availability': (p) =>
+      `${device(p)}本期可用率 ${p.availabilityPct}%，故障 ${p.outages} 次，累计停机 ${p.downMin} 分钟。` +
+      `建议查明故障原因并及时处理。`,
+    'advice.warranty-ending': (p) =>
+      `${device(p)}质保期将于 ${chineseDay(p.endsOn)}届满。建议提前安排续保或备足备件。`,
+    'advice.retention-below-goal': (p) =>
+      `${device(p)}录像最短仅保存 ${days(p.days)} 天，低于合同要求的 ${days(p.goal)} 天。` +
+      `建议扩容硬盘或降低摄像机码率。`,
+    'advice.clock-drift': (p) =>
+      `${device(p)}时钟偏差最大 ${p.offsetS} 秒。建议将其校时服务器设为站点的 NTP 服务器。`,
+    'advice.sla-breaches': (p) =>
+      `${priority[p.priority]}工单本期有 ${p.breached} 项时限超时（按时完成 ${p.met} 项）。` +
+      `建议检查值班安排及到场路程时间。`,
     text: (p) => p.text,
   },
 };

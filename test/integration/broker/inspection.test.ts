@@ -214,7 +214,8 @@ describe('inspection report', () => {
         figures: { outages: 3, downMin: 105, longestMin: 60 },
       }),
     ]);
-    expect(byRule('frequent-failures')[0]?.text).toMatch(/cabling and PoE/);
+    // The customer's language (zh-CN by default); ?locale=en gives English (below).
+    expect(byRule('frequent-failures')[0]?.text).toMatch(/交换机 PoE 供电端口/);
     expect(byRule('retention-below-goal')).toEqual([
       expect.objectContaining({ deviceId: 'nvr-01', figures: { retentionDays: 20, goalDays: 30 } }),
     ]);
@@ -325,7 +326,7 @@ describe('inspection report', () => {
     });
     // Only the past counts: October 1 to now (December 2, 08:00); cam-01 still 3 outages.
     expect(quarter.devices.find((d) => d.deviceId === 'cam-01')?.outages.count).toBe(3);
-    const html = await get(`/api/sites/${site}/inspection.html?period=2026-11`);
+    const html = await get(`/api/sites/${site}/inspection.html?period=2026-11&locale=en`);
     expect(html.headers['content-type']).toMatch(/text\/html/);
     expect(html.body).toContain('Preventive inspection');
     expect(html.body).toContain('cabling and PoE');

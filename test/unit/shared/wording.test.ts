@@ -153,6 +153,32 @@ const everyCode: { [C in MessageCode]: Message & { code: C } } = {
   'ack.used': bare('ack.used'),
   'ack.expired': bare('ack.expired'),
   'ack.invalid': bare('ack.invalid'),
+  'advice.frequent-failures': message('advice.frequent-failures', {
+    ...lobby,
+    outages: 3,
+    downMin: 105,
+    longestMin: 60,
+  }),
+  'advice.low-availability': message('advice.low-availability', {
+    ...lobby,
+    availabilityPct: 97.5,
+    outages: 2,
+    downMin: 1080,
+  }),
+  'advice.warranty-ending': message('advice.warranty-ending', { ...lobby, endsOn: '2027-01-15' }),
+  'advice.retention-below-goal': message('advice.retention-below-goal', {
+    kind: 'nvr',
+    name: 'Recorder',
+    device: 'nvr-01',
+    days: 12,
+    goal: 30,
+  }),
+  'advice.clock-drift': message('advice.clock-drift', { ...lobby, offsetS: 12 }),
+  'advice.sla-breaches': message('advice.sla-breaches', {
+    priority: 'emergency',
+    breached: 3,
+    met: 3,
+  }),
   text: message('text', { text: 'as written before codes' }),
 };
 
