@@ -44,6 +44,7 @@ import type { Envelope } from './pipeline/types.js';
 import { unbatch } from './stages/decode.js';
 import { startDesk, type Desk } from './wiring/desk.js';
 import type { TicketService } from './tickets/types.js';
+import { ChromiumPdfPrinter } from './inspection/issued/pdf.js';
 
 export interface BrokerOptions {
   /** Where the broker's lines go; "broker: ..." on the console by default. */
@@ -363,6 +364,11 @@ export async function startBroker(
         channels,
         consoleDir: config.consoleDir,
         log: child(log, 'api'),
+        // Issued inspection reports are printed to PDF by chromium (reports.* in broker.yaml).
+        pdf: new ChromiumPdfPrinter({
+          chromiumPath: config.reports.chromiumPath,
+          timeoutMs: config.reports.printTimeoutMs,
+        }),
       },
       // With http.tls: HTTPS, and a plain port that redirects (broker/api/https.ts).
       config.http,

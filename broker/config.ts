@@ -41,6 +41,9 @@
  *   database:                       # PostgreSQL (docs/HA.md); not yet used by the stores
  *     url: postgres://vigil@db.example.com:5432/vigil  # VIGIL_DATABASE_URL
  *     passwordFile: /etc/vigil/db-password              # or the password in the URL
+ *   reports:                        # issued inspection reports' PDF (docs/CUSTOMERS.md)
+ *     chromiumPath: /usr/bin/chromium  # the headless browser that prints them (Debian's chromium)
+ *     printTimeoutS: 60
  *
  * Relative paths in a file are taken from the file's folder, so a config works from any
  * working directory.
@@ -66,6 +69,7 @@ import {
 } from './wiring/desk-config.js';
 import { defaultSla, type SlaTable, type SlaTerms } from './tickets/types.js';
 import { maskDatabaseUrl, type DatabaseConfig } from './ha/pg.js';
+import { DEFAULT_CHROMIUM, DEFAULT_PRINT_TIMEOUT_MS } from './inspection/issued/pdf.js';
 
 /**
  * How long the first message of a journal commit waits for others to share its fsync.
@@ -230,6 +234,16 @@ export const BrokerConfigFile = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    // Issuing an inspection report prints it to PDF (broker/inspection/issued/pdf.ts).
+    reports: Type.Optional(
+      Type.Object(
+        {
+          chromiumPath: Type.Optional(Type.String({ minLength: 1 })),
+          printTimeoutS: Type.Optional(Type.Integer({ minimum: 5, maximum: 600 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
@@ -320,6 +334,8 @@ export interface BrokerConfig {
    * (broker/ha/lease.ts) only; the stores still use SQLite in `dataDir` (docs/HA.md).
    */
   database: DatabaseConfig | null;
+  /** The PDF of an issued inspection report: which chromium prints it, and how long it may take. */
+  reports: { chromiumPath: string; printTimeoutMs: number };
 }
 
 const checkFile = validator(BrokerConfigFile);
@@ -543,6 +559,12 @@ export function resolveConfig(
     consoleDir,
     escalation,
     database,
+    reports: {
+      chromiumPath: file.reports?.chromiumPath
+        ? resolve(baseDir, file.reports.chromiumPath)
+        : DEFAULT_CHROMIUM,
+      printTimeoutMs: (file.reports?.printTimeoutS ?? DEFAULT_PRINT_TIMEOUT_MS / 1000) * 1000,
+    },
   };
 }
 

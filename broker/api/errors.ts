@@ -23,6 +23,8 @@ export const httpStatus: Partial<Record<ErrorCode, number>> = {
   VIGIL_CONFLICT: 409,
   VIGIL_METRICS_STORE_DOWN: 503,
   VIGIL_NOT_FOUND: 404,
+  // The PDF printer (chromium) is missing or failed: the server's setup, not the request.
+  VIGIL_REPORT_PRINT_FAILED: 503,
 };
 
 /**

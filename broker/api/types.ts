@@ -12,6 +12,7 @@ import type { MetricsStore } from '../metrics/store.js';
 import type { ChannelStore } from '../notify/channels/store.js';
 import type { OnCallStore } from '../oncall/store.js';
 import type { Escalations } from '../notify/escalation.js';
+import type { PdfPrinter } from '../inspection/issued/pdf.js';
 
 /** What the HTTP API needs from the rest of the broker; wired in broker/main.ts. */
 export interface ApiDeps {
@@ -44,6 +45,8 @@ export interface ApiDeps {
   loginFailureDelayMs?: number;
   /** Comment line sent on idle live streams so proxies keep them; 15 000 ms by default. */
   liveHeartbeatMs?: number;
+  /** Prints issued inspection reports to PDF (chromium, reports.* of the config); the default chromium without it. */
+  pdf?: PdfPrinter;
   /** The clock for session expiry; tests pass a fixed one. */
   now?: () => Date;
 }

@@ -203,3 +203,32 @@ export function partPath(
     .replace(':model', encodeURIComponent(ids.model ?? ''))
     .replace(':replacement', String(ids.replacement ?? ''));
 }
+
+/**
+ * Issued inspection reports (shared/api/issued-reports.ts, issue 16 part 4): a period's
+ * report frozen with its HTML and PDF, in versions, with the customer's sign-offs. Under
+ * the site, so every route names the site whose customer may see it.
+ */
+export const issuedReportRoutes = {
+  /** POST {period, locale?}: issue (operator or admin); GET ?period=: the site's versions. */
+  site: '/api/sites/:site/inspection/issued',
+  one: '/api/sites/:site/inspection/issued/:period/:version',
+  html: '/api/sites/:site/inspection/issued/:period/:version/report.html',
+  pdf: '/api/sites/:site/inspection/issued/:period/:version/report.pdf',
+  /** POST {name, signedOn, remarks?}: the customer's sign-off of this version. */
+  signOffs: '/api/sites/:site/inspection/issued/:period/:version/sign-offs',
+  /** GET: every version issued to the customer, newest first. */
+  customer: '/api/customers/:id/reports',
+} as const;
+
+/** A route of issuedReportRoutes filled in: the site's list, or one version's route. */
+export function issuedReportPath(
+  route: keyof typeof issuedReportRoutes,
+  ids: { site?: string; period?: string; version?: number; customer?: string },
+): string {
+  return issuedReportRoutes[route]
+    .replace(':site', encodeURIComponent(ids.site ?? ''))
+    .replace(':period', encodeURIComponent(ids.period ?? ''))
+    .replace(':version', String(ids.version ?? ''))
+    .replace(':id', encodeURIComponent(ids.customer ?? ''));
+}

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext } from 'playwright-core';
+import { HEADLESS_OFFLINE } from '../../broker/inspection/issued/pdf.js';
 import { CHROMIUM, chromium as chromiumProgram, need } from './requires.js';
 
 /** Screenshots land here so a person can look at each screen after a run. */
@@ -27,16 +28,7 @@ export async function launchBrowser(): Promise<Browser> {
     executablePath: CHROMIUM,
     headless: true,
     viewport: { width: 1440, height: 900 },
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--disable-quic',
-    ],
+    args: [...HEADLESS_OFFLINE, '--disable-quic'],
   });
   return {
     context,

@@ -47,6 +47,8 @@ export const onvifUtil = onPath('onvif-util', 'onvif-tools');
 export const dockerCompose = onPath('docker-compose', 'docker-compose');
 /** An HTTP and RTSP client with its own Digest and Basic (independent of ours). */
 export const curl = onPath('curl', 'curl');
+/** Reads a PDF's text back (an issued report's PDF, issue 16 part 4). */
+export const pdftotext = onPath('pdftotext', 'poppler-utils');
 
 /** The CLI the end-to-end tests start as processes. */
 export const built: Requirement = {
