@@ -13,8 +13,9 @@ RUN npm run build && npm prune --omit=dev
 FROM node:20-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production VIGIL_DATA_DIR=/var/lib/vigil
-# openssl: `vigil sim` makes the self-signed certificate of an https device with it.
-RUN apt-get update && apt-get install -y --no-install-recommends openssl \
+# openssl: `vigil sim` makes the self-signed certificate of an https device with it;
+# postgresql-client: pg_dump and pg_restore (15, as the postgres image) for vigil backup/restore.
+RUN apt-get update && apt-get install -y --no-install-recommends openssl postgresql-client \
   && rm -rf /var/lib/apt/lists/*
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
