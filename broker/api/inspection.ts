@@ -28,6 +28,7 @@ import {
   siteWeeklyTrends,
 } from '../inspection/report.js';
 import type { WordingLocale } from '../../shared/wording/render.js';
+import { siteMonthlyFigures } from '../inspection/trends.js';
 import type { MetricsStore } from '../metrics/store.js';
 import type { TicketService } from '../tickets/types.js';
 import type { Ticket } from '../../shared/api/tickets.js';
@@ -125,7 +126,7 @@ export async function buildSiteReport(
       ? {
           trends: async (siteId: string, a: Date, b: Date) => {
             const kept = await cache.trends(siteId, a, b, at, () =>
-              siteWeeklyTrends(store, siteId, a, b),
+              siteWeeklyTrends(store, siteId, a, b, timeZone),
             );
             answer = kept.answer;
             return kept.trends;
@@ -134,6 +135,20 @@ export async function buildSiteReport(
       : {}),
     now: at,
   });
+  // The 12-month charts beside the weekly table (broker/inspection/trends.ts): twelve
+  // store requests per field, read on every request (not cached yet).
+  if (withTrends)
+    report.monthly = await siteMonthlyFigures({
+      metrics,
+      history: {
+        changes: (a, b) => desk.history.changes(site, a, b),
+        maintenance: (a, b) => desk.maintenance.spans(site, a, b),
+      },
+      siteId: site,
+      period,
+      timeZone,
+      now: at,
+    });
   return { report, answer };
 }
 

@@ -17,17 +17,14 @@ import type {
 } from '../../shared/api/inspection.js';
 import type { Site } from '../../shared/api/sites.js';
 import type { Priority, Ticket } from '../../shared/api/tickets.js';
-import { VigilError } from '../../shared/errors.js';
 import { message, type Message, type MessageOf } from '../../shared/wording/messages.js';
 import { say, type WordingLocale } from '../../shared/wording/render.js';
 import { DEFAULT_WARRANTY_YEARS, warrantyEnd, warrantyState } from '../../shared/warranty.js';
-import type { MetricsStore, TrendBucket } from '../metrics/store.js';
-import { loopSlices } from '../../lib/loop-slices.js';
+import type { MetricsStore } from '../metrics/store.js';
 import type { Span } from '../maintenance/store.js';
 import { dayNumber, zonedInstant } from '../oncall/rota.js';
 import type { InventoryRow, StatusChange } from './history.js';
 
-const DAY_MS = 86_400_000;
 /** Leaving warranty within this many days of the period's end counts as "soon". */
 export { WARRANTY_SOON_DAYS } from '../../shared/warranty.js';
 export const WARRANTY_YEARS = DEFAULT_WARRANTY_YEARS;
@@ -194,138 +191,9 @@ export function warrantyOf(
   return { endsOn, state: warrantyState(endsOn, reference) };
 }
 
-/** Monday 00:00 UTC of the week of `at` (ISO 8601 weeks start on Monday). */
-export function weekStart(at: number): number {
-  const day = new Date(at);
-  const midnight = Date.UTC(day.getUTCFullYear(), day.getUTCMonth(), day.getUTCDate());
-  const weekday = (day.getUTCDay() + 6) % 7;
-  return midnight - weekday * DAY_MS;
-}
-
-/** Trend fields read from the `device` measurement and how a week sums them up. */
-type TrendOut = 'responseMs' | 'clockOffsetS' | 'storageUsedPct' | 'retentionDays' | 'recordingPct';
-type TrendHow = 'mean' | 'absmax' | 'max' | 'min' | 'continuity';
-const trendFields: { out: TrendOut; field: string; how: TrendHow }[] = [
-  { out: 'responseMs', field: 'responseMs', how: 'mean' },
-  { out: 'clockOffsetS', field: 'clockOffsetS', how: 'absmax' },
-  { out: 'storageUsedPct', field: 'storageUsedPct', how: 'max' },
-  { out: 'retentionDays', field: 'retentionDays', how: 'min' },
-  // Recording continuity: the share of the week's days on which no recording of the NVR
-  // lagged behind (the agent's recordingsStopped stayed 0).
-  { out: 'recordingPct', field: 'recordingsStopped', how: 'continuity' },
-];
-
-/**
- * The weekly trends of every device of a site with readings in [from, to), sorted by
- * device and week: one store query per field for the whole site (trendBy, by device),
- * not one per device and field. What a report keeps in its cache (broker/inspection/
- * cache.ts) once the period is over: the expensive part, and the same whatever devices
- * the report lists (it takes its own from this list).
- */
-export async function siteWeeklyTrends(
-  metrics: MetricsStore,
-  siteId: string,
-  from: Date,
-  to: Date,
-): Promise<WeeklyTrend[]> {
-  const perDevice = new Map<string, Map<number, WeeklyTrend>>();
-  const week = (deviceId: string, start: number) => {
-    let weeks = perDevice.get(deviceId);
-    if (!weeks) perDevice.set(deviceId, (weeks = new Map()));
-    let entry = weeks.get(start);
-    if (!entry) {
-      entry = {
-        deviceId,
-        weekStart: new Date(start).toISOString(),
-        responseMs: null,
-        clockOffsetS: null,
-        storageUsedPct: null,
-        retentionDays: null,
-        recordingPct: null,
-      };
-      weeks.set(start, entry);
-    }
-    return entry;
-  };
-  // Thousands of devices' buckets: summed up in slices (lib/loop-slices.ts).
-  const slices = loopSlices();
-  for (const { out, field, how } of trendFields) {
-    // Daily buckets summed up per ISO week: store buckets align to the Unix epoch, a Thursday.
-    const byDevice = await metrics
-      .trendBy({
-        measurement: 'device',
-        tags: { site: siteId },
-        by: 'device',
-        field,
-        from,
-        to,
-        bucketS: 86_400,
-      })
-      .catch((error: unknown) => {
-        // Not an empty trend: a report without its trends would read as "no data", and a
-        // past period's would be cached so. The request fails and can be tried again.
-        const reason = error instanceof Error ? error.message : String(error);
-        throw new VigilError(
-          'VIGIL_METRICS_STORE_DOWN',
-          `The report's ${field} trends could not be read from the metrics store (${reason}); try again in a minute, and if it persists check the store (GET /api/health).`,
-        );
-      });
-    for (const [deviceId, buckets] of byDevice) {
-      await slices.pause();
-      for (const [start, value] of weekly(buckets, how)) {
-        week(deviceId, start)[out] = value === null ? null : round(value, 2);
-      }
-    }
-  }
-  return [...perDevice.keys()]
-    .sort()
-    .flatMap((deviceId) =>
-      [...perDevice.get(deviceId)!.values()].sort((a, b) => a.weekStart.localeCompare(b.weekStart)),
-    );
-}
-
-/** One device's daily buckets of a field summed up per ISO week: week start -> value. */
-function weekly(buckets: readonly TrendBucket[], how: TrendHow): Map<number, number | null> {
-  const sums = new Map<
-    number,
-    { sum: number; count: number; value: number | null; days: number; cleanDays: number }
-  >();
-  for (const bucket of buckets) {
-    const start = weekStart(bucket.time.getTime());
-    const acc = sums.get(start) ?? { sum: 0, count: 0, value: null, days: 0, cleanDays: 0 };
-    acc.days++;
-    if (bucket.max === 0) acc.cleanDays++;
-    if (bucket.mean !== null) {
-      acc.sum += bucket.mean * bucket.count;
-      acc.count += bucket.count;
-    }
-    const candidate =
-      how === 'absmax'
-        ? Math.max(Math.abs(bucket.min ?? 0), Math.abs(bucket.max ?? 0))
-        : how === 'max'
-          ? bucket.max
-          : how === 'min'
-            ? bucket.min
-            : null;
-    if (candidate !== null) {
-      acc.value =
-        acc.value === null
-          ? candidate
-          : how === 'min'
-            ? Math.min(acc.value, candidate)
-            : Math.max(acc.value, candidate);
-    }
-    sums.set(start, acc);
-  }
-  const values = new Map<number, number | null>();
-  for (const [start, acc] of sums) {
-    let value = acc.value;
-    if (how === 'mean') value = acc.count > 0 ? acc.sum / acc.count : null;
-    if (how === 'continuity') value = acc.days > 0 ? (acc.cleanDays / acc.days) * 100 : null;
-    values.set(start, value);
-  }
-  return values;
-}
+// The weekly trends (local weeks) and the 12-month figures: trends.ts.
+export { siteWeeklyTrends, weekStart } from './trends.js';
+import { siteWeeklyTrends } from './trends.js';
 
 /** Where the site's weekly trends of a range come from: the store, or a cache in front of it. */
 export type TrendSource = (siteId: string, from: Date, to: Date) => Promise<WeeklyTrend[]>;
@@ -514,7 +382,7 @@ export async function inspectionReport(input: InspectionInput): Promise<Inspecti
   const metrics = input.metrics;
   const source: TrendSource | null =
     input.trends ??
-    (metrics === null ? null : (siteId, a, b) => siteWeeklyTrends(metrics, siteId, a, b));
+    (metrics === null ? null : (siteId, a, b) => siteWeeklyTrends(metrics, siteId, a, b, timeZone));
   // The devices the report lists, in their order: a device whose readings are in the
   // store but that the site no longer has is not one of them.
   const trends =

@@ -78,7 +78,11 @@ export const PriorityCompliance = Type.Object({
   ackMaxS: Type.Optional(Nullable(Type.Number())),
 });
 
-/** One ISO week (Monday 00:00 UTC) of one device's readings; null where nothing was measured. */
+/**
+ * One ISO week of one device's readings, from Monday 00:00 in the report's time zone (the
+ * customer's; UTC in a report kept by a version before customers), clipped to the period;
+ * null where nothing was measured.
+ */
 export const WeeklyTrend = Type.Object({
   deviceId: Id,
   weekStart: Timestamp,
@@ -91,6 +95,32 @@ export const WeeklyTrend = Type.Object({
   recordingPct: Nullable(Type.Number()),
 });
 export type WeeklyTrend = Static<typeof WeeklyTrend>;
+
+/**
+ * One calendar month of the site in the report's time zone, a point of the report's
+ * 12-month charts (broker/inspection/trends.ts): null where nothing was measured (a gap in
+ * the chart, not zero). Availability as the report's; the readings over every device.
+ */
+export const MonthlyFigures = Type.Object({
+  /** YYYY-MM, local. */
+  month: Type.String({ pattern: '^\\d{4}-(0[1-9]|1[0-2])$' }),
+  /** Local midnight of the 1st. */
+  from: Timestamp,
+  /** Local midnight of the next 1st, or the report's time for the month still running. */
+  to: Timestamp,
+  availabilityPct: Nullable(Type.Number()),
+  /** Mean response time, ms. */
+  responseMs: Nullable(Type.Number()),
+  /** Largest absolute clock offset, s. */
+  clockOffsetS: Nullable(Type.Number()),
+  /** The fullest recorder's highest storage use, %. */
+  storageUsedPct: Nullable(Type.Number()),
+  /** The shortest retention of a recorder, days. */
+  retentionDays: Nullable(Type.Number()),
+  /** Share of the month with continuous recording, %. */
+  recordingPct: Nullable(Type.Number()),
+});
+export type MonthlyFigures = Static<typeof MonthlyFigures>;
 
 export const InventoryChange = Type.Object({
   at: Timestamp,
@@ -142,6 +172,11 @@ export const InspectionReport = Type.Object({
   devices: Type.Array(DeviceInspection),
   tickets: Type.Array(PriorityCompliance),
   trends: Type.Array(WeeklyTrend),
+  /**
+   * The 12 months that end with the period's last, oldest first: the charts beside the
+   * weekly table. Absent in reports kept by an older version.
+   */
+  monthly: Type.Optional(Type.Array(MonthlyFigures)),
   inventoryChanges: Type.Array(InventoryChange),
   /** Devices whose warranty ends within 90 days of the period's end. */
   warrantyEndingSoon: Type.Array(Id),

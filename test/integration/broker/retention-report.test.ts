@@ -73,6 +73,8 @@ describe("a month's report with measured retention", () => {
     const report = await inspectionReport({
       site,
       period: '2026-11',
+      // The readings are written in UTC days: the report's weeks and month in UTC too.
+      timeZone: 'UTC',
       devices: [
         camera('nvr-01', { kind: 'nvr', name: 'Recorder', siteId }),
         camera('nvr-02', { kind: 'nvr', name: 'Budget recorder', siteId }),
