@@ -28,7 +28,7 @@ import {
 import { SiteParams } from '../../shared/api/sites.js';
 import type { AuditStore } from '../audit-trail.js';
 import type { Db } from '../db.js';
-import { inspectionHtml } from '../inspection/html.js';
+import { renderInspectionHtml } from '../inspection/html.js';
 import { ChromiumPdfPrinter, type PdfPrinter } from '../inspection/issued/pdf.js';
 import { IssuedReports } from '../inspection/issued/service.js';
 import { IssuedReportStore } from '../inspection/issued/store.js';
@@ -62,8 +62,9 @@ export function issuedReportOptions(
     site: (siteId) => desk.sites.get(siteId),
     customerOf: (siteId) => desk.customers.forSite(siteId),
     timeZoneOf: (siteId) => desk.customers.timeZoneOf(siteId),
-    build: async (siteId, period) => (await buildSiteReport(reports, siteId, period)).report,
-    render: (report) => inspectionHtml(report),
+    build: async (siteId, period, locale) =>
+      (await buildSiteReport(reports, siteId, period, true, locale)).report,
+    render: (report, locale) => renderInspectionHtml(report, locale),
     ...(reports.now ? { now: reports.now } : {}),
   });
   return { issuing, store, customers: desk.customers, audit: desk.audit };

@@ -175,7 +175,7 @@ describe.skipIf(skip !== null)(titled('issued inspection reports', skip), () => 
       'olga',
       'olga',
     ]);
-  });
+  }, 120_000); // two chromium prints on a busy 2-core machine
 
   it('keeps the PDF: a real PDF, its SHA-256 as listed, its text the Chinese report', async () => {
     const res = await call('vera', 'GET', one(1, 'pdf'));
@@ -187,7 +187,10 @@ describe.skipIf(skip !== null)(titled('issued inspection reports', skip), () => 
     expect(pdf.length).toBe(summary.pdfBytes);
     expect(createHash('sha256').update(pdf).digest('hex')).toBe(summary.pdfSha256);
     const text = pdfText(pdf);
-    // The site's, the customer's and the devices' names as the customer wrote them.
+    // The report in the customer's language: its title and the contract's 评测和改进意见,
+    // and the site's, the customer's and the devices' names as the customer wrote them.
+    expect(text).toContain('巡检报告');
+    expect(text).toContain('评测和改进意见');
     expect(text).toContain('示范工厂');
     expect(text).toContain('华安物流有限公司');
     expect(text).toContain('大门');
