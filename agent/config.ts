@@ -99,8 +99,8 @@ const ChecksSection = Type.Object(
     /** Download and judge a snapshot each poll (costs bandwidth on slow links). */
     picture: Type.Optional(Type.Boolean()),
     /**
-     * Channels of one device whose picture and stream are checked in one poll, in turn (an
-     * NVR's 16 or 64), besides those whose last look was wrong (every poll until good
+     * Channels of one device whose picture, stream and recording job state are checked in
+     * one poll, in turn (an NVR's 16 or 64), besides those whose last look was wrong (every poll until good
      * again); agent/checks/turns.ts.
      */
     channelsPerPoll: Type.Optional(Type.Integer({ minimum: 1, maximum: 1024 })),

@@ -11,6 +11,13 @@
  *   device knows at once, before the lag grows past the limit (a full or failed disk, a
  *   camera the recorder lost).
  *
+ * The job states take turns (./turns.ts, checks.channelsPerPoll): each poll asks a few jobs
+ * told to record, every job never asked or last seen stopped, and none switched off (Mode
+ * Idle, whose state says nothing); the others stand on their last state. The search, one
+ * request for all recordings, still judges every recording's lag each poll, so a job seen
+ * stopped a minute late is still seen before its lag passes the limit in most cases, and
+ * a 16-channel recorder is asked 4 job states a poll instead of 16 (bench:agent).
+ *
  * Either gives one degraded `recording-stopped` per recording, with the recording token as
  * `channel`; when both see it, one reason says both. A job switched off on purpose (Mode
  * Idle) is not reported by its state; its recording still is when it lags. The per-channel
@@ -19,18 +26,67 @@
  * that a channel is never reported twice under two tokens (job and recording).
  */
 import type { Reason, RecordingRef } from '../../shared/messages/device-state.js';
-import { OnvifError, type RecordingInfo, type RecordingJob } from '../onvif/types.js';
-import { degradeOnFailure, type Check } from './types.js';
+import {
+  OnvifError,
+  type RecordingInfo,
+  type RecordingJob,
+  type RecordingJobItem,
+} from '../onvif/types.js';
+import { channelsInTurn } from './turns.js';
+import { degradeOnFailure, type Check, type DeviceMemory } from './types.js';
 
 /** Recording Control 5.3: the job states in which nothing is recorded. */
 const NOT_RECORDING = new Set(['idle', 'error']);
 
+const toldToRecord = (job: RecordingJobItem): boolean => job.mode.toLowerCase() === 'active';
+/** A job told to record whose (last known) state records nothing. */
+const stopped = (job: RecordingJob): boolean =>
+  job.state !== null && NOT_RECORDING.has(job.state.toLowerCase());
+
 /** The job that keeps a recording from being written, or null when it records. */
 export function stoppedJob(jobs: readonly RecordingJob[]): RecordingJob | null {
-  const told = jobs.filter((j) => j.mode.toLowerCase() === 'active');
+  const told = jobs.filter(toldToRecord);
   // Another job recording the same recording is enough (a recorder may run two).
-  if (told.some((j) => !NOT_RECORDING.has(j.state.toLowerCase()))) return null;
+  if (told.some((j) => !stopped(j))) return null;
   return told[0] ?? null;
+}
+
+/**
+ * The jobs whose state this poll asks (see the header): never asked, last seen stopped,
+ * or in turn; never one switched off.
+ */
+function jobsInTurn(
+  items: readonly RecordingJobItem[],
+  memory: DeviceMemory,
+  perPoll: number,
+): Set<string> {
+  const told = items.filter(toldToRecord);
+  const chosen = channelsInTurn(
+    told,
+    (job) => {
+      const last = memory.jobStates.get(job.token);
+      return last === undefined ? undefined : !stopped(last);
+    },
+    memory.jobTurn,
+    perPoll,
+  );
+  return new Set([...chosen].map((job) => job.token));
+}
+
+/** The jobs as this poll saw them, a job not asked standing on its last state (kept here). */
+function withLastStates(jobs: readonly RecordingJob[], memory: DeviceMemory): RecordingJob[] {
+  const listed = new Set(jobs.map((job) => job.token));
+  for (const token of memory.jobStates.keys()) {
+    if (!listed.has(token)) memory.jobStates.delete(token);
+  }
+  return jobs.map((job) => {
+    if (job.state !== null) {
+      memory.jobStates.set(job.token, job);
+      return job;
+    }
+    const last = memory.jobStates.get(job.token);
+    return last ? { ...job, state: last.state, errors: last.errors } : job;
+  });
 }
 
 /** DeviceState.recordings bounds (shared/messages/device-state.ts). */
@@ -73,7 +129,10 @@ export const recording: Check = {
     // control fails (or lacks it) is still judged by the search alone.
     let jobs: RecordingJob[] | null = null;
     try {
-      jobs = await client.recordingJobs(signal);
+      const asked = await client.recordingJobs(signal, (items) =>
+        jobsInTurn(items, memory, settings.channelsPerPoll),
+      );
+      jobs = asked && withLastStates(asked, memory);
     } catch (error) {
       if (!(error instanceof OnvifError)) throw error;
     }

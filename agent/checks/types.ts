@@ -15,7 +15,12 @@ import type { Static } from 'typebox';
 import type { ChecksConfig } from '../config.js';
 import type { ChannelPicture } from '../picture.js';
 import type { Turn } from './turns.js';
-import { OnvifError, type OnvifClient, type VideoChannel } from '../onvif/types.js';
+import {
+  OnvifError,
+  type OnvifClient,
+  type RecordingJob,
+  type VideoChannel,
+} from '../onvif/types.js';
 
 export type Identity = Static<typeof DeviceIdentity>;
 
@@ -54,6 +59,12 @@ export class DeviceMemory {
   /** Per channel: its stream answered DESCRIBE with 200 at the last look (./turns.ts). */
   streamsGood = new Map<string, boolean>();
   streamTurn: Turn = { at: 0 };
+  /**
+   * Per recording job token, its state at the last GetRecordingJobState: it stands for the
+   * job in the polls where another job's turn it is (./recording.ts, ./turns.ts).
+   */
+  jobStates = new Map<string, RecordingJob>();
+  jobTurn: Turn = { at: 0 };
   pullPoint: { address: string; renewAt: number } | null = null;
   /** Conditions reported by ONVIF events, by topic and source; removed when they clear. */
   eventConditions = new Map<string, Reason>();

@@ -24,6 +24,7 @@ import {
   type OnvifClient,
   type RecordingInfo,
   type RecordingJob,
+  type RecordingJobItem,
   type StorageConfig,
   type VendorAnswer,
   type VideoChannel,
@@ -131,8 +132,11 @@ export class OnvifDeviceClient implements OnvifClient {
     return this.#own.recordings(signal);
   }
 
-  recordingJobs(signal?: AbortSignal): Promise<RecordingJob[] | null> {
-    return this.#own.recordingJobs(signal);
+  recordingJobs(
+    signal?: AbortSignal,
+    which?: (jobs: readonly RecordingJobItem[]) => ReadonlySet<string>,
+  ): Promise<RecordingJob[] | null> {
+    return this.#own.recordingJobs(signal, which);
   }
 
   storage(signal?: AbortSignal): Promise<StorageConfig[]> {

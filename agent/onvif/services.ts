@@ -31,6 +31,7 @@ import {
   type EventMessage,
   type RecordingInfo,
   type RecordingJob,
+  type RecordingJobItem,
   type StorageConfig,
   type VideoChannel,
 } from './types.js';
@@ -292,10 +293,14 @@ export class OwnServices {
 
   /**
    * Recording Control (trc) GetRecordingJobs, then GetRecordingJobState per job (ONVIF
-   * Recording Control 5.3.4 and 5.3.9: the job list has no state). Null when the device
-   * has no recording control service (a camera).
+   * Recording Control 5.3.4 and 5.3.9: the job list has no state), for the jobs `which`
+   * names (all when absent; the recording check takes them in turns, checks/turns.ts).
+   * Null when the device has no recording control service (a camera).
    */
-  async recordingJobs(signal?: AbortSignal): Promise<RecordingJob[] | null> {
+  async recordingJobs(
+    signal?: AbortSignal,
+    which?: (jobs: readonly RecordingJobItem[]) => ReadonlySet<string>,
+  ): Promise<RecordingJob[] | null> {
     const url = await this.address(NS.trc, signal);
     if (!url) return null;
     const list = await this.call(
@@ -305,16 +310,27 @@ export class OwnServices {
       '<trc:GetRecordingJobs/>',
       signal,
     );
+    const items = children(list, 'JobItem').map((item) => {
+      const configuration = child(item, 'JobConfiguration');
+      return {
+        token: text(child(item, 'JobToken')),
+        recordingToken: text(child(configuration, 'RecordingToken')),
+        mode: text(child(configuration, 'Mode')),
+      };
+    });
+    const asked = which?.(items);
     const out: RecordingJob[] = [];
     // One at a time: an NVR is a small computer, and 16 channels are 16 requests.
-    for (const item of children(list, 'JobItem')) {
-      const token = text(child(item, 'JobToken'));
-      const configuration = child(item, 'JobConfiguration');
+    for (const item of items) {
+      if (asked && !asked.has(item.token)) {
+        out.push({ ...item, state: null, errors: [] });
+        continue;
+      }
       const answer = await this.call(
         url,
         NS.trc,
         'GetRecordingJobState',
-        `<trc:GetRecordingJobState><trc:JobToken>${escapeXml(token)}</trc:JobToken></trc:GetRecordingJobState>`,
+        `<trc:GetRecordingJobState><trc:JobToken>${escapeXml(item.token)}</trc:JobToken></trc:GetRecordingJobState>`,
         signal,
       );
       const state = child(answer, 'State');
@@ -327,10 +343,8 @@ export class OwnServices {
         }
       }
       out.push({
-        token,
-        recordingToken:
-          text(child(state, 'RecordingToken')) || text(child(configuration, 'RecordingToken')),
-        mode: text(child(configuration, 'Mode')),
+        ...item,
+        recordingToken: text(child(state, 'RecordingToken')) || item.recordingToken,
         state: text(child(state, 'State')) || 'Unknown',
         errors,
       });

@@ -81,8 +81,15 @@ export interface OnvifClient {
   snapshot(uri: string, signal?: AbortSignal): Promise<Buffer>;
   /** Profile G recordings; null when the device has no recording search (a camera). */
   recordings(signal?: AbortSignal): Promise<RecordingInfo[] | null>;
-  /** Recording jobs with their state; null without a recording control service. */
-  recordingJobs(signal?: AbortSignal): Promise<RecordingJob[] | null>;
+  /**
+   * Recording jobs with their state; null without a recording control service. `which`,
+   * given the job list, names the jobs whose state to ask (one request each); the others
+   * come back with `state` null. Absent: every job's state is asked.
+   */
+  recordingJobs(
+    signal?: AbortSignal,
+    which?: (jobs: readonly RecordingJobItem[]) => ReadonlySet<string>,
+  ): Promise<RecordingJob[] | null>;
   storage(signal?: AbortSignal): Promise<StorageConfig[]>;
   createPullPoint(keepAliveS: number, signal?: AbortSignal): Promise<string>;
   pullMessages(address: string, signal?: AbortSignal): Promise<EventMessage[]>;
@@ -147,11 +154,17 @@ export interface RecordingInfo {
  * A recording job (ONVIF Recording Control 5.3): `mode` is what it is told to do (Active:
  * record), `state` what it does (Idle, Active, PartiallyActive, Error).
  */
-export interface RecordingJob {
+/** A job as GetRecordingJobs lists it (Recording Control 5.3.4): no state. */
+export interface RecordingJobItem {
   token: string;
   recordingToken: string;
+  /** What the job is told to do: Active (record) or Idle. */
   mode: string;
-  state: string;
+}
+
+export interface RecordingJob extends RecordingJobItem {
+  /** GetRecordingJobState's State (Active, Idle, Error...); null: not asked this time. */
+  state: string | null;
   /** The tracks' Error texts, when the device gives any (storage full ...). */
   errors: string[];
 }

@@ -344,6 +344,81 @@ describe('the recording check', () => {
     const none = await run({ recordings: async () => null, recordingJobs: async () => null });
     expect(none.recordings).toBeUndefined();
   });
+
+  describe('job states in turns (checks.channelsPerPoll)', () => {
+    /** A 16-job recorder whose job states the test sets; records which states were asked. */
+    function recorder() {
+      const states = new Map(
+        Array.from({ length: 16 }, (_, i) => [`JOB_${i + 1}`, 'Active'] as [string, string]),
+      );
+      const modes = new Map<string, string>();
+      const asked: string[][] = [];
+      const client = fakeClient({
+        recordings: async () =>
+          [...states.keys()].map((job, i) => ({
+            ...rec(1, 1),
+            token: `REC_${i + 1}`,
+            source: job,
+          })),
+        recordingJobs: async (_signal, which) => {
+          const items = [...states.keys()].map((token, i) => ({
+            token,
+            recordingToken: `REC_${i + 1}`,
+            mode: modes.get(token) ?? 'Active',
+          }));
+          const chosen = which ? which(items) : new Set(items.map((j) => j.token));
+          asked.push(items.filter((j) => chosen.has(j.token)).map((j) => j.token));
+          return items.map((j) => ({
+            ...j,
+            state: chosen.has(j.token) ? states.get(j.token)! : null,
+            errors: [],
+          }));
+        },
+      });
+      const context = { ...contextFor(client), device: nvr, now: () => at };
+      const poll = async () =>
+        ((await recording.run(context)).degraded ?? []).map((r) => r.channel);
+      return { states, modes, asked, poll };
+    }
+
+    it('asks every job at the first poll, then 4 a poll in turn, each once in 4 polls', async () => {
+      const { asked, poll } = recorder();
+      await poll();
+      expect(asked[0]).toHaveLength(16);
+      for (let i = 0; i < 4; i++) await poll();
+      expect(asked.slice(1).map((a) => a.length)).toEqual([4, 4, 4, 4]);
+      expect(new Set(asked.slice(1).flat()).size).toBe(16);
+    });
+
+    it('sees a job stop at its turn, and asks it every poll until it records again', async () => {
+      const { states, asked, poll } = recorder();
+      await poll();
+      states.set('JOB_7', 'Idle');
+      const found: (string | undefined)[][] = [];
+      for (let i = 0; i < 4; i++) found.push(await poll());
+      // Within one round of turns (4 polls of 4), JOB_7's stop is seen and stays reported.
+      const first = found.findIndex((channels) => channels.includes('REC_7'));
+      expect(first).toBeGreaterThanOrEqual(0);
+      expect(found.slice(first).every((channels) => channels.includes('REC_7'))).toBe(true);
+      const before = asked.length;
+      await poll();
+      expect(asked[before]).toContain('JOB_7');
+      expect(asked[before]).toHaveLength(5);
+      states.set('JOB_7', 'Active');
+      expect(await poll()).toEqual([]);
+      await poll();
+      expect(asked.at(-1)).toHaveLength(4);
+    });
+
+    it('never asks the state of a job switched off on purpose (Mode Idle)', async () => {
+      const { modes, asked, poll } = recorder();
+      modes.set('JOB_3', 'Idle');
+      await poll();
+      await poll();
+      expect(asked.flat()).not.toContain('JOB_3');
+      expect(asked[0]).toHaveLength(15);
+    });
+  });
 });
 
 describe('reachable: the opening question asked again once overdue (confirmAfterMs)', () => {
