@@ -27,8 +27,8 @@
  */
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { VigilError } from '../../shared/errors.js';
 import { frameInPlace, RECORD_HEADER, SegmentLog } from '../../lib/segment-log.js';
+import { JournalProgress } from './progress.js';
 import type { IngestJournal, JournalEntry, JournalRecord, JournalStats } from './types.js';
 
 export interface JournalOptions {
@@ -111,17 +111,13 @@ interface Pending {
 export class FileJournal implements IngestJournal {
   private log: SegmentLog | null = null;
   private pending: Pending[] = [];
-  private committing = false;
-  private lastId = 0;
-  private done = 0;
-  private readonly finishedAbove = new Set<number>();
+  /** Ids, the checkpoint, counters and figures (progress.ts, shared with pg-journal.ts). */
+  private readonly progress = new JournalProgress();
   private checkpointTimer: NodeJS.Timeout | null = null;
-  private checkpointDirty = false;
   private stopped = true;
   private pendingBytes = 0;
-  private readonly stats_ = { appended: 0, finished: 0, refused: 0, commits: 0, lastCommitMs: 0 };
   /** Counters that survive restarts (kept in the checkpoint): duplicates dropped, ... */
-  readonly counters: Record<string, number> = {};
+  readonly counters = this.progress.counters;
   private readonly maxBytes: number;
   private readonly segmentBytes: number;
 
@@ -141,29 +137,24 @@ export class FileJournal implements IngestJournal {
       accept: (body, id) => {
         const record = decode(body, id);
         if (record === null) return null;
-        if (id > this.done) unfinished.push(record);
+        if (id > this.progress.done) unfinished.push(record);
         return record.receivedAt.getTime();
       },
     });
     await log.start();
     this.log = log;
-    this.lastId = Math.max(this.done, log.last ?? 0);
+    const done = this.progress.done;
     // A segment every record of which is finished goes, the last one too: nothing is
     // writing it yet.
-    await log.dropWhile((segment) => segment.last <= this.done, { last: true });
-    // Ids that were never written whole (a torn tail) count as finished: nobody was
-    // told they were stored.
-    const replayed = new Set(unfinished.map((record) => record.id));
-    for (let id = this.done + 1; id <= this.lastId; id++) {
-      if (!replayed.has(id)) this.finishedAbove.add(id);
-    }
-    this.advance();
+    await log.dropWhile((segment) => segment.last <= done, { last: true });
+    // Ids that were never written whole (a torn tail) count as finished.
+    this.progress.resume(done, log.last ?? 0, unfinished);
     this.stopped = false;
     this.checkpointTimer = setInterval(
       () =>
         void this.writeCheckpoint().catch(() => {
           // A full or failing disk: try again next time (appends report the disk's error).
-          this.checkpointDirty = true;
+          this.progress.dirty = true;
         }),
       this.options.checkpointIntervalMs ?? 200,
     );
@@ -173,41 +164,22 @@ export class FileJournal implements IngestJournal {
 
   append(entry: JournalEntry): Promise<number> {
     if (this.stopped) return Promise.reject(new Error('the journal is stopped'));
-    if (this.full) {
-      this.stats_.refused++;
-      return Promise.reject(
-        new VigilError(
-          'VIGIL_JOURNAL_FULL',
-          `the ingest journal holds ${this.bytes} bytes of unfinished messages (limit ${this.maxBytes}); the metrics store is probably down`,
-        ),
-      );
-    }
-    const id = ++this.lastId;
+    if (this.full) return Promise.reject(this.progress.refuseFull(this.bytes, this.maxBytes));
+    const id = this.progress.next();
     const buffer = encode(id, entry);
     this.pendingBytes += buffer.length;
-    this.stats_.appended++;
     return new Promise<number>((resolve, reject) => {
       this.pending.push({ buffer, at: entry.receivedAt.getTime(), id, resolve, reject });
-      if (!this.committing) {
-        this.committing = true;
-        // Let the rest of this socket read (and other clients) join the same fsync.
-        const wait = this.options.groupCommitMs ?? 0;
-        if (wait > 0) setTimeout(() => void this.commitLoop(), wait);
-        else setImmediate(() => void this.commitLoop());
-      }
+      this.progress.schedule(this.options.groupCommitMs ?? 0, () => this.commitLoop());
     });
   }
 
   finish(id: number): void {
-    if (id <= this.done) return;
-    this.finishedAbove.add(id);
-    this.stats_.finished++;
-    this.advance();
+    this.progress.finish(id);
   }
 
   count(name: string, by = 1): void {
-    this.counters[name] = (this.counters[name] ?? 0) + by;
-    this.checkpointDirty = true;
+    this.progress.count(name, by);
   }
 
   get full(): boolean {
@@ -219,22 +191,16 @@ export class FileJournal implements IngestJournal {
   }
 
   get stats(): JournalStats {
-    return {
-      depth: this.lastId - this.done,
-      bytes: this.bytes,
-      maxBytes: this.maxBytes,
-      full: this.full,
-      ...this.stats_,
-    };
+    return this.progress.stats(this.bytes, this.maxBytes, this.full);
   }
 
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    while (this.committing) await new Promise((resolve) => setTimeout(resolve, 1));
+    while (this.progress.committing) await new Promise((resolve) => setTimeout(resolve, 1));
     if (this.checkpointTimer) clearInterval(this.checkpointTimer);
     this.checkpointTimer = null;
-    this.checkpointDirty = true;
+    this.progress.dirty = true;
     try {
       await this.writeCheckpoint();
     } finally {
@@ -266,53 +232,44 @@ export class FileJournal implements IngestJournal {
               continue;
             }
             // Never acknowledged, so nothing to replay: count it as finished.
-            this.finishedAbove.add(item.id);
+            this.progress.abandon(item.id);
             item.reject(new Error(`cannot write the ingest journal: ${reason}`));
           }
-          this.advance();
+          this.progress.advance();
           continue;
         }
         this.pendingBytes -= bytes;
-        this.stats_.commits++;
-        this.stats_.lastCommitMs = performance.now() - started;
+        this.progress.committed(started);
         for (const item of batch) item.resolve(item.id);
       }
     } finally {
-      this.committing = false;
+      this.progress.committing = false;
     }
-  }
-
-  /** Moves the checkpoint over every contiguous finished id. */
-  private advance(): void {
-    const before = this.done;
-    while (this.finishedAbove.delete(this.done + 1)) this.done++;
-    if (this.done !== before) this.checkpointDirty = true;
   }
 
   private readCheckpoint(): void {
     try {
       const text = readFileSync(join(this.options.dir, 'checkpoint.json'), 'utf8');
       const parsed = JSON.parse(text) as { done?: unknown; counters?: Record<string, unknown> };
-      if (typeof parsed.done === 'number' && Number.isInteger(parsed.done)) this.done = parsed.done;
-      for (const [name, value] of Object.entries(parsed.counters ?? {})) {
-        if (typeof value === 'number') this.counters[name] = value;
-      }
+      if (typeof parsed.done === 'number' && Number.isInteger(parsed.done))
+        this.progress.done = parsed.done;
+      this.progress.loadCounters(parsed.counters);
     } catch {
       // No checkpoint (first start) or a torn one: replay everything there is.
-      this.done = 0;
+      this.progress.done = 0;
     }
   }
 
   private async writeCheckpoint(): Promise<void> {
-    if (!this.checkpointDirty) return;
-    this.checkpointDirty = false;
+    if (!this.progress.dirty) return;
+    this.progress.dirty = false;
     const path = join(this.options.dir, 'checkpoint.json');
     const temporary = `${path}.tmp`;
     // A whole new file renamed over the old one: never a half-written checkpoint.
-    writeFileSync(temporary, JSON.stringify({ done: this.done, counters: this.counters }));
+    const done = this.progress.done;
+    writeFileSync(temporary, JSON.stringify({ done, counters: this.counters }));
     renameSync(temporary, path);
     // Segments entirely below the checkpoint are no longer needed; never the open one.
-    const done = this.done;
     await this.log?.dropWhile((segment) => segment.last <= done);
   }
 }

@@ -6,7 +6,7 @@
  * its points are stored; after a restart the unfinished ones are replayed.
  *
  * broker/app.ts sees only this interface. Every implementation (the file journal in
- * journal.ts; a database-backed one) passes the one conformance suite
+ * journal.ts; PostgreSQL in pg-journal.ts) passes the one conformance suite
  * test/suites/journal.ts (STYLE habit 8).
  */
 
@@ -59,6 +59,11 @@ export interface IngestJournal {
   readonly counters: Readonly<Record<string, number>>;
   /** True while appends are refused (VIGIL_JOURNAL_FULL). */
   readonly full: boolean;
+  /**
+   * Why appends fail right now (a database journal: PostgreSQL unreachable, the lease
+   * lost), for health; null or absent while they succeed.
+   */
+  readonly problem?: string | null;
   readonly stats: JournalStats;
   /** Commits what is pending; unfinished records stay for the next start. */
   stop(): Promise<void>;

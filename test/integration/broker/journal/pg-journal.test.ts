@@ -1,0 +1,172 @@
+/**
+ * The ingest journal in PostgreSQL (broker/journal/pg-journal.ts), against a real
+ * PostgreSQL 15 (test/helpers/postgres.ts): the conformance suite the file journal
+ * passes, each storage its own database with a real lease the journal is fenced by; then
+ * what only a shared database has: a second node taking the lease over, after which the
+ * first one's appends are refused (no PUBACK) and nothing of them is in the table; the
+ * database unreachable; group commit as one INSERT per commit.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ensureLeaseTable, Lease } from '../../../../broker/ha/lease.js';
+import { openDatabase, type Database } from '../../../../broker/ha/pg.js';
+import { PgJournal, type JournalFence } from '../../../../broker/journal/pg-journal.js';
+import { journalEntry as entry, journalSuite } from '../../../suites/journal.js';
+import { eventually } from '../../../helpers/eventually.js';
+import { startPostgres, type RunningPostgres } from '../../../helpers/postgres.js';
+
+let server: RunningPostgres;
+let admin: Database;
+let databases = 0;
+
+beforeAll(async () => {
+  server = await startPostgres();
+  admin = openDatabase({ url: server.url, passwordFile: null }, { max: 2 });
+});
+
+afterAll(async () => {
+  await admin?.close();
+  await server?.stop();
+});
+
+/** A database of its own (no state shared between tests) and a pool on it. */
+async function freshDatabase(): Promise<{ db: Database; url: string }> {
+  const name = `journal_${++databases}`;
+  await admin.query(`CREATE DATABASE ${name}`);
+  const url = server.url.replace(/\/vigil$/, `/${name}`);
+  return { db: openDatabase({ url, passwordFile: null }, { max: 4 }), url };
+}
+
+/** A leading node on `db`: its lease started and elected. */
+async function leader(db: Database, ttlMs = 10_000): Promise<Lease> {
+  await ensureLeaseTable(db);
+  const lease = new Lease({ db, ttlMs });
+  await lease.start();
+  await eventually('the lease elected', () => lease.isLeader);
+  return lease;
+}
+
+journalSuite('postgres', async () => {
+  const { db } = await freshDatabase();
+  const lease = await leader(db);
+  return {
+    make: (options = {}) => new PgJournal({ db, fence: lease, ...options }),
+    dispose: async () => {
+      await lease.stop();
+      await db.close();
+    },
+  };
+});
+
+describe('PostgreSQL journal', () => {
+  const cleanup: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const step of cleanup.splice(0).reverse()) await step();
+  });
+
+  it('commits a burst as few multi-row INSERTs, bounded by batchRows', async () => {
+    const { db } = await freshDatabase();
+    cleanup.push(() => db.close());
+    const journal = new PgJournal({ db, batchRows: 100 });
+    cleanup.push(() => journal.stop());
+    await journal.start();
+    const ids = await Promise.all(Array.from({ length: 450 }, (_, n) => journal.append(entry(n))));
+    expect(ids).toEqual(Array.from({ length: 450 }, (_, n) => n + 1));
+    // 450 rows, at most 100 a statement: 5 commits.
+    expect(journal.stats.commits).toBe(5);
+    const { rows } = await db.query<{ n: string }>('SELECT count(*) AS n FROM vigil_journal');
+    expect(Number(rows[0]!.n)).toBe(450);
+  });
+
+  it('refuses the appends of a node whose lease was taken over, in the database too, and keeps nothing of them', async () => {
+    const { db: dbA, url } = await freshDatabase();
+    const dbB = openDatabase({ url, passwordFile: null }, { max: 4 });
+    cleanup.push(
+      () => dbA.close(),
+      () => dbB.close(),
+    );
+    const leaseA = await leader(dbA, 2_000);
+    cleanup.push(() => leaseA.stop());
+    const journalA = new PgJournal({ db: dbA, fence: leaseA });
+    await journalA.start();
+    cleanup.push(() => journalA.stop());
+    // What A acknowledged while it led: the new leader must replay it.
+    for (let n = 1; n <= 3; n++) await journalA.append(entry(n));
+    const tokenA = leaseA.token!;
+    // The same node as a process frozen right before its commit would see itself: still
+    // holding token A, its local deadline not checked yet. Only the database can refuse it.
+    const frozenA: JournalFence = { name: leaseA.name, token: tokenA };
+    const staleA = new PgJournal({ db: dbA, fence: frozenA });
+    await staleA.start();
+    cleanup.push(() => staleA.stop());
+
+    // A stops renewing (frozen, cut off); B takes the lease once it expired.
+    leaseA.halt();
+    const leaseB = new Lease({ db: dbB, ttlMs: 2_000 });
+    cleanup.push(() => leaseB.stop());
+    await leaseB.start();
+    await eventually('B elected', () => leaseB.isLeader, 6_000);
+    expect(leaseB.token).toBeGreaterThan(tokenA);
+
+    // A knows locally that it lost the lease: refused at once, no PUBACK.
+    expect(leaseA.isLeader).toBe(false);
+    await expect(journalA.append(entry(4))).rejects.toMatchObject({
+      code: 'VIGIL_NOT_LEADER',
+      message: expect.stringMatching(/does not lead.*not acknowledged/),
+    });
+    // A that believes it still leads: the database refuses its INSERT (the fence in it).
+    await expect(staleA.append(entry(5))).rejects.toMatchObject({
+      code: 'VIGIL_NOT_LEADER',
+      message: expect.stringMatching(/database refused the commit/),
+    });
+    expect(staleA.problem).toMatch(/database refused/);
+    // Its checkpoint is refused too: finishing what it had does not move B's checkpoint.
+    journalA.finish(1);
+    journalA.finish(2);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+
+    const { rows } = await dbB.query<{ id: string; topic: string }>(
+      'SELECT id, topic FROM vigil_journal ORDER BY id',
+    );
+    expect(rows.map((row) => row.topic)).toEqual([1, 2, 3].map((n) => entry(n).topic));
+    // B, the new leader, replays everything A acknowledged and did not checkpoint.
+    const journalB = new PgJournal({ db: dbB, fence: leaseB });
+    cleanup.push(() => journalB.stop());
+    expect((await journalB.start()).map((record) => record.topic)).toEqual(
+      [1, 2, 3].map((n) => entry(n).topic),
+    );
+    expect(await journalB.append(entry(6))).toBe(4);
+  });
+
+  it('refuses a publish with a clear error while PostgreSQL is unreachable, and takes them again after', async () => {
+    const { db, url } = await freshDatabase();
+    cleanup.push(() => db.close());
+    const journal = new PgJournal({ db });
+    cleanup.push(() => journal.stop());
+    await journal.start();
+    expect(await journal.append(entry(1))).toBe(1);
+    // The database's sessions ended and logins refused, as when it is down.
+    const name = url.split('/').at(-1)!;
+    await admin.query(`ALTER DATABASE ${name} ALLOW_CONNECTIONS false`);
+    await admin.query(
+      'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
+      [name],
+    );
+    try {
+      await expect(journal.append(entry(2))).rejects.toThrow(
+        /cannot commit the ingest journal to PostgreSQL \(postgres:\/\/vigil:\*\*\*@.*not acknowledged.*check that PostgreSQL is running/,
+      );
+      expect(journal.problem).toMatch(/cannot commit/);
+      // The password is never in the message.
+      expect(journal.problem).not.toContain(server.password);
+    } finally {
+      await admin.query(`ALTER DATABASE ${name} ALLOW_CONNECTIONS true`);
+    }
+    await eventually('an append accepted again', () =>
+      journal.append(entry(3)).then(
+        () => true,
+        () => false,
+      ),
+    );
+    expect(journal.problem).toBeNull();
+  });
+});
