@@ -210,7 +210,13 @@ export async function backup(options: BackupOptions): Promise<Manifest> {
     });
   };
 
-  for (const file of await sqliteFiles(config.dataDir)) {
+  const found = await sqliteFiles(config.dataDir);
+  // A config naming the wrong data folder would give a backup without a single ticket.
+  if (!found.includes('vigil.db'))
+    throw new VigilError('VIGIL_BACKUP_FAILED', `there is no vigil.db in ${config.dataDir}`, [
+      "give the broker's own config with --config (its dataDir is where vigil.db is), or set VIGIL_DATA_DIR as the broker has it",
+    ]);
+  for (const file of found) {
     const target = join('sqlite', file);
     await mkdir(dirname(join(out, target)), { recursive: true, mode: 0o700 });
     const source = openReadOnly(join(config.dataDir, file));
@@ -466,14 +472,7 @@ export async function restore(options: RestoreOptions): Promise<Manifest> {
   if (refusals.length > 0)
     throw new VigilError('VIGIL_RESTORE_REFUSED', 'nothing was restored', refusals);
 
-  for (const file of sqlite) {
-    const target = resolve(config.dataDir, file.source);
-    // A WAL left by the replaced file would be applied to the restored one: gone first.
-    await rm(`${target}-wal`, { force: true });
-    await rm(`${target}-shm`, { force: true });
-    await replaceFile(join(from, file.path), target);
-    say(`sqlite    ${target}`);
-  }
+  // The database first: pg_restore is what can still fail, and it fails as a whole.
   if (dump && config.database) {
     try {
       await pgRestore(config.database, join(from, dump.path), { clean: force }, env);
@@ -483,11 +482,19 @@ export async function restore(options: RestoreOptions): Promise<Manifest> {
         'pg_restore failed; the database is unchanged',
         [
           error instanceof Error ? error.message : String(error),
-          'pg_restore ran in one transaction, so nothing of it stayed; the SQLite files were restored already',
+          'pg_restore ran in one transaction, so nothing of it stayed, and nothing else was restored yet',
         ],
       );
     }
     say(`postgres  ${urlWithoutPassword(config.database)} (pg_restore)`);
+  }
+  for (const file of sqlite) {
+    const target = resolve(config.dataDir, file.source);
+    // A WAL left by the replaced file would be applied to the restored one: gone first.
+    await rm(`${target}-wal`, { force: true });
+    await rm(`${target}-shm`, { force: true });
+    await replaceFile(join(from, file.path), target);
+    say(`sqlite    ${target}`);
   }
   for (const file of toWrite) {
     await replaceFile(join(from, file.path), file.source);

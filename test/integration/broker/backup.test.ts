@@ -7,12 +7,13 @@
  * CLI's own argv handling), their output read as a person reads it.
  */
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { stringify } from 'yaml';
 import type { RunningBroker } from '../../../broker/app.js';
 import { MANIFEST, type Manifest } from '../../../broker/backup/backup.js';
+import { openDatabase as openSqlite } from '../../../broker/db.js';
 import { ensureLeaseTable } from '../../../broker/ha/lease.js';
 import { openDatabase as openPostgres } from '../../../broker/ha/pg.js';
 import { backupMain, restoreMain } from '../../../cli/backup.js';
@@ -67,6 +68,13 @@ async function api(
   });
   const text = await response.text();
   return { status: response.status, json: text ? JSON.parse(text) : null };
+}
+
+/** A data folder with an (empty) vigil.db, as a broker leaves it. */
+async function seedDataDir(dir: string): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  openSqlite(join(dir, 'vigil.db')).close();
+  return dir;
 }
 
 async function writeConfig(dir: string, settings: object): Promise<string> {
@@ -234,6 +242,64 @@ describe('vigil backup and restore of the SQLite files', () => {
   }, 60_000);
 });
 
+describe('vigil backup and restore of the files the config names', () => {
+  let work: TempDir;
+  beforeEach(async () => {
+    work = await tempDir('vigil-backup-files-');
+  });
+  afterEach(async () => {
+    await work.remove();
+  });
+
+  it('keeps the TLS files, puts back a missing key (0600), and replaces a changed one only with --force', async () => {
+    const tls = join(work.path, 'tls');
+    await mkdir(tls);
+    const file = (name: string) => join(tls, name);
+    await writeFile(file('broker.crt'), 'certificate of 2026\n');
+    await writeFile(file('broker.key'), 'private key\n', { mode: 0o600 });
+    await writeFile(file('agents-ca.crt'), 'agents CA\n');
+    const config = await writeConfig(work.path, {
+      dataDir: await seedDataDir(join(work.path, 'data')),
+      mqtt: { tls: { cert: 'tls/broker.crt', key: 'tls/broker.key', ca: 'tls/agents-ca.crt' } },
+    });
+    const out = join(work.path, 'backup');
+    const made = await vigil(backupMain, '--config', config, '--out', out);
+    expect(made.code, made.err).toBe(0);
+    expect(made.out).toContain(`credentials ${file('broker.key')}`);
+    const manifest = JSON.parse(await readFile(join(out, MANIFEST), 'utf8')) as Manifest;
+    expect(manifest.files.filter((f) => f.kind === 'credentials').map((f) => f.source)).toEqual([
+      file('broker.crt'),
+      file('broker.key'),
+      file('agents-ca.crt'),
+    ]);
+
+    // The machine lost its key, and someone put another certificate in place.
+    await rm(file('broker.key'));
+    await writeFile(file('broker.crt'), 'certificate of 2027\n');
+    const fresh = join(work.path, 'fresh');
+    await mkdir(fresh);
+    const restoreConfig = await writeConfig(fresh, { dataDir: join(work.path, 'restored') });
+    const refused = await vigil(restoreMain, '--from', out, '--config', restoreConfig);
+    expect(refused.code).toBe(1);
+    expect(refused.err).toContain(`${file('broker.crt')} differs from the backup's copy`);
+    expect(existsSync(file('broker.key'))).toBe(false);
+
+    const forced = await vigil(restoreMain, '--from', out, '--config', restoreConfig, '--force');
+    expect(forced.code, forced.err).toBe(0);
+    expect(await readFile(file('broker.key'), 'utf8')).toBe('private key\n');
+    expect((await stat(file('broker.key'))).mode & 0o777).toBe(0o600);
+    expect(await readFile(file('broker.crt'), 'utf8')).toBe('certificate of 2026\n');
+  });
+
+  it('refuses a config whose data folder holds no vigil.db', async () => {
+    const config = await writeConfig(work.path, { dataDir: join(work.path, 'elsewhere') });
+    const made = await vigil(backupMain, '--config', config, '--out', join(work.path, 'out'));
+    expect(made.code).toBe(1);
+    expect(made.err).toContain(`there is no vigil.db in ${join(work.path, 'elsewhere')}`);
+    expect(made.err).toContain("give the broker's own config");
+  });
+});
+
 describe('vigil backup and restore of the PostgreSQL database', () => {
   let pg: RunningPostgres;
   let work: TempDir;
@@ -264,7 +330,7 @@ describe('vigil backup and restore of the PostgreSQL database', () => {
     await source.close();
 
     const configA = await writeConfig(work.path, {
-      dataDir: join(work.path, 'a'),
+      dataDir: await seedDataDir(join(work.path, 'a')),
       database: { url: pg.urlWithoutPassword, passwordFile },
     });
     const out = join(work.path, 'backup');
@@ -316,7 +382,7 @@ describe('vigil backup and restore of the PostgreSQL database', () => {
     const passwordFile = join(work.path, 'db-password');
     await writeFile(passwordFile, 'not-the-password\n', { mode: 0o600 });
     const config = await writeConfig(work.path, {
-      dataDir: join(work.path, 'a'),
+      dataDir: await seedDataDir(join(work.path, 'a')),
       database: { url: pg.urlWithoutPassword, passwordFile },
     });
     const made = await vigil(backupMain, '--config', config, '--out', join(work.path, 'out'));
