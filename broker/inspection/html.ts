@@ -14,6 +14,7 @@ import { documentTime, documentWords } from '../../shared/wording/documents.js';
 import type { Message } from '../../shared/wording/messages.js';
 import { say, type WordingLocale } from '../../shared/wording/render.js';
 import { escapeHtml as e } from '../tickets/report.js';
+import { monthlyCharts } from './charts.js';
 
 /** The report as a printable page in `locale`. */
 export function renderInspectionHtml(report: InspectionReport, locale: WordingLocale): string {
@@ -81,7 +82,7 @@ ${devices}
 <table>${headers(i.ticketColumns)}
 ${tickets}
 </table>
-<!-- The 12-month charts (broker/inspection/charts.ts, issue 16 part 3b) go here. -->
+${monthlyCharts(report.monthly, locale)}
 <h2>${e(i.inventory)}</h2>
 <table>${headers(i.inventoryColumns)}
 ${changes || `<tr><td colspan="4">${e(w.none)}</td></tr>`}
