@@ -12,6 +12,7 @@ export const auditRoutes: FastifyPluginAsyncTypebox<{ audit: AuditStore }> = asy
   app.get(
     auditApiRoutes.list,
     {
+      config: { scope: 'staff' },
       schema: {
         summary: 'The audit trail, newest first (admin)',
         tags: ['audit'],

@@ -30,10 +30,6 @@ import type { LockAnswer, LoginAccount, LoginLimits } from './login-limits.js';
 import type { SessionUser, UserStore } from './users.js';
 
 declare module 'fastify' {
-  interface FastifyContextConfig {
-    /** Served without a session (login, logout, health). Every other /api route needs one. */
-    public?: boolean;
-  }
   interface FastifyRequest {
     /** The logged-in user; set by the session hook on protected routes. */
     user: SessionUser | null;
@@ -50,7 +46,8 @@ export function tokenOf(request: FastifyRequest): string | undefined {
 }
 
 /**
- * onRequest hook: every /api route needs a session unless it is marked public. The
+ * onRequest hook: every /api route needs a session unless its scope is `public`
+ * (broker/api/scope.ts, where every route declares who it is for). The
  * console's files are public (the login page must load), and an unknown path answers
  * 404 whoever asks: the list of routes is no secret (it is in the source).
  */
@@ -58,7 +55,7 @@ export function sessionHook(users: UserStore): onRequestAsyncHookHandler {
   return async (request) => {
     if (request.is404) return;
     if (!(request.routeOptions.url ?? '').startsWith('/api/')) return;
-    if (request.routeOptions.config.public === true) return;
+    if (request.routeOptions.config.scope === 'public') return;
     const token = tokenOf(request);
     const session = token === undefined ? undefined : users.session(token);
     if (session === undefined) {
@@ -69,7 +66,11 @@ export function sessionHook(users: UserStore): onRequestAsyncHookHandler {
           : 'The session is unknown or expired: log in again.',
       );
     }
-    request.user = { username: session.username, role: session.role };
+    request.user = {
+      username: session.username,
+      role: session.role,
+      customerId: session.customerId,
+    };
   };
 }
 
@@ -151,7 +152,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
   app.post(
     apiRoutes.login,
     {
-      config: { public: true },
+      config: { scope: 'public' },
       schema: {
         summary: 'Log in; answers a session token and sets the session cookie',
         tags: ['auth'],
@@ -193,6 +194,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
         token: session.token,
         username: user.username,
         role: user.role,
+        customerId: user.customerId,
         expiresAt: session.expiresAt.toISOString(),
       };
     },
@@ -202,7 +204,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
     apiRoutes.logout,
     {
       // Public so that an expired session can still clear its cookie.
-      config: { public: true },
+      config: { scope: 'public' },
       schema: {
         summary: 'Log out: ends the session and clears the cookie',
         tags: ['auth'],

@@ -14,7 +14,7 @@ export const brokerStatsRoutes: FastifyPluginAsyncTypebox<{ stats: () => BrokerS
   app.get(
     apiRoutes.broker,
     {
-      config: { public: true },
+      config: { scope: 'public' },
       schema: {
         summary: 'Broker figures: MQTT clients and rates, ingest journal, metrics writer',
         tags: ['health'],

@@ -27,6 +27,7 @@ export const commandRoutes: FastifyPluginAsyncTypebox<{
   app.post(
     commandRoute,
     {
+      config: { scope: 'staff' },
       schema: {
         summary: 'Send a command to an agent and wait for its answer',
         tags: ['agents'],

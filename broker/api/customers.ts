@@ -17,6 +17,7 @@ import {
   PeriodQuery,
 } from '../../shared/api/customers.js';
 import type { Desk } from '../wiring/desk.js';
+import { requireOwnCustomer, seesCustomer } from './scope.js';
 import { requireRole } from './tickets.js';
 
 export interface CustomerRoutesOptions {
@@ -34,18 +35,21 @@ export const customerRoutes: FastifyPluginAsyncTypebox<CustomerRoutesOptions> = 
   app.get(
     customerApiRoutes.list,
     {
+      config: { scope: 'customer' },
       schema: {
         summary: 'Every customer with its contract, time zone, language and sites',
         tags: ['customers'],
         response: { 200: CustomerList, 401: ApiError },
       },
     },
-    async () => desk.customers.list(),
+    // A customer account sees its own customer only.
+    async (request) => desk.customers.list().filter((c) => seesCustomer(request, c.id)),
   );
 
   app.post(
     customerApiRoutes.list,
     {
+      config: { scope: 'staff' },
       schema: {
         summary:
           "Creates a customer (admin); its contract is the broker's template unless it sends its own numbers",
@@ -65,6 +69,7 @@ export const customerRoutes: FastifyPluginAsyncTypebox<CustomerRoutesOptions> = 
   app.get(
     customerApiRoutes.one,
     {
+      config: { scope: 'customer' },
       schema: {
         summary: 'One customer',
         tags: ['customers'],
@@ -72,12 +77,16 @@ export const customerRoutes: FastifyPluginAsyncTypebox<CustomerRoutesOptions> = 
         response: { 200: Customer, ...errors },
       },
     },
-    async (request) => desk.customers.require(request.params.id),
+    async (request) => {
+      requireOwnCustomer(request, request.params.id);
+      return desk.customers.require(request.params.id);
+    },
   );
 
   app.patch(
     customerApiRoutes.one,
     {
+      config: { scope: 'staff' },
       schema: {
         summary:
           'Changes a customer (admin): name, contacts, language, time zone, contract numbers',
@@ -98,6 +107,7 @@ export const customerRoutes: FastifyPluginAsyncTypebox<CustomerRoutesOptions> = 
   app.get(
     customerApiRoutes.figures,
     {
+      config: { scope: 'customer' },
       schema: {
         summary:
           "A customer's availability and SLA compliance over its sites for a month (2026-11) or a quarter (2026-Q4), in its time zone",
@@ -107,6 +117,9 @@ export const customerRoutes: FastifyPluginAsyncTypebox<CustomerRoutesOptions> = 
         response: { 200: CustomerFigures, ...errors, 503: ApiError },
       },
     },
-    async (request) => figures(request.params.id, request.query.period),
+    async (request) => {
+      requireOwnCustomer(request, request.params.id);
+      return figures(request.params.id, request.query.period);
+    },
   );
 };

@@ -4,6 +4,7 @@ import { ApiError } from '../../shared/api/common.js';
 import { DeviceList } from '../../shared/api/devices.js';
 import { apiRoutes } from '../../shared/api/routes.js';
 import type { DeviceRegistry } from '../devices/registry.js';
+import { onlyOwn } from './scope.js';
 
 export const deviceRoutes: FastifyPluginAsyncTypebox<{ devices: DeviceRegistry }> = async (
   app,
@@ -12,12 +13,13 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ devices: DeviceRegistry }
   app.get(
     apiRoutes.devices,
     {
+      config: { scope: 'customer' },
       schema: {
         summary: 'Every device with its latest state',
         tags: ['devices'],
         response: { 200: DeviceList, 401: ApiError },
       },
     },
-    async () => devices.list(),
+    async (request) => onlyOwn(request, devices.list(), (d) => d.siteId),
   );
 };

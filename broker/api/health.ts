@@ -14,7 +14,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ health: () => Promise<Hea
   app.get(
     apiRoutes.health,
     {
-      config: { public: true },
+      config: { scope: 'public' },
       schema: {
         summary:
           'Broker health: MQTT clients, metrics store, pipeline counters, the notification outbox per channel type',

@@ -195,6 +195,7 @@ export const inspectionRoutes: FastifyPluginAsyncTypebox<InspectionRoutesOptions
   app.get(
     siteApiRoutes.inspection,
     {
+      config: { scope: 'customer' },
       schema: {
         summary: 'The inspection report of a site for a month (2026-11) or a quarter (2026-Q4)',
         tags: ['sites'],
@@ -221,6 +222,7 @@ export const inspectionRoutes: FastifyPluginAsyncTypebox<InspectionRoutesOptions
   app.get(
     siteApiRoutes.inspectionHtml,
     {
+      config: { scope: 'customer' },
       schema: {
         summary: 'The inspection report as a printable HTML page',
         tags: ['sites'],

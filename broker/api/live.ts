@@ -12,6 +12,7 @@ import type { MaintenanceWindow } from '../../shared/api/maintenance.js';
 import { apiRoutes } from '../../shared/api/routes.js';
 import type { Ticket } from '../../shared/api/tickets.js';
 import type { BrokerEvents } from '../events.js';
+import { seesSite } from './scope.js';
 
 export interface LiveRoutesOptions {
   events: BrokerEvents;
@@ -38,6 +39,7 @@ export const liveRoutes: FastifyPluginAsyncTypebox<LiveRoutesOptions> = async (a
   app.get(
     apiRoutes.live,
     {
+      config: { scope: 'customer' },
       schema: {
         summary: 'Server-sent events: every device and ticket change',
         tags: ['live'],
@@ -63,11 +65,17 @@ export const liveRoutes: FastifyPluginAsyncTypebox<LiveRoutesOptions> = async (a
       });
       res.write(`retry: ${RECONNECT_MS}\n: connected\n\n`);
 
-      const onDevice = (device: Device) => res.write(sseFrame({ type: 'device', device }));
-      const onTicket = (ticket: Ticket) => res.write(sseFrame({ type: 'ticket', ticket }));
-      const onSla = (alert: SlaAlert) => res.write(sseFrame({ type: 'sla', alert }));
+      // A customer account's stream carries its own sites' events only; the sites are
+      // those of its customer when the stream opened (a site added later shows after the
+      // console reconnects, which it does on every reload).
+      const send = (siteId: string, event: LiveEvent) => {
+        if (seesSite(request, siteId)) res.write(sseFrame(event));
+      };
+      const onDevice = (device: Device) => send(device.siteId, { type: 'device', device });
+      const onTicket = (ticket: Ticket) => send(ticket.siteId, { type: 'ticket', ticket });
+      const onSla = (alert: SlaAlert) => send(alert.siteId, { type: 'sla', alert });
       const onWindow = (window: MaintenanceWindow) =>
-        res.write(sseFrame({ type: 'maintenance', window }));
+        send(window.siteId, { type: 'maintenance', window });
       events.on('device', onDevice);
       events.on('ticket', onTicket);
       events.on('sla', onSla);

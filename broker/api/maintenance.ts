@@ -13,6 +13,7 @@ import {
 import { VigilError } from '../../shared/errors.js';
 import type { BrokerEvents } from '../events.js';
 import type { Desk } from '../wiring/desk.js';
+import { onlyOwn, seesSite } from './scope.js';
 import { requireRole } from './tickets.js';
 
 export const maintenanceRoutes: FastifyPluginAsyncTypebox<{
@@ -30,6 +31,7 @@ export const maintenanceRoutes: FastifyPluginAsyncTypebox<{
   app.get(
     maintenanceApiRoutes.list,
     {
+      config: { scope: 'customer' },
       schema: {
         summary: 'Maintenance windows not over yet (default), or all; per site',
         tags: ['maintenance'],
@@ -37,12 +39,13 @@ export const maintenanceRoutes: FastifyPluginAsyncTypebox<{
         response: { 200: MaintenanceList, 400: ApiError, 401: ApiError },
       },
     },
-    async (request) => desk.maintenance.list(request.query),
+    async (request) => onlyOwn(request, desk.maintenance.list(request.query), (w) => w.siteId),
   );
 
   app.get(
     maintenanceApiRoutes.one,
     {
+      config: { scope: 'customer' },
       schema: {
         summary: 'One maintenance window',
         tags: ['maintenance'],
@@ -52,7 +55,8 @@ export const maintenanceRoutes: FastifyPluginAsyncTypebox<{
     },
     async (request) => {
       const window = desk.maintenance.get(request.params.id);
-      if (window === undefined) {
+      // A customer reads its own sites' windows; another's is as absent as none.
+      if (window === undefined || !seesSite(request, window.siteId)) {
         throw new VigilError('VIGIL_NOT_FOUND', `No maintenance window ${request.params.id}.`);
       }
       return window;
@@ -62,6 +66,7 @@ export const maintenanceRoutes: FastifyPluginAsyncTypebox<{
   app.post(
     maintenanceApiRoutes.list,
     {
+      config: { scope: 'staff' },
       schema: {
         summary: 'Plans a maintenance window, or starts one now (no startsAt)',
         tags: ['maintenance'],
@@ -80,6 +85,7 @@ export const maintenanceRoutes: FastifyPluginAsyncTypebox<{
   app.patch(
     maintenanceApiRoutes.one,
     {
+      config: { scope: 'staff' },
       schema: {
         summary: 'Moves the start or end of a window (endsAt = now ends it early)',
         tags: ['maintenance'],
@@ -99,6 +105,7 @@ export const maintenanceRoutes: FastifyPluginAsyncTypebox<{
   app.delete(
     maintenanceApiRoutes.one,
     {
+      config: { scope: 'staff' },
       schema: {
         summary: 'Deletes a window (its time counts as normal time again)',
         tags: ['maintenance'],

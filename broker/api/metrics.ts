@@ -2,10 +2,13 @@
  * GET /api/metrics/series: one numeric field of one device or gateway over a period, in
  * buckets, for the console's charts. Read-only; reads the MetricsStore's trend().
  */
+import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ApiError } from '../../shared/api/common.js';
 import { MetricSeries, MetricSeriesQuery, metricRoutes } from '../../shared/api/metrics.js';
 import { VigilError } from '../../shared/errors.js';
+import type { DeviceRegistry } from '../devices/registry.js';
+import { seesSite } from './scope.js';
 import { periodOf } from './period.js';
 import type { MetricsStore } from '../metrics/store.js';
 
@@ -33,15 +36,36 @@ export function defaultBucketS(spanMs: number): number {
 
 export const metricRoutesPlugin: FastifyPluginAsyncTypebox<{
   metrics: MetricsStore | null;
-}> = async (app, { metrics }) => {
+  devices: DeviceRegistry;
+}> = async (app, { metrics, devices }) => {
+  /**
+   * A customer account reads the series of its own sites' devices only. The series are
+   * tagged by device id alone, and agent ids repeat across sites (gw-01 on every site):
+   * a device id that any other site also has, and any agent, would mix in another
+   * customer's readings, so those answer 404 as if absent.
+   */
+  const ownSeries = (request: FastifyRequest, measurement: string, id: string) => {
+    const same = devices.list().filter((d) => d.id === id);
+    const own = measurement === 'device' && same.length > 0;
+    if (!own || same.some((d) => !seesSite(request, d.siteId)))
+      throw new VigilError('VIGIL_NOT_FOUND', `No ${measurement} "${id}" among your sites.`);
+  };
+
   app.get(
     metricRoutes.series,
     {
+      config: { scope: 'customer' },
       schema: {
         summary: 'One metric of one device or gateway over a period, in buckets',
         tags: ['metrics'],
         querystring: MetricSeriesQuery,
-        response: { 200: MetricSeries, 400: ApiError, 401: ApiError, 503: ApiError },
+        response: {
+          200: MetricSeries,
+          400: ApiError,
+          401: ApiError,
+          404: ApiError,
+          503: ApiError,
+        },
       },
     },
     async (request) => {
@@ -54,6 +78,7 @@ export const metricRoutesPlugin: FastifyPluginAsyncTypebox<{
           `${tagName}: required for measurement "${q.measurement}"`,
         ]);
       }
+      if (request.customerView !== null) ownSeries(request, q.measurement, tagValue);
       if (metrics === null) throw new VigilError('VIGIL_METRICS_STORE_DOWN');
       const bucketS = q.bucketS ?? defaultBucketS(span);
       const buckets = await metrics.trend({

@@ -45,6 +45,7 @@ export const notifyChannelRoutesPlugin: FastifyPluginAsyncTypebox<{
   app.get(
     notifyChannelRoutes.list,
     {
+      config: { scope: 'staff' },
       schema: {
         summary: 'Every notification channel, secrets masked (admin)',
         tags: ['notify'],
@@ -60,6 +61,7 @@ export const notifyChannelRoutesPlugin: FastifyPluginAsyncTypebox<{
   app.post(
     notifyChannelRoutes.list,
     {
+      config: { scope: 'staff' },
       schema: {
         summary:
           'Adds a channel: DingTalk, WeCom, Feishu robot, SMS, email or signed webhook (admin)',
@@ -79,6 +81,7 @@ export const notifyChannelRoutesPlugin: FastifyPluginAsyncTypebox<{
   app.patch(
     notifyChannelRoutes.one,
     {
+      config: { scope: 'staff' },
       schema: {
         summary: 'Changes a channel; secrets left out or sent back masked keep their value (admin)',
         tags: ['notify'],
@@ -98,6 +101,7 @@ export const notifyChannelRoutesPlugin: FastifyPluginAsyncTypebox<{
   app.delete(
     notifyChannelRoutes.one,
     {
+      config: { scope: 'staff' },
       schema: {
         summary: 'Deletes a channel (admin)',
         tags: ['notify'],
@@ -116,6 +120,7 @@ export const notifyChannelRoutesPlugin: FastifyPluginAsyncTypebox<{
   app.get(
     notifyChannelRoutes.deliveries,
     {
+      config: { scope: 'staff' },
       schema: {
         summary:
           "A channel's newest notifications and what became of each: delivered, failed with the service's code, merged into a digest, repeated after a crash (admin)",
@@ -149,6 +154,7 @@ export const notifyChannelRoutesPlugin: FastifyPluginAsyncTypebox<{
   app.post(
     notifyChannelRoutes.test,
     {
+      config: { scope: 'staff' },
       schema: {
         summary:
           "Sends a test message: 200 {delivered: true}, or 502 with the service's own code and message (admin)",

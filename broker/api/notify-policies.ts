@@ -13,6 +13,7 @@ export const notifyPolicyRoutesPlugin: FastifyPluginAsyncTypebox<{
   app.get(
     notifyPolicyRoutes.policies,
     {
+      config: { scope: 'staff' },
       schema: {
         summary: 'The escalation policies in force, per priority',
         tags: ['notify'],
@@ -25,6 +26,7 @@ export const notifyPolicyRoutesPlugin: FastifyPluginAsyncTypebox<{
   app.put(
     notifyPolicyRoutes.policies,
     {
+      config: { scope: 'staff' },
       schema: {
         summary: 'Replaces the escalation policies (admin); they apply to the next step',
         tags: ['notify'],

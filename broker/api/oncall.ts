@@ -59,6 +59,7 @@ export const oncallRoutes: FastifyPluginAsyncTypebox<{
   app.get(
     routes.people,
     {
+      config: { scope: 'staff' },
       schema: {
         summary: 'Everyone who can be on call',
         tags,
@@ -71,6 +72,7 @@ export const oncallRoutes: FastifyPluginAsyncTypebox<{
   app.post(
     routes.people,
     {
+      config: { scope: 'staff' },
       schema: {
         summary: 'Adds a person: name, mobile, email, DingTalk / WeCom / Feishu ids (admin)',
         tags,
@@ -89,6 +91,7 @@ export const oncallRoutes: FastifyPluginAsyncTypebox<{
   app.patch(
     routes.person,
     {
+      config: { scope: 'staff' },
       schema: {
         summary: 'Changes a person; null clears a field (admin)',
         tags,
@@ -108,6 +111,7 @@ export const oncallRoutes: FastifyPluginAsyncTypebox<{
   app.delete(
     routes.person,
     {
+      config: { scope: 'staff' },
       schema: {
         summary: 'Deletes a person no team, rota or coming override names (admin)',
         tags,
@@ -127,13 +131,17 @@ export const oncallRoutes: FastifyPluginAsyncTypebox<{
 
   app.get(
     routes.teams,
-    { schema: { summary: 'Every on-call team', tags, response: { 200: TeamList, 401: ApiError } } },
+    {
+      config: { scope: 'staff' },
+      schema: { summary: 'Every on-call team', tags, response: { 200: TeamList, 401: ApiError } },
+    },
     async () => oncall.teams(),
   );
 
   app.post(
     routes.teams,
     {
+      config: { scope: 'staff' },
       schema: {
         summary: 'Adds a team: time zone, language, lead, supervisor, manager, channels (admin)',
         tags,
@@ -152,6 +160,7 @@ export const oncallRoutes: FastifyPluginAsyncTypebox<{
   app.patch(
     routes.team,
     {
+      config: { scope: 'staff' },
       schema: {
         summary: 'Changes a team (admin)',
         tags,
@@ -171,6 +180,7 @@ export const oncallRoutes: FastifyPluginAsyncTypebox<{
   app.delete(
     routes.team,
     {
+      config: { scope: 'staff' },
       schema: {
         summary: 'Deletes a team with its rotations, overrides and coverage entries (admin)',
         tags,
@@ -189,6 +199,7 @@ export const oncallRoutes: FastifyPluginAsyncTypebox<{
   app.get(
     routes.teamNow,
     {
+      config: { scope: 'staff' },
       schema: {
         summary: "Who is on call for the team now (or at `at`), until when, and who's next",
         tags,
@@ -206,6 +217,7 @@ export const oncallRoutes: FastifyPluginAsyncTypebox<{
   app.get(
     routes.turns,
     {
+      config: { scope: 'staff' },
       schema: {
         summary:
           'Who is on call for the team when, turn by turn, over the coming days (14 by default)',
@@ -229,6 +241,7 @@ export const oncallRoutes: FastifyPluginAsyncTypebox<{
   app.get(
     routes.rotations,
     {
+      config: { scope: 'staff' },
       schema: {
         summary: "The team's rotations, by start date",
         tags,
@@ -245,6 +258,7 @@ export const oncallRoutes: FastifyPluginAsyncTypebox<{
   app.post(
     routes.rotations,
     {
+      config: { scope: 'staff' },
       schema: {
         summary:
           'Adds a rotation: people in turn, daily or weekly hand-over at a local time (admin)',
@@ -270,6 +284,7 @@ export const oncallRoutes: FastifyPluginAsyncTypebox<{
   app.patch(
     routes.rotation,
     {
+      config: { scope: 'staff' },
       schema: {
         summary: 'Changes a rotation (admin)',
         tags,
@@ -290,6 +305,7 @@ export const oncallRoutes: FastifyPluginAsyncTypebox<{
   app.delete(
     routes.rotation,
     {
+      config: { scope: 'staff' },
       schema: {
         summary: 'Deletes a rotation (admin)',
         tags,
@@ -311,6 +327,7 @@ export const oncallRoutes: FastifyPluginAsyncTypebox<{
   app.get(
     routes.overrides,
     {
+      config: { scope: 'staff' },
       schema: {
         summary: 'Overrides (leave cover, swaps) not yet over, of one team or all',
         tags,
@@ -326,6 +343,7 @@ export const oncallRoutes: FastifyPluginAsyncTypebox<{
   app.post(
     routes.overrides,
     {
+      config: { scope: 'staff' },
       schema: {
         summary: 'A person takes over a team from..to, or covers one person in it (admin)',
         tags,
@@ -349,6 +367,7 @@ export const oncallRoutes: FastifyPluginAsyncTypebox<{
   app.delete(
     routes.override,
     {
+      config: { scope: 'staff' },
       schema: {
         summary: 'Deletes an override (admin)',
         tags,
@@ -369,6 +388,7 @@ export const oncallRoutes: FastifyPluginAsyncTypebox<{
   app.get(
     routes.coverage,
     {
+      config: { scope: 'staff' },
       schema: {
         summary: 'Which team covers which site, customer, and the default',
         tags,
@@ -381,6 +401,7 @@ export const oncallRoutes: FastifyPluginAsyncTypebox<{
   app.post(
     routes.coverage,
     {
+      config: { scope: 'staff' },
       schema: {
         summary:
           'Sets the team of a site, a customer or the default; replaces the same key (admin)',
@@ -400,6 +421,7 @@ export const oncallRoutes: FastifyPluginAsyncTypebox<{
   app.delete(
     routes.coverageEntry,
     {
+      config: { scope: 'staff' },
       schema: {
         summary: 'Deletes a coverage entry (admin)',
         tags,
@@ -420,6 +442,7 @@ export const oncallRoutes: FastifyPluginAsyncTypebox<{
   app.get(
     routes.now,
     {
+      config: { scope: 'staff' },
       schema: {
         summary:
           "Who is on call for a site now (or at `at`), until when, who's next, and whom to escalate to",

@@ -6,5 +6,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { apiRoutes } from '../../shared/api/routes.js';
 
 export const openapiRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  app.get(apiRoutes.openapi, { schema: { hide: true } }, async () => app.swagger());
+  app.get(apiRoutes.openapi, { config: { scope: 'signed-in' }, schema: { hide: true } }, async () =>
+    app.swagger(),
+  );
 };

@@ -12,6 +12,7 @@ import {
   deviceApiRoutes,
 } from '../../shared/api/outages.js';
 import { VigilError } from '../../shared/errors.js';
+import { onlyOwn } from './scope.js';
 import { periodOf } from './period.js';
 import { DOWN_CODES } from '../../shared/messages/device-state.js';
 import type { DeviceRegistry } from '../devices/registry.js';
@@ -27,6 +28,7 @@ export const outageRoutes: FastifyPluginAsyncTypebox<{
   app.get(
     deviceApiRoutes.outages,
     {
+      config: { scope: 'customer' },
       schema: {
         summary: "A device's outage timeline: reason spans per channel over a period",
         tags: ['devices'],
@@ -45,9 +47,12 @@ export const outageRoutes: FastifyPluginAsyncTypebox<{
       const { id } = request.params;
       const q = request.query;
       const { from, to } = periodOf(q, MAX_SPAN_DAYS);
-      const matches = devices
-        .list(q.site === undefined ? {} : { siteId: q.site })
-        .filter((d) => d.id === id);
+      // A customer's: its own sites' devices only, so another's is "no device" (404).
+      const matches = onlyOwn(
+        request,
+        devices.list(q.site === undefined ? {} : { siteId: q.site }),
+        (d) => d.siteId,
+      ).filter((d) => d.id === id);
       const device = matches[0];
       if (device === undefined) {
         throw new VigilError(

@@ -30,6 +30,7 @@ import {
 import { Ticket, TicketParams } from '../../shared/api/tickets.js';
 import type { AuditStore } from '../audit-trail.js';
 import type { PartsService } from '../parts/service.js';
+import { requireOwnCustomer } from './scope.js';
 import { requireRole } from './tickets.js';
 
 export interface PartRoutesOptions {
@@ -47,6 +48,7 @@ export const partRoutes: FastifyPluginAsyncTypebox<PartRoutesOptions> = async (
   app.get(
     partApiRoutes.depots,
     {
+      config: { scope: 'staff' },
       schema: {
         summary: 'Every spare-part depot',
         tags,
@@ -59,6 +61,7 @@ export const partRoutes: FastifyPluginAsyncTypebox<PartRoutesOptions> = async (
   app.post(
     partApiRoutes.depots,
     {
+      config: { scope: 'staff' },
       schema: {
         summary: 'Creates a depot, or renames the one with this id (operator or admin)',
         tags,
@@ -77,6 +80,7 @@ export const partRoutes: FastifyPluginAsyncTypebox<PartRoutesOptions> = async (
   app.get(
     partApiRoutes.depotStock,
     {
+      config: { scope: 'staff' },
       schema: {
         summary: "A depot's stock per part model",
         tags,
@@ -90,6 +94,7 @@ export const partRoutes: FastifyPluginAsyncTypebox<PartRoutesOptions> = async (
   app.put(
     partApiRoutes.stockItem,
     {
+      config: { scope: 'staff' },
       schema: {
         summary: 'Sets the count of one part model in a depot, as counted (operator or admin)',
         tags,
@@ -110,6 +115,7 @@ export const partRoutes: FastifyPluginAsyncTypebox<PartRoutesOptions> = async (
   app.get(
     partApiRoutes.replacements,
     {
+      config: { scope: 'staff' },
       schema: {
         summary: "A ticket's replacements: part, old and new serial, depot, warranty repair",
         tags,
@@ -123,6 +129,7 @@ export const partRoutes: FastifyPluginAsyncTypebox<PartRoutesOptions> = async (
   app.post(
     partApiRoutes.replacements,
     {
+      config: { scope: 'staff' },
       schema: {
         summary:
           'Records a replacement on the ticket (operator or admin); a depot given loses one of the part; a warranty repair restarts the device’s warranty',
@@ -143,6 +150,7 @@ export const partRoutes: FastifyPluginAsyncTypebox<PartRoutesOptions> = async (
   app.patch(
     partApiRoutes.replacement,
     {
+      config: { scope: 'staff' },
       schema: {
         summary:
           'Completes a replacement (operator or admin): part model, note, warranty repair (true restarts the warranty)',
@@ -167,6 +175,7 @@ export const partRoutes: FastifyPluginAsyncTypebox<PartRoutesOptions> = async (
   app.post(
     partApiRoutes.partNeeded,
     {
+      config: { scope: 'staff' },
       schema: {
         summary:
           'A spare part is needed (operator or admin): starts part-replaced (some depot has it) or part-shipped (none has it) from the contract',
@@ -187,6 +196,7 @@ export const partRoutes: FastifyPluginAsyncTypebox<PartRoutesOptions> = async (
   app.post(
     partApiRoutes.partShipped,
     {
+      config: { scope: 'staff' },
       schema: {
         summary: 'The unstocked part was shipped (operator or admin): stops part-shipped',
         tags,
@@ -206,6 +216,7 @@ export const partRoutes: FastifyPluginAsyncTypebox<PartRoutesOptions> = async (
   app.get(
     partApiRoutes.customerWarranty,
     {
+      config: { scope: 'customer' },
       schema: {
         summary:
           "The customer's devices whose warranty ends within `days` (90 by default), soonest first",
@@ -215,6 +226,9 @@ export const partRoutes: FastifyPluginAsyncTypebox<PartRoutesOptions> = async (
         response: { 200: CustomerWarranty, ...errors },
       },
     },
-    async (request) => parts.warranty(request.params.id, request.query.days),
+    async (request) => {
+      requireOwnCustomer(request, request.params.id);
+      return parts.warranty(request.params.id, request.query.days);
+    },
   );
 };

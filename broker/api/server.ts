@@ -40,6 +40,7 @@ import { oncallRoutes } from './oncall.js';
 import { ackRoutes } from './notify-ack.js';
 import { notifyPolicyRoutesPlugin } from './notify-policies.js';
 import { siteRoutes } from './sites.js';
+import { requireScopes, scopeHook, siteParamHook } from './scope.js';
 import type { ApiDeps } from './types.js';
 import { createUserStore } from './users.js';
 import { userAdminRoutes } from './users-admin.js';
@@ -85,6 +86,8 @@ export async function buildApi(deps: ApiDeps, serve: ServeOptions = {}): Promise
   app.setErrorHandler(errorHandler);
   app.decorateRequest('user', null);
 
+  // Before any route: a route without a declared audience stops the start (scope.ts).
+  requireScopes(app);
   await app.register(fastifyCookie);
   await app.register(fastifySwagger, {
     openapi: {
@@ -105,6 +108,12 @@ export async function buildApi(deps: ApiDeps, serve: ServeOptions = {}): Promise
   });
   app.addHook('onRequest', sessionHook(users));
   if (tls !== null && tls.hstsMaxAgeS > 0) {
+  const desk = deps.desk;
+  app.addHook(
+    'onRequest',
+    scopeHook({ sitesOf: (customerId) => desk?.sites.sitesOf(customerId) ?? [] }),
+  );
+  app.addHook('preHandler', siteParamHook);
     // RFC 6797 section 7.1: on answers over HTTPS only (never on the plain redirects).
     const hsts = `max-age=${tls.hstsMaxAgeS}`;
     app.addHook('onSend', async (_request, reply, payload) => {
@@ -122,8 +131,13 @@ export async function buildApi(deps: ApiDeps, serve: ServeOptions = {}): Promise
   });
   await app.register(healthRoutes, { health: deps.health });
   if (deps.brokerStats) await app.register(brokerStatsRoutes, { stats: deps.brokerStats });
-  await app.register(userAdminRoutes, { users, limits, ...(audit ? { audit } : {}) });
-  await app.register(metricRoutesPlugin, { metrics: deps.metrics ?? null });
+  await app.register(userAdminRoutes, {
+    users,
+    limits,
+    customerExists: (id) => desk?.customers.get(id) !== undefined,
+    ...(audit ? { audit } : {}),
+  });
+  await app.register(metricRoutesPlugin, { metrics: deps.metrics ?? null, devices: deps.devices });
   await app.register(deviceRoutes, { devices: deps.devices });
   await app.register(outageRoutes, { devices: deps.devices });
   if (deps.commands) {
@@ -132,7 +146,6 @@ export async function buildApi(deps: ApiDeps, serve: ServeOptions = {}): Promise
       ...(deps.desk ? { audit: deps.desk.audit } : {}),
     });
   }
-  const desk = deps.desk;
   await app.register(ticketRoutes, {
     tickets: deps.tickets,
     ...(desk

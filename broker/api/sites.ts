@@ -22,6 +22,7 @@ import type { DeviceRegistry } from '../devices/registry.js';
 import { importSitesCsv } from '../sites/csv.js';
 import { siteRollups } from '../sites/rollup.js';
 import type { Desk } from '../wiring/desk.js';
+import { onlyOwn } from './scope.js';
 import { requireRole } from './tickets.js';
 
 /**
@@ -57,6 +58,7 @@ export const siteRoutes: FastifyPluginAsyncTypebox<{
   app.get(
     siteApiRoutes.rollup,
     {
+      config: { scope: 'customer' },
       schema: {
         summary:
           'Every site with its roll-up state (ok, degraded, down, unreachable, maintenance) and device counts',
@@ -64,24 +66,26 @@ export const siteRoutes: FastifyPluginAsyncTypebox<{
         response: { 200: SiteRollupList, 401: ApiError },
       },
     },
-    async () => rollupNow(desk, devices),
+    async (request) => onlyOwn(request, rollupNow(desk, devices), (r) => r.siteId),
   );
 
   app.get(
     siteApiRoutes.list,
     {
+      config: { scope: 'customer' },
       schema: {
         summary: 'Every described site with its devices metadata',
         tags: ['sites'],
         response: { 200: SiteList, 401: ApiError },
       },
     },
-    async () => desk.sites.list(),
+    async (request) => onlyOwn(request, desk.sites.list(), (site) => site.id),
   );
 
   app.get(
     siteApiRoutes.one,
     {
+      config: { scope: 'customer' },
       schema: {
         summary: 'One site (defaults when nobody described it yet)',
         tags: ['sites'],
@@ -95,6 +99,7 @@ export const siteRoutes: FastifyPluginAsyncTypebox<{
   app.put(
     siteApiRoutes.one,
     {
+      config: { scope: 'staff' },
       schema: {
         summary: 'Creates or changes a site: customer, acceptance date, retention goal (admin)',
         tags: ['sites'],
@@ -114,6 +119,7 @@ export const siteRoutes: FastifyPluginAsyncTypebox<{
   app.put(
     siteApiRoutes.device,
     {
+      config: { scope: 'staff' },
       schema: {
         summary:
           'Changes a device: criticality, recorder, acceptance, warranty, replacement (admin)',
@@ -135,6 +141,7 @@ export const siteRoutes: FastifyPluginAsyncTypebox<{
   app.post(
     siteApiRoutes.import,
     {
+      config: { scope: 'staff' },
       schema: {
         summary: 'Imports site and device metadata from CSV (admin); all rows or none',
         tags: ['sites'],

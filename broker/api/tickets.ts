@@ -26,9 +26,11 @@ import type { AuditStore } from '../audit-trail.js';
 import { localTime } from '../notify/compose.js';
 import { incidentReportHtml } from '../tickets/report.js';
 import type { TicketService } from '../tickets/types.js';
+import { onlyOwn, requireOwnSite, seesSite } from './scope.js';
 import type { SessionUser } from './users.js';
 
-const rank: Record<UserRole, number> = { viewer: 0, operator: 1, admin: 2 };
+// A customer account is below every staff role: whatever needs a role is staff's work.
+const rank: Record<UserRole, number> = { customer: -1, viewer: 0, operator: 1, admin: 2 };
 
 /** The logged-in user when their role is at least `least`; 403 otherwise. */
 export function requireRole(request: FastifyRequest, least: UserRole, what: string): SessionUser {
@@ -45,15 +47,19 @@ export function requireRole(request: FastifyRequest, least: UserRole, what: stri
 
 /**
  * Who may report a fault on `siteId`, and how it reached the desk: the one place for that
- * rule. Today NOC staff (operator, admin) open it for a caller: by phone. The customer
- * portal (issue 16 part 5) adds here its account's own check, its customer's sites only
- * (404 for another's, so a site's existence does not leak), with `via: 'portal'`.
+ * rule. NOC staff (operator, admin) open it for a caller: by phone. A customer account
+ * (the portal, issue 16 part 5) opens it for its customer's sites only (404 for
+ * another's, so a site's existence does not leak): `via: 'portal'`.
  */
 function reporterOf(
   request: FastifyRequest,
   siteId: string,
 ): { user: SessionUser; via: ReportedVia } {
-  void siteId;
+  const user = request.user;
+  if (user?.role === 'customer') {
+    requireOwnSite(request, siteId);
+    return { user, via: 'portal' };
+  }
   return { user: requireRole(request, 'operator', 'Opening a ticket'), via: 'phone' };
 }
 
@@ -73,6 +79,7 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{
   app.get(
     apiRoutes.tickets,
     {
+      config: { scope: 'customer' },
       schema: {
         summary:
           'Tickets: open ones most urgent first (default), or all newest first; filter by state, priority, site, device, fault, time',
@@ -81,12 +88,15 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{
         response: { 200: TicketList, 400: ApiError, 401: ApiError },
       },
     },
-    async (request) => tickets.list(request.query),
+    // A customer's list is cut to its sites after the query's limit: it may hold fewer
+    // than `limit` tickets, never another customer's.
+    async (request) => onlyOwn(request, tickets.list(request.query), (t) => t.siteId),
   );
 
   app.get(
     apiRoutes.ticket,
     {
+      config: { scope: 'customer' },
       schema: {
         summary: 'One ticket with its timeline and SLA clocks',
         tags: ['tickets'],
@@ -96,7 +106,8 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{
     },
     async (request) => {
       const ticket = tickets.get(request.params.id);
-      if (ticket === undefined) throw notFound(request.params.id);
+      if (ticket === undefined || !seesSite(request, ticket.siteId))
+        throw notFound(request.params.id);
       return ticket;
     },
   );
@@ -104,9 +115,10 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{
   app.post(
     apiRoutes.tickets,
     {
+      config: { scope: 'customer' },
       schema: {
         summary:
-          'Opens a manual ticket for a fault a person reports (operator or admin): site, optional device, title, description, optional priority',
+          'Opens a manual ticket for a fault a person reports (operator or admin, or a customer account for its own sites): site, optional device, title, description, optional priority',
         tags: ['tickets'],
         body: ManualTicketRequest,
         response: { 201: Ticket, 400: ApiError, 401: ApiError, 403: ApiError, 404: ApiError },
@@ -132,6 +144,7 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{
   app.post(
     ticketApiRoutes.actions,
     {
+      config: { scope: 'staff' },
       schema: {
         summary:
           'One step of the work order: acknowledge, dispatch (engineer), on-site, note, resolve (cause, fix), close (confirmation)',
@@ -164,6 +177,7 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{
   app.get(
     ticketApiRoutes.report,
     {
+      config: { scope: 'customer' },
       schema: {
         summary: 'The incident report of a ticket (JSON)',
         tags: ['tickets'],
@@ -173,7 +187,8 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{
     },
     async (request) => {
       const report = tickets.report(request.params.id);
-      if (report === undefined) throw notFound(request.params.id);
+      if (report === undefined || !seesSite(request, report.siteId))
+        throw notFound(request.params.id);
       return report;
     },
   );
@@ -181,6 +196,7 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{
   app.get(
     ticketApiRoutes.reportHtml,
     {
+      config: { scope: 'customer' },
       schema: {
         summary: 'The incident report of a ticket as a printable HTML page',
         tags: ['tickets'],
@@ -194,7 +210,8 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{
     },
     async (request, reply) => {
       const report = tickets.report(request.params.id);
-      if (report === undefined) throw notFound(request.params.id);
+      if (report === undefined || !seesSite(request, report.siteId))
+        throw notFound(request.params.id);
       // A document for the customer: its times in the customer's zone, with the offset.
       const zone = timeZoneOf?.(report.siteId);
       const html =

@@ -1,5 +1,5 @@
 /**
- * The signed-in user's own session (GET, and PATCH for the language), the console
+ * The signed-in user's own session (GET, and PATCH for the language and time zone), the console
  * users, which only an admin manages (shared/api/users.ts), and the login locks an admin
  * lifts (shared/api/auth.ts). Every change to a user and every lifted lock is audited.
  */
@@ -19,7 +19,9 @@ import {
   userRoutes,
 } from '../../shared/api/users.js';
 import { VigilError } from '../../shared/errors.js';
+import type { UserRole } from '../../shared/api/auth.js';
 import type { AuditStore } from '../audit-trail.js';
+import { timeZoneError } from '../oncall/validate.js';
 import { lockTarget, tokenOf } from './auth.js';
 import type { LoginLimits } from './login-limits.js';
 import type { SessionUser, UserStore } from './users.js';
@@ -41,14 +43,39 @@ function requireAdmin(request: FastifyRequest): SessionUser {
 export interface UserAdminOptions {
   users: UserStore;
   limits: LoginLimits;
+  /** Whether a customer id exists (the customers store); none do without the ticket desk. */
+  customerExists: (customerId: string) => boolean;
   /** Where user changes and lifted locks are recorded; absent in API-only tests. */
   audit?: AuditStore;
 }
 
 export const userAdminRoutes: FastifyPluginAsyncTypebox<UserAdminOptions> = async (
   app,
-  { users, limits, audit },
+  { users, limits, audit, customerExists },
 ) => {
+  /**
+   * The customer a `customer` account is bound to: required and existing for that role,
+   * refused with any other (a staff account bound to a customer would read as both).
+   */
+  const customerOfAccount = (role: UserRole, customerId: string | undefined): string | null => {
+    if (role !== 'customer') {
+      if (customerId === undefined) return null;
+      throw new VigilError('VIGIL_BAD_REQUEST', 'Only a customer account names a customer.', [
+        `customerId: leave it out for role ${role}, or send role "customer"`,
+      ]);
+    }
+    if (customerId === undefined) {
+      throw new VigilError('VIGIL_BAD_REQUEST', 'A customer account names its customer.', [
+        'customerId: required for role "customer" (GET /api/customers lists them)',
+      ]);
+    }
+    if (!customerExists(customerId)) {
+      throw new VigilError('VIGIL_BAD_REQUEST', `No customer "${customerId}".`, [
+        `customerId: "${customerId}" is no customer; create it with POST /api/customers first`,
+      ]);
+    }
+    return customerId;
+  };
   const sessionInfo = (request: FastifyRequest) => {
     const user = signedIn(request);
     const token = tokenOf(request);
@@ -58,7 +85,9 @@ export const userAdminRoutes: FastifyPluginAsyncTypebox<UserAdminOptions> = asyn
     return {
       username: summary.username,
       role: summary.role,
+      customerId: summary.customerId,
       locale: summary.locale,
+      timeZone: summary.timeZone,
       expiresAt: session.expiresAt.toISOString(),
     };
   };
@@ -66,6 +95,7 @@ export const userAdminRoutes: FastifyPluginAsyncTypebox<UserAdminOptions> = asyn
   app.get(
     userRoutes.session,
     {
+      config: { scope: 'signed-in' },
       schema: {
         summary: 'The signed-in user: name, role, language',
         tags: ['auth'],
@@ -78,8 +108,9 @@ export const userAdminRoutes: FastifyPluginAsyncTypebox<UserAdminOptions> = asyn
   app.patch(
     userRoutes.session,
     {
+      config: { scope: 'signed-in' },
       schema: {
-        summary: "Sets the signed-in user's language",
+        summary: "Sets the signed-in user's language and the console's time zone",
         tags: ['auth'],
         body: SessionPatch,
         response: { 200: SessionInfo, 400: ApiError, 401: ApiError },
@@ -87,8 +118,18 @@ export const userAdminRoutes: FastifyPluginAsyncTypebox<UserAdminOptions> = asyn
     },
     async (request) => {
       const { username } = signedIn(request);
-      users.setLocale(username, request.body.locale);
-      audit?.add(username, 'user.locale', `user:${username}`, { locale: request.body.locale });
+      const { locale, timeZone } = request.body;
+      const zoneError = typeof timeZone === 'string' ? timeZoneError(timeZone) : null;
+      if (zoneError !== null)
+        throw new VigilError('VIGIL_BAD_REQUEST', 'Unknown time zone.', [zoneError]);
+      if (locale !== undefined) {
+        users.setLocale(username, locale);
+        audit?.add(username, 'user.locale', `user:${username}`, { locale });
+      }
+      if (timeZone !== undefined) {
+        users.setTimeZone(username, timeZone);
+        audit?.add(username, 'user.time-zone', `user:${username}`, { timeZone });
+      }
       return sessionInfo(request);
     },
   );
@@ -96,6 +137,7 @@ export const userAdminRoutes: FastifyPluginAsyncTypebox<UserAdminOptions> = asyn
   app.get(
     userRoutes.users,
     {
+      config: { scope: 'staff' },
       schema: {
         summary: 'Every console user (admin)',
         tags: ['users'],
@@ -111,6 +153,7 @@ export const userAdminRoutes: FastifyPluginAsyncTypebox<UserAdminOptions> = asyn
   app.put(
     userRoutes.user,
     {
+      config: { scope: 'staff' },
       schema: {
         summary: 'Creates a user or changes its role or password (admin)',
         tags: ['users'],
@@ -123,6 +166,7 @@ export const userAdminRoutes: FastifyPluginAsyncTypebox<UserAdminOptions> = asyn
       const admin = requireAdmin(request);
       const { username } = request.params;
       const { role, password } = request.body;
+      const customerId = customerOfAccount(role, request.body.customerId);
       const existing = users.user(username);
       if (existing === undefined && password === undefined) {
         throw new VigilError('VIGIL_BAD_REQUEST', 'A new user needs a password.', [
@@ -135,8 +179,8 @@ export const userAdminRoutes: FastifyPluginAsyncTypebox<UserAdminOptions> = asyn
           'role: ask another admin to change yours',
         ]);
       }
-      if (password !== undefined) users.setUser(username, role, password);
-      else users.setRole(username, role);
+      if (password !== undefined) users.setUser(username, role, password, customerId);
+      else users.setRole(username, role, customerId);
       // Whether the password changed, never the password.
       audit?.add(
         admin.username,
@@ -144,8 +188,12 @@ export const userAdminRoutes: FastifyPluginAsyncTypebox<UserAdminOptions> = asyn
         `user:${username}`,
         {
           role,
+          ...(customerId !== null ? { customerId } : {}),
           ...(existing !== undefined && existing.role !== role
             ? { previousRole: existing.role }
+            : {}),
+          ...(existing?.customerId != null && existing.customerId !== customerId
+            ? { previousCustomerId: existing.customerId }
             : {}),
           passwordChanged: password !== undefined,
         },
@@ -160,6 +208,7 @@ export const userAdminRoutes: FastifyPluginAsyncTypebox<UserAdminOptions> = asyn
   app.delete(
     userRoutes.user,
     {
+      config: { scope: 'staff' },
       schema: {
         summary: 'Deletes a user and ends its sessions (admin; not oneself)',
         tags: ['users'],
@@ -193,6 +242,7 @@ export const userAdminRoutes: FastifyPluginAsyncTypebox<UserAdminOptions> = asyn
   app.get(
     loginLockRoutes.list,
     {
+      config: { scope: 'staff' },
       schema: {
         summary: 'The login locks in force, newest first (admin)',
         tags: ['users'],
@@ -208,6 +258,7 @@ export const userAdminRoutes: FastifyPluginAsyncTypebox<UserAdminOptions> = asyn
   app.delete(
     loginLockRoutes.one,
     {
+      config: { scope: 'staff' },
       schema: {
         summary: 'Lifts a login lock before it ends by itself (admin)',
         tags: ['users'],

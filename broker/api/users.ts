@@ -46,11 +46,57 @@ export const userMigrations: readonly Migration[] = [
     version: 2,
     sql: `ALTER TABLE users ADD COLUMN locale TEXT;`,
   },
+  {
+    // Customer accounts (issue 16 part 5): the role CHECK gains 'customer', and a customer
+    // account names its customer (customer_id, required for that role and only for it);
+    // time_zone is the console's zone per user (NULL: the browser's). SQLite cannot alter
+    // a CHECK (https://sqlite.org/lang_altertable.html, "other kinds of table schema
+    // changes"): both tables are made anew and copied. Sessions go first, because with
+    // foreign_keys on, dropping users would delete them by its ON DELETE CASCADE; renaming
+    // users_new rewrites the sessions' REFERENCES to the new name (legacy_alter_table off).
+    // customer_id has no REFERENCES: customers are another component's table, and the
+    // route checks the id exists (PUT /api/users/:username).
+    version: 3,
+    sql: `
+      CREATE TABLE users_new (
+        username TEXT PRIMARY KEY,
+        role TEXT NOT NULL CHECK (role IN ('admin', 'operator', 'viewer', 'customer')),
+        password_hash TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        failed_logins INTEGER NOT NULL DEFAULT 0,
+        last_failed_at TEXT,
+        last_login_at TEXT,
+        locale TEXT,
+        customer_id TEXT,
+        time_zone TEXT,
+        CHECK ((role = 'customer') = (customer_id IS NOT NULL))
+      );
+      INSERT INTO users_new (username, role, password_hash, created_at, updated_at,
+                             failed_logins, last_failed_at, last_login_at, locale)
+        SELECT username, role, password_hash, created_at, updated_at,
+               failed_logins, last_failed_at, last_login_at, locale FROM users;
+      CREATE TABLE sessions_new (
+        token_hash TEXT PRIMARY KEY,
+        username TEXT NOT NULL REFERENCES users_new (username) ON DELETE CASCADE,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL
+      );
+      INSERT INTO sessions_new SELECT token_hash, username, created_at, expires_at FROM sessions;
+      DROP TABLE sessions;
+      DROP TABLE users;
+      ALTER TABLE users_new RENAME TO users;
+      ALTER TABLE sessions_new RENAME TO sessions;
+      CREATE INDEX sessions_expires_at ON sessions (expires_at);
+    `,
+  },
 ];
 
 export interface SessionUser {
   username: string;
   role: UserRole;
+  /** The customer of a `customer` account (broker/api/scope.ts); null for staff. */
+  customerId: string | null;
 }
 
 export interface Session extends SessionUser {
@@ -67,8 +113,11 @@ export interface UserStore {
   recordFailure(username: string): number;
   /** Failed logins since this process started. */
   readonly failedLogins: number;
-  /** Creates the user or replaces its role and password; ends its sessions. */
-  setUser(username: string, role: UserRole, password: string): void;
+  /**
+   * Creates the user or replaces its role and password; ends its sessions. A `customer`
+   * needs `customerId` (the caller checks it exists); any other role takes none.
+   */
+  setUser(username: string, role: UserRole, password: string, customerId?: string | null): void;
   openSession(user: SessionUser): { token: string; expiresAt: Date };
   /** The session of a token, or undefined when unknown or expired. */
   session(token: string): Session | undefined;
@@ -77,9 +126,15 @@ export interface UserStore {
   user(username: string): UserSummary | undefined;
   /** Every user, by name. */
   list(): UserSummary[];
-  /** Changes the role only (the password stays, the sessions too). */
-  setRole(username: string, role: UserRole): void;
+  /**
+   * Changes the role (and customer) only; the password stays. Sessions stay unless the
+   * account's audience changed (staff to customer, or another customer): a session
+   * carries its customer, so those end.
+   */
+  setRole(username: string, role: UserRole, customerId?: string | null): void;
   setLocale(username: string, locale: Locale): void;
+  /** The console's time zone (IANA name); null: the browser's. */
+  setTimeZone(username: string, timeZone: string | null): void;
   /** Deletes the user and its sessions; false when there was none. */
   remove(username: string): boolean;
 }
@@ -144,13 +199,16 @@ const sha256 = (token: string) => createHash('sha256').update(token).digest('hex
 interface UserRow {
   username: string;
   role: UserRole;
+  customer_id: string | null;
   password_hash: string;
 }
 
 interface SummaryRow {
   username: string;
   role: UserRole;
+  customer_id: string | null;
   locale: Locale | null;
+  time_zone: string | null;
   created_at: string;
   last_login_at: string | null;
 }
@@ -159,7 +217,9 @@ function toSummary(row: SummaryRow): UserSummary {
   return {
     username: row.username,
     role: row.role,
+    customerId: row.customer_id,
     locale: row.locale,
+    timeZone: row.time_zone,
     createdAt: row.created_at,
     lastLoginAt: row.last_login_at,
   };
@@ -174,13 +234,14 @@ export function createUserStore(db: Db, opts: { now?: () => Date } = {}): UserSt
   let decoyHash: string | undefined;
 
   const selectUser = db.prepare(
-    'SELECT username, role, password_hash FROM users WHERE username = ?',
+    'SELECT username, role, customer_id, password_hash FROM users WHERE username = ?',
   );
   const upsertUser = db.prepare(`
-    INSERT INTO users (username, role, password_hash, created_at, updated_at)
-    VALUES (@username, @role, @hash, @now, @now)
+    INSERT INTO users (username, role, customer_id, password_hash, created_at, updated_at)
+    VALUES (@username, @role, @customerId, @hash, @now, @now)
     ON CONFLICT (username) DO UPDATE
-      SET role = @role, password_hash = @hash, updated_at = @now, failed_logins = 0`);
+      SET role = @role, customer_id = @customerId, password_hash = @hash, updated_at = @now,
+          failed_logins = 0`);
   const deleteUserSessions = db.prepare('DELETE FROM sessions WHERE username = ?');
   const countFailure = db.prepare(
     'UPDATE users SET failed_logins = failed_logins + 1, last_failed_at = ? WHERE username = ?',
@@ -193,14 +254,19 @@ export function createUserStore(db: Db, opts: { now?: () => Date } = {}): UserSt
   );
   const deleteExpired = db.prepare('DELETE FROM sessions WHERE expires_at <= ?');
   const selectSession = db.prepare(`
-    SELECT u.username, u.role, s.expires_at FROM sessions s JOIN users u USING (username)
+    SELECT u.username, u.role, u.customer_id, s.expires_at
+    FROM sessions s JOIN users u USING (username)
     WHERE s.token_hash = ? AND s.expires_at > ?`);
   const deleteSession = db.prepare('DELETE FROM sessions WHERE token_hash = ?');
-  const summaryColumns = 'username, role, locale, created_at, last_login_at';
+  const summaryColumns =
+    'username, role, customer_id, locale, time_zone, created_at, last_login_at';
   const selectSummary = db.prepare(`SELECT ${summaryColumns} FROM users WHERE username = ?`);
   const selectSummaries = db.prepare(`SELECT ${summaryColumns} FROM users ORDER BY username`);
-  const updateRole = db.prepare('UPDATE users SET role = ?, updated_at = ? WHERE username = ?');
+  const updateRole = db.prepare(
+    'UPDATE users SET role = ?, customer_id = ?, updated_at = ? WHERE username = ?',
+  );
   const updateLocale = db.prepare('UPDATE users SET locale = ? WHERE username = ?');
+  const updateTimeZone = db.prepare('UPDATE users SET time_zone = ? WHERE username = ?');
   const deleteUser = db.prepare('DELETE FROM users WHERE username = ?');
 
   return {
@@ -210,7 +276,7 @@ export function createUserStore(db: Db, opts: { now?: () => Date } = {}): UserSt
       const ok = await passwordMatches(password, row?.password_hash ?? decoyHash);
       if (row === undefined || !ok) return undefined;
       markLogin.run(now().toISOString(), row.username);
-      return { username: row.username, role: row.role };
+      return { username: row.username, role: row.role, customerId: row.customer_id };
     },
     recordFailure(username) {
       countFailure.run(now().toISOString(), username);
@@ -219,10 +285,10 @@ export function createUserStore(db: Db, opts: { now?: () => Date } = {}): UserSt
     get failedLogins() {
       return failedLogins;
     },
-    setUser(username, role, password) {
+    setUser(username, role, password, customerId = null) {
       const hash = hashPassword(password);
       db.transaction(() => {
-        upsertUser.run({ username, role, hash, now: now().toISOString() });
+        upsertUser.run({ username, role, customerId, hash, now: now().toISOString() });
         // A new password ends every session opened with the old one.
         deleteUserSessions.run(username);
       })();
@@ -237,9 +303,15 @@ export function createUserStore(db: Db, opts: { now?: () => Date } = {}): UserSt
     },
     session(token) {
       const row = selectSession.get(sha256(token), now().toISOString()) as
-        { username: string; role: UserRole; expires_at: string } | undefined;
+        | { username: string; role: UserRole; customer_id: string | null; expires_at: string }
+        | undefined;
       if (row === undefined) return undefined;
-      return { username: row.username, role: row.role, expiresAt: new Date(row.expires_at) };
+      return {
+        username: row.username,
+        role: row.role,
+        customerId: row.customer_id,
+        expiresAt: new Date(row.expires_at),
+      };
     },
     closeSession(token) {
       deleteSession.run(sha256(token));
@@ -251,11 +323,21 @@ export function createUserStore(db: Db, opts: { now?: () => Date } = {}): UserSt
     list() {
       return (selectSummaries.all() as SummaryRow[]).map(toSummary);
     },
-    setRole(username, role) {
-      updateRole.run(role, now().toISOString(), username);
+    setRole(username, role, customerId = null) {
+      db.transaction(() => {
+        const before = selectUser.get(username) as UserRow | undefined;
+        updateRole.run(role, customerId, now().toISOString(), username);
+        // A session is of one audience: moving an account between the staff and a
+        // customer, or between customers, must not leave a session seeing the old one's.
+        if (before !== undefined && before.customer_id !== customerId)
+          deleteUserSessions.run(username);
+      })();
     },
     setLocale(username, locale) {
       updateLocale.run(locale, username);
+    },
+    setTimeZone(username, timeZone) {
+      updateTimeZone.run(timeZone, username);
     },
     remove(username) {
       // Sessions go with the user (ON DELETE CASCADE needs foreign_keys on; be explicit).

@@ -5,6 +5,9 @@ export const UserRole = Type.Union([
   Type.Literal('viewer'),
   Type.Literal('operator'),
   Type.Literal('admin'),
+  // A customer's own account (issue 16 part 5): bound to one customer, it sees that
+  // customer's sites only, through the portal (broker/api/scope.ts, docs/CUSTOMERS.md).
+  Type.Literal('customer'),
 ]);
 export type UserRole = Static<typeof UserRole>;
 
@@ -21,6 +24,8 @@ export const LoginResponse = Type.Object({
   token: Type.String(),
   username: Type.String(),
   role: UserRole,
+  /** The customer a `customer` account belongs to; null for the NOC's staff. */
+  customerId: Type.Union([Type.String(), Type.Null()]),
   expiresAt: Timestamp,
 });
 export type LoginResponse = Static<typeof LoginResponse>;
@@ -32,6 +37,7 @@ export const loginResponseExample: LoginResponse = {
   token: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
   username: 'admin',
   role: 'admin',
+  customerId: null,
   expiresAt: '2026-11-27T08:00:00.000Z',
 };
 

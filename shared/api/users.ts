@@ -1,7 +1,8 @@
 /**
  * The signed-in user's own session (who, which role, which language) and the console
  * users an admin manages. Roles: a viewer reads, an operator also works tickets and
- * maintenance, an admin also manages users.
+ * maintenance, an admin also manages users; a customer account (bound to one customer by
+ * `customerId`) sees only that customer's sites, devices, tickets and reports.
  *
  *   GET    /api/auth/session           -> SessionInfo
  *   PATCH  /api/auth/session           SessionPatch -> SessionInfo   (own language)
@@ -10,7 +11,7 @@
  *   DELETE /api/users/:username        -> 204                        (admin; not oneself)
  */
 import { Type, type Static } from 'typebox';
-import { Timestamp } from '../ids.js';
+import { Id, Timestamp } from '../ids.js';
 import { UserRole } from './auth.js';
 import { Nullable } from './common.js';
 
@@ -25,13 +26,24 @@ export const LOCALES: readonly Locale[] = ['en', 'zh-CN'];
 export const SessionInfo = Type.Object({
   username: Type.String(),
   role: UserRole,
+  /** The customer of a `customer` account; null for the NOC's staff. */
+  customerId: Nullable(Type.String()),
   /** The user's chosen language; null until chosen (the console then keeps the browser's). */
   locale: Nullable(Locale),
+  /** The zone the console shows times in (IANA name); null: the browser's. */
+  timeZone: Nullable(Type.String()),
   expiresAt: Timestamp,
 });
 export type SessionInfo = Static<typeof SessionInfo>;
 
-export const SessionPatch = Type.Object({ locale: Locale }, { additionalProperties: false });
+/** Either or both; `timeZone: null` goes back to the browser's zone. */
+export const SessionPatch = Type.Object(
+  {
+    locale: Type.Optional(Locale),
+    timeZone: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 64 }))),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
 export type SessionPatch = Static<typeof SessionPatch>;
 
 /** Usernames: letters, digits and . _ - (they appear in ticket timelines). */
@@ -40,7 +52,9 @@ export const Username = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A
 export const UserSummary = Type.Object({
   username: Type.String(),
   role: UserRole,
+  customerId: Nullable(Type.String()),
   locale: Nullable(Locale),
+  timeZone: Nullable(Type.String()),
   createdAt: Timestamp,
   lastLoginAt: Nullable(Timestamp),
 });
@@ -52,6 +66,8 @@ export const UserWrite = Type.Object(
   {
     role: UserRole,
     password: Type.Optional(Type.String({ minLength: 8, maxLength: 200 })),
+    /** Required with role `customer` (an existing customer's id); refused with any other. */
+    customerId: Type.Optional(Id),
   },
   { additionalProperties: false },
 );
@@ -63,6 +79,8 @@ export type UserParams = Static<typeof UserParams>;
 export const sessionInfoExample: SessionInfo = {
   username: 'operator1',
   role: 'operator',
+  customerId: null,
   locale: 'zh-CN',
+  timeZone: null,
   expiresAt: '2026-11-27T08:00:00.000Z',
 };

@@ -31,6 +31,7 @@ describe('users and sessions over a SQLite file', () => {
     expect(await users.verify('admin', first.generatedPassword!)).toEqual({
       username: 'admin',
       role: 'admin',
+      customerId: null,
     });
 
     expect(ensureAdmin(db, undefined)).toEqual({ created: false });
