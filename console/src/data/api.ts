@@ -17,6 +17,7 @@ import {
   partPath,
   deviceOutagesPath,
   inspectionPath,
+  issuedReportPath,
   loginLockPath,
   loginLockRoutes,
   maintenanceApiRoutes,
@@ -48,6 +49,7 @@ import type {
   DeviceOutages,
   IncidentReport,
   InspectionReport,
+  IssuedReportSummary,
   Locale,
   LoginLock,
   LoginRequest,
@@ -423,6 +425,40 @@ export class ApiClient {
       'GET',
       `${partPath('customerWarranty', { id })}${query({ days })}`,
     );
+  }
+
+  // --- issued inspection reports (shared/api/issued-reports.ts, issue 16 part 4) ---
+
+  /** Every version issued to the customer, newest first, with its sign-offs. */
+  async fetchIssuedReports(customerId: string): Promise<IssuedReportSummary[]> {
+    return this.request<IssuedReportSummary[]>(
+      'GET',
+      issuedReportPath('customer', { customer: customerId }),
+    );
+  }
+
+  /** Freezes the period's report as its next version (operator or admin; chromium prints it). */
+  async issueReport(site: string, period: string): Promise<IssuedReportSummary> {
+    return this.request<IssuedReportSummary>('POST', issuedReportPath('site', { site }), {
+      period,
+    });
+  }
+
+  async signOffReport(
+    report: { siteId: string; period: string; version: number },
+    signOff: { name: string; signedOn: string; remarks: string },
+  ): Promise<void> {
+    const ids = { site: report.siteId, period: report.period, version: report.version };
+    await this.request<unknown>('POST', issuedReportPath('signOffs', ids), signOff);
+  }
+
+  /** The address of an issued version's PDF or page: a link the session cookie opens. */
+  issuedReportUrl(
+    report: { siteId: string; period: string; version: number },
+    format: 'pdf' | 'html',
+  ): string {
+    const ids = { site: report.siteId, period: report.period, version: report.version };
+    return `${this.base}${issuedReportPath(format, ids)}`;
   }
 
   // --- notification channels (shared/api/notify.ts): admin only ---

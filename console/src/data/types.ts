@@ -73,3 +73,4 @@ export type {
   CustomerFigures,
 } from '../../../shared/api/customers.js';
 export type { CustomerWarranty, WarrantyEntry } from '../../../shared/api/parts.js';
+export type { IssuedReportSummary, SignOff } from '../../../shared/api/issued-reports.js';

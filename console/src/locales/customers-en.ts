@@ -57,4 +57,31 @@ export const customersEn = {
     end: 'Warranty until',
     left: (days: number) => `${days} d left`,
   },
+  /** Issued inspection reports (docs/CUSTOMERS.md, Issued reports). */
+  issued: {
+    title: 'Issued inspection reports',
+    intro:
+      'An issued report is kept exactly as it was issued, with its PDF; issuing again makes a new version and the old one stays. Both sides keep the results, as the contract says.',
+    none: 'No report issued yet.',
+    site: 'Site',
+    period: 'Period',
+    version: 'Version',
+    issuedAt: 'Issued',
+    signOff: 'Sign-off',
+    notSigned: 'not signed',
+    signedBy: (name: string, day: string) => `${name}, ${day}`,
+    pdf: 'PDF',
+    page: 'Page',
+    issue: 'Issue report',
+    issuing: 'Printing the report…',
+    issuedNotice: (site: string, period: string, version: number) =>
+      `${site} ${period} issued as version ${version}.`,
+    record: 'Record sign-off',
+    name: 'Signed by',
+    signedOn: 'Signed on',
+    remarks: 'Remarks',
+    save: 'Save sign-off',
+    cancel: 'Cancel',
+    staffOnly: 'An operator or admin issues reports and records sign-offs.',
+  },
 };

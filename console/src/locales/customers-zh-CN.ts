@@ -51,4 +51,31 @@ export const customersZhCN: typeof customersEn = {
     end: '质保截止',
     left: (days: number) => `剩余 ${days} 天`,
   },
+  /** 已出具的巡检报告（docs/CUSTOMERS.md，Issued reports）。 */
+  issued: {
+    title: '已出具的巡检报告',
+    intro:
+      '报告出具后按出具时的内容连同 PDF 原样保存；重新出具生成新版本，旧版本保留。按合同约定，巡检结果双方各自留存。',
+    none: '尚未出具报告。',
+    site: '站点',
+    period: '统计周期',
+    version: '版本',
+    issuedAt: '出具时间',
+    signOff: '客户签字',
+    notSigned: '未签字',
+    signedBy: (name: string, day: string) => `${name}，${day}`,
+    pdf: 'PDF',
+    page: '网页版',
+    issue: '出具报告',
+    issuing: '正在生成报告…',
+    issuedNotice: (site: string, period: string, version: number) =>
+      `${site} ${period} 已出具，版本 ${version}。`,
+    record: '登记签字',
+    name: '签字人',
+    signedOn: '签字日期',
+    remarks: '意见',
+    save: '保存签字',
+    cancel: '取消',
+    staffOnly: '报告由运维人员或管理员出具并登记签字。',
+  },
 };

@@ -8,6 +8,7 @@ import {
   priorities,
 } from '../data/customers.js';
 import { recentPeriods } from '../data/inspection.js';
+import '../components/vigil-issued-reports.js';
 import { ApiRequestError } from '../data/api.js';
 import type { Session } from '../data/session.js';
 import type { ConsoleState } from '../data/store.js';
@@ -137,6 +138,21 @@ export class VigilCustomers extends LitElement {
     });
   }
 
+  /** Each customer's issued inspection reports, versions and sign-offs (docs/CUSTOMERS.md). */
+  private renderIssued() {
+    const staff = this.state.user?.role === 'operator' || this.admin;
+    return this._customers.map(
+      (customer) =>
+        html`<section class="card" data-testid="issued-${customer.id}">
+          <vigil-issued-reports
+            .session=${this.session}
+            .customer=${customer}
+            ?staff=${staff}
+          ></vigil-issued-reports>
+        </section>`,
+    );
+  }
+
   private async loadFigures(): Promise<void> {
     const period = this._period;
     const figures: Record<string, CustomerFigures> = {};
@@ -208,7 +224,7 @@ export class VigilCustomers extends LitElement {
               </tbody>
             </table>`
       }
-      ${this.renderWarranty()}
+      ${this.renderWarranty()} ${this.renderIssued()}
     `;
   }
 
