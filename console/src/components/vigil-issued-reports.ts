@@ -172,10 +172,7 @@ export class VigilIssuedReports extends LitElement {
             report.signOffs.length === 0
               ? html`<span class="muted">${t.notSigned}</span>`
               : report.signOffs.map(
-                  (s) =>
-                    html`<div>
-                      ${t.signedBy(s.name, s.signedOn)}${s.remarks ? html`: ${s.remarks}` : nothing}
-                    </div>`,
+                  (s) => html`<div>${t.signedBy(s.name, s.signedOn, s.remarks)}</div>`,
                 )
           }
         </td>

@@ -69,7 +69,8 @@ export const customersEn = {
     issuedAt: 'Issued',
     signOff: 'Sign-off',
     notSigned: 'not signed',
-    signedBy: (name: string, day: string) => `${name}, ${day}`,
+    signedBy: (name: string, day: string, remarks: string) =>
+      `${name}, ${day}${remarks ? `: ${remarks}` : ''}`,
     pdf: 'PDF',
     page: 'Page',
     issue: 'Issue report',

@@ -63,7 +63,8 @@ export const customersZhCN: typeof customersEn = {
     issuedAt: '出具时间',
     signOff: '客户签字',
     notSigned: '未签字',
-    signedBy: (name: string, day: string) => `${name}，${day}`,
+    signedBy: (name: string, day: string, remarks: string) =>
+      `${name}，${day}${remarks ? `：${remarks}` : ''}`,
     pdf: 'PDF',
     page: '网页版',
     issue: '出具报告',
