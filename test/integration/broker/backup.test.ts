@@ -369,6 +369,17 @@ describe('vigil backup and restore of the PostgreSQL database', () => {
       await target.close();
     }
 
+    // A config without a database cannot take the dump: refused before anything is written.
+    await mkdir(join(work.path, 'nodb'));
+    const noDatabase = await writeConfig(join(work.path, 'nodb'), {
+      dataDir: join(work.path, 'c'),
+    });
+    const noDb = await vigil(restoreMain, '--from', out, '--config', noDatabase);
+    expect(noDb.code).toBe(1);
+    expect(noDb.err).toContain('the backup holds a PostgreSQL dump');
+    expect(noDb.err).toContain('set database.url (or VIGIL_DATABASE_URL)');
+    expect(existsSync(join(work.path, 'c', 'vigil.db'))).toBe(false);
+
     // Again into the now filled database: refused, then replaced with --force.
     const refused = await vigil(restoreMain, '--from', out, '--config', configFileB);
     expect(refused.code).toBe(1);
