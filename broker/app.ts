@@ -9,6 +9,9 @@
  * A message is appended to the journal (fsync) before its PUBACK and finished there once
  * the pipeline ran and its points are in the metrics store; at start the unfinished
  * ones are fed to the pipeline again before the MQTT listeners open.
+ * With `database.url` the journal is in PostgreSQL (journal.store: postgres) and the node
+ * is one of an active/standby pair: it acknowledges only while it holds the leader lease,
+ * and starts (and replays) the journal each time it is elected (docs/HA.md).
  *   HTTP API + console (broker/api/)
  */
 import { mkdirSync, readFileSync } from 'node:fs';
@@ -28,6 +31,9 @@ import { ReportCache } from './inspection/cache.js';
 import { child, consoleLog, type Log } from './log.js';
 import { EmbeddedMetricsStore } from './metrics/embedded.js';
 import { FileJournal } from './journal/journal.js';
+import { PgJournal } from './journal/pg-journal.js';
+import { Leadership } from './ha/leadership.js';
+import { openDatabase as openPostgres } from './ha/pg.js';
 import type { IngestJournal } from './journal/types.js';
 import { InfluxMetricsStore } from './metrics/influx.js';
 import type { MetricsStore } from './metrics/store.js';
@@ -56,6 +62,8 @@ export interface BrokerOptions {
   /** Lines that can repeat per message: one per client and cause this often; default 60 s. */
   logIntervalMs?: number;
   metricsWriter?: MetricsWriterOptions;
+  /** The leader lease's ttl with a PostgreSQL journal; 10 s by default (tests shorten it). */
+  leaseTtlMs?: number;
 }
 
 export interface RunningBroker {
@@ -86,6 +94,8 @@ export interface RunningBroker {
   deadLetters: DeadLetterStore;
   mqtt: MqttServer;
   journal: IngestJournal;
+  /** The leader lease with a PostgreSQL journal (docs/HA.md); null: a single node. */
+  leadership: Leadership | null;
   audit: AuditLog;
   health(): Promise<Health>;
   /** The figures of GET /api/broker and $SYS/vigil/broker/... */
@@ -147,12 +157,47 @@ export async function startBroker(
     const db = openDatabase(join(config.dataDir, 'vigil.db'));
     undo.push({ name: 'the database', run: () => void db.close() });
 
-    const journal: IngestJournal = new FileJournal({
-      dir: join(config.dataDir, 'journal'),
-      maxBytes: config.journal.maxBytes,
-      groupCommitMs: config.journal.groupCommitMs,
-    });
-    const unfinished = await journal.start();
+    // With PostgreSQL the journal outlives this machine, and only the node holding the
+    // leader lease acknowledges; its commits are fenced by the lease's token.
+    let leadership: Leadership | null = null;
+    let journal: IngestJournal;
+    if (config.journal.store === 'postgres' && config.database) {
+      const lease = new Leadership({
+        database: config.database,
+        log: child(log, 'ha'),
+        ...(options.leaseTtlMs !== undefined ? { ttlMs: options.leaseTtlMs } : {}),
+      });
+      leadership = lease;
+      // A commit hanging on a dead link must not hold a PUBACK for minutes; refused, the
+      // agent sends the message again.
+      const journalDb = openPostgres(config.database, {
+        max: 4,
+        applicationName: 'vigil journal',
+        queryTimeoutMs: Math.max(1000, Math.floor(lease.ttlMs / 2)),
+        connectTimeoutMs: Math.max(1000, Math.floor(lease.ttlMs / 2)),
+        onIdleError: () => {
+          // A dropped idle session: the pool opens another for the next commit.
+        },
+      });
+      undo.push({ name: 'the journal database', run: () => journalDb.close() });
+      undo.push({ name: 'the leader lease', run: () => lease.stop() });
+      journal = new PgJournal({
+        db: journalDb,
+        fence: lease,
+        maxBytes: config.journal.maxBytes,
+        groupCommitMs: config.journal.groupCommitMs,
+        fenceIdleMs: lease.ttlMs,
+      });
+      await lease.start();
+    } else {
+      journal = new FileJournal({
+        dir: join(config.dataDir, 'journal'),
+        maxBytes: config.journal.maxBytes,
+        groupCommitMs: config.journal.groupCommitMs,
+      });
+    }
+    // PostgreSQL: started below, once this node leads.
+    const unfinished = leadership ? [] : await journal.start();
     undo.push({ name: 'the journal', run: () => journal.stop() });
 
     const agents = new AgentStore(db);
@@ -262,6 +307,32 @@ export async function startBroker(
     for (const { id, ...envelope } of unfinished) process(id, envelope);
     if (unfinished.length > 0)
       log.info(`replaying ${unfinished.length} messages the journal kept from before the restart`);
+    // PostgreSQL: each election starts the journal again (a journal of an earlier term
+    // refuses appends) and replays what the previous leader acknowledged and did not finish.
+    let takeovers = Promise.resolve();
+    const takeOver = (): Promise<void> =>
+      (takeovers = takeovers
+        .then(async () => {
+          if (!leadership?.isLeader) return;
+          await journal.stop();
+          const records = await journal.start();
+          for (const { id, ...envelope } of records) process(id, envelope);
+          log.info(
+            `leads: the journal in PostgreSQL replays ${records.length} messages acknowledged before`,
+          );
+        })
+        .catch((error: unknown) => {
+          log.error(
+            `cannot start the journal in PostgreSQL after the election: ${error instanceof Error ? error.message : String(error)}; messages are refused until the next election`,
+          );
+        }));
+    if (leadership) {
+      leadership.onChange((change) => {
+        if (change.leading) void takeOver();
+      });
+      // Elected during start: the replay runs before MQTT opens, as with the file journal.
+      if (leadership.isLeader) await takeOver();
+    }
 
     const tls = config.mqtt.tls;
     const mqtt = new MqttServer({
@@ -332,7 +403,7 @@ export async function startBroker(
     const health = async (): Promise<Health> => {
       const storeOk = await metrics.ping().catch(() => false);
       return {
-        status: storeOk && !journal.full ? 'ok' : 'degraded',
+        status: storeOk && !journal.full && !journal.problem ? 'ok' : 'degraded',
         version,
         uptimeS: Math.round((Date.now() - startedAt) / 1000),
         mqtt: { clients: mqtt.clients },
@@ -362,6 +433,7 @@ export async function startBroker(
         oncall,
         escalations,
         channels,
+        leaderRole: () => (leadership ? (leadership.isLeader ? 'leader' : 'standby') : 'single'),
         consoleDir: config.consoleDir,
         log: child(log, 'api'),
         // Issued inspection reports are printed to PDF by chromium (reports.* in broker.yaml).
@@ -397,6 +469,7 @@ export async function startBroker(
       deadLetters,
       mqtt,
       journal,
+      leadership,
       audit,
       figures,
       health,

@@ -16,6 +16,8 @@
  *     ws: { port: 8083 }            # optional: MQTT over WebSocket
  *     limits: { maxPayloadBytes: 262144, maxTopicLevels: 16, connectionsPerSecond: 200 }
  *   journal: { maxBytes: 1073741824, groupCommitMs: 2 } # the ingest journal in <dataDir>/journal
+ *   journal: { store: postgres }    # file (<dataDir>/journal) or postgres (database/url);
+ *                                   # default postgres when database/url is set (docs/HA.md)
  *   http: { host: 0.0.0.0, port: 8080 }      # port: HTTP_PORT
  *   http:                           # the console from outside (docs/PORTAL-SECURITY.md)
  *     port: 443                     # with tls: HTTPS on this port
@@ -38,7 +40,7 @@
  *             publicUrl: https://vigil.example.com, policies: ..., outbox: ... }
  *                                   # broker/notify/config.ts, docs/NOTIFY.md
  *   consoleDir: /srv/vigil/console  # default: dist/console of this build; null: no console
- *   database:                       # PostgreSQL (docs/HA.md); not yet used by the stores
+ *   database:                       # PostgreSQL (docs/HA.md): the journal and the leader lease
  *     url: postgres://vigil@db.example.com:5432/vigil  # VIGIL_DATABASE_URL
  *     passwordFile: /etc/vigil/db-password              # or the password in the URL
  *   reports:                        # issued inspection reports' PDF (docs/CUSTOMERS.md)
@@ -182,6 +184,9 @@ export const BrokerConfigFile = Type.Object(
           // How long a commit waits for more messages to share its fsync (PUBACK latency
           // against CPU per message: broker/journal/journal.ts).
           groupCommitMs: Type.Optional(Type.Number({ minimum: 0, maximum: 50 })),
+          // Where a PUBACK waits: the local segment files, or PostgreSQL (the journal then
+          // outlives the node; broker/journal/pg-journal.ts, docs/HA.md).
+          store: Type.Optional(Type.Union([Type.Literal('file'), Type.Literal('postgres')])),
         },
         { additionalProperties: false },
       ),
@@ -313,7 +318,11 @@ export interface BrokerConfig {
     ws: { host: string; port: number } | null;
     limits: { maxPayloadBytes: number; maxTopicLevels: number; connectionsPerSecond: number };
   };
-  journal: { maxBytes: number; groupCommitMs: number };
+  /**
+   * store: 'postgres' (the default with `database`) commits each message in PostgreSQL
+   * before its PUBACK and makes the node one of an active/standby pair (docs/HA.md).
+   */
+  journal: { maxBytes: number; groupCommitMs: number; store: 'file' | 'postgres' };
   http: HttpConfig;
   /**
    * Days the metrics store keeps raw readings (30, InfluxDB's `raw` policy) and their
@@ -488,6 +497,15 @@ export function resolveConfig(
     );
   if (checked.ok) errors.push(...httpErrors(checked.value.http));
   if (checked.ok) errors.push(...databaseErrors(checked.value.database, env));
+  if (
+    checked.ok &&
+    checked.value.journal?.store === 'postgres' &&
+    !checked.value.database?.url &&
+    !env.VIGIL_DATABASE_URL
+  )
+    errors.push(
+      'journal/store: postgres needs database/url (or VIGIL_DATABASE_URL), the PostgreSQL the journal commits to; or write store: file',
+    );
   const escalation = resolveEscalationConfig(checked.ok ? checked.value.notify : undefined, errors);
   if (!checked.ok || errors.length > 0) {
     throw new VigilError('VIGIL_CONFIG_INVALID', `${source} has ${errors.length} error(s)`, errors);
@@ -547,6 +565,7 @@ export function resolveConfig(
     journal: {
       maxBytes: file.journal?.maxBytes ?? 1024 ** 3,
       groupCommitMs: file.journal?.groupCommitMs ?? DEFAULT_GROUP_COMMIT_MS,
+      store: file.journal?.store ?? (database ? 'postgres' : 'file'),
     },
     http: resolveHttp(file.http, httpPort, baseDir),
     metrics: {

@@ -21,6 +21,7 @@ import { notFoundHandler, registerConsole } from './console.js';
 import { deviceRoutes } from './devices.js';
 import { errorHandler, schemaValidator } from './errors.js';
 import { healthRoutes } from './health.js';
+import { leaderRoutes } from './health-leader.js';
 import { loadTlsFiles, redirectServer, type TlsFiles } from './https.js';
 import { liveRoutes } from './live.js';
 import { LoginLimits } from './login-limits.js';
@@ -130,6 +131,7 @@ export async function buildApi(deps: ApiDeps, serve: ServeOptions = {}): Promise
     ...(deps.now ? { now: deps.now } : {}),
   });
   await app.register(healthRoutes, { health: deps.health });
+  await app.register(leaderRoutes, { role: deps.leaderRole ?? (() => 'single') });
   if (deps.brokerStats) await app.register(brokerStatsRoutes, { stats: deps.brokerStats });
   await app.register(userAdminRoutes, {
     users,

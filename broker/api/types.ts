@@ -23,6 +23,8 @@ export interface ApiDeps {
   health: () => Promise<Health>;
   /** Maintenance, sites, audit, inspection (broker/wiring/desk.ts); their routes need it. */
   desk?: Desk;
+  /** GET /api/health/leader: this node's role in an active/standby pair; 'single' without it. */
+  leaderRole?: () => 'leader' | 'standby' | 'single';
   /** GET /api/broker; without it the route is not registered. */
   brokerStats?: () => BrokerStats;
   /** NOC commands to agents; without it POST /api/sites/:site/agents/:agent/commands is absent. */

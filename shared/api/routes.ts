@@ -9,6 +9,8 @@ export const apiRoutes = {
   login: '/api/auth/login',
   logout: '/api/auth/logout',
   health: '/api/health',
+  /** 200 on the node that leads an active/standby pair (or a single node), 503 elsewhere. */
+  healthLeader: '/api/health/leader',
   /** The broker's own figures: MQTT, journal, pipeline, metrics writer. */
   broker: '/api/broker',
   devices: '/api/devices',

@@ -87,7 +87,7 @@ describe('broker config', () => {
       ws: { host: '127.0.0.1', port: 8083 },
       limits: { maxPayloadBytes: 65536, maxTopicLevels: 16, connectionsPerSecond: 200 },
     });
-    expect(config.journal).toEqual({ maxBytes: 104_857_600, groupCommitMs: 3 });
+    expect(config.journal).toEqual({ maxBytes: 104_857_600, groupCommitMs: 3, store: 'file' });
     expect(config.metrics).toEqual({ rawDays: 14, rollupDays: 1095 });
     expect(config.influx).toEqual({ url: 'http://influx:8086', database: 'vigil' });
     expect(config.sla.serious).toEqual({ ...defaultSla.serious, respondMin: 5 });
