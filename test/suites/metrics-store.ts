@@ -8,12 +8,27 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { aggregatePoints } from '../../broker/metrics/aggregate.js';
+import { chartMonths, summarize } from '../../broker/inspection/trends.js';
 import type { MetricPoint, MetricsStore, TrendBucket } from '../../broker/metrics/store.js';
 
 export interface StoreUnderTest {
   store: MetricsStore;
   dispose(): Promise<void>;
+  /**
+   * Ages the raw readings out as the store's own retention does once they are older than
+   * 30 days (metrics.rawDays), rollups kept: the embedded store's hourly retention run now,
+   * InfluxDB's expired shard groups of `raw` dropped (its retention service drops whole
+   * shard groups, every 30 minutes). Called after writing a year of history.
+   */
+  expireRaw(): Promise<void>;
 }
+
+/**
+ * A fresh store; `rawDays` long enough to write a year of history at once (InfluxDB
+ * refuses a point older than its policy's duration). Readings of a year ago arrive as they
+ * happen in a real installation, not at once; expireRaw() then leaves what retention would.
+ */
+export type OpenStore = (options?: { rawDays?: number }) => Promise<StoreUnderTest>;
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -58,7 +73,7 @@ function devicePoint(
   };
 }
 
-export function metricsStoreSuite(name: string, open: () => Promise<StoreUnderTest>): void {
+export function metricsStoreSuite(name: string, open: OpenStore): void {
   describe(`metrics store conformance: ${name}`, () => {
     let subject: StoreUnderTest;
     let store: MetricsStore;
@@ -437,5 +452,150 @@ export function metricsStoreSuite(name: string, open: () => Promise<StoreUnderTe
       const cam007 = await store.query({ ...range, tags: { device: 'cam-007' } });
       expect(cam007).toHaveLength(100);
     });
+    it(
+      'answers 12 local months from its rollups once their raw readings are past retention',
+      {
+        timeout: 180_000,
+      },
+      async () => {
+        // A year of history, as the inspection report's charts read it (broker/inspection/
+        // trends.ts): one trend per local calendar month, daily buckets, summed up per month.
+        const long = await open({ rawDays: 400 });
+        await long.store.start();
+        try {
+          const history = long.store;
+          const now = Date.now();
+          const period = new Date(now).toISOString().slice(0, 7);
+          const zones = ['Asia/Shanghai', 'America/New_York'];
+          const monthsOf = (zone: string) =>
+            chartMonths(period, zone).map((m) => ({ ...m, to: Math.min(m.to, now - 5 * MINUTE) }));
+          const oldest = Math.min(...zones.map((zone) => monthsOf(zone)[0]!.from));
+          // A month without any reading: a gap in the charts, not a month of zeros.
+          const gap = monthsOf('Asia/Shanghai')[3]!;
+          const random = seeded(7);
+          const points: MetricPoint[] = [];
+          const taken = new Set<string>();
+          const poll = (time: number, device: string, site = 'site-a') => {
+            // One reading per device and time (the same one again is counted once).
+            if (time >= gap.from - DAY && time < gap.to + DAY) return;
+            if (taken.has(`${device}@${time}`)) return;
+            taken.add(`${device}@${time}`);
+            points.push(
+              devicePoint(
+                time,
+                device,
+                {
+                  up: true,
+                  responseMs: Math.round(random() * 10_000) / 100,
+                  storageUsedPct: Math.round(random() * 1000) / 10,
+                },
+                site,
+              ),
+            );
+          };
+          for (let time = oldest - DAY; time < now - 10 * MINUTE; time += 5 * HOUR + 17 * MINUTE) {
+            poll(time, 'cam-01');
+            poll(time + 7 * MINUTE, 'nvr-01');
+            poll(time + 11 * MINUTE, 'cam-09', 'site-b');
+          }
+          // Readings a minute either side of every local month's edge: the part-days of UTC
+          // at the edges come from the 5-minute rollup, and belong to one month each.
+          for (const zone of zones)
+            for (const month of monthsOf(zone)) {
+              poll(month.from - MINUTE, 'cam-01');
+              poll(month.from + MINUTE, 'nvr-01');
+            }
+          points.sort((a, b) => a.time.getTime() - b.time.getTime());
+          for (let i = 0; i < points.length; i += 5_000)
+            await history.write(points.slice(i, i + 5_000));
+          await long.expireRaw();
+
+          // The oldest months hold no raw reading any more; the last days still do.
+          const first = monthsOf('Asia/Shanghai')[0]!;
+          const range = { measurement: 'device', tags: { site: 'site-a' } };
+          expect(
+            await history.query({ ...range, from: new Date(first.from), to: new Date(first.to) }),
+          ).toEqual([]);
+          expect(
+            (await history.query({ ...range, from: new Date(now - DAY), to: new Date(now) }))
+              .length,
+          ).toBeGreaterThan(0);
+
+          for (const zone of zones) {
+            const months = monthsOf(zone);
+            expect(months).toHaveLength(12);
+            for (const field of ['responseMs', 'storageUsedPct']) {
+              const answers = await Promise.all(
+                months.map((m) =>
+                  history.trend({
+                    ...range,
+                    field,
+                    bucketS: 86_400,
+                    from: new Date(m.from),
+                    to: new Date(m.to),
+                  }),
+                ),
+              );
+              answers.forEach((buckets, i) => {
+                const month = months[i]!;
+                const raw = points.filter(
+                  (p) =>
+                    p.tags.site === 'site-a' &&
+                    p.time.getTime() >= month.from &&
+                    p.time.getTime() < month.to,
+                );
+                const label = `${zone} ${month.month} ${field}`;
+                if (raw.length === 0) {
+                  expect(buckets, label).toEqual([]);
+                  expect(summarize(buckets, 'mean', month), label).toBeNull();
+                  return;
+                }
+                const values = raw.map((p) => p.fields[field] as number);
+                expect(
+                  buckets.reduce((n, b) => n + b.count, 0),
+                  label,
+                ).toBe(values.length);
+                expect(Math.min(...buckets.map((b) => b.min!)), label).toBe(Math.min(...values));
+                expect(Math.max(...buckets.map((b) => b.max!)), label).toBe(Math.max(...values));
+                const mean = values.reduce((sum, v) => sum + v, 0) / values.length;
+                expect(summarize(buckets, 'mean', month), label).toBeCloseTo(mean, 6);
+              });
+            }
+          }
+          // The gap is a month with nothing, in the Beijing months, and the one before it not.
+          const beijing = monthsOf('Asia/Shanghai');
+          expect(
+            points.some((p) => p.time.getTime() >= gap.from && p.time.getTime() < gap.to),
+          ).toBe(false);
+          expect(beijing[2]!.month < gap.month).toBe(true);
+
+          // By device, as the weekly table asks: the oldest month of each device.
+          const byDevice = await history.trendBy({
+            ...range,
+            by: 'device',
+            field: 'responseMs',
+            bucketS: 86_400,
+            from: new Date(first.from),
+            to: new Date(first.to),
+          });
+          expect([...byDevice.keys()].sort()).toEqual(['cam-01', 'nvr-01']);
+          for (const [device, buckets] of byDevice) {
+            const count = points.filter(
+              (p) =>
+                p.tags.device === device &&
+                p.time.getTime() >= first.from &&
+                p.time.getTime() < first.to,
+            ).length;
+            expect(
+              buckets.reduce((n, b) => n + b.count, 0),
+              device,
+            ).toBe(count);
+          }
+        } finally {
+          await long.store.stop();
+          await long.dispose();
+        }
+      },
+    );
   });
 }
