@@ -94,7 +94,9 @@ export class Session {
   private async loadSessionInfo(): Promise<void> {
     try {
       const info = await this.api.fetchSession();
-      this.store.update({ user: { username: info.username, role: info.role } });
+      this.store.update({
+        user: { username: info.username, role: info.role, customerId: info.customerId },
+      });
       if (info.locale !== null && info.locale !== this.store.get().locale) {
         this.useLocale(info.locale);
         storeLocale(info.locale);
@@ -129,7 +131,7 @@ export class Session {
   async login(username: string, password: string): Promise<void> {
     const answer = await this.api.login({ username, password });
     this.store.update({
-      user: { username: answer.username, role: answer.role },
+      user: { username: answer.username, role: answer.role, customerId: answer.customerId },
       notice: null,
     });
     await this.loadSessionInfo().catch(() => undefined);

@@ -22,6 +22,8 @@ export type SessionState = 'checking' | 'signed-out' | 'signed-in';
 export interface ConsoleUser {
   username: string;
   role: UserRole;
+  /** The customer of a `customer` account (the portal); null or absent for the staff. */
+  customerId?: string | null;
 }
 
 export interface ConsoleState {

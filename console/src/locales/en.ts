@@ -10,6 +10,7 @@ import { channelsEn } from './channels-en.js';
 import { customersEn } from './customers-en.js';
 import { alarmEn } from './alarm-en.js';
 import { newTicketEn } from './new-ticket-en.js';
+import { portalEn } from './portal-en.js';
 
 export const en = {
   /** BCP 47 tag for Intl formatting and the document's lang attribute. */
@@ -41,7 +42,12 @@ export const en = {
     sites: (count: number) => `${count} sites`,
     signedInAs: (user: string) => `Signed in as ${user}`,
     language: 'Language',
-    role: { viewer: 'viewer', operator: 'operator', admin: 'admin' } as Record<string, string>,
+    role: {
+      viewer: 'viewer',
+      operator: 'operator',
+      admin: 'admin',
+      customer: 'customer',
+    } as Record<string, string>,
   },
 
   nav: {
@@ -392,6 +398,9 @@ export const en = {
 
   /** Customers and their contracts (./customers-*.ts). */
   customers: customersEn,
+
+  /** The customer portal: a customer account's navigation and report form (./portal-*.ts). */
+  portal: portalEn,
 
   wall: {
     title: 'NOC wall',

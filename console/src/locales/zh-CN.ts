@@ -5,6 +5,7 @@ import { channelsZhCN } from './channels-zh-CN.js';
 import { customersZhCN } from './customers-zh-CN.js';
 import { alarmZhCN } from './alarm-zh-CN.js';
 import { newTicketZhCN } from './new-ticket-zh-CN.js';
+import { portalZhCN } from './portal-zh-CN.js';
 
 export const zhCN: Strings = {
   locale: 'zh-CN',
@@ -33,7 +34,7 @@ export const zhCN: Strings = {
     sites: (count: number) => `${count} 个站点`,
     signedInAs: (user: string) => `当前用户：${user}`,
     language: '语言',
-    role: { viewer: '只读', operator: '值班员', admin: '管理员' },
+    role: { viewer: '只读', operator: '值班员', admin: '管理员', customer: '客户' },
   },
 
   nav: {
@@ -369,6 +370,9 @@ export const zhCN: Strings = {
 
   /** Customers and their contracts (./customers-*.ts). */
   customers: customersZhCN,
+
+  /** The customer portal: a customer account's navigation and report form (./portal-*.ts). */
+  portal: portalZhCN,
 
   wall: {
     title: '监控大屏',

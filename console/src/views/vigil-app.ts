@@ -271,17 +271,21 @@ export class VigilApp extends LitElement {
     return html`
       <header class="bar">
         <h1 class="brand">${strings.appName}</h1>
-        <nav aria-label=${n.label}>
-          ${link(href.fleet(), n.fleet, ['fleet', 'device'])}
-          ${link(href.tickets(), n.tickets, ['tickets', 'ticket', 'report'])}
-          ${link(href.maintenance(), n.maintenance, ['maintenance'])}
-          ${link(href.inspection(), n.inspection, ['inspection'])}
-          ${link(href.oncall(), strings.oncall.nav, ['oncall'])}
-          ${state.user?.role === 'admin' ? link(href.users(), n.users, ['users']) : nothing}
-          ${state.user?.role === 'admin' ? link(href.channels(), strings.channels.nav, ['channels']) : nothing}
-          ${link(href.customers(), strings.customers.nav, ['customers'])}
-          ${link(href.wall(), n.wall, [])}
-        </nav>
+        ${
+          state.user?.role === 'customer'
+            ? this.renderPortalNav(state, link)
+            : html`<nav aria-label=${n.label}>
+                ${link(href.fleet(), n.fleet, ['fleet', 'device'])}
+                ${link(href.tickets(), n.tickets, ['tickets', 'ticket', 'report'])}
+                ${link(href.maintenance(), n.maintenance, ['maintenance'])}
+                ${link(href.inspection(), n.inspection, ['inspection'])}
+                ${link(href.oncall(), strings.oncall.nav, ['oncall'])}
+                ${state.user?.role === 'admin' ? link(href.users(), n.users, ['users']) : nothing}
+                ${state.user?.role === 'admin' ? link(href.channels(), strings.channels.nav, ['channels']) : nothing}
+                ${link(href.customers(), strings.customers.nav, ['customers'])}
+                ${link(href.wall(), n.wall, [])}
+              </nav>`
+        }
         <span class="site" data-testid="site">${this.siteLabel(devices)}</span>
         <span
           class="badge"
@@ -376,6 +380,26 @@ export class VigilApp extends LitElement {
       case 'not-found':
         return html`<p role="alert">${strings.nav.notFound}</p>`;
     }
+  }
+
+  /**
+   * A customer account's navigation (the portal, issue 16 part 5): its sites and devices,
+   * its tickets with the "report a fault" form, its reports; none of the NOC's screens
+   * (the API refuses those to a customer anyway, broker/api/scope.ts).
+   */
+  private renderPortalNav(
+    state: ConsoleState,
+    link: (to: string, label: string, screens: Route['screen'][]) => unknown,
+  ) {
+    const p = strings.portal;
+    return html`<span class="site" data-testid="portal-customer"
+        >${p.label(state.user?.customerId ?? '')}</span
+      >
+      <nav aria-label=${strings.nav.label} data-testid="portal-nav">
+        ${link(href.fleet(), p.nav.sites, ['fleet', 'device'])}
+        ${link(href.tickets(), p.nav.tickets, ['tickets', 'ticket', 'report'])}
+        ${link(href.inspection(), p.nav.reports, ['inspection'])}
+      </nav>`;
   }
 
   private _locale(event: CustomEvent<LocaleChangeDetail>): void {

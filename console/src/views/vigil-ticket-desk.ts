@@ -107,7 +107,8 @@ export class VigilTicketDesk extends LitElement {
         </select></label
       >`;
     const role = this.state.user?.role;
-    const canReport = role === 'operator' || role === 'admin';
+    // A customer account reports its own faults (the portal; the API keeps it to its sites).
+    const canReport = role === 'operator' || role === 'admin' || role === 'customer';
     return html`
       <h2>${t.deskTitle}</h2>
       ${canReport ? this.renderReport() : nothing}
@@ -127,6 +128,10 @@ export class VigilTicketDesk extends LitElement {
 
   private renderReport() {
     const n = strings.newTicket;
+    // The portal's words for a customer, who reports for itself; the contract sets the
+    // priority of its reports (it has no priority to choose).
+    const customer = this.state.user?.role === 'customer';
+    const p = strings.portal;
     const opened =
       this._opened === null
         ? nothing
@@ -145,15 +150,15 @@ export class VigilTicketDesk extends LitElement {
             this._error = null;
           }}
         >
-          ${n.open}
+          ${customer ? p.reportOpen : n.open}
         </button>
         ${opened}
       </div>`;
     }
     const t = strings.tickets;
     return html`<section class="card" aria-labelledby="new-ticket-heading">
-      <h3 id="new-ticket-heading">${n.heading}</h3>
-      <p class="muted">${n.hint}</p>
+      <h3 id="new-ticket-heading">${customer ? p.reportOpen : n.heading}</h3>
+      <p class="muted">${customer ? p.reportHint : n.hint}</p>
       <form data-testid="new-ticket-form" @submit=${this._submit}>
         <label
           >${n.site}
@@ -190,16 +195,20 @@ export class VigilTicketDesk extends LitElement {
             placeholder=${n.titlePlaceholder}
         /></label>
         <label
-          >${n.description}
+          >${customer ? p.reportDescription : n.description}
           <textarea name="description" maxlength="4000"></textarea>
         </label>
-        <label
-          >${n.priority}
-          <select name="priority">
-            <option value="">${n.byContract}</option>
-            ${priorities.map((p) => html`<option value=${p}>${t.priority[p]}</option>`)}
-          </select></label
-        >
+        ${
+          customer
+            ? nothing
+            : html`<label
+                >${n.priority}
+                <select name="priority">
+                  <option value="">${n.byContract}</option>
+                  ${priorities.map((p) => html`<option value=${p}>${t.priority[p]}</option>`)}
+                </select></label
+              >`
+        }
         <div class="row">
           <button class="primary" type="submit" ?disabled=${this._busy}>${n.submit}</button>
           <button type="button" @click=${() => (this._reporting = false)}>${n.cancel}</button>

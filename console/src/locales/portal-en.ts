@@ -1,0 +1,18 @@
+/**
+ * English texts of the customer portal (issue 16 part 5): what a customer account's
+ * console shows instead of the NOC's navigation; portal-zh-CN.ts has the same keys.
+ */
+export const portalEn = {
+  /** The header's label for a customer account, with its customer's id. */
+  label: (customer: string) => `Customer portal · ${customer}`,
+  nav: {
+    sites: 'My sites',
+    tickets: 'My tickets',
+    reports: 'Reports',
+  },
+  /** The ticket desk's report form for a customer: no caller, the customer itself. */
+  reportOpen: 'Report a fault',
+  reportHint:
+    'Tell us what you see that the checks cannot: a blurred or misaimed picture, a damaged housing. The maintenance team is notified at once.',
+  reportDescription: 'Where, since when, what you see',
+};

@@ -1,0 +1,14 @@
+/** 客户门户（issue 16 第 5 部分）的中文文本，键与 portal-en.ts 相同。 */
+import type { portalEn } from './portal-en.js';
+
+export const portalZhCN: typeof portalEn = {
+  label: (customer: string) => `客户门户 · ${customer}`,
+  nav: {
+    sites: '我的站点',
+    tickets: '我的工单',
+    reports: '巡检报告',
+  },
+  reportOpen: '报告故障',
+  reportHint: '请告诉我们检测发现不了的问题：画面模糊或偏移、外壳损坏等。维保团队会立即收到通知。',
+  reportDescription: '位置、开始时间、看到的现象',
+};

@@ -1,0 +1,138 @@
+/**
+ * The customer portal in a real browser (Debian's chromium) against the whole broker with
+ * the built console (issue 16 part 5): a customer account signs in, sees its own site and
+ * not another customer's, no NOC navigation, reports a fault and sees the ticket, in
+ * English and in Chinese. Screenshots land in test-output/screenshots/.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningBroker } from '../../broker/app.js';
+import { sitePath } from '../../shared/api/sites.js';
+import type { Ticket } from '../../shared/api/tickets.js';
+import { userPath } from '../../shared/api/routes.js';
+import { adminCall } from '../helpers/admin-call.js';
+import { launchBrowser, screenshotDir, type Browser } from '../helpers/browser.js';
+import { loginToken, startTestBroker } from '../helpers/broker.js';
+
+const consoleDir =
+  process.env.VIGIL_TEST_CONSOLE_DIR ??
+  fileURLToPath(new URL('../../dist/console/', import.meta.url));
+
+const CUSTOMER = { username: 'anna', password: 'customer password 123' };
+
+describe.skipIf(!existsSync(join(consoleDir, 'index.html')))('customer portal in a browser', () => {
+  let broker: RunningBroker;
+  let browser: Browser;
+  let page: Page;
+  let admin: string;
+
+  const call = adminCall(
+    () => broker.httpUrl,
+    () => admin,
+  );
+
+  beforeAll(async () => {
+    broker = await startTestBroker({ settings: { consoleDir } });
+    admin = await loginToken(broker);
+    // Two customers with a described site and a camera each; B has an open ticket.
+    await call('POST', '/api/customers', { id: 'alpha', name: 'Alpha Water Works' });
+    await call('POST', '/api/customers', { id: 'bravo', name: 'Bravo Harbour Ltd' });
+    await call('PUT', sitePath('alpha-plant'), { name: 'Alpha plant', customerId: 'alpha' });
+    await call('PUT', sitePath('bravo-quay'), { name: 'Bravo quay', customerId: 'bravo' });
+    await call('PUT', `${sitePath('alpha-plant')}/devices/cam-gate`, { criticality: 'normal' });
+    await call('PUT', `${sitePath('bravo-quay')}/devices/cam-mast`, { criticality: 'normal' });
+    await call('POST', '/api/tickets', {
+      siteId: 'bravo-quay',
+      title: 'Bravo mast camera tilted',
+      description: 'phoned in',
+    });
+    await call('PUT', userPath(CUSTOMER.username), {
+      role: 'customer',
+      customerId: 'alpha',
+      password: CUSTOMER.password,
+    });
+    browser = await launchBrowser();
+    page = await browser.context.newPage();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await broker?.stop();
+  });
+
+  it('shows a customer its own site only, and lets it report a fault and see the ticket', async () => {
+    await page.goto(broker.httpUrl);
+    await page.getByLabel('Username').fill(CUSTOMER.username);
+    await page.getByLabel('Password').fill(CUSTOMER.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+
+    const nav = page.locator('[data-testid="portal-nav"]');
+    await nav.waitFor();
+    expect(await page.locator('[data-testid="portal-customer"]').textContent()).toContain('alpha');
+    // The portal's three screens, none of the NOC's.
+    expect(await nav.getByRole('link').allTextContents()).toEqual([
+      'My sites',
+      'My tickets',
+      'Reports',
+    ]);
+    await page.locator('[data-testid="site-card"][data-site-id="alpha-plant"]').waitFor();
+    expect(await page.locator('[data-testid="site-card"]').count()).toBe(1);
+    expect(await page.content()).not.toContain('bravo');
+    await page.screenshot({ path: join(screenshotDir, 'portal-sites.png'), fullPage: true });
+
+    await nav.getByRole('link', { name: 'My tickets' }).click();
+    // B's ticket is not on the list; the list is empty until A reports.
+    await page.locator('[data-testid="no-tickets"]').waitFor();
+    await page.locator('[data-testid="new-ticket"]').click();
+    const form = page.locator('[data-testid="new-ticket-form"]');
+    await form.waitFor();
+    // Only its own site to choose, and no priority (the contract decides).
+    expect(await form.locator('select[name="siteId"] option').allTextContents()).toEqual([
+      'Choose a site',
+      'alpha-plant',
+    ]);
+    expect(await form.locator('select[name="priority"]').count()).toBe(0);
+    await form.locator('select[name="siteId"]').selectOption('alpha-plant');
+    await form.locator('select[name="deviceId"]').selectOption('cam-gate');
+    await form.getByLabel('What is wrong (one line)').fill('The picture at the gate is blurred');
+    await form.getByLabel('Where, since when, what you see').fill('Since the storm last night.');
+    await page.screenshot({ path: join(screenshotDir, 'portal-report.png'), fullPage: true });
+    await form.getByRole('button', { name: 'Open the ticket' }).click();
+
+    const opened = page.locator('[data-testid="new-ticket-opened"]');
+    await opened.waitFor();
+    const ticket = (broker.tickets.list({ status: 'open', source: 'manual' }) as Ticket[]).find(
+      (t) => t.siteId === 'alpha-plant',
+    );
+    expect(ticket).toMatchObject({
+      deviceId: 'cam-gate',
+      reportedBy: CUSTOMER.username,
+      reportedVia: 'portal',
+    });
+    const line = page.locator(`[data-testid="ticket"][data-ticket-id="${ticket!.id}"]`);
+    await line.waitFor();
+    expect(await page.locator('[data-testid="ticket"]').count()).toBe(1);
+
+    await opened.getByRole('link').click();
+    const article = page.locator(`[data-testid="ticket-page"][data-ticket-id="${ticket!.id}"]`);
+    await article.waitFor();
+    expect(await article.locator('[data-testid="reported-by"]').textContent()).toContain(
+      'anna, through the customer portal',
+    );
+    await page.screenshot({ path: join(screenshotDir, 'portal-ticket.png'), fullPage: true });
+
+    await page.locator('[data-testid="language"]').selectOption('zh-CN');
+    await page
+      .locator('[data-testid="portal-nav"]')
+      .getByRole('link', { name: '我的工单' })
+      .waitFor();
+    expect(await page.locator('[data-testid="portal-customer"]').textContent()).toContain(
+      '客户门户',
+    );
+    await page.screenshot({ path: join(screenshotDir, 'portal-ticket-zh.png'), fullPage: true });
+    await page.locator('[data-testid="language"]').selectOption('en');
+  });
+});
