@@ -151,7 +151,11 @@ export async function buildApi(deps: ApiDeps, serve: ServeOptions = {}): Promise
   await app.register(ticketRoutes, {
     tickets: deps.tickets,
     ...(desk
-      ? { audit: desk.audit, timeZoneOf: (siteId: string) => desk.customers.timeZoneOf(siteId) }
+      ? {
+          audit: desk.audit,
+          timeZoneOf: (siteId: string) => desk.customers.timeZoneOf(siteId),
+          localeOf: (siteId: string) => desk.customers.forSite(siteId)?.locale ?? 'zh-CN',
+        }
       : {}),
   });
   if (deps.desk) {

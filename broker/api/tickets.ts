@@ -12,6 +12,7 @@ import { ApiError } from '../../shared/api/common.js';
 import { apiRoutes } from '../../shared/api/routes.js';
 import {
   IncidentReport,
+  IncidentReportQuery,
   ManualTicketRequest,
   type ReportedVia,
   Ticket,
@@ -23,8 +24,8 @@ import {
 } from '../../shared/api/tickets.js';
 import { VigilError } from '../../shared/errors.js';
 import type { AuditStore } from '../audit-trail.js';
-import { localTime } from '../notify/compose.js';
-import { incidentReportHtml } from '../tickets/report.js';
+import type { WordingLocale } from '../../shared/wording/render.js';
+import { incidentReportHtml, incidentReportIn } from '../tickets/report.js';
 import type { TicketService } from '../tickets/types.js';
 import { onlyOwn, requireOwnSite, seesSite } from './scope.js';
 import type { SessionUser } from './users.js';
@@ -75,7 +76,12 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{
   audit?: AuditStore;
   /** The zone of a site's documents (its customer's); the printed report is in UTC without it. */
   timeZoneOf?: (siteId: string) => string;
-}> = async (app, { tickets, audit, timeZoneOf }) => {
+  /** The language of a site's documents (its customer's); zh-CN without it. */
+  localeOf?: (siteId: string) => WordingLocale;
+}> = async (app, { tickets, audit, timeZoneOf, localeOf }) => {
+  /** A document's language: the reader's `?locale=`, else the customer's (zh-CN by default). */
+  const languageOf = (query: IncidentReportQuery, siteId: string): WordingLocale =>
+    query.locale ?? localeOf?.(siteId) ?? 'zh-CN';
   app.get(
     apiRoutes.tickets,
     {
@@ -179,9 +185,10 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{
     {
       config: { scope: 'customer' },
       schema: {
-        summary: 'The incident report of a ticket (JSON)',
+        summary: 'The incident report of a ticket (JSON), in the language of its customer',
         tags: ['tickets'],
         params: TicketParams,
+        querystring: IncidentReportQuery,
         response: { 200: IncidentReport, 401: ApiError, 404: ApiError },
       },
     },
@@ -189,7 +196,11 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{
       const report = tickets.report(request.params.id);
       if (report === undefined || !seesSite(request, report.siteId))
         throw notFound(request.params.id);
-      return report;
+      return incidentReportIn(
+        report,
+        languageOf(request.query, report.siteId),
+        timeZoneOf?.(report.siteId) ?? 'UTC',
+      );
     },
   );
 
@@ -201,6 +212,7 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{
         summary: 'The incident report of a ticket as a printable HTML page',
         tags: ['tickets'],
         params: TicketParams,
+        querystring: IncidentReportQuery,
         response: {
           200: { description: 'HTML', content: { 'text/html': { schema: Type.String() } } },
           401: ApiError,
@@ -212,12 +224,12 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{
       const report = tickets.report(request.params.id);
       if (report === undefined || !seesSite(request, report.siteId))
         throw notFound(request.params.id);
-      // A document for the customer: its times in the customer's zone, with the offset.
-      const zone = timeZoneOf?.(report.siteId);
-      const html =
-        zone === undefined
-          ? incidentReportHtml(report)
-          : incidentReportHtml(report, { zone, format: (iso) => localTime(iso, zone) });
+      // A document for the customer: in its language, its times in its zone with the offset.
+      const html = incidentReportHtml(
+        report,
+        languageOf(request.query, report.siteId),
+        timeZoneOf?.(report.siteId) ?? 'UTC',
+      );
       return reply.type('text/html; charset=utf-8').send(html);
     },
   );

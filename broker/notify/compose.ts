@@ -75,7 +75,11 @@ export function ticketMessage(c: TicketContext): OutgoingMessage {
       customer: c.customer,
       site,
       device: ticket.deviceId,
-      fault: ticket.fault,
+      // A manual ticket's fault code is only "manual": what the reporter saw is its title.
+      fault:
+        ticket.source === 'manual'
+          ? say(ticket.titleMessage as Parameters<typeof say>[0], language)
+          : ticket.fault,
       to: c.to.map((r) => r.name),
       respondBy: when(ticket.respondBy),
       onSiteBy: when(ticket.onSiteBy),

@@ -1,9 +1,14 @@
 /**
- * The incident report (事故报告) the contract requires for every fault: what failed, when
- * it was detected, who did what when, cause and fix as entered, and the SLA outcome.
- * JSON for systems, and one self-contained printable HTML page to hand to the customer.
+ * The incident report (故障报告) the contract requires for every fault: what failed, when
+ * it was detected (or who reported it), who did what when, cause and fix as entered, and
+ * the SLA outcome. JSON for systems, and one self-contained printable HTML page to hand to
+ * the customer, both in the customer's language (zh-CN or en: shared/wording/) with its
+ * times in the customer's zone and their UTC offset.
  */
-import type { IncidentReport, SlaDeadline, Ticket } from '../../shared/api/tickets.js';
+import type { IncidentReport, Ticket } from '../../shared/api/tickets.js';
+import { documentTime, documentWords } from '../../shared/wording/documents.js';
+import type { Message } from '../../shared/wording/messages.js';
+import { reasonLabel, say, type WordingLocale } from '../../shared/wording/render.js';
 
 export function incidentReport(ticket: Ticket, at: Date): IncidentReport {
   const resolvedAt = ticket.resolvedAt;
@@ -29,6 +34,28 @@ export function incidentReport(ticket: Ticket, at: Date): IncidentReport {
     sla: ticket.sla,
     slaMet: ticket.sla.every((clock) => clock.state !== 'breached'),
     generatedAt: at.toISOString(),
+    source: ticket.source,
+    reportedBy: ticket.reportedBy,
+    reportedVia: ticket.reportedVia,
+    description: ticket.description,
+  };
+}
+
+/**
+ * The report for a reader of `locale`: its title and every step's text rendered from their
+ * codes (STYLE habit 14), and the language and zone its document uses.
+ */
+export function incidentReportIn(
+  report: IncidentReport,
+  locale: WordingLocale,
+  timeZone: string,
+): IncidentReport {
+  return {
+    ...report,
+    title: say(report.titleMessage as Message, locale),
+    steps: report.steps.map((step) => ({ ...step, text: say(step.message as Message, locale) })),
+    locale,
+    timeZone,
   };
 }
 
@@ -42,54 +69,66 @@ export function escapeHtml(text: string): string {
     .replaceAll("'", '&#39;');
 }
 
-const deadlineLabel: Record<SlaDeadline, string> = {
-  respond: 'First response',
-  'on-site': 'On site',
-  resolve: 'Resolved',
-  'part-replaced': 'Spare part replaced',
-  'part-shipped': 'Spare part shipped',
-};
-
-function duration(seconds: number | null): string {
-  if (seconds === null) return 'not resolved';
-  const minutes = Math.round(seconds / 60);
-  return minutes < 60 ? `${minutes} min` : `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
-}
-
-/** How the page writes a time: the zone it names and the text of an instant in it. */
-export interface ReportClock {
-  zone: string;
-  format: (iso: string) => string;
+/** A fault code in words: the base faults by name, a degradation by its reason. */
+export function faultName(fault: string, locale: WordingLocale): string {
+  const named = documentWords[locale].incident.fault[fault];
+  if (named !== undefined) return named;
+  return fault.startsWith('degraded:')
+    ? reasonLabel(fault.slice('degraded:'.length), locale)
+    : fault;
 }
 
 /**
- * A printable page: no scripts, no external files, print styles for A4. Times as `clock`
- * writes them (the API gives the customer's zone with its offset); as stored, UTC, without.
+ * A printable page in `locale`: no scripts, no external files, print styles for A4. Times
+ * in `timeZone` (the customer's) with their offset; UTC when the site has no zone.
  */
 export function incidentReportHtml(
   report: IncidentReport,
-  clock: ReportClock = { zone: 'UTC', format: (iso) => iso },
+  locale: WordingLocale = 'en',
+  timeZone = 'UTC',
 ): string {
-  const e = (value: string | null) => escapeHtml(value ?? '—');
-  const when = (iso: string | null) => escapeHtml(iso === null ? '—' : clock.format(iso));
-  const row = (label: string, value: string) => `<tr><th>${label}</th><td>${value}</td></tr>`;
+  const w = documentWords[locale];
+  const k = w.incident;
+  const e = (value: string | null) => escapeHtml(value ?? w.dash);
+  const when = (iso: string | null) =>
+    iso === null ? w.dash : escapeHtml(documentTime(iso, timeZone, locale));
+  const row = (label: string, value: string) =>
+    `<tr><th>${escapeHtml(label)}</th><td>${value}</td></tr>`;
+  const headers = (names: readonly string[]) =>
+    `<tr>${names.map((name) => `<th>${escapeHtml(name)}</th>`).join('')}</tr>`;
+  const duration = (seconds: number | null) =>
+    seconds === null ? k.notResolved : w.duration(Math.round(seconds / 60));
   const steps = report.steps
     .map(
       (step) =>
-        `<tr><td>${when(step.at)}</td><td>${e(step.kind)}</td><td>${e(step.actor)}</td><td>${e(step.text)}</td></tr>`,
+        `<tr><td>${when(step.at)}</td><td>${e(k.step[step.kind] ?? step.kind)}</td><td>${e(step.actor === 'system' ? k.system : step.actor)}</td><td>${e(say(step.message as Message, locale))}</td></tr>`,
     )
     .join('\n');
   const sla = report.sla
     .map(
       (clock) =>
-        `<tr><td>${deadlineLabel[clock.deadline]}</td><td>${clock.allowedMin} min</td><td>${when(clock.due)}</td><td>${when(clock.doneAt)}</td><td class="${clock.state}">${clock.state}</td></tr>`,
+        `<tr><td>${e(k.deadline[clock.deadline] ?? clock.deadline)}</td><td>${e(w.minutes(clock.allowedMin))}</td><td>${when(clock.due)}</td><td>${when(clock.doneAt)}</td><td class="${clock.state}">${e(k.state[clock.state])}</td></tr>`,
     )
     .join('\n');
+  // A manual ticket was reported by a person, not detected: say who opened it and how.
+  const opening =
+    report.source === 'manual'
+      ? row(
+          k.reported,
+          escapeHtml(
+            k.reportedBy(
+              documentTime(report.detectedAt, timeZone, locale),
+              report.reportedBy ?? w.dash,
+              report.reportedVia ?? 'phone',
+            ),
+          ),
+        ) + (report.description ? `\n${row(k.description, e(report.description))}` : '')
+      : row(k.detected, when(report.detectedAt));
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<title>Incident report, ticket ${report.ticketId}</title>
+<html lang="${w.lang}"><head><meta charset="utf-8">
+<title>${escapeHtml(k.title(report.ticketId))}</title>
 <style>
-  body { font: 11pt/1.4 system-ui, sans-serif; margin: 2em; color: #111; }
+  body { font: 11pt/1.4 system-ui, "Noto Sans CJK SC", "Microsoft YaHei", sans-serif; margin: 2em; color: #111; }
   table { border-collapse: collapse; width: 100%; margin: 0.5em 0 1.5em; }
   th, td { border: 1px solid #999; padding: 0.3em 0.5em; text-align: left; vertical-align: top; }
   th { background: #eee; width: 12em; }
@@ -97,30 +136,30 @@ export function incidentReportHtml(
   .sign { margin-top: 3em; display: flex; gap: 4em; } .sign div { border-top: 1px solid #000; width: 16em; padding-top: 0.3em; }
   @media print { body { margin: 0; } @page { size: A4; margin: 15mm; } }
 </style></head><body>
-<h1>Incident report — ticket ${report.ticketId}</h1>
+<h1>${escapeHtml(k.heading(report.ticketId))}</h1>
 <table>
-${row('What failed', e(report.title))}
-${row('Site / device', `${e(report.siteId)} / ${e(report.deviceId)}`)}
-${row('Fault / priority', `${e(report.fault)} / ${e(report.priority)}`)}
-${row('Detected', when(report.detectedAt))}
-${row('Resolved', `${when(report.resolvedAt)} (${duration(report.durationS)})`)}
-${row('Engineer', e(report.engineer))}
-${row('Cause', e(report.cause))}
-${row('Fix', e(report.fix))}
-${row('Devices covered', report.covers.length > 0 ? e(report.covers.join(', ')) : '—')}
-${row('Customer confirmation', e(report.confirmation))}
-${row('SLA', report.slaMet ? '<span class="met">all deadlines met</span>' : '<span class="breached">deadline breached</span>')}
+${row(k.whatFailed, e(say(report.titleMessage as Message, locale)))}
+${row(k.siteDevice, `${e(report.siteId)} / ${e(report.deviceId)}`)}
+${row(k.faultPriority, `${e(faultName(report.fault, locale))} / ${e(w.priority[report.priority])}`)}
+${opening}
+${row(k.resolved, `${when(report.resolvedAt)} (${escapeHtml(duration(report.durationS))})`)}
+${row(k.engineer, e(report.engineer))}
+${row(k.cause, e(report.cause))}
+${row(k.fix, e(report.fix))}
+${row(k.covers, report.covers.length > 0 ? e(report.covers.join(', ')) : w.dash)}
+${row(k.confirmation, e(report.confirmation))}
+${row(k.sla, report.slaMet ? `<span class="met">${escapeHtml(k.slaMet)}</span>` : `<span class="breached">${escapeHtml(k.slaBreached)}</span>`)}
 </table>
-<h2>Deadlines</h2>
-<table><tr><th>Deadline</th><th>Allowed</th><th>Due</th><th>Done</th><th>Outcome</th></tr>
+<h2>${escapeHtml(k.deadlines)}</h2>
+<table>${headers(k.deadlineColumns)}
 ${sla}
 </table>
-<h2>Service log</h2>
-<table><tr><th>When (${escapeHtml(clock.zone)})</th><th>Step</th><th>Who</th><th>What</th></tr>
+<h2>${escapeHtml(k.log)}</h2>
+<table>${headers(k.logColumns(timeZone))}
 ${steps}
 </table>
-<div class="sign"><div>Service provider</div><div>Customer</div></div>
-<p><small>Generated ${when(report.generatedAt)} by Vigil.</small></p>
+<div class="sign"><div>${escapeHtml(w.signProvider)}<br>${escapeHtml(w.signDate)}</div><div>${escapeHtml(w.signCustomer)}<br>${escapeHtml(w.signDate)}</div></div>
+<p><small>${escapeHtml(w.generated(documentTime(report.generatedAt, timeZone, locale)))}</small></p>
 </body></html>
 `;
 }

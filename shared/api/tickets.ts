@@ -1,6 +1,7 @@
 import { Type, type Static } from 'typebox';
 import { Id, Timestamp } from '../ids.js';
 import { Nullable } from './common.js';
+import { CustomerLocale } from './customers.js';
 
 /** The contract's priorities (docs/SERVICE-COMMITMENTS.md). */
 export const Priority = Type.Union([
@@ -335,8 +336,29 @@ export const IncidentReport = Type.Object({
   /** True when every deadline is met (none breached). */
   slaMet: Type.Boolean(),
   generatedAt: Timestamp,
+  /**
+   * `manual`: reported by a person (`reportedBy`, `reportedVia`, `description`), so the
+   * report says who opened it rather than "detected". Absent from brokers before issue 16.
+   */
+  source: Type.Optional(TicketSource),
+  reportedBy: Type.Optional(Nullable(Type.String())),
+  reportedVia: Type.Optional(Nullable(ReportedVia)),
+  description: Type.Optional(Nullable(Type.String())),
+  /**
+   * The language of `title` and the steps' `text` (the site's customer's, zh-CN by
+   * default, unless `?locale=` asks for another) and the zone of the printed times.
+   */
+  locale: Type.Optional(CustomerLocale),
+  timeZone: Type.Optional(Type.String()),
 });
 export type IncidentReport = Static<typeof IncidentReport>;
+
+/** GET /api/tickets/:id/report(.html)?locale=zh-CN|en: the reader's language, if not the customer's. */
+export const IncidentReportQuery = Type.Object(
+  { locale: Type.Optional(CustomerLocale) },
+  { additionalProperties: false },
+);
+export type IncidentReportQuery = Static<typeof IncidentReportQuery>;
 
 export const ticketExample: Ticket = {
   id: 17,

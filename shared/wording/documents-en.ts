@@ -43,7 +43,7 @@ export const documentsEn: DocumentWords = {
   inspection: {
     title: (siteId, period) => `Inspection ${siteId} ${period}`,
     heading: (siteName, siteId, period) =>
-      `Preventive inspection — ${siteName} (${siteId}), ${period}`,
+      `Preventive inspection — ${siteName && siteName !== siteId ? `${siteName} (${siteId})` : siteId}, ${period}`,
     customer: 'Customer',
     period: 'Period',
     range: (from, to, zone) => `${from} to ${to} (${zone})`,

@@ -36,7 +36,8 @@ export const documentsZhCN: DocumentWords = {
 
   inspection: {
     title: (siteId, period) => `巡检报告 ${siteId} ${period}`,
-    heading: (siteName, siteId, period) => `${siteName}（${siteId}）${period}巡检报告`,
+    heading: (siteName, siteId, period) =>
+      `${siteName && siteName !== siteId ? `${siteName}（${siteId}）` : siteId}${period}巡检报告`,
     customer: '客户',
     period: '统计周期',
     range: (from, to, zone) => `${from} 至 ${to}（时区 ${zone}）`,

@@ -137,10 +137,11 @@ describe('customers API', () => {
       Object.fromEntries(ticket.sla.map((clock) => [clock.deadline, clock.allowedMin]));
     const north = open('cam-01', 'north');
     expect(allowed(north)).toEqual({ respond: 5, 'on-site': 60, resolve: 240 });
-    // Its printed incident report is a document for the customer: Beijing time, with the offset.
+    // Its printed incident report is a document for the customer: in its language (zh-CN),
+    // Beijing time, with the offset.
     const html = await call(viewer, 'GET', `/api/tickets/${north.id}/report.html`);
-    expect(html.body).toContain('When (Asia/Shanghai)');
-    expect(html.body).toContain('2026-11-26 16:00 (UTC+08:00)');
+    expect(html.body).toContain('时间（Asia/Shanghai）');
+    expect(html.body).toContain('2026年11月26日 16:00（UTC+08:00）');
     // A site without a customer keeps the broker's deadlines.
     expect(allowed(open('cam-09', 'south'))).toEqual({ respond: 10, 'on-site': 120, resolve: 240 });
   });
@@ -178,8 +179,8 @@ describe('customers API', () => {
 
     // The printed report shows Beijing time with its offset.
     const html = await call(viewer, 'GET', inspectionPath('north', '2026-11', true));
-    expect(html.body).toContain('2026-11-01 00:00 (UTC+08:00)');
-    expect(html.body).toContain('2026-12-01 00:00 (UTC+08:00)');
+    expect(html.body).toContain('2026年11月1日 00:00（UTC+08:00）');
+    expect(html.body).toContain('2026年12月1日 00:00（UTC+08:00）');
 
     // The customer's zone moves the edges: in New York November ends at 05:00Z.
     await call(admin, 'PATCH', customerPath('acme'), { timeZone: 'America/New_York' });

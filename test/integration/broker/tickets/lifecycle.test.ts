@@ -148,7 +148,7 @@ describe('ticket work order over the API', () => {
       durationS: 65 * 60,
     });
     const html = await app.inject({
-      url: `/api/tickets/${ticket.id}/report.html`,
+      url: `/api/tickets/${ticket.id}/report.html?locale=en`,
       headers: as('viewer'),
     });
     expect(html.headers['content-type']).toMatch(/text\/html/);
