@@ -300,6 +300,54 @@ describe('vigil backup and restore of the files the config names', () => {
   });
 });
 
+describe('pg_dump gets the password in a private pgpass file, never on its command line', () => {
+  it('passes the URL without password, a 0600 PGPASSFILE holding it, deleted afterwards', async () => {
+    const work = await tempDir('vigil-pgtools-');
+    try {
+      // A stand-in pg_dump (VIGIL_PG_BIN) that records what it was given, as ps would show it.
+      const bin = join(work.path, 'bin');
+      await mkdir(bin);
+      const seen = join(work.path, 'seen');
+      await writeFile(
+        join(bin, 'pg_dump'),
+        `#!/bin/sh
+printf '%s\\n' "$@" > ${seen}.argv
+stat -c %a "$PGPASSFILE" > ${seen}.mode
+cat "$PGPASSFILE" > ${seen}.pgpass
+echo "$PGPASSFILE" > ${seen}.path
+for a in "$@"; do case "$a" in --file=*) printf 'PGDMP' > "\${a#--file=}";; esac; done
+`,
+        { mode: 0o755 },
+      );
+      const config = await writeConfig(work.path, {
+        dataDir: await seedDataDir(join(work.path, 'data')),
+        database: { url: 'postgres://vigil:s3cr%3At@db.example.com:5432/vigil' },
+      });
+      const previous = process.env.VIGIL_PG_BIN;
+      process.env.VIGIL_PG_BIN = bin;
+      let made;
+      try {
+        made = await vigil(backupMain, '--config', config, '--out', join(work.path, 'out'));
+      } finally {
+        if (previous === undefined) delete process.env.VIGIL_PG_BIN;
+        else process.env.VIGIL_PG_BIN = previous;
+      }
+      expect(made.code, made.err).toBe(0);
+      const argv = await readFile(`${seen}.argv`, 'utf8');
+      expect(argv).toContain('--dbname=postgres://vigil@db.example.com:5432/vigil');
+      expect(argv).toContain('--format=custom');
+      expect(argv).not.toContain('s3cr');
+      // libpq's pgpass escapes the colon in the password.
+      expect(await readFile(`${seen}.pgpass`, 'utf8')).toBe('*:*:*:*:s3cr\\:t\n');
+      expect((await readFile(`${seen}.mode`, 'utf8')).trim()).toBe('600');
+      expect(existsSync((await readFile(`${seen}.path`, 'utf8')).trim())).toBe(false);
+      expect(made.out).not.toContain('s3cr');
+    } finally {
+      await work.remove();
+    }
+  });
+});
+
 describe('vigil backup and restore of the PostgreSQL database', () => {
   let pg: RunningPostgres;
   let work: TempDir;
