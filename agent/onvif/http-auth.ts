@@ -10,8 +10,9 @@
  * (no qop, method DESCRIBE, the Request-URI as digest-uri). The worked examples of RFC
  * 2617 section 3.5 and RFC 7616 section 3.9.1 are its unit tests.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { Secret } from '../secret.js';
+import { freshNonce } from './nonce.js';
 
 /** One challenge (or, parsed from a request, one set of credentials). */
 export interface Challenge {
@@ -281,7 +282,7 @@ export class HttpAuthorizer {
   constructor(challenge: Challenge, credentials: Credentials, cnonce?: () => string) {
     this.challenge = challenge;
     this.#credentials = credentials;
-    this.#cnonce = cnonce ?? (() => randomBytes(16).toString('hex'));
+    this.#cnonce = cnonce ?? (() => freshNonce(16).toString('hex'));
   }
 
   /** `basic` or `digest`. */

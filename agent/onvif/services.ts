@@ -11,9 +11,10 @@
  * when that scheme is the configured one (#reachable).
  */
 import type { Agent } from 'node:http';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { Secret } from '../secret.js';
 import { parseDateTimeText } from './date-time.js';
+import { freshNonce } from './nonce.js';
 import { redact, type AuthMemory, type ExchangeTls } from './http-exchange.js';
 import {
   attribute,
@@ -65,7 +66,7 @@ const BASE64 =
 
 /** WS-Security UsernameToken with PasswordDigest = Base64(SHA1(nonce + created + password)). */
 export function usernameToken(username: string, password: string, offsetMs: number): string {
-  const nonce = randomBytes(16);
+  const nonce = freshNonce(16);
   const created = new Date(Date.now() + offsetMs).toISOString().replace(/\.\d{3}Z$/, 'Z');
   const digest = createHash('sha1')
     .update(Buffer.concat([nonce, Buffer.from(created, 'utf8'), Buffer.from(password, 'utf8')]))
