@@ -12,7 +12,7 @@ import { clockOffsetMs, deviceUtcFromResponse } from './date-time.js';
 import type { DeviceTls } from './device-tls.js';
 import type { Credentials } from './http-auth.js';
 import { deviceConnections, type AuthMemory } from './http-exchange.js';
-import { httpGet, rtspDescribe } from './media-probe.js';
+import { httpGet, rtspDescribe, RtspConnections } from './media-probe.js';
 import { OwnServices } from './services.js';
 import { bodyElement, NS, soapRequest } from './soap.js';
 import {
@@ -62,8 +62,13 @@ export class OnvifDeviceClient implements OnvifClient {
    */
   readonly #soapAuth: AuthMemory = { authorizer: null };
   readonly #snapshotAuth: AuthMemory = { authorizer: null };
-  /** RTSP answers each DESCRIBE afresh; kept for what its server offered (no Basic after Digest). */
+  /**
+   * What the device's RTSP server offered (no Basic after Digest). Its challenge answers
+   * live with its kept connection (#rtsp), as some servers bind a nonce to a connection.
+   */
   readonly #rtspAuth: AuthMemory = { authorizer: null };
+  /** The device's kept RTSP connection: a poll's DESCRIBEs of its channels share it; closed idle. */
+  readonly #rtsp = new RtspConnections();
   /**
    * The device's own HTTP API (ISAPI, CGI): a realm and nonces of its own on many
    * firmwares, so what worked for SOAP is not sent there (vendor-http.ts).
@@ -113,6 +118,7 @@ export class OnvifDeviceClient implements OnvifClient {
       timeoutMs: this.#options.timeoutMs,
       credentials: this.#credentials,
       auth: this.#rtspAuth,
+      connections: this.#rtsp,
       ...(signal ? { signal } : {}),
     });
   }

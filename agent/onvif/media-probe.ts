@@ -9,8 +9,8 @@
  * into the URIs (they would end up in logs) nor into a message.
  */
 import type { Agent } from 'node:http';
-import { connect } from 'node:net';
-import { isStale, type Credentials } from './http-auth.js';
+import { connect, type Socket } from 'node:net';
+import { isStale, type Credentials, type HttpAuthorizer } from './http-auth.js';
 import {
   answerChallenges,
   cannotAuthenticate,
@@ -32,10 +32,13 @@ export interface ProbeOptions {
   auth?: AuthMemory;
 }
 
+/** A DESCRIBE's options: with the device's kept RTSP connections; absent, one per DESCRIBE. */
+export type DescribeOptions = ProbeOptions & { connections?: RtspConnections };
+
 /** Runs `start` with a deadline and abort signal; `cleanup` destroys the socket. */
 function guarded<T>(
   options: ProbeOptions,
-  start: (resolve: (value: T) => void, reject: (error: OnvifError) => void) => () => void,
+  start: (resolve: (value: T) => void, reject: (error: Error) => void) => () => void,
 ): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     let cleanup: () => void = () => undefined;
@@ -122,28 +125,114 @@ export function readRtspResponse(buffer: Buffer): { response: RtspResponse; rest
 }
 
 /**
+ * A device's kept RTSP connection (RFC 2326 section 1.3: RTSP requests need no connection
+ * of their own, and a client may send many on one): an NVR's channels are described one
+ * after another in a poll, and on one connection they cost one TCP handshake and one
+ * challenge instead of one each. At most one idle connection per server (host:port), kept
+ * `IDLE_MS` and then closed, so no connection slot of the device (cameras serve a handful
+ * of RTSP clients) is held between polls. The Digest answer that worked on a connection
+ * is sent at once with the next request on that same connection only, as HTTP clients do
+ * with a nonce (RFC 7616 section 3.6); some servers (live555) bind a nonce to its
+ * connection, so a new connection starts with an unauthenticated request and its challenge.
+ */
+export class RtspConnections {
+  readonly #idle = new Map<string, KeptRtsp>();
+
+  /** The idle connection to `key`, taken out of the pool; null when there is none. */
+  take(key: string): KeptRtsp | null {
+    const kept = this.#idle.get(key);
+    if (!kept) return null;
+    this.#idle.delete(key);
+    clearTimeout(kept.timer);
+    kept.socket.removeAllListeners('close');
+    kept.socket.removeAllListeners('error');
+    kept.socket.removeAllListeners('data');
+    return kept;
+  }
+
+  /** Keeps `kept` idle for the next request to `key`; an older idle one is closed. */
+  keep(key: string, kept: Omit<KeptRtsp, 'timer'>): void {
+    this.take(key)?.socket.destroy();
+    const { socket } = kept;
+    const drop = (): void => {
+      if (this.#idle.get(key)?.socket === socket) this.#idle.delete(key);
+      clearTimeout(timer);
+      socket.destroy();
+    };
+    const timer = setTimeout(drop, RTSP_IDLE_MS);
+    timer.unref();
+    // The server may close it (or say something unasked) while it waits: then it is gone.
+    socket.once('close', drop);
+    socket.once('error', drop);
+    socket.once('data', drop);
+    this.#idle.set(key, { ...kept, timer });
+  }
+}
+
+/** An idle RTSP connection with what the next request on it needs. */
+interface KeptRtsp {
+  socket: Socket;
+  /** The CSeq last sent on it (RFC 2326 section 12.17: counts up per connection). */
+  cseq: number;
+  /** The answer to this connection's challenge that worked, or null. */
+  authorizer: HttpAuthorizer | null;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+/** How long a kept RTSP connection waits for the next DESCRIBE (a poll's channels follow within ms). */
+export const RTSP_IDLE_MS = 2000;
+
+/** A kept connection the server had closed meanwhile: the request goes again on a new one. */
+class RtspClosedWhileIdle extends Error {}
+
+/**
  * The status code of an RTSP DESCRIBE of `uri` (200: the stream is described). A 401
  * with a challenge is answered on the same connection, CSeq counting up (RFC 2326
  * section 12.17), with Digest (the RFC 2617 form most cameras use: no qop, the response
  * covers DESCRIBE and the Request-URI) or Basic; a 401 after that is auth-failed. An
  * answer is taken only when its CSeq is the one just sent (RFC 2326 section 12.17: the
  * CSeq pairs a response with its request); a late or duplicate answer to an earlier
- * request is passed over.
+ * request is passed over. With `connections` (RtspConnections) the connection is kept for
+ * the device's next DESCRIBE, and one kept is used first.
  */
-export function rtspDescribe(uri: string, options: ProbeOptions): Promise<number> {
+export async function rtspDescribe(uri: string, options: DescribeOptions): Promise<number> {
   const url = new URL(uri);
   // RFC 2326 section 3.2: the Request-URI without userinfo.
   url.username = '';
   url.password = '';
+  const key = `${socketHost(url)}:${Number(url.port || 554)}`;
+  const kept = options.connections?.take(key) ?? null;
+  if (kept) {
+    try {
+      return await describeOn(url, key, kept, options);
+    } catch (error) {
+      if (!(error instanceof RtspClosedWhileIdle)) throw error;
+    }
+  }
+  return describeOn(url, key, null, options);
+}
+
+function describeOn(
+  url: URL,
+  key: string,
+  kept: KeptRtsp | null,
+  options: DescribeOptions,
+): Promise<number> {
   const requestUri = url.toString();
   return guarded<number>(options, (resolve, reject) => {
-    const socket = connect(Number(url.port || 554), socketHost(url));
+    const socket = kept?.socket ?? connect(Number(url.port || 554), socketHost(url));
     let buffer: Buffer = Buffer.alloc(0);
-    let cseq = 0;
-    let authorized = false;
+    let cseq = kept?.cseq ?? 0;
+    let authorizer = kept?.authorizer ?? null;
+    // The kept connection's answer may meet a nonce the server renewed: one fresh challenge is fair.
+    let remembered = authorizer !== null;
+    let authorized = remembered;
     let renewedStale = false;
-    const send = (authorization?: string): void => {
+    let answeredAny = false;
+    let reusable = false;
+    const send = (): void => {
       cseq += 1;
+      const authorization = authorizer?.authorization('DESCRIBE', requestUri);
       const auth = authorization ? `Authorization: ${authorization}\r\n` : '';
       socket.write(
         `DESCRIBE ${requestUri} RTSP/1.0\r\nCSeq: ${cseq}\r\n${auth}Accept: application/sdp\r\nUser-Agent: vigil-agent\r\n\r\n`,
@@ -154,23 +243,32 @@ export function rtspDescribe(uri: string, options: ProbeOptions): Promise<number
       // A response without CSeq (against section 12.17) is taken: nothing else can be waited for.
       const answered = response.headers.get('cseq')?.[0];
       if (answered !== undefined && Number(answered) !== cseq) return;
-      if (response.status !== 401) return resolve(response.status);
+      answeredAny = true;
+      if (response.status !== 401) {
+        // Kept only when nothing else is pending on it and the server did not say it closes.
+        const closes = response.headers.get('connection')?.some((v) => /close/i.test(v));
+        reusable = buffer.length === 0 && !closes;
+        return resolve(response.status);
+      }
       const { credentials } = options;
       const challenges = response.headers.get('www-authenticate') ?? [];
-      if (authorized && (renewedStale || !isStale(challenges))) {
+      if (authorized && !remembered && (renewedStale || !isStale(challenges))) {
         return reject(credentialsRejected(what, requestUri, 401, credentials?.password));
       }
-      if (authorized) renewedStale = true;
-      const authorizer =
+      if (authorized && !remembered) renewedStale = true;
+      remembered = false;
+      const next =
         credentials && answerChallenges(what, requestUri, challenges, credentials, options.auth);
-      if (authorizer instanceof OnvifError) return reject(authorizer);
-      if (!authorizer) {
+      if (next instanceof OnvifError) return reject(next);
+      if (!next) {
         return reject(cannotAuthenticate(what, requestUri, challenges, credentials));
       }
       authorized = true;
-      send(authorizer.authorization('DESCRIBE', requestUri));
+      authorizer = next;
+      send();
     };
-    socket.on('connect', () => send());
+    if (kept) send();
+    else socket.on('connect', () => send());
     socket.on('data', (chunk: Buffer) => {
       buffer = Buffer.concat([buffer, chunk]);
       // One chunk may hold several responses (a passed-over one, then ours).
@@ -187,15 +285,30 @@ export function rtspDescribe(uri: string, options: ProbeOptions): Promise<number
         answer(read.response);
       }
     });
-    socket.on('error', (error: NodeJS.ErrnoException) =>
-      reject(new OnvifError('unreachable', `RTSP ${url.host}: ${error.code ?? error.message}`)),
-    );
-    socket.on('close', () =>
+    // A kept connection that fails before any answer was closed by the server meanwhile.
+    const lost = (message: string): void =>
       reject(
-        new OnvifError('unreachable', `RTSP ${url.host}: the connection closed without an answer`),
-      ),
+        kept && !answeredAny
+          ? new RtspClosedWhileIdle(message)
+          : new OnvifError('unreachable', message),
+      );
+    socket.on('error', (error: NodeJS.ErrnoException) =>
+      lost(`RTSP ${url.host}: ${error.code ?? error.message}`),
     );
-    return () => socket.destroy();
+    socket.on('close', () => lost(`RTSP ${url.host}: the connection closed without an answer`));
+    return () => {
+      if (reusable && options.connections && !socket.destroyed) {
+        socket.removeAllListeners('data');
+        socket.removeAllListeners('error');
+        socket.removeAllListeners('close');
+        socket.removeAllListeners('connect');
+        options.connections.keep(key, {
+          socket,
+          cseq,
+          authorizer: authorized ? authorizer : null,
+        });
+      } else socket.destroy();
+    };
   });
 }
 

@@ -9,7 +9,12 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseAuthorization } from '../../../agent/onvif/http-auth.js';
 import type { AuthMemory } from '../../../agent/onvif/http-exchange.js';
-import { readRtspResponse, rtspDescribe } from '../../../agent/onvif/media-probe.js';
+import {
+  readRtspResponse,
+  rtspDescribe,
+  RtspConnections,
+  RTSP_IDLE_MS,
+} from '../../../agent/onvif/media-probe.js';
 import { OnvifError } from '../../../agent/onvif/types.js';
 import { Secret } from '../../../agent/secret.js';
 
@@ -26,9 +31,12 @@ afterEach(async () => {
   if (s) await new Promise<void>((resolve) => s.close(() => resolve()));
 });
 
-/** A camera that answers each request with the next of `answers` (split in two writes). */
+/**
+ * A camera that answers each request with the next of `answers` (split in two writes);
+ * one given as `{ close }` closes the connection after it.
+ */
 async function camera(
-  answers: string[],
+  answers: (string | { close: string })[],
   host = '127.0.0.1',
 ): Promise<{ port: number; seen: Seen[] }> {
   const seen: Seen[] = [];
@@ -41,10 +49,14 @@ async function camera(
       for (let end = buffered.indexOf('\r\n\r\n'); end >= 0; end = buffered.indexOf('\r\n\r\n')) {
         seen.push({ connection, head: buffered.slice(0, end) });
         buffered = buffered.slice(end + 4);
-        const answer = answers.shift() ?? 'RTSP/1.0 500 Internal Server Error\r\n\r\n';
+        const next = answers.shift() ?? 'RTSP/1.0 500 Internal Server Error\r\n\r\n';
+        const answer = typeof next === 'string' ? next : next.close;
         const half = Math.floor(answer.length / 2);
         socket.write(answer.slice(0, half));
-        setImmediate(() => socket.write(answer.slice(half)));
+        setImmediate(() => {
+          socket.write(answer.slice(half));
+          if (typeof next !== 'string') socket.end();
+        });
       }
     });
   });
@@ -158,5 +170,87 @@ describe('reading an RTSP response', () => {
     expect(() => readRtspResponse(Buffer.from('HTTP/1.1 200 OK\r\n'))).toThrow(
       /not an RTSP answer/,
     );
+  });
+});
+
+describe("a device's DESCRIBEs on its kept RTSP connection (RtspConnections)", () => {
+  const sdp = 'v=0\r\n';
+  const ok = (cseq: number) =>
+    `RTSP/1.0 200 OK\r\nCSeq: ${cseq}\r\nContent-Type: application/sdp\r\nContent-Length: ${sdp.length}\r\n\r\n${sdp}`;
+  const challenge = (cseq: number, nonce: string) =>
+    `RTSP/1.0 401 Unauthorized\r\nCSeq: ${cseq}\r\nWWW-Authenticate: Digest realm="nvr", nonce="${nonce}"\r\n\r\n`;
+  const nonceOf = (seen: Seen) =>
+    parseAuthorization(header(seen.head, 'Authorization'))?.params.nonce;
+
+  it("describes a poll's channels on one connection, answering the challenge once", async () => {
+    const { port, seen } = await camera([challenge(1, 'n1'), ok(2), ok(3), ok(4)]);
+    const connections = new RtspConnections();
+    const options = { timeoutMs: 2000, credentials, connections };
+    for (const channel of [101, 201, 301]) {
+      const uri = `rtsp://127.0.0.1:${port}/Streaming/Channels/${channel}`;
+      expect(await rtspDescribe(uri, options)).toBe(200);
+    }
+    // 4 requests on 1 connection; without the kept connection: 6 requests on 3.
+    expect(seen.map((s) => s.connection)).toEqual([1, 1, 1, 1]);
+    expect(seen.map((s) => header(s.head, 'CSeq'))).toEqual(['1', '2', '3', '4']);
+    expect(seen.slice(1).map(nonceOf)).toEqual(['n1', 'n1', 'n1']);
+    // Each request's digest covers its own Request-URI.
+    expect(parseAuthorization(header(seen[3]!.head, 'Authorization'))?.params.uri).toContain(
+      '/Streaming/Channels/301',
+    );
+  });
+
+  it('goes to a new connection, unauthenticated first, when the device closed the kept one', async () => {
+    const { port, seen } = await camera([
+      challenge(1, 'n1'),
+      { close: ok(2) },
+      challenge(1, 'n2'),
+      ok(2),
+    ]);
+    const connections = new RtspConnections();
+    const options = { timeoutMs: 2000, credentials, connections };
+    expect(await rtspDescribe(`rtsp://127.0.0.1:${port}/ch1`, options)).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await rtspDescribe(`rtsp://127.0.0.1:${port}/ch2`, options)).toBe(200);
+    expect(seen.map((s) => s.connection)).toEqual([1, 1, 2, 2]);
+    expect(header(seen[2]!.head, 'Authorization')).toBeUndefined();
+    expect(nonceOf(seen[3]!)).toBe('n2');
+  });
+
+  it('answers a renewed challenge on the kept connection once, without calling the password wrong', async () => {
+    const { port, seen } = await camera([challenge(1, 'n1'), ok(2), challenge(3, 'n2'), ok(4)]);
+    const connections = new RtspConnections();
+    const options = { timeoutMs: 2000, credentials, connections };
+    expect(await rtspDescribe(`rtsp://127.0.0.1:${port}/ch1`, options)).toBe(200);
+    expect(await rtspDescribe(`rtsp://127.0.0.1:${port}/ch2`, options)).toBe(200);
+    expect(seen.map(nonceOf)).toEqual([undefined, 'n1', 'n1', 'n2']);
+  });
+
+  it('is auth-failed when the fresh challenge is refused too', async () => {
+    const { port } = await camera([
+      challenge(1, 'n1'),
+      ok(2),
+      challenge(3, 'n2'),
+      challenge(4, 'n3'),
+    ]);
+    const connections = new RtspConnections();
+    const options = { timeoutMs: 2000, credentials, connections };
+    expect(await rtspDescribe(`rtsp://127.0.0.1:${port}/ch1`, options)).toBe(200);
+    const error = await rtspDescribe(`rtsp://127.0.0.1:${port}/ch2`, options).catch((e) => e);
+    expect((error as OnvifError).kind).toBe('auth-failed');
+  });
+
+  it('closes the kept connection after it waited idle, holding no slot of the device between polls', async () => {
+    let closed = false;
+    const { port } = await camera([ok(1)]);
+    server!.on('connection', (socket: Socket) => socket.on('close', () => (closed = true)));
+    const connections = new RtspConnections();
+    expect(
+      await rtspDescribe(`rtsp://127.0.0.1:${port}/ch1`, { timeoutMs: 2000, connections }),
+    ).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, RTSP_IDLE_MS / 2));
+    expect(closed).toBe(false);
+    await new Promise((resolve) => setTimeout(resolve, RTSP_IDLE_MS / 2 + 300));
+    expect(closed).toBe(true);
   });
 });
