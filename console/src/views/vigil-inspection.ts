@@ -16,9 +16,11 @@ import type { ConsoleState } from '../data/store.js';
 import type { InspectionReport } from '../data/types.js';
 import { formatDay, formatDuration, formatFull, formatInZone, formatNumber } from '../format.js';
 import { href } from '../router.js';
-import { strings } from '../strings.js';
+import { language, strings } from '../strings.js';
 import { controls, page } from '../theme.js';
 import '../components/vigil-trend-chart.js';
+import { unsafeHTML } from 'lit/directives/unsafe-html.js';
+import { monthlyCharts } from '../../../shared/inspection-charts.js';
 
 /**
  * The inspection report (巡检报告) of a site and a month or quarter, as the broker
@@ -291,6 +293,15 @@ export class VigilInspection extends LitElement {
       <section class="card" data-testid="trends">
         <h3>${i.trends}</h3>
         ${this.renderTrends(r)}
+        ${
+          // The 12 months as the printed report draws them (shared/inspection-charts.ts):
+          // our own SVG of numbers and fixed labels, every text escaped there.
+          r.monthly && r.monthly.length > 0
+            ? html`<div data-testid="monthly-charts" class="monthly-charts">
+                ${unsafeHTML(monthlyCharts(r.monthly, language))}
+              </div>`
+            : nothing
+        }
       </section>
       <section class="card">
         <h3>${i.inventoryChanges}</h3>

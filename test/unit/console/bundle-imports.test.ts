@@ -21,6 +21,7 @@ const schemaFree = [
   'wording/catalogue.ts',
   'wording/en.ts',
   'wording/zh-CN.ts',
+  'inspection-charts.ts',
 ];
 const schemaFreeSpecs = schemaFree.map((file) => `/shared/${file.replace(/\.ts$/, '.js')}`);
 
