@@ -8,7 +8,7 @@ import { ApiError } from '../../shared/api/common.js';
 import { MetricSeries, MetricSeriesQuery, metricRoutes } from '../../shared/api/metrics.js';
 import { VigilError } from '../../shared/errors.js';
 import type { DeviceRegistry } from '../devices/registry.js';
-import { seesSite } from './scope.js';
+import { seesSite, viewOf } from './scope.js';
 import { periodOf } from './period.js';
 import type { MetricsStore } from '../metrics/store.js';
 
@@ -78,7 +78,7 @@ export const metricRoutesPlugin: FastifyPluginAsyncTypebox<{
           `${tagName}: required for measurement "${q.measurement}"`,
         ]);
       }
-      if (request.customerView !== null) ownSeries(request, q.measurement, tagValue);
+      if (viewOf(request) !== null) ownSeries(request, q.measurement, tagValue);
       if (metrics === null) throw new VigilError('VIGIL_METRICS_STORE_DOWN');
       const bucketS = q.bucketS ?? defaultBucketS(span);
       const buckets = await metrics.trend({

@@ -117,6 +117,14 @@ export function scopeHook({ sitesOf }: ScopeOptions): onRequestAsyncHookHandler 
   };
 }
 
+/**
+ * The request's customer view; null for the staff. A plugin registered without
+ * requireScopes (a unit test of one plugin) has no decoration: that is the staff's view.
+ */
+export function viewOf(request: FastifyRequest): CustomerView | null {
+  return request.customerView ?? null;
+}
+
 /** The 404 of a site that is not the customer's: the same words whether it exists or not. */
 export function siteNotFound(siteId: string): VigilError {
   return new VigilError('VIGIL_NOT_FOUND', `No site "${siteId}" among your sites.`);
@@ -124,7 +132,7 @@ export function siteNotFound(siteId: string): VigilError {
 
 /** Whether the request may see `siteId`: always for the staff, own sites for a customer. */
 export function seesSite(request: FastifyRequest, siteId: string): boolean {
-  const view = request.customerView;
+  const view = viewOf(request);
   return view === null || view.sites.has(siteId);
 }
 
@@ -139,13 +147,13 @@ export function requireOwnSite(
 
 /** A list cut to the customer's sites (the staff see it whole). */
 export function onlyOwn<T>(request: FastifyRequest, items: T[], siteOf: (item: T) => string): T[] {
-  if (request.customerView === null) return items;
+  if (viewOf(request) === null) return items;
   return items.filter((item) => seesSite(request, siteOf(item)));
 }
 
 /** Whether the request may see customer `customerId`: the staff any, a customer its own. */
 export function seesCustomer(request: FastifyRequest, customerId: string): boolean {
-  const view = request.customerView;
+  const view = viewOf(request);
   return view === null || view.customerId === customerId;
 }
 
@@ -170,7 +178,7 @@ const CUSTOMER_ROUTE = /^\/api\/customers\/:id(\/|$)/;
  * customer of a /api/customers/:id... route; else 404.
  */
 export const siteParamHook: preHandlerAsyncHookHandler = async (request) => {
-  if (request.customerView === null) return;
+  if (viewOf(request) === null) return;
   const customerId = siteIn(request.params, 'id');
   if (customerId !== undefined && CUSTOMER_ROUTE.test(request.routeOptions.url ?? ''))
     requireOwnCustomer(request, customerId);
