@@ -6,8 +6,10 @@
  * broker/inspection/issued/service.ts's.
  *
  * Customer portal (issue 16 part 5): every route here but issuing is one a customer's
- * account must reach for its own sites (list, read, PDF, sign off); each names the site
- * (or the customer) in its path for the scope guard. Who may sign is decided in `signerOf`.
+ * account reaches for its own sites (list, read, PDF, sign off); each names the site (or
+ * the customer) in its path, which the scope guard checks (broker/api/scope.ts). Beyond
+ * that, a customer sees only the versions issued to it: a site moved from another
+ * customer keeps that customer's reports out of sight. Who may sign is `signerOf`'s rule.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
@@ -31,9 +33,10 @@ import type { Db } from '../db.js';
 import { renderInspectionHtml } from '../inspection/html.js';
 import { ChromiumPdfPrinter, type PdfPrinter } from '../inspection/issued/pdf.js';
 import { IssuedReports } from '../inspection/issued/service.js';
-import { IssuedReportStore } from '../inspection/issued/store.js';
+import { IssuedReportStore, notIssued } from '../inspection/issued/store.js';
 import type { CustomerStore } from '../customers/store.js';
 import { buildSiteReport, type InspectionRoutesOptions } from './inspection.js';
+import { requireOwnCustomer, seesCustomer, viewOf } from './scope.js';
 import { requireRole } from './tickets.js';
 import type { SessionUser } from './users.js';
 
@@ -71,13 +74,30 @@ export function issuedReportOptions(
 }
 
 /**
- * Who may record a sign-off of a site's report: the one place for that rule. NOC staff
- * (operator, admin) record it from the signed paper copy; the customer portal (issue 16
- * part 5) adds here the customer's own account, for its own sites only.
+ * Who may record a sign-off of a report: the one place for that rule. NOC staff (operator,
+ * admin) record it from the signed paper copy; a customer's account signs in the portal a
+ * report issued to its own customer (the site is its own: the scope guard checked the
+ * path; `visible` checked the version).
  */
-function signerOf(request: FastifyRequest, siteId: string): SessionUser {
-  void siteId;
+function signerOf(request: FastifyRequest): SessionUser {
+  const user = request.user;
+  if (user?.role === 'customer') return user;
   return requireRole(request, 'operator', 'Recording a sign-off');
+}
+
+/** Whether the request may see a version: the staff every one, a customer those issued to it. */
+const visible = (request: FastifyRequest, report: IssuedReportSummary) =>
+  viewOf(request) === null ||
+  (report.customerId !== null && seesCustomer(request, report.customerId));
+
+/** The same 404 as a version never issued, so a customer cannot learn what exists. */
+function requireVisible(
+  request: FastifyRequest,
+  store: IssuedReportStore,
+  p: { site: string; period: string; version: number },
+): void {
+  const report = store.summary(p.site, p.period, p.version);
+  if (!visible(request, report)) throw notIssued(p.site, p.period, p.version);
 }
 
 /** A file name a browser saves: site, period and version, nothing a person typed. */
@@ -134,7 +154,10 @@ export const issuedReportRoutesPlugin: FastifyPluginAsyncTypebox<
         response: { 200: IssuedReportList, ...errors },
       },
     },
-    async (request) => store.forSite(request.params.site, request.query.period),
+    async (request) =>
+      store
+        .forSite(request.params.site, request.query.period)
+        .filter((report) => visible(request, report)),
   );
 
   app.get(
@@ -149,6 +172,7 @@ export const issuedReportRoutesPlugin: FastifyPluginAsyncTypebox<
       },
     },
     async (request) => {
+      requireOwnCustomer(request, request.params.id);
       customers.require(request.params.id);
       return store.forCustomer(request.params.id);
     },
@@ -167,6 +191,7 @@ export const issuedReportRoutesPlugin: FastifyPluginAsyncTypebox<
     },
     async (request, reply) => {
       const { site, period, version } = request.params;
+      requireVisible(request, store, request.params);
       // As the live report: JSON.stringify, not the schema's serializer (broker/api/inspection.ts).
       return reply.serializer(JSON.stringify).send(store.get(site, period, version));
     },
@@ -188,6 +213,7 @@ export const issuedReportRoutesPlugin: FastifyPluginAsyncTypebox<
     },
     async (request, reply) => {
       const { site, period, version } = request.params;
+      requireVisible(request, store, request.params);
       return reply.type('text/html; charset=utf-8').send(store.html(site, period, version));
     },
   );
@@ -216,6 +242,7 @@ export const issuedReportRoutesPlugin: FastifyPluginAsyncTypebox<
     },
     async (request, reply) => {
       const params = request.params;
+      requireVisible(request, store, params);
       const pdf = store.pdf(params.site, params.period, params.version);
       return reply
         .type('application/pdf')
@@ -239,7 +266,8 @@ export const issuedReportRoutesPlugin: FastifyPluginAsyncTypebox<
     },
     async (request, reply) => {
       const { site, period, version } = request.params;
-      const user = signerOf(request, site);
+      requireVisible(request, store, request.params);
+      const user = signerOf(request);
       const signed = issuing.signOff(site, period, version, request.body, user.username);
       audit?.add(user.username, 'inspection.sign-off', `site:${site}`, {
         period,

@@ -123,6 +123,14 @@ interface SignOffRow {
 const SUMMARY = `id, site_id, site_name, customer_id, customer_name, period, version, issued_at,
   issued_by, locale, time_zone, length(pdf) AS pdf_bytes, pdf_sha256`;
 
+/** The 404 of a version never issued (and of one a customer may not see: the same words). */
+export function notIssued(siteId: string, period: string, version: number): VigilError {
+  return new VigilError(
+    'VIGIL_NOT_FOUND',
+    `No version ${version} of ${siteId}'s report ${period} was issued; GET /api/sites/${siteId}/inspection/issued lists the issued ones.`,
+  );
+}
+
 export class IssuedReportStore {
   constructor(private readonly db: Db) {}
 
@@ -227,12 +235,7 @@ export class IssuedReportStore {
         `SELECT ${SUMMARY} FROM issued_reports WHERE site_id = ? AND period = ? AND version = ?`,
       )
       .get(siteId, period, version) as Row | undefined;
-    if (row === undefined) {
-      throw new VigilError(
-        'VIGIL_NOT_FOUND',
-        `No version ${version} of ${siteId}'s report ${period} was issued; GET /api/sites/${siteId}/inspection/issued lists the issued ones.`,
-      );
-    }
+    if (row === undefined) throw notIssued(siteId, period, version);
     return row;
   }
 

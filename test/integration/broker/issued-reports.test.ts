@@ -24,6 +24,8 @@ import {
 import { validator } from '../../../shared/validate.js';
 import { ChromiumPdfPrinter } from '../../../broker/inspection/issued/pdf.js';
 import { CHROMIUM, chromium, pdftotext, skipReason, titled } from '../../helpers/requires.js';
+import { createUserStore } from '../../../broker/api/users.js';
+import { login } from './api/fixture.js';
 import { camera, deskApi, makeDesk, type DeskFixture } from './detect/desk-fixture.js';
 
 const site = 'demo-site';
@@ -47,7 +49,7 @@ function pdfText(pdf: Buffer): string {
 describe.skipIf(skip !== null)(titled('issued inspection reports', skip), () => {
   let f: DeskFixture;
   let app: FastifyInstance;
-  let tokens: Record<'olga' | 'vera', string>;
+  let tokens: Record<'olga' | 'vera' | 'wang' | 'li', string>;
 
   beforeAll(async () => {
     f = makeDesk({}, [
@@ -73,7 +75,16 @@ describe.skipIf(skip !== null)(titled('issued inspection reports', skip), () => 
       { pdf: new ChromiumPdfPrinter({ chromiumPath: CHROMIUM }) },
     );
     app = api.app;
-    tokens = api.tokens;
+    // Customer accounts (the portal, issue 16 part 5): the report's customer's, and another's.
+    customers.create({ id: 'other-co', name: 'Other Co' });
+    const users = createUserStore(f.db);
+    users.setUser('wang', 'customer', 'customer password 123', 'hua-an');
+    users.setUser('li', 'customer', 'customer password 456', 'other-co');
+    tokens = {
+      ...api.tokens,
+      wang: (await login(app, { username: 'wang', password: 'customer password 123' })).token,
+      li: (await login(app, { username: 'li', password: 'customer password 456' })).token,
+    };
   });
 
   afterAll(async () => {
@@ -81,7 +92,7 @@ describe.skipIf(skip !== null)(titled('issued inspection reports', skip), () => 
     await f?.cleanup();
   });
 
-  const call = (who: 'olga' | 'vera', method: 'GET' | 'POST', url: string, body?: object) =>
+  const call = (who: keyof typeof tokens, method: 'GET' | 'POST', url: string, body?: object) =>
     app.inject({
       method,
       url,
@@ -241,6 +252,36 @@ describe.skipIf(skip !== null)(titled('issued inspection reports', skip), () => 
     expect((await call('vera', 'GET', one(1))).json<IssuedReport>().signOffs).toHaveLength(1);
     const audit = f.desk.audit.list({ target: `site:${site}` });
     expect(audit.find((a) => a.action === 'inspection.sign-off')).toMatchObject({ actor: 'olga' });
+  });
+
+  it("in the portal: the customer reads and signs its own reports; another customer's account finds none", async () => {
+    const own = await call('wang', 'GET', issuedReportPath('customer', { customer: 'hua-an' }));
+    expect(own.json<IssuedReportSummary[]>().map((r) => r.version)).toEqual([2, 1]);
+    expect((await call('wang', 'GET', one(2, 'pdf'))).statusCode).toBe(200);
+    const issue = await call('wang', 'POST', issuedReportPath('site', { site }), {
+      period: '2026-10',
+    });
+    expect(issue.statusCode).toBe(403);
+    const signed = await call('wang', 'POST', one(2, 'signOffs'), {
+      name: '王芳',
+      signedOn: '2026-12-02',
+    });
+    expect(signed.statusCode).toBe(201);
+    expect(signed.json()).toMatchObject({ name: '王芳', recordedBy: 'wang', remarks: '' });
+
+    for (const url of [
+      issuedReportPath('customer', { customer: 'hua-an' }),
+      issuedReportPath('site', { site }),
+      one(1),
+      one(1, 'pdf'),
+      one(1, 'html'),
+    ])
+      expect((await call('li', 'GET', url)).statusCode, url).toBe(404);
+    const forged = await call('li', 'POST', one(1, 'signOffs'), {
+      name: 'Someone',
+      signedOn: '2026-12-02',
+    });
+    expect(forged.statusCode).toBe(404);
   });
 
   it('nothing issued can be changed or deleted in the database itself', () => {
