@@ -77,6 +77,7 @@ describe.skipIf(!existsSync(join(consoleDir, 'index.html')))('customer portal in
       'My sites',
       'My tickets',
       'Reports',
+      'Inspection',
     ]);
     await page.locator('[data-testid="site-card"][data-site-id="alpha-plant"]').waitFor();
     expect(await page.locator('[data-testid="site-card"]').count()).toBe(1);
@@ -134,5 +135,28 @@ describe.skipIf(!existsSync(join(consoleDir, 'index.html')))('customer portal in
     );
     await page.screenshot({ path: join(screenshotDir, 'portal-ticket-zh.png'), fullPage: true });
     await page.locator('[data-testid="language"]').selectOption('en');
+  });
+
+  it('lets the customer sign off a report issued to it', async () => {
+    // November is over in Asia/Shanghai (the test clock is the real one, in December or later).
+    await call('POST', '/api/sites/alpha-plant/inspection/issued', { period: '2026-11' });
+    await call('POST', '/api/sites/bravo-quay/inspection/issued', { period: '2026-11' });
+    const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(
+      new Date(),
+    );
+    await page.locator('[data-testid="portal-nav"]').getByRole('link', { name: 'Reports' }).click();
+    const row = page.locator('[data-testid="issued-report"][data-site="alpha-plant"]');
+    await row.waitFor();
+    // B's report is not listed.
+    expect(await page.locator('[data-testid="issued-report"]').count()).toBe(1);
+    await row.getByRole('button', { name: 'Sign off' }).click();
+    const form = page.locator('[data-testid="sign-off-form"]');
+    await form.locator('input[name="name"]').fill('Anna Li');
+    await form.locator('input[name="signedOn"]').fill(today);
+    await form.locator('input[name="remarks"]').fill('Checked with our guard.');
+    await form.locator('button[type="submit"]').click();
+    await row.locator('[data-testid="sign-off"]').getByText('Anna Li').waitFor();
+    expect(await page.content()).not.toContain('bravo');
+    await page.screenshot({ path: join(screenshotDir, 'portal-sign-off.png'), fullPage: true });
   });
 });

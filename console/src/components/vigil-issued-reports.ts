@@ -49,6 +49,8 @@ export class VigilIssuedReports extends LitElement {
   @property({ attribute: false }) customer!: Customer;
   /** Operator or admin: may issue and record sign-offs. */
   @property({ type: Boolean }) staff = false;
+  /** The customer's own account (the portal): signs its reports on line, issues none. */
+  @property({ type: Boolean }) signer = false;
 
   @state() private _reports: IssuedReportSummary[] = [];
   @state() private _error: string | null = null;
@@ -185,9 +187,9 @@ export class VigilIssuedReports extends LitElement {
             >${t.page}</a
           >
           ${
-            this.staff
+            this.staff || this.signer
               ? html`<button type="button" @click=${() => (this._signing = key)}>
-                  ${t.record}
+                  ${this.staff ? t.record : strings.portal.signOff}
                 </button>`
               : nothing
           }

@@ -8,8 +8,13 @@ export const portalEn = {
   nav: {
     sites: 'My sites',
     tickets: 'My tickets',
+    /** The customers screen: the issued reports to sign, the month's figures, warranty. */
     reports: 'Reports',
+    /** The live inspection report of a site and period. */
+    inspection: 'Inspection',
   },
+  /** The button on an issued report that opens the customer's sign-off form. */
+  signOff: 'Sign off',
   /** The ticket desk's report form for a customer: no caller, the customer itself. */
   reportOpen: 'Report a fault',
   reportHint:

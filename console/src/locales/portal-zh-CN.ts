@@ -6,8 +6,10 @@ export const portalZhCN: typeof portalEn = {
   nav: {
     sites: '我的站点',
     tickets: '我的工单',
-    reports: '巡检报告',
+    reports: '报告与签收',
+    inspection: '巡检',
   },
+  signOff: '签收确认',
   reportOpen: '报告故障',
   reportHint: '请告诉我们检测发现不了的问题：画面模糊或偏移、外壳损坏等。维保团队会立即收到通知。',
   reportDescription: '位置、开始时间、看到的现象',

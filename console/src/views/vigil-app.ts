@@ -384,7 +384,9 @@ export class VigilApp extends LitElement {
 
   /**
    * A customer account's navigation (the portal, issue 16 part 5): its sites and devices,
-   * its tickets with the "report a fault" form, its reports; none of the NOC's screens
+   * its tickets with the "report a fault" form, its reports (the customers screen shows
+   * its own customer only: issued reports to sign, figures, warranty) and the live
+   * inspection; none of the NOC's screens
    * (the API refuses those to a customer anyway, broker/api/scope.ts).
    */
   private renderPortalNav(
@@ -398,7 +400,8 @@ export class VigilApp extends LitElement {
       <nav aria-label=${strings.nav.label} data-testid="portal-nav">
         ${link(href.fleet(), p.nav.sites, ['fleet', 'device'])}
         ${link(href.tickets(), p.nav.tickets, ['tickets', 'ticket', 'report'])}
-        ${link(href.inspection(), p.nav.reports, ['inspection'])}
+        ${link(href.customers(), p.nav.reports, ['customers'])}
+        ${link(href.inspection(), p.nav.inspection, ['inspection'])}
       </nav>`;
   }
 

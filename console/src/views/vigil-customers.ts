@@ -148,6 +148,7 @@ export class VigilCustomers extends LitElement {
             .session=${this.session}
             .customer=${customer}
             ?staff=${staff}
+            ?signer=${this.state.user?.role === 'customer'}
           ></vigil-issued-reports>
         </section>`,
     );
