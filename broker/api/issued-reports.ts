@@ -214,7 +214,18 @@ export const issuedReportRoutesPlugin: FastifyPluginAsyncTypebox<
     async (request, reply) => {
       const { site, period, version } = request.params;
       requireVisible(request, store, request.params);
-      return reply.type('text/html; charset=utf-8').send(store.html(site, period, version));
+      return (
+        reply
+          .type('text/html; charset=utf-8')
+          // A frozen document: its own styles and inline images, never a script or a request
+          // elsewhere, whatever a site or device name held (CSP Level 3, default-src).
+          .header(
+            'content-security-policy',
+            "default-src 'none'; style-src 'unsafe-inline'; img-src data:",
+          )
+          .header('x-content-type-options', 'nosniff')
+          .send(store.html(site, period, version))
+      );
     },
   );
 

@@ -210,6 +210,7 @@ describe.skipIf(skip !== null)(titled('issued inspection reports', skip), () => 
     expect(html.statusCode).toBe(200);
     expect(html.headers['content-type']).toContain('text/html');
     expect(html.body).toContain('示范工厂');
+    expect(html.headers['content-security-policy']).toContain("default-src 'none'");
   });
 
   it('records a sign-off (staff), refuses an impossible date, and shows it in the lists', async () => {
