@@ -66,8 +66,11 @@ export class LoadPublisher {
     });
   }
 
-  /** QoS 1 PUBLISH; `acked` runs when the PUBACK arrives. */
-  publish(topic: string, payload: string, acked: () => void): void {
+  /**
+   * QoS 1 PUBLISH; `acked` runs when the PUBACK arrives. `retain` sets the RETAIN flag
+   * (section 3.3.1.3), as the agent's birth message has it.
+   */
+  publish(topic: string, payload: string, acked: () => void, retain = false): void {
     const id = this.nextId;
     this.nextId = this.nextId === 65535 ? 1 : this.nextId + 1;
     const topicBytes = utf8(topic);
@@ -77,7 +80,7 @@ export class LoadPublisher {
     this.waiting.set(id, acked);
     this.socket?.write(
       Buffer.concat([
-        Buffer.from([0x32]),
+        Buffer.from([retain ? 0x33 : 0x32]),
         remainingLength(length),
         topicBytes,
         idBytes,
