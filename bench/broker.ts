@@ -16,14 +16,23 @@
  * A peer that never becomes ready (mosquitto, bare Aedes, influxd, the Vigil broker) fails
  * the run at once, saying what to do: figures without one of them would compare nothing.
  *
- * Scale by env (defaults: the issue's 500 connections; about 3 minutes on 2 cores):
+ *
+ * The Vigil broker runs twice (issue 17 part 8): `vigil` with the local file journal, and
+ * `vigil-pg` with the journal in PostgreSQL (a PUBACK waits for a fenced multi-row INSERT,
+ * broker/journal/pg-journal.ts), on a PostgreSQL 15 this benchmark starts itself
+ * (test/helpers/postgres.ts) with production durability: fsync and synchronous_commit on.
+ * For vigil-pg the table adds the database's CPU per message (the postmaster and its
+ * backends), which the broker's own figure leaves out.
+ *
+ * Scale by env (defaults: the issue's 500 connections; about 4 minutes on 2 cores):
  *   VIGIL_BENCH_AGENTS=500  VIGIL_BENCH_RATES=2000,5000,10000  VIGIL_BENCH_STEP_S=8
- *   VIGIL_BENCH_WARMUP_S=3
+ *   VIGIL_BENCH_WARMUP_S=3  VIGIL_BENCH_JOURNALS=file,postgres (which Vigil journals run)
  * The load generator (bench/mqtt-load.ts, MQTT written by hand: mqtt.js took 1.4 cores
  * at 5,000 msg/s) runs in this process, on the same cores as the brokers and InfluxDB:
  * the figures compare the brokers, they are not any one's ceiling.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
@@ -36,6 +45,7 @@ import {
   type BrokerProcess,
 } from '../test/helpers/broker-process.js';
 import { startInfluxd, type RunningInfluxd } from '../test/helpers/influxd.js';
+import { startPostgres, type RunningPostgres } from '../test/helpers/postgres.js';
 import { freePorts } from '../test/helpers/ports.js';
 import { topics } from '../shared/topics.js';
 import { LoadPublisher } from './mqtt-load.js';
@@ -45,6 +55,7 @@ const AGENTS = Number(process.env.VIGIL_BENCH_AGENTS ?? 500);
 const RATES = (process.env.VIGIL_BENCH_RATES ?? '2000,5000,10000').split(',').map(Number);
 const STEP_S = Number(process.env.VIGIL_BENCH_STEP_S ?? 8);
 const WARMUP_S = Number(process.env.VIGIL_BENCH_WARMUP_S ?? 3);
+const JOURNALS = (process.env.VIGIL_BENCH_JOURNALS ?? 'file,postgres').split(',');
 const SITE = 'bench';
 const DATABASE = 'vigil_bench';
 const TICK_MS = 10;
@@ -71,6 +82,10 @@ interface Target {
   influx?: RunningInfluxd;
   /** Vigil only: its journal's counters (GET /api/broker), to explain PUBACK latency. */
   journal?: () => Promise<{ appended: number; commits: number }>;
+  /** vigil-pg only: the database's CPU seconds so far (postmaster and backends). */
+  databaseCpuS?: () => number;
+  /** Accounts to log in with, when not the first Vigil's (each Vigil has its own). */
+  credentials?: { username: string; password: string; agentId: string }[];
   stop(): Promise<void>;
 }
 
@@ -85,6 +100,8 @@ interface StepResult {
   /** Vigil only: points stored per second, first send to last point stored. */
   storedPerS: number | null;
   cpuUsPerMsg: number;
+  /** vigil-pg only: PostgreSQL's CPU per acknowledged message. */
+  dbCpuUsPerMsg: number | null;
   pubackP50: number;
   pubackP99: number;
   e2eP99: number | null;
@@ -212,9 +229,33 @@ async function startAedesBare(): Promise<Target> {
   };
 }
 
+/**
+ * CPU seconds of a process and its live children (PostgreSQL's backends are children of
+ * the postmaster), plus what its exited children used (cutime, cstime): proc(5).
+ */
+function treeCpuS(pid: number): number {
+  const fieldsOf = (of: string) => {
+    const stat = readFileSync(`/proc/${of}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  };
+  const own = fieldsOf(String(pid));
+  let ticks = Number(own[11]) + Number(own[12]) + Number(own[13]) + Number(own[14]);
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const fields = fieldsOf(entry);
+      if (Number(fields[1]) === pid) ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return ticks / 100;
+}
+
 async function startVigil(
   dir: string,
   influx: RunningInfluxd,
+  postgres: RunningPostgres | null = null,
 ): Promise<Target & { credentials: Awaited<ReturnType<typeof addAgents>> }> {
   await mkdir(dir, { recursive: true });
   const [mqttPort, httpPort] = (await freePorts(2)) as [number, number];
@@ -222,6 +263,8 @@ async function startVigil(
     mqtt: { host: '127.0.0.1', port: mqttPort, limits: { connectionsPerSecond: 2000 } },
     http: { host: '127.0.0.1', port: httpPort },
     influx: { url: influx.url, database: DATABASE },
+    // With a database the journal is in PostgreSQL (journal.store: postgres).
+    ...(postgres ? { database: { url: postgres.url } } : {}),
   });
   const names = Array.from({ length: AGENTS }, (_, i) => `gw-${String(i).padStart(4, '0')}`);
   const credentials = await addAgents(dir, SITE, names);
@@ -234,15 +277,31 @@ async function startVigil(
         'build it with npm run build:server (npm run bench:broker does) and see its output above',
     );
   }
+  if (postgres) {
+    // The node acknowledges once it holds the leader lease (its first claim, at start).
+    const until = Date.now() + 30_000;
+    for (;;) {
+      const response = await fetch(`http://127.0.0.1:${httpPort}/api/health/leader`);
+      if (response.status === 200) break;
+      if (Date.now() > until) {
+        await broker.kill('SIGTERM');
+        throw new Error(
+          `the Vigil broker with the PostgreSQL journal did not lead within 30 s:\n${broker.output()}`,
+        );
+      }
+      await sleep(200);
+    }
+  }
   const journal = async () => {
     const response = await fetch(`http://127.0.0.1:${httpPort}/api/broker`);
     const body = (await response.json()) as { journal: { appended: number; commits: number } };
     return body.journal;
   };
   return {
-    name: 'vigil',
+    name: postgres ? 'vigil-pg' : 'vigil',
     url: `mqtt://127.0.0.1:${mqttPort}`,
     journal,
+    ...(postgres ? { databaseCpuS: () => treeCpuS(postgres.pid) } : {}),
     pid: broker.pid,
     influx,
     credentials,
@@ -292,6 +351,7 @@ async function runStep(
   let peakRss = 0;
   const journalBefore = await target.journal?.();
   const before = usage(target.pid);
+  const databaseBefore = target.databaseCpuS?.();
   const started = performance.now();
   // Open loop: the schedule follows the clock, not the acknowledgements (nor the timer's
   // own lateness: a late tick sends what is due).
@@ -350,6 +410,7 @@ async function runStep(
   const drainUntil = Date.now() + 20_000;
   while (acked < sent && Date.now() < drainUntil) await sleep(50);
   const after = usage(target.pid);
+  const databaseAfter = target.databaseCpuS?.();
   clearInterval(sampler);
   const journalAfter = await target.journal?.();
   const commits =
@@ -395,6 +456,10 @@ async function runStep(
     stored,
     storedPerS,
     cpuUsPerMsg: ((after.cpuS - before.cpuS) * 1e6) / Math.max(1, acked),
+    dbCpuUsPerMsg:
+      databaseBefore === undefined || databaseAfter === undefined
+        ? null
+        : ((databaseAfter - databaseBefore) * 1e6) / Math.max(1, acked),
     pubackP50: percentile(pubacks, 50),
     pubackP99: percentile(pubacks, 99),
     e2eP99: target.influx ? percentile(e2e, 99) : null,
@@ -481,12 +546,13 @@ function table(results: StepResult[]): string {
     'stored/s',
     'lost',
     'CPU us/msg',
+    'DB CPU us/msg',
     'PUBACK p50 ms',
     'PUBACK p99 ms',
     'e2e p99 ms',
     'peak RSS MB',
-    'fsyncs/s',
-    'msgs/fsync',
+    'commits/s',
+    'msgs/commit',
   ];
   const f = (value: number | null, digits = 1) =>
     value === null || Number.isNaN(value) ? '-' : value.toFixed(digits);
@@ -501,6 +567,7 @@ function table(results: StepResult[]): string {
     f(r.storedPerS, 0),
     r.lost === null ? '-' : String(r.lost),
     f(r.cpuUsPerMsg),
+    f(r.dbCpuUsPerMsg),
     f(r.pubackP50),
     f(r.pubackP99),
     f(r.e2eP99, 0),
@@ -525,6 +592,19 @@ async function main(): Promise<void> {
         "install Debian's influxdb package (InfluxDB 1.x, influxd on the PATH) and check its output above",
     );
   }
+  let postgres: RunningPostgres | null = null;
+  if (JOURNALS.includes('postgres')) {
+    try {
+      postgres = await startPostgres(60_000, { durable: true });
+    } catch (error) {
+      await influx.stop();
+      await rm(dir, { recursive: true, force: true });
+      throw new Error(
+        `PostgreSQL, where vigil-pg's journal commits, did not become ready: ${error instanceof Error ? error.message : String(error)}\n` +
+          "install Debian's postgresql package, or run only the file journal with VIGIL_BENCH_JOURNALS=file",
+      );
+    }
+  }
   const results: StepResult[] = [];
   // Whatever started is stopped, also when a later peer fails to start.
   const started: Target[] = [];
@@ -533,15 +613,20 @@ async function main(): Promise<void> {
       `bench:broker: ${AGENTS} agent connections, QoS 1 open loop at ${RATES.join(', ')} msg/s, ${STEP_S} s per step`,
     );
     try {
-      const vigil = await startVigil(join(dir, 'vigil'), influx);
-      started.push(vigil);
+      const vigils: Awaited<ReturnType<typeof startVigil>>[] = [];
+      if (JOURNALS.includes('file')) vigils.push(await startVigil(join(dir, 'vigil'), influx));
+      if (postgres) vigils.push(await startVigil(join(dir, 'vigil-pg'), influx, postgres));
+      started.push(...vigils);
+      const vigil = vigils[0];
+      if (!vigil) throw new Error('VIGIL_BENCH_JOURNALS names neither file nor postgres');
+      // The same agent names on every broker: gw-0000, gw-0001, ...
       const agentIds = vigil.credentials.map((c) => c.agentId);
       const mosquitto = await startMosquitto(dir, vigil.credentials);
       started.push(mosquitto);
       const bare = await startAedesBare();
       started.push(bare);
-      for (const [n, target] of ([vigil, bare, mosquitto] as Target[]).entries()) {
-        const clients = await connectAll(target.url, vigil.credentials);
+      for (const [n, target] of ([...vigils, bare, mosquitto] as Target[]).entries()) {
+        const clients = await connectAll(target.url, target.credentials ?? vigil.credentials);
         let base = Date.now() - 10 * 86_400_000 + n * 86_400_000;
         if (WARMUP_S > 0) {
           await runStep(target, clients, agentIds, RATES[0]!, base, WARMUP_S);
@@ -568,7 +653,7 @@ async function main(): Promise<void> {
     console.log('');
     console.log(table(results));
     console.log('');
-    const ours = results.filter((r) => r.broker === 'vigil');
+    const ours = results.filter((r) => r.broker.startsWith('vigil'));
     // Points in InfluxDB over the real time from the first send to the last point stored.
     const best = Math.max(...ours.map((r) => r.storedPerS ?? 0));
     console.log(
@@ -588,8 +673,19 @@ async function main(): Promise<void> {
             `lost ${v.lost} (acknowledged but not stored; goal 0)`,
         );
       }
+      const pg = results.find((r) => r.broker === 'vigil-pg' && r.rate === rate);
+      if (pg) {
+        console.log(
+          `at ${rate}/s: journal in PostgreSQL: CPU per message ${pg.cpuUsPerMsg.toFixed(1)} us in the broker ` +
+            `+ ${pg.dbCpuUsPerMsg?.toFixed(1)} us in PostgreSQL` +
+            (v ? ` (file journal: ${v.cpuUsPerMsg.toFixed(1)} us)` : '') +
+            `, PUBACK p99 ${pg.pubackP99.toFixed(1)} ms (goal <= 50 at 5000/s), ` +
+            `never acknowledged ${pg.unacked}, lost ${pg.lost} (goal 0)`,
+        );
+      }
     }
   } finally {
+    await postgres?.stop();
     await influx.stop();
     await rm(dir, { recursive: true, force: true });
   }

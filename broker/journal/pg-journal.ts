@@ -7,7 +7,7 @@
  * Group commit, as in the file journal (broker/journal/journal.ts): appends that arrive
  * while a commit runs wait for the next one, and each commit is ONE statement, a
  * multi-row INSERT of up to `batchRows` rows (unnest of one array per column, so the
- * statement has 9 parameters whatever the batch size; PostgreSQL 15 docs 9.19, unnest).
+ * statement has 10 parameters whatever the batch size; PostgreSQL 15 docs 9.19, unnest).
  * One statement is one transaction and one WAL flush: at high rates one round trip and
  * one flush acknowledge hundreds of messages.
  *
@@ -102,14 +102,27 @@ function sizeOf(entry: JournalEntry): number {
   );
 }
 
+/**
+ * The rows: one array per column, and the payloads as ONE bytea parameter ($7) cut by
+ * their lengths ($8). node-postgres sends a Buffer parameter as it is, while a bytea[] is
+ * spelled out in hex, a string built per row on the event loop. Measured on this 2-core VM
+ * (busy, load about 12; 30 INSERTs of 1000 rows of 170 bytes, after a warm-up): 4.2 µs of
+ * the broker's CPU per row against 6.1 with the hex array; PostgreSQL's 13-14 µs per row
+ * the same either way. WITH ORDINALITY numbers the rows; the running sum of the lengths
+ * gives each one's start.
+ */
 const COLUMNS = `(id, topic, client_id, site_id, agent_id, received_ms, payload)
-SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bytea[])`;
+SELECT r.id, r.topic, r.client_id, r.site_id, r.agent_id, r.received_ms,
+       substring($7::bytea FROM (r.upto - r.len + 1)::int FOR r.len)
+FROM (SELECT u.*, sum(u.len) OVER (ORDER BY u.n) AS upto
+      FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $8::int[])
+           WITH ORDINALITY AS u(id, topic, client_id, site_id, agent_id, received_ms, len, n)) AS r`;
 
 const INSERT_SQL = `INSERT INTO vigil_journal ${COLUMNS}`;
 
-/** The same, only while $8's token is $9 (see the header: the fence in the INSERT). */
+/** The same, only while $9's token is $10 (see the header: the fence in the INSERT). */
 const FENCED_INSERT_SQL = `INSERT INTO vigil_journal ${COLUMNS}
-WHERE EXISTS (SELECT 1 FROM vigil_leader WHERE name = $8 AND token = $9 FOR SHARE)`;
+WHERE EXISTS (SELECT 1 FROM vigil_leader WHERE name = $9 AND token = $10 FOR SHARE)`;
 
 interface Pending {
   id: number;
@@ -337,6 +350,7 @@ export class PgJournal implements IngestJournal {
     const agents: (string | null)[] = [];
     const received: number[] = [];
     const payloads: Buffer[] = [];
+    const lengths: number[] = [];
     for (const { id, entry } of batch) {
       ids.push(id);
       topics.push(entry.topic);
@@ -345,8 +359,18 @@ export class PgJournal implements IngestJournal {
       agents.push(entry.agent?.agentId ?? null);
       received.push(entry.receivedAt.getTime());
       payloads.push(entry.payload);
+      lengths.push(entry.payload.length);
     }
-    const columns = [ids, topics, clients, sites, agents, received, payloads];
+    const columns = [
+      ids,
+      topics,
+      clients,
+      sites,
+      agents,
+      received,
+      Buffer.concat(payloads),
+      lengths,
+    ];
     const fence = this.options.fence;
     if (!fence) {
       await this.db.query(INSERT_SQL, columns);

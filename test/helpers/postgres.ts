@@ -37,6 +37,8 @@ export interface RunningPostgres {
   urlWithoutPassword: string;
   password: string;
   port: number;
+  /** The postmaster's process id (a benchmark counts its and its backends' CPU). */
+  pid: number;
   /** The last lines the server wrote, to explain a failure. */
   output(): string;
   /** Stops the server (fast shutdown) and deletes the cluster. */
@@ -101,7 +103,19 @@ async function waitReady(
   );
 }
 
-export async function startPostgres(timeoutMs = 60_000): Promise<RunningPostgres> {
+export interface PostgresOptions {
+  /**
+   * Commit as in production (fsync, synchronous_commit on, full page writes), for a
+   * benchmark whose figures include the WAL flush; by default a throwaway test cluster
+   * skips them.
+   */
+  durable?: boolean;
+}
+
+export async function startPostgres(
+  timeoutMs = 60_000,
+  options: PostgresOptions = {},
+): Promise<RunningPostgres> {
   const missing = postgresServer.problem();
   if (missing) throw new Error(missing);
   const as = serverUser();
@@ -170,13 +184,10 @@ export async function startPostgres(timeoutMs = 60_000): Promise<RunningPostgres
         dir,
         '-c',
         'listen_addresses=127.0.0.1',
-        // Speed over durability: the cluster is thrown away after the test file.
-        '-c',
-        'fsync=off',
-        '-c',
-        'synchronous_commit=off',
-        '-c',
-        'full_page_writes=off',
+        // Speed over durability unless asked: a test cluster is thrown away after its file.
+        ...(options.durable
+          ? []
+          : ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']),
       ],
       { stdio: ['ignore', 'pipe', 'pipe'], ...(as ?? {}) },
     );
@@ -192,6 +203,7 @@ export async function startPostgres(timeoutMs = 60_000): Promise<RunningPostgres
       urlWithoutPassword: `postgres://vigil@${base}`,
       password,
       port,
+      pid: started.pid!,
       output: () => lines.join('\n'),
       stop,
     };
