@@ -20,6 +20,7 @@ import type {
 } from '../../../shared/api/issued-reports.js';
 import type { Site } from '../../../shared/api/sites.js';
 import { VigilError } from '../../../shared/errors.js';
+import { zonedParts } from '../../../shared/wording/documents.js';
 import { localTime } from '../../notify/compose.js';
 import { periodRange } from '../report.js';
 import type { PdfPrinter } from './pdf.js';
@@ -47,14 +48,10 @@ export interface IssuingDeps {
 /** The language of a site without a customer: the contract's customers read Chinese. */
 const DEFAULT_LOCALE: CustomerLocale = 'zh-CN';
 
-/** YYYY-MM-DD of an instant in a zone (en-CA formats dates that way). */
+/** YYYY-MM-DD of an instant in a zone: the calendar a sign-off is dated in. */
 function localDay(at: Date, timeZone: string): string {
-  return new Intl.DateTimeFormat('en-CA', {
-    timeZone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-  }).format(at);
+  const { year, month, day } = zonedParts(at.toISOString(), timeZone);
+  return `${year}-${month}-${day}`;
 }
 
 export class IssuedReports {
