@@ -8,29 +8,17 @@
  * production) to keep the file quick.
  */
 import type { MqttClient } from 'mqtt';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { RunningBroker } from '../../../../broker/app.js';
-import { openDatabase, type Database } from '../../../../broker/ha/pg.js';
 import { connectAgent, startTestBroker } from '../../../helpers/broker.js';
 import { eventually } from '../../../helpers/eventually.js';
-import { startPostgres, type RunningPostgres } from '../../../helpers/postgres.js';
+import { postgresPerFile } from '../../../helpers/postgres-per-file.js';
 import { topics } from '../../../../shared/topics.js';
 import { apiRoutes } from '../../../../shared/api/routes.js';
 
 const TTL_MS = 2_000;
 
-let server: RunningPostgres;
-let admin: Database;
-
-beforeAll(async () => {
-  server = await startPostgres();
-  admin = openDatabase({ url: server.url, passwordFile: null }, { max: 2 });
-});
-
-afterAll(async () => {
-  await admin?.close();
-  await server?.stop();
-});
+const pg = postgresPerFile();
 
 const running: RunningBroker[] = [];
 const clients: MqttClient[] = [];
@@ -41,7 +29,7 @@ afterEach(async () => {
 
 async function node(): Promise<RunningBroker> {
   const broker = await startTestBroker({
-    settings: { database: { url: server.url } },
+    settings: { database: { url: pg.server.url } },
     leaseTtlMs: TTL_MS,
   });
   running.push(broker);
@@ -125,7 +113,7 @@ describe('an active/standby pair on PostgreSQL', () => {
       return publish(await agentOn(b, name), 1, name);
     });
     // Ids go on after A's: one journal for the pair.
-    const { rows } = await admin.query<{ done: string }>('SELECT done FROM vigil_journal_state');
+    const { rows } = await pg.admin.query<{ done: string }>('SELECT done FROM vigil_journal_state');
     expect(Number(rows[0]!.done)).toBeGreaterThanOrEqual(20);
   });
 

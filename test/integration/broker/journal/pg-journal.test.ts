@@ -6,33 +6,22 @@
  * first one's appends are refused (no PUBACK) and nothing of them is in the table; the
  * database unreachable; group commit as one INSERT per commit.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { ensureLeaseTable, Lease } from '../../../../broker/ha/lease.js';
 import { openDatabase, type Database } from '../../../../broker/ha/pg.js';
 import { PgJournal, type JournalFence } from '../../../../broker/journal/pg-journal.js';
 import { journalEntry as entry, journalSuite } from '../../../suites/journal.js';
 import { eventually } from '../../../helpers/eventually.js';
-import { startPostgres, type RunningPostgres } from '../../../helpers/postgres.js';
+import { postgresPerFile } from '../../../helpers/postgres-per-file.js';
 
-let server: RunningPostgres;
-let admin: Database;
+const pg = postgresPerFile();
 let databases = 0;
-
-beforeAll(async () => {
-  server = await startPostgres();
-  admin = openDatabase({ url: server.url, passwordFile: null }, { max: 2 });
-});
-
-afterAll(async () => {
-  await admin?.close();
-  await server?.stop();
-});
 
 /** A database of its own (no state shared between tests) and a pool on it. */
 async function freshDatabase(): Promise<{ db: Database; url: string }> {
   const name = `journal_${++databases}`;
-  await admin.query(`CREATE DATABASE ${name}`);
-  const url = server.url.replace(/\/vigil$/, `/${name}`);
+  await pg.admin.query(`CREATE DATABASE ${name}`);
+  const url = pg.server.url.replace(/\/vigil$/, `/${name}`);
   return { db: openDatabase({ url, passwordFile: null }, { max: 4 }), url };
 }
 
@@ -146,8 +135,8 @@ describe('PostgreSQL journal', () => {
     expect(await journal.append(entry(1))).toBe(1);
     // The database's sessions ended and logins refused, as when it is down.
     const name = url.split('/').at(-1)!;
-    await admin.query(`ALTER DATABASE ${name} ALLOW_CONNECTIONS false`);
-    await admin.query(
+    await pg.admin.query(`ALTER DATABASE ${name} ALLOW_CONNECTIONS false`);
+    await pg.admin.query(
       'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
       [name],
     );
@@ -157,9 +146,9 @@ describe('PostgreSQL journal', () => {
       );
       expect(journal.problem).toMatch(/cannot commit/);
       // The password is never in the message.
-      expect(journal.problem).not.toContain(server.password);
+      expect(journal.problem).not.toContain(pg.server.password);
     } finally {
-      await admin.query(`ALTER DATABASE ${name} ALLOW_CONNECTIONS true`);
+      await pg.admin.query(`ALTER DATABASE ${name} ALLOW_CONNECTIONS true`);
     }
     await eventually('an append accepted again', () =>
       journal.append(entry(3)).then(
