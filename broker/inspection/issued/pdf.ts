@@ -98,8 +98,10 @@ export class ChromiumPdfPrinter implements PdfPrinter {
         '--disable-extensions',
         '--mute-audio',
         `--user-data-dir=${join(dir, 'profile')}`,
-        // Without it chromium prints the date and the temporary file's URL on every page.
+        // Without it chromium prints the date and the temporary file's URL on every page;
+        // chromium before 111 knew it as --print-to-pdf-no-header (an unknown switch is ignored).
         '--no-pdf-header-footer',
+        '--print-to-pdf-no-header',
         `--print-to-pdf=${pdf}`,
         pathToFileURL(page).href,
       ]);

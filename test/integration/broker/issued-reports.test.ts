@@ -295,3 +295,32 @@ describe.skipIf(skip !== null)(titled('issued inspection reports', skip), () => 
     ).toThrow(/never changed/);
   });
 });
+
+describe('issuing without chromium', () => {
+  it('answers 503 saying to install chromium or set reports.chromiumPath, and stores nothing', async () => {
+    const f = makeDesk({}, [camera('cam-01')]);
+    f.clock.now = at('2026-12-02T02:00:00Z');
+    const { app, tokens } = await deskApi(
+      f,
+      { olga: { username: 'olga', password: 'operator password 123', role: 'operator' } },
+      { pdf: new ChromiumPdfPrinter({ chromiumPath: '/nonexistent/chromium' }) },
+    );
+    try {
+      const headers = { authorization: `Bearer ${tokens.olga}` };
+      const url = issuedReportPath('site', { site });
+      const res = await app.inject({
+        method: 'POST',
+        url,
+        headers,
+        payload: { period: '2026-11' },
+      });
+      expect(res.statusCode).toBe(503);
+      expect(res.json()).toMatchObject({ code: 'VIGIL_REPORT_PRINT_FAILED' });
+      expect(res.json<{ message: string }>().message).toContain('reports.chromiumPath');
+      expect((await app.inject({ url, headers })).json()).toEqual([]);
+    } finally {
+      await app.close();
+      await f.cleanup();
+    }
+  });
+});
