@@ -126,6 +126,36 @@ describe('PostgreSQL journal', () => {
     expect(await journalB.append(entry(6))).toBe(4);
   });
 
+  it('refuses appends in a later term until started again, then goes on after the ids of the term between', async () => {
+    const { db } = await freshDatabase();
+    cleanup.push(() => db.close());
+    await ensureLeaseTable(db);
+    await db.query(
+      "INSERT INTO vigil_leader VALUES ('broker', 'node-a', 1, now() + interval '1 hour')",
+    );
+    // The node's view of the lease, moved by hand as Lease would move it.
+    const view: { name: string; token: number | null } = { name: 'broker', token: 1 };
+    const journal = new PgJournal({ db, fence: view });
+    cleanup.push(() => journal.stop());
+    await journal.start();
+    expect(await journal.append(entry(1))).toBe(1);
+    // Deposed: refused at once. Meanwhile another node led (token 2) and appended id 2.
+    view.token = null;
+    await expect(journal.append(entry(2))).rejects.toThrow(/does not lead/);
+    await db.query("UPDATE vigil_leader SET token = 2, holder = 'node-b'");
+    const other = new PgJournal({ db, fence: { name: 'broker', token: 2 } });
+    await other.start();
+    expect(await other.append(entry(3))).toBe(2);
+    await other.stop();
+    // Elected again (token 3): the journal of term 1 refuses until started again.
+    await db.query("UPDATE vigil_leader SET token = 3, holder = 'node-a'");
+    view.token = 3;
+    await expect(journal.append(entry(4))).rejects.toThrow(/lost and won again.*started again/);
+    await journal.stop();
+    expect((await journal.start()).map((record) => record.id)).toEqual([1, 2]);
+    expect(await journal.append(entry(5))).toBe(3);
+  });
+
   it('refuses a publish with a clear error while PostgreSQL is unreachable, and takes them again after', async () => {
     const { db, url } = await freshDatabase();
     cleanup.push(() => db.close());
