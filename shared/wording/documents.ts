@@ -93,6 +93,11 @@ export interface DocumentWords {
     inventory: string;
     inventoryColumns: readonly string[];
     change: Record<'replaced' | 'firmware', string>;
+    /**
+     * The inspection export's header (console/src/data/inspection.ts inspectionCsv): one
+     * column per device figure, durations in seconds, as a spreadsheet reads them.
+     */
+    csvColumns: readonly string[];
     /** The contract's 评测和改进意见. */
     advice: string;
     noAdvice: string;

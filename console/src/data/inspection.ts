@@ -108,14 +108,21 @@ function field(value: string | number | null): string {
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
-/** One row per device, with a header row; lines end in CRLF (RFC 4180 section 2). */
-export function inspectionCsv(report: InspectionReport, header: readonly string[]): string {
+/**
+ * One row per device, with a header row; lines end in CRLF (RFC 4180 section 2). `names`
+ * gives the kind and warranty state in the reader's language (their codes without it).
+ */
+export function inspectionCsv(
+  report: InspectionReport,
+  header: readonly string[],
+  names?: { kind: Readonly<Record<string, string>>; warranty: Readonly<Record<string, string>> },
+): string {
   const rows = report.devices.map((d) => [
     report.siteId,
     report.period,
     d.deviceId,
     d.name,
-    d.kind,
+    names?.kind[d.kind] ?? d.kind,
     d.availabilityPct,
     d.outages.count,
     Math.round(d.outages.totalS),
@@ -125,7 +132,7 @@ export function inspectionCsv(report: InspectionReport, header: readonly string[
     d.firmware,
     d.serialNumber,
     d.warranty.endsOn,
-    d.warranty.state,
+    names?.warranty[d.warranty.state] ?? d.warranty.state,
   ]);
   return [header, ...rows].map((row) => row.map(field).join(',')).join('\r\n') + '\r\n';
 }

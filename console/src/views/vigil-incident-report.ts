@@ -5,7 +5,8 @@ import type { IncidentReport } from '../data/types.js';
 import { formatDuration, formatFull } from '../format.js';
 import { href } from '../router.js';
 import { deadlineName, ticketTitle } from '../wording.js';
-import { strings } from '../strings.js';
+import { language, strings } from '../strings.js';
+import { documentWords } from '../../../shared/wording/documents.js';
 import { controls, page } from '../theme.js';
 import '../components/vigil-timeline.js';
 
@@ -69,6 +70,7 @@ export class VigilIncidentReport extends LitElement {
   override render() {
     const k = strings.ticket;
     const t = strings.tickets;
+    const n = strings.newTicket;
     if (this._error !== null) return html`<p class="error" role="alert">${this._error}</p>`;
     const r = this._report;
     if (r === null) return html`<p role="status">${strings.loading}</p>`;
@@ -90,8 +92,24 @@ export class VigilIncidentReport extends LitElement {
           }
           <dt>${t.filterPriority}</dt>
           <dd>${t.priority[r.priority]}</dd>
-          <dt>${k.detectedAt}</dt>
-          <dd>${formatFull(r.detectedAt)}</dd>
+          ${
+            // A manual ticket was reported by a person (who, how), not detected.
+            r.source === 'manual'
+              ? html`<dt>${n.reportedAt}</dt>
+                  <dd data-testid="reported-at">${formatFull(r.detectedAt)}</dd>
+                  <dt>${n.reportedBy}</dt>
+                  <dd data-testid="reported-by">
+                    ${n.reporter(r.reportedBy ?? '', r.reportedVia ? n.via[r.reportedVia] : null)}
+                  </dd>
+                  ${
+                    r.description
+                      ? html`<dt>${n.descriptionLabel}</dt>
+                          <dd>${r.description}</dd>`
+                      : nothing
+                  }`
+              : html`<dt>${k.detectedAt}</dt>
+                  <dd data-testid="detected-at">${formatFull(r.detectedAt)}</dd>`
+          }
           ${
             r.resolvedAt === null
               ? nothing
@@ -148,7 +166,13 @@ export class VigilIncidentReport extends LitElement {
                   <td>${formatFull(c.due)}</td>
                   <td>${c.doneAt === null ? '–' : formatFull(c.doneAt)}</td>
                   <td>
-                    ${c.state === 'breached' ? k.slaMissed : c.state === 'met' ? '✓' : c.state}
+                    ${
+                      c.state === 'breached'
+                        ? k.slaMissed
+                        : c.state === 'met'
+                          ? '✓'
+                          : documentWords[language].incident.state[c.state]
+                    }
                   </td>
                 </tr>`,
             )}

@@ -2,7 +2,6 @@ import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import { ApiRequestError } from '../data/api.js';
 import {
-  csvColumns,
   currentMonth,
   inspectionCsv,
   isChartable,
@@ -17,6 +16,9 @@ import type { InspectionReport } from '../data/types.js';
 import { formatDay, formatDuration, formatFull, formatInZone, formatNumber } from '../format.js';
 import { href } from '../router.js';
 import { language, strings } from '../strings.js';
+import { documentWords } from '../../../shared/wording/documents.js';
+import type { Message } from '../../../shared/wording/messages.js';
+import { say } from '../../../shared/wording/render.js';
 import { controls, page } from '../theme.js';
 import '../components/vigil-trend-chart.js';
 import { unsafeHTML } from 'lit/directives/unsafe-html.js';
@@ -26,7 +28,9 @@ import { monthlyCharts } from '../../../shared/inspection-charts.js';
  * The inspection report (巡检报告) of a site and a month or quarter, as the broker
  * computes it: availability chart and table, tickets by priority, weekly trends (uPlot,
  * or a table when the period has a single week), inventory changes, warranties ending,
- * suggestions, and a place for the customer's confirmation. Printable on A4 and exportable as CSV.
+ * the evaluation and improvement advice (评测和改进意见: each suggestion rendered from its
+ * code and figures in the console's language), and a place for the customer's
+ * confirmation. Printable on A4 and exportable as CSV, headers in the console's language.
  *
  * Test hooks: `[data-testid="inspection-site"]`, `[data-testid="inspection-period"]`,
  * `[data-testid="inspection-report"][data-site-id][data-period]`, `[data-testid="print"]`,
@@ -327,13 +331,20 @@ export class VigilInspection extends LitElement {
           ${r.warrantyEndingSoon.length === 0 ? i.none : r.warrantyEndingSoon.join(', ')}
         </p>
       </section>
-      <section class="card">
-        <h3>${i.suggestions}</h3>
+      <section class="card" data-testid="advice">
+        <h3>${documentWords[language].inspection.advice}</h3>
         ${
           r.suggestions.length === 0
-            ? html`<p class="muted">–</p>`
+            ? html`<p class="muted">${documentWords[language].inspection.noAdvice}</p>`
             : html`<ul data-testid="suggestions">
-                ${r.suggestions.map((s) => html`<li data-rule=${s.rule}>${s.text}</li>`)}
+                ${r.suggestions.map(
+                  // The suggestion's code and figures in the console's language; a report
+                  // from a broker before codes has its text only.
+                  (s) =>
+                    html`<li data-rule=${s.rule}>
+                      ${s.message === undefined ? s.text : say(s.message as Message, language)}
+                    </li>`,
+                )}
               </ul>`
         }
       </section>
@@ -392,7 +403,11 @@ export class VigilInspection extends LitElement {
 
   private _csv(): void {
     if (this._report === null) return;
-    const text = inspectionCsv(this._report, csvColumns);
+    const words = documentWords[language];
+    const text = inspectionCsv(this._report, words.inspection.csvColumns, {
+      kind: words.kind,
+      warranty: words.inspection.warranty,
+    });
     // A byte order mark so spreadsheet programs read the Chinese names as UTF-8.
     const blob = new Blob(['\ufeff', text], { type: 'text/csv;charset=utf-8' });
     const link = document.createElement('a');

@@ -21,6 +21,9 @@ const schemaFree = [
   'wording/catalogue.ts',
   'wording/en.ts',
   'wording/zh-CN.ts',
+  'wording/documents.ts',
+  'wording/documents-en.ts',
+  'wording/documents-zh-CN.ts',
   'inspection-charts.ts',
 ];
 const schemaFreeSpecs = schemaFree.map((file) => `/shared/${file.replace(/\.ts$/, '.js')}`);
