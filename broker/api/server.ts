@@ -40,8 +40,8 @@ import { notifyChannelRoutesPlugin } from './notify-channels.js';
 import { oncallRoutes } from './oncall.js';
 import { ackRoutes } from './notify-ack.js';
 import { notifyPolicyRoutesPlugin } from './notify-policies.js';
-import { siteRoutes } from './sites.js';
 import { requireScopes, scopeHook, siteParamHook } from './scope.js';
+import { siteRoutes } from './sites.js';
 import type { ApiDeps } from './types.js';
 import { createUserStore } from './users.js';
 import { userAdminRoutes } from './users-admin.js';
@@ -86,9 +86,9 @@ export async function buildApi(deps: ApiDeps, serve: ServeOptions = {}): Promise
   app.setValidatorCompiler(schemaValidator);
   app.setErrorHandler(errorHandler);
   app.decorateRequest('user', null);
-
   // Before any route: a route without a declared audience stops the start (scope.ts).
   requireScopes(app);
+
   await app.register(fastifyCookie);
   await app.register(fastifySwagger, {
     openapi: {
@@ -108,13 +108,13 @@ export async function buildApi(deps: ApiDeps, serve: ServeOptions = {}): Promise
     },
   });
   app.addHook('onRequest', sessionHook(users));
-  if (tls !== null && tls.hstsMaxAgeS > 0) {
   const desk = deps.desk;
   app.addHook(
     'onRequest',
     scopeHook({ sitesOf: (customerId) => desk?.sites.sitesOf(customerId) ?? [] }),
   );
   app.addHook('preHandler', siteParamHook);
+  if (tls !== null && tls.hstsMaxAgeS > 0) {
     // RFC 6797 section 7.1: on answers over HTTPS only (never on the plain redirects).
     const hsts = `max-age=${tls.hstsMaxAgeS}`;
     app.addHook('onSend', async (_request, reply, payload) => {
