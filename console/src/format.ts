@@ -43,26 +43,50 @@ interface Formatters {
   dateAndTime: Intl.DateTimeFormat;
   fullDateTime: Intl.DateTimeFormat;
   day: Intl.DateTimeFormat;
+  /** A calendar day (YYYY-MM-DD) is the same day in every zone: read and shown in UTC. */
+  calendarDay: Intl.DateTimeFormat;
   month: Intl.DateTimeFormat;
   number: Intl.NumberFormat;
   percent: Intl.NumberFormat;
 }
 
-let cached: Formatters | null = null;
+let cached: (Formatters & { zone: string | undefined }) | null = null;
 
-/** The Intl formatters of the current language, made again when the language changes. */
+/**
+ * The zone the screens show times in: the signed-in user's choice (GET /api/auth/session
+ * `timeZone`, issue 16 part 2: "screens in the signed-in user's zone, a setting,
+ * defaulting to the browser's"); undefined: the browser's own.
+ */
+let screenZone: string | undefined;
+
+/** Sets the screens' zone (an IANA name), or back to the browser's with null. */
+export function setScreenZone(timeZone: string | null): void {
+  screenZone = timeZone ?? undefined;
+}
+
+/** The zone the screens show times in now: the user's choice, else the browser's. */
+export function screenTimeZone(): string {
+  return screenZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
+}
+
+/** The Intl formatters of the current language and zone, made again when either changes. */
 function formatters(): Formatters {
   const locale = strings.locale;
-  if (cached?.locale === locale) return cached;
+  if (cached?.locale === locale && cached.zone === screenZone) return cached;
+  const timeZone = screenZone;
+  const zoned = timeZone === undefined ? {} : { timeZone };
   cached = {
     locale,
+    zone: timeZone,
     timeOfDay: new Intl.DateTimeFormat(locale, {
+      ...zoned,
       hour: '2-digit',
       minute: '2-digit',
       second: '2-digit',
       hourCycle: 'h23',
     }),
     dateAndTime: new Intl.DateTimeFormat(locale, {
+      ...zoned,
       month: 'short',
       day: 'numeric',
       hour: '2-digit',
@@ -70,27 +94,26 @@ function formatters(): Formatters {
       hourCycle: 'h23',
     }),
     fullDateTime: new Intl.DateTimeFormat(locale, {
+      ...zoned,
       dateStyle: 'medium',
       timeStyle: 'medium',
       hourCycle: 'h23',
     }),
-    day: new Intl.DateTimeFormat(locale, { dateStyle: 'medium' }),
-    month: new Intl.DateTimeFormat(locale, { year: 'numeric', month: 'long' }),
+    day: new Intl.DateTimeFormat(locale, { ...zoned, dateStyle: 'medium' }),
+    calendarDay: new Intl.DateTimeFormat(locale, { timeZone: 'UTC', dateStyle: 'medium' }),
+    month: new Intl.DateTimeFormat(locale, { ...zoned, year: 'numeric', month: 'long' }),
     number: new Intl.NumberFormat(locale, { maximumFractionDigits: 1 }),
     percent: new Intl.NumberFormat(locale, { style: 'percent', maximumFractionDigits: 2 }),
   };
   return cached;
 }
 
-/** "08:03:30" today, "26 Nov, 08:03" on another day (local time of the browser). */
+/** "08:03:30" today, "26 Nov, 08:03" on another day (in the screens' zone). */
 export function formatTime(at: string | number, now: number): string {
   const date = new Date(at);
-  const today = new Date(now);
-  const sameDay =
-    date.getFullYear() === today.getFullYear() &&
-    date.getMonth() === today.getMonth() &&
-    date.getDate() === today.getDate();
   const f = formatters();
+  // "Today" is the screens' zone's day, not the browser's.
+  const sameDay = f.day.format(date) === f.day.format(new Date(now));
   return (sameDay ? f.timeOfDay : f.dateAndTime).format(date);
 }
 
@@ -145,9 +168,10 @@ export function formatAgo(at: string, now: number): string {
 
 /** A calendar day ("2026-11-26" or a timestamp) in the current language. */
 export function formatDay(day: string): string {
-  // A bare YYYY-MM-DD is a calendar day, not midnight UTC: read it as local noon.
-  const date = /^\d{4}-\d{2}-\d{2}$/.test(day) ? new Date(`${day}T12:00:00`) : new Date(day);
-  return formatters().day.format(date);
+  // A bare YYYY-MM-DD is a calendar day, not an instant: the same day in every zone.
+  if (/^\d{4}-\d{2}-\d{2}$/.test(day))
+    return formatters().calendarDay.format(new Date(`${day}T12:00:00Z`));
+  return formatters().day.format(new Date(day));
 }
 
 /** "November 2026" / "2026年11月". */

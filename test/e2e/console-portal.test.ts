@@ -159,4 +159,13 @@ describe.skipIf(!existsSync(join(consoleDir, 'index.html')))('customer portal in
     expect(await page.content()).not.toContain('bravo');
     await page.screenshot({ path: join(screenshotDir, 'portal-sign-off.png'), fullPage: true });
   });
+
+  it("keeps the user's time zone for the screens, across a reload", async () => {
+    await page.locator('[data-testid="time-zone"]').selectOption('Europe/Berlin');
+    await page.reload();
+    const zone = page.locator('[data-testid="time-zone"]');
+    await page.locator('[data-testid="portal-nav"]').waitFor();
+    await expect.poll(() => zone.inputValue()).toBe('Europe/Berlin');
+    await zone.selectOption('');
+  });
 });

@@ -211,6 +211,11 @@ export class ApiClient {
     return this.request<SessionInfo>('PATCH', userRoutes.session, { locale });
   }
 
+  /** The screens' zone for this user (an IANA name), or null for the browser's. */
+  async saveTimeZone(timeZone: string | null): Promise<SessionInfo> {
+    return this.request<SessionInfo>('PATCH', userRoutes.session, { timeZone });
+  }
+
   async fetchUsers(): Promise<UserSummary[]> {
     return this.request<UserSummary[]>('GET', userRoutes.users);
   }

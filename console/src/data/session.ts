@@ -13,6 +13,7 @@ import type { Store } from './store.js';
 import type { LiveEvent, Locale, TicketScope } from './types.js';
 import { setLanguage, strings } from '../strings.js';
 import { storeLocale } from './preferences.js';
+import { setScreenZone } from '../format.js';
 
 /** Live events are applied together at most this often, so a burst costs one render. */
 const BATCH_MS = 50;
@@ -82,6 +83,20 @@ export class Session {
     });
   }
 
+  /** Switches the screens' zone now and remembers it for the user on the server. */
+  async setTimeZone(timeZone: string | null): Promise<void> {
+    this.useTimeZone(timeZone);
+    if (this.store.get().session !== 'signed-in') return;
+    await this.api.saveTimeZone(timeZone).catch(() => {
+      // Shown in this page; the server learns it at the next switch.
+    });
+  }
+
+  private useTimeZone(timeZone: string | null): void {
+    setScreenZone(timeZone);
+    this.store.update({ timeZone });
+  }
+
   private useLocale(locale: Locale): void {
     setLanguage(locale);
     // The page's language, for screen readers and the CJK font choice (absent in tests).
@@ -94,6 +109,7 @@ export class Session {
   private async loadSessionInfo(): Promise<void> {
     try {
       const info = await this.api.fetchSession();
+      this.useTimeZone(info.timeZone);
       this.store.update({
         user: { username: info.username, role: info.role, customerId: info.customerId },
       });
@@ -150,6 +166,8 @@ export class Session {
     try {
       await this.api.logout();
     } finally {
+      // The next person at this browser starts from its own zone.
+      setScreenZone(null);
       this.store.reset('signed-out');
     }
   }

@@ -43,6 +43,8 @@ export interface ConsoleState {
   notice: string | null;
   /** The console's language: the user's choice, remembered by the server and the browser. */
   locale: Locale;
+  /** The zone the screens show times in, the user's choice; null: the browser's. */
+  timeZone: string | null;
   /** Site metadata (names, warranty); empty when the broker has no sites API. */
   sites: readonly Site[];
   /** Current and planned maintenance windows. */
@@ -68,6 +70,7 @@ export function initialState(
     problem: null,
     notice: null,
     locale,
+    timeZone: null,
     sites: [],
     maintenance: [],
     rollup: [],

@@ -11,6 +11,7 @@ import { customersEn } from './customers-en.js';
 import { alarmEn } from './alarm-en.js';
 import { newTicketEn } from './new-ticket-en.js';
 import { portalEn } from './portal-en.js';
+import { zoneEn } from './zone-en.js';
 
 export const en = {
   /** BCP 47 tag for Intl formatting and the document's lang attribute. */
@@ -401,6 +402,9 @@ export const en = {
 
   /** The customer portal: a customer account's navigation and report form (./portal-*.ts). */
   portal: portalEn,
+
+  /** The header's time-zone picker (./zone-*.ts). */
+  zone: zoneEn,
 
   wall: {
     title: 'NOC wall',

@@ -6,6 +6,7 @@ import { customersZhCN } from './customers-zh-CN.js';
 import { alarmZhCN } from './alarm-zh-CN.js';
 import { newTicketZhCN } from './new-ticket-zh-CN.js';
 import { portalZhCN } from './portal-zh-CN.js';
+import { zoneZhCN } from './zone-zh-CN.js';
 
 export const zhCN: Strings = {
   locale: 'zh-CN',
@@ -373,6 +374,9 @@ export const zhCN: Strings = {
 
   /** The customer portal: a customer account's navigation and report form (./portal-*.ts). */
   portal: portalZhCN,
+
+  /** The header's time-zone picker (./zone-*.ts). */
+  zone: zoneZhCN,
 
   wall: {
     title: '监控大屏',

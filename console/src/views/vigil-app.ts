@@ -15,6 +15,8 @@ import type { LocaleChangeDetail } from '../components/vigil-language-switch.js'
 import type { ShowResolvedDetail } from '../components/vigil-ticket-list.js';
 import { loginErrorText, type LoginSubmitDetail } from './vigil-login.js';
 import '../components/vigil-language-switch.js';
+import '../components/vigil-zone-switch.js';
+import type { ZoneChangeDetail } from '../components/vigil-zone-switch.js';
 import '../components/vigil-ticket-list.js';
 import './vigil-device-page.js';
 import './vigil-fleet.js';
@@ -298,6 +300,10 @@ export class VigilApp extends LitElement {
         <span class="user">
           ${state.user === null ? nothing : strings.header.signedInAs(state.user.username)}
         </span>
+        <vigil-zone-switch
+          .timeZone=${state.timeZone}
+          @vigil-zone-change=${this._zone}
+        ></vigil-zone-switch>
         <vigil-language-switch
           .locale=${state.locale}
           @vigil-locale-change=${this._locale}
@@ -318,7 +324,11 @@ export class VigilApp extends LitElement {
           ? nothing
           : html`<p class="problem" role="alert" data-testid="problem">${state.problem}</p>`
       }
-      ${keyed(state.locale, html`<main>${this.renderScreen(route, state, devices)}</main>`)}
+      ${keyed(
+        // A new language or zone renders every screen again in it.
+        `${state.locale}|${state.timeZone ?? ''}`,
+        html`<main>${this.renderScreen(route, state, devices)}</main>`,
+      )}
     `;
   }
 
@@ -403,6 +413,10 @@ export class VigilApp extends LitElement {
         ${link(href.customers(), p.nav.reports, ['customers'])}
         ${link(href.inspection(), p.nav.inspection, ['inspection'])}
       </nav>`;
+  }
+
+  private _zone(event: CustomEvent<ZoneChangeDetail>): void {
+    void this.session.setTimeZone(event.detail.timeZone);
   }
 
   private _locale(event: CustomEvent<LocaleChangeDetail>): void {

@@ -1,0 +1,7 @@
+/** 页头时区选择的中文文本，键与 zone-en.ts 相同。 */
+import type { zoneEn } from './zone-en.js';
+
+export const zoneZhCN: typeof zoneEn = {
+  label: '界面时区',
+  browser: (zone: string) => `本浏览器的时区（${zone}）`,
+};
