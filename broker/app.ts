@@ -323,8 +323,12 @@ export async function startBroker(
         })
         .catch((error: unknown) => {
           log.error(
-            `cannot start the journal in PostgreSQL after the election: ${error instanceof Error ? error.message : String(error)}; messages are refused until the next election`,
+            `cannot start the journal in PostgreSQL after the election: ${error instanceof Error ? error.message : String(error)}; messages are refused meanwhile, trying again in 1 s`,
           );
+          // Still leading (the lease has its own pool): try again rather than lead
+          // without a journal until the next election.
+          const again = setTimeout(() => void takeOver(), 1000);
+          again.unref();
         }));
     if (leadership) {
       leadership.onChange((change) => {
