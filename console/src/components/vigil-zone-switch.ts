@@ -1,7 +1,7 @@
 import { LitElement, css, html } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
 import { strings } from '../strings.js';
-import { controls } from '../theme.js';
+import { VigilLanguageSwitch } from './vigil-language-switch.js';
 
 export interface ZoneChangeDetail {
   /** An IANA zone name; null: the browser's own. */
@@ -36,16 +36,11 @@ const ZONES = [
  */
 @customElement('vigil-zone-switch')
 export class VigilZoneSwitch extends LitElement {
+  // The header's pickers look alike: the language picker's styles, a little narrower.
   static override styles = [
-    controls,
+    VigilLanguageSwitch.styles,
     css`
       select {
-        font: inherit;
-        color: var(--vigil-text);
-        background: var(--vigil-surface);
-        border: 1px solid var(--vigil-border);
-        border-radius: var(--vigil-radius);
-        padding: 0.3rem 0.4rem;
         max-width: 14rem;
       }
     `,
