@@ -28,6 +28,7 @@
  *   VIGIL_BENCH_CAP_STEP_S=30     VIGIL_BENCH_CAP_WARMUP_S=10
  *   VIGIL_BENCH_CAP_JOURNALS=file,postgres   VIGIL_BENCH_CAP_WORKERS (generator processes)
  *   VIGIL_BENCH_CAP_SAMPLE=20 (agents whose every message is checked in InfluxDB)
+ *   VIGIL_BENCH_CAP_P99_MS=50 (the PUBACK p99 that ends the run)
  * Smoke run (under a minute per journal):
  *   VIGIL_BENCH_CAP_AGENTS=200 VIGIL_BENCH_CAP_STEP_S=5 VIGIL_BENCH_CAP_WARMUP_S=2 \
  *   VIGIL_BENCH_CAP_MAX_STEPS=2 npm run bench:capacity
@@ -37,7 +38,7 @@
  * cores to itself does; docs/CAPACITY.md labels them so.
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { cpus, hostname, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -70,7 +71,7 @@ const JOURNALS = (process.env.VIGIL_BENCH_CAP_JOURNALS ?? 'file,postgres').split
 /** The agent's default health interval (agent/config.ts healthIntervalS). */
 const HEALTH_S = 30;
 /** The issue's limits: a step past either is the last. */
-const PUBACK_P99_LIMIT_MS = 50;
+const PUBACK_P99_LIMIT_MS = env('P99_MS', 50);
 const ACKED_SHARE_LIMIT = 0.95;
 /** Sockets beyond the agents' own: InfluxDB, PostgreSQL, files, the HTTP API. */
 const SPARE_FILES = 1024;
@@ -131,9 +132,20 @@ async function raiseOpenFiles(): Promise<boolean> {
   return true;
 }
 
-/** Accounts as `vigil agent add` makes them: one site per gateway, a scrypt hash each. */
-async function provision(dataDir: string): Promise<NewAgentCredentials[]> {
-  const db = openDatabase(join(dataDir, 'vigil.db'));
+interface Accounts {
+  /** A vigil.db holding only the agent accounts, copied into each node's data folder. */
+  file: string;
+  credentials: NewAgentCredentials[];
+}
+
+/**
+ * Accounts as `vigil agent add` makes them: one site per gateway, a scrypt hash each.
+ * Made once per run (5,000 hashes take minutes on a busy machine) and copied to each node.
+ */
+async function provision(dir: string): Promise<Accounts> {
+  await mkdir(dir, { recursive: true });
+  const file = join(dir, 'vigil.db');
+  const db = openDatabase(file);
   try {
     const store = new AgentStore(db);
     store.start();
@@ -150,7 +162,7 @@ async function provision(dataDir: string): Promise<NewAgentCredentials[]> {
     console.log(
       `  ${AGENTS} agent accounts in ${((performance.now() - started) / 1000).toFixed(0)} s`,
     );
-    return added;
+    return { file, credentials: added };
   } finally {
     db.close();
   }
@@ -238,8 +250,11 @@ async function startNode(
   journal: string,
   influx: RunningInfluxd,
   postgres: RunningPostgres | null,
+  accounts: Accounts,
 ): Promise<Node> {
   await mkdir(dir, { recursive: true });
+  // The broker opens <dataDir>/vigil.db and migrates its other stores beside the accounts.
+  await copyFile(accounts.file, join(dir, 'vigil.db'));
   const [mqttPort, httpPort] = (await freePorts(2)) as [number, number];
   const database = `vigil_cap_${journal}`;
   const config = await writeBrokerConfig(dir, {
@@ -250,7 +265,7 @@ async function startNode(
     influx: { url: influx.url, database },
     ...(postgres ? { database: { url: postgres.url } } : {}),
   });
-  const credentials = await provision(dir);
+  const credentials = accounts.credentials;
   let broker: BrokerProcess;
   try {
     broker = await startBrokerProcess(config, {}, 120_000);
@@ -408,6 +423,7 @@ async function runJournal(
   dir: string,
   journal: string,
   influx: RunningInfluxd,
+  accounts: Accounts,
   rows: StepRow[],
 ): Promise<void> {
   let postgres: RunningPostgres | null = null;
@@ -428,8 +444,8 @@ async function runJournal(
   const workers: ChildProcess[] = [];
   let node: Node | null = null;
   try {
-    console.log(`\n[${journal}] provisioning ${AGENTS} agents, starting the broker`);
-    node = await startNode(join(dir, journal), journal, influx, postgres);
+    console.log(`\n[${journal}] starting the broker`);
+    node = await startNode(join(dir, journal), journal, influx, postgres, accounts);
     const entry = fileURLToPath(new URL('./capacity-worker.js', import.meta.url));
     const specs: WorkerAgent[] = node.credentials.map((c, index) => ({
       index,
@@ -535,7 +551,9 @@ async function main(): Promise<void> {
           "install Debian's influxdb package (InfluxDB 1.x, influxd on the PATH)",
       );
     }
-    for (const journal of JOURNALS) await runJournal(dir, journal, influx, rows);
+    console.log(`provisioning ${AGENTS} agent accounts`);
+    const accounts = await provision(join(dir, 'accounts'));
+    for (const journal of JOURNALS) await runJournal(dir, journal, influx, accounts, rows);
     console.log(
       `\nmachine: ${machine} (shared with the load generator, InfluxDB and PostgreSQL)\n`,
     );
