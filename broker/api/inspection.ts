@@ -28,7 +28,7 @@ import {
   siteWeeklyTrends,
 } from '../inspection/report.js';
 import type { WordingLocale } from '../../shared/wording/render.js';
-import { siteMonthlyFigures } from '../inspection/trends.js';
+import { siteMonthlyFigures, siteMonthlyReadings, type ChartMonth } from '../inspection/trends.js';
 import type { MetricsStore } from '../metrics/store.js';
 import type { TicketService } from '../tickets/types.js';
 import type { Ticket } from '../../shared/api/tickets.js';
@@ -136,10 +136,26 @@ export async function buildSiteReport(
     now: at,
   });
   // The 12-month charts beside the weekly table (broker/inspection/trends.ts): twelve
-  // store requests per field, read on every request (not cached yet).
+  // store requests per field; their readings kept with the weekly trends once the period
+  // is over (the availability is read again, as the report's).
   if (withTrends)
     report.monthly = await siteMonthlyFigures({
       metrics,
+      ...(cache && metrics && over
+        ? {
+            readings: async (months: readonly ChartMonth[]) => {
+              const kept = await cache.trends(
+                site,
+                new Date(months[0]!.from),
+                new Date(months[months.length - 1]!.to),
+                at,
+                () => siteMonthlyReadings(metrics, site, months),
+                'monthly',
+              );
+              return kept.trends;
+            },
+          }
+        : {}),
       history: {
         changes: (a, b) => desk.history.changes(site, a, b),
         maintenance: (a, b) => desk.maintenance.spans(site, a, b),

@@ -17,6 +17,10 @@
  * Keyed by site and the range's instants, not the period's name: "2026-11" of a customer
  * in Asia/Shanghai and of one in Europe/Berlin are two ranges, so two entries, and a
  * customer whose zone changes asks for new instants.
+ *
+ * Two kinds of entry: a period's weekly trends, and the readings of the 12 months its
+ * charts show (broker/inspection/trends.ts, `kind` "monthly", the range from the first
+ * month's start to the period's end): a late reading in any of the 12 months drops that.
  */
 import type { WeeklyTrend } from '../../shared/api/inspection.js';
 import type { MetricPoint } from '../metrics/store.js';
@@ -38,7 +42,8 @@ interface Computing extends Range {
 }
 
 interface Entry extends Range {
-  trends: WeeklyTrend[];
+  /** WeeklyTrend[] for "weekly", what the caller computed for another kind. */
+  trends: unknown;
 }
 
 export interface ReportCacheStats {
@@ -55,7 +60,7 @@ export class ReportCache {
   private readonly entries = new Map<string, Entry>();
   private readonly computing = new Set<Computing>();
   /** Key -> the computation running now: a second request for it waits for the same one. */
-  private readonly inFlight = new Map<string, Promise<WeeklyTrend[]>>();
+  private readonly inFlight = new Map<string, Promise<unknown>>();
   private readonly counts = { hits: 0, misses: 0, invalidated: 0 };
 
   constructor(options: { maxEntries?: number } = {}) {
@@ -70,28 +75,29 @@ export class ReportCache {
    * The trends of [from, to) of a site: from the cache when the range is over (`to` at or
    * before `now`) and kept, else computed (and kept when over and nothing landed meanwhile).
    */
-  async trends(
+  async trends<T = WeeklyTrend[]>(
     siteId: string,
     from: Date,
     to: Date,
     now: Date,
-    compute: () => Promise<WeeklyTrend[]>,
-  ): Promise<{ trends: WeeklyTrend[]; answer: CacheAnswer }> {
+    compute: () => Promise<T>,
+    kind = 'weekly',
+  ): Promise<{ trends: T; answer: CacheAnswer }> {
     if (to.getTime() > now.getTime()) return { trends: await compute(), answer: 'not-over' };
-    const key = `${siteId}\u0000${from.getTime()}\u0000${to.getTime()}`;
+    const key = `${kind}\u0000${siteId}\u0000${from.getTime()}\u0000${to.getTime()}`;
     const kept = this.entries.get(key);
     if (kept) {
       // Most recently used: to the end.
       this.entries.delete(key);
       this.entries.set(key, kept);
       this.counts.hits++;
-      return { trends: kept.trends, answer: 'hit' };
+      return { trends: kept.trends as T, answer: 'hit' };
     }
     this.counts.misses++;
     // A past month of a large site takes a second or two to read: the same report opened
     // twice meanwhile (a double click, two engineers) reads it once.
     const running = this.inFlight.get(key);
-    if (running) return { trends: await running, answer: 'miss' };
+    if (running) return { trends: (await running) as T, answer: 'miss' };
     const mark: Computing = { siteId, from: from.getTime(), to: to.getTime(), stale: false };
     this.computing.add(mark);
     const computation = compute();

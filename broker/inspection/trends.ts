@@ -230,6 +230,49 @@ export async function siteWeeklyTrends(
     );
 }
 
+/** One local month of the charts, `to` at most the report's time. */
+export interface ChartMonth {
+  month: string;
+  from: number;
+  to: number;
+}
+
+/** The readings' figures of one month (MonthlyFigures without availability). */
+export type MonthReadings = Pick<MonthlyFigures, 'month' | TrendOut>;
+
+/**
+ * The site's readings per month, over every device (trend, not trendBy): one store request
+ * per month and field, the months of a field side by side. A month with no reading of a
+ * field has null there. What the report cache keeps for a period that is over (kind
+ * "monthly"): a late reading dated in one of the months drops it.
+ */
+export async function siteMonthlyReadings(
+  metrics: MetricsStore,
+  siteId: string,
+  months: readonly ChartMonth[],
+): Promise<MonthReadings[]> {
+  const readings: MonthReadings[] = months.map((m) => ({
+    month: m.month,
+    responseMs: null,
+    clockOffsetS: null,
+    storageUsedPct: null,
+    retentionDays: null,
+    recordingPct: null,
+  }));
+  const measured = months.flatMap((m, i) => (m.to > m.from ? [{ ...m, i }] : []));
+  if (measured.length === 0) return readings;
+  for (const { out, field, how } of TREND_FIELDS) {
+    const answers = await perRange(metrics, siteId, field, measured, null);
+    for (const [j, answer] of answers.entries()) {
+      const month = measured[j]!;
+      const buckets = answer.get('') ?? [];
+      const value = buckets.length === 0 ? null : summarize(buckets, how, month);
+      readings[month.i]![out] = value === null ? null : round(value, 2);
+    }
+  }
+  return readings;
+}
+
 /** Where a month's status changes and maintenance come from (the desk's stores). */
 export interface MonthlyHistory {
   changes(from: Date, to: Date): StatusChange[];
@@ -245,6 +288,8 @@ export interface MonthlyHistory {
  */
 export async function siteMonthlyFigures(input: {
   metrics: MetricsStore | null;
+  /** The months' readings; by default asked of `metrics` (siteMonthlyReadings). */
+  readings?: (months: readonly ChartMonth[]) => Promise<MonthReadings[]>;
   history: MonthlyHistory;
   siteId: string;
   period: string;
@@ -295,18 +340,14 @@ export async function siteMonthlyFigures(input: {
     });
   }
   const metrics = input.metrics;
-  const measured = months.filter((m) => m.to > m.from);
-  if (metrics !== null && measured.length > 0) {
-    const index = new Map(figures.map((f, i) => [f.month, i]));
-    for (const { out, field, how } of TREND_FIELDS) {
-      const answers = await perRange(metrics, input.siteId, field, measured, null);
-      for (const [i, answer] of answers.entries()) {
-        const month = measured[i]!;
-        const buckets = answer.get('') ?? [];
-        const value = buckets.length === 0 ? null : summarize(buckets, how, month);
-        figures[index.get(month.month)!]![out] = value === null ? null : round(value, 2);
-      }
-    }
+  const read =
+    input.readings ??
+    (metrics === null
+      ? null
+      : (m: readonly ChartMonth[]) => siteMonthlyReadings(metrics, input.siteId, m));
+  if (read !== null) {
+    const readings = await read(months);
+    readings.forEach((month, i) => Object.assign(figures[i]!, month));
   }
   return figures;
 }

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { InspectionReport } from '../../../shared/api/inspection.js';
+import { ReportCache } from '../../../broker/inspection/cache.js';
 import { CHART_SERIES } from '../../../broker/inspection/charts.js';
 import { EmbeddedMetricsStore } from '../../../broker/metrics/embedded.js';
 import type { MetricPoint } from '../../../broker/metrics/store.js';
@@ -78,7 +79,7 @@ describe('inspection charts over 12 months', () => {
     const api = await deskApi(
       f,
       { vera: { username: 'vera', password: 'viewer password 123', role: 'viewer' } },
-      { metrics },
+      { metrics, reportCache: new ReportCache() },
     );
     app = api.app;
     token = api.tokens.vera;
@@ -111,8 +112,18 @@ describe('inspection charts over 12 months', () => {
       expect(months[11]).toBe('2026-11');
     }
     expect(html).not.toContain('<script');
-    const en = (await get(`/api/sites/${site}/inspection.html?period=2026-11&locale=en`)).body;
-    expect(en).toContain('The last 12 months');
+    // November is over: asked again, the weeks and the months come from the report cache,
+    // not one reading read.
+    let trends = 0;
+    const trend = metrics.trend.bind(metrics);
+    const trendBy = metrics.trendBy.bind(metrics);
+    metrics.trend = (query) => (trends++, trend(query));
+    metrics.trendBy = (query) => (trends++, trendBy(query));
+    const again = await get(`/api/sites/${site}/inspection.html?period=2026-11&locale=en`);
+    expect(again.headers['x-vigil-report-cache']).toBe('hit');
+    expect(trends).toBe(0);
+    expect(again.body).toContain('The last 12 months');
+    expect(again.body.match(/<circle class="point"/g)).toHaveLength(12 * CHART_SERIES.length);
   });
 
   it('gives the 12 local months with the figures injected, and weeks from Monday 00:00 Beijing', async () => {

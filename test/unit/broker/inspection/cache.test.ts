@@ -108,6 +108,24 @@ describe('report cache', () => {
     expect((await ask(cache, 'site-a', 13)).answer).toBe('hit');
   });
 
+  it("keeps the charts' 12 months apart from the weekly trends of the same range, and drops them on a late reading", async () => {
+    const cache = new ReportCache();
+    const year = { from: new Date('2025-12-01T00:00:00Z'), to: november.to };
+    const months = (value: number) => async () => [{ month: '2026-01', responseMs: value }];
+    await ask(cache, 'site-a', 10, year);
+    const first = await cache.trends('site-a', year.from, year.to, december, months(1), 'monthly');
+    expect(first.answer).toBe('miss');
+    const again = await cache.trends('site-a', year.from, year.to, december, months(2), 'monthly');
+    expect(again).toEqual({ trends: [{ month: '2026-01', responseMs: 1 }], answer: 'hit' });
+    expect((await ask(cache, 'site-a', 99, year)).trends).toEqual(trend(10));
+    // A reading of January, late: both entries of the range go.
+    cache.written([point('site-a', '2026-01-15T00:00:00Z')]);
+    expect(
+      (await cache.trends('site-a', year.from, year.to, december, months(3), 'monthly')).trends,
+    ).toEqual([{ month: '2026-01', responseMs: 3 }]);
+    expect(cache.stats.invalidated).toBe(2);
+  });
+
   it('forgets the least recently used period past its bound', async () => {
     const cache = new ReportCache({ maxEntries: 2 });
     await ask(cache, 'site-a', 1);
