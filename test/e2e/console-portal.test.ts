@@ -15,7 +15,7 @@ import type { Ticket } from '../../shared/api/tickets.js';
 import { userPath } from '../../shared/api/routes.js';
 import { adminCall } from '../helpers/admin-call.js';
 import { launchBrowser, screenshotDir, type Browser } from '../helpers/browser.js';
-import { loginToken, startTestBroker } from '../helpers/broker.js';
+import { loginToken, startTestBroker, TEST_ADMIN_PASSWORD } from '../helpers/broker.js';
 
 const consoleDir =
   process.env.VIGIL_TEST_CONSOLE_DIR ??
@@ -158,6 +158,31 @@ describe.skipIf(!existsSync(join(consoleDir, 'index.html')))('customer portal in
     await row.locator('[data-testid="sign-off"]').getByText('Anna Li').waitFor();
     expect(await page.content()).not.toContain('bravo');
     await page.screenshot({ path: join(screenshotDir, 'portal-sign-off.png'), fullPage: true });
+  });
+
+  it('lets an admin create a customer account on the users screen', async () => {
+    await page.locator('[data-testid="logout"]').click();
+    await page.getByLabel('Username').fill('admin');
+    await page.getByLabel('Password').fill(TEST_ADMIN_PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.locator('nav').getByRole('link', { name: 'Users' }).click();
+    const form = page.locator('[data-testid="user-form"]');
+    await form.locator('input[name="username"]').fill('ben');
+    await form.locator('select[name="role"]').selectOption('customer');
+    await form.locator('select[name="customerId"]').selectOption('bravo');
+    await form.locator('input[name="password"]').fill('customer password 456');
+    await form.locator('button[type="submit"]').click();
+    await page
+      .locator(
+        '[data-testid="user"][data-username="ben"][data-role="customer"][data-customer="bravo"]',
+      )
+      .waitFor();
+    await page.screenshot({ path: join(screenshotDir, 'portal-users.png'), fullPage: true });
+    await page.locator('[data-testid="logout"]').click();
+    // Back as the customer of the other tests.
+    await page.getByLabel('Username').fill(CUSTOMER.username);
+    await page.getByLabel('Password').fill(CUSTOMER.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
   });
 
   it("keeps the user's time zone for the screens, across a reload", async () => {

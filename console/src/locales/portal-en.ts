@@ -13,6 +13,10 @@ export const portalEn = {
     /** The live inspection report of a site and period. */
     inspection: 'Inspection',
   },
+  /** The users screen: which customer a `customer` account belongs to. */
+  accountCustomer: 'Customer (customer accounts only)',
+  /** The users screen's choice for a staff account: no customer. */
+  noCustomer: 'None (staff)',
   /** The button on an issued report that opens the customer's sign-off form. */
   signOff: 'Sign off',
   /** The ticket desk's report form for a customer: no caller, the customer itself. */

@@ -9,6 +9,8 @@ export const portalZhCN: typeof portalEn = {
     reports: '报告与签收',
     inspection: '巡检',
   },
+  accountCustomer: '所属客户（仅客户账号）',
+  noCustomer: '无（内部员工）',
   signOff: '签收确认',
   reportOpen: '报告故障',
   reportHint: '请告诉我们检测发现不了的问题：画面模糊或偏移、外壳损坏等。维保团队会立即收到通知。',

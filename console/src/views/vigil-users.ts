@@ -7,7 +7,7 @@ import { formatFull } from '../format.js';
 import { strings } from '../strings.js';
 import { controls, page } from '../theme.js';
 
-const roles: readonly UserRole[] = ['viewer', 'operator', 'admin'];
+const roles: readonly UserRole[] = ['viewer', 'operator', 'admin', 'customer'];
 
 /**
  * Console users (admin only): list, create or change role/password, delete; and the
@@ -24,6 +24,7 @@ export class VigilUsers extends LitElement {
 
   @state() private _users: UserSummary[] = [];
   @state() private _locks: LoginLock[] = [];
+  @state() private _customers: { id: string; name: string }[] = [];
   @state() private _error: string | null = null;
 
   override connectedCallback(): void {
@@ -35,6 +36,11 @@ export class VigilUsers extends LitElement {
     try {
       this._users = await this.session.client.fetchUsers();
       this._locks = await this.session.client.fetchLoginLocks();
+      // A customer account names its customer (the portal, docs/CUSTOMERS.md).
+      this._customers = (await this.session.client.fetchCustomers()).map((c) => ({
+        id: c.id,
+        name: c.name,
+      }));
     } catch (error) {
       this._error = error instanceof Error ? error.message : String(error);
     }
@@ -51,6 +57,13 @@ export class VigilUsers extends LitElement {
           >${u.role}
           <select name="role">
             ${roles.map((r) => html`<option value=${r}>${strings.header.role[r] ?? r}</option>`)}
+          </select></label
+        >
+        <label
+          >${strings.portal.accountCustomer}
+          <select name="customerId">
+            <option value="">${strings.portal.noCustomer}</option>
+            ${this._customers.map((c) => html`<option value=${c.id}>${c.name} (${c.id})</option>`)}
           </select></label
         >
         <label title=${u.newPasswordHint}
@@ -75,9 +88,18 @@ export class VigilUsers extends LitElement {
         <tbody>
           ${this._users.map(
             (user) =>
-              html`<tr data-testid="user" data-username=${user.username} data-role=${user.role}>
+              html`<tr
+                data-testid="user"
+                data-username=${user.username}
+                data-role=${user.role}
+                data-customer=${user.customerId ?? ''}
+              >
                 <td>${user.username}</td>
-                <td>${strings.header.role[user.role] ?? user.role}</td>
+                <td>
+                  ${strings.header.role[user.role] ?? user.role}${
+                    user.customerId === null ? '' : ` · ${user.customerId}`
+                  }
+                </td>
                 <td>${user.lastLoginAt === null ? u.never : formatFull(user.lastLoginAt)}</td>
                 <td>
                   ${
@@ -155,6 +177,9 @@ export class VigilUsers extends LitElement {
     const password = String(data.get('password') ?? '');
     const body: UserWrite = { role: String(data.get('role')) as UserRole };
     if (password !== '') body.password = password;
+    const customerId = String(data.get('customerId') ?? '');
+    // Sent for a customer account only: the broker refuses a customer on a staff account.
+    if (body.role === 'customer' && customerId !== '') body.customerId = customerId;
     this._error = null;
     try {
       await this.session.client.saveUser(username, body);
