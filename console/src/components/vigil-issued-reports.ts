@@ -202,7 +202,7 @@ export class VigilIssuedReports extends LitElement {
     const t = strings.customers.issued;
     return html`<h3>${this.customer.name} · ${t.title}</h3>
       <p class="muted">${t.intro}</p>
-      ${this.staff ? this.renderIssue() : html`<p class="muted">${t.staffOnly}</p>`}
+      ${this.staff ? this.renderIssue() : html`<p class="muted">${this.signer ? t.signHere : t.staffOnly}</p>`}
       ${this._error === null ? nothing : html`<p class="error" role="alert">${this._error}</p>`}
       ${this._notice === null ? nothing : html`<p role="status">${this._notice}</p>`}
       ${

@@ -84,5 +84,6 @@ export const customersEn = {
     save: 'Save sign-off',
     cancel: 'Cancel',
     staffOnly: 'An operator or admin issues reports and records sign-offs.',
+    signHere: 'Sign a report issued to you here: who signed, the day, and your remarks.',
   },
 };

@@ -78,5 +78,6 @@ export const customersZhCN: typeof customersEn = {
     save: '保存签字',
     cancel: '取消',
     staffOnly: '报告由运维人员或管理员出具并登记签字。',
+    signHere: '可在此对出具给贵方的报告签字：签字人、日期及意见。',
   },
 };
