@@ -41,6 +41,8 @@ interface ChartWords {
   /** The x axis label of a month; `withYear` on the first point and on January. */
   month(year: number, month: number, withYear: boolean): string;
   noData: string;
+  /** A chart's title with its unit. */
+  label(title: string, unit: string): string;
   /** The text of a point for screen readers and a tooltip. */
   point(month: string, value: string): string;
 }
@@ -61,6 +63,7 @@ export const CHART_WORDS: Record<WordingLocale, ChartWords> = {
     },
     month: (year, month, withYear) => (withYear ? `${year}年${month}月` : `${month}月`),
     noData: '无数据',
+    label: (title, unit) => `${title}（${unit}）`,
     point: (month, value) => `${month}：${value}`,
   },
   en: {
@@ -76,6 +79,7 @@ export const CHART_WORDS: Record<WordingLocale, ChartWords> = {
     month: (year, month, withYear) =>
       withYear ? `${MONTHS_EN[month - 1]} ${year}` : MONTHS_EN[month - 1]!,
     noData: 'no data',
+    label: (title, unit) => `${title} (${unit})`,
     point: (month, value) => `${month}: ${value}`,
   },
 };
@@ -121,7 +125,7 @@ export function monthlyChart(
 ): string {
   const words = CHART_WORDS[locale];
   const { title, unit } = words.figures[series.figure];
-  const label = `${title} (${unit})`;
+  const label = words.label(title, unit);
   const plotW = WIDTH - LEFT - RIGHT;
   const plotH = HEIGHT - TOP - BOTTOM;
   const step = plotW / Math.max(1, monthly.length);

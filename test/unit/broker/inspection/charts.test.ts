@@ -46,8 +46,8 @@ describe('monthly charts', () => {
     const figures = months([99, 98, 97, 96, 95, 94, 93, 92, 91, 90, 89, 88]);
     const zh = monthlyCharts(figures, 'zh-CN');
     expect(zh).toContain('近12个月趋势');
-    expect(zh).toContain('可用率 (%)');
-    expect(zh).toContain('录像保存天数（最短） (天)');
+    expect(zh).toContain('可用率（%）');
+    expect(zh).toContain('录像保存天数（最短）（天）');
     // December 2025 to November 2026: 12月 with its year, then 1月 (a new year) ... 11月.
     expect(zh).toMatch(/class="month"[^>]*>12月</);
     expect(zh).toMatch(/class="month"[^>]*>1月</);
