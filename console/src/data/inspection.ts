@@ -70,6 +70,23 @@ export function trendRows(report: InspectionReport): InspectionReport['trends'] 
 }
 
 /**
+ * The calendar day a week starts on, in the report's zone: the broker's weeks start on
+ * Monday 00:00 in the customer's zone, which in Beijing is Sunday 16:00 UTC, so the
+ * instant's UTC date would name the Sunday before. A report kept before customers has no
+ * zone: its weeks were UTC.
+ */
+export function weekDay(weekStart: string, timeZone = 'UTC'): string {
+  const parts = new Intl.DateTimeFormat('en-CA', {
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    timeZone,
+  }).formatToParts(new Date(weekStart));
+  const part = (type: string) => parts.find((p) => p.type === type)?.value ?? '';
+  return `${part('year')}-${part('month')}-${part('day')}`;
+}
+
+/**
  * The month as the API names it ("2026-11") on the calendar of `timeZone`, the browser's
  * by default: the broker reads the period in the customer's zone, so on 1 December at
  * 06:00 in Beijing the current month is December, not UTC's November.

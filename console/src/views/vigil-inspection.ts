@@ -9,6 +9,7 @@ import {
   trendFields,
   trendRows,
   trendSeries,
+  weekDay,
 } from '../data/inspection.js';
 import type { Session } from '../data/session.js';
 import type { ConsoleState } from '../data/store.js';
@@ -386,7 +387,7 @@ export class VigilInspection extends LitElement {
           (t) =>
             html`<tr>
               <td>${names.get(t.deviceId) ?? t.deviceId}</td>
-              <td>${formatDay(t.weekStart.slice(0, 10))}</td>
+              <td>${formatDay(weekDay(t.weekStart, r.timeZone))}</td>
               ${trendFields.map((field) => html`<td>${value(t[field])}</td>`)}
             </tr>`,
         )}

@@ -7,6 +7,7 @@ import {
   recentPeriods,
   trendRows,
   trendSeries,
+  weekDay,
 } from '../../../console/src/data/inspection.js';
 import type { InspectionReport, WeeklyTrend } from '../../../shared/api/inspection.js';
 import { parseRoute, href } from '../../../console/src/router.js';
@@ -157,5 +158,13 @@ describe('the inspection screen', () => {
       clockOffsetS: null,
     };
     expect(trendRows({ ...oneWeek, trends: [empty, ...oneWeek.trends] })).toEqual(oneWeek.trends);
+  });
+
+  it("names a week by its Monday in the report's zone, not by the instant's UTC date", () => {
+    // Monday 26 October 2026, 00:00 Beijing time, is Sunday 16:00 UTC.
+    expect(weekDay('2026-10-25T16:00:00.000Z', 'Asia/Shanghai')).toBe('2026-10-26');
+    expect(weekDay('2026-10-26T04:00:00.000Z', 'America/New_York')).toBe('2026-10-26');
+    // A report kept before customers: UTC weeks.
+    expect(weekDay('2026-11-02T00:00:00.000Z')).toBe('2026-11-02');
   });
 });
