@@ -123,6 +123,9 @@ describe.skipIf(!existsSync(join(consoleDir, 'index.html')))('customer portal in
     expect(await article.locator('[data-testid="reported-by"]').textContent()).toContain(
       'anna, through the customer portal',
     );
+    // No step buttons for a customer: the team works the ticket.
+    await page.getByText('The maintenance team works this ticket').waitFor();
+    expect(await page.locator('button[data-action]').count()).toBe(0);
     await page.screenshot({ path: join(screenshotDir, 'portal-ticket.png'), fullPage: true });
 
     await page.locator('[data-testid="language"]').selectOption('zh-CN');

@@ -13,6 +13,9 @@ export const portalEn = {
     /** The live inspection report of a site and period. */
     inspection: 'Inspection',
   },
+  /** A ticket's page in the portal, where the staff's step buttons would be. */
+  ticketFollow:
+    'The maintenance team works this ticket; every step they take shows here as it happens.',
   /** The users screen: which customer a `customer` account belongs to. */
   accountCustomer: 'Customer (customer accounts only)',
   /** The users screen's choice for a staff account: no customer. */

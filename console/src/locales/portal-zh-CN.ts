@@ -9,6 +9,7 @@ export const portalZhCN: typeof portalEn = {
     reports: '报告与签收',
     inspection: '巡检',
   },
+  ticketFollow: '维保团队正在处理此工单；每一步处理都会实时显示在这里。',
   accountCustomer: '所属客户（仅客户账号）',
   noCustomer: '无（内部员工）',
   signOff: '签收确认',

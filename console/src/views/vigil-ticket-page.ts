@@ -156,7 +156,9 @@ export class VigilTicketPage extends LitElement {
                       </button>`,
                   )}
                 </div>`
-              : html`<p class="muted">${k.viewerOnly}</p>`
+              : html`<p class="muted">
+                  ${role === 'customer' ? strings.portal.ticketFollow : k.viewerOnly}
+                </p>`
           }
           ${this._form === null ? nothing : this.renderForm(this._form)}
           ${this._error === null ? nothing : html`<p class="error" role="alert" data-testid="action-error">${this._error}</p>`}
