@@ -488,6 +488,10 @@ export function metricsStoreSuite(name: string, open: OpenStore): void {
                   up: true,
                   responseMs: Math.round(random() * 10_000) / 100,
                   storageUsedPct: Math.round(random() * 1000) / 10,
+                  // A recorder's retention, measured on some polls only (hourly, by the agent).
+                  ...(device === 'nvr-01' && random() < 0.5
+                    ? { retentionDays: Math.round(random() * 600) / 10 }
+                    : {}),
                 },
                 site,
               ),
@@ -524,7 +528,7 @@ export function metricsStoreSuite(name: string, open: OpenStore): void {
           for (const zone of zones) {
             const months = monthsOf(zone);
             expect(months).toHaveLength(12);
-            for (const field of ['responseMs', 'storageUsedPct']) {
+            for (const field of ['responseMs', 'storageUsedPct', 'retentionDays']) {
               const answers = await Promise.all(
                 months.map((m) =>
                   history.trend({
@@ -545,12 +549,15 @@ export function metricsStoreSuite(name: string, open: OpenStore): void {
                     p.time.getTime() < month.to,
                 );
                 const label = `${zone} ${month.month} ${field}`;
-                if (raw.length === 0) {
+                const values = raw.flatMap((p) => {
+                  const value = p.fields[field];
+                  return typeof value === 'number' ? [value] : [];
+                });
+                if (values.length === 0) {
                   expect(buckets, label).toEqual([]);
                   expect(summarize(buckets, 'mean', month), label).toBeNull();
                   return;
                 }
-                const values = raw.map((p) => p.fields[field] as number);
                 expect(
                   buckets.reduce((n, b) => n + b.count, 0),
                   label,
