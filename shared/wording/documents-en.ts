@@ -1,5 +1,5 @@
 /** English words of the customer's documents (./documents.ts). */
-import type { DocumentWords } from './documents.js';
+import type { DocumentWords } from './document-words.js';
 
 const months = [
   'January',

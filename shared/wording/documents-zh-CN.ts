@@ -1,5 +1,5 @@
 /** 交给客户的文档（./documents.ts）的中文用语：巡检报告与故障报告。 */
-import type { DocumentWords } from './documents.js';
+import type { DocumentWords } from './document-words.js';
 
 const quarters = ['一', '二', '三', '四'];
 
