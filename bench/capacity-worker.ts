@@ -212,6 +212,7 @@ async function connect(message: Extract<ToWorker, { type: 'connect' }>): Promise
       return new Agent(spec, client, message.devices);
     });
     opened.push(...(await Promise.all(batch)));
+    if (opened.length % 500 === 0) process.send?.({ type: 'progress', connected: opened.length });
   }
   // Births, retained, as the agent's first message on every connection.
   await Promise.all(

@@ -182,7 +182,10 @@ function ask<T>(worker: ChildProcess, request: ToWorker, timeoutMs: number): Pro
         new Error(`a load generator did not answer "${request.type}" within ${timeoutMs / 1000} s`),
       );
     }, timeoutMs);
-    const onMessage = (answer: { type: string; message?: string }) => {
+    const onMessage = (answer: { type: string; message?: string; connected?: number }) => {
+      // Logins are slow (a scrypt hash each): say how far they got, and keep waiting.
+      if (answer.type === 'progress')
+        return console.log(`  a load generator: ${answer.connected} agents connected`);
       cleanup();
       if (answer.type === 'error') reject(new Error(`a load generator failed: ${answer.message}`));
       else resolve(answer as T);
@@ -476,8 +479,9 @@ async function runJournal(
             agents: specs.filter((s) => s.index % WORKERS === w),
             devices: DEVICES,
           },
-          // Each login costs the broker a scrypt hash (tens of ms on one core).
-          60_000 + AGENTS * 100,
+          // Each login costs the broker a scrypt hash: about 140 ms a login (7 a second)
+          // were seen on the shared 2-core machine while it also hashed for others.
+          60_000 + AGENTS * 500,
         ),
       ),
     );
