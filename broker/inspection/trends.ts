@@ -20,7 +20,7 @@ import type { MetricsStore, TrendBucket } from '../metrics/store.js';
 import type { Span } from '../maintenance/store.js';
 import { localDay, weekday, zonedInstant } from '../oncall/rota.js';
 import type { StatusChange } from './history.js';
-import { availability, DEFAULT_TIME_ZONE, periodRange, round } from './report.js';
+import { availability, DEFAULT_TIME_ZONE, periodRange, round } from './availability.js';
 
 const DAY_MS = 86_400_000;
 
