@@ -39,13 +39,20 @@ export interface WorkerAgent {
 }
 
 export type ToWorker =
-  | { type: 'connect'; host: string; port: number; agents: WorkerAgent[]; devices: number }
+  | {
+      type: 'connect';
+      host: string;
+      port: number;
+      agents: WorkerAgent[];
+      devices: number;
+      fleetAgents: number;
+      healthS: number;
+    }
   | {
       type: 'step';
       /** Device polls per second over the whole fleet; this worker sends its share. */
       fleetRate: number;
       fleetAgents: number;
-      healthS: number;
       seconds: number;
       drainS: number;
     }
@@ -90,6 +97,7 @@ class Agent {
   readonly queue: Pending[] = [];
   readonly deviceIds: string[];
   readonly startedAt = new Date().toISOString();
+  healthTimer: NodeJS.Timeout | null = null;
 
   constructor(
     readonly spec: WorkerAgent,
@@ -209,25 +217,28 @@ async function connect(message: Extract<ToWorker, { type: 'connect' }>): Promise
         spec.password,
       );
       await client.start();
-      return new Agent(spec, client, message.devices);
+      const agent = new Agent(spec, client, message.devices);
+      // The birth, retained, is the agent's first message on every connection.
+      const born = new Promise<void>((resolve) =>
+        client.publish(topics.agentStatus(spec.siteId, spec.agentId), agent.birth(), resolve, true),
+      );
+      // Health every healthS from now on, whatever the steps do, phased by the agent's
+      // place in the fleet. It is also what keeps an idle connection alive: the
+      // generator sends no PINGREQ, and the broker closes a connection silent for 1.5
+      // keep-alives (MQTT 3.1.1 section 3.1.2.10), which the login of 5,000 agents outlasts.
+      const startedAt = Date.now();
+      const phase = (spec.index / message.fleetAgents) * message.healthS * 1000;
+      setTimeout(() => {
+        const beat = () => health(agent, (Date.now() - startedAt) / 1000);
+        beat();
+        agent.healthTimer = setInterval(beat, message.healthS * 1000);
+      }, phase);
+      await born;
+      return agent;
     });
     opened.push(...(await Promise.all(batch)));
     if (opened.length % 500 === 0) process.send?.({ type: 'progress', connected: opened.length });
   }
-  // Births, retained, as the agent's first message on every connection.
-  await Promise.all(
-    opened.map(
-      (agent) =>
-        new Promise<void>((resolve) =>
-          agent.client.publish(
-            topics.agentStatus(agent.spec.siteId, agent.spec.agentId),
-            agent.birth(),
-            resolve,
-            true,
-          ),
-        ),
-    ),
-  );
   agents = opened;
 }
 
@@ -241,22 +252,14 @@ async function step(message: Extract<ToWorker, { type: 'step' }>): Promise<StepR
   const byIndex = new Map(agents.map((a) => [a.spec.index, a]));
   const fleetAgents = message.fleetAgents;
   const started = performance.now();
-  const startedEpoch = Date.now();
   const cpuBefore = process.cpuUsage();
   let nextPoll = 0;
-  let nextHealth = 0;
-  const healthRate = fleetAgents / message.healthS;
   const timer = setInterval(() => {
     const elapsedS = (performance.now() - started) / 1000;
     const duePolls = Math.floor(elapsedS * message.fleetRate);
     for (; nextPoll < duePolls; nextPoll++) {
       const agent = byIndex.get(nextPoll % fleetAgents);
       if (agent) metrics(agent, Math.floor(nextPoll / fleetAgents) % devices, nextPoll);
-    }
-    const dueHealth = Math.floor(elapsedS * healthRate);
-    for (; nextHealth < dueHealth; nextHealth++) {
-      const agent = byIndex.get(nextHealth % fleetAgents);
-      if (agent) health(agent, (Date.now() - startedEpoch) / 1000);
     }
   }, TICK_MS);
   await new Promise((resolve) => setTimeout(resolve, message.seconds * 1000));
@@ -284,6 +287,7 @@ process.on('message', (message: ToWorker) => {
   } else if (message.type === 'step') {
     step(message).then(reply, fail);
   } else {
+    for (const agent of agents) if (agent.healthTimer) clearInterval(agent.healthTimer);
     void Promise.all(agents.map((a) => a.client.stop())).finally(() => process.exit(0));
   }
 });

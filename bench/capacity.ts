@@ -322,7 +322,6 @@ async function runStep(
           type: 'step',
           fleetRate: targetRate,
           fleetAgents: AGENTS,
-          healthS: HEALTH_S,
           seconds,
           drainS,
         },
@@ -478,6 +477,8 @@ async function runJournal(
             port: node!.port,
             agents: specs.filter((s) => s.index % WORKERS === w),
             devices: DEVICES,
+            fleetAgents: AGENTS,
+            healthS: HEALTH_S,
           },
           // Each login costs the broker a scrypt hash: about 140 ms a login (7 a second)
           // were seen on the shared 2-core machine while it also hashed for others.
