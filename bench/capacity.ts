@@ -37,7 +37,7 @@
  * cores from the broker. The figures say what this machine did, not what a node with the
  * cores to itself does; docs/CAPACITY.md labels them so.
  */
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { cpus, hostname, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -103,33 +103,21 @@ interface StepRow {
 
 /**
  * Each broker socket and each generator socket is an open file: 5,000 agents need more
- * than the 1,024 many systems give by default. The soft limit can be raised up to the
- * hard one only by the process itself or its parent, and Node has no setrlimit: so this
- * process starts itself again under `ulimit -n` (the broker and the generators inherit it).
- * Returns true when it did (the caller exits with the child's code).
+ * than the 1,024 many systems give by default. Node raises its soft limit to the hard one
+ * as it starts (node.cc, PlatformInit: setrlimit(RLIMIT_NOFILE)), and the broker and the
+ * generators are Node processes too: so a low soft limit is raised already, and only a
+ * hard limit below what the fleet needs stops the run, at once and saying what to do,
+ * instead of as connections refused minutes into the logins.
  */
-async function raiseOpenFiles(): Promise<boolean> {
+function checkOpenFiles(): void {
   const needed = AGENTS + SPARE_FILES;
   const { soft, hard } = openFilesLimit();
-  if (soft >= needed) return false;
-  if (hard < needed || process.env.VIGIL_BENCH_CAP_NOFILE_RAISED) {
-    throw new Error(
-      `${AGENTS} agent connections need ${needed} open files, and this shell allows at most ${hard} ` +
-        `(ulimit -Hn): raise the hard limit (as root: ulimit -Hn ${needed}; for a login, nofile in ` +
-        '/etc/security/limits.conf; for a service, LimitNOFILE=) or run fewer agents with VIGIL_BENCH_CAP_AGENTS',
-    );
-  }
-  console.log(
-    `bench:capacity: raising the open-files limit from ${soft} to ${needed} (hard limit ${hard})`,
+  if (soft >= needed) return;
+  throw new Error(
+    `${AGENTS} agent connections need ${needed} open files, and this process may open ${soft} ` +
+      `(hard limit ${hard}, ulimit -Hn): raise the hard limit (as root: ulimit -Hn ${needed}; for a login, nofile in ` +
+      '/etc/security/limits.conf; for a service, LimitNOFILE=) or run fewer agents with VIGIL_BENCH_CAP_AGENTS',
   );
-  const child = spawn(
-    '/bin/sh',
-    ['-c', `ulimit -n ${needed} && exec "$0" "$@"`, process.execPath, ...process.argv.slice(1)],
-    { stdio: 'inherit', env: { ...process.env, VIGIL_BENCH_CAP_NOFILE_RAISED: '1' } },
-  );
-  const code = await new Promise<number>((resolve) => child.once('exit', (c) => resolve(c ?? 1)));
-  process.exitCode = code;
-  return true;
 }
 
 interface Accounts {
@@ -535,7 +523,7 @@ async function runJournal(
 }
 
 async function main(): Promise<void> {
-  if (await raiseOpenFiles()) return;
+  checkOpenFiles();
   const machine =
     `${hostname()}: ${cpus().length} x ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, ` +
     `${(totalmem() / 2 ** 30).toFixed(1)} GiB`;
@@ -570,7 +558,7 @@ async function main(): Promise<void> {
 }
 
 main().then(
-  () => process.exit(process.exitCode ?? 0),
+  () => process.exit(0),
   (error: unknown) => {
     console.error(`bench:capacity FAILED: ${message(error)}`);
     process.exit(1);
