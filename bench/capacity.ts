@@ -381,7 +381,7 @@ const f = (value: number | null, digits = 0) =>
 
 const COLUMNS: [string, (r: StepRow) => string][] = [
   ['journal', (r) => r.journal],
-  ['poll s', (r) => f(r.pollS, 1)],
+  ['poll s', (r) => f(r.pollS, r.pollS < 1 ? 2 : 1)],
   ['target/s', (r) => f(r.targetRate)],
   ['offered/s', (r) => f(r.offered)],
   ['acked/s', (r) => f(r.achieved)],
