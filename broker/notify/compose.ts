@@ -7,6 +7,7 @@
 import type { Ticket } from '../../shared/api/tickets.js';
 import { message, type NotifyStage } from '../../shared/wording/messages.js';
 import { say } from '../../shared/wording/render.js';
+import { zonedParts } from '../../shared/wording/documents.js';
 import type { Language, OutgoingMessage, Recipient } from './deps.js';
 
 /**
@@ -14,21 +15,9 @@ import type { Language, OutgoingMessage, Recipient } from './deps.js';
  * ("2026-12-06 22:30 (UTC+08:00)"), so a reader in another zone is not misled.
  */
 export function localTime(iso: string, timeZone: string): string {
-  const parts = new Intl.DateTimeFormat('en-CA', {
-    timeZone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    hourCycle: 'h23',
-    timeZoneName: 'longOffset',
-  }).formatToParts(new Date(iso));
-  const part = (type: Intl.DateTimeFormatPartTypes) =>
-    parts.find((p) => p.type === type)?.value ?? '';
-  // longOffset says "GMT+08:00", and "GMT" alone for UTC itself.
-  const zone = part('timeZoneName').replace('GMT', 'UTC');
-  return `${part('year')}-${part('month')}-${part('day')} ${part('hour')}:${part('minute')} (${zone === 'UTC' ? 'UTC+00:00' : zone})`;
+  // The documents' own clock (shared/wording/documents.ts): one way to read a zone.
+  const t = zonedParts(iso, timeZone);
+  return `${t.year}-${t.month}-${t.day} ${t.hour}:${t.minute} (${t.offset})`;
 }
 
 /** Markdown made plain: robots' text fallback, the email's text part, SMS. */
