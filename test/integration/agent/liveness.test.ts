@@ -10,6 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Agent } from '../../../agent/agent.js';
 import { loadConfig } from '../../../agent/config.js';
 import { MemoryLogger } from '../../../agent/log.js';
+import { eventually } from '../../helpers/eventually.js';
 import type { SimDeviceInfo, SimSite } from '../../../sim/site.js';
 import {
   startTestbed,
@@ -117,6 +118,12 @@ describe('liveness probe', () => {
     // Its next poll is 20 minutes away (the backoff); the probe sees it answer again.
     const up = await watcher.waitFor(isState(camera.id, 'up'), { since: Date.now() });
     expect(up.payload.reasons).toEqual([]);
+    // The state goes out the moment the check decides; its readings may follow it. Then
+    // no second check comes of it (a settle of two probe intervals).
+    await eventually('the readings of the check that saw it back', () =>
+      checksOf(camera.id).length > checksWhileDown ? true : undefined,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 1000)); // two probes (probeS 0.5)
     expect(checksOf(camera.id).length).toBe(checksWhileDown + 1);
     expect(statesOf(camera.id)).toEqual(['up', 'down', 'up']);
   });
