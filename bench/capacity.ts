@@ -43,7 +43,9 @@ import { cpus, hostname, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AgentStore, type NewAgentCredentials } from '../broker/agents/store.js';
-import { openDatabase } from '../broker/db.js';
+import { openDatabase as openPostgres } from '../broker/ha/pg.js';
+import { PostgresDatabase } from '../broker/sql/postgres.js';
+import { openSqlite } from '../broker/sql/sqlite.js';
 import {
   startBrokerProcess,
   writeBrokerConfig,
@@ -133,10 +135,10 @@ interface Accounts {
 async function provision(dir: string): Promise<Accounts> {
   await mkdir(dir, { recursive: true });
   const file = join(dir, 'vigil.db');
-  const db = openDatabase(file);
+  const db = openSqlite(file);
   try {
     const store = new AgentStore(db);
-    store.start();
+    await store.start();
     const added: NewAgentCredentials[] = [];
     const started = performance.now();
     // scrypt runs on libuv's thread pool (4 threads): a few hashes at a time.
@@ -152,7 +154,7 @@ async function provision(dir: string): Promise<Accounts> {
     );
     return { file, credentials: added };
   } finally {
-    db.close();
+    await db.close();
   }
 }
 
@@ -236,6 +238,30 @@ interface Node {
   postgres: RunningPostgres | null;
 }
 
+/** The provisioned accounts, rows as they are, into the PostgreSQL a node will read them from. */
+async function copyAccounts(file: string, url: string): Promise<void> {
+  const from = openSqlite(file);
+  const to = new PostgresDatabase(openPostgres({ url, passwordFile: null }, { numbers: true }), {
+    owned: true,
+  });
+  try {
+    await new AgentStore(to).start();
+    const rows = await from.all<Record<string, unknown>>('SELECT * FROM agent_accounts');
+    const columns = Object.keys(rows[0] ?? {});
+    for (let i = 0; i < rows.length; i += 500) {
+      const batch = rows.slice(i, i + 500);
+      const values = batch.map(() => `(${columns.map(() => '?').join(', ')})`).join(', ');
+      await to.run(
+        `INSERT INTO agent_accounts (${columns.join(', ')}) VALUES ${values} ON CONFLICT (username) DO NOTHING`,
+        batch.flatMap((row) => columns.map((column) => row[column])),
+      );
+    }
+  } finally {
+    await from.close();
+    await to.close();
+  }
+}
+
 async function startNode(
   dir: string,
   journal: string,
@@ -244,8 +270,10 @@ async function startNode(
   accounts: Accounts,
 ): Promise<Node> {
   await mkdir(dir, { recursive: true });
-  // The broker opens <dataDir>/vigil.db and migrates its other stores beside the accounts.
+  // The broker opens <dataDir>/vigil.db and migrates its other stores beside the accounts;
+  // with PostgreSQL the accounts are read from there (broker/sql/), so they are copied in.
   await copyFile(accounts.file, join(dir, 'vigil.db'));
+  if (postgres) await copyAccounts(accounts.file, postgres.url);
   const [mqttPort, httpPort] = (await freePorts(2)) as [number, number];
   const database = `vigil_cap_${journal}`;
   const config = await writeBrokerConfig(dir, {

@@ -19,6 +19,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Health } from '../shared/api/health.js';
 import { AgentStore } from './agents/store.js';
+import { openStoreDatabase } from './sql/open.js';
 import { startApi } from './api/server.js';
 import { ensureAdmin } from './api/users.js';
 import type { BrokerConfig } from './config.js';
@@ -200,8 +201,19 @@ export async function startBroker(
     const unfinished = leadership ? [] : await journal.start();
     undo.push({ name: 'the journal', run: () => journal.stop() });
 
-    const agents = new AgentStore(db);
-    agents.start();
+    // The stores' engine (broker/sql/): PostgreSQL with database/url, each write fenced by
+    // the leader lease on a pair; else vigil.db. Stores move onto it one by one (issue 17).
+    const store = openStoreDatabase({
+      sqlite: db,
+      sqliteLabel: join(config.dataDir, 'vigil.db'),
+      database: config.database,
+      fence: leadership,
+      ...(leadership ? { fenceIdleMs: leadership.ttlMs } : {}),
+      ...(leadership ? { queryTimeoutMs: Math.max(1000, Math.floor(leadership.ttlMs / 2)) } : {}),
+    });
+    undo.push({ name: 'the stores database', run: () => store.close() });
+    const agents = new AgentStore(store);
+    await agents.start();
     const deviceRows = new SqliteDeviceRegistry(db);
     deviceRows.start();
     // In memory, readings written behind (broker/devices/write-behind.ts).

@@ -8,8 +8,9 @@
  *   vigil broker add-client --role console|internal --name NAME [--password-env VAR] [...]
  *   vigil broker revoke-client --role console|internal --name NAME [...]
  *
- * The account commands open <dataDir>/vigil.db directly, also while a broker runs on it
- * (SQLite WAL); a running broker closes a revoked agent's connections within seconds.
+ * The account commands open the broker's store directly, also while a broker runs on it:
+ * <dataDir>/vigil.db (SQLite WAL), or PostgreSQL when the config has database/url (or
+ * VIGIL_DATABASE_URL); a running broker closes a revoked agent's connections within seconds.
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -18,6 +19,7 @@ import { AgentAccountError, AgentStore, type ClientRole } from './agents/store.j
 import { startBroker } from './app.js';
 import { loadConfig } from './config.js';
 import { openDatabase } from './db.js';
+import { openStoreDatabase } from './sql/open.js';
 import { consoleLog } from './log.js';
 
 const USAGE = `usage:
@@ -47,18 +49,32 @@ function parsed<T>(parse: () => T): T {
   }
 }
 
-/** --data-dir, else the config file's dataDir, else VIGIL_DATA_DIR, else ./data. */
-function dataDirOf(values: { 'data-dir'?: string; config?: string }): string {
-  if (values['data-dir'] !== undefined) return resolve(values['data-dir']);
-  return loadConfig(values.config).dataDir;
-}
-
-function openAgents(dataDir: string): { agents: AgentStore; close(): void } {
+/**
+ * The accounts where the broker keeps them: with --data-dir, that folder's vigil.db; else
+ * the config file's (its dataDir, or PostgreSQL when it names a database).
+ */
+async function openAgents(values: {
+  'data-dir'?: string;
+  config?: string;
+}): Promise<{ agents: AgentStore; close(): Promise<void> }> {
+  const config = values['data-dir'] === undefined ? loadConfig(values.config) : null;
+  const dataDir = config ? config.dataDir : resolve(values['data-dir']!);
   mkdirSync(dataDir, { recursive: true });
-  const db = openDatabase(join(dataDir, 'vigil.db'));
+  const file = join(dataDir, 'vigil.db');
+  const sqlite = openDatabase(file);
+  const db = openStoreDatabase({ sqlite, sqliteLabel: file, database: config?.database ?? null });
+  const close = async (): Promise<void> => {
+    await db.close();
+    sqlite.close();
+  };
   const agents = new AgentStore(db);
-  agents.start();
-  return { agents, close: () => db.close() };
+  try {
+    await agents.start();
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  return { agents, close };
 }
 
 const storeOptions = {
@@ -89,7 +105,7 @@ async function addAgent(argv: string[]): Promise<void> {
     if (!password)
       throw new UsageError(`--password-env ${passwordEnv}: that environment variable is not set`);
   }
-  const { agents, close } = openAgents(dataDirOf(values));
+  const { agents, close } = await openAgents(values);
   try {
     const added = await agents.add(values.site, values.name, password);
     const fromEnv = passwordEnv !== undefined;
@@ -106,7 +122,7 @@ async function addAgent(argv: string[]): Promise<void> {
     ];
     console.log(lines.join('\n'));
   } finally {
-    close();
+    await close();
   }
 }
 
@@ -122,9 +138,9 @@ async function revokeAgent(argv: string[]): Promise<void> {
   if (values.site === undefined || values.name === undefined) {
     throw new UsageError('--site and --name are required');
   }
-  const { agents, close } = openAgents(dataDirOf(values));
+  const { agents, close } = await openAgents(values);
   try {
-    if (agents.revoke(values.site, values.name)) {
+    if (await agents.revoke(values.site, values.name)) {
       console.log(
         `Revoked agent ${values.name} of site ${values.site}: the broker refuses it from now on and closes its open connections within seconds.`,
       );
@@ -135,7 +151,7 @@ async function revokeAgent(argv: string[]): Promise<void> {
       process.exitCode = 1;
     }
   } finally {
-    close();
+    await close();
   }
 }
 
@@ -164,7 +180,7 @@ async function addClient(argv: string[]): Promise<void> {
   const password = passwordEnv !== undefined ? process.env[passwordEnv] : undefined;
   if (passwordEnv !== undefined && !password)
     throw new UsageError(`--password-env ${passwordEnv}: that environment variable is not set`);
-  const { agents, close } = openAgents(dataDirOf(values));
+  const { agents, close } = await openAgents(values);
   try {
     const added = await agents.addClient(role, values.name, password);
     console.log(
@@ -178,7 +194,7 @@ async function addClient(argv: string[]): Promise<void> {
       ].join('\n'),
     );
   } finally {
-    close();
+    await close();
   }
 }
 
@@ -193,25 +209,25 @@ async function revokeClient(argv: string[]): Promise<void> {
   if (values.help) return void console.log(USAGE);
   const role = roleOf(values.role);
   if (values.name === undefined) throw new UsageError('--name is required');
-  const { agents, close } = openAgents(dataDirOf(values));
+  const { agents, close } = await openAgents(values);
   try {
-    if (agents.revokeClient(role, values.name)) {
+    if (await agents.revokeClient(role, values.name)) {
       console.log(`Revoked the ${role} account ${values.name}: the broker refuses it from now on.`);
     } else {
       console.error(`There is no active ${role} account ${values.name}.`);
       process.exitCode = 1;
     }
   } finally {
-    close();
+    await close();
   }
 }
 
 async function listAgents(argv: string[]): Promise<void> {
   const { values } = parsed(() => parseArgs({ args: argv, options: storeOptions, strict: true }));
   if (values.help) return void console.log(USAGE);
-  const { agents, close } = openAgents(dataDirOf(values));
+  const { agents, close } = await openAgents(values);
   try {
-    const accounts = agents.list();
+    const accounts = await agents.list();
     if (accounts.length === 0)
       console.log('No agent accounts yet: `vigil broker add-agent --site SITE` creates one.');
     for (const account of accounts) {
@@ -221,7 +237,7 @@ async function listAgents(argv: string[]): Promise<void> {
       );
     }
   } finally {
-    close();
+    await close();
   }
 }
 

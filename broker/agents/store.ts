@@ -12,7 +12,7 @@
 import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { isId } from '../../shared/ids.js';
-import { migrate, type Db } from '../db.js';
+import type { SqlDatabase, StoreMigration } from '../sql/types.js';
 
 /**
  * What an account is for: a site agent, the console (reads the tree and $SYS), or an
@@ -59,7 +59,8 @@ export const MIN_PASSWORD_LENGTH = 12;
 const SCRYPT: ScryptOptions = { N: 2 ** 14, r: 8, p: 1, maxmem: 64 * 1024 * 1024 };
 const KEY_LENGTH = 32;
 
-const migrations = [
+// The same text on both engines (broker/sql/types.ts: TEXT times, INTEGER generation).
+const migrations: StoreMigration[] = [
   {
     version: 1,
     sql: `CREATE TABLE agent_accounts (
@@ -151,13 +152,13 @@ export class AgentStore extends EventEmitter<AgentStoreEvents> {
   // time as a wrong password and the answer time does not reveal which accounts exist.
   private dummyHash: Promise<string> | null = null;
 
-  constructor(private readonly db: Db) {
+  constructor(private readonly db: SqlDatabase) {
     super();
   }
 
   /** Creates the table on first use. */
-  start(): void {
-    migrate(this.db, 'agents', migrations);
+  async start(): Promise<void> {
+    await this.db.migrate('agents', migrations);
   }
 
   /**
@@ -166,7 +167,7 @@ export class AgentStore extends EventEmitter<AgentStoreEvents> {
    * for provisioning from a secret store (`--password-env`).
    */
   async add(siteId: string, name?: string, password?: string): Promise<NewAgentCredentials> {
-    const agentId = name ?? this.nextFreeName(siteId);
+    const agentId = name ?? (await this.nextFreeName(siteId));
     const problems: string[] = [];
     if (!isId(siteId))
       problems.push(`site "${siteId}": use letters, digits, "_", "." or "-" (at most 64)`);
@@ -179,7 +180,7 @@ export class AgentStore extends EventEmitter<AgentStoreEvents> {
       throw new AgentAccountError(`cannot add the agent: ${problems.join('; ')}`);
 
     const username = agentUsername(siteId, agentId);
-    const clash = this.row(username);
+    const clash = await this.row(username);
     if (clash && (clash.site_id !== siteId || clash.agent_id !== agentId)) {
       // "a.b" + "c" and "a" + "b.c" give the same username; the first one keeps it.
       throw new AgentAccountError(
@@ -189,17 +190,16 @@ export class AgentStore extends EventEmitter<AgentStoreEvents> {
     const secret = password ?? generatePassword();
     const hash = await hashPassword(secret);
     const now = new Date().toISOString();
-    this.db
-      .prepare(
-        `INSERT INTO agent_accounts (username, site_id, agent_id, password_hash, generation, created_at, password_set_at)
-         VALUES (@username, @siteId, @agentId, @hash, 1, @now, @now)
-         ON CONFLICT (username) DO UPDATE SET
-           password_hash = excluded.password_hash,
-           generation = generation + 1,
-           password_set_at = excluded.password_set_at,
-           revoked_at = NULL`,
-      )
-      .run({ username, siteId, agentId, hash, now });
+    await this.db.run(
+      `INSERT INTO agent_accounts (username, site_id, agent_id, password_hash, generation, created_at, password_set_at)
+       VALUES (@username, @siteId, @agentId, @hash, 1, @now, @now)
+       ON CONFLICT (username) DO UPDATE SET
+         password_hash = excluded.password_hash,
+         generation = agent_accounts.generation + 1,
+         password_set_at = excluded.password_set_at,
+         revoked_at = NULL`,
+      { username, siteId, agentId, hash, now },
+    );
     if (clash) this.emit('invalidated', username);
     return { username, siteId, agentId, password: secret, replaced: clash !== undefined };
   }
@@ -220,21 +220,20 @@ export class AgentStore extends EventEmitter<AgentStoreEvents> {
     if (password !== undefined && password.length < MIN_PASSWORD_LENGTH)
       throw new AgentAccountError(`password: use at least ${MIN_PASSWORD_LENGTH} characters`);
     const username = clientUsername(role, name);
-    const clash = this.row(username);
+    const clash = await this.row(username);
     const secret = password ?? generatePassword();
     const hash = await hashPassword(secret);
     const now = new Date().toISOString();
-    this.db
-      .prepare(
-        `INSERT INTO agent_accounts (username, site_id, agent_id, password_hash, generation, created_at, password_set_at, role)
-         VALUES (@username, @siteId, @name, @hash, 1, @now, @now, @role)
-         ON CONFLICT (username) DO UPDATE SET
-           password_hash = excluded.password_hash,
-           generation = generation + 1,
-           password_set_at = excluded.password_set_at,
-           revoked_at = NULL`,
-      )
-      .run({ username, siteId: `$${role}`, name, hash, now, role });
+    await this.db.run(
+      `INSERT INTO agent_accounts (username, site_id, agent_id, password_hash, generation, created_at, password_set_at, role)
+       VALUES (@username, @siteId, @name, @hash, 1, @now, @now, @role)
+       ON CONFLICT (username) DO UPDATE SET
+         password_hash = excluded.password_hash,
+         generation = agent_accounts.generation + 1,
+         password_set_at = excluded.password_set_at,
+         revoked_at = NULL`,
+      { username, siteId: `$${role}`, name, hash, now, role },
+    );
     if (clash) this.emit('invalidated', username);
     return {
       username,
@@ -247,22 +246,21 @@ export class AgentStore extends EventEmitter<AgentStoreEvents> {
   }
 
   /** Refuses a console or internal account from now on. */
-  revokeClient(role: Exclude<ClientRole, 'agent'>, name: string): boolean {
+  revokeClient(role: Exclude<ClientRole, 'agent'>, name: string): Promise<boolean> {
     return this.revokeUsername(clientUsername(role, name));
   }
 
   /** Refuses the agent from now on; returns false when there is no such active account. */
-  revoke(siteId: string, name: string): boolean {
+  revoke(siteId: string, name: string): Promise<boolean> {
     return this.revokeUsername(agentUsername(siteId, name));
   }
 
-  private revokeUsername(username: string): boolean {
-    const result = this.db
-      .prepare(
-        `UPDATE agent_accounts SET revoked_at = ?, generation = generation + 1
-         WHERE username = ? AND revoked_at IS NULL`,
-      )
-      .run(new Date().toISOString(), username);
+  private async revokeUsername(username: string): Promise<boolean> {
+    const result = await this.db.run(
+      `UPDATE agent_accounts SET revoked_at = ?, generation = generation + 1
+       WHERE username = ? AND revoked_at IS NULL`,
+      [new Date().toISOString(), username],
+    );
     if (result.changes === 0) return false;
     this.emit('invalidated', username);
     return true;
@@ -276,7 +274,7 @@ export class AgentStore extends EventEmitter<AgentStoreEvents> {
     username: string,
     password: string,
   ): Promise<(AgentIdentity & { generation: number }) | null> {
-    const row = this.row(username);
+    const row = await this.row(username);
     if (!row) {
       this.dummyHash ??= hashPassword(generatePassword());
       await checkPassword(password, await this.dummyHash);
@@ -294,24 +292,36 @@ export class AgentStore extends EventEmitter<AgentStoreEvents> {
   }
 
   /** Why `verify` said no, for the log: never includes the password. */
-  status(username: string): 'active' | 'revoked' | 'unknown' {
-    const row = this.row(username);
+  async status(username: string): Promise<'active' | 'revoked' | 'unknown'> {
+    const row = await this.row(username);
     if (!row) return 'unknown';
     return row.revoked_at === null ? 'active' : 'revoked';
   }
 
   /** The account's credential generation while it is active; null once revoked or unknown. */
-  generation(username: string): number | null {
-    const row = this.db
-      .prepare('SELECT generation FROM agent_accounts WHERE username = ? AND revoked_at IS NULL')
-      .get(username) as { generation: number } | undefined;
+  async generation(username: string): Promise<number | null> {
+    const row = await this.db.get<{ generation: number }>(
+      'SELECT generation FROM agent_accounts WHERE username = ? AND revoked_at IS NULL',
+      [username],
+    );
     return row?.generation ?? null;
   }
 
-  list(): AgentAccount[] {
-    const rows = this.db
-      .prepare('SELECT * FROM agent_accounts ORDER BY site_id, agent_id')
-      .all() as AccountRow[];
+  /**
+   * The credential generation of every active account, in one read: the MQTT server's
+   * sweep compares each session against it (thousands of sessions, one query).
+   */
+  async generations(): Promise<Map<string, number>> {
+    const rows = await this.db.all<{ username: string; generation: number }>(
+      'SELECT username, generation FROM agent_accounts WHERE revoked_at IS NULL',
+    );
+    return new Map(rows.map((row) => [row.username, row.generation]));
+  }
+
+  async list(): Promise<AgentAccount[]> {
+    const rows = await this.db.all<AccountRow>(
+      'SELECT * FROM agent_accounts ORDER BY site_id, agent_id',
+    );
     return rows.map((row) => ({
       username: row.username,
       siteId: row.site_id,
@@ -323,19 +333,16 @@ export class AgentStore extends EventEmitter<AgentStoreEvents> {
     }));
   }
 
-  private row(username: string): AccountRow | undefined {
-    return this.db.prepare('SELECT * FROM agent_accounts WHERE username = ?').get(username) as
-      AccountRow | undefined;
+  private row(username: string): Promise<AccountRow | undefined> {
+    return this.db.get<AccountRow>('SELECT * FROM agent_accounts WHERE username = ?', [username]);
   }
 
-  private nextFreeName(siteId: string): string {
-    const taken = new Set(
-      (
-        this.db.prepare('SELECT agent_id FROM agent_accounts WHERE site_id = ?').all(siteId) as {
-          agent_id: string;
-        }[]
-      ).map((row) => row.agent_id),
+  private async nextFreeName(siteId: string): Promise<string> {
+    const rows = await this.db.all<{ agent_id: string }>(
+      'SELECT agent_id FROM agent_accounts WHERE site_id = ?',
+      [siteId],
     );
+    const taken = new Set(rows.map((row) => row.agent_id));
     for (let n = 1; ; n++) {
       const name = `${DEFAULT_NAME_PREFIX}${String(n).padStart(2, '0')}`;
       if (!taken.has(name)) return name;

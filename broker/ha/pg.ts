@@ -49,7 +49,23 @@ export interface PoolOptions {
    * terminated). pg emits it on the pool; unhandled, it would end the process.
    */
   onIdleError?: (error: Error) => void;
+  /**
+   * bigint (int8) and numeric come back as JS numbers instead of strings: COUNT(*), SUM()
+   * and BIGINT ids, which the stores keep far below 2^53 (broker/sql/types.ts).
+   */
+  numbers?: boolean;
 }
+
+// pg's type OIDs (PostgreSQL's pg_type.dat): int8 20, numeric 1700.
+const INT8_OID = 20;
+const NUMERIC_OID = 1700;
+const numbersParser = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if ((oid === INT8_OID || oid === NUMERIC_OID) && format !== 'binary')
+      return (value: string) => Number(value);
+    return pg.types.getTypeParser(oid, format);
+  },
+};
 
 /** The URL with any password replaced by ***, for logs, errors and the console. */
 export function maskDatabaseUrl(raw: string): string {
@@ -88,6 +104,7 @@ export function openDatabase(config: DatabaseConfig, options: PoolOptions = {}):
     ...(options.applicationName ? { application_name: options.applicationName } : {}),
     ...(options.queryTimeoutMs ? { query_timeout: options.queryTimeoutMs } : {}),
     connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
+    ...(options.numbers ? { types: numbersParser as pg.CustomTypesConfig } : {}),
   });
   pool.on('error', (error) => options.onIdleError?.(error));
 

@@ -247,32 +247,36 @@ export function createHooks(deps: HookDeps): Hooks {
       refuse(BAD_USERNAME_OR_PASSWORD, 'no username or password given');
       return;
     }
-    agents.verify(username, password.toString('utf8')).then(
-      (agent) => {
-        if (agent) {
-          const { generation, ...identity } = agent;
-          sessions.set(client, {
-            agent: identity,
-            generation,
-            remoteAddress,
-            since: now().getTime(),
-          });
-          done(null, true);
-          return;
-        }
-        const status = agents.status(username);
-        if (status === 'revoked') refuse(NOT_AUTHORIZED, 'the account was revoked');
-        else if (status === 'unknown') refuse(BAD_USERNAME_OR_PASSWORD, 'no such account');
-        else refuse(BAD_USERNAME_OR_PASSWORD, 'wrong password');
-      },
-      (error: unknown) => {
-        limited.error(
-          `credentials|${causeOf(String(error))}`,
-          `cannot check the credentials of client ${quoted(client.id)}: ${String(error)}`,
-        );
-        done(refusal(SERVER_UNAVAILABLE, 'Server unavailable'), false);
-      },
-    );
+    // Why a refusal was refused is read in the same step, so an unreachable store is one
+    // answer (server unavailable), never an unhandled rejection.
+    agents
+      .verify(username, password.toString('utf8'))
+      .then(async (agent) => ({ agent, status: agent ? null : await agents.status(username) }))
+      .then(
+        ({ agent, status }) => {
+          if (agent) {
+            const { generation, ...identity } = agent;
+            sessions.set(client, {
+              agent: identity,
+              generation,
+              remoteAddress,
+              since: now().getTime(),
+            });
+            done(null, true);
+            return;
+          }
+          if (status === 'revoked') refuse(NOT_AUTHORIZED, 'the account was revoked');
+          else if (status === 'unknown') refuse(BAD_USERNAME_OR_PASSWORD, 'no such account');
+          else refuse(BAD_USERNAME_OR_PASSWORD, 'wrong password');
+        },
+        (error: unknown) => {
+          limited.error(
+            `credentials|${causeOf(String(error))}`,
+            `cannot check the credentials of client ${quoted(client.id)}: ${String(error)}`,
+          );
+          done(refusal(SERVER_UNAVAILABLE, 'Server unavailable'), false);
+        },
+      );
   }
 
   function authorizePublish(

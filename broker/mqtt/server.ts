@@ -142,6 +142,7 @@ export class MqttServer {
   private servers: (Server | HttpServer)[] = [];
   private wss: WebSocketServer | null = null;
   private sweepTimer: NodeJS.Timeout | null = null;
+  private sweeping = false;
   private limited: LogLimiter | null = null;
   private maxPacketBytes = 0;
   private readonly sessions = new SessionTable();
@@ -311,7 +312,7 @@ export class MqttServer {
     }
 
     agents.on('invalidated', this.onInvalidated);
-    this.sweepTimer = setInterval(() => this.sweep(), this.options.sweepIntervalMs ?? 5000);
+    this.sweepTimer = setInterval(() => void this.sweep(), this.options.sweepIntervalMs ?? 5000);
     this.sweepTimer.unref();
   }
 
@@ -557,16 +558,32 @@ export class MqttServer {
     });
   }
 
-  /** Ends sessions whose account another process revoked or changed. */
-  private sweep(): void {
-    for (const [client, session] of this.sessions) {
-      if (client.closed) {
-        this.sessions.delete(client);
-        continue;
+  /**
+   * Ends sessions whose account another process revoked or changed: one read of every
+   * active account's generation per sweep, however many sessions there are. A store that
+   * cannot be read keeps the sessions (and says so) until the next sweep.
+   */
+  private async sweep(): Promise<void> {
+    if (this.sweeping) return;
+    this.sweeping = true;
+    try {
+      const generations = await this.options.agents.generations();
+      for (const [client, session] of this.sessions) {
+        if (client.closed) {
+          this.sessions.delete(client);
+          continue;
+        }
+        if (generations.get(session.agent.username) !== session.generation) {
+          this.disconnect(session.agent.username, 'its credentials were revoked or replaced');
+        }
       }
-      if (this.options.agents.generation(session.agent.username) !== session.generation) {
-        this.disconnect(session.agent.username, 'its credentials were revoked or replaced');
-      }
+    } catch (error) {
+      this.limited?.error(
+        'sweep|store',
+        `cannot read the accounts to close revoked sessions: ${error instanceof Error ? error.message : String(error)}; trying again at the next sweep`,
+      );
+    } finally {
+      this.sweeping = false;
     }
   }
 }

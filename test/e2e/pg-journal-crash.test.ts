@@ -7,14 +7,13 @@
  * was acknowledged and not yet stored, and every reading an agent saw acknowledged is in
  * InfluxDB, checked one by one (lost: 0).
  *
- * The agents' accounts are still in SQLite (issue 17 part 1 moves them): the second
- * node's folder gets a copy of the account file made before the first node ran, as a
- * second node of a pair would hold the same accounts.
+ * The agents' accounts are in the same PostgreSQL (broker/sql/), so the second node, with
+ * an empty folder of its own, knows them as the first did.
  *
  * Scale by env: VIGIL_E2E_AGENTS (default 3), VIGIL_E2E_RATE (readings per second per
  * agent, default 100).
  */
-import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -74,8 +73,8 @@ describe.skipIf(missing)(title, () => {
       await mkdir(first);
       await mkdir(second);
       const names = Array.from({ length: AGENTS }, (_, i) => `gw-${i + 1}`);
-      const credentials = await addAgents(first, 'pg-crash', names);
-      await copyFile(join(first, 'vigil.db'), join(second, 'vigil.db'));
+      // The accounts are in PostgreSQL with the journal: the second node reads the same.
+      const credentials = await addAgents(first, 'pg-crash', names, settings.database);
 
       const leads = async () => {
         const response = await fetch(`http://127.0.0.1:${httpPort}${apiRoutes.healthLeader}`);

@@ -12,7 +12,9 @@ import { fileURLToPath } from 'node:url';
 import { connect, type MqttClient } from 'mqtt';
 import { stringify } from 'yaml';
 import { AgentStore, type NewAgentCredentials } from '../../broker/agents/store.js';
-import { openDatabase } from '../../broker/db.js';
+import { openDatabase as openPostgres } from '../../broker/ha/pg.js';
+import { PostgresDatabase } from '../../broker/sql/postgres.js';
+import { openSqlite } from '../../broker/sql/sqlite.js';
 import { topics } from '../../shared/topics.js';
 
 // test/helpers/ from source, dist/test/helpers/ once compiled (the benchmark uses it).
@@ -34,21 +36,32 @@ export async function writeBrokerConfig(dataDir: string, settings: object): Prom
   return file;
 }
 
-/** Creates agent accounts in <dataDir>/vigil.db before the broker runs. */
+/**
+ * Creates agent accounts where the broker will read them, before it runs: its
+ * <dataDir>/vigil.db, or the PostgreSQL of its `database` setting (shared by a pair).
+ */
 export async function addAgents(
   dataDir: string,
   siteId: string,
   names: string[],
+  database: { url: string } | null = null,
 ): Promise<NewAgentCredentials[]> {
-  const db = openDatabase(join(dataDir, 'vigil.db'));
+  const db = database
+    ? new PostgresDatabase(
+        openPostgres({ url: database.url, passwordFile: null }, { numbers: true }),
+        {
+          owned: true,
+        },
+      )
+    : openSqlite(join(dataDir, 'vigil.db'));
   try {
     const store = new AgentStore(db);
-    store.start();
+    await store.start();
     const added: NewAgentCredentials[] = [];
     for (const name of names) added.push(await store.add(siteId, name));
     return added;
   } finally {
-    db.close();
+    await db.close();
   }
 }
 
@@ -125,6 +138,9 @@ export class LoadAgent {
       clientId: username,
       clean: false,
       reconnectPeriod: 100,
+      // A standby of a pair refuses CONNECT with CONNACK 3 (docs/HA.md); mqtt.js stops
+      // reconnecting after a refused CONNACK unless told, and the agent keeps trying too.
+      reconnectOnConnackError: true,
       connectTimeout: 5000,
       // Unlimited in the real agent too: every unacknowledged reading waits for the broker.
       queueQoSZero: false,

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AgentStore } from '../../../broker/agents/store.js';
-import { openDatabase } from '../../../broker/db.js';
+import { openSqlite } from '../../../broker/sql/sqlite.js';
 import { main } from '../../../broker/main.js';
 
 describe('vigil broker account commands', () => {
@@ -24,13 +24,13 @@ describe('vigil broker account commands', () => {
   }
 
   async function verify(username: string, password: string): Promise<boolean> {
-    const db = openDatabase(join(dir, 'vigil.db'));
+    const db = openSqlite(join(dir, 'vigil.db'));
     try {
       const agents = new AgentStore(db);
-      agents.start();
+      await agents.start();
       return (await agents.verify(username, password)) !== null;
     } finally {
-      db.close();
+      await db.close();
     }
   }
 

@@ -116,7 +116,7 @@ describe('MQTT front door: TLS, WebSocket, audit, limits, roles', () => {
 
   it('refuses a revoked agent and audits it', async () => {
     const gone = await broker.agents.add('site-a', 'gw-gone');
-    broker.agents.revoke('site-a', 'gw-gone');
+    await broker.agents.revoke('site-a', 'gw-gone');
     const error = await connect(tcp(), {
       username: gone.username,
       password: gone.password,

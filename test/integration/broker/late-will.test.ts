@@ -23,7 +23,7 @@ import { connectAsync, type IClientOptions, type MqttClient } from 'mqtt';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AgentStore, type NewAgentCredentials } from '../../../broker/agents/store.js';
 import type { RunningBroker } from '../../../broker/app.js';
-import { openDatabase, type Db } from '../../../broker/db.js';
+import { openSqlite, type SqliteDatabase } from '../../../broker/sql/sqlite.js';
 import { MqttServer } from '../../../broker/mqtt/server.js';
 import { apiRoutes, siteApiRoutes } from '../../../shared/api/routes.js';
 import type { SiteRollup } from '../../../shared/api/sites.js';
@@ -352,7 +352,7 @@ describe('late last will after a fast reconnect (real broker, real mqtt.js, a cu
 
 describe('a will being journaled while the agent reconnects (real MqttServer and Aedes)', () => {
   let dir: TempDir;
-  let db: Db;
+  let db: SqliteDatabase;
   let agents: AgentStore;
   let server: MqttServer;
   let log: RecordingLog;
@@ -363,9 +363,9 @@ describe('a will being journaled while the agent reconnects (real MqttServer and
 
   beforeEach(async () => {
     dir = await tempDir('vigil-late-will-race-');
-    db = openDatabase(join(dir.path, 'vigil.db'));
+    db = openSqlite(join(dir.path, 'vigil.db'));
     agents = new AgentStore(db);
-    agents.start();
+    await agents.start();
     log = recordingLog();
     server = new MqttServer({
       host: '127.0.0.1',
@@ -388,7 +388,7 @@ describe('a will being journaled while the agent reconnects (real MqttServer and
   afterEach(async () => {
     await Promise.all(clients.splice(0).map((client) => client.endAsync(true)));
     await server.stop();
-    db.close();
+    await db.close();
     await dir.remove();
   });
 

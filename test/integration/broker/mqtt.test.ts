@@ -8,7 +8,7 @@ import { connectAsync, type IClientOptions, type MqttClient } from 'mqtt';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AgentStore, type NewAgentCredentials } from '../../../broker/agents/store.js';
 import type { RunningBroker } from '../../../broker/app.js';
-import { openDatabase } from '../../../broker/db.js';
+import { openSqlite } from '../../../broker/sql/sqlite.js';
 import { deviceMetricsExample } from '../../../shared/messages/device-metrics.js';
 import { deviceStateExample } from '../../../shared/messages/device-state.js';
 import { topics } from '../../../shared/topics.js';
@@ -141,7 +141,7 @@ describe('MQTT front door (real Aedes, real mqtt.js)', () => {
   it('refuses a revoked agent, and closes its connection when it is revoked', async () => {
     const client = await connect(agent.username, agent.password, 'gw-01-live');
     const gone = closed(client);
-    broker.agents.revoke('site-a', 'gw-01');
+    await broker.agents.revoke('site-a', 'gw-01');
     await gone;
     expect(log.lines.join('\n')).toMatch(
       /closing the connection of site-a\.gw-01 \(client "gw-01-live"/,
@@ -158,13 +158,13 @@ describe('MQTT front door (real Aedes, real mqtt.js)', () => {
     const client = await connect(agent.username, agent.password, 'gw-01-live');
     const gone = closed(client);
     // What the CLI does: its own connection to the same vigil.db.
-    const db = openDatabase(join(broker.config.dataDir, 'vigil.db'));
+    const db = openSqlite(join(broker.config.dataDir, 'vigil.db'));
     try {
       const cli = new AgentStore(db);
-      cli.start();
-      expect(cli.revoke('site-a', 'gw-01')).toBe(true);
+      await cli.start();
+      expect(await cli.revoke('site-a', 'gw-01')).toBe(true);
     } finally {
-      db.close();
+      await db.close();
     }
     await gone;
     expect(broker.mqtt.clients).toBe(0);
