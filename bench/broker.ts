@@ -267,12 +267,7 @@ async function startVigil(
     ...(postgres ? { database: { url: postgres.url } } : {}),
   });
   const names = Array.from({ length: AGENTS }, (_, i) => `gw-${String(i).padStart(4, '0')}`);
-  const credentials = await addAgents(
-    dir,
-    SITE,
-    names,
-    postgres ? { url: postgres.url } : null,
-  );
+  const credentials = await addAgents(dir, SITE, names, postgres ? { url: postgres.url } : null);
   let broker: BrokerProcess;
   try {
     broker = await startBrokerProcess(config);

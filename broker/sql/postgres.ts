@@ -12,6 +12,7 @@ import { migratePg } from '../ha/pg-migrate.js';
 import { toPostgres } from './placeholders.js';
 import {
   NotLeaderWriteError,
+  stepsFor,
   type SqlDatabase,
   type SqlParams,
   type SqlRun,
@@ -95,14 +96,7 @@ export class PostgresDatabase implements SqlDatabase {
   }
 
   migrate(component: string, steps: readonly StoreMigration[]): Promise<void> {
-    return migratePg(
-      this.pool,
-      component,
-      steps.map((step) => ({
-        version: step.version,
-        sql: 'sql' in step ? step.sql : step.postgres,
-      })),
-    );
+    return migratePg(this.pool, component, stepsFor('postgres', steps));
   }
 
   async close(): Promise<void> {

@@ -8,7 +8,14 @@
  */
 import { migrate, openDatabase, type Db, type Statement } from '../db.js';
 import { bindable } from './placeholders.js';
-import type { SqlDatabase, SqlParams, SqlRun, SqlSession, StoreMigration } from './types.js';
+import {
+  stepsFor,
+  type SqlDatabase,
+  type SqlParams,
+  type SqlRun,
+  type SqlSession,
+  type StoreMigration,
+} from './types.js';
 
 const STATEMENT_CACHE_LIMIT = 500;
 
@@ -78,14 +85,7 @@ export class SqliteDatabase implements SqlDatabase {
 
   async migrate(component: string, steps: readonly StoreMigration[]): Promise<void> {
     while (this.inTransaction) await this.tail;
-    migrate(
-      this.raw,
-      component,
-      steps.map((step) => ({
-        version: step.version,
-        sql: 'sql' in step ? step.sql : step.sqlite,
-      })),
-    );
+    migrate(this.raw, component, stepsFor('sqlite', steps));
   }
 
   async close(): Promise<void> {

@@ -48,6 +48,17 @@ export interface SqlSession {
 export type StoreMigration =
   { version: number; sql: string } | { version: number; sqlite: string; postgres: string };
 
+/** The steps as one engine runs them. */
+export function stepsFor(
+  dialect: Dialect,
+  steps: readonly StoreMigration[],
+): { version: number; sql: string }[] {
+  return steps.map((step) => ({
+    version: step.version,
+    sql: 'sql' in step ? step.sql : step[dialect],
+  }));
+}
+
 export interface SqlDatabase extends SqlSession {
   /**
    * Runs `work` in one transaction: all of its statements or none. On a pair, the
