@@ -21,9 +21,12 @@
  * - Birth: AgentOnline, retained, appended on every connection (after the backlog, so the
  *   broker sees the sequence in order).
  * - Reconnects with exponential backoff and jitter; a refused CONNECT (bad credentials)
- *   is logged with what to do, never with the password.
+ *   is logged with what to do, never with the password. With several broker nodes, one
+ *   that answers CONNACK 3 (a standby) or cannot be reached is passed over at once, and
+ *   while a pair takes over the backoff stays short (TAKEOVER_WINDOW_MS).
  */
 import { createRequire } from 'node:module';
+import { performance } from 'node:perf_hooks';
 import mqtt, { type IClientOptions, type IConnackPacket, type MqttClient } from 'mqtt';
 import { carriers, contract, type PayloadOf, type PublishedKind } from '../shared/contract.js';
 import { errorCodes } from '../shared/errors.js';
@@ -87,6 +90,16 @@ const REFUSED_CREDENTIALS = new Set([4, 5]);
  * serving, as a standby of an active/standby pair answers; the next node is asked.
  */
 const SERVER_UNAVAILABLE = 3;
+/** How soon the next node is asked after one refused or could not be reached. */
+const NEXT_NODE_MS = 100;
+/**
+ * How long after losing an accepted connection a round in which a node answered "server
+ * unavailable" keeps the shortest wait: the pair is taking over (the standby leads within
+ * the lease's ttl + ttl/3, about 13 s, docs/HA.md), and a backoff grown meanwhile to 8 or
+ * 16 s would add that much to the takeover. Afterwards (a database down, nobody leads) the
+ * backoff grows as usual, so a fleet does not keep asking every second.
+ */
+const TAKEOVER_WINDOW_MS = 30_000;
 
 /** OpenSSL's verdicts on a broker certificate the agent cannot trust (Node's tls error codes). */
 const UNTRUSTED_SERVER = new Set([
@@ -153,6 +166,10 @@ export class Uplink {
   #at = 0;
   /** The current client got a CONNACK that accepted it. */
   #accepted = false;
+  /** A node answered CONNACK 3 (server unavailable) in this round of nodes. */
+  #unavailable = false;
+  /** When an accepted connection was last lost (performance.now()). */
+  #lostAt = -Infinity;
   readonly #window: UplinkWindow;
   readonly #spool: Spool;
   #client: MqttClient | null = null;
@@ -543,6 +560,7 @@ export class Uplink {
       return;
     }
     if (error.code === SERVER_UNAVAILABLE) {
+      this.#unavailable = true;
       this.#options.log.warn(
         `the broker ${this.#url} does not serve now (server unavailable: a standby node?)` +
           (this.#urls.length > 1 ? '; asking the next one' : '; asking again later'),
@@ -560,19 +578,23 @@ export class Uplink {
     if (this.#everConnected && this.#accepted) {
       this.#options.log.warn(`lost the connection to ${this.#url}; reconnecting`);
     }
+    if (this.#accepted) this.#lostAt = performance.now();
     // A node that refused or could not be reached: the next one, at once while the round
     // of nodes is not over; the backoff grows once per round, so a pair whose leader died
     // is left for its standby within one short wait. A node that had accepted us is asked
     // again first (a restart, a cut of the link).
-    let delay = minMs;
+    let delay = Math.min(minMs, NEXT_NODE_MS);
     if (!this.#accepted && this.#urls.length > 1) {
       this.#at = (this.#at + 1) % this.#urls.length;
     }
     if (this.#accepted || this.#at === 0 || this.#urls.length === 1) {
-      const base = Math.min(maxMs, minMs * 2 ** this.#attempt);
+      // A pair taking over (TAKEOVER_WINDOW_MS): the shortest wait, and no growth.
+      const takingOver = this.#unavailable && performance.now() - this.#lostAt < TAKEOVER_WINDOW_MS;
+      const base = Math.min(maxMs, minMs * 2 ** (takingOver ? 0 : this.#attempt));
       // +-20 %: agents of many sites do not all come back in the same second after a broker restart.
       delay = Math.round(base * (0.8 + Math.random() * 0.4));
-      this.#attempt += 1;
+      if (!takingOver) this.#attempt += 1;
+      this.#unavailable = false;
     }
     this.#accepted = false;
     this.#reconnectTimer = setTimeout(() => {

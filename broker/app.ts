@@ -326,9 +326,12 @@ export async function startBroker(
       (takeovers = takeovers
         .then(async () => {
           if (!leadership?.isLeader) return;
+          const term = leadership.token;
           await journal.stop();
           const records = await journal.start();
           for (const { id, ...envelope } of records) process(id, envelope);
+          // Clients are taken from now on (MqttServer `serving`), in this term only.
+          if (term !== null) leadership.ready(term);
           log.info(
             `leads: the journal in PostgreSQL replays ${records.length} messages acknowledged before`,
           );
@@ -378,9 +381,15 @@ export async function startBroker(
         ? { sweepIntervalMs: options.sweepIntervalMs }
         : {}),
       logIntervalMs: options.logIntervalMs,
+      // A standby refuses CONNECT with CONNACK 3, so agents move to the leader (docs/HA.md).
+      serving: () => leadership?.serving ?? true,
     });
     await mqtt.start();
     undo.push({ name: 'the MQTT server', run: () => mqtt.stop() });
+    // Deposed: its clients go and find the new leader rather than stay refused here.
+    leadership?.onChange((change) => {
+      if (!change.leading) mqtt.closeAll(`this node no longer leads (${change.reason})`);
+    });
 
     const figures = new BrokerFigures({
       collect: () => {

@@ -42,6 +42,8 @@ export class Leadership {
   private stopped = false;
   /** The last claim error, logged once per kind rather than every ttl/3. */
   private lastError: string | null = null;
+  /** The term (token) whose journal is started and replayed: see ready(). */
+  private readyToken: number | null = null;
 
   constructor(private readonly options: LeadershipOptions) {
     this.ttlMs = options.ttlMs ?? 10_000;
@@ -85,6 +87,21 @@ export class Leadership {
   /** The fencing token while leading, else null. */
   get token(): number | null {
     return this.lease.token;
+  }
+
+  /**
+   * Leads, and its journal is started and replayed for this term (ready()): the MQTT
+   * server takes clients only then and refuses them with CONNACK 3 otherwise (a standby,
+   * a node just elected and still replaying, a leader that lost its lease).
+   */
+  get serving(): boolean {
+    const token = this.token;
+    return token !== null && token === this.readyToken;
+  }
+
+  /** The node is ready to serve under `token`: its journal started (and replayed) for it. */
+  ready(token: number): void {
+    this.readyToken = token;
   }
 
   /** Who this node is in vigil_leader.holder. */

@@ -53,6 +53,21 @@ SET holder = EXCLUDED.holder,
 WHERE l.holder = EXCLUDED.holder OR l.expires_at < clock_timestamp()
 RETURNING token`;
 
+/**
+ * How long the holder's row still runs, in the database's clock (a plain read: it locks
+ * nothing and waits for nobody). A released row (-infinity) has run out: 0.
+ */
+const LEFT_SQL = `SELECT CASE WHEN isfinite(expires_at)
+  THEN extract(epoch FROM expires_at - clock_timestamp()) * 1000 ELSE 0 END AS left_ms
+FROM vigil_leader WHERE name = $1`;
+
+/**
+ * How late after the row's expiry a standby claims: the local timer and the database's
+ * clock_timestamp() may differ by a few milliseconds over a few seconds; a claim that
+ * comes early only finds the row live and asks again.
+ */
+const EXPIRY_MARGIN_MS = 50;
+
 /** Gives the lease up at once: the next claim of any node succeeds. */
 const RELEASE_SQL = `UPDATE vigil_leader SET expires_at = '-infinity'
 WHERE name = $1 AND holder = $2`;
@@ -169,6 +184,8 @@ export class Lease {
   /** performance.now() by which the leader must have renewed. */
   private deadline = 0;
   private renewTimer: NodeJS.Timeout | null = null;
+  /** A standby's claim timed for the moment the holder's row runs out (claimAtExpiry). */
+  private expiryTimer: NodeJS.Timeout | null = null;
   private deposeTimer: NodeJS.Timeout | null = null;
   private inFlight: Promise<void> | null = null;
   private running = false;
@@ -227,6 +244,8 @@ export class Lease {
     this.running = false;
     if (this.renewTimer) clearInterval(this.renewTimer);
     this.renewTimer = null;
+    if (this.expiryTimer) clearTimeout(this.expiryTimer);
+    this.expiryTimer = null;
   }
 
   private tick(): Promise<void> {
@@ -254,6 +273,7 @@ export class Lease {
     if (!this.running) return;
     if (token === null) {
       if (this.leading) this.depose('taken');
+      else void this.claimAtExpiry();
       return;
     }
     // Ours again under a new token: the lease ran out meanwhile and another may have led.
@@ -275,6 +295,29 @@ export class Lease {
       this.currentToken = token;
       this.options.onElected?.(token);
     }
+  }
+
+  /**
+   * A standby asks again the moment the holder's row runs out rather than at its next
+   * tick: a dead leader is replaced within ttl of its last renewal instead of up to
+   * ttl + ttl/3 (docs/HA.md). Only when that moment comes before the next tick; a failed
+   * read just leaves it to the tick.
+   */
+  private async claimAtExpiry(): Promise<void> {
+    if (this.expiryTimer) return;
+    let left: number;
+    try {
+      const { rows } = await this.db.query<{ left_ms: string | number }>(LEFT_SQL, [this.name]);
+      if (!rows[0]) return;
+      left = Math.max(0, Number(rows[0].left_ms));
+    } catch {
+      return;
+    }
+    if (!this.running || this.leading || this.expiryTimer || !(left < this.renewMs)) return;
+    this.expiryTimer = setTimeout(() => {
+      this.expiryTimer = null;
+      if (this.running) void this.tick();
+    }, left + EXPIRY_MARGIN_MS);
   }
 
   private depose(reason: DeposedReason): void {

@@ -176,6 +176,12 @@ export interface HookDeps {
   ) => Promise<void>;
   /** Larger payloads are refused and audited; default 256 KiB. */
   maxPayloadBytes?: number;
+  /**
+   * False while this node does not serve clients (a standby of an active/standby pair,
+   * docs/HA.md): the last wills of the connections it closes when it steps down are not
+   * published. Unset: always serving (a single node).
+   */
+  serving?: () => boolean;
   now?: () => Date;
 }
 
@@ -292,6 +298,13 @@ export function createHooks(deps: HookDeps): Hooks {
     // A closed client publishes nothing but its last will (Aedes lib/client.js close():
     // authorizePublish(client, client.will)); the one flag read is all a message pays.
     if (client.closed && packet === (client as WillHolder).will) {
+      // Closed because this node stepped down (MqttServer.closeAll): the agent is alive and
+      // on its way to the leader, whose own view of it counts; here the journal would
+      // refuse the will anyway, one error line per agent.
+      if (deps.serving?.() === false) {
+        done(markAudited(new Error('last will not published: this node no longer leads')));
+        return;
+      }
       authorizeWill(client, packet, done);
       return;
     }

@@ -29,7 +29,7 @@ import {
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
-import { Aedes, type Client, type PublishPacket } from 'aedes';
+import { Aedes, type AuthenticateError, type Client, type PublishPacket } from 'aedes';
 import { createWebSocketStream, WebSocketServer } from 'ws';
 import type { AgentIdentity, AgentStore } from '../agents/store.js';
 import type { Log } from '../log.js';
@@ -84,6 +84,15 @@ export interface MqttServerOptions {
   ingest: (envelope: Envelope) => Promise<void>;
   /** How often open sessions are checked against the accounts; default 5 s. */
   sweepIntervalMs?: number;
+  /**
+   * Whether this node serves clients now. False on a standby of an active/standby pair
+   * (docs/HA.md): every CONNECT is refused with CONNACK 3, server unavailable (MQTT 3.1.1
+   * section 3.2.2.3), before the password is checked, so an agent with several broker
+   * URLs moves to the next one at once instead of being accepted and dropped at its first
+   * PUBLISH. Aedes speaks MQTT 3.1.1 and 3.1 only, so there is no MQTT 5 reason code
+   * (0x88) to send. Unset: always serving (a single node).
+   */
+  serving?: () => boolean;
   /** Repeated lines of one client and cause are written at most this often; default 60 s. */
   logIntervalMs?: number;
 }
@@ -96,6 +105,8 @@ export interface MqttStats {
   /** QoS 1 deliveries to subscribers that they acknowledged. */
   messagesOut: number;
   refusedConnections: number;
+  /** CONNECTs refused with CONNACK 3 while this node did not serve (a standby). */
+  refusedUnavailable: number;
 }
 
 /**
@@ -103,6 +114,10 @@ export interface MqttStats {
  * topic (2 + its length; the tree's topics are under 200 bytes) and packet id (2).
  */
 export const PACKET_OVERHEAD_BYTES = 1024;
+
+// CONNACK return code 3, MQTT 3.1.1 section 3.2.2.3 (Aedes declares the codes as a const
+// enum, which isolatedModules cannot read).
+const SERVER_UNAVAILABLE = 3 as AuthenticateError['returnCode'];
 
 /** The action an oversize packet is audited under. */
 function actionOf(oversize: Oversize): AuditEntry['action'] {
@@ -154,7 +169,14 @@ export class MqttServer {
   // Where each client connected from, kept: once Aedes destroyed the socket of a refused
   // connection, the socket no longer knows its peer, and the audit would say "unknown".
   private readonly addresses = new WeakMap<Client, string>();
-  private readonly counts = { messagesIn: 0, messagesOut: 0, refusedConnections: 0 };
+  private readonly counts = {
+    messagesIn: 0,
+    messagesOut: 0,
+    refusedConnections: 0,
+    refusedUnavailable: 0,
+  };
+  /** Refusals of a standby: neither audited nor logged per client (one line per interval). */
+  private readonly unavailable = new WeakSet<Error>();
   private readonly onInvalidated = (username: string): void => {
     this.disconnect(username, 'its credentials were revoked or replaced');
   };
@@ -174,6 +196,7 @@ export class MqttServer {
       ...(this.options.audit ? { audit: this.options.audit } : {}),
       ingest: (client, identity, packet) => this.ingest(client, identity, packet),
       maxPayloadBytes: limits.maxPayloadBytes ?? 256 * 1024,
+      ...(this.options.serving ? { serving: this.options.serving } : {}),
     });
     const rate = limits.connectionsPerSecond ?? 200;
     const connections = new RateLimit(rate, rate * 2);
@@ -185,6 +208,8 @@ export class MqttServer {
           clientId: packet.clientId ?? '',
           username: packet.username ?? null,
         });
+        // A standby refuses in authenticate (the CONNACK needs it): no token spent on that.
+        if (this.options.serving?.() === false) return done(null, true);
         if (connections.take()) return done(null, true);
         this.counts.refusedConnections++;
         this.audited({
@@ -199,6 +224,10 @@ export class MqttServer {
         done(markAudited(new Error('too many new connections; retry later')), false);
       },
       authenticate: (client, username, password, done) => {
+        if (this.options.serving?.() === false) {
+          this.refuseUnavailable(client, done);
+          return;
+        }
         hooks.authenticate(client, username, password, (error, success) => {
           if (!success) this.counts.refusedConnections++;
           done(error, success);
@@ -215,6 +244,7 @@ export class MqttServer {
     aedes.on('ack', () => this.counts.messagesOut++);
     aedes.on('clientDisconnect', (client) => this.sessions.delete(client));
     const onError = (client: Client, error: Error): void => {
+      if (this.unavailable.has(error)) return;
       // Keyed by client only: the message may carry a topic the client chose.
       limited.info(
         `dropped|${this.keyOf(client)}`,
@@ -384,6 +414,23 @@ export class MqttServer {
     return closed;
   }
 
+  /**
+   * Closes every open connection: a leader that lost its lease (docs/HA.md) sends its
+   * clients to find the new leader rather than keep them on a node that refuses their
+   * messages. Their last wills are not published (hooks.ts: the agents are alive).
+   * Returns how many.
+   */
+  closeAll(reason: string): number {
+    let closed = 0;
+    for (const [client] of this.sessions) {
+      if (client.closed) continue;
+      client.close();
+      closed++;
+    }
+    if (closed > 0) this.options.log.warn(`closed ${closed} client connections: ${reason}`);
+    return closed;
+  }
+
   /** Stops accepting connections, closes the open ones, and releases the ports. */
   async stop(): Promise<void> {
     this.options.agents.off('invalidated', this.onInvalidated);
@@ -509,6 +556,29 @@ export class MqttServer {
       `refused ${refusal.action} at ${new Date().toISOString()}: client ${JSON.stringify(client.id ?? null)} ` +
         `from ${this.addressOf(client)}${refusal.topic === null ? '' : ` to ${JSON.stringify(refusal.topic.slice(0, 200))}`}: ${refusal.reason}`,
     );
+  }
+
+  /**
+   * CONNACK 3 for a node that does not serve (a standby). Not audited: nobody did
+   * anything wrong, and a fleet asks every few seconds during a takeover; one log line
+   * per interval with a count instead.
+   */
+  private refuseUnavailable(
+    client: Client,
+    done: (error: AuthenticateError | null, success: boolean | null) => void,
+  ): void {
+    this.counts.refusedUnavailable++;
+    this.limited?.info(
+      'standby refuses',
+      `refused a connection with CONNACK 3 (server unavailable, MQTT 3.1.1 section 3.2.2.3) from ${this.addressOf(client)}: this node is a standby of the pair and does not serve; clients go to the leader`,
+    );
+    const error = markAudited(
+      Object.assign(new Error('Server unavailable: this node is a standby'), {
+        returnCode: SERVER_UNAVAILABLE,
+      }),
+    );
+    this.unavailable.add(error);
+    done(error, false);
   }
 
   private audited(entry: AuditEntry): void {

@@ -11,6 +11,7 @@ import type { MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RunningBroker } from '../../../../broker/app.js';
 import { connectAgent, startTestBroker } from '../../../helpers/broker.js';
+import { connackOf } from '../../../helpers/connack.js';
 import { eventually } from '../../../helpers/eventually.js';
 import { postgresPerFile } from '../../../helpers/postgres-per-file.js';
 import { topics } from '../../../../shared/topics.js';
@@ -93,9 +94,10 @@ describe('an active/standby pair on PostgreSQL', () => {
     expect(a.journal.stats).toMatchObject({ appended: 20 });
     await eventually('A finished all 20', () => a.journal.stats.depth === 0);
 
-    // The standby refuses: no PUBACK, so the agent keeps the message for the leader.
-    const onB = await agentOn(b, 'gw-b');
-    expect(await publish(onB, 1, 'gw-b')).toBe(false);
+    // The standby refuses the CONNECT itself (CONNACK 3, server unavailable), so the agent
+    // asks the next node and keeps its messages for the leader (failover-connect.test.ts).
+    const gwB = await a.agents.add('site-ha', 'gw-b');
+    expect(await connackOf(b.mqttUrl, gwB)).toBe(3);
     expect(b.journal.stats.appended).toBe(0);
 
     // The leader goes; B leads within ttl + one renewal (plus a busy machine's slack).
@@ -105,6 +107,8 @@ describe('an active/standby pair on PostgreSQL', () => {
     await eventually('B leads', () => b.leadership?.isLeader, TTL_MS * 3);
     expect(Date.now() - stoppedAt).toBeLessThan(TTL_MS + TTL_MS / 3 + 1_500);
     expect(await leaderAnswer(b)).toEqual({ status: 200, role: 'leader' });
+    // It takes clients once its journal started and replayed (CONNACK 3 until then).
+    await eventually('B serves', () => b.leadership?.serving);
     // The journal starts (and replays) right after the election: a new agent each try, as
     // a refused one is disconnected.
     let tries = 0;
