@@ -11,6 +11,7 @@ import type { ApiError } from '../../shared/api/common.js';
 import { apiRoutes } from '../../shared/api/routes.js';
 import { VigilError, type ErrorCode } from '../../shared/errors.js';
 import { validator } from '../../shared/validate.js';
+import { NotLeaderWriteError } from '../sql/types.js';
 
 /** HTTP status of each code the API answers with (RFC 9110 section 15). */
 export const httpStatus: Partial<Record<ErrorCode, number>> = {
@@ -62,6 +63,10 @@ export const schemaValidator: FastifySchemaCompiler<TSchema> = ({ schema, httpPa
 };
 
 export function toApiError(error: unknown): { status: number; body: ApiError } {
+  // A write on a standby of a pair (broker/sql/types.ts): the request is sound, this node
+  // is the wrong one; 503 tells the load balancer and the console to try the leader.
+  if (error instanceof NotLeaderWriteError)
+    return { status: 503, body: { code: error.code, message: error.message } };
   if (error instanceof VigilError) {
     const body: ApiError = { code: error.code, message: error.message };
     if (error.details.length > 0) body.details = error.details;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Type } from 'typebox';
 import { schemaValidator, toApiError } from '../../../../broker/api/errors.js';
+import { NotLeaderWriteError } from '../../../../broker/sql/types.js';
 import { VigilError } from '../../../../shared/errors.js';
 
 describe('API errors', () => {
@@ -14,6 +15,13 @@ describe('API errors', () => {
     expect(
       toApiError(new VigilError('VIGIL_BAD_REQUEST', 'bad', ['status: x'])).body.details,
     ).toEqual(['status: x']);
+  });
+
+  it('answers a write refused on a standby 503 with what to do, so the request goes to the leader', () => {
+    const refused = toApiError(new NotLeaderWriteError('lease vigil is held by another node'));
+    expect(refused.status).toBe(503);
+    expect(refused.body.code).toBe('VIGIL_NOT_LEADER');
+    expect(refused.body.message).toMatch(/send the request to the leader/);
   });
 
   it("answers fastify's own 4xx refusals as bad requests and hides the text of a crash", () => {
