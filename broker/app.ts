@@ -220,8 +220,8 @@ export async function startBroker(
     const devices = new WriteBehindRegistry(deviceRows);
     devices.start();
     undo.push({ name: 'the device registry', run: () => devices.stop() });
-    const deadLetters = new DeadLetterStore(db);
-    deadLetters.start();
+    const deadLetters = new DeadLetterStore(store);
+    await deadLetters.start();
     const audit = new AuditLog(db);
     audit.start();
     const events = new BrokerEvents();

@@ -205,20 +205,23 @@ export class Pipeline {
       `rejected a message of client ${JSON.stringify(envelope.clientId)} on ${JSON.stringify(envelope.topic)} ` +
         `at ${stageName}: ${ctx.rejection}`,
     );
-    try {
-      this.deadLetters.add({
+    // The journal finishes the message once its letter is stored (ctx.pending), so a
+    // crash before the write replays it; a write that fails is said, and the message goes.
+    const stored = this.deadLetters
+      .add({
         topic: envelope.topic,
         clientId: envelope.clientId,
         stage: stageName,
         reason: ctx.rejection,
         payload: envelope.payload,
         receivedAt: envelope.receivedAt,
+      })
+      .catch((error: unknown) => {
+        this.log.error(
+          `cannot keep a dead letter: ${error instanceof Error ? error.message : String(error)}`,
+        );
       });
-    } catch (error) {
-      this.log.error(
-        `cannot keep a dead letter: ${error instanceof Error ? error.message : String(error)}`,
-      );
-    }
+    (ctx.pending ??= []).push(stored);
     return ctx;
   }
 }

@@ -112,7 +112,7 @@ describe('malformed payloads under load', () => {
     expect(lost).toEqual([]);
     expect(rejected).toBeGreaterThan(badSent / 2);
     expect(refusedBig.length).toBeGreaterThan(0);
-    expect(broker.deadLetters.count()).toBe(rejected);
+    expect(await broker.deadLetters.count()).toBe(rejected);
     expect((await broker.health()).status).toBe('ok');
   });
 });

@@ -236,7 +236,7 @@ describe('MQTT front door (real Aedes, real mqtt.js)', () => {
     });
     await eventually('cam-02 in the registry', () => broker.devices.get('site-a', 'cam-02'));
     expect(broker.devices.get('site-a', 'cam-01')).toBeUndefined();
-    expect(broker.deadLetters.list()).toEqual([
+    expect(await broker.deadLetters.list()).toEqual([
       expect.objectContaining({
         topic: 'vigil/v1/site-a/devices/cam-01/state',
         stage: 'validate',

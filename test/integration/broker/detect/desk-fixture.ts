@@ -90,8 +90,8 @@ export function makeDesk(config: Partial<DeskConfig> = {}, devices: Device[] = [
     warn: (line) => logLines.push(line),
     error: (line) => logLines.push(line),
   };
-  const deadLetters = new DeadLetterStore(db);
-  deadLetters.start();
+  const deadLetters = new DeadLetterStore(store);
+  await deadLetters.start();
   const start = () =>
     startDesk({
       db,

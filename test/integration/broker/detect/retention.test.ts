@@ -52,7 +52,7 @@ describe('retention below the contract', () => {
 
   const open = () => f.open().filter((t) => t.fault === 'degraded:retention-short');
 
-  it('opens one general ticket "recordings kept N days, the contract says M", in both languages', () => {
+  it('opens one general ticket "recordings kept N days, the contract says M", in both languages', async () => {
     reading('nvr-01', { retentionDays: 12.4 });
     expect(open()).toHaveLength(1);
     const ticket = open()[0]!;
@@ -66,7 +66,7 @@ describe('retention below the contract', () => {
     expect(ticket.timeline[0]?.text).toMatch(
       /shortest-kept channel is 12.4 days old; the contract says 30 days/,
     );
-    expect(f.deadLetters.list()).toEqual([]);
+    expect(await f.deadLetters.list()).toEqual([]);
   });
 
   it('keeps it open through the polls between measurements, state changes and a lower reading', () => {

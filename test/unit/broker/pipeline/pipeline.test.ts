@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openDatabase, type Db } from '../../../../broker/db.js';
 import { DeadLetterStore } from '../../../../broker/pipeline/dead-letters.js';
 import { Pipeline } from '../../../../broker/pipeline/pipeline.js';
+import { openSqlite, type SqliteDatabase } from '../../../../broker/sql/sqlite.js';
 import type { Envelope, Stage, StageResult } from '../../../../broker/pipeline/types.js';
 import { decodeStage } from '../../../../broker/stages/decode.js';
 import { validateStage } from '../../../../broker/stages/validate.js';
@@ -22,14 +22,16 @@ function recorder(seen: string[], delayMs: (env: Envelope) => number = () => 0):
 }
 
 describe('pipeline', () => {
-  let db: Db;
+  let db: SqliteDatabase;
   let deadLetters: DeadLetterStore;
   let log: RecordingLog;
 
-  beforeEach(() => {
-    db = openDatabase(':memory:');
+  // The store's own behaviour is its conformance suite's (test/suites/stores/dead-letters.ts);
+  // here it is where the pipeline puts what it refuses.
+  beforeEach(async () => {
+    db = openSqlite(':memory:');
     deadLetters = new DeadLetterStore(db);
-    deadLetters.start();
+    await deadLetters.start();
     log = recordingLog();
   });
 
@@ -61,7 +63,7 @@ describe('pipeline', () => {
     await pipeline.idle();
     expect(pipeline.counters).toEqual({ processed: 1, rejected: 1 });
     expect(seen).toEqual(['gw-01-client:43']);
-    const [letter] = deadLetters.list();
+    const [letter] = await deadLetters.list();
     expect(letter).toMatchObject({
       topic: bad.topic,
       clientId: 'gw-01-client',
@@ -86,7 +88,7 @@ describe('pipeline', () => {
     const pipeline = new Pipeline([decodeStage(), validateStage(), broken], deadLetters, log);
     await pipeline.run(stateMessage());
     expect(pipeline.counters.rejected).toBe(1);
-    expect(deadLetters.list()[0]).toMatchObject({
+    expect((await deadLetters.list())[0]).toMatchObject({
       stage: 'broken',
       reason: 'stage broken failed: disk on fire',
     });
@@ -113,11 +115,22 @@ describe('pipeline', () => {
     expect(seen).toEqual(['other:9', 'gw-01-client:1', 'gw-01-client:2', 'gw-01-client:3']);
   });
 
-  it('keeps only the newest dead letters', async () => {
-    const small = new DeadLetterStore(db, 50);
-    const pipeline = new Pipeline([decodeStage()], small, log);
-    for (let i = 0; i < 200; i++) await pipeline.run(envelope('not/a/vigil/topic', { i }));
-    expect(small.count()).toBe(50);
-    expect(small.list(1)[0]?.payload.toString()).toBe('{"i":199}');
+  it('finishes a refused message only once its dead letter is stored', async () => {
+    const pipeline = new Pipeline([decodeStage()], deadLetters, log);
+    const finished = await new Promise<number>((resolve) =>
+      pipeline.feed(envelope('not/a/vigil/topic', { i: 1 }), () =>
+        resolve(db.raw.prepare('SELECT COUNT(*) AS n FROM dead_letters').pluck().get() as number),
+      ),
+    );
+    expect(finished).toBe(1);
+  });
+
+  it('says so when a dead letter cannot be stored, and still finishes the message', async () => {
+    const broken = { add: () => Promise.reject(new Error('database gone')) };
+    const pipeline = new Pipeline([decodeStage()], broken, log);
+    await new Promise<void>((resolve) =>
+      pipeline.feed(envelope('not/a/vigil/topic', { i: 1 }), () => resolve()),
+    );
+    expect(log.lines.join('\n')).toMatch(/cannot keep a dead letter: database gone/);
   });
 });
