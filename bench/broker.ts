@@ -27,12 +27,13 @@
  * Scale by env (defaults: the issue's 500 connections; about 4 minutes on 2 cores):
  *   VIGIL_BENCH_AGENTS=500  VIGIL_BENCH_RATES=2000,5000,10000  VIGIL_BENCH_STEP_S=8
  *   VIGIL_BENCH_WARMUP_S=3  VIGIL_BENCH_JOURNALS=file,postgres (which Vigil journals run)
+ *   VIGIL_BENCH_PEERS=mosquitto,aedes-bare (which peer brokers run; none: only Vigil, to
+ *   compare two builds of Vigil in a few minutes, the figures against the peers then absent)
  * The load generator (bench/mqtt-load.ts, MQTT written by hand: mqtt.js took 1.4 cores
  * at 5,000 msg/s) runs in this process, on the same cores as the brokers and InfluxDB:
  * the figures compare the brokers, they are not any one's ceiling.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
@@ -49,13 +50,14 @@ import { startPostgres, type RunningPostgres } from '../test/helpers/postgres.js
 import { freePorts } from '../test/helpers/ports.js';
 import { topics } from '../shared/topics.js';
 import { LoadPublisher } from './mqtt-load.js';
-import { percentile, usage } from './processes.js';
+import { percentile, treeCpuS, usage } from './processes.js';
 
 const AGENTS = Number(process.env.VIGIL_BENCH_AGENTS ?? 500);
 const RATES = (process.env.VIGIL_BENCH_RATES ?? '2000,5000,10000').split(',').map(Number);
 const STEP_S = Number(process.env.VIGIL_BENCH_STEP_S ?? 8);
 const WARMUP_S = Number(process.env.VIGIL_BENCH_WARMUP_S ?? 3);
 const JOURNALS = (process.env.VIGIL_BENCH_JOURNALS ?? 'file,postgres').split(',');
+const PEERS = (process.env.VIGIL_BENCH_PEERS ?? 'mosquitto,aedes-bare').split(',');
 const SITE = 'bench';
 const DATABASE = 'vigil_bench';
 const TICK_MS = 10;
@@ -227,29 +229,6 @@ async function startAedesBare(): Promise<Target> {
       await exited;
     },
   };
-}
-
-/**
- * CPU seconds of a process and its live children (PostgreSQL's backends are children of
- * the postmaster), plus what its exited children used (cutime, cstime): proc(5).
- */
-function treeCpuS(pid: number): number {
-  const fieldsOf = (of: string) => {
-    const stat = readFileSync(`/proc/${of}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  };
-  const own = fieldsOf(String(pid));
-  let ticks = Number(own[11]) + Number(own[12]) + Number(own[13]) + Number(own[14]);
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const fields = fieldsOf(entry);
-      if (Number(fields[1]) === pid) ticks += Number(fields[11]) + Number(fields[12]);
-    } catch {
-      // Gone meanwhile.
-    }
-  }
-  return ticks / 100;
 }
 
 async function startVigil(
@@ -621,11 +600,17 @@ async function main(): Promise<void> {
       if (!vigil) throw new Error('VIGIL_BENCH_JOURNALS names neither file nor postgres');
       // The same agent names on every broker: gw-0000, gw-0001, ...
       const agentIds = vigil.credentials.map((c) => c.agentId);
-      const mosquitto = await startMosquitto(dir, vigil.credentials);
-      started.push(mosquitto);
-      const bare = await startAedesBare();
-      started.push(bare);
-      for (const [n, target] of ([...vigils, bare, mosquitto] as Target[]).entries()) {
+      // Measured in this order after Vigil: bare Aedes, then mosquitto.
+      const peers: Target[] = [];
+      const peer = async (name: string, start: () => Promise<Target>) => {
+        if (!PEERS.includes(name)) return;
+        const target = await start();
+        started.push(target);
+        peers.push(target);
+      };
+      await peer('aedes-bare', startAedesBare);
+      await peer('mosquitto', () => startMosquitto(dir, vigil.credentials));
+      for (const [n, target] of ([...vigils, ...peers] as Target[]).entries()) {
         const clients = await connectAll(target.url, target.credentials ?? vigil.credentials);
         let base = Date.now() - 10 * 86_400_000 + n * 86_400_000;
         if (WARMUP_S > 0) {

@@ -3,7 +3,7 @@
  * so the figures of bench:sim, bench:agent and bench:broker are taken the same way.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 // Linux: /proc/PID/stat counts CPU in clock ticks (USER_HZ, 100) and memory in pages.
@@ -22,6 +22,29 @@ export function usage(pid: number): { cpuS: number; rssMb: number } {
     cpuS: (Number(fields[11]) + Number(fields[12])) / CLK_TCK,
     rssMb: (Number(fields[21]) * PAGE) / 1024 / 1024,
   };
+}
+
+/**
+ * CPU seconds of a process and its live children (PostgreSQL's backends are children of
+ * the postmaster), plus what its exited children used (cutime, cstime): proc(5).
+ */
+export function treeCpuS(pid: number): number {
+  const fieldsOf = (of: string) => {
+    const stat = readFileSync(`/proc/${of}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  };
+  const own = fieldsOf(String(pid));
+  let ticks = Number(own[11]) + Number(own[12]) + Number(own[13]) + Number(own[14]);
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const fields = fieldsOf(entry);
+      if (Number(fields[1]) === pid) ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return ticks / CLK_TCK;
 }
 
 /** The p-th percentile (nearest rank) of unsorted values; NaN for none. */

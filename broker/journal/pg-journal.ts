@@ -4,12 +4,19 @@
  * database, so losing the active node entirely, its disk included, loses no
  * acknowledged message. The standby that takes over replays what was not finished.
  *
- * Group commit, as in the file journal (broker/journal/journal.ts): appends that arrive
- * while a commit runs wait for the next one, and each commit is ONE statement, a
- * multi-row INSERT of up to `batchRows` rows (unnest of one array per column, so the
- * statement has 10 parameters whatever the batch size; PostgreSQL 15 docs 9.19, unnest).
- * One statement is one transaction and one WAL flush: at high rates one round trip and
- * one flush acknowledge hundreds of messages.
+ * Group commit: each commit is ONE statement, a multi-row INSERT of up to `batchRows`
+ * rows (unnest of one array per column, so the statement has 10 parameters whatever the
+ * batch size; PostgreSQL 15 docs 9.19, unnest). One statement is one transaction and one
+ * WAL flush: at high rates one round trip and one flush acknowledge hundreds of messages.
+ *
+ * Unlike the file journal, up to `commitsInFlight` commits run at once, each on its own
+ * connection: a commit spends most of its time waiting for the WAL flush (fdatasync) and
+ * the round trip, and with one at a time a message arriving meanwhile waited for that
+ * commit and then for its own, up to two flushes. Appends that find every slot taken wait
+ * for the next free one, the group growing meanwhile; PostgreSQL flushes the WAL of
+ * concurrent commits together when it can (XLogFlush writes everything inserted so far).
+ * Commits finish in any order: each acknowledges only its own appends, and the ids stay
+ * consecutive in append order (see dispatch()).
  *
  * Fencing (issue 17 part 3): with `fence`, the INSERT carries the lease check itself,
  * `WHERE EXISTS (SELECT … FROM vigil_leader WHERE name = … AND token = … FOR SHARE)`:
@@ -51,8 +58,18 @@ export interface PgJournalOptions {
   maxBytes?: number;
   /** How often `done` is written and finished rows deleted; default 200 ms. */
   checkpointIntervalMs?: number;
-  /** How long the first append of a commit waits for others to join it; default 0. */
+  /**
+   * How long the first append of a commit waits for others to join it while no commit is
+   * in flight; default 0. While commits are in flight a group grows until a slot frees
+   * (or goes at the next turn of the event loop when one is free): no timer then.
+   */
   groupCommitMs?: number;
+  /**
+   * INSERTs in flight at once, each on its own connection of the pool; default 3 (the
+   * broker's journal pool has 4: one stays for the checkpoint). 1 commits one group at a
+   * time, as the file journal does.
+   */
+  commitsInFlight?: number;
   /** Rows per INSERT at most; default 1000 (a bounded statement and WAL record). */
   batchRows?: number;
   /**
@@ -172,11 +189,17 @@ export class PgJournal implements IngestJournal {
   private readonly db: Database;
   private readonly maxBytes: number;
   private readonly batchRows: number;
+  private readonly commitsInFlight: number;
+  /** INSERTs sent and not answered yet. */
+  private inFlight = 0;
+  /** A dispatch waits for its timer or the next turn of the event loop. */
+  private dispatchScheduled = false;
 
   constructor(private readonly options: PgJournalOptions) {
     this.db = options.db;
     this.maxBytes = options.maxBytes ?? 1024 ** 3;
     this.batchRows = Math.max(1, options.batchRows ?? 1000);
+    this.commitsInFlight = Math.max(1, Math.floor(options.commitsInFlight ?? 3));
   }
 
   /** Why commits fail right now (the database unreachable, the lease lost); null when they succeed. */
@@ -253,7 +276,7 @@ export class PgJournal implements IngestJournal {
     this.pendingBytes += size;
     return new Promise<number>((resolve, reject) => {
       this.pending.push({ id, entry, size, resolve, reject });
-      this.progress.schedule(this.options.groupCommitMs ?? 0, () => this.commitLoop());
+      this.scheduleDispatch();
     });
   }
 
@@ -280,7 +303,8 @@ export class PgJournal implements IngestJournal {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    while (this.progress.committing) await new Promise((resolve) => setTimeout(resolve, 1));
+    while (this.inFlight > 0 || this.dispatchScheduled || this.pending.length > 0)
+      await new Promise((resolve) => setTimeout(resolve, 1));
     if (this.checkpointTimer) clearInterval(this.checkpointTimer);
     this.checkpointTimer = null;
     await this.checkpointRunning;
@@ -302,44 +326,76 @@ export class PgJournal implements IngestJournal {
     return null;
   }
 
-  private async commitLoop(): Promise<void> {
-    try {
-      while (this.pending.length > 0) {
-        const batch = this.pending.splice(0, this.batchRows);
-        let bytes = 0;
-        for (const item of batch) bytes += item.size;
-        const started = performance.now();
-        try {
-          const refusal = this.notLeading();
-          if (refusal) throw refusal;
-          await this.insert(batch);
-        } catch (error) {
-          this.pendingBytes -= bytes;
-          const failure =
-            error instanceof NotLeaderError
-              ? error
-              : new Error(
-                  `cannot commit the ingest journal to PostgreSQL (${this.db.label}): ${reasonOf(error)}; the message is not acknowledged (the agent sends it again): check that PostgreSQL is running and reachable`,
-                );
-          this.problem_ = failure.message;
-          // Never acknowledged, so nothing to replay here: counted as finished. (Had the
-          // INSERT committed after all, the rows are replayed at the next start.)
-          for (const item of batch) {
-            this.progress.abandon(item.id);
-            item.reject(failure);
-          }
-          this.progress.advance();
-          continue;
-        }
-        this.pendingBytes -= bytes;
-        this.storedBytes += bytes;
-        this.problem_ = null;
-        this.progress.committed(started);
-        for (const item of batch) item.resolve(item.id);
-      }
-    } finally {
-      this.progress.committing = false;
+  /**
+   * Sends the pending group soon, unless every commit slot is taken: then it grows until
+   * one frees (commitDone dispatches it). With nothing in flight the first append waits
+   * `groupCommitMs` for others to join; with commits in flight the group goes at the
+   * next turn of the event loop, so the rest of this socket's read and other clients'
+   * join it and no timer adds to its PUBACK.
+   */
+  private scheduleDispatch(): void {
+    if (this.dispatchScheduled || this.inFlight >= this.commitsInFlight) return;
+    this.dispatchScheduled = true;
+    const go = () => {
+      this.dispatchScheduled = false;
+      this.dispatch();
+    };
+    const wait = this.inFlight === 0 ? (this.options.groupCommitMs ?? 0) : 0;
+    if (wait > 0) setTimeout(go, wait);
+    else setImmediate(go);
+  }
+
+  /**
+   * One INSERT per free slot, each of up to `batchRows` pending appends in id order.
+   * Commits may finish out of order: each resolves (PUBACKs) only its own appends, and the
+   * checkpoint cannot pass an id still in flight, which is neither finished nor abandoned
+   * (progress.ts). After a crash, ids of a commit that never landed are gaps the next start
+   * counts as finished (JournalProgress.resume): nobody was told they were stored.
+   */
+  private dispatch(): void {
+    while (this.pending.length > 0 && this.inFlight < this.commitsInFlight) {
+      const batch = this.pending.splice(0, this.batchRows);
+      this.inFlight++;
+      void this.commit(batch).finally(() => {
+        this.inFlight--;
+        // What arrived meanwhile goes at once: it already waited for this slot.
+        if (this.pending.length > 0) this.dispatch();
+      });
     }
+  }
+
+  private async commit(batch: Pending[]): Promise<void> {
+    let bytes = 0;
+    for (const item of batch) bytes += item.size;
+    const started = performance.now();
+    try {
+      const refusal = this.notLeading();
+      if (refusal) throw refusal;
+      await this.insert(batch);
+    } catch (error) {
+      this.pendingBytes -= bytes;
+      const failure =
+        error instanceof NotLeaderError
+          ? error
+          : new Error(
+              `cannot commit the ingest journal to PostgreSQL (${this.db.label}): ${reasonOf(error)}; the message is not acknowledged (the agent sends it again): check that PostgreSQL is running and reachable`,
+            );
+      this.problem_ = failure.message;
+      // Never acknowledged, so nothing to replay here: counted as finished. (Had the
+      // INSERT committed after all, the rows are replayed at the next start.) Only this
+      // commit's appends: the others in flight succeed or fail on their own.
+      for (const item of batch) {
+        this.progress.abandon(item.id);
+        item.reject(failure);
+      }
+      this.progress.advance();
+      return;
+    }
+    this.pendingBytes -= bytes;
+    this.storedBytes += bytes;
+    this.problem_ = null;
+    this.progress.committed(started);
+    for (const item of batch) item.resolve(item.id);
   }
 
   private async insert(batch: Pending[]): Promise<void> {
