@@ -275,8 +275,8 @@ export async function startBroker(
     undo.push({ name: 'the ticket desk', run: () => desk.stop() });
     const { pipeline, tickets } = desk;
     // Who is on call for a site (broker/oncall/): the escalation engine pages from it.
-    const oncall = new OnCallStore(db, desk.sites);
-    oncall.start();
+    const oncall = new OnCallStore(store, desk.sites);
+    await oncall.start();
     // Where notifications go (broker/notify/channels/), and the engine that pages through
     // them from the ticket and SLA events; stopped before the desk that emits those.
     // VIGIL_SECRETS_KEY, when set, encrypts the channels' secrets in vigil.db (docs/CHANNELS.md).

@@ -82,7 +82,7 @@ export const oncallRoutes: FastifyPluginAsyncTypebox<{
     },
     async (request, reply) => {
       const actor = admin(request, 'Adding a person');
-      const person = oncall.createPerson(request.body);
+      const person = await oncall.createPerson(request.body);
       audit.add(actor, 'oncall.person.create', `person:${person.id}`, request.body);
       return reply.status(201).send(person);
     },
@@ -102,7 +102,7 @@ export const oncallRoutes: FastifyPluginAsyncTypebox<{
     },
     async (request) => {
       const actor = admin(request, 'Changing a person');
-      const person = oncall.updatePerson(request.params.id, request.body);
+      const person = await oncall.updatePerson(request.params.id, request.body);
       audit.add(actor, 'oncall.person.update', `person:${person.id}`, request.body);
       return person;
     },
@@ -121,7 +121,7 @@ export const oncallRoutes: FastifyPluginAsyncTypebox<{
     },
     async (request, reply) => {
       const actor = admin(request, 'Deleting a person');
-      oncall.deletePerson(request.params.id);
+      await oncall.deletePerson(request.params.id);
       audit.add(actor, 'oncall.person.delete', `person:${request.params.id}`);
       return reply.status(204).send(null);
     },
@@ -151,7 +151,7 @@ export const oncallRoutes: FastifyPluginAsyncTypebox<{
     },
     async (request, reply) => {
       const actor = admin(request, 'Adding a team');
-      const team = oncall.createTeam(request.body);
+      const team = await oncall.createTeam(request.body);
       audit.add(actor, 'oncall.team.create', `team:${team.id}`, request.body);
       return reply.status(201).send(team);
     },
@@ -171,7 +171,7 @@ export const oncallRoutes: FastifyPluginAsyncTypebox<{
     },
     async (request) => {
       const actor = admin(request, 'Changing a team');
-      const team = oncall.updateTeam(request.params.id, request.body);
+      const team = await oncall.updateTeam(request.params.id, request.body);
       audit.add(actor, 'oncall.team.update', `team:${team.id}`, request.body);
       return team;
     },
@@ -190,7 +190,7 @@ export const oncallRoutes: FastifyPluginAsyncTypebox<{
     },
     async (request, reply) => {
       const actor = admin(request, 'Deleting a team');
-      oncall.deleteTeam(request.params.id);
+      await oncall.deleteTeam(request.params.id);
       audit.add(actor, 'oncall.team.delete', `team:${request.params.id}`);
       return reply.status(204).send(null);
     },
@@ -270,7 +270,7 @@ export const oncallRoutes: FastifyPluginAsyncTypebox<{
     },
     async (request, reply) => {
       const actor = admin(request, 'Adding a rotation');
-      const rotation = oncall.createRotation(request.params.id, request.body);
+      const rotation = await oncall.createRotation(request.params.id, request.body);
       audit.add(
         actor,
         'oncall.rotation.create',
@@ -296,7 +296,7 @@ export const oncallRoutes: FastifyPluginAsyncTypebox<{
     async (request) => {
       const actor = admin(request, 'Changing a rotation');
       const { id, rotation: rotationId } = request.params;
-      const rotation = oncall.updateRotation(id, rotationId, request.body);
+      const rotation = await oncall.updateRotation(id, rotationId, request.body);
       audit.add(actor, 'oncall.rotation.update', `team:${id}/rotation:${rotationId}`, request.body);
       return rotation;
     },
@@ -316,7 +316,7 @@ export const oncallRoutes: FastifyPluginAsyncTypebox<{
     async (request, reply) => {
       const actor = admin(request, 'Deleting a rotation');
       const { id, rotation } = request.params;
-      oncall.deleteRotation(id, rotation);
+      await oncall.deleteRotation(id, rotation);
       audit.add(actor, 'oncall.rotation.delete', `team:${id}/rotation:${rotation}`);
       return reply.status(204).send(null);
     },
@@ -353,7 +353,7 @@ export const oncallRoutes: FastifyPluginAsyncTypebox<{
     },
     async (request, reply) => {
       const actor = admin(request, 'Adding an override');
-      const override = oncall.createOverride(request.body);
+      const override = await oncall.createOverride(request.body);
       audit.add(
         actor,
         'oncall.override.create',
@@ -377,7 +377,7 @@ export const oncallRoutes: FastifyPluginAsyncTypebox<{
     },
     async (request, reply) => {
       const actor = admin(request, 'Deleting an override');
-      oncall.deleteOverride(request.params.id);
+      await oncall.deleteOverride(request.params.id);
       audit.add(actor, 'oncall.override.delete', `override:${request.params.id}`);
       return reply.status(204).send(null);
     },
@@ -412,7 +412,7 @@ export const oncallRoutes: FastifyPluginAsyncTypebox<{
     },
     async (request, reply) => {
       const actor = admin(request, 'Setting coverage');
-      const entry = oncall.setCoverage(request.body);
+      const entry = await oncall.setCoverage(request.body);
       audit.add(actor, 'oncall.coverage.set', `coverage:${entry.scope}:${entry.key}`, request.body);
       return reply.status(201).send(entry);
     },
@@ -431,7 +431,7 @@ export const oncallRoutes: FastifyPluginAsyncTypebox<{
     },
     async (request, reply) => {
       const actor = admin(request, 'Deleting coverage');
-      oncall.deleteCoverage(request.params.id);
+      await oncall.deleteCoverage(request.params.id);
       audit.add(actor, 'oncall.coverage.delete', `coverage:${request.params.id}`);
       return reply.status(204).send(null);
     },

@@ -1,8 +1,14 @@
 /**
- * People, teams, rotations, overrides and site coverage in SQLite (component "oncall"),
- * and the answer to "who is on call for this site now, and next" (OnCallDirectory, which
- * the escalation engine pages from). Every write is checked here, so the API, an import
- * or a test meet the same rules and the same error lines.
+ * People, teams, rotations, overrides and site coverage (component "oncall", SQLite or
+ * PostgreSQL through broker/sql), and the answer to "who is on call for this site now, and
+ * next" (OnCallDirectory, which the escalation engine pages from). Every write is checked
+ * here, so the API, an import or a test meet the same rules and the same error lines.
+ *
+ * The answers come from a copy of the five tables in memory, as Zabbix answers from its
+ * configuration cache: they are small (people and teams of one maintenance company), read
+ * at every step of every escalation, and written only by people through the API. Every
+ * write goes to the database first and, once committed, the copy is read again; on a pair
+ * the node that becomes the leader calls reload() before it pages anyone.
  */
 import type {
   Coverage,
@@ -23,7 +29,7 @@ import type {
 } from '../../shared/api/oncall.js';
 import { VigilError } from '../../shared/errors.js';
 import { isId } from '../../shared/ids.js';
-import { migrate, type Db, type Migration } from '../db.js';
+import type { SqlDatabase, SqlParams, StoreMigration } from '../sql/types.js';
 import { onCallAt, turnsBetween } from './rota.js';
 import type { Language, OnCallDirectory, OnCallNow, Person, Team } from './types.js';
 import { emailError, feishuOpenIdError, normalizePhone, timeZoneError } from './validate.js';
@@ -33,10 +39,8 @@ type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const shapesAgree: [Same<Person, PersonSchema>, Same<Team, TeamSchema>] = [true, true];
 void shapesAgree;
 
-const migrations: readonly Migration[] = [
-  {
-    version: 1,
-    sql: `
+// PostgreSQL: identities where SQLite has AUTOINCREMENT (ids are never reused on either).
+const TABLES_SQLITE = `
       CREATE TABLE oncall_people (
         id TEXT PRIMARY KEY,
         name TEXT NOT NULL,
@@ -88,7 +92,16 @@ const migrations: readonly Migration[] = [
         team_id TEXT NOT NULL REFERENCES oncall_teams (id) ON DELETE CASCADE,
         UNIQUE (scope, key_norm)
       );
-    `,
+    `;
+
+const migrations: readonly StoreMigration[] = [
+  {
+    version: 1,
+    sqlite: TABLES_SQLITE,
+    postgres: TABLES_SQLITE.replaceAll(
+      'id INTEGER PRIMARY KEY AUTOINCREMENT',
+      'id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY',
+    ),
   },
 ];
 
@@ -141,6 +154,7 @@ interface CoverageRow {
   id: number;
   scope: Coverage['scope'];
   key: string;
+  key_norm: string;
   team_id: string;
 }
 
@@ -221,40 +235,59 @@ export interface OnCallStoreOptions {
 
 export class OnCallStore implements OnCallDirectory {
   private readonly now: () => Date;
+  private view: View = emptyView();
 
   constructor(
-    private readonly db: Db,
+    private readonly db: SqlDatabase,
     private readonly sites: { customerOf(siteId: string): string | null },
     options: OnCallStoreOptions = {},
   ) {
     this.now = options.now ?? (() => new Date());
   }
 
-  start(): void {
-    migrate(this.db, 'oncall', migrations);
+  async start(): Promise<void> {
+    await this.db.migrate('oncall', migrations);
+    await this.reload();
+  }
+
+  /**
+   * Reads the five tables again: after every write of this store, and on a pair when this
+   * node becomes the leader (the other node may have written since this one last read).
+   */
+  async reload(): Promise<void> {
+    const [people, teams, rotations, overrides, coverage] = await Promise.all([
+      this.db.all<PersonRow>('SELECT * FROM oncall_people'),
+      this.db.all<TeamRow>('SELECT * FROM oncall_teams'),
+      this.db.all<RotationRow>('SELECT * FROM oncall_rotations'),
+      this.db.all<OverrideRow>('SELECT * FROM oncall_overrides'),
+      this.db.all<CoverageRow>('SELECT * FROM oncall_coverage'),
+    ]);
+    this.view = {
+      people: people.map(personView).sort(by((p) => [p.name, p.id])),
+      teams: teams.map(teamView).sort(by((t) => [t.name, t.id])),
+      rotations: rotations.map(rotationView).sort(by((r) => [r.startDate, r.id])),
+      overrides: overrides.map(overrideView).sort(by((o) => [o.from, o.id])),
+      coverage: coverage
+        .map((row) => ({ ...coverageView(row), keyNorm: row.key_norm }))
+        .sort(by((c) => [SCOPE_ORDER[c.scope], c.keyNorm])),
+    };
   }
 
   // --- people ---
 
   people(): Person[] {
-    return (
-      this.db.prepare('SELECT * FROM oncall_people ORDER BY name, id').all() as PersonRow[]
-    ).map(personView);
+    return [...this.view.people];
   }
 
   person(id: string): Person | undefined {
-    const row = this.db.prepare('SELECT * FROM oncall_people WHERE id = ?').get(id) as
-      PersonRow | undefined;
-    return row === undefined ? undefined : personView(row);
+    return this.view.people.find((person) => person.id === id);
   }
 
   personByUserName(userName: string): Person | undefined {
-    const row = this.db.prepare('SELECT * FROM oncall_people WHERE user_name = ?').get(userName) as
-      PersonRow | undefined;
-    return row === undefined ? undefined : personView(row);
+    return this.view.people.find((person) => person.userName === userName);
   }
 
-  createPerson(create: PersonCreate): Person {
+  async createPerson(create: PersonCreate): Promise<Person> {
     if (this.person(create.id) !== undefined) {
       throw new VigilError(
         'VIGIL_CONFLICT',
@@ -273,31 +306,29 @@ export class OnCallStore implements OnCallDirectory {
       userName: null,
       ...fields,
     });
-    this.db
-      .prepare(
-        `INSERT INTO oncall_people (id, name, phone, email, dingtalk_user_id, wecom_user_id, feishu_open_id, language, user_name)
-         VALUES (@id, @name, @phone, @email, @dingtalkUserId, @wecomUserId, @feishuOpenId, @language, @userName)`,
-      )
-      .run(person);
+    await this.write(
+      `INSERT INTO oncall_people (id, name, phone, email, dingtalk_user_id, wecom_user_id, feishu_open_id, language, user_name)
+       VALUES (@id, @name, @phone, @email, @dingtalkUserId, @wecomUserId, @feishuOpenId, @language, @userName)`,
+      person,
+    );
     return person;
   }
 
-  updatePerson(id: string, patch: PersonPatch): Person {
+  async updatePerson(id: string, patch: PersonPatch): Promise<Person> {
     const current = this.mustPerson(id);
     const person = this.checkPerson(id, { ...current, ...patch, id });
-    this.db
-      .prepare(
-        `UPDATE oncall_people SET name = @name, phone = @phone, email = @email,
-           dingtalk_user_id = @dingtalkUserId, wecom_user_id = @wecomUserId,
-           feishu_open_id = @feishuOpenId, language = @language, user_name = @userName
-         WHERE id = @id`,
-      )
-      .run(person);
+    await this.write(
+      `UPDATE oncall_people SET name = @name, phone = @phone, email = @email,
+         dingtalk_user_id = @dingtalkUserId, wecom_user_id = @wecomUserId,
+         feishu_open_id = @feishuOpenId, language = @language, user_name = @userName
+       WHERE id = @id`,
+      person,
+    );
     return person;
   }
 
   /** Refused while a team, a rotation or an override not yet over names the person. */
-  deletePerson(id: string): void {
+  async deletePerson(id: string): Promise<void> {
     this.mustPerson(id);
     const uses: string[] = [];
     for (const team of this.teams()) {
@@ -318,7 +349,7 @@ export class OnCallStore implements OnCallDirectory {
         uses,
       );
     }
-    this.db.prepare('DELETE FROM oncall_people WHERE id = ?').run(id);
+    await this.write('DELETE FROM oncall_people WHERE id = ?', [id]);
   }
 
   private mustPerson(id: string): Person {
@@ -365,18 +396,14 @@ export class OnCallStore implements OnCallDirectory {
   // --- teams ---
 
   teams(): Team[] {
-    return (this.db.prepare('SELECT * FROM oncall_teams ORDER BY name, id').all() as TeamRow[]).map(
-      teamView,
-    );
+    return [...this.view.teams];
   }
 
   team(id: string): Team | undefined {
-    const row = this.db.prepare('SELECT * FROM oncall_teams WHERE id = ?').get(id) as
-      TeamRow | undefined;
-    return row === undefined ? undefined : teamView(row);
+    return this.view.teams.find((team) => team.id === id);
   }
 
-  createTeam(create: TeamCreate): Team {
+  async createTeam(create: TeamCreate): Promise<Team> {
     if (this.team(create.id) !== undefined) {
       throw new VigilError(
         'VIGIL_CONFLICT',
@@ -392,32 +419,30 @@ export class OnCallStore implements OnCallDirectory {
       channelIds: [],
       ...create,
     });
-    this.db
-      .prepare(
-        `INSERT INTO oncall_teams (id, name, time_zone, language, lead_id, supervisor_id, manager_id, channel_ids)
-         VALUES (@id, @name, @timeZone, @language, @leadId, @supervisorId, @managerId, @channels)`,
-      )
-      .run({ ...team, channels: JSON.stringify(team.channelIds) });
+    await this.write(
+      `INSERT INTO oncall_teams (id, name, time_zone, language, lead_id, supervisor_id, manager_id, channel_ids)
+       VALUES (@id, @name, @timeZone, @language, @leadId, @supervisorId, @managerId, @channels)`,
+      { ...team, channels: JSON.stringify(team.channelIds) },
+    );
     return team;
   }
 
-  updateTeam(id: string, patch: TeamPatch): Team {
+  async updateTeam(id: string, patch: TeamPatch): Promise<Team> {
     const team = this.checkTeam({ ...this.requireTeam(id), ...patch, id });
-    this.db
-      .prepare(
-        `UPDATE oncall_teams SET name = @name, time_zone = @timeZone, language = @language,
-           lead_id = @leadId, supervisor_id = @supervisorId, manager_id = @managerId,
-           channel_ids = @channels
-         WHERE id = @id`,
-      )
-      .run({ ...team, channels: JSON.stringify(team.channelIds) });
+    await this.write(
+      `UPDATE oncall_teams SET name = @name, time_zone = @timeZone, language = @language,
+         lead_id = @leadId, supervisor_id = @supervisorId, manager_id = @managerId,
+         channel_ids = @channels
+       WHERE id = @id`,
+      { ...team, channels: JSON.stringify(team.channelIds) },
+    );
     return team;
   }
 
   /** The team with its rotations, overrides and coverage entries (sites fall to the next entry). */
-  deleteTeam(id: string): void {
+  async deleteTeam(id: string): Promise<void> {
     this.requireTeam(id);
-    this.db.prepare('DELETE FROM oncall_teams WHERE id = ?').run(id);
+    await this.write('DELETE FROM oncall_teams WHERE id = ?', [id]);
   }
 
   /** The team, or a not-found error naming where the teams are listed. */
@@ -450,14 +475,10 @@ export class OnCallStore implements OnCallDirectory {
   // --- rotations ---
 
   rotations(teamId: string): Rotation[] {
-    return (
-      this.db
-        .prepare('SELECT * FROM oncall_rotations WHERE team_id = ? ORDER BY start_date, id')
-        .all(teamId) as RotationRow[]
-    ).map(rotationView);
+    return this.view.rotations.filter((rotation) => rotation.teamId === teamId);
   }
 
-  createRotation(teamId: string, write: RotationWrite): Rotation {
+  async createRotation(teamId: string, write: RotationWrite): Promise<Rotation> {
     this.requireTeam(teamId);
     const rotation = this.checkRotation({
       id: 0,
@@ -468,30 +489,45 @@ export class OnCallStore implements OnCallDirectory {
       handoverWeekday: null,
       ...write,
     });
-    const { lastInsertRowid } = this.db
-      .prepare(
-        `INSERT INTO oncall_rotations (team_id, name, person_ids, handover, handover_time, handover_weekday, start_date)
-         VALUES (@teamId, @name, @people, @handover, @handoverTime, @handoverWeekday, @startDate)`,
-      )
-      .run({ ...rotation, people: JSON.stringify(rotation.personIds) });
-    return { ...rotation, id: Number(lastInsertRowid) };
+    const id = await this.insert(
+      `INSERT INTO oncall_rotations (team_id, name, person_ids, handover, handover_time, handover_weekday, start_date)
+       VALUES (@teamId, @name, @people, @handover, @handoverTime, @handoverWeekday, @startDate)
+       RETURNING id`,
+      {
+        teamId: rotation.teamId,
+        name: rotation.name,
+        people: JSON.stringify(rotation.personIds),
+        handover: rotation.handover,
+        handoverTime: rotation.handoverTime,
+        handoverWeekday: rotation.handoverWeekday,
+        startDate: rotation.startDate,
+      },
+    );
+    return { ...rotation, id };
   }
 
-  updateRotation(teamId: string, id: number, patch: RotationPatch): Rotation {
+  async updateRotation(teamId: string, id: number, patch: RotationPatch): Promise<Rotation> {
     const rotation = this.checkRotation({ ...this.mustRotation(teamId, id), ...patch });
-    this.db
-      .prepare(
-        `UPDATE oncall_rotations SET name = @name, person_ids = @people, handover = @handover,
-           handover_time = @handoverTime, handover_weekday = @handoverWeekday, start_date = @startDate
-         WHERE id = @id`,
-      )
-      .run({ ...rotation, people: JSON.stringify(rotation.personIds) });
+    await this.write(
+      `UPDATE oncall_rotations SET name = @name, person_ids = @people, handover = @handover,
+         handover_time = @handoverTime, handover_weekday = @handoverWeekday, start_date = @startDate
+       WHERE id = @id`,
+      {
+        id: rotation.id,
+        name: rotation.name,
+        people: JSON.stringify(rotation.personIds),
+        handover: rotation.handover,
+        handoverTime: rotation.handoverTime,
+        handoverWeekday: rotation.handoverWeekday,
+        startDate: rotation.startDate,
+      },
+    );
     return rotation;
   }
 
-  deleteRotation(teamId: string, id: number): void {
+  async deleteRotation(teamId: string, id: number): Promise<void> {
     this.mustRotation(teamId, id);
-    this.db.prepare('DELETE FROM oncall_rotations WHERE id = ?').run(id);
+    await this.write('DELETE FROM oncall_rotations WHERE id = ?', [id]);
   }
 
   private mustRotation(teamId: string, id: number): Rotation {
@@ -528,24 +564,12 @@ export class OnCallStore implements OnCallDirectory {
 
   /** Overrides by start; `endingAfter` leaves out those already over then. */
   overrides(filter: { teamId?: string; endingAfter?: Date } = {}): Override[] {
-    const where: string[] = [];
-    const params: Record<string, string> = {};
-    if (filter.teamId !== undefined) {
-      where.push('team_id = @team');
-      params.team = filter.teamId;
-    }
-    if (filter.endingAfter !== undefined) {
-      where.push('ends_at > @after');
-      params.after = filter.endingAfter.toISOString();
-    }
-    return (
-      this.db
-        .prepare(
-          `SELECT * FROM oncall_overrides ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-           ORDER BY starts_at, id`,
-        )
-        .all(params) as OverrideRow[]
-    ).map(overrideView);
+    const after = filter.endingAfter?.toISOString();
+    return this.view.overrides.filter(
+      (o) =>
+        (filter.teamId === undefined || o.teamId === filter.teamId) &&
+        (after === undefined || o.to > after),
+    );
   }
 
   /** The overrides in force or ahead now (of one team, or all): what the console lists. */
@@ -553,7 +577,7 @@ export class OnCallStore implements OnCallDirectory {
     return this.overrides({ ...(teamId === undefined ? {} : { teamId }), endingAfter: this.now() });
   }
 
-  createOverride(write: OverrideWrite): Override {
+  async createOverride(write: OverrideWrite): Promise<Override> {
     const errors: string[] = [];
     if (this.team(write.teamId) === undefined) {
       errors.push(`teamId: no team "${write.teamId}"; GET /api/oncall/teams lists them`);
@@ -580,17 +604,17 @@ export class OnCallStore implements OnCallDirectory {
       reason: write.reason?.trim() ?? '',
       createdAt: this.now().toISOString(),
     };
-    const { lastInsertRowid } = this.db
-      .prepare(
-        `INSERT INTO oncall_overrides (team_id, person_id, replaces_id, starts_at, ends_at, reason, created_at)
-         VALUES (@teamId, @personId, @replacesId, @from, @to, @reason, @createdAt)`,
-      )
-      .run(row);
-    return { id: Number(lastInsertRowid), ...row };
+    const id = await this.insert(
+      `INSERT INTO oncall_overrides (team_id, person_id, replaces_id, starts_at, ends_at, reason, created_at)
+       VALUES (@teamId, @personId, @replacesId, @from, @to, @reason, @createdAt)
+       RETURNING id`,
+      row,
+    );
+    return { id, ...row };
   }
 
-  deleteOverride(id: number): void {
-    const { changes } = this.db.prepare('DELETE FROM oncall_overrides WHERE id = ?').run(id);
+  async deleteOverride(id: number): Promise<void> {
+    const changes = await this.write('DELETE FROM oncall_overrides WHERE id = ?', [id]);
     if (changes === 0) {
       throw new VigilError(
         'VIGIL_NOT_FOUND',
@@ -602,18 +626,11 @@ export class OnCallStore implements OnCallDirectory {
   // --- coverage ---
 
   coverage(): Coverage[] {
-    return (
-      this.db
-        .prepare(
-          `SELECT * FROM oncall_coverage
-           ORDER BY CASE scope WHEN 'site' THEN 0 WHEN 'customer' THEN 1 ELSE 2 END, key_norm`,
-        )
-        .all() as CoverageRow[]
-    ).map(coverageView);
+    return this.view.coverage.map(({ keyNorm: _, ...entry }) => entry);
   }
 
   /** Sets the team of a site, a customer or the default; replaces the entry of the same key. */
-  setCoverage(write: CoverageWrite): Coverage {
+  async setCoverage(write: CoverageWrite): Promise<Coverage> {
     const key = write.scope === 'default' ? '' : (write.key ?? '').trim();
     const errors: string[] = [];
     if (this.team(write.teamId) === undefined) {
@@ -627,20 +644,18 @@ export class OnCallStore implements OnCallDirectory {
     }
     if (errors.length > 0) throw invalid('The coverage entry', errors);
     const norm = write.scope === 'customer' ? customerKey(key) : key;
-    this.db
-      .prepare(
-        `INSERT INTO oncall_coverage (scope, key, key_norm, team_id) VALUES (?, ?, ?, ?)
-         ON CONFLICT (scope, key_norm) DO UPDATE SET key = excluded.key, team_id = excluded.team_id`,
-      )
-      .run(write.scope, key, norm, write.teamId);
-    const row = this.db
-      .prepare('SELECT * FROM oncall_coverage WHERE scope = ? AND key_norm = ?')
-      .get(write.scope, norm) as CoverageRow;
-    return coverageView(row);
+    const { rows } = await this.db.run<CoverageRow>(
+      `INSERT INTO oncall_coverage (scope, key, key_norm, team_id) VALUES (?, ?, ?, ?)
+       ON CONFLICT (scope, key_norm) DO UPDATE SET key = excluded.key, team_id = excluded.team_id
+       RETURNING *`,
+      [write.scope, key, norm, write.teamId],
+    );
+    await this.reload();
+    return coverageView(rows[0]!);
   }
 
-  deleteCoverage(id: number): void {
-    const { changes } = this.db.prepare('DELETE FROM oncall_coverage WHERE id = ?').run(id);
+  async deleteCoverage(id: number): Promise<void> {
+    const changes = await this.write('DELETE FROM oncall_coverage WHERE id = ?', [id]);
     if (changes === 0) {
       throw new VigilError(
         'VIGIL_NOT_FOUND',
@@ -652,15 +667,13 @@ export class OnCallStore implements OnCallDirectory {
   /** The team covering a site: its own entry, else its customer's, else the default; null: none. */
   teamForSite(siteId: string): Team | null {
     const find = (scope: Coverage['scope'], key: string) =>
-      this.db
-        .prepare('SELECT team_id FROM oncall_coverage WHERE scope = ? AND key_norm = ?')
-        .get(scope, key) as { team_id: string } | undefined;
+      this.view.coverage.find((entry) => entry.scope === scope && entry.keyNorm === key);
     const customer = this.sites.customerOf(siteId);
     const entry =
       find('site', siteId) ??
       (customer ? find('customer', customerKey(customer)) : undefined) ??
       find('default', '');
-    return entry === undefined ? null : (this.team(entry.team_id) ?? null);
+    return entry === undefined ? null : (this.team(entry.teamId) ?? null);
   }
 
   // --- who is on call ---
@@ -730,4 +743,46 @@ export class OnCallStore implements OnCallDirectory {
       manager: who(team.managerId),
     };
   }
+
+  /** A write, then the copy read again; returns the rows changed. */
+  private async write(sql: string, params: SqlParams): Promise<number> {
+    const { changes } = await this.db.run(sql, params);
+    await this.reload();
+    return changes;
+  }
+
+  /** An INSERT ... RETURNING id, then the copy read again; returns the new id. */
+  private async insert(sql: string, params: SqlParams): Promise<number> {
+    const { rows } = await this.db.run<{ id: number }>(sql, params);
+    await this.reload();
+    return rows[0]!.id;
+  }
+}
+
+/** What reload() keeps, in the order the API lists it. */
+interface View {
+  people: Person[];
+  teams: Team[];
+  rotations: Rotation[];
+  overrides: Override[];
+  coverage: (Coverage & { keyNorm: string })[];
+}
+
+function emptyView(): View {
+  return { people: [], teams: [], rotations: [], overrides: [], coverage: [] };
+}
+
+const SCOPE_ORDER: Record<Coverage['scope'], number> = { site: 0, customer: 1, default: 2 };
+
+/** Sorts by the keys in turn, as ORDER BY would with SQLite's binary collation. */
+function by<T>(keys: (item: T) => (string | number)[]): (a: T, b: T) => number {
+  return (a, b) => {
+    const left = keys(a);
+    const right = keys(b);
+    for (let i = 0; i < left.length; i++) {
+      if (left[i]! < right[i]!) return -1;
+      if (left[i]! > right[i]!) return 1;
+    }
+    return 0;
+  };
 }

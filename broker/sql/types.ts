@@ -20,8 +20,8 @@
 
 export type Dialect = 'sqlite' | 'postgres';
 
-/** Positional values for `?`, or named values for `@name`. */
-export type SqlParams = readonly unknown[] | Readonly<Record<string, unknown>>;
+/** Positional values for `?`, or named values for `@name` (any object: its own keys). */
+export type SqlParams = readonly unknown[] | object;
 
 export interface SqlRun<Row> {
   /** Rows changed (inserted, updated, deleted). */

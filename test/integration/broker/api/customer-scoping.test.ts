@@ -16,6 +16,7 @@ import type { ApiDeps } from '../../../../broker/api/types.js';
 import { createUserStore } from '../../../../broker/api/users.js';
 import { CommandSender } from '../../../../broker/commands/sender.js';
 import { ChannelStore } from '../../../../broker/notify/channels/store.js';
+import { SqliteDatabase } from '../../../../broker/sql/sqlite.js';
 import { defaultEscalationConfig } from '../../../../broker/notify/config.js';
 import { Escalations } from '../../../../broker/notify/escalation.js';
 import { OnCallStore } from '../../../../broker/oncall/store.js';
@@ -60,9 +61,9 @@ function twoCustomers(f: DeskFixture) {
  * Every optional part of the API as the broker wires it (broker/app.ts): on call,
  * channels, escalations, commands, broker figures; so that every route is registered.
  */
-function everyPart(f: DeskFixture): Partial<ApiDeps> {
-  const oncall = new OnCallStore(f.db, f.desk.sites);
-  oncall.start();
+async function everyPart(f: DeskFixture): Promise<Partial<ApiDeps>> {
+  const oncall = new OnCallStore(new SqliteDatabase(f.db, 'vigil.db'), f.desk.sites);
+  await oncall.start();
   const channels = new ChannelStore(f.db, {});
   channels.start();
   const escalations = new Escalations({
@@ -105,7 +106,7 @@ describe('customer accounts see only their own customer', () => {
     const users = createUserStore(f.db);
     users.setUser(CUSTOMER_A.username, 'customer', CUSTOMER_A.password, 'alpha');
     users.setUser(CUSTOMER_B.username, 'customer', CUSTOMER_B.password, 'bravo');
-    ({ app } = await deskApi(f, deskUsers, everyPart(f)));
+    ({ app } = await deskApi(f, deskUsers, await everyPart(f)));
     anna = (await login(app, CUSTOMER_A)).token;
   });
 
