@@ -260,11 +260,12 @@ export async function startBroker(
     // SLA clocks, maintenance, site metadata, webhooks, and the broker's clock
     // (broker/wiring/desk.ts). Stopped before the metrics writer: the messages already
     // accepted finish first, then the writer flushes.
-    const desk = startDesk({
+    const desk = await startDesk({
       db,
       events,
       registry: devices,
       metrics: metricsWriter,
+      store,
       deadLetters,
       sla: config.sla,
       config: config.desk,

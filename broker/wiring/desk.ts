@@ -11,6 +11,7 @@
 import { AuditStore } from '../audit-trail.js';
 import { CustomerStore } from '../customers/store.js';
 import type { Db } from '../db.js';
+import type { SqlDatabase } from '../sql/types.js';
 import { Detector } from '../detect/detector.js';
 import { DetectStateStore } from '../detect/state-store.js';
 import type { DeviceRegistry } from '../devices/registry.js';
@@ -31,6 +32,8 @@ import { defaultDeskConfig, type DeskConfig } from './desk-config.js';
 
 export interface DeskOptions {
   db: Db;
+  /** The stores' engine (broker/sql/): SQLite's vigil.db or PostgreSQL. */
+  store: SqlDatabase;
   events: BrokerEvents;
   registry: DeviceRegistry;
   /** Where the pipeline's store-metrics stage puts readings (the batching writer). */
@@ -70,7 +73,7 @@ export interface Desk {
  * Creates the tables and starts the clock. The config file's webhooks go through the
  * notification outbox (broker/notify/webhook.ts, started with the escalations).
  */
-export function startDesk(opts: DeskOptions): Desk {
+export async function startDesk(opts: DeskOptions): Promise<Desk> {
   const config = opts.config ?? defaultDeskConfig;
   const log = child(opts.log, 'tickets');
   const now = opts.now ?? (() => new Date());

@@ -52,7 +52,7 @@ describe("documents in the customer's language", () => {
   let tokens: Record<'admin' | 'operator' | 'viewer', string>;
 
   beforeEach(async () => {
-    f = makeDesk({}, [
+    f = await makeDesk({}, [
       camera('cam-01', { siteId: 'north', name: '北门' }),
       camera('cam-02', { siteId: 'north', name: '大门' }),
     ]);

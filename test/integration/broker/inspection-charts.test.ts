@@ -34,7 +34,7 @@ describe('inspection charts over 12 months', () => {
     dir = mkdtempSync(join(tmpdir(), 'vigil-inspection-charts-'));
     metrics = new EmbeddedMetricsStore({ file: join(dir, 'metrics.db') });
     await metrics.start();
-    f = makeDesk({}, [camera('cam-01', { name: 'Gate' }), camera('nvr-01', { kind: 'nvr' })]);
+    f = await makeDesk({}, [camera('cam-01', { name: 'Gate' }), camera('nvr-01', { kind: 'nvr' })]);
     const { history, sites, customers } = f.desk;
     customers.create({ id: 'acme', name: 'Acme', timeZone: 'Asia/Shanghai', locale: 'zh-CN' });
     sites.put(site, { name: 'Plant', customerId: 'acme', retentionGoalDays: 30 });

@@ -30,7 +30,7 @@ describe('inspection report', () => {
     dir = mkdtempSync(join(tmpdir(), 'vigil-inspection-'));
     metrics = new EmbeddedMetricsStore({ file: join(dir, 'metrics.db') });
     await metrics.start();
-    f = makeDesk({}, [
+    f = await makeDesk({}, [
       camera('cam-01', { name: 'Gate' }),
       camera('cam-02', { name: 'Yard' }),
       camera('cam-03', { name: 'Dock' }),

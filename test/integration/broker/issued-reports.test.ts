@@ -52,7 +52,7 @@ describe.skipIf(skip !== null)(titled('issued inspection reports', skip), () => 
   let tokens: Record<'olga' | 'vera' | 'wang' | 'li', string>;
 
   beforeAll(async () => {
-    f = makeDesk({}, [
+    f = await makeDesk({}, [
       camera('cam-01', { name: '大门' }),
       camera('cam-02', { name: '仓库' }),
       camera('nvr-01', { kind: 'nvr', name: '录像机' }),
@@ -298,7 +298,7 @@ describe.skipIf(skip !== null)(titled('issued inspection reports', skip), () => 
 
 describe('issuing without chromium', () => {
   it('answers 503 saying to install chromium or set reports.chromiumPath, and stores nothing', async () => {
-    const f = makeDesk({}, [camera('cam-01')]);
+    const f = await makeDesk({}, [camera('cam-01')]);
     f.clock.now = at('2026-12-02T02:00:00Z');
     const { app, tokens } = await deskApi(
       f,

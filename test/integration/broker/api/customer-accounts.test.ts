@@ -20,7 +20,7 @@ describe('customer accounts', () => {
   let admin = '';
 
   beforeEach(async () => {
-    f = makeDesk();
+    f = await makeDesk();
     f.desk.customers.create({ id: 'alpha', name: 'Alpha Water Works' });
     let tokens: Record<keyof typeof deskUsers, string>;
     ({ app, tokens } = await deskApi(f, deskUsers));

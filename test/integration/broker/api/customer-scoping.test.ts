@@ -98,7 +98,7 @@ describe('customer accounts see only their own customer', () => {
   let ids: ReturnType<typeof twoCustomers>;
 
   beforeEach(async () => {
-    f = makeDesk({}, [
+    f = await makeDesk({}, [
       camera('cam-a1', { siteId: 'alpha-site', name: 'Alpha gate' }),
       camera('cam-b7', { siteId: 'bravo-site', name: 'Bravo quay' }),
     ]);

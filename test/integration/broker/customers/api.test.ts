@@ -25,7 +25,7 @@ describe('customers API', () => {
   let viewer = '';
 
   beforeEach(async () => {
-    f = makeDesk({}, [
+    f = await makeDesk({}, [
       camera('cam-01', { siteId: 'north' }),
       camera('cam-02', { siteId: 'north' }),
       camera('cam-09', { siteId: 'south' }),

@@ -21,8 +21,8 @@ describe('refused credentials on the ticket desk', () => {
     ['today', 'degraded'],
     ['older', 'down'],
   ] as const) {
-    it(`a site-wide password change (${agent} agent): a general ticket per camera, no site outage`, () => {
-      f = makeDesk(
+    it(`a site-wide password change (${agent} agent): a general ticket per camera, no site outage`, async () => {
+      f = await makeDesk(
         {},
         ids.map((id) => camera(id)),
       );
@@ -39,8 +39,8 @@ describe('refused credentials on the ticket desk', () => {
     });
   }
 
-  it('a camera that refuses us and then dies: emergency, and the credentials ticket stays', () => {
-    f = makeDesk(
+  it('a camera that refuses us and then dies: emergency, and the credentials ticket stays', async () => {
+    f = await makeDesk(
       {},
       ids.map((id) => camera(id)),
     );

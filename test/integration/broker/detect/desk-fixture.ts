@@ -26,6 +26,8 @@ import { login } from '../api/fixture.js';
 import { silentLog } from '../../../helpers/logs.js';
 import { DeadLetterStore } from '../../../../broker/pipeline/index.js';
 import { openDatabase, type Db } from '../../../../broker/db.js';
+import { SqliteDatabase } from '../../../../broker/sql/sqlite.js';
+import type { SqlDatabase } from '../../../../broker/sql/types.js';
 import { BrokerEvents } from '../../../../broker/events.js';
 import type { Log } from '../../../../broker/log.js';
 import { defaultDeskConfig, type DeskConfig } from '../../../../broker/wiring/desk-config.js';
@@ -35,6 +37,8 @@ import { MemoryRegistry } from '../api/fixture.js';
 
 export interface DeskFixture {
   db: Db;
+  /** The same vigil.db through broker/sql, as the broker's stores see it. */
+  store: SqlDatabase;
   desk: Desk;
   registry: MemoryRegistry;
   events: BrokerEvents;
@@ -77,9 +81,13 @@ export function camera(id: string, patch: Partial<Device> = {}): Device {
   };
 }
 
-export function makeDesk(config: Partial<DeskConfig> = {}, devices: Device[] = []): DeskFixture {
+export async function makeDesk(
+  config: Partial<DeskConfig> = {},
+  devices: Device[] = [],
+): Promise<DeskFixture> {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-desk-'));
   const db = openDatabase(join(dir, 'vigil.db'));
+  const store = new SqliteDatabase(db, join(dir, 'vigil.db'));
   const clock = { now: new Date('2026-11-26T08:00:00.000Z') };
   const events = new BrokerEvents();
   const registry = new MemoryRegistry();
@@ -95,6 +103,7 @@ export function makeDesk(config: Partial<DeskConfig> = {}, devices: Device[] = [
   const start = () =>
     startDesk({
       db,
+      store,
       events,
       registry,
       // Readings are not what these tests look at; the pipeline still hands them on.
@@ -110,7 +119,7 @@ export function makeDesk(config: Partial<DeskConfig> = {}, devices: Device[] = [
       log,
       now: () => clock.now,
     });
-  let desk = start();
+  let desk = await start();
   let seq = 0;
   const site = 'demo-site';
   /** One agent message through the pipeline, as the MQTT front door hands it over. */
@@ -138,6 +147,7 @@ export function makeDesk(config: Partial<DeskConfig> = {}, devices: Device[] = [
   events.on('sla', (alert) => alerts.push(alert));
   return {
     db,
+    store,
     get desk() {
       return desk;
     },
@@ -213,7 +223,7 @@ export function makeDesk(config: Partial<DeskConfig> = {}, devices: Device[] = [
     all: () => desk.tickets.list({ status: 'all' }),
     async restart() {
       await desk.stop();
-      desk = start();
+      desk = await start();
     },
     async cleanup() {
       await desk.stop();

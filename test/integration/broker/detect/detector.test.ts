@@ -24,8 +24,8 @@ describe('detector', () => {
     await f?.cleanup();
   });
 
-  it('opens one emergency ticket for an isolated camera failure at once, and resolves it on recovery', () => {
-    f = makeDesk({}, siteDevices());
+  it('opens one emergency ticket for an isolated camera failure at once, and resolves it on recovery', async () => {
+    f = await makeDesk({}, siteDevices());
     f.report('cam-03', 'down');
     const [ticket] = f.open();
     expect(ticket).toMatchObject({
@@ -39,8 +39,8 @@ describe('detector', () => {
     expect(f.all()[0]?.timeline.at(-1)).toMatchObject({ kind: 'resolved', actor: 'system' });
   });
 
-  it('a camera down, then unknown (its NVR went down too), then back: its ticket resolves', () => {
-    f = makeDesk({}, siteDevices());
+  it('a camera down, then unknown (its NVR went down too), then back: its ticket resolves', async () => {
+    f = await makeDesk({}, siteDevices());
     f.report('cam-03', 'down');
     expect(f.open().map((t) => [t.deviceId, t.fault])).toEqual([['cam-03', 'device-down']]);
     f.advance(MINUTE);
@@ -55,8 +55,8 @@ describe('detector', () => {
     expect(f.all().filter((t) => t.deviceId === 'cam-04')).toEqual([]);
   });
 
-  it('reopens the same ticket when the same fault comes back within an hour', () => {
-    f = makeDesk({}, siteDevices());
+  it('reopens the same ticket when the same fault comes back within an hour', async () => {
+    f = await makeDesk({}, siteDevices());
     f.report('cam-03', 'down');
     f.advance(3 * SECOND);
     f.advance(MINUTE);
@@ -70,8 +70,8 @@ describe('detector', () => {
     expect(all[0]?.timeline.map((e) => e.kind)).toEqual(['detected', 'resolved', 'reopened']);
   });
 
-  it('agent gone: one site ticket covering its devices, no device tickets; after it is back, devices still down get their own', () => {
-    f = makeDesk({}, siteDevices());
+  it('agent gone: one site ticket covering its devices, no device tickets; after it is back, devices still down get their own', async () => {
+    f = await makeDesk({}, siteDevices());
     f.agentOnline('gw-01');
     f.agentOffline('gw-01', 'connection-lost');
     f.advance(3 * SECOND, false);
@@ -94,8 +94,8 @@ describe('detector', () => {
     expect(f.all().find((t) => t.fault === 'site-unreachable')?.status).toBe('resolved');
   });
 
-  it('agent silent past the heartbeat timeout: site unreachable, resolved by its next message', () => {
-    f = makeDesk({}, siteDevices());
+  it('agent silent past the heartbeat timeout: site unreachable, resolved by its next message', async () => {
+    f = await makeDesk({}, siteDevices());
     f.agentOnline('gw-01');
     f.advance(80 * SECOND, false);
     expect(f.open()).toEqual([]);
@@ -106,8 +106,8 @@ describe('detector', () => {
     expect(f.open()).toEqual([]);
   });
 
-  it('many cameras at once: one site ticket listing them, not one per camera', () => {
-    f = makeDesk({}, siteDevices());
+  it('many cameras at once: one site ticket listing them, not one per camera', async () => {
+    f = await makeDesk({}, siteDevices());
     f.report('cam-01', 'down'); // alone so far: its own ticket at once
     expect(f.open().map((t) => t.deviceId)).toEqual(['cam-01']);
     f.advance(200);
@@ -138,8 +138,8 @@ describe('detector', () => {
     expect(f.all().find((t) => t.fault === 'site-outage')?.status).toBe('resolved');
   });
 
-  it('an NVR down covers the cameras it records; they get no tickets of their own', () => {
-    f = makeDesk({}, siteDevices());
+  it('an NVR down covers the cameras it records; they get no tickets of their own', async () => {
+    f = await makeDesk({}, siteDevices());
     f.desk.sites.putDevice(site, 'cam-01', { recorderId: 'nvr-01' });
     f.desk.sites.putDevice(site, 'cam-02', { recorderId: 'nvr-01' });
     f.report('nvr-01', 'down');
@@ -155,8 +155,8 @@ describe('detector', () => {
     expect(f.open().map((t) => t.deviceId)).toEqual(['cam-01']);
   });
 
-  it('flapping: the third failure within an hour opens one serious ticket, later failures add none', () => {
-    f = makeDesk({}, siteDevices());
+  it('flapping: the third failure within an hour opens one serious ticket, later failures add none', async () => {
+    f = await makeDesk({}, siteDevices());
     for (let i = 0; i < 5; i++) {
       f.report('cam-07', 'down');
       f.advance(5 * SECOND);
@@ -176,8 +176,8 @@ describe('detector', () => {
     expect(f.open()).toEqual([]);
   });
 
-  it('opens nothing during maintenance, pauses nothing that is not there, and opens after if still down', () => {
-    f = makeDesk({}, siteDevices());
+  it('opens nothing during maintenance, pauses nothing that is not there, and opens after if still down', async () => {
+    f = await makeDesk({}, siteDevices());
     f.desk.maintenance.create({ siteId: site, durationMin: 30, reason: 'switch upgrade' }, 'alice');
     f.report('cam-02', 'down');
     f.agentOffline('gw-01', 'shutdown');
@@ -189,8 +189,8 @@ describe('detector', () => {
     expect(f.open().map((t) => t.deviceId)).toEqual(['cam-02']);
   });
 
-  it('degradations: a general ticket per reason code, resolved when the code goes away', () => {
-    f = makeDesk({}, siteDevices());
+  it('degradations: a general ticket per reason code, resolved when the code goes away', async () => {
+    f = await makeDesk({}, siteDevices());
     f.report('cam-04', 'degraded', {
       reasons: [{ code: 'clock-drift', message: 'clock 620 s ahead' }],
     });
@@ -201,16 +201,16 @@ describe('detector', () => {
     expect(f.open()).toEqual([]);
   });
 
-  it('criticality from the site metadata moves the priority', () => {
-    f = makeDesk({}, siteDevices());
+  it('criticality from the site metadata moves the priority', async () => {
+    f = await makeDesk({}, siteDevices());
     f.desk.sites.putDevice(site, 'cam-09', { criticality: 'low' });
     f.report('cam-09', 'down');
     f.advance(3 * SECOND);
     expect(f.open()[0]?.priority).toBe('serious');
   });
 
-  it("an NVR's recording stopped is an emergency, as the contract lists it", () => {
-    f = makeDesk({}, siteDevices());
+  it("an NVR's recording stopped is an emergency, as the contract lists it", async () => {
+    f = await makeDesk({}, siteDevices());
     f.report('nvr-01', 'degraded', {
       reasons: [
         { code: 'recording-stopped', message: 'newest recording 20 min old', channel: 'ch2' },
@@ -223,8 +223,8 @@ describe('detector', () => {
     expect(f.open()[0]?.timeline[0]?.text).toMatch(/ch2: newest recording 20 min old/);
   });
 
-  it('gateway low on resources: one general site ticket, resolved when it recovers', () => {
-    f = makeDesk({}, siteDevices());
+  it('gateway low on resources: one general site ticket, resolved when it recovers', async () => {
+    f = await makeDesk({}, siteDevices());
     const health = {
       ...agentHealthExample,
       gateway: { cpuLoadPct: 10, memUsedPct: 40, diskUsedPct: 98 },
@@ -243,7 +243,7 @@ describe('detector', () => {
   });
 
   it("after a broker restart, the agent's first message resolves the site ticket of the previous run", async () => {
-    f = makeDesk({}, siteDevices());
+    f = await makeDesk({}, siteDevices());
     f.agentOffline('gw-01', 'shutdown');
     f.advance(3 * SECOND, false);
     expect(f.open().map((t) => t.fault)).toEqual(['site-unreachable']);

@@ -25,7 +25,7 @@ describe('gateway heat on the ticket desk', () => {
   });
 
   it('opens a general site ticket naming the heat, keeps it within the hysteresis, resolves it cooler', async () => {
-    f = makeDesk();
+    f = await makeDesk();
     f.health(at(70));
     expect(f.open()).toEqual([]);
     f.health(at(92));
@@ -59,8 +59,8 @@ describe('gateway heat on the ticket desk', () => {
     expect(f.open()).toEqual([]);
   });
 
-  it('never opens one for a gateway that reports no temperature', () => {
-    f = makeDesk();
+  it('never opens one for a gateway that reports no temperature', async () => {
+    f = await makeDesk();
     f.health(at(undefined));
     f.health(at(undefined));
     expect(f.open()).toEqual([]);

@@ -21,8 +21,8 @@ describe('hold only while a site-wide event may be forming', () => {
     await f?.cleanup();
   });
 
-  it('cameras failing one by one open their tickets at once, even with others down', () => {
-    f = makeDesk({}, cameras(100));
+  it('cameras failing one by one open their tickets at once, even with others down', async () => {
+    f = await makeDesk({}, cameras(100));
     // One failure every 1.5 s, each back 20 s later: about 13 down at a time, far from
     // the 30 a site outage needs.
     const backAt = new Map<string, number>();
@@ -41,8 +41,8 @@ describe('hold only while a site-wide event may be forming', () => {
     expect(f.all().filter((t) => t.fault === 'device-down')).toHaveLength(40);
   });
 
-  it('a site-wide event still ends as one open ticket: the first tickets fold into it', () => {
-    f = makeDesk({}, cameras(100));
+  it('a site-wide event still ends as one open ticket: the first tickets fold into it', async () => {
+    f = await makeDesk({}, cameras(100));
     for (let i = 1; i <= 40; i++) {
       f.report(id(i), 'down');
       f.advance(250);
@@ -68,7 +68,7 @@ describe('detector state across a broker restart', () => {
   });
 
   it('in the middle of a flapping episode: no new ticket for the next failure, and the flapping ticket resolves itself', async () => {
-    f = makeDesk({}, cameras(10));
+    f = await makeDesk({}, cameras(10));
     for (let i = 0; i < 3; i++) {
       f.report(id(7), 'down');
       f.advance(5 * SECOND);
@@ -94,7 +94,7 @@ describe('detector state across a broker restart', () => {
   });
 
   it('in the middle of a site outage: the site ticket resolves when the cameras return, and those still down get their own', async () => {
-    f = makeDesk({}, cameras(10));
+    f = await makeDesk({}, cameras(10));
     for (let i = 1; i <= 4; i++) {
       f.report(id(i), 'down');
       f.advance(200);
@@ -118,7 +118,7 @@ describe('detector state across a broker restart', () => {
   });
 
   it('an agent gone before the restart stays gone (no device tickets) until it is back', async () => {
-    f = makeDesk({}, cameras(10));
+    f = await makeDesk({}, cameras(10));
     f.agentOnline('gw-01');
     f.agentOffline('gw-01', 'connection-lost');
     f.advance(3 * SECOND, false);
@@ -133,7 +133,7 @@ describe('detector state across a broker restart', () => {
   });
 
   it('agents online before a long restart get a whole heartbeat timeout afresh', async () => {
-    f = makeDesk({}, cameras(10));
+    f = await makeDesk({}, cameras(10));
     f.agentOnline('gw-01');
     f.advance(10 * SECOND);
     await f.desk.stop();

@@ -19,8 +19,8 @@ describe('retention below the contract', () => {
   let f: DeskFixture;
   let seq = 100_000;
 
-  beforeEach(() => {
-    f = makeDesk({}, [nvr, camera('cam-01')]);
+  beforeEach(async () => {
+    f = await makeDesk({}, [nvr, camera('cam-01')]);
     f.desk.sites.put(site, { retentionGoalDays: 30 });
     f.agentOnline();
   });

@@ -68,7 +68,7 @@ describe('spare parts and warranty over the API', () => {
   }
 
   beforeEach(async () => {
-    f = makeDesk(resolveDeskConfig({}), [camera('cam-03'), camera('cam-04')]);
+    f = await makeDesk(resolveDeskConfig({}), [camera('cam-03'), camera('cam-04')]);
     ({ app, tokens } = await deskApi(f, users));
     // A customer whose contract differs from the template, so the numbers come from it.
     await ok(

@@ -43,7 +43,7 @@ describe('ticket work order over the API', () => {
 
   /** The desk with `config` (the broker config file's shape), its API, and logged-in users. */
   async function start(config: Parameters<typeof resolveDeskConfig>[0] = {}): Promise<void> {
-    f = makeDesk(resolveDeskConfig(config), [camera('cam-03'), camera('cam-04')]);
+    f = await makeDesk(resolveDeskConfig(config), [camera('cam-03'), camera('cam-04')]);
     ({ app, tokens } = await deskApi(f, users));
   }
 

@@ -65,7 +65,7 @@ describe('manual tickets over the API', () => {
   }
 
   async function start(config: Parameters<typeof resolveDeskConfig>[0] = {}): Promise<void> {
-    f = makeDesk(resolveDeskConfig(config), [camera('cam-03'), camera('cam-04')]);
+    f = await makeDesk(resolveDeskConfig(config), [camera('cam-03'), camera('cam-04')]);
     ({ app, tokens } = await deskApi(f, users));
   }
 

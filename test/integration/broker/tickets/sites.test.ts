@@ -11,7 +11,7 @@ describe('sites API', () => {
   let operator = '';
 
   beforeEach(async () => {
-    f = makeDesk();
+    f = await makeDesk();
     const { app: api, tokens } = await deskApi(f, {
       admin: { username: 'ada', password: 'admin password 12345', role: 'admin' },
       operator: { username: 'olga', password: 'operator password 123', role: 'operator' },
