@@ -175,7 +175,9 @@ export class Agent {
   readonly #liveness = new Liveness({
     ask: (id, signal) => {
       const device = this.#devices.get(id);
-      return device ? device.client.clock(signal) : Promise.resolve();
+      if (!device) return Promise.resolve();
+      // The probe's own lean request where the client has one (onvif/probe.ts).
+      return device.client.probe ? device.client.probe(signal) : device.client.clock(signal);
     },
     status: (id) => this.#devices.get(id)?.state.status,
     suspect: (id, askedAt) => this.#devices.get(id)?.state.suspect(askedAt),

@@ -14,7 +14,8 @@ import type { Credentials } from './http-auth.js';
 import { deviceConnections, type AuthMemory } from './http-exchange.js';
 import { httpGet, rtspDescribe, RtspConnections } from './media-probe.js';
 import { OwnServices } from './services.js';
-import { bodyElement, NS, soapRequest } from './soap.js';
+import { ProbeConnection, sameButDigits } from './probe.js';
+import { bodyElement, envelope, NS, soapAnswer, soapRequest } from './soap.js';
 import {
   OnvifError,
   type DeviceClock,
@@ -80,6 +81,10 @@ export class OnvifDeviceClient implements OnvifClient {
    * by themselves, so a device dropped from the config leaves nothing open for long.
    */
   readonly #connections = deviceConnections();
+  /** The liveness probe's kept connection and its request (probe.ts), made at the first probe. */
+  #probe: ProbeConnection | null = null;
+  /** The probe's last accepted answer, to know the next one by (probe.ts sameButDigits). */
+  #probeAnswer: { status: number; body: Buffer } | null = null;
 
   constructor(target: OnvifTarget, options: OnvifClientOptions) {
     this.#target = target;
@@ -212,6 +217,34 @@ export class OnvifDeviceClient implements OnvifClient {
       : null;
     if (offsetMs !== null) this.#useClockOffset(offsetMs);
     return { deviceUtc, offsetMs, responseMs: answer.elapsedMs };
+  }
+
+  /**
+   * The liveness probe's question (../liveness.ts): GetSystemDateAndTime without
+   * credentials as clock() asks it, on the probe's own kept connection (probe.ts), judged
+   * as every SOAP answer (soapAnswer) and resolved when it holds a
+   * GetSystemDateAndTimeResponse. The clock itself is not read: that is the `reachable`
+   * check's, every poll.
+   */
+  async probe(signal?: AbortSignal): Promise<void> {
+    this.#probe ??= new ProbeConnection(
+      this.#target.xaddr,
+      {
+        'Content-Type': `application/soap+xml; charset=utf-8; action="${NS.tds}/GetSystemDateAndTime"`,
+      },
+      Buffer.from(envelope('<tds:GetSystemDateAndTime/>', { tds: NS.tds }), 'utf8'),
+      this.#target.tls,
+    );
+    const answer = await this.#probe.ask(this.#options.timeoutMs, signal);
+    const last = this.#probeAnswer;
+    // The last accepted answer but for its clock's digits: judged as that one was.
+    if (last && answer.status === last.status && sameButDigits(last.body, answer.body)) return;
+    const parsed = soapAnswer(answer.status, answer.body, false, undefined);
+    if (bodyElement(parsed, 'GetSystemDateAndTimeResponse') === undefined) {
+      throw new OnvifError('protocol-error', 'the answer has no GetSystemDateAndTimeResponse');
+    }
+    // A copy: the answer may be a slice of a larger read buffer, kept alive by a reference.
+    this.#probeAnswer = { status: answer.status, body: Buffer.from(answer.body) };
   }
 
   /** ONVIF Core (8.3 System) GetDeviceInformation: needs credentials, so it proves them. */

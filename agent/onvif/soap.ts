@@ -8,6 +8,7 @@
  */
 import type { Agent } from 'node:http';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import type { Secret } from '../secret.js';
 import type { Credentials } from './http-auth.js';
 import {
   credentialsRejected,
@@ -33,7 +34,7 @@ export const NS = {
 } as const;
 
 /** Answers larger than this are not ONVIF health data; refuse rather than buffer them. */
-const MAX_ANSWER_BYTES = 4 * 1024 * 1024;
+export const MAX_ANSWER_BYTES = 4 * 1024 * 1024;
 
 const parser = new XMLParser({
   removeNSPrefix: true,
@@ -244,6 +245,40 @@ export function envelope(
 }
 
 /**
+ * What an HTTP answer to a SOAP request says: its envelope when the status is 2xx and it
+ * is well-formed XML without a fault; otherwise the OnvifError of classifyAnswer (a
+ * refusal of credentials, a fault, another status) or of the parse, with the password
+ * masked in its message (a fault reason or a parser's excerpt is the device's text, and
+ * may echo it). Every SOAP answer of the agent is judged here, the liveness probe's too
+ * (probe.ts).
+ */
+export function soapAnswer(
+  status: number,
+  body: Buffer,
+  sentCredentials: boolean,
+  password: Secret | undefined,
+): XmlNode {
+  const text = decodeAnswer(body);
+  let parsed: XmlNode | null = null;
+  let parseError: OnvifError | null = null;
+  try {
+    parsed = text.trim() === '' ? null : parseXml(text);
+  } catch (error) {
+    parseError =
+      error instanceof OnvifError ? error : new OnvifError('protocol-error', String(error));
+  }
+  const failure = classifyAnswer(status, parsed ? faultOf(parsed) : null, sentCredentials);
+  for (const error of [failure, parseError]) {
+    if (error) {
+      error.message = redact(error.message, password);
+      throw error;
+    }
+  }
+  if (!parsed) throw new OnvifError('protocol-error', 'empty answer');
+  return parsed;
+}
+
+/**
  * One SOAP 1.2 request over HTTP (http-exchange.ts: one deadline, HTTP Digest or Basic
  * when the device challenges). Resolves with the parsed envelope of a successful answer;
  * rejects with an OnvifError of the right kind otherwise.
@@ -265,30 +300,18 @@ export async function soapRequest(request: SoapRequest): Promise<SoapAnswer> {
     ...(request.tls ? { tls: request.tls } : {}),
     ...(request.connections ? { connections: request.connections } : {}),
   });
-  const { status } = answer;
   const password = request.credentials?.password;
-  if (status === 401 && answer.authenticated) {
-    throw credentialsRejected('the device service', request.url, status, password, 'ONVIF user');
-  }
-  const text = decodeAnswer(answer.body);
-  let parsed: XmlNode | null = null;
-  let parseError: OnvifError | null = null;
-  try {
-    parsed = text.trim() === '' ? null : parseXml(text);
-  } catch (error) {
-    parseError =
-      error instanceof OnvifError ? error : new OnvifError('protocol-error', String(error));
+  if (answer.status === 401 && answer.authenticated) {
+    throw credentialsRejected(
+      'the device service',
+      request.url,
+      answer.status,
+      password,
+      'ONVIF user',
+    );
   }
   const sentCredentials = answer.authenticated || request.header !== undefined;
-  const failure = classifyAnswer(status, parsed ? faultOf(parsed) : null, sentCredentials);
-  // A fault reason or a parser's excerpt is the device's text: it may echo the password.
-  for (const error of [failure, parseError]) {
-    if (error) {
-      error.message = redact(error.message, password);
-      throw error;
-    }
-  }
-  if (!parsed) throw new OnvifError('protocol-error', 'empty answer');
+  const parsed = soapAnswer(answer.status, answer.body, sentCredentials, password);
   return {
     envelope: parsed,
     sentAtMs: answer.sentAtMs,

@@ -69,6 +69,12 @@ export interface MediaProfiles {
 /** One device's client; the adapter implements it, tests may fake it. */
 export interface OnvifClient {
   clock(signal?: AbortSignal): Promise<DeviceClock>;
+  /**
+   * The liveness probe's question: resolves when the device answers GetSystemDateAndTime
+   * (as clock() would, without reading the clock); rejects with an OnvifError as clock()
+   * does. Optional: without it the probe asks clock().
+   */
+  probe?(signal?: AbortSignal): Promise<void>;
   deviceInformation(signal?: AbortSignal): Promise<DeviceInformation>;
   profiles(signal?: AbortSignal): Promise<MediaProfiles>;
   /** Video channels: the media profiles grouped by video source. */
