@@ -183,23 +183,6 @@ async function runAll(): Promise<void> {
   const demo = new Demo();
   demo.handleSignals();
   try {
-    // The broker keeps only a hash of the agent's password; the demo sets a new one each run.
-    await demo.runOnce(
-      'setup',
-      [
-        'broker',
-        'add-agent',
-        '--data-dir',
-        dataDir,
-        '--site',
-        SITE_ID,
-        '--name',
-        AGENT_ID,
-        '--password-env',
-        'VIGIL_AGENT_PASSWORD',
-      ],
-      { VIGIL_AGENT_PASSWORD: agentPassword },
-    );
     const brokerConfig = join(demoDir, 'broker.yaml');
     writePrivate(
       brokerConfig,
@@ -209,6 +192,25 @@ async function runAll(): Promise<void> {
         http: { host: '127.0.0.1', port: httpPort },
         ...(process.env.VIGIL_INFLUX_URL ? { influx: { url: process.env.VIGIL_INFLUX_URL } } : {}),
       }),
+    );
+    // The broker keeps only a hash of the agent's password; the demo sets a new one each run,
+    // where the broker reads it: vigil.db, or PostgreSQL with VIGIL_DATABASE_URL (the child
+    // inherits the environment, and the config is read as the broker reads it).
+    await demo.runOnce(
+      'setup',
+      [
+        'broker',
+        'add-agent',
+        '--config',
+        brokerConfig,
+        '--site',
+        SITE_ID,
+        '--name',
+        AGENT_ID,
+        '--password-env',
+        'VIGIL_AGENT_PASSWORD',
+      ],
+      { VIGIL_AGENT_PASSWORD: agentPassword },
     );
     await demo.startChild(
       'broker',
