@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import type { Health } from '../shared/api/health.js';
 import { AgentStore } from './agents/store.js';
 import { openStoreDatabase } from './sql/open.js';
+import { NotLeaderWriteError, type SqlDatabase } from './sql/types.js';
 import { startApi } from './api/server.js';
 import { ensureAdmin } from './api/users.js';
 import type { BrokerConfig } from './config.js';
@@ -77,6 +78,8 @@ export interface RunningBroker {
   /** Set when the admin account was created with a generated password: print it once. */
   generatedAdminPassword: string | null;
   db: Db;
+  /** The stores' engine (broker/sql): vigil.db through it, or PostgreSQL with database.url. */
+  store: SqlDatabase;
   agents: AgentStore;
   devices: DeviceRegistry;
   tickets: TicketService;
@@ -443,10 +446,18 @@ export async function startBroker(
       };
     };
 
-    const admin = ensureAdmin(db, env.VIGIL_ADMIN_PASSWORD, desk.audit);
+    const admin = await ensureAdmin(store, env.VIGIL_ADMIN_PASSWORD, desk.audit).catch(
+      (error: unknown) => {
+        // A standby writes nothing: the leader has set the admin up from the same config.
+        if (!(error instanceof NotLeaderWriteError)) throw error;
+        log.info('admin account: left to the leader (this node is a standby)');
+        return { created: false, generatedPassword: undefined };
+      },
+    );
     const api = await startApi(
       {
         db,
+        store,
         devices,
         tickets,
         events,
@@ -481,6 +492,7 @@ export async function startBroker(
       httpUrl: api.url,
       generatedAdminPassword: admin.generatedPassword ?? null,
       db,
+      store,
       agents,
       devices,
       tickets,

@@ -57,7 +57,7 @@ export function sessionHook(users: UserStore): onRequestAsyncHookHandler {
     if (!(request.routeOptions.url ?? '').startsWith('/api/')) return;
     if (request.routeOptions.config.scope === 'public') return;
     const token = tokenOf(request);
-    const session = token === undefined ? undefined : users.session(token);
+    const session = token === undefined ? undefined : await users.session(token);
     if (session === undefined) {
       throw new VigilError(
         'VIGIL_AUTH_REQUIRED',
@@ -165,7 +165,10 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
       const { username, password } = request.body;
       // request.ip: the peer, or with http.trustProxy the client the proxy names.
       const address = request.ip;
-      const account: LoginAccount = { username, exists: users.user(username) !== undefined };
+      const account: LoginAccount = {
+        username,
+        exists: (await users.user(username)) !== undefined,
+      };
       const begun = limits.begin(account, address);
       if ('lock' in begun) {
         audited(begun, address);
@@ -173,7 +176,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
       }
       const user = await users.verify(username, password);
       if (user === undefined) {
-        const total = users.recordFailure(username);
+        const total = await users.recordFailure(username);
         const locked = limits.failed(begun.attempt);
         audit?.add('anonymous', 'auth.login-failed', loginTarget(account), { address });
         if (locked) audited(locked, address);
@@ -186,7 +189,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
         throw new VigilError('VIGIL_AUTH_FAILED');
       }
       limits.succeeded(begun.attempt);
-      const session = users.openSession(user);
+      const session = await users.openSession(user);
       setSessionCookie(request, reply, session.token, session.expiresAt);
       audit?.add(user.username, 'auth.login', loginTarget(account), { address });
       request.log.info({ user: user.username, address }, 'login');
@@ -214,8 +217,8 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
     },
     async (request, reply) => {
       const token = tokenOf(request);
-      const session = token === undefined ? undefined : users.session(token);
-      if (token !== undefined) users.closeSession(token);
+      const session = token === undefined ? undefined : await users.session(token);
+      if (token !== undefined) await users.closeSession(token);
       if (session !== undefined)
         audit?.add(session.username, 'auth.logout', `user:${session.username}`, {
           address: request.ip,

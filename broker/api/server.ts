@@ -43,7 +43,7 @@ import { notifyPolicyRoutesPlugin } from './notify-policies.js';
 import { requireScopes, scopeHook, siteParamHook } from './scope.js';
 import { siteRoutes } from './sites.js';
 import type { ApiDeps } from './types.js';
-import { createUserStore } from './users.js';
+import { UserStore } from './users.js';
 import { userAdminRoutes } from './users-admin.js';
 
 const VERSION = '0.1.0';
@@ -78,7 +78,8 @@ export async function buildApi(deps: ApiDeps, serve: ServeOptions = {}): Promise
     // timeout (the live streams are ended cleanly before, by their preClose hook).
     forceCloseConnections: true,
   }).withTypeProvider<TypeBoxTypeProvider>();
-  const users = createUserStore(deps.db, deps.now === undefined ? {} : { now: deps.now });
+  const users = new UserStore(deps.store, deps.now === undefined ? {} : { now: deps.now });
+  await users.start();
   const limits = new LoginLimits(deps.db, serve.loginLimits ?? DEFAULT_LOGIN_LIMITS, deps.now);
   limits.start();
   const audit = deps.desk?.audit;

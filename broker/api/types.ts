@@ -6,6 +6,7 @@ import type { BrokerEvents } from '../events.js';
 import type { Desk } from '../wiring/desk.js';
 import type { TicketService } from '../tickets/types.js';
 import type { Db } from '../db.js';
+import type { SqlDatabase } from '../sql/types.js';
 import type { Log } from '../log.js';
 import type { ReportCache } from '../inspection/cache.js';
 import type { MetricsStore } from '../metrics/store.js';
@@ -17,6 +18,8 @@ import type { PdfPrinter } from '../inspection/issued/pdf.js';
 /** What the HTTP API needs from the rest of the broker; wired in broker/main.ts. */
 export interface ApiDeps {
   db: Db;
+  /** The stores' engine (broker/sql): vigil.db, or PostgreSQL on a pair (users, sessions). */
+  store: SqlDatabase;
   devices: DeviceRegistry;
   tickets: TicketService;
   events: BrokerEvents;

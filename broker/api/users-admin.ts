@@ -76,11 +76,11 @@ export const userAdminRoutes: FastifyPluginAsyncTypebox<UserAdminOptions> = asyn
     }
     return customerId;
   };
-  const sessionInfo = (request: FastifyRequest) => {
+  const sessionInfo = async (request: FastifyRequest) => {
     const user = signedIn(request);
     const token = tokenOf(request);
-    const session = token === undefined ? undefined : users.session(token);
-    const summary = users.user(user.username);
+    const session = token === undefined ? undefined : await users.session(token);
+    const summary = await users.user(user.username);
     if (session === undefined || summary === undefined) throw new VigilError('VIGIL_AUTH_REQUIRED');
     return {
       username: summary.username,
@@ -123,11 +123,11 @@ export const userAdminRoutes: FastifyPluginAsyncTypebox<UserAdminOptions> = asyn
       if (zoneError !== null)
         throw new VigilError('VIGIL_BAD_REQUEST', 'Unknown time zone.', [zoneError]);
       if (locale !== undefined) {
-        users.setLocale(username, locale);
+        await users.setLocale(username, locale);
         audit?.add(username, 'user.locale', `user:${username}`, { locale });
       }
       if (timeZone !== undefined) {
-        users.setTimeZone(username, timeZone);
+        await users.setTimeZone(username, timeZone);
         audit?.add(username, 'user.time-zone', `user:${username}`, { timeZone });
       }
       return sessionInfo(request);
@@ -146,7 +146,7 @@ export const userAdminRoutes: FastifyPluginAsyncTypebox<UserAdminOptions> = asyn
     },
     async (request) => {
       requireAdmin(request);
-      return users.list();
+      return await users.list();
     },
   );
 
@@ -167,7 +167,7 @@ export const userAdminRoutes: FastifyPluginAsyncTypebox<UserAdminOptions> = asyn
       const { username } = request.params;
       const { role, password } = request.body;
       const customerId = customerOfAccount(role, request.body.customerId);
-      const existing = users.user(username);
+      const existing = await users.user(username);
       if (existing === undefined && password === undefined) {
         throw new VigilError('VIGIL_BAD_REQUEST', 'A new user needs a password.', [
           'password: required for a new user (at least 8 characters)',
@@ -179,8 +179,8 @@ export const userAdminRoutes: FastifyPluginAsyncTypebox<UserAdminOptions> = asyn
           'role: ask another admin to change yours',
         ]);
       }
-      if (password !== undefined) users.setUser(username, role, password, customerId);
-      else users.setRole(username, role, customerId);
+      if (password !== undefined) await users.setUser(username, role, password, customerId);
+      else await users.setRole(username, role, customerId);
       // Whether the password changed, never the password.
       audit?.add(
         admin.username,
@@ -199,7 +199,7 @@ export const userAdminRoutes: FastifyPluginAsyncTypebox<UserAdminOptions> = asyn
         },
       );
       request.log.info({ by: admin.username, user: username, role }, 'user saved');
-      const saved = users.user(username);
+      const saved = await users.user(username);
       if (saved === undefined) throw new VigilError('VIGIL_INTERNAL');
       return saved;
     },
@@ -230,8 +230,8 @@ export const userAdminRoutes: FastifyPluginAsyncTypebox<UserAdminOptions> = asyn
           'username: ask another admin',
         ]);
       }
-      const existing = users.user(username);
-      if (!users.remove(username))
+      const existing = await users.user(username);
+      if (!(await users.remove(username)))
         throw new VigilError('VIGIL_NOT_FOUND', `No user "${username}".`);
       audit?.add(admin.username, 'user.delete', `user:${username}`, { role: existing?.role });
       request.log.info({ by: admin.username, user: username }, 'user deleted');

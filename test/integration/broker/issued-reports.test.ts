@@ -24,7 +24,7 @@ import {
 import { validator } from '../../../shared/validate.js';
 import { ChromiumPdfPrinter } from '../../../broker/inspection/issued/pdf.js';
 import { CHROMIUM, chromium, pdftotext, skipReason, titled } from '../../helpers/requires.js';
-import { createUserStore } from '../../../broker/api/users.js';
+import { UserStore } from '../../../broker/api/users.js';
 import { login } from './api/fixture.js';
 import { camera, deskApi, makeDesk, type DeskFixture } from './detect/desk-fixture.js';
 
@@ -77,9 +77,9 @@ describe.skipIf(skip !== null)(titled('issued inspection reports', skip), () => 
     app = api.app;
     // Customer accounts (the portal, issue 16 part 5): the report's customer's, and another's.
     customers.create({ id: 'other-co', name: 'Other Co' });
-    const users = createUserStore(f.db);
-    users.setUser('wang', 'customer', 'customer password 123', 'hua-an');
-    users.setUser('li', 'customer', 'customer password 456', 'other-co');
+    const users = new UserStore(f.store);
+    await users.setUser('wang', 'customer', 'customer password 123', 'hua-an');
+    await users.setUser('li', 'customer', 'customer password 456', 'other-co');
     tokens = {
       ...api.tokens,
       wang: (await login(app, { username: 'wang', password: 'customer password 123' })).token,

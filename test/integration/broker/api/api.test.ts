@@ -26,7 +26,7 @@ describe('broker API', () => {
   const auth = () => ({ authorization: `Bearer ${token}` });
 
   beforeEach(async () => {
-    fx = makeFixture();
+    fx = await makeFixture();
     app = await buildApi(fx.deps);
     token = (await login(app)).token;
   });
@@ -310,7 +310,7 @@ describe('console files', () => {
   let app: FastifyInstance;
 
   beforeEach(async () => {
-    fx = makeFixture({ console: true });
+    fx = await makeFixture({ console: true });
     app = await buildApi(fx.deps);
   });
 

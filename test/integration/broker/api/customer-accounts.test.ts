@@ -1,16 +1,11 @@
 /**
  * Customer accounts (issue 16 part 5) in the users store and through PUT /api/users: a
  * `customer` names an existing customer and nothing else does, its session carries it,
- * an older users table gains the role without losing users or sessions, and every user
- * keeps a console time zone.
+ * and every user keeps a console time zone (the older table's upgrade is in
+ * test/suites/stores/users.ts, on both engines).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createUserStore, userMigrations } from '../../../../broker/api/users.js';
-import { migrate, openDatabase } from '../../../../broker/db.js';
 import { deskApi, deskUsers, makeDesk, type DeskFixture } from '../detect/desk-fixture.js';
 import { login } from './fixture.js';
 
@@ -100,62 +95,5 @@ describe('customer accounts', () => {
     expect(bad.statusCode).toBe(400);
     expect(bad.json().details[0]).toMatch(/abbreviations such as CST are ambiguous/);
     expect((await patch({ timeZone: null })).json()).toMatchObject({ timeZone: null });
-  });
-});
-
-describe('users store upgrade to customer accounts', () => {
-  it('keeps the users and sessions of an older table, and enforces customer ⇔ customerId', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'vigil-users-'));
-    const db = openDatabase(join(dir, 'vigil.db'));
-    try {
-      // The table as versions 1 and 2 left it, with a user and an open session.
-      migrate(db, 'users', userMigrations.slice(0, 2));
-      db.prepare(
-        `INSERT INTO users (username, role, password_hash, created_at, updated_at, locale)
-         VALUES ('olga', 'operator', 'scrypt$x', '2026-11-01T00:00:00Z', '2026-11-01T00:00:00Z', 'zh-CN')`,
-      ).run();
-      db.prepare(
-        `INSERT INTO sessions (token_hash, username, created_at, expires_at)
-         VALUES ('abc', 'olga', '2026-11-01T00:00:00Z', '2999-01-01T00:00:00Z')`,
-      ).run();
-
-      const users = createUserStore(db);
-      expect(users.user('olga')).toMatchObject({
-        role: 'operator',
-        locale: 'zh-CN',
-        customerId: null,
-      });
-      expect(db.prepare('SELECT username FROM sessions').all()).toEqual([{ username: 'olga' }]);
-      // A customer account names its customer, and only a customer account does.
-      expect(() =>
-        db
-          .prepare(
-            `INSERT INTO users (username, role, password_hash, created_at, updated_at)
-             VALUES ('nobody', 'customer', 'h', 'now', 'now')`,
-          )
-          .run(),
-      ).toThrow(/CHECK constraint failed/);
-      expect(() =>
-        db
-          .prepare(
-            `INSERT INTO users (username, role, customer_id, password_hash, created_at, updated_at)
-             VALUES ('mixed', 'viewer', 'alpha', 'h', 'now', 'now')`,
-          )
-          .run(),
-      ).toThrow(/CHECK constraint failed/);
-      // Deleting the user still takes its sessions (the foreign key was carried over).
-      expect(users.remove('olga')).toBe(true);
-      expect(db.prepare('SELECT count(*) AS n FROM sessions').get()).toEqual({ n: 0 });
-      expect(
-        (
-          db.prepare("SELECT sql FROM sqlite_master WHERE name = 'sessions'").get() as {
-            sql: string;
-          }
-        ).sql,
-      ).toMatch(/REFERENCES "?users"? \(username\) ON DELETE CASCADE/);
-    } finally {
-      db.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
   });
 });

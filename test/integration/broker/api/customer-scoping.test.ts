@@ -13,7 +13,7 @@ import { apiRoutes } from '../../../../shared/api/routes.js';
 import type { Ticket } from '../../../../shared/api/tickets.js';
 import type { ScopedRoute } from '../../../../broker/api/scope.js';
 import type { ApiDeps } from '../../../../broker/api/types.js';
-import { createUserStore } from '../../../../broker/api/users.js';
+import { UserStore } from '../../../../broker/api/users.js';
 import { CommandSender } from '../../../../broker/commands/sender.js';
 import { ChannelStore } from '../../../../broker/notify/channels/store.js';
 import { SqliteDatabase } from '../../../../broker/sql/sqlite.js';
@@ -103,10 +103,10 @@ describe('customer accounts see only their own customer', () => {
       camera('cam-b7', { siteId: 'bravo-site', name: 'Bravo quay' }),
     ]);
     ids = twoCustomers(f);
-    const users = createUserStore(f.db);
-    users.setUser(CUSTOMER_A.username, 'customer', CUSTOMER_A.password, 'alpha');
-    users.setUser(CUSTOMER_B.username, 'customer', CUSTOMER_B.password, 'bravo');
     ({ app } = await deskApi(f, deskUsers, await everyPart(f)));
+    const users = new UserStore(f.store);
+    await users.setUser(CUSTOMER_A.username, 'customer', CUSTOMER_A.password, 'alpha');
+    await users.setUser(CUSTOMER_B.username, 'customer', CUSTOMER_B.password, 'bravo');
     anna = (await login(app, CUSTOMER_A)).token;
   });
 

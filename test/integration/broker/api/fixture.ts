@@ -10,8 +10,9 @@ import { deviceExample, type Device } from '../../../../shared/api/devices.js';
 import { healthExample } from '../../../../shared/api/health.js';
 import { buildApi } from '../../../../broker/api/server.js';
 import type { ApiDeps } from '../../../../broker/api/types.js';
-import { createUserStore } from '../../../../broker/api/users.js';
+import { UserStore } from '../../../../broker/api/users.js';
 import { openDatabase, type Db } from '../../../../broker/db.js';
+import { SqliteDatabase } from '../../../../broker/sql/sqlite.js';
 import type { DeviceRegistry } from '../../../../broker/devices/registry.js';
 import { BrokerEvents } from '../../../../broker/events.js';
 import type { Log } from '../../../../broker/log.js';
@@ -39,6 +40,8 @@ export const OPERATOR = { username: 'olga', password: 'correct horse battery sta
 export interface Fixture {
   dir: string;
   db: Db;
+  /** The same vigil.db through broker/sql, as the broker's stores see it. */
+  store: SqliteDatabase;
   deps: ApiDeps;
   logLines: string[];
   clock: { now: Date };
@@ -46,15 +49,18 @@ export interface Fixture {
 }
 
 /** A temp dir with vigil.db, one operator account, one camera, and optionally a console. */
-export function makeFixture(opts: { console?: boolean } = {}): Fixture {
+export async function makeFixture(opts: { console?: boolean } = {}): Promise<Fixture> {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-api-'));
   const db = openDatabase(join(dir, 'vigil.db'));
+  const store = new SqliteDatabase(db, join(dir, 'vigil.db'));
   const clock = { now: new Date('2026-11-26T08:00:00.000Z') };
   const now = () => clock.now;
   const events = new BrokerEvents();
   const devices = new MemoryRegistry();
   devices.put(deviceExample);
-  createUserStore(db).setUser(OPERATOR.username, 'operator', OPERATOR.password);
+  const users = new UserStore(store);
+  await users.start();
+  await users.setUser(OPERATOR.username, 'operator', OPERATOR.password);
   const logLines: string[] = [];
   const log: Log = {
     info: (line) => logLines.push(line),
@@ -70,6 +76,7 @@ export function makeFixture(opts: { console?: boolean } = {}): Fixture {
   }
   const deps: ApiDeps = {
     db,
+    store,
     devices,
     tickets: createTicketService({ db, events, sla: defaultSla, now }),
     events,
@@ -82,6 +89,7 @@ export function makeFixture(opts: { console?: boolean } = {}): Fixture {
   return {
     dir,
     db,
+    store,
     deps,
     logLines,
     clock,

@@ -60,7 +60,7 @@ describe('live stream over a real port', () => {
   }
 
   beforeEach(async () => {
-    fx = makeFixture();
+    fx = await makeFixture();
     fx.deps.liveHeartbeatMs = 100;
     api = await startApi(fx.deps, { host: '127.0.0.1', port: 0 });
     const login = await fetch(`${api.url}${apiRoutes.login}`, {

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { ChannelStore } from '../../../../broker/notify/channels/store.js';
 import { ApiClient } from '../../../../console/src/data/api.js';
 import { channelBody, testChannel } from '../../../../console/src/data/channels.js';
-import { createUserStore } from '../../../../broker/api/users.js';
+import { UserStore } from '../../../../broker/api/users.js';
 import { DingTalkStandin } from '../../../standins/dingtalk.js';
 import { buildApi, login, makeFixture, type Fixture } from './fixture.js';
 
@@ -25,8 +25,8 @@ describe('notification channels API', () => {
   let admin: Record<string, string>;
 
   beforeEach(async () => {
-    fx = makeFixture();
-    createUserStore(fx.db).setUser(ADMIN.username, 'admin', ADMIN.password);
+    fx = await makeFixture();
+    await new UserStore(fx.store).setUser(ADMIN.username, 'admin', ADMIN.password);
     channels = new ChannelStore(fx.db, { secretsKey: 'a key only this test knows' });
     channels.start();
     app = await buildApi({ ...fx.deps, channels });

@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createUserStore } from '../../../../broker/api/users.js';
+import { UserStore } from '../../../../broker/api/users.js';
 import { EmbeddedMetricsStore } from '../../../../broker/metrics/embedded.js';
 import { buildApi, login, makeFixture, OPERATOR, type Fixture } from './fixture.js';
 
@@ -18,8 +18,8 @@ describe('session, users and metrics API', () => {
   let metrics: EmbeddedMetricsStore;
 
   beforeEach(async () => {
-    fx = makeFixture();
-    createUserStore(fx.db).setUser(ADMIN.username, 'admin', ADMIN.password);
+    fx = await makeFixture();
+    await new UserStore(fx.store).setUser(ADMIN.username, 'admin', ADMIN.password);
     metrics = new EmbeddedMetricsStore({ file: join(fx.dir, 'metrics.db') });
     await metrics.start();
     app = await buildApi({ ...fx.deps, metrics });

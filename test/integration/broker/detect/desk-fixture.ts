@@ -21,11 +21,13 @@ import { healthExample } from '../../../../shared/api/health.js';
 import type { UserRole } from '../../../../shared/api/auth.js';
 import { buildApi } from '../../../../broker/api/server.js';
 import type { ApiDeps } from '../../../../broker/api/types.js';
-import { createUserStore } from '../../../../broker/api/users.js';
+import { UserStore } from '../../../../broker/api/users.js';
 import { login } from '../api/fixture.js';
 import { silentLog } from '../../../helpers/logs.js';
 import { DeadLetterStore } from '../../../../broker/pipeline/index.js';
 import { openDatabase, type Db } from '../../../../broker/db.js';
+import { SqliteDatabase } from '../../../../broker/sql/sqlite.js';
+import type { SqlDatabase } from '../../../../broker/sql/types.js';
 import { SqliteDatabase } from '../../../../broker/sql/sqlite.js';
 import type { SqlDatabase } from '../../../../broker/sql/types.js';
 import { BrokerEvents } from '../../../../broker/events.js';
@@ -35,6 +37,8 @@ import { startDesk, type Desk } from '../../../../broker/wiring/desk.js';
 import { defaultSla } from '../../../../broker/tickets/types.js';
 import { MemoryRegistry } from '../api/fixture.js';
 
+  /** The same vigil.db through broker/sql, as the broker's stores see it. */
+  store: SqlDatabase;
 export interface DeskFixture {
   db: Db;
   /** The same vigil.db through broker/sql, as the broker's stores see it. */
@@ -83,6 +87,7 @@ export function camera(id: string, patch: Partial<Device> = {}): Device {
 
 export async function makeDesk(
   config: Partial<DeskConfig> = {},
+  const store = new SqliteDatabase(db, join(dir, 'vigil.db'));
   devices: Device[] = [],
 ): Promise<DeskFixture> {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-desk-'));
@@ -142,6 +147,7 @@ export async function makeDesk(
       devices: [],
     });
   const emitted: Ticket[] = [];
+    store,
   const alerts: SlaAlert[] = [];
   events.on('ticket', (ticket) => emitted.push(ticket));
   events.on('sla', (alert) => alerts.push(alert));
@@ -256,9 +262,11 @@ export async function deskApi<Name extends string>(
   users: Record<Name, ApiUser>,
   extra: Partial<ApiDeps> = {},
 ): Promise<{ app: FastifyInstance; tokens: Record<Name, string> }> {
-  const store = createUserStore(f.db);
+    store: f.store,
+  const store = new UserStore(f.store);
+  await store.start();
   for (const user of Object.values<ApiUser>(users))
-    store.setUser(user.username, user.role, user.password);
+    await store.setUser(user.username, user.role, user.password);
   const app = await buildApi({
     db: f.db,
     devices: f.registry,

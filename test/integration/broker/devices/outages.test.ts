@@ -8,7 +8,7 @@
 import type { MqttClient } from 'mqtt';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { RunningBroker } from '../../../../broker/app.js';
-import { createUserStore } from '../../../../broker/api/users.js';
+import { UserStore } from '../../../../broker/api/users.js';
 import { DeviceOutages, deviceOutagesPath } from '../../../../shared/api/outages.js';
 import { deviceMetricsExample } from '../../../../shared/messages/device-metrics.js';
 import {
@@ -255,7 +255,7 @@ describe('outage history of an NVR through the real broker', () => {
       401,
     );
     // A viewer may read it.
-    createUserStore(broker.db).setUser('vera', 'viewer', 'viewer password here');
+    await new UserStore(broker.store).setUser('vera', 'viewer', 'viewer password here');
     const viewer = await fetch(`${broker.httpUrl}/api/auth/login`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

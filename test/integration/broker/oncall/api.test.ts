@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningBroker } from '../../../../broker/app.js';
-import { createUserStore } from '../../../../broker/api/users.js';
+import { UserStore } from '../../../../broker/api/users.js';
 import { oncallApiRoutes as routes, oncallPath } from '../../../../shared/api/oncall.js';
 import { sitePath } from '../../../../shared/api/sites.js';
 import { loginToken, startTestBroker } from '../../../helpers/broker.js';
@@ -36,7 +36,7 @@ describe('on-call API', () => {
 
   beforeAll(async () => {
     broker = await startTestBroker();
-    createUserStore(broker.db).setUser(OPERATOR.username, 'operator', OPERATOR.password);
+    await new UserStore(broker.store).setUser(OPERATOR.username, 'operator', OPERATOR.password);
     admin = await loginToken(broker);
     operator = await loginToken(broker, OPERATOR.password, OPERATOR.username);
   });
