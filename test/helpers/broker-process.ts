@@ -191,7 +191,7 @@ export class LoadAgent {
 export async function seqsInInflux(
   influxUrl: string,
   database: string,
-  agent: LoadAgent,
+  agent: Pick<LoadAgent, 't0'> & { credentials: { agentId: string } },
 ): Promise<Set<number>> {
   const query = `SELECT "up" FROM "raw"."device" WHERE "agent" = '${agent.credentials.agentId}'`;
   const response = await fetch(

@@ -1,0 +1,322 @@
+/**
+ * An active/standby pair of real broker processes (`node dist/cli/vigil.js broker`, issue
+ * 17) on one PostgreSQL and one InfluxDB, and agents that follow its leader: the proofs of
+ * test/e2e/failover*.test.ts and `npm run soak:failover` (bench/soak-failover.ts) run on
+ * it. Build first (dist/).
+ *
+ * - `PairNode`: one node with its own data folder and fixed ports, so a node killed with
+ *   SIGKILL starts again where it was, as the new standby.
+ * - `PairAgent`: the agent's real uplink (agent/uplink.ts: several broker URLs, QoS 1, a
+ *   window of batches in flight, the real reconnect policy) over a spool in memory that
+ *   remembers what the broker acknowledged and when. Each reading has its own time, t0 +
+ *   its seq in ms, so every acknowledged one can be looked up in InfluxDB one by one.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { MemoryLogger } from '../../agent/log.js';
+import { Secret } from '../../agent/secret.js';
+import { MemorySpool } from '../../agent/spool/memory.js';
+import { Uplink } from '../../agent/uplink.js';
+import { apiRoutes } from '../../shared/api/routes.js';
+import {
+  seqsInInflux,
+  startBrokerProcess,
+  writeBrokerConfig,
+  type BrokerProcess,
+} from './broker-process.js';
+import { freePorts } from './ports.js';
+
+export interface PairSettings {
+  postgresUrl: string;
+  influxUrl: string;
+  influxDatabase: string;
+  /** Extra broker.yaml settings (journal, limits). */
+  extra?: object;
+}
+
+/** One broker node of the pair: a data folder, fixed ports, and its process while it runs. */
+export class PairNode {
+  process: BrokerProcess | null = null;
+  /** Past runs' output, kept to explain a failure. */
+  private earlier = '';
+
+  private constructor(
+    readonly name: string,
+    readonly dir: string,
+    readonly configFile: string,
+    readonly mqttPort: number,
+    readonly httpPort: number,
+  ) {}
+
+  static async create(
+    root: string,
+    name: string,
+    settings: PairSettings,
+    /** Where this node reaches PostgreSQL: the database itself, or a proxy in between. */
+    databaseUrl = settings.postgresUrl,
+  ): Promise<PairNode> {
+    const dir = join(root, name);
+    await mkdir(dir, { recursive: true });
+    const [mqttPort, httpPort] = (await freePorts(2)) as [number, number];
+    const configFile = await writeBrokerConfig(dir, {
+      mqtt: { host: '127.0.0.1', port: mqttPort },
+      http: { host: '127.0.0.1', port: httpPort },
+      influx: { url: settings.influxUrl, database: settings.influxDatabase },
+      // journal.store is postgres by default with a database.
+      database: { url: databaseUrl },
+      ...settings.extra,
+    });
+    return new PairNode(name, dir, configFile, mqttPort, httpPort);
+  }
+
+  get mqttUrl(): string {
+    return `mqtt://127.0.0.1:${this.mqttPort}`;
+  }
+
+  get pid(): number | null {
+    return this.process?.pid ?? null;
+  }
+
+  async start(): Promise<void> {
+    this.process = await startBrokerProcess(this.configFile, {}, 60_000);
+  }
+
+  async kill(signal: NodeJS.Signals): Promise<void> {
+    const running = this.process;
+    this.process = null;
+    if (!running) return;
+    await running.kill(signal);
+    this.earlier += running.output();
+  }
+
+  /** GET /api/health/leader: true on 200 (leads), false on 503 or no answer. */
+  async leads(): Promise<boolean> {
+    try {
+      const response = await fetch(`http://127.0.0.1:${this.httpPort}${apiRoutes.healthLeader}`, {
+        signal: AbortSignal.timeout(2_000),
+      });
+      await response.body?.cancel();
+      return response.status === 200;
+    } catch {
+      return false;
+    }
+  }
+
+  output(): string {
+    return this.earlier + (this.process?.output() ?? '');
+  }
+}
+
+/** The spool of the agent's uplink, in memory, remembering each acknowledgment. */
+class WatchedSpool extends MemorySpool {
+  ackedUpTo = -1;
+  onAck: (seq: number) => void = () => {};
+
+  override ack(seq: number): void {
+    super.ack(seq);
+    if (seq > this.ackedUpTo) this.ackedUpTo = seq;
+    this.onAck(seq);
+  }
+}
+
+/** An acknowledgment seen by an agent: when (performance.now()) and from which node. */
+interface AckSeen {
+  at: number;
+  broker: string;
+}
+
+/**
+ * An agent as the real one talks to the pair (agent/uplink.ts, its default reconnect
+ * policy), publishing `rate` readings a second of one camera.
+ */
+export class PairAgent {
+  readonly uplink: Uplink;
+  /** The uplink's lines, each with the second (performance.now()) it was written at. */
+  readonly log = new MemoryLogger();
+  /** The spool seqs that are readings (births take seqs too), in order. */
+  readonly readings: number[] = [];
+  private readonly spool = new WatchedSpool();
+  private readonly acks: AckSeen[] = [];
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    readonly credentials: { username: string; password: string; siteId: string; agentId: string },
+    urls: string[],
+    /** Readings are dated t0 + seq ms: each its own point in InfluxDB. */
+    readonly t0: number,
+  ) {
+    const { siteId, agentId, username, password } = credentials;
+    this.uplink = new Uplink({
+      siteId,
+      agentId,
+      mqtt: { url: urls[0]!, urls, username, password: new Secret(password) },
+      log: {
+        info: (line) => this.log.info(`${(performance.now() / 1000).toFixed(1)} ${line}`),
+        warn: (line) => this.log.warn(`${(performance.now() / 1000).toFixed(1)} ${line}`),
+        error: (line) => this.log.error(`${(performance.now() / 1000).toFixed(1)} ${line}`),
+      },
+      spool: this.spool,
+      birth: () => ({
+        state: 'online',
+        version: 'failover-test',
+        startedAt: new Date(t0).toISOString(),
+        hostname: `gw-${agentId}`,
+        devices: [],
+      }),
+    });
+    this.spool.onAck = () => this.acks.push({ at: performance.now(), broker: this.uplink.broker });
+  }
+
+  get deviceId(): string {
+    return `cam-${this.credentials.agentId}`;
+  }
+
+  /** Connects and publishes `rate` readings a second until stop() or drain(). */
+  start(rate: number): void {
+    this.uplink.start();
+    const started = performance.now();
+    this.timer = setInterval(() => {
+      const due = Math.floor(((performance.now() - started) / 1000) * rate);
+      while (this.readings.length < due) this.reading();
+    }, 20);
+  }
+
+  private reading(): void {
+    const seq = this.spool.nextSeq;
+    // The uplink puts its header (seq, ts) first and the body over it: the reading's own
+    // time, so that no two readings of this camera share a point in InfluxDB.
+    const body = {
+      deviceId: this.deviceId,
+      kind: 'camera' as const,
+      values: { up: true, responseMs: seq % 1000 },
+      ts: new Date(this.t0 + seq).toISOString(),
+    };
+    if (this.uplink.publishDeviceMetrics(this.deviceId, body)) this.readings.push(seq);
+  }
+
+  /** Readings the broker acknowledged (PUBACK): every one must be stored. */
+  acknowledged(): number[] {
+    const upTo = this.spool.ackedUpTo;
+    return this.readings.filter((seq) => seq <= upTo);
+  }
+
+  /** Readings waiting for a PUBACK. */
+  get waiting(): number {
+    return this.spool.stats().depth;
+  }
+
+  /** The first acknowledgment after `since` (performance.now()) that came from `broker`. */
+  firstAckFrom(broker: string, since: number): number | null {
+    return this.acks.find((ack) => ack.at > since && ack.broker === broker)?.at ?? null;
+  }
+
+  /** Stops producing; resolves once everything was acknowledged or `timeoutMs` passed. */
+  async drain(timeoutMs: number): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.uplink.flush(timeoutMs);
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.uplink.stop(1_000);
+  }
+}
+
+/** Acknowledged readings missing from InfluxDB, as `device#seq`. */
+export async function lostReadings(
+  influxUrl: string,
+  database: string,
+  agents: PairAgent[],
+): Promise<string[]> {
+  const lost: string[] = [];
+  for (const agent of agents) {
+    const found = await seqsInInflux(influxUrl, database, agent);
+    for (const seq of agent.acknowledged())
+      if (!found.has(seq)) lost.push(`${agent.deviceId}#${seq}`);
+  }
+  return lost;
+}
+
+/** The q-quantile (0..1) of `values`, nearest rank. */
+export function quantile(values: number[], q: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls until `probe` holds; false after `timeoutMs`. */
+export async function waitFor(
+  probe: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  everyMs = 100,
+): Promise<boolean> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    if (await probe()) return true;
+    if (performance.now() > deadline) return false;
+    await sleep(everyMs);
+  }
+}
+
+/** The line a node logs once its journal replayed after an election (broker/app.ts). */
+const REPLAYED = 'leads: the journal in PostgreSQL replays';
+
+/** What one kill of the leader cost. */
+export interface Takeover {
+  killed: string;
+  /** Seconds from the kill to the other node answering 200 on /api/health/leader. */
+  electedS: number | null;
+  /** Seconds from the kill to the new leader's journal replayed: it takes clients from then. */
+  servingS: number | null;
+  /** Per agent: seconds from the kill to its first PUBACK from the new leader (null: none). */
+  agentsS: (number | null)[];
+}
+
+/**
+ * Kills the node that leads with SIGKILL, measures the takeover (the other node elected;
+ * each agent's first PUBACK from it), then starts the killed node again as the standby
+ * and lets the load run `settleMs`.
+ */
+export async function killLeader(
+  nodes: [PairNode, PairNode],
+  agents: PairAgent[],
+  options: { takeoverLimitMs: number; settleMs: number },
+): Promise<Takeover> {
+  const leaders = await Promise.all(nodes.map((node) => node.leads()));
+  const index = leaders.indexOf(true);
+  if (index === -1 || leaders.lastIndexOf(true) !== index)
+    throw new Error(`expected exactly one leader before the kill, got ${JSON.stringify(leaders)}`);
+  const leader = nodes[index]!;
+  const next = nodes[1 - index]!;
+  const replays = (): number => next.output().split(REPLAYED).length;
+  const replaysBefore = replays();
+  const killedAt = performance.now();
+  await leader.kill('SIGKILL');
+  let electedAt: number | null = null;
+  let servingAt: number | null = null;
+  await waitFor(
+    async () => {
+      if (servingAt === null && replays() > replaysBefore) servingAt = performance.now();
+      if (electedAt === null && (await next.leads())) electedAt = performance.now();
+      return electedAt !== null && agents.every((a) => a.firstAckFrom(next.mqttUrl, killedAt));
+    },
+    options.takeoverLimitMs,
+    50,
+  );
+  const seconds = (at: number | null) => (at === null ? null : (at - killedAt) / 1000);
+  const takeover: Takeover = {
+    killed: leader.name,
+    electedS: seconds(electedAt),
+    servingS: seconds(servingAt),
+    agentsS: agents.map((agent) => seconds(agent.firstAckFrom(next.mqttUrl, killedAt))),
+  };
+  // Back as the standby: the same folder and ports.
+  await leader.start();
+  await sleep(options.settleMs);
+  return takeover;
+}
