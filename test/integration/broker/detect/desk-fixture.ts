@@ -28,8 +28,6 @@ import { DeadLetterStore } from '../../../../broker/pipeline/index.js';
 import { openDatabase, type Db } from '../../../../broker/db.js';
 import { SqliteDatabase } from '../../../../broker/sql/sqlite.js';
 import type { SqlDatabase } from '../../../../broker/sql/types.js';
-import { SqliteDatabase } from '../../../../broker/sql/sqlite.js';
-import type { SqlDatabase } from '../../../../broker/sql/types.js';
 import { BrokerEvents } from '../../../../broker/events.js';
 import type { Log } from '../../../../broker/log.js';
 import { defaultDeskConfig, type DeskConfig } from '../../../../broker/wiring/desk-config.js';
@@ -37,8 +35,6 @@ import { startDesk, type Desk } from '../../../../broker/wiring/desk.js';
 import { defaultSla } from '../../../../broker/tickets/types.js';
 import { MemoryRegistry } from '../api/fixture.js';
 
-  /** The same vigil.db through broker/sql, as the broker's stores see it. */
-  store: SqlDatabase;
 export interface DeskFixture {
   db: Db;
   /** The same vigil.db through broker/sql, as the broker's stores see it. */
@@ -87,7 +83,6 @@ export function camera(id: string, patch: Partial<Device> = {}): Device {
 
 export async function makeDesk(
   config: Partial<DeskConfig> = {},
-  const store = new SqliteDatabase(db, join(dir, 'vigil.db'));
   devices: Device[] = [],
 ): Promise<DeskFixture> {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-desk-'));
@@ -147,7 +142,6 @@ export async function makeDesk(
       devices: [],
     });
   const emitted: Ticket[] = [];
-    store,
   const alerts: SlaAlert[] = [];
   events.on('ticket', (ticket) => emitted.push(ticket));
   events.on('sla', (alert) => alerts.push(alert));
@@ -262,13 +256,13 @@ export async function deskApi<Name extends string>(
   users: Record<Name, ApiUser>,
   extra: Partial<ApiDeps> = {},
 ): Promise<{ app: FastifyInstance; tokens: Record<Name, string> }> {
-    store: f.store,
   const store = new UserStore(f.store);
   await store.start();
   for (const user of Object.values<ApiUser>(users))
     await store.setUser(user.username, user.role, user.password);
   const app = await buildApi({
     db: f.db,
+    store: f.store,
     devices: f.registry,
     tickets: f.desk.tickets,
     desk: f.desk,
