@@ -84,9 +84,11 @@ export class AgentTable {
   /**
    * The table of a previous run. An agent online then counts as seen `at` (the broker's
    * start): it could not reach a broker that was down, so its heartbeat timeout starts
-   * now, not at its last message before the restart.
+   * now, not at its last message before the restart. Replaces what the table held (start,
+   * or a standby taking over as leader).
    */
   load(agents: readonly AgentLiveness[], at: number): void {
+    this.agents.clear();
     for (const agent of agents) {
       this.agents.set(this.key(agent.siteId, agent.agentId), {
         ...agent,

@@ -59,7 +59,9 @@ export class ConditionTable {
   }
 
   /** The table of a previous run (the state store). */
+  /** Replaces the table with what a store kept (start, or taking over as leader). */
   load(conditions: readonly Condition[]): void {
+    this.entries.clear();
     for (const condition of conditions) this.raise({ ...condition, covers: [...condition.covers] });
   }
 

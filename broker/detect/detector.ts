@@ -45,8 +45,10 @@ export interface DetectorOptions {
   wake?: () => void;
   /** Where the state goes so it survives a restart (./state-store.ts); none: memory only. */
   state?: DetectStateStore;
-  /** A state save that failed (the detection goes on from memory). */
+  /** A state save that failed (the detection goes on from memory; the save is retried). */
   onStateError?: (error: unknown) => void;
+  /** The first wait before a failed save is tried again (doubling up to 30 s); 1 s. */
+  retryMs?: number;
 }
 
 export class Detector {
@@ -58,7 +60,13 @@ export class Detector {
   private readonly context: DetectContext;
   private outbox: Detection[] = [];
   private started = false;
-  private persistScheduled: NodeJS.Immediate | null = null;
+  /** The save loop while it runs (./state-store.ts), and whether the state changed since its last snapshot. */
+  private saving: Promise<void> | null = null;
+  private dirty = false;
+  /** Resolved once a save that includes what was decided before they asked commits. */
+  private saveWaiters: (() => void)[] = [];
+  /** Bumped by reload() and stop(): a save loop of an older generation gives up. */
+  private generation = 0;
   /** One-shot wake-ups at the end of holds, so a ticket does not wait for the next tick. */
   private readonly wakeups = new Set<NodeJS.Timeout>();
   private readonly now: () => Date;
@@ -86,25 +94,57 @@ export class Detector {
   }
 
   /** Loads what the previous run left. No timer of its own: the broker's clock drives tick(). */
-  start(): void {
-    const state = this.opts.state?.start();
-    if (state) {
-      this.conditions.load(state.conditions);
-      this.failures.load(state.failures);
-      this.agents.load(state.agents, this.now().getTime());
+  async start(): Promise<void> {
+    if (this.opts.state) {
+      await this.opts.state.start();
+      await this.reload();
     }
     this.started = true;
   }
 
-  stop(): void {
+  /**
+   * Replaces the state in memory with what the store holds: at start, and on a pair when
+   * this node takes over as leader (the other node decided meanwhile; docs/HA.md). Saves
+   * not yet written are dropped: on a node that lost the lead they would be refused, and
+   * the new leader replays their messages from the journal.
+   */
+  async reload(): Promise<void> {
+    const state = this.opts.state;
+    if (!state) return;
+    this.generation++;
+    this.dirty = false;
+    this.saveWaiters = [];
+    await this.saving?.catch(() => {});
+    const snapshot = await state.load();
+    this.conditions.load(snapshot.conditions);
+    this.failures.load(snapshot.failures);
+    this.agents.load(snapshot.agents, this.now().getTime());
+  }
+
+  /** Stops the wake-ups and writes what is not saved yet (one attempt). */
+  async stop(): Promise<void> {
     this.started = false;
-    if (this.persistScheduled) {
-      clearImmediate(this.persistScheduled);
-      this.persistScheduled = null;
-      this.persistNow();
-    }
     for (const wakeup of this.wakeups) clearTimeout(wakeup);
     this.wakeups.clear();
+    const generation = ++this.generation;
+    await this.saving?.catch(() => {});
+    if (this.dirty && this.opts.state) {
+      this.dirty = false;
+      if (!(await this.saveOnce(generation))) return;
+    }
+    const waiters = this.saveWaiters;
+    this.saveWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  /**
+   * Resolves once what was decided so far is in the store; null when nothing waits to be
+   * written. The detect stage hands it to the journal (ctx.pending): a message is
+   * finished only once the state it changed is saved, so a crash replays it.
+   */
+  saved(): Promise<void> | null {
+    if (!this.dirty && this.saving === null) return null;
+    return new Promise((resolve) => this.saveWaiters.push(resolve));
   }
 
   /** What was decided since the last call, in the order decided (parents first). */
@@ -286,29 +326,61 @@ export class Detector {
    * change with every message, and a restart starts their heartbeat timeout afresh anyway.
    */
   private persist(): void {
-    if (!this.opts.state || this.persistScheduled) return;
-    // Once per turn of the event loop: every save compares the whole state, so a burst of
-    // inputs (hundreds of agents reconnecting after the NOC's WAN came back) saved one by
-    // one cost O(n^2) and stalled the broker (50 ms at 500 agents in bench:broker). The
-    // journal finishes a message only after its metrics are written, a later turn, so a
-    // crash still cannot lose a change whose message will not be replayed.
-    this.persistScheduled = setImmediate(() => {
-      this.persistScheduled = null;
-      this.persistNow();
-    });
+    if (!this.opts.state) return;
+    this.dirty = true;
+    if (this.saving === null) {
+      this.saving = this.saveLoop(this.generation).finally(() => (this.saving = null));
+    }
   }
 
-  private persistNow(): void {
-    if (!this.opts.state) return;
+  /**
+   * Saves while there is something to save, one save at a time. Once per turn of the
+   * event loop: every save compares the whole state, so a burst of inputs (hundreds of
+   * agents reconnecting after the NOC's WAN came back) saved one by one cost O(n^2) and
+   * stalled the broker (50 ms at 500 agents in bench:broker). A failed save is said and
+   * tried again, waiting longer each time (the disk full, PostgreSQL out of reach): the
+   * detection goes on from memory, and the messages wait in the journal meanwhile.
+   */
+  private async saveLoop(generation: number): Promise<void> {
+    let failures = 0;
+    while (this.dirty && generation === this.generation) {
+      await new Promise((resolve) => setImmediate(resolve));
+      if (generation !== this.generation) return;
+      this.dirty = false;
+      if (await this.saveOnce(generation)) {
+        failures = 0;
+        continue;
+      }
+      this.dirty = true;
+      const waitMs = Math.min(30_000, (this.opts.retryMs ?? 1000) * 2 ** failures++);
+      await new Promise((resolve) => setTimeout(resolve, waitMs).unref());
+    }
+    // Nothing changed since the last save that committed: every waiter is covered.
+    if (generation !== this.generation) return;
+    const waiters = this.saveWaiters;
+    this.saveWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  /** One save of the state as it is now; true when it committed. */
+  private async saveOnce(generation: number): Promise<boolean> {
+    const state = this.opts.state;
+    if (!state) return true;
     this.failures.prune(this.now().getTime());
+    const waiters = this.saveWaiters;
+    this.saveWaiters = [];
     try {
-      this.opts.state.save({
+      await state.save({
         conditions: this.conditions.all(),
         failures: this.failures.entries(),
         agents: this.agents.all().map((a) => ({ ...a, lastSeen: 0 })),
       });
     } catch (error) {
+      if (generation === this.generation) this.saveWaiters.unshift(...waiters);
       this.opts.onStateError?.(error);
+      return false;
     }
+    for (const resolve of waiters) resolve();
+    return true;
   }
 }

@@ -33,7 +33,9 @@ export class FailureLog {
     return new Map([...this.failures].map(([key, times]) => [key, [...times]]));
   }
 
+  /** Replaces the log with what a store kept (start, or taking over as leader). */
   load(entries: ReadonlyMap<string, readonly number[]>): void {
+    this.failures.clear();
     for (const [key, times] of entries) this.failures.set(key, [...times]);
   }
 }

@@ -1,20 +1,22 @@
 /**
- * The detector's state in SQLite (vigil.db), so a broker restart neither forgets a
- * flapping episode (its ticket would then need a person to resolve it), nor the devices a
- * parent ticket suppresses (they would get tickets of their own, or the site ticket would
- * stay open), nor which agents were gone. Three tables, written through after every
- * input: only the rows that changed since the last save are written.
+ * The detector's state in the stores' database (broker/sql/: vigil.db, or PostgreSQL on a
+ * pair), so a broker restart, or the standby taking over, neither forgets a flapping
+ * episode (its ticket would then need a person to resolve it), nor the devices a parent
+ * ticket suppresses (they would get tickets of their own, or the site ticket would stay
+ * open), nor which agents were gone. Three tables, written through after every input: only
+ * the rows that changed since the last save are written, in one transaction.
  *
  *   detect_conditions  the active conditions (./conditions.ts), ticketed or held or suppressed
  *   detect_failures    per device, the failure times within the flapping window
  *   detect_agents      agent liveness (online, last seen, why offline)
  */
-import { migrate, type Db, type Migration } from '../db.js';
 import { message, type Message } from '../../shared/wording/messages.js';
+import type { SqlDatabase, SqlSession, StoreMigration } from '../sql/types.js';
 import type { AgentLiveness } from './agent-table.js';
 import { conditionKey, type Condition } from './conditions.js';
 
-const migrations: Migration[] = [
+// `key` is a column name both engines take (non-reserved in PostgreSQL).
+const migrations: StoreMigration[] = [
   {
     version: 1,
     sql: `
@@ -24,6 +26,9 @@ const migrations: Migration[] = [
     `,
   },
 ];
+
+/** Rows per statement: 2 parameters each, far below both engines' limits. */
+const ROWS_PER_STATEMENT = 500;
 
 export interface DetectorSnapshot {
   conditions: Condition[];
@@ -42,30 +47,38 @@ export class DetectStateStore {
     detect_agents: new Map(),
   };
 
-  constructor(private readonly db: Db) {}
+  constructor(private readonly db: SqlDatabase) {}
 
-  /** Creates the tables; returns what the previous run left. */
-  start(): DetectorSnapshot {
-    migrate(this.db, 'detect', migrations);
-    const rows = (table: Table, column: 'body' | 'times') =>
-      this.db.prepare(`SELECT key, ${column} AS value FROM ${table}`).all() as {
-        key: string;
-        value: string;
-      }[];
-    const read = <T>(table: Table, column: 'body' | 'times'): [string, T][] =>
-      rows(table, column).map(({ key, value }) => {
-        this.saved[table].set(key, value);
-        return [key, JSON.parse(value) as T];
-      });
+  /** Creates the tables. */
+  async start(): Promise<void> {
+    await this.db.migrate('detect', migrations);
+  }
+
+  /** What the tables hold now (what the previous run, or the previous leader, left). */
+  async load(): Promise<DetectorSnapshot> {
+    const read = async <T>(table: Table): Promise<[string, T][]> => {
+      const rows = await this.db.all<{ key: string; value: string }>(
+        `SELECT key, ${columnOf(table)} AS value FROM ${table}`,
+      );
+      this.saved[table] = new Map(rows.map(({ key, value }) => [key, value]));
+      return rows.map(({ key, value }) => [key, JSON.parse(value) as T]);
+    };
+    const conditions = await read<Condition>('detect_conditions');
+    const failures = await read<number[]>('detect_failures');
+    const agents = await read<AgentLiveness>('detect_agents');
     return {
-      conditions: read<Condition>('detect_conditions', 'body').map(([, c]) => withMessages(c)),
-      failures: new Map(read<number[]>('detect_failures', 'times')),
-      agents: read<AgentLiveness>('detect_agents', 'body').map(([, a]) => a),
+      conditions: conditions.map(([, c]) => withMessages(c)),
+      failures: new Map(failures),
+      agents: agents.map(([, a]) => a),
     };
   }
 
-  /** Writes what changed since the last save, in one transaction. */
-  save(snapshot: DetectorSnapshot): void {
+  /**
+   * Writes what changed since the last save (or load), in one transaction. The snapshot is
+   * read before the first await, so the caller may change its state meanwhile. Never call
+   * it again before the last call settled: each save is a difference against the last.
+   */
+  async save(snapshot: DetectorSnapshot): Promise<void> {
     const next: Record<Table, Map<string, string>> = {
       detect_conditions: new Map(
         snapshot.conditions.map((c) => [
@@ -80,33 +93,56 @@ export class DetectStateStore {
         snapshot.agents.map((a) => [`${a.siteId}|${a.agentId}`, JSON.stringify(a)]),
       ),
     };
-    const changes: [Table, string, string | null][] = [];
+    const changes = {
+      upserts: new Map<Table, [string, string][]>(),
+      deletes: new Map<Table, string[]>(),
+    };
+    let count = 0;
     for (const table of Object.keys(next) as Table[]) {
       const before = this.saved[table];
-      for (const [key, value] of next[table]) {
-        if (before.get(key) !== value) changes.push([table, key, value]);
-      }
-      for (const key of before.keys()) if (!next[table].has(key)) changes.push([table, key, null]);
+      const upserts: [string, string][] = [];
+      for (const [key, value] of next[table])
+        if (before.get(key) !== value) upserts.push([key, value]);
+      const deletes = [...before.keys()].filter((key) => !next[table].has(key));
+      changes.upserts.set(table, upserts);
+      changes.deletes.set(table, deletes);
+      count += upserts.length + deletes.length;
     }
-    if (changes.length === 0) return;
-    this.db.transaction(() => {
-      for (const [table, key, value] of changes) {
-        if (value === null) this.db.prepare(`DELETE FROM ${table} WHERE key = ?`).run(key);
-        else {
-          const column = table === 'detect_failures' ? 'times' : 'body';
-          this.db
-            .prepare(
-              `INSERT INTO ${table} (key, ${column}) VALUES (?, ?)
-               ON CONFLICT (key) DO UPDATE SET ${column} = excluded.${column}`,
-            )
-            .run(key, value);
-        }
+    if (count === 0) return;
+    await this.db.transaction(async (tx) => {
+      for (const table of Object.keys(next) as Table[]) {
+        await upsert(tx, table, changes.upserts.get(table)!);
+        await remove(tx, table, changes.deletes.get(table)!);
       }
-    })();
-    for (const [table, key, value] of changes) {
-      if (value === null) this.saved[table].delete(key);
-      else this.saved[table].set(key, value);
+    });
+    for (const table of Object.keys(next) as Table[]) {
+      for (const [key, value] of changes.upserts.get(table)!) this.saved[table].set(key, value);
+      for (const key of changes.deletes.get(table)!) this.saved[table].delete(key);
     }
+  }
+}
+
+function columnOf(table: Table): 'body' | 'times' {
+  return table === 'detect_failures' ? 'times' : 'body';
+}
+
+/** Many rows in one statement per chunk: a reconnecting fleet changes hundreds at once. */
+async function upsert(tx: SqlSession, table: Table, rows: [string, string][]): Promise<void> {
+  const column = columnOf(table);
+  for (let at = 0; at < rows.length; at += ROWS_PER_STATEMENT) {
+    const chunk = rows.slice(at, at + ROWS_PER_STATEMENT);
+    await tx.run(
+      `INSERT INTO ${table} (key, ${column}) VALUES ${chunk.map(() => '(?, ?)').join(', ')}
+       ON CONFLICT (key) DO UPDATE SET ${column} = excluded.${column}`,
+      chunk.flat(),
+    );
+  }
+}
+
+async function remove(tx: SqlSession, table: Table, keys: string[]): Promise<void> {
+  for (let at = 0; at < keys.length; at += ROWS_PER_STATEMENT) {
+    const chunk = keys.slice(at, at + ROWS_PER_STATEMENT);
+    await tx.run(`DELETE FROM ${table} WHERE key IN (${chunk.map(() => '?').join(', ')})`, chunk);
   }
 }
 

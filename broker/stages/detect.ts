@@ -20,6 +20,10 @@ export function detectStage(detector: Detector): Stage {
       // ticket stage: what was decided stays in the outbox for the next message or beat.
       hand(message, ctx);
       ctx.detections.push(...detector.take());
+      // The journal finishes the message once the state it changed is saved (a crash
+      // before then replays it); the stages after this one do not wait for the write.
+      const saved = detector.saved();
+      if (saved) (ctx.pending ??= []).push(saved);
       return 'continue';
     },
     tick(ctx) {

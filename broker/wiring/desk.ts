@@ -159,13 +159,13 @@ export async function startDesk(opts: DeskOptions): Promise<Desk> {
     now,
     wake: tick,
     // Flapping history, suppressed devices and agent liveness survive a restart.
-    state: new DetectStateStore(opts.db),
+    state: new DetectStateStore(opts.store),
     onStateError: (error) =>
       log.error(
-        `cannot save the detector state (detection goes on, but a restart would forget it; check the disk of the data dir): ${error instanceof Error ? error.message : String(error)}`,
+        `cannot save the detector state in ${opts.store.label} (detection goes on from memory and the save is tried again; its messages wait in the journal): check the disk of the data dir, or that PostgreSQL answers: ${error instanceof Error ? error.message : String(error)}`,
       ),
   });
-  detector.start();
+  await detector.start();
   const pipeline = new Pipeline(
     brokerStages({
       registry: opts.registry,
@@ -200,7 +200,7 @@ export async function startDesk(opts: DeskOptions): Promise<Desk> {
       opts.events.off('device', onDevice);
       await pipeline.idle();
       pipeline.flushLog();
-      detector.stop();
+      await detector.stop();
     },
   };
 }

@@ -31,11 +31,12 @@ function reading(values: Partial<DeviceMetrics['values']>, deviceId = 'nvr-01'):
   };
 }
 
-function detectorWith(goal: number | (() => number)) {
+async function detectorWith(goal: number | (() => number)) {
   let saves = 0;
   const state = {
-    start: () => ({ conditions: [], failures: [], agents: [] }),
-    save: () => void saves++,
+    start: async () => {},
+    load: async () => ({ conditions: [], failures: new Map(), agents: [] }),
+    save: async () => void saves++,
   } as unknown as DetectStateStore;
   const detector = new Detector({
     registry,
@@ -43,7 +44,7 @@ function detectorWith(goal: number | (() => number)) {
     state,
     now: () => new Date('2026-12-06T12:00:00.000Z'),
   });
-  detector.start();
+  await detector.start();
   detector.agentSeen(nvr.siteId, nvr.agentId);
   detector.take();
   return { detector, saves: () => saves };
@@ -52,8 +53,8 @@ function detectorWith(goal: number | (() => number)) {
 const turn = () => new Promise((resolve) => setImmediate(resolve));
 
 describe('the retention-short rule', () => {
-  it('asks for a general-priority condition below the goal, named for the NVR', () => {
-    const { detector } = detectorWith(30);
+  it('asks for a general-priority condition below the goal, named for the NVR', async () => {
+    const { detector } = await detectorWith(30);
     detector.deviceMetrics(reading({ retentionDays: 12.4 }));
     expect(detector.take()).toEqual([
       expect.objectContaining({
@@ -84,8 +85,8 @@ describe('the retention-short rule', () => {
     ]);
   });
 
-  it('does not flap on a recorder sized just for the goal: one ticket for a day of readings', () => {
-    const { detector } = detectorWith(30);
+  it('does not flap on a recorder sized just for the goal: one ticket for a day of readings', async () => {
+    const { detector } = await detectorWith(30);
     expect(RESOLVE_MARGIN_DAYS).toBe(1);
     // Hourly readings of a recorder whose cameras' bitrate is higher by day than by night.
     const day = [30.1, 30.2, 30.0, 29.8, 29.7, 29.9, 30.1, 30.3, 29.9, 30.2, 30.4, 29.8];
@@ -93,9 +94,9 @@ describe('the retention-short rule', () => {
     expect(detector.take().map((e) => e.kind)).toEqual(['fault']);
   });
 
-  it('resolves an open ticket once the site asks for no retention', () => {
+  it('resolves an open ticket once the site asks for no retention', async () => {
     let goal = 30;
-    const { detector } = detectorWith(() => goal);
+    const { detector } = await detectorWith(() => goal);
     detector.deviceMetrics(reading({ retentionDays: 12 }));
     goal = 0;
     detector.deviceMetrics(reading({ retentionDays: 12 }));
@@ -103,7 +104,7 @@ describe('the retention-short rule', () => {
   });
 
   it('decides and saves nothing for the readings that carry no retention', async () => {
-    const { detector, saves } = detectorWith(30);
+    const { detector, saves } = await detectorWith(30);
     await turn();
     const before = saves();
     for (let i = 0; i < 500; i++) detector.deviceMetrics(reading({ recordingLagS: 1 }));
@@ -115,18 +116,18 @@ describe('the retention-short rule', () => {
     expect(saves()).toBe(before + 1);
   });
 
-  it('asks nothing where the site has no goal, or the NVR keeps enough', () => {
-    const none = detectorWith(0).detector;
+  it('asks nothing where the site has no goal, or the NVR keeps enough', async () => {
+    const none = (await detectorWith(0)).detector;
     none.deviceMetrics(reading({ retentionDays: 0.2 }));
     expect(none.take()).toEqual([]);
-    const enough = detectorWith(30).detector;
+    const enough = (await detectorWith(30)).detector;
     enough.deviceMetrics(reading({ retentionDays: 30 }));
     enough.deviceMetrics(reading({ retentionDays: 45.5 }));
     expect(enough.take()).toEqual([]);
   });
 
-  it('names an NVR the registry does not know yet by its id', () => {
-    const { detector } = detectorWith(30);
+  it('names an NVR the registry does not know yet by its id', async () => {
+    const { detector } = await detectorWith(30);
     detector.deviceMetrics(reading({ retentionDays: 1 }, 'nvr-09'));
     const [opened] = detector.take();
     expect(opened).toMatchObject({
