@@ -206,6 +206,11 @@ export class PairAgent {
     return this.spool.stats().depth;
   }
 
+  /** Acknowledgments from `broker` after `since` (performance.now()). */
+  acksFrom(broker: string, since: number): number {
+    return this.acks.filter((ack) => ack.at > since && ack.broker === broker).length;
+  }
+
   /** The first acknowledgment after `since` (performance.now()) that came from `broker`. */
   firstAckFrom(broker: string, since: number): number | null {
     return this.acks.find((ack) => ack.at > since && ack.broker === broker)?.at ?? null;
