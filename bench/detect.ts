@@ -460,15 +460,15 @@ async function run(
     const outages = registry.outages;
     for (const outcome of outcomes.values()) {
       if (!outages || outcome.onWall === null) continue;
-      const spans = outages
-        .spans(
+      const spans = (
+        await outages.spans(
           SITE,
           outcome.id,
           DOWN_CODES,
           new Date(outcome.offWall - 60_000).toISOString(),
           new Date(Date.now() + 60_000).toISOString(),
         )
-        .filter((s) => s.channel === '' && s.ended !== null);
+      ).filter((s) => s.channel === '' && s.ended !== null);
       if (spans.length === 0) continue;
       // The down reason may change while down (timeout, then unreachable): one outage.
       const started = Math.min(...spans.map((s) => Date.parse(s.started)));

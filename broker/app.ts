@@ -26,7 +26,7 @@ import { ensureAdmin } from './api/users.js';
 import type { BrokerConfig } from './config.js';
 import { openDatabase, type Db } from './db.js';
 import type { DeviceRegistry } from './devices/registry.js';
-import { SqliteDeviceRegistry } from './devices/sqlite-registry.js';
+import { DeviceStore } from './devices/store.js';
 import { WriteBehindRegistry } from './devices/write-behind.js';
 import { BrokerEvents } from './events.js';
 import { ReportCache } from './inspection/cache.js';
@@ -217,11 +217,16 @@ export async function startBroker(
     undo.push({ name: 'the stores database', run: () => store.close() });
     const agents = new AgentStore(store);
     await agents.start();
-    const deviceRows = new SqliteDeviceRegistry(db);
-    deviceRows.start();
-    // In memory, readings written behind (broker/devices/write-behind.ts).
-    const devices = new WriteBehindRegistry(deviceRows);
-    devices.start();
+    const deviceRows = new DeviceStore(store);
+    await deviceRows.start();
+    // In memory, states written through, readings behind (broker/devices/write-behind.ts).
+    const devices = new WriteBehindRegistry(deviceRows, {
+      onError: (error, retryInMs) =>
+        log.error(
+          `cannot write the device registry to ${store.label}: ${error instanceof Error ? error.message : String(error)}; ${retryInMs < 0 ? 'stopping: the messages of the states not written stay in the journal' : `trying again in ${Math.round(retryInMs / 1000)} s, the states wait in memory and their messages in the journal`}`,
+        ),
+    });
+    await devices.start();
     undo.push({ name: 'the device registry', run: () => devices.stop() });
     const deadLetters = new DeadLetterStore(store);
     await deadLetters.start();

@@ -69,12 +69,19 @@ export const outageRoutes: FastifyPluginAsyncTypebox<{
       if (history === undefined) {
         throw new VigilError(
           'VIGIL_NOT_FOUND',
-          'This broker keeps no outage history (its device registry is not the SQLite one).',
+          'This broker keeps no outage history (its device registry has no store).',
         );
       }
       const code = q.code ?? 'recording-stopped';
       const fromIso = from.toISOString();
       const toIso = to.toISOString();
+      const [channels, spans, downSpans] = await Promise.all([
+        history.channels(device.siteId, device.id, code),
+        history.spans(device.siteId, device.id, [code], fromIso, toIso),
+        DOWN_CODES.includes(code)
+          ? []
+          : history.spans(device.siteId, device.id, DOWN_CODES, fromIso, toIso),
+      ]);
       return outageTimeline({
         siteId: device.siteId,
         deviceId: device.id,
@@ -85,13 +92,9 @@ export const outageRoutes: FastifyPluginAsyncTypebox<{
         channelCount: device.channels ?? null,
         ...(device.recordings !== undefined ? { recordings: device.recordings } : {}),
         retentionDays: history.retentionDays,
-        channels: history.channels(device.siteId, device.id, code),
-        spans: history.spans(device.siteId, device.id, [code], fromIso, toIso),
-        downSpans: DOWN_CODES.includes(code)
-          ? []
-          : history
-              .spans(device.siteId, device.id, DOWN_CODES, fromIso, toIso)
-              .filter((s) => s.channel === ''),
+        channels,
+        spans,
+        downSpans: downSpans.filter((s) => s.channel === ''),
       });
     },
   );

@@ -1,6 +1,7 @@
 /**
  * The history of a device's reasons (shared/messages/device-state.ts Reason) as spans in
- * SQLite (vigil.db, component "outages"): one row per device, code and channel from the
+ * the stores' database (broker/sql/: vigil.db, or PostgreSQL on a pair; component
+ * "outages"): one row per device, code and channel from the
  * state message in which the reason appeared (`started`) to the one in which it cleared
  * (`ended`, null while open). The outage timeline of the device page and its API
  * (GET /api/devices/:id/outages) read them.
@@ -24,17 +25,15 @@
  */
 import { DOWN_CODES, type ReasonCode } from '../../shared/messages/device-state.js';
 import type { Device } from '../../shared/api/devices.js';
-import { migrate, type Db } from '../db.js';
+import type { SqlDatabase, SqlSession, StoreMigration } from '../sql/types.js';
 
 export const DEFAULT_OUTAGE_RETENTION_DAYS = 400;
 const PRUNE_EVERY_MS = 3_600_000;
 const DAY_MS = 86_400_000;
 
-const migrations = [
-  {
-    version: 1,
-    sql: `CREATE TABLE outage_spans (
-      id INTEGER PRIMARY KEY,
+/** Version 1 of the table; the engines differ only in how the id is made. */
+const spansTable = (id: string): string => `CREATE TABLE outage_spans (
+      id ${id},
       site_id TEXT NOT NULL,
       device_id TEXT NOT NULL,
       code TEXT NOT NULL,
@@ -46,10 +45,16 @@ const migrations = [
     CREATE INDEX outage_spans_device ON outage_spans (site_id, device_id, started);
     CREATE UNIQUE INDEX outage_spans_open ON outage_spans (site_id, device_id, code, channel)
       WHERE ended IS NULL;
-    CREATE INDEX outage_spans_ended ON outage_spans (ended) WHERE ended IS NOT NULL;`,
+    CREATE INDEX outage_spans_ended ON outage_spans (ended) WHERE ended IS NOT NULL;`;
+
+const migrations: StoreMigration[] = [
+  {
+    version: 1,
+    sqlite: spansTable('INTEGER PRIMARY KEY'),
+    postgres: spansTable('BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY'),
   },
   {
-    // The timeline's reads by code and channel (SPANS_SQL, CHANNELS_SQL): with only
+    // The timeline's reads by code and channel (spansSql, channelsSql): with only
     // (site_id, device_id, started) a day of a flapping NVR read every span it kept.
     version: 2,
     sql: `CREATE INDEX outage_spans_channel
@@ -58,49 +63,67 @@ const migrations = [
 ];
 
 /**
- * The channels of a device's spans of the codes in @codes (a JSON array): hopping from
- * one channel to the next on outage_spans_channel, a seek each, where DISTINCT would read
- * every span (SQLite's skip-scan done by hand: its own needs ANALYZE statistics).
+ * The channels of a device's spans of the codes @c0, @c1 ...: hopping from one channel
+ * to the next on outage_spans_channel, a seek each, where DISTINCT would read every span
+ * (SQLite's skip-scan done by hand: its own needs ANALYZE statistics). The codes are a
+ * VALUES list, which both engines read (SQLite's json_each is its own).
  */
-const CHANNELS_CTE = `
-  WITH RECURSIVE ch(code, channel) AS (
-    SELECT c.value, (SELECT min(channel) FROM outage_spans
-                     WHERE site_id = @site AND device_id = @device AND code = c.value)
-    FROM json_each(@codes) c
+function channelsCte(codes: number): string {
+  const values = Array.from({ length: codes }, (_, i) => `(CAST(@c${i} AS TEXT))`).join(', ');
+  return `
+  WITH RECURSIVE codes(code) AS (VALUES ${values}),
+  ch(code, channel) AS (
+    SELECT codes.code, (SELECT min(channel) FROM outage_spans
+                        WHERE site_id = @site AND device_id = @device AND code = codes.code)
+    FROM codes
     UNION ALL
     SELECT ch.code, (SELECT min(channel) FROM outage_spans
                      WHERE site_id = @site AND device_id = @device AND code = ch.code
                        AND channel > ch.channel)
     FROM ch WHERE ch.channel IS NOT NULL
   )`;
+}
 
-/** SqliteOutageHistory.channels(), exported for the test of its query plan. */
-export const CHANNELS_SQL = `${CHANNELS_CTE}
+/** OutageHistory.channels() for `codes` codes, exported for the test of its query plan. */
+export function channelsSql(codes: number): string {
+  return `${channelsCte(codes)}
   SELECT channel FROM ch WHERE channel IS NOT NULL ORDER BY channel`;
+}
 
 /**
- * SqliteOutageHistory.spans(), exported for the test of its query plan. The spans of one
- * code and channel do not overlap (one is open at a time; the next opens after it
- * closed), so of those that began before the period only the last can reach into it:
- * one seek per code and channel (ORDER BY started DESC LIMIT 1), then the range of those
- * that began in the period. Neither reads the spans before the period, nor after it.
+ * OutageHistory.spans() for `codes` codes, exported for the test of its query plan. The
+ * spans of one code and channel do not overlap (one is open at a time; the next opens
+ * after it closed), so of those that began before the period only the last can reach
+ * into it: one seek per code and channel (ORDER BY started DESC LIMIT 1), then the range
+ * of those that began in the period. Neither reads the spans before the period, nor
+ * after it. CROSS JOIN keeps the channels as the outer loop in SQLite (its planner
+ * reorders any other join); PostgreSQL takes it as the plain join it is.
  */
-export const SPANS_SQL = `${CHANNELS_CTE}
+export function spansSql(codes: number): string {
+  return `${channelsCte(codes)}
   SELECT code, channel, started, ended, message FROM (
     SELECT s.id, s.code, s.channel, s.started, s.ended, s.message FROM ch
-    CROSS JOIN outage_spans s ON s.id = (
-      SELECT id FROM outage_spans
-      WHERE site_id = @site AND device_id = @device AND code = ch.code
-        AND channel = ch.channel AND started < @from
-      ORDER BY started DESC, id DESC LIMIT 1)
-    WHERE ch.channel IS NOT NULL AND (s.ended IS NULL OR s.ended > @from)
+    CROSS JOIN outage_spans s
+    WHERE ch.channel IS NOT NULL
+      AND s.id = (
+        SELECT id FROM outage_spans
+        WHERE site_id = @site AND device_id = @device AND code = ch.code
+          AND channel = ch.channel AND started < @from
+        ORDER BY started DESC, id DESC LIMIT 1)
+      AND (s.ended IS NULL OR s.ended > @from)
     UNION ALL
     SELECT s.id, s.code, s.channel, s.started, s.ended, s.message FROM ch
-    CROSS JOIN outage_spans s INDEXED BY outage_spans_channel
-      ON s.site_id = @site AND s.device_id = @device AND s.code = ch.code
-        AND s.channel = ch.channel AND s.started >= @from AND s.started < @to
+    CROSS JOIN outage_spans s
     WHERE ch.channel IS NOT NULL
-  ) ORDER BY started, id`;
+      AND s.site_id = @site AND s.device_id = @device AND s.code = ch.code
+      AND s.channel = ch.channel AND s.started >= @from AND s.started < @to
+  ) AS found ORDER BY started, id`;
+}
+
+/** @c0, @c1 ... for the codes of channelsCte. */
+function codeParams(codes: readonly string[]): Record<string, string> {
+  return Object.fromEntries(codes.map((code, i) => [`c${i}`, code]));
+}
 
 /** One stored span; times are ISO 8601 UTC (they compare as strings). */
 export interface StoredSpan {
@@ -129,40 +152,46 @@ export interface OutageHistory {
     codes: readonly ReasonCode[],
     from: string,
     to: string,
-  ): StoredSpan[];
+  ): Promise<StoredSpan[]>;
   /** Every channel that has a span of `code` for this device in the kept history. */
-  channels(siteId: string, deviceId: string, code: ReasonCode): string[];
+  channels(siteId: string, deviceId: string, code: ReasonCode): Promise<string[]>;
 }
 
 function key(code: string, channel: string): string {
   return `${code}\u0000${channel}`;
 }
 
-export class SqliteOutageHistory implements OutageHistory {
+export class SqlOutageHistory implements OutageHistory {
   readonly retentionDays: number;
   private readonly now: () => number;
   private lastPrune = 0;
 
   constructor(
-    private readonly db: Db,
+    private readonly db: SqlDatabase,
     options: OutageHistoryOptions = {},
   ) {
     this.retentionDays = options.retentionDays ?? DEFAULT_OUTAGE_RETENTION_DAYS;
     this.now = options.now ?? Date.now;
   }
 
-  start(): void {
-    migrate(this.db, 'outages', migrations);
-    this.prune();
+  async start(): Promise<void> {
+    await this.db.migrate('outages', migrations);
+    await this.prune();
   }
 
   /**
    * Opens the spans of reasons that appeared and closes those that cleared between
-   * `previous` and `device`, at `at` (the agent's message time). Call it inside the
-   * transaction that stores `device`, so the registry and the history never disagree.
+   * `previous` and `device`, at `at` (the agent's message time). Give it the transaction
+   * that stores `device` (broker/devices/store.ts), so the registry and the history
+   * never disagree: both are written, or neither.
    */
-  record(previous: Device | undefined, device: Device, at: string): void {
-    const down = device.status === 'down' || device.status === 'unknown';
+  async record(
+    previous: Device | undefined,
+    device: Device,
+    at: string,
+    tx: SqlSession = this.db,
+  ): Promise<void> {
+    const down = isDown(device);
     const now = new Map<string, { code: ReasonCode; channel: string; message: string }>();
     for (const r of device.reasons) {
       const channel = r.channel ?? '';
@@ -173,22 +202,15 @@ export class SqliteOutageHistory implements OutageHistory {
       previous !== undefined &&
       before.length === now.size &&
       before.every((r) => now.has(key(r.code, r.channel ?? ''))) &&
-      this.isDown(previous) === down
+      isDown(previous) === down
     ) {
       return;
     }
-    const open = this.db
-      .prepare(
-        `SELECT id, code, channel, started FROM outage_spans
-         WHERE site_id = ? AND device_id = ? AND ended IS NULL`,
-      )
-      .all(device.siteId, device.id) as {
-      id: number;
-      code: ReasonCode;
-      channel: string;
-      started: string;
-    }[];
-    const close = this.db.prepare('UPDATE outage_spans SET ended = ? WHERE id = ?');
+    const open = await tx.all<{ id: number; code: ReasonCode; channel: string; started: string }>(
+      `SELECT id, code, channel, started FROM outage_spans
+       WHERE site_id = ? AND device_id = ? AND ended IS NULL`,
+      [device.siteId, device.id],
+    );
     const openKeys = new Set<string>();
     for (const span of open) {
       const k = key(span.code, span.channel);
@@ -199,55 +221,57 @@ export class SqliteOutageHistory implements OutageHistory {
       // Down or unknown: only the down reasons are known to have changed.
       if (down && !DOWN_CODES.includes(span.code)) continue;
       // A message older than the span's start (out of order) ends it where it began.
-      close.run(at > span.started ? at : span.started, span.id);
+      await tx.run('UPDATE outage_spans SET ended = ? WHERE id = ?', [
+        at > span.started ? at : span.started,
+        span.id,
+      ]);
     }
-    const insert = this.db.prepare(
-      `INSERT INTO outage_spans (site_id, device_id, code, channel, started, ended, message)
-       VALUES (?, ?, ?, ?, ?, NULL, ?)`,
-    );
     for (const [k, r] of now) {
-      if (!openKeys.has(k)) insert.run(device.siteId, device.id, r.code, r.channel, at, r.message);
+      if (openKeys.has(k)) continue;
+      await tx.run(
+        `INSERT INTO outage_spans (site_id, device_id, code, channel, started, ended, message)
+         VALUES (?, ?, ?, ?, ?, NULL, ?)`,
+        [device.siteId, device.id, r.code, r.channel, at, r.message],
+      );
     }
-    if (this.now() - this.lastPrune >= PRUNE_EVERY_MS) this.prune();
-  }
-
-  private isDown(device: Device): boolean {
-    return device.status === 'down' || device.status === 'unknown';
+    if (this.now() - this.lastPrune >= PRUNE_EVERY_MS) await this.prune(tx);
   }
 
   /** Deletes the spans that ended before the retention; open spans are always kept. */
-  prune(): number {
+  async prune(tx: SqlSession = this.db): Promise<number> {
     this.lastPrune = this.now();
     const cut = new Date(this.now() - this.retentionDays * DAY_MS).toISOString();
-    return this.db
-      .prepare('DELETE FROM outage_spans WHERE ended IS NOT NULL AND ended < ?')
-      .run(cut).changes;
+    return (await tx.run('DELETE FROM outage_spans WHERE ended IS NOT NULL AND ended < ?', [cut]))
+      .changes;
   }
 
-  spans(
+  async spans(
     siteId: string,
     deviceId: string,
     codes: readonly ReasonCode[],
     from: string,
     to: string,
-  ): StoredSpan[] {
+  ): Promise<StoredSpan[]> {
     if (codes.length === 0) return [];
-    return this.db.prepare(SPANS_SQL).all({
+    return this.db.all<StoredSpan>(spansSql(codes.length), {
       site: siteId,
       device: deviceId,
-      codes: JSON.stringify(codes),
+      ...codeParams(codes),
       from,
       to,
-    }) as StoredSpan[];
+    });
   }
 
-  channels(siteId: string, deviceId: string, code: ReasonCode): string[] {
-    return (
-      this.db
-        .prepare(CHANNELS_SQL)
-        .all({ site: siteId, device: deviceId, codes: JSON.stringify([code]) }) as {
-        channel: string;
-      }[]
-    ).map((row) => row.channel);
+  async channels(siteId: string, deviceId: string, code: ReasonCode): Promise<string[]> {
+    const rows = await this.db.all<{ channel: string }>(channelsSql(1), {
+      site: siteId,
+      device: deviceId,
+      ...codeParams([code]),
+    });
+    return rows.map((row) => row.channel);
   }
+}
+
+function isDown(device: Device): boolean {
+  return device.status === 'down' || device.status === 'unknown';
 }

@@ -3,8 +3,9 @@ import type { OutageHistory } from './outages.js';
 
 /**
  * The latest known state of every device, kept by the pipeline's track-state stage and
- * read by the API. Implemented over SQLite in broker/devices/sqlite-registry.ts so the
- * board is complete again right after a broker restart.
+ * read by the API and the detection rules: in memory (broker/devices/write-behind.ts),
+ * written to its store (broker/devices/store.ts) so the board is complete again right
+ * after a broker restart, or on the node that takes over.
  */
 export interface DeviceRegistry {
   get(siteId: string, deviceId: string): Device | undefined;
@@ -15,8 +16,11 @@ export interface DeviceRegistry {
    * the outage history.
    */
   put(device: Device, at?: string): Device | undefined;
-  /** Many readings (no state change) in one write, where the store can; else put() each. */
-  putMany?(devices: Iterable<Device>): void;
+  /**
+   * Resolves once every state put so far is in the store (rejects when it could not be
+   * written); undefined when nothing waits, or the registry keeps no store.
+   */
+  stored?(): Promise<void> | undefined;
   /** The history of the devices' reasons (broker/devices/outages.ts), when kept. */
   readonly outages?: OutageHistory;
 }

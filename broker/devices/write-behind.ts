@@ -1,19 +1,47 @@
 /**
- * The device registry kept in memory, written to its store (SQLite) as follows:
- *   - a state message (put with `at`), a new device: written through at once, so a
- *     broker killed the next instant still shows the board as it was;
+ * The device registry kept in memory, the fast path every message and every rule reads,
+ * written to its store (./store.ts over broker/sql/: vigil.db, or PostgreSQL on a pair) as
+ * follows:
+ *   - a state message (put with `at`), a new device: written through at once, with its
+ *     outage spans, before anything depends on it: track-state waits for `stored()`
+ *     before the live stream, detection and the ticket desk hear of it, so a broker
+ *     killed the next instant still shows the board as it was. The states of one turn of
+ *     the event loop (many agents at once) share one transaction;
  *   - a reading (put without `at`: lastSeen and responseMs of a known device): written
  *     behind, every `flushMs` (default 1 s), the latest value per device in one go.
  * Why: every metrics message refreshes its device, and a SQLite read plus a write per
  * message was the largest share of the broker's CPU per message in bench:broker
  * (cpu-prof: 11 % of the main thread at 10,000 msg/s). A crash loses at most `flushMs`
  * of lastSeen; the readings themselves are in the journal and the metrics store.
+ *
+ * A write that fails (the disk full, PostgreSQL out of reach) is said and tried again,
+ * waiting longer each time, the writes after it queued behind it in order; the states
+ * wait in memory and their messages in the journal (track-state has not finished them).
+ * `reload()` replaces the memory with what the store holds: at start, and on a pair when
+ * this node takes over as leader (what it had queued is dropped: refused on a node that
+ * lost the lead, and replayed by the leader from the journal).
  */
 import type { Device } from '../../shared/api/devices.js';
 import type { OutageHistory } from './outages.js';
 import type { DeviceRegistry } from './registry.js';
+import type { DeviceStore, StateWrite } from './store.js';
 
 const key = (siteId: string, deviceId: string): string => `${siteId}\u0000${deviceId}`;
+const MAX_RETRY_MS = 30_000;
+
+interface Waiter {
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+export interface WriteBehindOptions {
+  /** How often readings are written; 1 s. */
+  flushMs?: number;
+  /** The first wait before a failed write is tried again (doubling up to 30 s); 1 s. */
+  retryMs?: number;
+  /** A write that failed and waits to be tried again. */
+  onError?: (error: unknown, retryInMs: number) => void;
+}
 
 export class WriteBehindRegistry implements DeviceRegistry {
   private readonly devices = new Map<string, Device>();
@@ -21,28 +49,76 @@ export class WriteBehindRegistry implements DeviceRegistry {
   private readonly bySite = new Map<string, { devices: Map<string, Device>; order?: string[] }>();
   private readonly dirty = new Set<string>();
   private timer: NodeJS.Timeout | null = null;
+  private readonly flushMs: number;
+  /** States to write, in order, and who waits for them. */
+  private states: StateWrite[] = [];
+  private waiters: Waiter[] = [];
+  /** Who waits for the states of the write under way (told with them, or queued again). */
+  private writing: Waiter[] | null = null;
+  /** Readings are due (the timer, or stop). */
+  private readingsDue = false;
+  /** The write loop while it runs, and the store's write under way. */
+  private loop: Promise<void> | null = null;
+  private underWay: Promise<void> | null = null;
+  /** Bumped by reload(): a loop of an older generation writes nothing more. */
+  private generation = 0;
+  private stopping = false;
 
   constructor(
-    private readonly store: DeviceRegistry,
-    private readonly flushMs = 1000,
-  ) {}
+    private readonly store: DeviceStore,
+    private readonly options: WriteBehindOptions = {},
+  ) {
+    this.flushMs = options.flushMs ?? 1000;
+  }
 
-  get outages(): OutageHistory | undefined {
+  get outages(): OutageHistory {
     return this.store.outages;
   }
 
-  /** Loads every device of the store; then flushes readings every `flushMs`. */
-  start(): void {
-    for (const device of this.store.list()) this.remember(device);
-    this.timer = setInterval(() => this.flush(), this.flushMs);
+  /** Loads every device of the store; then writes readings every `flushMs`. */
+  async start(): Promise<void> {
+    await this.reload();
+    this.stopping = false;
+    this.timer = setInterval(() => {
+      if (this.dirty.size === 0) return;
+      this.readingsDue = true;
+      this.schedule();
+    }, this.flushMs);
     this.timer.unref();
   }
 
-  /** Writes what is pending. */
-  stop(): void {
+  /**
+   * Replaces the devices in memory with the store's: at start, and when this node takes
+   * over as leader of a pair (the other node wrote meanwhile). What was queued and not
+   * written is dropped, and whoever waited for it is told (track-state fails that message).
+   */
+  async reload(): Promise<void> {
+    this.generation++;
+    const dropped = [...this.waiters, ...(this.writing ?? [])];
+    this.waiters = [];
+    this.writing = null;
+    this.states = [];
+    this.dirty.clear();
+    this.readingsDue = false;
+    const reason = new Error(
+      'the device registry was reloaded from its store (this node took over as leader); the state was not written here',
+    );
+    for (const waiter of dropped) waiter.reject(reason);
+    await this.underWay?.catch(() => {});
+    const devices = await this.store.list();
+    this.devices.clear();
+    this.bySite.clear();
+    for (const device of devices) this.remember(device);
+  }
+
+  /** Writes what is pending (one attempt if the store fails). */
+  async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    this.flush();
+    this.stopping = true;
+    this.readingsDue = this.dirty.size > 0;
+    this.schedule();
+    await this.loop;
   }
 
   get(siteId: string, deviceId: string): Device | undefined {
@@ -78,8 +154,16 @@ export class WriteBehindRegistry implements DeviceRegistry {
       return previous;
     }
     this.dirty.delete(id);
-    this.store.put(device, ...(at === undefined ? [] : [at]));
+    this.states.push({ previous, device, ...(at !== undefined ? { at } : {}) });
+    this.schedule();
     return previous;
+  }
+
+  /** Resolves once every state put so far is in the store; undefined when none waits. */
+  stored(): Promise<void> | undefined {
+    const queue = this.states.length > 0 || this.waiters.length > 0 ? this.waiters : this.writing;
+    if (queue === null) return undefined;
+    return new Promise((resolve, reject) => queue.push({ resolve, reject }));
   }
 
   private remember(device: Device): void {
@@ -90,17 +174,60 @@ export class WriteBehindRegistry implements DeviceRegistry {
     site.devices.set(device.id, device);
   }
 
-  private flush(): void {
-    if (this.dirty.size === 0) return;
-    const devices: Device[] = [];
-    for (const id of this.dirty) {
-      const device = this.devices.get(id);
-      if (device) devices.push(device);
+  private schedule(): void {
+    this.loop ??= this.writeLoop(this.generation).finally(() => (this.loop = null));
+  }
+
+  private async writeLoop(generation: number): Promise<void> {
+    let failures = 0;
+    while (generation === this.generation && (this.states.length > 0 || this.readingsDue)) {
+      // The rest of this turn's states (other agents' messages) go in the same transaction.
+      await new Promise((resolve) => setImmediate(resolve));
+      if (generation !== this.generation) return;
+      const states = this.states;
+      const waiters = this.waiters;
+      this.states = [];
+      this.waiters = [];
+      const readings: Device[] = [];
+      if (this.readingsDue) {
+        for (const id of this.dirty) {
+          const device = this.devices.get(id);
+          if (device) readings.push(device);
+        }
+        this.dirty.clear();
+        this.readingsDue = false;
+      }
+      if (states.length > 0) this.writing = waiters;
+      try {
+        this.underWay = this.store.write({ states, readings });
+        await this.underWay;
+      } catch (error) {
+        if (generation !== this.generation) {
+          for (const waiter of waiters) waiter.reject(error);
+          return;
+        }
+        const retryInMs = Math.min(MAX_RETRY_MS, (this.options.retryMs ?? 1000) * 2 ** failures++);
+        if (this.stopping) {
+          // Stopping: no more waits. The states' messages stay unfinished in the journal.
+          this.options.onError?.(error, -1);
+          for (const waiter of waiters) waiter.reject(error);
+          return;
+        }
+        // Tried again first, in the order they came; the readings' devices with them.
+        this.states = [...states, ...this.states];
+        this.waiters = [...waiters, ...this.waiters];
+        for (const device of readings) this.dirty.add(key(device.siteId, device.id));
+        if (readings.length > 0) this.readingsDue = true;
+        this.options.onError?.(error, retryInMs);
+        await new Promise((resolve) => setTimeout(resolve, retryInMs).unref());
+        continue;
+      } finally {
+        this.underWay = null;
+        this.writing = null;
+      }
+      failures = 0;
+      for (const waiter of waiters) waiter.resolve();
     }
-    this.dirty.clear();
-    // One transaction for all of them: a put() each would be one SQLite commit per device.
-    if (this.store.putMany) this.store.putMany(devices);
-    else for (const device of devices) this.store.put(device);
   }
 }
 

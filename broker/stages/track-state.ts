@@ -4,7 +4,8 @@
  * that appeared or cleared (the outage history, broker/devices/outages.ts) by the
  * message's time, or a new status by its `since` (changedAt); a metrics message refreshes when the device was last heard
  * of, its response time and its channel count. Sets ctx.previous and ctx.device
- * for the stages after it.
+ * for the stages after it. A state goes on only once the registry's store has it
+ * (broker/devices/write-behind.ts): a state that cannot be written fails the message.
  */
 import type { Device } from '../../shared/api/devices.js';
 import type { DeviceMetrics } from '../../shared/messages/device-metrics.js';
@@ -87,7 +88,17 @@ export function trackStateStage(registry: DeviceRegistry, events: BrokerEvents):
         registry.put(device, changedAt(state, previous));
         if (previous) ctx.previous = previous;
         ctx.device = device;
-        events.emit('device', device);
+        // Written before anything depends on it (the live stream, detection, tickets):
+        // the store's transaction is shared with the other states of this turn.
+        const stored = registry.stored?.();
+        if (stored === undefined) {
+          events.emit('device', device);
+          return 'continue';
+        }
+        return stored.then(() => {
+          events.emit('device', device);
+          return 'continue' as const;
+        });
       } else if (message?.kind === 'deviceMetrics') {
         // A reading of a device the broker has no state for yet (its retained state is
         // on the way) has nothing to refresh; the reading itself is still stored.

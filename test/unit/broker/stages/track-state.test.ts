@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openDatabase, type Db } from '../../../../broker/db.js';
-import { SqliteDeviceRegistry } from '../../../../broker/devices/sqlite-registry.js';
+import { DeviceStore } from '../../../../broker/devices/store.js';
+import { WriteBehindRegistry } from '../../../../broker/devices/write-behind.js';
+import { openSqlite, type SqliteDatabase } from '../../../../broker/sql/sqlite.js';
 import { BrokerEvents } from '../../../../broker/events.js';
 import { decodeStage } from '../../../../broker/stages/decode.js';
 import { trackStateStage } from '../../../../broker/stages/track-state.js';
@@ -9,8 +10,8 @@ import type { Device } from '../../../../shared/api/devices.js';
 import { context, metricsMessage, stateMessage } from './fixtures.js';
 
 describe('track-state', () => {
-  let db: Db;
-  let registry: SqliteDeviceRegistry;
+  let db: SqliteDatabase;
+  let registry: WriteBehindRegistry;
   let events: BrokerEvents;
   let emitted: Device[];
   const stages = () => [decodeStage(), validateStage(), trackStateStage(registry, events)];
@@ -21,16 +22,23 @@ describe('track-state', () => {
     return ctx;
   }
 
-  beforeEach(() => {
-    db = openDatabase(':memory:');
-    registry = new SqliteDeviceRegistry(db);
-    registry.start();
+  // The registry as the broker runs it: in memory over its store (test/suites/stores/
+  // device-registry.ts holds the store to its promises on both engines).
+  beforeEach(async () => {
+    db = openSqlite(':memory:');
+    const rows = new DeviceStore(db);
+    await rows.start();
+    registry = new WriteBehindRegistry(rows, { flushMs: 60_000 });
+    await registry.start();
     events = new BrokerEvents();
     emitted = [];
     events.on('device', (device) => emitted.push(device));
   });
 
-  afterEach(() => db.close());
+  afterEach(async () => {
+    await registry.stop();
+    await db.close();
+  });
 
   it('records a device state, tells the live listeners, and hands the change on', async () => {
     const ctx = await run(
@@ -96,12 +104,22 @@ describe('track-state', () => {
     expect(registry.list()).toEqual([]);
   });
 
+  it('tells the live listeners only once the state is in the store', async () => {
+    let inStore: unknown;
+    events.on('device', () => {
+      inStore = db.raw.prepare('SELECT status FROM devices').pluck().get();
+    });
+    await run(stateMessage({ status: 'up', reasons: [] }));
+    expect(inStore).toBe('up');
+  });
+
   it('keeps devices in the database, where another registry over it finds them', async () => {
     await run(stateMessage());
-    const again = new SqliteDeviceRegistry(db);
-    again.start();
+    const again = new WriteBehindRegistry(new DeviceStore(db));
+    await again.start();
     expect(again.list({ siteId: 'demo-site' })).toHaveLength(1);
     expect(again.list({ siteId: 'other' })).toEqual([]);
+    await again.stop();
   });
 
   it('dates a device down from its first unanswered request (since), other changes by the message', async () => {
@@ -141,7 +159,7 @@ describe('track-state', () => {
         ts: '2026-11-26T08:01:00.000Z',
       }),
     );
-    const spans = registry.outages.spans(
+    const spans = await registry.outages.spans(
       'demo-site',
       'cam-01',
       ['timeout', 'unreachable'],
