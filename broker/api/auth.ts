@@ -169,7 +169,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
         username,
         exists: (await users.user(username)) !== undefined,
       };
-      const begun = limits.begin(account, address);
+      const begun = await limits.begin(account, address);
       if ('lock' in begun) {
         audited(begun, address);
         return refuse(reply, begun.lock);
@@ -177,7 +177,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
       const user = await users.verify(username, password);
       if (user === undefined) {
         const total = await users.recordFailure(username);
-        const locked = limits.failed(begun.attempt);
+        const locked = await limits.failed(begun.attempt);
         audit?.add('anonymous', 'auth.login-failed', loginTarget(account), { address });
         if (locked) audited(locked, address);
         // The username is left out: people type their password into that field.
@@ -188,7 +188,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
         if (locked) return refuse(reply, locked.lock);
         throw new VigilError('VIGIL_AUTH_FAILED');
       }
-      limits.succeeded(begun.attempt);
+      await limits.succeeded(begun.attempt);
       const session = await users.openSession(user);
       setSessionCookie(request, reply, session.token, session.expiresAt);
       audit?.add(user.username, 'auth.login', loginTarget(account), { address });

@@ -1,6 +1,7 @@
 /**
- * Login limits per client address, in SQLite (component "login-limits"), so that a lock
- * outlives a broker restart.
+ * Login limits per client address (component "login-limits"), over broker/sql, so that a
+ * lock outlives a broker restart and, on an active/standby pair (PostgreSQL), holds on
+ * both nodes: the new leader refuses what the old one locked.
  *
  * Two counters, both per client address (OWASP Authentication Cheat Sheet, "Login
  * Throttling"; NIST SP 800-63B section 5.2.2, at most 100 failed attempts per account):
@@ -26,12 +27,9 @@ import { createHash } from 'node:crypto';
 import { isIPv4, isIPv6 } from 'node:net';
 import type { LoginLock, LoginLockScope } from '../../shared/api/auth.js';
 import type { LoginLimitsConfig } from '../config.js';
-import { migrate, type Db, type Migration } from '../db.js';
+import type { SqlDatabase, SqlSession, StoreMigration } from '../sql/types.js';
 
-const migrations: readonly Migration[] = [
-  {
-    version: 1,
-    sql: `
+const failuresTable = `
       CREATE TABLE login_failures (
         -- the user name, sha256:<hex> of a name no user has, '' for the address's count
         account_key TEXT NOT NULL,
@@ -41,9 +39,9 @@ const migrations: readonly Migration[] = [
         last_at TEXT NOT NULL,
         PRIMARY KEY (account_key, address)
       );
-      CREATE INDEX login_failures_first_at ON login_failures (first_at);
-      CREATE TABLE login_locks (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
+      CREATE INDEX login_failures_first_at ON login_failures (first_at);`;
+
+const locksColumns = `
         scope TEXT NOT NULL CHECK (scope IN ('account', 'address')),
         account_key TEXT NOT NULL,
         username TEXT,
@@ -55,8 +53,17 @@ const migrations: readonly Migration[] = [
         lifted_at TEXT,
         lifted_by TEXT
       );
-      CREATE INDEX login_locks_key ON login_locks (account_key, address, until);
-    `,
+      CREATE INDEX login_locks_key ON login_locks (account_key, address, until);`;
+
+const migrations: readonly StoreMigration[] = [
+  {
+    version: 1,
+    sqlite: `${failuresTable}
+      CREATE TABLE login_locks (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,${locksColumns}`,
+    postgres: `${failuresTable}
+      CREATE TABLE login_locks (
+        id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,${locksColumns}`,
   },
 ];
 
@@ -153,179 +160,224 @@ const toLock = (row: LockRow): LoginLock => ({
 });
 
 export class LoginLimits {
+  /** When this process last deleted the counts whose window is over (ms since 1970). */
+  private forgotAt = 0;
+
   constructor(
-    private readonly db: Db,
+    private readonly db: SqlDatabase,
     private readonly config: LoginLimitsConfig,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  start(): void {
-    migrate(this.db, 'login-limits', migrations);
+  async start(): Promise<void> {
+    await this.db.migrate('login-limits', migrations);
   }
 
   /**
    * Before the password is checked: the lock that refuses this login (its refusal
    * counted), or the attempt, counted as a failure until succeeded() gives it back.
+   *
+   * The attempt is counted first (one INSERT ... ON CONFLICT DO UPDATE adding 1, whose
+   * RETURNING says the new count): on PostgreSQL that holds the counter's row until
+   * COMMIT, so two nodes' attempts for one name and address take turns, none is lost,
+   * and the lock check after it sees a lock the other node has just set (READ COMMITTED
+   * takes a new snapshot per statement, PostgreSQL 15 docs 13.2.1). An attempt refused
+   * here is taken off the counts again.
    */
-  begin(account: LoginAccount, peer: string): LockAnswer | { attempt: LoginAttempt } {
+  async begin(
+    account: LoginAccount,
+    peer: string,
+  ): Promise<LockAnswer | { attempt: LoginAttempt }> {
     const address = clientKey(peer);
     const key = accountKey(account);
     const at = this.now();
-    return this.db.transaction(() => {
-      const held = this.activeLock(key, address, at);
+    await this.forget(at);
+    const username = account.exists ? account.username : null;
+    return this.db.transaction(async (tx) => {
+      const perAccount = await this.count(tx, key, address, at);
+      const perAddress = await this.count(tx, ANY_ACCOUNT, address, at);
+      const held = await this.activeLock(tx, key, address, at);
       if (held !== undefined) {
-        this.db.prepare('UPDATE login_locks SET refused = refused + 1 WHERE id = ?').run(held.id);
-        return { lock: toLock({ ...held, refused: held.refused + 1 }), created: false };
+        await this.uncount(tx, key, address);
+        await this.uncount(tx, ANY_ACCOUNT, address);
+        const refused = await tx.run<LockRow>(
+          'UPDATE login_locks SET refused = refused + 1 WHERE id = ? RETURNING *',
+          [held.id],
+        );
+        return { lock: toLock(refused.rows[0] ?? held), created: false };
       }
-      this.forget(at);
       // As many attempts as the limit are in flight already: this one is one too many.
-      const username = account.exists ? account.username : null;
-      const perAccount = this.failures(key, address);
-      if (perAccount >= this.config.failuresPerAccount)
-        return {
-          lock: this.lock('account', key, username, address, perAccount, at),
-          created: true,
-        };
-      const perAddress = this.failures(ANY_ACCOUNT, address);
-      if (perAddress >= this.config.failuresPerAddress)
-        return {
-          lock: this.lock('address', ANY_ACCOUNT, null, address, perAddress, at),
-          created: true,
-        };
-      this.count(key, address, at);
-      this.count(ANY_ACCOUNT, address, at);
+      if (perAccount > this.config.failuresPerAccount) {
+        await this.uncount(tx, ANY_ACCOUNT, address);
+        const lock = await this.lock(tx, 'account', key, username, address, perAccount - 1, at);
+        return { lock, created: true };
+      }
+      if (perAddress > this.config.failuresPerAddress) {
+        await this.uncount(tx, key, address);
+        const lock = await this.lock(tx, 'address', ANY_ACCOUNT, null, address, perAddress - 1, at);
+        return { lock, created: true };
+      }
       return { attempt: { key, username, address } };
-    })();
+    });
   }
 
   /** The password was wrong: the lock this failure set, if it was one too many. */
-  failed(attempt: LoginAttempt): LockAnswer | undefined {
+  async failed(attempt: LoginAttempt): Promise<LockAnswer | undefined> {
     const at = this.now();
-    return this.db.transaction(() => {
-      const { key, address } = attempt;
-      const held = this.activeLock(key, address, at);
+    const { key, address } = attempt;
+    return this.db.transaction(async (tx) => {
+      // The counters' rows first, as in begin(): another node's failure for the same name
+      // waits here, then finds the lock this one set instead of setting a second.
+      const perAccount = await this.failures(tx, key, address, at);
+      const perAddress = await this.failures(tx, ANY_ACCOUNT, address, at);
+      const held = await this.activeLock(tx, key, address, at);
       if (held !== undefined) return { lock: toLock(held), created: false };
-      const perAccount = this.failures(key, address);
       if (perAccount >= this.config.failuresPerAccount) {
-        const lock = this.lock('account', key, attempt.username, address, perAccount, at);
+        const lock = await this.lock(tx, 'account', key, attempt.username, address, perAccount, at);
         return { lock, created: true };
       }
-      const perAddress = this.failures(ANY_ACCOUNT, address);
       if (perAddress >= this.config.failuresPerAddress) {
-        const lock = this.lock('address', ANY_ACCOUNT, null, address, perAddress, at);
+        const lock = await this.lock(tx, 'address', ANY_ACCOUNT, null, address, perAddress, at);
         return { lock, created: true };
       }
       return undefined;
-    })();
+    });
   }
 
   /** The password was right: the name's count from this address starts again. */
-  succeeded(attempt: LoginAttempt): void {
-    this.db.transaction(() => {
-      this.db
-        .prepare('DELETE FROM login_failures WHERE account_key = ? AND address = ?')
-        .run(attempt.key, attempt.address);
+  async succeeded(attempt: LoginAttempt): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      await tx.run('DELETE FROM login_failures WHERE account_key = ? AND address = ?', [
+        attempt.key,
+        attempt.address,
+      ]);
       // Only this attempt is given back on the address's count: a valid account must not
       // reset the count of a spray from the same address.
-      this.db
-        .prepare(
-          `UPDATE login_failures SET count = max(count - 1, 0) WHERE account_key = ? AND address = ?`,
-        )
-        .run(ANY_ACCOUNT, attempt.address);
-    })();
+      await this.uncount(tx, ANY_ACCOUNT, attempt.address);
+    });
   }
 
   /** The locks in force, newest first. */
-  active(): LoginLock[] {
-    const rows = this.db
-      .prepare('SELECT * FROM login_locks WHERE lifted_at IS NULL AND until > ? ORDER BY id DESC')
-      .all(this.now().toISOString()) as LockRow[];
+  async active(): Promise<LoginLock[]> {
+    const rows = await this.db.all<LockRow>(
+      'SELECT * FROM login_locks WHERE lifted_at IS NULL AND until > ? ORDER BY id DESC',
+      [this.now().toISOString()],
+    );
     return rows.map(toLock);
   }
 
   /** Lifts a lock in force; undefined when there is none with that id. */
-  lift(id: number, by: string): LoginLock | undefined {
+  async lift(id: number, by: string): Promise<LoginLock | undefined> {
     const at = this.now().toISOString();
-    return this.db.transaction(() => {
-      const row = this.db
-        .prepare('SELECT * FROM login_locks WHERE id = ? AND lifted_at IS NULL AND until > ?')
-        .get(id, at) as (LockRow & { account_key: string }) | undefined;
+    return this.db.transaction(async (tx) => {
+      // One conditional UPDATE: of two admins lifting at once, one lifts it.
+      const { rows } = await tx.run<LockRow & { account_key: string }>(
+        `UPDATE login_locks SET lifted_at = ?, lifted_by = ?
+         WHERE id = ? AND lifted_at IS NULL AND until > ? RETURNING *`,
+        [at, by, id, at],
+      );
+      const row = rows[0];
       if (row === undefined) return undefined;
-      this.db
-        .prepare('UPDATE login_locks SET lifted_at = ?, lifted_by = ? WHERE id = ?')
-        .run(at, by, id);
-      this.db
-        .prepare('DELETE FROM login_failures WHERE account_key = ? AND address = ?')
-        .run(row.account_key, row.address);
+      await tx.run('DELETE FROM login_failures WHERE account_key = ? AND address = ?', [
+        row.account_key,
+        row.address,
+      ]);
       return toLock(row);
-    })();
+    });
   }
 
   /** The account's lock from this address, else the address's own, in force at `at`. */
-  private activeLock(key: string, address: string, at: Date): LockRow | undefined {
-    return this.db
-      .prepare(
-        `SELECT * FROM login_locks
-         WHERE account_key IN (?, ?) AND address = ? AND lifted_at IS NULL AND until > ?
-         ORDER BY until DESC LIMIT 1`,
-      )
-      .get(key, ANY_ACCOUNT, address, at.toISOString()) as LockRow | undefined;
+  private activeLock(
+    tx: SqlSession,
+    key: string,
+    address: string,
+    at: Date,
+  ): Promise<LockRow | undefined> {
+    return tx.get<LockRow>(
+      `SELECT * FROM login_locks
+       WHERE account_key IN (?, ?) AND address = ? AND lifted_at IS NULL AND until > ?
+       ORDER BY until DESC LIMIT 1`,
+      [key, ANY_ACCOUNT, address, at.toISOString()],
+    );
   }
 
-  /** Counts whose window is over are forgotten (a fixed window from the first failure). */
-  private forget(at: Date): void {
-    const windowStart = new Date(at.getTime() - this.config.windowMin * 60_000).toISOString();
-    this.db.prepare('DELETE FROM login_failures WHERE first_at <= ?').run(windowStart);
+  /** The start of the window that ends at `at`: counts begun before it are over. */
+  private windowStart(at: Date): string {
+    return new Date(at.getTime() - this.config.windowMin * 60_000).toISOString();
   }
 
-  private count(key: string, address: string, at: Date): void {
-    const now = at.toISOString();
-    this.db
-      .prepare(
-        `INSERT INTO login_failures (account_key, address, count, first_at, last_at)
-         VALUES (?, ?, 1, ?, ?)
-         ON CONFLICT (account_key, address) DO UPDATE SET count = count + 1, last_at = excluded.last_at`,
-      )
-      .run(key, address, now, now);
+  /**
+   * Deletes the counts whose window is over (a fixed window from the first failure), at
+   * most once a minute per process and outside the attempt's transaction: the window is
+   * also checked where a count is read, so this only keeps the table small.
+   */
+  private async forget(at: Date): Promise<void> {
+    if (at.getTime() - this.forgotAt < 60_000 && at.getTime() >= this.forgotAt) return;
+    this.forgotAt = at.getTime();
+    await this.db.run('DELETE FROM login_failures WHERE first_at <= ?', [this.windowStart(at)]);
   }
 
-  private failures(key: string, address: string): number {
-    const row = this.db
-      .prepare('SELECT count FROM login_failures WHERE account_key = ? AND address = ?')
-      .get(key, address) as { count: number } | undefined;
-    return row?.count ?? 0;
+  /** Adds this attempt to a count (a count whose window is over starts again); the new count. */
+  private async count(tx: SqlSession, key: string, address: string, at: Date): Promise<number> {
+    const { rows } = await tx.run<{ count: number }>(
+      `INSERT INTO login_failures (account_key, address, count, first_at, last_at)
+       VALUES (@key, @address, 1, @now, @now)
+       ON CONFLICT (account_key, address) DO UPDATE SET
+         count = CASE WHEN login_failures.first_at <= @windowStart THEN 1
+                      ELSE login_failures.count + 1 END,
+         first_at = CASE WHEN login_failures.first_at <= @windowStart THEN excluded.first_at
+                         ELSE login_failures.first_at END,
+         last_at = excluded.last_at
+       RETURNING count`,
+      { key, address, now: at.toISOString(), windowStart: this.windowStart(at) },
+    );
+    return rows[0]?.count ?? 1;
   }
 
-  private lock(
+  /** Takes one attempt off a count. */
+  private async uncount(tx: SqlSession, key: string, address: string): Promise<void> {
+    await tx.run(
+      `UPDATE login_failures SET count = CASE WHEN count > 0 THEN count - 1 ELSE 0 END
+       WHERE account_key = ? AND address = ?`,
+      [key, address],
+    );
+  }
+
+  /**
+   * The failures counted within the window. An UPDATE rather than a SELECT: it holds the
+   * row to COMMIT on PostgreSQL, so the decision made from it is this transaction's alone.
+   */
+  private async failures(tx: SqlSession, key: string, address: string, at: Date): Promise<number> {
+    const { rows } = await tx.run<{ count: number }>(
+      `UPDATE login_failures SET last_at = last_at
+       WHERE account_key = ? AND address = ? AND first_at > ? RETURNING count`,
+      [key, address, this.windowStart(at)],
+    );
+    return rows[0]?.count ?? 0;
+  }
+
+  private async lock(
+    tx: SqlSession,
     scope: LoginLockScope,
     key: string,
     username: string | null,
     address: string,
     failures: number,
     at: Date,
-  ): LoginLock {
+  ): Promise<LoginLock> {
     const until = new Date(at.getTime() + this.config.lockMin * 60_000);
-    this.db
-      .prepare('DELETE FROM login_locks WHERE until <= ? OR lifted_at <= ?')
-      .run(...Array<string>(2).fill(new Date(at.getTime() - KEEP_ENDED_MS).toISOString()));
+    const ended = new Date(at.getTime() - KEEP_ENDED_MS).toISOString();
+    await tx.run('DELETE FROM login_locks WHERE until <= ? OR lifted_at <= ?', [ended, ended]);
     // The count starts again once the lock is over.
-    this.db
-      .prepare('DELETE FROM login_failures WHERE account_key = ? AND address = ?')
-      .run(key, address);
-    const row = this.db
-      .prepare(
-        `INSERT INTO login_locks (scope, account_key, username, address, locked_at, until, failures)
-         VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *`,
-      )
-      .get(
-        scope,
-        key,
-        username,
-        address,
-        at.toISOString(),
-        until.toISOString(),
-        failures,
-      ) as LockRow;
-    return toLock(row);
+    await tx.run('DELETE FROM login_failures WHERE account_key = ? AND address = ?', [
+      key,
+      address,
+    ]);
+    const { rows } = await tx.run<LockRow>(
+      `INSERT INTO login_locks (scope, account_key, username, address, locked_at, until, failures)
+       VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+      [scope, key, username, address, at.toISOString(), until.toISOString(), failures],
+    );
+    return toLock(rows[0]!);
   }
 }

@@ -80,8 +80,8 @@ export async function buildApi(deps: ApiDeps, serve: ServeOptions = {}): Promise
   }).withTypeProvider<TypeBoxTypeProvider>();
   const users = new UserStore(deps.store, deps.now === undefined ? {} : { now: deps.now });
   await users.start();
-  const limits = new LoginLimits(deps.db, serve.loginLimits ?? DEFAULT_LOGIN_LIMITS, deps.now);
-  limits.start();
+  const limits = new LoginLimits(deps.store, serve.loginLimits ?? DEFAULT_LOGIN_LIMITS, deps.now);
+  await limits.start();
   const audit = deps.desk?.audit;
 
   app.setValidatorCompiler(schemaValidator);

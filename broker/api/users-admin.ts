@@ -251,7 +251,7 @@ export const userAdminRoutes: FastifyPluginAsyncTypebox<UserAdminOptions> = asyn
     },
     async (request) => {
       requireAdmin(request);
-      return limits.active();
+      return await limits.active();
     },
   );
 
@@ -274,7 +274,7 @@ export const userAdminRoutes: FastifyPluginAsyncTypebox<UserAdminOptions> = asyn
     },
     async (request, reply) => {
       const admin = requireAdmin(request);
-      const lock = limits.lift(request.params.id, admin.username);
+      const lock = await limits.lift(request.params.id, admin.username);
       if (lock === undefined) {
         throw new VigilError(
           'VIGIL_NOT_FOUND',

@@ -1,0 +1,164 @@
+/**
+ * The conformance suite of the login limits (broker/api/login-limits.ts), run on SQLite
+ * and on PostgreSQL (test/suites/stores/backends.ts). On a pair both nodes count into the
+ * same rows: a lock set through one node refuses on the other, and attempts counted at
+ * the same time through two connections add up (none lost, none over the limit).
+ */
+import { beforeEach, expect, it } from 'vitest';
+import { LoginLimits, type LoginAttempt } from '../../../broker/api/login-limits.js';
+import type { LoginLimitsConfig } from '../../../broker/config.js';
+import type { SqlDatabase } from '../../../broker/sql/types.js';
+import type { StoreBackend } from './backends.js';
+
+const CONFIG: LoginLimitsConfig = {
+  failuresPerAccount: 3,
+  failuresPerAddress: 5,
+  windowMin: 15,
+  lockMin: 15,
+};
+const OLGA = { username: 'olga', exists: true };
+const OFFICE = '203.0.113.7';
+const ELSEWHERE = '198.51.100.9';
+
+export function loginLimitsSuite(backend: StoreBackend): void {
+  let db: SqlDatabase;
+  let limits: LoginLimits;
+  const clock = { now: new Date('2026-12-07T08:00:00.000Z') };
+  const later = (minutes: number) => {
+    clock.now = new Date(clock.now.getTime() + minutes * 60_000);
+  };
+
+  beforeEach(async () => {
+    clock.now = new Date('2026-12-07T08:00:00.000Z');
+    db = await backend.open();
+    limits = new LoginLimits(db, CONFIG, () => clock.now);
+    await limits.start();
+  });
+
+  /** One login with a wrong password, as the login route runs it. */
+  const wrong = async (on: LoginLimits, account = OLGA, from = OFFICE) => {
+    const begun = await on.begin(account, from);
+    if ('lock' in begun) return begun;
+    return (await on.failed(begun.attempt)) ?? 'counted';
+  };
+
+  const counts = () =>
+    db.all('SELECT account_key, address, count FROM login_failures ORDER BY account_key');
+
+  it('locks a name from one address after the limit of wrong passwords, not from elsewhere', async () => {
+    expect(await wrong(limits)).toBe('counted');
+    expect(await wrong(limits)).toBe('counted');
+    const third = await wrong(limits);
+    expect(third).toMatchObject({
+      created: true,
+      lock: { scope: 'account', username: 'olga', address: OFFICE, failures: 3, refused: 0 },
+    });
+    expect(third !== 'counted' && third.lock.until).toBe('2026-12-07T08:15:00.000Z');
+    // Refused before the password is checked, and the refusal counted on the lock.
+    expect(await limits.begin(OLGA, OFFICE)).toMatchObject({
+      created: false,
+      lock: { refused: 1 },
+    });
+    expect(await limits.begin(OLGA, ELSEWHERE)).toHaveProperty('attempt');
+    expect(await limits.active()).toEqual([expect.objectContaining({ refused: 1 })]);
+    // The lock ends by itself, and the count starts from zero.
+    later(15);
+    expect(await limits.active()).toEqual([]);
+    expect(await wrong(limits)).toBe('counted');
+  });
+
+  it('gives a right password its attempt back, and only its own on the address count', async () => {
+    await wrong(limits, { username: 'x', exists: false });
+    await wrong(limits);
+    const begun = await limits.begin(OLGA, OFFICE);
+    expect(begun).toHaveProperty('attempt');
+    await limits.succeeded((begun as { attempt: LoginAttempt }).attempt);
+    const rows = await counts();
+    expect(rows.find((row) => row.account_key === 'olga')).toBeUndefined();
+    expect(rows.find((row) => row.account_key === '')).toMatchObject({ count: 2 });
+  });
+
+  it('counts a name no user has under its hash, and locks the address across names', async () => {
+    for (const name of ['a', 'b', 'c', 'd']) {
+      expect(await wrong(limits, { username: name, exists: false })).toBe('counted');
+    }
+    const keys = (await counts()).map((row) => String(row.account_key));
+    expect(keys.filter((key) => key.startsWith('sha256:'))).toHaveLength(4);
+    expect(JSON.stringify(keys)).not.toMatch(/"[a-d]"/);
+    expect(await wrong(limits, { username: 'e', exists: false })).toMatchObject({
+      created: true,
+      lock: { scope: 'address', username: null, address: OFFICE, failures: 5 },
+    });
+    expect(await limits.begin(OLGA, OFFICE)).toMatchObject({
+      created: false,
+      lock: { scope: 'address' },
+    });
+    // An IPv6 client is one /64.
+    expect(await limits.begin(OLGA, '2001:db8:1:2::1')).toHaveProperty('attempt');
+    expect((await counts()).map((row) => row.address)).toContain('2001:db8:1:2::/64');
+  });
+
+  it('forgets counts whose window is over', async () => {
+    await wrong(limits);
+    await wrong(limits);
+    later(16);
+    expect(await wrong(limits)).toBe('counted');
+    expect(await wrong(limits)).toBe('counted');
+    expect(await wrong(limits)).toMatchObject({ created: true });
+  });
+
+  it('lets an admin lift a lock once; the name logs in again from that address', async () => {
+    for (let i = 0; i < 3; i++) await wrong(limits);
+    const [lock] = await limits.active();
+    expect(await limits.lift(lock!.id, 'ada')).toMatchObject({ id: lock!.id, scope: 'account' });
+    expect(await limits.lift(lock!.id, 'ada')).toBeUndefined();
+    expect(await limits.lift(9999, 'ada')).toBeUndefined();
+    expect(await limits.active()).toEqual([]);
+    expect(await limits.begin(OLGA, OFFICE)).toHaveProperty('attempt');
+    expect(await db.get('SELECT lifted_by FROM login_locks WHERE id = ?', [lock!.id])).toEqual({
+      lifted_by: 'ada',
+    });
+  });
+
+  it('holds a lock set through one node on the other (a pair shares the locks)', async () => {
+    const other = new LoginLimits(await backend.reopen(db), CONFIG, () => clock.now);
+    await other.start();
+    await wrong(limits);
+    await wrong(other);
+    expect(await wrong(limits)).toMatchObject({ created: true });
+    expect(await other.begin(OLGA, OFFICE)).toMatchObject({ created: false, lock: { refused: 1 } });
+    const [lock] = await other.active();
+    expect(await other.lift(lock!.id, 'ada')).toBeDefined();
+    expect(await limits.begin(OLGA, OFFICE)).toHaveProperty('attempt');
+  });
+
+  it('adds up attempts counted at once through two connections: none lost, none past the limit', async () => {
+    const roomy = { ...CONFIG, failuresPerAccount: 100, failuresPerAddress: 100 };
+    // Two connections on PostgreSQL (the two nodes). SQLite serves one machine through one
+    // connection: two in one process cannot interleave transactions (better-sqlite3 is
+    // synchronous, so a BEGIN waiting for the other's lock blocks the thread that holds it).
+    const second = async () => (backend.dialect === 'postgres' ? backend.reopen(db) : db);
+    const one = new LoginLimits(db, roomy, () => clock.now);
+    const two = new LoginLimits(await second(), roomy, () => clock.now);
+    await Promise.all(
+      Array.from({ length: 40 }, (_, i) => (i % 2 ? one : two).begin(OLGA, OFFICE)),
+    );
+    expect(await counts()).toEqual([
+      { account_key: '', address: OFFICE, count: 40 },
+      { account_key: 'olga', address: OFFICE, count: 40 },
+    ]);
+    // At the limit, attempts racing through both nodes: exactly the limit gets through.
+    const tight = { ...CONFIG, failuresPerAccount: 10, failuresPerAddress: 100 };
+    const a = new LoginLimits(db, tight, () => clock.now);
+    const b = new LoginLimits(await second(), tight, () => clock.now);
+    const answers = await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        (i % 2 ? a : b).begin({ username: 'ada', exists: true }, ELSEWHERE),
+      ),
+    );
+    expect(answers.filter((answer) => 'attempt' in answer)).toHaveLength(10);
+    const locks = await a.active();
+    expect(locks.filter((lock) => lock.username === 'ada')).toHaveLength(1);
+    expect(locks[0]).toMatchObject({ failures: 10, refused: 19 });
+  });
+}
