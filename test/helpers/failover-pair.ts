@@ -20,6 +20,7 @@ import { MemorySpool } from '../../agent/spool/memory.js';
 import { Uplink } from '../../agent/uplink.js';
 import { apiRoutes } from '../../shared/api/routes.js';
 import {
+  addAgents,
   seqsInInflux,
   startBrokerProcess,
   writeBrokerConfig,
@@ -324,4 +325,138 @@ export async function killLeader(
   await leader.start();
   await sleep(options.settleMs);
   return takeover;
+}
+
+export interface FailoverRunOptions {
+  postgresUrl: string;
+  influxUrl: string;
+  influxDatabase: string;
+  /** Where the nodes' data folders go (deleted by the caller). */
+  root: string;
+  agents: number;
+  /** Readings a second, all agents together. */
+  rate: number;
+  kills: number;
+  /** Progress lines (seconds since the run began). */
+  step?: (what: string) => void;
+  /** Filled as they start, so a caller can stop them should the run be cut short. */
+  track?: { nodes: PairNode[]; agents: PairAgent[] };
+  /**
+   * Called after the last takeover with the pair and agents still running: assertions on
+   * what the new leader rebuilt (tickets, once they are in PostgreSQL) go here.
+   */
+  afterTakeovers?: (nodes: [PairNode, PairNode], agents: PairAgent[]) => Promise<void>;
+}
+
+export interface FailoverRun {
+  takeovers: Takeover[];
+  /** Seconds from each kill to each agent's first PUBACK from the new leader (Infinity: none). */
+  times: number[];
+  p50: number;
+  p95: number;
+  sent: number;
+  acknowledged: number;
+  /** Acknowledged readings missing from InfluxDB, as `device#seq`. */
+  lost: string[];
+  /** Readings still waiting for a PUBACK at the end, per agent. */
+  waiting: number[];
+  /** The run in a few lines, for the log. */
+  report: string;
+  nodes: [PairNode, PairNode];
+  agents: PairAgent[];
+}
+
+/**
+ * The failover run of test/e2e/failover.test.ts and bench/soak-failover.ts: A leads, B
+ * stands by, the agents publish, the leader is killed `kills` times (each time restarted
+ * as the standby), then the agents drain and every acknowledged reading is looked up in
+ * InfluxDB. The caller stops the nodes and agents (kill, stop) afterwards.
+ */
+export async function runFailover(options: FailoverRunOptions): Promise<FailoverRun> {
+  const step = options.step ?? (() => {});
+  const settings = {
+    postgresUrl: options.postgresUrl,
+    influxUrl: options.influxUrl,
+    influxDatabase: options.influxDatabase,
+  };
+  const nodes: [PairNode, PairNode] = [
+    await PairNode.create(options.root, 'node-a', settings),
+    await PairNode.create(options.root, 'node-b', settings),
+  ];
+  options.track?.nodes.push(...nodes);
+  const names = Array.from({ length: options.agents }, (_, i) => `gw-${i + 1}`);
+  // A first, so it leads; then B, the standby, while the accounts are made.
+  step('starting node A');
+  await nodes[0].start();
+  if (!(await waitFor(() => nodes[0].leads(), 30_000)))
+    throw new Error(`node A does not lead:\n${nodes[0].output()}`);
+  step('node A leads; starting node B and adding the agents');
+  const [credentials] = await Promise.all([
+    addAgents(nodes[0].dir, 'failover', names, { url: options.postgresUrl }),
+    nodes[1].start(),
+  ]);
+  const t0 = Date.now() - 3_600_000;
+  const urls = nodes.map((node) => node.mqttUrl);
+  const agents: PairAgent[] = [];
+  for (const [i, account] of credentials.entries()) {
+    // Half the agents list B first: each passes over the standby to the leader.
+    const agent = new PairAgent(account, i % 2 ? [...urls].reverse() : urls, t0);
+    agent.start(options.rate / options.agents);
+    agents.push(agent);
+    options.track?.agents.push(agent);
+  }
+  if (!(await waitFor(() => agents.every((agent) => agent.acknowledged().length > 0), 30_000)))
+    throw new Error('not every agent was acknowledged by node A');
+  step('every agent acknowledged');
+  await sleep(2_000);
+
+  const takeovers: Takeover[] = [];
+  for (let kill = 0; kill < options.kills; kill++) {
+    step(`kill ${kill + 1} of ${options.kills}`);
+    takeovers.push(await killLeader(nodes, agents, { takeoverLimitMs: 40_000, settleMs: 1_000 }));
+  }
+  await options.afterTakeovers?.(nodes, agents);
+
+  // Readings sent into a connection that died may never be acknowledged: they are not
+  // promised. Whatever was acknowledged must be stored.
+  step('draining');
+  await Promise.all(agents.map((agent) => agent.drain(20_000)));
+  step('counting');
+  let lost: string[] = [];
+  await waitFor(
+    async () => {
+      lost = await lostReadings(options.influxUrl, options.influxDatabase, agents);
+      return lost.length === 0;
+    },
+    30_000,
+    500,
+  );
+  const sent = agents.reduce((sum, agent) => sum + agent.readings.length, 0);
+  const acknowledged = agents.reduce((sum, agent) => sum + agent.acknowledged().length, 0);
+  const times = takeovers.flatMap((t) => t.agentsS.map((s) => s ?? Infinity));
+  const p50 = quantile(times, 0.5);
+  const p95 = quantile(times, 0.95);
+  const s = (value: number | null) => (value === null ? 'never' : value.toFixed(1));
+  const report = [
+    `failover: ${options.kills} SIGKILLs of the leader, ${options.agents} agents at ${options.rate} readings/s in total`,
+    ...takeovers.map(
+      (t, i) =>
+        `  kill ${i + 1} (${t.killed}): other node elected after ${s(t.electedS)} s, serving after ${s(t.servingS)} s; first PUBACK per agent after ${t.agentsS.map(s).join(', ')} s`,
+    ),
+    `  takeover to each agent's first PUBACK: p50 ${p50.toFixed(1)} s, p95 ${p95.toFixed(1)} s`,
+    `  readings sent ${sent}, acknowledged ${acknowledged}, lost ${lost.length}`,
+  ].join('\n');
+  return {
+    takeovers,
+    times,
+    p50,
+    p95,
+    sent,
+    acknowledged,
+    lost,
+    waiting: agents.map((agent) => agent.waiting),
+    report,
+    nodes,
+    agents,
+  };
 }
