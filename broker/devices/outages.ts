@@ -25,7 +25,12 @@
  */
 import { DOWN_CODES, type ReasonCode } from '../../shared/messages/device-state.js';
 import type { Device } from '../../shared/api/devices.js';
-import type { SqlDatabase, SqlSession, StoreMigration } from '../sql/types.js';
+import {
+  NotLeaderWriteError,
+  type SqlDatabase,
+  type SqlSession,
+  type StoreMigration,
+} from '../sql/types.js';
 
 export const DEFAULT_OUTAGE_RETENTION_DAYS = 400;
 const PRUNE_EVERY_MS = 3_600_000;
@@ -176,7 +181,12 @@ export class SqlOutageHistory implements OutageHistory {
 
   async start(): Promise<void> {
     await this.db.migrate('outages', migrations);
-    await this.prune();
+    try {
+      await this.prune();
+    } catch (error) {
+      // A standby of a pair writes nothing: the leader prunes, at its start or within the hour.
+      if (!(error instanceof NotLeaderWriteError)) throw error;
+    }
   }
 
   /**

@@ -169,6 +169,24 @@ export function deviceRegistrySuite(backend: StoreBackend): void {
     await registry.stop();
   });
 
+  it('a standby of a pair (its writes fenced) starts from the store and writes nothing', async () => {
+    if (backend.dialect !== 'postgres') return; // SQLite is one node: nothing to fence
+    const leader = await registryOn(rows);
+    leader.put(device({ id: 'cam-1', status: 'up' }), '2026-11-26T03:00:00.000Z');
+    await leader.stored();
+    const standby = await backend.reopen(db, { fence: { name: 'vigil-leader', token: null } });
+    const store = new DeviceStore(standby);
+    await store.start();
+    const registry = await registryOn(store, 60_000);
+    expect(registry.get(deviceExample.siteId, 'cam-1')?.status).toBe('up');
+    registry.put(device({ id: 'cam-1', status: 'down' }), '2026-11-26T03:01:00.000Z');
+    while (registry.errors.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(registry.errors[0]).toMatch(/does not lead .*nothing was written/);
+    expect((await elsewhere('cam-1'))?.status).toBe('up');
+    await registry.reload();
+    await leader.stop();
+  });
+
   // ---- a state and its outage spans: together or not at all ----------------------------
 
   it('writes an outage span and the state it belongs to together, or neither', async () => {
