@@ -76,7 +76,7 @@ export const maintenanceRoutes: FastifyPluginAsyncTypebox<{
     },
     async (request, reply) => {
       const user = requireRole(request, 'operator', 'Planning maintenance');
-      const window = desk.maintenance.create(request.body, user.username);
+      const window = await desk.maintenance.create(request.body, user.username);
       desk.audit.add(user.username, 'maintenance.create', `maintenance:${window.id}`, request.body);
       return reply.status(201).send(changed(window));
     },
@@ -96,7 +96,7 @@ export const maintenanceRoutes: FastifyPluginAsyncTypebox<{
     },
     async (request) => {
       const user = requireRole(request, 'operator', 'Changing maintenance');
-      const window = desk.maintenance.update(request.params.id, request.body);
+      const window = await desk.maintenance.update(request.params.id, request.body);
       desk.audit.add(user.username, 'maintenance.update', `maintenance:${window.id}`, request.body);
       return changed(window);
     },
@@ -115,7 +115,7 @@ export const maintenanceRoutes: FastifyPluginAsyncTypebox<{
     },
     async (request) => {
       const user = requireRole(request, 'operator', 'Deleting maintenance');
-      const window = desk.maintenance.remove(request.params.id);
+      const window = await desk.maintenance.remove(request.params.id);
       desk.audit.add(user.username, 'maintenance.delete', `maintenance:${window.id}`);
       return changed({ ...window, state: 'over' });
     },

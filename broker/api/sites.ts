@@ -110,7 +110,7 @@ export const siteRoutes: FastifyPluginAsyncTypebox<{
     },
     async (request) => {
       const user = requireRole(request, 'admin', 'Editing a site');
-      const site = desk.sites.put(request.params.site, request.body);
+      const site = await desk.sites.put(request.params.site, request.body);
       desk.audit.add(user.username, 'site.put', `site:${site.id}`, request.body);
       return site;
     },
@@ -132,7 +132,7 @@ export const siteRoutes: FastifyPluginAsyncTypebox<{
     async (request) => {
       const user = requireRole(request, 'admin', 'Editing a device');
       const { site, device } = request.params;
-      const saved = desk.sites.putDevice(site, device, request.body);
+      const saved = await desk.sites.putDevice(site, device, request.body);
       desk.audit.add(user.username, 'site.device', `device:${site}/${device}`, request.body);
       return saved;
     },
@@ -151,7 +151,7 @@ export const siteRoutes: FastifyPluginAsyncTypebox<{
     },
     async (request) => {
       const user = requireRole(request, 'admin', 'Importing sites');
-      const result = importSitesCsv(desk.sites, request.body.csv);
+      const result = await importSitesCsv(desk.sites, request.body.csv);
       desk.audit.add(user.username, 'site.import', 'sites', result);
       return result;
     },

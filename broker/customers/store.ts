@@ -1,9 +1,16 @@
 /**
- * Customers and their contracts, in SQLite (component `customers`). A customer's contract
+ * Customers and their contracts (component `customers`), on broker/sql: SQLite or
+ * PostgreSQL (issue 17 part 1). A customer's contract
  * is stored only once it sets something of its own; until then it follows the broker's
  * template (the `sla` of the broker's config, the contract of service-commitments.md by
  * default), so a deadline changed in broker.yaml reaches every customer that kept the
  * template. Which sites belong to a customer is the site store's (sites.customer_id).
+ *
+ * The ticket desk asks for a site's deadlines on every ticket it opens and every beat of
+ * the SLA clocks, and documents ask for its zone and language, so the answers come from a
+ * copy of the table in memory (a few hundred customers at most), loaded by start() and
+ * reload() and refreshed after each committed write. Writes take turns and go to the
+ * database first. On a pair, the node that becomes the leader calls reload().
  */
 import { createHash } from 'node:crypto';
 import type {
@@ -18,13 +25,15 @@ import type {
 import type { Priority } from '../../shared/api/tickets.js';
 import { VigilError } from '../../shared/errors.js';
 import { isId } from '../../shared/ids.js';
-import { migrate, type Db, type Migration } from '../db.js';
+import { Turns } from '../turns.js';
+import type { SqlDatabase, StoreMigration } from '../sql/types.js';
 import { DEFAULT_TIME_ZONE, WARRANTY_YEARS } from '../inspection/report.js';
 import { customerKey } from '../oncall/store.js';
 import { defaultSla, type SlaTable } from '../tickets/types.js';
 import { checkContacts, timeZoneError } from './validate.js';
 
-const migrations: readonly Migration[] = [
+// The same text on both engines (broker/sql/types.ts).
+const migrations: readonly StoreMigration[] = [
   {
     version: 1,
     sql: `
@@ -134,22 +143,34 @@ function invalid(what: string, errors: string[]): VigilError {
 export class CustomerStore {
   private readonly template: Contract;
   private readonly now: () => Date;
+  /** The table, by id. */
+  private rows = new Map<string, Row>();
+  /** Writes take turns: each checks names against the copy before it writes. */
+  private readonly turns = new Turns();
 
   constructor(
-    private readonly db: Db,
+    private readonly db: SqlDatabase,
     private readonly opts: CustomerStoreOptions = {},
   ) {
     this.template = templateContract(opts.sla);
     this.now = opts.now ?? (() => new Date());
   }
 
-  start(): void {
-    migrate(this.db, 'customers', migrations);
+  async start(): Promise<void> {
+    await this.db.migrate('customers', migrations);
+    await this.reload();
+  }
+
+  /** Reads the table again: at start, and on the node that becomes the leader of a pair. */
+  async reload(): Promise<void> {
+    const rows = await this.db.all<Row>('SELECT * FROM customers');
+    this.rows = new Map(rows.map((row) => [row.id, row]));
   }
 
   list(): Customer[] {
-    const rows = this.db.prepare('SELECT * FROM customers ORDER BY name_key, id').all() as Row[];
-    return rows.map((row) => this.view(row));
+    return [...this.rows.values()]
+      .sort((a, b) => compare(a.name_key, b.name_key) || compare(a.id, b.id))
+      .map((row) => this.view(row));
   }
 
   get(id: string): Customer | undefined {
@@ -192,7 +213,11 @@ export class CustomerStore {
     return row === undefined ? (this.opts.sla ?? defaultSla) : this.contractOf(row).sla;
   }
 
-  create(input: CustomerCreate): Customer {
+  create(input: CustomerCreate): Promise<Customer> {
+    return this.turns.run(() => this.createNow(input));
+  }
+
+  private async createNow(input: CustomerCreate): Promise<Customer> {
     const errors: string[] = [];
     if (!input.name.trim()) errors.push('name: empty; send the name the customer is known by');
     const timeZone = input.timeZone ?? DEFAULT_TIME_ZONE;
@@ -205,12 +230,11 @@ export class CustomerStore {
     if (contract !== null && !contract.ok) errors.push(...contract.errors);
     if (errors.length > 0) throw invalid(`Customer ${input.id}`, errors);
     this.refuseTaken(input.id, input.name);
-    this.db
-      .prepare(
-        `INSERT INTO customers (id, name, name_key, contacts, locale, time_zone, contract, created_at)
-         VALUES (@id, @name, @key, @contacts, @locale, @zone, @contract, @at)`,
-      )
-      .run({
+    await this.write(
+      input.id,
+      `INSERT INTO customers (id, name, name_key, contacts, locale, time_zone, contract, created_at)
+       VALUES (@id, @name, @key, @contacts, @locale, @zone, @contract, @at)`,
+      {
         id: input.id,
         name: input.name.trim(),
         key: customerKey(input.name),
@@ -219,11 +243,16 @@ export class CustomerStore {
         zone: timeZone,
         contract: contract?.ok ? JSON.stringify(contract.contract) : null,
         at: this.now().toISOString(),
-      });
+      },
+    );
     return this.get(input.id)!;
   }
 
-  patch(id: string, patch: CustomerPatch): Customer {
+  patch(id: string, patch: CustomerPatch): Promise<Customer> {
+    return this.turns.run(async () => this.patchNow(id, patch));
+  }
+
+  private async patchNow(id: string, patch: CustomerPatch): Promise<Customer> {
     const row = this.row(id);
     if (row === undefined) return this.require(id);
     const errors: string[] = [];
@@ -243,12 +272,11 @@ export class CustomerStore {
     if (errors.length > 0) throw invalid(`Customer ${id}`, errors);
     if (patch.name !== undefined && customerKey(patch.name) !== row.name_key)
       this.refuseTaken(null, patch.name);
-    this.db
-      .prepare(
-        `UPDATE customers SET name = @name, name_key = @key, contacts = @contacts, locale = @locale,
-           time_zone = @zone, contract = @contract WHERE id = @id`,
-      )
-      .run({
+    await this.write(
+      id,
+      `UPDATE customers SET name = @name, name_key = @key, contacts = @contacts, locale = @locale,
+         time_zone = @zone, contract = @contract WHERE id = @id`,
+      {
         id,
         name: patch.name?.trim() ?? row.name,
         key: patch.name === undefined ? row.name_key : customerKey(patch.name),
@@ -256,7 +284,8 @@ export class CustomerStore {
         locale: patch.locale ?? row.locale,
         zone: patch.timeZone ?? row.time_zone,
         contract: contract?.ok ? JSON.stringify(contract.contract) : row.contract,
-      });
+      },
+    );
     return this.get(id)!;
   }
 
@@ -265,19 +294,32 @@ export class CustomerStore {
    * created with the defaults when there is none: today's free-text `customer` of a site
    * becomes a customer so (the upgrade, a CSV import, an older console).
    */
-  named(name: string): string {
-    const key = customerKey(name);
-    const found = this.db.prepare('SELECT id FROM customers WHERE name_key = ?').get(key) as
-      { id: string } | undefined;
-    if (found !== undefined) return found.id;
-    const base = slugOf(name);
-    let id = base;
-    for (let n = 2; this.row(id) !== undefined; n++) id = `${base}-${n}`;
-    return this.create({ id, name: name.trim() }).id;
+  named(name: string): Promise<string> {
+    return this.turns.run(async () => {
+      const found = this.withKey(customerKey(name));
+      if (found !== undefined) return found.id;
+      const base = slugOf(name);
+      let id = base;
+      for (let n = 2; this.row(id) !== undefined; n++) id = `${base}-${n}`;
+      return (await this.createNow({ id, name: name.trim() })).id;
+    });
   }
 
   private row(id: string): Row | undefined {
-    return this.db.prepare('SELECT * FROM customers WHERE id = ?').get(id) as Row | undefined;
+    return this.rows.get(id);
+  }
+
+  private withKey(key: string): Row | undefined {
+    for (const row of this.rows.values()) if (row.name_key === key) return row;
+    return undefined;
+  }
+
+  /** A write of customer `id`, then its row read back into the copy. */
+  private async write(id: string, sql: string, params: Record<string, unknown>): Promise<void> {
+    await this.db.run(sql, params);
+    const row = await this.db.get<Row>('SELECT * FROM customers WHERE id = ?', [id]);
+    if (row === undefined) this.rows.delete(id);
+    else this.rows.set(id, row);
   }
 
   private refuseTaken(id: string | null, name: string): void {
@@ -287,9 +329,7 @@ export class CustomerStore {
         `A customer ${id} exists already; change it with PATCH /api/customers/${id}, or pick another id.`,
       );
     }
-    const same = this.db
-      .prepare('SELECT id FROM customers WHERE name_key = ?')
-      .get(customerKey(name)) as { id: string } | undefined;
+    const same = this.withKey(customerKey(name));
     if (same !== undefined) {
       throw new VigilError(
         'VIGIL_CONFLICT',
@@ -336,4 +376,9 @@ export class CustomerStore {
       sites: this.opts.sites?.sitesOf(row.id) ?? [],
     };
   }
+}
+
+/** The order SQLite's ORDER BY gave (code points), not the locale's. */
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -1,7 +1,13 @@
 /**
- * Maintenance windows in SQLite: per site (device_id NULL) or per device, planned ahead
+ * Maintenance windows, on broker/sql (SQLite or PostgreSQL, issue 17 part 1): per site (device_id NULL) or per device, planned ahead
  * or started now. While one covers a device: no tickets open for it, the SLA clocks of
  * its tickets pause, and the time is left out of its availability.
+ *
+ * The detector and the SLA clocks ask covers() for every fault and every beat, so the
+ * answers come from a copy of the table in memory, per site (windows are few: a handful
+ * a site a month), loaded by start() and reload() and refreshed after each committed
+ * write. On a pair, the node that becomes the leader calls reload() to see the windows
+ * the old leader wrote.
  */
 import type {
   MaintenancePatch,
@@ -10,14 +16,14 @@ import type {
   NewMaintenance,
 } from '../../shared/api/maintenance.js';
 import { VigilError } from '../../shared/errors.js';
-import { migrate, type Db, type Migration } from '../db.js';
+import { Turns } from '../turns.js';
+import type { SqlDatabase, StoreMigration } from '../sql/types.js';
 
-const migrations: readonly Migration[] = [
-  {
-    version: 1,
-    sql: `
+// PostgreSQL numbers the rows with an identity column, SQLite with AUTOINCREMENT; the rest
+// is the same text (broker/sql/types.ts).
+const windowsV1 = (id: string): string => `
       CREATE TABLE maintenance_windows (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        id ${id},
         site_id TEXT NOT NULL,
         device_id TEXT,
         starts_at TEXT NOT NULL,
@@ -27,7 +33,12 @@ const migrations: readonly Migration[] = [
         created_at TEXT NOT NULL
       );
       CREATE INDEX maintenance_site_time ON maintenance_windows (site_id, ends_at, starts_at);
-    `,
+    `;
+const migrations: readonly StoreMigration[] = [
+  {
+    version: 1,
+    sqlite: windowsV1('INTEGER PRIMARY KEY AUTOINCREMENT'),
+    postgres: windowsV1('BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY'),
   },
 ];
 
@@ -50,13 +61,46 @@ export interface Span {
 }
 
 export class MaintenanceStore {
+  /** Every window by id, and per site in the order the API lists them. */
+  private byId = new Map<number, Row>();
+  private bySite = new Map<string, Row[]>();
+  /** Writes take turns: update and remove check the window they change first. */
+  private readonly turns = new Turns();
+
   constructor(
-    private readonly db: Db,
+    private readonly db: SqlDatabase,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  start(): void {
-    migrate(this.db, 'maintenance', migrations);
+  async start(): Promise<void> {
+    await this.db.migrate('maintenance', migrations);
+    await this.reload();
+  }
+
+  /** Reads the table again: at start, and on the node that becomes the leader of a pair. */
+  async reload(): Promise<void> {
+    this.keep(await this.db.all<Row>('SELECT * FROM maintenance_windows'));
+  }
+
+  private keep(rows: Row[]): void {
+    const byId = new Map<number, Row>();
+    const bySite = new Map<string, Row[]>();
+    for (const row of rows.sort(byStart)) {
+      byId.set(row.id, row);
+      const ofSite = bySite.get(row.site_id);
+      if (ofSite === undefined) bySite.set(row.site_id, [row]);
+      else ofSite.push(row);
+    }
+    this.byId = byId;
+    this.bySite = bySite;
+  }
+
+  /** The copy with `id` as the database has it now (gone when deleted). */
+  private async refresh(id: number): Promise<void> {
+    const row = await this.db.get<Row>('SELECT * FROM maintenance_windows WHERE id = ?', [id]);
+    const rows = [...this.byId.values()].filter((other) => other.id !== id);
+    if (row !== undefined) rows.push(row);
+    this.keep(rows);
   }
 
   private view(row: Row): MaintenanceWindow {
@@ -76,32 +120,23 @@ export class MaintenanceStore {
   }
 
   get(id: number): MaintenanceWindow | undefined {
-    const row = this.db.prepare('SELECT * FROM maintenance_windows WHERE id = ?').get(id) as
-      Row | undefined;
+    const row = this.byId.get(id);
     return row === undefined ? undefined : this.view(row);
   }
 
   list(query: MaintenanceQuery = {}): MaintenanceWindow[] {
-    const where: string[] = [];
-    const params: Record<string, string> = {};
-    if (query.siteId !== undefined) {
-      where.push('site_id = @site');
-      params.site = query.siteId;
-    }
+    let rows =
+      query.siteId !== undefined
+        ? (this.bySite.get(query.siteId) ?? [])
+        : [...this.byId.values()].sort(byStart);
     if ((query.include ?? 'current') === 'current') {
-      where.push('ends_at > @now');
-      params.now = this.now().toISOString();
+      const now = this.now().toISOString();
+      rows = rows.filter((row) => row.ends_at > now);
     }
-    const rows = this.db
-      .prepare(
-        `SELECT * FROM maintenance_windows ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-         ORDER BY starts_at, id`,
-      )
-      .all(params) as Row[];
     return rows.map((row) => this.view(row));
   }
 
-  create(input: NewMaintenance, actor: string): MaintenanceWindow {
+  async create(input: NewMaintenance, actor: string): Promise<MaintenanceWindow> {
     const now = this.now();
     const startsAt = input.startsAt === undefined ? now : new Date(input.startsAt);
     let endsAt: Date;
@@ -118,12 +153,10 @@ export class MaintenanceStore {
         `endsAt: ${endsAt.toISOString()} is not after startsAt ${startsAt.toISOString()}`,
       ]);
     }
-    const result = this.db
-      .prepare(
-        `INSERT INTO maintenance_windows (site_id, device_id, starts_at, ends_at, reason, created_by, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
+    const { rows } = await this.db.run<{ id: number }>(
+      `INSERT INTO maintenance_windows (site_id, device_id, starts_at, ends_at, reason, created_by, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+      [
         input.siteId,
         input.deviceId ?? null,
         startsAt.toISOString(),
@@ -131,11 +164,18 @@ export class MaintenanceStore {
         input.reason,
         actor,
         now.toISOString(),
-      );
-    return this.get(Number(result.lastInsertRowid))!;
+      ],
+    );
+    const id = rows[0]!.id;
+    await this.turns.run(() => this.refresh(id));
+    return this.get(id)!;
   }
 
-  update(id: number, patch: MaintenancePatch): MaintenanceWindow {
+  update(id: number, patch: MaintenancePatch): Promise<MaintenanceWindow> {
+    return this.turns.run(() => this.updateNow(id, patch));
+  }
+
+  private async updateNow(id: number, patch: MaintenancePatch): Promise<MaintenanceWindow> {
     const current = this.get(id);
     if (current === undefined) {
       throw new VigilError('VIGIL_NOT_FOUND', `No maintenance window ${id}: check the id.`);
@@ -155,19 +195,24 @@ export class MaintenanceStore {
         `endsAt: ${endsAt} is not after startsAt ${startsAt}`,
       ]);
     }
-    this.db
-      .prepare('UPDATE maintenance_windows SET starts_at = ?, ends_at = ?, reason = ? WHERE id = ?')
-      .run(startsAt, endsAt, patch.reason ?? current.reason, id);
+    await this.db.run(
+      'UPDATE maintenance_windows SET starts_at = ?, ends_at = ?, reason = ? WHERE id = ?',
+      [startsAt, endsAt, patch.reason ?? current.reason, id],
+    );
+    await this.refresh(id);
     return this.get(id)!;
   }
 
-  remove(id: number): MaintenanceWindow {
-    const current = this.get(id);
-    if (current === undefined) {
-      throw new VigilError('VIGIL_NOT_FOUND', `No maintenance window ${id}: check the id.`);
-    }
-    this.db.prepare('DELETE FROM maintenance_windows WHERE id = ?').run(id);
-    return current;
+  remove(id: number): Promise<MaintenanceWindow> {
+    return this.turns.run(async () => {
+      const current = this.get(id);
+      if (current === undefined) {
+        throw new VigilError('VIGIL_NOT_FOUND', `No maintenance window ${id}: check the id.`);
+      }
+      await this.db.run('DELETE FROM maintenance_windows WHERE id = ?', [id]);
+      await this.refresh(id);
+      return current;
+    });
   }
 
   /**
@@ -176,29 +221,29 @@ export class MaintenanceStore {
    */
   covers(siteId: string, deviceId: string | null, at: Date): boolean {
     const iso = at.toISOString();
-    return (
-      this.db
-        .prepare(
-          `SELECT 1 FROM maintenance_windows
-           WHERE site_id = ? AND starts_at <= ? AND ends_at > ?
-             AND (device_id IS NULL OR device_id = ?) LIMIT 1`,
-        )
-        .get(siteId, iso, iso, deviceId) !== undefined
+    return (this.bySite.get(siteId) ?? []).some(
+      (row) =>
+        row.starts_at <= iso &&
+        row.ends_at > iso &&
+        (row.device_id === null || row.device_id === deviceId),
     );
   }
 
   /** Windows of a site that overlap [from, to), for availability figures. */
   spans(siteId: string, from: Date, to: Date): Span[] {
-    const rows = this.db
-      .prepare(
-        `SELECT device_id, starts_at, ends_at FROM maintenance_windows
-         WHERE site_id = ? AND ends_at > ? AND starts_at < ?`,
-      )
-      .all(siteId, from.toISOString(), to.toISOString()) as Row[];
+    const [start, end] = [from.toISOString(), to.toISOString()];
+    const rows = (this.bySite.get(siteId) ?? []).filter(
+      (row) => row.ends_at > start && row.starts_at < end,
+    );
     return rows.map((row) => ({
       deviceId: row.device_id,
       from: Math.max(Date.parse(row.starts_at), from.getTime()),
       to: Math.min(Date.parse(row.ends_at), to.getTime()),
     }));
   }
+}
+
+/** The API's order: by start, then by id (ISO times compare as text). */
+function byStart(a: Row, b: Row): number {
+  return a.starts_at < b.starts_at ? -1 : a.starts_at > b.starts_at ? 1 : a.id - b.id;
 }

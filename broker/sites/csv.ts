@@ -46,7 +46,10 @@ const DAY = /^\d{4}-\d{2}-\d{2}$/;
 const criticalities: readonly string[] = ['high', 'normal', 'low'];
 
 /** Checks every row first and imports nothing if one is wrong; returns what changed. */
-export function importSitesCsv(store: SiteStore, text: string): { sites: number; devices: number } {
+export async function importSitesCsv(
+  store: SiteStore,
+  text: string,
+): Promise<{ sites: number; devices: number }> {
   const [header, ...rows] = parseCsv(text.replace(/^\uFEFF/, ''));
   if (header === undefined) throw new VigilError('VIGIL_BAD_REQUEST', 'The CSV is empty.');
   const columns = header.map((name) => name.trim().toLowerCase());
@@ -115,10 +118,10 @@ export function importSitesCsv(store: SiteStore, text: string): { sites: number;
   let devices = 0;
   for (const plan of plans) {
     if (Object.keys(plan.sitePut).length > 0 || !store.exists(plan.site))
-      store.put(plan.site, plan.sitePut);
+      await store.put(plan.site, plan.sitePut);
     sites.add(plan.site);
     if (plan.device !== undefined) {
-      store.putDevice(plan.site, plan.device, plan.devicePut);
+      await store.putDevice(plan.site, plan.device, plan.devicePut);
       devices++;
     }
   }

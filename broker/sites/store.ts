@@ -8,6 +8,14 @@
  * last write (an older broker on the same file still reads it); with the customers
  * wired in, a text without a customer becomes one (at start for the rows of an older
  * version, and on each write: a CSV import, an older console).
+ *
+ * On broker/sql (issue 17 part 1), SQLite or PostgreSQL. The detector and the ticket
+ * desk ask for a device's criticality and recorder on every message, so the answers come
+ * from a copy of both tables in memory, loaded by start() and by reload(), and refreshed
+ * row by row after each committed write (a CSV import of a thousand devices reads back a
+ * thousand rows, not the table a thousand times). Writes go to the database first, one at
+ * a time, and the copy changes only once the database took them. On a pair, the node that
+ * becomes the leader calls reload() to see what the old leader wrote.
  */
 import type {
   Criticality,
@@ -17,18 +25,18 @@ import type {
   SitePut,
 } from '../../shared/api/sites.js';
 import { VigilError } from '../../shared/errors.js';
-import { migrate, type Db, type Migration } from '../db.js';
+import { Turns } from '../turns.js';
+import type { SqlDatabase, SqlSession, StoreMigration } from '../sql/types.js';
 
-const migrations: readonly Migration[] = [
-  {
-    version: 1,
-    sql: `
+// One text for both engines but for the retention goal: REAL is a 4-byte float on
+// PostgreSQL, a double on SQLite (broker/sql/types.ts).
+const sitesV1 = (real: string): string => `
       CREATE TABLE sites (
         id TEXT PRIMARY KEY,
         name TEXT NOT NULL DEFAULT '',
         customer TEXT NOT NULL DEFAULT '',
         accepted_on TEXT,
-        retention_goal_days REAL NOT NULL DEFAULT 30
+        retention_goal_days ${real} NOT NULL DEFAULT 30
       );
       CREATE TABLE site_devices (
         site_id TEXT NOT NULL,
@@ -40,8 +48,9 @@ const migrations: readonly Migration[] = [
         replaced_on TEXT,
         PRIMARY KEY (site_id, device_id)
       );
-    `,
-  },
+    `;
+const migrations: readonly StoreMigration[] = [
+  { version: 1, sqlite: sitesV1('REAL'), postgres: sitesV1('DOUBLE PRECISION') },
   {
     version: 2,
     sql: `
@@ -56,7 +65,7 @@ export interface CustomerNames {
   /** The customer's name; null for an unknown id. */
   nameOf(customerId: string): string | null;
   /** The id of the customer of this name, created when there is none. */
-  named(name: string): string;
+  named(name: string): Promise<string>;
 }
 
 /** Days of recordings an NVR must keep when the site sets no goal. */
@@ -89,53 +98,81 @@ const deviceView = (row: DeviceRow): SiteDevice => ({
   replacedOn: row.replaced_on,
 });
 
+const DEFAULT_SITE = (siteId: string): SiteRow => ({
+  id: siteId,
+  name: siteId,
+  customer: '',
+  customer_id: null,
+  accepted_on: null,
+  retention_goal_days: DEFAULT_RETENTION_GOAL_DAYS,
+});
+
 export class SiteStore {
+  private sites = new Map<string, SiteRow>();
+  /** Per site, its devices by id. */
+  private devices = new Map<string, Map<string, DeviceRow>>();
+  /** Writes take turns: each reads the row it changes, so two at once would lose one. */
+  private readonly turns = new Turns();
+
   constructor(
-    private readonly db: Db,
+    private readonly db: SqlDatabase,
     private readonly customers?: CustomerNames,
   ) {}
 
   /** Start the customers' store first: the free text of older versions becomes customers here. */
-  start(): void {
-    migrate(this.db, 'sites', migrations);
-    if (this.customers === undefined) return;
-    const customers = this.customers;
-    const loose = this.db
-      .prepare("SELECT id, customer FROM sites WHERE customer_id IS NULL AND customer <> ''")
-      .all() as { id: string; customer: string }[];
-    if (loose.length === 0) return;
-    const link = this.db.prepare('UPDATE sites SET customer_id = ? WHERE id = ?');
-    this.db.transaction(() => {
-      for (const site of loose) link.run(customers.named(site.customer), site.id);
-    })();
+  async start(): Promise<void> {
+    await this.db.migrate('sites', migrations);
+    if (this.customers !== undefined) {
+      const customers = this.customers;
+      const loose = await this.db.all<{ id: string; customer: string }>(
+        "SELECT id, customer FROM sites WHERE customer_id IS NULL AND customer <> ''",
+      );
+      // Named first (each may create a customer, in the customers' own table), then linked
+      // in one transaction.
+      const links: [string, string][] = [];
+      for (const site of loose) links.push([await customers.named(site.customer), site.id]);
+      if (links.length > 0) {
+        await this.db.transaction(async (tx) => {
+          for (const [customerId, siteId] of links)
+            await tx.run('UPDATE sites SET customer_id = ? WHERE id = ?', [customerId, siteId]);
+        });
+      }
+    }
+    await this.reload();
+  }
+
+  /** Reads both tables again: at start, and on the node that becomes the leader of a pair. */
+  async reload(): Promise<void> {
+    const [siteRows, deviceRows] = await Promise.all([
+      this.db.all<SiteRow>('SELECT * FROM sites'),
+      this.db.all<DeviceRow>('SELECT * FROM site_devices'),
+    ]);
+    const sites = new Map<string, SiteRow>();
+    for (const row of siteRows) sites.set(row.id, row);
+    const devices = new Map<string, Map<string, DeviceRow>>();
+    for (const row of deviceRows) {
+      let ofSite = devices.get(row.site_id);
+      if (ofSite === undefined) devices.set(row.site_id, (ofSite = new Map()));
+      ofSite.set(row.device_id, row);
+    }
+    this.sites = sites;
+    this.devices = devices;
   }
 
   list(): Site[] {
-    const rows = this.db.prepare('SELECT * FROM sites ORDER BY id').all() as SiteRow[];
-    return rows.map((row) => this.view(row));
+    return [...this.sites.values()]
+      .sort((a, b) => compare(a.id, b.id))
+      .map((row) => this.view(row));
   }
 
   /** The site's metadata; a site nobody described yet has the defaults. */
   get(siteId: string): Site {
-    const row = this.db.prepare('SELECT * FROM sites WHERE id = ?').get(siteId) as
-      SiteRow | undefined;
-    return this.view(
-      row ?? {
-        id: siteId,
-        name: siteId,
-        customer: '',
-        customer_id: null,
-        accepted_on: null,
-        retention_goal_days: DEFAULT_RETENTION_GOAL_DAYS,
-      },
-    );
+    return this.view(this.sites.get(siteId) ?? DEFAULT_SITE(siteId));
   }
 
   /** The name of the site's customer; null when unset (on-call coverage keys teams by it). */
   customerOf(siteId: string): string | null {
-    const row = this.db
-      .prepare('SELECT customer, customer_id FROM sites WHERE id = ?')
-      .get(siteId) as Pick<SiteRow, 'customer' | 'customer_id'> | undefined;
+    const row = this.sites.get(siteId);
     if (row === undefined) return null;
     const name = this.customerName(row);
     return name ? name : null;
@@ -143,18 +180,15 @@ export class SiteStore {
 
   /** The id of the site's customer; null when it belongs to none. */
   customerIdOf(siteId: string): string | null {
-    const row = this.db.prepare('SELECT customer_id FROM sites WHERE id = ?').get(siteId) as
-      { customer_id: string | null } | undefined;
-    return row?.customer_id ?? null;
+    return this.sites.get(siteId)?.customer_id ?? null;
   }
 
   /** The ids of the sites of a customer. */
   sitesOf(customerId: string): string[] {
-    return (
-      this.db.prepare('SELECT id FROM sites WHERE customer_id = ? ORDER BY id').all(customerId) as {
-        id: string;
-      }[]
-    ).map((row) => row.id);
+    return [...this.sites.values()]
+      .filter((row) => row.customer_id === customerId)
+      .map((row) => row.id)
+      .sort(compare);
   }
 
   /** The customer's current name (renamed since the last write), else the stored text. */
@@ -164,13 +198,13 @@ export class SiteStore {
   }
 
   exists(siteId: string): boolean {
-    return this.db.prepare('SELECT 1 FROM sites WHERE id = ?').get(siteId) !== undefined;
+    return this.sites.has(siteId);
   }
 
   private view(row: SiteRow): Site {
-    const devices = this.db
-      .prepare('SELECT * FROM site_devices WHERE site_id = ? ORDER BY device_id')
-      .all(row.id) as DeviceRow[];
+    const devices = [...(this.devices.get(row.id)?.values() ?? [])].sort((a, b) =>
+      compare(a.device_id, b.device_id),
+    );
     return {
       id: row.id,
       name: row.name || row.id,
@@ -183,25 +217,20 @@ export class SiteStore {
   }
 
   device(siteId: string, deviceId: string): SiteDevice | undefined {
-    const row = this.db
-      .prepare('SELECT * FROM site_devices WHERE site_id = ? AND device_id = ?')
-      .get(siteId, deviceId) as DeviceRow | undefined;
+    const row = this.devices.get(siteId)?.get(deviceId);
     return row === undefined ? undefined : deviceView(row);
   }
 
   criticality(siteId: string, deviceId: string): Criticality {
-    return this.device(siteId, deviceId)?.criticality ?? 'normal';
+    return this.devices.get(siteId)?.get(deviceId)?.criticality ?? 'normal';
   }
 
   /** The cameras an NVR records (recorderId = the NVR). */
   recordedBy(siteId: string, recorderId: string): string[] {
-    return (
-      this.db
-        .prepare(
-          'SELECT device_id FROM site_devices WHERE site_id = ? AND recorder_id = ? ORDER BY device_id',
-        )
-        .all(siteId, recorderId) as { device_id: string }[]
-    ).map((row) => row.device_id);
+    return [...(this.devices.get(siteId)?.values() ?? [])]
+      .filter((row) => row.recorder_id === recorderId)
+      .map((row) => row.device_id)
+      .sort(compare);
   }
 
   /**
@@ -209,28 +238,37 @@ export class SiteStore {
    * customer); a `customer` text without it is the customer of that name, created when
    * needed (the older field, kept for CSV files and older consoles).
    */
-  put(siteId: string, put: SitePut): Site {
+  put(siteId: string, put: SitePut): Promise<Site> {
+    return this.turns.run(async () => {
+      await this.putNow(siteId, put);
+      return this.get(siteId);
+    });
+  }
+
+  private async putNow(siteId: string, put: SitePut): Promise<void> {
     const current = this.get(siteId);
-    const customer = this.customerFor(put, current);
-    this.db
-      .prepare(
-        `INSERT INTO sites (id, name, customer, customer_id, accepted_on, retention_goal_days)
-         VALUES (@id, @name, @customer, @customerId, @accepted, @goal)
-         ON CONFLICT (id) DO UPDATE SET name = @name, customer = @customer,
-           customer_id = @customerId, accepted_on = @accepted, retention_goal_days = @goal`,
-      )
-      .run({
+    const customer = await this.customerFor(put, current);
+    await this.db.run(
+      `INSERT INTO sites (id, name, customer, customer_id, accepted_on, retention_goal_days)
+       VALUES (@id, @name, @customer, @customerId, @accepted, @goal)
+       ON CONFLICT (id) DO UPDATE SET name = @name, customer = @customer,
+         customer_id = @customerId, accepted_on = @accepted, retention_goal_days = @goal`,
+      {
         id: siteId,
         name: put.name ?? current.name,
         customer: customer.name,
         customerId: customer.id,
         accepted: put.acceptedOn === undefined ? current.acceptedOn : put.acceptedOn,
         goal: put.retentionGoalDays ?? current.retentionGoalDays,
-      });
-    return this.get(siteId);
+      },
+    );
+    await this.refreshSite(this.db, siteId);
   }
 
-  private customerFor(put: SitePut, current: Site): { id: string | null; name: string } {
+  private async customerFor(
+    put: SitePut,
+    current: Site,
+  ): Promise<{ id: string | null; name: string }> {
     const customers = this.customers;
     if (put.customerId === null) return { id: null, name: '' };
     if (put.customerId !== undefined) {
@@ -247,32 +285,64 @@ export class SiteStore {
     const text = put.customer.trim();
     if (text === '') return { id: null, name: '' };
     if (customers === undefined) return { id: null, name: put.customer };
-    const id = customers.named(text);
+    const id = await customers.named(text);
     return { id, name: customers.nameOf(id) ?? text };
   }
 
-  putDevice(siteId: string, deviceId: string, put: SiteDevicePut): SiteDevice {
-    if (!this.exists(siteId)) this.put(siteId, {});
-    const current = this.device(siteId, deviceId);
-    const pick = <K extends keyof SiteDevicePut>(key: K, fallback: SiteDevice[K]) =>
-      put[key] === undefined ? fallback : put[key];
-    this.db
-      .prepare(
+  putDevice(siteId: string, deviceId: string, put: SiteDevicePut): Promise<SiteDevice> {
+    return this.turns.run(async () => {
+      if (!this.exists(siteId)) await this.putNow(siteId, {});
+      const current = this.device(siteId, deviceId);
+      const pick = <K extends keyof SiteDevicePut>(key: K, fallback: SiteDevice[K]) =>
+        put[key] === undefined ? fallback : put[key];
+      await this.db.run(
         `INSERT INTO site_devices (site_id, device_id, criticality, recorder_id, accepted_on, warranty_ends_on, replaced_on)
          VALUES (@site, @device, @criticality, @recorder, @accepted, @warranty, @replaced)
          ON CONFLICT (site_id, device_id) DO UPDATE SET criticality = @criticality,
            recorder_id = @recorder, accepted_on = @accepted, warranty_ends_on = @warranty,
            replaced_on = @replaced`,
-      )
-      .run({
-        site: siteId,
-        device: deviceId,
-        criticality: pick('criticality', current?.criticality ?? 'normal'),
-        recorder: pick('recorderId', current?.recorderId ?? null),
-        accepted: pick('acceptedOn', current?.acceptedOn ?? null),
-        warranty: pick('warrantyEndsOn', current?.warrantyEndsOn ?? null),
-        replaced: pick('replacedOn', current?.replacedOn ?? null),
-      });
-    return this.device(siteId, deviceId)!;
+        {
+          site: siteId,
+          device: deviceId,
+          criticality: pick('criticality', current?.criticality ?? 'normal'),
+          recorder: pick('recorderId', current?.recorderId ?? null),
+          accepted: pick('acceptedOn', current?.acceptedOn ?? null),
+          warranty: pick('warrantyEndsOn', current?.warrantyEndsOn ?? null),
+          replaced: pick('replacedOn', current?.replacedOn ?? null),
+        },
+      );
+      await this.refreshDevice(this.db, siteId, deviceId);
+      return this.device(siteId, deviceId)!;
+    });
   }
+
+  /** The site's row as the database has it now, into the copy. */
+  private async refreshSite(session: SqlSession, siteId: string): Promise<void> {
+    const row = await session.get<SiteRow>('SELECT * FROM sites WHERE id = ?', [siteId]);
+    if (row === undefined) this.sites.delete(siteId);
+    else this.sites.set(siteId, row);
+  }
+
+  private async refreshDevice(
+    session: SqlSession,
+    siteId: string,
+    deviceId: string,
+  ): Promise<void> {
+    const row = await session.get<DeviceRow>(
+      'SELECT * FROM site_devices WHERE site_id = ? AND device_id = ?',
+      [siteId, deviceId],
+    );
+    let ofSite = this.devices.get(siteId);
+    if (row === undefined) {
+      ofSite?.delete(deviceId);
+      return;
+    }
+    if (ofSite === undefined) this.devices.set(siteId, (ofSite = new Map()));
+    ofSite.set(deviceId, row);
+  }
+}
+
+/** The order SQLite's ORDER BY gave by default (code points), not the locale's. */
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

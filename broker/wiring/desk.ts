@@ -65,6 +65,12 @@ export interface Desk {
   pipeline: Pipeline;
   /** One beat of the broker's clock now, through the pipeline (detect, then tickets). */
   tick(): void;
+  /**
+   * Reads again the copies in memory of the customers, site records and maintenance
+   * windows (the detector and the SLA clocks read those on every message): the node that
+   * becomes the leader of a pair calls it before it serves, to see what the old one wrote.
+   */
+  reload(): Promise<void>;
   /** Stops the clock and lets the accepted messages finish. */
   stop(): Promise<void>;
 }
@@ -80,7 +86,7 @@ export async function startDesk(opts: DeskOptions): Promise<Desk> {
   // Each asks the other through a function: the customers' deadlines and zone per site,
   // the sites' customer names. Customers start first: the sites' free text of an older
   // version becomes customers at the sites' start.
-  const customers: CustomerStore = new CustomerStore(opts.db, {
+  const customers: CustomerStore = new CustomerStore(opts.store, {
     sla: opts.sla,
     sites: {
       customerIdOf: (siteId) => sites.customerIdOf(siteId),
@@ -88,14 +94,14 @@ export async function startDesk(opts: DeskOptions): Promise<Desk> {
     },
     now,
   });
-  customers.start();
-  const sites: SiteStore = new SiteStore(opts.db, {
+  await customers.start();
+  const sites: SiteStore = new SiteStore(opts.store, {
     nameOf: (id) => customers.nameOf(id),
     named: (name) => customers.named(name),
   });
-  sites.start();
-  const maintenance = new MaintenanceStore(opts.db, now);
-  maintenance.start();
+  await sites.start();
+  const maintenance = new MaintenanceStore(opts.store, now);
+  await maintenance.start();
   const history = new StatusHistory(opts.db);
   history.start();
   const audit = new AuditStore(opts.db, now);
@@ -195,6 +201,12 @@ export async function startDesk(opts: DeskOptions): Promise<Desk> {
     parts,
     pipeline,
     tick,
+    async reload() {
+      // Customers first: a site's customer name is looked up in them.
+      await customers.reload();
+      await sites.reload();
+      await maintenance.reload();
+    },
     async stop() {
       clearInterval(clock);
       opts.events.off('device', onDevice);

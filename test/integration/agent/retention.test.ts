@@ -99,7 +99,7 @@ describe('retention short, from the recorder to the ticket desk', () => {
 
   beforeAll(async () => {
     broker = await startTestBroker();
-    broker.desk.sites.put(site.siteId, { name: 'Retention site', retentionGoalDays: 20 });
+    await broker.desk.sites.put(site.siteId, { name: 'Retention site', retentionGoalDays: 20 });
     const agent = await broker.agents.add(site.siteId, 'gw-01');
     client = await connectAsync(broker.mqttUrl, {
       username: agent.username,

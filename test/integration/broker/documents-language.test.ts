@@ -72,7 +72,7 @@ describe("documents in the customer's language", () => {
       200,
     );
     // Accepted three years before: the warranty ends on 20 December, within 90 days.
-    f.desk.sites.put('north', { name: '北门厂区', acceptedOn: '2023-12-19' });
+    await f.desk.sites.put('north', { name: '北门厂区', acceptedOn: '2023-12-19' });
 
     const { history } = f.desk;
     for (const id of ['cam-01', 'cam-02'])

@@ -36,8 +36,13 @@ describe('inspection charts over 12 months', () => {
     await metrics.start();
     f = await makeDesk({}, [camera('cam-01', { name: 'Gate' }), camera('nvr-01', { kind: 'nvr' })]);
     const { history, sites, customers } = f.desk;
-    customers.create({ id: 'acme', name: 'Acme', timeZone: 'Asia/Shanghai', locale: 'zh-CN' });
-    sites.put(site, { name: 'Plant', customerId: 'acme', retentionGoalDays: 30 });
+    await customers.create({
+      id: 'acme',
+      name: 'Acme',
+      timeZone: 'Asia/Shanghai',
+      locale: 'zh-CN',
+    });
+    await sites.put(site, { name: 'Plant', customerId: 'acme', retentionGoalDays: 30 });
     for (const id of ['cam-01', 'nvr-01'])
       history.record(site, id, 'up', new Date(beijing('2025-11-20')));
     // cam-01 down for an hour on the 1st of every month from 00:30 Beijing time: in that

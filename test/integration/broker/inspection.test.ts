@@ -39,14 +39,14 @@ describe('inspection report', () => {
     const { history, sites, maintenance, tickets, customers } = f.desk;
     // The history below is written in UTC months: the customer's zone is UTC, so every
     // figure stays the one injected (periods in other zones: customers/periods.test.ts).
-    customers.create({ id: 'example-logistics', name: 'Example Logistics', timeZone: 'UTC' });
-    sites.put(site, {
+    await customers.create({ id: 'example-logistics', name: 'Example Logistics', timeZone: 'UTC' });
+    await sites.put(site, {
       name: 'Demo plant',
       customer: 'Example Logistics',
       acceptedOn: '2023-12-15',
       retentionGoalDays: 30,
     });
-    sites.putDevice(site, 'cam-02', { replacedOn: '2026-06-01' });
+    await sites.putDevice(site, 'cam-02', { replacedOn: '2026-06-01' });
 
     // Everyone up since before the month.
     for (const id of ['cam-01', 'cam-02', 'cam-03', 'nvr-01'])
@@ -62,7 +62,7 @@ describe('inspection report', () => {
     // cam-03: down across the month's end: 60 min fall in November.
     outage('cam-03', '2026-11-30T23:00:00Z', '2026-12-01T01:00:00Z');
     f.clock.now = at('2026-11-01T00:00:00Z');
-    maintenance.create(
+    await maintenance.create(
       {
         siteId: site,
         deviceId: 'cam-01',

@@ -58,8 +58,8 @@ describe.skipIf(skip !== null)(titled('issued inspection reports', skip), () => 
       camera('nvr-01', { kind: 'nvr', name: '录像机' }),
     ]);
     const { history, sites, customers } = f.desk;
-    customers.create({ id: 'hua-an', name: '华安物流有限公司', timeZone: 'Asia/Shanghai' });
-    sites.put(site, { name: '示范工厂', customerId: 'hua-an', acceptedOn: '2025-06-01' });
+    await customers.create({ id: 'hua-an', name: '华安物流有限公司', timeZone: 'Asia/Shanghai' });
+    await sites.put(site, { name: '示范工厂', customerId: 'hua-an', acceptedOn: '2025-06-01' });
     for (const id of ['cam-01', 'cam-02', 'nvr-01'])
       history.record(site, id, 'up', at('2026-10-01T00:00:00Z'));
     // cam-01 down 30 min on 10 November (Beijing time 18:00-18:30).
@@ -76,7 +76,7 @@ describe.skipIf(skip !== null)(titled('issued inspection reports', skip), () => 
     );
     app = api.app;
     // Customer accounts (the portal, issue 16 part 5): the report's customer's, and another's.
-    customers.create({ id: 'other-co', name: 'Other Co' });
+    await customers.create({ id: 'other-co', name: 'Other Co' });
     const users = new UserStore(f.store);
     await users.setUser('wang', 'customer', 'customer password 123', 'hua-an');
     await users.setUser('li', 'customer', 'customer password 456', 'other-co');

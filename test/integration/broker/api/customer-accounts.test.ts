@@ -16,7 +16,7 @@ describe('customer accounts', () => {
 
   beforeEach(async () => {
     f = await makeDesk();
-    f.desk.customers.create({ id: 'alpha', name: 'Alpha Water Works' });
+    await f.desk.customers.create({ id: 'alpha', name: 'Alpha Water Works' });
     let tokens: Record<keyof typeof deskUsers, string>;
     ({ app, tokens } = await deskApi(f, deskUsers));
     admin = tokens.admin;

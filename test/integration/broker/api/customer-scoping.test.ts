@@ -33,12 +33,12 @@ const B_MARK = 'bravo';
 const B_TEXTS = ['bravo harbour', 'bravo quay'];
 
 /** Two customers, a site each, a camera each, a ticket each, and B's maintenance window. */
-function twoCustomers(f: DeskFixture) {
+async function twoCustomers(f: DeskFixture) {
   const { desk } = f;
-  desk.customers.create({ id: 'alpha', name: 'Alpha Water Works' });
-  desk.customers.create({ id: 'bravo', name: 'Bravo Harbour Ltd' });
-  desk.sites.put('alpha-site', { customerId: 'alpha' });
-  desk.sites.put('bravo-site', { customerId: 'bravo' });
+  await desk.customers.create({ id: 'alpha', name: 'Alpha Water Works' });
+  await desk.customers.create({ id: 'bravo', name: 'Bravo Harbour Ltd' });
+  await desk.sites.put('alpha-site', { customerId: 'alpha' });
+  await desk.sites.put('bravo-site', { customerId: 'bravo' });
   const ticket = (siteId: string, deviceId: string, title: string): Ticket =>
     desk.tickets.openManual({
       siteId,
@@ -50,7 +50,7 @@ function twoCustomers(f: DeskFixture) {
     });
   const alphaTicket = ticket('alpha-site', 'cam-a1', 'Alpha gate picture blurred');
   const bravoTicket = ticket('bravo-site', 'cam-b7', 'Bravo quay picture blurred');
-  const bravoWindow = desk.maintenance.create(
+  const bravoWindow = await desk.maintenance.create(
     { siteId: 'bravo-site', durationMin: 60, reason: 'Bravo quay mast repainted' },
     deskUsers.operator.username,
   );
@@ -95,14 +95,14 @@ describe('customer accounts see only their own customer', () => {
   let f: DeskFixture;
   let app: FastifyInstance;
   let anna = '';
-  let ids: ReturnType<typeof twoCustomers>;
+  let ids: Awaited<ReturnType<typeof twoCustomers>>;
 
   beforeEach(async () => {
     f = await makeDesk({}, [
       camera('cam-a1', { siteId: 'alpha-site', name: 'Alpha gate' }),
       camera('cam-b7', { siteId: 'bravo-site', name: 'Bravo quay' }),
     ]);
-    ids = twoCustomers(f);
+    ids = await twoCustomers(f);
     ({ app } = await deskApi(f, deskUsers, await everyPart(f)));
     const users = new UserStore(f.store);
     await users.setUser(CUSTOMER_A.username, 'customer', CUSTOMER_A.password, 'alpha');

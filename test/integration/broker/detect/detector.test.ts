@@ -140,8 +140,8 @@ describe('detector', () => {
 
   it('an NVR down covers the cameras it records; they get no tickets of their own', async () => {
     f = await makeDesk({}, siteDevices());
-    f.desk.sites.putDevice(site, 'cam-01', { recorderId: 'nvr-01' });
-    f.desk.sites.putDevice(site, 'cam-02', { recorderId: 'nvr-01' });
+    await f.desk.sites.putDevice(site, 'cam-01', { recorderId: 'nvr-01' });
+    await f.desk.sites.putDevice(site, 'cam-02', { recorderId: 'nvr-01' });
     f.report('nvr-01', 'down');
     f.report('cam-01', 'down');
     f.advance(3 * SECOND);
@@ -178,7 +178,10 @@ describe('detector', () => {
 
   it('opens nothing during maintenance, pauses nothing that is not there, and opens after if still down', async () => {
     f = await makeDesk({}, siteDevices());
-    f.desk.maintenance.create({ siteId: site, durationMin: 30, reason: 'switch upgrade' }, 'alice');
+    await f.desk.maintenance.create(
+      { siteId: site, durationMin: 30, reason: 'switch upgrade' },
+      'alice',
+    );
     f.report('cam-02', 'down');
     f.agentOffline('gw-01', 'shutdown');
     f.advance(10 * SECOND);
@@ -203,7 +206,7 @@ describe('detector', () => {
 
   it('criticality from the site metadata moves the priority', async () => {
     f = await makeDesk({}, siteDevices());
-    f.desk.sites.putDevice(site, 'cam-09', { criticality: 'low' });
+    await f.desk.sites.putDevice(site, 'cam-09', { criticality: 'low' });
     f.report('cam-09', 'down');
     f.advance(3 * SECOND);
     expect(f.open()[0]?.priority).toBe('serious');

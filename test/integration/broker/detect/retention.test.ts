@@ -21,7 +21,7 @@ describe('retention below the contract', () => {
 
   beforeEach(async () => {
     f = await makeDesk({}, [nvr, camera('cam-01')]);
-    f.desk.sites.put(site, { retentionGoalDays: 30 });
+    await f.desk.sites.put(site, { retentionGoalDays: 30 });
     f.agentOnline();
   });
 
@@ -110,11 +110,11 @@ describe('retention below the contract', () => {
     );
   });
 
-  it("follows the site's goal: none below it, and a goal of 0 asks for nothing", () => {
-    f.desk.sites.put(site, { retentionGoalDays: 10 });
+  it("follows the site's goal: none below it, and a goal of 0 asks for nothing", async () => {
+    await f.desk.sites.put(site, { retentionGoalDays: 10 });
     reading('nvr-01', { retentionDays: 12 });
     expect(open()).toHaveLength(0);
-    f.desk.sites.put(site, { retentionGoalDays: 0 });
+    await f.desk.sites.put(site, { retentionGoalDays: 0 });
     reading('nvr-01', { retentionDays: 0.5 });
     expect(open()).toHaveLength(0);
   });

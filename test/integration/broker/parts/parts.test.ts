@@ -287,7 +287,7 @@ describe('spare parts and warranty over the API', () => {
   });
 
   it('links a new serial number to the open ticket of the NVR that covers the camera', async () => {
-    f.desk.sites.putDevice('demo-site', 'cam-03', { recorderId: 'nvr-01' });
+    await f.desk.sites.putDevice('demo-site', 'cam-03', { recorderId: 'nvr-01' });
     f.report('nvr-01', 'down', { kind: 'nvr', name: 'NVR 1' });
     f.report('cam-03', 'down');
     f.advance(3_000);

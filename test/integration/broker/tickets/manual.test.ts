@@ -149,7 +149,7 @@ describe('manual tickets over the API', () => {
       ['resolve', 240],
     ]);
 
-    f.desk.sites.putDevice('demo-site', 'cam-04', { criticality: 'high' });
+    await f.desk.sites.putDevice('demo-site', 'cam-04', { criticality: 'high' });
     const gate = await opened({ ...blurred, deviceId: 'cam-04' });
     expect(gate.priority).toBe('serious');
     // A chosen priority is the person's call: criticality does not move it.
@@ -280,8 +280,8 @@ describe('manual tickets over the API', () => {
   });
 
   it('takes a site known only from its record, or only from its agent', async () => {
-    f.desk.sites.put('plant-9', { name: 'Plant 9', customer: 'Example Logistics Ltd' });
-    f.desk.sites.putDevice('plant-9', 'cam-21', {});
+    await f.desk.sites.put('plant-9', { name: 'Plant 9', customer: 'Example Logistics Ltd' });
+    await f.desk.sites.putDevice('plant-9', 'cam-21', {});
     expect((await opened({ ...blurred, siteId: 'plant-9', deviceId: 'cam-21' })).siteId).toBe(
       'plant-9',
     );

@@ -123,7 +123,7 @@ describe('sites API', () => {
     f.advance(5 * 60_000, false);
     expect(f.open().map((t) => t.fault)).toContain('site-unreachable');
     // A site-wide window in force on the other site.
-    f.desk.maintenance.create(
+    await f.desk.maintenance.create(
       { siteId: 'north', durationMin: 30, reason: 'switch upgrade' },
       'ada',
     );
