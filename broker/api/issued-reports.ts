@@ -29,7 +29,7 @@ import {
 } from '../../shared/api/issued-reports.js';
 import { SiteParams } from '../../shared/api/sites.js';
 import type { AuditStore } from '../audit-trail.js';
-import type { Db } from '../db.js';
+import type { SqlDatabase } from '../sql/types.js';
 import { renderInspectionHtml } from '../inspection/html.js';
 import { ChromiumPdfPrinter, type PdfPrinter } from '../inspection/issued/pdf.js';
 import { IssuedReports } from '../inspection/issued/service.js';
@@ -51,14 +51,14 @@ export interface IssuedReportRoutesOptions {
  * The store (its tables made here) and the issuing service over the live report's parts:
  * the same report the inspection route computes, rendered by the same page.
  */
-export function issuedReportOptions(
+export async function issuedReportOptions(
   reports: InspectionRoutesOptions,
-  db: Db,
+  db: SqlDatabase,
   printer: PdfPrinter = new ChromiumPdfPrinter(),
-): IssuedReportRoutesOptions {
+): Promise<IssuedReportRoutesOptions> {
   const { desk } = reports;
   const store = new IssuedReportStore(db);
-  store.start();
+  await store.start();
   const issuing = new IssuedReports({
     store,
     printer,
@@ -91,12 +91,12 @@ const visible = (request: FastifyRequest, report: IssuedReportSummary) =>
   (report.customerId !== null && seesCustomer(request, report.customerId));
 
 /** The same 404 as a version never issued, so a customer cannot learn what exists. */
-function requireVisible(
+async function requireVisible(
   request: FastifyRequest,
   store: IssuedReportStore,
   p: { site: string; period: string; version: number },
-): void {
-  const report = store.summary(p.site, p.period, p.version);
+): Promise<void> {
+  const report = await store.summary(p.site, p.period, p.version);
   if (!visible(request, report)) throw notIssued(p.site, p.period, p.version);
 }
 
@@ -155,9 +155,9 @@ export const issuedReportRoutesPlugin: FastifyPluginAsyncTypebox<
       },
     },
     async (request) =>
-      store
-        .forSite(request.params.site, request.query.period)
-        .filter((report) => visible(request, report)),
+      (await store.forSite(request.params.site, request.query.period)).filter((report) =>
+        visible(request, report),
+      ),
   );
 
   app.get(
@@ -191,9 +191,9 @@ export const issuedReportRoutesPlugin: FastifyPluginAsyncTypebox<
     },
     async (request, reply) => {
       const { site, period, version } = request.params;
-      requireVisible(request, store, request.params);
+      await requireVisible(request, store, request.params);
       // As the live report: JSON.stringify, not the schema's serializer (broker/api/inspection.ts).
-      return reply.serializer(JSON.stringify).send(store.get(site, period, version));
+      return reply.serializer(JSON.stringify).send(await store.get(site, period, version));
     },
   );
 
@@ -213,7 +213,7 @@ export const issuedReportRoutesPlugin: FastifyPluginAsyncTypebox<
     },
     async (request, reply) => {
       const { site, period, version } = request.params;
-      requireVisible(request, store, request.params);
+      await requireVisible(request, store, request.params);
       return (
         reply
           .type('text/html; charset=utf-8')
@@ -224,7 +224,7 @@ export const issuedReportRoutesPlugin: FastifyPluginAsyncTypebox<
             "default-src 'none'; style-src 'unsafe-inline'; img-src data:",
           )
           .header('x-content-type-options', 'nosniff')
-          .send(store.html(site, period, version))
+          .send(await store.html(site, period, version))
       );
     },
   );
@@ -253,8 +253,8 @@ export const issuedReportRoutesPlugin: FastifyPluginAsyncTypebox<
     },
     async (request, reply) => {
       const params = request.params;
-      requireVisible(request, store, params);
-      const pdf = store.pdf(params.site, params.period, params.version);
+      await requireVisible(request, store, params);
+      const pdf = await store.pdf(params.site, params.period, params.version);
       return reply
         .type('application/pdf')
         .header('content-disposition', `inline; filename="${fileName(params, 'pdf')}"`)
@@ -277,9 +277,9 @@ export const issuedReportRoutesPlugin: FastifyPluginAsyncTypebox<
     },
     async (request, reply) => {
       const { site, period, version } = request.params;
-      requireVisible(request, store, request.params);
+      await requireVisible(request, store, request.params);
       const user = signerOf(request);
-      const signed = issuing.signOff(site, period, version, request.body, user.username);
+      const signed = await issuing.signOff(site, period, version, request.body, user.username);
       audit?.add(user.username, 'inspection.sign-off', `site:${site}`, {
         period,
         version,

@@ -177,7 +177,10 @@ export async function buildApi(deps: ApiDeps, serve: ServeOptions = {}): Promise
     });
     await app.register(auditRoutes, { audit: deps.desk.audit });
     await app.register(partRoutes, { parts: deps.desk.parts, audit: deps.desk.audit });
-    await app.register(issuedReportRoutesPlugin, issuedReportOptions(reports, deps.db, deps.pdf));
+    await app.register(
+      issuedReportRoutesPlugin,
+      await issuedReportOptions(reports, deps.store, deps.pdf),
+    );
     if (deps.oncall)
       await app.register(oncallRoutes, { oncall: deps.oncall, audit: deps.desk.audit });
     if (deps.escalations && deps.oncall) {

@@ -30,20 +30,27 @@ import type { IssuedReportStore } from './store.js';
 export interface IssuingDeps {
   store: IssuedReportStore;
   printer: PdfPrinter;
+  // The site and customer stores answer from memory or from the database (broker/sql):
+  // awaited either way.
   /** The site's record (its name); VIGIL_NOT_FOUND for an unknown site. */
-  site(siteId: string): Site;
+  site(siteId: string): Site | Promise<Site>;
   /** The site's customer now: id, name, language, zone; null for a site without one. */
-  customerOf(
-    siteId: string,
-  ): { id: string; name: string; locale: CustomerLocale; timeZone: string } | null;
+  customerOf(siteId: string): Awaitable<{
+    id: string;
+    name: string;
+    locale: CustomerLocale;
+    timeZone: string;
+  } | null>;
   /** The zone of the site's periods (its customer's, else Asia/Shanghai). */
-  timeZoneOf(siteId: string): string;
+  timeZoneOf(siteId: string): string | Promise<string>;
   /** The period's report as the live route computes it, its text in `locale`. */
   build(siteId: string, period: string, locale: CustomerLocale): Promise<InspectionReport>;
   /** The printable page of a report in `locale`. */
   render(report: InspectionReport, locale: CustomerLocale): string;
   now?: () => Date;
 }
+
+type Awaitable<T> = T | Promise<T>;
 
 /** The language of a site without a customer: the contract's customers read Chinese. */
 const DEFAULT_LOCALE: CustomerLocale = 'zh-CN';
@@ -68,9 +75,9 @@ export class IssuedReports {
     by: string,
     locale?: CustomerLocale,
   ): Promise<IssuedReportSummary> {
-    const site = this.deps.site(siteId);
-    const customer = this.deps.customerOf(siteId);
-    const timeZone = this.deps.timeZoneOf(siteId);
+    const site = await this.deps.site(siteId);
+    const customer = await this.deps.customerOf(siteId);
+    const timeZone = await this.deps.timeZoneOf(siteId);
     const { to } = periodRange(period, timeZone);
     const at = this.now();
     if (to.getTime() > at.getTime()) {
@@ -101,14 +108,14 @@ export class IssuedReports {
   }
 
   /** Records a sign-off of one version, dated in the report's zone. */
-  signOff(
+  async signOff(
     siteId: string,
     period: string,
     version: number,
     request: SignOffRequest,
     by: string,
-  ): SignOff {
-    const issued = this.deps.store.summary(siteId, period, version);
+  ): Promise<SignOff> {
+    const issued = await this.deps.store.summary(siteId, period, version);
     const at = this.now();
     const issuedOn = localDay(new Date(issued.issuedAt), issued.timeZone);
     const today = localDay(at, issued.timeZone);
