@@ -336,6 +336,10 @@ export async function startBroker(
         .then(async () => {
           if (!leadership?.isLeader) return;
           const term = leadership.token;
+          // What the other node wrote while this one stood by: the copies in memory the
+          // pipeline and escalation answer from are read again before anything is served.
+          await desk.reload();
+          await oncall.reload();
           await journal.stop();
           const records = await journal.start();
           for (const { id, ...envelope } of records) process(id, envelope);
