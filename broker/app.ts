@@ -279,6 +279,8 @@ export async function startBroker(
       config: config.desk,
       log,
       onDuplicate: () => journal.count('duplicates'),
+      // A standby's clock stands still: the leader's detector and SLA clocks are the ones.
+      active: () => leadership?.isLeader ?? true,
       ...(options.logIntervalMs !== undefined ? { logIntervalMs: options.logIntervalMs } : {}),
     });
     undo.push({ name: 'the ticket desk', run: () => desk.stop() });

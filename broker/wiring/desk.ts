@@ -49,6 +49,12 @@ export interface DeskOptions {
   onDuplicate?: (agent: string) => void;
   /** The pipeline repeats a line of one client and cause at most this often; default 60 s. */
   logIntervalMs?: number;
+  /**
+   * False while this node stands by (an active/standby pair): the clock does not beat,
+   * so a standby opens no ticket and runs no SLA clock it could not write (its writes are
+   * refused by the lease's fence anyway). Unset: always (a single node).
+   */
+  active?: () => boolean;
 }
 
 export interface Desk {
@@ -188,7 +194,10 @@ export async function startDesk(opts: DeskOptions): Promise<Desk> {
   );
   // The broker's clock: held faults, heartbeats and flapping (detect), then the SLA
   // clocks (ticket), every `detect.tickMs`.
-  const clock = setInterval(tick, detector.config.tickMs);
+  const clock = setInterval(() => {
+    if (opts.active?.() === false) return;
+    void tick();
+  }, detector.config.tickMs);
   clock.unref();
   return {
     tickets,
