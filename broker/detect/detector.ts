@@ -67,6 +67,8 @@ export class Detector {
   private saveWaiters: (() => void)[] = [];
   /** Bumped by reload() and stop(): a save loop of an older generation gives up. */
   private generation = 0;
+  /** Ends the pause of a save loop waiting to try again. */
+  private wakeSaver: (() => void) | null = null;
   /** One-shot wake-ups at the end of holds, so a ticket does not wait for the next tick. */
   private readonly wakeups = new Set<NodeJS.Timeout>();
   private readonly now: () => Date;
@@ -112,6 +114,7 @@ export class Detector {
     const state = this.opts.state;
     if (!state) return;
     this.generation++;
+    this.wakeSaver?.();
     this.dirty = false;
     this.saveWaiters = [];
     await this.saving?.catch(() => {});
@@ -127,6 +130,7 @@ export class Detector {
     for (const wakeup of this.wakeups) clearTimeout(wakeup);
     this.wakeups.clear();
     const generation = ++this.generation;
+    this.wakeSaver?.();
     await this.saving?.catch(() => {});
     if (this.dirty && this.opts.state) {
       this.dirty = false;
@@ -353,7 +357,16 @@ export class Detector {
       }
       this.dirty = true;
       const waitMs = Math.min(30_000, (this.opts.retryMs ?? 1000) * 2 ** failures++);
-      await new Promise((resolve) => setTimeout(resolve, waitMs).unref());
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, waitMs);
+        timer.unref();
+        // stop() and reload() do not wait out the pause.
+        this.wakeSaver = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.wakeSaver = null;
     }
     // Nothing changed since the last save that committed: every waiter is covered.
     if (generation !== this.generation) return;

@@ -63,6 +63,8 @@ export class WriteBehindRegistry implements DeviceRegistry {
   /** Bumped by reload(): a loop of an older generation writes nothing more. */
   private generation = 0;
   private stopping = false;
+  /** Ends the pause of a write loop waiting to try again. */
+  private wakeWriter: (() => void) | null = null;
 
   constructor(
     private readonly store: DeviceStore,
@@ -94,6 +96,7 @@ export class WriteBehindRegistry implements DeviceRegistry {
    */
   async reload(): Promise<void> {
     this.generation++;
+    this.wakeWriter?.();
     const dropped = [...this.waiters, ...(this.writing ?? [])];
     this.waiters = [];
     this.writing = null;
@@ -118,6 +121,7 @@ export class WriteBehindRegistry implements DeviceRegistry {
     this.stopping = true;
     this.readingsDue = this.dirty.size > 0;
     this.schedule();
+    this.wakeWriter?.();
     await this.loop;
   }
 
@@ -219,7 +223,16 @@ export class WriteBehindRegistry implements DeviceRegistry {
         for (const device of readings) this.dirty.add(key(device.siteId, device.id));
         if (readings.length > 0) this.readingsDue = true;
         this.options.onError?.(error, retryInMs);
-        await new Promise((resolve) => setTimeout(resolve, retryInMs).unref());
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, retryInMs);
+          timer.unref();
+          // stop() and reload() do not wait out the pause.
+          this.wakeWriter = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.wakeWriter = null;
         continue;
       } finally {
         this.underWay = null;

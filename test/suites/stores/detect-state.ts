@@ -71,12 +71,16 @@ export function detectStateSuite(backend: StoreBackend): void {
     await store.start();
   });
 
-  const detectorOn = async (database: SqlDatabase, onStateError?: (error: unknown) => void) => {
+  const detectorOn = async (
+    database: SqlDatabase,
+    onStateError?: (error: unknown) => void,
+    retryMs = 20,
+  ) => {
     const detector = new Detector({
       registry: registry(),
       state: new DetectStateStore(database),
       now: () => clock.now,
-      retryMs: 20,
+      retryMs,
       ...(onStateError ? { onStateError } : {}),
     });
     await detector.start();
@@ -182,5 +186,23 @@ export function detectStateSuite(backend: StoreBackend): void {
     const loaded = await new DetectStateStore(await backend.reopen(db)).load();
     expect(loaded.conditions.map((c) => c.deviceId)).toEqual(['cam-01']);
     await detector.stop();
+  });
+
+  it('stops without waiting out a retry: one more attempt', async () => {
+    let attempts = 0;
+    const gone: SqlDatabase = Object.assign(Object.create(db) as SqlDatabase, {
+      transaction: () => {
+        attempts++;
+        return Promise.reject(new Error('database gone'));
+      },
+    });
+    const detector = await detectorOn(gone, () => {}, 60_000);
+    detector.agentSeen('demo-site', 'gw-01');
+    detector.deviceChanged(camera('cam-01'), down('cam-01'));
+    while (attempts === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    const started = Date.now();
+    await detector.stop();
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(attempts).toBe(2);
   });
 }

@@ -235,6 +235,21 @@ export function deviceRegistrySuite(backend: StoreBackend): void {
     expect(await elsewhere('cam-1')).toMatchObject({ status: 'down', responseMs: 7 });
   });
 
+  it('stops without waiting out a retry: one more attempt, and the state is said not written', async () => {
+    const registry = await registryOn(
+      new DeviceStore(refusing(db, /INSERT INTO devices/, () => true)),
+      60_000,
+    );
+    registry.put(device({ id: 'cam-1', status: 'up' }), '2026-11-26T03:00:00.000Z');
+    const stored = expect(registry.stored()).rejects.toThrow('disk full');
+    while (registry.errors.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    const started = Date.now();
+    await registry.stop();
+    await stored;
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(registry.errors).toEqual(['disk full', 'disk full']);
+  });
+
   // ---- the outage spans ---------------------------------------------------------------
 
   const all = () =>
