@@ -28,6 +28,7 @@
  *   to weigh V8 settings; by default those of the systemd unit's ExecStart,
  *   agent/vigil-agent.service, so the agent is measured as it runs)
  * Polling only (to compare settings quickly): VIGIL_BENCH_AGENT_BACKLOG_H=0 VIGIL_BENCH_AGENT_PEER_SAMPLE=0
+ *   and VIGIL_BENCH_AGENT_PHASES=full (of full,noprobe,light: the phases to run)
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -88,6 +89,19 @@ const PEER_SAMPLE = Number(
   process.env.VIGIL_BENCH_AGENT_PEER_SAMPLE ?? Math.min(BACKLOG_RECORDS, 30_000),
 );
 const PEER_S = Number(process.env.VIGIL_BENCH_AGENT_PEER_S ?? 120);
+/**
+ * The polling phases to run (to profile one: with VIGIL_BENCH_AGENT_NODE_ARGS adding
+ * `--cpu-prof`): full (every check, the probe), noprobe, light (connection checks only).
+ */
+const PHASES = new Set(
+  (process.env.VIGIL_BENCH_AGENT_PHASES ?? 'full,noprobe,light').split(',').map((p) => p.trim()),
+);
+const phaseKey = (phase: { label: string }): string =>
+  phase.label.startsWith('connection')
+    ? 'light'
+    : phase.label.includes('no probe')
+      ? 'noprobe'
+      : 'full';
 const SITE = 'bench-site';
 const AGENT = 'gw-01';
 
@@ -415,30 +429,26 @@ async function main(): Promise<void> {
       `agent bench: ${devices.length} simulated devices (${DEVICES - NVRS} cameras, ${hikvision} Hikvision and ${NVRS - hikvision} Dahua NVRs of 16 channels) in ${SIMS} simulator process(es), every ${INTERVAL_S} s, concurrency ${CONCURRENCY}, measured over ${SECONDS} s, agent node flags: ${NODE_ARGS.join(' ') || 'none'}`,
     );
 
-    const full = await pollPhase(
-      'every check, with the probe',
-      devices,
-      broker.port,
-      [],
-      broker.received,
-    );
-    const noProbe = await pollPhase(
-      'every check, no probe (peer)',
-      devices,
-      broker.port,
-      [],
-      broker.received,
-      ['  probeS: 0'],
-    );
-    const light = await pollPhase(
-      'connection checks only (peer)',
-      devices,
-      broker.port,
-      ['checks:', '  picture: false', '  stream: false'],
-      broker.received,
-    );
+    const skipped = (label: string): PollPhase => ({ label, cpuPct: NaN, rssMb: NaN, messages: 0 });
+    const full = PHASES.has('full')
+      ? await pollPhase('every check, with the probe', devices, broker.port, [], broker.received)
+      : skipped('every check, with the probe');
+    const noProbe = PHASES.has('noprobe')
+      ? await pollPhase('every check, no probe (peer)', devices, broker.port, [], broker.received, [
+          '  probeS: 0',
+        ])
+      : skipped('every check, no probe (peer)');
+    const light = PHASES.has('light')
+      ? await pollPhase(
+          'connection checks only (peer)',
+          devices,
+          broker.port,
+          ['checks:', '  picture: false', '  stream: false'],
+          broker.received,
+        )
+      : skipped('connection checks only (peer)');
     const perInterval = (p: PollPhase): number => (p.messages / SECONDS) * INTERVAL_S;
-    for (const p of [full, noProbe, light]) {
+    for (const p of [full, noProbe, light].filter((phase) => PHASES.has(phaseKey(phase)))) {
       console.log(
         `  ${p.label.padEnd(32)} CPU ${p.cpuPct.toFixed(1).padStart(5)} % of one core   RSS ${p.rssMb.toFixed(0).padStart(4)} MiB   ${p.messages} records (${perInterval(p).toFixed(0)} per interval, ${((p.cpuPct * 10 * SECONDS) / Math.max(1, p.messages)).toFixed(1)} ms of CPU each)`,
       );

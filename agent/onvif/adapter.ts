@@ -81,7 +81,7 @@ export class OnvifDeviceClient implements OnvifClient {
    * by themselves, so a device dropped from the config leaves nothing open for long.
    */
   readonly #connections = deviceConnections();
-  /** The liveness probe's kept connection and its request (probe.ts), made at the first probe. */
+  /** The liveness probe's request (probe.ts) on the device's kept connections, made at the first probe. */
   #probe: ProbeConnection | null = null;
   /** The probe's last accepted answer, to know the next one by (probe.ts sameButDigits). */
   #probeAnswer: { status: number; body: Buffer } | null = null;
@@ -221,7 +221,8 @@ export class OnvifDeviceClient implements OnvifClient {
 
   /**
    * The liveness probe's question (../liveness.ts): GetSystemDateAndTime without
-   * credentials as clock() asks it, on the probe's own kept connection (probe.ts), judged
+   * credentials as clock() asks it, its bytes composed once (probe.ts), on the device's
+   * kept connections that its polls use too (kept-http.ts), judged
    * as every SOAP answer (soapAnswer) and resolved when it holds a
    * GetSystemDateAndTimeResponse. The clock itself is not read: that is the `reachable`
    * check's, every poll.
@@ -234,6 +235,7 @@ export class OnvifDeviceClient implements OnvifClient {
       },
       Buffer.from(envelope('<tds:GetSystemDateAndTime/>', { tds: NS.tds }), 'utf8'),
       this.#target.tls,
+      this.#connections,
     );
     const answer = await this.#probe.ask(this.#options.timeoutMs, signal);
     const last = this.#probeAnswer;

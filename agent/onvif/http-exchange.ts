@@ -9,15 +9,17 @@
  * When the deadline passes or the caller aborts, the socket is destroyed, so a device
  * that hangs holds nothing of ours. Credentials never enter a URL or a message.
  *
- * A device's plain-HTTP exchanges share its persistent connections (`connections`, one
- * per device, see deviceConnections): a poll's ten requests and the liveness probe every
- * 2 s then cost no TCP handshake and close each; connect and close were a fifth of the
- * agent's CPU at 500 devices (bench:agent, agent/README.md).
+ * A device's exchanges share its persistent connections (`connections`, one set per
+ * device, see deviceConnections and kept-http.ts): a poll's ten requests and the liveness
+ * probe every 2 s then cost no TCP handshake and close each; connect and close were a
+ * fifth of the agent's CPU at 500 devices (bench:agent, agent/README.md). Those requests
+ * are written and read by kept-http.ts, not node:http; a request without them (a one-off
+ * look such as `vigil agent check`) gets a node:http connection of its own.
  */
 import http, { type IncomingHttpHeaders } from 'node:http';
 import { connect, type Socket } from 'node:net';
-import type { Duplex } from 'node:stream';
 import type { Secret } from '../secret.js';
+import { composeRequest, KeptConnections } from './kept-http.js';
 import {
   HttpAuthorizer,
   isStale,
@@ -84,73 +86,19 @@ export interface ExchangeRequest {
   auth?: AuthMemory;
   tls?: ExchangeTls;
   /**
-   * The device's persistent connections (deviceConnections) for http:// requests; absent,
-   * a connection of its own for this request, closed after it.
+   * The device's persistent connections (deviceConnections); absent, a connection of its
+   * own for this request, closed after it.
    */
-  connections?: http.Agent;
+  connections?: KeptConnections;
 }
 
 /**
- * How long a connection of ours waits idle for the device's next request. Devices close
- * idle connections themselves, some after a few seconds (Node's own server and many
- * embedded ones after 5 s; a `Keep-Alive: timeout=N` hint shortens ours further, as
- * Node's agent honours it); our shorter wait makes a race with their close rare, and the
- * one retry in attempt() answers the race when it happens.
+ * A device's kept connections (kept-http.ts), shared by its SOAP, snapshot and vendor API
+ * requests and its liveness probe; kept by the device's client for as long as the device
+ * is configured (onvif/adapter.ts).
  */
-const IDLE_MS = 4_000;
-
-/**
- * What an https:// request hands its device's connections (DeviceConnections) to make a
- * new one: the device's TLS policy and the request's deadline and signal. Node gives a
- * request's own options to its agent's createConnection.
- */
-interface TlsRequestOptions extends http.ClientRequestArgs {
-  vigilTls?: ExchangeTls;
-  vigilTimeoutMs?: number;
-  vigilSignal?: AbortSignal;
-}
-
-/**
- * One device's persistent HTTP/1.1 connections (RFC 9112 section 9.3): at most one kept
- * idle per server of the device (its SOAP service, its snapshot server), unreferenced so
- * it never holds the agent open, closed after IDLE_MS idle. Requests that overlap (a probe
- * during a poll) each get a connection; only one stays. Kept by the device's client for
- * as long as the device is configured (onvif/adapter.ts).
- *
- * An https:// server's connections are made by its TLS policy (device-tls.ts: the pinned
- * fingerprint or the CA file), judged before a byte of a request is written, and kept as
- * the plain ones are: a kept connection was judged when it was made, and a device that
- * changes its certificate restarts its web server, which closes them (as the simulator's
- * cert-changed does). That spares a handshake per request, the costliest part of one.
- */
-class DeviceConnections extends http.Agent {
-  override createConnection(
-    options: TlsRequestOptions,
-    callback?: (err: Error | null, stream: Duplex) => void,
-  ): Duplex | null | undefined {
-    const policy = options.vigilTls;
-    if (!policy) return super.createConnection(options, callback);
-    policy
-      .connect(String(options.host), Number(options.port), {
-        timeoutMs: options.vigilTimeoutMs ?? 5000,
-        ...(options.vigilSignal ? { signal: options.vigilSignal } : {}),
-      })
-      .then(
-        (socket) => callback?.(null, socket),
-        (error: Error) => callback?.(error, undefined as unknown as Duplex),
-      );
-    return undefined;
-  }
-}
-
-export function deviceConnections(): http.Agent {
-  return new DeviceConnections({
-    keepAlive: true,
-    maxFreeSockets: 1,
-    timeout: IDLE_MS,
-    // The most recently used idle socket first: the one least likely closed by the device.
-    scheduling: 'lifo',
-  });
+export function deviceConnections(): KeptConnections {
+  return new KeptConnections();
 }
 
 export interface ExchangeAnswer {
@@ -325,92 +273,82 @@ interface Attempt {
 }
 
 /**
- * A request that went out on a kept connection the device had closed meanwhile (it sent
- * FIN or RST as we wrote): nothing was answered, so it is sent once more, on a connection
- * of its own. Node marks such a request `reusedSocket` and recommends exactly this retry
- * (the http module's documentation, request.reusedSocket). The requests that go through
- * here are idempotent reads (ONVIF Get* operations, snapshot and vendor API GETs).
- */
-function closedWhileIdle(error: NodeJS.ErrnoException, reusedSocket: boolean): boolean {
-  return reusedSocket && (error.code === 'ECONNRESET' || error.code === 'EPIPE');
-}
-
-/**
- * One request: on one of the device's kept connections (`connections`), else on a
- * connection made for it and closed after it; a kept one the device closed while idle is
- * retried once on a fresh connection (closedWhileIdle).
+ * One request: on the device's kept connections (`connections`, kept-http.ts, which also
+ * sends it once more on a fresh connection when the device closed a kept one as it went
+ * out), else on a node:http connection made for it and closed after it.
  */
 async function attempt(
   request: ExchangeRequest,
   authorization: string | undefined,
   signal: AbortSignal,
 ): Promise<Attempt> {
-  try {
-    return await attemptOn(request, authorization, signal, request.connections);
-  } catch (error) {
-    if (!(error instanceof ClosedWhileIdle)) throw error;
-    return attemptOn(request, authorization, signal, undefined);
+  const url = new URL(request.url);
+  const body = typeof request.body === 'function' ? request.body() : request.body;
+  const headers: Record<string, string | number> = { ...request.headers };
+  if (authorization) headers.Authorization = authorization;
+  if (request.connections) {
+    const bytes = composeRequest(request.method, url, headers, body);
+    const startedAt = performance.now();
+    const sentAtMs = Date.now();
+    const answer = await request.connections.ask(url, bytes, {
+      timeoutMs: request.timeoutMs,
+      signal,
+      maxBytes: request.maxBytes,
+      ...(request.tls ? { tls: request.tls } : {}),
+    });
+    return {
+      status: answer.status,
+      headers: Object.fromEntries(answer.headers),
+      body: answer.body,
+      sentAtMs,
+      receivedAtMs: Date.now(),
+      elapsedMs: performance.now() - startedAt,
+    };
   }
+  return attemptAlone(request, url, headers, body, signal);
 }
 
-class ClosedWhileIdle extends Error {}
-
-async function attemptOn(
+/** One request on a node:http connection of its own (no kept connections given). */
+async function attemptAlone(
   request: ExchangeRequest,
-  authorization: string | undefined,
+  url: URL,
+  headers: Record<string, string | number>,
+  body: Buffer | undefined,
   signal: AbortSignal,
-  connections: http.Agent | undefined,
 ): Promise<Attempt> {
-  const url = new URL(request.url);
   let socket: Socket | undefined;
   const https = url.protocol === 'https:';
   if (https) {
     if (!request.tls) {
       throw new OnvifError('protocol-error', 'an https:// device address needs its TLS policy');
     }
-    // The device's connections make it through the policy (DeviceConnections); else here.
     // device-tls.ts strips an IPv6 literal's brackets itself.
-    if (!connections) {
-      socket = await request.tls.connect(url.hostname, Number(url.port || 443), {
-        timeoutMs: request.timeoutMs,
-        signal,
-      });
-    }
+    socket = await request.tls.connect(url.hostname, Number(url.port || 443), {
+      timeoutMs: request.timeoutMs,
+      signal,
+    });
   } else if (url.protocol !== 'http:') {
     throw new OnvifError('protocol-error', `${url.protocol} device addresses are not supported`);
   }
   return new Promise<Attempt>((resolve, reject) => {
     const startedAt = performance.now();
     const sentAtMs = Date.now();
-    const headers: Record<string, string | number> = { ...request.headers };
-    const body = typeof request.body === 'function' ? request.body() : request.body;
     if (body) headers['Content-Length'] = body.length;
-    if (authorization) headers.Authorization = authorization;
     const tlsSocket = socket;
-    const options: TlsRequestOptions = {
+    const options: http.ClientRequestArgs = {
       hostname: socketHost(url),
       port: url.port || (https ? 443 : 80),
       path: `${url.pathname}${url.search}`,
       method: request.method,
       headers,
-      // A TLS socket already judged (ExchangeTls); else the device's kept connections
-      // (https ones made through the policy); else one connection for this request. `agent: false` did the same
-      // through a new http.Agent per request (its socket and request tables, its
-      // listeners), garbage that lived as long as the request and so was promoted to the
-      // old generation with it (agent/README.md, Memory); with createConnection and no
-      // agent, node:http uses the socket as given (ClientRequest: "agent will not be used
-      // when createConnection is provided").
-      ...(tlsSocket
-        ? { createConnection: () => tlsSocket }
-        : connections
-          ? { agent: connections }
-          : {
-              createConnection: () =>
-                connect({ host: socketHost(url), port: Number(url.port || 80) }),
-            }),
-      ...(https && connections
-        ? { vigilTls: request.tls, vigilTimeoutMs: request.timeoutMs, vigilSignal: signal }
-        : {}),
+      // A TLS socket already judged (ExchangeTls), else one connection for this request.
+      // `agent: false` did the same through a new http.Agent per request (its socket and
+      // request tables, its listeners), garbage that lived as long as the request and so
+      // was promoted to the old generation with it (agent/README.md, Memory); with
+      // createConnection and no agent, node:http uses the socket as given (ClientRequest:
+      // "agent will not be used when createConnection is provided").
+      createConnection: () =>
+        tlsSocket ?? connect({ host: socketHost(url), port: Number(url.port || 80) }),
     };
     const req = http.request(options);
     const onAbort = (): void => {
@@ -424,20 +362,12 @@ async function attemptOn(
       req.destroy();
       reject(error);
     };
-    let answered = false;
     req.on('error', (error: NodeJS.ErrnoException) => {
       // The TLS policy's own verdict (certificate-changed, untrusted, its timeouts) as given.
       if (error instanceof OnvifError) return fail(error);
-      if (!answered && closedWhileIdle(error, req.reusedSocket)) {
-        signal.removeEventListener('abort', onAbort);
-        req.destroy();
-        reject(new ClosedWhileIdle(error.message));
-        return;
-      }
       fail(new OnvifError(classifySocketError(error), error.message));
     });
     req.on('response', (res) => {
-      answered = true;
       const chunks: Buffer[] = [];
       let size = 0;
       res.on('data', (chunk: Buffer) => {

@@ -8,7 +8,7 @@
  * the next CSeq, snapshots through http-exchange.ts like SOAP. Credentials are never put
  * into the URIs (they would end up in logs) nor into a message.
  */
-import type { Agent } from 'node:http';
+import type { KeptConnections } from './kept-http.js';
 import { connect, type Socket } from 'node:net';
 import { isStale, type Credentials, type HttpAuthorizer } from './http-auth.js';
 import {
@@ -325,7 +325,7 @@ export async function httpGet(
     maxBytes?: number;
     auth?: AuthMemory;
     tls?: ExchangeTls;
-    connections?: Agent;
+    connections?: KeptConnections;
   },
 ): Promise<Buffer> {
   const answer = await httpExchange({

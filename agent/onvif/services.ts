@@ -10,7 +10,7 @@
  * Media and pull-point addresses keep their scheme, and take the configured port only
  * when that scheme is the configured one (#reachable).
  */
-import type { Agent } from 'node:http';
+import type { KeptConnections } from './kept-http.js';
 import { createHash } from 'node:crypto';
 import type { Secret } from '../secret.js';
 import { parseDateTimeText } from './date-time.js';
@@ -52,7 +52,7 @@ export interface OwnServicesOptions {
   /** How https:// connections to the device are trusted. */
   tls?: ExchangeTls;
   /** The device's kept connections (http-exchange.ts deviceConnections). */
-  connections?: Agent;
+  connections?: KeptConnections;
 }
 
 function escapeXml(text: string): string {

@@ -6,7 +6,7 @@
  * passes, or the caller aborts, the socket is destroyed, so a device that hangs holds
  * nothing of ours.
  */
-import type { Agent } from 'node:http';
+import type { KeptConnections } from './kept-http.js';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import type { Secret } from '../secret.js';
 import type { Credentials } from './http-auth.js';
@@ -220,7 +220,7 @@ export interface SoapRequest {
   auth?: AuthMemory;
   tls?: ExchangeTls;
   /** The device's kept connections (http-exchange.ts deviceConnections). */
-  connections?: Agent;
+  connections?: KeptConnections;
 }
 
 export interface SoapAnswer {

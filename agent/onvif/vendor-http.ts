@@ -15,7 +15,7 @@
  * own nonces, and on Hikvision and Dahua firmware its users are another list than the
  * ONVIF users.
  */
-import type { Agent } from 'node:http';
+import type { KeptConnections } from './kept-http.js';
 import type { Credentials } from './http-auth.js';
 import {
   cannotAuthenticate,
@@ -54,7 +54,7 @@ export interface VendorGetOptions {
   auth: AuthMemory;
   tls?: ExchangeTls;
   /** The device's kept connections (http-exchange.ts deviceConnections). */
-  connections?: Agent;
+  connections?: KeptConnections;
   timeoutMs: number;
   signal?: AbortSignal;
 }

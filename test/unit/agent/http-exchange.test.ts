@@ -5,13 +5,7 @@
  * refused rather than retried; no Basic after Digest; IPv6 literals; the password never
  * in a message.
  */
-import {
-  createServer,
-  type Agent,
-  type IncomingMessage,
-  type Server,
-  type ServerResponse,
-} from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
@@ -25,6 +19,7 @@ import {
   type AuthMemory,
   type ExchangeTls,
 } from '../../../agent/onvif/http-exchange.js';
+import type { KeptConnections } from '../../../agent/onvif/kept-http.js';
 import { httpGet } from '../../../agent/onvif/media-probe.js';
 import { soapRequest } from '../../../agent/onvif/soap.js';
 import { OnvifError } from '../../../agent/onvif/types.js';
@@ -269,7 +264,7 @@ describe("a device's kept connections (deviceConnections)", () => {
     server!.on('connection', () => (opened += 1));
     return { url: served.url, connections: () => opened };
   }
-  const get = (url: string, connections?: Agent, timeoutMs = 2000) =>
+  const get = (url: string, connections?: KeptConnections, timeoutMs = 2000) =>
     httpExchange({
       url,
       method: 'GET',
