@@ -342,6 +342,10 @@ export async function startBroker(
           // pipeline and escalation answer from are read again before anything is served.
           await desk.reload();
           await oncall.reload();
+          // The device states and the detector's conditions as the old leader saved them;
+          // what it had not saved is replayed from the journal below.
+          await devices.reload();
+          await desk.detector.reload();
           await journal.stop();
           const records = await journal.start();
           for (const { id, ...envelope } of records) process(id, envelope);
