@@ -22,7 +22,7 @@ export const auditRoutes: FastifyPluginAsyncTypebox<{ audit: AuditStore }> = asy
     },
     async (request) => {
       requireRole(request, 'admin', 'Reading the audit trail');
-      return audit.list(request.query);
+      return await audit.list(request.query);
     },
   );
 };

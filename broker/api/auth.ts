@@ -137,10 +137,10 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
   };
 
   /** A lock this attempt set is audited once; refusals while it holds are counted on it. */
-  const audited = (answer: LockAnswer, address: string) => {
+  const audited = async (answer: LockAnswer, address: string) => {
     if (!answer.created) return;
     const { lock } = answer;
-    audit?.add('system', 'auth.lock', lockTarget(lock), {
+    await audit?.add('system', 'auth.lock', lockTarget(lock), {
       lockId: lock.id,
       scope: lock.scope,
       address,
@@ -171,15 +171,15 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
       };
       const begun = await limits.begin(account, address);
       if ('lock' in begun) {
-        audited(begun, address);
+        await audited(begun, address);
         return refuse(reply, begun.lock);
       }
       const user = await users.verify(username, password);
       if (user === undefined) {
         const total = await users.recordFailure(username);
         const locked = await limits.failed(begun.attempt);
-        audit?.add('anonymous', 'auth.login-failed', loginTarget(account), { address });
-        if (locked) audited(locked, address);
+        await audit?.add('anonymous', 'auth.login-failed', loginTarget(account), { address });
+        if (locked) await audited(locked, address);
         // The username is left out: people type their password into that field.
         request.log.warn({ failedLogins: total, address }, 'login failed');
         // One answer and about one delay for a wrong password and an unknown user, so
@@ -191,7 +191,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
       await limits.succeeded(begun.attempt);
       const session = await users.openSession(user);
       setSessionCookie(request, reply, session.token, session.expiresAt);
-      audit?.add(user.username, 'auth.login', loginTarget(account), { address });
+      await audit?.add(user.username, 'auth.login', loginTarget(account), { address });
       request.log.info({ user: user.username, address }, 'login');
       return {
         token: session.token,
@@ -220,7 +220,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
       const session = token === undefined ? undefined : await users.session(token);
       if (token !== undefined) await users.closeSession(token);
       if (session !== undefined)
-        audit?.add(session.username, 'auth.logout', `user:${session.username}`, {
+        await audit?.add(session.username, 'auth.logout', `user:${session.username}`, {
           address: request.ip,
         });
       void reply.clearCookie(SESSION_COOKIE, { path: '/api' });

@@ -41,12 +41,17 @@ export const commandRoutes: FastifyPluginAsyncTypebox<{
       const { site, agent } = request.params;
       const { command, deviceId, fingerprint, waitS } = request.body;
       const trusting = command === 'trust-certificate';
-      const record = (detail: Record<string, unknown>): void =>
-        audit?.add(user.username, 'device.trust-certificate', `device:${site}/${deviceId ?? ''}`, {
-          agent,
-          fingerprint,
-          ...detail,
-        });
+      const record = async (detail: Record<string, unknown>): Promise<void> =>
+        await audit?.add(
+          user.username,
+          'device.trust-certificate',
+          `device:${site}/${deviceId ?? ''}`,
+          {
+            agent,
+            fingerprint,
+            ...detail,
+          },
+        );
       let answer;
       try {
         answer = await commands.send(
@@ -62,12 +67,12 @@ export const commandRoutes: FastifyPluginAsyncTypebox<{
         );
       } catch (error) {
         if (!(error instanceof AgentNoAnswer)) throw error;
-        if (trusting) record({ outcome: 'unknown', error: error.message });
+        if (trusting) await record({ outcome: 'unknown', error: error.message });
         return reply.code(504).send({ code: 'VIGIL_AGENT_NO_ANSWER', message: error.message });
       }
       if (trusting) {
         const trusted = answer.result?.trusted as { previous?: unknown } | undefined;
-        record(
+        await record(
           answer.ok
             ? { ok: true, previous: trusted?.previous ?? null }
             : { ok: false, error: answer.error },

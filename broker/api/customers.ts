@@ -61,7 +61,12 @@ export const customerRoutes: FastifyPluginAsyncTypebox<CustomerRoutesOptions> = 
     async (request, reply) => {
       const user = requireRole(request, 'admin', 'Creating a customer');
       const customer = await desk.customers.create(request.body);
-      desk.audit.add(user.username, 'customer.create', `customer:${customer.id}`, request.body);
+      await desk.audit.add(
+        user.username,
+        'customer.create',
+        `customer:${customer.id}`,
+        request.body,
+      );
       return reply.code(201).send(customer);
     },
   );
@@ -99,7 +104,12 @@ export const customerRoutes: FastifyPluginAsyncTypebox<CustomerRoutesOptions> = 
     async (request) => {
       const user = requireRole(request, 'admin', 'Changing a customer');
       const customer = await desk.customers.patch(request.params.id, request.body);
-      desk.audit.add(user.username, 'customer.patch', `customer:${customer.id}`, request.body);
+      await desk.audit.add(
+        user.username,
+        'customer.patch',
+        `customer:${customer.id}`,
+        request.body,
+      );
       return customer;
     },
   );

@@ -132,7 +132,7 @@ export const issuedReportRoutesPlugin: FastifyPluginAsyncTypebox<
         user.username,
         request.body.locale,
       );
-      audit?.add(user.username, 'inspection.issue', `site:${site}`, {
+      await audit?.add(user.username, 'inspection.issue', `site:${site}`, {
         period: issued.period,
         version: issued.version,
         locale: issued.locale,
@@ -280,7 +280,7 @@ export const issuedReportRoutesPlugin: FastifyPluginAsyncTypebox<
       await requireVisible(request, store, request.params);
       const user = signerOf(request);
       const signed = await issuing.signOff(site, period, version, request.body, user.username);
-      audit?.add(user.username, 'inspection.sign-off', `site:${site}`, {
+      await audit?.add(user.username, 'inspection.sign-off', `site:${site}`, {
         period,
         version,
         name: signed.name,

@@ -77,7 +77,12 @@ export const maintenanceRoutes: FastifyPluginAsyncTypebox<{
     async (request, reply) => {
       const user = requireRole(request, 'operator', 'Planning maintenance');
       const window = await desk.maintenance.create(request.body, user.username);
-      desk.audit.add(user.username, 'maintenance.create', `maintenance:${window.id}`, request.body);
+      await desk.audit.add(
+        user.username,
+        'maintenance.create',
+        `maintenance:${window.id}`,
+        request.body,
+      );
       return reply.status(201).send(changed(window));
     },
   );
@@ -97,7 +102,12 @@ export const maintenanceRoutes: FastifyPluginAsyncTypebox<{
     async (request) => {
       const user = requireRole(request, 'operator', 'Changing maintenance');
       const window = await desk.maintenance.update(request.params.id, request.body);
-      desk.audit.add(user.username, 'maintenance.update', `maintenance:${window.id}`, request.body);
+      await desk.audit.add(
+        user.username,
+        'maintenance.update',
+        `maintenance:${window.id}`,
+        request.body,
+      );
       return changed(window);
     },
   );
@@ -116,7 +126,7 @@ export const maintenanceRoutes: FastifyPluginAsyncTypebox<{
     async (request) => {
       const user = requireRole(request, 'operator', 'Deleting maintenance');
       const window = await desk.maintenance.remove(request.params.id);
-      desk.audit.add(user.username, 'maintenance.delete', `maintenance:${window.id}`);
+      await desk.audit.add(user.username, 'maintenance.delete', `maintenance:${window.id}`);
       return changed({ ...window, state: 'over' });
     },
   );

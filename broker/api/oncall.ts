@@ -83,7 +83,7 @@ export const oncallRoutes: FastifyPluginAsyncTypebox<{
     async (request, reply) => {
       const actor = admin(request, 'Adding a person');
       const person = await oncall.createPerson(request.body);
-      audit.add(actor, 'oncall.person.create', `person:${person.id}`, request.body);
+      await audit.add(actor, 'oncall.person.create', `person:${person.id}`, request.body);
       return reply.status(201).send(person);
     },
   );
@@ -103,7 +103,7 @@ export const oncallRoutes: FastifyPluginAsyncTypebox<{
     async (request) => {
       const actor = admin(request, 'Changing a person');
       const person = await oncall.updatePerson(request.params.id, request.body);
-      audit.add(actor, 'oncall.person.update', `person:${person.id}`, request.body);
+      await audit.add(actor, 'oncall.person.update', `person:${person.id}`, request.body);
       return person;
     },
   );
@@ -122,7 +122,7 @@ export const oncallRoutes: FastifyPluginAsyncTypebox<{
     async (request, reply) => {
       const actor = admin(request, 'Deleting a person');
       await oncall.deletePerson(request.params.id);
-      audit.add(actor, 'oncall.person.delete', `person:${request.params.id}`);
+      await audit.add(actor, 'oncall.person.delete', `person:${request.params.id}`);
       return reply.status(204).send(null);
     },
   );
@@ -152,7 +152,7 @@ export const oncallRoutes: FastifyPluginAsyncTypebox<{
     async (request, reply) => {
       const actor = admin(request, 'Adding a team');
       const team = await oncall.createTeam(request.body);
-      audit.add(actor, 'oncall.team.create', `team:${team.id}`, request.body);
+      await audit.add(actor, 'oncall.team.create', `team:${team.id}`, request.body);
       return reply.status(201).send(team);
     },
   );
@@ -172,7 +172,7 @@ export const oncallRoutes: FastifyPluginAsyncTypebox<{
     async (request) => {
       const actor = admin(request, 'Changing a team');
       const team = await oncall.updateTeam(request.params.id, request.body);
-      audit.add(actor, 'oncall.team.update', `team:${team.id}`, request.body);
+      await audit.add(actor, 'oncall.team.update', `team:${team.id}`, request.body);
       return team;
     },
   );
@@ -191,7 +191,7 @@ export const oncallRoutes: FastifyPluginAsyncTypebox<{
     async (request, reply) => {
       const actor = admin(request, 'Deleting a team');
       await oncall.deleteTeam(request.params.id);
-      audit.add(actor, 'oncall.team.delete', `team:${request.params.id}`);
+      await audit.add(actor, 'oncall.team.delete', `team:${request.params.id}`);
       return reply.status(204).send(null);
     },
   );
@@ -271,7 +271,7 @@ export const oncallRoutes: FastifyPluginAsyncTypebox<{
     async (request, reply) => {
       const actor = admin(request, 'Adding a rotation');
       const rotation = await oncall.createRotation(request.params.id, request.body);
-      audit.add(
+      await audit.add(
         actor,
         'oncall.rotation.create',
         `team:${rotation.teamId}/rotation:${rotation.id}`,
@@ -297,7 +297,12 @@ export const oncallRoutes: FastifyPluginAsyncTypebox<{
       const actor = admin(request, 'Changing a rotation');
       const { id, rotation: rotationId } = request.params;
       const rotation = await oncall.updateRotation(id, rotationId, request.body);
-      audit.add(actor, 'oncall.rotation.update', `team:${id}/rotation:${rotationId}`, request.body);
+      await audit.add(
+        actor,
+        'oncall.rotation.update',
+        `team:${id}/rotation:${rotationId}`,
+        request.body,
+      );
       return rotation;
     },
   );
@@ -317,7 +322,7 @@ export const oncallRoutes: FastifyPluginAsyncTypebox<{
       const actor = admin(request, 'Deleting a rotation');
       const { id, rotation } = request.params;
       await oncall.deleteRotation(id, rotation);
-      audit.add(actor, 'oncall.rotation.delete', `team:${id}/rotation:${rotation}`);
+      await audit.add(actor, 'oncall.rotation.delete', `team:${id}/rotation:${rotation}`);
       return reply.status(204).send(null);
     },
   );
@@ -354,7 +359,7 @@ export const oncallRoutes: FastifyPluginAsyncTypebox<{
     async (request, reply) => {
       const actor = admin(request, 'Adding an override');
       const override = await oncall.createOverride(request.body);
-      audit.add(
+      await audit.add(
         actor,
         'oncall.override.create',
         `team:${override.teamId}/override:${override.id}`,
@@ -378,7 +383,7 @@ export const oncallRoutes: FastifyPluginAsyncTypebox<{
     async (request, reply) => {
       const actor = admin(request, 'Deleting an override');
       await oncall.deleteOverride(request.params.id);
-      audit.add(actor, 'oncall.override.delete', `override:${request.params.id}`);
+      await audit.add(actor, 'oncall.override.delete', `override:${request.params.id}`);
       return reply.status(204).send(null);
     },
   );
@@ -413,7 +418,12 @@ export const oncallRoutes: FastifyPluginAsyncTypebox<{
     async (request, reply) => {
       const actor = admin(request, 'Setting coverage');
       const entry = await oncall.setCoverage(request.body);
-      audit.add(actor, 'oncall.coverage.set', `coverage:${entry.scope}:${entry.key}`, request.body);
+      await audit.add(
+        actor,
+        'oncall.coverage.set',
+        `coverage:${entry.scope}:${entry.key}`,
+        request.body,
+      );
       return reply.status(201).send(entry);
     },
   );
@@ -432,7 +442,7 @@ export const oncallRoutes: FastifyPluginAsyncTypebox<{
     async (request, reply) => {
       const actor = admin(request, 'Deleting coverage');
       await oncall.deleteCoverage(request.params.id);
-      audit.add(actor, 'oncall.coverage.delete', `coverage:${request.params.id}`);
+      await audit.add(actor, 'oncall.coverage.delete', `coverage:${request.params.id}`);
       return reply.status(204).send(null);
     },
   );

@@ -72,7 +72,7 @@ export const partRoutes: FastifyPluginAsyncTypebox<PartRoutesOptions> = async (
     async (request, reply) => {
       const user = requireRole(request, 'operator', 'Creating a depot');
       const depot = parts.putDepot(request.body);
-      audit?.add(user.username, 'depot.put', `depot:${depot.id}`, request.body);
+      await audit?.add(user.username, 'depot.put', `depot:${depot.id}`, request.body);
       return reply.code(201).send(depot);
     },
   );
@@ -107,7 +107,7 @@ export const partRoutes: FastifyPluginAsyncTypebox<PartRoutesOptions> = async (
       const user = requireRole(request, 'operator', 'Changing a depot’s stock');
       const { id, model } = request.params;
       const row = parts.setStock(id, model, request.body.count);
-      audit?.add(user.username, 'depot.stock', `depot:${id}`, { model, count: row.count });
+      await audit?.add(user.username, 'depot.stock', `depot:${id}`, { model, count: row.count });
       return row;
     },
   );
@@ -142,7 +142,12 @@ export const partRoutes: FastifyPluginAsyncTypebox<PartRoutesOptions> = async (
     async (request, reply) => {
       const user = requireRole(request, 'operator', 'Recording a replacement');
       const recorded = parts.recordReplacement(request.params.id, request.body, user.username);
-      audit?.add(user.username, 'ticket.replacement', `ticket:${request.params.id}`, request.body);
+      await audit?.add(
+        user.username,
+        'ticket.replacement',
+        `ticket:${request.params.id}`,
+        request.body,
+      );
       return reply.code(201).send(recorded);
     },
   );
@@ -164,7 +169,7 @@ export const partRoutes: FastifyPluginAsyncTypebox<PartRoutesOptions> = async (
       const user = requireRole(request, 'operator', 'Changing a replacement');
       const { id, replacement } = request.params;
       const changed = parts.patchReplacement(id, replacement, request.body, user.username);
-      audit?.add(user.username, 'ticket.replacement', `ticket:${id}`, {
+      await audit?.add(user.username, 'ticket.replacement', `ticket:${id}`, {
         replacement,
         ...request.body,
       });
@@ -188,7 +193,7 @@ export const partRoutes: FastifyPluginAsyncTypebox<PartRoutesOptions> = async (
     async (request) => {
       const user = requireRole(request, 'operator', 'Saying a part is needed');
       const ticket = parts.partNeeded(request.params.id, request.body, user.username);
-      audit?.add(user.username, 'ticket.part-needed', `ticket:${ticket.id}`, request.body);
+      await audit?.add(user.username, 'ticket.part-needed', `ticket:${ticket.id}`, request.body);
       return ticket;
     },
   );
@@ -208,7 +213,7 @@ export const partRoutes: FastifyPluginAsyncTypebox<PartRoutesOptions> = async (
     async (request) => {
       const user = requireRole(request, 'operator', 'Saying a part was shipped');
       const ticket = parts.partShipped(request.params.id, request.body.note, user.username);
-      audit?.add(user.username, 'ticket.part-shipped', `ticket:${ticket.id}`, request.body);
+      await audit?.add(user.username, 'ticket.part-shipped', `ticket:${ticket.id}`, request.body);
       return ticket;
     },
   );

@@ -111,7 +111,7 @@ export const siteRoutes: FastifyPluginAsyncTypebox<{
     async (request) => {
       const user = requireRole(request, 'admin', 'Editing a site');
       const site = await desk.sites.put(request.params.site, request.body);
-      desk.audit.add(user.username, 'site.put', `site:${site.id}`, request.body);
+      await desk.audit.add(user.username, 'site.put', `site:${site.id}`, request.body);
       return site;
     },
   );
@@ -133,7 +133,7 @@ export const siteRoutes: FastifyPluginAsyncTypebox<{
       const user = requireRole(request, 'admin', 'Editing a device');
       const { site, device } = request.params;
       const saved = await desk.sites.putDevice(site, device, request.body);
-      desk.audit.add(user.username, 'site.device', `device:${site}/${device}`, request.body);
+      await desk.audit.add(user.username, 'site.device', `device:${site}/${device}`, request.body);
       return saved;
     },
   );
@@ -152,7 +152,7 @@ export const siteRoutes: FastifyPluginAsyncTypebox<{
     async (request) => {
       const user = requireRole(request, 'admin', 'Importing sites');
       const result = await importSitesCsv(desk.sites, request.body.csv);
-      desk.audit.add(user.username, 'site.import', 'sites', result);
+      await desk.audit.add(user.username, 'site.import', 'sites', result);
       return result;
     },
   );

@@ -142,7 +142,7 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{
         reportedBy: user.username,
         via,
       });
-      audit?.add(user.username, 'ticket.report', `ticket:${ticket.id}`, body);
+      await audit?.add(user.username, 'ticket.report', `ticket:${ticket.id}`, body);
       return reply.code(201).send(ticket);
     },
   );
@@ -170,7 +170,7 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{
     async (request) => {
       const user = requireRole(request, 'operator', 'Acting on a ticket');
       const ticket = tickets.act(request.params.id, request.body, user.username);
-      audit?.add(
+      await audit?.add(
         user.username,
         `ticket.${request.body.action}`,
         `ticket:${ticket.id}`,

@@ -124,11 +124,11 @@ export const userAdminRoutes: FastifyPluginAsyncTypebox<UserAdminOptions> = asyn
         throw new VigilError('VIGIL_BAD_REQUEST', 'Unknown time zone.', [zoneError]);
       if (locale !== undefined) {
         await users.setLocale(username, locale);
-        audit?.add(username, 'user.locale', `user:${username}`, { locale });
+        await audit?.add(username, 'user.locale', `user:${username}`, { locale });
       }
       if (timeZone !== undefined) {
         await users.setTimeZone(username, timeZone);
-        audit?.add(username, 'user.time-zone', `user:${username}`, { timeZone });
+        await audit?.add(username, 'user.time-zone', `user:${username}`, { timeZone });
       }
       return sessionInfo(request);
     },
@@ -182,7 +182,7 @@ export const userAdminRoutes: FastifyPluginAsyncTypebox<UserAdminOptions> = asyn
       if (password !== undefined) await users.setUser(username, role, password, customerId);
       else await users.setRole(username, role, customerId);
       // Whether the password changed, never the password.
-      audit?.add(
+      await audit?.add(
         admin.username,
         existing === undefined ? 'user.create' : 'user.update',
         `user:${username}`,
@@ -233,7 +233,7 @@ export const userAdminRoutes: FastifyPluginAsyncTypebox<UserAdminOptions> = asyn
       const existing = await users.user(username);
       if (!(await users.remove(username)))
         throw new VigilError('VIGIL_NOT_FOUND', `No user "${username}".`);
-      audit?.add(admin.username, 'user.delete', `user:${username}`, { role: existing?.role });
+      await audit?.add(admin.username, 'user.delete', `user:${username}`, { role: existing?.role });
       request.log.info({ by: admin.username, user: username }, 'user deleted');
       return reply.status(204).send(null);
     },
@@ -281,7 +281,7 @@ export const userAdminRoutes: FastifyPluginAsyncTypebox<UserAdminOptions> = asyn
           `No login lock ${request.params.id} in force: it ended or was lifted already (GET ${loginLockRoutes.list} lists those in force).`,
         );
       }
-      audit?.add(admin.username, 'auth.unlock', lockTarget(lock), {
+      await audit?.add(admin.username, 'auth.unlock', lockTarget(lock), {
         lockId: lock.id,
         scope: lock.scope,
         address: lock.address,

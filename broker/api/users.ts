@@ -409,7 +409,7 @@ export async function ensureAdmin(
     if (await users.hasPassword(ADMIN_USERNAME, 'admin', password)) return { created: false };
     const existed = (await users.user(ADMIN_USERNAME)) !== undefined;
     await users.setUser(ADMIN_USERNAME, 'admin', password);
-    audit?.add('system', existed ? 'user.update' : 'user.create', `user:${ADMIN_USERNAME}`, {
+    await audit?.add('system', existed ? 'user.update' : 'user.create', `user:${ADMIN_USERNAME}`, {
       role: 'admin',
       passwordChanged: true,
       source: 'the admin password of the broker (VIGIL_ADMIN_PASSWORD)',
@@ -420,7 +420,7 @@ export async function ensureAdmin(
   const generatedPassword = randomBytes(18).toString('base64url');
   const created = (await users.user(ADMIN_USERNAME)) === undefined;
   await users.setUser(ADMIN_USERNAME, 'admin', generatedPassword);
-  audit?.add('system', created ? 'user.create' : 'user.update', `user:${ADMIN_USERNAME}`, {
+  await audit?.add('system', created ? 'user.create' : 'user.update', `user:${ADMIN_USERNAME}`, {
     role: 'admin',
     passwordChanged: true,
     source: 'generated at start (no admin existed)',

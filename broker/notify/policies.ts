@@ -1,14 +1,13 @@
 /**
  * Escalation policies as data (shared/api/notify-policy.ts): the contract's defaults,
  * the broker config's `notify.policies` over them, and what an admin saved through
- * PUT /api/notify/policies over both (kept in the stores' database, broker/sql, component
- * "notify-policies": both nodes of a pair page by the same policies).
+ * PUT /api/notify/policies over both (kept in SQLite, component "notify-policies").
  * Also the digest timing of priorities that bundle their notifications.
  */
 import type { NotifyPolicies, PolicyStep, PriorityPolicy } from '../../shared/api/notify-policy.js';
 import type { Priority } from '../../shared/api/tickets.js';
 import { VigilError } from '../../shared/errors.js';
-import type { SqlDatabase, StoreMigration } from '../sql/types.js';
+import { migrate, type Db, type Migration } from '../db.js';
 
 /**
  * The contract's defaults (issue 15 part 2): an emergency pages the on-call engineer at
@@ -100,8 +99,7 @@ export function digestDueAt(batch: {
   return due;
 }
 
-// The same text on both engines (TEXT JSON, TEXT times).
-const migrations: readonly StoreMigration[] = [
+const migrations: readonly Migration[] = [
   {
     version: 1,
     sql: `
@@ -118,24 +116,23 @@ const migrations: readonly StoreMigration[] = [
 /** The policies in force: saved ones if an admin saved any, else the configured ones. */
 export class PolicyStore {
   constructor(
-    private readonly db: SqlDatabase,
+    private readonly db: Db,
     private readonly configured: NotifyPolicies,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  async start(): Promise<void> {
-    await this.db.migrate('notify-policies', migrations);
+  start(): void {
+    migrate(this.db, 'notify-policies', migrations);
   }
 
-  async current(): Promise<NotifyPolicies> {
-    const row = await this.db.get<{ policies: string }>(
-      'SELECT policies FROM notify_policies WHERE id = 1',
-    );
+  current(): NotifyPolicies {
+    const row = this.db.prepare('SELECT policies FROM notify_policies WHERE id = 1').get() as
+      { policies: string } | undefined;
     return row === undefined ? this.configured : (JSON.parse(row.policies) as NotifyPolicies);
   }
 
   /** Replaces the policies; VIGIL_BAD_REQUEST lists every step that cannot run. */
-  async save(policies: NotifyPolicies, by: string): Promise<NotifyPolicies> {
+  save(policies: NotifyPolicies, by: string): NotifyPolicies {
     const problems = policyProblems(policies);
     if (problems.length > 0)
       throw new VigilError(
@@ -143,12 +140,13 @@ export class PolicyStore {
         'The policies have steps that cannot run.',
         problems,
       );
-    await this.db.run(
-      `INSERT INTO notify_policies (id, policies, updated_at, updated_by) VALUES (1, ?, ?, ?)
-       ON CONFLICT (id) DO UPDATE SET policies = excluded.policies,
-         updated_at = excluded.updated_at, updated_by = excluded.updated_by`,
-      [JSON.stringify(policies), this.now().toISOString(), by],
-    );
+    this.db
+      .prepare(
+        `INSERT INTO notify_policies (id, policies, updated_at, updated_by) VALUES (1, ?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET policies = excluded.policies,
+           updated_at = excluded.updated_at, updated_by = excluded.updated_by`,
+      )
+      .run(JSON.stringify(policies), this.now().toISOString(), by);
     return policies;
   }
 }

@@ -110,8 +110,8 @@ export async function startDesk(opts: DeskOptions): Promise<Desk> {
   await maintenance.start();
   const history = new StatusHistory(opts.db);
   history.start();
-  const audit = new AuditStore(opts.db, now);
-  audit.start();
+  const audit = new AuditStore(opts.store, now);
+  await audit.start();
   const underMaintenance = (siteId: string, deviceId: string | null, at: Date) =>
     maintenance.covers(siteId, deviceId, at);
   const tickets = createTicketService({

@@ -63,7 +63,7 @@ describe.skipIf(!existsSync(join(consoleDir, 'index.html')))('channels screen in
     expect(await row.textContent()).toContain('access_token=b6f0…f7a8');
     expect(await page.content()).not.toContain(TOKEN);
     // Audited like other admin writes, with which secrets were set but not their values.
-    const audit = broker.desk.audit.list().filter((e) => e.action === 'channel.create');
+    const audit = (await broker.desk.audit.list()).filter((e) => e.action === 'channel.create');
     expect(audit).toHaveLength(1);
     expect(JSON.parse(audit[0]!.detail)).toMatchObject({
       url: '(set)',

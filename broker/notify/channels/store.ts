@@ -1,8 +1,6 @@
 /**
- * The notification channels, in the stores' database (broker/sql: SQLite, or PostgreSQL
- * on a pair, component "channels"): the ChannelRegistry the escalation engine reads, and
- * create / update / delete for the API. Nothing is kept in memory: a channel changed
- * through one node of a pair is what the other sends through. Secrets (a robot
+ * The notification channels, in SQLite (component "channels"): the ChannelRegistry the
+ * escalation engine reads, and create / update / delete for the API. Secrets (a robot
  * URL with its token, signing secrets, the SMS AccessKey secret, the SMTP password
  * file's path) are kept in their own column, encrypted (AES-256-GCM) when the broker has
  * a secrets key, and never leave through `view`: masked there ("abcd…wxyz").
@@ -10,7 +8,7 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import type { Channel, ChannelPatch, NewChannel } from '../../../shared/api/notify.js';
 import { VigilError } from '../../../shared/errors.js';
-import type { SqlDatabase, StoreMigration } from '../../sql/types.js';
+import { migrate, type Db, type Migration } from '../../db.js';
 import {
   createDriver,
   missingSettings,
@@ -22,8 +20,7 @@ import {
 import { mask, maskUrl } from './http.js';
 import type { ChannelDriver, ChannelInfo, ChannelRegistry, ChannelType } from './types.js';
 
-// The same text on both engines (INTEGER 0/1 booleans, TEXT JSON and times).
-const migrations: readonly StoreMigration[] = [
+const migrations: readonly Migration[] = [
   {
     version: 1,
     sql: `
@@ -72,7 +69,7 @@ export class ChannelStore implements ChannelRegistry {
   private readonly now: () => Date;
 
   constructor(
-    private readonly db: SqlDatabase,
+    private readonly db: Db,
     private readonly options: ChannelStoreOptions = {},
   ) {
     this.key =
@@ -82,8 +79,8 @@ export class ChannelStore implements ChannelRegistry {
     this.now = options.now ?? (() => new Date());
   }
 
-  async start(): Promise<void> {
-    await this.db.migrate('channels', migrations);
+  start(): void {
+    migrate(this.db, 'channels', migrations);
   }
 
   /**
@@ -91,10 +88,10 @@ export class ChannelStore implements ChannelRegistry {
    * sealed with another key than this broker's, or kept readable because no key is set.
    * Never a secret. The broker runs on: the other channels page.
    */
-  async problems(): Promise<string[]> {
+  problems(): string[] {
     const out: string[] = [];
     let plain = 0;
-    for (const row of await this.rows()) {
+    for (const row of this.rows()) {
       const problem = this.problemOf(row);
       if (problem) out.push(`channel ${row.id} (${row.name}): ${problem}`);
       if (!row.secrets.startsWith('v1:') && row.secrets !== '{}') plain += 1;
@@ -119,45 +116,45 @@ export class ChannelStore implements ChannelRegistry {
 
   // --- ChannelRegistry -------------------------------------------------------------------
 
-  async list(): Promise<ChannelInfo[]> {
-    return (await this.rows()).map(info);
+  list(): ChannelInfo[] {
+    return this.rows().map(info);
   }
 
-  async get(id: string): Promise<ChannelInfo | undefined> {
-    const row = await this.row(id);
+  get(id: string): ChannelInfo | undefined {
+    const row = this.row(id);
     return row && info(row);
   }
 
-  async driver(id: string): Promise<ChannelDriver | undefined> {
-    const row = await this.row(id);
+  driver(id: string): ChannelDriver | undefined {
+    const row = this.row(id);
     if (!row || !row.enabled) return undefined;
     return createDriver(row.type, this.settings(row), this.driverOptions());
   }
 
   /** The driver and name of a channel, enabled or not: the console's test-send button. */
-  async testDriver(id: string): Promise<{ driver: ChannelDriver; name: string }> {
-    const row = await this.mustRow(id);
+  testDriver(id: string): { driver: ChannelDriver; name: string } {
+    const row = this.mustRow(id);
     return {
       driver: createDriver(row.type, this.settings(row), this.driverOptions()),
       name: row.name,
     };
   }
 
-  async defaults(): Promise<ChannelInfo[]> {
-    return (await this.list()).filter((c) => c.default && c.enabled);
+  defaults(): ChannelInfo[] {
+    return this.list().filter((c) => c.default && c.enabled);
   }
 
   // --- the API's views and writes --------------------------------------------------------
 
-  async views(): Promise<Channel[]> {
-    return (await this.rows()).map((row) => this.view(row));
+  views(): Channel[] {
+    return this.rows().map((row) => this.view(row));
   }
 
-  async one(id: string): Promise<Channel> {
-    return this.view(await this.mustRow(id));
+  one(id: string): Channel {
+    return this.view(this.mustRow(id));
   }
 
-  async create(input: NewChannel): Promise<Channel> {
+  create(input: NewChannel): Channel {
     const { name, type, default: isDefault, enabled, ...rest } = input;
     const settings = rest as ChannelSettings;
     const missing = missingSettings(type, settings);
@@ -171,10 +168,12 @@ export class ChannelStore implements ChannelRegistry {
     const id = `${type}-${randomBytes(4).toString('hex')}`;
     const at = this.now().toISOString();
     const { plain, secret } = split(settings);
-    await this.db.run(
-      `INSERT INTO notify_channels (id, name, type, is_default, enabled, settings, secrets, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      [
+    this.db
+      .prepare(
+        `INSERT INTO notify_channels (id, name, type, is_default, enabled, settings, secrets, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
         id,
         name,
         type,
@@ -184,13 +183,12 @@ export class ChannelStore implements ChannelRegistry {
         this.seal(secret),
         at,
         at,
-      ],
-    );
+      );
     return this.one(id);
   }
 
-  async update(id: string, patch: ChannelPatch): Promise<Channel> {
-    const row = await this.mustRow(id);
+  update(id: string, patch: ChannelPatch): Channel {
+    const row = this.mustRow(id);
     const { name, default: isDefault, enabled, ...rest } = patch;
     const settings: ChannelSettings = this.settings(row);
     for (const [key, value] of Object.entries(rest)) {
@@ -217,10 +215,12 @@ export class ChannelStore implements ChannelRegistry {
       );
     }
     const { plain, secret } = split(settings);
-    await this.db.run(
-      `UPDATE notify_channels SET name = ?, is_default = ?, enabled = ?, settings = ?, secrets = ?, updated_at = ?
-       WHERE id = ?`,
-      [
+    this.db
+      .prepare(
+        `UPDATE notify_channels SET name = ?, is_default = ?, enabled = ?, settings = ?, secrets = ?, updated_at = ?
+         WHERE id = ?`,
+      )
+      .run(
         name ?? row.name,
         isDefault === undefined ? row.is_default : isDefault ? 1 : 0,
         enabled === undefined ? row.enabled : enabled ? 1 : 0,
@@ -228,14 +228,13 @@ export class ChannelStore implements ChannelRegistry {
         this.seal(secret),
         this.now().toISOString(),
         id,
-      ],
-    );
+      );
     return this.one(id);
   }
 
-  async remove(id: string): Promise<Channel> {
-    const channel = await this.one(id);
-    await this.db.run('DELETE FROM notify_channels WHERE id = ?', [id]);
+  remove(id: string): Channel {
+    const channel = this.one(id);
+    this.db.prepare('DELETE FROM notify_channels WHERE id = ?').run(id);
     return channel;
   }
 
@@ -248,16 +247,16 @@ export class ChannelStore implements ChannelRegistry {
     };
   }
 
-  private rows(): Promise<Row[]> {
-    return this.db.all<Row>('SELECT * FROM notify_channels ORDER BY created_at, id');
+  private rows(): Row[] {
+    return this.db.prepare('SELECT * FROM notify_channels ORDER BY created_at, id').all() as Row[];
   }
 
-  private row(id: string): Promise<Row | undefined> {
-    return this.db.get<Row>('SELECT * FROM notify_channels WHERE id = ?', [id]);
+  private row(id: string): Row | undefined {
+    return this.db.prepare('SELECT * FROM notify_channels WHERE id = ?').get(id) as Row | undefined;
   }
 
-  private async mustRow(id: string): Promise<Row> {
-    const row = await this.row(id);
+  private mustRow(id: string): Row {
+    const row = this.row(id);
     if (!row) {
       throw new VigilError(
         'VIGIL_NOT_FOUND',

@@ -93,12 +93,11 @@ export interface ChannelInfo {
   enabled: boolean;
 }
 
-/** Read from the stores' database on every call (broker/sql): both nodes of a pair see one table. */
 export interface ChannelRegistry {
-  list(): Promise<ChannelInfo[]>;
-  get(id: string): Promise<ChannelInfo | undefined>;
-  /** undefined: unknown or disabled. Rejects when the channel's secrets cannot be opened. */
-  driver(id: string): Promise<ChannelDriver | undefined>;
+  list(): ChannelInfo[];
+  get(id: string): ChannelInfo | undefined;
+  /** undefined: unknown or disabled. */
+  driver(id: string): ChannelDriver | undefined;
   /** Enabled channels with default: true. */
-  defaults(): Promise<ChannelInfo[]>;
+  defaults(): ChannelInfo[];
 }

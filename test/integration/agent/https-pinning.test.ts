@@ -17,7 +17,7 @@ import { main } from '../../../agent/main.js';
 import { endpointOfUrl } from '../../../agent/onvif/device-tls.js';
 import { PINS_FILE } from '../../../agent/tls-pins.js';
 import { AuditStore } from '../../../broker/audit-trail.js';
-import { openDatabase } from '../../../broker/db.js';
+import { openSqlite } from '../../../broker/sql/sqlite.js';
 import { commandPath } from '../../../shared/api/commands.js';
 import { makeCerts, type TestCerts } from '../../helpers/certs.js';
 import {
@@ -172,9 +172,9 @@ describe('HTTPS device services', () => {
     expect(plain?.tlsFingerprint).toBeUndefined();
 
     // The NOC's side: the API route, the command over MQTT, and the audit trail in SQLite.
-    const db = openDatabase(join(bed.dir.path, 'vigil.db'));
+    const db = openSqlite(join(bed.dir.path, 'vigil.db'));
     const audit = new AuditStore(db);
-    audit.start();
+    await audit.start();
     const { app, stop } = await startCommandApi(bed.broker.url, audit);
     try {
       const trust = (fingerprint: string) =>
@@ -219,7 +219,7 @@ describe('HTTPS device services', () => {
           expect.objectContaining({ by: 'noc:alice', previous: original, accepted: presented }),
         ],
       });
-      const rows = audit.list({ target: `device:${SITE}/cam-01` });
+      const rows = await audit.list({ target: `device:${SITE}/cam-01` });
       expect(rows.map((r) => [r.actor, r.action])).toEqual([
         ['alice', 'device.trust-certificate'],
         ['alice', 'device.trust-certificate'],
@@ -233,7 +233,7 @@ describe('HTTPS device services', () => {
       expect(JSON.parse(rows[1]?.detail ?? '{}')).toMatchObject({ ok: false });
     } finally {
       await stop();
-      db.close();
+      await db.close();
     }
   });
 

@@ -181,7 +181,7 @@ describe.skipIf(skip !== null)(titled('issued inspection reports', skip), () => 
     expect(missing.json<{ message: string }>().message).toContain(url);
 
     // Both in the audit trail.
-    const audit = f.desk.audit.list({ target: `site:${site}` });
+    const audit = await f.desk.audit.list({ target: `site:${site}` });
     expect(audit.filter((a) => a.action === 'inspection.issue').map((a) => a.actor)).toEqual([
       'olga',
       'olga',
@@ -251,7 +251,7 @@ describe.skipIf(skip !== null)(titled('issued inspection reports', skip), () => 
     expect(listed.find((r) => r.version === 1)!.signOffs.map((s) => s.name)).toEqual(['王芳']);
     expect(listed.find((r) => r.version === 2)!.signOffs).toEqual([]);
     expect((await call('vera', 'GET', one(1))).json<IssuedReport>().signOffs).toHaveLength(1);
-    const audit = f.desk.audit.list({ target: `site:${site}` });
+    const audit = await f.desk.audit.list({ target: `site:${site}` });
     expect(audit.find((a) => a.action === 'inspection.sign-off')).toMatchObject({ actor: 'olga' });
   });
 

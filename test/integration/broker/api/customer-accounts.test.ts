@@ -70,7 +70,7 @@ describe('customer accounts', () => {
     });
     expect(after.statusCode).toBe(401);
 
-    const audit = f.desk.audit.list({ target: 'user:anna' });
+    const audit = await f.desk.audit.list({ target: 'user:anna' });
     expect(audit.map((a) => JSON.parse(String(a.detail)) as unknown)).toContainEqual({
       role: 'customer',
       customerId: 'alpha',

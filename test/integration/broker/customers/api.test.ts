@@ -109,10 +109,7 @@ describe('customers API', () => {
       ]),
     );
     expect(
-      f.desk.audit
-        .list()
-        .map((a) => a.action)
-        .filter((a) => a.startsWith('customer.')),
+      (await f.desk.audit.list()).map((a) => a.action).filter((a) => a.startsWith('customer.')),
     ).toEqual(['customer.patch', 'customer.create']);
   });
 

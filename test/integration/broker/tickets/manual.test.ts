@@ -117,7 +117,7 @@ describe('manual tickets over the API', () => {
     );
     // Emitted like every ticket change: the live stream, webhooks and escalation hear it.
     expect(f.emitted.map((t) => t.id)).toContain(ticket.id);
-    expect(f.desk.audit.list({})).toEqual(
+    expect(await f.desk.audit.list({})).toEqual(
       expect.arrayContaining([
         expect.objectContaining({
           actor: 'olga',

@@ -57,7 +57,7 @@ describe('sites API', () => {
     const read = await call(operator, 'GET', '/api/sites/demo-site');
     expect(read.json().devices).toHaveLength(1);
     // The site's changes (the logins of the test's users are audited too).
-    const siteChanges = f.desk.audit.list().filter((a) => a.action.startsWith('site.'));
+    const siteChanges = (await f.desk.audit.list()).filter((a) => a.action.startsWith('site.'));
     expect(siteChanges.map((a) => a.action)).toEqual(['site.device', 'site.put']);
   });
 
