@@ -7,7 +7,7 @@
  */
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openDatabase, type Db } from '../../../../broker/db.js';
+import { openSqlite, type SqliteDatabase } from '../../../../broker/sql/sqlite.js';
 import { silentLog } from '../../../../broker/log.js';
 import { FeishuDriver } from '../../../../broker/notify/channels/feishu.js';
 import type { ChannelInfo, ChannelRegistry } from '../../../../broker/notify/deps.js';
@@ -17,14 +17,14 @@ import { FeishuStandin } from '../../../standins/feishu.js';
 import { message } from '../../../suites/channel.js';
 
 let dir: TempDir;
-let db: Db;
+let db: SqliteDatabase;
 let robot: FeishuStandin;
 // One instant for the robot and the outbox: the burst goes within the same second.
 const clock = Date.parse('2026-12-06T18:00:00Z');
 
 beforeEach(async () => {
   dir = await tempDir('vigil-outbox-pace-');
-  db = openDatabase(join(dir.path, 'vigil.db'));
+  db = openSqlite(join(dir.path, 'vigil.db'));
   robot = await new FeishuStandin(
     '5e3d587e-d78e-4a07-bd07-265f269f86fd',
     null,
@@ -33,7 +33,7 @@ beforeEach(async () => {
 });
 afterEach(async () => {
   await robot.stop();
-  db.close();
+  await db.close();
   await dir.remove();
 });
 
@@ -48,15 +48,15 @@ describe('the pace of a robot with a limit per second', () => {
     };
     const driver = new FeishuDriver({ url: robot.url });
     const channels: ChannelRegistry = {
-      list: () => [info],
-      get: (id) => (id === 'fs' ? info : undefined),
-      driver: (id) => (id === 'fs' ? driver : undefined),
-      defaults: () => [],
+      list: async () => [info],
+      get: async (id) => (id === 'fs' ? info : undefined),
+      driver: async (id) => (id === 'fs' ? driver : undefined),
+      defaults: async () => [],
     };
     const outbox = new Outbox({ db, channels, log: silentLog, now: () => new Date(clock) });
-    outbox.start();
+    await outbox.start();
     for (let n = 1; n <= 20; n++)
-      outbox.enqueue('fs', {
+      await outbox.enqueue('fs', {
         ...message([]),
         title: `ticket ${n}`,
         ticketIds: [n],
@@ -67,8 +67,7 @@ describe('the pace of a robot with a limit per second', () => {
     expect(robot.requests.length).toBeLessThanOrEqual(5);
     // Every request accepted: no 11232.
     expect(robot.messages).toHaveLength(robot.requests.length);
-    const carried = outbox
-      .list('fs')
+    const carried = (await outbox.list('fs'))
       .filter((r) => r.state === 'delivered')
       .flatMap((r) => r.ticketIds);
     expect(carried.sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));

@@ -8,7 +8,7 @@
  */
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openDatabase, type Db } from '../../../../broker/db.js';
+import { openSqlite, type SqliteDatabase } from '../../../../broker/sql/sqlite.js';
 import { silentLog } from '../../../../broker/log.js';
 import { createDriver } from '../../../../broker/notify/channels/index.js';
 import type {
@@ -61,14 +61,14 @@ const text = (n: number, to: Recipient, urgent = false): OutgoingMessage => ({
 });
 
 let dir: TempDir;
-let db: Db;
+let db: SqliteDatabase;
 let sms: AliyunSmsStandin;
 // The stand-in checks the SDK's x-acs-date against its clock: both start now.
 let clock = Date.now();
 
 beforeEach(async () => {
   dir = await tempDir('vigil-sms-flow-');
-  db = openDatabase(join(dir.path, 'vigil.db'));
+  db = openSqlite(join(dir.path, 'vigil.db'));
   clock = Date.now();
   sms = await new AliyunSmsStandin({
     ...options,
@@ -79,7 +79,7 @@ beforeEach(async () => {
 });
 afterEach(async () => {
   await sms.stop();
-  db.close();
+  await db.close();
   await dir.remove();
 });
 
@@ -87,10 +87,10 @@ function outboxWith(outcomes: string[]): Outbox {
   const info: ChannelInfo = { id: 'sms', name: '短信', type: 'sms', default: false, enabled: true };
   const driver = createDriver('sms', { ...options, endpoint: sms.endpoint });
   const channels: ChannelRegistry = {
-    list: () => [info],
-    get: (id) => (id === 'sms' ? info : undefined),
-    driver: (id) => (id === 'sms' ? driver : undefined),
-    defaults: () => [],
+    list: async () => [info],
+    get: async (id) => (id === 'sms' ? info : undefined),
+    driver: async (id) => (id === 'sms' ? driver : undefined),
+    defaults: async () => [],
   };
   return new Outbox({
     db,
@@ -112,11 +112,11 @@ describe('SMS flow control through the outbox', () => {
   it('waits a minute for a number at minute level, texts the others, and hands an emergency on at hour level', async () => {
     const outcomes: string[] = [];
     const outbox = outboxWith(outcomes);
-    outbox.start();
-    outbox.enqueue('sms', text(1, zhang));
+    await outbox.start();
+    await outbox.enqueue('sms', text(1, zhang));
     await outbox.idle();
-    const held = outbox.enqueue('sms', text(2, zhang));
-    outbox.enqueue('sms', text(3, li));
+    const held = await outbox.enqueue('sms', text(2, zhang));
+    await outbox.enqueue('sms', text(3, li));
     await outbox.idle();
     expect(outcomes).toEqual([
       '#1 delivered',
@@ -124,11 +124,11 @@ describe('SMS flow control through the outbox', () => {
       '#3 delivered',
     ]);
     // Its minute, not an hour (the wait before this change).
-    expect(outbox.get(held)).toMatchObject({ state: 'pending', nextAt: clock + 60_000 });
-    expect(outbox.stats().failing).toEqual([]);
+    expect(await outbox.get(held)).toMatchObject({ state: 'pending', nextAt: clock + 60_000 });
+    expect((await outbox.stats()).failing).toEqual([]);
 
     // An emergency for the same number waits behind the hold, then goes with #2's retry.
-    const emergency = outbox.enqueue('sms', text(4, zhang, true));
+    const emergency = await outbox.enqueue('sms', text(4, zhang, true));
     await outbox.runDue();
     await outbox.idle();
     expect(outcomes).toHaveLength(3);
@@ -145,11 +145,11 @@ describe('SMS flow control through the outbox', () => {
     await outbox.idle();
     // ... then the hour level, two texts this hour: given up at once, for other channels.
     expect(outcomes.slice(5)).toEqual(['#4 isv.BUSINESS_LIMIT_CONTROL final=true']);
-    expect(outbox.get(emergency)).toMatchObject({ state: 'failed' });
-    expect(outbox.get(emergency)!.errorMessage).toMatch(
+    expect(await outbox.get(emergency)).toMatchObject({ state: 'failed' });
+    expect((await outbox.get(emergency))!.errorMessage).toMatch(
       /触发小时级流控Permits:2.*handed to other channels/,
     );
-    expect(outbox.stats().failing).toEqual([]);
+    expect((await outbox.stats()).failing).toEqual([]);
     expect(sms.sent.map((s) => s.params.ticket)).toEqual(['1', '3', '2']);
     await outbox.stop();
   });

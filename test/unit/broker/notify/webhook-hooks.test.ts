@@ -18,7 +18,7 @@ const SECRET = 'a shared secret of the NOC';
 const at = new Date('2026-12-06T12:00:00Z');
 
 describe('config-file webhooks', () => {
-  it('reads the keys they always had', () => {
+  it('reads the keys they always had', async () => {
     const { escalation } = resolveConfig(
       {
         notify: {
@@ -41,7 +41,7 @@ describe('config-file webhooks', () => {
     });
   });
 
-  it('queues each event for the hooks that take it, with the body they always had', () => {
+  it('queues each event for the hooks that take it, with the body they always had', async () => {
     const config = {
       hooks: [
         { url: 'https://a.example.com/hook?token=t0ken', secret: SECRET, events: ['sla' as const] },
@@ -83,7 +83,7 @@ describe('config-file webhooks', () => {
     expect(queued).toHaveLength(3);
   });
 
-  it('shows the hooks to the outbox, not to fallbacks, defaults or alerts, and names them without their path', () => {
+  it('shows the hooks to the outbox, not to fallbacks, defaults or alerts, and names them without their path', async () => {
     const hooks = new ConfigWebhooks({
       hooks: [{ url: 'https://a.example.com/hook?token=t0ken', secret: SECRET }],
       attempts: 4,
@@ -91,17 +91,17 @@ describe('config-file webhooks', () => {
     });
     const [id] = hooks.ids();
     const registry = hooks.overlay(fakeRegistry([fakeChannel('robot', { default: true })]));
-    expect(registry.list().map((c) => c.id)).toEqual(['robot']);
-    expect(registry.defaults().map((c) => c.id)).toEqual(['robot']);
-    expect(registry.get(id!)).toMatchObject({
+    expect((await registry.list()).map((c) => c.id)).toEqual(['robot']);
+    expect((await registry.defaults()).map((c) => c.id)).toEqual(['robot']);
+    expect(await registry.get(id!)).toMatchObject({
       type: 'webhook',
       name: 'notify.webhooks[0] https://a.example.com',
     });
-    expect(registry.driver(id!)).toMatchObject({
+    expect(await registry.driver(id!)).toMatchObject({
       type: 'webhook',
       ordered: true,
       retry: { attempts: 4, firstMs: 300 },
     });
-    expect(registry.driver('robot')?.type).toBe('dingtalk');
+    expect((await registry.driver('robot'))?.type).toBe('dingtalk');
   });
 });
