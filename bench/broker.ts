@@ -29,6 +29,8 @@
  *   VIGIL_BENCH_WARMUP_S=3  VIGIL_BENCH_JOURNALS=file,postgres (which Vigil journals run)
  *   VIGIL_BENCH_PEERS=mosquitto,aedes-bare (which peer brokers run; none: only Vigil, to
  *   compare two builds of Vigil in a few minutes, the figures against the peers then absent)
+ *   VIGIL_BENCH_PG_COMMITS=1,3 (one vigil-pg per journal.commitsInFlight, named vigil-pg/1,
+ *   vigil-pg/3, each on its own database of the one PostgreSQL; unset: the default, vigil-pg)
  * The load generator (bench/mqtt-load.ts, MQTT written by hand: mqtt.js took 1.4 cores
  * at 5,000 msg/s) runs in this process, on the same cores as the brokers and InfluxDB:
  * the figures compare the brokers, they are not any one's ceiling.
@@ -45,6 +47,7 @@ import {
   writeBrokerConfig,
   type BrokerProcess,
 } from '../test/helpers/broker-process.js';
+import { openDatabase } from '../broker/ha/pg.js';
 import { startInfluxd, type RunningInfluxd } from '../test/helpers/influxd.js';
 import { startPostgres, type RunningPostgres } from '../test/helpers/postgres.js';
 import { freePorts } from '../test/helpers/ports.js';
@@ -58,6 +61,9 @@ const STEP_S = Number(process.env.VIGIL_BENCH_STEP_S ?? 8);
 const WARMUP_S = Number(process.env.VIGIL_BENCH_WARMUP_S ?? 3);
 const JOURNALS = (process.env.VIGIL_BENCH_JOURNALS ?? 'file,postgres').split(',');
 const PEERS = (process.env.VIGIL_BENCH_PEERS ?? 'mosquitto,aedes-bare').split(',');
+const PG_COMMITS: (number | null)[] = process.env.VIGIL_BENCH_PG_COMMITS
+  ? process.env.VIGIL_BENCH_PG_COMMITS.split(',').map(Number)
+  : [null];
 const SITE = 'bench';
 const DATABASE = 'vigil_bench';
 const TICK_MS = 10;
@@ -234,7 +240,13 @@ async function startAedesBare(): Promise<Target> {
 async function startVigil(
   dir: string,
   influx: RunningInfluxd,
-  postgres: RunningPostgres | null = null,
+  postgres: {
+    name: string;
+    url: string;
+    /** The postmaster, whose CPU (and its backends') is counted. */
+    pid: number;
+    commitsInFlight: number | null;
+  } | null = null,
 ): Promise<Target & { credentials: Awaited<ReturnType<typeof addAgents>> }> {
   await mkdir(dir, { recursive: true });
   const [mqttPort, httpPort] = (await freePorts(2)) as [number, number];
@@ -244,6 +256,9 @@ async function startVigil(
     influx: { url: influx.url, database: DATABASE },
     // With a database the journal is in PostgreSQL (journal.store: postgres).
     ...(postgres ? { database: { url: postgres.url } } : {}),
+    ...(postgres?.commitsInFlight
+      ? { journal: { commitsInFlight: postgres.commitsInFlight } }
+      : {}),
   });
   const names = Array.from({ length: AGENTS }, (_, i) => `gw-${String(i).padStart(4, '0')}`);
   const credentials = await addAgents(dir, SITE, names, postgres ? { url: postgres.url } : null);
@@ -277,7 +292,7 @@ async function startVigil(
     return body.journal;
   };
   return {
-    name: postgres ? 'vigil-pg' : 'vigil',
+    name: postgres?.name ?? 'vigil',
     url: `mqtt://127.0.0.1:${mqttPort}`,
     journal,
     ...(postgres ? { databaseCpuS: () => treeCpuS(postgres.pid) } : {}),
@@ -594,7 +609,24 @@ async function main(): Promise<void> {
     try {
       const vigils: Awaited<ReturnType<typeof startVigil>>[] = [];
       if (JOURNALS.includes('file')) vigils.push(await startVigil(join(dir, 'vigil'), influx));
-      if (postgres) vigils.push(await startVigil(join(dir, 'vigil-pg'), influx, postgres));
+      const server = postgres;
+      for (const commitsInFlight of server ? PG_COMMITS : []) {
+        if (!server) break;
+        const name = commitsInFlight === null ? 'vigil-pg' : `vigil-pg/${commitsInFlight}`;
+        // A database each: two brokers on one would be a pair, one of them standing by.
+        const database = `vigil_pg_${commitsInFlight ?? 'default'}`;
+        const admin = openDatabase({ url: server.url, passwordFile: null }, { max: 1 });
+        await admin.query(`CREATE DATABASE ${database}`).finally(() => admin.close());
+        const url = server.url.replace(/\/vigil$/, `/${database}`);
+        vigils.push(
+          await startVigil(join(dir, name.replace('/', '-')), influx, {
+            name,
+            url,
+            pid: server.pid,
+            commitsInFlight,
+          }),
+        );
+      }
       started.push(...vigils);
       const vigil = vigils[0];
       if (!vigil) throw new Error('VIGIL_BENCH_JOURNALS names neither file nor postgres');
@@ -658,10 +690,9 @@ async function main(): Promise<void> {
             `lost ${v.lost} (acknowledged but not stored; goal 0)`,
         );
       }
-      const pg = results.find((r) => r.broker === 'vigil-pg' && r.rate === rate);
-      if (pg) {
+      for (const pg of results.filter((r) => r.broker.startsWith('vigil-pg') && r.rate === rate)) {
         console.log(
-          `at ${rate}/s: journal in PostgreSQL: CPU per message ${pg.cpuUsPerMsg.toFixed(1)} us in the broker ` +
+          `at ${rate}/s: journal in PostgreSQL (${pg.broker}): CPU per message ${pg.cpuUsPerMsg.toFixed(1)} us in the broker ` +
             `+ ${pg.dbCpuUsPerMsg?.toFixed(1)} us in PostgreSQL` +
             (v ? ` (file journal: ${v.cpuUsPerMsg.toFixed(1)} us)` : '') +
             `, PUBACK p99 ${pg.pubackP99.toFixed(1)} ms (goal <= 50 at 5000/s), ` +

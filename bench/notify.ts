@@ -251,7 +251,7 @@ async function main(): Promise<void> {
       );
       if (row.robot.refused > 0 || row.robot.blocked) failed = true;
     }
-    const counters = broker.escalations.outbox.counters;
+    const counters = await broker.escalations.outbox.counters();
     console.log(
       `\noutbox: ${counters.delivered} delivered, ${counters.merged} merged into digests, ` +
         `${counters.retried} retried, ${counters.failed} failed`,

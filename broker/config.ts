@@ -18,6 +18,7 @@
  *   journal: { maxBytes: 1073741824, groupCommitMs: 2 } # the ingest journal in <dataDir>/journal
  *   journal: { store: postgres }    # file (<dataDir>/journal) or postgres (database/url);
  *                                   # default postgres when database/url is set (docs/HA.md)
+ *   journal: { commitsInFlight: 3 } # postgres: INSERTs in flight at once, 1 to 3
  *   http: { host: 0.0.0.0, port: 8080 }      # port: HTTP_PORT
  *   http:                           # the console from outside (docs/PORTAL-SECURITY.md)
  *     port: 443                     # with tls: HTTPS on this port
@@ -187,6 +188,10 @@ export const BrokerConfigFile = Type.Object(
           // Where a PUBACK waits: the local segment files, or PostgreSQL (the journal then
           // outlives the node; broker/journal/pg-journal.ts, docs/HA.md).
           store: Type.Optional(Type.Union([Type.Literal('file'), Type.Literal('postgres')])),
+          // PostgreSQL only: INSERTs in flight at once (default 3), each on its own
+          // connection of the journal's pool of 4, one of which stays for the checkpoint
+          // (broker/journal/pg-journal.ts); 1 commits one group at a time.
+          commitsInFlight: Type.Optional(Type.Integer({ minimum: 1, maximum: 3 })),
         },
         { additionalProperties: false },
       ),
@@ -322,7 +327,13 @@ export interface BrokerConfig {
    * store: 'postgres' (the default with `database`) commits each message in PostgreSQL
    * before its PUBACK and makes the node one of an active/standby pair (docs/HA.md).
    */
-  journal: { maxBytes: number; groupCommitMs: number; store: 'file' | 'postgres' };
+  journal: {
+    maxBytes: number;
+    groupCommitMs: number;
+    store: 'file' | 'postgres';
+    /** Absent: the PostgreSQL journal's default (3). */
+    commitsInFlight?: number;
+  };
   http: HttpConfig;
   /**
    * Days the metrics store keeps raw readings (30, InfluxDB's `raw` policy) and their
@@ -566,6 +577,9 @@ export function resolveConfig(
       maxBytes: file.journal?.maxBytes ?? 1024 ** 3,
       groupCommitMs: file.journal?.groupCommitMs ?? DEFAULT_GROUP_COMMIT_MS,
       store: file.journal?.store ?? (database ? 'postgres' : 'file'),
+      ...(file.journal?.commitsInFlight !== undefined
+        ? { commitsInFlight: file.journal.commitsInFlight }
+        : {}),
     },
     http: resolveHttp(file.http, httpPort, baseDir),
     metrics: {

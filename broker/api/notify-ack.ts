@@ -111,11 +111,11 @@ export const ackRoutes: FastifyPluginAsyncTypebox<{
 
   app.get(ackRoute, { schema: { hide: true } }, async (request, reply) => {
     reply.type('text/html; charset=utf-8').header('cache-control', 'no-store');
-    const check = escalations.acks.check(tokenOf(request.params));
+    const check = await escalations.acks.check(tokenOf(request.params));
     const locale = localeOf(check);
     if (!check.ok)
       return reply.status(check.reason === 'invalid' ? 404 : 410).send(refusal(check, locale));
-    const ticket = tickets.get(check.claims.ticketId);
+    const ticket = await tickets.get(check.claims.ticketId);
     if (ticket === undefined)
       return reply.status(404).send(refusal({ ok: false, reason: 'invalid' }, locale));
     if (ticket.status !== 'open') return already(ticket, locale);
@@ -126,11 +126,11 @@ export const ackRoutes: FastifyPluginAsyncTypebox<{
   app.post(ackRoute, { schema: { hide: true } }, async (request, reply) => {
     reply.type('text/html; charset=utf-8').header('cache-control', 'no-store');
     const token = tokenOf(request.params);
-    const check = escalations.acks.check(token);
+    const check = await escalations.acks.check(token);
     const locale = localeOf(check);
     if (!check.ok)
       return reply.status(check.reason === 'invalid' ? 404 : 410).send(refusal(check, locale));
-    const ticket = tickets.get(check.claims.ticketId);
+    const ticket = await tickets.get(check.claims.ticketId);
     if (ticket === undefined)
       return reply.status(404).send(refusal({ ok: false, reason: 'invalid' }, locale));
     if (ticket.status !== 'open') return reply.status(409).send(already(ticket, locale));
@@ -140,15 +140,15 @@ export const ackRoutes: FastifyPluginAsyncTypebox<{
     // Answered as pages, not thrown: the API's log line of a failed request names its
     // path, and the path holds the token.
     if (!actor) return reply.status(400).send(formPage(ticket, locale, person));
-    const redeemed = escalations.acks.redeem(token, actor);
+    const redeemed = await escalations.acks.redeem(token, actor);
     if (!redeemed.ok) return reply.status(410).send(refusal(redeemed, locale));
     let done: Ticket;
     try {
-      done = tickets.act(ticket.id, { action: 'acknowledge' }, actor);
+      done = await tickets.act(ticket.id, { action: 'acknowledge' }, actor);
     } catch (error) {
       // Someone acknowledged it in the console between our look and our step.
       if (error instanceof VigilError && error.code === 'VIGIL_CONFLICT') {
-        return reply.status(409).send(already(tickets.get(ticket.id) ?? ticket, locale));
+        return reply.status(409).send(already((await tickets.get(ticket.id)) ?? ticket, locale));
       }
       request.log.error(
         `acknowledging ticket ${ticket.id} from a notification link failed: ${error instanceof Error ? error.message : String(error)}`,

@@ -72,7 +72,7 @@ export const notifyChannelRoutesPlugin: FastifyPluginAsyncTypebox<{
     },
     async (request, reply) => {
       const user = requireRole(request, 'admin', 'Adding a notification channel');
-      const channel = channels.create(request.body);
+      const channel = await channels.create(request.body);
       await audit?.add(
         user.username,
         'channel.create',
@@ -97,7 +97,7 @@ export const notifyChannelRoutesPlugin: FastifyPluginAsyncTypebox<{
     },
     async (request) => {
       const user = requireRole(request, 'admin', 'Changing a notification channel');
-      const channel = channels.update(request.params.id, request.body);
+      const channel = await channels.update(request.params.id, request.body);
       await audit?.add(
         user.username,
         'channel.update',
@@ -121,7 +121,7 @@ export const notifyChannelRoutesPlugin: FastifyPluginAsyncTypebox<{
     },
     async (request) => {
       const user = requireRole(request, 'admin', 'Deleting a notification channel');
-      const channel = channels.remove(request.params.id);
+      const channel = await channels.remove(request.params.id);
       await audit?.add(user.username, 'channel.delete', `channel:${channel.id}`);
       return channel;
     },
@@ -143,9 +143,9 @@ export const notifyChannelRoutesPlugin: FastifyPluginAsyncTypebox<{
     async (request) => {
       requireRole(request, 'admin', "Reading a channel's delivery log");
       const { id } = request.params;
-      channels.one(id); // 404 for an unknown channel
+      await channels.one(id); // 404 for an unknown channel
       // The message's text stays out: it holds live acknowledge links.
-      return (outbox?.list(id, request.query.limit ?? 50) ?? []).map((row) => ({
+      return ((await outbox?.list(id, request.query.limit ?? 50)) ?? []).map((row) => ({
         id: row.id,
         kind: row.message.kind,
         ticketIds: row.ticketIds,
@@ -177,7 +177,7 @@ export const notifyChannelRoutesPlugin: FastifyPluginAsyncTypebox<{
     async (request, reply) => {
       const user = requireRole(request, 'admin', 'Testing a notification channel');
       const { id } = request.params;
-      const { driver, name } = channels.testDriver(id);
+      const { driver, name } = await channels.testDriver(id);
       const { language, ...to } = request.body ?? {};
       // Through the outbox's window: a test press counts towards the robot's limit.
       const test = testMessage(name, to, language);

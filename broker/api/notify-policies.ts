@@ -36,7 +36,7 @@ export const notifyPolicyRoutesPlugin: FastifyPluginAsyncTypebox<{
     },
     async (request) => {
       const user = requireRole(request, 'admin', 'Changing the escalation policies');
-      const saved = escalations.policies.save(request.body, user.username);
+      const saved = await escalations.policies.save(request.body, user.username);
       await audit?.add(user.username, 'notify.policies', 'notify:policies', request.body);
       return saved;
     },

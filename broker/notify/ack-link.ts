@@ -2,7 +2,9 @@
  * The acknowledge link of a notification (issue 15 part 5): a token naming the ticket and
  * the person it was sent to, signed with HMAC-SHA256 (RFC 2104) under a key this broker
  * generates at its first start and keeps in its database (never in the repository, never
- * in a log), valid `ttlMs` (24 h by default) and usable once.
+ * in a log), valid `ttlMs` (24 h by default) and usable once. The key and the used tokens
+ * are in the stores' database (broker/sql), so a link issued by one node of a pair is
+ * checked, and used once, on either.
  *
  *   <base64url(JSON {t: ticket, p: person id | null, e: expiry ms, n: nonce})>.<base64url(mac)>
  *
@@ -10,7 +12,7 @@
  * preview, so reading the token (the GET) must leave it usable.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { migrate, type Db, type Migration } from '../db.js';
+import type { SqlDatabase, StoreMigration } from '../sql/types.js';
 
 export interface AckClaims {
   ticketId: number;
@@ -24,10 +26,20 @@ export type AckCheck =
   | { ok: true; claims: AckClaims }
   | { ok: false; reason: 'invalid' | 'expired' | 'used'; claims?: AckClaims };
 
-const migrations: readonly Migration[] = [
+const migrations: readonly StoreMigration[] = [
   {
     version: 1,
-    sql: `
+    postgres: `
+      CREATE TABLE notify_ack_key (id INTEGER PRIMARY KEY CHECK (id = 1), key BYTEA NOT NULL);
+      CREATE TABLE notify_ack_used (
+        nonce TEXT PRIMARY KEY,
+        ticket_id INTEGER NOT NULL,
+        used_at TEXT NOT NULL,
+        used_by TEXT NOT NULL,
+        expires_at BIGINT NOT NULL
+      );
+    `,
+    sqlite: `
       CREATE TABLE notify_ack_key (id INTEGER PRIMARY KEY CHECK (id = 1), key BLOB NOT NULL);
       CREATE TABLE notify_ack_used (
         nonce TEXT PRIMARY KEY,
@@ -48,21 +60,35 @@ export class AckLinks {
   private key: Buffer | null = null;
 
   constructor(
-    private readonly db: Db,
+    private readonly db: SqlDatabase,
     private readonly options: { ttlMs?: number; now?: () => Date } = {},
   ) {}
 
-  start(): void {
-    migrate(this.db, 'ack-links', migrations);
-    const row = this.db.prepare('SELECT key FROM notify_ack_key WHERE id = 1').get() as
-      { key: Buffer } | undefined;
-    if (row) this.key = row.key;
-    else {
-      this.key = randomBytes(32);
-      this.db.prepare('INSERT INTO notify_ack_key (id, key) VALUES (1, ?)').run(this.key);
+  /**
+   * Reads the key, or makes it at the very first start. Two nodes starting at once on one
+   * database make one key: the second insert does nothing and both read the first. A
+   * standby whose writes are refused (it does not lead) still reads the key the leader made.
+   */
+  async start(): Promise<void> {
+    await this.db.migrate('ack-links', migrations);
+    const read = async () =>
+      (await this.db.get<{ key: Buffer }>('SELECT key FROM notify_ack_key WHERE id = 1'))?.key;
+    let key = await read();
+    if (key === undefined) {
+      await this.db.run(
+        'INSERT INTO notify_ack_key (id, key) VALUES (1, ?) ON CONFLICT (id) DO NOTHING',
+        [randomBytes(32)],
+      );
+      key = await read();
     }
-    // Used nonces are needed only while their token could still be presented.
-    this.db.prepare('DELETE FROM notify_ack_used WHERE expires_at < ?').run(this.nowMs());
+    if (key === undefined) throw new Error('the acknowledge links key could not be made');
+    this.key = Buffer.from(key);
+    try {
+      // Used nonces are needed only while their token could still be presented.
+      await this.db.run('DELETE FROM notify_ack_used WHERE expires_at < ?', [this.nowMs()]);
+    } catch {
+      // A standby's write is refused: the leader keeps the table short.
+    }
   }
 
   private nowMs(): number {
@@ -87,7 +113,7 @@ export class AckLinks {
   }
 
   /** Whether the token is genuine, unexpired and unused; reading it uses nothing up. */
-  check(token: string): AckCheck {
+  async check(token: string): Promise<AckCheck> {
     const [payload, signature, extra] = token.split('.');
     if (!payload || !signature || extra !== undefined) return { ok: false, reason: 'invalid' };
     const expected = this.mac(payload);
@@ -113,7 +139,7 @@ export class AckLinks {
       expiresAt: raw.e,
       nonce: raw.n,
     };
-    if (this.db.prepare('SELECT 1 FROM notify_ack_used WHERE nonce = ?').get(claims.nonce))
+    if (await this.db.get('SELECT 1 FROM notify_ack_used WHERE nonce = ?', [claims.nonce]))
       return { ok: false, reason: 'used', claims };
     if (this.nowMs() > claims.expiresAt) return { ok: false, reason: 'expired', claims };
     return { ok: true, claims };
@@ -121,23 +147,18 @@ export class AckLinks {
 
   /**
    * Uses the token up for `by`, atomically: of two presses at once, one wins and the
-   * other is told the link was used.
+   * other is told the link was used, on one node or on the two of a pair (the nonce is
+   * the table's key: one insert wins).
    */
-  redeem(token: string, by: string): AckCheck {
-    const checked = this.check(token);
+  async redeem(token: string, by: string): Promise<AckCheck> {
+    const checked = await this.check(token);
     if (!checked.ok) return checked;
     const { claims } = checked;
-    const inserted = this.db
-      .prepare(
-        'INSERT OR IGNORE INTO notify_ack_used (nonce, ticket_id, used_at, used_by, expires_at) VALUES (?, ?, ?, ?, ?)',
-      )
-      .run(
-        claims.nonce,
-        claims.ticketId,
-        new Date(this.nowMs()).toISOString(),
-        by,
-        claims.expiresAt,
-      );
+    const inserted = await this.db.run(
+      `INSERT INTO notify_ack_used (nonce, ticket_id, used_at, used_by, expires_at)
+       VALUES (?, ?, ?, ?, ?) ON CONFLICT (nonce) DO NOTHING`,
+      [claims.nonce, claims.ticketId, new Date(this.nowMs()).toISOString(), by, claims.expiresAt],
+    );
     return inserted.changes === 1 ? checked : { ok: false, reason: 'used', claims };
   }
 }

@@ -15,18 +15,24 @@
  *
  * Every message goes through the durable outbox (./outbox.ts); each delivery and failure
  * becomes a ticket timeline entry (`notified`, `notify-failed`, actor "system"). The
- * schedule and the digests live in SQLite (component "escalation"): after a restart the
- * overdue steps run at once.
+ * schedule and the digests live in the stores' database (broker/sql: SQLite, or
+ * PostgreSQL on a pair; component "escalation"), never only in a timer: after a restart,
+ * or on the node that takes over (reload()), the overdue steps run at once, each once: a
+ * step leaves the schedule in the transaction that queues its pages.
  */
 import type { SlaAlert } from '../../shared/api/live.js';
 import type { NotifyPolicies, PolicyStep } from '../../shared/api/notify-policy.js';
 import type { Ticket, TicketStatus } from '../../shared/api/tickets.js';
 import { isAwaitingAcknowledgement } from '../../shared/ticket-workflow.js';
-import { message, type NotifyStage } from '../../shared/wording/messages.js';
-import { migrate, type Db, type Migration } from '../db.js';
+import { message, type Message, type NotifyStage } from '../../shared/wording/messages.js';
 import type { BrokerEvents } from '../events.js';
 import { child, type Log } from '../log.js';
-import type { TicketService } from '../tickets/types.js';
+import {
+  NotLeaderWriteError,
+  type SqlDatabase,
+  type SqlSession,
+  type StoreMigration,
+} from '../sql/types.js';
 import { AckLinks } from './ack-link.js';
 import { digestMessage, splitByPhone, ticketMessage } from './compose.js';
 import type { EscalationConfig } from './config.js';
@@ -42,14 +48,23 @@ import { MESSAGE_FAILURES, Outbox, type Outcome, type OutboxRow } from './outbox
 import { digestDueAt, PolicyStore, stepsAt } from './policies.js';
 import { ConfigWebhooks } from './webhook.js';
 
+/** What a store answers, now or later: the stores move to broker/sql one by one (issue 17). */
+type Maybe<T> = T | Promise<T>;
+
+/** What the engine reads and writes of the tickets (broker/tickets/types.ts TicketService). */
+export interface EscalationTickets {
+  get(id: number): Maybe<Ticket | undefined>;
+  record(id: number, kind: string, actor: string, said: Message): Maybe<unknown>;
+}
+
 export interface EscalationOptions {
-  db: Db;
+  db: SqlDatabase;
   events: BrokerEvents;
-  tickets: TicketService;
+  tickets: EscalationTickets;
   directory: OnCallDirectory;
   channels: ChannelRegistry;
   /** The site's name and its customer (the site record's `customer` field). */
-  sites: { get(siteId: string): { name: string; customer: string } };
+  sites: { get(siteId: string): Maybe<{ name: string; customer: string }> };
   config: EscalationConfig;
   log: Log;
   now?: () => Date;
@@ -62,10 +77,11 @@ const awaiting = (status: TicketStatus | undefined): boolean =>
 const DEFAULT_TIME_ZONE = 'Asia/Shanghai';
 const DEFAULT_LANGUAGE: Language = 'zh-CN';
 
-const migrations: readonly Migration[] = [
-  {
-    version: 1,
-    sql: `
+/**
+ * Component "escalation", the versions of before broker/sql. Epoch milliseconds need 64
+ * bits: SQLite's INTEGER has them, PostgreSQL's is 32-bit, so its text says BIGINT.
+ */
+const scheduleTables = (ms: 'INTEGER' | 'BIGINT') => `
       -- Tickets whose escalation started, with the occurrence (a reopened ticket starts again).
       CREATE TABLE notify_tickets (
         ticket_id INTEGER PRIMARY KEY,
@@ -76,7 +92,7 @@ const migrations: readonly Migration[] = [
       CREATE TABLE notify_escalation (
         ticket_id INTEGER NOT NULL,
         step INTEGER NOT NULL,
-        due_at INTEGER NOT NULL,
+        due_at ${ms} NOT NULL,
         PRIMARY KEY (ticket_id, step)
       );
       CREATE INDEX notify_escalation_due ON notify_escalation (due_at);
@@ -85,14 +101,16 @@ const migrations: readonly Migration[] = [
         ticket_id INTEGER NOT NULL,
         channel_id TEXT NOT NULL,
         message TEXT NOT NULL,
-        queued_at INTEGER NOT NULL,
-        opened_at INTEGER NOT NULL,
-        respond_by INTEGER,
-        every_ms INTEGER NOT NULL,
+        queued_at ${ms} NOT NULL,
+        opened_at ${ms} NOT NULL,
+        respond_by ${ms},
+        every_ms ${ms} NOT NULL,
         PRIMARY KEY (ticket_id, channel_id)
       );
-    `,
-  },
+    `;
+
+const migrations: readonly StoreMigration[] = [
+  { version: 1, sqlite: scheduleTables('INTEGER'), postgres: scheduleTables('BIGINT') },
   {
     version: 2,
     sql: `
@@ -122,6 +140,19 @@ interface DigestRow {
   every_ms: number;
 }
 
+/** What one step of a policy sends, worked out before anything is written. */
+interface Pages {
+  ticket: Ticket;
+  targets: ChannelInfo[];
+  outgoing: OutgoingMessage;
+  digest: boolean;
+  everyMs: number | null;
+  now: Date;
+}
+
+/** How long a standby (its writes refused by the fence) waits before it looks again. */
+const STANDBY_RETRY_MS = 5_000;
+
 export class Escalations {
   readonly outbox: Outbox;
   readonly acks: AckLinks;
@@ -130,14 +161,22 @@ export class Escalations {
   readonly hooks: ConfigWebhooks;
   private readonly now: () => Date;
   private readonly log: Log;
+  private readonly db: SqlDatabase;
   private timer: NodeJS.Timeout | null = null;
   private unsubscribe: (() => void) | null = null;
   /** Causes already logged (a site without a channel ...), so the line is not repeated. */
   private readonly unreachable = new Set<string>();
+  /** The events' work, one at a time and in order: a ticket's opening before its acknowledgement. */
+  private serial: Promise<void> = Promise.resolve();
+  private running: Promise<void> | null = null;
+  private again = false;
+  /** This node does not lead (a write was refused by the fence): look again then. */
+  private standbyUntil = 0;
 
   constructor(private readonly opts: EscalationOptions) {
     this.now = opts.now ?? (() => new Date());
     this.log = child(opts.log, 'notify');
+    this.db = opts.db;
     this.hooks = new ConfigWebhooks(opts.config.webhooks);
     this.outbox = new Outbox({
       db: opts.db,
@@ -154,17 +193,17 @@ export class Escalations {
     this.policies = new PolicyStore(opts.db, opts.config.policies, this.now);
   }
 
-  start(): void {
-    migrate(this.opts.db, 'escalation', migrations);
-    this.policies.start();
-    this.acks.start();
-    this.outbox.start();
+  async start(): Promise<void> {
+    await this.db.migrate('escalation', migrations);
+    await this.policies.start();
+    await this.acks.start();
+    await this.outbox.migrate();
     if (this.opts.config.publicUrl === null)
       this.log.warn(
         'notify.publicUrl is not set: notifications carry no ticket or acknowledge link. Set it in the broker config to the address people reach the console at (https://vigil.example.com)',
       );
-    const onTicket = (ticket: Ticket) => this.guard(() => this.onTicket(ticket));
-    const onSla = (alert: SlaAlert) => this.guard(() => this.onSla(alert));
+    const onTicket = (ticket: Ticket) => this.serially(() => this.onTicket(ticket));
+    const onSla = (alert: SlaAlert) => this.serially(() => this.onSla(alert));
     this.opts.events.on('ticket', onTicket);
     this.opts.events.on('sla', onSla);
     this.unsubscribe = () => {
@@ -173,11 +212,34 @@ export class Escalations {
     };
     this.hooks.start(
       this.opts.events,
-      (channelId, m) => this.guard(() => void this.outbox.enqueue(channelId, m)),
+      (channelId, m) => this.serially(async () => void (await this.outbox.enqueue(channelId, m))),
       this.now,
     );
-    // Steps that fell due while the broker was down run now.
-    this.run();
+    await this.outbox.start();
+    // Steps that fell due while the broker was down (or no node led) run now.
+    await this.run();
+  }
+
+  /**
+   * What the engine keeps in memory, read again from the database, and the steps and
+   * digests that fell due meanwhile run now (late, once): the new leader of a pair calls
+   * it on takeover (broker/app.ts), after the ticket desk has reloaded its tickets.
+   */
+  async reload(): Promise<void> {
+    this.standbyUntil = 0;
+    await this.outbox.reload();
+    await this.run();
+  }
+
+  /** Resolves when the events' work, the due steps and the outbox are all done (tests). */
+  async idle(): Promise<void> {
+    for (;;) {
+      const serial = this.serial;
+      await serial;
+      await this.running;
+      await this.outbox.idle();
+      if (serial === this.serial && this.running === null) return;
+    }
   }
 
   async stop(): Promise<void> {
@@ -186,42 +248,69 @@ export class Escalations {
     this.hooks.stop();
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    await this.serial;
+    await this.running;
     await this.outbox.stop();
   }
 
-  /** Runs the due steps and digests now (the timer does; tests may). */
-  run(): void {
-    // The timer calls this: an exception here would be uncaught and end the broker.
-    this.guard(() => {
-      this.runDueSteps();
-      this.flushDigests();
+  /** Runs the due steps and digests now (the timer does; tests may). Never throws. */
+  run(): Promise<void> {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = (async () => {
+      do {
+        this.again = false;
+        if (this.standbyUntil > this.now().getTime()) break;
+        await this.guard(() => this.runDueSteps());
+        await this.guard(() => this.flushDigests());
+      } while (this.again);
+    })().finally(() => {
+      this.running = null;
+      void this.guard(() => this.schedule());
     });
-    this.guard(() => this.schedule());
+    return this.running;
+  }
+
+  /** An event's work after the ones before it; a failure is logged, never thrown. */
+  private serially(work: () => Promise<void>): void {
+    this.serial = this.serial.then(() => this.guard(work));
   }
 
   /** A notification must never break the ticket desk that emitted the event. */
-  private guard(work: () => void): void {
+  private async guard(work: () => Promise<void>): Promise<void> {
     try {
-      work();
+      await work();
     } catch (error) {
+      if (error instanceof NotLeaderWriteError) {
+        // A standby: the leader pages. Said once, looked at again later, never spun on.
+        if (this.standbyUntil === 0)
+          this.log.info('escalation: this node does not lead; the leader pages');
+        this.standbyUntil = this.now().getTime() + STANDBY_RETRY_MS;
+        return;
+      }
       this.log.error(
         `escalation failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
       );
     }
   }
 
-  private onTicket(ticket: Ticket): void {
-    const { db } = this.opts;
+  private async onTicket(ticket: Ticket): Promise<void> {
+    const { db } = this;
     if (!isAwaitingAcknowledgement(ticket.status)) {
       // Acknowledged (respondedAt set), dispatched, on site, resolved or closed: nobody
       // needs to be chased any more; SLA alerts of the later deadlines still go out.
-      db.prepare('DELETE FROM notify_escalation WHERE ticket_id = ?').run(ticket.id);
-      db.prepare('DELETE FROM notify_digest WHERE ticket_id = ?').run(ticket.id);
+      await db.transaction(async (tx) => {
+        await tx.run('DELETE FROM notify_escalation WHERE ticket_id = ?', [ticket.id]);
+        await tx.run('DELETE FROM notify_digest WHERE ticket_id = ?', [ticket.id]);
+      });
       return;
     }
-    const known = db
-      .prepare('SELECT occurrence FROM notify_tickets WHERE ticket_id = ?')
-      .get(ticket.id) as { occurrence: number } | undefined;
+    const known = await db.get<{ occurrence: number }>(
+      'SELECT occurrence FROM notify_tickets WHERE ticket_id = ?',
+      [ticket.id],
+    );
     if (known !== undefined && known.occurrence >= ticket.occurrences) return;
     // Only its opening (or reopening) starts a ticket's escalation: a ticket open since
     // before this broker notified (an upgrade) is not paged anew when a device joins it.
@@ -229,77 +318,97 @@ export class Escalations {
     // 'reported': a manual ticket's opening (POST /api/tickets), paged like a detected one.
     if (last !== 'detected' && last !== 'reopened' && last !== 'reported') return;
     const now = this.now();
-    const policy = this.policies.current()[ticket.priority];
+    const policy = (await this.policies.current())[ticket.priority];
     // The ticket becomes known together with its schedule, and before its first page: a
     // page that throws (directory, time zone, words) must not leave a known ticket with
     // no step to chase it.
-    db.transaction(() => {
-      db.prepare(
+    await db.transaction(async (tx) => {
+      await tx.run(
         `INSERT INTO notify_tickets (ticket_id, occurrence, started_at) VALUES (?, ?, ?)
          ON CONFLICT (ticket_id) DO UPDATE SET occurrence = excluded.occurrence, started_at = excluded.started_at`,
-      ).run(ticket.id, ticket.occurrences, now.toISOString());
-      const insert = db.prepare(
-        'INSERT OR REPLACE INTO notify_escalation (ticket_id, step, due_at, step_json) VALUES (?, ?, ?, ?)',
+        [ticket.id, ticket.occurrences, now.toISOString()],
       );
-      policy.steps.forEach((step, index) => {
-        if (step.when !== 'unacknowledged') return;
+      for (const [index, step] of policy.steps.entries()) {
+        if (step.when !== 'unacknowledged') continue;
         // From now, not openedAt: a reopened ticket is chased from its reopening.
-        insert.run(ticket.id, index, now.getTime() + (step.afterMin ?? 0) * 60_000, stepKey(step));
-      });
-    })();
-    this.schedule();
+        await tx.run(
+          `INSERT INTO notify_escalation (ticket_id, step, due_at, step_json) VALUES (?, ?, ?, ?)
+           ON CONFLICT (ticket_id, step) DO UPDATE SET due_at = excluded.due_at, step_json = excluded.step_json`,
+          [ticket.id, index, now.getTime() + (step.afterMin ?? 0) * 60_000, stepKey(step)],
+        );
+      }
+    });
+    await this.schedule();
     for (const step of stepsAt(policy, 'opened'))
-      this.guard(() => this.notify(ticket, step, 'opened'));
+      await this.guard(() => this.notify(ticket, step, 'opened'));
   }
 
-  private onSla(alert: SlaAlert): void {
-    const ticket = this.opts.tickets.get(alert.ticketId);
+  private async onSla(alert: SlaAlert): Promise<void> {
+    const ticket = await this.opts.tickets.get(alert.ticketId);
     if (ticket === undefined || ticket.status === 'resolved' || ticket.status === 'closed') return;
     const when = alert.kind === 'warning' ? 'sla-warning' : 'sla-breach';
-    const policy = this.policies.current()[ticket.priority];
-    for (const step of stepsAt(policy, when)) this.notify(ticket, step, when, alert.deadline);
+    const policy = (await this.policies.current())[ticket.priority];
+    for (const step of stepsAt(policy, when)) await this.notify(ticket, step, when, alert.deadline);
   }
 
-  private runDueSteps(): void {
-    const { db, tickets } = this.opts;
-    const due = db
-      .prepare(
-        'SELECT ticket_id, step, step_json FROM notify_escalation WHERE due_at <= ? ORDER BY due_at',
-      )
-      .all(this.now().getTime()) as { ticket_id: number; step: number; step_json: string | null }[];
+  private async runDueSteps(): Promise<void> {
+    const { db } = this;
+    const { tickets } = this.opts;
+    const due = await db.all<{ ticket_id: number; step: number; step_json: string | null }>(
+      'SELECT ticket_id, step, step_json FROM notify_escalation WHERE due_at <= ? ORDER BY due_at',
+      [this.now().getTime()],
+    );
+    const policies = due.length > 0 ? await this.policies.current() : null;
     for (const row of due) {
-      // The step leaves the schedule only with its pages queued: one transaction.
-      try {
-        db.transaction(() => {
-          db.prepare('DELETE FROM notify_escalation WHERE ticket_id = ? AND step = ?').run(
-            row.ticket_id,
-            row.step,
-          );
-          const ticket = tickets.get(row.ticket_id);
-          if (!ticket || !isAwaitingAcknowledgement(ticket.status)) return;
-          const steps = this.policies.current()[ticket.priority].steps;
-          // Found by what it is, not where it was: a PUT of the policies may have moved it.
-          // Rows older than the step's JSON go by their place, as they were written.
-          const step =
-            row.step_json === null
-              ? steps[row.step]
-              : steps.find((s) => s.when === 'unacknowledged' && stepKey(s) === row.step_json);
-          if (step?.when !== 'unacknowledged') {
-            // The policy changed meanwhile and has no such step any more.
-            this.log.info(
-              `escalation step of ticket ${row.ticket_id} not run: the ${ticket.priority} policy no longer has it (changed since the ticket opened)`,
-            );
-            return;
-          }
-          this.notify(ticket, step, 'unacknowledged');
-        })();
-      } catch (error) {
-        // Kept, and tried again in a minute rather than at every pass.
-        db.prepare('UPDATE notify_escalation SET due_at = ? WHERE ticket_id = ? AND step = ?').run(
-          this.now().getTime() + 60_000,
+      // The step leaves the schedule in the transaction that queues its pages: it runs
+      // once, on whichever node takes it (the other's delete finds nothing).
+      const take = (tx: SqlSession) =>
+        tx.run('DELETE FROM notify_escalation WHERE ticket_id = ? AND step = ?', [
           row.ticket_id,
           row.step,
-        );
+        ]);
+      try {
+        const ticket = await tickets.get(row.ticket_id);
+        if (!ticket || !isAwaitingAcknowledgement(ticket.status)) {
+          await take(db);
+          continue;
+        }
+        const steps = policies![ticket.priority].steps;
+        // Found by what it is, not where it was: a PUT of the policies may have moved it.
+        // Rows older than the step's JSON go by their place, as they were written.
+        const step =
+          row.step_json === null
+            ? steps[row.step]
+            : steps.find((s) => s.when === 'unacknowledged' && stepKey(s) === row.step_json);
+        if (step?.when !== 'unacknowledged') {
+          // The policy changed meanwhile and has no such step any more.
+          await take(db);
+          this.log.info(
+            `escalation step of ticket ${row.ticket_id} not run: the ${ticket.priority} policy no longer has it (changed since the ticket opened)`,
+          );
+          continue;
+        }
+        const pages = await this.pages(ticket, step, 'unacknowledged');
+        if (pages === null) {
+          await take(db);
+          continue;
+        }
+        const taken = await db.transaction(async (tx) => {
+          if ((await take(tx)).changes === 0) return false;
+          await this.write(pages, tx);
+          return true;
+        });
+        if (taken) this.outbox.wake();
+      } catch (error) {
+        if (error instanceof NotLeaderWriteError) throw error;
+        // Kept, and tried again in a minute rather than at every pass.
+        await db
+          .run('UPDATE notify_escalation SET due_at = ? WHERE ticket_id = ? AND step = ?', [
+            this.now().getTime() + 60_000,
+            row.ticket_id,
+            row.step,
+          ])
+          .catch(() => {});
         this.log.error(
           `escalation step ${row.step} of ticket ${row.ticket_id} failed, tried again in 1 min: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
         );
@@ -308,30 +417,43 @@ export class Escalations {
   }
 
   /** Sends the digests whose time came, one message per channel. */
-  private flushDigests(): void {
-    const { db, tickets } = this.opts;
-    const rows = db.prepare('SELECT * FROM notify_digest ORDER BY queued_at').all() as DigestRow[];
+  private async flushDigests(): Promise<void> {
+    const { db } = this;
+    const { tickets } = this.opts;
+    const rows = await db.all<DigestRow>('SELECT * FROM notify_digest ORDER BY queued_at');
     const byChannel = new Map<string, DigestRow[]>();
     for (const row of rows)
       byChannel.set(row.channel_id, [...(byChannel.get(row.channel_id) ?? []), row]);
     const now = this.now().getTime();
     for (const [channelId, batch] of byChannel) {
       if (this.digestDue(batch) > now) continue;
-      const messages = batch
-        .filter((r) => awaiting(tickets.get(r.ticket_id)?.status))
-        .map((r) => JSON.parse(r.message) as OutgoingMessage);
-      // A text is read by one person: an SMS channel's digest goes per phone, with only
-      // that person's tickets (the robots' one message mentions everyone in it).
-      const groups =
-        this.opts.channels.get(channelId)?.type === 'sms' ? byPhone(messages) : [messages];
-      // Out of the waiting list only as the outbox's rows: one transaction.
-      db.transaction(() => {
-        db.prepare('DELETE FROM notify_digest WHERE channel_id = ?').run(channelId);
-        for (const group of groups) {
-          if (group.length === 1) this.outbox.enqueue(channelId, group[0]!);
-          else if (group.length > 1) this.outbox.enqueue(channelId, digestMessage(group));
+      const live = new Set<number>();
+      for (const r of batch)
+        if (awaiting((await tickets.get(r.ticket_id))?.status)) live.add(r.ticket_id);
+      const type = (await this.opts.channels.get(channelId))?.type ?? 'unknown';
+      // Out of the waiting list only as the outbox's rows: one transaction, and only the
+      // rows this transaction took (another node's flush, or a row queued since, not twice).
+      const queued = await db.transaction(async (tx) => {
+        const messages: OutgoingMessage[] = [];
+        for (const r of batch) {
+          const { changes } = await tx.run(
+            'DELETE FROM notify_digest WHERE ticket_id = ? AND channel_id = ? AND queued_at = ?',
+            [r.ticket_id, r.channel_id, r.queued_at],
+          );
+          if (changes === 1 && live.has(r.ticket_id))
+            messages.push(JSON.parse(r.message) as OutgoingMessage);
         }
-      })();
+        // A text is read by one person: an SMS channel's digest goes per phone, with only
+        // that person's tickets (the robots' one message mentions everyone in it).
+        const groups = type === 'sms' ? byPhone(messages) : [messages];
+        for (const group of groups) {
+          if (group.length === 1) await this.outbox.enqueue(channelId, group[0]!, tx, type);
+          else if (group.length > 1)
+            await this.outbox.enqueue(channelId, digestMessage(group), tx, type);
+        }
+        return messages.length;
+      });
+      if (queued > 0) this.outbox.wake();
     }
   }
 
@@ -343,30 +465,58 @@ export class Escalations {
     });
   }
 
-  private schedule(): void {
+  /** The timer, at the next step or digest due (at most a minute away: it looks again). */
+  private async schedule(): Promise<void> {
     if (this.unsubscribe === null) return;
-    if (this.timer) clearTimeout(this.timer);
-    const { db } = this.opts;
-    const step = db.prepare('SELECT MIN(due_at) AS at FROM notify_escalation').get() as {
-      at: number | null;
-    };
-    let at = step.at ?? Infinity;
-    const rows = db.prepare('SELECT * FROM notify_digest').all() as DigestRow[];
+    const { db } = this;
+    const step = await db.get<{ at: number | null }>(
+      'SELECT MIN(due_at) AS at FROM notify_escalation',
+    );
+    let at = step?.at ?? Infinity;
+    const rows = await db.all<DigestRow>('SELECT * FROM notify_digest');
     const byChannel = new Map<string, DigestRow[]>();
     for (const row of rows)
       byChannel.set(row.channel_id, [...(byChannel.get(row.channel_id) ?? []), row]);
     for (const batch of byChannel.values()) at = Math.min(at, this.digestDue(batch));
+    if (this.unsubscribe === null) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
     if (at === Infinity) return;
+    at = Math.max(at, this.standbyUntil);
     const wait = Math.max(10, Math.min(at - this.now().getTime(), 60_000));
-    this.timer = setTimeout(() => this.run(), wait);
+    this.timer = setTimeout(() => void this.run(), wait);
     this.timer.unref();
   }
 
   /** One step of a policy for one ticket: whom, where, in which words; then the outbox. */
-  private notify(ticket: Ticket, step: PolicyStep, stage: NotifyStage, deadline?: string): void {
+  private async notify(
+    ticket: Ticket,
+    step: PolicyStep,
+    stage: NotifyStage,
+    deadline?: string,
+  ): Promise<void> {
+    const pages = await this.pages(ticket, step, stage, deadline);
+    if (pages === null) return;
+    // Every channel of the step or none: a retry of the event must not page some twice.
+    await this.db.transaction((tx) => this.write(pages, tx));
+    this.outbox.wake();
+    if (pages.digest) await this.schedule();
+  }
+
+  /**
+   * Whom a step pages, where, in which words: read from the directory, the channels and
+   * the site before any write (inside a transaction only its own session may be used).
+   * Null: nowhere to send it (said in the log and on the timeline).
+   */
+  private async pages(
+    ticket: Ticket,
+    step: PolicyStep,
+    stage: NotifyStage,
+    deadline?: string,
+  ): Promise<Pages | null> {
     const { directory, channels, sites, config } = this.opts;
     const now = this.now();
-    const onCall = directory.onCall(ticket.siteId, now);
+    const onCall = await directory.onCall(ticket.siteId, now);
     const team = onCall.team;
     const people: Person[] = [];
     for (const role of step.notify) {
@@ -379,14 +529,16 @@ export class Escalations {
     const carries = (c: ChannelInfo) => c.enabled && (step.sms || c.type !== 'sms');
     let targets: ChannelInfo[];
     if (team !== null && team.channelIds.length > 0) {
-      targets = team.channelIds
-        .map((id) => channels.get(id))
-        .filter((c): c is ChannelInfo => c !== undefined && carries(c));
+      targets = [];
+      for (const id of team.channelIds) {
+        const c = await channels.get(id);
+        if (c !== undefined && carries(c)) targets.push(c);
+      }
       if (targets.length === 0) {
         // The team's channels were deleted, disabled, or are SMS only for a step without
         // SMS: the default channels, and for what the contract cannot leave unsaid every
         // other channel, rather than nobody.
-        targets = this.fallback([], step.sms, needed);
+        targets = await this.fallback([], step.sms, needed);
         if (targets.length > 0)
           this.logOnce(
             `${ticket.siteId}|fallback`,
@@ -402,19 +554,19 @@ export class Escalations {
           `${ticket.siteId}|uncovered`,
           `no team covers site ${ticket.siteId} (ticket ${ticket.id}): only emergencies and SLA alerts go to the default channels. Give the site a team in the console`,
         );
-        return;
+        return null;
       }
-      targets = channels.defaults().filter(carries);
+      targets = (await channels.defaults()).filter(carries);
     }
     if (targets.length === 0) {
-      this.nowhere(
+      await this.nowhere(
         ticket.id,
         `no channel reaches site ${ticket.siteId} (ticket ${ticket.id}): give its team a channel, or mark a channel default in the console`,
         ticket.siteId,
       );
-      return;
+      return null;
     }
-    const site = safeSite(sites, ticket.siteId);
+    const site = await safeSite(sites, ticket.siteId);
     const base = config.publicUrl;
     // The link names whom it was sent to: the first person of the step (the engineer).
     const token = base === null ? null : this.acks.issue(ticket.id, people[0]?.id ?? null);
@@ -435,39 +587,41 @@ export class Escalations {
     outgoing.data = { ...(outgoing.data as object), channelIds: targets.map((c) => c.id) };
     // What the contract cannot leave unsaid does not sit out a service's long wait.
     if (needed) outgoing.urgent = true;
-    const policy = this.policies.current()[ticket.priority];
+    const policy = (await this.policies.current())[ticket.priority];
     const digest = stage === 'opened' && policy.digestEveryMin !== null;
-    // Every channel of the step or none: a retry of the event must not page some twice.
-    this.opts.db.transaction(() => this.queue(ticket, targets, outgoing, digest, now))();
-    if (digest) this.schedule();
+    return {
+      ticket,
+      targets,
+      outgoing,
+      digest,
+      everyMs: policy.digestEveryMin === null ? null : policy.digestEveryMin * 60_000,
+      now,
+    };
   }
 
-  private queue(
-    ticket: Ticket,
-    targets: ChannelInfo[],
-    outgoing: OutgoingMessage,
-    digest: boolean,
-    now: Date,
-  ): void {
-    const policy = this.policies.current()[ticket.priority];
-    for (const channel of targets) {
-      if (digest) {
-        this.opts.db
-          .prepare(
-            `INSERT OR REPLACE INTO notify_digest
-               (ticket_id, channel_id, message, queued_at, opened_at, respond_by, every_ms)
-             VALUES (?, ?, ?, ?, ?, ?, ?)`,
-          )
-          .run(
+  /** The pages of a step into the outbox (or the digests), inside the caller's transaction. */
+  private async write(pages: Pages, tx: SqlSession): Promise<void> {
+    const { ticket, outgoing, now } = pages;
+    for (const channel of pages.targets) {
+      if (pages.digest && pages.everyMs !== null) {
+        await tx.run(
+          `INSERT INTO notify_digest
+             (ticket_id, channel_id, message, queued_at, opened_at, respond_by, every_ms)
+           VALUES (?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (ticket_id, channel_id) DO UPDATE SET message = excluded.message,
+             queued_at = excluded.queued_at, opened_at = excluded.opened_at,
+             respond_by = excluded.respond_by, every_ms = excluded.every_ms`,
+          [
             ticket.id,
             channel.id,
             JSON.stringify(outgoing),
             now.getTime(),
             Date.parse(ticket.openedAt),
             ticket.respondBy === null ? null : Date.parse(ticket.respondBy),
-            policy.digestEveryMin! * 60_000,
-          );
-      } else this.outbox.enqueue(channel.id, outgoing);
+            pages.everyMs,
+          ],
+        );
+      } else await this.outbox.enqueue(channel.id, outgoing, tx, channel.type);
     }
   }
 
@@ -476,17 +630,15 @@ export class Escalations {
    * page chasing a response is not, once the ticket left `open` (acknowledged ...); an SLA
    * alert or a digest is, until its tickets are resolved or closed.
    */
-  private wanted(row: OutboxRow): boolean {
+  private async wanted(row: OutboxRow): Promise<boolean> {
     // A config-file hook takes every change of a ticket, whatever its status.
     if (this.hooks.has(row.channelId)) return true;
-    const status = (id: number) => this.opts.tickets.get(id)?.status;
+    const statuses: (TicketStatus | undefined)[] = [];
+    for (const id of row.ticketIds) statuses.push((await this.opts.tickets.get(id))?.status);
     const { kind } = row.message;
-    if (kind === 'ticket') return row.ticketIds.some((id) => awaiting(status(id)));
+    if (kind === 'ticket') return statuses.some((s) => awaiting(s));
     if (kind === 'sla' || kind === 'digest')
-      return row.ticketIds.some((id) => {
-        const s = status(id);
-        return s !== undefined && s !== 'resolved' && s !== 'closed';
-      });
+      return statuses.some((s) => s !== undefined && s !== 'resolved' && s !== 'closed');
     return true;
   }
 
@@ -495,14 +647,14 @@ export class Escalations {
    * step's other channels (the robot beside the SMS), or by a fallback channel. A copy that
    * is itself a fallback, or a page with nowhere else to go, waits for its channel instead.
    */
-  private handOver(row: OutboxRow): boolean {
+  private async handOver(row: OutboxRow): Promise<boolean> {
     if (this.hooks.has(row.channelId)) return false;
     const data = (
       typeof row.message.data === 'object' && row.message.data !== null ? row.message.data : {}
     ) as { channelIds?: string[]; fallbackFrom?: string };
     if (data.fallbackFrom !== undefined) return false;
     const others = (data.channelIds ?? []).filter((id) => id !== row.channelId);
-    return others.length > 0 || this.fallback([row.channelId], false, true).length > 0;
+    return others.length > 0 || (await this.fallback([row.channelId], false, true)).length > 0;
   }
 
   /**
@@ -510,12 +662,16 @@ export class Escalations {
    * `exclude`, and when none is left and `everyOther`, every other enabled channel.
    * Without SMS unless `sms`: a text is for the step that asked for one.
    */
-  private fallback(exclude: readonly string[], sms: boolean, everyOther: boolean): ChannelInfo[] {
+  private async fallback(
+    exclude: readonly string[],
+    sms: boolean,
+    everyOther: boolean,
+  ): Promise<ChannelInfo[]> {
     const ok = (c: ChannelInfo) =>
       c.enabled && !exclude.includes(c.id) && (sms || c.type !== 'sms');
-    const defaults = this.opts.channels.defaults().filter(ok);
+    const defaults = (await this.opts.channels.defaults()).filter(ok);
     if (defaults.length > 0 || !everyOther) return defaults;
-    return this.opts.channels.list().filter(ok);
+    return (await this.opts.channels.list()).filter(ok);
   }
 
   /** Logs a cause once per process (habit 16), keyed by what it is about. */
@@ -526,9 +682,14 @@ export class Escalations {
   }
 
   /** A page that could go nowhere: in the log (once per cause) and on the ticket's timeline. */
-  private nowhere(ticketId: number, line: string, key: string, channel?: string): void {
+  private async nowhere(
+    ticketId: number,
+    line: string,
+    key: string,
+    channel?: string,
+  ): Promise<void> {
     this.logOnce(`${key}|nowhere`, line);
-    this.opts.tickets.record(
+    await this.opts.tickets.record(
       ticketId,
       'notify-failed',
       'system',
@@ -541,7 +702,7 @@ export class Escalations {
    * unreadable) goes to the default channels, or when the failing one is the only default
    * to every other channel, once: a failing channel must not leave a ticket unsaid.
    */
-  private reroute(row: OutboxRow, code: string): void {
+  private async reroute(row: OutboxRow, code: string): Promise<void> {
     const { message: m } = row;
     if (m.kind !== 'ticket' && m.kind !== 'sla' && m.kind !== 'digest') return;
     // Nobody in it to text or mail: the robots of the step carried it.
@@ -551,13 +712,14 @@ export class Escalations {
       fallbackFrom?: string;
     };
     if (data.fallbackFrom !== undefined) return;
-    const live = row.ticketIds.filter((id) => {
-      const status = this.opts.tickets.get(id)?.status;
-      return status !== undefined && status !== 'resolved' && status !== 'closed';
-    });
+    const live: number[] = [];
+    for (const id of row.ticketIds) {
+      const status = (await this.opts.tickets.get(id))?.status;
+      if (status !== undefined && status !== 'resolved' && status !== 'closed') live.push(id);
+    }
     if (live.length === 0) return;
-    const name = this.opts.channels.get(row.channelId)?.name ?? row.channelId;
-    const targets = this.fallback([row.channelId, ...(data.channelIds ?? [])], false, true);
+    const name = (await this.opts.channels.get(row.channelId))?.name ?? row.channelId;
+    const targets = await this.fallback([row.channelId, ...(data.channelIds ?? [])], false, true);
     const carriedElsewhere = (data.channelIds ?? []).some((id) => id !== row.channelId);
     if (targets.length === 0 && carriedElsewhere) {
       // The step's other channels (the robot beside the SMS) carried it; their own outcome
@@ -570,7 +732,7 @@ export class Escalations {
     }
     if (targets.length === 0) {
       for (const id of live)
-        this.nowhere(
+        await this.nowhere(
           id,
           `channel "${name}" (${row.channelId}) refused notification ${row.id} for good and no other channel is enabled: ticket(s) ${live.join(', ')} reached nobody. Fix the channel or add another in the console`,
           row.channelId,
@@ -579,12 +741,16 @@ export class Escalations {
       return;
     }
     const copy: OutgoingMessage = { ...m, data: { ...data, fallbackFrom: row.channelId } };
-    for (const target of targets) this.outbox.enqueue(target.id, copy);
+    // Every fallback channel or none, as a step's pages.
+    await this.db.transaction(async (tx) => {
+      for (const target of targets) await this.outbox.enqueue(target.id, copy, tx, target.type);
+    });
+    this.outbox.wake();
     this.log.warn(
       `channel "${name}" (${row.channelId}) refused notification ${row.id} for good; sent through ${targets.map((c) => c.name).join(', ')} instead`,
     );
     for (const id of live)
-      this.opts.tickets.record(
+      await this.opts.tickets.record(
         id,
         'notify-failed',
         'system',
@@ -593,15 +759,15 @@ export class Escalations {
   }
 
   /** Each outcome on the timeline of every ticket it carried. */
-  private onOutcome(row: OutboxRow, outcome: Outcome): void {
+  private async onOutcome(row: OutboxRow, outcome: Outcome): Promise<void> {
     // A config-file hook's delivery is not a page: on the ticket's timeline it would be a
     // change of the ticket, which the hook then posts again, without end.
     if (this.hooks.has(row.channelId)) return;
-    const channel = this.opts.channels.get(row.channelId)?.name ?? row.channelId;
+    const channel = (await this.opts.channels.get(row.channelId))?.name ?? row.channelId;
     const to = row.message.to.map((r) => r.name);
     for (const id of row.ticketIds) {
       if (outcome.delivered) {
-        this.opts.tickets.record(
+        await this.opts.tickets.record(
           id,
           'notified',
           'system',
@@ -609,7 +775,7 @@ export class Escalations {
         );
       } else if (outcome.final || row.attempts === 1) {
         // The first failure and the last: retries in between would flood the timeline.
-        this.opts.tickets.record(
+        await this.opts.tickets.record(
           id,
           'notify-failed',
           'system',
@@ -623,21 +789,23 @@ export class Escalations {
         );
       }
     }
-    if (!outcome.delivered && outcome.final) this.reroute(row, outcome.code);
+    if (!outcome.delivered && outcome.final) await this.reroute(row, outcome.code);
   }
 
   /**
    * A failing channel's alert: the other default channels, else every other enabled one
-   * (the failing channel may be the only default). Not SMS or email: the alert names no
+   * (the failing one may be the only default). Not SMS or email: the alert names no
    * person, and those channels need one.
    */
-  private alertTargets(failing: string): { channelIds: string[]; language: Language } {
-    const list = this.fallback([failing], false, true).filter((c) => c.type !== 'email');
+  private async alertTargets(
+    failing: string,
+  ): Promise<{ channelIds: string[]; language: Language }> {
+    const list = (await this.fallback([failing], false, true)).filter((c) => c.type !== 'email');
     return { channelIds: list.map((c) => c.id), language: DEFAULT_LANGUAGE };
   }
 
   /** The policies in force (GET /api/notify/policies). */
-  currentPolicies(): NotifyPolicies {
+  currentPolicies(): Promise<NotifyPolicies> {
     return this.policies.current();
   }
 }
@@ -651,12 +819,12 @@ function byPhone(messages: readonly OutgoingMessage[]): OutgoingMessage[][] {
   return [...groups.values()];
 }
 
-function safeSite(
+async function safeSite(
   sites: EscalationOptions['sites'],
   siteId: string,
-): { name: string; customer: string } {
+): Promise<{ name: string; customer: string }> {
   try {
-    return sites.get(siteId);
+    return await sites.get(siteId);
   } catch {
     return { name: siteId, customer: '' };
   }

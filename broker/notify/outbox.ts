@@ -1,16 +1,24 @@
 /**
- * The durable outbox: every notification is a row in SQLite before anything is sent, so
- * a restart or a crash loses none (issue 15 part 4).
+ * The durable outbox: every notification is a row in the stores' database (broker/sql:
+ * SQLite, or PostgreSQL on a pair) before anything is sent, so a restart, a crash or a
+ * takeover by the other node loses none (issue 15 part 4, issue 17 part 1).
  *
  *   pending -> sending -> delivered
  *                      -> pending (retryable failure: again after a backoff)
  *                      -> failed  (refused for good, or out of attempts)
  *   pending -> merged  (folded into a digest row by the rate limit)
  *
- * A row is marked `sending` in the database before the request and changed after the
- * answer. The robots take no idempotency key, so a row found `sending` at start was in
- * flight when the broker died: it is sent once more and counted as a repeat; `pending`
- * rows are simply sent.
+ * A row is claimed (`sending`, with a lease `claimed_until`) in the database before the
+ * request and changed after the answer. The claim is one atomic statement: of two
+ * connections claiming at once, one gets the row and the other nothing (PostgreSQL: the
+ * row is picked FOR UPDATE SKIP LOCKED, PostgreSQL 15 docs, SELECT "The Locking Clause";
+ * SQLite: one writer at a time, https://sqlite.org/lockingv3.html). On a pair every write
+ * is fenced by the leader lease (broker/sql/postgres.ts), so a standby's claim is refused
+ * and only the leader sends. The robots take no idempotency key, so a row whose claim ran
+ * out still `sending` was in flight when its sender died: it is claimed again, sent once
+ * more and counted as a repeat. On SQLite one broker owns the file, so at start its rows
+ * left `sending` are taken back at once; on PostgreSQL they wait for their lease, since
+ * the other node may still be sending them.
  *
  * Rate limit: each driver names its service's limit per minute (DingTalk and WeCom robots
  * 20; past it DingTalk blocks the robot for 10 minutes, errcode 130101). The outbox counts
@@ -21,16 +29,21 @@
  * reader's tickets, so an SMS row has one recipient and a digest never mixes people.
  *
  * Every counter (delivered, failed, retried, repeated after a crash, merged, dropped,
- * alerts) and every channel's failure spell is kept in SQLite per channel type, so a
- * restart neither resets what GET /api/health shows nor forgets a channel failing since
+ * alerts) and every channel's failure spell is kept in the database per channel type, so
+ * a restart neither resets what GET /api/health shows nor forgets a channel failing since
  * before it.
  *
  * A channel whose every attempt failed for `alertAfterMs` raises one `channel-alert`
  * through other channels per failure spell.
  */
 import { randomUUID } from 'node:crypto';
-import { migrate, type Db, type Migration } from '../db.js';
 import type { Log } from '../log.js';
+import {
+  NotLeaderWriteError,
+  type SqlDatabase,
+  type SqlSession,
+  type StoreMigration,
+} from '../sql/types.js';
 import { channelAlertMessage, digestMessage, splitByPhone } from './compose.js';
 import type {
   ChannelDriver,
@@ -39,6 +52,9 @@ import type {
   Language,
   OutgoingMessage,
 } from './deps.js';
+
+/** What a caller's hook may answer now or later. */
+type Maybe<T> = T | Promise<T>;
 
 export type OutboxState = 'pending' | 'sending' | 'delivered' | 'failed' | 'merged';
 
@@ -135,6 +151,12 @@ export interface OutboxSettings {
    * once, so the escalation hands it to other channels instead of paging late.
    */
   urgentMaxWaitMs: number;
+  /**
+   * How long a claimed row (`sending`) belongs to its sender: past it, a row still
+   * `sending` is taken to have lost its sender (a crash, a node that lost the lead) and is
+   * claimed again as a repeat. Never shorter than a request's deadline and its recording.
+   */
+  claimMs: number;
 }
 
 export const defaultOutboxSettings: OutboxSettings = {
@@ -147,29 +169,30 @@ export const defaultOutboxSettings: OutboxSettings = {
   stopWaitMs: 15_000,
   smsPerMinute: 5,
   urgentMaxWaitMs: 120_000,
+  claimMs: 60_000,
 };
 
 export interface OutboxOptions {
-  db: Db;
+  db: SqlDatabase;
   channels: ChannelRegistry;
   log: Log;
   now?: () => Date;
   settings?: Partial<OutboxSettings>;
   /** Told of every attempt's outcome (the ticket timeline). */
-  onOutcome?: (row: OutboxRow, outcome: Outcome) => void;
+  onOutcome?: (row: OutboxRow, outcome: Outcome) => unknown;
   /**
    * Whether a row is still worth sending (checked before every attempt, first or retry):
    * a page for a ticket acknowledged meanwhile is dropped, not sent late.
    */
-  wanted?: (row: OutboxRow) => boolean;
+  wanted?: (row: OutboxRow) => Maybe<boolean>;
   /**
    * Whether another channel carries an urgent row (the step's other channels, or a
    * fallback): only then is it given up rather than sit out a long wait of its service. A
    * robot that is the only way to reach anyone is waited for, late rather than never.
    */
-  handOver?: (row: OutboxRow) => boolean;
+  handOver?: (row: OutboxRow) => Maybe<boolean>;
   /** Where a failing channel's alert goes: other channels' ids, and their language. */
-  alertTargets?: (channelId: string) => { channelIds: string[]; language: Language };
+  alertTargets?: (channelId: string) => Maybe<{ channelIds: string[]; language: Language }>;
 }
 
 /** The wait before attempt `attempt + 1` after `attempt` failures: doubling, capped. */
@@ -247,10 +270,15 @@ export function unopenable(error: unknown): Extract<DeliveryResult, { delivered:
   };
 }
 
-const migrations: readonly Migration[] = [
+/**
+ * Component "outbox": the same versions as before the move to broker/sql, so a vigil.db
+ * of an earlier release upgrades in place. PostgreSQL gets the same final schema in its
+ * own DDL (identity ids, BIGINT epoch milliseconds); its step 2 has no old rows to fix.
+ */
+const migrations: readonly StoreMigration[] = [
   {
     version: 1,
-    sql: `
+    sqlite: `
       CREATE TABLE notify_outbox (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
         channel_id TEXT NOT NULL,
@@ -270,10 +298,30 @@ const migrations: readonly Migration[] = [
       );
       CREATE INDEX notify_outbox_due ON notify_outbox (state, next_at);
     `,
+    postgres: `
+      CREATE TABLE notify_outbox (
+        id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        channel_id TEXT NOT NULL,
+        message TEXT NOT NULL,
+        ticket_ids TEXT NOT NULL DEFAULT '[]',
+        state TEXT NOT NULL DEFAULT 'pending'
+          CHECK (state IN ('pending', 'sending', 'delivered', 'failed', 'merged')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_at BIGINT NOT NULL,
+        last_attempt_at BIGINT,
+        error_code TEXT,
+        error_message TEXT,
+        created_at TEXT NOT NULL,
+        sent_at TEXT,
+        repeated INTEGER NOT NULL DEFAULT 0,
+        merged_into BIGINT
+      );
+      CREATE INDEX notify_outbox_due ON notify_outbox (state, next_at);
+    `,
   },
   {
     version: 2,
-    sql: `
+    sqlite: `
       -- The delivery id of every attempt of a row (X-Vigil-Delivery), its channel's type
       -- (the counters, and the health of a channel since deleted), its lane (an SMS row's
       -- phone).
@@ -296,6 +344,31 @@ const migrations: readonly Migration[] = [
         message TEXT NOT NULL
       );
     `,
+    postgres: `
+      ALTER TABLE notify_outbox ADD COLUMN delivery_id TEXT;
+      ALTER TABLE notify_outbox ADD COLUMN channel_type TEXT;
+      ALTER TABLE notify_outbox ADD COLUMN lane TEXT NOT NULL DEFAULT '';
+      CREATE TABLE notify_outbox_counts (
+        channel_type TEXT NOT NULL,
+        counter TEXT NOT NULL,
+        n BIGINT NOT NULL DEFAULT 0,
+        PRIMARY KEY (channel_type, counter)
+      );
+      CREATE TABLE notify_channel_spells (
+        channel_id TEXT PRIMARY KEY,
+        channel_type TEXT NOT NULL,
+        since BIGINT NOT NULL,
+        alerted INTEGER NOT NULL DEFAULT 0,
+        code TEXT NOT NULL,
+        message TEXT NOT NULL
+      );
+    `,
+  },
+  {
+    version: 3,
+    // The claim's lease (epoch ms): a row `sending` past it lost its sender (issue 17).
+    sqlite: `ALTER TABLE notify_outbox ADD COLUMN claimed_until INTEGER`,
+    postgres: `ALTER TABLE notify_outbox ADD COLUMN claimed_until BIGINT`,
   },
 ];
 
@@ -316,6 +389,7 @@ interface Row {
   delivery_id: string;
   channel_type: string | null;
   lane: string;
+  claimed_until: number | null;
 }
 
 const view = (r: Row): OutboxRow => ({
@@ -350,9 +424,20 @@ interface SpellRow {
 const laneKey = (channelId: string, lane: string): string =>
   lane === '' ? channelId : `${channelId}\u0000${lane}`;
 
+/**
+ * Due: pending and its time came, or `sending` with its claim run out (its sender died).
+ * Both engines compare the same INTEGER / BIGINT epoch milliseconds.
+ */
+const DUE = `((state = 'pending' AND next_at <= @now)
+  OR (state = 'sending' AND COALESCE(claimed_until, 0) <= @now))`;
+
+/** How long a standby (its claims refused by the fence) waits before it looks again. */
+const STANDBY_RETRY_MS = 5_000;
+
 export class Outbox {
   readonly settings: OutboxSettings;
   private readonly now: () => Date;
+  private readonly db: SqlDatabase;
   /** Per lane (laneKey): when its requests were answered, over the last minute. */
   private readonly sentAt = new Map<string, number[]>();
   private readonly busy = new Map<string, Promise<void>>();
@@ -369,56 +454,89 @@ export class Outbox {
   private again = false;
   private lastFailure: string | null = null;
   private started = false;
+  /** This node does not lead (a write was refused by the fence): look again then. */
+  private standbyUntil = 0;
 
   constructor(private readonly opts: OutboxOptions) {
     this.now = opts.now ?? (() => new Date());
+    this.db = opts.db;
     this.settings = { ...defaultOutboxSettings, ...opts.settings };
   }
 
-  /** Creates the table, takes back what a crash left in flight, and starts sending. */
-  start(): void {
-    migrate(this.opts.db, 'outbox', migrations);
-    const { db } = this.opts;
+  /** Creates the tables. Safe to call before start(), and more than once. */
+  async migrate(): Promise<void> {
+    await this.db.migrate('outbox', migrations);
+  }
+
+  /**
+   * Creates the tables, takes back what a crash left in flight, and starts sending. On a
+   * standby of a pair the writes of the take-back are refused (it does not lead): the
+   * outbox starts all the same and sends once reload() is called on takeover.
+   */
+  async start(): Promise<void> {
+    await this.migrate();
+    this.started = true;
+    await this.reload();
+  }
+
+  /**
+   * Reads again what this node keeps in memory from the database: the lanes' windows (a
+   * robot counts our requests, not our processes or nodes), and takes back rows left in
+   * flight; then sends what is due. The broker calls it at start and on takeover (the
+   * new leader of a pair: broker/app.ts).
+   */
+  async reload(): Promise<void> {
+    this.standbyUntil = 0;
+    this.heldUntil.clear();
+    this.sentAt.clear();
     const now = this.now().getTime();
-    // Rows queued before the type column: their channel's type now, if it still exists.
-    const untyped = db
-      .prepare('SELECT DISTINCT channel_id FROM notify_outbox WHERE channel_type IS NULL')
-      .all() as { channel_id: string }[];
-    for (const { channel_id: id } of untyped)
-      db.prepare(
-        'UPDATE notify_outbox SET channel_type = ? WHERE channel_id = ? AND channel_type IS NULL',
-      ).run(this.typeOf(id), id);
-    // The window survives a restart: a robot counts our requests, not our processes.
-    const recent = db
-      .prepare(
-        'SELECT channel_id, lane, last_attempt_at FROM notify_outbox WHERE last_attempt_at > ?',
-      )
-      .all(now - WINDOW_MS) as { channel_id: string; lane: string; last_attempt_at: number }[];
+    const recent = await this.db.all<{ channel_id: string; lane: string; last_attempt_at: number }>(
+      'SELECT channel_id, lane, last_attempt_at FROM notify_outbox WHERE last_attempt_at > ?',
+      [now - WINDOW_MS],
+    );
     for (const r of recent) this.window(laneKey(r.channel_id, r.lane), now).push(r.last_attempt_at);
-    const inFlight = db.transaction(() => {
-      const byType = db
-        .prepare(
-          "SELECT channel_type AS type, COUNT(*) AS n FROM notify_outbox WHERE state = 'sending' GROUP BY channel_type",
-        )
-        .all() as { type: string | null; n: number }[];
-      for (const { type, n } of byType) this.count(type ?? 'unknown', 'repeats', n);
-      return db
-        .prepare(
-          "UPDATE notify_outbox SET state = 'pending', repeated = 1, next_at = ? WHERE state = 'sending'",
-        )
-        .run(now).changes;
-    })();
-    if (inFlight > 0) {
+    try {
+      await this.takeBack(now);
+    } catch (error) {
+      this.failed('taking back the notifications left in flight', error);
+    }
+    this.kick();
+  }
+
+  private async takeBack(now: number): Promise<void> {
+    // Rows queued before the type column: their channel's type now, if it still exists.
+    const untyped = await this.db.all<{ channel_id: string }>(
+      'SELECT DISTINCT channel_id FROM notify_outbox WHERE channel_type IS NULL',
+    );
+    for (const { channel_id: id } of untyped)
+      await this.db.run(
+        'UPDATE notify_outbox SET channel_type = ? WHERE channel_id = ? AND channel_type IS NULL',
+        [await this.typeOf(id), id],
+      );
+    // One broker owns a SQLite file: what it left `sending` died with it, and goes again
+    // now. On PostgreSQL the other node may still be sending it: it waits for its claim.
+    const inFlight =
+      this.db.dialect === 'sqlite'
+        ? (
+            await this.db.run(
+              "UPDATE notify_outbox SET claimed_until = NULL WHERE state = 'sending'",
+            )
+          ).changes
+        : ((
+            await this.db.get<{ n: number }>(
+              "SELECT COUNT(*) AS n FROM notify_outbox WHERE state = 'sending' AND COALESCE(claimed_until, 0) <= ?",
+              [now],
+            )
+          )?.n ?? 0);
+    if (inFlight > 0)
       this.opts.log.warn(
         `${inFlight} notification(s) were in flight when the broker stopped; sending them again (a recipient may see them twice)`,
       );
-    }
     // Finished rows are kept 30 days: the delivery log of the channels screen.
-    db.prepare(
+    await this.db.run(
       "DELETE FROM notify_outbox WHERE state IN ('delivered', 'failed', 'merged') AND next_at < ?",
-    ).run(now - 30 * 24 * 3600_000);
-    this.started = true;
-    this.kick();
+      [now - 30 * 24 * 3600_000],
+    );
   }
 
   /**
@@ -452,69 +570,89 @@ export class Outbox {
   /**
    * Queues one notification for one channel; returns its row id. For an SMS channel, one
    * row per recipient's phone (the first id returned): each number has its own pace and
-   * digests, and a text carries only its reader's tickets.
+   * digests, and a text carries only its reader's tickets. Inside a caller's transaction
+   * (`tx`) the rows go in with it, and the caller calls wake() after its commit: a pass
+   * before it would not see them (PostgreSQL), or would send what a rollback takes back.
+   * `type`, the channel's type, is then required: nothing but `tx` may be read inside it.
    */
-  enqueue(channelId: string, message: OutgoingMessage): number {
-    const at = this.now();
-    const type = this.typeOf(channelId);
+  async enqueue(
+    channelId: string,
+    message: OutgoingMessage,
+    tx?: SqlSession,
+    type?: string,
+  ): Promise<number> {
+    if (tx !== undefined && type === undefined)
+      throw new Error('Outbox.enqueue inside a transaction needs the channel type');
+    const at = this.now().getTime();
+    type ??= await this.typeOf(channelId);
     const parts: [string, OutgoingMessage][] =
       type === 'sms' ? splitByPhone(message) : [['', message]];
-    const { db } = this.opts;
-    const ids = db.transaction(() =>
-      parts.map(([lane, part]) => this.insert(channelId, type, lane, part, at.getTime())),
-    )();
-    // Inside a caller's transaction the pass waits for its commit: it would otherwise send
-    // (and mark `sending`) rows a rollback then takes back.
-    if (db.inTransaction) queueMicrotask(() => this.kick());
-    else this.kick();
+    const kind = type;
+    const write = async (session: SqlSession) => {
+      const ids: number[] = [];
+      for (const [lane, part] of parts)
+        ids.push(await this.insert(session, channelId, kind, lane, part, at));
+      return ids;
+    };
+    const ids =
+      tx !== undefined
+        ? await write(tx)
+        : parts.length === 1
+          ? await write(this.db)
+          : await this.db.transaction(write);
+    if (tx === undefined) this.kick();
     return ids[0]!;
   }
 
-  private insert(
+  /** Looks for due rows now (after a caller's transaction that queued some committed). */
+  wake(): void {
+    this.kick();
+  }
+
+  private async insert(
+    session: SqlSession,
     channelId: string,
     type: string,
     lane: string,
     message: OutgoingMessage,
     at: number,
-  ): number {
-    return Number(
-      this.opts.db
-        .prepare(
-          `INSERT INTO notify_outbox
-             (channel_id, channel_type, lane, delivery_id, message, ticket_ids, next_at, created_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(
-          channelId,
-          type,
-          lane,
-          randomUUID(),
-          JSON.stringify(message),
-          JSON.stringify(message.ticketIds),
-          at,
-          new Date(at).toISOString(),
-        ).lastInsertRowid,
+  ): Promise<number> {
+    const { rows } = await session.run<{ id: number }>(
+      `INSERT INTO notify_outbox
+         (channel_id, channel_type, lane, delivery_id, message, ticket_ids, next_at, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       RETURNING id`,
+      [
+        channelId,
+        type,
+        lane,
+        randomUUID(),
+        JSON.stringify(message),
+        JSON.stringify(message.ticketIds),
+        at,
+        new Date(at).toISOString(),
+      ],
+    );
+    return Number(rows[0]!.id);
+  }
+
+  private async typeOf(channelId: string): Promise<string> {
+    return (await this.opts.channels.get(channelId))?.type ?? 'unknown';
+  }
+
+  /** Adds to a counter of a channel type, in the database. */
+  private async count(session: SqlSession, type: string, counter: Counter, by = 1): Promise<void> {
+    await session.run(
+      `INSERT INTO notify_outbox_counts (channel_type, counter, n) VALUES (?, ?, ?)
+       ON CONFLICT (channel_type, counter) DO UPDATE SET n = notify_outbox_counts.n + excluded.n`,
+      [type, counter, by],
     );
   }
 
-  private typeOf(channelId: string): string {
-    return this.opts.channels.get(channelId)?.type ?? 'unknown';
-  }
-
-  /** Adds to a counter of a channel type, on disk. */
-  private count(type: string, counter: Counter, by = 1): void {
-    this.opts.db
-      .prepare(
-        `INSERT INTO notify_outbox_counts (channel_type, counter, n) VALUES (?, ?, ?)
-         ON CONFLICT (channel_type, counter) DO UPDATE SET n = n + excluded.n`,
-      )
-      .run(type, counter, by);
-  }
-
   /** Every counter summed over the channel types, since the outbox's table was made. */
-  get counters(): Record<Counter, number> {
+  async counters(): Promise<Record<Counter, number>> {
     const out = Object.fromEntries(COUNTERS.map((c) => [c, 0])) as Record<Counter, number>;
-    for (const counts of Object.values(this.stats().byType))
+    for (const counts of Object.values((await this.stats()).byType))
       for (const c of COUNTERS) out[c] += counts[c];
     return out;
   }
@@ -524,8 +662,7 @@ export class Outbox {
    * rows waiting or in flight now, and the channels failing now with when they started:
    * GET /api/health. Never a message, a recipient or a secret.
    */
-  stats(): { byType: Record<string, OutboxCounts>; failing: FailingChannel[] } {
-    const { db } = this.opts;
+  async stats(): Promise<{ byType: Record<string, OutboxCounts>; failing: FailingChannel[] }> {
     const byType: Record<string, OutboxCounts> = {};
     const of = (type: string): OutboxCounts =>
       (byType[type] ??= {
@@ -538,23 +675,19 @@ export class Outbox {
         dropped: 0,
         alerts: 0,
       });
-    for (const r of db
-      .prepare('SELECT channel_type, counter, n FROM notify_outbox_counts')
-      .all() as {
-      channel_type: string;
-      counter: Counter;
-      n: number;
-    }[])
+    const counts = await this.db.all<{ channel_type: string; counter: Counter; n: number }>(
+      'SELECT channel_type, counter, n FROM notify_outbox_counts',
+    );
+    for (const r of counts)
       if ((COUNTERS as readonly string[]).includes(r.counter)) of(r.channel_type)[r.counter] = r.n;
-    for (const r of db
-      .prepare(
-        "SELECT channel_type AS type, COUNT(*) AS n FROM notify_outbox WHERE state IN ('pending', 'sending') GROUP BY channel_type",
-      )
-      .all() as { type: string | null; n: number }[])
-      of(r.type ?? 'unknown').pending = r.n;
-    const failing = (
-      db.prepare('SELECT * FROM notify_channel_spells ORDER BY since').all() as SpellRow[]
-    ).map((r) => ({
+    const waiting = await this.db.all<{ type: string | null; n: number }>(
+      "SELECT channel_type AS type, COUNT(*) AS n FROM notify_outbox WHERE state IN ('pending', 'sending') GROUP BY channel_type",
+    );
+    for (const r of waiting) of(r.type ?? 'unknown').pending = r.n;
+    const spells = await this.db.all<SpellRow>(
+      'SELECT * FROM notify_channel_spells ORDER BY since',
+    );
+    const failing = spells.map((r) => ({
       channelId: r.channel_id,
       type: r.channel_type,
       since: new Date(r.since).toISOString(),
@@ -564,22 +697,45 @@ export class Outbox {
     return { byType, failing };
   }
 
-  get(id: number): OutboxRow | undefined {
-    const row = this.opts.db.prepare('SELECT * FROM notify_outbox WHERE id = ?').get(id) as
-      Row | undefined;
+  async get(id: number): Promise<OutboxRow | undefined> {
+    const row = await this.db.get<Row>('SELECT * FROM notify_outbox WHERE id = ?', [id]);
     return row === undefined ? undefined : view(row);
   }
 
   /** The newest rows, of one channel or all: the delivery log. */
-  list(channelId?: string, limit = 100): OutboxRow[] {
-    const rows = (
+  async list(channelId?: string, limit = 100): Promise<OutboxRow[]> {
+    const rows =
       channelId === undefined
-        ? this.opts.db.prepare('SELECT * FROM notify_outbox ORDER BY id DESC LIMIT ?').all(limit)
-        : this.opts.db
-            .prepare('SELECT * FROM notify_outbox WHERE channel_id = ? ORDER BY id DESC LIMIT ?')
-            .all(channelId, limit)
-    ) as Row[];
+        ? await this.db.all<Row>('SELECT * FROM notify_outbox ORDER BY id DESC LIMIT ?', [limit])
+        : await this.db.all<Row>(
+            'SELECT * FROM notify_outbox WHERE channel_id = ? ORDER BY id DESC LIMIT ?',
+            [channelId, limit],
+          );
     return rows.map(view);
+  }
+
+  /**
+   * Claims one due row for this sender, in one atomic statement: of two connections (the
+   * nodes of a pair, two outboxes on one file) claiming at once, one gets it and the other
+   * undefined. A row whose claim ran out while `sending` comes back as a repeat. On a
+   * standby the fence refuses the statement (NotLeaderWriteError).
+   */
+  async claim(id: number): Promise<OutboxRow | undefined> {
+    const now = this.now().getTime();
+    const until = now + Math.max(this.settings.claimMs, this.settings.sendTimeoutMs + 5_000);
+    // SKIP LOCKED: a row another transaction holds is not waited for but left to it.
+    const lock = this.db.dialect === 'postgres' ? ' FOR UPDATE SKIP LOCKED' : '';
+    const { rows } = await this.db.run<Row & { was_sending: number }>(
+      `UPDATE notify_outbox SET
+         repeated = CASE WHEN state = 'sending' THEN 1 ELSE repeated END,
+         state = 'sending', attempts = attempts + 1, last_attempt_at = @now,
+         claimed_until = @until
+       WHERE id = (SELECT id FROM notify_outbox WHERE id = @id AND ${DUE}${lock})
+       RETURNING *`,
+      { id, now, until },
+    );
+    const row = rows[0];
+    return row === undefined ? undefined : view(row);
   }
 
   /**
@@ -640,17 +796,19 @@ export class Outbox {
       do {
         this.again = false;
         try {
-          this.pass();
+          await this.pass();
         } catch (error) {
           this.failed('a pass', error);
         }
-        // Lets an enqueue made meanwhile ask for another pass.
-        await Promise.resolve();
       } while (this.again);
     })().finally(() => {
       this.running = null;
       if (this.again) this.kick();
-      else this.schedule();
+      else
+        this.schedule().catch((error: unknown) => {
+          this.failed('planning the next pass', error);
+          this.retryLater(STANDBY_RETRY_MS);
+        });
     });
     return this.running;
   }
@@ -659,12 +817,27 @@ export class Outbox {
     if (this.started) this.runDue().catch((error: unknown) => this.failed('a pass', error));
   }
 
+  /** A database that cannot be reached: look again later, never spin on it. */
+  private retryLater(ms: number): void {
+    if (!this.started) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.kick(), ms);
+    this.timer.unref();
+  }
+
   /**
    * Nothing of the outbox may end the broker: a promise nobody awaits that rejects is an
    * unhandled rejection, which stops Node. Said once per cause, without the error's text
-   * repeated if it comes back every pass.
+   * repeated if it comes back every pass. A write refused because this node does not lead
+   * is no failure: the outbox waits, and the leader sends.
    */
   private failed(what: string, error: unknown): void {
+    if (error instanceof NotLeaderWriteError) {
+      if (this.standbyUntil === 0)
+        this.opts.log.info(`notification outbox: this node does not lead; the leader sends`);
+      this.standbyUntil = this.now().getTime() + STANDBY_RETRY_MS;
+      return;
+    }
     const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
     if (text === this.lastFailure) return;
     this.lastFailure = text;
@@ -678,14 +851,13 @@ export class Outbox {
   }
 
   /** One look at the due rows: plan each idle channel's sends and start them. */
-  private pass(): void {
-    const { db, channels } = this.opts;
+  private async pass(): Promise<void> {
+    const { channels } = this.opts;
     const now = this.now().getTime();
+    if (this.standbyUntil > now) return;
     const due = (
-      db
-        .prepare("SELECT * FROM notify_outbox WHERE state = 'pending' AND next_at <= ? ORDER BY id")
-        .all(now) as Row[]
-    ).map(view);
+      await this.db.all<Row>(`SELECT * FROM notify_outbox WHERE ${DUE} ORDER BY id`, { now })
+    ).map((r) => (r.state === 'sending' ? { ...view(r), repeated: true } : view(r)));
     const byChannel = new Map<string, OutboxRow[]>();
     for (const row of due) {
       const list = byChannel.get(row.channelId) ?? [];
@@ -694,11 +866,12 @@ export class Outbox {
     }
     for (const [channelId, all] of byChannel) {
       if (this.busy.has(channelId)) continue;
-      const rows = this.keep(all);
+      if (this.standbyUntil > now) return;
+      const rows = await this.keep(all);
       if (rows.length === 0) continue;
-      let driver: ReturnType<ChannelRegistry['driver']>;
+      let driver: ChannelDriver | undefined;
       try {
-        driver = channels.driver(channelId);
+        driver = await channels.driver(channelId);
       } catch (error) {
         // Opening a channel decrypts its secrets; a changed or missing VIGIL_SECRETS_KEY
         // (or a damaged row) throws here. One channel that cannot be opened must not stop
@@ -708,22 +881,21 @@ export class Outbox {
         const result = unopenable(error);
         if (!this.unopened.has(channelId)) {
           this.unopened.add(channelId);
-          const name = this.opts.channels.get(channelId)?.name ?? channelId;
+          const name = (await this.opts.channels.get(channelId))?.name ?? channelId;
           this.opts.log.error(`channel "${name}" (${channelId}) ${result.message}`);
         }
-        const count = db.prepare(
-          'UPDATE notify_outbox SET attempts = attempts + 1, last_attempt_at = ? WHERE id = ?',
-        );
         for (const row of rows) {
-          count.run(now, row.id);
-          this.finish({ ...row, attempts: row.attempts + 1 }, result);
+          const claimed = await this.claim(row.id);
+          if (claimed) await this.finish(claimed, result);
         }
         continue;
       }
       this.unopened.delete(channelId);
       if (driver === undefined) {
         for (const row of rows) {
-          this.finish(row, {
+          const claimed = await this.claim(row.id);
+          if (!claimed) continue;
+          await this.finish(claimed, {
             delivered: false,
             code: 'channel-unavailable',
             message: `channel ${channelId} is unknown or disabled; enable it or remove it from the team`,
@@ -732,20 +904,21 @@ export class Outbox {
         }
         continue;
       }
-      const sends = this.plan(channelId, driver, rows, now);
+      const sends = await this.plan(channelId, driver, rows, now);
       if (sends.length === 0) continue;
+      const ready = driver;
       const work = (async () => {
         for (const row of sends) {
           // Stopping: what has not started waits in the database for the next start.
           if (!this.started || this.controller.signal.aborted) return;
           // The service asked this lane to wait (a block, flow control): the rest of it waits too.
           if ((this.heldUntil.get(laneKey(channelId, row.lane)) ?? 0) > this.now().getTime()) {
-            if (driver.ordered) return;
+            if (ready.ordered) return;
             continue;
           }
-          const delivered = await this.send(row, driver);
+          const delivered = await this.send(row, ready);
           // A receiver that takes changes in order gets none past one still to be retried.
-          if (!delivered && driver.ordered) return;
+          if (!delivered && ready.ordered) return;
         }
       })()
         .catch((error: unknown) => this.failed(`sending through channel ${channelId}`, error))
@@ -762,21 +935,21 @@ export class Outbox {
    * SMS channel): within the lane's pace, a repeat alone and first, what fits alone, the
    * rest as one digest.
    */
-  private plan(
+  private async plan(
     channelId: string,
     driver: ChannelDriver,
     rows: OutboxRow[],
     now: number,
-  ): OutboxRow[] {
+  ): Promise<OutboxRow[]> {
     let candidates = rows;
     if (driver.ordered) {
       // In order: nothing past the oldest row still waiting for its retry.
-      const blocked = this.opts.db
-        .prepare(
-          "SELECT MIN(id) AS id FROM notify_outbox WHERE channel_id = ? AND state = 'pending' AND next_at > ?",
-        )
-        .get(channelId, now) as { id: number | null };
-      if (blocked.id !== null) candidates = rows.filter((r) => r.id < blocked.id!);
+      const blocked = await this.db.get<{ id: number | null }>(
+        "SELECT MIN(id) AS id FROM notify_outbox WHERE channel_id = ? AND state = 'pending' AND next_at > ?",
+        [channelId, now],
+      );
+      const first = blocked?.id ?? null;
+      if (first !== null) candidates = rows.filter((r) => r.id < first);
     }
     const byLane = new Map<string, OutboxRow[]>();
     for (const row of candidates) byLane.set(row.lane, [...(byLane.get(row.lane) ?? []), row]);
@@ -804,8 +977,10 @@ export class Outbox {
       if (left > 0 && others.length > 0 && !driver.ordered) {
         const plan = planSends(others, left);
         lanes = [...lanes, ...plan.alone];
-        if (plan.merged.length > 0)
-          lanes = [...lanes, this.merge(channelId, lane, plan.merged, now)];
+        if (plan.merged.length > 0) {
+          const digest = await this.merge(channelId, lane, plan.merged, now);
+          if (digest) lanes = [...lanes, digest];
+        }
       } else if (left > 0) lanes = [...lanes, ...others];
       sends.push(...lanes.slice(0, room === Infinity ? lanes.length : room));
     }
@@ -838,55 +1013,84 @@ export class Outbox {
    * The rows still wanted; the others are closed as `failed` with the code `not-needed`
    * (the table's states predate this; the code tells them apart in the delivery log).
    */
-  private keep(rows: OutboxRow[]): OutboxRow[] {
+  private async keep(rows: OutboxRow[]): Promise<OutboxRow[]> {
     const { wanted } = this.opts;
     if (!wanted) return rows;
     const kept: OutboxRow[] = [];
-    const drop = this.opts.db.prepare(
-      "UPDATE notify_outbox SET state = 'failed', error_code = 'not-needed', error_message = ? WHERE id = ? AND state = 'pending'",
-    );
     for (const row of rows) {
       let keepIt = true;
       try {
-        keepIt = wanted(row);
+        keepIt = await wanted(row);
       } catch (error) {
         this.failed('deciding whether a notification is still wanted', error);
       }
-      if (keepIt) kept.push(row);
-      else {
-        drop.run('its tickets were acknowledged or closed before it could go', row.id);
-        this.count(row.channelType, 'dropped');
+      if (keepIt) {
+        kept.push(row);
+        continue;
       }
+      await this.db.transaction(async (tx) => {
+        const { changes } = await tx.run(
+          "UPDATE notify_outbox SET state = 'failed', error_code = 'not-needed', error_message = ? WHERE id = ? AND state = 'pending'",
+          ['its tickets were acknowledged or closed before it could go', row.id],
+        );
+        if (changes === 1) await this.count(tx, row.channelType, 'dropped');
+      });
     }
     return kept;
   }
 
-  /** Folds `rows` (of one lane) into one digest row; they become `merged`. */
-  private merge(channelId: string, lane: string, rows: OutboxRow[], now: number): OutboxRow {
-    const { db } = this.opts;
-    const digest = digestMessage(rows.map((r) => r.message));
-    const type = rows[0]?.channelType ?? this.typeOf(channelId);
-    const id = db.transaction(() => {
-      const newId = this.insert(channelId, type, lane, digest, now);
-      const mark = db.prepare(
-        "UPDATE notify_outbox SET state = 'merged', merged_into = ? WHERE id = ? AND state = 'pending'",
-      );
-      for (const row of rows) mark.run(newId, row.id);
-      this.count(type, 'merged', rows.length);
-      return newId;
-    })();
-    return this.get(id)!;
+  /**
+   * Folds `rows` (of one lane) into one digest row; they become `merged`. Only the rows
+   * still pending when the transaction takes them are folded (another connection may have
+   * claimed some meanwhile); fewer than two left: nothing is merged, they go alone later.
+   */
+  private async merge(
+    channelId: string,
+    lane: string,
+    rows: OutboxRow[],
+    now: number,
+  ): Promise<OutboxRow | undefined> {
+    const type = rows[0]?.channelType ?? (await this.typeOf(channelId));
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    const id = await this.db
+      .transaction(async (tx) => {
+        const taken: OutboxRow[] = [];
+        for (const row of rows) {
+          const { changes } = await tx.run(
+            "UPDATE notify_outbox SET state = 'merged' WHERE id = ? AND state = 'pending'",
+            [row.id],
+          );
+          if (changes === 1) taken.push(byId.get(row.id)!);
+        }
+        if (taken.length < 2) throw new NothingToMerge();
+        const digest = digestMessage(taken.map((r) => r.message));
+        const newId = await this.insert(tx, channelId, type, lane, digest, now);
+        await tx.run(
+          `UPDATE notify_outbox SET merged_into = ? WHERE id IN (${taken.map(() => '?').join(', ')})`,
+          [newId, ...taken.map((r) => r.id)],
+        );
+        await this.count(tx, type, 'merged', taken.length);
+        return newId;
+      })
+      .catch((error: unknown) => {
+        if (error instanceof NothingToMerge) return undefined;
+        throw error;
+      });
+    return id === undefined ? undefined : this.get(id);
   }
 
   /** One attempt of one row; true when delivered. */
-  private async send(row: OutboxRow, driver: ChannelDriver): Promise<boolean> {
-    const { db } = this.opts;
+  private async send(planned: OutboxRow, driver: ChannelDriver): Promise<boolean> {
+    // In the database before the request, atomically: a crash from here on is a repeat
+    // once the claim runs out, and no other connection sends it meanwhile.
+    const row = await this.claim(planned.id);
+    if (row === undefined) return false;
+    if (planned.state === 'sending') {
+      // In flight when its sender died: counted once, as it goes again.
+      await this.count(this.db, row.channelType, 'repeats');
+    }
     const startedAt = this.now().getTime();
     const key = laneKey(row.channelId, row.lane);
-    // On disk before the request: a crash from here on is a repeat at the next start.
-    db.prepare(
-      "UPDATE notify_outbox SET state = 'sending', attempts = attempts + 1, last_attempt_at = ? WHERE id = ?",
-    ).run(startedAt, row.id);
     this.window(key, startedAt).push(startedAt);
     const signal = AbortSignal.any([
       this.controller.signal,
@@ -896,7 +1100,7 @@ export class Outbox {
     try {
       result = await driver.send(row.message, signal, {
         deliveryId: row.deliveryId,
-        attempt: row.attempts + 1,
+        attempt: row.attempts,
       });
     } catch (error) {
       // Drivers never throw (the channels' contract); one that does is a bug, still retried.
@@ -917,32 +1121,38 @@ export class Outbox {
     const at = list.indexOf(startedAt);
     if (at >= 0) list.splice(at, 1);
     list.push(answeredAt);
-    db.prepare('UPDATE notify_outbox SET last_attempt_at = ? WHERE id = ?').run(answeredAt, row.id);
-    this.finish({ ...row, attempts: row.attempts + 1 }, result, driver.retry);
+    await this.db.run('UPDATE notify_outbox SET last_attempt_at = ? WHERE id = ?', [
+      answeredAt,
+      row.id,
+    ]);
+    await this.finish(row, result, driver.retry);
     return result.delivered;
   }
 
-  private finish(
+  /** Records the outcome of an attempt of a claimed row (`row.attempts` counts it). */
+  private async finish(
     row: OutboxRow,
     result: DeliveryResult,
     retry?: { attempts: number; firstMs: number },
-  ): void {
-    const { db, log } = this.opts;
+  ): Promise<void> {
+    const { log } = this.opts;
     const now = this.now();
     const nowMs = now.getTime();
     if (result.delivered) {
-      db.transaction(() => {
-        db.prepare("UPDATE notify_outbox SET state = 'delivered', sent_at = ? WHERE id = ?").run(
-          now.toISOString(),
-          row.id,
+      const ended = await this.db.transaction(async (tx) => {
+        await tx.run(
+          "UPDATE notify_outbox SET state = 'delivered', sent_at = ?, claimed_until = NULL WHERE id = ?",
+          [now.toISOString(), row.id],
         );
-        this.count(row.channelType, 'delivered');
-        const ended = db
-          .prepare('DELETE FROM notify_channel_spells WHERE channel_id = ? RETURNING alerted')
-          .get(row.channelId) as { alerted: number } | undefined;
-        if (ended?.alerted === 1) log.info(`channel ${row.channelId} delivers again`);
-      })();
-      this.tell({ ...row, state: 'delivered' }, { delivered: true });
+        await this.count(tx, row.channelType, 'delivered');
+        const { rows } = await tx.run<{ alerted: number }>(
+          'DELETE FROM notify_channel_spells WHERE channel_id = ? RETURNING alerted',
+          [row.channelId],
+        );
+        return rows[0];
+      });
+      if (ended?.alerted === 1) log.info(`channel ${row.channelId} delivers again`);
+      await this.tell({ ...row, state: 'delivered' }, { delivered: true });
       return;
     }
     const attempts = retry?.attempts ?? this.settings.attempts;
@@ -964,28 +1174,23 @@ export class Outbox {
       result.retryable &&
       row.message.urgent === true &&
       (result.retryAfterMs ?? 0) > this.settings.urgentMaxWaitMs &&
-      this.handsOver(row);
+      (await this.handsOver(row));
     const final = !result.retryable || tooLate || row.attempts >= attempts;
     const message = tooLate
       ? `${result.message} (the service asks to wait ${Math.round((result.retryAfterMs ?? 0) / 60_000)} min, too long for an urgent notification: handed to other channels)`
       : result.message;
-    db.transaction(() => {
-      db.prepare(
-        'UPDATE notify_outbox SET state = ?, next_at = ?, error_code = ?, error_message = ? WHERE id = ?',
-      ).run(
-        final ? 'failed' : 'pending',
-        final ? nowMs : nowMs + wait,
-        result.code,
-        message,
-        row.id,
+    await this.db.transaction(async (tx) => {
+      await tx.run(
+        'UPDATE notify_outbox SET state = ?, next_at = ?, error_code = ?, error_message = ?, claimed_until = NULL WHERE id = ?',
+        [final ? 'failed' : 'pending', final ? nowMs : nowMs + wait, result.code, message, row.id],
       );
-      this.count(row.channelType, final ? 'failed' : 'retried');
-    })();
+      await this.count(tx, row.channelType, final ? 'failed' : 'retried');
+    });
     if (final)
       log.warn(
         `notification ${row.id} through channel ${row.channelId} given up after ${row.attempts} attempt(s): ${result.code}: ${message}`,
       );
-    this.tell(
+    await this.tell(
       { ...row, state: final ? 'failed' : 'pending' },
       { delivered: false, code: result.code, message, final },
     );
@@ -996,12 +1201,12 @@ export class Outbox {
       !MESSAGE_FAILURES.has(result.code) &&
       result.perRecipient !== true
     )
-      this.failing(row.channelId, row.channelType, result, nowMs);
+      await this.failing(row.channelId, row.channelType, result, nowMs);
   }
 
-  private handsOver(row: OutboxRow): boolean {
+  private async handsOver(row: OutboxRow): Promise<boolean> {
     try {
-      return this.opts.handOver?.(row) ?? false;
+      return (await this.opts.handOver?.(row)) ?? false;
     } catch (error) {
       this.failed('deciding whether another channel carries a notification', error);
       return false;
@@ -1009,56 +1214,66 @@ export class Outbox {
   }
 
   /** The timeline hears of an outcome; its failure must not stop the channel's other sends. */
-  private tell(row: OutboxRow, outcome: Outcome): void {
+  private async tell(row: OutboxRow, outcome: Outcome): Promise<void> {
     try {
-      this.opts.onOutcome?.(row, outcome);
+      await this.opts.onOutcome?.(row, outcome);
     } catch (error) {
       this.failed(`recording the outcome of notification ${row.id}`, error);
     }
   }
 
   /**
-   * Counts a failure into the channel's spell (SQLite: a restart does not forget a channel
-   * failing since before it) and raises its alert once.
+   * Counts a failure into the channel's spell (in the database: a restart does not forget
+   * a channel failing since before it) and raises its alert once, whichever node sees it.
    */
-  private failing(
+  private async failing(
     channelId: string,
     type: string,
     result: Extract<DeliveryResult, { delivered: false }>,
     now: number,
-  ): void {
-    const { db } = this.opts;
-    db.prepare(
+  ): Promise<void> {
+    await this.db.run(
       `INSERT INTO notify_channel_spells (channel_id, channel_type, since, alerted, code, message)
        VALUES (?, ?, ?, 0, ?, ?)
        ON CONFLICT (channel_id) DO UPDATE SET code = excluded.code, message = excluded.message`,
-    ).run(channelId, type, now, result.code, result.message);
-    const spell = db
-      .prepare('SELECT * FROM notify_channel_spells WHERE channel_id = ?')
-      .get(channelId) as SpellRow;
+      [channelId, type, now, result.code, result.message],
+    );
+    const spell = await this.db.get<SpellRow>(
+      'SELECT * FROM notify_channel_spells WHERE channel_id = ?',
+      [channelId],
+    );
+    if (spell === undefined) return;
     // A refusal no retry changes (a revoked robot token, a changed secret: DingTalk
     // 300005 / 310000, WeCom 93000, Feishu 19021) alerts at once: a quiet night may bring
     // no second failure to make a spell of.
     const refused = !result.retryable;
     if (spell.alerted === 1 || (!refused && now - spell.since < this.settings.alertAfterMs)) return;
-    db.prepare('UPDATE notify_channel_spells SET alerted = 1 WHERE channel_id = ?').run(channelId);
-    const targets = this.opts.alertTargets?.(channelId) ?? { channelIds: [], language: 'zh-CN' };
+    // Once per spell: of two writers, the one whose update changed the row alerts.
+    const mark = await this.db.run(
+      'UPDATE notify_channel_spells SET alerted = 1 WHERE channel_id = ? AND alerted = 0',
+      [channelId],
+    );
+    if (mark.changes !== 1) return;
+    const targets = (await this.opts.alertTargets?.(channelId)) ?? {
+      channelIds: [],
+      language: 'zh-CN',
+    };
     const alerted = new Set(
       (
-        db.prepare('SELECT channel_id FROM notify_channel_spells WHERE alerted = 1').all() as {
-          channel_id: string;
-        }[]
+        await this.db.all<{ channel_id: string }>(
+          'SELECT channel_id FROM notify_channel_spells WHERE alerted = 1',
+        )
       ).map((r) => r.channel_id),
     );
     const others = targets.channelIds.filter((id) => id !== channelId && !alerted.has(id));
-    const name = this.opts.channels.get(channelId)?.name ?? channelId;
+    const name = (await this.opts.channels.get(channelId))?.name ?? channelId;
     const minutes = Math.round((now - spell.since) / 60_000);
     this.opts.log.error(
       `channel "${name}" (${channelId}) ${refused ? 'refused a notification for good' : `has failed every delivery for ${minutes} min`} (${result.code}: ${result.message}); alerting through ${others.length} other channel(s)`,
     );
-    this.count(type, 'alerts');
+    await this.count(this.db, type, 'alerts');
     for (const id of others) {
-      this.enqueue(
+      await this.enqueue(
         id,
         channelAlertMessage(name, minutes, result.code, result.message, targets.language, refused),
       );
@@ -1066,26 +1281,32 @@ export class Outbox {
   }
 
   /**
-   * Wakes at the next moment something can go: per lane, its earliest pending row, or
-   * later when it is held; a channel under way is woken by its own completion.
+   * Wakes at the next moment something can go: per lane, its earliest pending row (or the
+   * end of a claim whose sender may have died), or later when it is held; a channel under
+   * way is woken by its own completion.
    */
-  private schedule(): void {
+  private async schedule(): Promise<void> {
     if (!this.started) return;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    const next = await this.db.all<{ channel_id: string; lane: string; at: number }>(
+      `SELECT channel_id, lane, MIN(CASE WHEN state = 'pending' THEN next_at ELSE COALESCE(claimed_until, 0) END) AS at
+       FROM notify_outbox WHERE state IN ('pending', 'sending') GROUP BY channel_id, lane`,
+    );
+    if (!this.started) return;
     const now = this.now().getTime();
-    const next = this.opts.db
-      .prepare(
-        "SELECT channel_id, lane, MIN(next_at) AS at FROM notify_outbox WHERE state = 'pending' GROUP BY channel_id, lane",
-      )
-      .all() as { channel_id: string; lane: string; at: number }[];
     let at = Infinity;
     for (const { channel_id: id, lane, at: due } of next) {
       if (this.busy.has(id)) continue;
       at = Math.min(at, Math.max(due, this.heldUntil.get(laneKey(id, lane)) ?? 0));
     }
+    if (this.standbyUntil > now) at = Math.max(at, this.standbyUntil);
     if (at === Infinity) return;
+    if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => this.kick(), Math.max(10, Math.min(at - now, 60_000)));
     this.timer.unref();
   }
 }
+
+/** A merge that found fewer than two rows still pending: rolled back, nothing merged. */
+class NothingToMerge extends Error {}

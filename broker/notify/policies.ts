@@ -1,13 +1,14 @@
 /**
  * Escalation policies as data (shared/api/notify-policy.ts): the contract's defaults,
  * the broker config's `notify.policies` over them, and what an admin saved through
- * PUT /api/notify/policies over both (kept in SQLite, component "notify-policies").
+ * PUT /api/notify/policies over both (kept in the stores' database, broker/sql, component
+ * "notify-policies": both nodes of a pair page by the same policies).
  * Also the digest timing of priorities that bundle their notifications.
  */
 import type { NotifyPolicies, PolicyStep, PriorityPolicy } from '../../shared/api/notify-policy.js';
 import type { Priority } from '../../shared/api/tickets.js';
 import { VigilError } from '../../shared/errors.js';
-import { migrate, type Db, type Migration } from '../db.js';
+import type { SqlDatabase, StoreMigration } from '../sql/types.js';
 
 /**
  * The contract's defaults (issue 15 part 2): an emergency pages the on-call engineer at
@@ -99,7 +100,8 @@ export function digestDueAt(batch: {
   return due;
 }
 
-const migrations: readonly Migration[] = [
+// The same text on both engines (TEXT JSON, TEXT times).
+const migrations: readonly StoreMigration[] = [
   {
     version: 1,
     sql: `
@@ -116,23 +118,24 @@ const migrations: readonly Migration[] = [
 /** The policies in force: saved ones if an admin saved any, else the configured ones. */
 export class PolicyStore {
   constructor(
-    private readonly db: Db,
+    private readonly db: SqlDatabase,
     private readonly configured: NotifyPolicies,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  start(): void {
-    migrate(this.db, 'notify-policies', migrations);
+  async start(): Promise<void> {
+    await this.db.migrate('notify-policies', migrations);
   }
 
-  current(): NotifyPolicies {
-    const row = this.db.prepare('SELECT policies FROM notify_policies WHERE id = 1').get() as
-      { policies: string } | undefined;
+  async current(): Promise<NotifyPolicies> {
+    const row = await this.db.get<{ policies: string }>(
+      'SELECT policies FROM notify_policies WHERE id = 1',
+    );
     return row === undefined ? this.configured : (JSON.parse(row.policies) as NotifyPolicies);
   }
 
   /** Replaces the policies; VIGIL_BAD_REQUEST lists every step that cannot run. */
-  save(policies: NotifyPolicies, by: string): NotifyPolicies {
+  async save(policies: NotifyPolicies, by: string): Promise<NotifyPolicies> {
     const problems = policyProblems(policies);
     if (problems.length > 0)
       throw new VigilError(
@@ -140,13 +143,12 @@ export class PolicyStore {
         'The policies have steps that cannot run.',
         problems,
       );
-    this.db
-      .prepare(
-        `INSERT INTO notify_policies (id, policies, updated_at, updated_by) VALUES (1, ?, ?, ?)
-         ON CONFLICT (id) DO UPDATE SET policies = excluded.policies,
-           updated_at = excluded.updated_at, updated_by = excluded.updated_by`,
-      )
-      .run(JSON.stringify(policies), this.now().toISOString(), by);
+    await this.db.run(
+      `INSERT INTO notify_policies (id, policies, updated_at, updated_by) VALUES (1, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET policies = excluded.policies,
+         updated_at = excluded.updated_at, updated_by = excluded.updated_by`,
+      [JSON.stringify(policies), this.now().toISOString(), by],
+    );
     return policies;
   }
 }

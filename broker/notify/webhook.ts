@@ -101,8 +101,8 @@ export class ConfigWebhooks {
     return {
       list: () => registry.list(),
       defaults: () => registry.defaults(),
-      get: (id) => this.hooks.get(id)?.info ?? registry.get(id),
-      driver: (id) => this.hooks.get(id)?.driver ?? registry.driver(id),
+      get: async (id) => this.hooks.get(id)?.info ?? (await registry.get(id)),
+      driver: async (id) => this.hooks.get(id)?.driver ?? (await registry.driver(id)),
     };
   }
 

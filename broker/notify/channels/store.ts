@@ -1,6 +1,8 @@
 /**
- * The notification channels, in SQLite (component "channels"): the ChannelRegistry the
- * escalation engine reads, and create / update / delete for the API. Secrets (a robot
+ * The notification channels, in the stores' database (broker/sql: SQLite, or PostgreSQL
+ * on a pair, component "channels"): the ChannelRegistry the escalation engine reads, and
+ * create / update / delete for the API. Nothing is kept in memory: a channel changed
+ * through one node of a pair is what the other sends through. Secrets (a robot
  * URL with its token, signing secrets, the SMS AccessKey secret, the SMTP password
  * file's path) are kept in their own column, encrypted (AES-256-GCM) when the broker has
  * a secrets key, and never leave through `view`: masked there ("abcd…wxyz").
@@ -8,7 +10,7 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import type { Channel, ChannelPatch, NewChannel } from '../../../shared/api/notify.js';
 import { VigilError } from '../../../shared/errors.js';
-import { migrate, type Db, type Migration } from '../../db.js';
+import type { SqlDatabase, StoreMigration } from '../../sql/types.js';
 import {
   createDriver,
   missingSettings,
@@ -20,7 +22,8 @@ import {
 import { mask, maskUrl } from './http.js';
 import type { ChannelDriver, ChannelInfo, ChannelRegistry, ChannelType } from './types.js';
 
-const migrations: readonly Migration[] = [
+// The same text on both engines (INTEGER 0/1 booleans, TEXT JSON and times).
+const migrations: readonly StoreMigration[] = [
   {
     version: 1,
     sql: `
@@ -69,7 +72,7 @@ export class ChannelStore implements ChannelRegistry {
   private readonly now: () => Date;
 
   constructor(
-    private readonly db: Db,
+    private readonly db: SqlDatabase,
     private readonly options: ChannelStoreOptions = {},
   ) {
     this.key =
@@ -79,8 +82,8 @@ export class ChannelStore implements ChannelRegistry {
     this.now = options.now ?? (() => new Date());
   }
 
-  start(): void {
-    migrate(this.db, 'channels', migrations);
+  async start(): Promise<void> {
+    await this.db.migrate('channels', migrations);
   }
 
   /**
@@ -88,10 +91,10 @@ export class ChannelStore implements ChannelRegistry {
    * sealed with another key than this broker's, or kept readable because no key is set.
    * Never a secret. The broker runs on: the other channels page.
    */
-  problems(): string[] {
+  async problems(): Promise<string[]> {
     const out: string[] = [];
     let plain = 0;
-    for (const row of this.rows()) {
+    for (const row of await this.rows()) {
       const problem = this.problemOf(row);
       if (problem) out.push(`channel ${row.id} (${row.name}): ${problem}`);
       if (!row.secrets.startsWith('v1:') && row.secrets !== '{}') plain += 1;
@@ -116,45 +119,45 @@ export class ChannelStore implements ChannelRegistry {
 
   // --- ChannelRegistry -------------------------------------------------------------------
 
-  list(): ChannelInfo[] {
-    return this.rows().map(info);
+  async list(): Promise<ChannelInfo[]> {
+    return (await this.rows()).map(info);
   }
 
-  get(id: string): ChannelInfo | undefined {
-    const row = this.row(id);
+  async get(id: string): Promise<ChannelInfo | undefined> {
+    const row = await this.row(id);
     return row && info(row);
   }
 
-  driver(id: string): ChannelDriver | undefined {
-    const row = this.row(id);
+  async driver(id: string): Promise<ChannelDriver | undefined> {
+    const row = await this.row(id);
     if (!row || !row.enabled) return undefined;
     return createDriver(row.type, this.settings(row), this.driverOptions());
   }
 
   /** The driver and name of a channel, enabled or not: the console's test-send button. */
-  testDriver(id: string): { driver: ChannelDriver; name: string } {
-    const row = this.mustRow(id);
+  async testDriver(id: string): Promise<{ driver: ChannelDriver; name: string }> {
+    const row = await this.mustRow(id);
     return {
       driver: createDriver(row.type, this.settings(row), this.driverOptions()),
       name: row.name,
     };
   }
 
-  defaults(): ChannelInfo[] {
-    return this.list().filter((c) => c.default && c.enabled);
+  async defaults(): Promise<ChannelInfo[]> {
+    return (await this.list()).filter((c) => c.default && c.enabled);
   }
 
   // --- the API's views and writes --------------------------------------------------------
 
-  views(): Channel[] {
-    return this.rows().map((row) => this.view(row));
+  async views(): Promise<Channel[]> {
+    return (await this.rows()).map((row) => this.view(row));
   }
 
-  one(id: string): Channel {
-    return this.view(this.mustRow(id));
+  async one(id: string): Promise<Channel> {
+    return this.view(await this.mustRow(id));
   }
 
-  create(input: NewChannel): Channel {
+  async create(input: NewChannel): Promise<Channel> {
     const { name, type, default: isDefault, enabled, ...rest } = input;
     const settings = rest as ChannelSettings;
     const missing = missingSettings(type, settings);
@@ -168,12 +171,10 @@ export class ChannelStore implements ChannelRegistry {
     const id = `${type}-${randomBytes(4).toString('hex')}`;
     const at = this.now().toISOString();
     const { plain, secret } = split(settings);
-    this.db
-      .prepare(
-        `INSERT INTO notify_channels (id, name, type, is_default, enabled, settings, secrets, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
+    await this.db.run(
+      `INSERT INTO notify_channels (id, name, type, is_default, enabled, settings, secrets, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [
         id,
         name,
         type,
@@ -183,12 +184,13 @@ export class ChannelStore implements ChannelRegistry {
         this.seal(secret),
         at,
         at,
-      );
+      ],
+    );
     return this.one(id);
   }
 
-  update(id: string, patch: ChannelPatch): Channel {
-    const row = this.mustRow(id);
+  async update(id: string, patch: ChannelPatch): Promise<Channel> {
+    const row = await this.mustRow(id);
     const { name, default: isDefault, enabled, ...rest } = patch;
     const settings: ChannelSettings = this.settings(row);
     for (const [key, value] of Object.entries(rest)) {
@@ -215,12 +217,10 @@ export class ChannelStore implements ChannelRegistry {
       );
     }
     const { plain, secret } = split(settings);
-    this.db
-      .prepare(
-        `UPDATE notify_channels SET name = ?, is_default = ?, enabled = ?, settings = ?, secrets = ?, updated_at = ?
-         WHERE id = ?`,
-      )
-      .run(
+    await this.db.run(
+      `UPDATE notify_channels SET name = ?, is_default = ?, enabled = ?, settings = ?, secrets = ?, updated_at = ?
+       WHERE id = ?`,
+      [
         name ?? row.name,
         isDefault === undefined ? row.is_default : isDefault ? 1 : 0,
         enabled === undefined ? row.enabled : enabled ? 1 : 0,
@@ -228,13 +228,14 @@ export class ChannelStore implements ChannelRegistry {
         this.seal(secret),
         this.now().toISOString(),
         id,
-      );
+      ],
+    );
     return this.one(id);
   }
 
-  remove(id: string): Channel {
-    const channel = this.one(id);
-    this.db.prepare('DELETE FROM notify_channels WHERE id = ?').run(id);
+  async remove(id: string): Promise<Channel> {
+    const channel = await this.one(id);
+    await this.db.run('DELETE FROM notify_channels WHERE id = ?', [id]);
     return channel;
   }
 
@@ -247,16 +248,16 @@ export class ChannelStore implements ChannelRegistry {
     };
   }
 
-  private rows(): Row[] {
-    return this.db.prepare('SELECT * FROM notify_channels ORDER BY created_at, id').all() as Row[];
+  private rows(): Promise<Row[]> {
+    return this.db.all<Row>('SELECT * FROM notify_channels ORDER BY created_at, id');
   }
 
-  private row(id: string): Row | undefined {
-    return this.db.prepare('SELECT * FROM notify_channels WHERE id = ?').get(id) as Row | undefined;
+  private row(id: string): Promise<Row | undefined> {
+    return this.db.get<Row>('SELECT * FROM notify_channels WHERE id = ?', [id]);
   }
 
-  private mustRow(id: string): Row {
-    const row = this.row(id);
+  private async mustRow(id: string): Promise<Row> {
+    const row = await this.row(id);
     if (!row) {
       throw new VigilError(
         'VIGIL_NOT_FOUND',

@@ -93,11 +93,12 @@ export interface ChannelInfo {
   enabled: boolean;
 }
 
+/** Read from the stores' database on every call (broker/sql): both nodes of a pair see one table. */
 export interface ChannelRegistry {
-  list(): ChannelInfo[];
-  get(id: string): ChannelInfo | undefined;
-  /** undefined: unknown or disabled. */
-  driver(id: string): ChannelDriver | undefined;
+  list(): Promise<ChannelInfo[]>;
+  get(id: string): Promise<ChannelInfo | undefined>;
+  /** undefined: unknown or disabled. Rejects when the channel's secrets cannot be opened. */
+  driver(id: string): Promise<ChannelDriver | undefined>;
   /** Enabled channels with default: true. */
-  defaults(): ChannelInfo[];
+  defaults(): Promise<ChannelInfo[]>;
 }

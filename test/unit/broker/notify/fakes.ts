@@ -63,16 +63,16 @@ export function fakeRegistry(channels: FakeChannel[]): ChannelRegistry {
     },
   });
   return {
-    list: () => channels.map(info),
-    get: (id) => {
+    list: async () => channels.map(info),
+    get: async (id) => {
       const c = channels.find((x) => x.id === id);
       return c ? info(c) : undefined;
     },
-    driver: (id) => {
+    driver: async (id) => {
       const c = channels.find((x) => x.id === id && x.enabled);
       return c ? driver(c) : undefined;
     },
-    defaults: () => channels.filter((c) => c.default && c.enabled).map(info),
+    defaults: async () => channels.filter((c) => c.default && c.enabled).map(info),
   };
 }
 
