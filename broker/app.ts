@@ -292,11 +292,13 @@ export async function startBroker(
     // Where notifications go (broker/notify/channels/), and the engine that pages through
     // them from the ticket and SLA events; stopped before the desk that emits those.
     // VIGIL_SECRETS_KEY, when set, encrypts the channels' secrets in vigil.db (docs/CHANNELS.md).
-    const channels = new ChannelStore(db, { secretsKey: env.VIGIL_SECRETS_KEY || undefined });
-    channels.start();
-    for (const problem of channels.problems()) log.warn(`notify: ${problem}`);
+    const channels = new ChannelStore(store, { secretsKey: env.VIGIL_SECRETS_KEY || undefined });
+    await channels.start();
+    for (const problem of await channels.problems()) log.warn(`notify: ${problem}`);
+    // On a pair, the node that takes over calls escalations.reload() (the steps and digests
+    // that fell due while no node led run then, once).
     const escalations = new Escalations({
-      db,
+      db: store,
       events,
       tickets,
       directory: oncall,
@@ -305,7 +307,7 @@ export async function startBroker(
       config: config.escalation,
       log,
     });
-    escalations.start();
+    await escalations.start();
     undo.push({ name: 'the escalations', run: () => escalations.stop() });
 
     // The NOC's commands to agents (poll now, rediscover, report config): published at
@@ -454,11 +456,12 @@ export async function startBroker(
         mqtt: { clients: mqtt.clients },
         metricsStore: { kind: metrics.kind, ok: storeOk },
         pipeline: { ...pipeline.counters },
-        // The outbox's counters per channel type and the failing channels (SQLite).
-        notify: (() => {
-          const { byType, failing } = escalations.outbox.stats();
-          return { outbox: byType, failing };
-        })(),
+        // The outbox's counters per channel type and the failing channels (the stores'
+        // database; left out when it cannot be read: the health answers all the same).
+        ...(await escalations.outbox.stats().then(
+          ({ byType, failing }) => ({ notify: { outbox: byType, failing } }),
+          () => ({}),
+        )),
       };
     };
 
