@@ -71,7 +71,7 @@ export const partRoutes: FastifyPluginAsyncTypebox<PartRoutesOptions> = async (
     },
     async (request, reply) => {
       const user = requireRole(request, 'operator', 'Creating a depot');
-      const depot = parts.putDepot(request.body);
+      const depot = await parts.putDepot(request.body);
       await audit?.add(user.username, 'depot.put', `depot:${depot.id}`, request.body);
       return reply.code(201).send(depot);
     },
@@ -106,7 +106,7 @@ export const partRoutes: FastifyPluginAsyncTypebox<PartRoutesOptions> = async (
     async (request) => {
       const user = requireRole(request, 'operator', 'Changing a depot’s stock');
       const { id, model } = request.params;
-      const row = parts.setStock(id, model, request.body.count);
+      const row = await parts.setStock(id, model, request.body.count);
       await audit?.add(user.username, 'depot.stock', `depot:${id}`, { model, count: row.count });
       return row;
     },
@@ -141,7 +141,11 @@ export const partRoutes: FastifyPluginAsyncTypebox<PartRoutesOptions> = async (
     },
     async (request, reply) => {
       const user = requireRole(request, 'operator', 'Recording a replacement');
-      const recorded = parts.recordReplacement(request.params.id, request.body, user.username);
+      const recorded = await parts.recordReplacement(
+        request.params.id,
+        request.body,
+        user.username,
+      );
       await audit?.add(
         user.username,
         'ticket.replacement',
@@ -168,7 +172,7 @@ export const partRoutes: FastifyPluginAsyncTypebox<PartRoutesOptions> = async (
     async (request) => {
       const user = requireRole(request, 'operator', 'Changing a replacement');
       const { id, replacement } = request.params;
-      const changed = parts.patchReplacement(id, replacement, request.body, user.username);
+      const changed = await parts.patchReplacement(id, replacement, request.body, user.username);
       await audit?.add(user.username, 'ticket.replacement', `ticket:${id}`, {
         replacement,
         ...request.body,
@@ -192,7 +196,7 @@ export const partRoutes: FastifyPluginAsyncTypebox<PartRoutesOptions> = async (
     },
     async (request) => {
       const user = requireRole(request, 'operator', 'Saying a part is needed');
-      const ticket = parts.partNeeded(request.params.id, request.body, user.username);
+      const ticket = await parts.partNeeded(request.params.id, request.body, user.username);
       await audit?.add(user.username, 'ticket.part-needed', `ticket:${ticket.id}`, request.body);
       return ticket;
     },
@@ -212,7 +216,7 @@ export const partRoutes: FastifyPluginAsyncTypebox<PartRoutesOptions> = async (
     },
     async (request) => {
       const user = requireRole(request, 'operator', 'Saying a part was shipped');
-      const ticket = parts.partShipped(request.params.id, request.body.note, user.username);
+      const ticket = await parts.partShipped(request.params.id, request.body.note, user.username);
       await audit?.add(user.username, 'ticket.part-shipped', `ticket:${ticket.id}`, request.body);
       return ticket;
     },

@@ -58,7 +58,7 @@ export interface PartsDeps {
   /** The customer's zone (the replacement day is the customer's day). */
   timeZoneOf(siteId: string): string;
   site(siteId: string): Site;
-  putDevice(siteId: string, deviceId: string, put: SiteDevicePut): void;
+  putDevice(siteId: string, deviceId: string, put: SiteDevicePut): Promise<unknown>;
   /** A customer's contract and sites; throws VIGIL_NOT_FOUND for an unknown one. */
   customer(id: string): { contract: Contract; sites: string[] };
   /** The devices the agents reported on a site (names and serials for the list). */
@@ -84,26 +84,26 @@ export class PartsService {
 
   // ---- depots and stock ---------------------------------------------------------
 
-  depots(): Depot[] {
+  depots(): Promise<Depot[]> {
     return this.deps.store.depots();
   }
 
-  putDepot(input: DepotCreate): Depot {
+  putDepot(input: DepotCreate): Promise<Depot> {
     return this.deps.store.putDepot(input);
   }
 
-  stock(depotId: string): StockRow[] {
-    this.requireDepot(depotId);
+  async stock(depotId: string): Promise<StockRow[]> {
+    await this.requireDepot(depotId);
     return this.deps.store.stock(depotId);
   }
 
-  setStock(depotId: string, partModel: string, count: number): StockRow {
-    this.requireDepot(depotId);
+  async setStock(depotId: string, partModel: string, count: number): Promise<StockRow> {
+    await this.requireDepot(depotId);
     return this.deps.store.setStock(depotId, partModel, count, this.deps.now().toISOString());
   }
 
-  private requireDepot(depotId: string): Depot {
-    const depot = this.deps.store.depot(depotId);
+  private async requireDepot(depotId: string): Promise<Depot> {
+    const depot = await this.deps.store.depot(depotId);
     if (depot === undefined) {
       throw new VigilError(
         'VIGIL_NOT_FOUND',
@@ -115,8 +115,8 @@ export class PartsService {
 
   // ---- replacements ---------------------------------------------------------------
 
-  replacements(ticketId: number): Replacement[] {
-    this.requireTicket(ticketId);
+  async replacements(ticketId: number): Promise<Replacement[]> {
+    await this.requireTicket(ticketId);
     return this.deps.store.replacements(ticketId);
   }
 
@@ -124,15 +124,22 @@ export class PartsService {
    * Records a replacement on the ticket (finished tickets too: the paperwork may come
    * after). Stops the ticket's part clocks that run: the part is in.
    */
-  recordReplacement(ticketId: number, request: ReplacementRequest, actor: string): Replacement {
-    const ticket = this.requireTicket(ticketId);
-    if (request.depotId !== undefined && this.deps.store.depot(request.depotId) === undefined) {
+  async recordReplacement(
+    ticketId: number,
+    request: ReplacementRequest,
+    actor: string,
+  ): Promise<Replacement> {
+    const ticket = await this.requireTicket(ticketId);
+    if (
+      request.depotId !== undefined &&
+      (await this.deps.store.depot(request.depotId)) === undefined
+    ) {
       throw new VigilError('VIGIL_BAD_REQUEST', `No depot ${request.depotId}.`, [
         `depotId: no depot "${request.depotId}"; send one of GET /api/depots, or leave it out when the part came from elsewhere`,
       ]);
     }
     const at = this.deps.now().toISOString();
-    const recorded = this.deps.store.takeAndRecord({
+    const recorded = await this.deps.store.takeAndRecord({
       ticketId,
       siteId: ticket.siteId,
       deviceId: ticket.deviceId,
@@ -146,7 +153,7 @@ export class PartsService {
       at,
       by: actor,
     });
-    if (recorded === undefined) throw this.noneLeft(request.depotId!, request.partModel);
+    if (recorded === undefined) throw await this.noneLeft(request.depotId!, request.partModel);
     const said = message('part.replaced', {
       part: request.partModel,
       warranty: request.warrantyRepair,
@@ -155,28 +162,28 @@ export class PartsService {
       ...(request.depotId !== undefined ? { depot: request.depotId } : {}),
       ...(request.note !== undefined ? { note: request.note } : {}),
     });
-    this.partIn(ticket, actor, said);
+    await this.partIn(ticket, actor, said);
     return request.warrantyRepair ? this.restartWarranty(recorded, actor) : recorded;
   }
 
   /** Completes a replacement: its part model, a note, and most of all the warranty repair. */
-  patchReplacement(
+  async patchReplacement(
     ticketId: number,
     id: number,
     patch: ReplacementPatch,
     actor: string,
-  ): Replacement {
-    this.requireTicket(ticketId);
-    const before = this.deps.store.replacement(ticketId, id);
+  ): Promise<Replacement> {
+    await this.requireTicket(ticketId);
+    const before = await this.deps.store.replacement(ticketId, id);
     if (before === undefined) {
       throw new VigilError(
         'VIGIL_NOT_FOUND',
         `Ticket ${ticketId} has no replacement ${id}: see GET /api/tickets/${ticketId}/replacements.`,
       );
     }
-    const after = this.deps.store.update(ticketId, id, patch)!;
+    const after = (await this.deps.store.update(ticketId, id, patch))!;
     if (after.warrantyRepair && !before.warrantyRepair) {
-      this.deps.tickets.record(
+      await this.deps.tickets.record(
         ticketId,
         'replaced',
         actor,
@@ -191,8 +198,8 @@ export class PartsService {
     return after;
   }
 
-  private noneLeft(depotId: string, partModel: string): VigilError {
-    const elsewhere = this.deps.store.depotsWith(partModel);
+  private async noneLeft(depotId: string, partModel: string): Promise<VigilError> {
+    const elsewhere = await this.deps.store.depotsWith(partModel);
     const where =
       elsewhere.length > 0
         ? `depots that have it: ${elsewhere.map((d) => `${d.depotId} (${d.count})`).join(', ')}; send one of those as depotId`
@@ -201,7 +208,7 @@ export class PartsService {
   }
 
   /** The part is in: the part clocks that run on the ticket stop now. */
-  private partIn(ticket: Ticket, actor: string, said: Message): void {
+  private async partIn(ticket: Ticket, actor: string, said: Message): Promise<void> {
     const running = (deadline: PartDeadline) =>
       ticket.sla.some((c) => c.deadline === deadline && c.doneAt === null);
     let recorded = false;
@@ -209,10 +216,10 @@ export class PartsService {
       if (!running(deadline)) continue;
       // The first clock carries the entry; a second one ends with a bare note of it.
       const entry = recorded ? message('part.shipped', {}) : said;
-      this.deps.tickets.clock(ticket.id, deadline, null, 'replaced', actor, entry);
+      await this.deps.tickets.clock(ticket.id, deadline, null, 'replaced', actor, entry);
       recorded = true;
     }
-    if (!recorded) this.deps.tickets.record(ticket.id, 'replaced', actor, said);
+    if (!recorded) await this.deps.tickets.record(ticket.id, 'replaced', actor, said);
   }
 
   /**
@@ -220,28 +227,28 @@ export class PartsService {
    * the customer's warranty years; the site's device metadata keeps it (replacedOn and
    * the end, so an end entered before no longer wins over the restart).
    */
-  private restartWarranty(replacement: Replacement, actor: string): Replacement {
+  private async restartWarranty(replacement: Replacement, actor: string): Promise<Replacement> {
     const { siteId, deviceId } = replacement;
     if (deviceId === null) return replacement;
     const years = this.deps.contractOf(siteId)?.warrantyYears ?? DEFAULT_WARRANTY_YEARS;
     const startsOn = dayIn(new Date(replacement.at), this.deps.timeZoneOf(siteId));
     const endsOn = addYears(startsOn, years);
-    this.deps.putDevice(siteId, deviceId, { replacedOn: startsOn, warrantyEndsOn: endsOn });
-    this.deps.store.setWarranty(replacement.id, startsOn, endsOn);
-    this.deps.tickets.record(
+    await this.deps.putDevice(siteId, deviceId, { replacedOn: startsOn, warrantyEndsOn: endsOn });
+    await this.deps.store.setWarranty(replacement.id, startsOn, endsOn);
+    await this.deps.tickets.record(
       replacement.ticketId,
       'warranty',
       actor,
       message('part.warranty-restarted', { startsOn, endsOn, years }),
     );
-    return this.deps.store.replacement(replacement.ticketId, replacement.id)!;
+    return (await this.deps.store.replacement(replacement.ticketId, replacement.id))!;
   }
 
   // ---- spare-part clocks ------------------------------------------------------------
 
   /** Starts the clock of the contract's promise: stocked, replaced within; else shipped within. */
-  partNeeded(ticketId: number, request: PartNeededRequest, actor: string): Ticket {
-    const ticket = this.requireTicket(ticketId);
+  async partNeeded(ticketId: number, request: PartNeededRequest, actor: string): Promise<Ticket> {
+    const ticket = await this.requireTicket(ticketId);
     if (isFinishedStatus(ticket.status)) {
       throw new VigilError(
         'VIGIL_CONFLICT',
@@ -249,7 +256,7 @@ export class PartsService {
       );
     }
     const promise = this.deps.contractOf(ticket.siteId)?.spareParts ?? DEFAULT_SPARE_PARTS;
-    const depots = this.deps.store.depotsWith(request.partModel).map((d) => d.depotId);
+    const depots = (await this.deps.store.depotsWith(request.partModel)).map((d) => d.depotId);
     const stocked = depots.length > 0;
     const hours = stocked ? promise.stockedHours : promise.unstockedHours;
     const said = message('part.needed', {
@@ -260,7 +267,7 @@ export class PartsService {
       ...(request.note !== undefined ? { note: request.note } : {}),
     });
     const deadline: PartDeadline = stocked ? 'part-replaced' : 'part-shipped';
-    const changed = this.deps.tickets.clock(
+    const changed = await this.deps.tickets.clock(
       ticketId,
       deadline,
       hours * 60,
@@ -273,10 +280,10 @@ export class PartsService {
   }
 
   /** The unstocked part left for the site: the part-shipped clock stops. */
-  partShipped(ticketId: number, note: string | undefined, actor: string): Ticket {
-    this.requireTicket(ticketId);
+  async partShipped(ticketId: number, note: string | undefined, actor: string): Promise<Ticket> {
+    await this.requireTicket(ticketId);
     const said = message('part.shipped', note !== undefined ? { note } : {});
-    const changed = this.deps.tickets.clock(
+    const changed = await this.deps.tickets.clock(
       ticketId,
       'part-shipped',
       null,
@@ -302,20 +309,26 @@ export class PartsService {
    * when several are open), else on an open ticket that covers the device (its NVR's,
    * its site's); without one it is only remembered.
    */
-  seen(device: Device): Replacement | undefined {
+  async seen(device: Device): Promise<Replacement | undefined> {
     const serial = device.identity?.serialNumber ?? device.serialNumber;
     if (!serial) return undefined;
     const { store } = this.deps;
     const before = store.serialOf(device.siteId, device.id);
     const at = this.deps.now();
     if (before === serial) return undefined;
-    store.setSerial(device.siteId, device.id, serial, at.toISOString());
-    if (before === undefined) return undefined;
-    const open = this.deps.tickets.list({ status: 'open', siteId: device.siteId });
+    // The copy in memory changes before the write's first await: the next state of this
+    // device, arriving meanwhile, compares with the new serial.
+    const remembered = store.setSerial(device.siteId, device.id, serial, at.toISOString());
+    if (before === undefined) return remembered.then(() => undefined);
+    // The open tickets as they are with this state, asked before anything is awaited: the
+    // same message's recovery may resolve the device's ticket right after this event.
+    const asked = this.deps.tickets.list({ status: 'open', siteId: device.siteId });
+    await remembered;
+    const open = await asked;
     const ticket =
       open.find((t) => t.deviceId === device.id) ?? open.find((t) => t.covers.includes(device.id));
     if (ticket === undefined) return undefined;
-    const recorded = store.takeAndRecord({
+    const recorded = await store.takeAndRecord({
       ticketId: ticket.id,
       siteId: device.siteId,
       deviceId: device.id,
@@ -329,7 +342,11 @@ export class PartsService {
       at: at.toISOString(),
       by: SYSTEM,
     });
-    this.partIn(ticket, SYSTEM, message('part.detected', { oldSerial: before, newSerial: serial }));
+    await this.partIn(
+      ticket,
+      SYSTEM,
+      message('part.detected', { oldSerial: before, newSerial: serial }),
+    );
     return recorded;
   }
 
@@ -375,8 +392,8 @@ export class PartsService {
     return { customerId, warrantyYears: years, days, at: at.toISOString(), devices };
   }
 
-  private requireTicket(id: number): Ticket {
-    const ticket = this.deps.tickets.get(id);
+  private async requireTicket(id: number): Promise<Ticket> {
+    const ticket = await this.deps.tickets.get(id);
     if (ticket === undefined) throw new VigilError('VIGIL_NOT_FOUND', `No ticket ${id}.`);
     return ticket;
   }

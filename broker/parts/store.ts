@@ -1,17 +1,21 @@
 /**
- * Spare parts in SQLite (component "parts", issue 16 part 7): the depots, their stock per
- * part model, the replacements recorded on tickets, and the serial number last seen of
- * every device (to notice a replaced device: agent/checks/identity.ts says so for an
- * hour, the broker must remember it for good). Synchronous better-sqlite3 like the
- * other stores; the SQL stays here (issue 17 makes the stores async).
+ * Spare parts (component "parts", issue 16 part 7) on broker/sql, SQLite or PostgreSQL
+ * (issue 17 part 1): the depots, their stock per part model, the replacements recorded on
+ * tickets, and the serial number last seen of every device (to notice a replaced device:
+ * agent/checks/identity.ts says so for an hour, the broker must remember it for good).
+ *
+ * Stock is read from the database on every request: two engineers (or two nodes) taking
+ * the last part must not both get it, so a take is one conditional UPDATE (count > 0)
+ * whose row count decides, never a read and then a write. The serial numbers are asked
+ * for on every device state, so they answer from a copy in memory loaded at start and by
+ * reload() (the node that takes over a pair), changed before the write goes out.
  */
 import type { Depot, DepotCreate, Replacement, StockRow } from '../../shared/api/parts.js';
-import { migrate, type Db, type Migration } from '../db.js';
+import type { SqlDatabase, SqlSession, StoreMigration } from '../sql/types.js';
 
-const migrations: readonly Migration[] = [
-  {
-    version: 1,
-    sql: `
+// PostgreSQL numbers the replacements with an identity column, SQLite with AUTOINCREMENT;
+// the rest is the same text (broker/sql/types.ts).
+const partsV1 = (id: string): string => `
       CREATE TABLE part_depots (
         id TEXT PRIMARY KEY,
         name TEXT NOT NULL,
@@ -26,7 +30,7 @@ const migrations: readonly Migration[] = [
       );
       CREATE INDEX part_stock_model ON part_stock (part_model) WHERE count > 0;
       CREATE TABLE part_replacements (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        id ${id},
         ticket_id INTEGER NOT NULL,
         site_id TEXT NOT NULL,
         device_id TEXT,
@@ -50,7 +54,12 @@ const migrations: readonly Migration[] = [
         seen_at TEXT NOT NULL,
         PRIMARY KEY (site_id, device_id)
       );
-    `,
+    `;
+const migrations: readonly StoreMigration[] = [
+  {
+    version: 1,
+    sqlite: partsV1('INTEGER PRIMARY KEY AUTOINCREMENT'),
+    postgres: partsV1('BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY'),
   },
 ];
 
@@ -92,51 +101,62 @@ const replacementView = (row: ReplacementRow): Replacement => ({
 
 export type NewReplacement = Omit<Replacement, 'id' | 'warrantyStartsOn' | 'warrantyEndsOn'>;
 
+const serialKey = (siteId: string, deviceId: string) => `${siteId}/${deviceId}`;
+
 export class PartStore {
-  constructor(private readonly db: Db) {}
+  /** The serial number last seen per "site/device". */
+  private serials = new Map<string, string>();
 
-  start(): void {
-    migrate(this.db, 'parts', migrations);
+  constructor(private readonly db: SqlDatabase) {}
+
+  async start(): Promise<void> {
+    await this.db.migrate('parts', migrations);
+    await this.reload();
   }
 
-  depots(): Depot[] {
-    return this.db.prepare('SELECT id, name, region FROM part_depots ORDER BY id').all() as Depot[];
+  /** Reads the serial numbers again: at start, and on the node that takes over a pair. */
+  async reload(): Promise<void> {
+    const rows = await this.db.all<{ site_id: string; device_id: string; serial: string }>(
+      'SELECT site_id, device_id, serial FROM device_serials',
+    );
+    this.serials = new Map(rows.map((r) => [serialKey(r.site_id, r.device_id), r.serial]));
   }
 
-  depot(id: string): Depot | undefined {
-    return this.db.prepare('SELECT id, name, region FROM part_depots WHERE id = ?').get(id) as
-      Depot | undefined;
+  depots(): Promise<Depot[]> {
+    return this.db.all<Depot>('SELECT id, name, region FROM part_depots ORDER BY id');
+  }
+
+  depot(id: string): Promise<Depot | undefined> {
+    return this.db.get<Depot>('SELECT id, name, region FROM part_depots WHERE id = ?', [id]);
   }
 
   /** Creates the depot, or renames it (and moves its region when sent). */
-  putDepot(input: DepotCreate): Depot {
-    this.db
-      .prepare(
-        `INSERT INTO part_depots (id, name, region) VALUES (@id, @name, @region)
-         ON CONFLICT (id) DO UPDATE SET name = @name,
-           region = CASE WHEN @keepRegion THEN region ELSE @region END`,
-      )
-      .run({
+  async putDepot(input: DepotCreate): Promise<Depot> {
+    await this.db.run(
+      `INSERT INTO part_depots (id, name, region) VALUES (@id, @name, @region)
+       ON CONFLICT (id) DO UPDATE SET name = @name,
+         region = CASE WHEN @keepRegion = 1 THEN part_depots.region ELSE @region END`,
+      {
         id: input.id,
         name: input.name,
         region: input.region ?? null,
         keepRegion: input.region === undefined ? 1 : 0,
-      });
-    return this.depot(input.id)!;
+      },
+    );
+    return (await this.depot(input.id))!;
   }
 
-  stock(depotId: string): StockRow[] {
-    const rows = this.db
-      .prepare(
-        `SELECT depot_id, part_model, count, updated_at FROM part_stock
-         WHERE depot_id = ? ORDER BY part_model`,
-      )
-      .all(depotId) as {
+  async stock(depotId: string): Promise<StockRow[]> {
+    const rows = await this.db.all<{
       depot_id: string;
       part_model: string;
       count: number;
       updated_at: string;
-    }[];
+    }>(
+      `SELECT depot_id, part_model, count, updated_at FROM part_stock
+       WHERE depot_id = ? ORDER BY part_model`,
+      [depotId],
+    );
     return rows.map((r) => ({
       depotId: r.depot_id,
       partModel: r.part_model,
@@ -145,56 +165,55 @@ export class PartStore {
     }));
   }
 
-  setStock(depotId: string, partModel: string, count: number, at: string): StockRow {
-    this.db
-      .prepare(
-        `INSERT INTO part_stock (depot_id, part_model, count, updated_at) VALUES (?, ?, ?, ?)
-         ON CONFLICT (depot_id, part_model) DO UPDATE SET count = excluded.count,
-           updated_at = excluded.updated_at`,
-      )
-      .run(depotId, partModel, count, at);
+  async setStock(depotId: string, partModel: string, count: number, at: string): Promise<StockRow> {
+    await this.db.run(
+      `INSERT INTO part_stock (depot_id, part_model, count, updated_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (depot_id, part_model) DO UPDATE SET count = excluded.count,
+         updated_at = excluded.updated_at`,
+      [depotId, partModel, count, at],
+    );
     return { depotId, partModel, count, updatedAt: at };
   }
 
   /** The depots that have `partModel` on the shelf, the fullest first. */
-  depotsWith(partModel: string): { depotId: string; count: number }[] {
-    return this.db
-      .prepare(
-        `SELECT depot_id AS depotId, count FROM part_stock
-         WHERE part_model = ? AND count > 0 ORDER BY count DESC, depot_id`,
-      )
-      .all(partModel) as { depotId: string; count: number }[];
+  async depotsWith(partModel: string): Promise<{ depotId: string; count: number }[]> {
+    const rows = await this.db.all<{ depot_id: string; count: number }>(
+      `SELECT depot_id, count FROM part_stock
+       WHERE part_model = ? AND count > 0 ORDER BY count DESC, depot_id`,
+      [partModel],
+    );
+    return rows.map((r) => ({ depotId: r.depot_id, count: r.count }));
   }
 
   /**
    * Takes one `partModel` from the depot and records the replacement, in one
-   * transaction: both or neither. Undefined when the depot has none left (two engineers
-   * taking the last one: the second is refused, the count never goes below 0).
+   * transaction: both or neither. Undefined when the depot has none left: two engineers
+   * (on one node or two) taking the last one, the second is refused, because the take is
+   * one UPDATE ... WHERE count > 0 and its row count decides (PostgreSQL's second UPDATE
+   * waits for the first's row lock and then sees count 0); the count never goes below 0.
    */
-  takeAndRecord(replacement: NewReplacement): Replacement | undefined {
-    return this.db.transaction(() => {
+  takeAndRecord(replacement: NewReplacement): Promise<Replacement | undefined> {
+    return this.db.transaction(async (tx) => {
       if (replacement.depotId !== null) {
-        const taken = this.db
-          .prepare(
-            `UPDATE part_stock SET count = count - 1, updated_at = ?
-             WHERE depot_id = ? AND part_model = ? AND count > 0`,
-          )
-          .run(replacement.at, replacement.depotId, replacement.partModel).changes;
-        if (taken === 0) return undefined;
+        const { changes } = await tx.run(
+          `UPDATE part_stock SET count = count - 1, updated_at = ?
+           WHERE depot_id = ? AND part_model = ? AND count > 0`,
+          [replacement.at, replacement.depotId, replacement.partModel],
+        );
+        if (changes === 0) return undefined;
       }
-      return this.insert(replacement);
-    })();
+      return this.insert(tx, replacement);
+    });
   }
 
-  private insert(r: NewReplacement): Replacement {
-    const result = this.db
-      .prepare(
-        `INSERT INTO part_replacements (ticket_id, site_id, device_id, part_model, old_serial,
-           new_serial, depot_id, warranty_repair, note, source, at, by)
-         VALUES (@ticketId, @siteId, @deviceId, @partModel, @oldSerial, @newSerial, @depotId,
-           @warranty, @note, @source, @at, @by)`,
-      )
-      .run({
+  private async insert(tx: SqlSession, r: NewReplacement): Promise<Replacement> {
+    const { rows } = await tx.run<ReplacementRow>(
+      `INSERT INTO part_replacements (ticket_id, site_id, device_id, part_model, old_serial,
+         new_serial, depot_id, warranty_repair, note, source, at, by)
+       VALUES (@ticketId, @siteId, @deviceId, @partModel, @oldSerial, @newSerial, @depotId,
+         @warranty, @note, @source, @at, @by)
+       RETURNING *`,
+      {
         ticketId: r.ticketId,
         siteId: r.siteId,
         deviceId: r.deviceId,
@@ -207,71 +226,83 @@ export class PartStore {
         source: r.source,
         at: r.at,
         by: r.by,
-      });
-    return this.replacement(r.ticketId, Number(result.lastInsertRowid))!;
+      },
+    );
+    return replacementView(rows[0]!);
   }
 
-  replacements(ticketId: number): Replacement[] {
-    const rows = this.db
-      .prepare('SELECT * FROM part_replacements WHERE ticket_id = ? ORDER BY id')
-      .all(ticketId) as ReplacementRow[];
+  async replacements(ticketId: number): Promise<Replacement[]> {
+    const rows = await this.db.all<ReplacementRow>(
+      'SELECT * FROM part_replacements WHERE ticket_id = ? ORDER BY id',
+      [ticketId],
+    );
     return rows.map(replacementView);
   }
 
-  replacement(ticketId: number, id: number): Replacement | undefined {
-    const row = this.db
-      .prepare('SELECT * FROM part_replacements WHERE ticket_id = ? AND id = ?')
-      .get(ticketId, id) as ReplacementRow | undefined;
+  async replacement(ticketId: number, id: number): Promise<Replacement | undefined> {
+    const row = await this.db.get<ReplacementRow>(
+      'SELECT * FROM part_replacements WHERE ticket_id = ? AND id = ?',
+      [ticketId, id],
+    );
     return row === undefined ? undefined : replacementView(row);
   }
 
   /** Changes what a person may correct: the part model, the note, the warranty repair flag. */
-  update(
+  async update(
     ticketId: number,
     id: number,
     fields: { partModel?: string; note?: string; warrantyRepair?: boolean },
-  ): Replacement | undefined {
-    this.db
-      .prepare(
-        `UPDATE part_replacements SET part_model = coalesce(@partModel, part_model),
-           note = coalesce(@note, note),
-           warranty_repair = coalesce(@warranty, warranty_repair)
-         WHERE ticket_id = @ticketId AND id = @id`,
-      )
-      .run({
+  ): Promise<Replacement | undefined> {
+    await this.db.run(
+      `UPDATE part_replacements SET part_model = coalesce(@partModel, part_model),
+         note = coalesce(@note, note),
+         warranty_repair = coalesce(@warranty, warranty_repair)
+       WHERE ticket_id = @ticketId AND id = @id`,
+      {
         ticketId,
         id,
         partModel: fields.partModel ?? null,
         note: fields.note ?? null,
         warranty: fields.warrantyRepair === undefined ? null : fields.warrantyRepair ? 1 : 0,
-      });
+      },
+    );
     return this.replacement(ticketId, id);
   }
 
   /** The warranty the replacement restarted. */
-  setWarranty(id: number, startsOn: string, endsOn: string): void {
-    this.db
-      .prepare(
-        'UPDATE part_replacements SET warranty_starts_on = ?, warranty_ends_on = ? WHERE id = ?',
-      )
-      .run(startsOn, endsOn, id);
+  async setWarranty(id: number, startsOn: string, endsOn: string): Promise<void> {
+    await this.db.run(
+      'UPDATE part_replacements SET warranty_starts_on = ?, warranty_ends_on = ? WHERE id = ?',
+      [startsOn, endsOn, id],
+    );
   }
 
   /** The serial number last seen of a device; undefined when never seen. */
   serialOf(siteId: string, deviceId: string): string | undefined {
-    const row = this.db
-      .prepare('SELECT serial FROM device_serials WHERE site_id = ? AND device_id = ?')
-      .get(siteId, deviceId) as { serial: string } | undefined;
-    return row?.serial;
+    return this.serials.get(serialKey(siteId, deviceId));
   }
 
-  setSerial(siteId: string, deviceId: string, serial: string, at: string): void {
-    this.db
-      .prepare(
+  /**
+   * Remembers the serial at once (the next state of the device compares with it, even
+   * while this write is on its way), then writes it; a failed write puts the copy back.
+   */
+  async setSerial(siteId: string, deviceId: string, serial: string, at: string): Promise<void> {
+    const key = serialKey(siteId, deviceId);
+    const before = this.serials.get(key);
+    this.serials.set(key, serial);
+    try {
+      await this.db.run(
         `INSERT INTO device_serials (site_id, device_id, serial, seen_at) VALUES (?, ?, ?, ?)
          ON CONFLICT (site_id, device_id) DO UPDATE SET serial = excluded.serial,
            seen_at = excluded.seen_at`,
-      )
-      .run(siteId, deviceId, serial, at);
+        [siteId, deviceId, serial, at],
+      );
+    } catch (error) {
+      if (this.serials.get(key) === serial) {
+        if (before === undefined) this.serials.delete(key);
+        else this.serials.set(key, before);
+      }
+      throw error;
+    }
   }
 }

@@ -72,8 +72,9 @@ export interface Desk {
   /** One beat of the broker's clock now, through the pipeline (detect, then tickets). */
   tick(): void;
   /**
-   * Reads again the copies in memory of the customers, site records and maintenance
-   * windows (the detector and the SLA clocks read those on every message): the node that
+   * Reads again the copies in memory of the customers, site records, maintenance windows
+   * and devices' serial numbers (the detector, the SLA clocks and the replacement check
+   * read those on every message): the node that
    * becomes the leader of a pair calls it before it serves, to see what the old one wrote.
    */
   reload(): Promise<void>;
@@ -131,33 +132,31 @@ export async function startDesk(opts: DeskOptions): Promise<Desk> {
       sites.device(siteId, deviceId) !== undefined ||
       opts.registry.get(siteId, deviceId) !== undefined,
   });
-  const partStore = new PartStore(opts.db);
-  partStore.start();
+  const partStore = new PartStore(opts.store);
+  await partStore.start();
   const parts = new PartsService({
     store: partStore,
     tickets,
     contractOf: (siteId) => customers.forSite(siteId)?.contract ?? null,
     timeZoneOf: (siteId) => customers.timeZoneOf(siteId),
     site: (siteId) => sites.get(siteId),
-    putDevice: (siteId, deviceId, put) => void sites.putDevice(siteId, deviceId, put),
+    putDevice: (siteId, deviceId, put) => sites.putDevice(siteId, deviceId, put),
     customer: (id) => customers.require(id),
     devicesOf: (siteId) => opts.registry.list({ siteId }),
     now,
   });
   // Serial numbers known before this version (or before the parts store) are the
   // baseline: only a change seen from now on is a replacement.
-  for (const device of opts.registry.list()) parts.seen(device);
+  for (const device of opts.registry.list()) await parts.seen(device);
   const partsLog = child(opts.log, 'parts');
   // Called inside the pipeline's track-state stage: a failure here must not fail the
   // message, so it is said and the device's state goes on.
   const onDevice = (device: Device) => {
-    try {
-      parts.seen(device);
-    } catch (error) {
+    parts.seen(device).catch((error: unknown) => {
       partsLog.error(
         `serial number of ${device.siteId}/${device.id} not checked for a replacement: ${(error as Error).message}`,
       );
-    }
+    });
   };
   opts.events.on('device', onDevice);
   const tick = () => void pipeline.tick();
@@ -215,6 +214,7 @@ export async function startDesk(opts: DeskOptions): Promise<Desk> {
       await customers.reload();
       await sites.reload();
       await maintenance.reload();
+      await partStore.reload();
     },
     async stop() {
       clearInterval(clock);

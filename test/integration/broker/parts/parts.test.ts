@@ -8,7 +8,7 @@
  * customer's expiry list.
  */
 import type { FastifyInstance } from 'fastify';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   CustomerWarranty,
   Replacement,
@@ -239,8 +239,12 @@ describe('spare parts and warranty over the API', () => {
       serialNumber: 'SN-SWAPPED',
       identity: { ...base.identity!, serialNumber: 'SN-SWAPPED' },
     });
-    const list = await ok<Replacement[]>('GET', `/api/tickets/${t.id}/replacements`);
-    expect(list).toHaveLength(1);
+    // The check follows the device state through the store (async): wait for it.
+    const list = await vi.waitFor(async () => {
+      const now = await ok<Replacement[]>('GET', `/api/tickets/${t.id}/replacements`);
+      expect(now).toHaveLength(1);
+      return now;
+    });
     expect(list[0]).toMatchObject({
       source: 'detected',
       by: 'system',
@@ -298,7 +302,11 @@ describe('spare parts and warranty over the API', () => {
       serialNumber: 'SN-OTHER',
       identity: { ...base.identity!, serialNumber: 'SN-OTHER' },
     });
-    const list = await ok<Replacement[]>('GET', `/api/tickets/${nvrTicket!.id}/replacements`);
+    const list = await vi.waitFor(async () => {
+      const now = await ok<Replacement[]>('GET', `/api/tickets/${nvrTicket!.id}/replacements`);
+      expect(now).toHaveLength(1);
+      return now;
+    });
     expect(list).toMatchObject([
       { deviceId: 'cam-03', oldSerial: 'SN-cam-03', newSerial: 'SN-OTHER', source: 'detected' },
     ]);
