@@ -10,7 +10,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { openDatabase, type Db } from '../../../../broker/db.js';
+import { openSqlite, type SqliteDatabase } from '../../../../broker/sql/sqlite.js';
 import { silentLog, type Log } from '../../../../broker/log.js';
 import { ChannelStore } from '../../../../broker/notify/channels/store.js';
 import type { OutgoingMessage } from '../../../../broker/notify/deps.js';
@@ -30,14 +30,14 @@ const msg = (n: number): OutgoingMessage => ({
 });
 
 let dir: TempDir;
-let db: Db;
+let db: SqliteDatabase;
 let server: Server;
 let received: string[];
 let url: string;
 
 beforeEach(async () => {
   dir = await tempDir('vigil-outbox-channels-');
-  db = openDatabase(join(dir.path, 'vigil.db'));
+  db = openSqlite(join(dir.path, 'vigil.db'));
   received = [];
   server = createServer((req, res) => {
     let body = '';
@@ -52,19 +52,19 @@ beforeEach(async () => {
 });
 afterEach(async () => {
   await new Promise((done) => server.close(done));
-  db.close();
+  await db.close();
   await dir.remove();
 });
 
 it('keeps running and delivering through the other channels when one channel cannot be decrypted', async () => {
   // Saved under the old key ...
   const before = new ChannelStore(db, { secretsKey: 'key-one' });
-  before.start();
-  const lost = before.create({ name: 'old robot', type: 'webhook', url, secret: SECRET });
+  await before.start();
+  const lost = await before.create({ name: 'old robot', type: 'webhook', url, secret: SECRET });
   // ... and the broker started with another one; a channel entered since then is readable.
   const store = new ChannelStore(db, { secretsKey: 'key-two' });
-  store.start();
-  const fine = store.create({ name: 'new hook', type: 'webhook', url, secret: SECRET });
+  await store.start();
+  const fine = await store.create({ name: 'new hook', type: 'webhook', url, secret: SECRET });
 
   const unhandled: unknown[] = [];
   const onUnhandled = (reason: unknown) => unhandled.push(reason);
@@ -83,27 +83,29 @@ it('keeps running and delivering through the other channels when one channel can
     onOutcome: (row, outcome) => outcomes.push({ channelId: row.channelId, outcome }),
   });
   try {
-    outbox.start();
-    const stuck = outbox.enqueue(lost.id, msg(1));
-    const sent = outbox.enqueue(fine.id, msg(2));
+    await outbox.start();
+    const stuck = await outbox.enqueue(lost.id, msg(1));
+    const sent = await outbox.enqueue(fine.id, msg(2));
     await outbox.idle();
     // Another pass after both: the outbox still runs.
-    const later = outbox.enqueue(fine.id, msg(3));
+    const later = await outbox.enqueue(fine.id, msg(3));
     await outbox.idle();
     await new Promise((done) => setTimeout(done, 50));
 
     expect(unhandled).toEqual([]);
-    expect(outbox.get(sent)).toMatchObject({ state: 'delivered' });
-    expect(outbox.get(later)).toMatchObject({ state: 'delivered' });
+    expect(await outbox.get(sent)).toMatchObject({ state: 'delivered' });
+    expect(await outbox.get(later)).toMatchObject({ state: 'delivered' });
     expect(received).toHaveLength(2);
     // The unreadable channel is unavailable: its page fails at once (the escalation hands
     // it to other channels), saying what to do.
-    expect(outbox.get(stuck)).toMatchObject({
+    expect(await outbox.get(stuck)).toMatchObject({
       state: 'failed',
       attempts: 1,
       errorCode: 'channel-unavailable',
     });
-    expect(outbox.get(stuck)!.errorMessage).toMatch(/VIGIL_SECRETS_KEY changed or is missing/);
+    expect((await outbox.get(stuck))!.errorMessage).toMatch(
+      /VIGIL_SECRETS_KEY changed or is missing/,
+    );
     expect(outcomes.find((o) => o.channelId === lost.id)?.outcome).toMatchObject({
       delivered: false,
       code: 'channel-unavailable',
@@ -124,21 +126,26 @@ it('keeps running and delivering through the other channels when one channel can
 
 it('says that the broker has no secrets key when it was started without one', async () => {
   const original = new ChannelStore(db, { secretsKey: 'key-one' });
-  original.start();
-  const robot = original.create({ name: 'robot', type: 'webhook', url, secret: SECRET });
+  await original.start();
+  const robot = await original.create({ name: 'robot', type: 'webhook', url, secret: SECRET });
   const keyless = new Outbox({ db, channels: new ChannelStore(db, {}), log: silentLog });
-  keyless.start();
-  const id = keyless.enqueue(robot.id, msg(1));
+  await keyless.start();
+  const id = await keyless.enqueue(robot.id, msg(1));
   await keyless.idle();
-  expect(keyless.get(id)).toMatchObject({ state: 'failed', errorCode: 'channel-unavailable' });
-  expect(keyless.get(id)!.errorMessage).toMatch(/no secrets key \(VIGIL_SECRETS_KEY missing\)/);
+  expect(await keyless.get(id)).toMatchObject({
+    state: 'failed',
+    errorCode: 'channel-unavailable',
+  });
+  expect((await keyless.get(id))!.errorMessage).toMatch(
+    /no secrets key \(VIGIL_SECRETS_KEY missing\)/,
+  );
   await keyless.stop();
   // The same channel opened with its key delivers.
   const right = new Outbox({ db, channels: original, log: silentLog });
-  right.start();
-  const again = right.enqueue(robot.id, msg(2));
+  await right.start();
+  const again = await right.enqueue(robot.id, msg(2));
   await right.idle();
-  expect(right.get(again)).toMatchObject({ state: 'delivered' });
+  expect(await right.get(again)).toMatchObject({ state: 'delivered' });
   expect(received).toHaveLength(1);
   await right.stop();
 });

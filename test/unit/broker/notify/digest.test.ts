@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { ticketExample, type Ticket } from '../../../../shared/api/tickets.js';
-import { openDatabase, type Db } from '../../../../broker/db.js';
+import { openSqlite, type SqliteDatabase } from '../../../../broker/sql/sqlite.js';
 import { silentLog } from '../../../../broker/log.js';
 import { AckLinks } from '../../../../broker/notify/ack-link.js';
 import {
@@ -22,18 +22,18 @@ import { fakeChannel, fakeRegistry } from './fakes.js';
 
 const BASE = 'https://vigil.example.com';
 let dir: TempDir;
-let db: Db;
+let db: SqliteDatabase;
 let acks: AckLinks;
 const now = () => new Date('2026-12-06T18:00:00Z');
 
 beforeEach(async () => {
   dir = await tempDir('vigil-digest-');
-  db = openDatabase(join(dir.path, 'vigil.db'));
+  db = openSqlite(join(dir.path, 'vigil.db'));
   acks = new AckLinks(db, { now });
-  acks.start();
+  await acks.start();
 });
 afterEach(async () => {
-  db.close();
+  await db.close();
   await dir.remove();
 });
 
@@ -53,19 +53,20 @@ function page(id: number): OutgoingMessage {
 }
 
 /** Each list line of a digest: the ticket its title names, and the ticket its ✓ link acknowledges. */
-function pairs(markdown: string): { titleTicket: number | null; linkTicket: number | null }[] {
-  return markdown
-    .split('\n')
-    .filter((l) => l.startsWith('- '))
-    .map((line) => {
-      const title = /#(\d+) /.exec(line);
-      const link = /\[✓\]\(https?:[^)]*\/ack\/([^)]*)\)/.exec(line);
-      const checked = link ? acks.check(link[1]!) : null;
-      return {
-        titleTicket: title ? Number(title[1]) : null,
-        linkTicket: checked?.ok ? checked.claims.ticketId : null,
-      };
+async function pairs(
+  markdown: string,
+): Promise<{ titleTicket: number | null; linkTicket: number | null }[]> {
+  const out: { titleTicket: number | null; linkTicket: number | null }[] = [];
+  for (const line of markdown.split('\n').filter((l) => l.startsWith('- '))) {
+    const title = /#(\d+) /.exec(line);
+    const link = /\[✓\]\(https?:[^)]*\/ack\/([^)]*)\)/.exec(line);
+    const checked = link ? await acks.check(link[1]!) : null;
+    out.push({
+      titleTicket: title ? Number(title[1]) : null,
+      linkTicket: checked?.ok ? checked.claims.ticketId : null,
     });
+  }
+  return out;
 }
 
 it('pairs every ✓ link of a digest of a digest with its own ticket, through the outbox', async () => {
@@ -73,7 +74,7 @@ it('pairs every ✓ link of a digest of a digest with its own ticket, through th
   const make = () => new Outbox({ db, channels: fakeRegistry([robot]), log: silentLog, now });
   // Queued before start, as after a restart with a backlog: one pass sees them all.
   const first = make();
-  first.start();
+  await first.start();
   await first.stop();
   const outbox = make();
   // A digest already made (by the escalation's general-ticket digest) whose first line has
@@ -84,18 +85,18 @@ it('pairs every ✓ link of a digest of a digest with its own ticket, through th
     page(2),
     page(3),
   ]);
-  outbox.enqueue('a', page(1));
-  outbox.enqueue('a', earlier);
-  outbox.enqueue('a', page(4));
-  outbox.enqueue('a', page(5));
-  outbox.start();
+  await outbox.enqueue('a', page(1));
+  await outbox.enqueue('a', earlier);
+  await outbox.enqueue('a', page(4));
+  await outbox.enqueue('a', page(5));
+  await outbox.start();
   await outbox.idle();
   // 2 a minute is paced as a burst of 1: the backlog goes as one digest.
   expect(robot.sent).toHaveLength(1);
   const digest = robot.sent[0]!;
   expect(digest.kind).toBe('digest');
   expect(digest.ticketIds).toEqual([1, 2, 3, 4, 5]);
-  const lines = pairs(digest.markdown);
+  const lines = await pairs(digest.markdown);
   expect(lines).toEqual([
     { titleTicket: 1, linkTicket: 1 },
     { titleTicket: null, linkTicket: null }, // the channel alert: no link
@@ -108,10 +109,10 @@ it('pairs every ✓ link of a digest of a digest with its own ticket, through th
   await outbox.stop();
 });
 
-it('never moves a link to a line without one when a part has none (publicUrl unset)', () => {
+it('never moves a link to a line without one when a part has none (publicUrl unset)', async () => {
   const noLink = { ...page(7), data: undefined, markdown: '**#7 without link**' };
   const digest = digestMessage([noLink, page(8)]);
-  expect(pairs(digest.markdown)).toEqual([
+  expect(await pairs(digest.markdown)).toEqual([
     { titleTicket: 7, linkTicket: null },
     { titleTicket: 8, linkTicket: 8 },
   ]);
