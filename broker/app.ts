@@ -349,6 +349,8 @@ export async function startBroker(
           // what it had not saved is replayed from the journal below.
           await devices.reload();
           await desk.detector.reload();
+          // The escalation steps and digests that fell due while no node led: now, once.
+          await escalations.reload();
           await journal.stop();
           const records = await journal.start();
           for (const { id, ...envelope } of records) process(id, envelope);
