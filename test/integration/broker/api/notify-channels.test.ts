@@ -27,8 +27,8 @@ describe('notification channels API', () => {
   beforeEach(async () => {
     fx = await makeFixture();
     await new UserStore(fx.store).setUser(ADMIN.username, 'admin', ADMIN.password);
-    channels = new ChannelStore(fx.db, { secretsKey: 'a key only this test knows' });
-    channels.start();
+    channels = new ChannelStore(fx.store, { secretsKey: 'a key only this test knows' });
+    await channels.start();
     app = await buildApi({ ...fx.deps, channels });
     robot = await new DingTalkStandin(TOKEN, SECRET).start();
     admin = { authorization: `Bearer ${(await login(app, ADMIN)).token}` };
@@ -62,9 +62,9 @@ describe('notification channels API', () => {
       expect(body).not.toContain(SECRET);
     }
     // Encrypted at rest with the key: the token is not in the database file's row either.
-    const row = fx.db.prepare('SELECT secrets FROM notify_channels').get() as { secrets: string };
+    const row = (await fx.store.get<{ secrets: string }>('SELECT secrets FROM notify_channels'))!;
     expect(row.secrets).not.toContain(TOKEN);
-    expect(channels.defaults().map((c) => c.id)).toEqual([channel.id]);
+    expect((await channels.defaults()).map((c) => c.id)).toEqual([channel.id]);
   });
 
   it('lists every missing setting of a type', async () => {
@@ -153,22 +153,22 @@ describe('notification channels API', () => {
     ).json<{
       id: string;
     }>().id;
-    expect(channels.driver(id)?.type).toBe('wecom');
+    expect((await channels.driver(id))?.type).toBe('wecom');
     await app.inject({
       method: 'PATCH',
       url: `/api/notify/channels/${id}`,
       headers: admin,
       payload: { enabled: false },
     });
-    expect(channels.driver(id)).toBeUndefined();
-    expect(channels.get(id)).toMatchObject({ enabled: false, type: 'wecom' });
+    expect(await channels.driver(id)).toBeUndefined();
+    expect(await channels.get(id)).toMatchObject({ enabled: false, type: 'wecom' });
     const gone = await app.inject({
       method: 'DELETE',
       url: `/api/notify/channels/${id}`,
       headers: admin,
     });
     expect(gone.statusCode).toBe(200);
-    expect(channels.list()).toEqual([]);
+    expect(await channels.list()).toEqual([]);
     const again = await app.inject({
       method: 'DELETE',
       url: `/api/notify/channels/${id}`,
