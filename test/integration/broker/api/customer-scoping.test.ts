@@ -64,10 +64,10 @@ async function twoCustomers(f: DeskFixture) {
 async function everyPart(f: DeskFixture): Promise<Partial<ApiDeps>> {
   const oncall = new OnCallStore(new SqliteDatabase(f.db, 'vigil.db'), f.desk.sites);
   await oncall.start();
-  const channels = new ChannelStore(f.db, {});
-  channels.start();
+  const channels = new ChannelStore(f.store, {});
+  await channels.start();
   const escalations = new Escalations({
-    db: f.db,
+    db: f.store,
     events: f.events,
     tickets: f.desk.tickets,
     directory: oncall,
