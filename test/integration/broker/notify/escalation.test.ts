@@ -120,7 +120,7 @@ describe('escalation through the broker', () => {
       emergency: { steps: [{ when: 'opened' }, { afterMin: 0.025 }] },
     });
 
-    const [ticket] = broker!.tickets.apply(deviceDown(camera('cam-03'), new Date()));
+    const [ticket] = await broker!.tickets.apply(deviceDown(camera('cam-03'), new Date()));
     const first = await eventually('the engineer is paged', () => robot.messages[0]);
     expect(first.mentioned).toEqual([ENGINEER_PHONE]);
     expect(first.notShown).toEqual([]);
@@ -140,12 +140,12 @@ describe('escalation through the broker', () => {
     expect(html).toContain('<form method="post">');
     // When it opened, in the team's zone with its offset, not raw UTC (review 15, finding 15).
     expect(html).toMatch(/\d{4}-\d{2}-\d{2} \d{2}:\d{2} \(UTC\+08:00\)/);
-    expect(broker!.tickets.get(ticket!.id)!.status).toBe('open');
+    expect((await broker!.tickets.get(ticket!.id))!.status).toBe('open');
 
     const done = await fetch(`${broker!.httpUrl}${link}`, { method: 'POST' });
     expect(done.status).toBe(200);
     expect(await done.text()).toContain('已由 张伟 确认响应');
-    const acknowledged = broker!.tickets.get(ticket!.id)!;
+    const acknowledged = (await broker!.tickets.get(ticket!.id))!;
     expect(acknowledged).toMatchObject({ status: 'acknowledged', respondedBy: '张伟' });
     const again = await fetch(`${broker!.httpUrl}${link}`, { method: 'POST' });
     expect(again.status).toBe(410);
@@ -189,7 +189,7 @@ describe('escalation through the broker', () => {
   it('sends a message still unanswered when the broker stopped once more at its next start, and counts it', async () => {
     robot.hang = true;
     const before = robot.requests.length;
-    const [ticket] = broker!.tickets.apply(deviceDown(camera('cam-04'), new Date()));
+    const [ticket] = await broker!.tickets.apply(deviceDown(camera('cam-04'), new Date()));
     await eventually('the request is in flight', () => robot.requests.length > before);
     await broker!.stop();
     broker = null;
@@ -200,13 +200,13 @@ describe('escalation through the broker', () => {
       robot.messages.slice(received).find((m) => m.text.includes('cam-04')),
     );
     expect(repeated.mentioned).toEqual([ENGINEER_PHONE]);
-    expect(broker!.escalations.outbox.counters.repeats).toBe(1);
+    expect((await broker!.escalations.outbox.counters()).repeats).toBe(1);
     // Once: the opened message is not sent a third time (the later step may follow).
     const opened = robot.messages.filter(
       (m) => m.text.includes('cam-04') && m.text.includes('新工单'),
     );
     expect(opened).toHaveLength(1);
-    const timeline = broker!.tickets.get(ticket!.id)!.timeline;
+    const timeline = (await broker!.tickets.get(ticket!.id))!.timeline;
     expect(timeline.find((t) => t.kind === 'notified')!.text).toBe(
       'Notified again after a restart through East DingTalk group: 张伟',
     );
@@ -221,7 +221,7 @@ describe('escalation through the broker', () => {
         default: true,
       });
       const uncovered = { ...camera('cam-09'), siteId: 'plant-9' };
-      const [ticket] = broker!.tickets.apply(deviceDown(uncovered, new Date()));
+      const [ticket] = await broker!.tickets.apply(deviceDown(uncovered, new Date()));
       const page = await eventually('the default channel is paged', () => noc.messages[0]);
       expect(page.mentioned).toEqual([]);
       const link = /https:\/\/vigil\.example\.com(\/ack\/[\w.-]+)/.exec(page.text)![1]!;
@@ -235,7 +235,7 @@ describe('escalation through the broker', () => {
         body: new URLSearchParams({ name: 'Wang Fang' }).toString(),
       });
       expect(done.status).toBe(200);
-      expect(broker!.tickets.get(ticket!.id)).toMatchObject({
+      expect(await broker!.tickets.get(ticket!.id)).toMatchObject({
         status: 'acknowledged',
         respondedBy: 'Wang Fang',
       });
