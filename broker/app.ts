@@ -231,8 +231,9 @@ export async function startBroker(
     undo.push({ name: 'the device registry', run: () => devices.stop() });
     const deadLetters = new DeadLetterStore(store);
     await deadLetters.start();
-    const audit = new AuditLog(db);
-    audit.start();
+    const audit = new AuditLog(store, { onError: (message) => log.error(message) });
+    await audit.start();
+    undo.push({ name: 'the MQTT refusal audit', run: () => audit.stop() });
     const events = new BrokerEvents();
 
     const keep = {

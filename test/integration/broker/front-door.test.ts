@@ -91,10 +91,10 @@ describe('MQTT front door: TLS, WebSocket, audit, limits, roles', () => {
     await certs?.remove();
   });
 
-  const audited = (action: string, clientId: string) =>
-    broker.audit
-      .list({ limit: 1000 })
-      .filter((e) => e.action === action && e.clientId === clientId);
+  const audited = async (action: string, clientId: string) =>
+    (await broker.audit.list({ limit: 1000 })).filter(
+      (e) => e.action === action && e.clientId === clientId,
+    );
 
   it('refuses a wrong password and audits who tried, from where, when', async () => {
     const error = await connect(tcp(), {
@@ -103,7 +103,7 @@ describe('MQTT front door: TLS, WebSocket, audit, limits, roles', () => {
       clientId: 'guesser',
     }).catch((e: unknown) => e);
     expect((error as { code?: number }).code).toBe(4);
-    const [entry] = audited('connect', 'guesser');
+    const [entry] = await audited('connect', 'guesser');
     expect(entry).toMatchObject({
       username: 'site-a.gw-01',
       remoteAddress: expect.stringMatching(/^127\.0\.0\.1:\d+$/),
@@ -111,7 +111,7 @@ describe('MQTT front door: TLS, WebSocket, audit, limits, roles', () => {
       reason: 'wrong password',
     });
     expect(Date.now() - Date.parse(entry!.at)).toBeLessThan(10_000);
-    expect(JSON.stringify(broker.audit.list())).not.toContain('wrong-password-123');
+    expect(JSON.stringify(await broker.audit.list())).not.toContain('wrong-password-123');
   });
 
   it('refuses a revoked agent and audits it', async () => {
@@ -123,7 +123,7 @@ describe('MQTT front door: TLS, WebSocket, audit, limits, roles', () => {
       clientId: 'revoked-1',
     }).catch((e: unknown) => e);
     expect((error as { code?: number }).code).toBe(5);
-    expect(audited('connect', 'revoked-1')).toMatchObject([
+    expect(await audited('connect', 'revoked-1')).toMatchObject([
       { username: 'site-a.gw-gone', reason: 'the account was revoked' },
     ]);
   });
@@ -137,7 +137,7 @@ describe('MQTT front door: TLS, WebSocket, audit, limits, roles', () => {
     const gone = closed(client);
     client.publish(topics.deviceMetrics('site-b', 'cam-01'), '{}', { qos: 1 });
     await gone;
-    expect(audited('publish', 'astray')).toMatchObject([
+    expect(await audited('publish', 'astray')).toMatchObject([
       {
         username: 'site-a.gw-01',
         topic: 'vigil/v1/site-b/devices/cam-01/metrics',
@@ -157,7 +157,7 @@ describe('MQTT front door: TLS, WebSocket, audit, limits, roles', () => {
       .subscribeAsync(topics.agentCommands('site-a', 'gw-02'), { qos: 1 })
       .catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(Error);
-    expect(audited('subscribe', 'snoop')).toMatchObject([
+    expect(await audited('subscribe', 'snoop')).toMatchObject([
       { username: 'site-a.gw-01', topic: 'vigil/v1/site-a/agents/gw-02/commands' },
     ]);
   });
@@ -171,7 +171,7 @@ describe('MQTT front door: TLS, WebSocket, audit, limits, roles', () => {
     const bigGone = closed(big);
     big.publish(topics.deviceMetrics('site-a', 'cam-01'), Buffer.alloc(5000, 32), { qos: 1 });
     await bigGone;
-    expect(audited('publish', 'big')[0]?.reason).toMatch(
+    expect((await audited('publish', 'big'))[0]?.reason).toMatch(
       /payload of 5000 bytes over the limit of 4096/,
     );
 
@@ -184,7 +184,7 @@ describe('MQTT front door: TLS, WebSocket, audit, limits, roles', () => {
     const deepGone = closed(deep);
     deep.publish('vigil/v1/site-a/a/b/c/d/e/f/g/h', '{}', { qos: 1 });
     await deepGone;
-    const [entry] = audited('publish', 'deep');
+    const [entry] = await audited('publish', 'deep');
     expect(entry).toMatchObject({
       username: 'site-a.gw-01',
       topic: 'vigil/v1/site-a/a/b/c/d/e/f/g/h',
@@ -202,7 +202,7 @@ describe('MQTT front door: TLS, WebSocket, audit, limits, roles', () => {
     const filterGone = closed(deepFilter);
     deepFilter.subscribe('vigil/v1/site-a/a/b/c/d/e/f/g/h', { qos: 1 }, () => {});
     await filterGone;
-    expect(audited('subscribe', 'deep-filter')).toMatchObject([
+    expect(await audited('subscribe', 'deep-filter')).toMatchObject([
       {
         topic: 'vigil/v1/site-a/a/b/c/d/e/f/g/h',
         reason: 'topic of 11 levels over the limit of 8',
@@ -221,9 +221,9 @@ describe('MQTT front door: TLS, WebSocket, audit, limits, roles', () => {
     // CONNACK return code 1 (MQTT 3.1.1 section 3.2.2.3), which mqtt.js words clearly.
     expect(error).toMatchObject({ code: 1, message: expect.stringMatching(/protocol version/) });
     // Aedes audits after it wrote the CONNACK.
-    for (let i = 0; i < 50 && audited('connect', 'speaks-v5').length === 0; i++)
+    for (let i = 0; i < 50 && (await audited('connect', 'speaks-v5')).length === 0; i++)
       await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(audited('connect', 'speaks-v5')).toMatchObject([
+    expect(await audited('connect', 'speaks-v5')).toMatchObject([
       { username: 'site-a.gw-01', reason: expect.stringContaining('not MQTT 5') },
     ]);
   });
@@ -254,7 +254,7 @@ describe('MQTT front door: TLS, WebSocket, audit, limits, roles', () => {
     // What the broker took in before closing: socket buffers' worth, not 200 MiB.
     expect(outcome.sent).toBeLessThan(32 * 1024 * 1024);
     expect(after.arrayBuffers - before.arrayBuffers).toBeLessThan(32 * 1024 * 1024);
-    expect(audited('publish', 'hoarder')).toMatchObject([
+    expect(await audited('publish', 'hoarder')).toMatchObject([
       {
         username: 'site-a.gw-01',
         topic,
@@ -270,7 +270,9 @@ describe('MQTT front door: TLS, WebSocket, audit, limits, roles', () => {
     const head = Buffer.concat([Buffer.from([0x10]), remainingLength(announced)]);
     const outcome = await streamHugePacket(socket, head, announced);
     expect(outcome.closedByBroker).toBe(true);
-    const entry = broker.audit.list({ limit: 1000 }).find((e) => e.reason.startsWith('CONNECT of'));
+    const entry = (await broker.audit.list({ limit: 1000 })).find((e) =>
+      e.reason.startsWith('CONNECT of'),
+    );
     expect(entry).toMatchObject({
       action: 'connect',
       username: null,
@@ -297,7 +299,7 @@ describe('MQTT front door: TLS, WebSocket, audit, limits, roles', () => {
     const bigClosed = closeCode(big);
     big.send(Buffer.alloc(3 * (4096 + 1024), 120));
     expect(await bigClosed).toBe(1009);
-    expect(audited('connect', 'ws-big')[0]?.reason).toBe(
+    expect((await audited('connect', 'ws-big'))[0]?.reason).toBe(
       `WebSocket message over the limit of ${2 * (4096 + 1024)} bytes`,
     );
 
@@ -322,7 +324,7 @@ describe('MQTT front door: TLS, WebSocket, audit, limits, roles', () => {
     }
     await hoarderClosed;
     expect(sent).toBeLessThan(64 * 1024 * 1024);
-    expect(audited('publish', 'ws-hoarder')).toMatchObject([
+    expect(await audited('publish', 'ws-hoarder')).toMatchObject([
       {
         username: 'site-a.gw-01',
         topic,
@@ -338,7 +340,7 @@ describe('MQTT front door: TLS, WebSocket, audit, limits, roles', () => {
     const body = Buffer.concat([name, Buffer.from([0, 2]), Buffer.from('{}')]);
     astray.send(Buffer.concat([Buffer.from([0x32]), remainingLength(body.length), body]));
     await astrayClosed;
-    expect(audited('publish', 'ws-astray')[0]?.remoteAddress).toMatch(/^127\.0\.0\.1:\d+$/);
+    expect((await audited('publish', 'ws-astray'))[0]?.remoteAddress).toMatch(/^127\.0\.0\.1:\d+$/);
   });
 
   it('still takes a message at the payload limit, and one of many small packets in one write', async () => {
@@ -362,7 +364,7 @@ describe('MQTT front door: TLS, WebSocket, audit, limits, roles', () => {
       ),
     );
     expect(client.connected).toBe(true);
-    expect(audited('publish', 'at-limit')).toEqual([]);
+    expect(await audited('publish', 'at-limit')).toEqual([]);
   });
 
   it('refuses connections over the rate limit, and audits them', async () => {
@@ -397,7 +399,7 @@ describe('MQTT front door: TLS, WebSocket, audit, limits, roles', () => {
       );
       expect(outcomes.filter((o) => o === 'in')).toHaveLength(2);
       expect(
-        limited.audit.list().filter((e) => e.reason.includes('new connections per second')),
+        (await limited.audit.list()).filter((e) => e.reason.includes('new connections per second')),
       ).toHaveLength(2);
     } finally {
       await limited.stop();
@@ -458,15 +460,17 @@ describe('MQTT front door: TLS, WebSocket, audit, limits, roles', () => {
     const gone = closed(client);
     client.publish(topics.agentCommands('site-a', 'gw-01'), '{}', { qos: 1 });
     await gone;
-    expect(audited('publish', 'noc-wall-1')[0]?.reason).toBe('a console account may not publish');
+    expect((await audited('publish', 'noc-wall-1'))[0]?.reason).toBe(
+      'a console account may not publish',
+    );
 
     const response = await fetch(`${broker.httpUrl}/api/broker`);
     expect(response.status).toBe(200);
     const stats = (await response.json()) as unknown;
     expect(validator(BrokerStats)(stats).ok).toBe(true);
     // The figures count what the audit log holds: every refusal of the tests above.
-    const rows = (action: string) =>
-      broker.audit.list({ limit: 1000 }).filter((e) => e.action === action).length;
+    const refusals = await broker.audit.list({ limit: 1000 });
+    const rows = (action: string) => refusals.filter((e) => e.action === action).length;
     expect(rows('connect')).toBeGreaterThanOrEqual(5);
     expect(rows('subscribe')).toBe(2);
     expect(stats).toMatchObject({
@@ -526,8 +530,8 @@ describe('MQTT over TLS with required client certificates (requireClientCert)', 
     });
   }
 
-  const certRefusals = () =>
-    broker.audit.list().filter((e) => e.reason.startsWith('VIGIL_MQTT_CLIENT_CERT'));
+  const certRefusals = async () =>
+    (await broker.audit.list()).filter((e) => e.reason.startsWith('VIGIL_MQTT_CLIENT_CERT'));
 
   it('lets in a client whose certificate our CA signed, and it still needs its password', async () => {
     const client = await connectAsync(
@@ -549,7 +553,7 @@ describe('MQTT over TLS with required client certificates (requireClientCert)', 
       password: 'not-the-password',
     });
     expect(wrong).toMatchObject({ connected: false, error: { code: 4 } });
-    expect(certRefusals()).toEqual([]);
+    expect(await certRefusals()).toEqual([]);
   });
 
   it('refuses a client without a certificate at the TLS handshake: "certificate required"', async () => {
@@ -558,7 +562,7 @@ describe('MQTT over TLS with required client certificates (requireClientCert)', 
     expect(outcome.connected).toBe(false);
     expect(outcome.error?.code).toBe('ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED');
     expect(outcome.error?.message).toContain('certificate required');
-    expect(certRefusals()).toMatchObject([
+    expect(await certRefusals()).toMatchObject([
       {
         action: 'connect',
         remoteAddress: expect.stringMatching(/^127\.0\.0\.1:\d+$/),
@@ -571,7 +575,7 @@ describe('MQTT over TLS with required client certificates (requireClientCert)', 
   });
 
   it('refuses a client whose certificate another CA signed, even one named like ours', async () => {
-    const before = certRefusals().length;
+    const before = (await certRefusals()).length;
     for (const impostor of [otherCa, lookalikeCa]) {
       const outcome = await attempt({
         clientId: 'mtls-impostor',
@@ -584,14 +588,13 @@ describe('MQTT over TLS with required client certificates (requireClientCert)', 
       expect(outcome.error?.code).not.toBe(4);
     }
     // Newest first: the lookalike's, then the other CA's.
-    const reasons = certRefusals()
-      .slice(0, certRefusals().length - before)
-      .map((e) => e.reason);
+    const refusals = await certRefusals();
+    const reasons = refusals.slice(0, refusals.length - before).map((e) => e.reason);
     expect(reasons).toEqual([
       expect.stringMatching(/not signed by mqtt\.tls\.ca .*\(CERT_SIGNATURE_FAILURE\)/),
       expect.stringMatching(/not signed by mqtt\.tls\.ca .*\(UNABLE_TO_VERIFY_LEAF_SIGNATURE\)/),
     ]);
-    expect(broker.audit.list().filter((e) => e.clientId === 'mtls-impostor')).toEqual([]);
+    expect((await broker.audit.list()).filter((e) => e.clientId === 'mtls-impostor')).toEqual([]);
   });
 
   it('refuses plain MQTT on the TLS port, and the audit says what was likely meant', async () => {
@@ -599,7 +602,7 @@ describe('MQTT over TLS with required client certificates (requireClientCert)', 
     client.on('error', () => {});
     await new Promise<void>((resolve) => client.once('close', () => resolve()));
     client.end(true);
-    expect(broker.audit.list()[0]?.reason).toMatch(
+    expect((await broker.audit.list())[0]?.reason).toMatch(
       /^TLS handshake refused: ERR_SSL_\w+ \(a client using mqtt:\/\/ on the mqtts:\/\/ port/,
     );
   });
@@ -744,12 +747,12 @@ describe('a client flooding the front door: every message refused and counted, a
       publish: 0,
       subscribe: BAD_SUBSCRIPTIONS,
     });
-    expect(broker.audit.list({ limit: 10_000, username: flood.username })).toHaveLength(
+    expect(await broker.audit.list({ limit: 10_000, username: flood.username })).toHaveLength(
       BAD_SUBSCRIPTIONS,
     );
-    const malformed = broker.audit
-      .list({ limit: 10_000 })
-      .filter((e) => e.reason.startsWith('malformed packet'));
+    const malformed = (await broker.audit.list({ limit: 10_000 })).filter((e) =>
+      e.reason.startsWith('malformed packet'),
+    );
     expect(malformed).toHaveLength(MALFORMED_CONNECTIONS);
     expect(broker.pipeline.counters).toEqual({ processed: 20, rejected: BAD_PAYLOADS });
 

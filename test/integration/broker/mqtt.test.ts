@@ -205,7 +205,7 @@ describe('MQTT front door (real Aedes, real mqtt.js)', () => {
     expect(client.connected).toBe(true);
     // Both refusals audited; logged once per client and cause and interval (STYLE habit
     // 16): the first at once, the second counted and written with its count on stop.
-    expect(broker.audit.list().filter((e) => e.action === 'subscribe')).toMatchObject([
+    expect((await broker.audit.list()).filter((e) => e.action === 'subscribe')).toMatchObject([
       { topic: 'vigil/v1/#' },
       { topic: 'vigil/v1/site-a/agents/gw-02/commands' },
     ]);
