@@ -475,9 +475,9 @@ async function run(
       const ended = Math.max(...spans.map((s) => Date.parse(s.ended ?? s.started)));
       outcome.recordErrorS = (ended - started - (outcome.onWall - outcome.offWall)) / 1000;
     }
-    const other = broker.tickets
-      .list({ status: 'all', limit: 1000 })
-      .filter((t) => t.fault !== 'device-down');
+    const other = (await broker.tickets.list({ status: 'all', limit: 1000 })).filter(
+      (t) => t.fault !== 'device-down',
+    );
     if (other.length > 0) {
       console.log(
         `  (${label}: ${other.length} other tickets: ${[...new Set(other.map((t) => t.fault))].join(', ')})`,

@@ -189,7 +189,7 @@ async function main(): Promise<void> {
       });
     }
 
-    const open = (load: 'alone' | 'burst', i: number): Ticket => {
+    const open = async (load: 'alone' | 'burst', i: number): Promise<Ticket> => {
       const device: Device = {
         ...deviceExample,
         id: `cam-${String(i + 1).padStart(3, '0')}`,
@@ -198,7 +198,7 @@ async function main(): Promise<void> {
         status: 'down',
         reasons: [{ code: 'unreachable', message: 'connect ECONNREFUSED 192.0.2.11:80' }],
       };
-      const [ticket] = broker!.tickets.apply(deviceDown(device, new Date()));
+      const [ticket] = await broker!.tickets.apply(deviceDown(device, new Date()));
       if (!ticket) throw new Error(`no ticket opened for ${device.id} of site-${load}`);
       return ticket;
     };
@@ -216,7 +216,7 @@ async function main(): Promise<void> {
     );
     const alone: Ticket[] = [];
     for (let i = 0; i < ALONE; i++) {
-      alone.push(open('alone', i));
+      alone.push(await open('alone', i));
       await sleep(GAP_MS);
     }
     await settle(alone, robots.alone);
@@ -226,7 +226,7 @@ async function main(): Promise<void> {
     const t0 = Date.now();
     for (let i = 0; i < BURST; i++) {
       await sleep(Math.max(0, t0 + i * spacing - Date.now()));
-      burst.push(open('burst', i));
+      burst.push(await open('burst', i));
     }
     await settle(burst, robots.burst);
 

@@ -62,7 +62,7 @@ async function ticketsOpened(
   const seen = new Set<number>();
   let since = from.toISOString();
   for (;;) {
-    const page = tickets.list({
+    const page = await tickets.list({
       status: 'all',
       siteId,
       from: since,

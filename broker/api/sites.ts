@@ -30,7 +30,7 @@ import { requireRole } from './tickets.js';
  * force, and the open site-unreachable tickets (the detector opens one per offline
  * gateway agent and resolves it when the agent is back).
  */
-export function rollupNow(desk: Desk, devices: DeviceRegistry): SiteRollup[] {
+export async function rollupNow(desk: Desk, devices: DeviceRegistry): Promise<SiteRollup[]> {
   const inMaintenance = new Set(
     desk.maintenance
       .list()
@@ -38,7 +38,7 @@ export function rollupNow(desk: Desk, devices: DeviceRegistry): SiteRollup[] {
       .map((w) => w.siteId),
   );
   const agentsOffline = new Map<string, number>();
-  for (const ticket of desk.tickets.list({ status: 'open', fault: 'site-unreachable' })) {
+  for (const ticket of await desk.tickets.list({ status: 'open', fault: 'site-unreachable' })) {
     agentsOffline.set(ticket.siteId, (agentsOffline.get(ticket.siteId) ?? 0) + 1);
   }
   return siteRollups({
@@ -66,7 +66,7 @@ export const siteRoutes: FastifyPluginAsyncTypebox<{
         response: { 200: SiteRollupList, 401: ApiError },
       },
     },
-    async (request) => onlyOwn(request, rollupNow(desk, devices), (r) => r.siteId),
+    async (request) => onlyOwn(request, await rollupNow(desk, devices), (r) => r.siteId),
   );
 
   app.get(

@@ -96,7 +96,7 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{
     },
     // A customer's list is cut to its sites after the query's limit: it may hold fewer
     // than `limit` tickets, never another customer's.
-    async (request) => onlyOwn(request, tickets.list(request.query), (t) => t.siteId),
+    async (request) => onlyOwn(request, await tickets.list(request.query), (t) => t.siteId),
   );
 
   app.get(
@@ -111,7 +111,7 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{
       },
     },
     async (request) => {
-      const ticket = tickets.get(request.params.id);
+      const ticket = await tickets.get(request.params.id);
       if (ticket === undefined || !seesSite(request, ticket.siteId))
         throw notFound(request.params.id);
       return ticket;
@@ -133,7 +133,7 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{
     async (request, reply) => {
       const body = request.body;
       const { user, via } = reporterOf(request, body.siteId);
-      const ticket = tickets.openManual({
+      const ticket = await tickets.openManual({
         siteId: body.siteId,
         deviceId: body.deviceId ?? null,
         title: body.title,
@@ -169,7 +169,7 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{
     },
     async (request) => {
       const user = requireRole(request, 'operator', 'Acting on a ticket');
-      const ticket = tickets.act(request.params.id, request.body, user.username);
+      const ticket = await tickets.act(request.params.id, request.body, user.username);
       await audit?.add(
         user.username,
         `ticket.${request.body.action}`,
@@ -193,7 +193,7 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{
       },
     },
     async (request) => {
-      const report = tickets.report(request.params.id);
+      const report = await tickets.report(request.params.id);
       if (report === undefined || !seesSite(request, report.siteId))
         throw notFound(request.params.id);
       return incidentReportIn(
@@ -221,7 +221,7 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{
       },
     },
     async (request, reply) => {
-      const report = tickets.report(request.params.id);
+      const report = await tickets.report(request.params.id);
       if (report === undefined || !seesSite(request, report.siteId))
         throw notFound(request.params.id);
       // A document for the customer: in its language, its times in its zone with the offset.

@@ -3,6 +3,13 @@
  * deadlines; people take the work order's steps; the SLA clocks warn, breach and pause.
  * Every change is emitted on BrokerEvents 'ticket' after it is committed, so a listener
  * never sees a ticket the database does not hold; every clock alert on 'sla'.
+ *
+ * The desk keeps nothing in memory between calls: each beat reads the running clocks
+ * from the database (store.ts), so a restarted broker, or the node that takes over a
+ * pair, resumes them where they stood, and a warning or breach is marked once in the
+ * database by whichever caller gets there first. Detections and beats run one after
+ * another in the order they were handed over, each at the instant it was handed over:
+ * a device's "up" can never overtake its "down" while the database answers.
  */
 import type { SlaAlert } from '../../shared/api/live.js';
 import type { Criticality } from '../../shared/api/sites.js';
@@ -15,7 +22,7 @@ import {
 } from '../../shared/api/tickets.js';
 import { VigilError } from '../../shared/errors.js';
 import { transitions } from '../../shared/ticket-workflow.js';
-import type { Db } from '../db.js';
+import type { SqlDatabase } from '../sql/types.js';
 import type { BrokerEvents } from '../events.js';
 import type { FaultRaised } from '../pipeline/types.js';
 import { bare, message, type Message } from '../../shared/wording/messages.js';
@@ -23,11 +30,15 @@ import { say } from '../../shared/wording/render.js';
 import { DEFAULT_WARN_SHARE, deadlinesFor, slaClockAt } from './deadlines.js';
 import { incidentReport } from './report.js';
 import { decide, defaultRules, manualPriority, type TicketRules } from './priorities.js';
-import { openTicketStore, type NewEntry, type StepFields } from './store.js';
+import { TicketStore, type NewEntry, type StepFields } from './store.js';
 import type { ManualReport, SlaTable, TicketService } from './types.js';
 
+/** A value now, or once a store (maybe on PostgreSQL) answered. */
+type Answer<T> = T | Promise<T>;
+
 export interface TicketServiceOptions {
-  db: Db;
+  /** The stores' engine (broker/sql/): SQLite's vigil.db or PostgreSQL. */
+  db: SqlDatabase;
   events: BrokerEvents;
   sla: SlaTable;
   /** Which condition opens which priority; the contract's mapping by default. */
@@ -39,17 +50,17 @@ export interface TicketServiceOptions {
   /** A fault back within this many minutes of its resolution reopens the ticket; 60. */
   relapseWindowMin?: number;
   /** The device's criticality from the site metadata; normal when absent. */
-  criticalityOf?: (siteId: string, deviceId: string) => Criticality;
+  criticalityOf?: (siteId: string, deviceId: string) => Answer<Criticality>;
   /** True while a maintenance window covers the device (or the site when deviceId is null). */
-  underMaintenance?: (siteId: string, deviceId: string | null, at: Date) => boolean;
+  underMaintenance?: (siteId: string, deviceId: string | null, at: Date) => Answer<boolean>;
   /** The deadlines of a site's tickets: its customer's contract; `sla` when absent. */
-  slaFor?: (siteId: string) => SlaTable;
+  slaFor?: (siteId: string) => Answer<SlaTable | undefined>;
   /**
    * Whether a site exists (described, or watched by an agent), and whether a device is
    * one of its devices: what a manual ticket may name. Without them every name is taken.
    */
-  siteExists?: (siteId: string) => boolean;
-  deviceOnSite?: (siteId: string, deviceId: string) => boolean;
+  siteExists?: (siteId: string) => Answer<boolean>;
+  deviceOnSite?: (siteId: string, deviceId: string) => Answer<boolean>;
 }
 
 const SYSTEM = 'system';
@@ -68,11 +79,24 @@ function conflictHint(status: TicketStatus, action: TicketAction['action']): str
 export function createTicketService(opts: TicketServiceOptions): TicketService {
   const now = opts.now ?? (() => new Date());
   const warnShare = opts.warnShare ?? DEFAULT_WARN_SHARE;
-  const store = openTicketStore(opts.db, { now, warnShare });
+  const store = new TicketStore(opts.db, { now, warnShare });
   const rules = opts.rules ?? defaultRules;
   const relapseMs = (opts.relapseWindowMin ?? 60) * 60_000;
   const underMaintenance = opts.underMaintenance ?? (() => false);
-  const slaOf = (siteId: string): SlaTable => opts.slaFor?.(siteId) ?? opts.sla;
+  const slaOf = async (siteId: string): Promise<SlaTable> =>
+    (await opts.slaFor?.(siteId)) ?? opts.sla;
+
+  // Detections and beats, one after another in the order they came (see the header).
+  let chain: Promise<unknown> = Promise.resolve();
+  function inTurn<T>(work: () => Promise<T>): Promise<T> {
+    const result = chain.then(work);
+    chain = result.catch(() => undefined);
+    return result;
+  }
+  // A beat waiting for its turn takes the later beats' instant instead of queueing more:
+  // a slow database gets one beat at a time, never a backlog of them.
+  let waitingBeat: Promise<SlaAlert[]> | null = null;
+  let beatAt = now();
 
   function emit(ticket: Ticket | undefined): Ticket[] {
     if (ticket === undefined) return [];
@@ -84,43 +108,45 @@ export function createTicketService(opts: TicketServiceOptions): TicketService {
     return { at: at.toISOString(), kind, actor, message: said };
   }
 
-  function open(detection: FaultRaised): Ticket[] {
+  async function open(detection: FaultRaised, openedAt: Date): Promise<Ticket[]> {
     const { siteId, deviceId, text, title, covers } = detection;
     const criticality =
-      deviceId !== null && opts.criticalityOf ? opts.criticalityOf(siteId, deviceId) : 'normal';
+      deviceId !== null && opts.criticalityOf
+        ? await opts.criticalityOf(siteId, deviceId)
+        : 'normal';
     const decision = decide(detection, rules, criticality);
     if (decision.action !== 'open') return [];
     // The contract's clock runs on the broker, not on the agent: agent clocks drift
     // (that is one of the faults Vigil watches), and the NOC can only respond once the
     // broker knows. detection.at stays in the device's own history.
-    const openedAt = now();
-    if (underMaintenance(siteId, deviceId, openedAt)) return [];
+    if (await underMaintenance(siteId, deviceId, openedAt)) return [];
 
-    const current = store.findOpen(siteId, deviceId, decision.fault);
+    const current = await store.findOpen(siteId, deviceId, decision.fault);
     if (current !== undefined) {
       const same =
         JSON.stringify([...current.covers].sort()) === JSON.stringify([...covers].sort());
-      return same ? [] : emit(coverTicket(current, covers));
+      return same ? [] : emit(await coverTicket(current, covers, openedAt));
     }
     // A relapse of the same fault soon after its resolution is the same problem: the
     // ticket (and its service log) reopens instead of a new one starting from zero.
-    const latest = store.findLatest(siteId, deviceId, decision.fault);
+    const latest = await store.findLatest(siteId, deviceId, decision.fault);
     if (
       latest?.resolvedAt != null &&
       openedAt.getTime() - Date.parse(latest.resolvedAt) <= relapseMs
     ) {
       const minutes = Math.round((openedAt.getTime() - Date.parse(latest.resolvedAt)) / 60_000);
-      const reopened = store.reopen(
+      const reopened = await store.reopen(
         latest.id,
-        entry('reopened', SYSTEM, message('ticket.reopened', { minutes, detail: text })),
+        entry('reopened', SYSTEM, message('ticket.reopened', { minutes, detail: text }), openedAt),
       );
       if (reopened !== undefined) return emit(reopened);
     }
     // No "is one open?" check first: the unique index answers that, also for a writer
-    // that raced us. A refused insert means the ticket is already open.
-    const sla = slaOf(siteId);
+    // that raced us (the other node of a pair). An insert left out means the ticket is
+    // already open: that one is the ticket, and it was announced by whoever opened it.
+    const sla = await slaOf(siteId);
     const terms = sla[decision.priority];
-    const ticket = store.insertOpen(
+    const ticket = await store.insertOpen(
       {
         siteId,
         deviceId,
@@ -142,15 +168,15 @@ export function createTicketService(opts: TicketServiceOptions): TicketService {
    * one-open rule, no relapse), with the clocks of its priority from now. It never
    * resolves by itself: the detector's lookups do not find it (store.ts).
    */
-  function openManual(report: ManualReport): Ticket {
+  async function openManual(report: ManualReport): Promise<Ticket> {
     const { siteId, deviceId } = report;
-    if (opts.siteExists && !opts.siteExists(siteId)) {
+    if (opts.siteExists && !(await opts.siteExists(siteId))) {
       throw new VigilError(
         'VIGIL_NOT_FOUND',
         `No site "${siteId}": check the site id (GET /api/sites lists the described sites, GET /api/devices the devices agents watch).`,
       );
     }
-    if (deviceId !== null && opts.deviceOnSite && !opts.deviceOnSite(siteId, deviceId)) {
+    if (deviceId !== null && opts.deviceOnSite && !(await opts.deviceOnSite(siteId, deviceId))) {
       throw new VigilError(
         'VIGIL_BAD_REQUEST',
         `Site "${siteId}" has no device "${deviceId}": send one of its device ids, or leave deviceId out for a fault of the whole site.`,
@@ -166,13 +192,15 @@ export function createTicketService(opts: TicketServiceOptions): TicketService {
       );
     }
     const criticality =
-      deviceId !== null && opts.criticalityOf ? opts.criticalityOf(siteId, deviceId) : 'normal';
+      deviceId !== null && opts.criticalityOf
+        ? await opts.criticalityOf(siteId, deviceId)
+        : 'normal';
     const priority = manualPriority(report.priority, rules, criticality);
     const openedAt = now();
-    const sla = slaOf(siteId);
+    const sla = await slaOf(siteId);
     const terms = sla[priority];
     const description = report.description.trim();
-    const ticket = store.insertOpen(
+    const ticket = await store.insertOpen(
       {
         siteId,
         deviceId,
@@ -200,25 +228,28 @@ export function createTicketService(opts: TicketServiceOptions): TicketService {
     return ticket;
   }
 
-  function coverTicket(ticket: Ticket, covers: string[]): Ticket | undefined {
+  function coverTicket(ticket: Ticket, covers: string[], at = now()): Promise<Ticket | undefined> {
     const added = covers.filter((id) => !ticket.covers.includes(id));
     const gone = ticket.covers.filter((id) => !covers.includes(id));
     return store.annotate(
       ticket.id,
-      entry('covered', SYSTEM, message('ticket.covered', { added, gone })),
+      entry('covered', SYSTEM, message('ticket.covered', { added, gone }), at),
       covers,
     );
   }
 
-  function resolve(
+  async function resolve(
     siteId: string,
     deviceId: string | null,
     fault: string,
     text: Message,
-  ): Ticket[] {
-    const current = store.findOpen(siteId, deviceId, fault);
+    at: Date,
+  ): Promise<Ticket[]> {
+    const current = await store.findOpen(siteId, deviceId, fault);
     if (current === undefined) return [];
-    return emit(store.changeStatus(current.id, 'resolved', entry('resolved', SYSTEM, text)));
+    return emit(
+      await store.changeStatus(current.id, 'resolved', entry('resolved', SYSTEM, text, at)),
+    );
   }
 
   function stepFor(
@@ -226,10 +257,11 @@ export function createTicketService(opts: TicketServiceOptions): TicketService {
     action: TicketAction,
     actor: string,
     at: string,
+    sla: SlaTable,
   ): { fields: StepFields; clocks: SlaDeadline[]; said: Message } {
     const responded: StepFields =
       ticket.respondedAt === null ? { responded_at: at, responded_by: actor } : {};
-    const onSiteByDispatch = slaOf(ticket.siteId)[ticket.priority].onSiteMetBy === 'dispatch';
+    const onSiteByDispatch = sla[ticket.priority].onSiteMetBy === 'dispatch';
     const note = 'note' in action && action.note ? { note: action.note } : {};
     switch (action.action) {
       case 'acknowledge':
@@ -272,20 +304,105 @@ export function createTicketService(opts: TicketServiceOptions): TicketService {
     }
   }
 
-  return {
-    apply(detection) {
-      switch (detection.kind) {
-        case 'fault':
-          return open(detection);
-        case 'fault-cleared':
-          return resolve(detection.siteId, detection.deviceId, detection.fault, detection.text);
+  /** One beat of the SLA clocks at `at`, from what the database holds now. */
+  async function beat(at: Date): Promise<SlaAlert[]> {
+    const atIso = at.toISOString();
+    const alerts: SlaAlert[] = [];
+    const changed = new Set<number>();
+    const pauseChecked = new Map<number, boolean>();
+    // Tickets whose clocks moved in this beat (resumed): read again before judging them.
+    const moved = new Set<number>();
+    for (const row of await store.runningClocks()) {
+      const id = Number(row.ticket_id);
+      // Maintenance pauses every clock of a ticket it covers, and resumes them after.
+      let paused = pauseChecked.get(id);
+      if (paused === undefined) {
+        paused = await underMaintenance(row.site_id, row.device_id, at);
+        pauseChecked.set(id, paused);
+        if (
+          paused &&
+          row.paused_since === null &&
+          (await store.pause(id, atIso, entry('paused', SYSTEM, bare('ticket.paused'), at)))
+        ) {
+          changed.add(id);
+        } else if (
+          !paused &&
+          row.paused_since !== null &&
+          (await store.resume(id, atIso, entry('resumed', SYSTEM, bare('ticket.resumed'), at)))
+        ) {
+          changed.add(id);
+          moved.add(id);
+        }
       }
+      if (paused) continue;
+      const fresh = moved.has(id)
+        ? (await store.clocks(id)).find((c) => c.deadline === row.deadline)
+        : row;
+      if (fresh === undefined || fresh.done_at !== null) continue;
+      const clock = slaClockAt(fresh, at, warnShare);
+      const alert = (kind: SlaAlert['kind']): SlaAlert => ({
+        kind,
+        ticketId: id,
+        siteId: row.site_id,
+        deviceId: row.device_id,
+        priority: row.priority,
+        deadline: row.deadline,
+        due: clock.due,
+        at: atIso,
+        title: say(JSON.parse(row.title_message) as Message),
+      });
+      // Marked in the database with its timeline entry in one transaction, and only if
+      // not marked yet and still running: one alert per clock, whoever beats first.
+      if (clock.state === 'breached' && fresh.breached_at === null) {
+        const said = message('ticket.sla-breach', { deadline: row.deadline, due: clock.due });
+        if (
+          await store.markBreached(id, row.deadline, atIso, entry('sla-breach', SYSTEM, said, at))
+        ) {
+          alerts.push(alert('breach'));
+          changed.add(id);
+        }
+      } else if (clock.state === 'warning' && fresh.warned_at === null) {
+        const leftMin = Math.max(0, Math.round((Date.parse(clock.due) - at.getTime()) / 60_000));
+        const said = message('ticket.sla-warning', { deadline: row.deadline, leftMin });
+        if (
+          await store.markWarned(id, row.deadline, atIso, entry('sla-warning', SYSTEM, said, at))
+        ) {
+          alerts.push(alert('warning'));
+          changed.add(id);
+        }
+      }
+    }
+    for (const id of changed) emit(await store.get(id));
+    for (const alert of alerts) opts.events.emit('sla', alert);
+    return alerts;
+  }
+
+  return {
+    start: () => store.start(),
+
+    apply(detection) {
+      // The instant it was handed over, not the instant its turn comes.
+      const at = now();
+      return inTurn(() => {
+        switch (detection.kind) {
+          case 'fault':
+            return open(detection, at);
+          case 'fault-cleared':
+            return resolve(
+              detection.siteId,
+              detection.deviceId,
+              detection.fault,
+              detection.text,
+              at,
+            );
+        }
+      });
     },
 
     openManual,
 
-    act(id, action, actor) {
-      const ticket = store.get(id);
+    async act(id, action, actor) {
+      const ticket = await store.get(id);
       if (ticket === undefined) {
         throw new VigilError('VIGIL_NOT_FOUND', `No ticket ${id}: check the id.`);
       }
@@ -297,7 +414,7 @@ export function createTicketService(opts: TicketServiceOptions): TicketService {
           `Ticket ${id} is ${ticket.status}; "${action.action}" is not possible now. ${conflictHint(ticket.status, action.action)}`,
         );
       if (!from.includes(ticket.status)) throw refuse();
-      const step = stepFor(ticket, action, actor, at);
+      const step = stepFor(ticket, action, actor, at, await slaOf(ticket.siteId));
       const kind =
         action.action === 'acknowledge'
           ? 'acknowledged'
@@ -308,7 +425,7 @@ export function createTicketService(opts: TicketServiceOptions): TicketService {
               : action.action === 'close'
                 ? 'closed'
                 : action.action;
-      const changed = store.step(id, from, to, step.fields, step.clocks, {
+      const changed = await store.step(id, from, to, step.fields, step.clocks, {
         at,
         kind,
         actor,
@@ -320,102 +437,48 @@ export function createTicketService(opts: TicketServiceOptions): TicketService {
       return changed;
     },
 
-    cover(siteId, deviceId, fault, covers) {
-      const current = store.findOpen(siteId, deviceId, fault);
+    async cover(siteId, deviceId, fault, covers) {
+      const current = await store.findOpen(siteId, deviceId, fault);
       if (current === undefined) return undefined;
       const same =
         JSON.stringify([...current.covers].sort()) === JSON.stringify([...covers].sort());
       if (same) return undefined;
-      return emit(coverTicket(current, covers))[0];
+      return emit(await coverTicket(current, covers))[0];
     },
 
     tick() {
-      const at = now();
-      const atIso = at.toISOString();
-      const alerts: SlaAlert[] = [];
-      const changed = new Set<number>();
-      const pauseChecked = new Map<number, boolean>();
-      for (const row of store.runningClocks()) {
-        // Maintenance pauses every clock of a ticket it covers, and resumes them after.
-        let paused = pauseChecked.get(row.ticket_id);
-        if (paused === undefined) {
-          paused = underMaintenance(row.site_id, row.device_id, at);
-          pauseChecked.set(row.ticket_id, paused);
-          if (paused && row.paused_since === null && store.pause(row.ticket_id, atIso)) {
-            store.annotate(row.ticket_id, entry('paused', SYSTEM, bare('ticket.paused')));
-            changed.add(row.ticket_id);
-          } else if (!paused && row.paused_since !== null && store.resume(row.ticket_id, atIso)) {
-            store.annotate(row.ticket_id, entry('resumed', SYSTEM, bare('ticket.resumed')));
-            changed.add(row.ticket_id);
-          }
-        }
-        if (paused) continue;
-        const fresh = store.clocks(row.ticket_id).find((c) => c.deadline === row.deadline);
-        if (fresh === undefined || fresh.done_at !== null) continue;
-        const clock = slaClockAt(fresh, at, warnShare);
-        const alert = (kind: SlaAlert['kind']): SlaAlert => ({
-          kind,
-          ticketId: row.ticket_id,
-          siteId: row.site_id,
-          deviceId: row.device_id,
-          priority: row.priority,
-          deadline: row.deadline,
-          due: clock.due,
-          at: atIso,
-          title: say(JSON.parse(row.title_message) as Message),
-        });
-        if (clock.state === 'breached' && fresh.breached_at === null) {
-          if (store.markBreached(row.ticket_id, row.deadline, atIso)) {
-            store.annotate(
-              row.ticket_id,
-              entry(
-                'sla-breach',
-                SYSTEM,
-                message('ticket.sla-breach', { deadline: row.deadline, due: clock.due }),
-              ),
-            );
-            alerts.push(alert('breach'));
-            changed.add(row.ticket_id);
-          }
-        } else if (clock.state === 'warning' && fresh.warned_at === null) {
-          if (store.markWarned(row.ticket_id, row.deadline, atIso)) {
-            const leftMin = Math.max(
-              0,
-              Math.round((Date.parse(clock.due) - at.getTime()) / 60_000),
-            );
-            store.annotate(
-              row.ticket_id,
-              entry(
-                'sla-warning',
-                SYSTEM,
-                message('ticket.sla-warning', { deadline: row.deadline, leftMin }),
-              ),
-            );
-            alerts.push(alert('warning'));
-            changed.add(row.ticket_id);
-          }
-        }
+      beatAt = now();
+      waitingBeat ??= inTurn(() => {
+        waitingBeat = null;
+        return beat(beatAt);
+      });
+      return waitingBeat;
+    },
+
+    async idle() {
+      // Work handed over while waiting joins the chain: wait until it stops growing.
+      let seen: Promise<unknown> | undefined;
+      while (seen !== chain) {
+        seen = chain;
+        await chain;
       }
-      for (const id of changed) emit(store.get(id));
-      for (const alert of alerts) opts.events.emit('sla', alert);
-      return alerts;
     },
 
-    record(id, kind, actor, said) {
-      return emit(store.annotate(id, entry(kind, actor, said)))[0];
+    async record(id, kind, actor, said) {
+      return emit(await store.annotate(id, entry(kind, actor, said)))[0];
     },
 
-    clock(id, deadline, allowedMin, kind, actor, said) {
+    async clock(id, deadline, allowedMin, kind, actor, said) {
       const step = entry(kind, actor, said);
       const changed =
         allowedMin === null
-          ? store.endClock(id, deadline, step)
-          : store.startClock(id, deadline, allowedMin, step);
+          ? await store.endClock(id, deadline, step)
+          : await store.startClock(id, deadline, allowedMin, step);
       return emit(changed)[0];
     },
 
-    report(id) {
-      const ticket = store.get(id);
+    async report(id) {
+      const ticket = await store.get(id);
       return ticket === undefined ? undefined : incidentReport(ticket, now());
     },
     list: (query) => store.list(query),

@@ -14,23 +14,32 @@ import type { Detection } from '../pipeline/types.js';
 /**
  * The ticket desk: opens, reopens and resolves tickets from detections, with the
  * contract's deadlines, opens the tickets people report (manual, each its own), takes
- * the work order's steps from people, runs the SLA clocks, and keeps it all in SQLite
- * (one open detected ticket per device and fault, held by a unique index). Emits every change on BrokerEvents 'ticket' and every clock alert on 'sla'.
+ * the work order's steps from people, runs the SLA clocks, and keeps it all in the
+ * stores' database, SQLite or PostgreSQL (one open detected ticket per device and fault,
+ * held by a unique index). Emits every change on BrokerEvents 'ticket' and every clock
+ * alert on 'sla'. Holds no ticket or clock in memory: nothing to reload when a node
+ * starts or takes over a pair beyond `start()`.
  */
 export interface TicketService {
-  /** Opens, reopens, resolves or leaves alone; returns the tickets it changed. */
-  apply(detection: Detection): Ticket[];
+  /** Creates or upgrades the tables. Before any other call. */
+  start(): Promise<void>;
+  /**
+   * Opens, reopens, resolves or leaves alone; resolves with the tickets it changed.
+   * Detections (and clock beats) run one after another in the order they were handed
+   * over, dated by the instant of the call.
+   */
+  apply(detection: Detection): Promise<Ticket[]>;
   /**
    * Opens a manual ticket (a fault a person reported) and emits it. Throws VigilError
    * VIGIL_NOT_FOUND for an unknown site and VIGIL_BAD_REQUEST for a device not on the
    * site or a blank title.
    */
-  openManual(report: ManualReport): Ticket;
+  openManual(report: ManualReport): Promise<Ticket>;
   /**
    * One step of the work order by `actor`. Throws VigilError VIGIL_NOT_FOUND for an
    * unknown ticket and VIGIL_CONFLICT for a step its status does not allow.
    */
-  act(id: number, action: TicketAction, actor: string): Ticket;
+  act(id: number, action: TicketAction, actor: string): Promise<Ticket>;
   /**
    * Replaces the devices an open ticket covers and says so in its timeline (a site
    * ticket that finds more of its cameras down). Returns the ticket when it changed.
@@ -40,17 +49,21 @@ export interface TicketService {
     deviceId: string | null,
     fault: string,
     covers: string[],
-  ): Ticket | undefined;
+  ): Promise<Ticket | undefined>;
   /**
    * Checks every running clock at the service's `now`: pauses and resumes for
-   * maintenance, warns and breaches. Returns the alerts it raised (also emitted).
+   * maintenance, warns and breaches. Resolves with the alerts it raised (also emitted).
+   * A beat called while the previous one still waits for its turn joins it (at the later
+   * instant): a slow database never piles beats up.
    */
-  tick(): SlaAlert[];
+  tick(): Promise<SlaAlert[]>;
+  /** Resolves once every detection and beat handed over so far has run. */
+  idle(): Promise<void>;
   /**
    * Appends a timeline entry without changing the ticket (what the notifications did:
    * broker/notify/escalation.ts) and emits the ticket. Undefined for an unknown ticket.
    */
-  record(id: number, kind: string, actor: string, said: Message): Ticket | undefined;
+  record(id: number, kind: string, actor: string, said: Message): Promise<Ticket | undefined>;
   /**
    * Starts a clock beyond the contract table's (a spare-part clock, broker/parts/) with
    * `allowedMin` from now, or ends it as done now when `allowedMin` is null; appends an
@@ -64,10 +77,10 @@ export interface TicketService {
     kind: string,
     actor: string,
     said: Message,
-  ): Ticket | undefined;
-  report(id: number): IncidentReport | undefined;
-  list(query: TicketQuery): Ticket[];
-  get(id: number): Ticket | undefined;
+  ): Promise<Ticket | undefined>;
+  report(id: number): Promise<IncidentReport | undefined>;
+  list(query: TicketQuery): Promise<Ticket[]>;
+  get(id: number): Promise<Ticket | undefined>;
 }
 
 /** A fault a person reported (POST /api/tickets), with who and how. */

@@ -69,8 +69,11 @@ export interface Desk {
   /** Spare parts, replacements and warranty restarts (broker/parts/, issue 16 part 7). */
   parts: PartsService;
   pipeline: Pipeline;
-  /** One beat of the broker's clock now, through the pipeline (detect, then tickets). */
-  tick(): void;
+  /**
+   * One beat of the broker's clock now, through the pipeline (detect, then tickets);
+   * resolves once the ticket desk has written what the beat decided.
+   */
+  tick(): Promise<void>;
   /**
    * Reads again the copies in memory of the customers, site records, maintenance windows
    * and devices' serial numbers (the detector, the SLA clocks and the replacement check
@@ -116,7 +119,7 @@ export async function startDesk(opts: DeskOptions): Promise<Desk> {
   const underMaintenance = (siteId: string, deviceId: string | null, at: Date) =>
     maintenance.covers(siteId, deviceId, at);
   const tickets = createTicketService({
-    db: opts.db,
+    db: opts.store,
     events: opts.events,
     sla: opts.sla,
     rules: config.rules,
@@ -132,6 +135,7 @@ export async function startDesk(opts: DeskOptions): Promise<Desk> {
       sites.device(siteId, deviceId) !== undefined ||
       opts.registry.get(siteId, deviceId) !== undefined,
   });
+  await tickets.start();
   const partStore = new PartStore(opts.store);
   await partStore.start();
   const parts = new PartsService({
@@ -159,7 +163,10 @@ export async function startDesk(opts: DeskOptions): Promise<Desk> {
     });
   };
   opts.events.on('device', onDevice);
-  const tick = () => void pipeline.tick();
+  const tick = () => {
+    pipeline.tick();
+    return tickets.idle();
+  };
   const detector = new Detector({
     registry: opts.registry,
     config: config.detect,
@@ -220,6 +227,7 @@ export async function startDesk(opts: DeskOptions): Promise<Desk> {
       clearInterval(clock);
       opts.events.off('device', onDevice);
       await pipeline.idle();
+      await tickets.idle();
       pipeline.flushLog();
       await detector.stop();
     },

@@ -86,7 +86,7 @@ describe.skipIf(!existsSync(join(consoleDir, 'index.html')))(
         title: '大门画面模糊',
         description: '保安来电：暴雨后画面失焦',
       });
-      [ticket] = broker.tickets.list({ status: 'open', source: 'manual' }) as [Ticket];
+      [ticket] = (await broker.tickets.list({ status: 'open', source: 'manual' })) as [Ticket];
       await call('POST', `/api/tickets/${ticket.id}/actions`, { action: 'acknowledge' });
       browser = await launchBrowser();
       page = await browser.context.newPage();

@@ -84,7 +84,7 @@ describe.skipIf(!existsSync(join(consoleDir, 'index.html')))('new ticket form in
 
     const opened = page.locator('[data-testid="new-ticket-opened"]');
     await opened.waitFor();
-    const [ticket] = broker.tickets.list({ status: 'open', source: 'manual' }) as Ticket[];
+    const [ticket] = await broker.tickets.list({ status: 'open', source: 'manual' });
     expect(ticket).toMatchObject({
       siteId: 'plant-7',
       deviceId: 'cam-gate',

@@ -105,7 +105,7 @@ describe.skipIf(!existsSync(join(consoleDir, 'index.html')))('customer portal in
 
     const opened = page.locator('[data-testid="new-ticket-opened"]');
     await opened.waitFor();
-    const ticket = (broker.tickets.list({ status: 'open', source: 'manual' }) as Ticket[]).find(
+    const ticket = (await broker.tickets.list({ status: 'open', source: 'manual' })).find(
       (t) => t.siteId === 'alpha-plant',
     );
     expect(ticket).toMatchObject({

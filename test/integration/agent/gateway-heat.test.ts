@@ -75,8 +75,8 @@ async function start(): Promise<{ broker: RunningBroker; file: string; log: Memo
   return { broker, file, log };
 }
 
-function gatewayTickets(b: RunningBroker, status: 'open' | 'all' = 'open') {
-  return b.tickets.list({ status }).filter((t) => t.siteId === SITE && t.fault === FAULT);
+async function gatewayTickets(b: RunningBroker, status: 'open' | 'all' = 'open') {
+  return (await b.tickets.list({ status })).filter((t) => t.siteId === SITE && t.fault === FAULT);
 }
 
 describe('gateway heat read through the gateway adapter', () => {
@@ -97,11 +97,11 @@ describe('gateway heat read through the gateway adapter', () => {
       });
       return points.some((p) => p.fields.temperatureC === 47);
     });
-    expect(gatewayTickets(b)).toEqual([]);
+    expect(await gatewayTickets(b)).toEqual([]);
 
     await writeFile(file, '91500\n');
-    const [ticket] = await eventually('the gateway-resources ticket', () => {
-      const open = gatewayTickets(b);
+    const [ticket] = await eventually('the gateway-resources ticket', async () => {
+      const open = await gatewayTickets(b);
       return open.length > 0 && open;
     });
     expect(ticket).toMatchObject({ priority: 'general', deviceId: null });
@@ -122,11 +122,11 @@ describe('gateway heat read through the gateway adapter', () => {
       });
       return points.filter((p) => p.fields.temperatureC === 77).length >= 2;
     });
-    expect(gatewayTickets(b).map((t) => t.id)).toEqual([ticket?.id]);
+    expect((await gatewayTickets(b)).map((t) => t.id)).toEqual([ticket?.id]);
 
     await writeFile(file, '52000\n');
-    await eventually('the ticket resolved', () => gatewayTickets(b).length === 0);
-    expect(gatewayTickets(b, 'all')[0]?.status).toBe('resolved');
+    await eventually('the ticket resolved', async () => (await gatewayTickets(b)).length === 0);
+    expect((await gatewayTickets(b, 'all'))[0]?.status).toBe('resolved');
     expect(log.text()).not.toMatch(/cannot read the temperature/);
   });
 
@@ -138,7 +138,7 @@ describe('gateway heat read through the gateway adapter', () => {
       log.lines.some((l) => /cannot read the temperature in .*gateway-temperature/.test(l.message)),
     );
     await new Promise((resolve) => setTimeout(resolve, 5000));
-    expect(gatewayTickets(b)).toEqual([]);
+    expect(await gatewayTickets(b)).toEqual([]);
     expect(log.lines.filter((l) => /cannot read the temperature/.test(l.message))).toHaveLength(1);
   });
 
@@ -161,15 +161,15 @@ describe('gateway heat read through the gateway adapter', () => {
     });
     expect(heated.status).toBe(201);
     expect(await heated.json()).toMatchObject({ temperatureC: 92, temperatureFile: file });
-    const [ticket] = await eventually('the gateway-resources ticket', () => {
-      const open = gatewayTickets(b);
+    const [ticket] = await eventually('the gateway-resources ticket', async () => {
+      const open = await gatewayTickets(b);
       return open.length > 0 && open;
     });
     expect(ticket?.title).toMatch(/overheating: temperature 92 °C \(limit 80 °C\)/);
 
     const cooled = await fetch(`${control}${simRoutes.gatewayFaults}`, { method: 'DELETE' });
     expect(await cooled.json()).toMatchObject({ temperatureC: 45, faults: [] });
-    await eventually('the ticket resolved', () => gatewayTickets(b).length === 0);
+    await eventually('the ticket resolved', async () => (await gatewayTickets(b)).length === 0);
 
     const refused = await fetch(`${control}${simRoutes.gatewayFaults}`, {
       method: 'POST',

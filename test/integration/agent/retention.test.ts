@@ -139,9 +139,9 @@ describe('retention short, from the recorder to the ticket desk', () => {
     await site.setFault(id, { kind: 'retention-short', days: 12 });
     // The first measurement cannot tell a full recorder from a filling one: no ticket yet.
     await publish(id, (await nvr.poll()).result);
-    expect(tickets(id)).toEqual([]);
+    expect(await tickets(id)).toEqual([]);
     await publish(id, (await nvr.poll()).result);
-    expect(tickets(id)).toEqual([
+    expect(await tickets(id)).toEqual([
       expect.objectContaining({
         fault: 'degraded:retention-short',
         priority: 'general',
@@ -156,9 +156,9 @@ describe('retention short, from the recorder to the ticket desk', () => {
     // measurement, decided at the one after.)
     await site.clearFaults(id);
     for (let i = 0; i < 7; i++) await publish(id, (await nvr.poll()).result);
-    expect(tickets(id).map((t) => t.status)).toEqual(['open']);
+    expect((await tickets(id)).map((t) => t.status)).toEqual(['open']);
     await publish(id, (await nvr.poll()).result);
-    const [resolved] = tickets(id);
+    const [resolved] = await tickets(id);
     expect(resolved?.status).toBe('resolved');
     expect(resolved?.timeline.at(-1)?.text).toBe(
       'Resolved automatically: recordings kept 30 days, the contract says 20',

@@ -196,10 +196,10 @@ describe("documents in the customer's language", () => {
 
   it("gives a detected ticket's incident report in Chinese, and in English with ?locale=en", async () => {
     await later('2026-11-26T08:00:00Z');
-    f.desk.tickets.apply(
+    await f.desk.tickets.apply(
       deviceDown(camera('cam-01', { siteId: 'north', name: '北门', status: 'down' }), f.clock.now),
     );
-    const ticket = f.desk.tickets.list({ status: 'open', deviceId: 'cam-01' })[0]!;
+    const ticket = (await f.desk.tickets.list({ status: 'open', deviceId: 'cam-01' }))[0]!;
     f.clock.now = at('2026-11-26T08:03:00Z');
     await call('operator', 'POST', `/api/tickets/${ticket.id}/actions`, { action: 'acknowledge' });
 

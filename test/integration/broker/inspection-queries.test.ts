@@ -9,7 +9,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { openDatabase, type Db } from '../../../broker/db.js';
 import { CHANGES_SQL, StatusHistory } from '../../../broker/inspection/history.js';
-import { openTicketStore } from '../../../broker/tickets/store.js';
+import { SqliteDatabase } from '../../../broker/sql/sqlite.js';
+import { TicketStore } from '../../../broker/tickets/store.js';
 import { tempDir, type TempDir } from '../../helpers/temp.js';
 
 const HOUR = 3_600_000;
@@ -89,8 +90,9 @@ describe('queries of the inspection report', () => {
     );
   });
 
-  it("reads a site's tickets of a period through the index of the site and opening time", () => {
-    const tickets = openTicketStore(db);
+  it("reads a site's tickets of a period through the index of the site and opening time", async () => {
+    const tickets = new TicketStore(new SqliteDatabase(db, 'vigil.db'));
+    await tickets.start();
     // The statement the store prepares, as it prepares it.
     const prepared: string[] = [];
     const prepare = db.prepare.bind(db);
@@ -103,7 +105,7 @@ describe('queries of the inspection report', () => {
       from: '2026-11-01T00:00:00.000Z',
       to: '2026-12-01T00:00:00.000Z',
     };
-    tickets.list({ status: 'all', ...query, sort: 'oldest', limit: 1000 });
+    await tickets.list({ status: 'all', ...query, sort: 'oldest', limit: 1000 });
     db.prepare = prepare;
     const sql = prepared.find((s) => /FROM tickets/.test(s) && /opened_at >=/.test(s));
     expect(sql).toBeDefined();

@@ -81,18 +81,18 @@ describe('inspection report', () => {
     });
 
     // Two emergency tickets: one answered in 5 min (met), one in 20 min (breached).
-    const down = (id: string, when: string) => {
+    const down = async (id: string, when: string) => {
       f.clock.now = at(when);
-      tickets.apply(deviceDown(camera(id, { status: 'down' }), f.clock.now));
-      return tickets.list({ status: 'open', deviceId: id })[0]!;
+      await tickets.apply(deviceDown(camera(id, { status: 'down' }), f.clock.now));
+      return (await tickets.list({ status: 'open', deviceId: id }))[0]!;
     };
-    const t1 = down('cam-01', '2026-11-03T10:00:00Z');
+    const t1 = await down('cam-01', '2026-11-03T10:00:00Z');
     f.clock.now = new Date(f.clock.now.getTime() + 5 * MIN);
-    tickets.act(t1.id, { action: 'resolve', cause: 'loose cable', fix: 'recrimped' }, 'olga');
-    const t2 = down('cam-03', '2026-11-30T23:00:00Z');
+    await tickets.act(t1.id, { action: 'resolve', cause: 'loose cable', fix: 'recrimped' }, 'olga');
+    const t2 = await down('cam-03', '2026-11-30T23:00:00Z');
     f.clock.now = new Date(f.clock.now.getTime() + 20 * MIN);
-    tickets.tick();
-    tickets.act(t2.id, { action: 'acknowledge' }, 'olga');
+    await tickets.tick();
+    await tickets.act(t2.id, { action: 'acknowledge' }, 'olga');
 
     // Readings: NVR retention 40 days, then 20 in the third week; cam-02's clock 12 s off once.
     const points: MetricPoint[] = [];
@@ -306,7 +306,7 @@ describe('inspection report', () => {
     for (let i = 0; i < 1100; i++) {
       f.clock.now = new Date(Date.parse('2026-11-12T10:00:00Z') + Math.floor(i / 4) * 1000);
       const id = `cam-x${String(i).padStart(4, '0')}`;
-      f.desk.tickets.apply(deviceDown(camera(id, { status: 'down' }), f.clock.now));
+      await f.desk.tickets.apply(deviceDown(camera(id, { status: 'down' }), f.clock.now));
     }
     f.clock.now = at('2026-12-02T08:00:00Z');
     const report = (

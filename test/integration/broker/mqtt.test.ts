@@ -205,7 +205,7 @@ describe('MQTT front door (real Aedes, real mqtt.js)', () => {
     expect(client.connected).toBe(true);
     // Both refusals audited; logged once per client and cause and interval (STYLE habit
     // 16): the first at once, the second counted and written with its count on stop.
-    expect((await broker.audit.list()).filter((e) => e.action === 'subscribe')).toMatchObject([
+    expect(broker.audit.list().filter((e) => e.action === 'subscribe')).toMatchObject([
       { topic: 'vigil/v1/#' },
       { topic: 'vigil/v1/site-a/agents/gw-02/commands' },
     ]);
@@ -293,7 +293,7 @@ describe('MQTT front door (real Aedes, real mqtt.js)', () => {
     );
     const open = await eventually(
       'an open ticket',
-      () => broker.tickets.list({ status: 'open' })[0],
+      async () => (await broker.tickets.list({ status: 'open' }))[0],
     );
     expect(open).toMatchObject({
       siteId: 'site-a',
@@ -308,7 +308,7 @@ describe('MQTT front door (real Aedes, real mqtt.js)', () => {
     );
     await eventually(
       'the ticket resolved',
-      () => broker.tickets.get(open.id)?.status === 'resolved',
+      async () => (await broker.tickets.get(open.id))?.status === 'resolved',
     );
   });
 });

@@ -39,7 +39,7 @@ async function twoCustomers(f: DeskFixture) {
   await desk.customers.create({ id: 'bravo', name: 'Bravo Harbour Ltd' });
   await desk.sites.put('alpha-site', { customerId: 'alpha' });
   await desk.sites.put('bravo-site', { customerId: 'bravo' });
-  const ticket = (siteId: string, deviceId: string, title: string): Ticket =>
+  const ticket = (siteId: string, deviceId: string, title: string): Promise<Ticket> =>
     desk.tickets.openManual({
       siteId,
       deviceId,
@@ -48,8 +48,8 @@ async function twoCustomers(f: DeskFixture) {
       reportedBy: deskUsers.operator.username,
       via: 'phone',
     });
-  const alphaTicket = ticket('alpha-site', 'cam-a1', 'Alpha gate picture blurred');
-  const bravoTicket = ticket('bravo-site', 'cam-b7', 'Bravo quay picture blurred');
+  const alphaTicket = await ticket('alpha-site', 'cam-a1', 'Alpha gate picture blurred');
+  const bravoTicket = await ticket('bravo-site', 'cam-b7', 'Bravo quay picture blurred');
   const bravoWindow = await desk.maintenance.create(
     { siteId: 'bravo-site', durationMin: 60, reason: 'Bravo quay mast repainted' },
     deskUsers.operator.username,

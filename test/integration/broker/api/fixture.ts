@@ -74,11 +74,13 @@ export async function makeFixture(opts: { console?: boolean } = {}): Promise<Fix
     writeFileSync(join(consoleDir, 'index.html'), '<!doctype html><title>Vigil</title>');
     writeFileSync(join(consoleDir, 'assets', 'app.js'), 'console.log("vigil")');
   }
+  const tickets = createTicketService({ db: store, events, sla: defaultSla, now });
+  await tickets.start();
   const deps: ApiDeps = {
     db,
     store,
     devices,
-    tickets: createTicketService({ db, events, sla: defaultSla, now }),
+    tickets,
     events,
     health: async () => healthExample,
     consoleDir,

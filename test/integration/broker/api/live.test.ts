@@ -90,7 +90,7 @@ describe('live stream over a real port', () => {
 
     const device = { ...deviceExample, status: 'down' as const };
     fx.deps.events.emit('device', device);
-    const [ticket] = fx.deps.tickets.apply(deviceDown(device, fx.clock.now));
+    const [ticket] = await fx.deps.tickets.apply(deviceDown(device, fx.clock.now));
 
     const first = await sse.nextEvent();
     expect(first).toEqual({ event: 'device', data: { type: 'device', device } });

@@ -126,13 +126,13 @@ describe('customers API', () => {
     expect(site.json()).toMatchObject({ customerId: 'acme', customer: 'Acme' });
     expect((await call(viewer, 'GET', customerPath('acme'))).json().sites).toEqual(['north']);
 
-    const open = (id: string, siteId: string): Ticket => {
-      f.desk.tickets.apply(deviceDown(camera(id, { siteId, status: 'down' }), f.clock.now));
-      return f.desk.tickets.list({ status: 'open', deviceId: id })[0]!;
+    const open = async (id: string, siteId: string): Promise<Ticket> => {
+      await f.desk.tickets.apply(deviceDown(camera(id, { siteId, status: 'down' }), f.clock.now));
+      return (await f.desk.tickets.list({ status: 'open', deviceId: id }))[0]!;
     };
     const allowed = (ticket: Ticket) =>
       Object.fromEntries(ticket.sla.map((clock) => [clock.deadline, clock.allowedMin]));
-    const north = open('cam-01', 'north');
+    const north = await open('cam-01', 'north');
     expect(allowed(north)).toEqual({ respond: 5, 'on-site': 60, resolve: 240 });
     // Its printed incident report is a document for the customer: in its language (zh-CN),
     // Beijing time, with the offset.
@@ -140,7 +140,11 @@ describe('customers API', () => {
     expect(html.body).toContain('时间（Asia/Shanghai）');
     expect(html.body).toContain('2026年11月26日 16:00（UTC+08:00）');
     // A site without a customer keeps the broker's deadlines.
-    expect(allowed(open('cam-09', 'south'))).toEqual({ respond: 10, 'on-site': 120, resolve: 240 });
+    expect(allowed(await open('cam-09', 'south'))).toEqual({
+      respond: 10,
+      'on-site': 120,
+      resolve: 240,
+    });
   });
 
   it("splits an outage across a month's local midnight between the two months' reports", async () => {
@@ -204,12 +208,18 @@ describe('customers API', () => {
     history.record('south', 'cam-09', 'up', at('2026-11-10T03:00:00Z'));
     // One emergency ticket answered in 4 min (respond met), resolved in 5 h (breached).
     f.clock.now = at('2026-11-10T00:00:00Z');
-    tickets.apply(deviceDown(camera('cam-09', { siteId: 'south', status: 'down' }), f.clock.now));
-    const ticket = tickets.list({ status: 'open', deviceId: 'cam-09' })[0]!;
+    await tickets.apply(
+      deviceDown(camera('cam-09', { siteId: 'south', status: 'down' }), f.clock.now),
+    );
+    const ticket = (await tickets.list({ status: 'open', deviceId: 'cam-09' }))[0]!;
     f.clock.now = at('2026-11-10T00:04:00Z');
-    tickets.act(ticket.id, { action: 'acknowledge' }, 'olga');
+    await tickets.act(ticket.id, { action: 'acknowledge' }, 'olga');
     f.clock.now = at('2026-11-10T05:00:00Z');
-    tickets.act(ticket.id, { action: 'resolve', cause: 'PoE', fix: 'new switch port' }, 'olga');
+    await tickets.act(
+      ticket.id,
+      { action: 'resolve', cause: 'PoE', fix: 'new switch port' },
+      'olga',
+    );
     await later('2026-12-06T00:00:00Z');
 
     const res = await call(viewer, 'GET', `${customerPath('acme', 'figures')}?period=2026-11`);

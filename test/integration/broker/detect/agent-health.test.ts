@@ -71,7 +71,7 @@ describe('agent health to the metrics store and the gateway rule', () => {
       lastOkPollMaxAgeS: 300,
       devicesNeverOk: 1,
     });
-    const open = broker.tickets.list({ status: 'open' });
+    const open = await broker.tickets.list({ status: 'open' });
     expect(open).toEqual([
       expect.objectContaining({
         siteId: 'site-a',

@@ -28,10 +28,10 @@ describe('refused credentials on the ticket desk', () => {
       );
       for (const id of ids.slice(0, 6)) {
         f.report(id, status, { reasons: [refused] });
-        f.advance(200);
+        await f.advance(200);
       }
-      f.advance(60_000);
-      const open = f.open();
+      await f.advance(60_000);
+      const open = await f.open();
       expect(open.map((t) => [t.deviceId, t.fault, t.priority])).toEqual(
         ids.slice(0, 6).map((id) => [id, 'degraded:auth-failed', 'general']),
       );
@@ -45,14 +45,14 @@ describe('refused credentials on the ticket desk', () => {
       ids.map((id) => camera(id)),
     );
     f.report('cam-03', 'degraded', { reasons: [refused] });
-    f.advance(60_000);
+    await f.advance(60_000);
     f.report('cam-03', 'down');
-    const open = f.open().map((t) => [t.fault, t.priority]);
+    const open = (await f.open()).map((t) => [t.fault, t.priority]);
     expect(open).toContainEqual(['device-down', 'emergency']);
     expect(open).toContainEqual(['degraded:auth-failed', 'general']);
     // Back, with the password fixed: both resolve.
-    f.advance(60_000);
+    await f.advance(60_000);
     f.report('cam-03', 'up');
-    expect(f.open()).toEqual([]);
+    expect(await f.open()).toEqual([]);
   });
 });

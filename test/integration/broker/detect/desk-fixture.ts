@@ -45,9 +45,12 @@ export interface DeskFixture {
   clock: { now: Date };
   /**
    * Moves the clock, ticking at least every 30 s; the site's agent gw-01 sends a sign of
-   * life at each step unless `agentAlive` is false.
+   * life at each step unless `agentAlive` is false. Resolves once each beat's tickets
+   * are written (the desk writes them after the beat, at the beat's instant).
    */
-  advance(ms: number, agentAlive?: boolean): void;
+  advance(ms: number, agentAlive?: boolean): Promise<void>;
+  /** Resolves once the messages fed so far ran and the desk wrote their tickets. */
+  settle(): Promise<void>;
   /** Reports a device's new state (status and reasons) as its agent's state message. */
   report(id: string, status: Device['status'], patch?: Partial<Device>): Device;
   /** The agent's birth: a sign of life (gw-01 by default). */
@@ -60,8 +63,10 @@ export interface DeskFixture {
   deadLetters: DeadLetterStore;
   emitted: Ticket[];
   alerts: SlaAlert[];
-  open(): Ticket[];
-  all(): Ticket[];
+  /** The open tickets once the desk settled. */
+  open(): Promise<Ticket[]>;
+  /** Every ticket once the desk settled. */
+  all(): Promise<Ticket[]>;
   logLines: string[];
   /** Stops the desk and starts a new one on the same database, as a broker restart does. */
   restart(): Promise<void>;
@@ -141,6 +146,10 @@ export async function makeDesk(
       ts: clock.now.toISOString(),
       devices: [],
     });
+  const settle = async () => {
+    await desk.pipeline.idle();
+    await desk.tickets.idle();
+  };
   const emitted: Ticket[] = [];
   const alerts: SlaAlert[] = [];
   events.on('ticket', (ticket) => emitted.push(ticket));
@@ -157,16 +166,18 @@ export async function makeDesk(
     logLines,
     emitted,
     alerts,
-    advance(ms, agentAlive = true) {
+    async advance(ms, agentAlive = true) {
       let left = ms;
       do {
         const step = Math.min(left, 30_000);
         clock.now = new Date(clock.now.getTime() + step);
         if (agentAlive) birth('gw-01');
-        desk.tick();
+        await desk.pipeline.idle();
+        await desk.tick();
         left -= step;
       } while (left > 0);
     },
+    settle,
     report(id, status, patch = {}) {
       const previous = registry.list().find((d) => d.id === id);
       const base = previous ?? camera(id);
@@ -219,8 +230,14 @@ export async function makeDesk(
       });
     },
     deadLetters,
-    open: () => desk.tickets.list({ status: 'open' }),
-    all: () => desk.tickets.list({ status: 'all' }),
+    open: async () => {
+      await settle();
+      return desk.tickets.list({ status: 'open' });
+    },
+    all: async () => {
+      await settle();
+      return desk.tickets.list({ status: 'all' });
+    },
     async restart() {
       await desk.stop();
       desk = await start();

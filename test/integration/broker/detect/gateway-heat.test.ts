@@ -27,9 +27,9 @@ describe('gateway heat on the ticket desk', () => {
   it('opens a general site ticket naming the heat, keeps it within the hysteresis, resolves it cooler', async () => {
     f = await makeDesk();
     f.health(at(70));
-    expect(f.open()).toEqual([]);
+    expect(await f.open()).toEqual([]);
     f.health(at(92));
-    const ticket = f.open()[0];
+    const ticket = (await f.open())[0];
     if (!ticket) throw new Error('no ticket opened for a gateway at 92 °C');
     expect(ticket).toMatchObject({
       fault: 'degraded:gateway-resources',
@@ -44,25 +44,25 @@ describe('gateway heat on the ticket desk', () => {
 
     // Cooler, but not by 5 °C below the limit: still hot, the same ticket stays open.
     f.health(at(78));
-    expect(f.open().map((t) => t.id)).toEqual([ticket.id]);
+    expect((await f.open()).map((t) => t.id)).toEqual([ticket.id]);
     // A broker restart forgets the rule's memory; the open condition still says it was heat.
     await f.restart();
     f.health(at(76));
-    expect(f.open().map((t) => t.id)).toEqual([ticket.id]);
+    expect((await f.open()).map((t) => t.id)).toEqual([ticket.id]);
     f.health(at(74.5));
-    expect(f.open()).toEqual([]);
-    const resolved = f.all()[0];
+    expect(await f.open()).toEqual([]);
+    const resolved = (await f.all())[0];
     expect(resolved?.status).toBe('resolved');
     expect(resolved?.timeline.at(-1)?.text).toMatch(/not overheating/);
     // Below the limit and not hot before: no ticket.
     f.health(at(79));
-    expect(f.open()).toEqual([]);
+    expect(await f.open()).toEqual([]);
   });
 
   it('never opens one for a gateway that reports no temperature', async () => {
     f = await makeDesk();
     f.health(at(undefined));
     f.health(at(undefined));
-    expect(f.open()).toEqual([]);
+    expect(await f.open()).toEqual([]);
   });
 });

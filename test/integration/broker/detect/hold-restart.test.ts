@@ -28,31 +28,31 @@ describe('hold only while a site-wide event may be forming', () => {
     const backAt = new Map<string, number>();
     for (let i = 1; i <= 40; i++) {
       f.report(id(i), 'down');
-      expect(f.open().some((t) => t.deviceId === id(i))).toBe(true);
+      expect((await f.open()).some((t) => t.deviceId === id(i))).toBe(true);
       backAt.set(id(i), f.clock.now.getTime() + 20 * SECOND);
-      f.advance(1.5 * SECOND);
+      await f.advance(1.5 * SECOND);
       for (const [cam, at] of backAt) {
         if (f.clock.now.getTime() < at) continue;
         f.report(cam, 'up');
         backAt.delete(cam);
       }
     }
-    expect(f.all().filter((t) => t.fault === 'site-outage')).toEqual([]);
-    expect(f.all().filter((t) => t.fault === 'device-down')).toHaveLength(40);
+    expect((await f.all()).filter((t) => t.fault === 'site-outage')).toEqual([]);
+    expect((await f.all()).filter((t) => t.fault === 'device-down')).toHaveLength(40);
   });
 
   it('a site-wide event still ends as one open ticket: the first tickets fold into it', async () => {
     f = await makeDesk({}, cameras(100));
     for (let i = 1; i <= 40; i++) {
       f.report(id(i), 'down');
-      f.advance(250);
+      await f.advance(250);
     }
-    f.advance(3 * SECOND);
-    const open = f.open();
+    await f.advance(3 * SECOND);
+    const open = await f.open();
     expect(open.map((t) => t.fault)).toEqual(['site-outage']);
     expect(open[0]?.covers).toHaveLength(40);
     // Only those before 80 % of the threshold (30) opened; the rest were held; all folded.
-    const deviceTickets = f.all().filter((t) => t.fault === 'device-down');
+    const deviceTickets = (await f.all()).filter((t) => t.fault === 'device-down');
     expect(deviceTickets.length).toBeLessThanOrEqual(23);
     for (const ticket of deviceTickets) {
       expect(ticket.status).toBe('resolved');
@@ -71,78 +71,70 @@ describe('detector state across a broker restart', () => {
     f = await makeDesk({}, cameras(10));
     for (let i = 0; i < 3; i++) {
       f.report(id(7), 'down');
-      f.advance(5 * SECOND);
+      await f.advance(5 * SECOND);
       f.report(id(7), 'up');
-      f.advance(2 * MINUTE);
+      await f.advance(2 * MINUTE);
     }
-    expect(f.open().map((t) => t.fault)).toEqual(['flapping']);
+    expect((await f.open()).map((t) => t.fault)).toEqual(['flapping']);
     await f.restart();
-    f.advance(30 * SECOND);
+    await f.advance(30 * SECOND);
     f.report(id(7), 'down'); // a 4th failure after the restart: still the same episode
-    f.advance(5 * SECOND);
-    expect(f.open().map((t) => t.fault)).toEqual(['flapping']);
-    expect(f.all().find((t) => t.fault === 'device-down')?.status).toBe('resolved');
+    await f.advance(5 * SECOND);
+    expect((await f.open()).map((t) => t.fault)).toEqual(['flapping']);
+    expect((await f.all()).find((t) => t.fault === 'device-down')?.status).toBe('resolved');
     f.report(id(7), 'up');
-    f.advance(61 * MINUTE);
-    expect(f.open()).toEqual([]);
-    expect(
-      f
-        .all()
-        .find((t) => t.fault === 'flapping')
-        ?.timeline.at(-1)?.text,
-    ).toMatch(/no failure for 60 min/);
+    await f.advance(61 * MINUTE);
+    expect(await f.open()).toEqual([]);
+    expect((await f.all()).find((t) => t.fault === 'flapping')?.timeline.at(-1)?.text).toMatch(
+      /no failure for 60 min/,
+    );
   });
 
   it('in the middle of a site outage: the site ticket resolves when the cameras return, and those still down get their own', async () => {
     f = await makeDesk({}, cameras(10));
     for (let i = 1; i <= 4; i++) {
       f.report(id(i), 'down');
-      f.advance(200);
+      await f.advance(200);
     }
-    f.advance(3 * SECOND);
-    expect(f.open().map((t) => t.fault)).toEqual(['site-outage']);
+    await f.advance(3 * SECOND);
+    expect((await f.open()).map((t) => t.fault)).toEqual(['site-outage']);
     await f.restart();
-    f.advance(MINUTE);
+    await f.advance(MINUTE);
     // Nothing new after the restart: the suppressed cameras stay suppressed.
-    expect(f.open().map((t) => t.fault)).toEqual(['site-outage']);
+    expect((await f.open()).map((t) => t.fault)).toEqual(['site-outage']);
     f.report(id(1), 'up');
     f.report(id(2), 'up');
-    f.advance(SECOND);
-    expect(
-      f
-        .open()
-        .map((t) => t.deviceId)
-        .sort(),
-    ).toEqual([id(3), id(4)]);
-    expect(f.all().find((t) => t.fault === 'site-outage')?.status).toBe('resolved');
+    await f.advance(SECOND);
+    expect((await f.open()).map((t) => t.deviceId).sort()).toEqual([id(3), id(4)]);
+    expect((await f.all()).find((t) => t.fault === 'site-outage')?.status).toBe('resolved');
   });
 
   it('an agent gone before the restart stays gone (no device tickets) until it is back', async () => {
     f = await makeDesk({}, cameras(10));
     f.agentOnline('gw-01');
     f.agentOffline('gw-01', 'connection-lost');
-    f.advance(3 * SECOND, false);
+    await f.advance(3 * SECOND, false);
     await f.restart();
-    f.advance(5 * MINUTE, false);
-    expect(f.open().map((t) => t.fault)).toEqual(['site-unreachable']);
+    await f.advance(5 * MINUTE, false);
+    expect((await f.open()).map((t) => t.fault)).toEqual(['site-unreachable']);
     f.agentOnline('gw-01');
     f.report(id(5), 'down');
-    f.advance(3 * SECOND);
-    expect(f.open().map((t) => [t.fault, t.deviceId])).toEqual([['device-down', id(5)]]);
-    expect(f.all().find((t) => t.fault === 'site-unreachable')?.status).toBe('resolved');
+    await f.advance(3 * SECOND);
+    expect((await f.open()).map((t) => [t.fault, t.deviceId])).toEqual([['device-down', id(5)]]);
+    expect((await f.all()).find((t) => t.fault === 'site-unreachable')?.status).toBe('resolved');
   });
 
   it('agents online before a long restart get a whole heartbeat timeout afresh', async () => {
     f = await makeDesk({}, cameras(10));
     f.agentOnline('gw-01');
-    f.advance(10 * SECOND);
+    await f.advance(10 * SECOND);
     await f.desk.stop();
     f.clock.now = new Date(f.clock.now.getTime() + 10 * MINUTE); // the broker was down
     await f.restart();
-    f.advance(60 * SECOND, false);
-    expect(f.open()).toEqual([]);
-    f.advance(45 * SECOND, false); // 105 s of silence since the restart: past 90 s
-    f.advance(3 * SECOND, false); // and the 2 s hold
-    expect(f.open().map((t) => t.fault)).toEqual(['site-unreachable']);
+    await f.advance(60 * SECOND, false);
+    expect(await f.open()).toEqual([]);
+    await f.advance(45 * SECOND, false); // 105 s of silence since the restart: past 90 s
+    await f.advance(3 * SECOND, false); // and the 2 s hold
+    expect((await f.open()).map((t) => t.fault)).toEqual(['site-unreachable']);
   });
 });

@@ -50,12 +50,12 @@ describe('retention below the contract', () => {
     });
   }
 
-  const open = () => f.open().filter((t) => t.fault === 'degraded:retention-short');
+  const open = async () => (await f.open()).filter((t) => t.fault === 'degraded:retention-short');
 
   it('opens one general ticket "recordings kept N days, the contract says M", in both languages', async () => {
     reading('nvr-01', { retentionDays: 12.4 });
-    expect(open()).toHaveLength(1);
-    const ticket = open()[0]!;
+    expect(await open()).toHaveLength(1);
+    const ticket = (await open())[0]!;
     expect(ticket).toMatchObject({ deviceId: 'nvr-01', priority: 'general', status: 'open' });
     expect(ticket.title).toBe(
       'NVR "Recorder" (nvr-01): recordings kept 12.4 days, the contract says 30',
@@ -69,11 +69,11 @@ describe('retention below the contract', () => {
     expect(await f.deadLetters.list()).toEqual([]);
   });
 
-  it('keeps it open through the polls between measurements, state changes and a lower reading', () => {
+  it('keeps it open through the polls between measurements, state changes and a lower reading', async () => {
     reading('nvr-01', { retentionDays: 12 });
-    const id = open()[0]!.id;
+    const id = (await open())[0]!.id;
     for (let i = 0; i < 5; i++) {
-      f.advance(15_000);
+      await f.advance(15_000);
       reading('nvr-01', {});
     }
     // The device's own state (up, or degraded for something else) is not what this judges.
@@ -82,28 +82,25 @@ describe('retention below the contract', () => {
     });
     f.report('nvr-01', 'up');
     reading('nvr-01', { retentionDays: 11 });
-    expect(open().map((t) => t.id)).toEqual([id]);
-    expect(
-      f
-        .open()
-        .filter((t) => t.deviceId === 'nvr-01')
-        .map((t) => t.fault),
-    ).toEqual(['degraded:retention-short']);
+    expect((await open()).map((t) => t.id)).toEqual([id]);
+    expect((await f.open()).filter((t) => t.deviceId === 'nvr-01').map((t) => t.fault)).toEqual([
+      'degraded:retention-short',
+    ]);
   });
 
-  it('resolves by itself at the first reading a day above the goal, saying so', () => {
+  it('resolves by itself at the first reading a day above the goal, saying so', async () => {
     reading('nvr-01', { retentionDays: 12 });
-    f.advance(3_600_000);
+    await f.advance(3_600_000);
     reading('nvr-01', { retentionDays: 29.9 });
-    expect(open()).toHaveLength(1);
+    expect(await open()).toHaveLength(1);
     // At the goal is not yet enough: a recorder sized just for it dips below every night.
     reading('nvr-01', { retentionDays: 30 });
-    f.advance(3_600_000);
+    await f.advance(3_600_000);
     reading('nvr-01', { retentionDays: 30.5 });
-    expect(open()).toHaveLength(1);
+    expect(await open()).toHaveLength(1);
     reading('nvr-01', { retentionDays: 31 });
-    expect(open()).toHaveLength(0);
-    const ticket = f.all().find((t) => t.fault === 'degraded:retention-short')!;
+    expect(await open()).toHaveLength(0);
+    const ticket = (await f.all()).find((t) => t.fault === 'degraded:retention-short')!;
     expect(ticket.status).toBe('resolved');
     expect(ticket.timeline.at(-1)?.text).toBe(
       'Resolved automatically: recordings kept 31 days, the contract says 30',
@@ -113,20 +110,20 @@ describe('retention below the contract', () => {
   it("follows the site's goal: none below it, and a goal of 0 asks for nothing", async () => {
     await f.desk.sites.put(site, { retentionGoalDays: 10 });
     reading('nvr-01', { retentionDays: 12 });
-    expect(open()).toHaveLength(0);
+    expect(await open()).toHaveLength(0);
     await f.desk.sites.put(site, { retentionGoalDays: 0 });
     reading('nvr-01', { retentionDays: 0.5 });
-    expect(open()).toHaveLength(0);
+    expect(await open()).toHaveLength(0);
   });
 
   it('remembers the fault across a broker restart and still resolves it', async () => {
     reading('nvr-01', { retentionDays: 12 });
-    expect(open()).toHaveLength(1);
+    expect(await open()).toHaveLength(1);
     await f.restart();
     f.agentOnline();
     reading('nvr-01', { retentionDays: 12 });
-    expect(open()).toHaveLength(1);
+    expect(await open()).toHaveLength(1);
     reading('nvr-01', { retentionDays: 31 });
-    expect(open()).toHaveLength(0);
+    expect(await open()).toHaveLength(0);
   });
 });

@@ -48,7 +48,7 @@ describe('config-file webhooks through the outbox', () => {
     receiver = await new WebhookStandin(SECRET).start();
     receiver.failNext = 2;
     broker = await startTestBroker({ settings: settings(receiver.url) });
-    const [ticket] = broker.tickets.apply(deviceDown(camera('cam-03'), new Date()));
+    const [ticket] = await broker.tickets.apply(deviceDown(camera('cam-03'), new Date()));
     const first = await eventually('the opening arrives', () => receiver!.deliveries[0]);
     expect(first.event).toBe('ticket');
     expect(first.body).toMatchObject({
@@ -75,7 +75,7 @@ describe('config-file webhooks through the outbox', () => {
     receiver.failNext = 1_000;
     dir = await tempDir('vigil-hooks-');
     broker = await startTestBroker({ settings: settings(receiver.url, 20), dataDir: dir.path });
-    broker.tickets.apply(deviceDown(camera('cam-04'), new Date()));
+    await broker.tickets.apply(deviceDown(camera('cam-04'), new Date()));
     await eventually('the receiver refused it', () => receiver!.requests.length > 0);
     const id = receiver.requests[0]!.headers['x-vigil-delivery'];
     await broker.stop();
@@ -106,7 +106,7 @@ describe('config-file webhooks through the outbox', () => {
       error: (line) => lines.push(line),
     };
     broker = await startTestBroker({ settings: settings(receiver.url, 3), log });
-    broker.tickets.apply(deviceDown(camera('cam-05'), new Date()));
+    await broker.tickets.apply(deviceDown(camera('cam-05'), new Date()));
     await eventually('given up', async () => {
       const c = (await health(broker!)).notify!.outbox.webhook;
       return c !== undefined && c.failed > 0 && c.pending === 0;

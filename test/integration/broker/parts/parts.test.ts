@@ -60,9 +60,9 @@ describe('spare parts and warranty over the API', () => {
   const ticket = (id: number) => ok<Ticket>('GET', `/api/tickets/${id}`);
 
   /** cam-03 down: one open emergency ticket. */
-  function openTicket(): Ticket {
+  async function openTicket(): Promise<Ticket> {
     f.report('cam-03', 'down');
-    const [opened] = f.open();
+    const [opened] = await f.open();
     if (!opened) throw new Error('no ticket opened');
     return opened;
   }
@@ -126,7 +126,7 @@ describe('spare parts and warranty over the API', () => {
   it('records a replacement from a depot, takes one off its stock, and refuses an empty depot naming the ones that have it', async () => {
     await ok('PUT', `/api/depots/sh-pudong/stock/${MODEL}`, { count: 1 });
     await ok('PUT', `/api/depots/sh-minhang/stock/${MODEL}`, { count: 2 });
-    const t = openTicket();
+    const t = await openTicket();
     const body: ReplacementRequest = {
       partModel: MODEL,
       oldSerial: 'SN-cam-03',
@@ -180,7 +180,7 @@ describe('spare parts and warranty over the API', () => {
 
   it('runs the stocked part clock from the customer contract: warns, breaches, stops at the replacement', async () => {
     await ok('PUT', `/api/depots/sh-minhang/stock/${MODEL}`, { count: 1 });
-    const t = openTicket();
+    const t = await openTicket();
     const needed = await ok<Ticket>('POST', `/api/tickets/${t.id}/part-needed`, {
       partModel: MODEL,
     });
@@ -192,9 +192,9 @@ describe('spare parts and warranty over the API', () => {
       params: { part: MODEL, stocked: true, depots: ['sh-minhang'], hours: 4 },
     });
 
-    f.advance(4 * 60 * MINUTE * 0.8);
+    await f.advance(4 * 60 * MINUTE * 0.8);
     expect(f.alerts.some((a) => a.deadline === 'part-replaced' && a.kind === 'warning')).toBe(true);
-    f.advance(4 * 60 * MINUTE * 0.2 + MINUTE);
+    await f.advance(4 * 60 * MINUTE * 0.2 + MINUTE);
     expect(f.alerts.some((a) => a.deadline === 'part-replaced' && a.kind === 'breach')).toBe(true);
 
     await ok('POST', `/api/tickets/${t.id}/replacements`, {
@@ -209,7 +209,7 @@ describe('spare parts and warranty over the API', () => {
   });
 
   it('runs the unstocked part clock (shipped within the contract hours) and stops it when shipped', async () => {
-    const t = openTicket();
+    const t = await openTicket();
     const needed = await ok<Ticket>('POST', `/api/tickets/${t.id}/part-needed`, {
       partModel: 'NVR-PSU-12V',
     });
@@ -218,7 +218,7 @@ describe('spare parts and warranty over the API', () => {
       allowedMin: 24 * 60,
     });
     expect(needed.sla.some((c) => c.deadline === 'part-replaced')).toBe(false);
-    f.advance(60 * MINUTE);
+    await f.advance(60 * MINUTE);
     const shipped = await ok<Ticket>('POST', `/api/tickets/${t.id}/part-shipped`, {
       note: 'SF Express 1234',
     });
@@ -232,8 +232,8 @@ describe('spare parts and warranty over the API', () => {
   });
 
   it('links a new serial number to the open ticket, and a warranty repair restarts the warranty for the contract years', async () => {
-    const t = openTicket();
-    f.advance(30 * MINUTE);
+    const t = await openTicket();
+    await f.advance(30 * MINUTE);
     const base = camera('cam-03');
     f.report('cam-03', 'up', {
       serialNumber: 'SN-SWAPPED',
@@ -294,8 +294,8 @@ describe('spare parts and warranty over the API', () => {
     await f.desk.sites.putDevice('demo-site', 'cam-03', { recorderId: 'nvr-01' });
     f.report('nvr-01', 'down', { kind: 'nvr', name: 'NVR 1' });
     f.report('cam-03', 'down');
-    f.advance(3_000);
-    const [nvrTicket] = f.open();
+    await f.advance(3_000);
+    const [nvrTicket] = await f.open();
     expect(nvrTicket).toMatchObject({ deviceId: 'nvr-01', covers: ['cam-03'] });
     const base = camera('cam-03');
     f.report('cam-03', 'down', {

@@ -34,9 +34,10 @@ describe('ticket work order over the API', () => {
     });
 
   /** cam-03 down (an isolated failure: no hold): one open emergency ticket. */
-  function openTicket(): Ticket {
+  async function openTicket(): Promise<Ticket> {
     f.report('cam-03', 'down');
-    const [ticket] = f.open();
+    await f.settle();
+    const [ticket] = await f.open();
     if (!ticket) throw new Error('no ticket opened');
     return ticket;
   }
@@ -55,10 +56,10 @@ describe('ticket work order over the API', () => {
   });
 
   it('takes every step with who and when, meets the clocks, audits, and closes', async () => {
-    const ticket = openTicket();
+    const ticket = await openTicket();
     const opened = f.clock.now.getTime();
 
-    f.advance(2 * MINUTE);
+    await f.advance(2 * MINUTE);
     let res = await act(ticket.id, { action: 'acknowledge', note: 'looking' });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({
@@ -67,7 +68,7 @@ describe('ticket work order over the API', () => {
       respondedAt: new Date(opened + 2 * MINUTE).toISOString(),
     });
 
-    f.advance(3 * MINUTE);
+    await f.advance(3 * MINUTE);
     res = await act(ticket.id, { action: 'dispatch', engineer: 'Wang Lei' });
     expect(res.json()).toMatchObject({
       status: 'dispatched',
@@ -75,7 +76,7 @@ describe('ticket work order over the API', () => {
       dispatchedBy: 'olga',
     });
 
-    f.advance(50 * MINUTE);
+    await f.advance(50 * MINUTE);
     res = await act(ticket.id, { action: 'on-site' });
     expect(res.json()).toMatchObject({ status: 'on-site', onSiteReportedBy: 'olga' });
     res = await act(ticket.id, { action: 'note', text: 'PoE port 7 dead' });
@@ -87,7 +88,7 @@ describe('ticket work order over the API', () => {
     expect(res.json()).toMatchObject({ code: 'VIGIL_CONFLICT' });
     expect(res.json().message).toMatch(/Resolve it first/);
 
-    f.advance(10 * MINUTE);
+    await f.advance(10 * MINUTE);
     res = await act(ticket.id, {
       action: 'resolve',
       cause: 'PoE port failed',
@@ -157,19 +158,20 @@ describe('ticket work order over the API', () => {
   });
 
   it('lets a viewer read but not act', async () => {
-    const ticket = openTicket();
+    const ticket = await openTicket();
     const res = await act(ticket.id, { action: 'acknowledge' }, 'viewer');
     expect(res.statusCode).toBe(403);
     expect(res.json().code).toBe('VIGIL_FORBIDDEN');
     expect(
       (await app.inject({ url: `/api/tickets/${ticket.id}`, headers: as('viewer') })).statusCode,
     ).toBe(200);
-    expect(f.desk.tickets.get(ticket.id)?.status).toBe('open');
+    expect((await f.desk.tickets.get(ticket.id))?.status).toBe('open');
   });
 
   it('filters and sorts the list', async () => {
-    openTicket();
+    await openTicket();
     f.report('cam-04', 'degraded', { reasons: [{ code: 'clock-drift', message: '700 s' }] });
+    await f.settle();
     const get = async (query: string) =>
       (await app.inject({ url: `/api/tickets?${query}`, headers: as('viewer') })).json<Ticket[]>();
     expect((await get('priority=general')).map((t) => t.fault)).toEqual(['degraded:clock-drift']);
@@ -180,20 +182,20 @@ describe('ticket work order over the API', () => {
   });
 
   it('SLA clocks: warning at 80 %, breach with escalation, in the live events', async () => {
-    const ticket = openTicket(); // emergency: respond within 10 min
-    f.advance(7 * MINUTE + 59_000);
+    const ticket = await openTicket(); // emergency: respond within 10 min
+    await f.advance(7 * MINUTE + 59_000);
     expect(f.alerts).toEqual([]);
-    f.advance(1000); // 8 min = 80 % of 10
+    await f.advance(1000); // 8 min = 80 % of 10
     expect(f.alerts).toEqual([
       expect.objectContaining({ kind: 'warning', ticketId: ticket.id, deadline: 'respond' }),
     ]);
-    expect(f.desk.tickets.get(ticket.id)?.sla[0]?.state).toBe('warning');
-    f.advance(2 * MINUTE);
+    expect((await f.desk.tickets.get(ticket.id))?.sla[0]?.state).toBe('warning');
+    await f.advance(2 * MINUTE);
     expect(f.alerts.map((a) => [a.kind, a.deadline])).toEqual([
       ['warning', 'respond'],
       ['breach', 'respond'],
     ]);
-    const breached = f.desk.tickets.get(ticket.id)!;
+    const breached = (await f.desk.tickets.get(ticket.id))!;
     expect(breached.sla[0]).toMatchObject({
       state: 'breached',
       breachedAt: f.clock.now.toISOString(),
@@ -201,9 +203,9 @@ describe('ticket work order over the API', () => {
     expect(breached.timeline.at(-1)).toMatchObject({ kind: 'sla-breach', actor: 'system' });
     // Acknowledging late ends the clock, still breached.
     await act(ticket.id, { action: 'acknowledge' });
-    expect(f.desk.tickets.get(ticket.id)?.sla[0]?.state).toBe('breached');
+    expect((await f.desk.tickets.get(ticket.id))?.sla[0]?.state).toBe('breached');
     // No second alert for the same deadline.
-    f.advance(MINUTE);
+    await f.advance(MINUTE);
     expect(f.alerts.filter((a) => a.deadline === 'respond')).toHaveLength(2);
   });
 
@@ -222,7 +224,7 @@ describe('ticket work order over the API', () => {
     const screen = (ticket: Ticket) =>
       countdownState(deadlinesOf(ticket)[0]!, f.clock.now.getTime()).state;
 
-    const ticket = openTicket(); // emergency: respond within 10 min
+    const ticket = await openTicket(); // emergency: respond within 10 min
     const opened = Date.parse(ticket.openedAt);
     let sent = await fetch(ticket.id);
     // Half of the 10 minutes, for every deadline the ticket has.
@@ -239,11 +241,11 @@ describe('ticket work order over the API', () => {
       warnAt: new Date(opened + 5 * MINUTE).toISOString(),
     });
 
-    f.advance(5 * MINUTE - 1000);
+    await f.advance(5 * MINUTE - 1000);
     sent = await fetch(ticket.id);
     expect([sent.sla[0]?.state, screen(sent), f.alerts]).toEqual(['running', 'ok', []]);
     // The console, still holding that copy, turns at warnAt as the broker does.
-    f.advance(1000);
+    await f.advance(1000);
     expect(screen(sent)).toBe('warning');
     expect(f.alerts).toEqual([
       expect.objectContaining({ kind: 'warning', ticketId: ticket.id, deadline: 'respond' }),
@@ -253,9 +255,9 @@ describe('ticket work order over the API', () => {
   });
 
   it('SLA clocks pause during maintenance and resume with the due time moved', async () => {
-    const ticket = openTicket();
+    const ticket = await openTicket();
     const due = Date.parse(ticket.respondBy!);
-    f.advance(5 * MINUTE);
+    await f.advance(5 * MINUTE);
     const res = await app.inject({
       method: 'POST',
       url: '/api/maintenance',
@@ -270,14 +272,14 @@ describe('ticket work order over the API', () => {
     expect(res.statusCode).toBe(201);
     const window = res.json();
     expect(window.state).toBe('active');
-    expect(f.desk.tickets.get(ticket.id)?.sla.map((c) => c.state)).toEqual([
+    expect((await f.desk.tickets.get(ticket.id))?.sla.map((c) => c.state)).toEqual([
       'paused',
       'paused',
       'paused',
     ]);
-    f.advance(29 * MINUTE);
+    await f.advance(29 * MINUTE);
     expect(f.alerts).toEqual([]);
-    const paused = f.desk.tickets.get(ticket.id)!;
+    const paused = (await f.desk.tickets.get(ticket.id))!;
     expect(Date.parse(paused.respondBy!)).toBe(due + 29 * MINUTE);
 
     // End the window early (PATCH endsAt = now): the clocks run again from where they stood.
@@ -288,12 +290,12 @@ describe('ticket work order over the API', () => {
       payload: { endsAt: f.clock.now.toISOString() },
     });
     expect(end.statusCode).toBe(200);
-    const resumed = f.desk.tickets.get(ticket.id)!;
+    const resumed = (await f.desk.tickets.get(ticket.id))!;
     expect(resumed.sla[0]).toMatchObject({ state: 'running', pausedMs: 29 * MINUTE });
     expect(Date.parse(resumed.respondBy!)).toBe(due + 29 * MINUTE);
     expect(resumed.timeline.map((e) => e.kind)).toEqual(['detected', 'paused', 'resumed']);
     // 5 min used before, 3 more reach 80 %.
-    f.advance(3 * MINUTE);
+    await f.advance(3 * MINUTE);
     expect(f.alerts.map((a) => a.kind)).toEqual(['warning']);
   });
 
@@ -314,10 +316,11 @@ describe('ticket work order over the API', () => {
     expect(planned.json()).toMatchObject({ state: 'planned', createdBy: 'olga', deviceId: null });
     const list = (await app.inject({ url: '/api/maintenance', headers: as('viewer') })).json();
     expect(list).toHaveLength(1);
-    f.advance(61 * MINUTE);
+    await f.advance(61 * MINUTE);
     f.report('cam-04', 'down');
-    f.advance(MINUTE);
-    expect(f.open()).toEqual([]);
+    await f.settle();
+    await f.advance(MINUTE);
+    expect(await f.open()).toEqual([]);
     const id = planned.json().id;
     const del = await app.inject({
       method: 'DELETE',
@@ -325,7 +328,7 @@ describe('ticket work order over the API', () => {
       headers: as('operator'),
     });
     expect(del.statusCode).toBe(200);
-    f.advance(1000);
-    expect(f.open().map((t) => t.deviceId)).toEqual(['cam-04']);
+    await f.advance(1000);
+    expect((await f.open()).map((t) => t.deviceId)).toEqual(['cam-04']);
   });
 });

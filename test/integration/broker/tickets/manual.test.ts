@@ -5,9 +5,6 @@
  * resolves it: the detector's recoveries (fed through the broker's real pipeline, as an
  * agent's messages would be) leave it open. Bad input, unknown sites and roles.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Ticket, type ManualTicketRequest } from '../../../../shared/api/tickets.js';
@@ -15,8 +12,6 @@ import { validator } from '../../../../shared/validate.js';
 import type { Message } from '../../../../shared/wording/messages.js';
 import { say } from '../../../../shared/wording/render.js';
 import { resolveDeskConfig } from '../../../../broker/wiring/desk-config.js';
-import { migrate, openDatabase } from '../../../../broker/db.js';
-import { openTicketStore, ticketMigrations } from '../../../../broker/tickets/store.js';
 import { camera, deskApi, deskUsers, makeDesk, type DeskFixture } from '../detect/desk-fixture.js';
 
 const MINUTE = 60_000;
@@ -128,9 +123,9 @@ describe('manual tickets over the API', () => {
     );
 
     // The same clocks as a detected ticket: warning at 80 %, then breached, on the timeline.
-    f.advance(97 * MINUTE);
+    await f.advance(97 * MINUTE);
     expect((await get(ticket.id)).sla[0]).toMatchObject({ deadline: 'respond', state: 'warning' });
-    f.advance(24 * MINUTE);
+    await f.advance(24 * MINUTE);
     const late = await get(ticket.id);
     expect(late.sla[0]).toMatchObject({ deadline: 'respond', state: 'breached' });
     expect(late.timeline.map((e) => e.kind)).toEqual(['reported', 'sla-warning', 'sla-breach']);
@@ -184,16 +179,20 @@ describe('manual tickets over the API', () => {
 
     // The camera fails and recovers: its detected ticket opens and resolves by itself.
     f.report('cam-03', 'down');
-    const detected = f.open().find((t) => t.source === 'detected');
+    await f.settle();
+    const detected = (await f.open()).find((t) => t.source === 'detected');
     expect(detected).toMatchObject({ deviceId: 'cam-03', fault: 'device-down', status: 'open' });
-    f.advance(MINUTE);
+    await f.advance(MINUTE);
     f.report('cam-03', 'up');
-    f.advance(MINUTE);
+    await f.settle();
+    await f.advance(MINUTE);
     expect((await get(detected!.id)).status).toBe('resolved');
     // ... and a relapse reopens the detected ticket, never a manual one.
     f.report('cam-03', 'down');
+    await f.settle();
     expect((await get(detected!.id)).status).toBe('open');
     f.report('cam-03', 'up');
+    await f.settle();
 
     for (const id of [first.id, second.id]) {
       const ticket = await get(id);
@@ -216,7 +215,9 @@ describe('manual tickets over the API', () => {
     // A broker restart changes nothing: the index and the lookups are in SQLite.
     await f.restart();
     f.report('cam-03', 'down');
+    await f.settle();
     f.report('cam-03', 'up');
+    await f.settle();
     expect((await get(first.id)).status).toBe('open');
 
     // A person resolves it through the work order, and closes it with the customer.
@@ -262,7 +263,7 @@ describe('manual tickets over the API', () => {
     await bad({ ...blurred, status: 'closed' }, 400, 'unknown field(s) status');
     await bad({ ...blurred, siteId: '../etc' }, 400, /siteId/);
     // Nothing was opened by any of them.
-    expect(f.all()).toEqual([]);
+    expect(await f.all()).toEqual([]);
     // At the limits it opens.
     await opened({ ...blurred, title: 'x'.repeat(200), description: 'y'.repeat(4000) });
   });
@@ -275,7 +276,7 @@ describe('manual tickets over the API', () => {
       message: expect.stringContaining('Opening a ticket needs the operator role'),
     });
     expect((await report(blurred, null)).statusCode).toBe(401);
-    expect(f.all()).toEqual([]);
+    expect(await f.all()).toEqual([]);
     expect((await opened(blurred, 'admin')).reportedBy).toBe('ada');
   });
 
@@ -288,55 +289,5 @@ describe('manual tickets over the API', () => {
     // demo-site has no record: its agent's devices make it a site.
     expect(f.desk.sites.exists('demo-site')).toBe(false);
     expect((await opened({ ...blurred, deviceId: 'cam-04' })).deviceId).toBe('cam-04');
-  });
-});
-
-describe('a ticket database of the version before manual tickets', () => {
-  it('keeps its tickets detected, and the one-open rule for them, after migration 5', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'vigil-manual-migration-'));
-    const db = openDatabase(join(dir, 'vigil.db'));
-    try {
-      migrate(
-        db,
-        'tickets',
-        ticketMigrations.filter((m) => m.version <= 4),
-      );
-      db.prepare(
-        `INSERT INTO tickets (site_id, device_id, fault, priority, status, title_message, opened_at)
-         VALUES ('demo-site', 'cam-03', 'device-down', 'emergency', 'open', ?, '2026-11-26T08:00:00.000Z')`,
-      ).run(JSON.stringify({ code: 'text', params: { text: 'cam-03 down' } }));
-
-      const store = openTicketStore(db);
-      const old = store.findOpen('demo-site', 'cam-03', 'device-down');
-      expect(old).toMatchObject({ source: 'detected', reportedBy: null, description: null });
-      const again = {
-        siteId: 'demo-site',
-        deviceId: 'cam-03',
-        fault: 'device-down',
-        priority: 'emergency' as const,
-        title: { code: 'text' as const, params: { text: 'cam-03 down' } },
-        openedAt: new Date('2026-11-26T08:05:00.000Z'),
-        respondBy: null,
-        onSiteBy: null,
-        resolveBy: null,
-      };
-      const first = {
-        at: '2026-11-26T08:05:00.000Z',
-        kind: 'detected',
-        actor: 'system',
-        message: again.title,
-      };
-      const none = { respond: null, 'on-site': null, resolve: null };
-      // The rebuilt index still refuses a second open detected ticket of the fault ...
-      expect(store.insertOpen(again, first, none)).toBeUndefined();
-      // ... and takes manual ones, two on the same device.
-      const manual = { ...again, fault: 'manual', source: 'manual' as const, reportedBy: 'olga' };
-      expect(store.insertOpen(manual, first, none)).toMatchObject({ source: 'manual' });
-      expect(store.insertOpen(manual, first, none)).toMatchObject({ source: 'manual' });
-      expect(store.list({ status: 'open' })).toHaveLength(3);
-    } finally {
-      db.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
   });
 });

@@ -93,7 +93,7 @@ describe('sites API', () => {
     ).toEqual(['north']);
   });
 
-  it('parses RFC 4180 quoting', () => {
+  it('parses RFC 4180 quoting', async () => {
     expect(parseCsv('a,"b ""c""","d\ne"\n1,2,3')).toEqual([
       ['a', 'b "c"', 'd\ne'],
       ['1', '2', '3'],
@@ -120,8 +120,8 @@ describe('sites API', () => {
     // The gateway agent goes away: the detector's site ticket makes the site unreachable.
     f.agentOnline('gw-01');
     f.agentOffline('gw-01', 'connection-lost');
-    f.advance(5 * 60_000, false);
-    expect(f.open().map((t) => t.fault)).toContain('site-unreachable');
+    await f.advance(5 * 60_000, false);
+    expect((await f.open()).map((t) => t.fault)).toContain('site-unreachable');
     // A site-wide window in force on the other site.
     await f.desk.maintenance.create(
       { siteId: 'north', durationMin: 30, reason: 'switch upgrade' },
@@ -133,7 +133,7 @@ describe('sites API', () => {
 
     // The agent is back, the window over: the figures follow.
     f.agentOnline('gw-01');
-    f.advance(31 * 60_000);
+    await f.advance(31 * 60_000);
     sites = await rollup();
     expect(sites['demo-site']).toMatchObject({ state: 'down', agentsOffline: 0 });
     expect(sites['north']).toMatchObject({ state: 'ok', inMaintenance: false });

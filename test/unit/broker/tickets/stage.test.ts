@@ -7,25 +7,24 @@ import type { TicketService } from '../../../../broker/tickets/types.js';
 import { recordingLog } from '../../../helpers/logs.js';
 
 function service(applied: Detection[], ticks: { n: number }, failOn?: string): TicketService {
+  const unused = () => Promise.reject(new Error('not used'));
   return {
-    apply: (detection) => {
+    start: async () => undefined,
+    apply: async (detection) => {
       if (detection.deviceId === failOn) throw new Error('database is locked');
       applied.push(detection);
       return [];
     },
-    list: () => [],
-    get: () => undefined,
-    act: () => {
-      throw new Error('not used');
-    },
-    openManual: () => {
-      throw new Error('not used');
-    },
-    cover: () => undefined,
-    tick: () => (ticks.n++, []),
-    record: () => undefined,
-    clock: () => undefined,
-    report: () => undefined,
+    list: async () => [],
+    get: async () => undefined,
+    act: unused,
+    openManual: unused,
+    cover: async () => undefined,
+    tick: async () => (ticks.n++, []),
+    idle: async () => undefined,
+    record: async () => undefined,
+    clock: async () => undefined,
+    report: async () => undefined,
   };
 }
 
@@ -46,6 +45,14 @@ describe('ticket stage', () => {
     expect(stage.name).toBe('ticket');
     expect(await stage.run(ctx)).toBe('continue');
     expect(applied).toEqual(detections);
+  });
+
+  it('lets a message without detections go on at once, without a promise', () => {
+    const ctx: PipelineContext = {
+      envelope: { topic: 't', payload: Buffer.from('{}'), clientId: 'gw-01', receivedAt: at },
+      detections: [],
+    };
+    expect(ticketStage(service([], { n: 0 }), recordingLog()).run(ctx)).toBe('continue');
   });
 
   it('on a clock beat applies what detect decided, then runs the SLA clocks', () => {
