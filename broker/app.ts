@@ -330,6 +330,19 @@ export async function startBroker(
         });
       }
     };
+    // A commit acknowledges a whole group at once: its messages go into the pipeline on the
+    // next turn of the event loop, in journal order, so that no PUBACK of the group waits
+    // for the pipeline work of the messages committed with it (the journal keeps them all,
+    // and a crash before they are processed replays them).
+    let acknowledged: { id: number; envelope: Envelope }[] = [];
+    const processAcknowledged = (): void => {
+      const batch = acknowledged;
+      acknowledged = [];
+      for (const { id, envelope } of batch) process(id, envelope);
+    };
+    const afterPuback = (id: number, envelope: Envelope): void => {
+      if (acknowledged.push({ id, envelope }) === 1) setImmediate(processAcknowledged);
+    };
     // What was acknowledged before the last stop or crash but not finished: again, in order.
     for (const { id, ...envelope } of unfinished) process(id, envelope);
     if (unfinished.length > 0)
@@ -400,7 +413,7 @@ export async function startBroker(
       // On disk first (the PUBACK waits for this), then into the pipeline.
       ingest: async (envelope) => {
         const id = await journal.append(envelope);
-        process(id, envelope);
+        afterPuback(id, envelope);
       },
       ...(options.sweepIntervalMs !== undefined
         ? { sweepIntervalMs: options.sweepIntervalMs }
