@@ -236,6 +236,16 @@ describe('MQTT front door (real Aedes, real mqtt.js)', () => {
     });
     await eventually('cam-02 in the registry', () => broker.devices.get('site-a', 'cam-02'));
     expect(broker.devices.get('site-a', 'cam-01')).toBeUndefined();
+    // The refused message's letter is stored, and the good one finished, after their
+    // PUBACKs and after the registry shows cam-02: waited for, not assumed.
+    await eventually(
+      'both messages through the pipeline',
+      () => broker.pipeline.counters.processed + broker.pipeline.counters.rejected === 2,
+    );
+    await eventually(
+      'the dead letter stored',
+      async () => (await broker.deadLetters.list()).length > 0,
+    );
     expect(await broker.deadLetters.list()).toEqual([
       expect.objectContaining({
         topic: 'vigil/v1/site-a/devices/cam-01/state',
