@@ -100,9 +100,9 @@ describe('malformed payloads under load', () => {
     const storedSeqs = new Set(stored.map((point) => point.time.getTime() - t0));
     const lost = [...acked].filter((n) => !storedSeqs.has(n));
     const rejected = broker.pipeline.counters.rejected;
-    const refusedBig = broker.audit
-      .list({ limit: 10_000 })
-      .filter((e) => e.clientId === bad.username);
+    const refusedBig = (await broker.audit.list({ limit: 10_000 })).filter(
+      (e) => e.clientId === bad.username,
+    );
     console.log(
       `malformed: ${badSent} bad payloads in ${((Date.now() - started) / 1000).toFixed(1)} s ` +
         `(${rejected} dead letters, ${refusedBig.length} refused over the size limit); ` +
