@@ -11,7 +11,6 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningBroker } from '../../broker/app.js';
 import { sitePath } from '../../shared/api/sites.js';
-import type { Ticket } from '../../shared/api/tickets.js';
 import { userPath } from '../../shared/api/routes.js';
 import { adminCall } from '../helpers/admin-call.js';
 import { launchBrowser, screenshotDir, type Browser } from '../helpers/browser.js';
