@@ -20,6 +20,7 @@ import http, { type IncomingHttpHeaders } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import type { Secret } from '../secret.js';
 import { composeRequest, KeptConnections } from './kept-http.js';
+import { classifySocketError, socketHost, type ExchangeTls } from './socket.js';
 import {
   HttpAuthorizer,
   isStale,
@@ -27,31 +28,10 @@ import {
   strongest,
   type Credentials,
 } from './http-auth.js';
-import { OnvifError, type OnvifFailureKind } from './types.js';
+import { OnvifError } from './types.js';
 
-/**
- * The host of a URL as a socket wants it. URL.hostname keeps an IPv6 literal in brackets
- * (WHATWG URL, host serializer; RFC 3986 section 3.2.2), and http.request and net.connect
- * would look `[fe80::1]` up in DNS (ENOTFOUND).
- */
-export function socketHost(url: URL): string {
-  const host = url.hostname;
-  return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
-}
-
-/**
- * The TLS of an https:// device address: how one device's connections are trusted (the
- * pinned fingerprint, or a CA file), as device-tls.ts's DeviceTls provides it. The
- * connection is made and judged before a byte of the request is written, so no
- * credential goes to a certificate we refuse.
- */
-export interface ExchangeTls {
-  connect(
-    host: string,
-    port: number,
-    options: { timeoutMs: number; signal?: AbortSignal },
-  ): Promise<Socket>;
-}
+// Kept where they were first exported from: the other importers need not change.
+export { classifySocketError, socketHost, type ExchangeTls };
 
 /** What one device's exchanges remember about its HTTP authentication. */
 export interface AuthMemory {
@@ -252,15 +232,6 @@ export function answerChallenges(
     return downgradeRefused(what, uri, credentials.password);
   }
   return new HttpAuthorizer(challenge, credentials);
-}
-
-/**
- * A socket error before an answer: the OS's own connect timeout is a timeout; refused,
- * reset, no route (ECONNREFUSED, ECONNRESET, EHOSTUNREACH, ENETUNREACH, ENOTFOUND ...) and
- * anything else that kills the connection ("socket hang up") mean the device is not there.
- */
-export function classifySocketError(error: NodeJS.ErrnoException): OnvifFailureKind {
-  return error.code === 'ETIMEDOUT' ? 'timeout' : 'unreachable';
 }
 
 interface Attempt {

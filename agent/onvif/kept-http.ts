@@ -27,7 +27,7 @@
  * CA file), judged before a byte of a request is written, and kept as the plain ones.
  */
 import { connect, type Socket } from 'node:net';
-import { classifySocketError, socketHost, type ExchangeTls } from './http-exchange.js';
+import { classifySocketError, socketHost, type ExchangeTls } from './socket.js';
 import { Http1ResponseReader, type Http1Response, type ReadResult } from './http1-response.js';
 import { OnvifError } from './types.js';
 

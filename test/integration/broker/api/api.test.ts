@@ -167,7 +167,7 @@ describe('broker API', () => {
 
     it('lists open and all tickets and one ticket, matching their schemas', async () => {
       const device = { ...deviceExample, status: 'down' as const };
-      fx.deps.tickets.apply(deviceDown(device, fx.clock.now));
+      await fx.deps.tickets.apply(deviceDown(device, fx.clock.now));
 
       const open = await app.inject({ url: apiRoutes.tickets, headers: auth() });
       expect(open.statusCode).toBe(200);
@@ -175,7 +175,7 @@ describe('broker API', () => {
       expect(open.json()).toHaveLength(1);
       expect(open.json()[0]).toMatchObject({ id: 1, status: 'open', priority: 'emergency' });
 
-      fx.deps.tickets.apply(deviceUp(deviceExample, fx.clock.now));
+      await fx.deps.tickets.apply(deviceUp(deviceExample, fx.clock.now));
       const stillOpen = await app.inject({
         url: `${apiRoutes.tickets}?status=open`,
         headers: auth(),

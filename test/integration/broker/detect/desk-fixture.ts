@@ -169,6 +169,10 @@ export async function makeDesk(
     async advance(ms, agentAlive = true) {
       let left = ms;
       do {
+        // What was published before the clock moves is handled at its own instant: the
+        // pipeline's stages are asynchronous now, so a message still queued behind an
+        // earlier one's write would otherwise be dated after the step.
+        await desk.pipeline.idle();
         const step = Math.min(left, 30_000);
         clock.now = new Date(clock.now.getTime() + step);
         if (agentAlive) birth('gw-01');
