@@ -24,12 +24,10 @@ import type {
 import { VigilError } from '../../../shared/errors.js';
 import type { SqlDatabase, StoreMigration } from '../../sql/types.js';
 
-const migrations: readonly StoreMigration[] = [
-  {
-    version: 1,
-    postgres: `
+/** The two tables in either engine's words for an identity, its reference and bytes. */
+const tables = (id: string, ref: string, blob: string): string => `
       CREATE TABLE issued_reports (
-        id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        id ${id},
         site_id TEXT NOT NULL,
         site_name TEXT NOT NULL,
         customer_id TEXT,
@@ -42,14 +40,14 @@ const migrations: readonly StoreMigration[] = [
         time_zone TEXT NOT NULL,
         report_json TEXT NOT NULL,
         html TEXT NOT NULL,
-        pdf BYTEA NOT NULL,
+        pdf ${blob} NOT NULL,
         pdf_sha256 TEXT NOT NULL,
         UNIQUE (site_id, period, version)
       );
       CREATE INDEX issued_reports_customer ON issued_reports (customer_id, issued_at);
       CREATE TABLE issued_report_sign_offs (
-        id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-        report_id BIGINT NOT NULL REFERENCES issued_reports (id),
+        id ${id},
+        report_id ${ref} NOT NULL REFERENCES issued_reports (id),
         name TEXT NOT NULL,
         signed_on TEXT NOT NULL,
         remarks TEXT NOT NULL DEFAULT '',
@@ -57,6 +55,14 @@ const migrations: readonly StoreMigration[] = [
         recorded_at TEXT NOT NULL
       );
       CREATE INDEX issued_report_sign_offs_report ON issued_report_sign_offs (report_id, id);
+`;
+
+const migrations: readonly StoreMigration[] = [
+  {
+    version: 1,
+    postgres:
+      tables('BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY', 'BIGINT', 'BYTEA') +
+      `
       -- PostgreSQL 15 docs, 43.10 "Trigger Functions": RAISE EXCEPTION aborts the statement.
       CREATE FUNCTION vigil_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN RAISE EXCEPTION '%', TG_ARGV[0]; END $$;
@@ -74,36 +80,9 @@ const migrations: readonly StoreMigration[] = [
       CREATE TRIGGER issued_report_sign_offs_not_truncated BEFORE TRUNCATE ON issued_report_sign_offs
         EXECUTE FUNCTION vigil_refuse('a sign-off is kept');
     `,
-    sqlite: `
-      CREATE TABLE issued_reports (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        site_id TEXT NOT NULL,
-        site_name TEXT NOT NULL,
-        customer_id TEXT,
-        customer_name TEXT NOT NULL,
-        period TEXT NOT NULL,
-        version INTEGER NOT NULL CHECK (version >= 1),
-        issued_at TEXT NOT NULL,
-        issued_by TEXT NOT NULL,
-        locale TEXT NOT NULL,
-        time_zone TEXT NOT NULL,
-        report_json TEXT NOT NULL,
-        html TEXT NOT NULL,
-        pdf BLOB NOT NULL,
-        pdf_sha256 TEXT NOT NULL,
-        UNIQUE (site_id, period, version)
-      );
-      CREATE INDEX issued_reports_customer ON issued_reports (customer_id, issued_at);
-      CREATE TABLE issued_report_sign_offs (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        report_id INTEGER NOT NULL REFERENCES issued_reports (id),
-        name TEXT NOT NULL,
-        signed_on TEXT NOT NULL,
-        remarks TEXT NOT NULL DEFAULT '',
-        recorded_by TEXT NOT NULL,
-        recorded_at TEXT NOT NULL
-      );
-      CREATE INDEX issued_report_sign_offs_report ON issued_report_sign_offs (report_id, id);
+    sqlite:
+      tables('INTEGER PRIMARY KEY AUTOINCREMENT', 'INTEGER', 'BLOB') +
+      `
       CREATE TRIGGER issued_reports_frozen BEFORE UPDATE ON issued_reports
         BEGIN SELECT RAISE(ABORT, 'an issued report is never changed: issue a new version'); END;
       CREATE TRIGGER issued_reports_kept BEFORE DELETE ON issued_reports
