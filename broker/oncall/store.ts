@@ -29,7 +29,12 @@ import type {
 } from '../../shared/api/oncall.js';
 import { VigilError } from '../../shared/errors.js';
 import { isId } from '../../shared/ids.js';
-import type { SqlDatabase, SqlParams, StoreMigration } from '../sql/types.js';
+import {
+  postgresTypes,
+  type SqlDatabase,
+  type SqlParams,
+  type StoreMigration,
+} from '../sql/types.js';
 import { onCallAt, turnsBetween } from './rota.js';
 import type { Language, OnCallDirectory, OnCallNow, Person, Team } from './types.js';
 import { emailError, feishuOpenIdError, normalizePhone, timeZoneError } from './validate.js';
@@ -98,10 +103,7 @@ const migrations: readonly StoreMigration[] = [
   {
     version: 1,
     sqlite: TABLES_SQLITE,
-    postgres: TABLES_SQLITE.replaceAll(
-      'id INTEGER PRIMARY KEY AUTOINCREMENT',
-      'id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY',
-    ),
+    postgres: postgresTypes(TABLES_SQLITE),
   },
 ];
 

@@ -48,6 +48,22 @@ export interface SqlSession {
 export type StoreMigration =
   { version: number; sql: string } | { version: number; sqlite: string; postgres: string };
 
+/**
+ * A SQLite schema step in PostgreSQL's types, for the steps whose only difference is the
+ * types: an identity where SQLite has AUTOINCREMENT (ids never reused on either), BIGINT
+ * for a column referencing one, DOUBLE PRECISION for REAL. Anything else that differs
+ * (functions, triggers) is written out per engine.
+ */
+export function postgresTypes(sqlite: string): string {
+  return sqlite
+    .replaceAll(
+      'INTEGER PRIMARY KEY AUTOINCREMENT',
+      'BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY',
+    )
+    .replace(/INTEGER( NOT NULL)? REFERENCES/g, 'BIGINT$1 REFERENCES')
+    .replace(/ REAL( |,|\n)/g, ' DOUBLE PRECISION$1');
+}
+
 /** The steps as one engine runs them. */
 export function stepsFor(
   dialect: Dialect,

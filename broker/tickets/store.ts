@@ -29,7 +29,12 @@ import type {
 import { FINISHED_STATUSES } from '../../shared/ticket-workflow.js';
 import { say } from '../../shared/wording/render.js';
 import type { Message } from '../../shared/wording/messages.js';
-import type { SqlDatabase, SqlSession, StoreMigration } from '../sql/types.js';
+import {
+  postgresTypes,
+  type SqlDatabase,
+  type SqlSession,
+  type StoreMigration,
+} from '../sql/types.js';
 import { DEFAULT_WARN_SHARE, slaClockAt, type SlaRow } from './deadlines.js';
 
 /** Page size of `list({ status: 'all' })` when the query gives none. */
@@ -39,10 +44,8 @@ export const DEFAULT_ALL_LIMIT = 200;
 // give the same final schema: identity ids, DOUBLE PRECISION for REAL (PostgreSQL's REAL
 // is 4 bytes), json_build_object for json_object, and a CHECK widened in place where
 // SQLite has to rebuild the table.
-export const ticketMigrations: readonly StoreMigration[] = [
-  {
-    version: 1,
-    sqlite: `
+// Steps whose PostgreSQL text differs from SQLite's only in its types (postgresTypes).
+const STEP_1 = `
       CREATE TABLE tickets (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
         site_id TEXT NOT NULL,
@@ -73,42 +76,9 @@ export const ticketMigrations: readonly StoreMigration[] = [
         text TEXT NOT NULL
       );
       CREATE INDEX ticket_timeline_ticket ON ticket_timeline (ticket_id, id);
-    `,
-    postgres: `
-      CREATE TABLE tickets (
-        id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-        site_id TEXT NOT NULL,
-        device_id TEXT,
-        fault TEXT NOT NULL,
-        priority TEXT NOT NULL CHECK (priority IN ('emergency', 'serious', 'general')),
-        status TEXT NOT NULL
-          CHECK (status IN ('open', 'acknowledged', 'dispatched', 'on-site', 'resolved', 'closed')),
-        title TEXT NOT NULL,
-        opened_at TEXT NOT NULL,
-        respond_by TEXT,
-        on_site_by TEXT,
-        resolve_by TEXT,
-        resolved_at TEXT
-      );
-      CREATE UNIQUE INDEX tickets_one_open
-        ON tickets (site_id, coalesce(device_id, ''), fault)
-        WHERE status NOT IN ('resolved', 'closed');
-      CREATE INDEX tickets_opened_at ON tickets (opened_at);
-      CREATE TABLE ticket_timeline (
-        id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-        ticket_id BIGINT NOT NULL REFERENCES tickets (id) ON DELETE CASCADE,
-        at TEXT NOT NULL,
-        kind TEXT NOT NULL,
-        actor TEXT NOT NULL,
-        text TEXT NOT NULL
-      );
-      CREATE INDEX ticket_timeline_ticket ON ticket_timeline (ticket_id, id);
-    `,
-  },
-  {
-    // The work order's steps (who and when), the covered devices, and the SLA clocks.
-    version: 2,
-    sqlite: `
+`;
+
+const STEP_2 = `
       ALTER TABLE tickets ADD COLUMN responded_at TEXT;
       ALTER TABLE tickets ADD COLUMN responded_by TEXT;
       ALTER TABLE tickets ADD COLUMN dispatched_at TEXT;
@@ -138,38 +108,19 @@ export const ticketMigrations: readonly StoreMigration[] = [
         PRIMARY KEY (ticket_id, deadline)
       );
       CREATE INDEX ticket_sla_running ON ticket_sla (due) WHERE done_at IS NULL;
-    `,
-    postgres: `
-      ALTER TABLE tickets ADD COLUMN responded_at TEXT;
-      ALTER TABLE tickets ADD COLUMN responded_by TEXT;
-      ALTER TABLE tickets ADD COLUMN dispatched_at TEXT;
-      ALTER TABLE tickets ADD COLUMN dispatched_by TEXT;
-      ALTER TABLE tickets ADD COLUMN engineer TEXT;
-      ALTER TABLE tickets ADD COLUMN on_site_at TEXT;
-      ALTER TABLE tickets ADD COLUMN on_site_reported_by TEXT;
-      ALTER TABLE tickets ADD COLUMN resolved_by TEXT;
-      ALTER TABLE tickets ADD COLUMN cause TEXT;
-      ALTER TABLE tickets ADD COLUMN fix TEXT;
-      ALTER TABLE tickets ADD COLUMN closed_at TEXT;
-      ALTER TABLE tickets ADD COLUMN closed_by TEXT;
-      ALTER TABLE tickets ADD COLUMN confirmation TEXT;
-      ALTER TABLE tickets ADD COLUMN covers TEXT NOT NULL DEFAULT '[]';
-      ALTER TABLE tickets ADD COLUMN occurrences INTEGER NOT NULL DEFAULT 1;
-      CREATE INDEX tickets_key ON tickets (site_id, device_id, fault, id);
-      CREATE TABLE ticket_sla (
-        ticket_id BIGINT NOT NULL REFERENCES tickets (id) ON DELETE CASCADE,
-        deadline TEXT NOT NULL CHECK (deadline IN ('respond', 'on-site', 'resolve')),
-        allowed_min DOUBLE PRECISION NOT NULL,
-        due TEXT NOT NULL,
-        done_at TEXT,
-        warned_at TEXT,
-        breached_at TEXT,
-        paused_ms DOUBLE PRECISION NOT NULL DEFAULT 0,
-        paused_since TEXT,
-        PRIMARY KEY (ticket_id, deadline)
-      );
-      CREATE INDEX ticket_sla_running ON ticket_sla (due) WHERE done_at IS NULL;
-    `,
+`;
+
+export const ticketMigrations: readonly StoreMigration[] = [
+  {
+    version: 1,
+    sqlite: STEP_1,
+    postgres: postgresTypes(STEP_1),
+  },
+  {
+    // The work order's steps (who and when), the covered devices, and the SLA clocks.
+    version: 2,
+    sqlite: STEP_2,
+    postgres: postgresTypes(STEP_2),
   },
   {
     // Titles and timeline entries as messages with codes (shared/wording/), made words
