@@ -39,7 +39,7 @@ export class SqliteDatabase implements SqlDatabase {
     this.session = {
       dialect: 'sqlite',
       all: async (sql, params) => this.allNow(sql, params),
-      get: async (sql, params) => this.allNow(sql, params)[0] as never,
+      get: async (sql, params) => this.getNow(sql, params) as never,
       run: async (sql, params) => this.runNow(sql, params),
     };
   }
@@ -51,7 +51,7 @@ export class SqliteDatabase implements SqlDatabase {
 
   async get<Row>(sql: string, params?: SqlParams): Promise<Row | undefined> {
     while (this.inTransaction) await this.tail;
-    return this.statement(sql).get(...args(params)) as Row | undefined;
+    return this.getNow<Row>(sql, params);
   }
 
   async run<Row>(sql: string, params?: SqlParams): Promise<SqlRun<Row>> {
@@ -102,6 +102,11 @@ export class SqliteDatabase implements SqlDatabase {
       this.statements.set(sql, statement);
     }
     return statement;
+  }
+
+  /** The first row only: a transaction's get() need not read every row as all() does. */
+  private getNow<Row>(sql: string, params?: SqlParams): Row | undefined {
+    return this.statement(sql).get(...args(params)) as Row | undefined;
   }
 
   private allNow<Row>(sql: string, params?: SqlParams): Row[] {
