@@ -159,10 +159,15 @@ describe('liveness probe', () => {
     ]);
     // One failed poll, no recheck: its first request waited out its 1.5 s deadline, and
     // the second, sent once the first was 300 ms (the probe's deadline) overdue, its own.
-    const failed = checksOf(camera.id).filter(
-      (m) => m.at >= since && !(m.payload.values as { up: boolean }).up,
+    // The state goes out the moment the check decides and its readings may follow it (a
+    // busy machine showed them later), so wait for them, then let a settle show no second.
+    const failedChecks = () =>
+      checksOf(camera.id).filter((m) => m.at >= since && !(m.payload.values as { up: boolean }).up);
+    await eventually('the readings of the poll that met the hang', () =>
+      failedChecks().length > 0 ? true : undefined,
     );
-    expect(failed).toHaveLength(1);
+    await new Promise((resolve) => setTimeout(resolve, 1000)); // the next poll is the down device's backoff away
+    expect(failedChecks()).toHaveLength(1);
     // Down since the first request was sent, not since the poll gave up on the second.
     const downSince = Date.parse(down.payload.since as string);
     expect(downSince).toBeGreaterThanOrEqual(since - 50);
