@@ -16,6 +16,8 @@ export interface RunningInfluxd {
   url: string;
   /** The last lines influxd wrote, to explain a failure. */
   output(): string;
+  /** The running process's id (null while halted), for benchmarks that measure its CPU. */
+  pid(): number | null;
   /** Stops the process (SIGTERM) and keeps its data: an outage. */
   halt(): Promise<void>;
   /** Starts it again on the same port with the same data, after halt(). */
@@ -132,5 +134,6 @@ export async function startInfluxd(timeoutMs = 30_000): Promise<RunningInfluxd> 
       );
     }
   };
-  return { url, output: () => lines.join('\n'), halt, resume, stop };
+  const pid = (): number | null => (child as ChildProcess | null)?.pid ?? null;
+  return { url, output: () => lines.join('\n'), pid, halt, resume, stop };
 }
