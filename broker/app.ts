@@ -271,7 +271,6 @@ export async function startBroker(
     // (broker/wiring/desk.ts). Stopped before the metrics writer: the messages already
     // accepted finish first, then the writer flushes.
     const desk = await startDesk({
-      db,
       events,
       registry: devices,
       metrics: metricsWriter,

@@ -115,10 +115,10 @@ export async function buildSiteReport(
     // The customer's warranty years (issue 16 part 7); the contract's 3 for a site without one.
     ...warrantyYearsOf(desk, site),
     devices: devices.list({ siteId: site }),
-    changes: desk.history.changes(site, from, to),
+    changes: await desk.history.changes(site, from, to),
     maintenance: desk.maintenance.spans(site, from, to),
     tickets,
-    inventory: desk.history.inventory(site, from, to),
+    inventory: await desk.history.inventory(site, from, to),
     metrics: store,
     // The cache keys by instants, and a zone's month has instants of its own: two zones'
     // "2026-11" are two entries.

@@ -15,7 +15,6 @@ import type { AgentHealth } from '../../shared/messages/agent-health.js';
 import type { DeviceMetrics } from '../../shared/messages/device-metrics.js';
 import type { Message } from '../../shared/wording/messages.js';
 import type { DeviceRegistry } from '../devices/registry.js';
-import type { StatusHistory } from '../inspection/history.js';
 import type { Detection } from '../pipeline/types.js';
 import { AgentTable } from './agent-table.js';
 import { ConditionTable, type Condition } from './conditions.js';
@@ -38,8 +37,6 @@ export interface DetectorOptions {
   recordedBy?: (siteId: string, nvrId: string) => string[];
   /** Days of recordings the site's NVRs must keep (site metadata); none: no goal to judge. */
   retentionGoalDays?: (siteId: string) => number;
-  /** Status and inventory history for the inspection report. */
-  history?: StatusHistory;
   now?: () => Date;
   /** Asks for a clock beat through the pipeline (a hold is over). */
   wake?: () => void;
@@ -161,18 +158,12 @@ export class Detector {
 
   // ---- inputs -------------------------------------------------------------------
 
-  /** A device's state message (after track-state stored it). */
+  /**
+   * A device's state message (after track-state stored it, with its status and inventory
+   * history: broker/devices/store.ts).
+   */
   deviceChanged(previous: Device | undefined, device: Device): void {
     this.agentSeen(device.siteId, device.agentId);
-    if (previous?.status !== device.status) {
-      this.opts.history?.record(
-        device.siteId,
-        device.id,
-        device.status,
-        new Date(device.since ?? this.now().getTime()),
-      );
-    }
-    this.inventory(previous, device);
     for (const rule of this.rules) rule.deviceChanged?.(this.context, previous, device);
     this.evaluate(device.siteId);
   }
@@ -297,30 +288,6 @@ export class Detector {
     );
     wakeup.unref();
     this.wakeups.add(wakeup);
-  }
-
-  /** A replaced device or new firmware, for the inspection report's inventory. */
-  private inventory(previous: Device | undefined, device: Device): void {
-    const history = this.opts.history;
-    if (!history || !previous?.identity || !device.identity) return;
-    const at = this.now().toISOString();
-    if (previous.identity.serialNumber !== device.identity.serialNumber) {
-      history.recordInventory(device.siteId, {
-        deviceId: device.id,
-        at,
-        kind: 'replaced',
-        from: previous.identity.serialNumber,
-        to: device.identity.serialNumber,
-      });
-    } else if (previous.identity.firmwareVersion !== device.identity.firmwareVersion) {
-      history.recordInventory(device.siteId, {
-        deviceId: device.id,
-        at,
-        kind: 'firmware',
-        from: previous.identity.firmwareVersion,
-        to: device.identity.firmwareVersion,
-      });
-    }
   }
 
   // ---- persistence ----------------------------------------------------------------

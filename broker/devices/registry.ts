@@ -1,4 +1,5 @@
 import type { Device } from '../../shared/api/devices.js';
+import type { StatusHistory } from '../inspection/history.js';
 import type { OutageHistory } from './outages.js';
 
 /**
@@ -13,7 +14,7 @@ export interface DeviceRegistry {
   /**
    * Inserts or replaces; returns the previous value. `at` (the agent's message time) is
    * given for a state message: the reasons that appeared or cleared are dated by it in
-   * the outage history.
+   * the outage history, and a status or inventory change in the status history.
    */
   put(device: Device, at?: string): Device | undefined;
   /**
@@ -23,4 +24,9 @@ export interface DeviceRegistry {
   stored?(): Promise<void> | undefined;
   /** The history of the devices' reasons (broker/devices/outages.ts), when kept. */
   readonly outages?: OutageHistory;
+  /**
+   * The status and inventory changes of the inspection report, when kept: written with
+   * each state, in its transaction (broker/devices/store.ts).
+   */
+  readonly history?: StatusHistory;
 }

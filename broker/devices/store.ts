@@ -7,6 +7,7 @@
  * (./write-behind.ts); this is where it writes, in batches.
  */
 import type { Device } from '../../shared/api/devices.js';
+import { StatusHistory } from '../inspection/history.js';
 import type { SqlDatabase, SqlSession, StoreMigration } from '../sql/types.js';
 import { SqlOutageHistory, type OutageHistoryOptions } from './outages.js';
 
@@ -48,17 +49,24 @@ export interface DeviceWrites {
 export class DeviceStore {
   /** The devices' reasons over time, written in the same transaction as the device. */
   readonly outages: SqlOutageHistory;
+  /**
+   * The status and inventory changes the inspection report reads
+   * (broker/inspection/history.ts), written in the same transaction as the device.
+   */
+  readonly history: StatusHistory;
 
   constructor(
     private readonly db: SqlDatabase,
     options: { outages?: OutageHistoryOptions } = {},
   ) {
     this.outages = new SqlOutageHistory(db, options.outages);
+    this.history = new StatusHistory(db);
   }
 
   async start(): Promise<void> {
     await this.db.migrate('devices', migrations);
     await this.outages.start();
+    await this.history.start();
   }
 
   async get(siteId: string, deviceId: string): Promise<Device | undefined> {
@@ -84,8 +92,9 @@ export class DeviceStore {
   }
 
   /**
-   * One transaction: each state with the outage spans it opens or closes, in order, then
-   * the readings. All of it is written, or none (a failure rolls every row back).
+   * One transaction: each state with the outage spans it opens or closes and the status
+   * or inventory change it is, in order, then the readings. All of it is written, or none
+   * (a failure rolls every row back).
    */
   async write(writes: DeviceWrites): Promise<void> {
     if (writes.states.length === 0 && writes.readings.length === 0) return;
@@ -93,7 +102,9 @@ export class DeviceStore {
     await this.db.transaction(async (tx) => {
       for (const { previous, device, at } of writes.states) {
         await upsert(tx, [device], now);
-        if (at !== undefined) await this.outages.record(previous, device, at, tx);
+        if (at === undefined) continue;
+        await this.outages.record(previous, device, at, tx);
+        await this.history.recordState(previous, device, at, tx);
       }
       for (let i = 0; i < writes.readings.length; i += ROWS_PER_INSERT) {
         await upsert(tx, writes.readings.slice(i, i + ROWS_PER_INSERT), now);
@@ -115,6 +126,7 @@ export class DeviceStore {
       const previous = row ? (JSON.parse(row.data) as Device) : undefined;
       await upsert(tx, [device], now);
       await this.outages.record(previous, device, at, tx);
+      await this.history.recordState(previous, device, at, tx);
       return previous;
     });
   }

@@ -3,7 +3,7 @@
  * written to its store (./store.ts over broker/sql/: vigil.db, or PostgreSQL on a pair) as
  * follows:
  *   - a state message (put with `at`), a new device: written through at once, with its
- *     outage spans, before anything depends on it: track-state waits for `stored()`
+ *     outage spans and status history, before anything depends on it: track-state waits for `stored()`
  *     before the live stream, detection and the ticket desk hear of it, so a broker
  *     killed the next instant still shows the board as it was. The states of one turn of
  *     the event loop (many agents at once) share one transaction;
@@ -22,6 +22,7 @@
  * lost the lead, and replayed by the leader from the journal).
  */
 import type { Device } from '../../shared/api/devices.js';
+import type { StatusHistory } from '../inspection/history.js';
 import type { OutageHistory } from './outages.js';
 import type { DeviceRegistry } from './registry.js';
 import type { DeviceStore, StateWrite } from './store.js';
@@ -75,6 +76,10 @@ export class WriteBehindRegistry implements DeviceRegistry {
 
   get outages(): OutageHistory {
     return this.store.outages;
+  }
+
+  get history(): StatusHistory {
+    return this.store.history;
   }
 
   /** Loads every device of the store; then writes readings every `flushMs`. */

@@ -275,7 +275,7 @@ export async function siteMonthlyReadings(
 
 /** Where a month's status changes and maintenance come from (the desk's stores). */
 export interface MonthlyHistory {
-  changes(from: Date, to: Date): StatusChange[];
+  changes(from: Date, to: Date): Promise<StatusChange[]>;
   maintenance(from: Date, to: Date): Span[];
 }
 
@@ -310,7 +310,7 @@ export async function siteMonthlyFigures(input: {
     let observed = 0;
     let up = 0;
     if (month.to > month.from) {
-      const changes = input.history.changes(from, to);
+      const changes = await input.history.changes(from, to);
       const spans = input.history.maintenance(from, to);
       const siteSpans = spans.filter((s) => s.deviceId === null);
       const byDevice = new Map<string, StatusChange[]>();

@@ -10,7 +10,6 @@
  */
 import { AuditStore } from '../audit-trail.js';
 import { CustomerStore } from '../customers/store.js';
-import type { Db } from '../db.js';
 import type { SqlDatabase } from '../sql/types.js';
 import { Detector } from '../detect/detector.js';
 import { DetectStateStore } from '../detect/state-store.js';
@@ -31,10 +30,10 @@ import type { SlaTable, TicketService } from '../tickets/types.js';
 import { defaultDeskConfig, type DeskConfig } from './desk-config.js';
 
 export interface DeskOptions {
-  db: Db;
   /** The stores' engine (broker/sql/): SQLite's vigil.db or PostgreSQL. */
   store: SqlDatabase;
   events: BrokerEvents;
+  /** The devices; its store writes the status history with each state (`registry.history`). */
   registry: DeviceRegistry;
   /** Where the pipeline's store-metrics stage puts readings (the batching writer). */
   metrics: PointSink;
@@ -112,8 +111,10 @@ export async function startDesk(opts: DeskOptions): Promise<Desk> {
   await sites.start();
   const maintenance = new MaintenanceStore(opts.store, now);
   await maintenance.start();
-  const history = new StatusHistory(opts.db);
-  history.start();
+  // Written by the device registry's store with each state (broker/devices/store.ts); a
+  // registry that keeps no store (tests) leaves it to be written by hand on the same engine.
+  const history = opts.registry.history ?? new StatusHistory(opts.store);
+  await history.start();
   const audit = new AuditStore(opts.store, now);
   await audit.start();
   const underMaintenance = (siteId: string, deviceId: string | null, at: Date) =>
@@ -173,7 +174,6 @@ export async function startDesk(opts: DeskOptions): Promise<Desk> {
     underMaintenance,
     recordedBy: (siteId, nvrId) => sites.recordedBy(siteId, nvrId),
     retentionGoalDays: (siteId) => sites.get(siteId).retentionGoalDays,
-    history,
     now,
     wake: tick,
     // Flapping history, suppressed devices and agent liveness survive a restart.

@@ -73,11 +73,11 @@ describe.skipIf(!existsSync(join(consoleDir, 'index.html')))(
       // The gate camera failed three times last month, 30 minutes each.
       const { history } = broker.desk;
       const first = Date.UTC(last.year, last.month - 1, 1);
-      history.record('plant-7', 'cam-gate', 'up', new Date(first - DAY));
+      await history.record('plant-7', 'cam-gate', 'up', new Date(first - DAY));
       for (const day of [10, 12, 14]) {
         const down = first + (day - 1) * DAY + 2 * 3_600_000;
-        history.record('plant-7', 'cam-gate', 'down', new Date(down));
-        history.record('plant-7', 'cam-gate', 'up', new Date(down + 30 * 60_000));
+        await history.record('plant-7', 'cam-gate', 'down', new Date(down));
+        await history.record('plant-7', 'cam-gate', 'up', new Date(down + 30 * 60_000));
       }
       // A fault a customer phoned in, acknowledged: two timeline entries of codes.
       await call('POST', '/api/tickets', {

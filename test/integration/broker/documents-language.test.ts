@@ -76,15 +76,15 @@ describe("documents in the customer's language", () => {
 
     const { history } = f.desk;
     for (const id of ['cam-01', 'cam-02'])
-      history.record('north', id, 'up', at('2026-10-20T00:00:00Z'));
+      await history.record('north', id, 'up', at('2026-10-20T00:00:00Z'));
     // cam-01 fails three times in November (Beijing time): 30, 60 and 15 minutes.
-    const outage = (from: string, minutes: number) => {
-      history.record('north', 'cam-01', 'down', at(from));
-      history.record('north', 'cam-01', 'up', new Date(Date.parse(from) + minutes * 60_000));
+    const outage = async (from: string, minutes: number) => {
+      await history.record('north', 'cam-01', 'down', at(from));
+      await history.record('north', 'cam-01', 'up', new Date(Date.parse(from) + minutes * 60_000));
     };
-    outage('2026-11-03T02:00:00Z', 30);
-    outage('2026-11-10T02:00:00Z', 60);
-    outage('2026-11-20T02:00:00Z', 15);
+    await outage('2026-11-03T02:00:00Z', 30);
+    await outage('2026-11-10T02:00:00Z', 60);
+    await outage('2026-11-20T02:00:00Z', 15);
   });
 
   afterEach(async () => {

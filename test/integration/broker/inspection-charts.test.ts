@@ -44,15 +44,15 @@ describe('inspection charts over 12 months', () => {
     });
     await sites.put(site, { name: 'Plant', customerId: 'acme', retentionGoalDays: 30 });
     for (const id of ['cam-01', 'nvr-01'])
-      history.record(site, id, 'up', new Date(beijing('2025-11-20')));
+      await history.record(site, id, 'up', new Date(beijing('2025-11-20')));
     // cam-01 down for an hour on the 1st of every month from 00:30 Beijing time: in that
     // month's report, not the month before (00:30 Beijing is 16:30 UTC the day before).
     const points: MetricPoint[] = [];
     for (let m = 0; m < 12; m++) {
       const first = new Date(Date.UTC(2025, 11 + m, 1)).toISOString().slice(0, 10);
       const down = beijing(first) + HOUR / 2;
-      history.record(site, 'cam-01', 'down', new Date(down));
-      history.record(site, 'cam-01', 'up', new Date(down + HOUR));
+      await history.record(site, 'cam-01', 'down', new Date(down));
+      await history.record(site, 'cam-01', 'up', new Date(down + HOUR));
     }
     // A reading a day at noon Beijing time, December 2025 to November 2026; the month of
     // index m answers in 10 + m ms and the recorder is 50 + m % used.

@@ -23,8 +23,8 @@ describe('queries of the inspection report', () => {
   beforeEach(async () => {
     dir = await tempDir('vigil-history-');
     db = openDatabase(join(dir.path, 'vigil.db'));
-    history = new StatusHistory(db);
-    history.start();
+    history = new StatusHistory(new SqliteDatabase(db, 'vigil.db'));
+    await history.start();
   });
 
   afterEach(async () => {
@@ -32,23 +32,28 @@ describe('queries of the inspection report', () => {
     await dir.remove();
   });
 
-  it("gives each device's state at the period's start and its changes in the period, oldest first", () => {
+  it("gives each device's state at the period's start and its changes in the period, oldest first", async () => {
     // Two years of flapping of cam-01 before the period: one change every 6 hours.
     const start = Date.parse('2024-11-01T00:00:00Z');
     for (let i = 0; i < 2 * 365 * 4; i++) {
-      history.record('site-a', 'cam-01', i % 2 ? 'down' : 'up', new Date(start + i * 6 * HOUR));
+      await history.record(
+        'site-a',
+        'cam-01',
+        i % 2 ? 'down' : 'up',
+        new Date(start + i * 6 * HOUR),
+      );
     }
     // cam-02 changed once, long ago; nvr-01 only inside the period; cam-03 only after it.
-    history.record('site-a', 'cam-02', 'degraded', new Date('2025-01-10T08:00:00Z'));
-    history.record('site-a', 'nvr-01', 'down', new Date('2026-11-20T10:00:00Z'));
-    history.record('site-a', 'nvr-01', 'up', new Date('2026-11-20T11:00:00Z'));
-    history.record('site-a', 'cam-03', 'down', new Date('2026-12-02T00:00:00Z'));
+    await history.record('site-a', 'cam-02', 'degraded', new Date('2025-01-10T08:00:00Z'));
+    await history.record('site-a', 'nvr-01', 'down', new Date('2026-11-20T10:00:00Z'));
+    await history.record('site-a', 'nvr-01', 'up', new Date('2026-11-20T11:00:00Z'));
+    await history.record('site-a', 'cam-03', 'down', new Date('2026-12-02T00:00:00Z'));
     // Another site's device of the same name.
-    history.record('site-b', 'cam-01', 'down', new Date('2026-11-15T00:00:00Z'));
-    history.record('site-a', 'cam-01', 'down', new Date('2026-11-05T12:00:00Z'));
-    history.record('site-a', 'cam-01', 'up', new Date('2026-11-05T13:30:00Z'));
+    await history.record('site-b', 'cam-01', 'down', new Date('2026-11-15T00:00:00Z'));
+    await history.record('site-a', 'cam-01', 'down', new Date('2026-11-05T12:00:00Z'));
+    await history.record('site-a', 'cam-01', 'up', new Date('2026-11-05T13:30:00Z'));
 
-    const changes = history.changes(
+    const changes = await history.changes(
       'site-a',
       new Date('2026-11-01T00:00:00Z'),
       new Date('2026-12-01T00:00:00Z'),

@@ -50,17 +50,17 @@ describe('inspection report', () => {
 
     // Everyone up since before the month.
     for (const id of ['cam-01', 'cam-02', 'cam-03', 'nvr-01'])
-      history.record(site, id, 'up', at('2026-10-31T00:00:00Z'));
+      await history.record(site, id, 'up', at('2026-10-31T00:00:00Z'));
     // cam-01: three outages of 30 min, 2 h (half in maintenance) and 15 min.
-    const outage = (id: string, from: string, to: string) => {
-      history.record(site, id, 'down', at(from));
-      history.record(site, id, 'up', at(to));
+    const outage = async (id: string, from: string, to: string) => {
+      await history.record(site, id, 'down', at(from));
+      await history.record(site, id, 'up', at(to));
     };
-    outage('cam-01', '2026-11-03T10:00:00Z', '2026-11-03T10:30:00Z');
-    outage('cam-01', '2026-11-10T02:00:00Z', '2026-11-10T04:00:00Z');
-    outage('cam-01', '2026-11-20T12:00:00Z', '2026-11-20T12:15:00Z');
+    await outage('cam-01', '2026-11-03T10:00:00Z', '2026-11-03T10:30:00Z');
+    await outage('cam-01', '2026-11-10T02:00:00Z', '2026-11-10T04:00:00Z');
+    await outage('cam-01', '2026-11-20T12:00:00Z', '2026-11-20T12:15:00Z');
     // cam-03: down across the month's end: 60 min fall in November.
-    outage('cam-03', '2026-11-30T23:00:00Z', '2026-12-01T01:00:00Z');
+    await outage('cam-03', '2026-11-30T23:00:00Z', '2026-12-01T01:00:00Z');
     f.clock.now = at('2026-11-01T00:00:00Z');
     await maintenance.create(
       {
@@ -72,7 +72,7 @@ describe('inspection report', () => {
       },
       'alice',
     );
-    history.recordInventory(site, {
+    await history.recordInventory(site, {
       deviceId: 'cam-02',
       at: '2026-11-15T09:00:00.000Z',
       kind: 'replaced',

@@ -61,10 +61,10 @@ describe.skipIf(skip !== null)(titled('issued inspection reports', skip), () => 
     await customers.create({ id: 'hua-an', name: '华安物流有限公司', timeZone: 'Asia/Shanghai' });
     await sites.put(site, { name: '示范工厂', customerId: 'hua-an', acceptedOn: '2025-06-01' });
     for (const id of ['cam-01', 'cam-02', 'nvr-01'])
-      history.record(site, id, 'up', at('2026-10-01T00:00:00Z'));
+      await history.record(site, id, 'up', at('2026-10-01T00:00:00Z'));
     // cam-01 down 30 min on 10 November (Beijing time 18:00-18:30).
-    history.record(site, 'cam-01', 'down', at('2026-11-10T10:00:00Z'));
-    history.record(site, 'cam-01', 'up', at('2026-11-10T10:30:00Z'));
+    await history.record(site, 'cam-01', 'down', at('2026-11-10T10:00:00Z'));
+    await history.record(site, 'cam-01', 'up', at('2026-11-10T10:30:00Z'));
     f.clock.now = at('2026-12-02T02:00:00Z');
     const api = await deskApi(
       f,
@@ -134,8 +134,8 @@ describe.skipIf(skip !== null)(titled('issued inspection reports', skip), () => 
     });
 
     // Data arriving late for November: cam-02 was down 2 h on 20 November.
-    f.desk.history.record(site, 'cam-02', 'down', at('2026-11-20T01:00:00Z'));
-    f.desk.history.record(site, 'cam-02', 'up', at('2026-11-20T03:00:00Z'));
+    await f.desk.history.record(site, 'cam-02', 'down', at('2026-11-20T01:00:00Z'));
+    await f.desk.history.record(site, 'cam-02', 'up', at('2026-11-20T03:00:00Z'));
     // Four hours later (sessions last a day; the clock is the API's too).
     f.clock.now = at('2026-12-02T06:00:00Z');
     const live = (
@@ -169,8 +169,8 @@ describe.skipIf(skip !== null)(titled('issued inspection reports', skip), () => 
     expect(cam(frozen2, 'cam-02').outages).toEqual({ count: 1, totalS: 7200, longestS: 7200 });
 
     // Still more data later: neither issued version moves.
-    f.desk.history.record(site, 'cam-01', 'down', at('2026-11-25T01:00:00Z'));
-    f.desk.history.record(site, 'cam-01', 'up', at('2026-11-25T02:00:00Z'));
+    await f.desk.history.record(site, 'cam-01', 'down', at('2026-11-25T01:00:00Z'));
+    await f.desk.history.record(site, 'cam-01', 'up', at('2026-11-25T02:00:00Z'));
     const again1 = (await call('vera', 'GET', one(1))).json<IssuedReport>();
     expect(again1.report).toEqual(frozen1.report);
     expect(cam(again1, 'cam-01').outages.count).toBe(1);

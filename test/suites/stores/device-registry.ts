@@ -22,7 +22,7 @@ const stopped = (channel: string): Reason => ({ code: 'recording-stopped', messa
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /** `db` whose transactions refuse a statement matching `refuse` while `refusing()` says so. */
-function refusing(db: SqlDatabase, refuse: RegExp, refusingNow: () => boolean): SqlDatabase {
+export function refusing(db: SqlDatabase, refuse: RegExp, refusingNow: () => boolean): SqlDatabase {
   return Object.assign(Object.create(db) as SqlDatabase, {
     transaction: <T>(work: (tx: SqlSession) => Promise<T>): Promise<T> =>
       db.transaction((tx) =>

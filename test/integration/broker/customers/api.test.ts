@@ -152,10 +152,10 @@ describe('customers API', () => {
     await call(admin, 'PUT', sitePath('north'), { customerId: 'acme' });
     const { history } = f.desk;
     for (const id of ['cam-01', 'cam-02'])
-      history.record('north', id, 'up', at('2026-10-01T00:00:00Z'));
+      await history.record('north', id, 'up', at('2026-10-01T00:00:00Z'));
     // 23:30 to 00:30 Beijing time, 30 November into 1 December.
-    history.record('north', 'cam-01', 'down', at('2026-11-30T15:30:00Z'));
-    history.record('north', 'cam-01', 'up', at('2026-11-30T16:30:00Z'));
+    await history.record('north', 'cam-01', 'down', at('2026-11-30T15:30:00Z'));
+    await history.record('north', 'cam-01', 'up', at('2026-11-30T16:30:00Z'));
     await later('2026-12-06T00:00:00Z');
 
     const report = async (period: string) => {
@@ -202,10 +202,10 @@ describe('customers API', () => {
       ['north', 'cam-02'],
       ['south', 'cam-09'],
     ] as const)
-      history.record(siteId, id, 'up', at('2026-10-31T16:00:00Z'));
+      await history.record(siteId, id, 'up', at('2026-10-31T16:00:00Z'));
     // cam-09 down for 3 h of November (Beijing time).
-    history.record('south', 'cam-09', 'down', at('2026-11-10T00:00:00Z'));
-    history.record('south', 'cam-09', 'up', at('2026-11-10T03:00:00Z'));
+    await history.record('south', 'cam-09', 'down', at('2026-11-10T00:00:00Z'));
+    await history.record('south', 'cam-09', 'up', at('2026-11-10T03:00:00Z'));
     // One emergency ticket answered in 4 min (respond met), resolved in 5 h (breached).
     f.clock.now = at('2026-11-10T00:00:00Z');
     await tickets.apply(

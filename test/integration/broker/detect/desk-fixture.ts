@@ -107,7 +107,6 @@ export async function makeDesk(
   await deadLetters.start();
   const start = () =>
     startDesk({
-      db,
       store,
       events,
       registry,
