@@ -27,6 +27,7 @@ import type { BrokerConfig } from './config.js';
 import { openDatabase, type Db } from './db.js';
 import type { DeviceRegistry } from './devices/registry.js';
 import { DeviceStore } from './devices/store.js';
+import { retainedMessages } from './devices/retained.js';
 import { WriteBehindRegistry } from './devices/write-behind.js';
 import { BrokerEvents } from './events.js';
 import { ReportCache } from './inspection/cache.js';
@@ -342,55 +343,8 @@ export async function startBroker(
     const afterPuback = (id: number, envelope: Envelope): void => {
       if (acknowledged.push({ id, envelope }) === 1) setImmediate(processAcknowledged);
     };
-    // What was acknowledged before the last stop or crash but not finished: again, in order.
-    for (const { id, ...envelope } of unfinished) process(id, envelope);
-    if (unfinished.length > 0)
-      log.info(`replaying ${unfinished.length} messages the journal kept from before the restart`);
-    // PostgreSQL: each election starts the journal again (a journal of an earlier term
-    // refuses appends) and replays what the previous leader acknowledged and did not finish.
-    let takeovers = Promise.resolve();
-    const takeOver = (): Promise<void> =>
-      (takeovers = takeovers
-        .then(async () => {
-          if (!leadership?.isLeader) return;
-          const term = leadership.token;
-          // What the other node wrote while this one stood by: the copies in memory the
-          // pipeline and escalation answer from are read again before anything is served.
-          await desk.reload();
-          await oncall.reload();
-          // The device states and the detector's conditions as the old leader saved them;
-          // what it had not saved is replayed from the journal below.
-          await devices.reload();
-          await desk.detector.reload();
-          // The escalation steps and digests that fell due while no node led: now, once.
-          await escalations.reload();
-          await journal.stop();
-          const records = await journal.start();
-          for (const { id, ...envelope } of records) process(id, envelope);
-          // Clients are taken from now on (MqttServer `serving`), in this term only.
-          if (term !== null) leadership.ready(term);
-          log.info(
-            `leads: the journal in PostgreSQL replays ${records.length} messages acknowledged before`,
-          );
-        })
-        .catch((error: unknown) => {
-          log.error(
-            `cannot start the journal in PostgreSQL after the election: ${error instanceof Error ? error.message : String(error)}; messages are refused meanwhile, trying again in 1 s`,
-          );
-          // Still leading (the lease has its own pool): try again rather than lead
-          // without a journal until the next election.
-          const again = setTimeout(() => void takeOver(), 1000);
-          again.unref();
-        }));
-    if (leadership) {
-      leadership.onChange((change) => {
-        if (change.leading) void takeOver();
-      });
-      // Elected during start: the replay runs before MQTT opens, as with the file journal.
-      if (leadership.isLeader) await takeOver();
-    }
-
     const tls = config.mqtt.tls;
+    // Made here, started below once the journal replayed: a takeover retains in it.
     const mqtt = new MqttServer({
       host: config.mqtt.host,
       port: config.mqtt.port,
@@ -421,6 +375,63 @@ export async function startBroker(
       // A standby refuses CONNECT with CONNACK 3, so agents move to the leader (docs/HA.md).
       serving: () => leadership?.serving ?? true,
     });
+    // What new subscribers are handed as retained, which Aedes keeps in memory only: the
+    // devices' states from the registry, then the retained messages among the unfinished
+    // ones (broker/devices/retained.ts); stored before any client is served.
+    const retainFromStores = (unfinished: readonly Envelope[]): Promise<void> =>
+      mqtt.retain(retainedMessages(devices.list(), unfinished));
+    // What was acknowledged before the last stop or crash but not finished: again, in order.
+    for (const { id, ...envelope } of unfinished) process(id, envelope);
+    // A node of a pair retains when it takes over (below); a standby serves nobody.
+    if (!leadership) await retainFromStores(unfinished);
+    if (unfinished.length > 0)
+      log.info(`replaying ${unfinished.length} messages the journal kept from before the restart`);
+    // PostgreSQL: each election starts the journal again (a journal of an earlier term
+    // refuses appends) and replays what the previous leader acknowledged and did not finish.
+    let takeovers = Promise.resolve();
+    const takeOver = (): Promise<void> =>
+      (takeovers = takeovers
+        .then(async () => {
+          if (!leadership?.isLeader) return;
+          const term = leadership.token;
+          // What the other node wrote while this one stood by: the copies in memory the
+          // pipeline and escalation answer from are read again before anything is served.
+          await desk.reload();
+          await oncall.reload();
+          // The device states and the detector's conditions as the old leader saved them;
+          // what it had not saved is replayed from the journal below.
+          await devices.reload();
+          await desk.detector.reload();
+          // The escalation steps and digests that fell due while no node led: now, once.
+          await escalations.reload();
+          await journal.stop();
+          const records = await journal.start();
+          // The retained statuses this node's Aedes lacks, before it serves (ready below).
+          await retainFromStores(records);
+          for (const { id, ...envelope } of records) process(id, envelope);
+          // Clients are taken from now on (MqttServer `serving`), in this term only.
+          if (term !== null) leadership.ready(term);
+          log.info(
+            `leads: the journal in PostgreSQL replays ${records.length} messages acknowledged before`,
+          );
+        })
+        .catch((error: unknown) => {
+          log.error(
+            `cannot start the journal in PostgreSQL after the election: ${error instanceof Error ? error.message : String(error)}; messages are refused meanwhile, trying again in 1 s`,
+          );
+          // Still leading (the lease has its own pool): try again rather than lead
+          // without a journal until the next election.
+          const again = setTimeout(() => void takeOver(), 1000);
+          again.unref();
+        }));
+    if (leadership) {
+      leadership.onChange((change) => {
+        if (change.leading) void takeOver();
+      });
+      // Elected during start: the replay runs before MQTT opens, as with the file journal.
+      if (leadership.isLeader) await takeOver();
+    }
+
     await mqtt.start();
     undo.push({ name: 'the MQTT server', run: () => mqtt.stop() });
     // Deposed: its clients go and find the new leader rather than stay refused here.

@@ -97,6 +97,12 @@ export interface MqttServerOptions {
   logIntervalMs?: number;
 }
 
+/** A message the broker itself retains for its subscribers (`MqttServer.retain`). */
+export interface RetainedMessage {
+  topic: string;
+  payload: Buffer;
+}
+
 export interface MqttStats {
   clients: number;
   /** Connected clients logged in with an agent account. */
@@ -154,6 +160,8 @@ class RateLimit {
 
 export class MqttServer {
   private aedes: Aedes | null = null;
+  /** Handed to retain() before start(): stored once Aedes exists, before a listener opens. */
+  private early: RetainedMessage[] = [];
   private servers: (Server | HttpServer)[] = [];
   private wss: WebSocketServer | null = null;
   private sweepTimer: NodeJS.Timeout | null = null;
@@ -237,6 +245,7 @@ export class MqttServer {
       authorizeSubscribe: hooks.authorizeSubscribe,
     });
     this.aedes = aedes;
+    await this.retain(this.early.splice(0));
     aedes.on('client', (client) => {
       const session = this.sessions.get(client);
       if (session) this.identities.set(client, session.agent);
@@ -379,6 +388,34 @@ export class MqttServer {
     this.aedes?.publish(
       { cmd: 'publish', topic, payload: Buffer.from(payload), qos: 0, retain: true, dup: false },
       () => {},
+    );
+  }
+
+  /**
+   * Retains messages for the clients that subscribe from now on (MQTT 3.1.1 section
+   * 3.3.1.3), at QoS 1 as the agents publish them, without passing authorizePublish (not
+   * journaled): what a node rebuilds from the stores when it starts or takes over
+   * (broker/devices/retained.ts). Before start() they wait and are stored before any
+   * listener opens; resolves once Aedes holds them. Of several on one topic, the last.
+   */
+  async retain(messages: readonly RetainedMessage[]): Promise<void> {
+    const aedes = this.aedes;
+    if (!aedes) {
+      this.early.push(...messages);
+      return;
+    }
+    // One per topic, the last: Aedes stores them concurrently.
+    const last = new Map(messages.map(({ topic, payload }) => [topic, payload] as const));
+    await Promise.all(
+      [...last].map(
+        ([topic, payload]) =>
+          new Promise<void>((resolve, reject) =>
+            aedes.publish(
+              { cmd: 'publish', topic, payload, qos: 1, retain: true, dup: false },
+              (error) => (error ? reject(error) : resolve()),
+            ),
+          ),
+      ),
     );
   }
 

@@ -37,15 +37,14 @@ export async function writeBrokerConfig(dataDir: string, settings: object): Prom
 }
 
 /**
- * Creates agent accounts where the broker will read them, before it runs: its
- * <dataDir>/vigil.db, or the PostgreSQL of its `database` setting (shared by a pair).
+ * Runs `work` on the agent accounts where the broker reads them: its <dataDir>/vigil.db,
+ * or the PostgreSQL of its `database` setting (shared by a pair).
  */
-export async function addAgents(
+export async function withAgentStore<T>(
   dataDir: string,
-  siteId: string,
-  names: string[],
-  database: { url: string } | null = null,
-): Promise<NewAgentCredentials[]> {
+  database: { url: string } | null,
+  work: (store: AgentStore) => Promise<T>,
+): Promise<T> {
   const db = database
     ? new PostgresDatabase(
         openPostgres({ url: database.url, passwordFile: null }, { numbers: true }),
@@ -57,12 +56,27 @@ export async function addAgents(
   try {
     const store = new AgentStore(db);
     await store.start();
-    const added: NewAgentCredentials[] = [];
-    for (const name of names) added.push(await store.add(siteId, name));
-    return added;
+    return await work(store);
   } finally {
     await db.close();
   }
+}
+
+/**
+ * Creates agent accounts where the broker will read them, before it runs: its
+ * <dataDir>/vigil.db, or the PostgreSQL of its `database` setting (shared by a pair).
+ */
+export async function addAgents(
+  dataDir: string,
+  siteId: string,
+  names: string[],
+  database: { url: string } | null = null,
+): Promise<NewAgentCredentials[]> {
+  return withAgentStore(dataDir, database, async (store) => {
+    const added: NewAgentCredentials[] = [];
+    for (const name of names) added.push(await store.add(siteId, name));
+    return added;
+  });
 }
 
 export async function startBrokerProcess(

@@ -9,7 +9,8 @@
  * - `PairAgent`: the agent's real uplink (agent/uplink.ts: several broker URLs, QoS 1, a
  *   window of batches in flight, the real reconnect policy) over a spool in memory that
  *   remembers what the broker acknowledged and when. Each reading has its own time, t0 +
- *   its seq in ms, so every acknowledged one can be looked up in InfluxDB one by one.
+ *   its seq in ms, so every acknowledged one can be looked up in InfluxDB one by one. It
+ *   reports a camera's state (`reportState`) through the same uplink when a test asks.
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -19,6 +20,7 @@ import { Secret } from '../../agent/secret.js';
 import { MemorySpool } from '../../agent/spool/memory.js';
 import { Uplink } from '../../agent/uplink.js';
 import { apiRoutes } from '../../shared/api/routes.js';
+import type { DeviceState, Reason } from '../../shared/messages/device-state.js';
 import {
   addAgents,
   seqsInInflux,
@@ -27,6 +29,9 @@ import {
   type BrokerProcess,
 } from './broker-process.js';
 import { freePorts } from './ports.js';
+
+/** The site of every agent of the run (`runFailover`). */
+export const PAIR_SITE = 'failover';
 
 export interface PairSettings {
   postgresUrl: string;
@@ -121,10 +126,11 @@ class WatchedSpool extends MemorySpool {
   }
 }
 
-/** An acknowledgment seen by an agent: when (performance.now()) and from which node. */
+/** An acknowledgment seen by an agent: when (performance.now()), from which node, up to which seq. */
 interface AckSeen {
   at: number;
   broker: string;
+  seq: number;
 }
 
 /**
@@ -166,7 +172,8 @@ export class PairAgent {
         devices: [],
       }),
     });
-    this.spool.onAck = () => this.acks.push({ at: performance.now(), broker: this.uplink.broker });
+    this.spool.onAck = (seq) =>
+      this.acks.push({ at: performance.now(), broker: this.uplink.broker, seq });
   }
 
   get deviceId(): string {
@@ -194,6 +201,36 @@ export class PairAgent {
       ts: new Date(this.t0 + seq).toISOString(),
     };
     if (this.uplink.publishDeviceMetrics(this.deviceId, body)) this.readings.push(seq);
+  }
+
+  /**
+   * Publishes the state of one of this agent's cameras through the same uplink as the
+   * readings (retained, alone in its PUBLISH, in spool order, as the real agent does);
+   * returns its spool seq. The spool keeps it while no node accepts the agent.
+   */
+  reportState(
+    deviceId: string,
+    status: DeviceState['status'],
+    reasons: Reason[] = [],
+    since = new Date(),
+  ): number {
+    const seq = this.spool.nextSeq;
+    const published = this.uplink.publishDeviceState(deviceId, {
+      deviceId,
+      name: `Camera ${deviceId}`,
+      kind: 'camera',
+      xaddr: `http://${deviceId}.example.com/onvif/device_service`,
+      status,
+      since: since.toISOString(),
+      reasons,
+    });
+    if (!published) throw new Error(`the uplink refused the state of ${deviceId}`);
+    return seq;
+  }
+
+  /** The node that acknowledged spool seq `seq` (the first PUBACK covering it), or null. */
+  acknowledgedBy(seq: number): string | null {
+    return this.acks.find((ack) => ack.seq >= seq)?.broker ?? null;
   }
 
   /** Readings the broker acknowledged (PUBACK): every one must be stored. */
@@ -275,6 +312,10 @@ const REPLAYED = 'leads: the journal in PostgreSQL replays';
 /** What one kill of the leader cost. */
 export interface Takeover {
   killed: string;
+  /** The node that took over. */
+  next: PairNode;
+  /** When the leader was killed (Date.now()): deadlines and tickets are wall-clock times. */
+  killedAtMs: number;
   /** Seconds from the kill to the other node answering 200 on /api/health/leader. */
   electedS: number | null;
   /** Seconds from the kill to the new leader's journal replayed: it takes clients from then. */
@@ -291,7 +332,12 @@ export interface Takeover {
 export async function killLeader(
   nodes: [PairNode, PairNode],
   agents: PairAgent[],
-  options: { takeoverLimitMs: number; settleMs: number },
+  options: {
+    takeoverLimitMs: number;
+    settleMs: number;
+    /** Runs right after the kill, while no node leads (keep it short: the clock runs). */
+    duringTakeover?: (next: PairNode) => Promise<void>;
+  },
 ): Promise<Takeover> {
   const leaders = await Promise.all(nodes.map((node) => node.leads()));
   const index = leaders.indexOf(true);
@@ -302,7 +348,9 @@ export async function killLeader(
   const replays = (): number => next.output().split(REPLAYED).length;
   const replaysBefore = replays();
   const killedAt = performance.now();
+  const killedAtMs = Date.now();
   await leader.kill('SIGKILL');
+  await options.duringTakeover?.(next);
   let electedAt: number | null = null;
   let servingAt: number | null = null;
   await waitFor(
@@ -317,6 +365,8 @@ export async function killLeader(
   const seconds = (at: number | null) => (at === null ? null : (at - killedAt) / 1000);
   const takeover: Takeover = {
     killed: leader.name,
+    next,
+    killedAtMs,
     electedS: seconds(electedAt),
     servingS: seconds(servingAt),
     agentsS: agents.map((agent) => seconds(agent.firstAckFrom(next.mqttUrl, killedAt))),
@@ -341,9 +391,20 @@ export interface FailoverRunOptions {
   step?: (what: string) => void;
   /** Filled as they start, so a caller can stop them should the run be cut short. */
   track?: { nodes: PairNode[]; agents: PairAgent[] };
+  /** Extra broker.yaml settings of both nodes (detection, SLA warning share). */
+  extra?: object;
+  /** Called once A leads, B stands by and every agent was acknowledged, before the first kill. */
+  beforeKills?: (nodes: [PairNode, PairNode], agents: PairAgent[]) => Promise<void>;
+  /**
+   * Called right after each kill (`kill` counts from 0), while no node leads: what is
+   * published now reaches the node that takes over.
+   */
+  duringTakeover?: (kill: number, next: PairNode, agents: PairAgent[]) => Promise<void>;
+  /** Called after each takeover, once the killed node runs again as the standby. */
+  afterTakeover?: (kill: number, takeover: Takeover, agents: PairAgent[]) => Promise<void>;
   /**
    * Called after the last takeover with the pair and agents still running: assertions on
-   * what the new leader rebuilt (tickets, once they are in PostgreSQL) go here.
+   * what the new leader rebuilt go here.
    */
   afterTakeovers?: (nodes: [PairNode, PairNode], agents: PairAgent[]) => Promise<void>;
 }
@@ -378,6 +439,7 @@ export async function runFailover(options: FailoverRunOptions): Promise<Failover
     postgresUrl: options.postgresUrl,
     influxUrl: options.influxUrl,
     influxDatabase: options.influxDatabase,
+    ...(options.extra ? { extra: options.extra } : {}),
   };
   const nodes: [PairNode, PairNode] = [
     await PairNode.create(options.root, 'node-a', settings),
@@ -392,7 +454,7 @@ export async function runFailover(options: FailoverRunOptions): Promise<Failover
     throw new Error(`node A does not lead:\n${nodes[0].output()}`);
   step('node A leads; starting node B and adding the agents');
   const [credentials] = await Promise.all([
-    addAgents(nodes[0].dir, 'failover', names, { url: options.postgresUrl }),
+    addAgents(nodes[0].dir, PAIR_SITE, names, { url: options.postgresUrl }),
     nodes[1].start(),
   ]);
   const t0 = Date.now() - 3_600_000;
@@ -409,11 +471,19 @@ export async function runFailover(options: FailoverRunOptions): Promise<Failover
     throw new Error('not every agent was acknowledged by node A');
   step('every agent acknowledged');
   await sleep(2_000);
+  await options.beforeKills?.(nodes, agents);
 
   const takeovers: Takeover[] = [];
   for (let kill = 0; kill < options.kills; kill++) {
     step(`kill ${kill + 1} of ${options.kills}`);
-    takeovers.push(await killLeader(nodes, agents, { takeoverLimitMs: 40_000, settleMs: 1_000 }));
+    const during = options.duringTakeover;
+    const takeover = await killLeader(nodes, agents, {
+      takeoverLimitMs: 40_000,
+      settleMs: 1_000,
+      ...(during ? { duringTakeover: (next: PairNode) => during(kill, next, agents) } : {}),
+    });
+    takeovers.push(takeover);
+    await options.afterTakeover?.(kill, takeover, agents);
   }
   await options.afterTakeovers?.(nodes, agents);
 
