@@ -270,19 +270,26 @@ export class LoginLimits {
   async lift(id: number, by: string): Promise<LoginLock | undefined> {
     const at = this.now().toISOString();
     return this.db.transaction(async (tx) => {
+      const held = await tx.get<{ account_key: string; address: string }>(
+        'SELECT account_key, address FROM login_locks WHERE id = ? AND lifted_at IS NULL AND until > ?',
+        [id, at],
+      );
+      if (held === undefined) return undefined;
+      // The count's row before the lock's, in the order a login refused by this lock takes
+      // them (begin(): its counts, then the refusal on the lock). The other order waits in
+      // a circle with such a login on PostgreSQL, which then fails one of the two.
+      await tx.run('DELETE FROM login_failures WHERE account_key = ? AND address = ?', [
+        held.account_key,
+        held.address,
+      ]);
       // One conditional UPDATE: of two admins lifting at once, one lifts it.
-      const { rows } = await tx.run<LockRow & { account_key: string }>(
+      const { rows } = await tx.run<LockRow>(
         `UPDATE login_locks SET lifted_at = ?, lifted_by = ?
          WHERE id = ? AND lifted_at IS NULL AND until > ? RETURNING *`,
         [at, by, id, at],
       );
       const row = rows[0];
-      if (row === undefined) return undefined;
-      await tx.run('DELETE FROM login_failures WHERE account_key = ? AND address = ?', [
-        row.account_key,
-        row.address,
-      ]);
-      return toLock(row);
+      return row === undefined ? undefined : toLock(row);
     });
   }
 

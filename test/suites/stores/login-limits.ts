@@ -90,6 +90,30 @@ export function loginLimitsSuite(backend: StoreBackend): void {
     return (await on.failed(begun.attempt)) ?? 'counted';
   };
 
+  /**
+   * Until `work` is done or another connection of the test's database waits for a row
+   * lock (PostgreSQL's pg_stat_activity): the moment to let a paused transaction go on.
+   */
+  const doneOrBlocked = async (work: Promise<unknown>) => {
+    let settled = false;
+    work.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
+    const waiting = async () =>
+      Number(
+        (
+          await db.get<{ n: number }>(
+            `SELECT count(*) AS n FROM pg_stat_activity
+             WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+          )
+        )?.n ?? 0,
+      );
+    for (let i = 0; i < 500 && !settled && (await waiting()) === 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  };
+
   const counts = () =>
     db.all('SELECT account_key, address, count FROM login_failures ORDER BY account_key');
 
@@ -210,24 +234,7 @@ export function loginLimitsSuite(backend: StoreBackend): void {
       // not take the address's row and then wait for ada's.
       const cleaner = new LoginLimits(await backend.reopen(db), CONFIG, () => clock.now);
       const cleaning = cleaner.begin(OLGA, '192.0.2.44');
-      let settled = false;
-      cleaning.then(
-        () => (settled = true),
-        () => (settled = true),
-      );
-      const waiting = async () =>
-        Number(
-          (
-            await db.get<{ n: number }>(
-              `SELECT count(*) AS n FROM pg_stat_activity
-               WHERE datname = current_database() AND wait_event_type = 'Lock'`,
-            )
-          )?.n ?? 0,
-        );
-      // Until the cleanup is done or blocked behind ada's row.
-      for (let i = 0; i < 500 && !settled && (await waiting()) === 0; i++) {
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
+      await doneOrBlocked(cleaning);
       gated.go();
       // Without the fix PostgreSQL finds the circle after deadlock_timeout (1 s) and
       // fails one of the two: a login answered 500, or the cleanup's login.
@@ -244,6 +251,33 @@ export function loginLimitsSuite(backend: StoreBackend): void {
         { account_key: '', count: 1, first_at: '2026-12-07T08:21:00.000Z' },
         { account_key: 'ada', count: 1, first_at: '2026-12-07T08:21:00.000Z' },
       ]);
+    });
+
+    it('lifts a lock while a login it refuses is under way: neither waits on the other in a circle', async () => {
+      for (let i = 0; i < 3; i++) await wrong(limits);
+      const [lock] = await limits.active();
+      // Refused once: her count's row is there again (at 0), as after any refused login.
+      expect(await limits.begin(OLGA, OFFICE)).toMatchObject({ created: false });
+      // The admin's lift, paused after its first write.
+      const gated = pausable(await backend.reopen(db));
+      const admin = new LoginLimits(gated.db, CONFIG, () => clock.now);
+      gated.arm();
+      const lifting = admin.lift(lock!.id, 'ada');
+      await gated.paused;
+      // olga tries again meanwhile, through another node.
+      const other = new LoginLimits(await backend.reopen(db), CONFIG, () => clock.now);
+      const trying = other.begin(OLGA, OFFICE);
+      await doneOrBlocked(trying);
+      gated.go();
+      // Without the order PostgreSQL finds the circle after deadlock_timeout (1 s) and
+      // fails one of the two: the admin's lift, or olga's login, answered 500.
+      const [lifted, tried] = await Promise.allSettled([lifting, trying]);
+      expect(lifted).toMatchObject({ status: 'fulfilled', value: { id: lock!.id } });
+      expect(tried).toMatchObject({
+        status: 'fulfilled',
+        value: { attempt: { username: 'olga' } },
+      });
+      expect(await limits.active()).toEqual([]);
     });
   }
 
