@@ -270,19 +270,26 @@ export class LoginLimits {
   async lift(id: number, by: string): Promise<LoginLock | undefined> {
     const at = this.now().toISOString();
     return this.db.transaction(async (tx) => {
+      const held = await tx.get<{ account_key: string; address: string }>(
+        'SELECT account_key, address FROM login_locks WHERE id = ? AND lifted_at IS NULL AND until > ?',
+        [id, at],
+      );
+      if (held === undefined) return undefined;
+      // The count's row before the lock's, in the order a login refused by this lock takes
+      // them (begin(): its counts, then the refusal on the lock). The other order waits in
+      // a circle with such a login on PostgreSQL, which then fails one of the two.
+      await tx.run('DELETE FROM login_failures WHERE account_key = ? AND address = ?', [
+        held.account_key,
+        held.address,
+      ]);
       // One conditional UPDATE: of two admins lifting at once, one lifts it.
-      const { rows } = await tx.run<LockRow & { account_key: string }>(
+      const { rows } = await tx.run<LockRow>(
         `UPDATE login_locks SET lifted_at = ?, lifted_by = ?
          WHERE id = ? AND lifted_at IS NULL AND until > ? RETURNING *`,
         [at, by, id, at],
       );
       const row = rows[0];
-      if (row === undefined) return undefined;
-      await tx.run('DELETE FROM login_failures WHERE account_key = ? AND address = ?', [
-        row.account_key,
-        row.address,
-      ]);
-      return toLock(row);
+      return row === undefined ? undefined : toLock(row);
     });
   }
 
@@ -310,11 +317,23 @@ export class LoginLimits {
    * Deletes the counts whose window is over (a fixed window from the first failure), at
    * most once a minute per process and outside the attempt's transaction: the window is
    * also checked where a count is read, so this only keeps the table small.
+   *
+   * On PostgreSQL a count another login holds is left to it (SKIP LOCKED; that login
+   * starts its count again anyway). A plain DELETE would lock the rows it meets one by
+   * one and wait for a held one while holding the others: a login holding its name's row
+   * and waiting for its address's row, which the DELETE took first, closes a circle
+   * (PostgreSQL 15 docs 13.3.4, "Deadlocks"), and PostgreSQL fails one of the two. SQLite
+   * has one writer at a time and no row locks.
    */
   private async forget(at: Date): Promise<void> {
     if (at.getTime() - this.forgotAt < 60_000 && at.getTime() >= this.forgotAt) return;
     this.forgotAt = at.getTime();
-    await this.db.run('DELETE FROM login_failures WHERE first_at <= ?', [this.windowStart(at)]);
+    const free = this.db.dialect === 'postgres' ? ' FOR UPDATE SKIP LOCKED' : '';
+    await this.db.run(
+      `DELETE FROM login_failures WHERE (account_key, address) IN (
+         SELECT account_key, address FROM login_failures WHERE first_at <= ?${free})`,
+      [this.windowStart(at)],
+    );
   }
 
   /** Adds this attempt to a count (a count whose window is over starts again); the new count. */

@@ -24,7 +24,7 @@ export const maintenanceRoutes: FastifyPluginAsyncTypebox<{
   // Changing a window changes what is paused and suppressed: check at once, not at the next tick.
   const changed = (window: MaintenanceWindow) => {
     events.emit('maintenance', window);
-    desk.tick();
+    desk.beat();
     return window;
   };
 

@@ -122,13 +122,15 @@ export class Leadership {
     if (this.started || this.stopped) return;
     try {
       await ensureLeaseTable(this.db);
+      this.started = true;
+      // The lease creates its table again: the database can drop in between.
+      await this.lease.start();
     } catch (error) {
+      this.started = false;
       this.claimFailed(error instanceof Error ? error : new Error(String(error)));
-      this.retry = setTimeout(() => void this.start(), this.lease.renewMs);
-      return;
+      // start() never rejects past this catch, so the timer's call has nothing to lose.
+      if (!this.stopped) this.retry = setTimeout(() => void this.start(), this.lease.renewMs);
     }
-    this.started = true;
-    await this.lease.start();
   }
 
   async stop(): Promise<void> {

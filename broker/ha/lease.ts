@@ -214,8 +214,11 @@ export class Lease {
   /** Creates the table, claims once, then renews (or tries to take over) every ttl/3. */
   async start(): Promise<void> {
     if (this.running || this.stopped) return;
-    this.running = true;
+    // Running only once the table is there: a start that failed (the database away) is
+    // tried again by the next start() instead of leaving a lease that never claims.
     await ensureLeaseTable(this.db);
+    if (this.running || this.stopped) return;
+    this.running = true;
     await this.tick();
     if (this.running) this.renewTimer = setInterval(() => void this.tick(), this.renewMs);
   }

@@ -74,6 +74,12 @@ export interface Desk {
    */
   tick(): Promise<void>;
   /**
+   * The same beat for a caller that does not wait for it (the clock, the end of a hold, a
+   * changed maintenance window). It cannot fail: what fails in a beat is logged by the
+   * stage it failed in (the ticket stage: tried again on the next beat).
+   */
+  beat(): void;
+  /**
    * Reads again the copies in memory of the customers, site records, maintenance windows
    * and devices' serial numbers (the detector, the SLA clocks and the replacement check
    * read those on every message): the node that
@@ -168,6 +174,9 @@ export async function startDesk(opts: DeskOptions): Promise<Desk> {
     pipeline.tick();
     return tickets.idle();
   };
+  // Nothing to catch: Pipeline.tick() never throws and tickets.idle() never rejects (it
+  // waits for the service's chain, whose failures the ticket stage has logged).
+  const beat = (): void => void tick();
   const detector = new Detector({
     registry: opts.registry,
     config: config.detect,
@@ -175,7 +184,7 @@ export async function startDesk(opts: DeskOptions): Promise<Desk> {
     recordedBy: (siteId, nvrId) => sites.recordedBy(siteId, nvrId),
     retentionGoalDays: (siteId) => sites.get(siteId).retentionGoalDays,
     now,
-    wake: tick,
+    wake: beat,
     // Flapping history, suppressed devices and agent liveness survive a restart.
     state: new DetectStateStore(opts.store),
     onStateError: (error) =>
@@ -202,7 +211,7 @@ export async function startDesk(opts: DeskOptions): Promise<Desk> {
   // clocks (ticket), every `detect.tickMs`.
   const clock = setInterval(() => {
     if (opts.active?.() === false) return;
-    void tick();
+    beat();
   }, detector.config.tickMs);
   clock.unref();
   return {
@@ -216,6 +225,7 @@ export async function startDesk(opts: DeskOptions): Promise<Desk> {
     parts,
     pipeline,
     tick,
+    beat,
     async reload() {
       // Customers first: a site's customer name is looked up in them.
       await customers.reload();

@@ -250,7 +250,7 @@ describe('late last will after a fast reconnect (real broker, real mqtt.js, a cu
   async function afterTheHold(): Promise<void> {
     await broker.pipeline.idle();
     await sleep(HOLD_S * 1000 + 100);
-    broker.desk.tick();
+    await broker.desk.tick();
     await broker.pipeline.idle();
   }
 
@@ -340,7 +340,7 @@ describe('late last will after a fast reconnect (real broker, real mqtt.js, a cu
     );
     await afterTheHold();
     const tickets = await eventually('a site-unreachable ticket', async () => {
-      broker.desk.tick();
+      await broker.desk.tick();
       const found = await siteTickets();
       return found.length > 0 ? found : undefined;
     });

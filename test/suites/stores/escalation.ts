@@ -119,7 +119,7 @@ export function escalationSuite(backend: StoreBackend): void {
   }
 
   async function settle(e: Escalations): Promise<void> {
-    e.run();
+    await e.run();
     await e.idle();
   }
 

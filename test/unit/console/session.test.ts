@@ -3,7 +3,7 @@
  * the broker's API (shared/api/). Only the live stream is a fake: Node 20 has no
  * EventSource without a flag, and the stream's reconnects are checked in the browser.
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { apiRoutes, siteApiRoutes } from '../../../shared/api/routes.js';
@@ -49,7 +49,7 @@ async function startApi(): Promise<FakeApi> {
     for await (const chunk of req) text += String(chunk);
     return text;
   };
-  api.server.on('request', async (req, res) => {
+  const answer = async (req: IncomingMessage, res: ServerResponse) => {
     api.requests.push({
       method: req.method ?? '',
       url: req.url ?? '',
@@ -85,6 +85,14 @@ async function startApi(): Promise<FakeApi> {
     if (path === apiRoutes.tickets) return send(200, api.tickets);
     if (path === siteApiRoutes.rollup && api.rollup !== null) return send(200, api.rollup);
     return send(404, { code: 'VIGIL_NOT_FOUND', message: 'No such resource.' });
+  };
+  // A fault of the fake itself (a body that is not JSON) answers 500 with what went wrong,
+  // so the test that met it fails on it instead of waiting for an answer that never comes.
+  api.server.on('request', (req, res) => {
+    answer(req, res).catch((error: unknown) => {
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ code: 'VIGIL_TEST_FAKE', message: String(error) }));
+    });
   });
   await new Promise<void>((resolve) => api.server.listen(0, '127.0.0.1', resolve));
   api.base = `http://127.0.0.1:${(api.server.address() as AddressInfo).port}`;

@@ -296,6 +296,18 @@ describe('lease: one leader, a standby that takes over', () => {
     expect(await leaseRow('cut')).toMatchObject({ holder: 'node_b' });
   });
 
+  it('a node that could not reach the database at start leads when started again once it can', async () => {
+    const a = node('node_a', 'late');
+    await admin.query('ALTER ROLE node_a NOLOGIN');
+    await expect(a.lease.start()).rejects.toThrow(/not permitted to log in/);
+    expect(a.lease.isLeader).toBe(false);
+    // Leadership.start() tries again every ttl/3 until the database answers.
+    await admin.query('ALTER ROLE node_a LOGIN');
+    await a.lease.start();
+    expect(a.lease.isLeader).toBe(true);
+    expect(await leaseRow('late')).toMatchObject({ holder: 'node_a' });
+  });
+
   it('a leader whose session is only terminated reconnects and keeps its lease and token', async () => {
     const [a, b] = await pair('blip');
     const token = a.lease.token;

@@ -25,7 +25,7 @@ describe('dedupe stage', () => {
   it('starts over when the agent restarts (a birth of a new run), so seq 0, 1 ... are taken again', () => {
     const stage = dedupeStage();
     expect(stage.run(birth(0, '2026-11-26T07:00:00.000Z'))).toBe('continue');
-    for (const seq of [1, 2]) stage.run(reading(seq));
+    for (const seq of [1, 2]) expect(stage.run(reading(seq))).toBe('continue');
     expect(stage.run(birth(0, '2026-11-26T07:00:00.000Z'))).toBe('stop'); // re-sent birth
     expect(stage.run(birth(0, '2026-11-26T09:00:00.000Z'))).toBe('continue');
     expect([1, 2].map((seq) => stage.run(reading(seq)))).toEqual(['continue', 'continue']);
@@ -33,7 +33,7 @@ describe('dedupe stage', () => {
 
   it('takes a seq far below the highest as a new run it missed the birth of, never dropping it', () => {
     const stage = dedupeStage({ window: 100 });
-    for (let seq = 0; seq < 500; seq++) stage.run(reading(seq));
+    for (let seq = 0; seq < 500; seq++) expect(stage.run(reading(seq))).toBe('continue');
     expect(stage.run(reading(3))).toBe('continue');
     expect(stage.run(reading(3))).toBe('stop');
   });

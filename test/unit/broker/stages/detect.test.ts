@@ -33,9 +33,9 @@ const clock = new Date('2026-11-26T08:03:16.000Z');
  * message after a broker start resolves a site ticket of the previous run: not what
  * these cases look at).
  */
-function stageWith(...devices: Device[]) {
+async function stageWith(...devices: Device[]) {
   const detector = new Detector({ registry: registryOf(...devices), now: () => clock });
-  detector.start();
+  await detector.start();
   detector.agentSeen('demo-site', 'gw-01');
   detector.take();
   return detectStage(detector);
@@ -55,7 +55,7 @@ describe('detect stage', () => {
   it('puts a device going down into the context: a fault with its title and what the agent said', async () => {
     for (const before of ['up', 'degraded', 'unknown'] as const) {
       const ctx = stateContext(device(before), device('down', unreachable));
-      expect(await stageWith(device('down', unreachable)).run(ctx)).toBe('continue');
+      expect(await (await stageWith(device('down', unreachable))).run(ctx)).toBe('continue');
       expect(ctx.detections, before).toEqual([
         {
           kind: 'fault',
@@ -85,20 +85,20 @@ describe('detect stage', () => {
 
   it('a device first seen down is a fault too', async () => {
     const ctx = stateContext(undefined, device('down', unreachable));
-    await stageWith(device('down', unreachable)).run(ctx);
+    await (await stageWith(device('down', unreachable))).run(ctx);
     expect(ctx.detections.map((d) => [d.kind, d.fault])).toEqual([['fault', 'device-down']]);
   });
 
   it('joins several reasons, and says when there is none', async () => {
     const two = [...unreachable, { code: 'timeout' as const, message: 'no answer in 3000 ms' }];
     const ctx = stateContext(device('up'), device('down', two));
-    await stageWith(device('down', two)).run(ctx);
+    await (await stageWith(device('down', two))).run(ctx);
     const [several] = ctx.detections;
     expect(several?.kind === 'fault' && say(several.text)).toBe(
       'Device down: connect ECONNREFUSED 192.0.2.11:80; no answer in 3000 ms',
     );
     const none = stateContext(device('up'), device('down'));
-    await stageWith(device('down')).run(none);
+    await (await stageWith(device('down'))).run(none);
     const [bare] = none.detections;
     expect(bare?.kind === 'fault' && say(bare.text)).toBe('Device down: no reason reported');
     expect(bare?.kind === 'fault' && say(bare.title)).toBe(
@@ -108,7 +108,7 @@ describe('detect stage', () => {
 
   it('out of down into up or degraded clears the fault', async () => {
     for (const after of ['up', 'degraded'] as const) {
-      const stage = stageWith(device(after));
+      const stage = await stageWith(device(after));
       await stage.run(stateContext(device('up'), device('down', unreachable)));
       const ctx = stateContext(device('down', unreachable), device(after));
       await stage.run(ctx);
@@ -126,21 +126,21 @@ describe('detect stage', () => {
     ];
     for (const [before, after] of pairs) {
       const ctx = stateContext(before, after);
-      await stageWith(after).run(ctx);
+      await (await stageWith(after)).run(ctx);
       expect(ctx.detections, `${before?.status} -> ${after.status}`).toEqual([]);
     }
   });
 
   it('leaves a message it has no state for alone', async () => {
     const ctx: PipelineContext = { envelope: stateMessage(), detections: [] };
-    await stageWith().run(ctx);
+    await (await stageWith()).run(ctx);
     expect(ctx.detections).toEqual([]);
   });
 
   it('on a clock beat, opens the site ticket of an agent gone longer than its hold', async () => {
     let now = new Date('2026-11-26T08:00:00.000Z');
     const detector = new Detector({ registry: registryOf(device('up')), now: () => now });
-    detector.start();
+    await detector.start();
     const stage = detectStage(detector);
     const will: PipelineContext = {
       envelope: envelope('vigil/v1/demo-site/agents/gw-01/status', agentOfflineExample),
