@@ -320,13 +320,21 @@ export async function startBroker(
 
     // An agent's batch (spool replay) becomes its records, in order (stages/decode.ts);
     // the journal record is finished once all of them are.
+    // Which start of the journal a record was fed under. A record's pipeline work can
+    // outlive the journal's term: a node cut off from PostgreSQL keeps writes hanging until
+    // their connection fails, is deposed, and may be elected again meanwhile; finishing
+    // that record in the new term's journal would mark it done while the replay of the
+    // same record is still under way, and a crash then would lose it. Only the run that
+    // fed a record finishes it; the others leave it to the replay.
+    let journalRun = 0;
     const process = (id: number, envelope: Envelope): void => {
+      const run = journalRun;
       const parts = unbatch(envelope);
       let left = parts.length;
       for (const one of parts) {
         commands.observe(one);
         pipeline.feed(one, () => {
-          if (--left === 0) journal.finish(id);
+          if (--left === 0 && run === journalRun) journal.finish(id);
         });
       }
     };
@@ -405,6 +413,7 @@ export async function startBroker(
           // The escalation steps and digests that fell due while no node led: now, once.
           await escalations.reload();
           await journal.stop();
+          journalRun++;
           const records = await journal.start();
           // The retained statuses this node's Aedes lacks, before it serves (ready below).
           await retainFromStores(records);
