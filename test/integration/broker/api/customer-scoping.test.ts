@@ -251,6 +251,37 @@ describe('customer accounts see only their own customer', () => {
     expect(act.statusCode).toBe(403);
   });
 
+  it("gives customer A a whole page of its own tickets when customer B's are more recent", async () => {
+    const report = (siteId: string, title: string) =>
+      f.desk.tickets.openManual({
+        siteId,
+        deviceId: null,
+        title,
+        description: 'reported by phone',
+        reportedBy: deskUsers.operator.username,
+        via: 'phone',
+      });
+    // A has 1 + 4 tickets; B then gets 1 + 6 newer ones, which fill any page of everybody's.
+    for (let i = 0; i < 4; i++) {
+      f.clock.now = new Date(f.clock.now.getTime() + 60_000);
+      await report('alpha-site', `Alpha fence light ${i} out`);
+    }
+    for (let i = 0; i < 6; i++) {
+      f.clock.now = new Date(f.clock.now.getTime() + 60_000);
+      await report('bravo-site', `Bravo quay light ${i} out`);
+    }
+    for (const query of ['?status=all&limit=3', '?limit=3', '?status=all&sort=newest&limit=5']) {
+      const res = await call('GET', apiRoutes.tickets + query);
+      expect(res.statusCode, res.body).toBe(200);
+      const list = res.json<Ticket[]>();
+      const want = Number(new URLSearchParams(query).get('limit'));
+      expect(
+        list.map((t) => t.siteId),
+        query,
+      ).toEqual(Array(want).fill('alpha-site'));
+    }
+  });
+
   it('answers an unknown site and another customer’s site in the same words', async () => {
     const other = await call('GET', '/api/sites/bravo-site');
     const none = await call('GET', '/api/sites/no-such-site');
