@@ -12,7 +12,7 @@ import type { MaintenanceWindow } from '../../shared/api/maintenance.js';
 import { apiRoutes } from '../../shared/api/routes.js';
 import type { Ticket } from '../../shared/api/tickets.js';
 import type { BrokerEvents } from '../events.js';
-import { seesSite } from './scope.js';
+import { seesSiteNow } from './scope.js';
 
 export interface LiveRoutesOptions {
   events: BrokerEvents;
@@ -65,11 +65,11 @@ export const liveRoutes: FastifyPluginAsyncTypebox<LiveRoutesOptions> = async (a
       });
       res.write(`retry: ${RECONNECT_MS}\n: connected\n\n`);
 
-      // A customer account's stream carries its own sites' events only; the sites are
-      // those of its customer when the stream opened (a site added later shows after the
-      // console reconnects, which it does on every reload).
+      // A customer account's stream carries its own sites' events only, as the sites are
+      // assigned at each event (not when the stream opened): a site given to the customer
+      // since streams at once, and one taken away stops at once.
       const send = (siteId: string, event: LiveEvent) => {
-        if (seesSite(request, siteId)) res.write(sseFrame(event));
+        if (seesSiteNow(request, siteId)) res.write(sseFrame(event));
       };
       const onDevice = (device: Device) => send(device.siteId, { type: 'device', device });
       const onTicket = (ticket: Ticket) => send(ticket.siteId, { type: 'ticket', ticket });

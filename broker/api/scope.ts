@@ -42,7 +42,14 @@ export interface ScopedRoute {
 /** What a customer account's request may see: its customer and that customer's sites. */
 export interface CustomerView {
   customerId: string;
+  /** The customer's sites when the request came in: what a request answered at once sees. */
   sites: ReadonlySet<string>;
+  /**
+   * Whether `siteId` is the customer's now (the sites store's current copy): for a stream
+   * that outlives the moment it opened, which must follow a site given to or taken from
+   * the customer since.
+   */
+  ownsNow(siteId: string): boolean;
 }
 
 declare module 'fastify' {
@@ -90,6 +97,8 @@ export function requireScopes(app: FastifyInstance): void {
 export interface ScopeOptions {
   /** The ids of a customer's sites (the sites store); none without the ticket desk. */
   sitesOf: (customerId: string) => string[];
+  /** The id of a site's customer now (the sites store); null: none, or no ticket desk. */
+  customerIdOf: (siteId: string) => string | null;
 }
 
 /**
@@ -97,7 +106,7 @@ export interface ScopeOptions {
  * here (403 says what it is for: whether the route exists is no secret, the source is
  * public); on a `customer` route the request learns the customer's sites.
  */
-export function scopeHook({ sitesOf }: ScopeOptions): onRequestAsyncHookHandler {
+export function scopeHook({ sitesOf, customerIdOf }: ScopeOptions): onRequestAsyncHookHandler {
   return async (request) => {
     const user = request.user;
     if (user === null || user.role !== 'customer') return;
@@ -110,9 +119,11 @@ export function scopeHook({ sitesOf }: ScopeOptions): onRequestAsyncHookHandler 
         'This is for the maintenance company’s staff; a customer account sees its own sites, devices, tickets and reports in the portal.',
       );
     }
+    const customerId = user.customerId;
     request.customerView = {
-      customerId: user.customerId,
-      sites: new Set(sitesOf(user.customerId)),
+      customerId,
+      sites: new Set(sitesOf(customerId)),
+      ownsNow: (siteId) => customerIdOf(siteId) === customerId,
     };
   };
 }
@@ -134,6 +145,15 @@ export function siteNotFound(siteId: string): VigilError {
 export function seesSite(request: FastifyRequest, siteId: string): boolean {
   const view = viewOf(request);
   return view === null || view.sites.has(siteId);
+}
+
+/**
+ * Whether the request may see `siteId` at this moment: a long-lived answer (the live
+ * stream) asks per event, so a site moved to another customer stops reaching this one.
+ */
+export function seesSiteNow(request: FastifyRequest, siteId: string): boolean {
+  const view = viewOf(request);
+  return view === null || view.ownsNow(siteId);
 }
 
 /** Throws the route's 404 (or the generic one) when the site is not the customer's. */

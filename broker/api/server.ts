@@ -112,7 +112,10 @@ export async function buildApi(deps: ApiDeps, serve: ServeOptions = {}): Promise
   const desk = deps.desk;
   app.addHook(
     'onRequest',
-    scopeHook({ sitesOf: (customerId) => desk?.sites.sitesOf(customerId) ?? [] }),
+    scopeHook({
+      sitesOf: (customerId) => desk?.sites.sitesOf(customerId) ?? [],
+      customerIdOf: (siteId) => desk?.sites.customerIdOf(siteId) ?? null,
+    }),
   );
   app.addHook('preHandler', siteParamHook);
   if (tls !== null && tls.hstsMaxAgeS > 0) {

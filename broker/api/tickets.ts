@@ -27,7 +27,7 @@ import type { AuditStore } from '../audit-trail.js';
 import type { WordingLocale } from '../../shared/wording/render.js';
 import { incidentReportHtml, incidentReportIn } from '../tickets/report.js';
 import type { TicketService } from '../tickets/types.js';
-import { onlyOwn, requireOwnSite, seesSite } from './scope.js';
+import { requireOwnSite, seesSite, viewOf } from './scope.js';
 import type { SessionUser } from './users.js';
 
 // A customer account is below every staff role: whatever needs a role is staff's work.
@@ -94,9 +94,13 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{
         response: { 200: TicketList, 400: ApiError, 401: ApiError },
       },
     },
-    // A customer's list is cut to its sites after the query's limit: it may hold fewer
-    // than `limit` tickets, never another customer's.
-    async (request) => onlyOwn(request, await tickets.list(request.query), (t) => t.siteId),
+    // A customer's sites go into the query, so `limit` counts its own tickets only.
+    async (request) => {
+      const view = viewOf(request);
+      return tickets.list(
+        view === null ? request.query : { ...request.query, sites: [...view.sites] },
+      );
+    },
   );
 
   app.get(

@@ -8,7 +8,9 @@ import type { Ticket } from '../../shared/api/tickets.js';
 import { message, type NotifyStage } from '../../shared/wording/messages.js';
 import { say } from '../../shared/wording/render.js';
 import { zonedParts } from '../../shared/wording/documents.js';
+import { faultName } from '../tickets/report.js';
 import type { Language, OutgoingMessage, Recipient } from './deps.js';
+import type { SmsVariables } from './channels/types.js';
 
 /**
  * A time as the team reads it: local date and time in its IANA zone, with the offset
@@ -43,6 +45,17 @@ export interface TicketContext {
   ackUrl: string | null;
 }
 
+/**
+ * The fault as the team reads it, for the message and the SMS alike: the base faults by
+ * name in its language, a degradation by its reason; a manual ticket's code is only
+ * "manual", so what the reporter saw (its title) instead.
+ */
+export function faultWords(ticket: Ticket, language: Language): string {
+  return ticket.source === 'manual'
+    ? say(ticket.titleMessage as Parameters<typeof say>[0], language)
+    : faultName(ticket.fault, language);
+}
+
 /** One ticket's notification. */
 export function ticketMessage(c: TicketContext): OutgoingMessage {
   const { ticket, language } = c;
@@ -59,16 +72,13 @@ export function ticketMessage(c: TicketContext): OutgoingMessage {
   );
   const site =
     c.siteName && c.siteName !== ticket.siteId ? `${c.siteName} (${ticket.siteId})` : ticket.siteId;
+  const fault = faultWords(ticket, language);
   const body = say(
     message('notify.body', {
       customer: c.customer,
       site,
       device: ticket.deviceId,
-      // A manual ticket's fault code is only "manual": what the reporter saw is its title.
-      fault:
-        ticket.source === 'manual'
-          ? say(ticket.titleMessage as Parameters<typeof say>[0], language)
-          : ticket.fault,
+      fault,
       to: c.to.map((r) => r.name),
       respondBy: when(ticket.respondBy),
       onSiteBy: when(ticket.onSiteBy),
@@ -96,11 +106,11 @@ export function ticketMessage(c: TicketContext): OutgoingMessage {
       priority: ticket.priority,
       site: ticket.siteId,
       device: ticket.deviceId ?? '-',
-      fault: ticket.fault,
+      fault,
       deadline: deadline === null ? '-' : localTime(deadline, c.timeZone),
       count: '1',
       ticket: String(ticket.id),
-    },
+    } satisfies SmsVariables,
     ticketIds: [ticket.id],
     // The line a digest makes of it, kept whole so a digest of digests pairs each link
     // with its own ticket (never parsed back out of the markdown).
@@ -230,7 +240,7 @@ export function channelAlertMessage(
       deadline: '-',
       count: '1',
       ticket: '-',
-    },
+    } satisfies SmsVariables,
     ticketIds: [],
     data: { type: 'channel-alert', channel, minutes, code, message: detail, refused },
   };

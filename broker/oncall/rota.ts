@@ -5,9 +5,15 @@
  * longer in UTC; the zone rules come from the ICU data of Node's Intl (no date library).
  */
 import type { Override, Rotation } from '../../shared/api/oncall.js';
+import {
+  dayNumber,
+  isTimeZone,
+  localDay,
+  zonedInstant,
+  zoneOffsetMs,
+} from '../../shared/zoned-time.js';
 
 const DAY_MS = 86_400_000;
-const MINUTE_MS = 60_000;
 /** How far ahead "next" is looked for: past it a rota that never changes hands has no next. */
 const HORIZON_MS = 400 * DAY_MS;
 
@@ -36,97 +42,9 @@ export interface OnCallAnswer {
   next: { personId: string | null; from: number } | null;
 }
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-function formatter(timeZone: string): Intl.DateTimeFormat {
-  let format = formatters.get(timeZone);
-  if (format === undefined) {
-    format = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      second: 'numeric',
-    });
-    formatters.set(timeZone, format);
-  }
-  return format;
-}
-
-/** True when Intl knows the IANA zone name (as the team's time zone must be). */
-export function isTimeZone(timeZone: string): boolean {
-  try {
-    formatter(timeZone);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Readings already made: onCallAt asks for the same hand-over instants again and again. */
-const readings = new Map<string, number>();
-const MAX_READINGS = 50_000;
-
-/** The wall-clock reading in the zone at `at`, as if it were UTC (epoch ms, whole seconds). */
-function wallClock(timeZone: string, at: number): number {
-  const key = `${timeZone}|${at}`;
-  const known = readings.get(key);
-  if (known !== undefined) return known;
-  const part: Record<string, number> = {};
-  for (const { type, value } of formatter(timeZone).formatToParts(at)) {
-    if (type !== 'literal') part[type] = Number(value);
-  }
-  const reading = Date.UTC(
-    part.year!,
-    part.month! - 1,
-    part.day!,
-    part.hour!,
-    part.minute!,
-    part.second!,
-  );
-  if (readings.size >= MAX_READINGS) readings.clear();
-  readings.set(key, reading);
-  return reading;
-}
-
-/** Local time minus UTC at `at`, in ms (+8 h for Asia/Shanghai). */
-export function zoneOffsetMs(timeZone: string, at: number): number {
-  const whole = Math.floor(at / 1000) * 1000;
-  return wallClock(timeZone, whole) - whole;
-}
-
-/** The local calendar day at `at`, as days since 1970-01-01. */
-export function localDay(timeZone: string, at: number): number {
-  return Math.floor((at + zoneOffsetMs(timeZone, at)) / DAY_MS);
-}
-
-/**
- * The instant at which the zone's clocks read `minutes` past midnight of local day `day`.
- * A reading that happens twice (autumn, clocks back) is the earlier; one that never happens
- * (spring, clocks forward) is moved on by the gap, so 02:30 on the spring day in Berlin is
- * 03:30 CEST: the "compatible" disambiguation of TC39 Temporal, which RFC 5545 section
- * 3.3.5 also prescribes for calendar events.
- */
-export function zonedInstant(timeZone: string, day: number, minutes: number): number {
-  const local = day * DAY_MS + minutes * MINUTE_MS;
-  const before = zoneOffsetMs(timeZone, local - DAY_MS);
-  const after = zoneOffsetMs(timeZone, local + DAY_MS);
-  const fits = [before, after]
-    .map((offset) => local - offset)
-    .filter((at) => zoneOffsetMs(timeZone, at) === local - at)
-    .sort((a, b) => a - b);
-  // No fit: the reading falls in the gap; the offset from before the change moves it past it.
-  return fits[0] ?? local - before;
-}
-
-/** "2026-12-07" as days since 1970-01-01. */
-export function dayNumber(date: string): number {
-  const [y, m, d] = date.split('-').map(Number);
-  return Date.UTC(y!, m! - 1, d!) / DAY_MS;
-}
+// The zone's clock (wall-clock readings, instants of a local time) is shared/zoned-time.ts,
+// which the console's forms use too; re-exported for the broker's readers of the rota.
+export { dayNumber, isTimeZone, localDay, zonedInstant, zoneOffsetMs };
 
 /** ISO 8601 weekday of a day number: 1 = Monday ... 7 = Sunday (1970-01-01 was a Thursday). */
 export function weekday(day: number): number {

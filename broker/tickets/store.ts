@@ -20,7 +20,6 @@ import type {
   ReportedVia,
   SlaDeadline,
   Ticket,
-  TicketQuery,
   TicketSource,
   TicketStatus,
   TimelineEntry,
@@ -36,6 +35,7 @@ import {
   type StoreMigration,
 } from '../sql/types.js';
 import { DEFAULT_WARN_SHARE, slaClockAt, type SlaRow } from './deadlines.js';
+import type { TicketListQuery } from './types.js';
 
 /** Page size of `list({ status: 'all' })` when the query gives none. */
 export const DEFAULT_ALL_LIMIT = 200;
@@ -716,7 +716,9 @@ export class TicketStore {
     return changed ? this.get(id) : undefined;
   }
 
-  async list(query: TicketQuery): Promise<Ticket[]> {
+  async list(query: TicketListQuery): Promise<Ticket[]> {
+    // No site at all is no ticket (and `IN ()` is no SQL on either engine).
+    if (query.sites?.length === 0) return [];
     const where: string[] = [];
     const params: Record<string, unknown> = {};
     // Asking for one state exactly (resolved, closed) looks beyond the open board.
@@ -735,6 +737,13 @@ export class TicketStore {
       if (query[field] === undefined) continue;
       where.push(`${column} = @${field}`);
       params[field] = query[field];
+    }
+    if (query.sites !== undefined) {
+      const names = query.sites.map((site, i) => {
+        params[`site${i}`] = site;
+        return `@site${i}`;
+      });
+      where.push(`site_id IN (${names.join(', ')})`);
     }
     if (query.from !== undefined) {
       where.push('opened_at >= @from');

@@ -79,8 +79,18 @@ export interface TicketService {
     said: Message,
   ): Promise<Ticket | undefined>;
   report(id: number): Promise<IncidentReport | undefined>;
-  list(query: TicketQuery): Promise<Ticket[]>;
+  list(query: TicketListQuery): Promise<Ticket[]>;
   get(id: number): Promise<Ticket | undefined>;
+}
+
+/**
+ * A list as the desk runs it: the API's query, and for a customer account the sites it
+ * may see. The sites are part of the query, so `limit` counts the customer's own tickets
+ * (cut after the query, a customer whose tickets are older than others' got fewer, or none).
+ */
+export interface TicketListQuery extends TicketQuery {
+  /** Only tickets of these sites (none: no ticket at all); absent: every site. */
+  sites?: readonly string[];
 }
 
 /** A fault a person reported (POST /api/tickets), with who and how. */

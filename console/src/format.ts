@@ -1,4 +1,5 @@
 /** Durations, times and ages as the console writes them, in the current locale. */
+import { instantOfLocal } from '../../shared/zoned-time.js';
 import { strings } from './strings.js';
 
 const SECOND = 1_000;
@@ -153,10 +154,22 @@ export function zoneOffset(at: string | number, timeZone: string): string {
   return part?.value ?? timeZone;
 }
 
-/** The browser's own zone and its offset now, to label what a datetime-local input means. */
-export function browserZone(now = Date.now()): string {
-  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+/**
+ * The screens' zone and its offset now ("Asia/Shanghai GMT+8"), to label what a date-time
+ * input means.
+ */
+export function screenZoneLabel(now = Date.now()): string {
+  const zone = screenTimeZone();
   return `${zone} ${zoneOffset(now, zone)}`;
+}
+
+/**
+ * A `datetime-local` value as the user typed it, read in the screens' zone (their setting,
+ * not the browser's, which an `<input>` would assume: a person in Shanghai at a computer
+ * set to another zone types Shanghai times): its ISO instant; undefined when empty.
+ */
+export function fromZonedInput(value: string): string | undefined {
+  return value === '' ? undefined : instantOfLocal(value, screenTimeZone());
 }
 
 /** "just now", "12 s ago", "3 min ago". */

@@ -386,7 +386,8 @@ describe('notifications end to end: DingTalk and SMS pages, escalation, crash, b
     expect(message!.text).toContain(CUSTOMER);
     expect(message!.text).toContain(`**站点**：乌鲁木齐物流园 (${SITE})`);
     expect(message!.text).toContain('**设备**：cam-01');
-    expect(message!.text).toContain(`**故障**：${first.fault}`);
+    // The fault in the team's words, not its code (device-down).
+    expect(message!.text).toContain('**故障**：设备离线');
     expect(message!.text).toContain(`**响应时限**：${inTeamTime(first.respondBy!)}`);
     expect(message!.text).toContain(`**到场时限**：${inTeamTime(first.onSiteBy!)}`);
     expect(message!.text).toContain(`@${ENGINEER.phone}`);

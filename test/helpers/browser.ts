@@ -20,7 +20,12 @@ export interface Browser {
   close(): Promise<void>;
 }
 
-export async function launchBrowser(): Promise<Browser> {
+export interface BrowserOptions {
+  /** The zone the browser's computer is set to (an IANA name); the machine's by default. */
+  timezoneId?: string;
+}
+
+export async function launchBrowser(options: BrowserOptions = {}): Promise<Browser> {
   need(chromiumProgram);
   mkdirSync(screenshotDir, { recursive: true });
   const profile = mkdtempSync(join(tmpdir(), 'vigil-chromium-'));
@@ -29,6 +34,7 @@ export async function launchBrowser(): Promise<Browser> {
     headless: true,
     viewport: { width: 1440, height: 900 },
     args: [...HEADLESS_OFFLINE, '--disable-quic'],
+    ...(options.timezoneId === undefined ? {} : { timezoneId: options.timezoneId }),
   });
   return {
     context,

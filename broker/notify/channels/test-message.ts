@@ -3,7 +3,7 @@
  * mentions or texts whom the admin names, so an @-mention, an SMS or a mail can be
  * checked end to end. (The escalation's real messages are rendered from shared/wording/.)
  */
-import type { OutgoingMessage, Recipient } from './types.js';
+import type { OutgoingMessage, Recipient, SmsVariables } from './types.js';
 
 const words = {
   'zh-CN': {
@@ -52,8 +52,8 @@ export function testMessage(
       fault: w.title,
       deadline: '-',
       count: '0',
-      link: '-',
-    },
+      ticket: '-',
+    } satisfies SmsVariables,
     ticketIds: [],
   };
 }

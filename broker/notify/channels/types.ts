@@ -15,6 +15,22 @@ export interface Recipient {
   feishuOpenId: string | null;
 }
 
+/**
+ * The variables an SMS template may use (docs/NOTIFY.md). Every message gives all of them:
+ * Alibaba Cloud refuses a text whose template names a variable it lacks
+ * (isv.TEMPLATE_MISSING_PARAMETERS), so one left out fails every send to such a template.
+ */
+export const SMS_VARIABLES = [
+  'priority',
+  'site',
+  'device',
+  'fault',
+  'deadline',
+  'count',
+  'ticket',
+] as const;
+export type SmsVariables = Record<(typeof SMS_VARIABLES)[number], string>;
+
 export interface OutgoingMessage {
   kind: 'ticket' | 'sla' | 'digest' | 'test' | 'channel-alert';
   language: 'zh-CN' | 'en';
@@ -26,7 +42,7 @@ export interface OutgoingMessage {
   text: string;
   /** Robots @-mention them; sms texts their phones; email mails them. */
   to: Recipient[];
-  /** Alibaba SMS template variables; keys: priority, site, device, fault, deadline, count, ticket. */
+  /** Alibaba SMS template variables: every one of SMS_VARIABLES (a message makes them `satisfies SmsVariables`). */
   sms?: Record<string, string>;
   /** The tickets it carries. */
   ticketIds: number[];

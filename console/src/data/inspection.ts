@@ -87,9 +87,10 @@ export function weekDay(weekStart: string, timeZone = 'UTC'): string {
 }
 
 /**
- * The month as the API names it ("2026-11") on the calendar of `timeZone`, the browser's
- * by default: the broker reads the period in the customer's zone, so on 1 December at
- * 06:00 in Beijing the current month is December, not UTC's November.
+ * The month as the API names it ("2026-11") on the calendar of `timeZone` (the screens
+ * pass the user's zone, format.ts screenTimeZone; the runtime's without it): the broker
+ * reads the period in the customer's zone, so on 1 December at 06:00 in Beijing the
+ * current month is December, not UTC's November.
  */
 export function currentMonth(now: Date = new Date(), timeZone?: string): string {
   const parts = new Intl.DateTimeFormat('en-CA', {

@@ -12,7 +12,7 @@ import { LiveConnection, type LiveHandlers, type LiveStream } from './live.js';
 import type { Store } from './store.js';
 import type { LiveEvent, Locale, TicketScope } from './types.js';
 import { setLanguage, strings } from '../strings.js';
-import { storeLocale } from './preferences.js';
+import { storeLocale, storeTimeZone } from './preferences.js';
 import { setScreenZone } from '../format.js';
 
 /** Live events are applied together at most this often, so a burst costs one render. */
@@ -94,6 +94,8 @@ export class Session {
 
   private useTimeZone(timeZone: string | null): void {
     setScreenZone(timeZone);
+    // Also for the login screen of this browser, as the language (./preferences.ts).
+    storeTimeZone(timeZone);
     this.store.update({ timeZone });
   }
 
@@ -166,8 +168,9 @@ export class Session {
     try {
       await this.api.logout();
     } finally {
-      // The next person at this browser starts from its own zone.
-      setScreenZone(null);
+      // The login screen keeps the zone, as it keeps the language: what it says (a lock's
+      // end) is in the zone of the last user here, with the offset; the next user's own
+      // setting applies once they sign in.
       this.store.reset('signed-out');
     }
   }

@@ -70,7 +70,6 @@ export const oncallEn = {
     turns: 'Who is on call, next 14 days',
     noTurns: 'Nobody on call in the next 14 days.',
     close: 'Close',
-    enteredIn: (zone: string) => `Times entered here are in this browser's time zone, ${zone}.`,
     timesIn: (zone: string) => `Hand-over times are local to ${zone}.`,
     rotations: 'Rotations',
     rotationRule:

@@ -67,7 +67,6 @@ export const oncallZhCN: typeof oncallEn = {
     turns: '未来 14 天值班安排',
     noTurns: '未来 14 天无人值班。',
     close: '关闭',
-    enteredIn: (zone: string) => `此处输入的时间为本浏览器所在时区 ${zone} 的时间。`,
     timesIn: (zone: string) => `交接时间为 ${zone} 当地时间。`,
     rotations: '轮值',
     rotationRule: '最晚开始的轮值生效；下个月的轮值可提前录入并设置开始日期。',

@@ -4,4 +4,7 @@ export const zoneEn = {
   label: 'Time zone of the screens',
   /** The default: whatever zone this browser's computer is set to. */
   browser: (zone: string) => `This browser's (${zone})`,
+  /** Beside a form's date and time inputs: which zone what is typed there is read in. */
+  enteredIn: (zone: string) =>
+    `Dates and times entered here are in ${zone}, the time zone of the screens (chosen at the top).`,
 };

@@ -7,10 +7,11 @@ import type { Device, Ticket } from '../data/types.js';
 import { keyed } from 'lit/directives/keyed.js';
 import { RouteController } from '../controllers/route.js';
 import { FleetOrder } from '../data/fleet.js';
-import { initialLocale } from '../data/preferences.js';
+import { initialLocale, storedTimeZone } from '../data/preferences.js';
 import { href, type Route } from '../router.js';
 import { controls, theme } from '../theme.js';
 import { setLanguage, strings } from '../strings.js';
+import { setScreenZone } from '../format.js';
 import type { LocaleChangeDetail } from '../components/vigil-language-switch.js';
 import type { ShowResolvedDetail } from '../components/vigil-ticket-list.js';
 import { loginErrorText, type LoginSubmitDetail } from './vigil-login.js';
@@ -215,7 +216,8 @@ export class VigilApp extends LitElement {
     super.connectedCallback();
     this.store ??= new StoreController(this, this.session.store);
     if (this.session.store.get().session === 'checking') {
-      // Before sign-in: this browser's last choice, else its language.
+      // Before sign-in: this browser's last choice, else its language and its zone.
+      setScreenZone(storedTimeZone());
       const locale = initialLocale();
       setLanguage(locale);
       document.documentElement.lang = locale;

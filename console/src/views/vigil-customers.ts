@@ -8,6 +8,7 @@ import {
   priorities,
 } from '../data/customers.js';
 import { recentPeriods } from '../data/inspection.js';
+import { screenTimeZone } from '../format.js';
 import '../components/vigil-issued-reports.js';
 import { ApiRequestError } from '../data/api.js';
 import type { Session } from '../data/session.js';
@@ -57,7 +58,7 @@ export class VigilCustomers extends LitElement {
   /** The id of the customer being edited. */
   @state() private _editing: string | null = null;
   /** The period of the figures; the last month by default (the current one runs on). */
-  @state() private _period = recentPeriods(new Date(), 2).months[1]!;
+  @state() private _period = recentPeriods(new Date(), 2, screenTimeZone()).months[1]!;
   @state() private _figures: Record<string, CustomerFigures> = {};
   /** Every site the broker knows (described or reporting), for an admin to give to a customer. */
   @state() private _siteIds: string[] = [];
@@ -191,7 +192,7 @@ export class VigilCustomers extends LitElement {
           >${c.figures}
           <select data-testid="customer-period" @change=${this.pickPeriod}>
             ${(() => {
-              const { months, quarters } = recentPeriods(new Date(), 12);
+              const { months, quarters } = recentPeriods(new Date(), 12, screenTimeZone());
               return [...months, ...quarters].map(
                 (period) =>
                   html`<option value=${period} ?selected=${period === this._period}>

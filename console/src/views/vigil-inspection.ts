@@ -14,7 +14,14 @@ import {
 import type { Session } from '../data/session.js';
 import type { ConsoleState } from '../data/store.js';
 import type { InspectionReport } from '../data/types.js';
-import { formatDay, formatDuration, formatFull, formatInZone, formatNumber } from '../format.js';
+import {
+  formatDay,
+  formatDuration,
+  formatFull,
+  formatInZone,
+  formatNumber,
+  screenTimeZone,
+} from '../format.js';
 import { href } from '../router.js';
 import { language, strings } from '../strings.js';
 import { documentWords } from '../../../shared/wording/documents.js';
@@ -119,7 +126,7 @@ export class VigilInspection extends LitElement {
 
   override willUpdate(): void {
     const site = this.siteId ?? this.sites()[0]?.id ?? null;
-    const period = this.period ?? currentMonth();
+    const period = this.period ?? currentMonth(new Date(), screenTimeZone());
     const key = `${site}|${period}`;
     if (site !== null && key !== this.loadedFor) {
       this.loadedFor = key;
@@ -149,8 +156,8 @@ export class VigilInspection extends LitElement {
     const i = strings.inspection;
     const sites = this.sites();
     const site = this.siteId ?? sites[0]?.id ?? '';
-    const period = this.period ?? currentMonth();
-    const { months, quarters } = recentPeriods();
+    const period = this.period ?? currentMonth(new Date(), screenTimeZone());
+    const { months, quarters } = recentPeriods(new Date(), 12, screenTimeZone());
     return html`
       <h2>${i.title}</h2>
       <form class="row no-print" @change=${this._pick}>

@@ -1,7 +1,7 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, query } from 'lit/decorators.js';
 import { ApiRequestError } from '../data/api.js';
-import { formatInZone } from '../format.js';
+import { formatInZone, screenTimeZone } from '../format.js';
 import { controls } from '../theme.js';
 import { strings } from '../strings.js';
 
@@ -20,15 +20,16 @@ function lockOf(error: ApiRequestError): { scope: string; address: string; until
 
 /**
  * What the form says about a failed login, in the console's language: a lock with its
- * address and its end in the browser's zone with the offset (nobody is signed in yet, so
- * no user's zone applies), a wrong password, or the API's own words for anything else.
+ * address and its end in the screens' zone with the offset (nobody is signed in yet: the
+ * zone of this browser's last user, else the browser's), a wrong password, or the API's
+ * own words for anything else.
  */
 export function loginErrorText(error: unknown): string {
   if (!(error instanceof ApiRequestError)) return strings.errors.network;
   if (error.code === 'VIGIL_AUTH_FAILED') return strings.login.failed;
   const lock = error.code === 'VIGIL_AUTH_LOCKED' ? lockOf(error) : null;
   if (lock === null) return error.message;
-  const until = formatInZone(lock.until, Intl.DateTimeFormat().resolvedOptions().timeZone);
+  const until = formatInZone(lock.until, screenTimeZone());
   return lock.scope === 'address'
     ? strings.login.lockedAddress(lock.address, until)
     : strings.login.lockedAccount(lock.address, until);

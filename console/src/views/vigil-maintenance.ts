@@ -3,14 +3,9 @@ import { customElement, property, state } from 'lit/decorators.js';
 import type { Session } from '../data/session.js';
 import type { ConsoleState } from '../data/store.js';
 import type { MaintenanceWindow, NewMaintenance } from '../data/types.js';
-import { formatFull } from '../format.js';
+import { formatFull, fromZonedInput, screenZoneLabel } from '../format.js';
 import { strings } from '../strings.js';
 import { controls, page } from '../theme.js';
-
-/** `datetime-local` value -> ISO timestamp in the browser's time zone. */
-function fromLocalInput(value: string): string | undefined {
-  return value === '' ? undefined : new Date(value).toISOString();
-}
 
 /**
  * Maintenance windows: the current and planned ones (kept current by the live stream),
@@ -61,6 +56,9 @@ export class VigilMaintenance extends LitElement {
                 </select></label
               >
               <label>${m.device}<input name="deviceId" autocomplete="off" /></label>
+              <p class="muted wide" data-testid="entered-in">
+                ${strings.zone.enteredIn(screenZoneLabel())}
+              </p>
               <label>${m.startsAt}<input name="startsAt" type="datetime-local" /></label>
               <label>${m.endsAt}<input name="endsAt" type="datetime-local" /></label>
               <label
@@ -155,8 +153,9 @@ export class VigilMaintenance extends LitElement {
     const text = (name: string) => String(data.get(name) ?? '').trim();
     const window: NewMaintenance = { siteId: text('siteId'), reason: text('reason') };
     if (text('deviceId') !== '') window.deviceId = text('deviceId');
-    const startsAt = now ? undefined : fromLocalInput(text('startsAt'));
-    const endsAt = now ? undefined : fromLocalInput(text('endsAt'));
+    // Typed in the user's zone (their setting), not the browser's.
+    const startsAt = now ? undefined : fromZonedInput(text('startsAt'));
+    const endsAt = now ? undefined : fromZonedInput(text('endsAt'));
     if (startsAt !== undefined) window.startsAt = startsAt;
     if (endsAt !== undefined) window.endsAt = endsAt;
     else if (text('durationMin') !== '') window.durationMin = Number(text('durationMin'));

@@ -11,7 +11,7 @@ import type {
   OnCallTeamPatch,
   OnCallTurn,
 } from '../data/types.js';
-import { browserZone, formatInZone } from '../format.js';
+import { formatInZone, fromZonedInput, screenZoneLabel } from '../format.js';
 import { strings } from '../strings.js';
 import { controls, page } from '../theme.js';
 
@@ -34,11 +34,6 @@ export function problem(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   const details = (error as { details?: string[] }).details ?? [];
   return [error.message, ...details].join(' — ');
-}
-
-/** `datetime-local` value -> ISO timestamp in the browser's time zone. */
-function fromLocalInput(value: string): string {
-  return new Date(value).toISOString();
 }
 
 /**
@@ -310,7 +305,7 @@ export class VigilOncallTeam extends LitElement {
           ${options}
         </select></label
       >
-      <p class="muted">${t.enteredIn(browserZone())}</p>
+      <p class="muted" data-testid="entered-in">${strings.zone.enteredIn(screenZoneLabel())}</p>
       <label>${t.from}<input name="from" type="datetime-local" required /></label>
       <label>${t.to}<input name="to" type="datetime-local" required /></label>
       <label>${t.reason}<input name="reason" /></label>
@@ -366,8 +361,9 @@ export class VigilOncallTeam extends LitElement {
       teamId: this.team.id,
       personId: String(data.get('personId')),
       replacesId: replaces === '' ? null : replaces,
-      from: fromLocalInput(String(data.get('from'))),
-      to: fromLocalInput(String(data.get('to'))),
+      // Typed in the user's zone; an empty one (the inputs are required) the API refuses.
+      from: fromZonedInput(String(data.get('from') ?? '')) ?? '',
+      to: fromZonedInput(String(data.get('to') ?? '')) ?? '',
       reason: String(data.get('reason') ?? '').trim(),
     };
     if (await this.change(() => this.session.client.createOverride(override))) form.reset();

@@ -204,6 +204,27 @@ export function ticketStoreSuite(backend: StoreBackend): void {
     expect(await service.list({ status: 'all', limit: 1 })).toHaveLength(1);
   });
 
+  it('limits a list to the sites asked for in the query itself: the limit counts their tickets', async () => {
+    // Customer A's five tickets, then B's five more recent ones (newest first would be B's).
+    for (let i = 0; i < 10; i++) {
+      clock = new Date(Date.UTC(2026, 10, 26, 8, i));
+      const siteId = i < 5 ? 'alpha-site' : 'bravo-site';
+      await down({ ...lobbyDown, siteId, id: `cam-${i}` });
+    }
+    const alpha = await service.list({ status: 'all', limit: 3, sites: ['alpha-site'] });
+    expect(alpha.map((t) => [t.siteId, t.deviceId])).toEqual([
+      ['alpha-site', 'cam-4'],
+      ['alpha-site', 'cam-3'],
+      ['alpha-site', 'cam-2'],
+    ]);
+    const open = await service.list({ status: 'open', limit: 4, sites: ['alpha-site', 'x'] });
+    expect(open.map((t) => t.siteId)).toEqual(Array(4).fill('alpha-site'));
+    expect(await service.list({ status: 'all', sites: ['bravo-site'] })).toHaveLength(5);
+    // A customer without sites sees no ticket, not every ticket.
+    expect(await service.list({ status: 'all', sites: [] })).toEqual([]);
+    expect(await service.list({ status: 'all', limit: 3 })).toHaveLength(3);
+  });
+
   it('takes the work order steps once: a second person taking the same step is refused', async () => {
     const [opened] = await down();
     const other = await desk(await rival());

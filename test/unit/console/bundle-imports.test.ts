@@ -25,6 +25,7 @@ const schemaFree = [
   'wording/documents-en.ts',
   'wording/documents-zh-CN.ts',
   'inspection-charts.ts',
+  'zoned-time.ts',
 ];
 const schemaFreeSpecs = schemaFree.map((file) => `/shared/${file.replace(/\.ts$/, '.js')}`);
 

@@ -7,7 +7,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   formatDay,
   formatTime,
+  fromZonedInput,
   screenTimeZone,
+  screenZoneLabel,
   setScreenZone,
 } from '../../../console/src/format.js';
 
@@ -33,6 +35,16 @@ describe('the screens in the user’s zone', () => {
       setScreenZone(zone);
       expect(formatDay('2026-12-07')).toMatch(/Dec 7, 2026|7 Dec 2026/);
     }
+  });
+
+  it('reads a typed date and time in the chosen zone, not the runtime’s', () => {
+    // Whatever zone this machine is in: 09:00 typed by a user in Shanghai is 01:00 UTC.
+    setScreenZone('Asia/Shanghai');
+    expect(fromZonedInput('2026-12-08T09:00')).toBe('2026-12-08T01:00:00.000Z');
+    expect(screenZoneLabel(Date.parse('2026-12-08T01:00:00Z'))).toBe('Asia/Shanghai GMT+8');
+    setScreenZone('Europe/Berlin');
+    expect(fromZonedInput('2026-12-08T09:00')).toBe('2026-12-08T08:00:00.000Z');
+    expect(fromZonedInput('')).toBeUndefined();
   });
 
   it('goes back to the browser’s zone with null', () => {

@@ -251,6 +251,37 @@ describe('customer accounts see only their own customer', () => {
     expect(act.statusCode).toBe(403);
   });
 
+  it("gives customer A a whole page of its own tickets when customer B's are more recent", async () => {
+    const report = (siteId: string, title: string) =>
+      f.desk.tickets.openManual({
+        siteId,
+        deviceId: null,
+        title,
+        description: 'reported by phone',
+        reportedBy: deskUsers.operator.username,
+        via: 'phone',
+      });
+    // A has 1 + 4 tickets; B then gets 1 + 6 newer ones, which fill any page of everybody's.
+    for (let i = 0; i < 4; i++) {
+      f.clock.now = new Date(f.clock.now.getTime() + 60_000);
+      await report('alpha-site', `Alpha fence light ${i} out`);
+    }
+    for (let i = 0; i < 6; i++) {
+      f.clock.now = new Date(f.clock.now.getTime() + 60_000);
+      await report('bravo-site', `Bravo quay light ${i} out`);
+    }
+    for (const query of ['?status=all&limit=3', '?limit=3', '?status=all&sort=newest&limit=5']) {
+      const res = await call('GET', apiRoutes.tickets + query);
+      expect(res.statusCode, res.body).toBe(200);
+      const list = res.json<Ticket[]>();
+      const want = Number(new URLSearchParams(query).get('limit'));
+      expect(
+        list.map((t) => t.siteId),
+        query,
+      ).toEqual(Array(want).fill('alpha-site'));
+    }
+  });
+
   it('answers an unknown site and another customer’s site in the same words', async () => {
     const other = await call('GET', '/api/sites/bravo-site');
     const none = await call('GET', '/api/sites/no-such-site');
@@ -270,7 +301,8 @@ describe('customer accounts see only their own customer', () => {
     await fresh.close().catch(() => undefined);
   });
 
-  it("streams customer A's events on /api/live and not customer B's", async () => {
+  /** Customer A's live stream: what it carried so far, and a wait for a text in it. */
+  async function annasStream() {
     await app.listen({ host: '127.0.0.1', port: 0 });
     const address = app.server.address();
     const port = typeof address === 'object' && address !== null ? address.port : 0;
@@ -282,21 +314,58 @@ describe('customer accounts see only their own customer', () => {
     expect(res.status).toBe(200);
     const reader = res.body!.getReader();
     const decoder = new TextDecoder();
-    let text = '';
-    const readUntil = async (needle: string) => {
-      while (!text.includes(needle)) {
-        const { value, done } = await reader.read();
-        if (done) throw new Error(`the stream ended before ${needle}`);
-        text += decoder.decode(value, { stream: true });
-      }
+    const stream = {
+      text: '',
+      /** Reads on until `needle`; fails after `ms` with what the stream carried. */
+      async readUntil(needle: string, ms = 15_000) {
+        const timer = setTimeout(() => abort.abort(), ms);
+        try {
+          while (!stream.text.includes(needle)) {
+            const { value, done } = await reader.read();
+            if (done) throw new Error('the stream ended');
+            stream.text += decoder.decode(value, { stream: true });
+          }
+        } catch (error) {
+          throw new Error(
+            `no ${needle} on the stream within ${ms} ms; it carried: ${stream.text}`,
+            {
+              cause: error,
+            },
+          );
+        } finally {
+          clearTimeout(timer);
+        }
+      },
+      close: () => abort.abort(),
     };
-    await readUntil(': connected');
+    await stream.readUntil(': connected');
+    return stream;
+  }
+
+  it("streams customer A's events on /api/live and not customer B's", async () => {
+    const stream = await annasStream();
     // B's first, then A's: once A's arrived, B's would have been written before it.
     f.report('cam-b7', 'down');
     f.report('cam-a1', 'down');
-    await readUntil('cam-a1');
-    abort.abort();
-    expect(text).toContain('"siteId":"alpha-site"');
-    expect(text.toLowerCase()).not.toContain(B_MARK);
+    await stream.readUntil('cam-a1');
+    stream.close();
+    expect(stream.text).toContain('"siteId":"alpha-site"');
+    expect(stream.text.toLowerCase()).not.toContain(B_MARK);
+  });
+
+  it('follows the sites given to and taken from customer A while its stream is open', async () => {
+    const stream = await annasStream();
+    // The two sites change hands after the stream opened.
+    await f.desk.sites.put('alpha-site', { customerId: 'bravo' });
+    await f.desk.sites.put('bravo-site', { customerId: 'alpha' });
+    // The site A lost first, then the one it got: once the latter arrived, the former
+    // would have been written before it.
+    f.report('cam-a1', 'down');
+    f.report('cam-b7', 'down');
+    await stream.readUntil('cam-b7');
+    stream.close();
+    expect(stream.text).toContain('"siteId":"bravo-site"');
+    expect(stream.text).not.toContain('cam-a1');
+    expect(stream.text).not.toContain('alpha-site');
   });
 });
