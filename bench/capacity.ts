@@ -24,7 +24,7 @@
  * sampled agents), and lost: acknowledged, yet not in InfluxDB, counted one message at a
  * time over every message of the sampled agents.
  *
- * Scale by env (defaults: the issue's fleet; about 15 minutes per journal):
+ * Scale by env (defaults: the issue's fleet; about 10 minutes per journal, 2 of hashing first):
  *   VIGIL_BENCH_CAP_AGENTS=5000   VIGIL_BENCH_CAP_DEVICES=20 (per agent)
  *   VIGIL_BENCH_CAP_POLL_S=15     VIGIL_BENCH_CAP_FACTOR=1.25  VIGIL_BENCH_CAP_MAX_STEPS=12
  *   VIGIL_BENCH_CAP_STEP_S=30     VIGIL_BENCH_CAP_WARMUP_S=2 x POLL_S (every device met twice)
