@@ -15,6 +15,13 @@ export interface AgentLiveness {
 
 export class AgentTable {
   private readonly agents = new Map<string, AgentLiveness>();
+  /**
+   * Agents whose saved fields (online, reason, silentS: not lastSeen, which changes with
+   * every message) changed since the last takeChanged(). The state store is written after
+   * every input, and a snapshot of every agent each time cost the broker about 40 % of a
+   * core with 5,000 agents sending their health (bench:capacity, docs/CAPACITY.md).
+   */
+  private readonly changed = new Set<string>();
 
   private key(siteId: string, agentId: string) {
     return `${siteId}|${agentId}`;
@@ -30,20 +37,17 @@ export class AgentTable {
    * may still be open).
    */
   seen(siteId: string, agentId: string, at: number): boolean {
-    const agent = this.get(siteId, agentId);
+    const key = this.key(siteId, agentId);
+    const agent = this.agents.get(key);
     if (agent === undefined) {
-      this.agents.set(this.key(siteId, agentId), {
-        siteId,
-        agentId,
-        online: true,
-        lastSeen: at,
-        reason: '',
-      });
+      this.agents.set(key, { siteId, agentId, online: true, lastSeen: at, reason: '' });
+      this.changed.add(key);
       return true;
     }
     agent.lastSeen = Math.max(agent.lastSeen, at);
     const wasOffline = !agent.online;
     agent.online = true;
+    if (wasOffline) this.changed.add(key);
     return wasOffline;
   }
 
@@ -70,6 +74,7 @@ export class AgentTable {
       agent.silentS = why.silentS;
     }
     this.agents.set(this.key(siteId, agentId), agent);
+    this.changed.add(this.key(siteId, agentId));
   }
 
   /** Agents online but silent for longer than the timeout. */
@@ -82,6 +87,21 @@ export class AgentTable {
   }
 
   /**
+   * The agents to save: those whose liveness changed since the last call, as the store
+   * keeps them (lastSeen 0: a restart starts every heartbeat timeout afresh, load()).
+   */
+  takeChanged(): AgentLiveness[] {
+    const rows = [...this.changed].map((key) => ({ ...this.agents.get(key)!, lastSeen: 0 }));
+    this.changed.clear();
+    return rows;
+  }
+
+  /** A save that did not commit: its agents go with the next one. */
+  changedAgain(agents: readonly AgentLiveness[]): void {
+    for (const agent of agents) this.changed.add(this.key(agent.siteId, agent.agentId));
+  }
+
+  /**
    * The table of a previous run. An agent online then counts as seen `at` (the broker's
    * start): it could not reach a broker that was down, so its heartbeat timeout starts
    * now, not at its last message before the restart. Replaces what the table held (start,
@@ -89,6 +109,8 @@ export class AgentTable {
    */
   load(agents: readonly AgentLiveness[], at: number): void {
     this.agents.clear();
+    // As the store holds them: nothing to save until one changes.
+    this.changed.clear();
     for (const agent of agents) {
       this.agents.set(this.key(agent.siteId, agent.agentId), {
         ...agent,

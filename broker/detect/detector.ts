@@ -349,14 +349,21 @@ export class Detector {
     this.failures.prune(this.now().getTime());
     const waiters = this.saveWaiters;
     this.saveWaiters = [];
+    // Only the agents whose liveness changed: every agent each time was O(agents) of work
+    // per input (agent-table.ts). Conditions and failure times stay whole snapshots: they
+    // follow the faults, not the size of the fleet.
+    const agents = this.agents.takeChanged();
     try {
       await state.save({
         conditions: this.conditions.all(),
         failures: this.failures.entries(),
-        agents: this.agents.all().map((a) => ({ ...a, lastSeen: 0 })),
+        agents,
       });
     } catch (error) {
-      if (generation === this.generation) this.saveWaiters.unshift(...waiters);
+      if (generation === this.generation) {
+        this.saveWaiters.unshift(...waiters);
+        this.agents.changedAgain(agents);
+      }
       this.opts.onStateError?.(error);
       return false;
     }

@@ -31,9 +31,14 @@ const migrations: StoreMigration[] = [
 const ROWS_PER_STATEMENT = 500;
 
 export interface DetectorSnapshot {
+  /** Every active condition: one missing from the snapshot is deleted. */
   conditions: Condition[];
-  /** Failure times (ms) per `site|device`. */
+  /** Failure times (ms) per `site|device`, all of them: a device missing is deleted. */
   failures: Map<string, number[]>;
+  /**
+   * Saving: the agents whose liveness changed since the last save; the others stay as
+   * saved (an agent is never forgotten). Loading: every agent.
+   */
   agents: AgentLiveness[];
 }
 
@@ -74,7 +79,8 @@ export class DetectStateStore {
   }
 
   /**
-   * Writes what changed since the last save (or load), in one transaction. The snapshot is
+   * Writes what changed since the last save (or load), in one transaction: conditions and
+   * failure times as whole snapshots, agents as the changed ones. The snapshot is
    * read before the first await, so the caller may change its state meanwhile. Never call
    * it again before the last call settled: each save is a difference against the last.
    */
@@ -103,7 +109,9 @@ export class DetectStateStore {
       const upserts: [string, string][] = [];
       for (const [key, value] of next[table])
         if (before.get(key) !== value) upserts.push([key, value]);
-      const deletes = [...before.keys()].filter((key) => !next[table].has(key));
+      // The agents are the changed ones only (DetectorSnapshot): none is deleted.
+      const deletes =
+        table === 'detect_agents' ? [] : [...before.keys()].filter((key) => !next[table].has(key));
       changes.upserts.set(table, upserts);
       changes.deletes.set(table, deletes);
       count += upserts.length + deletes.length;

@@ -137,8 +137,20 @@ export function detectStateSuite(backend: StoreBackend): void {
     }));
     await store.save({ conditions: [], failures: new Map(), agents });
     expect((await db.get<{ n: number }>('SELECT COUNT(*) AS n FROM detect_agents'))?.n).toBe(1200);
+    // The agents saved are the changed ones (DetectorSnapshot): none changed, none forgotten.
     await store.save({ conditions: [], failures: new Map(), agents: [] });
-    expect((await db.get<{ n: number }>('SELECT COUNT(*) AS n FROM detect_agents'))?.n).toBe(0);
+    expect((await db.get<{ n: number }>('SELECT COUNT(*) AS n FROM detect_agents'))?.n).toBe(1200);
+    // One went offline: its row follows, the others stay.
+    await store.save({
+      conditions: [],
+      failures: new Map(),
+      agents: [{ ...agents[7]!, online: false, reason: 'connection-lost' }],
+    });
+    const loaded = await new DetectStateStore(db).load();
+    expect(loaded.agents).toHaveLength(1200);
+    expect(loaded.agents.filter((a) => !a.online)).toEqual([
+      expect.objectContaining({ siteId: 'site-7', reason: 'connection-lost' }),
+    ]);
   });
 
   it('a detector started on another connection (the standby taking over) goes on from what the first decided', async () => {
