@@ -5,6 +5,7 @@
 import uPlot from 'uplot';
 import uPlotCss from 'uplot/dist/uPlot.min.css?inline';
 import type { MetricSeries } from './data/types.js';
+import { axisLabels, screenTimeZone } from './format.js';
 
 export { uPlotCss };
 
@@ -24,16 +25,17 @@ export function drawSeries(
     /** The period asked for, in ms: the x axis spans it even where readings are missing. */
     from: number;
     to: number;
+    /** The zone the labels read in; the screens' (the user's setting) by default. */
+    timeZone?: string;
   },
 ): ChartHandle {
   const time = series.time.map((ms) => ms / 1000);
   // Times of day over a day or less, days over longer periods: labels stay short.
   const short = opts.to - opts.from <= 86_400_000;
-  const fmt = new Intl.DateTimeFormat(
+  const label = axisLabels(
+    short ? 'time' : 'day-hour',
+    opts.timeZone ?? screenTimeZone(),
     opts.locale,
-    short
-      ? { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }
-      : { month: 'numeric', day: 'numeric', hour: '2-digit', hourCycle: 'h23' },
   );
   const plot = new uPlot(
     {
@@ -43,7 +45,7 @@ export function drawSeries(
       axes: [
         {
           space: 90,
-          values: (_u, ticks) => ticks.map((t) => fmt.format(new Date(t * 1000))),
+          values: (_u, ticks) => ticks.map((t) => label(t * 1000)),
         },
         { label: opts.label },
       ],
@@ -69,16 +71,17 @@ const palette = ['#1d4ed8', '#b45309', '#047857', '#b91c1c', '#6d28d9', '#0e7490
 /** Several devices' weekly figures on one chart: one line (with points) per device. */
 export function drawWeekly(
   target: HTMLElement,
-  data: { weeks: number[]; devices: { name: string; values: (number | null)[] }[] },
+  data: {
+    weeks: number[];
+    /** Where the weeks start on Monday 00:00: the report's customer's zone. */
+    timeZone: string;
+    devices: { name: string; values: (number | null)[] }[];
+  },
   opts: { label: string; width: number; height: number; locale: string },
 ): ChartHandle {
-  // Weeks start on Monday 00:00 UTC (the report's weeks): label them in UTC, or a browser
-  // west of Greenwich would name the Sunday before.
-  const fmt = new Intl.DateTimeFormat(opts.locale, {
-    month: 'numeric',
-    day: 'numeric',
-    timeZone: 'UTC',
-  });
+  // Labelled in the zone the weeks start in, or another zone's calendar (the browser's,
+  // or UTC for Beijing's weeks) would name the Sunday before.
+  const label = axisLabels('day', data.timeZone, opts.locale);
   const weeks = data.weeks.map((ms) => ms / 1000);
   const plot = new uPlot(
     {
@@ -87,9 +90,9 @@ export function drawWeekly(
       scales: { x: { time: true } },
       axes: [
         {
-          // A tick on each week start (Monday, UTC): the data has nothing in between.
+          // A tick on each week start: the data has nothing in between.
           splits: () => weeks,
-          values: (_u, ticks) => ticks.map((t) => fmt.format(new Date(t * 1000))),
+          values: (_u, ticks) => ticks.map((t) => label(t * 1000)),
         },
         { label: opts.label },
       ],

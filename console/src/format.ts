@@ -123,6 +123,28 @@ export function formatFull(at: string | number): string {
   return formatters().fullDateTime.format(new Date(at));
 }
 
+/**
+ * The labels of a chart's time axis (chart.ts) in `timeZone`: the screens' zone for a
+ * device's readings, the report's customer's for its weeks. uPlot formats in the
+ * browser's zone by default, and a week that starts on Monday 00:00 in Beijing is Sunday
+ * 16:00 UTC: the browser's or UTC's calendar would name the Sunday before.
+ * `time`: hours and minutes (a day or less); `day-hour`: day and hour; `day`: the day.
+ */
+export function axisLabels(
+  kind: 'time' | 'day-hour' | 'day',
+  timeZone: string,
+  locale: string = strings.locale,
+): (ms: number) => string {
+  const options: Intl.DateTimeFormatOptions =
+    kind === 'time'
+      ? { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }
+      : kind === 'day-hour'
+        ? { month: 'numeric', day: 'numeric', hour: '2-digit', hourCycle: 'h23' }
+        : { month: 'numeric', day: 'numeric' };
+  const format = new Intl.DateTimeFormat(locale, { ...options, timeZone });
+  return (ms) => format.format(new Date(ms));
+}
+
 const zoned = new Map<string, Intl.DateTimeFormat>();
 
 /**

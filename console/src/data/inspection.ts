@@ -19,8 +19,10 @@ export const trendFields: readonly TrendField[] = [
 /** One trend figure of every device that measured it, aligned on the report's weeks. */
 export interface TrendSeries {
   field: TrendField;
-  /** Week starts (Monday 00:00 UTC), ms since the epoch, ascending; shared by all fields. */
+  /** Week starts (Monday 00:00 in `timeZone`), ms since the epoch, ascending; shared by all fields. */
   weeks: number[];
+  /** The report's zone (the customer's), where its weeks start; UTC for a report kept before customers. */
+  timeZone: string;
   /** Devices with at least one reading of this field; `values[i]` belongs to `weeks[i]`. */
   devices: { deviceId: string; name: string; values: (number | null)[] }[];
 }
@@ -49,7 +51,7 @@ export function trendSeries(report: InspectionReport, field: TrendField): TrendS
   const devices = [...byDevice]
     .map(([deviceId, values]) => ({ deviceId, name: names.get(deviceId) ?? deviceId, values }))
     .sort((a, b) => a.deviceId.localeCompare(b.deviceId));
-  return { field, weeks, devices };
+  return { field, weeks, timeZone: report.timeZone ?? 'UTC', devices };
 }
 
 /** A line needs two weeks; with fewer (or no readings) the screen shows a table instead. */

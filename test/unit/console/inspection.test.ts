@@ -124,6 +124,12 @@ describe('the inspection screen', () => {
       { deviceId: 'nvr-01', name: 'NVR', values: [40, null] },
     ]);
     expect(isChartable(response)).toBe(true);
+    // The weeks start in the report's zone, and the charts label them there (format.ts
+    // axisLabels); a report kept before customers had UTC weeks.
+    expect(response.timeZone).toBe(withTrends.timeZone ?? 'UTC');
+    expect(trendSeries({ ...withTrends, timeZone: 'Asia/Shanghai' }, 'responseMs').timeZone).toBe(
+      'Asia/Shanghai',
+    );
     // Only the NVR records: the cameras do not appear on the continuity chart.
     const recording = trendSeries(withTrends, 'recordingPct');
     expect(recording.devices).toEqual([{ deviceId: 'nvr-01', name: 'NVR', values: [100, 97.5] }]);
