@@ -24,6 +24,7 @@ import type { SlaAlert } from '../../shared/api/live.js';
 import type { NotifyPolicies, PolicyStep } from '../../shared/api/notify-policy.js';
 import type { Ticket, TicketStatus } from '../../shared/api/tickets.js';
 import { isAwaitingAcknowledgement } from '../../shared/ticket-workflow.js';
+import { CoalescedRun } from '../../lib/coalesced-run.js';
 import { message, type Message, type NotifyStage } from '../../shared/wording/messages.js';
 import type { BrokerEvents } from '../events.js';
 import { child, type Log } from '../log.js';
@@ -168,8 +169,20 @@ export class Escalations {
   private readonly unreachable = new Set<string>();
   /** The events' work, one at a time and in order: a ticket's opening before its acknowledgement. */
   private serial: Promise<void> = Promise.resolve();
-  private running: Promise<void> | null = null;
-  private again = false;
+  /** Passes one at a time; one asked for during a pass runs after it (lib/coalesced-run.ts). */
+  private readonly passes = new CoalescedRun(
+    async () => {
+      if (this.standbyUntil > this.now().getTime()) return 'stop';
+      await this.guard(() => this.runDueSteps());
+      await this.guard(() => this.flushDigests());
+    },
+    // Asked again after the last pass began: run it now, while started (it used to wait
+    // for the timer); else plan the next.
+    (askedAgain) =>
+      void (askedAgain && this.unsubscribe !== null
+        ? this.run()
+        : this.guard(() => this.schedule())),
+  );
   /** This node does not lead (a write was refused by the fence): look again then. */
   private standbyUntil = 0;
 
@@ -236,9 +249,9 @@ export class Escalations {
     for (;;) {
       const serial = this.serial;
       await serial;
-      await this.running;
+      await this.passes.current;
       await this.outbox.idle();
-      if (serial === this.serial && this.running === null) return;
+      if (serial === this.serial && this.passes.current === null) return;
     }
   }
 
@@ -249,28 +262,13 @@ export class Escalations {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     await this.serial;
-    await this.running;
+    await this.passes.current;
     await this.outbox.stop();
   }
 
   /** Runs the due steps and digests now (the timer does; tests may). Never throws. */
   run(): Promise<void> {
-    if (this.running) {
-      this.again = true;
-      return this.running;
-    }
-    this.running = (async () => {
-      do {
-        this.again = false;
-        if (this.standbyUntil > this.now().getTime()) break;
-        await this.guard(() => this.runDueSteps());
-        await this.guard(() => this.flushDigests());
-      } while (this.again);
-    })().finally(() => {
-      this.running = null;
-      void this.guard(() => this.schedule());
-    });
-    return this.running;
+    return this.passes.run();
   }
 
   /** An event's work after the ones before it; a failure is logged, never thrown. */

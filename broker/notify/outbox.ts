@@ -37,6 +37,7 @@
  * through other channels per failure spell.
  */
 import { randomUUID } from 'node:crypto';
+import { CoalescedRun } from '../../lib/coalesced-run.js';
 import type { Log } from '../log.js';
 import {
   NotLeaderWriteError,
@@ -450,8 +451,24 @@ export class Outbox {
   private readonly heldUntil = new Map<string, number>();
   private readonly controller = new AbortController();
   private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
-  private again = false;
+  /** Passes one at a time; one asked for during a pass runs after it (lib/coalesced-run.ts). */
+  private readonly passes = new CoalescedRun(
+    async () => {
+      try {
+        await this.pass();
+      } catch (error) {
+        this.failed('a pass', error);
+      }
+    },
+    (askedAgain) => {
+      if (askedAgain) this.kick();
+      else
+        this.schedule().catch((error: unknown) => {
+          this.failed('planning the next pass', error);
+          this.retryLater(STANDBY_RETRY_MS);
+        });
+    },
+  );
   private lastFailure: string | null = null;
   private started = false;
   /** This node does not lead (a write was refused by the fence): look again then. */
@@ -549,7 +566,7 @@ export class Outbox {
     this.started = false;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    await this.running;
+    await this.passes.current;
     const under = Promise.allSettled([...this.busy.values()]);
     let bound: NodeJS.Timeout | undefined;
     const waited = await Promise.race([
@@ -780,37 +797,15 @@ export class Outbox {
   /** Resolves when nothing is due or in flight (tests). */
   async idle(): Promise<void> {
     for (;;) {
-      await this.running;
+      await this.passes.current;
       await Promise.allSettled([...this.busy.values()]);
-      if (this.running === null && this.busy.size === 0) return;
+      if (this.passes.current === null && this.busy.size === 0) return;
     }
   }
 
   /** Sends what is due now (the timer calls it; tests may too). */
   runDue(): Promise<void> {
-    if (this.running) {
-      this.again = true;
-      return this.running;
-    }
-    this.running = (async () => {
-      do {
-        this.again = false;
-        try {
-          await this.pass();
-        } catch (error) {
-          this.failed('a pass', error);
-        }
-      } while (this.again);
-    })().finally(() => {
-      this.running = null;
-      if (this.again) this.kick();
-      else
-        this.schedule().catch((error: unknown) => {
-          this.failed('planning the next pass', error);
-          this.retryLater(STANDBY_RETRY_MS);
-        });
-    });
-    return this.running;
+    return this.passes.run();
   }
 
   private kick(): void {
