@@ -82,10 +82,6 @@ export class AgentTable {
     return [...this.agents.values()].filter((a) => a.online && now - a.lastSeen > timeoutMs);
   }
 
-  all(): AgentLiveness[] {
-    return [...this.agents.values()].map((a) => ({ ...a }));
-  }
-
   /**
    * The agents to save: those whose liveness changed since the last call, as the store
    * keeps them (lastSeen 0: a restart starts every heartbeat timeout afresh, load()).
